@@ -1,0 +1,76 @@
+"""Reading calls: formats, rates, channel layouts, and one clear error for bad input."""
+import numpy as np
+import pytest
+import soundfile as sf
+
+from voicecoach.audio import AudioError, load_call
+
+
+def tone(seconds, sr, f=220.0, amp=0.3):
+    t = np.arange(int(seconds * sr)) / sr
+    return (amp * np.sin(2 * np.pi * f * t)).astype(np.float32)
+
+
+def test_stereo_left_is_agent_and_resampled(tmp_path):
+    sr = 44100
+    x = np.stack([tone(2, sr, amp=0.5), tone(2, sr, amp=0.1)], axis=1)
+    sf.write(tmp_path / "c.wav", x, sr)
+    call = load_call(tmp_path / "c.wav")
+    assert call.customer is not None
+    assert call.duration == pytest.approx(2.0, abs=0.01)
+    assert np.abs(call.agent).max() == pytest.approx(0.5, abs=0.02)
+    assert np.abs(call.customer).max() == pytest.approx(0.1, abs=0.02)
+    swapped = load_call(tmp_path / "c.wav", agent_channel="right")
+    assert np.abs(swapped.agent).max() == pytest.approx(0.1, abs=0.02)
+
+
+def test_two_files_of_different_rates_and_lengths(tmp_path):
+    sf.write(tmp_path / "a.flac", tone(3, 48000), 48000)
+    sf.write(tmp_path / "b.ogg", tone(2, 8000), 8000)
+    call = load_call(agent=tmp_path / "a.flac", customer=tmp_path / "b.ogg")
+    assert len(call.agent) == len(call.customer) == pytest.approx(48000, abs=20)
+
+
+def test_mono_file_is_the_agent_alone(tmp_path):
+    sf.write(tmp_path / "m.wav", tone(1, 16000), 16000)
+    call = load_call(tmp_path / "m.wav")
+    assert call.customer is None and list(call.channels()) == ["agent"]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_text("hello, I am not audio\n" * 100), "not an audio file"),
+    (lambda p: p.write_bytes(b""), "empty"),
+    (lambda p: sf.write(p, np.zeros((16000, 2), np.float32), 16000), "silent"),
+    (lambda p: sf.write(p, np.zeros((16000, 6), np.float32) + 0.1, 16000), "6 channels"),
+    (lambda p: sf.write(p, tone(0.1, 16000), 16000), "too short"),
+])
+def test_bad_input_gets_one_clear_line(tmp_path, make, message):
+    path = tmp_path / "call.wav"
+    make(path)
+    with pytest.raises(AudioError, match=message) as err:
+        load_call(path)
+    assert "\n" not in str(err.value)
+
+
+def test_truncated_file_reads_what_is_there(tmp_path):
+    path = tmp_path / "t.wav"
+    sf.write(path, np.stack([tone(2, 16000)] * 2, axis=1), 16000)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    call = load_call(path)
+    assert 0.9 < call.duration < 1.1
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(AudioError, match="no such file"):
+        load_call(tmp_path / "nope.wav")
+
+
+def test_hours_of_silence_is_refused_before_decoding_everything(tmp_path):
+    path = tmp_path / "long.wav"
+    with sf.SoundFile(path, "w", samplerate=8000, channels=1, subtype="PCM_U8") as f:
+        block = np.zeros(8000 * 600, np.float32)
+        for _ in range(25):            # 4 h 10 min
+            f.write(block)
+    with pytest.raises(AudioError, match="hours long"):
+        load_call(path)

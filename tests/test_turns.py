@@ -1,0 +1,103 @@
+"""Turn-taking on known speech timings (VAD probabilities made from spans)."""
+import numpy as np
+import pytest
+
+from voicecoach.turns import TurnOptions, TurnTaking
+from voicecoach.vad import WINDOW_S, VoiceActivity
+
+
+def probs_from_spans(spans, duration_s):
+    n = int(round(duration_s / WINDOW_S))
+    t = np.arange(n) * WINDOW_S
+    p = np.zeros(n, np.float32)
+    for s, e in spans:
+        p[(t >= s) & (t < e)] = 0.95
+    return p
+
+
+def run(agent_spans, customer_spans, duration_s=30.0, block_windows=1, options=None):
+    a, c = VoiceActivity(), VoiceActivity()
+    tt = TurnTaking(a, c, options)
+    pa, pc = probs_from_spans(agent_spans, duration_s), probs_from_spans(customer_spans, duration_s)
+    events = []
+    for i in range(0, len(pa), block_windows):
+        a.step_probs(pa[i:i + block_windows])
+        c.step_probs(pc[i:i + block_windows])
+        events += tt.update()
+    events += tt.finish()
+    return tt, events
+
+
+def kinds(events):
+    return [(e.kind, e.channel) for e in events if e.kind != "dead_air"]
+
+
+def test_agent_cutting_in_is_an_interruption():
+    tt, ev = run([(4.0, 7.0)], [(0.0, 5.5)])
+    assert kinds(ev) == [("interruption", "agent")]
+    (i,) = tt.summary()["interruptions"]
+    assert i["start"] == pytest.approx(4.0, abs=0.07)
+    assert i["end"] == pytest.approx(5.5, abs=0.07)
+
+
+def test_interruption_is_decided_as_soon_as_it_is_clear():
+    tt, ev = run([(4.0, 9.0)], [(0.0, 8.0)])
+    (e,) = [e for e in ev if e.kind == "interruption"]
+    assert e.data["decided_t"] == pytest.approx(5.0, abs=0.05)
+
+
+def test_short_acknowledgement_is_a_backchannel():
+    tt, ev = run([(3.0, 3.4)], [(0.0, 6.0)])
+    assert kinds(ev) == [("backchannel", "agent")]
+    assert tt.summary()["interruptions"] == []
+
+
+def test_long_acknowledgement_over_the_caller_is_still_a_backchannel():
+    tt, ev = run([(3.0, 3.9)], [(0.0, 6.0)])
+    assert kinds(ev) == [("backchannel", "agent")]
+
+
+def test_fast_turn_change_is_a_near_miss():
+    tt, ev = run([(4.8, 9.0)], [(0.0, 5.0)])
+    assert kinds(ev) == [("near_miss", "agent")]
+    assert tt.summary()["interruptions"] == []
+
+
+def test_starting_together_is_not_an_interruption():
+    tt, ev = run([(2.0, 6.0)], [(2.1, 5.0)])
+    assert kinds(ev) == []
+
+
+def test_customer_interruptions_are_counted_separately():
+    tt, ev = run([(0.0, 6.0)], [(3.0, 8.0)])
+    assert kinds(ev) == [("interruption", "customer")]
+    assert tt.state()["interruptions"] == {"agent": 0, "customer": 1}
+
+
+def test_result_does_not_depend_on_block_size():
+    spans_a = [(1.0, 3.0), (5.0, 5.4), (8.8, 12.0), (14.0, 18.0)]
+    spans_c = [(3.3, 9.0), (12.3, 16.0)]
+    one = run(spans_a, spans_c, block_windows=1)[0].summary()
+    big = run(spans_a, spans_c, block_windows=500)[0].summary()
+    assert one == big
+    assert [i["start"] for i in one["backchannels"]] == pytest.approx([5.0], abs=0.07)
+    assert [i["by"] for i in one["near_misses"]] == ["agent"]
+    assert [i["by"] for i in one["interruptions"]] == ["agent"]
+
+
+def test_talk_time_share_gaps_monologue_and_dead_air():
+    tt, ev = run([(0.0, 10.0), (18.0, 21.0)], [(10.5, 11.5), (11.6, 12.0)], duration_s=25)
+    s = tt.summary()
+    assert s["talk_time"]["agent"] == pytest.approx(13.0, abs=0.15)
+    assert s["talk_time"]["customer"] == pytest.approx(1.5, abs=0.1)
+    assert s["talk_share"]["agent"] == pytest.approx(13 / 14.5, abs=0.01)
+    assert s["dead_air"] == [{"start": pytest.approx(12.0, abs=0.1), "end": pytest.approx(18.0, abs=0.1)}]
+    assert s["response_gaps"] == [pytest.approx(6.0, abs=0.1)]
+    assert s["longest_agent_monologue"] == pytest.approx(10.0, abs=0.1)
+    assert [e.kind for e in ev].count("dead_air") == 1
+
+
+def test_thresholds_come_from_options():
+    strict = TurnOptions(backchannel_max_s=0.3)
+    tt, ev = run([(3.0, 3.9)], [(0.0, 6.0)], options=strict)
+    assert kinds(ev) == [("interruption", "agent")]

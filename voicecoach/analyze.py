@@ -1,0 +1,78 @@
+"""Offline analysis of a recorded call: the engine over a file source, then speech-to-text.
+
+Audio analysis (voice activity, prosody, turn-taking) runs first, block by block.
+Then each channel's speech segments are transcribed, the two channels in
+parallel (faster-whisper's ``num_workers``: one core each), and the words are fed
+to the engine in time order.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Optional
+
+from .audio import CallAudio
+from .config import Config
+from .engine import Engine
+from .record import build_record
+from .sources import FileSource
+from .transcribe import load_model, transcribe_channel
+from .warmth import Baseline
+
+# progress(stage, done, total): stage is "audio" or a channel name; units are seconds
+Progress = Callable[[str, float, float], None]
+
+
+def demo_call_path() -> Path:
+    """The demo call that ships with the package (a generated two-voice support call)."""
+    return Path(str(resources.files("voicecoach") / "data" / "demo_call.flac"))
+
+
+def analyze_call(call: CallAudio, config: Optional[Config] = None, *, transcribe: bool = True,
+                 baseline: Optional[Baseline] = None, progress: Optional[Progress] = None,
+                 model=None) -> dict:
+    """Analyse a whole call and return its call record (a JSON-ready dict).
+
+    Parameters
+    ----------
+    call : CallAudio
+    config : Config, optional
+    transcribe : bool
+        False skips speech-to-text (and so the word-based cues), for a quick look.
+    baseline : warmth.Baseline, optional
+        The agent's voice profile.
+    progress : callable, optional
+        ``progress(stage, done_s, total_s)``.
+    model : faster_whisper.WhisperModel, optional
+        A loaded model to reuse; by default ``config.transcribe.model`` is loaded.
+    """
+    config = config or Config()
+    channels = call.channels()
+    engine = Engine(config, tuple(channels), baseline=baseline)
+    for frame in FileSource(call, block_s=10.0):
+        engine.feed(frame.channel, frame.start_s, frame.samples)
+        if progress and frame.channel == "agent":
+            progress("audio", min(call.duration, frame.start_s + 10.0), call.duration)
+    engine.finish_audio()
+
+    transcript = []
+    if transcribe:
+        model = model or load_model(config.transcribe, num_workers=len(channels))
+        segments = {ch: list(engine.vad[ch].segments) for ch in channels}
+
+        def run(ch):
+            total = sum(s.duration for s in segments[ch]) or 1.0
+            report = (lambda done: progress(ch, min(done, total), total)) if progress else None
+            return transcribe_channel(model, ch, channels[ch], segments[ch],
+                                      config.transcribe, report)
+
+        with ThreadPoolExecutor(max_workers=len(channels)) as pool:
+            results = dict(zip(channels, pool.map(run, channels)))
+        for ch, pieces in results.items():
+            engine.feed_words(ch, [w for p in pieces for w in p.words])
+            transcript += pieces
+        engine.finish_words()
+        transcript.sort(key=lambda p: p.start)
+    return build_record(engine, transcript, name=call.name, duration=call.duration,
+                        model=config.transcribe.model if transcribe else None)

@@ -1,0 +1,194 @@
+"""The ``voicecoach`` command."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import __version__
+
+DESCRIPTION = """\
+VoiceCoach: a private voice coach for support agents. It listens to both sides
+of a call (your headset mic and the call audio) on this computer and coaches
+warmth, interruptions, pace, plain words, and the shape of a good call.
+Nothing leaves the machine."""
+
+EPILOG = """\
+examples:
+  voicecoach analyze --demo                 summary of the demo call
+  voicecoach analyze call.wav --json -o call.json
+  voicecoach analyze --agent me.wav --customer them.wav
+  voicecoach config                         where the config file is, and every setting
+
+Thresholds and lexicons are set in a TOML config file (see `voicecoach config`)."""
+
+
+class UserError(Exception):
+    """Anything a user can fix; printed as one line, never a traceback."""
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE",
+                   help="settings file (TOML); default: the user config file if it exists")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voicecoach", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"voicecoach {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    a = sub.add_parser(
+        "analyze", help="analyse a recorded call: every coaching cue, as a summary or JSON",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Analyse a recorded call and report every coaching cue: talk share, "
+                    "interruptions and backchannels, dead air, pace, warmth, jargon and other "
+                    "phrases to rephrase, the call checklist, commitments to follow up and the "
+                    "caller's problems.",
+        epilog="input:\n"
+               "  A stereo file has the agent on the left and the customer on the right\n"
+               "  (--agent-channel right swaps them); or give one file per side with --agent and\n"
+               "  --customer. A mono file is the agent alone: cues that need the caller are\n"
+               "  reported as unavailable. WAV, FLAC, OGG, MP3, M4A and other common formats, any\n"
+               "  sample rate.")
+    a.add_argument("call", nargs="?", metavar="CALL", help="the recording to analyse")
+    a.add_argument("--demo", action="store_true", help="analyse the demo call that ships with VoiceCoach")
+    a.add_argument("--agent", metavar="FILE", help="the agent's side, as its own file")
+    a.add_argument("--customer", metavar="FILE", help="the customer's side, as its own file")
+    a.add_argument("--agent-channel", choices=("left", "right"), default="left",
+                   help="which side of a stereo file is the agent (default: left)")
+    a.add_argument("--json", action="store_true", help="print the call record as JSON")
+    a.add_argument("-o", "--output", metavar="FILE", help="write the call record JSON to FILE")
+    a.add_argument("--model", metavar="NAME",
+                   help="speech-to-text model: a faster-whisper name or a model folder "
+                        "(default: tiny.en, installed with VoiceCoach; other names download)")
+    a.add_argument("--no-transcript", action="store_true",
+                   help="skip speech-to-text (fast; no word-based cues)")
+    a.add_argument("--profile", metavar="FILE",
+                   help="your voice profile (from `voicecoach calibrate`) for warmth")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_common(a)
+
+    c = sub.add_parser("config", help="show the config file's path and every setting",
+                       description="Print the config file's path, then every setting with its "
+                                   "current value, as TOML you can copy into that file.")
+    _add_common(c)
+    return parser
+
+
+def _load_config(args):
+    from .config import load_config
+
+    config = load_config(args.config)
+    if getattr(args, "model", None):
+        config.transcribe.model = args.model
+    return config
+
+
+def _load_baseline(path: Optional[str]):
+    if path is None:
+        return None
+    from .warmth import Baseline
+
+    try:
+        return Baseline.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such voice profile") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{path}: not a voice profile ({exc})") from None
+
+
+def cmd_analyze(args) -> int:
+    from .analyze import analyze_call, demo_call_path
+    from .audio import load_call
+    from .record import save_record
+    from .summary import summary_text
+
+    config = _load_config(args)
+    baseline = _load_baseline(args.profile)
+    if args.demo:
+        if args.call or args.agent or args.customer:
+            raise UserError("--demo analyses the demo call; give no other recording with it")
+        call = load_call(demo_call_path())
+    else:
+        call = load_call(args.call, agent=args.agent, customer=args.customer,
+                         agent_channel=args.agent_channel)
+    record = _with_progress(lambda progress: analyze_call(
+        call, config, transcribe=not args.no_transcript, baseline=baseline, progress=progress),
+        quiet=args.quiet, channels=list(call.channels()))
+    if args.output:
+        try:
+            save_record(record, args.output)
+        except OSError as exc:
+            raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    if args.json:
+        if not args.output:
+            json.dump(record, sys.stdout, indent=1)
+            sys.stdout.write("\n")
+    else:
+        print(summary_text(record))
+        if args.output:
+            print(f"\nCall record written to {args.output}")
+    return 0
+
+
+def _with_progress(work, quiet: bool, channels: list[str]):
+    """Run ``work(progress)`` under a progress bar on stderr (when it is a terminal)."""
+    if quiet or not sys.stderr.isatty():
+        return work(None)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description:<22}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        tasks = {"audio": bar.add_task("listening", total=1.0)}
+        for ch in channels:
+            tasks[ch] = bar.add_task(f"transcribing {ch}", total=1.0)
+
+        def progress(stage, done, total):
+            bar.update(tasks[stage], completed=done, total=total or 1.0)
+
+        return work(progress)
+
+
+def cmd_config(args) -> int:
+    from .config import default_config_path, to_toml
+
+    config = _load_config(args)
+    path = Path(args.config) if args.config else default_config_path()
+    state = "in use" if path.exists() else "not present: defaults apply"
+    print(f"# config file: {path} ({state})")
+    print(to_toml(config))
+    return 0
+
+
+COMMANDS = {"analyze": cmd_analyze, "config": cmd_config}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from .audio import AudioError
+    from .config import ConfigError
+    from .record import RecordError
+    from .transcribe import ModelError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (UserError, AudioError, ConfigError, ModelError, RecordError) as exc:
+        print(f"voicecoach: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("voicecoach: stopped", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

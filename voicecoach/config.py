@@ -1,0 +1,135 @@
+"""The one place that knows the defaults, and the TOML file that overrides them.
+
+Each section of the file is one analyzer's options dataclass; each key is one of
+its fields, with the unit in its name::
+
+    [turns]
+    min_overlap_s = 0.6
+    backchannel_max_s = 1.2
+
+    [language]
+    lexicon_dirs = ["~/team-lexicons"]
+
+With no file at all, every default applies. ``voicecoach config`` prints the
+path and every setting with its current value.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Optional
+
+from .arousal import ArousalOptions
+from .language import LanguageOptions
+from .pace import PaceOptions
+from .prosody import ProsodyOptions
+from .transcribe import TranscribeOptions
+from .turns import TurnOptions
+from .vad import VadOptions
+from .warmth import WarmthOptions
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used (one clear line)."""
+
+
+@dataclass
+class Config:
+    """All settings, one section per analyzer."""
+
+    vad: VadOptions = field(default_factory=VadOptions)
+    turns: TurnOptions = field(default_factory=TurnOptions)
+    prosody: ProsodyOptions = field(default_factory=ProsodyOptions)
+    pace: PaceOptions = field(default_factory=PaceOptions)
+    warmth: WarmthOptions = field(default_factory=WarmthOptions)
+    arousal: ArousalOptions = field(default_factory=ArousalOptions)
+    language: LanguageOptions = field(default_factory=LanguageOptions)
+    transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def default_config_path() -> Path:
+    """``config.toml`` in the platform's user config folder."""
+    import platformdirs
+
+    return platformdirs.user_config_path("voicecoach") / "config.toml"
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, not {value!r}")
+        return value
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number, not {value!r}")
+        return type(default)(value) if isinstance(default, float) else value
+    if isinstance(default, str) and not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, not {value!r}")
+    if isinstance(default, (list, tuple)) and not isinstance(value, list):
+        raise ConfigError(f"{where} must be a list, not {value!r}")
+    return value
+
+
+def apply(config: Config, data: dict, source: str = "config") -> Config:
+    """Override ``config`` with a parsed TOML mapping; unknown names are errors."""
+    for section, values in data.items():
+        if section not in {f.name for f in fields(Config)}:
+            known = ", ".join(f.name for f in fields(Config))
+            raise ConfigError(f"{source}: unknown section [{section}] (known: {known})")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: [{section}] must be a table of settings")
+        opts = getattr(config, section)
+        names = {f.name for f in fields(opts)}
+        for key, value in values.items():
+            if key not in names:
+                raise ConfigError(f"{source}: unknown setting {key!r} in [{section}] "
+                                  f"(known: {', '.join(sorted(names))})")
+            where = f"{source}: [{section}] {key}"
+            setattr(opts, key, _coerce(value, getattr(opts, key), where))
+    return config
+
+
+def load_config(path: Optional[str | Path] = None) -> Config:
+    """Defaults, overridden by ``path`` or else by the user's config file if it exists."""
+    config = Config()
+    explicit = path is not None
+    path = Path(path).expanduser() if explicit else default_config_path()
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: no such config file")
+        return config
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    return apply(config, data, str(path))
+
+
+def to_toml(config: Config) -> str:
+    """Every setting as TOML, for ``voicecoach config`` (a file a user can edit)."""
+    lines = []
+    for f in fields(Config):
+        lines.append(f"[{f.name}]")
+        for k, v in dataclasses.asdict(getattr(config, f.name)).items():
+            lines.append(f"{k} = {_toml_value(v)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if v is None:
+        return '""'
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,156 @@
+"""The engine: every analyzer of one call, fed in call-clock order.
+
+The same engine serves ``analyze`` (a file source, as fast as it goes) and
+``live`` (devices): sources call :meth:`Engine.feed` with audio blocks and
+:meth:`Engine.feed_words` with committed words; both return the new events.
+The engine owns no threads and does no I/O.
+
+Per channel: voice activity (Silero) and prosody frames. Prosody frames are
+passed on to the warmth, pace and caller-arousal analyzers only once voice
+activity has decided they are speech. Across channels: turn-taking. On words:
+language cues and words per minute.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .arousal import ArousalTracker
+from .config import Config
+from .events import AGENT, CUSTOMER, Event, Word
+from .language import LanguageCues
+from .pace import PaceTracker
+from .prosody import ProsodyFrames, ProsodyTracker
+from .turns import TurnTaking
+from .vad import VoiceActivity
+from .warmth import Baseline, WarmthTracker
+
+
+class Engine:
+    """All analyzers of one call.
+
+    Parameters
+    ----------
+    config : Config
+    channels : sequence of str
+        ``("agent", "customer")``, or ``("agent",)`` for the agent alone: cues
+        that need the caller are then unavailable, not zero.
+    baseline : warmth.Baseline, optional
+        The agent's voice profile; without one, warmth is judged against a
+        baseline taken from the call itself.
+    """
+
+    def __init__(self, config: Optional[Config] = None, channels: Sequence[str] = (AGENT, CUSTOMER),
+                 baseline: Optional[Baseline] = None):
+        self.config = config = config or Config()
+        self.channels = tuple(channels)
+        self.vad = {ch: VoiceActivity(config.vad) for ch in self.channels}
+        self.prosody = {ch: ProsodyTracker(config.prosody) for ch in self.channels}
+        self._held = {ch: ProsodyFrames.empty(config.prosody.hop_s) for ch in self.channels}
+        self.turns = (TurnTaking(self.vad[AGENT], self.vad[CUSTOMER], config.turns)
+                      if CUSTOMER in self.channels else None)
+        self.warmth = WarmthTracker(config.warmth, baseline=baseline)
+        self.pace = PaceTracker(config.pace)
+        self.arousal = ArousalTracker(config.arousal) if CUSTOMER in self.channels else None
+        self.language = LanguageCues(config.language)
+        self.words: dict[str, list[Word]] = {ch: [] for ch in self.channels}
+        self.events: list[Event] = []
+
+    @property
+    def time(self) -> float:
+        """Call-clock time (s) up to which every channel has been analysed."""
+        return min(va.time for va in self.vad.values())
+
+    # -- audio ------------------------------------------------------------------
+    def feed(self, channel: str, start_s: float, samples: np.ndarray) -> list[Event]:
+        """Analyse the next block of one channel (16 kHz float32 mono)."""
+        self.vad[channel].feed(samples)
+        frames = self.prosody[channel].feed(start_s, samples)
+        events = self._route_frames(channel, frames)
+        if self.turns is not None:
+            events += self.turns.update()
+        self.events += events
+        return events
+
+    def finish_audio(self) -> list[Event]:
+        """End of the audio: flush every analyzer that holds a tail."""
+        events: list[Event] = []
+        if self.turns is not None:
+            events += self.turns.finish()
+        for ch in self.channels:
+            self.vad[ch].flush()
+            events += self._route_frames(ch, self.prosody[ch].flush(), final=True)
+        self.events += events
+        return events
+
+    def _route_frames(self, channel: str, frames: ProsodyFrames, final: bool = False) -> list[Event]:
+        """Hold frames until voice activity has decided them; pass on the speech."""
+        held = ProsodyFrames.concat([self._held[channel], frames]) if len(frames) else self._held[channel]
+        if len(held) == 0:
+            return []
+        va = self.vad[channel]
+        decided_until = np.inf if final else (va.last_voice_t if va.speaking else va.time)
+        ready = held.t < decided_until
+        self._held[channel] = held.select(~ready)
+        frames = held.select(ready)
+        if len(frames) == 0:
+            return []
+        speech = self._speech_mask(channel, frames.t)
+        frames = frames.select(speech)
+        if len(frames) == 0:
+            return []
+        if channel == AGENT:
+            self.pace.feed_frames(frames)
+            return self.warmth.feed(frames)
+        return self.arousal.feed(frames)
+
+    def _speech_mask(self, channel: str, t: np.ndarray) -> np.ndarray:
+        va = self.vad[channel]
+        mask = np.zeros(len(t), bool)
+        for seg in reversed(va.segments):
+            if seg.end < t[0]:
+                break
+            mask |= (t >= seg.start) & (t < seg.end)
+        if va.speaking:
+            mask |= t >= va.current_start
+        return mask
+
+    # -- words ------------------------------------------------------------------
+    def feed_words(self, channel: str, words: Sequence[Word]) -> list[Event]:
+        """Committed words of one channel, in time order."""
+        words = list(words)
+        if not words:
+            return []
+        self.words[channel] += words
+        if channel == AGENT:
+            self.pace.feed_words(words)
+        events = [Event("word", w.start, channel, w.text, {"end": round(w.end, 3)}) for w in words]
+        events += self.language.feed(words)
+        self.events += [e for e in events if e.kind != "word"]
+        return events
+
+    def finish_words(self) -> list[Event]:
+        events = self.language.flush()
+        self.events += events
+        return events
+
+    # -- state --------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """Live metrics, JSON-ready: what an overlay shows."""
+        snap = {"t": round(self.time, 3), "warmth": self.warmth.state(), "pace": self.pace.state()}
+        if self.turns is not None:
+            snap["turns"] = self.turns.state()
+        return snap
+
+    def cues(self) -> list[dict]:
+        """Every cue event so far as ``{t, kind, text, channel, suggestion?, end?}``."""
+        out = []
+        for e in sorted((e for e in self.events if e.kind == "cue"), key=lambda e: e.t):
+            item = {"t": round(e.t, 3), "kind": e.data.get("cue", "cue"), "text": e.text,
+                    "channel": e.channel}
+            for key in ("suggestion", "phrase", "end"):
+                if e.data.get(key) is not None:
+                    item[key] = e.data[key]
+            out.append(item)
+        return out

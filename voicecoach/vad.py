@@ -1,0 +1,189 @@
+"""Voice activity per channel with the Silero VAD model that faster-whisper ships.
+
+The model runs through onnxruntime (no torch) on 32 ms windows and carries its
+recurrent state from one block to the next, so a channel can be fed 20 ms live
+blocks or 30 s file blocks and gets the same answer.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+WINDOW_SAMPLES = 512            # the model's window at 16 kHz
+CONTEXT_SAMPLES = 64            # samples of the previous window the model also sees
+WINDOW_S = WINDOW_SAMPLES / SAMPLE_RATE
+
+
+@dataclass
+class VadOptions:
+    """Voice activity settings.
+
+    Attributes
+    ----------
+    threshold : float
+        Speech probability at or above which speech starts.
+    neg_threshold : float
+        Probability below which a window counts as silence (hysteresis).
+    min_silence_s : float
+        Silence (s) that ends a speech segment; shorter pauses stay inside it.
+    min_speech_s : float
+        Segments shorter than this (s) are clicks or breaths and are dropped.
+    speech_pad_s : float
+        Padding (s) added to each end of a segment, as Silero's own
+        ``speech_pad_ms`` does, so word edges are not clipped.
+    """
+
+    threshold: float = 0.5
+    neg_threshold: float = 0.35
+    min_silence_s: float = 0.2
+    min_speech_s: float = 0.12
+    speech_pad_s: float = 0.03
+
+
+@dataclass
+class Segment:
+    """One stretch of speech on a channel, call-clock seconds."""
+
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+class SileroVad:
+    """The Silero VAD v6 ONNX model with its state carried across calls.
+
+    ``model(windows)`` takes float32 windows of shape ``(n, 512)`` in time order
+    and returns speech probabilities of shape ``(n,)``.
+    """
+
+    def __init__(self, path: Optional[str] = None):
+        import onnxruntime  # voicecoach/__init__ has switched its telemetry off
+
+        if path is None:
+            from faster_whisper.utils import get_assets_path
+
+            path = os.path.join(get_assets_path(), "silero_vad_v6.onnx")
+        opts = onnxruntime.SessionOptions()
+        opts.inter_op_num_threads = 1
+        opts.intra_op_num_threads = 1
+        opts.log_severity_level = 4
+        self._session = onnxruntime.InferenceSession(
+            path, providers=["CPUExecutionProvider"], sess_options=opts)
+        self.reset()
+
+    def reset(self) -> None:
+        self._h = np.zeros((1, 1, 128), np.float32)
+        self._c = np.zeros((1, 1, 128), np.float32)
+        self._context = np.zeros(CONTEXT_SAMPLES, np.float32)
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray:
+        if len(windows) == 0:
+            return np.zeros(0, np.float32)
+        context = np.vstack([self._context[None], windows[:-1, -CONTEXT_SAMPLES:]])
+        batch = np.ascontiguousarray(np.hstack([context, windows]), dtype=np.float32)
+        probs, self._h, self._c = self._session.run(
+            None, {"input": batch, "h": self._h, "c": self._c})
+        self._context = windows[-1, -CONTEXT_SAMPLES:].copy()
+        return np.asarray(probs, np.float32).reshape(-1)
+
+
+class VoiceActivity:
+    """Incremental voice activity for one channel.
+
+    Feed blocks of any length with :meth:`feed`; it returns the speech segments
+    that closed in that block. Onsets are known at once (:attr:`speaking`,
+    :attr:`current_start`); an end is known ``min_silence_s`` after the last
+    speech window. :attr:`probs` holds every window's probability and
+    :attr:`last_voice_t` the end of the newest speech window, for analyzers that
+    need finer detail than segments.
+
+    Examples
+    --------
+    >>> va = VoiceActivity()
+    >>> segments = va.feed(np.zeros(16000, np.float32)) + va.flush()
+    >>> segments
+    []
+    """
+
+    def __init__(self, options: Optional[VadOptions] = None, model: Optional[SileroVad] = None):
+        self.options = options or VadOptions()
+        self.model = model or SileroVad()
+        self._pending = np.zeros(0, np.float32)
+        self.n_windows = 0                      # windows processed so far
+        self.probs: list[np.ndarray] = []
+        self.segments: list[Segment] = []       # closed segments
+        self.current_start: Optional[float] = None  # onset of the open segment
+        self.last_voice_t: float = -np.inf      # end of the newest speech window
+        self._silent_windows = 0
+
+    @property
+    def time(self) -> float:
+        """Call-clock time (s) up to which this channel has been analysed."""
+        return self.n_windows * WINDOW_S
+
+    @property
+    def speaking(self) -> bool:
+        return self.current_start is not None
+
+    def feed(self, samples: np.ndarray) -> list[Segment]:
+        """Add the next block of 16 kHz float32 samples; return segments that closed."""
+        audio = np.concatenate([self._pending, np.asarray(samples, np.float32).reshape(-1)])
+        n = len(audio) // WINDOW_SAMPLES
+        self._pending = audio[n * WINDOW_SAMPLES:]
+        if n == 0:
+            return []
+        probs = self.model(audio[: n * WINDOW_SAMPLES].reshape(n, WINDOW_SAMPLES))
+        self.probs.append(probs)
+        return self._update(probs)
+
+    def step_probs(self, probs: np.ndarray) -> list[Segment]:
+        """Advance on precomputed window probabilities (for tests and replays)."""
+        self.probs.append(np.asarray(probs, np.float32))
+        return self._update(np.asarray(probs, np.float32))
+
+    def flush(self) -> list[Segment]:
+        """End of audio: close an open segment."""
+        if self.current_start is None:
+            return []
+        return self._close()
+
+    def _update(self, probs: np.ndarray) -> list[Segment]:
+        o = self.options
+        min_silence = max(1, round(o.min_silence_s / WINDOW_S))
+        closed = []
+        for p in probs:  # one comparison per 32 ms window: cheap
+            t0 = self.n_windows * WINDOW_S
+            self.n_windows += 1
+            if self.current_start is None:
+                if p >= o.threshold:
+                    self.current_start = max(0.0, t0 - o.speech_pad_s)
+                    self.last_voice_t = t0 + WINDOW_S
+                    self._silent_windows = 0
+                continue
+            if p >= o.neg_threshold:
+                self.last_voice_t = t0 + WINDOW_S
+                self._silent_windows = 0
+            else:
+                self._silent_windows += 1
+                if self._silent_windows >= min_silence:
+                    closed += self._close()
+        return closed
+
+    def _close(self) -> list[Segment]:
+        o = self.options
+        seg = Segment(self.current_start, min(self.last_voice_t + o.speech_pad_s, self.time))
+        self.current_start = None
+        self._silent_windows = 0
+        if seg.duration < o.min_speech_s + o.speech_pad_s:
+            return []
+        if self.segments and seg.start < self.segments[-1].end:
+            seg.start = self.segments[-1].end
+        self.segments.append(seg)
+        return [seg]
