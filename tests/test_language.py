@@ -1,0 +1,335 @@
+"""Language cues: lexicons, normalization, phrase and sentence cues, extension."""
+import pytest
+
+from voicecoach.events import AGENT, CUSTOMER, Word
+from voicecoach.language import LanguageCues, LanguageOptions
+from voicecoach.lexicon import SCHEMA, load_lexicon, normalize_phrase, tokenize_word
+
+
+def words(text, t0=0.0, channel=AGENT, dt=0.3):
+    """Words as Whisper gives them: leading space, punctuation attached, 0.3 s apart."""
+    return [Word(channel, t0 + i * dt, t0 + i * dt + 0.25, " " + w)
+            for i, w in enumerate(text.split())]
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return load_lexicon()
+
+
+def cues(text, channel=AGENT, options=None, flush=True):
+    c = LanguageCues(options)
+    events = c.feed(words(text, channel=channel))
+    if flush:
+        events += c.flush()
+    return events
+
+
+def kinds(events):
+    return [e.data["cue"] for e in events]
+
+
+def of_kind(events, kind):
+    return [e for e in events if e.data["cue"] == kind]
+
+
+# -- normalization ---------------------------------------------------------------------
+@pytest.mark.parametrize("text, tokens, mark", [
+    (" I'll", ("i", "will"), ""),
+    (" I\u2019m", ("i", "am"), ""),
+    (" can't,", ("can", "not"), ","),
+    (" Won't", ("will", "not"), ""),
+    (" doesn't", ("does", "not"), ""),
+    (" Let's", ("let", "us"), ""),
+    (" today?", ("today",), "?"),
+    (" calling.", ("calling",), "."),
+    (" really...", ("really",), "."),
+    (" Mm-hmm.", ("mmhmm",), "."),
+    (" mm-hm", ("mmhmm",), ""),
+    (" Umm,", ("um",), ","),
+    (" two-factor", ("two", "factor"), ""),
+    (" twenty-four", ("twenty", "four"), ""),
+    (" 5pm.", ("5", "pm"), "."),
+    (" p.m.", ("pm",), "."),
+    (" 1,000", ("1000",), ""),
+    (" f***ing", ("bleep",), ""),
+    (" DNS", ("dns",), ""),
+    (" -", (), ","),
+])
+def test_tokenize_word(text, tokens, mark):
+    assert tokenize_word(text) == (tokens, mark)
+
+
+def test_contraction_and_full_form_normalize_alike():
+    assert normalize_phrase("I'll call you back") == normalize_phrase("i will call you back")
+    assert normalize_phrase("That's not my department.") == normalize_phrase(
+        "that is not my department")
+
+
+# -- shipped lexicons ------------------------------------------------------------------
+def test_shipped_lexicons_load_with_enough_jargon(lexicon):
+    sizes = lexicon.sizes()
+    assert sizes["jargon"] >= 60
+    for kinds_ in SCHEMA.values():
+        for kind in kinds_:
+            assert sizes[kind] > 0, kind
+
+
+def test_every_jargon_scary_patronizing_negative_phrase_has_an_alternative(lexicon):
+    for kind in ("jargon", "scary", "patronizing", "negative"):
+        missing = [p.text for p in lexicon[kind].patterns if not p.suggestion]
+        assert not missing, (kind, missing)
+
+
+# -- phrase cues (agent) ---------------------------------------------------------------
+@pytest.mark.parametrize("text, kind, phrase", [
+    ("Let me reboot the router.", "jargon", "reboot"),
+    ("Hopefully you haven't lost all your data.", "scary", "Hopefully you haven't lost all your data"),
+    ("I've never seen this before.", "scary", "I've never seen this before"),
+    ("You mean you didn't even restart it?", "patronizing", "You mean you didn't even"),
+    ("As I already said, it's very simple.", "patronizing", "As I already said"),
+    ("Sorry, I can't do that.", "negative", "I can't"),
+    ("That's not my department.", "negative", "That's not my department"),
+    ("I'd be happy to help.", "positive", "I'd be happy to"),
+    ("I'm sorry to hear that.", "empathy", "I'm sorry to hear"),
+    ("Oh, that must be so frustrating.", "empathy", "that must be so frustrating"),
+    ("Thank you for calling.", "greeting", "Thank you for calling"),
+    ("It's, um, in the settings.", "filler", "um"),
+])
+def test_phrase_cue(text, kind, phrase):
+    found = of_kind(cues(text), kind)
+    assert [e.data["phrase"] for e in found][:1] == [phrase]
+    e = found[0]
+    assert e.kind == "cue" and e.channel == AGENT
+    spoken = [w.strip(",.?!") for w in text.split()]
+    first = next(i for i in range(len(spoken)) if spoken[i:i + len(phrase.split())] == phrase.split())
+    assert e.t == pytest.approx(0.3 * first)
+    assert e.data["end"] == pytest.approx(0.3 * (first + len(phrase.split()) - 1) + 0.25)
+
+
+def test_suggestion_comes_with_jargon_scary_patronizing_and_negative():
+    events = cues("Obviously we can reboot it, unfortunately your account may be compromised.")
+    by = {e.data["cue"]: e for e in events}
+    assert by["jargon"].data["suggestion"] == "restart"
+    assert by["patronizing"].data["suggestion"]
+    assert by["negative"].data["suggestion"]
+    assert by["scary"].data["suggestion"]
+    assert "restart" in by["jargon"].text
+
+
+def test_case_and_punctuation_do_not_matter():
+    assert kinds(cues("REBOOT!")) == ["jargon"]
+    assert kinds(cues("Please, reboot, then call.")) == ["jargon"]
+
+
+def test_contraction_and_full_form_both_match():
+    for text in ("I'm sorry to hear that.", "I am sorry to hear that."):
+        assert of_kind(cues(text), "empathy"), text
+    for text in ("I can't change that.", "I cannot change that.", "I can not change that."):
+        assert of_kind(cues(text), "negative"), text
+
+
+def test_longest_phrase_wins_and_waits_for_its_last_word():
+    c = LanguageCues()
+    ws = words("We should flush your DNS cache now.")
+    fired = []
+    for w in ws:
+        for e in c.feed([w]):
+            fired.append((w.text.strip(), e.data["phrase"]))
+    assert fired == [("cache", "flush your DNS cache")]
+
+
+def test_streaming_word_by_word_equals_one_batch():
+    text = ("Thank you for calling. Um, would you like me to, like, flush the DNS cache? "
+            "I'll call you back tomorrow, you know, by 5 p.m. Is there anything else?")
+    batch = LanguageCues()
+    a = batch.feed(words(text)) + batch.flush()
+    stream = LanguageCues()
+    b = [e for w in words(text) for e in stream.feed([w])] + stream.flush()
+    key = lambda e: (e.t, e.data["cue"], e.data["phrase"])
+    assert sorted(map(key, a)) == sorted(map(key, b))
+    assert len(a) >= 6
+
+
+def test_like_is_not_a_filler_in_would_you_like():
+    assert not of_kind(cues("Would you like me to check?"), "filler")
+    assert not of_kind(cues("It looks like the cable."), "filler")
+    assert [e.data["phrase"] for e in of_kind(cues("It was, like, really slow."), "filler")] == ["like"]
+
+
+def test_you_know_is_not_a_filler_in_let_you_know():
+    assert not of_kind(cues("I'll let you know."), "filler")
+    assert of_kind(cues("It's, you know, the box."), "filler")
+
+
+def test_greeting_counts_only_near_the_start():
+    c = LanguageCues(LanguageOptions(greeting_window_s=30.0))
+    early = c.feed(words("Hi there.", t0=2.0))
+    late = c.feed(words("Good morning.", t0=40.0))
+    assert kinds(early) == ["greeting"] and kinds(late) == []
+    assert c.summary()["counts"]["greeting"] == 1
+
+
+# -- sentence cues (agent) -----------------------------------------------------------------
+@pytest.mark.parametrize("text, kind", [
+    ("What happens when you restart it?", "question_open"),
+    ("Okay, so how long has this been going on?", "question_open"),
+    ("Could you describe the error?", "question_open"),
+    ("Tell me about the error message.", "question_open"),
+    ("Did you restart it?", "question_closed"),
+    ("When you restart it, does the light come on?", "question_closed"),
+    ("You restarted it?", "question_closed"),
+    ("Is there anything else I can help you with today?", "closing_question"),
+    ("Anything else I can do for you today?", "closing_question"),
+])
+def test_question_kinds(text, kind):
+    got = kinds(cues(text))
+    assert got.count(kind) == 1
+    assert not ({"question_open", "question_closed", "closing_question"} - {kind}) & set(got)
+
+
+def test_statement_and_greeting_question_are_not_diagnostic_questions():
+    assert not {"question_open", "question_closed"} & set(kinds(cues("What I'll do is check it.")))
+    events = cues("How can I help you today?")
+    assert kinds(events) == ["greeting"]
+
+
+def test_sentence_closes_on_a_pause_without_punctuation():
+    c = LanguageCues(LanguageOptions(sentence_gap_s=1.0))
+    assert c.feed(words("did you restart it")) == []
+    later = c.feed(words("okay", t0=5.0))
+    assert kinds(later) == ["question_closed"]
+    assert later[0].data["phrase"] == "did you restart it"
+    assert later[0].t == 0.0 and later[0].data["end"] == pytest.approx(1.15)
+
+
+def test_short_pause_keeps_the_sentence_open_until_flush():
+    c = LanguageCues(LanguageOptions(sentence_gap_s=1.0))
+    assert c.feed(words("did you restart it")) == []
+    assert c.feed(words("this morning", t0=1.5)) == []
+    assert [e.data["phrase"] for e in c.flush()] == ["did you restart it this morning"]
+
+
+def test_pm_does_not_end_the_sentence_before_a_lowercase_word():
+    events = cues("I'll call you at 5 p.m. tomorrow, okay. Thanks.")
+    found = of_kind(events, "commitment")
+    assert [e.data["phrase"] for e in found] == ["I'll call you at 5 p.m. tomorrow, okay."]
+
+
+@pytest.mark.parametrize("text, action, when", [
+    ("I'll call you back tomorrow.", "I'll", "tomorrow"),
+    ("I will call you back tomorrow.", "I will", "tomorrow"),
+    ("Let me find out and get back to you.", "Let me find out", None),
+    ("You'll get an email within 24 hours.", "You'll get", "within 24 hours"),
+    ("You'll get an email within twenty four hours.", "You'll get", "within twenty four hours"),
+    ("It will be done by Friday.", "It will be", "by Friday"),
+])
+def test_commitments(text, action, when):
+    found = of_kind(cues(text), "commitment")
+    assert len(found) == 1
+    assert found[0].data["phrase"] == text
+    assert found[0].data["action"] == action and found[0].data["when"] == when
+
+
+@pytest.mark.parametrize("text", [
+    "You'll get an email.",                               # outcome without a time
+    "I'll need your account number.",                     # a request, not a promise
+    "Would you like me to call you back tomorrow?",       # an offer (a question)
+])
+def test_not_commitments(text):
+    assert not of_kind(cues(text), "commitment")
+
+
+# -- customer channel ----------------------------------------------------------------------
+def test_caller_problem_is_the_whole_sentence():
+    events = cues("Hi. My internet keeps dropping every evening. And I was charged twice!",
+                  channel=CUSTOMER)
+    found = of_kind(events, "problem")
+    assert [e.data["phrase"] for e in found] == [
+        "My internet keeps dropping every evening.", "And I was charged twice!"]
+    assert found[0].data["matches"] == ["keeps dropping"]
+    assert all(e.channel == CUSTOMER for e in events)
+
+
+def test_no_problem_is_not_a_problem_and_agent_cues_stay_on_the_agent():
+    assert cues("No problem, thanks.", channel=CUSTOMER) == []
+    assert cues("It doesn't work.", channel=AGENT) == []
+
+
+def test_hostile_language_including_masked_swearing():
+    found = of_kind(cues("This is f***ing ridiculous, you people are useless.",
+                         channel=CUSTOMER), "hostile")
+    assert [e.data["phrase"] for e in found] == ["f***ing", "ridiculous", "you people", "useless"]
+    assert not of_kind(cues("I'm sorry, that's ridiculous."), "hostile")
+
+
+# -- summary -------------------------------------------------------------------------------
+def test_summary_checklist_counts_and_lists():
+    c = LanguageCues()
+    c.feed(words("Thank you for calling. I'm sorry to hear that. Did you restart it? "
+                  "What happens then? Um, I'll call you back tomorrow."))
+    c.feed(words("It keeps dropping.", t0=20.0, channel=CUSTOMER))
+    c.flush()
+    s = c.summary()
+    assert s["checklist"] == {"greeting": True, "empathy": True, "questions": True,
+                              "closing_question": False}
+    assert s["questions"] == {"open": 1, "closed": 1}
+    assert s["fillers"] == 1 and s["counts"]["filler"] == 1
+    assert s["commitments"] == [{"t": pytest.approx(4.8), "text": "Um, I'll call you back tomorrow."}]
+    assert s["caller_problems"] == [{"t": 20.0, "text": "It keeps dropping."}]
+
+
+def test_empty_summary_has_every_key():
+    s = LanguageCues().summary()
+    assert s["checklist"] == {"greeting": False, "empathy": False, "questions": False,
+                              "closing_question": False}
+    assert set(s["counts"]) >= {"jargon", "filler", "commitment", "problem", "hostile"}
+    assert s["commitments"] == [] and s["caller_problems"] == [] and s["fillers"] == 0
+
+
+def test_unknown_channel_is_an_error():
+    with pytest.raises(ValueError, match="channel"):
+        LanguageCues().feed([Word("left", 0.0, 0.2, " hi")])
+
+
+# -- team lexicons -------------------------------------------------------------------------
+def test_extra_lexicon_dir_extends_shipped_phrases(tmp_path):
+    (tmp_path / "jargon.toml").write_text(
+        'remove = ["sync"]\n[jargon]\n"frobnicator" = "the little box"\n'
+        '"reboot" = "turn it off and on"\n', encoding="utf-8")
+    opts = LanguageOptions(lexicon_dirs=[str(tmp_path)])
+    events = cues("Reboot the frobnicator, then sync and check the firmware.", options=opts)
+    got = {e.data["phrase"]: e.data["suggestion"] for e in of_kind(events, "jargon")}
+    assert got == {"Reboot": "turn it off and on", "frobnicator": "the little box",
+                   "firmware": "the device's built-in software"}
+
+
+def test_replace_lexicons_drops_the_shipped_file(tmp_path):
+    (tmp_path / "jargon.toml").write_text('jargon = ["frobnicator"]\n', encoding="utf-8")
+    opts = LanguageOptions(lexicon_dirs=[str(tmp_path)], replace_lexicons=True)
+    events = cues("Reboot the frobnicator. I'm sorry to hear that.", options=opts)
+    assert [e.data["phrase"] for e in of_kind(events, "jargon")] == ["frobnicator"]
+    assert of_kind(events, "empathy")  # files not replaced stay as shipped
+
+
+@pytest.mark.parametrize("content, message", [
+    ('[jargon\n"x" = "y"\n', "not valid TOML"),
+    ('jargon = "reboot"\n', "must be a list"),
+    ('[jargons]\n"x" = "y"\n', "unknown key"),
+    ('jargon = ["tier {level}"]\n', "unknown slot"),
+    ('jargon = ["widget"]\n[unless]\nwidget = ["gadget"]\n', "does not contain"),
+])
+def test_malformed_lexicon_file_names_the_file(tmp_path, content, message):
+    path = tmp_path / "jargon.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message) as info:
+        LanguageCues(LanguageOptions(lexicon_dirs=[str(tmp_path)]))
+    assert str(path) in str(info.value)
+
+
+def test_unknown_lexicon_file_and_missing_folder(tmp_path):
+    (tmp_path / "jargonn.toml").write_text('jargon = ["x"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="jargonn.toml"):
+        load_lexicon([tmp_path])
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        load_lexicon([tmp_path / "nowhere"])

@@ -1,0 +1,371 @@
+"""Language cues from transcribed words (COACHING.md sections 4-8).
+
+:class:`LanguageCues` reads the committed words of both channels and flags:
+
+- on the agent channel, *phrase cues* the moment a phrase's last word arrives:
+  ``jargon``, ``scary``, ``patronizing`` and ``negative`` (each with a plainer or
+  kinder alternative), ``positive``, ``empathy``, ``greeting`` (only near the start)
+  and ``filler``; and *sentence cues* when a sentence closes: ``question_open``,
+  ``question_closed``, ``closing_question`` and ``commitment``;
+- on the customer channel: ``hostile`` (phrase cue) and ``problem`` (sentence cue:
+  the whole sentence becomes an item on the caller's list).
+
+A sentence closes at a word ending in ``.``, ``?`` or ``!``, at a pause of
+``sentence_gap_s`` before the next word, after ``max_sentence_words`` words, or at
+:meth:`LanguageCues.flush`. A phrase cue waits one word more when the phrase could
+still grow into a longer phrase of the same lexicon ("dns" -> "dns propagation") or
+into an ``unless`` phrase that cancels it ("like" -> "like to").
+
+The phrases are data: ``models/lexicons/*.toml`` (see its README), extended by the
+folders in ``LanguageOptions.lexicon_dirs``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .events import AGENT, CHANNELS, CUSTOMER, Event, Word
+from .lexicon import Lexicon, Match, PhraseSet, load_lexicon, tokenize_word
+
+PHRASE_CUES = {
+    AGENT: ("jargon", "scary", "patronizing", "negative", "positive", "empathy",
+            "greeting", "filler"),
+    CUSTOMER: ("hostile",),
+}
+"""Cues fired per phrase, by channel (each is also the lexicon section's name)."""
+SENTENCE_CUES = {
+    AGENT: ("question_open", "question_closed", "closing_question", "commitment"),
+    CUSTOMER: ("problem",),
+}
+"""Cues fired per sentence, by channel."""
+
+_LABELS = {
+    "jargon": "Jargon", "scary": "Scary phrase", "patronizing": "Patronizing",
+    "negative": "Negative wording", "positive": "Positive language", "empathy": "Empathy",
+    "greeting": "Greeting", "filler": "Filler", "hostile": "Hostile language",
+    "question_open": "Open question", "question_closed": "Closed question",
+    "closing_question": "Closing question", "commitment": "Commitment to follow up",
+    "problem": "Caller's problem",
+}
+_TERMINAL = ("?", "!", ".")
+_NO_STOPS = frozenset({"mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e."})
+_SOFT_STOPS = frozenset({"a.m.", "p.m."})
+_EDGE_PUNCT = re.compile(r"^[^\w*]+|[^\w*]+$")
+
+
+@dataclass
+class LanguageOptions:
+    """Settings of the language cues.
+
+    Attributes
+    ----------
+    lexicon_dirs : list of str
+        Extra folders of lexicon files named as the shipped ones (``jargon.toml``...,
+        see ``models/lexicons/README.md``); their phrases are added to the shipped
+        ones. ``~`` is expanded.
+    replace_lexicons : bool
+        If true, a file found in ``lexicon_dirs`` replaces the shipped file of the
+        same name instead of extending it.
+    sentence_gap_s : float
+        A pause (s) between two words of one speaker that ends the sentence when no
+        punctuation did.
+    max_sentence_words : int
+        A sentence is closed after this many words (count) even without punctuation
+        or pause; bounds how late a sentence cue can come.
+    greeting_window_s : float
+        Greeting phrases count only within this time (s) from the agent's first word.
+    min_questions : int
+        Open plus closed questions (count) the agent must ask for the checklist's
+        ``questions`` item.
+    """
+
+    lexicon_dirs: list[str] = field(default_factory=list)
+    replace_lexicons: bool = False
+    sentence_gap_s: float = 1.5
+    max_sentence_words: int = 60
+    greeting_window_s: float = 30.0
+    min_questions: int = 1
+
+
+class _Sentence:
+    """The words and normalized tokens of one channel's open sentence."""
+
+    def __init__(self) -> None:
+        self.words: list[Word] = []
+        self.tokens: list[str] = []
+        self.token_word: list[int] = []     # index into words, per token
+        self.clause_starts: list[int] = [0]  # token index where each clause begins
+        self.emitted: dict[str, list[tuple[int, int]]] = {}  # phrase cue -> token spans
+
+    def add(self, word: Word, tokens: tuple[str, ...], mark: str) -> None:
+        self.words.append(word)
+        self.tokens.extend(tokens)
+        self.token_word.extend([len(self.words) - 1] * len(tokens))
+        if mark == ",":
+            self.clause_starts.append(len(self.tokens))
+
+    def span(self, start: int, end: int) -> tuple[float, float, str]:
+        """Call-clock start and end (s) and the words as spoken of tokens [start, end)."""
+        words = self.words[self.token_word[start]:self.token_word[end - 1] + 1]
+        text = " ".join(w.text.strip() for w in words)
+        return words[0].start, words[-1].end, _EDGE_PUNCT.sub("", text)
+
+    def text(self) -> str:
+        return " ".join(w.text.strip() for w in self.words)
+
+
+class _Channel:
+    """Per-channel state."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sentence = _Sentence()
+        self.last_end: Optional[float] = None   # end (s) of the last word seen
+        self.first_start: Optional[float] = None  # start (s) of the first word
+        self.pending_mark = ""  # end mark of a sentence that ended on "a.m."/"p.m."
+
+
+def _opens_sentence(text: str, tokens: tuple[str, ...]) -> bool:
+    """A capitalized word other than "I": likely the start of a new sentence."""
+    t = text.strip().lstrip("\"'([")
+    return t[:1].isupper() and tokens[:1] != ("i",)
+
+
+def _select(ps: PhraseSet, s: _Sentence, final: bool,
+            taken: list[tuple[int, int]]) -> list[tuple[Match, bool]]:
+    """Leftmost-longest matches of ``ps`` that overlap nothing in ``taken`` and that
+    no ``unless`` phrase cancels, each with whether it is decided (no longer or
+    cancelling phrase can still complete)."""
+    matches, alive_starts = ps.find(s.tokens)
+    taken = list(taken)
+    out = []
+    for m in sorted(matches, key=lambda m: (m.start, -m.end)):
+        if any(m.start < e and s < m.end for s, e in taken):
+            continue
+        excluded = m.pattern.excluded(s.tokens, m.start, m.end, final, s.clause_starts)
+        if excluded:
+            continue
+        taken.append((m.start, m.end))
+        decided = final or (excluded is False and not any(a <= m.start for a in alive_starts))
+        out.append((m, decided))
+    return out
+
+
+class LanguageCues:
+    """Language cues of one call, fed committed words in call-clock order.
+
+    Parameters
+    ----------
+    options : LanguageOptions, optional
+        Defaults when omitted. The lexicons are loaded here
+        (:func:`voicecoach.lexicon.load_lexicon`); a malformed lexicon file raises
+        ``ValueError`` naming the file.
+
+    Examples
+    --------
+    >>> cues = LanguageCues()
+    >>> words = [Word("agent", 0.3 * i, 0.3 * i + 0.25, w) for i, w in
+    ...          enumerate([" Let's", " reboot", " the", " router."])]
+    >>> [(e.data["cue"], e.data["phrase"]) for e in cues.feed(words)]
+    [('positive', "Let's"), ('jargon', 'reboot')]
+    """
+
+    def __init__(self, options: Optional[LanguageOptions] = None):
+        self.options = options = options or LanguageOptions()
+        self.lexicon: Lexicon = load_lexicon(options.lexicon_dirs, options.replace_lexicons)
+        self._channels = {ch: _Channel(ch) for ch in CHANNELS}
+        self._counts = {kind: 0 for ch in CHANNELS
+                        for kind in PHRASE_CUES[ch] + SENTENCE_CUES[ch]}
+        self._commitments: list[dict] = []
+        self._problems: list[dict] = []
+
+    # -- feeding ------------------------------------------------------------------------
+    def feed(self, words: list[Word]) -> list[Event]:
+        """Take the next committed words and return the new cue events.
+
+        Parameters
+        ----------
+        words : list of Word
+            Words of one channel (``agent`` or ``customer``) in call-clock order; the
+            channels may alternate between calls.
+
+        Returns
+        -------
+        list of Event
+            ``Event(kind="cue", t=<phrase start, s>, channel, text, data)`` with
+            ``data = {"cue", "phrase", "end"}`` plus ``"suggestion"`` for cues with an
+            alternative, ``"action"``/``"when"`` for commitments and ``"matches"``
+            for caller problems. Sentence cues come when their sentence closes, so
+            events are not always in ``t`` order.
+        """
+        events: list[Event] = []
+        for word in words:
+            if word.channel not in self._channels:
+                raise ValueError(f"word {word.text!r} has unknown channel {word.channel!r} "
+                                 f"(expected one of {CHANNELS})")
+            events += self._add(self._channels[word.channel], word)
+        return events
+
+    def flush(self) -> list[Event]:
+        """End of the call: close the open sentences of both channels."""
+        events: list[Event] = []
+        for st in self._channels.values():
+            if st.sentence.words:
+                events += self._close(st, st.pending_mark)
+            st.pending_mark = ""
+        return events
+
+    def _add(self, st: _Channel, word: Word) -> list[Event]:
+        tokens, mark = tokenize_word(word.text)
+        events: list[Event] = []
+        if st.sentence.words and tokens and (
+                word.start - st.last_end >= self.options.sentence_gap_s
+                or (st.pending_mark and _opens_sentence(word.text, tokens))):
+            events += self._close(st, st.pending_mark)
+        st.pending_mark = ""
+        st.last_end = word.end
+        if not tokens:
+            if mark in _TERMINAL and st.sentence.words:
+                events += self._close(st, mark)
+            elif mark == ",":
+                st.sentence.clause_starts.append(len(st.sentence.tokens))
+            return events
+        if st.first_start is None:
+            st.first_start = word.start
+        raw = word.text.strip().lower()
+        if mark == "." and raw in _SOFT_STOPS:
+            st.pending_mark, mark = ".", ""
+        elif mark == "." and raw in _NO_STOPS:
+            mark = ""
+        st.sentence.add(word, tokens, mark)
+        if mark in _TERMINAL:
+            return events + self._close(st, mark)
+        events += self._scan(st, final=False)
+        if len(st.sentence.words) >= self.options.max_sentence_words:
+            events += self._close(st, st.pending_mark)
+            st.pending_mark = ""
+        return events
+
+    def _close(self, st: _Channel, mark: str) -> list[Event]:
+        """Close the channel's sentence: decide its phrase cues, then its sentence cues."""
+        events = self._scan(st, final=True)
+        if st.name == AGENT:
+            events += self._agent_sentence(st.sentence, mark)
+        else:
+            events += self._customer_sentence(st.sentence)
+        st.sentence = _Sentence()
+        return events
+
+    # -- phrase cues ---------------------------------------------------------------------
+    def _scan(self, st: _Channel, final: bool) -> list[Event]:
+        s = st.sentence
+        events: list[Event] = []
+        for kind in PHRASE_CUES[st.name]:
+            emitted = s.emitted.setdefault(kind, [])
+            for m, decided in _select(self.lexicon[kind], s, final, emitted):
+                if not decided:
+                    continue
+                emitted.append((m.start, m.end))
+                t0, t1, spoken = s.span(m.start, m.end)
+                if kind == "greeting" and t0 - st.first_start > self.options.greeting_window_s:
+                    continue
+                events.append(self._event(kind, st.name, t0, t1, spoken,
+                                          suggestion=m.pattern.suggestion))
+        return sorted(events, key=lambda e: e.t)
+
+    def _event(self, kind: str, channel: str, t0: float, t1: float, phrase: str,
+               suggestion: str = "", **extra) -> Event:
+        self._counts[kind] += 1
+        data = {"cue": kind, "phrase": phrase, "end": round(t1, 3)}
+        text = f'{_LABELS[kind]}: "{phrase}"'
+        if suggestion:
+            data["suggestion"] = suggestion
+            text += f" -> {suggestion}"
+        data.update(extra)
+        return Event("cue", t0, channel, text, data)
+
+    # -- sentence cues -------------------------------------------------------------------
+    def _agent_sentence(self, s: _Sentence, mark: str) -> list[Event]:
+        lx = self.lexicon
+        toks = s.tokens
+        breaks = s.clause_starts
+        t0, t1 = s.words[0].start, s.words[-1].end
+        text = s.text()
+        question = self._question_kind(s, mark)
+        if lx["closing"].first(toks, breaks):
+            return [self._event("closing_question", AGENT, t0, t1, text)]
+        if question:
+            if lx["not_diagnostic"].first(toks, breaks) or lx["greeting"].first(toks):
+                return []
+            return [self._event(f"question_{question}", AGENT, t0, t1, text)]
+        action = lx["action"].first(toks, breaks)
+        when = lx["time"].first(toks, breaks)
+        if action is None and when is not None:
+            action = lx["timed_action"].first(toks, breaks)
+        if action is None:
+            return []
+        when_text = s.span(when.start, when.end)[2] if when else None
+        self._commitments.append({"t": round(t0, 3), "text": text})
+        return [self._event("commitment", AGENT, t0, t1, text,
+                            action=s.span(action.start, action.end)[2], when=when_text)]
+
+    def _question_kind(self, s: _Sentence, mark: str) -> Optional[str]:
+        """``"open"``, ``"closed"`` or None (not a question); see questions.toml."""
+        heads = [self._starter(s.tokens, c) for c in s.clause_starts if c < len(s.tokens)]
+        if not (mark == "?" or "open_prompt" in heads or (mark == "" and any(heads))):
+            return None
+        for head in reversed(heads):
+            if head:
+                return "closed" if head == "closed" else "open"
+        return "closed"
+
+    def _starter(self, tokens: list[str], i: int) -> Optional[str]:
+        """The question-starter section matching longest at clause start ``i``,
+        after lead-in words ("okay, so ...")."""
+        lead_in = self.lexicon["lead_in"]
+        while (m := lead_in.longest_at(tokens, i)) and m.end < len(tokens):
+            i = m.end
+        best, best_end = None, i
+        for name in ("open", "open_prompt", "closed"):
+            m = self.lexicon[name].longest_at(tokens, i)
+            if m and m.end > best_end:
+                best, best_end = name, m.end
+        return best
+
+    def _customer_sentence(self, s: _Sentence) -> list[Event]:
+        found = _select(self.lexicon["problem"], s, True, [])
+        if not found:
+            return []
+        t0, t1, text = s.words[0].start, s.words[-1].end, s.text()
+        self._problems.append({"t": round(t0, 3), "text": text})
+        return [self._event("problem", CUSTOMER, t0, t1, text,
+                            matches=[s.span(m.start, m.end)[2] for m, _ in found])]
+
+    # -- results -------------------------------------------------------------------------
+    def summary(self) -> dict:
+        """The call so far, JSON-ready (open sentences count after :meth:`flush`).
+
+        Returns
+        -------
+        dict
+            ``checklist`` (``greeting``, ``empathy``, ``questions``,
+            ``closing_question``: bool), ``questions`` (``open``, ``closed``: count),
+            ``counts`` (cue kind -> count), ``commitments`` and ``caller_problems``
+            (lists of ``{"t": s, "text": sentence}``) and ``fillers`` (count).
+        """
+        c = self._counts
+        questions = {"open": c["question_open"], "closed": c["question_closed"]}
+        return {
+            "checklist": {
+                "greeting": c["greeting"] > 0,
+                "empathy": c["empathy"] > 0,
+                "questions": questions["open"] + questions["closed"] >= self.options.min_questions,
+                "closing_question": c["closing_question"] > 0,
+            },
+            "questions": questions,
+            "counts": dict(c),
+            "commitments": [dict(x) for x in self._commitments],
+            "caller_problems": [dict(x) for x in self._problems],
+            "fillers": c["filler"],
+        }
