@@ -1,0 +1,162 @@
+"""The call generator's truth must match its audio (espeak-ng voices only)."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tools.callgen import (AGENT_CLOSINGS, SR, RandomCallOptions, Turn, random_call, render_call,
+                           trim_silence, write_call)
+
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs Debian espeak-ng")
+
+A, C = "agent", "customer"
+AV, CV = "espeak-us-f", "espeak-gb-m"
+NOISE_DBFS = -80.0
+QUIET = 10 ** (-60 / 20)   # well above the -80 dBFS noise's peaks, well below any onset
+
+
+def _db(x):
+    return 20 * np.log10(np.sqrt(np.mean(np.square(x, dtype=np.float64))) + 1e-12)
+
+
+SCRIPT = [
+    Turn(A, "Thank you for calling, how can I help you today?", AV, gap_s=0.3),
+    Turn(C, "My internet keeps dropping every evening, and I was charged twice on my last bill as well.",
+         CV, gap_s=0.6),
+    Turn(A, "Mm-hm.", AV, overlap_s=2.0, label="backchannel"),
+    Turn(C, "It started on Monday and it has been getting worse every single day since then.", CV, gap_s=0.5),
+    Turn(A, "Okay, let me run a line test on your connection right now.", AV, overlap_s=1.2,
+         label="interruption"),
+    Turn(C, "Sure, go ahead and run it.", CV, overlap_s=0.2, label="near_miss"),
+]
+
+
+@pytest.fixture(scope="module")
+def call():
+    return render_call(SCRIPT, noise_dbfs=NOISE_DBFS, seed=3)
+
+
+def test_truth_lists_every_turn_with_its_words(call):
+    t = call.truth
+    assert call.audio.shape == (int(round(t["duration"] * SR)), 2) and call.audio.dtype == np.float32
+    assert sorted(u["text"] for u in t["utterances"]) == sorted(turn.text for turn in SCRIPT)
+    assert [u["start"] for u in t["utterances"]] == sorted(u["start"] for u in t["utterances"])
+    words = sum(len(turn.text.split()) for turn in SCRIPT if turn.speaker == A)
+    talk = sum(u["end"] - u["start"] for u in t["utterances"] if u["channel"] == A)
+    assert t["agent_words"] == words
+    assert t["talk_time"]["agent"] == pytest.approx(talk, abs=1e-3)
+    assert t["agent_wpm"] == pytest.approx(words / (talk / 60), rel=1e-3)
+
+
+def test_speech_starts_and_ends_on_the_truth_span(call):
+    for u in call.truth["utterances"]:
+        x = call.audio[:, 0 if u["channel"] == A else 1]
+        i0, i1 = int(round(u["start"] * SR)), int(round(u["end"] * SR))
+        assert np.abs(x[i0:i0 + 160]).max() > QUIET, u["text"]        # sound in the first 10 ms
+        assert np.abs(x[i1 - 160:i1]).max() > QUIET, u["text"]        # and in the last 10 ms
+        assert np.abs(x[i0 - 800:i0]).max() < QUIET, u["text"]        # 50 ms of quiet before
+        assert np.abs(x[i1:i1 + 800]).max() < QUIET, u["text"]        # and after
+        assert _db(x[i0:i1]) > -40, u["text"]
+
+
+def test_the_other_channel_is_silent_when_only_one_side_talks(call):
+    utts = call.truth["utterances"]
+    active = np.zeros((len(call.audio), 2), bool)
+    for u in utts:
+        active[int(round(u["start"] * SR)):int(round(u["end"] * SR)), 0 if u["channel"] == A else 1] = True
+    for ch in (0, 1):
+        only_other = active[:, 1 - ch] & ~active[:, ch]
+        assert only_other.sum() > SR                                    # there is such time
+        assert np.abs(call.audio[only_other, ch]).max() < QUIET
+        assert _db(call.audio[only_other, ch]) == pytest.approx(NOISE_DBFS, abs=1.0)
+
+
+def test_labelled_turns_overlap_the_other_side(call):
+    events = call.truth["events"]
+    assert [(e["kind"], e["by"]) for e in events] == [
+        ("backchannel", A), ("interruption", A), ("near_miss", C)]
+    by_text = {u["text"]: u for u in call.truth["utterances"]}
+    cust_2, agent_int = by_text[SCRIPT[3].text], by_text[SCRIPT[4].text]
+    assert events[1]["start"] == agent_int["start"]
+    assert events[1]["end"] == pytest.approx(cust_2["end"], abs=1e-4)
+    assert events[1]["end"] - events[1]["start"] == pytest.approx(1.2, abs=1e-3)
+    assert events[2]["end"] - events[2]["start"] == pytest.approx(0.2, abs=1e-3)
+    for e in events:
+        i0, i1 = int(round(e["start"] * SR)), int(round(e["end"] * SR))
+        assert _db(call.audio[i0:i1, 0]) > -45 and _db(call.audio[i0:i1, 1]) > -45, e
+
+
+def test_backchannel_sits_inside_the_other_utterance(call):
+    bc = next(u for u in call.truth["utterances"] if u["label"] == "backchannel")
+    host = next(u for u in call.truth["utterances"] if u["text"] == SCRIPT[1].text)
+    assert host["start"] + 1.0 < bc["start"] and bc["end"] + 1.0 < host["end"]
+    assert host["end"] - bc["start"] == pytest.approx(2.0, abs=1e-3)
+
+
+def test_turns_that_cannot_be_placed_are_refused():
+    with pytest.raises(ValueError, match="same speaker"):
+        render_call([Turn(A, "Hello there, this is the help desk.", AV, gap_s=0.2),
+                     Turn(A, "How can I help?", AV, gap_s=-0.5)])
+    with pytest.raises(ValueError, match="does not start while"):
+        render_call([Turn(A, "Hello there.", AV, gap_s=0.2),
+                     Turn(C, "Hi.", CV, gap_s=0.3, label="interruption")])
+    with pytest.raises(ValueError, match="needs an earlier"):
+        render_call([Turn(C, "Hi.", CV, overlap_s=0.3)])
+
+
+def test_trim_silence_cuts_to_the_sound():
+    y = np.zeros(1000, np.float32)
+    y[300:700] = 0.5
+    y[100] = 0.001                                                      # -54 dB below the peak: cut
+    y[800] = 0.01                                                       # -34 dB: kept
+    out = trim_silence(y, rel_db=40.0)
+    assert len(out) == 501 and out[0] == 0.5 and out[-1] == 0.01
+
+
+def test_write_call_writes_flac_and_truth(call, tmp_path):
+    truth_path = write_call(call, tmp_path / "c.flac")
+    assert truth_path == tmp_path / "c.truth.json"
+    audio, sr = sf.read(tmp_path / "c.flac", dtype="float32")
+    assert sr == SR and audio.shape == call.audio.shape
+    assert sf.info(tmp_path / "c.flac").subtype == "PCM_16"
+    assert np.abs(audio - call.audio).max() < 1e-4
+    assert json.loads(truth_path.read_text()) == call.truth
+
+
+def test_random_call_is_deterministic_per_seed():
+    a = random_call(5, ["espeak"], minutes=0.5)
+    b = random_call(5, ["espeak"], minutes=0.5)
+    c = random_call(6, ["espeak"], minutes=0.5)
+    assert a.truth == b.truth and np.array_equal(a.audio, b.audio)
+    assert a.truth != c.truth
+
+
+def test_random_call_has_the_planned_events():
+    o = RandomCallOptions()
+    call = random_call(11, ["espeak"], minutes=1.5, options=o)
+    t, utts = call.truth, call.truth["utterances"]
+    kinds = [(e["kind"], e["by"]) for e in t["events"]]
+    assert kinds.count(("interruption", A)) >= 2 and kinds.count(("interruption", C)) >= 1
+    assert kinds.count(("near_miss", A)) + kinds.count(("near_miss", C)) >= 2
+    assert [e["kind"] for e in t["events"]].count("backchannel") >= 3
+    assert any(5.0 <= s["end"] - s["start"] <= 8.0 for s in t["silences"])      # dead air
+    assert t["duration"] >= 90.0 and utts[0]["channel"] == A
+    assert utts[-3]["text"] in AGENT_CLOSINGS and utts[-3]["channel"] == A
+    for e in t["events"]:
+        under = next(u for u in utts if u["channel"] != e["by"] and u["start"] <= e["start"] < u["end"])
+        own = next(u for u in utts if u["channel"] == e["by"] and u["start"] == e["start"])
+        overlap = e["end"] - e["start"]
+        if e["kind"] == "interruption":
+            assert 0.8 - 1e-3 <= overlap <= 2.0 + 1e-3
+            assert e["start"] - under["start"] >= o.cut_in_after_s - 1e-3
+            assert own["end"] - own["start"] >= o.long_turn_s
+        elif e["kind"] == "near_miss":
+            assert 0.05 - 1e-3 <= overlap <= 0.3 + 1e-3
+        else:
+            assert own["n_words"] <= 2 and e["end"] == own["end"]
+            assert e["start"] - under["start"] >= 1.0 - 1e-3 and under["end"] - e["end"] >= 1.0 - 1e-3
+    for ch in (A, C):
+        spans = [(u["start"], u["end"]) for u in utts if u["channel"] == ch]
+        assert all(s1 >= e0 for (_, e0), (s1, _) in zip(spans, spans[1:]))      # no self-overlap
