@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from . import __version__
+from .turns import talk_time_s
 
 SCHEMA = "voicecoach.call/1"
 
@@ -29,7 +30,8 @@ def build_record(engine, transcript: list, *, name: str, duration: float,
     if two:
         talk = turns["talk_time"]
     else:
-        talk = {"agent": round(sum(s.duration for s in engine.vad["agent"].segments), 3),
+        talk = {"agent": round(talk_time_s(engine.vad["agent"].segments,
+                                           engine.config.turns.pause_merge_s), 3),
                 "customer": None}
     n_agent_words = len(engine.words.get("agent", []))
     pace_state = engine.pace.state()

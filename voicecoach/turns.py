@@ -54,6 +54,19 @@ class TurnOptions:
     dead_air_s: float = 5.0
 
 
+def talk_time_s(segments, pause_merge_s: float) -> float:
+    """Seconds of talking in ``segments`` (s), pauses under ``pause_merge_s`` included."""
+    total, cur = 0.0, None
+    for seg in segments:
+        if cur is not None and seg.start - cur[1] < pause_merge_s:
+            cur[1] = seg.end
+            continue
+        if cur is not None:
+            total += cur[1] - cur[0]
+        cur = [seg.start, seg.end]
+    return total + (cur[1] - cur[0] if cur is not None else 0.0)
+
+
 class _Spurts:
     """One channel's speech merged across short pauses, kept incrementally."""
 
@@ -162,6 +175,7 @@ class TurnTaking:
             if sp._cur is not None:
                 sp.closed.append(sp._cur)
                 sp._cur = None
+        self.horizon = float("inf")
         events = []
         for x in (AGENT, CUSTOMER):
             self._find_onsets(x)
@@ -174,9 +188,11 @@ class TurnTaking:
         y = other(x)
         sp = self.spurts[x]
         new = sp.closed[self._checked[x]:]
-        self._checked[x] = len(sp.closed)
         cur = sp.open()
-        for start, _ in new + ([cur] if cur else []):
+        for i, (start, _) in enumerate(new + ([cur] if cur else [])):
+            if start >= self.horizon:        # the other side is not analysed that far yet
+                break
+            self._checked[x] += i < len(new)
             if start in self.judged[x] or start in self.pending[x]:
                 continue
             floor = self.spurts[y].covering(start)
