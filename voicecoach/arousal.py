@@ -1,0 +1,153 @@
+"""The caller's temperature: vocal arousal on the customer channel.
+
+An irate caller gets louder and higher-pitched. With no profile for a caller, the
+reference is the caller's own first stretch of speech in the call (COACHING.md
+section 8): loudness and F0 level of the trailing window are turned into z-scores
+against that start, averaged with weights, and put through a logistic, so 0.5 means
+"as at the start of the call" and values near 1 mean much louder and higher. When
+arousal stays high for a few seconds of the caller's speech, a ``caller_heated`` cue
+reminds the agent, privately, to stay calm; at most once per cooldown.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from voicecoach.events import CUSTOMER, Event
+from voicecoach.prosody import ProsodyFrames, SpeechWindow
+from voicecoach.warmth import Baseline, SustainedCondition, VoiceStats, voice_stats
+
+
+@dataclass
+class ArousalOptions:
+    """Settings of the caller arousal tracker.
+
+    Attributes
+    ----------
+    window_s : float
+        Caller speech time summarised per value (s).
+    update_s : float
+        Caller speech time between values (s).
+    max_span_s : float
+        A window never reaches back more than this much call time (s).
+    min_voiced_s : float
+        Least voiced time in a window to measure it (s).
+    baseline_s : float
+        The caller's first this-much speech time is the reference (s).
+    min_baseline_windows : int
+        Measurable windows the reference needs; it extends past ``baseline_s`` until
+        it has them.
+    loudness_weight : float
+        Weight of the loudness z-score.
+    pitch_weight : float
+        Weight of the F0-level z-score.
+    gain : float
+        Slope of the logistic per unit of weighted mean z-score.
+    z_clip : float
+        Each z-score is clipped to +- this first.
+    heated_level : float
+        Arousal at or above this counts as heated (0..1).
+    heated_for_s : float
+        Caller speech time arousal must stay heated before the cue (s).
+    cooldown_s : float
+        Call time between two cues (s).
+    """
+
+    window_s: float = 2.0
+    update_s: float = 0.5
+    max_span_s: float = 6.0
+    min_voiced_s: float = 0.4
+    baseline_s: float = 20.0
+    min_baseline_windows: int = 6
+    loudness_weight: float = 1.0
+    pitch_weight: float = 1.0
+    gain: float = 1.5
+    z_clip: float = 4.0
+    heated_level: float = 0.8
+    heated_for_s: float = 3.0
+    cooldown_s: float = 90.0
+
+
+class ArousalTracker:
+    """Arousal of the caller against the caller's own start of call.
+
+    Parameters
+    ----------
+    options : ArousalOptions or None
+        Settings; defaults when None.
+    """
+
+    def __init__(self, options: Optional[ArousalOptions] = None):
+        self.options = options or ArousalOptions()
+        o = self.options
+        self._window = SpeechWindow(o.window_s, o.update_s, o.max_span_s)
+        self._start: list[VoiceStats] = []
+        self._speech_s = 0.0
+        self.baseline: Optional[Baseline] = None
+        self._collecting = True
+        self._heated = SustainedCondition(o.heated_for_s, o.cooldown_s)
+        self._values: list[tuple[float, float]] = []
+        self._heated_s = 0.0
+
+    def feed(self, frames: ProsodyFrames) -> list[Event]:
+        """Add customer speech frames (call-clock order); return ``caller_heated`` cues."""
+        events = []
+        for window in self._window.feed(frames):
+            events.extend(self._on_window(window))
+        return events
+
+    def _on_window(self, window: ProsodyFrames) -> list[Event]:
+        o = self.options
+        self._speech_s += o.update_s
+        stats = voice_stats(window, o.min_voiced_s)
+        if stats is None:
+            return []
+        if self._collecting:
+            self._start.append(stats)
+            if self._speech_s >= o.baseline_s and len(self._start) >= o.min_baseline_windows:
+                self.baseline = Baseline.from_stats(self._start, source="call")
+                self._collecting = False
+            return []
+        value = self.arousal(stats)
+        self._values.append((stats.t, value))
+        heated = value >= o.heated_level
+        if heated:
+            self._heated_s += o.update_s
+        if self._heated.update(stats.t, heated, o.update_s):
+            return [Event("cue", stats.t, CUSTOMER,
+                          "The caller is heating up: stay calm and courteous",
+                          {"cue": "caller_heated", "arousal": round(value, 3),
+                           "for_s": o.heated_for_s})]
+        return []
+
+    def arousal(self, stats: VoiceStats) -> float:
+        """Arousal of ``stats`` against the caller's start, in [0, 1] (0.5 = as then)."""
+        o = self.options
+        z = self.baseline.z(stats)
+        total = weight_sum = 0.0
+        for name, weight in (("energy_db", o.loudness_weight), ("f0_st", o.pitch_weight)):
+            if math.isfinite(z[name]) and weight > 0:
+                total += weight * min(max(z[name], -o.z_clip), o.z_clip)
+                weight_sum += weight
+        mean_z = total / weight_sum if weight_sum else 0.0
+        return 1.0 / (1.0 + math.exp(-o.gain * mean_z))
+
+    def state(self) -> dict:
+        """``{"arousal": latest or None, "baseline_ready": bool}``."""
+        return {"arousal": round(self._values[-1][1], 3) if self._values else None,
+                "baseline_ready": self.baseline is not None}
+
+    def timeline(self) -> list[list[float]]:
+        """Caller arousal over time: ``[[t, arousal], ...]`` (call-clock s, 0..1)."""
+        return [[round(t, 3), round(v, 3)] for t, v in self._values]
+
+    def summary(self) -> dict:
+        """``{"mean", "max", "heated_s", "timeline"}``; ``heated_s`` is caller speech
+        time at or above ``heated_level`` (s); means are None without values."""
+        values = [v for _, v in self._values]
+        return {"mean": round(float(np.mean(values)), 3) if values else None,
+                "max": round(float(np.max(values)), 3) if values else None,
+                "heated_s": round(self._heated_s, 2), "timeline": self.timeline()}

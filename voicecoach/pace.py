@@ -1,0 +1,353 @@
+"""Speaking pace of the agent: syllable rate from the audio, words per minute from words.
+
+The syllable rate is available as soon as the audio is, before any word is
+transcribed: syllable nuclei are the prominent, voiced peaks of the smoothed loudness
+envelope (after de Jong & Wempe, 2009). Both rates are per second (or minute) of
+*speaking time*, the number of speech frames fed times the hop, so pauses and the
+caller's turns do not dilute them.
+
+The tracker is fed only the agent's speech frames (the engine drops non-speech using
+voice activity); a jump in frame time marks a pause, and the loudness envelope is not
+smoothed or searched across it. A nucleus is decided once the frames it depends on
+have arrived (a fraction of a second later), so counts do not depend on how the
+frames were grouped.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+import numpy as np
+
+from voicecoach.events import Word
+from voicecoach.prosody import ProsodyFrames
+
+
+@dataclass
+class PaceOptions:
+    """Settings of the pace tracker.
+
+    Attributes
+    ----------
+    band_low_syl_s : float
+        Lower edge of the comfortable syllable rate (syllables per second of speech).
+    band_high_syl_s : float
+        Upper edge of the comfortable syllable rate (syllables per second of speech).
+    fast_syl_s : float
+        Syllable rate above which the pace is "fast" (syllables per second of speech).
+    band_low_wpm : float
+        Lower edge of the comfortable word rate (words per minute of speech).
+    band_high_wpm : float
+        Upper edge of the comfortable word rate (words per minute of speech).
+    fast_wpm : float
+        Word rate above which the pace is "fast" (words per minute of speech).
+    window_s : float
+        Speaking time the recent rates are taken over (s).
+    min_speech_s : float
+        No rate is given from less speaking time than this (s).
+    timeline_step_s : float
+        Call time between points of the timeline (s).
+    timeline_window_s : float
+        Trailing call time each timeline point is taken over (s).
+    smooth_s : float
+        Length of the moving average applied to the loudness envelope (s).
+    peak_radius_s : float
+        A nucleus is the loudest point of the smoothed envelope within +- this (s);
+        it bounds the syllable rate at ``1 / peak_radius_s``.
+    prominence_window_s : float
+        The dips either side of a peak are looked for within this distance (s).
+    min_prominence_db : float
+        A peak must stand this far above the higher of its two dips (dB).
+    min_peak_db : float
+        A peak must be at least this loud (dBFS).
+    voiced_radius_s : float
+        A peak must have a voiced frame within +- this (s).
+    """
+
+    band_low_syl_s: float = 3.0
+    band_high_syl_s: float = 4.5
+    fast_syl_s: float = 5.0
+    band_low_wpm: float = 140.0
+    band_high_wpm: float = 190.0
+    fast_wpm: float = 210.0
+    window_s: float = 20.0
+    min_speech_s: float = 3.0
+    timeline_step_s: float = 5.0
+    timeline_window_s: float = 30.0
+    smooth_s: float = 0.02
+    peak_radius_s: float = 0.05
+    prominence_window_s: float = 0.3
+    min_prominence_db: float = 1.0
+    min_peak_db: float = -55.0
+    voiced_radius_s: float = 0.02
+
+
+class PaceTracker:
+    """Syllable rate and word rate of one speaker, over the whole call and recently.
+
+    Parameters
+    ----------
+    options : PaceOptions or None
+        Settings; defaults when None.
+
+    Examples
+    --------
+    >>> pace = PaceTracker()
+    >>> pace.feed_frames(speech_frames)            # doctest: +SKIP
+    >>> pace.feed_words(words)                     # doctest: +SKIP
+    >>> pace.state()["recent_wpm"]                 # doctest: +SKIP
+    """
+
+    def __init__(self, options: Optional[PaceOptions] = None):
+        self.options = options or PaceOptions()
+        self.hop_s: Optional[float] = None
+        self._runs: list[list] = []        # [t_first, t_last, n_frames] of contiguous speech
+        self._n_frames = 0
+        self._n_decided = 0                # frames whose nucleus decision is final
+        self._t_decided = -np.inf          # call time up to which nuclei are final
+        self._syllables: list[float] = []  # nucleus times (s), increasing
+        self._words: list[float] = []      # word mid times (s), sorted
+        self._words_end = -np.inf          # latest word end (s)
+        # the current run's tail, kept for deciding nuclei
+        self._env = np.zeros(0)
+        self._voiced = np.zeros(0, dtype=bool)
+        self._t = np.zeros(0)
+        self._next = 0                     # index in the tail of the first undecided frame
+
+    # -- feeding ----------------------------------------------------------------
+    def feed_frames(self, frames: ProsodyFrames) -> None:
+        """Add speech frames (call-clock order; gaps in ``t`` are pauses)."""
+        if len(frames) == 0:
+            return
+        if self.hop_s is None:
+            self.hop_s = frames.hop_s
+            self._set_sizes()
+        t = frames.t
+        breaks = np.flatnonzero(np.diff(t) > 1.5 * self.hop_s) + 1
+        for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, len(t)]):
+            piece = frames[lo:hi]
+            if self._runs and piece.t[0] - self._runs[-1][1] <= 1.5 * self.hop_s:
+                self._runs[-1][1] = float(piece.t[-1])
+                self._runs[-1][2] += len(piece)
+            else:
+                self._end_run()
+                self._runs.append([float(piece.t[0]), float(piece.t[-1]), len(piece)])
+            self._n_frames += len(piece)
+            self._env = np.r_[self._env, piece.rms_db]
+            self._voiced = np.r_[self._voiced, piece.voiced]
+            self._t = np.r_[self._t, piece.t]
+            self._decide(final=False)
+
+    def feed_words(self, words: Iterable[Word]) -> None:
+        """Add transcribed words; only words with a letter or digit count."""
+        for word in words:
+            if any(ch.isalnum() for ch in word.text):
+                bisect.insort(self._words, 0.5 * (word.start + word.end))
+                self._words_end = max(self._words_end, word.end)
+
+    def flush(self) -> None:
+        """Decide the nuclei of the frames still pending (end of the call)."""
+        self._end_run()
+
+    # -- queries ----------------------------------------------------------------
+    @property
+    def speaking_s(self) -> float:
+        """Speaking time fed so far (s)."""
+        return self._n_frames * (self.hop_s or 0.0)
+
+    @property
+    def syllable_times(self) -> list[float]:
+        """Call-clock times of the syllable nuclei found so far (s)."""
+        return list(self._syllables)
+
+    def state(self) -> dict:
+        """Current pace.
+
+        Returns
+        -------
+        dict
+            ``syllables_per_s`` and ``wpm`` over the whole call, ``recent_syl_s`` and
+            ``recent_wpm`` over the last ``window_s`` of speech (None while there is
+            less than ``min_speech_s`` of it), ``speaking_s`` (s), and ``zone``:
+            "slow" | "comfortable" | "brisk" | "fast" | None, from the recent word rate
+            when there are words, else from the recent syllable rate.
+        """
+        o = self.options
+        hop = self.hop_s or 0.0
+        decided_s = self._n_decided * hop
+        syl = len(self._syllables) / decided_s if decided_s >= o.min_speech_s else None
+        wpm = 60.0 * len(self._words) / self.speaking_s \
+            if self._words and self.speaking_s >= o.min_speech_s else None
+        recent_syl = self._recent_rate(self._syllables, self._t_decided)
+        recent_wpm = self._recent_rate(self._words, self._words_end)
+        recent_wpm = None if recent_wpm is None else 60.0 * recent_wpm
+        return {"syllables_per_s": _round(syl, 2), "wpm": _round(wpm, 1),
+                "recent_syl_s": _round(recent_syl, 2), "recent_wpm": _round(recent_wpm, 1),
+                "speaking_s": round(self.speaking_s, 2),
+                "zone": self._zone(recent_wpm, recent_syl)}
+
+    def timeline(self, metric: str = "wpm") -> list[list[float]]:
+        """Rate over time: ``[[t, value], ...]`` every ``timeline_step_s`` of call time.
+
+        Parameters
+        ----------
+        metric : {"wpm", "syllables_per_s"}
+            Words per minute of speech, or syllables per second of speech.
+
+        Returns
+        -------
+        list of [float, float]
+            Call time (s) and the rate over the trailing ``timeline_window_s``; points
+            with less than ``min_speech_s`` of speech in their window are left out.
+        """
+        o = self.options
+        if metric == "wpm":
+            times, scale, end = self._words, 60.0, max(self._words_end, self._t_decided)
+        elif metric == "syllables_per_s":
+            times, scale, end = self._syllables, 1.0, self._t_decided
+        else:
+            raise ValueError(f"metric must be 'wpm' or 'syllables_per_s', not {metric!r}")
+        points = []
+        if not np.isfinite(end):
+            return points
+        for k in range(1, int(end // o.timeline_step_s) + 1):
+            t_end = k * o.timeline_step_s
+            t_start = t_end - o.timeline_window_s
+            speech = self._speech_between(t_start, t_end)
+            if speech >= o.min_speech_s:
+                count = bisect.bisect_right(times, t_end) - bisect.bisect_right(times, t_start)
+                points.append([round(t_end, 3), round(scale * count / speech, 2)])
+        return points
+
+    # -- internals --------------------------------------------------------------
+    def _set_sizes(self) -> None:
+        o, hop = self.options, self.hop_s
+        self._smooth_n = max(0, int(round(o.smooth_s / hop / 2)))
+        self._radius_n = max(1, int(round(o.peak_radius_s / hop)))
+        self._prom_n = max(1, int(round(o.prominence_window_s / hop)))
+        self._voiced_n = max(0, int(round(o.voiced_radius_s / hop)))
+        # frames either side a decision depends on
+        self._reach = self._smooth_n + max(self._radius_n, self._prom_n, self._voiced_n)
+
+    def _end_run(self) -> None:
+        if self._t.size:
+            self._decide(final=True)
+        self._env = np.zeros(0)
+        self._voiced = np.zeros(0, dtype=bool)
+        self._t = np.zeros(0)
+        self._next = 0
+
+    def _decide(self, final: bool) -> None:
+        """Decide the nuclei of the pending frames whose context is complete."""
+        n = self._env.size
+        stop = n if final else n - self._reach
+        if stop <= self._next:
+            return
+        env = _moving_average(self._env, self._smooth_n)
+        # outside the run the envelope does not exist; outside the kept tail it is
+        # never needed, because the tail keeps `reach` frames before `_next`
+        lo, hi = self._next, stop
+        idx = np.arange(lo, hi)
+        pad = max(self._radius_n, self._prom_n, self._voiced_n)
+        padded = np.r_[np.full(pad, np.nan), env, np.full(pad, np.nan)]
+        win = np.lib.stride_tricks.sliding_window_view
+        centre = env[lo:hi]
+        left_r = win(padded, self._radius_n)[idx + pad - self._radius_n]
+        right_r = win(padded, self._radius_n)[idx + pad + 1]
+        is_peak = (centre > _nanmax(left_r)) & (centre >= _nanmax(right_r))
+        left_p = win(padded, self._prom_n)[idx + pad - self._prom_n]
+        right_p = win(padded, self._prom_n)[idx + pad + 1]
+        dip = np.fmax(_nanmin(left_p, centre), _nanmin(right_p, centre))
+        prominent = centre - dip >= self.options.min_prominence_db
+        vpad = np.r_[np.zeros(pad, bool), self._voiced, np.zeros(pad, bool)]
+        near_voiced = win(vpad, 2 * self._voiced_n + 1)[idx + pad - self._voiced_n].any(axis=1)
+        nuclei = is_peak & prominent & near_voiced & (centre >= self.options.min_peak_db)
+        self._syllables.extend(float(x) for x in self._t[lo:hi][nuclei])
+        self._n_decided += hi - lo
+        self._t_decided = float(self._t[hi - 1])
+        self._next = hi
+        drop = max(0, self._next - self._reach - self._smooth_n)
+        if drop:
+            self._env = self._env[drop:]
+            self._voiced = self._voiced[drop:]
+            self._t = self._t[drop:]
+            self._next -= drop
+
+    def _speech_between(self, t_start: float, t_end: float) -> float:
+        """Speaking time with frame centres in ``(t_start, t_end]`` (s)."""
+        hop = self.hop_s or 0.0
+        total = 0
+        for first, last, count in reversed(self._runs):
+            if last <= t_start:
+                break
+            if first > t_end:
+                continue
+            k_lo = 0 if t_start < first else int(np.floor((t_start - first) / hop + 1e-9)) + 1
+            k_hi = count - 1 if t_end >= last else int(np.floor((t_end - first) / hop + 1e-9))
+            total += max(0, k_hi - k_lo + 1)
+        return total * hop
+
+    def _start_for_speech(self, t_end: float, amount_s: float) -> float:
+        """Call time from which ``amount_s`` of speech ends at ``t_end`` (s)."""
+        hop = self.hop_s or 0.0
+        need = int(round(amount_s / hop))
+        for first, last, count in reversed(self._runs):
+            if first > t_end:
+                continue
+            usable = min(count, int(np.floor((t_end - first) / hop + 1e-9)) + 1)
+            if usable >= need:
+                return first + (usable - need) * hop - 0.5 * hop
+            need -= usable
+        return -np.inf
+
+    def _recent_rate(self, times: list[float], t_end: float) -> Optional[float]:
+        """Events per second of speech over the last ``window_s`` of speech to ``t_end``."""
+        if not np.isfinite(t_end) or not self._runs:
+            return None
+        t_start = self._start_for_speech(t_end, self.options.window_s)
+        speech = self._speech_between(t_start, t_end)
+        if speech < self.options.min_speech_s:
+            return None
+        count = bisect.bisect_right(times, t_end) - bisect.bisect_right(times, t_start)
+        return count / speech
+
+    def _zone(self, recent_wpm: Optional[float], recent_syl: Optional[float]) -> Optional[str]:
+        o = self.options
+        if recent_wpm is not None:
+            value, low, high, fast = recent_wpm, o.band_low_wpm, o.band_high_wpm, o.fast_wpm
+        elif recent_syl is not None:
+            value, low, high, fast = recent_syl, o.band_low_syl_s, o.band_high_syl_s, o.fast_syl_s
+        else:
+            return None
+        if value < low:
+            return "slow"
+        if value <= high:
+            return "comfortable"
+        return "brisk" if value <= fast else "fast"
+
+
+def _moving_average(x: np.ndarray, half: int) -> np.ndarray:
+    """Centred moving average of ``2 * half + 1`` points, shortened at the ends."""
+    if half == 0 or x.size == 0:
+        return x.astype(float)
+    c = np.r_[0.0, np.cumsum(x)]
+    i = np.arange(x.size)
+    lo = np.maximum(i - half, 0)
+    hi = np.minimum(i + half + 1, x.size)
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def _nanmax(a: np.ndarray) -> np.ndarray:
+    """Row maximum ignoring NaN; -inf for an all-NaN row."""
+    return np.max(np.where(np.isnan(a), -np.inf, a), axis=1)
+
+
+def _nanmin(a: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Row minimum ignoring NaN; ``fallback`` for an all-NaN row."""
+    m = np.min(np.where(np.isnan(a), np.inf, a), axis=1)
+    return np.where(np.isfinite(m), m, fallback)
+
+
+def _round(value: Optional[float], digits: int) -> Optional[float]:
+    return None if value is None else round(float(value), digits)
