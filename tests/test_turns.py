@@ -22,6 +22,7 @@ def run(agent_spans, customer_spans, duration_s=30.0, block_windows=1, options=N
     events = []
     for i in range(0, len(pa), block_windows):
         a.step_probs(pa[i:i + block_windows])
+        events += tt.update()        # as the engine does: after each channel's block
         c.step_probs(pc[i:i + block_windows])
         events += tt.update()
     events += tt.finish()

@@ -45,3 +45,23 @@ def prf(hits: int, found: int, true: int) -> tuple[float, float, float]:
     r = hits / true if true else 1.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return p, r, f
+
+
+def normalize_text(text: str) -> list[str]:
+    """Lowercase words without punctuation, for word error rate."""
+    import re
+
+    text = text.lower().replace("-", " ")
+    return re.sub(r"[^a-z0-9' ]+", " ", text).replace(" '", " ").split()
+
+
+def word_errors(ref: str, hyp: str) -> tuple[int, int]:
+    """(edit distance in words, reference length) after :func:`normalize_text`."""
+    r, h = normalize_text(ref), normalize_text(hyp)
+    prev = list(range(len(h) + 1))
+    for i, rw in enumerate(r, 1):
+        cur = [i] + [0] * len(h)
+        for j, hw in enumerate(h, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rw != hw))
+        prev = cur
+    return prev[-1], len(r)

@@ -125,7 +125,7 @@ def _check(path: Path, audio: np.ndarray, sr: int) -> None:
         _too_long(path, duration)
     if duration < 0.5:
         raise AudioError(f"{path}: only {duration * 1000:.0f} ms of audio; too short to analyse")
-    if not np.isfinite(audio).all():
+    if not np.isfinite(audio.sum(dtype=np.float64)):   # no big temporary on long calls
         raise AudioError(f"{path}: contains invalid (NaN or infinite) samples")
 
 
@@ -168,6 +168,8 @@ def load_call(path: str | Path | None = None, *, agent: str | Path | None = None
         else:
             raise AudioError(f"{path}: has {n_ch} channels; expected 2 (agent and customer) "
                              "or 1 (the agent alone)")
+        a, c = np.ascontiguousarray(a), (None if c is None else np.ascontiguousarray(c))
+        del audio                        # keep one copy of a long call in memory, not two
         a, c = _resample(a, sr), (None if c is None else _resample(c, sr))
         name = path.name
     elif agent is not None:
@@ -179,10 +181,14 @@ def load_call(path: str | Path | None = None, *, agent: str | Path | None = None
     if c is not None:
         n = max(len(a), len(c))
         a, c = np.pad(a, (0, n - len(a))), np.pad(c, (0, n - len(c)))
-    peak = max(float(np.max(np.abs(a))), float(np.max(np.abs(c))) if c is not None else 0.0)
+    peak = max(_peak(a), _peak(c) if c is not None else 0.0)
     if peak < SILENCE_PEAK:
         raise AudioError(f"{name}: the recording is silent (peak below -70 dBFS); nothing to analyse")
     return CallAudio(a, c, name)
+
+
+def _peak(x: np.ndarray) -> float:
+    return max(float(x.max()), -float(x.min()))
 
 
 def _load_side(path: Path) -> np.ndarray:

@@ -50,6 +50,9 @@ class TranscribeOptions:
     join_gap_s : float
         Silence (s) inserted between packed segments, so words of different
         turns do not run together.
+    max_pack_s : float
+        Speech (s) packed into one model call. faster-whisper computes the
+        whole call's spectrogram at once, so this bounds memory on long calls.
     """
 
     model: str = DEFAULT_MODEL
@@ -59,6 +62,7 @@ class TranscribeOptions:
     language: str = "en"
     pad_s: float = 0.15
     join_gap_s: float = 0.3
+    max_pack_s: float = 60.0
 
 
 def model_path(name: str) -> str:
@@ -169,20 +173,36 @@ def transcribe_channel(model, channel: str, audio: np.ndarray, segments: Sequenc
     list of TranscriptSegment, in time order, words on the call clock.
     """
     o = options or TranscribeOptions()
-    packed, tmap = pack_segments(audio, segments, o.pad_s, o.join_gap_s)
-    if len(packed) == 0:
-        return []
-    pieces, _ = model.transcribe(
-        packed, language=o.language, beam_size=o.beam_size, word_timestamps=True,
-        vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
-    out = []
-    for piece in pieces:
-        words = [Word(channel, float(tmap(w.start)), float(tmap(w.end)), w.word.strip(),
-                      float(w.probability))
-                 for w in (piece.words or []) if w.word.strip()]
-        if words:
-            out.append(TranscriptSegment(channel, words[0].start, words[-1].end,
-                                         piece.text.strip(), words))
-        if progress is not None:
-            progress(piece.end)
+    out: list[TranscriptSegment] = []
+    done = 0.0
+    for group in _groups(segments, o.max_pack_s):
+        packed, tmap = pack_segments(audio, group, o.pad_s, o.join_gap_s)
+        if len(packed) == 0:
+            continue
+        pieces, _ = model.transcribe(
+            packed, language=o.language, beam_size=o.beam_size, word_timestamps=True,
+            vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
+        for piece in pieces:
+            words = [Word(channel, float(tmap(w.start)), float(tmap(w.end)), w.word.strip(),
+                          float(w.probability))
+                     for w in (piece.words or []) if w.word.strip()]
+            if words:
+                out.append(TranscriptSegment(channel, words[0].start, words[-1].end,
+                                             piece.text.strip(), words))
+            if progress is not None:
+                progress(done + piece.end)
+        done += len(packed) / SAMPLE_RATE
     return out
+
+
+def _groups(segments: Sequence[Segment], max_s: float) -> list[list[Segment]]:
+    """Consecutive segments in groups of at most ``max_s`` seconds of speech."""
+    groups: list[list[Segment]] = [[]]
+    total = 0.0
+    for seg in segments:
+        if groups[-1] and total + seg.duration > max_s:
+            groups.append([])
+            total = 0.0
+        groups[-1].append(seg)
+        total += seg.duration
+    return [g for g in groups if g]
