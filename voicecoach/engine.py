@@ -81,6 +81,7 @@ class Engine:
         for ch in self.channels:
             self.vad[ch].flush()
             events += self._route_frames(ch, self.prosody[ch].flush(), final=True)
+        self.pace.flush()
         self.events += events
         return events
 

@@ -1,0 +1,73 @@
+"""The `voicecoach` command as a user runs it: help, output, and one-line errors."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "voicecoach", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def test_help_explains_every_command():
+    out = run("--help").stdout
+    assert "analyze" in out and "config" in out and "Nothing leaves the machine" in out
+    sub = run("analyze", "--help").stdout
+    for flag in ("--demo", "--agent", "--customer", "--agent-channel", "--json", "--output", "--model",
+                 "--config", "--profile", "left", "mono"):
+        assert flag in sub
+
+
+def test_demo_summary_and_json(tmp_path):
+    res = run("analyze", "--demo", "-o", str(tmp_path / "demo.json"))
+    assert res.returncode == 0, res.stderr
+    assert "Talk" in res.stdout and "interrupted 1×" in res.stdout and "✓ greeting" in res.stdout
+    assert "Traceback" not in res.stderr
+    record = json.loads((tmp_path / "demo.json").read_text())
+    assert record["schema"] == "voicecoach.call/1"
+    res = run("analyze", "--demo", "--json", "--no-transcript")
+    record = json.loads(res.stdout)
+    assert record["stt_model"] is None and record["transcript"] == []
+    assert "transcript" in record["unavailable"]
+
+
+@pytest.mark.parametrize("setup, args, message", [
+    (lambda p: None, ["missing.wav"], "no such file"),
+    (lambda p: (p / "notes.wav").write_text("not audio at all " * 50), ["notes.wav"], "not an audio file"),
+    (lambda p: sf.write(p / "quiet.wav", np.zeros((32000, 2), np.float32), 16000), ["quiet.wav"], "silent"),
+    (lambda p: sf.write(p / "six.wav", np.full((32000, 6), 0.1, np.float32), 16000), ["six.wav"], "6 channels"),
+    (lambda p: None, [], "no call given"),
+    (lambda p: (p / "bad.toml").write_text("[turns]\nmin_overlap_s = 'long'\n"),
+     ["--demo", "--config", "bad.toml"], "must be a number"),
+    (lambda p: (p / "bad.toml").write_text("[turns]\nmin_overlap = 1\n"),
+     ["--demo", "--config", "bad.toml"], "unknown setting 'min_overlap'"),
+    (lambda p: None, ["--demo", "--model", "no-such-folder/"], "cannot load speech-to-text model"),
+    (lambda p: None, ["--demo", "-o", "/proc/nope/rec.json"], "cannot write"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, setup, args, message):
+    setup(tmp_path)
+    res = run("analyze", *args, cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and message in res.stderr, res.stderr
+    assert res.stderr.startswith("voicecoach: error:")
+
+
+def test_config_command_prints_every_setting_as_toml(tmp_path):
+    import tomllib
+
+    res = run("config")
+    assert res.returncode == 0
+    body = tomllib.loads(res.stdout)
+    assert body["turns"]["min_overlap_s"] == 0.5 and "lexicon_dirs" in body["language"]
+    (tmp_path / "c.toml").write_text(res.stdout.split("\n", 1)[1])     # round trip
+    assert run("config", "--config", str(tmp_path / "c.toml")).returncode == 0
+
+
+def test_thresholds_from_config_change_the_analysis(tmp_path):
+    (tmp_path / "strict.toml").write_text("[turns]\nmin_overlap_s = 5.0\n")
+    res = run("analyze", "--demo", "--no-transcript", "--json", "--config", str(tmp_path / "strict.toml"))
+    assert json.loads(res.stdout)["interruptions"] == []
