@@ -1,0 +1,46 @@
+"""Speed and peak memory of `voicecoach analyze` on a 10-minute two-channel call.
+
+Generates a 10-minute espeak-ng support call, then runs the real command
+(`python -m voicecoach analyze CALL --json -o ...`) in a child process and prints
+its wall time as a multiple of real time and its peak resident memory.
+
+    python3 -m benchmarks.speed [--minutes 10] [--runs 3]
+
+Targets (issue 3): at least 20x faster than real time, peak memory under 700 MB.
+"""
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    from tools.callgen import random_call, write_call
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "call.flac"
+        call = random_call(7, voices=("espeak",), minutes=args.minutes)
+        write_call(call, path)
+        duration = call.audio.shape[0] / 16000
+        print(f"call: {duration / 60:.1f} min, two channels, espeak-ng voices")
+        cmd = [sys.executable, "-m", "voicecoach", "analyze", str(path), "--quiet",
+               "--json", "-o", str(Path(tmp) / "rec.json")]
+        for run in range(args.runs):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True)
+            wall = time.perf_counter() - t0
+            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            print(f"run {run + 1}: {wall:5.1f} s wall = {duration / wall:5.1f}x real time "
+                  f"(target >= 20x); peak RSS so far {peak_mb:.0f} MB (target < 700 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Streaming speech-to-text against offline: word latency, CPU and WER.
+
+Real-time pacing is simulated without sleeping. Each channel has one worker (as
+in the live engine); 20 ms blocks arrive at their call-clock time; an idle worker
+inserts every block that has arrived and calls ``process()``; a busy worker lets
+blocks queue up. The CPU time of each call is measured, so a word committed by a
+call that started at ``t`` is emitted at ``t + cpu``, and the worker is busy
+until then. Word latency is emission time minus the word's end.
+
+Speech: the demo call (both channels), ``../shared/data/read`` (the read
+utterances one after another on one channel) when it exists, and with
+``--espeak`` a generated monologue. Offline WER is ``transcribe_channel`` on the
+same audio with the same model and voice-activity segments.
+
+    python3 benchmarks/streaming_check.py [--espeak] [--min-chunk-s 1.0] [--no-prompt]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from voicecoach.streaming import StreamingOptions, StreamingTranscriber  # noqa: E402
+from voicecoach.transcribe import SAMPLE_RATE, TranscribeOptions, load_model, transcribe_channel  # noqa: E402
+from voicecoach.vad import VoiceActivity  # noqa: E402
+
+BLOCK = 320  # 20 ms
+READ_DIR = ROOT.parent / "shared" / "data" / "read"
+DEMO = ROOT / "voicecoach" / "data" / "demo_call.flac"
+ESPEAK_TEXT = (
+    "Thanks for holding. I have your account open now, and I can see the two charges "
+    "from last month. The second one was a mistake on our side, so I will refund it today. "
+    "You should see the money back on your card within three to five working days. "
+    "While I have you, the router on your account is quite old. A newer one would fix "
+    "the evening drop outs you mentioned, and there is no charge for the swap. "
+    "Would you like me to send one out? It would arrive on Thursday, and the engineer "
+    "can help you set it up over the phone if you need it. Is there anything else I can "
+    "help you with today?")
+
+
+def words_of(text: str) -> list[str]:
+    return re.sub(r"[^a-z0-9' ]", " ", text.lower().replace("-", " ")).split()
+
+
+def wer(ref: str, hyp: str) -> float:
+    r, h = words_of(ref), words_of(hyp)
+    d = np.arange(len(h) + 1)
+    for i in range(1, len(r) + 1):
+        prev, d = d, np.empty_like(d)
+        d[0] = i
+        for j in range(1, len(h) + 1):
+            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (r[i - 1] != h[j - 1]))
+    return float(d[-1]) / max(1, len(r))
+
+
+def streams(espeak: bool):
+    """(name, {channel: audio}, {channel: reference text})."""
+    if DEMO.exists():
+        audio, sr = sf.read(DEMO, dtype="float32")
+        truth = json.loads(DEMO.with_suffix(".truth.json").read_text())
+        refs = {ch: " ".join(u["text"] for u in truth["utterances"] if u["channel"] == ch)
+                for ch in ("agent", "customer")}
+        yield "demo_call", {"agent": audio[:, 0], "customer": audio[:, 1]}, refs
+    else:
+        print("demo call missing: skipped")
+    if (READ_DIR / "transcripts.tsv").exists():
+        rows = list(csv.DictReader(open(READ_DIR / "transcripts.tsv"), delimiter="\t"))
+        gap = np.zeros(SAMPLE_RATE, np.float32)
+        pieces, texts = [gap], []
+        for row in rows:
+            a, sr = sf.read(READ_DIR / row["file"], dtype="float32")
+            assert sr == SAMPLE_RATE
+            pieces += [a if a.ndim == 1 else a.mean(axis=1), gap]
+            texts.append(row["text"])
+        yield "read", {"agent": np.concatenate(pieces)}, {"agent": " ".join(texts)}
+    else:
+        print(f"{READ_DIR} missing: skipped")
+    if espeak:
+        if shutil.which("espeak-ng") is None:
+            print("espeak-ng missing: skipped")
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            wav = Path(tmp) / "s.wav"
+            subprocess.run(["espeak-ng", "-v", "en-us", "-s", "165", "-w", str(wav), ESPEAK_TEXT],
+                           check=True)
+            a, sr = sf.read(wav, dtype="float32")
+        import librosa
+        a = librosa.resample(a, orig_sr=sr, target_sr=SAMPLE_RATE).astype(np.float32)
+        a = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), a, np.zeros(SAMPLE_RATE, np.float32)])
+        yield "espeak", {"agent": a}, {"agent": ESPEAK_TEXT}
+
+
+def simulate(model, channel: str, audio: np.ndarray, options: StreamingOptions):
+    """Paced streaming of one channel: (words, emission times, cpu seconds, transcriber)."""
+    va = VoiceActivity()
+    flags = []
+    for i in range(0, len(audio), BLOCK):
+        va.feed(audio[i:i + BLOCK])
+        flags.append(va.speaking)
+    st = StreamingTranscriber(model, channel, options)
+    words, emitted, cpu, free_at, lags = [], [], 0.0, 0.0, []
+    for n, i in enumerate(range(0, len(audio), BLOCK)):
+        t = (i + BLOCK) / SAMPLE_RATE
+        st.insert_audio(i / SAMPLE_RATE, audio[i:i + BLOCK], flags[n])
+        if free_at > t:
+            continue  # the worker is busy: the block waits in its queue
+        lags.append(st.lag_s)
+        c0 = time.process_time()
+        new = st.process()
+        c = time.process_time() - c0
+        cpu += c
+        free_at = t + c
+        words += new
+        emitted += [free_at] * len(new)
+    c0 = time.process_time()
+    new = st.finish()
+    c = time.process_time() - c0
+    cpu += c
+    words += new
+    emitted += [max(free_at, len(audio) / SAMPLE_RATE) + c] * len(new)
+    return words, np.array(emitted), cpu, st, max(lags, default=0.0)
+
+
+def offline(model, channel: str, audio: np.ndarray) -> tuple[str, float]:
+    va = VoiceActivity()
+    segments = va.feed(audio) + va.flush()
+    c0 = time.process_time()
+    pieces = transcribe_channel(model, channel, audio, segments, TranscribeOptions())
+    return " ".join(w.text for p in pieces for w in p.words), time.process_time() - c0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--espeak", action="store_true", help="also a generated monologue")
+    ap.add_argument("--min-chunk-s", type=float, default=StreamingOptions.min_chunk_s)
+    ap.add_argument("--agreement-n", type=int, default=StreamingOptions.agreement_n)
+    ap.add_argument("--no-prompt", action="store_true", help="no committed-text prompt")
+    ap.add_argument("--show", action="store_true", help="print the streamed text")
+    args = ap.parse_args()
+    options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
+                               prompt_chars=0 if args.no_prompt else StreamingOptions.prompt_chars)
+    model = load_model(TranscribeOptions())
+    model.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="en")  # warm up
+    all_lat, tot_cpu, tot_audio_s = [], 0.0, 0.0
+    ref_all, hyp_all, off_all = [], [], []
+    print(f"options: {options}")
+    for name, channels, refs in streams(args.espeak):
+        duration = len(next(iter(channels.values()))) / SAMPLE_RATE
+        stream_cpu = 0.0
+        for ch, audio in channels.items():
+            words, emitted, cpu, st, max_lag = simulate(model, ch, audio, options)
+            off_text, off_cpu = offline(model, ch, audio)
+            text = " ".join(w.text for w in words)
+            lat = emitted - np.array([w.end for w in words]) if words else np.zeros(0)
+            all_lat.append(lat)
+            stream_cpu += cpu
+            ref_all.append(refs[ch]), hyp_all.append(text), off_all.append(off_text)
+            ordered = all(a.start <= b.start for a, b in zip(words, words[1:]))
+            print(f"{name}/{ch}: {duration:.1f} s, {len(words)} words, {st.n_decodes} decodes, "
+                  f"cpu {cpu:.1f} s ({cpu / duration:.0%} of a core; offline {off_cpu:.1f} s), "
+                  f"latency p50 {np.percentile(lat, 50):.2f} s p95 {np.percentile(lat, 95):.2f} s, "
+                  f"max lag {max_lag:.2f} s, in order: {ordered}, "
+                  f"WER streaming {wer(refs[ch], text):.3f} offline {wer(refs[ch], off_text):.3f}")
+            if args.show:
+                print("   stream :", text)
+                print("   offline:", off_text)
+        tot_cpu += stream_cpu
+        tot_audio_s += duration
+        if len(channels) == 2:
+            print(f"{name}: both channels {stream_cpu / (2 * duration):.0%} of 2 cores")
+    if not ref_all:
+        print("no speech to test: skipped")
+        return
+    lat = np.concatenate(all_lat)
+    ref, hyp, off = " ".join(ref_all), " ".join(hyp_all), " ".join(off_all)
+    w_s, w_o = wer(ref, hyp), wer(ref, off)
+    print(f"ALL: {len(lat)} words, latency p50 {np.percentile(lat, 50):.2f} s "
+          f"p95 {np.percentile(lat, 95):.2f} s max {lat.max():.2f} s; "
+          f"WER streaming {w_s:.3f} offline {w_o:.3f} (ratio {w_s / max(w_o, 1e-9):.2f})")
+
+
+if __name__ == "__main__":
+    main()
