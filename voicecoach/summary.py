@@ -13,6 +13,11 @@ def clock(t: float) -> str:
     return f"{t // 60}:{t % 60:02d}"
 
 
+def plural(n: int, word: str, many: str = "") -> str:
+    """``plural(1, "stretch", "stretches") == "1 stretch"``."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
 def summary_text(rec: dict) -> str:
     """Format a call record as a short report (plain text, one screen)."""
     chans = rec["source"]["channels"]
@@ -36,11 +41,11 @@ def summary_text(rec: dict) -> str:
         when = (" at " + ", ".join(clock(i["start"]) for i in mine[:5])) if mine else ""
         row("Turns", f"you interrupted {len(mine)}×{when}; the caller interrupted {theirs}×")
         bc = sum(1 for b in rec["backchannels"] if b["by"] == "agent")
-        row("", f"{bc} acknowledgements while listening (good); {len(rec['near_misses'])} fast turn "
-                f"changes (not interruptions)")
+        row("", f"{plural(bc, 'acknowledgement')} while listening (good); "
+                f"{plural(len(rec['near_misses']), 'fast turn change')} (not interruptions)")
         gaps = [g for g in rec["response_gaps"] if g >= 0]
         gap = f"answers after {median(gaps):.1f} s (median)" if gaps else "no response gaps measured"
-        dead = (f"{len(rec['dead_air'])} dead-air stretch(es), longest "
+        dead = (f"{plural(len(rec['dead_air']), 'dead-air stretch', 'dead-air stretches')}, longest "
                 f"{max(d['end'] - d['start'] for d in rec['dead_air']):.0f} s"
                 if rec["dead_air"] else "no dead air")
         row("", f"longest monologue {rec['longest_agent_monologue']:.0f} s; {gap}; {dead}")
@@ -48,7 +53,12 @@ def summary_text(rec: dict) -> str:
     pace = rec["pace"]
     parts = []
     if pace["agent_wpm"] is not None:
-        parts.append(f"{pace['agent_wpm']:.0f} words/min")
+        band = rec["config"]["pace"]
+        wpm = pace["agent_wpm"]
+        zone = ("fast: slow down a little" if wpm > band["band_high_wpm"] else
+                "slow" if wpm < band["band_low_wpm"] else "comfortable")
+        parts.append(f"{wpm:.0f} words/min ({zone}; comfortable is "
+                     f"{band['band_low_wpm']:.0f}–{band['band_high_wpm']:.0f})")
     if pace.get("syllables_per_s") is not None:
         parts.append(f"{pace['syllables_per_s']:.1f} syllables/s")
     row("Pace", ", ".join(parts) if parts else "not enough speech")
