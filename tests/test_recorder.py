@@ -1,0 +1,53 @@
+"""Recording survives a crash, a full disk, and stays private."""
+import os
+import stat
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from voicecoach.recorder import Recorder
+
+
+def test_both_channels_written_private_and_readable(tmp_path):
+    rec = Recorder(tmp_path / "calls", ("agent", "customer"))
+    a = np.linspace(-0.5, 0.5, 16000, dtype=np.float32)
+    for i in range(0, 16000, 320):
+        rec.write("agent", a[i:i + 320])
+        rec.write("customer", -a[i:i + 320])
+    path = rec.close()
+    y, sr = sf.read(path, dtype="float32")
+    assert sr == 16000 and y.shape == (16000, 2)
+    assert np.allclose(y[:, 0], a, atol=1e-4) and np.allclose(y[:, 1], -a, atol=1e-4)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "calls").st_mode) == 0o700
+
+
+def test_a_crash_loses_at_most_the_last_second(tmp_path):
+    code = f"""
+import os, numpy as np
+from voicecoach.recorder import Recorder
+rec = Recorder(r"{tmp_path}", ("agent",))
+for i in range(300):               # 6 s in 20 ms blocks
+    rec.write("agent", np.full(320, 0.25, np.float32))
+print(rec.path, flush=True)
+os._exit(1)                        # no close, no flush: as a crash
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    path = out.stdout.strip()
+    y, sr = sf.read(path, dtype="float32")
+    assert 5.0 <= len(y) / sr <= 6.0
+    assert np.allclose(y, 0.25, atol=1e-3)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_full_disk_stops_recording_with_a_reason(tmp_path):
+    rec = Recorder(tmp_path, ("agent",))
+    rec._file = open("/dev/full", "wb")               # every write now fails with ENOSPC
+    for _ in range(100):
+        rec.write("agent", np.zeros(320, np.float32))
+    assert rec.failed and "No space left" in rec.failed
+    rec.write("agent", np.zeros(320, np.float32))      # later writes are ignored, no exception
+    rec.close()
