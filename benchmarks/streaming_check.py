@@ -12,7 +12,7 @@ utterances one after another on one channel) when it exists, and with
 ``--espeak`` a generated monologue. Offline WER is ``transcribe_channel`` on the
 same audio with the same model and voice-activity segments.
 
-    python3 benchmarks/streaming_check.py [--espeak] [--min-chunk-s 1.0] [--no-prompt]
+    python3 benchmarks/streaming_check.py [--espeak] [--min-chunk-s 1.0] [--context-s 8]
 """
 from __future__ import annotations
 
@@ -147,17 +147,20 @@ def main() -> None:
     ap.add_argument("--espeak", action="store_true", help="also a generated monologue")
     ap.add_argument("--min-chunk-s", type=float, default=StreamingOptions.min_chunk_s)
     ap.add_argument("--agreement-n", type=int, default=StreamingOptions.agreement_n)
-    ap.add_argument("--no-prompt", action="store_true", help="no committed-text prompt")
+    ap.add_argument("--context-s", type=float, default=StreamingOptions.context_s)
     ap.add_argument("--show", action="store_true", help="print the streamed text")
+    ap.add_argument("--only", default="", help="comma-separated stream names (demo_call, read, espeak)")
     args = ap.parse_args()
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
-                               prompt_chars=0 if args.no_prompt else StreamingOptions.prompt_chars)
+                               context_s=args.context_s)
     model = load_model(TranscribeOptions())
     model.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="en")  # warm up
     all_lat, tot_cpu, tot_audio_s = [], 0.0, 0.0
     ref_all, hyp_all, off_all = [], [], []
     print(f"options: {options}")
     for name, channels, refs in streams(args.espeak):
+        if args.only and name not in args.only.split(","):
+            continue
         duration = len(next(iter(channels.values()))) / SAMPLE_RATE
         stream_cpu = 0.0
         for ch, audio in channels.items():

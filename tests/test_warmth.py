@@ -8,8 +8,11 @@ from scipy.signal import lfilter
 
 from voicecoach.events import AGENT
 from voicecoach.prosody import ProsodyFrames, ProsodyTracker
-from voicecoach.warmth import (Baseline, HeuristicWarmth, SustainedCondition, VoiceStats,
-                               WarmthOptions, WarmthTracker, semitones, voice_stats)
+import voicecoach.warmth as warmth_module
+from voicecoach.warmth import (FEATURES, Baseline, HeuristicWarmth, SustainedCondition,
+                               TrainedWarmth, VoiceStats, WarmthOptions, WarmthTracker,
+                               default_model, load_model_file, population_baseline,
+                               relative_features, semitones, voice_stats)
 
 SR = 16000
 PLAIN = dict(f0_st=3.0, move_st=1.5, f1=500.0, f2=1500.0, f3=2500.0, centroid=1200.0,
@@ -77,6 +80,13 @@ def test_baseline_round_trips_through_json():
     for name in ("f0_st", "f2_hz", "centroid_hz"):
         assert again.mean[name] == pytest.approx(base.mean[name])
         assert again.spread[name] == pytest.approx(base.spread[name])
+
+
+def test_baseline_from_something_that_is_not_a_profile_is_an_error():
+    for not_a_profile in ({}, {"features": {}}, {"features": {"f0_st": {"mean": None}}}, []):
+        with pytest.raises(ValueError):
+            Baseline.from_dict(not_a_profile)
+    assert Baseline.from_dict({"features": {"f0_st": {"mean": 3.0}}}).mean["f0_st"] == 3.0
 
 
 def test_baseline_spread_is_floored_and_update_moves_slowly():
@@ -158,7 +168,7 @@ def plain_then_cold():
 
 
 def test_tracker_learns_call_baseline_then_cues_low_warmth_and_monotone_once():
-    tracker, events = run_tracker(plain_then_cold())
+    tracker, events = run_tracker(plain_then_cold(), model=HeuristicWarmth())
     cues = [e.data["cue"] for e in events]
     assert cues.count("low_warmth") == 1 and cues.count("monotone") == 1
     assert all(e.kind == "cue" and e.channel == AGENT and e.t > 40.0 for e in events)
@@ -195,7 +205,8 @@ def test_profile_baseline_scores_from_the_first_window():
     profile = Baseline.from_dict(json.loads(json.dumps(
         Baseline.from_stats([voice_stats(w) for w in windows(voice_frames(40.0))],
                             source="profile").as_dict())))
-    tracker, _ = run_tracker(voice_frames(6.0, seed=8, **WARM), baseline=profile)
+    tracker, _ = run_tracker(voice_frames(6.0, seed=8, **WARM), baseline=profile,
+                             model=HeuristicWarmth())
     timeline = tracker.timeline()
     assert timeline and timeline[0][0] < 3.0
     assert tracker.state()["baseline"] == "profile"
@@ -223,3 +234,133 @@ def test_sustained_condition_needs_duration_and_respects_cooldown():
     pattern = [True, True, False, True, True, True]
     assert [cond.update(t, c, 1.0) for t, c in enumerate(pattern)] == [
         False, False, False, False, False, True]
+
+
+# -- the trained model ------------------------------------------------------------
+
+def test_voice_stats_measures_voicing_and_movement_of_brightness_and_loudness():
+    frames = voice_frames(8.0)
+    stats = voice_stats(frames)
+    assert stats.voicing == pytest.approx(15 / 25, abs=0.01)
+    # rms_db jitter is N(0, 1 dB): its robust spread is about 1 dB
+    assert stats.energy_move_db == pytest.approx(1.0, abs=0.15)
+    assert stats.tilt_move_db == pytest.approx(1.0, abs=0.15)
+    # centroid jitter of 5 % is about 0.85 semitones
+    assert stats.centroid_move_st == pytest.approx(12 * math.log2(1.05), abs=0.15)
+    assert 0.04 < stats.aperiodicity < 0.06
+    flat = voice_frames(8.0)
+    flat.rms_db[:] = -25.0
+    assert voice_stats(flat).energy_move_db == 0.0
+
+
+def test_relative_features_use_semitone_ratios_for_frequencies():
+    base = plain_baseline()
+    stats = voice_stats(voice_frames(8.0, seed=9, f0_st=5.0, centroid=2400.0, tilt=-12.0))
+    rel = relative_features(stats, base)
+    assert rel["centroid_hz"] == pytest.approx(12 * math.log2(stats.centroid_hz
+                                                              / base.mean["centroid_hz"]))
+    assert rel["centroid_hz"] == pytest.approx(12.0, abs=0.3)   # an octave brighter
+    assert rel["f0_st"] == pytest.approx(stats.f0_st - base.mean["f0_st"])
+    assert rel["tilt_db"] == pytest.approx(3.0, abs=0.3)
+    base.mean["f2_hz"] = float("nan")
+    assert math.isnan(relative_features(stats, base)["f2_hz"])
+
+
+def tiny_model():
+    return TrainedWarmth(scale={"f0_st": 2.0, "centroid_hz": 4.0},
+                         weights={"f0_st": 1.0, "centroid_hz": 0.5},
+                         square_weights={"centroid_hz": -0.25}, z_clip=3.0, name="tiny")
+
+
+def test_trained_model_formula_and_centre():
+    base = plain_baseline()
+    model = tiny_model()
+    same = VoiceStats(**{**{f: base.mean[f] for f in FEATURES}, "voiced_s": 3.0, "t": 1.0})
+    assert model.score(same, base) == pytest.approx(0.5)
+    higher = VoiceStats(**{**{f: base.mean[f] for f in FEATURES}, "voiced_s": 3.0, "t": 1.0,
+                           "f0_st": base.mean["f0_st"] + 2.0,
+                           "centroid_hz": base.mean["centroid_hz"] * 2 ** (4 / 12)})
+    # z_f0 = 1, z_centroid = 1: logit = 1 + 0.5 - 0.25
+    assert model.logit(higher, base) == pytest.approx(1.25)
+    assert model.score(higher, base) == pytest.approx(1 / (1 + math.exp(-1.25)))
+    much = VoiceStats(**{**higher.__dict__, "centroid_hz": base.mean["centroid_hz"] * 4})
+    assert model.z(much, base)["centroid_hz"] == 3.0                 # clipped
+    assert model.logit(much, base) == pytest.approx(1 + 1.5 - 2.25)  # a shout falls back
+
+
+def test_shipped_model_file_is_complete_and_honest():
+    data = load_model_file()
+    assert set(data["features"]) <= set(FEATURES)
+    assert "CC BY-NC-SA 4.0" in data["licence"]
+    for entry in data["features"].values():
+        assert entry["scale"] > 0 and math.isfinite(entry["weight"])
+    model = TrainedWarmth.from_dict(data)
+    assert model.name == data["name"] and model.weights
+    assert population_baseline().source == "population"
+    card = warmth_module.model_file_path().with_name("MODEL_CARD.md").read_text(encoding="utf-8")
+    for must in ("CC BY-NC-SA", "not a smile", "rank", "python3 -m tools.train_warmth"):
+        assert must in card
+
+
+def test_shipped_model_scores_brighter_higher_voice_warmer_and_ordinary_at_half():
+    base, model = plain_baseline(), TrainedWarmth.load()
+    plain = [model.score(voice_stats(w), base) for w in windows(voice_frames(20.0, seed=2))]
+    warm = [model.score(voice_stats(w), base) for w in windows(voice_frames(20.0, seed=3, **WARM))]
+    cold = [model.score(voice_stats(w), base) for w in windows(voice_frames(20.0, seed=4, **COLD))]
+    assert abs(np.mean(plain) - 0.5) < 0.05
+    assert min(warm) > max(plain) + 0.05 and max(cold) < min(plain) - 0.05
+
+
+def test_shipped_model_is_bounded_deterministic_and_ignores_missing_features():
+    base, model = plain_baseline(), TrainedWarmth.load()
+    extreme = VoiceStats(f0_st=40.0, f0_move_st=30.0, f1_hz=5000.0, f2_hz=9000.0,
+                         f3_hz=9999.0, centroid_hz=8000.0, tilt_db=20.0, energy_db=0.0,
+                         voiced_s=3.0, t=1.0, voicing=1.0, centroid_move_st=20.0,
+                         tilt_move_db=20.0, energy_move_db=20.0, aperiodicity=1.0)
+    high = model.score(extreme, base)
+    assert 0.0 < high < 1.0 and high == model.score(extreme, base)
+    nothing = VoiceStats(*([float("nan")] * 8), voiced_s=3.0, t=1.0)
+    assert model.score(nothing, base) == 0.5
+    old_profile = base.as_dict()
+    for name in ("voicing", "aperiodicity", "centroid_move_st"):
+        del old_profile["features"][name]       # a profile from before these features
+    stats = voice_stats(voice_frames(8.0, seed=10, **WARM))
+    assert 0.5 < model.score(stats, Baseline.from_dict(old_profile)) < 1.0
+
+
+def test_brighter_higher_livelier_audio_scores_warmer_with_the_shipped_model():
+    plain_audio = synth_voice(16.0, 120.0, 1.0, (500, 1500, 2500), 0.95)
+    warm_audio = synth_voice(4.0, 135.0, 2.5, (530, 1620, 2700), 0.85, seed=1)
+    plain_windows = windows(ProsodyTracker().feed(0.0, plain_audio))
+    base = Baseline.from_stats([voice_stats(w) for w in plain_windows])
+    model = TrainedWarmth.load()
+    plain_scores = [model.score(voice_stats(w), base) for w in plain_windows]
+    warm_score = model.score(voice_stats(ProsodyTracker().feed(0.0, warm_audio)), base)
+    assert warm_score > max(plain_scores) + 0.1
+    assert abs(np.mean(plain_scores) - 0.5) < 0.05
+
+
+def test_tracker_uses_the_trained_model_and_falls_back_without_its_file(monkeypatch, tmp_path):
+    tracker, _ = run_tracker(voice_frames(10.0))
+    assert isinstance(default_model(), TrainedWarmth)
+    name = load_model_file()["name"]
+    assert tracker.state()["model"] == name and tracker.summary()["model"] == name
+    monkeypatch.setattr(warmth_module, "model_file_path", lambda: tmp_path / "missing.json")
+    assert isinstance(default_model(), HeuristicWarmth)
+    tracker, _ = run_tracker(voice_frames(10.0))
+    assert tracker.state()["model"] == "heuristic-v1"
+    assert tracker.summary()["model"] == "heuristic-v1"
+
+
+def test_monotone_is_judged_against_the_profile_movement():
+    lively = Baseline.from_stats([voice_stats(w) for w in windows(voice_frames(40.0, move_st=3.0))],
+                                 source="profile")
+    calmer = voice_frames(40.0, seed=11, move_st=1.5)   # flat for this speaker only
+    _, events = run_tracker(calmer, baseline=lively)
+    assert [e.data["cue"] for e in events].count("monotone") == 1
+    _, events = run_tracker(calmer)                      # no profile: 1.5 st is not flat
+    assert "monotone" not in [e.data["cue"] for e in events]
+    steady = Baseline.from_stats([voice_stats(w) for w in windows(voice_frames(40.0, move_st=1.5))],
+                                 source="profile")
+    _, events = run_tracker(calmer, baseline=steady)
+    assert "monotone" not in [e.data["cue"] for e in events]

@@ -20,6 +20,9 @@ examples:
   voicecoach analyze --demo                 summary of the demo call
   voicecoach analyze call.wav --json -o call.json
   voicecoach analyze --agent me.wav --customer them.wav
+  voicecoach live --replay demo --console   live coaching of the demo call, in the terminal
+  voicecoach live --customer call.monitor   coach a real call (your default mic + the call audio)
+  voicecoach devices                        the audio inputs you can choose from
   voicecoach config                         where the config file is, and every setting
 
 Thresholds and lexicons are set in a TOML config file (see `voicecoach config`)."""
@@ -70,6 +73,40 @@ def build_parser() -> argparse.ArgumentParser:
                    help="your voice profile (from `voicecoach calibrate`) for warmth")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_common(a)
+
+    lv = sub.add_parser(
+        "live", help="coach a call live: your mic and the call audio, in real time",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Listen to your microphone and the call audio and coach as you talk: "
+                    "interruptions, pace, warmth, the caller's temperature, phrases to rephrase. "
+                    "Runs until Ctrl-C (or --stop-after).",
+        epilog="devices:\n"
+               "  --agent and --customer take an index or name from `voicecoach devices`, or a\n"
+               "  PulseAudio source name. On Linux the call audio is the `.monitor` source of the\n"
+               "  output your softphone plays to. Without --customer only warmth and pace are\n"
+               "  coached. Defaults come from [live] in the config file.\n"
+               "recording:\n"
+               "  --record DIR keeps both channels (left you, right the caller) and the call record\n"
+               "  there, readable by you alone. Recording a call needs the caller's consent.")
+    lv.add_argument("--agent", metavar="DEVICE", help="your microphone (default: the default input)")
+    lv.add_argument("--customer", metavar="DEVICE", help="the call audio (e.g. a .monitor source)")
+    lv.add_argument("--agent-channel", type=int, metavar="N", help="channel of the agent device (0 = left)")
+    lv.add_argument("--customer-channel", type=int, metavar="N",
+                    help="channel of the customer device (with one stereo device for both: 1 = right)")
+    lv.add_argument("--replay", metavar="FILE",
+                    help="replay a recording at real-time pace instead of devices ('demo' = the demo call)")
+    lv.add_argument("--console", action="store_true", help="coach in this terminal (no window)")
+    lv.add_argument("--events", metavar="FILE.jsonl", help="write every event as one JSON line")
+    lv.add_argument("--record", metavar="DIR", help="record both channels and the call record in DIR")
+    lv.add_argument("--stop-after", type=float, metavar="SECONDS", help="stop after this much call time")
+    lv.add_argument("--no-transcript", action="store_true", help="no speech-to-text (no captions, no word cues)")
+    lv.add_argument("--model", metavar="NAME", help="speech-to-text model (default tiny.en)")
+    lv.add_argument("--profile", metavar="FILE", help="your voice profile for warmth")
+    _add_common(lv)
+
+    sub.add_parser("devices", help="list the audio inputs (and PulseAudio sources) to choose from",
+                   description="List audio inputs by index and name, and on Linux the PulseAudio "
+                               "sources, including the .monitor sources that carry the call audio.")
 
     c = sub.add_parser("config", help="show the config file's path and every setting",
                        description="Print the config file's path, then every setting with its "
@@ -177,7 +214,84 @@ def cmd_config(args) -> int:
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "config": cmd_config}
+def cmd_devices(args) -> int:
+    from .devices import format_inputs, list_inputs
+
+    print(format_inputs(list_inputs()))
+    return 0
+
+
+def cmd_live(args) -> int:
+    import signal
+
+    from .live import LiveSession, ReplaySource
+    from .sinks import ConsoleView, JsonlWriter
+
+    config = _load_config(args)
+    baseline = _load_baseline(args.profile)
+    lo = config.live
+    if args.replay:
+        from .analyze import demo_call_path
+        from .audio import load_call
+
+        path = demo_call_path() if args.replay == "demo" else args.replay
+        call = load_call(path)
+        source, name = ReplaySource(call), call.name
+    else:
+        from .capture import CaptureOptions, DeviceSource
+        from .devices import resolve_device
+
+        agent = resolve_device(args.agent or lo.agent_device or "default")
+        customer_spec = args.customer or lo.customer_device
+        customer = resolve_device(customer_spec) if customer_spec else None
+        source = DeviceSource(agent, customer, CaptureOptions(),
+                              agent_channel=args.agent_channel if args.agent_channel is not None
+                              else lo.agent_channel,
+                              customer_channel=args.customer_channel if args.customer_channel is not None
+                              else lo.customer_channel)
+        name = "live call"
+    record_dir = args.record or lo.record_dir or None
+    recorder = None
+    if record_dir:
+        from .recorder import Recorder
+
+        try:
+            recorder = Recorder(record_dir, source.channels)
+        except OSError as exc:
+            raise UserError(f"cannot record in {record_dir}: {exc.strerror or exc}") from None
+    if not args.console:
+        print("voicecoach: the overlay window is not part of this version yet; coaching in the terminal",
+              file=sys.stderr)
+    view = ConsoleView()
+    print("VoiceCoach live — " + (f"replaying {name}" if args.replay else "listening") +
+          ("" if "customer" in source.channels else " (mic only: warmth and pace; no call audio)") +
+          (f"; recording to {recorder.path}" if recorder else "") + ". Ctrl-C stops.", flush=True)
+    session = LiveSession(source, config, transcribe=not args.no_transcript, baseline=baseline,
+                          recorder=recorder, name=name)
+    session.subscribe(view)
+    jsonl = JsonlWriter(args.events) if args.events else None
+    if jsonl:
+        session.subscribe(jsonl)
+    signal.signal(signal.SIGINT, lambda *_: session.stop())
+    signal.signal(signal.SIGTERM, lambda *_: session.stop())
+    try:
+        record = session.run(stop_after_s=args.stop_after)
+    finally:
+        if jsonl:
+            jsonl.close()
+    if recorder is not None:
+        from .record import save_record
+
+        out = recorder.path.with_suffix(".json")
+        save_record(record, out)
+        print(f"\nRecording: {recorder.path}\nCall record: {out}")
+    from .summary import summary_text
+
+    print("\n" + summary_text(record))
+    return 0
+
+
+COMMANDS = {"analyze": cmd_analyze, "live": cmd_live, "devices": cmd_devices, "config": cmd_config}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -188,12 +302,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     from .audio import AudioError
     from .config import ConfigError
+    from .devices import DeviceError
     from .record import RecordError
     from .transcribe import ModelError
 
     try:
         return COMMANDS[args.command](args)
-    except (UserError, AudioError, ConfigError, ModelError, RecordError) as exc:
+    except (UserError, AudioError, ConfigError, ModelError, RecordError, DeviceError) as exc:
         print(f"voicecoach: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

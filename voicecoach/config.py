@@ -22,9 +22,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .arousal import ArousalOptions
+from .coach import CoachOptions
 from .language import LanguageOptions
 from .pace import PaceOptions
+from .live import LiveOptions
 from .prosody import ProsodyOptions
+from .streaming import StreamingOptions
 from .transcribe import TranscribeOptions
 from .turns import TurnOptions
 from .vad import VadOptions
@@ -47,6 +50,9 @@ class Config:
     arousal: ArousalOptions = field(default_factory=ArousalOptions)
     language: LanguageOptions = field(default_factory=LanguageOptions)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    streaming: StreamingOptions = field(default_factory=StreamingOptions)
+    coach: CoachOptions = field(default_factory=CoachOptions)
+    live: LiveOptions = field(default_factory=LiveOptions)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -12,12 +12,11 @@ language cues and words per minute.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
 from .arousal import ArousalTracker
-from .config import Config
 from .events import AGENT, CUSTOMER, Event, Word
 from .language import LanguageCues
 from .pace import PaceTracker
@@ -25,6 +24,9 @@ from .prosody import ProsodyFrames, ProsodyTracker
 from .turns import TurnTaking
 from .vad import VoiceActivity
 from .warmth import Baseline, WarmthTracker
+
+if TYPE_CHECKING:
+    from .config import Config
 
 
 class Engine:
@@ -41,9 +43,13 @@ class Engine:
         baseline taken from the call itself.
     """
 
-    def __init__(self, config: Optional[Config] = None, channels: Sequence[str] = (AGENT, CUSTOMER),
+    def __init__(self, config: Optional["Config"] = None, channels: Sequence[str] = (AGENT, CUSTOMER),
                  baseline: Optional[Baseline] = None):
-        self.config = config = config or Config()
+        if config is None:
+            from .config import Config
+
+            config = Config()
+        self.config = config
         self.channels = tuple(channels)
         self.vad = {ch: VoiceActivity(config.vad) for ch in self.channels}
         self.prosody = {ch: ProsodyTracker(config.prosody) for ch in self.channels}

@@ -28,7 +28,9 @@ def summary_text(rec: dict) -> str:
         lines.append(f"{label:<12}{text}")
 
     talk = rec["talk_time"]
-    if rec["talk_share"]:
+    if rec["talk_share"] and rec["talk_share"]["agent"] is None:
+        row("Talk", "no speech heard on either side")
+    elif rec["talk_share"]:
         share = rec["talk_share"]
         row("Talk", f"you {share['agent'] * 100:.0f} % ({talk['agent']:.0f} s), "
                     f"caller {share['customer'] * 100:.0f} % ({talk['customer']:.0f} s)")

@@ -206,3 +206,16 @@ def _groups(segments: Sequence[Segment], max_s: float) -> list[list[Segment]]:
         groups[-1].append(seg)
         total += seg.duration
     return [g for g in groups if g]
+
+
+def segments_from_words(channel: str, words: Sequence[Word], gap_s: float = 1.0) -> list[TranscriptSegment]:
+    """Group streamed words into transcript lines: a new line after a sentence end
+    (``.``, ``?``, ``!``) or a pause of ``gap_s`` seconds."""
+    lines: list[list[Word]] = []
+    for w in words:
+        if (not lines or w.start - lines[-1][-1].end >= gap_s
+                or lines[-1][-1].text.endswith((".", "?", "!"))):
+            lines.append([])
+        lines[-1].append(w)
+    return [TranscriptSegment(channel, ws[0].start, ws[-1].end, " ".join(w.text for w in ws), list(ws))
+            for ws in lines]

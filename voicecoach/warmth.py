@@ -7,20 +7,26 @@ summarises the trailing window of voiced frames as :class:`VoiceStats` and asks 
 :class:`WarmthModel` for a score in [0, 1] against a :class:`Baseline` of the same
 speaker; 0.5 is the speaker's ordinary voice.
 
-The model is a seam: :class:`HeuristicWarmth` (weighted z-scores through a logistic)
-is the first one, and a trained model implementing the same ``score`` replaces it.
+The model is a seam. :class:`TrainedWarmth` is the default: a small logistic model
+over the window's features relative to the baseline, whose parameters
+(``models/warmth/model.json``, with its card) were learned from real actors by
+``tools/train_warmth.py``. :class:`HeuristicWarmth` (hand-set weights) is the fallback
+when that file is missing; ``state()`` and ``summary()`` name the model in use.
 The baseline comes from the agent's stored voice profile (``source="profile"``) or,
 without one, from the agent's first stretch of speech in the call, then follows the
 voice slowly (``source="call"``).
 
 Cues: ``low_warmth`` when the score stays under a threshold, ``monotone`` when the
-pitch movement stays flat; both measured in the agent's speaking time, each at most
-once per cooldown.
+pitch movement stays flat (against the profile's movement when there is a profile);
+both measured in the agent's speaking time, each at most once per cooldown.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import Optional, Protocol, Sequence
 
 import numpy as np
@@ -29,13 +35,23 @@ from voicecoach.events import AGENT, Event
 from voicecoach.prosody import ProsodyFrames, SpeechWindow
 
 FEATURES = ("f0_st", "f0_move_st", "f1_hz", "f2_hz", "f3_hz", "centroid_hz", "tilt_db",
-            "energy_db")
+            "energy_db", "voicing", "centroid_move_st", "tilt_move_db", "energy_move_db",
+            "aperiodicity")
 """Names of the :class:`VoiceStats` features a :class:`Baseline` holds."""
 
 MIN_SPREAD = {"f0_st": 0.5, "f0_move_st": 0.25, "f1_hz": 20.0, "f2_hz": 40.0, "f3_hz": 50.0,
-              "centroid_hz": 40.0, "tilt_db": 1.0, "energy_db": 1.5}
+              "centroid_hz": 40.0, "tilt_db": 1.0, "energy_db": 1.5, "voicing": 0.03,
+              "centroid_move_st": 0.2, "tilt_move_db": 0.3, "energy_move_db": 0.5,
+              "aperiodicity": 0.01}
 """Smallest spread a baseline uses per feature, so that a very steady calibration does
 not turn small changes into huge z-scores (feature units)."""
+
+RATIO_FEATURES = ("f1_hz", "f2_hz", "f3_hz", "centroid_hz")
+"""Features compared with the baseline as a frequency ratio, in semitones
+(``12 log2(x / baseline)``); the others are compared as plain differences."""
+
+MODEL_FILE = "model.json"
+"""Name of the trained model's parameter file in ``voicecoach.models/warmth``."""
 
 _IQR_TO_STD = 1.349  # interquartile range of a normal distribution, in standard deviations
 
@@ -69,6 +85,19 @@ class VoiceStats:
         Voiced time summarised (s).
     t : float
         Call-clock time of the last frame (s).
+    voicing : float
+        Fraction of all the frames given (speech frames) that are voiced (0..1).
+    centroid_move_st : float
+        Robust spread (IQR / 1.349) of the voiced frames' spectral centroid, in
+        semitones: how much the brightness moves.
+    tilt_move_db : float
+        Robust spread of the voiced frames' alpha ratio (dB).
+    energy_move_db : float
+        Robust spread of the voiced frames' RMS level (dB): loudness movement, which
+        does not depend on the microphone's gain.
+    aperiodicity : float
+        Median YIN aperiodicity of the voiced frames (0 = periodic; higher = rougher
+        or breathier).
     """
 
     f0_st: float
@@ -81,6 +110,11 @@ class VoiceStats:
     energy_db: float
     voiced_s: float
     t: float
+    voicing: float = float("nan")
+    centroid_move_st: float = float("nan")
+    tilt_move_db: float = float("nan")
+    energy_move_db: float = float("nan")
+    aperiodicity: float = float("nan")
 
     def as_dict(self) -> dict:
         return {k: (None if isinstance(v, float) and math.isnan(v) else round(v, 3))
@@ -102,7 +136,8 @@ def voice_stats(frames: ProsodyFrames, min_voiced_s: float = 1.0) -> Optional[Vo
     VoiceStats or None
         None when there is not enough voiced speech.
     """
-    voiced = frames.select(frames.voiced & np.isfinite(frames.f0_hz))
+    is_voiced = frames.voiced & np.isfinite(frames.f0_hz)
+    voiced = frames.select(is_voiced)
     voiced_s = len(voiced) * frames.hop_s
     if len(voiced) == 0 or voiced_s < min_voiced_s:
         return None
@@ -115,11 +150,23 @@ def voice_stats(frames: ProsodyFrames, min_voiced_s: float = 1.0) -> Optional[Vo
             return float("nan")
         return float(np.median(ok))
 
+    def spread(values: np.ndarray) -> float:
+        ok = values[np.isfinite(values)]
+        if ok.size < 2:
+            return float("nan")
+        lo, hi = np.percentile(ok, [25, 75])
+        return float((hi - lo) / _IQR_TO_STD)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centroid_st = semitones(voiced.centroid_hz)
     return VoiceStats(f0_st=float(q50), f0_move_st=float((q75 - q25) / _IQR_TO_STD),
                       f1_hz=median(voiced.f1_hz, 0.25), f2_hz=median(voiced.f2_hz, 0.25),
                       f3_hz=median(voiced.f3_hz, 0.25), centroid_hz=median(voiced.centroid_hz),
                       tilt_db=median(voiced.tilt_db), energy_db=median(voiced.rms_db),
-                      voiced_s=float(voiced_s), t=float(frames.t[-1]))
+                      voiced_s=float(voiced_s), t=float(frames.t[-1]),
+                      voicing=float(is_voiced.mean()), centroid_move_st=spread(centroid_st),
+                      tilt_move_db=spread(voiced.tilt_db), energy_move_db=spread(voiced.rms_db),
+                      aperiodicity=median(voiced.aperiodicity))
 
 
 @dataclass
@@ -194,8 +241,17 @@ class Baseline:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Baseline":
-        """Inverse of :meth:`as_dict`; missing features are NaN (ignored when scoring)."""
-        features = data.get("features", {})
+        """Inverse of :meth:`as_dict`; missing features are NaN (ignored when scoring).
+
+        Raises
+        ------
+        ValueError
+            ``data`` holds no feature statistics at all (not a profile).
+        """
+        features = data.get("features") if isinstance(data, dict) else None
+        if not isinstance(features, dict) or not any(
+                isinstance(v, dict) and v.get("mean") is not None for v in features.values()):
+            raise ValueError("no voice feature statistics in it")
         mean, spread = {}, {}
         for name in FEATURES:
             entry = features.get(name) or {}
@@ -207,7 +263,7 @@ class Baseline:
 
 
 class WarmthModel(Protocol):
-    """Anything that scores warmth: a heuristic now, a trained model later."""
+    """Anything that scores warmth (:class:`TrainedWarmth`, :class:`HeuristicWarmth`)."""
 
     name: str
 
@@ -251,6 +307,141 @@ class HeuristicWarmth:
         return 1.0 / (1.0 + math.exp(-self.gain * mean_z))
 
 
+def relative_features(stats: VoiceStats, baseline: Baseline) -> dict[str, float]:
+    """Each feature of ``stats`` against the baseline's mean, in a unit that means the
+    same for every speaker.
+
+    Frequencies of :data:`RATIO_FEATURES` become ratios in semitones
+    (``12 log2(x / mean)``; F0 is already in semitones); the others become plain
+    differences in their own unit (dB, semitones, fraction).
+
+    Parameters
+    ----------
+    stats : VoiceStats
+        One window of speech.
+    baseline : Baseline
+        The same speaker's ordinary voice.
+
+    Returns
+    -------
+    dict[str, float]
+        Feature name (see ``FEATURES``) to its difference from the baseline; NaN where
+        either side is missing.
+    """
+    out = {}
+    for name in FEATURES:
+        x, m = getattr(stats, name), baseline.mean.get(name, float("nan"))
+        if not (math.isfinite(x) and math.isfinite(m)):
+            out[name] = float("nan")
+        elif name in RATIO_FEATURES:
+            out[name] = 12.0 * math.log2(x / m) if x > 0 and m > 0 else float("nan")
+        else:
+            out[name] = x - m
+    return out
+
+
+@dataclass
+class TrainedWarmth:
+    """A logistic model over features relative to the speaker's baseline.
+
+    ``warmth = 1 / (1 + exp(-sum_f (weights[f] z_f + square_weights[f] z_f ** 2)))``
+    with ``z_f = clip(relative_f / scale[f], -z_clip, z_clip)`` and ``relative_f``
+    from :func:`relative_features`. There is no intercept: a window exactly like the
+    baseline scores 0.5. A square weight below zero makes warmth fall off again
+    when a feature goes far past the speaker's ordinary range (a shout is not warm).
+    A feature missing from the window or the baseline counts as ``z = 0``.
+
+    Attributes
+    ----------
+    scale : dict[str, float]
+        Feature name to the unit its relative value is divided by (the feature's
+        spread in the training data, in the unit of :func:`relative_features`).
+    weights : dict[str, float]
+        Feature name to the weight of ``z`` (per unit z, in logits).
+    square_weights : dict[str, float]
+        Feature name to the weight of ``z ** 2``; features not named have none.
+    z_clip : float
+        Each z is clipped to +- this before weighting.
+    name : str
+        Model name reported in summaries.
+    """
+
+    scale: dict[str, float]
+    weights: dict[str, float]
+    square_weights: dict[str, float] = field(default_factory=dict)
+    z_clip: float = 3.0
+    name: str = "trained"
+
+    def z(self, stats: VoiceStats, baseline: Baseline) -> dict[str, float]:
+        """Clipped z of each model feature (0 where missing)."""
+        relative = relative_features(stats, baseline)
+        out = {}
+        for feature in self.weights.keys() | self.square_weights.keys():
+            value = relative.get(feature, float("nan")) / self.scale[feature]
+            out[feature] = (min(max(value, -self.z_clip), self.z_clip)
+                            if math.isfinite(value) else 0.0)
+        return out
+
+    def logit(self, stats: VoiceStats, baseline: Baseline) -> float:
+        """Log-odds of warmth; 0 for the baseline voice itself."""
+        z = self.z(stats, baseline)
+        return (sum(w * z[f] for f, w in self.weights.items())
+                + sum(w * z[f] ** 2 for f, w in self.square_weights.items()))
+
+    def score(self, stats: VoiceStats, baseline: Baseline) -> float:
+        value = self.logit(stats, baseline)
+        return 1.0 / (1.0 + math.exp(-min(max(value, -50.0), 50.0)))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainedWarmth":
+        """Model from the parameter file's mapping (see ``models/warmth/MODEL_CARD.md``)."""
+        features = data["features"]
+        unknown = set(features) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"unknown warmth features {sorted(unknown)}")
+        return cls(scale={f: float(v["scale"]) for f, v in features.items()},
+                   weights={f: float(v["weight"]) for f, v in features.items()},
+                   square_weights={f: float(v["square_weight"]) for f, v in features.items()
+                                   if v.get("square_weight")},
+                   z_clip=float(data["z_clip"]), name=str(data["name"]))
+
+    @classmethod
+    def load(cls, path: Optional[str | Path] = None) -> "TrainedWarmth":
+        """Read the parameter file (by default the one shipped in ``voicecoach.models``).
+
+        Raises
+        ------
+        FileNotFoundError
+            No parameter file there.
+        """
+        return cls.from_dict(load_model_file(path))
+
+
+def model_file_path() -> Path:
+    """Where the shipped parameter file of :class:`TrainedWarmth` lives."""
+    return Path(str(resources.files("voicecoach.models") / "warmth" / MODEL_FILE))
+
+
+def load_model_file(path: Optional[str | Path] = None) -> dict:
+    """The parsed parameter file: the model plus its population reference voice."""
+    return json.loads(Path(path or model_file_path()).read_text(encoding="utf-8"))
+
+
+def population_baseline(path: Optional[str | Path] = None) -> Baseline:
+    """An average ordinary voice of the training speakers (``source="population"``),
+    for scoring a clip when the speaker has no profile; far less reliable than a
+    profile, since voices differ more between people than within one."""
+    return Baseline.from_dict(load_model_file(path)["population_reference"])
+
+
+def default_model() -> WarmthModel:
+    """The trained model if its parameter file is present, else the heuristic."""
+    try:
+        return TrainedWarmth.load()
+    except FileNotFoundError:
+        return HeuristicWarmth()
+
+
 @dataclass
 class WarmthOptions:
     """Settings of the warmth tracker.
@@ -278,7 +469,11 @@ class WarmthOptions:
     low_for_s : float
         Agent speaking time warmth must stay low before the cue (s).
     monotone_st : float
-        The "monotone" cue considers pitch movement under this flat (semitones).
+        Without a profile, the "monotone" cue considers pitch movement under this
+        flat (semitones).
+    monotone_fraction : float
+        With a profile, the "monotone" cue considers pitch movement flat under this
+        fraction of the profile's own pitch movement.
     monotone_for_s : float
         Agent speaking time pitch movement must stay flat before the cue (s).
     cooldown_s : float
@@ -298,6 +493,7 @@ class WarmthOptions:
     low_warmth: float = 0.3
     low_for_s: float = 20.0
     monotone_st: float = 1.0
+    monotone_fraction: float = 0.6
     monotone_for_s: float = 15.0
     cooldown_s: float = 90.0
     first_minute_s: float = 60.0
@@ -338,7 +534,8 @@ class WarmthTracker:
     options : WarmthOptions or None
         Settings; defaults when None.
     model : WarmthModel or None
-        Scoring model; :class:`HeuristicWarmth` when None.
+        Scoring model; when None, :func:`default_model` (the trained model, or the
+        heuristic if its parameter file is missing).
     baseline : Baseline or None
         The agent's profile baseline; without one the call's own start is used.
     """
@@ -346,7 +543,7 @@ class WarmthTracker:
     def __init__(self, options: Optional[WarmthOptions] = None,
                  model: Optional[WarmthModel] = None, baseline: Optional[Baseline] = None):
         self.options = options or WarmthOptions()
-        self.model = model or HeuristicWarmth()
+        self.model = model or default_model()
         self.baseline = baseline
         self.source = baseline.source if baseline is not None else "call"
         o = self.options
@@ -389,7 +586,7 @@ class WarmthTracker:
                                     "Warmth has been low for a while: try a smile",
                                     {"cue": "low_warmth", "warmth": round(warmth, 3),
                                      "for_s": o.low_for_s}))
-        if self._flat.update(stats.t, stats.f0_move_st < o.monotone_st, o.update_s):
+        if self._flat.update(stats.t, stats.f0_move_st < self._flat_below_st(), o.update_s):
             events.append(Event("cue", stats.t, AGENT,
                                 "Your pitch has gone flat: let your voice move",
                                 {"cue": "monotone",
@@ -398,6 +595,15 @@ class WarmthTracker:
         if from_call:
             self._learn(stats)
         return events
+
+    def _flat_below_st(self) -> float:
+        """Pitch movement (st) under which speech counts as flat: a fraction of the
+        profile's own movement, or the fixed ``monotone_st`` without a profile."""
+        o = self.options
+        if self.source == "call" or self.baseline is None:
+            return o.monotone_st
+        usual = self.baseline.mean.get("f0_move_st", float("nan"))
+        return o.monotone_fraction * usual if math.isfinite(usual) else o.monotone_st
 
     def _learn(self, stats: VoiceStats) -> None:
         """Grow the call baseline over its first ``baseline_s``, then follow slowly."""
@@ -410,11 +616,11 @@ class WarmthTracker:
 
     def state(self) -> dict:
         """``{"warmth": latest score or None, "pitch_movement_st": latest or None,
-        "baseline": "profile" | "call"}``."""
+        "baseline": "profile" | "call", "model": model name}``."""
         return {"warmth": round(self._scores[-1][1], 3) if self._scores else None,
                 "pitch_movement_st": None if self._movement is None
                 else round(self._movement, 2),
-                "baseline": self.source}
+                "baseline": self.source, "model": self.model.name}
 
     def timeline(self) -> list[list[float]]:
         """Warmth over time: ``[[t, warmth], ...]`` (call-clock s, 0..1)."""

@@ -1,0 +1,251 @@
+"""Live capture from real (PulseAudio null-sink) devices: what is played is what is captured.
+
+Speech is made with espeak-ng at test time, played with ``paplay`` into the private
+daemon's sinks (tests/pulse.py) and captured from their monitors through
+:class:`DeviceSource`; no mocks.
+"""
+import shutil
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy.signal import correlate, resample_poly
+
+from pulse import PulseDaemon
+from voicecoach.capture import CaptureOptions, DeviceSource, StreamClock
+from voicecoach.devices import DeviceChoice, DeviceError, resolve_device
+
+SR = 16000
+AGENT_TEXT = "Thanks for calling, how can I help?"
+CUSTOMER_TEXT = "My internet is down again."
+
+
+# -- helpers -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory):
+    """Two different sentences as 16 kHz float32 arrays (agent, customer)."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed (Debian: apt install espeak-ng)")
+    folder = tmp_path_factory.mktemp("voices")
+    out = []
+    for name, text, voice in (("agent", AGENT_TEXT, "en-us"), ("customer", CUSTOMER_TEXT, "en-gb+f3")):
+        path = folder / f"{name}.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "190", "-w", str(path), text], check=True,
+                       capture_output=True)
+        x, sr = sf.read(path, dtype="float32")
+        out.append(resample_poly(x, SR, sr).astype(np.float32) * 0.8)
+    return tuple(out)
+
+
+def write(path, x):
+    sf.write(path, x, SR, subtype="PCM_16")
+    return path
+
+
+def xcorr(captured, ref):
+    """Peak normalised cross-correlation of ``ref`` inside ``captured``, and its lag (samples)."""
+    c = correlate(captured, ref, mode="valid", method="fft")
+    power = np.concatenate([[0.0], np.cumsum(captured.astype(np.float64) ** 2)])
+    energy = power[len(ref):] - power[:-len(ref)]
+    score = c / np.sqrt(np.maximum(energy, 1e-12) * np.sum(ref.astype(np.float64) ** 2))
+    lag = int(np.argmax(score))
+    return float(score[lag]), lag
+
+
+class Recorder:
+    """Iterates a started DeviceSource on a thread; keeps every frame."""
+
+    def __init__(self, source):
+        self.source = source
+        self.frames = []
+        self.first = threading.Event()
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+
+    def _run(self):
+        for frame in self.source:
+            self.frames.append(frame)
+            self.first.set()
+
+    def finish(self, timeout_s=5.0):
+        self.source.stop()
+        self.thread.join(timeout_s)
+        assert not self.thread.is_alive()
+
+    def channel(self, name):
+        """(call-clock start of the first frame, all samples) of one channel; checks contiguity."""
+        frames = [f for f in self.frames if f.channel == name]
+        starts = np.array([f.start_s for f in frames])
+        lengths = np.array([len(f.samples) for f in frames])
+        np.testing.assert_allclose(starts[1:], starts[:-1] + lengths[:-1] / SR, atol=1e-9)
+        assert all(f.samples.dtype == np.float32 and f.samples.ndim == 1 for f in frames)
+        return starts[0], np.concatenate([f.samples for f in frames])
+
+
+# -- real devices ----------------------------------------------------------------------
+def test_two_devices_capture_what_each_side_played(pulse, voices, tmp_path):
+    agent, customer = voices
+    source = DeviceSource(resolve_device("agent.monitor"), resolve_device("customer.monitor")).start()
+    rec = Recorder(source)
+    assert rec.first.wait(3.0), "no audio from the monitors"
+    launched_agent = time.monotonic()
+    play_agent = pulse.play(write(tmp_path / "a.wav", agent), "agent")
+    time.sleep(0.4)
+    launched_customer = time.monotonic()
+    play_customer = pulse.play(write(tmp_path / "c.wav", customer), "customer")
+    assert play_agent.wait(10) == 0 and play_customer.wait(10) == 0
+    time.sleep(0.2)
+    assert source.stats()["behind_s"] < 0.15   # a consumer that keeps up
+    rec.finish()
+
+    (t_a, got_a), (t_c, got_c) = rec.channel("agent"), rec.channel("customer")
+    own_a, lag_a = xcorr(got_a, agent)
+    own_c, lag_c = xcorr(got_c, customer)
+    assert own_a > 0.9 and own_c > 0.9
+    assert xcorr(got_a, customer)[0] < 0.3 and xcorr(got_c, agent)[0] < 0.3   # no bleed
+    onset_a, onset_c = t_a + lag_a / SR, t_c + lag_c / SR
+    assert onset_c - onset_a == pytest.approx(launched_customer - launched_agent, abs=0.04)
+    # on the call clock, playback shows up shortly after paplay was launched
+    assert -0.02 < onset_a - (launched_agent - source.started_at) < 0.15
+    stats = source.stats()
+    assert stats["dropped_blocks"] == 0 and stats["blocks"] > 0
+    assert source.lost is None
+
+
+def test_one_stereo_device_split_into_agent_and_customer(pulse, voices, tmp_path):
+    agent, customer = voices
+    delay = int(0.5 * SR)
+    n = max(len(agent), len(customer) + delay)
+    stereo = np.zeros((n, 2), np.float32)
+    stereo[:len(agent), 0] = agent
+    stereo[delay:delay + len(customer), 1] = customer
+    call = resolve_device("call.monitor")
+    assert call.channels == 2
+    source = DeviceSource(call, call, agent_channel=0, customer_channel=1).start()
+    rec = Recorder(source)
+    assert rec.first.wait(3.0)
+    assert pulse.play(write(tmp_path / "call.wav", stereo), "call").wait(10) == 0
+    time.sleep(0.2)
+    rec.finish()
+
+    (t_a, got_a), (t_c, got_c) = rec.channel("agent"), rec.channel("customer")
+    assert t_a == t_c   # one stream: both sides on the same samples
+    own_a, lag_a = xcorr(got_a, agent)
+    own_c, lag_c = xcorr(got_c, customer)
+    assert own_a > 0.9 and own_c > 0.9
+    assert xcorr(got_a, customer)[0] < 0.3 and xcorr(got_c, agent)[0] < 0.3
+    assert abs((lag_c - lag_a) - delay) <= 1
+    assert source.stats()["dropped_blocks"] == 0
+
+
+def test_slow_consumer_is_measured_and_drops_leave_no_gap(pulse):
+    options = CaptureOptions(queue_s=0.1)
+    with DeviceSource(resolve_device("agent.monitor"), options=options) as source:
+        time.sleep(0.6)   # nobody consumes: the 5-block queue fills, later blocks drop
+        stats = source.stats()
+        assert stats["behind_s"] > 0.5
+        assert stats["dropped_blocks"] >= 15
+        frames = []
+        for frame in source:
+            frames.append(frame)
+            if frame.start_s > 0.8:
+                break
+        assert source.stats()["behind_s"] < 0.2   # caught up
+    starts = np.array([f.start_s for f in frames])
+    lengths = np.array([len(f.samples) for f in frames])
+    np.testing.assert_allclose(starts[1:], starts[:-1] + lengths[:-1] / SR, atol=1e-9)
+    gap = max(frames, key=lambda f: len(f.samples))
+    assert len(gap.samples) >= 15 * 320 and not gap.samples.any()   # dropped audio is silence
+
+
+def test_sound_server_killed_mid_call_ends_capture_cleanly(pulse):
+    with PulseDaemon(settle_s=0.0) as other:
+        with other.environment():
+            choice = resolve_device("agent.monitor")
+        source = DeviceSource(choice).start()
+        # the stream went to the other daemon: PULSE_SERVER is read when a stream opens
+        assert "float32le 1ch 16000Hz" in other.pactl("list", "short", "source-outputs")
+        assert "float32le" not in pulse.pactl("list", "short", "source-outputs")
+        killed = []
+
+        def kill():
+            killed.append(time.monotonic())
+            other.kill()
+
+        # (killed before its first block, PortAudio 19.6's ALSA thread can spin
+        # forever and never let the stream close: kill once audio flows)
+        n_frames = 0
+        for _ in source:
+            n_frames += 1
+            if n_frames == 5:
+                threading.Timer(0.1, kill).start()
+        ended = time.monotonic()
+    assert killed and ended - killed[0] < 1.0
+    assert source.lost is not None and source.lost.device == "agent.monitor"
+    assert "\n" not in str(source.lost) and "stream ended" in str(source.lost)
+    source.stop()   # idempotent
+
+
+def test_source_that_goes_away_ends_capture(pulse):
+    module = pulse.pactl("load-module", "module-remap-sink", "sink_name=gone", "master=call",
+                         "channels=1", "channel_map=mono", "master_channel_map=front-left",
+                         "remix=no").strip()
+    try:
+        options = CaptureOptions(source_check_s=0.2)
+        source = DeviceSource(resolve_device("gone.monitor"), options=options).start()
+        n_frames = 0
+        for _ in source:
+            n_frames += 1
+            if n_frames == 10:
+                pulse.pactl("unload-module", module)
+                unloaded = time.monotonic()
+        assert time.monotonic() - unloaded < 1.0
+        assert source.lost is not None and "went away" in source.lost.reason
+    finally:
+        if module in pulse.pactl("list", "short", "modules").split():
+            pulse.pactl("unload-module", module)
+
+
+def test_stop_from_another_thread_is_idempotent(pulse):
+    source = DeviceSource(resolve_device("customer.monitor")).start()
+    stoppers = [threading.Timer(0.3, source.stop) for _ in range(3)]
+    for t in stoppers:
+        t.start()
+    frames = list(source)
+    for t in stoppers:
+        t.join()
+    source.stop()
+    assert 10 <= len(frames) <= 30 and source.lost is None
+
+
+# -- without devices ---------------------------------------------------------------------
+def choice(name="mic", channels=1):
+    return DeviceChoice(device=0, name=name, channels=channels)
+
+
+def test_channel_map_errors_are_one_line():
+    with pytest.raises(DeviceError, match=r"agent channel 1 is not on 'mic' \(1 channel\)"):
+        DeviceSource(choice(), agent_channel=1)
+    with pytest.raises(DeviceError, match="both channel 0"):
+        DeviceSource(choice(channels=2), choice(channels=2))
+
+
+def test_same_stereo_device_opens_one_stream_two_devices_two():
+    assert len(DeviceSource(choice(channels=2), choice(channels=2), customer_channel=1)._streams) == 1
+    assert len(DeviceSource(choice("a"), choice("b"))._streams) == 2
+
+
+def test_stream_clock_places_first_block_by_adc_then_counts_samples():
+    clock = StreamClock(origin_stream_s=1000.0, origin_monotonic_s=50.0, samplerate_hz=SR, latency_s=0.04)
+    assert clock.start_s(0, 320, adc_time_s=1000.25, captured_at=50.3) == pytest.approx(0.25)
+    # later blocks follow the sample count, not the jittery ADC time
+    assert clock.start_s(3200, 320, adc_time_s=1000.9, captured_at=51.0) == pytest.approx(0.45)
+
+
+def test_stream_clock_without_adc_time_uses_the_callback_wall_clock():
+    clock = StreamClock(origin_stream_s=0.0, origin_monotonic_s=50.0, samplerate_hz=SR, latency_s=0.04)
+    # block captured at 50.5: its first sample is a block and the latency earlier
+    assert clock.start_s(0, 320, adc_time_s=0.0, captured_at=50.5) == pytest.approx(0.44)

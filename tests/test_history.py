@@ -1,0 +1,116 @@
+"""The call history: SQLite index add/list/rebuild round trip, scores, text."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from voicecoach.history import CallScores, History, default_db_path, history_text, show_history, trend_line
+from voicecoach.record import SCHEMA, save_record
+from voicecoach.summary import CARE_NOTE
+
+
+def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.5, wpm=170.0,
+                by_agent=1, by_customer=0, share=0.55, mono=False):
+    ints = ([{"start": 3.0 + i, "end": 3.8 + i, "by": "agent"} for i in range(by_agent)]
+            + [{"start": 20.0 + i, "end": 20.7 + i, "by": "customer"} for i in range(by_customer)])
+    return {
+        "schema": SCHEMA, "created": created,
+        "source": {"name": name, "channels": ["agent"] if mono else ["agent", "customer"]},
+        "duration": 95.5,
+        "talk_share": None if mono else {"agent": share, "customer": round(1 - share, 3)},
+        "interruptions": None if mono else ints,
+        "warmth": {"mean": warmth},
+        "pace": {"agent_wpm": wpm},
+        "checklist": {"greeting": True, "empathy": False, "questions": True, "closing_question": True},
+        "commitments": [{"t": 50.0, "text": "I'll call you back tomorrow."}],
+    }
+
+
+def test_scores_from_record(tmp_path):
+    row = CallScores.from_record(make_record(by_agent=2, by_customer=3), tmp_path / "a.json")
+    assert row.record_path == str((tmp_path / "a.json").resolve())
+    assert row.interruptions_by_agent == 2
+    assert (row.checklist_done, row.checklist_items) == (3, 4)
+    assert row.commitments == 1
+    assert row.talk_share_agent == 0.55 and row.warmth_mean == 0.5 and row.agent_wpm == 170.0
+    mono = CallScores.from_record(make_record(mono=True), tmp_path / "m.json")
+    assert mono.talk_share_agent is None and mono.interruptions_by_agent is None
+
+
+def test_add_and_list_round_trip(tmp_path):
+    db = tmp_path / "h.sqlite"
+    with History(db) as h:
+        h.add(make_record("b.flac", "2026-11-02T09:00:00+00:00", warmth=0.6), tmp_path / "b.json")
+        h.add(make_record("a.flac", "2026-11-01T09:00:00+00:00", warmth=0.4), tmp_path / "a.json")
+        h.add(make_record("c.flac", "2026-11-03T09:00:00+00:00", warmth=0.7), tmp_path / "c.json")
+        # re-adding a record path replaces its row
+        h.add(make_record("b.flac", "2026-11-02T09:00:00+00:00", warmth=0.65), tmp_path / "b.json")
+    with History(db) as h:                           # persisted, reopened
+        rows = h.calls()
+        assert [r.name for r in rows] == ["a.flac", "b.flac", "c.flac"]    # oldest first
+        assert [r.warmth_mean for r in rows] == [0.4, 0.65, 0.7]
+        assert [r.name for r in h.calls(limit=2)] == ["b.flac", "c.flac"]  # the latest two
+
+
+def test_rebuild_from_records(tmp_path):
+    folder = tmp_path / "calls"
+    save_record(make_record("one.flac", "2026-11-01T09:00:00+00:00", by_agent=3), folder / "one.json")
+    save_record(make_record("two.flac", "2026-11-02T09:00:00+00:00", by_agent=0), folder / "week" / "two.json")
+    (folder / "notes.json").write_text(json.dumps({"hello": 1}))
+    (folder / "broken.json").write_text("{not json")
+    with History(tmp_path / "h.sqlite") as h:
+        h.add(make_record("gone.flac"), tmp_path / "gone.json")     # a stale row: rebuild drops it
+        added, skipped = h.rebuild(folder)
+        assert added == 2
+        assert len(skipped) == 2 and any("notes.json" in s for s in skipped)
+        rows = h.calls()
+    assert [(r.name, r.interruptions_by_agent) for r in rows] == [("one.flac", 3), ("two.flac", 0)]
+    assert rows[1].record_path == str((folder / "week" / "two.json").resolve())
+
+
+def test_default_path_follows_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    assert default_db_path() == tmp_path / "data" / "history.sqlite"
+    with History() as h:
+        h.add(make_record(), tmp_path / "x.json")
+    assert (tmp_path / "data" / "history.sqlite").exists()
+    out = show_history(limit=5)
+    assert "call.flac" in out and CARE_NOTE in out
+
+
+def test_history_text_table_and_trend(tmp_path):
+    rows = [CallScores.from_record(make_record(f"c{i}.flac", f"2026-11-0{i + 1}T09:00:00+00:00",
+                                               warmth=0.4 + 0.1 * i, by_agent=4 - i), tmp_path / f"{i}.json")
+            for i in range(4)]
+    text = history_text(rows)
+    lines = text.splitlines()
+    assert lines[0].startswith("Date") and "Warmth" in lines[0]
+    assert all(f"c{i}.flac" in text for i in range(4))
+    trend = trend_line(rows)
+    assert trend in text
+    # the last 2 calls against the 2 before: warmth up and fewer interruptions are both progress
+    assert "warmth 0.45 ↑ 0.65 (better)" in trend
+    assert "interruptions 3.5 ↓ 1.5 (better)" in trend
+    assert text.rstrip().endswith(CARE_NOTE)
+    mono = CallScores.from_record(make_record(mono=True), tmp_path / "m.json")
+    assert "–" in history_text([mono])
+
+
+def test_empty_history_says_how_to_fill_it():
+    assert "No calls" in history_text([])
+    assert trend_line([]) == ""
+
+
+@pytest.mark.parametrize("bad", ["not a db", ""])
+def test_unreadable_database_is_an_error(tmp_path, bad):
+    import sqlite3
+
+    path = tmp_path / "h.sqlite"
+    path.write_text(bad * 100)
+    if bad:
+        with pytest.raises(sqlite3.DatabaseError):
+            History(path)
+    else:                                   # an empty file is a new database
+        with History(path) as h:
+            assert h.calls() == []

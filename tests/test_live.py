@@ -1,0 +1,118 @@
+"""`voicecoach live` end to end: real PulseAudio devices, the real model, the real engine.
+
+A short two-voice call with one agent interruption and one backchannel is made
+with espeak-ng, played with paplay into the private daemon's stereo `call` sink,
+and captured by `voicecoach live` from the `agent.monitor` and `customer.monitor`
+sources through sounddevice. The events, the nudge, the words, the recording and
+the call record must all arrive.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tools.callgen import Turn, render_call, write_call
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+
+SCRIPT = [
+    Turn("agent", "Thank you for calling, my name is Sam, how can I help you today?", "espeak-us-f", 0.3),
+    Turn("customer", "Hi, my internet keeps dropping every evening and the router lights blink orange "
+                     "and I have already restarted it three times this week.", "espeak-gb-m", 0.6),
+    Turn("agent", "Mm-hm.", "espeak-us-f", overlap_s=4.0, label="backchannel"),
+    Turn("agent", "Okay, first I will need to flush your DNS cache and then restart the router.",
+         "espeak-us-f", overlap_s=1.5, label="interruption"),
+    Turn("customer", "Alright.", "espeak-gb-m", 0.5),
+]
+
+
+@pytest.fixture(scope="module")
+def short_call(tmp_path_factory):
+    call = render_call(SCRIPT, tail_s=1.5)
+    path = tmp_path_factory.mktemp("call") / "call.wav"
+    sf.write(path, call.audio, 16000, subtype="PCM_16")
+    return path, call.truth
+
+
+def start_live(args, tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "live", "--console", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path, env=dict(os.environ))
+    line = proc.stdout.readline()                      # printed once capture is about to start
+    assert "VoiceCoach live" in line, line + proc.stderr.read()
+    return proc
+
+
+@needs_espeak
+def test_live_coaches_a_call_played_into_real_devices(pulse, short_call, tmp_path):
+    path, truth = short_call
+    duration = truth["duration"]
+    # one stereo stream from the call sink's monitor, split: left = agent, right = customer
+    proc = start_live(["--agent", "call.monitor", "--customer", "call.monitor", "--customer-channel", "1",
+                       "--events", "events.jsonl", "--record", "rec",
+                       "--stop-after", f"{duration + 6:.1f}"], tmp_path)
+    time.sleep(3.0)                                    # model loaded, streams running
+    pulse.play(path, "call").wait(timeout=60)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    kinds = [e["kind"] for e in events]
+    interruptions = [e for e in events if e["kind"] == "interruption"]
+    assert [e["channel"] for e in interruptions] == ["agent"], out
+    assert [e["channel"] for e in events if e["kind"] == "backchannel"] == ["agent"]
+    nudges = [e for e in events if e["kind"] == "nudge"]
+    assert nudges and nudges[0]["data"]["nudge"] == "let_them_finish"
+    assert nudges[0]["latency"] is not None and nudges[0]["latency"] < 1.0
+    words = " ".join(e["text"].lower() for e in events if e["kind"] == "word")
+    for w in ("calling", "internet", "router", "restart"):
+        assert w in words, words
+    assert "jargon" in {e["data"].get("cue") for e in events if e["kind"] == "cue"}
+    assert "LET THEM FINISH" in out and "Traceback" not in err
+    wav = next((tmp_path / "rec").glob("call-*.wav"))
+    y, sr = sf.read(wav)
+    assert y.shape[1] == 2 and len(y) / sr >= duration
+    record = json.loads(wav.with_suffix(".json").read_text())
+    assert record["schema"] == "voicecoach.call/1" and len(record["interruptions"]) == 1
+    assert kinds.count("interruption") == 1
+
+
+@needs_espeak
+def test_a_device_that_disappears_ends_capture_cleanly_and_keeps_the_recording(short_call, tmp_path):
+    from pulse import PulseDaemon, missing_programs
+
+    if missing_programs():
+        pytest.skip("PulseAudio not installed")
+    path, _ = short_call
+    with PulseDaemon() as daemon, daemon.environment():
+        proc = start_live(["--agent", "call.monitor", "--customer", "call.monitor",
+                           "--customer-channel", "1", "--record", "rec", "--no-transcript"], tmp_path)
+        time.sleep(2.0)
+        daemon.play(path, "call")
+        time.sleep(3.0)
+        daemon.kill()
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "lost audio input" in out and "everything so far is kept" in out
+    wav = next((tmp_path / "rec").glob("call-*.wav"))
+    assert sf.info(wav).duration > 3.0
+    assert wav.with_suffix(".json").exists()
+
+
+def test_live_replay_of_a_recording(short_call, tmp_path):
+    path, truth = short_call
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "live", "--replay", str(path), "--console",
+                          "--no-transcript", "--events", "ev.jsonl"], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=120)
+    assert res.returncode == 0, res.stderr
+    events = [json.loads(line) for line in (tmp_path / "ev.jsonl").read_text().splitlines()]
+    (i,) = [e for e in events if e["kind"] == "interruption"]
+    true_i = next(e for e in truth["events"] if e["kind"] == "interruption")
+    assert abs(i["t"] - true_i["start"]) < 0.3
+    assert all(e["latency"] is not None for e in events if e["kind"] in ("interruption", "nudge"))
+    assert "you interrupted 1×" in res.stdout

@@ -1,0 +1,230 @@
+"""Voice profiles, clip scores and the microphone helper, on generated arrays."""
+import json
+import math
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy.signal import lfilter
+
+from voicecoach import profile as profile_module
+from voicecoach.audio import AudioError
+from voicecoach.profile import (CALIBRATION_PASSAGE, PROFILE_KIND, ProfileOptions,
+                                build_profile, profile_from_audio, record_mic, score_audio,
+                                score_clips, speech_frames, speech_windows)
+from voicecoach.prosody import ProsodyFrames
+from voicecoach.warmth import Baseline, HeuristicWarmth, WarmthOptions
+
+SR = 16000
+
+
+class EnergyVad:
+    """Stands in for Silero: a window is speech when its RMS is above -45 dBFS."""
+
+    def reset(self):
+        pass
+
+    def __call__(self, windows):
+        rms = np.sqrt(np.mean(np.asarray(windows, np.float64) ** 2, axis=1))
+        return (rms > 10 ** (-45 / 20)).astype(np.float32)
+
+
+def voice(dur_s, f0_hz=120.0, move_st=1.0, formants_hz=(500, 1500, 2500), tilt_pole=0.95,
+          seed=0):
+    """Speech-like audio: 2.5 s phrases of vowel syllables (about 4 per second) with a
+    slow pitch contour, separated by 0.5 s pauses; harmonics through three resonators.
+    ``tilt_pole`` is the source's one-pole low-pass: smaller is brighter."""
+    rng = np.random.default_rng(seed)
+    n = int(dur_s * SR)
+    t = np.arange(n) / SR
+    f0 = f0_hz * 2 ** (move_st * np.sin(2 * np.pi * 0.4 * t + rng.uniform(0, 6)) / 12)
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    y = sum(np.cos(h * phase) for h in range(1, int((SR / 2 - 200) / (f0.max())) + 1))
+    y = lfilter([1.0], [1.0, -tilt_pole], y)
+    for f, b in zip(formants_hz, (80, 100, 120)):
+        r = np.exp(-np.pi * b / SR)
+        y = lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * f / SR), r * r], y)
+    syllables = 0.55 + 0.45 * np.cos(2 * np.pi * 4.0 * t)
+    phrases = (t % 3.0) < 2.5
+    y = y * syllables * phrases
+    y += 1e-4 * y.std() * rng.standard_normal(n)
+    return (0.3 * y / np.abs(y).max()).astype(np.float32)
+
+
+PLAIN = dict(f0_hz=120.0, move_st=1.0, formants_hz=(500, 1500, 2500), tilt_pole=0.95)
+# 2 semitones higher, livelier, formants 5 % up (a shorter tract), a brighter source
+BRIGHTER = dict(f0_hz=120.0 * 2 ** (2 / 12), move_st=2.0, formants_hz=(525, 1575, 2625),
+                tilt_pole=0.85)
+
+
+@pytest.fixture(scope="module")
+def plain_profile():
+    return profile_from_audio([voice(20.0, seed=1, **PLAIN), voice(12.0, seed=2, **PLAIN)],
+                              vad_model=EnergyVad())
+
+
+def score(audio, profile, **kwargs):
+    return score_audio(audio, profile, vad_model=EnergyVad(), **kwargs)
+
+
+def test_speech_frames_keep_only_what_voice_activity_calls_speech():
+    audio = np.concatenate([np.zeros(SR, np.float32), voice(2.0, **PLAIN),
+                            np.zeros(SR, np.float32)])
+    frames = speech_frames(audio, vad_model=EnergyVad())
+    assert len(frames) > 100
+    assert frames.t.min() >= 0.9 and frames.t.max() <= 3.1
+    assert speech_frames(np.zeros(2 * SR, np.float32), vad_model=EnergyVad()).t.size == 0
+
+
+def test_speech_windows_match_the_live_window_length():
+    frames = speech_frames(voice(12.0, **PLAIN), vad_model=EnergyVad())
+    o = ProfileOptions(window_s=4.0, update_s=1.0)
+    windows = speech_windows(frames, o)
+    assert all(len(w) == 400 for w in windows)
+    assert windows[-1].t[-1] == frames.t[-1]
+    short = frames[:150]
+    assert len(speech_windows(short, o)) == 1 and len(speech_windows(short, o)[0]) == 150
+    assert speech_windows(ProsodyFrames.empty(), o) == []
+
+
+def test_profile_holds_statistics_not_audio_and_round_trips(plain_profile):
+    p = json.loads(json.dumps(plain_profile))
+    assert p["kind"] == PROFILE_KIND and p["source"] == "profile"
+    assert p["voiced_s"] > 10 and p["n_windows"] > 10
+    assert set(p) == {"kind", "source", "n_windows", "features", "speech_s", "voiced_s",
+                      "window_s", "recordings"}
+    base = Baseline.from_dict(p)
+    assert base.source == "profile"
+    assert base.mean["f0_st"] == pytest.approx(12 * math.log2(120 / 100), abs=0.5)
+    assert all(isinstance(v["mean"], (float, type(None))) for v in p["features"].values())
+
+
+def test_brighter_higher_livelier_voice_scores_above_the_same_voice(plain_profile):
+    plain = score(voice(8.0, seed=3, **PLAIN), plain_profile)
+    warm = score(voice(8.0, seed=4, **BRIGHTER), plain_profile)
+    assert plain["reason"] is None and warm["reason"] is None
+    assert abs(plain["warmth"] - 0.5) < 0.1
+    assert warm["warmth"] > plain["warmth"] + 0.08
+    assert plain["baseline"] == "profile" and plain["windows"] >= 1
+    # the heuristic, on the same scale, agrees on the direction
+    heur_plain = score(voice(8.0, seed=3, **PLAIN), plain_profile, model=HeuristicWarmth())
+    heur_warm = score(voice(8.0, seed=4, **BRIGHTER), plain_profile, model=HeuristicWarmth())
+    assert heur_warm["warmth"] > heur_plain["warmth"]
+
+
+def test_score_is_bounded_deterministic_and_survives_clipping(plain_profile):
+    audio = voice(6.0, seed=5, **PLAIN)
+    first, again = score(audio, plain_profile), score(audio, plain_profile)
+    assert first == again
+    clipped = np.clip(audio * 20, -0.3, 0.3)     # hard clipping, most peaks cut
+    hot = score(clipped, plain_profile)
+    assert hot["reason"] is None and 0.0 <= hot["warmth"] <= 1.0
+
+
+def test_silence_and_very_short_clips_give_a_reason_not_a_number(plain_profile):
+    silent = score(np.zeros(3 * SR, np.float32), plain_profile)
+    assert silent["warmth"] is None and "not enough speech" in silent["reason"]
+    assert silent["voiced_s"] == 0.0
+    blip = np.concatenate([np.zeros(SR, np.float32), voice(0.3, **PLAIN),
+                           np.zeros(SR, np.float32)])
+    short = score(blip, plain_profile)
+    assert short["warmth"] is None and "not enough speech" in short["reason"]
+    noise = (0.05 * np.random.default_rng(0).standard_normal(3 * SR)).astype(np.float32)
+    assert score(noise, plain_profile)["warmth"] is None
+
+
+def test_profile_needs_enough_speech():
+    with pytest.raises(AudioError, match="not enough speech"):
+        profile_from_audio([voice(3.0, **PLAIN)], vad_model=EnergyVad())
+    with pytest.raises(AudioError, match="not enough speech"):
+        profile_from_audio([np.zeros(10 * SR, np.float32)], vad_model=EnergyVad())
+    small = profile_from_audio([voice(3.0, **PLAIN)], vad_model=EnergyVad(),
+                               options=ProfileOptions(min_profile_voiced_s=1.0))
+    assert small["n_windows"] >= 1
+
+
+def test_files_to_profile_to_scores(tmp_path):
+    paths = []
+    for i, (kind, seconds) in enumerate([(PLAIN, 15.0), (PLAIN, 10.0)]):
+        path = tmp_path / f"ordinary{i}.wav"
+        sf.write(path, np.stack([voice(seconds, seed=10 + i, **kind)] * 2, axis=1), SR)
+        paths.append(path)
+    p = build_profile(paths, vad_model=EnergyVad())
+    assert p["recordings"] == ["ordinary0.wav", "ordinary1.wav"]
+    clips = {"plain.flac": voice(5.0, seed=20, **PLAIN),
+             "warm.flac": voice(5.0, seed=21, **BRIGHTER),
+             "silent.flac": np.zeros(2 * SR, np.float32)}
+    for name, audio in clips.items():
+        sf.write(tmp_path / name, audio, SR)
+    results = score_clips([tmp_path / n for n in clips], profile=p, vad_model=EnergyVad())
+    assert [r["file"] for r in results] == [str(tmp_path / n) for n in clips]
+    by_name = {n: r for n, r in zip(clips, results)}
+    assert by_name["warm.flac"]["warmth"] > by_name["plain.flac"]["warmth"]
+    assert by_name["silent.flac"]["warmth"] is None and by_name["silent.flac"]["reason"]
+    json.dumps(results)
+    as_baseline = score_clips([tmp_path / "warm.flac"], profile=Baseline.from_dict(p),
+                              vad_model=EnergyVad())
+    assert as_baseline[0]["warmth"] == by_name["warm.flac"]["warmth"]
+    with pytest.raises(AudioError):
+        score_clips([tmp_path / "missing.wav"], profile=p, vad_model=EnergyVad())
+    with pytest.raises(AudioError):
+        build_profile([], vad_model=EnergyVad())
+
+
+def test_without_a_profile_clips_are_scored_against_the_population():
+    result = score(voice(5.0, seed=6, **PLAIN), None)
+    assert result["baseline"] == "population" and 0.0 <= result["warmth"] <= 1.0
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_real_voice_activity_on_synthetic_speech(tmp_path):
+    sentences = ["Thanks for calling, let's take it one step at a time.",
+                 "Please save your work and close every open window.",
+                 "Now restart the machine and wait for the light on the front.",
+                 "I'll check the settings on our side while it starts."]
+    paths = []
+    for i, text in enumerate(sentences):
+        path = tmp_path / f"s{i}.wav"
+        subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), text], check=True)
+        paths.append(path)
+    p = build_profile(paths[:3], options=ProfileOptions(min_profile_voiced_s=3.0))
+    assert p["voiced_s"] > 3.0
+    (result,) = score_clips([paths[3]], profile=p)
+    assert result["reason"] is None and 0.2 < result["warmth"] < 0.8
+
+
+def test_record_mic_returns_mono_float32_and_explains_failures(monkeypatch):
+    import sounddevice as sd
+
+    asked = {}
+
+    def fake_rec(frames, samplerate, channels, dtype, device):
+        asked.update(frames=frames, samplerate=samplerate, channels=channels, device=device)
+        return np.full((frames, channels), 0.25, dtype=dtype)
+
+    monkeypatch.setattr(sd, "rec", fake_rec)
+    monkeypatch.setattr(sd, "wait", lambda: None)
+    audio = record_mic(1.5, device=3)
+    assert audio.shape == (24000,) and audio.dtype == np.float32 and audio[0] == 0.25
+    assert asked == {"frames": 24000, "samplerate": SR, "channels": 1, "device": 3}
+
+    def broken(*args, **kwargs):
+        raise sd.PortAudioError("Error querying device 7")
+
+    monkeypatch.setattr(sd, "rec", broken)
+    with pytest.raises(AudioError, match="input device 7"):
+        record_mic(1.0, device=7)
+    with pytest.raises(AudioError):
+        record_mic(0.0)
+
+
+def test_calibration_passage_takes_about_half_a_minute_to_read():
+    words = len(CALIBRATION_PASSAGE.split())
+    assert 70 <= words <= 110       # 30 s at 140-220 words per minute
+
+
+
+def test_profile_windows_are_as_long_as_the_live_meter_windows():
+    assert profile_module.ProfileOptions().window_s == WarmthOptions().window_s

@@ -1,0 +1,173 @@
+"""The HTML report: self-contained, carries the record's scores, transcript and lists."""
+from __future__ import annotations
+
+import base64
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from voicecoach.audio import SAMPLE_RATE, CallAudio
+from voicecoach.record import SCHEMA
+from voicecoach.report import (audio_data_uri, curve_svg, line_at, peak_envelope, report_html,
+                               scorecard, timeline_svg, transcript_lines, write_report)
+from voicecoach.summary import CARE_NOTE
+
+DURATION = 4.0
+
+
+def words(start, texts, step=0.3):
+    return [{"start": round(start + i * step, 3), "end": round(start + i * step + 0.25, 3), "text": t,
+             "probability": 0.9} for i, t in enumerate(texts)]
+
+
+@pytest.fixture
+def record():
+    agent_1 = words(0.1, ["Hello,", "how", "can", "I", "help?", "Let", "me"])
+    agent_2 = words(2.2, ["check", "that", "<now>."])
+    caller = words(1.0, ["My", "bill", "is", "wrong", "&", "late."], step=0.2)
+    return {
+        "schema": SCHEMA, "created": "2026-11-20T10:00:00+00:00", "voicecoach_version": "0.1.0",
+        "source": {"name": "tuesday <call>.flac", "channels": ["agent", "customer"]},
+        "duration": DURATION, "stt_model": "tiny.en", "unavailable": [],
+        "talk_time": {"agent": 2.6, "customer": 1.2},
+        "talk_share": {"agent": 0.684, "customer": 0.316},
+        "interruptions": [{"start": 1.4, "end": 1.9, "by": "agent"},
+                          {"start": 3.0, "end": 3.2, "by": "customer"}],
+        "backchannels": [{"start": 2.0, "end": 2.1, "by": "agent"}],
+        "near_misses": [], "dead_air": [{"start": 3.3, "end": 3.9}],
+        "response_gaps": [0.3, 0.9, 1.7], "longest_agent_monologue": 12.4,
+        "pace": {"agent_wpm": 231.0, "agent_words": 10, "syllables_per_s": 5.1,
+                 "timeline": [[1.0, 225.0], [2.0, 236.0], [3.0, 231.0]]},
+        "warmth": {"mean": 0.27, "first_minute_mean": 0.31, "baseline": "call", "model": "heuristic-v1",
+                   "timeline": [[1.0, 0.2], [2.0, 0.3], [3.0, 0.31]]},
+        "caller_arousal": None,
+        "checklist": {"greeting": True, "empathy": False, "questions": True, "closing_question": False},
+        "questions": {"open": 1, "closed": 0},
+        "commitments": [{"t": 2.2, "text": "I'll check that now."}],
+        "caller_problems": [{"t": 1.0, "text": "My bill is wrong & late."}],
+        "language_counts": {},
+        "transcript": [
+            {"channel": "agent", "start": 0.1, "end": 2.05, "text": "Hello, how can I help? Let me",
+             "words": agent_1},
+            {"channel": "agent", "start": 2.2, "end": 3.05, "text": "check that <now>.", "words": agent_2},
+            {"channel": "customer", "start": 1.0, "end": 2.25, "text": "My bill is wrong & late.",
+             "words": caller},
+        ],
+        "cues": [{"t": 0.1, "kind": "greeting", "text": "Greeting: \"Hello\"", "channel": "agent",
+                  "phrase": "Hello"},
+                 {"t": 2.5, "kind": "jargon", "text": "Jargon: \"DNS\" -> a setting", "channel": "agent",
+                  "phrase": "DNS", "suggestion": "a setting"}],
+        "config": {"pace": {"band_low_wpm": 140.0, "band_high_wpm": 190.0, "fast_wpm": 210.0},
+                   "warmth": {"low_warmth": 0.3}, "language": {"sentence_gap_s": 1.5}},
+    }
+
+
+@pytest.fixture
+def audio():
+    t = np.arange(int(DURATION * SAMPLE_RATE)) / SAMPLE_RATE
+    agent = (0.3 * np.sin(2 * np.pi * 220 * t) * (t < 2.0)).astype(np.float32)
+    customer = (0.2 * np.sin(2 * np.pi * 330 * t) * (t > 1.0)).astype(np.float32)
+    return CallAudio(agent, customer, "tuesday.flac")
+
+
+def assert_self_contained(page: str) -> None:
+    assert "http://" not in page and "https://" not in page
+    assert "<link" not in page and "@import" not in page and "url(" not in page
+    for src in re.findall(r"src=['\"]([^'\"]*)", page):
+        assert src.startswith("data:")
+
+
+def test_report_is_self_contained_and_carries_the_scores(record):
+    page = report_html(record)
+    assert_self_contained(page)
+    for text in ("68 % you", "1 by you", "12 s", "0.9 s median", "0.27", "231 words/min",
+                 "✓ greeting", "✗ empathy", "✗ closing question", "questions (1 open, 0 closed)",
+                 "I&#x27;ll check that now.", "My bill is wrong &amp; late.", "a setting", CARE_NOTE):
+        assert text in page, text
+    assert "tuesday &lt;call&gt;.flac" in page and "<call>" not in page       # escaped
+    assert "<audio" not in page                                             # no audio given
+    assert "2026-11-20" in page
+
+
+def test_scorecard_flags_what_to_watch(record):
+    rows = {r.label: r for r in scorecard(record)}
+    assert rows["Interruptions"].status == "watch"
+    assert rows["Warmth"].status == "watch"             # 0.27 under low_warmth 0.3
+    assert rows["Pace"].status == "watch" and "fast" in rows["Pace"].detail
+    record["interruptions"] = [i for i in record["interruptions"] if i["by"] != "agent"]
+    record["pace"]["agent_wpm"] = 160.0
+    rows = {r.label: r for r in scorecard(record)}
+    assert rows["Interruptions"].status == "good" and rows["Pace"].status == "good"
+
+
+def test_mono_call_without_transcript(record):
+    record["source"]["channels"] = ["agent"]
+    for key in ("talk_share", "interruptions", "backchannels", "near_misses", "dead_air", "response_gaps",
+                "longest_agent_monologue", "checklist", "questions", "commitments", "caller_problems"):
+        record[key] = None
+    record["talk_time"]["customer"] = None
+    record["transcript"], record["stt_model"] = [], None
+    record["pace"]["agent_wpm"] = None
+    record["unavailable"] = ["interruptions", "transcript"]
+    page = report_html(record)
+    assert_self_contained(page)
+    assert "need the caller&#x27;s channel" in page and "No transcript" in page
+    assert "Unavailable for this recording: interruptions, transcript" in page
+
+
+def test_svgs_are_well_formed(record, audio):
+    for svg in (timeline_svg(record), timeline_svg(record, audio),
+                curve_svg(record["warmth"]["timeline"], DURATION, lo=0, hi=1, color="#f80", label="w <1>"),
+                curve_svg([], DURATION, lo=0, hi=1, color="#f80", label="empty")):
+        root = ET.fromstring(svg)
+        assert root.tag == "svg"
+    with_audio = ET.fromstring(timeline_svg(record, audio))
+    assert len(with_audio.findall("polygon")) == 2            # one envelope per side
+    spans = ET.fromstring(timeline_svg(record))
+    assert len(spans.findall("polygon")) == 0
+    assert len([c for c in spans.findall("circle") if c.get("class") == "cue"]) == 2
+
+
+def test_audio_is_embedded_and_decodes(record, audio):
+    import soundfile as sf
+
+    page = report_html(record, audio)
+    assert_self_contained(page)
+    uri = re.search(r"<audio id='call-audio'[^>]* src='(data:audio/[a-z]+;base64,[^']+)'", page).group(1)
+    data, sr = sf.read(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert data.shape[1] == 2 and abs(len(data) / sr - DURATION) < 0.1
+    # left = agent: loud in the first two seconds only
+    assert np.abs(data[: sr, 0]).max() > 0.1 and np.abs(data[int(2.5 * sr):, 0]).max() < 0.05
+    assert audio_data_uri(audio, max_bytes=100) is None
+    assert "<audio" not in report_html(record, audio, embed_audio=False)
+
+
+def test_write_report(tmp_path, record, audio):
+    out = write_report(record, audio, tmp_path / "r.html")
+    assert out == tmp_path / "r.html"
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_transcript_lines_join_segments_and_split_sentences(record):
+    lines = transcript_lines(record)
+    texts = [(ln.channel, ln.text) for ln in lines]
+    assert texts == [("agent", "Hello, how can I help?"), ("customer", "My bill is wrong & late."),
+                     ("agent", "Let me check that <now>.")]
+    assert lines[2].start == pytest.approx(1.6) and lines[2].end == pytest.approx(3.05)
+    assert line_at(lines, 0.0) == -1 and line_at(lines, 1.2) == 1 and line_at(lines, 9.0) == 2
+
+
+def test_peak_envelope():
+    x = np.zeros(1000, dtype=np.float32)
+    x[150] = -0.8
+    x[720] = 0.5
+    env = peak_envelope(x, 10)
+    assert env.shape == (10,)
+    assert env[1] == pytest.approx(0.8) and env[7] == pytest.approx(0.5)
+    assert env[[0, 2, 3, 4, 5, 6, 8, 9]].max() == 0.0
+    assert peak_envelope(x[:3], 10).shape == (3,)

@@ -1,0 +1,235 @@
+"""The review window, offscreen: loads the demo call, seeks, plays from the stream callback,
+exports a report, shows the history, renders a non-blank screenshot."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # before Qt is imported
+
+import shutil  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+
+from voicecoach.analyze import demo_call_path  # noqa: E402
+from voicecoach.audio import SAMPLE_RATE, CallAudio  # noqa: E402
+from voicecoach.history import History  # noqa: E402
+from voicecoach.record import load_record  # noqa: E402
+from voicecoach.report import transcript_lines  # noqa: E402
+from voicecoach.ui.review import (Player, ReviewWindow, find_record, open_call, record_home,  # noqa: E402
+                                  run_review)
+from voicecoach.ui.style import apply_style  # noqa: E402
+
+
+class FakeStream:
+    """Stands in for sounddevice.OutputStream; the test calls its callback."""
+
+    def __init__(self, samplerate, channels, dtype, callback):
+        self.samplerate, self.channels, self.callback = samplerate, channels, callback
+        self.active = False
+        self.closed = False
+
+    def start(self):
+        self.active = True
+
+    def stop(self):
+        self.active = False
+
+    def close(self):
+        self.closed = True
+
+
+def streams():
+    made = []
+
+    def factory(**kwargs):
+        made.append(FakeStream(**kwargs))
+        return made[-1]
+
+    return made, factory
+
+
+@pytest.fixture(scope="module")
+def demo(qapp, tmp_path_factory):
+    """The demo recording in a folder of its own, opened once: no record beside it, so the
+    review analyses it (progress dialog) and saves ``demo_call.json`` beside it."""
+    folder = tmp_path_factory.mktemp("calls")
+    shutil.copy(demo_call_path(), folder / "demo_call.flac")
+    apply_style(qapp)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VOICECOACH_DATA_DIR", str(folder / "data"))
+        source = open_call(folder / "demo_call.flac")
+    return folder, source
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, demo, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    made, factory = streams()
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite", stream_factory=factory)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.load(demo[1])
+    win.show()
+    qtbot.waitExposed(win)
+    win.streams = made
+    return win
+
+
+def test_recording_is_analysed_and_its_record_saved_beside(demo):
+    folder, source = demo
+    assert source.record_path == folder / "demo_call.json"
+    saved = load_record(folder / "demo_call.json")
+    assert saved["source"]["name"] == "demo_call.flac"
+    assert saved["transcript"] and saved["interruptions"]
+    assert source.audio is not None and source.audio_path == folder / "demo_call.flac"
+    again = open_call(folder / "demo_call.json")            # the record finds its audio beside it
+    assert again.audio_path == folder / "demo_call.flac" and again.record == saved
+
+
+def test_where_records_are_found_and_saved(tmp_path, demo, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    folder, source = demo
+    duration = source.record["duration"]
+    assert find_record(folder / "demo_call.flac", duration) == folder / "demo_call.json"
+    assert find_record(folder / "demo_call.flac", duration + 5.0) is None     # another call of that name
+    call = tmp_path / "call.wav"
+    call.write_bytes(b"")
+    assert record_home(call) == tmp_path / "call.json"
+    (tmp_path / "call.json").write_text("{}")                  # someone else's file: never overwritten
+    assert record_home(call) == tmp_path / "data" / "records" / "call.json"
+    assert record_home(demo_call_path()) == tmp_path / "data" / "records" / "demo_call.json"
+
+
+def test_window_shows_the_call(window, demo):
+    record = demo[1].record
+    lines = transcript_lines(record)
+    assert window.transcript.rowCount() == len(lines) > 10
+    assert window.followups.rowCount() == len(record["commitments"])
+    assert window.problems.rowCount() == len(record["caller_problems"])
+    mine = sum(1 for i in record["interruptions"] if i["by"] == "agent")
+    assert window.scores.values["Interruptions"].text() == f"{mine} by you"
+    assert window.timeline.duration == pytest.approx(record["duration"])
+    image = window.grab().toImage()
+    assert image.width() >= 1300
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    assert len(colours) > 100                     # a rendered window, not a blank one
+
+
+def test_clicking_a_transcript_line_seeks(window, qtbot, demo):
+    lines = transcript_lines(demo[1].record)
+    row = 8
+    table = window.transcript
+    table.scrollToItem(table.item(row, 2))
+    rect = table.visualItemRect(table.item(row, 2))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.position_s == pytest.approx(lines[row].start, abs=1e-3)
+    assert window.timeline.playheads[0].value() == pytest.approx(lines[row].start, abs=1e-3)
+    assert table.currentRow() == row
+    assert window.player.position_s == pytest.approx(lines[row].start, abs=1e-3)
+    assert window.player.playing                  # click to listen
+
+
+def test_clicking_the_timeline_seeks(window, qtbot):
+    vb = window.timeline.waves.getViewBox()
+    target = 30.0
+    scene_pos = vb.mapViewToScene(QPointF(target, 0.5))
+    view_pos = window.timeline.mapFromScene(scene_pos)
+    qtbot.mouseClick(window.timeline.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(view_pos.x(), view_pos.y()))
+    assert window.position_s == pytest.approx(target, abs=0.5)
+
+
+def test_playhead_follows_the_stream_callback(window, qtbot):
+    window.seek(10.0)
+    window.toggle_play()
+    stream = window.streams[-1]
+    assert stream.active and stream.samplerate == SAMPLE_RATE and stream.channels == 2
+    out = np.empty((1600, 2), dtype=np.float32)
+    for _ in range(20):                                     # 2 s of audio
+        stream.callback(out, 1600, None, None)
+    qtbot.waitUntil(lambda: window.position_s == pytest.approx(12.0, abs=0.01), timeout=2000)
+    assert window.timeline.playheads[0].value() == pytest.approx(12.0, abs=0.01)
+    audio = window.source.audio
+    expected = np.stack([audio.agent, audio.customer], axis=1)[int(11.9 * SAMPLE_RATE):int(12.0 * SAMPLE_RATE)]
+    np.testing.assert_array_equal(out, expected)
+    window.seek(70.0)                                       # a seek while playing applies at the next block
+    while not window.player.ended:
+        stream.callback(out, 1600, None, None)
+    qtbot.waitUntil(lambda: not window.player.playing, timeout=2000)
+    assert not stream.active and "Play" in window.play_button.text()
+
+
+def test_no_playback_device_is_a_message_not_a_crash(qtbot, tmp_path, demo, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+
+    def no_device(**kwargs):
+        raise RuntimeError("Error querying device -1")
+
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite", stream_factory=no_device)
+    qtbot.addWidget(win)
+    win.load(demo[1])
+    win.listen_at(20.0)
+    assert "no audio output device" in win.statusBar().currentMessage()
+    assert win.position_s == pytest.approx(20.0) and not win.player.playing
+
+
+def test_export_report(window, tmp_path):
+    out = window.export_report(tmp_path / "report.html")
+    page = out.read_text(encoding="utf-8")
+    assert "demo_call.flac" in page and "<svg" in page and "data:audio/" in page
+    assert "http://" not in page and "https://" not in page
+    assert "Report written" in window.statusBar().currentMessage()
+
+
+def test_history_tab_lists_the_call(window, tmp_path, demo):
+    window.tabs.setCurrentIndex(1)
+    assert window.history.table.rowCount() == 1
+    assert window.history.table.item(0, 1).text() == "demo_call.flac"
+    with History(tmp_path / "h.sqlite") as h:
+        assert [r.record_path for r in h.calls()] == [str(demo[1].record_path.resolve())]
+
+
+def test_record_without_audio_opens_without_playback(qtbot, tmp_path, demo, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    record = dict(demo[1].record, source={"name": "elsewhere.flac", "channels": ["agent", "customer"]})
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.load(open_call(record))
+    assert win.player is None and not win.play_button.isEnabled()
+    win.listen_at(5.0)
+    assert win.position_s == pytest.approx(5.0)
+
+
+def test_player_callback_without_qt():
+    agent = np.arange(8000, dtype=np.float32) / 8000
+    call = CallAudio(agent, -agent, "x")
+    made, factory = streams()
+    player = Player(call, factory)
+    player.seek(0.1)
+    player.play()
+    out = np.empty((3000, 2), dtype=np.float32)
+    made[0].callback(out, 3000, None, None)
+    assert player.position_s == pytest.approx(0.1 + 3000 / SAMPLE_RATE)
+    np.testing.assert_array_equal(out[:, 0], agent[1600:4600])
+    np.testing.assert_array_equal(out[:, 1], -agent[1600:4600])
+    player.seek(0.45)                                       # while playing: applied by the callback
+    assert player.position_s == pytest.approx(0.45)
+    made[0].callback(out, 3000, None, None)                 # runs past the end: silence after it
+    assert player.ended and player.position_s == pytest.approx(0.5)
+    np.testing.assert_array_equal(out[:800, 0], agent[7200:])
+    assert np.all(out[800:] == 0.0)
+
+
+def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    shot = tmp_path / "review.png"
+    assert run_review(demo[1].record_path, screenshot=shot) == 0
+    from PyQt6.QtGui import QImage
+
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1400, 900)

@@ -1,0 +1,652 @@
+"""The replay review: a finished call on one timeline, with its transcript, scores and playback.
+
+``voicecoach review CALL`` opens a recording (analysed first, under a progress dialog,
+when no call record lies beside it as ``<stem>.json``) or a call record (its audio is
+looked up beside it by ``record["source"]["name"]``; without it the window shows the
+record without waveforms or playback). Clicking anywhere on the timeline, a transcript
+line or a listed item plays the call from there.
+
+``run_review(CALL, screenshot="out.png")`` renders the window offscreen and saves it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Union
+
+import numpy as np
+from PyQt6.QtCore import QEventLoop, QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
+                             QMessageBox, QProgressDialog, QPushButton, QSplitter, QTabWidget,
+                             QVBoxLayout, QWidget)
+
+from voicecoach.analyze import analyze_call, demo_call_path
+from voicecoach.audio import SAMPLE_RATE, AudioError, CallAudio, load_call
+from voicecoach.history import History, data_dir, trend_line
+from voicecoach.record import RecordError, load_record, save_record
+from voicecoach.report import REPHRASE, call_date, find_audio, line_at, transcript_lines, write_report
+from voicecoach.summary import CARE_NOTE, clock
+
+from .style import apply_style
+from .widgets import HistoryView, ScorecardPanel, TimedTable, TimelineView, card, label, legend
+
+TICK_MS = 40
+"""How often (ms) the playhead follows the player."""
+
+
+# --------------------------------------------------------------------------- playback
+
+class PlaybackError(Exception):
+    """No way to play sound here (no PortAudio, no output device); one line for the status bar."""
+
+
+class Player:
+    """Plays a call (left = agent, right = caller) from any point, through a callback stream.
+
+    The stream's callback copies the next block from the array and advances
+    :attr:`position_s`; it never blocks or allocates. The GUI polls the position.
+
+    Parameters
+    ----------
+    audio : CallAudio
+    stream_factory : callable, optional
+        ``factory(samplerate=, channels=, dtype=, callback=)`` returning a stream with
+        ``start()``, ``stop()`` and ``close()``; default ``sounddevice.OutputStream``.
+    """
+
+    def __init__(self, audio: CallAudio, stream_factory: Optional[Callable] = None):
+        chans = audio.channels()
+        self._data = np.ascontiguousarray(
+            np.stack([chans["agent"], chans.get("customer", chans["agent"])], axis=1), dtype=np.float32)
+        self._factory = stream_factory
+        self._stream = None
+        self._pos = 0                  # next sample the callback plays
+        self._seek: Optional[int] = None
+        self.playing = False
+        self.ended = False             # set by the callback at the end of the call
+
+    @property
+    def duration_s(self) -> float:
+        return len(self._data) / SAMPLE_RATE
+
+    @property
+    def position_s(self) -> float:
+        seek = self._seek
+        return (self._pos if seek is None else seek) / SAMPLE_RATE
+
+    def callback(self, outdata: np.ndarray, frames: int, time, status) -> None:
+        """The stream callback: the next ``frames`` samples (n, 2) into ``outdata``."""
+        seek = self._seek
+        if seek is not None:
+            self._seek = None
+            pos = seek
+        else:
+            pos = self._pos
+        chunk = self._data[pos:pos + frames]
+        n = len(chunk)
+        outdata[:n] = chunk
+        if n < frames:
+            outdata[n:] = 0.0
+            self.ended = True
+        self._pos = pos + n
+
+    def _open(self):
+        factory = self._factory
+        if factory is None:
+            try:
+                import sounddevice
+            except OSError:
+                raise PlaybackError("cannot play: the PortAudio library is not installed "
+                                    "(Debian: apt install libportaudio2)") from None
+            factory = sounddevice.OutputStream
+        try:
+            return factory(samplerate=SAMPLE_RATE, channels=2, dtype="float32", callback=self.callback)
+        except Exception as exc:     # PortAudioError, ValueError: no (such) output device
+            raise PlaybackError(f"cannot play: no audio output device ({exc})") from None
+
+    def play(self) -> None:
+        """Start (or resume) playing from :attr:`position_s`; raises :class:`PlaybackError`."""
+        if self.playing:
+            return
+        if self.position_s >= self.duration_s - 0.05:
+            self.seek(0.0)
+        if self._stream is None:
+            self._stream = self._open()
+        self.ended = False
+        try:
+            self._stream.start()
+        except Exception as exc:
+            self._stream = None
+            raise PlaybackError(f"cannot play: {exc}") from None
+        self.playing = True
+
+    def pause(self) -> None:
+        if self._stream is not None and self.playing:
+            self._stream.stop()
+        self.playing = False
+
+    def seek(self, t: float) -> None:
+        """Jump to ``t`` (s); a playing stream continues from there."""
+        n = int(min(max(t, 0.0), self.duration_s) * SAMPLE_RATE)
+        if self.playing:
+            self._seek = n
+        else:
+            self._seek = None
+            self._pos = n
+
+    def close(self) -> None:
+        self.pause()
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+
+# --------------------------------------------------------------------------- opening a call
+
+@dataclass
+class ReviewSource:
+    """What the review shows: a call record, its audio if found, and where they came from."""
+
+    record: dict
+    audio: Optional[CallAudio] = None
+    record_path: Optional[Path] = None
+    audio_path: Optional[Path] = None
+    note: str = ""
+
+
+def _records_dir() -> Path:
+    return data_dir() / "records"
+
+
+def find_record(recording: Path, duration_s: float) -> Optional[Path]:
+    """A call record of ``recording`` (same file name and length, s): ``<stem>.json``
+    beside it, or in the data folder's ``records/``."""
+    for path in (recording.with_suffix(".json"), _records_dir() / (recording.stem + ".json")):
+        if not path.exists():
+            continue
+        try:
+            record = load_record(path)
+        except RecordError:
+            continue
+        if (record.get("source", {}).get("name") == recording.name
+                and abs(float(record.get("duration", -1.0)) - duration_s) < 0.1):
+            return path
+    return None
+
+
+def record_home(recording: Path) -> Path:
+    """Where a new record of ``recording`` goes: ``<stem>.json`` beside it, unless that
+    file exists (it is some other file: never overwritten) or the folder is read-only or
+    the package's own (the demo); then the data folder's ``records/``."""
+    beside = recording.with_suffix(".json")
+    folder = recording.resolve().parent
+    if (not beside.exists() and os.access(folder, os.W_OK)
+            and folder != demo_call_path().resolve().parent):
+        return beside
+    return _records_dir() / (recording.stem + ".json")
+
+
+class _Bridge(QObject):
+    progressed = pyqtSignal(str, float)
+    done = pyqtSignal()
+
+
+def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget] = None) -> dict:
+    """Analyse a call on a worker thread under a progress dialog; returns its record."""
+    dialog = QProgressDialog(f"Analysing {call.name}…", None, 0, 1000, parent)
+    dialog.setWindowTitle("VoiceCoach")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(0)
+    dialog.setValue(0)
+    stages = {"audio": 0.0, **{ch: 0.0 for ch in call.channels()}}
+    weight = {"audio": 0.25, **{ch: 0.75 / len(call.channels()) for ch in call.channels()}}
+    dialog.setMinimumWidth(420)
+    bridge = _Bridge()
+    result: dict = {}
+
+    def update(stage: str, fraction: float) -> None:
+        stages[stage] = fraction
+        dialog.setLabelText("Listening to both sides…" if stages["audio"] < 1.0
+                            else "Transcribing what was said…")
+        dialog.setValue(int(1000 * sum(weight[s] * f for s, f in stages.items())))
+
+    def work() -> None:
+        try:
+            result["record"] = analyze_call(call, config, progress=lambda stage, done, total:
+                                            bridge.progressed.emit(stage, done / total if total else 1.0))
+        except BaseException as exc:          # re-raised on the GUI thread below
+            result["error"] = exc
+        finally:
+            bridge.done.emit()
+
+    loop = QEventLoop()
+    bridge.progressed.connect(update)
+    bridge.done.connect(loop.quit)
+    worker = threading.Thread(target=work, name="voicecoach-analyse", daemon=True)
+    worker.start()
+    loop.exec()
+    worker.join()
+    dialog.close()
+    if "error" in result:
+        raise result["error"]
+    return result["record"]
+
+
+def open_call(call: Union[str, Path, dict], config=None, parent: Optional[QWidget] = None) -> ReviewSource:
+    """What to review for ``call``: ``"demo"``, a recording, a call record file or a record dict.
+
+    A recording with no record of it is analysed (progress dialog) and its new record
+    saved (:func:`record_home`).
+
+    Raises
+    ------
+    AudioError, RecordError
+        The file cannot be read (one line).
+    """
+    if isinstance(call, dict):
+        return ReviewSource(call, note="call record without its recording: no waveforms or playback")
+    path = demo_call_path() if str(call) == "demo" else Path(call)
+    if path.suffix.lower() == ".json":
+        record = load_record(path)
+        audio_path = find_audio(record, path)
+        audio, note = None, ""
+        if audio_path is not None:
+            try:
+                audio = load_call(audio_path)
+            except AudioError as exc:
+                note = f"recording not readable ({exc}): no waveforms or playback"
+                audio_path = None
+        else:
+            note = f"{record['source']['name']} not found beside the record: no waveforms or playback"
+        return ReviewSource(record, audio, path, audio_path, note)
+    audio = load_call(path)
+    record_path = find_record(path, audio.duration)
+    if record_path is not None:
+        return ReviewSource(load_record(record_path), audio, record_path, path)
+    record = analyse_with_progress(audio, config, parent)
+    home = record_home(path)
+    try:
+        save_record(record, home)
+    except OSError as exc:
+        return ReviewSource(record, audio, None, path,
+                            f"analysed; the call record could not be saved ({exc.strerror or exc})")
+    return ReviewSource(record, audio, home, path, f"analysed; call record saved to {home}")
+
+
+# --------------------------------------------------------------------------- the window
+
+class ReviewWindow(QMainWindow):
+    """The review of one call, and the history of past calls.
+
+    Parameters
+    ----------
+    history_path : path, optional
+        The history database (default: the user's, see :mod:`voicecoach.history`).
+    stream_factory : callable, optional
+        Passed to :class:`Player` (tests drive playback with a stand-in stream).
+    """
+
+    def __init__(self, history_path: Union[str, Path, None] = None,
+                 stream_factory: Optional[Callable] = None, config=None):
+        super().__init__()
+        self.setWindowTitle("VoiceCoach — review")
+        self.history_path = history_path
+        self._stream_factory = stream_factory
+        self._config = config
+        self.source: Optional[ReviewSource] = None
+        self.player: Optional[Player] = None
+        self.lines = []
+        self._position = 0.0
+        self._autoplay = True          # click-to-listen, until playback turns out impossible
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+
+    # ---- layout
+    def _build(self) -> None:
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+
+        page = QWidget()
+        page.setObjectName("page")
+        outer = QHBoxLayout(page)
+        outer.setContentsMargins(12, 10, 12, 10)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
+        outer.addWidget(split)
+
+        left = QWidget()
+        col = QVBoxLayout(left)
+        col.setContentsMargins(0, 0, 6, 0)
+        col.setSpacing(10)
+        self.title = label("", "title")
+        self.subtitle = label("", "subtitle")
+        self.play_button = QPushButton("▶  Play")
+        self.play_button.setObjectName("play")
+        self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.time_label = label("0:00 / 0:00", "time")
+        fit = QPushButton("Zoom to fit")
+        fit.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        fit.clicked.connect(lambda: self.timeline.zoom_to_fit())
+        head = QWidget()
+        hl = QHBoxLayout(head)
+        hl.setContentsMargins(0, 0, 0, 0)
+        names = QVBoxLayout()
+        names.setSpacing(0)
+        names.addWidget(self.title)
+        names.addWidget(self.subtitle)
+        hl.addLayout(names, 1)
+        hl.addWidget(self.time_label)
+        hl.addSpacing(8)
+        hl.addWidget(fit)
+        hl.addWidget(self.play_button)
+        col.addWidget(card(head, margins=10))
+
+        self.timeline = TimelineView()
+        self.timeline.seekRequested.connect(self.listen_at)
+        turns = legend([("agent", "You"), ("customer", "Caller"), ("interruption", "You interrupted"),
+                        ("caller_interruption", "Caller interrupted"), ("backchannel", "Acknowledgement"),
+                        ("near_miss", "Fast turn change"), ("dead_air", "Dead air")])
+        cues = legend([("rephrase", "rephrase"), ("good", "good practice"),
+                       ("note", "follow-up / caller's item"), ("voice", "voice")], "Cues", "●")
+        hint = label("Click anywhere to listen · scroll to zoom · drag to pan", "scoreDetail")
+        cues.layout().insertWidget(cues.layout().count(), hint)
+        col.addWidget(card(self.timeline, turns, cues, margins=8), 3)
+
+        self.scores = ScorecardPanel()
+        col.addWidget(card(label("Scorecard", "section"), self.scores), 0)
+        split.addWidget(left)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.setChildrenCollapsible(False)
+        self.transcript = TimedTable(["Who", "Said"])
+        self.transcript.seekRequested.connect(self.listen_at)
+        right.addWidget(card(label("Transcript", "section"), self.transcript))
+        self.lists = QTabWidget()
+        self.rephrase = TimedTable(["Phrase", "Try instead"], stretch=(1, 2))
+        self.followups = TimedTable(["Promise to follow up"])
+        self.problems = TimedTable(["What the caller raised"])
+        for table, name in ((self.rephrase, "Rephrase"), (self.followups, "Follow up"),
+                            (self.problems, "Caller's list")):
+            table.seekRequested.connect(self.listen_at)
+            self.lists.addTab(table, name)
+        right.addWidget(card(self.lists, margins=6))
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        right.setMinimumWidth(380)
+        split.addWidget(right)
+        split.setStretchFactor(0, 7)
+        split.setStretchFactor(1, 3)
+        split.setSizes([960, 440])
+        self.tabs.addTab(page, "Call")
+
+        self.history = HistoryView()
+        self.history.openRequested.connect(self.open_path)
+        self.tabs.addTab(self.history, "History")
+        self.tabs.currentChanged.connect(lambda i: self.refresh_history() if i == 1 else None)
+
+        note = QLabel(CARE_NOTE)
+        note.setObjectName("note")
+        self.statusBar().addPermanentWidget(note)
+        self._menus()
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&Open call…", QKeySequence.StandardKey.Open, self._open_dialog)
+        self.export_action = self._action(file, "&Export report…", "Ctrl+E", self._export_dialog)
+        file.addSeparator()
+        self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        play = bar.addMenu("&Playback")
+        self._action(play, "Play / pause", "Space", self.toggle_play)
+        self._action(play, "Back 5 s", "Left", lambda: self.seek(self._position - 5.0))
+        self._action(play, "Forward 5 s", "Right", lambda: self.seek(self._position + 5.0))
+        self._action(play, "Zoom to fit", "Ctrl+0", lambda: self.timeline.zoom_to_fit())
+        view = bar.addMenu("&View")
+        self._action(view, "&Call", "Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
+        self._action(view, "&History", "Ctrl+2", lambda: self.tabs.setCurrentIndex(1))
+        help_ = bar.addMenu("&Help")
+        self._action(help_, "About the scores", None, lambda: QMessageBox.information(
+            self, "VoiceCoach", "VoiceCoach is your own coach, on your own machine.\n\n" + CARE_NOTE +
+            "\nWarmth least of all: acted or smiled speech is not a measure of a person."))
+
+    def _action(self, menu, text, shortcut, slot) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    # ---- loading
+    def load(self, source: ReviewSource) -> None:
+        """Show a call."""
+        if self.player is not None:
+            self.player.close()
+            self._timer.stop()
+        self.source = source
+        record = source.record
+        self.player = Player(source.audio, self._stream_factory) if source.audio is not None else None
+        self._autoplay = self.player is not None
+        self.play_button.setEnabled(self.player is not None)
+        self.play_button.setToolTip("" if self.player else "no recording: nothing to play")
+        self.title.setText(record["source"]["name"])
+        chans = record["source"]["channels"]
+        meta = [call_date(record), clock(record["duration"]),
+                "you + caller" if "customer" in chans else "you only (mono)",
+                f"speech-to-text {record['stt_model']}" if record.get("stt_model") else "no transcript"]
+        self.subtitle.setText("  ·  ".join(m for m in meta if m))
+        self.setWindowTitle(f"VoiceCoach — {record['source']['name']}")
+        self.timeline.set_call(record, source.audio)
+        self.scores.set_record(record)
+        self.lines = transcript_lines(record)
+        self.transcript.set_rows([(ln.start, ["You" if ln.channel == "agent" else "Caller", ln.text], ln.channel)
+                                  for ln in self.lines],
+                                 empty="No transcript: transcription was off.")
+        self.rephrase.set_rows([(c["t"], [f"{c['kind']}: “{c.get('phrase', c['text'])}”",
+                                          c.get("suggestion", "")], "rephrase")
+                                for c in record.get("cues") or [] if c["kind"] in REPHRASE],
+                               empty="Nothing to rephrase.")
+        self.followups.set_rows([(c["t"], [c["text"]], None) for c in record.get("commitments") or []],
+                                empty="No promises to follow up.")
+        self.problems.set_rows([(c["t"], [c["text"]], None) for c in record.get("caller_problems") or []],
+                               empty="No problems from the caller found.")
+        self._index(source)
+        self.seek(0.0)
+        self.statusBar().showMessage(source.note, 15000)
+
+    def _index(self, source: ReviewSource) -> None:
+        if source.record_path is None:
+            return
+        import sqlite3
+
+        try:
+            with History(self.history_path) as history:
+                history.add(source.record, source.record_path)
+        except (sqlite3.Error, OSError) as exc:
+            self.statusBar().showMessage(f"history not updated: {exc}", 15000)
+        if self.tabs.currentIndex() == 1:
+            self.refresh_history()
+
+    def refresh_history(self) -> None:
+        import sqlite3
+
+        try:
+            with History(self.history_path) as history:
+                rows = history.calls(100)
+        except (sqlite3.Error, OSError) as exc:
+            self.history.set_rows([], f"The history cannot be read: {exc}")
+            return
+        trend = trend_line(rows)
+        note = (trend + "\n" if trend else "") + CARE_NOTE if rows else \
+            "No calls yet: every call you analyse or review appears here."
+        self.history.set_rows(rows, note)
+
+    def open_path(self, path: Union[str, Path]) -> bool:
+        """Open another call (from the menu or the history); errors go to a message box."""
+        try:
+            source = open_call(path, self._config, self)
+        except (AudioError, RecordError) as exc:
+            QMessageBox.warning(self, "VoiceCoach", str(exc))
+            return False
+        self.load(source)
+        self.tabs.setCurrentIndex(0)
+        return True
+
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a call", "",
+                                              "Calls (*.json *.wav *.flac *.ogg *.mp3 *.m4a);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    # ---- report
+    def export_report(self, out_path: Union[str, Path]) -> Path:
+        """Write the HTML report of the call shown (raises OSError)."""
+        out = write_report(self.source.record, self.source.audio, out_path)
+        self.statusBar().showMessage(f"Report written to {out}", 15000)
+        return out
+
+    def _export_dialog(self) -> None:
+        if self.source is None:
+            return
+        base = self.source.record_path or self.source.audio_path
+        suggested = str(base.with_suffix(".html")) if base is not None else "report.html"
+        path, _ = QFileDialog.getSaveFileName(self, "Export report", suggested, "HTML (*.html)")
+        if not path:
+            return
+        try:
+            self.export_report(path)
+        except OSError as exc:
+            QMessageBox.warning(self, "VoiceCoach", f"Cannot write {path}: {exc.strerror or exc}")
+
+    # ---- playback
+    @property
+    def position_s(self) -> float:
+        """The playhead (s)."""
+        return self._position
+
+    def seek(self, t: float) -> None:
+        """Move the playhead to ``t`` (s) without starting playback."""
+        if self.source is None:
+            return
+        t = float(min(max(t, 0.0), self.source.record["duration"]))
+        if self.player is not None:
+            self.player.seek(t)
+        self._show_position(t)
+
+    def listen_at(self, t: float) -> None:
+        """Click-to-listen: seek to ``t`` (s) and play from there when a player is available."""
+        self.seek(t)
+        if self._autoplay and self.player is not None and not self.player.playing:
+            self.play()
+
+    def play(self) -> bool:
+        if self.player is None:
+            return False
+        try:
+            self.player.play()
+        except PlaybackError as exc:
+            self._autoplay = False
+            self.statusBar().showMessage(str(exc))
+            return False
+        self.play_button.setText("❚❚  Pause")
+        self._timer.start()
+        return True
+
+    def pause(self) -> None:
+        if self.player is not None:
+            self.player.pause()
+        self._timer.stop()
+        self.play_button.setText("▶  Play")
+        self._show_position(self.player.position_s if self.player else self._position)
+
+    def toggle_play(self) -> None:
+        if self.player is not None and self.player.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def _tick(self) -> None:
+        if self.player is None:
+            return
+        self._show_position(self.player.position_s)
+        if self.player.ended:
+            self.pause()
+
+    def _show_position(self, t: float) -> None:
+        self._position = t
+        self.timeline.set_position(t)
+        self.transcript.follow(line_at(self.lines, t))
+        total = self.source.record["duration"] if self.source else 0.0
+        self.time_label.setText(f"{clock(t)} / {clock(total)}")
+
+    def closeEvent(self, event) -> None:
+        if self.player is not None:
+            self.player.close()
+        self._timer.stop()
+        super().closeEvent(event)
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] = None, *,
+               config=None, size: tuple[int, int] = (1400, 900)) -> int:
+    """Open the review window on ``call`` (``"demo"``, a recording, a call record or a record dict).
+
+    Parameters
+    ----------
+    call : str, Path or dict
+    screenshot : path, optional
+        Render the window offscreen at ``size`` (px) with the playhead at the first
+        interruption, save it as PNG and return instead of running the window.
+    config : voicecoach.config.Config, optional
+        Settings for analysing a recording that has no record yet.
+
+    Returns
+    -------
+    int
+        Exit status: 0, or 2 when there is no screen or the screenshot cannot be written.
+
+    Raises
+    ------
+    AudioError, RecordError
+        ``call`` cannot be read.
+    """
+    if screenshot is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif not _has_display():
+        print("voicecoach: error: no screen to show the review on (no DISPLAY); "
+              "`voicecoach report CALL -o report.html` writes the same review as a web page",
+              file=sys.stderr)
+        return 2
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("VoiceCoach")
+    apply_style(app)
+    window = ReviewWindow(config=config)
+    window.resize(*size)
+    window.load(open_call(call, config, window))
+    if screenshot is None:
+        window.show()
+        return app.exec()
+    window.show()
+    first = [i["start"] for i in window.source.record.get("interruptions") or [] if i["by"] == "agent"]
+    window.seek(first[0] if first else 0.0)
+    for _ in range(3):
+        app.processEvents()
+    ok = window.grab().save(str(screenshot))
+    window.close()
+    if not ok:
+        print(f"voicecoach: error: cannot write the screenshot {screenshot}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,65 @@
+"""The look of the review window: colours (shared with the HTML report), fonts, a stylesheet."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PyQt6.QtGui import QColor, QFont
+from PyQt6.QtWidgets import QApplication
+
+from voicecoach.report import PALETTE
+
+FONT_PT = 10
+"""Base font size (pt) of the window."""
+
+
+def color(role: str, alpha: int = 255) -> QColor:
+    """The colour of a role (a ``voicecoach.report.PALETTE`` key) with alpha 0–255."""
+    c = QColor(PALETTE[role])
+    c.setAlpha(alpha)
+    return c
+
+
+STYLESHEET = """
+QMainWindow, QWidget#page {{ background: #eef1f5; }}
+QTabWidget::pane {{ border: none; }}
+QTabBar::tab {{ padding: 7px 18px; margin-right: 2px; color: {muted}; background: transparent;
+               border-bottom: 2px solid transparent; font-weight: 600; }}
+QTabBar::tab:selected {{ color: {ink}; border-bottom: 2px solid {agent}; }}
+QFrame#card {{ background: #ffffff; border: 1px solid {line}; border-radius: 8px; }}
+QLabel#title {{ font-size: {title}pt; font-weight: 700; color: {ink}; }}
+QLabel#subtitle {{ color: {muted}; }}
+QLabel#section {{ font-weight: 700; color: {ink}; }}
+QLabel#scoreLabel {{ color: {muted}; font-size: {small}pt; }}
+QLabel#scoreValue {{ font-size: {value}pt; font-weight: 700; color: {ink}; }}
+QLabel#scoreDetail {{ color: {muted}; font-size: {small}pt; }}
+QLabel#chipOk {{ color: #1b6e2c; background: #ebfbee; border: 1px solid #b2f2bb; border-radius: 9px;
+                padding: 1px 8px; }}
+QLabel#chipNo {{ color: #a61e1e; background: #fff5f5; border: 1px solid #ffc9c9; border-radius: 9px;
+                padding: 1px 8px; }}
+QLabel#note {{ color: #7a5b00; }}
+QLabel#time {{ font-family: "DejaVu Sans Mono", monospace; color: {ink}; }}
+QTableWidget {{ background: #ffffff; border: none; gridline-color: transparent;
+               selection-background-color: #dbe7ff; selection-color: {ink}; }}
+QTableWidget::item {{ padding: 3px 0px; border-bottom: 1px solid #f1f3f5; }}
+QHeaderView::section {{ background: #ffffff; color: {muted}; border: none;
+                       border-bottom: 1px solid {line}; padding: 4px; font-weight: 600; }}
+QPushButton, QToolButton {{ background: #ffffff; border: 1px solid {line}; border-radius: 6px;
+                           padding: 5px 12px; color: {ink}; }}
+QPushButton:hover, QToolButton:hover {{ background: #f1f5ff; border-color: {agent}; }}
+QPushButton#play {{ background: {agent}; color: white; border: none; font-weight: 700; min-width: 84px; }}
+QPushButton#play:hover {{ background: #2f5fc4; }}
+QStatusBar {{ background: #ffffff; border-top: 1px solid {line}; }}
+QStatusBar QLabel {{ color: {muted}; padding: 0 8px; }}
+QSplitter::handle {{ background: transparent; }}
+""".format(ink=PALETTE["ink"], muted=PALETTE["muted"], line=PALETTE["line"], agent=PALETTE["agent"],
+           title=FONT_PT + 6, value=FONT_PT + 5, small=FONT_PT - 1)
+"""The window's Qt stylesheet (light, the report's colours)."""
+
+
+def apply_style(app: QApplication) -> None:
+    """Font, stylesheet and pyqtgraph defaults for the review window."""
+    font = QFont("DejaVu Sans")
+    font.setStyleHint(QFont.StyleHint.SansSerif)
+    font.setPointSize(FONT_PT)
+    app.setFont(font)
+    app.setStyleSheet(STYLESHEET)
+    pg.setConfigOptions(antialias=True, background="w", foreground=PALETTE["muted"])

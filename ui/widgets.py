@@ -1,0 +1,479 @@
+"""The review window's parts: the timeline, the scorecard, timed lists and the history view.
+
+Each is a thin view over a call record (or the history's rows): it draws what the
+record says and emits ``seekRequested(t_s)`` when the agent clicks a moment.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor, QFont
+from PyQt6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView,
+                             QLabel, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                             QWidget)
+
+from voicecoach.audio import SAMPLE_RATE, CallAudio
+from voicecoach.history import TREND_METRICS, CallScores, format_score, local_time
+from voicecoach.report import (PALETTE, checklist_items, cue_group, cue_tooltip, level_scale,
+                               marker_spans, pace_points, pace_range, peak_envelope, scorecard)
+from voicecoach.summary import clock
+
+from .style import color
+
+ENVELOPE_HOP_S = 0.01
+"""Time step (s) of the drawn waveform envelopes; pyqtgraph thins them further when zoomed out."""
+AXIS_WIDTH_PX = 64
+"""Width of the left axes (px), equal on every plot so their time axes line up."""
+
+
+class ClockAxis(pg.AxisItem):
+    """A time axis labelled m:ss."""
+
+    def tickStrings(self, values, scale, spacing):
+        return [clock(v) if spacing >= 1 else f"{v:.1f}" for v in values]
+
+
+def card(*widgets: QWidget, margins: int = 12) -> QFrame:
+    """A white rounded panel holding ``widgets`` in a column."""
+    frame = QFrame()
+    frame.setObjectName("card")
+    lay = QVBoxLayout(frame)
+    lay.setContentsMargins(margins, margins, margins, margins)
+    lay.setSpacing(6)
+    for w in widgets:
+        lay.addWidget(w)
+    return frame
+
+
+def label(text: str, name: str = "", wrap: bool = False) -> QLabel:
+    lab = QLabel(text)
+    if name:
+        lab.setObjectName(name)
+    lab.setWordWrap(wrap)
+    return lab
+
+
+# --------------------------------------------------------------------------- timeline
+
+class TimelineView(pg.GraphicsLayoutWidget):
+    """Both sides' waveforms on one zoomable time axis, with warmth and pace linked under them.
+
+    The agent's envelope rises above the centre line and the caller's hangs below it;
+    coloured bands mark interruptions (red), acknowledgements (green), fast turn
+    changes (amber) and dead air (grey); dots above the waves mark every cue (hover
+    for its text, click to listen there). Clicking anywhere asks to seek there.
+    """
+
+    seekRequested = pyqtSignal(float)
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setMinimumHeight(300)
+        self.ci.layout.setSpacing(0)
+        self.ci.setContentsMargins(4, 8, 12, 4)
+        self.waves = self._plot(0, "")
+        self.warmth = self._plot(1, "warmth")
+        self.pace = self._plot(2, "words/min", bottom=True)
+        for p in (self.warmth, self.pace):
+            p.setXLink(self.waves)
+        self.ci.layout.setRowStretchFactor(0, 5)
+        self.ci.layout.setRowStretchFactor(1, 2)
+        self.ci.layout.setRowStretchFactor(2, 2)
+        self.playheads = []
+        for p in (self.waves, self.warmth, self.pace):
+            line = pg.InfiniteLine(0.0, angle=90, movable=False,
+                                   pen=pg.mkPen(PALETTE["ink"], width=1.5))
+            line.setZValue(50)
+            p.addItem(line, ignoreBounds=True)
+            self.playheads.append(line)
+        self.duration = 0.0
+        self._cues: list[dict] = []
+        self.scene().sigMouseClicked.connect(self._clicked)
+
+    def _plot(self, row: int, title: str, bottom: bool = False) -> pg.PlotItem:
+        axes = {"bottom": ClockAxis(orientation="bottom")}
+        plot = self.addPlot(row=row, col=0, axisItems=axes)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setMouseEnabled(x=True, y=False)
+        plot.getAxis("left").setWidth(AXIS_WIDTH_PX)
+        plot.showAxis("bottom", bottom)
+        if title:
+            plot.setLabel("left", title)
+        plot.showGrid(x=True, y=False, alpha=0.12)
+        return plot
+
+    def clear_call(self) -> None:
+        """Remove everything but the playheads."""
+        for p in (self.waves, self.warmth, self.pace):
+            for item in list(p.items):
+                if item not in self.playheads:
+                    p.removeItem(item)
+
+    def set_call(self, record: dict, audio: Optional[CallAudio]) -> None:
+        """Draw a call: envelopes from ``audio`` (or speech spans from the transcript)."""
+        self.clear_call()
+        dur = self.duration = float(record["duration"])
+        self._draw_waves(record, audio)
+        self._draw_markers(record)
+        self._draw_cues(record)
+        self._draw_curves(record)
+        for p in (self.waves, self.warmth, self.pace):
+            p.setLimits(xMin=0.0, xMax=dur, minXRange=min(2.0, dur))
+        self.waves.setXRange(0.0, dur, padding=0.0)
+
+    def _draw_waves(self, record: dict, audio: Optional[CallAudio]) -> None:
+        w = self.waves
+        two = "customer" in record["source"]["channels"]
+        w.setYRange(-1.05 if two else -0.1, 1.35, padding=0.0)
+        w.getAxis("left").setTicks([[(0.5, "You"), (1.18, "cues")] + ([(-0.5, "Caller")] if two else [])])
+        w.addItem(pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen(PALETTE["line"], width=1)))
+        sign = {"agent": 1.0, "customer": -1.0}
+        channels = record["source"]["channels"]
+        if audio is not None:
+            hop = int(ENVELOPE_HOP_S * SAMPLE_RATE)
+            for ch, samples in audio.channels().items():
+                level = level_scale(peak_envelope(samples, max(1, len(samples) // hop)))
+                t = (np.arange(len(level)) + 0.5) * len(samples) / len(level) / SAMPLE_RATE
+                curve = pg.PlotDataItem(t, sign[ch] * level, pen=pg.mkPen(color(ch), width=1),
+                                        fillLevel=0.0, brush=pg.mkBrush(color(ch, 170)))
+                w.addItem(curve)           # into the plot first: pyqtgraph's clipping needs its view
+                curve.setDownsampling(auto=True, method="peak")
+                curve.setClipToView(True)
+        else:
+            for ch in channels:
+                segs = [s for s in record.get("transcript") or [] if s["channel"] == ch]
+                if segs:
+                    w.addItem(pg.BarGraphItem(x0=[s["start"] for s in segs], x1=[s["end"] for s in segs],
+                                              y0=0.0, y1=sign[ch] * 0.7, pen=pg.mkPen(None),
+                                              brush=pg.mkBrush(color(ch, 170))))
+            w.addItem(pg.TextItem("recording not found: speech spans from the transcript",
+                                  color=PALETTE["muted"], anchor=(0, 0)))
+
+    def _draw_markers(self, record: dict) -> None:
+        for role, t0, t1, tip in marker_spans(record):
+            region = pg.LinearRegionItem((t0, max(t1, t0 + 0.15)), movable=False,
+                                         brush=pg.mkBrush(color(role, 45 if role == "dead_air" else 80)),
+                                         pen=pg.mkPen(color(role, 160), width=1))
+            region.setToolTip(tip)
+            region.setZValue(-5)
+            self.waves.addItem(region)
+
+    def _draw_cues(self, record: dict) -> None:
+        self._cues = list(record.get("cues") or [])
+        if not self._cues:
+            return
+        spots = [{"pos": (c["t"], 1.18), "data": i, "size": 11,
+                  "brush": pg.mkBrush(PALETTE[cue_group(c["kind"])]), "pen": pg.mkPen("w", width=1.2)}
+                 for i, c in enumerate(self._cues)]
+        self.cue_points = pg.ScatterPlotItem(spots=spots, hoverable=True, hoverSize=15,
+                                             tip=lambda x, y, data: cue_tooltip(self._cues[data]))
+        self.cue_points.sigClicked.connect(self._cue_clicked)
+        self.cue_points.setZValue(20)
+        self.waves.addItem(self.cue_points)
+
+    def _draw_curves(self, record: dict) -> None:
+        low = record.get("config", {}).get("warmth", {}).get("low_warmth", 0.3)
+        self.warmth.setYRange(0.0, 1.0, padding=0.05)
+        self.warmth.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
+        self.warmth.addItem(pg.LinearRegionItem((0.0, low), orientation="horizontal", movable=False,
+                                                brush=pg.mkBrush(color("low_band", 255)),
+                                                pen=pg.mkPen(None)))
+        self.warmth.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(PALETTE["dead_air"], width=1,
+                                                                        style=Qt.PenStyle.DashLine)))
+        self._curve(self.warmth, (record.get("warmth") or {}).get("timeline") or [], "warmth")
+        band = record.get("config", {}).get("pace", {})
+        lo, hi = pace_range(record)
+        self.pace.setYRange(lo, hi, padding=0.05)
+        if band:
+            self.pace.addItem(pg.LinearRegionItem((band["band_low_wpm"], band["band_high_wpm"]),
+                                                  orientation="horizontal", movable=False,
+                                                  brush=pg.mkBrush(color("band", 200)), pen=pg.mkPen(None)))
+        self._curve(self.pace, pace_points(record), "pace")
+
+    @staticmethod
+    def _curve(plot: pg.PlotItem, points: list, role: str) -> None:
+        if not points:
+            return
+        t, v = np.asarray(points, dtype=float).T
+        plot.addItem(pg.PlotDataItem(t, v, pen=pg.mkPen(color(role), width=2.2), symbol="o",
+                                     symbolSize=5, symbolBrush=color(role), symbolPen=None))
+
+    def set_position(self, t: float) -> None:
+        """Move the playhead to ``t`` (s); scroll the view when it leaves a zoomed-in range."""
+        for line in self.playheads:
+            line.setValue(t)
+        x0, x1 = self.waves.viewRange()[0]
+        if not x0 <= t <= x1 and x1 - x0 < self.duration:
+            width = x1 - x0
+            start = min(max(t - 0.1 * width, 0.0), max(self.duration - width, 0.0))
+            self.waves.setXRange(start, start + width, padding=0.0)
+
+    def zoom_to_fit(self) -> None:
+        self.waves.setXRange(0.0, self.duration, padding=0.0)
+
+    def _cue_clicked(self, item, points, ev) -> None:
+        if len(points):
+            ev.accept()
+            self.seekRequested.emit(float(self._cues[points[0].data()]["t"]))
+
+    def _clicked(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or ev.isAccepted() or self.duration <= 0:
+            return
+        for plot in (self.waves, self.warmth, self.pace):
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(ev.scenePos()):
+                t = vb.mapSceneToView(ev.scenePos()).x()
+                self.seekRequested.emit(float(min(max(t, 0.0), self.duration)))
+                return
+
+
+# --------------------------------------------------------------------------- panels
+
+class ScorecardPanel(QWidget):
+    """The scorecard as small labelled values, and the checklist as ticks."""
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setHorizontalSpacing(18)
+        self._grid.setVerticalSpacing(10)
+        self.values: dict[str, QLabel] = {}
+
+    def set_record(self, record: dict) -> None:
+        while self._grid.count():
+            old = self._grid.takeAt(0).widget()
+            old.setParent(None)             # gone at once; deleted when the event loop runs
+            old.deleteLater()
+        self.values = {}
+        cols = 4
+        for i, row in enumerate(scorecard(record)):
+            cell = QWidget()
+            box = QVBoxLayout(cell)
+            box.setContentsMargins(0, 0, 0, 0)
+            box.setSpacing(0)
+            value = label(row.value, "scoreValue")
+            if row.status == "watch":
+                value.setStyleSheet(f"color: {PALETTE['watch']};")
+            elif row.status == "na":
+                value.setStyleSheet(f"color: {PALETTE['muted']};")
+            detail = label(row.detail, "scoreDetail", wrap=True)
+            detail.setToolTip(row.detail)
+            for w in (label(row.label.upper(), "scoreLabel"), value, detail):
+                box.addWidget(w)
+            box.addStretch(1)
+            self._grid.addWidget(cell, i // cols, i % cols)
+            self.values[row.label] = value
+        chips = QWidget()
+        line = QHBoxLayout(chips)
+        line.setContentsMargins(0, 4, 0, 0)
+        line.setSpacing(6)
+        line.addWidget(label("Checklist", "section"))
+        items = checklist_items(record)
+        for text, ok in items:
+            line.addWidget(label(("✓ " if ok else "✗ ") + text, "chipOk" if ok else "chipNo"))
+        if not items:
+            line.addWidget(label("transcription was off: no checklist", "scoreDetail"))
+        line.addStretch(1)
+        self._grid.addWidget(chips, (len(self.values) + cols - 1) // cols, 0, 1, cols)
+        for c in range(cols):
+            self._grid.setColumnStretch(c, 1)
+
+
+class TimedTable(QTableWidget):
+    """A table of timed lines (time, then text columns); clicking a row asks to seek there.
+
+    Parameters
+    ----------
+    headers : list of str
+        Column titles after the time column.
+    stretch : tuple of int
+        Columns (0 = time) that share the free width; the others fit their content.
+    """
+
+    seekRequested = pyqtSignal(float)
+
+    def __init__(self, headers: list[str], stretch: tuple[int, ...] = (-1,),
+                 parent: Optional[QWidget] = None):
+        super().__init__(0, 1 + len(headers), parent)
+        self.setHorizontalHeaderLabels(["Time"] + headers)
+        self.verticalHeader().hide()
+        self.setShowGrid(False)
+        self.setWordWrap(True)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        header = self.horizontalHeader()
+        stretched = {c % self.columnCount() for c in stretch}
+        for c in range(self.columnCount()):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch if c in stretched
+                                        else QHeaderView.ResizeMode.ResizeToContents)
+        # after the layout settles (a scroll bar appearing narrows the text column again)
+        header.sectionResized.connect(lambda *_: QTimer.singleShot(0, self.resizeRowsToContents))
+        self.times: list[float] = []
+        self.cellClicked.connect(lambda row, _col: self.seekRequested.emit(self.times[row]))
+
+    def set_rows(self, rows: list[tuple[float, list[str], Optional[str]]], empty: str = "") -> None:
+        """Fill the table.
+
+        Parameters
+        ----------
+        rows : list of (t_s, cells, role)
+            ``cells`` fill the columns after the time; ``role`` (a PALETTE key or None)
+            colours the first of them.
+        empty : str
+            A line shown when there are no rows.
+        """
+        self.clearContents()
+        self.times = [t for t, _, _ in rows]
+        self.setRowCount(len(rows))
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for r, (t, cells, role) in enumerate(rows):
+            when = QTableWidgetItem(clock(t))
+            when.setForeground(QColor(PALETTE["muted"]))
+            self.setItem(r, 0, when)
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                if c == 0 and role is not None:
+                    item.setForeground(QColor(PALETTE[role]))
+                    if len(cells) > 1:
+                        item.setFont(bold)
+                self.setItem(r, 1 + c, item)
+        if not rows and empty:
+            self.setRowCount(1)
+            self.times = [0.0]
+            item = QTableWidgetItem(empty)
+            item.setForeground(QColor(PALETTE["muted"]))
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.setItem(0, self.columnCount() - 1, item)
+        self.resizeRowsToContents()
+
+    def follow(self, row: int) -> None:
+        """Select ``row`` (the line at the playhead) and keep it in view; -1 clears."""
+        if row == self.currentRow() or row >= self.rowCount():
+            return
+        if row < 0:
+            self.clearSelection()
+            return
+        self.selectRow(row)
+        self.scrollToItem(self.item(row, 0), QAbstractItemView.ScrollHint.EnsureVisible)
+
+
+# --------------------------------------------------------------------------- history
+
+TREND_PLOTS = {
+    # field: (title, colour role, y range shown at least)
+    "warmth_mean": ("warmth (0–1; dashed = your ordinary voice)", "warmth", 0.0, 1.0),
+    "interruptions_by_agent": ("times you interrupted", "interruption", 0.0, 3.0),
+    "talk_share_agent": ("your talk share (%)", "agent", 0.0, 100.0),
+    "agent_wpm": ("pace (words/min)", "pace", 120.0, 220.0),
+}
+"""How the history draws each trend (``voicecoach.history.TREND_METRICS``)."""
+
+
+class HistoryView(QWidget):
+    """Past calls: a table of their scores and trend plots (warmth, interruptions, talk
+    share, pace per call), oldest to newest."""
+
+    openRequested = pyqtSignal(str)
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(12, 12, 12, 12)
+        lay.setSpacing(10)
+        self.message = label("", "subtitle", wrap=True)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setMinimumHeight(260)
+        self.plots.ci.setContentsMargins(6, 6, 12, 6)
+        self.table = QTableWidget(0, 9)
+        self.table.setHorizontalHeaderLabels(["Date", "Call", "Length", "You talk", "Interruptions",
+                                              "Warmth", "Words/min", "Checklist", "Follow-ups"])
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.cellDoubleClicked.connect(self._open)
+        self.table.setToolTip("Double-click a call to open it")
+        head = label("Your progress, call by call", "title")
+        lay.addWidget(card(head, self.message, self.plots), 1)
+        lay.addWidget(card(self.table), 1)
+        self.rows: list[CallScores] = []
+
+    def set_rows(self, rows: list[CallScores], note: str = "") -> None:
+        """Show ``rows`` (oldest first) with a line of ``note`` above the plots."""
+        self.rows = rows
+        self.message.setText(note)
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(reversed(rows)):          # newest on top
+            check = f"{row.checklist_done}/{row.checklist_items}" if row.checklist_items else "–"
+            cells = [local_time(row.created), row.name, clock(row.duration_s),
+                     format_score(row.talk_share_agent, ".0%"), format_score(row.interruptions_by_agent, "d"),
+                     format_score(row.warmth_mean, ".2f"), format_score(row.agent_wpm, ".0f"), check,
+                     format_score(row.commitments, "d")]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(row.record_path)
+                self.table.setItem(r, c, item)
+        self._plot_trends(rows)
+
+    def _plot_trends(self, rows: list[CallScores]) -> None:
+        self.plots.clear()
+        x = np.arange(1, len(rows) + 1)
+        for i, (field, _label, _spec, _good) in enumerate(TREND_METRICS):
+            title, role, lo, hi = TREND_PLOTS[field]
+            values = np.array([np.nan if getattr(r, field) is None else getattr(r, field) for r in rows],
+                              dtype=float)
+            if field == "talk_share_agent":
+                values = values * 100.0
+            finite = values[np.isfinite(values)]
+            if finite.size:            # fixed ranges, widened only by an outlier: no drama from noise
+                lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+            plot = self.plots.addPlot(row=0, col=i, title=title)
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.setMouseEnabled(x=False, y=False)
+            plot.getAxis("bottom").setLabel("call")
+            plot.getAxis("left").setWidth(44)
+            plot.showGrid(x=False, y=True, alpha=0.15)
+            if field == "warmth_mean":
+                plot.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(PALETTE["dead_air"], width=1,
+                                                                         style=Qt.PenStyle.DashLine)))
+            if len(rows):
+                plot.plot(x, values, pen=pg.mkPen(color(role), width=2), symbol="o", symbolSize=7,
+                          symbolBrush=color(role), symbolPen=None, connect="finite")
+            plot.setXRange(0.5, max(len(rows), 1) + 0.5, padding=0.0)
+            plot.setYRange(lo, hi, padding=0.08)
+            plot.getAxis("bottom").setTickSpacing(major=max(1, len(rows) // 8), minor=1)
+
+    def _open(self, row: int, _col: int) -> None:
+        self.openRequested.emit(self.rows[len(self.rows) - 1 - row].record_path)
+
+
+def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■") -> QWidget:
+    """A row of coloured marks with labels: ``[(role, text), ...]``, after ``title``."""
+    box = QWidget()
+    lay = QHBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(12)
+    if title:
+        lay.addWidget(label(title, "scoreLabel"))
+    for role, text in entries:
+        lab = QLabel(f"<span style='color:{PALETTE[role]}; font-size:13pt'>{mark}</span> {text}")
+        lab.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        lab.setObjectName("scoreDetail")
+        lay.addWidget(lab)
+    lay.addStretch(1)
+    return box

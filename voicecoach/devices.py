@@ -1,0 +1,282 @@
+"""Which audio inputs exist, and turning what a user typed into one of them.
+
+Two kinds of input:
+
+- PortAudio devices, as python-sounddevice lists them (index, name, host API).
+- PulseAudio sources. Debian's PortAudio 19.6 has no PulseAudio host API: it
+  reaches PulseAudio only through the ALSA ``pulse`` device, which records from the
+  default source. Where that is the case, the sources themselves are listed (from
+  ``pactl``) and a source is opened as device ``pulse`` with ``PULSE_SOURCE`` set
+  while the stream opens (libpulse reads it then). Monitor sources (``*.monitor``:
+  what a sink plays, e.g. the far end of a softphone call) are listed too and marked
+  as call audio.
+
+PortAudio enumerates devices once, when ``sounddevice`` is first imported; a sound
+server started later is not seen by that process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+PULSE_DEVICE = "pulse"
+MONITOR_LABEL = "call audio (monitor)"
+PACTL_TIMEOUT_S = 5.0
+
+
+class DeviceError(Exception):
+    """An input that cannot be found or opened; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class InputDevice:
+    """One input a user can pick.
+
+    Attributes
+    ----------
+    name : str
+        The sounddevice name, or the PulseAudio source name.
+    index : int or None
+        The sounddevice index; None for a PulseAudio source.
+    host_api : str
+        ``ALSA``, ``PulseAudio``..., or ``PulseAudio (via ALSA pulse)`` for a source.
+    channels : int
+        Input channels.
+    default_samplerate_hz : float
+        The device's own rate (Hz); streams are opened at 16 kHz regardless.
+    description : str
+        A longer human name (PulseAudio's description), or ``""``.
+    is_monitor : bool
+        A monitor source: what a sink plays, not a microphone.
+    """
+
+    name: str
+    index: Optional[int]
+    host_api: str
+    channels: int
+    default_samplerate_hz: float
+    description: str = ""
+    is_monitor: bool = False
+
+    @property
+    def label(self) -> str:
+        """One line for ``voicecoach devices``."""
+        where = f"{self.index:>3}" if self.index is not None else "  -"
+        text = f"{where}  {self.name}  [{self.host_api}, {self.channels} ch, {self.default_samplerate_hz:g} Hz]"
+        if self.description and self.description != self.name:
+            text += f"  {self.description}"
+        if self.is_monitor:
+            text += f"  - {MONITOR_LABEL}"
+        return text
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """How to open one input.
+
+    Attributes
+    ----------
+    device : int
+        The sounddevice index to open.
+    name : str
+        What the user picked, for messages.
+    channels : int
+        Input channels the input really has.
+    pulse_source : str or None
+        PulseAudio source to record from (set as ``PULSE_SOURCE`` while opening).
+    pulse_server : str or None
+        PulseAudio server the source was found on (``PULSE_SERVER`` then); None for
+        the default server.
+    """
+
+    device: int
+    name: str
+    channels: int
+    pulse_source: Optional[str] = None
+    pulse_server: Optional[str] = None
+
+    def open_env(self) -> dict[str, str]:
+        """Environment variables to set while this input's stream is opened."""
+        env = {}
+        if self.pulse_source is not None:
+            env["PULSE_SOURCE"] = self.pulse_source
+            if self.pulse_server is not None:
+                env["PULSE_SERVER"] = self.pulse_server
+        return env
+
+
+def import_sounddevice():
+    """The ``sounddevice`` module; DeviceError when the PortAudio library is missing."""
+    try:
+        import sounddevice
+    except OSError as exc:   # the PortAudio library itself is missing
+        raise DeviceError(f"cannot use audio devices: {exc} (Debian: apt install libportaudio2)") from None
+    return sounddevice
+
+
+def portaudio_inputs() -> list[InputDevice]:
+    """Every PortAudio device with at least one input channel."""
+    sd = import_sounddevice()
+    apis = sd.query_hostapis()
+    return [InputDevice(name=d["name"], index=d["index"], host_api=apis[d["hostapi"]]["name"],
+                        channels=d["max_input_channels"],
+                        default_samplerate_hz=d["default_samplerate"])
+            for d in sd.query_devices() if d["max_input_channels"] > 0]
+
+
+def _pactl(server: Optional[str], *args: str) -> Optional[str]:
+    """``pactl`` output, or None when pactl is missing or the server does not answer."""
+    if shutil.which("pactl") is None:
+        return None
+    cmd = ["pactl", *(["--server", server] if server else []), *args]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=PACTL_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _parse_spec(spec: str) -> tuple[int, float]:
+    """``"s16le 2ch 16000Hz"`` -> ``(2, 16000.0)``."""
+    channels, rate = 0, 0.0
+    for part in spec.split():
+        if part.endswith("ch") and part[:-2].isdigit():
+            channels = int(part[:-2])
+        elif part.endswith("Hz") and part[:-2].isdigit():
+            rate = float(part[:-2])
+    return channels, rate
+
+
+def parse_sources_json(text: str, host_api: str) -> list[InputDevice]:
+    """Sources from ``pactl --format=json list sources``."""
+    out = []
+    for s in json.loads(text):
+        channels, rate = _parse_spec(s.get("sample_specification", ""))
+        props = s.get("properties") or {}
+        monitor = (props.get("device.class") == "monitor" or bool(s.get("monitor_source"))
+                   or s["name"].endswith(".monitor"))
+        out.append(InputDevice(name=s["name"], index=None, host_api=host_api, channels=channels,
+                               default_samplerate_hz=rate, description=s.get("description", ""),
+                               is_monitor=monitor))
+    return out
+
+
+def parse_sources_short(text: str, host_api: str) -> list[InputDevice]:
+    """Sources from ``pactl list short sources`` (tab-separated: index, name, driver, spec, state)."""
+    out = []
+    for line in text.splitlines():
+        cols = line.split("\t")
+        if len(cols) < 4:
+            continue
+        channels, rate = _parse_spec(cols[3])
+        out.append(InputDevice(name=cols[1], index=None, host_api=host_api, channels=channels,
+                               default_samplerate_hz=rate, is_monitor=cols[1].endswith(".monitor")))
+    return out
+
+
+def pulse_sources(server: Optional[str] = None) -> Optional[list[InputDevice]]:
+    """The PulseAudio sources, or None when no PulseAudio server answers ``pactl``.
+
+    Parameters
+    ----------
+    server : str, optional
+        A server address (``unix:/path``); default: libpulse's choice (``PULSE_SERVER``...).
+    """
+    host_api = "PulseAudio (via ALSA pulse)"
+    text = _pactl(server, "--format=json", "list", "sources")
+    if text is not None:
+        try:
+            return parse_sources_json(text, host_api)
+        except (ValueError, KeyError, TypeError):
+            pass
+    text = _pactl(server, "list", "short", "sources")
+    return None if text is None else parse_sources_short(text, host_api)
+
+
+def _pulse_index(inputs: Sequence[InputDevice]) -> Optional[int]:
+    """The ALSA ``pulse`` device's index where PortAudio has no PulseAudio host API."""
+    if any(d.host_api == "PulseAudio" for d in inputs):
+        return None
+    return next((d.index for d in inputs if d.name == PULSE_DEVICE and d.host_api == "ALSA"), None)
+
+
+def list_inputs() -> list[InputDevice]:
+    """PortAudio's inputs, then (when they are reached only via ALSA ``pulse``) the PulseAudio sources."""
+    inputs = portaudio_inputs()
+    if _pulse_index(inputs) is not None:
+        inputs += pulse_sources() or []
+    return inputs
+
+
+def format_inputs(inputs: Sequence[InputDevice]) -> str:
+    """The text of ``voicecoach devices``: one line per input, with a hint at the end."""
+    if not inputs:
+        return "No audio inputs found (no sound card, and no sound server answering)."
+    lines = [d.label for d in inputs]
+    lines.append("")
+    lines.append("Pick one by index or name (a unique part of a name is enough); "
+                 "a PulseAudio source by its name.")
+    return "\n".join(lines)
+
+
+def resolve_device(spec: int | str) -> DeviceChoice:
+    """Turn a user's device spec into a :class:`DeviceChoice`.
+
+    Parameters
+    ----------
+    spec : int or str
+        A sounddevice index (``3`` or ``"3"``), a PulseAudio source name
+        (``"alsa_output.usb-headset.monitor"``), or a name or unique part of one
+        (case-insensitive) among the devices and sources.
+
+    Returns
+    -------
+    DeviceChoice
+
+    Raises
+    ------
+    DeviceError
+        Nothing or more than one input matches; the message names what was asked
+        and what exists.
+    """
+    inputs = portaudio_inputs()
+    pulse_index = _pulse_index(inputs)
+    server = os.environ.get("PULSE_SERVER") or None
+    sources = (pulse_sources() or []) if pulse_index is not None else []
+    text = str(spec).strip()
+
+    if text.isdigit():
+        index = int(text)
+        for d in inputs:
+            if d.index == index:
+                return DeviceChoice(device=index, name=d.name, channels=d.channels)
+        raise DeviceError(f"no input device with index {index}; inputs: {_names(inputs, sources)}")
+
+    exact = [d for d in [*inputs, *sources] if d.name == text]
+    matches = exact or [d for d in [*inputs, *sources]
+                        if text.lower() in d.name.lower() or text.lower() in d.description.lower()]
+    if not matches:
+        raise DeviceError(f"no input device matches {text!r}; inputs: {_names(inputs, sources)}")
+    if len(matches) > 1:
+        raise DeviceError(f"input device {text!r} is ambiguous: {_names(matches, [])}; "
+                          "give the index or the full name")
+    d = matches[0]
+    if d.index is not None:
+        return DeviceChoice(device=d.index, name=d.name, channels=d.channels)
+    return DeviceChoice(device=pulse_index, name=d.name, channels=d.channels,
+                        pulse_source=d.name, pulse_server=server)
+
+
+def pulse_source_present(name: str, server: Optional[str] = None) -> bool:
+    """Whether PulseAudio still has the source ``name`` (False when the server is gone)."""
+    text = _pactl(server, "list", "short", "sources")
+    return text is not None and any(d.name == name for d in parse_sources_short(text, ""))
+
+
+def _names(inputs: Sequence[InputDevice], sources: Sequence[InputDevice]) -> str:
+    items = [f"{d.index} {d.name!r}" if d.index is not None else repr(d.name) for d in [*inputs, *sources]]
+    return ", ".join(items) if items else "none (no sound card, and no sound server answering)"

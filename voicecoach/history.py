@@ -1,0 +1,314 @@
+"""The history of analysed calls: a SQLite index of call records, for progress across calls.
+
+The call records (JSON files) stay the source of truth; the index keeps one row of
+scores per record file and can always be rebuilt from the records
+(:meth:`History.rebuild`). It lives in the user's data folder
+(``platformdirs.user_data_path("voicecoach") / "history.sqlite"``), or in
+``$VOICECOACH_DATA_DIR`` when that is set (tests, portable installs).
+
+Scores are for the agent's own practice: never to rank, pay or judge anyone.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional, Union
+
+from .record import RecordError, load_record
+from .summary import CARE_NOTE, clock
+
+DATA_DIR_ENV = "VOICECOACH_DATA_DIR"
+"""Environment variable that overrides the data folder holding ``history.sqlite``."""
+
+_VERSION = 1
+_COLUMNS = ("record_path", "created", "name", "duration_s", "talk_share_agent",
+            "interruptions_by_agent", "warmth_mean", "agent_wpm", "checklist_done",
+            "checklist_items", "commitments")
+
+
+def data_dir() -> Path:
+    """The folder of the history (``$VOICECOACH_DATA_DIR`` or the platform's user data folder)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return platformdirs.user_data_path("voicecoach")
+
+
+def default_db_path() -> Path:
+    return data_dir() / "history.sqlite"
+
+
+@dataclass(frozen=True)
+class CallScores:
+    """One call's row in the history (None where the record cannot say).
+
+    Attributes
+    ----------
+    record_path : str
+        The call record file (absolute); the key of the row.
+    created : str
+        When the record was made (ISO 8601, as in the record).
+    name : str
+        The recording's name.
+    duration_s : float
+        Length of the call (s).
+    talk_share_agent : float or None
+        The agent's share of the talking (0–1); None for a mono call.
+    interruptions_by_agent : int or None
+        Interruptions of the caller by the agent (count).
+    warmth_mean : float or None
+        Mean warmth (0–1, 0.5 = the agent's ordinary voice).
+    agent_wpm : float or None
+        The agent's pace (words/min); None without a transcript.
+    checklist_done, checklist_items : int or None
+        Checklist items done, out of how many (count); None without a transcript.
+    commitments : int or None
+        Promises to follow up (count); None without a transcript.
+    """
+
+    record_path: str
+    created: str
+    name: str
+    duration_s: float
+    talk_share_agent: Optional[float]
+    interruptions_by_agent: Optional[int]
+    warmth_mean: Optional[float]
+    agent_wpm: Optional[float]
+    checklist_done: Optional[int]
+    checklist_items: Optional[int]
+    commitments: Optional[int]
+
+    @classmethod
+    def from_record(cls, record: dict, record_path: Union[str, Path]) -> "CallScores":
+        """The scores of one call record saved at ``record_path``."""
+        share = record.get("talk_share")
+        ints = record.get("interruptions")
+        check = record.get("checklist")
+        commitments = record.get("commitments")
+        return cls(
+            record_path=str(Path(record_path).resolve()),
+            created=record.get("created") or "",
+            name=record["source"]["name"],
+            duration_s=float(record["duration"]),
+            talk_share_agent=share["agent"] if share else None,
+            interruptions_by_agent=(sum(1 for i in ints if i["by"] == "agent")
+                                    if ints is not None else None),
+            warmth_mean=(record.get("warmth") or {}).get("mean"),
+            agent_wpm=record["pace"].get("agent_wpm"),
+            checklist_done=sum(bool(v) for v in check.values()) if check else None,
+            checklist_items=len(check) if check else None,
+            commitments=len(commitments) if commitments is not None else None,
+        )
+
+
+class History:
+    """The SQLite index of call records.
+
+    Parameters
+    ----------
+    path : path, optional
+        The database file; default :func:`default_db_path`. Its folder is created.
+
+    Examples
+    --------
+    >>> with History(tmp / "h.sqlite") as h:            # doctest: +SKIP
+    ...     h.add(record, "calls/monday.json")
+    ...     print(history_text(h.calls(10)))
+    """
+
+    def __init__(self, path: Union[str, Path, None] = None):
+        self.path = Path(path) if path is not None else default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path))
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version == _VERSION:
+            return
+        with self._db:
+            # only an index: an older layout is dropped and rebuilt from the records
+            self._db.execute("DROP TABLE IF EXISTS calls")
+            self._db.execute(
+                "CREATE TABLE calls (record_path TEXT PRIMARY KEY, created TEXT NOT NULL, "
+                "name TEXT NOT NULL, duration_s REAL NOT NULL, talk_share_agent REAL, "
+                "interruptions_by_agent INTEGER, warmth_mean REAL, agent_wpm REAL, "
+                "checklist_done INTEGER, checklist_items INTEGER, commitments INTEGER)")
+            self._db.execute("CREATE INDEX calls_created ON calls (created)")
+            self._db.execute(f"PRAGMA user_version = {_VERSION}")
+
+    def add(self, record: dict, record_path: Union[str, Path]) -> CallScores:
+        """Index one call record (saved at ``record_path``); re-adding a path replaces its row."""
+        row = CallScores.from_record(record, record_path)
+        with self._db:
+            self._db.execute(f"INSERT OR REPLACE INTO calls ({', '.join(_COLUMNS)}) "
+                             f"VALUES ({', '.join('?' * len(_COLUMNS))})",
+                             tuple(getattr(row, c) for c in _COLUMNS))
+        return row
+
+    def calls(self, limit: Optional[int] = 20) -> list[CallScores]:
+        """The latest ``limit`` calls (all with None), oldest first, so trends read left to right."""
+        query = f"SELECT {', '.join(_COLUMNS)} FROM calls ORDER BY created DESC, record_path DESC"
+        params: tuple = ()
+        if limit is not None:
+            query += " LIMIT ?"
+            params = (int(limit),)
+        rows = [CallScores(*r) for r in self._db.execute(query, params)]
+        return rows[::-1]
+
+    def rebuild(self, folders: Union[str, Path, Iterable[Union[str, Path]]]) -> tuple[int, list[str]]:
+        """Empty the index and re-add every call record found under ``folders``.
+
+        Every ``*.json`` file below each folder is tried; files that are not call
+        records are skipped and named in the result.
+
+        Returns
+        -------
+        added : int
+            Records indexed.
+        skipped : list of str
+            ``"<path>: <reason>"`` for each JSON file that is not a readable call record.
+        """
+        if isinstance(folders, (str, Path)):
+            folders = [folders]
+        found = []
+        skipped = []
+        for folder in folders:
+            for path in sorted(Path(folder).expanduser().rglob("*.json")):
+                try:
+                    found.append((load_record(path), path))
+                except RecordError as exc:
+                    skipped.append(str(exc))
+                except (KeyError, TypeError, ValueError) as exc:
+                    skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
+        with self._db:
+            self._db.execute("DELETE FROM calls")
+        added = 0
+        for record, path in found:
+            try:
+                self.add(record, path)
+            except (KeyError, TypeError, ValueError) as exc:
+                skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
+            else:
+                added += 1
+        return added, skipped
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "History":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- text
+
+def local_time(created: str) -> str:
+    """An ISO 8601 time as local ``YYYY-MM-DD HH:MM`` (the text itself when unparsable)."""
+    try:
+        when = _dt.datetime.fromisoformat(created)
+    except ValueError:
+        return created[:16]
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+def format_score(value, spec: str) -> str:
+    """``value`` formatted with ``spec``, or "–" when it is None."""
+    return "–" if value is None else format(value, spec)
+
+
+TREND_METRICS = (
+    # (field, label, format, which way is progress: +1 up, -1 down, 0 neither)
+    ("warmth_mean", "warmth", ".2f", +1),
+    ("interruptions_by_agent", "interruptions", ".1f", -1),
+    ("talk_share_agent", "talk share", ".0%", 0),
+    ("agent_wpm", "pace", ".0f", 0),
+)
+"""The per-call scores whose trend the history shows, in display order."""
+
+
+def trend_line(rows: list[CallScores], window: int = 5) -> str:
+    """One line comparing the mean of the latest ``window`` calls with the ``window`` before.
+
+    ``rows`` are oldest first (as :meth:`History.calls` returns them). Empty when there
+    are fewer than two calls.
+    """
+    if len(rows) < 2:
+        return ""
+    n = min(window, len(rows) // 2)
+    recent, before = rows[-n:], rows[-2 * n:-n]
+    parts = []
+    for field, label, spec, good in TREND_METRICS:
+        a = [getattr(r, field) for r in before if getattr(r, field) is not None]
+        b = [getattr(r, field) for r in recent if getattr(r, field) is not None]
+        if not a or not b:
+            continue
+        ma, mb = sum(a) / len(a), sum(b) / len(b)
+        arrow = "→" if abs(mb - ma) < 1e-9 else ("↑" if mb > ma else "↓")
+        better = good != 0 and arrow != "→" and (mb > ma) == (good > 0)
+        parts.append(f"{label} {format(ma, spec)} {arrow} {format(mb, spec)}" + (" (better)" if better else ""))
+    if not parts:
+        return ""
+    span = f"last {n} call{'s' if n > 1 else ''} vs the {n} before"
+    return f"Trend ({span}): " + ", ".join(parts)
+
+
+def history_text(rows: list[CallScores]) -> str:
+    """The history as a readable table (oldest first), a trend line and the care note."""
+    if not rows:
+        return ("No calls in your history yet. `voicecoach analyze CALL -o CALL.json` adds one; "
+                "`voicecoach history --rebuild FOLDER` indexes records you already have.")
+    head = ("Date", "Call", "Length", "You talk", "Interr.", "Warmth", "Words/min", "Checklist", "Follow-ups")
+    table = [head]
+    for r in rows:
+        name = r.name if len(r.name) <= 28 else r.name[:27] + "…"
+        check = f"{r.checklist_done}/{r.checklist_items}" if r.checklist_items else "–"
+        table.append((local_time(r.created), name, clock(r.duration_s),
+                      format_score(r.talk_share_agent, ".0%"), format_score(r.interruptions_by_agent, "d"),
+                      format_score(r.warmth_mean, ".2f"), format_score(r.agent_wpm, ".0f"), check,
+                      format_score(r.commitments, "d")))
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    right = {2, 3, 4, 5, 6, 7, 8}
+    lines = ["  ".join(cell.rjust(w) if i in right else cell.ljust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in table]
+    lines.insert(1, "  ".join("─" * w for w in widths))
+    trend = trend_line(rows)
+    if trend:
+        lines += ["", trend]
+    lines += ["", CARE_NOTE]
+    return "\n".join(lines)
+
+
+def show_history(limit: Optional[int] = 20, rebuild: Optional[list] = None,
+                 path: Union[str, Path, None] = None) -> str:
+    """What ``voicecoach history [--rebuild FOLDER ...] [-n LIMIT]`` prints.
+
+    Parameters
+    ----------
+    limit : int or None
+        How many of the latest calls to list (None: all).
+    rebuild : list of paths, optional
+        Folders of call records to rebuild the index from first.
+    path : path, optional
+        The database (default :func:`default_db_path`).
+    """
+    with History(path) as history:
+        head = []
+        if rebuild:
+            added, skipped = history.rebuild(rebuild)
+            head.append(f"Rebuilt the history from {', '.join(map(str, rebuild))}: "
+                        f"{added} call record{'s' if added != 1 else ''}"
+                        + (f", {len(skipped)} other JSON file{'s' if len(skipped) != 1 else ''} skipped"
+                           if skipped else ""))
+            head.append("")
+        return "\n".join(head) + history_text(history.calls(limit))

@@ -1,0 +1,428 @@
+"""The agent's voice profile, and warmth scores of whole clips.
+
+A voice profile is the baseline of :mod:`voicecoach.warmth` made once from recordings
+of the agent's ordinary speech (or a reading from the microphone): per-feature means
+and spreads over windows of speech, never audio. Only what voice activity calls
+speech is measured, cut into windows of the same length the live meter scores, so a
+profile, a scored clip and the live meter share one scale: 0.5 is the agent's
+ordinary voice.
+
+- :func:`build_profile` / :func:`profile_from_audio`: recordings to a profile dict
+  (``Baseline.as_dict()`` plus how much speech it saw), ready for JSON.
+- :func:`score_clips` / :func:`score_audio`: warmth of each clip against a profile
+  (or, without one, against the training speakers' average voice), or ``None`` with
+  a reason when a clip has too little voiced speech.
+- :func:`record_mic` and :data:`CALIBRATION_PASSAGE`: for ``calibrate --mic``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from voicecoach.audio import SAMPLE_RATE, AudioError, read_audio
+from voicecoach.prosody import ProsodyFrames, ProsodyOptions, ProsodyTracker
+from voicecoach.vad import SileroVad, VadOptions, VoiceActivity
+from voicecoach.warmth import (Baseline, VoiceStats, WarmthModel, default_model,
+                               population_baseline, voice_stats)
+
+PROFILE_KIND = "voicecoach-voice-profile"
+"""Value of a profile's ``"kind"`` key."""
+
+CALIBRATION_PASSAGE = (
+    "Thanks for calling the help desk. I can see your account here, so let's take it one "
+    "step at a time. First, could you tell me which version of the program you have? "
+    "You'll find it under Help, then About. Good. Now save your work and close every open "
+    "window, then restart the machine. While it starts, I'll check the settings on our "
+    "side. If the problem comes back later today, just call us again, or answer the email "
+    "I'm sending you now. Is there anything else I can help you with today?")
+"""What the agent reads aloud, in an ordinary voice, for ``calibrate --mic`` (about
+thirty seconds at a relaxed pace; read it twice for a longer recording)."""
+
+
+@dataclass
+class ProfileOptions:
+    """Settings for profiles and clip scores.
+
+    Attributes
+    ----------
+    window_s : float
+        Speech time per window (s); the live meter's ``WarmthOptions.window_s``, so
+        that features like pitch movement mean the same in both.
+    update_s : float
+        Speech time between the starts of two windows of one long recording (s).
+    min_voiced_s : float
+        Least voiced time for a clip or a window to be measured (s); a clip with
+        less gets no score ("not enough speech").
+    min_profile_voiced_s : float
+        Least voiced time, over all recordings, for a profile (s).
+    """
+
+    window_s: float = 4.0
+    update_s: float = 1.0
+    min_voiced_s: float = 0.5
+    min_profile_voiced_s: float = 5.0
+
+
+def speech_frames(audio: np.ndarray, sr: int = SAMPLE_RATE,
+                  prosody_options: Optional[ProsodyOptions] = None,
+                  vad_options: Optional[VadOptions] = None,
+                  vad_model: Optional[SileroVad] = None) -> ProsodyFrames:
+    """Prosody frames of the parts of one recording that voice activity calls speech.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n,)]
+        Mono audio, full scale +-1.
+    sr : int
+        Sample rate of ``audio`` (Hz); resampled to 16 kHz when different.
+    prosody_options, vad_options : optional
+        Analysis settings; defaults when None.
+    vad_model : SileroVad or None
+        A voice activity model to reuse (its state is reset first); a new Silero
+        model when None. Anything with ``reset()`` and ``__call__(windows)`` works.
+
+    Returns
+    -------
+    ProsodyFrames
+        Frames whose centre lies in a speech segment, in time order (s from the
+        start of the recording).
+    """
+    x = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if sr != SAMPLE_RATE:
+        import soxr
+
+        x = soxr.resample(x, sr, SAMPLE_RATE).astype(np.float32)
+    model = vad_model if vad_model is not None else SileroVad()
+    model.reset()
+    va = VoiceActivity(vad_options, model=model)
+    va.feed(x)
+    va.flush()
+    tracker = ProsodyTracker(prosody_options, sr=SAMPLE_RATE)
+    frames = ProsodyFrames.concat([tracker.feed(0.0, x), tracker.flush()])
+    if len(frames) == 0:
+        return frames
+    speech = np.zeros(len(frames), bool)
+    for seg in va.segments:
+        speech |= (frames.t >= seg.start) & (frames.t < seg.end)
+    return frames.select(speech)
+
+
+def speech_windows(frames: ProsodyFrames, options: Optional[ProfileOptions] = None
+                   ) -> list[ProsodyFrames]:
+    """Cut one recording's speech frames into the windows that are measured.
+
+    Speech shorter than ``window_s`` is one window; longer speech gives windows of
+    ``window_s`` every ``update_s``, the last one ending at the last frame.
+
+    Parameters
+    ----------
+    frames : ProsodyFrames
+        Speech frames of one recording (see :func:`speech_frames`).
+    options : ProfileOptions or None
+
+    Returns
+    -------
+    list of ProsodyFrames
+    """
+    o = options or ProfileOptions()
+    if len(frames) == 0:
+        return []
+    n = max(1, int(round(o.window_s / frames.hop_s)))
+    step = max(1, int(round(o.update_s / frames.hop_s)))
+    if len(frames) <= n:
+        return [frames]
+    ends = list(range(n, len(frames) + 1, step))
+    if ends[-1] != len(frames):
+        ends.append(len(frames))
+    return [frames[end - n:end] for end in ends]
+
+
+def window_stats(frames: ProsodyFrames, options: Optional[ProfileOptions] = None
+                 ) -> list[VoiceStats]:
+    """:class:`VoiceStats` of every window of one recording with enough voiced speech."""
+    o = options or ProfileOptions()
+    stats = (voice_stats(w, o.min_voiced_s) for w in speech_windows(frames, o))
+    return [s for s in stats if s is not None]
+
+
+def voiced_seconds(frames: ProsodyFrames) -> float:
+    """Voiced time in ``frames`` (s)."""
+    return float(np.count_nonzero(frames.voiced & np.isfinite(frames.f0_hz)) * frames.hop_s)
+
+
+def profile_from_frames(recordings: Sequence[ProsodyFrames],
+                        options: Optional[ProfileOptions] = None,
+                        names: Optional[Sequence[str]] = None) -> dict:
+    """A voice profile from the speech frames of several recordings of one speaker.
+
+    Parameters
+    ----------
+    recordings : sequence of ProsodyFrames
+        Speech frames of each recording (see :func:`speech_frames`).
+    options : ProfileOptions or None
+    names : sequence of str, optional
+        What each recording was, kept in the profile for the user's reference.
+
+    Returns
+    -------
+    dict
+        ``Baseline.as_dict()`` (``source="profile"``) plus ``"kind"``,
+        ``"speech_s"``, ``"voiced_s"``, ``"window_s"`` and ``"recordings"``; read it
+        back with ``Baseline.from_dict``.
+
+    Raises
+    ------
+    AudioError
+        Less than ``min_profile_voiced_s`` of voiced speech, or no window with
+        enough of it.
+    """
+    o = options or ProfileOptions()
+    voiced_s = sum(voiced_seconds(f) for f in recordings)
+    stats = [s for f in recordings for s in window_stats(f, o)]
+    if voiced_s < o.min_profile_voiced_s or not stats:
+        raise AudioError(f"not enough speech for a voice profile: {voiced_s:.1f} s of voiced "
+                         f"speech, need {o.min_profile_voiced_s:.1f} s; record more of your "
+                         "ordinary voice")
+    profile = {"kind": PROFILE_KIND}
+    profile.update(Baseline.from_stats(stats, source="profile").as_dict())
+    profile.update({"speech_s": round(sum(len(f) * f.hop_s for f in recordings), 2),
+                    "voiced_s": round(voiced_s, 2), "window_s": o.window_s,
+                    "recordings": (list(names) if names is not None else
+                                   [f"recording {i + 1}" for i in range(len(recordings))])})
+    return profile
+
+
+def profile_from_audio(recordings: Sequence[np.ndarray], sr: int = SAMPLE_RATE,
+                       options: Optional[ProfileOptions] = None,
+                       names: Optional[Sequence[str]] = None,
+                       prosody_options: Optional[ProsodyOptions] = None,
+                       vad_options: Optional[VadOptions] = None,
+                       vad_model: Optional[SileroVad] = None) -> dict:
+    """A voice profile from mono recordings (arrays) of one speaker's ordinary voice.
+
+    Parameters
+    ----------
+    recordings : sequence of np.ndarray [shape=(n,)]
+        Mono audio at ``sr``, full scale +-1.
+    sr : int
+        Their sample rate (Hz).
+    options, names
+        As for :func:`profile_from_frames`.
+    prosody_options, vad_options, vad_model
+        As for :func:`speech_frames`.
+
+    Returns
+    -------
+    dict
+        See :func:`profile_from_frames`.
+    """
+    model = vad_model if vad_model is not None else SileroVad()
+    frames = [speech_frames(x, sr, prosody_options, vad_options, model) for x in recordings]
+    return profile_from_frames(frames, options, names)
+
+
+def read_mono(path: str | Path) -> np.ndarray:
+    """One audio file as 16 kHz mono float32 (channels averaged).
+
+    Raises
+    ------
+    AudioError
+        Missing, unreadable or empty file.
+    """
+    audio, sr = read_audio(path)
+    x = audio.mean(axis=1)
+    if sr != SAMPLE_RATE:
+        import soxr
+
+        x = soxr.resample(x, sr, SAMPLE_RATE)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def build_profile(paths: Sequence[str | Path], options: Optional[ProfileOptions] = None,
+                  prosody_options: Optional[ProsodyOptions] = None,
+                  vad_options: Optional[VadOptions] = None,
+                  vad_model: Optional[SileroVad] = None) -> dict:
+    """A voice profile from audio files of the agent's ordinary speech.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Recordings of the agent alone (a stereo file is mixed to mono), in the
+        ordinary voice, with the headset used for calls.
+    options, prosody_options, vad_options, vad_model
+        As for :func:`profile_from_audio`.
+
+    Returns
+    -------
+    dict
+        See :func:`profile_from_frames`; ``"recordings"`` lists the file names.
+
+    Raises
+    ------
+    AudioError
+        An unreadable file, or too little speech in all of them together.
+    """
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise AudioError("no recordings given for the voice profile")
+    return profile_from_audio([read_mono(p) for p in paths], SAMPLE_RATE, options,
+                              [p.name for p in paths], prosody_options, vad_options,
+                              vad_model)
+
+
+def score_frames(frames: ProsodyFrames, baseline: Baseline, model: WarmthModel,
+                 options: Optional[ProfileOptions] = None) -> dict:
+    """Warmth of one clip's speech frames: the mean score of its windows.
+
+    Parameters
+    ----------
+    frames : ProsodyFrames
+        Speech frames of the clip.
+    baseline : Baseline
+        The speaker's profile (or the population reference).
+    model : WarmthModel
+    options : ProfileOptions or None
+
+    Returns
+    -------
+    dict
+        ``{"warmth": float in [0, 1] or None, "voiced_s": float, "windows": int,
+        "reason": None or why there is no score}``.
+    """
+    o = options or ProfileOptions()
+    voiced_s = voiced_seconds(frames)
+    stats = window_stats(frames, o)
+    if not stats:
+        return {"warmth": None, "voiced_s": round(voiced_s, 2), "windows": 0,
+                "reason": f"not enough speech: {voiced_s:.2f} s voiced, need "
+                          f"{o.min_voiced_s:.2f} s"}
+    scores = [min(max(model.score(s, baseline), 0.0), 1.0) for s in stats]
+    return {"warmth": round(float(np.mean(scores)), 3), "voiced_s": round(voiced_s, 2),
+            "windows": len(stats), "reason": None}
+
+
+def reference_baseline(profile: Optional[dict | Baseline]) -> Baseline:
+    """The baseline a clip is scored against: the profile (a dict from
+    :func:`build_profile` or a :class:`Baseline`), or without one the population
+    reference stored with the trained model."""
+    if profile is None:
+        return population_baseline()
+    return profile if isinstance(profile, Baseline) else Baseline.from_dict(profile)
+
+
+def score_audio(audio: np.ndarray, profile: Optional[dict | Baseline] = None,
+                sr: int = SAMPLE_RATE,
+                model: Optional[WarmthModel] = None, options: Optional[ProfileOptions] = None,
+                prosody_options: Optional[ProsodyOptions] = None,
+                vad_options: Optional[VadOptions] = None,
+                vad_model: Optional[SileroVad] = None) -> dict:
+    """Warmth of one mono clip, on the live meter's scale.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n,)]
+        Mono audio at ``sr``.
+    profile : dict or Baseline or None
+        A voice profile (:func:`build_profile`, or read back as a Baseline); None
+        scores against the training speakers' average voice
+        (``"baseline": "population"``), which is much less reliable.
+    sr : int
+        Sample rate (Hz).
+    model : WarmthModel or None
+        :func:`voicecoach.warmth.default_model` when None.
+    options, prosody_options, vad_options, vad_model
+        As for :func:`speech_frames` and :func:`score_frames`.
+
+    Returns
+    -------
+    dict
+        :func:`score_frames`'s result plus ``"baseline"`` and ``"model"``.
+    """
+    baseline = reference_baseline(profile)
+    model = model or default_model()
+    frames = speech_frames(audio, sr, prosody_options, vad_options, vad_model)
+    result = score_frames(frames, baseline, model, options)
+    result.update({"baseline": baseline.source, "model": model.name})
+    return result
+
+
+def score_clips(paths: Sequence[str | Path], profile: Optional[dict | Baseline] = None,
+                model: Optional[WarmthModel] = None, options: Optional[ProfileOptions] = None,
+                prosody_options: Optional[ProsodyOptions] = None,
+                vad_options: Optional[VadOptions] = None,
+                vad_model: Optional[SileroVad] = None) -> list[dict]:
+    """Warmth of each audio file, for ``voicecoach warmth``.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Clips of one speaker (stereo is mixed to mono).
+    profile : dict or Baseline or None
+        That speaker's voice profile; see :func:`score_audio`.
+    model, options, prosody_options, vad_options, vad_model
+        As for :func:`score_audio`.
+
+    Returns
+    -------
+    list of dict
+        One ``{"file", "warmth", "voiced_s", "windows", "reason", "baseline",
+        "model"}`` per clip, in order; ``"warmth"`` is None (with a ``"reason"``) for
+        a silent or too short clip.
+
+    Raises
+    ------
+    AudioError
+        A missing or unreadable file.
+    """
+    baseline = reference_baseline(profile)
+    model = model or default_model()
+    vad_model = vad_model if vad_model is not None else SileroVad()
+    out = []
+    for path in paths:
+        frames = speech_frames(read_mono(path), SAMPLE_RATE, prosody_options, vad_options,
+                               vad_model)
+        result = {"file": str(path)}
+        result.update(score_frames(frames, baseline, model, options))
+        result.update({"baseline": baseline.source, "model": model.name})
+        out.append(result)
+    return out
+
+
+def record_mic(seconds: float, device: Optional[int | str] = None,
+               sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Record from a microphone, blocking until done.
+
+    Parameters
+    ----------
+    seconds : float
+        How long to record (s).
+    device : int or str or None
+        A sounddevice input device (index or name); the system default when None.
+    sr : int
+        Sample rate to record at (Hz).
+
+    Returns
+    -------
+    np.ndarray [shape=(round(seconds * sr),)], float32
+        Mono audio, full scale +-1.
+
+    Raises
+    ------
+    AudioError
+        No usable input device, or the recording failed.
+    """
+    if not seconds > 0:
+        raise AudioError(f"--seconds must be positive, not {seconds}")
+    import sounddevice as sd
+
+    try:
+        audio = sd.rec(int(round(seconds * sr)), samplerate=sr, channels=1,
+                       dtype="float32", device=device)
+        sd.wait()
+    except (sd.PortAudioError, ValueError) as exc:
+        where = f"input device {device!r}" if device is not None else "the default input device"
+        raise AudioError(f"cannot record from {where}: {exc}") from None
+    return np.ascontiguousarray(audio[:, 0])

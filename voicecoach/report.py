@@ -1,0 +1,690 @@
+"""The self-contained HTML report of a call record, and the view helpers it shares with the review.
+
+The report is one HTML file: inline CSS, inline SVG plots drawn here, a few lines of
+inline script to seek the embedded audio, and no reference to anything outside the
+file, so it opens in any browser with no network. The review window (``ui/review.py``)
+shows the same scorecard, transcript lines and colours, from the helpers below.
+
+See Also
+--------
+voicecoach.record : the call record this reads.
+voicecoach.summary.summary_text : the same scores as plain text for the terminal.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+from typing import Optional, Union
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, CallAudio, load_call
+from .history import local_time
+from .summary import CARE_NOTE, REPHRASE, clock, plural
+
+PALETTE = {
+    "agent": "#3b6fd8", "customer": "#12a594",
+    "interruption": "#e03131", "caller_interruption": "#e64980", "backchannel": "#2f9e44",
+    "near_miss": "#f59f00", "dead_air": "#868e96",
+    "rephrase": "#e8590c", "good": "#2f9e44", "note": "#1c7ed6", "voice": "#ae3ec9",
+    "warmth": "#f08c00", "pace": "#7048e8", "band": "#d3f9d8", "low_band": "#fff0f0",
+    "ink": "#1f2933", "muted": "#66727f", "line": "#e3e7ec", "panel": "#f6f8fa",
+    "watch": "#c2410c",
+}
+"""Colours by role (CSS hex), shared by the HTML report and the review window."""
+
+CUE_GROUPS = {
+    "rephrase": REPHRASE + ("filler",),
+    "good": ("greeting", "empathy", "positive", "question_open", "question_closed", "closing_question"),
+    "note": ("commitment", "problem"),
+    "voice": ("low_warmth", "monotone", "fast_pace", "caller_heated", "hostile"),
+}
+"""Cue kinds by the group that colours their marker (``PALETTE[group]``)."""
+
+MAX_EMBED_BYTES = 12_000_000
+"""Largest encoded audio (bytes) embedded in a report; longer calls link nothing."""
+
+
+def cue_group(kind: str) -> str:
+    """The marker group of a cue kind (``"rephrase"``, ``"good"``, ``"note"`` or ``"voice"``)."""
+    for group, kinds in CUE_GROUPS.items():
+        if kind in kinds:
+            return group
+    return "voice"
+
+
+# --------------------------------------------------------------------------- view data
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One line of the scorecard.
+
+    Attributes
+    ----------
+    label : str
+        What is measured ("Talk share").
+    value : str
+        The headline value ("59 % you").
+    detail : str
+        One line of context ("caller 41 %; 35 s / 24 s").
+    status : str
+        ``"good"``, ``"watch"`` (worth a look next call), ``"info"`` or ``"na"`` (unavailable).
+    """
+
+    label: str
+    value: str
+    detail: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Line:
+    """One transcript line: a sentence (or a segment without sentence ends) of one side (s)."""
+
+    channel: str
+    start: float
+    end: float
+    text: str
+
+
+def call_date(record: dict) -> str:
+    """The record's creation time in local time, ``YYYY-MM-DD HH:MM`` ("" when unknown)."""
+    return local_time(record.get("created") or "")
+
+
+def scorecard(record: dict) -> list[ScoreRow]:
+    """The scorecard of a call: talk share, interruptions, monologue, response gaps,
+    dead air, warmth and pace (the checklist is :func:`checklist_items`)."""
+    rows = []
+    talk, share = record["talk_time"], record.get("talk_share")
+    if share:
+        rows.append(ScoreRow("Talk share", f"{share['agent'] * 100:.0f} % you",
+                             f"caller {share['customer'] * 100:.0f} %; "
+                             f"{talk['agent']:.0f} s / {talk['customer']:.0f} s of speech", "info"))
+    else:
+        rows.append(ScoreRow("Talk share", f"{talk['agent']:.0f} s you", "no caller channel", "na"))
+
+    ints = record.get("interruptions")
+    if ints is not None:
+        mine = [i for i in ints if i["by"] == "agent"]
+        when = ("at " + ", ".join(clock(i["start"]) for i in mine[:4])
+                + (" …" if len(mine) > 4 else "") + "; ") if mine else ""
+        rows.append(ScoreRow("Interruptions", f"{len(mine)} by you",
+                             f"{when}{len(ints) - len(mine)} by the caller",
+                             "watch" if mine else "good"))
+        bc = sum(1 for b in record.get("backchannels") or [] if b["by"] == "agent")
+        rows.append(ScoreRow("Acknowledgements", str(bc),
+                             f"your “mm-hm”s while listening; "
+                             f"{plural(len(record.get('near_misses') or []), 'fast turn change')}",
+                             "good" if bc else "info"))
+        mono = record.get("longest_agent_monologue") or 0.0
+        rows.append(ScoreRow("Longest monologue", f"{mono:.0f} s",
+                             "your longest run with the caller only listening", "info"))
+        gaps = [g for g in record.get("response_gaps") or [] if g >= 0]
+        rows.append(ScoreRow("Response gaps",
+                             f"{median(gaps):.1f} s median" if gaps else "–",
+                             f"{plural(len(gaps), 'answer')}, longest {max(gaps):.1f} s" if gaps
+                             else "no answers after the caller measured", "info" if gaps else "na"))
+        dead = record.get("dead_air") or []
+        rows.append(ScoreRow("Dead air", plural(len(dead), "stretch", "stretches"),
+                             f"longest {max(d['end'] - d['start'] for d in dead):.0f} s" if dead
+                             else "no long silences", "watch" if dead else "good"))
+    else:
+        rows.append(ScoreRow("Interruptions", "–", "need the caller's channel", "na"))
+
+    warmth = record.get("warmth") or {}
+    if warmth.get("mean") is not None:
+        low = record.get("config", {}).get("warmth", {}).get("low_warmth", 0.3)
+        first = warmth.get("first_minute_mean")
+        rows.append(ScoreRow("Warmth", f"{warmth['mean']:.2f}",
+                             (f"first minute {first:.2f}; " if first is not None else "")
+                             + "0.5 = your ordinary voice",
+                             "watch" if warmth["mean"] < low else "good"))
+    else:
+        rows.append(ScoreRow("Warmth", "–", "not enough speech to judge", "na"))
+
+    pace = record["pace"]
+    band = record.get("config", {}).get("pace", {})
+    syl = pace.get("syllables_per_s")
+    syl_text = f"{syl:.1f} syllables/s" if syl is not None else ""
+    if pace.get("agent_wpm") is not None and band:
+        wpm = pace["agent_wpm"]
+        lo, hi = band["band_low_wpm"], band["band_high_wpm"]
+        zone = "fast" if wpm > hi else "slow" if wpm < lo else "comfortable"
+        rows.append(ScoreRow("Pace", f"{wpm:.0f} words/min",
+                             f"{zone} (comfortable {lo:.0f}–{hi:.0f})" + (f"; {syl_text}" if syl_text else ""),
+                             "good" if zone == "comfortable" else "watch"))
+    elif syl is not None:
+        rows.append(ScoreRow("Pace", syl_text, "no transcript: words/min unavailable", "info"))
+    else:
+        rows.append(ScoreRow("Pace", "–", "not enough speech", "na"))
+    return rows
+
+
+def checklist_items(record: dict) -> list[tuple[str, bool]]:
+    """The call checklist as ``[(label, done), ...]`` (empty without a transcript)."""
+    check = record.get("checklist")
+    if not check:
+        return []
+    q = record.get("questions") or {"open": 0, "closed": 0}
+    return [("greeting", check["greeting"]), ("empathy", check["empathy"]),
+            (f"questions ({q['open']} open, {q['closed']} closed)", check["questions"]),
+            ("closing question", check["closing_question"])]
+
+
+def transcript_lines(record: dict, max_gap_s: Optional[float] = None) -> list[Line]:
+    """The transcript as sentence lines of both sides in time order.
+
+    Each side's words are joined across segments (speech-to-text pieces often end
+    mid-sentence) and split after each word ending in ``.``, ``?`` or ``!`` and at
+    pauses longer than ``max_gap_s``, so a line stays short enough to follow while
+    listening.
+
+    Parameters
+    ----------
+    record : dict
+    max_gap_s : float, optional
+        A pause (s) that ends a line; default the record's ``language.sentence_gap_s``.
+    """
+    if max_gap_s is None:
+        max_gap_s = record.get("config", {}).get("language", {}).get("sentence_gap_s", 1.5)
+    lines = []
+    for ch in record["source"]["channels"]:
+        segs = sorted((s for s in record.get("transcript") or [] if s["channel"] == ch),
+                      key=lambda s: s["start"])
+        run: list[dict] = []
+        for seg in segs:
+            words = seg.get("words") or [{"start": seg["start"], "end": seg["end"], "text": seg["text"]}]
+            for w in words:
+                if run and w["start"] - run[-1]["end"] > max_gap_s:
+                    lines.append(_line(ch, run))
+                    run = []
+                run.append(w)
+                if w["text"].rstrip().endswith((".", "?", "!")):
+                    lines.append(_line(ch, run))
+                    run = []
+        if run:
+            lines.append(_line(ch, run))
+    lines.sort(key=lambda ln: (ln.start, ln.channel))
+    return lines
+
+
+def _line(channel: str, words: list[dict]) -> Line:
+    text = " ".join(w["text"].strip() for w in words if w["text"].strip())
+    return Line(channel, words[0]["start"], words[-1]["end"], text)
+
+
+def line_at(lines: list[Line], t: float) -> int:
+    """Index of the line being spoken at ``t`` (s): the latest started one, or -1."""
+    current = -1
+    for i, ln in enumerate(lines):
+        if ln.start > t:
+            break
+        current = i
+    return current
+
+
+def peak_envelope(samples: np.ndarray, n_bins: int) -> np.ndarray:
+    """Peak absolute amplitude in ``n_bins`` equal spans of a signal.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(n,)], float
+    n_bins : int > 0
+
+    Returns
+    -------
+    peak : np.ndarray [shape=(min(n_bins, n),)], float32
+    """
+    n = len(samples)
+    n_bins = max(1, min(n_bins, n))
+    edges = (np.arange(n_bins) * n) // n_bins
+    return np.maximum.reduceat(np.abs(samples), edges).astype(np.float32)
+
+
+def level_scale(peak: np.ndarray, floor_db: float = -60.0) -> np.ndarray:
+    """Map peak amplitude to 0–1 on a dB scale (``floor_db`` dBFS → 0, 0 dBFS → 1), so
+    quiet speech stays visible beside loud speech."""
+    db = 20.0 * np.log10(np.maximum(peak, 1e-9))
+    return np.clip((db - floor_db) / -floor_db, 0.0, 1.0)
+
+
+def marker_spans(record: dict) -> list[tuple[str, float, float, str]]:
+    """Turn-taking markers as ``(role, start_s, end_s, tooltip)``; ``role`` is a PALETTE key."""
+    spans = []
+    for d in record.get("dead_air") or []:
+        spans.append(("dead_air", d["start"], d["end"],
+                      f"Dead air {clock(d['start'])}, {d['end'] - d['start']:.0f} s of silence"))
+    for i in record.get("interruptions") or []:
+        mine = i["by"] == "agent"
+        spans.append(("interruption" if mine else "caller_interruption", i["start"], i["end"],
+                      f"{'You interrupted' if mine else 'The caller interrupted'} at {clock(i['start'])}"))
+    for b in record.get("backchannels") or []:
+        who = "you" if b["by"] == "agent" else "the caller"
+        spans.append(("backchannel", b["start"], b["end"],
+                      f"Acknowledgement by {who} at {clock(b['start'])} (good listening)"))
+    for m in record.get("near_misses") or []:
+        spans.append(("near_miss", m["start"], m["end"],
+                      f"Fast turn change at {clock(m['start'])} (not an interruption)"))
+    return spans
+
+
+def cue_tooltip(cue: dict) -> str:
+    """A cue as one readable line with its time (and suggestion)."""
+    text = cue.get("text") or cue["kind"]
+    if cue.get("suggestion") and "->" not in text:
+        text += f" → {cue['suggestion']}"
+    return f"{clock(cue['t'])} {text.replace(' -> ', ' → ')}"
+
+
+# --------------------------------------------------------------------------- SVG
+
+_W = 1000          # viewBox width of every plot
+_L, _R = 64, 14    # left and right margins (px in the viewBox)
+
+
+def _x(t: float, duration: float) -> float:
+    return _L + (_W - _L - _R) * (t / duration if duration > 0 else 0.0)
+
+
+def _tick_step(duration: float) -> float:
+    for step in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800):
+        if duration / step <= 12:
+            return step
+    return 3600
+
+
+def _time_axis(duration: float, y: float, top: float) -> list[str]:
+    out = [f'<line x1="{_L}" y1="{y}" x2="{_W - _R}" y2="{y}" class="axis"/>']
+    step = _tick_step(duration)
+    t = 0.0
+    while t <= duration + 1e-6:
+        x = _x(t, duration)
+        out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{y}" class="grid"/>')
+        out.append(f'<text x="{x:.1f}" y="{y + 14}" class="tick" text-anchor="middle">{clock(t)}</text>')
+        t += step
+    return out
+
+
+def _esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def timeline_svg(record: dict, audio: Optional[CallAudio] = None) -> str:
+    """Both sides on one time axis: envelopes (or speech spans without audio), turn-taking
+    markers and a row of cue markers (SVG ``<title>`` tooltips)."""
+    dur = float(record["duration"])
+    lane_h, top = 46.0, 34.0
+    lanes = {ch: top + (2 * i + 1) * lane_h + 8 * i
+             for i, ch in enumerate(c for c in ("agent", "customer") if c in record["source"]["channels"])}
+    bottom = max(lanes.values()) + lane_h + 4
+    height = bottom + 26
+    out = [f'<svg class="plot timeline" viewBox="0 0 {_W} {height:.0f}" role="img" '
+           f'aria-label="timeline of both sides">']
+    out += _time_axis(dur, bottom, top - 6)
+    for role, t0, t1, tip in marker_spans(record):
+        x0, x1 = _x(t0, dur), _x(t1, dur)
+        out.append(f'<rect class="mark" data-t="{t0:.2f}" x="{x0:.1f}" y="{top - 6}" '
+                   f'width="{max(x1 - x0, 2.5):.1f}" height="{bottom - top + 6:.0f}" '
+                   f'fill="{PALETTE[role]}" fill-opacity="{0.16 if role == "dead_air" else 0.28}">'
+                   f'<title>{_esc(tip)}</title></rect>')
+        if role in ("interruption", "caller_interruption"):
+            out.append(f'<path d="M{x0:.1f} {top - 6} l-5 -8 h10 z" fill="{PALETTE[role]}"/>')
+    names = {"agent": "You", "customer": "Caller"}
+    for ch, mid in lanes.items():
+        color = PALETTE[ch]
+        out.append(f'<text x="{_L - 8}" y="{mid + 4:.0f}" class="lane" text-anchor="end" '
+                   f'fill="{color}">{names[ch]}</text>')
+        out.append(f'<line x1="{_L}" y1="{mid:.1f}" x2="{_W - _R}" y2="{mid:.1f}" class="mid"/>')
+        samples = audio.channels().get(ch) if audio is not None else None
+        if samples is not None:
+            level = level_scale(peak_envelope(samples, 900))
+            xs = _L + (_W - _L - _R) * (np.arange(len(level)) + 0.5) / len(level)
+            upper = " ".join(f"{x:.1f},{mid - v * (lane_h - 4):.1f}" for x, v in zip(xs, level))
+            lower = " ".join(f"{x:.1f},{mid + v * (lane_h - 4):.1f}"
+                             for x, v in zip(xs[::-1], level[::-1]))
+            out.append(f'<polygon points="{upper} {lower}" fill="{color}" fill-opacity="0.75"/>')
+        elif not any(seg["channel"] == ch for seg in record.get("transcript") or []):
+            out.append(f'<text x="{(_L + _W - _R) / 2:.0f}" y="{mid + 4:.0f}" class="tick" '
+                       'text-anchor="middle">no recording or transcript to draw this side from</text>')
+        else:
+            for seg in record.get("transcript") or []:
+                if seg["channel"] != ch:
+                    continue
+                x0, x1 = _x(seg["start"], dur), _x(seg["end"], dur)
+                out.append(f'<rect x="{x0:.1f}" y="{mid - 14:.1f}" width="{max(x1 - x0, 1.5):.1f}" '
+                           f'height="28" rx="4" fill="{color}" fill-opacity="0.7">'
+                           f'<title>{_esc(clock(seg["start"]) + " " + seg["text"])}</title></rect>')
+    cue_y = top - 20
+    out.append(f'<text x="{_L - 8}" y="{cue_y + 4}" class="lane" text-anchor="end">cues</text>')
+    for cue in record.get("cues") or []:
+        x = _x(cue["t"], dur)
+        out.append(f'<circle class="cue" data-t="{cue["t"]:.2f}" cx="{x:.1f}" cy="{cue_y}" r="5" '
+                   f'fill="{PALETTE[cue_group(cue["kind"])]}" stroke="#fff" stroke-width="1.2">'
+                   f'<title>{_esc(cue_tooltip(cue))}</title></circle>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def curve_svg(points: list, duration: float, *, lo: float, hi: float, color: str, label: str,
+              band: Optional[tuple[float, float]] = None, band_label: str = "",
+              band_color: str = PALETTE["band"], reference: Optional[float] = None, fmt: str = "{:.1f}",
+              empty: str = "not enough speech for this curve") -> str:
+    """A time curve on the timeline's x axis.
+
+    Parameters
+    ----------
+    points : list of [t_s, value]
+    duration : float
+        Call length (s), the x range.
+    lo, hi : float
+        The y range (value units).
+    band : (low, high), optional
+        A shaded range (e.g. the comfortable pace), labelled ``band_label``, in ``band_color``.
+    reference : float, optional
+        A dashed horizontal line (e.g. 0.5 = the agent's ordinary voice).
+    empty : str
+        Shown instead of the curve when there are no points.
+    """
+    height, top, plot_h = 150, 12.0, 108.0
+    bottom = top + plot_h
+
+    def y(v):
+        return bottom - plot_h * (min(max(v, lo), hi) - lo) / (hi - lo)
+
+    out = [f'<svg class="plot" viewBox="0 0 {_W} {height}" role="img" aria-label="{_esc(label)}">']
+    out += _time_axis(duration, bottom, top)
+    if band is not None:
+        out.append(f'<rect x="{_L}" y="{y(band[1]):.1f}" width="{_W - _L - _R}" '
+                   f'height="{y(band[0]) - y(band[1]):.1f}" fill="{band_color}" fill-opacity="0.8"/>')
+        out.append(f'<text x="{_W - _R - 4}" y="{y(band[1]) + 12:.1f}" class="tick" '
+                   f'text-anchor="end">{_esc(band_label)}</text>')
+    for v in (lo, (lo + hi) / 2, hi):
+        out.append(f'<text x="{_L - 8}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">'
+                   f'{fmt.format(v)}</text>')
+    if reference is not None:
+        out.append(f'<line x1="{_L}" y1="{y(reference):.1f}" x2="{_W - _R}" y2="{y(reference):.1f}" '
+                   f'class="ref"/>')
+    if points:
+        path = " ".join(f"{'M' if i == 0 else 'L'}{_x(t, duration):.1f} {y(v):.1f}"
+                        for i, (t, v) in enumerate(points))
+        out.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2.2" '
+                   'stroke-linejoin="round"/>')
+        for t, v in points:
+            out.append(f'<circle cx="{_x(t, duration):.1f}" cy="{y(v):.1f}" r="2.6" fill="{color}">'
+                       f'<title>{clock(t)}: {fmt.format(v)}</title></circle>')
+    else:
+        out.append(f'<text x="{_W / 2}" y="{top + plot_h / 2}" class="tick" text-anchor="middle">'
+                   f'{_esc(empty)}</text>')
+    out.append(f'<text x="{_L}" y="{top - 1}" class="curve-label" fill="{color}">{_esc(label)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def pace_points(record: dict) -> list:
+    """The pace curve ``[[t_s, words/min], ...]``; empty without a transcript (no words)."""
+    pace = record["pace"]
+    return list(pace.get("timeline") or []) if pace.get("agent_wpm") is not None else []
+
+
+def pace_range(record: dict) -> tuple[float, float]:
+    """The y range (words/min) that shows the pace curve and the comfortable band."""
+    band = record.get("config", {}).get("pace", {})
+    values = [v for _, v in pace_points(record)]
+    lo = min(values + [band.get("band_low_wpm", 140.0)])
+    hi = max(values + [band.get("band_high_wpm", 190.0), band.get("fast_wpm", 210.0)])
+    return float(np.floor(lo / 20.0 - 1) * 20.0), float(np.ceil(hi / 20.0 + 1) * 20.0)
+
+
+# --------------------------------------------------------------------------- audio
+
+def find_audio(record: dict, record_path: Union[str, Path]) -> Optional[Path]:
+    """The recording of a call record: ``source.name`` beside the record file, or the demo
+    call for the demo's record; None when not found."""
+    from .analyze import demo_call_path
+
+    name = record["source"]["name"]
+    beside = Path(record_path).parent / name
+    if beside.is_file():
+        return beside
+    demo = demo_call_path()
+    if name == demo.name and demo.is_file():
+        return demo
+    return None
+
+
+def audio_data_uri(audio: CallAudio, max_bytes: int = MAX_EMBED_BYTES) -> Optional[str]:
+    """Both sides as an Ogg Opus (or FLAC) ``data:`` URI (left = agent), or None when the
+    encoded audio would exceed ``max_bytes``."""
+    import soundfile as sf
+
+    chans = audio.channels()
+    data = np.stack([chans["agent"], chans.get("customer", chans["agent"])], axis=1)
+    for fmt, subtype, mime in (("OGG", "OPUS", "audio/ogg"), ("FLAC", "PCM_16", "audio/flac")):
+        buf = io.BytesIO()
+        try:
+            sf.write(buf, data, SAMPLE_RATE, format=fmt, subtype=subtype)
+        except (sf.LibsndfileError, ValueError, TypeError):
+            continue
+        blob = buf.getvalue()
+        if len(blob) > max_bytes:
+            return None
+        return f"data:{mime};base64," + base64.b64encode(blob).decode("ascii")
+    return None
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+*{box-sizing:border-box}
+body{margin:0;background:#eef1f5;color:%(ink)s;font:15px/1.45 system-ui,"Segoe UI","DejaVu Sans",Arial,sans-serif}
+main{max-width:1120px;margin:0 auto;padding:28px 24px 40px}
+header{display:flex;justify-content:space-between;align-items:flex-end;gap:16px;margin-bottom:18px}
+h1{font-size:24px;margin:0 0 4px}
+h2{font-size:16px;margin:0 0 10px;letter-spacing:.02em}
+.sub{color:%(muted)s}
+.brand{font-weight:600;color:%(agent)s;font-size:13px;text-transform:uppercase;letter-spacing:.08em}
+section{background:#fff;border:1px solid %(line)s;border-radius:10px;padding:16px 18px;margin-bottom:16px}
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:10px}
+.card{background:%(panel)s;border-radius:8px;padding:10px 12px;border-left:4px solid %(line)s}
+.card.good{border-left-color:%(good)s}.card.watch{border-left-color:%(watch)s}
+.card.info{border-left-color:%(agent)s}.card.na{opacity:.65}
+.card .label{font-size:12px;color:%(muted)s;text-transform:uppercase;letter-spacing:.05em}
+.card .value{font-size:21px;font-weight:650;margin:2px 0}
+.card .detail{font-size:13px;color:%(muted)s}
+.checks{margin-top:12px;display:flex;flex-wrap:wrap;gap:8px;align-items:center}
+.chip{border-radius:999px;padding:3px 11px;font-size:13px;background:%(panel)s;border:1px solid %(line)s}
+.chip.ok{color:#1b6e2c;background:#ebfbee;border-color:#b2f2bb}
+.chip.no{color:#a61e1e;background:#fff5f5;border-color:#ffc9c9}
+svg.plot{width:100%%;height:auto;display:block}
+svg .axis{stroke:#adb5bd;stroke-width:1}
+svg .grid{stroke:%(line)s;stroke-width:1}
+svg .mid{stroke:%(line)s;stroke-width:1}
+svg .ref{stroke:#868e96;stroke-width:1;stroke-dasharray:5 4}
+svg .tick{font-size:11px;fill:%(muted)s}
+svg .lane{font-size:12px;font-weight:600;fill:%(muted)s}
+svg .curve-label{font-size:12px;font-weight:600}
+svg .cue,svg .mark{cursor:pointer}
+.legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12.5px;color:%(muted)s;margin-top:8px}
+.legend i{display:inline-block;width:11px;height:11px;border-radius:3px;margin-right:5px;vertical-align:-1px}
+.legend i.dot{border-radius:50%%}
+audio{width:100%%;margin-top:10px}
+.cols{display:grid;grid-template-columns:3fr 2fr;gap:16px;align-items:start}
+.cols section{margin-bottom:0}
+.side section{margin-bottom:16px}
+table.tx{border-collapse:collapse;width:100%%}
+table.tx td{padding:5px 6px;vertical-align:top;border-bottom:1px solid %(panel)s}
+table.tx td.t{color:%(muted)s;white-space:nowrap;font-variant-numeric:tabular-nums;width:1%%}
+table.tx td.who{font-weight:600;white-space:nowrap;width:1%%}
+tr.agent td.who{color:%(agent)s}tr.customer td.who{color:%(customer)s}
+tr.customer td.text{color:#3d4852}
+[data-t]{cursor:pointer}
+ul.items{list-style:none;margin:0;padding:0}
+ul.items li{padding:6px 0;border-bottom:1px solid %(panel)s}
+ul.items .t{color:%(muted)s;font-variant-numeric:tabular-nums;margin-right:6px}
+.kind{font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:%(rephrase)s;font-weight:600}
+.alt{color:#1b6e2c}
+.empty{color:%(muted)s;font-style:italic}
+footer{margin-top:18px;padding:12px 16px;border-radius:8px;background:#fff8e6;border:1px solid #ffe3a3;
+ font-size:14px}
+@media (max-width:800px){.cards{grid-template-columns:repeat(2,1fr)}.cols{grid-template-columns:1fr}}
+@media print{body{background:#fff}section{break-inside:avoid}}
+""" % PALETTE
+
+_SCRIPT = """
+(function(){var a=document.getElementById('call-audio');if(!a)return;
+document.addEventListener('click',function(e){var el=e.target.closest('[data-t]');
+if(!el)return;a.currentTime=parseFloat(el.getAttribute('data-t'));a.play();});})();
+"""
+
+
+def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio: bool = True) -> str:
+    """The report of a call as one self-contained HTML page.
+
+    Parameters
+    ----------
+    record : dict
+        A call record (``voicecoach.call/1``).
+    audio : CallAudio, optional
+        The call's audio: the timeline shows its envelopes (else the transcript's speech
+        spans) and, with ``embed_audio``, the page can play it (clicking a time seeks).
+    embed_audio : bool
+        Embed the audio as a ``data:`` URI when it is small enough (:data:`MAX_EMBED_BYTES`).
+    """
+    dur = float(record["duration"])
+    name = record["source"]["name"]
+    chans = record["source"]["channels"]
+    meta = [call_date(record), clock(dur),
+            "you + caller" if "customer" in chans else "you only (mono)",
+            f"speech-to-text {record['stt_model']}" if record.get("stt_model") else "no transcript"]
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+             f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
+             f"<title>VoiceCoach — {_esc(name)}</title><style>{_CSS}</style></head><body><main>",
+             f"<header><div><div class='brand'>VoiceCoach call review</div><h1>{_esc(name)}</h1>"
+             f"<div class='sub'>{_esc(' · '.join(m for m in meta if m))}</div></div></header>"]
+
+    cards = "".join(f"<div class='card {r.status}'><div class='label'>{_esc(r.label)}</div>"
+                    f"<div class='value'>{_esc(r.value)}</div><div class='detail'>{_esc(r.detail)}</div></div>"
+                    for r in scorecard(record))
+    checks = checklist_items(record)
+    chips = ("".join(f"<span class='chip {'ok' if ok else 'no'}'>{'✓' if ok else '✗'} {_esc(label)}</span>"
+                     for label, ok in checks) if checks
+             else "<span class='empty'>transcription was off: no checklist</span>")
+    parts.append(f"<section><h2>Scorecard</h2><div class='cards'>{cards}</div>"
+                 f"<div class='checks'><b>Checklist</b>{chips}</div></section>")
+
+    uri = audio_data_uri(audio) if (audio is not None and embed_audio) else None
+    player = (f"<audio id='call-audio' controls preload='metadata' src='{uri}'></audio>" if uri else "")
+    legend = [("agent", "You"), ("customer", "Caller"), ("interruption", "You interrupted"),
+              ("caller_interruption", "Caller interrupted"), ("backchannel", "Acknowledgement"),
+              ("near_miss", "Fast turn change"), ("dead_air", "Dead air"), ("rephrase", "Rephrase cue"),
+              ("good", "Good practice cue"), ("note", "Follow-up / caller's item"), ("voice", "Voice cue")]
+    keys = "".join(f"<span><i{' class=dot' if k in CUE_GROUPS else ''} style='background:{PALETTE[k]}'>"
+                   f"</i>{v}</span>" for k, v in legend)
+    parts.append("<section><h2>Timeline</h2>" + timeline_svg(record, audio)
+                 + f"<div class='legend'>{keys}</div>" + player + "</section>")
+
+    warmth = record.get("warmth") or {}
+    low = record.get("config", {}).get("warmth", {}).get("low_warmth", 0.3)
+    band = record.get("config", {}).get("pace", {})
+    lo_wpm, hi_wpm = pace_range(record)
+    parts.append("<section><h2>Warmth and pace</h2>"
+                 + curve_svg(warmth.get("timeline") or [], dur, lo=0.0, hi=1.0, color=PALETTE["warmth"],
+                             label="Warmth (0–1; dashed = your ordinary voice)", reference=0.5,
+                             band=(0.0, low), band_label="low", band_color=PALETTE["low_band"],
+                             fmt="{:.2f}")
+                 + curve_svg(pace_points(record), dur, lo=lo_wpm, hi=hi_wpm, color=PALETTE["pace"],
+                             label="Pace (words/min)",
+                             band=(band["band_low_wpm"], band["band_high_wpm"]) if band else None,
+                             band_label="comfortable", fmt="{:.0f}",
+                             empty=("not enough speech for this curve" if record.get("stt_model")
+                                    else "no transcript: words/min unavailable"))
+                 + "</section>")
+
+    rows = "".join(f"<tr class='{ln.channel}'><td class='t' data-t='{ln.start:.2f}'>{clock(ln.start)}</td>"
+                   f"<td class='who'>{'You' if ln.channel == 'agent' else 'Caller'}</td>"
+                   f"<td class='text'>{_esc(ln.text)}</td></tr>" for ln in transcript_lines(record))
+    transcript = (f"<table class='tx'>{rows}</table>" if rows
+                  else "<p class='empty'>No transcript (transcription was off).</p>")
+    parts.append(f"<div class='cols'><section><h2>Transcript</h2>{transcript}</section><div class='side'>")
+    parts.append(_items_section("Phrases to rephrase", _rephrase_items(record),
+                                "Nothing to rephrase: plain, kind words throughout."))
+    parts.append(_items_section("Follow up", [(c["t"], _esc(c["text"])) for c in record.get("commitments") or []],
+                                "No promises to follow up."))
+    parts.append(_items_section("The caller's list",
+                                [(c["t"], _esc(c["text"])) for c in record.get("caller_problems") or []],
+                                "No problems reported by the caller were found."))
+    moments = [c for c in record.get("cues") or [] if cue_group(c["kind"]) == "voice"]
+    if moments:
+        parts.append(_items_section("Moments", [(c["t"], _esc(c["text"])) for c in moments], ""))
+    parts.append("</div></div>")
+    if record.get("unavailable"):
+        missing = _esc(", ".join(record["unavailable"]))
+        parts.append(f"<p class='sub'>Unavailable for this recording: {missing}</p>")
+    parts.append(f"<footer>{_esc(CARE_NOTE)} Warmth least of all: acted or smiled speech is not a "
+                 "measure of a person.</footer>")
+    if uri:
+        parts.append(f"<script>{_SCRIPT}</script>")
+    parts.append("</main></body></html>")
+    return "".join(parts)
+
+
+def _rephrase_items(record: dict) -> list[tuple[float, str]]:
+    items = []
+    for c in record.get("cues") or []:
+        if c["kind"] not in REPHRASE:
+            continue
+        body = f"<span class='kind'>{_esc(c['kind'])}</span> “{_esc(c.get('phrase', c['text']))}”"
+        if c.get("suggestion"):
+            body += f"<br><span class='alt'>try: {_esc(c['suggestion'])}</span>"
+        items.append((c["t"], body))
+    return items
+
+
+def _items_section(title: str, items: list[tuple[float, str]], empty: str) -> str:
+    if not items:
+        return f"<section><h2>{_esc(title)}</h2><p class='empty'>{_esc(empty)}</p></section>"
+    lis = "".join(f"<li data-t='{t:.2f}'><span class='t'>{clock(t)}</span>{body}</li>" for t, body in items)
+    return f"<section><h2>{_esc(title)}</h2><ul class='items'>{lis}</ul></section>"
+
+
+def write_report(record: dict, audio: Union[CallAudio, str, Path, None], out_path: Union[str, Path], *,
+                 embed_audio: bool = True) -> Path:
+    """Write the HTML report of a call.
+
+    Parameters
+    ----------
+    record : dict
+        The call record.
+    audio : CallAudio or path or None
+        The call's audio, loaded or as a recording to load (left = agent); None for a
+        report without waveforms or playback.
+    out_path : path
+        Where to write the ``.html`` file (written whole, then renamed into place).
+    embed_audio : bool
+        Embed the audio for offline playback when small enough.
+
+    Returns
+    -------
+    Path
+        ``out_path``.
+
+    Raises
+    ------
+    voicecoach.audio.AudioError
+        ``audio`` is a path that cannot be read.
+    OSError
+        ``out_path`` cannot be written.
+    """
+    if audio is not None and not isinstance(audio, CallAudio):
+        audio = load_call(audio)
+    page = report_html(record, audio, embed_audio=embed_audio)
+    out = Path(out_path)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out)
+    return out

@@ -1,0 +1,93 @@
+"""Where live events go besides the overlay: the terminal and a JSON-lines file."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, Optional
+
+from .events import Event
+from .summary import clock
+
+SHOWN = {"nudge", "interruption", "backchannel", "near_miss", "dead_air", "cue"}
+
+
+class ConsoleView:
+    """A headless view: nudges and notable events as they happen, a status line each
+    ``status_s`` of call time, the caption lines when ``captions`` is on."""
+
+    def __init__(self, out: IO[str] = sys.stdout, status_s: float = 5.0, captions: bool = True):
+        self.out = out
+        self.status_s = status_s
+        self.captions = captions
+        self._next_status = 0.0
+        self._line: dict[str, list[str]] = {}
+
+    def __call__(self, kind: str, payload) -> None:
+        if kind == "event":
+            self._event(payload)
+        elif kind == "snapshot":
+            self._snapshot(payload)
+        elif kind == "status":
+            self._print(f"         ! {payload}")
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def _event(self, e: Event) -> None:
+        lat = f"  ({e.latency * 1000:.0f} ms)" if e.latency is not None else ""
+        if e.kind == "word" and self.captions:
+            self._line.setdefault(e.channel, []).append(e.text)
+            if e.text.endswith((".", "?", "!")):
+                who = "you   " if e.channel == "agent" else "caller"
+                self._print(f"[{clock(e.t):>5}] {who}: {' '.join(self._line.pop(e.channel))}")
+            return
+        if e.kind not in SHOWN:
+            return
+        if e.kind == "nudge":
+            self._print(f"[{clock(e.t):>5}] >>> {e.text.upper()}{lat}")
+        elif e.kind == "cue":
+            sug = f" → {e.data['suggestion']}" if e.data.get("suggestion") else ""
+            self._print(f"[{clock(e.t):>5}]     {e.data.get('cue')}: {e.data.get('phrase', e.text)}{sug}")
+        else:
+            self._print(f"[{clock(e.t):>5}]     {e.kind.replace('_', ' ')} by {e.channel or 'both'}: "
+                        f"{e.text}{lat}")
+
+    def _snapshot(self, s: dict) -> None:
+        if s["t"] < self._next_status:
+            return
+        self._next_status = s["t"] + self.status_s
+        w = s["warmth"].get("warmth")
+        pace = s["pace"]
+        parts = [f"warmth {w:.2f}" if w is not None else "warmth --"]
+        if pace.get("recent_wpm") is not None:
+            parts.append(f"pace {pace['recent_wpm']:.0f} wpm ({pace.get('zone')})")
+        elif pace.get("recent_syl_s") is not None:
+            parts.append(f"pace {pace['recent_syl_s']:.1f} syl/s ({pace.get('zone')})")
+        turns = s.get("turns")
+        if turns:
+            share = turns["talk_share_agent"]
+            parts.append(f"you talk {share * 100:.0f} %" if share is not None else "you talk --")
+            parts.append(f"interruptions you {turns['interruptions']['agent']} / "
+                         f"caller {turns['interruptions']['customer']}")
+        else:
+            parts.append("mic only: warmth and pace")
+        if s.get("stt_lag_s") is not None and s["stt_lag_s"] > 3:
+            parts.append(f"captions {s['stt_lag_s']:.0f} s behind")
+        self._print(f"[{clock(s['t']):>5}] " + " | ".join(parts))
+
+
+class JsonlWriter:
+    """Every event as one JSON line (flushed at once, so a crash loses nothing)."""
+
+    def __init__(self, path: str):
+        self.file: Optional[IO[str]] = open(path, "w", encoding="utf-8")
+
+    def __call__(self, kind: str, payload) -> None:
+        if kind == "event" and self.file is not None:
+            self.file.write(json.dumps(payload.as_dict()) + "\n")
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None

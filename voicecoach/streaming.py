@@ -1,0 +1,443 @@
+"""Streaming speech-to-text for one channel: words are committed once they are stable.
+
+The policy follows whisper_streaming's LocalAgreement: the buffer is re-decoded
+each time ``min_chunk_s`` of new speech has arrived, and a word is committed when
+``agreement_n`` successive hypotheses agree on it (and on every word before it).
+Voice activity gates the buffer:
+
+- only speech enters it (with ``pre_roll_s`` of audio before each onset), so
+  silence costs nothing and cannot produce hallucinated words;
+- when the speaker stops (the voice-activity segment closes), the words of the
+  segment are committed at once from one final decode instead of waiting for a
+  second hypothesis.
+
+The speech segments are packed end to end, as offline transcription packs them.
+Finished segments stay in the buffer as up to ``context_s`` of audio context:
+Whisper transcribes a short turn ("Flush my what?") much better after the turns
+before it than alone. Their words, already committed, are recognised again in
+each new hypothesis and skipped (by their text, or by time where Whisper changed
+its mind about them), so a word is never emitted twice; its text is fixed when it
+is committed, so a hypothesis that punctuates it differently later changes
+nothing. A segment longer than ``max_buffer_s`` is cut after its last committed
+sentence.
+
+The class owns no thread and no clock: the live engine feeds it and calls
+:meth:`StreamingTranscriber.process` from one worker thread per channel.
+"""
+from __future__ import annotations
+
+import re
+from collections import deque
+from difflib import SequenceMatcher
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .events import Word
+from .transcribe import SAMPLE_RATE, TranscribeOptions
+
+_SENTENCE_END = (".", "?", "!")
+_MAX_TOKENS_PER_S = 12   # far above speech; stops a decoding loop early
+
+
+@dataclass
+class StreamingOptions:
+    """Streaming speech-to-text settings.
+
+    Attributes
+    ----------
+    min_chunk_s : float
+        New speech (s) that must arrive before the buffer is decoded again. A
+        decode costs about the same CPU whatever the buffer holds (Whisper always
+        encodes a 30 s window), so this sets the CPU cost per second of speech.
+    agreement_n : int
+        Successive hypotheses that must agree on a word before it is committed
+        (2 is LocalAgreement-2; 1 commits each hypothesis as it comes).
+    context_s : float
+        Audio (s) of finished segments kept before the current one as context
+        (0: each segment is decoded alone).
+    max_buffer_s : float
+        A buffer longer than this (s) is cut after its last committed sentence
+        (or word), so it stays well inside Whisper's 30 s window.
+    pre_roll_s : float
+        Audio (s) kept from before each speech onset, so the first word is whole.
+    max_unheard_s : float
+        New speech (s) at the end of the buffer that a hypothesis may leave
+        untranscribed; when more is left, Whisper stopped early (its context
+        misled it) and the buffer is decoded again without the context.
+    max_word_s : float
+        A new word longer than this (s) means Whisper skipped the speech under
+        it; the buffer is then decoded again without the context.
+    max_lag_s : float
+        Undecoded audio (s) above which the transcriber is behind and catches up:
+        it commits the stable part of one hypothesis (see ``stable_tail_s``)
+        instead of waiting for agreement.
+    stable_tail_s : float
+        When catching up, or cutting a long buffer in which nothing was agreed on,
+        words that end at least this long (s) before the end of the buffer are
+        taken as stable.
+    """
+
+    min_chunk_s: float = 1.0
+    agreement_n: int = 2
+    context_s: float = 8.0
+    max_buffer_s: float = 20.0
+    pre_roll_s: float = 0.3
+    max_unheard_s: float = 1.0
+    max_word_s: float = 1.5
+    max_lag_s: float = 2.5
+    stable_tail_s: float = 1.0
+
+
+def normalize_word(text: str) -> str:
+    """A word as compared between hypotheses: lower case, no punctuation.
+
+    >>> normalize_word(" Broadband.")
+    'broadband'
+    """
+    return re.sub(r"[^\w']", "", text.lower()).strip("'")
+
+
+class _Piece:
+    """Contiguous audio of one speech segment (with its pre-roll)."""
+
+    def __init__(self, t0: float):
+        self.t0 = t0                      # call-clock time of the first sample (s)
+        self.blocks: list[np.ndarray] = []
+        self.n = 0
+
+    @property
+    def end(self) -> float:
+        return self.t0 + self.n / SAMPLE_RATE
+
+    def append(self, samples: np.ndarray) -> None:
+        self.blocks.append(samples)
+        self.n += len(samples)
+
+    def audio(self) -> np.ndarray:
+        if len(self.blocks) != 1:
+            self.blocks = [np.concatenate(self.blocks)]
+        return self.blocks[0]
+
+    def cut_before(self, t: float) -> None:
+        """Drop the audio before call-clock time ``t``."""
+        k = min(self.n, max(0, int(round((t - self.t0) * SAMPLE_RATE))))
+        self.blocks = [self.audio()[k:]]
+        self.n -= k
+        self.t0 += k / SAMPLE_RATE
+
+
+class StreamingTranscriber:
+    """Streaming speech-to-text for one channel.
+
+    Feed audio with :meth:`insert_audio` in call-clock order, each block with the
+    channel's voice-activity flag (``VoiceActivity.speaking`` right after feeding
+    it that block); call :meth:`process` whenever convenient (best after inserting
+    every block that has queued up) to get the newly committed words; call
+    :meth:`finish` at the end of the call.
+
+    Parameters
+    ----------
+    model : faster_whisper.WhisperModel
+        Loaded with :func:`voicecoach.transcribe.load_model`; one model can serve
+        both channels (``num_workers=2``), each from its own thread.
+    channel : str
+        ``"agent"`` or ``"customer"``: the channel of the words.
+    options : StreamingOptions, optional
+    transcribe_options : TranscribeOptions, optional
+        Language and beam size of the decodes (the model is already loaded).
+
+    Attributes
+    ----------
+    n_decodes : int
+        Decodes run so far (each costs about the same CPU).
+    catching_up : bool
+        Whether the latest :meth:`process` found the transcriber behind
+        (``lag_s > max_lag_s``) and committed without waiting for agreement.
+
+    Examples
+    --------
+    >>> st = StreamingTranscriber(model, "agent")              # doctest: +SKIP
+    >>> for start_s, block in blocks:                           # doctest: +SKIP
+    ...     va.feed(block)
+    ...     st.insert_audio(start_s, block, va.speaking)
+    ...     words = st.process()
+    >>> words = st.finish()                                     # doctest: +SKIP
+    """
+
+    def __init__(self, model, channel: str, options: Optional[StreamingOptions] = None,
+                 transcribe_options: Optional[TranscribeOptions] = None):
+        self.model = model
+        self.channel = channel
+        self.options = options or StreamingOptions()
+        self.transcribe_options = transcribe_options or TranscribeOptions()
+        self.n_decodes = 0
+        self.catching_up = False
+        self._pieces: list[_Piece] = []        # the buffer: context segments, then the current one
+        self._speaking = False                 # the last piece is still growing
+        self._final_t = -np.inf                # end of the latest ended segment (s)
+        self._finalized_t = -np.inf            # ended segments up to here are committed (s)
+        self._decoded_t = -np.inf              # end of the audio the latest decode saw (s)
+        self._committed: list[Word] = []       # committed words whose audio is in the buffer
+        self._tails: list[list[Word]] = []     # uncommitted words of the latest hypotheses
+        self._last: Optional[Word] = None      # the latest committed word
+        self._pre_roll: deque[tuple[float, np.ndarray]] = deque()
+        self._audio_t = 0.0                    # end of the newest inserted audio (s)
+
+    # -- input ----------------------------------------------------------------------
+    def insert_audio(self, start_s: float, samples: np.ndarray, speaking: bool) -> None:
+        """Add the next block of the channel.
+
+        Parameters
+        ----------
+        start_s : float
+            Call-clock time (s) of the block's first sample. Blocks come in order
+            and without gaps.
+        samples : np.ndarray [shape=(n,)], float32, 16 kHz
+        speaking : bool
+            The channel's voice activity after this block (``VoiceActivity.speaking``
+            once the block is fed to it). A block with ``speaking`` starts a segment
+            (with ``pre_roll_s`` of the audio before it) or continues it; the first
+            block without it ends the segment, whose words the next :meth:`process`
+            commits.
+        """
+        samples = np.asarray(samples, np.float32).reshape(-1)
+        self._audio_t = start_s + len(samples) / SAMPLE_RATE
+        if speaking:
+            if not self._speaking:
+                self._pieces.append(self._start_piece(start_s))
+                self._speaking = True
+            self._pieces[-1].append(samples)
+            return
+        if self._speaking:
+            self._speaking = False
+            self._final_t = self._pieces[-1].end
+        self._pre_roll.append((start_s, samples))
+        while self._pre_roll[0][0] + len(self._pre_roll[0][1]) / SAMPLE_RATE \
+                <= self._audio_t - self.options.pre_roll_s:
+            self._pre_roll.popleft()
+
+    def _start_piece(self, start_s: float) -> _Piece:
+        keep = [(t, s) for t, s in self._pre_roll if t >= start_s - self.options.pre_roll_s - 0.05]
+        self._pre_roll.clear()
+        piece = _Piece(keep[0][0] if keep else start_s)
+        for _, s in keep:
+            piece.append(s)
+        return piece
+
+    # -- state ----------------------------------------------------------------------
+    @property
+    def lag_s(self) -> float:
+        """Call-clock seconds of inserted speech not yet decoded.
+
+        Between decodes this grows up to ``min_chunk_s``; more than ``max_lag_s``
+        means the transcriber is behind (its worker was busy while audio queued
+        up). Audio still waiting in the caller's queue is not counted.
+        """
+        pending = [p for p in self._pieces if p.end > self._decoded_t]
+        if not pending:
+            return 0.0
+        return max(0.0, self._audio_t - max(self._decoded_t, pending[0].t0))
+
+    # -- output ---------------------------------------------------------------------
+    def process(self) -> list[Word]:
+        """Decode if there is enough new speech; return the newly committed words.
+
+        The buffer is decoded when a segment has ended since the last commit (all
+        its words are then committed) or when ``min_chunk_s`` of new speech has
+        arrived (the words ``agreement_n`` successive hypotheses agree on are
+        committed).
+
+        Returns
+        -------
+        list of Word
+            In call-clock order, each word once, times on the call clock (s).
+        """
+        o = self.options
+        self.catching_up = self.lag_s > o.max_lag_s
+        if not self._pieces:
+            return []
+        end = self._pieces[-1].end
+        ended = self._final_t > self._finalized_t
+        if ended and self._decoded_t >= end and self._tails:
+            # the latest hypothesis already heard the whole segment: no new decode
+            words = self._advance(self._tails[-1], self._tails[:-1], agree=False)
+        elif ended or (self._speaking and end - max(self._decoded_t, self._pieces[-1].t0)
+                       >= o.min_chunk_s):
+            hyp, segment_ends = self._decode()
+            if self._implausible(hyp):  # the context misled Whisper: decode without it
+                self._cut_before(self._current_start())
+                hyp, segment_ends = self._decode()
+            words = self._advance(self._align(hyp), self._tails, agree=True)
+            if sum(p.n for p in self._pieces) / SAMPLE_RATE > o.max_buffer_s:
+                words += self._cut_long(segment_ends)
+        else:
+            return []
+        self._finalized_t = self._final_t
+        self._drop_old_context()
+        return words
+
+    def finish(self) -> list[Word]:
+        """End the current segment now and commit everything left (end of the call)."""
+        if self._speaking:
+            self._speaking = False
+            self._final_t = self._pieces[-1].end
+        return self.process()
+
+    # -- policy ---------------------------------------------------------------------
+    def _advance(self, new: list[Word], history: list[list[Word]], agree: bool) -> list[Word]:
+        """Commit the leading words of ``new`` that are final, agreed on or stable."""
+        o = self.options
+        k = _count_ending_by(new, self._final_t, midpoint=True)   # words of ended segments
+        history = history[len(history) - (o.agreement_n - 1):] if o.agreement_n > 1 else []
+        if agree and len(history) == o.agreement_n - 1:
+            k = max(k, _common_prefix([*history, new]))
+        if self.catching_up:
+            k = max(k, _count_ending_by(new, self._pieces[-1].end - o.stable_tail_s))
+        commit = new[:k]
+        key = [normalize_word(w.text) for w in commit]
+        self._tails = [t[k:] for t in history
+                       if [normalize_word(w.text) for w in t[:k]] == key] + [new[k:]]
+        return self._commit(commit)
+
+    def _align(self, hyp: list[Word]) -> list[Word]:
+        """The words of a hypothesis that come after those already committed.
+
+        Nothing is taken from segments whose words were all committed when they
+        ended. In the current segment, the words committed so far are matched to
+        the hypothesis by their text; the hypothesis goes on after the match of
+        the last of them (the last matched run, plus as many words as committed
+        words remain unmatched after it). With no match at all, by time.
+        """
+        def current(words: list[Word]) -> list[Word]:
+            return [w for w in words if (w.start + w.end) / 2 > self._finalized_t]
+
+        hyp, done = current(hyp), current(self._committed)
+        if not done:
+            return hyp
+        matcher = SequenceMatcher(None, [normalize_word(w.text) for w in done],
+                                  [normalize_word(w.text) for w in hyp], autojunk=False)
+        blocks = [b for b in matcher.get_matching_blocks() if b.size]
+        if not blocks:
+            return [w for w in hyp if (w.start + w.end) / 2 > done[-1].end]
+        a, b, size = blocks[-1]
+        return hyp[b + size + len(done) - (a + size):]
+
+    def _commit(self, words: list[Word]) -> list[Word]:
+        out = []
+        for w in words:
+            if self._last is not None and w.start < self._last.start:  # keep call-clock order
+                w = Word(w.channel, self._last.start, max(w.end, self._last.start), w.text,
+                         w.probability)
+            out.append(w)
+            self._last = w
+        self._committed += out
+        return out
+
+    def _current_start(self) -> float:
+        """Call-clock start of the audio whose words are not all committed yet."""
+        return next(p.t0 for p in self._pieces if p.end > self._finalized_t)
+
+    def _implausible(self, hyp: list[Word]) -> bool:
+        """Whether Whisper skipped new speech: it stopped early or stretched a word over it."""
+        if self._pieces[0].end > self._finalized_t:
+            return False  # no context to blame
+        o = self.options
+        new = [w for w in hyp if (w.start + w.end) / 2 > self._finalized_t]
+        heard = max([w.end for w in new], default=self._current_start())
+        return (self._pieces[-1].end - heard > o.max_unheard_s
+                or any(w.end - w.start > o.max_word_s for w in new))
+
+    def _drop_old_context(self) -> None:
+        """Keep at most ``context_s`` of finished segments, from a segment or sentence start."""
+        finished = self._pieces[:-1] if self._speaking else self._pieces
+        excess = sum(p.n for p in finished) / SAMPLE_RATE - self.options.context_s
+        if excess <= 0:
+            return
+        for p in finished:
+            t = p.t0 + excess
+            if t < p.end:
+                break
+            excess -= p.n / SAMPLE_RATE
+        starts = [p.t0 for p in finished]
+        starts += [(a.end + b.start) / 2 for a, b in zip(self._committed, self._committed[1:])
+                   if a.text.endswith(_SENTENCE_END)]
+        self._cut_before(min([s for s in starts if t <= s < finished[-1].end],
+                             default=finished[-1].end))
+
+    def _cut_long(self, segment_ends: list[float]) -> list[Word]:
+        """Cut a long buffer after its last committed sentence (or word)."""
+        words = []
+        if not self._committed:  # nothing agreed on in a long buffer: take the stable part
+            new = self._tails[-1]
+            k = _count_ending_by(new, self._pieces[-1].end - self.options.stable_tail_s)
+            words = self._commit(new[:k])
+            self._tails = [new[k:]]
+        if not self._committed:
+            return words
+        last = self._committed[-1].end
+        cuts = [w.end for w in self._committed if w.text.endswith(_SENTENCE_END)]
+        cuts += [t for t in segment_ends if t <= last + 1e-3]
+        cut = max(cuts) if cuts else last
+        following = [w.start for w in self._committed + self._tails[-1] if w.start >= cut]
+        if following:  # cut in the pause before the next word, not at a word's edge
+            cut = (cut + min(following)) / 2
+        self._cut_before(cut)
+        return words
+
+    def _cut_before(self, t: float) -> None:
+        """Drop the buffer's audio (and committed words) before call-clock time ``t``."""
+        while self._pieces and self._pieces[0].end <= t:
+            self._pieces.pop(0)
+        if self._pieces:
+            self._pieces[0].cut_before(t)
+        self._committed = [w for w in self._committed if (w.start + w.end) / 2 > t]
+
+    def _decode(self) -> tuple[list[Word], list[float]]:
+        """Transcribe the whole buffer: words and Whisper segment ends, on the call clock."""
+        o = self.transcribe_options
+        audio = np.concatenate([p.audio() for p in self._pieces])
+        offsets = np.cumsum([0] + [p.n for p in self._pieces[:-1]]) / SAMPLE_RATE
+        starts = np.array([p.t0 for p in self._pieces])
+        duration = len(audio) / SAMPLE_RATE
+
+        def span(a: float, b: float) -> tuple[float, float]:
+            """Buffer times to the call clock, within the piece holding the midpoint."""
+            i = max(0, int(np.searchsorted(offsets, (a + b) / 2, side="right")) - 1)
+            length = self._pieces[i].n / SAMPLE_RATE
+            a, b = (min(max(t - offsets[i], 0.0), length) for t in (a, b))
+            return float(starts[i] + a), float(starts[i] + max(a, b))
+
+        segments, _ = self.model.transcribe(
+            audio, language=o.language, beam_size=o.beam_size, word_timestamps=True,
+            vad_filter=False, condition_on_previous_text=False, temperature=0.0,
+            max_new_tokens=min(200, int(_MAX_TOKENS_PER_S * duration) + 20))
+        words, ends = [], []
+        for seg in segments:
+            for w in seg.words or []:
+                text = w.word.strip()
+                if normalize_word(text):  # a lone punctuation mark is no word
+                    start, end = span(w.start, w.end)
+                    words.append(Word(self.channel, start, end, text, float(w.probability)))
+            ends.append(span(seg.end, seg.end)[1])
+        self.n_decodes += 1
+        self._decoded_t = self._pieces[-1].end
+        return words, ends
+
+
+def _common_prefix(hypotheses: list[list[Word]]) -> int:
+    """Length of the longest word prefix that all hypotheses share (normalised text)."""
+    n = min(len(h) for h in hypotheses)
+    for i in range(n):
+        if len({normalize_word(h[i].text) for h in hypotheses}) > 1:
+            return i
+    return n
+
+
+def _count_ending_by(words: list[Word], t: float, midpoint: bool = False) -> int:
+    """How many leading words end (or have their midpoint, if ``midpoint``) by time ``t``."""
+    k = 0
+    while k < len(words) and ((words[k].start + words[k].end) / 2 if midpoint else words[k].end) <= t:
+        k += 1
+    return k
