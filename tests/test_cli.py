@@ -71,3 +71,37 @@ def test_thresholds_from_config_change_the_analysis(tmp_path):
     (tmp_path / "strict.toml").write_text("[turns]\nmin_overlap_s = 5.0\n")
     res = run("analyze", "--demo", "--no-transcript", "--json", "--config", str(tmp_path / "strict.toml"))
     assert json.loads(res.stdout)["interruptions"] == []
+
+
+def test_report_history_calibrate_and_warmth(tmp_path):
+    import os
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed")
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+    vc = lambda *a: subprocess.run([sys.executable, "-m", "voicecoach", *a], capture_output=True,  # noqa: E731
+                                   text=True, cwd=tmp_path, env=env, timeout=300)
+    res = vc("analyze", "--demo", "-q", "-o", "demo.json")
+    assert res.returncode == 0, res.stderr
+    res = vc("report", "demo.json", "-o", "demo.html")
+    assert res.returncode == 0, res.stderr
+    html = (tmp_path / "demo.html").read_text()
+    assert "<svg" in html and "http://" not in html and "https://" not in html
+    res = vc("history")
+    assert res.returncode == 0 and "demo_call.flac" in res.stdout
+    text = ("Thank you for calling. I can certainly help you with that today. Let me look at your "
+            "account and check what happened with the last bill, and then we will fix it together.")
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(tmp_path / "me.wav"), text], check=True)
+    subprocess.run(["espeak-ng", "-v", "en-us", "-p", "80", "-w", str(tmp_path / "me2.wav"), text], check=True)
+    res = vc("calibrate", "me.wav", "-o", "me.json")
+    assert res.returncode == 0, res.stderr
+    assert "samples" not in (tmp_path / "me.json").read_text()       # statistics, not audio
+    res = vc("warmth", "me.wav", "me2.wav", "--profile", "me.json", "--json")
+    assert res.returncode == 0, res.stderr
+    scores = json.loads(res.stdout)
+    assert [s["file"].endswith(n) for s, n in zip(scores, ("me.wav", "me2.wav"))] == [True, True]
+    assert all(0.0 <= s["warmth"] <= 1.0 for s in scores)
+    assert abs(scores[0]["warmth"] - 0.5) < 0.15                     # one's own voice is ordinary
+    res = vc("calibrate", "-o", "x.json")
+    assert res.returncode == 2 and res.stderr.count("\n") == 1

@@ -23,6 +23,11 @@ examples:
   voicecoach live --replay demo --console   live coaching of the demo call, in the terminal
   voicecoach live --customer call.monitor   coach a real call (your default mic + the call audio)
   voicecoach devices                        the audio inputs you can choose from
+  voicecoach review demo                    replay the demo call on one timeline, click to listen
+  voicecoach report call.json -o call.html  a self-contained HTML report
+  voicecoach history                        your last calls and how you are trending
+  voicecoach calibrate --mic --seconds 30 -o me.json   your voice profile, for warmth
+  voicecoach warmth clip.wav --profile me.json --json
   voicecoach config                         where the config file is, and every setting
 
 Thresholds and lexicons are set in a TOML config file (see `voicecoach config`)."""
@@ -108,6 +113,50 @@ def build_parser() -> argparse.ArgumentParser:
                    description="List audio inputs by index and name, and on Linux the PulseAudio "
                                "sources, including the .monitor sources that carry the call audio.")
 
+    rv = sub.add_parser("review", help="replay a call: waveforms, cues and transcript on one timeline",
+                        description="Open the review window on a recording or a call record: both "
+                                    "channels on one zoomable timeline with warmth and pace, every "
+                                    "interruption, backchannel, dead air and language cue; click "
+                                    "anywhere to listen. A recording without a record is analysed first.")
+    rv.add_argument("call", metavar="CALL", help="a recording, a call record (.json), or 'demo'")
+    rv.add_argument("--screenshot", metavar="FILE.png", help="save a screenshot of the window and exit")
+    _add_common(rv)
+
+    rp = sub.add_parser("report", help="write a self-contained HTML report of a call",
+                        description="Write an HTML report (scorecard, timeline, warmth and pace, "
+                                    "transcript, phrases to rephrase, follow-ups, the caller's list) "
+                                    "that opens in any browser with no network.")
+    rp.add_argument("call", metavar="CALL", help="a recording, a call record (.json), or 'demo'")
+    rp.add_argument("-o", "--output", metavar="FILE.html", required=True, help="where to write the report")
+    rp.add_argument("--no-audio", action="store_true", help="do not embed the recording in the report")
+    _add_common(rp)
+
+    hs = sub.add_parser("history", help="your last calls with their scores, and the trend",
+                        description="List the last calls analysed or recorded on this machine, with "
+                                    "talk share, interruptions, warmth, pace and checklist, and how "
+                                    "they are trending. Scores are for your own practice.")
+    hs.add_argument("-n", "--last", type=int, default=20, metavar="N", help="how many calls (default 20)")
+    hs.add_argument("--rebuild", nargs="+", metavar="DIR",
+                    help="rebuild the index from the call records in these folders")
+
+    cb = sub.add_parser("calibrate", help="make your voice profile (the baseline warmth is judged against)",
+                        description="Build your voice profile from recordings of your ordinary speech, "
+                                    "or from the microphone while you read a short passage. The "
+                                    "profile stores statistics of your voice, never audio.")
+    cb.add_argument("audio", nargs="*", metavar="AUDIO", help="recordings of your ordinary speech")
+    cb.add_argument("--mic", action="store_true", help="record from the microphone instead")
+    cb.add_argument("--seconds", type=float, default=30.0, help="how long to record with --mic (default 30)")
+    cb.add_argument("--device", metavar="DEVICE", help="the microphone (default: the default input)")
+    cb.add_argument("-o", "--output", metavar="PROFILE.json", required=True, help="where to save the profile")
+
+    wm = sub.add_parser("warmth", help="score the warmth of clips (0-1, 0.5 = your ordinary voice)",
+                        description="Score each clip's warmth with the trained model, against your "
+                                    "voice profile (without one: against an average voice, which is "
+                                    "much less reliable).")
+    wm.add_argument("clips", nargs="+", metavar="CLIP")
+    wm.add_argument("--profile", metavar="FILE", help="your voice profile (from `voicecoach calibrate`)")
+    wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth}")
+
     c = sub.add_parser("config", help="show the config file's path and every setting",
                        description="Print the config file's path, then every setting with its "
                                    "current value, as TOML you can copy into that file.")
@@ -173,6 +222,7 @@ def cmd_analyze(args) -> int:
             save_record(record, args.output)
         except OSError as exc:
             raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        _add_to_history(record, Path(args.output).resolve())
     if args.json:
         if not args.output:
             json.dump(record, sys.stdout, indent=1)
@@ -211,6 +261,96 @@ def cmd_config(args) -> int:
     state = "in use" if path.exists() else "not present: defaults apply"
     print(f"# config file: {path} ({state})")
     print(to_toml(config))
+    return 0
+
+
+def _add_to_history(record: dict, path) -> None:
+    from .history import History
+
+    try:
+        with History() as history:
+            history.add(record, path)
+    except Exception as exc:  # the history is an index: never lose the call over it
+        print(f"voicecoach: note: could not add the call to the history ({exc})", file=sys.stderr)
+
+
+def cmd_review(args) -> int:
+    from .ui.review import run_review
+
+    return run_review(args.call, screenshot=args.screenshot, config=_load_config(args))
+
+
+def cmd_report(args) -> int:
+    from .report import find_audio, write_report
+
+    config = _load_config(args)
+    path = Path(args.call)
+    if path.suffix.lower() == ".json":
+        from .record import load_record
+
+        record = load_record(path)
+        audio = None if args.no_audio else find_audio(record, path)
+    else:
+        from .analyze import analyze_call, demo_call_path
+        from .audio import load_call
+
+        audio = load_call(demo_call_path() if args.call == "demo" else path)
+        record = _with_progress(lambda progress: analyze_call(audio, config, progress=progress),
+                                quiet=False, channels=list(audio.channels()))
+        audio = None if args.no_audio else audio
+    try:
+        out = write_report(record, audio, args.output)
+    except OSError as exc:
+        raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"Report written to {out}")
+    return 0
+
+
+def cmd_history(args) -> int:
+    from .history import show_history
+
+    print(show_history(args.last, args.rebuild))
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .profile import CALIBRATION_PASSAGE, build_profile, profile_from_audio, record_mic
+
+    if args.mic == bool(args.audio):
+        raise UserError("give recordings of your ordinary speech, or --mic (not both)")
+    if args.mic:
+        device = args.device
+        if device is not None and device.isdigit():
+            device = int(device)
+        print("Read this aloud in your ordinary voice, as you would to a caller:\n")
+        print(CALIBRATION_PASSAGE + "\n")
+        print(f"Recording {args.seconds:.0f} s from the microphone...", flush=True)
+        profile = profile_from_audio([record_mic(args.seconds, device)], names=["microphone"])
+    else:
+        profile = build_profile(args.audio)
+    out = Path(args.output)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(profile, indent=1), encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"Voice profile written to {out}. Use it with --profile (analyze, live, warmth).")
+    return 0
+
+
+def cmd_warmth(args) -> int:
+    from .profile import score_clips
+
+    results = score_clips(args.clips, profile=_load_baseline(args.profile))
+    if args.json:
+        json.dump([{"file": r["file"], "warmth": r["warmth"]} for r in results], sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    if args.profile is None:
+        print("(no --profile: scored against an average voice, which is much less reliable)")
+    for r in results:
+        value = f"{r['warmth']:.2f}" if r["warmth"] is not None else f"-- ({r.get('reason')})"
+        print(f"{value:>6}  {r['file']}")
     return 0
 
 
@@ -284,6 +424,7 @@ def cmd_live(args) -> int:
 
         out = recorder.path.with_suffix(".json")
         save_record(record, out)
+        _add_to_history(record, out)
         print(f"\nRecording: {recorder.path}\nCall record: {out}")
     from .summary import summary_text
 
@@ -291,7 +432,9 @@ def cmd_live(args) -> int:
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "live": cmd_live, "devices": cmd_devices, "config": cmd_config}
+COMMANDS = {"analyze": cmd_analyze, "live": cmd_live, "devices": cmd_devices, "review": cmd_review,
+            "report": cmd_report, "history": cmd_history, "calibrate": cmd_calibrate,
+            "warmth": cmd_warmth, "config": cmd_config}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -324,7 +324,7 @@ class LiveSession:
                           "stopped_because": self.stopped_because}
         if self.recorder is not None:
             path = self.recorder.close()
-            record["source"]["recording"] = path.name
+            record["source"]["name"] = path.name       # the review finds the audio beside the record
             if self.recorder.failed:
                 self._emit("status", self.recorder.failed)
         return record
