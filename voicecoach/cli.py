@@ -275,6 +275,8 @@ def _add_to_history(record: dict, path) -> None:
 
 
 def cmd_review(args) -> int:
+    if args.call != "demo" and not Path(args.call).exists():
+        raise UserError(f"{args.call}: no such file")
     from .ui.review import run_review
 
     return run_review(args.call, screenshot=args.screenshot, config=_load_config(args))
