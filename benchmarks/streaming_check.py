@@ -103,8 +103,12 @@ def streams(espeak: bool):
         yield "espeak", {"agent": a}, {"agent": ESPEAK_TEXT}
 
 
-def simulate(model, channel: str, audio: np.ndarray, options: StreamingOptions):
-    """Paced streaming of one channel: (words, emission times, cpu seconds, transcriber)."""
+def simulate(model, channel: str, audio: np.ndarray, options: StreamingOptions,
+             slowdown: float = 1.0):
+    """Paced streaming of one channel: (words, emission times, cpu seconds, transcriber, max lag).
+
+    ``slowdown`` multiplies each call's CPU time, as on a slower or busier machine.
+    """
     va = VoiceActivity()
     flags = []
     for i in range(0, len(audio), BLOCK):
@@ -120,14 +124,14 @@ def simulate(model, channel: str, audio: np.ndarray, options: StreamingOptions):
         lags.append(st.lag_s)
         c0 = time.process_time()
         new = st.process()
-        c = time.process_time() - c0
+        c = (time.process_time() - c0) * slowdown
         cpu += c
         free_at = t + c
         words += new
         emitted += [free_at] * len(new)
     c0 = time.process_time()
     new = st.finish()
-    c = time.process_time() - c0
+    c = (time.process_time() - c0) * slowdown
     cpu += c
     words += new
     emitted += [max(free_at, len(audio) / SAMPLE_RATE) + c] * len(new)
@@ -148,14 +152,19 @@ def main() -> None:
     ap.add_argument("--min-chunk-s", type=float, default=StreamingOptions.min_chunk_s)
     ap.add_argument("--agreement-n", type=int, default=StreamingOptions.agreement_n)
     ap.add_argument("--context-s", type=float, default=StreamingOptions.context_s)
+    ap.add_argument("--pre-roll-s", type=float, default=StreamingOptions.pre_roll_s)
+    ap.add_argument("--max-lag-s", type=float, default=StreamingOptions.max_lag_s)
+    ap.add_argument("--slowdown", type=float, default=1.0,
+                    help="pretend each decode takes this many times its CPU time")
     ap.add_argument("--show", action="store_true", help="print the streamed text")
     ap.add_argument("--only", default="", help="comma-separated stream names (demo_call, read, espeak)")
     args = ap.parse_args()
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
-                               context_s=args.context_s)
+                               context_s=args.context_s, pre_roll_s=args.pre_roll_s,
+                               max_lag_s=args.max_lag_s)
     model = load_model(TranscribeOptions())
     model.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="en")  # warm up
-    all_lat, tot_cpu, tot_audio_s = [], 0.0, 0.0
+    all_lat, tot_cpu, channel_s = [], 0.0, 0.0
     ref_all, hyp_all, off_all = [], [], []
     print(f"options: {options}")
     for name, channels, refs in streams(args.espeak):
@@ -164,7 +173,7 @@ def main() -> None:
         duration = len(next(iter(channels.values()))) / SAMPLE_RATE
         stream_cpu = 0.0
         for ch, audio in channels.items():
-            words, emitted, cpu, st, max_lag = simulate(model, ch, audio, options)
+            words, emitted, cpu, st, max_lag = simulate(model, ch, audio, options, args.slowdown)
             off_text, off_cpu = offline(model, ch, audio)
             text = " ".join(w.text for w in words)
             lat = emitted - np.array([w.end for w in words]) if words else np.zeros(0)
@@ -172,16 +181,18 @@ def main() -> None:
             stream_cpu += cpu
             ref_all.append(refs[ch]), hyp_all.append(text), off_all.append(off_text)
             ordered = all(a.start <= b.start for a, b in zip(words, words[1:]))
+            said = words_of(text)
+            repeats = sum(a == b for a, b in zip(said, said[1:]))
             print(f"{name}/{ch}: {duration:.1f} s, {len(words)} words, {st.n_decodes} decodes, "
                   f"cpu {cpu:.1f} s ({cpu / duration:.0%} of a core; offline {off_cpu:.1f} s), "
                   f"latency p50 {np.percentile(lat, 50):.2f} s p95 {np.percentile(lat, 95):.2f} s, "
-                  f"max lag {max_lag:.2f} s, in order: {ordered}, "
+                  f"max lag {max_lag:.2f} s, in order: {ordered}, repeated words: {repeats}, "
                   f"WER streaming {wer(refs[ch], text):.3f} offline {wer(refs[ch], off_text):.3f}")
             if args.show:
                 print("   stream :", text)
                 print("   offline:", off_text)
         tot_cpu += stream_cpu
-        tot_audio_s += duration
+        channel_s += duration * len(channels)
         if len(channels) == 2:
             print(f"{name}: both channels {stream_cpu / (2 * duration):.0%} of 2 cores")
     if not ref_all:
@@ -190,7 +201,8 @@ def main() -> None:
     lat = np.concatenate(all_lat)
     ref, hyp, off = " ".join(ref_all), " ".join(hyp_all), " ".join(off_all)
     w_s, w_o = wer(ref, hyp), wer(ref, off)
-    print(f"ALL: {len(lat)} words, latency p50 {np.percentile(lat, 50):.2f} s "
+    print(f"ALL: {len(lat)} words, cpu {tot_cpu / channel_s:.0%} of a core per channel, "
+          f"latency p50 {np.percentile(lat, 50):.2f} s "
           f"p95 {np.percentile(lat, 95):.2f} s max {lat.max():.2f} s; "
           f"WER streaming {w_s:.3f} offline {w_o:.3f} (ratio {w_s / max(w_o, 1e-9):.2f})")
 

@@ -12,14 +12,16 @@ Voice activity gates the buffer:
   second hypothesis.
 
 The speech segments are packed end to end, as offline transcription packs them.
-Finished segments stay in the buffer as up to ``context_s`` of audio context:
-Whisper transcribes a short turn ("Flush my what?") much better after the turns
-before it than alone. Their words, already committed, are recognised again in
-each new hypothesis and skipped (by their text, or by time where Whisper changed
-its mind about them), so a word is never emitted twice; its text is fixed when it
-is committed, so a hypothesis that punctuates it differently later changes
-nothing. A segment longer than ``max_buffer_s`` is cut after its last committed
-sentence.
+Finished segments stay in the buffer as up to ``context_s`` of audio context
+(cut at a segment or sentence start): Whisper transcribes a short turn ("Flush
+my what?") much better after the turns before it than alone. A new hypothesis
+only contributes words after the finished segments (by time) and after the words
+of the current segment committed so far (matched by their text, or by time where
+Whisper changed its mind about them), so a word is never emitted twice; its text
+is fixed when it is committed, so a hypothesis that punctuates it differently
+later changes nothing. Should a hypothesis skip new speech (Whisper misled by
+its context stops early), the buffer is decoded again without the context. A
+segment longer than ``max_buffer_s`` is cut after its last committed sentence.
 
 The class owns no thread and no clock: the live engine feeds it and calls
 :meth:`StreamingTranscriber.process` from one worker thread per channel.
@@ -28,8 +30,8 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from difflib import SequenceMatcher
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Optional
 
 import numpy as np
@@ -39,6 +41,7 @@ from .transcribe import SAMPLE_RATE, TranscribeOptions
 
 _SENTENCE_END = (".", "?", "!")
 _MAX_TOKENS_PER_S = 12   # far above speech; stops a decoding loop early
+_ALIGN_SLACK_S = 1.0     # a committed word is looked for no later than this in a new hypothesis
 
 
 @dataclass
@@ -54,6 +57,10 @@ class StreamingOptions:
     agreement_n : int
         Successive hypotheses that must agree on a word before it is committed
         (2 is LocalAgreement-2; 1 commits each hypothesis as it comes).
+    agreement_margin_s : float
+        A word counts as agreed on only if it ends at least this long (s) before
+        the end of the audio that the earliest of those hypotheses heard: Whisper
+        guesses at the words it hears last, and two guesses may agree.
     context_s : float
         Audio (s) of finished segments kept before the current one as context
         (0: each segment is decoded alone).
@@ -81,12 +88,13 @@ class StreamingOptions:
 
     min_chunk_s: float = 1.0
     agreement_n: int = 2
+    agreement_margin_s: float = 0.3
     context_s: float = 8.0
     max_buffer_s: float = 20.0
     pre_roll_s: float = 0.3
     max_unheard_s: float = 1.0
     max_word_s: float = 1.5
-    max_lag_s: float = 2.5
+    max_lag_s: float = 2.0
     stable_tail_s: float = 1.0
 
 
@@ -180,7 +188,7 @@ class StreamingTranscriber:
         self._finalized_t = -np.inf            # ended segments up to here are committed (s)
         self._decoded_t = -np.inf              # end of the audio the latest decode saw (s)
         self._committed: list[Word] = []       # committed words whose audio is in the buffer
-        self._tails: list[list[Word]] = []     # uncommitted words of the latest hypotheses
+        self._tails: list[tuple[float, list[Word]]] = []  # latest hypotheses: (heard until, words)
         self._last: Optional[Word] = None      # the latest committed word
         self._pre_roll: deque[tuple[float, np.ndarray]] = deque()
         self._audio_t = 0.0                    # end of the newest inserted audio (s)
@@ -262,7 +270,7 @@ class StreamingTranscriber:
         ended = self._final_t > self._finalized_t
         if ended and self._decoded_t >= end and self._tails:
             # the latest hypothesis already heard the whole segment: no new decode
-            words = self._advance(self._tails[-1], self._tails[:-1], agree=False)
+            words = self._advance(self._tails[-1][1], self._tails[:-1], agree=False)
         elif ended or (self._speaking and end - max(self._decoded_t, self._pieces[-1].t0)
                        >= o.min_chunk_s):
             hyp, segment_ends = self._decode()
@@ -286,19 +294,28 @@ class StreamingTranscriber:
         return self.process()
 
     # -- policy ---------------------------------------------------------------------
-    def _advance(self, new: list[Word], history: list[list[Word]], agree: bool) -> list[Word]:
-        """Commit the leading words of ``new`` that are final, agreed on or stable."""
+    def _advance(self, new: list[Word], history: list[tuple[float, list[Word]]],
+                 agree: bool) -> list[Word]:
+        """Commit the leading words of ``new`` that are final, agreed on or stable.
+
+        ``history`` holds earlier hypotheses as ``(end of the audio heard, words
+        not yet committed)``.
+        """
         o = self.options
         k = _count_ending_by(new, self._final_t, midpoint=True)   # words of ended segments
         history = history[len(history) - (o.agreement_n - 1):] if o.agreement_n > 1 else []
         if agree and len(history) == o.agreement_n - 1:
-            k = max(k, _common_prefix([*history, new]))
+            agreed = _common_prefix([h for _, h in history] + [new])
+            if history:  # not what the earliest of them only guessed at the end of its audio
+                agreed = min(agreed, _count_ending_by(new, history[0][0] - o.agreement_margin_s))
+            k = max(k, agreed)
         if self.catching_up:
             k = max(k, _count_ending_by(new, self._pieces[-1].end - o.stable_tail_s))
         commit = new[:k]
         key = [normalize_word(w.text) for w in commit]
-        self._tails = [t[k:] for t in history
-                       if [normalize_word(w.text) for w in t[:k]] == key] + [new[k:]]
+        self._tails = [(end, h[k:]) for end, h in history
+                       if [normalize_word(w.text) for w in h[:k]] == key]
+        self._tails.append((self._decoded_t, new[k:]))
         return self._commit(commit)
 
     def _align(self, hyp: list[Word]) -> list[Word]:
@@ -306,9 +323,10 @@ class StreamingTranscriber:
 
         Nothing is taken from segments whose words were all committed when they
         ended. In the current segment, the words committed so far are matched to
-        the hypothesis by their text; the hypothesis goes on after the match of
-        the last of them (the last matched run, plus as many words as committed
-        words remain unmatched after it). With no match at all, by time.
+        the hypothesis words that start before ``_ALIGN_SLACK_S`` after them, by
+        their text; the hypothesis goes on after the match of the last of them
+        (the last matched run, plus as many words as committed words remain
+        unmatched after it). With no match at all, by time.
         """
         def current(words: list[Word]) -> list[Word]:
             return [w for w in words if (w.start + w.end) / 2 > self._finalized_t]
@@ -316,8 +334,9 @@ class StreamingTranscriber:
         hyp, done = current(hyp), current(self._committed)
         if not done:
             return hyp
+        near = [w for w in hyp if w.start < done[-1].end + _ALIGN_SLACK_S]
         matcher = SequenceMatcher(None, [normalize_word(w.text) for w in done],
-                                  [normalize_word(w.text) for w in hyp], autojunk=False)
+                                  [normalize_word(w.text) for w in near], autojunk=False)
         blocks = [b for b in matcher.get_matching_blocks() if b.size]
         if not blocks:
             return [w for w in hyp if (w.start + w.end) / 2 > done[-1].end]
@@ -370,17 +389,17 @@ class StreamingTranscriber:
         """Cut a long buffer after its last committed sentence (or word)."""
         words = []
         if not self._committed:  # nothing agreed on in a long buffer: take the stable part
-            new = self._tails[-1]
+            end, new = self._tails[-1]
             k = _count_ending_by(new, self._pieces[-1].end - self.options.stable_tail_s)
             words = self._commit(new[:k])
-            self._tails = [new[k:]]
+            self._tails = [(end, new[k:])]
         if not self._committed:
             return words
         last = self._committed[-1].end
         cuts = [w.end for w in self._committed if w.text.endswith(_SENTENCE_END)]
         cuts += [t for t in segment_ends if t <= last + 1e-3]
         cut = max(cuts) if cuts else last
-        following = [w.start for w in self._committed + self._tails[-1] if w.start >= cut]
+        following = [w.start for w in self._committed + self._tails[-1][1] if w.start >= cut]
         if following:  # cut in the pause before the next word, not at a word's edge
             cut = (cut + min(following)) / 2
         self._cut_before(cut)

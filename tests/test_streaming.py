@@ -1,0 +1,336 @@
+"""Streaming speech-to-text: the commit policy on a scripted model, then the real model.
+
+The scripted model reads time from the audio itself: the tests feed "audio" whose
+every sample holds its own call-clock time (s), so the model knows which stretch
+of the call each buffer holds (context pieces included) and answers with the
+scripted words inside it, optionally re-worded per call.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from voicecoach.streaming import StreamingOptions, StreamingTranscriber, normalize_word
+from voicecoach.transcribe import SAMPLE_RATE, TranscribeOptions, load_model, transcribe_channel
+from voicecoach.vad import VoiceActivity
+
+BLOCK = 320  # 20 ms
+DEMO = Path(__file__).resolve().parents[1] / "voicecoach" / "data" / "demo_call.flac"
+
+
+# -- a scripted model ---------------------------------------------------------------
+class ScriptedModel:
+    """Answers each decode with the scripted words whose span lies in the buffer.
+
+    ``script`` is a list of ``(start_s, end_s, text)`` on the call clock;
+    ``reword(call, words)`` may change the answer of the ``call``-th decode.
+    """
+
+    def __init__(self, script, reword=None):
+        self.script = script
+        self.reword = reword
+        self.calls: list[np.ndarray] = []   # the call-clock times each decode saw
+
+    def transcribe(self, audio, **kwargs):
+        clock = np.asarray(audio, np.float64)
+        self.calls.append(clock)
+        words = []
+        for start, end, text in self.script:
+            i, j = np.searchsorted(clock, [start, end])
+            if j < len(clock) and clock[j] - end < 2 / SAMPLE_RATE \
+                    and abs(clock[i] - start) < 2 / SAMPLE_RATE and clock[j] - clock[i] < end - start + 0.01:
+                words.append(SimpleNamespace(word=" " + text, start=i / SAMPLE_RATE,
+                                             end=j / SAMPLE_RATE, probability=0.9))
+        if self.reword is not None:
+            words = self.reword(len(self.calls) - 1, words)
+        end = words[-1].end if words else 0.0
+        return [SimpleNamespace(words=words, end=end)], None
+
+
+def clock_audio(t0: float, t1: float) -> np.ndarray:
+    """Audio whose samples are their own call-clock times."""
+    return (np.arange(round(t0 * SAMPLE_RATE), round(t1 * SAMPLE_RATE)) / SAMPLE_RATE).astype(np.float32)
+
+
+def stream(st: StreamingTranscriber, duration_s: float, speech: list[tuple[float, float]],
+           audio_fn=clock_audio):
+    """Feed 20 ms blocks flagged from ``speech`` spans; return ``(block end, word)`` commits."""
+    out = []
+    n = round(duration_s * SAMPLE_RATE) // BLOCK
+    for k in range(n):
+        t0, t1 = k * BLOCK / SAMPLE_RATE, (k + 1) * BLOCK / SAMPLE_RATE
+        speaking = any(s <= t0 and t1 <= e for s, e in speech)
+        st.insert_audio(t0, audio_fn(t0, t1), speaking)
+        out += [(t1, w) for w in st.process()]
+    out += [(duration_s, w) for w in st.finish()]
+    return out
+
+
+def words_every(t0: float, t1: float, texts, step=0.5, length=0.4):
+    return [(t0 + i * step, t0 + i * step + length, t) for i, t in enumerate(texts)
+            if t0 + i * step + length <= t1]
+
+
+def texts(commits):
+    return [w.text for _, w in commits]
+
+
+# -- the policy ---------------------------------------------------------------------
+def test_a_word_is_committed_once_two_hypotheses_agree():
+    script = [(0.3, 0.65, "hello"), (0.75, 0.95, "there"), (1.2, 1.6, "my"), (1.7, 2.1, "friend"),
+              (2.3, 2.8, "again")]
+    st = StreamingTranscriber(ScriptedModel(script), "agent",
+                              StreamingOptions(min_chunk_s=1.0, agreement_margin_s=0.3))
+    commits = stream(st, 6.0, [(0.2, 3.2)])
+    assert texts(commits) == ["hello", "there", "my", "friend", "again"]
+    when = dict((w.text, t) for t, w in commits)
+    # decodes at 1, 2 and 3 s (the buffer starts with the pre-roll at 0 s): "hello" is in
+    # the first two hypotheses; "there" too, but the first heard it only at its very end
+    assert when["hello"] == pytest.approx(2.0, abs=0.03)
+    assert when["there"] == pytest.approx(3.0, abs=0.03)
+    for (t, w), (s, e, text) in zip(commits, script):
+        assert (w.start, w.end) == pytest.approx((s, e), abs=0.01)
+        assert w.channel == "agent"
+
+
+def test_a_word_hypotheses_disagree_on_waits():
+    script = words_every(0.5, 5.0, ["we", "will", "refund", "the", "duplicate", "charge",
+                                    "by", "friday", "okay"])
+
+    def reword(call, words):  # the newest word is misheard differently each time
+        if words:
+            words[-1] = SimpleNamespace(**{**vars(words[-1]), "word": f" guess{call}"})
+        return words
+
+    st = StreamingTranscriber(ScriptedModel(script, reword), "agent")
+    commits = stream(st, 5.0, [(0.2, 20.0)])   # still speaking when the audio ends
+    said = texts(commits)
+    assert not any(t.startswith("guess") for t in said[:-1])  # finish() takes the last as heard
+    assert said[:-1] == [t for _, _, t in script][:len(said) - 1]
+
+
+def test_the_end_of_a_segment_commits_the_rest_at_once():
+    script = words_every(0.5, 3.0, ["one", "two", "three", "four", "five"])
+    st = StreamingTranscriber(ScriptedModel(script), "agent")
+    commits = stream(st, 6.0, [(0.2, 3.2)])
+    # the segment ends at 3.2: the first block without speech ends at 3.22
+    assert max(t for t, _ in commits) == pytest.approx(3.22, abs=0.01)
+    assert st.finish() == []
+
+
+def test_a_word_punctuated_differently_later_is_not_emitted_again():
+    script = words_every(0.5, 4.0, ["so", "save", "your", "work", "before", "we", "restart"])
+
+    def reword(call, words):  # every hypothesis punctuates its last words differently
+        marks = [".", ",", "!", "?"]
+        return [SimpleNamespace(**{**vars(w), "word": w.word + marks[(call + i) % 4]})
+                if i >= len(words) - 3 else w for i, w in enumerate(words)]
+
+    st = StreamingTranscriber(ScriptedModel(script, reword), "agent")
+    commits = stream(st, 6.0, [(0.2, 4.2)])
+    assert [normalize_word(t) for t in texts(commits)] == [t for _, _, t in script]
+
+
+def test_finished_segments_stay_as_context_and_are_not_emitted_again():
+    first = words_every(0.5, 2.5, ["thank", "you", "for", "calling"])
+    second = words_every(4.0, 6.0, ["how", "can", "i", "help"])
+
+    def reword(call, words):  # with the second segment, the context comes back re-worded
+        if model.calls[call][-1] < 3.0:
+            return words
+        out = []
+        for w in words:
+            if w.word == " thank":
+                out.append(SimpleNamespace(**{**vars(w), "word": " Thank-you."}))
+            elif w.word != " you":
+                out.append(w)
+        return out
+
+    model = ScriptedModel(first + second, reword)
+    st = StreamingTranscriber(model, "agent", StreamingOptions(context_s=8.0))
+    commits = stream(st, 8.0, [(0.2, 2.6), (3.8, 6.2)])
+    assert [normalize_word(t) for t in texts(commits)][-4:] == ["how", "can", "i", "help"]
+    assert len(commits) == 8
+    # the decodes of the second segment also heard the first
+    assert any(c[0] < 1.0 and c[-1] > 5.0 for c in model.calls)
+    starts = [w.start for _, w in commits]
+    assert starts == sorted(starts)
+
+
+def test_without_context_each_segment_is_decoded_alone():
+    script = words_every(0.5, 2.5, ["a", "b", "c"]) + words_every(4.0, 6.0, ["d", "e", "f"])
+    model = ScriptedModel(script)
+    st = StreamingTranscriber(model, "agent", StreamingOptions(context_s=0.0))
+    commits = stream(st, 8.0, [(0.2, 2.6), (3.8, 6.2)])
+    assert texts(commits) == ["a", "b", "c", "d", "e", "f"]
+    assert all(c[0] > 3.0 for c in model.calls if c[-1] > 4.0)
+
+
+def test_a_hypothesis_that_stops_early_is_decoded_again_without_context():
+    first = words_every(0.5, 2.5, ["first", "part"])
+    second = words_every(4.0, 7.0, ["and", "the", "second", "part", "of", "it"])
+
+    def reword(call, words):  # with context in front, Whisper gives up after it
+        return [w for w in words if w.start < 2.5] if words and words[0].word == " first" else words
+
+    model = ScriptedModel(first + second, reword)
+    st = StreamingTranscriber(model, "agent")
+    commits = stream(st, 9.0, [(0.2, 2.6), (3.8, 7.2)])
+    assert texts(commits) == ["first", "part", "and", "the", "second", "part", "of", "it"]
+
+
+def test_a_long_segment_is_cut_after_committed_words():
+    script = words_every(0.5, 29.0, [f"w{i}" for i in range(60)])
+    model = ScriptedModel(script)
+    st = StreamingTranscriber(model, "agent", StreamingOptions(max_buffer_s=8.0))
+    commits = stream(st, 31.0, [(0.2, 29.5)])
+    assert texts(commits) == [t for _, _, t in script]
+    assert max(len(c) for c in model.calls) / SAMPLE_RATE < 8.0 + 1.5
+
+
+def test_behind_it_commits_stable_words_from_one_hypothesis_and_says_so():
+    script = words_every(0.5, 6.0, [f"w{i}" for i in range(11)])
+    st = StreamingTranscriber(ScriptedModel(script), "agent", StreamingOptions(max_lag_s=2.0))
+    for k in range(round(5.0 * SAMPLE_RATE) // BLOCK):   # 5 s queued while the worker was busy
+        t0 = k * BLOCK / SAMPLE_RATE
+        st.insert_audio(t0, clock_audio(t0, t0 + BLOCK / SAMPLE_RATE), t0 >= 0.2)
+    assert st.lag_s == pytest.approx(5.0, abs=0.01)   # from the onset's pre-roll
+    words = st.process()
+    assert st.catching_up and st.lag_s == 0.0
+    # one hypothesis, no agreement yet: the words ending a second before the buffer end
+    assert [w.text for w in words] == [f"w{i}" for i in range(7)]
+    st.insert_audio(5.0, clock_audio(5.0, 5.02), True)
+    assert st.process() == [] and not st.catching_up
+
+
+class NoModel:
+    def transcribe(self, audio, **kwargs):
+        raise AssertionError("silence must not be decoded")
+
+
+def test_silence_costs_nothing_and_gives_no_words():
+    rng = np.random.default_rng(0)
+    st = StreamingTranscriber(NoModel(), "customer")
+    va = VoiceActivity()
+    noise = (rng.standard_normal(10 * SAMPLE_RATE) * 0.003).astype(np.float32)
+    for i in range(0, len(noise), BLOCK):
+        va.feed(noise[i:i + BLOCK])
+        st.insert_audio(i / SAMPLE_RATE, noise[i:i + BLOCK], va.speaking)
+        assert st.process() == []
+    assert st.finish() == [] and st.n_decodes == 0 and st.lag_s == 0.0
+
+
+# -- the real model -----------------------------------------------------------------
+def _demo_utterances():
+    """Agent channel of the demo call's first 15 s and its utterances."""
+    import soundfile as sf
+
+    audio, sr = sf.read(DEMO, dtype="float32")
+    assert sr == SAMPLE_RATE
+    truth = json.loads(DEMO.with_suffix(".truth.json").read_text())
+    utts = [(u["start"], u["end"], u["text"]) for u in truth["utterances"]
+            if u["channel"] == "agent" and u["end"] < 15.0]
+    return audio[:15 * SAMPLE_RATE, 0].copy(), utts
+
+
+def _espeak_utterances():
+    """Two espeak-ng utterances on one channel with silence around them."""
+    from tools.callgen import Turn, render_call
+
+    call = render_call([Turn("agent", "Thank you for calling Northwind Broadband, how can I help you?",
+                             "espeak-us-f", gap_s=0.8),
+                        Turn("customer", "Hello.", "espeak-gb-m", gap_s=0.6),
+                        Turn("agent", "I am sorry to hear that. What happens when it drops?",
+                             "espeak-us-f", gap_s=1.5)], tail_s=1.5)
+    utts = [(u["start"], u["end"], u["text"]) for u in call.truth["utterances"]
+            if u["channel"] == "agent"]
+    return call.audio[:, 0].copy(), utts
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(TranscribeOptions())
+
+
+@pytest.fixture(scope="module")
+def streamed(model):
+    """The utterances streamed in 20 ms blocks, and transcribed offline."""
+    if DEMO.exists():
+        audio, utts = _demo_utterances()
+    elif shutil.which("espeak-ng"):
+        audio, utts = _espeak_utterances()
+    else:
+        pytest.skip("needs voicecoach/data/demo_call.flac or espeak-ng")
+    va = VoiceActivity()
+    st = StreamingTranscriber(model, "agent")
+    commits, closed_at = [], []
+    for i in range(0, len(audio), BLOCK):
+        block = audio[i:i + BLOCK]
+        closed = va.feed(block)
+        st.insert_audio(i / SAMPLE_RATE, block, va.speaking)
+        t = (i + len(block)) / SAMPLE_RATE
+        closed_at += [(seg, t) for seg in closed]
+        commits += [(t, w) for w in st.process()]
+    commits += [(len(audio) / SAMPLE_RATE, w) for w in st.finish()]
+    segments = va.segments + va.flush()
+    offline = [w for p in transcribe_channel(model, "agent", audio, segments) for w in p.words]
+    return SimpleNamespace(audio=audio, utts=utts, commits=commits, words=[w for _, w in commits],
+                           closed_at=closed_at, offline=offline, st=st)
+
+
+def _wer(ref: str, hyp: str) -> float:
+    r = re.sub(r"[^a-z0-9' ]", " ", ref.lower().replace("-", " ")).split()
+    h = re.sub(r"[^a-z0-9' ]", " ", hyp.lower().replace("-", " ")).split()
+    d = list(range(len(h) + 1))
+    for i in range(1, len(r) + 1):
+        prev, d = d, [i] + [0] * len(h)
+        for j in range(1, len(h) + 1):
+            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (r[i - 1] != h[j - 1]))
+    return d[-1] / len(r)
+
+
+def test_streamed_words_are_in_order_and_never_repeated(streamed):
+    words = streamed.words
+    assert len(words) >= 10
+    starts = [w.start for w in words]
+    assert starts == sorted(starts)
+    assert all(w.end >= w.start for w in words)
+    said = [normalize_word(w.text) for w in words]
+    assert not any(a == b for a, b in zip(said, said[1:]))   # no word emitted twice in a row
+    assert len(said) <= len(" ".join(t for _, _, t in streamed.utts).split()) + 2
+
+
+def test_streamed_words_sit_where_they_were_said(streamed):
+    for w in streamed.words:
+        assert any(s - 0.5 <= w.start and w.end <= e + 0.5 for s, e, _ in streamed.utts), w
+    # and where offline transcription puts the same words
+    offline = {}
+    for w in streamed.offline:
+        offline.setdefault(normalize_word(w.text), []).append(w)
+    matched = 0
+    for w in streamed.words:
+        same = [o for o in offline.get(normalize_word(w.text), []) if abs(o.start - w.start) < 1.5]
+        if same:
+            matched += 1
+            assert min(abs(o.start - w.start) for o in same) <= 0.5, w
+    assert matched >= 0.8 * len(streamed.words)
+
+
+def test_words_are_committed_when_their_segment_closes(streamed):
+    for seg, t_closed in streamed.closed_at:
+        inside = [t for t, w in streamed.commits if seg.start <= (w.start + w.end) / 2 <= seg.end]
+        assert inside and max(inside) <= t_closed + 1e-6, (seg, t_closed, inside)
+
+
+def test_streaming_wer_is_close_to_offline(streamed):
+    ref = " ".join(t for _, _, t in streamed.utts)
+    streaming = _wer(ref, " ".join(w.text for w in streamed.words))
+    offline = _wer(ref, " ".join(w.text for w in streamed.offline))
+    assert streaming <= offline + 0.05, (streaming, offline)
+    assert streaming < 0.25
