@@ -100,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="channel of the customer device (with one stereo device for both: 1 = right)")
     lv.add_argument("--replay", metavar="FILE",
                     help="replay a recording at real-time pace instead of devices ('demo' = the demo call)")
-    lv.add_argument("--console", action="store_true", help="coach in this terminal (no window)")
+    lv.add_argument("--console", action="store_true", help="coach in this terminal instead of the overlay")
+    lv.add_argument("--screenshot", metavar="FILE.png",
+                    help="save a screenshot of the overlay when the call ends (use with --stop-after)")
     lv.add_argument("--events", metavar="FILE.jsonl", help="write every event as one JSON line")
     lv.add_argument("--record", metavar="DIR", help="record both channels and the call record in DIR")
     lv.add_argument("--stop-after", type=float, metavar="SECONDS", help="stop after this much call time")
@@ -364,10 +366,7 @@ def cmd_devices(args) -> int:
 
 
 def cmd_live(args) -> int:
-    import signal
-
     from .live import LiveSession, ReplaySource
-    from .sinks import ConsoleView, JsonlWriter
 
     config = _load_config(args)
     baseline = _load_baseline(args.profile)
@@ -376,9 +375,11 @@ def cmd_live(args) -> int:
         from .analyze import demo_call_path
         from .audio import load_call
 
-        path = demo_call_path() if args.replay == "demo" else args.replay
-        call = load_call(path)
-        source, name = ReplaySource(call), call.name
+        call = load_call(demo_call_path() if args.replay == "demo" else args.replay)
+        name = call.name
+
+        def make_source():
+            return ReplaySource(call)
     else:
         from .capture import CaptureOptions, DeviceSource
         from .devices import resolve_device
@@ -386,52 +387,92 @@ def cmd_live(args) -> int:
         agent = resolve_device(args.agent or lo.agent_device or "default")
         customer_spec = args.customer or lo.customer_device
         customer = resolve_device(customer_spec) if customer_spec else None
-        source = DeviceSource(agent, customer, CaptureOptions(),
-                              agent_channel=args.agent_channel if args.agent_channel is not None
-                              else lo.agent_channel,
-                              customer_channel=args.customer_channel if args.customer_channel is not None
-                              else lo.customer_channel)
+        a_ch = args.agent_channel if args.agent_channel is not None else lo.agent_channel
+        c_ch = args.customer_channel if args.customer_channel is not None else lo.customer_channel
         name = "live call"
+
+        def make_source():
+            return DeviceSource(agent, customer, CaptureOptions(), agent_channel=a_ch, customer_channel=c_ch)
     record_dir = args.record or lo.record_dir or None
-    recorder = None
-    if record_dir:
-        from .recorder import Recorder
+    recorders = []
+
+    def make_session(extra_subscribers=()):
+        source = make_source()
+        recorder = None
+        if record_dir:
+            from .recorder import Recorder
+
+            try:
+                recorder = Recorder(record_dir, source.channels)
+            except OSError as exc:
+                raise UserError(f"cannot record in {record_dir}: {exc.strerror or exc}") from None
+            recorders.append(recorder)
+        session = LiveSession(source, config, transcribe=not args.no_transcript, baseline=baseline,
+                              recorder=recorder, name=name)
+        for fn in extra_subscribers:
+            session.subscribe(fn)
+        return session
+
+    jsonl = None
+    if args.events:
+        from .sinks import JsonlWriter
 
         try:
-            recorder = Recorder(record_dir, source.channels)
+            jsonl = JsonlWriter(args.events)
         except OSError as exc:
-            raise UserError(f"cannot record in {record_dir}: {exc.strerror or exc}") from None
-    if not args.console:
-        print("voicecoach: the overlay window is not part of this version yet; coaching in the terminal",
-              file=sys.stderr)
-    view = ConsoleView()
-    print("VoiceCoach live — " + (f"replaying {name}" if args.replay else "listening") +
-          ("" if "customer" in source.channels else " (mic only: warmth and pace; no call audio)") +
-          (f"; recording to {recorder.path}" if recorder else "") + ". Ctrl-C stops.", flush=True)
-    session = LiveSession(source, config, transcribe=not args.no_transcript, baseline=baseline,
-                          recorder=recorder, name=name)
-    session.subscribe(view)
-    jsonl = JsonlWriter(args.events) if args.events else None
-    if jsonl:
-        session.subscribe(jsonl)
-    signal.signal(signal.SIGINT, lambda *_: session.stop())
-    signal.signal(signal.SIGTERM, lambda *_: session.stop())
+            raise UserError(f"cannot write {args.events}: {exc.strerror or exc}") from None
+    extra = [jsonl] if jsonl else []
     try:
-        record = session.run(stop_after_s=args.stop_after)
+        if args.console or args.screenshot is None and not _has_screen():
+            if not args.console:
+                print("voicecoach: no screen for the overlay; coaching in the terminal", file=sys.stderr)
+            record = _live_console(make_session, extra, args, record_dir)
+        else:
+            from .ui.overlay import run_overlay
+
+            code, record = run_overlay(lambda: make_session(extra), screenshot=args.screenshot,
+                                       stop_after_s=args.stop_after)
+            if record is None:
+                return code
     finally:
         if jsonl:
             jsonl.close()
-    if recorder is not None:
+    if recorders:
         from .record import save_record
 
-        out = recorder.path.with_suffix(".json")
+        rec_path = recorders[-1].path
+        out = rec_path.with_suffix(".json")
         save_record(record, out)
         _add_to_history(record, out)
-        print(f"\nRecording: {recorder.path}\nCall record: {out}")
+        print(f"\nRecording: {rec_path}\nCall record: {out}")
     from .summary import summary_text
 
     print("\n" + summary_text(record))
     return 0
+
+
+def _has_screen() -> bool:
+    import os
+
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("win32", "darwin"))
+
+
+def _live_console(make_session, extra, args, record_dir):
+    import signal
+
+    from .sinks import ConsoleView
+
+    session = make_session(extra)
+    session.subscribe(ConsoleView())
+    channels = session.source.channels
+    print("VoiceCoach live — " + (f"replaying {session.name}" if args.replay else "listening") +
+          ("" if "customer" in channels else " (mic only: warmth and pace; no call audio)") +
+          (f"; recording to {session.recorder.path}" if session.recorder else "") + ". Ctrl-C stops.",
+          flush=True)
+    signal.signal(signal.SIGINT, lambda *_: session.stop())
+    signal.signal(signal.SIGTERM, lambda *_: session.stop())
+    return session.run(stop_after_s=args.stop_after)
 
 
 COMMANDS = {"analyze": cmd_analyze, "live": cmd_live, "devices": cmd_devices, "review": cmd_review,

@@ -1,0 +1,381 @@
+"""The live overlay, offscreen: it follows a replayed call (meters, counts, a nudge that
+fades), folds to its compact view, remembers where it was, never takes the focus, and
+``run_overlay`` renders a screenshot and returns the call record."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # before Qt is imported
+
+import signal  # noqa: E402
+import threading  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QEvent, QPointF, Qt, QTimer  # noqa: E402
+from PyQt6.QtGui import QColor, QMouseEvent  # noqa: E402
+from PyQt6.QtWidgets import QApplication, QLineEdit, QSystemTrayIcon  # noqa: E402
+
+from voicecoach.analyze import demo_call_path  # noqa: E402
+from voicecoach.audio import SAMPLE_RATE, CallAudio, load_call  # noqa: E402
+from voicecoach.config import Config  # noqa: E402
+from voicecoach.events import Event  # noqa: E402
+from voicecoach.live import LiveSession, ReplaySource  # noqa: E402
+from voicecoach.report import PALETTE  # noqa: E402
+from voicecoach.ui.bridge import LiveBridge, SessionRunner  # noqa: E402
+from voicecoach.ui.overlay import (OverlayController, OverlayOptions, OverlayWindow, Placement,  # noqa: E402
+                                   run_overlay)
+
+QUICK = OverlayOptions(nudge_fade_in_s=0.05, nudge_hold_s=0.3, tip_hold_s=0.3, nudge_fade_out_s=0.3,
+                       meter_anim_s=0.0, status_hold_s=0.3, save_delay_s=0.05)
+"""Short animations so that a nudge comes and goes within a test."""
+
+
+@pytest.fixture(scope="module")
+def excerpt() -> CallAudio:
+    """4.5 s of the demo call: the caller talks, the agent cuts in at 2.05 s (decided
+    at 3.05 s, when the "let them finish" nudge fires) and keeps talking."""
+    call = load_call(demo_call_path())
+    part = slice(int(18.5 * SAMPLE_RATE), int(23.0 * SAMPLE_RATE))
+    return CallAudio(call.agent[part], call.customer[part], "excerpt")
+
+
+def replay(call: CallAudio):
+    return lambda: LiveSession(ReplaySource(call), Config(), transcribe=False, name=call.name)
+
+
+def session_for(call: CallAudio, transcribe: bool = False) -> LiveSession:
+    """A session to attach the window to (never run): ``model`` stands in for a loaded model."""
+    return LiveSession(ReplaySource(call), Config(), transcribe=transcribe,
+                       model=object() if transcribe else None)
+
+
+@pytest.fixture
+def window(qtbot):
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close_for_good()
+
+
+def snapshot(t=10.0, warmth=None, syl=None, wpm=None, zone=None, share=None, you=0, caller=0, acks=0,
+             lag=None, recording=None) -> dict:
+    return {"t": t, "warmth": {"warmth": warmth},
+            "pace": {"recent_syl_s": syl, "recent_wpm": wpm, "zone": zone},
+            "turns": {"talk_share_agent": share, "interruptions": {"agent": you, "customer": caller},
+                      "backchannels": acks},
+            "stt_lag_s": lag, "recording": recording}
+
+
+# --------------------------------------------------------------------------- a replayed call
+
+def test_overlay_follows_a_replayed_call(qtbot, excerpt):
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    shares = []
+    ctl = OverlayController(replay(excerpt), w)
+    w.show()
+    ctl.start()
+    assert w.state == w.LOADING and not w.share.isEnabled()
+    qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)
+    assert w.share.isEnabled() and w.interruptions == {"agent": 0, "customer": 0}
+    qtbot.waitUntil(lambda: w.slot.showing_nudge, timeout=10_000)
+    assert w.slot.message == "Let them finish"
+    qtbot.waitUntil(lambda: w.interruptions["agent"] == 1, timeout=2_000)
+    shares.append(w.share.value)
+    qtbot.waitUntil(lambda: not w.slot.showing, timeout=3_000)      # faded out, while the call goes on
+    assert w.slot.messageOpacity == 0.0 and ctl.runner is not None
+    with qtbot.waitSignal(ctl.done, timeout=10_000):
+        pass
+    shares.append(w.share.value)
+    assert shares[0] is not None and shares[1] > shares[0] > 0.0    # the agent kept talking
+    assert "1</b> by you" in w.interruptions_value.text()
+    assert ctl.error is None and ctl.record["duration"] == pytest.approx(4.5, abs=0.05)
+    assert [n["data"]["nudge"] for n in ctl.record["nudges"]] == ["let_them_finish"]
+    assert not w.isVisible()
+
+
+def test_run_overlay_screenshot_shows_the_nudge(qapp, excerpt, tmp_path):
+    shot = tmp_path / "overlay.png"
+    code, record = run_overlay(replay(excerpt), screenshot=str(shot), stop_after_s=4.0)
+    assert code == 0 and record["duration"] == pytest.approx(4.0, abs=0.05)
+    assert [i["by"] for i in record["interruptions"]] == ["agent"]
+    from PyQt6.QtGui import QImage
+
+    img = QImage(str(shot)).convertToFormat(QImage.Format.Format_ARGB32)
+    assert img.width() >= 280 and img.height() >= 150
+    px = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8)
+    px = px.reshape(img.height(), img.bytesPerLine() // 4, 4)[:, :img.width()]      # B, G, R, A
+    assert px[0, 0, 3] == 0                                    # rounded corner: see-through
+    assert px[img.height() // 2, img.width() // 2, 3] >= 240   # the panel: nearly opaque
+    assert len(np.unique(px.reshape(-1, 4), axis=0)) > 200     # text, meters: not blank
+    red = QColor(PALETTE["interruption"])
+    nudge = (np.abs(px[..., 2].astype(int) - red.red()) < 8) & (np.abs(px[..., 1].astype(int) - red.green()) < 8) \
+        & (np.abs(px[..., 0].astype(int) - red.blue()) < 8)
+    assert nudge.sum() > 2000                                  # the "let them finish" banner is up
+
+
+def test_session_errors_reach_the_caller(qapp, tmp_path):
+    def broken():
+        raise ValueError("no such device")
+
+    with pytest.raises(ValueError, match="no such device"):
+        run_overlay(broken, placement_path=tmp_path / "overlay.json")
+
+
+def test_unwritable_screenshot_is_exit_code_2(qapp, excerpt, tmp_path):
+    code, record = run_overlay(replay(excerpt), screenshot=str(tmp_path / "missing" / "x.png"), stop_after_s=0.3)
+    assert code == 2 and record is not None
+
+
+def test_stop_and_start_monitoring(qtbot, excerpt):
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ended = []
+    ctl = OverlayController(replay(excerpt), w, on_call_end=ended.append)
+    w.show()
+    assert ctl.tray is None if not QSystemTrayIcon.isSystemTrayAvailable() else ctl.tray.isVisible()
+    assert w.act_visible.isVisible() == (ctl.tray is not None)    # hiding needs a tray to come back from
+    ctl.start()
+    qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)
+    w._update_menu()
+    assert w.act_monitor.text() == "Stop monitoring"
+    w.act_monitor.trigger()
+    assert w.state == w.STOPPING
+    qtbot.waitUntil(lambda: len(ended) == 1, timeout=10_000)
+    assert w.state == w.IDLE and ended[0]["duration"] < 4.0
+    w._update_menu()
+    assert w.act_monitor.text() == "Start monitoring"
+    w.act_monitor.trigger()                                     # the next call
+    qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)
+    with qtbot.waitSignal(ctl.done, timeout=10_000):
+        w.close()                                               # closing ends the call, then the overlay
+    assert len(ended) == 2 and ctl.record is ended[1] and not w.isVisible()
+
+
+def test_bridge_delivers_on_the_gui_thread(qtbot):
+    bridge = LiveBridge()
+    got = []
+    bridge.event.connect(lambda e: got.append(("event", e.kind, threading.get_ident())))
+    bridge.snapshot.connect(lambda s: got.append(("snapshot", s["t"], threading.get_ident())))
+    bridge.status.connect(lambda s: got.append(("status", s, threading.get_ident())))
+    worker = threading.Thread(target=lambda: [bridge("event", Event("word", 1.0, "agent", "hi")),
+                                              bridge("snapshot", {"t": 1.5}), bridge("status", "behind")])
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: len(got) == 3)
+    assert [g[:2] for g in got] == [("event", "word"), ("snapshot", 1.5), ("status", "behind")]
+    assert {g[2] for g in got} == {threading.get_ident()}
+
+
+def test_runner_stopped_while_loading_never_starts_the_call(qtbot, excerpt):
+    bridge = LiveBridge()
+    gate = threading.Event()
+
+    def slow_session():
+        gate.wait(5)
+        return replay(excerpt)()
+
+    runner = SessionRunner(slow_session, bridge)
+    started = []
+    bridge.started.connect(started.append)
+    runner.start()
+    runner.stop()
+    with qtbot.waitSignal(bridge.finished, timeout=5_000) as blocker:
+        gate.set()
+    assert blocker.args == [None] and not started
+
+
+# --------------------------------------------------------------------------- the window
+
+def test_meters_follow_snapshots(window, excerpt):
+    window.attach(session_for(excerpt))
+    assert window.warmth.value is None and window.pace.value is None
+    window.on_snapshot(snapshot(warmth=0.2, syl=4.0, zone="comfortable", share=0.3, you=0, caller=1))
+    assert window.warmth.value == 0.2 and window.warmth_value.text() == "0.20"
+    assert window.pace.value == 4.0 and window.pace_value.text() == "4.0 syl/s"
+    assert window.pace.scale[1:4] == (3.0, 4.5, 5.0)              # the syllable band
+    assert window.share_value.text() == "30 %"
+    assert "1</b> by the caller" in window.interruptions_value.text()
+    window.on_snapshot(snapshot(t=75.0, warmth=0.7, wpm=230.0, zone="fast", share=0.6, you=2, acks=3))
+    assert window.warmth.value == 0.7 and window.pace_value.text() == "230 wpm"
+    assert window.pace.scale[1:4] == (140.0, 190.0, 210.0)        # words arrived: the word band
+    assert window.pace.zone == "fast" and "color" in window.pace_value.styleSheet()
+    assert "2</b> by you" in window.interruptions_value.text() and "3 acks" in window.interruptions_value.text()
+    assert window.clock.text() == "1:15"
+    assert window.rec.isHidden()
+    window.on_snapshot(snapshot(recording="call.wav", lag=9.0))
+    assert not window.rec.isHidden()
+    assert "behind" in window.slot.status and window.slot.status_warn
+
+
+def test_captions_show_the_latest_words_of_each_side(window, excerpt):
+    window.attach(session_for(excerpt, transcribe=True))
+    words = [f"word{i}" for i in range(60)] + ["router."]
+    for i, text in enumerate(words):
+        window.on_event(Event("word", i * 0.3, "agent", " " + text))
+    window.on_event(Event("word", 1.0, "customer", " Hello?"))
+    agent = window.captions["agent"]
+    assert agent.text().startswith("… ") and agent.text().endswith("word59 router.")
+    fm = agent.fontMetrics()
+    line_h = fm.boundingRect(0, 0, 10_000, 1000, 0, "Ag").height()
+    used = fm.boundingRect(0, 0, agent.contentsRect().width(), 10_000, int(Qt.TextFlag.TextWordWrap),
+                           agent.text()).height()
+    assert line_h < used <= 2 * line_h                            # two full lines, no more
+    assert window.captions["customer"].text() == "Hello?"
+
+
+def test_captions_off_and_mic_only(window, excerpt):
+    window.attach(session_for(CallAudio(excerpt.agent, None, "mic")))
+    assert not window.share.isEnabled() and window.share_value.text() == "mic only"
+    assert "mic only" in window.slot.status.lower() and "warmth and pace" in window.slot.status
+    assert window.captions["customer"].isHidden() and "off" in window.captions["agent"].text()
+    window.on_snapshot({"t": 3.0, "warmth": {"warmth": 0.5}, "pace": {"recent_syl_s": 4.2, "zone": "comfortable"},
+                        "stt_lag_s": None, "recording": None})
+    assert window.warmth.value == 0.5 and window.share.value is None
+
+
+def test_loading_then_status_lines(window, excerpt):
+    window.set_loading("Loading the speech model…")
+    assert window.slot.status == "Loading the speech model…" and window.slot.busy
+    assert not window.warmth.isEnabled() and window.interruptions_value.text() == "–"
+    window.attach(session_for(excerpt))
+    assert not window.slot.busy and window.warmth.isEnabled()
+    usual = window.slot.status
+    window.on_status("speech-to-text is 5.2 s behind; catching up")
+    assert window.slot.status.startswith("speech-to-text") and window.slot.status_warn
+    window.on_snapshot(snapshot())                                # a quiet snapshot keeps it up...
+    assert window.slot.status.startswith("speech-to-text")
+    window._status_timer.timeout.emit()                           # ...until it has been up long enough
+    assert window.slot.status == usual
+
+
+def test_a_nudge_appears_and_fades(qtbot, window, excerpt):
+    window.attach(session_for(excerpt))
+    window.on_event(Event("nudge", 5.0, "agent", "Slow down a little", {"nudge": "slow_down"}))
+    assert window.slot.showing_nudge and window.slot.role == "pace"
+    qtbot.waitUntil(lambda: window.slot.messageOpacity == 1.0, timeout=1_000)
+    tip = Event("cue", 5.5, "agent", "", {"cue": "jargon", "phrase": "flush your DNS cache",
+                                          "suggestion": "clear the saved addresses"})
+    window.on_event(tip)
+    assert window.slot.message == "Slow down a little"           # a tip never covers a nudge
+    qtbot.waitUntil(lambda: not window.slot.showing, timeout=2_000)
+    assert window.slot.messageOpacity == 0.0
+    window.on_event(tip)
+    assert window.slot.kind == "tip" and "clear the saved addresses" in window.slot.message
+    window.on_event(Event("nudge", 6.0, "agent", "Let them finish", {"nudge": "let_them_finish"}))
+    assert window.slot.kind == "nudge" and window.slot.role == "interruption"
+
+
+def test_compact_and_expanded(qtbot, window, excerpt):
+    window.attach(session_for(excerpt, transcribe=True))
+    tall = window.height()
+    window.fold_button.click()
+    assert window.compact and window.act_compact.isChecked() and window.details.isHidden()
+    qtbot.waitUntil(lambda: window.height() < tall - 60)
+    assert window.warmth.isVisible() and window.pace.isVisible() and window.share.isVisible()
+    window.act_compact.trigger()
+    assert not window.compact and window.captions["agent"].isVisible()
+    qtbot.waitUntil(lambda: window.height() == tall)
+
+
+def test_position_size_and_view_are_remembered(qtbot, tmp_path):
+    path = tmp_path / "overlay.json"
+    first = OverlayWindow(QUICK, placement_path=path)
+    qtbot.addWidget(first)
+    first.show()
+    qtbot.waitExposed(first)
+    start = first.pos()
+    press = QPointF(60, 12)
+    for kind, local, buttons in ((QEvent.Type.MouseButtonPress, press, Qt.MouseButton.LeftButton),
+                                 (QEvent.Type.MouseMove, press + QPointF(-150, 90), Qt.MouseButton.LeftButton),
+                                 (QEvent.Type.MouseButtonRelease, press + QPointF(-150, 90), Qt.MouseButton.NoButton)):
+        QApplication.sendEvent(first, QMouseEvent(kind, local, QPointF(first.mapToGlobal(local)),
+                                                  Qt.MouseButton.LeftButton, buttons,
+                                                  Qt.KeyboardModifier.NoModifier))
+    assert (first.x() - start.x(), first.y() - start.y()) == (-150, 90)    # dragged
+    first.resize(400, first.height() + 30)
+    first.set_compact(True)
+    qtbot.waitUntil(lambda: path.exists() and Placement.load(path).compact, timeout=2_000)
+    saved = Placement.load(path)
+    assert (saved.x, saved.y, saved.width) == (first.x(), first.y(), 400)
+    first.close_for_good()
+
+    second = OverlayWindow(QUICK, placement_path=path)
+    qtbot.addWidget(second)
+    assert (second.x(), second.y(), second.width()) == (saved.x, saved.y, 400)
+    assert second.compact and second.details.isHidden()
+    second.set_compact(False)
+    assert second.height() == saved.height
+    second.close_for_good()
+
+
+def test_a_new_overlay_sits_at_the_top_right(qtbot, tmp_path):
+    w = OverlayWindow(QUICK, placement_path=tmp_path / "none-yet.json")
+    qtbot.addWidget(w)
+    area = QApplication.primaryScreen().availableGeometry()
+    assert w.geometry().right() == area.right() - QUICK.edge_margin_px
+    assert w.y() == area.top() + QUICK.edge_margin_px
+    Placement(-5000, -5000, 300, 200).save(tmp_path / "off-screen.json")
+    lost = OverlayWindow(QUICK, placement_path=tmp_path / "off-screen.json")
+    qtbot.addWidget(lost)
+    assert area.contains(lost.geometry().topLeft())               # a vanished screen: back on this one
+
+
+def test_never_takes_the_focus(qtbot, window, excerpt):
+    flags = window.windowFlags()
+    for flag in (Qt.WindowType.WindowDoesNotAcceptFocus, Qt.WindowType.Tool, Qt.WindowType.FramelessWindowHint,
+                 Qt.WindowType.WindowStaysOnTopHint):
+        assert flags & flag
+    assert window.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+    assert window.testAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
+    tool = QLineEdit()                      # the agent's ticketing tool, typing
+    qtbot.addWidget(tool)
+    tool.show()
+    tool.activateWindow()
+    tool.setFocus()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is tool)
+    window.attach(session_for(excerpt, transcribe=True))
+    window.on_snapshot(snapshot(warmth=0.6, syl=4.0, zone="comfortable", share=0.5, you=1))
+    window.on_event(Event("word", 1.0, "customer", "hello"))
+    window.on_event(Event("nudge", 2.0, "agent", "Let them finish", {"nudge": "let_them_finish"}))
+    window.on_status("speech-to-text is behind")
+    window.set_compact(True)
+    window.set_compact(False)
+    window.activateWindow()                 # what a click asks for: refused
+    qtbot.wait(50)
+    assert QApplication.activeWindow() is tool and QApplication.focusWidget() is tool
+    assert not window.isActiveWindow()
+    for b in (window.fold_button, window.menu_button, window.close_button):
+        assert b.focusPolicy() == Qt.FocusPolicy.NoFocus
+
+
+def test_ctrl_c_ends_the_call_and_keeps_its_record(qapp, excerpt, tmp_path):
+    before = signal.getsignal(signal.SIGINT)
+    QTimer.singleShot(1500, lambda: os.kill(os.getpid(), signal.SIGINT))
+    code, record = run_overlay(replay(excerpt), placement_path=tmp_path / "overlay.json")
+    assert code == 0 and 0.5 < record["duration"] < 4.0
+    assert signal.getsignal(signal.SIGINT) is before            # the caller's handler is back
+    assert (tmp_path / "overlay.json").exists()                  # the placement was saved on closing
+
+
+def test_tray_hides_and_shows_the_overlay(qtbot, monkeypatch, excerpt):
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ctl = OverlayController(replay(excerpt), w)
+    w.show()
+    assert ctl.tray is not None and ctl.tray.contextMenu() is w.menu and w.act_visible.isVisible()
+    ctl._tray_clicked(QSystemTrayIcon.ActivationReason.Trigger)
+    assert not w.isVisible()
+    w._update_menu()
+    assert w.act_visible.text() == "Show overlay"
+    w.act_visible.trigger()
+    assert w.isVisible()
+    ctl.quit()                                   # no call running: closes at once
+    assert not w.isVisible()
