@@ -1,4 +1,4 @@
-"""Nothing leaves the machine: `analyze` opens no network connection.
+"""Nothing leaves the machine: `analyze` and `live` open no network connection.
 
 strace records every connect/sendto of the whole process tree, including native
 code (onnxruntime's telemetry is C++ and invisible to Python-level hooks). The
@@ -33,6 +33,12 @@ def test_analyze_opens_no_network_connection(tmp_path):
             f"time.sleep(max(0, {WAIT_S} - (time.time() - t)))")
     assert traced(code, tmp_path) == []
     assert (tmp_path / "rec.json").stat().st_size > 1000
+
+
+def test_live_opens_no_network_connection(tmp_path):
+    code = ("from voicecoach.cli import main; "
+            "assert main(['live', '--replay', 'demo', '--console', '--stop-after', '14']) == 0")
+    assert traced(code, tmp_path) == []
 
 
 def test_the_harness_sees_onnxruntime_telemetry_when_it_is_on(tmp_path):
