@@ -21,7 +21,6 @@ import argparse
 import os
 import resource
 import sys
-import threading
 import time
 
 from tools.scoring import word_errors

@@ -13,11 +13,10 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 import soundfile as sf
 
-from tools.callgen import Turn, render_call, write_call
+from tools.callgen import Turn, render_call
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 

@@ -4,7 +4,6 @@ The review's Player plays the demo call from 20 s into the private daemon's ster
 `call` sink; the sink's monitor is captured through DeviceSource and compared with
 the call's own channels (left = agent, right = caller).
 """
-import os
 import threading
 import time
 

@@ -35,6 +35,7 @@ from voicecoach.events import AGENT, CUSTOMER, Event
 from voicecoach.report import PALETTE
 from voicecoach.summary import CARE_NOTE, REPHRASE, clock
 
+from . import has_screen
 from .bridge import LiveBridge, SessionRunner
 from .style import FONT_PT, color
 
@@ -1142,13 +1143,6 @@ class OverlayController(QObject):
     def _tray_clicked(self, reason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
             self.window.setVisible(not self.window.isVisible())
-
-
-def has_screen() -> bool:
-    """Whether a window can be shown here (a platform was chosen, or a display is set)."""
-    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def run_overlay(make_session: Callable[[], "LiveSession"], *, screenshot: Union[str, Path, None] = None,

@@ -31,6 +31,7 @@ from voicecoach.record import RecordError, load_record, save_record
 from voicecoach.report import REPHRASE, call_date, find_audio, line_at, transcript_lines, write_report
 from voicecoach.summary import CARE_NOTE, clock
 
+from . import has_screen
 from .style import apply_style
 from .widgets import HistoryView, ScorecardPanel, TimedTable, TimelineView, card, label, legend
 
@@ -594,12 +595,6 @@ class ReviewWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _has_display() -> bool:
-    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] = None, *,
                config=None, size: tuple[int, int] = (1400, 900)) -> int:
     """Open the review window on ``call`` (``"demo"``, a recording, a call record or a record dict).
@@ -625,7 +620,7 @@ def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] 
     """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    elif not _has_display():
+    elif not has_screen():
         print("voicecoach: error: no screen to show the review on (no DISPLAY); "
               "`voicecoach report CALL -o report.html` writes the same review as a web page",
               file=sys.stderr)

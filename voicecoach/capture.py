@@ -386,7 +386,6 @@ class DeviceSource:
 
     def _frames(self, s: _Stream, index: int, n: int, adc: float, captured_at: float,
                 block: np.ndarray) -> Iterator[CapturedFrame]:
-        sr = self.options.samplerate_hz
         if index > s.next_sample and s.clock.offset_s is not None:
             gap = np.zeros(index - s.next_sample, np.float32)   # blocks dropped on a full queue
             t = s.clock.start_s(s.next_sample, len(gap), adc, captured_at)

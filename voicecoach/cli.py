@@ -367,6 +367,7 @@ def cmd_devices(args) -> int:
 
 def cmd_live(args) -> int:
     from .live import LiveSession, ReplaySource
+    from .ui import has_screen
 
     config = _load_config(args)
     baseline = _load_baseline(args.profile)
@@ -423,7 +424,7 @@ def cmd_live(args) -> int:
             raise UserError(f"cannot write {args.events}: {exc.strerror or exc}") from None
     extra = [jsonl] if jsonl else []
     try:
-        if args.console or args.screenshot is None and not _has_screen():
+        if args.console or args.screenshot is None and not has_screen():
             if not args.console:
                 print("voicecoach: no screen for the overlay; coaching in the terminal", file=sys.stderr)
             record = _live_console(make_session, extra, args, record_dir)
@@ -449,13 +450,6 @@ def cmd_live(args) -> int:
 
     print("\n" + summary_text(record))
     return 0
-
-
-def _has_screen() -> bool:
-    import os
-
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-                or os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("win32", "darwin"))
 
 
 def _live_console(make_session, extra, args, record_dir):
