@@ -232,7 +232,8 @@ class TurnTaking:
             who = "You" if x == AGENT else "The caller"
             if kind == "interruption":
                 self.interruptions.append(item)
-                text = f"{who} cut in while {'the caller' if x == AGENT else 'you'} were talking"
+                text = ("You cut in while the caller was talking" if x == AGENT
+                        else "The caller cut in while you were talking")
                 decided = t0 + max(o.backchannel_max_s, o.min_overlap_s)
             elif kind == "backchannel":
                 self.backchannels.append(item)
