@@ -122,16 +122,10 @@ class PulseDaemon:
     @contextlib.contextmanager
     def environment(self) -> Iterator[dict[str, str]]:
         """Set :meth:`env` in ``os.environ`` for this process; restore it after."""
-        saved = {k: os.environ.get(k) for k in self.env()}
-        os.environ.update(self.env())
-        try:
-            yield self.env()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        from voicecoach.devices import environment_set
+
+        with environment_set(self.env()) as env:
+            yield env
 
     # -- life cycle ----------------------------------------------------------------
     def start(self) -> "PulseDaemon":

@@ -41,7 +41,6 @@ input: the source's presence is checked every ``source_check_s``).
 """
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -50,7 +49,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from .devices import DeviceChoice, DeviceError, import_sounddevice, pulse_source_present
+from .devices import DeviceChoice, DeviceError, environment_set, import_sounddevice, pulse_source_present
 from .events import AGENT, CUSTOMER
 from .sources import Frame
 
@@ -322,10 +321,7 @@ class DeviceSource:
 
     def _open(self, sd, s: _Stream):
         callback, finished = s.callback_for(self._queue.put_nowait, self._stopping)
-        env = s.choice.open_env()
-        with _OPEN_LOCK:
-            saved = {k: os.environ.get(k) for k in env}
-            os.environ.update(env)
+        with _OPEN_LOCK, environment_set(s.choice.open_env()):
             try:
                 return sd.InputStream(device=s.choice.device, samplerate=self.options.samplerate_hz,
                                       channels=s.n_channels, dtype="float32", blocksize=self.block,
@@ -333,12 +329,6 @@ class DeviceSource:
                                       callback=callback, finished_callback=finished)
             except sd.PortAudioError as exc:
                 raise DeviceError(f"cannot open {s.choice.name!r}: {exc}") from None
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
 
     def stop(self) -> None:
         """Stop and close every stream. Idempotent and safe from any thread."""

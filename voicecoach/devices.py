@@ -16,16 +16,35 @@ server started later is not seen by that process.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 PULSE_DEVICE = "pulse"
 MONITOR_LABEL = "call audio (monitor)"
 PACTL_TIMEOUT_S = 5.0
+
+
+@contextlib.contextmanager
+def environment_set(values: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Set ``values`` in ``os.environ`` for the ``with`` block, then restore what was there.
+
+    libpulse reads ``PULSE_SOURCE``/``PULSE_SERVER`` when a stream opens, so a source is
+    chosen by setting them around the open."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield values
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 class DeviceError(Exception):
