@@ -1,27 +1,43 @@
-"""The live path at real-time pace: latency, CPU, memory, dropped blocks, streaming WER.
+"""The live path on real audio devices: latency, CPU, memory, dropped blocks, streaming WER.
 
-Replays a generated two-channel support call (espeak-ng voices) through
-`LiveSession` exactly as `voicecoach live --replay` does, in 20 ms blocks at
-real-time pace, both channels transcribed, and prints:
+Generates a two-channel support call (espeak-ng voices, so every word is known),
+writes it to a WAV file and frees it, starts a private PulseAudio daemon with null
+sinks (``tools/pulse.py``), plays the file into the daemon's stereo ``call`` sink
+with ``paplay`` and coaches it with :class:`LiveSession` capturing
+``call.monitor`` through sounddevice: the path of ``voicecoach live --agent
+call.monitor --customer call.monitor --customer-channel 1``. Both channels are
+transcribed. Without PulseAudio (or with ``--replay``) the file is replayed at
+real-time pace instead, as ``voicecoach live --replay`` does; the call is then
+held in memory and counted. It prints:
 
-- latency p50/p95 of "let them finish" nudges (from the moment the overlap passes
-  the interruption threshold) and of transcript words (from the end of the word);
-- average CPU of the process (user + system over wall time, % of the 2 cores);
-- resident memory at 10 and 30 minutes (or at the end of shorter runs);
+- latency p50/p95 of "let them finish" nudges (from the capture of the audio in
+  which the overlap passed the interruption threshold) and of transcript words
+  (from the capture of the audio in which the word ended);
+- average CPU of this process (capture, engine and speech-to-text threads; user +
+  system over wall time, as % of the 2 cores);
+- resident memory at 10 and 30 minutes of the call (or at the end of shorter runs);
 - dropped audio blocks;
-- streaming WER against offline WER of the same model on the same audio.
+- streaming WER against offline WER (``analyze``, the same model with its full
+  30 s window) on the same audio.
 
-    python3 -m benchmarks.live [--minutes 30]
+    python3 -m benchmarks.live [--minutes 30] [--replay]
 
 Targets (issue 4): nudge p95 <= 250 ms; words p50 <= 2.0 s, p95 <= 3.5 s; CPU <= 60 %
 of two cores; no dropped blocks; memory at 30 min within 10 % of 10 min and under
 600 MB; streaming WER <= 1.10x offline WER.
 """
 import argparse
+import contextlib
+import gc
 import os
 import resource
 import sys
+import tempfile
+import threading
 import time
+from pathlib import Path
+
+import soundfile as sf
 
 from tools.scoring import word_errors
 
@@ -36,65 +52,114 @@ def pct(values, q):
     return v[min(len(v) - 1, int(len(v) * q / 100))] if v else float("nan")
 
 
+def make_call(seed: int, minutes: float, folder: Path) -> tuple[Path, dict, float]:
+    """The generated call as a 16 kHz stereo WAV; (path, reference text per channel, duration)."""
+    from tools.callgen import random_call
+
+    gen = random_call(seed, voices=("espeak",), minutes=minutes)
+    path = folder / "call.wav"
+    sf.write(path, gen.audio, gen.sr, subtype="PCM_16")
+    refs = {ch: " ".join(u["text"] for u in gen.truth["utterances"] if u["channel"] == ch)
+            for ch in ("agent", "customer")}
+    return path, refs, len(gen.audio) / gen.sr
+
+
+@contextlib.contextmanager
+def device_source(path: Path, use_devices: bool):
+    """(source, start playing) for the call: PulseAudio devices, or a replay of the file."""
+    from tools.pulse import PulseDaemon, missing_programs
+
+    missing = missing_programs()
+    if not use_devices or missing:
+        from voicecoach.audio import load_call
+        from voicecoach.live import ReplaySource
+
+        why = "--replay" if not use_devices else f"no PulseAudio ({', '.join(missing)} missing)"
+        print(f"{why}: replaying the file at real-time pace; its audio is held in memory", flush=True)
+        yield ReplaySource(load_call(path)), lambda: None
+        return
+    with PulseDaemon() as pulse, pulse.environment():
+        import sounddevice  # noqa: F401  (PortAudio lists the daemon's devices on first import)
+
+        from voicecoach.capture import CaptureOptions, DeviceSource
+        from voicecoach.devices import resolve_device
+
+        monitor = resolve_device("call.monitor")
+        source = DeviceSource(monitor, monitor, CaptureOptions(), agent_channel=0, customer_channel=1)
+        print("capturing call.monitor of a private PulseAudio daemon (left agent, right customer)",
+              flush=True)
+        yield source, lambda: pulse.play(path, "call")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=300)
+    ap.add_argument("--replay", action="store_true", help="replay the file instead of real devices")
     args = ap.parse_args()
-    from tools.callgen import random_call
     from voicecoach.analyze import analyze_call
-    from voicecoach.audio import CallAudio
+    from voicecoach.audio import load_call
     from voicecoach.config import Config
-    from voicecoach.live import LiveSession, ReplaySource
-    from voicecoach.transcribe import load_model
+    from voicecoach.live import LiveSession
+    from voicecoach.transcribe import limit_malloc_arenas, load_model
 
-    gen = random_call(args.seed, voices=("espeak",), minutes=args.minutes)
-    call = CallAudio(gen.audio[:, 0].copy(), gen.audio[:, 1].copy(), "benchmark")
-    refs = {ch: " ".join(u["text"] for u in gen.truth["utterances"] if u["channel"] == ch)
-            for ch in ("agent", "customer")}
+    limit_malloc_arenas()            # as `voicecoach live` does
     config = Config()
-    model = load_model(config.transcribe, num_workers=2)
-    print(f"call: {call.duration / 60:.1f} min, two channels, replayed at real-time pace", flush=True)
+    with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
+        path, refs, duration = make_call(args.seed, args.minutes, Path(tmp))
+        gc.collect()
+        print(f"call: {duration / 60:.1f} min, two channels, at real-time pace", flush=True)
+        with device_source(path, not args.replay) as (source, play):
+            session = LiveSession(source, config, name="benchmark")
+            memory, dropped = {}, [0]
+            marks = [m for m in (600.0, 1800.0) if m < duration - 1.0] + [duration - 1.0]
 
-    memory = {}
-    session = LiveSession(ReplaySource(call), config, model=model, name="benchmark")
-    marks = [m for m in (600.0, 1800.0) if m < call.duration - 1.0] + [call.duration - 1.0]
+            def watch(kind, payload):
+                if kind != "snapshot":
+                    return
+                dropped[0] = payload["dropped_blocks"]
+                if marks and payload["t"] >= marks[0]:
+                    memory[marks.pop(0)] = rss_mb()
 
-    def watch(kind, payload):
-        if kind == "snapshot" and marks and payload["t"] >= marks[0]:
-            memory[marks.pop(0)] = rss_mb()
+            session.subscribe(watch)
+            r0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+            result = {}
+            runner = threading.Thread(target=lambda: result.update(record=session.run(
+                stop_after_s=duration + 2.0)))
+            runner.start()
+            time.sleep(1.0)            # capture is running by then
+            play()                     # from the main thread: players die with the thread that starts them
+            runner.join()
+            record = result["record"]
+            r1, w1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        cpu = (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) / (w1 - w0)
 
-    session.subscribe(watch)
-    dropped = []
-    session.subscribe(lambda k, p: dropped.append(p["dropped_blocks"]) if k == "snapshot" else None)
-    r0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    record = session.run()
-    r1, w1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    cpu = (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) / (w1 - w0)
+        nudges = [n.latency for n in session.coach.nudges if n.data["nudge"] == "let_them_finish"
+                  and n.latency is not None]
+        words = session.latencies.get("word", [])
+        print(f"\n'let them finish' nudges: {len(nudges)}, latency p50 {pct(nudges, 50) * 1000:.0f} ms, "
+              f"p95 {pct(nudges, 95) * 1000:.0f} ms (target p95 <= 250 ms)")
+        print(f"transcript words: {len(words)}, latency p50 {pct(words, 50):.2f} s, "
+              f"p95 {pct(words, 95):.2f} s (target p50 <= 2.0 s, p95 <= 3.5 s)")
+        print(f"average CPU: {cpu * 100:.0f} % of one core = {cpu * 50:.0f} % of the two cores "
+              "(target <= 60 %)")
+        print("memory: " + ", ".join(f"{m / 60:.0f} min {v:.0f} MB" for m, v in memory.items())
+              + " (target: 30 min within 10 % of 10 min, under 600 MB)")
+        print(f"dropped blocks: {dropped[0]} (target 0)", flush=True)
 
-    nudges = [n.latency for n in session.coach.nudges if n.data["nudge"] == "let_them_finish"
-              and n.latency is not None]
-    words = session.latencies.get("word", [])
-    print(f"\n'let them finish' nudges: {len(nudges)}, latency p50 {pct(nudges, 50) * 1000:.0f} ms, "
-          f"p95 {pct(nudges, 95) * 1000:.0f} ms (target p95 <= 250 ms)")
-    print(f"transcript words: {len(words)}, latency p50 {pct(words, 50):.2f} s, p95 {pct(words, 95):.2f} s "
-          f"(target p50 <= 2.0 s, p95 <= 3.5 s)")
-    print(f"average CPU: {cpu * 100:.0f} % of one core = {cpu * 50:.0f} % of the two cores (target <= 60 %)")
-    print("memory: " + ", ".join(f"{m / 60:.0f} min {v:.0f} MB" for m, v in memory.items())
-          + " (target: 30 min within 10 % of 10 min, under 600 MB)")
-    print(f"dropped blocks: {max(dropped) if dropped else 0} (target 0)")
-
-    off = analyze_call(call, config, model=model)
-    for name, rec in (("streaming", record), ("offline", off)):
+        call = load_call(path)
+        offline = analyze_call(call, config, model=load_model(config.transcribe))
+    errors = {}
+    for name, rec in (("streaming", record), ("offline", offline)):
         e = n = 0
         for ch, ref in refs.items():
             hyp = " ".join(seg["text"] for seg in rec["transcript"] if seg["channel"] == ch)
             de, dn = word_errors(ref, hyp)
             e, n = e + de, n + dn
+        errors[name] = e / n
         print(f"{name} WER: {e / n:.1%} ({e}/{n} words)")
-        if name == "streaming":
-            s_wer = e / n
-    print(f"streaming / offline WER: {s_wer / max(1e-9, e / n):.2f}x (target <= 1.10x)")
+    print(f"streaming / offline WER: {errors['streaming'] / max(1e-9, errors['offline']):.2f}x "
+          "(target <= 1.10x)")
     return 0
 
 

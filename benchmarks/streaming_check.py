@@ -13,6 +13,7 @@ utterances one after another on one channel) when it exists, and with
 same audio with the same model and voice-activity segments.
 
     python3 benchmarks/streaming_check.py [--espeak] [--min-chunk-s 1.0] [--context-s 8]
+    python3 benchmarks/streaming_check.py --call 300 --minutes 5   # a generated call only
 """
 from __future__ import annotations
 
@@ -66,8 +67,16 @@ def wer(ref: str, hyp: str) -> float:
     return float(d[-1]) / max(1, len(r))
 
 
-def streams(espeak: bool):
+def streams(espeak: bool, call_seed: int | None = None, call_minutes: float = 3.0):
     """(name, {channel: audio}, {channel: reference text})."""
+    if call_seed is not None:  # the kind of call benchmarks/live.py replays
+        from tools.callgen import random_call
+
+        gen = random_call(call_seed, voices=("espeak",), minutes=call_minutes)
+        refs = {ch: " ".join(u["text"] for u in gen.truth["utterances"] if u["channel"] == ch)
+                for ch in ("agent", "customer")}
+        yield f"call{call_seed}", {"agent": gen.audio[:, 0].copy(), "customer": gen.audio[:, 1].copy()}, refs
+        return
     if DEMO.exists():
         audio, sr = sf.read(DEMO, dtype="float32")
         truth = json.loads(DEMO.with_suffix(".truth.json").read_text())
@@ -156,6 +165,9 @@ def main() -> None:
     ap.add_argument("--max-lag-s", type=float, default=StreamingOptions.max_lag_s)
     ap.add_argument("--slowdown", type=float, default=1.0,
                     help="pretend each decode takes this many times its CPU time")
+    ap.add_argument("--call", type=int, default=None, metavar="SEED",
+                    help="only a generated call (tools/callgen.random_call with this seed)")
+    ap.add_argument("--minutes", type=float, default=3.0, help="length of the --call")
     ap.add_argument("--show", action="store_true", help="print the streamed text")
     ap.add_argument("--only", default="", help="comma-separated stream names (demo_call, read, espeak)")
     args = ap.parse_args()
@@ -167,7 +179,7 @@ def main() -> None:
     all_lat, tot_cpu, channel_s = [], 0.0, 0.0
     ref_all, hyp_all, off_all = [], [], []
     print(f"options: {options}")
-    for name, channels, refs in streams(args.espeak):
+    for name, channels, refs in streams(args.espeak, args.call, args.minutes):
         if args.only and name not in args.only.split(","):
             continue
         duration = len(next(iter(channels.values()))) / SAMPLE_RATE

@@ -5,12 +5,12 @@ import sys
 
 import pytest
 
-from pulse import PulseDaemon, missing_programs
+from tools.pulse import PulseDaemon, missing_programs
 
 
 @pytest.fixture(scope="session")
 def pulse():
-    """A private PulseAudio daemon with the call's null sinks (see tests/pulse.py).
+    """A private PulseAudio daemon with the call's null sinks (see tools/pulse.py).
 
     Its client environment (``PULSE_SERVER``...) is set in ``os.environ`` for the
     session and restored after. PortAudio lists devices when it initialises (at the

@@ -1,7 +1,7 @@
 """Live capture from real (PulseAudio null-sink) devices: what is played is what is captured.
 
 Speech is made with espeak-ng at test time, played with ``paplay`` into the private
-daemon's sinks (tests/pulse.py) and captured from their monitors through
+daemon's sinks (tools/pulse.py) and captured from their monitors through
 :class:`DeviceSource`; no mocks.
 """
 import shutil
@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 from scipy.signal import correlate, resample_poly
 
-from pulse import PulseDaemon
+from tools.pulse import PulseDaemon
 from voicecoach.capture import CaptureOptions, DeviceSource, StreamClock
 from voicecoach.devices import DeviceChoice, DeviceError, resolve_device
 

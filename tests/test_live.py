@@ -83,7 +83,7 @@ def test_live_coaches_a_call_played_into_real_devices(pulse, short_call, tmp_pat
 
 @needs_espeak
 def test_a_device_that_disappears_ends_capture_cleanly_and_keeps_the_recording(short_call, tmp_path):
-    from pulse import PulseDaemon, missing_programs
+    from tools.pulse import PulseDaemon, missing_programs
 
     if missing_programs():
         pytest.skip("PulseAudio not installed")

@@ -188,25 +188,14 @@ def _load_baseline(path: Optional[str]):
         raise UserError(f"{path}: not a voice profile ({exc})") from None
 
 
-def _one_malloc_arena() -> None:
-    """glibc gives each thread its own heap arena and seldom returns freed memory, so the
-    two transcription threads would each keep their peak: one arena saves ~150 MB."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL("libc.so.6").mallopt(-8, 1)   # M_ARENA_MAX = 1
-        except (OSError, AttributeError):
-            pass
-
-
 def cmd_analyze(args) -> int:
     from .analyze import analyze_call, demo_call_path
     from .audio import load_call
     from .record import save_record
     from .summary import summary_text
+    from .transcribe import limit_malloc_arenas
 
-    _one_malloc_arena()
+    limit_malloc_arenas()
     config = _load_config(args)
     baseline = _load_baseline(args.profile)
     if args.demo:
@@ -367,8 +356,10 @@ def cmd_devices(args) -> int:
 
 def cmd_live(args) -> int:
     from .live import LiveSession, ReplaySource
+    from .transcribe import limit_malloc_arenas
     from .ui import has_screen
 
+    limit_malloc_arenas()
     config = _load_config(args)
     baseline = _load_baseline(args.profile)
     lo = config.live

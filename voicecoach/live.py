@@ -192,7 +192,8 @@ class LiveSession:
         self.model_name = config.transcribe.model if transcribe else None
         self.workers: dict[str, _SttWorker] = {}
         if transcribe:
-            model = model or load_model(config.transcribe, num_workers=len(source.channels))
+            model = model or load_model(config.transcribe, num_workers=len(source.channels),
+                                        min_window_s=config.streaming.min_window_s or None)
             for ch in source.channels:
                 st = StreamingTranscriber(model, ch, config.streaming, config.transcribe)
                 self.workers[ch] = _SttWorker(st, self._words_q)

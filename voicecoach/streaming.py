@@ -51,9 +51,9 @@ class StreamingOptions:
     Attributes
     ----------
     min_chunk_s : float
-        New speech (s) that must arrive before the buffer is decoded again. A
-        decode costs about the same CPU whatever the buffer holds (Whisper always
-        encodes a 30 s window), so this sets the CPU cost per second of speech.
+        New speech (s) that must arrive before the buffer is decoded again. Each
+        decode encodes at least ``min_window_s`` of Whisper's window, so this
+        sets the CPU cost per second of speech.
     agreement_n : int
         Successive hypotheses that must agree on a word before it is committed
         (2 is LocalAgreement-2; 1 commits each hypothesis as it comes).
@@ -84,6 +84,10 @@ class StreamingOptions:
         When catching up, or cutting a long buffer in which nothing was agreed on,
         words that end at least this long (s) before the end of the buffer are
         taken as stable.
+    min_window_s : float
+        The live session loads its model to encode only the part of Whisper's
+        30 s window that holds the buffer, but at least this much (s); see
+        :func:`voicecoach.transcribe.load_model`. 0 would encode the full window.
     """
 
     min_chunk_s: float = 1.0
@@ -96,6 +100,7 @@ class StreamingOptions:
     max_word_s: float = 1.5
     max_lag_s: float = 2.0
     stable_tail_s: float = 1.0
+    min_window_s: float = 10.0
 
 
 def normalize_word(text: str) -> str:
@@ -148,8 +153,9 @@ class StreamingTranscriber:
     Parameters
     ----------
     model : faster_whisper.WhisperModel
-        Loaded with :func:`voicecoach.transcribe.load_model`; one model can serve
-        both channels (``num_workers=2``), each from its own thread.
+        Loaded with :func:`voicecoach.transcribe.load_model` (best with
+        ``min_window_s=options.min_window_s``); one model can serve both channels
+        (``num_workers=2``), each from its own thread.
     channel : str
         ``"agent"`` or ``"customer"``: the channel of the words.
     options : StreamingOptions, optional

@@ -9,6 +9,7 @@ and cannot produce hallucinated words.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -86,19 +87,101 @@ def model_path(name: str) -> str:
     return name
 
 
-def load_model(options: TranscribeOptions, num_workers: int = 2):
-    """Load a ``faster_whisper.WhisperModel`` for the CPU."""
+def load_model(options: TranscribeOptions, num_workers: int = 2,
+               min_window_s: Optional[float] = None):
+    """Load a ``faster_whisper.WhisperModel`` for the CPU.
+
+    Parameters
+    ----------
+    options : TranscribeOptions
+    num_workers : int
+        Threads that may transcribe at the same time (one per channel).
+    min_window_s : float, optional
+        Encode only the part of Whisper's 30 s window that holds audio (plus
+        ``WINDOW_TAIL_S`` of the usual padding, and at least ``min_window_s``)
+        instead of always all 30 s (see :func:`encoded_frames`). For streaming,
+        whose buffers are short: about 3x less CPU per decode at the same word
+        error rate (``benchmarks/streaming_check.py``). None: the full window,
+        as offline transcription uses it.
+    """
     from faster_whisper import WhisperModel
 
     path = model_path(options.model)
     local = os.path.isdir(path)
     try:
-        return WhisperModel(path, device="cpu", compute_type=options.compute_type,
-                            cpu_threads=options.cpu_threads, num_workers=num_workers,
-                            local_files_only=local)
+        model = WhisperModel(path, device="cpu", compute_type=options.compute_type,
+                             cpu_threads=options.cpu_threads, num_workers=num_workers,
+                             local_files_only=local)
     except Exception as exc:  # faster-whisper raises many kinds for a bad model
         raise ModelError(f"cannot load speech-to-text model {options.model!r}: "
                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    if min_window_s is not None:
+        full_encode = model.encode
+        min_frames = int(min_window_s * FRAMES_PER_S)
+
+        def encode(features: np.ndarray):
+            return full_encode(features[..., :encoded_frames(features, min_frames)])
+
+        model.encode = encode   # faster-whisper encodes each window through self.encode
+    return model
+
+
+def limit_malloc_arenas() -> None:
+    """Let all threads share one glibc malloc arena (Linux; elsewhere a no-op).
+
+    glibc gives each thread its own heap arena and seldom returns freed memory,
+    so each transcription thread would keep its own peak: one arena saves
+    ~150 MB in ``analyze``. Call it once, early, in a process that transcribes.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6").mallopt(-8, 1)   # M_ARENA_MAX = 1
+        except (OSError, AttributeError):
+            pass
+
+
+FRAMES_PER_S = 100        # Whisper's log-mel frames per second
+WINDOW_FRAMES = 3000      # Whisper's 30 s window
+WINDOW_TAIL_S = 3.0       # padding kept after the audio: Whisper hears where speech ends
+
+
+def encoded_frames(features: np.ndarray, min_frames: int = 1000) -> int:
+    """How many frames of a padded 30 s window to encode.
+
+    faster-whisper pads every window's log-mel features with zeros to 3000 frames.
+    Whisper can encode fewer: the frames that hold audio, ``WINDOW_TAIL_S`` of the
+    padding after them (without it the decoder does not hear the speech end and
+    repeats itself) and at least ``min_frames`` (very short windows decode
+    worse). The result is even, as the encoder's stride needs.
+
+    Parameters
+    ----------
+    features : np.ndarray [shape=(..., n_mels, 3000)]
+        One window as faster-whisper passes it to ``encode``.
+    min_frames : int
+
+    Returns
+    -------
+    int
+        Frames to keep, at most ``features.shape[-1]``.
+
+    Examples
+    --------
+    >>> f = np.zeros((80, 3000), np.float32); f[:, :420] = -0.5   # 4.2 s of audio
+    >>> encoded_frames(f)
+    1000
+    >>> encoded_frames(f, min_frames=0)
+    720
+    """
+    n = features.shape[-1]
+    if n != WINDOW_FRAMES:
+        return n
+    voiced = np.flatnonzero(np.any(features.reshape(-1, n) != 0, axis=0))
+    content = int(voiced[-1]) + 1 if voiced.size else 0
+    keep = max(min_frames, content + int(WINDOW_TAIL_S * FRAMES_PER_S))
+    return min(n, keep + keep % 2)
 
 
 @dataclass

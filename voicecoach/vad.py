@@ -100,9 +100,9 @@ class VoiceActivity:
     Feed blocks of any length with :meth:`feed`; it returns the speech segments
     that closed in that block. Onsets are known at once (:attr:`speaking`,
     :attr:`current_start`); an end is known ``min_silence_s`` after the last
-    speech window. :attr:`probs` holds every window's probability and
-    :attr:`last_voice_t` the end of the newest speech window, for analyzers that
-    need finer detail than segments.
+    speech window. :attr:`last_voice_t` is the end of the newest speech window,
+    for analyzers that need finer detail than segments. Nothing grows with the
+    length of the call but the list of closed segments.
 
     Examples
     --------
@@ -117,7 +117,6 @@ class VoiceActivity:
         self.model = model or SileroVad()
         self._pending = np.zeros(0, np.float32)
         self.n_windows = 0                      # windows processed so far
-        self.probs: list[np.ndarray] = []
         self.segments: list[Segment] = []       # closed segments
         self.current_start: Optional[float] = None  # onset of the open segment
         self.last_voice_t: float = -np.inf      # end of the newest speech window
@@ -139,13 +138,10 @@ class VoiceActivity:
         self._pending = audio[n * WINDOW_SAMPLES:]
         if n == 0:
             return []
-        probs = self.model(audio[: n * WINDOW_SAMPLES].reshape(n, WINDOW_SAMPLES))
-        self.probs.append(probs)
-        return self._update(probs)
+        return self._update(self.model(audio[: n * WINDOW_SAMPLES].reshape(n, WINDOW_SAMPLES)))
 
     def step_probs(self, probs: np.ndarray) -> list[Segment]:
         """Advance on precomputed window probabilities (for tests and replays)."""
-        self.probs.append(np.asarray(probs, np.float32))
         return self._update(np.asarray(probs, np.float32))
 
     def flush(self) -> list[Segment]:
