@@ -10,7 +10,8 @@ until then. Word latency is emission time minus the word's end.
 Speech: the demo call (both channels), ``../shared/data/read`` (the read
 utterances one after another on one channel) when it exists, and with
 ``--espeak`` a generated monologue. Offline WER is ``transcribe_channel`` on the
-same audio with the same model and voice-activity segments.
+same audio with the same model (encoding full 30 s windows, as ``analyze`` does)
+and voice-activity segments.
 
     python3 benchmarks/streaming_check.py [--espeak] [--min-chunk-s 1.0] [--context-s 8]
     python3 benchmarks/streaming_check.py --call 300 --minutes 5   # a generated call only
@@ -163,6 +164,8 @@ def main() -> None:
     ap.add_argument("--context-s", type=float, default=StreamingOptions.context_s)
     ap.add_argument("--pre-roll-s", type=float, default=StreamingOptions.pre_roll_s)
     ap.add_argument("--max-lag-s", type=float, default=StreamingOptions.max_lag_s)
+    ap.add_argument("--min-window-s", type=float, default=StreamingOptions.min_window_s,
+                    help="encode at least this much of Whisper's window (0: all 30 s)")
     ap.add_argument("--slowdown", type=float, default=1.0,
                     help="pretend each decode takes this many times its CPU time")
     ap.add_argument("--call", type=int, default=None, metavar="SEED",
@@ -173,8 +176,9 @@ def main() -> None:
     args = ap.parse_args()
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
                                context_s=args.context_s, pre_roll_s=args.pre_roll_s,
-                               max_lag_s=args.max_lag_s)
-    model = load_model(TranscribeOptions())
+                               max_lag_s=args.max_lag_s, min_window_s=args.min_window_s)
+    model = load_model(TranscribeOptions(), min_window_s=options.min_window_s or None)  # as live loads it
+    full = load_model(TranscribeOptions())                                              # as analyze loads it
     model.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="en")  # warm up
     all_lat, tot_cpu, channel_s = [], 0.0, 0.0
     ref_all, hyp_all, off_all = [], [], []
@@ -186,7 +190,7 @@ def main() -> None:
         stream_cpu = 0.0
         for ch, audio in channels.items():
             words, emitted, cpu, st, max_lag = simulate(model, ch, audio, options, args.slowdown)
-            off_text, off_cpu = offline(model, ch, audio)
+            off_text, off_cpu = offline(full, ch, audio)
             text = " ".join(w.text for w in words)
             lat = emitted - np.array([w.end for w in words]) if words else np.zeros(0)
             all_lat.append(lat)

@@ -163,6 +163,24 @@ def test_finished_segments_stay_as_context_and_are_not_emitted_again():
     assert starts == sorted(starts)
 
 
+def test_the_word_a_segment_ended_on_is_not_emitted_again_when_the_next_starts_with_it():
+    # the voice activity ended a segment in a short pause after "it"; decoding the next
+    # segment, Whisper hears "it" once more at its start
+    first = [(0.5, 0.9, "the"), (1.0, 1.5, "light"), (1.6, 2.2, "flashes"), (2.4, 2.8, "it")]
+    second = [(3.22, 3.4, "It"), (3.5, 3.9, "used"), (4.0, 4.4, "to")]
+    st = StreamingTranscriber(ScriptedModel(first + second), "agent")
+    commits = stream(st, 6.0, [(0.2, 2.9), (3.2, 4.6)])
+    assert [normalize_word(t) for t in texts(commits)] == ["the", "light", "flashes", "it", "used", "to"]
+
+
+def test_a_word_said_again_after_a_pause_is_kept():
+    first = [(0.5, 0.9, "thank"), (1.0, 1.4, "you")]
+    second = [(2.6, 3.0, "you"), (3.1, 3.5, "too")]
+    st = StreamingTranscriber(ScriptedModel(first + second), "agent")
+    commits = stream(st, 5.0, [(0.2, 1.5), (2.4, 3.7)])
+    assert texts(commits) == ["thank", "you", "you", "too"]
+
+
 def test_without_context_each_segment_is_decoded_alone():
     script = words_every(0.5, 2.5, ["a", "b", "c"]) + words_every(4.0, 6.0, ["d", "e", "f"])
     model = ScriptedModel(script)

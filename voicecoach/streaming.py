@@ -42,6 +42,7 @@ from .transcribe import SAMPLE_RATE, TranscribeOptions
 _SENTENCE_END = (".", "?", "!")
 _MAX_TOKENS_PER_S = 12   # far above speech; stops a decoding loop early
 _ALIGN_SLACK_S = 1.0     # a committed word is looked for no later than this in a new hypothesis
+_REPEAT_GAP_S = 0.5      # the committed word again this soon after it is the same word
 
 
 @dataclass
@@ -332,22 +333,28 @@ class StreamingTranscriber:
         the hypothesis words that start before ``_ALIGN_SLACK_S`` after them, by
         their text; the hypothesis goes on after the match of the last of them
         (the last matched run, plus as many words as committed words remain
-        unmatched after it). With no match at all, by time.
+        unmatched after it). With no match at all, by time. A first word that
+        repeats the latest committed word right after it is that word again.
         """
         def current(words: list[Word]) -> list[Word]:
             return [w for w in words if (w.start + w.end) / 2 > self._finalized_t]
 
         hyp, done = current(hyp), current(self._committed)
-        if not done:
-            return hyp
-        near = [w for w in hyp if w.start < done[-1].end + _ALIGN_SLACK_S]
-        matcher = SequenceMatcher(None, [normalize_word(w.text) for w in done],
-                                  [normalize_word(w.text) for w in near], autojunk=False)
-        blocks = [b for b in matcher.get_matching_blocks() if b.size]
-        if not blocks:
-            return [w for w in hyp if (w.start + w.end) / 2 > done[-1].end]
-        a, b, size = blocks[-1]
-        return hyp[b + size + len(done) - (a + size):]
+        if done:
+            near = [w for w in hyp if w.start < done[-1].end + _ALIGN_SLACK_S]
+            matcher = SequenceMatcher(None, [normalize_word(w.text) for w in done],
+                                      [normalize_word(w.text) for w in near], autojunk=False)
+            blocks = [b for b in matcher.get_matching_blocks() if b.size]
+            if not blocks:
+                hyp = [w for w in hyp if (w.start + w.end) / 2 > done[-1].end]
+            else:
+                a, b, size = blocks[-1]
+                hyp = hyp[b + size + len(done) - (a + size):]
+        last = self._last
+        if hyp and last is not None and hyp[0].start < last.end + _REPEAT_GAP_S \
+                and normalize_word(hyp[0].text) == normalize_word(last.text):
+            hyp = hyp[1:]  # the word a segment ended on, heard again at the start of the next
+        return hyp
 
     def _commit(self, words: list[Word]) -> list[Word]:
         out = []
