@@ -194,6 +194,11 @@ def test_statement_and_greeting_question_are_not_diagnostic_questions():
     assert kinds(events) == ["greeting"]
 
 
+@pytest.mark.parametrize("text", ["Mama?", "Sorry?", "Really? Okay."])
+def test_a_word_or_two_with_a_question_mark_is_no_diagnostic_question(text):
+    assert not {"question_open", "question_closed"} & set(kinds(cues(text)))
+
+
 def test_sentence_closes_on_a_pause_without_punctuation():
     c = LanguageCues(LanguageOptions(sentence_gap_s=1.0))
     assert c.feed(words("did you restart it")) == []
@@ -223,6 +228,8 @@ def test_pm_does_not_end_the_sentence_before_a_lowercase_word():
     ("You'll get an email within 24 hours.", "You'll get", "within 24 hours"),
     ("You'll get an email within twenty four hours.", "You'll get", "within twenty four hours"),
     ("It will be done by Friday.", "It will be", "by Friday"),
+    ("I'll check with the billing team and get back to you.", "get back to you", None),
+    ("I'll send you the reference number by email.", "I'll", None),
 ])
 def test_commitments(text, action, when):
     found = of_kind(cues(text), "commitment")
@@ -235,6 +242,11 @@ def test_commitments(text, action, when):
     "You'll get an email.",                               # outcome without a time
     "I'll need your account number.",                     # a request, not a promise
     "Would you like me to call you back tomorrow?",       # an offer (a question)
+    "I'll just check that for you.",                      # done there and then
+    "Let me check that for you.",
+    "I'll stay on the line while you try it.",
+    "I'll put you on hold for a moment.",
+    "We'll just need to verify your address.",
 ])
 def test_not_commitments(text):
     assert not of_kind(cues(text), "commitment")

@@ -311,9 +311,15 @@ class LanguageCues:
                             action=s.span(action.start, action.end)[2], when=when_text)]
 
     def _question_kind(self, s: _Sentence, mark: str) -> Optional[str]:
-        """``"open"``, ``"closed"`` or None (not a question); see questions.toml."""
+        """``"open"``, ``"closed"`` or None (not a question); see questions.toml.
+
+        A question mark after one or two words with no question starter ("Sorry?",
+        "Really?", a backchannel misheard as "Mama?") asks nothing about the problem.
+        """
         heads = [self._starter(s.tokens, c) for c in s.clause_starts if c < len(s.tokens)]
         if not (mark == "?" or "open_prompt" in heads or (mark == "" and any(heads))):
+            return None
+        if not any(heads) and len(s.tokens) < 3:
             return None
         for head in reversed(heads):
             if head:
