@@ -26,8 +26,8 @@ from voicecoach.events import Event  # noqa: E402
 from voicecoach.live import LiveSession, ReplaySource  # noqa: E402
 from voicecoach.report import PALETTE  # noqa: E402
 from voicecoach.ui.bridge import LiveBridge, SessionRunner  # noqa: E402
-from voicecoach.ui.overlay import (OverlayController, OverlayOptions, OverlayWindow, Placement,  # noqa: E402
-                                   run_overlay)
+from voicecoach.ui.overlay import OverlayController, OverlayOptions, OverlayWindow, run_overlay  # noqa: E402
+from voicecoach.ui.placement import Placement  # noqa: E402
 
 QUICK = OverlayOptions(nudge_fade_in_s=0.05, nudge_hold_s=0.3, tip_hold_s=0.3, nudge_fade_out_s=0.3,
                        meter_anim_s=0.0, status_hold_s=0.3, save_delay_s=0.05)
