@@ -89,6 +89,9 @@ class StreamingOptions:
         The live session loads its model to encode only the part of Whisper's
         30 s window that holds the buffer, but at least this much (s); see
         :func:`voicecoach.transcribe.load_model`. 0 would encode the full window.
+    prompt_words : int
+        Committed words from before the buffer given to Whisper as its prompt
+        (the text it continues from), as whisper_streaming does; 0: none.
     """
 
     min_chunk_s: float = 1.0
@@ -102,6 +105,7 @@ class StreamingOptions:
     max_lag_s: float = 2.0
     stable_tail_s: float = 1.0
     min_window_s: float = 10.0
+    prompt_words: int = 0
 
 
 def normalize_word(text: str) -> str:
@@ -197,6 +201,7 @@ class StreamingTranscriber:
         self._committed: list[Word] = []       # committed words whose audio is in the buffer
         self._tails: list[tuple[float, list[Word]]] = []  # latest hypotheses: (heard until, words)
         self._last: Optional[Word] = None      # the latest committed word
+        self._recent: deque[Word] = deque(maxlen=max(1, self.options.prompt_words) + 200)
         self._pre_roll: deque[tuple[float, np.ndarray]] = deque()
         self._audio_t = 0.0                    # end of the newest inserted audio (s)
 
@@ -365,6 +370,7 @@ class StreamingTranscriber:
             out.append(w)
             self._last = w
         self._committed += out
+        self._recent.extend(out)
         return out
 
     def _current_start(self) -> float:
@@ -441,9 +447,12 @@ class StreamingTranscriber:
             a, b = (min(max(t - offsets[i], 0.0), length) for t in (a, b))
             return float(starts[i] + a), float(starts[i] + max(a, b))
 
+        n_prompt = self.options.prompt_words
+        before = [w.text for w in self._recent if w.end <= starts[0]][-n_prompt:] if n_prompt else []
         segments, _ = self.model.transcribe(
             audio, language=o.language, beam_size=o.beam_size, word_timestamps=True,
             vad_filter=False, condition_on_previous_text=False, temperature=0.0,
+            initial_prompt=" ".join(before) or None,
             max_new_tokens=min(200, int(_MAX_TOKENS_PER_S * duration) + 20))
         words, ends = [], []
         for seg in segments:

@@ -145,6 +145,8 @@ def limit_malloc_arenas() -> None:
 FRAMES_PER_S = 100        # Whisper's log-mel frames per second
 WINDOW_FRAMES = 3000      # Whisper's 30 s window
 WINDOW_TAIL_S = 3.0       # padding kept after the audio: Whisper hears where speech ends
+WINDOW_STEP_FRAMES = 500  # window lengths in 5 s steps: few shapes, so the CPU kernels'
+                          # caches (one entry per input shape) stay small
 
 
 def encoded_frames(features: np.ndarray, min_frames: int = 1000) -> int:
@@ -154,7 +156,8 @@ def encoded_frames(features: np.ndarray, min_frames: int = 1000) -> int:
     Whisper can encode fewer: the frames that hold audio, ``WINDOW_TAIL_S`` of the
     padding after them (without it the decoder does not hear the speech end and
     repeats itself) and at least ``min_frames`` (very short windows decode
-    worse). The result is even, as the encoder's stride needs.
+    worse), rounded up to a whole number of ``WINDOW_STEP_FRAMES``: every input
+    shape costs memory in CTranslate2's kernel caches, so only a few are used.
 
     Parameters
     ----------
@@ -173,7 +176,10 @@ def encoded_frames(features: np.ndarray, min_frames: int = 1000) -> int:
     >>> encoded_frames(f)
     1000
     >>> encoded_frames(f, min_frames=0)
-    720
+    1000
+    >>> f[:, :1260] = -0.5                                       # 12.6 s
+    >>> encoded_frames(f)
+    2000
     """
     n = features.shape[-1]
     if n != WINDOW_FRAMES:
@@ -181,7 +187,7 @@ def encoded_frames(features: np.ndarray, min_frames: int = 1000) -> int:
     voiced = np.flatnonzero(np.any(features.reshape(-1, n) != 0, axis=0))
     content = int(voiced[-1]) + 1 if voiced.size else 0
     keep = max(min_frames, content + int(WINDOW_TAIL_S * FRAMES_PER_S))
-    return min(n, keep + keep % 2)
+    return min(n, -(-keep // WINDOW_STEP_FRAMES) * WINDOW_STEP_FRAMES)
 
 
 @dataclass
