@@ -5,9 +5,10 @@ each time ``min_chunk_s`` of new speech has arrived, and a word is committed whe
 ``agreement_n`` successive hypotheses agree on it (and on every word before it).
 Voice activity gates the buffer:
 
-- only speech enters it (with ``pre_roll_s`` of audio before each onset), so
-  silence costs nothing and cannot produce hallucinated words;
-- when the speaker stops (the voice-activity segment closes), the words of the
+- only speech enters it (with ``pre_roll_s`` of audio before each onset, and
+  pauses shorter than ``end_silence_s`` inside it), so silence costs nothing
+  and cannot produce hallucinated words;
+- when the speaker stops (``end_silence_s`` without speech), the words of the
   segment are committed at once from one final decode instead of waiting for a
   second hypothesis.
 
@@ -42,6 +43,7 @@ from .transcribe import SAMPLE_RATE, TranscribeOptions
 _SENTENCE_END = (".", "?", "!")
 _MAX_TOKENS_PER_S = 12   # far above speech; stops a decoding loop early
 _ALIGN_SLACK_S = 1.0     # a committed word is looked for no later than this in a new hypothesis
+_TAIL_S = 0.2            # silence kept after a segment's last speech (s)
 _REPEAT_GAP_S = 0.5      # the committed word again this soon after it is the same word
 
 
@@ -89,9 +91,11 @@ class StreamingOptions:
         The live session loads its model to encode only the part of Whisper's
         30 s window that holds the buffer, but at least this much (s); see
         :func:`voicecoach.transcribe.load_model`. 0 would encode the full window.
-    prompt_words : int
-        Committed words from before the buffer given to Whisper as its prompt
-        (the text it continues from), as whisper_streaming does; 0: none.
+    end_silence_s : float
+        A segment ends after this much silence (s); shorter pauses (a comma, a
+        breath) stay inside it. The voice-activity flags end speech after a
+        fifth of a second, which suits turn-taking but would split sentences,
+        each piece then decoded with less of the sentence around it.
     """
 
     min_chunk_s: float = 1.0
@@ -105,7 +109,7 @@ class StreamingOptions:
     max_lag_s: float = 2.0
     stable_tail_s: float = 1.0
     min_window_s: float = 10.0
-    prompt_words: int = 0
+    end_silence_s: float = 0.6
 
 
 def normalize_word(text: str) -> str:
@@ -137,6 +141,12 @@ class _Piece:
         if len(self.blocks) != 1:
             self.blocks = [np.concatenate(self.blocks)]
         return self.blocks[0]
+
+    def cut_after(self, t: float) -> None:
+        """Drop the audio after call-clock time ``t``."""
+        k = min(self.n, max(0, int(round((t - self.t0) * SAMPLE_RATE))))
+        self.blocks = [self.audio()[:k]]
+        self.n = k
 
     def cut_before(self, t: float) -> None:
         """Drop the audio before call-clock time ``t``."""
@@ -201,9 +211,9 @@ class StreamingTranscriber:
         self._committed: list[Word] = []       # committed words whose audio is in the buffer
         self._tails: list[tuple[float, list[Word]]] = []  # latest hypotheses: (heard until, words)
         self._last: Optional[Word] = None      # the latest committed word
-        self._recent: deque[Word] = deque(maxlen=max(1, self.options.prompt_words) + 200)
         self._pre_roll: deque[tuple[float, np.ndarray]] = deque()
         self._audio_t = 0.0                    # end of the newest inserted audio (s)
+        self._speech_end = 0.0                 # end of the newest speech block (s)
 
     # -- input ----------------------------------------------------------------------
     def insert_audio(self, start_s: float, samples: np.ndarray, speaking: bool) -> None:
@@ -229,14 +239,25 @@ class StreamingTranscriber:
                 self._pieces.append(self._start_piece(start_s))
                 self._speaking = True
             self._pieces[-1].append(samples)
+            self._speech_end = self._audio_t
             return
         if self._speaking:
-            self._speaking = False
-            self._final_t = self._pieces[-1].end
+            self._pieces[-1].append(samples)   # a pause inside the segment, or its end
+            if self._audio_t - self._speech_end < self.options.end_silence_s:
+                return
+            self._end_segment()
+            return
         self._pre_roll.append((start_s, samples))
         while self._pre_roll[0][0] + len(self._pre_roll[0][1]) / SAMPLE_RATE \
                 <= self._audio_t - self.options.pre_roll_s:
             self._pre_roll.popleft()
+
+    def _end_segment(self) -> None:
+        """The speaker stopped: drop the silence after the speech (but ``_TAIL_S``)."""
+        self._speaking = False
+        piece = self._pieces[-1]
+        piece.cut_after(min(piece.end, self._speech_end + _TAIL_S))
+        self._final_t = piece.end
 
     def _start_piece(self, start_s: float) -> _Piece:
         keep = [(t, s) for t, s in self._pre_roll if t >= start_s - self.options.pre_roll_s - 0.05]
@@ -301,8 +322,7 @@ class StreamingTranscriber:
     def finish(self) -> list[Word]:
         """End the current segment now and commit everything left (end of the call)."""
         if self._speaking:
-            self._speaking = False
-            self._final_t = self._pieces[-1].end
+            self._end_segment()
         return self.process()
 
     # -- policy ---------------------------------------------------------------------
@@ -370,7 +390,6 @@ class StreamingTranscriber:
             out.append(w)
             self._last = w
         self._committed += out
-        self._recent.extend(out)
         return out
 
     def _current_start(self) -> float:
@@ -447,12 +466,9 @@ class StreamingTranscriber:
             a, b = (min(max(t - offsets[i], 0.0), length) for t in (a, b))
             return float(starts[i] + a), float(starts[i] + max(a, b))
 
-        n_prompt = self.options.prompt_words
-        before = [w.text for w in self._recent if w.end <= starts[0]][-n_prompt:] if n_prompt else []
         segments, _ = self.model.transcribe(
             audio, language=o.language, beam_size=o.beam_size, word_timestamps=True,
             vad_filter=False, condition_on_previous_text=False, temperature=0.0,
-            initial_prompt=" ".join(before) or None,
             max_new_tokens=min(200, int(_MAX_TOKENS_PER_S * duration) + 20))
         words, ends = [], []
         for seg in segments:
