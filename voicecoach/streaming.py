@@ -98,7 +98,7 @@ class StreamingOptions:
         each piece then decoded with less of the sentence around it.
     """
 
-    min_chunk_s: float = 1.0
+    min_chunk_s: float = 0.7
     agreement_n: int = 2
     agreement_margin_s: float = 0.3
     context_s: float = 8.0
