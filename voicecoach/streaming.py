@@ -101,7 +101,7 @@ class StreamingOptions:
     min_chunk_s: float = 0.7
     agreement_n: int = 2
     agreement_margin_s: float = 0.3
-    context_s: float = 8.0
+    context_s: float = 16.0
     max_buffer_s: float = 20.0
     pre_roll_s: float = 0.3
     max_unheard_s: float = 1.0
