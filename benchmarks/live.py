@@ -18,7 +18,9 @@ held in memory and counted. It prints:
 - resident memory at 10 and 30 minutes of the call (or at the end of shorter runs);
 - dropped audio blocks;
 - streaming WER against offline WER (``analyze``, the same model with its full
-  30 s window) on the same audio.
+  30 s window) on the same audio: the session records what it captured, and the
+  recording is analysed (the generated file too, to show the capture changed
+  nothing).
 
     python3 -m benchmarks.live [--minutes 30] [--replay]
 
@@ -101,6 +103,7 @@ def main() -> int:
     from voicecoach.audio import load_call
     from voicecoach.config import Config
     from voicecoach.live import LiveSession
+    from voicecoach.recorder import Recorder
     from voicecoach.transcribe import limit_malloc_arenas, load_model
 
     limit_malloc_arenas()            # as `voicecoach live` does
@@ -110,14 +113,17 @@ def main() -> int:
         gc.collect()
         print(f"call: {duration / 60:.1f} min, two channels, at real-time pace", flush=True)
         with device_source(path, not args.replay) as (source, play):
-            session = LiveSession(source, config, name="benchmark")
-            memory, dropped = {}, [0]
+            recorder = Recorder(Path(tmp) / "recording", source.channels)
+            session = LiveSession(source, config, recorder=recorder, name="benchmark")
+            memory, dropped, lags = {}, [0], []
             marks = [m for m in (600.0, 1800.0) if m < duration - 1.0] + [duration - 1.0]
 
             def watch(kind, payload):
                 if kind != "snapshot":
                     return
                 dropped[0] = payload["dropped_blocks"]
+                if payload["stt_lag_s"] is not None:
+                    lags.append(payload["stt_lag_s"])
                 if marks and payload["t"] >= marks[0]:
                     memory[marks.pop(0)] = rss_mb()
 
@@ -145,19 +151,27 @@ def main() -> int:
               "(target <= 60 %)")
         print("memory: " + ", ".join(f"{m / 60:.0f} min {v:.0f} MB" for m, v in memory.items())
               + " (target: 30 min within 10 % of 10 min, under 600 MB)")
-        print(f"dropped blocks: {dropped[0]} (target 0)", flush=True)
+        print(f"dropped blocks: {dropped[0]} (target 0)")
+        behind = sum(lag > config.streaming.max_lag_s for lag in lags) / max(1, len(lags))
+        print(f"speech-to-text lag: p50 {pct(lags, 50):.2f} s, max {max(lags, default=0.0):.1f} s; "
+              f"catching up (lag > {config.streaming.max_lag_s:g} s) {behind:.1%} of the time",
+              flush=True)
 
-        call = load_call(path)
-        offline = analyze_call(call, config, model=load_model(config.transcribe))
+        model = load_model(config.transcribe)
+        captured = analyze_call(load_call(recorder.path), config, model=model)
+        generated = analyze_call(load_call(path), config, model=model)
     errors = {}
-    for name, rec in (("streaming", record), ("offline", offline)):
+    for name, rec in (("streaming", record), ("offline", captured),
+                      ("offline (generated file)", generated)):
         e = n = 0
+        parts = []
         for ch, ref in refs.items():
             hyp = " ".join(seg["text"] for seg in rec["transcript"] if seg["channel"] == ch)
             de, dn = word_errors(ref, hyp)
             e, n = e + de, n + dn
+            parts.append(f"{ch} {de / dn:.1%}")
         errors[name] = e / n
-        print(f"{name} WER: {e / n:.1%} ({e}/{n} words)")
+        print(f"{name} WER: {e / n:.1%} ({e}/{n} words; {', '.join(parts)})")
     print(f"streaming / offline WER: {errors['streaming'] / max(1e-9, errors['offline']):.2f}x "
           "(target <= 1.10x)")
     return 0
