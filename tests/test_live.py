@@ -64,7 +64,9 @@ def test_live_coaches_a_call_played_into_real_devices(pulse, short_call, tmp_pat
     kinds = [e["kind"] for e in events]
     interruptions = [e for e in events if e["kind"] == "interruption"]
     assert [e["channel"] for e in interruptions] == ["agent"], out
-    assert [e["channel"] for e in events if e["kind"] == "backchannel"] == ["agent"]
+    turn_events = [(e["kind"], e["channel"], e["t"]) for e in events
+                   if e["kind"] in ("interruption", "backchannel", "near_miss", "status")]
+    assert [e["channel"] for e in events if e["kind"] == "backchannel"] == ["agent"], (turn_events, out)
     nudges = [e for e in events if e["kind"] == "nudge"]
     assert nudges and nudges[0]["data"]["nudge"] == "let_them_finish"
     assert nudges[0]["latency"] is not None and nudges[0]["latency"] < 1.0
