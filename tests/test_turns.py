@@ -58,6 +58,25 @@ def test_long_acknowledgement_over_the_caller_is_still_a_backchannel():
     assert kinds(ev) == [("backchannel", "agent")]
 
 
+def test_acknowledgement_in_a_short_pause_of_the_caller_is_a_backchannel():
+    """The agent starts in a short pause of the caller (shorter than a segment
+    break): the caller's turn is still going on, so it covers the onset."""
+    a, c = VoiceActivity(), VoiceActivity()
+    tt = TurnTaking(a, c)
+    pa = probs_from_spans([(3.0, 3.6)], 8.0)
+    pc = probs_from_spans([(0.0, 6.0)], 8.0)
+    t = np.arange(len(pc)) * WINDOW_S
+    pc[(t >= 2.9) & (t < 3.05)] = 0.0          # a comma: too short to end the segment
+    events = []
+    for i in range(len(pa)):
+        a.step_probs(pa[i:i + 1])
+        events += tt.update()
+        c.step_probs(pc[i:i + 1])
+        events += tt.update()
+    events += tt.finish()
+    assert kinds(events) == [("backchannel", "agent")]
+
+
 def test_fast_turn_change_is_a_near_miss():
     tt, ev = run([(4.8, 9.0)], [(0.0, 5.0)])
     assert kinds(ev) == [("near_miss", "agent")]

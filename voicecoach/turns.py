@@ -123,9 +123,13 @@ class _Spurts:
         return None
 
     def covering(self, t: float) -> Optional[tuple[float, float, bool]]:
-        """The spurt that is in progress at time ``t``, if any."""
+        """The spurt that is in progress at time ``t``, if any.
+
+        A spurt whose speech is still going on covers every time from its start
+        to now: its end so far (the last voiced window) can lag the audio analysed.
+        """
         cur = self.open()
-        if cur is not None and cur[0] <= t < cur[1]:
+        if cur is not None and cur[0] <= t and (t < cur[1] or self.va.speaking):
             return cur[0], cur[1], False
         for s in reversed(self.closed):
             if s[0] <= t < s[1]:
