@@ -142,15 +142,19 @@ class _Piece:
             self.blocks = [np.concatenate(self.blocks)]
         return self.blocks[0]
 
+    def _index(self, t: float) -> int:
+        """The sample at call-clock time ``t``, within the piece."""
+        return min(self.n, max(0, int(round((t - self.t0) * SAMPLE_RATE))))
+
     def cut_after(self, t: float) -> None:
         """Drop the audio after call-clock time ``t``."""
-        k = min(self.n, max(0, int(round((t - self.t0) * SAMPLE_RATE))))
+        k = self._index(t)
         self.blocks = [self.audio()[:k]]
         self.n = k
 
     def cut_before(self, t: float) -> None:
         """Drop the audio before call-clock time ``t``."""
-        k = min(self.n, max(0, int(round((t - self.t0) * SAMPLE_RATE))))
+        k = self._index(t)
         self.blocks = [self.audio()[k:]]
         self.n -= k
         self.t0 += k / SAMPLE_RATE
@@ -243,9 +247,8 @@ class StreamingTranscriber:
             return
         if self._speaking:
             self._pieces[-1].append(samples)   # a pause inside the segment, or its end
-            if self._audio_t - self._speech_end < self.options.end_silence_s:
-                return
-            self._end_segment()
+            if self._audio_t - self._speech_end >= self.options.end_silence_s:
+                self._end_segment()
             return
         self._pre_roll.append((start_s, samples))
         while self._pre_roll[0][0] + len(self._pre_roll[0][1]) / SAMPLE_RATE \
@@ -256,7 +259,7 @@ class StreamingTranscriber:
         """The speaker stopped: drop the silence after the speech (but ``_TAIL_S``)."""
         self._speaking = False
         piece = self._pieces[-1]
-        piece.cut_after(min(piece.end, self._speech_end + _TAIL_S))
+        piece.cut_after(self._speech_end + _TAIL_S)
         self._final_t = piece.end
 
     def _start_piece(self, start_s: float) -> _Piece:
