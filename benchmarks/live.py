@@ -22,7 +22,10 @@ held in memory and counted. It prints:
   recording is analysed (the generated file too, to show the capture changed
   nothing).
 
-    python3 -m benchmarks.live [--minutes 30] [--replay]
+    python3 -m benchmarks.live [--minutes 30] [--replay] [--keep DIR]
+
+``--keep DIR`` keeps the call, the recording, the streamed words and the call
+records there, to study the errors.
 
 Targets (issue 4): nudge p95 <= 250 ms; words p50 <= 2.0 s, p95 <= 3.5 s; CPU <= 60 %
 of two cores; no dropped blocks; memory at 30 min within 10 % of 10 min and under
@@ -31,7 +34,9 @@ of two cores; no dropped blocks; memory at 30 min within 10 % of 10 min and unde
 import argparse
 import contextlib
 import gc
+import json
 import os
+import shutil
 import resource
 import sys
 import tempfile
@@ -93,11 +98,24 @@ def device_source(path: Path, use_devices: bool):
         yield source, lambda: pulse.play(path, "call")
 
 
+def keep(folder: Path, call: Path, recording: Path, session, refs: dict, records: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(call, folder / "call.wav")
+    shutil.copy(recording, folder / "recording.wav")
+    for name, rec in records.items():
+        (folder / f"{name}.json").write_text(json.dumps(rec))
+    words = {ch: [w.as_dict() for w in ws] for ch, ws in session.words.items()}
+    (folder / "words.json").write_text(json.dumps({"words": words, "references": refs}))
+    print(f"kept in {folder}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=300)
     ap.add_argument("--replay", action="store_true", help="replay the file instead of real devices")
+    ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                    help="keep the call, the recording, the streamed words and the records here")
     args = ap.parse_args()
     from voicecoach.analyze import analyze_call
     from voicecoach.audio import load_call
@@ -160,6 +178,9 @@ def main() -> int:
         model = load_model(config.transcribe)
         captured = analyze_call(load_call(recorder.path), config, model=model)
         generated = analyze_call(load_call(path), config, model=model)
+        if args.keep is not None:
+            keep(args.keep, path, recorder.path, session, refs,
+                 {"streaming": record, "offline": captured, "offline_generated": generated})
     errors = {}
     for name, rec in (("streaming", record), ("offline", captured),
                       ("offline (generated file)", generated)):
