@@ -20,7 +20,9 @@ held in memory and counted. It prints:
 - streaming WER against offline WER (``analyze``, the same model with its full
   30 s window) on the same audio: the session records what it captured, and the
   recording is analysed (the generated file too, to show the capture changed
-  nothing).
+  nothing). The ratio moves by a few hundredths between runs of the same code:
+  thread timing shifts where the streaming decodes fall, and offline's
+  temperature fallback samples when a window loops.
 
     python3 -m benchmarks.live [--minutes 30] [--replay] [--keep DIR]
 
