@@ -38,8 +38,8 @@ import contextlib
 import gc
 import json
 import os
-import shutil
 import resource
+import shutil
 import sys
 import tempfile
 import threading
