@@ -26,9 +26,9 @@ def main() -> int:
     args = ap.parse_args()
     from tools.callgen import random_call
     from voicecoach.analyze import analyze_call
-    from voicecoach.audio import CallAudio
     from voicecoach.config import Config
-    from voicecoach.transcribe import load_model
+    from voicecoach.sources.audio import CallAudio
+    from voicecoach.stt.whisper import load_model
 
     config = Config()
     model = load_model(config.transcribe)

@@ -80,8 +80,8 @@ def device_source(path: Path, use_devices: bool):
 
     missing = missing_programs()
     if not use_devices or missing:
-        from voicecoach.audio import load_call
-        from voicecoach.live import ReplaySource
+        from voicecoach.sources.audio import load_call
+        from voicecoach.sources.files import ReplaySource
 
         why = "--replay" if not use_devices else f"no PulseAudio ({', '.join(missing)} missing)"
         print(f"{why}: replaying the file at real-time pace; its audio is held in memory", flush=True)
@@ -90,11 +90,12 @@ def device_source(path: Path, use_devices: bool):
     with PulseDaemon() as pulse, pulse.environment():
         import sounddevice  # noqa: F401  (PortAudio lists the daemon's devices on first import)
 
-        from voicecoach.capture import CaptureOptions, DeviceSource
-        from voicecoach.devices import resolve_device
+        from voicecoach.config import Config
+        from voicecoach.sources.capture import DeviceSource
+        from voicecoach.sources.devices import resolve_device
 
         monitor = resolve_device("call.monitor")
-        source = DeviceSource(monitor, monitor, CaptureOptions(), agent_channel=0, customer_channel=1)
+        source = DeviceSource(monitor, monitor, Config().capture, agent_channel=0, customer_channel=1)
         print("capturing call.monitor of a private PulseAudio daemon (left agent, right customer)",
               flush=True)
         yield source, lambda: pulse.play(path, "call")
@@ -120,11 +121,11 @@ def main() -> int:
                     help="keep the call, the recording, the streamed words and the records here")
     args = ap.parse_args()
     from voicecoach.analyze import analyze_call
-    from voicecoach.audio import load_call
     from voicecoach.config import Config
     from voicecoach.live import LiveSession
-    from voicecoach.recorder import Recorder
-    from voicecoach.transcribe import limit_malloc_arenas, load_model
+    from voicecoach.sinks.recorder import Recorder
+    from voicecoach.sources.audio import load_call
+    from voicecoach.stt.whisper import limit_malloc_arenas, load_model
 
     limit_malloc_arenas()            # as `voicecoach live` does
     config = Config()

@@ -35,9 +35,11 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from voicecoach.streaming import StreamingOptions, StreamingTranscriber  # noqa: E402
-from voicecoach.transcribe import SAMPLE_RATE, TranscribeOptions, load_model, transcribe_channel  # noqa: E402
-from voicecoach.vad import VoiceActivity  # noqa: E402
+from voicecoach.analyzers.vad import VoiceActivity  # noqa: E402
+from voicecoach.events import SAMPLE_RATE  # noqa: E402
+from voicecoach.stt.offline import transcribe_channel  # noqa: E402
+from voicecoach.stt.streaming import StreamingOptions, StreamingTranscriber  # noqa: E402
+from voicecoach.stt.whisper import TranscribeOptions, load_model  # noqa: E402
 
 BLOCK = 320  # 20 ms
 READ_DIR = ROOT.parent / "shared" / "data" / "read"

@@ -60,9 +60,14 @@ def aucs(scores: dict[str, float], clips) -> dict[str, float]:
 
 def cross_validate(clips, features=None, squared=None, with_variants: bool = True) -> dict:
     """Leave-one-actor-out scores: ``{variant: {clip file: warmth}}``."""
-    from tools.train_warmth import (MODEL_FEATURES, SQUARED, own_baselines,
-                                    population_reference, train)
-    from voicecoach.warmth import Baseline, HeuristicWarmth
+    from tools.train_warmth import (
+        MODEL_FEATURES,
+        SQUARED,
+        own_baselines,
+        population_reference,
+        train,
+    )
+    from voicecoach.analyzers.warmth import Baseline, HeuristicWarmth
 
     features = MODEL_FEATURES if features is None else features
     squared = SQUARED if squared is None else squared
@@ -100,7 +105,7 @@ def cross_validate(clips, features=None, squared=None, with_variants: bool = Tru
 def report_cv(clips, results: dict, title: str = "Leave-one-actor-out ROC AUC") -> None:
     """Print pooled and per-actor AUCs; the first two variants of ``results`` are
     compared actor by actor (with a profile / without)."""
-    from voicecoach.warmth import WarmthOptions
+    from voicecoach.analyzers.warmth import WarmthOptions
 
     actors = sorted({c.actor for c in clips})
     print(f"\n## {title} (RAVDESS speech, {len(actors)} actors, {len(clips)} clips)")
@@ -135,7 +140,7 @@ def report_cv(clips, results: dict, title: str = "Leave-one-actor-out ROC AUC") 
 def shipped_scores(clips) -> dict:
     """Scores of the shipped model, with each actor's neutral profile and without."""
     from tools.train_warmth import own_baselines
-    from voicecoach.warmth import TrainedWarmth, population_baseline
+    from voicecoach.analyzers.warmth import TrainedWarmth, population_baseline
 
     model, reference = TrainedWarmth.load(), population_baseline()
     own = own_baselines(clips)
@@ -164,9 +169,19 @@ def report_features(clips) -> None:
 
 
 def report_stability(clips, calibrated: dict[str, float], read_dir: Path) -> None:
-    from voicecoach.profile import (ProfileOptions, profile_from_frames, read_mono,
-                                    speech_frames, speech_windows)
-    from voicecoach.warmth import Baseline, TrainedWarmth, WarmthOptions, voice_stats
+    from voicecoach.analyzers.warmth import (
+        Baseline,
+        TrainedWarmth,
+        WarmthOptions,
+        voice_stats,
+    )
+    from voicecoach.store.profile import (
+        ProfileOptions,
+        profile_from_frames,
+        read_mono,
+        speech_frames,
+        speech_windows,
+    )
 
     print("\n## Stability")
     per_actor: dict[int, list[float]] = {}
@@ -210,9 +225,9 @@ def report_stability(clips, calibrated: dict[str, float], read_dir: Path) -> Non
 
 
 def report_cost(read_dir: Path) -> None:
-    from voicecoach.profile import read_mono
-    from voicecoach.prosody import ProsodyTracker
-    from voicecoach.warmth import WarmthTracker
+    from voicecoach.analyzers.prosody import ProsodyTracker
+    from voicecoach.analyzers.warmth import WarmthTracker
+    from voicecoach.store.profile import read_mono
 
     paths = sorted(read_dir.glob("*.flac"))
     if paths:

@@ -25,9 +25,10 @@ def main() -> int:
     if not tsv.exists():
         print(f"skipped: no real speech at {args.data} (transcripts.tsv missing)")
         return 0
-    from voicecoach.audio import load_call
-    from voicecoach.transcribe import TranscribeOptions, load_model, transcribe_channel
-    from voicecoach.vad import VoiceActivity
+    from voicecoach.analyzers.vad import VoiceActivity
+    from voicecoach.sources.audio import load_call
+    from voicecoach.stt.offline import transcribe_channel
+    from voicecoach.stt.whisper import TranscribeOptions, load_model
 
     options = TranscribeOptions(model=args.model)
     model = load_model(options, num_workers=1)

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from voicecoach.arousal import ArousalOptions, ArousalTracker
+from voicecoach.analyzers.arousal import ArousalOptions, ArousalTracker
+from voicecoach.analyzers.prosody import ProsodyFrames
 from voicecoach.events import CUSTOMER
-from voicecoach.prosody import ProsodyFrames
 
 
 def caller_frames(dur_s, t0=0.0, f0_st=2.0, energy_db=-30.0, seed=0):

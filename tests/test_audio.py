@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from voicecoach.audio import AudioError, load_call
+from voicecoach.sources.audio import AudioError, load_call
 
 
 def tone(seconds, sr, f=220.0, amp=0.3):

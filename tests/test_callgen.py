@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tools.callgen import (AGENT_CLOSINGS, SR, RandomCallOptions, Turn, random_call, render_call,
-                           trim_silence, write_call)
+from tools.callgen import (
+    AGENT_CLOSINGS,
+    SR,
+    RandomCallOptions,
+    Turn,
+    random_call,
+    render_call,
+    trim_silence,
+    write_call,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs Debian espeak-ng")
 

@@ -15,8 +15,9 @@ import soundfile as sf
 from scipy.signal import correlate, resample_poly
 
 from tools.pulse import PulseDaemon
-from voicecoach.capture import CaptureOptions, DeviceSource, StreamClock
-from voicecoach.devices import DeviceChoice, DeviceError, resolve_device
+from voicecoach.config import CaptureOptions
+from voicecoach.sources.capture import DeviceSource, StreamClock
+from voicecoach.sources.devices import DeviceChoice, DeviceError, resolve_device
 
 SR = 16000
 AGENT_TEXT = "Thanks for calling, how can I help?"

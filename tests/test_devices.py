@@ -3,9 +3,17 @@ import json
 
 import pytest
 
-from voicecoach.devices import (MONITOR_LABEL, DeviceError, format_inputs, list_inputs,
-                                parse_sources_json, parse_sources_short, pulse_source_present,
-                                pulse_sources, resolve_device)
+from voicecoach.sources.devices import (
+    MONITOR_LABEL,
+    DeviceError,
+    format_inputs,
+    list_inputs,
+    parse_sources_json,
+    parse_sources_short,
+    pulse_source_present,
+    pulse_sources,
+    resolve_device,
+)
 
 SHORT = ("0\talsa_output.usb-Headset.analog-stereo.monitor\tmodule-alsa-card.c\ts16le 2ch 48000Hz\tSUSPENDED\n"
          "1\talsa_input.usb-Headset.mono-fallback\tmodule-alsa-card.c\ts16le 1ch 44100Hz\tRUNNING\n")

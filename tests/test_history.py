@@ -5,9 +5,16 @@ import json
 
 import pytest
 
-from voicecoach.history import CallScores, History, default_db_path, history_text, show_history, trend_line
-from voicecoach.record import SCHEMA, save_record
-from voicecoach.summary import CARE_NOTE
+from voicecoach.sinks.summary import CARE_NOTE
+from voicecoach.store.history import (
+    CallScores,
+    History,
+    default_db_path,
+    history_text,
+    show_history,
+    trend_line,
+)
+from voicecoach.store.record import SCHEMA, save_record
 
 
 def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.5, wpm=170.0,

@@ -6,7 +6,7 @@ import pytest
 
 from tools.scoring import match_events, score_turns
 from voicecoach.analyze import analyze_call, demo_call_path
-from voicecoach.audio import CallAudio, load_call
+from voicecoach.sources.audio import CallAudio, load_call
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
 

@@ -1,9 +1,14 @@
 """Language cues: lexicons, normalization, phrase and sentence cues, extension."""
 import pytest
 
+from voicecoach.analyzers.language import LanguageCues, LanguageOptions
+from voicecoach.analyzers.lexicon import (
+    SCHEMA,
+    load_lexicon,
+    normalize_phrase,
+    tokenize_word,
+)
 from voicecoach.events import AGENT, CUSTOMER, Word
-from voicecoach.language import LanguageCues, LanguageOptions
-from voicecoach.lexicon import SCHEMA, load_lexicon, normalize_phrase, tokenize_word
 
 
 def words(text, t0=0.0, channel=AGENT, dt=0.3):

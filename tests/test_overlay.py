@@ -18,16 +18,25 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QEvent, QPointF, Qt, QTimer  # noqa: E402
 from PyQt6.QtGui import QColor, QMouseEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication, QLineEdit, QSystemTrayIcon  # noqa: E402
+from voicecoach.ui.bridge import LiveBridge, SessionRunner  # noqa: E402
+from voicecoach.ui.overlay import (  # noqa: E402
+    OverlayController,
+    OverlayOptions,
+    OverlayWindow,
+    run_overlay,
+)
+from voicecoach.ui.placement import Placement  # noqa: E402
 
 from voicecoach.analyze import demo_call_path  # noqa: E402
-from voicecoach.audio import SAMPLE_RATE, CallAudio, load_call  # noqa: E402
 from voicecoach.config import Config  # noqa: E402
-from voicecoach.events import Event  # noqa: E402
-from voicecoach.live import LiveSession, ReplaySource  # noqa: E402
-from voicecoach.report import PALETTE  # noqa: E402
-from voicecoach.ui.bridge import LiveBridge, SessionRunner  # noqa: E402
-from voicecoach.ui.overlay import OverlayController, OverlayOptions, OverlayWindow, run_overlay  # noqa: E402
-from voicecoach.ui.placement import Placement  # noqa: E402
+from voicecoach.events import (
+    SAMPLE_RATE,  # noqa: E402
+    Event,  # noqa: E402
+)
+from voicecoach.live import LiveSession  # noqa: E402
+from voicecoach.sinks.report import PALETTE  # noqa: E402
+from voicecoach.sources.audio import CallAudio, load_call  # noqa: E402
+from voicecoach.sources.files import ReplaySource  # noqa: E402
 
 QUICK = OverlayOptions(nudge_fade_in_s=0.05, nudge_hold_s=0.3, tip_hold_s=0.3, nudge_fade_out_s=0.3,
                        meter_anim_s=0.0, status_hold_s=0.3, save_delay_s=0.05)

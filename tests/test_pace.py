@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
+from voicecoach.analyzers.pace import PaceOptions, PaceTracker
+from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyTracker
 from voicecoach.events import AGENT, Word
-from voicecoach.pace import PaceOptions, PaceTracker
-from voicecoach.prosody import ProsodyFrames, ProsodyTracker
 
 SR = 16000
 

@@ -21,11 +21,12 @@ def _xcorr_peak(a, b):
 
 
 def test_review_player_plays_both_channels_into_a_real_sink(pulse, monkeypatch):
-    from voicecoach.analyze import demo_call_path
-    from voicecoach.audio import load_call
-    from voicecoach.capture import DeviceSource
-    from voicecoach.devices import resolve_device
     from voicecoach.ui.review import Player
+
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.sources.audio import load_call
+    from voicecoach.sources.capture import DeviceSource
+    from voicecoach.sources.devices import resolve_device
 
     call = load_call(demo_call_path())
     monkeypatch.setenv("PULSE_SINK", "call")              # read by libpulse when the stream opens

@@ -9,13 +9,22 @@ import pytest
 import soundfile as sf
 from scipy.signal import lfilter
 
-from voicecoach import profile as profile_module
-from voicecoach.audio import AudioError
-from voicecoach.profile import (CALIBRATION_PASSAGE, PROFILE_KIND, ProfileOptions,
-                                build_profile, profile_from_audio, record_mic, score_audio,
-                                score_clips, speech_frames, speech_windows)
-from voicecoach.prosody import ProsodyFrames
-from voicecoach.warmth import Baseline, HeuristicWarmth, WarmthOptions
+from voicecoach.analyzers.prosody import ProsodyFrames
+from voicecoach.analyzers.warmth import Baseline, HeuristicWarmth, WarmthOptions
+from voicecoach.sources.audio import AudioError
+from voicecoach.store import profile as profile_module
+from voicecoach.store.profile import (
+    CALIBRATION_PASSAGE,
+    PROFILE_KIND,
+    ProfileOptions,
+    build_profile,
+    profile_from_audio,
+    record_mic,
+    score_audio,
+    score_clips,
+    speech_frames,
+    speech_windows,
+)
 
 SR = 16000
 

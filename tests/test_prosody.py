@@ -3,8 +3,13 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter
 
-from voicecoach.prosody import (SILENCE_FLOOR_DB, ProsodyFrames, ProsodyOptions,
-                                ProsodyTracker, SpeechWindow)
+from voicecoach.analyzers.prosody import (
+    SILENCE_FLOOR_DB,
+    ProsodyFrames,
+    ProsodyOptions,
+    ProsodyTracker,
+    SpeechWindow,
+)
 
 SR = 16000
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from voicecoach.recorder import Recorder
+from voicecoach.sinks.recorder import Recorder
 
 
 def test_both_channels_written_private_and_readable(tmp_path):
@@ -28,7 +28,7 @@ def test_both_channels_written_private_and_readable(tmp_path):
 def test_a_crash_loses_at_most_the_last_second(tmp_path):
     code = f"""
 import os, numpy as np
-from voicecoach.recorder import Recorder
+from voicecoach.sinks.recorder import Recorder
 rec = Recorder(r"{tmp_path}", ("agent",))
 for i in range(300):               # 6 s in 20 ms blocks
     rec.write("agent", np.full(320, 0.25, np.float32))

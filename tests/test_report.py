@@ -9,11 +9,21 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from voicecoach.audio import SAMPLE_RATE, CallAudio
-from voicecoach.record import SCHEMA
-from voicecoach.report import (audio_data_uri, curve_svg, line_at, peak_envelope, report_html,
-                               scorecard, timeline_svg, transcript_lines, write_report)
-from voicecoach.summary import CARE_NOTE
+from voicecoach.events import SAMPLE_RATE
+from voicecoach.sinks.report import (
+    audio_data_uri,
+    curve_svg,
+    line_at,
+    peak_envelope,
+    report_html,
+    scorecard,
+    timeline_svg,
+    transcript_lines,
+    write_report,
+)
+from voicecoach.sinks.summary import CARE_NOTE
+from voicecoach.sources.audio import CallAudio
+from voicecoach.store.record import SCHEMA
 
 DURATION = 4.0
 

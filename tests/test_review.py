@@ -14,15 +14,22 @@ import pytest  # noqa: E402
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+from voicecoach.ui.review import (  # noqa: E402
+    Player,
+    ReviewWindow,
+    find_record,
+    open_call,
+    record_home,
+    run_review,
+)
+from voicecoach.ui.style import apply_style  # noqa: E402
 
 from voicecoach.analyze import demo_call_path  # noqa: E402
-from voicecoach.audio import SAMPLE_RATE, CallAudio  # noqa: E402
-from voicecoach.history import History  # noqa: E402
-from voicecoach.record import load_record  # noqa: E402
-from voicecoach.report import transcript_lines  # noqa: E402
-from voicecoach.ui.review import (Player, ReviewWindow, find_record, open_call, record_home,  # noqa: E402
-                                  run_review)
-from voicecoach.ui.style import apply_style  # noqa: E402
+from voicecoach.events import SAMPLE_RATE  # noqa: E402
+from voicecoach.sinks.report import transcript_lines  # noqa: E402
+from voicecoach.sources.audio import CallAudio  # noqa: E402
+from voicecoach.store.history import History  # noqa: E402
+from voicecoach.store.record import load_record  # noqa: E402
 
 
 class FakeStream:

@@ -16,9 +16,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from voicecoach.streaming import StreamingOptions, StreamingTranscriber, normalize_word
-from voicecoach.transcribe import SAMPLE_RATE, TranscribeOptions, load_model, transcribe_channel
-from voicecoach.vad import VoiceActivity
+from voicecoach.analyzers.vad import VoiceActivity
+from voicecoach.events import SAMPLE_RATE
+from voicecoach.stt.offline import transcribe_channel
+from voicecoach.stt.streaming import (
+    StreamingOptions,
+    StreamingTranscriber,
+    normalize_word,
+)
+from voicecoach.stt.whisper import TranscribeOptions, load_model
 
 BLOCK = 320  # 20 ms
 DEMO = Path(__file__).resolve().parents[1] / "voicecoach" / "data" / "demo_call.flac"

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from voicecoach.turns import TurnOptions, TurnTaking
-from voicecoach.vad import WINDOW_S, VoiceActivity
+from voicecoach.analyzers.turns import TurnOptions, TurnTaking
+from voicecoach.analyzers.vad import WINDOW_S, VoiceActivity
 
 
 def probs_from_spans(spans, duration_s):

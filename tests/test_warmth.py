@@ -6,13 +6,25 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter
 
+import voicecoach.analyzers.warmth as warmth_module
+from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyTracker
+from voicecoach.analyzers.warmth import (
+    FEATURES,
+    Baseline,
+    HeuristicWarmth,
+    SustainedCondition,
+    TrainedWarmth,
+    VoiceStats,
+    WarmthOptions,
+    WarmthTracker,
+    default_model,
+    load_model_file,
+    population_baseline,
+    relative_features,
+    semitones,
+    voice_stats,
+)
 from voicecoach.events import AGENT
-from voicecoach.prosody import ProsodyFrames, ProsodyTracker
-import voicecoach.warmth as warmth_module
-from voicecoach.warmth import (FEATURES, Baseline, HeuristicWarmth, SustainedCondition,
-                               TrainedWarmth, VoiceStats, WarmthOptions, WarmthTracker,
-                               default_model, load_model_file, population_baseline,
-                               relative_features, semitones, voice_stats)
 
 SR = 16000
 PLAIN = dict(f0_st=3.0, move_st=1.5, f1=500.0, f2=1500.0, f3=2500.0, centroid=1200.0,

@@ -16,7 +16,15 @@ import tomllib
 from pathlib import Path
 from typing import Optional, Sequence
 
-from tools.callgen import VOICES, Call, Turn, render_call, span_report, voice_available, write_call
+from tools.callgen import (
+    VOICES,
+    Call,
+    Turn,
+    render_call,
+    span_report,
+    voice_available,
+    write_call,
+)
 from voicecoach.events import CHANNELS
 
 DATA = Path(__file__).resolve().parent.parent / "voicecoach" / "data"

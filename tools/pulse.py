@@ -122,7 +122,7 @@ class PulseDaemon:
     @contextlib.contextmanager
     def environment(self) -> Iterator[dict[str, str]]:
         """Set :meth:`env` in ``os.environ`` for this process; restore it after."""
-        from voicecoach.devices import environment_set
+        from voicecoach.sources.devices import environment_set
 
         with environment_set(self.env()) as env:
             yield env

@@ -23,12 +23,22 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from voicecoach.audio import AudioError
-from voicecoach.profile import (ProfileOptions, profile_from_frames, read_mono, speech_frames,
-                                window_stats)
-from voicecoach.prosody import ProsodyFrames
-from voicecoach.vad import SileroVad
-from voicecoach.warmth import Baseline, TrainedWarmth, VoiceStats, relative_features
+from voicecoach.analyzers.prosody import ProsodyFrames
+from voicecoach.analyzers.vad import SileroVad
+from voicecoach.analyzers.warmth import (
+    Baseline,
+    TrainedWarmth,
+    VoiceStats,
+    relative_features,
+)
+from voicecoach.sources.audio import AudioError
+from voicecoach.store.profile import (
+    ProfileOptions,
+    profile_from_frames,
+    read_mono,
+    speech_frames,
+    window_stats,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "emotion" / "ravdess"
@@ -36,7 +46,7 @@ DEFAULT_OUT = ROOT / "models" / "warmth" / "model.json"
 
 MODEL_FEATURES = ("f0_st", "centroid_hz", "tilt_db", "voicing", "aperiodicity",
                   "centroid_move_st")
-"""Features the model weighs (see ``voicecoach.warmth.VoiceStats``), chosen by the
+"""Features the model weighs (see ``voicecoach.analyzers.warmth.VoiceStats``), chosen by the
 leave-actors-out evaluation (``benchmarks/warmth_eval.py`` prints what each adds).
 The absolute level ``energy_db`` is left out on purpose: it depends on the
 microphone's gain and distance. Pitch movement, the formants and the loudness and

@@ -9,12 +9,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from PyQt6.QtCore import (QEasingCurve, QPauseAnimation, QPropertyAnimation, QRect, QRectF,
-                          QSequentialAnimationGroup, Qt, QVariantAnimation, pyqtProperty)
-from PyQt6.QtGui import QColor, QFont, QIcon, QLinearGradient, QPainter, QPainterPath, QPen, QPixmap
+from PyQt6.QtCore import (
+    QEasingCurve,
+    QPauseAnimation,
+    QPropertyAnimation,
+    QRect,
+    QRectF,
+    QSequentialAnimationGroup,
+    Qt,
+    QVariantAnimation,
+    pyqtProperty,
+)
+from PyQt6.QtGui import (
+    QColor,
+    QFont,
+    QIcon,
+    QLinearGradient,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+)
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from voicecoach.report import PALETTE
+from voicecoach.sinks.report import PALETTE
 
 from .style import FONT_PT, color
 
@@ -22,7 +40,7 @@ if TYPE_CHECKING:
     from .overlay import OverlayOptions
 
 # The panel is dark and nearly opaque so that it reads over any background; the
-# meters use the review window's colours (voicecoach.report.PALETTE).
+# meters use the review window's colours (voicecoach.sinks.report.PALETTE).
 PANEL = PALETTE["ink"]
 PANEL_ALPHA = 242
 TEXT = "#f1f4f7"

@@ -25,17 +25,42 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from PyQt6.QtCore import QEventLoop, QObject, QPoint, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPen
-from PyQt6.QtWidgets import (QApplication, QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, QSizeGrip,
-                             QSystemTrayIcon, QToolButton, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizeGrip,
+    QSystemTrayIcon,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from voicecoach.events import AGENT, CUSTOMER, Event
-from voicecoach.report import PALETTE
-from voicecoach.summary import CARE_NOTE, REPHRASE, clock
+from voicecoach.sinks.report import PALETTE
+from voicecoach.sinks.summary import CARE_NOTE, REPHRASE, clock
 
 from . import has_screen
 from .bridge import LiveBridge, SessionRunner
-from .meters import (MUTED, NUDGE_ROLES, PANEL, PANEL_ALPHA, TEXT, ZONE_ROLES, CaptionText, MessageSlot,
-                     PaceMeter, ShareMeter, WarmthMeter, _qcolor, _tint, app_icon)
+from .meters import (
+    MUTED,
+    NUDGE_ROLES,
+    PANEL,
+    PANEL_ALPHA,
+    TEXT,
+    ZONE_ROLES,
+    CaptionText,
+    MessageSlot,
+    PaceMeter,
+    ShareMeter,
+    WarmthMeter,
+    _qcolor,
+    _tint,
+    app_icon,
+)
 from .placement import Placement, placement_file
 from .style import FONT_PT
 

@@ -20,20 +20,47 @@ from typing import Callable, Optional, Union
 import numpy as np
 from PyQt6.QtCore import QEventLoop, QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow,
-                             QMessageBox, QProgressDialog, QPushButton, QSplitter, QTabWidget,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from voicecoach.analyze import analyze_call, demo_call_path
-from voicecoach.audio import SAMPLE_RATE, AudioError, CallAudio, load_call
-from voicecoach.history import History, data_dir, trend_line
-from voicecoach.record import RecordError, load_record, save_record
-from voicecoach.report import REPHRASE, call_date, find_audio, line_at, transcript_lines, write_report
-from voicecoach.summary import CARE_NOTE, clock
+from voicecoach.events import SAMPLE_RATE
+from voicecoach.sinks.report import (
+    REPHRASE,
+    call_date,
+    find_audio,
+    line_at,
+    transcript_lines,
+    write_report,
+)
+from voicecoach.sinks.summary import CARE_NOTE, clock
+from voicecoach.sources.audio import AudioError, CallAudio, load_call
+from voicecoach.store.history import History, data_dir, trend_line
+from voicecoach.store.record import RecordError, load_record, save_record
 
 from . import has_screen
 from .style import apply_style
-from .widgets import HistoryView, ScorecardPanel, TimedTable, TimelineView, card, label, legend
+from .widgets import (
+    HistoryView,
+    ScorecardPanel,
+    TimedTable,
+    TimelineView,
+    card,
+    label,
+    legend,
+)
 
 TICK_MS = 40
 """How often (ms) the playhead follows the player."""
@@ -286,7 +313,7 @@ class ReviewWindow(QMainWindow):
     Parameters
     ----------
     history_path : path, optional
-        The history database (default: the user's, see :mod:`voicecoach.history`).
+        The history database (default: the user's, see :mod:`voicecoach.store.history`).
     stream_factory : callable, optional
         Passed to :class:`Player` (tests drive playback with a stand-in stream).
     """

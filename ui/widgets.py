@@ -11,15 +11,36 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QFont
-from PyQt6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView,
-                             QLabel, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from voicecoach.audio import SAMPLE_RATE, CallAudio
-from voicecoach.history import TREND_METRICS, CallScores, format_score, local_time
-from voicecoach.report import (PALETTE, checklist_items, cue_group, cue_tooltip, level_scale,
-                               marker_spans, pace_points, pace_range, peak_envelope, scorecard)
-from voicecoach.summary import clock
+from voicecoach.events import SAMPLE_RATE
+from voicecoach.sinks.report import (
+    PALETTE,
+    checklist_items,
+    cue_group,
+    cue_tooltip,
+    level_scale,
+    marker_spans,
+    pace_points,
+    pace_range,
+    peak_envelope,
+    scorecard,
+)
+from voicecoach.sinks.summary import clock
+from voicecoach.sources.audio import CallAudio
+from voicecoach.store.history import TREND_METRICS, CallScores, format_score, local_time
 
 from .style import color
 
@@ -376,7 +397,7 @@ TREND_PLOTS = {
     "talk_share_agent": ("your talk share (%)", "agent", 0.0, 100.0),
     "agent_wpm": ("pace (words/min)", "pace", 120.0, 220.0),
 }
-"""How the history draws each trend (``voicecoach.history.TREND_METRICS``)."""
+"""How the history draws each trend (``voicecoach.store.history.TREND_METRICS``)."""
 
 
 class HistoryView(QWidget):

@@ -12,13 +12,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Optional
 
-from .audio import CallAudio
-from .config import Config
-from .engine import Engine
-from .record import build_record
-from .sources import FileSource
-from .transcribe import load_model, transcribe_channel
-from .warmth import Baseline
+from voicecoach.analyzers.warmth import Baseline
+from voicecoach.config import Config
+from voicecoach.engine import Engine
+from voicecoach.sources.audio import CallAudio
+from voicecoach.sources.files import FileSource
+from voicecoach.store.record import build_record
+from voicecoach.stt.offline import transcribe_channel
+from voicecoach.stt.whisper import load_model
 
 # progress(stage, done, total): stage is "audio" or a channel name; units are seconds
 Progress = Callable[[str, float, float], None]

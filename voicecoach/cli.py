@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import __version__
+from voicecoach import __version__
 
 DESCRIPTION = """\
 VoiceCoach: a private voice coach for support agents. It listens to both sides
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_config(args):
-    from .config import load_config
+    from voicecoach.config import load_config
 
     config = load_config(args.config)
     if getattr(args, "model", None):
@@ -178,7 +178,7 @@ def _load_config(args):
 def _load_baseline(path: Optional[str]):
     if path is None:
         return None
-    from .warmth import Baseline
+    from voicecoach.analyzers.warmth import Baseline
 
     try:
         return Baseline.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
@@ -189,11 +189,11 @@ def _load_baseline(path: Optional[str]):
 
 
 def cmd_analyze(args) -> int:
-    from .analyze import analyze_call, demo_call_path
-    from .audio import load_call
-    from .record import save_record
-    from .summary import summary_text
-    from .transcribe import limit_malloc_arenas
+    from voicecoach.analyze import analyze_call, demo_call_path
+    from voicecoach.sinks.summary import summary_text
+    from voicecoach.sources.audio import load_call
+    from voicecoach.store.record import save_record
+    from voicecoach.stt.whisper import limit_malloc_arenas
 
     limit_malloc_arenas()
     config = _load_config(args)
@@ -245,7 +245,7 @@ def _with_progress(work, quiet: bool, channels: list[str]):
 
 
 def cmd_config(args) -> int:
-    from .config import default_config_path, to_toml
+    from voicecoach.config import default_config_path, to_toml
 
     config = _load_config(args)
     path = Path(args.config) if args.config else default_config_path()
@@ -256,7 +256,7 @@ def cmd_config(args) -> int:
 
 
 def _add_to_history(record: dict, path) -> None:
-    from .history import History
+    from voicecoach.store.history import History
 
     try:
         with History() as history:
@@ -268,24 +268,24 @@ def _add_to_history(record: dict, path) -> None:
 def cmd_review(args) -> int:
     if args.call != "demo" and not Path(args.call).exists():
         raise UserError(f"{args.call}: no such file")
-    from .ui.review import run_review
+    from voicecoach.ui.review import run_review
 
     return run_review(args.call, screenshot=args.screenshot, config=_load_config(args))
 
 
 def cmd_report(args) -> int:
-    from .report import find_audio, write_report
+    from voicecoach.sinks.report import find_audio, write_report
 
     config = _load_config(args)
     path = Path(args.call)
     if path.suffix.lower() == ".json":
-        from .record import load_record
+        from voicecoach.store.record import load_record
 
         record = load_record(path)
         audio = None if args.no_audio else find_audio(record, path)
     else:
-        from .analyze import analyze_call, demo_call_path
-        from .audio import load_call
+        from voicecoach.analyze import analyze_call, demo_call_path
+        from voicecoach.sources.audio import load_call
 
         audio = load_call(demo_call_path() if args.call == "demo" else path)
         record = _with_progress(lambda progress: analyze_call(audio, config, progress=progress),
@@ -300,14 +300,19 @@ def cmd_report(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from .history import show_history
+    from voicecoach.store.history import show_history
 
     print(show_history(args.last, args.rebuild))
     return 0
 
 
 def cmd_calibrate(args) -> int:
-    from .profile import CALIBRATION_PASSAGE, build_profile, profile_from_audio, record_mic
+    from voicecoach.store.profile import (
+        CALIBRATION_PASSAGE,
+        build_profile,
+        profile_from_audio,
+        record_mic,
+    )
 
     if args.mic == bool(args.audio):
         raise UserError("give recordings of your ordinary speech, or --mic (not both)")
@@ -332,7 +337,7 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_warmth(args) -> int:
-    from .profile import score_clips
+    from voicecoach.store.profile import score_clips
 
     results = score_clips(args.clips, profile=_load_baseline(args.profile))
     if args.json:
@@ -348,24 +353,25 @@ def cmd_warmth(args) -> int:
 
 
 def cmd_devices(args) -> int:
-    from .devices import format_inputs, list_inputs
+    from voicecoach.sources.devices import format_inputs, list_inputs
 
     print(format_inputs(list_inputs()))
     return 0
 
 
 def cmd_live(args) -> int:
-    from .live import LiveSession, ReplaySource
-    from .transcribe import limit_malloc_arenas
-    from .ui import has_screen
+    from voicecoach.live import LiveSession
+    from voicecoach.sources.files import ReplaySource
+    from voicecoach.stt.whisper import limit_malloc_arenas
+    from voicecoach.ui import has_screen
 
     limit_malloc_arenas()
     config = _load_config(args)
     baseline = _load_baseline(args.profile)
     lo = config.live
     if args.replay:
-        from .analyze import demo_call_path
-        from .audio import load_call
+        from voicecoach.analyze import demo_call_path
+        from voicecoach.sources.audio import load_call
 
         call = load_call(demo_call_path() if args.replay == "demo" else args.replay)
         name = call.name
@@ -373,8 +379,8 @@ def cmd_live(args) -> int:
         def make_source():
             return ReplaySource(call)
     else:
-        from .capture import CaptureOptions, DeviceSource
-        from .devices import resolve_device
+        from voicecoach.sources.capture import DeviceSource
+        from voicecoach.sources.devices import resolve_device
 
         agent = resolve_device(args.agent or lo.agent_device or "default")
         customer_spec = args.customer or lo.customer_device
@@ -384,7 +390,7 @@ def cmd_live(args) -> int:
         name = "live call"
 
         def make_source():
-            return DeviceSource(agent, customer, CaptureOptions(), agent_channel=a_ch, customer_channel=c_ch)
+            return DeviceSource(agent, customer, config.capture, agent_channel=a_ch, customer_channel=c_ch)
     record_dir = args.record or lo.record_dir or None
     recorders = []
 
@@ -392,7 +398,7 @@ def cmd_live(args) -> int:
         source = make_source()
         recorder = None
         if record_dir:
-            from .recorder import Recorder
+            from voicecoach.sinks.recorder import Recorder
 
             try:
                 recorder = Recorder(record_dir, source.channels)
@@ -407,7 +413,7 @@ def cmd_live(args) -> int:
 
     jsonl = None
     if args.events:
-        from .sinks import JsonlWriter
+        from voicecoach.sinks.console import JsonlWriter
 
         try:
             jsonl = JsonlWriter(args.events)
@@ -420,7 +426,7 @@ def cmd_live(args) -> int:
                 print("voicecoach: no screen for the overlay; coaching in the terminal", file=sys.stderr)
             record = _live_console(make_session, extra, args, record_dir)
         else:
-            from .ui.overlay import run_overlay
+            from voicecoach.ui.overlay import run_overlay
 
             code, record = run_overlay(lambda: make_session(extra), screenshot=args.screenshot,
                                        stop_after_s=args.stop_after)
@@ -430,14 +436,14 @@ def cmd_live(args) -> int:
         if jsonl:
             jsonl.close()
     if recorders:
-        from .record import save_record
+        from voicecoach.store.record import save_record
 
         rec_path = recorders[-1].path
         out = rec_path.with_suffix(".json")
         save_record(record, out)
         _add_to_history(record, out)
         print(f"\nRecording: {rec_path}\nCall record: {out}")
-    from .summary import summary_text
+    from voicecoach.sinks.summary import summary_text
 
     print("\n" + summary_text(record))
     return 0
@@ -446,7 +452,7 @@ def cmd_live(args) -> int:
 def _live_console(make_session, extra, args, record_dir):
     import signal
 
-    from .sinks import ConsoleView
+    from voicecoach.sinks.console import ConsoleView
 
     session = make_session(extra)
     session.subscribe(ConsoleView())
@@ -471,11 +477,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    from .audio import AudioError
-    from .config import ConfigError
-    from .devices import DeviceError
-    from .record import RecordError
-    from .transcribe import ModelError
+    from voicecoach.config import ConfigError
+    from voicecoach.sources.audio import AudioError
+    from voicecoach.sources.devices import DeviceError
+    from voicecoach.store.record import RecordError
+    from voicecoach.stt.whisper import ModelError
 
     try:
         return COMMANDS[args.command](args)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from .events import AGENT, Event
+from voicecoach.events import AGENT, Event
 
 # kind: (priority, message). Lower priority numbers are more urgent.
 NUDGES = {

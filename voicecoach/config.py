@@ -1,7 +1,7 @@
 """The one place that knows the defaults, and the TOML file that overrides them.
 
-Each section of the file is one analyzer's options dataclass; each key is one of
-its fields, with the unit in its name::
+Each section of the file is one component's options dataclass; each key is one
+of its fields, with the unit in its name::
 
     [turns]
     min_overlap_s = 0.6
@@ -9,6 +9,10 @@ its fields, with the unit in its name::
 
     [language]
     lexicon_dirs = ["~/team-lexicons"]
+
+The analyzers' and speech-to-text's options live beside their code (importing
+them costs nothing). Live capture's and the live session's are defined here, so
+that loading the config does not load device capture or the live session.
 
 With no file at all, every default applies. ``voicecoach config`` prints the
 path and every setting with its current value.
@@ -21,17 +25,84 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional
 
-from .arousal import ArousalOptions
-from .coach import CoachOptions
-from .language import LanguageOptions
-from .pace import PaceOptions
-from .live import LiveOptions
-from .prosody import ProsodyOptions
-from .streaming import StreamingOptions
-from .transcribe import TranscribeOptions
-from .turns import TurnOptions
-from .vad import VadOptions
-from .warmth import WarmthOptions
+from voicecoach.analyzers.arousal import ArousalOptions
+from voicecoach.analyzers.language import LanguageOptions
+from voicecoach.analyzers.pace import PaceOptions
+from voicecoach.analyzers.prosody import ProsodyOptions
+from voicecoach.analyzers.turns import TurnOptions
+from voicecoach.analyzers.vad import VadOptions
+from voicecoach.analyzers.warmth import WarmthOptions
+from voicecoach.coach import CoachOptions
+from voicecoach.stt.streaming import StreamingOptions
+from voicecoach.stt.whisper import TranscribeOptions
+
+
+@dataclass
+class CaptureOptions:
+    """Settings of live capture (streams are opened at :data:`~voicecoach.events.SAMPLE_RATE`;
+    PulseAudio or PortAudio resamples from the device's own rate).
+
+    Attributes
+    ----------
+    block_s : float
+        Block length of each callback (s); a fixed block size (0.02 s = 320
+        samples). A variable block size gives erratic 1-139 frame callbacks
+        through the ``pulse`` plugin.
+    queue_s : float
+        Audio the queue between the callback and the consumer holds (s, per
+        stream) before blocks are dropped.
+    latency_s : float or None
+        Suggested input latency (s); None for PortAudio's low-latency default
+        (0.04 s through the ``pulse`` plugin with 0.02 s blocks).
+    stall_s : float
+        A stream that delivers nothing for this long is lost (s).
+    source_check_s : float
+        How often a PulseAudio source's presence is checked (s).
+    poll_s : float
+        How long the consumer waits for a block before checking stop and loss (s).
+    """
+
+    block_s: float = 0.02
+    queue_s: float = 10.0
+    latency_s: Optional[float] = None
+    stall_s: float = 3.0
+    source_check_s: float = 1.0
+    poll_s: float = 0.1
+
+
+@dataclass
+class LiveOptions:
+    """Live monitoring settings.
+
+    Attributes
+    ----------
+    agent_device : str
+        The agent's microphone: an index, a device name, or a PulseAudio source
+        name ("" = the default input).
+    customer_device : str
+        The call audio (e.g. a PulseAudio ``.monitor`` source); "" = none, the
+        mic alone (warmth and pace only).
+    agent_channel : int
+        Which channel of the agent device carries the agent (0 = first/left).
+    customer_channel : int
+        Which channel of the customer device carries the caller; with the same
+        device for both sides, one stereo stream is split in two.
+    snapshot_s : float
+        How often (s) a metrics snapshot goes to the subscribers.
+    behind_warn_s : float
+        Speech-to-text lag (s) at which the session says it is behind.
+    record_dir : str
+        Folder for opt-in recordings ("" = do not record). Recording a call
+        needs the caller's consent.
+    """
+
+    agent_device: str = ""
+    customer_device: str = ""
+    agent_channel: int = 0
+    customer_channel: int = 0
+    snapshot_s: float = 0.25
+    behind_warn_s: float = 4.0
+    record_dir: str = ""
 
 
 class ConfigError(Exception):
@@ -53,6 +124,7 @@ class Config:
     streaming: StreamingOptions = field(default_factory=StreamingOptions)
     coach: CoachOptions = field(default_factory=CoachOptions)
     live: LiveOptions = field(default_factory=LiveOptions)
+    capture: CaptureOptions = field(default_factory=CaptureOptions)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -66,6 +138,12 @@ def default_config_path() -> Path:
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:
+    if default is None:   # an optional number; "" (as `voicecoach config` prints it) is unset
+        if value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number or \"\", not {value!r}")
+        return float(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ConfigError(f"{where} must be true or false, not {value!r}")

@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
-from .arousal import ArousalTracker
-from .events import AGENT, CUSTOMER, Event, Word
-from .language import LanguageCues
-from .pace import PaceTracker
-from .prosody import ProsodyFrames, ProsodyTracker
-from .turns import TurnTaking
-from .vad import VoiceActivity
-from .warmth import Baseline, WarmthTracker
+from voicecoach.analyzers.arousal import ArousalTracker
+from voicecoach.analyzers.language import LanguageCues
+from voicecoach.analyzers.pace import PaceTracker
+from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyTracker
+from voicecoach.analyzers.turns import TurnTaking
+from voicecoach.analyzers.vad import VoiceActivity
+from voicecoach.analyzers.warmth import Baseline, WarmthTracker
+from voicecoach.events import AGENT, CUSTOMER, Event, Word
 
 if TYPE_CHECKING:
-    from .config import Config
+    from voicecoach.config import Config
 
 
 class Engine:
@@ -46,7 +46,7 @@ class Engine:
     def __init__(self, config: Optional["Config"] = None, channels: Sequence[str] = (AGENT, CUSTOMER),
                  baseline: Optional[Baseline] = None):
         if config is None:
-            from .config import Config
+            from voicecoach.config import Config
 
             config = Config()
         self.config = config

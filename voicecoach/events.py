@@ -7,7 +7,10 @@ caused the event to its emission; it is ``None`` for offline analysis.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
+
+SAMPLE_RATE = 16000
+"""The pipeline's one sample rate (Hz): every source delivers mono float32 at this rate."""
 
 AGENT = "agent"
 CUSTOMER = "customer"
@@ -65,3 +68,31 @@ class Event:
         d = asdict(self)
         d["t"] = round(self.t, 3)
         return d
+
+
+@dataclass
+class TranscriptSegment:
+    """One Whisper segment on the call clock."""
+
+    channel: str
+    start: float
+    end: float
+    text: str
+    words: list[Word]
+
+    def as_dict(self) -> dict:
+        return {"channel": self.channel, "start": round(self.start, 3), "end": round(self.end, 3),
+                "text": self.text, "words": [w.as_dict() for w in self.words]}
+
+
+def segments_from_words(channel: str, words: Sequence[Word], gap_s: float = 1.0) -> list[TranscriptSegment]:
+    """Group streamed words into transcript lines: a new line after a sentence end
+    (``.``, ``?``, ``!``) or a pause of ``gap_s`` seconds."""
+    lines: list[list[Word]] = []
+    for w in words:
+        if (not lines or w.start - lines[-1][-1].end >= gap_s
+                or lines[-1][-1].text.endswith((".", "?", "!"))):
+            lines.append([])
+        lines[-1].append(w)
+    return [TranscriptSegment(channel, ws[0].start, ws[-1].end, " ".join(w.text for w in ws), list(ws))
+            for ws in lines]

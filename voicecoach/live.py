@@ -17,84 +17,19 @@ import queue
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-from .audio import CallAudio
-from .capture import CapturedFrame
-from .coach import CoachRules
-from .engine import Engine
-from .events import Event, Word
-from .record import build_record
-from .sources import FileSource
-from .streaming import StreamingTranscriber
-from .transcribe import load_model, segments_from_words
+from voicecoach.coach import CoachRules
+from voicecoach.engine import Engine
+from voicecoach.events import SAMPLE_RATE, Event, Word, segments_from_words
+from voicecoach.store.record import build_record
+from voicecoach.stt.streaming import StreamingTranscriber
+from voicecoach.stt.whisper import load_model
 
 if TYPE_CHECKING:
-    from .config import Config
+    from voicecoach.config import Config
 
 Subscriber = Callable[[str, object], None]   # ("event", Event) | ("snapshot", dict) | ("status", str)
-
-
-@dataclass
-class LiveOptions:
-    """Live monitoring settings.
-
-    Attributes
-    ----------
-    agent_device : str
-        The agent's microphone: an index, a device name, or a PulseAudio source
-        name ("" = the default input).
-    customer_device : str
-        The call audio (e.g. a PulseAudio ``.monitor`` source); "" = none, the
-        mic alone (warmth and pace only).
-    agent_channel : int
-        Which channel of the agent device carries the agent (0 = first/left).
-    customer_channel : int
-        Which channel of the customer device carries the caller; with the same
-        device for both sides, one stereo stream is split in two.
-    snapshot_s : float
-        How often (s) a metrics snapshot goes to the subscribers.
-    behind_warn_s : float
-        Speech-to-text lag (s) at which the session says it is behind.
-    record_dir : str
-        Folder for opt-in recordings ("" = do not record). Recording a call
-        needs the caller's consent.
-    """
-
-    agent_device: str = ""
-    customer_device: str = ""
-    agent_channel: int = 0
-    customer_channel: int = 0
-    snapshot_s: float = 0.25
-    behind_warn_s: float = 4.0
-    record_dir: str = ""
-
-
-class ReplaySource:
-    """A recorded call fed at real-time pace, stamped like a device's frames."""
-
-    def __init__(self, call: CallAudio, block_s: float = 0.02):
-        self.call = call
-        self.channels = tuple(call.channels())
-        self._files = FileSource(call, block_s=block_s, realtime=True)
-        self._stop = threading.Event()
-        self.lost = None
-
-    def __iter__(self) -> Iterator[CapturedFrame]:
-        for f in self._files:
-            if self._stop.is_set():
-                return
-            yield CapturedFrame(f.channel, f.start_s, f.samples, time.monotonic())
-
-    def start(self) -> "ReplaySource":
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def stats(self) -> dict:
-        return {"dropped_blocks": 0, "behind_s": 0.0}
 
 
 class _CaptureTimes:
@@ -145,7 +80,7 @@ class _SttWorker(threading.Thread):
                         done = True
                         break
                     self.st.insert_audio(*item)
-                    self.queued_s -= len(item[1]) / 16000
+                    self.queued_s -= len(item[1]) / SAMPLE_RATE
                 words = self.st.finish() if done else self.st.process()
                 if words:
                     self.out.put((self.st.channel, words))
@@ -176,7 +111,7 @@ class LiveSession:
     def __init__(self, source, config: Optional[Config] = None, *, transcribe: bool = True,
                  model=None, baseline=None, recorder=None, name: str = "live call"):
         if config is None:
-            from .config import Config
+            from voicecoach.config import Config
 
             config = Config()
         self.config = config
@@ -237,7 +172,7 @@ class LiveSession:
                 if self._stop.is_set():
                     break
                 ch = frame.channel
-                end_t = frame.start_s + len(frame.samples) / 16000
+                end_t = frame.start_s + len(frame.samples) / SAMPLE_RATE
                 if ch == self.engine.channels[-1]:
                     self._times.add(end_t, frame.captured_at)
                 if self.recorder is not None:
@@ -248,7 +183,7 @@ class LiveSession:
                 events = self.engine.feed(ch, frame.start_s, frame.samples)
                 if ch in self.workers:
                     w = self.workers[ch]
-                    w.queued_s += len(frame.samples) / 16000
+                    w.queued_s += len(frame.samples) / SAMPLE_RATE
                     w.inbox.put((frame.start_s, frame.samples, self.engine.vad[ch].speaking))
                 events += self._take_words()
                 events += self.coach.feed(events)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
-from .record import RecordError, load_record
-from .summary import CARE_NOTE, clock
+from voicecoach.sinks.summary import CARE_NOTE, clock
+from voicecoach.store.record import RecordError, load_record
 
 DATA_DIR_ENV = "VOICECOACH_DATA_DIR"
 """Environment variable that overrides the data folder holding ``history.sqlite``."""

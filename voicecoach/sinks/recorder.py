@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from voicecoach.events import SAMPLE_RATE
 
 
 def _header(n_channels: int, n_frames: int) -> bytes:

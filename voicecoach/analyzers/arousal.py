@@ -16,9 +16,14 @@ from typing import Optional
 
 import numpy as np
 
+from voicecoach.analyzers.prosody import ProsodyFrames, SpeechWindow
+from voicecoach.analyzers.warmth import (
+    Baseline,
+    SustainedCondition,
+    VoiceStats,
+    voice_stats,
+)
 from voicecoach.events import CUSTOMER, Event
-from voicecoach.prosody import ProsodyFrames, SpeechWindow
-from voicecoach.warmth import Baseline, SustainedCondition, VoiceStats, voice_stats
 
 
 @dataclass

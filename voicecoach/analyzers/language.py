@@ -25,8 +25,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .events import AGENT, CHANNELS, CUSTOMER, Event, Word
-from .lexicon import Lexicon, Match, PhraseSet, load_lexicon, tokenize_word
+from voicecoach.analyzers.lexicon import (
+    Lexicon,
+    Match,
+    PhraseSet,
+    load_lexicon,
+    tokenize_word,
+)
+from voicecoach.events import AGENT, CHANNELS, CUSTOMER, Event, Word
 
 PHRASE_CUES = {
     AGENT: ("jargon", "scary", "patronizing", "negative", "positive", "empathy",
@@ -159,7 +165,7 @@ class LanguageCues:
     ----------
     options : LanguageOptions, optional
         Defaults when omitted. The lexicons are loaded here
-        (:func:`voicecoach.lexicon.load_lexicon`); a malformed lexicon file raises
+        (:func:`voicecoach.analyzers.lexicon.load_lexicon`); a malformed lexicon file raises
         ``ValueError`` naming the file.
 
     Examples

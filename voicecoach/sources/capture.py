@@ -49,63 +49,20 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from .devices import DeviceChoice, DeviceError, environment_set, import_sounddevice, pulse_source_present
-from .events import AGENT, CUSTOMER
-from .sources import Frame
+from voicecoach.config import CaptureOptions
+from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
+from voicecoach.sources.devices import (
+    DeviceChoice,
+    DeviceError,
+    environment_set,
+    import_sounddevice,
+    pulse_source_present,
+)
+from voicecoach.sources.files import CapturedFrame
 
 # Streams read PULSE_SOURCE / PULSE_SERVER while they open; opens that set them
 # must not interleave.
 _OPEN_LOCK = threading.Lock()
-
-
-@dataclass
-class CaptureOptions:
-    """Settings of live capture.
-
-    Attributes
-    ----------
-    samplerate_hz : int
-        Rate the streams are opened at (Hz); the engine expects 16000. PulseAudio
-        (or PortAudio) resamples from the device's own rate.
-    block_s : float
-        Block length of each callback (s); a fixed block size (0.02 s = 320
-        samples). A variable block size gives erratic 1-139 frame callbacks
-        through the ``pulse`` plugin.
-    queue_s : float
-        Audio the queue between the callback and the consumer holds (s, per
-        stream) before blocks are dropped.
-    latency_s : float or None
-        Suggested input latency (s); None for PortAudio's low-latency default
-        (0.04 s through the ``pulse`` plugin with 0.02 s blocks).
-    stall_s : float
-        A stream that delivers nothing for this long is lost (s).
-    source_check_s : float
-        How often a PulseAudio source's presence is checked (s).
-    poll_s : float
-        How long the consumer waits for a block before checking stop and loss (s).
-    """
-
-    samplerate_hz: int = 16000
-    block_s: float = 0.02
-    queue_s: float = 10.0
-    latency_s: Optional[float] = None
-    stall_s: float = 3.0
-    source_check_s: float = 1.0
-    poll_s: float = 0.1
-
-
-@dataclass
-class CapturedFrame(Frame):
-    """A :class:`~voicecoach.sources.Frame` from a device, with when it was captured.
-
-    Attributes
-    ----------
-    captured_at : float
-        ``time.monotonic()`` (s) in the callback that delivered the block: the
-        wall-clock moment its last sample was available, for latency measurement.
-    """
-
-    captured_at: float
 
 
 @dataclass(frozen=True)
@@ -277,7 +234,7 @@ class DeviceSource:
                 same.columns[channel] = column
                 same.n_channels = max(same.columns.values()) + 1
         self.channels = tuple(ch for ch, _, _ in wanted)
-        self.block = max(1, int(round(self.options.block_s * self.options.samplerate_hz)))
+        self.block = max(1, int(round(self.options.block_s * SAMPLE_RATE)))
         per_stream = max(1, int(round(self.options.queue_s / self.options.block_s)))
         self._queue: queue.Queue = queue.Queue(maxsize=per_stream * len(self._streams))
         self._stopping = threading.Event()
@@ -305,7 +262,7 @@ class DeviceSource:
                 origins = [s.stream.time for s in self._streams]
                 self.started_at = time.monotonic()
                 for s, origin in zip(self._streams, origins):
-                    s.clock = StreamClock(origin, self.started_at, self.options.samplerate_hz,
+                    s.clock = StreamClock(origin, self.started_at, SAMPLE_RATE,
                                           s.stream.latency)
                     s.last_callback = self.started_at
                 for s in self._streams:
@@ -323,7 +280,7 @@ class DeviceSource:
         callback, finished = s.callback_for(self._queue.put_nowait, self._stopping)
         with _OPEN_LOCK, environment_set(s.choice.open_env()):
             try:
-                return sd.InputStream(device=s.choice.device, samplerate=self.options.samplerate_hz,
+                return sd.InputStream(device=s.choice.device, samplerate=SAMPLE_RATE,
                                       channels=s.n_channels, dtype="float32", blocksize=self.block,
                                       latency=self.options.latency_s or "low",
                                       callback=callback, finished_callback=finished)
@@ -388,7 +345,7 @@ class DeviceSource:
             yield self._taken(CapturedFrame(ch, t, samples, captured_at))
 
     def _taken(self, frame: CapturedFrame) -> CapturedFrame:
-        self._consumed_s[frame.channel] = frame.start_s + len(frame.samples) / self.options.samplerate_hz
+        self._consumed_s[frame.channel] = frame.start_s + len(frame.samples) / SAMPLE_RATE
         return frame
 
     def _check_lost(self) -> None:

@@ -1,6 +1,6 @@
 """Turn-taking: who holds the floor, who cuts in, who only says "mm-hm".
 
-Works on the speech segments of both channels (:class:`voicecoach.vad.VoiceActivity`).
+Works on the speech segments of both channels (:class:`voicecoach.analyzers.vad.VoiceActivity`).
 Segments of one speaker separated by pauses shorter than ``pause_merge_s`` form a
 *spurt*. When a spurt of X starts while Y holds the floor (Y has been talking for
 at least ``min_floor_s`` and is still talking), the onset is judged:
@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from .events import AGENT, CUSTOMER, Event, other
-from .vad import VoiceActivity
+from voicecoach.analyzers.vad import VoiceActivity
+from voicecoach.events import AGENT, CUSTOMER, Event, other
 
 
 @dataclass

@@ -7,8 +7,8 @@ shows the same scorecard, transcript lines and colours, from the helpers below.
 
 See Also
 --------
-voicecoach.record : the call record this reads.
-voicecoach.summary.summary_text : the same scores as plain text for the terminal.
+voicecoach.store.record : the call record this reads.
+voicecoach.sinks.summary.summary_text : the same scores as plain text for the terminal.
 """
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, CallAudio, load_call
-from .history import local_time
-from .summary import CARE_NOTE, REPHRASE, clock, plural
+from voicecoach.events import SAMPLE_RATE
+from voicecoach.sinks.summary import CARE_NOTE, REPHRASE, clock, plural
+from voicecoach.sources.audio import CallAudio, load_call
+from voicecoach.store.history import local_time
 
 PALETTE = {
     "agent": "#3b6fd8", "customer": "#12a594",
@@ -445,7 +446,7 @@ def pace_range(record: dict) -> tuple[float, float]:
 def find_audio(record: dict, record_path: Union[str, Path]) -> Optional[Path]:
     """The recording of a call record: ``source.name`` beside the record file, or the demo
     call for the demo's record; None when not found."""
-    from .analyze import demo_call_path
+    from voicecoach.analyze import demo_call_path
 
     name = record["source"]["name"]
     beside = Path(record_path).parent / name
@@ -675,7 +676,7 @@ def write_report(record: dict, audio: Union[CallAudio, str, Path, None], out_pat
 
     Raises
     ------
-    voicecoach.audio.AudioError
+    voicecoach.sources.audio.AudioError
         ``audio`` is a path that cannot be read.
     OSError
         ``out_path`` cannot be written.

@@ -31,8 +31,8 @@ from typing import Optional, Protocol, Sequence
 
 import numpy as np
 
+from voicecoach.analyzers.prosody import ProsodyFrames, SpeechWindow
 from voicecoach.events import AGENT, Event
-from voicecoach.prosody import ProsodyFrames, SpeechWindow
 
 FEATURES = ("f0_st", "f0_move_st", "f1_hz", "f2_hz", "f3_hz", "centroid_hz", "tilt_db",
             "energy_db", "voicing", "centroid_move_st", "tilt_move_db", "energy_move_db",

@@ -12,7 +12,8 @@ from typing import Optional
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from voicecoach.events import SAMPLE_RATE
+
 MAX_CALL_S = 4 * 3600.0      # longer than any support call: almost surely a wrong file
 SILENCE_PEAK = 10 ** (-70 / 20)   # -70 dBFS: digital silence or a muted device
 

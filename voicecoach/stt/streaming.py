@@ -37,8 +37,8 @@ from typing import Optional
 
 import numpy as np
 
-from .events import Word
-from .transcribe import SAMPLE_RATE, TranscribeOptions
+from voicecoach.events import SAMPLE_RATE, Word
+from voicecoach.stt.whisper import TranscribeOptions
 
 _SENTENCE_END = (".", "?", "!")
 _MAX_TOKENS_PER_S = 12   # far above speech; stops a decoding loop early
@@ -90,7 +90,7 @@ class StreamingOptions:
     min_window_s : float
         The live session loads its model to encode only the part of Whisper's
         30 s window that holds the buffer, but at least this much (s); see
-        :func:`voicecoach.transcribe.load_model`. 0 would encode the full window.
+        :func:`voicecoach.stt.whisper.load_model`. 0 would encode the full window.
     end_silence_s : float
         A segment ends after this much silence (s); shorter pauses (a comma, a
         breath) stay inside it. The voice-activity flags end speech after a
@@ -172,7 +172,7 @@ class StreamingTranscriber:
     Parameters
     ----------
     model : faster_whisper.WhisperModel
-        Loaded with :func:`voicecoach.transcribe.load_model` (best with
+        Loaded with :func:`voicecoach.stt.whisper.load_model` (best with
         ``min_window_s=options.min_window_s``); one model can serve both channels
         (``num_workers=2``), each from its own thread.
     channel : str

@@ -5,8 +5,8 @@ import json
 import sys
 from typing import IO, Optional
 
-from .events import Event
-from .summary import clock
+from voicecoach.events import Event
+from voicecoach.sinks.summary import clock
 
 SHOWN = {"nudge", "interruption", "backchannel", "near_miss", "dead_air", "cue"}
 

@@ -12,7 +12,8 @@ from typing import Optional
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from voicecoach.events import SAMPLE_RATE
+
 WINDOW_SAMPLES = 512            # the model's window at 16 kHz
 CONTEXT_SAMPLES = 64            # samples of the previous window the model also sees
 WINDOW_S = WINDOW_SAMPLES / SAMPLE_RATE

@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from . import __version__
-from .turns import talk_time_s
+from voicecoach import __version__
+from voicecoach.analyzers.turns import talk_time_s
 
 SCHEMA = "voicecoach.call/1"
 

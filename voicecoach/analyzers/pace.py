@@ -20,8 +20,8 @@ from typing import Iterable, Optional
 
 import numpy as np
 
+from voicecoach.analyzers.prosody import ProsodyFrames
 from voicecoach.events import Word
-from voicecoach.prosody import ProsodyFrames
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The agent's voice profile, and warmth scores of whole clips.
 
-A voice profile is the baseline of :mod:`voicecoach.warmth` made once from recordings
+A voice profile is the baseline of :mod:`voicecoach.analyzers.warmth` made once from recordings
 of the agent's ordinary speech (or a reading from the microphone): per-feature means
 and spreads over windows of speech, never audio. Only what voice activity calls
 speech is measured, cut into windows of the same length the live meter scores, so a
@@ -22,11 +22,18 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from voicecoach.audio import SAMPLE_RATE, AudioError, read_audio
-from voicecoach.prosody import ProsodyFrames, ProsodyOptions, ProsodyTracker
-from voicecoach.vad import SileroVad, VadOptions, VoiceActivity
-from voicecoach.warmth import (Baseline, VoiceStats, WarmthModel, default_model,
-                               population_baseline, voice_stats)
+from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyOptions, ProsodyTracker
+from voicecoach.analyzers.vad import SileroVad, VadOptions, VoiceActivity
+from voicecoach.analyzers.warmth import (
+    Baseline,
+    VoiceStats,
+    WarmthModel,
+    default_model,
+    population_baseline,
+    voice_stats,
+)
+from voicecoach.events import SAMPLE_RATE
+from voicecoach.sources.audio import AudioError, read_audio
 
 PROFILE_KIND = "voicecoach-voice-profile"
 """Value of a profile's ``"kind"`` key."""
@@ -332,7 +339,7 @@ def score_audio(audio: np.ndarray, profile: Optional[dict | Baseline] = None,
     sr : int
         Sample rate (Hz).
     model : WarmthModel or None
-        :func:`voicecoach.warmth.default_model` when None.
+        :func:`voicecoach.analyzers.warmth.default_model` when None.
     options, prosody_options, vad_options, vad_model
         As for :func:`speech_frames` and :func:`score_frames`.
 

@@ -1,0 +1,97 @@
+"""Calls read from files, as frames of ``(channel, start_s, samples)`` on the call clock.
+
+:class:`FileSource` gives a loaded call's blocks as fast as they are asked for
+(``analyze``); :class:`ReplaySource` paces them like a live device (``live --replay``).
+Live device capture is :mod:`voicecoach.sources.capture`.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from voicecoach.events import SAMPLE_RATE
+from voicecoach.sources.audio import CallAudio
+
+
+@dataclass
+class Frame:
+    """One block of one channel: mono float32 at 16 kHz starting at ``start_s``."""
+
+    channel: str
+    start_s: float
+    samples: np.ndarray
+
+
+class FileSource:
+    """Yields a call's blocks in call-clock order, channel after channel.
+
+    Parameters
+    ----------
+    call : CallAudio
+    block_s : float
+        Block length (s): large for offline analysis (fewer calls), 0.02 for a
+        replay that behaves like a device.
+    realtime : bool
+        Pace the blocks at the speed of the recording ("replay as live").
+    """
+
+    def __init__(self, call: CallAudio, block_s: float = 10.0, realtime: bool = False):
+        self.call = call
+        self.block = max(1, int(round(block_s * SAMPLE_RATE)))
+        self.realtime = realtime
+
+    def __iter__(self) -> Iterator[Frame]:
+        channels = self.call.channels()
+        n = len(self.call.agent)
+        t0 = time.monotonic()
+        for start in range(0, n, self.block):
+            if self.realtime:
+                delay = t0 + (start + self.block) / SAMPLE_RATE - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            for ch, x in channels.items():
+                yield Frame(ch, start / SAMPLE_RATE, x[start:start + self.block])
+
+
+@dataclass
+class CapturedFrame(Frame):
+    """A :class:`~voicecoach.sources.files.Frame` from a device, with when it was captured.
+
+    Attributes
+    ----------
+    captured_at : float
+        ``time.monotonic()`` (s) in the callback that delivered the block: the
+        wall-clock moment its last sample was available, for latency measurement.
+    """
+
+    captured_at: float
+
+
+class ReplaySource:
+    """A recorded call fed at real-time pace, stamped like a device's frames."""
+
+    def __init__(self, call: CallAudio, block_s: float = 0.02):
+        self.call = call
+        self.channels = tuple(call.channels())
+        self._files = FileSource(call, block_s=block_s, realtime=True)
+        self._stop = threading.Event()
+        self.lost = None
+
+    def __iter__(self) -> Iterator[CapturedFrame]:
+        for f in self._files:
+            if self._stop.is_set():
+                return
+            yield CapturedFrame(f.channel, f.start_s, f.samples, time.monotonic())
+
+    def start(self) -> "ReplaySource":
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def stats(self) -> dict:
+        return {"dropped_blocks": 0, "behind_s": 0.0}
