@@ -1,9 +1,10 @@
 """Offline analysis of a recorded call: the engine over a file source, then speech-to-text.
 
-Audio analysis (voice activity, prosody, turn-taking) runs first, block by block.
-Then each channel's speech segments are transcribed, the two channels in
-parallel (faster-whisper's ``num_workers``: one core each), and the words are fed
-to the engine in time order.
+Audio analysis (echo cancellation, voice activity, prosody, turn-taking) runs
+first, block by block. Then each channel's speech segments are transcribed (the
+call audio as the analyzers heard it, without the agent's echo), the two channels
+in parallel (faster-whisper's ``num_workers``: one core each), and the words are
+fed to the engine in time order.
 """
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Optional
 
+import numpy as np
+
 from voicecoach.analyzers.warmth import Baseline
 from voicecoach.config import Config
 from voicecoach.engine import Engine
+from voicecoach.events import AGENT, CUSTOMER
 from voicecoach.sources.audio import CallAudio
 from voicecoach.sources.files import FileSource
 from voicecoach.store.record import build_record
@@ -51,11 +55,17 @@ def analyze_call(call: CallAudio, config: Optional[Config] = None, *, transcribe
     config = config or Config()
     channels = call.channels()
     engine = Engine(config, tuple(channels), baseline=baseline)
+    heard = []      # the call audio as the analyzers heard it: without the agent's echo
     for frame in FileSource(call, block_s=10.0):
         engine.feed(frame.channel, frame.start_s, frame.samples)
-        if progress and frame.channel == "agent":
+        heard += engine.take_heard(CUSTOMER) if frame.channel == CUSTOMER else []
+        engine.take_heard(AGENT)
+        if progress and frame.channel == AGENT:
             progress("audio", min(call.duration, frame.start_s + 10.0), call.duration)
     engine.finish_audio()
+    if engine.echo is not None:
+        heard += engine.take_heard(CUSTOMER)
+        channels[CUSTOMER] = np.concatenate([samples for _, samples in heard])
 
     transcript = []
     if transcribe:

@@ -33,6 +33,7 @@ from voicecoach.analyzers.turns import TurnOptions
 from voicecoach.analyzers.vad import VadOptions
 from voicecoach.analyzers.warmth import WarmthOptions
 from voicecoach.coach import CoachOptions
+from voicecoach.sources.echo import EchoOptions
 from voicecoach.stt.streaming import StreamingOptions
 from voicecoach.stt.whisper import TranscribeOptions
 
@@ -113,6 +114,7 @@ class ConfigError(Exception):
 class Config:
     """All settings, one section per analyzer."""
 
+    echo: EchoOptions = field(default_factory=EchoOptions)
     vad: VadOptions = field(default_factory=VadOptions)
     turns: TurnOptions = field(default_factory=TurnOptions)
     prosody: ProsodyOptions = field(default_factory=ProsodyOptions)

@@ -5,6 +5,11 @@ The same engine serves ``analyze`` (a file source, as fast as it goes) and
 :meth:`Engine.feed_words` with committed words; both return the new events.
 The engine owns no threads and does no I/O.
 
+The call audio is first cleaned of the agent's own voice (echo, sidetone:
+:mod:`voicecoach.sources.echo`), with the agent's mic as the reference; every
+analyzer of the customer channel, and speech-to-text, hears the cleaned audio
+(:meth:`Engine.take_heard`).
+
 Per channel: voice activity (Silero) and prosody frames. Prosody frames are
 passed on to the warmth, pace and caller-arousal analyzers only once voice
 activity has decided they are speech. Across channels: turn-taking. On words:
@@ -23,7 +28,8 @@ from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyTracker
 from voicecoach.analyzers.turns import TurnTaking
 from voicecoach.analyzers.vad import VoiceActivity
 from voicecoach.analyzers.warmth import Baseline, WarmthTracker
-from voicecoach.events import AGENT, CUSTOMER, Event, Word
+from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE, Event, Word
+from voicecoach.sources.echo import EchoCanceller
 
 if TYPE_CHECKING:
     from voicecoach.config import Config
@@ -62,6 +68,9 @@ class Engine:
         self.language = LanguageCues(config.language)
         self.words: dict[str, list[Word]] = {ch: [] for ch in self.channels}
         self.events: list[Event] = []
+        self.echo = (EchoCanceller(config.echo)
+                     if CUSTOMER in self.channels and config.echo.cancel else None)
+        self._heard: dict[str, list[tuple[float, np.ndarray]]] = {ch: [] for ch in self.channels}
 
     @property
     def time(self) -> float:
@@ -70,18 +79,40 @@ class Engine:
 
     # -- audio ------------------------------------------------------------------
     def feed(self, channel: str, start_s: float, samples: np.ndarray) -> list[Event]:
-        """Analyse the next block of one channel (16 kHz float32 mono)."""
-        self.vad[channel].feed(samples)
-        frames = self.prosody[channel].feed(start_s, samples)
-        events = self._route_frames(channel, frames)
+        """Analyse the next block of one channel (16 kHz float32 mono, contiguous with
+        the channel's previous block)."""
+        if self.echo is not None:
+            if channel == AGENT:
+                self.echo.reference(samples)
+            else:
+                start, samples = self.echo.process(samples)
+                start_s = start / SAMPLE_RATE
+        return self._analyse(channel, start_s, samples)
+
+    def _analyse(self, channel: str, start_s: float, samples: np.ndarray) -> list[Event]:
+        events: list[Event] = []
+        if len(samples):
+            self._heard[channel].append((start_s, samples))
+            self.vad[channel].feed(samples)
+            events = self._route_frames(channel, self.prosody[channel].feed(start_s, samples))
         if self.turns is not None:
             events += self.turns.update()
         self.events += events
         return events
 
+    def take_heard(self, channel: str) -> list[tuple[float, np.ndarray]]:
+        """The audio of ``channel`` the analyzers have heard since the last call, as
+        ``(start_s, samples)`` blocks: the call audio without the agent's echo, for
+        speech-to-text. Take it after each :meth:`feed`, or it accumulates."""
+        blocks, self._heard[channel] = self._heard[channel], []
+        return blocks
+
     def finish_audio(self) -> list[Event]:
         """End of the audio: flush every analyzer that holds a tail."""
         events: list[Event] = []
+        if self.echo is not None:
+            start, tail = self.echo.process(np.zeros(0, np.float32), final=True)
+            events += self._analyse(CUSTOMER, start / SAMPLE_RATE, tail)
         if self.turns is not None:
             events += self.turns.finish()
         for ch in self.channels:

@@ -181,10 +181,11 @@ class LiveSession:
                         self._emit("status", self.recorder.failed + "; coaching continues")
                         self.recorder = None
                 events = self.engine.feed(ch, frame.start_s, frame.samples)
-                if ch in self.workers:
-                    w = self.workers[ch]
-                    w.queued_s += len(frame.samples) / SAMPLE_RATE
-                    w.inbox.put((frame.start_s, frame.samples, self.engine.vad[ch].speaking))
+                for start_s, heard in self.engine.take_heard(ch):   # without the agent's echo
+                    if ch in self.workers:
+                        w = self.workers[ch]
+                        w.queued_s += len(heard) / SAMPLE_RATE
+                        w.inbox.put((start_s, heard, self.engine.vad[ch].speaking))
                 events += self._take_words()
                 events += self.coach.feed(events)
                 self._send(events)
@@ -233,7 +234,9 @@ class LiveSession:
 
     def _finish(self) -> dict:
         events = self.engine.finish_audio()
-        for w in self.workers.values():
+        for ch, w in self.workers.items():
+            for start_s, heard in self.engine.take_heard(ch):     # the echo canceller's tail
+                w.inbox.put((start_s, heard, False))
             w.inbox.put(None)
         pending = set(self.workers)
         while pending:

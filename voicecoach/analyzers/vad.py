@@ -3,6 +3,14 @@
 The model runs through onnxruntime (no torch) on 32 ms windows and carries its
 recurrent state from one block to the next, so a channel can be fed 20 ms live
 blocks or 30 s file blocks and gets the same answer.
+
+Silero hears speech at any level: a colleague two desks away in the agent's
+headset mic, or what is left of the agent's echo in the call audio, is speech to
+it. A headset mic holds its wearer loud and everything else quieter, so a window
+counts as speech only when it is also within ``level_gate_db`` of the channel's own
+running speech level (its loud end, followed quickly up and slowly down, and
+only by windows that pass). The level is relative, so a quiet mic or a soft voice
+is heard in full.
 """
 from __future__ import annotations
 
@@ -17,6 +25,7 @@ from voicecoach.events import SAMPLE_RATE
 WINDOW_SAMPLES = 512            # the model's window at 16 kHz
 CONTEXT_SAMPLES = 64            # samples of the previous window the model also sees
 WINDOW_S = WINDOW_SAMPLES / SAMPLE_RATE
+LEVEL_HOLD = 5                  # windows (160 ms) over which the level gate takes the loudest
 
 
 @dataclass
@@ -36,6 +45,15 @@ class VadOptions:
     speech_pad_s : float
         Padding (s) added to each end of a segment, as Silero's own
         ``speech_pad_ms`` does, so word edges are not clipped.
+    level_gate_db : float
+        A window more than this far (dB) below the channel's running speech
+        level is not speech, whatever the model says: another voice further from
+        the mic, or echo residue. 0 turns the gate off.
+    floor_dbfs : float
+        A window quieter than this (dB full scale) is never speech.
+    level_rise_s, level_fall_s : float
+        Time constants (s of speech) with which the running speech level follows
+        louder and quieter speech.
     """
 
     threshold: float = 0.5
@@ -43,6 +61,10 @@ class VadOptions:
     min_silence_s: float = 0.2
     min_speech_s: float = 0.12
     speech_pad_s: float = 0.03
+    level_gate_db: float = 20.0
+    floor_dbfs: float = -70.0
+    level_rise_s: float = 0.5
+    level_fall_s: float = 10.0
 
 
 @dataclass
@@ -121,6 +143,8 @@ class VoiceActivity:
         self.segments: list[Segment] = []       # closed segments
         self.current_start: Optional[float] = None  # onset of the open segment
         self.last_voice_t: float = -np.inf      # end of the newest speech window
+        self.speech_level_db: float = -np.inf   # running level of this channel's speech
+        self._recent_levels = np.full(LEVEL_HOLD - 1, -np.inf)
         self._silent_windows = 0
 
     @property
@@ -139,7 +163,8 @@ class VoiceActivity:
         self._pending = audio[n * WINDOW_SAMPLES:]
         if n == 0:
             return []
-        return self._update(self.model(audio[: n * WINDOW_SAMPLES].reshape(n, WINDOW_SAMPLES)))
+        windows = audio[: n * WINDOW_SAMPLES].reshape(n, WINDOW_SAMPLES)
+        return self._update(self._gate(self.model(windows), windows))
 
     def step_probs(self, probs: np.ndarray) -> list[Segment]:
         """Advance on precomputed window probabilities (for tests and replays)."""
@@ -150,6 +175,28 @@ class VoiceActivity:
         if self.current_start is None:
             return []
         return self._close()
+
+    def _gate(self, probs: np.ndarray, windows: np.ndarray) -> np.ndarray:
+        """Zero the probability of windows too quiet for this channel's speaker."""
+        o = self.options
+        if o.level_gate_db <= 0:
+            return probs
+        levels = 10 * np.log10(np.mean(np.square(windows, dtype=np.float64), axis=1) + 1e-12)
+        # a syllable's level, not a window's: the loudest of the last HOLD windows, so
+        # the soft end of a word is judged with its vowel
+        recent = np.concatenate([self._recent_levels, levels])
+        self._recent_levels = recent[-(LEVEL_HOLD - 1):]
+        levels = np.lib.stride_tricks.sliding_window_view(recent, LEVEL_HOLD).max(axis=1)
+        rise, fall = min(1.0, WINDOW_S / o.level_rise_s), min(1.0, WINDOW_S / o.level_fall_s)
+        probs = probs.copy()
+        for i, (p, level) in enumerate(zip(probs, levels)):   # one comparison per 32 ms window
+            if level < o.floor_dbfs or level < self.speech_level_db - o.level_gate_db:
+                probs[i] = 0.0
+            elif p >= o.threshold:
+                ref = self.speech_level_db
+                self.speech_level_db = (level if ref == -np.inf else
+                                        ref + (rise if level > ref else fall) * (level - ref))
+        return probs
 
     def _update(self, probs: np.ndarray) -> list[Segment]:
         o = self.options

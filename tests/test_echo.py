@@ -1,0 +1,119 @@
+"""Echo cancellation of the call audio (voicecoach.sources.echo), on arrays.
+
+Speech-like test signals: band-limited noise shaped by a syllable-rate envelope,
+so the canceller sees what it sees in calls (bursts and pauses), with known truth.
+"""
+import numpy as np
+import pytest
+from scipy import signal
+
+from voicecoach.analyze import demo_call_path
+from voicecoach.events import SAMPLE_RATE as SR
+from voicecoach.sources.audio import load_call
+from voicecoach.sources.echo import EchoCanceller, EchoOptions
+
+
+def speechlike(seconds: float, seed: int, on: list[tuple[float, float]] | None = None) -> np.ndarray:
+    """Band-limited noise with 4 Hz syllable bursts, nonzero only inside ``on`` spans (s)."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    x = signal.lfilter(*signal.butter(4, [200 / (SR / 2), 3400 / (SR / 2)], "band"), rng.normal(0, 1, n))
+    t = np.arange(n) / SR
+    env = 0.55 + 0.45 * np.sin(2 * np.pi * (4 + seed % 3) * t + seed)
+    gate = np.zeros(n)
+    for a, b in on or [(0, seconds)]:
+        gate[int(a * SR):int(b * SR)] = 1
+    x = x * env * gate
+    return (0.1 * x / np.sqrt(np.mean(x[gate > 0] ** 2))).astype(np.float32)
+
+
+def line_echo(agent: np.ndarray, level_db: float, delay_s: float, seed: int = 0) -> np.ndarray:
+    """The agent as heard back in the call audio: delayed, a short decaying impulse
+    response, ``level_db`` below the agent."""
+    rng = np.random.default_rng(seed)
+    h = np.zeros(int(0.02 * SR))
+    h[0] = 1
+    h[1:] = rng.normal(0, 0.3, len(h) - 1) * np.exp(-np.arange(1, len(h)) / (0.004 * SR))
+    h *= 10 ** (level_db / 20) / np.sqrt(np.sum(h ** 2))
+    d = int(delay_s * SR)
+    return np.concatenate([np.zeros(d), signal.lfilter(h, 1, agent)[:len(agent) - d]]).astype(np.float32)
+
+
+def run(agent, customer, block_s=0.02, options=None):
+    """Feed both channels in blocks (agent first, as the sources do); the cleaned call audio."""
+    ec = EchoCanceller(options)
+    out, b = [], int(block_s * SR)
+    for i in range(0, len(agent), b):
+        ec.reference(agent[i:i + b])
+        start, clean = ec.process(customer[i:i + b])
+        assert start == sum(len(c) for c in out)       # contiguous, on the call clock
+        out.append(clean)
+    out.append(ec.process(np.zeros(0, np.float32), final=True)[1])
+    return np.concatenate(out)
+
+
+def db(x):
+    return 10 * np.log10(np.mean(np.asarray(x, np.float64) ** 2) + 1e-20)
+
+
+@pytest.fixture(scope="module")
+def demo_agent():
+    """The demo call's agent: 40 s of a voice with its pauses."""
+    return load_call(demo_call_path()).agent[:40 * SR]
+
+
+@pytest.mark.parametrize("level_db,delay_s", [(-20, 0.18), (-30, 0.18), (-20, 0.45), (-25, 0.0)])
+def test_the_agents_echo_is_taken_out(demo_agent, level_db, delay_s):
+    echo = line_echo(demo_agent, level_db, delay_s)
+    clean = run(demo_agent, echo)
+    assert len(clean) == len(echo)
+    speech = slice(3 * SR, 40 * SR)          # after the first words
+    assert db(clean[speech]) < db(echo[speech]) - 20, (db(echo[speech]), db(clean[speech]))
+
+
+def test_echo_of_continuous_talk_is_reduced():
+    """Noise-like talk with no pauses is the hardest case for the suppressor."""
+    agent = speechlike(12, 1)
+    echo = line_echo(agent, -20, 0.18)
+    late = slice(2 * SR, 12 * SR)
+    assert db(run(agent, echo)[late]) < db(echo[late]) - 8
+
+
+def test_the_caller_survives_double_talk():
+    """Both talk at once (an interruption): the caller must stay at their level."""
+    agent = speechlike(16, 1)
+    caller = speechlike(16, 2, on=[(6, 8), (11, 13.5)])
+    clean = run(agent, caller + line_echo(agent, -20, 0.18))
+    for a, b in [(6, 8), (11, 13.5)]:
+        span = slice(int((a + 0.2) * SR), int((b - 0.2) * SR))
+        assert abs(db(clean[span]) - db(caller[span])) < 3.0
+        # and it is the caller's signal, time-aligned (AEC3's latency taken out)
+        r = np.corrcoef(clean[span], caller[span])[0, 1]
+        assert r > 0.8, r
+
+
+def test_a_clean_call_passes_through():
+    agent = speechlike(8, 1, on=[(0, 3)])
+    caller = speechlike(8, 2, on=[(4, 7)])
+    clean = run(agent, caller)
+    span = slice(int(4.2 * SR), int(6.8 * SR))
+    assert abs(db(clean[span]) - db(caller[span])) < 1.0
+    assert np.corrcoef(clean[span], caller[span])[0, 1] > 0.95
+
+
+def test_block_size_does_not_change_the_result():
+    agent = speechlike(6, 1)
+    customer = speechlike(6, 2, on=[(2, 4)]) + line_echo(agent, -20, 0.1)
+    assert np.array_equal(run(agent, customer, 0.02), run(agent, customer, 10.0))
+    assert np.array_equal(run(agent, customer, 0.02), run(agent, customer, 0.0173))
+
+
+def test_call_audio_waits_for_its_reference_but_not_for_ever():
+    ec = EchoCanceller(EchoOptions(max_wait_s=0.5))
+    start, clean = ec.process(np.zeros(SR // 5, np.float32))     # 0.2 s ahead of the agent
+    assert len(clean) == 0
+    ec.reference(np.zeros(SR // 10, np.float32))
+    start, clean = ec.process(np.zeros(0, np.float32))
+    assert start == 0 and 0 < len(clean) <= SR // 10
+    start, clean = ec.process(np.zeros(SR, np.float32))          # now 1.1 s ahead: overdue
+    assert start + len(clean) >= int(1.2 * SR) - int(0.5 * SR) - 160 - 128

@@ -1,0 +1,132 @@
+"""The call audio without the agent's own voice in it (line echo, sidetone).
+
+A headset call's far-end audio carries the agent back: the softphone's sidetone, the
+phone network's line echo, a caller on a speakerphone. Heard as the caller, that echo
+inflates the caller's talk time, invents interruptions and puts the agent's sentences
+in the caller's transcript. The agent's mic is a clean reference of what the agent
+said, so the echo can be taken out before any analyzer hears the call audio.
+
+The canceller is WebRTC's AEC3 (the one in every browser), through the
+``pywebrtc-audio`` bindings: it finds the echo path's delay by itself (0 to at least
+500 ms), adapts to its gain and impulse response as they drift, and keeps the caller
+when both speak at once (double talk: exactly an interruption). It costs about 0.5 %
+of one core per call. ``benchmarks/realcall.py`` measures the cues with and without it.
+
+Audio is processed in 10 ms frames counted from the start of the call, so the
+result does not depend on how the channels are cut into blocks (20 ms live, 10 s
+in ``analyze``). A call-audio frame waits for the agent's frame of the same time;
+if the agent's input falls more than ``max_wait_s`` behind, it goes on without
+that reference (nothing to cancel then) rather than hold the caller up.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from voicecoach.events import SAMPLE_RATE
+
+FRAME = SAMPLE_RATE // 100       # AEC3 works on 10 ms frames
+LATENCY = 128                    # samples AEC3 holds back (two of its 4 ms blocks)
+
+
+@dataclass
+class EchoOptions:
+    """Echo cancellation of the call audio.
+
+    Attributes
+    ----------
+    cancel : bool
+        Take the agent's voice out of the call audio (off only for recordings
+        known to be clean, or to compare).
+    max_wait_s : float
+        How far (s) the call audio may run ahead of the agent's mic before it is
+        processed without its reference.
+    """
+
+    cancel: bool = True
+    max_wait_s: float = 0.5
+
+
+class EchoCanceller:
+    """Incremental echo cancellation of one call's customer channel.
+
+    Feed the agent's samples with :meth:`reference` and the call audio with
+    :meth:`process`, in any interleaving; :meth:`process` returns the cleaned
+    call audio that is ready, as ``(start_sample, samples)``.
+
+    Examples
+    --------
+    >>> ec = EchoCanceller()
+    >>> ec.reference(np.zeros(480, np.float32))
+    >>> start, clean = ec.process(np.zeros(500, np.float32))
+    >>> start, len(clean)       # whole 10 ms frames, less AEC3's 8 ms latency
+    (0, 352)
+    >>> start, clean = ec.process(np.zeros(0, np.float32), final=True)
+    >>> start, len(clean)       # the rest: as many samples out as went in
+    (352, 148)
+    """
+
+    def __init__(self, options: Optional[EchoOptions] = None):
+        from pywebrtc_audio import EchoCanceller as Aec3
+
+        self.options = options or EchoOptions()
+        self._aec = Aec3(sample_rate=SAMPLE_RATE, num_channels=1)
+        self._ref = np.zeros(0, np.float32)    # agent samples from index _ref_start
+        self._ref_start = 0
+        self._near = np.zeros(0, np.float32)   # call audio from index _done
+        self._done = 0                         # call-audio samples through AEC3 so far
+        self._received = 0                     # call-audio samples given to process()
+        self._emitted = 0                      # cleaned samples returned
+        self._skip = LATENCY                   # AEC3 output still to drop for its latency
+
+    def reference(self, samples: np.ndarray) -> None:
+        """The agent's next samples (the echo's source)."""
+        self._ref = np.concatenate([self._ref, np.asarray(samples, np.float32).reshape(-1)])
+
+    def process(self, samples: np.ndarray, final: bool = False) -> tuple[int, np.ndarray]:
+        """Add the call audio's next samples; return ``(start_sample, cleaned)``: the
+        cleaned audio of every whole frame whose reference has arrived (or is
+        overdue), on the call clock (AEC3's own 8 ms latency taken out).
+
+        ``final`` processes the rest too, so that as many samples come out in all
+        as went in.
+        """
+        self._near = np.concatenate([self._near, np.asarray(samples, np.float32).reshape(-1)])
+        self._received += len(samples)
+        ref_end = self._ref_start + len(self._ref)
+        near_end = self._done + len(self._near)
+        if final:
+            pad = -(len(self._near) + LATENCY) % FRAME + LATENCY
+            self._near = np.concatenate([self._near, np.zeros(pad, np.float32)])
+            until = near_end + pad
+        else:
+            overdue = near_end - int(self.options.max_wait_s * SAMPLE_RATE)
+            until = min(near_end, max(ref_end, overdue))
+        n = max(0, (until - self._done) // FRAME) * FRAME
+        near, self._near = self._near[:n], self._near[n:]
+        ref = self._reference_for(self._done, n)
+        out = np.empty_like(near)
+        for i in range(0, n, FRAME):
+            out[i:i + FRAME] = self._aec.process(near[i:i + FRAME], ref[i:i + FRAME])
+        self._done += n
+        skip = min(self._skip, n)
+        self._skip -= skip
+        out = out[skip:self._received - self._emitted + skip]
+        start = self._emitted
+        self._emitted += len(out)
+        return start, out
+
+    def _reference_for(self, start: int, n: int) -> np.ndarray:
+        """The agent's samples ``start .. start+n`` (zeros where they have not arrived);
+        older ones are dropped."""
+        ref = np.zeros(n, np.float32)
+        lo = max(start, self._ref_start)
+        hi = min(start + n, self._ref_start + len(self._ref))
+        if hi > lo:
+            ref[lo - start:hi - start] = self._ref[lo - self._ref_start:hi - self._ref_start]
+        drop = min(len(self._ref), max(0, start + n - self._ref_start))
+        self._ref = self._ref[drop:]
+        self._ref_start += drop
+        return ref
