@@ -6,7 +6,7 @@ import sys
 from typing import IO, Optional
 
 from voicecoach.events import Event, LineSplitter, Word, line_text
-from voicecoach.sinks.summary import clock
+from voicecoach.sinks.view import clock
 
 SHOWN = {"nudge", "interruption", "backchannel", "near_miss", "dead_air", "cue"}
 
