@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from voicecoach.sinks.summary import CARE_NOTE
+from voicecoach.sinks.view import CARE_NOTE
 from voicecoach.store.history import (
     CallScores,
     History,

@@ -34,7 +34,7 @@ from voicecoach.events import (
     Event,  # noqa: E402
 )
 from voicecoach.live import LiveSession  # noqa: E402
-from voicecoach.sinks.report import PALETTE  # noqa: E402
+from voicecoach.sinks.view import PALETTE  # noqa: E402
 from voicecoach.sources.audio import CallAudio, load_call  # noqa: E402
 from voicecoach.sources.files import ReplaySource  # noqa: E402
 

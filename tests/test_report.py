@@ -10,18 +10,8 @@ import numpy as np
 import pytest
 
 from voicecoach.events import SAMPLE_RATE
-from voicecoach.sinks.report import (
-    audio_data_uri,
-    curve_svg,
-    line_at,
-    peak_envelope,
-    report_html,
-    scorecard,
-    timeline_svg,
-    transcript_lines,
-    write_report,
-)
-from voicecoach.sinks.summary import CARE_NOTE
+from voicecoach.sinks.report import audio_data_uri, curve_svg, report_html, timeline_svg, write_report
+from voicecoach.sinks.view import CARE_NOTE, line_at, scorecard, transcript_lines
 from voicecoach.sources.audio import CallAudio
 from voicecoach.store.record import SCHEMA
 
@@ -170,14 +160,3 @@ def test_transcript_lines_join_segments_and_split_sentences(record):
                      ("agent", "Let me check that <now>.")]
     assert lines[2].start == pytest.approx(1.6) and lines[2].end == pytest.approx(3.05)
     assert line_at(lines, 0.0) == -1 and line_at(lines, 1.2) == 1 and line_at(lines, 9.0) == 2
-
-
-def test_peak_envelope():
-    x = np.zeros(1000, dtype=np.float32)
-    x[150] = -0.8
-    x[720] = 0.5
-    env = peak_envelope(x, 10)
-    assert env.shape == (10,)
-    assert env[1] == pytest.approx(0.8) and env[7] == pytest.approx(0.5)
-    assert env[[0, 2, 3, 4, 5, 6, 8, 9]].max() == 0.0
-    assert peak_envelope(x[:3], 10).shape == (3,)

@@ -26,7 +26,7 @@ from voicecoach.ui.style import apply_style  # noqa: E402
 
 from voicecoach.analyze import demo_call_path  # noqa: E402
 from voicecoach.events import SAMPLE_RATE  # noqa: E402
-from voicecoach.sinks.report import transcript_lines  # noqa: E402
+from voicecoach.sinks.view import transcript_lines  # noqa: E402
 from voicecoach.sources.audio import CallAudio  # noqa: E402
 from voicecoach.store.history import History  # noqa: E402
 from voicecoach.store.record import load_record  # noqa: E402

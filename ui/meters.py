@@ -32,7 +32,7 @@ from PyQt6.QtGui import (
 )
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from voicecoach.sinks.report import PALETTE
+from voicecoach.sinks.view import PALETTE, ZONE_ROLES
 
 from .style import FONT_PT, color
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .overlay import OverlayOptions
 
 # The panel is dark and nearly opaque so that it reads over any background; the
-# meters use the review window's colours (voicecoach.sinks.report.PALETTE).
+# meters use the review window's colours (voicecoach.sinks.view.PALETTE).
 PANEL = PALETTE["ink"]
 PANEL_ALPHA = 242
 TEXT = "#f1f4f7"
@@ -51,8 +51,6 @@ WARN = "#ffc078"
 NUDGE_ROLES = {"let_them_finish": "interruption", "caller_heated": "note", "slow_down": "pace",
                "smile": "warmth", "monotone": "voice"}
 """The colour (a PALETTE role) of each nudge kind (``voicecoach.coach.NUDGES``)."""
-ZONE_ROLES = {"slow": "note", "comfortable": "backchannel", "brisk": "near_miss", "fast": "interruption"}
-"""The colour of the pace marker in each pace zone."""
 
 
 # --------------------------------------------------------------------------- drawing helpers

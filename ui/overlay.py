@@ -40,8 +40,7 @@ from PyQt6.QtWidgets import (
 )
 
 from voicecoach.events import AGENT, CUSTOMER, Event
-from voicecoach.sinks.report import PALETTE
-from voicecoach.sinks.summary import CARE_NOTE, REPHRASE, clock
+from voicecoach.sinks.view import CARE_NOTE, PALETTE, REPHRASE, ZONE_ROLES, ZONE_TEXT, clock
 
 from . import has_screen
 from .bridge import LiveBridge, SessionRunner
@@ -51,7 +50,6 @@ from .meters import (
     PANEL,
     PANEL_ALPHA,
     TEXT,
-    ZONE_ROLES,
     CaptionText,
     MessageSlot,
     PaceMeter,
@@ -483,7 +481,7 @@ class OverlayWindow(QWidget):
         self.pace_value.setText(text)
         zone_colour = _tint(ZONE_ROLES[self.pace.zone]).name() if self.pace.zone in ZONE_ROLES else TEXT
         self.pace_value.setStyleSheet(f"color: {zone_colour};")
-        self.pace_value.setToolTip(f"pace: {self.pace.zone}" if self.pace.zone else "")
+        self.pace_value.setToolTip(f"pace: {ZONE_TEXT[self.pace.zone]}" if self.pace.zone in ZONE_TEXT else "")
 
     def _show_interruptions(self) -> None:
         if self.state == self.LOADING:

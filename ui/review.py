@@ -37,15 +37,8 @@ from PyQt6.QtWidgets import (
 
 from voicecoach.analyze import analyze_call, demo_call_path
 from voicecoach.events import SAMPLE_RATE
-from voicecoach.sinks.report import (
-    REPHRASE,
-    call_date,
-    find_audio,
-    line_at,
-    transcript_lines,
-    write_report,
-)
-from voicecoach.sinks.summary import CARE_NOTE, clock
+from voicecoach.sinks.report import call_date, find_audio, write_report
+from voicecoach.sinks.view import CARE_NOTE, REPHRASE, clock, line_at, transcript_lines
 from voicecoach.sources.audio import AudioError, CallAudio, load_call
 from voicecoach.store.history import History, data_dir, trend_line
 from voicecoach.store.record import RecordError, load_record, save_record

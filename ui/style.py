@@ -5,14 +5,14 @@ import pyqtgraph as pg
 from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import QApplication
 
-from voicecoach.sinks.report import PALETTE
+from voicecoach.sinks.view import PALETTE
 
 FONT_PT = 10
 """Base font size (pt) of the window."""
 
 
 def color(role: str, alpha: int = 255) -> QColor:
-    """The colour of a role (a ``voicecoach.sinks.report.PALETTE`` key) with alpha 0–255."""
+    """The colour of a role (a ``voicecoach.sinks.view.PALETTE`` key) with alpha 0–255."""
     c = QColor(PALETTE[role])
     c.setAlpha(alpha)
     return c

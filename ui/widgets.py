@@ -26,9 +26,10 @@ from PyQt6.QtWidgets import (
 )
 
 from voicecoach.events import SAMPLE_RATE
-from voicecoach.sinks.report import (
+from voicecoach.sinks.view import (
     PALETTE,
     checklist_items,
+    clock,
     cue_group,
     cue_tooltip,
     level_scale,
@@ -36,9 +37,9 @@ from voicecoach.sinks.report import (
     pace_points,
     pace_range,
     peak_envelope,
+    record_config,
     scorecard,
 )
-from voicecoach.sinks.summary import clock
 from voicecoach.sources.audio import CallAudio
 from voicecoach.store.history import TREND_METRICS, CallScores, format_score, local_time
 
@@ -197,7 +198,8 @@ class TimelineView(pg.GraphicsLayoutWidget):
         self.waves.addItem(self.cue_points)
 
     def _draw_curves(self, record: dict) -> None:
-        low = record.get("config", {}).get("warmth", {}).get("low_warmth", 0.3)
+        config = record_config(record)
+        low = config.warmth.low_warmth
         self.warmth.setYRange(0.0, 1.0, padding=0.05)
         self.warmth.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
         self.warmth.addItem(pg.LinearRegionItem((0.0, low), orientation="horizontal", movable=False,
@@ -206,13 +208,11 @@ class TimelineView(pg.GraphicsLayoutWidget):
         self.warmth.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(PALETTE["dead_air"], width=1,
                                                                         style=Qt.PenStyle.DashLine)))
         self._curve(self.warmth, (record.get("warmth") or {}).get("timeline") or [], "warmth")
-        band = record.get("config", {}).get("pace", {})
         lo, hi = pace_range(record)
         self.pace.setYRange(lo, hi, padding=0.05)
-        if band:
-            self.pace.addItem(pg.LinearRegionItem((band["band_low_wpm"], band["band_high_wpm"]),
-                                                  orientation="horizontal", movable=False,
-                                                  brush=pg.mkBrush(color("band", 200)), pen=pg.mkPen(None)))
+        self.pace.addItem(pg.LinearRegionItem((config.pace.band_low_wpm, config.pace.band_high_wpm),
+                                              orientation="horizontal", movable=False,
+                                              brush=pg.mkBrush(color("band", 200)), pen=pg.mkPen(None)))
         self._curve(self.pace, pace_points(record), "pace")
 
     @staticmethod

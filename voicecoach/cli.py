@@ -455,7 +455,7 @@ def _live_console(make_session, extra, args, record_dir):
     from voicecoach.sinks.console import ConsoleView
 
     session = make_session(extra)
-    session.subscribe(ConsoleView())
+    session.subscribe(ConsoleView(sentence_gap_s=session.config.language.sentence_gap_s))
     channels = session.source.channels
     print("VoiceCoach live — " + (f"replaying {session.name}" if args.replay else "listening") +
           ("" if "customer" in channels else " (mic only: warmth and pace; no call audio)") +

@@ -253,7 +253,7 @@ class LiveSession:
         events += self.engine.finish_words()
         events += self.coach.feed(events)
         self._send(events)
-        transcript = sorted((seg for ch, ws in self.words.items() for seg in segments_from_words(ch, ws)),
+        transcript = sorted((seg for ch, ws in self.words.items() for seg in segments_from_words(ch, ws, self.config.language.sentence_gap_s)),
                             key=lambda s: s.start)
         record = build_record(self.engine, transcript, name=self.name, duration=self.engine.time,
                               model=self.model_name)

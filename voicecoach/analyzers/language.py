@@ -10,8 +10,10 @@
 - on the customer channel: ``hostile`` (phrase cue) and ``problem`` (sentence cue:
   the whole sentence becomes an item on the caller's list).
 
-A sentence closes at a word ending in ``.``, ``?`` or ``!``, at a pause of
-``sentence_gap_s`` before the next word, after ``max_sentence_words`` words, or at
+A sentence closes at a word ending in ``.``, ``?`` or ``!`` (not after "Mr." or "e.g.";
+after "a.m." only when a capitalized word follows), at a pause of ``sentence_gap_s``
+before the next word (:func:`voicecoach.events.is_pause`, the rule that also cuts the
+transcript into lines), after ``max_sentence_words`` words, or at
 :meth:`LanguageCues.flush`. A phrase cue waits one word more when the phrase could
 still grow into a longer phrase of the same lexicon ("dns" -> "dns propagation") or
 into an ``unless`` phrase that cancels it ("like" -> "like to").
@@ -32,7 +34,7 @@ from voicecoach.analyzers.lexicon import (
     load_lexicon,
     tokenize_word,
 )
-from voicecoach.events import AGENT, CHANNELS, CUSTOMER, Event, Word
+from voicecoach.events import AGENT, CHANNELS, CUSTOMER, SENTENCE_ENDS, Event, Word, is_pause
 
 PHRASE_CUES = {
     AGENT: ("jargon", "scary", "patronizing", "negative", "positive", "empathy",
@@ -54,7 +56,7 @@ _LABELS = {
     "closing_question": "Closing question", "commitment": "Commitment to follow up",
     "problem": "Caller's problem",
 }
-_TERMINAL = ("?", "!", ".")
+_TERMINAL = SENTENCE_ENDS
 _NO_STOPS = frozenset({"mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e."})
 _SOFT_STOPS = frozenset({"a.m.", "p.m."})
 _EDGE_PUNCT = re.compile(r"^[^\w*]+|[^\w*]+$")
@@ -75,7 +77,8 @@ class LanguageOptions:
         same name instead of extending it.
     sentence_gap_s : float
         A pause (s) between two words of one speaker that ends the sentence when no
-        punctuation did.
+        punctuation did; the same pause ends a transcript line (the call record's
+        live transcript, the report's and the review's lines, the console's captions).
     max_sentence_words : int
         A sentence is closed after this many words (count) even without punctuation
         or pause; bounds how late a sentence cue can come.
@@ -226,7 +229,7 @@ class LanguageCues:
         tokens, mark = tokenize_word(word.text)
         events: list[Event] = []
         if st.sentence.words and tokens and (
-                word.start - st.last_end >= self.options.sentence_gap_s
+                is_pause(st.last_end, word.start, self.options.sentence_gap_s)
                 or (st.pending_mark and _opens_sentence(word.text, tokens))):
             events += self._close(st, st.pending_mark)
         st.pending_mark = ""

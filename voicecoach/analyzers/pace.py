@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 import numpy as np
 
-from voicecoach.analyzers.prosody import ProsodyFrames
 from voicecoach.events import Word
+
+if TYPE_CHECKING:   # the pace zone's readers (summary, report, review) need no signal code
+    from voicecoach.analyzers.prosody import ProsodyFrames
 
 
 @dataclass
@@ -35,13 +37,15 @@ class PaceOptions:
     band_high_syl_s : float
         Upper edge of the comfortable syllable rate (syllables per second of speech).
     fast_syl_s : float
-        Syllable rate above which the pace is "fast" (syllables per second of speech).
+        Syllable rate above which the pace is "fast" (syllables per second of speech);
+        between the band and this it is "brisk" (see :func:`zone`).
     band_low_wpm : float
         Lower edge of the comfortable word rate (words per minute of speech).
     band_high_wpm : float
         Upper edge of the comfortable word rate (words per minute of speech).
     fast_wpm : float
-        Word rate above which the pace is "fast" (words per minute of speech).
+        Word rate above which the pace is "fast" (words per minute of speech);
+        between the band and this it is "brisk" (see :func:`zone`).
     window_s : float
         Speaking time the recent rates are taken over (s).
     min_speech_s : float
@@ -170,8 +174,8 @@ class PaceTracker:
             ``syllables_per_s`` and ``wpm`` over the whole call, ``recent_syl_s`` and
             ``recent_wpm`` over the last ``window_s`` of speech (None while there is
             less than ``min_speech_s`` of it), ``speaking_s`` (s), and ``zone``:
-            "slow" | "comfortable" | "brisk" | "fast" | None, from the recent word rate
-            when there are words, else from the recent syllable rate.
+            "slow" | "comfortable" | "brisk" | "fast" | None (:func:`zone`) of the recent
+            word rate when there are words, else of the recent syllable rate.
         """
         o = self.options
         hop = self.hop_s or 0.0
@@ -185,7 +189,8 @@ class PaceTracker:
         return {"syllables_per_s": _round(syl, 2), "wpm": _round(wpm, 1),
                 "recent_syl_s": _round(recent_syl, 2), "recent_wpm": _round(recent_wpm, 1),
                 "speaking_s": round(self.speaking_s, 2),
-                "zone": self._zone(recent_wpm, recent_syl)}
+                "zone": zone(recent_wpm, o) if recent_wpm is not None
+                else zone(recent_syl, o, "syllables_per_s")}
 
     def timeline(self, metric: str = "wpm") -> list[list[float]]:
         """Rate over time: ``[[t, value], ...]`` every ``timeline_step_s`` of call time.
@@ -312,19 +317,51 @@ class PaceTracker:
         count = bisect.bisect_right(times, t_end) - bisect.bisect_right(times, t_start)
         return count / speech
 
-    def _zone(self, recent_wpm: Optional[float], recent_syl: Optional[float]) -> Optional[str]:
-        o = self.options
-        if recent_wpm is not None:
-            value, low, high, fast = recent_wpm, o.band_low_wpm, o.band_high_wpm, o.fast_wpm
-        elif recent_syl is not None:
-            value, low, high, fast = recent_syl, o.band_low_syl_s, o.band_high_syl_s, o.fast_syl_s
-        else:
-            return None
-        if value < low:
-            return "slow"
-        if value <= high:
-            return "comfortable"
-        return "brisk" if value <= fast else "fast"
+
+
+ZONES = ("slow", "comfortable", "brisk", "fast")
+"""The pace zones, slowest first."""
+
+
+def zone(value: Optional[float], options: PaceOptions, metric: str = "wpm") -> Optional[str]:
+    """The pace zone of a rate: the one rule the tracker (and so the coach's "slow down"
+    and the overlay), the summary, the report and the review share.
+
+    Parameters
+    ----------
+    value : float or None
+        A rate in the unit of ``metric``.
+    options : PaceOptions
+        The comfortable band and the fast threshold.
+    metric : {"wpm", "syllables_per_s"}
+        Words per minute of speech, or syllables per second of speech.
+
+    Returns
+    -------
+    str or None
+        ``"slow"`` under the comfortable band, ``"comfortable"`` in it (edges
+        included), ``"brisk"`` above it up to the fast threshold (no nudge), ``"fast"``
+        above that; None when ``value`` is None.
+
+    Examples
+    --------
+    >>> [zone(v, PaceOptions()) for v in (120, 190, 200, 210, 211)]
+    ['slow', 'comfortable', 'brisk', 'brisk', 'fast']
+    """
+    if value is None:
+        return None
+    o = options
+    if metric == "wpm":
+        low, high, fast = o.band_low_wpm, o.band_high_wpm, o.fast_wpm
+    elif metric == "syllables_per_s":
+        low, high, fast = o.band_low_syl_s, o.band_high_syl_s, o.fast_syl_s
+    else:
+        raise ValueError(f"metric must be 'wpm' or 'syllables_per_s', not {metric!r}")
+    if value < low:
+        return "slow"
+    if value <= high:
+        return "comfortable"
+    return "brisk" if value <= fast else "fast"
 
 
 def _moving_average(x: np.ndarray, half: int) -> np.ndarray:

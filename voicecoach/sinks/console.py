@@ -5,22 +5,33 @@ import json
 import sys
 from typing import IO, Optional
 
-from voicecoach.events import Event
-from voicecoach.sinks.summary import clock
+from voicecoach.events import Event, LineSplitter, Word, line_text
+from voicecoach.sinks.view import clock
 
 SHOWN = {"nudge", "interruption", "backchannel", "near_miss", "dead_air", "cue"}
 
 
 class ConsoleView:
     """A headless view: nudges and notable events as they happen, a status line each
-    ``status_s`` of call time, the caption lines when ``captions`` is on."""
+    ``status_s`` of call time, the caption lines when ``captions`` is on.
 
-    def __init__(self, out: IO[str] = sys.stdout, status_s: float = 5.0, captions: bool = True):
+    A caption line ends as every transcript line does (:class:`~voicecoach.events.LineSplitter`):
+    after a sentence's last word, or at a pause of ``sentence_gap_s`` (shown when the next
+    word arrives). ``sentence_gap_s`` is ``language.sentence_gap_s``; None for its default.
+    """
+
+    def __init__(self, out: IO[str] = sys.stdout, status_s: float = 5.0, captions: bool = True,
+                 sentence_gap_s: Optional[float] = None):
+        if sentence_gap_s is None:
+            from voicecoach.analyzers.language import LanguageOptions
+
+            sentence_gap_s = LanguageOptions().sentence_gap_s
         self.out = out
         self.status_s = status_s
         self.captions = captions
+        self.sentence_gap_s = sentence_gap_s
         self._next_status = 0.0
-        self._line: dict[str, list[str]] = {}
+        self._lines: dict[str, LineSplitter] = {}
 
     def __call__(self, kind: str, payload) -> None:
         if kind == "event":
@@ -36,10 +47,10 @@ class ConsoleView:
     def _event(self, e: Event) -> None:
         lat = f"  ({e.latency * 1000:.0f} ms)" if e.latency is not None else ""
         if e.kind == "word" and self.captions:
-            self._line.setdefault(e.channel, []).append(e.text)
-            if e.text.endswith((".", "?", "!")):
-                who = "you   " if e.channel == "agent" else "caller"
-                self._print(f"[{clock(e.t):>5}] {who}: {' '.join(self._line.pop(e.channel))}")
+            split = self._lines.setdefault(e.channel, LineSplitter(self.sentence_gap_s))
+            who = "you   " if e.channel == "agent" else "caller"
+            for line in split.feed(Word(e.channel, e.t, e.data.get("end", e.t), e.text)):
+                self._print(f"[{clock(line[-1].start):>5}] {who}: {line_text(line)}")
             return
         if e.kind not in SHOWN:
             return

@@ -1,13 +1,13 @@
-"""The self-contained HTML report of a call record, and the view helpers it shares with the review.
+"""The self-contained HTML report of a call record.
 
 The report is one HTML file: inline CSS, inline SVG plots drawn here, a few lines of
 inline script to seek the embedded audio, and no reference to anything outside the
-file, so it opens in any browser with no network. The review window (``ui/review.py``)
-shows the same scorecard, transcript lines and colours, from the helpers below.
+file, so it opens in any browser with no network. Its scorecard, transcript lines,
+markers and colours come from the view model the review window shows too.
 
 See Also
 --------
-voicecoach.store.record : the call record this reads.
+voicecoach.sinks.view : the view model (scores, lines, markers, colours) this formats.
 voicecoach.sinks.summary.summary_text : the same scores as plain text for the terminal.
 """
 from __future__ import annotations
@@ -15,271 +15,41 @@ from __future__ import annotations
 import base64
 import html
 import io
-from dataclasses import dataclass
 from pathlib import Path
-from statistics import median
 from typing import Optional, Union
 
 import numpy as np
 
 from voicecoach.events import SAMPLE_RATE
-from voicecoach.sinks.summary import CARE_NOTE, REPHRASE, clock, plural
+from voicecoach.sinks.view import (
+    CARE_NOTE,
+    CUE_GROUPS,
+    PALETTE,
+    checklist_items,
+    clock,
+    cue_group,
+    cue_tooltip,
+    level_scale,
+    marker_spans,
+    moments,
+    pace_points,
+    pace_range,
+    peak_envelope,
+    record_config,
+    rephrase_cues,
+    scorecard,
+    transcript_lines,
+)
 from voicecoach.sources.audio import CallAudio, load_call
 from voicecoach.store.history import local_time
-
-PALETTE = {
-    "agent": "#3b6fd8", "customer": "#12a594",
-    "interruption": "#e03131", "caller_interruption": "#e64980", "backchannel": "#2f9e44",
-    "near_miss": "#f59f00", "dead_air": "#868e96",
-    "rephrase": "#e8590c", "good": "#2f9e44", "note": "#1c7ed6", "voice": "#ae3ec9",
-    "warmth": "#f08c00", "pace": "#7048e8", "band": "#d3f9d8", "low_band": "#fff0f0",
-    "ink": "#1f2933", "muted": "#66727f", "line": "#e3e7ec", "panel": "#f6f8fa",
-    "watch": "#c2410c",
-}
-"""Colours by role (CSS hex), shared by the HTML report and the review window."""
-
-CUE_GROUPS = {
-    "rephrase": REPHRASE + ("filler",),
-    "good": ("greeting", "empathy", "positive", "question_open", "question_closed", "closing_question"),
-    "note": ("commitment", "problem"),
-    "voice": ("low_warmth", "monotone", "fast_pace", "caller_heated", "hostile"),
-}
-"""Cue kinds by the group that colours their marker (``PALETTE[group]``)."""
 
 MAX_EMBED_BYTES = 12_000_000
 """Largest encoded audio (bytes) embedded in a report; longer calls link nothing."""
 
 
-def cue_group(kind: str) -> str:
-    """The marker group of a cue kind (``"rephrase"``, ``"good"``, ``"note"`` or ``"voice"``)."""
-    for group, kinds in CUE_GROUPS.items():
-        if kind in kinds:
-            return group
-    return "voice"
-
-
-# --------------------------------------------------------------------------- view data
-
-@dataclass(frozen=True)
-class ScoreRow:
-    """One line of the scorecard.
-
-    Attributes
-    ----------
-    label : str
-        What is measured ("Talk share").
-    value : str
-        The headline value ("59 % you").
-    detail : str
-        One line of context ("caller 41 %; 35 s / 24 s").
-    status : str
-        ``"good"``, ``"watch"`` (worth a look next call), ``"info"`` or ``"na"`` (unavailable).
-    """
-
-    label: str
-    value: str
-    detail: str
-    status: str
-
-
-@dataclass(frozen=True)
-class Line:
-    """One transcript line: a sentence (or a segment without sentence ends) of one side (s)."""
-
-    channel: str
-    start: float
-    end: float
-    text: str
-
-
 def call_date(record: dict) -> str:
     """The record's creation time in local time, ``YYYY-MM-DD HH:MM`` ("" when unknown)."""
     return local_time(record.get("created") or "")
-
-
-def scorecard(record: dict) -> list[ScoreRow]:
-    """The scorecard of a call: talk share, interruptions, monologue, response gaps,
-    dead air, warmth and pace (the checklist is :func:`checklist_items`)."""
-    rows = []
-    talk, share = record["talk_time"], record.get("talk_share")
-    if share:
-        rows.append(ScoreRow("Talk share", f"{share['agent'] * 100:.0f} % you",
-                             f"caller {share['customer'] * 100:.0f} %; "
-                             f"{talk['agent']:.0f} s / {talk['customer']:.0f} s of speech", "info"))
-    else:
-        rows.append(ScoreRow("Talk share", f"{talk['agent']:.0f} s you", "no caller channel", "na"))
-
-    ints = record.get("interruptions")
-    if ints is not None:
-        mine = [i for i in ints if i["by"] == "agent"]
-        when = ("at " + ", ".join(clock(i["start"]) for i in mine[:4])
-                + (" …" if len(mine) > 4 else "") + "; ") if mine else ""
-        rows.append(ScoreRow("Interruptions", f"{len(mine)} by you",
-                             f"{when}{len(ints) - len(mine)} by the caller",
-                             "watch" if mine else "good"))
-        bc = sum(1 for b in record.get("backchannels") or [] if b["by"] == "agent")
-        rows.append(ScoreRow("Acknowledgements", str(bc),
-                             f"your “mm-hm”s while listening; "
-                             f"{plural(len(record.get('near_misses') or []), 'fast turn change')}",
-                             "good" if bc else "info"))
-        mono = record.get("longest_agent_monologue") or 0.0
-        rows.append(ScoreRow("Longest monologue", f"{mono:.0f} s",
-                             "your longest run with the caller only listening", "info"))
-        gaps = [g for g in record.get("response_gaps") or [] if g >= 0]
-        rows.append(ScoreRow("Response gaps",
-                             f"{median(gaps):.1f} s median" if gaps else "–",
-                             f"{plural(len(gaps), 'answer')}, longest {max(gaps):.1f} s" if gaps
-                             else "no answers after the caller measured", "info" if gaps else "na"))
-        dead = record.get("dead_air") or []
-        rows.append(ScoreRow("Dead air", plural(len(dead), "stretch", "stretches"),
-                             f"longest {max(d['end'] - d['start'] for d in dead):.0f} s" if dead
-                             else "no long silences", "watch" if dead else "good"))
-    else:
-        rows.append(ScoreRow("Interruptions", "–", "need the caller's channel", "na"))
-
-    warmth = record.get("warmth") or {}
-    if warmth.get("mean") is not None:
-        low = record.get("config", {}).get("warmth", {}).get("low_warmth", 0.3)
-        first = warmth.get("first_minute_mean")
-        rows.append(ScoreRow("Warmth", f"{warmth['mean']:.2f}",
-                             (f"first minute {first:.2f}; " if first is not None else "")
-                             + "0.5 = your ordinary voice",
-                             "watch" if warmth["mean"] < low else "good"))
-    else:
-        rows.append(ScoreRow("Warmth", "–", "not enough speech to judge", "na"))
-
-    pace = record["pace"]
-    band = record.get("config", {}).get("pace", {})
-    syl = pace.get("syllables_per_s")
-    syl_text = f"{syl:.1f} syllables/s" if syl is not None else ""
-    if pace.get("agent_wpm") is not None and band:
-        wpm = pace["agent_wpm"]
-        lo, hi = band["band_low_wpm"], band["band_high_wpm"]
-        zone = "fast" if wpm > hi else "slow" if wpm < lo else "comfortable"
-        rows.append(ScoreRow("Pace", f"{wpm:.0f} words/min",
-                             f"{zone} (comfortable {lo:.0f}–{hi:.0f})" + (f"; {syl_text}" if syl_text else ""),
-                             "good" if zone == "comfortable" else "watch"))
-    elif syl is not None:
-        rows.append(ScoreRow("Pace", syl_text, "no transcript: words/min unavailable", "info"))
-    else:
-        rows.append(ScoreRow("Pace", "–", "not enough speech", "na"))
-    return rows
-
-
-def checklist_items(record: dict) -> list[tuple[str, bool]]:
-    """The call checklist as ``[(label, done), ...]`` (empty without a transcript)."""
-    check = record.get("checklist")
-    if not check:
-        return []
-    q = record.get("questions") or {"open": 0, "closed": 0}
-    return [("greeting", check["greeting"]), ("empathy", check["empathy"]),
-            (f"questions ({q['open']} open, {q['closed']} closed)", check["questions"]),
-            ("closing question", check["closing_question"])]
-
-
-def transcript_lines(record: dict, max_gap_s: Optional[float] = None) -> list[Line]:
-    """The transcript as sentence lines of both sides in time order.
-
-    Each side's words are joined across segments (speech-to-text pieces often end
-    mid-sentence) and split after each word ending in ``.``, ``?`` or ``!`` and at
-    pauses longer than ``max_gap_s``, so a line stays short enough to follow while
-    listening.
-
-    Parameters
-    ----------
-    record : dict
-    max_gap_s : float, optional
-        A pause (s) that ends a line; default the record's ``language.sentence_gap_s``.
-    """
-    if max_gap_s is None:
-        max_gap_s = record.get("config", {}).get("language", {}).get("sentence_gap_s", 1.5)
-    lines = []
-    for ch in record["source"]["channels"]:
-        segs = sorted((s for s in record.get("transcript") or [] if s["channel"] == ch),
-                      key=lambda s: s["start"])
-        run: list[dict] = []
-        for seg in segs:
-            words = seg.get("words") or [{"start": seg["start"], "end": seg["end"], "text": seg["text"]}]
-            for w in words:
-                if run and w["start"] - run[-1]["end"] > max_gap_s:
-                    lines.append(_line(ch, run))
-                    run = []
-                run.append(w)
-                if w["text"].rstrip().endswith((".", "?", "!")):
-                    lines.append(_line(ch, run))
-                    run = []
-        if run:
-            lines.append(_line(ch, run))
-    lines.sort(key=lambda ln: (ln.start, ln.channel))
-    return lines
-
-
-def _line(channel: str, words: list[dict]) -> Line:
-    text = " ".join(w["text"].strip() for w in words if w["text"].strip())
-    return Line(channel, words[0]["start"], words[-1]["end"], text)
-
-
-def line_at(lines: list[Line], t: float) -> int:
-    """Index of the line being spoken at ``t`` (s): the latest started one, or -1."""
-    current = -1
-    for i, ln in enumerate(lines):
-        if ln.start > t:
-            break
-        current = i
-    return current
-
-
-def peak_envelope(samples: np.ndarray, n_bins: int) -> np.ndarray:
-    """Peak absolute amplitude in ``n_bins`` equal spans of a signal.
-
-    Parameters
-    ----------
-    samples : np.ndarray [shape=(n,)], float
-    n_bins : int > 0
-
-    Returns
-    -------
-    peak : np.ndarray [shape=(min(n_bins, n),)], float32
-    """
-    n = len(samples)
-    n_bins = max(1, min(n_bins, n))
-    edges = (np.arange(n_bins) * n) // n_bins
-    return np.maximum.reduceat(np.abs(samples), edges).astype(np.float32)
-
-
-def level_scale(peak: np.ndarray, floor_db: float = -60.0) -> np.ndarray:
-    """Map peak amplitude to 0–1 on a dB scale (``floor_db`` dBFS → 0, 0 dBFS → 1), so
-    quiet speech stays visible beside loud speech."""
-    db = 20.0 * np.log10(np.maximum(peak, 1e-9))
-    return np.clip((db - floor_db) / -floor_db, 0.0, 1.0)
-
-
-def marker_spans(record: dict) -> list[tuple[str, float, float, str]]:
-    """Turn-taking markers as ``(role, start_s, end_s, tooltip)``; ``role`` is a PALETTE key."""
-    spans = []
-    for d in record.get("dead_air") or []:
-        spans.append(("dead_air", d["start"], d["end"],
-                      f"Dead air {clock(d['start'])}, {d['end'] - d['start']:.0f} s of silence"))
-    for i in record.get("interruptions") or []:
-        mine = i["by"] == "agent"
-        spans.append(("interruption" if mine else "caller_interruption", i["start"], i["end"],
-                      f"{'You interrupted' if mine else 'The caller interrupted'} at {clock(i['start'])}"))
-    for b in record.get("backchannels") or []:
-        who = "you" if b["by"] == "agent" else "the caller"
-        spans.append(("backchannel", b["start"], b["end"],
-                      f"Acknowledgement by {who} at {clock(b['start'])} (good listening)"))
-    for m in record.get("near_misses") or []:
-        spans.append(("near_miss", m["start"], m["end"],
-                      f"Fast turn change at {clock(m['start'])} (not an interruption)"))
-    return spans
-
-
-def cue_tooltip(cue: dict) -> str:
-    """A cue as one readable line with its time (and suggestion)."""
-    text = cue.get("text") or cue["kind"]
-    if cue.get("suggestion") and "->" not in text:
-        text += f" → {cue['suggestion']}"
-    return f"{clock(cue['t'])} {text.replace(' -> ', ' → ')}"
 
 
 # --------------------------------------------------------------------------- SVG
@@ -424,21 +194,6 @@ def curve_svg(points: list, duration: float, *, lo: float, hi: float, color: str
     out.append(f'<text x="{_L}" y="{top - 1}" class="curve-label" fill="{color}">{_esc(label)}</text>')
     out.append("</svg>")
     return "".join(out)
-
-
-def pace_points(record: dict) -> list:
-    """The pace curve ``[[t_s, words/min], ...]``; empty without a transcript (no words)."""
-    pace = record["pace"]
-    return list(pace.get("timeline") or []) if pace.get("agent_wpm") is not None else []
-
-
-def pace_range(record: dict) -> tuple[float, float]:
-    """The y range (words/min) that shows the pace curve and the comfortable band."""
-    band = record.get("config", {}).get("pace", {})
-    values = [v for _, v in pace_points(record)]
-    lo = min(values + [band.get("band_low_wpm", 140.0)])
-    hi = max(values + [band.get("band_high_wpm", 190.0), band.get("fast_wpm", 210.0)])
-    return float(np.floor(lo / 20.0 - 1) * 20.0), float(np.ceil(hi / 20.0 + 1) * 20.0)
 
 
 # --------------------------------------------------------------------------- audio
@@ -590,8 +345,8 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
                  + f"<div class='legend'>{keys}</div>" + player + "</section>")
 
     warmth = record.get("warmth") or {}
-    low = record.get("config", {}).get("warmth", {}).get("low_warmth", 0.3)
-    band = record.get("config", {}).get("pace", {})
+    config = record_config(record)
+    low, band = config.warmth.low_warmth, config.pace
     lo_wpm, hi_wpm = pace_range(record)
     parts.append("<section><h2>Warmth and pace</h2>"
                  + curve_svg(warmth.get("timeline") or [], dur, lo=0.0, hi=1.0, color=PALETTE["warmth"],
@@ -600,7 +355,7 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
                              fmt="{:.2f}")
                  + curve_svg(pace_points(record), dur, lo=lo_wpm, hi=hi_wpm, color=PALETTE["pace"],
                              label="Pace (words/min)",
-                             band=(band["band_low_wpm"], band["band_high_wpm"]) if band else None,
+                             band=(band.band_low_wpm, band.band_high_wpm),
                              band_label="comfortable", fmt="{:.0f}",
                              empty=("not enough speech for this curve" if record.get("stt_model")
                                     else "no transcript: words/min unavailable"))
@@ -619,9 +374,9 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
     parts.append(_items_section("The caller's list",
                                 [(c["t"], _esc(c["text"])) for c in record.get("caller_problems") or []],
                                 "No problems reported by the caller were found."))
-    moments = [c for c in record.get("cues") or [] if cue_group(c["kind"]) == "voice"]
-    if moments:
-        parts.append(_items_section("Moments", [(c["t"], _esc(c["text"])) for c in moments], ""))
+    voice = moments(record)
+    if voice:
+        parts.append(_items_section("Moments", [(c["t"], _esc(c["text"])) for c in voice], ""))
     parts.append("</div></div>")
     if record.get("unavailable"):
         missing = _esc(", ".join(record["unavailable"]))
@@ -636,9 +391,7 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
 
 def _rephrase_items(record: dict) -> list[tuple[float, str]]:
     items = []
-    for c in record.get("cues") or []:
-        if c["kind"] not in REPHRASE:
-            continue
+    for c in rephrase_cues(record):
         body = f"<span class='kind'>{_esc(c['kind'])}</span> “{_esc(c.get('phrase', c['text']))}”"
         if c.get("suggestion"):
             body += f"<br><span class='alt'>try: {_esc(c['suggestion'])}</span>"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
-from voicecoach.sinks.summary import CARE_NOTE, clock
+from voicecoach.sinks.view import CARE_NOTE, clock
 from voicecoach.store.record import RecordError, load_record
 
 DATA_DIR_ENV = "VOICECOACH_DATA_DIR"

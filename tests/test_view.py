@@ -1,0 +1,174 @@
+"""One place for each rule: the pace zone, the scores every view shows, the line splitter
+and the config defaults, read alike by the tracker, the summary, the report and the console."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from voicecoach.analyzers.language import LanguageCues, LanguageOptions
+from voicecoach.analyzers.pace import PaceOptions, zone
+from voicecoach.config import Config
+from voicecoach.events import Event, Word, segments_from_words, split_lines
+from voicecoach.sinks.console import ConsoleView
+from voicecoach.sinks.report import report_html
+from voicecoach.sinks.summary import summary_text
+from voicecoach.sinks.view import (
+    ZONE_ROLES,
+    ZONE_TEXT,
+    call_scores,
+    moments,
+    pace_range,
+    peak_envelope,
+    record_config,
+    scorecard,
+    transcript_lines,
+)
+from voicecoach.store.record import SCHEMA
+
+
+SPOKEN = [(0.0, "Hello"), (0.3, "there."), (1.0, "did"), (1.3, "you"), (1.6, "restart"), (1.9, "it"),
+          (3.9, "okay"), (4.2, "then")]     # a pause of 1.75 s before "okay"
+
+
+def agent_words(spec=SPOKEN):
+    """``[(start, text), ...]`` -> the agent's words, 0.25 s long."""
+    return [Word("agent", t, t + 0.25, w) for t, w in spec]
+
+
+def segment(words):
+    return {"channel": words[0].channel, "start": words[0].start, "end": words[-1].end,
+            "text": " ".join(w.text for w in words), "words": [w.as_dict() for w in words]}
+
+
+def make_record(wpm=200.0, **config):
+    """A short two-sided call record; ``config`` is the record's config (may be partial)."""
+    said = agent_words()
+    transcript = [segment(said[:5]), segment(said[5:]), segment([Word("customer", 6.0, 6.3, "My"),
+                                                                 Word("customer", 6.3, 6.6, "bill.")])]
+    return {
+        "schema": SCHEMA, "created": "2026-11-20T10:00:00+00:00", "voicecoach_version": "0.1.0",
+        "source": {"name": "call.flac", "channels": ["agent", "customer"]},
+        "duration": 8.0, "stt_model": "tiny.en", "unavailable": [],
+        "talk_time": {"agent": 4.0, "customer": 1.0}, "talk_share": {"agent": 0.8, "customer": 0.2},
+        "interruptions": [], "backchannels": [], "near_misses": [], "dead_air": [], "response_gaps": [],
+        "longest_agent_monologue": 4.0,
+        "pace": {"agent_wpm": wpm, "agent_words": 7, "syllables_per_s": 4.0, "timeline": [[5.0, wpm]]},
+        "warmth": {"mean": 0.5, "first_minute_mean": 0.5, "baseline": "call", "model": "m", "timeline": []},
+        "caller_arousal": None,
+        "checklist": {"greeting": True, "empathy": False, "questions": True, "closing_question": False},
+        "questions": {"open": 1, "closed": 0}, "commitments": [], "caller_problems": [],
+        "language_counts": {}, "transcript": transcript,
+        "cues": [{"t": 6.0, "kind": "hostile", "text": "Hostile language: \"damn\"", "channel": "customer"},
+                 {"t": 7.0, "kind": "low_warmth", "text": "Warmth low", "channel": "agent"},
+                 {"t": 7.5, "kind": "greeting", "text": "Greeting", "channel": "agent"}],
+        "config": config,
+    }
+
+
+# --------------------------------------------------------------------------- pace zone
+
+@pytest.mark.parametrize("wpm, expected", [(120, "slow"), (140, "comfortable"), (190, "comfortable"),
+                                           (200, "brisk"), (210, "brisk"), (231, "fast")])
+def test_the_summary_and_the_scorecard_say_the_trackers_zone(wpm, expected):
+    record = make_record(wpm, pace={"band_low_wpm": 140.0, "band_high_wpm": 190.0, "fast_wpm": 210.0})
+    assert zone(wpm, PaceOptions()) == expected
+    text = f"({ZONE_TEXT[expected]}; comfortable is 140–190)"
+    assert f"{wpm:.0f} words/min {text}" in summary_text(record)
+    row = {r.label: r for r in scorecard(record)}["Pace"]
+    assert row.detail.startswith(f"{ZONE_TEXT[expected]}; comfortable is 140–190")
+    assert row.status == ("good" if expected == "comfortable" else "watch")
+    assert ZONE_TEXT[expected] in report_html(record)
+
+
+def test_slow_down_is_said_only_over_fast_wpm():
+    brisk = summary_text(make_record(200.0))
+    assert "brisk" in brisk and "slow down" not in brisk
+    assert "fast: slow down a little" in summary_text(make_record(231.0))
+
+
+def test_zone_of_syllables_and_every_zone_has_words_and_a_colour():
+    o = PaceOptions()
+    assert [zone(v, o, "syllables_per_s") for v in (2.0, 4.0, 4.8, 6.0)] == ["slow", "comfortable", "brisk", "fast"]
+    assert zone(None, o) is None
+    with pytest.raises(ValueError):
+        zone(4.0, o, "syllables")
+    assert set(ZONE_TEXT) == set(ZONE_ROLES) == {"slow", "comfortable", "brisk", "fast"}
+
+
+# --------------------------------------------------------------------------- defaults
+
+def test_record_config_fills_missing_settings_from_the_config_defaults():
+    config = record_config(make_record(pace={"fast_wpm": 250.0, "gone_setting": 1}, nosuch={"x": 1}))
+    assert config.pace.fast_wpm == 250.0
+    assert config.pace.band_low_wpm == Config().pace.band_low_wpm
+    assert config.warmth.low_warmth == Config().warmth.low_warmth
+    assert config.language.sentence_gap_s == Config().language.sentence_gap_s
+
+
+def test_views_of_a_record_without_config_use_the_defaults():
+    record = make_record(231.0)
+    record.pop("config")
+    scores = call_scores(record)
+    defaults = Config().pace
+    assert (scores.pace.low, scores.pace.high, scores.pace.fast) == \
+        (defaults.band_low_wpm, defaults.band_high_wpm, defaults.fast_wpm)
+    assert scores.pace.zone == "fast" and scores.low_warmth == Config().warmth.low_warmth
+    lo, hi = pace_range(record)
+    assert lo <= defaults.band_low_wpm and hi >= max(defaults.fast_wpm, 231.0)
+    assert "comfortable is 140–190" in summary_text(record) and report_html(record)
+
+
+def test_no_speech_at_all_in_every_view():
+    record = make_record(None)
+    record["talk_share"] = {"agent": None, "customer": None}
+    assert "no speech heard on either side" in summary_text(record)
+    row = {r.label: r for r in scorecard(record)}["Talk share"]
+    assert (row.value, row.status) == ("–", "na")
+
+
+def test_moments_are_the_voice_cues_in_the_summary_and_the_report():
+    record = make_record()
+    assert [c["kind"] for c in moments(record)] == ["hostile", "low_warmth"]
+    text = summary_text(record)
+    assert "Moments     0:06 Hostile language" in text and "0:07 Warmth low" in text
+
+
+# --------------------------------------------------------------------------- lines
+
+LINES = ["Hello there.", "did you restart it", "okay then"]
+
+
+def test_one_splitter_one_setting():
+    words = agent_words()
+    assert [[w.text for w in line] for line in split_lines(words, 1.5)] == [s.split() for s in LINES]
+    assert len(split_lines(words, 2.0)) == 2                          # the pause is under 2 s
+    assert [s.text for s in segments_from_words("agent", words, 1.5)] == LINES
+
+
+@pytest.mark.parametrize("gap, lines", [(1.5, LINES), (2.0, [LINES[0], LINES[1] + " " + LINES[2]])])
+def test_the_pause_setting_cuts_transcript_console_and_language_alike(gap, lines):
+    record = make_record(language={"sentence_gap_s": gap})
+    assert [ln.text for ln in transcript_lines(record) if ln.channel == "agent"] == lines
+
+    out = io.StringIO()
+    view = ConsoleView(out, captions=True, sentence_gap_s=gap)
+    for w in agent_words():
+        view("event", Event("word", w.start, "agent", w.text, {"end": w.end}))
+    assert [row.split(": ", 1)[1] for row in out.getvalue().splitlines()] == lines[:-1]   # the last is open
+
+    cues = LanguageCues(LanguageOptions(sentence_gap_s=gap))
+    events = cues.feed(agent_words()) + cues.flush()
+    assert [e.data["phrase"] for e in events if e.data["cue"] == "question_closed"] == [lines[1]]
+
+
+def test_peak_envelope():
+    x = np.zeros(1000, dtype=np.float32)
+    x[150] = -0.8
+    x[720] = 0.5
+    env = peak_envelope(x, 10)
+    assert env.shape == (10,)
+    assert env[1] == pytest.approx(0.8) and env[7] == pytest.approx(0.5)
+    assert env[[0, 2, 3, 4, 5, 6, 8, 9]].max() == 0.0
+    assert peak_envelope(x[:3], 10).shape == (3,)

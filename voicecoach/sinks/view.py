@@ -1,0 +1,431 @@
+"""The view model of a call: what the summary, the HTML report, the review window and the
+live overlay show, computed once and free of Qt and of any output format.
+
+:func:`call_scores` reads a call record into :class:`CallScores`; the terminal summary
+(:func:`voicecoach.sinks.summary.summary_text`) and the scorecard of the report and the
+review (:func:`scorecard`) only format it. The colours, the cue groups, the pace zones'
+words, the transcript lines and the timeline's markers are here for the same reason:
+one definition that every view reads.
+
+See Also
+--------
+voicecoach.store.record : the call record this reads.
+voicecoach.analyzers.pace.zone : the pace zone rule.
+voicecoach.events.LineSplitter : the rule that cuts words into transcript lines.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from statistics import median
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from voicecoach.analyzers.pace import zone
+from voicecoach.events import Word, line_text, split_lines
+
+if TYPE_CHECKING:
+    from voicecoach.config import Config
+
+PALETTE = {
+    "agent": "#3b6fd8", "customer": "#12a594",
+    "interruption": "#e03131", "caller_interruption": "#e64980", "backchannel": "#2f9e44",
+    "near_miss": "#f59f00", "dead_air": "#868e96",
+    "rephrase": "#e8590c", "good": "#2f9e44", "note": "#1c7ed6", "voice": "#ae3ec9",
+    "warmth": "#f08c00", "pace": "#7048e8", "band": "#d3f9d8", "low_band": "#fff0f0",
+    "ink": "#1f2933", "muted": "#66727f", "line": "#e3e7ec", "panel": "#f6f8fa",
+    "watch": "#c2410c",
+}
+"""Colours by role (CSS hex), shared by the HTML report, the review window and the overlay."""
+
+REPHRASE = ("jargon", "scary", "patronizing", "negative")
+"""Cue kinds that come with a plainer or kinder way to say it."""
+
+CUE_GROUPS = {
+    "rephrase": REPHRASE + ("filler",),
+    "good": ("greeting", "empathy", "positive", "question_open", "question_closed", "closing_question"),
+    "note": ("commitment", "problem"),
+    "voice": ("low_warmth", "monotone", "fast_pace", "caller_heated", "hostile"),
+}
+"""Cue kinds by the group that colours their marker (``PALETTE[group]``)."""
+
+ZONE_ROLES = {"slow": "note", "comfortable": "backchannel", "brisk": "near_miss", "fast": "interruption"}
+"""The colour (a PALETTE role) of each pace zone (:func:`voicecoach.analyzers.pace.zone`)."""
+
+ZONE_TEXT = {"slow": "slow", "comfortable": "comfortable",
+             "brisk": "brisk: above comfortable, not yet fast",
+             "fast": "fast: slow down a little"}
+"""What each pace zone means, in the words every view uses."""
+
+CARE_NOTE = "Scores are for your own practice: never a way to rank, pay or judge anyone."
+
+
+def cue_group(kind: str) -> str:
+    """The marker group of a cue kind (``"rephrase"``, ``"good"``, ``"note"`` or ``"voice"``)."""
+    for group, kinds in CUE_GROUPS.items():
+        if kind in kinds:
+            return group
+    return "voice"
+
+
+def clock(t: float) -> str:
+    """Seconds as m:ss."""
+    t = max(0, int(round(t)))
+    return f"{t // 60}:{t % 60:02d}"
+
+
+def plural(n: int, word: str, many: str = "") -> str:
+    """``plural(1, "stretch", "stretches") == "1 stretch"``."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def record_config(record: dict) -> "Config":
+    """The settings a call was analysed with: the record's ``config`` over the defaults
+    of :class:`voicecoach.config.Config` (the one place they are defined). Sections and
+    names the defaults do not know are ignored, so older records still read."""
+    from voicecoach.config import Config     # loads every analyzer's options: only when asked
+
+    config = Config()
+    for section, values in (record.get("config") or {}).items():
+        options = getattr(config, section, None)
+        if not dataclasses.is_dataclass(options) or not isinstance(values, dict):
+            continue
+        names = {f.name for f in dataclasses.fields(options)}
+        for key, value in values.items():
+            if key in names:
+                setattr(options, key, value)
+    return config
+
+
+# --------------------------------------------------------------------------- scores
+
+@dataclass(frozen=True)
+class Turns:
+    """Turn-taking of a two-sided call.
+
+    Attributes
+    ----------
+    mine : list of float
+        Onsets (s) of the agent's interruptions.
+    theirs : int
+        Interruptions by the caller.
+    acknowledgements : int
+        The agent's backchannels ("mm-hm" while listening).
+    near_misses : int
+        Fast turn changes (not interruptions).
+    longest_monologue_s : float
+    response_gaps : list of float
+        Seconds from the caller stopping to the agent answering (measured ones only).
+    dead_air : list of float
+        Length (s) of each dead-air stretch.
+    """
+
+    mine: list[float]
+    theirs: int
+    acknowledgements: int
+    near_misses: int
+    longest_monologue_s: float
+    response_gaps: list[float]
+    dead_air: list[float]
+
+
+@dataclass(frozen=True)
+class Pace:
+    """The agent's pace over the call and its zone (:func:`voicecoach.analyzers.pace.zone`).
+
+    ``wpm`` is None without a transcript (or too few words); ``zone`` is that of ``wpm``.
+    ``low``, ``high`` are the comfortable band and ``fast`` the fast threshold (words/min).
+    """
+
+    wpm: Optional[float]
+    syllables_per_s: Optional[float]
+    zone: Optional[str]
+    low: float
+    high: float
+    fast: float
+
+    @property
+    def note(self) -> str:
+        """The zone and what it means: ``"fast: slow down a little; comfortable is 140–190"``."""
+        return f"{ZONE_TEXT[self.zone]}; comfortable is {self.low:.0f}–{self.high:.0f}" if self.zone else ""
+
+
+@dataclass(frozen=True)
+class CallScores:
+    """Every score of a call, unformatted (times and lengths in s, shares 0–1).
+
+    ``talk_share`` is None for a mono call (no caller channel) and ``{agent: None, ...}``
+    when nobody spoke; ``turns`` is None without the caller's channel; ``warmth_mean``
+    is None with too little speech; ``checklist`` is empty without a transcript.
+    """
+
+    talk_time: dict
+    talk_share: Optional[dict]
+    turns: Optional[Turns]
+    pace: Pace
+    warmth_mean: Optional[float]
+    warmth_first_minute: Optional[float]
+    warmth_baseline: Optional[str]
+    low_warmth: float
+    checklist: list[tuple[str, bool]]
+    transcribed: bool
+
+    @property
+    def spoke(self) -> bool:
+        """Anyone spoke (for a two-sided call)."""
+        return self.talk_share is None or self.talk_share.get("agent") is not None
+
+    @property
+    def warm_enough(self) -> bool:
+        return self.warmth_mean is not None and self.warmth_mean >= self.low_warmth
+
+
+def call_scores(record: dict) -> CallScores:
+    """The scores of a call record (``voicecoach.call/1``)."""
+    config = record_config(record)
+    turns = None
+    if record.get("interruptions") is not None:
+        ints = record["interruptions"]
+        mine = [i["start"] for i in ints if i["by"] == "agent"]
+        turns = Turns(mine=mine, theirs=len(ints) - len(mine),
+                      acknowledgements=sum(1 for b in record.get("backchannels") or [] if b["by"] == "agent"),
+                      near_misses=len(record.get("near_misses") or []),
+                      longest_monologue_s=record.get("longest_agent_monologue") or 0.0,
+                      response_gaps=[g for g in record.get("response_gaps") or [] if g >= 0],
+                      dead_air=[d["end"] - d["start"] for d in record.get("dead_air") or []])
+    pace, o = record["pace"], config.pace
+    wpm = pace.get("agent_wpm")
+    warmth = record.get("warmth") or {}
+    return CallScores(
+        talk_time=record["talk_time"], talk_share=record.get("talk_share"), turns=turns,
+        pace=Pace(wpm=wpm, syllables_per_s=pace.get("syllables_per_s"), zone=zone(wpm, o),
+                  low=o.band_low_wpm, high=o.band_high_wpm, fast=o.fast_wpm),
+        warmth_mean=warmth.get("mean"), warmth_first_minute=warmth.get("first_minute_mean"),
+        warmth_baseline=warmth.get("baseline"), low_warmth=config.warmth.low_warmth,
+        checklist=checklist_items(record), transcribed=record.get("stt_model") is not None)
+
+
+def checklist_items(record: dict) -> list[tuple[str, bool]]:
+    """The call checklist as ``[(label, done), ...]`` (empty without a transcript)."""
+    check = record.get("checklist")
+    if not check:
+        return []
+    q = record.get("questions") or {"open": 0, "closed": 0}
+    return [("greeting", check["greeting"]), ("empathy", check["empathy"]),
+            (f"questions ({q['open']} open, {q['closed']} closed)", check["questions"]),
+            ("closing question", check["closing_question"])]
+
+
+def rephrase_cues(record: dict) -> list[dict]:
+    """The cues that come with a better way to say it (:data:`REPHRASE`), in call order."""
+    return [c for c in record.get("cues") or [] if c["kind"] in REPHRASE]
+
+
+def moments(record: dict) -> list[dict]:
+    """The voice cues (warmth, monotone, pace, the caller heating up), in call order."""
+    return [c for c in record.get("cues") or [] if cue_group(c["kind"]) == "voice"]
+
+
+# --------------------------------------------------------------------------- scorecard
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One line of the scorecard.
+
+    Attributes
+    ----------
+    label : str
+        What is measured ("Talk share").
+    value : str
+        The headline value ("59 % you").
+    detail : str
+        One line of context ("caller 41 %; 35 s / 24 s").
+    status : str
+        ``"good"``, ``"watch"`` (worth a look next call), ``"info"`` or ``"na"`` (unavailable).
+    """
+
+    label: str
+    value: str
+    detail: str
+    status: str
+
+
+def scorecard(record: dict) -> list[ScoreRow]:
+    """The scorecard of a call (report and review): talk share, interruptions,
+    acknowledgements, monologue, response gaps, dead air, warmth and pace (the
+    checklist is :func:`checklist_items`)."""
+    s = call_scores(record)
+    talk, share = s.talk_time, s.talk_share
+    rows = []
+    if share is None:
+        rows.append(ScoreRow("Talk share", f"{talk['agent']:.0f} s you", "no caller channel", "na"))
+    elif not s.spoke:
+        rows.append(ScoreRow("Talk share", "–", "no speech heard on either side", "na"))
+    else:
+        rows.append(ScoreRow("Talk share", f"{share['agent'] * 100:.0f} % you",
+                             f"caller {share['customer'] * 100:.0f} %; "
+                             f"{talk['agent']:.0f} s / {talk['customer']:.0f} s of speech", "info"))
+
+    t = s.turns
+    if t is not None:
+        when = ("at " + ", ".join(clock(x) for x in t.mine[:4])
+                + (" …" if len(t.mine) > 4 else "") + "; ") if t.mine else ""
+        rows.append(ScoreRow("Interruptions", f"{len(t.mine)} by you", f"{when}{t.theirs} by the caller",
+                             "watch" if t.mine else "good"))
+        rows.append(ScoreRow("Acknowledgements", str(t.acknowledgements),
+                             f"your “mm-hm”s while listening; {plural(t.near_misses, 'fast turn change')}",
+                             "good" if t.acknowledgements else "info"))
+        rows.append(ScoreRow("Longest monologue", f"{t.longest_monologue_s:.0f} s",
+                             "your longest run with the caller only listening", "info"))
+        gaps = t.response_gaps
+        rows.append(ScoreRow("Response gaps",
+                             f"{median(gaps):.1f} s median" if gaps else "–",
+                             f"{plural(len(gaps), 'answer')}, longest {max(gaps):.1f} s" if gaps
+                             else "no answers after the caller measured", "info" if gaps else "na"))
+        rows.append(ScoreRow("Dead air", plural(len(t.dead_air), "stretch", "stretches"),
+                             f"longest {max(t.dead_air):.0f} s" if t.dead_air else "no long silences",
+                             "watch" if t.dead_air else "good"))
+    else:
+        rows.append(ScoreRow("Interruptions", "–", "need the caller's channel", "na"))
+
+    if s.warmth_mean is not None:
+        first = s.warmth_first_minute
+        rows.append(ScoreRow("Warmth", f"{s.warmth_mean:.2f}",
+                             (f"first minute {first:.2f}; " if first is not None else "")
+                             + "0.5 = your ordinary voice",
+                             "good" if s.warm_enough else "watch"))
+    else:
+        rows.append(ScoreRow("Warmth", "–", "not enough speech to judge", "na"))
+
+    p = s.pace
+    syl_text = f"{p.syllables_per_s:.1f} syllables/s" if p.syllables_per_s is not None else ""
+    if p.wpm is not None:
+        rows.append(ScoreRow("Pace", f"{p.wpm:.0f} words/min", p.note + (f"; {syl_text}" if syl_text else ""),
+                             "good" if p.zone == "comfortable" else "watch"))
+    elif syl_text:
+        rows.append(ScoreRow("Pace", syl_text, "no transcript: words/min unavailable", "info"))
+    else:
+        rows.append(ScoreRow("Pace", "–", "not enough speech", "na"))
+    return rows
+
+
+# --------------------------------------------------------------------------- transcript
+
+@dataclass(frozen=True)
+class Line:
+    """One transcript line: a sentence (or a stretch between pauses) of one side (s)."""
+
+    channel: str
+    start: float
+    end: float
+    text: str
+
+
+def transcript_lines(record: dict, gap_s: Optional[float] = None) -> list[Line]:
+    """The transcript as lines of both sides in time order.
+
+    Each side's words are joined across segments (speech-to-text pieces often end
+    mid-sentence) and cut into lines by :func:`voicecoach.events.split_lines` (after a
+    sentence's last word, and at pauses), so a line stays short enough to follow while
+    listening.
+
+    Parameters
+    ----------
+    record : dict
+    gap_s : float, optional
+        A pause (s) that ends a line; default the record's ``language.sentence_gap_s``.
+    """
+    if gap_s is None:
+        gap_s = record_config(record).language.sentence_gap_s
+    lines = []
+    for ch in record["source"]["channels"]:
+        words = []
+        for seg in sorted((s for s in record.get("transcript") or [] if s["channel"] == ch),
+                          key=lambda s: s["start"]):
+            for w in seg.get("words") or [{"start": seg["start"], "end": seg["end"], "text": seg["text"]}]:
+                words.append(Word(ch, w["start"], w["end"], w["text"]))
+        lines += [Line(ch, ws[0].start, ws[-1].end, line_text(ws)) for ws in split_lines(words, gap_s)]
+    lines.sort(key=lambda ln: (ln.start, ln.channel))
+    return lines
+
+
+def line_at(lines: list[Line], t: float) -> int:
+    """Index of the line being spoken at ``t`` (s): the latest started one, or -1."""
+    current = -1
+    for i, ln in enumerate(lines):
+        if ln.start > t:
+            break
+        current = i
+    return current
+
+
+# --------------------------------------------------------------------------- timeline
+
+def marker_spans(record: dict) -> list[tuple[str, float, float, str]]:
+    """Turn-taking markers as ``(role, start_s, end_s, tooltip)``; ``role`` is a PALETTE key."""
+    spans = []
+    for d in record.get("dead_air") or []:
+        spans.append(("dead_air", d["start"], d["end"],
+                      f"Dead air {clock(d['start'])}, {d['end'] - d['start']:.0f} s of silence"))
+    for i in record.get("interruptions") or []:
+        mine = i["by"] == "agent"
+        spans.append(("interruption" if mine else "caller_interruption", i["start"], i["end"],
+                      f"{'You interrupted' if mine else 'The caller interrupted'} at {clock(i['start'])}"))
+    for b in record.get("backchannels") or []:
+        who = "you" if b["by"] == "agent" else "the caller"
+        spans.append(("backchannel", b["start"], b["end"],
+                      f"Acknowledgement by {who} at {clock(b['start'])} (good listening)"))
+    for m in record.get("near_misses") or []:
+        spans.append(("near_miss", m["start"], m["end"],
+                      f"Fast turn change at {clock(m['start'])} (not an interruption)"))
+    return spans
+
+
+def cue_tooltip(cue: dict) -> str:
+    """A cue as one readable line with its time (and suggestion)."""
+    text = cue.get("text") or cue["kind"]
+    if cue.get("suggestion") and "->" not in text:
+        text += f" → {cue['suggestion']}"
+    return f"{clock(cue['t'])} {text.replace(' -> ', ' → ')}"
+
+
+def pace_points(record: dict) -> list:
+    """The pace curve ``[[t_s, words/min], ...]``; empty without a transcript (no words)."""
+    pace = record["pace"]
+    return list(pace.get("timeline") or []) if pace.get("agent_wpm") is not None else []
+
+
+def pace_range(record: dict) -> tuple[float, float]:
+    """The y range (words/min) that shows the pace curve, the comfortable band and the
+    fast threshold."""
+    o = record_config(record).pace
+    values = [v for _, v in pace_points(record)]
+    lo = min(values + [o.band_low_wpm])
+    hi = max(values + [o.band_high_wpm, o.fast_wpm])
+    return float(np.floor(lo / 20.0 - 1) * 20.0), float(np.ceil(hi / 20.0 + 1) * 20.0)
+
+
+def peak_envelope(samples: np.ndarray, n_bins: int) -> np.ndarray:
+    """Peak absolute amplitude in ``n_bins`` equal spans of a signal.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(n,)], float
+    n_bins : int > 0
+
+    Returns
+    -------
+    peak : np.ndarray [shape=(min(n_bins, n),)], float32
+    """
+    n = len(samples)
+    n_bins = max(1, min(n_bins, n))
+    edges = (np.arange(n_bins) * n) // n_bins
+    return np.maximum.reduceat(np.abs(samples), edges).astype(np.float32)
+
+
+def level_scale(peak: np.ndarray, floor_db: float = -60.0) -> np.ndarray:
+    """Map peak amplitude to 0–1 on a dB scale (``floor_db`` dBFS → 0, 0 dBFS → 1), so
+    quiet speech stays visible beside loud speech."""
+    db = 20.0 * np.log10(np.maximum(peak, 1e-9))
+    return np.clip((db - floor_db) / -floor_db, 0.0, 1.0)
