@@ -64,7 +64,7 @@ class VadOptions:
     level_gate_db: float = 20.0
     floor_dbfs: float = -70.0
     level_rise_s: float = 0.5
-    level_fall_s: float = 10.0
+    level_fall_s: float = 3.0
 
 
 @dataclass
