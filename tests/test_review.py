@@ -15,7 +15,6 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from voicecoach.ui.review import (  # noqa: E402
-    Player,
     ReviewWindow,
     find_record,
     open_call,
@@ -27,13 +26,12 @@ from voicecoach.ui.style import apply_style  # noqa: E402
 from voicecoach.analyze import demo_call_path  # noqa: E402
 from voicecoach.events import SAMPLE_RATE  # noqa: E402
 from voicecoach.sinks.report import transcript_lines  # noqa: E402
-from voicecoach.sources.audio import CallAudio  # noqa: E402
 from voicecoach.store.history import History  # noqa: E402
 from voicecoach.store.record import load_record  # noqa: E402
 
 
 class FakeStream:
-    """Stands in for sounddevice.OutputStream; the test calls its callback."""
+    """Stands in for sounddevice.OutputStream; the test calls its callback (as in test_playback.py)."""
 
     def __init__(self, samplerate, channels, dtype, callback):
         self.samplerate, self.channels, self.callback = samplerate, channels, callback
@@ -210,26 +208,6 @@ def test_record_without_audio_opens_without_playback(qtbot, tmp_path, demo, monk
     assert win.player is None and not win.play_button.isEnabled()
     win.listen_at(5.0)
     assert win.position_s == pytest.approx(5.0)
-
-
-def test_player_callback_without_qt():
-    agent = np.arange(8000, dtype=np.float32) / 8000
-    call = CallAudio(agent, -agent, "x")
-    made, factory = streams()
-    player = Player(call, factory)
-    player.seek(0.1)
-    player.play()
-    out = np.empty((3000, 2), dtype=np.float32)
-    made[0].callback(out, 3000, None, None)
-    assert player.position_s == pytest.approx(0.1 + 3000 / SAMPLE_RATE)
-    np.testing.assert_array_equal(out[:, 0], agent[1600:4600])
-    np.testing.assert_array_equal(out[:, 1], -agent[1600:4600])
-    player.seek(0.45)                                       # while playing: applied by the callback
-    assert player.position_s == pytest.approx(0.45)
-    made[0].callback(out, 3000, None, None)                 # runs past the end: silence after it
-    assert player.ended and player.position_s == pytest.approx(0.5)
-    np.testing.assert_array_equal(out[:800, 0], agent[7200:])
-    assert np.all(out[800:] == 0.0)
 
 
 def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):
