@@ -14,13 +14,7 @@ import pytest  # noqa: E402
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
-from voicecoach.ui.review import (  # noqa: E402
-    ReviewWindow,
-    find_record,
-    open_call,
-    record_home,
-    run_review,
-)
+from voicecoach.ui.review import ReviewWindow, open_call, run_review  # noqa: E402
 from voicecoach.ui.style import apply_style  # noqa: E402
 
 from voicecoach.analyze import demo_call_path  # noqa: E402
@@ -85,7 +79,8 @@ def window(qtbot, tmp_path, demo, monkeypatch):
     return win
 
 
-def test_recording_is_analysed_and_its_record_saved_beside(demo):
+def test_recording_is_analysed_and_its_record_saved_beside(demo, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(demo[0] / "data"))
     folder, source = demo
     assert source.record_path == folder / "demo_call.json"
     saved = load_record(folder / "demo_call.json")
@@ -94,20 +89,6 @@ def test_recording_is_analysed_and_its_record_saved_beside(demo):
     assert source.audio is not None and source.audio_path == folder / "demo_call.flac"
     again = open_call(folder / "demo_call.json")            # the record finds its audio beside it
     assert again.audio_path == folder / "demo_call.flac" and again.record == saved
-
-
-def test_where_records_are_found_and_saved(tmp_path, demo, monkeypatch):
-    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
-    folder, source = demo
-    duration = source.record["duration"]
-    assert find_record(folder / "demo_call.flac", duration) == folder / "demo_call.json"
-    assert find_record(folder / "demo_call.flac", duration + 5.0) is None     # another call of that name
-    call = tmp_path / "call.wav"
-    call.write_bytes(b"")
-    assert record_home(call) == tmp_path / "call.json"
-    (tmp_path / "call.json").write_text("{}")                  # someone else's file: never overwritten
-    assert record_home(call) == tmp_path / "data" / "records" / "call.json"
-    assert record_home(demo_call_path()) == tmp_path / "data" / "records" / "demo_call.json"
 
 
 def test_window_shows_the_call(window, demo):
@@ -192,6 +173,7 @@ def test_export_report(window, tmp_path):
 
 
 def test_history_tab_lists_the_call(window, tmp_path, demo):
+    assert window.open_path(demo[1].record_path)          # a call opened in the window is in its history
     window.tabs.setCurrentIndex(1)
     assert window.history.table.rowCount() == 1
     assert window.history.table.item(0, 1).text() == "demo_call.flac"

@@ -1,10 +1,12 @@
 """The replay review: a finished call on one timeline, with its transcript, scores and playback.
 
 ``voicecoach review CALL`` opens a recording (analysed first, under a progress dialog,
-when no call record lies beside it as ``<stem>.json``) or a call record (its audio is
-looked up beside it by ``record["source"]["name"]``; without it the window shows the
-record without waveforms or playback). Clicking anywhere on the timeline, a transcript
-line or a listed item plays the call from there (:mod:`voicecoach.sinks.playback`).
+when it has no call record yet) or a call record (its audio is looked up beside it by
+``record["source"]["name"]``; without it the window shows the record without waveforms
+or playback). Which record, where a new one is saved and the history are
+:mod:`voicecoach.store.calls`'s; playback is :mod:`voicecoach.sinks.playback`'s; the
+window only shows. Clicking anywhere on the timeline, a transcript line or a listed
+item plays the call from there.
 
 ``run_review(CALL, screenshot="out.png")`` renders the window offscreen and saves it.
 """
@@ -13,7 +15,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Union
 
@@ -34,20 +35,21 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from voicecoach.analyze import analyze_call, demo_call_path
+from voicecoach.analyze import analyze_call
 from voicecoach.sinks.playback import PlaybackError, Player
 from voicecoach.sinks.report import (
     REPHRASE,
     call_date,
-    find_audio,
     line_at,
     transcript_lines,
     write_report,
 )
 from voicecoach.sinks.summary import CARE_NOTE, clock
-from voicecoach.sources.audio import AudioError, CallAudio, load_call
-from voicecoach.store.history import History, data_dir, trend_line
-from voicecoach.store.record import RecordError, load_record, save_record
+from voicecoach.sources.audio import AudioError, CallAudio
+from voicecoach.store import calls
+from voicecoach.store.calls import OpenedCall
+from voicecoach.store.history import History, trend_line
+from voicecoach.store.record import RecordError
 
 from . import has_screen
 from .style import apply_style
@@ -66,49 +68,6 @@ TICK_MS = 40
 
 
 # --------------------------------------------------------------------------- opening a call
-
-@dataclass
-class ReviewSource:
-    """What the review shows: a call record, its audio if found, and where they came from."""
-
-    record: dict
-    audio: Optional[CallAudio] = None
-    record_path: Optional[Path] = None
-    audio_path: Optional[Path] = None
-    note: str = ""
-
-
-def _records_dir() -> Path:
-    return data_dir() / "records"
-
-
-def find_record(recording: Path, duration_s: float) -> Optional[Path]:
-    """A call record of ``recording`` (same file name and length, s): ``<stem>.json``
-    beside it, or in the data folder's ``records/``."""
-    for path in (recording.with_suffix(".json"), _records_dir() / (recording.stem + ".json")):
-        if not path.exists():
-            continue
-        try:
-            record = load_record(path)
-        except RecordError:
-            continue
-        if (record.get("source", {}).get("name") == recording.name
-                and abs(float(record.get("duration", -1.0)) - duration_s) < 0.1):
-            return path
-    return None
-
-
-def record_home(recording: Path) -> Path:
-    """Where a new record of ``recording`` goes: ``<stem>.json`` beside it, unless that
-    file exists (it is some other file: never overwritten) or the folder is read-only or
-    the package's own (the demo); then the data folder's ``records/``."""
-    beside = recording.with_suffix(".json")
-    folder = recording.resolve().parent
-    if (not beside.exists() and os.access(folder, os.W_OK)
-            and folder != demo_call_path().resolve().parent):
-        return beside
-    return _records_dir() / (recording.stem + ".json")
-
 
 class _Bridge(QObject):
     progressed = pyqtSignal(str, float)
@@ -156,45 +115,21 @@ def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget
     return result["record"]
 
 
-def open_call(call: Union[str, Path, dict], config=None, parent: Optional[QWidget] = None) -> ReviewSource:
+def open_call(call: Union[str, Path, dict], config=None, parent: Optional[QWidget] = None,
+              history_path: Union[str, Path, None] = None) -> OpenedCall:
     """What to review for ``call``: ``"demo"``, a recording, a call record file or a record dict.
 
-    A recording with no record of it is analysed (progress dialog) and its new record
-    saved (:func:`record_home`).
+    :func:`voicecoach.store.calls.open_call`'s rules (a record if there is one, else the
+    recording analysed and its new record saved and added to the history), analysing
+    under a progress dialog.
 
     Raises
     ------
     AudioError, RecordError
         The file cannot be read (one line).
     """
-    if isinstance(call, dict):
-        return ReviewSource(call, note="call record without its recording: no waveforms or playback")
-    path = demo_call_path() if str(call) == "demo" else Path(call)
-    if path.suffix.lower() == ".json":
-        record = load_record(path)
-        audio_path = find_audio(record, path)
-        audio, note = None, ""
-        if audio_path is not None:
-            try:
-                audio = load_call(audio_path)
-            except AudioError as exc:
-                note = f"recording not readable ({exc}): no waveforms or playback"
-                audio_path = None
-        else:
-            note = f"{record['source']['name']} not found beside the record: no waveforms or playback"
-        return ReviewSource(record, audio, path, audio_path, note)
-    audio = load_call(path)
-    record_path = find_record(path, audio.duration)
-    if record_path is not None:
-        return ReviewSource(load_record(record_path), audio, record_path, path)
-    record = analyse_with_progress(audio, config, parent)
-    home = record_home(path)
-    try:
-        save_record(record, home)
-    except OSError as exc:
-        return ReviewSource(record, audio, None, path,
-                            f"analysed; the call record could not be saved ({exc.strerror or exc})")
-    return ReviewSource(record, audio, home, path, f"analysed; call record saved to {home}")
+    return calls.open_call(call, config, history_path=history_path,
+                           analyse=lambda audio, cfg: analyse_with_progress(audio, cfg, parent))
 
 
 # --------------------------------------------------------------------------- the window
@@ -205,7 +140,8 @@ class ReviewWindow(QMainWindow):
     Parameters
     ----------
     history_path : path, optional
-        The history database (default: the user's, see :mod:`voicecoach.store.history`).
+        The history database (default: the user's, see :mod:`voicecoach.store.history`):
+        calls opened in the window are added to it, and its tab lists it.
     stream_factory : callable, optional
         Passed to :class:`voicecoach.sinks.playback.Player` (tests drive playback with a
         stand-in stream).
@@ -218,7 +154,7 @@ class ReviewWindow(QMainWindow):
         self.history_path = history_path
         self._stream_factory = stream_factory
         self._config = config
-        self.source: Optional[ReviewSource] = None
+        self.source: Optional[OpenedCall] = None
         self.player: Optional[Player] = None
         self.lines = []
         self._position = 0.0
@@ -347,8 +283,8 @@ class ReviewWindow(QMainWindow):
         return action
 
     # ---- loading
-    def load(self, source: ReviewSource) -> None:
-        """Show a call."""
+    def load(self, source: OpenedCall) -> None:
+        """Show a call (opened by :func:`open_call`, which also saved and indexed it)."""
         if self.player is not None:
             self.player.close()
             self._timer.stop()
@@ -379,22 +315,10 @@ class ReviewWindow(QMainWindow):
                                 empty="No promises to follow up.")
         self.problems.set_rows([(c["t"], [c["text"]], None) for c in record.get("caller_problems") or []],
                                empty="No problems from the caller found.")
-        self._index(source)
-        self.seek(0.0)
-        self.statusBar().showMessage(source.note, 15000)
-
-    def _index(self, source: ReviewSource) -> None:
-        if source.record_path is None:
-            return
-        import sqlite3
-
-        try:
-            with History(self.history_path) as history:
-                history.add(source.record, source.record_path)
-        except (sqlite3.Error, OSError) as exc:
-            self.statusBar().showMessage(f"history not updated: {exc}", 15000)
         if self.tabs.currentIndex() == 1:
             self.refresh_history()
+        self.seek(0.0)
+        self.statusBar().showMessage(source.note, 15000)
 
     def refresh_history(self) -> None:
         import sqlite3
@@ -413,7 +337,7 @@ class ReviewWindow(QMainWindow):
     def open_path(self, path: Union[str, Path]) -> bool:
         """Open another call (from the menu or the history); errors go to a message box."""
         try:
-            source = open_call(path, self._config, self)
+            source = open_call(path, self._config, self, self.history_path)
         except (AudioError, RecordError) as exc:
             QMessageBox.warning(self, "VoiceCoach", str(exc))
             return False
@@ -550,7 +474,7 @@ def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] 
     apply_style(app)
     window = ReviewWindow(config=config)
     window.resize(*size)
-    window.load(open_call(call, config, window))
+    window.load(open_call(call, config, window, window.history_path))
     if screenshot is None:
         window.show()
         return app.exec()
