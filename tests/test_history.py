@@ -14,7 +14,8 @@ from voicecoach.store.history import (
     show_history,
     trend_line,
 )
-from voicecoach.store.record import SCHEMA, save_record
+from voicecoach.store.calls import save_record
+from voicecoach.store.record import SCHEMA
 
 
 def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.5, wpm=170.0,

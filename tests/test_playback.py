@@ -1,8 +1,10 @@
-"""Review playback through a real PulseAudio null sink: what the review plays is what is heard.
+"""Playback (voicecoach.sinks.playback, the review's player; no Qt): the stream callback
+against a stand-in stream, and through a real PulseAudio null sink, what it plays is
+what is heard.
 
-The review's Player plays the demo call from 20 s into the private daemon's stereo
-`call` sink; the sink's monitor is captured through DeviceSource and compared with
-the call's own channels (left = agent, right = caller).
+Through the sink, the Player plays the demo call from 20 s into the private daemon's
+stereo `call` sink; the sink's monitor is captured through DeviceSource and compared
+with the call's own channels (left = agent, right = caller).
 """
 import threading
 import time
@@ -11,7 +13,57 @@ import numpy as np
 import pytest
 from scipy.signal import correlate
 
-pytest.importorskip("PyQt6")
+from voicecoach.events import SAMPLE_RATE
+from voicecoach.sinks.playback import Player
+from voicecoach.sources.audio import CallAudio
+
+
+class FakeStream:
+    """Stands in for sounddevice.OutputStream; the test calls its callback."""
+
+    def __init__(self, samplerate, channels, dtype, callback):
+        self.samplerate, self.channels, self.callback = samplerate, channels, callback
+        self.active = False
+        self.closed = False
+
+    def start(self):
+        self.active = True
+
+    def stop(self):
+        self.active = False
+
+    def close(self):
+        self.closed = True
+
+
+def streams():
+    made = []
+
+    def factory(**kwargs):
+        made.append(FakeStream(**kwargs))
+        return made[-1]
+
+    return made, factory
+
+
+def test_player_callback_without_qt():
+    agent = np.arange(8000, dtype=np.float32) / 8000
+    call = CallAudio(agent, -agent, "x")
+    made, factory = streams()
+    player = Player(call, factory)
+    player.seek(0.1)
+    player.play()
+    out = np.empty((3000, 2), dtype=np.float32)
+    made[0].callback(out, 3000, None, None)
+    assert player.position_s == pytest.approx(0.1 + 3000 / SAMPLE_RATE)
+    np.testing.assert_array_equal(out[:, 0], agent[1600:4600])
+    np.testing.assert_array_equal(out[:, 1], -agent[1600:4600])
+    player.seek(0.45)                                       # while playing: applied by the callback
+    assert player.position_s == pytest.approx(0.45)
+    made[0].callback(out, 3000, None, None)                 # runs past the end: silence after it
+    assert player.ended and player.position_s == pytest.approx(0.5)
+    np.testing.assert_array_equal(out[:800, 0], agent[7200:])
+    assert np.all(out[800:] == 0.0)
 
 
 def _xcorr_peak(a, b):
@@ -21,8 +73,6 @@ def _xcorr_peak(a, b):
 
 
 def test_review_player_plays_both_channels_into_a_real_sink(pulse, monkeypatch):
-    from voicecoach.ui.review import Player
-
     from voicecoach.analyze import demo_call_path
     from voicecoach.sources.audio import load_call
     from voicecoach.sources.capture import DeviceSource

@@ -14,26 +14,18 @@ import pytest  # noqa: E402
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
-from voicecoach.ui.review import (  # noqa: E402
-    Player,
-    ReviewWindow,
-    find_record,
-    open_call,
-    record_home,
-    run_review,
-)
+from voicecoach.ui.review import ReviewWindow, open_call, run_review  # noqa: E402
 from voicecoach.ui.style import apply_style  # noqa: E402
 
 from voicecoach.analyze import demo_call_path  # noqa: E402
 from voicecoach.events import SAMPLE_RATE  # noqa: E402
 from voicecoach.sinks.view import transcript_lines  # noqa: E402
-from voicecoach.sources.audio import CallAudio  # noqa: E402
 from voicecoach.store.history import History  # noqa: E402
 from voicecoach.store.record import load_record  # noqa: E402
 
 
 class FakeStream:
-    """Stands in for sounddevice.OutputStream; the test calls its callback."""
+    """Stands in for sounddevice.OutputStream; the test calls its callback (as in test_playback.py)."""
 
     def __init__(self, samplerate, channels, dtype, callback):
         self.samplerate, self.channels, self.callback = samplerate, channels, callback
@@ -87,7 +79,8 @@ def window(qtbot, tmp_path, demo, monkeypatch):
     return win
 
 
-def test_recording_is_analysed_and_its_record_saved_beside(demo):
+def test_recording_is_analysed_and_its_record_saved_beside(demo, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(demo[0] / "data"))
     folder, source = demo
     assert source.record_path == folder / "demo_call.json"
     saved = load_record(folder / "demo_call.json")
@@ -96,20 +89,6 @@ def test_recording_is_analysed_and_its_record_saved_beside(demo):
     assert source.audio is not None and source.audio_path == folder / "demo_call.flac"
     again = open_call(folder / "demo_call.json")            # the record finds its audio beside it
     assert again.audio_path == folder / "demo_call.flac" and again.record == saved
-
-
-def test_where_records_are_found_and_saved(tmp_path, demo, monkeypatch):
-    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
-    folder, source = demo
-    duration = source.record["duration"]
-    assert find_record(folder / "demo_call.flac", duration) == folder / "demo_call.json"
-    assert find_record(folder / "demo_call.flac", duration + 5.0) is None     # another call of that name
-    call = tmp_path / "call.wav"
-    call.write_bytes(b"")
-    assert record_home(call) == tmp_path / "call.json"
-    (tmp_path / "call.json").write_text("{}")                  # someone else's file: never overwritten
-    assert record_home(call) == tmp_path / "data" / "records" / "call.json"
-    assert record_home(demo_call_path()) == tmp_path / "data" / "records" / "demo_call.json"
 
 
 def test_window_shows_the_call(window, demo):
@@ -194,6 +173,7 @@ def test_export_report(window, tmp_path):
 
 
 def test_history_tab_lists_the_call(window, tmp_path, demo):
+    assert window.open_path(demo[1].record_path)          # a call opened in the window is in its history
     window.tabs.setCurrentIndex(1)
     assert window.history.table.rowCount() == 1
     assert window.history.table.item(0, 1).text() == "demo_call.flac"
@@ -210,26 +190,6 @@ def test_record_without_audio_opens_without_playback(qtbot, tmp_path, demo, monk
     assert win.player is None and not win.play_button.isEnabled()
     win.listen_at(5.0)
     assert win.position_s == pytest.approx(5.0)
-
-
-def test_player_callback_without_qt():
-    agent = np.arange(8000, dtype=np.float32) / 8000
-    call = CallAudio(agent, -agent, "x")
-    made, factory = streams()
-    player = Player(call, factory)
-    player.seek(0.1)
-    player.play()
-    out = np.empty((3000, 2), dtype=np.float32)
-    made[0].callback(out, 3000, None, None)
-    assert player.position_s == pytest.approx(0.1 + 3000 / SAMPLE_RATE)
-    np.testing.assert_array_equal(out[:, 0], agent[1600:4600])
-    np.testing.assert_array_equal(out[:, 1], -agent[1600:4600])
-    player.seek(0.45)                                       # while playing: applied by the callback
-    assert player.position_s == pytest.approx(0.45)
-    made[0].callback(out, 3000, None, None)                 # runs past the end: silence after it
-    assert player.ended and player.position_s == pytest.approx(0.5)
-    np.testing.assert_array_equal(out[:800, 0], agent[7200:])
-    assert np.all(out[800:] == 0.0)
 
 
 def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):

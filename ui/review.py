@@ -1,10 +1,12 @@
 """The replay review: a finished call on one timeline, with its transcript, scores and playback.
 
 ``voicecoach review CALL`` opens a recording (analysed first, under a progress dialog,
-when no call record lies beside it as ``<stem>.json``) or a call record (its audio is
-looked up beside it by ``record["source"]["name"]``; without it the window shows the
-record without waveforms or playback). Clicking anywhere on the timeline, a transcript
-line or a listed item plays the call from there.
+when it has no call record yet) or a call record (its audio is looked up beside it by
+``record["source"]["name"]``; without it the window shows the record without waveforms
+or playback). Which record, where a new one is saved and the history are
+:mod:`voicecoach.store.calls`'s; playback is :mod:`voicecoach.sinks.playback`'s; the
+window only shows. Clicking anywhere on the timeline, a transcript line or a listed
+item plays the call from there.
 
 ``run_review(CALL, screenshot="out.png")`` renders the window offscreen and saves it.
 """
@@ -13,11 +15,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-import numpy as np
 from PyQt6.QtCore import QEventLoop, QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
@@ -35,13 +35,15 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from voicecoach.analyze import analyze_call, demo_call_path
-from voicecoach.events import SAMPLE_RATE
-from voicecoach.sinks.report import call_date, find_audio, write_report
+from voicecoach.analyze import analyze_call
+from voicecoach.sinks.playback import PlaybackError, Player
+from voicecoach.sinks.report import call_date, write_report
 from voicecoach.sinks.view import CARE_NOTE, REPHRASE, clock, line_at, transcript_lines
-from voicecoach.sources.audio import AudioError, CallAudio, load_call
-from voicecoach.store.history import History, data_dir, trend_line
-from voicecoach.store.record import RecordError, load_record, save_record
+from voicecoach.sources.audio import AudioError, CallAudio
+from voicecoach.store import calls
+from voicecoach.store.calls import OpenedCall
+from voicecoach.store.history import History, trend_line
+from voicecoach.store.record import RecordError
 
 from . import has_screen
 from .style import apply_style
@@ -59,157 +61,7 @@ TICK_MS = 40
 """How often (ms) the playhead follows the player."""
 
 
-# --------------------------------------------------------------------------- playback
-
-class PlaybackError(Exception):
-    """No way to play sound here (no PortAudio, no output device); one line for the status bar."""
-
-
-class Player:
-    """Plays a call (left = agent, right = caller) from any point, through a callback stream.
-
-    The stream's callback copies the next block from the array and advances
-    :attr:`position_s`; it never blocks or allocates. The GUI polls the position.
-
-    Parameters
-    ----------
-    audio : CallAudio
-    stream_factory : callable, optional
-        ``factory(samplerate=, channels=, dtype=, callback=)`` returning a stream with
-        ``start()``, ``stop()`` and ``close()``; default ``sounddevice.OutputStream``.
-    """
-
-    def __init__(self, audio: CallAudio, stream_factory: Optional[Callable] = None):
-        chans = audio.channels()
-        self._data = np.ascontiguousarray(
-            np.stack([chans["agent"], chans.get("customer", chans["agent"])], axis=1), dtype=np.float32)
-        self._factory = stream_factory
-        self._stream = None
-        self._pos = 0                  # next sample the callback plays
-        self._seek: Optional[int] = None
-        self.playing = False
-        self.ended = False             # set by the callback at the end of the call
-
-    @property
-    def duration_s(self) -> float:
-        return len(self._data) / SAMPLE_RATE
-
-    @property
-    def position_s(self) -> float:
-        seek = self._seek
-        return (self._pos if seek is None else seek) / SAMPLE_RATE
-
-    def callback(self, outdata: np.ndarray, frames: int, time, status) -> None:
-        """The stream callback: the next ``frames`` samples (n, 2) into ``outdata``."""
-        seek = self._seek
-        if seek is not None:
-            self._seek = None
-            pos = seek
-        else:
-            pos = self._pos
-        chunk = self._data[pos:pos + frames]
-        n = len(chunk)
-        outdata[:n] = chunk
-        if n < frames:
-            outdata[n:] = 0.0
-            self.ended = True
-        self._pos = pos + n
-
-    def _open(self):
-        factory = self._factory
-        if factory is None:
-            try:
-                import sounddevice
-            except OSError:
-                raise PlaybackError("cannot play: the PortAudio library is not installed "
-                                    "(Debian: apt install libportaudio2)") from None
-            factory = sounddevice.OutputStream
-        try:
-            return factory(samplerate=SAMPLE_RATE, channels=2, dtype="float32", callback=self.callback)
-        except Exception as exc:     # PortAudioError, ValueError: no (such) output device
-            raise PlaybackError(f"cannot play: no audio output device ({exc})") from None
-
-    def play(self) -> None:
-        """Start (or resume) playing from :attr:`position_s`; raises :class:`PlaybackError`."""
-        if self.playing:
-            return
-        if self.position_s >= self.duration_s - 0.05:
-            self.seek(0.0)
-        if self._stream is None:
-            self._stream = self._open()
-        self.ended = False
-        try:
-            self._stream.start()
-        except Exception as exc:
-            self._stream = None
-            raise PlaybackError(f"cannot play: {exc}") from None
-        self.playing = True
-
-    def pause(self) -> None:
-        if self._stream is not None and self.playing:
-            self._stream.stop()
-        self.playing = False
-
-    def seek(self, t: float) -> None:
-        """Jump to ``t`` (s); a playing stream continues from there."""
-        n = int(min(max(t, 0.0), self.duration_s) * SAMPLE_RATE)
-        if self.playing:
-            self._seek = n
-        else:
-            self._seek = None
-            self._pos = n
-
-    def close(self) -> None:
-        self.pause()
-        if self._stream is not None:
-            self._stream.close()
-            self._stream = None
-
-
 # --------------------------------------------------------------------------- opening a call
-
-@dataclass
-class ReviewSource:
-    """What the review shows: a call record, its audio if found, and where they came from."""
-
-    record: dict
-    audio: Optional[CallAudio] = None
-    record_path: Optional[Path] = None
-    audio_path: Optional[Path] = None
-    note: str = ""
-
-
-def _records_dir() -> Path:
-    return data_dir() / "records"
-
-
-def find_record(recording: Path, duration_s: float) -> Optional[Path]:
-    """A call record of ``recording`` (same file name and length, s): ``<stem>.json``
-    beside it, or in the data folder's ``records/``."""
-    for path in (recording.with_suffix(".json"), _records_dir() / (recording.stem + ".json")):
-        if not path.exists():
-            continue
-        try:
-            record = load_record(path)
-        except RecordError:
-            continue
-        if (record.get("source", {}).get("name") == recording.name
-                and abs(float(record.get("duration", -1.0)) - duration_s) < 0.1):
-            return path
-    return None
-
-
-def record_home(recording: Path) -> Path:
-    """Where a new record of ``recording`` goes: ``<stem>.json`` beside it, unless that
-    file exists (it is some other file: never overwritten) or the folder is read-only or
-    the package's own (the demo); then the data folder's ``records/``."""
-    beside = recording.with_suffix(".json")
-    folder = recording.resolve().parent
-    if (not beside.exists() and os.access(folder, os.W_OK)
-            and folder != demo_call_path().resolve().parent):
-        return beside
-    return _records_dir() / (recording.stem + ".json")
-
 
 class _Bridge(QObject):
     progressed = pyqtSignal(str, float)
@@ -257,45 +109,21 @@ def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget
     return result["record"]
 
 
-def open_call(call: Union[str, Path, dict], config=None, parent: Optional[QWidget] = None) -> ReviewSource:
+def open_call(call: Union[str, Path, dict], config=None, parent: Optional[QWidget] = None,
+              history_path: Union[str, Path, None] = None) -> OpenedCall:
     """What to review for ``call``: ``"demo"``, a recording, a call record file or a record dict.
 
-    A recording with no record of it is analysed (progress dialog) and its new record
-    saved (:func:`record_home`).
+    :func:`voicecoach.store.calls.open_call`'s rules (a record if there is one, else the
+    recording analysed and its new record saved and added to the history), analysing
+    under a progress dialog.
 
     Raises
     ------
     AudioError, RecordError
         The file cannot be read (one line).
     """
-    if isinstance(call, dict):
-        return ReviewSource(call, note="call record without its recording: no waveforms or playback")
-    path = demo_call_path() if str(call) == "demo" else Path(call)
-    if path.suffix.lower() == ".json":
-        record = load_record(path)
-        audio_path = find_audio(record, path)
-        audio, note = None, ""
-        if audio_path is not None:
-            try:
-                audio = load_call(audio_path)
-            except AudioError as exc:
-                note = f"recording not readable ({exc}): no waveforms or playback"
-                audio_path = None
-        else:
-            note = f"{record['source']['name']} not found beside the record: no waveforms or playback"
-        return ReviewSource(record, audio, path, audio_path, note)
-    audio = load_call(path)
-    record_path = find_record(path, audio.duration)
-    if record_path is not None:
-        return ReviewSource(load_record(record_path), audio, record_path, path)
-    record = analyse_with_progress(audio, config, parent)
-    home = record_home(path)
-    try:
-        save_record(record, home)
-    except OSError as exc:
-        return ReviewSource(record, audio, None, path,
-                            f"analysed; the call record could not be saved ({exc.strerror or exc})")
-    return ReviewSource(record, audio, home, path, f"analysed; call record saved to {home}")
+    return calls.open_call(call, config, history_path=history_path,
+                           analyse=lambda audio, cfg: analyse_with_progress(audio, cfg, parent))
 
 
 # --------------------------------------------------------------------------- the window
@@ -306,9 +134,11 @@ class ReviewWindow(QMainWindow):
     Parameters
     ----------
     history_path : path, optional
-        The history database (default: the user's, see :mod:`voicecoach.store.history`).
+        The history database (default: the user's, see :mod:`voicecoach.store.history`):
+        calls opened in the window are added to it, and its tab lists it.
     stream_factory : callable, optional
-        Passed to :class:`Player` (tests drive playback with a stand-in stream).
+        Passed to :class:`voicecoach.sinks.playback.Player` (tests drive playback with a
+        stand-in stream).
     """
 
     def __init__(self, history_path: Union[str, Path, None] = None,
@@ -318,7 +148,7 @@ class ReviewWindow(QMainWindow):
         self.history_path = history_path
         self._stream_factory = stream_factory
         self._config = config
-        self.source: Optional[ReviewSource] = None
+        self.source: Optional[OpenedCall] = None
         self.player: Optional[Player] = None
         self.lines = []
         self._position = 0.0
@@ -447,8 +277,8 @@ class ReviewWindow(QMainWindow):
         return action
 
     # ---- loading
-    def load(self, source: ReviewSource) -> None:
-        """Show a call."""
+    def load(self, source: OpenedCall) -> None:
+        """Show a call (opened by :func:`open_call`, which also saved and indexed it)."""
         if self.player is not None:
             self.player.close()
             self._timer.stop()
@@ -479,22 +309,10 @@ class ReviewWindow(QMainWindow):
                                 empty="No promises to follow up.")
         self.problems.set_rows([(c["t"], [c["text"]], None) for c in record.get("caller_problems") or []],
                                empty="No problems from the caller found.")
-        self._index(source)
-        self.seek(0.0)
-        self.statusBar().showMessage(source.note, 15000)
-
-    def _index(self, source: ReviewSource) -> None:
-        if source.record_path is None:
-            return
-        import sqlite3
-
-        try:
-            with History(self.history_path) as history:
-                history.add(source.record, source.record_path)
-        except (sqlite3.Error, OSError) as exc:
-            self.statusBar().showMessage(f"history not updated: {exc}", 15000)
         if self.tabs.currentIndex() == 1:
             self.refresh_history()
+        self.seek(0.0)
+        self.statusBar().showMessage(source.note, 15000)
 
     def refresh_history(self) -> None:
         import sqlite3
@@ -513,7 +331,7 @@ class ReviewWindow(QMainWindow):
     def open_path(self, path: Union[str, Path]) -> bool:
         """Open another call (from the menu or the history); errors go to a message box."""
         try:
-            source = open_call(path, self._config, self)
+            source = open_call(path, self._config, self, self.history_path)
         except (AudioError, RecordError) as exc:
             QMessageBox.warning(self, "VoiceCoach", str(exc))
             return False
@@ -650,7 +468,7 @@ def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] 
     apply_style(app)
     window = ReviewWindow(config=config)
     window.resize(*size)
-    window.load(open_call(call, config, window))
+    window.load(open_call(call, config, window, window.history_path))
     if screenshot is None:
         window.show()
         return app.exec()

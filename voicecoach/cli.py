@@ -192,7 +192,7 @@ def cmd_analyze(args) -> int:
     from voicecoach.analyze import analyze_call, demo_call_path
     from voicecoach.sinks.summary import summary_text
     from voicecoach.sources.audio import load_call
-    from voicecoach.store.record import save_record
+    from voicecoach.store.calls import save_call
     from voicecoach.stt.whisper import limit_malloc_arenas
 
     limit_malloc_arenas()
@@ -210,10 +210,10 @@ def cmd_analyze(args) -> int:
         quiet=args.quiet, channels=list(call.channels()))
     if args.output:
         try:
-            save_record(record, args.output)
+            note = save_call(record, args.output)
         except OSError as exc:
             raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-        _add_to_history(record, Path(args.output).resolve())
+        _note(note)
     if args.json:
         if not args.output:
             json.dump(record, sys.stdout, indent=1)
@@ -255,14 +255,10 @@ def cmd_config(args) -> int:
     return 0
 
 
-def _add_to_history(record: dict, path) -> None:
-    from voicecoach.store.history import History
-
-    try:
-        with History() as history:
-            history.add(record, path)
-    except Exception as exc:  # the history is an index: never lose the call over it
-        print(f"voicecoach: note: could not add the call to the history ({exc})", file=sys.stderr)
+def _note(note: str) -> None:
+    """A problem that does not fail the command (e.g. the history not updated), on stderr."""
+    if note:
+        print(f"voicecoach: note: {note}", file=sys.stderr)
 
 
 def cmd_review(args) -> int:
@@ -436,13 +432,12 @@ def cmd_live(args) -> int:
         if jsonl:
             jsonl.close()
     if recorders:
-        from voicecoach.store.record import save_record
+        from voicecoach.store.calls import save_new_call
 
         rec_path = recorders[-1].path
-        out = rec_path.with_suffix(".json")
-        save_record(record, out)
-        _add_to_history(record, out)
-        print(f"\nRecording: {rec_path}\nCall record: {out}")
+        out, note = save_new_call(record, rec_path)
+        print(f"\nRecording: {rec_path}" + (f"\nCall record: {out}" if out else ""))
+        _note(note)
     from voicecoach.sinks.summary import summary_text
 
     print("\n" + summary_text(record))

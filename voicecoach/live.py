@@ -1,21 +1,43 @@
 """Live coaching: a source's frames through the engine, as the call happens.
 
-One thread (the caller's) owns the engine: it takes frames from the source (live
-devices, or a recording replayed at real-time pace), feeds the analyzers and the
-coach rules, and hands events and snapshots to every subscriber. Each channel's
-streaming speech-to-text runs in a worker thread of its own, fed through a queue,
-so a slow decode never holds up the audio path: prosody and turn-taking cues
-keep flowing, and the transcriber says when it is behind and catches up.
+Threads, and what each one does:
+
+* The engine thread (the one that calls :meth:`LiveSession.run`) owns the engine:
+  it takes frames from the source (live devices, or a recording replayed at
+  real-time pace), feeds the analyzers and the coach rules, and puts the audio,
+  events and snapshots into queues. Nothing on it waits on a disk, a pipe, a
+  subscriber or another process: every hand-off is a non-blocking put.
+* Each channel's streaming speech-to-text runs in a worker thread of its own
+  (``stt-agent``, ``stt-customer``), fed through a queue, so a slow decode never
+  holds up the audio path: prosody and turn-taking cues keep flowing, and the
+  transcriber says when it is behind and catches up.
+* Each subscriber is called from a dispatcher thread of its own
+  (``subscriber-N``), fed by a queue, in the order things were emitted, so a slow
+  overlay, terminal or events file holds up neither the engine nor the other
+  subscribers. Events and status lines are never dropped; when a subscriber falls
+  behind, its undelivered snapshots are coalesced (the oldest gives way to the
+  newest; at most ``snapshot_backlog`` wait) and counted in
+  :attr:`LiveSession.dropped_snapshots`.
+* The recorder writes and syncs the file on a writer thread of its own
+  (:meth:`voicecoach.sinks.recorder.Recorder.start`); the device source checks
+  that its PulseAudio sources are still there on a thread of its own
+  (:mod:`voicecoach.sources.capture`).
+
+When the call ends, :meth:`LiveSession.run` finishes the engine, drains the speech-to-text
+workers and the recorder, and waits until every subscriber has had everything
+emitted before it returns the call record.
 
 Every event carries its latency: wall-clock seconds from the capture of the audio
-that decided it to the moment it leaves the engine.
+that decided it to the moment it leaves the engine (is queued for the subscribers).
 """
 from __future__ import annotations
 
 import bisect
 import queue
+import sys
 import threading
 import time
+import traceback
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -55,15 +77,31 @@ class _CaptureTimes:
 
 
 class _SttWorker(threading.Thread):
-    """One channel's streaming transcriber, off the audio path."""
+    """One channel's streaming transcriber, off the audio path.
+
+    The engine thread puts ``(start_s, samples, speaking)`` into :attr:`inbox` with
+    :meth:`feed`; this thread inserts them into the transcriber and decodes. Every
+    number read across the two threads has one writer: ``_fed`` (samples fed) is
+    written by the engine thread alone, ``_taken`` (samples inserted) and
+    ``_st_lag_s`` (the transcriber's own lag) by this thread alone, so
+    :attr:`lag_s` needs no lock and never touches the transcriber from the engine
+    thread.
+    """
 
     def __init__(self, transcriber: StreamingTranscriber, out: queue.Queue):
         super().__init__(name=f"stt-{transcriber.channel}", daemon=True)
         self.st = transcriber
         self.inbox: queue.Queue = queue.Queue()
         self.out = out
-        self.queued_s = 0.0
+        self._fed = 0          # samples put into the inbox (engine thread)
+        self._taken = 0        # samples inserted into the transcriber (this thread)
+        self._st_lag_s = 0.0   # the transcriber's lag, as of its last change (this thread)
         self.error: Optional[BaseException] = None
+
+    def feed(self, start_s: float, samples, speaking: bool) -> None:
+        """Queue one block (engine thread; never blocks)."""
+        self._fed += len(samples)
+        self.inbox.put((start_s, samples, speaking))
 
     def run(self) -> None:
         done = False
@@ -75,13 +113,17 @@ class _SttWorker(threading.Thread):
                         items.append(self.inbox.get_nowait())
                     except queue.Empty:
                         break
+                inserted = 0
                 for item in items:
                     if item is None:
                         done = True
                         break
                     self.st.insert_audio(*item)
-                    self.queued_s -= len(item[1]) / SAMPLE_RATE
+                    inserted += len(item[1])
+                self._st_lag_s = self.st.lag_s        # now counts the batch...
+                self._taken += inserted               # ...which the queue no longer does
                 words = self.st.finish() if done else self.st.process()
+                self._st_lag_s = self.st.lag_s
                 if words:
                     self.out.put((self.st.channel, words))
         except BaseException as exc:  # reported by the session, never silently lost
@@ -90,8 +132,77 @@ class _SttWorker(threading.Thread):
             self.out.put((self.st.channel, None))
 
     @property
+    def queued_s(self) -> float:
+        """Audio (s) fed but not yet inserted into the transcriber."""
+        return max(0, self._fed - self._taken) / SAMPLE_RATE
+
+    @property
     def lag_s(self) -> float:
-        return self.st.lag_s + max(0.0, self.queued_s)
+        return self._st_lag_s + self.queued_s
+
+
+class _Outbox(threading.Thread):
+    """One subscriber's dispatcher: delivers what the session emits, in order, on a
+    thread of its own.
+
+    :meth:`put` (engine thread) appends under a lock and returns at once. Events and
+    status lines always wait their turn; a snapshot beyond ``snapshot_backlog``
+    undelivered ones takes the place of the oldest (removed, counted in
+    :attr:`dropped_snapshots`), so a slow subscriber gets the newest metrics and
+    every event, in order. :meth:`close` lets it deliver what is left and end.
+    A subscriber that raises gets nothing more; the error is kept in :attr:`error`
+    and printed to stderr.
+    """
+
+    def __init__(self, fn: Subscriber, index: int, snapshot_backlog: int):
+        super().__init__(name=f"subscriber-{index}", daemon=True)
+        self.fn = fn
+        self.snapshot_backlog = max(1, snapshot_backlog)
+        self._items: deque = deque()
+        self._snapshots = 0               # undelivered snapshots in _items
+        self._cond = threading.Condition()
+        self._closed = False
+        self.dropped_snapshots = 0
+        self.error: Optional[BaseException] = None
+
+    def put(self, kind: str, payload) -> None:
+        with self._cond:
+            if kind == "snapshot":
+                if self._snapshots >= self.snapshot_backlog:
+                    for i, (k, _) in enumerate(self._items):
+                        if k == "snapshot":
+                            del self._items[i]
+                            break
+                    self.dropped_snapshots += 1
+                else:
+                    self._snapshots += 1
+            self._items.append((kind, payload))
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._items and not self._closed:
+                    self._cond.wait()
+                if not self._items:
+                    return
+                kind, payload = self._items.popleft()
+                if kind == "snapshot":
+                    self._snapshots -= 1
+            if self.error is not None:
+                continue
+            try:
+                self.fn(kind, payload)
+            except Exception as exc:
+                self.error = exc
+                print(f"voicecoach: a live subscriber ({self.fn!r}) failed and gets nothing more:",
+                      file=sys.stderr)
+                traceback.print_exception(exc, file=sys.stderr)
 
 
 class LiveSession:
@@ -105,11 +216,23 @@ class LiveSession:
     model : faster_whisper.WhisperModel, optional
         Loaded once (``num_workers=2``); None with ``transcribe=False``.
     recorder : Recorder, optional
-        Opt-in recording of both channels.
+        Opt-in recording of both channels; :meth:`run` starts its writer thread
+        (``recorder.start()``) and closes it when the call ends.
+    snapshot_backlog : int
+        Undelivered snapshots a subscriber may have waiting before the oldest is
+        dropped for the newest (events are never dropped).
+
+    Attributes
+    ----------
+    dropped_snapshots : int
+        Snapshots that slow subscribers never got (coalesced), over all subscribers.
+    subscriber_errors : list of BaseException
+        What subscribers raised; each one that raised got nothing more.
     """
 
     def __init__(self, source, config: Optional[Config] = None, *, transcribe: bool = True,
-                 model=None, baseline=None, recorder=None, name: str = "live call"):
+                 model=None, baseline=None, recorder=None, name: str = "live call",
+                 snapshot_backlog: int = 4):
         if config is None:
             from voicecoach.config import Config
 
@@ -120,7 +243,13 @@ class LiveSession:
         self.engine = Engine(config, source.channels, baseline=baseline)
         self.coach = CoachRules(config.coach)
         self.recorder = recorder
+        self._recorders = [recorder] if recorder is not None else []    # closed when the call ends
         self.subscribers: list[Subscriber] = []
+        self.snapshot_backlog = snapshot_backlog
+        self._outboxes: list[_Outbox] = []
+        self._outbox_lock = threading.Lock()
+        self._running = False
+        self._reported_errors: set[int] = set()
         self._times = _CaptureTimes()
         self._words_q: queue.Queue = queue.Queue()
         self._stop = threading.Event()
@@ -137,7 +266,22 @@ class LiveSession:
         self.stopped_because: Optional[str] = None
 
     def subscribe(self, fn: Subscriber) -> None:
-        self.subscribers.append(fn)
+        """Have ``fn(kind, payload)`` called, on a dispatcher thread of its own, with every
+        event, snapshot and status line from now on, in order."""
+        with self._outbox_lock:
+            self.subscribers.append(fn)
+            box = _Outbox(fn, len(self._outboxes), self.snapshot_backlog)
+            self._outboxes.append(box)
+            if self._running:
+                box.start()
+
+    @property
+    def dropped_snapshots(self) -> int:
+        return sum(box.dropped_snapshots for box in self._outboxes)
+
+    @property
+    def subscriber_errors(self) -> list[BaseException]:
+        return [box.error for box in self._outboxes if box.error is not None]
 
     def stop(self) -> None:
         """Ask the session to end (from any thread, e.g. a signal handler or the overlay)."""
@@ -145,8 +289,33 @@ class LiveSession:
         self.source.stop()
 
     def _emit(self, kind: str, payload) -> None:
-        for fn in self.subscribers:
-            fn(kind, payload)
+        """Queue for every subscriber (engine thread; never blocks)."""
+        for box in self._outboxes:
+            box.put(kind, payload)
+
+    def _check_subscribers(self) -> None:
+        """Tell the other subscribers, once, about one that failed."""
+        for i, box in enumerate(self._outboxes):
+            if box.error is not None and i not in self._reported_errors:
+                self._reported_errors.add(i)
+                self._emit("status", f"a live view failed ({box.error}); coaching continues")
+
+    def _start_dispatch(self) -> None:
+        with self._outbox_lock:
+            self._running = True
+            for box in self._outboxes:
+                box.start()
+
+    def _drain_dispatch(self) -> None:
+        """Let every subscriber have everything emitted, then end the dispatcher threads."""
+        with self._outbox_lock:
+            self._running = False
+            boxes = list(self._outboxes)
+        for box in boxes:
+            box.close()
+        for box in boxes:
+            if box.is_alive():
+                box.join()
 
     def _send(self, events: list[Event]) -> None:
         now = time.monotonic()
@@ -161,9 +330,27 @@ class LiveSession:
 
     def run(self, stop_after_s: Optional[float] = None) -> dict:
         """Coach until the source ends, :meth:`stop` is called or ``stop_after_s`` of call
-        time pass; return the call record (the same format ``analyze`` writes)."""
-        for w in self.workers.values():
-            w.start()
+        time pass; return the call record (the same format ``analyze`` writes) once every
+        subscriber has had everything emitted."""
+        self._start_dispatch()
+        try:
+            if self.recorder is not None and hasattr(self.recorder, "start"):
+                self.recorder.start()
+            for w in self.workers.values():
+                w.start()
+            self._coach(stop_after_s)
+            return self._finish()
+        finally:
+            for rec in self._recorders:             # made whole on disk, even after an error
+                if not getattr(rec, "closed", True):
+                    try:
+                        rec.close()
+                    except Exception:
+                        pass
+            self._drain_dispatch()
+
+    def _coach(self, stop_after_s: Optional[float]) -> None:
+        """The engine thread's loop: one frame at a time, every hand-off a non-blocking put."""
         next_snapshot = 0.0
         warned_behind = False
         self.source.start()
@@ -176,16 +363,14 @@ class LiveSession:
                 if ch == self.engine.channels[-1]:
                     self._times.add(end_t, frame.captured_at)
                 if self.recorder is not None:
-                    self.recorder.write(ch, frame.samples)
-                    if self.recorder.failed:
+                    self.recorder.write(ch, frame.samples)     # queued for the writer thread
+                    if self.recorder.failed:                    # set by the writer thread
                         self._emit("status", self.recorder.failed + "; coaching continues")
                         self.recorder = None
                 events = self.engine.feed(ch, frame.start_s, frame.samples)
                 for start_s, heard in self.engine.take_heard(ch):   # without the agent's echo
                     if ch in self.workers:
-                        w = self.workers[ch]
-                        w.queued_s += len(heard) / SAMPLE_RATE
-                        w.inbox.put((start_s, heard, self.engine.vad[ch].speaking))
+                        self.workers[ch].feed(start_s, heard, self.engine.vad[ch].speaking)
                 events += self._take_words()
                 events += self.coach.feed(events)
                 self._send(events)
@@ -199,6 +384,7 @@ class LiveSession:
                     if behind and not warned_behind:
                         self._emit("status", f"speech-to-text is {snap['stt_lag_s']:.1f} s behind; catching up")
                     warned_behind = behind
+                    self._check_subscribers()
                 if stop_after_s is not None and t >= stop_after_s:
                     break
         finally:
@@ -206,7 +392,6 @@ class LiveSession:
         if getattr(self.source, "lost", None):
             self.stopped_because = str(self.source.lost)
             self._emit("status", self.stopped_because + "; everything so far is kept")
-        return self._finish()
 
     def _take_words(self, block: bool = False) -> list[Event]:
         events = []
@@ -236,7 +421,7 @@ class LiveSession:
         events = self.engine.finish_audio()
         for ch, w in self.workers.items():
             for start_s, heard in self.engine.take_heard(ch):     # the echo canceller's tail
-                w.inbox.put((start_s, heard, False))
+                w.feed(start_s, heard, False)
             w.inbox.put(None)
         pending = set(self.workers)
         while pending:
@@ -260,9 +445,13 @@ class LiveSession:
         record["nudges"] = [e.as_dict() for e in self.coach.nudges]
         record["live"] = {"latency_p50_s": {k: _pct(v, 50) for k, v in self.latencies.items()},
                           "latency_p95_s": {k: _pct(v, 95) for k, v in self.latencies.items()},
-                          "stopped_because": self.stopped_because}
+                          "stopped_because": self.stopped_because,
+                          "dropped_snapshots": self.dropped_snapshots}
+        for rec in self._recorders:
+            if rec is not self.recorder:
+                rec.close()                             # stopped during the call: its writer ends
         if self.recorder is not None:
-            path = self.recorder.close()
+            path = self.recorder.close()                # what the writer thread holds is written first
             record["source"]["name"] = path.name       # the review finds the audio beside the record
             if self.recorder.failed:
                 self._emit("status", self.recorder.failed)

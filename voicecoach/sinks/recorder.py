@@ -6,12 +6,26 @@ crash or power cut loses at most that much audio and the file stays readable.
 header when the file is closed.) A full disk or any other write error stops the
 recording with a reason in :attr:`Recorder.failed`; coaching carries on.
 Recordings are readable by the user alone (folder 0700, files 0600).
+
+Threads. Until :meth:`Recorder.start`, :meth:`Recorder.write` writes and syncs on
+the caller's thread. After it (the live session starts it), :meth:`Recorder.write`
+only copies the block into a bounded queue and returns: a writer thread
+(``recorder-writer``) takes everything queued at once, writes it in one go and
+syncs the file each ``flush_s`` of audio, so a slow disk (a sync that takes half a
+second) never holds the engine, and a crash still loses only about ``flush_s``
+plus what waited in the queue. The writer thread alone touches the file until
+:meth:`Recorder.close`, which lets it write what is queued and end, then closes
+the file on the caller's thread. A write error on the writer thread, or a queue
+that fills because the disk cannot keep up (``queue_blocks`` blocks, 10 s of 20 ms
+blocks of two channels), stops the recording: :attr:`Recorder.failed` says why.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import os
+import queue
 import struct
+import threading
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -39,9 +53,18 @@ class Recorder:
         ``("agent", "customer")`` or ``("agent",)``.
     flush_s : float
         How often (s of audio) the file is made whole on disk.
+    queue_blocks : int
+        Blocks the writer thread may have waiting (after :meth:`start`); one more
+        stops the recording (the disk cannot keep up).
+
+    Attributes
+    ----------
+    failed : str or None
+        Why the recording stopped (set by whichever thread met the error).
     """
 
-    def __init__(self, folder: str | Path, channels: Sequence[str], flush_s: float = 1.0):
+    def __init__(self, folder: str | Path, channels: Sequence[str], flush_s: float = 1.0,
+                 queue_blocks: int = 1000):
         self.folder = Path(folder).expanduser()
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.folder, 0o700)
@@ -54,19 +77,78 @@ class Recorder:
         self._flush_frames = int(flush_s * SAMPLE_RATE)
         self._since_flush = 0
         self.failed: Optional[str] = None
+        self._fail_lock = threading.Lock()
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, queue_blocks))
+        self._writer: Optional[threading.Thread] = None
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._file = os.fdopen(fd, "wb")
         self._file.write(_header(len(self.channels), 0))
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run (or the file was closed on an error)."""
+        return self._file is None and (self._writer is None or not self._writer.is_alive())
+
+    def start(self) -> "Recorder":
+        """Move the writing to a writer thread (once); :meth:`write` then never blocks."""
+        if self._writer is None and self._file is not None:
+            self._writer = threading.Thread(target=self._write_loop, name="recorder-writer", daemon=True)
+            self._writer.start()
+        return self
+
     def write(self, channel: str, samples: np.ndarray) -> None:
-        """Add the next block of one channel (blocks of each channel are contiguous)."""
+        """Add the next block of one channel (blocks of each channel are contiguous).
+
+        After :meth:`start` this only queues a copy of the block (the caller's thread
+        never waits on the disk); a full queue stops the recording."""
         if self.failed or self._file is None:
             return
+        if self._writer is not None:
+            try:
+                self._queue.put_nowait((channel, np.array(samples, np.float32)))
+            except queue.Full:
+                waiting = self._queue.maxsize * len(samples) / SAMPLE_RATE / len(self.channels)
+                self._fail(f"recording stopped: the disk did not keep up ({waiting:.0f} s of audio "
+                           f"waiting to be written) ({self.path})")
+            return
+        self._add(channel, samples)
+
+    def _add(self, channel: str, samples: np.ndarray) -> None:
         self._pending[channel].append(np.asarray(samples, np.float32))
         self._pending_n[channel] += len(samples)
         n = min(self._pending_n.values())
         if n:
             self._write_frames(n)
+
+    def _write_loop(self) -> None:
+        """The writer thread: everything queued at once, one write, a sync each ``flush_s``."""
+        while True:
+            items = [self._queue.get()]
+            while True:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            done = items[-1] is None
+            if self._file is not None and not self.failed:
+                try:
+                    for ch, x in items[:-1] if done else items:
+                        self._pending[ch].append(x)
+                        self._pending_n[ch] += len(x)
+                    n = min(self._pending_n.values())
+                    if n:
+                        self._write_frames(n)
+                except Exception as exc:    # never silently: the recording stops with a reason
+                    self._fail(f"recording stopped: {exc} ({self.path})")
+            if self.failed and self._file is not None:
+                self._close_quietly()
+            if done:
+                return
+
+    def _fail(self, reason: str) -> None:
+        with self._fail_lock:
+            if self.failed is None:
+                self.failed = reason
 
     def _take(self, channel: str, n: int) -> np.ndarray:
         x = np.concatenate(self._pending[channel])
@@ -84,7 +166,7 @@ class Recorder:
             if self._since_flush >= self._flush_frames:
                 self._sync()
         except OSError as exc:
-            self.failed = f"recording stopped: {exc.strerror or exc} ({self.path})"
+            self._fail(f"recording stopped: {exc.strerror or exc} ({self.path})")
             self._close_quietly()
 
     def _sync(self) -> None:
@@ -109,17 +191,25 @@ class Recorder:
         self._file = None
 
     def close(self) -> Path:
-        """Write what is left (the shorter channel padded with silence) and close."""
+        """Write what is left (the shorter channel padded with silence) and close.
+
+        With a writer thread, it first writes everything queued and ends; the rest
+        happens on the caller's thread."""
+        if self._writer is not None and self._writer.is_alive():
+            self._queue.put(None)          # the writer drains the queue, so this never waits long
+            self._writer.join()
         if self._file is not None and not self.failed:
             n = max(self._pending_n.values())
             for ch in self.channels:
                 if self._pending_n[ch] < n:
-                    self.write(ch, np.zeros(n - self._pending_n[ch], np.float32))
+                    self._add(ch, np.zeros(n - self._pending_n[ch], np.float32))
             if self._file is not None:
                 try:
                     self._sync()
                     self._file.close()
                 except OSError as exc:
-                    self.failed = f"recording stopped: {exc.strerror or exc} ({self.path})"
+                    self._fail(f"recording stopped: {exc.strerror or exc} ({self.path})")
                 self._file = None
+        elif self._file is not None:
+            self._close_quietly()
         return self.path

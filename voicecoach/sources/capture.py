@@ -6,7 +6,11 @@ streams with a fixed block size. The PortAudio callback runs on a real-time
 thread: it copies the block into a bounded queue with ``put_nowait``, counts a
 drop when the queue is full, and returns. It never blocks, logs or allocates more
 than the block's copy. Everything else happens in the thread that iterates the
-source.
+source (the consumer; in a live session, the engine thread), except asking
+PulseAudio whether the sources are still there (``pactl``, which can take up to
+its 5 s timeout): a watcher thread (``capture-source-watch``) does that every
+``source_check_s`` and only sets a flag that the consumer reads, so the consumer
+never waits on another process.
 
 Call clock. Each stream's first block is placed from the stream's own time
 (PortAudio's ``inputBufferAdcTime``) against that stream's time read just before
@@ -37,7 +41,9 @@ then says why (:class:`DeviceLost`). A device is lost when its stream finishes o
 its own (PulseAudio killed: the finished callback comes within 2 ms), when no block
 arrives for ``stall_s``, or when its PulseAudio source disappears (PulseAudio then
 moves the stream to the default source, which would silently record the wrong
-input: the source's presence is checked every ``source_check_s``).
+input: the source's presence is checked every ``source_check_s`` on the watcher
+thread). The consumer notices each of these (a flag, the callback's counters, the
+clock) and ends iteration; nothing it checks blocks.
 """
 from __future__ import annotations
 
@@ -244,7 +250,7 @@ class DeviceSource:
         self.started_at = 0.0
         self._stopped_at: Optional[float] = None
         self._consumed_s = {ch: 0.0 for ch in self.channels}
-        self._next_source_check = 0.0
+        self._gone: Optional[_Stream] = None     # set by the watcher thread, read by the consumer
         self.lost: Optional[DeviceLost] = None
 
     # -- life cycle ---------------------------------------------------------------
@@ -273,8 +279,22 @@ class DeviceSource:
             except DeviceError:
                 self._close_streams()
                 raise
-            self._next_source_check = self.started_at + self.options.source_check_s
+            watched = [s for s in self._streams if s.choice.pulse_source is not None]
+            if watched:
+                threading.Thread(target=self._watch_sources, args=(watched,), daemon=True,
+                                 name="capture-source-watch").start()
         return self
+
+    def _watch_sources(self, watched: list[_Stream]) -> None:
+        """The watcher thread: every ``source_check_s`` until stopped, ask PulseAudio
+        whether each watched source is still there; the first one gone is put in
+        ``_gone`` for the consumer, and the watcher ends."""
+        while not self._stopping.wait(self.options.source_check_s):
+            for s in watched:
+                if not pulse_source_present(s.choice.pulse_source, s.choice.pulse_server):
+                    if not self._stopping.is_set():
+                        self._gone = s
+                    return
 
     def _open(self, sd, s: _Stream):
         callback, finished = s.callback_for(self._queue.put_nowait, self._stopping)
@@ -349,6 +369,8 @@ class DeviceSource:
         return frame
 
     def _check_lost(self) -> None:
+        """On the consumer: end capture when a stream finished or stalled, or the
+        watcher found its PulseAudio source gone. Reads flags and clocks only."""
         now = time.monotonic()
         for s in self._streams:
             if s.finished:
@@ -357,13 +379,9 @@ class DeviceSource:
             if now - s.last_callback > self.options.stall_s:
                 self._lose(s, f"no audio for {now - s.last_callback:.1f} s")
                 return
-        if now >= self._next_source_check:
-            self._next_source_check = now + self.options.source_check_s
-            for s in self._streams:
-                src = s.choice.pulse_source
-                if src is not None and not pulse_source_present(src, s.choice.pulse_server):
-                    self._lose(s, f"PulseAudio source {src!r} went away")
-                    return
+        gone = self._gone
+        if gone is not None:
+            self._lose(gone, f"PulseAudio source {gone.choice.pulse_source!r} went away")
 
     def _lose(self, s: _Stream, reason: str) -> None:
         self.lost = DeviceLost(s.choice.name, reason, min(self._consumed_s.values()))

@@ -4,39 +4,28 @@ The call records (JSON files) stay the source of truth; the index keeps one row 
 scores per record file and can always be rebuilt from the records
 (:meth:`History.rebuild`). It lives in the user's data folder
 (``platformdirs.user_data_path("voicecoach") / "history.sqlite"``), or in
-``$VOICECOACH_DATA_DIR`` when that is set (tests, portable installs).
+``$VOICECOACH_DATA_DIR`` when that is set (tests, portable installs); see
+:mod:`voicecoach.store.calls`. Like the records, it is readable by the user alone
+(0600 in a 0700 folder).
 
 Scores are for the agent's own practice: never to rank, pay or judge anyone.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
 from voicecoach.sinks.view import CARE_NOTE, clock
+from voicecoach.store.calls import DATA_DIR_ENV, data_dir, private_file, private_folder  # noqa: F401
 from voicecoach.store.record import RecordError, load_record
-
-DATA_DIR_ENV = "VOICECOACH_DATA_DIR"
-"""Environment variable that overrides the data folder holding ``history.sqlite``."""
 
 _VERSION = 1
 _COLUMNS = ("record_path", "created", "name", "duration_s", "talk_share_agent",
             "interruptions_by_agent", "warmth_mean", "agent_wpm", "checklist_done",
             "checklist_items", "commitments")
-
-
-def data_dir() -> Path:
-    """The folder of the history (``$VOICECOACH_DATA_DIR`` or the platform's user data folder)."""
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return platformdirs.user_data_path("voicecoach")
 
 
 def default_db_path() -> Path:
@@ -112,7 +101,9 @@ class History:
     Parameters
     ----------
     path : path, optional
-        The database file; default :func:`default_db_path`. Its folder is created.
+        The database file; default :func:`default_db_path`. It is created 0600 (SQLite
+        gives its ``-wal`` and ``-shm`` files the same mode), its folder 0700
+        (:func:`voicecoach.store.calls.private_folder`).
 
     Examples
     --------
@@ -123,7 +114,8 @@ class History:
 
     def __init__(self, path: Union[str, Path, None] = None):
         self.path = Path(path) if path is not None else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
+        private_file(self.path)
         self._db = sqlite3.connect(str(self.path))
         self._db.execute("PRAGMA journal_mode=WAL")
         self._migrate()

@@ -1,14 +1,13 @@
 """The call record: everything about a finished call, as versioned JSON.
 
 ``analyze --json``, ``live --record``, the review window, the HTML report and the
-history all read and write this one format (README.md documents every field).
+history all read and write this one format (README.md documents every field); where
+records are saved, and how, is :mod:`voicecoach.store.calls`.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -75,22 +74,6 @@ def build_record(engine, transcript: list, *, name: str, duration: float,
         "cues": engine.cues(),
         "config": engine.config.as_dict(),
     }
-
-
-def save_record(record: dict, path: str | Path) -> None:
-    """Write atomically (temp file + rename): a crash never leaves half a record."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(record, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_record(path: str | Path) -> dict:

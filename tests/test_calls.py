@@ -1,0 +1,209 @@
+"""The call store (voicecoach.store.calls), without Qt: where records are found and saved,
+the open-or-analyse policy the review uses, the history added to once per record, and
+privacy: every file that holds a call is 0600 in a 0700 folder."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from voicecoach.analyze import demo_call_path
+from voicecoach.sources.audio import load_call
+from voicecoach.store.calls import (
+    add_to_history,
+    data_dir,
+    find_record,
+    open_call,
+    record_home,
+    save_call,
+    save_new_call,
+    save_record,
+)
+from voicecoach.store.history import History
+from voicecoach.store.record import SCHEMA, load_record
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def make_record(name="call.wav", duration=95.5):
+    return {
+        "schema": SCHEMA, "created": "2026-11-01T09:00:00+00:00",
+        "source": {"name": name, "channels": ["agent", "customer"]},
+        "duration": duration,
+        "talk_share": {"agent": 0.55, "customer": 0.45},
+        "interruptions": [{"start": 3.0, "end": 3.8, "by": "agent"}],
+        "warmth": {"mean": 0.5},
+        "pace": {"agent_wpm": 170.0},
+        "checklist": {"greeting": True, "empathy": False, "questions": True, "closing_question": True},
+        "commitments": [],
+    }
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)                      # the usual umask: what is private is so by choice
+    yield
+    os.umask(old)
+
+
+@pytest.fixture
+def recording(tmp_path):
+    """A short two-channel recording in a folder of its own."""
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    path = folder / "monday.wav"
+    sf.write(path, 0.1 * rng.standard_normal((16000 * 3, 2)).astype(np.float32), 16000)
+    return path
+
+
+def history_rows(path=None):
+    with History(path) as h:
+        return [r.record_path for r in h.calls(None)]
+
+
+def test_where_records_are_found_and_saved(tmp_path, data):
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    shutil.copy(demo_call_path(), folder / "demo_call.flac")
+    duration = load_call(folder / "demo_call.flac").duration
+    save_record(make_record("demo_call.flac", duration), folder / "demo_call.json")
+    assert find_record(folder / "demo_call.flac", duration) == folder / "demo_call.json"
+    assert find_record(folder / "demo_call.flac", duration + 5.0) is None     # another call of that name
+    call = tmp_path / "call.wav"
+    call.write_bytes(b"")
+    assert record_home(call) == tmp_path / "call.json"
+    (tmp_path / "call.json").write_text("{}")                  # someone else's file: never overwritten
+    assert record_home(call) == tmp_path / "data" / "records" / "call.json"
+    assert record_home(demo_call_path()) == tmp_path / "data" / "records" / "demo_call.json"
+    save_record(make_record("demo_call.flac", duration), data / "records" / "demo_call.json")
+    (folder / "demo_call.json").unlink()
+    assert find_record(folder / "demo_call.flac", duration) == data / "records" / "demo_call.json"
+
+
+def test_open_or_analyse_and_the_history_once(recording, data):
+    analysed = []
+
+    def analyse(audio, config):
+        analysed.append(audio.name)
+        return make_record(recording.name, audio.duration)
+
+    first = open_call(recording, analyse=analyse)
+    beside = recording.with_suffix(".json")
+    assert analysed == ["monday.wav"]
+    assert first.record_path == beside and first.audio_path == recording and first.audio is not None
+    assert first.note == f"analysed; call record saved to {beside}"
+    assert load_record(beside) == first.record
+    assert history_rows() == [str(beside.resolve())]
+    again = open_call(recording, analyse=analyse)                # its record exists: not analysed again
+    assert analysed == ["monday.wav"] and again.record_path == beside and again.note == ""
+    by_record = open_call(beside)                                 # the record finds its recording beside it
+    assert by_record.audio_path == recording and by_record.record == first.record
+    assert history_rows() == [str(beside.resolve())]             # one row per record, however often opened
+    unsaved = open_call(dict(first.record, source={"name": "x.wav", "channels": ["agent", "customer"]}))
+    assert unsaved.record_path is None and unsaved.audio is None and "no waveforms" in unsaved.note
+    assert len(history_rows()) == 1
+
+
+def test_a_record_that_cannot_be_saved_is_a_note(recording, data, monkeypatch):
+    import voicecoach.store.calls as calls
+
+    def refuse(record, path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(calls, "save_record", refuse)
+    opened = open_call(recording, analyse=lambda audio, config: make_record(recording.name, audio.duration))
+    assert opened.record_path is None and opened.audio is not None
+    assert opened.note.startswith("analysed; the call record could not be saved") and "Permission denied" in opened.note
+    assert history_rows() == []
+    assert save_new_call(opened.record, recording) == (None, opened.note.removeprefix("analysed; "))
+
+
+def test_a_history_that_cannot_be_written_is_a_note_not_a_lost_call(tmp_path, data):
+    bad = tmp_path / "h.sqlite"
+    bad.write_text("not a db" * 100)
+    note = save_call(make_record(), tmp_path / "out" / "call.json", history_path=bad)
+    assert note.startswith("not added to the history (") and load_record(tmp_path / "out" / "call.json")
+    incomplete = {"schema": SCHEMA, "source": {"name": "x.wav", "channels": ["agent"]}}
+    assert "incomplete call record" in add_to_history(incomplete, tmp_path / "x.json")
+    assert save_call(make_record(), tmp_path / "ok.json") == ""
+
+
+def test_files_that_hold_a_call_are_private(tmp_path, data, recording, umask_022):
+    # a record where the user says, in folders that do not exist yet
+    out = tmp_path / "new" / "deeper" / "call.json"
+    assert save_call(make_record(), out) == ""
+    assert mode(out) == 0o600
+    assert mode(tmp_path / "new") == mode(tmp_path / "new" / "deeper") == 0o700
+    # the history, and its SQLite side files while it is open
+    assert mode(data) == 0o700 and mode(data / "history.sqlite") == 0o600
+    with History() as h:
+        h.add(make_record("b.wav"), tmp_path / "b.json")
+        side = [p for p in data.iterdir() if p.name != "history.sqlite"]
+        assert side and all(mode(p) == 0o600 for p in side), [(p.name, oct(mode(p))) for p in side]
+    # overwriting a file others could read leaves one only the user can
+    loose = tmp_path / "loose.json"
+    loose.write_text("{}")
+    os.chmod(loose, 0o644)
+    save_record(make_record(), loose)
+    assert mode(loose) == 0o600
+    # a folder the user made keeps its mode; the new record in it is private
+    os.chmod(recording.parent, 0o755)
+    path, note = save_new_call(make_record(recording.name), recording)
+    assert path == recording.with_suffix(".json") and note == ""
+    assert mode(path) == 0o600 and mode(recording.parent) == 0o755
+    # VoiceCoach's own folders are made private even when they were not
+    os.chmod(data, 0o755)
+    os.chmod(data / "history.sqlite", 0o644)
+    path, note = save_new_call(make_record("demo_call.flac"), demo_call_path())
+    assert path == data / "records" / "demo_call.json" and note == ""
+    assert mode(data) == mode(data / "records") == 0o700
+    assert mode(path) == 0o600 and mode(data / "history.sqlite") == 0o600
+    # the review's path: a recording analysed and its record saved beside it
+    other = recording.with_name("tuesday.wav")
+    shutil.copy(recording, other)
+    opened = open_call(other, analyse=lambda audio, config: make_record(other.name, audio.duration))
+    assert opened.record_path == other.with_suffix(".json") and mode(opened.record_path) == 0o600
+    assert data_dir() == data
+
+
+CHECKOUT = str(Path(__file__).resolve().parents[1])
+
+
+def test_analyze_writes_private_files(tmp_path):
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"),      # this checkout's voicecoach
+               PYTHONPATH=os.pathsep.join(filter(None, [CHECKOUT, os.environ.get("PYTHONPATH")])))
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "analyze", "--demo", "--no-transcript", "-q",
+                          "-o", "out/demo.json"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=300, preexec_fn=lambda: os.umask(0o022))
+    assert res.returncode == 0, res.stderr
+    assert "note" not in res.stderr
+    assert mode(tmp_path / "out") == 0o700 and mode(tmp_path / "out" / "demo.json") == 0o600
+    assert mode(tmp_path / "data") == 0o700 and mode(tmp_path / "data" / "history.sqlite") == 0o600
+    with History(tmp_path / "data" / "history.sqlite") as h:
+        assert [r.record_path for r in h.calls()] == [str((tmp_path / "out" / "demo.json").resolve())]
+    assert json.loads((tmp_path / "out" / "demo.json").read_text())["source"]["name"] == "demo_call.flac"
+
+
+def test_store_and_player_import_without_qt():
+    code = ("import sys, voicecoach.store.calls, voicecoach.store.history, voicecoach.sinks.playback; "
+            "print(sorted(m for m in sys.modules if m.startswith('PyQt')))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=CHECKOUT)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"

@@ -1,0 +1,338 @@
+"""Where call records live, how they are saved, and how a call is opened: one set of
+rules for the command line (``analyze -o``, ``live --record``) and the review window.
+
+Privacy
+    Files that hold a call are readable by the user alone. A record is written to a
+    temporary file (created 0600) that is renamed over the target, so a crash never
+    leaves half a record; every folder created for it is created 0700, and VoiceCoach's
+    own data folder (:func:`data_dir`, with ``records/`` and ``history.sqlite``) is
+    kept 0700. A folder the user made (``-o ~/calls/x.json``) keeps the mode they gave it.
+
+Where a record goes
+    Where the user says (``analyze -o FILE``; overwritten: they asked for it). A new
+    record of a recording (the review analysing a call, ``live --record``) goes beside
+    it as ``<stem>.json`` unless that name is taken (never overwritten), the folder is
+    read-only, or the recording is the packaged demo; then it goes to the data folder's
+    ``records/`` (:func:`record_home`).
+
+The history
+    A saved record is added to the history (:mod:`voicecoach.store.history`) in the same
+    step, and so is every record the review opens: the history holds one row per record
+    file. It is an index that can be rebuilt from the records, so a history that cannot
+    be written never costs the call: the reason comes back as a note.
+
+Opening a call (:func:`open_call`)
+    A record file opens as it is, with its recording if that lies beside it. A
+    recording opens with its record when there is one (``<stem>.json`` beside it or in
+    ``records/``, of a recording of the same name and length); otherwise it is analysed
+    and its new record saved and added to the history.
+
+Free of Qt: the review window passes its progress dialog in as ``analyse``.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Optional, Union
+
+from voicecoach.store.record import RecordError, load_record
+
+if TYPE_CHECKING:
+    from voicecoach.sources.audio import CallAudio
+
+DATA_DIR_ENV = "VOICECOACH_DATA_DIR"
+"""Environment variable that overrides the data folder (tests, portable installs)."""
+
+
+# --------------------------------------------------------------------------- where
+
+def data_dir() -> Path:
+    """VoiceCoach's data folder: ``$VOICECOACH_DATA_DIR``, or the platform's user data folder
+    (``platformdirs.user_data_path("voicecoach")``). It holds ``history.sqlite`` and ``records/``."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return platformdirs.user_data_path("voicecoach")
+
+
+def records_dir() -> Path:
+    """The data folder's ``records/``: new records that cannot go beside their recording."""
+    return data_dir() / "records"
+
+
+def _in_data_dir(folder: Path) -> bool:
+    home = data_dir().absolute()
+    folder = folder.absolute()
+    return folder == home or home in folder.parents
+
+
+def private_folder(folder: Union[str, Path]) -> Path:
+    """Make sure ``folder`` exists to hold calls, readable by the user alone.
+
+    Folders that do not exist are created 0700 (each missing parent too). The data
+    folder and folders inside it are made 0700 when they are not (they are VoiceCoach's
+    own); a folder the user made keeps its mode.
+
+    Raises
+    ------
+    OSError
+        The folder cannot be created (or the data folder not made private).
+    """
+    folder = Path(folder).expanduser()
+    missing = []
+    p = folder
+    while not os.path.lexists(p) and p.parent != p:
+        missing.append(p)
+        p = p.parent
+    for p in reversed(missing):
+        try:
+            p.mkdir(mode=0o700)
+        except FileExistsError:          # made by someone else meanwhile: not ours to change
+            continue
+        os.chmod(p, 0o700)               # whatever the umask
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: not a folder")
+    if _in_data_dir(folder):                 # ours: private even if made before
+        home = data_dir().absolute()
+        p = folder.absolute()
+        while True:
+            _take_away_others(p)
+            if p == home:
+                break
+            p = p.parent
+    return folder
+
+
+def _take_away_others(path: Union[str, Path]) -> None:
+    """Clear the group and other permission bits of ``path`` if any are set."""
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077:
+        os.chmod(path, mode & ~0o077)
+
+
+def private_file(path: Union[str, Path]) -> Path:
+    """Create ``path`` empty and 0600 if it does not exist; an existing one (and the
+    SQLite ``-wal``, ``-shm`` and ``-journal`` files beside it) loses any group and
+    other permissions. For files that others (SQLite) open and write."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for p in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+            if p.exists():
+                _take_away_others(p)
+    else:
+        os.close(fd)
+    return path
+
+
+def find_record(recording: Union[str, Path], duration_s: float) -> Optional[Path]:
+    """A call record of ``recording`` (same file name and length, s): ``<stem>.json``
+    beside it, or in the data folder's ``records/``; None when there is none."""
+    recording = Path(recording)
+    for path in (recording.with_suffix(".json"), records_dir() / (recording.stem + ".json")):
+        if not path.exists():
+            continue
+        try:
+            record = load_record(path)
+        except RecordError:
+            continue
+        try:
+            same = (record.get("source", {}).get("name") == recording.name
+                    and abs(float(record.get("duration", -1.0)) - duration_s) < 0.1)
+        except (AttributeError, TypeError, ValueError):     # a malformed record: not this call's
+            same = False
+        if same:
+            return path
+    return None
+
+
+def record_home(recording: Union[str, Path]) -> Path:
+    """Where a new record of ``recording`` goes: ``<stem>.json`` beside it, unless that
+    file exists (it is some other file: never overwritten) or the folder is read-only or
+    the package's own (the demo); then the data folder's ``records/``."""
+    from voicecoach.analyze import demo_call_path
+
+    recording = Path(recording)
+    beside = recording.with_suffix(".json")
+    folder = recording.resolve().parent
+    if (not os.path.lexists(beside) and os.access(folder, os.W_OK)
+            and folder != demo_call_path().resolve().parent):
+        return beside
+    return records_dir() / (recording.stem + ".json")
+
+
+# --------------------------------------------------------------------------- saving
+
+def save_record(record: dict, path: Union[str, Path]) -> Path:
+    """Write ``record`` to ``path`` atomically (temporary file + rename: a crash never
+    leaves half a record), 0600, creating missing folders 0700 (:func:`private_folder`).
+    Does not touch the history (:func:`save_call` does both).
+
+    Raises
+    ------
+    OSError
+        It cannot be written; nothing was changed at ``path``.
+    """
+    import json
+
+    path = Path(path).expanduser()
+    private_folder(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)   # 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(record, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def add_to_history(record: dict, record_path: Union[str, Path],
+                   history_path: Union[str, Path, None] = None) -> str:
+    """Index a saved record in the history (one row per record file: adding it again
+    replaces its row). Never raises: returns "" when done, else a note saying why not.
+
+    Parameters
+    ----------
+    history_path : path, optional
+        The history database (default: the user's, in :func:`data_dir`).
+    """
+    import sqlite3
+
+    from voicecoach.store.history import History
+
+    try:
+        with History(history_path) as history:
+            history.add(record, record_path)
+    except (sqlite3.Error, OSError) as exc:
+        return f"not added to the history ({exc})"
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return f"not added to the history (incomplete call record: {exc.__class__.__name__} {exc})"
+    return ""
+
+
+def save_call(record: dict, path: Union[str, Path],
+              history_path: Union[str, Path, None] = None) -> str:
+    """Save ``record`` at ``path`` (:func:`save_record`) and add it to the history.
+
+    Returns
+    -------
+    str
+        "" or a note on why the history was not updated (the record is saved anyway).
+
+    Raises
+    ------
+    OSError
+        The record cannot be written (then the history is not touched).
+    """
+    path = save_record(record, path)
+    return add_to_history(record, path, history_path)
+
+
+def save_new_call(record: dict, recording: Union[str, Path],
+                  history_path: Union[str, Path, None] = None) -> tuple[Optional[Path], str]:
+    """Save the new record of ``recording`` where :func:`record_home` says and add it to
+    the history. Never raises.
+
+    Returns
+    -------
+    path : Path or None
+        Where the record was saved; None when it could not be.
+    note : str
+        "" or what went wrong (the record could not be saved, or not added to the history).
+    """
+    home = record_home(recording)
+    try:
+        return home, save_call(record, home, history_path)
+    except OSError as exc:
+        return None, f"the call record could not be saved to {home} ({exc.strerror or exc})"
+
+
+# --------------------------------------------------------------------------- opening
+
+@dataclass
+class OpenedCall:
+    """A call to show: its record, its audio when found, where they are, and a note for
+    the user ("" when there is nothing to say)."""
+
+    record: dict
+    audio: Optional[CallAudio] = None
+    record_path: Optional[Path] = None
+    audio_path: Optional[Path] = None
+    note: str = ""
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
+def open_call(call: Union[str, Path, dict], config=None, *,
+              analyse: Optional[Callable] = None,
+              history_path: Union[str, Path, None] = None) -> OpenedCall:
+    """Open ``call`` for review: ``"demo"``, a recording, a call record file, or a record dict.
+
+    A record file opens as it is, with its recording if ``source.name`` lies beside it.
+    A recording opens with its record (:func:`find_record`); without one it is analysed
+    and the new record saved (:func:`save_new_call`). Every record opened or saved is in
+    the history afterwards (a dict, having no file, is not).
+
+    Parameters
+    ----------
+    config : voicecoach.config.Config, optional
+        Settings for analysing a recording that has no record yet.
+    analyse : callable, optional
+        ``analyse(audio, config) -> record``; default
+        :func:`voicecoach.analyze.analyze_call` (the review passes one with a progress dialog).
+    history_path : path, optional
+        The history database (default: the user's).
+
+    Raises
+    ------
+    AudioError, RecordError
+        The file cannot be read (one line).
+    """
+    if isinstance(call, dict):
+        return OpenedCall(call, note="call record without its recording: no waveforms or playback")
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.sources.audio import AudioError, load_call
+
+    path = demo_call_path() if str(call) == "demo" else Path(call)
+    if path.suffix.lower() == ".json":
+        from voicecoach.sinks.report import find_audio
+
+        record = load_record(path)
+        audio_path = find_audio(record, path)
+        audio, note = None, ""
+        if audio_path is not None:
+            try:
+                audio = load_call(audio_path)
+            except AudioError as exc:
+                note = f"recording not readable ({exc}): no waveforms or playback"
+                audio_path = None
+        else:
+            note = f"{record['source']['name']} not found beside the record: no waveforms or playback"
+        return OpenedCall(record, audio, path, audio_path,
+                          _join(note, add_to_history(record, path, history_path)))
+    audio = load_call(path)
+    found = find_record(path, audio.duration)
+    if found is not None:
+        record = load_record(found)
+        return OpenedCall(record, audio, found, path, add_to_history(record, found, history_path))
+    if analyse is None:
+        from voicecoach.analyze import analyze_call
+
+        analyse = analyze_call
+    record = analyse(audio, config)
+    home, note = save_new_call(record, path, history_path)
+    if home is None:
+        return OpenedCall(record, audio, None, path, _join("analysed", note))
+    return OpenedCall(record, audio, home, path, _join(f"analysed; call record saved to {home}", note))
