@@ -117,3 +117,37 @@ def test_live_replay_of_a_recording(short_call, tmp_path):
     assert abs(i["t"] - true_i["start"]) < 0.3
     assert all(e["latency"] is not None for e in events if e["kind"] in ("interruption", "nudge"))
     assert "you interrupted 1×" in res.stdout
+
+
+@needs_espeak
+def test_live_takes_the_agents_echo_out_of_the_call_audio(pulse, short_call, tmp_path):
+    """The same call with the agent's voice coming back in the call audio (-20 dB, 180 ms
+    late, as a phone line's echo), played into real devices: the caller's side must not
+    hear the agent: no words of the agent's in the caller's transcript, no interruption
+    by the caller, the caller's talk time as without the echo."""
+    import numpy as np
+
+    path, truth = short_call
+    audio, sr = sf.read(path, dtype="float32")
+    delay = int(0.18 * sr)
+    echo = np.concatenate([np.zeros(delay, np.float32), audio[:-delay, 0]]) * 10 ** (-20 / 20)
+    audio[:, 1] += echo
+    echoed = tmp_path / "echoed.wav"
+    sf.write(echoed, audio, sr, subtype="PCM_16")
+    duration = truth["duration"]
+    proc = start_live(["--agent", "call.monitor", "--customer", "call.monitor", "--customer-channel", "1",
+                       "--events", "events.jsonl", "--record", "rec",
+                       "--stop-after", f"{duration + 6:.1f}"], tmp_path)
+    time.sleep(3.0)
+    pulse.play(echoed, "call").wait(timeout=60)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    caller_words = {e["text"].lower().strip(".,?!") for e in events
+                    if e["kind"] == "word" and e["channel"] == "customer"}
+    assert caller_words & {"internet", "router", "alright"}, caller_words
+    assert not caller_words & {"calling", "sam", "flush", "dns", "cache"}, caller_words
+    assert [e["channel"] for e in events if e["kind"] == "interruption"] == ["agent"], out
+    record = json.loads(next((tmp_path / "rec").glob("call-*.json")).read_text())
+    true_caller = truth["talk_time"]["customer"]
+    assert abs(record["talk_time"]["customer"] - true_caller) < 0.1 * true_caller, record["talk_time"]
