@@ -67,7 +67,8 @@ def cross_validate(clips, features=None, squared=None, with_variants: bool = Tru
         population_reference,
         train,
     )
-    from voicecoach.analyzers.warmth import Baseline, HeuristicWarmth
+    from voicecoach.analyzers.voice import Baseline
+    from voicecoach.analyzers.warmth import HeuristicWarmth
 
     features = MODEL_FEATURES if features is None else features
     squared = SQUARED if squared is None else squared
@@ -169,12 +170,8 @@ def report_features(clips) -> None:
 
 
 def report_stability(clips, calibrated: dict[str, float], read_dir: Path) -> None:
-    from voicecoach.analyzers.warmth import (
-        Baseline,
-        TrainedWarmth,
-        WarmthOptions,
-        voice_stats,
-    )
+    from voicecoach.analyzers.voice import Baseline, voice_stats
+    from voicecoach.analyzers.warmth import TrainedWarmth, WarmthOptions
     from voicecoach.store.profile import (
         ProfileOptions,
         profile_from_frames,

@@ -10,7 +10,8 @@ import soundfile as sf
 from scipy.signal import lfilter
 
 from voicecoach.analyzers.prosody import ProsodyFrames
-from voicecoach.analyzers.warmth import Baseline, HeuristicWarmth, WarmthOptions
+from voicecoach.analyzers.voice import Baseline
+from voicecoach.analyzers.warmth import HeuristicWarmth, WarmthOptions
 from voicecoach.sources.audio import AudioError
 from voicecoach.store import profile as profile_module
 from voicecoach.store.profile import (

@@ -25,12 +25,8 @@ import numpy as np
 
 from voicecoach.analyzers.prosody import ProsodyFrames
 from voicecoach.analyzers.vad import SileroVad
-from voicecoach.analyzers.warmth import (
-    Baseline,
-    TrainedWarmth,
-    VoiceStats,
-    relative_features,
-)
+from voicecoach.analyzers.voice import Baseline, VoiceStats, relative_features
+from voicecoach.analyzers.warmth import TrainedWarmth
 from voicecoach.sources.audio import AudioError
 from voicecoach.store.profile import (
     ProfileOptions,
@@ -46,7 +42,7 @@ DEFAULT_OUT = ROOT / "models" / "warmth" / "model.json"
 
 MODEL_FEATURES = ("f0_st", "centroid_hz", "tilt_db", "voicing", "aperiodicity",
                   "centroid_move_st")
-"""Features the model weighs (see ``voicecoach.analyzers.warmth.VoiceStats``), chosen by the
+"""Features the model weighs (see ``voicecoach.analyzers.voice.VoiceStats``), chosen by the
 leave-actors-out evaluation (``benchmarks/warmth_eval.py`` prints what each adds).
 The absolute level ``energy_db`` is left out on purpose: it depends on the
 microphone's gain and distance. Pitch movement, the formants and the loudness and

@@ -178,7 +178,7 @@ def _load_config(args):
 def _load_baseline(path: Optional[str]):
     if path is None:
         return None
-    from voicecoach.analyzers.warmth import Baseline
+    from voicecoach.analyzers.voice import Baseline
 
     try:
         return Baseline.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))

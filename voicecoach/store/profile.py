@@ -1,6 +1,6 @@
 """The agent's voice profile, and warmth scores of whole clips.
 
-A voice profile is the baseline of :mod:`voicecoach.analyzers.warmth` made once from recordings
+A voice profile is the baseline of :mod:`voicecoach.analyzers.voice` made once from recordings
 of the agent's ordinary speech (or a reading from the microphone): per-feature means
 and spreads over windows of speech, never audio. Only what voice activity calls
 speech is measured, cut into windows of the same length the live meter scores, so a
@@ -24,14 +24,8 @@ import numpy as np
 
 from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyOptions, ProsodyTracker
 from voicecoach.analyzers.vad import SileroVad, VadOptions, VoiceActivity
-from voicecoach.analyzers.warmth import (
-    Baseline,
-    VoiceStats,
-    WarmthModel,
-    default_model,
-    population_baseline,
-    voice_stats,
-)
+from voicecoach.analyzers.voice import Baseline, VoiceStats, voice_stats
+from voicecoach.analyzers.warmth import WarmthModel, default_model, population_baseline
 from voicecoach.events import SAMPLE_RATE
 from voicecoach.sources.audio import AudioError, read_audio
 
