@@ -198,8 +198,7 @@ def report_stability(clips, calibrated: dict[str, float], read_dir: Path) -> Non
         return
     model = TrainedWarmth.load()
     live = WarmthOptions()
-    window = ProfileOptions(window_s=live.window_s, update_s=live.update_s,
-                            min_profile_voiced_s=2.0)  # a few short utterances
+    window = ProfileOptions(warmth=live, min_profile_voiced_s=2.0)  # a few short utterances
     print(f"Read speech, {live.window_s:.0f} s live windows against a profile of the same "
           f"reader's other utterances (shipped model {model.name}; speakers not in its "
           "training data):")

@@ -252,6 +252,16 @@ class WarmthOptions:
     first_minute_s: float = 60.0
 
 
+def speech_window(options: Optional[WarmthOptions] = None) -> SpeechWindow:
+    """What cuts the agent's speech frames into the windows the warmth meter scores:
+    ``window_s`` of speech every ``update_s``, never reaching back more than
+    ``max_span_s`` of call time. Voice profiles and clip scores
+    (:mod:`voicecoach.store.profile`) cut recordings with it too, so that all three
+    measure the same windows."""
+    o = options or WarmthOptions()
+    return SpeechWindow(o.window_s, o.update_s, o.max_span_s)
+
+
 class WarmthTracker:
     """Warmth of the agent's speech over the call, with "smile" and "monotone" cues.
 
@@ -273,7 +283,7 @@ class WarmthTracker:
         self.baseline = baseline
         self.source = baseline.source if baseline is not None else "call"
         o = self.options
-        self._window = SpeechWindow(o.window_s, o.update_s, o.max_span_s)
+        self._window = speech_window(o)
         self._calibration: list[VoiceStats] = []
         self._calibration_speech_s = 0.0
         self._low = SustainedCondition(o.low_for_s, o.cooldown_s)
