@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Optional
 
-from voicecoach.analyzers.warmth import Baseline
+from voicecoach.analyzers.voice import Baseline
 from voicecoach.config import Config
 from voicecoach.engine import Engine
 from voicecoach.sources.audio import CallAudio
@@ -41,7 +41,7 @@ def analyze_call(call: CallAudio, config: Optional[Config] = None, *, transcribe
     config : Config, optional
     transcribe : bool
         False skips speech-to-text (and so the word-based cues), for a quick look.
-    baseline : warmth.Baseline, optional
+    baseline : voice.Baseline, optional
         The agent's voice profile.
     progress : callable, optional
         ``progress(stage, done_s, total_s)``.

@@ -22,7 +22,8 @@ from voicecoach.analyzers.pace import PaceTracker
 from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyTracker
 from voicecoach.analyzers.turns import TurnTaking
 from voicecoach.analyzers.vad import VoiceActivity
-from voicecoach.analyzers.warmth import Baseline, WarmthTracker
+from voicecoach.analyzers.voice import Baseline
+from voicecoach.analyzers.warmth import WarmthTracker
 from voicecoach.events import AGENT, CUSTOMER, Event, Word
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class Engine:
     channels : sequence of str
         ``("agent", "customer")``, or ``("agent",)`` for the agent alone: cues
         that need the caller are then unavailable, not zero.
-    baseline : warmth.Baseline, optional
+    baseline : voice.Baseline, optional
         The agent's voice profile; without one, warmth is judged against a
         baseline taken from the call itself.
     """
