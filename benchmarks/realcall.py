@@ -105,12 +105,19 @@ def cpu_line() -> str:
 
 
 def git_line() -> str:
-    try:
-        out = subprocess.run(["git", "log", "-1", "--format=%h %s"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parents[1], timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        out = ""
-    return f"code: {out[:100] or 'unknown'}"
+    """The commit the engine's code (voicecoach/) was last changed in, and whether it is edited since."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*cmd: str) -> str:
+        try:
+            return subprocess.run(["git", *cmd], capture_output=True, text=True, cwd=root,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    last = git("log", "-1", "--format=%h %s", "--", "voicecoach")
+    dirty = " (with uncommitted changes)" if git("status", "--porcelain", "--", "voicecoach") else ""
+    return f"engine: voicecoach/ as of {last[:90] or 'unknown'}{dirty}"
 
 
 def wer_counts(ref: str, hyp: str) -> tuple[int, int]:
