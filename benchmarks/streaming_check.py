@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import soxr
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -94,8 +95,7 @@ def streams(espeak: bool, call_seed: int | None = None, call_minutes: float = 3.
             subprocess.run(["espeak-ng", "-v", "en-us", "-s", "165", "-w", str(wav), ESPEAK_TEXT],
                            check=True)
             a, sr = sf.read(wav, dtype="float32")
-        import librosa
-        a = librosa.resample(a, orig_sr=sr, target_sr=SAMPLE_RATE).astype(np.float32)
+        a = soxr.resample(a, sr, SAMPLE_RATE, quality="HQ").astype(np.float32)
         a = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), a, np.zeros(SAMPLE_RATE, np.float32)])
         yield "espeak", {"agent": a}, {"agent": ESPEAK_TEXT}
 
