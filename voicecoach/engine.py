@@ -98,7 +98,17 @@ class Engine:
         if len(held) == 0:
             return []
         va = self.vad[channel]
-        decided_until = np.inf if final else (va.last_voice_t if va.speaking else va.time)
+        if final:
+            decided_until = np.inf
+        elif va.speaking:
+            # a segment that ends up shorter than min_speech_s is dropped when it closes
+            # (a click, a breath): its frames wait until it is long enough to be kept
+            o = va.options
+            kept = not (va.last_voice_t + o.speech_pad_s - va.current_start < o.min_speech_s + o.speech_pad_s)
+            decided_until = va.last_voice_t if kept else va.current_start
+        else:
+            # the next onset's segment starts speech_pad_s before its first speech window
+            decided_until = va.time - va.options.speech_pad_s
         ready = held.t < decided_until
         self._held[channel] = held.select(~ready)
         frames = held.select(ready)
