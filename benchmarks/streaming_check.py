@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -31,10 +30,12 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import soxr
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tools.scoring import normalize_text, wer  # noqa: E402
 from voicecoach.analyzers.vad import VoiceActivity  # noqa: E402
 from voicecoach.events import SAMPLE_RATE  # noqa: E402
 from voicecoach.stt.offline import transcribe_channel  # noqa: E402
@@ -53,21 +54,6 @@ ESPEAK_TEXT = (
     "Would you like me to send one out? It would arrive on Thursday, and the engineer "
     "can help you set it up over the phone if you need it. Is there anything else I can "
     "help you with today?")
-
-
-def words_of(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]", " ", text.lower().replace("-", " ")).split()
-
-
-def wer(ref: str, hyp: str) -> float:
-    r, h = words_of(ref), words_of(hyp)
-    d = np.arange(len(h) + 1)
-    for i in range(1, len(r) + 1):
-        prev, d = d, np.empty_like(d)
-        d[0] = i
-        for j in range(1, len(h) + 1):
-            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (r[i - 1] != h[j - 1]))
-    return float(d[-1]) / max(1, len(r))
 
 
 def streams(espeak: bool, call_seed: int | None = None, call_minutes: float = 3.0):
@@ -109,8 +95,7 @@ def streams(espeak: bool, call_seed: int | None = None, call_minutes: float = 3.
             subprocess.run(["espeak-ng", "-v", "en-us", "-s", "165", "-w", str(wav), ESPEAK_TEXT],
                            check=True)
             a, sr = sf.read(wav, dtype="float32")
-        import librosa
-        a = librosa.resample(a, orig_sr=sr, target_sr=SAMPLE_RATE).astype(np.float32)
+        a = soxr.resample(a, sr, SAMPLE_RATE, quality="HQ").astype(np.float32)
         a = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), a, np.zeros(SAMPLE_RATE, np.float32)])
         yield "espeak", {"agent": a}, {"agent": ESPEAK_TEXT}
 
@@ -199,7 +184,7 @@ def main() -> None:
             stream_cpu += cpu
             ref_all.append(refs[ch]), hyp_all.append(text), off_all.append(off_text)
             ordered = all(a.start <= b.start for a, b in zip(words, words[1:]))
-            said = words_of(text)
+            said = normalize_text(text)
             repeats = sum(a == b for a, b in zip(said, said[1:]))
             print(f"{name}/{ch}: {duration:.1f} s, {len(words)} words, {st.n_decodes} decodes, "
                   f"cpu {cpu:.1f} s ({cpu / duration:.0%} of a core; offline {off_cpu:.1f} s), "

@@ -67,7 +67,8 @@ def cross_validate(clips, features=None, squared=None, with_variants: bool = Tru
         population_reference,
         train,
     )
-    from voicecoach.analyzers.warmth import Baseline, HeuristicWarmth
+    from voicecoach.analyzers.voice import Baseline
+    from voicecoach.analyzers.warmth import HeuristicWarmth
 
     features = MODEL_FEATURES if features is None else features
     squared = SQUARED if squared is None else squared
@@ -169,12 +170,8 @@ def report_features(clips) -> None:
 
 
 def report_stability(clips, calibrated: dict[str, float], read_dir: Path) -> None:
-    from voicecoach.analyzers.warmth import (
-        Baseline,
-        TrainedWarmth,
-        WarmthOptions,
-        voice_stats,
-    )
+    from voicecoach.analyzers.voice import Baseline, voice_stats
+    from voicecoach.analyzers.warmth import TrainedWarmth, WarmthOptions
     from voicecoach.store.profile import (
         ProfileOptions,
         profile_from_frames,
@@ -201,8 +198,7 @@ def report_stability(clips, calibrated: dict[str, float], read_dir: Path) -> Non
         return
     model = TrainedWarmth.load()
     live = WarmthOptions()
-    window = ProfileOptions(window_s=live.window_s, update_s=live.update_s,
-                            min_profile_voiced_s=2.0)  # a few short utterances
+    window = ProfileOptions(warmth=live, min_profile_voiced_s=2.0)  # a few short utterances
     print(f"Read speech, {live.window_s:.0f} s live windows against a profile of the same "
           f"reader's other utterances (shipped model {model.name}; speakers not in its "
           "training data):")

@@ -8,14 +8,20 @@ import soundfile as sf
 
 from tools.callgen import (
     AGENT_CLOSINGS,
+    AGENT_STEPS,
+    COLLEAGUE_LINES,
     SR,
     RandomCallOptions,
     Turn,
+    colleague_tracks,
+    degrade_call,
     random_call,
     render_call,
+    split_sentences,
     trim_silence,
     write_call,
 )
+from tools.degrade import Condition, active_level_db
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs Debian espeak-ng")
 
@@ -168,3 +174,118 @@ def test_random_call_has_the_planned_events():
     for ch in (A, C):
         spans = [(u["start"], u["end"]) for u in utts if u["channel"] == ch]
         assert all(s1 >= e0 for (_, e0), (s1, _) in zip(spans, spans[1:]))      # no self-overlap
+
+
+# --- pauses inside a turn ------------------------------------------------------------------
+
+STEPS = "First unplug the router from the wall. Wait about thirty seconds. Then plug it back in."
+
+
+def test_split_sentences():
+    assert split_sentences(STEPS) == ["First unplug the router from the wall.", "Wait about thirty seconds.",
+                                      "Then plug it back in."]
+    assert split_sentences("Okay, I see. Really? Yes!") == ["Okay, I see.", "Really?", "Yes!"]
+    assert split_sentences("No pause here, just commas.") == ["No pause here, just commas."]
+
+
+@pytest.fixture(scope="module")
+def paused_call():
+    return render_call([
+        Turn(A, "Hello, thanks for calling.", AV, gap_s=0.3),
+        Turn(C, "Hi, my router keeps dropping.", CV, gap_s=0.5),
+        Turn(A, STEPS, AV, gap_s=0.5, pause_s=(0.8, 1.1)),
+        Turn(C, "Okay, I'll try that now.", CV, gap_s=0.6),
+        Turn(A, "Good. Let me know how it goes.", AV, gap_s=0.5, pause_s=0.6),
+    ], noise_dbfs=NOISE_DBFS, seed=4)
+
+
+def test_truth_turns_contain_their_pauses(paused_call):
+    t, x = paused_call.truth, paused_call.audio[:, 0]
+    steps = next(u for u in t["utterances"] if u["text"] == STEPS)
+    assert [round(b - a, 3) for a, b in steps["pauses"]] == [0.8, 1.1]
+    for a, b in steps["pauses"]:
+        assert steps["start"] < a < b < steps["end"]
+        i0, i1 = int(round(a * SR)), int(round(b * SR))
+        assert np.abs(x[i0:i1]).max() < QUIET                       # silent inside the pause
+        assert np.abs(x[i0 - 160:i0]).max() > QUIET and np.abs(x[i1:i1 + 160]).max() > QUIET   # speech either side
+    short = next(u for u in t["utterances"] if u["text"].startswith("Good."))
+    assert [round(b - a, 3) for a, b in short["pauses"]] == [0.6]
+    assert all(u["pauses"] == [] for u in t["utterances"] if u["channel"] == C)
+
+
+def test_talk_time_counts_the_pauses_and_voiced_time_does_not(paused_call):
+    t = paused_call.truth
+    agent = [u for u in t["utterances"] if u["channel"] == A]
+    span = sum(u["end"] - u["start"] for u in agent)
+    paused = sum(b - a for u in agent for a, b in u["pauses"])
+    assert paused == pytest.approx(2.5, abs=1e-3)
+    assert t["talk_time"][A] == pytest.approx(span, abs=1e-3)
+    assert t["voiced_time"][A] == pytest.approx(span - paused, abs=1e-3)
+    assert t["voiced_time"][C] == t["talk_time"][C]
+    words = sum(u["n_words"] for u in agent)
+    assert t["agent_wpm"] == pytest.approx(words / (span / 60), rel=1e-3)
+    assert t["agent_articulation_wpm"] == pytest.approx(words / ((span - paused) / 60), rel=1e-3)
+
+
+def test_pauses_that_do_not_fit_the_sentences_are_refused():
+    with pytest.raises(ValueError, match="2 pauses"):
+        render_call([Turn(A, STEPS, AV, pause_s=(0.8,))])
+    with pytest.raises(ValueError, match=">= 0"):
+        render_call([Turn(A, STEPS, AV, pause_s=-0.5)])
+
+
+def test_random_calls_with_pauses_between_steps():
+    o = RandomCallOptions(pause_turn_share=1.0)
+    voices, pauses = set(), []
+    for seed in (21, 22):
+        call = random_call(seed, ["espeak"], minutes=1.5, options=o)
+        t = call.truth
+        paused = [u for u in t["utterances"] if u["pauses"]]
+        assert paused and all(u["channel"] == A and u["text"] in AGENT_STEPS and u["label"] is None
+                              for u in paused)
+        assert not any(e["start"] >= u["start"] and e["start"] < u["end"] for e in t["events"] for u in paused)
+        voices |= {u["voice"] for u in paused}
+        pauses += [b - a for u in paused for a, b in u["pauses"]]
+        assert t["talk_time"][A] - t["voiced_time"][A] == pytest.approx(
+            sum(b - a for u in paused for a, b in u["pauses"]), abs=1e-3)
+    assert len(voices) == 2                                          # several voices
+    assert min(pauses) >= 0.6 and max(pauses) <= 1.2 and max(pauses) - min(pauses) > 0.2   # several lengths
+
+
+def test_no_pause_share_leaves_random_calls_as_they_were():
+    a = random_call(5, ["espeak"], minutes=0.5)
+    b = random_call(5, ["espeak"], minutes=0.5, options=RandomCallOptions(pause_turn_share=0.0))
+    assert a.truth == b.truth and all(u["pauses"] == [] for u in a.truth["utterances"])
+
+
+# --- real headset calls --------------------------------------------------------------------
+
+def test_colleague_tracks_use_other_voices_and_other_lines():
+    n = 20 * SR
+    tracks, names = colleague_tracks(n, seed=3, voices=["espeak"], exclude=[AV, CV])
+    again, _ = colleague_tracks(n, seed=3, voices=["espeak"], exclude=[AV, CV])
+    assert len(tracks) == 2 and len(set(names)) == 2 and not {AV, CV} & set(names)
+    assert all(len(y) == n and y.dtype == np.float32 for y in tracks)
+    assert all(np.array_equal(a, b) for a, b in zip(tracks, again))
+    assert active_level_db(tracks[0]) - active_level_db(tracks[1]) == pytest.approx(4.0, abs=1.5)
+    talking = [np.mean(np.abs(y) > QUIET) for y in tracks]
+    assert all(0.2 < share < 0.9 for share in talking)               # talking and listening
+    assert not set(COLLEAGUE_LINES) & {u.text for u in SCRIPT}
+
+
+def test_degraded_call_keeps_the_truth(call):
+    cond = Condition(echo_db=-30.0, floor_db=-25.0, phone=True)
+    out = degrade_call(call, cond, seed=2)
+    assert out.truth == call.truth and out.truth is not call.truth
+    assert out.audio.shape == call.audio.shape and out.audio.dtype == np.float32
+    assert not np.array_equal(out.audio, call.audio)
+    floor = out.audio[:, 0] - call.audio[:, 0]
+    assert active_level_db(floor) - active_level_db(call.audio[:, 0]) == pytest.approx(-25.0, abs=1.0)
+    again = degrade_call(call, cond, seed=2)
+    assert np.array_equal(again.audio, out.audio)
+
+
+def test_degraded_call_writes_the_same_truth_file(call, tmp_path):
+    clean = write_call(call, tmp_path / "clean.flac").read_text()
+    echoed = write_call(degrade_call(call, Condition(echo_db=-20.0), seed=1), tmp_path / "echo.flac").read_text()
+    assert echoed == clean

@@ -105,3 +105,61 @@ def test_report_history_calibrate_and_warmth(tmp_path):
     assert abs(scores[0]["warmth"] - 0.5) < 0.15                     # one's own voice is ordinary
     res = vc("calibrate", "-o", "x.json")
     assert res.returncode == 2 and res.stderr.count("\n") == 1
+
+
+
+def _speak(tmp_path):
+    """A recording of an ordinary voice (espeak-ng), as an absolute path: the commands
+    below run from this checkout (not ``cwd=tmp_path``), so that ``python -m
+    voicecoach`` is this checkout's code whatever package is installed."""
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed")
+    text = ("Thank you for calling. I can certainly help you with that today. Let me look at your "
+            "account and check what happened with the last bill, and then we will fix it together.")
+    path = tmp_path / "me.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), text], check=True)
+    return str(path)
+
+
+def test_calibrate_reads_warmth_settings_from_the_config(tmp_path):
+    me = _speak(tmp_path)
+
+    def toml(name, text):
+        (tmp_path / name).write_text(text)
+        return str(tmp_path / name)
+
+    bad = toml("bad.toml", "[warmth]\nwindow = 2.0\n")
+    res = run("calibrate", me, "-o", str(tmp_path / "x.json"), "--config", bad)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert "unknown setting 'window' in [warmth]" in res.stderr
+    assert not (tmp_path / "x.json").exists()
+    res = run("calibrate", me, "-o", str(tmp_path / "x.json"), "--config", str(tmp_path / "none.toml"))
+    assert res.returncode == 2 and "no such config file" in res.stderr
+    plain, short = toml("plain.toml", ""), toml("short.toml", "[warmth]\nwindow_s = 2.0\nupdate_s = 0.5\n")
+    for name, config in (("plain", plain), ("short", short)):
+        res = run("calibrate", me, "-o", str(tmp_path / f"{name}.json"), "--config", config)
+        assert res.returncode == 0, res.stderr
+    plain = json.loads((tmp_path / "plain.json").read_text())
+    short = json.loads((tmp_path / "short.json").read_text())
+    assert plain["window_s"] == 4.0 and short["window_s"] == 2.0
+    assert short["n_windows"] > 1.5 * plain["n_windows"]      # a window every 0.5 s, not 1 s
+
+
+def test_warmth_reads_prosody_settings_from_the_config(tmp_path):
+    me = _speak(tmp_path)
+    (tmp_path / "bad.toml").write_text("[prosody]\nsilence_db = 'quiet'\n")
+    res = run("warmth", me, "--json", "--config", str(tmp_path / "bad.toml"))
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert "[prosody] silence_db must be a number" in res.stderr and res.stdout == ""
+    (tmp_path / "plain.toml").write_text("")
+    res = run("warmth", me, "--json", "--config", str(tmp_path / "plain.toml"))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)[0]["warmth"] is not None
+    (tmp_path / "deaf.toml").write_text("[prosody]\nsilence_db = 0.0\n")   # nothing is voiced
+    res = run("warmth", me, "--json", "--config", str(tmp_path / "deaf.toml"))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)[0]["warmth"] is None
+    res = run("warmth", me, "--config", str(tmp_path / "deaf.toml"))
+    assert "not enough speech" in res.stdout

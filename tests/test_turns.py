@@ -1,4 +1,7 @@
-"""Turn-taking on known speech timings (VAD probabilities made from spans)."""
+"""Turn-taking on known speech timings (VAD probabilities made from spans), and on
+generated speech through the real Silero VAD."""
+import shutil
+
 import numpy as np
 import pytest
 
@@ -121,3 +124,63 @@ def test_thresholds_come_from_options():
     strict = TurnOptions(backchannel_max_s=0.3)
     tt, ev = run([(3.0, 3.9)], [(0.0, 6.0)], options=strict)
     assert kinds(ev) == [("interruption", "agent")]
+
+
+# -- the real Silero VAD on generated speech -------------------------------------------------
+@pytest.fixture(scope="module")
+def spoken_call():
+    """espeak-ng voices: the agent's "mm-hm" inside the caller's turn, then the agent
+    talking over the end of it, then the caller's late reply."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed (Debian: apt install espeak-ng)")
+    from tools.callgen import Turn, render_call
+
+    return render_call([
+        Turn("agent", "Thank you for calling, how can I help you today?", "espeak-us-f", gap_s=0.3),
+        Turn("customer", "My internet keeps dropping every evening and the router lights blink "
+                         "orange and I have already restarted it three times this week.", "espeak-gb-m",
+             gap_s=0.6),
+        Turn("agent", "Mm-hm.", "espeak-us-f", overlap_s=4.0, label="backchannel"),
+        Turn("agent", "Okay, first I will need to flush your DNS cache and then restart the router.",
+             "espeak-us-f", overlap_s=1.5, label="interruption"),
+        Turn("customer", "Alright, thank you.", "espeak-gb-m", gap_s=0.8),
+    ], tail_s=1.5)
+
+
+def run_audio(audio, block_s):
+    """The real voice activity (Silero through onnxruntime) of both channels, fed as the
+    engine feeds it, into turn-taking."""
+    agent, customer = VoiceActivity(), VoiceActivity()
+    assert agent.model is not customer.model              # each channel keeps its own model state
+    tt = TurnTaking(agent, customer)
+    events = []
+    block = int(round(block_s * 16000))
+    for i in range(0, len(audio), block):
+        agent.feed(audio[i:i + block, 0])
+        events += tt.update()
+        customer.feed(audio[i:i + block, 1])
+        events += tt.update()
+    events += tt.finish()
+    agent.flush(), customer.flush()
+    return tt, events, {"agent": agent, "customer": customer}
+
+
+def test_real_vad_on_generated_speech_finds_the_interruption(spoken_call):
+    truth = {e["kind"]: e for e in spoken_call.truth["events"]}
+    results = {}
+    for block_s in (0.02, 10.0):                          # live and analyze block sizes
+        tt, events, vad = run_audio(spoken_call.audio, block_s)
+        assert kinds(events) == [("backchannel", "agent"), ("interruption", "agent")], block_s
+        s = results[block_s] = tt.summary()
+        (i,) = s["interruptions"]
+        assert i["by"] == "agent"
+        assert i["start"] == pytest.approx(truth["interruption"]["start"], abs=0.15)
+        assert i["end"] == pytest.approx(truth["interruption"]["end"], abs=0.15)   # the caller stops
+        (b,) = s["backchannels"]
+        assert b["start"] == pytest.approx(truth["backchannel"]["start"], abs=0.15)
+        # each utterance starts and ends a segment (a pause inside it may split it)
+        for u in spoken_call.truth["utterances"]:
+            segments = vad[u["channel"]].segments
+            assert min(abs(seg.start - u["start"]) for seg in segments) <= 0.1, (u, segments)
+            assert min(abs(seg.end - u["end"]) for seg in segments) <= 0.15, (u, segments)
+    assert results[0.02] == results[10.0]

@@ -8,21 +8,23 @@ from scipy.signal import lfilter
 
 import voicecoach.analyzers.warmth as warmth_module
 from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyTracker
-from voicecoach.analyzers.warmth import (
+from voicecoach.analyzers.voice import (
     FEATURES,
     Baseline,
-    HeuristicWarmth,
     SustainedCondition,
-    TrainedWarmth,
     VoiceStats,
+    relative_features,
+    semitones,
+    voice_stats,
+)
+from voicecoach.analyzers.warmth import (
+    HeuristicWarmth,
+    TrainedWarmth,
     WarmthOptions,
     WarmthTracker,
     default_model,
     load_model_file,
     population_baseline,
-    relative_features,
-    semitones,
-    voice_stats,
 )
 from voicecoach.events import AGENT
 

@@ -26,6 +26,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import zlib
@@ -264,6 +265,12 @@ class Turn:
     label : str or None
         ``"interruption"``, ``"backchannel"`` or ``"near_miss"``: an expected event
         by this turn's speaker.
+    pause_s : float or tuple of float
+        Pauses between the sentences of the turn (s), as people pause between the
+        steps they explain: a number for every pause, or one per pause in order (as
+        many as the text has sentences less one). 0, the default, renders the whole
+        text at once (the voice's own short pauses only). The pauses are part of the
+        turn: its span runs from the first sentence's onset to the last one's end.
     """
 
     speaker: str
@@ -272,15 +279,49 @@ class Turn:
     gap_s: float = 0.5
     overlap_s: Optional[float] = None
     label: Optional[str] = None
+    pause_s: float | tuple[float, ...] = 0.0
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text``: split after ``.``, ``?`` or ``!`` followed by a space."""
+    return [s for s in re.split(r"(?<=[.?!])\s+", text.strip()) if s]
+
+
+def turn_pauses_s(turn: Turn) -> list[float]:
+    """The pauses between the sentences of ``turn`` (s), one per gap; empty for none.
+
+    Raises
+    ------
+    ValueError
+        For a negative pause, or a tuple whose length is not the number of gaps.
+    """
+    if isinstance(turn.pause_s, (int, float)):
+        if turn.pause_s < 0:
+            raise ValueError(f"{turn.text!r}: pause_s must be >= 0, not {turn.pause_s}")
+        if turn.pause_s == 0:
+            return []
+        return [float(turn.pause_s)] * (len(split_sentences(turn.text)) - 1)
+    pauses = [float(p) for p in turn.pause_s]
+    gaps = len(split_sentences(turn.text)) - 1
+    if len(pauses) != gaps:
+        raise ValueError(f"{turn.text!r} has {gaps} pauses between sentences, pause_s gives {len(pauses)}")
+    if any(p < 0 for p in pauses):
+        raise ValueError(f"{turn.text!r}: pauses must be >= 0, not {pauses}")
+    return pauses
 
 
 @dataclass
 class Utterance:
-    """A placed turn: its samples and where they start on the call clock."""
+    """A placed turn: its samples and where they start on the call clock.
+
+    ``pauses`` are the silent spans between its sentences, ``(first, end)`` sample
+    offsets into ``audio``.
+    """
 
     turn: Turn
     start_i: int
     audio: np.ndarray
+    pauses: tuple[tuple[int, int], ...] = ()
 
     @property
     def start(self) -> float:
@@ -305,15 +346,20 @@ class Call:
         Times in s on the call clock, JSON-ready:
 
         - ``duration``: length of the call.
-        - ``utterances``: ``channel``, ``start``, ``end`` (the trimmed voiced span),
-          ``text``, ``n_words`` (whitespace tokens), ``label``, ``voice``; by start.
+        - ``utterances``: ``channel``, ``start``, ``end`` (the trimmed voiced span,
+          pauses between its sentences included), ``text``, ``n_words`` (whitespace
+          tokens), ``label``, ``voice``, ``pauses`` (``[start, end]`` of each pause
+          between sentences, see :attr:`Turn.pause_s`); by start.
         - ``events``: ``kind`` (a label), ``by`` (speaker), ``start`` (onset of the
           labelled turn), ``end`` (end of its overlap with the other side's utterance
           under way at the onset).
         - ``silences``: ``start``, ``end`` of every gap with speech on neither
           channel, between the first and the last utterance.
-        - ``talk_time``: per channel, the union of its utterance spans.
+        - ``talk_time``: per channel, the union of its utterance spans (so the pauses
+          between the sentences of a turn count as talking).
+        - ``voiced_time``: per channel, talk time less those pauses.
         - ``agent_words``, ``agent_wpm``: words over agent talk time in minutes.
+        - ``agent_articulation_wpm``: words over agent voiced time in minutes.
     """
 
     audio: np.ndarray
@@ -356,6 +402,28 @@ class CallBuilder:
                              f"{ref.end - ref.start:.2f} s utterance it overlaps")
         return ref.end - turn.overlap_s
 
+    def render(self, turn: Turn) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
+        """The samples of ``turn`` and its pauses between sentences (sample offsets).
+
+        Without pauses, the whole text rendered at once; with them, each sentence
+        rendered on its own and joined by digital silence of each pause's length.
+        """
+        voice = VOICES[turn.voice]
+        pauses = turn_pauses_s(turn)
+        if not pauses:
+            return self.synth.render(turn.text, voice), ()
+        pieces, spans, pos = [], [], 0
+        for k, sentence in enumerate(split_sentences(turn.text)):
+            y = self.synth.render(sentence, voice)
+            pieces.append(y)
+            pos += len(y)
+            if k < len(pauses):
+                n = int(round(pauses[k] * SR))
+                pieces.append(np.zeros(n, np.float32))
+                spans.append((pos, pos + n))
+                pos += n
+        return np.concatenate(pieces), tuple(spans)
+
     def add(self, turn: Turn) -> Utterance:
         """Render ``turn``, place it, and return the placed utterance.
 
@@ -363,8 +431,8 @@ class CallBuilder:
         ------
         ValueError
             For an unknown speaker, voice or label, a turn that would start before
-            the call or overlap its own channel, or an ``overlap_s`` with no other
-            speaker's utterance to overlap.
+            the call or overlap its own channel, an ``overlap_s`` with no other
+            speaker's utterance to overlap, or pauses that do not fit the sentences.
         """
         if turn.speaker not in CHANNELS:
             raise ValueError(f"speaker must be one of {CHANNELS}, not {turn.speaker!r}")
@@ -372,12 +440,12 @@ class CallBuilder:
             raise ValueError(f"unknown voice {turn.voice!r}")
         if turn.label is not None and turn.label not in LABELS:
             raise ValueError(f"label must be one of {LABELS}, not {turn.label!r}")
-        audio = self.synth.render(turn.text, VOICES[turn.voice])
+        audio, pauses = self.render(turn)
         start_s = self.start_s(turn)
         start_i = int(round(start_s * SR))
         if start_i < 0:
             raise ValueError(f"{turn.text!r} would start before the call ({start_s:.2f} s)")
-        utt = Utterance(turn, start_i, audio)
+        utt = Utterance(turn, start_i, audio, pauses)
         for u in self.utterances:
             if u.turn.speaker == turn.speaker and u.start_i < utt.start_i + len(audio) \
                     and utt.start_i < u.start_i + len(u.audio):
@@ -439,7 +507,9 @@ def _truth(utts: list[Utterance], duration: float) -> dict:
     for u in utts:
         utterances.append({"channel": u.turn.speaker, "start": round(u.start, 5), "end": round(u.end, 5),
                            "text": u.turn.text, "n_words": len(u.turn.text.split()),
-                           "label": u.turn.label, "voice": u.turn.voice})
+                           "label": u.turn.label, "voice": u.turn.voice,
+                           "pauses": [[round((u.start_i + a) / SR, 5), round((u.start_i + b) / SR, 5)]
+                                      for a, b in u.pauses]})
         if u.turn.label is None:
             continue
         # The overlap that makes the event is with the other's utterance under way at the onset.
@@ -453,6 +523,9 @@ def _truth(utts: list[Utterance], duration: float) -> dict:
                        "start": round(u.start, 5), "end": round(end, 5)})
     talk = {ch: round(_union_s([(u.start, u.end) for u in utts if u.turn.speaker == ch]), 5)
             for ch in CHANNELS}
+    paused = {ch: sum(b - a for u in utts if u.turn.speaker == ch for a, b in u.pauses) / SR
+              for ch in CHANNELS}
+    voiced = {ch: round(talk[ch] - paused[ch], 5) for ch in CHANNELS}
     agent_words = sum(x["n_words"] for x in utterances if x["channel"] == AGENT)
     return {
         "duration": round(duration, 5),
@@ -460,8 +533,11 @@ def _truth(utts: list[Utterance], duration: float) -> dict:
         "events": events,
         "silences": _silences([(u.start, u.end) for u in utts]),
         "talk_time": talk,
+        "voiced_time": voiced,
         "agent_words": agent_words,
         "agent_wpm": round(agent_words / (talk[AGENT] / 60.0), 2) if talk[AGENT] > 0 else 0.0,
+        "agent_articulation_wpm": (round(agent_words / (voiced[AGENT] / 60.0), 2)
+                                   if voiced[AGENT] > 0 else 0.0),
     }
 
 
@@ -559,6 +635,34 @@ AGENT_LINES = (
     "Okay, everything looks normal on our side now, the signal is strong and stable.",
     "What would be the most convenient time for a technician to visit?",
 )
+
+AGENT_STEPS = (
+    "Okay, first unplug the router from the wall. Wait about thirty seconds. "
+    "Then plug it back in and watch the lights on the front.",
+    "Let's reset the password together. Open the app and tap sign in. "
+    "Under the password box there's a link that says forgot password, tap that for me.",
+    "So here's what happened. The payment went through twice on the fourteenth. "
+    "I've cancelled the second one, and the money will be back in three to five days.",
+    "Go to settings on your phone. Then tap on network and internet. "
+    "You should see your home network at the top of the list.",
+    "I'm going to book the engineer for Thursday morning. They'll call you thirty minutes before they arrive. "
+    "Please make sure someone is home to let them in.",
+    "Turn the phone off completely. Hold the power button and the volume button together for ten seconds. "
+    "When the logo appears, let go of both buttons.",
+    "Let me explain the new bill. The price went up by twenty dollars because the discount ended. "
+    "I can put you on a plan that brings it back down.",
+    "First, check the cable at the back of the box is pushed in firmly. Now look at the light next to it. "
+    "If it's green, the line is working.",
+    "I've updated the delivery address. The parcel will leave the depot tomorrow. "
+    "You'll get a text with a time slot in the morning.",
+    "Open your email and look for a message from us. It should have arrived in the last minute. "
+    "Click the blue button in the middle of the message.",
+    "Here's what I'd suggest. We send you a new battery free of charge. "
+    "You can swap it yourself, or bring the phone to any of our stores.",
+    "Right, I've removed the late fee. I've also added a note to the account. "
+    "So if anyone asks, they can see exactly what we agreed today.",
+)
+"""Agent turns in several sentences, for calls whose agent pauses between steps."""
 
 AGENT_HOLD_LINES = (
     "Let me pull up your account, it will just take a moment.",
@@ -689,6 +793,12 @@ class RandomCallOptions:
         Silence after the last turn (s).
     noise_dbfs : float
         RMS level of the noise floor (dBFS).
+    pause_turn_share : float
+        Share of the agent's ordinary turns (a turn after a gap, with no event in it)
+        that explain steps in several sentences with a pause after each
+        (:data:`AGENT_STEPS`). 0, the default, leaves every call as it was.
+    pause_s : tuple of float
+        Range of each pause between the sentences of such a turn (s).
     """
 
     agent_interruptions_per_min: float = 1.0
@@ -707,6 +817,8 @@ class RandomCallOptions:
     lead_s: float = 0.5
     tail_s: float = 1.0
     noise_dbfs: float = -65.0
+    pause_turn_share: float = 0.0
+    pause_s: tuple[float, float] = (0.6, 1.2)
 
 
 class _Deck:
@@ -782,7 +894,8 @@ def random_call(seed: int, voices: Sequence[str] = ("espeak",), minutes: float =
     pending = [pending[i] for i in rng.permutation(len(pending))]
     decks = {AGENT: _Deck(AGENT_LINES, rng), CUSTOMER: _Deck(CUSTOMER_LINES, rng),
              "opening": _Deck(CUSTOMER_OPENINGS, rng),
-             "hold": _Deck(AGENT_HOLD_LINES, rng), "resume": _Deck(AGENT_RESUME_LINES, rng)}
+             "hold": _Deck(AGENT_HOLD_LINES, rng), "resume": _Deck(AGENT_RESUME_LINES, rng),
+             "steps": _Deck(AGENT_STEPS, rng)}
 
     def allowed(kind: str, speaker: str, has_bc: bool) -> bool:
         if kind == "agent_interruption":
@@ -823,8 +936,14 @@ def random_call(seed: int, voices: Sequence[str] = ("espeak",), minutes: float =
             need_s = max(need_s, floor_s + seconds(other(speaker), bc_text) + o.talk_on_after_s)
         if nxt == "dead_air" and speaker == AGENT and need_s == 0.0:
             deck = decks["hold"]
-        text = deck.draw(lambda line: seconds(speaker, line) >= need_s)
-        utt = builder.add(Turn(speaker, text, voice_of[speaker], **timing))
+        pauses: tuple[float, ...] = ()
+        if (o.pause_turn_share > 0 and speaker == AGENT and deck is decks[AGENT] and nxt == "gap"
+                and bc_text is None and "overlap_s" not in timing and rng.random() < o.pause_turn_share):
+            text = decks["steps"].draw(lambda line: True)
+            pauses = tuple(float(rng.uniform(*o.pause_s)) for _ in split_sentences(text)[1:])
+        else:
+            text = deck.draw(lambda line: seconds(speaker, line) >= need_s)
+        utt = builder.add(Turn(speaker, text, voice_of[speaker], pause_s=pauses, **timing))
         if bc_text is not None:
             listener = other(speaker)
             bc_s = seconds(listener, bc_text)
@@ -855,6 +974,122 @@ def random_call(seed: int, voices: Sequence[str] = ("espeak",), minutes: float =
         text = lines[int(rng.integers(len(lines)))]
         builder.add(Turn(who, text, voice_of[who], gap_s=float(rng.uniform(*o.gap_s))))
     return builder.build(tail_s=o.tail_s, noise_dbfs=o.noise_dbfs, seed=seed)
+
+
+# --- real headset calls: colleagues on the floor, echo, phone line ------------------------
+
+COLLEAGUE_LINES = (
+    "Thanks for holding, I've found your booking for the twelfth of March.",
+    "The flight leaves at ten past nine from terminal two.",
+    "Your claim number is on the letter we sent, it starts with the letters c l.",
+    "I can offer you a seat by the window, or one near the front of the plane.",
+    "The excess on your policy is two hundred and fifty pounds.",
+    "If you return the jacket within thirty days we'll refund it in full.",
+    "Could you spell the surname for me, one letter at a time?",
+    "The hotel includes breakfast, and the pool is open until eight.",
+    "We'll need a photo of the damage before the assessor can visit.",
+    "Your new card should arrive within five working days.",
+    "I'm just transferring you to the claims team now, please hold.",
+    "The store in the high street has it in stock in a size twelve.",
+    "Would you like to pay the balance now or closer to the date?",
+    "The train was cancelled, so you're entitled to a full refund of the ticket.",
+    "I've sent the quote to your email, it's valid for thirty days.",
+    "Can I take the registration number of the car, please?",
+    "Sorry, the line is a bit faint, could you say that again?",
+    "The courier will collect the parcel from your door on Monday.",
+    "There's a small fee of fifteen pounds to change the date of travel.",
+    "Okay, that's all booked, you'll get a confirmation by text.",
+    "Let me check with my supervisor whether we can waive that charge.",
+    "Your policy renews on the first of June, and the price stays the same.",
+    "The gift card can be used online or in any of our shops.",
+    "Bear with me, the system is a little slow this afternoon.",
+)
+"""What colleagues on the open floor say on their own calls (other scripts than a call's)."""
+
+
+def colleague_tracks(n_samples: int, seed: int, voices: Sequence[str] = ("espeak",),
+                     exclude: Sequence[str] = (), colleagues: int = 2,
+                     gap_s: tuple[float, float] = (0.5, 5.0), level_step_db: float = -4.0,
+                     synth: Optional[Synthesizer] = None) -> tuple[list[np.ndarray], list[str]]:
+    """Dry speech of colleagues on their own calls, one track each, on the call clock.
+
+    Each colleague talks through :data:`COLLEAGUE_LINES` in their own shuffled order,
+    with ``gap_s`` (uniform) between lines while they listen to their own callers,
+    from a random start in the first gap to the end of the call. Each colleague
+    after the first is ``level_step_db`` quieter than the one before (farther away);
+    :func:`tools.degrade.add_floor` sets their sum's level and adds the room.
+
+    Parameters
+    ----------
+    n_samples : int
+        Length of the call.
+    seed : int
+        Fixes the voices, the lines and the timing (given the voices available here).
+    voices : sequence of str
+        Voice or backend names to choose from (:func:`expand_voices`).
+    exclude : sequence of str
+        Voices not to use (the call's own); used anyway only when nothing else is left.
+    colleagues : int
+        How many colleagues talk.
+
+    Returns
+    -------
+    tracks : list of np.ndarray [shape=(n_samples,), dtype=float32]
+    names : list of str
+        The voice of each track.
+    """
+    synth = synth or Synthesizer()
+    rng = np.random.default_rng(seed)
+    pool = expand_voices(voices)
+    free = [v for v in pool if v not in set(exclude)] or pool
+    picks = [free[i] for i in rng.permutation(len(free))][:colleagues]
+    while len(picks) < colleagues:                      # fewer voices than colleagues
+        picks.append(free[len(picks) % len(free)])
+    tracks = []
+    for k, name in enumerate(picks):
+        y = np.zeros(n_samples, np.float32)
+        deck = _Deck(COLLEAGUE_LINES, rng)
+        pos = int(rng.uniform(*gap_s) * SR)
+        while pos < n_samples:
+            line = synth.render(deck.draw(lambda _: True), VOICES[name])
+            stop = min(n_samples, pos + len(line))
+            y[pos:stop] += line[:stop - pos]
+            pos = stop + int(rng.uniform(*gap_s) * SR)
+        tracks.append(y * np.float32(10.0 ** (level_step_db * k / 20.0)))
+    return tracks, picks
+
+
+def degrade_call(call: Call, condition, seed: int = 0, floor_voices: Sequence[str] = ("espeak",),
+                 synth: Optional[Synthesizer] = None) -> Call:
+    """``call`` as a real headset call would carry it; the truth is the script's, unchanged.
+
+    Parameters
+    ----------
+    call : Call
+    condition : tools.degrade.Condition
+    seed : int
+        Fixes the colleagues (voices, lines, timing), the rooms and the echo path.
+    floor_voices : sequence of str
+        Voices or backends the colleagues are chosen from, other than the call's own.
+    synth : Synthesizer or None
+        Renders the colleagues; a new one when None.
+
+    Returns
+    -------
+    Call
+        New audio and a copy of ``call.truth``.
+    """
+    from tools.degrade import degrade
+
+    rng = np.random.default_rng([seed, 13])
+    floor_seed, degrade_seed = (int(s) for s in rng.integers(2**31, size=2))
+    tracks = None
+    if condition.floor_db is not None:
+        own = {u["voice"] for u in call.truth["utterances"]}
+        tracks, _ = colleague_tracks(len(call.audio), floor_seed, floor_voices, exclude=sorted(own),
+                                     synth=synth)
+    audio = degrade(call.audio, condition, seed=degrade_seed, colleagues=tracks, sr=call.sr)
+    return Call(audio, json.loads(json.dumps(call.truth)), call.sr)
 
 
 # --- checking a call against its audio ---------------------------------------------------
@@ -913,8 +1148,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="comma-separated voices or backends: " + ", ".join(BACKENDS + tuple(VOICES)))
     p.add_argument("-o", "--output", required=True, help="output .flac path")
     p.add_argument("--check", action="store_true", help="print truth spans beside measured ones")
+    g = p.add_argument_group("real headset calls (the truth stays the script's)")
+    g.add_argument("--pauses", type=float, default=0.0, metavar="SHARE",
+                   help="share of the agent's ordinary turns explained in steps, 0.6-1.2 s pauses between "
+                        "sentences (changes the script, so the truth too)")
+    g.add_argument("--echo-db", type=float, metavar="DB",
+                   help="the agent's echo in the call audio, dB relative to the agent (e.g. -30)")
+    g.add_argument("--echo-delay-ms", type=float, default=180.0, help="the echo's delay (default 180)")
+    g.add_argument("--echo-taps", type=int, default=4, help="taps after the echo's main one (default 4)")
+    g.add_argument("--echo-drift", type=float, nargs=2, default=(0.0, 0.0), metavar=("MS", "DB"),
+                   help="slow drift of the echo's delay (ms) and gain (dB)")
+    g.add_argument("--floor-db", type=float, metavar="DB",
+                   help="colleagues' speech in the agent's mic, dB relative to the agent (e.g. -25)")
+    g.add_argument("--floor-voices", default="espeak",
+                   help="voices or backends the colleagues are chosen from (default espeak)")
+    g.add_argument("--phone", action="store_true", help="the call audio through an 8 kHz µ-law phone line")
     args = p.parse_args(argv)
-    call = random_call(args.seed, args.voices.split(","), minutes=args.minutes)
+    from tools.degrade import Condition
+
+    options = RandomCallOptions(pause_turn_share=args.pauses)
+    call = random_call(args.seed, args.voices.split(","), minutes=args.minutes, options=options)
+    condition = Condition(echo_db=args.echo_db, echo_delay_s=args.echo_delay_ms / 1000.0,
+                          echo_taps=args.echo_taps, echo_drift_ms=args.echo_drift[0],
+                          echo_drift_db=args.echo_drift[1], floor_db=args.floor_db, phone=args.phone)
+    if condition != Condition():
+        call = degrade_call(call, condition, seed=args.seed, floor_voices=args.floor_voices.split(","))
+        print(f"condition: {condition.describe()}")
     truth_path = write_call(call, args.output)
     t = call.truth
     print(f"{args.output}: {t['duration']:.1f} s, {len(t['utterances'])} utterances, "

@@ -1,6 +1,8 @@
 """Scoring an analysis against a generated call's truth (shared by tests and benchmarks)."""
 from __future__ import annotations
 
+import re
+
 ONSET_TOLERANCE_S = 0.35
 
 
@@ -48,20 +50,25 @@ def prf(hits: int, found: int, true: int) -> tuple[float, float, float]:
 
 
 def normalize_text(text: str) -> list[str]:
-    """Lowercase words without punctuation, for word error rate."""
-    import re
-
+    """Lowercase words without punctuation, for word error rate: hyphens split words,
+    apostrophes inside words stay ("don't"), every other mark is a space."""
     text = text.lower().replace("-", " ")
     return re.sub(r"[^a-z0-9' ]+", " ", text).replace(" '", " ").split()
 
 
 def word_errors(ref: str, hyp: str) -> tuple[int, int]:
-    """(edit distance in words, reference length) after :func:`normalize_text`."""
+    """(word edits: substitutions + deletions + insertions, reference words) after
+    :func:`normalize_text`, counted by ``jiwer``; sum both over clips for a corpus WER."""
     r, h = normalize_text(ref), normalize_text(hyp)
-    prev = list(range(len(h) + 1))
-    for i, rw in enumerate(r, 1):
-        cur = [i] + [0] * len(h)
-        for j, hw in enumerate(h, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rw != hw))
-        prev = cur
-    return prev[-1], len(r)
+    if not r:                       # jiwer refuses an empty reference: every word is inserted
+        return len(h), 0
+    import jiwer
+
+    out = jiwer.process_words(" ".join(r), " ".join(h))
+    return out.substitutions + out.deletions + out.insertions, len(r)
+
+
+def wer(ref: str, hyp: str) -> float:
+    """Word error rate of one hypothesis (see :func:`word_errors`)."""
+    errors, words = word_errors(ref, hyp)
+    return errors / max(1, words)

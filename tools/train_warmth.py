@@ -1,13 +1,15 @@
 """Rebuild the warmth model's parameter file from RAVDESS.
 
 Reads ../shared/data/emotion/ravdess/ (beside the checkout; ``labels.csv`` and the
-clips), measures every clip the way ``voicecoach warmth`` does (voice activity, then
-the prosody features of the speech, one window per clip), compares each clip with a
-profile of the same actor made from the actor's neutral clips (never from the clip
-itself), and fits a small L2-regularised logistic regression in numpy: happy (1)
-against neutral, calm, sad and angry (0), angry included so that a shout does not
-pass for warmth. Writes ``models/warmth/model.json``. Skips cleanly when the data
-is missing. The RAVDESS licence (CC BY-NC-SA 4.0) carries over to the parameters.
+clips) and measures every clip with the profile code (voice activity, then the
+prosody features of the speech, cut by the live meter's windows): a clip is its last
+window, the one that ends at its end, which for these short clips is all of its
+speech. Each clip is compared with a profile of the same actor made from the actor's
+neutral clips (never from the clip itself), and a small L2-regularised logistic
+regression is fitted in numpy: happy (1) against neutral, calm, sad and angry (0),
+angry included so that a shout does not pass for warmth. Writes
+``models/warmth/model.json``. Skips cleanly when the data is missing. The RAVDESS
+licence (CC BY-NC-SA 4.0) carries over to the parameters.
 
     python3 -m tools.train_warmth [--data DIR] [-o models/warmth/model.json]
 """
@@ -25,12 +27,8 @@ import numpy as np
 
 from voicecoach.analyzers.prosody import ProsodyFrames
 from voicecoach.analyzers.vad import SileroVad
-from voicecoach.analyzers.warmth import (
-    Baseline,
-    TrainedWarmth,
-    VoiceStats,
-    relative_features,
-)
+from voicecoach.analyzers.voice import Baseline, VoiceStats, relative_features
+from voicecoach.analyzers.warmth import TrainedWarmth
 from voicecoach.sources.audio import AudioError
 from voicecoach.store.profile import (
     ProfileOptions,
@@ -46,7 +44,7 @@ DEFAULT_OUT = ROOT / "models" / "warmth" / "model.json"
 
 MODEL_FEATURES = ("f0_st", "centroid_hz", "tilt_db", "voicing", "aperiodicity",
                   "centroid_move_st")
-"""Features the model weighs (see ``voicecoach.analyzers.warmth.VoiceStats``), chosen by the
+"""Features the model weighs (see ``voicecoach.analyzers.voice.VoiceStats``), chosen by the
 leave-actors-out evaluation (``benchmarks/warmth_eval.py`` prints what each adds).
 The absolute level ``energy_db`` is left out on purpose: it depends on the
 microphone's gain and distance. Pitch movement, the formants and the loudness and
@@ -96,8 +94,10 @@ class Clip:
 
 
 def load_clips(data: Path, options: ProfileOptions = CLIP_OPTIONS) -> list[Clip]:
-    """Every clip of ``labels.csv``, with its speech frames and its one window's stats
-    (None when the clip has too little voiced speech)."""
+    """Every clip of ``labels.csv``, with its speech frames and the stats of its last
+    window, the one that ends at the clip's end (None when the clip has too little
+    voiced speech). RAVDESS clips hold under 3 s of speech, shorter than a window, so
+    that window is the whole clip."""
     vad = SileroVad()
     clips = []
     with open(data / "labels.csv", newline="", encoding="utf-8") as fh:
@@ -105,7 +105,7 @@ def load_clips(data: Path, options: ProfileOptions = CLIP_OPTIONS) -> list[Clip]
             frames = speech_frames(read_mono(data / row["file"]), vad_model=vad)
             stats = window_stats(frames, options)
             clips.append(Clip(row["file"], int(row["actor"]), row["sex"], row["emotion"],
-                              row["intensity"], frames, stats[0] if stats else None))
+                              row["intensity"], frames, stats[-1] if stats else None))
     return clips
 
 

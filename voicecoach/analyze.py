@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from voicecoach.analyzers.warmth import Baseline
+from voicecoach.analyzers.voice import Baseline
 from voicecoach.config import Config
 from voicecoach.engine import Engine
 from voicecoach.events import AGENT, CUSTOMER
@@ -45,7 +45,7 @@ def analyze_call(call: CallAudio, config: Optional[Config] = None, *, transcribe
     config : Config, optional
     transcribe : bool
         False skips speech-to-text (and so the word-based cues), for a quick look.
-    baseline : warmth.Baseline, optional
+    baseline : voice.Baseline, optional
         The agent's voice profile.
     progress : callable, optional
         ``progress(stage, done_s, total_s)``.

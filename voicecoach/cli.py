@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("--seconds", type=float, default=30.0, help="how long to record with --mic (default 30)")
     cb.add_argument("--device", metavar="DEVICE", help="the microphone (default: the default input)")
     cb.add_argument("-o", "--output", metavar="PROFILE.json", required=True, help="where to save the profile")
+    _add_common(cb)
 
     wm = sub.add_parser("warmth", help="score the warmth of clips (0-1, 0.5 = your ordinary voice)",
                         description="Score each clip's warmth with the trained model, against your "
@@ -158,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     wm.add_argument("clips", nargs="+", metavar="CLIP")
     wm.add_argument("--profile", metavar="FILE", help="your voice profile (from `voicecoach calibrate`)")
     wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth}")
+    _add_common(wm)
 
     c = sub.add_parser("config", help="show the config file's path and every setting",
                        description="Print the config file's path, then every setting with its "
@@ -178,7 +180,7 @@ def _load_config(args):
 def _load_baseline(path: Optional[str]):
     if path is None:
         return None
-    from voicecoach.analyzers.warmth import Baseline
+    from voicecoach.analyzers.voice import Baseline
 
     try:
         return Baseline.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
@@ -302,6 +304,15 @@ def cmd_history(args) -> int:
     return 0
 
 
+def _profile_settings(config) -> dict:
+    """Keyword arguments that measure speech for profiles and clip scores with the
+    config's settings: the live warmth meter's windows ([warmth]), [prosody], [vad]."""
+    from voicecoach.store.profile import ProfileOptions
+
+    return {"options": ProfileOptions(warmth=config.warmth),
+            "prosody_options": config.prosody, "vad_options": config.vad}
+
+
 def cmd_calibrate(args) -> int:
     from voicecoach.store.profile import (
         CALIBRATION_PASSAGE,
@@ -312,6 +323,7 @@ def cmd_calibrate(args) -> int:
 
     if args.mic == bool(args.audio):
         raise UserError("give recordings of your ordinary speech, or --mic (not both)")
+    settings = _profile_settings(_load_config(args))
     if args.mic:
         device = args.device
         if device is not None and device.isdigit():
@@ -319,9 +331,10 @@ def cmd_calibrate(args) -> int:
         print("Read this aloud in your ordinary voice, as you would to a caller:\n")
         print(CALIBRATION_PASSAGE + "\n")
         print(f"Recording {args.seconds:.0f} s from the microphone...", flush=True)
-        profile = profile_from_audio([record_mic(args.seconds, device)], names=["microphone"])
+        profile = profile_from_audio([record_mic(args.seconds, device)], names=["microphone"],
+                                     **settings)
     else:
-        profile = build_profile(args.audio)
+        profile = build_profile(args.audio, **settings)
     out = Path(args.output)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -335,7 +348,8 @@ def cmd_calibrate(args) -> int:
 def cmd_warmth(args) -> int:
     from voicecoach.store.profile import score_clips
 
-    results = score_clips(args.clips, profile=_load_baseline(args.profile))
+    settings = _profile_settings(_load_config(args))
+    results = score_clips(args.clips, profile=_load_baseline(args.profile), **settings)
     if args.json:
         json.dump([{"file": r["file"], "warmth": r["warmth"]} for r in results], sys.stdout, indent=1)
         sys.stdout.write("\n")

@@ -150,10 +150,14 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{where} must be true or false, not {value!r}")
         return value
-    if isinstance(default, (int, float)) and not isinstance(default, bool):
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be a whole number, not {value!r}")
+        return value
+    if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where} must be a number, not {value!r}")
-        return type(default)(value) if isinstance(default, float) else value
+        return float(value)
     if isinstance(default, str) and not isinstance(value, str):
         raise ConfigError(f"{where} must be a string, not {value!r}")
     if isinstance(default, (list, tuple)) and not isinstance(value, list):

@@ -27,7 +27,8 @@ from voicecoach.analyzers.pace import PaceTracker
 from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyTracker
 from voicecoach.analyzers.turns import TurnTaking
 from voicecoach.analyzers.vad import VoiceActivity
-from voicecoach.analyzers.warmth import Baseline, WarmthTracker
+from voicecoach.analyzers.voice import Baseline
+from voicecoach.analyzers.warmth import WarmthTracker
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE, Event, Word
 from voicecoach.sources.echo import EchoCanceller
 
@@ -44,7 +45,7 @@ class Engine:
     channels : sequence of str
         ``("agent", "customer")``, or ``("agent",)`` for the agent alone: cues
         that need the caller are then unavailable, not zero.
-    baseline : warmth.Baseline, optional
+    baseline : voice.Baseline, optional
         The agent's voice profile; without one, warmth is judged against a
         baseline taken from the call itself.
     """
@@ -128,7 +129,17 @@ class Engine:
         if len(held) == 0:
             return []
         va = self.vad[channel]
-        decided_until = np.inf if final else (va.last_voice_t if va.speaking else va.time)
+        if final:
+            decided_until = np.inf
+        elif va.speaking:
+            # a segment that ends up shorter than min_speech_s is dropped when it closes
+            # (a click, a breath): its frames wait until it is long enough to be kept
+            o = va.options
+            kept = not (va.last_voice_t + o.speech_pad_s - va.current_start < o.min_speech_s + o.speech_pad_s)
+            decided_until = va.last_voice_t if kept else va.current_start
+        else:
+            # the next onset's segment starts speech_pad_s before its first speech window
+            decided_until = va.time - va.options.speech_pad_s
         ready = held.t < decided_until
         self._held[channel] = held.select(~ready)
         frames = held.select(ready)

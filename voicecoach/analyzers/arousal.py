@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 
 from voicecoach.analyzers.prosody import ProsodyFrames, SpeechWindow
-from voicecoach.analyzers.warmth import (
+from voicecoach.analyzers.voice import (
     Baseline,
     SustainedCondition,
     VoiceStats,

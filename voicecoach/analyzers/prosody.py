@@ -456,7 +456,10 @@ class SpeechWindow:
     Every ``update_s`` worth of frames fed, it yields the last ``window_s`` worth of
     frames, leaving out frames more than ``max_span_s`` of call time before the newest.
     Update points depend only on the number of frames fed, so the windows do not
-    depend on how the frames were grouped.
+    depend on how the frames were grouped. The first windows of a stream are shorter
+    (``update_s``, ``2 update_s``, ... until ``window_s`` of speech has been fed).
+    When a stream has an end (a whole recording), :meth:`flush` yields the window
+    that ends at its last frame.
 
     Parameters
     ----------
@@ -496,3 +499,15 @@ class SpeechWindow:
         self._count += len(frames)
         self._recent = both[max(0, len(both) - window_n):]
         return windows
+
+    def flush(self) -> list[ProsodyFrames]:
+        """End the stream: the window ending at the last frame fed, if frames came
+        after the last update point (else none); then start afresh."""
+        recent, count = self._recent, self._count
+        self._recent, self._count = ProsodyFrames.empty(), 0
+        if len(recent) == 0:
+            return []
+        update_n = max(1, int(round(self.update_s / recent.hop_s)))
+        if count % update_n == 0:
+            return []
+        return [recent.select(recent.t >= recent.t[-1] - self.max_span_s)]

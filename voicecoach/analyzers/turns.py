@@ -232,7 +232,7 @@ class TurnTaking:
             if kind == "reply":
                 continue
             item = {"start": round(t0, 3), "end": round(min(x_end, y_end), 3), "by": x,
-                    "_floor": y_start}
+                    "_onset": t0, "_floor": y_start}
             who = "You" if x == AGENT else "The caller"
             if kind == "interruption":
                 self.interruptions.append(item)
@@ -268,7 +268,7 @@ class TurnTaking:
     # -- summary --------------------------------------------------------------
     def _final_end(self, item: dict) -> float:
         x, y = item["by"], other(item["by"])
-        xs, ys = self.spurts[x].find(item["start"]), self.spurts[y].find(item["_floor"])
+        xs, ys = self.spurts[x].find(item["_onset"]), self.spurts[y].find(item["_floor"])
         if xs is None or ys is None:
             return item["end"]
         return round(min(xs[1], ys[1]), 3)

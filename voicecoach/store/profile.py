@@ -1,9 +1,10 @@
 """The agent's voice profile, and warmth scores of whole clips.
 
-A voice profile is the baseline of :mod:`voicecoach.analyzers.warmth` made once from recordings
+A voice profile is the baseline of :mod:`voicecoach.analyzers.voice` made once from recordings
 of the agent's ordinary speech (or a reading from the microphone): per-feature means
 and spreads over windows of speech, never audio. Only what voice activity calls
-speech is measured, cut into windows of the same length the live meter scores, so a
+speech is measured, cut into windows by the live warmth meter's own cutter
+(:func:`voicecoach.analyzers.warmth.speech_window`, set by ``WarmthOptions``), so a
 profile, a scored clip and the live meter share one scale: 0.5 is the agent's
 ordinary voice.
 
@@ -16,7 +17,7 @@ ordinary voice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -24,13 +25,13 @@ import numpy as np
 
 from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyOptions, ProsodyTracker
 from voicecoach.analyzers.vad import SileroVad, VadOptions, VoiceActivity
+from voicecoach.analyzers.voice import Baseline, VoiceStats, voice_stats
 from voicecoach.analyzers.warmth import (
-    Baseline,
-    VoiceStats,
     WarmthModel,
+    WarmthOptions,
     default_model,
     population_baseline,
-    voice_stats,
+    speech_window,
 )
 from voicecoach.events import SAMPLE_RATE
 from voicecoach.sources.audio import AudioError, read_audio
@@ -53,22 +54,25 @@ thirty seconds at a relaxed pace; read it twice for a longer recording)."""
 class ProfileOptions:
     """Settings for profiles and clip scores.
 
+    The windows are the live meter's: their length, step and span come from
+    ``warmth`` (``window_s``, ``update_s``, ``max_span_s`` of the warmth options, the
+    ``[warmth]`` section of the config), never from numbers of their own.
+
     Attributes
     ----------
-    window_s : float
-        Speech time per window (s); the live meter's ``WarmthOptions.window_s``, so
-        that features like pitch movement mean the same in both.
-    update_s : float
-        Speech time between the starts of two windows of one long recording (s).
+    warmth : WarmthOptions
+        The live warmth meter's settings, whose windows profiles and clip scores cut.
     min_voiced_s : float
         Least voiced time for a clip or a window to be measured (s); a clip with
-        less gets no score ("not enough speech").
+        less gets no score ("not enough speech"). Lower than the live meter's
+        ``WarmthOptions.min_voiced_s`` on purpose: a short clip, the unit
+        ``voicecoach warmth`` scores and the model was trained on, may hold only
+        about 1 s of voiced speech.
     min_profile_voiced_s : float
         Least voiced time, over all recordings, for a profile (s).
     """
 
-    window_s: float = 4.0
-    update_s: float = 1.0
+    warmth: WarmthOptions = field(default_factory=WarmthOptions)
     min_voiced_s: float = 0.5
     min_profile_voiced_s: float = 5.0
 
@@ -121,8 +125,12 @@ def speech_windows(frames: ProsodyFrames, options: Optional[ProfileOptions] = No
                    ) -> list[ProsodyFrames]:
     """Cut one recording's speech frames into the windows that are measured.
 
-    Speech shorter than ``window_s`` is one window; longer speech gives windows of
-    ``window_s`` every ``update_s``, the last one ending at the last frame.
+    The live warmth meter's windows (:func:`voicecoach.analyzers.warmth.speech_window`
+    with ``options.warmth``), as if the recording were a call of its own: every
+    ``update_s`` of speech, the last ``window_s`` of it (shorter at the start),
+    within ``max_span_s`` of call time. Because a recording, unlike a call, has an
+    end, a last window ends at its last frame when that falls between two update
+    points (so speech shorter than ``update_s`` still gives one window).
 
     Parameters
     ----------
@@ -135,16 +143,25 @@ def speech_windows(frames: ProsodyFrames, options: Optional[ProfileOptions] = No
     list of ProsodyFrames
     """
     o = options or ProfileOptions()
-    if len(frames) == 0:
-        return []
-    n = max(1, int(round(o.window_s / frames.hop_s)))
-    step = max(1, int(round(o.update_s / frames.hop_s)))
-    if len(frames) <= n:
-        return [frames]
-    ends = list(range(n, len(frames) + 1, step))
-    if ends[-1] != len(frames):
-        ends.append(len(frames))
-    return [frames[end - n:end] for end in ends]
+    cutter = speech_window(o.warmth)
+    return cutter.feed(frames) + cutter.flush()
+
+
+def one_stream(recordings: Sequence[ProsodyFrames]) -> ProsodyFrames:
+    """The speech frames of several recordings as one stream, one recording after the
+    other on one clock: what the live meter would hear if they were said in one call.
+
+    Each recording's frames keep their spacing (the pauses voice activity left out
+    still count against ``max_span_s``); the next recording starts one frame after
+    the last frame of the one before.
+    """
+    parts, start = [], 0.0
+    for frames in recordings:
+        if len(frames) == 0:
+            continue
+        parts.append(replace(frames, t=frames.t - frames.t[0] + start))
+        start = parts[-1].t[-1] + frames.hop_s
+    return ProsodyFrames.concat(parts)
 
 
 def window_stats(frames: ProsodyFrames, options: Optional[ProfileOptions] = None
@@ -164,6 +181,12 @@ def profile_from_frames(recordings: Sequence[ProsodyFrames],
                         options: Optional[ProfileOptions] = None,
                         names: Optional[Sequence[str]] = None) -> dict:
     """A voice profile from the speech frames of several recordings of one speaker.
+
+    The recordings are measured as one stream (:func:`one_stream`), in the live
+    meter's windows (:func:`speech_windows`): the profile is what the meter would
+    have made of them said in one call, not of each recording started afresh (the
+    meter's first windows of a stream are shorter, and the start of every short
+    recording would otherwise weigh in).
 
     Parameters
     ----------
@@ -188,7 +211,7 @@ def profile_from_frames(recordings: Sequence[ProsodyFrames],
     """
     o = options or ProfileOptions()
     voiced_s = sum(voiced_seconds(f) for f in recordings)
-    stats = [s for f in recordings for s in window_stats(f, o)]
+    stats = window_stats(one_stream(recordings), o)
     if voiced_s < o.min_profile_voiced_s or not stats:
         raise AudioError(f"not enough speech for a voice profile: {voiced_s:.1f} s of voiced "
                          f"speech, need {o.min_profile_voiced_s:.1f} s; record more of your "
@@ -196,7 +219,7 @@ def profile_from_frames(recordings: Sequence[ProsodyFrames],
     profile = {"kind": PROFILE_KIND}
     profile.update(Baseline.from_stats(stats, source="profile").as_dict())
     profile.update({"speech_s": round(sum(len(f) * f.hop_s for f in recordings), 2),
-                    "voiced_s": round(voiced_s, 2), "window_s": o.window_s,
+                    "voiced_s": round(voiced_s, 2), "window_s": o.warmth.window_s,
                     "recordings": (list(names) if names is not None else
                                    [f"recording {i + 1}" for i in range(len(recordings))])})
     return profile

@@ -1,0 +1,149 @@
+"""The config loader: defaults, the TOML file that overrides them, its errors, and
+`voicecoach config`'s TOML round trip."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import tomllib
+
+import pytest
+
+from voicecoach.config import Config, ConfigError, apply, default_config_path, load_config, to_toml
+
+
+def write(tmp_path, text: str, name: str = "config.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- defaults and where the file is --------------------------------------------------------
+@pytest.fixture
+def user_config_dir(tmp_path, monkeypatch):
+    """The user's config folder, moved into tmp_path (never the real one)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("XDG_CONFIG_HOME places the user config folder on Linux only")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    path = default_config_path()
+    assert path == tmp_path / "xdg" / "voicecoach" / "config.toml"
+    return path
+
+
+def test_no_file_gives_every_default(user_config_dir):
+    assert not user_config_dir.exists()
+    assert load_config() == Config()
+
+
+def test_the_user_file_is_read_when_no_path_is_given(user_config_dir):
+    user_config_dir.parent.mkdir(parents=True)
+    user_config_dir.write_text("[turns]\ndead_air_s = 7.5\n", encoding="utf-8")
+    config = load_config()
+    assert config.turns.dead_air_s == 7.5
+    assert config.vad == Config().vad                   # everything else stays default
+
+
+def test_an_explicit_file_that_does_not_exist_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such config file") as err:
+        load_config(tmp_path / "missing.toml")
+    assert "missing.toml" in str(err.value)
+
+
+# -- overriding -------------------------------------------------------------------------------
+def test_file_overrides_with_the_types_of_the_defaults(tmp_path):
+    config = load_config(write(tmp_path, """
+[turns]
+min_overlap_s = 1           # an integer where a float is expected: taken as 1.0
+backchannel_max_s = 1.2
+
+[language]
+lexicon_dirs = ["~/team-lexicons", "/srv/lexicons"]
+replace_lexicons = true
+
+[transcribe]
+model = "base.en"
+beam_size = 5
+
+[live]
+customer_device = "alsa_output.usb-headset.analog-stereo.monitor"
+"""))
+    assert config.turns.min_overlap_s == 1.0 and isinstance(config.turns.min_overlap_s, float)
+    assert config.turns.backchannel_max_s == 1.2
+    assert config.language.lexicon_dirs == ["~/team-lexicons", "/srv/lexicons"]
+    assert config.language.replace_lexicons is True
+    assert config.transcribe.model == "base.en" and config.transcribe.beam_size == 5
+    assert config.live.customer_device.endswith(".monitor")
+    assert config.turns.dead_air_s == Config().turns.dead_air_s
+
+
+def test_apply_overrides_a_parsed_mapping_in_place():
+    config = Config()
+    assert apply(config, {"coach": {"min_gap_s": 20}}, "test") is config
+    assert config.coach.min_gap_s == 20.0
+
+
+def test_each_call_gets_fresh_defaults(tmp_path):
+    """Options are per Config: a loaded file never changes another config's defaults."""
+    load_config(write(tmp_path, '[language]\nlexicon_dirs = ["x"]\n'))
+    assert Config().language.lexicon_dirs == []
+
+
+@pytest.mark.parametrize("value, expected", [('""', None), ("0.05", 0.05), ("1", 1.0)])
+def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
+    config = load_config(write(tmp_path, f"[capture]\nlatency_s = {value}\n"))
+    assert config.capture.latency_s == expected
+    if expected is not None:
+        assert isinstance(config.capture.latency_s, float)
+
+
+# -- errors: one line naming the file, the section and the key -----------------------------
+@pytest.mark.parametrize("text, message", [
+    ("[turnz]\nmin_overlap_s = 1.0\n", r"unknown section \[turnz\] \(known: vad, turns, "),
+    ("[turns]\nmin_overlap = 1.0\n", r"unknown setting 'min_overlap' in \[turns\] \(known: .*min_overlap_s"),
+    ("turns = 3\n", r"\[turns\] must be a table of settings"),
+    ('[turns]\nmin_overlap_s = "0.5"\n', r"\[turns\] min_overlap_s must be a number, not '0.5'"),
+    ("[turns]\nmin_overlap_s = true\n", r"\[turns\] min_overlap_s must be a number, not True"),
+    ("[language]\nreplace_lexicons = 1\n", r"\[language\] replace_lexicons must be true or false, not 1"),
+    ("[transcribe]\nmodel = 3\n", r"\[transcribe\] model must be a string, not 3"),
+    ('[language]\nlexicon_dirs = "~/lex"\n', r"\[language\] lexicon_dirs must be a list, not '~/lex'"),
+    ("[transcribe]\nbeam_size = 1.5\n", r"\[transcribe\] beam_size must be a whole number, not 1.5"),
+    ("[capture]\nlatency_s = true\n", r"\[capture\] latency_s must be a number or \"\", not True"),
+    ('[capture]\nlatency_s = "low"\n', r"\[capture\] latency_s must be a number or \"\", not 'low'"),
+    ("[turns]\nmin_overlap_s = \n", r"not valid TOML"),
+])
+def test_bad_files_are_one_line_errors_that_name_file_section_and_key(tmp_path, text, message):
+    path = write(tmp_path, text, "bad.toml")
+    with pytest.raises(ConfigError, match=message) as err:
+        load_config(path)
+    assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
+
+
+def test_a_file_that_is_not_text_is_an_error(tmp_path):
+    path = tmp_path / "binary.toml"
+    path.write_bytes(b"\xff\xfe\x00[turns]")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(path)
+
+
+# -- `voicecoach config`: every setting as TOML that loads back ------------------------------
+def test_every_setting_round_trips_through_toml(tmp_path):
+    text = to_toml(Config())
+    data = tomllib.loads(text)
+    assert set(data) == {f.name for f in dataclasses.fields(Config)}
+    for name, values in data.items():
+        assert set(values) == {f.name for f in dataclasses.fields(getattr(Config(), name))}
+    assert data["capture"]["latency_s"] == ""           # None is written as "" (unset)
+    assert load_config(write(tmp_path, text)) == Config()
+
+
+def test_changed_settings_round_trip_through_toml(tmp_path):
+    config = Config()
+    config.turns.min_overlap_s = 0.65
+    config.capture.latency_s = 0.08
+    config.language.lexicon_dirs = ["~/team lexicons", r"C:\Users\dana\lexicons"]
+    config.language.replace_lexicons = True
+    config.live.agent_device = 'Headset "Pro" (USB)'
+    config.transcribe.beam_size = 3
+    config.prosody.fmin_hz = 1e-3
+    loaded = load_config(write(tmp_path, to_toml(config)))
+    assert loaded == config
+    assert loaded.as_dict() == config.as_dict()
