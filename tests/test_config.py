@@ -97,7 +97,7 @@ def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
 
 # -- errors: one line naming the file, the section and the key -----------------------------
 @pytest.mark.parametrize("text, message", [
-    ("[turnz]\nmin_overlap_s = 1.0\n", r"unknown section \[turnz\] \(known: vad, turns, "),
+    ("[turnz]\nmin_overlap_s = 1.0\n", r"unknown section \[turnz\] \(known: echo, vad, turns, "),
     ("[turns]\nmin_overlap = 1.0\n", r"unknown setting 'min_overlap' in \[turns\] \(known: .*min_overlap_s"),
     ("turns = 3\n", r"\[turns\] must be a table of settings"),
     ('[turns]\nmin_overlap_s = "0.5"\n', r"\[turns\] min_overlap_s must be a number, not '0.5'"),
