@@ -64,7 +64,7 @@ class Engine:
         self.turns = (TurnTaking(self.vad[AGENT], self.vad[CUSTOMER], config.turns)
                       if CUSTOMER in self.channels else None)
         self.warmth = WarmthTracker(config.warmth, baseline=baseline)
-        self.pace = PaceTracker(config.pace)
+        self.pace = PaceTracker(config.pace, turn_pause_s=config.turns.turn_pause_s)
         self.arousal = ArousalTracker(config.arousal) if CUSTOMER in self.channels else None
         self.language = LanguageCues(config.language)
         self.words: dict[str, list[Word]] = {ch: [] for ch in self.channels}

@@ -3,8 +3,10 @@
 The syllable rate is available as soon as the audio is, before any word is
 transcribed: syllable nuclei are the prominent, voiced peaks of the smoothed loudness
 envelope (after de Jong & Wempe, 2009). Both rates are per second (or minute) of
-*speaking time*, the number of speech frames fed times the hop, so pauses and the
-caller's turns do not dilute them.
+*talking time*: the agent's speech and the pauses inside a turn (between sentences,
+shorter than ``[turns] turn_pause_s``), the time talk time counts. Pausing between
+steps is how an agent slows down, so it lowers the pace; longer pauses and the
+caller's turns do not dilute it.
 
 The tracker is fed only the agent's speech frames (the engine drops non-speech using
 voice activity); a jump in frame time marks a pause, and the loudness envelope is not
@@ -33,18 +35,18 @@ class PaceOptions:
     Attributes
     ----------
     band_low_syl_s : float
-        Lower edge of the comfortable syllable rate (syllables per second of speech).
+        Lower edge of the comfortable syllable rate (syllables per second of talking).
     band_high_syl_s : float
-        Upper edge of the comfortable syllable rate (syllables per second of speech).
+        Upper edge of the comfortable syllable rate (syllables per second of talking).
     fast_syl_s : float
-        Syllable rate above which the pace is "fast" (syllables per second of speech);
+        Syllable rate above which the pace is "fast" (syllables per second of talking);
         between the band and this it is "brisk" (see :func:`zone`).
     band_low_wpm : float
-        Lower edge of the comfortable word rate (words per minute of speech).
+        Lower edge of the comfortable word rate (words per minute of talking).
     band_high_wpm : float
-        Upper edge of the comfortable word rate (words per minute of speech).
+        Upper edge of the comfortable word rate (words per minute of talking).
     fast_wpm : float
-        Word rate above which the pace is "fast" (words per minute of speech);
+        Word rate above which the pace is "fast" (words per minute of talking);
         between the band and this it is "brisk" (see :func:`zone`).
     window_s : float
         Speaking time the recent rates are taken over (s).
@@ -103,10 +105,13 @@ class PaceTracker:
     >>> pace.state()["recent_wpm"]                 # doctest: +SKIP
     """
 
-    def __init__(self, options: Optional[PaceOptions] = None):
+    def __init__(self, options: Optional[PaceOptions] = None, turn_pause_s: float = 1.5):
         self.options = options or PaceOptions()
+        self.turn_pause_s = turn_pause_s
         self.hop_s: Optional[float] = None
         self._runs: list[list] = []        # [t_first, t_last, n_frames] of contiguous speech
+        self._talk: list[list[float]] = []  # [start, end] (s) of talking: speech and the
+                                            # pauses inside a turn (< turn_pause_s)
         self._n_frames = 0
         self._n_decided = 0                # frames whose nucleus decision is final
         self._t_decided = -np.inf          # call time up to which nuclei are final
@@ -138,6 +143,11 @@ class PaceTracker:
                 self._end_run()
                 self._runs.append([float(piece.t[0]), float(piece.t[-1]), len(piece)])
             self._n_frames += len(piece)
+            start, end = float(piece.t[0]) - 0.5 * self.hop_s, float(piece.t[-1]) + 0.5 * self.hop_s
+            if self._talk and start - self._talk[-1][1] < self.turn_pause_s:
+                self._talk[-1][1] = end
+            else:
+                self._talk.append([start, end])
             self._env = np.r_[self._env, piece.rms_db]
             self._voiced = np.r_[self._voiced, piece.voiced]
             self._t = np.r_[self._t, piece.t]
@@ -157,8 +167,9 @@ class PaceTracker:
     # -- queries ----------------------------------------------------------------
     @property
     def speaking_s(self) -> float:
-        """Speaking time fed so far (s)."""
-        return self._n_frames * (self.hop_s or 0.0)
+        """Talking time so far (s): the speech fed, and the pauses inside a turn
+        (shorter than ``turn_pause_s``) between it, as talk time counts them."""
+        return sum(e - s for s, e in self._talk)
 
     @property
     def syllable_times(self) -> list[float]:
@@ -172,7 +183,7 @@ class PaceTracker:
         -------
         dict
             ``syllables_per_s`` and ``wpm`` over the whole call, ``recent_syl_s`` and
-            ``recent_wpm`` over the last ``window_s`` of speech (None while there is
+            ``recent_wpm`` over the last ``window_s`` of talking (None while there is
             less than ``min_speech_s`` of it), ``speaking_s`` (s), and ``zone``:
             "slow" | "comfortable" | "brisk" | "fast" | None (:func:`zone`) of the recent
             word rate when there are words, else of the recent syllable rate.
@@ -280,35 +291,29 @@ class PaceTracker:
             self._next -= drop
 
     def _speech_between(self, t_start: float, t_end: float) -> float:
-        """Speaking time with frame centres in ``(t_start, t_end]`` (s)."""
-        hop = self.hop_s or 0.0
-        total = 0
-        for first, last, count in reversed(self._runs):
+        """Talking time inside ``(t_start, t_end]`` (s)."""
+        total = 0.0
+        for first, last in reversed(self._talk):
             if last <= t_start:
                 break
-            if first > t_end:
-                continue
-            k_lo = 0 if t_start < first else int(np.floor((t_start - first) / hop + 1e-9)) + 1
-            k_hi = count - 1 if t_end >= last else int(np.floor((t_end - first) / hop + 1e-9))
-            total += max(0, k_hi - k_lo + 1)
-        return total * hop
+            total += max(0.0, min(last, t_end) - max(first, t_start))
+        return total
 
     def _start_for_speech(self, t_end: float, amount_s: float) -> float:
-        """Call time from which ``amount_s`` of speech ends at ``t_end`` (s)."""
-        hop = self.hop_s or 0.0
-        need = int(round(amount_s / hop))
-        for first, last, count in reversed(self._runs):
-            if first > t_end:
+        """Call time from which ``amount_s`` of talking ends at ``t_end`` (s)."""
+        need = amount_s
+        for first, last in reversed(self._talk):
+            if first >= t_end:
                 continue
-            usable = min(count, int(np.floor((t_end - first) / hop + 1e-9)) + 1)
+            usable = min(last, t_end) - first
             if usable >= need:
-                return first + (usable - need) * hop - 0.5 * hop
+                return min(last, t_end) - need
             need -= usable
         return -np.inf
 
     def _recent_rate(self, times: list[float], t_end: float) -> Optional[float]:
         """Events per second of speech over the last ``window_s`` of speech to ``t_end``."""
-        if not np.isfinite(t_end) or not self._runs:
+        if not np.isfinite(t_end) or not self._talk:
             return None
         t_start = self._start_for_speech(t_end, self.options.window_s)
         speech = self._speech_between(t_start, t_end)

@@ -18,6 +18,7 @@ listener's utterance length and whether the speaker yields can.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Optional
 
@@ -41,8 +42,12 @@ class TurnOptions:
         The speaker must have been talking this long (s) before the onset for the
         other to be cutting into a turn (two people starting together is not one).
     pause_merge_s : float
-        Pauses shorter than this (s) inside one speaker's speech are part of the
-        talking (for talk time, turns and monologues).
+        Pauses shorter than this (s) inside one speaker's speech join it into one
+        spurt (for interruptions, backchannels and monologues).
+    turn_pause_s : float
+        A pause shorter than this (s) between one side's sentences, in which the
+        other side says no more than a backchannel, is part of the turn: talk time
+        counts it as talking (pausing between steps is how an agent slows down).
     dead_air_s : float
         Silence on both channels at least this long (s) is dead air.
     """
@@ -51,20 +56,50 @@ class TurnOptions:
     backchannel_max_s: float = 1.0
     min_floor_s: float = 0.5
     pause_merge_s: float = 0.5
+    turn_pause_s: float = 1.5
     dead_air_s: float = 5.0
 
 
-def talk_time_s(segments, pause_merge_s: float) -> float:
-    """Seconds of talking in ``segments`` (s), pauses under ``pause_merge_s`` included."""
+def talk_time_s(spans, other_spans=(), *, turn_pause_s: float, backchannel_max_s: float) -> float:
+    """Seconds one side talks: the time of its turns.
+
+    Parameters
+    ----------
+    spans : sequence of (start, end)
+        The side's speech (segments or spurts) in time order, s.
+    other_spans : sequence of (start, end)
+        The other side's speech in time order (empty for a call with one side).
+    turn_pause_s : float
+        Pauses shorter than this are inside the turn and count as talking, unless
+        the other side took the floor in them.
+    backchannel_max_s : float
+        The other side's utterances up to this long do not take the floor.
+
+    Examples
+    --------
+    >>> talk_time_s([(0, 4), (5, 9)], turn_pause_s=1.5, backchannel_max_s=1.0)
+    9.0
+    >>> talk_time_s([(0, 4), (5, 9)], [(4.1, 4.9)], turn_pause_s=1.5, backchannel_max_s=1.0)
+    9.0
+    >>> talk_time_s([(0, 4), (4.5, 9)], [(4.0, 5.5)], turn_pause_s=1.5, backchannel_max_s=1.0)
+    8.5
+    """
+    floor_takes = [s for s, e in other_spans if e - s > backchannel_max_s]
     total, cur = 0.0, None
-    for seg in segments:
-        if cur is not None and seg.start - cur[1] < pause_merge_s:
-            cur[1] = seg.end
+    for start, end in spans:
+        if cur is not None and start - cur[1] < turn_pause_s and \
+                not _any_between(floor_takes, cur[1], start):
+            cur[1] = max(cur[1], end)
             continue
         if cur is not None:
             total += cur[1] - cur[0]
-        cur = [seg.start, seg.end]
+        cur = [start, end]
     return total + (cur[1] - cur[0] if cur is not None else 0.0)
+
+
+def _any_between(sorted_starts: list, a: float, b: float) -> bool:
+    i = bisect.bisect_left(sorted_starts, a)
+    return i < len(sorted_starts) and sorted_starts[i] < b
 
 
 class _Spurts:
@@ -277,7 +312,13 @@ class TurnTaking:
         return [{"start": i["start"], "end": self._final_end(i), "by": i["by"]} for i in items]
 
     def talk_time(self) -> dict[str, float]:
-        return {ch: round(sum(e - s for s, e in sp.all()), 3) for ch, sp in self.spurts.items()}
+        """Seconds each side talks: its turns, pauses between its sentences included
+        (:func:`talk_time_s`)."""
+        o = self.options
+        spans = {ch: sp.all() for ch, sp in self.spurts.items()}
+        return {ch: round(talk_time_s(spans[ch], spans[other(ch)], turn_pause_s=o.turn_pause_s,
+                                      backchannel_max_s=o.backchannel_max_s), 3)
+                for ch in spans}
 
     def summary(self) -> dict:
         """Everything the call record needs about turns (JSON-ready)."""

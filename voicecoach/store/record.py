@@ -29,8 +29,10 @@ def build_record(engine, transcript: list, *, name: str, duration: float,
     if two:
         talk = turns["talk_time"]
     else:
-        talk = {"agent": round(talk_time_s(engine.vad["agent"].segments,
-                                           engine.config.turns.pause_merge_s), 3),
+        o = engine.config.turns
+        spans = [(seg.start, seg.end) for seg in engine.vad["agent"].segments]
+        talk = {"agent": round(talk_time_s(spans, turn_pause_s=o.turn_pause_s,
+                                           backchannel_max_s=o.backchannel_max_s), 3),
                 "customer": None}
     n_agent_words = len(engine.words.get("agent", []))
     pace_state = engine.pace.state()
