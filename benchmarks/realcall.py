@@ -14,6 +14,11 @@ for each condition puts the call through what a real headset call adds (see
     pauses          a different script: the agent's ordinary turns explain steps, with
                     0.6-1.2 s pauses between sentences (truth talk time counts them)
     mix             echo -30 dB + floor 30 dB + phone line together
+    loss5           5 % of the call audio's 20 ms packets lost in bursts (mean 2 packets),
+                    concealed as phones do (last pitch period repeated, fading out by 60 ms)
+    quietmic        the agent's mic 18 dB less sensitive, its self-noise still at -65 dBFS
+    hum             50 Hz mains hum and 4 harmonics in the agent's mic, 30 dB below the agent
+    fan             low-pass fan / HVAC noise in the agent's mic at 15 dB SNR
   and, only when asked with --conditions:
     echo30-450ms, echo30-drift (delay ±40 ms, gain ±3 dB, slowly), echo45,
     floor25-real    colleagues who are real people: ../shared/data/read/ clips (skipped
@@ -66,6 +71,10 @@ CONDITIONS = {
     "phone": ("phone line µ-law", Condition(phone=True), "plain"),
     "pauses": ("pauses in turns", Condition(), "pauses"),
     "mix": ("echo-30 floor30 phone", Condition(echo_db=-30.0, floor_db=-30.0, phone=True), "plain"),
+    "loss5": ("loss 5 % bursts, PLC", Condition(loss_rate=0.05, loss_burst_packets=2.0), "plain"),
+    "quietmic": ("quiet mic -18 dB", Condition(mic_gain_db=-18.0, mic_noise_dbfs=-65.0), "plain"),
+    "hum": ("hum 50 Hz -30 dB", Condition(hum_db=-30.0, hum_hz=50.0), "plain"),
+    "fan": ("fan 15 dB SNR", Condition(fan_snr_db=15.0), "plain"),
 }
 EXTRA = {
     "echo30-450ms": ("echo -30 dB 450 ms", Condition(echo_db=-30.0, echo_delay_s=0.45), "plain"),

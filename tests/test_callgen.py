@@ -289,3 +289,20 @@ def test_degraded_call_writes_the_same_truth_file(call, tmp_path):
     clean = write_call(call, tmp_path / "clean.flac").read_text()
     echoed = write_call(degrade_call(call, Condition(echo_db=-20.0), seed=1), tmp_path / "echo.flac").read_text()
     assert echoed == clean
+
+
+@pytest.mark.parametrize("cond,channel", [
+    (Condition(loss_rate=0.05), 1),
+    (Condition(mic_gain_db=-18.0), 0),
+    (Condition(hum_db=-30.0, hum_hz=60.0), 0),
+    (Condition(fan_snr_db=15.0), 0),
+])
+def test_line_and_mic_conditions_keep_the_truth_and_change_one_channel(call, cond, channel):
+    out = degrade_call(call, cond, seed=3)
+    assert out.truth == call.truth
+    assert out.audio.shape == call.audio.shape and out.audio.dtype == np.float32
+    assert np.array_equal(out.audio[:, 1 - channel], call.audio[:, 1 - channel])
+    assert not np.array_equal(out.audio[:, channel], call.audio[:, channel])
+    assert np.array_equal(degrade_call(call, cond, seed=3).audio, out.audio)
+    if cond.mic_gain_db is not None:
+        assert active_level_db(out.audio[:, 0]) - active_level_db(call.audio[:, 0]) == pytest.approx(-18.0, abs=1.0)

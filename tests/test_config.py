@@ -147,3 +147,17 @@ def test_changed_settings_round_trip_through_toml(tmp_path):
     loaded = load_config(write(tmp_path, to_toml(config)))
     assert loaded == config
     assert loaded.as_dict() == config.as_dict()
+
+
+def test_loading_the_config_loads_no_capture_session_or_model():
+    """Options live where nothing heavy comes with them: an offline analysis that loads
+    the config does not load device capture, the live session, Qt or the models."""
+    import subprocess
+    import sys
+
+    code = ("import sys, voicecoach.config; "
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('sounddevice', 'faster_whisper', 'onnxruntime', 'PyQt6', 'pywebrtc_audio') "
+            "or m in ('voicecoach.live', 'voicecoach.sources.capture', 'voicecoach.sources.devices'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", out.stdout

@@ -7,13 +7,18 @@ from tools.degrade import (
     SR,
     Condition,
     active_level_db,
+    add_fan,
     add_floor,
+    add_hum,
     degrade,
     echo_taps,
     energy_db,
+    loss_pattern,
     make_echo,
     mulaw,
+    packet_loss,
     phone_line,
+    quiet_mic,
     room_ir,
 )
 
@@ -196,6 +201,122 @@ def test_phone_line_keeps_timing():
     assert int(np.argmax(c[mid - 200:mid + 201])) == 200            # lag 0 of -200..200 samples
 
 
+# --- packet loss ---------------------------------------------------------------------------
+
+PACKET = round(0.02 * SR)
+
+
+def _voiced(seconds, f0=140.0):
+    """A steady vowel-like sound: f0 and four harmonics."""
+    t = np.arange(int(seconds * SR)) / SR
+    return sum(0.1 / k * np.sin(2 * np.pi * k * f0 * t + k) for k in range(1, 6)).astype(np.float32)
+
+
+def _runs(lost):
+    edges = np.diff(np.concatenate([[0], lost.astype(np.int8), [0]]))
+    return np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+
+
+@pytest.mark.parametrize("rate,burst", [(0.05, 2.0), (0.02, 1.0), (0.10, 3.0)])
+def test_loss_pattern_loses_the_rate_asked_in_bursts(rate, burst):
+    lost = loss_pattern(60_000, rate, burst, seed=3)                # 20 min of 20 ms packets
+    assert lost.mean() == pytest.approx(rate, rel=0.12)
+    assert _runs(lost).mean() == pytest.approx(burst, rel=0.12)
+    assert np.array_equal(lost, loss_pattern(60_000, rate, burst, seed=3))
+    assert not np.array_equal(lost, loss_pattern(60_000, rate, burst, seed=4))
+
+
+def test_no_loss_changes_nothing():
+    x = _noise(2.0, 60)
+    y, lost = packet_loss(x, 0.0, seed=1)
+    assert not lost.any() and np.array_equal(y, x)
+    with pytest.raises(ValueError):
+        packet_loss(x, 0.05, concealment="comfort noise")
+
+
+@pytest.mark.parametrize("concealment", ["repeat", "silence"])
+def test_packet_loss_gaps_sit_on_the_lost_packets_at_the_rate_asked(concealment):
+    x = _voiced(300.0)
+    y, lost = packet_loss(x, 0.05, burst_packets=2.0, concealment=concealment, seed=7)
+    assert y.dtype == np.float32 and len(y) == len(x) and len(lost) == len(x) // PACKET
+    assert lost.mean() == pytest.approx(0.05, abs=0.01)
+    changed = np.abs(y - x).reshape(-1, PACKET).max(axis=1) > 1e-6
+    after = np.concatenate([[False], lost[:-1]]) & ~lost            # the cross-fade into a received packet
+    assert np.array_equal(changed & ~after, lost)                   # only the lost packets change
+    if concealment == "silence":
+        assert np.all(y.reshape(-1, PACKET)[lost] == 0)
+
+
+def test_repeat_concealment_continues_the_voice_then_fades_to_silence():
+    x = _voiced(300.0)
+    y, lost = packet_loss(x, 0.05, burst_packets=2.0, concealment="repeat", seed=7)
+    xp, yp = x.reshape(-1, PACKET).astype(np.float64), y.reshape(-1, PACKET).astype(np.float64)
+    starts = np.flatnonzero(np.diff(np.concatenate([[0], lost.astype(np.int8)])) == 1)
+    first = [i for i in starts if i > 0]
+    # The first lost packet of a burst: the voice goes on, at full level for 10 ms, -20 % per 10 ms after.
+    for i in first:
+        assert np.corrcoef(xp[i], yp[i])[0, 1] > 0.9
+        assert _rms_db(yp[i, :PACKET // 2]) == pytest.approx(_rms_db(xp[i, :PACKET // 2]), abs=0.5)
+        assert _rms_db(yp[i, PACKET // 2:]) < _rms_db(xp[i, PACKET // 2:]) - 0.5
+    # From 60 ms into a burst on, silence.
+    long = [i for i, n in zip(starts, _runs(lost)) if n >= 4]
+    assert long, "no burst of 4 packets or more"
+    for i in long:
+        assert np.all(yp[i + 3] == 0)
+    # No concealed sample is louder than the voice.
+    assert np.abs(yp[lost]).max() <= np.abs(xp).max() * 1.01
+
+
+def test_packet_loss_is_deterministic_given_the_seed():
+    x = _voiced(20.0)
+    a, _ = packet_loss(x, 0.05, seed=2)
+    b, _ = packet_loss(x, 0.05, seed=2)
+    c, _ = packet_loss(x, 0.05, seed=3)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+# --- quiet mic, hum, fan -------------------------------------------------------------------
+
+def test_quiet_mic_is_18_db_down_with_its_self_noise_where_it_was():
+    agent, mask = _bursts(20.0, 70, level_dbfs=-20.0)
+    agent = agent + _noise(20.0, 71, level_dbfs=-65.0)              # the clean call's own floor
+    y, noise = quiet_mic(agent, -18.0, noise_dbfs=-65.0, seed=1)
+    assert y.dtype == np.float32 and len(y) == len(agent)
+    assert _rms_db(y[mask]) - _rms_db(agent[mask]) == pytest.approx(-18.0, abs=1.0)
+    assert active_level_db(y) - active_level_db(agent) == pytest.approx(-18.0, abs=1.0)
+    assert _rms_db(y[~mask]) == pytest.approx(-65.0, abs=1.0)       # the floor stays at -65 dBFS
+    assert _rms_db(noise) == pytest.approx(-65.0, abs=0.1)
+    assert np.array_equal(y, quiet_mic(agent, -18.0, seed=1)[0])
+
+
+@pytest.mark.parametrize("hz", [50.0, 60.0])
+def test_hum_is_at_its_level_and_at_the_mains_frequency_and_harmonics(hz):
+    agent, _ = _bursts(20.0, 80, level_dbfs=-20.0)
+    mixed, hum = add_hum(agent, -30.0, hz=hz, harmonics=5, seed=2)
+    assert _rms_db(hum) - active_level_db(agent) == pytest.approx(-30.0, abs=1.0)
+    assert np.allclose(mixed - hum, agent, atol=1e-6)
+    f, p = signal.welch(hum.astype(np.float64), fs=SR, nperseg=16 * SR // 10)   # 0.625 Hz bins
+    near = np.zeros(len(f), bool)
+    for k in range(1, 6):
+        near |= np.abs(f - k * hz) < 2.0
+        assert 10 * np.log10(p[np.abs(f - k * hz) < 1.0].max() / p.max()) > -20, k   # each harmonic there
+    assert p[near].sum() / p.sum() > 0.999                          # and nothing else
+    assert f[np.argmax(p)] == pytest.approx(hz, abs=1.0)             # the fundamental strongest
+
+
+def test_fan_noise_is_at_the_snr_asked_and_low_pass():
+    agent, mask = _bursts(30.0, 90, level_dbfs=-20.0)
+    mixed, fan = add_fan(agent, 15.0, cutoff_hz=250.0, seed=3)
+    assert active_level_db(agent) - _rms_db(fan) == pytest.approx(15.0, abs=1.0)
+    assert _rms_db(agent[mask]) - _rms_db(fan) == pytest.approx(15.0, abs=1.0)   # measured independently
+    assert np.allclose(mixed - fan, agent, atol=1e-6)
+    f, p = signal.welch(fan.astype(np.float64), fs=SR, nperseg=4096)
+    low, high = p[(f > 30) & (f < 200)].mean(), p[(f > 2000) & (f < 4000)].mean()
+    assert 10 * np.log10(low / high) > 30                            # rumble, little hiss
+    assert 10 * np.log10(p[f < 20].mean() / low) < -3                 # no DC
+    assert np.array_equal(fan, add_fan(agent, 15.0, seed=3)[1])
+
+
 # --- conditions ----------------------------------------------------------------------------
 
 def _call(seconds=8.0):
@@ -247,3 +368,32 @@ def test_echo_only_adds_to_the_call_audio():
 def test_a_floor_condition_needs_colleagues():
     with pytest.raises(ValueError, match="colleagues"):
         degrade(_call(), Condition(floor_db=-25.0))
+
+
+def test_mic_conditions_change_only_the_agent_and_loss_only_the_call_audio():
+    audio = _call(20.0)
+    ref = active_level_db(audio[:, 0])
+    out = degrade(audio, Condition(mic_gain_db=-18.0), seed=1)
+    assert active_level_db(out[:, 0]) - ref == pytest.approx(-18.0, abs=1.0)
+    assert np.array_equal(out[:, 1], audio[:, 1])
+    out = degrade(audio, Condition(hum_db=-30.0, hum_hz=60.0), seed=1)
+    assert _rms_db(out[:, 0] - audio[:, 0]) - ref == pytest.approx(-30.0, abs=1.0)
+    assert np.array_equal(out[:, 1], audio[:, 1])
+    out = degrade(audio, Condition(fan_snr_db=15.0), seed=1)
+    assert ref - _rms_db(out[:, 0] - audio[:, 0]) == pytest.approx(15.0, abs=1.0)
+    out = degrade(audio, Condition(loss_rate=0.05), seed=1)
+    assert np.array_equal(out[:, 0], audio[:, 0])
+    changed = np.abs(out[:, 1] - audio[:, 1]).reshape(-1, PACKET).max(axis=1) > 0
+    assert 0.02 < changed.mean() < 0.10
+
+
+def test_mic_and_loss_conditions_are_deterministic_and_describe_themselves():
+    audio = _call()
+    tracks = [_bursts(8.0, 53)[0]]
+    cond = Condition(echo_db=-30.0, floor_db=-30.0, mic_gain_db=-18.0, hum_db=-30.0, fan_snr_db=15.0,
+                     loss_rate=0.05)
+    a = degrade(audio, cond, seed=4, colleagues=tracks)
+    assert np.array_equal(a, degrade(audio, cond, seed=4, colleagues=tracks))
+    assert not np.array_equal(a, degrade(audio, cond, seed=5, colleagues=tracks))
+    assert cond.describe() == ("floor -30 dB + fan 15 dB SNR + mic -18 dB (noise -65 dBFS) + hum 50 Hz -30 dB"
+                               " + echo -30 dB 180 ms + loss 5 % (repeat)")

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from output_streams import output_streams
 from scipy.signal import correlate
 
 from voicecoach.events import SAMPLE_RATE
@@ -18,38 +19,10 @@ from voicecoach.sinks.playback import Player
 from voicecoach.sources.audio import CallAudio
 
 
-class FakeStream:
-    """Stands in for sounddevice.OutputStream; the test calls its callback."""
-
-    def __init__(self, samplerate, channels, dtype, callback):
-        self.samplerate, self.channels, self.callback = samplerate, channels, callback
-        self.active = False
-        self.closed = False
-
-    def start(self):
-        self.active = True
-
-    def stop(self):
-        self.active = False
-
-    def close(self):
-        self.closed = True
-
-
-def streams():
-    made = []
-
-    def factory(**kwargs):
-        made.append(FakeStream(**kwargs))
-        return made[-1]
-
-    return made, factory
-
-
 def test_player_callback_without_qt():
     agent = np.arange(8000, dtype=np.float32) / 8000
     call = CallAudio(agent, -agent, "x")
-    made, factory = streams()
+    made, factory = output_streams()
     player = Player(call, factory)
     player.seek(0.1)
     player.play()

@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 
 pytest.importorskip("pytestqt")
 
+from output_streams import output_streams  # noqa: E402
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from voicecoach.ui.review import ReviewWindow, open_call, run_review  # noqa: E402
 from voicecoach.ui.style import apply_style  # noqa: E402
@@ -22,34 +23,6 @@ from voicecoach.events import SAMPLE_RATE  # noqa: E402
 from voicecoach.sinks.view import transcript_lines  # noqa: E402
 from voicecoach.store.history import History  # noqa: E402
 from voicecoach.store.record import load_record  # noqa: E402
-
-
-class FakeStream:
-    """Stands in for sounddevice.OutputStream; the test calls its callback (as in test_playback.py)."""
-
-    def __init__(self, samplerate, channels, dtype, callback):
-        self.samplerate, self.channels, self.callback = samplerate, channels, callback
-        self.active = False
-        self.closed = False
-
-    def start(self):
-        self.active = True
-
-    def stop(self):
-        self.active = False
-
-    def close(self):
-        self.closed = True
-
-
-def streams():
-    made = []
-
-    def factory(**kwargs):
-        made.append(FakeStream(**kwargs))
-        return made[-1]
-
-    return made, factory
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +41,7 @@ def demo(qapp, tmp_path_factory):
 @pytest.fixture
 def window(qtbot, tmp_path, demo, monkeypatch):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
-    made, factory = streams()
+    made, factory = output_streams()
     win = ReviewWindow(history_path=tmp_path / "h.sqlite", stream_factory=factory)
     qtbot.addWidget(win)
     win.resize(1400, 900)

@@ -1068,7 +1068,8 @@ def degrade_call(call: Call, condition, seed: int = 0, floor_voices: Sequence[st
     call : Call
     condition : tools.degrade.Condition
     seed : int
-        Fixes the colleagues (voices, lines, timing), the rooms and the echo path.
+        Fixes the colleagues (voices, lines, timing), the rooms, the echo path, the
+        noises and the lost packets.
     floor_voices : sequence of str
         Voices or backends the colleagues are chosen from, other than the call's own.
     synth : Synthesizer or None
@@ -1163,6 +1164,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     g.add_argument("--floor-voices", default="espeak",
                    help="voices or backends the colleagues are chosen from (default espeak)")
     g.add_argument("--phone", action="store_true", help="the call audio through an 8 kHz µ-law phone line")
+    g.add_argument("--loss", type=float, metavar="RATE",
+                   help="share of the call audio's 20 ms packets lost in bursts (e.g. 0.05), concealed")
+    g.add_argument("--loss-burst", type=float, default=2.0, metavar="PACKETS",
+                   help="mean packets per burst of loss (default 2)")
+    g.add_argument("--loss-concealment", choices=("repeat", "silence"), default="repeat",
+                   help="repeat the last pitch period fading out over 60 ms (default, as phones do) or silence")
+    g.add_argument("--quiet-mic", type=float, metavar="DB",
+                   help="the agent's mic this many dB less sensitive (e.g. -18), its self-noise unchanged")
+    g.add_argument("--mic-noise-dbfs", type=float, default=-65.0, help="a quiet mic's self-noise (default -65)")
+    g.add_argument("--hum-db", type=float, metavar="DB",
+                   help="mains hum in the agent's mic, dB relative to the agent (e.g. -30)")
+    g.add_argument("--hum-hz", type=float, default=50.0, help="mains frequency, 50 or 60 (default 50)")
+    g.add_argument("--fan-snr", type=float, metavar="DB",
+                   help="fan / HVAC noise in the agent's mic at this SNR (dB, e.g. 15)")
     args = p.parse_args(argv)
     from tools.degrade import Condition
 
@@ -1170,7 +1185,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     call = random_call(args.seed, args.voices.split(","), minutes=args.minutes, options=options)
     condition = Condition(echo_db=args.echo_db, echo_delay_s=args.echo_delay_ms / 1000.0,
                           echo_taps=args.echo_taps, echo_drift_ms=args.echo_drift[0],
-                          echo_drift_db=args.echo_drift[1], floor_db=args.floor_db, phone=args.phone)
+                          echo_drift_db=args.echo_drift[1], floor_db=args.floor_db, phone=args.phone,
+                          loss_rate=args.loss, loss_burst_packets=args.loss_burst,
+                          loss_concealment=args.loss_concealment, mic_gain_db=args.quiet_mic,
+                          mic_noise_dbfs=args.mic_noise_dbfs, hum_db=args.hum_db, hum_hz=args.hum_hz,
+                          fan_snr_db=args.fan_snr)
     if condition != Condition():
         call = degrade_call(call, condition, seed=args.seed, floor_voices=args.floor_voices.split(","))
         print(f"condition: {condition.describe()}")
