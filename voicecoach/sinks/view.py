@@ -265,7 +265,7 @@ def scorecard(record: dict) -> list[ScoreRow]:
     else:
         rows.append(ScoreRow("Talk share", f"{share['agent'] * 100:.0f} % you",
                              f"caller {share['customer'] * 100:.0f} %; "
-                             f"{talk['agent']:.0f} s / {talk['customer']:.0f} s of speech", "info"))
+                             f"{talk['agent']:.0f} s / {talk['customer']:.0f} s talking", "info"))
 
     t = s.turns
     if t is not None:
