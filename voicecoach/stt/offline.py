@@ -33,18 +33,34 @@ class _TimeMap:
         return self.orig[i] + (t - self.packed[i])
 
 
-def pack_segments(audio: np.ndarray, segments: Sequence[Segment], pad_s: float,
-                  gap_s: float) -> tuple[np.ndarray, _TimeMap]:
-    """Concatenate the speech of ``segments`` (padded) with ``gap_s`` silences."""
+def pack_plan(segments: Sequence[Segment], duration_s: float,
+              options: Optional[TranscribeOptions] = None) -> list[list[tuple[float, float]]]:
+    """Which audio is transcribed, and how it is grouped into model calls.
+
+    Returns
+    -------
+    list of groups (one ``model.transcribe`` call each), each a list of
+    ``(start, end)`` spans on the call clock (s), packed end to end in that order.
+    """
+    o = options or TranscribeOptions()
+    plan = []
+    for group in _groups(segments, o.max_pack_s):
+        spans: list[list[float]] = []
+        for seg in group:   # merge segments whose padded spans touch
+            s, e = max(0.0, seg.start - o.pad_s), min(duration_s, seg.end + o.pad_s)
+            if spans and s <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], e)
+            else:
+                spans.append([s, e])
+        plan.append([(s, e) for s, e in spans])
+    return plan
+
+
+def pack_spans(audio: np.ndarray, spans: Sequence[tuple[float, float]],
+               gap_s: float) -> tuple[np.ndarray, _TimeMap]:
+    """Concatenate the audio of ``spans`` with ``gap_s`` silences after each."""
     pieces, tmap, pos = [], _TimeMap(), 0
     gap = np.zeros(int(gap_s * SAMPLE_RATE), np.float32)
-    spans = []
-    for seg in segments:   # merge segments whose padded spans touch
-        s, e = max(0.0, seg.start - pad_s), min(len(audio) / SAMPLE_RATE, seg.end + pad_s)
-        if spans and s <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], e)
-        else:
-            spans.append([s, e])
     for s, e in spans:
         a = audio[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)]
         tmap.add(pos / SAMPLE_RATE, s)
@@ -76,8 +92,8 @@ def transcribe_channel(model, channel: str, audio: np.ndarray, segments: Sequenc
     o = options or TranscribeOptions()
     out: list[TranscriptSegment] = []
     done = 0.0
-    for group in _groups(segments, o.max_pack_s):
-        packed, tmap = pack_segments(audio, group, o.pad_s, o.join_gap_s)
+    for spans in pack_plan(segments, len(audio) / SAMPLE_RATE, o):
+        packed, tmap = pack_spans(audio, spans, o.join_gap_s)
         if len(packed) == 0:
             continue
         pieces, _ = model.transcribe(
