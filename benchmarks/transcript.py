@@ -137,11 +137,11 @@ def call_items(seeds: list[int], minutes: float) -> list[Item]:
 
 
 class Pipelines:
-    def __init__(self, model_name: str):
+    def __init__(self, model_name: str, **packing):
         from voicecoach.analyzers.vad import SileroVad
         from voicecoach.stt.whisper import TranscribeOptions, load_model
 
-        self.options = TranscribeOptions(model=model_name)
+        self.options = TranscribeOptions(model=model_name, **packing)
         self.model = load_model(self.options, num_workers=1)
         self.vad = SileroVad()
         self.model.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="en")  # warm up
@@ -321,6 +321,8 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=3.0, help="length of each generated call")
     ap.add_argument("--sets", default="", help="comma-separated subset of the set names")
     ap.add_argument("--show", action="store_true", help="print each word VoiceCoach alone lost")
+    ap.add_argument("--pad-s", type=float, default=None, help="TranscribeOptions.pad_s (default: its own)")
+    ap.add_argument("--join-gap-s", type=float, default=None, help="TranscribeOptions.join_gap_s")
     args = ap.parse_args()
 
     rng = np.random.default_rng(0)
@@ -334,7 +336,8 @@ def main() -> int:
     if not items:
         print("nothing to measure")
         return 0
-    p = Pipelines(args.model)
+    packing = {k: v for k, v in (("pad_s", args.pad_s), ("join_gap_s", args.join_gap_s)) if v is not None}
+    p = Pipelines(args.model, **packing)
     sets: dict[str, dict] = {}
     for n, item in enumerate(items):
         # alternate which pipeline goes first, so neither always meets a warm cache
@@ -357,7 +360,8 @@ def main() -> int:
         return (c["S"] + c["D"] + c["I"]) / max(1, c["words"])
 
     print(f"\nWhisper {args.model} int8, beam {p.options.beam_size}, one thread; "
-          f"VoiceCoach = VAD + stt.offline.transcribe_channel, plain = transcribe(vad_filter=True)\n")
+          f"VoiceCoach = VAD + stt.offline.transcribe_channel (pad_s {p.options.pad_s}, "
+          f"join_gap_s {p.options.join_gap_s}), plain = transcribe(vad_filter=True)\n")
     print("| audio | words | VoiceCoach WER (S/D/I) | plain WER (S/D/I) | ratio "
           "| VoiceCoach x RT | plain x RT | time ratio (wall, CPU) |")
     print("|---|---|---|---|---|---|---|---|")
