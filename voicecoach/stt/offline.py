@@ -2,9 +2,25 @@
 
 Whisper always encodes 30 s windows, so transcribing each short turn on its own
 would cost a full window per turn. Offline, the speech segments the VAD found are
-packed end to end (with a short gap of silence between them) and transcribed as
-one stream; word times are mapped back to the call clock. Silence costs nothing
-and cannot produce hallucinated words.
+packed end to end and transcribed as one stream; word times are mapped back to
+the call clock. Long silences cost nothing and cannot produce hallucinated words.
+
+How the speech is packed decides which words Whisper hears (``benchmarks/transcript.py``
+shows where words are lost):
+
+- each packed span keeps ``pad_s`` of the channel's own audio
+  before and after its speech (at most half the pause to the next span), so a
+  word the voice activity clipped or missed at a segment's edge (a soft onset, a
+  short "And" it dropped as too short, most of all on telephone audio) is still
+  heard, and Whisper hears each onset after a real pause, not after digital zeros;
+- speech separated by less than ``merge_gap_s`` (or by less than two such
+  paddings) stays one span with its pause as it was, so a sentence with commas
+  in it is never cut at a pack join;
+- spans are joined end to end, the pause between them made of their own padding:
+  no inserted digital silence;
+- model calls (``max_pack_s`` of packed audio each) are cut between spans only;
+- a word's times are mapped to the call clock through the span that holds its
+  midpoint, so a word at a join never stretches over the pause left out.
 """
 from __future__ import annotations
 
@@ -16,40 +32,83 @@ from voicecoach.analyzers.vad import Segment
 from voicecoach.events import SAMPLE_RATE, TranscriptSegment, Word
 from voicecoach.stt.whisper import TranscribeOptions
 
-
 class _TimeMap:
-    """Maps times in the packed audio back to the call clock."""
+    """Maps times in the packed audio back to the call clock, span by span."""
 
     def __init__(self):
-        self.packed: list[float] = []   # start of each piece in the packed audio (s)
+        self.packed: list[float] = []   # start of each span in the packed audio (s)
         self.orig: list[float] = []     # its start on the call clock (s)
+        self.length: list[float] = []   # its length (s)
 
-    def add(self, packed_s: float, orig_s: float) -> None:
+    def add(self, packed_s: float, orig_s: float, length_s: float) -> None:
         self.packed.append(packed_s)
         self.orig.append(orig_s)
+        self.length.append(length_s)
 
-    def __call__(self, t: float) -> float:
-        i = max(0, int(np.searchsorted(self.packed, t, side="right")) - 1)
-        return self.orig[i] + (t - self.packed[i])
+    def span(self, a: float, b: float) -> tuple[float, float]:
+        """Packed ``(start, end)`` of a word to the call clock, within the span holding its midpoint."""
+        i = max(0, int(np.searchsorted(self.packed, (a + b) / 2, side="right")) - 1)
+        a, b = (min(max(t - self.packed[i], 0.0), self.length[i]) for t in (a, b))
+        return self.orig[i] + a, self.orig[i] + max(a, b)
 
 
-def pack_segments(audio: np.ndarray, segments: Sequence[Segment], pad_s: float,
-                  gap_s: float) -> tuple[np.ndarray, _TimeMap]:
-    """Concatenate the speech of ``segments`` (padded) with ``gap_s`` silences."""
-    pieces, tmap, pos = [], _TimeMap(), 0
-    gap = np.zeros(int(gap_s * SAMPLE_RATE), np.float32)
-    spans = []
-    for seg in segments:   # merge segments whose padded spans touch
-        s, e = max(0.0, seg.start - pad_s), min(len(audio) / SAMPLE_RATE, seg.end + pad_s)
-        if spans and s <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], e)
+def pack_plan(segments: Sequence[Segment], duration_s: float,
+              options: Optional[TranscribeOptions] = None) -> list[list[tuple[float, float]]]:
+    """Which audio is transcribed, and how it is grouped into model calls.
+
+    Parameters
+    ----------
+    segments : speech segments on the call clock, in time order
+    duration_s : float
+        Length of the channel (s).
+    options : TranscribeOptions, optional
+        ``pad_s``, ``merge_gap_s`` and ``max_pack_s`` (see the module docstring).
+
+    Returns
+    -------
+    list of groups (one ``model.transcribe`` call each), each a list of
+    ``(start, end)`` spans on the call clock (s), packed end to end in that order.
+
+    Examples
+    --------
+    >>> from voicecoach.analyzers.vad import Segment
+    >>> pack_plan([Segment(1.0, 2.0), Segment(2.5, 3.0), Segment(9.0, 9.5)], 12.0)
+    [[(0.7, 3.3), (8.7, 9.8)]]
+    """
+    o = options or TranscribeOptions()
+    keep = o.pad_s                              # own audio kept each side of the speech
+    merge = max(o.merge_gap_s, 2 * keep)
+    speech: list[list[float]] = []
+    for seg in segments:
+        if speech and seg.start - speech[-1][1] < merge:
+            speech[-1][1] = max(speech[-1][1], seg.end)
         else:
-            spans.append([s, e])
+            speech.append([seg.start, seg.end])
+    spans = []
+    for i, (s, e) in enumerate(speech):
+        before = (s - speech[i - 1][1]) / 2 if i else keep
+        after = (speech[i + 1][0] - e) / 2 if i + 1 < len(speech) else keep
+        spans.append((round(max(0.0, s - min(keep, before)), 3),
+                      round(min(duration_s, e + min(keep, after)), 3)))
+    plan: list[list[tuple[float, float]]] = [[]]
+    total = 0.0
     for s, e in spans:
-        a = audio[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)]
-        tmap.add(pos / SAMPLE_RATE, s)
-        pieces += [a, gap]
-        pos += len(a) + len(gap)
+        if plan[-1] and total + (e - s) > o.max_pack_s:
+            plan.append([])
+            total = 0.0
+        plan[-1].append((s, e))
+        total += e - s
+    return [g for g in plan if g]
+
+
+def pack_spans(audio: np.ndarray, spans: Sequence[tuple[float, float]]) -> tuple[np.ndarray, _TimeMap]:
+    """Concatenate the audio of ``spans``, end to end."""
+    pieces, tmap, pos = [], _TimeMap(), 0
+    for s, e in spans:
+        a = audio[int(round(s * SAMPLE_RATE)):int(round(e * SAMPLE_RATE))]
+        tmap.add(pos / SAMPLE_RATE, s, len(a) / SAMPLE_RATE)
+        pieces.append(a)
+        pos += len(a)
     if not pieces:
         return np.zeros(0, np.float32), tmap
     return np.concatenate(pieces).astype(np.float32), tmap
@@ -76,15 +135,15 @@ def transcribe_channel(model, channel: str, audio: np.ndarray, segments: Sequenc
     o = options or TranscribeOptions()
     out: list[TranscriptSegment] = []
     done = 0.0
-    for group in _groups(segments, o.max_pack_s):
-        packed, tmap = pack_segments(audio, group, o.pad_s, o.join_gap_s)
+    for spans in pack_plan(segments, len(audio) / SAMPLE_RATE, o):
+        packed, tmap = pack_spans(audio, spans)
         if len(packed) == 0:
             continue
         pieces, _ = model.transcribe(
             packed, language=o.language, beam_size=o.beam_size, word_timestamps=True,
             vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
         for piece in pieces:
-            words = [Word(channel, float(tmap(w.start)), float(tmap(w.end)), w.word.strip(),
+            words = [Word(channel, *map(float, tmap.span(w.start, w.end)), w.word.strip(),
                           float(w.probability))
                      for w in (piece.words or []) if w.word.strip()]
             if words:
@@ -94,16 +153,3 @@ def transcribe_channel(model, channel: str, audio: np.ndarray, segments: Sequenc
                 progress(done + piece.end)
         done += len(packed) / SAMPLE_RATE
     return out
-
-
-def _groups(segments: Sequence[Segment], max_s: float) -> list[list[Segment]]:
-    """Consecutive segments in groups of at most ``max_s`` seconds of speech."""
-    groups: list[list[Segment]] = [[]]
-    total = 0.0
-    for seg in segments:
-        if groups[-1] and total + seg.duration > max_s:
-            groups.append([])
-            total = 0.0
-        groups[-1].append(seg)
-        total += seg.duration
-    return [g for g in groups if g]

@@ -41,10 +41,12 @@ class TranscribeOptions:
         each: more threads per call oversubscribe a 2-core machine.
     language : str
     pad_s : float
-        Audio (s) kept before and after each speech segment.
-    join_gap_s : float
-        Silence (s) inserted between packed segments, so words of different
-        turns do not run together.
+        The channel's own audio (s) kept before and after each stretch of speech
+        that is packed for transcription (at most half the pause to the next):
+        Whisper hears where words start and end. No silence is inserted.
+    merge_gap_s : float
+        Speech less than this far apart (s) is packed as one stretch, pause and
+        all, so a sentence with commas is never cut.
     max_pack_s : float
         Speech (s) packed into one model call. faster-whisper computes the
         whole call's spectrogram at once, so this bounds memory on long calls.
@@ -55,8 +57,8 @@ class TranscribeOptions:
     beam_size: int = 1
     cpu_threads: int = 1
     language: str = "en"
-    pad_s: float = 0.15
-    join_gap_s: float = 0.3
+    pad_s: float = 0.3
+    merge_gap_s: float = 1.0
     max_pack_s: float = 60.0
 
 
