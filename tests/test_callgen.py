@@ -246,8 +246,10 @@ def test_random_calls_with_pauses_between_steps():
         assert not any(e["start"] >= u["start"] and e["start"] < u["end"] for e in t["events"] for u in paused)
         voices |= {u["voice"] for u in paused}
         pauses += [b - a for u in paused for a, b in u["pauses"]]
-        assert t["talk_time"][A] - t["voiced_time"][A] == pytest.approx(
-            sum(b - a for u in paused for a, b in u["pauses"]), abs=1e-3)
+        # talk time counts the pauses inside turns (and short gaps between one side's
+        # utterances while the other only listens); voiced time counts neither
+        assert t["talk_time"][A] - t["voiced_time"][A] >= \
+            sum(b - a for u in paused for a, b in u["pauses"]) - 1e-3
     assert len(voices) == 2                                          # several voices
     assert min(pauses) >= 0.6 and max(pauses) <= 1.2 and max(pauses) - min(pauses) > 0.2   # several lengths
 

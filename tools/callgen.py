@@ -38,6 +38,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from voicecoach.analyzers.turns import TurnOptions, talk_time_s
 from voicecoach.events import AGENT, CHANNELS, CUSTOMER, other
 
 SR = 16000
@@ -355,9 +356,12 @@ class Call:
           under way at the onset).
         - ``silences``: ``start``, ``end`` of every gap with speech on neither
           channel, between the first and the last utterance.
-        - ``talk_time``: per channel, the union of its utterance spans (so the pauses
-          between the sentences of a turn count as talking).
-        - ``voiced_time``: per channel, talk time less those pauses.
+        - ``talk_time``: per channel, the time of its turns as VoiceCoach defines it
+          (:func:`voicecoach.analyzers.turns.talk_time_s` over its utterances: the
+          pauses between the sentences of a turn, and between utterances less than
+          ``turn_pause_s`` apart while the other side only backchannels, count as
+          talking).
+        - ``voiced_time``: per channel, its utterances' time less the pauses in them.
         - ``agent_words``, ``agent_wpm``: words over agent talk time in minutes.
         - ``agent_articulation_wpm``: words over agent voiced time in minutes.
     """
@@ -521,11 +525,13 @@ def _truth(utts: list[Utterance], duration: float) -> dict:
         end = min(u.end, under_way[0].end)
         events.append({"kind": u.turn.label, "by": u.turn.speaker,
                        "start": round(u.start, 5), "end": round(end, 5)})
-    talk = {ch: round(_union_s([(u.start, u.end) for u in utts if u.turn.speaker == ch]), 5)
-            for ch in CHANNELS}
+    spans = {ch: sorted((u.start, u.end) for u in utts if u.turn.speaker == ch) for ch in CHANNELS}
+    rule = TurnOptions()     # talk time by the product's own definition: the time of the turns
+    talk = {ch: round(talk_time_s(spans[ch], spans[other(ch)], turn_pause_s=rule.turn_pause_s,
+                                  backchannel_max_s=rule.backchannel_max_s), 5) for ch in CHANNELS}
     paused = {ch: sum(b - a for u in utts if u.turn.speaker == ch for a, b in u.pauses) / SR
               for ch in CHANNELS}
-    voiced = {ch: round(talk[ch] - paused[ch], 5) for ch in CHANNELS}
+    voiced = {ch: round(_union_s(spans[ch]) - paused[ch], 5) for ch in CHANNELS}
     agent_words = sum(x["n_words"] for x in utterances if x["channel"] == AGENT)
     return {
         "duration": round(duration, 5),
