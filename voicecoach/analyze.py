@@ -18,7 +18,7 @@ import numpy as np
 from voicecoach.analyzers.voice import Baseline
 from voicecoach.config import Config
 from voicecoach.engine import Engine
-from voicecoach.events import AGENT, CUSTOMER
+from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
 from voicecoach.sources.audio import CallAudio
 from voicecoach.sources.files import FileSource
 from voicecoach.store.record import build_record
@@ -55,17 +55,25 @@ def analyze_call(call: CallAudio, config: Optional[Config] = None, *, transcribe
     config = config or Config()
     channels = call.channels()
     engine = Engine(config, tuple(channels), baseline=baseline)
-    heard = []      # the call audio as the analyzers heard it: without the agent's echo
+    # the call audio as the analyzers heard it (without the agent's echo), for speech-to-text
+    heard = np.empty_like(channels[CUSTOMER]) if engine.echo is not None else None
+
+    def keep_heard():
+        for start_s, samples in engine.take_heard(CUSTOMER):
+            i = int(round(start_s * SAMPLE_RATE))
+            heard[i:i + len(samples)] = samples
+
     for frame in FileSource(call, block_s=10.0):
         engine.feed(frame.channel, frame.start_s, frame.samples)
-        heard += engine.take_heard(CUSTOMER) if frame.channel == CUSTOMER else []
         engine.take_heard(AGENT)
+        if heard is not None and frame.channel == CUSTOMER:
+            keep_heard()
         if progress and frame.channel == AGENT:
             progress("audio", min(call.duration, frame.start_s + 10.0), call.duration)
     engine.finish_audio()
-    if engine.echo is not None:
-        heard += engine.take_heard(CUSTOMER)
-        channels[CUSTOMER] = np.concatenate([samples for _, samples in heard])
+    if heard is not None:
+        keep_heard()
+        channels[CUSTOMER] = heard
 
     transcript = []
     if transcribe:
