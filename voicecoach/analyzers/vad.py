@@ -51,6 +51,11 @@ class VadOptions:
         the mic, or echo residue. 0 turns the gate off.
     floor_dbfs : float
         A window quieter than this (dB full scale) is never speech.
+    tail_db : float
+        Inside a segment, a window more than this far (dB) below the segment's
+        loudest window does not keep it going: in a noisy room the model's
+        hangover would otherwise stretch a short "mm-hm" past the backchannel
+        limit. 0 turns it off.
     level_rise_s, level_fall_s : float
         Time constants (s of speech) with which the running speech level follows
         louder and quieter speech.
@@ -64,6 +69,7 @@ class VadOptions:
     level_gate_db: float = 20.0
     floor_dbfs: float = -70.0
     level_rise_s: float = 0.5
+    tail_db: float = 30.0
     level_fall_s: float = 3.0
 
 
@@ -146,6 +152,7 @@ class VoiceActivity:
         self.speech_level_db: float = -np.inf   # running level of this channel's speech
         self._recent_levels = np.full(LEVEL_HOLD - 1, -np.inf)
         self._silent_windows = 0
+        self._segment_peak_db = -np.inf        # loudest window of the open segment
 
     @property
     def time(self) -> float:
@@ -164,7 +171,8 @@ class VoiceActivity:
         if n == 0:
             return []
         windows = audio[: n * WINDOW_SAMPLES].reshape(n, WINDOW_SAMPLES)
-        return self._update(self._gate(self.model(windows), windows))
+        levels = 10 * np.log10(np.mean(np.square(windows, dtype=np.float64), axis=1) + 1e-12)
+        return self._update(self._gate(self.model(windows), levels), levels)
 
     def step_probs(self, probs: np.ndarray) -> list[Segment]:
         """Advance on precomputed window probabilities (for tests and replays)."""
@@ -176,12 +184,11 @@ class VoiceActivity:
             return []
         return self._close()
 
-    def _gate(self, probs: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    def _gate(self, probs: np.ndarray, levels: np.ndarray) -> np.ndarray:
         """Zero the probability of windows too quiet for this channel's speaker."""
         o = self.options
         if o.level_gate_db <= 0:
             return probs
-        levels = 10 * np.log10(np.mean(np.square(windows, dtype=np.float64), axis=1) + 1e-12)
         # a syllable's level, not a window's: the loudest of the last HOLD windows, so
         # the soft end of a word is judged with its vowel
         recent = np.concatenate([self._recent_levels, levels])
@@ -198,11 +205,13 @@ class VoiceActivity:
                                         ref + (rise if level > ref else fall) * (level - ref))
         return probs
 
-    def _update(self, probs: np.ndarray) -> list[Segment]:
+    def _update(self, probs: np.ndarray, levels: Optional[np.ndarray] = None) -> list[Segment]:
         o = self.options
         min_silence = max(1, round(o.min_silence_s / WINDOW_S))
         closed = []
-        for p in probs:  # one comparison per 32 ms window: cheap
+        if levels is None or o.tail_db <= 0:
+            levels = np.full(len(probs), np.inf)
+        for p, level in zip(probs, levels):  # one comparison per 32 ms window: cheap
             t0 = self.n_windows * WINDOW_S
             self.n_windows += 1
             if self.current_start is None:
@@ -210,8 +219,10 @@ class VoiceActivity:
                     self.current_start = max(0.0, t0 - o.speech_pad_s)
                     self.last_voice_t = t0 + WINDOW_S
                     self._silent_windows = 0
+                    self._segment_peak_db = level
                 continue
-            if p >= o.neg_threshold:
+            self._segment_peak_db = max(self._segment_peak_db, level)
+            if p >= o.neg_threshold and level >= self._segment_peak_db - o.tail_db:
                 self.last_voice_t = t0 + WINDOW_S
                 self._silent_windows = 0
             else:
