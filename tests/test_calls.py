@@ -207,3 +207,27 @@ def test_store_and_player_import_without_qt():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=CHECKOUT)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+def test_reports_event_logs_and_profiles_are_private_too(tmp_path, umask_022):
+    """Every other file that holds a call: the HTML report, the live event log, and a
+    voice profile (written by the same helper as `calibrate`)."""
+    from voicecoach.events import Event
+    from voicecoach.sinks.console import JsonlWriter
+    from voicecoach.sinks.report import write_report
+    from voicecoach.store.calls import write_private
+
+    from voicecoach.analyze import analyze_call, demo_call_path
+    from voicecoach.sources.audio import load_call
+
+    record = analyze_call(load_call(demo_call_path()), transcribe=False)
+    report = write_report(record, None, tmp_path / "reports" / "call.html")
+    assert mode(report) == 0o600 and mode(tmp_path / "reports") == 0o700
+    log = tmp_path / "events.jsonl"
+    log.write_text("")
+    os.chmod(log, 0o644)                     # an old log others could read is taken over
+    writer = JsonlWriter(str(log))
+    writer("event", Event("nudge", 1.0, "agent", "slow down"))
+    writer.close()
+    assert mode(log) == 0o600 and "slow down" in log.read_text()
+    assert mode(write_private(tmp_path / "me.json", "{}")) == 0o600

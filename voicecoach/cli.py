@@ -335,10 +335,11 @@ def cmd_calibrate(args) -> int:
                                      **settings)
     else:
         profile = build_profile(args.audio, **settings)
+    from voicecoach.store.calls import write_private
+
     out = Path(args.output)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(profile, indent=1), encoding="utf-8")
+        write_private(out, json.dumps(profile, indent=1))
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"Voice profile written to {out}. Use it with --profile (analyze, live, warmth).")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import IO, Optional
 
@@ -91,7 +92,9 @@ class JsonlWriter:
     """Every event as one JSON line (flushed at once, so a crash loses nothing)."""
 
     def __init__(self, path: str):
-        self.file: Optional[IO[str]] = open(path, "w", encoding="utf-8")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # holds the call
+        os.fchmod(fd, 0o600)
+        self.file: Optional[IO[str]] = os.fdopen(fd, "w", encoding="utf-8")
 
     def __call__(self, kind: str, payload) -> None:
         if kind == "event" and self.file is not None:

@@ -418,7 +418,8 @@ def write_report(record: dict, audio: Union[CallAudio, str, Path, None], out_pat
         The call's audio, loaded or as a recording to load (left = agent); None for a
         report without waveforms or playback.
     out_path : path
-        Where to write the ``.html`` file (written whole, then renamed into place).
+        Where to write the ``.html`` file (written whole, then renamed into place;
+        0600, as every file that holds a call).
     embed_audio : bool
         Embed the audio for offline playback when small enough.
 
@@ -437,8 +438,6 @@ def write_report(record: dict, audio: Union[CallAudio, str, Path, None], out_pat
     if audio is not None and not isinstance(audio, CallAudio):
         audio = load_call(audio)
     page = report_html(record, audio, embed_audio=embed_audio)
-    out = Path(out_path)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    from voicecoach.store.calls import write_private
+
+    return write_private(out_path, page)     # it holds the call: the user's alone

@@ -181,12 +181,24 @@ def save_record(record: dict, path: Union[str, Path]) -> Path:
     """
     import json
 
+    return write_private(path, json.dumps(record, indent=1))
+
+
+def write_private(path: Union[str, Path], text: str) -> Path:
+    """Write a file that holds a call (a record, a report, a profile) atomically and
+    readable by the user alone: 0600 in a folder made 0700 if missing.
+
+    Raises
+    ------
+    OSError
+        It cannot be written; nothing was changed at ``path``.
+    """
     path = Path(path).expanduser()
     private_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)   # 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(record, f, indent=1)
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
