@@ -227,14 +227,14 @@ def test_pm_does_not_end_the_sentence_before_a_lowercase_word():
 
 
 @pytest.mark.parametrize("text, action, when", [
-    ("I'll call you back tomorrow.", "I'll", "tomorrow"),
-    ("I will call you back tomorrow.", "I will", "tomorrow"),
+    ("I'll call you back tomorrow.", "call you back", "tomorrow"),
+    ("I will call you back tomorrow.", "call you back", "tomorrow"),
     ("Let me find out and get back to you.", "Let me find out", None),
     ("You'll get an email within 24 hours.", "You'll get", "within 24 hours"),
     ("You'll get an email within twenty four hours.", "You'll get", "within twenty four hours"),
     ("It will be done by Friday.", "It will be", "by Friday"),
     ("I'll check with the billing team and get back to you.", "get back to you", None),
-    ("I'll send you the reference number by email.", "I'll", None),
+    ("I'll send you the reference number by email.", "I'll send", None),
 ])
 def test_commitments(text, action, when):
     found = of_kind(cues(text), "commitment")
@@ -350,3 +350,105 @@ def test_unknown_lexicon_file_and_missing_folder(tmp_path):
         load_lexicon([tmp_path])
     with pytest.raises(FileNotFoundError, match="nowhere"):
         load_lexicon([tmp_path / "nowhere"])
+
+
+# -- false cues seen on generated calls and in the labelled set (benchmarks/cues.py) ------
+@pytest.mark.parametrize("text", [
+    "So here is what we are going to do.",              # announcing steps
+    "What we're going to do is restart the modem.",     # a step done there and then
+    "I'm going to reset your password now.",
+    "I'll reset that for you right now.",
+    "I'll let you go now, have a good day.",
+    "I'll be right back with you.",
+    "I can see the payment from Monday.",                # "I can" + a day is no promise
+])
+def test_steps_done_during_the_call_are_not_follow_ups(text):
+    assert not of_kind(cues(text), "commitment")
+
+
+@pytest.mark.parametrize("text, when", [
+    ("Your refund will be processed within five business days.", "within five business days"),
+    ("The courier will collect the old printer tomorrow morning.", "tomorrow morning"),
+    ("I'll escalate this and they'll ring you on Friday.", "on Friday"),
+    ("We'll credit the late fee on your next bill.", "on your next bill"),
+    ("I'll email you the return label.", None),
+])
+def test_promises_of_the_team_and_timed_outcomes_are_follow_ups(text, when):
+    found = of_kind(cues(text), "commitment")
+    assert len(found) == 1 and found[0].data["when"] == when
+
+
+@pytest.mark.parametrize("text", [
+    "Okay, I tapped cancel.",
+    "I pressed the cancel button like you said.",
+    "Okay, I clicked on Forgot password.",
+    "Sorry, I couldn't hear that last part.",
+    "I would like to thank you for your help.",
+    "Hang on, I need to grab a pen.",
+    "Nothing's missing, everything arrived.",
+    "That's no trouble at all.",
+])
+def test_narrated_steps_and_thanks_are_not_on_the_callers_list(text):
+    assert not of_kind(cues(text, channel=CUSTOMER), "problem")
+
+
+@pytest.mark.parametrize("text", [
+    "I want to cancel my subscription.",
+    "I'd like to update my card details.",
+    "The light on the router is flashing red.",
+    "My verification code isn't coming through.",
+])
+def test_requests_and_symptoms_are_on_the_callers_list(text):
+    assert len(of_kind(cues(text, channel=CUSTOMER), "problem")) == 1
+
+
+@pytest.mark.parametrize("text", ["Mama,", "Mama.", "Mama, okay.", "Mama?", "Mm-hm."])
+def test_a_misheard_backchannel_is_no_question(text):
+    assert not {"question_open", "question_closed"} & set(kinds(cues(text)))
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Is there anything else showing on the screen?", "question_closed"),
+    ("Was there anything else you needed today?", "closing_question"),
+    ("How are you connecting, by cable or over wifi?", "question_open"),
+])
+def test_closing_question_and_greeting_words_in_diagnostic_questions(text, kind):
+    got = set(kinds(cues(text)))
+    assert kind in got
+    assert not ({"question_open", "question_closed", "closing_question", "greeting"} - {kind}) & got
+
+
+@pytest.mark.parametrize("text", [
+    "Can I put you on a brief hold while I check?",
+    "Sorry, could you repeat the last four digits?",
+])
+def test_holds_and_repeats_are_not_questions(text):
+    assert not {"question_open", "question_closed"} & set(kinds(cues(text)))
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Oh, no worries, take your time.", "scary"),
+    ("Oh, no, you don't need to do that.", "scary"),
+    ("It's dead simple, you just tap Next.", "scary"),
+    ("You should have two cables at the back.", "patronizing"),
+    ("It's easy to miss that setting, so don't worry.", "patronizing"),
+    ("The screen should clearly show a green tick.", "patronizing"),
+    ("I understand the account is in your husband's name.", "empathy"),
+    ("That's hard to say without seeing the screen.", "empathy"),
+    ("You should see a page that says Welcome to Setup.", "greeting"),
+    ("The delivery driver will call you first.", "jargon"),
+])
+def test_near_misses_of_phrase_cues(text, kind):
+    assert kind not in kinds(cues(text))
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Oh no, that's not good.", "scary"),
+    ("Your account may have been compromised.", "scary"),
+    ("You should have read the email we sent.", "patronizing"),
+    ("As I mentioned earlier, the charge is correct.", "patronizing"),
+    ("The print spooler has probably stopped.", "jargon"),
+    ("You'll need to update the printer driver.", "jargon"),
+])
+def test_phrase_cues_the_labelled_set_taught(text, kind):
+    assert kind in kinds(cues(text))

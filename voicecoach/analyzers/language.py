@@ -143,14 +143,17 @@ def _opens_sentence(text: str, tokens: tuple[str, ...]) -> bool:
 
 def _select(ps: PhraseSet, s: _Sentence, final: bool,
             taken: list[tuple[int, int]]) -> list[tuple[Match, bool]]:
-    """Leftmost-longest matches of ``ps`` that overlap nothing in ``taken`` and that
-    no ``unless`` phrase cancels, each with whether it is decided (no longer or
-    cancelling phrase can still complete)."""
+    """Leftmost-longest matches of ``ps`` that overlap nothing in ``taken``, do not
+    reach across a comma ("Oh, no, that's fine" is no "oh no") and that no ``unless``
+    phrase cancels, each with whether it is decided (no longer or cancelling phrase
+    can still complete)."""
     matches, alive_starts = ps.find(s.tokens)
     taken = list(taken)
     out = []
     for m in sorted(matches, key=lambda m: (m.start, -m.end)):
         if any(m.start < e and s < m.end for s, e in taken):
+            continue
+        if any(m.start < b < m.end for b in s.clause_starts):
             continue
         excluded = m.pattern.excluded(s.tokens, m.start, m.end, final, s.clause_starts)
         if excluded:
@@ -170,6 +173,8 @@ class LanguageCues:
         Defaults when omitted. The lexicons are loaded here
         (:func:`voicecoach.analyzers.lexicon.load_lexicon`); a malformed lexicon file raises
         ``ValueError`` naming the file.
+    lexicon : Lexicon, optional
+        Lexicons already loaded with ``options`` (a new call reuses the last call's).
 
     Examples
     --------
@@ -180,9 +185,11 @@ class LanguageCues:
     [('positive', "Let's"), ('jargon', 'reboot')]
     """
 
-    def __init__(self, options: Optional[LanguageOptions] = None):
+    def __init__(self, options: Optional[LanguageOptions] = None,
+                 lexicon: Optional[Lexicon] = None):
         self.options = options = options or LanguageOptions()
-        self.lexicon: Lexicon = load_lexicon(options.lexicon_dirs, options.replace_lexicons)
+        self.lexicon: Lexicon = lexicon or load_lexicon(options.lexicon_dirs,
+                                                        options.replace_lexicons)
         self._channels = {ch: _Channel(ch) for ch in CHANNELS}
         self._counts = {kind: 0 for ch in CHANNELS
                         for kind in PHRASE_CUES[ch] + SENTENCE_CUES[ch]}
@@ -308,8 +315,10 @@ class LanguageCues:
             if lx["not_diagnostic"].first(toks, breaks) or lx["greeting"].first(toks):
                 return []
             return [self._event(f"question_{question}", AGENT, t0, t1, text)]
-        action = lx["action"].first(toks, breaks)
+        action = lx["follow_up"].first(toks, breaks)
         when = lx["time"].first(toks, breaks)
+        if action is None and (when is not None or lx["immediate"].first(toks, breaks) is None):
+            action = lx["action"].first(toks, breaks)
         if action is None and when is not None:
             action = lx["timed_action"].first(toks, breaks)
         if action is None:

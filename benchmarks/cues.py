@@ -1,0 +1,309 @@
+"""Language cues on labelled support-call sentences: precision and recall per cue kind.
+
+The set is ``benchmarks/data/cues.txt`` (its header gives the format and the labelling
+rules): sentences written for VoiceCoach, both sides of a call, each with the cues it
+should fire; every other cue kind of its side is one it must not fire. It has a
+``dev`` part (looked at while writing rules) and a ``held-out`` part (only measured).
+
+Each sentence is scored alone, as one call: a fresh :class:`LanguageCues` is fed its
+words on the agent or the caller channel and flushed; the cue kinds it fired are
+compared with the labels. Conditions:
+
+- ``text``: the sentence as written, split into Whisper-style words (0.3 s apart);
+- ``heard``: the sentence spoken by an offline voice (espeak-ng, piper ``joe``, hibari
+  ``heart``, taken in turn, as ``tools/callgen.py`` renders them) and transcribed by
+  Whisper tiny.en (int8, beam 1, word times), labels unchanged;
+- ``phone``: the same speech through a narrowband µ-law phone line
+  (``tools.degrade.phone_line``) before Whisper.
+
+Speech and transcripts are cached under ``--cache`` (default
+``$XDG_CACHE_HOME/voicecoach/bench-cues``), never in the repository; a second run
+takes seconds.
+
+Targets (issue 17): precision >= 0.90 and recall >= 0.80 for commitments, caller's
+problems, jargon, scary and patronizing phrases; the other kinds are printed
+without a target.
+
+    python3 -m benchmarks.cues [--heard] [--phone] [--show dev|held-out|all]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from voicecoach.analyzers.language import LanguageCues, LanguageOptions  # noqa: E402
+from voicecoach.events import AGENT, CUSTOMER, Word  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data" / "cues.txt"
+SPLITS = ("dev", "held-out")
+KINDS = {
+    AGENT: ("commitment", "jargon", "scary", "patronizing", "greeting", "empathy",
+            "question_open", "question_closed", "closing_question"),
+    CUSTOMER: ("problem",),
+}
+"""The cue kinds scored, by channel (filler, positive/negative wording and hostile
+language are not labelled)."""
+ORDER = ("commitment", "problem", "jargon", "scary", "patronizing", "greeting", "empathy",
+         "question_open", "question_closed", "closing_question")
+TARGETS = {kind: (0.90, 0.80) for kind in ("commitment", "problem", "jargon", "scary",
+                                           "patronizing")}
+"""Cue kind -> (precision, recall) floor."""
+_SIDES = {"A": AGENT, "C": CUSTOMER}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One labelled sentence."""
+
+    split: str
+    channel: str
+    cues: frozenset
+    text: str
+    lineno: int
+
+
+def load(path: Path = DATA) -> list[Line]:
+    """The labelled sentences of ``path``.
+
+    Raises
+    ------
+    ValueError
+        A malformed line, an unknown side or a cue kind its side cannot fire.
+    """
+    lines: list[Line] = []
+    split = None
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        s = raw.strip()
+        if not s or s.startswith("#"):
+            continue
+        if s.startswith("[") and s.endswith("]"):
+            split = s[1:-1]
+            if split not in SPLITS:
+                raise ValueError(f"{path}:{n}: unknown section {s} (expected {SPLITS})")
+            continue
+        parts = [p.strip() for p in s.split("|", 2)]
+        if split is None or len(parts) != 3 or parts[0] not in _SIDES or not parts[2]:
+            raise ValueError(f"{path}:{n}: expected 'A|C | cues | text' inside a section")
+        channel = _SIDES[parts[0]]
+        cues = frozenset() if parts[1] == "-" else frozenset(c.strip() for c in parts[1].split(","))
+        if cues - set(KINDS[channel]):
+            raise ValueError(f"{path}:{n}: {sorted(cues - set(KINDS[channel]))} "
+                             f"is not a {channel} cue kind {KINDS[channel]}")
+        lines.append(Line(split, channel, cues, parts[2], n))
+    return lines
+
+
+def written_words(text: str, channel: str, dt: float = 0.3) -> list[Word]:
+    """The sentence as Whisper-style words: leading space, punctuation attached."""
+    return [Word(channel, i * dt, i * dt + 0.25, " " + w) for i, w in enumerate(text.split())]
+
+
+_LEXICONS: dict = {}
+
+
+def fired(words: Sequence[Word], channel: str,
+          options: Optional[LanguageOptions] = None) -> frozenset:
+    """The scored cue kinds one sentence fires, alone in a fresh call (the lexicons
+    are loaded once per ``options``)."""
+    options = options or LanguageOptions()
+    key = repr(options)
+    if key not in _LEXICONS:
+        _LEXICONS[key] = LanguageCues(options).lexicon
+    cues = LanguageCues(options, _LEXICONS[key])
+    events = cues.feed(list(words)) + cues.flush()
+    return frozenset(e.data["cue"] for e in events) & set(KINDS[channel])
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> Optional[float]:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> Optional[float]:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+
+def score(lines: Iterable[Line], predicted: Iterable[frozenset]) -> dict[str, Score]:
+    """Per cue kind: true positives, false positives, false negatives."""
+    out = {kind: Score() for kind in ORDER}
+    for line, got in zip(lines, predicted):
+        for kind in KINDS[line.channel]:
+            want, has = kind in line.cues, kind in got
+            s = out[kind]
+            s.tp += want and has
+            s.fp += has and not want
+            s.fn += want and not has
+    return out
+
+
+# -- Whisper-heard transcripts --------------------------------------------------------
+def default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "voicecoach" / "bench-cues"
+
+
+class Hearer:
+    """Speaks sentences with offline voices and transcribes them with Whisper, cached."""
+
+    def __init__(self, cache: Path, voices: Sequence[str], model: str = "tiny.en"):
+        from tools.callgen import expand_voices
+
+        self.cache = cache
+        self.voices = expand_voices(voices)
+        self.model_name = model
+        self._model = None
+        self._synth = None
+
+    def voice_for(self, i: int) -> str:
+        return self.voices[i % len(self.voices)]
+
+    def words(self, i: int, line: Line, phone: bool) -> list[Word]:
+        voice = self.voice_for(i)
+        key = hashlib.sha1(f"{voice}|{phone}|{self.model_name}|{line.text}".encode()).hexdigest()
+        path = self.cache / "heard" / f"{key}.json"
+        if path.exists():
+            heard = json.loads(path.read_text())
+        else:
+            heard = self._transcribe(self._audio(line.text, voice, phone))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(heard))
+        return [Word(line.channel, s, e, " " + w) for s, e, w in heard]
+
+    def _audio(self, text: str, voice: str, phone: bool):
+        import numpy as np
+        import soundfile as sf
+
+        from tools.callgen import VOICES, Synthesizer
+        from tools.degrade import phone_line
+        from voicecoach.events import SAMPLE_RATE
+
+        key = hashlib.sha1(f"{voice}|{text}".encode()).hexdigest()
+        path = self.cache / "audio" / f"{key}.flac"
+        if path.exists():
+            y, _ = sf.read(path, dtype="float32")
+        else:
+            self._synth = self._synth or Synthesizer()
+            speech = self._synth.render(text, VOICES[voice])
+            pad = np.zeros(int(0.4 * SAMPLE_RATE), np.float32)
+            y = np.concatenate([pad, speech, pad])
+            y += np.random.default_rng(len(text)).normal(0, 1e-4, len(y)).astype(np.float32)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(path, y, SAMPLE_RATE)
+        return phone_line(y) if phone else y
+
+    def _transcribe(self, audio) -> list[tuple[float, float, str]]:
+        from voicecoach.stt.whisper import TranscribeOptions, load_model
+
+        o = TranscribeOptions(model=self.model_name)
+        if self._model is None:
+            self._model = load_model(o, num_workers=1)
+        pieces, _ = self._model.transcribe(
+            audio, language=o.language, beam_size=o.beam_size, word_timestamps=True,
+            vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
+        return [(float(w.start), float(w.end), w.word.strip())
+                for p in pieces for w in (p.words or []) if w.word.strip()]
+
+
+# -- report -----------------------------------------------------------------------------
+def _pr(s: Score, kind: str) -> str:
+    p, r = s.precision, s.recall
+    target = TARGETS.get(kind)
+
+    def cell(v: Optional[float], floor: Optional[float]) -> str:
+        if v is None:
+            return "   - "
+        return f"{v:4.2f}{'*' if floor is not None and v < floor else ' '}"
+
+    return (cell(p, target[0] if target else None) + cell(r, target[1] if target else None)
+            + f"{s.tp + s.fn:>3}")
+
+
+def report(columns: dict[str, dict[str, Score]]) -> str:
+    names = list(columns)
+    head = f"{'cue':<17}" + "".join(f"{n:>16}" for n in names) + "   target P  R"
+    sub = f"{'':<17}" + "".join(f"{'P     R    n':>16}" for _ in names)
+    rows = [head, sub]
+    for kind in ORDER:
+        t = TARGETS.get(kind)
+        rows.append(f"{kind:<17}" + "".join(f"{_pr(columns[n][kind], kind):>16}" for n in names)
+                    + (f"   >= {t[0]:.2f} {t[1]:.2f}" if t else ""))
+    return "\n".join(rows)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--heard", action="store_true", help="also score Whisper-heard speech")
+    ap.add_argument("--phone", action="store_true", help="also score speech through a phone line")
+    ap.add_argument("--voices", default="espeak,piper,hibari",
+                    help="voices or backends, comma-separated (tools/callgen.py)")
+    ap.add_argument("--model", default="tiny.en")
+    ap.add_argument("--cache", type=Path, default=default_cache())
+    ap.add_argument("--show", choices=SPLITS + ("all",),
+                    help="print each wrong sentence of this split")
+    args = ap.parse_args(argv)
+    try:
+        lines = load(args.data)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    conditions = {"text": [fired(written_words(l.text, l.channel), l.channel) for l in lines]}
+    heard_text: dict[str, list[str]] = {}
+    if args.heard or args.phone:
+        try:
+            hearer = Hearer(args.cache, args.voices.split(","), args.model)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for cond in ("heard", "phone"):
+            if not getattr(args, cond):
+                continue
+            got, texts = [], []
+            for i, line in enumerate(lines):
+                words = hearer.words(i, line, phone=cond == "phone")
+                got.append(fired(words, line.channel))
+                texts.append(" ".join(w.text.strip() for w in words))
+            conditions[cond], heard_text[cond] = got, texts
+    n = {s: sum(l.split == s for l in lines) for s in SPLITS}
+    print(f"Language cues on {len(lines)} labelled sentences ({n['dev']} dev, "
+          f"{n['held-out']} held-out) from {args.data.name}; * = below target")
+    if len(conditions) > 1:
+        print(f"heard: Whisper {args.model} of speech by {', '.join(hearer.voices)} in turn"
+              + ("; phone: the same through a 300-3400 Hz µ-law line" if args.phone else ""))
+    columns = {}
+    for cond, got in conditions.items():
+        for split in SPLITS:
+            pick = [i for i, l in enumerate(lines) if l.split == split]
+            columns[f"{cond} {split}"] = score([lines[i] for i in pick], [got[i] for i in pick])
+    print(report(columns))
+    if args.show:
+        for cond, got in conditions.items():
+            print(f"\nwrong ({cond}):")
+            for i, line in enumerate(lines):
+                if args.show not in ("all", line.split) or got[i] == line.cues:
+                    continue
+                missed = ",".join(sorted(line.cues - got[i])) or "-"
+                extra = ",".join(sorted(got[i] - line.cues)) or "-"
+                said = f"  [heard: {heard_text[cond][i]}]" if cond in heard_text else ""
+                print(f"  {line.lineno:>4} {line.channel[0].upper()} missed {missed:<18} "
+                      f"extra {extra:<18} {line.text}{said}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
