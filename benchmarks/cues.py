@@ -13,8 +13,9 @@ compared with the labels. Conditions:
 - ``heard``: the sentence spoken by an offline voice (espeak-ng, piper ``joe``, hibari
   ``heart``, taken in turn, as ``tools/callgen.py`` renders them) and transcribed by
   Whisper tiny.en (int8, beam 1, word times), labels unchanged;
-- ``phone``: the same speech through a narrowband µ-law phone line
-  (``tools.degrade.phone_line``) before Whisper.
+- ``phone``: the caller's sentences through a narrowband µ-law phone line
+  (``tools.degrade.phone_line``) before Whisper, as the call audio arrives; the
+  agent's (heard from the headset mic) as in ``heard``.
 
 Speech and transcripts are cached under ``--cache`` (default
 ``$XDG_CACHE_HOME/voicecoach/bench-cues``), never in the repository; a second run
@@ -275,7 +276,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 continue
             got, texts = [], []
             for i, line in enumerate(lines):
-                words = hearer.words(i, line, phone=cond == "phone")
+                phone = cond == "phone" and line.channel == CUSTOMER
+                words = hearer.words(i, line, phone=phone)
                 got.append(fired(words, line.channel))
                 texts.append(" ".join(w.text.strip() for w in words))
             conditions[cond], heard_text[cond] = got, texts
@@ -284,7 +286,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"{n['held-out']} held-out) from {args.data.name}; * = below target")
     if len(conditions) > 1:
         print(f"heard: Whisper {args.model} of speech by {', '.join(hearer.voices)} in turn"
-              + ("; phone: the same through a 300-3400 Hz µ-law line" if args.phone else ""))
+              + ("; phone: the caller's through a 300-3400 Hz µ-law line" if args.phone else ""))
     columns = {}
     for cond, got in conditions.items():
         for split in SPLITS:
