@@ -174,6 +174,13 @@ def _load_config(args):
     config = load_config(args.config)
     if getattr(args, "model", None):
         config.transcribe.model = args.model
+    if config.language.lexicon_dirs:          # a missing folder or a bad file: now, in one line
+        from voicecoach.analyzers.lexicon import load_lexicon
+
+        try:
+            load_lexicon(config.language.lexicon_dirs, config.language.replace_lexicons)
+        except (OSError, ValueError, TypeError) as exc:
+            raise UserError(f"[language] lexicon_dirs: {exc}") from None
     return config
 
 
