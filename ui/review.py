@@ -48,6 +48,7 @@ from voicecoach.store.record import RecordError
 from . import has_screen
 from .style import apply_style
 from .widgets import (
+    plain,
     HistoryView,
     ScorecardPanel,
     TimedTable,
@@ -333,7 +334,7 @@ class ReviewWindow(QMainWindow):
         try:
             source = open_call(path, self._config, self, self.history_path)
         except (AudioError, RecordError) as exc:
-            QMessageBox.warning(self, "VoiceCoach", str(exc))
+            QMessageBox.warning(self, "VoiceCoach", plain(str(exc)))
             return False
         self.load(source)
         self.tabs.setCurrentIndex(0)
@@ -363,7 +364,7 @@ class ReviewWindow(QMainWindow):
         try:
             self.export_report(path)
         except OSError as exc:
-            QMessageBox.warning(self, "VoiceCoach", f"Cannot write {path}: {exc.strerror or exc}")
+            QMessageBox.warning(self, "VoiceCoach", plain(f"Cannot write {path}: {exc.strerror or exc}"))
 
     # ---- playback
     @property

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -305,9 +307,16 @@ def cmd_report(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from voicecoach.store.history import show_history
+    import sqlite3
 
-    print(show_history(args.last, args.rebuild))
+    from voicecoach.store.history import default_db_path, show_history
+
+    try:
+        print(show_history(args.last, args.rebuild))
+    except sqlite3.Error as exc:
+        raise UserError(f"{default_db_path()}: the history database cannot be read ({exc}); move it "
+                        "away and `voicecoach history --rebuild FOLDER` makes it again from your "
+                        "call records") from None
     return 0
 
 
@@ -438,6 +447,7 @@ def cmd_live(args) -> int:
         except OSError as exc:
             raise UserError(f"cannot write {args.events}: {exc.strerror or exc}") from None
     extra = [jsonl] if jsonl else []
+    events_note = ""
     try:
         if args.console or args.screenshot is None and not has_screen():
             if not args.console:
@@ -452,17 +462,22 @@ def cmd_live(args) -> int:
                 return code
     finally:
         if jsonl:
-            jsonl.close()
+            events_note = jsonl.close()
+    saved, note = True, ""
     if recorders:
         from voicecoach.store.calls import save_new_call
 
         rec_path = recorders[-1].path
         out, note = save_new_call(record, rec_path)
+        saved = out is not None
         print(f"\nRecording: {rec_path}" + (f"\nCall record: {out}" if out else ""))
-        _note(note)
     from voicecoach.sinks.summary import summary_text
 
     print("\n" + summary_text(record))
+    _note(events_note)
+    if not saved:                 # the disk is full or read-only: the user must know, and the exit says so
+        raise UserError(note + "; the recording is kept, and `voicecoach analyze` makes its record again")
+    _note(note)
     return 0
 
 
@@ -495,21 +510,45 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     from voicecoach.config import ConfigError
-    from voicecoach.sources.audio import AudioError
+    from voicecoach.sources.audio import AudioError, AudioWarning
     from voicecoach.sources.devices import DeviceError
     from voicecoach.store.record import RecordError
     from voicecoach.stt.whisper import ModelError
 
-    try:
-        return COMMANDS[args.command](args)
-    except (UserError, AudioError, ConfigError, ModelError, RecordError, DeviceError) as exc:
-        print(f"voicecoach: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("voicecoach: stopped", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                 # libraries' chatter is not for the user
+        warnings.simplefilter("always", AudioWarning)   # ours are: one line each
+        warnings.showwarning = _show_warning
+        try:
+            return COMMANDS[args.command](args)
+        except (UserError, AudioError, ConfigError, ModelError, RecordError, DeviceError) as exc:
+            return _error(str(exc))
+        except KeyboardInterrupt:
+            print("voicecoach: stopped", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            return 0
+        except OSError as exc:        # a permission, a full disk, a read-only folder: the user's to fix
+            where = f"{exc.filename}: " if exc.filename else ""
+            return _error(f"{where}{exc.strerror or exc}")
+        except MemoryError:
+            return _error("not enough memory for this input")
+        except Exception as exc:      # a bug: one line, and the traceback only when asked for
+            if os.environ.get("VOICECOACH_DEBUG"):
+                raise
+            print(f"voicecoach: internal error: {exc.__class__.__name__}: {' '.join(str(exc).split())[:200]} "
+                  "(please report it; VOICECOACH_DEBUG=1 shows where)", file=sys.stderr)
+            return 70
+
+
+def _error(message: str) -> int:
+    """One line on stderr (a message is never more), exit status 2."""
+    print(f"voicecoach: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"voicecoach: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 if __name__ == "__main__":

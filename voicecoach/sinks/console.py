@@ -94,6 +94,7 @@ class JsonlWriter:
     def __init__(self, path: str):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # holds the call
         os.fchmod(fd, 0o600)
+        self.path = path
         self.file: Optional[IO[str]] = os.fdopen(fd, "w", encoding="utf-8")
 
     def __call__(self, kind: str, payload) -> None:
@@ -101,7 +102,14 @@ class JsonlWriter:
             self.file.write(json.dumps(payload.as_dict()) + "\n")
             self.file.flush()
 
-    def close(self) -> None:
-        if self.file is not None:
+    def close(self) -> str:
+        """Close the file; "" or why its end could not be written (never raises)."""
+        if self.file is None:
+            return ""
+        try:
             self.file.close()
+        except OSError as exc:
+            return f"the event log {self.path} may be incomplete ({exc.strerror or exc})"
+        finally:
             self.file = None
+        return ""
