@@ -45,7 +45,7 @@ from voicecoach.store.calls import OpenedCall
 from voicecoach.store.history import History, trend_line
 from voicecoach.store.record import RecordError
 
-from . import has_screen
+from . import screen_problem
 from .style import apply_style
 from .widgets import (
     plain,
@@ -459,8 +459,8 @@ def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] 
     """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    elif not has_screen():
-        print("voicecoach: error: no screen to show the review on (no DISPLAY); "
+    elif screen_problem():
+        print(f"voicecoach: error: cannot show the review: {screen_problem()}; "
               "`voicecoach report CALL -o report.html` writes the same review as a web page",
               file=sys.stderr)
         return 2

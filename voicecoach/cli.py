@@ -390,7 +390,7 @@ def cmd_live(args) -> int:
     from voicecoach.live import LiveSession
     from voicecoach.sources.files import ReplaySource
     from voicecoach.stt.whisper import limit_malloc_arenas
-    from voicecoach.ui import has_screen
+    from voicecoach.ui import screen_problem
 
     limit_malloc_arenas()
     config = _load_config(args)
@@ -449,9 +449,10 @@ def cmd_live(args) -> int:
     extra = [jsonl] if jsonl else []
     events_note = ""
     try:
-        if args.console or args.screenshot is None and not has_screen():
+        problem = "" if args.console or args.screenshot is not None else screen_problem()
+        if args.console or problem:
             if not args.console:
-                print("voicecoach: no screen for the overlay; coaching in the terminal", file=sys.stderr)
+                print(f"voicecoach: no overlay: {problem}; coaching in the terminal", file=sys.stderr)
             record = _live_console(make_session, extra, args, record_dir)
         else:
             from voicecoach.ui.overlay import run_overlay
