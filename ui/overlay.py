@@ -60,7 +60,7 @@ from .meters import (
     app_icon,
 )
 from .placement import Placement, placement_file
-from .style import FONT_PT
+from .style import FONT_PT, quiet_qt
 
 if TYPE_CHECKING:
     from voicecoach.live import LiveSession
@@ -787,6 +787,7 @@ def run_overlay(make_session: Callable[[], "LiveSession"], *, screenshot: Union[
         print(f"voicecoach: error: cannot show the overlay: {screen_problem()}; "
               "`voicecoach live --console` coaches in the terminal", file=sys.stderr)
         return 2, None
+    quiet_qt()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VoiceCoach")
     app.setQuitOnLastWindowClosed(False)

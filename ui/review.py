@@ -46,7 +46,7 @@ from voicecoach.store.history import History, trend_line
 from voicecoach.store.record import RecordError
 
 from . import screen_problem
-from .style import apply_style
+from .style import apply_style, quiet_qt
 from .widgets import (
     plain,
     HistoryView,
@@ -464,6 +464,11 @@ def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] 
               "`voicecoach report CALL -o report.html` writes the same review as a web page",
               file=sys.stderr)
         return 2
+    if isinstance(call, (str, Path)) and str(call).lower().endswith(".json"):
+        from voicecoach.store.record import load_record
+
+        load_record(call)                # a bad record is refused before any window is built
+    quiet_qt()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VoiceCoach")
     apply_style(app)

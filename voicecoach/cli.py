@@ -191,12 +191,24 @@ def _load_baseline(path: Optional[str]):
         return None
     from voicecoach.analyzers.voice import Baseline
 
+    p = Path(path)
     try:
-        return Baseline.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        if p.exists() and (not p.is_file() or p.stat().st_size > 1 << 20):
+            raise UserError(f"{path}: not a voice profile (a folder, a device or too large)")
+        data = json.loads(p.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        baseline = Baseline.from_dict(data)
     except FileNotFoundError:
         raise UserError(f"{path}: no such voice profile") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"{path}: not a voice profile ({exc})") from None
+    except RecursionError:
+        raise UserError(f"{path}: not a voice profile (nested too deep)") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"{path}: not a voice profile ({exc.__class__.__name__}: "
+                        f"{' '.join(str(exc).split())[:100]})") from None
+    return baseline
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number")
 
 
 def cmd_analyze(args) -> int:
@@ -401,6 +413,7 @@ def cmd_live(args) -> int:
         from voicecoach.sources.audio import load_call
 
         call = load_call(demo_call_path() if args.replay == "demo" else args.replay)
+        flush_warnings()                       # a truncated replay: said before the call starts
         name = call.name
 
         def make_source():
@@ -519,9 +532,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")                 # libraries' chatter is not for the user
         warnings.simplefilter("always", AudioWarning)   # ours are: one line each
-        warnings.showwarning = _show_warning
+        warnings.showwarning = _keep_warning
+        _PENDING.clear()
         try:
-            return COMMANDS[args.command](args)
+            code = COMMANDS[args.command](args)
+            flush_warnings()
+            return code
         except (UserError, AudioError, ConfigError, ModelError, RecordError, DeviceError) as exc:
             return _error(str(exc))
         except KeyboardInterrupt:
@@ -542,14 +558,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 70
 
 
+_PENDING: list[str] = []
+"""Warnings (a file looks truncated) not yet shown: a command that then fails says all in
+its one error line."""
+
+
 def _error(message: str) -> int:
-    """One line on stderr (a message is never more), exit status 2."""
-    print(f"voicecoach: error: {' '.join(message.split())}", file=sys.stderr)
+    """One line on stderr (a message is never more), exit status 2; a pending warning
+    is added to it."""
+    also = "".join(f" (also: {w})" for w in _PENDING)
+    _PENDING.clear()
+    print(f"voicecoach: error: {' '.join((message + also).split())}", file=sys.stderr)
     return 2
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"voicecoach: warning: {' '.join(str(message).split())}", file=sys.stderr)
+def _keep_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    _PENDING.append(" ".join(str(message).split()))
+
+
+def flush_warnings() -> None:
+    """Show the pending warnings, one line each (once the input is known to be usable)."""
+    for w in _PENDING:
+        print(f"voicecoach: warning: {w}", file=sys.stderr)
+    _PENDING.clear()
 
 
 if __name__ == "__main__":

@@ -140,6 +140,7 @@ def default_config_path() -> Path:
     return platformdirs.user_config_path("voicecoach") / "config.toml"
 
 
+MAX_CONFIG_BYTES = 1 << 20
 MAX_SETTING = 1e6
 """No number in the settings is larger than this (a 10**400 is a typo, not a threshold)."""
 _POSITIVE_NAMES = ("_s", "_hz", "_wpm", "_size", "_threads", "_order", "_n", "_stride")
@@ -154,8 +155,8 @@ def coerce(value: Any, default: Any, where: str) -> Any:
     value = _coerce_type(value, default, where)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         key = where.rsplit(" ", 1)[-1]
-        if not math.isfinite(value) or abs(value) > MAX_SETTING:
-            raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}, not {value!r}")
+        if abs(value) > MAX_SETTING or not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}, not {value!r:.40}")
         if isinstance(default, (int, float)) and not isinstance(default, bool) and default > 0:
             if key.endswith(_POSITIVE_NAMES) and value <= 0:
                 raise ConfigError(f"{where} must be more than 0, not {value!r}")
@@ -225,6 +226,10 @@ def load_config(path: Optional[str | Path] = None) -> Config:
         if explicit:
             raise ConfigError(f"{path}: no such config file")
         return config
+    if not path.is_file():            # a folder, a FIFO (would block), /dev/zero (never ends)
+        raise ConfigError(f"{path}: not a config file (a folder or a device)")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {path.stat().st_size // 1024} KB is too large for a config file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

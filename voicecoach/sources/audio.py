@@ -255,15 +255,17 @@ def _read_with_soundfile(path: Path, info) -> tuple[np.ndarray, int, str]:
 
 def _header_says_truncated(extra_info: str) -> bool:
     """libsndfile's log of the header: a WAV/AIFF data chunk longer than the file
-    (``data : 192000 (should be 95978)``), an Ogg stream without its last page."""
+    (``data : 192000 (should be 95978)``), an Ogg stream without its last page (a partial
+    page at the end: "Junk after the last page")."""
     return bool(re.search(r"^\s*(data|SSND)\s*:\s*\d+\s*\(should be", extra_info, re.M)
-                or "lacks an end-of-stream" in extra_info)
+                or "lacks an end-of-stream" in extra_info or "Junk after the last page" in extra_info)
 
 
 def _reason(exc: BaseException) -> str:
     """A decoder's message as a short phrase (libsndfile's ``Error : flac decoder lost sync.``)."""
     text = " ".join(str(exc).split())
-    text = re.sub(r"^(Error\s*:\s*|Error opening '.*?':\s*)", "", text).rstrip(".")
+    text = re.sub(r"^(Error\s*:\s*|Error opening '.*?':\s*|\[Errno -?\d+\]\s*)", "", text)
+    text = re.sub(r":\s*'[^']*'$", "", text).rstrip(".")      # FFmpeg's ": 'avcodec_send_packet()'"
     return text[:120] or exc.__class__.__name__
 
 

@@ -88,7 +88,7 @@ _NUM = {"type": "number", "minimum": -1e9, "maximum": 1e9}
 _OPT_NUM = {"anyOf": [_NUM, {"type": "null"}]}
 _TEXT = {"type": "string", "maxLength": 100_000}
 _CHANNEL = {"enum": ["agent", "customer"]}
-_POINTS = {"type": "array", "items": {"type": "array", "prefixItems": [_T, _NUM], "minItems": 2}}
+_POINTS = {"type": "array", "items": {"type": "array", "prefixItems": [_T, _NUM], "minItems": 2, "maxItems": 2}}
 
 
 def _nullable(schema: dict) -> dict:
@@ -232,6 +232,13 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number a call record may hold")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):            # 1e400 parses as infinity
+        raise ValueError(f"{text[:40]} is not a number a call record may hold")
+    return value
+
+
 def load_record(path: str | Path) -> dict:
     """Read and check (:func:`check_record`) a call record file.
 
@@ -248,7 +255,7 @@ def load_record(path: str | Path) -> dict:
         if not path.is_file() and not path.is_dir():     # a FIFO would block, a device never end
             raise RecordError(f"{path}: not a call record (a device, pipe or socket)")
         text = path.read_text(encoding="utf-8")
-        record = json.loads(text, parse_constant=_reject_constant)
+        record = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except FileNotFoundError:
         raise RecordError(f"{path}: no such file") from None
     except PermissionError:
