@@ -226,6 +226,8 @@ def hostile_records(base: dict) -> list[tuple[str, object, bool]]:
                                   pace={"agent_wpm": None, "agent_words": 0, "syllables_per_s": None,
                                         "timeline": []}), True),
         ("absolute source.name", edit(source__name="/etc/passwd"), True),
+        ("terminal escape in the name", edit(source__name="\x1b]0;pwned\x07\x1b[2J.wav"), False),
+        ("terminal escape in a commitment", edit(commitments=[{"t": 1.0, "text": "\x1b[31mred"}]), False),
         ("source.name up and out", edit(source__name="../../outside.wav"), True),
         ("channel in a class attribute", edit(transcript__0__channel="agent' onmouseover='alert(1)"), False),
         ("unknown channel", edit(source__channels=["agent", "boss"]), False),

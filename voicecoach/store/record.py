@@ -86,7 +86,8 @@ MAX_RECORD_S = 24 * 3600.0
 _T = {"type": "number", "minimum": 0, "maximum": MAX_RECORD_S}          # a time on the call clock
 _NUM = {"type": "number", "minimum": -1e9, "maximum": 1e9}
 _OPT_NUM = {"anyOf": [_NUM, {"type": "null"}]}
-_TEXT = {"type": "string", "maxLength": 100_000}
+_PRINTABLE = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"    # no terminal escapes (ESC [ ...)
+_TEXT = {"type": "string", "maxLength": 100_000, "pattern": _PRINTABLE}
 _CHANNEL = {"enum": ["agent", "customer"]}
 _POINTS = {"type": "array", "items": {"type": "array", "prefixItems": [_T, _NUM], "minItems": 2, "maxItems": 2}}
 
@@ -112,7 +113,7 @@ RECORD_SCHEMA = {
         "schema": {"const": SCHEMA},
         "created": {"type": ["string", "null"], "maxLength": 64},
         "source": {"type": "object", "required": ["name", "channels"], "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 1000},
+            "name": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": _PRINTABLE},
             "channels": {"type": "array", "items": _CHANNEL, "minItems": 1, "maxItems": 2,
                          "uniqueItems": True, "prefixItems": [{"const": "agent"}]}}},
         "duration": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RECORD_S},
