@@ -40,6 +40,7 @@ def make_record(name="call.wav", duration=95.5):
         "schema": SCHEMA, "created": "2026-11-01T09:00:00+00:00",
         "source": {"name": name, "channels": ["agent", "customer"]},
         "duration": duration,
+        "talk_time": {"agent": 30.0, "customer": 25.0},
         "talk_share": {"agent": 0.55, "customer": 0.45},
         "interruptions": [{"start": 3.0, "end": 3.8, "by": "agent"}],
         "warmth": {"mean": 0.5},

@@ -26,6 +26,7 @@ def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.
         "schema": SCHEMA, "created": created,
         "source": {"name": name, "channels": ["agent"] if mono else ["agent", "customer"]},
         "duration": 95.5,
+        "talk_time": {"agent": 30.0, "customer": None if mono else 25.0},
         "talk_share": None if mono else {"agent": share, "customer": round(1 - share, 3)},
         "interruptions": None if mono else ints,
         "warmth": {"mean": warmth},

@@ -42,7 +42,7 @@ from PyQt6.QtWidgets import (
 from voicecoach.events import AGENT, CUSTOMER, Event
 from voicecoach.sinks.view import CARE_NOTE, PALETTE, REPHRASE, ZONE_ROLES, ZONE_TEXT, clock
 
-from . import has_screen
+from . import screen_problem
 from .bridge import LiveBridge, SessionRunner
 from .meters import (
     MUTED,
@@ -60,7 +60,7 @@ from .meters import (
     app_icon,
 )
 from .placement import Placement, placement_file
-from .style import FONT_PT
+from .style import FONT_PT, quiet_qt
 
 if TYPE_CHECKING:
     from voicecoach.live import LiveSession
@@ -783,10 +783,11 @@ def run_overlay(make_session: Callable[[], "LiveSession"], *, screenshot: Union[
     """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    elif QApplication.instance() is None and not has_screen():
-        print("voicecoach: error: no screen to show the overlay on (no DISPLAY); "
+    elif QApplication.instance() is None and screen_problem():
+        print(f"voicecoach: error: cannot show the overlay: {screen_problem()}; "
               "`voicecoach live --console` coaches in the terminal", file=sys.stderr)
         return 2, None
+    quiet_qt()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VoiceCoach")
     app.setQuitOnLastWindowClosed(False)

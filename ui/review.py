@@ -45,9 +45,10 @@ from voicecoach.store.calls import OpenedCall
 from voicecoach.store.history import History, trend_line
 from voicecoach.store.record import RecordError
 
-from . import has_screen
-from .style import apply_style
+from . import screen_problem
+from .style import apply_style, quiet_qt
 from .widgets import (
+    plain,
     HistoryView,
     ScorecardPanel,
     TimedTable,
@@ -333,7 +334,7 @@ class ReviewWindow(QMainWindow):
         try:
             source = open_call(path, self._config, self, self.history_path)
         except (AudioError, RecordError) as exc:
-            QMessageBox.warning(self, "VoiceCoach", str(exc))
+            QMessageBox.warning(self, "VoiceCoach", plain(str(exc)))
             return False
         self.load(source)
         self.tabs.setCurrentIndex(0)
@@ -363,7 +364,7 @@ class ReviewWindow(QMainWindow):
         try:
             self.export_report(path)
         except OSError as exc:
-            QMessageBox.warning(self, "VoiceCoach", f"Cannot write {path}: {exc.strerror or exc}")
+            QMessageBox.warning(self, "VoiceCoach", plain(f"Cannot write {path}: {exc.strerror or exc}"))
 
     # ---- playback
     @property
@@ -458,11 +459,16 @@ def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] 
     """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    elif not has_screen():
-        print("voicecoach: error: no screen to show the review on (no DISPLAY); "
+    elif screen_problem():
+        print(f"voicecoach: error: cannot show the review: {screen_problem()}; "
               "`voicecoach report CALL -o report.html` writes the same review as a web page",
               file=sys.stderr)
         return 2
+    if isinstance(call, (str, Path)) and str(call).lower().endswith(".json"):
+        from voicecoach.store.record import load_record
+
+        load_record(call)                # a bad record is refused before any window is built
+    quiet_qt()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VoiceCoach")
     apply_style(app)

@@ -55,6 +55,17 @@ QSplitter::handle {{ background: transparent; }}
 """The window's Qt stylesheet (light, the report's colours)."""
 
 
+def quiet_qt() -> None:
+    """Keep Qt's own messages ("This plugin does not support propagateSizeHints()") off
+    the user's terminal; ``VOICECOACH_DEBUG=1`` shows them."""
+    import os
+
+    from PyQt6.QtCore import qInstallMessageHandler
+
+    if not os.environ.get("VOICECOACH_DEBUG"):
+        qInstallMessageHandler(lambda *_: None)
+
+
 def apply_style(app: QApplication) -> None:
     """Font, stylesheet and pyqtgraph defaults for the review window."""
     font = QFont("DejaVu Sans")

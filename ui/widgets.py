@@ -5,6 +5,8 @@ record says and emits ``seekRequested(t_s)`` when the agent clicks a moment.
 """
 from __future__ import annotations
 
+import html
+
 from typing import Optional
 
 import numpy as np
@@ -70,8 +72,17 @@ def card(*widgets: QWidget, margins: int = 12) -> QFrame:
     return frame
 
 
+def plain(text: str) -> str:
+    """``text`` for a tooltip or message box that must show it as it is: Qt renders any
+    string that looks like markup as rich text, so a call record's ``<img src=...>``
+    would load. Escaped inside ``<qt>``, it shows literally."""
+    return "<qt>" + html.escape(str(text)).replace("\n", "<br>") + "</qt>"
+
+
 def label(text: str, name: str = "", wrap: bool = False) -> QLabel:
+    """A plain-text label (never rich text: record fields are data, not markup)."""
     lab = QLabel(text)
+    lab.setTextFormat(Qt.TextFormat.PlainText)
     if name:
         lab.setObjectName(name)
     lab.setWordWrap(wrap)
@@ -180,7 +191,7 @@ class TimelineView(pg.GraphicsLayoutWidget):
             region = pg.LinearRegionItem((t0, max(t1, t0 + 0.15)), movable=False,
                                          brush=pg.mkBrush(color(role, 45 if role == "dead_air" else 80)),
                                          pen=pg.mkPen(color(role, 160), width=1))
-            region.setToolTip(tip)
+            region.setToolTip(plain(tip))
             region.setZValue(-5)
             self.waves.addItem(region)
 
@@ -192,7 +203,7 @@ class TimelineView(pg.GraphicsLayoutWidget):
                   "brush": pg.mkBrush(PALETTE[cue_group(c["kind"])]), "pen": pg.mkPen("w", width=1.2)}
                  for i, c in enumerate(self._cues)]
         self.cue_points = pg.ScatterPlotItem(spots=spots, hoverable=True, hoverSize=15,
-                                             tip=lambda x, y, data: cue_tooltip(self._cues[data]))
+                                             tip=lambda x, y, data: plain(cue_tooltip(self._cues[data])))
         self.cue_points.sigClicked.connect(self._cue_clicked)
         self.cue_points.setZValue(20)
         self.waves.addItem(self.cue_points)
@@ -283,7 +294,7 @@ class ScorecardPanel(QWidget):
             elif row.status == "na":
                 value.setStyleSheet(f"color: {PALETTE['muted']};")
             detail = label(row.detail, "scoreDetail", wrap=True)
-            detail.setToolTip(row.detail)
+            detail.setToolTip(plain(row.detail))
             for w in (label(row.label.upper(), "scoreLabel"), value, detail):
                 box.addWidget(w)
             box.addStretch(1)
@@ -362,7 +373,7 @@ class TimedTable(QTableWidget):
             self.setItem(r, 0, when)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(plain(text))
                 if c == 0 and role is not None:
                     item.setForeground(QColor(PALETTE[role]))
                     if len(cells) > 1:
@@ -446,7 +457,7 @@ class HistoryView(QWidget):
                 item = QTableWidgetItem(text)
                 if c >= 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                item.setToolTip(row.record_path)
+                item.setToolTip(plain(row.record_path))
                 self.table.setItem(r, c, item)
         self._plot_trends(rows)
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -174,6 +176,13 @@ def _load_config(args):
     config = load_config(args.config)
     if getattr(args, "model", None):
         config.transcribe.model = args.model
+    if config.language.lexicon_dirs:          # a missing folder or a bad file: now, in one line
+        from voicecoach.analyzers.lexicon import load_lexicon
+
+        try:
+            load_lexicon(config.language.lexicon_dirs, config.language.replace_lexicons)
+        except (OSError, ValueError, TypeError) as exc:
+            raise UserError(f"[language] lexicon_dirs: {exc}") from None
     return config
 
 
@@ -182,12 +191,24 @@ def _load_baseline(path: Optional[str]):
         return None
     from voicecoach.analyzers.voice import Baseline
 
+    p = Path(path)
     try:
-        return Baseline.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        if p.exists() and (not p.is_file() or p.stat().st_size > 1 << 20):
+            raise UserError(f"{path}: not a voice profile (a folder, a device or too large)")
+        data = json.loads(p.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        baseline = Baseline.from_dict(data)
     except FileNotFoundError:
         raise UserError(f"{path}: no such voice profile") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"{path}: not a voice profile ({exc})") from None
+    except RecursionError:
+        raise UserError(f"{path}: not a voice profile (nested too deep)") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"{path}: not a voice profile ({exc.__class__.__name__}: "
+                        f"{' '.join(str(exc).split())[:100]})") from None
+    return baseline
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number")
 
 
 def cmd_analyze(args) -> int:
@@ -298,9 +319,16 @@ def cmd_report(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from voicecoach.store.history import show_history
+    import sqlite3
 
-    print(show_history(args.last, args.rebuild))
+    from voicecoach.store.history import default_db_path, show_history
+
+    try:
+        print(show_history(args.last, args.rebuild))
+    except sqlite3.Error as exc:
+        raise UserError(f"{default_db_path()}: the history database cannot be read ({exc}); move it "
+                        "away and `voicecoach history --rebuild FOLDER` makes it again from your "
+                        "call records") from None
     return 0
 
 
@@ -374,7 +402,7 @@ def cmd_live(args) -> int:
     from voicecoach.live import LiveSession
     from voicecoach.sources.files import ReplaySource
     from voicecoach.stt.whisper import limit_malloc_arenas
-    from voicecoach.ui import has_screen
+    from voicecoach.ui import screen_problem
 
     limit_malloc_arenas()
     config = _load_config(args)
@@ -385,6 +413,7 @@ def cmd_live(args) -> int:
         from voicecoach.sources.audio import load_call
 
         call = load_call(demo_call_path() if args.replay == "demo" else args.replay)
+        flush_warnings()                       # a truncated replay: said before the call starts
         name = call.name
 
         def make_source():
@@ -431,10 +460,12 @@ def cmd_live(args) -> int:
         except OSError as exc:
             raise UserError(f"cannot write {args.events}: {exc.strerror or exc}") from None
     extra = [jsonl] if jsonl else []
+    events_note = ""
     try:
-        if args.console or args.screenshot is None and not has_screen():
+        problem = "" if args.console or args.screenshot is not None else screen_problem()
+        if args.console or problem:
             if not args.console:
-                print("voicecoach: no screen for the overlay; coaching in the terminal", file=sys.stderr)
+                print(f"voicecoach: no overlay: {problem}; coaching in the terminal", file=sys.stderr)
             record = _live_console(make_session, extra, args, record_dir)
         else:
             from voicecoach.ui.overlay import run_overlay
@@ -445,17 +476,22 @@ def cmd_live(args) -> int:
                 return code
     finally:
         if jsonl:
-            jsonl.close()
+            events_note = jsonl.close()
+    saved, note = True, ""
     if recorders:
         from voicecoach.store.calls import save_new_call
 
         rec_path = recorders[-1].path
         out, note = save_new_call(record, rec_path)
+        saved = out is not None
         print(f"\nRecording: {rec_path}" + (f"\nCall record: {out}" if out else ""))
-        _note(note)
     from voicecoach.sinks.summary import summary_text
 
     print("\n" + summary_text(record))
+    _note(events_note)
+    if not saved:                 # the disk is full or read-only: the user must know, and the exit says so
+        raise UserError(note + "; the recording is kept, and `voicecoach analyze` makes its record again")
+    _note(note)
     return 0
 
 
@@ -488,21 +524,63 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     from voicecoach.config import ConfigError
-    from voicecoach.sources.audio import AudioError
+    from voicecoach.sources.audio import AudioError, AudioWarning
     from voicecoach.sources.devices import DeviceError
     from voicecoach.store.record import RecordError
     from voicecoach.stt.whisper import ModelError
 
-    try:
-        return COMMANDS[args.command](args)
-    except (UserError, AudioError, ConfigError, ModelError, RecordError, DeviceError) as exc:
-        print(f"voicecoach: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("voicecoach: stopped", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                 # libraries' chatter is not for the user
+        warnings.simplefilter("always", AudioWarning)   # ours are: one line each
+        warnings.showwarning = _keep_warning
+        _PENDING.clear()
+        try:
+            code = COMMANDS[args.command](args)
+            flush_warnings()
+            return code
+        except (UserError, AudioError, ConfigError, ModelError, RecordError, DeviceError) as exc:
+            return _error(str(exc))
+        except KeyboardInterrupt:
+            print("voicecoach: stopped", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            return 0
+        except OSError as exc:        # a permission, a full disk, a read-only folder: the user's to fix
+            where = f"{exc.filename}: " if exc.filename else ""
+            return _error(f"{where}{exc.strerror or exc}")
+        except MemoryError:
+            return _error("not enough memory for this input")
+        except Exception as exc:      # a bug: one line, and the traceback only when asked for
+            if os.environ.get("VOICECOACH_DEBUG"):
+                raise
+            print(f"voicecoach: internal error: {exc.__class__.__name__}: {' '.join(str(exc).split())[:200]} "
+                  "(please report it; VOICECOACH_DEBUG=1 shows where)", file=sys.stderr)
+            return 70
+
+
+_PENDING: list[str] = []
+"""Warnings (a file looks truncated) not yet shown: a command that then fails says all in
+its one error line."""
+
+
+def _error(message: str) -> int:
+    """One line on stderr (a message is never more), exit status 2; a pending warning
+    is added to it."""
+    also = "".join(f" (also: {w})" for w in _PENDING)
+    _PENDING.clear()
+    print(f"voicecoach: error: {' '.join((message + also).split())}", file=sys.stderr)
+    return 2
+
+
+def _keep_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    _PENDING.append(" ".join(str(message).split()))
+
+
+def flush_warnings() -> None:
+    """Show the pending warnings, one line each (once the input is known to be usable)."""
+    for w in _PENDING:
+        print(f"voicecoach: warning: {w}", file=sys.stderr)
+    _PENDING.clear()
 
 
 if __name__ == "__main__":

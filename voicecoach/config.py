@@ -20,6 +20,7 @@ path and every setting with its current value.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -139,29 +140,61 @@ def default_config_path() -> Path:
     return platformdirs.user_config_path("voicecoach") / "config.toml"
 
 
-def _coerce(value: Any, default: Any, where: str) -> Any:
+MAX_CONFIG_BYTES = 1 << 20
+MAX_SETTING = 1e6
+"""No number in the settings is larger than this (a 10**400 is a typo, not a threshold)."""
+_POSITIVE_NAMES = ("_s", "_hz", "_wpm", "_size", "_threads", "_order", "_n", "_stride")
+
+
+def coerce(value: Any, default: Any, where: str) -> Any:
+    """``value`` as the type of ``default``, range-checked; :class:`ConfigError` naming
+    ``where`` ("FILE: [section] key") otherwise. Numbers must be finite and at most
+    :data:`MAX_SETTING`; a setting whose default is positive may not be negative, nor
+    zero when it is a length, rate or count (its name ends in ``_s``, ``_hz``,
+    ``_size``...); one between 0 and 1 (a threshold or fraction) stays in 0..1."""
+    value = _coerce_type(value, default, where)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        key = where.rsplit(" ", 1)[-1]
+        if abs(value) > MAX_SETTING or not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}, not {value!r:.40}")
+        if isinstance(default, (int, float)) and not isinstance(default, bool) and default > 0:
+            if key.endswith(_POSITIVE_NAMES) and value <= 0:
+                raise ConfigError(f"{where} must be more than 0, not {value!r}")
+            if value < 0:
+                raise ConfigError(f"{where} must not be negative, not {value!r}")
+            if isinstance(default, float) and default < 1 and not key.endswith(_POSITIVE_NAMES) and value > 1:
+                raise ConfigError(f"{where} is a fraction from 0 to 1, not {value!r}")
+    if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings, not {value!r:.80}")
+    return value
+
+
+def _coerce_type(value: Any, default: Any, where: str) -> Any:
     if default is None:   # an optional number; "" (as `voicecoach config` prints it) is unset
         if value == "":
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number or \"\", not {value!r}")
+            raise ConfigError(f"{where} must be a number or \"\", not {value!r:.80}")
         return float(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ConfigError(f"{where} must be true or false, not {value!r}")
+            raise ConfigError(f"{where} must be true or false, not {value!r:.80}")
         return value
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where} must be a whole number, not {value!r}")
+            raise ConfigError(f"{where} must be a whole number, not {value!r:.80}")
         return value
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number, not {value!r}")
-        return float(value)
+            raise ConfigError(f"{where} must be a number, not {value!r:.80}")
+        try:
+            return float(value)
+        except OverflowError:
+            raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}") from None
     if isinstance(default, str) and not isinstance(value, str):
-        raise ConfigError(f"{where} must be a string, not {value!r}")
+        raise ConfigError(f"{where} must be a string, not {value!r:.80}")
     if isinstance(default, (list, tuple)) and not isinstance(value, list):
-        raise ConfigError(f"{where} must be a list, not {value!r}")
+        raise ConfigError(f"{where} must be a list, not {value!r:.80}")
     return value
 
 
@@ -180,7 +213,7 @@ def apply(config: Config, data: dict, source: str = "config") -> Config:
                 raise ConfigError(f"{source}: unknown setting {key!r} in [{section}] "
                                   f"(known: {', '.join(sorted(names))})")
             where = f"{source}: [{section}] {key}"
-            setattr(opts, key, _coerce(value, getattr(opts, key), where))
+            setattr(opts, key, coerce(value, getattr(opts, key), where))
     return config
 
 
@@ -193,6 +226,10 @@ def load_config(path: Optional[str | Path] = None) -> Config:
         if explicit:
             raise ConfigError(f"{path}: no such config file")
         return config
+    if not path.is_file():            # a folder, a FIFO (would block), /dev/zero (never ends)
+        raise ConfigError(f"{path}: not a config file (a folder or a device)")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {path.stat().st_size // 1024} KB is too large for a config file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import IO, Optional
 
 from voicecoach.events import Event, LineSplitter, Word, line_text
@@ -92,8 +93,12 @@ class JsonlWriter:
     """Every event as one JSON line (flushed at once, so a crash loses nothing)."""
 
     def __init__(self, path: str):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # holds the call
+        from voicecoach.store.calls import private_folder
+
+        private_folder(Path(path).expanduser().parent)                  # made 0700 if missing
+        fd = os.open(Path(path).expanduser(), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # holds the call
         os.fchmod(fd, 0o600)
+        self.path = path
         self.file: Optional[IO[str]] = os.fdopen(fd, "w", encoding="utf-8")
 
     def __call__(self, kind: str, payload) -> None:
@@ -101,7 +106,14 @@ class JsonlWriter:
             self.file.write(json.dumps(payload.as_dict()) + "\n")
             self.file.flush()
 
-    def close(self) -> None:
-        if self.file is not None:
+    def close(self) -> str:
+        """Close the file; "" or why its end could not be written (never raises)."""
+        if self.file is None:
+            return ""
+        try:
             self.file.close()
+        except OSError as exc:
+            return f"the event log {self.path} may be incomplete ({exc.strerror or exc})"
+        finally:
             self.file = None
+        return ""

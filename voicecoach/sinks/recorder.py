@@ -65,9 +65,9 @@ class Recorder:
 
     def __init__(self, folder: str | Path, channels: Sequence[str], flush_s: float = 1.0,
                  queue_blocks: int = 1000):
-        self.folder = Path(folder).expanduser()
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.folder, 0o700)
+        from voicecoach.store.calls import private_folder
+
+        self.folder = private_folder(folder)     # made 0700 if missing; the user's own keeps its mode
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         self.path = self.folder / f"call-{stamp}.wav"
         self.channels = tuple(channels)

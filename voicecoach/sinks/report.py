@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 from pathlib import Path
 from typing import Optional, Union
 
@@ -200,10 +201,16 @@ def curve_svg(points: list, duration: float, *, lo: float, hi: float, color: str
 
 def find_audio(record: dict, record_path: Union[str, Path]) -> Optional[Path]:
     """The recording of a call record: ``source.name`` beside the record file, or the demo
-    call for the demo's record; None when not found."""
+    call for the demo's record; None when not found.
+
+    Only a plain file name counts: a record is data someone may have crafted, so a
+    ``source.name`` that is a path (``/home/x/other.wav``, ``../../secret.flac``) never
+    makes a report embed, or the review play, a file outside the record's own folder."""
     from voicecoach.analyze import demo_call_path
 
     name = record["source"]["name"]
+    if not isinstance(name, str) or not is_plain_name(name):
+        return None
     beside = Path(record_path).parent / name
     if beside.is_file():
         return beside
@@ -211,6 +218,12 @@ def find_audio(record: dict, record_path: Union[str, Path]) -> Optional[Path]:
     if name == demo.name and demo.is_file():
         return demo
     return None
+
+
+def is_plain_name(name: str) -> bool:
+    """A file name with no folder in it (no separator, not ``.`` or ``..``, no NUL)."""
+    seps = {"/", "\\", "\0"} | ({os.altsep} if os.altsep else set())
+    return bool(name) and name not in (".", "..") and not any(c in name for c in seps)
 
 
 def audio_data_uri(audio: CallAudio, max_bytes: int = MAX_EMBED_BYTES) -> Optional[str]:
@@ -361,7 +374,7 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
                                     else "no transcript: words/min unavailable"))
                  + "</section>")
 
-    rows = "".join(f"<tr class='{ln.channel}'><td class='t' data-t='{ln.start:.2f}'>{clock(ln.start)}</td>"
+    rows = "".join(f"<tr class='{_esc(ln.channel)}'><td class='t' data-t='{ln.start:.2f}'>{clock(ln.start)}</td>"
                    f"<td class='who'>{'You' if ln.channel == 'agent' else 'Caller'}</td>"
                    f"<td class='text'>{_esc(ln.text)}</td></tr>" for ln in transcript_lines(record))
     transcript = (f"<table class='tx'>{rows}</table>" if rows

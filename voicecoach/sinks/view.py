@@ -264,8 +264,8 @@ def scorecard(record: dict) -> list[ScoreRow]:
         rows.append(ScoreRow("Talk share", "–", "no speech heard on either side", "na"))
     else:
         rows.append(ScoreRow("Talk share", f"{share['agent'] * 100:.0f} % you",
-                             f"caller {share['customer'] * 100:.0f} %; "
-                             f"{talk['agent']:.0f} s / {talk['customer']:.0f} s talking", "info"))
+                             f"caller {(share.get('customer') or 0.0) * 100:.0f} %; "
+                             f"{talk['agent']:.0f} s / {talk.get('customer') or 0.0:.0f} s talking", "info"))
 
     t = s.turns
     if t is not None:

@@ -6,6 +6,12 @@ unreadable, raises :class:`AudioError` with one line a user can act on.
 """
 from __future__ import annotations
 
+import os
+import re
+import stat
+import sys
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -16,10 +22,17 @@ from voicecoach.events import SAMPLE_RATE
 
 MAX_CALL_S = 4 * 3600.0      # longer than any support call: almost surely a wrong file
 SILENCE_PEAK = 10 ** (-70 / 20)   # -70 dBFS: digital silence or a muted device
+MIN_RATE_HZ, MAX_RATE_HZ = 4000, 384000   # outside: not a speech recording (a 1 Hz header is a bomb)
+MAX_CHANNELS = 8                  # a call has 1 or 2; more are mixed down for a side's file
+MAX_PEAK = 100.0                  # +40 dBFS: float samples beyond this are not audio
 
 
 class AudioError(Exception):
     """Input a user gave that cannot be analysed; the message is one clear line."""
+
+
+class AudioWarning(UserWarning):
+    """A file that is analysed with a caveat (it looks truncated); the message is one line."""
 
 
 @dataclass
@@ -55,54 +68,276 @@ class CallAudio:
 def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """Decode any common audio file.
 
+    The header is checked (:func:`check_header`) before anything is decoded, and the
+    decoders' own messages are kept off the terminal (:func:`quiet_decoders`). A file
+    whose start decodes but which ends early (cut short, or damaged part-way) is read up
+    to where it breaks, with one :class:`AudioWarning` saying where.
+
     Returns
     -------
     audio : np.ndarray [shape=(n, channels)], float32, at the file's own rate
     sr : int
+
+    Raises
+    ------
+    AudioError
+        Missing, unreadable, special, empty, damaged from the start, absurd header, or
+        invalid (NaN, infinite or absurdly large) samples.
     """
     path = Path(path)
-    if not path.exists():
-        raise AudioError(f"{path}: no such file")
-    if path.is_dir():
-        raise AudioError(f"{path}: is a folder, not an audio file")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path}: the file is empty")
+    _check_file(path)
     import soundfile as sf
 
-    try:
-        info = sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
-        audio, sr = _read_with_av(path)
-    else:
-        if info.samplerate and info.frames / info.samplerate > MAX_CALL_S:
-            _too_long(path, info.frames / info.samplerate)    # before decoding hours of audio
-        audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    with quiet_decoders():
+        try:
+            info = sf.info(str(path))
+        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError):
+            audio, sr, ended = _read_with_av(path)
+        else:
+            check_header(path, info.samplerate, info.channels, info.frames)
+            audio, sr, ended = _read_with_soundfile(path, info)
+            if ended.startswith("decoding stops") or audio.shape[0] == 0:
+                audio, sr, ended = _more_with_av(path, audio, sr, ended)
     if audio.shape[0] == 0:
         raise AudioError(f"{path}: contains no audio samples (empty or truncated)")
+    if ended:
+        warnings.warn(AudioWarning(f"{path}: {ended}; it looks truncated, so only that much "
+                                   "is analysed"), stacklevel=2)
+    check_samples(path, audio)
     return audio, sr
 
 
-def _read_with_av(path: Path) -> tuple[np.ndarray, int]:
+def _check_file(path: Path) -> None:
+    """A path that names a readable regular file that is not empty (before opening it:
+    a FIFO would block, ``/dev/zero`` never ends)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise AudioError(f"{path}: no such file") from None
+    except PermissionError:
+        raise AudioError(f"{path}: permission denied (a folder on the way cannot be entered)") from None
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise AudioError(f"{path}: is a folder, not an audio file")
+    if not stat.S_ISREG(st.st_mode):
+        raise AudioError(f"{path}: is not a regular file (a device, pipe or socket)")
+    if st.st_size == 0:
+        raise AudioError(f"{path}: the file is empty")
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        raise AudioError(f"{path}: permission denied (you may not read this file)") from None
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def check_header(path: str | Path, sr, channels, frames=None) -> None:
+    """Refuse a file from its header, before decoding: an absurd sample rate or channel
+    count, or longer than :data:`MAX_CALL_S`. For every reader (whole or streaming).
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate (Hz) the header gives.
+    channels : int
+    frames : int, optional
+        Samples per channel the header gives; None or 0 when it does not say.
+
+    Raises
+    ------
+    AudioError
+    """
+    if not sr or not MIN_RATE_HZ <= sr <= MAX_RATE_HZ:
+        raise AudioError(f"{path}: sample rate {sr} Hz is not a speech recording "
+                         f"(expected {MIN_RATE_HZ}–{MAX_RATE_HZ} Hz)")
+    if not channels or not 1 <= channels <= MAX_CHANNELS:
+        raise AudioError(f"{path}: has {channels} channels; a call has 1 or 2")
+    if frames and frames > 0 and frames / sr > MAX_CALL_S:
+        _too_long(path, frames / sr)
+
+
+def check_samples(path: str | Path, audio: np.ndarray) -> None:
+    """Refuse NaN or infinite samples, or samples far outside audio's -1..1 (no float
+    recording reaches +40 dBFS; they would overflow every measure downstream)."""
+    with np.errstate(all="ignore"):
+        peak = max(float(audio.max()), -float(audio.min())) if audio.size else 0.0   # no temporary
+    if not np.isfinite(peak):
+        raise AudioError(f"{path}: contains invalid (NaN or infinite) samples")
+    if peak > MAX_PEAK:
+        raise AudioError(f"{path}: samples reach {peak:.3g}, far outside audio's -1..1; "
+                         "not a recording")
+
+
+@contextmanager
+def quiet_decoders():
+    """Keep the decoder libraries' own messages (libsndfile, libmpg123, FFmpeg, numpy
+    warnings) off stderr while decoding: they reach the user as one line or not at all.
+    Redirects file descriptor 2 (C libraries write there), so only for the short time
+    a file is opened and decoded."""
+    import warnings as _warnings
+
+    sys.stderr.flush()
+    saved = None
+    try:
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:              # no fd 2 (embedded): nothing to keep quiet
+        saved = None
+    try:
+        with np.errstate(all="ignore"), _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", RuntimeWarning)
+            yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+_BLOCK = 1 << 18               # frames per decoded block
+_SLACK = 0.05                  # s a decoded file may fall short of its header (MP3 padding)
+_PREALLOC_BYTES = 1 << 30      # a header asking for more is read block by block instead
+
+
+def _read_with_soundfile(path: Path, info) -> tuple[np.ndarray, int, str]:
+    """Decode with libsndfile block by block, up to where the file ends or breaks.
+
+    Returns the audio, its rate and "" or where and why it ended early. A header's
+    frame count is trusted for one allocation only when it is modest, so a forged
+    header cannot reserve gigabytes."""
+    import soundfile as sf
+
+    sr, ch, expected = int(info.samplerate), int(info.channels), int(info.frames or 0)
+    limit = int(MAX_CALL_S * sr)
+    prealloc = 0 < expected and expected * ch * 4 <= _PREALLOC_BYTES
+    out = np.empty((expected, ch), np.float32) if prealloc else None
+    blocks, n, error = [], 0, None
+    try:
+        with sf.SoundFile(str(path)) as f:
+            while True:
+                want = min(_BLOCK, expected - n) if prealloc and n < expected else _BLOCK
+                try:
+                    if prealloc and n < expected:
+                        got = len(f.read(want, dtype="float32", always_2d=True, out=out[n:n + want]))
+                    else:
+                        b = f.read(want, dtype="float32", always_2d=True)
+                        got = len(b)
+                        if got:
+                            blocks.append(b)
+                except (sf.LibsndfileError, RuntimeError) as exc:
+                    error = exc
+                    break
+                if got == 0:
+                    break
+                n += got
+                if n > limit:
+                    _too_long(path, n / sr)
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise AudioError(f"{path}: not an audio file this program can decode "
+                         f"({_reason(exc)})") from None
+    if prealloc:
+        head = out[:min(n, expected)]
+        audio = np.concatenate([head] + blocks) if blocks else (head if n >= expected else head.copy())
+    else:
+        audio = np.concatenate(blocks) if blocks else np.zeros((0, ch), np.float32)
+    ended = ""
+    if error is not None:
+        ended = f"decoding stops at {_clock(n / sr)} ({_reason(error)})"
+    elif expected and n < expected - _SLACK * sr:
+        ended = f"it ends at {_clock(n / sr)} but its header says {_clock(expected / sr)}"
+    elif _header_says_truncated(info.extra_info or ""):
+        ended = f"it ends at {_clock(n / sr)}, before the length its header gives"
+    return audio, sr, ended
+
+
+def _header_says_truncated(extra_info: str) -> bool:
+    """libsndfile's log of the header: a WAV/AIFF data chunk longer than the file
+    (``data : 192000 (should be 95978)``), an Ogg stream without its last page (a partial
+    page at the end: "Junk after the last page")."""
+    return bool(re.search(r"^\s*(data|SSND)\s*:\s*\d+\s*\(should be", extra_info, re.M)
+                or "lacks an end-of-stream" in extra_info or "Junk after the last page" in extra_info)
+
+
+def _reason(exc: BaseException) -> str:
+    """A decoder's message as a short phrase (libsndfile's ``Error : flac decoder lost sync.``)."""
+    text = " ".join(str(exc).split())
+    text = re.sub(r"^(Error\s*:\s*|Error opening '.*?':\s*|\[Errno -?\d+\]\s*)", "", text)
+    text = re.sub(r":\s*'[^']*'$", "", text).rstrip(".")      # FFmpeg's ": 'avcodec_send_packet()'"
+    return text[:120] or exc.__class__.__name__
+
+
+def _clock(t: float) -> str:
+    """Seconds as m:ss.s."""
+    t = max(0.0, t)
+    return f"{int(t // 60)}:{t % 60:04.1f}"
+
+
+def _more_with_av(path: Path, audio: np.ndarray, sr: int, ended: str) -> tuple[np.ndarray, int, str]:
+    """libsndfile gave up part-way (its FLAC decoder drops the whole block that breaks):
+    FFmpeg often decodes further. The longer reading wins; nothing at all is an error."""
+    try:
+        more, more_sr, more_ended = _read_with_av(path)
+    except AudioError as exc:
+        if audio.shape[0] == 0:
+            reason = ended.partition("(")[2].rstrip(")") or str(exc).partition(": ")[2]
+            raise AudioError(f"{path}: damaged from the start; nothing decodes ({reason})") from None
+        return audio, sr, ended
+    if more.shape[0] / more_sr > audio.shape[0] / sr:
+        return more, more_sr, more_ended or ended.replace(
+            f"decoding stops at {_clock(audio.shape[0] / sr)}", f"decoding stops at {_clock(more.shape[0] / more_sr)}")
+    return audio, sr, ended
+
+
+def _read_with_av(path: Path) -> tuple[np.ndarray, int, str]:
     """Formats libsndfile does not read (m4a, aac, wma, video files) through PyAV."""
     import av
 
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise AudioError(f"{path}: has no audio stream")
-            stream = container.streams.audio[0]
-            sr = stream.rate
-            chunks = [frame.to_ndarray() for frame in container.decode(stream)]
-    except AudioError:
-        raise
+        container = av.open(str(path))
     except Exception:
         raise AudioError(f"{path}: not an audio file this program can decode") from None
-    if not chunks or sr is None:
+    chunks, n, ended = [], 0, ""
+    with container:
+        if not container.streams.audio:
+            raise AudioError(f"{path}: has no audio stream")
+        stream = container.streams.audio[0]
+        sr = stream.rate
+        channels = stream.codec_context.channels
+        frames = (int(float(stream.duration * stream.time_base) * sr)
+                  if stream.duration and stream.time_base and sr else 0)
+        check_header(path, sr, channels, frames)
+        limit = int(MAX_CALL_S * sr)
+        try:
+            for frame in container.decode(stream):
+                a = frame.to_ndarray()
+                if not frame.format.is_planar:              # packed: (1, n * channels)
+                    a = a.reshape(-1, len(frame.layout.channels)).T
+                if a.shape[0] != channels:
+                    a = a[:channels] if a.shape[0] > channels else np.repeat(a[:1], channels, 0)
+                if a.dtype.kind == "i":
+                    a = a / float(np.iinfo(a.dtype).max)
+                elif a.dtype.kind == "u":
+                    a = (a - 128.0) / 128.0
+                chunks.append(a.astype(np.float32))
+                n += a.shape[1]
+                if n > limit:
+                    _too_long(path, n / sr)
+        except AudioError:
+            raise
+        except Exception as exc:
+            if not chunks:
+                raise AudioError(f"{path}: damaged from the start; nothing decodes "
+                                 f"({_reason(exc)})") from None
+            ended = f"decoding stops at {_clock(n / sr)} ({_reason(exc)})"
+    if not chunks:
         raise AudioError(f"{path}: contains no audio samples (empty or truncated)")
-    audio = np.concatenate(chunks, axis=1)       # planar: (channels, n)
-    if audio.dtype.kind == "i":
-        audio = audio / float(np.iinfo(audio.dtype).max)
-    return np.ascontiguousarray(audio.T, dtype=np.float32), int(sr)
+    audio = np.concatenate(chunks, axis=1)       # (channels, n)
+    if not ended and frames and n < frames - _SLACK * sr:
+        ended = f"it ends at {_clock(n / sr)} but its header says {_clock(frames / sr)}"
+    return np.ascontiguousarray(audio.T, dtype=np.float32), int(sr), ended
 
 
 def _too_long(path: Path, duration: float) -> None:
@@ -119,15 +354,11 @@ def _resample(x: np.ndarray, sr: int) -> np.ndarray:
 
 
 def _check(path: Path, audio: np.ndarray, sr: int) -> None:
-    if not 4000 <= sr <= 384000:
-        raise AudioError(f"{path}: sample rate {sr} Hz is not a speech recording")
     duration = audio.shape[0] / sr
     if duration > MAX_CALL_S:
         _too_long(path, duration)
     if duration < 0.5:
         raise AudioError(f"{path}: only {duration * 1000:.0f} ms of audio; too short to analyse")
-    if not np.isfinite(audio.sum(dtype=np.float64)):   # no big temporary on long calls
-        raise AudioError(f"{path}: contains invalid (NaN or infinite) samples")
 
 
 def load_call(path: str | Path | None = None, *, agent: str | Path | None = None,

@@ -78,17 +78,192 @@ def build_record(engine, transcript: list, *, name: str, duration: float,
     }
 
 
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+"""A larger file is not a call record (a 4-hour call's record is a few MB)."""
+MAX_RECORD_S = 24 * 3600.0
+"""No time in a record may exceed this (s): bounds every loop over a call's length."""
+
+_T = {"type": "number", "minimum": 0, "maximum": MAX_RECORD_S}          # a time on the call clock
+_NUM = {"type": "number", "minimum": -1e9, "maximum": 1e9}
+_OPT_NUM = {"anyOf": [_NUM, {"type": "null"}]}
+_PRINTABLE = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"    # no terminal escapes (ESC [ ...)
+_TEXT = {"type": "string", "maxLength": 100_000, "pattern": _PRINTABLE}
+_CHANNEL = {"enum": ["agent", "customer"]}
+_POINTS = {"type": "array", "items": {"type": "array", "prefixItems": [_T, _NUM], "minItems": 2, "maxItems": 2}}
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _spans(by: bool) -> dict:
+    item = {"type": "object", "required": ["start", "end"] + (["by"] if by else []),
+            "properties": {"start": _T, "end": _T, **({"by": _CHANNEL} if by else {})}}
+    return _nullable({"type": "array", "items": item})
+
+
+_NOTES = _nullable({"type": "array", "items": {"type": "object", "required": ["t", "text"],
+                                                "properties": {"t": _T, "text": _TEXT}}})
+
+RECORD_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["schema", "source", "duration", "talk_time", "pace"],
+    "properties": {
+        "schema": {"const": SCHEMA},
+        "created": {"type": ["string", "null"], "maxLength": 64},
+        "source": {"type": "object", "required": ["name", "channels"], "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": _PRINTABLE},
+            "channels": {"type": "array", "items": _CHANNEL, "minItems": 1, "maxItems": 2,
+                         "uniqueItems": True, "prefixItems": [{"const": "agent"}]}}},
+        "duration": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RECORD_S},
+        "stt_model": {"type": ["string", "null"], "maxLength": 1000},
+        "unavailable": _nullable({"type": "array", "items": _TEXT}),
+        "talk_time": {"type": "object", "required": ["agent"],
+                      "properties": {"agent": _T, "customer": _nullable(_T)}},
+        "talk_share": _nullable({"type": "object", "properties": {
+            "agent": _nullable({"type": "number", "minimum": 0, "maximum": 1}),
+            "customer": _nullable({"type": "number", "minimum": 0, "maximum": 1})}}),
+        "interruptions": _spans(True), "backchannels": _spans(True), "near_misses": _spans(True),
+        "dead_air": _spans(False),
+        "response_gaps": _nullable({"type": "array", "items": _NUM}),
+        "longest_agent_monologue": _nullable(_T),
+        "pace": {"type": "object", "properties": {
+            "agent_wpm": _OPT_NUM, "agent_words": _OPT_NUM, "syllables_per_s": _OPT_NUM,
+            "timeline": _nullable(_POINTS)}},
+        "warmth": _nullable({"type": "object", "properties": {
+            "mean": _OPT_NUM, "first_minute_mean": _OPT_NUM, "timeline": _nullable(_POINTS),
+            "baseline": {"type": ["string", "null"], "maxLength": 1000}}}),
+        "caller_arousal": {"type": ["object", "null"]},
+        "checklist": _nullable({"type": "object",
+                                "required": ["greeting", "empathy", "questions", "closing_question"],
+                                "additionalProperties": {"type": "boolean"}}),
+        "questions": _nullable({"type": "object", "required": ["open", "closed"], "properties": {
+            "open": {"type": "integer", "minimum": 0, "maximum": 1e6},
+            "closed": {"type": "integer", "minimum": 0, "maximum": 1e6}}}),
+        "commitments": _NOTES, "caller_problems": _NOTES,
+        "language_counts": {"type": ["object", "null"]},
+        "transcript": _nullable({"type": "array", "items": {
+            "type": "object", "required": ["channel", "start", "end", "text"], "properties": {
+                "channel": _CHANNEL, "start": _T, "end": _T, "text": _TEXT,
+                "words": _nullable({"type": "array", "items": {
+                    "type": "object", "required": ["start", "end", "text"], "properties": {
+                        "start": _T, "end": _T, "text": _TEXT, "probability": _OPT_NUM}}})}}}),
+        "cues": _nullable({"type": "array", "items": {
+            "type": "object", "required": ["t", "kind"], "properties": {
+                "t": _T, "end": _T, "kind": {"type": "string", "maxLength": 100}, "text": _TEXT,
+                "channel": _nullable(_CHANNEL), "suggestion": _nullable(_TEXT),
+                "phrase": _nullable(_TEXT)}}}),
+        "config": {"type": ["object", "null"],
+                   "additionalProperties": {"type": "object"}},
+        "nudges": {"type": ["array", "null"]},
+        "live": {"type": ["object", "null"]},
+    },
+}
+"""What every view may rely on in a call record (JSON Schema, draft 2020-12): types,
+the two channel names, and every time within :data:`MAX_RECORD_S`."""
+
+
+def check_record(record, where: str = "call record") -> dict:
+    """Refuse a record the views cannot show safely (wrong types, unknown channels, times
+    out of range, settings of the wrong type): one :class:`RecordError` line naming the
+    first problem. The single check that ``report``, ``review`` and ``history`` share.
+
+    Returns
+    -------
+    dict
+        ``record``, unchanged.
+    """
+    import jsonschema
+
+    if not isinstance(record, dict):
+        raise RecordError(f"{where}: not a VoiceCoach call record (no schema field)")
+    schema = record.get("schema")
+    if not isinstance(schema, str) or not schema.startswith("voicecoach.call/"):
+        raise RecordError(f"{where}: not a VoiceCoach call record (no schema field)")
+    if schema != SCHEMA:
+        raise RecordError(f"{where}: call record format {schema[:40]}; this version reads {SCHEMA}")
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(record))
+    if error is not None:
+        field = error.json_path.removeprefix("$.") if error.json_path != "$" else "the record"
+        raise RecordError(f"{where}: not a valid call record: {field}: {_short(error.message)}")
+    _check_settings(record.get("config") or {}, where)
+    return record
+
+
+def _short(text: str, n: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n] + "…"
+
+
+_VALIDATOR = None
+
+
+def _validator():
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        import jsonschema
+
+        _VALIDATOR = jsonschema.Draft202012Validator(RECORD_SCHEMA)
+    return _VALIDATOR
+
+
+def _check_settings(settings: dict, where: str) -> None:
+    """The record's settings, as the views read them over the defaults: each known one
+    must pass the config file's own checks (unknown ones are ignored: older records)."""
+    import dataclasses
+
+    from voicecoach.config import Config, ConfigError, coerce
+
+    config = Config()
+    for section, values in settings.items():
+        options = getattr(config, section, None)
+        if not dataclasses.is_dataclass(options):
+            continue
+        names = {f.name for f in dataclasses.fields(options)}
+        for key, value in values.items():
+            if key in names and not (value is None and getattr(options, key) is None):
+                try:
+                    coerce(value, getattr(options, key), f"config [{section}] {key}")
+                except ConfigError as exc:
+                    raise RecordError(f"{where}: not a valid call record: {_short(str(exc))}") from None
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number a call record may hold")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):            # 1e400 parses as infinity
+        raise ValueError(f"{text[:40]} is not a number a call record may hold")
+    return value
+
+
 def load_record(path: str | Path) -> dict:
+    """Read and check (:func:`check_record`) a call record file.
+
+    Raises
+    ------
+    RecordError
+        Missing, unreadable, too large, not JSON (NaN and Infinity are not JSON), nested
+        too deep, or not a valid call record: one line.
+    """
     path = Path(path)
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_RECORD_BYTES:
+            raise RecordError(f"{path}: {path.stat().st_size / 2**20:.0f} MB is too large to be a call record")
+        if not path.is_file() and not path.is_dir():     # a FIFO would block, a device never end
+            raise RecordError(f"{path}: not a call record (a device, pipe or socket)")
+        text = path.read_text(encoding="utf-8")
+        record = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except FileNotFoundError:
         raise RecordError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RecordError(f"{path}: not a call record ({exc.__class__.__name__})") from None
-    schema = record.get("schema") if isinstance(record, dict) else None
-    if not isinstance(schema, str) or not schema.startswith("voicecoach.call/"):
-        raise RecordError(f"{path}: not a VoiceCoach call record (no schema field)")
-    if schema != SCHEMA:
-        raise RecordError(f"{path}: call record format {schema}; this version reads {SCHEMA}")
-    return record
+    except PermissionError:
+        raise RecordError(f"{path}: permission denied") from None
+    except RecursionError:
+        raise RecordError(f"{path}: not a call record (nested too deep)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else _short(str(exc), 80)
+        raise RecordError(f"{path}: not a call record ({exc.__class__.__name__}: {detail})") from None
+    return check_record(record, str(path))

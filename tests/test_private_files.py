@@ -1,0 +1,57 @@
+"""Every file that holds a call is the user's alone (0600), and every folder VoiceCoach makes
+for one is too (0700), whatever the umask; a folder the user made keeps its mode. Through the
+command line, as a user makes them: a call record, the history, a report, a voice profile, a
+live recording with its record, and the live event log."""
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from voicecoach.analyze import demo_call_path
+from voicecoach.cli import main
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)                  # the usual umask: what is private is so by choice
+    yield
+    os.umask(old)
+
+
+def test_every_file_and_folder_holding_a_call_is_private(tmp_path, monkeypatch, umask_022, capsys):
+    data = tmp_path / "data"
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(data))
+    t = np.arange(16000 * 3) / 16000
+    call = tmp_path / "call.wav"
+    sf.write(call, np.stack([0.3 * np.sin(2 * np.pi * 180 * t), 0.2 * np.sin(2 * np.pi * 260 * t)], 1), 16000)
+    mine = tmp_path / "mine"                       # a folder the user made, readable by others
+    mine.mkdir(mode=0o755)
+    os.chmod(mine, 0o755)
+
+    out = tmp_path / "new" / "deeper"
+    assert main(["analyze", str(call), "--no-transcript", "-q", "-o", str(out / "call.json")]) == 0
+    assert main(["report", str(out / "call.json"), "-o", str(tmp_path / "reports" / "call.html")]) == 0
+    assert main(["calibrate", str(demo_call_path()), "-o", str(tmp_path / "profiles" / "me.json")]) == 0
+    assert main(["live", "--replay", str(call), "--console", "--no-transcript", "--stop-after", "1",
+                 "--record", str(mine / "calls"), "--events", str(tmp_path / "logs" / "e.jsonl")]) == 0
+    assert main(["live", "--replay", str(call), "--console", "--no-transcript", "--stop-after", "0.5",
+                 "--record", str(mine)]) == 0
+    capsys.readouterr()
+
+    files = [out / "call.json", tmp_path / "reports" / "call.html", tmp_path / "profiles" / "me.json",
+             tmp_path / "logs" / "e.jsonl", data / "history.sqlite",
+             *(mine / "calls").iterdir(), *(p for p in mine.iterdir() if p.is_file())]
+    assert len(files) >= 9 and {p.suffix for p in files} >= {".json", ".html", ".jsonl", ".sqlite", ".wav"}
+    folders = [tmp_path / "new", out, tmp_path / "reports", tmp_path / "profiles", tmp_path / "logs",
+               mine / "calls", data]
+    assert {str(p): oct(mode(p)) for p in files if mode(p) != 0o600} == {}
+    assert {str(p): oct(mode(p)) for p in folders if mode(p) != 0o700} == {}
+    assert mode(mine) == 0o755                     # the user's own folder is left as they made it
