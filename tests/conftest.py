@@ -1,11 +1,34 @@
 """Shared fixtures."""
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 
 import pytest
 
 from tools.pulse import PulseDaemon, missing_programs
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_user_dirs():
+    """The suite never reads or writes the user's own config, history or records.
+
+    Every test (and every command it runs in a subprocess, which inherits the
+    environment) sees empty per-user folders of its own for the session.
+    """
+    saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")}
+    with tempfile.TemporaryDirectory(prefix="voicecoach-tests-home-") as home:
+        for key in saved:
+            os.environ[key] = os.path.join(home, key.lower())
+        try:
+            yield home
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
