@@ -19,6 +19,7 @@ def private_user_dirs():
     """
     saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")}
     with tempfile.TemporaryDirectory(prefix="voicecoach-tests-home-") as home:
+        os.chmod(home, 0o755)   # tests that run a command as another user find no config either
         for key in saved:
             os.environ[key] = os.path.join(home, key.lower())
         try:
