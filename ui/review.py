@@ -290,7 +290,8 @@ class ReviewWindow(QMainWindow):
         self.play_button.setToolTip("" if self.player else "no recording: nothing to play")
         self.title.setText(record["source"]["name"])
         chans = record["source"]["channels"]
-        meta = [call_date(record), clock(record["duration"]),
+        meta = [f"shared by {source.shared_by}" if source.shared_by else "", call_date(record),
+                clock(record["duration"]),
                 "you + caller" if "customer" in chans else "you only (mono)",
                 f"speech-to-text {record['stt_model']}" if record.get("stt_model") else "no transcript"]
         self.subtitle.setText("  ·  ".join(m for m in meta if m))
@@ -433,13 +434,15 @@ class ReviewWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] = None, *,
+def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, Path, None] = None, *,
                config=None, size: tuple[int, int] = (1400, 900)) -> int:
     """Open the review window on ``call`` (``"demo"``, a recording, a call record or a record dict).
 
     Parameters
     ----------
-    call : str, Path or dict
+    call : str, Path, dict or OpenedCall
+        What to open; an :class:`OpenedCall` (a call shared with the coach,
+        :func:`voicecoach.store.team.open_shared`) is shown as it is.
     screenshot : path, optional
         Render the window offscreen at ``size`` (px) with the playhead at the first
         interruption, save it as PNG and return instead of running the window.
@@ -468,7 +471,7 @@ def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] 
     apply_style(app)
     window = ReviewWindow(config=config)
     window.resize(*size)
-    window.load(open_call(call, config, window, window.history_path))
+    window.load(call if isinstance(call, OpenedCall) else open_call(call, config, window, window.history_path))
     if screenshot is None:
         window.show()
         return app.exec()
