@@ -8,7 +8,8 @@ programs (Debian: ``apt install postgresql``; they live in
 
 PostgreSQL refuses to run as root; run as root (CI), the folder is given to the
 ``postgres`` user that Debian's package creates (else ``nobody``) and the server's
-programs run as that user through ``runuser``.
+programs run as that user. The server is this process's child and is told to stop at
+once if this process dies (``PR_SET_PDEATHSIG``), so a crashed test leaves none behind.
 
 Usage::
 
@@ -18,17 +19,21 @@ Usage::
 """
 from __future__ import annotations
 
+import ctypes
 import glob
 import os
 import pwd
 import re
 import shutil
 import socket
+import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Optional
 
+PR_SET_PDEATHSIG = 1
 ADMIN = "voicecoach_admin"
 ADMIN_PASSWORD = "admin-secret"
 DATABASE = "voicecoach"
@@ -99,17 +104,24 @@ class PgServer:
         self.running = False
 
     # ---- running the server's programs
-    def _run(self, program: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [str(self.bin / program), *args]
+    def _demote(self) -> None:
+        """In the child, before exec: become the server's user (when root), then ask for
+        SIGQUIT (PostgreSQL's immediate shutdown) when this process dies."""
         if self._user:
-            cmd = ["runuser", "-u", self._user, "--", *cmd]
-        out = subprocess.run(cmd, capture_output=True, text=True, cwd=self.folder)
-        if check and out.returncode != 0:
-            raise RuntimeError(f"{program} failed ({out.returncode}): {out.stderr.strip() or out.stdout.strip()}"
-                               + (f"\n{self.log.read_text()[-2000:]}" if self.log.exists() else ""))
-        return out
+            pw = pwd.getpwnam(self._user)
+            os.setgroups([])
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGQUIT)
 
-    def start(self) -> "PgServer":
+    def _run(self, program: str, *args: str) -> None:
+        out = subprocess.run([str(self.bin / program), *args], capture_output=True, text=True,
+                             cwd=self.folder, preexec_fn=self._demote)
+        if out.returncode != 0:
+            raise RuntimeError(f"{program} failed ({out.returncode}): {out.stderr.strip() or out.stdout.strip()}")
+
+    def start(self, timeout_s: float = 60.0) -> "PgServer":
+        """Start the server (initdb first, the first time) and wait until it accepts logins."""
         if not self.data.exists():
             pwfile = self.folder / "pw"
             pwfile.write_text(ADMIN_PASSWORD + "\n")
@@ -121,17 +133,42 @@ class PgServer:
                       "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8",
                       "--locale=C.UTF-8" if _has_c_utf8() else "--locale=C")
             pwfile.unlink()
-        opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.folder} "
-                f"-c max_connections=40 -c shared_buffers=128MB" + ("" if self.durable else " -c fsync=off"))
-        self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data), "-l", str(self.log), "-o", opts)
+        settings = {"port": self.port, "listen_addresses": "127.0.0.1", "unix_socket_directories": self.folder,
+                    "max_connections": 40, "shared_buffers": "128MB"}
+        if not self.durable:
+            settings["fsync"] = "off"
+        args = [str(self.bin / "postgres"), "-D", str(self.data)]
+        for k, v in settings.items():
+            args += ["-c", f"{k}={v}"]
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
+                                     preexec_fn=self._demote)
+        log.close()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self.admin_sql("SELECT 1", database="postgres")
+                break
+            except Exception:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop("immediate")
+                    raise RuntimeError(f"PostgreSQL did not start:\n{self.log.read_text()[-2000:]}") from None
+                time.sleep(0.1)
         self.running = True
         return self
 
     def stop(self, mode: str = "fast") -> None:
-        """Stop the server; ``mode="immediate"`` is a server that goes away (no clean shutdown)."""
-        if self.running:
-            self._run("pg_ctl", "stop", "-w", "-D", str(self.data), "-m", mode, check=False)
-            self.running = False
+        """Stop the server: ``"fast"`` (roll back, shut down cleanly) or ``"immediate"`` (a
+        server that goes away: no clean shutdown, recovery at the next start)."""
+        proc = getattr(self, "proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGINT if mode == "fast" else signal.SIGQUIT)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.running = False
 
     def close(self) -> None:
         self.stop("immediate")

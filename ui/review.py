@@ -46,6 +46,7 @@ from voicecoach.store.history import History, trend_line
 from voicecoach.store.record import RecordError
 
 from . import has_screen
+from .share import share_with_coach, team_configured
 from .style import apply_style
 from .widgets import (
     HistoryView,
@@ -197,6 +198,13 @@ class ReviewWindow(QMainWindow):
         hl.addWidget(self.time_label)
         hl.addSpacing(8)
         hl.addWidget(fit)
+        self.share_button = QPushButton("Share with my coach")
+        self.share_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.share_button.setToolTip("Send this call to your team's store, where your coach can open it "
+                                     "(you choose whether the recording goes too; you can take it back)")
+        self.share_button.clicked.connect(lambda: self.share())
+        self.share_button.setVisible(team_configured(self._config))
+        hl.addWidget(self.share_button)
         hl.addWidget(self.play_button)
         col.addWidget(card(head, margins=10))
 
@@ -253,6 +261,10 @@ class ReviewWindow(QMainWindow):
         file = bar.addMenu("&File")
         self._action(file, "&Open call…", QKeySequence.StandardKey.Open, self._open_dialog)
         self.export_action = self._action(file, "&Export report…", "Ctrl+E", self._export_dialog)
+        self.share_action = self._action(file, "&Share with my coach…", None, lambda: self.share())
+        self.unshare_action = self._action(file, "&Take back from my coach", None, lambda: self.share(undo=True))
+        for action in (self.share_action, self.unshare_action):
+            action.setVisible(team_configured(self._config))
         file.addSeparator()
         self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         play = bar.addMenu("&Playback")
@@ -296,6 +308,9 @@ class ReviewWindow(QMainWindow):
                 f"speech-to-text {record['stt_model']}" if record.get("stt_model") else "no transcript"]
         self.subtitle.setText("  ·  ".join(m for m in meta if m))
         self.setWindowTitle(f"VoiceCoach — {record['source']['name']}")
+        mine = not source.shared_by           # a call shared with me (the coach) is not mine to share
+        for widget in (self.share_button, self.share_action, self.unshare_action):
+            widget.setEnabled(mine)
         self.timeline.set_call(record, source.audio)
         self.scores.set_record(record)
         self.lines = transcript_lines(record)
@@ -365,6 +380,26 @@ class ReviewWindow(QMainWindow):
             self.export_report(path)
         except OSError as exc:
             QMessageBox.warning(self, "VoiceCoach", f"Cannot write {path}: {exc.strerror or exc}")
+
+    # ---- sharing
+    def share(self, with_audio: Optional[bool] = None, undo: bool = False,
+              done: Optional[Callable[[bool, str], None]] = None):
+        """Share the call shown with the coach (``with_audio`` None: ask), or take it back;
+        the outcome goes to the status bar (and a message box when it failed). Returns the
+        worker thread, or None when nothing was started."""
+        if self.source is None or self.source.shared_by or not team_configured(self._config):
+            return None
+
+        def finished(ok: bool, message: str) -> None:
+            self.statusBar().showMessage(message, 15000)
+            if not ok:
+                QMessageBox.warning(self, "VoiceCoach", message)
+            if done is not None:
+                done(ok, message)
+
+        self.statusBar().showMessage("Taking the call back…" if undo else "Sharing with your coach…")
+        return share_with_coach(self, self.source.record, self.source.audio_path, self._config,
+                                with_audio=with_audio, undo=undo, done=finished)
 
     # ---- playback
     @property

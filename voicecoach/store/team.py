@@ -191,7 +191,8 @@ class TeamStore:
     Parameters
     ----------
     url : str
-        The server (``postgresql://USER@HOST[:PORT]/DB``), without a password.
+        The server (``postgresql://USER@HOST[:PORT]/DB``); the password comes from
+        ``PGPASSWORD`` or ``~/.pgpass``.
     connect_timeout_s : float
         How long to wait for the server (s).
     check_version : bool
@@ -205,7 +206,9 @@ class TeamStore:
 
     def __init__(self, url: str, connect_timeout_s: float = 5.0, check_version: bool = True):
         psycopg = _psycopg()
-        self.url = check_database_url(url)
+        if not url:
+            check_database_url(url)
+        self.url = url
         try:
             self._db = psycopg.connect(self.url, connect_timeout=max(1, round(connect_timeout_s)),
                                        application_name="voicecoach", autocommit=False)
@@ -221,8 +224,9 @@ class TeamStore:
 
     @classmethod
     def from_config(cls, config, **kw) -> "TeamStore":
-        """The store named in ``config.team`` (:class:`voicecoach.config.TeamOptions`)."""
-        return cls(config.team.database, config.team.connect_timeout_s, **kw)
+        """The store named in ``config.team`` (:class:`voicecoach.config.TeamOptions`); a URL
+        there that holds a password is refused (:func:`check_database_url`)."""
+        return cls(check_database_url(config.team.database), config.team.connect_timeout_s, **kw)
 
     # ---- schema
     def version(self) -> Optional[int]:
