@@ -97,7 +97,7 @@ def write_config(tmp_path: Path, url: str) -> Path:
 def cli(*args, password=None, tmp_path: Path, env_extra=None, **kw):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env.update(PYTHONPATH=str(ROOT), VOICECOACH_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen",
-               PGPASSFILE=str(tmp_path / "no-pgpass"))
+               PGPASSFILE=str(tmp_path / "no-pgpass"), XDG_CONFIG_HOME=str(tmp_path / "xdg"))  # not the user's config
     if password is not None:
         env["PGPASSWORD"] = password
     env.update(env_extra or {})
@@ -423,6 +423,7 @@ def test_agent_shares_from_the_review_and_coach_opens_it(pg, store, demo_call, q
     coach.show()
     assert coach.player is not None and coach.play_button.isEnabled()
     assert "shared by alice" in coach.subtitle.text()
+    assert "never to rank" in coach.care_note.text() and "alice" in coach.care_note.text()
     assert not coach.share_button.isEnabled()          # not the coach's call to share
     # the agent takes it back from the same window
     monkeypatch.setenv("PGPASSWORD", PASSWORDS["alice"])

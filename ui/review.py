@@ -251,9 +251,9 @@ class ReviewWindow(QMainWindow):
         self.tabs.addTab(self.history, "History")
         self.tabs.currentChanged.connect(lambda i: self.refresh_history() if i == 1 else None)
 
-        note = QLabel(CARE_NOTE)
-        note.setObjectName("note")
-        self.statusBar().addPermanentWidget(note)
+        self.care_note = QLabel(CARE_NOTE)
+        self.care_note.setObjectName("note")
+        self.statusBar().addPermanentWidget(self.care_note)
         self._menus()
 
     def _menus(self) -> None:
@@ -309,6 +309,9 @@ class ReviewWindow(QMainWindow):
         self.subtitle.setText("  ·  ".join(m for m in meta if m))
         self.setWindowTitle(f"VoiceCoach — {record['source']['name']}")
         mine = not source.shared_by           # a call shared with me (the coach) is not mine to share
+        self.care_note.setText(CARE_NOTE if mine else
+                               f"Shared by {source.shared_by} for their own practice: read it against their own "
+                               "earlier calls, never to rank, pay or judge anyone.")
         for widget in (self.share_button, self.share_action, self.unshare_action):
             widget.setEnabled(mine)
         self.timeline.set_call(record, source.audio)

@@ -93,7 +93,8 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else exc.__class__.__name__
 
 
-def _where(url: str) -> str:
+def _where(url: str) -> tuple[str, str]:
+    """(the user, "host:port/database") of a connection string, for messages."""
     parts = _psycopg().conninfo.conninfo_to_dict(url)
     host = parts.get("host") or "localhost"
     user = parts.get("user") or os.environ.get("PGUSER") or "you"
@@ -278,8 +279,10 @@ class TeamStore:
                     version = int(path.name[:3])
                     if version <= before:
                         continue
-                    self._db.execute(path.read_text(encoding="utf-8"))
-                    self._db.execute("INSERT INTO voicecoach.schema_version (version) VALUES (%s)", (version,))
+                    self._db.execute(path.read_text(encoding="utf-8"))      # ends recording its version
+                    done = self._db.execute("SELECT max(version) FROM voicecoach.schema_version").fetchone()[0]
+                    if done != version:
+                        raise TeamError(f"migration {path.name} did not record version {version}")
         except psycopg.errors.InsufficientPrivilege as exc:
             raise TeamError(f"{self.user} may not set up the team store ({_first_line(exc)}): run "
                             "`voicecoach team init` as the database's owner, with CREATEROLE") from None

@@ -1,5 +1,7 @@
 -- VoiceCoach team store, version 1: the calls agents share, their recordings, and who may
--- do what. Applied by `voicecoach team init` in one transaction (see voicecoach/store/team.py).
+-- do what. Applied by `voicecoach team init` in one transaction (see voicecoach/store/team.py),
+-- or by hand as the database's owner: psql -1 -v ON_ERROR_STOP=1 -f 001_shared_calls.sql
+-- Each migration ends by recording its version.
 
 CREATE SCHEMA IF NOT EXISTS voicecoach;
 
@@ -77,3 +79,5 @@ GRANT USAGE ON SCHEMA voicecoach TO voicecoach_agent, voicecoach_coach;
 GRANT SELECT ON voicecoach.schema_version TO voicecoach_agent, voicecoach_coach;
 GRANT SELECT, INSERT, DELETE ON voicecoach.calls, voicecoach.call_audio TO voicecoach_agent;
 GRANT SELECT ON voicecoach.calls, voicecoach.call_audio TO voicecoach_coach;
+
+INSERT INTO voicecoach.schema_version (version) VALUES (1);
