@@ -31,7 +31,7 @@ import time
 
 from tools.pgserver import PgServer
 from voicecoach.store.history import CallScores
-from voicecoach.store.team import SCORE_COLUMNS, TeamStore, call_id, open_shared
+from voicecoach.store.team import SCORE_COLUMNS, TeamStore, call_id
 
 PASSWORD = "bench-pw"
 

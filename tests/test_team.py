@@ -139,10 +139,10 @@ def test_call_id_is_stable_and_new_per_analysis():
 def test_no_team_store_everything_local_works(tmp_path):
     """No [team] in the config: share says so in one line; the history works as ever."""
     rec = save_record(make_record(), tmp_path / "call.json")
-    code, out, err = run_cli("share", str(rec), tmp_path=tmp_path)
+    code, _, err = run_cli("share", str(rec), tmp_path=tmp_path)
     assert code == 2 and "no team store configured" in one_error_line(err)
-    code, out, err = run_cli("history", tmp_path=tmp_path)
-    assert code == 0, err
+    code, out, err = run_cli("history", "--rebuild", str(tmp_path), tmp_path=tmp_path)
+    assert code == 0 and "call.flac" in out, err
 
 
 def test_unreachable_store_is_one_line_and_local_untouched(tmp_path):
@@ -161,7 +161,7 @@ def test_unreachable_store_is_one_line_and_local_untouched(tmp_path):
 def test_config_with_password_is_refused(tmp_path):
     rec = save_record(make_record(), tmp_path / "call.json")
     cfg = write_config(tmp_path, "postgresql://alice:secret@127.0.0.1:1/voicecoach")
-    code, out, err = run_cli("share", str(rec), "--config", str(cfg), tmp_path=tmp_path)
+    code, _, err = run_cli("share", str(rec), "--config", str(cfg), tmp_path=tmp_path)
     assert code == 2 and "holds a password" in one_error_line(err)
 
 
@@ -304,6 +304,25 @@ def test_schema_versions_tell_the_client_what_to_do(pg, monkeypatch):
         admin.migrate()
 
 
+def test_the_sql_script_alone_sets_up_a_store(pg):
+    """The README's other way: the team lead runs the migration file with psql."""
+    import shutil
+
+    from voicecoach.store.team import MIGRATIONS_DIR
+
+    psql = pg.bin / "psql" if (pg.bin / "psql").exists() else shutil.which("psql")
+    if psql is None:
+        pytest.skip("psql is not installed")
+    pg.admin_sql("CREATE DATABASE by_hand", database="postgres")
+    out = subprocess.run([str(psql), "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", pg.dsn(database="by_hand"),
+                          "-f", str(MIGRATIONS_DIR / "001_shared_calls.sql")],
+                         capture_output=True, text=True, env={**os.environ, "PGPASSWORD": "admin-secret"})
+    assert out.returncode == 0, out.stderr
+    with TeamStore(pg.admin_dsn("by_hand")) as store:       # the version check passes
+        assert store.version() == 1
+        assert store.migrate() == (1, 1)
+
+
 # --------------------------------------------------------------------------- faults
 
 def test_wrong_or_missing_password_is_one_line(pg, tmp_path):
@@ -382,12 +401,13 @@ def demo_call(tmp_path_factory):
 
 
 def test_agent_shares_from_the_review_and_coach_opens_it(pg, store, demo_call, qtbot, monkeypatch, tmp_path):
-    from voicecoach.store.calls import open_call
-    from voicecoach.store.record import load_record
     from voicecoach.ui.review import ReviewWindow
 
+    from voicecoach.store.calls import open_call
+    from voicecoach.store.record import load_record
+
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
-    record_path, audio_path = demo_call
+    record_path, _ = demo_call
     # no team store configured: the action is not there
     plain = ReviewWindow(history_path=tmp_path / "h.sqlite", config=Config())
     qtbot.addWidget(plain)

@@ -25,8 +25,8 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import signal
+import socket
 import subprocess
 import tempfile
 import time

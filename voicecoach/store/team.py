@@ -526,8 +526,8 @@ def team_text(store: TeamStore, agents: Optional[list[str]] = None, last: Option
             out += scores_table([r.scores for r in rows],
                                 ids=[r.short_id + (" ♪" if r.has_audio else "") for r in rows])
         out.append("")
-    out += ["♪ the recording was shared too. `voicecoach team open ID` opens a call in the review; "
-            "`voicecoach team trend AGENT` shows one agent's calls over time.", "", TEAM_NOTE]
+    out += [("♪ the recording was shared too. `voicecoach team open ID` opens a call in the review; "
+             "`voicecoach team trend AGENT` shows one agent's calls over time."), "", TEAM_NOTE]
     return "\n".join(out)
 
 
