@@ -47,6 +47,7 @@ from voicecoach.store.record import RecordError
 
 from . import screen_problem
 from .style import apply_style, quiet_qt
+from .share import share_with_coach, team_configured
 from .widgets import (
     plain,
     HistoryView,
@@ -198,6 +199,13 @@ class ReviewWindow(QMainWindow):
         hl.addWidget(self.time_label)
         hl.addSpacing(8)
         hl.addWidget(fit)
+        self.share_button = QPushButton("Share with my coach")
+        self.share_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.share_button.setToolTip("Send this call to your team's store, where your coach can open it "
+                                     "(you choose whether the recording goes too; you can take it back)")
+        self.share_button.clicked.connect(lambda: self.share())
+        self.share_button.setVisible(team_configured(self._config))
+        hl.addWidget(self.share_button)
         hl.addWidget(self.play_button)
         col.addWidget(card(head, margins=10))
 
@@ -244,9 +252,9 @@ class ReviewWindow(QMainWindow):
         self.tabs.addTab(self.history, "History")
         self.tabs.currentChanged.connect(lambda i: self.refresh_history() if i == 1 else None)
 
-        note = QLabel(CARE_NOTE)
-        note.setObjectName("note")
-        self.statusBar().addPermanentWidget(note)
+        self.care_note = QLabel(CARE_NOTE)
+        self.care_note.setObjectName("note")
+        self.statusBar().addPermanentWidget(self.care_note)
         self._menus()
 
     def _menus(self) -> None:
@@ -254,6 +262,10 @@ class ReviewWindow(QMainWindow):
         file = bar.addMenu("&File")
         self._action(file, "&Open call…", QKeySequence.StandardKey.Open, self._open_dialog)
         self.export_action = self._action(file, "&Export report…", "Ctrl+E", self._export_dialog)
+        self.share_action = self._action(file, "&Share with my coach…", None, lambda: self.share())
+        self.unshare_action = self._action(file, "&Take back from my coach", None, lambda: self.share(undo=True))
+        for action in (self.share_action, self.unshare_action):
+            action.setVisible(team_configured(self._config))
         file.addSeparator()
         self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         play = bar.addMenu("&Playback")
@@ -291,11 +303,18 @@ class ReviewWindow(QMainWindow):
         self.play_button.setToolTip("" if self.player else "no recording: nothing to play")
         self.title.setText(record["source"]["name"])
         chans = record["source"]["channels"]
-        meta = [call_date(record), clock(record["duration"]),
+        meta = [f"shared by {source.shared_by}" if source.shared_by else "", call_date(record),
+                clock(record["duration"]),
                 "you + caller" if "customer" in chans else "you only (mono)",
                 f"speech-to-text {record['stt_model']}" if record.get("stt_model") else "no transcript"]
         self.subtitle.setText("  ·  ".join(m for m in meta if m))
         self.setWindowTitle(f"VoiceCoach — {record['source']['name']}")
+        mine = not source.shared_by           # a call shared with me (the coach) is not mine to share
+        self.care_note.setText(CARE_NOTE if mine else
+                               f"Shared by {source.shared_by} for their own practice: read it against their own "
+                               "earlier calls, never to rank, pay or judge anyone.")
+        for widget in (self.share_button, self.share_action, self.unshare_action):
+            widget.setEnabled(mine)
         self.timeline.set_call(record, source.audio)
         self.scores.set_record(record)
         self.lines = transcript_lines(record)
@@ -366,6 +385,26 @@ class ReviewWindow(QMainWindow):
         except OSError as exc:
             QMessageBox.warning(self, "VoiceCoach", plain(f"Cannot write {path}: {exc.strerror or exc}"))
 
+    # ---- sharing
+    def share(self, with_audio: Optional[bool] = None, undo: bool = False,
+              done: Optional[Callable[[bool, str], None]] = None):
+        """Share the call shown with the coach (``with_audio`` None: ask), or take it back;
+        the outcome goes to the status bar (and a message box when it failed). Returns the
+        worker thread, or None when nothing was started."""
+        if self.source is None or self.source.shared_by or not team_configured(self._config):
+            return None
+
+        def finished(ok: bool, message: str) -> None:
+            self.statusBar().showMessage(message, 15000)
+            if not ok:
+                QMessageBox.warning(self, "VoiceCoach", message)
+            if done is not None:
+                done(ok, message)
+
+        self.statusBar().showMessage("Taking the call back…" if undo else "Sharing with your coach…")
+        return share_with_coach(self, self.source.record, self.source.audio_path, self._config,
+                                with_audio=with_audio, undo=undo, done=finished)
+
     # ---- playback
     @property
     def position_s(self) -> float:
@@ -434,13 +473,15 @@ class ReviewWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] = None, *,
+def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, Path, None] = None, *,
                config=None, size: tuple[int, int] = (1400, 900)) -> int:
     """Open the review window on ``call`` (``"demo"``, a recording, a call record or a record dict).
 
     Parameters
     ----------
-    call : str, Path or dict
+    call : str, Path, dict or OpenedCall
+        What to open; an :class:`OpenedCall` (a call shared with the coach,
+        :func:`voicecoach.store.team.open_shared`) is shown as it is.
     screenshot : path, optional
         Render the window offscreen at ``size`` (px) with the playhead at the first
         interruption, save it as PNG and return instead of running the window.
@@ -474,7 +515,7 @@ def run_review(call: Union[str, Path, dict], screenshot: Union[str, Path, None] 
     apply_style(app)
     window = ReviewWindow(config=config)
     window.resize(*size)
-    window.load(open_call(call, config, window, window.history_path))
+    window.load(call if isinstance(call, OpenedCall) else open_call(call, config, window, window.history_path))
     if screenshot is None:
         window.show()
         return app.exec()

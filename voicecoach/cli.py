@@ -15,7 +15,8 @@ DESCRIPTION = """\
 VoiceCoach: a private voice coach for support agents. It listens to both sides
 of a call (your headset mic and the call audio) on this computer and coaches
 warmth, interruptions, pace, plain words, and the shape of a good call.
-Nothing leaves the machine."""
+Nothing leaves the machine, except a call you choose to share with your coach
+(`voicecoach share`, with a team store set in the config)."""
 
 EPILOG = """\
 examples:
@@ -31,6 +32,8 @@ examples:
   voicecoach calibrate --mic --seconds 30 -o me.json   your voice profile, for warmth
   voicecoach warmth clip.wav --profile me.json --json
   voicecoach config                         where the config file is, and every setting
+  voicecoach share call.json --with-audio   share a call (and its recording) with your coach
+  voicecoach team                           the coach's view: every agent's shared calls
 
 Thresholds and lexicons are set in a TOML config file (see `voicecoach config`)."""
 
@@ -162,6 +165,50 @@ def build_parser() -> argparse.ArgumentParser:
     wm.add_argument("--profile", metavar="FILE", help="your voice profile (from `voicecoach calibrate`)")
     wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth}")
     _add_common(wm)
+
+    sh = sub.add_parser(
+        "share", help="share a call with your coach (the team store), or take it back",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Send one call record to your team's store, where your coach can open it. "
+                    "The record holds the call's scores, transcript and cues; the recording goes "
+                    "only with --with-audio. Nothing else leaves this machine.",
+        epilog="The team store is [team] database in the config file\n"
+               "(postgresql://YOU@HOST/DATABASE); the password comes from PGPASSWORD or ~/.pgpass.")
+    sh.add_argument("call", metavar="CALL", help="a call record (.json), or a recording that has one")
+    sh.add_argument("--with-audio", action="store_true", help="share the recording as well")
+    sh.add_argument("--undo", action="store_true", help="take the call (and its recording) back")
+    _add_common(sh)
+
+    tm = sub.add_parser(
+        "team", help="the coach's view: calls your agents shared, their trends",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The calls agents shared with you, agent by agent, newest last; open any of "
+                    "them in the review window; one agent's trend over their own calls. Agents "
+                    "are listed by name, never ranked.",
+        epilog="commands:\n"
+               "  voicecoach team                 every agent and their latest shared calls\n"
+               "  voicecoach team list AGENT      one agent's shared calls\n"
+               "  voicecoach team open ID         open a shared call in the review window\n"
+               "  voicecoach team trend AGENT     one agent's calls by week (or --by month)\n"
+               "  voicecoach team init            set up the store, or bring it up to date (team lead)")
+    _add_common(tm)
+    tm.add_argument("-n", "--last", type=int, default=5, metavar="N",
+                    help="calls per agent in the overview (default 5)")
+    tsub = tm.add_subparsers(dest="team_command", metavar="COMMAND")
+    tl = tsub.add_parser("list", help="one agent's shared calls")
+    tl.add_argument("agent", metavar="AGENT")
+    tl.add_argument("-n", "--last", type=int, default=20, metavar="N", help="how many calls (default 20)")
+    _add_common(tl)
+    to = tsub.add_parser("open", help="open a shared call in the review window")
+    to.add_argument("ref", metavar="ID", help="the call's id as listed (or AGENT/ID)")
+    to.add_argument("--screenshot", metavar="FILE.png", help="save a screenshot of the window and exit")
+    _add_common(to)
+    tt = tsub.add_parser("trend", help="one agent's shared calls by week or month")
+    tt.add_argument("agent", metavar="AGENT")
+    tt.add_argument("--by", choices=("week", "month"), default="week")
+    _add_common(tt)
+    ti = tsub.add_parser("init", help="set up the team store, or migrate it to this version (team lead)")
+    _add_common(ti)
 
     c = sub.add_parser("config", help="show the config file's path and every setting",
                        description="Print the config file's path, then every setting with its "
@@ -512,9 +559,83 @@ def _live_console(make_session, extra, args, record_dir):
     return session.run(stop_after_s=args.stop_after)
 
 
+def _local_call(call: str):
+    """A call on this machine: (its record, the record file). A recording counts when it has
+    a record (beside it or in the data folder)."""
+    from voicecoach.store.record import load_record
+
+    path = Path(call)
+    if path.suffix.lower() == ".json":
+        return load_record(path), path
+    if not path.exists():
+        raise UserError(f"{call}: no such file")
+    from voicecoach.sources.audio import load_call
+    from voicecoach.store.calls import find_record
+
+    found = find_record(path, load_call(path).duration)
+    if found is None:
+        raise UserError(f"{call} has no call record yet: `voicecoach analyze {call} -o "
+                        f"{path.with_suffix('.json')}` makes one")
+    return load_record(found), found
+
+
+def cmd_share(args) -> int:
+    from voicecoach.sinks.report import find_audio
+    from voicecoach.store.team import share_local_call, unshare_local_call
+
+    config = _load_config(args)
+    record, path = _local_call(args.call)
+    if args.undo:
+        if args.with_audio:
+            raise UserError("--undo takes the whole call back; give no --with-audio with it")
+        print(unshare_local_call(config, record))
+        return 0
+    audio = None
+    if args.with_audio:
+        audio = find_audio(record, path)
+        if audio is None:
+            raise UserError(f"the recording {record['source']['name']} is not beside {path}: share "
+                            "without --with-audio, or put the recording there")
+    print(share_local_call(config, record, audio) + ".")
+    return 0
+
+
+def cmd_team(args) -> int:
+    from voicecoach.store.team import TeamStore
+
+    config = _load_config(args)
+    command = args.team_command
+    with TeamStore.from_config(config, check_version=command != "init") as store:
+        if command == "init":
+            before, after = store.migrate()
+            print(f"The team store is at version {after}" +
+                  (" (it was already)." if before == after else f" (was {before or 'not set up'}).") +
+                  "\nAdd each agent and coach as a login of their own, e.g.:\n"
+                  "  CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE voicecoach_agent;\n"
+                  "  CREATE ROLE carol LOGIN PASSWORD '…' IN ROLE voicecoach_coach;")
+            return 0
+        if command != "open":
+            from voicecoach.store.team import team_text, trend_text
+
+            if command == "list":
+                print(team_text(store, [args.agent], args.last))
+            elif command == "trend":
+                print(trend_text(args.agent, store.trend(args.agent, args.by), store.calls(args.agent, 10),
+                                 args.by))
+            else:
+                print(team_text(store, None, args.last))
+            return 0
+        from voicecoach.store.team import open_shared
+
+        opened = open_shared(store, args.ref)
+    from voicecoach.ui.review import run_review
+
+    return run_review(opened, screenshot=args.screenshot, config=config)
+
+
 COMMANDS = {"analyze": cmd_analyze, "live": cmd_live, "devices": cmd_devices, "review": cmd_review,
             "report": cmd_report, "history": cmd_history, "calibrate": cmd_calibrate,
-            "warmth": cmd_warmth, "config": cmd_config}
+            "warmth": cmd_warmth, "config": cmd_config, "share": cmd_share, "team": cmd_team}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -527,6 +648,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from voicecoach.sources.audio import AudioError, AudioWarning
     from voicecoach.sources.devices import DeviceError
     from voicecoach.store.record import RecordError
+    from voicecoach.store.team import TeamError
     from voicecoach.stt.whisper import ModelError
 
     with warnings.catch_warnings():
@@ -538,7 +660,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             code = COMMANDS[args.command](args)
             flush_warnings()
             return code
-        except (UserError, AudioError, ConfigError, ModelError, RecordError, DeviceError) as exc:
+        except (UserError, AudioError, ConfigError, ModelError, RecordError, DeviceError,
+                TeamError) as exc:
             return _error(str(exc))
         except KeyboardInterrupt:
             print("voicecoach: stopped", file=sys.stderr)

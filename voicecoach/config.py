@@ -107,6 +107,24 @@ class LiveOptions:
     record_dir: str = ""
 
 
+@dataclass
+class TeamOptions:
+    """The team store: calls you choose to share with your coach (``voicecoach share``).
+
+    Attributes
+    ----------
+    database : str
+        The team's PostgreSQL server, ``postgresql://USER@HOST[:PORT]/DATABASE`` ("" = no
+        team store: nothing can be shared). Never put the password here: it comes from
+        ``PGPASSWORD`` or ``~/.pgpass`` (a URL with one is refused).
+    connect_timeout_s : float
+        How long to wait for the server before saying it is not reachable (s).
+    """
+
+    database: str = ""
+    connect_timeout_s: float = 5.0
+
+
 class ConfigError(Exception):
     """A config file that cannot be used (one clear line)."""
 
@@ -128,9 +146,14 @@ class Config:
     coach: CoachOptions = field(default_factory=CoachOptions)
     live: LiveOptions = field(default_factory=LiveOptions)
     capture: CaptureOptions = field(default_factory=CaptureOptions)
+    team: TeamOptions = field(default_factory=TeamOptions)
 
     def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The settings a call record keeps: every analysis and live setting (not where
+        the team store is: a shared record says nothing about the agent's machine)."""
+        out = dataclasses.asdict(self)
+        del out["team"]
+        return out
 
 
 def default_config_path() -> Path:

@@ -60,6 +60,11 @@ ZONE_TEXT = {"slow": "slow", "comfortable": "comfortable",
 
 CARE_NOTE = "Scores are for your own practice: never a way to rank, pay or judge anyone."
 
+TEAM_NOTE = ("Agents are listed by name, never by score. Each agent's scores are for their own "
+             "practice, read against their own earlier calls: they measure one call's voice and "
+             "words, not a person, so ranking, paying or judging anyone by them would be wrong.")
+"""What the coach's view says where it shows scores (there are no leaderboards)."""
+
 
 def cue_group(kind: str) -> str:
     """The marker group of a cue kind (``"rephrase"``, ``"good"``, ``"note"`` or ``"voice"``)."""

@@ -274,13 +274,16 @@ def save_new_call(record: dict, recording: Union[str, Path],
 @dataclass
 class OpenedCall:
     """A call to show: its record, its audio when found, where they are, and a note for
-    the user ("" when there is nothing to say)."""
+    the user ("" when there is nothing to say). ``shared_by`` names the agent when it
+    is a call shared with the coach (:func:`voicecoach.store.team.open_shared`), "" for
+    a call on this machine."""
 
     record: dict
     audio: Optional[CallAudio] = None
     record_path: Optional[Path] = None
     audio_path: Optional[Path] = None
     note: str = ""
+    shared_by: str = ""
 
 
 def _join(*notes: str) -> str:

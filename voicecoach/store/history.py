@@ -255,11 +255,9 @@ def trend_line(rows: list[CallScores], window: int = 5) -> str:
     return f"Trend ({span}): " + ", ".join(parts)
 
 
-def history_text(rows: list[CallScores]) -> str:
-    """The history as a readable table (oldest first), a trend line and the care note."""
-    if not rows:
-        return ("No calls in your history yet. `voicecoach analyze CALL -o CALL.json` adds one; "
-                "`voicecoach history --rebuild FOLDER` indexes records you already have.")
+def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None) -> list[str]:
+    """The calls as the lines of a table, one per call (oldest first), under a header;
+    ``ids`` (one per row) adds a first column that names each call."""
     head = ("Date", "Call", "Length", "You talk", "Interr.", "Warmth", "Words/min", "Checklist", "Follow-ups")
     table = [head]
     for r in rows:
@@ -269,11 +267,23 @@ def history_text(rows: list[CallScores]) -> str:
                       format_score(r.talk_share_agent, ".0%"), format_score(r.interruptions_by_agent, "d"),
                       format_score(r.warmth_mean, ".2f"), format_score(r.agent_wpm, ".0f"), check,
                       format_score(r.commitments, "d")))
-    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     right = {2, 3, 4, 5, 6, 7, 8}
+    if ids is not None:
+        table = [("Id", *table[0])] + [(i, *row) for i, row in zip(ids, table[1:])]
+        right = {c + 1 for c in right}
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = ["  ".join(cell.rjust(w) if i in right else cell.ljust(w)
                        for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in table]
     lines.insert(1, "  ".join("─" * w for w in widths))
+    return lines
+
+
+def history_text(rows: list[CallScores]) -> str:
+    """The history as a readable table (oldest first), a trend line and the care note."""
+    if not rows:
+        return ("No calls in your history yet. `voicecoach analyze CALL -o CALL.json` adds one; "
+                "`voicecoach history --rebuild FOLDER` indexes records you already have.")
+    lines = scores_table(rows)
     trend = trend_line(rows)
     if trend:
         lines += ["", trend]

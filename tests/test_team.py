@@ -1,0 +1,455 @@
+"""The team store on a real PostgreSQL server of the tests' own (tools/pgserver.py): sharing,
+undo, idempotence, roles and row-level security, the coach's view, two clients at once,
+schema versions, a server that goes away mid-upload, wrong passwords, and the review
+window on both sides. Skipped only where PostgreSQL's server programs are not installed."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # before Qt is imported
+
+import hashlib  # noqa: E402
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tools.pgserver import PgServer, find_bin_dir
+from voicecoach.config import Config
+from voicecoach.sinks.view import TEAM_NOTE
+from voicecoach.store.calls import save_record
+from voicecoach.store.record import SCHEMA
+from voicecoach.store.team import (
+    TeamError,
+    TeamStore,
+    call_id,
+    check_database_url,
+    open_shared,
+    team_text,
+    trend_text,
+)
+
+psycopg = pytest.importorskip("psycopg", reason="the team store needs psycopg (pip install -e '.[team]')")
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw"}
+
+
+def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.5, wpm=170.0, by_agent=1):
+    return {
+        "schema": SCHEMA, "created": created,
+        "source": {"name": name, "channels": ["agent", "customer"]},
+        "duration": 95.5,
+        "talk_time": {"agent": 50.0, "customer": 40.0},
+        "talk_share": {"agent": 0.55, "customer": 0.45},
+        "interruptions": [{"start": 3.0 + i, "end": 3.8 + i, "by": "agent"} for i in range(by_agent)],
+        "warmth": {"mean": warmth},
+        "pace": {"agent_wpm": wpm},
+        "checklist": {"greeting": True, "empathy": False, "questions": True, "closing_question": True},
+        "commitments": [{"t": 50.0, "text": "I'll call you back tomorrow."}],
+    }
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A throwaway server, set up with `team init`, with agents alice and bob and coach carol."""
+    if find_bin_dir() is None:
+        pytest.skip("PostgreSQL's server programs are not installed (Debian: apt install postgresql)")
+    with PgServer() as server:
+        with TeamStore(server.admin_dsn(), check_version=False) as admin:
+            assert admin.migrate() == (0, 1)
+        server.create_login("alice", PASSWORDS["alice"], "voicecoach_agent")
+        server.create_login("bob", PASSWORDS["bob"], "voicecoach_agent")
+        server.create_login("carol", PASSWORDS["carol"], "voicecoach_coach")
+        yield server
+
+
+@pytest.fixture
+def store(pg, monkeypatch):
+    """Open a store as a user (its password in PGPASSWORD, as a user gives it); empty to start."""
+    pg.admin_sql("TRUNCATE voicecoach.calls CASCADE")
+    opened = []
+
+    def open_as(user: str) -> TeamStore:
+        monkeypatch.setenv("PGPASSWORD", PASSWORDS[user])
+        s = TeamStore(pg.dsn(user))
+        opened.append(s)
+        return s
+
+    yield open_as
+    for s in opened:
+        s.close()
+
+
+def config_for(pg, user) -> Config:
+    config = Config()
+    config.team.database = pg.dsn(user)
+    return config
+
+
+def write_config(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[team]\ndatabase = "{url}"\nconnect_timeout_s = 3\n')
+    return path
+
+
+def cli(*args, password=None, tmp_path: Path, env_extra=None, **kw):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(PYTHONPATH=str(ROOT), VOICECOACH_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen",
+               PGPASSFILE=str(tmp_path / "no-pgpass"), XDG_CONFIG_HOME=str(tmp_path / "xdg"))  # not the user's config
+    if password is not None:
+        env["PGPASSWORD"] = password
+    env.update(env_extra or {})
+    return subprocess.Popen([sys.executable, "-m", "voicecoach", *args], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def run_cli(*args, **kw):
+    p = cli(*args, **kw)
+    out, err = p.communicate(timeout=120)
+    return p.returncode, out, err
+
+
+def one_error_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("voicecoach: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- without a server
+
+def test_database_url_never_holds_a_password():
+    with pytest.raises(TeamError, match="PGPASSWORD or ~/.pgpass"):
+        check_database_url("postgresql://alice:secret@db.example/voicecoach")
+    with pytest.raises(TeamError, match="PGPASSWORD"):
+        check_database_url("host=db.example user=alice password=secret")
+    with pytest.raises(TeamError, match="no team store configured"):
+        check_database_url("")
+    assert check_database_url("postgresql://alice@db.example/voicecoach")
+
+
+def test_call_id_is_stable_and_new_per_analysis():
+    a = make_record()
+    assert call_id(a) == call_id(dict(a)) and len(call_id(a)) == 32
+    assert call_id(make_record(created="2026-11-01T09:00:01+00:00")) != call_id(a)
+
+
+def test_no_team_store_everything_local_works(tmp_path):
+    """No [team] in the config: share says so in one line; the history works as ever."""
+    rec = save_record(make_record(), tmp_path / "call.json")
+    code, _, err = run_cli("share", str(rec), tmp_path=tmp_path)
+    assert code == 2 and "no team store configured" in one_error_line(err)
+    code, out, err = run_cli("history", "--rebuild", str(tmp_path), tmp_path=tmp_path)
+    assert code == 0 and "call.flac" in out, err
+
+
+def test_unreachable_store_is_one_line_and_local_untouched(tmp_path):
+    from tools.pgserver import free_port
+
+    rec = save_record(make_record(), tmp_path / "call.json")
+    before = rec.read_bytes()
+    cfg = write_config(tmp_path, f"postgresql://alice@127.0.0.1:{free_port()}/voicecoach")
+    code, out, err = run_cli("share", str(rec), "--config", str(cfg), password="x", tmp_path=tmp_path)
+    assert code == 2 and "not reachable" in one_error_line(err)
+    assert rec.read_bytes() == before
+    code, out, err = run_cli("history", "--rebuild", str(tmp_path), tmp_path=tmp_path)
+    assert code == 0 and "call.flac" in out, err
+
+
+def test_config_with_password_is_refused(tmp_path):
+    rec = save_record(make_record(), tmp_path / "call.json")
+    cfg = write_config(tmp_path, "postgresql://alice:secret@127.0.0.1:1/voicecoach")
+    code, _, err = run_cli("share", str(rec), "--config", str(cfg), tmp_path=tmp_path)
+    assert code == 2 and "holds a password" in one_error_line(err)
+
+
+# --------------------------------------------------------------------------- sharing
+
+def test_share_is_idempotent_and_undo_takes_it_back(pg, store, tmp_path):
+    alice = store("alice")
+    rec = make_record()
+    audio = tmp_path / "call.flac"
+    audio.write_bytes(b"fLaC" + bytes(range(256)) * 40)
+    first = alice.share(rec)
+    assert first.new and not first.audio
+    again = alice.share(rec)
+    assert not again.new and again.call_id == first.call_id
+    with_audio = alice.share(rec, audio)            # the recording added to the shared call
+    assert not with_audio.new and with_audio.audio
+    assert alice.share(rec).audio                   # it stays
+    assert pg.admin_sql("SELECT count(*) FROM voicecoach.calls")[0][0] == 1
+    row = pg.admin_sql("SELECT agent, name, warmth_mean, checklist_done, record->'source'->>'name', "
+                       "a.file_name, a.data FROM voicecoach.calls JOIN voicecoach.call_audio a "
+                       "USING (agent, call_id)")[0]
+    assert row[:6] == ("alice", "call.flac", 0.5, 3, "call.flac", "call.flac")
+    assert bytes(row[6]) == audio.read_bytes()
+    assert alice.unshare(rec)
+    assert pg.admin_sql("SELECT (SELECT count(*) FROM voicecoach.calls), "
+                        "(SELECT count(*) FROM voicecoach.call_audio)")[0] == (0, 0)
+    assert not alice.unshare(rec)
+
+
+def test_agents_insert_and_delete_only_their_own_calls(pg, store):
+    alice, bob, carol = store("alice"), store("bob"), store("carol")
+    rec = make_record()
+    alice.share(rec)
+    cid = call_id(rec)
+    # bob sees none of alice's calls, cannot take hers back, cannot share as her
+    assert bob.calls("alice") == [] and bob.agents() == []
+    assert not bob.unshare(rec)
+    assert pg.admin_sql("SELECT count(*) FROM voicecoach.calls")[0][0] == 1
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+        with bob._db.transaction():
+            bob._db.execute("INSERT INTO voicecoach.calls (agent, call_id, created, name, duration_s, record) "
+                            "VALUES ('alice', %s, now(), 'x', 1, '{}')", ("f" * 32,))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):      # nobody updates a shared call
+        with alice._db.transaction():
+            alice._db.execute("UPDATE voicecoach.calls SET warmth_mean = 1 WHERE call_id = %s", (cid,))
+    # bob's own share of the same record is his own row
+    assert bob.share(rec).new
+    assert [a for a, *_ in carol.agents()] == ["alice", "bob"]
+    # the coach reads every call and changes none
+    with pytest.raises(TeamError, match="may not share"):
+        carol.share(make_record(created="2026-11-05T09:00:00+00:00"))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with carol._db.transaction():
+            carol._db.execute("DELETE FROM voicecoach.calls")
+    assert pg.admin_sql("SELECT count(*) FROM voicecoach.calls")[0][0] == 2
+
+
+def test_the_coachs_view(pg, store, tmp_path):
+    alice, bob, carol = store("alice"), store("bob"), store("carol")
+    for day in range(1, 15):           # two weeks of alice's calls, warmer in the second
+        alice.share(make_record(f"a{day:02d}.flac", f"2026-11-{day:02d}T09:00:00+00:00",
+                                warmth=0.4 if day <= 7 else 0.6, by_agent=2 if day <= 7 else 0))
+    bob.share(make_record("b.flac", "2026-11-03T10:00:00+00:00"))
+    agents = carol.agents()
+    assert [(a, n) for a, n, _ in agents] == [("alice", 14), ("bob", 1)]     # by name
+    rows = carol.calls("alice", 5)
+    assert [r.scores.name for r in rows] == ["a10.flac", "a11.flac", "a12.flac", "a13.flac", "a14.flac"]
+    assert carol.find(rows[0].short_id).call_id == rows[0].call_id
+    assert carol.find(f"alice/{rows[0].call_id[:6]}").agent == "alice"
+    weeks = carol.trend("alice", "week")
+    assert sum(p.calls for p in weeks) == 14 and weeks == sorted(weeks, key=lambda p: p.start)
+    assert weeks[0].warmth_mean == pytest.approx(0.4) and weeks[-1].warmth_mean == pytest.approx(0.6)
+    assert weeks[0].interruptions_per_call == pytest.approx(2.0)
+    months = carol.trend("alice", "month")
+    assert [(p.start.isoformat(), p.calls) for p in months] == [("2026-11-01", 14)]
+    text = team_text(carol, None, 3)
+    assert text.index("alice —") < text.index("bob —") and TEAM_NOTE in text
+    assert "a14.flac" in text and "a11.flac" not in text
+    trend = trend_text("alice", weeks, carol.calls("alice", 10))
+    # the latest 5 calls (days 10-14) against the 5 before (days 5-9: 0.4 ×3, 0.6 ×2)
+    assert "alice's trend (last 5 calls vs the 5 before): warmth 0.48 ↑ 0.60 (better)" in trend
+    assert TEAM_NOTE in trend
+    # the same through the command line, as the coach
+    cfg = write_config(tmp_path, pg.dsn("carol"))
+    code, out, err = run_cli("team", "--config", str(cfg), password=PASSWORDS["carol"], tmp_path=tmp_path)
+    assert code == 0 and "alice — 14 shared calls" in out and TEAM_NOTE in out, err
+    code, out, err = run_cli("team", "trend", "alice", "--config", str(cfg), password=PASSWORDS["carol"],
+                             tmp_path=tmp_path)
+    assert code == 0 and "alice — 14 shared calls by week" in out, err
+    code, out, err = run_cli("team", "open", "0123abcd", "--config", str(cfg), password=PASSWORDS["carol"],
+                             tmp_path=tmp_path)
+    assert code == 2 and "no such shared call" in one_error_line(err)
+
+
+def test_two_clients_share_at_once(pg, store):
+    alice, bob = store("alice"), store("bob")
+    alice2 = store("alice")
+    same = make_record("both.flac", "2026-11-20T09:00:00+00:00")
+    errors = []
+    barrier = threading.Barrier(3)
+
+    def share_many(s, who):
+        try:
+            barrier.wait()
+            for i in range(15):
+                s.share(make_record(f"{who}{i}.flac", f"2026-11-{1 + i:02d}T09:00:00+00:00"))
+                s.share(same)
+        except Exception as exc:          # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=share_many, args=a) for a in ((alice, "a"), (bob, "b"), (alice2, "a"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    counts = dict(pg.admin_sql("SELECT agent, count(*) FROM voicecoach.calls GROUP BY agent"))
+    assert counts == {"alice": 16, "bob": 16}      # 15 each + the shared one, once per agent
+
+
+def test_schema_versions_tell_the_client_what_to_do(pg, monkeypatch):
+    import voicecoach.store.team as team
+
+    pg.admin_sql("CREATE DATABASE versions", database="postgres")
+    url = pg.admin_dsn("versions")
+    with pytest.raises(TeamError, match="not set up yet.*team init"):
+        TeamStore(url)
+    with TeamStore(url, check_version=False) as admin:
+        assert admin.migrate() == (0, 1)
+        assert admin.migrate() == (1, 1)          # again: nothing to do
+    TeamStore(url).close()
+    monkeypatch.setattr(team, "SCHEMA_VERSION", 2)        # a newer client than the store
+    with pytest.raises(TeamError, match="version 1 and this VoiceCoach needs 2.*team init"):
+        TeamStore(url)
+    monkeypatch.undo()
+    pg.admin_sql("INSERT INTO voicecoach.schema_version (version) VALUES (2)", database="versions")
+    with pytest.raises(TeamError, match="version 2, newer than this VoiceCoach knows.*update VoiceCoach"):
+        TeamStore(url)
+    with TeamStore(url, check_version=False) as admin, pytest.raises(TeamError, match="update VoiceCoach"):
+        admin.migrate()
+
+
+def test_the_sql_script_alone_sets_up_a_store(pg):
+    """The README's other way: the team lead runs the migration file with psql."""
+    import shutil
+
+    from voicecoach.store.team import MIGRATIONS_DIR
+
+    psql = pg.bin / "psql" if (pg.bin / "psql").exists() else shutil.which("psql")
+    if psql is None:
+        pytest.skip("psql is not installed")
+    pg.admin_sql("CREATE DATABASE by_hand", database="postgres")
+    out = subprocess.run([str(psql), "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", pg.dsn(database="by_hand"),
+                          "-f", str(MIGRATIONS_DIR / "001_shared_calls.sql")],
+                         capture_output=True, text=True, env={**os.environ, "PGPASSWORD": "admin-secret"})
+    assert out.returncode == 0, out.stderr
+    with TeamStore(pg.admin_dsn("by_hand")) as store:       # the version check passes
+        assert store.version() == 1
+        assert store.migrate() == (1, 1)
+
+
+# --------------------------------------------------------------------------- faults
+
+def test_wrong_or_missing_password_is_one_line(pg, tmp_path):
+    rec = save_record(make_record(), tmp_path / "call.json")
+    cfg = write_config(tmp_path, pg.dsn("alice"))
+    code, out, err = run_cli("share", str(rec), "--config", str(cfg), password="not-it", tmp_path=tmp_path)
+    line = one_error_line(err)
+    assert code == 2 and "wrong password for alice" in line
+    code, out, err = run_cli("share", str(rec), "--config", str(cfg), tmp_path=tmp_path)
+    assert code == 2 and "PGPASSWORD" in one_error_line(err)
+    # a ~/.pgpass (PGPASSFILE) is the other way to give it
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{pg.port}:voicecoach:alice:{PASSWORDS['alice']}\n")
+    pgpass.chmod(0o600)
+    code, out, err = run_cli("share", str(rec), "--config", str(cfg), tmp_path=tmp_path,
+                             env_extra={"PGPASSFILE": str(pgpass)})
+    assert code == 0 and "Shared the call" in out, err
+    pg.admin_sql("TRUNCATE voicecoach.calls CASCADE")
+
+
+def test_server_goes_away_mid_upload(pg, tmp_path):
+    """The upload is under way (the call's row written, its recording blocked behind a lock)
+    when the server stops dead: one line, exit 2, nothing of it in the store afterwards,
+    the local call untouched."""
+    pg.admin_sql("TRUNCATE voicecoach.calls CASCADE")
+    rec_path = save_record(make_record(), tmp_path / "call.json")
+    audio = tmp_path / "call.flac"
+    audio.write_bytes(os.urandom(2_000_000))
+    before = {p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in (rec_path, audio)}
+    cfg = write_config(tmp_path, pg.dsn("alice"))
+    holder = psycopg.connect(pg.admin_dsn())
+    holder.execute("LOCK TABLE voicecoach.call_audio IN ACCESS EXCLUSIVE MODE")
+    proc = cli("share", str(rec_path), "--with-audio", "--config", str(cfg), password=PASSWORDS["alice"],
+               tmp_path=tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while True:         # alice's transaction has inserted the call and waits for the lock
+            waiting = pg.admin_sql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'alice' "
+                                   "AND wait_event_type = 'Lock'")[0][0]
+            if waiting or proc.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert waiting, proc.communicate()
+        pg.stop("immediate")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        holder.close()
+        if not pg.running:
+            pg.start()
+    line = one_error_line(err)
+    assert proc.returncode == 2 and "lost the team store" in line and "nothing was shared" in line
+    assert pg.admin_sql("SELECT (SELECT count(*) FROM voicecoach.calls), "
+                        "(SELECT count(*) FROM voicecoach.call_audio)")[0] == (0, 0)
+    assert {p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in before} == before
+    # and once the server is back, the same command shares it
+    code, out, err = run_cli("share", str(rec_path), "--with-audio", "--config", str(cfg),
+                             password=PASSWORDS["alice"], tmp_path=tmp_path)
+    assert code == 0 and "and its recording" in out, err
+
+
+# --------------------------------------------------------------------------- the windows
+
+@pytest.fixture(scope="module")
+def demo_call(tmp_path_factory):
+    """The demo call analysed (turn-taking, pace, warmth; no transcript) and saved beside a copy
+    of its recording."""
+    import shutil
+
+    from voicecoach.analyze import analyze_call, demo_call_path
+    from voicecoach.sources.audio import load_call
+
+    folder = tmp_path_factory.mktemp("demo")
+    shutil.copy(demo_call_path(), folder / "demo_call.flac")
+    record = analyze_call(load_call(folder / "demo_call.flac"), Config(), transcribe=False)
+    return save_record(record, folder / "demo_call.json"), folder / "demo_call.flac"
+
+
+def test_agent_shares_from_the_review_and_coach_opens_it(pg, store, demo_call, qtbot, monkeypatch, tmp_path):
+    from voicecoach.ui.review import ReviewWindow
+
+    from voicecoach.store.calls import open_call
+    from voicecoach.store.record import load_record
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    record_path, _ = demo_call
+    # no team store configured: the action is not there
+    plain = ReviewWindow(history_path=tmp_path / "h.sqlite", config=Config())
+    qtbot.addWidget(plain)
+    assert not plain.share_button.isVisibleTo(plain) and not plain.share_action.isVisible()
+    assert plain.share(with_audio=True) is None
+    # the agent's review, with a team store: "Share with my coach", recording included
+    monkeypatch.setenv("PGPASSWORD", PASSWORDS["alice"])
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite", config=config_for(pg, "alice"))
+    qtbot.addWidget(win)
+    win.load(open_call(record_path, history_path=tmp_path / "h.sqlite"))
+    win.show()
+    assert win.share_button.isVisible() and win.share_button.isEnabled()
+    results = []
+    worker = win.share(with_audio=True, done=lambda ok, msg: results.append((ok, msg)))
+    qtbot.waitUntil(lambda: bool(results), timeout=30000)
+    worker.join()
+    assert results[0][0] and "and its recording" in results[0][1]
+    assert "Shared" in win.statusBar().currentMessage()
+    # the coach, on another machine: the same call in the same review window, with its audio
+    monkeypatch.setenv("PGPASSWORD", PASSWORDS["carol"])
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with TeamStore(pg.dsn("carol")) as carol:
+        shared = carol.calls("alice")
+        assert len(shared) == 1 and shared[0].has_audio
+        opened = open_shared(carol, shared[0].short_id)
+    assert not list(tmp_path.glob("voicecoach-shared-*"))          # the private temp file is gone
+    assert opened.shared_by == "alice" and opened.audio is not None
+    assert opened.record == load_record(record_path)
+    assert abs(opened.audio.duration - opened.record["duration"]) < 0.1
+    coach = ReviewWindow(history_path=tmp_path / "coach.sqlite", config=config_for(pg, "carol"))
+    qtbot.addWidget(coach)
+    coach.load(opened)
+    coach.show()
+    assert coach.player is not None and coach.play_button.isEnabled()
+    assert "shared by alice" in coach.subtitle.text()
+    assert "never to rank" in coach.care_note.text() and "alice" in coach.care_note.text()
+    assert not coach.share_button.isEnabled()          # not the coach's call to share
+    # the agent takes it back from the same window
+    monkeypatch.setenv("PGPASSWORD", PASSWORDS["alice"])
+    results.clear()
+    win.share(undo=True, done=lambda ok, msg: results.append((ok, msg))).join()
+    qtbot.waitUntil(lambda: bool(results), timeout=30000)
+    assert results[0] == (True, "Taken back: your coach no longer sees this call")
+    assert pg.admin_sql("SELECT count(*) FROM voicecoach.calls")[0][0] == 0

@@ -1,0 +1,560 @@
+"""The team store: calls an agent chooses to share, on the team's PostgreSQL server, for
+the coach who helps them.
+
+Nothing is shared by default. ``voicecoach share CALL`` sends one call record (and its
+recording only with ``--with-audio``); ``share --undo`` takes it back. The coach's view
+(``voicecoach team``) lists the shared calls agent by agent, opens any of them in the
+review window and shows one agent's trend over their own calls. Nothing ranks agents.
+
+The server
+    Named in the config (``[team] database = "postgresql://alice@db.example/voicecoach"``);
+    the password comes from ``PGPASSWORD`` or ``~/.pgpass`` (libpq reads both), never from
+    the config file: a URL there that holds one is refused.
+
+The schema (``migrations/NNN_*.sql``)
+    Versioned: ``voicecoach team init`` applies the missing migrations in one
+    transaction and records each in ``voicecoach.schema_version``; a client checks that
+    version when it connects and says what to do when it differs from its own
+    (:data:`SCHEMA_VERSION`). Each call is one row of ``voicecoach.calls``, keyed by
+    (agent, call id): the record whole as JSONB beside the scores the views read, with
+    an index for each view. Sharing the same call twice is one row (``ON CONFLICT DO
+    NOTHING``). Agents log in as themselves, in the role ``voicecoach_agent``: row-level
+    security lets them insert, read and delete their own calls only; coaches
+    (``voicecoach_coach``) read every shared call and change none.
+
+Faults
+    Every failure is a :class:`TeamError` with one line for the user. A share is one
+    transaction: a server that goes away halfway leaves nothing behind, and the local
+    call is only ever read. Without a team store, nothing local depends on this module.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+from voicecoach.store.history import CallScores
+from voicecoach.store.record import SCHEMA as RECORD_SCHEMA
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SCHEMA_VERSION = len(sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")))
+"""The team store layout this version of VoiceCoach reads and writes."""
+
+SCORE_COLUMNS = ("name", "duration_s", "talk_share_agent", "interruptions_by_agent", "warmth_mean",
+                 "agent_wpm", "checklist_done", "checklist_items", "commitments")
+_LOCK_KEY = 0x766F6963   # advisory lock held while migrating ("voic")
+
+
+class TeamError(Exception):
+    """The team store cannot do what was asked (one clear line)."""
+
+
+# --------------------------------------------------------------------------- connecting
+
+def check_database_url(url: str, source: str = "[team] database") -> str:
+    """``url`` when it is a usable connection string without a password.
+
+    Raises
+    ------
+    TeamError
+        It is empty, malformed, or holds a password (which belongs in ``PGPASSWORD``
+        or ``~/.pgpass``, not in a config file).
+    """
+    if not url:
+        raise TeamError("no team store configured: set [team] database = \"postgresql://USER@HOST/DB\" "
+                        "in the config file (`voicecoach config` shows where it is)")
+    conninfo = _psycopg().conninfo
+    try:
+        parts = conninfo.conninfo_to_dict(url)
+    except _psycopg().ProgrammingError as exc:
+        raise TeamError(f"{source}: not a PostgreSQL connection string ({_first_line(exc)})") from None
+    if parts.get("password"):
+        raise TeamError(f"{source} holds a password: remove it from the config file and give it in "
+                        "PGPASSWORD or ~/.pgpass instead")
+    return url
+
+
+def _psycopg():
+    try:
+        import psycopg
+        import psycopg.conninfo  # noqa: F401
+    except ImportError:
+        raise TeamError("the team store needs psycopg 3: pip install 'voicecoach[team]'") from None
+    return psycopg
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+def _where(url: str) -> tuple[str, str]:
+    """(the user, "host:port/database") of a connection string, for messages."""
+    parts = _psycopg().conninfo.conninfo_to_dict(url)
+    host = parts.get("host") or "localhost"
+    user = parts.get("user") or os.environ.get("PGUSER") or "you"
+    port = parts.get("port") or os.environ.get("PGPORT") or "5432"
+    return user, f"{host}:{port}/{parts.get('dbname') or user}"
+
+
+def _connect_error(url: str, exc: BaseException) -> TeamError:
+    user, where = _where(url)
+    text = str(exc)
+    if "password authentication failed" in text:
+        return TeamError(f"team store {where}: wrong password for {user} (PGPASSWORD or ~/.pgpass)")
+    if "no password supplied" in text or "fe_sendauth" in text:
+        return TeamError(f"team store {where}: it asks {user} for a password; set PGPASSWORD or add a "
+                         "line to ~/.pgpass")
+    if "does not exist" in text and "database" in text:
+        return TeamError(f"team store {where}: no such database")
+    if "role" in text and "does not exist" in text:
+        return TeamError(f"team store {where}: no login {user} on the server; ask your team lead to add you")
+    detail = text.split("failed:", 1)[-1].strip().splitlines()[0] if "failed:" in text else _first_line(exc)
+    return TeamError(f"team store {where} not reachable ({detail})")
+
+
+# --------------------------------------------------------------------------- a call's identity
+
+def call_id(record: dict) -> str:
+    """The id of a call in the team store: the same record always gives the same id (so
+    sharing twice is one row), a new analysis a new one. 32 hex digits."""
+    key = json.dumps([record.get("created"), record["source"]["name"], record.get("duration")])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _created(record: dict) -> _dt.datetime:
+    try:
+        when = _dt.datetime.fromisoformat(record["created"])
+    except (KeyError, TypeError, ValueError):
+        raise TeamError("the call record has no valid 'created' time; analyse the call again") from None
+    return when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
+
+
+# --------------------------------------------------------------------------- what comes back
+
+@dataclass(frozen=True)
+class SharedCall:
+    """A call in the team store: who shared it, when, and its scores (``scores.record_path``
+    is ``"team:AGENT/ID"``)."""
+
+    agent: str
+    call_id: str
+    shared_at: _dt.datetime
+    has_audio: bool
+    scores: CallScores
+
+    @property
+    def short_id(self) -> str:
+        return self.call_id[:8]
+
+
+@dataclass(frozen=True)
+class Period:
+    """One week (or month) of an agent's shared calls: how many and their mean scores."""
+
+    start: _dt.date
+    calls: int
+    warmth_mean: Optional[float]
+    interruptions_per_call: Optional[float]
+    talk_share_agent: Optional[float]
+    agent_wpm: Optional[float]
+    checklist_done: Optional[float]      # fraction of checklist items done (0-1)
+
+
+@dataclass(frozen=True)
+class ShareResult:
+    call_id: str
+    new: bool              # False: it was shared already (nothing changed)
+    audio: bool            # its recording is in the store now
+
+
+_LIST_COLUMNS = ("agent, call_id, shared_at, created, " + ", ".join(SCORE_COLUMNS) +
+                 ", EXISTS (SELECT 1 FROM voicecoach.call_audio a WHERE a.agent = c.agent "
+                 "AND a.call_id = c.call_id) AS has_audio")
+
+
+def _shared(row) -> SharedCall:
+    agent, cid, shared_at, created, *scores, has_audio = row
+    return SharedCall(agent, cid, shared_at, has_audio,
+                      CallScores(f"team:{agent}/{cid}", created.isoformat(), *scores))
+
+
+# --------------------------------------------------------------------------- the store
+
+class TeamStore:
+    """A connection to the team store.
+
+    Parameters
+    ----------
+    url : str
+        The server (``postgresql://USER@HOST[:PORT]/DB``); the password comes from
+        ``PGPASSWORD`` or ``~/.pgpass``.
+    connect_timeout_s : float
+        How long to wait for the server (s).
+    check_version : bool
+        Check the store's schema version against this client's (False for ``init``).
+
+    Raises
+    ------
+    TeamError
+        The server cannot be reached, refuses the login, or its layout does not fit.
+    """
+
+    def __init__(self, url: str, connect_timeout_s: float = 5.0, check_version: bool = True):
+        psycopg = _psycopg()
+        if not url:
+            check_database_url(url)
+        self.url = url
+        try:
+            self._db = psycopg.connect(self.url, connect_timeout=max(1, round(connect_timeout_s)),
+                                       application_name="voicecoach", autocommit=False)
+        except psycopg.OperationalError as exc:
+            raise _connect_error(self.url, exc) from None
+        self.user = self._db.info.user
+        if check_version:
+            try:
+                self._check_version()
+            except BaseException:
+                self.close()
+                raise
+
+    @classmethod
+    def from_config(cls, config, **kw) -> "TeamStore":
+        """The store named in ``config.team`` (:class:`voicecoach.config.TeamOptions`); a URL
+        there that holds a password is refused (:func:`check_database_url`)."""
+        return cls(check_database_url(config.team.database), config.team.connect_timeout_s, **kw)
+
+    # ---- schema
+    def version(self) -> Optional[int]:
+        """The store's schema version; None when it has not been set up."""
+        psycopg = _psycopg()
+        try:
+            with self._db.transaction():
+                row = self._db.execute("SELECT max(version) FROM voicecoach.schema_version").fetchone()
+        except psycopg.errors.UndefinedTable:
+            return None
+        except psycopg.errors.InsufficientPrivilege:
+            raise TeamError(f"{self.user} may not use the team store: ask your team lead to "
+                            f"GRANT voicecoach_agent (or voicecoach_coach) TO {self.user}") from None
+        except psycopg.OperationalError as exc:
+            raise self._gone(exc) from None
+        return row[0]
+
+    def _check_version(self) -> None:
+        have = self.version()
+        if have is None:
+            raise TeamError("the team store is not set up yet: your team lead runs `voicecoach team init`")
+        if have > SCHEMA_VERSION:
+            raise TeamError(f"the team store is at version {have}, newer than this VoiceCoach knows "
+                            f"({SCHEMA_VERSION}): update VoiceCoach")
+        if have < SCHEMA_VERSION:
+            raise TeamError(f"the team store is at version {have} and this VoiceCoach needs {SCHEMA_VERSION}: "
+                            "your team lead runs `voicecoach team init` to bring it up to date")
+
+    def migrate(self) -> tuple[int, int]:
+        """Apply the migrations the store lacks, in one transaction (``team init``).
+
+        Returns
+        -------
+        (before, after) : versions (0 for a store that was not set up).
+        """
+        psycopg = _psycopg()
+        try:
+            with self._db.transaction():
+                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                exists = self._db.execute("SELECT to_regclass('voicecoach.schema_version')").fetchone()[0]
+                before = 0
+                if exists:
+                    before = self._db.execute("SELECT coalesce(max(version), 0) FROM "
+                                              "voicecoach.schema_version").fetchone()[0]
+                if before > SCHEMA_VERSION:
+                    raise TeamError(f"the team store is at version {before}, newer than this VoiceCoach "
+                                    f"knows ({SCHEMA_VERSION}): update VoiceCoach before `team init`")
+                for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")):
+                    version = int(path.name[:3])
+                    if version <= before:
+                        continue
+                    self._db.execute(path.read_text(encoding="utf-8"))      # ends recording its version
+                    done = self._db.execute("SELECT max(version) FROM voicecoach.schema_version").fetchone()[0]
+                    if done != version:
+                        raise TeamError(f"migration {path.name} did not record version {version}")
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise TeamError(f"{self.user} may not set up the team store ({_first_line(exc)}): run "
+                            "`voicecoach team init` as the database's owner, with CREATEROLE") from None
+        except psycopg.OperationalError as exc:
+            raise self._gone(exc) from None
+        return before, SCHEMA_VERSION
+
+    # ---- the agent's side
+    def share(self, record: dict, audio_path: Union[str, Path, None] = None) -> ShareResult:
+        """Share one call record (and its recording when ``audio_path`` is given), in one
+        transaction. Sharing a call again adds its recording if it was not there, and
+        otherwise changes nothing.
+
+        Raises
+        ------
+        TeamError
+            Not shared (nothing of it is in the store).
+        """
+        psycopg = _psycopg()
+        if record.get("schema") != RECORD_SCHEMA:
+            raise TeamError(f"not a {RECORD_SCHEMA} call record")
+        scores = CallScores.from_record(record, "")
+        cid = call_id(record)
+        audio = None
+        if audio_path is not None:
+            audio_path = Path(audio_path)
+            try:
+                audio = audio_path.read_bytes()
+            except OSError as exc:
+                raise TeamError(f"cannot read the recording {audio_path}: {exc.strerror or exc}") from None
+        cols = ("call_id", "created") + SCORE_COLUMNS + ("record",)
+        values = (cid, _created(record)) + tuple(getattr(scores, c) for c in SCORE_COLUMNS) + \
+                 (psycopg.types.json.Jsonb(record),)
+        try:
+            with self._db.transaction():
+                new = self._db.execute(
+                    f"INSERT INTO voicecoach.calls ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "
+                    "ON CONFLICT (agent, call_id) DO NOTHING", values).rowcount == 1
+                has_audio = False
+                if audio is not None:
+                    self._db.execute(
+                        "INSERT INTO voicecoach.call_audio (call_id, file_name, data) VALUES (%s, %s, %s) "
+                        "ON CONFLICT (agent, call_id) DO NOTHING", (cid, audio_path.name, audio))
+                    has_audio = True
+                else:
+                    has_audio = self._db.execute(
+                        "SELECT EXISTS (SELECT 1 FROM voicecoach.call_audio WHERE agent = session_user "
+                        "AND call_id = %s)", (cid,)).fetchone()[0]
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise TeamError(f"{self.user} may not share calls ({_first_line(exc)}): ask your team lead to "
+                            f"GRANT voicecoach_agent TO {self.user}") from None
+        except psycopg.OperationalError as exc:
+            raise self._gone(exc, "nothing was shared; try again") from None
+        return ShareResult(cid, new, has_audio)
+
+    def unshare(self, record: dict) -> bool:
+        """Take a shared call back (record and recording). False when it was not shared."""
+        psycopg = _psycopg()
+        try:
+            with self._db.transaction():
+                return self._db.execute("DELETE FROM voicecoach.calls WHERE agent = session_user "
+                                        "AND call_id = %s", (call_id(record),)).rowcount > 0
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise TeamError(f"{self.user} may not take calls back ({_first_line(exc)})") from None
+        except psycopg.OperationalError as exc:
+            raise self._gone(exc, "nothing was taken back; try again") from None
+
+    # ---- the coach's side
+    def _query(self, sql: str, params=()) -> list:
+        psycopg = _psycopg()
+        try:
+            with self._db.transaction():
+                return self._db.execute(sql, params).fetchall()
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise TeamError(f"{self.user} may not read the team store ({_first_line(exc)})") from None
+        except psycopg.OperationalError as exc:
+            raise self._gone(exc) from None
+
+    def agents(self) -> list[tuple[str, int, _dt.datetime]]:
+        """Every agent with shared calls (that this login may see), by name:
+        ``(agent, calls, latest call's time)``."""
+        # one index probe per agent (a loose index scan), not a pass over every call
+        return [tuple(r) for r in self._query("""
+            WITH RECURSIVE a AS (
+                SELECT min(agent) AS agent FROM voicecoach.calls
+                UNION ALL
+                SELECT (SELECT min(agent) FROM voicecoach.calls WHERE agent > a.agent) FROM a
+                WHERE a.agent IS NOT NULL)
+            SELECT a.agent,
+                   (SELECT count(*) FROM voicecoach.calls c WHERE c.agent = a.agent),
+                   (SELECT max(created) FROM voicecoach.calls c WHERE c.agent = a.agent)
+            FROM a WHERE a.agent IS NOT NULL ORDER BY a.agent""")]
+
+    def calls(self, agent: str, limit: Optional[int] = 20) -> list[SharedCall]:
+        """One agent's latest shared calls (all with None), oldest first."""
+        rows = self._query(f"SELECT {_LIST_COLUMNS} FROM voicecoach.calls c WHERE agent = %s "
+                           "ORDER BY created DESC LIMIT %s", (agent, limit))
+        return [_shared(r) for r in rows][::-1]
+
+    def trend(self, agent: str, by: str = "week") -> list[Period]:
+        """One agent's shared calls by week or month (oldest first), with mean scores."""
+        if by not in ("week", "month"):
+            raise ValueError(by)
+        rows = self._query(
+            "SELECT date_trunc(%s, created AT TIME ZONE 'UTC')::date, count(*), avg(warmth_mean), "
+            "avg(interruptions_by_agent), avg(talk_share_agent), avg(agent_wpm), "
+            "sum(checklist_done)::float8 / nullif(sum(checklist_items), 0) "
+            "FROM voicecoach.calls WHERE agent = %s GROUP BY 1 ORDER BY 1", (by, agent))
+        return [Period(r[0], r[1], *(None if v is None else float(v) for v in r[2:])) for r in rows]
+
+    def find(self, ref: str) -> SharedCall:
+        """The shared call named by ``ref``: an id or its first characters (as listed),
+        optionally ``AGENT/ID`` when two agents shared calls whose ids begin alike."""
+        agent, _, prefix = ref.rpartition("/")
+        prefix = prefix.lower()
+        if len(prefix) < 4 or any(ch not in "0123456789abcdef" for ch in prefix):
+            raise TeamError(f"{ref}: not a shared call's id (`voicecoach team` lists them)")
+        sql = f"SELECT {_LIST_COLUMNS} FROM voicecoach.calls c WHERE call_id LIKE %s"
+        params: tuple = (prefix + "%",)
+        if agent:
+            sql += " AND agent = %s"
+            params += (agent,)
+        rows = self._query(sql + " LIMIT 10", params)
+        if not rows:
+            raise TeamError(f"{ref}: no such shared call (it may have been taken back)")
+        if len(rows) > 1:
+            names = ", ".join(f"{r[0]}/{r[1][:12]}" for r in rows)
+            raise TeamError(f"{ref} names more than one call ({names}): give more of the id, or AGENT/ID")
+        return _shared(rows[0])
+
+    def fetch(self, call: SharedCall) -> tuple[dict, Optional[tuple[str, bytes]]]:
+        """A shared call's record, and its recording ``(file name, bytes)`` when shared."""
+        rows = self._query("SELECT c.record, a.file_name, a.data FROM voicecoach.calls c "
+                           "LEFT JOIN voicecoach.call_audio a USING (agent, call_id) "
+                           "WHERE c.agent = %s AND c.call_id = %s", (call.agent, call.call_id))
+        if not rows:
+            raise TeamError(f"{call.agent}/{call.short_id}: no longer shared")
+        record, file_name, data = rows[0]
+        if not isinstance(record, dict) or record.get("schema") != RECORD_SCHEMA:
+            schema = record.get("schema") if isinstance(record, dict) else None
+            raise TeamError(f"{call.agent}/{call.short_id}: call record format {schema}; this VoiceCoach "
+                            f"reads {RECORD_SCHEMA} (update VoiceCoach)")
+        return record, ((file_name, bytes(data)) if data is not None else None)
+
+    # ---- plumbing
+    def _gone(self, exc: BaseException, what: str = "") -> TeamError:
+        _, where = _where(self.url)
+        return TeamError(f"lost the team store {where} ({_first_line(exc)})" + (f": {what}" if what else ""))
+
+    def close(self) -> None:
+        try:
+            self._db.close()
+        except Exception:       # closing a connection the server already dropped
+            pass
+
+    def __enter__(self) -> "TeamStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- for the windows
+
+def open_shared(store: TeamStore, ref: str):
+    """A shared call, ready for the review window (:class:`voicecoach.store.calls.OpenedCall`).
+
+    The recording, when it was shared, is written to a private temporary file (0600),
+    decoded, and deleted: it stays in memory only while the window shows it.
+    """
+    from voicecoach.sources.audio import AudioError, load_call
+    from voicecoach.store.calls import OpenedCall
+
+    call = store.find(ref)
+    record, audio_file = store.fetch(call)
+    note = f"shared by {call.agent} on {call.shared_at.astimezone():%Y-%m-%d %H:%M}"
+    audio = None
+    if audio_file is None:
+        note += "; the recording was not shared: no waveforms or playback"
+    else:
+        name, data = audio_file
+        fd, tmp = tempfile.mkstemp(prefix="voicecoach-shared-", suffix=Path(name).suffix)   # 0600
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            audio = load_call(tmp)
+            audio.name = name
+        except AudioError as exc:
+            note += f"; the shared recording is not readable ({exc})"
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    return OpenedCall(record, audio, None, None, note, shared_by=call.agent)
+
+
+def share_local_call(config, record: dict, audio_path: Union[str, Path, None] = None) -> str:
+    """Share one call with the coach (what the review window and the after-call card call):
+    the line to show the agent. Blocks for the network: call it off the GUI thread.
+
+    Raises
+    ------
+    TeamError
+        Nothing was shared (the reason in one line).
+    """
+    with TeamStore.from_config(config) as store:
+        result = store.share(record, audio_path)
+    what = "call and its recording" if result.audio else "call (without its recording)"
+    return (f"Shared the {what} with your coach (id {result.call_id[:8]})" if result.new or audio_path
+            else f"Already shared with your coach (id {result.call_id[:8]})")
+
+
+def unshare_local_call(config, record: dict) -> str:
+    """Take a call back from the coach: the line to show the agent (see :func:`share_local_call`)."""
+    with TeamStore.from_config(config) as store:
+        gone = store.unshare(record)
+    return "Taken back: your coach no longer sees this call" if gone else "This call was not shared"
+
+
+# --------------------------------------------------------------------------- text
+
+def team_text(store: TeamStore, agents: Optional[list[str]] = None, last: Optional[int] = 5) -> str:
+    """The coach's view: each agent (by name) and their latest ``last`` shared calls, oldest
+    first, with the ids ``voicecoach team open`` takes. ``agents`` limits it to those."""
+    from voicecoach.sinks.view import TEAM_NOTE
+    from voicecoach.store.history import local_time, scores_table
+
+    known = {a: (n, latest) for a, n, latest in store.agents()} if agents is None else None
+    names = sorted(known) if agents is None else agents
+    if not names:
+        return "No calls have been shared with you yet (agents share one with `voicecoach share CALL`)."
+    out = []
+    for agent in names:
+        rows = store.calls(agent, last)
+        if known is not None:
+            n, latest = known[agent]
+            head = f"{agent} — {n} shared call{'s' if n != 1 else ''}, latest {local_time(latest.isoformat())}"
+        else:
+            head = f"{agent} — " + (f"the latest {len(rows)} shared call{'s' if len(rows) != 1 else ''}"
+                                    if rows else "no shared calls")
+        out += [head]
+        if rows:
+            out += scores_table([r.scores for r in rows],
+                                ids=[r.short_id + (" ♪" if r.has_audio else "") for r in rows])
+        out.append("")
+    out += [("♪ the recording was shared too. `voicecoach team open ID` opens a call in the review; "
+             "`voicecoach team trend AGENT` shows one agent's calls over time."), "", TEAM_NOTE]
+    return "\n".join(out)
+
+
+def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: str = "week") -> str:
+    """One agent's trend: their shared calls by week or month, and their latest calls
+    against the ones before (:func:`voicecoach.store.history.trend_line`)."""
+    from voicecoach.sinks.view import TEAM_NOTE
+    from voicecoach.store.history import format_score, trend_line
+
+    if not periods:
+        return f"{agent} has shared no calls."
+    head = ("Week of" if by == "week" else "Month", "Calls", "Warmth", "Interr./call", "Talk share",
+            "Words/min", "Checklist")
+    table = [head]
+    for p in periods:
+        table.append((p.start.isoformat() if by == "week" else p.start.strftime("%Y-%m"), str(p.calls),
+                      format_score(p.warmth_mean, ".2f"), format_score(p.interruptions_per_call, ".1f"),
+                      format_score(p.talk_share_agent, ".0%"), format_score(p.agent_wpm, ".0f"),
+                      format_score(p.checklist_done, ".0%")))
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    n = sum(p.calls for p in periods)
+    lines = [f"{agent} — {n} shared call{'s' if n != 1 else ''} by {by}", ""]
+    lines += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+              for r in table]
+    lines.insert(3, "  ".join("─" * w for w in widths))
+    trend = trend_line([c.scores for c in latest])
+    if trend:
+        lines += ["", trend.replace("Trend (", f"{agent}'s trend (")]
+    lines += ["", TEAM_NOTE]
+    return "\n".join(lines)
