@@ -106,7 +106,7 @@ class StreamingOptions:
         decoded with these as context). None: only segment ends commit at once.
     """
 
-    min_chunk_s: float = 0.7
+    min_chunk_s: float = 0.5
     agreement_n: int = 2
     agreement_margin_s: float = 0.3
     context_s: float = 16.0
