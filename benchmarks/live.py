@@ -24,22 +24,27 @@ held in memory and counted. It prints:
   thread timing shifts where the streaming decodes fall, and offline's
   temperature fallback samples when a window loops.
 
-    python3 -m benchmarks.live [--minutes 30] [--replay] [--keep DIR]
+    python3 -m benchmarks.live [--minutes 30] [--replay] [--busy-core] [--keep DIR]
 
-``--keep DIR`` keeps the call, the recording, the streamed words and the call
-records there, to study the errors.
+``--busy-core`` keeps one core busy with another program (a spinning process,
+as a browser or a softphone would load it) for the whole call. ``--keep DIR``
+keeps the call, the recording, the streamed words and the call records there,
+to study the errors. The first line says which CPU the figures come from.
 
-Targets (issue 4): nudge p95 <= 250 ms; words p50 <= 2.0 s, p95 <= 3.5 s; CPU <= 60 %
-of two cores; no dropped blocks; memory at 30 min within 10 % of 10 min and under
-600 MB; streaming WER <= 1.10x offline WER.
+Targets (issue 18, quiet 2-core machine): nudge p95 <= 250 ms; words p50 <= 1.5 s,
+p95 <= 3.0 s; CPU <= 45 % of two cores; no dropped blocks; memory at 30 min within
+10 % of 10 min and under 600 MB; streaming WER <= 1.05x offline WER. With
+``--busy-core``: words p95 <= 5 s, nudges p95 <= 250 ms, no dropped blocks.
 """
 import argparse
 import contextlib
 import gc
 import json
 import os
+import platform
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -59,6 +64,44 @@ def rss_mb() -> float:
 def pct(values, q):
     v = sorted(values)
     return v[min(len(v) - 1, int(len(v) * q / 100))] if v else float("nan")
+
+
+def machine() -> str:
+    """The CPU the figures come from: model, cores, widest SIMD instruction set."""
+    model, flags, family = platform.processor() or platform.machine(), set(), {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "Model", "cpu model") and value.strip():
+                    model = value.strip()
+                elif key in ("flags", "Features"):
+                    flags = set(value.split())
+                elif key in ("cpu family", "model") and key not in family:
+                    family[key] = value.strip()
+    except OSError:
+        pass
+    simd = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"),
+                                         ("sse4_2", "SSE4.2"), ("asimd", "NEON"), ("neon", "NEON"))
+                 if flag in flags), "unknown SIMD")
+    if len(family) == 2:
+        model += f" (family {family['cpu family']}, model {family['model']})"
+    return f"{model}, {os.cpu_count()} cores, {simd}"
+
+
+@contextlib.contextmanager
+def busy_core(on: bool):
+    """Keep one core busy with a spinning process for the duration (no-op when off)."""
+    if not on:
+        yield
+        return
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def make_call(seed: int, minutes: float, folder: Path) -> tuple[Path, dict, float]:
@@ -117,6 +160,8 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=300)
     ap.add_argument("--replay", action="store_true", help="replay the file instead of real devices")
+    ap.add_argument("--busy-core", action="store_true",
+                    help="keep one core busy with another program for the whole call")
     ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
                     help="keep the call, the recording, the streamed words and the records here")
     args = ap.parse_args()
@@ -129,6 +174,8 @@ def main() -> int:
 
     limit_malloc_arenas()            # as `voicecoach live` does
     config = Config()
+    print(f"machine: {machine()}" + ("; one core kept busy by another program" if args.busy_core
+                                     else ""), flush=True)
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as tmp:
         path, refs, duration = make_call(args.seed, args.minutes, Path(tmp))
         gc.collect()
@@ -153,10 +200,11 @@ def main() -> int:
             result = {}
             runner = threading.Thread(target=lambda: result.update(record=session.run(
                 stop_after_s=duration + 2.0)))
-            runner.start()
-            time.sleep(1.0)            # capture is running by then
-            play()                     # from the main thread: players die with the thread that starts them
-            runner.join()
+            with busy_core(args.busy_core):
+                runner.start()
+                time.sleep(1.0)        # capture is running by then
+                play()                 # from the main thread: players die with the thread that starts them
+                runner.join()
             record = result["record"]
             r1, w1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         cpu = (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) / (w1 - w0)
@@ -164,12 +212,14 @@ def main() -> int:
         nudges = [n.latency for n in session.coach.nudges if n.data["nudge"] == "let_them_finish"
                   and n.latency is not None]
         words = session.latencies.get("word", [])
+        words_target = "p95 <= 5.0 s" if args.busy_core else "p50 <= 1.5 s, p95 <= 3.0 s"
         print(f"\n'let them finish' nudges: {len(nudges)}, latency p50 {pct(nudges, 50) * 1000:.0f} ms, "
               f"p95 {pct(nudges, 95) * 1000:.0f} ms (target p95 <= 250 ms)")
         print(f"transcript words: {len(words)}, latency p50 {pct(words, 50):.2f} s, "
-              f"p95 {pct(words, 95):.2f} s (target p50 <= 2.0 s, p95 <= 3.5 s)")
-        print(f"average CPU: {cpu * 100:.0f} % of one core = {cpu * 50:.0f} % of the two cores "
-              "(target <= 60 %)")
+              f"p95 {pct(words, 95):.2f} s (target {words_target})")
+        print(f"average CPU: {cpu * 100:.0f} % of one core = {cpu * 100 / (os.cpu_count() or 1):.0f} % "
+              f"of the {os.cpu_count()} cores (target <= 45 % of two cores"
+              + ("; not counting the busy program" if args.busy_core else "") + ")")
         print("memory: " + ", ".join(f"{m / 60:.0f} min {v:.0f} MB" for m, v in memory.items())
               + " (target: 30 min within 10 % of 10 min, under 600 MB)")
         print(f"dropped blocks: {dropped[0]} (target 0)")
@@ -197,7 +247,7 @@ def main() -> int:
         errors[name] = e / n
         print(f"{name} WER: {e / n:.1%} ({e}/{n} words; {', '.join(parts)})")
     print(f"streaming / offline WER: {errors['streaming'] / max(1e-9, errors['offline']):.2f}x "
-          "(target <= 1.10x)")
+          "(target <= 1.05x)")
     return 0
 
 

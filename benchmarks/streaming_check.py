@@ -153,6 +153,9 @@ def main() -> None:
     ap.add_argument("--max-lag-s", type=float, default=StreamingOptions.max_lag_s)
     ap.add_argument("--min-window-s", type=float, default=StreamingOptions.min_window_s,
                     help="encode at least this much of Whisper's window (0: all 30 s)")
+    ap.add_argument("--pause-commit-s", type=float, default=StreamingOptions.pause_commit_s,
+                    help="commit the words before a pause this long (s); negative: never")
+    ap.add_argument("--end-silence-s", type=float, default=StreamingOptions.end_silence_s)
     ap.add_argument("--slowdown", type=float, default=1.0,
                     help="pretend each decode takes this many times its CPU time")
     ap.add_argument("--call", type=int, default=None, metavar="SEED",
@@ -163,7 +166,9 @@ def main() -> None:
     args = ap.parse_args()
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
                                context_s=args.context_s, pre_roll_s=args.pre_roll_s,
-                               max_lag_s=args.max_lag_s, min_window_s=args.min_window_s)
+                               max_lag_s=args.max_lag_s, min_window_s=args.min_window_s,
+                               end_silence_s=args.end_silence_s,
+                               pause_commit_s=None if args.pause_commit_s < 0 else args.pause_commit_s)
     model = load_model(TranscribeOptions(), min_window_s=options.min_window_s or None)  # as live loads it
     full = load_model(TranscribeOptions())                                              # as analyze loads it
     model.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="en")  # warm up

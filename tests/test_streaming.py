@@ -123,7 +123,7 @@ def test_a_word_hypotheses_disagree_on_waits():
 
 def test_the_end_of_a_segment_commits_the_rest_at_once():
     script = words_every(0.5, 3.0, ["one", "two", "three", "four", "five"])
-    st = StreamingTranscriber(ScriptedModel(script), "agent")
+    st = StreamingTranscriber(ScriptedModel(script), "agent", StreamingOptions(pause_commit_s=None))
     commits = stream(st, 6.0, [(0.2, 3.2)])
     # the speech ends at 3.2; the segment with the block that completes end_silence_s after it
     assert max(t for t, _ in commits) == pytest.approx(3.2 + StreamingOptions().end_silence_s + 0.02,
@@ -131,11 +131,26 @@ def test_the_end_of_a_segment_commits_the_rest_at_once():
     assert st.finish() == []
 
 
+def test_a_pause_commits_the_words_before_it_and_keeps_the_segment_open():
+    script = words_every(0.5, 3.0, ["one", "two", "three", "four", "five"]) \
+        + words_every(3.6, 5.0, ["six", "seven"])
+    model = ScriptedModel(script)
+    st = StreamingTranscriber(model, "agent", StreamingOptions(pause_commit_s=0.1, end_silence_s=0.6))
+    commits = stream(st, 8.0, [(0.2, 3.2), (3.5, 5.2)])    # a 0.3 s pause: one segment
+    assert texts(commits) == ["one", "two", "three", "four", "five", "six", "seven"]
+    when = dict((w.text, t) for t, w in commits)
+    # the flag falls at 3.2: the first block 0.1 s into the pause decodes and commits "five"
+    assert when["five"] == pytest.approx(3.2 + 0.1 + 0.02, abs=0.01)
+    # ...and the words after the pause are decoded with the words before it in the buffer
+    last = model.calls[-1]
+    assert last[0] < 1.0 and last[-1] > 5.0
+
+
 def test_a_short_pause_stays_inside_the_segment():
     script = words_every(0.3, 1.6, ["when", "i", "restart"], step=0.4, length=0.35) \
         + words_every(2.0, 3.0, ["it", "works"])
     model = ScriptedModel(script)
-    st = StreamingTranscriber(model, "agent", StreamingOptions(end_silence_s=0.6))
+    st = StreamingTranscriber(model, "agent", StreamingOptions(end_silence_s=0.6, pause_commit_s=None))
     commits = stream(st, 6.0, [(0.2, 1.6), (1.9, 3.2)])     # a 0.3 s pause, as at a comma
     assert texts(commits) == ["when", "i", "restart", "it", "works"]
     # one segment: the words before the pause are not committed at the pause, as the end of

@@ -96,9 +96,17 @@ class StreamingOptions:
         breath) stay inside it. The voice-activity flags end speech after a
         fifth of a second, which suits turn-taking but would split sentences,
         each piece then decoded with less of the sentence around it.
+    pause_commit_s : float
+        After this much silence (s) inside a segment (counted from where the
+        voice-activity flag fell, itself a fifth of a second after the last
+        word), the buffer is decoded once and every word before the pause is
+        committed without waiting for a second hypothesis: Whisper is surest
+        of words it heard the silence after, and a pause is where speech-to-text
+        costs least latency. The segment stays open (the next words are still
+        decoded with these as context). None: only segment ends commit at once.
     """
 
-    min_chunk_s: float = 0.7
+    min_chunk_s: float = 0.5
     agreement_n: int = 2
     agreement_margin_s: float = 0.3
     context_s: float = 16.0
@@ -110,6 +118,7 @@ class StreamingOptions:
     stable_tail_s: float = 1.0
     min_window_s: float = 10.0
     end_silence_s: float = 0.6
+    pause_commit_s: Optional[float] = 0.1
 
 
 def normalize_word(text: str) -> str:
@@ -218,6 +227,7 @@ class StreamingTranscriber:
         self._pre_roll: deque[tuple[float, np.ndarray]] = deque()
         self._audio_t = 0.0                    # end of the newest inserted audio (s)
         self._speech_end = 0.0                 # end of the newest speech block (s)
+        self._pause_done_t = -np.inf           # words up to here were committed at a pause (s)
 
     # -- input ----------------------------------------------------------------------
     def insert_audio(self, start_s: float, samples: np.ndarray, speaking: bool) -> None:
@@ -304,16 +314,22 @@ class StreamingTranscriber:
             return []
         end = self._pieces[-1].end
         ended = self._final_t > self._finalized_t
+        paused = (self._speaking and o.pause_commit_s is not None
+                  and self._audio_t - self._speech_end >= o.pause_commit_s
+                  and self._speech_end > self._pause_done_t)
         if ended and self._decoded_t >= end and self._tails:
             # the latest hypothesis already heard the whole segment: no new decode
             words = self._advance(self._tails[-1][1], self._tails[:-1], agree=False)
-        elif ended or (self._speaking and end - max(self._decoded_t, self._pieces[-1].t0)
-                       >= o.min_chunk_s):
+        elif ended or paused or (self._speaking and end - max(self._decoded_t, self._pieces[-1].t0)
+                                 >= o.min_chunk_s):
             hyp, segment_ends = self._decode()
             if self._implausible(hyp):  # the context misled Whisper: decode without it
                 self._cut_before(self._current_start())
                 hyp, segment_ends = self._decode()
-            words = self._advance(self._align(hyp), self._tails, agree=True)
+            if paused:
+                self._pause_done_t = self._speech_end
+            words = self._advance(self._align(hyp), self._tails, agree=True,
+                                  pause_t=self._speech_end if paused else None)
             if sum(p.n for p in self._pieces) / SAMPLE_RATE > o.max_buffer_s:
                 words += self._cut_long(segment_ends)
         else:
@@ -330,14 +346,17 @@ class StreamingTranscriber:
 
     # -- policy ---------------------------------------------------------------------
     def _advance(self, new: list[Word], history: list[tuple[float, list[Word]]],
-                 agree: bool) -> list[Word]:
+                 agree: bool, pause_t: Optional[float] = None) -> list[Word]:
         """Commit the leading words of ``new`` that are final, agreed on or stable.
 
         ``history`` holds earlier hypotheses as ``(end of the audio heard, words
-        not yet committed)``.
+        not yet committed)``; words before a pause that starts at ``pause_t``
+        are final.
         """
         o = self.options
         k = _count_ending_by(new, self._final_t, midpoint=True)   # words of ended segments
+        if pause_t is not None:
+            k = max(k, _count_ending_by(new, pause_t, midpoint=True))
         history = history[len(history) - (o.agreement_n - 1):] if o.agreement_n > 1 else []
         if agree and len(history) == o.agreement_n - 1:
             agreed = _common_prefix([h for _, h in history] + [new])
