@@ -56,6 +56,14 @@ class VadOptions:
         loudest window does not keep it going: in a noisy room the model's
         hangover would otherwise stretch a short "mm-hm" past the backchannel
         limit. 0 turns it off.
+    noise_margin_db : float
+        Inside a segment, a window less than this far (dB) above the channel's
+        noise floor does not keep it going either: with a quiet mic or a fan the
+        speech is only 15-20 dB above the room, so ``tail_db`` alone lets the
+        model's hangover on the room's noise stretch a segment. 0 turns it off.
+    noise_window_s : float
+        The noise floor is the 5th percentile of the window levels over this
+        many seconds (s): in a call each side is silent much of the time.
     level_rise_s, level_fall_s : float
         Time constants (s of speech) with which the running speech level follows
         louder and quieter speech.
@@ -70,6 +78,8 @@ class VadOptions:
     floor_dbfs: float = -70.0
     level_rise_s: float = 0.5
     tail_db: float = 30.0
+    noise_margin_db: float = 6.0
+    noise_window_s: float = 10.0
     level_fall_s: float = 3.0
 
 
@@ -153,6 +163,9 @@ class VoiceActivity:
         self._recent_levels = np.full(LEVEL_HOLD - 1, -np.inf)
         self._silent_windows = 0
         self._segment_peak_db = -np.inf        # loudest window of the open segment
+        n_noise = max(1, round(self.options.noise_window_s / WINDOW_S))
+        self._noise_levels = np.full(n_noise, np.nan)   # ring of recent window levels (dB)
+        self.noise_floor_db: float = -np.inf    # 5th percentile of the ring
 
     @property
     def time(self) -> float:
@@ -211,8 +224,13 @@ class VoiceActivity:
         closed = []
         if levels is None or o.tail_db <= 0:
             levels = np.full(len(probs), np.inf)
+        track_noise = o.noise_margin_db > 0 and np.isfinite(levels).any()
         for p, level in zip(probs, levels):  # one comparison per 32 ms window: cheap
             t0 = self.n_windows * WINDOW_S
+            if track_noise:
+                self._noise_levels[self.n_windows % len(self._noise_levels)] = level
+                if self.n_windows % 8 == 0:   # every quarter second is often enough
+                    self.noise_floor_db = float(np.nanpercentile(self._noise_levels, 5))
             self.n_windows += 1
             if self.current_start is None:
                 if p >= o.threshold:
@@ -222,7 +240,8 @@ class VoiceActivity:
                     self._segment_peak_db = level
                 continue
             self._segment_peak_db = max(self._segment_peak_db, level)
-            if p >= o.neg_threshold and level >= self._segment_peak_db - o.tail_db:
+            if p >= o.neg_threshold and level >= self._segment_peak_db - o.tail_db \
+                    and level >= self.noise_floor_db + o.noise_margin_db:
                 self.last_voice_t = t0 + WINDOW_S
                 self._silent_windows = 0
             else:
