@@ -8,9 +8,12 @@ Voice activity gates the buffer:
 - only speech enters it (with ``pre_roll_s`` of audio before each onset, and
   pauses shorter than ``end_silence_s`` inside it), so silence costs nothing
   and cannot produce hallucinated words;
-- when the speaker stops (``end_silence_s`` without speech), the words of the
-  segment are committed at once from one final decode instead of waiting for a
-  second hypothesis.
+- when the speaker pauses (``pause_commit_s`` after the voice-activity flag
+  falls) or stops (``end_silence_s`` without speech), the words before the
+  silence are committed at once from one decode instead of waiting for a second
+  hypothesis: a pause is the cheapest moment to commit, and Whisper is surest of
+  the words it heard the silence after. After a pause the segment goes on, so the
+  next words are still decoded with these before them.
 
 The speech segments are packed end to end, as offline transcription packs them.
 Finished segments stay in the buffer as up to ``context_s`` of audio context
