@@ -106,6 +106,60 @@ class LiveOptions:
     record_dir: str = ""
 
 
+@dataclass
+class ShiftOptions:
+    """Shift mode: how ``voicecoach live`` tells one call from the next
+    (:mod:`voicecoach.calldetect`).
+
+    A call starts when the caller's channel comes alive after a stretch of nothing,
+    or when the caller starts talking after the last call ended; it ends when a line
+    that carried a noise floor goes dead, when neither side has said anything for
+    ``end_silence_s``, when the softphone's playback stream leaves the output
+    (PulseAudio / PipeWire), or by hand.
+
+    Attributes
+    ----------
+    alive_dbfs : float
+        A block of call audio louder than this (dB full scale) is sound on the line
+        (a line's noise floor, a ring tone, speech); quieter is nothing (a PulseAudio
+        monitor with no stream playing delivers digital silence).
+    start_alive_s : float
+        Sound on a line that was nothing must last this long (s) to start a call.
+    start_speech_s : float
+        Caller speech must last this long (s) to start a call (a click does not).
+    dead_s : float
+        A line that carried a noise floor during the call and then falls to nothing
+        for this long (s) has hung up; the call ends where it fell silent.
+    floor_s : float
+        Sound without speech (s) a call must have shown before its line going dead
+        counts as a hang-up (a line that is nothing between words has no floor).
+    end_silence_s : float
+        Neither side has spoken for this long (s): the call has ended, at the last
+        speech.
+    lead_in_s : float
+        The agent's own speech up to this long (s) before the caller's first words
+        (the greeting) belongs to the call.
+    min_call_s : float
+        Shorter "calls", and calls without speech, are not kept (s).
+    end_pad_s : float
+        Added after the last speech when a call ends on silence (s).
+    stream_check_s : float
+        How often the playback streams of the call output are checked (s), where
+        PulseAudio answers.
+    """
+
+    alive_dbfs: float = -80.0
+    start_alive_s: float = 0.3
+    start_speech_s: float = 0.4
+    dead_s: float = 2.0
+    floor_s: float = 1.0
+    end_silence_s: float = 12.0
+    lead_in_s: float = 8.0
+    min_call_s: float = 4.0
+    end_pad_s: float = 0.5
+    stream_check_s: float = 0.5
+
+
 class ConfigError(Exception):
     """A config file that cannot be used (one clear line)."""
 
@@ -127,6 +181,7 @@ class Config:
     coach: CoachOptions = field(default_factory=CoachOptions)
     live: LiveOptions = field(default_factory=LiveOptions)
     capture: CaptureOptions = field(default_factory=CaptureOptions)
+    shift: ShiftOptions = field(default_factory=ShiftOptions)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
