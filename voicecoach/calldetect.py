@@ -139,12 +139,12 @@ class CallDetector:
 
     def _check_start(self) -> list[CallChange]:
         o = self.options
+        va = self.vad[CUSTOMER]
+        onset, reason = None, "speech"
         if (self._alive and self._after_nothing and self._alive_since >= self.last_end
                 and self.time - self._alive_since >= o.start_alive_s):
-            return self._start(self._alive_since, "line")
-        va = self.vad[CUSTOMER]
-        onset = None
-        if va.speaking and va.current_start >= self.last_end and va.last_voice_t - va.current_start >= o.start_speech_s:
+            onset, reason = self._alive_since, "line"
+        elif va.speaking and va.current_start >= self.last_end and va.last_voice_t - va.current_start >= o.start_speech_s:
             onset = va.current_start
         else:
             for seg in va.segments:
@@ -153,13 +153,13 @@ class CallDetector:
                     break
         if onset is None:
             return []
-        start = onset
-        for a0, a1 in list(self._agent_spans) + self._agent_open():
-            if a0 >= max(self.last_end, onset - o.lead_in_s) and a0 < start:
+        start, earliest = onset, max(self.last_end, onset - o.lead_in_s)
+        for a0, _a1 in list(self._agent_spans) + self._agent_open():   # the agent's greeting
+            if earliest <= a0 < start:
                 start = a0
-        if self._alive and self._alive_since is not None and max(self.last_end, onset - o.lead_in_s) <= self._alive_since < start:
+        if self._alive and self._alive_since is not None and earliest <= self._alive_since < start:
             start = self._alive_since
-        return self._start(start, "speech")
+        return self._start(start, reason)
 
     def _agent_open(self) -> list[tuple[float, float]]:
         va = self.vad[AGENT]

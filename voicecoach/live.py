@@ -324,6 +324,7 @@ class LiveSession:
         self.stopped_because: Optional[str] = None
         self._next_snapshot = 0.0
         self._warned_behind = False
+        self._quiet = False
 
     def subscribe(self, fn: Subscriber) -> None:
         """Have ``fn(kind, payload)`` called, on a dispatcher thread of its own, with every
@@ -349,6 +350,8 @@ class LiveSession:
 
     def _emit(self, kind: str, payload) -> None:
         """Queue for every subscriber (engine thread; never blocks)."""
+        if self._quiet and kind != "status":
+            return
         self.dispatch.emit(kind, payload)
 
     def _send(self, events: list[Event]) -> None:
@@ -464,11 +467,13 @@ class LiveSession:
         snap["recording"] = self.recorder.path.name if self.recorder is not None else None
         return snap
 
-    def end(self, end_s: Optional[float] = None) -> dict:
+    def end(self, end_s: Optional[float] = None, quiet: bool = False) -> dict:
         """End the call: finish the engine, drain the speech-to-text workers and the
         recorder, and return the call record. With ``end_s`` the record ends there
         (call clock): a call whose end was decided after it happened (shift mode)
-        does not keep the silence that decided it."""
+        does not keep the silence that decided it. ``quiet`` sends the subscribers no
+        more events (the next call may already be showing); the record has them."""
+        self._quiet = quiet
         record = self._finish()
         if end_s is not None and end_s < record["duration"]:
             record["duration"] = round(max(0.0, end_s), 3)
