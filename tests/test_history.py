@@ -19,7 +19,7 @@ from voicecoach.store.record import SCHEMA
 
 
 def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.5, wpm=170.0,
-                by_agent=1, by_customer=0, share=0.55, mono=False):
+                by_agent=1, by_customer=0, share=0.55, mono=False, profile="p1"):
     ints = ([{"start": 3.0 + i, "end": 3.8 + i, "by": "agent"} for i in range(by_agent)]
             + [{"start": 20.0 + i, "end": 20.7 + i, "by": "customer"} for i in range(by_customer)])
     return {
@@ -28,7 +28,7 @@ def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.
         "duration": 95.5,
         "talk_share": None if mono else {"agent": share, "customer": round(1 - share, 3)},
         "interruptions": None if mono else ints,
-        "warmth": {"mean": warmth},
+        "warmth": {"mean": warmth, "baseline": "profile" if profile else "call", "profile_id": profile},
         "pace": {"agent_wpm": wpm},
         "checklist": {"greeting": True, "empathy": False, "questions": True, "closing_question": True},
         "commitments": [{"t": 50.0, "text": "I'll call you back tomorrow."}],
@@ -103,6 +103,19 @@ def test_history_text_table_and_trend(tmp_path):
     assert text.rstrip().endswith(CARE_NOTE)
     mono = CallScores.from_record(make_record(mono=True), tmp_path / "m.json")
     assert "–" in history_text([mono])
+
+
+def test_warmth_trend_compares_only_calls_judged_against_the_same_profile(tmp_path):
+    def rows(profiles):
+        return [CallScores.from_record(make_record(f"c{i}.flac", f"2026-11-0{i + 1}T09:00:00+00:00",
+                                                   warmth=0.4 + 0.1 * i, profile=p), tmp_path / f"{i}.json")
+                for i, p in enumerate(profiles)]
+    # judged against their own start: no warmth trend at all
+    assert "warmth" not in trend_line(rows([None] * 4))
+    # a new profile for the last two calls: nothing before it to compare with
+    assert "warmth" not in trend_line(rows(["old", "old", "new", "new"]))
+    # only the calls with the latest call's profile are compared
+    assert "warmth 0.40 ↑ 0.70 (better)" in trend_line(rows(["new", "old", "old", "new"]))
 
 
 def test_empty_history_says_how_to_fill_it():

@@ -93,7 +93,7 @@ class CallDetector:
         self.time = 0.0                    # shift time fed so far on the caller's channel
         self._alive = False
         self._alive_since: Optional[float] = None
-        self._nothing_since: Optional[float] = 0.0   # a shift starts on a quiet line
+        self._nothing_since: Optional[float] = -np.inf   # a shift starts on a quiet line
         self._after_nothing = True         # the current sound followed a long enough nothing
         self._floor_s = 0.0                # sound without caller speech in this call (s)
         self._agent_spans: deque = deque(maxlen=64)  # recent agent speech (start, end)
@@ -208,7 +208,8 @@ class CallDetector:
     def _end(self, t: float, reason: str) -> list[CallChange]:
         o = self.options
         spoke = self._last_speech() > self.call_start
-        keep = spoke and t - self.call_start >= o.min_call_s
+        # a call cut short by the end of the shift (a lost device, quitting) is still a call
+        keep = spoke and (t - self.call_start >= o.min_call_s or reason == "shift end")
         self.in_call, self.last_end = False, t
         self._after_nothing = False                  # sound still on the line is this call's tail
         return [CallChange("end", round(t, 3), reason, keep)]

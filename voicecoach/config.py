@@ -61,6 +61,9 @@ class CaptureOptions:
         How often a PulseAudio source's presence is checked (s).
     poll_s : float
         How long the consumer waits for a block before checking stop and loss (s).
+    playback_check_s : float
+        How often the playback streams on the call output are checked in shift
+        mode (s), where the call audio is a PulseAudio monitor.
     """
 
     block_s: float = 0.02
@@ -69,6 +72,7 @@ class CaptureOptions:
     stall_s: float = 3.0
     source_check_s: float = 1.0
     poll_s: float = 0.1
+    playback_check_s: float = 0.5
 
 
 @dataclass
@@ -143,9 +147,9 @@ class ShiftOptions:
         Shorter "calls", and calls without speech, are not kept (s).
     end_pad_s : float
         Added after the last speech when a call ends on silence (s).
-    stream_check_s : float
-        How often the playback streams of the call output are checked (s), where
-        PulseAudio answers.
+    playback_signal : bool
+        Use the call output's playback streams (PulseAudio / PipeWire) as a call's
+        start and end where they can be seen.
     """
 
     alive_dbfs: float = -80.0
@@ -157,7 +161,34 @@ class ShiftOptions:
     lead_in_s: float = 8.0
     min_call_s: float = 4.0
     end_pad_s: float = 0.5
-    stream_check_s: float = 0.5
+    playback_signal: bool = True
+
+
+@dataclass
+class OverlaySettings:
+    """How the overlay looks, and its hotkeys.
+
+    Attributes
+    ----------
+    font_pt : float
+        Text size of the overlay (points).
+    opacity : float
+        The whole panel's opacity, 0.3-1.0 (1 = opaque).
+    hotkey_call : str
+        Start a call now, or end the open one (Qt key sequence, e.g. "Ctrl+Alt+C").
+        Hotkeys work anywhere on X11 and Windows (pynput), else while VoiceCoach has
+        the focus; "" turns one off.
+    hotkey_show : str
+        Show or hide the overlay.
+    hotkey_mark : str
+        Mark this moment of the call (it appears on the review's timeline).
+    """
+
+    font_pt: float = 10.0
+    opacity: float = 0.96
+    hotkey_call: str = "Ctrl+Alt+C"
+    hotkey_show: str = "Ctrl+Alt+V"
+    hotkey_mark: str = "Ctrl+Alt+M"
 
 
 class ConfigError(Exception):
@@ -182,6 +213,7 @@ class Config:
     live: LiveOptions = field(default_factory=LiveOptions)
     capture: CaptureOptions = field(default_factory=CaptureOptions)
     shift: ShiftOptions = field(default_factory=ShiftOptions)
+    overlay: OverlaySettings = field(default_factory=OverlaySettings)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -255,6 +287,30 @@ def load_config(path: Optional[str | Path] = None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read ({exc})") from None
     return apply(config, data, str(path))
+
+
+def remember_setting(path: Optional[str | Path], section: str, key: str, value: str) -> str:
+    """Set one string setting in the config file (``path``, or the user's), keeping
+    everything else in it; return a line saying so. Raises OSError."""
+    path = Path(path).expanduser() if path else default_config_path()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    line = f"{key} = {_toml_value(value)}"
+    lines = text.splitlines()
+    head = next((i for i, x in enumerate(lines) if x.strip() == f"[{section}]"), None)
+    if head is None:
+        lines += ([""] if lines else []) + [f"[{section}]", line]
+    else:
+        end = next((i for i in range(head + 1, len(lines)) if lines[i].strip().startswith("[")), len(lines))
+        at = next((i for i in range(head + 1, end) if lines[i].split("=")[0].strip() == key), None)
+        if at is None:
+            lines.insert(head + 1, line)
+        else:
+            lines[at] = line
+    new = "\n".join(lines) + "\n"
+    apply(Config(), tomllib.loads(new), str(path))          # still a valid config
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new, encoding="utf-8")
+    return f"Set as your voice profile in {path} ([{section}] {key})."
 
 
 def to_toml(config: Config) -> str:

@@ -136,6 +136,10 @@ class Shift:
         """Start a call now, or end the open one (the agent's hotkey); any thread."""
         self._requests.put("hand")
 
+    def mark(self) -> None:
+        """Mark this moment of the open call (shown on the review's timeline); any thread."""
+        self._requests.put("mark")
+
     def pause(self) -> None:
         """Stop coaching: the open call ends and no call starts until :meth:`resume`."""
         self._requests.put("pause")
@@ -149,9 +153,13 @@ class Shift:
         self.source.stop()
 
     # ------------------------------------------------------------------ the engine thread
-    def run(self) -> list[dict]:
-        """Listen until the source ends or :meth:`stop`; return :attr:`calls` once every
-        call is saved and every subscriber has had everything."""
+    @property
+    def model_name(self) -> Optional[str]:
+        return self.config.transcribe.model if self.transcribe else None
+
+    def run(self, stop_after_s: Optional[float] = None) -> list[dict]:
+        """Listen until the source ends, :meth:`stop` or ``stop_after_s`` of shift time;
+        return :attr:`calls` once every call is saved and every subscriber has had everything."""
         self.dispatch.start()
         self._closer.start()
         self.dispatch.emit("status", "Waiting for a call")
@@ -162,10 +170,12 @@ class Shift:
                     if self._stop.is_set():
                         break
                     self._step(frame)
+                    if stop_after_s is not None and frame.start_s >= stop_after_s:
+                        break
             finally:
                 self.source.stop()
             if getattr(self.source, "lost", None):
-                self.dispatch.emit("status", f"{self.source.lost}; the shift has stopped")
+                self.dispatch.emit("status", f"{self.source.lost}; everything so far is kept")
             self._apply(self.detector.finish())
         finally:
             if self.call is not None:                     # after an error: keep what there is
@@ -197,6 +207,13 @@ class Shift:
                 return
             if what == "hand":
                 self._apply(self.detector.by_hand())
+            elif what == "mark" and self.call is not None:
+                from voicecoach.events import Event
+
+                t = self.call.engine.time
+                e = Event("cue", t, None, "You marked this moment", {"cue": "mark"})
+                self.call.engine.events.append(e)
+                self.call._send([e])
             elif what == "pause" and not self.paused:
                 if self.call is not None:
                     self._apply(self.detector.by_hand())

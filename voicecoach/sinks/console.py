@@ -41,6 +41,8 @@ class ConsoleView:
             self._snapshot(payload)
         elif kind == "status":
             self._print(f"         ! {payload}")
+        elif kind == "call" and payload.get("state") == "started":
+            self._next_status, self._lines = 0.0, {}       # a new call: its own clock and lines
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -105,3 +107,33 @@ class JsonlWriter:
         if self.file is not None:
             self.file.close()
             self.file = None
+
+
+class CallPrinter:
+    """Shift mode in the terminal: a line when each call starts, and its summary (with
+    where its record went) when it ends."""
+
+    def __init__(self, out: IO[str] = sys.stdout):
+        self.out = out
+
+    def __call__(self, kind: str, payload) -> None:
+        if kind != "call":
+            return
+        from voicecoach.sinks.summary import summary_text
+
+        state = payload.get("state")
+        if state == "started":
+            text = f"\n── call {payload['index']} started ({clock(payload['t'])} into the shift) ──"
+        elif state == "ended":
+            text = "\n" + summary_text(payload["record"])
+            if payload.get("record_path"):
+                text += f"\n\nCall record: {payload['record_path']}"
+            if payload.get("note"):
+                text += f"\nvoicecoach: note: {payload['note']}"
+            text += "\n\nWaiting for the next call… (Ctrl-C ends the shift)"
+        elif state == "dropped":
+            text = (f"\n── {clock(payload['end_t'] - payload['t'])} of sound at {clock(payload['t'])} "
+                    "was not a call (too short, or nobody spoke); not kept ──")
+        else:
+            return
+        print(text, file=self.out, flush=True)
