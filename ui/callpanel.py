@@ -151,7 +151,11 @@ class AfterCallCard(QFrame):
         super().__init__(parent)
         self.setObjectName("card")
         self.setAccessibleName("After-call summary")
-        self.setStyleSheet("QFrame#card { background: rgba(255, 255, 255, 16); border-radius: 8px; }")
+        self.setStyleSheet(f"QFrame#card {{ background: rgba(255, 255, 255, 16); border-radius: 8px; }}"
+                           f"QPushButton {{ color: {TEXT}; background: rgba(255, 255, 255, 30); border: none;"
+                           f" border-radius: 5px; padding: 4px 10px; }}"
+                           f"QPushButton:hover {{ background: rgba(255, 255, 255, 55); }}"
+                           f"QPushButton:disabled {{ color: {MUTED}; }}")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 8, 10, 8)
         lay.setSpacing(4)

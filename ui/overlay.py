@@ -253,7 +253,7 @@ class OverlayWindow(QWidget):
         root.addWidget(self.status_line)
         self.status_text, self.status_warn = "", False
         self.card = AfterCallCard()
-        self.card.dismissed.connect(self._fit_height)
+        self.card.dismissed.connect(lambda: self.details.setVisible(not self.compact))
         root.addWidget(self.card)
 
         grid = QGridLayout()
@@ -619,6 +619,7 @@ class OverlayWindow(QWidget):
         state = item.get("state")
         if state == "started":
             self.card.hide()
+            self.details.setVisible(not self.compact)
             self.state = self.LIVE
             self._reset_metrics()
             self._set_dot("backchannel")
@@ -633,6 +634,7 @@ class OverlayWindow(QWidget):
             self.set_status(self._usual_status)
             if state == "ended":
                 self.card.show_call(item["record"], item.get("record_path"), item["index"])
+                self.details.setVisible(False)              # the card takes the captions' place
                 self._fit_height()
 
     def save_placement(self) -> None:
