@@ -207,7 +207,8 @@ def test_meters_follow_snapshots(window, excerpt):
     assert window.warmth.value is None and window.pace.value is None
     window.on_snapshot(snapshot(warmth=0.2, syl=4.0, zone="comfortable", share=0.3, you=0, caller=1))
     assert window.warmth.value == 0.2 and window.warmth_value.text() == "0.2"     # no band: one decimal
-    window.on_snapshot(dict(snapshot(warmth=0.2), warmth={"warmth": 0.2, "shown": 0.33, "band": "flat"}))
+    window.on_snapshot(dict(snapshot(warmth=0.2, syl=4.0, zone="comfortable", share=0.3, caller=1),
+                            warmth={"warmth": 0.2, "shown": 0.33, "band": "flat"}))
     assert window.warmth.value == 0.33 and window.warmth_value.text() == "flat"   # the smoothed value, as a word
     assert window.pace.value == 4.0 and window.pace_value.text() == "4.0 syl/s"
     assert window.pace.scale[1:4] == (3.0, 4.5, 5.0)              # the syllable band
