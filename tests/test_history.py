@@ -135,3 +135,40 @@ def test_unreadable_database_is_an_error(tmp_path, bad):
     else:                                   # an empty file is a new database
         with History(path) as h:
             assert h.calls() == []
+
+
+def test_a_history_from_before_profiles_is_upgraded_in_place_and_keeps_every_row(tmp_path):
+    """A history made by the previous release (schema version 1, no warmth_profile column)
+    keeps all its rows on upgrade, even those whose record files are gone."""
+    import sqlite3
+
+    db = tmp_path / "history.sqlite"
+    old = sqlite3.connect(db)
+    old.execute("CREATE TABLE calls (record_path TEXT PRIMARY KEY, created TEXT NOT NULL, "
+                "name TEXT NOT NULL, duration_s REAL NOT NULL, talk_share_agent REAL, "
+                "interruptions_by_agent INTEGER, warmth_mean REAL, agent_wpm REAL, "
+                "checklist_done INTEGER, checklist_items INTEGER, commitments INTEGER)")
+    old.execute("CREATE INDEX calls_created ON calls (created)")
+    old.execute("PRAGMA user_version = 1")
+    for i in range(6):
+        old.execute("INSERT INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (f"/nowhere/old-{i}.json", f"2026-10-0{i + 1}T09:00:00+00:00", f"old-{i}.flac",
+                     60.0 + i, 0.5, i, 0.3 + 0.1 * i, 150.0, 3, 4, 1))
+    old.commit()
+    old.close()
+
+    with History(db) as h:
+        rows = h.calls(limit=None)
+        assert [r.name for r in rows] == [f"old-{i}.flac" for i in range(6)]
+        assert [r.interruptions_by_agent for r in rows] == list(range(6))
+        assert all(r.warmth_profile is None for r in rows)           # unknown, not guessed
+        h.add(make_record("new.flac", "2026-11-01T09:00:00+00:00", profile="p1"), tmp_path / "new.json")
+    with History(db) as h:                                           # reopened: upgraded once, kept
+        assert h._db.execute("PRAGMA user_version").fetchone()[0] == 2
+        rows = h.calls(limit=None)
+    assert len(rows) == 7 and rows[-1].warmth_profile == "p1"
+    text = show_history(limit=None, path=db)
+    assert all(f"old-{i}.flac" in text for i in range(6)) and "new.flac" in text
+    # the old rows' warmth was judged against an unknown profile: not compared with the new call's
+    assert "warmth" not in trend_line(rows)
+    assert "interruptions" in trend_line(rows)

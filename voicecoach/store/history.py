@@ -60,7 +60,8 @@ class CallScores:
         Promises to follow up (count); None without a transcript.
     warmth_profile : str or None
         The voice profile warmth was judged against (its fingerprint); None when it
-        was judged against the call's own start, which is not compared across calls.
+        was judged against the call's own start, or is unknown (a row indexed before
+        profiles were kept): such warmth is not compared across calls.
     """
 
     record_path: str
@@ -126,19 +127,24 @@ class History:
         self._migrate()
 
     def _migrate(self) -> None:
+        """Bring the index to this version in place: every row an agent has stays
+        (a row's record may be gone, or elsewhere, so a rebuild could lose it)."""
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version == _VERSION:
+        if version >= _VERSION:       # current (or newer: read by column name)
             return
         with self._db:
-            # only an index: an older layout is dropped and rebuilt from the records
-            self._db.execute("DROP TABLE IF EXISTS calls")
-            self._db.execute(
-                "CREATE TABLE calls (record_path TEXT PRIMARY KEY, created TEXT NOT NULL, "
-                "name TEXT NOT NULL, duration_s REAL NOT NULL, talk_share_agent REAL, "
-                "interruptions_by_agent INTEGER, warmth_mean REAL, agent_wpm REAL, "
-                "checklist_done INTEGER, checklist_items INTEGER, commitments INTEGER, "
-                "warmth_profile TEXT)")
-            self._db.execute("CREATE INDEX calls_created ON calls (created)")
+            if version < 1:
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS calls (record_path TEXT PRIMARY KEY, created TEXT NOT NULL, "
+                    "name TEXT NOT NULL, duration_s REAL NOT NULL, talk_share_agent REAL, "
+                    "interruptions_by_agent INTEGER, warmth_mean REAL, agent_wpm REAL, "
+                    "checklist_done INTEGER, checklist_items INTEGER, commitments INTEGER)")
+                self._db.execute("CREATE INDEX IF NOT EXISTS calls_created ON calls (created)")
+            if version < 2:
+                # NULL: the profile is unknown, so the row's warmth is in no trend across calls
+                columns = {r[1] for r in self._db.execute("PRAGMA table_info(calls)")}
+                if "warmth_profile" not in columns:
+                    self._db.execute("ALTER TABLE calls ADD COLUMN warmth_profile TEXT")
             self._db.execute(f"PRAGMA user_version = {_VERSION}")
 
     def add(self, record: dict, record_path: Union[str, Path]) -> CallScores:
