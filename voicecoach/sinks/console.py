@@ -91,7 +91,10 @@ class ConsoleView:
 
 
 class JsonlWriter:
-    """Every event as one JSON line (flushed at once, so a crash loses nothing)."""
+    """Every event as one JSON line (flushed at once, so a crash loses nothing). In a
+    shift, each call's start and end is a line too (``{"kind": "call", "t": shift
+    time, "data": {"state", "index", ...}}``): the events between them are that
+    call's, on its own clock."""
 
     def __init__(self, path: str):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # holds the call
@@ -99,9 +102,17 @@ class JsonlWriter:
         self.file: Optional[IO[str]] = os.fdopen(fd, "w", encoding="utf-8")
 
     def __call__(self, kind: str, payload) -> None:
-        if kind == "event" and self.file is not None:
-            self.file.write(json.dumps(payload.as_dict()) + "\n")
-            self.file.flush()
+        if self.file is None:
+            return
+        if kind == "event":
+            line = payload.as_dict()
+        elif kind == "call":
+            data = {k: v for k, v in payload.items() if k not in ("record", "when")}
+            line = {"kind": "call", "t": data.get("end_t", data.get("t")), "data": data}
+        else:
+            return
+        self.file.write(json.dumps(line) + "\n")
+        self.file.flush()
 
     def close(self) -> None:
         if self.file is not None:
