@@ -145,6 +145,8 @@ class ShiftController(QObject):
         self.window.state = self.window.IDLE
         self.window._usual_status = "Waiting for a call"
         self.window.set_status("Waiting for a call")
+        if self.hotkeys is not None and self.hotkeys.note:
+            self.window.on_status(self.hotkeys.note)     # once, quietly; then back to waiting
         self._tip("waiting for a call")
 
     def _on_call(self, item: dict) -> None:
