@@ -494,3 +494,48 @@ def test_hotkey_names_as_pynput_writes_them():
     assert to_pynput("Ctrl+Alt+C") == "<ctrl>+<alt>+c"
     assert to_pynput("Ctrl+Shift+F9") == "<ctrl>+<shift>+<f9>"
     assert to_pynput("") is None
+
+
+def test_a_shift_behind_the_overlay_cards_each_call_and_opens_the_last_review(qtbot, tmp_path, monkeypatch):
+    """Two calls of the demo, one after another, through a real Shift behind the overlay
+    (as `voicecoach live` runs it): each call found and saved, the card of the last call
+    shown, the menu's review item pointing at its record, and, with no display for
+    system-wide hotkeys, one status line saying the hotkeys work in the app."""
+    from voicecoach.shift import Shift
+    from voicecoach.sources.files import PlaylistSource
+    from voicecoach.store.history import History
+    from voicecoach.ui.shiftrun import ShiftController
+
+    monkeypatch.delenv("DISPLAY", raising=False)          # pynput: no X server to listen on
+    demo = load_call(demo_call_path())
+    calls = [CallAudio(demo.agent[a * SAMPLE_RATE:b * SAMPLE_RATE], demo.customer[a * SAMPLE_RATE:b * SAMPLE_RATE],
+                       f"part {a}") for a, b in ((0, 14), (30, 44))]
+    config = Config()
+    db = tmp_path / "history.sqlite"
+
+    def make_shift():
+        return Shift(PlaylistSource([(2.0, calls[0]), (20.0, calls[1])]), config, transcribe=False,
+                     records_folder=tmp_path / "records", history_path=db)
+
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    shown = []
+    plain_on_status = w.on_status
+    monkeypatch.setattr(w, "on_status", lambda text: (shown.append(text), plain_on_status(text)))
+    ctl = ShiftController(make_shift, w, settings=config.overlay)
+    w.show()
+    with qtbot.waitSignal(ctl.done, timeout=60_000):
+        ctl.start()
+    assert ctl.error is None
+    assert [c["index"] for c in ctl.calls] == [1, 2]
+    records = sorted((tmp_path / "records").glob("call-*.json"))
+    assert len(records) == 2 and ctl.last_record_path == ctl.calls[-1]["record_path"]
+    assert ctl.last_record_path.endswith("-002.json")
+    with History(db) as h:
+        assert len(h.calls(None)) == 2
+    assert w.card.title.text().startswith("Call 2")
+    ctl._update_menu()
+    assert ctl.act_review.isEnabled()
+    assert ctl.hotkeys is not None and not ctl.hotkeys.global_
+    assert [s for s in shown if s.startswith("Hotkeys work while VoiceCoach has the focus")] == [ctl.hotkeys.note]
+    assert not any("Traceback" in s for s in shown)

@@ -96,3 +96,20 @@ def test_a_replayed_shift_of_three_calls_is_three_calls(three_calls, tmp_path):
     calls = [json.loads(line) for line in (tmp_path / "ev.jsonl").read_text().splitlines()]
     states = [(e["data"]["state"], e["data"]["index"]) for e in calls if e["kind"] == "call"]
     assert states == [("started", 1), ("ended", 1), ("started", 2), ("ended", 2), ("started", 3), ("ended", 3)]
+
+
+def test_the_overlay_path_runs_a_shift_and_shows_the_after_call_card(tmp_path):
+    """`voicecoach live` as an agent starts it (the overlay, here offscreen with a
+    screenshot at the end): the shift runs, the call is saved, the card is drawn."""
+    pytest.importorskip("PyQt6")
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen")
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "live", "--replay", "demo", "--no-transcript",
+                          "--screenshot", "shot.png", "--stop-after", "8"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert "Shift over: 1 call coached" in res.stdout
+    assert len(list((tmp_path / "data" / "records").glob("call-*.json"))) == 1
+    from PyQt6.QtGui import QImage
+
+    shot = QImage(str(tmp_path / "shot.png"))
+    assert not shot.isNull() and shot.width() > 200 and shot.height() > 200

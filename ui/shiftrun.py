@@ -48,7 +48,8 @@ class ShiftController(QObject):
         w.quitRequested.connect(self.quit)
         w.card.reviewRequested.connect(self.open_review)
         menu = w.menu
-        menu.clear()
+        for action in menu.actions():      # not clear(): that deletes the window's own actions
+            menu.removeAction(action)
         self.act_call = menu.addAction("Start a call now")
         self.act_call.triggered.connect(self.by_hand)
         self.act_pause = menu.addAction("Pause coaching")
