@@ -186,6 +186,19 @@ def _load_config(args):
     return config
 
 
+def _profile_for(args, config):
+    """The voice profile to use: ``--profile``, else the one remembered in the config."""
+    if args.profile:
+        return _load_baseline(args.profile)
+    if not config.warmth.profile:
+        return None
+    try:
+        return _load_baseline(config.warmth.profile)
+    except UserError as exc:
+        raise UserError(f"{exc} (your remembered profile, [warmth] profile in the config: "
+                        "run `voicecoach calibrate` again or remove that line)") from None
+
+
 def _load_baseline(path: Optional[str]):
     if path is None:
         return None
@@ -213,7 +226,7 @@ def cmd_analyze(args) -> int:
 
     limit_malloc_arenas()
     config = _load_config(args)
-    baseline = _load_baseline(args.profile or config.warmth.profile or None)
+    baseline = _profile_for(args, config)
     if args.demo:
         if args.call or args.agent or args.customer:
             raise UserError("--demo analyses the demo call; give no other recording with it")
@@ -412,7 +425,7 @@ def cmd_live(args) -> int:
 
     limit_malloc_arenas()
     config = _load_config(args)
-    baseline = _load_baseline(args.profile or config.warmth.profile or None)
+    baseline = _profile_for(args, config)
     lo = config.live
     if args.replay:
         from voicecoach.analyze import demo_call_path
