@@ -35,6 +35,7 @@ from voicecoach.calldetect import CallChange, CallDetector
 from voicecoach.events import SAMPLE_RATE
 from voicecoach.live import Dispatcher, LiveSession, Subscriber
 from voicecoach.sources.files import CapturedFrame
+from voicecoach.stt.whisper import release_free_memory
 
 if TYPE_CHECKING:
     from voicecoach.config import Config
@@ -300,11 +301,17 @@ class Shift:
             if item is None:
                 return
             try:
-                self._close(*item)
+                told = self._close(*item)
             except BaseException as exc:       # raised again by run()
                 self.error = self.error or exc
+                told = []
+            item = None                        # the call's engine and transcribers go now, and
+            release_free_memory()              # their memory back to the system: a shift stays flat
+            for kind, payload in told:
+                self.dispatch.emit(kind, payload)
 
-    def _close(self, session: LiveSession, info: dict) -> None:
+    def _close(self, session: LiveSession, info: dict) -> list:
+        """Finish and save one call; return what to tell the subscribers."""
         end_s = info["end_t"] - info["t"]
         try:
             record = session.end(end_s=end_s, quiet=True)
@@ -316,16 +323,15 @@ class Shift:
             if session.recorder is not None:
                 Path(session.recorder.path).unlink(missing_ok=True)   # nothing worth keeping
             self.dropped.append(base)
-            self.dispatch.emit("call", dict(base, state="dropped"))
-            self.dispatch.emit("status", "That was not a call (too short, or nobody spoke); not kept")
-            return
+            return [("call", dict(base, state="dropped")),
+                    ("status", "That was not a call (too short, or nobody spoke); not kept")]
         record["shift"] = {"call": info["index"], "start_s": round(info["t"], 3),
                            "end_s": round(info["end_t"], 3), "started_by": info["reason"],
                            "ended_by": info["ended_by"]}
         path, note = self._save(record, session, info)
         summary = dict(base, record_path=str(path) if path else None, note=note)
         self.calls.append(summary)
-        self.dispatch.emit("call", dict(summary, state="ended", record=record))
+        return [("call", dict(summary, state="ended", record=record))]
 
     def _save(self, record: dict, session: LiveSession, info: dict):
         if not self.save:
