@@ -451,6 +451,7 @@ def record_mic(seconds: float, device: Optional[int | str] = None,
     if not seconds > 0:
         raise AudioError(f"--seconds must be positive, not {seconds}")
     import threading
+    import time
 
     import sounddevice as sd
 
@@ -469,12 +470,16 @@ def record_mic(seconds: float, device: Optional[int | str] = None,
             done.set()
 
     try:
+    where = f"input device {device!r}" if device is not None else "the default input device"
+    try:
         with sd.InputStream(samplerate=sr, channels=1, dtype="float32", device=device,
                             blocksize=int(sr * 0.05), callback=callback):
+            give_up = time.monotonic() + seconds + 10.0      # a device that stopped delivering
             while not done.wait(level_every_s):
                 if on_level is not None:
                     on_level(state["level"], max(0.0, (n - state["pos"]) / sr))
+                if time.monotonic() > give_up:
+                    raise AudioError(f"cannot record from {where}: it stopped delivering audio")
     except (sd.PortAudioError, ValueError) as exc:
-        where = f"input device {device!r}" if device is not None else "the default input device"
         raise AudioError(f"cannot record from {where}: {exc}") from None
     return audio
