@@ -469,7 +469,6 @@ def record_mic(seconds: float, device: Optional[int | str] = None,
         if state["pos"] >= n:
             done.set()
 
-    try:
     where = f"input device {device!r}" if device is not None else "the default input device"
     try:
         with sd.InputStream(samplerate=sr, channels=1, dtype="float32", device=device,
