@@ -13,6 +13,8 @@ the signal carries the press to the GUI thread.
 from __future__ import annotations
 
 import time
+from typing import Optional
+
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import QWidget
