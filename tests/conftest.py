@@ -56,3 +56,22 @@ def pulse():
             except OSError as exc:
                 pytest.skip(f"real-device tests need PortAudio: {exc} (Debian: apt install libportaudio2)")
         yield daemon
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_user_folders(tmp_path_factory):
+    """Keep the tests out of the user's own config file and data folder: `calibrate`
+    remembers a profile in the config, and live calls land in the history. Subprocesses
+    inherit these; a test that needs its own folder still sets them itself."""
+    import os
+
+    root = tmp_path_factory.mktemp("user")
+    saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "VOICECOACH_DATA_DIR")}
+    os.environ["XDG_CONFIG_HOME"] = str(root / "config")
+    os.environ["VOICECOACH_DATA_DIR"] = str(root / "data")
+    yield root
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

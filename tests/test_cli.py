@@ -163,3 +163,11 @@ def test_warmth_reads_prosody_settings_from_the_config(tmp_path):
     assert json.loads(res.stdout)[0]["warmth"] is None
     res = run("warmth", me, "--config", str(tmp_path / "deaf.toml"))
     assert "not enough speech" in res.stdout
+
+
+def test_a_remembered_profile_that_is_gone_is_one_line_saying_where_it_is_set(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[warmth]\nprofile = "{tmp_path / "gone.json"}"\n')
+    res = run("analyze", "--demo", "--no-transcript", "--config", str(cfg))
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert "no such voice profile" in res.stderr and "[warmth] profile" in res.stderr

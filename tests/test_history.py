@@ -19,7 +19,7 @@ from voicecoach.store.record import SCHEMA
 
 
 def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.5, wpm=170.0,
-                by_agent=1, by_customer=0, share=0.55, mono=False):
+                by_agent=1, by_customer=0, share=0.55, mono=False, profile="p1"):
     ints = ([{"start": 3.0 + i, "end": 3.8 + i, "by": "agent"} for i in range(by_agent)]
             + [{"start": 20.0 + i, "end": 20.7 + i, "by": "customer"} for i in range(by_customer)])
     return {
@@ -29,7 +29,7 @@ def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.
         "talk_time": {"agent": 30.0, "customer": None if mono else 25.0},
         "talk_share": None if mono else {"agent": share, "customer": round(1 - share, 3)},
         "interruptions": None if mono else ints,
-        "warmth": {"mean": warmth},
+        "warmth": {"mean": warmth, "baseline": "profile" if profile else "call", "profile_id": profile},
         "pace": {"agent_wpm": wpm},
         "checklist": {"greeting": True, "empathy": False, "questions": True, "closing_question": True},
         "commitments": [{"t": 50.0, "text": "I'll call you back tomorrow."}],
@@ -106,6 +106,19 @@ def test_history_text_table_and_trend(tmp_path):
     assert "–" in history_text([mono])
 
 
+def test_warmth_trend_compares_only_calls_judged_against_the_same_profile(tmp_path):
+    def rows(profiles):
+        return [CallScores.from_record(make_record(f"c{i}.flac", f"2026-11-0{i + 1}T09:00:00+00:00",
+                                                   warmth=0.4 + 0.1 * i, profile=p), tmp_path / f"{i}.json")
+                for i, p in enumerate(profiles)]
+    # judged against their own start: no warmth trend at all
+    assert "warmth" not in trend_line(rows([None] * 4))
+    # a new profile for the last two calls: nothing before it to compare with
+    assert "warmth" not in trend_line(rows(["old", "old", "new", "new"]))
+    # only the calls with the latest call's profile are compared
+    assert "warmth 0.40 ↑ 0.70 (better)" in trend_line(rows(["new", "old", "old", "new"]))
+
+
 def test_empty_history_says_how_to_fill_it():
     assert "No calls" in history_text([])
     assert trend_line([]) == ""
@@ -123,3 +136,40 @@ def test_unreadable_database_is_an_error(tmp_path, bad):
     else:                                   # an empty file is a new database
         with History(path) as h:
             assert h.calls() == []
+
+
+def test_a_history_from_before_profiles_is_upgraded_in_place_and_keeps_every_row(tmp_path):
+    """A history made by the previous release (schema version 1, no warmth_profile column)
+    keeps all its rows on upgrade, even those whose record files are gone."""
+    import sqlite3
+
+    db = tmp_path / "history.sqlite"
+    old = sqlite3.connect(db)
+    old.execute("CREATE TABLE calls (record_path TEXT PRIMARY KEY, created TEXT NOT NULL, "
+                "name TEXT NOT NULL, duration_s REAL NOT NULL, talk_share_agent REAL, "
+                "interruptions_by_agent INTEGER, warmth_mean REAL, agent_wpm REAL, "
+                "checklist_done INTEGER, checklist_items INTEGER, commitments INTEGER)")
+    old.execute("CREATE INDEX calls_created ON calls (created)")
+    old.execute("PRAGMA user_version = 1")
+    for i in range(6):
+        old.execute("INSERT INTO calls VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (f"/nowhere/old-{i}.json", f"2026-10-0{i + 1}T09:00:00+00:00", f"old-{i}.flac",
+                     60.0 + i, 0.5, i, 0.3 + 0.1 * i, 150.0, 3, 4, 1))
+    old.commit()
+    old.close()
+
+    with History(db) as h:
+        rows = h.calls(limit=None)
+        assert [r.name for r in rows] == [f"old-{i}.flac" for i in range(6)]
+        assert [r.interruptions_by_agent for r in rows] == list(range(6))
+        assert all(r.warmth_profile is None for r in rows)           # unknown, not guessed
+        h.add(make_record("new.flac", "2026-11-01T09:00:00+00:00", profile="p1"), tmp_path / "new.json")
+    with History(db) as h:                                           # reopened: upgraded once, kept
+        assert h._db.execute("PRAGMA user_version").fetchone()[0] == 2
+        rows = h.calls(limit=None)
+    assert len(rows) == 7 and rows[-1].warmth_profile == "p1"
+    text = show_history(limit=None, path=db)
+    assert all(f"old-{i}.flac" in text for i in range(6)) and "new.flac" in text
+    # the old rows' warmth was judged against an unknown profile: not compared with the new call's
+    assert "warmth" not in trend_line(rows)
+    assert "interruptions" in trend_line(rows)

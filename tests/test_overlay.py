@@ -206,7 +206,10 @@ def test_meters_follow_snapshots(window, excerpt):
     window.attach(session_for(excerpt))
     assert window.warmth.value is None and window.pace.value is None
     window.on_snapshot(snapshot(warmth=0.2, syl=4.0, zone="comfortable", share=0.3, you=0, caller=1))
-    assert window.warmth.value == 0.2 and window.warmth_value.text() == "0.20"
+    assert window.warmth.value == 0.2 and window.warmth_value.text() == "0.2"     # no band: one decimal
+    window.on_snapshot(dict(snapshot(warmth=0.2, syl=4.0, zone="comfortable", share=0.3, caller=1),
+                            warmth={"warmth": 0.2, "shown": 0.33, "band": "flat"}))
+    assert window.warmth.value == 0.33 and window.warmth_value.text() == "flat"   # the smoothed value, as a word
     assert window.pace.value == 4.0 and window.pace_value.text() == "4.0 syl/s"
     assert window.pace.scale[1:4] == (3.0, 4.5, 5.0)              # the syllable band
     assert window.share_value.text() == "30 %"
@@ -220,7 +223,7 @@ def test_meters_follow_snapshots(window, excerpt):
     assert window.rec.isHidden()
     window.on_snapshot(snapshot(recording="call.wav", lag=9.0))
     assert not window.rec.isHidden()
-    assert "behind" in window.slot.status and window.slot.status_warn
+    assert "behind" in window.status_text and window.status_warn
 
 
 def test_captions_show_the_latest_words_of_each_side(window, excerpt):
@@ -242,7 +245,7 @@ def test_captions_show_the_latest_words_of_each_side(window, excerpt):
 def test_captions_off_and_mic_only(window, excerpt):
     window.attach(session_for(CallAudio(excerpt.agent, None, "mic")))
     assert not window.share.isEnabled() and window.share_value.text() == "mic only"
-    assert "mic only" in window.slot.status.lower() and "warmth and pace" in window.slot.status
+    assert "mic only" in window.status_text.lower() and "warmth and pace" in window.status_text
     assert window.captions["customer"].isHidden() and "off" in window.captions["agent"].text()
     window.on_snapshot({"t": 3.0, "warmth": {"warmth": 0.5}, "pace": {"recent_syl_s": 4.2, "zone": "comfortable"},
                         "stt_lag_s": None, "recording": None})
@@ -251,17 +254,17 @@ def test_captions_off_and_mic_only(window, excerpt):
 
 def test_loading_then_status_lines(window, excerpt):
     window.set_loading("Loading the speech model…")
-    assert window.slot.status == "Loading the speech model…" and window.slot.busy
+    assert window.status_text == "Loading the speech model…" and window.slot.busy
     assert not window.warmth.isEnabled() and window.interruptions_value.text() == "–"
     window.attach(session_for(excerpt))
     assert not window.slot.busy and window.warmth.isEnabled()
-    usual = window.slot.status
+    usual = window.status_text
     window.on_status("speech-to-text is 5.2 s behind; catching up")
-    assert window.slot.status.startswith("speech-to-text") and window.slot.status_warn
+    assert window.status_text.startswith("speech-to-text") and window.status_warn
     window.on_snapshot(snapshot())                                # a quiet snapshot keeps it up...
-    assert window.slot.status.startswith("speech-to-text")
+    assert window.status_text.startswith("speech-to-text")
     window._status_timer.timeout.emit()                           # ...until it has been up long enough
-    assert window.slot.status == usual
+    assert window.status_text == usual
 
 
 def test_a_nudge_appears_and_fades(qtbot, window, excerpt):
@@ -388,3 +391,151 @@ def test_tray_hides_and_shows_the_overlay(qtbot, monkeypatch, excerpt):
     assert w.isVisible()
     ctl.quit()                                   # no call running: closes at once
     assert not w.isVisible()
+
+
+# --------------------------------------------------------------------------- shift mode
+
+def test_status_goes_to_the_quiet_line_and_the_slot_carries_coaching_only(window, excerpt):
+    window.attach(session_for(excerpt))
+    window.on_status("speech-to-text is 4.2 s behind; catching up")
+    assert window.status_line.text().startswith("speech-to-text") and not window.slot.message
+    window.on_event(Event("nudge", 2.0, "agent", "Let them finish", {"nudge": "let_them_finish"}))
+    assert window.slot.message == "Let them finish"
+    assert window.slot.status == ""                           # nothing but coaching in the slot
+
+
+def test_live_checklist_and_lists_fill_in(window, excerpt):
+    window.attach(session_for(excerpt, transcribe=True))
+    c = window.checklist
+    assert not any(c.done.values())
+    window.on_event(Event("cue", 1.0, "agent", 'Greeting: "thank you for calling"', {"cue": "greeting"}))
+    window.on_event(Event("cue", 9.0, "agent", 'Open question: "What happens?"', {"cue": "question_open"}))
+    window.on_event(Event("cue", 12.0, "customer", 'Caller\'s problem: "My router blinks."', {"cue": "problem"}))
+    window.on_event(Event("cue", 30.0, "agent", 'Commitment: "I\'ll call you back."', {"cue": "commitment"}))
+    assert c.done == {"greeting": True, "empathy": False, "questions": True, "closing_question": False}
+    assert "My router blinks." in c.callers.text() and "0:12" in c.callers.text()
+    assert "call you back" in c.follow_ups.text()
+    window.on_snapshot(dict(snapshot(), caller={"arousal": 0.85}))
+    assert "heated" in c.temperature.text()
+    window.on_call({"state": "started", "index": 2, "t": 100.0, "reason": "line"})
+    assert not any(c.done.values()) and "nothing yet" in c.callers.text()    # the next call starts fresh
+
+
+def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):
+    record = {"duration": 95.0, "talk_share": {"agent": 0.5, "customer": 0.5},
+              "talk_time": {"agent": 40.0, "customer": 40.0},
+              "interruptions": [{"start": 12.0, "end": 13.0, "by": "agent"}], "backchannels": [],
+              "near_misses": [], "dead_air": [], "response_gaps": [], "longest_agent_monologue": 10.0,
+              "pace": {"agent_wpm": 150.0}, "warmth": {"mean": 0.5}, "stt_model": "tiny.en",
+              "checklist": {"greeting": True, "empathy": True, "questions": True, "closing_question": False},
+              "questions": {"open": 1, "closed": 0}, "cues": [],
+              "commitments": [{"t": 60.0, "text": "I'll email you the label today."}],
+              "caller_problems": [{"t": 8.0, "text": "The parcel never arrived."}], "config": {}}
+    window.attach(session_for(excerpt))
+    shared = []
+    window.card.add_action("Share with my coach", lambda rec, path: shared.append(path))
+    window.on_call({"state": "ended", "index": 3, "t": 0.0, "end_t": 95.0, "record": record,
+                    "record_path": "/tmp/x.json"})
+    card = window.card
+    assert card.isVisible() and card.title.text() == "Call 3 — 1:35"
+    text = card.body.text()
+    assert "0:12" in text and "cut in" in text and "anything else" in text       # things to work on, with times
+    assert "email you the label" in text and "parcel never arrived" in text
+    with qtbot.waitSignal(card.reviewRequested) as got:
+        card.review_button.click()
+    assert got.args == ["/tmp/x.json"]
+    share = [b for b in card.findChildren(type(card.review_button)) if b.text() == "Share with my coach"][0]
+    share.click()
+    assert shared == ["/tmp/x.json"]
+    qtbot.mouseClick(card.body, Qt.MouseButton.LeftButton)                       # a click dismisses it
+    assert not card.isVisible()
+    window.on_call({"state": "ended", "index": 4, "t": 0.0, "end_t": 95.0, "record": record, "record_path": None})
+    window.on_call({"state": "started", "index": 5, "t": 200.0, "reason": "speech"})   # ...or the next call
+    assert not card.isVisible()
+
+
+def test_a_panel_dragged_past_an_edge_is_snapped_back_and_remembered(qtbot, tmp_path):
+    w = OverlayWindow(QUICK, placement_path=tmp_path / "overlay.json")
+    qtbot.addWidget(w)
+    w.show()
+    area = QApplication.primaryScreen().availableGeometry()
+    w.move(area.right() - 40, area.bottom() - 30)           # mostly off the bottom-right corner
+    assert w.keep_on_screen()
+    assert w.x() + w.width() - 1 == area.right() and w.y() + w.height() - 1 == area.bottom()
+    w.move(area.left() - 200, area.top() + 50)
+    w._settle()
+    assert w.x() == area.left()
+    saved = Placement.load(tmp_path / "overlay.json")
+    assert (saved.x, saved.y) == (w.x(), w.y())
+    w.close_for_good()
+
+
+def test_every_control_has_an_accessible_name(window):
+    from PyQt6.QtWidgets import QAbstractButton, QLabel
+
+    controls = [c for c in window.findChildren(QAbstractButton)] + [
+        c for c in window.findChildren(QLabel) if c.objectName() in ("value", "statusline", "title", "clock")]
+    controls += [window.warmth, window.pace, window.share, window.slot]
+    missing = [repr(c) for c in controls if not c.accessibleName()]
+    assert not missing, missing
+
+
+def test_font_size_and_opacity_come_from_the_config(qtbot):
+    from voicecoach.config import OverlaySettings
+
+    w = OverlayWindow(QUICK, settings=OverlaySettings(font_pt=14.0, opacity=0.7))
+    qtbot.addWidget(w)
+    assert "font-size: 14.0pt" in w.styleSheet() and abs(w.windowOpacity() - 0.7) < 0.01
+
+
+def test_hotkey_names_as_pynput_writes_them():
+    from voicecoach.ui.hotkeys import to_pynput
+
+    assert to_pynput("Ctrl+Alt+C") == "<ctrl>+<alt>+c"
+    assert to_pynput("Ctrl+Shift+F9") == "<ctrl>+<shift>+<f9>"
+    assert to_pynput("") is None
+
+
+def test_a_shift_behind_the_overlay_cards_each_call_and_opens_the_last_review(qtbot, tmp_path, monkeypatch):
+    """Two calls of the demo, one after another, through a real Shift behind the overlay
+    (as `voicecoach live` runs it): each call found and saved, the card of the last call
+    shown, the menu's review item pointing at its record, and, with no display for
+    system-wide hotkeys, one status line saying the hotkeys work in the app."""
+    from voicecoach.shift import Shift
+    from voicecoach.sources.files import PlaylistSource
+    from voicecoach.store.history import History
+    from voicecoach.ui.shiftrun import ShiftController
+
+    monkeypatch.delenv("DISPLAY", raising=False)          # pynput: no X server to listen on
+    demo = load_call(demo_call_path())
+    calls = [CallAudio(demo.agent[a * SAMPLE_RATE:b * SAMPLE_RATE], demo.customer[a * SAMPLE_RATE:b * SAMPLE_RATE],
+                       f"part {a}") for a, b in ((0, 14), (30, 44))]
+    config = Config()
+    db = tmp_path / "history.sqlite"
+
+    def make_shift():
+        return Shift(PlaylistSource([(2.0, calls[0]), (20.0, calls[1])]), config, transcribe=False,
+                     records_folder=tmp_path / "records", history_path=db)
+
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    shown = []
+    plain_on_status = w.on_status
+    monkeypatch.setattr(w, "on_status", lambda text: (shown.append(text), plain_on_status(text)))
+    ctl = ShiftController(make_shift, w, settings=config.overlay)
+    w.show()
+    with qtbot.waitSignal(ctl.done, timeout=60_000):
+        ctl.start()
+    assert ctl.error is None
+    assert [c["index"] for c in ctl.calls] == [1, 2]
+    records = sorted((tmp_path / "records").glob("call-*.json"))
+    assert len(records) == 2 and ctl.last_record_path == ctl.calls[-1]["record_path"]
+    assert ctl.last_record_path.endswith("-002.json")
+    with History(db) as h:
+        assert len(h.calls(None)) == 2
+    assert w.card.title.text().startswith("Call 2")
+    ctl._update_menu()
+    assert ctl.act_review.isEnabled()
+    assert ctl.hotkeys is not None and not ctl.hotkeys.global_
+    assert [s for s in shown if s.startswith("Hotkeys work while VoiceCoach has the focus")] == [ctl.hotkeys.note]
+    assert not any("Traceback" in s for s in shown)

@@ -4,6 +4,8 @@ import math
 import shutil
 import subprocess
 
+import time
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -227,27 +229,26 @@ def test_real_voice_activity_on_synthetic_speech(tmp_path):
     assert result["reason"] is None and 0.2 < result["warmth"] < 0.8
 
 
-def test_record_mic_returns_mono_float32_and_explains_failures(monkeypatch):
-    import sounddevice as sd
+def test_record_mic_records_a_real_input_with_a_level_meter_and_explains_failures(pulse, monkeypatch, tmp_path):
+    """`calibrate --mic` on a real (PulseAudio) input: a tone played into it is recorded
+    as mono float32 of the asked length, the level meter hears it and counts down."""
+    import soundfile as sf
 
-    asked = {}
-
-    def fake_rec(frames, samplerate, channels, dtype, device):
-        asked.update(frames=frames, samplerate=samplerate, channels=channels, device=device)
-        return np.full((frames, channels), 0.25, dtype=dtype)
-
-    monkeypatch.setattr(sd, "rec", fake_rec)
-    monkeypatch.setattr(sd, "wait", lambda: None)
-    audio = record_mic(1.5, device=3)
-    assert audio.shape == (24000,) and audio.dtype == np.float32 and audio[0] == 0.25
-    assert asked == {"frames": 24000, "samplerate": SR, "channels": 1, "device": 3}
-
-    def broken(*args, **kwargs):
-        raise sd.PortAudioError("Error querying device 7")
-
-    monkeypatch.setattr(sd, "rec", broken)
-    with pytest.raises(AudioError, match="input device 7"):
-        record_mic(1.0, device=7)
+    t = np.arange(4 * SR) / SR
+    sf.write(tmp_path / "tone.wav", (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), SR)
+    monkeypatch.setenv("PULSE_SOURCE", "agent.monitor")          # libpulse reads it when the stream opens
+    player = pulse.play(tmp_path / "tone.wav", "agent")
+    time.sleep(0.5)
+    levels = []
+    audio = record_mic(1.5, device="pulse", on_level=lambda db, left: levels.append((db, left)))
+    player.wait(30)
+    assert audio.shape == (24000,) and audio.dtype == np.float32
+    assert np.abs(audio).max() > 0.1                               # the tone, not silence
+    assert len(levels) >= 5 and max(db for db, _ in levels) > -20.0
+    lefts = [left for _, left in levels]
+    assert lefts == sorted(lefts, reverse=True) and lefts[0] <= 1.5
+    with pytest.raises(AudioError, match="input device 999"):
+        record_mic(1.0, device=999)
     with pytest.raises(AudioError):
         record_mic(0.0)
 

@@ -118,7 +118,7 @@ def live_record(demo):
 def test_analyze_writes_exactly_the_fields_readme_documents(record):
     fields = readme_fields()
     assert len(fields) >= 25
-    assert set(record) == set(fields) - {"nudges", "live"}
+    assert set(record) == set(fields) - {"nudges", "live", "shift"}
     for name, shape in fields.items():
         if name in record:
             check_shape(record[name], shape, name)
@@ -132,11 +132,32 @@ def test_analyze_writes_exactly_the_fields_readme_documents(record):
 
 def test_live_adds_only_its_documented_fields(live_record):
     fields = readme_fields()
-    assert set(live_record) == set(fields)
+    assert set(live_record) == set(fields) - {"shift"}
     for name, shape in fields.items():
-        check_shape(live_record[name], shape, name)
+        if name in live_record:
+            check_shape(live_record[name], shape, name)
     assert [n["data"]["nudge"] for n in live_record["nudges"]] == ["let_them_finish"]
     json.loads(json.dumps(live_record, allow_nan=False))
+
+
+def test_a_shift_call_adds_only_its_documented_fields(demo):
+    from voicecoach.shift import Shift
+    from voicecoach.sources.files import PlaylistSource
+
+    part = slice(0, 14 * 16000)
+    call = CallAudio(demo.agent[part], demo.customer[part], "part")
+    records = []
+    shift = Shift(PlaylistSource([(2.0, call)]), Config(), transcribe=False, save=False)
+    shift.subscribe(lambda kind, item: kind == "call" and item["state"] == "ended" and records.append(item["record"]))
+    shift.run()
+    (record,) = records
+    fields = readme_fields()
+    assert set(record) == set(fields)
+    for name, shape in fields.items():
+        check_shape(record[name], shape, name)
+    assert record["shift"]["call"] == 1 and record["shift"]["ended_by"] == "shift end"
+    assert 2.0 <= record["shift"]["start_s"] < 3.5, record["shift"]        # the call played from 2.0 s
+    json.loads(json.dumps(record, allow_nan=False))
 
 
 def test_mono_call_without_transcript_says_what_is_unavailable(demo):

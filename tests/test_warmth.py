@@ -192,7 +192,8 @@ def test_tracker_learns_call_baseline_then_cues_low_warmth_and_monotone_once():
     assert state["warmth"] < 0.3 and state["pitch_movement_st"] < 1.0
     assert state["baseline"] == "call"
     summary = tracker.summary()
-    assert set(summary) == {"mean", "timeline", "first_minute_mean", "baseline", "model"}
+    assert set(summary) == {"mean", "timeline", "first_minute_mean", "baseline", "profile_id", "model"}
+    assert summary["profile_id"] is None            # judged against its own start: in no trend
     assert summary["baseline"] == "call" and summary["model"] == "heuristic-v1"
     first = [w for t, w in tracker.timeline() if t <= 0.02 + 60.0]
     assert summary["first_minute_mean"] == pytest.approx(np.mean(first), abs=1e-3)

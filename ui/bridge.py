@@ -32,7 +32,11 @@ class LiveBridge(QObject):
         The live metrics (``LiveSession.snapshot()``), every ``snapshot_s`` of call time.
     status(str)
         A line for the agent ("speech-to-text is 5.2 s behind; catching up").
-    started(LiveSession)
+    call(dict)
+        Shift mode: a call started, ended (with its record) or was not a call.
+    shift(dict)
+        Shift mode: coaching paused or resumed (``{"paused": bool}``).
+    started(LiveSession or Shift)
         The session is built (the model is loaded) and the call is starting.
     finished(object)
         The call ended: its record (dict), or None when it was stopped before it began.
@@ -42,6 +46,8 @@ class LiveBridge(QObject):
 
     event = pyqtSignal(object)
     snapshot = pyqtSignal(object)
+    call = pyqtSignal(object)
+    shift = pyqtSignal(object)
     status = pyqtSignal(str)
     started = pyqtSignal(object)
     finished = pyqtSignal(object)
@@ -56,6 +62,10 @@ class LiveBridge(QObject):
             self.snapshot.emit(payload)
         elif kind == "status":
             self.status.emit(str(payload))
+        elif kind == "call":
+            self.call.emit(payload)
+        elif kind == "shift":
+            self.shift.emit(payload)
 
 
 class SessionRunner:
@@ -105,5 +115,25 @@ class SessionRunner:
             session.subscribe(self.bridge)
             self.bridge.started.emit(session)
             self.bridge.finished.emit(session.run(stop_after_s=self.stop_after_s))
+        except BaseException as exc:  # handed to the GUI thread, which re-raises it
+            self.bridge.failed.emit(exc)
+
+
+class ShiftRunner(SessionRunner):
+    """Build a :class:`voicecoach.shift.Shift` (loading the model) and run it on a worker
+    thread; ``finished`` carries the list of the shift's calls."""
+
+    def _work(self) -> None:
+        try:
+            shift = self.make_session()
+            with self._lock:
+                self.session = shift
+                stopping = self._stopping
+            if stopping:
+                self.bridge.finished.emit(None)
+                return
+            shift.subscribe(self.bridge)
+            self.bridge.started.emit(shift)
+            self.bridge.finished.emit(shift.run(stop_after_s=self.stop_after_s))
         except BaseException as exc:  # handed to the GUI thread, which re-raises it
             self.bridge.failed.emit(exc)

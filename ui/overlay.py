@@ -44,6 +44,7 @@ from voicecoach.sinks.view import CARE_NOTE, PALETTE, REPHRASE, ZONE_ROLES, ZONE
 
 from . import screen_problem
 from .bridge import LiveBridge, SessionRunner
+from .callpanel import AfterCallCard, LiveChecklist
 from .meters import (
     MUTED,
     NUDGE_ROLES,
@@ -111,7 +112,10 @@ class OverlayOptions:
 
 # --------------------------------------------------------------------------- the window
 
-STYLESHEET = f"""
+def stylesheet(font_pt: float = FONT_PT) -> str:
+    """The overlay's own stylesheet (dark panel, light text) at a text size (points)."""
+    FONT_PT = font_pt  # noqa: N806
+    return f"""
 QWidget {{ color: {TEXT}; font-size: {FONT_PT}pt; }}
 QLabel#title {{ font-weight: 700; font-size: {FONT_PT + 0.5}pt; }}
 QLabel#clock {{ color: {MUTED}; font-family: "DejaVu Sans Mono", monospace; font-size: {FONT_PT - 1}pt; }}
@@ -121,6 +125,8 @@ QLabel#name {{ color: {MUTED}; font-size: {FONT_PT - 1}pt; }}
 QLabel#value {{ font-weight: 700; }}
 QLabel#muted {{ color: {MUTED}; font-size: {FONT_PT - 1}pt; }}
 QLabel#care {{ color: {MUTED}; font-size: {FONT_PT - 2}pt; }}
+QLabel#statusline {{ color: {MUTED}; font-size: {FONT_PT - 1.5}pt; }}
+QLabel#statusline[warn="true"] {{ color: #ffd8a8; }}
 QLabel#caption {{ font-size: {FONT_PT - 0.5}pt; }}
 QFrame#rule {{ background: rgba(255, 255, 255, 30); border: none; max-height: 1px; }}
 QToolButton {{ background: transparent; border: none; border-radius: 5px; color: {MUTED};
@@ -134,7 +140,10 @@ QMenu::item:disabled {{ color: {MUTED}; }}
 QMenu::separator {{ height: 1px; background: rgba(255, 255, 255, 30); margin: 4px 6px; }}
 QSizeGrip {{ width: 12px; height: 12px; }}
 """
-"""The overlay's own stylesheet (dark panel, light text)."""
+
+
+STYLESHEET = stylesheet()
+
 
 
 class OverlayWindow(QWidget):
@@ -162,9 +171,11 @@ class OverlayWindow(QWidget):
     """Words kept per side for its caption (the label shows the latest that fit)."""
 
     def __init__(self, options: Optional[OverlayOptions] = None,
-                 placement_path: Union[str, Path, None] = None, parent: Optional[QWidget] = None):
+                 placement_path: Union[str, Path, None] = None, parent: Optional[QWidget] = None,
+                 settings=None):
         super().__init__(parent)
         self.options = options or OverlayOptions()
+        self.font_pt = float(settings.font_pt) if settings is not None else float(FONT_PT)
         self.placement_path = Path(placement_path) if placement_path is not None else None
         self.setWindowFlags(Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
                             | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.WindowDoesNotAcceptFocus)
@@ -174,7 +185,10 @@ class OverlayWindow(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setWindowTitle("VoiceCoach")
         self.setWindowIcon(app_icon())
-        self.setStyleSheet(STYLESHEET)
+        self.setStyleSheet(stylesheet(self.font_pt))
+        if settings is not None:
+            self.setWindowOpacity(min(max(float(settings.opacity), 0.3), 1.0))
+        self.setAccessibleName("VoiceCoach overlay")
         self.setMinimumWidth(self.options.min_width_px)
         self.state = self.LOADING
         self.compact = False
@@ -192,9 +206,9 @@ class OverlayWindow(QWidget):
         self._restored = False
         self._build()
         self._status_timer = QTimer(self, singleShot=True, interval=int(self.options.status_hold_s * 1000))
-        self._status_timer.timeout.connect(lambda: self.slot.set_status(self._usual_status))
+        self._status_timer.timeout.connect(lambda: self.set_status(self._usual_status))
         self._save_timer = QTimer(self, singleShot=True, interval=int(self.options.save_delay_s * 1000))
-        self._save_timer.timeout.connect(self.save_placement)
+        self._save_timer.timeout.connect(self._settle)
         self._restore()
 
     # ----------------------------------------------------------------- building
@@ -230,7 +244,17 @@ class OverlayWindow(QWidget):
         root.addLayout(head)
 
         self.slot = MessageSlot(self.options)
+        self.slot.setAccessibleName("Coaching nudge")
         root.addWidget(self.slot)
+        self.status_line = QLabel("")
+        self.status_line.setObjectName("statusline")
+        self.status_line.setAccessibleName("Status")
+        self.status_line.setWordWrap(True)
+        root.addWidget(self.status_line)
+        self.status_text, self.status_warn = "", False
+        self.card = AfterCallCard()
+        self.card.dismissed.connect(lambda: self.details.setVisible(not self.compact))
+        root.addWidget(self.card)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(10)
@@ -257,6 +281,11 @@ class OverlayWindow(QWidget):
             else:
                 grid.addWidget(meter, r, 1)
                 grid.addWidget(value, r, 2)
+        for w, name in ((self.warmth, "Warmth meter"), (self.pace, "Pace meter"), (self.share, "Talk share meter"),
+                        (self.warmth_value, "Warmth"), (self.pace_value, "Pace"), (self.share_value, "You talk"),
+                        (self.interruptions_value, "Interruptions"), (self.clock, "Call time"),
+                        (self.rec, "Recording"), (self.title, "VoiceCoach"), (self.dot, "Monitoring state")):
+            w.setAccessibleName(name)
         self.warmth.setToolTip("How warm your voice sounds, against your own ordinary voice (the tick);\n"
                                f"the red end is flat or tired. A smile is heard.\n\n{CARE_NOTE}")
         self.share.setToolTip(f"Your share of the talking (blue) and the caller's (teal)\n\n{CARE_NOTE}")
@@ -288,6 +317,8 @@ class OverlayWindow(QWidget):
             cap.addWidget(text, r, 1)
             self.captions[ch], self.caption_tags[ch] = text, tag
         details.addLayout(cap)
+        self.checklist = LiveChecklist()
+        details.addWidget(self.checklist)
         details.addStretch(1)
         details.addSpacing(10)
         foot = QHBoxLayout()
@@ -320,10 +351,19 @@ class OverlayWindow(QWidget):
         self._set_dot("near_miss")
         self._reset_metrics()
 
+    def set_status(self, text: str, warn: bool = False) -> None:
+        """The quiet status line (the nudge slot above it carries coaching only)."""
+        self.status_text, self.status_warn = text, warn
+        self.status_line.setText(text)
+        self.status_line.setProperty("warn", "true" if warn else "false")
+        self.status_line.style().unpolish(self.status_line)
+        self.status_line.style().polish(self.status_line)
+
     def _button(self, glyph: str, tip: str) -> QToolButton:
         b = QToolButton()
         b.setText(glyph)
         b.setToolTip(tip)
+        b.setAccessibleName(tip.split(":")[0])
         b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         b.setAutoRaise(True)
         return b
@@ -352,6 +392,7 @@ class OverlayWindow(QWidget):
         for ch in (AGENT, CUSTOMER):
             self._line[ch] = []
             self.captions[ch].set_caption("")
+        self.checklist.reset()
 
     def set_loading(self, text: str = MODEL_LOADING_TEXT) -> None:
         """Before the session exists: meters greyed out, ``text`` as the status."""
@@ -362,7 +403,7 @@ class OverlayWindow(QWidget):
         for m in (self.warmth, self.pace, self.share):
             m.setEnabled(False)
         self._usual_status = text
-        self.slot.set_status(text)
+        self.set_status(text)
         self.slot.set_busy(True)
 
     def attach(self, session: "LiveSession") -> None:
@@ -393,7 +434,7 @@ class OverlayWindow(QWidget):
         self._usual_status = ("Listening to you and the caller" if self.two_sided
                               else "Mic only — warmth and pace (no call audio)")
         self._status_timer.stop()
-        self.slot.set_status(self._usual_status)
+        self.set_status(self._usual_status)
         self.slot.set_busy(False)
         self.clock.setText(clock(0.0))
 
@@ -404,7 +445,7 @@ class OverlayWindow(QWidget):
             self._set_dot("dead_air")
             self._usual_status = "Stopping — finishing the call…"
             self._status_timer.stop()
-            self.slot.set_status(self._usual_status)
+            self.set_status(self._usual_status)
             self.slot.set_busy(True)
 
     def set_idle(self, can_start: bool = True) -> None:
@@ -414,12 +455,13 @@ class OverlayWindow(QWidget):
         self._usual_status = ("Not monitoring — ⋯ › Start monitoring for the next call" if can_start
                               else "The call has ended")
         self._status_timer.stop()
-        self.slot.set_status(self._usual_status)
+        self.set_status(self._usual_status)
         self.slot.set_busy(False)
 
     # ----------------------------------------------------------------- live input
     def on_event(self, e: Event) -> None:
         """An engine event: words feed the captions; nudges and plainer-words tips show."""
+        self.checklist.on_event(e)
         if e.kind == "word" and e.channel in self._line:
             line = self._line[e.channel]
             line.append(e.text.strip())
@@ -438,9 +480,13 @@ class OverlayWindow(QWidget):
         if self.state not in (self.LIVE, self.STOPPING):
             return
         self.clock.setText(clock(s["t"]))
-        warmth = (s.get("warmth") or {}).get("warmth")
-        self.warmth.set_value(warmth)
-        self.warmth_value.setText(f"{warmth:.2f}" if warmth is not None else "learning")
+        w = s.get("warmth") or {}
+        shown = w.get("shown", w.get("warmth"))           # smoothed for reading; the record keeps the raw
+        self.warmth.set_value(shown)
+        self.warmth_value.setText(w.get("band") or ("learning" if shown is None else f"{shown:.1f}"))
+        caller = s.get("caller")
+        if caller is not None:
+            self.checklist.set_temperature(caller.get("arousal"))
         self._show_pace(s.get("pace") or {})
         turns = s.get("turns")
         if turns:
@@ -455,13 +501,13 @@ class OverlayWindow(QWidget):
         lag = s.get("stt_lag_s")
         if self.state == self.LIVE and not self._status_timer.isActive():
             if lag is not None and lag > self.behind_warn_s:
-                self.slot.set_status(f"Captions are {lag:.0f} s behind — catching up", warn=True)
+                self.set_status(f"Captions are {lag:.0f} s behind — catching up", warn=True)
             else:
-                self.slot.set_status(self._usual_status)
+                self.set_status(self._usual_status)
 
     def on_status(self, text: str) -> None:
         """A status line from the session; it stays ``status_hold_s``."""
-        self.slot.set_status(text, warn=True)
+        self.set_status(text, warn=True)
         self._status_timer.start()
 
     def _show_pace(self, pace: dict) -> None:
@@ -540,6 +586,56 @@ class OverlayWindow(QWidget):
     def placement(self) -> Placement:
         return Placement(self.x(), self.y(), self.width(),
                          self._expanded_h if self.compact else self.height(), self.compact)
+
+    def keep_on_screen(self) -> bool:
+        """Snap the panel back inside the screen it is (mostly) on, against the edge it
+        was dragged past; True when it moved."""
+        centre = self.frameGeometry().center()
+        screen = QGuiApplication.screenAt(centre) or QGuiApplication.primaryScreen()
+        if screen is None:
+            return False
+        area = screen.availableGeometry()
+        x = min(max(self.x(), area.left()), area.right() - self.width() + 1)
+        y = min(max(self.y(), area.top()), area.bottom() - self.height() + 1)
+        if (x, y) == (self.x(), self.y()):
+            return False
+        self.move(x, y)
+        return True
+
+    def _settle(self) -> None:
+        if self._drag is None and QApplication.mouseButtons() == Qt.MouseButton.NoButton:
+            self.keep_on_screen()
+            self.save_placement()
+        else:
+            self._save_timer.start()                # still being dragged
+
+    def _fit_height(self) -> None:
+        self.layout().activate()
+        self.resize(self.width(), max(self.minimumSizeHint().height(),
+                                      self.height() if self.card.isVisible() else 0))
+
+    def on_call(self, item: dict) -> None:
+        """Shift mode: a call started (fresh meters, the card goes) or ended (its card)."""
+        state = item.get("state")
+        if state == "started":
+            self.card.hide()
+            self.details.setVisible(not self.compact)
+            self.state = self.LIVE
+            self._reset_metrics()
+            self._set_dot("backchannel")
+            self._usual_status = f"Call {item['index']} — listening to you and the caller"
+            self.set_status(self._usual_status)
+            self.clock.setText(clock(0.0))
+            self._fit_height()
+        elif state in ("ended", "dropped"):
+            self.state = self.IDLE
+            self._set_dot("dead_air")
+            self._usual_status = "Waiting for the next call"
+            self.set_status(self._usual_status)
+            if state == "ended":
+                self.card.show_call(item["record"], item.get("record_path"), item["index"])
+                self.details.setVisible(False)              # the card takes the captions' place
+                self._fit_height()
 
     def save_placement(self) -> None:
         """Remember the position, size and view now (also done shortly after each change)."""

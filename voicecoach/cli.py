@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Optional, Sequence
@@ -87,9 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     lv = sub.add_parser(
         "live", help="coach a call live: your mic and the call audio, in real time",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Listen to your microphone and the call audio and coach as you talk: "
-                    "interruptions, pace, warmth, the caller's temperature, phrases to rephrase. "
-                    "Runs until Ctrl-C (or --stop-after).",
+        description="Listen to your microphone and the call audio all shift and coach each call "
+                    "as you talk: interruptions, pace, warmth, the caller's temperature, phrases to "
+                    "rephrase. Each call is found by itself (the call audio coming alive, a playback "
+                    "stream on the call output; a hotkey or the menu starts or ends one by hand), "
+                    "saved, added to your history and summed up when it ends. Runs until you quit "
+                    "(Ctrl-C, the menu, or --stop-after).",
         epilog="devices:\n"
                "  --agent and --customer take an index or name from `voicecoach devices`, or a\n"
                "  PulseAudio source name. On Linux the call audio is the `.monitor` source of the\n"
@@ -103,14 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--agent-channel", type=int, metavar="N", help="channel of the agent device (0 = left)")
     lv.add_argument("--customer-channel", type=int, metavar="N",
                     help="channel of the customer device (with one stereo device for both: 1 = right)")
-    lv.add_argument("--replay", metavar="FILE",
-                    help="replay a recording at real-time pace instead of devices ('demo' = the demo call)")
+    lv.add_argument("--replay", metavar="FILE", nargs="+",
+                    help="replay recordings at real-time pace instead of devices, one call after "
+                         "another ('demo' = the demo call)")
+    lv.add_argument("--gap", type=float, default=10.0, metavar="SECONDS",
+                    help="silence between replayed calls (default 10)")
     lv.add_argument("--console", action="store_true", help="coach in this terminal instead of the overlay")
     lv.add_argument("--screenshot", metavar="FILE.png",
                     help="save a screenshot of the overlay when the call ends (use with --stop-after)")
     lv.add_argument("--events", metavar="FILE.jsonl", help="write every event as one JSON line")
     lv.add_argument("--record", metavar="DIR", help="record both channels and the call record in DIR")
-    lv.add_argument("--stop-after", type=float, metavar="SECONDS", help="stop after this much call time")
+    lv.add_argument("--stop-after", type=float, metavar="SECONDS", help="end the shift after this much time")
     lv.add_argument("--no-transcript", action="store_true", help="no speech-to-text (no captions, no word cues)")
     lv.add_argument("--model", metavar="NAME", help="speech-to-text model (default tiny.en)")
     lv.add_argument("--profile", metavar="FILE", help="your voice profile for warmth")
@@ -155,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("--seconds", type=float, default=30.0, help="how long to record with --mic (default 30)")
     cb.add_argument("--device", metavar="DEVICE", help="the microphone (default: the default input)")
     cb.add_argument("-o", "--output", metavar="PROFILE.json", required=True, help="where to save the profile")
+    cb.add_argument("--no-remember", action="store_true",
+                    help="do not set it as your profile ([warmth] profile in the config file)")
     _add_common(cb)
 
     wm = sub.add_parser("warmth", help="score the warmth of clips (0-1, 0.5 = your ordinary voice)",
@@ -233,17 +242,34 @@ def _load_config(args):
     return config
 
 
+def _profile_for(args, config):
+    """The voice profile to use: ``--profile``, else the one remembered in the config."""
+    if args.profile:
+        return _load_baseline(args.profile)
+    if not config.warmth.profile:
+        return None
+    try:
+        return _load_baseline(config.warmth.profile)
+    except UserError as exc:
+        raise UserError(f"{exc} (your remembered profile, [warmth] profile in the config: "
+                        "run `voicecoach calibrate` again or remove that line)") from None
+
+
 def _load_baseline(path: Optional[str]):
     if path is None:
         return None
     from voicecoach.analyzers.voice import Baseline
 
-    p = Path(path)
+    import hashlib
+
+    p = Path(path).expanduser()
     try:
         if p.exists() and (not p.is_file() or p.stat().st_size > 1 << 20):
             raise UserError(f"{path}: not a voice profile (a folder, a device or too large)")
-        data = json.loads(p.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        raw = p.read_bytes()
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
         baseline = Baseline.from_dict(data)
+        baseline.profile_id = hashlib.sha1(raw).hexdigest()[:12]   # trends compare like with like
     except FileNotFoundError:
         raise UserError(f"{path}: no such voice profile") from None
     except RecursionError:
@@ -267,7 +293,7 @@ def cmd_analyze(args) -> int:
 
     limit_malloc_arenas()
     config = _load_config(args)
-    baseline = _load_baseline(args.profile)
+    baseline = _profile_for(args, config)
     if args.demo:
         if args.call or args.agent or args.customer:
             raise UserError("--demo analyses the demo call; give no other recording with it")
@@ -405,9 +431,13 @@ def cmd_calibrate(args) -> int:
             device = int(device)
         print("Read this aloud in your ordinary voice, as you would to a caller:\n")
         print(CALIBRATION_PASSAGE + "\n")
-        print(f"Recording {args.seconds:.0f} s from the microphone...", flush=True)
-        profile = profile_from_audio([record_mic(args.seconds, device)], names=["microphone"],
-                                     **settings)
+        for n in (3, 2, 1):
+            print(f"\rStarting in {n}…", end="", flush=True)
+            time.sleep(1.0)
+        print("\rRecording — read now." + " " * 10, flush=True)
+        profile = profile_from_audio([record_mic(args.seconds, device, on_level=_level_meter)],
+                                     names=["microphone"], **settings)
+        print()
     else:
         profile = build_profile(args.audio, **settings)
     from voicecoach.store.calls import write_private
@@ -417,8 +447,25 @@ def cmd_calibrate(args) -> int:
         write_private(out, json.dumps(profile, indent=1))
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"Voice profile written to {out}. Use it with --profile (analyze, live, warmth).")
+    note = ""
+    if not args.no_remember:
+        from voicecoach.config import remember_setting
+
+        try:
+            note = remember_setting(args.config, "warmth", "profile", str(out.resolve()))
+        except OSError as exc:
+            note = f"could not remember it in the config ({exc.strerror or exc}); use --profile"
+    print(f"Voice profile written to {out}. " + (note or "Use it with --profile (analyze, live, warmth)."))
     return 0
+
+
+def _level_meter(level_dbfs: float, left_s: float) -> None:
+    """One terminal line: the mic's level as a bar (-60..0 dBFS) and the seconds to go."""
+    cells = 30
+    n = int(round(min(max((level_dbfs + 60.0) / 60.0, 0.0), 1.0) * cells))
+    hint = "speak up" if level_dbfs < -45 else "too loud" if level_dbfs > -3 else "good"
+    print(f"\r  [{'█' * n}{'·' * (cells - n)}] {level_dbfs:5.0f} dB  {hint:<9} {left_s:4.0f} s left",
+          end="", flush=True)
 
 
 def cmd_warmth(args) -> int:
@@ -446,25 +493,30 @@ def cmd_devices(args) -> int:
 
 
 def cmd_live(args) -> int:
-    from voicecoach.live import LiveSession
-    from voicecoach.sources.files import ReplaySource
+    from voicecoach.shift import Shift
     from voicecoach.stt.whisper import limit_malloc_arenas
     from voicecoach.ui import screen_problem
 
     limit_malloc_arenas()
     config = _load_config(args)
-    baseline = _load_baseline(args.profile)
+    baseline = _profile_for(args, config)
     lo = config.live
     if args.replay:
         from voicecoach.analyze import demo_call_path
         from voicecoach.sources.audio import load_call
+        from voicecoach.sources.files import PlaylistSource, ReplaySource
 
-        call = load_call(demo_call_path() if args.replay == "demo" else args.replay)
-        flush_warnings()                       # a truncated replay: said before the call starts
-        name = call.name
+        calls = [load_call(demo_call_path() if f == "demo" else f) for f in args.replay]
+        missing = [c.name for c in calls if c.customer is None]
+        if len(calls) > 1 and missing:
+            raise UserError(f"{missing[0]}: a shift replay needs both sides of every call (stereo)")
+        what = f"replaying {calls[0].name}" if len(calls) == 1 else f"replaying {len(calls)} calls"
+        flush_warnings()                       # a truncated replay: said before the shift starts
 
         def make_source():
-            return ReplaySource(call)
+            if len(calls) == 1:
+                return ReplaySource(calls[0])
+            return PlaylistSource([(args.gap if i else 0.0, c) for i, c in enumerate(calls)], realtime=True)
     else:
         from voicecoach.sources.capture import DeviceSource
         from voicecoach.sources.devices import resolve_device
@@ -474,29 +526,23 @@ def cmd_live(args) -> int:
         customer = resolve_device(customer_spec) if customer_spec else None
         a_ch = args.agent_channel if args.agent_channel is not None else lo.agent_channel
         c_ch = args.customer_channel if args.customer_channel is not None else lo.customer_channel
-        name = "live call"
+        what = "listening"
 
         def make_source():
-            return DeviceSource(agent, customer, config.capture, agent_channel=a_ch, customer_channel=c_ch)
+            return DeviceSource(agent, customer, config.capture, agent_channel=a_ch, customer_channel=c_ch,
+                                watch_playback=config.shift.playback_signal)
     record_dir = args.record or lo.record_dir or None
-    recorders = []
+    if record_dir:
+        from voicecoach.store.calls import private_folder
 
-    def make_session(extra_subscribers=()):
-        source = make_source()
-        recorder = None
-        if record_dir:
-            from voicecoach.sinks.recorder import Recorder
+        try:
+            private_folder(record_dir)
+        except OSError as exc:
+            raise UserError(f"cannot record in {record_dir}: {exc.strerror or exc}") from None
 
-            try:
-                recorder = Recorder(record_dir, source.channels)
-            except OSError as exc:
-                raise UserError(f"cannot record in {record_dir}: {exc.strerror or exc}") from None
-            recorders.append(recorder)
-        session = LiveSession(source, config, transcribe=not args.no_transcript, baseline=baseline,
-                              recorder=recorder, name=name)
-        for fn in extra_subscribers:
-            session.subscribe(fn)
-        return session
+    def make_shift():
+        return Shift(make_source(), config, transcribe=not args.no_transcript, baseline=baseline,
+                     record_dir=record_dir)
 
     jsonl = None
     if args.events:
@@ -513,50 +559,45 @@ def cmd_live(args) -> int:
         if args.console or problem:
             if not args.console:
                 print(f"voicecoach: no overlay: {problem}; coaching in the terminal", file=sys.stderr)
-            record = _live_console(make_session, extra, args, record_dir)
+            calls = _live_console(make_shift, extra, args, what, record_dir)
         else:
-            from voicecoach.ui.overlay import run_overlay
+            from voicecoach.ui.shiftrun import run_shift_overlay
 
-            code, record = run_overlay(lambda: make_session(extra), screenshot=args.screenshot,
-                                       stop_after_s=args.stop_after)
-            if record is None:
+            code, calls = run_shift_overlay(make_shift, extra, screenshot=args.screenshot,
+                                            stop_after_s=args.stop_after, config=config)
+            if calls is None:
                 return code
     finally:
         if jsonl:
             events_note = jsonl.close()
-    saved, note = True, ""
-    if recorders:
-        from voicecoach.store.calls import save_new_call
-
-        rec_path = recorders[-1].path
-        out, note = save_new_call(record, rec_path)
-        saved = out is not None
-        print(f"\nRecording: {rec_path}" + (f"\nCall record: {out}" if out else ""))
-    from voicecoach.sinks.summary import summary_text
-
-    print("\n" + summary_text(record))
+    print(f"\nShift over: {len(calls)} call{'s' if len(calls) != 1 else ''} coached"
+          + ("; `voicecoach history` lists them" if calls else ""))
     _note(events_note)
-    if not saved:                 # the disk is full or read-only: the user must know, and the exit says so
-        raise UserError(note + "; the recording is kept, and `voicecoach analyze` makes its record again")
-    _note(note)
+    unsaved = [c for c in calls if c.get("note") and not c.get("record_path")]
+    if unsaved:    # the disk is full or read-only: the user must know, and the exit says so
+        raise UserError(unsaved[0]["note"] + "; the recording is kept, and `voicecoach analyze` makes "
+                        "its record again" + (f" ({len(unsaved)} calls)" if len(unsaved) > 1 else ""))
     return 0
 
 
-def _live_console(make_session, extra, args, record_dir):
+def _live_console(make_shift, extra, args, what, record_dir):
     import signal
 
-    from voicecoach.sinks.console import ConsoleView
+    from voicecoach.sinks.console import CallPrinter, ConsoleView
 
-    session = make_session(extra)
-    session.subscribe(ConsoleView(sentence_gap_s=session.config.language.sentence_gap_s))
-    channels = session.source.channels
-    print("VoiceCoach live — " + (f"replaying {session.name}" if args.replay else "listening") +
+    shift = make_shift()
+    for fn in extra:
+        shift.subscribe(fn)
+    shift.subscribe(ConsoleView(sentence_gap_s=shift.config.language.sentence_gap_s))
+    shift.subscribe(CallPrinter())
+    channels = shift.source.channels
+    print(f"VoiceCoach live — {what}" +
           ("" if "customer" in channels else " (mic only: warmth and pace; no call audio)") +
-          (f"; recording to {session.recorder.path}" if session.recorder else "") + ". Ctrl-C stops.",
-          flush=True)
-    signal.signal(signal.SIGINT, lambda *_: session.stop())
-    signal.signal(signal.SIGTERM, lambda *_: session.stop())
-    return session.run(stop_after_s=args.stop_after)
+          (f"; recording each call to {record_dir}" if record_dir else "") +
+          ". Each call is found by itself; Ctrl-C ends the shift.", flush=True)
+    signal.signal(signal.SIGINT, lambda *_: shift.stop())
+    signal.signal(signal.SIGTERM, lambda *_: shift.stop())
+    return shift.run(stop_after_s=args.stop_after)
 
 
 def _local_call(call: str):

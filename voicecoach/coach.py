@@ -19,7 +19,12 @@ NUDGES = {
     "slow_down": (3, "Slow down a little"),
     "smile": (4, "Smile: they can hear it"),
     "monotone": (4, "Let your voice move: vary your pitch"),
+    "closing": (5, "Wrapping up? Ask if there is anything else you can help with"),
 }
+
+WRAP_UP = ("that's all", "that is all", "that's everything", "that's it", "thanks for your help",
+           "thank you for your help", "you've been very helpful", "that's all i needed", "goodbye", "bye")
+"""What a caller says when the call is wrapping up (lower case, after a word)."""
 
 
 @dataclass
@@ -40,6 +45,12 @@ class CoachOptions:
         The agent's recent pace must stay in the fast zone this long (s) first.
     warmth_cooldown_s : float
         Between two "smile" nudges, and between two "monotone" nudges (s).
+    closing_after_s : float
+        The closing reminder comes only after this much call time (s), once per
+        call, and only while the closing question has not been asked: when the
+        caller wraps up ("thanks, that's all"), or has been quiet ``closing_quiet_s``.
+    closing_quiet_s : float
+        Caller silence (s) that suggests the call is ending.
     """
 
     min_gap_s: float = 8.0
@@ -48,6 +59,8 @@ class CoachOptions:
     pace_cooldown_s: float = 45.0
     fast_for_s: float = 8.0
     warmth_cooldown_s: float = 90.0
+    closing_after_s: float = 60.0
+    closing_quiet_s: float = 12.0
 
 
 class CoachRules:
@@ -58,12 +71,14 @@ class CoachRules:
         self._last: dict[str, float] = {}
         self._last_any = -1e9
         self._fast_since: Optional[float] = None
+        self._closed = False                    # closing question asked, or reminded
+        self._caller_words: list[str] = []
         self.nudges: list[Event] = []
 
     def _cooldown(self, kind: str) -> float:
         o = self.options
         return {"let_them_finish": o.interruption_cooldown_s, "caller_heated": o.caller_cooldown_s,
-                "slow_down": o.pace_cooldown_s}.get(kind, o.warmth_cooldown_s)
+                "slow_down": o.pace_cooldown_s, "closing": 1e9}.get(kind, o.warmth_cooldown_s)
 
     def _due(self, kind: str, t: float) -> bool:
         return t - self._last.get(kind, -1e9) >= self._cooldown(kind)
@@ -74,6 +89,8 @@ class CoachRules:
         if not self._due(kind, t) or (not urgent and t - self._last_any < self.options.min_gap_s):
             return []
         self._last[kind] = self._last_any = t
+        if kind == "closing":
+            self._closed = True
         data = {"nudge": kind, "priority": priority}
         if cause is not None:
             data["cause"] = cause.kind if cause.kind != "cue" else cause.data.get("cue")
@@ -96,14 +113,28 @@ class CoachRules:
                         "monotone": "monotone"}.get(cue)
                 if kind:
                     due.append((kind, e.data.get("decided_t", e.t), e))
+                if cue == "closing_question":
+                    self._closed = True
+            elif e.kind == "word" and e.channel != AGENT and not self._closed:
+                self._caller_words = (self._caller_words + [e.text.strip().lower()])[-6:]
+                said = " " + " ".join(w.strip(".,!?") for w in self._caller_words)
+                if e.t >= self.options.closing_after_s and any(f" {p}" in said for p in WRAP_UP):
+                    due.append(("closing", e.data.get("end", e.t), e))
         out = []
         for kind, t, cause in sorted(due, key=lambda d: NUDGES[d[0]][0]):
             out += self._fire(kind, t, cause)
         return out
 
     def snapshot(self, snap: dict) -> list[Event]:
-        """Nudges from the live metrics (pace), given an engine snapshot."""
+        """Nudges from the live metrics (pace, a quiet caller), given an engine snapshot."""
         t = snap["t"]
+        quiet = snap.get("caller_quiet_s")
+        if (not self._closed and quiet is not None and quiet >= self.options.closing_quiet_s
+                and t >= self.options.closing_after_s):
+            out = self._fire("closing", t, None)
+            if out:
+                self._closed = True
+                return out
         zone = (snap.get("pace") or {}).get("zone")
         if zone != "fast":
             self._fast_since = None

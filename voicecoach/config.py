@@ -62,6 +62,9 @@ class CaptureOptions:
         How often a PulseAudio source's presence is checked (s).
     poll_s : float
         How long the consumer waits for a block before checking stop and loss (s).
+    playback_check_s : float
+        How often the playback streams on the call output are checked in shift
+        mode (s), where the call audio is a PulseAudio monitor.
     """
 
     block_s: float = 0.02
@@ -70,6 +73,7 @@ class CaptureOptions:
     stall_s: float = 3.0
     source_check_s: float = 1.0
     poll_s: float = 0.1
+    playback_check_s: float = 0.5
 
 
 @dataclass
@@ -125,6 +129,87 @@ class TeamOptions:
     connect_timeout_s: float = 5.0
 
 
+@dataclass
+class ShiftOptions:
+    """Shift mode: how ``voicecoach live`` tells one call from the next
+    (:mod:`voicecoach.calldetect`).
+
+    A call starts when the caller's channel comes alive after a stretch of nothing,
+    or when the caller starts talking after the last call ended; it ends when a line
+    that carried a noise floor goes dead, when neither side has said anything for
+    ``end_silence_s``, when the softphone's playback stream leaves the output
+    (PulseAudio / PipeWire), or by hand.
+
+    Attributes
+    ----------
+    alive_dbfs : float
+        A block of call audio louder than this (dB full scale) is sound on the line
+        (a line's noise floor, a ring tone, speech); quieter is nothing (a PulseAudio
+        monitor with no stream playing delivers digital silence).
+    start_alive_s : float
+        Sound on a line that was nothing must last this long (s) to start a call.
+    start_speech_s : float
+        Caller speech must last this long (s) to start a call (a click does not).
+    dead_s : float
+        A line that carried a noise floor during the call and then falls to nothing
+        for this long (s) has hung up; the call ends where it fell silent.
+    floor_s : float
+        Sound without speech (s) a call must have shown before its line going dead
+        counts as a hang-up (a line that is nothing between words has no floor).
+    end_silence_s : float
+        Neither side has spoken for this long (s): the call has ended, at the last
+        speech.
+    lead_in_s : float
+        The agent's own speech up to this long (s) before the caller's first words
+        (the greeting) belongs to the call.
+    min_call_s : float
+        Shorter "calls", and calls without speech, are not kept (s).
+    end_pad_s : float
+        Added after the last speech when a call ends on silence (s).
+    playback_signal : bool
+        Use the call output's playback streams (PulseAudio / PipeWire) as a call's
+        start and end where they can be seen.
+    """
+
+    alive_dbfs: float = -80.0
+    start_alive_s: float = 0.3
+    start_speech_s: float = 0.4
+    dead_s: float = 2.0
+    floor_s: float = 1.0
+    end_silence_s: float = 12.0
+    lead_in_s: float = 8.0
+    min_call_s: float = 4.0
+    end_pad_s: float = 0.5
+    playback_signal: bool = True
+
+
+@dataclass
+class OverlaySettings:
+    """How the overlay looks, and its hotkeys.
+
+    Attributes
+    ----------
+    font_pt : float
+        Text size of the overlay (points).
+    opacity : float
+        The whole panel's opacity, 0.3-1.0 (1 = opaque).
+    hotkey_call : str
+        Start a call now, or end the open one (Qt key sequence, e.g. "Ctrl+Alt+C").
+        Hotkeys work anywhere on X11 and Windows (pynput), else while VoiceCoach has
+        the focus; "" turns one off.
+    hotkey_show : str
+        Show or hide the overlay.
+    hotkey_mark : str
+        Mark this moment of the call (it appears on the review's timeline).
+    """
+
+    font_pt: float = 10.0
+    opacity: float = 0.96
+    hotkey_call: str = "Ctrl+Alt+C"
+    hotkey_show: str = "Ctrl+Alt+V"
+    hotkey_mark: str = "Ctrl+Alt+M"
+
+
 class ConfigError(Exception):
     """A config file that cannot be used (one clear line)."""
 
@@ -147,6 +232,8 @@ class Config:
     live: LiveOptions = field(default_factory=LiveOptions)
     capture: CaptureOptions = field(default_factory=CaptureOptions)
     team: TeamOptions = field(default_factory=TeamOptions)
+    shift: ShiftOptions = field(default_factory=ShiftOptions)
+    overlay: OverlaySettings = field(default_factory=OverlaySettings)
 
     def as_dict(self) -> dict:
         """The settings a call record keeps: every analysis and live setting (not where
@@ -260,6 +347,30 @@ def load_config(path: Optional[str | Path] = None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read ({exc})") from None
     return apply(config, data, str(path))
+
+
+def remember_setting(path: Optional[str | Path], section: str, key: str, value: str) -> str:
+    """Set one string setting in the config file (``path``, or the user's), keeping
+    everything else in it; return a line saying so. Raises OSError."""
+    path = Path(path).expanduser() if path else default_config_path()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    line = f"{key} = {_toml_value(value)}"
+    lines = text.splitlines()
+    head = next((i for i, x in enumerate(lines) if x.strip() == f"[{section}]"), None)
+    if head is None:
+        lines += ([""] if lines else []) + [f"[{section}]", line]
+    else:
+        end = next((i for i in range(head + 1, len(lines)) if lines[i].strip().startswith("[")), len(lines))
+        at = next((i for i in range(head + 1, end) if lines[i].split("=")[0].strip() == key), None)
+        if at is None:
+            lines.insert(head + 1, line)
+        else:
+            lines[at] = line
+    new = "\n".join(lines) + "\n"
+    apply(Config(), tomllib.loads(new), str(path))          # still a valid config
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new, encoding="utf-8")
+    return f"Set as your voice profile in {path} ([{section}] {key})."
 
 
 def to_toml(config: Config) -> str:

@@ -190,6 +190,11 @@ class Engine:
         snap = {"t": round(self.time, 3), "warmth": self.warmth.state(), "pace": self.pace.state()}
         if self.turns is not None:
             snap["turns"] = self.turns.state()
+        if self.arousal is not None:
+            snap["caller"] = self.arousal.state()
+            va = self.vad[CUSTOMER]
+            last = self.time if va.speaking else va.last_voice_t
+            snap["caller_quiet_s"] = round(self.time - last, 2) if np.isfinite(last) else None
         return snap
 
     def cues(self) -> list[dict]:

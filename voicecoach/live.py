@@ -205,6 +205,65 @@ class _Outbox(threading.Thread):
                 traceback.print_exception(exc, file=sys.stderr)
 
 
+class Dispatcher:
+    """The subscribers of a live session (or of a whole shift of them): one
+    :class:`_Outbox` dispatcher thread each. :meth:`emit` never blocks."""
+
+    def __init__(self, snapshot_backlog: int = 4):
+        self.snapshot_backlog = snapshot_backlog
+        self.subscribers: list[Subscriber] = []
+        self._outboxes: list[_Outbox] = []
+        self._lock = threading.Lock()
+        self._running = False
+        self._reported_errors: set[int] = set()
+
+    def subscribe(self, fn: Subscriber) -> None:
+        with self._lock:
+            self.subscribers.append(fn)
+            box = _Outbox(fn, len(self._outboxes), self.snapshot_backlog)
+            self._outboxes.append(box)
+            if self._running:
+                box.start()
+
+    @property
+    def dropped_snapshots(self) -> int:
+        return sum(box.dropped_snapshots for box in self._outboxes)
+
+    @property
+    def errors(self) -> list[BaseException]:
+        return [box.error for box in self._outboxes if box.error is not None]
+
+    def emit(self, kind: str, payload) -> None:
+        """Queue for every subscriber (never blocks)."""
+        for box in self._outboxes:
+            box.put(kind, payload)
+
+    def check(self) -> None:
+        """Tell the other subscribers, once, about one that failed."""
+        for i, box in enumerate(self._outboxes):
+            if box.error is not None and i not in self._reported_errors:
+                self._reported_errors.add(i)
+                self.emit("status", f"a live view failed ({box.error}); coaching continues")
+
+    def start(self) -> None:
+        with self._lock:
+            self._running = True
+            for box in self._outboxes:
+                if not box.is_alive():
+                    box.start()
+
+    def drain(self) -> None:
+        """Let every subscriber have everything emitted, then end the dispatcher threads."""
+        with self._lock:
+            self._running = False
+            boxes = list(self._outboxes)
+        for box in boxes:
+            box.close()
+        for box in boxes:
+            if box.is_alive():
+                box.join()
+
+
 class LiveSession:
     """Coach one call live.
 
@@ -221,6 +280,9 @@ class LiveSession:
     snapshot_backlog : int
         Undelivered snapshots a subscriber may have waiting before the oldest is
         dropped for the newest (events are never dropped).
+    dispatcher : Dispatcher, optional
+        Subscribers shared with others (a shift's calls); the session then neither
+        starts nor drains it.
 
     Attributes
     ----------
@@ -232,7 +294,7 @@ class LiveSession:
 
     def __init__(self, source, config: Optional[Config] = None, *, transcribe: bool = True,
                  model=None, baseline=None, recorder=None, name: str = "live call",
-                 snapshot_backlog: int = 4):
+                 snapshot_backlog: int = 4, dispatcher: Optional[Dispatcher] = None):
         if config is None:
             from voicecoach.config import Config
 
@@ -244,12 +306,8 @@ class LiveSession:
         self.coach = CoachRules(config.coach)
         self.recorder = recorder
         self._recorders = [recorder] if recorder is not None else []    # closed when the call ends
-        self.subscribers: list[Subscriber] = []
-        self.snapshot_backlog = snapshot_backlog
-        self._outboxes: list[_Outbox] = []
-        self._outbox_lock = threading.Lock()
-        self._running = False
-        self._reported_errors: set[int] = set()
+        self._own_dispatch = dispatcher is None
+        self.dispatch = dispatcher or Dispatcher(snapshot_backlog)
         self._times = _CaptureTimes()
         self._words_q: queue.Queue = queue.Queue()
         self._stop = threading.Event()
@@ -264,24 +322,26 @@ class LiveSession:
         self.words: dict[str, list[Word]] = {ch: [] for ch in source.channels}
         self.latencies: dict[str, list[float]] = {}
         self.stopped_because: Optional[str] = None
+        self._next_snapshot = 0.0
+        self._warned_behind = False
+        self._quiet = False
 
     def subscribe(self, fn: Subscriber) -> None:
         """Have ``fn(kind, payload)`` called, on a dispatcher thread of its own, with every
         event, snapshot and status line from now on, in order."""
-        with self._outbox_lock:
-            self.subscribers.append(fn)
-            box = _Outbox(fn, len(self._outboxes), self.snapshot_backlog)
-            self._outboxes.append(box)
-            if self._running:
-                box.start()
+        self.dispatch.subscribe(fn)
+
+    @property
+    def subscribers(self) -> list[Subscriber]:
+        return self.dispatch.subscribers
 
     @property
     def dropped_snapshots(self) -> int:
-        return sum(box.dropped_snapshots for box in self._outboxes)
+        return self.dispatch.dropped_snapshots
 
     @property
     def subscriber_errors(self) -> list[BaseException]:
-        return [box.error for box in self._outboxes if box.error is not None]
+        return self.dispatch.errors
 
     def stop(self) -> None:
         """Ask the session to end (from any thread, e.g. a signal handler or the overlay)."""
@@ -290,32 +350,9 @@ class LiveSession:
 
     def _emit(self, kind: str, payload) -> None:
         """Queue for every subscriber (engine thread; never blocks)."""
-        for box in self._outboxes:
-            box.put(kind, payload)
-
-    def _check_subscribers(self) -> None:
-        """Tell the other subscribers, once, about one that failed."""
-        for i, box in enumerate(self._outboxes):
-            if box.error is not None and i not in self._reported_errors:
-                self._reported_errors.add(i)
-                self._emit("status", f"a live view failed ({box.error}); coaching continues")
-
-    def _start_dispatch(self) -> None:
-        with self._outbox_lock:
-            self._running = True
-            for box in self._outboxes:
-                box.start()
-
-    def _drain_dispatch(self) -> None:
-        """Let every subscriber have everything emitted, then end the dispatcher threads."""
-        with self._outbox_lock:
-            self._running = False
-            boxes = list(self._outboxes)
-        for box in boxes:
-            box.close()
-        for box in boxes:
-            if box.is_alive():
-                box.join()
+        if self._quiet and kind != "status":
+            return
+        self.dispatch.emit(kind, payload)
 
     def _send(self, events: list[Event]) -> None:
         now = time.monotonic()
@@ -332,66 +369,79 @@ class LiveSession:
         """Coach until the source ends, :meth:`stop` is called or ``stop_after_s`` of call
         time pass; return the call record (the same format ``analyze`` writes) once every
         subscriber has had everything emitted."""
-        self._start_dispatch()
+        if self._own_dispatch:
+            self.dispatch.start()
         try:
-            if self.recorder is not None and hasattr(self.recorder, "start"):
-                self.recorder.start()
-            for w in self.workers.values():
-                w.start()
+            self.begin()
             self._coach(stop_after_s)
-            return self._finish()
+            return self.end()
         finally:
-            for rec in self._recorders:             # made whole on disk, even after an error
-                if not getattr(rec, "closed", True):
-                    try:
-                        rec.close()
-                    except Exception:
-                        pass
-            self._drain_dispatch()
+            self.close_recorders()
+            if self._own_dispatch:
+                self.dispatch.drain()
+
+    def begin(self) -> None:
+        """Start the call's helpers (the recorder's writer, the speech-to-text workers);
+        then :meth:`feed_frame` each frame and :meth:`end` (what :meth:`run` does)."""
+        if self.recorder is not None and hasattr(self.recorder, "start"):
+            self.recorder.start()
+        for w in self.workers.values():
+            w.start()
+
+    def close_recorders(self) -> None:
+        """Make every recording whole on disk (also after an error)."""
+        for rec in self._recorders:
+            if not getattr(rec, "closed", True):
+                try:
+                    rec.close()
+                except Exception:
+                    pass
 
     def _coach(self, stop_after_s: Optional[float]) -> None:
         """The engine thread's loop: one frame at a time, every hand-off a non-blocking put."""
-        next_snapshot = 0.0
-        warned_behind = False
         self.source.start()
         try:
             for frame in self.source:
                 if self._stop.is_set():
                     break
-                ch = frame.channel
-                end_t = frame.start_s + len(frame.samples) / SAMPLE_RATE
-                if ch == self.engine.channels[-1]:
-                    self._times.add(end_t, frame.captured_at)
-                if self.recorder is not None:
-                    self.recorder.write(ch, frame.samples)     # queued for the writer thread
-                    if self.recorder.failed:                    # set by the writer thread
-                        self._emit("status", self.recorder.failed + "; coaching continues")
-                        self.recorder = None
-                events = self.engine.feed(ch, frame.start_s, frame.samples)
-                for start_s, heard in self.engine.take_heard(ch):   # without the agent's echo
-                    if ch in self.workers:
-                        self.workers[ch].feed(start_s, heard, self.engine.vad[ch].speaking)
-                events += self._take_words()
-                events += self.coach.feed(events)
-                self._send(events)
-                t = self.engine.time
-                if t >= next_snapshot and ch == self.engine.channels[-1]:
-                    next_snapshot = t + self.config.live.snapshot_s
-                    snap = self.snapshot()
-                    self._send(self.coach.snapshot(snap))
-                    self._emit("snapshot", snap)
-                    behind = snap["stt_lag_s"] is not None and snap["stt_lag_s"] > self.config.live.behind_warn_s
-                    if behind and not warned_behind:
-                        self._emit("status", f"speech-to-text is {snap['stt_lag_s']:.1f} s behind; catching up")
-                    warned_behind = behind
-                    self._check_subscribers()
-                if stop_after_s is not None and t >= stop_after_s:
+                self.feed_frame(frame)
+                if stop_after_s is not None and self.engine.time >= stop_after_s:
                     break
         finally:
             self.source.stop()
         if getattr(self.source, "lost", None):
             self.stopped_because = str(self.source.lost)
             self._emit("status", self.stopped_because + "; everything so far is kept")
+
+    def feed_frame(self, frame) -> None:
+        """Coach one frame (engine thread): every hand-off a non-blocking put."""
+        ch = frame.channel
+        end_t = frame.start_s + len(frame.samples) / SAMPLE_RATE
+        if ch == self.engine.channels[-1]:
+            self._times.add(end_t, frame.captured_at)
+        if self.recorder is not None:
+            self.recorder.write(ch, frame.samples)     # queued for the writer thread
+            if self.recorder.failed:                    # set by the writer thread
+                self._emit("status", self.recorder.failed + "; coaching continues")
+                self.recorder = None
+        events = self.engine.feed(ch, frame.start_s, frame.samples)
+        for start_s, heard in self.engine.take_heard(ch):   # without the agent's echo
+            if ch in self.workers:
+                self.workers[ch].feed(start_s, heard, self.engine.vad[ch].speaking)
+        events += self._take_words()
+        events += self.coach.feed(events)
+        self._send(events)
+        t = self.engine.time
+        if t >= self._next_snapshot and ch == self.engine.channels[-1]:
+            self._next_snapshot = t + self.config.live.snapshot_s
+            snap = self.snapshot()
+            self._send(self.coach.snapshot(snap))
+            self._emit("snapshot", snap)
+            behind = snap["stt_lag_s"] is not None and snap["stt_lag_s"] > self.config.live.behind_warn_s
+            if behind and not self._warned_behind:
+                self._emit("status", f"speech-to-text is {snap['stt_lag_s']:.1f} s behind; catching up")
+            self._warned_behind = behind
+            self.dispatch.check()
 
     def _take_words(self, block: bool = False) -> list[Event]:
         events = []
@@ -416,6 +466,19 @@ class LiveSession:
         snap["behind_s"] = round(stats.get("behind_s", 0.0), 3)
         snap["recording"] = self.recorder.path.name if self.recorder is not None else None
         return snap
+
+    def end(self, end_s: Optional[float] = None, quiet: bool = False) -> dict:
+        """End the call: finish the engine, drain the speech-to-text workers and the
+        recorder, and return the call record. With ``end_s`` the record ends there
+        (call clock): a call whose end was decided after it happened (shift mode)
+        does not keep the silence that decided it. ``quiet`` sends the subscribers no
+        more events (the next call may already be showing); the record has them."""
+        self._quiet = quiet
+        record = self._finish()
+        if end_s is not None and end_s < record["duration"]:
+            record["duration"] = round(max(0.0, end_s), 3)
+            record["nudges"] = [n for n in record["nudges"] if n["t"] <= end_s]
+        return record
 
     def _finish(self) -> dict:
         events = self.engine.finish_audio()

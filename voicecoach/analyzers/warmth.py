@@ -234,6 +234,18 @@ class WarmthOptions:
     first_minute_s : float
         Length of the opening stretch, from the agent's first speech, whose mean the
         summary reports separately (s).
+    shown_smooth_s : float
+        The value the meter shows follows the scores with this time constant (s of
+        speech); the record keeps every raw score.
+    shown_max_step : float
+        The shown value moves at most this much per score (one each ``update_s``).
+    band_flat_below, band_warm_above : float
+        The meter's words: under ``band_flat_below`` "flat", over ``band_warm_above``
+        "warm", between them "steady" (your ordinary voice is 0.5).
+    profile : str
+        Your voice profile file (set by ``voicecoach calibrate``); "" = none, warmth
+        is judged against your voice earlier in the call. Calls judged against
+        different profiles are not compared in the history's trend.
     """
 
     window_s: float = 4.0
@@ -250,6 +262,19 @@ class WarmthOptions:
     monotone_for_s: float = 15.0
     cooldown_s: float = 90.0
     first_minute_s: float = 60.0
+    shown_smooth_s: float = 6.0
+    shown_max_step: float = 0.1
+    band_flat_below: float = 0.35
+    band_warm_above: float = 0.62
+    profile: str = ""
+
+
+def warmth_band(value: Optional[float], options: Optional[WarmthOptions] = None) -> Optional[str]:
+    """The meter's word for a warmth value: ``"flat"``, ``"steady"`` or ``"warm"``."""
+    if value is None:
+        return None
+    o = options or WarmthOptions()
+    return "flat" if value < o.band_flat_below else "warm" if value > o.band_warm_above else "steady"
 
 
 def speech_window(options: Optional[WarmthOptions] = None) -> SpeechWindow:
@@ -289,6 +314,7 @@ class WarmthTracker:
         self._low = SustainedCondition(o.low_for_s, o.cooldown_s)
         self._flat = SustainedCondition(o.monotone_for_s, o.cooldown_s)
         self._scores: list[tuple[float, float]] = []
+        self._shown: Optional[float] = None
         self._movement: Optional[float] = None
         self._first_speech_t: Optional[float] = None
 
@@ -317,6 +343,7 @@ class WarmthTracker:
                                           or self.baseline.n_windows >= o.min_baseline_windows):
             warmth = float(min(max(self.model.score(stats, self.baseline), 0.0), 1.0))
             self._scores.append((stats.t, warmth))
+            self._show(warmth)
             if self._low.update(stats.t, warmth < o.low_warmth, o.update_s):
                 events.append(Event("cue", stats.t, AGENT,
                                     "Warmth has been low for a while: try a smile",
@@ -350,10 +377,24 @@ class WarmthTracker:
         elif o.baseline_update_weight > 0:
             self.baseline = self.baseline.updated(stats, o.baseline_update_weight)
 
+    def _show(self, warmth: float) -> None:
+        """The meter's value: the scores smoothed, and never more than a step at a time,
+        so that a person can read it (one window's swing is not a change of voice)."""
+        o = self.options
+        if self._shown is None:
+            self._shown = warmth
+            return
+        alpha = 1.0 - float(np.exp(-o.update_s / max(o.shown_smooth_s, 1e-6)))
+        step = alpha * (warmth - self._shown)
+        self._shown += float(np.clip(step, -o.shown_max_step, o.shown_max_step))
+
     def state(self) -> dict:
-        """``{"warmth": latest score or None, "pitch_movement_st": latest or None,
+        """``{"warmth": latest score or None, "shown": the meter's smoothed value,
+        "band": "flat" | "steady" | "warm", "pitch_movement_st": latest or None,
         "baseline": "profile" | "call", "model": model name}``."""
+        shown = round(self._shown, 3) if self._shown is not None else None
         return {"warmth": round(self._scores[-1][1], 3) if self._scores else None,
+                "shown": shown, "band": warmth_band(shown, self.options),
                 "pitch_movement_st": None if self._movement is None
                 else round(self._movement, 2),
                 "baseline": self.source, "model": self.model.name}
@@ -373,4 +414,5 @@ class WarmthTracker:
         return {"mean": round(float(np.mean(values)), 3) if values else None,
                 "timeline": self.timeline(),
                 "first_minute_mean": round(float(np.mean(first)), 3) if first else None,
-                "baseline": self.source, "model": self.model.name}
+                "baseline": self.source, "model": self.model.name,
+                "profile_id": getattr(self.baseline, "profile_id", None) if self.source == "profile" else None}

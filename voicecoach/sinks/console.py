@@ -42,6 +42,8 @@ class ConsoleView:
             self._snapshot(payload)
         elif kind == "status":
             self._print(f"         ! {payload}")
+        elif kind == "call" and payload.get("state") == "started":
+            self._next_status, self._lines = 0.0, {}       # a new call: its own clock and lines
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -90,7 +92,10 @@ class ConsoleView:
 
 
 class JsonlWriter:
-    """Every event as one JSON line (flushed at once, so a crash loses nothing)."""
+    """Every event as one JSON line (flushed at once, so a crash loses nothing). In a
+    shift, each call's start and end is a line too (``{"kind": "call", "t": shift
+    time, "data": {"state", "index", ...}}``): the events between them are that
+    call's, on its own clock."""
 
     def __init__(self, path: str):
         from voicecoach.store.calls import private_folder
@@ -102,9 +107,17 @@ class JsonlWriter:
         self.file: Optional[IO[str]] = os.fdopen(fd, "w", encoding="utf-8")
 
     def __call__(self, kind: str, payload) -> None:
-        if kind == "event" and self.file is not None:
-            self.file.write(json.dumps(payload.as_dict()) + "\n")
-            self.file.flush()
+        if self.file is None:
+            return
+        if kind == "event":
+            line = payload.as_dict()
+        elif kind == "call":
+            data = {k: v for k, v in payload.items() if k not in ("record", "when")}
+            line = {"kind": "call", "t": data.get("end_t", data.get("t")), "data": data}
+        else:
+            return
+        self.file.write(json.dumps(line) + "\n")
+        self.file.flush()
 
     def close(self) -> str:
         """Close the file; "" or why its end could not be written (never raises)."""
@@ -117,3 +130,33 @@ class JsonlWriter:
         finally:
             self.file = None
         return ""
+
+
+class CallPrinter:
+    """Shift mode in the terminal: a line when each call starts, and its summary (with
+    where its record went) when it ends."""
+
+    def __init__(self, out: IO[str] = sys.stdout):
+        self.out = out
+
+    def __call__(self, kind: str, payload) -> None:
+        if kind != "call":
+            return
+        from voicecoach.sinks.summary import summary_text
+
+        state = payload.get("state")
+        if state == "started":
+            text = f"\n── call {payload['index']} started ({clock(payload['t'])} into the shift) ──"
+        elif state == "ended":
+            text = "\n" + summary_text(payload["record"])
+            if payload.get("record_path"):
+                text += f"\n\nCall record: {payload['record_path']}"
+            if payload.get("note"):
+                text += f"\nvoicecoach: note: {payload['note']}"
+            text += "\n\nWaiting for the next call… (Ctrl-C ends the shift)"
+        elif state == "dropped":
+            text = (f"\n── {clock(payload['end_t'] - payload['t'])} of sound at {clock(payload['t'])} "
+                    "was not a call (too short, or nobody spoke); not kept ──")
+        else:
+            return
+        print(text, file=self.out, flush=True)

@@ -69,7 +69,6 @@ class Recorder:
 
         self.folder = private_folder(folder)     # made 0700 if missing; the user's own keeps its mode
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        self.path = self.folder / f"call-{stamp}.wav"
         self.channels = tuple(channels)
         self._pending = {ch: [] for ch in self.channels}
         self._pending_n = {ch: 0 for ch in self.channels}
@@ -80,7 +79,15 @@ class Recorder:
         self._fail_lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, queue_blocks))
         self._writer: Optional[threading.Thread] = None
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        for n in range(1, 1000):            # calls of a shift may start within one second
+            self.path = self.folder / (f"call-{stamp}.wav" if n == 1 else f"call-{stamp}-{n}.wav")
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(f"{self.folder}: no free recording name for {stamp}")
         self._file = os.fdopen(fd, "wb")
         self._file.write(_header(len(self.channels), 0))
 

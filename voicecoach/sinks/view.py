@@ -45,7 +45,7 @@ REPHRASE = ("jargon", "scary", "patronizing", "negative")
 CUE_GROUPS = {
     "rephrase": REPHRASE + ("filler",),
     "good": ("greeting", "empathy", "positive", "question_open", "question_closed", "closing_question"),
-    "note": ("commitment", "problem"),
+    "note": ("commitment", "problem", "mark"),
     "voice": ("low_warmth", "monotone", "fast_pace", "caller_heated", "hostile"),
 }
 """Cue kinds by the group that colours their marker (``PALETTE[group]``)."""
@@ -230,6 +230,44 @@ def rephrase_cues(record: dict) -> list[dict]:
 def moments(record: dict) -> list[dict]:
     """The voice cues (warmth, monotone, pace, the caller heating up), in call order."""
     return [c for c in record.get("cues") or [] if cue_group(c["kind"]) == "voice"]
+
+
+@dataclass(frozen=True)
+class AfterCall:
+    """What the after-call card shows: a few things to work on (with their time, None
+    for the whole call), the follow-ups promised and the caller's list to confirm."""
+
+    work_on: list
+    follow_ups: list
+    callers_list: list
+
+
+def after_call(record: dict, most: int = 3) -> AfterCall:
+    """The after-call card's content: the ``most`` things to work on, most useful first
+    (cutting in, a missing closing question or empathy, words to rephrase, pace, a cold
+    voice), and the follow-up and caller's lists as ``[(t, text), ...]``."""
+    s = call_scores(record)
+    items: list[tuple[Optional[float], str]] = []
+    if s.turns is not None and s.turns.mine:
+        n = len(s.turns.mine)
+        items.append((s.turns.mine[0], f"Let them finish: you cut in {plural(n, 'time')}"))
+    done = dict((label.split(" (")[0], ok) for label, ok in s.checklist)
+    if s.checklist and not done.get("closing question", True):
+        items.append((None, "Ask “anything else I can help with?” before you close"))
+    if s.checklist and not done.get("empathy", True):
+        items.append((None, "Acknowledge the trouble: “I'm sorry this happened”"))
+    for c in rephrase_cues(record)[:1]:
+        alt = f" → “{c['suggestion']}”" if c.get("suggestion") else ""
+        items.append((c["t"], f"Say it plainer: “{c.get('phrase', c['text'])}”{alt}"))
+    if s.pace.wpm is not None and s.pace.zone == "fast":
+        items.append((None, f"Slow down a little ({s.pace.wpm:.0f} words/min)"))
+    if s.warmth_mean is not None and s.warmth_mean < s.low_warmth:
+        items.append((None, "Smile while you talk: it is heard"))
+    if s.checklist and not done.get("greeting", True):
+        items.append((None, "Open with a greeting and your name"))
+    return AfterCall(work_on=items[:most],
+                     follow_ups=[(c["t"], c["text"]) for c in record.get("commitments") or []],
+                     callers_list=[(c["t"], c["text"]) for c in record.get("caller_problems") or []])
 
 
 # --------------------------------------------------------------------------- scorecard

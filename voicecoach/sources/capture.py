@@ -48,6 +48,7 @@ clock) and ends iteration; nothing it checks blocks.
 from __future__ import annotations
 
 import queue
+from collections import deque
 import threading
 import time
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ from voicecoach.sources.devices import (
     DeviceError,
     environment_set,
     import_sounddevice,
+    playback_streams,
     pulse_source_present,
 )
 from voicecoach.sources.files import CapturedFrame
@@ -195,6 +197,11 @@ class DeviceSource:
     options : CaptureOptions, optional
     agent_channel, customer_channel : int
         Which channel of each input carries that side (0 = first/left).
+    watch_playback : bool
+        When the call audio is a PulseAudio sink's ``.monitor``, also watch the
+        playback streams on that sink (shift mode's stronger call signal): the
+        watcher thread notes each time the first stream appears or the last one
+        leaves, and :meth:`playback_changes` hands those over.
 
     Attributes
     ----------
@@ -221,8 +228,13 @@ class DeviceSource:
 
     def __init__(self, agent: DeviceChoice, customer: Optional[DeviceChoice] = None,
                  options: Optional[CaptureOptions] = None, agent_channel: int = 0,
-                 customer_channel: int = 0):
+                 customer_channel: int = 0, watch_playback: bool = False):
         self.options = options or CaptureOptions()
+        src = customer.pulse_source if customer is not None else None
+        self._playback_sink = (src[:-len(".monitor")] if watch_playback and src and src.endswith(".monitor")
+                               else None)
+        self._playback_server = customer.pulse_server if customer is not None else None
+        self._playback: deque = deque()            # (present, shift time), from the watcher thread
         wanted = [(AGENT, agent, agent_channel)]
         if customer is not None:
             wanted.append((CUSTOMER, customer, customer_channel))
@@ -280,7 +292,7 @@ class DeviceSource:
                 self._close_streams()
                 raise
             watched = [s for s in self._streams if s.choice.pulse_source is not None]
-            if watched:
+            if watched or self._playback_sink:
                 threading.Thread(target=self._watch_sources, args=(watched,), daemon=True,
                                  name="capture-source-watch").start()
         return self
@@ -289,12 +301,35 @@ class DeviceSource:
         """The watcher thread: every ``source_check_s`` until stopped, ask PulseAudio
         whether each watched source is still there; the first one gone is put in
         ``_gone`` for the consumer, and the watcher ends."""
-        while not self._stopping.wait(self.options.source_check_s):
+        playing = None
+        step = self.options.source_check_s
+        if self._playback_sink:
+            step = min(step, self.options.playback_check_s)
+        next_check = 0.0
+        while not self._stopping.wait(step):
+            now = time.monotonic()
+            if self._playback_sink:
+                n = playback_streams(self._playback_sink, self._playback_server)
+                if n is not None and (n > 0) != playing:
+                    if playing is not None:
+                        self._playback.append((n > 0, now - self.started_at))
+                    playing = n > 0
+            if now < next_check:
+                continue
+            next_check = now + self.options.source_check_s
             for s in watched:
                 if not pulse_source_present(s.choice.pulse_source, s.choice.pulse_server):
                     if not self._stopping.is_set():
                         self._gone = s
                     return
+
+    def playback_changes(self) -> list[tuple[bool, float]]:
+        """Playback streams that appeared (True) on or left (False) the call output since
+        the last call, with the shift-clock time they were seen (consumer thread)."""
+        out = []
+        while self._playback:
+            out.append(self._playback.popleft())
+        return out
 
     def _open(self, sd, s: _Stream):
         callback, finished = s.callback_for(self._queue.put_nowait, self._stopping)

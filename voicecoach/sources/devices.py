@@ -290,6 +290,20 @@ def resolve_device(spec: int | str) -> DeviceChoice:
                         pulse_source=d.name, pulse_server=server)
 
 
+def playback_streams(sink: str, server: Optional[str] = None) -> Optional[int]:
+    """How many playback streams play to PulseAudio sink ``sink`` now; None when
+    PulseAudio does not answer or has no such sink."""
+    sinks = _pactl(server, "list", "short", "sinks")
+    inputs = _pactl(server, "list", "short", "sink-inputs")
+    if sinks is None or inputs is None:
+        return None
+    index = next((line.split("\t")[0] for line in sinks.splitlines()
+                  if len(line.split("\t")) > 1 and line.split("\t")[1] == sink), None)
+    if index is None:
+        return None
+    return sum(1 for line in inputs.splitlines() if len(line.split("\t")) > 1 and line.split("\t")[1] == index)
+
+
 def pulse_source_present(name: str, server: Optional[str] = None) -> bool:
     """Whether PulseAudio still has the source ``name`` (False when the server is gone)."""
     text = _pactl(server, "list", "short", "sources")

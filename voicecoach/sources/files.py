@@ -95,3 +95,80 @@ class ReplaySource:
 
     def stats(self) -> dict:
         return {"dropped_blocks": 0, "behind_s": 0.0}
+
+
+class PlaylistSource:
+    """Calls one after another with nothing between them, as a shift's call audio:
+    digital silence in the gaps, as a PulseAudio monitor delivers when no stream plays.
+
+    Parameters
+    ----------
+    calls : sequence of (gap_s, call)
+        Each call after ``gap_s`` seconds of silence; ``call`` is a CallAudio, a path,
+        or a callable returning one (loaded when its turn comes, so a long shift
+        never holds more than one call in memory). Every call needs both channels.
+    block_s : float
+        Block length (s).
+    realtime : bool
+        Pace the blocks like a device; False feeds them as fast as they are taken.
+
+    Attributes
+    ----------
+    spans : list of (start_s, end_s)
+        Where each call played on the shift clock (filled in as they play).
+    """
+
+    def __init__(self, calls, block_s: float = 0.02, realtime: bool = False):
+        self.calls = list(calls)
+        self.block = max(1, int(round(block_s * SAMPLE_RATE)))
+        self.realtime = realtime
+        self.channels = ("agent", "customer")
+        self.spans: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self.lost = None
+
+    def _load(self, call) -> CallAudio:
+        if callable(call):
+            call = call()
+        if not isinstance(call, CallAudio):
+            from voicecoach.sources.audio import load_call
+
+            call = load_call(call)
+        return call
+
+    def __iter__(self) -> Iterator[CapturedFrame]:
+        t0 = time.monotonic()
+        pos = 0                                       # samples so far on the shift clock
+        silence = np.zeros(self.block, np.float32)
+        for gap_s, call in self.calls:
+            n_gap = int(round(gap_s * SAMPLE_RATE))
+            parts = [(None, n_gap)]
+            for source, n in parts + [(self._load(call), None)]:
+                if source is None:
+                    chans = None
+                else:
+                    chans = source.channels()
+                    n = len(source.agent)
+                    self.spans.append((pos / SAMPLE_RATE, (pos + n) / SAMPLE_RATE))
+                for i in range(0, n, self.block):
+                    if self._stop.is_set():
+                        return
+                    m = min(self.block, n - i)
+                    if self.realtime:
+                        delay = t0 + (pos + m) / SAMPLE_RATE - time.monotonic()
+                        if delay > 0:
+                            time.sleep(delay)
+                    now = time.monotonic()
+                    for ch in self.channels:
+                        x = silence[:m] if chans is None else chans[ch][i:i + m]
+                        yield CapturedFrame(ch, pos / SAMPLE_RATE, x, now)
+                    pos += m
+
+    def start(self) -> "PlaylistSource":
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def stats(self) -> dict:
+        return {"dropped_blocks": 0, "behind_s": 0.0}

@@ -22,10 +22,10 @@ from voicecoach.sinks.view import CARE_NOTE, clock
 from voicecoach.store.calls import DATA_DIR_ENV, data_dir, private_file, private_folder  # noqa: F401
 from voicecoach.store.record import RecordError, load_record
 
-_VERSION = 1
+_VERSION = 2
 _COLUMNS = ("record_path", "created", "name", "duration_s", "talk_share_agent",
             "interruptions_by_agent", "warmth_mean", "agent_wpm", "checklist_done",
-            "checklist_items", "commitments")
+            "checklist_items", "commitments", "warmth_profile")
 
 
 def default_db_path() -> Path:
@@ -58,6 +58,10 @@ class CallScores:
         Checklist items done, out of how many (count); None without a transcript.
     commitments : int or None
         Promises to follow up (count); None without a transcript.
+    warmth_profile : str or None
+        The voice profile warmth was judged against (its fingerprint); None when it
+        was judged against the call's own start, or is unknown (a row indexed before
+        profiles were kept): such warmth is not compared across calls.
     """
 
     record_path: str
@@ -71,6 +75,7 @@ class CallScores:
     checklist_done: Optional[int]
     checklist_items: Optional[int]
     commitments: Optional[int]
+    warmth_profile: Optional[str] = None
 
     @classmethod
     def from_record(cls, record: dict, record_path: Union[str, Path]) -> "CallScores":
@@ -92,6 +97,7 @@ class CallScores:
             checklist_done=sum(bool(v) for v in check.values()) if check else None,
             checklist_items=len(check) if check else None,
             commitments=len(commitments) if commitments is not None else None,
+            warmth_profile=(record.get("warmth") or {}).get("profile_id"),
         )
 
 
@@ -121,18 +127,24 @@ class History:
         self._migrate()
 
     def _migrate(self) -> None:
+        """Bring the index to this version in place: every row an agent has stays
+        (a row's record may be gone, or elsewhere, so a rebuild could lose it)."""
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version == _VERSION:
+        if version >= _VERSION:       # current (or newer: read by column name)
             return
         with self._db:
-            # only an index: an older layout is dropped and rebuilt from the records
-            self._db.execute("DROP TABLE IF EXISTS calls")
-            self._db.execute(
-                "CREATE TABLE calls (record_path TEXT PRIMARY KEY, created TEXT NOT NULL, "
-                "name TEXT NOT NULL, duration_s REAL NOT NULL, talk_share_agent REAL, "
-                "interruptions_by_agent INTEGER, warmth_mean REAL, agent_wpm REAL, "
-                "checklist_done INTEGER, checklist_items INTEGER, commitments INTEGER)")
-            self._db.execute("CREATE INDEX calls_created ON calls (created)")
+            if version < 1:
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS calls (record_path TEXT PRIMARY KEY, created TEXT NOT NULL, "
+                    "name TEXT NOT NULL, duration_s REAL NOT NULL, talk_share_agent REAL, "
+                    "interruptions_by_agent INTEGER, warmth_mean REAL, agent_wpm REAL, "
+                    "checklist_done INTEGER, checklist_items INTEGER, commitments INTEGER)")
+                self._db.execute("CREATE INDEX IF NOT EXISTS calls_created ON calls (created)")
+            if version < 2:
+                # NULL: the profile is unknown, so the row's warmth is in no trend across calls
+                columns = {r[1] for r in self._db.execute("PRAGMA table_info(calls)")}
+                if "warmth_profile" not in columns:
+                    self._db.execute("ALTER TABLE calls ADD COLUMN warmth_profile TEXT")
             self._db.execute(f"PRAGMA user_version = {_VERSION}")
 
     def add(self, record: dict, record_path: Union[str, Path]) -> CallScores:
@@ -240,9 +252,14 @@ def trend_line(rows: list[CallScores], window: int = 5) -> str:
     n = min(window, len(rows) // 2)
     recent, before = rows[-n:], rows[-2 * n:-n]
     parts = []
+    profile = rows[-1].warmth_profile
     for field, label, spec, good in TREND_METRICS:
-        a = [getattr(r, field) for r in before if getattr(r, field) is not None]
-        b = [getattr(r, field) for r in recent if getattr(r, field) is not None]
+        # warmth is compared only between calls judged against the same voice profile
+        same = (lambda r: r.warmth_profile == profile) if field == "warmth_mean" else (lambda r: True)
+        if field == "warmth_mean" and profile is None:
+            continue
+        a = [getattr(r, field) for r in before if getattr(r, field) is not None and same(r)]
+        b = [getattr(r, field) for r in recent if getattr(r, field) is not None and same(r)]
         if not a or not b:
             continue
         ma, mb = sum(a) / len(a), sum(b) / len(b)

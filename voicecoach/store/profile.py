@@ -422,7 +422,7 @@ def score_clips(paths: Sequence[str | Path], profile: Optional[dict | Baseline] 
 
 
 def record_mic(seconds: float, device: Optional[int | str] = None,
-               sr: int = SAMPLE_RATE) -> np.ndarray:
+               sr: int = SAMPLE_RATE, on_level=None, level_every_s: float = 0.1) -> np.ndarray:
     """Record from a microphone, blocking until done.
 
     Parameters
@@ -433,6 +433,10 @@ def record_mic(seconds: float, device: Optional[int | str] = None,
         A sounddevice input device (index or name); the system default when None.
     sr : int
         Sample rate to record at (Hz).
+    on_level : callable, optional
+        ``on_level(level_dbfs, left_s)`` every ``level_every_s`` while recording: the
+        loudness of the latest block (dB full scale) and the seconds still to go, for
+        a level meter and a countdown.
 
     Returns
     -------
@@ -446,13 +450,35 @@ def record_mic(seconds: float, device: Optional[int | str] = None,
     """
     if not seconds > 0:
         raise AudioError(f"--seconds must be positive, not {seconds}")
+    import threading
+    import time
+
     import sounddevice as sd
 
+    n = int(round(seconds * sr))
+    audio = np.zeros(n, np.float32)
+    state = {"pos": 0, "level": -120.0}
+    done = threading.Event()
+
+    def callback(indata, frames, _time, _status):      # copies and returns: never blocks
+        pos = state["pos"]
+        take = min(frames, n - pos)
+        audio[pos:pos + take] = indata[:take, 0]
+        state["pos"] = pos + take
+        state["level"] = float(10 * np.log10(np.mean(np.square(indata[:, 0], dtype=np.float64)) + 1e-12))
+        if state["pos"] >= n:
+            done.set()
+
+    where = f"input device {device!r}" if device is not None else "the default input device"
     try:
-        audio = sd.rec(int(round(seconds * sr)), samplerate=sr, channels=1,
-                       dtype="float32", device=device)
-        sd.wait()
+        with sd.InputStream(samplerate=sr, channels=1, dtype="float32", device=device,
+                            blocksize=int(sr * 0.05), callback=callback):
+            give_up = time.monotonic() + seconds + 10.0      # a device that stopped delivering
+            while not done.wait(level_every_s):
+                if on_level is not None:
+                    on_level(state["level"], max(0.0, (n - state["pos"]) / sr))
+                if time.monotonic() > give_up:
+                    raise AudioError(f"cannot record from {where}: it stopped delivering audio")
     except (sd.PortAudioError, ValueError) as exc:
-        where = f"input device {device!r}" if device is not None else "the default input device"
         raise AudioError(f"cannot record from {where}: {exc}") from None
-    return np.ascontiguousarray(audio[:, 0])
+    return audio

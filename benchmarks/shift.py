@@ -1,0 +1,155 @@
+"""A replayed shift: 20 generated calls back to back, each found, coached, saved once.
+
+Generates 20 short support calls (``tools/callgen.py``, espeak-ng voices, about
+30-60 s each) and plays them one after another with 5-60 s of digital silence
+between them (what a PulseAudio monitor gives when no stream plays), through
+:class:`voicecoach.shift.Shift` straight from a :class:`PlaylistSource`, as fast as
+the engine takes it (``--realtime`` paces it like devices). Call 6 starts 5 s after
+call 5 ends, while call 5's end-silence timer (``[shift] end_silence_s``, 12 s) is
+still running. Calls 10 and 15 are on a line with no noise floor (nothing between
+words), so they can only end on silence; the gaps after them are longer than the
+end silence. Each call is saved and added to a history in a temporary data folder.
+
+It prints, beside the targets (issue 17):
+
+- calls found (one detected call per played call, start and end within 2 s);
+- merged (a detected call spanning two played calls) and split (a played call
+  found as two);
+- the worst start and end error;
+- records written and history rows;
+- resident memory after call 2 and after call 20.
+
+    python3 -m benchmarks.shift [--calls 20] [--transcribe] [--realtime] [--seed 17]
+
+``--transcribe`` adds streaming speech-to-text (tiny.en) to every call (slower).
+"""
+import argparse
+import gc
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def make_calls(n: int, seed: int):
+    """``[(gap_s, loader)]`` and which calls have no noise floor."""
+    from tools.callgen import RandomCallOptions, random_call
+    from voicecoach.sources.audio import CallAudio
+
+    rng = np.random.default_rng(seed)
+    gaps = rng.uniform(5.0, 60.0, n).round(1)
+    gaps[0] = 3.0
+    if n > 5:
+        gaps[5] = 5.0                      # call 6 starts inside call 5's end silence
+    no_floor = {i for i in (9, 14) if i < n}
+    for i in no_floor:
+        if i + 1 < n:
+            gaps[i + 1] = max(gaps[i + 1], 20.0)
+    specs = []
+    for i in range(n):
+        options = RandomCallOptions(noise_dbfs=-300.0 if i in no_floor else -65.0)
+
+        def load(i=i, options=options):
+            c = random_call(seed * 100 + i, minutes=0.6, options=options)
+            return CallAudio(np.ascontiguousarray(c.audio[:, 0]), np.ascontiguousarray(c.audio[:, 1]),
+                             f"generated call {i + 1}")
+        specs.append((float(gaps[i]), load))
+    return specs, no_floor
+
+
+def match(truth, found, tol_s: float = 2.0):
+    """Per played call: the detected calls that overlap it; and the errors."""
+    rows, merged = [], 0
+    for f in found:
+        n = sum(1 for a, b in truth if f["t"] < b and f["end_t"] > a)
+        merged += n > 1
+    for i, (a, b) in enumerate(truth):
+        hits = [f for f in found if f["t"] < b and f["end_t"] > a]
+        ok = len(hits) == 1 and abs(hits[0]["t"] - a) <= tol_s and abs(hits[0]["end_t"] - b) <= tol_s
+        rows.append({"call": i + 1, "start": a, "end": b, "hits": hits, "ok": ok})
+    return rows, merged
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--calls", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--transcribe", action="store_true", help="streaming speech-to-text on every call")
+    ap.add_argument("--realtime", action="store_true", help="pace the audio like devices")
+    args = ap.parse_args(argv)
+
+    from voicecoach.config import Config
+    from voicecoach.shift import Shift
+    from voicecoach.sources.files import PlaylistSource
+    from voicecoach.store.history import History
+    from voicecoach.stt.whisper import limit_malloc_arenas
+
+    limit_malloc_arenas()                  # as `voicecoach live` does
+
+    specs, no_floor = make_calls(args.calls, args.seed)
+    tmp = Path(tempfile.mkdtemp(prefix="vc-shift-"))
+    os.environ["VOICECOACH_DATA_DIR"] = str(tmp / "data")
+    source = PlaylistSource(specs, realtime=args.realtime)
+    shift = Shift(source, Config(), transcribe=args.transcribe, records_folder=tmp / "records",
+                  history_path=tmp / "data" / "history.sqlite")
+    memory = {}
+
+    def watch(kind, payload):
+        if kind == "call" and payload.get("state") == "ended":
+            gc.collect()
+            memory[payload["index"]] = rss_mb()
+            print(f"  call {payload['index']:>2} {payload['t']:7.1f}-{payload['end_t']:7.1f} s "
+                  f"(started by {payload['reason']}, ended by {payload['ended_by']}), "
+                  f"RSS {memory[payload['index']]:.0f} MB", flush=True)
+        elif kind == "call" and payload.get("state") == "dropped":
+            print(f"  dropped {payload['t']:.1f}-{payload['end_t']:.1f} s", flush=True)
+
+    shift.subscribe(watch)
+    t0 = time.monotonic()
+    found = shift.run()
+    wall = time.monotonic() - t0
+    rows, merged = match(source.spans, found)
+    split = sum(len(r["hits"]) > 1 for r in rows)
+    n_ok = sum(r["ok"] for r in rows)
+    starts = [abs(r["hits"][0]["t"] - r["start"]) for r in rows if len(r["hits"]) == 1]
+    ends = [abs(r["hits"][0]["end_t"] - r["end"]) for r in rows if len(r["hits"]) == 1]
+    records = sorted((tmp / "records").glob("*.json"))
+    with History(tmp / "data" / "history.sqlite") as h:
+        history_rows = len(h.calls(None))
+    played = source.spans[-1][1] if source.spans else 0.0
+    n = args.calls
+    m2, mlast = memory.get(2), memory.get(n)
+    growth = (mlast - m2) / m2 * 100 if m2 and mlast else float("nan")
+    for r in rows:
+        if not r["ok"]:
+            got = ", ".join(f"{f['t']:.1f}-{f['end_t']:.1f}" for f in r["hits"]) or "nothing"
+            print(f"  MISSED call {r['call']}: played {r['start']:.1f}-{r['end']:.1f}, found {got}")
+    print()
+    print(f"shift of {n} calls, {played / 60:.1f} min of audio in {wall:.0f} s "
+          f"({played / wall:.1f}x real time), speech-to-text {'on' if args.transcribe else 'off'}; "
+          f"calls {', '.join(str(i + 1) for i in sorted(no_floor))} on a line with no noise floor")
+    print(f"{'measure':<36}{'value':>12}   target")
+    print(f"{'calls found (start, end within 2 s)':<36}{f'{n_ok}/{n}':>12}   {n}/{n}")
+    print(f"{'calls merged':<36}{merged:>12}   0")
+    print(f"{'calls split':<36}{split:>12}   0")
+    print(f"{'worst start error (s)':<36}{max(starts, default=float('nan')):>12.2f}   <= 2")
+    print(f"{'worst end error (s)':<36}{max(ends, default=float('nan')):>12.2f}   <= 2")
+    print(f"{'call records written':<36}{len(records):>12}   {n}")
+    print(f"{'history rows':<36}{history_rows:>12}   {n}")
+    print(f"{f'RSS after call 2 / call {n} (MB)':<36}{f'{m2 or 0:.0f} / {mlast or 0:.0f}':>12}   within 10 %")
+    print(f"{'memory growth call 2 -> call ' + str(n) + ' (%)':<36}{growth:>12.1f}   <= 10")
+    ok = (n_ok == n and not merged and not split and len(records) == n and history_rows == n
+          and abs(growth) <= 10)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The call detector on generated calls whose start and end are known: a line with a
+noise floor that hangs up, a line that is nothing between words (it ends on
+silence, a long pause inside the call does not split it), a call starting while the
+previous one's end silence still runs, the hotkey, playback streams, and a blip
+that is not a call."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from voicecoach.calldetect import CallDetector
+from voicecoach.config import ShiftOptions
+from voicecoach.events import SAMPLE_RATE
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+
+BLOCK = 320
+
+
+def feed(det, agent, customer, t0=0.0):
+    changes = []
+    for i in range(0, len(agent), BLOCK):
+        t = t0 + i / SAMPLE_RATE
+        changes += det.feed("agent", t, agent[i:i + BLOCK])
+        changes += det.feed("customer", t, customer[i:i + BLOCK])
+    return changes
+
+
+@pytest.fixture(scope="module")
+def calls():
+    from tools.callgen import RandomCallOptions, random_call
+
+    floor = random_call(3, minutes=0.4)
+    bare = random_call(4, minutes=0.4, options=RandomCallOptions(noise_dbfs=-300.0))
+    return floor.audio, bare.audio, bare.truth
+
+
+def silence(s):
+    return np.zeros((int(s * SAMPLE_RATE), 2), np.float32)
+
+
+@needs_espeak
+def test_two_calls_five_seconds_apart_on_a_line_that_hangs_up(calls):
+    floor, _, _ = calls
+    shift = np.concatenate([silence(3.0), floor, silence(5.0), floor, silence(4.0)])
+    det = CallDetector()
+    got = feed(det, shift[:, 0], shift[:, 1]) + det.finish()
+    n = len(floor) / SAMPLE_RATE
+    truth = [("start", 3.0), ("end", 3.0 + n), ("start", 8.0 + n), ("end", 8.0 + 2 * n)]
+    assert [c.kind for c in got] == [k for k, _ in truth]
+    for c, (_, t) in zip(got, truth):
+        assert abs(c.t - t) < 0.5, (c, t)
+    assert [c.reason for c in got if c.kind == "end"] == ["hangup", "hangup"] and all(c.keep for c in got)
+
+
+@needs_espeak
+def test_a_line_with_no_floor_ends_on_silence_and_a_pause_does_not_split_it(calls):
+    _, bare, truth = calls
+    last = max(u["end"] for u in truth["utterances"])
+    pause = silence(4.0)                                           # both quiet, mid-call
+    half = len(bare) // 2
+    call = np.concatenate([bare[:half], pause, bare[half:]])
+    shift = np.concatenate([silence(2.0), call, silence(20.0)])
+    det = CallDetector()
+    got = feed(det, shift[:, 0], shift[:, 1]) + det.finish()
+    assert [c.kind for c in got] == ["start", "end"], got
+    first = min(u["start"] for u in truth["utterances"])
+    assert abs(got[0].t - (2.0 + first)) < 0.6
+    assert got[1].reason == "silence" and abs(got[1].t - (2.0 + 4.0 + last + 0.5)) < 0.6
+
+
+def test_by_hand_and_playback_streams():
+    det = CallDetector()
+    quiet = np.zeros(SAMPLE_RATE, np.float32)
+    feed(det, quiet, quiet)
+    (start,) = det.by_hand()
+    assert start.kind == "start" and start.reason == "hand" and start.t == pytest.approx(1.0)
+    feed(det, quiet, quiet, 1.0)
+    (end,) = det.by_hand()
+    assert end.kind == "end" and end.reason == "hand" and not end.keep          # nobody spoke
+    a, = det.stream(True, 2.5)
+    assert a.kind == "start" and a.reason == "stream"
+    b, c = det.stream(True, 3.0)                                   # a new stream: the old call ends first
+    assert (b.kind, c.kind) == ("end", "start") and b.t == c.t == 3.0
+    d, = det.stream(False, 4.0)
+    assert d.kind == "end" and d.t == 4.0
+
+
+def test_a_blip_on_the_line_is_not_a_call():
+    rng = np.random.default_rng(0)
+    customer = np.concatenate([np.zeros(SAMPLE_RATE), rng.normal(0, 0.01, SAMPLE_RATE),
+                               np.zeros(4 * SAMPLE_RATE)]).astype(np.float32)
+    det = CallDetector(ShiftOptions(floor_s=0.5))
+    got = feed(det, np.zeros_like(customer), customer)
+    assert [c.kind for c in got] == ["start", "end"] and not got[1].keep

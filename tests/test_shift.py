@@ -1,0 +1,115 @@
+"""Shift mode end to end: `voicecoach live --replay a b c --gap G`, the real CLI path.
+
+Three short generated calls (espeak-ng voices, a phone line's noise floor) are
+replayed one after another at real-time pace with silence between them, through
+the real engine, call detector, speech-to-text, record store and history. Each
+call must be found on its own (start and end near where it played), saved once,
+added to the history once and summed up in the terminal; the shift ends with exit 0.
+"""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from tools.callgen import Turn, render_call
+
+GAP_S = 4.0
+SCRIPTS = [
+    [Turn("agent", "Thank you for calling, this is Sam, how can I help you today?", "espeak-us-f", 0.3),
+     Turn("customer", "Hi, my internet keeps dropping every evening.", "espeak-gb-m", 0.5),
+     Turn("agent", "I am sorry about that, let me check your line.", "espeak-us-f", 0.5)],
+    [Turn("agent", "Good morning, you are through to support, what can I do for you?", "espeak-us-f", 0.3),
+     Turn("customer", "I was charged twice on my last bill.", "espeak-gb-m", 0.5),
+     Turn("agent", "I will raise a refund for the second charge today.", "espeak-us-f", 0.5)],
+    [Turn("agent", "Hello, thanks for calling, how can I help?", "espeak-us-f", 0.3),
+     Turn("customer", "I cannot log in to my account since yesterday.", "espeak-gb-m", 0.5),
+     Turn("agent", "Okay, let us reset your password together.", "espeak-us-f", 0.5),
+     Turn("customer", "Great, thanks, that is all.", "espeak-gb-m", 0.5)],
+]
+
+
+@pytest.fixture(scope="module")
+def three_calls(tmp_path_factory):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed (Debian: apt install espeak-ng)")
+    folder = tmp_path_factory.mktemp("shift")
+    paths, spans, t = [], [], 0.0
+    for i, script in enumerate(SCRIPTS):
+        call = render_call(script, tail_s=1.0, seed=i)
+        path = folder / f"{'abc'[i]}.flac"
+        sf.write(path, call.audio, 16000, subtype="PCM_16")
+        duration = len(call.audio) / 16000
+        paths.append(path)
+        spans.append((t, t + duration))
+        t += duration + GAP_S
+    return paths, spans
+
+
+def test_a_replayed_shift_of_three_calls_is_three_calls(three_calls, tmp_path):
+    paths, spans = three_calls
+    data = tmp_path / "data"
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(data))
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "live", "--console", "--replay",
+                          *map(str, paths), "--gap", str(GAP_S), "--events", "ev.jsonl"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=240)
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    out = res.stdout
+
+    # three records in the data folder, one per call, each cut where its call played
+    records = [json.loads(p.read_text()) for p in sorted((data / "records").glob("call-*.json"))]
+    assert len(records) == 3, out
+    found = sorted((r["shift"]["start_s"], r["shift"]["end_s"]) for r in records)
+    for (start, end), (true_start, true_end) in zip(found, spans):
+        assert abs(start - true_start) < 1.0, (found, spans)
+        assert abs(end - true_end) < 2.0, (found, spans)
+    for r, (a, b) in zip(sorted(records, key=lambda r: r["shift"]["start_s"]), spans):
+        assert abs(r["duration"] - (b - a)) < 2.0
+        assert r["interruptions"] == []                      # each call coached from a fresh start
+
+    # each call heard by speech-to-text on its own: no words of one call in another's record
+    texts = [" ".join(s["text"].lower() for s in r["transcript"])
+             for r in sorted(records, key=lambda r: r["shift"]["start_s"])]
+    for text, own, others in zip(texts, ("internet", "refund", "password"),
+                                 (("refund", "password"), ("internet", "password"), ("internet", "refund"))):
+        assert own in text and not any(o in text for o in others), texts
+
+    # three history rows, one per record
+    with sqlite3.connect(data / "history.sqlite") as db:
+        rows = db.execute("SELECT record_path FROM calls").fetchall()
+    assert sorted(Path(p).name for (p,) in rows) == sorted(p.name for p in (data / "records").glob("call-*.json"))
+
+    # a summary printed for each call as it ended, then the shift's end
+    for i in (1, 2, 3):
+        assert f"── call {i} started" in out
+        assert f"VoiceCoach — call {i}," in out, out
+    assert out.count("Checklist") == 3 and out.count("Call record:") == 3
+    assert "Shift over: 3 calls coached" in out
+
+    # the events file carries each call's start and end, in order
+    calls = [json.loads(line) for line in (tmp_path / "ev.jsonl").read_text().splitlines()]
+    states = [(e["data"]["state"], e["data"]["index"]) for e in calls if e["kind"] == "call"]
+    assert states == [("started", 1), ("ended", 1), ("started", 2), ("ended", 2), ("started", 3), ("ended", 3)]
+
+
+def test_the_overlay_path_runs_a_shift_and_shows_the_after_call_card(tmp_path):
+    """`voicecoach live` as an agent starts it (the overlay, here offscreen with a
+    screenshot at the end): the shift runs, the call is saved, the card is drawn."""
+    pytest.importorskip("PyQt6")
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen")
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "live", "--replay", "demo", "--no-transcript",
+                          "--screenshot", "shot.png", "--stop-after", "8"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert "Shift over: 1 call coached" in res.stdout
+    assert len(list((tmp_path / "data" / "records").glob("call-*.json"))) == 1
+    from PyQt6.QtGui import QImage
+
+    shot = QImage(str(tmp_path / "shot.png"))
+    assert not shot.isNull() and shot.width() > 200 and shot.height() > 200

@@ -1,0 +1,230 @@
+"""The overlay's call panels: what fills in during a call, and the card after it.
+
+:class:`LiveChecklist` (the expanded view, during a call): the call checklist ticking
+off as it is heard (greeting, empathy, a question, the closing question), the
+caller's temperature, the caller's list and the follow-ups promised, newest last.
+
+:class:`AfterCallCard` (after each call): two or three things to work on with their
+times, the follow-ups and the caller's list to confirm, a button to the review, and
+a row where other actions can be added (:meth:`AfterCallCard.add_action`, e.g. a
+"Share with my coach" button). A click on the card, or the next call, dismisses it.
+
+Both are thin views: they show engine events and the call record, nothing more.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from voicecoach.events import AGENT, CUSTOMER, Event
+from voicecoach.sinks.view import after_call, clock
+
+from .meters import MUTED, TEXT, _tint
+
+CHECKLIST = (("greeting", "Greeting"), ("empathy", "Empathy"), ("questions", "Questions"),
+             ("closing_question", "Closing"))
+"""The live checklist's items: (key, label)."""
+
+_CUE_ITEM = {"greeting": "greeting", "empathy": "empathy", "question_open": "questions",
+             "question_closed": "questions", "closing_question": "closing_question"}
+
+
+def temperature_word(arousal: Optional[float]) -> tuple[str, str]:
+    """The caller's temperature as a word and a colour role, from caller arousal 0-1."""
+    if arousal is None:
+        return "–", "dead_air"
+    if arousal >= 0.8:
+        return "heated", "interruption"
+    if arousal >= 0.65:
+        return "warming up", "near_miss"
+    return "calm", "backchannel"
+
+
+def _small(text: str = "", name: str = "muted", wrap: bool = True) -> QLabel:
+    lab = QLabel(text)
+    lab.setObjectName(name)
+    lab.setWordWrap(wrap)
+    lab.setTextFormat(Qt.TextFormat.RichText)
+    return lab
+
+
+class LiveChecklist(QWidget):
+    """The checklist, the caller's temperature and the two lists, filling in live."""
+
+    LIST_LINES = 3
+    """Items shown per list (the newest)."""
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setAccessibleName("Call checklist and lists")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 6, 0, 0)
+        lay.setSpacing(4)
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        self.items: dict[str, QLabel] = {}
+        for key, label in CHECKLIST:
+            chip = QLabel()
+            chip.setAccessibleName(f"Checklist: {label}")
+            self.items[key] = chip
+            row.addWidget(chip)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.temperature = _small()
+        self.temperature.setAccessibleName("Caller's temperature")
+        self.callers = _small()
+        self.callers.setAccessibleName("Caller's list")
+        self.follow_ups = _small()
+        self.follow_ups.setAccessibleName("Follow-ups")
+        for w in (self.temperature, self.callers, self.follow_ups):
+            lay.addWidget(w)
+        self.reset()
+
+    def reset(self) -> None:
+        self.done = {key: False for key, _ in CHECKLIST}
+        self.caller_items: list[tuple[float, str]] = []
+        self.follow_up_items: list[tuple[float, str]] = []
+        for key, _ in CHECKLIST:
+            self._paint(key)
+        self.set_temperature(None)
+        self._lists()
+
+    def _paint(self, key: str) -> None:
+        label = dict(CHECKLIST)[key]
+        done = self.done[key]
+        colour = _tint("good").name() if done else MUTED
+        self.items[key].setText(f"<span style='color:{colour}'>{'✓' if done else '○'} {label}</span>")
+        self.items[key].setToolTip(f"{label}: {'done' if done else 'not yet'}")
+
+    def on_event(self, e: Event) -> None:
+        if e.kind != "cue":
+            return
+        cue = e.data.get("cue")
+        if e.channel == AGENT and cue in _CUE_ITEM and not self.done[_CUE_ITEM[cue]]:
+            self.done[_CUE_ITEM[cue]] = True
+            self._paint(_CUE_ITEM[cue])
+        elif e.channel == AGENT and cue == "commitment":
+            self.follow_up_items.append((e.t, e.text.split(": ", 1)[-1].strip('"')))
+            self._lists()
+        elif e.channel == CUSTOMER and cue == "problem":
+            self.caller_items.append((e.t, e.text.split(": ", 1)[-1].strip('"')))
+            self._lists()
+
+    def set_temperature(self, arousal: Optional[float]) -> None:
+        word, role = temperature_word(arousal)
+        self.temperature.setText(f"Caller: <span style='color:{_tint(role).name()}'><b>{word}</b></span>")
+
+    def _lists(self) -> None:
+        def fmt(title, items, empty):
+            if not items:
+                return f"{title}: <i>{empty}</i>"
+            shown = items[-self.LIST_LINES:]
+            more = f" (+{len(items) - len(shown)})" if len(items) > len(shown) else ""
+            return f"{title}{more}:<br>" + "<br>".join(
+                f"<span style='color:{MUTED}'>{clock(t)}</span> <span style='color:{TEXT}'>{_esc(x)}</span>"
+                for t, x in shown)
+        self.callers.setText(fmt("Caller's list", self.caller_items, "nothing yet"))
+        self.follow_ups.setText(fmt("You promised", self.follow_up_items, "nothing yet"))
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class AfterCallCard(QFrame):
+    """The summary of the call that just ended.
+
+    Signals
+    -------
+    reviewRequested(str)
+        The agent asked for the review of the record at this path.
+    dismissed()
+        A click on the card or its close button.
+    """
+
+    reviewRequested = pyqtSignal(str)
+    dismissed = pyqtSignal()
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setAccessibleName("After-call summary")
+        self.setStyleSheet(f"QFrame#card {{ background: rgba(255, 255, 255, 16); border-radius: 8px; }}"
+                           f"QPushButton {{ color: {TEXT}; background: rgba(255, 255, 255, 30); border: none;"
+                           f" border-radius: 5px; padding: 4px 10px; }}"
+                           f"QPushButton:hover {{ background: rgba(255, 255, 255, 55); }}"
+                           f"QPushButton:disabled {{ color: {MUTED}; }}")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 10, 8)
+        lay.setSpacing(4)
+        head = QHBoxLayout()
+        self.title = QLabel("")
+        self.title.setObjectName("title")
+        self.title.setAccessibleName("Call that ended")
+        close = QPushButton("✕")
+        close.setFlat(True)
+        close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        close.setFixedWidth(24)
+        close.setToolTip("Dismiss")
+        close.setAccessibleName("Dismiss the summary")
+        close.clicked.connect(self.dismiss)
+        head.addWidget(self.title, 1)
+        head.addWidget(close)
+        lay.addLayout(head)
+        self.body = _small()
+        self.body.setAccessibleName("Summary")
+        lay.addWidget(self.body)
+        self.actions = QHBoxLayout()
+        self.actions.setSpacing(6)
+        self.review_button = QPushButton("Open the review")
+        self.review_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.review_button.setAccessibleName("Open the review of this call")
+        self.review_button.clicked.connect(lambda: self.record_path and self.reviewRequested.emit(self.record_path))
+        self.actions.addWidget(self.review_button)
+        self.actions.addStretch(1)
+        lay.addLayout(self.actions)
+        self.record: Optional[dict] = None
+        self.record_path: Optional[str] = None
+        self.hide()
+
+    def add_action(self, text: str, on_click: Callable[[dict, Optional[str]], None],
+                   accessible_name: str = "") -> QPushButton:
+        """Add a button to the card (e.g. "Share with my coach"); ``on_click(record,
+        record_path)`` is called with the card's call."""
+        b = QPushButton(text)
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.setAccessibleName(accessible_name or text)
+        b.clicked.connect(lambda: self.record is not None and on_click(self.record, self.record_path))
+        self.actions.insertWidget(self.actions.count() - 1, b)
+        return b
+
+    def show_call(self, record: dict, record_path: Optional[str], index: int) -> None:
+        self.record, self.record_path = record, record_path
+        card = after_call(record)
+        self.title.setText(f"Call {index} — {clock(record['duration'])}")
+        parts = []
+        if card.work_on:
+            parts.append("<b>Work on</b><br>" + "<br>".join(
+                (f"<span style='color:{MUTED}'>{clock(t)}</span> " if t is not None else "• ") + _esc(text)
+                for t, text in card.work_on))
+        else:
+            parts.append("<b>Nicely done</b> — nothing stood out to work on.")
+        for title, items in (("Follow up", card.follow_ups), ("Confirm with the caller", card.callers_list)):
+            if items:
+                parts.append(f"<b>{title}</b><br>" + "<br>".join(
+                    f"<span style='color:{MUTED}'>{clock(t)}</span> {_esc(x)}" for t, x in items[:4])
+                    + (f"<br><i>… {len(items) - 4} more in the review</i>" if len(items) > 4 else ""))
+        self.body.setText("<br><br>".join(parts))
+        self.review_button.setEnabled(record_path is not None)
+        self.show()
+
+    def dismiss(self) -> None:
+        if self.isVisible():
+            self.hide()
+            self.dismissed.emit()
+
+    def mousePressEvent(self, event) -> None:
+        self.dismiss()
+        event.accept()

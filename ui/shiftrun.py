@@ -1,0 +1,247 @@
+"""Shift mode behind the overlay: one :class:`voicecoach.shift.Shift` for as long as the
+agent works, its calls shown one after another, a card after each.
+
+The menu (the overlay's ⋯ button, its right click, and the tray icon where the
+desktop has a tray) offers: start or end a call by hand, pause or resume coaching,
+open the last call's review, show or hide the overlay, and quit. Hotkeys
+(``[overlay]`` in the config) start or end a call, show or hide the overlay and mark
+a moment. The review opens in a process of its own, so the overlay keeps coaching.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, Optional, Union
+
+from PyQt6.QtCore import QEventLoop, QObject, QTimer, pyqtSignal
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import QApplication, QSystemTrayIcon
+
+from . import has_screen
+from .bridge import LiveBridge, ShiftRunner
+from .hotkeys import Hotkeys
+from .meters import app_icon
+from .overlay import MODEL_LOADING_TEXT, OverlayWindow
+from .placement import placement_file
+
+
+class ShiftController(QObject):
+    """Runs a shift behind an overlay window (see the module docstring)."""
+
+    done = pyqtSignal()
+
+    def __init__(self, make_shift: Callable, window: OverlayWindow, *, extra=(),
+                 stop_after_s: Optional[float] = None, screenshot=None, settings=None):
+        super().__init__(window)
+        self.make_shift, self.window, self.extra = make_shift, window, list(extra)
+        self.stop_after_s, self.screenshot = stop_after_s, screenshot
+        self.calls: Optional[list] = None
+        self.last_record_path: Optional[str] = None
+        self.error: Optional[BaseException] = None
+        self.paused = False
+        self.runner: Optional[ShiftRunner] = None
+        w = window
+        w.quitRequested.connect(self.quit)
+        w.card.reviewRequested.connect(self.open_review)
+        menu = w.menu
+        for action in menu.actions():      # not clear(): that deletes the window's own actions
+            menu.removeAction(action)
+        self.act_call = menu.addAction("Start a call now")
+        self.act_call.triggered.connect(self.by_hand)
+        self.act_pause = menu.addAction("Pause coaching")
+        self.act_pause.triggered.connect(self.toggle_pause)
+        self.act_review = menu.addAction("Open the last call's review")
+        self.act_review.triggered.connect(lambda: self.last_record_path and self.open_review(self.last_record_path))
+        menu.addSeparator()
+        menu.addAction(w.act_compact)
+        self.act_visible = menu.addAction("Hide overlay")
+        self.act_visible.triggered.connect(lambda: w.setVisible(not w.isVisible()))
+        menu.addSeparator()
+        menu.addAction(w.act_quit)
+        menu.aboutToShow.disconnect()
+        menu.aboutToShow.connect(self._update_menu)
+        w.close_button.setToolTip("Quit VoiceCoach (ends the shift)")
+        w.close_button.setAccessibleName("Quit VoiceCoach")
+        self.tray: Optional[QSystemTrayIcon] = None
+        if screenshot is None and QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(app_icon(), self)
+            self.tray.setToolTip("VoiceCoach — waiting for a call")
+            self.tray.setContextMenu(menu)
+            self.tray.activated.connect(lambda r: r == QSystemTrayIcon.ActivationReason.Trigger
+                                        and w.setVisible(not w.isVisible()))
+            self.tray.show()
+        self.hotkeys = None
+        if settings is not None and screenshot is None:
+            self.hotkeys = Hotkeys({"call": settings.hotkey_call, "show": settings.hotkey_show,
+                                    "mark": settings.hotkey_mark}, w)
+            self.hotkeys.pressed.connect(self._hotkey)
+
+    # ------------------------------------------------------------------ actions
+    def start(self) -> None:
+        bridge = LiveBridge(self)
+        w = self.window
+        bridge.event.connect(w.on_event)
+        bridge.snapshot.connect(w.on_snapshot)
+        bridge.status.connect(w.on_status)
+        bridge.call.connect(self._on_call)
+        bridge.shift.connect(self._on_shift)
+        bridge.started.connect(self._started)
+        bridge.finished.connect(self._finished)
+        bridge.failed.connect(self._failed)
+        w.set_loading(MODEL_LOADING_TEXT)
+        extra = self.extra
+
+        def make():
+            shift = self.make_shift()
+            for fn in extra:
+                shift.subscribe(fn)
+            return shift
+        self.runner = ShiftRunner(make, bridge, self.stop_after_s)
+        self.runner.start()
+
+    def _shift(self):
+        return self.runner.session if self.runner is not None else None
+
+    def by_hand(self) -> None:
+        if self._shift() is not None:
+            self._shift().by_hand()
+
+    def toggle_pause(self) -> None:
+        shift = self._shift()
+        if shift is not None:
+            shift.resume() if self.paused else shift.pause()
+
+    def mark(self) -> None:
+        if self._shift() is not None:
+            self._shift().mark()
+            self.window.on_status("Moment marked")
+
+    def open_review(self, path: str) -> None:
+        """The review of a saved call, in a process of its own."""
+        subprocess.Popen([sys.executable, "-m", "voicecoach", "review", str(path)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+
+    def quit(self) -> None:
+        if self.runner is None:
+            self._close()
+            return
+        self.window.set_stopping()
+        self.runner.stop()
+
+    def _hotkey(self, name: str) -> None:
+        if name == "call":
+            self.by_hand()
+        elif name == "show":
+            self.window.setVisible(not self.window.isVisible())
+        elif name == "mark":
+            self.mark()
+
+    # ------------------------------------------------------------------ from the shift
+    def _started(self, shift) -> None:
+        self.window.attach(shift)
+        self.window.state = self.window.IDLE
+        self.window._usual_status = "Waiting for a call"
+        self.window.set_status("Waiting for a call")
+        if self.hotkeys is not None and self.hotkeys.note:
+            self.window.on_status(self.hotkeys.note)     # once, quietly; then back to waiting
+        self._tip("waiting for a call")
+
+    def _on_call(self, item: dict) -> None:
+        self.window.on_call(item)
+        if item.get("state") == "started":
+            self._tip(f"call {item['index']}")
+        elif item.get("state") == "ended":
+            self.last_record_path = item.get("record_path") or self.last_record_path
+            self._tip("waiting for a call")
+
+    def _on_shift(self, item: dict) -> None:
+        self.paused = bool(item.get("paused"))
+        self._tip("paused" if self.paused else "waiting for a call")
+
+    def _update_menu(self) -> None:
+        in_call = self.window.state == self.window.LIVE
+        self.act_call.setText("End this call now" if in_call else "Start a call now")
+        self.act_call.setEnabled(self._shift() is not None and not self.paused)
+        self.act_pause.setText("Resume coaching" if self.paused else "Pause coaching")
+        self.act_pause.setEnabled(self._shift() is not None)
+        self.act_review.setEnabled(self.last_record_path is not None)
+        self.act_visible.setText("Hide overlay" if self.window.isVisible() else "Show overlay")
+        self.act_visible.setVisible(self.tray is not None or self.hotkeys is not None)
+
+    def _finished(self, calls) -> None:
+        self.runner = None
+        self.calls = calls if calls is not None else []
+        if self.screenshot is not None:
+            QApplication.processEvents()
+            if not self.window.grab().save(str(self.screenshot)):
+                print(f"voicecoach: error: cannot write the screenshot {self.screenshot}", file=sys.stderr)
+        self._close()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.runner = None
+        self.error = exc
+        self._close()
+
+    def _close(self) -> None:
+        if self.hotkeys is not None:
+            self.hotkeys.stop()
+        if self.tray is not None:
+            self.tray.hide()
+        self.window.close_for_good()
+        self.done.emit()
+
+    def _tip(self, state: str) -> None:
+        if self.tray is not None:
+            self.tray.setToolTip(f"VoiceCoach — {state}")
+
+
+def run_shift_overlay(make_shift: Callable, extra=(), *, screenshot: Union[str, Path, None] = None,
+                      stop_after_s: Optional[float] = None, config=None,
+                      placement_path: Union[str, Path, None] = None) -> tuple[int, Optional[list]]:
+    """Run a shift behind the overlay until the agent quits (or ``stop_after_s``).
+
+    Returns ``(exit code, the shift's calls)``; the calls are None when nothing ran.
+    Whatever building or running the shift raised is raised again here.
+    """
+    if screenshot is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif QApplication.instance() is None and not has_screen():
+        print("voicecoach: error: no screen to show the overlay on (no DISPLAY); "
+              "`voicecoach live --console` coaches in the terminal", file=sys.stderr)
+        return 2, None
+    settings = config.overlay if config is not None else None
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("VoiceCoach")
+    app.setQuitOnLastWindowClosed(False)
+    font = QFont("DejaVu Sans")
+    font.setPointSizeF(settings.font_pt if settings is not None else 10.0)
+    app.setFont(font)
+    if screenshot is None and placement_path is None:
+        placement_path = placement_file()
+    window = OverlayWindow(placement_path=None if screenshot is not None else placement_path, settings=settings)
+    controller = ShiftController(make_shift, window, extra=extra, stop_after_s=stop_after_s,
+                                 screenshot=screenshot, settings=settings)
+    loop = QEventLoop()
+    controller.done.connect(loop.quit)
+    restore = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            restore[sig] = signal.signal(sig, lambda *_: controller.quit())
+    wake = QTimer(interval=200)                     # lets Python run its signal handlers
+    wake.timeout.connect(lambda: None)
+    wake.start()
+    window.show()
+    controller.start()
+    try:
+        loop.exec()
+    finally:
+        wake.stop()
+        for sig, handler in restore.items():
+            signal.signal(sig, handler)
+    if controller.error is not None:
+        raise controller.error
+    return 0, controller.calls

@@ -1,0 +1,215 @@
+"""When a call starts and ends, from the call audio: shift mode's call detector.
+
+Fed the same frames as the engine, on the shift's clock (seconds since the shift
+began), it says when a call started and when it ended. No threads, no I/O, no Qt.
+
+The rules (thresholds in :class:`voicecoach.config.ShiftOptions`):
+
+Start
+    * the caller's line comes alive (sound louder than ``alive_dbfs`` for
+      ``start_alive_s``) after a stretch of nothing at least ``dead_s`` long: the call
+      starts where the sound began; or
+    * the caller starts talking (``start_speech_s`` of speech) after the last call
+      ended: the call starts at their first word, or earlier at the agent's greeting
+      (agent speech up to ``lead_in_s`` before it) or where the line came alive.
+End
+    * hang-up: a line that carried a noise floor during the call (``floor_s`` of
+      sound without speech) falls to nothing for ``dead_s``: the call ended where it
+      fell silent. A line that is nothing between words has no floor to lose, so this
+      rule waits for a floor before it trusts a silence; or
+    * silence: neither side has spoken for ``end_silence_s``: the call ended at the
+      last speech (plus ``end_pad_s``).
+Stronger signals
+    * :meth:`CallDetector.stream`: a playback stream appearing on the call output
+      starts a call (ending one still open), and its leaving ends the call
+      (PulseAudio / PipeWire, where the shift can see the output's streams).
+    * :meth:`CallDetector.by_hand`: the agent's hotkey starts or ends a call now.
+
+A call shorter than ``min_call_s``, or with no speech on either side, is reported
+as not kept (``keep=False``).
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from voicecoach.analyzers.vad import VadOptions, VoiceActivity
+from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class CallChange:
+    """A call started or ended.
+
+    Attributes
+    ----------
+    kind : str
+        ``"start"`` or ``"end"``.
+    t : float
+        Shift-clock time (s) the call started or ended (not when it was decided).
+    reason : str
+        ``"line"`` (the line came alive), ``"speech"``, ``"hangup"``, ``"silence"``,
+        ``"stream"``, ``"hand"`` or ``"shift end"``.
+    keep : bool
+        For an end: False when it was too short or silent to be a call.
+    """
+
+    kind: str
+    t: float
+    reason: str
+    keep: bool = True
+
+
+class CallDetector:
+    """Decides when calls start and end from the two channels' audio.
+
+    Parameters
+    ----------
+    options : ShiftOptions, optional
+    vad_options : VadOptions, optional
+        Voice activity settings (``[vad]``), as the engine uses them.
+
+    Examples
+    --------
+    >>> det = CallDetector()                                     # doctest: +SKIP
+    >>> for frame in source:
+    ...     for change in det.feed(frame.channel, frame.start_s, frame.samples):
+    ...         print(change.kind, change.t, change.reason)
+    """
+
+    def __init__(self, options=None, vad_options: Optional[VadOptions] = None):
+        if options is None:
+            from voicecoach.config import ShiftOptions
+
+            options = ShiftOptions()
+        self.options = options
+        self.vad = {ch: VoiceActivity(vad_options) for ch in (AGENT, CUSTOMER)}
+        self.in_call = False
+        self.call_start: Optional[float] = None
+        self.last_end = -np.inf            # audio before this cannot start a call
+        self.time = 0.0                    # shift time fed so far on the caller's channel
+        self._alive = False
+        self._alive_since: Optional[float] = None
+        self._nothing_since: Optional[float] = -np.inf   # a shift starts on a quiet line
+        self._after_nothing = True         # the current sound followed a long enough nothing
+        self._floor_s = 0.0                # sound without caller speech in this call (s)
+        self._agent_spans: deque = deque(maxlen=64)  # recent agent speech (start, end)
+
+    # ------------------------------------------------------------------ audio
+    def feed(self, channel: str, start_s: float, samples: np.ndarray) -> list[CallChange]:
+        """Take the next block of one channel; return the calls that started or ended."""
+        samples = np.asarray(samples, np.float32)
+        va = self.vad[channel]
+        va.feed(samples)
+        del va.segments[:-4]                         # a shift is long: keep only the latest
+        if channel == AGENT:
+            if va.segments and (not self._agent_spans or va.segments[-1].start > self._agent_spans[-1][0]):
+                self._agent_spans.append((va.segments[-1].start, va.segments[-1].end))
+            return []
+        out: list[CallChange] = []
+        step = max(1, int(0.01 * SAMPLE_RATE))       # liveness in 10 ms steps
+        for i in range(0, len(samples), step):
+            part = samples[i:i + step]
+            t0 = start_s + i / SAMPLE_RATE
+            level = 10 * np.log10(float(np.mean(np.square(part, dtype=np.float64))) + 1e-20)
+            self._line(level > self.options.alive_dbfs, t0, t0 + len(part) / SAMPLE_RATE)
+        self.time = start_s + len(samples) / SAMPLE_RATE
+        if self.in_call:
+            if self._alive and not self.vad[CUSTOMER].speaking:
+                self._floor_s += len(samples) / SAMPLE_RATE
+            out += self._check_end()
+        else:
+            out += self._check_start()
+        return out
+
+    def _line(self, sound: bool, t0: float, t1: float) -> None:
+        o = self.options
+        if sound and not self._alive:
+            self._alive, self._alive_since = True, t0
+            self._after_nothing = self._nothing_since is not None and t0 - self._nothing_since >= o.dead_s
+            self._nothing_since = None
+        elif not sound and self._alive:
+            self._alive, self._nothing_since = False, t0
+
+    def _last_speech(self) -> float:
+        return max(va.last_voice_t for va in self.vad.values())
+
+    def _check_start(self) -> list[CallChange]:
+        o = self.options
+        va = self.vad[CUSTOMER]
+        onset, reason = None, "speech"
+        if (self._alive and self._after_nothing and self._alive_since >= self.last_end
+                and self.time - self._alive_since >= o.start_alive_s):
+            onset, reason = self._alive_since, "line"
+        elif va.speaking and va.current_start >= self.last_end and va.last_voice_t - va.current_start >= o.start_speech_s:
+            onset = va.current_start
+        else:
+            for seg in va.segments:
+                if seg.start >= self.last_end and seg.duration >= o.start_speech_s:
+                    onset = seg.start
+                    break
+        if onset is None:
+            return []
+        start, earliest = onset, max(self.last_end, onset - o.lead_in_s)
+        for a0, _a1 in list(self._agent_spans) + self._agent_open():   # the agent's greeting
+            if earliest <= a0 < start:
+                start = a0
+        if self._alive and self._alive_since is not None and earliest <= self._alive_since < start:
+            start = self._alive_since
+        return self._start(start, reason)
+
+    def _agent_open(self) -> list[tuple[float, float]]:
+        va = self.vad[AGENT]
+        return [(va.current_start, va.last_voice_t)] if va.speaking else []
+
+    def _check_end(self) -> list[CallChange]:
+        o = self.options
+        if (not self._alive and self._nothing_since is not None and self._floor_s >= o.floor_s
+                and self.time - self._nothing_since >= o.dead_s and self._nothing_since > self.call_start):
+            return self._end(self._nothing_since, "hangup")
+        last = max(self._last_speech(), self.call_start)
+        if not any(va.speaking for va in self.vad.values()) and self.time - last >= o.end_silence_s:
+            return self._end(min(self.time, last + o.end_pad_s), "silence")
+        return []
+
+    # ------------------------------------------------------------------ signals
+    def stream(self, present: bool, t: float) -> list[CallChange]:
+        """A playback stream appeared on (``present``) or left the call output at ``t``."""
+        out = []
+        if self.in_call:
+            out += self._end(max(t, self.call_start), "stream")
+        if present:
+            out += self._start(max(t, self.last_end), "stream")
+        return out
+
+    def by_hand(self, t: Optional[float] = None) -> list[CallChange]:
+        """The agent's hotkey: end the open call, or start one, at ``t`` (default: now)."""
+        t = self.time if t is None else t
+        if self.in_call:
+            return self._end(max(t, self.call_start), "hand")
+        return self._start(max(t, self.last_end), "hand")
+
+    def finish(self) -> list[CallChange]:
+        """The shift is over: end the open call where its sound last was."""
+        if not self.in_call:
+            return []
+        end = self._nothing_since if (not self._alive and self._nothing_since is not None
+                                      and self._nothing_since > self.call_start) else self.time
+        return self._end(end, "shift end")
+
+    # ------------------------------------------------------------------ transitions
+    def _start(self, t: float, reason: str) -> list[CallChange]:
+        self.in_call, self.call_start, self._floor_s = True, t, 0.0
+        return [CallChange("start", round(t, 3), reason)]
+
+    def _end(self, t: float, reason: str) -> list[CallChange]:
+        o = self.options
+        spoke = self._last_speech() > self.call_start
+        # a call cut short by the end of the shift (a lost device, quitting) is still a call
+        keep = spoke and (t - self.call_start >= o.min_call_s or reason == "shift end")
+        self.in_call, self.last_end = False, t
+        self._after_nothing = False                  # sound still on the line is this call's tail
+        return [CallChange("end", round(t, 3), reason, keep)]

@@ -1,0 +1,349 @@
+"""Shift mode: one source listened to all shift, each call found, coached fresh and saved.
+
+A :class:`Shift` owns the source (devices, or a replay) for as long as the agent
+works. Its engine thread feeds every frame to the call detector
+(:mod:`voicecoach.calldetect`) and, while a call is open, to that call's own
+:class:`~voicecoach.live.LiveSession` (a new engine, coach and transcribers per
+call; the speech model, the voice profile and the settings carry over). A call is
+known to have started a moment after it did, so the last seconds of audio are kept
+and the new call is fed from its true start.
+
+When a call ends, its session is finished on the ``shift-closer`` thread (draining
+speech-to-text, building the record, saving it and adding it to the history once),
+so the engine thread is already listening for the next call. The call's record is
+cut where the call ended, not where the end was decided.
+
+Subscribers get what a live session sends, plus ``("call", dict)`` items:
+``{"state": "started", "index", "t", "reason"}``, then ``{"state": "ended", "index",
+"t", "reason", "record", "record_path", "note"}`` or ``{"state": "dropped", ...}``
+for a stretch that was not a call (too short, no speech).
+
+Other threads ask through :meth:`by_hand`, :meth:`pause`, :meth:`resume` and
+:meth:`stop`; the engine thread acts on them at its next frame.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import queue
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from voicecoach.calldetect import CallChange, CallDetector
+from voicecoach.events import SAMPLE_RATE
+from voicecoach.live import Dispatcher, LiveSession, Subscriber
+from voicecoach.sources.files import CapturedFrame
+from voicecoach.stt.whisper import release_free_memory
+
+if TYPE_CHECKING:
+    from voicecoach.config import Config
+
+
+class _CallView:
+    """What a call's session sees of the shift's source: its channels and counters."""
+
+    def __init__(self, source):
+        self._source = source
+        self.channels = source.channels
+        self.lost = None
+
+    def stats(self) -> dict:
+        return self._source.stats()
+
+    def start(self):
+        return self
+
+    def stop(self) -> None:
+        pass
+
+
+class Shift:
+    """Coach every call of a shift.
+
+    Parameters
+    ----------
+    source : DeviceSource, ReplaySource or PlaylistSource
+        Frames on the shift clock; with ``playback_changes()`` (PulseAudio), the
+        call output's playback streams are used as a stronger signal.
+    config : Config
+    transcribe : bool
+    model : faster_whisper.WhisperModel, optional
+        Loaded once for the whole shift (loaded here when None and ``transcribe``).
+    baseline : voice.Baseline, optional
+        The agent's voice profile.
+    record_dir : str, optional
+        Record each call there (opt-in; the caller's consent is needed).
+    save : bool
+        Save each call's record and add it to the history (default True).
+    records_folder : path, optional
+        Where records of unrecorded calls go (default: the data folder's ``records/``).
+    history_path : path, optional
+        The history database (default: the user's).
+
+    Attributes
+    ----------
+    calls : list of dict
+        Every kept call: ``index``, ``start_s``, ``end_s`` (shift clock), ``reason``,
+        ``ended_by``, ``record_path``, ``note``.
+    """
+
+    def __init__(self, source, config: Optional["Config"] = None, *, transcribe: bool = True,
+                 model=None, baseline=None, record_dir: Optional[str] = None, save: bool = True,
+                 records_folder=None, history_path=None, snapshot_backlog: int = 4):
+        if config is None:
+            from voicecoach.config import Config
+
+            config = Config()
+        self.config = config
+        self.source = source
+        self.transcribe = transcribe
+        if transcribe and model is None:
+            from voicecoach.stt.whisper import load_model
+
+            model = load_model(config.transcribe, num_workers=len(source.channels),
+                               min_window_s=config.streaming.min_window_s or None)
+        self.model = model
+        self.baseline = baseline
+        self.record_dir = record_dir
+        self.save = save
+        self.records_folder = records_folder
+        self.history_path = history_path
+        self.detector = CallDetector(config.shift, config.vad)
+        self.dispatch = Dispatcher(snapshot_backlog)
+        self.call: Optional[LiveSession] = None
+        self.calls: list[dict] = []
+        self.dropped: list[dict] = []
+        self.paused = False
+        self._index = 0
+        self._offset = 0.0
+        self._started: dict = {}
+        self._fed_until: dict[str, float] = {}
+        keep_s = config.shift.lead_in_s + config.shift.start_speech_s + 4.0
+        self._buffer: deque = deque()
+        self._buffer_s = keep_s
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._closing: queue.Queue = queue.Queue()
+        self._closer = threading.Thread(target=self._close_loop, name="shift-closer", daemon=True)
+        self.error: Optional[BaseException] = None
+
+    # ------------------------------------------------------------------ other threads
+    def subscribe(self, fn: Subscriber) -> None:
+        self.dispatch.subscribe(fn)
+
+    def by_hand(self) -> None:
+        """Start a call now, or end the open one (the agent's hotkey); any thread."""
+        self._requests.put("hand")
+
+    def mark(self) -> None:
+        """Mark this moment of the open call (shown on the review's timeline); any thread."""
+        self._requests.put("mark")
+
+    def pause(self) -> None:
+        """Stop coaching: the open call ends and no call starts until :meth:`resume`."""
+        self._requests.put("pause")
+
+    def resume(self) -> None:
+        self._requests.put("resume")
+
+    def stop(self) -> None:
+        """End the shift (the open call is finished and saved); any thread."""
+        self._stop.set()
+        self.source.stop()
+
+    # ------------------------------------------------------------------ the engine thread
+    @property
+    def model_name(self) -> Optional[str]:
+        return self.config.transcribe.model if self.transcribe else None
+
+    def run(self, stop_after_s: Optional[float] = None) -> list[dict]:
+        """Listen until the source ends, :meth:`stop` or ``stop_after_s`` of shift time;
+        return :attr:`calls` once every call is saved and every subscriber has had everything."""
+        self.dispatch.start()
+        self._closer.start()
+        self.dispatch.emit("status", "Waiting for a call")
+        try:
+            self.source.start()
+            try:
+                for frame in self.source:
+                    if self._stop.is_set():
+                        break
+                    self._step(frame)
+                    if stop_after_s is not None and frame.start_s >= stop_after_s:
+                        break
+            finally:
+                self.source.stop()
+            if getattr(self.source, "lost", None):
+                self.dispatch.emit("status", f"{self.source.lost}; everything so far is kept")
+            self._apply(self.detector.finish())
+        finally:
+            if self.call is not None:                     # after an error: keep what there is
+                self._end(CallChange("end", self.detector.time, "shift end"))
+            self._closing.put(None)
+            self._closer.join()
+            self.dispatch.drain()
+        if self.error is not None:
+            raise self.error
+        return self.calls
+
+    def _step(self, frame) -> None:
+        self._take_requests()
+        for change in self._playback_changes():
+            self._apply(change)
+        self._buffer.append(frame)
+        while self._buffer and self._buffer[0].start_s < frame.start_s - self._buffer_s:
+            self._buffer.popleft()
+        changes = [] if self.paused else self.detector.feed(frame.channel, frame.start_s, frame.samples)
+        self._apply(changes)
+        if self.call is not None:
+            self._feed(frame)
+
+    def _take_requests(self) -> None:
+        while True:
+            try:
+                what = self._requests.get_nowait()
+            except queue.Empty:
+                return
+            if what == "hand":
+                self._apply(self.detector.by_hand())
+            elif what == "mark" and self.call is not None:
+                from voicecoach.events import Event
+
+                t = self.call.engine.time
+                e = Event("cue", t, None, "You marked this moment", {"cue": "mark"})
+                self.call.engine.events.append(e)
+                self.call._send([e])
+            elif what == "pause" and not self.paused:
+                if self.call is not None:
+                    self._apply(self.detector.by_hand())
+                self.paused = True
+                self.dispatch.emit("shift", {"paused": True})
+                self.dispatch.emit("status", "Coaching paused")
+            elif what == "resume" and self.paused:
+                self.paused = False
+                self.detector.last_end = self.detector.time   # only what comes from now on
+                self.dispatch.emit("shift", {"paused": False})
+                self.dispatch.emit("status", "Waiting for a call")
+
+    def _playback_changes(self) -> list[CallChange]:
+        take = getattr(self.source, "playback_changes", None)
+        if take is None or self.paused:
+            return []
+        out = []
+        for present, t in take():
+            out += self.detector.stream(present, t)
+        return out
+
+    def _apply(self, changes: list[CallChange]) -> None:
+        for c in changes:
+            if c.kind == "start":
+                self._begin(c)
+            elif self.call is not None:
+                self._end(c)
+
+    def _begin(self, c: CallChange) -> None:
+        self._index += 1
+        recorder = None
+        if self.record_dir:
+            from voicecoach.sinks.recorder import Recorder
+
+            try:
+                recorder = Recorder(self.record_dir, self.source.channels)
+            except OSError as exc:
+                self.dispatch.emit("status", f"cannot record in {self.record_dir} ({exc.strerror or exc}); "
+                                             "coaching without recording")
+        when = _dt.datetime.now()
+        session = LiveSession(_CallView(self.source), self.config, transcribe=self.transcribe,
+                              model=self.model, baseline=self.baseline, recorder=recorder,
+                              name=f"call {self._index}, {when:%Y-%m-%d %H:%M}", dispatcher=self.dispatch)
+        session.begin()
+        self.call = session
+        self._offset = c.t
+        self._started = {"index": self._index, "t": c.t, "reason": c.reason, "when": when}
+        self._fed_until = {}
+        self.dispatch.emit("call", {"state": "started", "index": self._index, "t": c.t, "reason": c.reason})
+        for f in self._buffer:                      # from the call's true start
+            self._feed(f)
+
+    def _feed(self, frame) -> None:
+        ch = frame.channel
+        if ch not in self.call.engine.channels:
+            return
+        n = len(frame.samples)
+        start = frame.start_s - self._offset
+        done = self._fed_until.get(ch)
+        if done is None:                             # the channel's first block starts at 0.0
+            if start + n / SAMPLE_RATE <= 0:
+                return
+            cut = max(0, int(round(-start * SAMPLE_RATE)))
+            samples, start = frame.samples[cut:], max(0.0, start + cut / SAMPLE_RATE)
+        elif start < done - 1e-6:                    # already fed (the lookback)
+            return
+        else:
+            samples = frame.samples
+        if not len(samples):
+            return
+        self._fed_until[ch] = start + len(samples) / SAMPLE_RATE
+        self.call.feed_frame(CapturedFrame(ch, start, samples,
+                                           getattr(frame, "captured_at", time.monotonic())))
+
+    def _end(self, c: CallChange) -> None:
+        session, self.call = self.call, None
+        info = dict(self._started, end_t=c.t, ended_by=c.reason, keep=c.keep)
+        self._closing.put((session, info))
+
+    # ------------------------------------------------------------------ the closer thread
+    def _close_loop(self) -> None:
+        while True:
+            item = self._closing.get()
+            if item is None:
+                return
+            try:
+                told = self._close(*item)
+            except BaseException as exc:       # raised again by run()
+                self.error = self.error or exc
+                told = []
+            item = None                        # the call's engine and transcribers go now, and
+            release_free_memory()              # their memory back to the system: a shift stays flat
+            for kind, payload in told:
+                self.dispatch.emit(kind, payload)
+
+    def _close(self, session: LiveSession, info: dict) -> list:
+        """Finish and save one call; return what to tell the subscribers."""
+        end_s = info["end_t"] - info["t"]
+        try:
+            record = session.end(end_s=end_s, quiet=True)
+        finally:
+            session.close_recorders()
+        base = {"index": info["index"], "t": info["t"], "end_t": info["end_t"],
+                "reason": info["reason"], "ended_by": info["ended_by"]}
+        if not info["keep"]:
+            if session.recorder is not None:
+                Path(session.recorder.path).unlink(missing_ok=True)   # nothing worth keeping
+            self.dropped.append(base)
+            return [("call", dict(base, state="dropped")),
+                    ("status", "That was not a call (too short, or nobody spoke); not kept")]
+        record["shift"] = {"call": info["index"], "start_s": round(info["t"], 3),
+                           "end_s": round(info["end_t"], 3), "started_by": info["reason"],
+                           "ended_by": info["ended_by"]}
+        path, note = self._save(record, session, info)
+        summary = dict(base, record_path=str(path) if path else None, note=note)
+        self.calls.append(summary)
+        return [("call", dict(summary, state="ended", record=record))]
+
+    def _save(self, record: dict, session: LiveSession, info: dict):
+        if not self.save:
+            return None, ""
+        from voicecoach.store.calls import records_dir, save_call, save_new_call
+
+        if session.recorder is not None:
+            return save_new_call(record, session.recorder.path, self.history_path)
+        folder = Path(self.records_folder) if self.records_folder else records_dir()
+        stamp = info["when"].strftime("%Y%m%d-%H%M%S")
+        path = folder / f"call-{stamp}-{info['index']:03d}.json"
+        try:
+            return path, save_call(record, path, self.history_path)
+        except OSError as exc:
+            return None, f"the call record could not be saved to {path} ({exc.strerror or exc})"
