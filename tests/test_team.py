@@ -453,3 +453,39 @@ def test_agent_shares_from_the_review_and_coach_opens_it(pg, store, demo_call, q
     qtbot.waitUntil(lambda: bool(results), timeout=30000)
     assert results[0] == (True, "Taken back: your coach no longer sees this call")
     assert pg.admin_sql("SELECT count(*) FROM voicecoach.calls")[0][0] == 0
+
+
+def test_agent_shares_from_the_after_call_card(pg, store, demo_call, qtbot, monkeypatch, tmp_path):
+    """The card after each call of a shift carries "Share with my coach" when a team store is
+    set; the agent answers the question box, and the call (with its recording) is shared."""
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication, QMessageBox, QPushButton
+
+    from ui.overlay import OverlayWindow
+    from ui.shiftrun import add_share_action
+    from voicecoach.store.record import load_record
+
+    record_path, _ = demo_call
+    record = load_record(record_path)
+    plain = OverlayWindow(placement_path=None)
+    qtbot.addWidget(plain)
+    add_share_action(plain, Config())                      # no team store: no button
+    assert not [b for b in plain.card.findChildren(QPushButton) if b.text() == "Share with my coach"]
+
+    monkeypatch.setenv("PGPASSWORD", PASSWORDS["alice"])
+    window = OverlayWindow(placement_path=None)
+    qtbot.addWidget(window)
+    add_share_action(window, config_for(pg, "alice"))
+    window.show()
+    window.card.show_call(record, str(record_path), 1)
+    button, = [b for b in window.card.findChildren(QPushButton) if b.text() == "Share with my coach"]
+
+    def answer():                                          # the agent: "Share with the recording"
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+        next(b for b in box.buttons() if b.text() == "Share with the recording").click()
+
+    QTimer.singleShot(300, answer)
+    button.click()
+    qtbot.waitUntil(lambda: "Shared" in window.status_line.text(), timeout=30000)
+    assert pg.admin_sql("SELECT agent FROM voicecoach.calls") == [("alice",)]
+    assert pg.admin_sql("SELECT count(*) FROM voicecoach.call_audio")[0][0] == 1

@@ -123,10 +123,18 @@ class LiveChecklist(QWidget):
             shown = items[-self.LIST_LINES:]
             more = f" (+{len(items) - len(shown)})" if len(items) > len(shown) else ""
             return f"{title}{more}:<br>" + "<br>".join(
-                f"<span style='color:{MUTED}'>{clock(t)}</span> <span style='color:{TEXT}'>{_esc(x)}</span>"
+                f"<span style='color:{MUTED}'>{clock(t)}</span> <span style='color:{TEXT}'>{_esc(_short(x))}</span>"
                 for t, x in shown)
         self.callers.setText(fmt("Caller's list", self.caller_items, "nothing yet"))
         self.follow_ups.setText(fmt("You promised", self.follow_up_items, "nothing yet"))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """One line of a live list: a long item is cut at a word and marked (the card and the
+    review show it whole), so the overlay keeps its size."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _esc(text: str) -> str:

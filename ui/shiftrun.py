@@ -199,6 +199,25 @@ class ShiftController(QObject):
             self.tray.setToolTip(f"VoiceCoach — {state}")
 
 
+def add_share_action(window: OverlayWindow, config) -> None:
+    """"Share with my coach" on the after-call card, when a team store is set
+    (``[team] database``); the agent is asked whether the recording goes too."""
+    from voicecoach.sinks.report import find_audio
+
+    from .share import share_with_coach, team_configured
+
+    if not team_configured(config):
+        return
+
+    def share(record: dict, record_path: Optional[str]) -> None:
+        audio = find_audio(record, Path(record_path)) if record_path else None
+        share_with_coach(window, record, audio, config,
+                         done=lambda ok, message: window.set_status(message, warn=not ok))
+
+    window.card.add_action("Share with my coach", share,
+                           "Share this call with my coach (the team store)")
+
+
 def run_shift_overlay(make_shift: Callable, extra=(), *, screenshot: Union[str, Path, None] = None,
                       stop_after_s: Optional[float] = None, config=None,
                       placement_path: Union[str, Path, None] = None) -> tuple[int, Optional[list]]:
@@ -225,6 +244,7 @@ def run_shift_overlay(make_shift: Callable, extra=(), *, screenshot: Union[str, 
     window = OverlayWindow(placement_path=None if screenshot is not None else placement_path, settings=settings)
     controller = ShiftController(make_shift, window, extra=extra, stop_after_s=stop_after_s,
                                  screenshot=screenshot, settings=settings)
+    add_share_action(window, config)
     loop = QEventLoop()
     controller.done.connect(loop.quit)
     restore = {}
