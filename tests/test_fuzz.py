@@ -299,7 +299,8 @@ def test_unreadable_files_are_one_line(corpus, tmp_path):
             if not shutil.which("setpriv"):
                 pytest.skip("running as root without setpriv to drop privileges")
             prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        env = dict(os.environ, PYTHONPATH=str(ROOT), VOICECOACH_DATA_DIR=str(folder / "data"), HOME=str(folder))
+        env = dict(os.environ, PYTHONPATH=str(ROOT), VOICECOACH_DATA_DIR=str(folder / "data"), HOME=str(folder),
+                   XDG_CONFIG_HOME=str(folder / "config"))   # a user's own, not the suite's (root's)
         for path in (unreadable, closed / "inside.wav"):
             for argv in (["analyze", path, "--no-transcript", "-q"], ["warmth", path]):
                 res = subprocess.run(prefix + [sys.executable, "-m", "voicecoach", *map(str, argv)],
