@@ -191,9 +191,9 @@ def _load_baseline(path: Optional[str]):
 
 
 def cmd_analyze(args) -> int:
-    from voicecoach.analyze import analyze_call, demo_call_path
+    from voicecoach.analyze import analyze_stream, demo_call_path
     from voicecoach.sinks.summary import summary_text
-    from voicecoach.sources.audio import load_call
+    from voicecoach.sources.stream import open_call_stream
     from voicecoach.store.calls import save_call
     from voicecoach.stt.whisper import limit_malloc_arenas
 
@@ -203,13 +203,13 @@ def cmd_analyze(args) -> int:
     if args.demo:
         if args.call or args.agent or args.customer:
             raise UserError("--demo analyses the demo call; give no other recording with it")
-        call = load_call(demo_call_path())
+        call = open_call_stream(demo_call_path())
     else:
-        call = load_call(args.call, agent=args.agent, customer=args.customer,
-                         agent_channel=args.agent_channel)
-    record = _with_progress(lambda progress: analyze_call(
+        call = open_call_stream(args.call, agent=args.agent, customer=args.customer,
+                                agent_channel=args.agent_channel)
+    record = _with_progress(lambda progress: analyze_stream(
         call, config, transcribe=not args.no_transcript, baseline=baseline, progress=progress),
-        quiet=args.quiet, channels=list(call.channels()))
+        quiet=args.quiet, channels=list(call.channels))
     if args.output:
         try:
             note = save_call(record, args.output)
