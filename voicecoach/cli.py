@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     hs.add_argument("-n", "--last", type=int, default=20, metavar="N", help="how many calls (default 20)")
     hs.add_argument("--rebuild", nargs="+", metavar="DIR",
                     help="rebuild the index from the call records in these folders")
+    _add_common(hs)
 
     cb = sub.add_parser("calibrate", help="make your voice profile (the baseline warmth is judged against)",
                         description="Build your voice profile from recordings of your ordinary speech, "
@@ -299,7 +300,13 @@ def cmd_report(args) -> int:
 
 def cmd_history(args) -> int:
     from voicecoach.store.history import show_history
+    from voicecoach.store.recovery import recover_folder
 
+    # recordings whose process was killed mid-call get their records first
+    config = _load_config(args)
+    for folder in dict.fromkeys([*(args.rebuild or []), config.live.record_dir or None]):
+        if folder:
+            recover_folder(folder, config)
     print(show_history(args.last, args.rebuild))
     return 0
 
@@ -404,6 +411,11 @@ def cmd_live(args) -> int:
             return DeviceSource(agent, customer, config.capture, agent_channel=a_ch, customer_channel=c_ch)
     record_dir = args.record or lo.record_dir or None
     recorders = []
+    recovery = None
+    if record_dir:
+        from voicecoach.store.recovery import recover_in_background
+
+        recovery = recover_in_background(record_dir, config, baseline)
 
     def make_session(extra_subscribers=()):
         source = make_source()
@@ -446,16 +458,26 @@ def cmd_live(args) -> int:
     finally:
         if jsonl:
             jsonl.close()
+    not_saved = ""
     if recorders:
         from voicecoach.store.calls import save_new_call
 
         rec_path = recorders[-1].path
         out, note = save_new_call(record, rec_path)
         print(f"\nRecording: {rec_path}" + (f"\nCall record: {out}" if out else ""))
-        _note(note)
+        if out is None:
+            not_saved = note
+        else:
+            _note(note)
     from voicecoach.sinks.summary import summary_text
 
     print("\n" + summary_text(record))
+    if recovery is not None and recovery.is_alive():
+        _note("a recording left by a stopped session is still being analysed; "
+              "that is finished at the next start")
+    if not_saved:      # the summary is shown; the recording is kept and recovered at the next start
+        print(f"voicecoach: error: {not_saved}", file=sys.stderr)
+        return 2
     return 0
 
 
