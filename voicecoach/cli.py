@@ -466,7 +466,8 @@ def cmd_live(args) -> int:
         out, note = save_new_call(record, rec_path)
         print(f"\nRecording: {rec_path}" + (f"\nCall record: {out}" if out else ""))
         if out is None:
-            not_saved = note
+            not_saved = (f"{note}; {rec_path.name} is kept, and its record is made at the next start "
+                         "once there is room")
         else:
             _note(note)
     from voicecoach.sinks.summary import summary_text
