@@ -5,7 +5,8 @@ then writes a long two-channel FLAC by repeating them with 20 s of the noise flo
 between copies, a block at a time (the long call is never held in memory). The real
 command (`python -m voicecoach analyze CALL --json -o ...`) runs in a child process on
 the 10-minute call alone and on each long call; for each it prints the wall time as a
-multiple of real time, the child's peak resident memory, and the word error rate of
+multiple of real time, its CPU seconds per minute of call (the speed per minute when
+other jobs share the machine), the child's peak resident memory, and the word error rate of
 the transcript against the script (both channels), so a long call can be compared
 with a short one minute for minute.
 
@@ -31,8 +32,9 @@ GAP_S = 20.0
 SR = 16000
 
 
-def run_analyze(path: Path, out: Path) -> tuple[float, float]:
-    """Wall time (s) and peak RSS (MB) of `voicecoach analyze path` in a child process."""
+def run_analyze(path: Path, out: Path) -> tuple[float, float, float]:
+    """Wall time (s), CPU time (s, user + system) and peak RSS (MB) of
+    `voicecoach analyze path` in a child process."""
     cmd = [sys.executable, "-m", "voicecoach", "analyze", str(path), "--quiet", "--json", "-o", str(out)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
@@ -41,7 +43,7 @@ def run_analyze(path: Path, out: Path) -> tuple[float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"analyze failed with exit status {proc.returncode}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def reference(calls, copies: list[int]) -> dict[str, str]:
@@ -99,7 +101,8 @@ def main() -> int:
     calls = [random_call(seed, voices=("espeak",), minutes=10.0) for seed in (7, 8)]
     print(f"calls: {', '.join(f'{len(c.audio) / SR / 60:.1f} min' for c in calls)}, two channels, "
           f"espeak-ng voices; long calls repeat them with {GAP_S:.0f} s gaps")
-    print(f"{'call':>10} {'wall':>9} {'x real time':>12} {'peak RSS':>9} {'WER':>6}   targets: >= 20x, < 700 MB")
+    print(f"{'call':>10} {'wall':>9} {'x real time':>12} {'CPU s/min':>10} {'peak RSS':>9} {'WER':>6}"
+          "   targets: >= 20x, < 700 MB")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         jobs = []
@@ -115,13 +118,14 @@ def main() -> int:
         for label, path, copies in jobs:
             duration = sf.info(str(path)).duration
             out = tmp / "rec.json"
-            wall, peak = run_analyze(path, out)
+            wall, cpu, peak = run_analyze(path, out)
             record = json.loads(out.read_text())
             if label.endswith("h"):        # score only the whole copies
                 copies_end_s = sum(len(calls[i].audio) / SR + GAP_S for i in copies)
                 record["transcript"] = [p for p in record["transcript"] if p["start"] < copies_end_s]
             err = transcript_wer(record, reference(calls, copies))
-            print(f"{label:>10} {wall / 60:7.1f} m {duration / wall:10.1f}x {peak:7.0f} MB {err:6.1%}"
+            print(f"{label:>10} {wall / 60:7.1f} m {duration / wall:10.1f}x {cpu / (duration / 60):10.2f}"
+                  f" {peak:7.0f} MB {err:6.1%}"
                   f"   ({'ok' if duration / wall >= 20 and peak < 700 else 'MISSED'})", flush=True)
             path.unlink()
     return 0

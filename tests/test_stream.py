@@ -122,3 +122,16 @@ def test_a_call_transcribed_in_pieces_reads_as_the_whole(monkeypatch):
     words = [w for p in pieces["transcript"] for w in p["words"] if p["channel"] == "agent"]
     assert all(0 <= w["start"] <= w["end"] <= pieces["duration"] for w in words)
     assert [w["start"] for w in words] == sorted(w["start"] for w in words)
+
+
+def test_a_recording_longer_than_a_day_is_refused_before_decoding(tmp_path):
+    """The header of a 25-hour WAV (a sparse file: no disk used) is enough to refuse it."""
+    from voicecoach.sinks.recorder import _header
+
+    path = tmp_path / "long.wav"
+    n = 25 * 3600 * 16000
+    with open(path, "wb") as f:
+        f.write(_header(1, n))
+        f.truncate(44 + 2 * n)
+    with pytest.raises(AudioError, match="25.0 hours long"):
+        open_call_stream(path)
