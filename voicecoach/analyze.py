@@ -134,10 +134,6 @@ class _Tape:
             if len(x):
                 self.blocks.append((int(round(start_s * SAMPLE_RATE)), x))
 
-    @property
-    def start(self) -> int:
-        return self.blocks[0][0] if self.blocks else 0
-
     def audio(self, a: int, b: int) -> np.ndarray:
         """Samples ``a`` to ``b`` of the channel (zeros where nothing was heard)."""
         out = np.zeros(max(0, b - a), np.float32)
@@ -218,6 +214,7 @@ class _Pieces:
                     if s.end > lo and s.start < cut]
             a, b = int(round(lo * SAMPLE_RATE)), int(round(cut * SAMPLE_RATE))
             jobs[ch] = (lo, cut, segs, self.tape[ch].audio(a, b))
+            self.tape[ch].drop_before(b)        # the piece is a copy: one of it in memory, not two
         if not jobs:
             return
         if self._model is None:
@@ -242,7 +239,6 @@ class _Pieces:
             va_segs = self.engine.vad[ch].segments
             while self.next_seg[ch] < len(va_segs) and va_segs[self.next_seg[ch]].end <= cut:
                 self.next_seg[ch] += 1
-            self.tape[ch].drop_before(int(round(cut * SAMPLE_RATE)))
             if self.progress:
                 self.progress(ch, cut, total)
 
