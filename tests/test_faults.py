@@ -132,3 +132,22 @@ def test_full_disk_stops_the_recording_coaching_goes_on_and_nothing_is_half_writ
     assert all(json.loads(line) for line in lines)      # every line whole
     left = [p.name for p in Path(small_disk).rglob("*") if p.is_file()]
     assert not [n for n in left if n.endswith(".tmp") or n.endswith(".json")], left
+
+
+def test_a_record_that_does_not_fit_beside_its_recording_goes_to_the_data_folder(small_disk, tmp_path,
+                                                                                 monkeypatch):
+    from voicecoach.store.calls import save_new_call
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    recording = small_disk / "call-20260101-090000.wav"
+    with open(recording, "wb", buffering=0) as f:    # fills the disk
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError:
+            pass
+    record = {"schema": "voicecoach.call/1", "source": {"name": recording.name}, "text": "x" * 20000}
+    home, note = save_new_call(record, recording)
+    assert home == tmp_path / "data" / "records" / "call-20260101-090000.json", note
+    assert json.loads(home.read_text())["source"]["name"] == recording.name
+    assert not [p for p in small_disk.iterdir() if p != recording]      # nothing half-written beside it
