@@ -34,10 +34,13 @@ SR = 16000
 
 def run_analyze(path: Path, out: Path) -> tuple[float, float, float]:
     """Wall time (s), CPU time (s, user + system) and peak RSS (MB) of
-    `voicecoach analyze path` in a child process."""
+    `voicecoach analyze path` in a child process, with the default settings (no user
+    config file) and a history of its own beside ``out``."""
     cmd = [sys.executable, "-m", "voicecoach", "analyze", str(path), "--quiet", "--json", "-o", str(out)]
+    env = dict(os.environ, XDG_CONFIG_HOME=str(out.parent / "config"),
+               VOICECOACH_DATA_DIR=str(out.parent / "data"))
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
