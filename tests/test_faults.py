@@ -28,6 +28,12 @@ from test_live import capturing, needs_espeak, short_call, start_live, wait_for 
 LOST_MAX_S = 1.0
 
 
+def isolate(monkeypatch, tmp_path):
+    """Default settings and a data folder of the test's own, for this process and its children."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+
+
 def call_offset_s(recording: np.ndarray, played: np.ndarray) -> float:
     """Where (s) the played call starts in the recording (agent channel, cross-correlation)."""
     n = min(len(played), 16000 * 4)
@@ -38,36 +44,33 @@ def call_offset_s(recording: np.ndarray, played: np.ndarray) -> float:
 
 
 @needs_espeak
-def test_kill_9_mid_call_loses_under_a_second_and_the_record_is_recovered(pulse, short_call, tmp_path):
+def test_kill_9_mid_call_loses_under_a_second_and_the_record_is_recovered(pulse, short_call, tmp_path,
+                                                                              monkeypatch):
     path, truth = short_call
     played, _ = sf.read(path, dtype="float32")
-    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"))
-    os.environ["VOICECOACH_DATA_DIR"] = env["VOICECOACH_DATA_DIR"]
-    try:
-        proc = start_live(["--agent", "call.monitor", "--customer", "call.monitor", "--customer-channel", "1",
-                           "--record", "rec", "--no-transcript"], tmp_path)
-        wait_for(lambda: capturing(pulse) or proc.poll() is not None, "capture to start")
-        assert proc.poll() is None, proc.communicate()
-        t_play = time.monotonic()
-        player = pulse.play(path, "call")
-        time.sleep(6.0)
-        t_kill = time.monotonic()
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-        player.wait(timeout=60)
-        wav = next((tmp_path / "rec").glob("call-*.wav"))
-        assert not wav.with_suffix(".json").exists()
+    isolate(monkeypatch, tmp_path)
+    proc = start_live(["--agent", "call.monitor", "--customer", "call.monitor", "--customer-channel", "1",
+                       "--record", "rec", "--no-transcript"], tmp_path)
+    wait_for(lambda: capturing(pulse) or proc.poll() is not None, "capture to start")
+    assert proc.poll() is None, proc.communicate()
+    t_play = time.monotonic()
+    player = pulse.play(path, "call")
+    time.sleep(6.0)
+    t_kill = time.monotonic()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    player.wait(timeout=60)
+    wav = next((tmp_path / "rec").glob("call-*.wav"))
+    assert not wav.with_suffix(".json").exists()
 
-        # the next start finds it and recovers it while it coaches
-        proc2 = start_live(["--agent", "call.monitor", "--customer", "call.monitor", "--customer-channel", "1",
-                            "--record", "rec", "--no-transcript", "--stop-after", "120"], tmp_path)
-        record_path = wav.with_suffix(".json")
-        wait_for(lambda: record_path.exists() or proc2.poll() is not None, "the recovered record", 240)
-        time.sleep(0.5)
-        proc2.send_signal(signal.SIGINT)
-        out, err = proc2.communicate(timeout=60)
-    finally:
-        os.environ.pop("VOICECOACH_DATA_DIR", None)
+    # the next start finds it and recovers it while it coaches
+    proc2 = start_live(["--agent", "call.monitor", "--customer", "call.monitor", "--customer-channel", "1",
+                        "--record", "rec", "--no-transcript", "--stop-after", "120"], tmp_path)
+    record_path = wav.with_suffix(".json")
+    wait_for(lambda: record_path.exists() or proc2.poll() is not None, "the recovered record", 240)
+    time.sleep(0.5)
+    proc2.send_signal(signal.SIGINT)
+    out, err = proc2.communicate(timeout=60)
     assert proc2.returncode == 0, err
     recovered = [line for line in err.splitlines() if "recovered" in line]
     assert len(recovered) == 1 and wav.name in recovered[0] and "stopped mid-call" in recovered[0], err
@@ -83,7 +86,7 @@ def test_kill_9_mid_call_loses_under_a_second_and_the_record_is_recovered(pulse,
     assert record["source"]["name"] == wav.name and abs(record["duration"] - len(y) / sr) < 0.05
     assert record["transcript"], "the recovered record is analysed in full, words included"
     hist = subprocess.run([sys.executable, "-m", "voicecoach", "history"], capture_output=True,
-                          text=True, env=env, timeout=120)
+                          text=True, timeout=120)
     assert hist.returncode == 0 and wav.name in hist.stdout, hist.stdout + hist.stderr
 
 
@@ -106,20 +109,17 @@ def small_disk(tmp_path):
 
 @needs_espeak
 def test_full_disk_stops_the_recording_coaching_goes_on_and_nothing_is_half_written(
-        pulse, short_call, small_disk, tmp_path):
+        pulse, short_call, small_disk, tmp_path, monkeypatch):
     path, truth = short_call
-    env_data = str(small_disk / "data")             # the record's fallback is on the full disk too
-    os.environ["VOICECOACH_DATA_DIR"] = env_data
-    try:
-        proc = start_live(["--agent", "call.monitor", "--customer", "call.monitor", "--customer-channel", "1",
-                           "--record", str(small_disk / "rec"), "--events", str(small_disk / "events.jsonl"),
-                           "--stop-after", f"{truth['duration'] + 5:.1f}"], tmp_path)
-        wait_for(lambda: capturing(pulse) or proc.poll() is not None, "capture to start")
-        assert proc.poll() is None, proc.communicate()
-        pulse.play(path, "call").wait(timeout=120)
-        out, err = proc.communicate(timeout=300)
-    finally:
-        os.environ.pop("VOICECOACH_DATA_DIR", None)
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(small_disk / "data"))   # the fallback: full too
+    proc = start_live(["--agent", "call.monitor", "--customer", "call.monitor", "--customer-channel", "1",
+                       "--record", str(small_disk / "rec"), "--events", str(small_disk / "events.jsonl"),
+                       "--stop-after", f"{truth['duration'] + 5:.1f}"], tmp_path)
+    wait_for(lambda: capturing(pulse) or proc.poll() is not None, "capture to start")
+    assert proc.poll() is None, proc.communicate()
+    pulse.play(path, "call").wait(timeout=120)
+    out, err = proc.communicate(timeout=300)
     assert proc.returncode == 2, out + err
     assert "Traceback" not in err
     assert sum("recording stopped" in line for line in out.splitlines()) == 1, out
