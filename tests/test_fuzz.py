@@ -14,7 +14,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # review's screenshots, before Qt is imported
 
-import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -27,7 +26,6 @@ import fuzz_inputs as fz  # noqa: E402
 from voicecoach.analyze import analyze_call  # noqa: E402
 from voicecoach.cli import main  # noqa: E402
 from voicecoach.sources.audio import load_call  # noqa: E402
-from voicecoach.store.calls import save_record  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -80,7 +80,8 @@ def check_refused(proc: subprocess.Popen, disk: Path) -> str:
     assert "Traceback" not in out + err, err
     assert proc.returncode == 2, (proc.returncode, err)
     assert lines[-1].startswith("voicecoach: error: the call record could not be saved"), lines
-    assert "the recording is kept" in lines[-1]
+    rec = next(p.name for p in disk.rglob("call-*.wav"))
+    assert f"{rec} is kept, and its record is made at the next start" in lines[-1]   # recovery's promise
     assert "Scores are for your own practice" in out              # the coaching summary still shown
     left = sorted(p.name for p in disk.rglob("*") if p.is_file())
     assert not [n for n in left if n.endswith((".json", ".tmp"))], left   # nothing half-written

@@ -1,29 +1,36 @@
-"""Offline analysis of a recorded call: the engine over a file source, then speech-to-text.
+"""Offline analysis of a recorded call: the engine over the call's blocks, and speech-to-text.
 
 Audio analysis (echo cancellation, voice activity, prosody, turn-taking) runs
-first, block by block. Then each channel's speech segments are transcribed (the
-call audio as the analyzers heard it, without the agent's echo), the two channels
-in parallel (faster-whisper's ``num_workers``: one core each), and the words are
-fed to the engine in time order.
+block by block, 10 s at a time, as :mod:`voicecoach.sources.stream` decodes them.
+Each channel's speech (the call audio as the analyzers heard it, without the
+agent's echo) is transcribed in pieces of about ``transcribe.piece_s`` of call
+time, each cut at a pause of at least ``transcribe.merge_gap_s`` that no packed
+span crosses, the two channels in parallel (faster-whisper's ``num_workers``: one
+core each); the words are fed to the engine in time order. Only the audio of the
+piece not yet transcribed is kept, so memory does not grow with the call's
+length; a call shorter than a piece is transcribed in one go, as a whole.
 """
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
+from voicecoach.analyzers.vad import Segment
 from voicecoach.analyzers.voice import Baseline
 from voicecoach.config import Config
 from voicecoach.engine import Engine
-from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
+from voicecoach.events import AGENT, SAMPLE_RATE
 from voicecoach.sources.audio import CallAudio
-from voicecoach.sources.files import FileSource
 from voicecoach.store.record import build_record
 from voicecoach.stt.offline import transcribe_channel
 from voicecoach.stt.whisper import load_model
+
+if TYPE_CHECKING:
+    from voicecoach.sources.stream import CallStream
 
 # progress(stage, done, total): stage is "audio" or a channel name; units are seconds
 Progress = Callable[[str, float, float], None]
@@ -37,7 +44,7 @@ def demo_call_path() -> Path:
 def analyze_call(call: CallAudio, config: Optional[Config] = None, *, transcribe: bool = True,
                  baseline: Optional[Baseline] = None, progress: Optional[Progress] = None,
                  model=None) -> dict:
-    """Analyse a whole call and return its call record (a JSON-ready dict).
+    """Analyse a whole call held in memory and return its call record (a JSON-ready dict).
 
     Parameters
     ----------
@@ -52,46 +59,189 @@ def analyze_call(call: CallAudio, config: Optional[Config] = None, *, transcribe
     model : faster_whisper.WhisperModel, optional
         A loaded model to reuse; by default ``config.transcribe.model`` is loaded.
     """
-    config = config or Config()
     channels = call.channels()
-    engine = Engine(config, tuple(channels), baseline=baseline)
-    # the call audio as the analyzers heard it (without the agent's echo), for speech-to-text
-    heard = np.empty_like(channels[CUSTOMER]) if engine.echo is not None else None
+    return _analyse(_blocks(channels), tuple(channels), call.name, call.duration, config,
+                    transcribe=transcribe, baseline=baseline, progress=progress, model=model)
 
-    def keep_heard():
-        for start_s, samples in engine.take_heard(CUSTOMER):
-            i = int(round(start_s * SAMPLE_RATE))
-            heard[i:i + len(samples)] = samples
 
-    for frame in FileSource(call, block_s=10.0):
-        engine.feed(frame.channel, frame.start_s, frame.samples)
-        engine.take_heard(AGENT)
-        if heard is not None and frame.channel == CUSTOMER:
-            keep_heard()
-        if progress and frame.channel == AGENT:
-            progress("audio", min(call.duration, frame.start_s + 10.0), call.duration)
-    engine.finish_audio()
-    if heard is not None:
-        keep_heard()
-        channels[CUSTOMER] = heard
+def analyze_stream(stream: "CallStream", config: Optional[Config] = None, *, transcribe: bool = True,
+                   baseline: Optional[Baseline] = None, progress: Optional[Progress] = None,
+                   model=None) -> dict:
+    """Analyse a call read block by block (:func:`voicecoach.sources.stream.open_call_stream`):
+    the same record as :func:`analyze_call`, in memory that does not grow with its length.
 
-    transcript = []
-    if transcribe:
-        model = model or load_model(config.transcribe, num_workers=len(channels))
-        segments = {ch: list(engine.vad[ch].segments) for ch in channels}
+    Raises
+    ------
+    AudioError
+        The recording turns out unreadable, silent or too short while it is read.
+    """
+    return _analyse(iter(stream), stream.channels, stream.name, stream.duration_hint, config,
+                    transcribe=transcribe, baseline=baseline, progress=progress, model=model,
+                    at_end=stream.finish)
+
+
+def _blocks(channels: dict[str, np.ndarray], block_s: float = 10.0) -> Iterator[dict[str, np.ndarray]]:
+    n = max(1, int(round(block_s * SAMPLE_RATE)))
+    for start in range(0, len(channels[AGENT]), n):
+        yield {ch: x[start:start + n] for ch, x in channels.items()}
+
+
+def _analyse(blocks: Iterable[dict[str, np.ndarray]], channels: tuple[str, ...], name: str,
+             total_s: Optional[float], config: Optional[Config], *, transcribe: bool,
+             baseline: Optional[Baseline], progress: Optional[Progress], model,
+             at_end: Optional[Callable[[], None]] = None) -> dict:
+    config = config or Config()
+    engine = Engine(config, channels, baseline=baseline)
+    pieces = _Pieces(engine, config, progress, model, total_s) if transcribe else None
+    n = 0
+    try:
+        for block in blocks:
+            for ch in channels:
+                engine.feed(ch, n / SAMPLE_RATE, block[ch])
+                heard = engine.take_heard(ch)
+                if pieces is not None:
+                    pieces.tape[ch].add(heard)
+            n += len(block[AGENT])
+            if progress:
+                progress("audio", n / SAMPLE_RATE, max(total_s or 0.0, n / SAMPLE_RATE))
+            if pieces is not None:
+                pieces.transcribe_ready()
+        engine.finish_audio()
+        if at_end is not None:
+            at_end()
+        duration = n / SAMPLE_RATE
+        if pieces is not None:
+            for ch in channels:
+                pieces.tape[ch].add(engine.take_heard(ch))
+            pieces.transcribe_ready(end_s=duration)
+            engine.finish_words()
+    finally:
+        if pieces is not None:
+            pieces.close()
+    transcript = sorted(pieces.transcript, key=lambda p: p.start) if pieces is not None else []
+    return build_record(engine, transcript, name=name, duration=duration,
+                        model=config.transcribe.model if transcribe else None)
+
+
+class _Tape:
+    """One channel's heard audio from the start of the piece not yet transcribed."""
+
+    def __init__(self):
+        self.blocks: list[tuple[int, np.ndarray]] = []    # (first sample, samples)
+
+    def add(self, blocks: Iterable[tuple[float, np.ndarray]]) -> None:
+        for start_s, x in blocks:
+            if len(x):
+                self.blocks.append((int(round(start_s * SAMPLE_RATE)), x))
+
+    def audio(self, a: int, b: int) -> np.ndarray:
+        """Samples ``a`` to ``b`` of the channel (zeros where nothing was heard)."""
+        out = np.zeros(max(0, b - a), np.float32)
+        for s, x in self.blocks:
+            lo, hi = max(a, s), min(b, s + len(x))
+            if lo < hi:
+                out[lo - a:hi - a] = x[lo - s:hi - s]
+        return out
+
+    def drop_before(self, i: int) -> None:
+        kept = []
+        for s, x in self.blocks:
+            if s + len(x) <= i:
+                continue
+            if s < i:
+                x, s = x[i - s:], i
+            kept.append((s, x))
+        self.blocks = kept
+
+
+class _Pieces:
+    """Transcribes each channel's speech a piece at a time, as the audio analysis goes.
+
+    A channel's next piece is cut once ``piece_s`` of its call time is waiting: at the
+    latest pause between closed speech segments at least ``merge_gap_s`` long (so no
+    packed span of :func:`voicecoach.stt.offline.pack_plan` is split), at its middle.
+    Continuous speech with no such pause for ``3 * piece_s`` is cut where the voice
+    activity has got to, so memory stays bounded even then.
+    """
+
+    def __init__(self, engine: Engine, config: Config, progress: Optional[Progress], model,
+                 total_s: Optional[float]):
+        self.engine = engine
+        self.total_s = total_s or 0.0
+        self.options = config.transcribe
+        self.progress = progress
+        self.channels = engine.channels
+        self.tape = {ch: _Tape() for ch in self.channels}
+        self.cut = dict.fromkeys(self.channels, 0.0)     # call time transcribed up to (s)
+        self.next_seg = dict.fromkeys(self.channels, 0)  # first segment not wholly transcribed
+        self.transcript: list = []
+        self._model = model
+        self._pool: Optional[ThreadPoolExecutor] = None
+
+    def _cut_point(self, ch: str, end_s: Optional[float]) -> Optional[tuple[float, list[Segment]]]:
+        """Where channel ``ch``'s next piece ends and its segments; None: not yet."""
+        va = self.engine.vad[ch]
+        o = self.options
+        segs = va.segments[self.next_seg[ch]:]
+        if end_s is not None:
+            return end_s, segs
+        now = va.time
+        if now - self.cut[ch] < o.piece_s:
+            return None
+        horizon = va.current_start if va.speaking else now - 1.0   # no new segment starts before
+        merge = max(o.merge_gap_s, 2 * o.pad_s)
+        for j in range(len(segs) - 1, -1, -1):
+            nxt = segs[j + 1].start if j + 1 < len(segs) else horizon
+            if nxt - segs[j].end >= merge:
+                return (segs[j].end + nxt) / 2, segs[:j + 1]
+        if now - self.cut[ch] < 3 * o.piece_s:
+            return None
+        cut = max(self.cut[ch], now - 1.0)                            # forced: inside speech
+        open_seg = [Segment(va.current_start, cut)] if va.speaking and va.current_start < cut else []
+        return cut, [s for s in segs if s.start < cut] + open_seg
+
+    def transcribe_ready(self, end_s: Optional[float] = None) -> None:
+        """Transcribe every channel's piece that is ready (all that is left when ``end_s``,
+        the call's length, is given) and feed its words to the engine."""
+        jobs = {}
+        for ch in self.channels:
+            found = self._cut_point(ch, end_s)
+            if found is None:
+                continue
+            cut, segs = found
+            lo = self.cut[ch]
+            segs = [Segment(max(s.start, lo), min(s.end, cut)) for s in segs
+                    if s.end > lo and s.start < cut]
+            a, b = int(round(lo * SAMPLE_RATE)), int(round(cut * SAMPLE_RATE))
+            jobs[ch] = (lo, cut, segs, self.tape[ch].audio(a, b))
+            self.tape[ch].drop_before(b)        # the piece is a copy: one of it in memory, not two
+        if not jobs:
+            return
+        if self._model is None:
+            self._model = load_model(self.options, num_workers=len(self.channels))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=len(self.channels))
+        total = end_s if end_s is not None else max([self.total_s] + [j[1] for j in jobs.values()])
 
         def run(ch):
-            total = sum(s.duration for s in segments[ch]) or 1.0
-            report = (lambda done: progress(ch, min(done, total), total)) if progress else None
-            return transcribe_channel(model, ch, channels[ch], segments[ch],
-                                      config.transcribe, report)
+            lo, cut, segs, audio = jobs[ch]
+            packed = sum(s.duration for s in segs) or 1.0
+            report = ((lambda done: self.progress(ch, lo + (cut - lo) * min(done / packed, 1.0), total))
+                      if self.progress else None)
+            return transcribe_channel(self._model, ch, audio, segs, self.options, report, offset_s=lo)
 
-        with ThreadPoolExecutor(max_workers=len(channels)) as pool:
-            results = dict(zip(channels, pool.map(run, channels)))
-        for ch, pieces in results.items():
-            engine.feed_words(ch, [w for p in pieces for w in p.words])
-            transcript += pieces
-        engine.finish_words()
-        transcript.sort(key=lambda p: p.start)
-    return build_record(engine, transcript, name=call.name, duration=call.duration,
-                        model=config.transcribe.model if transcribe else None)
+        results = dict(zip(jobs, self._pool.map(run, jobs)))
+        for ch, found in results.items():
+            lo, cut, segs, _ = jobs[ch]
+            self.engine.feed_words(ch, [w for p in found for w in p.words])
+            self.transcript += found
+            self.cut[ch] = cut
+            va_segs = self.engine.vad[ch].segments
+            while self.next_seg[ch] < len(va_segs) and va_segs[self.next_seg[ch]].end <= cut:
+                self.next_seg[ch] += 1
+            if self.progress:
+                self.progress(ch, cut, total)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()

@@ -152,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     hs.add_argument("-n", "--last", type=int, default=20, metavar="N", help="how many calls (default 20)")
     hs.add_argument("--rebuild", nargs="+", metavar="DIR",
                     help="rebuild the index from the call records in these folders")
+    _add_common(hs)
 
     cb = sub.add_parser("calibrate", help="make your voice profile (the baseline warmth is judged against)",
                         description="Build your voice profile from recordings of your ordinary speech, "
@@ -285,9 +286,9 @@ def _no_constant(name: str):
 
 
 def cmd_analyze(args) -> int:
-    from voicecoach.analyze import analyze_call, demo_call_path
+    from voicecoach.analyze import analyze_stream, demo_call_path
     from voicecoach.sinks.summary import summary_text
-    from voicecoach.sources.audio import load_call
+    from voicecoach.sources.stream import open_call_stream
     from voicecoach.store.calls import save_call
     from voicecoach.stt.whisper import limit_malloc_arenas
 
@@ -297,13 +298,13 @@ def cmd_analyze(args) -> int:
     if args.demo:
         if args.call or args.agent or args.customer:
             raise UserError("--demo analyses the demo call; give no other recording with it")
-        call = load_call(demo_call_path())
+        call = open_call_stream(demo_call_path())
     else:
-        call = load_call(args.call, agent=args.agent, customer=args.customer,
-                         agent_channel=args.agent_channel)
-    record = _with_progress(lambda progress: analyze_call(
+        call = open_call_stream(args.call, agent=args.agent, customer=args.customer,
+                                agent_channel=args.agent_channel)
+    record = _with_progress(lambda progress: analyze_stream(
         call, config, transcribe=not args.no_transcript, baseline=baseline, progress=progress),
-        quiet=args.quiet, channels=list(call.channels()))
+        quiet=args.quiet, channels=list(call.channels))
     if args.output:
         try:
             note = save_call(record, args.output)
@@ -395,7 +396,13 @@ def cmd_history(args) -> int:
     import sqlite3
 
     from voicecoach.store.history import default_db_path, show_history
+    from voicecoach.store.recovery import recover_folder
 
+    # recordings whose process was killed mid-call get their records first
+    config = _load_config(args)
+    for folder in dict.fromkeys([*(args.rebuild or []), config.live.record_dir or None]):
+        if folder:
+            recover_folder(folder, config)
     try:
         print(show_history(args.last, args.rebuild))
     except sqlite3.Error as exc:
@@ -532,13 +539,16 @@ def cmd_live(args) -> int:
             return DeviceSource(agent, customer, config.capture, agent_channel=a_ch, customer_channel=c_ch,
                                 watch_playback=config.shift.playback_signal)
     record_dir = args.record or lo.record_dir or None
+    recovery = None
     if record_dir:
         from voicecoach.store.calls import private_folder
+        from voicecoach.store.recovery import recover_in_background
 
         try:
             private_folder(record_dir)
         except OSError as exc:
             raise UserError(f"cannot record in {record_dir}: {exc.strerror or exc}") from None
+        recovery = recover_in_background(record_dir, config, baseline)   # a call a killed session left
 
     def make_shift():
         return Shift(make_source(), config, transcribe=not args.no_transcript, baseline=baseline,
@@ -573,10 +583,14 @@ def cmd_live(args) -> int:
     print(f"\nShift over: {len(calls)} call{'s' if len(calls) != 1 else ''} coached"
           + ("; `voicecoach history` lists them" if calls else ""))
     _note(events_note)
+    if recovery is not None and recovery.is_alive():
+        _note("a recording left by a stopped session is still being analysed; "
+              "that is finished at the next start")
     unsaved = [c for c in calls if c.get("note") and not c.get("record_path")]
     if unsaved:    # the disk is full or read-only: the user must know, and the exit says so
-        raise UserError(unsaved[0]["note"] + "; the recording is kept, and `voicecoach analyze` makes "
-                        "its record again" + (f" ({len(unsaved)} calls)" if len(unsaved) > 1 else ""))
+        kept = Path(unsaved[0]["recording"]).name if unsaved[0].get("recording") else "the recording"
+        raise UserError(unsaved[0]["note"] + f"; {kept} is kept, and its record is made at the next start "
+                        "once there is room" + (f" ({len(unsaved)} calls)" if len(unsaved) > 1 else ""))
     return 0
 
 

@@ -329,7 +329,8 @@ class Shift:
                            "end_s": round(info["end_t"], 3), "started_by": info["reason"],
                            "ended_by": info["ended_by"]}
         path, note = self._save(record, session, info)
-        summary = dict(base, record_path=str(path) if path else None, note=note)
+        summary = dict(base, record_path=str(path) if path else None, note=note,
+                       recording=str(session.recorder.path) if session.recorder is not None else None)
         self.calls.append(summary)
         return [("call", dict(summary, state="ended", record=record))]
 

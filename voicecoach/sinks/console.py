@@ -95,7 +95,10 @@ class JsonlWriter:
     """Every event as one JSON line (flushed at once, so a crash loses nothing). In a
     shift, each call's start and end is a line too (``{"kind": "call", "t": shift
     time, "data": {"state", "index", ...}}``): the events between them are that
-    call's, on its own clock."""
+    call's, on its own clock.
+
+    A write error (a full disk) stops the log with one warning on stderr; the file is
+    cut back to its last whole line, and coaching goes on."""
 
     def __init__(self, path: str):
         from voicecoach.store.calls import private_folder
@@ -105,6 +108,8 @@ class JsonlWriter:
         os.fchmod(fd, 0o600)
         self.path = path
         self.file: Optional[IO[str]] = os.fdopen(fd, "w", encoding="utf-8")
+        self._whole = 0            # bytes up to the end of the last line written whole
+        self.failed: Optional[str] = None
 
     def __call__(self, kind: str, payload) -> None:
         if self.file is None:
@@ -116,19 +121,43 @@ class JsonlWriter:
             line = {"kind": "call", "t": data.get("end_t", data.get("t")), "data": data}
         else:
             return
-        self.file.write(json.dumps(line) + "\n")
-        self.file.flush()
+        text = json.dumps(line) + "\n"
+        try:
+            self.file.write(text)
+            self.file.flush()
+        except OSError as exc:
+            self._fail(exc)
+            return
+        self._whole += len(text.encode("utf-8"))
+
+    def _fail(self, exc: OSError) -> None:
+        self.failed = f"event log stopped: {exc.strerror or exc} ({self.path})"
+        print(f"voicecoach: warning: {self.failed}; coaching continues", file=sys.stderr, flush=True)
+        self._stop()
+
+    def _stop(self) -> None:
+        """Drop the file after a write error, cut back to its last whole line."""
+        try:
+            self.file.close()                      # what is buffered may not be written either
+        except OSError:
+            pass
+        self.file = None
+        try:
+            os.truncate(self.path, self._whole)    # no half line
+        except OSError:
+            pass
 
     def close(self) -> str:
-        """Close the file; "" or why its end could not be written (never raises)."""
+        """Close the file; "" or why its end could not be written (never raises; the
+        file then ends at its last whole line)."""
         if self.file is None:
             return ""
         try:
             self.file.close()
         except OSError as exc:
+            self._stop()
             return f"the event log {self.path} may be incomplete ({exc.strerror or exc})"
-        finally:
-            self.file = None
+        self.file = None
         return ""
 
 

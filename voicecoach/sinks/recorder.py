@@ -7,6 +7,12 @@ header when the file is closed.) A full disk or any other write error stops the
 recording with a reason in :attr:`Recorder.failed`; coaching carries on.
 Recordings are readable by the user alone (folder 0700, files 0600).
 
+While it is written, a recording is locked (``flock``), so another VoiceCoach can
+tell a recording in progress from one whose process was killed: after a crash,
+:func:`repair` makes the header whole again (all the audio that reached the file
+counts, not only what the last sync covered) and :mod:`voicecoach.store.recovery`
+analyses it into its call record.
+
 Threads. Until :meth:`Recorder.start`, :meth:`Recorder.write` writes and syncs on
 the caller's thread. After it (the live session starts it), :meth:`Recorder.write`
 only copies the block into a bounded queue and returns: a writer thread
@@ -33,6 +39,12 @@ import numpy as np
 
 from voicecoach.events import SAMPLE_RATE
 
+try:
+    import fcntl
+except ImportError:                      # Windows: no lock; recovery cannot tell, and skips nothing
+    fcntl = None
+
+HEADER_BYTES = 44
 
 def _header(n_channels: int, n_frames: int) -> bytes:
     data = n_frames * n_channels * 2
@@ -88,6 +100,8 @@ class Recorder:
                 continue
         else:
             raise FileExistsError(f"{self.folder}: no free recording name for {stamp}")
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)     # released when the file is closed
         self._file = os.fdopen(fd, "wb")
         self._file.write(_header(len(self.channels), 0))
 
@@ -220,3 +234,49 @@ class Recorder:
         elif self._file is not None:
             self._close_quietly()
         return self.path
+
+
+def in_progress(path: str | Path) -> bool:
+    """Whether a recorder (in this or another process) is still writing ``path``."""
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)                     # also releases the lock just taken
+    return False
+
+
+def repair(path: str | Path) -> Optional[float]:
+    """Make a recording left by a killed process whole: its header's sizes are set to
+    every whole frame in the file. Returns its length (s), or None when the file is not
+    a recording this module wrote (then it is left as it is).
+
+    Raises
+    ------
+    OSError
+        The file cannot be read or written.
+    """
+    with open(path, "r+b") as f:
+        head = f.read(HEADER_BYTES)
+        if (len(head) < HEADER_BYTES or head[:4] != b"RIFF" or head[8:16] != b"WAVEfmt "
+                or head[36:40] != b"data"):
+            return None
+        _, fmt, n_channels, rate, _, align, bits = struct.unpack("<IHHIIHH", head[16:36])
+        if fmt != 1 or rate != SAMPLE_RATE or bits != 16 or align != 2 * n_channels or n_channels < 1:
+            return None
+        size = f.seek(0, os.SEEK_END)
+        n_frames = (size - HEADER_BYTES) // align
+        fixed = _header(n_channels, n_frames)
+        if fixed != head:
+            f.seek(0)
+            f.write(fixed)
+            f.flush()
+            os.fsync(f.fileno())
+    return n_frames / SAMPLE_RATE

@@ -20,7 +20,8 @@ import numpy as np
 
 from voicecoach.events import SAMPLE_RATE
 
-MAX_CALL_S = 4 * 3600.0      # longer than any support call: almost surely a wrong file
+MAX_CALL_S = 4 * 3600.0      # read whole (review, report, live --replay): longer is almost surely a wrong file
+MAX_STREAM_S = 24 * 3600.0   # read block by block (analyze): a whole shift; longer is a wrong file or a lying header
 SILENCE_PEAK = 10 ** (-70 / 20)   # -70 dBFS: digital silence or a muted device
 MIN_RATE_HZ, MAX_RATE_HZ = 4000, 384000   # outside: not a speech recording (a 1 Hz header is a bomb)
 MAX_CHANNELS = 8                  # a call has 1 or 2; more are mixed down for a side's file
@@ -85,13 +86,10 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
         invalid (NaN, infinite or absurdly large) samples.
     """
     path = Path(path)
-    _check_file(path)
-    import soundfile as sf
-
+    check_file(path)
     with quiet_decoders():
-        try:
-            info = sf.info(str(path))
-        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError):
+        info = sndfile_info(path)
+        if info is None:
             audio, sr, ended = _read_with_av(path)
         else:
             check_header(path, info.samplerate, info.channels, info.frames)
@@ -100,14 +98,31 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
                 audio, sr, ended = _more_with_av(path, audio, sr, ended)
     if audio.shape[0] == 0:
         raise AudioError(f"{path}: contains no audio samples (empty or truncated)")
-    if ended:
-        warnings.warn(AudioWarning(f"{path}: {ended}; it looks truncated, so only that much "
-                                   "is analysed"), stacklevel=2)
+    warn_truncated(path, ended)
     check_samples(path, audio)
     return audio, sr
 
 
-def _check_file(path: Path) -> None:
+def sndfile_info(path: Path):
+    """libsndfile's view of the header, or None when it does not read the format (then
+    PyAV does)."""
+    import soundfile as sf
+
+    try:
+        return sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError):
+        return None
+
+
+def warn_truncated(path: str | Path, ended: str) -> None:
+    """The one :class:`AudioWarning` for a file read only up to where it ends early
+    (``ended``: where and why, from :func:`ended_early`; "" says nothing)."""
+    if ended:
+        warnings.warn(AudioWarning(f"{path}: {ended}; it looks truncated, so only that much "
+                                   "is analysed"), stacklevel=3)
+
+
+def check_file(path: Path) -> None:
     """A path that names a readable regular file that is not empty (before opening it:
     a FIFO would block, ``/dev/zero`` never ends)."""
     try:
@@ -133,9 +148,9 @@ def _check_file(path: Path) -> None:
         raise AudioError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
-def check_header(path: str | Path, sr, channels, frames=None) -> None:
+def check_header(path: str | Path, sr, channels, frames=None, max_s: float = MAX_CALL_S) -> None:
     """Refuse a file from its header, before decoding: an absurd sample rate or channel
-    count, or longer than :data:`MAX_CALL_S`. For every reader (whole or streaming).
+    count, or longer than ``max_s``. For every reader (whole or streaming).
 
     Parameters
     ----------
@@ -144,6 +159,9 @@ def check_header(path: str | Path, sr, channels, frames=None) -> None:
     channels : int
     frames : int, optional
         Samples per channel the header gives; None or 0 when it does not say.
+    max_s : float
+        Longest recording (s) the reader takes: :data:`MAX_CALL_S` read whole,
+        :data:`MAX_STREAM_S` block by block.
 
     Raises
     ------
@@ -154,8 +172,8 @@ def check_header(path: str | Path, sr, channels, frames=None) -> None:
                          f"(expected {MIN_RATE_HZ}–{MAX_RATE_HZ} Hz)")
     if not channels or not 1 <= channels <= MAX_CHANNELS:
         raise AudioError(f"{path}: has {channels} channels; a call has 1 or 2")
-    if frames and frames > 0 and frames / sr > MAX_CALL_S:
-        _too_long(path, frames / sr)
+    if frames and frames > 0 and frames / sr > max_s:
+        too_long(path, frames / sr, max_s)
 
 
 def check_samples(path: str | Path, audio: np.ndarray) -> None:
@@ -234,23 +252,35 @@ def _read_with_soundfile(path: Path, info) -> tuple[np.ndarray, int, str]:
                     break
                 n += got
                 if n > limit:
-                    _too_long(path, n / sr)
+                    too_long(path, n / sr)
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-        raise AudioError(f"{path}: not an audio file this program can decode "
-                         f"({_reason(exc)})") from None
+        raise undecodable(path, exc) from None
     if prealloc:
         head = out[:min(n, expected)]
         audio = np.concatenate([head] + blocks) if blocks else (head if n >= expected else head.copy())
     else:
         audio = np.concatenate(blocks) if blocks else np.zeros((0, ch), np.float32)
-    ended = ""
+    return audio, sr, ended_early(sr, n, expected, error, info.extra_info or "")
+
+
+def ended_early(sr: int, n: int, expected: int = 0, error: Optional[BaseException] = None,
+                extra_info: str = "") -> str:
+    """Where and why a file that gave ``n`` frames at ``sr`` Hz ended early, or "": a
+    decoder error part-way, fewer frames than the header's ``expected``, or libsndfile's
+    log of the header (``extra_info``) saying the file is cut short."""
     if error is not None:
-        ended = f"decoding stops at {_clock(n / sr)} ({_reason(error)})"
-    elif expected and n < expected - _SLACK * sr:
-        ended = f"it ends at {_clock(n / sr)} but its header says {_clock(expected / sr)}"
-    elif _header_says_truncated(info.extra_info or ""):
-        ended = f"it ends at {_clock(n / sr)}, before the length its header gives"
-    return audio, sr, ended
+        return f"decoding stops at {_clock(n / sr)} ({_reason(error)})"
+    if expected and n < expected - _SLACK * sr:
+        return f"it ends at {_clock(n / sr)} but its header says {_clock(expected / sr)}"
+    if _header_says_truncated(extra_info):
+        return f"it ends at {_clock(n / sr)}, before the length its header gives"
+    return ""
+
+
+def damaged_from_start(path: str | Path, why: str | BaseException) -> AudioError:
+    """Nothing of ``path`` decodes (``why``: the decoder's error, or what it said)."""
+    reason = why if isinstance(why, str) else _reason(why)
+    return AudioError(f"{path}: damaged from the start; nothing decodes ({reason})")
 
 
 def _header_says_truncated(extra_info: str) -> bool:
@@ -259,6 +289,11 @@ def _header_says_truncated(extra_info: str) -> bool:
     page at the end: "Junk after the last page")."""
     return bool(re.search(r"^\s*(data|SSND)\s*:\s*\d+\s*\(should be", extra_info, re.M)
                 or "lacks an end-of-stream" in extra_info or "Junk after the last page" in extra_info)
+
+
+def undecodable(path: str | Path, exc: BaseException) -> AudioError:
+    """libsndfile cannot open ``path`` (``exc`` says why)."""
+    return AudioError(f"{path}: not an audio file this program can decode ({_reason(exc)})")
 
 
 def _reason(exc: BaseException) -> str:
@@ -283,12 +318,16 @@ def _more_with_av(path: Path, audio: np.ndarray, sr: int, ended: str) -> tuple[n
     except AudioError as exc:
         if audio.shape[0] == 0:
             reason = ended.partition("(")[2].rstrip(")") or str(exc).partition(": ")[2]
-            raise AudioError(f"{path}: damaged from the start; nothing decodes ({reason})") from None
+            raise damaged_from_start(path, reason) from None
         return audio, sr, ended
     if more.shape[0] / more_sr > audio.shape[0] / sr:
-        return more, more_sr, more_ended or ended.replace(
-            f"decoding stops at {_clock(audio.shape[0] / sr)}", f"decoding stops at {_clock(more.shape[0] / more_sr)}")
+        return more, more_sr, further_ended(ended, more_ended, audio.shape[0] / sr, more.shape[0] / more_sr)
     return audio, sr, ended
+
+
+def further_ended(ended: str, more_ended: str, t: float, more_t: float) -> str:
+    """What to say when FFmpeg read on (to ``more_t`` s) where libsndfile stopped (at ``t``)."""
+    return more_ended or ended.replace(f"decoding stops at {_clock(t)}", f"decoding stops at {_clock(more_t)}")
 
 
 def _read_with_av(path: Path) -> tuple[np.ndarray, int, str]:
@@ -299,50 +338,63 @@ def _read_with_av(path: Path) -> tuple[np.ndarray, int, str]:
         container = av.open(str(path))
     except Exception:
         raise AudioError(f"{path}: not an audio file this program can decode") from None
-    chunks, n, ended = [], 0, ""
+    chunks, n, error = [], 0, None
     with container:
-        if not container.streams.audio:
-            raise AudioError(f"{path}: has no audio stream")
-        stream = container.streams.audio[0]
-        sr = stream.rate
-        channels = stream.codec_context.channels
-        frames = (int(float(stream.duration * stream.time_base) * sr)
-                  if stream.duration and stream.time_base and sr else 0)
+        stream, sr, channels, frames = av_stream(container, path)
         check_header(path, sr, channels, frames)
         limit = int(MAX_CALL_S * sr)
         try:
             for frame in container.decode(stream):
-                a = frame.to_ndarray()
-                if not frame.format.is_planar:              # packed: (1, n * channels)
-                    a = a.reshape(-1, len(frame.layout.channels)).T
-                if a.shape[0] != channels:
-                    a = a[:channels] if a.shape[0] > channels else np.repeat(a[:1], channels, 0)
-                if a.dtype.kind == "i":
-                    a = a / float(np.iinfo(a.dtype).max)
-                elif a.dtype.kind == "u":
-                    a = (a - 128.0) / 128.0
-                chunks.append(a.astype(np.float32))
+                a = av_samples(frame, channels)
+                chunks.append(a)
                 n += a.shape[1]
                 if n > limit:
-                    _too_long(path, n / sr)
+                    too_long(path, n / sr)
         except AudioError:
             raise
         except Exception as exc:
             if not chunks:
-                raise AudioError(f"{path}: damaged from the start; nothing decodes "
-                                 f"({_reason(exc)})") from None
-            ended = f"decoding stops at {_clock(n / sr)} ({_reason(exc)})"
+                raise damaged_from_start(path, exc) from None
+            error = exc
     if not chunks:
         raise AudioError(f"{path}: contains no audio samples (empty or truncated)")
     audio = np.concatenate(chunks, axis=1)       # (channels, n)
-    if not ended and frames and n < frames - _SLACK * sr:
-        ended = f"it ends at {_clock(n / sr)} but its header says {_clock(frames / sr)}"
-    return np.ascontiguousarray(audio.T, dtype=np.float32), int(sr), ended
+    return np.ascontiguousarray(audio.T, dtype=np.float32), int(sr), ended_early(sr, n, frames, error)
 
 
-def _too_long(path: Path, duration: float) -> None:
-    raise AudioError(f"{path}: {duration / 3600:.1f} hours long; a call longer than "
-                     f"{MAX_CALL_S / 3600:.0f} hours is almost surely the wrong file")
+def av_stream(container, path: str | Path):
+    """A PyAV container's first audio stream and what its header says: ``(stream, sr,
+    channels, frames)``, frames 0 when it does not say."""
+    if not container.streams.audio:
+        raise AudioError(f"{path}: has no audio stream")
+    stream = container.streams.audio[0]
+    sr = int(stream.rate or 0)
+    channels = int(stream.codec_context.channels or 0)
+    if stream.duration and stream.time_base:
+        seconds = float(stream.duration * stream.time_base)
+    else:
+        seconds = (container.duration or 0) / 1e6            # av.time_base: microseconds
+    return stream, sr, channels, int(seconds * sr)
+
+
+def av_samples(frame, channels: int) -> np.ndarray:
+    """One decoded PyAV frame as float32 ``(channels, n)`` in -1..1."""
+    a = frame.to_ndarray()
+    if not frame.format.is_planar:              # packed: (1, n * channels)
+        a = a.reshape(-1, len(frame.layout.channels)).T
+    if a.shape[0] != channels:
+        a = a[:channels] if a.shape[0] > channels else np.repeat(a[:1], channels, 0)
+    if a.dtype.kind == "i":
+        a = a / float(np.iinfo(a.dtype).max)
+    elif a.dtype.kind == "u":
+        a = (a - 128.0) / 128.0
+    return a.astype(np.float32)
+
+
+def too_long(path: str | Path, duration: float, max_s: float = MAX_CALL_S) -> None:
+    """Refuse a recording of ``duration`` s, longer than the reader's ``max_s``."""
+    raise AudioError(f"{path}: {duration / 3600:.1f} hours long; a recording longer than "
+                     f"{max_s / 3600:.0f} hours is almost surely the wrong file")
 
 
 def _resample(x: np.ndarray, sr: int) -> np.ndarray:
@@ -356,7 +408,7 @@ def _resample(x: np.ndarray, sr: int) -> np.ndarray:
 def _check(path: Path, audio: np.ndarray, sr: int) -> None:
     duration = audio.shape[0] / sr
     if duration > MAX_CALL_S:
-        _too_long(path, duration)
+        too_long(path, duration)
     if duration < 0.5:
         raise AudioError(f"{path}: only {duration * 1000:.0f} ms of audio; too short to analyse")
 

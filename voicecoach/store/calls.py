@@ -255,6 +255,9 @@ def save_new_call(record: dict, recording: Union[str, Path],
     """Save the new record of ``recording`` where :func:`record_home` says and add it to
     the history. Never raises.
 
+    When it cannot be written there (a full disk), it goes to the data folder's
+    ``records/``. A record is written whole or not at all.
+
     Returns
     -------
     path : Path or None
@@ -266,7 +269,14 @@ def save_new_call(record: dict, recording: Union[str, Path],
     try:
         return home, save_call(record, home, history_path)
     except OSError as exc:
-        return None, f"the call record could not be saved to {home} ({exc.strerror or exc})"
+        first = f"the call record could not be saved to {home} ({exc.strerror or exc})"
+    fallback = records_dir() / (Path(recording).stem + ".json")   # e.g. the recording's disk is full
+    if fallback == home or os.path.lexists(fallback):
+        return None, first
+    try:
+        return fallback, save_call(record, fallback, history_path)
+    except OSError as exc:
+        return None, f"{first}, nor to {fallback} ({exc.strerror or exc})"
 
 
 # --------------------------------------------------------------------------- opening

@@ -101,11 +101,15 @@ def pack_plan(segments: Sequence[Segment], duration_s: float,
     return [g for g in plan if g]
 
 
-def pack_spans(audio: np.ndarray, spans: Sequence[tuple[float, float]]) -> tuple[np.ndarray, _TimeMap]:
-    """Concatenate the audio of ``spans``, end to end."""
+def pack_spans(audio: np.ndarray, spans: Sequence[tuple[float, float]],
+               offset_s: float = 0.0) -> tuple[np.ndarray, _TimeMap]:
+    """Concatenate the audio of ``spans``, end to end (``audio`` starts at ``offset_s``
+    on the call clock)."""
     pieces, tmap, pos = [], _TimeMap(), 0
+    first = int(round(offset_s * SAMPLE_RATE))
     for s, e in spans:
-        a = audio[int(round(s * SAMPLE_RATE)):int(round(e * SAMPLE_RATE))]
+        s = max(s, offset_s)
+        a = audio[int(round(s * SAMPLE_RATE)) - first:int(round(e * SAMPLE_RATE)) - first]
         tmap.add(pos / SAMPLE_RATE, s, len(a) / SAMPLE_RATE)
         pieces.append(a)
         pos += len(a)
@@ -116,17 +120,21 @@ def pack_spans(audio: np.ndarray, spans: Sequence[tuple[float, float]]) -> tuple
 
 def transcribe_channel(model, channel: str, audio: np.ndarray, segments: Sequence[Segment],
                        options: Optional[TranscribeOptions] = None,
-                       progress: Optional[Callable[[float], None]] = None) -> list[TranscriptSegment]:
+                       progress: Optional[Callable[[float], None]] = None,
+                       offset_s: float = 0.0) -> list[TranscriptSegment]:
     """Transcribe one channel's speech segments.
 
     Parameters
     ----------
     model : faster_whisper.WhisperModel
     channel : str
-    audio : np.ndarray [shape=(n,)], float32, 16 kHz — the whole channel
+    audio : np.ndarray [shape=(n,)], float32, 16 kHz — the whole channel, or the piece
+        of it from ``offset_s`` that holds ``segments``
     segments : speech segments on the call clock (from :mod:`voicecoach.analyzers.vad`)
     progress : callable, optional
         Called with the seconds of packed audio done so far.
+    offset_s : float
+        Where ``audio`` starts on the call clock (s).
 
     Returns
     -------
@@ -135,8 +143,8 @@ def transcribe_channel(model, channel: str, audio: np.ndarray, segments: Sequenc
     o = options or TranscribeOptions()
     out: list[TranscriptSegment] = []
     done = 0.0
-    for spans in pack_plan(segments, len(audio) / SAMPLE_RATE, o):
-        packed, tmap = pack_spans(audio, spans)
+    for spans in pack_plan(segments, offset_s + len(audio) / SAMPLE_RATE, o):
+        packed, tmap = pack_spans(audio, spans, offset_s)
         if len(packed) == 0:
             continue
         pieces, _ = model.transcribe(

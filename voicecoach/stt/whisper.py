@@ -50,6 +50,11 @@ class TranscribeOptions:
     max_pack_s : float
         Speech (s) packed into one model call. faster-whisper computes the
         whole call's spectrogram at once, so this bounds memory on long calls.
+    piece_s : float
+        Offline, a channel is transcribed in pieces of about this much call time
+        (s), each cut at a pause, as the audio analysis goes: only the audio not
+        yet transcribed is kept, so memory does not grow with the call. A call
+        shorter than this is transcribed whole.
     """
 
     model: str = DEFAULT_MODEL
@@ -60,6 +65,7 @@ class TranscribeOptions:
     pad_s: float = 0.3
     merge_gap_s: float = 1.0
     max_pack_s: float = 60.0
+    piece_s: float = 600.0
 
 
 def model_path(name: str) -> str:

@@ -1,0 +1,85 @@
+"""A recording whose process was killed mid-call gets its call record at the next start.
+
+The recorder is killed with ``os._exit`` (no close, no flush) in a child process, as a
+crash would; `voicecoach history` then finds the recording, makes its header whole,
+analyses it (the real model) and saves its record beside it and in the history.
+A recording still being written is left alone.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import soundfile as sf
+
+from voicecoach.analyze import demo_call_path
+from voicecoach.sinks.recorder import Recorder, in_progress, repair
+from voicecoach.sources.audio import load_call
+from voicecoach.store.recovery import unfinished
+
+CRASH = """
+import os, sys
+from voicecoach.analyze import demo_call_path
+from voicecoach.sinks.recorder import Recorder
+from voicecoach.sources.audio import load_call
+call = load_call(demo_call_path())
+rec = Recorder(sys.argv[1], ("agent", "customer"))
+n = int(float(sys.argv[2]) * 16000)
+for i in range(0, n, 320):                       # 20 ms blocks, as live writes them
+    rec.write("agent", call.agent[i:i + 320])
+    rec.write("customer", call.customer[i:i + 320])
+print(rec.path, flush=True)
+os._exit(1)                                      # no close, no flush: as kill -9
+"""
+
+
+def crash_recording(folder, seconds: float) -> str:
+    out = subprocess.run([sys.executable, "-c", CRASH, str(folder), str(seconds)],
+                         capture_output=True, text=True, timeout=120)
+    return out.stdout.strip()
+
+
+def test_repair_counts_every_frame_that_reached_the_file(tmp_path):
+    path = crash_recording(tmp_path, 12.5)
+    before = sf.info(path).duration
+    assert 11.0 <= before <= 12.5                 # the header as of the last sync
+    assert abs(repair(path) - 12.5) < 0.03        # every whole frame written
+    y, sr = sf.read(path, dtype="float32")
+    assert abs(len(y) / sr - 12.5) < 0.03
+    call = load_call(demo_call_path())
+    assert np.allclose(y[:, 0], call.agent[:len(y)], atol=1e-4)
+    other = tmp_path / "call-other.wav"
+    other.write_bytes(b"x" * 60)                  # not a recording of ours: left as it is
+    assert repair(other) is None and other.read_bytes() == b"x" * 60
+
+
+def test_a_recording_in_progress_is_not_unfinished(tmp_path):
+    rec = Recorder(tmp_path, ("agent",))
+    rec.write("agent", np.zeros(32000, np.float32))
+    assert in_progress(rec.path) and unfinished(tmp_path) == []
+    rec.close()
+    assert not in_progress(rec.path) and unfinished(tmp_path) == [rec.path]   # no record yet
+
+
+def test_killed_call_is_recovered_into_its_record_and_the_history(tmp_path):
+    folder, data = tmp_path / "calls", tmp_path / "data"
+    path = crash_recording(folder, 40.0)
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(data))
+    config = tmp_path / "config.toml"
+    config.write_text(f'[live]\nrecord_dir = "{folder}"\n')
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "history", "--config", str(config)],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "recovered" in lines[0] and "stopped mid-call" in lines[0], res.stderr
+    record = json.loads((folder / (os.path.basename(path)[:-4] + ".json")).read_text())
+    assert record["source"]["name"] == os.path.basename(path)
+    assert abs(record["duration"] - 40.0) < 0.05
+    words = " ".join(p["text"] for p in record["transcript"]).lower()
+    assert "northwind" in words or "broadband" in words, words
+    assert os.path.basename(path) in res.stdout          # listed in the history
+    # once recovered, it is not analysed again
+    again = subprocess.run([sys.executable, "-m", "voicecoach", "history", "--config", str(config)],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0 and again.stderr == "", again.stderr

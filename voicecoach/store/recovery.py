@@ -1,0 +1,123 @@
+"""Calls whose process was killed: their recording survived, their call record did not.
+
+``live --record DIR`` writes the recording as the call goes and the call record only at
+the end, so a ``kill -9``, a crash or a power cut leaves a recording without a record.
+The next ``live`` (in the background, at low priority, while it coaches) and ``history``
+(before it shows the list) look in the recording folder for such recordings, make each
+one's header whole (:func:`voicecoach.sinks.recorder.repair`), analyse it as ``analyze``
+would, and save its record where ``live`` would have (beside it, else the data folder's
+``records/``) and in the history, with one line each saying so. A recording still being
+written (locked by its recorder) is left alone; one that cannot be analysed is named
+once per run and kept.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, Optional, Union
+
+from voicecoach.store.calls import records_dir, save_new_call
+from voicecoach.store.record import RecordError, load_record
+
+Say = Callable[[str], None]
+
+
+def has_record(recording: Path) -> bool:
+    """Whether a call record of ``recording`` (by its file name) exists beside it or in
+    the data folder's ``records/``."""
+    for path in (recording.with_suffix(".json"), records_dir() / (recording.stem + ".json")):
+        if not path.exists():
+            continue
+        try:
+            record = load_record(path)
+            if record.get("source", {}).get("name") == recording.name:
+                return True
+        except (RecordError, AttributeError, OSError):
+            continue
+    return False
+
+
+def unfinished(folder: Union[str, Path]) -> list[Path]:
+    """Recordings in ``folder`` (``call-*.wav``, as ``live --record`` names them) that
+    have no call record and are not being written, oldest first."""
+    from voicecoach.sinks.recorder import in_progress
+
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        return []
+    try:
+        found = sorted(folder.glob("call-*.wav"))
+    except OSError:
+        return []
+    return [p for p in found if p.is_file() and not has_record(p) and not in_progress(p)]
+
+
+def recover(recording: Path, config=None, baseline=None) -> str:
+    """Analyse one unfinished recording into its call record and the history.
+
+    Returns
+    -------
+    str
+        The line that says what was done (or why it could not be).
+    """
+    from voicecoach.analyze import analyze_stream
+    from voicecoach.sinks.recorder import repair
+    from voicecoach.sources.audio import AudioError
+    from voicecoach.sources.stream import open_call_stream
+
+    try:
+        length = repair(recording)
+        record = analyze_stream(open_call_stream(recording), config, baseline=baseline)
+    except (AudioError, OSError) as exc:
+        return f"{recording} has no call record and cannot be analysed ({exc}); it is kept as it is"
+    seconds = round(length if length is not None else record["duration"])
+    minutes = f"{seconds // 60}:{seconds % 60:02d}"
+    home, note = save_new_call(record, recording)
+    if home is None:
+        return f"recovered {recording} ({minutes}, the program stopped mid-call), but {note}"
+    line = (f"recovered {recording.name} ({minutes}, the program stopped mid-call): "
+            f"call record saved to {home}")
+    return line + (f"; {note}" if note else "; added to the history")
+
+
+def recover_folder(folder: Union[str, Path], config=None, baseline=None,
+                   say: Optional[Say] = None) -> int:
+    """Recover every unfinished recording in ``folder``; ``say`` gets one line each.
+    Returns how many there were."""
+    say = say or _stderr
+    found = unfinished(folder)
+    for path in found:
+        say(recover(path, config, baseline))
+    return len(found)
+
+
+def recover_in_background(folder: Union[str, Path], config=None, baseline=None,
+                          say: Optional[Say] = None) -> Optional[threading.Thread]:
+    """:func:`recover_folder` on a daemon thread at the lowest CPU priority (threads it
+    starts, speech-to-text's included, inherit it), so live coaching keeps the CPU it
+    needs; None when there is nothing to recover. If the program ends first, what was
+    not finished is recovered at the next start (a record is saved whole or not at all)."""
+    found = unfinished(folder)
+    if not found:
+        return None
+    say = say or _stderr
+
+    def run():
+        if hasattr(os, "setpriority"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)   # this thread only (Linux)
+            except OSError:
+                pass
+        for path in found:
+            if path.exists():
+                say(recover(path, config, baseline))
+
+    thread = threading.Thread(target=run, name="recovery", daemon=True)
+    thread.start()
+    return thread
+
+
+def _stderr(line: str) -> None:
+    print(f"voicecoach: {line}", file=sys.stderr, flush=True)
