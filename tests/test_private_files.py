@@ -40,9 +40,11 @@ def test_every_file_and_folder_holding_a_call_is_private(tmp_path, monkeypatch, 
     assert main(["analyze", str(call), "--no-transcript", "-q", "-o", str(out / "call.json")]) == 0
     assert main(["report", str(out / "call.json"), "-o", str(tmp_path / "reports" / "call.html")]) == 0
     assert main(["calibrate", str(demo_call_path()), "-o", str(tmp_path / "profiles" / "me.json")]) == 0
-    assert main(["live", "--replay", str(call), "--console", "--no-transcript", "--stop-after", "1",
+    speech = tmp_path / "speech.wav"               # shift mode keeps only a call with speech in it
+    sf.write(speech, sf.read(demo_call_path(), frames=16000 * 9, dtype="float32")[0], 16000)
+    assert main(["live", "--replay", str(speech), "--console", "--no-transcript", "--stop-after", "8",
                  "--record", str(mine / "calls"), "--events", str(tmp_path / "logs" / "e.jsonl")]) == 0
-    assert main(["live", "--replay", str(call), "--console", "--no-transcript", "--stop-after", "0.5",
+    assert main(["live", "--replay", str(speech), "--console", "--no-transcript", "--stop-after", "8",
                  "--record", str(mine)]) == 0
     capsys.readouterr()
 

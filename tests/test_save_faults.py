@@ -16,7 +16,6 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 
@@ -45,10 +44,11 @@ def start_live(call: Path, record_dir: Path, data_dir: Path, stop_after: float) 
 
 @pytest.fixture
 def call(tmp_path):
-    t = np.arange(16000 * 4) / 16000
-    x = np.stack([0.3 * np.sin(2 * np.pi * 180 * t), 0.2 * np.sin(2 * np.pi * 260 * t)], axis=1)
+    """The demo call's first 10 s: speech on both sides, so shift mode keeps it as a call."""
+    from voicecoach.analyze import demo_call_path
+
     path = tmp_path / "call.wav"
-    sf.write(path, x.astype(np.float32), 16000)
+    sf.write(path, sf.read(demo_call_path(), frames=16000 * 10, dtype="float32")[0], 16000)
     return path
 
 
@@ -92,8 +92,8 @@ def check_refused(proc: subprocess.Popen, disk: Path) -> str:
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="a tmpfs needs root")
 def test_a_full_disk_while_saving_is_one_error_and_exit_2(call, tmp_path):
     with small_tmpfs(tmp_path / "disk") as disk:
-        proc = start_live(call, disk / "calls", disk / "data", stop_after=1.5)
-        time.sleep(1.0)                         # the call is running, the recording being written
+        proc = start_live(call, disk / "calls", disk / "data", stop_after=8.0)
+        wait_for_recording(disk, proc)          # the call is running, the recording being written
         fill(disk)
         message = check_refused(proc, disk)
         assert "No space left on device" in message
@@ -107,7 +107,7 @@ def test_a_folder_turned_read_only_while_saving_is_one_error_and_exit_2(call, tm
     root = os.geteuid() == 0
     if root and not shutil.which("chattr"):
         pytest.skip("root needs chattr to make a folder unwritable")
-    proc = start_live(call, disk / "calls", disk / "data", stop_after=2.5)
+    proc = start_live(call, disk / "calls", disk / "data", stop_after=8.0)
     wait_for_recording(disk, proc)
     locked = [disk / "calls", disk]
     try:

@@ -45,7 +45,7 @@ def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.
         "talk_time": {"agent": 50.0, "customer": 40.0},
         "talk_share": {"agent": 0.55, "customer": 0.45},
         "interruptions": [{"start": 3.0 + i, "end": 3.8 + i, "by": "agent"} for i in range(by_agent)],
-        "warmth": {"mean": warmth},
+        "warmth": {"mean": warmth, "profile_id": "0123456789ab"},
         "pace": {"agent_wpm": wpm},
         "checklist": {"greeting": True, "empathy": False, "questions": True, "closing_question": True},
         "commitments": [{"t": 50.0, "text": "I'll call you back tomorrow."}],

@@ -305,6 +305,7 @@ class LiveSession:
         self.engine = Engine(config, source.channels, baseline=baseline)
         self.coach = CoachRules(config.coach)
         self.recorder = recorder
+        self.recording_path = getattr(recorder, "path", None)   # kept when the recording stops early
         self._recorders = [recorder] if recorder is not None else []    # closed when the call ends
         self._own_dispatch = dispatcher is None
         self.dispatch = dispatcher or Dispatcher(snapshot_backlog)

@@ -320,8 +320,11 @@ class Shift:
         base = {"index": info["index"], "t": info["t"], "end_t": info["end_t"],
                 "reason": info["reason"], "ended_by": info["ended_by"]}
         if not info["keep"]:
-            if session.recorder is not None:
-                Path(session.recorder.path).unlink(missing_ok=True)   # nothing worth keeping
+            if session.recording_path is not None:
+                try:
+                    Path(session.recording_path).unlink(missing_ok=True)   # nothing worth keeping
+                except OSError:
+                    pass                                # a folder that no longer takes changes
             self.dropped.append(base)
             return [("call", dict(base, state="dropped")),
                     ("status", "That was not a call (too short, or nobody spoke); not kept")]
@@ -330,7 +333,7 @@ class Shift:
                            "ended_by": info["ended_by"]}
         path, note = self._save(record, session, info)
         summary = dict(base, record_path=str(path) if path else None, note=note,
-                       recording=str(session.recorder.path) if session.recorder is not None else None)
+                       recording=str(session.recording_path) if session.recording_path else None)
         self.calls.append(summary)
         return [("call", dict(summary, state="ended", record=record))]
 
@@ -339,8 +342,8 @@ class Shift:
             return None, ""
         from voicecoach.store.calls import records_dir, save_call, save_new_call
 
-        if session.recorder is not None:
-            return save_new_call(record, session.recorder.path, self.history_path)
+        if session.recording_path is not None:     # beside its recording, even one a full disk stopped
+            return save_new_call(record, session.recording_path, self.history_path)
         folder = Path(self.records_folder) if self.records_folder else records_dir()
         stamp = info["when"].strftime("%Y%m%d-%H%M%S")
         path = folder / f"call-{stamp}-{info['index']:03d}.json"

@@ -174,6 +174,8 @@ class ShareResult:
 
 
 _LIST_COLUMNS = ("agent, call_id, shared_at, created, " + ", ".join(SCORE_COLUMNS) +
+                 # the voice profile warmth was judged against: trends compare like with like
+                 ", c.record->'warmth'->>'profile_id' AS warmth_profile" +
                  ", EXISTS (SELECT 1 FROM voicecoach.call_audio a WHERE a.agent = c.agent "
                  "AND a.call_id = c.call_id) AS has_audio")
 
