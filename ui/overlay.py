@@ -896,6 +896,13 @@ def run_overlay(make_session: Callable[[], "LiveSession"], *, screenshot: Union[
     window = OverlayWindow(options, placement_path=None if screenshot is not None else placement_path)
     controller = OverlayController(make_session, window, stop_after_s=stop_after_s, screenshot=screenshot,
                                    on_call_end=on_call_end, model_loading_text=model_loading_text)
+    run_until_done(controller, window)
+    return controller.exit_code, controller.record
+
+
+def run_until_done(controller, window) -> None:
+    """Show ``window``, start ``controller`` and run Qt until it emits ``done``; Ctrl-C and
+    SIGTERM ask it to quit. Whatever the controller met is raised again here."""
     loop = QEventLoop()
     controller.done.connect(loop.quit)
     restore = {}
@@ -915,4 +922,3 @@ def run_overlay(make_session: Callable[[], "LiveSession"], *, screenshot: Union[
             signal.signal(sig, handler)
     if controller.error is not None:
         raise controller.error
-    return controller.exit_code, controller.record

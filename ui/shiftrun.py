@@ -25,7 +25,7 @@ from . import has_screen
 from .bridge import LiveBridge, ShiftRunner
 from .hotkeys import Hotkeys
 from .meters import app_icon
-from .overlay import MODEL_LOADING_TEXT, OverlayWindow
+from .overlay import MODEL_LOADING_TEXT, OverlayWindow, run_until_done
 from .placement import placement_file
 
 
@@ -245,23 +245,5 @@ def run_shift_overlay(make_shift: Callable, extra=(), *, screenshot: Union[str, 
     controller = ShiftController(make_shift, window, extra=extra, stop_after_s=stop_after_s,
                                  screenshot=screenshot, settings=settings)
     add_share_action(window, config)
-    loop = QEventLoop()
-    controller.done.connect(loop.quit)
-    restore = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            restore[sig] = signal.signal(sig, lambda *_: controller.quit())
-    wake = QTimer(interval=200)                     # lets Python run its signal handlers
-    wake.timeout.connect(lambda: None)
-    wake.start()
-    window.show()
-    controller.start()
-    try:
-        loop.exec()
-    finally:
-        wake.stop()
-        for sig, handler in restore.items():
-            signal.signal(sig, handler)
-    if controller.error is not None:
-        raise controller.error
+    run_until_done(controller, window)
     return 0, controller.calls
