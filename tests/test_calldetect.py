@@ -88,6 +88,20 @@ def test_by_hand_and_playback_streams():
     assert d.kind == "end" and d.t == 4.0
 
 
+def test_a_stream_seen_after_the_line_came_alive_is_the_same_call():
+    """The output is polled: its stream is often seen after the caller's first sound.
+    That call keeps its start (nothing of it is lost); a stream seen much later is a
+    new call."""
+    rng = np.random.default_rng(1)
+    line = rng.normal(0, 0.01, 3 * SAMPLE_RATE).astype(np.float32)
+    customer = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), line])
+    det = CallDetector()
+    (start,) = feed(det, np.zeros_like(customer), customer)
+    assert start.reason == "line" and start.t == pytest.approx(1.0, abs=0.02)
+    assert det.stream(True, 2.6) == [] and det.in_call and det.call_start == start.t
+    assert det.stream(True, 3.0)[0].kind == "end"          # a second stream: a new call
+
+
 def test_a_blip_on_the_line_is_not_a_call():
     rng = np.random.default_rng(0)
     customer = np.concatenate([np.zeros(SAMPLE_RATE), rng.normal(0, 0.01, SAMPLE_RATE),

@@ -34,12 +34,17 @@ def isolate(monkeypatch, tmp_path):
 
 
 def call_offset_s(recording: np.ndarray, played: np.ndarray) -> float:
-    """Where (s) the played call starts in the recording (agent channel, cross-correlation)."""
+    """Where (s) the played call starts in the recording (agent channel, cross-correlation).
+
+    Negative when the recording starts inside the played file: shift mode starts the
+    call at its first sound, so the file's leading silence may not be recorded."""
     n = min(len(played), 16000 * 4)
     a, b = recording[:, 0].astype(np.float64), played[:n, 0].astype(np.float64)
     size = 1 << int(np.ceil(np.log2(len(a) + n)))
-    corr = np.fft.irfft(np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size)), size)[:len(a)]
-    return int(np.argmax(corr)) / 16000
+    corr = np.fft.irfft(np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size)), size)
+    lags = np.concatenate([np.arange(len(a)), np.arange(-n + 1, 0)])    # circular: negative lags at the end
+    corr = np.concatenate([corr[:len(a)], corr[size - n + 1:]])
+    return int(lags[np.argmax(corr)]) / 16000
 
 
 @needs_espeak

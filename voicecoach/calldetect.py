@@ -22,7 +22,9 @@ End
 Stronger signals
     * :meth:`CallDetector.stream`: a playback stream appearing on the call output
       starts a call (ending one still open), and its leaving ends the call
-      (PulseAudio / PipeWire, where the shift can see the output's streams).
+      (PulseAudio / PipeWire, where the shift can see the output's streams). A
+      stream seen within ``stream_join_s`` of a call the audio started is that
+      call's own (the output is polled): the call keeps its earlier start.
     * :meth:`CallDetector.by_hand`: the agent's hotkey starts or ends a call now.
 
 A call shorter than ``min_call_s``, or with no speech on either side, is reported
@@ -97,6 +99,7 @@ class CallDetector:
         self._after_nothing = True         # the current sound followed a long enough nothing
         self._floor_s = 0.0                # sound without caller speech in this call (s)
         self._agent_spans: deque = deque(maxlen=64)  # recent agent speech (start, end)
+        self._call_stream = False          # the open call has had its playback stream
 
     # ------------------------------------------------------------------ audio
     def feed(self, channel: str, start_s: float, samples: np.ndarray) -> list[CallChange]:
@@ -178,6 +181,10 @@ class CallDetector:
     # ------------------------------------------------------------------ signals
     def stream(self, present: bool, t: float) -> list[CallChange]:
         """A playback stream appeared on (``present``) or left the call output at ``t``."""
+        if (present and self.in_call and not self._call_stream
+                and t - self.call_start <= self.options.stream_join_s):
+            self._call_stream = True                 # the call's own stream, seen late
+            return []
         out = []
         if self.in_call:
             out += self._end(max(t, self.call_start), "stream")
@@ -203,6 +210,7 @@ class CallDetector:
     # ------------------------------------------------------------------ transitions
     def _start(self, t: float, reason: str) -> list[CallChange]:
         self.in_call, self.call_start, self._floor_s = True, t, 0.0
+        self._call_stream = reason == "stream"
         return [CallChange("start", round(t, 3), reason)]
 
     def _end(self, t: float, reason: str) -> list[CallChange]:

@@ -169,6 +169,10 @@ class ShiftOptions:
     playback_signal : bool
         Use the call output's playback streams (PulseAudio / PipeWire) as a call's
         start and end where they can be seen.
+    stream_join_s : float
+        A playback stream seen within this long (s) after the audio started a call is
+        that call's own stream (the output is polled, so it is often seen after the
+        caller's first sound): the call keeps its start. Later, it starts a new call.
     """
 
     alive_dbfs: float = -80.0
@@ -181,6 +185,7 @@ class ShiftOptions:
     min_call_s: float = 4.0
     end_pad_s: float = 0.5
     playback_signal: bool = True
+    stream_join_s: float = 5.0
 
 
 @dataclass
