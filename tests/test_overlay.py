@@ -1,6 +1,7 @@
 """The live overlay, offscreen: it follows a replayed call (meters, counts, a nudge that
 fades), folds to its compact view, remembers where it was, never takes the focus, and
-``run_overlay`` renders a screenshot and returns the call record."""
+runs a shift (``ShiftController``, ``run_shift_overlay``): its menu and tray icon pause
+coaching, end a call by hand and hide the overlay; a screenshot is saved at the end."""
 from __future__ import annotations
 
 import os
@@ -16,15 +17,11 @@ import pytest  # noqa: E402
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QEvent, QPointF, Qt, QTimer  # noqa: E402
-from PyQt6.QtGui import QColor, QMouseEvent  # noqa: E402
+from PyQt6.QtGui import QMouseEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication, QLineEdit, QSystemTrayIcon  # noqa: E402
 from voicecoach.ui.bridge import LiveBridge, SessionRunner  # noqa: E402
-from voicecoach.ui.overlay import (  # noqa: E402
-    OverlayController,
-    OverlayOptions,
-    OverlayWindow,
-    run_overlay,
-)
+from voicecoach.ui.overlay import OverlayOptions, OverlayWindow  # noqa: E402
+from voicecoach.ui.shiftrun import ShiftController, run_shift_overlay  # noqa: E402
 from voicecoach.ui.placement import Placement  # noqa: E402
 
 from voicecoach.analyze import demo_call_path  # noqa: E402
@@ -34,7 +31,6 @@ from voicecoach.events import (
     Event,  # noqa: E402
 )
 from voicecoach.live import LiveSession  # noqa: E402
-from voicecoach.sinks.view import PALETTE  # noqa: E402
 from voicecoach.sources.audio import CallAudio, load_call  # noqa: E402
 from voicecoach.sources.files import ReplaySource  # noqa: E402
 
@@ -54,6 +50,20 @@ def excerpt() -> CallAudio:
 
 def replay(call: CallAudio):
     return lambda: LiveSession(ReplaySource(call), Config(), transcribe=False, name=call.name)
+
+
+def shift_of(call: CallAudio, heard: list | None = None, config: Config | None = None):
+    """A shift replaying ``call`` at real-time pace (no words, nothing saved); the call
+    records it ends go to ``heard``."""
+    from voicecoach.shift import Shift
+
+    def make():
+        shift = Shift(ReplaySource(call), config or Config(), transcribe=False, save=False)
+        if heard is not None:
+            shift.subscribe(lambda kind, item: kind == "call" and item.get("state") == "ended"
+                            and heard.append(item["record"]))
+        return shift
+    return make
 
 
 def session_for(call: CallAudio, transcribe: bool = False) -> LiveSession:
@@ -86,12 +96,12 @@ def snapshot(t=10.0, warmth=None, syl=None, wpm=None, zone=None, share=None, you
 def test_overlay_follows_a_replayed_call(qtbot, excerpt):
     w = OverlayWindow(QUICK)
     qtbot.addWidget(w)
-    shares = []
-    ctl = OverlayController(replay(excerpt), w)
+    shares, heard = [], []
+    ctl = ShiftController(shift_of(excerpt, heard), w)
     w.show()
     ctl.start()
     assert w.state == w.LOADING and not w.share.isEnabled()
-    qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)
+    qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)      # the caller spoke: a call
     assert w.share.isEnabled() and w.interruptions == {"agent": 0, "customer": 0}
     qtbot.waitUntil(lambda: w.slot.showing_nudge, timeout=10_000)
     assert w.slot.message == "Let them finish"
@@ -104,16 +114,16 @@ def test_overlay_follows_a_replayed_call(qtbot, excerpt):
     shares.append(w.share.value)
     assert shares[0] is not None and shares[1] > shares[0] > 0.0    # the agent kept talking
     assert "1</b> by you" in w.interruptions_value.text()
-    assert ctl.error is None and ctl.record["duration"] == pytest.approx(4.5, abs=0.05)
-    assert [n["data"]["nudge"] for n in ctl.record["nudges"]] == ["let_them_finish"]
-    assert not w.isVisible()
+    assert ctl.error is None and len(ctl.calls) == 1 and len(heard) == 1
+    assert 2.5 < heard[0]["duration"] <= 4.55                       # from the caller's first words
+    assert [n["data"]["nudge"] for n in heard[0]["nudges"]] == ["let_them_finish"]
+    assert w.card.isVisible() is False and not w.isVisible()        # closed with the shift
 
 
-def test_run_overlay_screenshot_shows_the_nudge(qapp, excerpt, tmp_path):
+def test_screenshot_of_the_shift_shows_the_after_call_card(qapp, excerpt, tmp_path):
     shot = tmp_path / "overlay.png"
-    code, record = run_overlay(replay(excerpt), screenshot=str(shot), stop_after_s=4.0)
-    assert code == 0 and record["duration"] == pytest.approx(4.0, abs=0.05)
-    assert [i["by"] for i in record["interruptions"]] == ["agent"]
+    code, calls = run_shift_overlay(shift_of(excerpt), screenshot=str(shot), stop_after_s=4.0)
+    assert code == 0 and len(calls) == 1 and calls[0]["ended_by"] == "shift end"
     from PyQt6.QtGui import QImage
 
     img = QImage(str(shot)).convertToFormat(QImage.Format.Format_ARGB32)
@@ -122,11 +132,7 @@ def test_run_overlay_screenshot_shows_the_nudge(qapp, excerpt, tmp_path):
     px = px.reshape(img.height(), img.bytesPerLine() // 4, 4)[:, :img.width()]      # B, G, R, A
     assert px[0, 0, 3] == 0                                    # rounded corner: see-through
     assert px[img.height() // 2, img.width() // 2, 3] >= 240   # the panel: nearly opaque
-    assert len(np.unique(px.reshape(-1, 4), axis=0)) > 200     # text, meters: not blank
-    red = QColor(PALETTE["interruption"])
-    nudge = (np.abs(px[..., 2].astype(int) - red.red()) < 8) & (np.abs(px[..., 1].astype(int) - red.green()) < 8) \
-        & (np.abs(px[..., 0].astype(int) - red.blue()) < 8)
-    assert nudge.sum() > 2000                                  # the "let them finish" banner is up
+    assert len(np.unique(px.reshape(-1, 4), axis=0)) > 200     # text, the card: not blank
 
 
 def test_session_errors_reach_the_caller(qapp, tmp_path):
@@ -134,38 +140,41 @@ def test_session_errors_reach_the_caller(qapp, tmp_path):
         raise ValueError("no such device")
 
     with pytest.raises(ValueError, match="no such device"):
-        run_overlay(broken, placement_path=tmp_path / "overlay.json")
+        run_shift_overlay(broken, placement_path=tmp_path / "overlay.json")
 
 
-def test_unwritable_screenshot_is_exit_code_2(qapp, excerpt, tmp_path):
-    code, record = run_overlay(replay(excerpt), screenshot=str(tmp_path / "missing" / "x.png"), stop_after_s=0.3)
-    assert code == 2 and record is not None
+def test_unwritable_screenshot_is_exit_code_2(qapp, excerpt, tmp_path, capsys):
+    code, calls = run_shift_overlay(shift_of(excerpt), screenshot=str(tmp_path / "missing" / "x.png"),
+                                    stop_after_s=1.0)
+    assert code == 2 and calls is not None
+    assert "cannot write the screenshot" in capsys.readouterr().err
 
 
-def test_stop_and_start_monitoring(qtbot, excerpt):
+def test_pause_ends_the_call_and_resume_waits_for_the_next(qtbot, excerpt):
     w = OverlayWindow(QUICK)
     qtbot.addWidget(w)
-    ended = []
-    ctl = OverlayController(replay(excerpt), w, on_call_end=ended.append)
+    heard, config = [], Config()
+    config.shift.min_call_s = 1.0                                   # the excerpt's call is short
+    ctl = ShiftController(shift_of(excerpt, heard, config), w)
     w.show()
-    assert ctl.tray is None if not QSystemTrayIcon.isSystemTrayAvailable() else ctl.tray.isVisible()
-    assert w.act_visible.isVisible() == (ctl.tray is not None)    # hiding needs a tray to come back from
     ctl.start()
     qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)
-    w._update_menu()
-    assert w.act_monitor.text() == "Stop monitoring"
-    w.act_monitor.trigger()
-    assert w.state == w.STOPPING
-    qtbot.waitUntil(lambda: len(ended) == 1, timeout=10_000)
-    assert w.state == w.IDLE and ended[0]["duration"] < 4.4        # stopped before the 4.5 s excerpt ended
-    w._update_menu()
-    assert w.act_monitor.text() == "Start monitoring"
-    w.act_monitor.trigger()                                     # the next call
-    qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)
-    with qtbot.waitSignal(ctl.done, timeout=10_000):
-        w.close()                                               # closing ends the call, then the overlay
-    assert len(ended) == 2 and ctl.record is ended[1] and not w.isVisible()
-
+    qtbot.wait(1500)
+    ctl._update_menu()
+    assert ctl.act_call.text() == "End this call now" and ctl.act_pause.text() == "Pause coaching"
+    assert not ctl.act_review.isEnabled()                           # nothing saved yet
+    ctl.act_pause.trigger()                                         # the open call ends with it
+    qtbot.waitUntil(lambda: ctl.paused and len(heard) == 1, timeout=10_000)
+    assert heard[0]["duration"] < 4.4 and w.state == w.IDLE
+    ctl._update_menu()
+    assert ctl.act_pause.text() == "Resume coaching" and not ctl.act_call.isEnabled()
+    ctl.act_pause.trigger()
+    qtbot.waitUntil(lambda: not ctl.paused, timeout=5_000)
+    ctl._update_menu()
+    assert ctl.act_call.isEnabled() and ctl.act_call.text() in ("Start a call now", "End this call now")
+    ctl.quit()
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=10_000)
+    assert ctl.error is None
 
 def test_bridge_delivers_on_the_gui_thread(qtbot):
     bridge = LiveBridge()
@@ -367,11 +376,12 @@ def test_never_takes_the_focus(qtbot, window, excerpt):
         assert b.focusPolicy() == Qt.FocusPolicy.NoFocus
 
 
-def test_ctrl_c_ends_the_call_and_keeps_its_record(qapp, excerpt, tmp_path):
+def test_ctrl_c_ends_the_shift_and_keeps_the_call(qapp, excerpt, tmp_path):
     before = signal.getsignal(signal.SIGINT)
-    QTimer.singleShot(1500, lambda: os.kill(os.getpid(), signal.SIGINT))
-    code, record = run_overlay(replay(excerpt), placement_path=tmp_path / "overlay.json")
-    assert code == 0 and 0.5 < record["duration"] < 4.0
+    heard = []
+    QTimer.singleShot(2500, lambda: os.kill(os.getpid(), signal.SIGINT))
+    code, calls = run_shift_overlay(shift_of(excerpt, heard), placement_path=tmp_path / "overlay.json")
+    assert code == 0 and len(calls) == 1 and 0.5 < heard[0]["duration"] < 4.0
     assert signal.getsignal(signal.SIGINT) is before            # the caller's handler is back
     assert (tmp_path / "overlay.json").exists()                  # the placement was saved on closing
 
@@ -380,16 +390,18 @@ def test_tray_hides_and_shows_the_overlay(qtbot, monkeypatch, excerpt):
     monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
     w = OverlayWindow(QUICK)
     qtbot.addWidget(w)
-    ctl = OverlayController(replay(excerpt), w)
+    ctl = ShiftController(shift_of(excerpt), w)
     w.show()
-    assert ctl.tray is not None and ctl.tray.contextMenu() is w.menu and w.act_visible.isVisible()
-    ctl._tray_clicked(QSystemTrayIcon.ActivationReason.Trigger)
+    assert ctl.tray is not None and ctl.tray.contextMenu() is w.menu
+    ctl._update_menu()
+    assert ctl.act_visible.isVisible()                          # a tray icon to come back from
+    ctl.tray.activated.emit(QSystemTrayIcon.ActivationReason.Trigger)
     assert not w.isVisible()
-    w._update_menu()
-    assert w.act_visible.text() == "Show overlay"
-    w.act_visible.trigger()
+    ctl._update_menu()
+    assert ctl.act_visible.text() == "Show overlay"
+    ctl.act_visible.trigger()
     assert w.isVisible()
-    ctl.quit()                                   # no call running: closes at once
+    ctl.quit()                                   # no shift running: closes at once
     assert not w.isVisible()
 
 

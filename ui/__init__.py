@@ -15,12 +15,6 @@ _PACKAGES = {"libX11-xcb.so.1": "libx11-xcb1", "libX11.so.6": "libx11-6", "libEG
              "libgthread-2.0.so.0": "libglib2.0-0", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0"}
 
 
-def has_screen() -> bool:
-    """Whether a window can be shown here (see :func:`screen_problem`). Qt-free, so the
-    command line can ask before importing Qt."""
-    return not screen_problem()
-
-
 def screen_problem() -> str:
     """"" when Qt can open a window here; else why not, as a phrase that names what to
     install or set. Checked without Qt (Qt aborts the process when its platform plugin

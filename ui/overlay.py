@@ -7,24 +7,23 @@ seconds and fade out. It never takes the keyboard focus from the agent's own too
 it is a frameless tool window that does not accept focus and shows without
 activating. It can be dragged anywhere, remembers where it was and how big, folds
 into a compact view (the meters alone), and, where the desktop has a system tray,
-hides into a tray icon that also starts and stops monitoring.
+hides into a tray icon.
 
 The window is a thin view over the engine's events and snapshots, which reach it
-through :class:`~voicecoach.ui.bridge.LiveBridge`. :func:`run_overlay` ties it to a
-live session running on a worker thread.
+through :class:`~voicecoach.ui.bridge.LiveBridge`; :mod:`voicecoach.ui.shiftrun` runs
+a shift behind it (and builds its menu and tray icon), and :func:`run_until_done`
+runs Qt until the shift is over.
 """
 from __future__ import annotations
 
-import os
 import signal
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
-from PyQt6.QtCore import QEventLoop, QObject, QPoint, QRectF, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPen
+from PyQt6.QtCore import QEventLoop, QPoint, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor, QGuiApplication, QPainter, QPen
 from PyQt6.QtWidgets import (
     QApplication,
     QFrame,
@@ -33,7 +32,6 @@ from PyQt6.QtWidgets import (
     QLabel,
     QMenu,
     QSizeGrip,
-    QSystemTrayIcon,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -42,8 +40,6 @@ from PyQt6.QtWidgets import (
 from voicecoach.events import AGENT, CUSTOMER, Event
 from voicecoach.sinks.view import CARE_NOTE, PALETTE, REPHRASE, ZONE_ROLES, ZONE_TEXT, clock
 
-from . import screen_problem
-from .bridge import LiveBridge, SessionRunner
 from .callpanel import AfterCallCard, LiveChecklist
 from .meters import (
     MUTED,
@@ -60,8 +56,8 @@ from .meters import (
     _tint,
     app_icon,
 )
-from .placement import Placement, placement_file
-from .style import FONT_PT, quiet_qt
+from .placement import Placement
+from .style import FONT_PT
 
 if TYPE_CHECKING:
     from voicecoach.live import LiveSession
@@ -151,22 +147,21 @@ class OverlayWindow(QWidget):
 
     Feed it from a live session: :meth:`attach` once the session exists, then
     :meth:`on_event`, :meth:`on_snapshot` and :meth:`on_status` (connect them to a
-    :class:`~voicecoach.ui.bridge.LiveBridge`). It asks its owner to stop or start
-    monitoring, or to quit, through its signals; closing it asks to quit.
+    :class:`~voicecoach.ui.bridge.LiveBridge`); a shift also sends :meth:`on_call`.
+    Its owner (:class:`voicecoach.ui.shiftrun.ShiftController`) fills its menu;
+    closing it, or "Quit VoiceCoach", emits ``quitRequested``.
 
     Parameters
     ----------
     options : OverlayOptions, optional
     placement_path : path, optional
-        Where to remember the position, size and view (see :func:`placement_file`);
+        Where to remember the position, size and view (see :func:`voicecoach.ui.placement.placement_file`);
         None remembers nothing.
     """
 
-    stopRequested = pyqtSignal()
-    startRequested = pyqtSignal()
     quitRequested = pyqtSignal()
 
-    LOADING, LIVE, STOPPING, IDLE, ENDED = "loading", "live", "stopping", "idle", "ended"
+    LOADING, LIVE, STOPPING, IDLE = "loading", "live", "stopping", "idle"
     CAPTION_WORDS = 40
     """Words kept per side for its caption (the label shows the latest that fit)."""
 
@@ -232,7 +227,7 @@ class OverlayWindow(QWidget):
         self.fold_button = self._button("▴", "Compact view: the meters only")
         self.fold_button.clicked.connect(lambda: self.set_compact(not self.compact))
         self.menu_button = self._button("⋯", "Menu")
-        self.close_button = self._button("✕", "Stop monitoring and close")
+        self.close_button = self._button("✕", "Quit VoiceCoach")
         self.close_button.clicked.connect(self.close)
         head.addWidget(self.dot)
         head.addWidget(self.title)
@@ -336,15 +331,9 @@ class OverlayWindow(QWidget):
         self.act_compact = self.menu.addAction("Compact view")
         self.act_compact.setCheckable(True)
         self.act_compact.toggled.connect(self.set_compact)
-        self.act_monitor = self.menu.addAction("Stop monitoring")
-        self.act_monitor.triggered.connect(self._monitor_clicked)
-        self.act_visible = self.menu.addAction("Hide overlay")
-        self.act_visible.triggered.connect(lambda: self.setVisible(not self.isVisible()))
-        self.act_visible.setVisible(False)          # only with a tray icon to bring it back
         self.menu.addSeparator()
         self.act_quit = self.menu.addAction("Quit VoiceCoach")
         self.act_quit.triggered.connect(self.quitRequested)
-        self.menu.aboutToShow.connect(self._update_menu)
         self.menu_button.setMenu(self.menu)
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
 
@@ -447,16 +436,6 @@ class OverlayWindow(QWidget):
             self._status_timer.stop()
             self.set_status(self._usual_status)
             self.slot.set_busy(True)
-
-    def set_idle(self, can_start: bool = True) -> None:
-        """The call is over; with ``can_start`` the agent can start monitoring again."""
-        self.state = self.IDLE if can_start else self.ENDED
-        self._set_dot("dead_air")
-        self._usual_status = ("Not monitoring — ⋯ › Start monitoring for the next call" if can_start
-                              else "The call has ended")
-        self._status_timer.stop()
-        self.set_status(self._usual_status)
-        self.slot.set_busy(False)
 
     # ----------------------------------------------------------------- live input
     def on_event(self, e: Event) -> None:
@@ -681,19 +660,6 @@ class OverlayWindow(QWidget):
         self.menu.popup(event.globalPos())
 
     # ----------------------------------------------------------------- menu, closing, painting
-    def _update_menu(self) -> None:
-        live = self.state in (self.LOADING, self.LIVE)
-        self.act_monitor.setText("Start monitoring" if self.state == self.IDLE
-                                 else "Stopping…" if self.state == self.STOPPING else "Stop monitoring")
-        self.act_monitor.setEnabled(live or self.state == self.IDLE)
-        self.act_visible.setText("Hide overlay" if self.isVisible() else "Show overlay")
-
-    def _monitor_clicked(self) -> None:
-        if self.state == self.IDLE:
-            self.startRequested.emit()
-        elif self.state in (self.LOADING, self.LIVE):
-            self.stopRequested.emit()
-
     def close_for_good(self) -> None:
         """Close without asking (the owner has finished)."""
         self._closing = True
@@ -718,187 +684,6 @@ class OverlayWindow(QWidget):
 
 
 # --------------------------------------------------------------------------- running it
-
-class OverlayController(QObject):
-    """Runs calls behind an overlay: each session is built and run on a worker thread
-    (:class:`~voicecoach.ui.bridge.SessionRunner`) and its output routed to the window.
-
-    Without ``on_call_end`` the first call's end (its source ended, ``stop_after_s``
-    passed, or the agent stopped monitoring or closed the overlay) ends everything.
-    With it, the ended call's record is handed over and the overlay stays, not
-    monitoring, until the agent starts the next call or quits.
-    """
-
-    done = pyqtSignal()
-
-    def __init__(self, make_session: Callable[[], "LiveSession"], window: OverlayWindow, *,
-                 stop_after_s: Optional[float] = None, screenshot: Union[str, Path, None] = None,
-                 on_call_end: Optional[Callable[[dict], None]] = None,
-                 model_loading_text: str = MODEL_LOADING_TEXT):
-        super().__init__(window)
-        self.make_session = make_session
-        self.window = window
-        self.stop_after_s = stop_after_s
-        self.screenshot = screenshot
-        self.on_call_end = None if screenshot is not None else on_call_end
-        self.model_loading_text = model_loading_text
-        self.record: Optional[dict] = None
-        self.error: Optional[BaseException] = None
-        self.exit_code = 0
-        self.runner: Optional[SessionRunner] = None
-        self._quitting = False
-        window.stopRequested.connect(self.stop)
-        window.startRequested.connect(self.start)
-        window.quitRequested.connect(self.quit)
-        self.tray: Optional[QSystemTrayIcon] = None
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = QSystemTrayIcon(app_icon(), self)
-            self.tray.setToolTip("VoiceCoach")
-            self.tray.setContextMenu(window.menu)
-            self.tray.activated.connect(self._tray_clicked)
-            window.act_visible.setVisible(True)
-            self.tray.show()
-
-    def start(self) -> None:
-        """Build a session and run its call (the overlay shows the loading state first)."""
-        if self.runner is not None:
-            return
-        bridge = LiveBridge(self)          # one per call: nothing late from an old call mixes in
-        w = self.window
-        bridge.event.connect(w.on_event)
-        bridge.snapshot.connect(w.on_snapshot)
-        bridge.status.connect(w.on_status)
-        bridge.started.connect(w.attach)
-        bridge.finished.connect(self._finished)
-        bridge.failed.connect(self._failed)
-        w.set_loading(self.model_loading_text)
-        self._tip("loading")
-        self.runner = SessionRunner(self.make_session, bridge, self.stop_after_s)
-        bridge.started.connect(lambda _s: self._tip("monitoring"))
-        self.runner.start()
-
-    def stop(self) -> None:
-        """End the current call (its record still arrives)."""
-        if self.runner is not None:
-            self.window.set_stopping()
-            self._tip("stopping")
-            self.runner.stop()
-
-    def quit(self) -> None:
-        """End the call if there is one, then close."""
-        self._quitting = True
-        if self.runner is None:
-            self._close()
-        else:
-            self.stop()
-
-    def _finished(self, record: Optional[dict]) -> None:
-        self.runner = None
-        if record is not None:
-            self.record = record
-        if self.screenshot is not None:
-            QApplication.processEvents()
-            if not self.window.grab().save(str(self.screenshot)):
-                print(f"voicecoach: error: cannot write the screenshot {self.screenshot}", file=sys.stderr)
-                self.exit_code = 2
-        if self.on_call_end is not None and record is not None:
-            try:
-                self.on_call_end(record)
-            except Exception as exc:       # raised again by run_overlay, after the window closes
-                self._failed(exc)
-                return
-        if self.on_call_end is None or self._quitting:
-            self.window.set_idle(can_start=False)
-            self._close()
-        else:
-            self.window.set_idle(can_start=True)
-            self._tip("not monitoring")
-
-    def _failed(self, exc: BaseException) -> None:
-        self.runner = None
-        self.error = exc
-        self._close()
-
-    def _close(self) -> None:
-        if self.tray is not None:
-            self.tray.hide()
-        self.window.close_for_good()
-        self.done.emit()
-
-    def _tip(self, state: str) -> None:
-        if self.tray is not None:
-            self.tray.setToolTip(f"VoiceCoach — {state}")
-
-    def _tray_clicked(self, reason) -> None:
-        if reason == QSystemTrayIcon.ActivationReason.Trigger:
-            self.window.setVisible(not self.window.isVisible())
-
-
-def run_overlay(make_session: Callable[[], "LiveSession"], *, screenshot: Union[str, Path, None] = None,
-                stop_after_s: Optional[float] = None, model_loading_text: str = MODEL_LOADING_TEXT,
-                on_call_end: Optional[Callable[[dict], None]] = None,
-                options: Optional[OverlayOptions] = None,
-                placement_path: Union[str, Path, None] = None) -> tuple[int, Optional[dict]]:
-    """Coach a call in the overlay.
-
-    The overlay shows ``model_loading_text`` while ``make_session`` builds the
-    session on a worker thread; the call then runs there (``LiveSession.run``) and
-    the overlay follows it. Ctrl-C or SIGTERM end the call like "Stop monitoring".
-
-    Parameters
-    ----------
-    make_session : callable
-        Returns a new :class:`~voicecoach.live.LiveSession`; called on the worker.
-    screenshot : path, optional
-        Save the overlay as PNG just before it closes (rendered offscreen when no
-        platform is chosen); nothing about its placement is remembered.
-    stop_after_s : float, optional
-        End the call after this much call time (s).
-    model_loading_text : str
-        The status line while the session is being built.
-    on_call_end : callable, optional
-        ``on_call_end(record)`` for each ended call, on the GUI thread; the overlay
-        then stays, not monitoring, and the agent can start the next call from its
-        menu or tray icon until quitting. Without it the first call's end closes
-        the overlay. Ignored with ``screenshot``.
-    options : OverlayOptions, optional
-    placement_path : path, optional
-        Where the position, size and view are remembered (default :func:`placement_file`).
-
-    Returns
-    -------
-    exit_code : int
-        0; 2 when there is no screen or the screenshot cannot be written.
-    record : dict or None
-        The (last) call's record, or None when no call ran.
-
-    Raises
-    ------
-    Exception
-        Whatever building or running the session raised (re-raised on this thread).
-    """
-    if screenshot is not None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    elif QApplication.instance() is None and screen_problem():
-        print(f"voicecoach: error: cannot show the overlay: {screen_problem()}; "
-              "`voicecoach live --console` coaches in the terminal", file=sys.stderr)
-        return 2, None
-    quiet_qt()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("VoiceCoach")
-    app.setQuitOnLastWindowClosed(False)
-    font = QFont("DejaVu Sans")
-    font.setStyleHint(QFont.StyleHint.SansSerif)
-    font.setPointSize(FONT_PT)
-    app.setFont(font)
-    if screenshot is None and placement_path is None:
-        placement_path = placement_file()
-    window = OverlayWindow(options, placement_path=None if screenshot is not None else placement_path)
-    controller = OverlayController(make_session, window, stop_after_s=stop_after_s, screenshot=screenshot,
-                                   on_call_end=on_call_end, model_loading_text=model_loading_text)
-    run_until_done(controller, window)
-    return controller.exit_code, controller.record
-
 
 def run_until_done(controller, window) -> None:
     """Show ``window``, start ``controller`` and run Qt until it emits ``done``; Ctrl-C and

@@ -19,12 +19,13 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QApplication, QSystemTrayIcon
 
-from . import has_screen
+from . import screen_problem
 from .bridge import LiveBridge, ShiftRunner
 from .hotkeys import Hotkeys
 from .meters import app_icon
 from .overlay import MODEL_LOADING_TEXT, OverlayWindow, run_until_done
 from .placement import placement_file
+from .style import quiet_qt
 
 
 class ShiftController(QObject):
@@ -38,6 +39,7 @@ class ShiftController(QObject):
         self.make_shift, self.window, self.extra = make_shift, window, list(extra)
         self.stop_after_s, self.screenshot = stop_after_s, screenshot
         self.calls: Optional[list] = None
+        self.exit_code = 0
         self.last_record_path: Optional[str] = None
         self.error: Optional[BaseException] = None
         self.paused = False
@@ -60,7 +62,6 @@ class ShiftController(QObject):
         self.act_visible.triggered.connect(lambda: w.setVisible(not w.isVisible()))
         menu.addSeparator()
         menu.addAction(w.act_quit)
-        menu.aboutToShow.disconnect()
         menu.aboutToShow.connect(self._update_menu)
         w.close_button.setToolTip("Quit VoiceCoach (ends the shift)")
         w.close_button.setAccessibleName("Quit VoiceCoach")
@@ -177,6 +178,7 @@ class ShiftController(QObject):
             QApplication.processEvents()
             if not self.window.grab().save(str(self.screenshot)):
                 print(f"voicecoach: error: cannot write the screenshot {self.screenshot}", file=sys.stderr)
+                self.exit_code = 2
         self._close()
 
     def _failed(self, exc: BaseException) -> None:
@@ -221,15 +223,17 @@ def run_shift_overlay(make_shift: Callable, extra=(), *, screenshot: Union[str, 
                       placement_path: Union[str, Path, None] = None) -> tuple[int, Optional[list]]:
     """Run a shift behind the overlay until the agent quits (or ``stop_after_s``).
 
-    Returns ``(exit code, the shift's calls)``; the calls are None when nothing ran.
+    Returns ``(exit code, the shift's calls)``: 2 when there is no screen or the
+    screenshot cannot be written; the calls are None when nothing ran.
     Whatever building or running the shift raised is raised again here.
     """
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    elif QApplication.instance() is None and not has_screen():
-        print("voicecoach: error: no screen to show the overlay on (no DISPLAY); "
+    elif QApplication.instance() is None and screen_problem():
+        print(f"voicecoach: error: cannot show the overlay: {screen_problem()}; "
               "`voicecoach live --console` coaches in the terminal", file=sys.stderr)
         return 2, None
+    quiet_qt()
     settings = config.overlay if config is not None else None
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VoiceCoach")
@@ -244,4 +248,4 @@ def run_shift_overlay(make_shift: Callable, extra=(), *, screenshot: Union[str, 
                                  screenshot=screenshot, settings=settings)
     add_share_action(window, config)
     run_until_done(controller, window)
-    return 0, controller.calls
+    return controller.exit_code, controller.calls

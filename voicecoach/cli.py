@@ -564,6 +564,7 @@ def cmd_live(args) -> int:
             raise UserError(f"cannot write {args.events}: {exc.strerror or exc}") from None
     extra = [jsonl] if jsonl else []
     events_note = ""
+    code = 0
     try:
         problem = "" if args.console or args.screenshot is not None else screen_problem()
         if args.console or problem:
@@ -591,7 +592,7 @@ def cmd_live(args) -> int:
         kept = Path(unsaved[0]["recording"]).name if unsaved[0].get("recording") else "the recording"
         raise UserError(unsaved[0]["note"] + f"; {kept} is kept, and its record is made at the next start "
                         "once there is room" + (f" ({len(unsaved)} calls)" if len(unsaved) > 1 else ""))
-    return 0
+    return code
 
 
 def _live_console(make_shift, extra, args, what, record_dir):
