@@ -419,7 +419,7 @@ def test_status_goes_to_the_quiet_line_and_the_slot_carries_coaching_only(window
 def test_live_checklist_and_lists_fill_in(window, excerpt):
     window.attach(session_for(excerpt, transcribe=True))
     c = window.checklist
-    assert not any(c.done.values())
+    assert not any(c.done.values()) and "not heard yet" in c.temperature.text()
     window.on_event(Event("cue", 1.0, "agent", 'Greeting: "thank you for calling"', {"cue": "greeting"}))
     window.on_event(Event("cue", 9.0, "agent", 'Open question: "What happens?"', {"cue": "question_open"}))
     window.on_event(Event("cue", 12.0, "customer", 'Caller\'s problem: "My router blinks."', {"cue": "problem"}))
@@ -431,6 +431,7 @@ def test_live_checklist_and_lists_fill_in(window, excerpt):
     assert "heated" in c.temperature.text()
     window.on_call({"state": "started", "index": 2, "t": 100.0, "reason": "line"})
     assert not any(c.done.values()) and "nothing yet" in c.callers.text()    # the next call starts fresh
+    assert "not heard yet" in c.temperature.text()
 
 
 def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):

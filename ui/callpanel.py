@@ -33,8 +33,8 @@ _CUE_ITEM = {"greeting": "greeting", "empathy": "empathy", "question_open": "que
 
 def temperature_word(arousal: Optional[float]) -> tuple[str, str]:
     """The caller's temperature as a word and a colour role, from caller arousal 0-1."""
-    if arousal is None:
-        return "–", "dead_air"
+    if arousal is None:                  # the caller has not said enough yet
+        return "not heard yet", "dead_air"
     if arousal >= 0.8:
         return "heated", "interruption"
     if arousal >= 0.65:
