@@ -413,6 +413,14 @@ def _check(path: Path, audio: np.ndarray, sr: int) -> None:
         raise AudioError(f"{path}: only {duration * 1000:.0f} ms of audio; too short to analyse")
 
 
+def check_call_args(path, agent, customer, agent_channel: str) -> None:
+    """The call's files and channel choice make sense together (else :class:`AudioError`)."""
+    if agent_channel not in ("left", "right"):
+        raise AudioError(f"--agent-channel must be 'left' or 'right', not {agent_channel!r}")
+    if path is not None and (agent is not None or customer is not None):
+        raise AudioError("give either one call file or --agent/--customer files, not both")
+
+
 def load_call(path: str | Path | None = None, *, agent: str | Path | None = None,
               customer: str | Path | None = None, agent_channel: str = "left") -> CallAudio:
     """Load a call from one file or from one file per side.
@@ -436,10 +444,7 @@ def load_call(path: str | Path | None = None, *, agent: str | Path | None = None
     AudioError
         Unreadable, empty, silent, too long, or with the wrong channel count.
     """
-    if agent_channel not in ("left", "right"):
-        raise AudioError(f"--agent-channel must be 'left' or 'right', not {agent_channel!r}")
-    if path is not None and (agent is not None or customer is not None):
-        raise AudioError("give either one call file or --agent/--customer files, not both")
+    check_call_args(path, agent, customer, agent_channel)
     if path is not None:
         path = Path(path)
         audio, sr = read_audio(path)

@@ -24,7 +24,7 @@ import numpy as np
 
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
 from voicecoach.sources.audio import (MAX_STREAM_S, SILENCE_PEAK, AudioError, av_samples, av_stream,
-                                      check_file, check_header, check_samples, damaged_from_start,
+                                      check_call_args, check_file, check_header, check_samples, damaged_from_start,
                                       ended_early, further_ended, quiet_decoders, sndfile_info,
                                       too_long, undecodable, warn_truncated)
 
@@ -290,10 +290,7 @@ def open_call_stream(path: str | Path | None = None, *, agent: str | Path | None
     AudioError
         Unreadable, too long (from the header), a wrong sample rate or channel count.
     """
-    if agent_channel not in ("left", "right"):
-        raise AudioError(f"--agent-channel must be 'left' or 'right', not {agent_channel!r}")
-    if path is not None and (agent is not None or customer is not None):
-        raise AudioError("give either one call file or --agent/--customer files, not both")
+    check_call_args(path, agent, customer, agent_channel)
     if path is not None:
         path = Path(path)
         d = _Decoder(path)
