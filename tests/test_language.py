@@ -452,3 +452,74 @@ def test_near_misses_of_phrase_cues(text, kind):
 ])
 def test_phrase_cues_the_labelled_set_taught(text, kind):
     assert kind in kinds(cues(text))
+
+
+# -- the sentence model beside the lists -------------------------------------------------
+@pytest.mark.parametrize("text, channel, kind", [
+    ("Honestly, I'd be amazed if you get any of those photos back now.", AGENT, "scary"),
+    ("Look, I've gone through this with you twice already and it really isn't that complicated.",
+     AGENT, "patronizing"),
+    ("My broadband has been crawling along every evening since Tuesday.", CUSTOMER, "problem"),
+])
+def test_the_sentence_model_catches_what_no_phrase_holds(text, channel, kind):
+    lists_only = cues(text, channel, LanguageOptions(sentence_model=False))
+    assert not of_kind(lists_only, kind)
+    found = of_kind(cues(text, channel), kind)
+    assert len(found) == 1 and found[0].data["by"] == "model"
+    assert found[0].data["phrase"] == text
+    if channel == AGENT:
+        assert found[0].data["suggestion"]                 # a general suggestion
+
+
+def test_a_put_down_is_not_counted_as_a_question():
+    assert kinds(cues("Did you even read the email we sent?")) == ["patronizing"]
+
+
+def test_the_sentence_model_stays_quiet_on_ordinary_agent_lines():
+    """The generated calls' agent lines (written for tools/callgen.py, never trained on):
+    the model may add a scary or patronizing cue to at most 2 of them."""
+    from tools import callgen
+
+    lines = (callgen.AGENT_GREETINGS + callgen.AGENT_LINES + callgen.AGENT_STEPS
+             + callgen.AGENT_CLOSINGS)
+    extra = [t for t in lines for e in cues(t) if e.data.get("by") == "model"]
+    assert len(lines) > 60 and len(extra) <= 2, extra
+
+
+def test_the_shipped_sentence_model_was_trained_on_the_dev_sentences_as_they_are():
+    """Editing the dev sentences without running `python -m tools.train_cues` fails here."""
+    import json
+
+    from benchmarks.cues import load
+    from voicecoach.analyzers.sentence_model import model_file_path
+
+    data = json.loads(model_file_path().read_text(encoding="utf-8"))
+    dev = [line for line in load() if line.split == "dev"]
+    assert data["trained_on"].endswith(f"{len(dev)} sentences")
+    for kind, side in (("scary", AGENT), ("patronizing", AGENT), ("problem", CUSTOMER)):
+        k = data["kinds"][kind]
+        assert k["positives"] == sum(kind in line.cues for line in dev if line.channel == side)
+        assert 0.5 <= k["threshold"] < 1.0
+
+
+@pytest.mark.parametrize("text, acronym", [
+    ("The ONT in your hallway has a red light.", "ONT"),
+    ("Please send the RMA form back.", "RMA"),
+    ("Turn off HDMI-CEC in the menu.", "HDMI-CEC"),
+    ("I can see the PNR's been split.", "PNR's"),
+])
+def test_an_acronym_callers_do_not_know_is_jargon(text, acronym):
+    found = of_kind(cues(text), "jargon")
+    assert [e.data["phrase"] for e in found] == [acronym]
+    assert found[0].data["suggestion"]
+
+
+@pytest.mark.parametrize("text", [
+    "Is the TV on?",
+    "Your PIN is the same as before.",
+    "Let's flush the DNS cache.",      # a listed phrase: its own cue and suggestion, not two
+])
+def test_plain_or_listed_acronyms_fire_no_extra_jargon(text):
+    found = of_kind(cues(text), "jargon")
+    assert len(found) <= 1 and all(e.data.get("suggestion") != "say what it is in plain words"
+                                   for e in found)

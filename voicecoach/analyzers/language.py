@@ -19,7 +19,9 @@ still grow into a longer phrase of the same lexicon ("dns" -> "dns propagation")
 into an ``unless`` phrase that cancels it ("like" -> "like to").
 
 The phrases are data: ``models/lexicons/*.toml`` (see its README), extended by the
-folders in ``LanguageOptions.lexicon_dirs``.
+folders in ``LanguageOptions.lexicon_dirs``. Beside the lists, a sentence classifier
+(:mod:`voicecoach.analyzers.sentence_model`) votes when a sentence closes: a scary or
+patronizing sentence no phrase caught, a caller's problem worded as no list has it. Its cues carry ``"by": "model"`` in their data.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from voicecoach.analyzers.lexicon import (
     load_lexicon,
     tokenize_word,
 )
+from voicecoach.analyzers.sentence_model import SentenceModel
 from voicecoach.events import AGENT, CHANNELS, CUSTOMER, SENTENCE_ENDS, Event, Word, is_pause
 
 PHRASE_CUES = {
@@ -60,6 +63,11 @@ _TERMINAL = SENTENCE_ENDS
 _NO_STOPS = frozenset({"mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e."})
 _SOFT_STOPS = frozenset({"a.m.", "p.m."})
 _EDGE_PUNCT = re.compile(r"^[^\w*]+|[^\w*]+$")
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,5}s?")
+"""A word written in capitals ("ONT", "EU261", "SIMs", "HDMI-CEC", "ATOL-protected"):
+Whisper writes acronyms so."""
+_POSSESSIVE = re.compile(r"['\u2019]s$")
+_ACRONYM_SUGGESTION = "say what it is in plain words"
 
 
 @dataclass
@@ -87,6 +95,10 @@ class LanguageOptions:
     min_questions : int
         Open plus closed questions (count) the agent must ask for the checklist's
         ``questions`` item.
+    sentence_model : bool
+        Let the shipped sentence classifier (:mod:`voicecoach.analyzers.sentence_model`)
+        vote beside the phrase lists for scary and patronizing sentences,
+        commitments and the caller's problems. False: the lists alone.
     """
 
     lexicon_dirs: list[str] = field(default_factory=list)
@@ -95,6 +107,7 @@ class LanguageOptions:
     max_sentence_words: int = 60
     greeting_window_s: float = 30.0
     min_questions: int = 1
+    sentence_model: bool = True
 
 
 class _Sentence:
@@ -106,8 +119,12 @@ class _Sentence:
         self.token_word: list[int] = []     # index into words, per token
         self.clause_starts: list[int] = [0]  # token index where each clause begins
         self.emitted: dict[str, list[tuple[int, int]]] = {}  # phrase cue -> token spans
+        self.acronyms: list[tuple[int, int]] = []  # token spans of words written as acronyms
 
     def add(self, word: Word, tokens: tuple[str, ...], mark: str) -> None:
+        if any(_ACRONYM.fullmatch(part) for part in re.split(r"[-/]", _POSSESSIVE.sub(
+                "", _EDGE_PUNCT.sub("", word.text.strip())))):
+            self.acronyms.append((len(self.tokens), len(self.tokens) + len(tokens)))
         self.words.append(word)
         self.tokens.extend(tokens)
         self.token_word.extend([len(self.words) - 1] * len(tokens))
@@ -195,6 +212,7 @@ class LanguageCues:
                         for kind in PHRASE_CUES[ch] + SENTENCE_CUES[ch]}
         self._commitments: list[dict] = []
         self._problems: list[dict] = []
+        self.model: Optional[SentenceModel] = SentenceModel.shipped() if options.sentence_model else None
 
     # -- feeding ------------------------------------------------------------------------
     def feed(self, words: list[Word]) -> list[Event]:
@@ -211,8 +229,9 @@ class LanguageCues:
         list of Event
             ``Event(kind="cue", t=<phrase start, s>, channel, text, data)`` with
             ``data = {"cue", "phrase", "end"}`` plus ``"suggestion"`` for cues with an
-            alternative, ``"action"``/``"when"`` for commitments and ``"matches"``
-            for caller problems. Sentence cues come when their sentence closes, so
+            alternative, ``"action"``/``"when"`` for commitments, ``"matches"``
+            for caller problems, and ``"by": "model"`` where the sentence classifier
+            alone fired the cue. Sentence cues come when their sentence closes, so
             events are not always in ``t`` order.
         """
         events: list[Event] = []
@@ -267,6 +286,7 @@ class LanguageCues:
         """Close the channel's sentence: decide its phrase cues, then its sentence cues."""
         events = self._scan(st, final=True)
         if st.name == AGENT:
+            events += self._model_phrase_cues(st.sentence)
             events += self._agent_sentence(st.sentence, mark)
         else:
             events += self._customer_sentence(st.sentence)
@@ -288,7 +308,24 @@ class LanguageCues:
                     continue
                 events.append(self._event(kind, st.name, t0, t1, spoken,
                                           suggestion=m.pattern.suggestion))
+            if kind == "jargon":
+                events += self._acronyms(s, final)
         return sorted(events, key=lambda e: e.t)
+
+    def _acronyms(self, s: _Sentence, final: bool) -> list[Event]:
+        """Acronyms that no jargon phrase holds and callers do not know (jargon.toml)."""
+        emitted = s.emitted["jargon"]
+        pending = [] if final else self.lexicon["jargon"].find(s.tokens)[1]
+        events = []
+        for a, b in s.acronyms:
+            if any(x < b and a < y for x, y in emitted) or any(p <= a for p in pending):
+                continue   # a phrase holds it, or one still may
+            emitted.append((a, b))
+            if self.lexicon["plain_acronyms"].longest_at(s.tokens[a:b], 0) is None:
+                t0, t1, spoken = s.span(a, b)
+                events.append(self._event("jargon", AGENT, t0, t1, spoken,
+                                          suggestion=_ACRONYM_SUGGESTION))
+        return events
 
     def _event(self, kind: str, channel: str, t0: float, t1: float, phrase: str,
                suggestion: str = "", **extra) -> Event:
@@ -301,6 +338,19 @@ class LanguageCues:
         data.update(extra)
         return Event("cue", t0, channel, text, data)
 
+    def _model_phrase_cues(self, s: _Sentence) -> list[Event]:
+        """Scary or patronizing sentences that no phrase of the lists caught."""
+        events = []
+        for kind in ("scary", "patronizing"):
+            if not s.emitted.get(kind) and self._model_says(kind, s):
+                s.emitted[kind] = [(0, len(s.tokens))]
+                events.append(self._event(kind, AGENT, s.words[0].start, s.words[-1].end, s.text(),
+                                          suggestion=self.model.kinds[kind].suggestion, by="model"))
+        return events
+
+    def _model_says(self, kind: str, s: _Sentence) -> bool:
+        return self.model is not None and self.model.fires(kind, s.tokens)
+
     # -- sentence cues -------------------------------------------------------------------
     def _agent_sentence(self, s: _Sentence, mark: str) -> list[Event]:
         lx = self.lexicon
@@ -308,7 +358,7 @@ class LanguageCues:
         breaks = s.clause_starts
         t0, t1 = s.words[0].start, s.words[-1].end
         text = s.text()
-        question = self._question_kind(s, mark)
+        question = None if s.emitted.get("patronizing") else self._question_kind(s, mark)  # a put-down asks nothing
         if lx["closing"].first(toks, breaks):
             return [self._event("closing_question", AGENT, t0, t1, text)]
         if question:
@@ -359,10 +409,12 @@ class LanguageCues:
 
     def _customer_sentence(self, s: _Sentence) -> list[Event]:
         found = _select(self.lexicon["problem"], s, True, [])
-        if not found:
+        if not found and not self._model_says("problem", s):
             return []
         t0, t1, text = s.words[0].start, s.words[-1].end, s.text()
         self._problems.append({"t": round(t0, 3), "text": text})
+        if not found:
+            return [self._event("problem", CUSTOMER, t0, t1, text, matches=[], by="model")]
         return [self._event("problem", CUSTOMER, t0, t1, text,
                             matches=[s.span(m.start, m.end)[2] for m, _ in found])]
 

@@ -31,7 +31,7 @@ from typing import Optional, Sequence, Union
 #: Lexicon file name -> the phrase sections it may hold. Every file may also hold
 #: ``description`` (text), ``[slots]``, ``[unless]`` and ``remove`` (see the card).
 SCHEMA: dict[str, tuple[str, ...]] = {
-    "jargon.toml": ("jargon",),
+    "jargon.toml": ("jargon", "plain_acronyms"),
     "scary.toml": ("scary",),
     "patronizing.toml": ("patronizing",),
     "positive.toml": ("positive", "negative"),
