@@ -451,6 +451,7 @@ def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):
                     "record_path": "/tmp/x.json"})
     card = window.card
     assert card.isVisible() and card.title.text() == "Call 3 — 1:35"
+    assert not window.slot.isVisible()                   # no empty nudge band above the card
     text = card.body.text()
     assert "0:12" in text and "cut in" in text and "anything else" in text       # things to work on, with times
     assert "email you the label" in text and "parcel never arrived" in text
@@ -464,7 +465,7 @@ def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):
     assert not card.isVisible()
     window.on_call({"state": "ended", "index": 4, "t": 0.0, "end_t": 95.0, "record": record, "record_path": None})
     window.on_call({"state": "started", "index": 5, "t": 200.0, "reason": "speech"})   # ...or the next call
-    assert not card.isVisible()
+    assert not card.isVisible() and window.slot.isVisible()
 
 
 def test_a_panel_dragged_past_an_edge_is_snapped_back_and_remembered(qtbot, tmp_path):

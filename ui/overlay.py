@@ -589,15 +589,20 @@ class OverlayWindow(QWidget):
             self._save_timer.start()                # still being dragged
 
     def _fit_height(self) -> None:
+        """The panel's height for what it shows: the after-call card fits snugly (no empty
+        band); a call in the expanded view gets back the height the panel had."""
         self.layout().activate()
-        self.resize(self.width(), max(self.minimumSizeHint().height(),
-                                      self.height() if self.card.isVisible() else 0))
+        height = self.minimumSizeHint().height()
+        if not self.compact and not self.card.isVisible():
+            height = max(height, self._expanded_h)
+        self.resize(self.width(), height)
 
     def on_call(self, item: dict) -> None:
         """Shift mode: a call started (fresh meters, the card goes) or ended (its card)."""
         state = item.get("state")
         if state == "started":
             self.card.hide()
+            self.slot.show()
             self.details.setVisible(not self.compact)
             self.state = self.LIVE
             self._reset_metrics()
@@ -612,7 +617,10 @@ class OverlayWindow(QWidget):
             self._usual_status = "Waiting for the next call"
             self.set_status(self._usual_status)
             if state == "ended":
+                if not self.compact and not self.card.isVisible():
+                    self._expanded_h = self.height()        # given back at the next call
                 self.card.show_call(item["record"], item.get("record_path"), item["index"])
+                self.slot.hide()                            # no nudges between calls: no empty band
                 self.details.setVisible(False)              # the card takes the captions' place
                 self._fit_height()
 
