@@ -99,6 +99,10 @@ def test_live_coaches_a_call_played_into_real_devices(pulse, short_call, tmp_pat
     record = json.loads(wav.with_suffix(".json").read_text())
     assert record["schema"] == "voicecoach.call/1" and len(record["interruptions"]) == 1
     assert kinds.count("interruption") == 1
+    assert record["live"]["transcript_decoded_again"] >= 2       # each side's speech, for the record
+    said = " ".join(seg["text"].lower() for seg in record["transcript"])
+    for w in ("calling", "internet", "router", "restart"):
+        assert w in said, said
 
 
 @needs_espeak

@@ -391,3 +391,60 @@ def test_streaming_wer_is_close_to_offline(streamed):
     offline = wer(ref, " ".join(w.text for w in streamed.offline))
     assert streaming <= offline + 0.05, (streaming, offline)
     assert streaming < 0.25
+
+
+# -- the second pass (the call record's words) --------------------------------------------
+def _feed_flags(sp, pattern, t=0.0):
+    """Feed ``SecondPass`` 20 ms blocks of noise following ``[(seconds, speaking), ...]``
+    from call time ``t``; return the time after them."""
+    rng = np.random.default_rng(0)
+    for seconds, speaking in pattern:
+        for _ in range(int(round(seconds / 0.02))):
+            sp.insert_audio(t, rng.normal(0, 0.01, BLOCK).astype(np.float32), speaking)
+            t += 0.02
+    return t
+
+
+def test_the_second_pass_keeps_only_speech_and_the_audio_packing_keeps_around_it():
+    from voicecoach.stt.revision import SecondPass
+
+    sp = SecondPass(None, "agent", every_s=3.0)
+    t = _feed_flags(sp, [(30.0, False), (2.0, True), (10.0, False), (2.0, True), (0.5, False)])
+    kept = sum(len(b) for _, b in sp._blocks) / SAMPLE_RATE
+    # before, during and after each stretch; the pause after the second is still going
+    assert kept == pytest.approx((sp.keep_s + 2.0 + sp.keep_s) + (sp.keep_s + 2.0 + 0.5), abs=0.06)
+    assert sp.pending_s == pytest.approx(4.0, abs=0.05)
+    assert not sp.ready()                       # quiet only 0.5 s: the speaker may go on
+    _feed_flags(sp, [(sp.keep_s, False)], t)
+    assert sp.ready()
+
+
+def test_a_long_span_with_little_speech_is_decoded_again_too():
+    from voicecoach.stt.revision import SecondPass
+
+    sp = SecondPass(None, "agent", every_s=30.0, max_span_s=60.0)
+    _feed_flags(sp, [(1.0, True), (30.0, False), (1.0, True), (30.0, False)])
+    assert sp.pending_s < 30.0 and sp.ready()
+
+
+def test_the_second_pass_hears_what_analyze_hears(streamed, model):
+    """Fed as the live worker feeds it, its words are as good as offline transcription's."""
+    from voicecoach.stt.revision import SecondPass, revise_words
+
+    audio = streamed.audio
+    va, sp, revisions = VoiceActivity(), SecondPass(model, "agent", every_s=4.0), []
+    for i in range(0, len(audio), BLOCK):
+        block = audio[i:i + BLOCK]
+        va.feed(block)
+        sp.insert_audio(i / SAMPLE_RATE, block, va.speaking)
+        if sp.ready():
+            revisions.append(sp.revise())
+    revisions.append(sp.revise(final=True))
+    assert len(revisions) >= 2 and sp.revise(final=True) is None
+    spans = [(r.start, r.end) for r in revisions]
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))       # stretches do not overlap
+    record = revise_words(streamed.words, revisions)
+    assert all(any(r.start < (w.start + w.end) / 2 <= r.end for r in revisions) for w in record)
+    ref = " ".join(t for _, _, t in streamed.utts)
+    offline = wer(ref, " ".join(w.text for w in streamed.offline))
+    assert wer(ref, " ".join(w.text for w in record)) <= offline + 0.03

@@ -10,7 +10,10 @@ Threads, and what each one does:
 * Each channel's streaming speech-to-text runs in a worker thread of its own
   (``stt-agent``, ``stt-customer``), fed through a queue, so a slow decode never
   holds up the audio path: prosody and turn-taking cues keep flowing, and the
-  transcriber says when it is behind and catches up.
+  transcriber says when it is behind and catches up. While its channel is quiet
+  and it is not behind, the same worker decodes finished stretches of speech a
+  second time as ``analyze`` would (:mod:`voicecoach.stt.revision`); those words
+  replace the streamed ones in the call record.
 * Each subscriber is called from a dispatcher thread of its own
   (``subscriber-N``), fed by a queue, in the order things were emitted, so a slow
   overlay, terminal or events file holds up neither the engine nor the other
@@ -45,6 +48,7 @@ from voicecoach.coach import CoachRules
 from voicecoach.engine import Engine
 from voicecoach.events import SAMPLE_RATE, Event, Word, segments_from_words
 from voicecoach.store.record import build_record
+from voicecoach.stt.revision import Revision, SecondPass, revise_words
 from voicecoach.stt.streaming import StreamingTranscriber
 from voicecoach.stt.whisper import load_model
 
@@ -88,9 +92,11 @@ class _SttWorker(threading.Thread):
     thread.
     """
 
-    def __init__(self, transcriber: StreamingTranscriber, out: queue.Queue):
+    def __init__(self, transcriber: StreamingTranscriber, out: queue.Queue,
+                 second: Optional[SecondPass] = None):
         super().__init__(name=f"stt-{transcriber.channel}", daemon=True)
         self.st = transcriber
+        self.second = second
         self.inbox: queue.Queue = queue.Queue()
         self.out = out
         self._fed = 0          # samples put into the inbox (engine thread)
@@ -119,6 +125,8 @@ class _SttWorker(threading.Thread):
                         done = True
                         break
                     self.st.insert_audio(*item)
+                    if self.second is not None:
+                        self.second.insert_audio(*item)
                     inserted += len(item[1])
                 self._st_lag_s = self.st.lag_s        # now counts the batch...
                 self._taken += inserted               # ...which the queue no longer does
@@ -126,6 +134,12 @@ class _SttWorker(threading.Thread):
                 self._st_lag_s = self.st.lag_s
                 if words:
                     self.out.put((self.st.channel, words))
+                if self.second is not None and (done or (
+                        self.second.ready() and self.inbox.empty()
+                        and self.st.lag_s <= self.st.options.min_chunk_s)):
+                    revision = self.second.revise(final=done)   # quiet and not behind
+                    if revision is not None:
+                        self.out.put((self.st.channel, revision))
         except BaseException as exc:  # reported by the session, never silently lost
             self.error = exc
         finally:
@@ -317,10 +331,13 @@ class LiveSession:
         if transcribe:
             model = model or load_model(config.transcribe, num_workers=len(source.channels),
                                         min_window_s=config.streaming.min_window_s or None)
+            every = config.streaming.revise_every_s
             for ch in source.channels:
                 st = StreamingTranscriber(model, ch, config.streaming, config.transcribe)
-                self.workers[ch] = _SttWorker(st, self._words_q)
+                second = SecondPass(model, ch, every, config.transcribe) if every else None
+                self.workers[ch] = _SttWorker(st, self._words_q, second)
         self.words: dict[str, list[Word]] = {ch: [] for ch in source.channels}
+        self.revisions: dict[str, list[Revision]] = {ch: [] for ch in source.channels}
         self.latencies: dict[str, list[float]] = {}
         self.stopped_because: Optional[str] = None
         self._next_snapshot = 0.0
@@ -455,6 +472,9 @@ class LiveSession:
                 if block:
                     return events + [Event("_worker_done", 0.0, ch)]
                 continue
+            if isinstance(words, Revision):
+                self.revisions[ch].append(words)      # for the record; the live view keeps its words
+                continue
             self.words[ch] += words
             events += self.engine.feed_words(ch, words)
 
@@ -502,7 +522,9 @@ class LiveSession:
         events += self.engine.finish_words()
         events += self.coach.feed(events)
         self._send(events)
-        transcript = sorted((seg for ch, ws in self.words.items() for seg in segments_from_words(ch, ws, self.config.language.sentence_gap_s)),
+        transcript = sorted((seg for ch, ws in self.words.items()
+                             for seg in segments_from_words(ch, revise_words(ws, self.revisions[ch]),
+                                                            self.config.language.sentence_gap_s)),
                             key=lambda s: s.start)
         record = build_record(self.engine, transcript, name=self.name, duration=self.engine.time,
                               model=self.model_name)
@@ -510,6 +532,7 @@ class LiveSession:
         record["live"] = {"latency_p50_s": {k: _pct(v, 50) for k, v in self.latencies.items()},
                           "latency_p95_s": {k: _pct(v, 95) for k, v in self.latencies.items()},
                           "stopped_because": self.stopped_because,
+                          "transcript_decoded_again": sum(len(r) for r in self.revisions.values()),
                           "dropped_snapshots": self.dropped_snapshots}
         for rec in self._recorders:
             if rec is not self.recorder:
