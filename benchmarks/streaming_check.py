@@ -39,6 +39,7 @@ from tools.scoring import normalize_text, wer  # noqa: E402
 from voicecoach.analyzers.vad import VoiceActivity  # noqa: E402
 from voicecoach.events import SAMPLE_RATE  # noqa: E402
 from voicecoach.stt.offline import transcribe_channel  # noqa: E402
+from voicecoach.stt.revision import SecondPass, revise_words  # noqa: E402
 from voicecoach.stt.streaming import StreamingOptions, StreamingTranscriber  # noqa: E402
 from voicecoach.stt.whisper import TranscribeOptions, load_model  # noqa: E402
 
@@ -102,9 +103,12 @@ def streams(espeak: bool, call_seed: int | None = None, call_minutes: float = 3.
 
 def simulate(model, channel: str, audio: np.ndarray, options: StreamingOptions,
              slowdown: float = 1.0):
-    """Paced streaming of one channel: (words, emission times, cpu seconds, transcriber, max lag).
+    """Paced streaming of one channel: (words, emission times, cpu seconds, transcriber,
+    max lag, the call record's words).
 
-    ``slowdown`` multiplies each call's CPU time, as on a slower or busier machine.
+    ``slowdown`` multiplies each call's CPU time, as on a slower or busier machine. The
+    second pass (``options.revise_every_s``) runs as the live worker runs it: when the
+    channel is quiet and the transcriber not behind; its CPU counts.
     """
     va = VoiceActivity()
     flags = []
@@ -112,15 +116,20 @@ def simulate(model, channel: str, audio: np.ndarray, options: StreamingOptions,
         va.feed(audio[i:i + BLOCK])
         flags.append(va.speaking)
     st = StreamingTranscriber(model, channel, options)
-    words, emitted, cpu, free_at, lags = [], [], 0.0, 0.0, []
+    second = SecondPass(model, channel, options.revise_every_s) if options.revise_every_s else None
+    words, emitted, cpu, free_at, lags, revisions = [], [], 0.0, 0.0, [], []
     for n, i in enumerate(range(0, len(audio), BLOCK)):
         t = (i + BLOCK) / SAMPLE_RATE
         st.insert_audio(i / SAMPLE_RATE, audio[i:i + BLOCK], flags[n])
+        if second is not None:
+            second.insert_audio(i / SAMPLE_RATE, audio[i:i + BLOCK], flags[n])
         if free_at > t:
             continue  # the worker is busy: the block waits in its queue
         lags.append(st.lag_s)
         c0 = time.process_time()
         new = st.process()
+        if second is not None and second.ready() and st.lag_s <= options.min_chunk_s:
+            revisions.append(second.revise())
         c = (time.process_time() - c0) * slowdown
         cpu += c
         free_at = t + c
@@ -128,11 +137,14 @@ def simulate(model, channel: str, audio: np.ndarray, options: StreamingOptions,
         emitted += [free_at] * len(new)
     c0 = time.process_time()
     new = st.finish()
+    if second is not None:
+        revisions.append(second.revise(final=True))
     c = (time.process_time() - c0) * slowdown
     cpu += c
     words += new
     emitted += [max(free_at, len(audio) / SAMPLE_RATE) + c] * len(new)
-    return words, np.array(emitted), cpu, st, max(lags, default=0.0)
+    record = revise_words(words, [r for r in revisions if r is not None])
+    return words, np.array(emitted), cpu, st, max(lags, default=0.0), record
 
 
 def offline(model, channel: str, audio: np.ndarray) -> tuple[str, float]:
@@ -156,6 +168,8 @@ def main() -> None:
     ap.add_argument("--pause-commit-s", type=float, default=StreamingOptions.pause_commit_s,
                     help="commit the words before a pause this long (s); negative: never")
     ap.add_argument("--end-silence-s", type=float, default=StreamingOptions.end_silence_s)
+    ap.add_argument("--revise-every-s", type=float, default=StreamingOptions.revise_every_s,
+                    help="the second pass's stretch of speech (s); 0: no second pass")
     ap.add_argument("--slowdown", type=float, default=1.0,
                     help="pretend each decode takes this many times its CPU time")
     ap.add_argument("--call", type=int, default=None, metavar="SEED",
@@ -167,13 +181,13 @@ def main() -> None:
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
                                context_s=args.context_s, pre_roll_s=args.pre_roll_s,
                                max_lag_s=args.max_lag_s, min_window_s=args.min_window_s,
-                               end_silence_s=args.end_silence_s,
+                               end_silence_s=args.end_silence_s, revise_every_s=args.revise_every_s,
                                pause_commit_s=None if args.pause_commit_s < 0 else args.pause_commit_s)
     model = load_model(TranscribeOptions(), min_window_s=options.min_window_s or None)  # as live loads it
     full = load_model(TranscribeOptions())                                              # as analyze loads it
     model.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="en")  # warm up
     all_lat, tot_cpu, channel_s = [], 0.0, 0.0
-    ref_all, hyp_all, off_all = [], [], []
+    ref_all, hyp_all, off_all, rec_all = [], [], [], []
     print(f"options: {options}")
     for name, channels, refs in streams(args.espeak, args.call, args.minutes):
         if args.only and name not in args.only.split(","):
@@ -181,13 +195,15 @@ def main() -> None:
         duration = len(next(iter(channels.values()))) / SAMPLE_RATE
         stream_cpu = 0.0
         for ch, audio in channels.items():
-            words, emitted, cpu, st, max_lag = simulate(model, ch, audio, options, args.slowdown)
+            words, emitted, cpu, st, max_lag, record = simulate(model, ch, audio, options, args.slowdown)
+            rec_text = " ".join(w.text for w in record)
             off_text, off_cpu = offline(full, ch, audio)
             text = " ".join(w.text for w in words)
             lat = emitted - np.array([w.end for w in words]) if words else np.zeros(0)
             all_lat.append(lat)
             stream_cpu += cpu
             ref_all.append(refs[ch]), hyp_all.append(text), off_all.append(off_text)
+            rec_all.append(rec_text)
             ordered = all(a.start <= b.start for a, b in zip(words, words[1:]))
             said = normalize_text(text)
             repeats = sum(a == b for a, b in zip(said, said[1:]))
@@ -195,7 +211,8 @@ def main() -> None:
                   f"cpu {cpu:.1f} s ({cpu / duration:.0%} of a core; offline {off_cpu:.1f} s), "
                   f"latency p50 {np.percentile(lat, 50):.2f} s p95 {np.percentile(lat, 95):.2f} s, "
                   f"max lag {max_lag:.2f} s, in order: {ordered}, repeated words: {repeats}, "
-                  f"WER streaming {wer(refs[ch], text):.3f} offline {wer(refs[ch], off_text):.3f}")
+                  f"WER streaming {wer(refs[ch], text):.3f} call record {wer(refs[ch], rec_text):.3f} "
+                  f"offline {wer(refs[ch], off_text):.3f}")
             if args.show:
                 print("   stream :", text)
                 print("   offline:", off_text)
@@ -208,11 +225,12 @@ def main() -> None:
         return
     lat = np.concatenate(all_lat)
     ref, hyp, off = " ".join(ref_all), " ".join(hyp_all), " ".join(off_all)
-    w_s, w_o = wer(ref, hyp), wer(ref, off)
+    w_s, w_o, w_r = wer(ref, hyp), wer(ref, off), wer(ref, " ".join(rec_all))
     print(f"ALL: {len(lat)} words, cpu {tot_cpu / channel_s:.0%} of a core per channel, "
           f"latency p50 {np.percentile(lat, 50):.2f} s "
           f"p95 {np.percentile(lat, 95):.2f} s max {lat.max():.2f} s; "
-          f"WER streaming {w_s:.3f} offline {w_o:.3f} (ratio {w_s / max(w_o, 1e-9):.2f})")
+          f"WER streaming {w_s:.3f} offline {w_o:.3f} (ratio {w_s / max(w_o, 1e-9):.2f}); "
+          f"call record (second pass) {w_r:.3f} (ratio {w_r / max(w_o, 1e-9):.2f})")
 
 
 if __name__ == "__main__":

@@ -198,12 +198,13 @@ class Engine:
         return snap
 
     def cues(self) -> list[dict]:
-        """Every cue event so far as ``{t, kind, text, channel, suggestion?, end?}``."""
+        """Every cue event so far as ``{t, kind, text, channel, suggestion?, phrase?, end?, by?}``
+        (``by: "model"``: the sentence model alone found it)."""
         out = []
         for e in sorted((e for e in self.events if e.kind == "cue"), key=lambda e: e.t):
             item = {"t": round(e.t, 3), "kind": e.data.get("cue", "cue"), "text": e.text,
                     "channel": e.channel}
-            for key in ("suggestion", "phrase", "end"):
+            for key in ("suggestion", "phrase", "end", "by"):
                 if e.data.get(key) is not None:
                     item[key] = e.data[key]
             out.append(item)

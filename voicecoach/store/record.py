@@ -153,7 +153,7 @@ RECORD_SCHEMA = {
             "type": "object", "required": ["t", "kind"], "properties": {
                 "t": _T, "end": _T, "kind": {"type": "string", "maxLength": 100}, "text": _TEXT,
                 "channel": _nullable(_CHANNEL), "suggestion": _nullable(_TEXT),
-                "phrase": _nullable(_TEXT)}}}),
+                "phrase": _nullable(_TEXT), "by": _nullable(_TEXT)}}}),
         "config": {"type": ["object", "null"],
                    "additionalProperties": {"type": "object"}},
         "nudges": {"type": ["array", "null"]},
