@@ -94,7 +94,7 @@ def choose_threshold(texts: Sequence[str], y: np.ndarray, rules: np.ndarray,
         x, vocab = design([texts[i] for i in train])
         m = fit(x, y[train])
         p[test] = m.predict_proba(design([texts[i] for i in test], vocab)[0])[:, 1]
-    p[[len(tokens_of(t)) < MIN_TOKENS for t in texts]] = 0.0   # as SentenceModel.fires
+    p[[len(tokens_of(t)) < MIN_TOKENS for t in texts]] = 0.0   # as SentenceModel.firing
     for th in GRID:
         hit = (p >= th) | rules
         if th == GRID[-1] or (hit & y).sum() / max(1, hit.sum()) >= precision:

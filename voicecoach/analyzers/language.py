@@ -21,7 +21,8 @@ into an ``unless`` phrase that cancels it ("like" -> "like to").
 The phrases are data: ``models/lexicons/*.toml`` (see its README), extended by the
 folders in ``LanguageOptions.lexicon_dirs``. Beside the lists, a sentence classifier
 (:mod:`voicecoach.analyzers.sentence_model`) votes when a sentence closes: a scary or
-patronizing sentence no phrase caught, a caller's problem worded as no list has it. Its cues carry ``"by": "model"`` in their data.
+patronizing sentence no phrase caught, a caller's problem worded as no list has it.
+Its cues carry ``"by": "model"`` in their data.
 """
 from __future__ import annotations
 
@@ -70,6 +71,12 @@ _POSSESSIVE = re.compile(r"['\u2019]s$")
 _ACRONYM_SUGGESTION = "say what it is in plain words"
 
 
+def _is_acronym(text: str) -> bool:
+    """Whether a word as Whisper writes it is (or holds, hyphenated) an acronym."""
+    core = _POSSESSIVE.sub("", _EDGE_PUNCT.sub("", text.strip()))
+    return any(_ACRONYM.fullmatch(part) for part in re.split(r"[-/]", core))
+
+
 @dataclass
 class LanguageOptions:
     """Settings of the language cues.
@@ -97,8 +104,8 @@ class LanguageOptions:
         ``questions`` item.
     sentence_model : bool
         Let the shipped sentence classifier (:mod:`voicecoach.analyzers.sentence_model`)
-        vote beside the phrase lists for scary and patronizing sentences,
-        commitments and the caller's problems. False: the lists alone.
+        vote beside the phrase lists for scary and patronizing sentences and the
+        caller's problems. False: the lists alone.
     """
 
     lexicon_dirs: list[str] = field(default_factory=list)
@@ -122,8 +129,7 @@ class _Sentence:
         self.acronyms: list[tuple[int, int]] = []  # token spans of words written as acronyms
 
     def add(self, word: Word, tokens: tuple[str, ...], mark: str) -> None:
-        if any(_ACRONYM.fullmatch(part) for part in re.split(r"[-/]", _POSSESSIVE.sub(
-                "", _EDGE_PUNCT.sub("", word.text.strip())))):
+        if _is_acronym(word.text):
             self.acronyms.append((len(self.tokens), len(self.tokens) + len(tokens)))
         self.words.append(word)
         self.tokens.extend(tokens)
@@ -315,11 +321,14 @@ class LanguageCues:
     def _acronyms(self, s: _Sentence, final: bool) -> list[Event]:
         """Acronyms that no jargon phrase holds and callers do not know (jargon.toml)."""
         emitted = s.emitted["jargon"]
+        todo = [(a, b) for a, b in s.acronyms if not any(x < b and a < y for x, y in emitted)]
+        if not todo:
+            return []
         pending = [] if final else self.lexicon["jargon"].find(s.tokens)[1]
         events = []
-        for a, b in s.acronyms:
-            if any(x < b and a < y for x, y in emitted) or any(p <= a for p in pending):
-                continue   # a phrase holds it, or one still may
+        for a, b in todo:
+            if any(p <= a for p in pending):
+                continue   # a phrase that may still complete could hold it
             emitted.append((a, b))
             if self.lexicon["plain_acronyms"].longest_at(s.tokens[a:b], 0) is None:
                 t0, t1, spoken = s.span(a, b)
@@ -340,16 +349,18 @@ class LanguageCues:
 
     def _model_phrase_cues(self, s: _Sentence) -> list[Event]:
         """Scary or patronizing sentences that no phrase of the lists caught."""
+        if self.model is None:
+            return []
         events = []
-        for kind in ("scary", "patronizing"):
-            if not s.emitted.get(kind) and self._model_says(kind, s):
-                s.emitted[kind] = [(0, len(s.tokens))]
-                events.append(self._event(kind, AGENT, s.words[0].start, s.words[-1].end, s.text(),
-                                          suggestion=self.model.kinds[kind].suggestion, by="model"))
+        open_kinds = [k for k in ("scary", "patronizing") if not s.emitted.get(k)]
+        for kind in self.model.firing(s.tokens, open_kinds):
+            s.emitted[kind] = [(0, len(s.tokens))]
+            events.append(self._event(kind, AGENT, s.words[0].start, s.words[-1].end, s.text(),
+                                      suggestion=self.model.kinds[kind].suggestion, by="model"))
         return events
 
     def _model_says(self, kind: str, s: _Sentence) -> bool:
-        return self.model is not None and self.model.fires(kind, s.tokens)
+        return self.model is not None and bool(self.model.firing(s.tokens, [kind]))
 
     # -- sentence cues -------------------------------------------------------------------
     def _agent_sentence(self, s: _Sentence, mark: str) -> list[Event]:

@@ -126,12 +126,14 @@ class SentenceModel:
         m = self.kinds.get(kind)
         return 0.0 if m is None else m.probability(sentence_features(tokens))
 
-    def fires(self, kind: str, tokens: Sequence[str]) -> bool:
-        """Whether the model's vote for ``kind`` passes its threshold (never for fewer
-        than :data:`MIN_TOKENS` tokens)."""
-        m = self.kinds.get(kind)
-        return (m is not None and len(tokens) >= MIN_TOKENS
-                and m.probability(sentence_features(tokens)) >= m.threshold)
+    def firing(self, tokens: Sequence[str], kinds: Sequence[str]) -> list[str]:
+        """Those of ``kinds`` whose vote passes its threshold (never for fewer than
+        :data:`MIN_TOKENS` tokens); the sentence's features are computed once."""
+        kinds = [k for k in kinds if k in self.kinds]
+        if len(tokens) < MIN_TOKENS or not kinds:
+            return []
+        features = sentence_features(tokens)
+        return [k for k in kinds if self.kinds[k].probability(features) >= self.kinds[k].threshold]
 
 
 @functools.cache
