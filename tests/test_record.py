@@ -215,3 +215,44 @@ def test_load_errors_are_one_line_naming_the_file(tmp_path, content, message):
 def test_a_folder_is_not_a_record(tmp_path):
     with pytest.raises(RecordError, match=r"not a call record \(IsADirectoryError: Is a directory\)"):
         load_record(tmp_path)
+
+
+def _said(channel: str, t0: float, text: str) -> list:
+    from voicecoach.events import Word
+
+    return [Word(channel, t0 + 0.3 * i, t0 + 0.3 * i + 0.25, " " + w) for i, w in enumerate(text.split())]
+
+
+def test_words_decoded_again_redo_the_records_language_and_keep_the_voice_cues():
+    """Live, the second pass's words replace the streamed ones in the record: the
+    follow-up list, the caller's list, the checklist and the language cues follow
+    them, and a cue that does not come from words stays."""
+    from voicecoach.engine import Engine
+    from voicecoach.events import Event
+    from voicecoach.store.record import build_record
+
+    engine = Engine()
+    streamed = {"agent": _said("agent", 1.0, "Thank you for calling, this is Sam.")
+                + _said("agent", 9.0, "Oil cold you back to Maro.")
+                + _said("agent", 14.0, "You're DNS cash is stale."),
+                "customer": _said("customer", 4.0, "My bell was double.")}
+    for t0, ch in ((1.0, "agent"), (4.0, "customer"), (9.0, "agent")):
+        engine.feed_words(ch, [w for w in streamed[ch] if t0 <= w.start < t0 + 5.0])
+    engine.feed_words("agent", streamed["agent"][-5:])
+    engine.finish_words()
+    engine.events.append(Event("cue", 12.0, "agent", "Warmth dropped", {"cue": "warmth_low"}))
+    before = build_record(engine, [], name="call", duration=20.0, model="tiny.en")
+    assert before["commitments"] == [] and before["caller_problems"] == []
+
+    better = {"agent": _said("agent", 1.0, "Thank you for calling, this is Sam.")
+              + _said("agent", 9.0, "I'll call you back tomorrow.")
+              + _said("agent", 14.0, "Your connection is fine now."),
+              "customer": _said("customer", 4.0, "My bill was charged twice this month.")}
+    engine.words_decoded_again(better)
+    after = build_record(engine, [], name="call", duration=20.0, model="tiny.en")
+    assert [c["text"] for c in after["commitments"]] == ["I'll call you back tomorrow."]
+    assert [c["text"] for c in after["caller_problems"]] == ["My bill was charged twice this month."]
+    kinds = [c["kind"] for c in after["cues"]]
+    assert "jargon" in [c["kind"] for c in before["cues"]] and "jargon" not in kinds
+    assert "warmth_low" in kinds and "greeting" in kinds and kinds.count("greeting") == 1
+    assert after["pace"]["agent_words"] == len(better["agent"])

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import numpy as np
 
 from voicecoach.analyzers.arousal import ArousalTracker
-from voicecoach.analyzers.language import LanguageCues
+from voicecoach.analyzers.language import CUE_KINDS, LanguageCues
 from voicecoach.analyzers.pace import PaceTracker
 from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyTracker
 from voicecoach.analyzers.turns import TurnTaking
@@ -183,6 +183,34 @@ class Engine:
         events = self.language.flush()
         self.events += events
         return events
+
+    def words_decoded_again(self, words: dict[str, list[Word]]) -> None:
+        """Take better words for the call record (the live second pass, after the call).
+
+        The language cues, the call checklist, the follow-up and caller's lists and the
+        agent's word count are worked out again from ``words`` (channel -> words in
+        call-clock order), so that the review, the report, the history and the
+        after-call card stand on the better transcript. What was sent live is not
+        changed, and the cues that do not come from words (voice, the caller's
+        temperature, marks) stay as they are.
+        """
+        language = LanguageCues(self.config.language, self.language.lexicon)
+        merged = sorted(((w.start, ch, w) for ch, ws in words.items() for w in ws),
+                        key=lambda x: (x[0], x[1]))
+        events: list[Event] = []
+        run: list[Word] = []
+        for _, ch, w in merged:                         # runs of one channel, in call order
+            if run and run[-1].channel != ch:
+                events += language.feed(run)
+                run = []
+            run.append(w)
+        if run:
+            events += language.feed(run)
+        events += language.flush()
+        self.events = [e for e in self.events
+                       if not (e.kind == "cue" and e.data.get("cue") in CUE_KINDS)] + events
+        self.language = language
+        self.words = {ch: list(words.get(ch, [])) for ch in self.channels}
 
     # -- state --------------------------------------------------------------------
     def snapshot(self) -> dict:

@@ -13,7 +13,8 @@ Threads, and what each one does:
   transcriber says when it is behind and catches up. While its channel is quiet
   and it is not behind, the same worker decodes finished stretches of speech a
   second time as ``analyze`` would (:mod:`voicecoach.stt.revision`); those words
-  replace the streamed ones in the call record.
+  replace the streamed ones in the call record, and the record's language cues,
+  checklist, follow-up and caller's lists are worked out again from them.
 * Each subscriber is called from a dispatcher thread of its own
   (``subscriber-N``), fed by a queue, in the order things were emitted, so a slow
   overlay, terminal or events file holds up neither the engine nor the other
@@ -522,9 +523,11 @@ class LiveSession:
         events += self.engine.finish_words()
         events += self.coach.feed(events)
         self._send(events)
-        transcript = sorted((seg for ch, ws in self.words.items()
-                             for seg in segments_from_words(ch, revise_words(ws, self.revisions[ch]),
-                                                            self.config.language.sentence_gap_s)),
+        words = {ch: revise_words(ws, self.revisions[ch]) for ch, ws in self.words.items()}
+        if any(self.revisions.values()):
+            self.engine.words_decoded_again(words)     # the record's cues from the better words
+        transcript = sorted((seg for ch, ws in words.items()
+                             for seg in segments_from_words(ch, ws, self.config.language.sentence_gap_s)),
                             key=lambda s: s.start)
         record = build_record(self.engine, transcript, name=self.name, duration=self.engine.time,
                               model=self.model_name)

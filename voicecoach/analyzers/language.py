@@ -51,6 +51,8 @@ SENTENCE_CUES = {
     CUSTOMER: ("problem",),
 }
 """Cues fired per sentence, by channel."""
+CUE_KINDS = frozenset(k for kinds in (*PHRASE_CUES.values(), *SENTENCE_CUES.values()) for k in kinds)
+"""Every cue kind the language cues fire (``Event.data["cue"]``)."""
 
 _LABELS = {
     "jargon": "Jargon", "scary": "Scary phrase", "patronizing": "Patronizing",
