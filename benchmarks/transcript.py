@@ -11,10 +11,12 @@ audio given to both pipelines:
 
 Sets: the real read speech in ``../shared/data/read/`` (each clip alone, and all
 clips concatenated with 1–3 s pauses between them, closer to a call's turns), the
-same two as 8 kHz µ-law telephone audio (band-limited to 300–3400 Hz, µ-law
+RAVDESS clips of ``../shared/data/emotion/ravdess/`` (each alone: 16 voices, five
+emotions, 288 sentences, about 1,400 words), the
+same as 8 kHz µ-law telephone audio (band-limited to 300–3400 Hz, µ-law
 encoded and decoded, back to 16 kHz), and both channels of generated calls
 (``tools.callgen.random_call(seed, voices=("espeak",), minutes=3)``; reference: the
-text of each utterance). Read speech is skipped cleanly when missing, the calls
+text of each utterance). Read speech and RAVDESS are skipped cleanly when missing, the calls
 when espeak-ng is.
 
 Word error rate uses ``tools.scoring.normalize_text`` and jiwer. Times are the
@@ -55,6 +57,7 @@ from tools.scoring import normalize_text  # noqa: E402
 from voicecoach.events import SAMPLE_RATE  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "read"
+DEFAULT_RAVDESS = ROOT.parent / "shared" / "data" / "emotion" / "ravdess"
 EDGE_S = 0.5          # a lost word this close to a span edge is lost at that edge
 CLASSES = ("not packed", "pack join", "group edge", "clip edge", "inside")
 
@@ -119,6 +122,34 @@ def read_items(data: Path, rng: np.random.Generator) -> tuple[list[Item], list[I
     return alone, [joined]
 
 
+def ravdess_items(data: Path) -> list[Item]:
+    """Each RAVDESS clip alone: 16 actors, every emotion and intensity, one sentence each.
+
+    A larger real-speech set than ``read/`` (288 clips, about 1,400 words), so that a
+    word more or less moves the WER ratio less. The clips are not joined: the same two
+    sentences said again and again are not speech a call holds, and Whisper takes
+    the repetition for a decoding loop. Evaluation only (CC BY-NC-SA); skipped when
+    missing.
+    """
+    import soundfile as sf
+    import soxr
+
+    labels = data / "labels.csv"
+    if not labels.exists():
+        print(f"skipped RAVDESS: {data} (labels.csv missing)")
+        return []
+    with labels.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    items = []
+    for r in rows:
+        a, sr = sf.read(data / r["file"], dtype="float32", always_2d=True)
+        a = a.mean(axis=1)
+        if sr != SAMPLE_RATE:
+            a = soxr.resample(a, sr, SAMPLE_RATE).astype(np.float32)
+        items.append(Item("ravdess", r["file"], a, r["text"]))
+    return items
+
+
 def call_items(seeds: list[int], minutes: float) -> list[Item]:
     if not seeds:
         return []
@@ -137,23 +168,30 @@ def call_items(seeds: list[int], minutes: float) -> list[Item]:
 
 
 class Pipelines:
-    def __init__(self, model_name: str, **packing):
+    def __init__(self, model_name: str, fw_vad: bool = False, **packing):
         from voicecoach.analyzers.vad import SileroVad
         from voicecoach.stt.whisper import TranscribeOptions, load_model
 
         self.options = TranscribeOptions(model=model_name, **packing)
+        self.fw_vad = fw_vad
         self.model = load_model(self.options, num_workers=1)
         self.vad = SileroVad()
         self.model.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="en")  # warm up
 
     def voicecoach(self, audio: np.ndarray) -> Result:
-        from voicecoach.analyzers.vad import VoiceActivity
+        from voicecoach.analyzers.vad import Segment, VoiceActivity
         from voicecoach.stt.offline import pack_plan, transcribe_channel
 
         w0, c0 = time.perf_counter(), time.process_time()
-        self.vad.reset()
-        va = VoiceActivity(model=self.vad)
-        segments = va.feed(audio) + va.flush()
+        if self.fw_vad:   # diagnostic: faster-whisper's own speech segments, VoiceCoach's packing
+            from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+            segments = [Segment(t["start"] / SAMPLE_RATE, t["end"] / SAMPLE_RATE)
+                        for t in get_speech_timestamps(audio, VadOptions())]
+        else:
+            self.vad.reset()
+            va = VoiceActivity(model=self.vad)
+            segments = va.feed(audio) + va.flush()
         pieces = transcribe_channel(self.model, "agent", audio, segments, self.options)
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         words = [(w.start, w.end, w.text) for p in pieces for w in p.words]
@@ -316,6 +354,7 @@ def lost_context(item: Item, vc: Result, timed: Result, width: int = 4) -> list[
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--ravdess", type=Path, default=DEFAULT_RAVDESS)
     ap.add_argument("--model", default="tiny.en")
     ap.add_argument("--calls", type=int, nargs="*", default=[1], help="seeds of generated calls")
     ap.add_argument("--minutes", type=float, default=3.0, help="length of each generated call")
@@ -323,12 +362,16 @@ def main() -> int:
     ap.add_argument("--show", action="store_true", help="print each word VoiceCoach alone lost")
     ap.add_argument("--pad-s", type=float, default=None, help="TranscribeOptions.pad_s (default: its own)")
     ap.add_argument("--merge-gap-s", type=float, default=None, help="TranscribeOptions.merge_gap_s")
+    ap.add_argument("--fw-vad", action="store_true",
+                    help="diagnostic: VoiceCoach's packing on faster-whisper's speech segments "
+                         "(VadOptions defaults) instead of VoiceCoach's voice activity")
     args = ap.parse_args()
 
     rng = np.random.default_rng(0)
     alone, joined = read_items(args.data, rng)
-    items = alone + joined
-    items += [Item(i.set + " tel", i.name, telephone(i.audio), i.ref) for i in alone + joined]
+    ravdess = ravdess_items(args.ravdess)
+    items = alone + joined + ravdess
+    items += [Item(i.set + " tel", i.name, telephone(i.audio), i.ref) for i in items]
     items += call_items(args.calls, args.minutes)
     if args.sets:
         wanted = {s.strip() for s in args.sets.split(",")}
@@ -337,7 +380,7 @@ def main() -> int:
         print("nothing to measure")
         return 0
     packing = {k: v for k, v in (("pad_s", args.pad_s), ("merge_gap_s", args.merge_gap_s)) if v is not None}
-    p = Pipelines(args.model, **packing)
+    p = Pipelines(args.model, fw_vad=args.fw_vad, **packing)
     sets: dict[str, dict] = {}
     for n, item in enumerate(items):
         # alternate which pipeline goes first, so neither always meets a warm cache
@@ -360,7 +403,7 @@ def main() -> int:
         return (c["S"] + c["D"] + c["I"]) / max(1, c["words"])
 
     print(f"\nWhisper {args.model} int8, beam {p.options.beam_size}, one thread; "
-          f"VoiceCoach = VAD + stt.offline.transcribe_channel (pad_s {p.options.pad_s}, "
+          f"VoiceCoach = {'faster-whisper VAD (diagnostic)' if args.fw_vad else 'VAD'} + stt.offline.transcribe_channel (pad_s {p.options.pad_s}, "
           f"merge_gap_s {p.options.merge_gap_s}), plain = transcribe(vad_filter=True)\n")
     print("| audio | words | VoiceCoach WER (S/D/I) | plain WER (S/D/I) | ratio "
           "| VoiceCoach x RT | plain x RT | time ratio (wall, CPU) |")
