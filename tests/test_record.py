@@ -240,7 +240,7 @@ def test_words_decoded_again_redo_the_records_language_and_keep_the_voice_cues()
         engine.feed_words(ch, [w for w in streamed[ch] if t0 <= w.start < t0 + 5.0])
     engine.feed_words("agent", streamed["agent"][-5:])
     engine.finish_words()
-    engine.events.append(Event("cue", 12.0, "agent", "Warmth dropped", {"cue": "warmth_low"}))
+    engine.events.append(Event("cue", 12.0, "agent", "Warmth dropped", {"cue": "low_warmth"}))
     before = build_record(engine, [], name="call", duration=20.0, model="tiny.en")
     assert before["commitments"] == [] and before["caller_problems"] == []
 
@@ -254,5 +254,5 @@ def test_words_decoded_again_redo_the_records_language_and_keep_the_voice_cues()
     assert [c["text"] for c in after["caller_problems"]] == ["My bill was charged twice this month."]
     kinds = [c["kind"] for c in after["cues"]]
     assert "jargon" in [c["kind"] for c in before["cues"]] and "jargon" not in kinds
-    assert "warmth_low" in kinds and "greeting" in kinds and kinds.count("greeting") == 1
+    assert "low_warmth" in kinds and "greeting" in kinds and kinds.count("greeting") == 1
     assert after["pace"]["agent_words"] == len(better["agent"])

@@ -17,6 +17,7 @@ language cues and words per minute.
 """
 from __future__ import annotations
 
+from itertools import groupby
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
@@ -195,17 +196,10 @@ class Engine:
         temperature, marks) stay as they are.
         """
         language = LanguageCues(self.config.language, self.language.lexicon)
-        merged = sorted(((w.start, ch, w) for ch, ws in words.items() for w in ws),
-                        key=lambda x: (x[0], x[1]))
+        merged = sorted((w for ws in words.values() for w in ws), key=lambda w: (w.start, w.channel))
         events: list[Event] = []
-        run: list[Word] = []
-        for _, ch, w in merged:                         # runs of one channel, in call order
-            if run and run[-1].channel != ch:
-                events += language.feed(run)
-                run = []
-            run.append(w)
-        if run:
-            events += language.feed(run)
+        for _, run in groupby(merged, key=lambda w: w.channel):   # runs of one channel, in call order
+            events += language.feed(list(run))
         events += language.flush()
         self.events = [e for e in self.events
                        if not (e.kind == "cue" and e.data.get("cue") in CUE_KINDS)] + events
