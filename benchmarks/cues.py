@@ -70,6 +70,7 @@ class Line:
     cues: frozenset
     text: str
     lineno: int
+    part: str = ""     # who wrote it: the latest "# part: NAME" line above it
 
 
 def load(path: Path = DATA) -> list[Line]:
@@ -81,9 +82,11 @@ def load(path: Path = DATA) -> list[Line]:
         A malformed line, an unknown side or a cue kind its side cannot fire.
     """
     lines: list[Line] = []
-    split = None
+    split, part = None, ""
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         s = raw.strip()
+        if s.startswith("# part:"):
+            part = s.split(":", 1)[1].strip()
         if not s or s.startswith("#"):
             continue
         if s.startswith("[") and s.endswith("]"):
@@ -99,7 +102,7 @@ def load(path: Path = DATA) -> list[Line]:
         if cues - set(KINDS[channel]):
             raise ValueError(f"{path}:{n}: {sorted(cues - set(KINDS[channel]))} "
                              f"is not a {channel} cue kind {KINDS[channel]}")
-        lines.append(Line(split, channel, cues, parts[2], n))
+        lines.append(Line(split, channel, cues, parts[2], n, part))
     return lines
 
 

@@ -15,7 +15,10 @@ held in memory and counted. It prints:
   (from the capture of the audio in which the word ended);
 - average CPU of this process (capture, engine and speech-to-text threads; user +
   system over wall time, as % of the 2 cores);
-- resident memory at 10 and 30 minutes of the call (or at the end of shorter runs);
+- resident memory at 10 and 30 minutes of the call (or at the end of shorter runs),
+  and the median over the minute before each mark (one sample can land on a
+  decode's transient buffers); ``--census`` also counts Python objects by type at
+  each mark and prints the types that grew;
 - dropped audio blocks;
 - WER of the streamed words (what the live view showed) and of the call record's
   transcript (the second pass, :mod:`voicecoach.stt.revision`) against offline WER
@@ -25,7 +28,7 @@ held in memory and counted. It prints:
   thread timing shifts where the streaming decodes fall, and offline's
   temperature fallback samples when a window loops.
 
-    python3 -m benchmarks.live [--minutes 30] [--replay] [--busy-core] [--keep DIR]
+    python3 -m benchmarks.live [--minutes 30] [--replay] [--busy-core] [--census] [--keep DIR]
 
 ``--busy-core`` keeps one core busy with another program (a spinning process,
 as a browser or a softphone would load it) for the whole call. ``--keep DIR``
@@ -60,6 +63,15 @@ from tools.scoring import word_errors
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def census() -> dict:
+    """Objects the garbage collector tracks, counted by type name (a diagnostic)."""
+    counts: dict = {}
+    for o in gc.get_objects():
+        name = type(o).__qualname__
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def pct(values, q):
@@ -163,6 +175,8 @@ def main() -> int:
     ap.add_argument("--replay", action="store_true", help="replay the file instead of real devices")
     ap.add_argument("--busy-core", action="store_true",
                     help="keep one core busy with another program for the whole call")
+    ap.add_argument("--census", action="store_true",
+                    help="diagnostic: count Python objects by type at each memory mark and print what grew")
     ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
                     help="keep the call, the recording, the streamed words and the records here")
     args = ap.parse_args()
@@ -184,7 +198,7 @@ def main() -> int:
         with device_source(path, not args.replay) as (source, play):
             recorder = Recorder(Path(tmp) / "recording", source.channels)
             session = LiveSession(source, config, recorder=recorder, name="benchmark")
-            memory, dropped, lags = {}, [0], []
+            memory, rss, counts_at, dropped, lags = {}, [], {}, [0], []
             marks = [m for m in (600.0, 1800.0) if m < duration - 1.0] + [duration - 1.0]
 
             def watch(kind, payload):
@@ -193,8 +207,12 @@ def main() -> int:
                 dropped[0] = payload["dropped_blocks"]
                 if payload["stt_lag_s"] is not None:
                     lags.append(payload["stt_lag_s"])
+                rss.append((payload["t"], rss_mb()))
                 if marks and payload["t"] >= marks[0]:
-                    memory[marks.pop(0)] = rss_mb()
+                    mark = marks.pop(0)
+                    memory[mark] = rss[-1][1]
+                    if args.census:
+                        counts_at[mark] = census()
 
             session.subscribe(watch)
             r0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
@@ -221,8 +239,16 @@ def main() -> int:
         print(f"average CPU: {cpu * 100:.0f} % of one core = {cpu * 100 / (os.cpu_count() or 1):.0f} % "
               f"of the {os.cpu_count()} cores (target <= 45 % of two cores"
               + ("; not counting the busy program" if args.busy_core else "") + ")")
+        settled = {m: pct([v for t, v in rss if m - 60.0 <= t <= m], 50) for m in memory}
         print("memory: " + ", ".join(f"{m / 60:.0f} min {v:.0f} MB" for m, v in memory.items())
+              + "; median over the minute before: "
+              + ", ".join(f"{settled[m]:.0f} MB" for m in memory)
               + " (target: 30 min within 10 % of 10 min, under 600 MB)")
+        if len(counts_at) >= 2:
+            first, last = list(counts_at.values())[0], list(counts_at.values())[-1]
+            grew = sorted(((last[k] - first.get(k, 0), k) for k in last), reverse=True)
+            print("Python objects that grew most from the first mark to the last (count, type):")
+            print("  " + ", ".join(f"{n:+d} {k}" for n, k in grew[:12]))
         print(f"dropped blocks: {dropped[0]} (target 0)")
         behind = sum(lag > config.streaming.max_lag_s for lag in lags) / max(1, len(lags))
         print(f"speech-to-text lag: p50 {pct(lags, 50):.2f} s, max {max(lags, default=0.0):.1f} s; "

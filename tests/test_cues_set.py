@@ -5,15 +5,15 @@ model learned from) every scored cue kind meets the issue's targets (precision >
 recall >= 0.80). The held-out part was written blind (by someone who saw neither the
 rules nor the dev sentences); there the five target kinds only keep a regression floor
 below what they measure now (``python -m benchmarks.cues`` prints the figures beside the
-targets, some of them missed: scary P 0.71 and R 0.55 are the lowest).
+targets, some of them missed: problem P 0.81 and scary R 0.76 are the lowest on part 7).
 """
 import pytest
 
 from benchmarks.cues import DATA, KINDS, ORDER, SPLITS, TARGETS, fired, load, score, written_words
 from voicecoach.events import AGENT, CUSTOMER
 
-HELD_OUT_PRECISION_FLOOR = 0.68
-HELD_OUT_RECALL_FLOOR = 0.50
+HELD_OUT_PRECISION_FLOOR = 0.75
+HELD_OUT_RECALL_FLOOR = 0.70
 
 
 @pytest.fixture(scope="module")
