@@ -53,6 +53,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import soundfile as sf
@@ -65,13 +66,9 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def census() -> dict:
+def census() -> Counter:
     """Objects the garbage collector tracks, counted by type name (a diagnostic)."""
-    counts: dict = {}
-    for o in gc.get_objects():
-        name = type(o).__qualname__
-        counts[name] = counts.get(name, 0) + 1
-    return counts
+    return Counter(type(o).__qualname__ for o in gc.get_objects())
 
 
 def pct(values, q):
@@ -245,10 +242,10 @@ def main() -> int:
               + ", ".join(f"{settled[m]:.0f} MB" for m in memory)
               + " (target: 30 min within 10 % of 10 min, under 600 MB)")
         if len(counts_at) >= 2:
-            first, last = list(counts_at.values())[0], list(counts_at.values())[-1]
-            grew = sorted(((last[k] - first.get(k, 0), k) for k in last), reverse=True)
+            counts = list(counts_at.values())
+            grew = (counts[-1] - counts[0]).most_common(12)
             print("Python objects that grew most from the first mark to the last (count, type):")
-            print("  " + ", ".join(f"{n:+d} {k}" for n, k in grew[:12]))
+            print("  " + (", ".join(f"+{n} {k}" for k, n in grew) or "none"))
         print(f"dropped blocks: {dropped[0]} (target 0)")
         behind = sum(lag > config.streaming.max_lag_s for lag in lags) / max(1, len(lags))
         print(f"speech-to-text lag: p50 {pct(lags, 50):.2f} s, max {max(lags, default=0.0):.1f} s; "
