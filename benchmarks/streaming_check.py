@@ -107,22 +107,23 @@ def simulate(model, channel: str, audio: np.ndarray, options: StreamingOptions,
     max lag, the call record's words).
 
     ``slowdown`` multiplies each call's CPU time, as on a slower or busier machine. The
-    second pass (``options.revise_every_s``) runs as the live worker runs it: when the
+    second pass (``options.second_pass``) runs as the live worker runs it: when the
     channel is quiet and the transcriber not behind; its CPU counts.
     """
     va = VoiceActivity()
-    flags = []
+    flags, closed = [], []
     for i in range(0, len(audio), BLOCK):
-        va.feed(audio[i:i + BLOCK])
+        closed.append(va.feed(audio[i:i + BLOCK]))
         flags.append(va.speaking)
+    closed[-1] += va.flush()
     st = StreamingTranscriber(model, channel, options)
-    second = SecondPass(model, channel, options.revise_every_s) if options.revise_every_s else None
+    second = SecondPass(model, channel) if options.second_pass else None
     words, emitted, cpu, free_at, lags, revisions = [], [], 0.0, 0.0, [], []
     for n, i in enumerate(range(0, len(audio), BLOCK)):
         t = (i + BLOCK) / SAMPLE_RATE
         st.insert_audio(i / SAMPLE_RATE, audio[i:i + BLOCK], flags[n])
         if second is not None:
-            second.insert_audio(i / SAMPLE_RATE, audio[i:i + BLOCK], flags[n])
+            second.insert_audio(i / SAMPLE_RATE, audio[i:i + BLOCK], flags[n], closed[n])
         if free_at > t:
             continue  # the worker is busy: the block waits in its queue
         lags.append(st.lag_s)
@@ -168,8 +169,7 @@ def main() -> None:
     ap.add_argument("--pause-commit-s", type=float, default=StreamingOptions.pause_commit_s,
                     help="commit the words before a pause this long (s); negative: never")
     ap.add_argument("--end-silence-s", type=float, default=StreamingOptions.end_silence_s)
-    ap.add_argument("--revise-every-s", type=float, default=StreamingOptions.revise_every_s,
-                    help="the second pass's stretch of speech (s); 0: no second pass")
+    ap.add_argument("--no-second-pass", action="store_true", help="the record keeps the streamed words")
     ap.add_argument("--slowdown", type=float, default=1.0,
                     help="pretend each decode takes this many times its CPU time")
     ap.add_argument("--call", type=int, default=None, metavar="SEED",
@@ -181,7 +181,7 @@ def main() -> None:
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
                                context_s=args.context_s, pre_roll_s=args.pre_roll_s,
                                max_lag_s=args.max_lag_s, min_window_s=args.min_window_s,
-                               end_silence_s=args.end_silence_s, revise_every_s=args.revise_every_s,
+                               end_silence_s=args.end_silence_s, second_pass=not args.no_second_pass,
                                pause_commit_s=None if args.pause_commit_s < 0 else args.pause_commit_s)
     model = load_model(TranscribeOptions(), min_window_s=options.min_window_s or None)  # as live loads it
     full = load_model(TranscribeOptions())                                              # as analyze loads it

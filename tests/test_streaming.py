@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from tools.scoring import wer
-from voicecoach.analyzers.vad import VoiceActivity
+from voicecoach.analyzers.vad import Segment, VoiceActivity
 from voicecoach.events import SAMPLE_RATE
 from voicecoach.stt.offline import transcribe_channel
 from voicecoach.stt.streaming import (
@@ -337,7 +337,8 @@ def streamed(model, streaming_model):
         closed_at += [(seg, t) for seg in closed]
         commits += [(t, w) for w in st.process()]
     commits += [(len(audio) / SAMPLE_RATE, w) for w in st.finish()]
-    segments = va.segments + va.flush()
+    va.flush()
+    segments = va.segments
     offline = [w for p in transcribe_channel(model, "agent", audio, segments) for w in p.words]
     return SimpleNamespace(audio=audio, utts=utts, commits=commits, words=[w for _, w in commits],
                            closed_at=closed_at, offline=offline, st=st)
@@ -396,11 +397,18 @@ def test_streaming_wer_is_close_to_offline(streamed):
 # -- the second pass (the call record's words) --------------------------------------------
 def _feed_flags(sp, pattern, t=0.0):
     """Feed ``SecondPass`` 20 ms blocks of noise following ``[(seconds, speaking), ...]``
-    from call time ``t``; return the time after them."""
+    from call time ``t``, each stretch of speech closed as a segment when it ends;
+    return the time after them."""
     rng = np.random.default_rng(0)
+    onset = None
     for seconds, speaking in pattern:
         for _ in range(int(round(seconds / 0.02))):
-            sp.insert_audio(t, rng.normal(0, 0.01, BLOCK).astype(np.float32), speaking)
+            closed = []
+            if speaking and onset is None:
+                onset = t
+            elif not speaking and onset is not None:
+                closed, onset = [Segment(onset, t)], None
+            sp.insert_audio(t, rng.normal(0, 0.01, BLOCK).astype(np.float32), speaking, closed)
             t += 0.02
     return t
 
@@ -408,7 +416,7 @@ def _feed_flags(sp, pattern, t=0.0):
 def test_the_second_pass_keeps_only_speech_and_the_audio_packing_keeps_around_it():
     from voicecoach.stt.revision import SecondPass
 
-    sp = SecondPass(None, "agent", every_s=3.0)
+    sp = SecondPass(None, "agent", TranscribeOptions(max_pack_s=3.0))
     t = _feed_flags(sp, [(30.0, False), (2.0, True), (10.0, False), (2.0, True), (0.5, False)])
     kept = sum(len(b) for _, b in sp._blocks) / SAMPLE_RATE
     # before, during and after each stretch; the pause after the second is still going
@@ -416,35 +424,42 @@ def test_the_second_pass_keeps_only_speech_and_the_audio_packing_keeps_around_it
     assert sp.pending_s == pytest.approx(4.0, abs=0.05)
     assert not sp.ready()                       # quiet only 0.5 s: the speaker may go on
     _feed_flags(sp, [(sp.keep_s, False)], t)
-    assert sp.ready()
+    assert sp.ready()                           # the first group is settled: the second began
 
 
-def test_a_long_span_with_little_speech_is_decoded_again_too():
+def test_speech_that_fits_one_group_waits_for_more_unless_it_spans_too_long():
     from voicecoach.stt.revision import SecondPass
 
-    sp = SecondPass(None, "agent", every_s=30.0, max_span_s=60.0)
-    _feed_flags(sp, [(1.0, True), (30.0, False), (1.0, True), (30.0, False)])
-    assert sp.pending_s < 30.0 and sp.ready()
+    sp = SecondPass(None, "agent", TranscribeOptions(max_pack_s=30.0), max_span_s=60.0)
+    t = _feed_flags(sp, [(1.0, True), (20.0, False), (1.0, True), (20.0, False)])
+    assert not sp.ready()                       # both fit one model call: more may join it
+    _feed_flags(sp, [(20.0, False)], t)
+    assert sp.ready()                           # but not kept longer than max_span_s
 
 
-def test_the_second_pass_hears_what_analyze_hears(streamed, model):
-    """Fed as the live worker feeds it, its words are as good as offline transcription's."""
+def test_the_second_pass_makes_the_model_calls_analyze_makes(streamed, model):
+    """Fed as the live worker feeds it, it decodes the call's speech in the groups of the
+    whole call's plan: its words are the offline words, to the letter and the millisecond."""
+    from voicecoach.stt.offline import pack_plan
     from voicecoach.stt.revision import SecondPass, revise_words
 
-    audio = streamed.audio
-    va, sp, revisions = VoiceActivity(), SecondPass(model, "agent", every_s=4.0), []
+    audio, options = streamed.audio, TranscribeOptions(max_pack_s=4.0)
+    va, sp, revisions = VoiceActivity(), SecondPass(model, "agent", options), []
     for i in range(0, len(audio), BLOCK):
         block = audio[i:i + BLOCK]
-        va.feed(block)
-        sp.insert_audio(i / SAMPLE_RATE, block, va.speaking)
+        closed = va.feed(block)
+        sp.insert_audio(i / SAMPLE_RATE, block, va.speaking, closed)
         if sp.ready():
             revisions.append(sp.revise())
+    sp.insert_audio(len(audio) / SAMPLE_RATE, np.zeros(0, np.float32), False, va.flush())
     revisions.append(sp.revise(final=True))
-    assert len(revisions) >= 2 and sp.revise(final=True) is None
+    assert sp.revise(final=True) is None
+    assert len(pack_plan(va.segments, len(audio) / SAMPLE_RATE, options)) >= 3
+    assert len(revisions) >= 2
     spans = [(r.start, r.end) for r in revisions]
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))       # stretches do not overlap
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))       # stretches meet, never overlap
     record = revise_words(streamed.words, revisions)
-    assert all(any(r.start < (w.start + w.end) / 2 <= r.end for r in revisions) for w in record)
-    ref = " ".join(t for _, _, t in streamed.utts)
-    offline = wer(ref, " ".join(w.text for w in streamed.offline))
-    assert wer(ref, " ".join(w.text for w in record)) <= offline + 0.03
+    offline = [w for p in transcribe_channel(model, "agent", audio, va.segments, options) for w in p.words]
+    assert [w.text for w in record] == [w.text for w in offline]
+    assert [(round(w.start, 3), round(w.end, 3)) for w in record] == \
+        [(round(w.start, 3), round(w.end, 3)) for w in offline]

@@ -26,7 +26,7 @@ from voicecoach.engine import Engine
 from voicecoach.events import AGENT, SAMPLE_RATE
 from voicecoach.sources.audio import CallAudio
 from voicecoach.store.record import build_record
-from voicecoach.stt.offline import transcribe_channel
+from voicecoach.stt.offline import settled_until, transcribe_channel
 from voicecoach.stt.whisper import load_model
 
 if TYPE_CHECKING:
@@ -157,11 +157,12 @@ class _Tape:
 class _Pieces:
     """Transcribes each channel's speech a piece at a time, as the audio analysis goes.
 
-    A channel's next piece is cut once ``piece_s`` of its call time is waiting: at the
-    latest pause between closed speech segments at least ``merge_gap_s`` long (so no
-    packed span of :func:`voicecoach.stt.offline.pack_plan` is split), at its middle.
-    Continuous speech with no such pause for ``3 * piece_s`` is cut where the voice
-    activity has got to, so memory stays bounded even then.
+    A channel's next piece is cut once ``piece_s`` of its call time is waiting: where
+    the last group of the plan of its speech begins
+    (:func:`voicecoach.stt.offline.settled_until`), so the pieces make the model calls
+    of the whole call's plan, the calls the live second pass makes too. Continuous
+    speech with no pause to cut at for ``3 * piece_s`` is cut where the voice activity
+    has got to, so memory stays bounded even then.
     """
 
     def __init__(self, engine: Engine, config: Config, progress: Optional[Progress], model,
@@ -188,12 +189,9 @@ class _Pieces:
         now = va.time
         if now - self.cut[ch] < o.piece_s:
             return None
-        horizon = va.current_start if va.speaking else now - 1.0   # no new segment starts before
-        merge = max(o.merge_gap_s, 2 * o.pad_s)
-        for j in range(len(segs) - 1, -1, -1):
-            nxt = segs[j + 1].start if j + 1 < len(segs) else horizon
-            if nxt - segs[j].end >= merge:
-                return (segs[j].end + nxt) / 2, segs[:j + 1]
+        settled = settled_until(segs, now, o)
+        if settled is not None and settled > self.cut[ch]:
+            return settled, [s for s in segs if s.start < settled]
         if now - self.cut[ch] < 3 * o.piece_s:
             return None
         cut = max(self.cut[ch], now - 1.0)                            # forced: inside speech

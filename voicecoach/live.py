@@ -45,6 +45,9 @@ import traceback
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Optional
 
+import numpy as np
+
+from voicecoach.analyzers.vad import Segment
 from voicecoach.coach import CoachRules
 from voicecoach.engine import Engine
 from voicecoach.events import SAMPLE_RATE, Event, Word, segments_from_words
@@ -105,10 +108,11 @@ class _SttWorker(threading.Thread):
         self._st_lag_s = 0.0   # the transcriber's lag, as of its last change (this thread)
         self.error: Optional[BaseException] = None
 
-    def feed(self, start_s: float, samples, speaking: bool) -> None:
-        """Queue one block (engine thread; never blocks)."""
+    def feed(self, start_s: float, samples, speaking: bool, closed: list[Segment]) -> None:
+        """Queue one block, the voice activity after it and the segments it closed
+        (engine thread; never blocks)."""
         self._fed += len(samples)
-        self.inbox.put((start_s, samples, speaking))
+        self.inbox.put((start_s, samples, speaking, closed))
 
     def run(self) -> None:
         done = False
@@ -125,7 +129,8 @@ class _SttWorker(threading.Thread):
                     if item is None:
                         done = True
                         break
-                    self.st.insert_audio(*item)
+                    if len(item[1]):
+                        self.st.insert_audio(*item[:3])
                     if self.second is not None:
                         self.second.insert_audio(*item)
                     inserted += len(item[1])
@@ -332,13 +337,13 @@ class LiveSession:
         if transcribe:
             model = model or load_model(config.transcribe, num_workers=len(source.channels),
                                         min_window_s=config.streaming.min_window_s or None)
-            every = config.streaming.revise_every_s
             for ch in source.channels:
                 st = StreamingTranscriber(model, ch, config.streaming, config.transcribe)
-                second = SecondPass(model, ch, every, config.transcribe) if every else None
+                second = SecondPass(model, ch, config.transcribe) if config.streaming.second_pass else None
                 self.workers[ch] = _SttWorker(st, self._words_q, second)
         self.words: dict[str, list[Word]] = {ch: [] for ch in source.channels}
         self.revisions: dict[str, list[Revision]] = {ch: [] for ch in source.channels}
+        self._closed_n = dict.fromkeys(source.channels, 0)   # VAD segments handed to the workers
         self.latencies: dict[str, list[float]] = {}
         self.stopped_because: Optional[str] = None
         self._next_snapshot = 0.0
@@ -444,9 +449,7 @@ class LiveSession:
                 self._emit("status", self.recorder.failed + "; coaching continues")
                 self.recorder = None
         events = self.engine.feed(ch, frame.start_s, frame.samples)
-        for start_s, heard in self.engine.take_heard(ch):   # without the agent's echo
-            if ch in self.workers:
-                self.workers[ch].feed(start_s, heard, self.engine.vad[ch].speaking)
+        self._feed_worker(ch)
         events += self._take_words()
         events += self.coach.feed(events)
         self._send(events)
@@ -461,6 +464,19 @@ class LiveSession:
                 self._emit("status", f"speech-to-text is {snap['stt_lag_s']:.1f} s behind; catching up")
             self._warned_behind = behind
             self.dispatch.check()
+
+    def _feed_worker(self, ch: str) -> None:
+        """Hand the channel's worker the audio the analyzers heard (without the agent's
+        echo), the voice activity after it and the speech segments it closed."""
+        blocks = self.engine.take_heard(ch)
+        if ch not in self.workers:
+            return
+        va = self.engine.vad[ch]
+        closed, self._closed_n[ch] = va.segments[self._closed_n[ch]:], len(va.segments)
+        for i, (start_s, heard) in enumerate(blocks):
+            self.workers[ch].feed(start_s, heard, va.speaking, closed if i == len(blocks) - 1 else [])
+        if closed and not blocks:
+            self.workers[ch].feed(va.time, np.zeros(0, np.float32), va.speaking, closed)
 
     def _take_words(self, block: bool = False) -> list[Event]:
         events = []
@@ -505,8 +521,7 @@ class LiveSession:
     def _finish(self) -> dict:
         events = self.engine.finish_audio()
         for ch, w in self.workers.items():
-            for start_s, heard in self.engine.take_heard(ch):     # the echo canceller's tail
-                w.feed(start_s, heard, False)
+            self._feed_worker(ch)         # the echo canceller's tail, the last segments
             w.inbox.put(None)
         pending = set(self.workers)
         while pending:

@@ -101,6 +101,28 @@ def pack_plan(segments: Sequence[Segment], duration_s: float,
     return [g for g in plan if g]
 
 
+def settled_until(segments: Sequence[Segment], duration_s: float,
+                  options: Optional[TranscribeOptions] = None) -> Optional[float]:
+    """Where the plan's last group starts (call clock, s), when it has more than one:
+    the groups before it can no longer change, whatever speech comes later.
+
+    :func:`pack_plan` fills groups in order, and more speech only lengthens the last
+    span (a later segment joins it or starts a span of its own), so once a group has
+    a successor it is settled. ``analyze`` cuts its pieces there and the live second
+    pass decodes up to there: both make the model calls of the whole call's plan.
+    None: everything may still change.
+
+    >>> from voicecoach.analyzers.vad import Segment
+    >>> o = TranscribeOptions(max_pack_s=3.0)
+    >>> settled_until([Segment(1.0, 3.0)], 20.0, o) is None
+    True
+    >>> settled_until([Segment(1.0, 3.0), Segment(9.0, 10.5)], 20.0, o)
+    8.7
+    """
+    plan = pack_plan(segments, duration_s, options)
+    return plan[-1][0][0] if len(plan) >= 2 else None
+
+
 def pack_spans(audio: np.ndarray, spans: Sequence[tuple[float, float]],
                offset_s: float = 0.0) -> tuple[np.ndarray, _TimeMap]:
     """Concatenate the audio of ``spans``, end to end (``audio`` starts at ``offset_s``

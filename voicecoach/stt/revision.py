@@ -1,30 +1,33 @@
-"""The call record's transcript, decoded a second time as ``analyze`` decodes it.
+"""The call record's transcript, decoded a second time in the model calls ``analyze`` makes.
 
 Streaming commits each word from decodes of the speech heard so far: a word is
-final before Whisper has heard what follows it. ``analyze`` decodes packed speech
-in 30 s windows, each word with the speech on both sides of it, and makes fewer
-errors on the same audio (``benchmarks/live.py``: 15.3 % against 18.2 % streamed
-on a 30-minute call). So live, while the channel is quiet, each stretch of about
-``every_s`` of finished speech is decoded again with
-:func:`voicecoach.stt.offline.transcribe_channel`, and its words replace the
-streamed ones in the call record. What the agent saw live is not changed; the
-decode costs some 2 % of a core.
+final before Whisper has heard what follows it. ``analyze`` packs the speech the
+voice activity found (:func:`voicecoach.stt.offline.pack_plan`) and decodes it in
+groups of up to ``max_pack_s``, each word with the speech on both sides of it, and
+makes fewer errors on the same audio. So live, each channel's finished speech is
+planned exactly as ``analyze`` plans it, from the same closed voice-activity
+segments, and each group of that plan is decoded once the next group has begun:
+the plan fills groups greedily and a span only grows, so no later speech can join
+a group then, and its model call is the one ``analyze`` makes on the same audio.
+The decode waits for a pause in the channel (``keep_s`` of quiet), and its words
+replace the streamed ones in the call record. What the agent saw live is not
+changed.
 
-Only the audio that the second pass still needs is kept: the speech since the
-last revision with ``keep_s`` of the channel around each stretch (what packing
-keeps), never the silences between.
+Only the audio that the second pass still needs is kept: the speech not yet decoded
+again, with ``keep_s`` of the channel around each stretch (what packing keeps),
+never the silences between.
 """
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
 from voicecoach.analyzers.vad import Segment
 from voicecoach.events import SAMPLE_RATE, Word
-from voicecoach.stt.offline import transcribe_channel
+from voicecoach.stt.offline import settled_until, transcribe_channel
 from voicecoach.stt.whisper import TranscribeOptions
 
 
@@ -55,54 +58,70 @@ def revise_words(streamed: list[Word], revisions: list[Revision]) -> list[Word]:
 
 
 class SecondPass:
-    """One channel's second decode, fed the same blocks as its streaming transcriber.
+    """One channel's second decode, fed the blocks its streaming transcriber gets and
+    the speech segments its voice activity closes.
 
     Parameters
     ----------
     model : faster_whisper.WhisperModel
     channel : str
-    every_s : float
-        Speech (s) gathered before a stretch is decoded again.
     options : TranscribeOptions, optional
-        Packing (``pad_s``, ``merge_gap_s``) and decoding, as ``analyze`` uses them.
-    max_span_s : float
-        A stretch is also decoded once it spans this much call time (s), however
-        little speech it holds: it bounds the audio kept.
+        Packing (``pad_s``, ``merge_gap_s``, ``max_pack_s``) and decoding, as
+        ``analyze`` uses them.
+    max_span_s : float, optional
+        Speech not decoded again that spans this much call time (s) is decoded
+        whatever the plan says, so the audio kept stays bounded (speech with no pause
+        for minutes); by default ``options.piece_s``, where ``analyze`` cuts too.
+
+    Examples
+    --------
+    Groups of at most 2 s of packed speech: the first is settled once the second has
+    begun, and due when the channel is quiet.
+
+    >>> sp = SecondPass(None, "agent", TranscribeOptions(max_pack_s=2.0))
+    >>> sp.insert_audio(0.0, np.zeros(16000 * 4, np.float32), True)
+    >>> sp.insert_audio(4.0, np.zeros(16000 * 2, np.float32), False, [Segment(0.5, 3.5)])
+    >>> sp.ready()
+    False
+    >>> sp.insert_audio(6.0, np.zeros(16000, np.float32), True)
+    >>> sp.insert_audio(7.0, np.zeros(16000 * 2, np.float32), False, [Segment(6.0, 7.0)])
+    >>> sp.ready()
+    True
     """
 
-    def __init__(self, model, channel: str, every_s: float = 30.0,
-                 options: Optional[TranscribeOptions] = None, max_span_s: float = 120.0):
+    def __init__(self, model, channel: str, options: Optional[TranscribeOptions] = None,
+                 max_span_s: Optional[float] = None):
         self.model = model
         self.channel = channel
-        self.every_s = every_s
         self.options = options or TranscribeOptions()
-        self.max_span_s = max_span_s
+        self.max_span_s = max_span_s or self.options.piece_s
         self.keep_s = max(self.options.pad_s, self.options.merge_gap_s)
         self.n_revisions = 0
         self._blocks: list[tuple[float, np.ndarray]] = []    # kept audio, in time order
         self._pre: deque[tuple[float, np.ndarray]] = deque()  # the latest keep_s of silence
-        self._segments: list[Segment] = []    # finished speech not yet decoded again
-        self._onset: Optional[float] = None   # start of the speech now going on
+        self._segments: list[Segment] = []    # closed speech not yet decoded again
+        self._speaking = False                # the voice-activity flag after the newest block
         self._last_speech = -np.inf           # end of the newest speech block (s)
         self._t = 0.0                         # end of the newest block (s)
-        self._done_t = -np.inf                # the last revision replaced words up to here (s)
+        self._done_t = 0.0                    # the revisions so far replaced words up to here (s)
 
-    def insert_audio(self, start_s: float, samples: np.ndarray, speaking: bool) -> None:
-        """The next block (call-clock order, no gaps) and the channel's voice activity."""
+    def insert_audio(self, start_s: float, samples: np.ndarray, speaking: bool,
+                     closed: Sequence[Segment] = ()) -> None:
+        """The next block (call-clock order, no gaps), the channel's voice activity
+        after it, and the segments it closed (``VoiceActivity.feed``'s return)."""
         samples = np.asarray(samples, np.float32).reshape(-1)
+        self._segments += closed
         end = start_s + len(samples) / SAMPLE_RATE
         self._t = end
         if speaking:
-            if self._onset is None:
-                self._onset = start_s
+            if not self._speaking:
                 self._blocks += self._pre          # the audio just before the onset
                 self._pre.clear()
+            self._speaking = True
             self._blocks.append((start_s, samples))
             self._last_speech = end
             return
-        if self._onset is not None:
-            self._segments.append(Segment(self._onset, self._last_speech))
-            self._onset = None
+        self._speaking = False
         if end - self._last_speech <= self.keep_s:
             self._blocks.append((start_s, samples))    # a pause packing may keep
             return
@@ -112,29 +131,34 @@ class SecondPass:
 
     @property
     def pending_s(self) -> float:
-        """Finished speech (s) waiting for its second decode."""
+        """Closed speech (s) waiting for its second decode."""
         return sum(s.duration for s in self._segments)
 
+    def _settled(self) -> Optional[float]:
+        return settled_until(self._segments, self._t, self.options)
+
     def ready(self) -> bool:
-        """Whether a stretch is due: enough speech, or a long span, and the speaker has
-        been quiet for ``keep_s`` (so the next speech is not packed with this)."""
-        if not self._segments or self._onset is not None or self._t - self._last_speech < self.keep_s:
+        """Whether a group is settled (or the speech kept spans ``max_span_s``) and the
+        channel has been quiet for ``keep_s``, so the decode does not hold up the
+        streamed words of speech going on."""
+        if not self._segments or self._speaking or self._t - self._last_speech < self.keep_s:
             return False
-        return (self.pending_s >= self.every_s
-                or self._t - self._segments[0].start >= self.max_span_s)
+        return self._settled() is not None or self._t - self._segments[0].start >= self.max_span_s
 
     def revise(self, final: bool = False) -> Optional[Revision]:
-        """Decode the finished speech again (``final``: also speech still going on, at the
-        end of the call); None when there is none."""
-        if final and self._onset is not None:
-            self._segments.append(Segment(self._onset, self._last_speech))
-            self._onset = None
+        """Decode the settled groups again (``final``: all the speech, at the end of the
+        call); None when nothing is due."""
         if not self._segments:
             return None
-        segments, self._segments = self._segments, []
-        cut = segments[-1].end + self.keep_s          # the next stretch starts after this
-        blocks = [b for b in self._blocks if b[0] < cut]
-        self._blocks = [b for b in self._blocks if b[0] >= cut]
+        end = np.inf if final else self._settled()
+        if end is None:
+            if self._t - self._segments[0].start < self.max_span_s:
+                return None
+            end = self._t                              # speech kept too long: all of it
+        segments = [s for s in self._segments if s.start < end]
+        self._segments = self._segments[len(segments):]
+        blocks = [b for b in self._blocks if b[0] < end]
+        self._blocks = [b for b in self._blocks if b[0] + len(b[1]) / SAMPLE_RATE > end]
         t0 = blocks[0][0]
         audio = np.zeros(int(round((blocks[-1][0] - t0) * SAMPLE_RATE)) + len(blocks[-1][1]),
                          np.float32)
@@ -144,6 +168,5 @@ class SecondPass:
         pieces = transcribe_channel(self.model, self.channel, audio, segments, self.options,
                                     offset_s=t0)
         self.n_revisions += 1
-        start = max(self._done_t, segments[0].start - self.options.pad_s)
-        self._done_t = cut
-        return Revision(self.channel, start, cut, [w for p in pieces for w in p.words])
+        start, self._done_t = self._done_t, end
+        return Revision(self.channel, start, end, [w for p in pieces for w in p.words])

@@ -109,11 +109,11 @@ class StreamingOptions:
         of words it heard the silence after, and a pause is where speech-to-text
         costs least latency. The segment stays open (the next words are still
         decoded with these as context). None: only segment ends commit at once.
-    revise_every_s : float or None
-        Live, each channel's finished speech is decoded a second time, as
-        ``analyze`` decodes it, in stretches of about this much speech (s), while
-        the channel is quiet; the call record keeps those words
-        (:mod:`voicecoach.stt.revision`). 0 or None: the record keeps the streamed words.
+    second_pass : bool
+        Live, each channel's finished speech is decoded a second time in the
+        model calls ``analyze`` makes on it, while the channel is quiet; the call
+        record keeps those words (:mod:`voicecoach.stt.revision`). False: the
+        record keeps the streamed words.
     """
 
     min_chunk_s: float = 0.6
@@ -129,7 +129,7 @@ class StreamingOptions:
     min_window_s: float = 10.0
     end_silence_s: float = 0.6
     pause_commit_s: Optional[float] = 0.1
-    revise_every_s: Optional[float] = 30.0
+    second_pass: bool = True
 
 
 def normalize_word(text: str) -> str:
