@@ -28,7 +28,7 @@ import numpy as np
 from voicecoach.analyzers.vad import Segment
 from voicecoach.events import SAMPLE_RATE, Word
 from voicecoach.stt.offline import settled_until, transcribe_channel
-from voicecoach.stt.whisper import TranscribeOptions
+from voicecoach.stt.whisper import TranscribeOptions, whole_windows
 
 
 @dataclass
@@ -165,8 +165,9 @@ class SecondPass:
         for s, b in blocks:                           # silences never kept stay zeros: packing
             i = int(round((s - t0) * SAMPLE_RATE))    # keeps at most keep_s around speech
             audio[i:i + len(b)] = b[:len(audio) - i]
-        pieces = transcribe_channel(self.model, self.channel, audio, segments, self.options,
-                                    offset_s=t0)
+        with whole_windows():                         # as analyze's model encodes them
+            pieces = transcribe_channel(self.model, self.channel, audio, segments, self.options,
+                                        offset_s=t0)
         self.n_revisions += 1
         start, self._done_t = self._done_t, end
         return Revision(self.channel, start, end, [w for p in pieces for w in p.words])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -89,6 +91,21 @@ def model_path(name: str) -> str:
     return name
 
 
+_whole_windows = threading.local()
+
+
+@contextmanager
+def whole_windows():
+    """Within this block, this thread's decodes encode Whisper's whole 30 s windows,
+    even with a model loaded with ``min_window_s``: the live second pass shares the
+    streaming model and must make the model calls ``analyze`` makes."""
+    _whole_windows.on = True
+    try:
+        yield
+    finally:
+        _whole_windows.on = False
+
+
 def load_model(options: TranscribeOptions, num_workers: int = 2,
                min_window_s: Optional[float] = None):
     """Load a ``faster_whisper.WhisperModel`` for the CPU.
@@ -104,7 +121,7 @@ def load_model(options: TranscribeOptions, num_workers: int = 2,
         instead of always all 30 s (see :func:`encoded_frames`). For streaming,
         whose buffers are short: about 3x less CPU per decode at the same word
         error rate (``benchmarks/streaming_check.py``). None: the full window,
-        as offline transcription uses it.
+        as offline transcription uses it (and :func:`whole_windows` asks for).
     """
     from faster_whisper import WhisperModel
 
@@ -122,6 +139,8 @@ def load_model(options: TranscribeOptions, num_workers: int = 2,
         min_frames = int(min_window_s * FRAMES_PER_S)
 
         def encode(features: np.ndarray):
+            if getattr(_whole_windows, "on", False):
+                return full_encode(features)
             return full_encode(features[..., :encoded_frames(features, min_frames)])
 
         model.encode = encode   # faster-whisper encodes each window through self.encode
