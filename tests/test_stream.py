@@ -91,10 +91,13 @@ def test_refusals_are_one_line(tmp_path):
 
 
 def test_a_call_transcribed_in_pieces_reads_as_the_whole(monkeypatch):
-    """The demo call (74 s) in 20 s pieces: several cuts, each at a pause, the same words."""
+    """The demo call (74 s) in 20 s pieces: several cuts, each where a model call of the
+    whole call's plan begins (10 s of packed speech per call here), the same words."""
     import voicecoach.analyze as analyze
 
-    whole = analyze_call(load_call(demo_call_path()))
+    config = Config()
+    config.transcribe.max_pack_s = 10.0
+    whole = analyze_call(load_call(demo_call_path()), config)
     calls = []
     real = analyze.transcribe_channel
 
@@ -103,7 +106,6 @@ def test_a_call_transcribed_in_pieces_reads_as_the_whole(monkeypatch):
         return real(model, ch, audio, segments, *args, offset_s=offset_s)
 
     monkeypatch.setattr(analyze, "transcribe_channel", counted)
-    config = Config()
     config.transcribe.piece_s = 20.0
     pieces = analyze_stream(open_call_stream(demo_call_path()), config)
     agent_pieces = [c for c in calls if c[0] == "agent"]
