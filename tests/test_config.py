@@ -99,6 +99,8 @@ def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
 @pytest.mark.parametrize("text, message", [
     ("[turnz]\nmin_overlap_s = 1.0\n", r"unknown section \[turnz\] \(known: echo, vad, turns, "),
     ("[turns]\nmin_overlap = 1.0\n", r"unknown setting 'min_overlap' in \[turns\] \(known: .*min_overlap_s"),
+    ("[streaming]\nrevise_every_s = 30\n",
+     r"\[streaming\] revise_every_s is no longer a setting: use second_pass = true or false"),
     ("turns = 3\n", r"\[turns\] must be a table of settings"),
     ('[turns]\nmin_overlap_s = "0.5"\n', r"\[turns\] min_overlap_s must be a number, not '0.5'"),
     ("[turns]\nmin_overlap_s = true\n", r"\[turns\] min_overlap_s must be a number, not True"),

@@ -313,6 +313,10 @@ def _coerce_type(value: Any, default: Any, where: str) -> Any:
     return value
 
 
+RETIRED = {("streaming", "revise_every_s"): "use second_pass = true or false"}
+"""Settings earlier versions had -> what to write instead (named in the error)."""
+
+
 def apply(config: Config, data: dict, source: str = "config") -> Config:
     """Override ``config`` with a parsed TOML mapping; unknown names are errors."""
     for section, values in data.items():
@@ -324,6 +328,9 @@ def apply(config: Config, data: dict, source: str = "config") -> Config:
         opts = getattr(config, section)
         names = {f.name for f in fields(opts)}
         for key, value in values.items():
+            if (section, key) in RETIRED:
+                raise ConfigError(f"{source}: [{section}] {key} is no longer a setting: "
+                                  f"{RETIRED[section, key]}")
             if key not in names:
                 raise ConfigError(f"{source}: unknown setting {key!r} in [{section}] "
                                   f"(known: {', '.join(sorted(names))})")
