@@ -418,7 +418,7 @@ def test_the_second_pass_keeps_only_speech_and_the_audio_packing_keeps_around_it
 
     sp = SecondPass(None, "agent", TranscribeOptions(max_pack_s=3.0))
     t = _feed_flags(sp, [(30.0, False), (2.0, True), (10.0, False), (2.0, True), (0.5, False)])
-    kept = sum(len(b) for _, b in sp._blocks) / SAMPLE_RATE
+    kept = sum(len(b) for _, b in sp._tape.blocks) / SAMPLE_RATE
     # before, during and after each stretch; the pause after the second is still going
     assert kept == pytest.approx((sp.keep_s + 2.0 + sp.keep_s) + (sp.keep_s + 2.0 + 0.5), abs=0.06)
     assert sp.pending_s == pytest.approx(4.0, abs=0.05)

@@ -26,7 +26,7 @@ from voicecoach.engine import Engine
 from voicecoach.events import AGENT, SAMPLE_RATE
 from voicecoach.sources.audio import CallAudio
 from voicecoach.store.record import build_record
-from voicecoach.stt.offline import settled_until, transcribe_channel
+from voicecoach.stt.offline import Tape, settled_until, transcribe_channel
 from voicecoach.stt.whisper import load_model
 
 if TYPE_CHECKING:
@@ -123,37 +123,6 @@ def _analyse(blocks: Iterable[dict[str, np.ndarray]], channels: tuple[str, ...],
                         model=config.transcribe.model if transcribe else None)
 
 
-class _Tape:
-    """One channel's heard audio from the start of the piece not yet transcribed."""
-
-    def __init__(self):
-        self.blocks: list[tuple[int, np.ndarray]] = []    # (first sample, samples)
-
-    def add(self, blocks: Iterable[tuple[float, np.ndarray]]) -> None:
-        for start_s, x in blocks:
-            if len(x):
-                self.blocks.append((int(round(start_s * SAMPLE_RATE)), x))
-
-    def audio(self, a: int, b: int) -> np.ndarray:
-        """Samples ``a`` to ``b`` of the channel (zeros where nothing was heard)."""
-        out = np.zeros(max(0, b - a), np.float32)
-        for s, x in self.blocks:
-            lo, hi = max(a, s), min(b, s + len(x))
-            if lo < hi:
-                out[lo - a:hi - a] = x[lo - s:hi - s]
-        return out
-
-    def drop_before(self, i: int) -> None:
-        kept = []
-        for s, x in self.blocks:
-            if s + len(x) <= i:
-                continue
-            if s < i:
-                x, s = x[i - s:], i
-            kept.append((s, x))
-        self.blocks = kept
-
-
 class _Pieces:
     """Transcribes each channel's speech a piece at a time, as the audio analysis goes.
 
@@ -172,7 +141,7 @@ class _Pieces:
         self.options = config.transcribe
         self.progress = progress
         self.channels = engine.channels
-        self.tape = {ch: _Tape() for ch in self.channels}
+        self.tape = {ch: Tape() for ch in self.channels}
         self.cut = dict.fromkeys(self.channels, 0.0)     # call time transcribed up to (s)
         self.next_seg = dict.fromkeys(self.channels, 0)  # first segment not wholly transcribed
         self.transcript: list = []

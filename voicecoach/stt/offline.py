@@ -24,7 +24,7 @@ shows where words are lost):
 """
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -121,6 +121,41 @@ def settled_until(segments: Sequence[Segment], duration_s: float,
     """
     plan = pack_plan(segments, duration_s, options)
     return plan[-1][0][0] if len(plan) >= 2 else None
+
+
+class Tape:
+    """One channel's heard audio not yet transcribed, as the blocks it arrived in:
+    ``analyze`` keeps all of it from the start of its next piece, the live second
+    pass only the speech and what packing keeps around it."""
+
+    def __init__(self):
+        self.blocks: list[tuple[int, np.ndarray]] = []    # (first sample, samples)
+
+    def add(self, blocks: Iterable[tuple[float, np.ndarray]]) -> None:
+        """``(start_s, samples)`` blocks, in call-clock order."""
+        for start_s, x in blocks:
+            if len(x):
+                self.blocks.append((int(round(start_s * SAMPLE_RATE)), x))
+
+    def audio(self, a: int, b: int) -> np.ndarray:
+        """Samples ``a`` to ``b`` of the channel (zeros where nothing was heard)."""
+        out = np.zeros(max(0, b - a), np.float32)
+        for s, x in self.blocks:
+            lo, hi = max(a, s), min(b, s + len(x))
+            if lo < hi:
+                out[lo - a:hi - a] = x[lo - s:hi - s]
+        return out
+
+    def drop_before(self, i: int) -> None:
+        """Forget the samples before sample ``i``."""
+        kept = []
+        for s, x in self.blocks:
+            if s + len(x) <= i:
+                continue
+            if s < i:
+                x, s = x[i - s:], i
+            kept.append((s, x))
+        self.blocks = kept
 
 
 def pack_spans(audio: np.ndarray, spans: Sequence[tuple[float, float]],

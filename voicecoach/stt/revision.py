@@ -27,7 +27,7 @@ import numpy as np
 
 from voicecoach.analyzers.vad import Segment
 from voicecoach.events import SAMPLE_RATE, Word
-from voicecoach.stt.offline import settled_until, transcribe_channel
+from voicecoach.stt.offline import Tape, settled_until, transcribe_channel
 from voicecoach.stt.whisper import TranscribeOptions, whole_windows
 
 
@@ -97,7 +97,7 @@ class SecondPass:
         self.max_span_s = max_span_s or self.options.piece_s
         self.keep_s = max(self.options.pad_s, self.options.merge_gap_s)
         self.n_revisions = 0
-        self._blocks: list[tuple[float, np.ndarray]] = []    # kept audio, in time order
+        self._tape = Tape()                   # kept audio: speech and what packing keeps
         self._pre: deque[tuple[float, np.ndarray]] = deque()  # the latest keep_s of silence
         self._segments: list[Segment] = []    # closed speech not yet decoded again
         self._speaking = False                # the voice-activity flag after the newest block
@@ -115,15 +115,15 @@ class SecondPass:
         self._t = end
         if speaking:
             if not self._speaking:
-                self._blocks += self._pre          # the audio just before the onset
+                self._tape.add(self._pre)          # the audio just before the onset
                 self._pre.clear()
             self._speaking = True
-            self._blocks.append((start_s, samples))
+            self._tape.add([(start_s, samples)])
             self._last_speech = end
             return
         self._speaking = False
         if end - self._last_speech <= self.keep_s:
-            self._blocks.append((start_s, samples))    # a pause packing may keep
+            self._tape.add([(start_s, samples)])       # a pause packing may keep
             return
         self._pre.append((start_s, samples))
         while self._pre and self._pre[0][0] < end - self.keep_s:
@@ -157,17 +157,15 @@ class SecondPass:
             end = self._t                              # speech kept too long: all of it
         segments = [s for s in self._segments if s.start < end]
         self._segments = self._segments[len(segments):]
-        blocks = [b for b in self._blocks if b[0] < end]
-        self._blocks = [b for b in self._blocks if b[0] + len(b[1]) / SAMPLE_RATE > end]
-        t0 = blocks[0][0]
-        audio = np.zeros(int(round((blocks[-1][0] - t0) * SAMPLE_RATE)) + len(blocks[-1][1]),
-                         np.float32)
-        for s, b in blocks:                           # silences never kept stay zeros: packing
-            i = int(round((s - t0) * SAMPLE_RATE))    # keeps at most keep_s around speech
-            audio[i:i + len(b)] = b[:len(audio) - i]
+        blocks = self._tape.blocks
+        stop = end * SAMPLE_RATE
+        a = blocks[0][0]
+        b = max(s + len(x) for s, x in blocks if s < stop)
+        audio = self._tape.audio(a, b)                # silences never kept stay zeros: packing
+        self._tape.drop_before(int(min(stop, b)))     # keeps at most keep_s around speech
         with whole_windows():                         # as analyze's model encodes them
             pieces = transcribe_channel(self.model, self.channel, audio, segments, self.options,
-                                        offset_s=t0)
+                                        offset_s=a / SAMPLE_RATE)
         self.n_revisions += 1
         start, self._done_t = self._done_t, end
         return Revision(self.channel, start, end, [w for p in pieces for w in p.words])
