@@ -214,10 +214,13 @@ class Synthesizer:
     @staticmethod
     def _espeak(text: str, voice: Voice) -> tuple[np.ndarray, int]:
         # Text goes through stdin so that a line starting with "-" is not read as an option.
+        # With XDG_CONFIG_HOME set (the test suite sets it), espeak-ng 1.51 renders the
+        # same text differently from run to run; without it, the same every time.
+        env = {k: v for k, v in os.environ.items() if k != "XDG_CONFIG_HOME"}
         out = subprocess.run(
             ["espeak-ng", "-v", voice.model, "-p", str(voice.espeak_pitch),
              "-s", str(voice.espeak_wpm), "--stdout"],
-            input=text.encode("utf-8"), capture_output=True, check=True)
+            input=text.encode("utf-8"), capture_output=True, check=True, env=env)
         y, sr = sf.read(io.BytesIO(out.stdout), dtype="float32")
         return y, sr
 
