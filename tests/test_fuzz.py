@@ -217,18 +217,18 @@ def test_crafted_record_runs_no_script_and_reads_nothing_outside_its_folder(corp
     assert "data:audio" in (tmp_path / "b.html").read_text()
 
 
-def test_review_shows_record_text_as_plain_text(corpus, qapp, tmp_path):
+def test_review_shows_record_text_as_plain_text(corpus, qtbot, tmp_path):
     from PyQt6.QtCore import Qt
 
     from voicecoach.store.calls import open_call
     from voicecoach.ui.review import ReviewWindow
 
     win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)                  # closed and deleted by pytest-qt, not by the garbage collector later
     win.load(open_call(corpus["base"].parent / "record-01.json", history_path=tmp_path / "h.sqlite"))
     assert win.title.text() == "<img src=x onerror=alert(1)>.wav"
     assert win.title.textFormat() == Qt.TextFormat.PlainText
     assert win.subtitle.textFormat() == Qt.TextFormat.PlainText
-    win.close()
 
 
 def _subprocess(argv, env=None, timeout=120):
