@@ -39,6 +39,7 @@ from tools.scoring import normalize_text, wer  # noqa: E402
 from voicecoach.analyzers.vad import VoiceActivity  # noqa: E402
 from voicecoach.events import SAMPLE_RATE  # noqa: E402
 from voicecoach.stt.offline import transcribe_channel  # noqa: E402
+from voicecoach.stt import revision  # noqa: E402
 from voicecoach.stt.revision import SecondPass, revise_words  # noqa: E402
 from voicecoach.stt.streaming import StreamingOptions, StreamingTranscriber  # noqa: E402
 from voicecoach.stt.whisper import TranscribeOptions, load_model  # noqa: E402
@@ -102,13 +103,14 @@ def streams(espeak: bool, call_seed: int | None = None, call_minutes: float = 3.
 
 
 def simulate(model, channel: str, audio: np.ndarray, options: StreamingOptions,
-             slowdown: float = 1.0):
+             slowdown: float = 1.0, second_model=None):
     """Paced streaming of one channel: (words, emission times, cpu seconds, transcriber,
     max lag, the call record's words).
 
     ``slowdown`` multiplies each call's CPU time, as on a slower or busier machine. The
-    second pass (``options.second_pass``) runs as the live worker runs it: when the
-    channel is quiet and the transcriber not behind; its CPU counts.
+    second pass (``options.second_pass``, with ``second_model``) runs as the live session
+    runs it, on a thread of its own once the channel is quiet: its CPU counts, but it
+    does not hold up the streamed words.
     """
     va = VoiceActivity()
     flags, closed = [], []
@@ -117,20 +119,22 @@ def simulate(model, channel: str, audio: np.ndarray, options: StreamingOptions,
         flags.append(va.speaking)
     closed[-1] += va.flush()
     st = StreamingTranscriber(model, channel, options)
-    second = SecondPass(model, channel) if options.second_pass else None
+    second = SecondPass(second_model, channel) if options.second_pass else None
     words, emitted, cpu, free_at, lags, revisions = [], [], 0.0, 0.0, [], []
     for n, i in enumerate(range(0, len(audio), BLOCK)):
         t = (i + BLOCK) / SAMPLE_RATE
         st.insert_audio(i / SAMPLE_RATE, audio[i:i + BLOCK], flags[n])
         if second is not None:
             second.insert_audio(i / SAMPLE_RATE, audio[i:i + BLOCK], flags[n], closed[n])
+            if second.ready():
+                c0 = time.process_time()
+                revisions.append(second.revise())
+                cpu += (time.process_time() - c0) * slowdown
         if free_at > t:
             continue  # the worker is busy: the block waits in its queue
         lags.append(st.lag_s)
         c0 = time.process_time()
         new = st.process()
-        if second is not None and second.ready() and st.lag_s <= options.min_chunk_s:
-            revisions.append(second.revise())
         c = (time.process_time() - c0) * slowdown
         cpu += c
         free_at = t + c
@@ -138,10 +142,12 @@ def simulate(model, channel: str, audio: np.ndarray, options: StreamingOptions,
         emitted += [free_at] * len(new)
     c0 = time.process_time()
     new = st.finish()
-    if second is not None:
-        revisions.append(second.revise(final=True))
     c = (time.process_time() - c0) * slowdown
     cpu += c
+    if second is not None:
+        c0 = time.process_time()
+        revisions.append(second.revise(final=True))
+        cpu += (time.process_time() - c0) * slowdown
     words += new
     emitted += [max(free_at, len(audio) / SAMPLE_RATE) + c] * len(new)
     record = revise_words(words, [r for r in revisions if r is not None])
@@ -162,6 +168,7 @@ def main() -> None:
     ap.add_argument("--min-chunk-s", type=float, default=StreamingOptions.min_chunk_s)
     ap.add_argument("--agreement-n", type=int, default=StreamingOptions.agreement_n)
     ap.add_argument("--context-s", type=float, default=StreamingOptions.context_s)
+    ap.add_argument("--prompt-chars", type=int, default=StreamingOptions.prompt_chars)
     ap.add_argument("--pre-roll-s", type=float, default=StreamingOptions.pre_roll_s)
     ap.add_argument("--max-lag-s", type=float, default=StreamingOptions.max_lag_s)
     ap.add_argument("--min-window-s", type=float, default=StreamingOptions.min_window_s,
@@ -179,12 +186,14 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated stream names (demo_call, read, espeak)")
     args = ap.parse_args()
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
-                               context_s=args.context_s, pre_roll_s=args.pre_roll_s,
+                               context_s=args.context_s, prompt_chars=args.prompt_chars,
+                               pre_roll_s=args.pre_roll_s,
                                max_lag_s=args.max_lag_s, min_window_s=args.min_window_s,
                                end_silence_s=args.end_silence_s, second_pass=not args.no_second_pass,
                                pause_commit_s=None if args.pause_commit_s < 0 else args.pause_commit_s)
     model = load_model(TranscribeOptions(), min_window_s=options.min_window_s or None)  # as live loads it
     full = load_model(TranscribeOptions())                                              # as analyze loads it
+    second_model = revision.load_model() if options.second_pass else None
     model.transcribe(np.zeros(SAMPLE_RATE, np.float32), language="en")  # warm up
     all_lat, tot_cpu, channel_s = [], 0.0, 0.0
     ref_all, hyp_all, off_all, rec_all = [], [], [], []
@@ -195,7 +204,8 @@ def main() -> None:
         duration = len(next(iter(channels.values()))) / SAMPLE_RATE
         stream_cpu = 0.0
         for ch, audio in channels.items():
-            words, emitted, cpu, st, max_lag, record = simulate(model, ch, audio, options, args.slowdown)
+            words, emitted, cpu, st, max_lag, record = simulate(model, ch, audio, options, args.slowdown,
+                                                                        second_model)
             rec_text = " ".join(w.text for w in record)
             off_text, off_cpu = offline(full, ch, audio)
             text = " ".join(w.text for w in words)

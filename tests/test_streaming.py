@@ -437,15 +437,23 @@ def test_speech_that_fits_one_group_waits_for_more_unless_it_spans_too_long():
     assert sp.ready()                           # but not kept longer than max_span_s
 
 
-def test_the_second_pass_makes_the_model_calls_analyze_makes(streamed, model, streaming_model):
-    """Fed as the live worker feeds it, with the streaming model the live session shares
-    with it, it decodes the call's speech in the groups of the whole call's plan and
-    whole windows: its words are the offline words, to the letter and the millisecond."""
+def test_the_second_pass_makes_the_model_calls_analyze_makes(streamed, model):
+    """Fed as the live session feeds it, with the model the live session loads for it
+    (its own, at a low priority), it decodes the call's speech in the groups of the whole
+    call's plan: its words are the offline words, to the letter and the millisecond."""
+    import os
+
+    from voicecoach.stt import revision
     from voicecoach.stt.offline import pack_plan
     from voicecoach.stt.revision import SecondPass, revise_words
 
     audio, options = streamed.audio, TranscribeOptions(max_pack_s=4.0)
-    va, sp, revisions = VoiceActivity(), SecondPass(streaming_model, "agent", options), []
+    before = set(os.listdir("/proc/self/task"))
+    second_model = revision.load_model(options)
+    started = set(os.listdir("/proc/self/task")) - before   # CTranslate2's decoding thread
+    assert started and all(os.getpriority(os.PRIO_PROCESS, int(tid)) == revision.NICE for tid in started)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == 0         # this thread (the process) is not niced
+    va, sp, revisions = VoiceActivity(), SecondPass(second_model, "agent", options), []
     for i in range(0, len(audio), BLOCK):
         block = audio[i:i + BLOCK]
         closed = va.feed(block)

@@ -10,11 +10,13 @@ Threads, and what each one does:
 * Each channel's streaming speech-to-text runs in a worker thread of its own
   (``stt-agent``, ``stt-customer``), fed through a queue, so a slow decode never
   holds up the audio path: prosody and turn-taking cues keep flowing, and the
-  transcriber says when it is behind and catches up. While its channel is quiet
-  and it is not behind, the same worker decodes finished stretches of speech a
-  second time as ``analyze`` would (:mod:`voicecoach.stt.revision`); those words
-  replace the streamed ones in the call record, and the record's language cues,
-  checklist, follow-up and caller's lists are worked out again from them.
+  transcriber says when it is behind and catches up.
+* The second pass (``stt-second``, one thread for both channels) decodes each
+  channel's finished stretches of speech a second time as ``analyze`` would, once
+  that channel is quiet (:mod:`voicecoach.stt.revision`), with a model of its own
+  whose threads run at a low CPU priority, so it never holds up the streamed words;
+  its words replace the streamed ones in the call record, and the record's language
+  cues, checklist, follow-up and caller's lists are worked out again from them.
 * Each subscriber is called from a dispatcher thread of its own
   (``subscriber-N``), fed by a queue, in the order things were emitted, so a slow
   overlay, terminal or events file holds up neither the engine nor the other
@@ -52,6 +54,7 @@ from voicecoach.coach import CoachRules
 from voicecoach.engine import Engine
 from voicecoach.events import SAMPLE_RATE, Event, Word, segments_from_words
 from voicecoach.store.record import build_record
+from voicecoach.stt import revision
 from voicecoach.stt.revision import Revision, SecondPass, revise_words
 from voicecoach.stt.streaming import StreamingTranscriber
 from voicecoach.stt.whisper import load_model
@@ -96,11 +99,9 @@ class _SttWorker(threading.Thread):
     thread.
     """
 
-    def __init__(self, transcriber: StreamingTranscriber, out: queue.Queue,
-                 second: Optional[SecondPass] = None):
+    def __init__(self, transcriber: StreamingTranscriber, out: queue.Queue):
         super().__init__(name=f"stt-{transcriber.channel}", daemon=True)
         self.st = transcriber
-        self.second = second
         self.inbox: queue.Queue = queue.Queue()
         self.out = out
         self._fed = 0          # samples put into the inbox (engine thread)
@@ -108,11 +109,10 @@ class _SttWorker(threading.Thread):
         self._st_lag_s = 0.0   # the transcriber's lag, as of its last change (this thread)
         self.error: Optional[BaseException] = None
 
-    def feed(self, start_s: float, samples, speaking: bool, closed: list[Segment]) -> None:
-        """Queue one block, the voice activity after it and the segments it closed
-        (engine thread; never blocks)."""
+    def feed(self, start_s: float, samples, speaking: bool) -> None:
+        """Queue one block and the voice activity after it (engine thread; never blocks)."""
         self._fed += len(samples)
-        self.inbox.put((start_s, samples, speaking, closed))
+        self.inbox.put((start_s, samples, speaking))
 
     def run(self) -> None:
         done = False
@@ -130,9 +130,7 @@ class _SttWorker(threading.Thread):
                         done = True
                         break
                     if len(item[1]):
-                        self.st.insert_audio(*item[:3])
-                    if self.second is not None:
-                        self.second.insert_audio(*item)
+                        self.st.insert_audio(*item)
                     inserted += len(item[1])
                 self._st_lag_s = self.st.lag_s        # now counts the batch...
                 self._taken += inserted               # ...which the queue no longer does
@@ -140,12 +138,6 @@ class _SttWorker(threading.Thread):
                 self._st_lag_s = self.st.lag_s
                 if words:
                     self.out.put((self.st.channel, words))
-                if self.second is not None and (done or (
-                        self.second.ready() and self.inbox.empty()
-                        and self.st.lag_s <= self.st.options.min_chunk_s)):
-                    revision = self.second.revise(final=done)   # quiet and not behind
-                    if revision is not None:
-                        self.out.put((self.st.channel, revision))
         except BaseException as exc:  # reported by the session, never silently lost
             self.error = exc
         finally:
@@ -159,6 +151,57 @@ class _SttWorker(threading.Thread):
     @property
     def lag_s(self) -> float:
         return self._st_lag_s + self.queued_s
+
+
+SECOND = "second pass"
+"""The second pass's name in the words queue when it is done."""
+
+
+class _SecondWorker(threading.Thread):
+    """Every channel's second pass, on one thread (:mod:`voicecoach.stt.revision`).
+
+    The engine thread puts each channel's blocks, the voice activity after each and
+    the speech segments it closed into :attr:`inbox` with :meth:`feed`; this thread
+    decodes a channel's settled speech again once that channel is quiet and the inbox
+    is empty, and puts ``(channel, Revision)`` into the words queue, then
+    ``(SECOND, None)`` when it is done.
+    """
+
+    def __init__(self, passes: dict[str, SecondPass], out: queue.Queue):
+        super().__init__(name="stt-second", daemon=True)
+        self.passes = passes
+        self.inbox: queue.Queue = queue.Queue()
+        self.out = out
+        self.error: Optional[BaseException] = None
+
+    def feed(self, channel: str, start_s: float, samples, speaking: bool, closed: list[Segment]) -> None:
+        """Queue one block of ``channel`` (engine thread; never blocks)."""
+        self.inbox.put((channel, start_s, samples, speaking, closed))
+
+    def run(self) -> None:
+        done = False
+        try:
+            while not done:
+                items = [self.inbox.get()]
+                while True:
+                    try:
+                        items.append(self.inbox.get_nowait())
+                    except queue.Empty:
+                        break
+                for item in items:
+                    if item is None:
+                        done = True
+                        break
+                    self.passes[item[0]].insert_audio(*item[1:])
+                for ch, second in self.passes.items():
+                    if done or (second.ready() and self.inbox.empty()):
+                        revised = second.revise(final=done)
+                        if revised is not None:
+                            self.out.put((ch, revised))
+        except BaseException as exc:  # reported by the session; the record keeps the streamed words
+            self.error = exc
+        finally:
+            self.out.put((SECOND, None))
 
 
 class _Outbox(threading.Thread):
@@ -294,6 +337,9 @@ class LiveSession:
     config : Config, optional
     model : faster_whisper.WhisperModel, optional
         Loaded once (``num_workers=2``); None with ``transcribe=False``.
+    second_model : faster_whisper.WhisperModel, optional
+        The second pass's (:func:`voicecoach.stt.revision.load_model`), when
+        ``[streaming] second_pass`` is on; loaded here if not given.
     recorder : Recorder, optional
         Opt-in recording of both channels; :meth:`run` starts its writer thread
         (``recorder.start()``) and closes it when the call ends.
@@ -313,7 +359,7 @@ class LiveSession:
     """
 
     def __init__(self, source, config: Optional[Config] = None, *, transcribe: bool = True,
-                 model=None, baseline=None, recorder=None, name: str = "live call",
+                 model=None, second_model=None, baseline=None, recorder=None, name: str = "live call",
                  snapshot_backlog: int = 4, dispatcher: Optional[Dispatcher] = None):
         if config is None:
             from voicecoach.config import Config
@@ -334,13 +380,17 @@ class LiveSession:
         self._stop = threading.Event()
         self.model_name = config.transcribe.model if transcribe else None
         self.workers: dict[str, _SttWorker] = {}
+        self.second: Optional[_SecondWorker] = None
         if transcribe:
             model = model or load_model(config.transcribe, num_workers=len(source.channels),
                                         min_window_s=config.streaming.min_window_s or None)
             for ch in source.channels:
                 st = StreamingTranscriber(model, ch, config.streaming, config.transcribe)
-                second = SecondPass(model, ch, config.transcribe) if config.streaming.second_pass else None
-                self.workers[ch] = _SttWorker(st, self._words_q, second)
+                self.workers[ch] = _SttWorker(st, self._words_q)
+            if config.streaming.second_pass:
+                second_model = second_model or revision.load_model(config.transcribe)
+                self.second = _SecondWorker({ch: SecondPass(second_model, ch, config.transcribe)
+                                             for ch in source.channels}, self._words_q)
         self.words: dict[str, list[Word]] = {ch: [] for ch in source.channels}
         self.revisions: dict[str, list[Revision]] = {ch: [] for ch in source.channels}
         self._closed_n = dict.fromkeys(source.channels, 0)   # VAD segments handed to the workers
@@ -411,6 +461,8 @@ class LiveSession:
             self.recorder.start()
         for w in self.workers.values():
             w.start()
+        if self.second is not None:
+            self.second.start()
 
     def close_recorders(self) -> None:
         """Make every recording whole on disk (also after an error)."""
@@ -474,9 +526,11 @@ class LiveSession:
         va = self.engine.vad[ch]
         closed, self._closed_n[ch] = va.segments[self._closed_n[ch]:], len(va.segments)
         for i, (start_s, heard) in enumerate(blocks):
-            self.workers[ch].feed(start_s, heard, va.speaking, closed if i == len(blocks) - 1 else [])
-        if closed and not blocks:
-            self.workers[ch].feed(va.time, np.zeros(0, np.float32), va.speaking, closed)
+            self.workers[ch].feed(start_s, heard, va.speaking)
+            if self.second is not None:
+                self.second.feed(ch, start_s, heard, va.speaking, closed if i == len(blocks) - 1 else [])
+        if closed and not blocks and self.second is not None:
+            self.second.feed(ch, va.time, np.zeros(0, np.float32), va.speaking, closed)
 
     def _take_words(self, block: bool = False) -> list[Event]:
         events = []
@@ -524,6 +578,9 @@ class LiveSession:
             self._feed_worker(ch)         # the echo canceller's tail, the last segments
             w.inbox.put(None)
         pending = set(self.workers)
+        if self.second is not None:
+            self.second.inbox.put(None)
+            pending.add(SECOND)
         while pending:
             got = self._take_words(block=True)
             for e in got:
@@ -535,6 +592,9 @@ class LiveSession:
         for ch, w in self.workers.items():
             if w.error is not None:
                 self._emit("status", f"speech-to-text on the {ch} channel failed: {w.error}")
+        if self.second is not None and self.second.error is not None:
+            self._emit("status", f"the second decode of the transcript failed ({self.second.error}); "
+                                 "the call record keeps the words streamed live")
         events += self.engine.finish_words()
         events += self.coach.feed(events)
         self._send(events)

@@ -105,6 +105,11 @@ class Shift:
             model = load_model(config.transcribe, num_workers=len(source.channels),
                                min_window_s=config.streaming.min_window_s or None)
         self.model = model
+        self.second_model = None                # the calls' second pass shares one, loaded once
+        if transcribe and config.streaming.second_pass:
+            from voicecoach.stt import revision
+
+            self.second_model = revision.load_model(config.transcribe)
         self.baseline = baseline
         self.record_dir = record_dir
         self.save = save
@@ -256,7 +261,8 @@ class Shift:
                                              "coaching without recording")
         when = _dt.datetime.now()
         session = LiveSession(_CallView(self.source), self.config, transcribe=self.transcribe,
-                              model=self.model, baseline=self.baseline, recorder=recorder,
+                              model=self.model, second_model=self.second_model, baseline=self.baseline,
+                              recorder=recorder,
                               name=f"call {self._index}, {when:%Y-%m-%d %H:%M}", dispatcher=self.dispatch)
         session.begin()
         self.call = session

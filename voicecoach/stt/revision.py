@@ -13,6 +13,11 @@ The decode waits for a pause in the channel (``keep_s`` of quiet), and its words
 replace the streamed ones in the call record. What the agent saw live is not
 changed.
 
+The second pass has a model of its own (:func:`load_model`), loaded as ``analyze``
+loads it (whole 30 s windows) and decoding at a low CPU priority (``NICE``): on a
+busy machine the streamed words, which the agent is waiting for, come first, and
+the second pass uses what is left.
+
 Only the audio that the second pass still needs is kept: the speech not yet decoded
 again, with ``keep_s`` of the channel around each stretch (what packing keeps),
 never the silences between.
@@ -28,7 +33,18 @@ import numpy as np
 from voicecoach.analyzers.vad import Segment
 from voicecoach.events import SAMPLE_RATE, Word
 from voicecoach.stt.offline import Tape, settled_until, transcribe_channel
-from voicecoach.stt.whisper import TranscribeOptions, whole_windows
+from voicecoach.stt import whisper
+from voicecoach.stt.whisper import TranscribeOptions
+
+NICE = 10
+"""The second pass's decoding threads' nice value (Linux): CFS gives a nice-0 thread
+about 9x the CPU of a nice-10 one when both want it."""
+
+
+def load_model(options: Optional[TranscribeOptions] = None):
+    """The second pass's model: one decoding thread (it serves every channel in turn),
+    whole windows, nice ``NICE``."""
+    return whisper.load_model(options or TranscribeOptions(), num_workers=1, nice=NICE)
 
 
 @dataclass
@@ -64,6 +80,7 @@ class SecondPass:
     Parameters
     ----------
     model : faster_whisper.WhisperModel
+        Loaded as ``analyze`` loads it (whole windows): :func:`load_model`.
     channel : str
     options : TranscribeOptions, optional
         Packing (``pad_s``, ``merge_gap_s``, ``max_pack_s``) and decoding, as
@@ -163,9 +180,8 @@ class SecondPass:
         b = max(s + len(x) for s, x in blocks if s < stop)
         audio = self._tape.audio(a, b)                # silences never kept stay zeros: packing
         self._tape.drop_before(int(min(stop, b)))     # keeps at most keep_s around speech
-        with whole_windows():                         # as analyze's model encodes them
-            pieces = transcribe_channel(self.model, self.channel, audio, segments, self.options,
-                                        offset_s=a / SAMPLE_RATE)
+        pieces = transcribe_channel(self.model, self.channel, audio, segments, self.options,
+                                    offset_s=a / SAMPLE_RATE)
         self.n_revisions += 1
         start, self._done_t = self._done_t, end
         return Revision(self.channel, start, end, [w for p in pieces for w in p.words])

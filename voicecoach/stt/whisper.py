@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -91,23 +90,8 @@ def model_path(name: str) -> str:
     return name
 
 
-_whole_windows = threading.local()
-
-
-@contextmanager
-def whole_windows():
-    """Within this block, this thread's decodes encode Whisper's whole 30 s windows,
-    even with a model loaded with ``min_window_s``: the live second pass shares the
-    streaming model and must make the model calls ``analyze`` makes."""
-    _whole_windows.on = True
-    try:
-        yield
-    finally:
-        _whole_windows.on = False
-
-
 def load_model(options: TranscribeOptions, num_workers: int = 2,
-               min_window_s: Optional[float] = None):
+               min_window_s: Optional[float] = None, nice: int = 0):
     """Load a ``faster_whisper.WhisperModel`` for the CPU.
 
     Parameters
@@ -121,10 +105,37 @@ def load_model(options: TranscribeOptions, num_workers: int = 2,
         instead of always all 30 s (see :func:`encoded_frames`). For streaming,
         whose buffers are short: about 3x less CPU per decode at the same word
         error rate (``benchmarks/streaming_check.py``). None: the full window,
-        as offline transcription uses it (and :func:`whole_windows` asks for).
+        as offline transcription uses it.
+    nice : int
+        On Linux, the model's decoding threads run at this nice value (0-19; higher
+        yields the CPU to everything else): the model is loaded on a thread that set
+        its own nice value, and the threads CTranslate2 starts there inherit it.
+        Elsewhere (where the nice value is the whole process's) it is ignored.
     """
-    from faster_whisper import WhisperModel
+    if nice and sys.platform.startswith("linux"):
+        box: dict = {}
 
+        def load_niced() -> None:
+            try:
+                os.setpriority(os.PRIO_PROCESS, 0, nice)    # Linux: this thread alone
+                box["model"] = load_model(options, num_workers, min_window_s)
+            except BaseException as exc:
+                box["error"] = exc
+
+        loader = threading.Thread(target=load_niced, name="stt-model-loader")
+        loader.start()
+        loader.join()
+        if "error" in box:
+            raise box["error"]
+        return box["model"]
+    from faster_whisper import WhisperModel
+    from threadpoolctl import threadpool_limits
+
+    # numpy's and scipy's BLAS to one thread, for the whole process: each decode's mel
+    # features are a small matrix product, after which OpenBLAS's worker threads spin,
+    # a quarter of a short streaming decode's CPU on a 2-core machine, taken from the
+    # other channel's decodes (benchmarks/streaming_check.py, OPENBLAS_NUM_THREADS=1)
+    threadpool_limits(limits=1, user_api="blas")
     path = model_path(options.model)
     local = os.path.isdir(path)
     try:
@@ -139,8 +150,6 @@ def load_model(options: TranscribeOptions, num_workers: int = 2,
         min_frames = int(min_window_s * FRAMES_PER_S)
 
         def encode(features: np.ndarray):
-            if getattr(_whole_windows, "on", False):
-                return full_encode(features)
             return full_encode(features[..., :encoded_frames(features, min_frames)])
 
         model.encode = encode   # faster-whisper encodes each window through self.encode
