@@ -260,13 +260,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--cache", type=Path, default=default_cache())
     ap.add_argument("--show", choices=SPLITS + ("all",),
                     help="print each wrong sentence of this split")
+    ap.add_argument("--lists-only", action="store_true",
+                    help="the phrase lists alone, without the sentence model")
     args = ap.parse_args(argv)
+    options = LanguageOptions(sentence_model=not args.lists_only)
     try:
         lines = load(args.data)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    conditions = {"text": [fired(written_words(l.text, l.channel), l.channel) for l in lines]}
+    conditions = {"text": [fired(written_words(l.text, l.channel), l.channel, options) for l in lines]}
     heard_text: dict[str, list[str]] = {}
     if args.heard or args.phone:
         try:
@@ -281,7 +284,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             for i, line in enumerate(lines):
                 phone = cond == "phone" and line.channel == CUSTOMER
                 words = hearer.words(i, line, phone=phone)
-                got.append(fired(words, line.channel))
+                got.append(fired(words, line.channel, options))
                 texts.append(" ".join(w.text.strip() for w in words))
             conditions[cond], heard_text[cond] = got, texts
     n = {s: sum(l.split == s for l in lines) for s in SPLITS}
