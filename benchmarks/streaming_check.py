@@ -168,7 +168,6 @@ def main() -> None:
     ap.add_argument("--min-chunk-s", type=float, default=StreamingOptions.min_chunk_s)
     ap.add_argument("--agreement-n", type=int, default=StreamingOptions.agreement_n)
     ap.add_argument("--context-s", type=float, default=StreamingOptions.context_s)
-    ap.add_argument("--prompt-chars", type=int, default=StreamingOptions.prompt_chars)
     ap.add_argument("--pre-roll-s", type=float, default=StreamingOptions.pre_roll_s)
     ap.add_argument("--max-lag-s", type=float, default=StreamingOptions.max_lag_s)
     ap.add_argument("--min-window-s", type=float, default=StreamingOptions.min_window_s,
@@ -186,8 +185,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated stream names (demo_call, read, espeak)")
     args = ap.parse_args()
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
-                               context_s=args.context_s, prompt_chars=args.prompt_chars,
-                               pre_roll_s=args.pre_roll_s,
+                               context_s=args.context_s, pre_roll_s=args.pre_roll_s,
                                max_lag_s=args.max_lag_s, min_window_s=args.min_window_s,
                                end_silence_s=args.end_silence_s, second_pass=not args.no_second_pass,
                                pause_commit_s=None if args.pause_commit_s < 0 else args.pause_commit_s)

@@ -176,3 +176,33 @@ def test_live_takes_the_agents_echo_out_of_the_call_audio(pulse, short_call, tmp
     record = json.loads(next((tmp_path / "rec").glob("call-*.json")).read_text())
     true_caller = truth["talk_time"]["customer"]
     assert abs(record["talk_time"]["customer"] - true_caller) < 0.1 * true_caller, record["talk_time"]
+
+
+def test_a_failing_second_pass_leaves_the_streamed_words_and_one_status_line(short_call):
+    """The second decode's model breaks (a disk error reading it, say) on its first call:
+    the session goes on, the record keeps the words streamed live, and the agent is told
+    once, in a status line."""
+    from voicecoach.sources.audio import load_call
+    from voicecoach.config import Config
+    from voicecoach.live import LiveSession
+    from voicecoach.sources.files import ReplaySource
+
+    class BrokenModel:
+        calls = 0
+
+        def transcribe(self, *args, **kwargs):
+            BrokenModel.calls += 1
+            raise OSError("Input/output error")
+
+    path, _ = short_call
+    session = LiveSession(ReplaySource(load_call(path)), Config(), second_model=BrokenModel())
+    said = []
+    session.subscribe(lambda kind, payload: said.append(payload) if kind == "status" else None)
+    record = session.run()
+    assert BrokenModel.calls == 1
+    assert session.second.inbox.qsize() < 50                 # not fed the rest of the call's audio
+    words = " ".join(s["text"] for s in record["transcript"]).lower()
+    assert "router" in words and "calling" in words          # the streamed words stayed
+    assert record["live"]["transcript_decoded_again"] == 0
+    failed = [s for s in said if "second decode" in s]
+    assert len(failed) == 1 and "Input/output error" in failed[0] and "streamed live" in failed[0]

@@ -525,12 +525,13 @@ class LiveSession:
             return
         va = self.engine.vad[ch]
         closed, self._closed_n[ch] = va.segments[self._closed_n[ch]:], len(va.segments)
+        second = self.second if self.second is not None and self.second.error is None else None
         for i, (start_s, heard) in enumerate(blocks):
             self.workers[ch].feed(start_s, heard, va.speaking)
-            if self.second is not None:
-                self.second.feed(ch, start_s, heard, va.speaking, closed if i == len(blocks) - 1 else [])
-        if closed and not blocks and self.second is not None:
-            self.second.feed(ch, va.time, np.zeros(0, np.float32), va.speaking, closed)
+            if second is not None:                # (one that failed is fed no more audio)
+                second.feed(ch, start_s, heard, va.speaking, closed if i == len(blocks) - 1 else [])
+        if closed and not blocks and second is not None:
+            second.feed(ch, va.time, np.zeros(0, np.float32), va.speaking, closed)
 
     def _take_words(self, block: bool = False) -> list[Event]:
         events = []

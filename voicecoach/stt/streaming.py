@@ -72,10 +72,6 @@ class StreamingOptions:
     context_s : float
         Audio (s) of finished segments kept before the current one as context
         (0: each segment is decoded alone).
-    prompt_chars : int
-        The words committed before the buffer (up to this many characters) are
-        given to Whisper as its prompt (0: none): text context, read in one step,
-        where audio context is encoded and its words decoded again one by one.
     max_buffer_s : float
         A buffer longer than this (s) is cut after its last committed sentence
         (or word), so it stays well inside Whisper's 30 s window.
@@ -124,7 +120,6 @@ class StreamingOptions:
     agreement_n: int = 2
     agreement_margin_s: float = 0.3
     context_s: float = 16.0
-    prompt_chars: int = 0
     max_buffer_s: float = 20.0
     pre_roll_s: float = 0.3
     max_unheard_s: float = 1.0
@@ -238,7 +233,6 @@ class StreamingTranscriber:
         self._finalized_t = -np.inf            # ended segments up to here are committed (s)
         self._decoded_t = -np.inf              # end of the audio the latest decode saw (s)
         self._committed: list[Word] = []       # committed words whose audio is in the buffer
-        self._before = ""                      # committed words before the buffer (prompt_chars)
         self._tails: list[tuple[float, list[Word]]] = []  # latest hypotheses: (heard until, words)
         self._last: Optional[Word] = None      # the latest committed word
         self._pre_roll: deque[tuple[float, np.ndarray]] = deque()
@@ -488,9 +482,6 @@ class StreamingTranscriber:
             self._pieces.pop(0)
         if self._pieces:
             self._pieces[0].cut_before(t)
-        gone = [w.text for w in self._committed if (w.start + w.end) / 2 <= t]
-        if gone and self.options.prompt_chars:
-            self._before = " ".join([self._before, *gone]).strip()[-self.options.prompt_chars:]
         self._committed = [w for w in self._committed if (w.start + w.end) / 2 > t]
 
     def _decode(self) -> tuple[list[Word], list[float]]:
@@ -511,7 +502,6 @@ class StreamingTranscriber:
         segments, _ = self.model.transcribe(
             audio, language=o.language, beam_size=o.beam_size, word_timestamps=True,
             vad_filter=False, condition_on_previous_text=False, temperature=0.0,
-            initial_prompt=self._before or None,
             max_new_tokens=min(200, int(_MAX_TOKENS_PER_S * duration) + 20))
         words, ends = [], []
         for seg in segments:
