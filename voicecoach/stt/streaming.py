@@ -71,7 +71,14 @@ class StreamingOptions:
         guesses at the words it hears last, and two guesses may agree.
     context_s : float
         Audio (s) of finished segments kept before the current one as context
-        (0: each segment is decoded alone).
+        (0: each segment is decoded alone). Each decode decodes the context's words
+        again, so context costs CPU and word latency: on two generated 3-minute calls
+        (``benchmarks/streaming_check.py --call 300`` and ``301``, an AVX2 2-core
+        machine) 16 s gave streamed WER 16.6 %, 53 % of a core per channel, words p50
+        2.04 s; 10 s: 17.6 %, 47 %, 1.71 s; 6 s: 18.1 %, 39 %, 1.57 s. The call record
+        is decoded again (``second_pass``) and does not depend on it. Giving the words
+        committed before the buffer to Whisper as its prompt instead did not help
+        (4 s and a 200-character prompt: 20.1 %).
     max_buffer_s : float
         A buffer longer than this (s) is cut after its last committed sentence
         (or word), so it stays well inside Whisper's 30 s window.
@@ -119,7 +126,7 @@ class StreamingOptions:
     min_chunk_s: float = 0.6
     agreement_n: int = 2
     agreement_margin_s: float = 0.3
-    context_s: float = 16.0
+    context_s: float = 6.0
     max_buffer_s: float = 20.0
     pre_roll_s: float = 0.3
     max_unheard_s: float = 1.0
