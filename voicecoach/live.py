@@ -87,6 +87,18 @@ class _CaptureTimes:
         return self.at[min(i, len(self.at) - 1)]     # decided by the newest block
 
 
+def _take_all(inbox: queue.Queue) -> tuple[list, bool]:
+    """Wait for the next item, then take every one queued behind it: (the items before
+    the ``None`` that ends the feed, whether it came)."""
+    items = [inbox.get()]
+    while items[-1] is not None:
+        try:
+            items.append(inbox.get_nowait())
+        except queue.Empty:
+            return items, False
+    return items[:-1], True
+
+
 class _SttWorker(threading.Thread):
     """One channel's streaming transcriber, off the audio path.
 
@@ -118,17 +130,9 @@ class _SttWorker(threading.Thread):
         done = False
         try:
             while not done:
-                items = [self.inbox.get()]
-                while True:
-                    try:
-                        items.append(self.inbox.get_nowait())
-                    except queue.Empty:
-                        break
+                items, done = _take_all(self.inbox)
                 inserted = 0
                 for item in items:
-                    if item is None:
-                        done = True
-                        break
                     if len(item[1]):
                         self.st.insert_audio(*item)
                     inserted += len(item[1])
@@ -182,16 +186,8 @@ class _SecondWorker(threading.Thread):
         done = False
         try:
             while not done:
-                items = [self.inbox.get()]
-                while True:
-                    try:
-                        items.append(self.inbox.get_nowait())
-                    except queue.Empty:
-                        break
+                items, done = _take_all(self.inbox)
                 for item in items:
-                    if item is None:
-                        done = True
-                        break
                     self.passes[item[0]].insert_audio(*item[1:])
                 for ch, second in self.passes.items():
                     if done or (second.ready() and self.inbox.empty()):
