@@ -1,6 +1,7 @@
 """Shared fixtures."""
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
@@ -75,3 +76,14 @@ def private_user_folders(tmp_path_factory):
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_between_tests():
+    """Free each test's reference cycles at its end. Qt objects caught in cycles (a window,
+    its signals and the lambdas connected to them) are otherwise freed whenever an
+    allocation sets off Python's cycle collector, which can be inside a Qt slot of a later
+    test: a segmentation fault (tests/test_overlay.py ran into it)."""
+    yield
+    gc.collect()

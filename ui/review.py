@@ -12,6 +12,7 @@ item plays the call from there.
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -526,6 +527,8 @@ def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, 
         app.processEvents()
     ok = window.grab().save(str(screenshot))
     window.close()
+    del window
+    gc.collect()    # the window's reference cycles go now, not in a later event loop (ui/shiftrun.py)
     if not ok:
         print(f"voicecoach: error: cannot write the screenshot {screenshot}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ a moment. The review opens in a process of its own, so the overlay keeps coachin
 """
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -248,4 +249,11 @@ def run_shift_overlay(make_shift: Callable, extra=(), *, screenshot: Union[str, 
                                  screenshot=screenshot, settings=settings)
     add_share_action(window, config)
     run_until_done(controller, window)
-    return controller.exit_code, controller.calls
+    code, calls = controller.exit_code, controller.calls
+    # The window, the controller and their signals hold one another in reference cycles,
+    # which only Python's cycle collector frees. Left to it, they were freed whenever a
+    # later allocation set it off, which can be inside a Qt slot of that very window in a
+    # later event loop (a caller that runs Qt again): a segmentation fault. Freed here.
+    del controller, window
+    gc.collect()
+    return code, calls
