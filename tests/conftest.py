@@ -78,7 +78,6 @@ def private_user_folders(tmp_path_factory):
             os.environ[k] = v
 
 
-
 @pytest.fixture(autouse=True)
 def _collect_garbage_between_tests():
     """Free each test's reference cycles at its end. Qt objects caught in cycles (a window,
