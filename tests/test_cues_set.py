@@ -10,6 +10,9 @@ sentence model carries their recall, and part 9's wordings are far from what it 
 jargon R 0.47 (its lists are trade terms domain by domain, and part 9's 37 trades find
 half of them).
 """
+import tomllib
+from importlib import resources
+
 import pytest
 
 from benchmarks.cues import DATA, KINDS, ORDER, SPLITS, TARGETS, fired, load, score, written_words
@@ -49,6 +52,21 @@ def test_held_out_precision_and_recall_floor(scores, kind):
     s = scores["held-out"][kind]
     recall_floor = HELD_OUT_JARGON_RECALL_FLOOR if kind == "jargon" else HELD_OUT_RECALL_FLOOR
     assert s.precision >= HELD_OUT_PRECISION_FLOOR and s.recall >= recall_floor, (kind, s)
+
+
+def test_the_demo_calls_turns_fire_the_cues_its_script_names():
+    """The demo call is what a newcomer sees first: each turn fires exactly the cues
+    ``voicecoach/data/demo_script.toml`` names for it (a sentence model that learned
+    "save your work before we restart it" as patronizing once did not)."""
+    script = tomllib.loads(resources.files("voicecoach.data").joinpath("demo_script.toml")
+                           .read_text(encoding="utf-8"))
+    got, want = [], []
+    for turn in script["turn"]:
+        channel = AGENT if turn["speaker"] == "agent" else CUSTOMER
+        got.append((turn["text"], sorted(fired(written_words(turn["text"], channel), channel))))
+        want.append((turn["text"], sorted(turn.get("cues", []))))
+    assert got == want
+    assert sum(bool(cues) for _, cues in want) >= 10
 
 
 def test_a_malformed_line_is_an_error_naming_it(tmp_path):

@@ -67,9 +67,11 @@ def shift_of(call: CallAudio, heard: list | None = None, config: Config | None =
 
 
 def session_for(call: CallAudio, transcribe: bool = False) -> LiveSession:
-    """A session to attach the window to (never run): ``model`` stands in for a loaded model."""
+    """A session to attach the window to (never run): ``model`` and ``second_model`` stand
+    in for loaded models."""
+    stand_in = object() if transcribe else None
     return LiveSession(ReplaySource(call), Config(), transcribe=transcribe,
-                       model=object() if transcribe else None)
+                       model=stand_in, second_model=stand_in)
 
 
 @pytest.fixture

@@ -201,7 +201,7 @@ class OverlayWindow(QWidget):
         self._restored = False
         self._build()
         self._status_timer = QTimer(self, singleShot=True, interval=int(self.options.status_hold_s * 1000))
-        self._status_timer.timeout.connect(lambda: self.set_status(self._usual_status))
+        self._status_timer.timeout.connect(self._restore_status)
         self._save_timer = QTimer(self, singleShot=True, interval=int(self.options.save_delay_s * 1000))
         self._save_timer.timeout.connect(self._settle)
         self._restore()
@@ -225,7 +225,7 @@ class OverlayWindow(QWidget):
         self.rec.setToolTip("This call is being recorded (you turned recording on)")
         self.rec.hide()
         self.fold_button = self._button("▴", "Compact view: the meters only")
-        self.fold_button.clicked.connect(lambda: self.set_compact(not self.compact))
+        self.fold_button.clicked.connect(self._toggle_compact)
         self.menu_button = self._button("⋯", "Menu")
         self.close_button = self._button("✕", "Quit VoiceCoach")
         self.close_button.clicked.connect(self.close)
@@ -248,7 +248,7 @@ class OverlayWindow(QWidget):
         root.addWidget(self.status_line)
         self.status_text, self.status_warn = "", False
         self.card = AfterCallCard()
-        self.card.dismissed.connect(lambda: self.details.setVisible(not self.compact))
+        self.card.dismissed.connect(self._card_dismissed)
         root.addWidget(self.card)
 
         grid = QGridLayout()
@@ -347,6 +347,18 @@ class OverlayWindow(QWidget):
         self.status_line.setProperty("warn", "true" if warn else "false")
         self.status_line.style().unpolish(self.status_line)
         self.status_line.style().polish(self.status_line)
+
+    # Slots are bound methods, not lambdas holding ``self``: PyQt disconnects a bound
+    # method when its window is destroyed, while a lambda's proxy outlived a test's window
+    # and the next test (tests/test_overlay.py) crashed inside that lambda.
+    def _restore_status(self) -> None:
+        self.set_status(self._usual_status)
+
+    def _toggle_compact(self) -> None:
+        self.set_compact(not self.compact)
+
+    def _card_dismissed(self) -> None:
+        self.details.setVisible(not self.compact)
 
     def _button(self, glyph: str, tip: str) -> QToolButton:
         b = QToolButton()
