@@ -14,7 +14,8 @@ held in memory and counted. It prints:
   which the overlap passed the interruption threshold) and of transcript words
   (from the capture of the audio in which the word ended);
 - average CPU of this process (capture, engine and speech-to-text threads; user +
-  system over wall time, as % of the 2 cores);
+  system over wall time, as % of the 2 cores), and by thread (the engine, each
+  channel's speech-to-text thread, the second pass, CTranslate2's native workers);
 - resident memory at 10 and 30 minutes of the call (or at the end of shorter runs),
   and the median over the minute before each mark (one sample can land on a
   decode's transient buffers); ``--census`` also counts Python objects by type at
@@ -64,6 +65,25 @@ from tools.scoring import word_errors
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def thread_cpu() -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) so far of each thread of this process (Linux), by
+    thread id, with a name: the Python thread's, else ``native`` (CTranslate2's
+    workers, PortAudio, onnxruntime), ``native, niced`` for threads at a raised nice
+    value (the second pass's CTranslate2 workers). Empty where /proc is missing."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for task in Path("/proc/self/task").glob("*") if Path("/proc/self/task").exists() else ():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue            # the thread ended
+        tid = int(task.name)
+        name = names.get(tid) or ("native, niced" if int(fields[16]) > 0 else "native")
+        out[tid] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return out
 
 
 def census() -> Counter:
@@ -196,6 +216,8 @@ def main() -> int:
             recorder = Recorder(Path(tmp) / "recording", source.channels)
             session = LiveSession(source, config, recorder=recorder, name="benchmark")
             memory, rss, counts_at, dropped, lags = {}, [], {}, [0], []
+            threads_before = thread_cpu()
+            threads_cpu: dict[int, tuple[str, float]] = {}
             marks = [m for m in (600.0, 1800.0) if m < duration - 1.0] + [duration - 1.0]
 
             def watch(kind, payload):
@@ -205,6 +227,7 @@ def main() -> int:
                 if payload["stt_lag_s"] is not None:
                     lags.append(payload["stt_lag_s"])
                 rss.append((payload["t"], rss_mb()))
+                threads_cpu.update(thread_cpu())    # the last reading of each thread
                 if marks and payload["t"] >= marks[0]:
                     mark = marks.pop(0)
                     memory[mark] = rss[-1][1]
@@ -215,7 +238,7 @@ def main() -> int:
             r0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
             result = {}
             runner = threading.Thread(target=lambda: result.update(record=session.run(
-                stop_after_s=duration + 2.0)))
+                stop_after_s=duration + 2.0)), name="engine (session.run)")
             with busy_core(args.busy_core):
                 runner.start()
                 time.sleep(1.0)        # capture is running by then
@@ -236,6 +259,13 @@ def main() -> int:
         print(f"average CPU: {cpu * 100:.0f} % of one core = {cpu * 100 / (os.cpu_count() or 1):.0f} % "
               f"of the {os.cpu_count()} cores (target <= 45 % of two cores"
               + ("; not counting the busy program" if args.busy_core else "") + ")")
+        by_name: Counter = Counter()
+        for tid, (name, seconds) in threads_cpu.items():
+            by_name[name] += seconds - threads_before.get(tid, (name, 0.0))[1]
+        if by_name:
+            print("CPU by thread, % of one core (to the last snapshot): " + ", ".join(
+                f"{name} {seconds / (w1 - w0) * 100:.1f}" for name, seconds in by_name.most_common()
+                if seconds / (w1 - w0) >= 0.001))
         settled = {m: pct([v for t, v in rss if m - 60.0 <= t <= m], 50) for m in memory}
         print("memory: " + ", ".join(f"{m / 60:.0f} min {v:.0f} MB" for m, v in memory.items())
               + "; median over the minute before: "
