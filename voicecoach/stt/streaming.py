@@ -75,10 +75,15 @@ class StreamingOptions:
         again, so context costs CPU and word latency: on two generated 3-minute calls
         (``benchmarks/streaming_check.py --call 300`` and ``301``, an AVX2 2-core
         machine) 16 s gave streamed WER 16.6 %, 53 % of a core per channel, words p50
-        2.04 s; 10 s: 17.6 %, 47 %, 1.71 s; 6 s: 18.1 %, 39 %, 1.57 s. The call record
-        is decoded again (``second_pass``) and does not depend on it. Giving the words
-        committed before the buffer to Whisper as its prompt instead did not help
-        (4 s and a 200-character prompt: 20.1 %).
+        2.04 s; 10 s: 17.6 %, 47 %, 1.71 s; 6 s: 18.1 %, 39 %, 1.57 s. A later run
+        side by side: 6 s: 18.5 %, 40 %, 1.59 s; 4 s: 18.6 %, 30 %, 1.45 s (3 s: no
+        cheaper on call 300, as ``min_window_s`` then sets the encoder's cost). The
+        call record is decoded again (``second_pass``) and does not depend on it.
+        Giving the words committed before the buffer to Whisper as its prompt
+        instead did not help (4 s and a 200-character prompt: 20.1 %). Forcing the
+        buffer's committed words as the start of Whisper's answer (a decoder prefix)
+        gave the same words at the same cost: CTranslate2 steps through a prefix
+        token by token, as through words it generates.
     max_buffer_s : float
         A buffer longer than this (s) is cut after its last committed sentence
         (or word), so it stays well inside Whisper's 30 s window.
@@ -126,7 +131,7 @@ class StreamingOptions:
     min_chunk_s: float = 0.6
     agreement_n: int = 2
     agreement_margin_s: float = 0.3
-    context_s: float = 6.0
+    context_s: float = 4.0
     max_buffer_s: float = 20.0
     pre_roll_s: float = 0.3
     max_unheard_s: float = 1.0
