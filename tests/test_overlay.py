@@ -459,6 +459,13 @@ def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):
     text = card.body.text()
     assert "0:12" in text and "cut in" in text and "anything else" in text       # things to work on, with times
     assert "email you the label" in text and "parcel never arrived" in text
+    long_list = dict(record, caller_problems=[
+        {"t": 8.0 * i, "text": "The parcel never arrived and nobody answered my three emails about it."}
+        for i in range(1, 5)])
+    window.on_call({"state": "ended", "index": 3, "t": 0.0, "end_t": 95.0, "record": long_list,
+                    "record_path": "/tmp/x.json"})
+    body = card.body                                                       # every wrapped line shows
+    qtbot.waitUntil(lambda: body.height() >= body.heightForWidth(body.width()) > 0, timeout=2000)
     with qtbot.waitSignal(card.reviewRequested) as got:
         card.review_button.click()
     assert got.args == ["/tmp/x.json"]

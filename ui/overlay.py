@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
 
-from PyQt6.QtCore import QEventLoop, QPoint, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QCoreApplication, QEvent, QEventLoop, QPoint, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QGuiApplication, QPainter, QPen
 from PyQt6.QtWidgets import (
     QApplication,
@@ -603,8 +603,12 @@ class OverlayWindow(QWidget):
     def _fit_height(self) -> None:
         """The panel's height for what it shows: the after-call card fits snugly (no empty
         band); a call in the expanded view gets back the height the panel had."""
-        self.layout().activate()
-        height = self.minimumSizeHint().height()
+        # New text (the card's lists) posts layout requests; its wrapped lines count in
+        # the height for the panel's width only once those are through.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        layout = self.layout()
+        layout.activate()
+        height = max(self.minimumSizeHint().height(), layout.totalHeightForWidth(self.width()))
         if not self.compact and not self.card.isVisible():
             height = max(height, self._expanded_h)
         self.resize(self.width(), height)
