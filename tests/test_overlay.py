@@ -135,6 +135,7 @@ def test_screenshot_of_the_shift_shows_the_after_call_card(qapp, excerpt, tmp_pa
     assert px[0, 0, 3] == 0                                    # rounded corner: see-through
     assert px[img.height() // 2, img.width() // 2, 3] >= 240   # the panel: nearly opaque
     assert len(np.unique(px.reshape(-1, 4), axis=0)) > 200     # text, the card: not blank
+    assert shot.stat().st_mode & 0o077 == 0                    # it shows the call: the user's alone
 
 
 def test_session_errors_reach_the_caller(qapp, tmp_path):

@@ -173,3 +173,4 @@ def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):
 
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (1400, 900)
+    assert shot.stat().st_mode & 0o077 == 0        # it shows the call: the user's alone

@@ -58,6 +58,7 @@ from .widgets import (
     card,
     label,
     legend,
+    save_screenshot,
 )
 
 TICK_MS = 40
@@ -525,7 +526,7 @@ def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, 
     window.seek(first[0] if first else 0.0)
     for _ in range(3):
         app.processEvents()
-    ok = window.grab().save(str(screenshot))
+    ok = save_screenshot(window, screenshot)
     window.close()
     del window
     gc.collect()    # the window's reference cycles go now, not in a later event loop (ui/shiftrun.py)

@@ -27,6 +27,7 @@ from .meters import app_icon
 from .overlay import MODEL_LOADING_TEXT, OverlayWindow, run_until_done
 from .placement import placement_file
 from .style import quiet_qt
+from .widgets import save_screenshot
 
 
 class ShiftController(QObject):
@@ -177,7 +178,7 @@ class ShiftController(QObject):
         self.calls = calls if calls is not None else []
         if self.screenshot is not None:
             QApplication.processEvents()
-            if not self.window.grab().save(str(self.screenshot)):
+            if not save_screenshot(self.window, self.screenshot):
                 print(f"voicecoach: error: cannot write the screenshot {self.screenshot}", file=sys.stderr)
                 self.exit_code = 2
         self._close()

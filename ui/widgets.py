@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import (
 )
 
 from voicecoach.events import SAMPLE_RATE
+from voicecoach.store.calls import private_file
 from voicecoach.sinks.view import (
     PALETTE,
     checklist_items,
@@ -509,3 +510,13 @@ def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■") -
         lay.addWidget(lab)
     lay.addStretch(1)
     return box
+
+
+def save_screenshot(widget: QWidget, path) -> bool:
+    """Save a picture of ``widget`` as the PNG ``path``, readable by the user alone (it
+    shows the call: the caller's words, the scores). False if it cannot be written."""
+    try:
+        private_file(path)            # 0600 before Qt writes into it
+    except OSError:
+        return False
+    return widget.grab().save(str(path))
