@@ -174,8 +174,35 @@ def device_source(path: Path, use_devices: bool):
         yield source, lambda: pulse.play(path, "call")
 
 
-def keep(folder: Path, call: Path, recording: Path, session, refs: dict, records: dict) -> None:
+def log_decodes(session) -> list[dict]:
+    """Diagnostic for ``--keep``: each streaming decode's wall-clock start and length,
+    the buffer it decoded and the lag before it, per channel (wraps the instances'
+    ``_decode``; the transcribers themselves are unchanged)."""
+    log: list[dict] = []
+    t0 = time.perf_counter()
+    for ch, worker in session.workers.items():
+        st, decode = worker.st, worker.st._decode
+
+        def timed(st=st, decode=decode, ch=ch):
+            start = time.perf_counter()
+            buffer_s = sum(p.n for p in st._pieces) / 16000   # samples at 16 kHz
+            lag = st.lag_s
+            out = decode()
+            log.append({"channel": ch, "wall_s": round(start - t0, 3),
+                        "took_s": round(time.perf_counter() - start, 3),
+                        "buffer_s": round(buffer_s, 2), "lag_s": round(lag, 2),
+                        "audio_t": round(st._audio_t, 2), "words": len(out[0]),
+                        "catching_up": st.catching_up})
+            return out
+        st._decode = timed
+    return log
+
+
+def keep(folder: Path, call: Path, recording: Path, session, refs: dict, records: dict,
+         diagnostics: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    for name, value in diagnostics.items():
+        (folder / f"{name}.json").write_text(json.dumps(value))
     shutil.copy(call, folder / "call.wav")
     shutil.copy(recording, folder / "recording.wav")
     for name, rec in records.items():
@@ -215,7 +242,8 @@ def main() -> int:
         with device_source(path, not args.replay) as (source, play):
             recorder = Recorder(Path(tmp) / "recording", source.channels)
             session = LiveSession(source, config, recorder=recorder, name="benchmark")
-            memory, rss, counts_at, dropped, lags = {}, [], {}, [0], []
+            memory, rss, counts_at, dropped, lags, lag_times = {}, [], {}, [0], [], []
+            decodes = log_decodes(session) if args.keep is not None else []
             threads_before = thread_cpu()
             threads_cpu: dict[int, tuple[str, float]] = {}
             marks = [m for m in (600.0, 1800.0) if m < duration - 1.0] + [duration - 1.0]
@@ -226,6 +254,7 @@ def main() -> int:
                 dropped[0] = payload["dropped_blocks"]
                 if payload["stt_lag_s"] is not None:
                     lags.append(payload["stt_lag_s"])
+                    lag_times.append((payload["t"], payload["stt_lag_s"]))
                 rss.append((payload["t"], rss_mb()))
                 threads_cpu.update(thread_cpu())    # the last reading of each thread
                 if marks and payload["t"] >= marks[0]:
@@ -279,15 +308,17 @@ def main() -> int:
         print(f"dropped blocks: {dropped[0]} (target 0)")
         behind = sum(lag > config.streaming.max_lag_s for lag in lags) / max(1, len(lags))
         print(f"speech-to-text lag: p50 {pct(lags, 50):.2f} s, max {max(lags, default=0.0):.1f} s; "
-              f"catching up (lag > {config.streaming.max_lag_s:g} s) {behind:.1%} of the time",
-              flush=True)
+              f"catching up (lag > {config.streaming.max_lag_s:g} s) {behind:.1%} of the time"
+              + (f"; the most at {max(lag_times, key=lambda x: x[1])[0]:.0f} s of the call"
+                 if lag_times else ""), flush=True)
 
         model = load_model(config.transcribe)
         captured = analyze_call(load_call(recorder.path), config, model=model)
         generated = analyze_call(load_call(path), config, model=model)
         if args.keep is not None:
             keep(args.keep, path, recorder.path, session, refs,
-                 {"streaming": record, "offline": captured, "offline_generated": generated})
+                 {"streaming": record, "offline": captured, "offline_generated": generated},
+                 {"lags": lag_times, "decodes": decodes})
     errors = {}
     streamed = {"transcript": [{"channel": ch, "text": " ".join(w.text for w in ws)}
                                for ch, ws in session.words.items()]}

@@ -167,6 +167,7 @@ def main() -> None:
     ap.add_argument("--espeak", action="store_true", help="also a generated monologue")
     ap.add_argument("--min-chunk-s", type=float, default=StreamingOptions.min_chunk_s)
     ap.add_argument("--agreement-n", type=int, default=StreamingOptions.agreement_n)
+    ap.add_argument("--agreement-margin-s", type=float, default=StreamingOptions.agreement_margin_s)
     ap.add_argument("--context-s", type=float, default=StreamingOptions.context_s)
     ap.add_argument("--pre-roll-s", type=float, default=StreamingOptions.pre_roll_s)
     ap.add_argument("--max-lag-s", type=float, default=StreamingOptions.max_lag_s)
@@ -185,6 +186,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated stream names (demo_call, read, espeak)")
     args = ap.parse_args()
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
+                               agreement_margin_s=args.agreement_margin_s,
                                context_s=args.context_s, pre_roll_s=args.pre_roll_s,
                                max_lag_s=args.max_lag_s, min_window_s=args.min_window_s,
                                end_silence_s=args.end_silence_s, second_pass=not args.no_second_pass,
