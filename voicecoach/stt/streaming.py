@@ -154,16 +154,27 @@ def normalize_word(text: str) -> str:
 
 
 class _Piece:
-    """Contiguous audio of one speech segment (with its pre-roll)."""
+    """Contiguous audio of one speech segment (with its pre-roll).
+
+    Its place on the call clock is kept in whole samples, so its end is the same
+    number however often its start is cut: the transcriber compares that end with
+    the end of the audio a decode heard, and a float that drifts by a rounding step
+    once read as seconds of undecoded speech.
+    """
 
     def __init__(self, t0: float):
-        self.t0 = t0                      # call-clock time of the first sample (s)
+        self.first = int(round(t0 * SAMPLE_RATE))   # call-clock sample of the first sample
         self.blocks: list[np.ndarray] = []
         self.n = 0
 
     @property
+    def t0(self) -> float:
+        """Call-clock time (s) of the first sample."""
+        return self.first / SAMPLE_RATE
+
+    @property
     def end(self) -> float:
-        return self.t0 + self.n / SAMPLE_RATE
+        return (self.first + self.n) / SAMPLE_RATE
 
     def append(self, samples: np.ndarray) -> None:
         self.blocks.append(samples)
@@ -176,7 +187,7 @@ class _Piece:
 
     def _index(self, t: float) -> int:
         """The sample at call-clock time ``t``, within the piece."""
-        return min(self.n, max(0, int(round((t - self.t0) * SAMPLE_RATE))))
+        return min(self.n, max(0, int(round(t * SAMPLE_RATE)) - self.first))
 
     def cut_after(self, t: float) -> None:
         """Drop the audio after call-clock time ``t``."""
@@ -189,7 +200,7 @@ class _Piece:
         k = self._index(t)
         self.blocks = [self.audio()[k:]]
         self.n -= k
-        self.t0 += k / SAMPLE_RATE
+        self.first += k
 
 
 class StreamingTranscriber:
