@@ -178,6 +178,8 @@ def log_decodes(session) -> list[dict]:
     """Diagnostic for ``--keep``: each streaming decode's wall-clock start and length,
     the buffer it decoded and the lag before it, per channel (wraps the instances'
     ``_decode``; the transcribers themselves are unchanged)."""
+    from voicecoach.events import SAMPLE_RATE
+
     log: list[dict] = []
     t0 = time.perf_counter()
     for ch, worker in session.workers.items():
@@ -185,7 +187,7 @@ def log_decodes(session) -> list[dict]:
 
         def timed(st=st, decode=decode, ch=ch):
             start = time.perf_counter()
-            buffer_s = sum(p.n for p in st._pieces) / 16000   # samples at 16 kHz
+            buffer_s = sum(p.n for p in st._pieces) / SAMPLE_RATE
             lag = st.lag_s
             out = decode()
             log.append({"channel": ch, "wall_s": round(start - t0, 3),

@@ -479,6 +479,16 @@ def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):
     window.on_call({"state": "started", "index": 5, "t": 200.0, "reason": "speech"})   # ...or the next call
     assert not card.isVisible() and window.slot.isVisible()
 
+    # call 5 is over and call 6 starts before call 5 is saved: the live call stays as it is
+    window.on_call({"state": "ending", "index": 5, "t": 200.0, "end_t": 300.0, "reason": "speech",
+                    "ended_by": "silence"})
+    assert window.state == window.IDLE and "Waiting for the next call" in window.status_text
+    window.on_call({"state": "started", "index": 6, "t": 305.0, "reason": "speech"})
+    window.on_call({"state": "ended", "index": 5, "t": 200.0, "end_t": 300.0, "record": record,
+                    "record_path": "/tmp/5.json"})
+    assert window.state == window.LIVE and not card.isVisible() and window.slot.isVisible()
+    assert "Call 5 saved" in window.status_text
+
 
 def test_a_panel_dragged_past_an_edge_is_snapped_back_and_remembered(qtbot, tmp_path):
     w = OverlayWindow(QUICK, placement_path=tmp_path / "overlay.json")

@@ -92,10 +92,15 @@ def test_a_replayed_shift_of_three_calls_is_three_calls(three_calls, tmp_path):
     assert out.count("Checklist") == 3 and out.count("Call record:") == 3
     assert "Shift over: 3 calls coached" in out
 
-    # the events file carries each call's start and end, in order
+    # the events file carries each call's start, end and save, in order: a call is over
+    # ("ending") before the next starts; its save ("ended") may come after the next started
     calls = [json.loads(line) for line in (tmp_path / "ev.jsonl").read_text().splitlines()]
     states = [(e["data"]["state"], e["data"]["index"]) for e in calls if e["kind"] == "call"]
-    assert states == [("started", 1), ("ended", 1), ("started", 2), ("ended", 2), ("started", 3), ("ended", 3)]
+    assert [s for s in states if s[0] != "ended"] == [("started", 1), ("ending", 1), ("started", 2),
+                                                       ("ending", 2), ("started", 3), ("ending", 3)]
+    assert sorted(i for s, i in states if s == "ended") == [1, 2, 3]
+    for i in (1, 2, 3):
+        assert states.index(("ending", i)) < states.index(("ended", i))
 
 
 def test_the_overlay_path_runs_a_shift_and_shows_the_after_call_card(tmp_path):
@@ -113,3 +118,4 @@ def test_the_overlay_path_runs_a_shift_and_shows_the_after_call_card(tmp_path):
 
     shot = QImage(str(tmp_path / "shot.png"))
     assert not shot.isNull() and shot.width() > 200 and shot.height() > 200
+

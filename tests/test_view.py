@@ -172,3 +172,24 @@ def test_peak_envelope():
     assert env[1] == pytest.approx(0.8) and env[7] == pytest.approx(0.5)
     assert env[[0, 2, 3, 4, 5, 6, 8, 9]].max() == 0.0
     assert peak_envelope(x[:3], 10).shape == (3,)
+
+
+def test_a_call_saved_after_the_next_started_is_summed_up_without_saying_waiting():
+    """Saving a call takes seconds; when the next call has started meanwhile, the
+    terminal shows the saved call's summary but does not claim to wait for a call."""
+    import io
+
+    from voicecoach.sinks.console import CallPrinter
+
+    record = make_record()
+    out = io.StringIO()
+    show = CallPrinter(out)
+    show("call", {"state": "started", "index": 1, "t": 0.0, "reason": "speech"})
+    show("call", {"state": "ending", "index": 1, "t": 0.0, "end_t": 95.0, "reason": "speech", "ended_by": "silence"})
+    show("call", {"state": "started", "index": 2, "t": 97.0, "reason": "speech"})
+    show("call", {"state": "ended", "index": 1, "t": 0.0, "end_t": 95.0, "record": record, "record_path": "/r/1.json"})
+    first = out.getvalue()
+    assert "call 2 started" in first and "Call record: /r/1.json" in first
+    assert "Waiting for the next call" not in first
+    show("call", {"state": "ended", "index": 2, "t": 97.0, "end_t": 190.0, "record": record, "record_path": "/r/2.json"})
+    assert "Waiting for the next call" in out.getvalue()[len(first):]

@@ -197,6 +197,7 @@ class OverlayWindow(QWidget):
         self._drag: Optional[QPoint] = None
         self._closing = False
         self._expanded_h = 0
+        self._call_index = None            # shift mode: the call shown now
         self._pace_options = None
         self._restored = False
         self._build()
@@ -614,20 +615,27 @@ class OverlayWindow(QWidget):
         self.resize(self.width(), height)
 
     def on_call(self, item: dict) -> None:
-        """Shift mode: a call started (fresh meters, the card goes) or ended (its card)."""
-        state = item.get("state")
+        """Shift mode: a call started (fresh meters, the card goes), is over (waiting),
+        or was saved (its card). A call saved after the next one started (saving takes a
+        few seconds) leaves the live call alone: a quiet status line, no card."""
+        state, index = item.get("state"), item.get("index")
         if state == "started":
+            self._call_index = index
             self.card.hide()
             self.slot.show()
             self.details.setVisible(not self.compact)
             self.state = self.LIVE
             self._reset_metrics()
             self._set_dot("backchannel")
-            self._usual_status = f"Call {item['index']} — listening to you and the caller"
+            self._usual_status = f"Call {index} — listening to you and the caller"
             self.set_status(self._usual_status)
             self.clock.setText(clock(0.0))
             self._fit_height()
-        elif state in ("ended", "dropped"):
+        elif self._call_index is not None and index is not None and index < self._call_index:
+            if state == "ended":
+                self.set_status(f"Call {index} saved — its review is in the menu")
+                self._status_timer.start()
+        elif state in ("ending", "ended", "dropped"):
             self.state = self.IDLE
             self._set_dot("dead_air")
             self._usual_status = "Waiting for the next call"
@@ -635,7 +643,7 @@ class OverlayWindow(QWidget):
             if state == "ended":
                 if not self.compact and not self.card.isVisible():
                     self._expanded_h = self.height()        # given back at the next call
-                self.card.show_call(item["record"], item.get("record_path"), item["index"])
+                self.card.show_call(item["record"], item.get("record_path"), index)
                 self.slot.hide()                            # no nudges between calls: no empty band
                 self.details.setVisible(False)              # the card takes the captions' place
                 self._fit_height()

@@ -157,7 +157,8 @@ class ShiftController(QObject):
             self._tip(f"call {item['index']}")
         elif item.get("state") == "ended":
             self.last_record_path = item.get("record_path") or self.last_record_path
-            self._tip("waiting for a call")
+            if self.window.state != self.window.LIVE:     # not when the next call is already on
+                self._tip("waiting for a call")
 
     def _on_shift(self, item: dict) -> None:
         self.paused = bool(item.get("paused"))

@@ -14,9 +14,14 @@ so the engine thread is already listening for the next call. The call's record i
 cut where the call ended, not where the end was decided.
 
 Subscribers get what a live session sends, plus ``("call", dict)`` items:
-``{"state": "started", "index", "t", "reason"}``, then ``{"state": "ended", "index",
-"t", "reason", "record", "record_path", "note"}`` or ``{"state": "dropped", ...}``
-for a stretch that was not a call (too short, no speech).
+``{"state": "started", "index", "t", "reason"}``; ``{"state": "ending", "index", "t",
+"end_t", "reason", "ended_by"}`` as soon as the end is decided (from the engine
+thread, so always before the next call's "started"); then, once the call is saved,
+``{"state": "ended", ..., "record", "record_path", "note"}`` or ``{"state":
+"dropped", ...}`` for a stretch that was not a call (too short, no speech). Saving
+takes a few seconds, so a call that starts at once is "started" before the one
+before it is "ended": each call's own items come in order, and a subscriber tells
+calls apart by ``index``.
 
 Other threads ask through :meth:`by_hand`, :meth:`pause`, :meth:`resume` and
 :meth:`stop`; the engine thread acts on them at its next frame.
@@ -298,6 +303,8 @@ class Shift:
     def _end(self, c: CallChange) -> None:
         session, self.call = self.call, None
         info = dict(self._started, end_t=c.t, ended_by=c.reason, keep=c.keep)
+        self.dispatch.emit("call", {"state": "ending", "index": info["index"], "t": info["t"],
+                                    "end_t": c.t, "reason": info["reason"], "ended_by": c.reason})
         self._closing.put((session, info))
 
     # ------------------------------------------------------------------ the closer thread

@@ -167,6 +167,7 @@ class CallPrinter:
 
     def __init__(self, out: IO[str] = sys.stdout):
         self.out = out
+        self.latest = 0           # the last call started: a summary can come after it began
 
     def __call__(self, kind: str, payload) -> None:
         if kind != "call":
@@ -175,6 +176,7 @@ class CallPrinter:
 
         state = payload.get("state")
         if state == "started":
+            self.latest = payload["index"]
             text = f"\n── call {payload['index']} started ({clock(payload['t'])} into the shift) ──"
         elif state == "ended":
             text = "\n" + summary_text(payload["record"])
@@ -182,7 +184,8 @@ class CallPrinter:
                 text += f"\n\nCall record: {payload['record_path']}"
             if payload.get("note"):
                 text += f"\nvoicecoach: note: {payload['note']}"
-            text += "\n\nWaiting for the next call… (Ctrl-C ends the shift)"
+            if payload["index"] == self.latest:
+                text += "\n\nWaiting for the next call… (Ctrl-C ends the shift)"
         elif state == "dropped":
             text = (f"\n── {clock(payload['end_t'] - payload['t'])} of sound at {clock(payload['t'])} "
                     "was not a call (too short, or nobody spoke); not kept ──")
