@@ -518,6 +518,8 @@ def test_an_acronym_callers_do_not_know_is_jargon(text, acronym):
     "Is the TV on?",
     "Your PIN is the same as before.",
     "Let's flush the DNS cache.",      # a listed phrase: its own cue and suggestion, not two
+    "Your claim number is NW-558102.",  # a reference number read out
+    "That's order AL-34981-B.",
 ])
 def test_plain_or_listed_acronyms_fire_no_extra_jargon(text):
     found = of_kind(cues(text), "jargon")

@@ -69,6 +69,8 @@ _EDGE_PUNCT = re.compile(r"^[^\w*]+|[^\w*]+$")
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,5}s?")
 """A word written in capitals ("ONT", "EU261", "SIMs", "HDMI-CEC", "ATOL-protected"):
 Whisper writes acronyms so."""
+_REFERENCE = re.compile(r"[A-Z]{1,4}-\d{3,}[-A-Z0-9]*")
+"""A reference number read out ("NW-558102", "AL-34981-B"): letters then digits, not an acronym."""
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _ACRONYM_SUGGESTION = "say what it is in plain words"
 
@@ -76,6 +78,8 @@ _ACRONYM_SUGGESTION = "say what it is in plain words"
 def _is_acronym(text: str) -> bool:
     """Whether a word as Whisper writes it is (or holds, hyphenated) an acronym."""
     core = _POSSESSIVE.sub("", _EDGE_PUNCT.sub("", text.strip()))
+    if _REFERENCE.fullmatch(core):
+        return False
     return any(_ACRONYM.fullmatch(part) for part in re.split(r"[-/]", core))
 
 
