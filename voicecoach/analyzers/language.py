@@ -376,7 +376,9 @@ class LanguageCues:
         t0, t1 = s.words[0].start, s.words[-1].end
         text = s.text()
         question = None if s.emitted.get("patronizing") else self._question_kind(s, mark)  # a put-down asks nothing
-        if lx["closing"].first(toks, breaks):
+        last = breaks[-1] if breaks[-1] < len(toks) else (breaks[-2] if len(breaks) > 1 else 0)
+        alone = lx["closing_alone"].longest_at(toks, last)
+        if lx["closing"].first(toks, breaks) or (mark == "?" and alone is not None and alone.end == len(toks)):
             return [self._event("closing_question", AGENT, t0, t1, text)]
         if question:
             if lx["not_diagnostic"].first(toks, breaks) or lx["greeting"].first(toks):

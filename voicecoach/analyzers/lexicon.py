@@ -37,7 +37,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "positive.toml": ("positive", "negative"),
     "empathy.toml": ("empathy",),
     "greeting.toml": ("greeting",),
-    "closing.toml": ("closing",),
+    "closing.toml": ("closing", "closing_alone"),
     "fillers.toml": ("filler",),
     "hostile.toml": ("hostile",),
     "problems.toml": ("problem",),
