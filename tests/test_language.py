@@ -175,6 +175,12 @@ def test_greeting_counts_only_near_the_start():
     assert c.summary()["counts"]["greeting"] == 1
 
 
+@pytest.mark.parametrize("text", ["Afternoon, Preston Road Motors, Lee speaking.",
+                                  "Morning, Greenhearth Energy, you're speaking to Beth."])
+def test_a_short_trade_greeting_is_a_greeting(text):
+    assert "greeting" in kinds(cues(text))
+
+
 # -- sentence cues (agent) -----------------------------------------------------------------
 @pytest.mark.parametrize("text, kind", [
     ("What happens when you restart it?", "question_open"),
@@ -186,6 +192,8 @@ def test_greeting_counts_only_near_the_start():
     ("You restarted it?", "question_closed"),
     ("Is there anything else I can help you with today?", "closing_question"),
     ("Anything else I can do for you today?", "closing_question"),
+    ("Okay, anything else?", "closing_question"),        # the whole question, said short
+    ("Have you tried anything else?", "question_closed"),  # a diagnostic question, not the close
 ])
 def test_question_kinds(text, kind):
     got = kinds(cues(text))
@@ -411,6 +419,7 @@ def test_a_misheard_backchannel_is_no_question(text):
     ("Is there anything else showing on the screen?", "question_closed"),
     ("Was there anything else you needed today?", "closing_question"),
     ("How are you connecting, by cable or over wifi?", "question_open"),
+    ("Okay, is this the account holder I'm speaking with?", "question_closed"),
 ])
 def test_closing_question_and_greeting_words_in_diagnostic_questions(text, kind):
     got = set(kinds(cues(text)))

@@ -376,8 +376,8 @@ class LanguageCues:
         t0, t1 = s.words[0].start, s.words[-1].end
         text = s.text()
         question = None if s.emitted.get("patronizing") else self._question_kind(s, mark)  # a put-down asks nothing
-        last = breaks[-1] if breaks[-1] < len(toks) else (breaks[-2] if len(breaks) > 1 else 0)
-        alone = lx["closing_alone"].longest_at(toks, last)
+        last_clause = max((b for b in breaks if b < len(toks)), default=0)
+        alone = lx["closing_alone"].longest_at(toks, last_clause)   # "Okay, anything else?"
         if lx["closing"].first(toks, breaks) or (mark == "?" and alone is not None and alone.end == len(toks)):
             return [self._event("closing_question", AGENT, t0, t1, text)]
         if question:

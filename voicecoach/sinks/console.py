@@ -93,9 +93,10 @@ class ConsoleView:
 
 class JsonlWriter:
     """Every event as one JSON line (flushed at once, so a crash loses nothing). In a
-    shift, each call's start and end is a line too (``{"kind": "call", "t": shift
-    time, "data": {"state", "index", ...}}``): the events between them are that
-    call's, on its own clock.
+    shift, each call's start, end and save are lines too (``{"kind": "call", "t": shift
+    time, "data": {"state", "index", ...}}``, states "started", "ending", then "ended"
+    or "dropped"): the events between a call's "started" and "ending" are that call's,
+    on its own clock.
 
     A write error (a full disk) stops the log with one warning on stderr; the file is
     cut back to its last whole line, and coaching goes on."""
