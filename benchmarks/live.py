@@ -224,7 +224,8 @@ def main() -> int:
     ap.add_argument("--census", action="store_true",
                     help="diagnostic: count Python objects by type at each memory mark and print what grew")
     ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
-                    help="keep the call, the recording, the streamed words and the records here")
+                    help="keep the call, the recording, the streamed words, the records and the "
+                         "lag, decode and memory (call time, RSS MB) timelines here")
     args = ap.parse_args()
     from voicecoach.analyze import analyze_call
     from voicecoach.config import Config
@@ -320,7 +321,7 @@ def main() -> int:
         if args.keep is not None:
             keep(args.keep, path, recorder.path, session, refs,
                  {"streaming": record, "offline": captured, "offline_generated": generated},
-                 {"lags": lag_times, "decodes": decodes})
+                 {"lags": lag_times, "decodes": decodes, "memory": rss})
     errors = {}
     streamed = {"transcript": [{"channel": ch, "text": " ".join(w.text for w in ws)}
                                for ch, ws in session.words.items()]}
