@@ -529,6 +529,7 @@ def test_an_acronym_callers_do_not_know_is_jargon(text, acronym):
     "Let's flush the DNS cache.",      # a listed phrase: its own cue and suggestion, not two
     "Your claim number is NW-558102.",  # a reference number read out
     "That's order AL-34981-B.",
+    "Your reference is TH 55821.",      # ...read as two words
 ])
 def test_plain_or_listed_acronyms_fire_no_extra_jargon(text):
     found = of_kind(cues(text), "jargon")

@@ -71,6 +71,8 @@ _ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,5}s?")
 Whisper writes acronyms so."""
 _REFERENCE = re.compile(r"[A-Z]{1,4}-\d{3,}[-A-Z0-9]*")
 """A reference number read out ("NW-558102", "AL-34981-B"): letters then digits, not an acronym."""
+_REFERENCE_DIGITS = re.compile(r"\d{3,}")
+"""The digits after a reference number's letters, read as two words ("TH 55821")."""
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _ACRONYM_SUGGESTION = "say what it is in plain words"
 
@@ -335,8 +337,11 @@ class LanguageCues:
         for a, b in todo:
             if any(p <= a for p in pending):
                 continue   # a phrase that may still complete could hold it
+            if b == len(s.tokens) and not final:
+                continue   # the next word may show it is a reference number's letters
             emitted.append((a, b))
-            if self.lexicon["plain_acronyms"].longest_at(s.tokens[a:b], 0) is None:
+            reference = b < len(s.tokens) and _REFERENCE_DIGITS.fullmatch(s.tokens[b])
+            if not reference and self.lexicon["plain_acronyms"].longest_at(s.tokens[a:b], 0) is None:
                 t0, t1, spoken = s.span(a, b)
                 events.append(self._event("jargon", AGENT, t0, t1, spoken,
                                           suggestion=_ACRONYM_SUGGESTION))
