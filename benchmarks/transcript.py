@@ -34,7 +34,10 @@ two model calls), ``clip edge`` (the first or last speech of the audio) or
 Targets (issue 14): WER at most 1.00x plain on the read set and its telephone
 version; VoiceCoach no slower than 1.10x the plain pipeline.
 
-    python3 -m benchmarks.transcript [--data DIR] [--calls 1 2] [--sets read,tel,...] [--show]
+A decode that differs at all (the audio started 10 ms later) moves a 200-word set by one
+to three words; ``--shifts K`` measures every item K times so started and sums the errors.
+
+    python3 -m benchmarks.transcript [--data DIR] [--calls 1 2] [--sets read,tel,...] [--shifts K] [--show]
 """
 from __future__ import annotations
 
@@ -60,6 +63,7 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "read"
 DEFAULT_RAVDESS = ROOT.parent / "shared" / "data" / "emotion" / "ravdess"
 EDGE_S = 0.5          # a lost word this close to a span edge is lost at that edge
 CLASSES = ("not packed", "pack join", "group edge", "clip edge", "inside")
+SHIFT_S = 0.010       # --shifts: each repeat starts this much later than the one before
 
 
 def telephone(x: np.ndarray) -> np.ndarray:
@@ -362,6 +366,10 @@ def main() -> int:
     ap.add_argument("--show", action="store_true", help="print each word VoiceCoach alone lost")
     ap.add_argument("--pad-s", type=float, default=None, help="TranscribeOptions.pad_s (default: its own)")
     ap.add_argument("--merge-gap-s", type=float, default=None, help="TranscribeOptions.merge_gap_s")
+    ap.add_argument("--shifts", type=int, default=1, metavar="K",
+                    help="measure each item K times, started 0, 10, ... (K-1)*10 ms later "
+                         "(zeros before it), and sum the errors: one run's ratio moves by a few "
+                         "words with such a shift, the sum over K much less")
     ap.add_argument("--fw-vad", action="store_true",
                     help="diagnostic: VoiceCoach's packing on faster-whisper's speech segments "
                          "(VadOptions defaults) instead of VoiceCoach's voice activity")
@@ -379,6 +387,10 @@ def main() -> int:
     if not items:
         print("nothing to measure")
         return 0
+    if args.shifts > 1:
+        items = [Item(i.set, f"{i.name} +{k * SHIFT_S * 1000:.0f} ms",
+                      np.concatenate([np.zeros(round(k * SHIFT_S * SAMPLE_RATE), np.float32), i.audio]),
+                      i.ref) for i in items for k in range(args.shifts)]
     packing = {k: v for k, v in (("pad_s", args.pad_s), ("merge_gap_s", args.merge_gap_s)) if v is not None}
     p = Pipelines(args.model, fw_vad=args.fw_vad, **packing)
     sets: dict[str, dict] = {}
@@ -404,7 +416,9 @@ def main() -> int:
 
     print(f"\nWhisper {args.model} int8, beam {p.options.beam_size}, one thread; "
           f"VoiceCoach = {'faster-whisper VAD (diagnostic)' if args.fw_vad else 'VAD'} + stt.offline.transcribe_channel (pad_s {p.options.pad_s}, "
-          f"merge_gap_s {p.options.merge_gap_s}), plain = transcribe(vad_filter=True)\n")
+          f"merge_gap_s {p.options.merge_gap_s}), plain = transcribe(vad_filter=True)"
+          + (f"; each item {args.shifts} times, started 0-{(args.shifts - 1) * SHIFT_S * 1000:.0f} ms later"
+             if args.shifts > 1 else "") + "\n")
     print("| audio | words | VoiceCoach WER (S/D/I) | plain WER (S/D/I) | ratio "
           "| VoiceCoach x RT | plain x RT | time ratio (wall, CPU) |")
     print("|---|---|---|---|---|---|---|---|")

@@ -516,6 +516,7 @@ def test_the_shipped_sentence_model_was_trained_on_the_dev_sentences_as_they_are
     ("Please send the RMA form back.", "RMA"),
     ("Turn off HDMI-CEC in the menu.", "HDMI-CEC"),
     ("I can see the PNR's been split.", "PNR's"),
+    ("It's ATOL-protected, so you're covered.", "ATOL-protected"),
 ])
 def test_an_acronym_callers_do_not_know_is_jargon(text, acronym):
     found = of_kind(cues(text), "jargon")
@@ -530,6 +531,7 @@ def test_an_acronym_callers_do_not_know_is_jargon(text, acronym):
     "Your claim number is NW-558102.",  # a reference number read out
     "That's order AL-34981-B.",
     "Your reference is TH 55821.",      # ...read as two words
+    "It was deleted from Reception-PC on Saturday.",  # a name holding a plain acronym
 ])
 def test_plain_or_listed_acronyms_fire_no_extra_jargon(text):
     found = of_kind(cues(text), "jargon")

@@ -35,7 +35,7 @@ from voicecoach.analyzers.lexicon import tokenize_word  # noqa: E402
 from voicecoach.analyzers.sentence_model import MIN_TOKENS, MODEL_FILE, sentence_features  # noqa: E402
 from voicecoach.events import AGENT, CUSTOMER  # noqa: E402
 
-NAME = "cues-logistic-v9"
+NAME = "cues-logistic-v10"
 KINDS = {
     "scary": (AGENT, "say what you will do about it: calm words, the next step"),
     "patronizing": (AGENT, "assume they know: no 'simply', 'as I said' or testing them"),

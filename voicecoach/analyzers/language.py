@@ -77,12 +77,24 @@ _POSSESSIVE = re.compile(r"['\u2019]s$")
 _ACRONYM_SUGGESTION = "say what it is in plain words"
 
 
-def _is_acronym(text: str) -> bool:
-    """Whether a word as Whisper writes it is (or holds, hyphenated) an acronym."""
+def _acronym_parts(text: str, n_tokens: int) -> Optional[tuple[int, int]]:
+    """The tokens ``[a, b)`` of a word as Whisper writes it that are an acronym (the
+    word's own, or of its acronym parts when hyphenated: "Reception-PC" -> the "PC"),
+    or None.
+
+    >>> _acronym_parts("HDMI-CEC", 2), _acronym_parts("Reception-PC,", 2), _acronym_parts("Router", 1)
+    ((0, 2), (1, 2), None)
+    """
     core = _POSSESSIVE.sub("", _EDGE_PUNCT.sub("", text.strip()))
     if _REFERENCE.fullmatch(core):
-        return False
-    return any(_ACRONYM.fullmatch(part) for part in re.split(r"[-/]", core))
+        return None
+    parts = re.split(r"[-/]", core)
+    hits = [i for i, part in enumerate(parts) if _ACRONYM.fullmatch(part)]
+    if not hits:
+        return None
+    if len(parts) != n_tokens:
+        return 0, n_tokens     # tokenized otherwise ("EU261"): the whole word
+    return hits[0], hits[-1] + 1
 
 
 @dataclass
@@ -137,8 +149,9 @@ class _Sentence:
         self.acronyms: list[tuple[int, int]] = []  # token spans of words written as acronyms
 
     def add(self, word: Word, tokens: tuple[str, ...], mark: str) -> None:
-        if _is_acronym(word.text):
-            self.acronyms.append((len(self.tokens), len(self.tokens) + len(tokens)))
+        acronym = _acronym_parts(word.text, len(tokens))
+        if acronym is not None:
+            self.acronyms.append((len(self.tokens) + acronym[0], len(self.tokens) + acronym[1]))
         self.words.append(word)
         self.tokens.extend(tokens)
         self.token_word.extend([len(self.words) - 1] * len(tokens))
