@@ -299,6 +299,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             pick = [i for i, l in enumerate(lines) if l.split == split]
             columns[f"{cond} {split}"] = score([lines[i] for i in pick], [got[i] for i in pick])
     print(report(columns))
+    held = list(dict.fromkeys(l.part for l in lines if l.split == "held-out"))
+    if len(held) > 1:
+        print("\nheld-out, by writer:")
+        columns = {}
+        for cond, got in conditions.items():
+            for part in held:
+                pick = [i for i, l in enumerate(lines) if l.split == "held-out" and l.part == part]
+                columns[f"{cond} {part}"] = score([lines[i] for i in pick], [got[i] for i in pick])
+        print(report(columns))
     if args.show:
         for cond, got in conditions.items():
             print(f"\nwrong ({cond}):")
