@@ -37,7 +37,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -250,6 +250,17 @@ def report(columns: dict[str, dict[str, Score]]) -> str:
     return "\n".join(rows)
 
 
+def _columns(lines: Sequence[Line], conditions: dict[str, list[frozenset]],
+             groups: dict[str, Callable[[Line], bool]]) -> dict[str, dict[str, Score]]:
+    """One report column per condition and group of lines (a split, a writer's part)."""
+    columns = {}
+    for cond, got in conditions.items():
+        for name, keep in groups.items():
+            pick = [i for i, line in enumerate(lines) if keep(line)]
+            columns[f"{cond} {name}"] = score([lines[i] for i in pick], [got[i] for i in pick])
+    return columns
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
@@ -298,21 +309,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if len(conditions) > 1:
         print(f"heard: Whisper {args.model} of speech by {', '.join(hearer.voices)} in turn"
               + ("; phone: the caller's through a 300-3400 Hz µ-law line" if args.phone else ""))
-    columns = {}
-    for cond, got in conditions.items():
-        for split in SPLITS:
-            pick = [i for i, l in enumerate(lines) if l.split == split]
-            columns[f"{cond} {split}"] = score([lines[i] for i in pick], [got[i] for i in pick])
-    print(report(columns))
+    print(report(_columns(lines, conditions, {s: (lambda l, s=s: l.split == s) for s in SPLITS})))
     held = list(dict.fromkeys(l.part for l in lines if l.split == "held-out"))
     if len(held) > 1:
         print("\nheld-out, by writer:")
-        columns = {}
-        for cond, got in conditions.items():
-            for part in held:
-                pick = [i for i, l in enumerate(lines) if l.split == "held-out" and l.part == part]
-                columns[f"{cond} {part}"] = score([lines[i] for i in pick], [got[i] for i in pick])
-        print(report(columns))
+        print(report(_columns(lines, conditions, {
+            p: (lambda l, p=p: l.split == "held-out" and l.part == p) for p in held})))
     if args.show:
         for cond, got in conditions.items():
             print(f"\nwrong ({cond}):")
