@@ -195,7 +195,9 @@ class Pipelines:
         else:
             self.vad.reset()
             va = VoiceActivity(model=self.vad)
-            segments = va.feed(audio) + va.flush()
+            va.feed(audio)
+            va.flush()
+            segments = va.transcript_segments
         pieces = transcribe_channel(self.model, "agent", audio, segments, self.options)
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         words = [(w.start, w.end, w.text) for p in pieces for w in p.words]

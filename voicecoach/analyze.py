@@ -152,7 +152,7 @@ class _Pieces:
         """Where channel ``ch``'s next piece ends and its segments; None: not yet."""
         va = self.engine.vad[ch]
         o = self.options
-        segs = va.segments[self.next_seg[ch]:]
+        segs = va.transcript_segments[self.next_seg[ch]:]
         if end_s is not None:
             return end_s, segs
         now = va.time
@@ -203,7 +203,7 @@ class _Pieces:
             self.engine.feed_words(ch, [w for p in found for w in p.words])
             self.transcript += found
             self.cut[ch] = cut
-            va_segs = self.engine.vad[ch].segments
+            va_segs = self.engine.vad[ch].transcript_segments
             while self.next_seg[ch] < len(va_segs) and va_segs[self.next_seg[ch]].end <= cut:
                 self.next_seg[ch] += 1
             if self.progress:

@@ -107,7 +107,7 @@ class CallDetector:
         samples = np.asarray(samples, np.float32)
         va = self.vad[channel]
         va.feed(samples)
-        del va.segments[:-4]                         # a shift is long: keep only the latest
+        va.forget(keep=4)                            # a shift is long: keep only the latest
         if channel == AGENT:
             if va.segments and (not self._agent_spans or va.segments[-1].start > self._agent_spans[-1][0]):
                 self._agent_spans.append((va.segments[-1].start, va.segments[-1].end))

@@ -520,7 +520,8 @@ class LiveSession:
         if ch not in self.workers:
             return
         va = self.engine.vad[ch]
-        closed, self._closed_n[ch] = va.segments[self._closed_n[ch]:], len(va.segments)
+        segs = va.transcript_segments
+        closed, self._closed_n[ch] = segs[self._closed_n[ch]:], len(segs)
         second = self.second if self.second is not None and self.second.error is None else None
         for i, (start_s, heard) in enumerate(blocks):
             self.workers[ch].feed(start_s, heard, va.speaking)

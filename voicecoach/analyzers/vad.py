@@ -41,7 +41,9 @@ class VadOptions:
     min_silence_s : float
         Silence (s) that ends a speech segment; shorter pauses stay inside it.
     min_speech_s : float
-        Segments shorter than this (s) are clicks or breaths and are dropped.
+        Segments shorter than this (s) are clicks or breaths and are dropped
+        from :attr:`VoiceActivity.segments` (turn-taking); speech-to-text still
+        gets them (:attr:`VoiceActivity.transcript_segments`).
     speech_pad_s : float
         Padding (s) added to each end of a segment, as Silero's own
         ``speech_pad_ms`` does, so word edges are not clipped.
@@ -137,7 +139,10 @@ class VoiceActivity:
     """Incremental voice activity for one channel.
 
     Feed blocks of any length with :meth:`feed`; it returns the speech segments
-    that closed in that block. Onsets are known at once (:attr:`speaking`,
+    that closed in that block. :attr:`transcript_segments` also holds the closed
+    segments shorter than ``min_speech_s``: on a band-limited phone line the
+    model's probability dips inside words, and the short burst it leaves is often a
+    word (speech-to-text loses it if it is dropped), though too short to be a turn. Onsets are known at once (:attr:`speaking`,
     :attr:`current_start`); an end is known ``min_silence_s`` after the last
     speech window. :attr:`last_voice_t` is the end of the newest speech window,
     for analyzers that need finer detail than segments. Nothing grows with the
@@ -157,6 +162,7 @@ class VoiceActivity:
         self._pending = np.zeros(0, np.float32)
         self.n_windows = 0                      # windows processed so far
         self.segments: list[Segment] = []       # closed segments
+        self.transcript_segments: list[Segment] = []   # closed segments, short ones too
         self.current_start: Optional[float] = None  # onset of the open segment
         self.last_voice_t: float = -np.inf      # end of the newest speech window
         self.speech_level_db: float = -np.inf   # running level of this channel's speech
@@ -250,14 +256,24 @@ class VoiceActivity:
                     closed += self._close()
         return closed
 
+    def forget(self, keep: int) -> None:
+        """Keep only the latest ``keep`` closed segments (a shift-long listener)."""
+        del self.segments[:-keep]
+        del self.transcript_segments[:-keep]
+
     def _close(self) -> list[Segment]:
         o = self.options
-        seg = Segment(self.current_start, min(self.last_voice_t + o.speech_pad_s, self.time))
+        start, end = self.current_start, min(self.last_voice_t + o.speech_pad_s, self.time)
         self.current_start = None
         self._silent_windows = 0
-        if seg.duration < o.min_speech_s + o.speech_pad_s:
+        heard = self.transcript_segments
+        heard_start = max(start, heard[-1].end) if heard else start
+        if end > heard_start:
+            heard.append(Segment(heard_start, end))
+        if end - start < o.min_speech_s + o.speech_pad_s:
             return []
-        if self.segments and seg.start < self.segments[-1].end:
-            seg.start = self.segments[-1].end
+        if self.segments and start < self.segments[-1].end:
+            start = self.segments[-1].end
+        seg = Segment(start, end)
         self.segments.append(seg)
         return [seg]

@@ -125,7 +125,7 @@ class SecondPass:
     def insert_audio(self, start_s: float, samples: np.ndarray, speaking: bool,
                      closed: Sequence[Segment] = ()) -> None:
         """The next block (call-clock order, no gaps), the channel's voice activity
-        after it, and the segments it closed (``VoiceActivity.feed``'s return)."""
+        after it, and the segments it closed (new in ``VoiceActivity.transcript_segments``)."""
         samples = np.asarray(samples, np.float32).reshape(-1)
         self._segments += closed
         end = start_s + len(samples) / SAMPLE_RATE
