@@ -5,8 +5,9 @@ block by block, 10 s at a time, as :mod:`voicecoach.sources.stream` decodes them
 Each channel's speech (the call audio as the analyzers heard it, without the
 agent's echo) is transcribed in pieces of about ``transcribe.piece_s`` of call
 time, each cut at a pause of at least ``transcribe.merge_gap_s`` that no packed
-span crosses, the two channels in parallel (faster-whisper's ``num_workers``: one
-core each); the words are fed to the engine in time order. Only the audio of the
+span crosses, the two channels in parallel with each other and with the audio
+analysis (faster-whisper's ``num_workers``: one core each); the words are fed to
+the engine in time order. Only the audio of the
 piece not yet transcribed is kept, so memory does not grow with the call's
 length; a call shorter than a piece is transcribed in one go, as a whole.
 """
@@ -147,6 +148,7 @@ class _Pieces:
         self.transcript: list = []
         self._model = model
         self._pool: Optional[ThreadPoolExecutor] = None
+        self._running: dict = {}                          # channel -> (future, cut, total)
 
     def _cut_point(self, ch: str, end_s: Optional[float]) -> Optional[tuple[float, list[Segment]]]:
         """Where channel ``ch``'s next piece ends and its segments; None: not yet."""
@@ -168,8 +170,13 @@ class _Pieces:
         return cut, [s for s in segs if s.start < cut] + open_seg
 
     def transcribe_ready(self, end_s: Optional[float] = None) -> None:
-        """Transcribe every channel's piece that is ready (all that is left when ``end_s``,
-        the call's length, is given) and feed its words to the engine."""
+        """Start transcribing every channel's piece that is ready (all that is left when
+        ``end_s``, the call's length, is given) and return while it runs.
+
+        A channel's words reach the engine when its next piece starts, or at the end,
+        so at the same point of the call however fast the machine is: the record does
+        not depend on timing. At most one piece per channel runs at a time.
+        """
         jobs = {}
         for ch in self.channels:
             found = self._cut_point(ch, end_s)
@@ -182,33 +189,42 @@ class _Pieces:
             a, b = int(round(lo * SAMPLE_RATE)), int(round(cut * SAMPLE_RATE))
             jobs[ch] = (lo, cut, segs, self.tape[ch].audio(a, b))
             self.tape[ch].drop_before(b)        # the piece is a copy: one of it in memory, not two
-        if not jobs:
-            return
-        if self._model is None:
-            self._model = load_model(self.options, num_workers=len(self.channels))
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=len(self.channels))
-        total = end_s if end_s is not None else max([self.total_s] + [j[1] for j in jobs.values()])
-
-        def run(ch):
-            lo, cut, segs, audio = jobs[ch]
-            packed = sum(s.duration for s in segs) or 1.0
-            report = ((lambda done: self.progress(ch, lo + (cut - lo) * min(done / packed, 1.0), total))
-                      if self.progress else None)
-            return transcribe_channel(self._model, ch, audio, segs, self.options, report, offset_s=lo)
-
-        results = dict(zip(jobs, self._pool.map(run, jobs)))
-        for ch, found in results.items():
-            lo, cut, segs, _ = jobs[ch]
-            self.engine.feed_words(ch, [w for p in found for w in p.words])
-            self.transcript += found
             self.cut[ch] = cut
             va_segs = self.engine.vad[ch].transcript_segments
             while self.next_seg[ch] < len(va_segs) and va_segs[self.next_seg[ch]].end <= cut:
                 self.next_seg[ch] += 1
-            if self.progress:
-                self.progress(ch, cut, total)
+        for ch in jobs:
+            self._collect(ch)                   # its previous piece's words come first
+        if jobs and self._model is None:
+            self._model = load_model(self.options, num_workers=len(self.channels))
+        if jobs and self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=len(self.channels))
+        total = end_s if end_s is not None else max([self.total_s] + [j[1] for j in jobs.values()])
+        for ch, job in jobs.items():
+            self._running[ch] = (self._pool.submit(self._run, ch, job, total), job[1], total)
+        if end_s is not None:
+            for ch in self.channels:
+                self._collect(ch)
+
+    def _run(self, ch: str, job: tuple, total: float) -> list:
+        lo, cut, segs, audio = job
+        packed = sum(s.duration for s in segs) or 1.0
+        report = ((lambda done: self.progress(ch, lo + (cut - lo) * min(done / packed, 1.0), total))
+                  if self.progress else None)
+        return transcribe_channel(self._model, ch, audio, segs, self.options, report, offset_s=lo)
+
+    def _collect(self, ch: str) -> None:
+        """Wait for channel ``ch``'s running piece, if any, and feed its words to the engine."""
+        running = self._running.pop(ch, None)
+        if running is None:
+            return
+        future, cut, total = running
+        found = future.result()
+        self.engine.feed_words(ch, [w for p in found for w in p.words])
+        self.transcript += found
+        if self.progress:
+            self.progress(ch, cut, total)
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown()
+            self._pool.shutdown(cancel_futures=True)

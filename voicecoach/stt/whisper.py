@@ -66,7 +66,7 @@ class TranscribeOptions:
     pad_s: float = 0.3
     merge_gap_s: float = 1.0
     max_pack_s: float = 60.0
-    piece_s: float = 600.0
+    piece_s: float = 120.0
 
 
 def model_path(name: str) -> str:
