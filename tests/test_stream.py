@@ -126,6 +126,28 @@ def test_a_call_transcribed_in_pieces_reads_as_the_whole(monkeypatch):
     assert [w["start"] for w in words] == sorted(w["start"] for w in words)
 
 
+def test_the_record_does_not_depend_on_how_fast_the_pieces_are_transcribed(monkeypatch):
+    """Pieces are transcribed in the background while the audio analysis goes on: a slow
+    machine (here each piece's decode made 1.5 s slower) gives the same record."""
+    import time
+
+    import voicecoach.analyze as analyze
+
+    config = Config()
+    config.transcribe.piece_s = 20.0
+    fast = analyze_stream(open_call_stream(demo_call_path()), config)
+    real = analyze.transcribe_channel
+
+    def slow(*args, **kwargs):
+        time.sleep(1.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analyze, "transcribe_channel", slow)
+    slowed = analyze_stream(open_call_stream(demo_call_path()), config)
+    fast.pop("created"), slowed.pop("created")
+    assert slowed == fast
+
+
 def test_a_recording_longer_than_a_day_is_refused_before_decoding(tmp_path):
     """The header of a 25-hour WAV (a sparse file: no disk used) is enough to refuse it."""
     from voicecoach.sinks.recorder import _header
