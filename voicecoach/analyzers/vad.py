@@ -139,12 +139,13 @@ class VoiceActivity:
     """Incremental voice activity for one channel.
 
     Feed blocks of any length with :meth:`feed`; it returns the speech segments
-    that closed in that block. :attr:`transcript_segments` also holds the closed
-    segments shorter than ``min_speech_s``: on a band-limited phone line the
-    model's probability dips inside words, and the short burst it leaves is often a
-    word (speech-to-text loses it if it is dropped), though too short to be a turn. Onsets are known at once (:attr:`speaking`,
-    :attr:`current_start`); an end is known ``min_silence_s`` after the last
-    speech window. :attr:`last_voice_t` is the end of the newest speech window,
+    that closed in that block (:attr:`segments`, for turn-taking).
+    :attr:`transcript_segments` also holds the closed segments shorter than
+    ``min_speech_s``: on a band-limited phone line the model's probability dips
+    inside words, and the short burst it leaves is often a word that speech-to-text
+    would lose, though too short to be a turn. Onsets are known at once
+    (:attr:`speaking`, :attr:`current_start`); an end is known ``min_silence_s``
+    after the last speech window. :attr:`last_voice_t` is the end of the newest speech window,
     for analyzers that need finer detail than segments. Nothing grows with the
     length of the call but the list of closed segments.
 
