@@ -267,14 +267,19 @@ class VoiceActivity:
         start, end = self.current_start, min(self.last_voice_t + o.speech_pad_s, self.time)
         self.current_start = None
         self._silent_windows = 0
-        heard = self.transcript_segments
-        heard_start = max(start, heard[-1].end) if heard else start
-        if end > heard_start:
-            heard.append(Segment(heard_start, end))
+        _append_after(self.transcript_segments, start, end)
         if end - start < o.min_speech_s + o.speech_pad_s:
             return []
-        if self.segments and start < self.segments[-1].end:
-            start = self.segments[-1].end
-        seg = Segment(start, end)
-        self.segments.append(seg)
-        return [seg]
+        seg = _append_after(self.segments, start, end)
+        return [seg] if seg is not None else []
+
+
+def _append_after(segments: list[Segment], start: float, end: float) -> Optional[Segment]:
+    """Append the segment ``start``-``end`` (s), starting no earlier than the last one
+    ends (the padding of two segments may overlap); return it, or None if nothing is left."""
+    if segments:
+        start = max(start, segments[-1].end)
+    if end <= start:
+        return None
+    segments.append(Segment(start, end))
+    return segments[-1]
