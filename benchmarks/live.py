@@ -232,9 +232,9 @@ def main() -> int:
     from voicecoach.live import LiveSession
     from voicecoach.sinks.recorder import Recorder
     from voicecoach.sources.audio import load_call
-    from voicecoach.stt.whisper import limit_malloc_arenas, load_model
+    from voicecoach.stt.whisper import load_model, tune_malloc
 
-    limit_malloc_arenas()            # as `voicecoach live` does
+    tune_malloc()            # as `voicecoach live` does
     config = Config()
     print(f"machine: {machine()}" + ("; one core kept busy by another program" if args.busy_core
                                      else ""), flush=True)

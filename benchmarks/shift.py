@@ -90,9 +90,9 @@ def main(argv=None) -> int:
     from voicecoach.shift import Shift
     from voicecoach.sources.files import PlaylistSource
     from voicecoach.store.history import History
-    from voicecoach.stt.whisper import limit_malloc_arenas
+    from voicecoach.stt.whisper import tune_malloc
 
-    limit_malloc_arenas()                  # as `voicecoach live` does
+    tune_malloc()                  # as `voicecoach live` does
 
     specs, no_floor = make_calls(args.calls, args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="vc-shift-"))

@@ -256,3 +256,30 @@ def test_words_decoded_again_redo_the_records_language_and_keep_the_voice_cues()
     assert "jargon" in [c["kind"] for c in before["cues"]] and "jargon" not in kinds
     assert "low_warmth" in kinds and "greeting" in kinds and kinds.count("greeting") == 1
     assert after["pace"]["agent_words"] == len(better["agent"])
+
+
+def test_words_fed_at_once_make_the_record_of_words_fed_as_they_come():
+    """``analyze`` feeds every channel's words at the end (feed_words_in_order): the same
+    record as feeding each turn's words as the conversation goes."""
+    from voicecoach.engine import Engine
+    from voicecoach.store.record import build_record
+
+    turns = [("agent", 1.0, "Thank you for calling, this is Sam. How can I help?"),
+             ("customer", 5.0, "My bill was charged twice this month."),
+             ("agent", 9.0, "I'm sorry about that. I'll call you back tomorrow."),
+             ("customer", 14.0, "Okay, thanks, that's all."),
+             ("agent", 17.0, "Is there anything else I can help you with?")]
+    as_they_come, at_once = Engine(), Engine()
+    for ch, t0, text in turns:
+        as_they_come.feed_words(ch, _said(ch, t0, text))
+    words = {"agent": [], "customer": []}
+    for ch, t0, text in turns:
+        words[ch] += _said(ch, t0, text)
+    at_once.feed_words_in_order(words)
+    records = []
+    for engine in (as_they_come, at_once):
+        engine.finish_words()
+        record = build_record(engine, [], name="call", duration=22.0, model="tiny.en")
+        records.append({k: v for k, v in record.items() if k != "created"})
+    assert records[0] == records[1]
+    assert records[1]["commitments"] and records[1]["caller_problems"]

@@ -13,7 +13,8 @@ length; a call shorter than a piece is transcribed in one go, as a whole.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 # progress(stage, done, total): stage is "audio" or a channel name; units are seconds
 Progress = Callable[[str, float, float], None]
+
+MAX_PENDING = 4    # pieces cut but not transcribed yet, at most (two per channel)
 
 
 def demo_call_path() -> Path:
@@ -146,9 +149,12 @@ class _Pieces:
         self.cut = dict.fromkeys(self.channels, 0.0)     # call time transcribed up to (s)
         self.next_seg = dict.fromkeys(self.channels, 0)  # first segment not wholly transcribed
         self.transcript: list = []
-        self._model = model
-        self._pool: Optional[ThreadPoolExecutor] = None
-        self._running: dict = {}                          # channel -> (future, cut, total)
+        self.words: dict[str, list] = {ch: [] for ch in self.channels}
+        self._pool = ThreadPoolExecutor(max_workers=len(self.channels))
+        self._pending: deque = deque()                   # (channel, cut, total, future), oldest first
+        # the model loads while the first piece's audio is analysed
+        self._model = model if model is not None else self._pool.submit(
+            load_model, self.options, num_workers=len(self.channels))
 
     def _cut_point(self, ch: str, end_s: Optional[float]) -> Optional[tuple[float, list[Segment]]]:
         """Where channel ``ch``'s next piece ends and its segments; None: not yet."""
@@ -171,11 +177,14 @@ class _Pieces:
 
     def transcribe_ready(self, end_s: Optional[float] = None) -> None:
         """Start transcribing every channel's piece that is ready (all that is left when
-        ``end_s``, the call's length, is given) and return while it runs.
+        ``end_s``, the call's length, is given) and return while it runs; at the end,
+        wait for them all and feed their words to the engine.
 
-        A channel's words reach the engine when its next piece starts, or at the end,
-        so at the same point of the call however fast the machine is: the record does
-        not depend on timing. At most one piece per channel runs at a time.
+        Pieces do not depend on each other, so whichever core is free takes the next
+        one, and the audio analysis goes on meanwhile; it waits only while
+        ``MAX_PENDING`` pieces are not done yet, which bounds the audio held. The
+        words reach the engine at the end, in call order, so the record does not
+        depend on how fast the machine is.
         """
         jobs = {}
         for ch in self.channels:
@@ -193,18 +202,17 @@ class _Pieces:
             va_segs = self.engine.vad[ch].transcript_segments
             while self.next_seg[ch] < len(va_segs) and va_segs[self.next_seg[ch]].end <= cut:
                 self.next_seg[ch] += 1
-        for ch in jobs:
-            self._collect(ch)                   # its previous piece's words come first
-        if jobs and self._model is None:
-            self._model = load_model(self.options, num_workers=len(self.channels))
-        if jobs and self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=len(self.channels))
+        if jobs and isinstance(self._model, Future):
+            self._model = self._model.result()
         total = end_s if end_s is not None else max([self.total_s] + [j[1] for j in jobs.values()])
         for ch, job in jobs.items():
-            self._running[ch] = (self._pool.submit(self._run, ch, job, total), job[1], total)
+            while len(self._pending) >= MAX_PENDING:
+                self._collect_oldest()
+            self._pending.append((ch, job[1], total, self._pool.submit(self._run, ch, job, total)))
         if end_s is not None:
-            for ch in self.channels:
-                self._collect(ch)
+            while self._pending:
+                self._collect_oldest()
+            self.engine.feed_words_in_order(self.words)
 
     def _run(self, ch: str, job: tuple, total: float) -> list:
         lo, cut, segs, audio = job
@@ -213,18 +221,14 @@ class _Pieces:
                   if self.progress else None)
         return transcribe_channel(self._model, ch, audio, segs, self.options, report, offset_s=lo)
 
-    def _collect(self, ch: str) -> None:
-        """Wait for channel ``ch``'s running piece, if any, and feed its words to the engine."""
-        running = self._running.pop(ch, None)
-        if running is None:
-            return
-        future, cut, total = running
+    def _collect_oldest(self) -> None:
+        """Wait for the oldest piece not collected yet and keep its words."""
+        ch, cut, total, future = self._pending.popleft()
         found = future.result()
-        self.engine.feed_words(ch, [w for p in found for w in p.words])
+        self.words[ch] += [w for p in found for w in p.words]
         self.transcript += found
         if self.progress:
             self.progress(ch, cut, total)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+        self._pool.shutdown(cancel_futures=True)

@@ -290,9 +290,9 @@ def cmd_analyze(args) -> int:
     from voicecoach.sinks.summary import summary_text
     from voicecoach.sources.stream import open_call_stream
     from voicecoach.store.calls import save_call
-    from voicecoach.stt.whisper import limit_malloc_arenas
+    from voicecoach.stt.whisper import tune_malloc
 
-    limit_malloc_arenas()
+    tune_malloc()
     config = _load_config(args)
     baseline = _profile_for(args, config)
     if args.demo:
@@ -501,10 +501,10 @@ def cmd_devices(args) -> int:
 
 def cmd_live(args) -> int:
     from voicecoach.shift import Shift
-    from voicecoach.stt.whisper import limit_malloc_arenas
+    from voicecoach.stt.whisper import tune_malloc
     from voicecoach.ui import screen_problem
 
-    limit_malloc_arenas()
+    tune_malloc()
     config = _load_config(args)
     baseline = _profile_for(args, config)
     lo = config.live

@@ -18,7 +18,7 @@ language cues and words per minute.
 from __future__ import annotations
 
 from itertools import groupby
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -180,6 +180,15 @@ class Engine:
         self.events += [e for e in events if e.kind != "word"]
         return events
 
+    def feed_words_in_order(self, words: dict[str, list[Word]]) -> list[Event]:
+        """Every channel's committed words at once (channel -> words in call-clock
+        order), fed in call order: runs of one channel as they alternate, the order
+        the language cues hear a conversation in."""
+        events: list[Event] = []
+        for channel, run in _runs_in_call_order(words):
+            events += self.feed_words(channel, run)
+        return events
+
     def finish_words(self) -> list[Event]:
         events = self.language.flush()
         self.events += events
@@ -196,10 +205,9 @@ class Engine:
         temperature, marks) stay as they are.
         """
         language = LanguageCues(self.config.language, self.language.lexicon)
-        merged = sorted((w for ws in words.values() for w in ws), key=lambda w: (w.start, w.channel))
         events: list[Event] = []
-        for _, run in groupby(merged, key=lambda w: w.channel):   # runs of one channel, in call order
-            events += language.feed(list(run))
+        for _, run in _runs_in_call_order(words):
+            events += language.feed(run)
         events += language.flush()
         self.events = [e for e in self.events
                        if not (e.kind == "cue" and e.data.get("cue") in CUE_KINDS)] + events
@@ -231,3 +239,10 @@ class Engine:
                     item[key] = e.data[key]
             out.append(item)
         return out
+
+
+def _runs_in_call_order(words: dict[str, list[Word]]) -> Iterator[tuple[str, list[Word]]]:
+    """``(channel, words)``: the channels' words merged by start time, in runs of one channel."""
+    merged = sorted((w for ws in words.values() for w in ws), key=lambda w: (w.start, w.channel))
+    for channel, run in groupby(merged, key=lambda w: w.channel):
+        yield channel, list(run)

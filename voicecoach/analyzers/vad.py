@@ -237,7 +237,7 @@ class VoiceActivity:
             if track_noise:
                 self._noise_levels[self.n_windows % len(self._noise_levels)] = level
                 if self.n_windows % 8 == 0:   # every quarter second is often enough
-                    self.noise_floor_db = float(np.nanpercentile(self._noise_levels, 5))
+                    self.noise_floor_db = _nanpercentile(self._noise_levels, 5)
             self.n_windows += 1
             if self.current_start is None:
                 if p >= o.threshold:
@@ -283,3 +283,17 @@ def _append_after(segments: list[Segment], start: float, end: float) -> Optional
         return None
     segments.append(Segment(start, end))
     return segments[-1]
+
+
+def _nanpercentile(values: np.ndarray, q: float) -> float:
+    """``np.nanpercentile(values, q)`` (linear), the same value 15x faster on the VAD's
+    ring of a few hundred levels: numpy's general version costs 0.1 ms a call."""
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return float("nan")
+    x = q / 100 * (len(values) - 1)
+    lo = int(x)
+    hi, t = min(lo + 1, len(values) - 1), x - lo
+    part = np.partition(values, [lo, hi])
+    a, b = part[lo], part[hi]
+    return float(b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t)   # numpy's own lerp
