@@ -117,3 +117,37 @@ def test_call_audio_waits_for_its_reference_but_not_for_ever():
     assert start == 0 and 0 < len(clean) <= SR // 10
     start, clean = ec.process(np.zeros(SR, np.float32))          # now 1.1 s ahead: overdue
     assert start + len(clean) >= int(1.2 * SR) - int(0.5 * SR) - 160 - 128
+
+
+def test_feed_block_on_a_second_thread_is_feeding_each_channel_in_turn():
+    """``analyze`` cancels the echo on a second thread while the agent's block is
+    analysed (Engine.feed_block): the same heard audio and events as feeding the
+    channels one after the other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from voicecoach.engine import Engine
+
+    call = load_call(demo_call_path())
+    agent = call.agent[:25 * SR]
+    customer = call.customer[:25 * SR] + line_echo(agent, -20.0, 0.12)
+    block = SR
+    one_by_one, side_by_side = Engine(), Engine()
+    heard = {id(one_by_one): [], id(side_by_side): []}
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        for i in range(0, len(agent), block):
+            part = {"agent": agent[i:i + block], "customer": customer[i:i + block]}
+            for ch in ("agent", "customer"):
+                one_by_one.feed(ch, i / SR, part[ch])
+            side_by_side.feed_block(i / SR, part, thread)
+            for engine in (one_by_one, side_by_side):
+                heard[id(engine)] += engine.take_heard("customer")
+    for engine in (one_by_one, side_by_side):
+        engine.finish_audio()
+        heard[id(engine)] += engine.take_heard("customer")
+    a, b = ([np.concatenate([x for _, x in heard[id(e)]]) for e in (one_by_one, side_by_side)])
+    assert len(a) == len(customer) and np.array_equal(a, b)
+    assert len(one_by_one.vad["customer"].segments) >= 2
+    assert [(s.start, s.end) for s in one_by_one.vad["customer"].segments] == \
+        [(s.start, s.end) for s in side_by_side.vad["customer"].segments]
+    assert [(e.kind, e.t, e.channel) for e in one_by_one.events] == \
+        [(e.kind, e.t, e.channel) for e in side_by_side.events]

@@ -98,10 +98,11 @@ def _analyse(blocks: Iterable[dict[str, np.ndarray]], channels: tuple[str, ...],
     engine = Engine(config, channels, baseline=baseline)
     pieces = _Pieces(engine, config, progress, model, total_s) if transcribe else None
     n = 0
+    echo_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="echo")
     try:
         for block in blocks:
+            engine.feed_block(n / SAMPLE_RATE, block, echo_thread)
             for ch in channels:
-                engine.feed(ch, n / SAMPLE_RATE, block[ch])
                 heard = engine.take_heard(ch)
                 if pieces is not None:
                     pieces.tape[ch].add(heard)
@@ -120,6 +121,7 @@ def _analyse(blocks: Iterable[dict[str, np.ndarray]], channels: tuple[str, ...],
             pieces.transcribe_ready(end_s=duration)
             engine.finish_words()
     finally:
+        echo_thread.shutdown()
         if pieces is not None:
             pieces.close()
     transcript = sorted(pieces.transcript, key=lambda p: p.start) if pieces is not None else []

@@ -34,6 +34,8 @@ from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE, Event, Word
 from voicecoach.sources.echo import EchoCanceller
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from voicecoach.config import Config
 
 
@@ -90,6 +92,20 @@ class Engine:
                 start, samples = self.echo.process(samples)
                 start_s = start / SAMPLE_RATE
         return self._analyse(channel, start_s, samples)
+
+    def feed_block(self, start_s: float, block: dict[str, np.ndarray],
+                   executor: Optional["Executor"] = None) -> list[Event]:
+        """Analyse the next block of every channel (all starting at ``start_s``): the
+        same as :meth:`feed` on each channel in turn. Given an ``executor``, the call
+        audio's echo is cancelled on it while the agent's block is analysed (AEC3
+        runs without Python's lock), as ``analyze`` does to use a second core."""
+        if self.echo is None or executor is None:
+            return [e for ch in self.channels for e in self.feed(ch, start_s, block[ch])]
+        self.echo.reference(block[AGENT])
+        cleaned = executor.submit(self.echo.process, block[CUSTOMER])
+        events = self._analyse(AGENT, start_s, block[AGENT])
+        start, samples = cleaned.result()
+        return events + self._analyse(CUSTOMER, start / SAMPLE_RATE, samples)
 
     def _analyse(self, channel: str, start_s: float, samples: np.ndarray) -> list[Event]:
         events: list[Event] = []

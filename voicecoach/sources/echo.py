@@ -9,7 +9,7 @@ said, so the echo can be taken out before any analyzer hears the call audio.
 The canceller is WebRTC's AEC3 (the one in every browser), through the
 ``pywebrtc-audio`` bindings: it finds the echo path's delay by itself (0 to at least
 500 ms), adapts to its gain and impulse response as they drift, and keeps the caller
-when both speak at once (double talk: exactly an interruption). It costs about 0.5 %
+when both speak at once (double talk: exactly an interruption). It costs about 1 %
 of one core per call. ``benchmarks/realcall.py`` measures the cues with and without it.
 
 Audio is processed in 10 ms frames counted from the start of the call, so the
