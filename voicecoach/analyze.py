@@ -1,15 +1,16 @@
 """Offline analysis of a recorded call: the engine over the call's blocks, and speech-to-text.
 
 Audio analysis (echo cancellation, voice activity, prosody, turn-taking) runs
-block by block, 10 s at a time, as :mod:`voicecoach.sources.stream` decodes them.
-Each channel's speech (the call audio as the analyzers heard it, without the
-agent's echo) is transcribed in pieces of about ``transcribe.piece_s`` of call
+block by block, 10 s at a time, as :mod:`voicecoach.sources.stream` decodes them;
+the call audio's echo is cancelled on a second thread while the agent's block is
+analysed. Each channel's speech (the call audio as the analyzers heard it, without
+the agent's echo) is transcribed in pieces of about ``transcribe.piece_s`` of call
 time, each cut at a pause of at least ``transcribe.merge_gap_s`` that no packed
-span crosses, the two channels in parallel with each other and with the audio
-analysis (faster-whisper's ``num_workers``: one core each); the words are fed to
-the engine in time order. Only the audio of the
-piece not yet transcribed is kept, so memory does not grow with the call's
-length; a call shorter than a piece is transcribed in one go, as a whole.
+span crosses; the pieces run on whichever core is free (faster-whisper's
+``num_workers``: one per channel), beside the audio analysis, and their words are
+fed to the engine at the end, in call order. Only the audio of the pieces not yet
+transcribed is kept, so memory does not grow with the call's length; a call
+shorter than a piece is transcribed in one go, as a whole.
 """
 from __future__ import annotations
 
