@@ -292,7 +292,7 @@ def cmd_analyze(args) -> int:
     from voicecoach.store.calls import save_call
     from voicecoach.stt.whisper import tune_malloc
 
-    tune_malloc()
+    tune_malloc(keep_large_blocks=True)
     config = _load_config(args)
     baseline = _profile_for(args, config)
     if args.demo:

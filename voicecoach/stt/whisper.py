@@ -156,17 +156,19 @@ def load_model(options: TranscribeOptions, num_workers: int = 2,
     return model
 
 
-def tune_malloc() -> None:
+def tune_malloc(keep_large_blocks: bool = False) -> None:
     """Set glibc's malloc for a process that transcribes (Linux; elsewhere a no-op).
 
     - One heap arena for all threads: glibc gives each thread its own and seldom
       returns freed memory, so each transcription thread would keep its own peak
       (one arena saves ~150 MB in ``analyze``).
-    - Large blocks stay in that heap instead of being mapped for each use: every
-      encode allocates and frees buffers of tens of MB (the attention scores of a
-      30 s window), and mapping them afresh page-faults them in again each time,
-      7 s of system time in a 10-minute ``analyze`` (0.7 s this way, and a lower
-      peak). Memory above ``TRIM_BYTES`` at the heap's top still goes back at once.
+    - ``keep_large_blocks``, for a batch job (``analyze``): large blocks stay in that
+      heap instead of being mapped for each use. Every full-window encode allocates
+      and frees buffers of tens of MB (a 30 s window's attention scores), and
+      mapping them afresh page-faults them in each time: 6.4 s of system time in a
+      10-minute ``analyze``, 0.7 s this way. Up to ``TRIM_BYTES`` of free memory then
+      stays with the process, so ``live`` (short streaming windows, all shift long)
+      does not do it: there it cost 70 MB and saved no measurable CPU.
 
     Call it once, early, before the model is loaded.
     """
@@ -177,9 +179,10 @@ def tune_malloc() -> None:
             mallopt = ctypes.CDLL("libc.so.6").mallopt
         except (OSError, AttributeError):
             return
-        mallopt(-8, 1)                 # M_ARENA_MAX
-        mallopt(-4, 0)                 # M_MMAP_MAX: no block is mapped on its own
-        mallopt(-1, TRIM_BYTES)        # M_TRIM_THRESHOLD
+        mallopt(-8, 1)                     # M_ARENA_MAX
+        if keep_large_blocks:
+            mallopt(-4, 0)                 # M_MMAP_MAX: no block is mapped on its own
+            mallopt(-1, TRIM_BYTES)        # M_TRIM_THRESHOLD
 
 
 TRIM_BYTES = 256 * 2**20
