@@ -46,7 +46,6 @@ import contextlib
 import gc
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -59,6 +58,7 @@ from pathlib import Path
 
 import soundfile as sf
 
+from benchmarks.machine import machine
 from tools.scoring import word_errors
 
 
@@ -94,30 +94,6 @@ def census() -> Counter:
 def pct(values, q):
     v = sorted(values)
     return v[min(len(v) - 1, int(len(v) * q / 100))] if v else float("nan")
-
-
-def machine() -> str:
-    """The CPU the figures come from: model, cores, widest SIMD instruction set."""
-    model, flags, family = platform.processor() or platform.machine(), set(), {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key in ("model name", "Model", "cpu model") and value.strip():
-                    model = value.strip()
-                elif key in ("flags", "Features"):
-                    flags = set(value.split())
-                elif key in ("cpu family", "model") and key not in family:
-                    family[key] = value.strip()
-    except OSError:
-        pass
-    simd = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"),
-                                         ("sse4_2", "SSE4.2"), ("asimd", "NEON"), ("neon", "NEON"))
-                 if flag in flags), "unknown SIMD")
-    if len(family) == 2:
-        model += f" (family {family['cpu family']}, model {family['model']})"
-    return f"{model}, {os.cpu_count()} cores, {simd}"
 
 
 @contextlib.contextmanager

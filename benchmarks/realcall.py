@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -54,6 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.machine import load_average, machine
 from tools.degrade import Condition
 from tools.scoring import match_events, normalize_text, prf, score_turns, word_errors
 
@@ -100,17 +100,7 @@ class Tally:
 
 
 def cpu_line() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    return f"CPU: {model}, {os.cpu_count()} cores ({usable} usable), load average {load}"
+    return f"CPU: {machine()}, load average {load_average()}"
 
 
 def git_line() -> str:
@@ -341,7 +331,7 @@ def main(argv=None) -> int:
           "within 3 %.")
     print(f"\nwall time {wall / 60:.1f} min ({sum(t.seconds for t in tallies.values()):.0f} s in analyze_call), "
           f"{len(keys) * args.calls} analyses; load average now "
-          + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+          + load_average())
     return 0
 
 
