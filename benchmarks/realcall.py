@@ -44,7 +44,6 @@ clean call; caller words that are the agent's echo <= 2 % of the caller's words.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
