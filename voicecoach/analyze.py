@@ -152,7 +152,6 @@ class _Pieces:
         self.cut = dict.fromkeys(self.channels, 0.0)     # call time transcribed up to (s)
         self.next_seg = dict.fromkeys(self.channels, 0)  # first segment not wholly transcribed
         self.transcript: list = []
-        self.words: dict[str, list] = {ch: [] for ch in self.channels}
         self._pool = ThreadPoolExecutor(max_workers=len(self.channels))
         self._pending: deque = deque()                   # (channel, cut, total, future), oldest first
         # the model loads while the first piece's audio is analysed
@@ -215,7 +214,9 @@ class _Pieces:
         if end_s is not None:
             while self._pending:
                 self._collect_oldest()
-            self.engine.feed_words_in_order(self.words)
+            self.engine.feed_words_in_order(
+                {ch: [w for p in self.transcript if p.channel == ch for w in p.words]
+                 for ch in self.channels})
 
     def _run(self, ch: str, job: tuple, total: float) -> list:
         lo, cut, segs, audio = job
@@ -225,11 +226,9 @@ class _Pieces:
         return transcribe_channel(self._model, ch, audio, segs, self.options, report, offset_s=lo)
 
     def _collect_oldest(self) -> None:
-        """Wait for the oldest piece not collected yet and keep its words."""
+        """Wait for the oldest piece not collected yet and keep its transcript."""
         ch, cut, total, future = self._pending.popleft()
-        found = future.result()
-        self.words[ch] += [w for p in found for w in p.words]
-        self.transcript += found
+        self.transcript += future.result()
         if self.progress:
             self.progress(ch, cut, total)
 
