@@ -8,6 +8,7 @@ from voicecoach.analyzers.prosody import (
     ProsodyFrames,
     ProsodyOptions,
     ProsodyTracker,
+    RawFrames,
     SpeechWindow,
 )
 
@@ -158,6 +159,34 @@ def test_results_do_not_depend_on_block_size(block):
     for name in ("t", "f0_hz", "aperiodicity", "rms_db", "centroid_hz", "tilt_db",
                  "f1_hz", "f2_hz", "f3_hz"):
         assert np.allclose(getattr(got, name), getattr(reference, name),
+                           rtol=1e-5, atol=1e-6, equal_nan=True), name
+
+
+@pytest.mark.parametrize("split", [0, 25, 38, 90])
+def test_frames_analysed_alone_match_the_whole_analysis(split):
+    """The engine analyses only the frames voice activity calls speech (each with its
+    formant anchor), in batches: their values are those of analysing every frame."""
+    y = np.concatenate([synth_voice(0.6, 130.0), np.zeros(2000, np.float32),
+                        synth_voice(0.7, 210.0, (700, 1700, 2700), seed=3)])
+    reference = analyse(y)
+    tracker = ProsodyTracker()
+    raw = RawFrames.concat([tracker.feed_raw(0.0, y[:7000]), tracker.feed_raw(7000 / SR, y[7000:]),
+                            tracker.flush_raw()])
+    assert np.array_equal(raw.t, reference.t)
+    wanted = np.zeros(len(raw), bool)
+    wanted[5:30] = wanted[41:44] = wanted[61:] = True      # odd starts: anchors before them
+    got = []
+    for part, want in ((raw[:split], wanted[:split]), (raw[split:], wanted[split:])):
+        keep = tracker.anchored(part, want)
+        assert not (keep & ~want).any() or (part.index[keep & ~want] % 2 == 0).all()
+        got.append(tracker.analyse(part[keep]).select(want[keep]))
+    got = ProsodyFrames.concat(got)
+    expected = reference.select(wanted)
+    assert np.array_equal(got.t, expected.t)
+    assert np.array_equal(got.voiced, expected.voiced)
+    assert np.isfinite(expected.f1_hz).sum() > 40
+    for name in ("f0_hz", "aperiodicity", "rms_db", "centroid_hz", "tilt_db", "f1_hz", "f2_hz", "f3_hz"):
+        assert np.allclose(getattr(got, name), getattr(expected, name),
                            rtol=1e-5, atol=1e-6, equal_nan=True), name
 
 

@@ -11,9 +11,10 @@ analyzer of the customer channel, and speech-to-text, hears the cleaned audio
 (:meth:`Engine.take_heard`).
 
 Per channel: voice activity (Silero) and prosody frames. Prosody frames are
-passed on to the warmth, pace and caller-arousal analyzers only once voice
-activity has decided they are speech. Across channels: turn-taking. On words:
-language cues and words per minute.
+cut from the audio as it comes and held until voice activity has decided which
+are speech; only those are analysed (each side is silent much of a call) and
+passed on to the warmth, pace and caller-arousal analyzers. Across channels:
+turn-taking. On words: language cues and words per minute.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import numpy as np
 from voicecoach.analyzers.arousal import ArousalTracker
 from voicecoach.analyzers.language import CUE_KINDS, LanguageCues
 from voicecoach.analyzers.pace import PaceTracker
-from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyTracker
+from voicecoach.analyzers.prosody import ProsodyTracker, RawFrames
 from voicecoach.analyzers.turns import TurnTaking
 from voicecoach.analyzers.vad import VoiceActivity
 from voicecoach.analyzers.voice import Baseline
@@ -63,7 +64,7 @@ class Engine:
         self.channels = tuple(channels)
         self.vad = {ch: VoiceActivity(config.vad) for ch in self.channels}
         self.prosody = {ch: ProsodyTracker(config.prosody) for ch in self.channels}
-        self._held = {ch: ProsodyFrames.empty(config.prosody.hop_s) for ch in self.channels}
+        self._held = {ch: RawFrames.empty(self.prosody[ch].frame) for ch in self.channels}
         self.turns = (TurnTaking(self.vad[AGENT], self.vad[CUSTOMER], config.turns)
                       if CUSTOMER in self.channels else None)
         self.warmth = WarmthTracker(config.warmth, baseline=baseline)
@@ -112,7 +113,7 @@ class Engine:
         if len(samples):
             self._heard[channel].append((start_s, samples))
             self.vad[channel].feed(samples)
-            events = self._route_frames(channel, self.prosody[channel].feed(start_s, samples))
+            events = self._route_frames(channel, self.prosody[channel].feed_raw(start_s, samples))
         if self.turns is not None:
             events += self.turns.update()
         self.events += events
@@ -135,14 +136,15 @@ class Engine:
             events += self.turns.finish()
         for ch in self.channels:
             self.vad[ch].flush()
-            events += self._route_frames(ch, self.prosody[ch].flush(), final=True)
+            events += self._route_frames(ch, self.prosody[ch].flush_raw(), final=True)
         self.pace.flush()
         self.events += events
         return events
 
-    def _route_frames(self, channel: str, frames: ProsodyFrames, final: bool = False) -> list[Event]:
-        """Hold frames until voice activity has decided them; pass on the speech."""
-        held = ProsodyFrames.concat([self._held[channel], frames]) if len(frames) else self._held[channel]
+    def _route_frames(self, channel: str, frames: RawFrames, final: bool = False) -> list[Event]:
+        """Hold frames until voice activity has decided them; analyse and pass on the
+        speech (prosody is computed for speech only: it is wanted nowhere else)."""
+        held = RawFrames.concat([self._held[channel], frames])
         if len(held) == 0:
             return []
         va = self.vad[channel]
@@ -157,15 +159,19 @@ class Engine:
         else:
             # the next onset's segment starts speech_pad_s before its first speech window
             decided_until = va.time - va.options.speech_pad_s
-        ready = held.t < decided_until
-        self._held[channel] = held.select(~ready)
-        frames = held.select(ready)
-        if len(frames) == 0:
+        n = int(np.searchsorted(held.t, decided_until))
+        if n < len(held):   # the frames held back start at a formant anchor, analysed with them
+            n -= int(held.index[n]) % max(1, self.config.prosody.formant_stride)
+        n = max(n, 0)
+        ready, self._held[channel] = held[:n], held[n:]
+        if len(ready) == 0:
             return []
-        speech = self._speech_mask(channel, frames.t)
-        frames = frames.select(speech)
-        if len(frames) == 0:
+        speech = self._speech_mask(channel, ready.t)
+        if not speech.any():
             return []
+        tracker = self.prosody[channel]
+        wanted = tracker.anchored(ready, speech)
+        frames = tracker.analyse(ready[wanted]).select(speech[wanted])
         if channel == AGENT:
             self.pace.feed_frames(frames)
             return self.warmth.feed(frames)

@@ -3,7 +3,9 @@
 One :class:`ProsodyTracker` per channel is fed audio blocks of any size in call-clock
 order and returns the analysis frames each block completes. Frame ``k`` covers the
 samples ``[k * hop, k * hop + frame)`` of the call, so its values depend only on the
-audio and never on how the audio was cut into blocks.
+audio and never on how the audio was cut into blocks. :meth:`ProsodyTracker.feed_raw`
+returns the frames cut but not analysed, for a caller that wants only some of them
+(:meth:`ProsodyTracker.analyse`): the engine analyses speech only.
 
 Per frame (all vectorized over frames; no Python loop per frame):
 
@@ -188,6 +190,47 @@ class ProsodyFrames:
                       for name in _ARRAY_FIELDS}, hop_s=parts[0].hop_s)
 
 
+class RawFrames:
+    """Analysis frames cut from the audio but not yet analysed (see
+    :meth:`ProsodyTracker.feed_raw`): the engine holds them until voice activity
+    has decided which are speech, and has only those analysed.
+
+    Attributes
+    ----------
+    index : np.ndarray [shape=(n,), dtype=int]
+        Frame numbers on the call clock's hop grid, increasing.
+    samples : np.ndarray [shape=(n, frame)], float32
+        Each frame's audio.
+    t : np.ndarray [shape=(n,)]
+        Frame centres on the call clock (s).
+    """
+
+    def __init__(self, index: np.ndarray, samples: np.ndarray, t: np.ndarray):
+        self.index, self.samples, self.t = index, samples, t
+
+    def __len__(self) -> int:
+        return int(self.index.shape[0])
+
+    def __getitem__(self, index) -> "RawFrames":
+        return RawFrames(self.index[index], self.samples[index], self.t[index])
+
+    @classmethod
+    def empty(cls, frame: int) -> "RawFrames":
+        """No frames of ``frame`` samples."""
+        return cls(np.zeros(0, np.int64), np.zeros((0, frame), np.float32), np.zeros(0))
+
+    @classmethod
+    def concat(cls, parts: Sequence["RawFrames"]) -> "RawFrames":
+        """``parts`` (at least one) one after the other."""
+        full = [p for p in parts if len(p)]
+        if len(full) <= 1:
+            return full[0] if full else parts[0]
+        parts = full
+        return cls(np.concatenate([p.index for p in parts]),
+                   np.concatenate([p.samples for p in parts]),
+                   np.concatenate([p.t for p in parts]))
+
+
 class ProsodyTracker:
     """Incremental prosody analysis of one channel.
 
@@ -226,7 +269,8 @@ class ProsodyTracker:
         self._init_spectral_tables()
         self._buf = np.zeros(0, dtype=np.float32)
         self._k0: Optional[int] = None  # global index of the frame starting at _buf[0]
-        self._held = np.full(3, np.nan)  # formants of the last anchor frame
+        self._held = np.full(3, np.nan)  # formants of the last anchor frame analysed...
+        self._held_index = -1                # ...and its index
 
     # -- spectral tables ------------------------------------------------------
     def _init_spectral_tables(self) -> None:
@@ -253,7 +297,7 @@ class ProsodyTracker:
 
     # -- streaming ------------------------------------------------------------
     def feed(self, start_s: float, samples: np.ndarray) -> ProsodyFrames:
-        """Add one block of audio and return the frames it completes.
+        """Add one block of audio and return the frames it completes, analysed.
 
         Parameters
         ----------
@@ -271,11 +315,16 @@ class ProsodyTracker:
             The frames completed so far and not yet returned (none until ``batch_s``
             of audio beyond a frame has gathered), in time order.
         """
+        return self.analyse(self.feed_raw(start_s, samples))
+
+    def feed_raw(self, start_s: float, samples: np.ndarray) -> RawFrames:
+        """:meth:`feed`, but the frames are returned unanalysed, for :meth:`analyse`
+        to analyse those that are wanted (the engine: speech only)."""
         x = np.asarray(samples, dtype=np.float32).reshape(-1)
         start = int(round(start_s * self.sr))
-        ended = ProsodyFrames.empty(self.options.hop_s)
+        ended = self._no_frames()
         if self._k0 is not None and start > self._k0 * self.hop + self._buf.size + self.frame:
-            ended = self.flush()
+            ended = self.flush_raw()
         if self._k0 is None:
             self._restart(start, x)
         else:
@@ -286,8 +335,7 @@ class ProsodyTracker:
                 self._buf = np.concatenate([self._buf, x[end - start:]])
         if self._buf.size < self.frame + self._batch:
             return ended
-        new = self._drain(self._buf.size)
-        return new if len(ended) == 0 else ProsodyFrames.concat([ended, new])
+        return RawFrames.concat([ended, self._drain(self._buf.size)])
 
     def flush(self) -> ProsodyFrames:
         """Complete the frames whose centre lies in the audio fed so far, padding with
@@ -298,8 +346,12 @@ class ProsodyTracker:
         ProsodyFrames
             The remaining frames.
         """
+        return self.analyse(self.flush_raw())
+
+    def flush_raw(self) -> RawFrames:
+        """:meth:`flush`, the frames unanalysed."""
         if self._k0 is None:
-            return ProsodyFrames.empty(self.options.hop_s)
+            return self._no_frames()
         n = self._buf.size
         n_frames = max(0, (n - self.frame // 2 - 1) // self.hop + 1) if n > self.frame // 2 else 0
         need = (n_frames - 1) * self.hop + self.frame if n_frames else 0
@@ -308,34 +360,56 @@ class ProsodyTracker:
         out = self._drain(need)
         self._buf = np.zeros(0, dtype=np.float32)
         self._k0 = None
-        self._held[:] = np.nan
         return out
 
     def _restart(self, start: int, x: np.ndarray) -> None:
         k0 = -(-start // self.hop)  # ceil: first frame starting at or after the block
         self._k0 = k0
         self._buf = x[k0 * self.hop - start:].copy()
-        self._held[:] = np.nan
 
-    def _drain(self, available: int) -> ProsodyFrames:
+    def _no_frames(self) -> RawFrames:
+        return RawFrames.empty(self.frame)
+
+    def _drain(self, available: int) -> RawFrames:
         n_frames = (available - self.frame) // self.hop + 1 if available >= self.frame else 0
         if n_frames <= 0:
-            return ProsodyFrames.empty(self.options.hop_s)
-        parts = []
-        for first in range(0, n_frames, self._CHUNK_FRAMES):
-            count = min(self._CHUNK_FRAMES, n_frames - first)
-            span = self._buf[first * self.hop:(first + count - 1) * self.hop + self.frame]
-            frames = np.lib.stride_tricks.sliding_window_view(span, self.frame)[::self.hop]
-            parts.append(self._analyse(frames, self._k0 + first))
+            return self._no_frames()
+        span = self._buf[:(n_frames - 1) * self.hop + self.frame]
+        samples = np.lib.stride_tricks.sliding_window_view(span, self.frame)[::self.hop].copy()
+        index = self._k0 + np.arange(n_frames)
         self._buf = self._buf[n_frames * self.hop:]
         self._k0 += n_frames
+        return RawFrames(index, samples, (index * self.hop + self.frame / 2) / self.sr)
+
+    def anchored(self, frames: RawFrames, wanted: np.ndarray) -> np.ndarray:
+        """``wanted`` (bool, shape=(n,)) with, for each wanted frame, the frame its
+        formants are held from (see ``formant_stride``), when that is among ``frames``."""
+        stride = max(1, int(self.options.formant_stride))
+        wanted = np.asarray(wanted, bool)
+        if stride == 1 or not wanted.any():
+            return wanted
+        anchors = frames.index[wanted] - frames.index[wanted] % stride
+        return wanted | np.isin(frames.index, anchors)
+
+    def analyse(self, frames: RawFrames) -> ProsodyFrames:
+        """Analyse frames from :meth:`feed_raw` / :meth:`flush_raw`, in call-clock order.
+
+        A frame's formants are held from the last frame before it whose index is a
+        multiple of ``formant_stride``: give each frame with that frame (see
+        :meth:`anchored`) for the same values as :meth:`feed` gives; a frame whose
+        anchor was never analysed has no formants (NaN).
+        """
+        if len(frames) == 0:
+            return ProsodyFrames.empty(self.options.hop_s)
+        parts = [self._analyse(frames.samples[i:i + self._CHUNK_FRAMES],
+                               frames.index[i:i + self._CHUNK_FRAMES])
+                 for i in range(0, len(frames), self._CHUNK_FRAMES)]
         return parts[0] if len(parts) == 1 else ProsodyFrames.concat(parts)
 
     # -- analysis -------------------------------------------------------------
-    def _analyse(self, frames: np.ndarray, k_first: int) -> ProsodyFrames:
+    def _analyse(self, frames: np.ndarray, index: np.ndarray) -> ProsodyFrames:
         o = self.options
         n_frames = frames.shape[0]
-        index = k_first + np.arange(n_frames)
         t = (index * self.hop + self.frame / 2) / self.sr
 
         dc = frames.mean(axis=1, dtype=np.float64)
@@ -411,7 +485,8 @@ class ProsodyTracker:
         return f0, aperiodicity
 
     def _formants(self, pspec: np.ndarray, voiced: np.ndarray, index: np.ndarray) -> np.ndarray:
-        """F1-F3 (Hz, shape=(n, 3)); computed on voiced anchor frames, then held."""
+        """F1-F3 (Hz, shape=(n, 3)); computed on voiced anchor frames (index a multiple
+        of ``formant_stride``), each held over the frames up to the next anchor."""
         stride = max(1, int(self.options.formant_stride))
         out = np.full((index.size, 3), np.nan)
         anchor = (index % stride) == 0
@@ -419,15 +494,16 @@ class ProsodyTracker:
         values = np.full((index.size, 3), np.nan)
         if todo.size:
             values[todo] = self._lpc_formants(pspec[todo, :self._k_band + 1])
-        # hold each anchor's values over its stride; the first frames continue the
-        # anchor of the previous batch
+        # each frame's anchor: in this batch, else the one analysed last (the batch before)
+        own = index - index % stride
+        pos = np.searchsorted(index, own)
+        here = (pos < index.size) & (index[np.minimum(pos, index.size - 1)] == own)
+        out[here] = values[pos[here]]
+        out[~here & (own == self._held_index)] = self._held
         anchor_pos = np.flatnonzero(anchor)
-        held_from = np.searchsorted(anchor_pos, np.arange(index.size), side="right") - 1
-        has_anchor = held_from >= 0
-        out[has_anchor] = values[anchor_pos[held_from[has_anchor]]]
-        out[~has_anchor] = self._held
         if anchor_pos.size:
             self._held = values[anchor_pos[-1]].copy()
+            self._held_index = int(index[anchor_pos[-1]])
         out[~voiced] = np.nan
         return out
 

@@ -213,7 +213,9 @@ class VoiceActivity:
         # the soft end of a word is judged with its vowel
         recent = np.concatenate([self._recent_levels, levels])
         self._recent_levels = recent[-(LEVEL_HOLD - 1):]
-        levels = np.lib.stride_tricks.sliding_window_view(recent, LEVEL_HOLD).max(axis=1)
+        levels = recent[LEVEL_HOLD - 1:].copy()     # the running max, a few ufunc calls
+        for k in range(1, LEVEL_HOLD):              # (live feeds one window at a time)
+            np.maximum(levels, recent[LEVEL_HOLD - 1 - k:len(recent) - k], out=levels)
         rise, fall = min(1.0, WINDOW_S / o.level_rise_s), min(1.0, WINDOW_S / o.level_fall_s)
         probs = probs.copy()
         for i, (p, level) in enumerate(zip(probs, levels)):   # one comparison per 32 ms window
