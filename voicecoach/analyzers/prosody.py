@@ -200,7 +200,7 @@ class RawFrames:
     index : np.ndarray [shape=(n,), dtype=int]
         Frame numbers on the call clock's hop grid, increasing.
     samples : np.ndarray [shape=(n, frame)], float32
-        Each frame's audio.
+        Each frame's audio (a read-only view of the tracker's audio, as cut).
     t : np.ndarray [shape=(n,)]
         Frame centres on the call clock (s).
     """
@@ -374,8 +374,8 @@ class ProsodyTracker:
         n_frames = (available - self.frame) // self.hop + 1 if available >= self.frame else 0
         if n_frames <= 0:
             return self._no_frames()
-        span = self._buf[:(n_frames - 1) * self.hop + self.frame]
-        samples = np.lib.stride_tricks.sliding_window_view(span, self.frame)[::self.hop].copy()
+        span = self._buf[:(n_frames - 1) * self.hop + self.frame]    # (_buf is never written in place)
+        samples = np.lib.stride_tricks.sliding_window_view(span, self.frame)[::self.hop]
         index = self._k0 + np.arange(n_frames)
         self._buf = self._buf[n_frames * self.hop:]
         self._k0 += n_frames
@@ -394,10 +394,10 @@ class ProsodyTracker:
     def analyse(self, frames: RawFrames) -> ProsodyFrames:
         """Analyse frames from :meth:`feed_raw` / :meth:`flush_raw`, in call-clock order.
 
-        A frame's formants are held from the last frame before it whose index is a
-        multiple of ``formant_stride``: give each frame with that frame (see
-        :meth:`anchored`) for the same values as :meth:`feed` gives; a frame whose
-        anchor was never analysed has no formants (NaN).
+        A frame's formants are held from the frame before it whose index is a multiple
+        of ``formant_stride`` (its anchor). Analysed together with their anchors
+        (:meth:`anchored` adds them), frames get the values :meth:`feed` gives; a
+        frame whose anchor was never analysed has no formants (NaN).
         """
         if len(frames) == 0:
             return ProsodyFrames.empty(self.options.hop_s)
