@@ -190,6 +190,17 @@ def test_frames_analysed_alone_match_the_whole_analysis(split):
                            rtol=1e-5, atol=1e-6, equal_nan=True), name
 
 
+def test_split_keeps_each_frame_with_its_formant_anchor():
+    tracker = ProsodyTracker()
+    raw = RawFrames.concat([tracker.feed_raw(0.0, synth_voice(0.5, 150.0)), tracker.flush_raw()])
+    for t in (0.0, 0.105, 0.115, 0.3, 9.0):
+        ready, rest = tracker.split(raw, t)
+        assert len(ready) + len(rest) == len(raw)
+        assert (ready.t < t).all()
+        if len(rest):
+            assert rest.index[0] % 2 == 0 and rest.t[0] >= t - 0.01
+
+
 def test_deterministic():
     y = synth_voice(0.5, 170.0)
     a, b = analyse(y), analyse(y)

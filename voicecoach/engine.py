@@ -159,17 +159,13 @@ class Engine:
         else:
             # the next onset's segment starts speech_pad_s before its first speech window
             decided_until = va.time - va.options.speech_pad_s
-        n = int(np.searchsorted(held.t, decided_until))
-        if n < len(held):   # the frames held back start at a formant anchor, analysed with them
-            n -= int(held.index[n]) % max(1, self.config.prosody.formant_stride)
-        n = max(n, 0)
-        ready, self._held[channel] = held[:n], held[n:]
+        tracker = self.prosody[channel]
+        ready, self._held[channel] = tracker.split(held, decided_until)
         if len(ready) == 0:
             return []
         speech = self._speech_mask(channel, ready.t)
         if not speech.any():
             return []
-        tracker = self.prosody[channel]
         wanted = tracker.anchored(ready, speech)
         frames = tracker.analyse(ready[wanted]).select(speech[wanted])
         if channel == AGENT:

@@ -269,6 +269,7 @@ class ProsodyTracker:
         self._init_spectral_tables()
         self._buf = np.zeros(0, dtype=np.float32)
         self._k0: Optional[int] = None  # global index of the frame starting at _buf[0]
+        self._stride = max(1, int(o.formant_stride))
         self._held = np.full(3, np.nan)  # formants of the last anchor frame analysed...
         self._held_index = -1                # ...and its index
 
@@ -384,12 +385,20 @@ class ProsodyTracker:
     def anchored(self, frames: RawFrames, wanted: np.ndarray) -> np.ndarray:
         """``wanted`` (bool, shape=(n,)) with, for each wanted frame, the frame its
         formants are held from (see ``formant_stride``), when that is among ``frames``."""
-        stride = max(1, int(self.options.formant_stride))
         wanted = np.asarray(wanted, bool)
-        if stride == 1 or not wanted.any():
+        if self._stride == 1 or not wanted.any():
             return wanted
-        anchors = frames.index[wanted] - frames.index[wanted] % stride
+        anchors = frames.index[wanted] - frames.index[wanted] % self._stride
         return wanted | np.isin(frames.index, anchors)
+
+    def split(self, frames: RawFrames, t: float) -> tuple[RawFrames, RawFrames]:
+        """``frames`` centred before call-clock time ``t`` (s), and the rest; moved back
+        so that the rest starts at a formant anchor: analysed in that order, each
+        frame is analysed with its anchor."""
+        n = int(np.searchsorted(frames.t, t))
+        if n < len(frames):
+            n = max(0, n - int(frames.index[n]) % self._stride)
+        return frames[:n], frames[n:]
 
     def analyse(self, frames: RawFrames) -> ProsodyFrames:
         """Analyse frames from :meth:`feed_raw` / :meth:`flush_raw`, in call-clock order.
@@ -487,7 +496,7 @@ class ProsodyTracker:
     def _formants(self, pspec: np.ndarray, voiced: np.ndarray, index: np.ndarray) -> np.ndarray:
         """F1-F3 (Hz, shape=(n, 3)); computed on voiced anchor frames (index a multiple
         of ``formant_stride``), each held over the frames up to the next anchor."""
-        stride = max(1, int(self.options.formant_stride))
+        stride = self._stride
         out = np.full((index.size, 3), np.nan)
         anchor = (index % stride) == 0
         todo = np.flatnonzero(anchor & voiced)
