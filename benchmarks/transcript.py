@@ -368,6 +368,9 @@ def main() -> int:
     ap.add_argument("--show", action="store_true", help="print each word VoiceCoach alone lost")
     ap.add_argument("--pad-s", type=float, default=None, help="TranscribeOptions.pad_s (default: its own)")
     ap.add_argument("--merge-gap-s", type=float, default=None, help="TranscribeOptions.merge_gap_s")
+    ap.add_argument("--no-refill", action="store_true",
+                    help="TranscribeOptions.refill off: speech the packed decode passed over is not "
+                         "decoded again on its own")
     ap.add_argument("--shifts", type=int, default=1, metavar="K",
                     help="measure each item K times, started 0, 10, ... (K-1)*10 ms later "
                          "(zeros before it), and sum the errors: one run's ratio moves by a few "
@@ -394,6 +397,8 @@ def main() -> int:
                       np.concatenate([np.zeros(round(k * SHIFT_S * SAMPLE_RATE), np.float32), i.audio]),
                       i.ref) for i in items for k in range(args.shifts)]
     packing = {k: v for k, v in (("pad_s", args.pad_s), ("merge_gap_s", args.merge_gap_s)) if v is not None}
+    if args.no_refill:
+        packing["refill"] = False
     p = Pipelines(args.model, fw_vad=args.fw_vad, **packing)
     sets: dict[str, dict] = {}
     for n, item in enumerate(items):

@@ -20,7 +20,10 @@ shows where words are lost):
   no inserted digital silence;
 - model calls (``max_pack_s`` of packed audio each) are cut between spans only;
 - a word's times are mapped to the call clock through the span that holds its
-  midpoint, so a word at a join never stretches over the pause left out.
+  midpoint, so a word at a join never stretches over the pause left out;
+- speech the packed decode passed over (a voice-activity segment no word overlaps:
+  Whisper at times drops a short sentence after a pause, "Great.") is decoded again
+  on its own (``refill``).
 """
 from __future__ import annotations
 
@@ -31,6 +34,12 @@ import numpy as np
 from voicecoach.analyzers.vad import Segment
 from voicecoach.events import SAMPLE_RATE, TranscriptSegment, Word
 from voicecoach.stt.whisper import TranscribeOptions
+
+NEAR_S = 0.5
+"""A heard word this close (s) to a speech segment may be its word, timed a little off
+(Whisper times a word after a pause late: "Okay," at 15.00 s for speech that ended at
+14.97 s): such a segment is not decoded again, or its word would be heard twice."""
+
 
 class _TimeMap:
     """Maps times in the packed audio back to the call clock, span by span."""
@@ -207,14 +216,75 @@ def transcribe_channel(model, channel: str, audio: np.ndarray, segments: Sequenc
         pieces, _ = model.transcribe(
             packed, language=o.language, beam_size=o.beam_size, word_timestamps=True,
             vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
+        got = []
         for piece in pieces:
-            words = [Word(channel, *map(float, tmap.span(w.start, w.end)), w.word.strip(),
-                          float(w.probability))
-                     for w in (piece.words or []) if w.word.strip()]
-            if words:
-                out.append(TranscriptSegment(channel, words[0].start, words[-1].end,
-                                             piece.text.strip(), words))
+            got += _segment(channel, piece, tmap)
             if progress is not None:
                 progress(done + piece.end)
         done += len(packed) / SAMPLE_RATE
+        if o.refill:
+            got = sorted(got + refill(model, channel, audio, segments, spans, got, o, offset_s),
+                         key=lambda s: s.start)
+        out += got
     return out
+
+
+def _segment(channel: str, piece, tmap: Optional[_TimeMap] = None, offset_s: float = 0.0,
+             within: Optional[Segment] = None) -> list[TranscriptSegment]:
+    """One of faster-whisper's segments as a TranscriptSegment on the call clock (none
+    if it has no words): through ``tmap`` from packed audio, or from audio that starts
+    at ``offset_s``, its word times kept ``within`` a speech segment."""
+    words = []
+    for w in piece.words or []:
+        if not w.word.strip():
+            continue
+        a, b = tmap.span(w.start, w.end) if tmap is not None else (offset_s + w.start, offset_s + w.end)
+        if within is not None:
+            a = min(max(a, within.start), within.end)
+            b = min(max(b, a), within.end)
+        words.append(Word(channel, float(a), float(b), w.word.strip(), float(w.probability)))
+    if not words:
+        return []
+    return [TranscriptSegment(channel, words[0].start, words[-1].end, piece.text.strip(), words)]
+
+
+def skipped(segments: Sequence[Segment], heard: Sequence[TranscriptSegment],
+            spans: Sequence[tuple[float, float]], min_s: float) -> list[Segment]:
+    """The speech segments (at least ``min_s`` long, inside ``spans``) with no heard
+    word on them or within :data:`NEAR_S` of them: Whisper passed over them.
+
+    >>> from voicecoach.analyzers.vad import Segment
+    >>> w = TranscriptSegment("agent", 1.0, 1.4, "Hi.", [Word("agent", 1.0, 1.4, "Hi.")])
+    >>> skipped([Segment(0.9, 1.5), Segment(1.6, 2.0), Segment(3.0, 3.5), Segment(5.0, 5.1)],
+    ...         [w], [(0.6, 5.4)], 0.3)
+    [Segment(start=3.0, end=3.5)]
+    """
+    words = [(w.start - NEAR_S, w.end + NEAR_S) for s in heard for w in s.words]
+    return [seg for seg in segments
+            if seg.duration >= min_s
+            and any(a <= seg.start and seg.end <= b for a, b in spans)
+            and not any(a < seg.end and seg.start < b for a, b in words)]
+
+
+def refill(model, channel: str, audio: np.ndarray, segments: Sequence[Segment],
+            spans: Sequence[tuple[float, float]], heard: list[TranscriptSegment],
+            o: TranscribeOptions, offset_s: float) -> list[TranscriptSegment]:
+    """Decode each stretch of speech the packed decode passed over again on its own
+    (Whisper at times drops a short sentence after a pause, "Great.", while the same
+    audio alone is heard). faster-whisper drops what it takes for silence (its
+    ``no_speech_threshold``), as in the packed decode."""
+    out = []
+    first = int(round(offset_s * SAMPLE_RATE))
+    for seg in skipped(segments, heard, spans, o.refill_min_s):
+        before = max((s.end for s in segments if s.end <= seg.start), default=-np.inf)
+        after = min((s.start for s in segments if s.start >= seg.end), default=np.inf)
+        a = max(offset_s, seg.start - min(o.pad_s, (seg.start - before) / 2))   # as pack_plan pads,
+        b = min(offset_s + len(audio) / SAMPLE_RATE,                           # never into the
+                seg.end + min(o.pad_s, (after - seg.end) / 2))                  # speech beside it
+        x = audio[int(round(a * SAMPLE_RATE)) - first:int(round(b * SAMPLE_RATE)) - first]
+        pieces, _ = model.transcribe(
+            x.astype(np.float32), language=o.language, beam_size=o.beam_size, word_timestamps=True,
+            vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
+        for piece in pieces:      # a short decode times its first word from the audio's
+            out += _segment(channel, piece, offset_s=a, within=seg)   # start: the speech is
+    return out                                                        # where the VAD found it

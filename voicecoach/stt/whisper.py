@@ -56,6 +56,12 @@ class TranscribeOptions:
         (s), each cut at a pause, as the audio analysis goes: only the audio not
         yet transcribed is kept, so memory does not grow with the call. A call
         shorter than this is transcribed whole.
+    refill : bool
+        A stretch of speech that the packed decode passed over (no word in it) is
+        decoded again on its own (:func:`voicecoach.stt.offline.skipped`).
+    refill_min_s : float
+        Only speech segments at least this long (s) are decoded again: shorter ones
+        are as often a breath or a click as a word.
     """
 
     model: str = DEFAULT_MODEL
@@ -67,6 +73,8 @@ class TranscribeOptions:
     merge_gap_s: float = 1.0
     max_pack_s: float = 60.0
     piece_s: float = 120.0
+    refill: bool = True
+    refill_min_s: float = 0.3
 
 
 def model_path(name: str) -> str:
