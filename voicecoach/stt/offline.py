@@ -21,9 +21,9 @@ shows where words are lost):
 - model calls (``max_pack_s`` of packed audio each) are cut between spans only;
 - a word's times are mapped to the call clock through the span that holds its
   midpoint, so a word at a join never stretches over the pause left out;
-- speech the packed decode passed over (a voice-activity segment no word overlaps:
-  Whisper at times drops a short sentence after a pause, "Great.") is decoded again
-  on its own (``refill``).
+- speech the packed decode passed over (a voice-activity segment with no heard word
+  on it or near it: Whisper at times drops a short sentence after a pause, "Great.")
+  is decoded again on its own (``refill``).
 """
 from __future__ import annotations
 
@@ -267,24 +267,26 @@ def skipped(segments: Sequence[Segment], heard: Sequence[TranscriptSegment],
 
 
 def refill(model, channel: str, audio: np.ndarray, segments: Sequence[Segment],
-            spans: Sequence[tuple[float, float]], heard: list[TranscriptSegment],
-            o: TranscribeOptions, offset_s: float) -> list[TranscriptSegment]:
-    """Decode each stretch of speech the packed decode passed over again on its own
-    (Whisper at times drops a short sentence after a pause, "Great.", while the same
-    audio alone is heard). faster-whisper drops what it takes for silence (its
+           spans: Sequence[tuple[float, float]], heard: list[TranscriptSegment],
+           o: TranscribeOptions, offset_s: float) -> list[TranscriptSegment]:
+    """Decode each stretch of speech the packed decode passed over (:func:`skipped`)
+    again on its own: Whisper at times drops a short sentence after a pause ("Great.")
+    that it hears in the same audio alone. The audio is padded as :func:`pack_plan`
+    pads it, never into the speech beside it. A short decode times its first word from
+    the audio's start, so word times are kept within the segment, where the voice
+    activity found the speech. faster-whisper drops what it takes for silence (its
     ``no_speech_threshold``), as in the packed decode."""
     out = []
     first = int(round(offset_s * SAMPLE_RATE))
     for seg in skipped(segments, heard, spans, o.refill_min_s):
         before = max((s.end for s in segments if s.end <= seg.start), default=-np.inf)
         after = min((s.start for s in segments if s.start >= seg.end), default=np.inf)
-        a = max(offset_s, seg.start - min(o.pad_s, (seg.start - before) / 2))   # as pack_plan pads,
-        b = min(offset_s + len(audio) / SAMPLE_RATE,                           # never into the
-                seg.end + min(o.pad_s, (after - seg.end) / 2))                  # speech beside it
+        a = max(offset_s, seg.start - min(o.pad_s, (seg.start - before) / 2))
+        b = min(offset_s + len(audio) / SAMPLE_RATE, seg.end + min(o.pad_s, (after - seg.end) / 2))
         x = audio[int(round(a * SAMPLE_RATE)) - first:int(round(b * SAMPLE_RATE)) - first]
         pieces, _ = model.transcribe(
             x.astype(np.float32), language=o.language, beam_size=o.beam_size, word_timestamps=True,
             vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
-        for piece in pieces:      # a short decode times its first word from the audio's
-            out += _segment(channel, piece, offset_s=a, within=seg)   # start: the speech is
-    return out                                                        # where the VAD found it
+        for piece in pieces:
+            out += _segment(channel, piece, offset_s=a, within=seg)
+    return out

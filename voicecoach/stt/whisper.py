@@ -57,8 +57,8 @@ class TranscribeOptions:
         yet transcribed is kept, so memory does not grow with the call. A call
         shorter than this is transcribed whole.
     refill : bool
-        A stretch of speech that the packed decode passed over (no word in it) is
-        decoded again on its own (:func:`voicecoach.stt.offline.skipped`).
+        A stretch of speech that the packed decode passed over (no heard word on it
+        or near it) is decoded again on its own (:func:`voicecoach.stt.offline.refill`).
     refill_min_s : float
         Only speech segments at least this long (s) are decoded again: shorter ones
         are as often a breath or a click as a word.
