@@ -95,10 +95,9 @@ def pack_plan(segments: Sequence[Segment], duration_s: float,
             speech.append([seg.start, seg.end])
     spans = []
     for i, (s, e) in enumerate(speech):
-        before = (s - speech[i - 1][1]) / 2 if i else keep
-        after = (speech[i + 1][0] - e) / 2 if i + 1 < len(speech) else keep
-        spans.append((round(max(0.0, s - min(keep, before)), 3),
-                      round(min(duration_s, e + min(keep, after)), 3)))
+        a, b = _padded(s, e, speech[i - 1][1] if i else -np.inf,
+                       speech[i + 1][0] if i + 1 < len(speech) else np.inf, keep, 0.0, duration_s)
+        spans.append((round(a, 3), round(b, 3)))
     plan: list[list[tuple[float, float]]] = [[]]
     total = 0.0
     for s, e in spans:
@@ -167,6 +166,25 @@ class Tape:
         self.blocks = kept
 
 
+def _padded(start: float, end: float, prev_end: float, next_start: float, keep: float,
+            lo: float, hi: float) -> tuple[float, float]:
+    """``start``..``end`` (s) with ``keep`` of the channel's audio each side, at most half
+    the pause to the speech before (ending ``prev_end``) and after (``next_start``),
+    within ``lo``..``hi``."""
+    return (max(lo, start - min(keep, (start - prev_end) / 2)),
+            min(hi, end + min(keep, (next_start - end) / 2)))
+
+
+def _decode(model, audio: np.ndarray, o: TranscribeOptions):
+    """faster-whisper's segments of ``audio`` (16 kHz), with word times: the one model
+    call offline transcription makes, on packed audio or on speech passed over."""
+    pieces, _ = model.transcribe(
+        audio.astype(np.float32, copy=False), language=o.language, beam_size=o.beam_size,
+        word_timestamps=True, vad_filter=False, condition_on_previous_text=False,
+        without_timestamps=False)
+    return pieces
+
+
 def pack_spans(audio: np.ndarray, spans: Sequence[tuple[float, float]],
                offset_s: float = 0.0) -> tuple[np.ndarray, _TimeMap]:
     """Concatenate the audio of ``spans``, end to end (``audio`` starts at ``offset_s``
@@ -213,11 +231,8 @@ def transcribe_channel(model, channel: str, audio: np.ndarray, segments: Sequenc
         packed, tmap = pack_spans(audio, spans, offset_s)
         if len(packed) == 0:
             continue
-        pieces, _ = model.transcribe(
-            packed, language=o.language, beam_size=o.beam_size, word_timestamps=True,
-            vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
         got = []
-        for piece in pieces:
+        for piece in _decode(model, packed, o):
             got += _segment(channel, piece, tmap)
             if progress is not None:
                 progress(done + piece.end)
@@ -279,14 +294,11 @@ def refill(model, channel: str, audio: np.ndarray, segments: Sequence[Segment],
     out = []
     first = int(round(offset_s * SAMPLE_RATE))
     for seg in skipped(segments, heard, spans, o.refill_min_s):
-        before = max((s.end for s in segments if s.end <= seg.start), default=-np.inf)
-        after = min((s.start for s in segments if s.start >= seg.end), default=np.inf)
-        a = max(offset_s, seg.start - min(o.pad_s, (seg.start - before) / 2))
-        b = min(offset_s + len(audio) / SAMPLE_RATE, seg.end + min(o.pad_s, (after - seg.end) / 2))
+        a, b = _padded(seg.start, seg.end,
+                       max((s.end for s in segments if s.end <= seg.start), default=-np.inf),
+                       min((s.start for s in segments if s.start >= seg.end), default=np.inf),
+                       o.pad_s, offset_s, offset_s + len(audio) / SAMPLE_RATE)
         x = audio[int(round(a * SAMPLE_RATE)) - first:int(round(b * SAMPLE_RATE)) - first]
-        pieces, _ = model.transcribe(
-            x.astype(np.float32), language=o.language, beam_size=o.beam_size, word_timestamps=True,
-            vad_filter=False, condition_on_previous_text=False, without_timestamps=False)
-        for piece in pieces:
+        for piece in _decode(model, x, o):
             out += _segment(channel, piece, offset_s=a, within=seg)
     return out
