@@ -15,6 +15,10 @@ and voice-activity segments.
 
     python3 benchmarks/streaming_check.py [--espeak] [--min-chunk-s 1.0] [--context-s 8]
     python3 benchmarks/streaming_check.py --call 300 --minutes 5   # a generated call only
+
+``--lost`` lists, per channel, the reference words the streamed words lost where
+offline had them right, as runs in context: scattered single words would point at
+the commit policy, whole phrases at too little audio around them.
 """
 from __future__ import annotations
 
@@ -162,6 +166,40 @@ def offline(model, channel: str, audio: np.ndarray) -> tuple[str, float]:
     return " ".join(w.text for p in pieces for w in p.words), time.process_time() - c0
 
 
+def _right(ref: str, hyp: str) -> list[bool]:
+    """Per reference word (normalised): whether ``hyp`` has it, by jiwer's alignment."""
+    import jiwer
+
+    words = normalize_text(ref)
+    right = [False] * len(words)
+    if words and normalize_text(hyp):
+        for c in jiwer.process_words(" ".join(words), " ".join(normalize_text(hyp))).alignments[0]:
+            if c.type == "equal":
+                right[c.ref_start_idx:c.ref_end_idx] = [True] * (c.ref_end_idx - c.ref_start_idx)
+    return right
+
+
+def lost_alone(ref: str, streamed: str, offline_text: str, width: int = 4) -> tuple[int, int, list[str]]:
+    """Reference words the streamed words lost where offline had them right, and the other
+    way round; and the streamed words' losses as runs in context (``[lost words]``).
+
+    >>> lost_alone("please call me back today", "please fall be back today", "please call me back today")
+    (2, 0, ['please [call me] back today'])
+    """
+    words = normalize_text(ref)
+    s, o = _right(ref, streamed), _right(ref, offline_text)
+    alone = [i for i in range(len(words)) if o[i] and not s[i]]
+    runs: list[list[int]] = []
+    for i in alone:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    lines = [" ".join(words[max(0, r[0] - width):r[0]]) + " [" + " ".join(words[r[0]:r[-1] + 1]) + "] "
+             + " ".join(words[r[-1] + 1:r[-1] + 1 + width]) for r in runs]
+    return len(alone), sum(1 for i in range(len(words)) if s[i] and not o[i]), [x.strip() for x in lines]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--espeak", action="store_true", help="also a generated monologue")
@@ -183,6 +221,8 @@ def main() -> None:
                     help="only a generated call (tools/callgen.random_call with this seed)")
     ap.add_argument("--minutes", type=float, default=3.0, help="length of the --call")
     ap.add_argument("--show", action="store_true", help="print the streamed text")
+    ap.add_argument("--lost", action="store_true",
+                    help="print the reference words only the streamed words lost (needs jiwer)")
     ap.add_argument("--only", default="", help="comma-separated stream names (demo_call, read, espeak)")
     args = ap.parse_args()
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
@@ -226,6 +266,11 @@ def main() -> None:
             if args.show:
                 print("   stream :", text)
                 print("   offline:", off_text)
+            if args.lost:
+                alone, off_alone, runs = lost_alone(refs[ch], text, off_text)
+                print(f"   lost by the streamed words alone: {alone} reference words in {len(runs)} runs "
+                      f"(by offline alone: {off_alone})")
+                print("\n".join(f"     {r}" for r in runs))
         tot_cpu += stream_cpu
         channel_s += duration * len(channels)
         if len(channels) == 2:

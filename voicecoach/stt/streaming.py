@@ -84,7 +84,8 @@ class StreamingOptions:
         buffer's committed words as the start of Whisper's answer (a decoder prefix)
         gave the same words at the same cost: CTranslate2 steps through a prefix
         token by token, as through words it generates. Where the streamed words
-        lose against offline (calls 300 and 301, 1,093 words, a Zen 5 machine):
+        lose against offline (``benchmarks/streaming_check.py --call 300 --lost``,
+        and 301; 1,093 words, a Zen 5 machine):
         whole phrases of the phone-line caller and a call's first sentence, heard
         with little audio around them; 10 s of context made 188 errors where 4 s
         made 208 and offline 152, for twice the CPU. Decoding without Whisper's
@@ -515,11 +516,11 @@ class StreamingTranscriber:
     def _decode(self) -> tuple[list[Word], list[float]]:
         """Transcribe the whole buffer: words and Whisper segment ends, on the call clock.
 
-        Where one decode's CPU goes (7 s of read speech, 12 words, a Zen 5 core):
-        encoding the 10 s window 39 ms, 12 generated tokens 58 ms, word alignment
-        14 ms, the log-mel features 2 ms, faster-whisper's own code and its
-        timestamp tokens 21 ms of the 134 ms. Calling CTranslate2 directly would
-        save little of it.
+        Where one decode's CPU goes (``benchmarks.decode_cost``: 7 s of read speech,
+        12 words, a Zen 5 core, two runs): encoding the 10 s window 30-31 ms, 13
+        generated tokens 42-43 ms (3 ms each), word alignment 9 ms, the log-mel
+        features 1 ms, faster-whisper's own code and its timestamp tokens 6-16 ms
+        of the 90-100 ms. Calling CTranslate2 directly would save little of it.
         """
         o = self.transcribe_options
         audio = np.concatenate([p.audio() for p in self._pieces])
