@@ -4,9 +4,9 @@ The live transcriber decodes its buffer (a few seconds of speech) about once eve
 ``min_chunk_s`` of new speech, through faster-whisper's ``transcribe`` with word
 timestamps, on a model that encodes only part of Whisper's window
 (:func:`voicecoach.stt.whisper.load_model` with ``min_window_s``). This times that
-call on the same audio beside its parts, called on CTranslate2 directly: the log-mel
-features, the encoder, greedy generation (and so the cost of one token) and the word
-alignment. What is left is faster-whisper's own code and its timestamp tokens.
+call (``StreamingTranscriber._decode``) beside its parts on the same audio, called on
+CTranslate2 directly: the log-mel features, the encoder, greedy generation (and so
+the cost of one token) and the word alignment. What is left is faster-whisper's own code and its timestamp tokens.
 The process's CPU time (run it on a quiet machine), median of ``--repeat`` calls each.
 
 Speech: the first ``--seconds`` of the first clip in ``../shared/data/read`` when it
@@ -30,12 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import machine  # noqa: E402
+from benchmarks.streaming_check import DEMO, READ_DIR  # noqa: E402
 from voicecoach.events import SAMPLE_RATE  # noqa: E402
-from voicecoach.stt.streaming import StreamingOptions  # noqa: E402
+from voicecoach.stt.streaming import StreamingOptions, StreamingTranscriber  # noqa: E402
 from voicecoach.stt.whisper import FRAMES_PER_S, TranscribeOptions, encoded_frames, load_model  # noqa: E402
-
-READ_DIR = ROOT.parent / "shared" / "data" / "read"
-DEMO = ROOT / "voicecoach" / "data" / "demo_call.flac"
 
 
 def speech(seconds: float) -> tuple[str, np.ndarray]:
@@ -79,15 +77,14 @@ def main() -> None:
     name, audio = speech(args.seconds)
     o = TranscribeOptions()
 
-    def transcribe():
-        segments, _ = model.transcribe(audio, language=o.language, beam_size=o.beam_size,
-                                       word_timestamps=True, vad_filter=False,
-                                       condition_on_previous_text=False, temperature=0.0)
-        return list(segments)
+    st = StreamingTranscriber(model, "agent", options, o)
+    st.insert_audio(0.0, audio, True)        # the whole clip is the buffer, as one speech piece
 
-    segments = transcribe()  # warm up
-    n_words = sum(len(s.words or []) for s in segments)
-    whole = cpu_ms(transcribe, args.repeat)
+    def decode():
+        return st._decode()                  # the live transcriber's own model call
+
+    n_words = len(decode()[0])               # (and a warm-up)
+    whole = cpu_ms(decode, args.repeat)
 
     tokenizer = Tokenizer(model.hf_tokenizer, False, task="transcribe", language=o.language)
     features = model.feature_extractor(audio)[:, :-1]   # as faster-whisper drops the last frame
@@ -112,7 +109,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"speech: {name}, {len(audio) / SAMPLE_RATE:.1f} s, {n_words} words; "
           f"median process CPU of {args.repeat} calls each")
-    print(f"faster-whisper transcribe, as a streaming decode calls it: {whole:.0f} ms")
+    print(f"one streaming decode (StreamingTranscriber._decode: faster-whisper transcribe): {whole:.0f} ms")
     for part, ms in parts.items():
         print(f"  {part}: {ms:.0f} ms")
     rest = whole - sum(parts.values())

@@ -168,14 +168,13 @@ def offline(model, channel: str, audio: np.ndarray) -> tuple[str, float]:
 
 def _right(ref: str, hyp: str) -> list[bool]:
     """Per reference word (normalised): whether ``hyp`` has it, by jiwer's alignment."""
-    import jiwer
+    from benchmarks.transcript import align
 
-    words = normalize_text(ref)
+    words, _, chunks = align(ref, hyp)
     right = [False] * len(words)
-    if words and normalize_text(hyp):
-        for c in jiwer.process_words(" ".join(words), " ".join(normalize_text(hyp))).alignments[0]:
-            if c.type == "equal":
-                right[c.ref_start_idx:c.ref_end_idx] = [True] * (c.ref_end_idx - c.ref_start_idx)
+    for kind, r0, r1, _, _ in chunks:
+        if kind == "equal":
+            right[r0:r1] = [True] * (r1 - r0)
     return right
 
 

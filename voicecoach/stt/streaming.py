@@ -517,10 +517,10 @@ class StreamingTranscriber:
         """Transcribe the whole buffer: words and Whisper segment ends, on the call clock.
 
         Where one decode's CPU goes (``benchmarks.decode_cost``: 7 s of read speech,
-        12 words, a Zen 5 core, two runs): encoding the 10 s window 30-31 ms, 13
-        generated tokens 42-43 ms (3 ms each), word alignment 9 ms, the log-mel
-        features 1 ms, faster-whisper's own code and its timestamp tokens 6-16 ms
-        of the 90-100 ms. Calling CTranslate2 directly would save little of it.
+        12 words, a Zen 5 core, three runs): encoding the 10 s window 30-35 ms, 13
+        generated tokens 42-51 ms (3-3.7 ms each), word alignment 9-11 ms, the
+        log-mel features 1 ms, faster-whisper's own code and its timestamp tokens
+        6-16 ms of the 90-110 ms. Calling CTranslate2 directly would save little.
         """
         o = self.transcribe_options
         audio = np.concatenate([p.audio() for p in self._pieces])
