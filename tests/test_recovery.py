@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -83,3 +84,50 @@ def test_killed_call_is_recovered_into_its_record_and_the_history(tmp_path):
     again = subprocess.run([sys.executable, "-m", "voicecoach", "history", "--config", str(config)],
                            capture_output=True, text=True, env=env, timeout=120)
     assert again.returncode == 0 and again.stderr == "", again.stderr
+
+
+def test_quitting_lets_a_record_being_saved_reach_the_history(tmp_path, monkeypatch):
+    """`live` quits while its background recovery saves a record: the quit waits for the
+    save (here held up by another program writing the history), so the record is not left
+    out of the history, and its line is said."""
+    import sqlite3
+    import threading
+    import time
+
+    from voicecoach.store.history import History
+    from voicecoach.store.recovery import BackgroundRecovery
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "calls"
+    path = crash_recording(folder, 12.0)
+    record_path = path[:-4] + ".json"
+    History().close()
+    other = sqlite3.connect(str(tmp_path / "data" / "history.sqlite"), isolation_level=None,
+                            check_same_thread=False)
+    other.execute("BEGIN EXCLUSIVE")                       # another program writing the history
+    lines: list[str] = []
+    recovery = BackgroundRecovery(unfinished(folder), say=lines.append)
+    deadline = time.monotonic() + 300
+    while not os.path.exists(record_path) and recovery.thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.path.exists(record_path), lines
+    threading.Timer(1.0, other.rollback).start()           # the other program is done a second later
+    assert recovery.stop() is False                        # nothing left without its record
+    assert len(lines) == 1 and "added to the history" in lines[0], lines
+    with History() as history:
+        assert [c.record_path for c in history.calls()] == [record_path]
+    other.close()
+
+
+def test_quitting_mid_analysis_saves_nothing_and_leaves_it_for_the_next_start(tmp_path, monkeypatch):
+    from voicecoach.store.recovery import BackgroundRecovery
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "calls"
+    path = crash_recording(folder, 12.0)
+    lines: list[str] = []
+    recovery = BackgroundRecovery(unfinished(folder), say=lines.append)
+    assert recovery.stop() is True                         # the analysis takes seconds: it was going on
+    recovery.thread.join(300)
+    assert lines == [] and not os.path.exists(path[:-4] + ".json")
+    assert unfinished(folder) == [Path(path)]

@@ -581,11 +581,12 @@ def cmd_live(args) -> int:
     finally:
         if jsonl:
             events_note = jsonl.close()
+        left = recovery is not None and recovery.stop()    # a record being saved is saved first
     print(f"\nShift over: {len(calls)} call{'s' if len(calls) != 1 else ''} coached"
           + ("; `voicecoach history` lists them" if calls else ""))
     _note(events_note)
-    if recovery is not None and recovery.is_alive():
-        _note("a recording left by a stopped session is still being analysed; "
+    if left:
+        _note("a recording left by a stopped session was still being analysed; "
               "that is finished at the next start")
     unsaved = [c for c in calls if c.get("note") and not c.get("record_path")]
     if unsaved:    # the disk is full or read-only: the user must know, and the exit says so

@@ -8,7 +8,9 @@ one's header whole (:func:`voicecoach.sinks.recorder.repair`), analyse it as ``a
 would, and save its record where ``live`` would have (beside it, else the data folder's
 ``records/``) and in the history, with one line each saying so. A recording still being
 written (locked by its recorder) is left alone; one that cannot be analysed is named
-once per run and kept.
+once per run and kept. A program that quits while ``live`` recovers in the background
+first lets a record being saved finish, with its history row and its line
+(:meth:`BackgroundRecovery.stop`), so no record is left out of the history.
 """
 from __future__ import annotations
 
@@ -62,6 +64,12 @@ def recover(recording: Path, config=None, baseline=None) -> str:
     str
         The line that says what was done (or why it could not be).
     """
+    analysed = _analyse(recording, config, baseline)
+    return analysed if isinstance(analysed, str) else _save(recording, *analysed)
+
+
+def _analyse(recording: Path, config, baseline) -> Union[str, tuple[dict, str]]:
+    """The recording's call record and its length as m:ss, or the line why there is none."""
     from voicecoach.analyze import analyze_stream
     from voicecoach.sinks.recorder import repair
     from voicecoach.sources.audio import AudioError
@@ -73,7 +81,11 @@ def recover(recording: Path, config=None, baseline=None) -> str:
     except (AudioError, OSError) as exc:
         return f"{recording} has no call record and cannot be analysed ({exc}); it is kept as it is"
     seconds = round(length if length is not None else record["duration"])
-    minutes = f"{seconds // 60}:{seconds % 60:02d}"
+    return record, f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _save(recording: Path, record: dict, minutes: str) -> str:
+    """Save the recovered record and say where."""
     home, note = save_new_call(record, recording)
     if home is None:
         return f"recovered {recording} ({minutes}, the program stopped mid-call), but {note}"
@@ -93,30 +105,57 @@ def recover_folder(folder: Union[str, Path], config=None, baseline=None,
     return len(found)
 
 
-def recover_in_background(folder: Union[str, Path], config=None, baseline=None,
-                          say: Optional[Say] = None) -> Optional[threading.Thread]:
+class BackgroundRecovery:
     """:func:`recover_folder` on a daemon thread at the lowest CPU priority (threads it
     starts, speech-to-text's included, inherit it), so live coaching keeps the CPU it
-    needs; None when there is nothing to recover. If the program ends first, what was
-    not finished is recovered at the next start (a record is saved whole or not at all)."""
-    found = unfinished(folder)
-    if not found:
-        return None
-    say = say or _stderr
+    needs. Call :meth:`stop` before the program ends.
 
-    def run():
+    Parameters
+    ----------
+    found : list of Path
+        The unfinished recordings (:func:`unfinished`).
+    """
+
+    def __init__(self, found: list[Path], config=None, baseline=None, say: Optional[Say] = None):
+        self.found = found
+        self.config, self.baseline = config, baseline
+        self.say = say or _stderr
+        self.lock = threading.Lock()       # held while a record is saved and its line said
+        self.stopped = False
+        self.left = len(found)             # recordings not yet handled
+        self.thread = threading.Thread(target=self._run, name="recovery", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
         if hasattr(os, "setpriority"):
             try:
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)   # this thread only (Linux)
             except OSError:
                 pass
-        for path in found:
-            if path.exists():
-                say(recover(path, config, baseline))
+        for path in self.found:
+            analysed = _analyse(path, self.config, self.baseline) if path.exists() else None
+            with self.lock:
+                if self.stopped:
+                    return
+                if analysed is not None:
+                    self.say(analysed if isinstance(analysed, str) else _save(path, *analysed))
+                self.left -= 1
 
-    thread = threading.Thread(target=run, name="recovery", daemon=True)
-    thread.start()
-    return thread
+    def stop(self) -> bool:
+        """Save no more records: wait until a record being saved is saved (it is quick: a
+        file, a history row and a line), then stop. Returns whether a recording was left
+        without its record; it is recovered at the next start (a record is saved whole
+        or not at all)."""
+        with self.lock:
+            self.stopped = True
+            return self.left > 0
+
+
+def recover_in_background(folder: Union[str, Path], config=None, baseline=None,
+                          say: Optional[Say] = None) -> Optional[BackgroundRecovery]:
+    """Start a :class:`BackgroundRecovery` of ``folder``; None when there is nothing to recover."""
+    found = unfinished(folder)
+    return BackgroundRecovery(found, config, baseline, say) if found else None
 
 
 def _stderr(line: str) -> None:
