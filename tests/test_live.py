@@ -130,6 +130,35 @@ def test_a_device_that_disappears_ends_capture_cleanly_and_keeps_the_recording(s
     assert wav.with_suffix(".json").exists()
 
 
+@needs_espeak
+def test_a_call_whose_audio_arrives_as_a_playback_stream_starts_and_ends_with_it(pulse, short_call, tmp_path):
+    """How a softphone call reaches a Linux desktop: a playback stream opens on the call
+    output (here the `customer` sink, captured from its monitor) with the caller still
+    silent, and closes at the hang-up. Shift mode takes the call's start and end from the
+    stream (`[shift] playback_signal`, on by default)."""
+    import numpy as np
+
+    path, truth = short_call
+    audio, sr = sf.read(path, dtype="float32")
+    caller = np.concatenate([np.zeros(3 * sr, np.float32), audio[:, 1]])     # 3 s before a word
+    stream = tmp_path / "caller.wav"
+    sf.write(stream, caller, sr, subtype="PCM_16")
+    proc = start_live(["--agent", "agent.monitor", "--customer", "customer.monitor", "--record", "rec",
+                       "--no-transcript", "--stop-after", f"{len(caller) / sr + 8:.1f}"], tmp_path)
+    wait_for(lambda: capturing(pulse) or proc.poll() is not None, "capture to start")
+    assert proc.poll() is None, proc.communicate()
+    time.sleep(1.0)
+    pulse.play(stream, "customer").wait(timeout=120)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in err and "internal error" not in err, err
+    (record_path,) = (tmp_path / "rec").glob("call-*.json")
+    record = json.loads(record_path.read_text())
+    assert record["shift"]["started_by"] == "stream" and record["shift"]["ended_by"] == "stream", record["shift"]
+    first_word = min(u["start"] for u in truth["utterances"] if u["channel"] == "customer") + 3.0
+    assert record["duration"] > first_word + 1.0          # from the stream's start, before the first word
+    assert record["talk_time"]["customer"] > 0.5 * truth["talk_time"]["customer"]
+
+
 def test_live_replay_of_a_recording(short_call, tmp_path):
     path, truth = short_call
     res = subprocess.run([sys.executable, "-m", "voicecoach", "live", "--replay", str(path), "--console",

@@ -200,8 +200,7 @@ class Shift:
 
     def _step(self, frame) -> None:
         self._take_requests()
-        for change in self._playback_changes():
-            self._apply(change)
+        self._apply(self._playback_changes())
         self._buffer.append(frame)
         while self._buffer and self._buffer[0].start_s < frame.start_s - self._buffer_s:
             self._buffer.popleft()
