@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -68,14 +71,31 @@ def test_rebuild_from_records(tmp_path):
     save_record(make_record("two.flac", "2026-11-02T09:00:00+00:00", by_agent=0), folder / "week" / "two.json")
     (folder / "notes.json").write_text(json.dumps({"hello": 1}))
     (folder / "broken.json").write_text("{not json")
+    elsewhere = save_record(make_record("three.flac", "2026-11-03T09:00:00+00:00"), tmp_path / "three.json")
     with History(tmp_path / "h.sqlite") as h:
         h.add(make_record("gone.flac"), tmp_path / "gone.json")     # a stale row: rebuild drops it
-        added, skipped = h.rebuild(folder)
-        assert added == 2
+        h.add(make_record("three.flac", "2026-11-03T09:00:00+00:00"), elsewhere)   # kept: its file is there
+        h.add(make_record("one.flac"), folder / "one.json")         # indexed again from its file
+        added, kept, skipped = h.rebuild(folder)
+        assert (added, kept) == (3, 1)
         assert len(skipped) == 2 and any("notes.json" in s for s in skipped)
         rows = h.calls()
-    assert [(r.name, r.interruptions_by_agent) for r in rows] == [("one.flac", 3), ("two.flac", 0)]
+    assert [(r.name, r.interruptions_by_agent) for r in rows] == [("one.flac", 3), ("two.flac", 0),
+                                                                  ("three.flac", 1)]
     assert rows[1].record_path == str((folder / "week" / "two.json").resolve())
+
+
+def test_rebuild_from_a_folder_that_is_not_there_leaves_the_history_alone(tmp_path):
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+    with History(tmp_path / "data" / "history.sqlite") as h:
+        h.add(make_record("kept.flac"), save_record(make_record("kept.flac"), tmp_path / "kept.json"))
+    for wrong in (tmp_path / "calss", tmp_path / "kept.json"):
+        res = subprocess.run([sys.executable, "-m", "voicecoach", "history", "--rebuild", str(wrong)],
+                             capture_output=True, text=True, env=env, timeout=120)
+        assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+        assert ("no such folder" if wrong.suffix == "" else "not a folder") in res.stderr
+    with History(tmp_path / "data" / "history.sqlite") as h:
+        assert [r.name for r in h.calls()] == ["kept.flac"]
 
 
 def test_default_path_follows_env(tmp_path, monkeypatch):

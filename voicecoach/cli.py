@@ -400,6 +400,11 @@ def cmd_history(args) -> int:
 
     # recordings whose process was killed mid-call get their records first
     config = _load_config(args)
+    for folder in args.rebuild or []:          # a mistyped folder must not empty the history
+        if not os.path.isdir(os.path.expanduser(folder)):
+            what = "not a folder" if os.path.exists(os.path.expanduser(folder)) else "no such folder"
+            raise UserError(f"{folder}: {what} (--rebuild takes the folders that hold your call records); "
+                            "the history is unchanged")
     for folder in dict.fromkeys([*(args.rebuild or []), config.live.record_dir or None]):
         if folder:
             recover_folder(folder, config)

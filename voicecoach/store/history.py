@@ -13,6 +13,7 @@ Scores are for the agent's own practice: never to rank, pay or judge anyone.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,8 +167,10 @@ class History:
         rows = [CallScores(*r) for r in self._db.execute(query, params)]
         return rows[::-1]
 
-    def rebuild(self, folders: Union[str, Path, Iterable[Union[str, Path]]]) -> tuple[int, list[str]]:
-        """Empty the index and re-add every call record found under ``folders``.
+    def rebuild(self, folders: Union[str, Path, Iterable[Union[str, Path]]]) -> tuple[int, int, list[str]]:
+        """Index again every call record found under ``folders``, and the records the
+        index already has elsewhere; rows whose record is gone (or no longer a call
+        record) are dropped.
 
         Every ``*.json`` file below each folder is tried; files that are not call
         records are skipped and named in the result.
@@ -175,33 +178,44 @@ class History:
         Returns
         -------
         added : int
-            Records indexed.
+            Records indexed, those from elsewhere included.
+        kept : int
+            Of them, records from outside ``folders`` that were in the index before.
         skipped : list of str
             ``"<path>: <reason>"`` for each JSON file that is not a readable call record.
         """
         if isinstance(folders, (str, Path)):
             folders = [folders]
-        found = []
+        found: dict[str, tuple[dict, Path]] = {}
         skipped = []
         for folder in folders:
             for path in sorted(Path(folder).expanduser().rglob("*.json")):
                 try:
-                    found.append((load_record(path), path))
+                    found[str(path.resolve())] = (load_record(path), path)
                 except RecordError as exc:
                     skipped.append(str(exc))
                 except (KeyError, TypeError, ValueError) as exc:
                     skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
+        kept = 0
+        for (known,) in self._db.execute("SELECT record_path FROM calls").fetchall():
+            if known in found or not os.path.isfile(known):
+                continue
+            try:
+                found[known] = (load_record(known), Path(known))
+                kept += 1
+            except (RecordError, KeyError, TypeError, ValueError):
+                pass                                  # no longer a call record: its row goes
         with self._db:
             self._db.execute("DELETE FROM calls")
         added = 0
-        for record, path in found:
+        for record, path in found.values():
             try:
                 self.add(record, path)
             except (KeyError, TypeError, ValueError) as exc:
                 skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
             else:
                 added += 1
-        return added, skipped
+        return added, kept, skipped
 
     def close(self) -> None:
         self._db.close()
@@ -324,9 +338,10 @@ def show_history(limit: Optional[int] = 20, rebuild: Optional[list] = None,
     with History(path) as history:
         head = []
         if rebuild:
-            added, skipped = history.rebuild(rebuild)
+            added, kept, skipped = history.rebuild(rebuild)
             head.append(f"Rebuilt the history from {', '.join(map(str, rebuild))}: "
                         f"{added} call record{'s' if added != 1 else ''}"
+                        + (f" ({kept} from elsewhere, already in it)" if kept else "")
                         + (f", {len(skipped)} other JSON file{'s' if len(skipped) != 1 else ''} skipped"
                            if skipped else ""))
             head.append("")
