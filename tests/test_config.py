@@ -111,6 +111,16 @@ def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
     ("[capture]\nlatency_s = true\n", r"\[capture\] latency_s must be a number or \"\", not True"),
     ('[capture]\nlatency_s = "low"\n', r"\[capture\] latency_s must be a number or \"\", not 'low'"),
     ("[turns]\nmin_overlap_s = \n", r"not valid TOML"),
+    # rules between settings, and bounds the types cannot say
+    ("[prosody]\nfmin_hz = 500\n", r"\[prosody\] fmin_hz \(500\) must be below fmax_hz \(400\)"),
+    ("[prosody]\nframe_s = 0.001\n", r"\[prosody\] hop_s \(0.01\) must not be longer than frame_s"),
+    ("[prosody]\nframe_s = 0.02\nhop_s = 0.01\n", r"\[prosody\] frame_s \(0.02\) is too short for fmin_hz"),
+    ("[prosody]\nlpc_order = 1000\n", r"\[prosody\] lpc_order must be from 2 to 40"),
+    ("[prosody]\nhop_s = 1000\n", r"\[prosody\] hop_s \(1000\) must not be longer than frame_s"),
+    ("[vad]\nneg_threshold = 0.9\n", r"\[vad\] neg_threshold \(0.9\) must not be above threshold \(0.5\)"),
+    ("[capture]\nlatency_s = -1\n", r"\[capture\] latency_s must be more than 0 and at most 1 s"),
+    ('[overlay]\nhotkey_call = "Banana+Q"\n', r'\[overlay\] hotkey_call: "Banana\+Q" is not a key combination'),
+    ("[overlay]\nopacity = 0.05\n", r"\[overlay\] opacity must be from 0.3 to 1.0"),
 ])
 def test_bad_files_are_one_line_errors_that_name_file_section_and_key(tmp_path, text, message):
     path = write(tmp_path, text, "bad.toml")
@@ -145,7 +155,7 @@ def test_changed_settings_round_trip_through_toml(tmp_path):
     config.language.replace_lexicons = True
     config.live.agent_device = 'Headset "Pro" (USB)'
     config.transcribe.beam_size = 3
-    config.prosody.fmin_hz = 1e-3
+    config.prosody.dip_threshold = 1e-3
     loaded = load_config(write(tmp_path, to_toml(config)))
     assert loaded == config
     assert loaded.as_dict() == config.as_dict()

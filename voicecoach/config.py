@@ -75,6 +75,12 @@ class CaptureOptions:
     poll_s: float = 0.1
     playback_check_s: float = 0.5
 
+    def problem(self) -> str:
+        """What is wrong with these settings together; "" if nothing."""
+        if self.latency_s is not None and not 0 < self.latency_s <= 1.0:
+            return f"latency_s must be more than 0 and at most 1 s (or \"\" for the default), not {self.latency_s:g}"
+        return ""
+
 
 @dataclass
 class LiveOptions:
@@ -214,6 +220,36 @@ class OverlaySettings:
     hotkey_show: str = "Ctrl+Alt+V"
     hotkey_mark: str = "Ctrl+Alt+M"
 
+    def problem(self) -> str:
+        """What is wrong with these settings; "" if nothing.
+
+        >>> OverlaySettings(hotkey_call="Banana+Q").problem()
+        'hotkey_call: "Banana+Q" is not a key combination (modifiers Ctrl, Alt, Shift, Meta, then one key, e.g. "Ctrl+Alt+C")'
+        """
+        if not 6 <= self.font_pt <= 40:
+            return f"font_pt must be from 6 to 40, not {self.font_pt:g}"
+        if not 0.3 <= self.opacity <= 1.0:
+            return f"opacity must be from 0.3 to 1.0, not {self.opacity:g}"
+        for name in ("hotkey_call", "hotkey_show", "hotkey_mark"):
+            keys = getattr(self, name)
+            if keys and not _key_combination(keys):
+                return (f'{name}: "{keys}" is not a key combination (modifiers Ctrl, Alt, Shift, Meta, '
+                        'then one key, e.g. "Ctrl+Alt+C")')
+        return ""
+
+
+_MODIFIERS = {"ctrl", "alt", "shift", "meta", "win"}
+_KEYS = {"space", "tab", "esc", "escape", "enter", "return", "backspace", "insert", "ins", "delete", "del",
+         "home", "end", "pgup", "pgdown", "pageup", "pagedown", "up", "down", "left", "right", "pause",
+         "print", "menu"} | {f"f{i}" for i in range(1, 25)}
+
+
+def _key_combination(keys: str) -> bool:
+    """Whether ``keys`` is a Qt key sequence of the kind the hotkeys take: modifiers, then
+    one key (a character, F1-F24 or a named key), joined by "+"."""
+    *mods, key = [p.strip().lower() for p in keys.split("+")]
+    return all(m in _MODIFIERS for m in mods) and (len(key) == 1 or key in _KEYS)
+
 
 class ConfigError(Exception):
     """A config file that cannot be used (one clear line)."""
@@ -336,6 +372,9 @@ def apply(config: Config, data: dict, source: str = "config") -> Config:
                                   f"(known: {', '.join(sorted(names))})")
             where = f"{source}: [{section}] {key}"
             setattr(opts, key, coerce(value, getattr(opts, key), where))
+        problem = opts.problem() if hasattr(opts, "problem") else ""   # rules between settings
+        if problem:
+            raise ConfigError(f"{source}: [{section}] {problem}")
     return config
 
 

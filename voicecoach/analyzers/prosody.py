@@ -109,6 +109,36 @@ class ProsodyOptions:
     formant_stride: int = 2
     batch_s: float = 0.1
 
+    def problem(self, sr: int = 16000) -> str:
+        """What is wrong with these settings together at sample rate ``sr`` (Hz); "" if nothing.
+
+        >>> ProsodyOptions(fmin_hz=500.0).problem()
+        'fmin_hz (500) must be below fmax_hz (400)'
+        """
+        nyquist = sr / 2
+        if round(self.hop_s * sr) < 1 or round(self.frame_s * sr) < 1:
+            return f"hop_s and frame_s must be at least one sample ({1 / sr:.6f} s)"
+        if self.hop_s > self.frame_s:
+            return f"hop_s ({self.hop_s:g}) must not be longer than frame_s ({self.frame_s:g}): audio would be skipped"
+        if self.frame_s > 1.0:
+            return f"frame_s ({self.frame_s:g}) must be at most 1 s"
+        if not self.fmin_hz < self.fmax_hz < nyquist:
+            return (f"fmin_hz ({self.fmin_hz:g}) must be below fmax_hz ({self.fmax_hz:g})"
+                    if self.fmin_hz >= self.fmax_hz else f"fmax_hz ({self.fmax_hz:g}) must be below {nyquist:g}")
+        tau_max = int(np.ceil(sr / self.fmin_hz))
+        if int(round(self.frame_s * sr)) - tau_max - 1 < tau_max // 2:
+            return (f"frame_s ({self.frame_s:g}) is too short for fmin_hz ({self.fmin_hz:g}): "
+                    f"need at least {1.5 * (sr / self.fmin_hz) / sr + 1 / sr:.3f} s")
+        if not self.tilt_low_hz < self.tilt_split_hz < self.tilt_high_hz:
+            return "tilt_low_hz, tilt_split_hz and tilt_high_hz must rise in that order"
+        if not 2 <= self.lpc_order <= 40:
+            return f"lpc_order must be from 2 to 40 (two poles per formant), not {self.lpc_order}"
+        if self.formant_band_hz > nyquist:
+            return f"formant_band_hz ({self.formant_band_hz:g}) must be at most {nyquist:g}"
+        if self.formant_stride > 100:
+            return f"formant_stride must be at most 100, not {self.formant_stride}"
+        return ""
+
 
 @dataclass
 class ProsodyFrames:
@@ -258,14 +288,12 @@ class ProsodyTracker:
         self.hop = int(round(o.hop_s * sr))
         self.frame = int(round(o.frame_s * sr))
         self._batch = int(round(o.batch_s * sr))
-        if self.hop <= 0 or self.frame <= 0:
-            raise ValueError("hop_s and frame_s must be positive")
+        problem = o.problem(self.sr)
+        if problem:
+            raise ValueError(problem)
         self.tau_min = max(2, int(np.floor(sr / o.fmax_hz)))
         self.tau_max = int(np.ceil(sr / o.fmin_hz))
         self.win = self.frame - self.tau_max - 1
-        if self.win < self.tau_max // 2:
-            raise ValueError(f"frame_s={o.frame_s} is too short for fmin_hz={o.fmin_hz}: "
-                             f"need at least {1.5 * (sr / o.fmin_hz) / sr + 1 / sr:.3f} s")
         self._init_spectral_tables()
         self._buf = np.zeros(0, dtype=np.float32)
         self._k0: Optional[int] = None  # global index of the frame starting at _buf[0]

@@ -84,6 +84,13 @@ class VadOptions:
     noise_window_s: float = 10.0
     level_fall_s: float = 3.0
 
+    def problem(self) -> str:
+        """What is wrong with these settings together; "" if nothing."""
+        if self.neg_threshold > self.threshold:
+            return (f"neg_threshold ({self.neg_threshold:g}) must not be above threshold "
+                    f"({self.threshold:g}): speech would end before it starts")
+        return ""
+
 
 @dataclass
 class Segment:
