@@ -206,3 +206,20 @@ def test_analyze_takes_longer_recordings_than_the_whole_file_readers(tmp_path):
     with pytest.raises(AudioError, match="5.0 hours long; a recording longer than 4 hours"):
         load_call(path)
     assert open_call_stream(path).duration_hint == 5 * 3600
+
+
+def test_a_calls_two_sides_given_as_one_side_are_refused_not_mixed(tmp_path):
+    """`analyze --agent call.wav` with a stereo call (agent left, caller right) would count
+    both voices as the agent's; a side recorded in stereo (one voice on both channels, a
+    little quieter and later on one) is mixed down as before."""
+    call, sr = sf.read(demo_call_path(), dtype="float32")
+    sf.write(tmp_path / "call.wav", call, sr)
+    one = call[:, 0]
+    sf.write(tmp_path / "headset.wav", np.stack([one, 0.7 * np.roll(one, 3)], axis=1), sr)
+    for read in (lambda p: list(open_call_stream(agent=p)), lambda p: load_call(agent=p)):
+        with pytest.raises(AudioError, match="its channels hold different sound") as err:
+            read(tmp_path / "call.wav")
+        assert "\n" not in str(err.value)
+        read(tmp_path / "headset.wav")
+    mixed = load_call(agent=tmp_path / "headset.wav").agent
+    assert np.corrcoef(mixed[:len(one)], one)[0, 1] > 0.95

@@ -484,4 +484,53 @@ def _load_side(path: Path) -> np.ndarray:
     """One side's file: mono, or several channels mixed down to one."""
     audio, sr = read_audio(path)
     _check(path, audio, sr)
+    if audio.shape[1] > 1:
+        check = OneVoice(path)
+        check.feed(audio)
+        check.finish()
     return _resample(audio.mean(axis=1), sr)
+
+
+class OneVoice:
+    """Checks that a side's file with several channels holds one sound in all of them (a
+    headset recorded in stereo), not a call's two sides (left the agent, right the caller),
+    which mixed down would count both voices as one side's.
+
+    Channels are compared with the first by their correlation at zero lag, over the whole
+    file (fed block by block); a call's two voices barely correlate (about 0), one voice
+    on two channels does (about 1). Only channels that carry sound are compared.
+    """
+
+    MIN_CORRELATION = 0.3
+    _ACTIVE = (10 ** (-50 / 20)) ** 2 * SAMPLE_RATE    # 1 s at -50 dBFS: enough sound to judge
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._xx: Optional[np.ndarray] = None     # per channel: sum of x_k^2, sum of x_0 x_k
+
+    def feed(self, x: np.ndarray) -> None:
+        """The next block, ``[shape=(n, channels)]``; raises :class:`AudioError` as soon as
+        every channel has had 10 s of sound and they differ (a long file is not read to
+        its end first)."""
+        if self.judged:
+            return
+        x = np.asarray(x, np.float64)
+        sums = np.stack([(x * x).sum(axis=0), (x * x[:, :1]).sum(axis=0)])
+        self._xx = sums if self._xx is None else self._xx + sums
+        if self._xx[0].min() >= 10 * self._ACTIVE:
+            self.finish()
+
+    judged = False
+
+    def finish(self) -> None:
+        """Raise :class:`AudioError` when the channels hold different sound."""
+        if self._xx is None or self.judged:
+            return
+        self.judged = True
+        power, cross = self._xx
+        for k in range(1, len(power)):
+            if min(power[0], power[k]) < self._ACTIVE:
+                continue
+            if cross[k] / np.sqrt(power[0] * power[k]) < self.MIN_CORRELATION:
+                raise AudioError(f"{self.path}: its channels hold different sound (a call's two sides?); "
+                                 f"give it as the call (`voicecoach analyze {self.path}`), or one file per side")

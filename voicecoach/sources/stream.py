@@ -23,7 +23,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
-from voicecoach.sources.audio import (MAX_STREAM_S, SILENCE_PEAK, AudioError, av_samples, av_stream,
+from voicecoach.sources.audio import (MAX_STREAM_S, SILENCE_PEAK, AudioError, OneVoice, av_samples, av_stream,
                                       check_call_args, check_file, check_header, check_samples, damaged_from_start,
                                       ended_early, further_ended, quiet_decoders, sndfile_info,
                                       too_long, undecodable, warn_truncated)
@@ -217,6 +217,7 @@ class CallStream:
         counts = dict.fromkeys(self.channels, 0)
         done = dict.fromkeys(decoders, False)
         key_of = {ch: id(d) for ch, (d, _) in self._sides.items()}
+        one_voice = {id(d): OneVoice(d.path) for d, col in self._sides.values() if col is None}
         while True:
             for key, feed in feeds.items():
                 if done[key]:
@@ -226,6 +227,8 @@ class CallStream:
                 if all(counts[ch] >= self.block for ch, _ in sides):
                     continue
                 x = next(feed, None)
+                if key in one_voice:                    # a side's file mixed down
+                    one_voice[key].feed(x) if x is not None else one_voice[key].finish()
                 for ch, col in sides:
                     mono = x[:, col] if (x is not None and col is not None) else (
                         x.mean(axis=1) if x is not None else np.zeros(0, np.float32))
