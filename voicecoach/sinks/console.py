@@ -49,7 +49,8 @@ class ConsoleView:
         print(text, file=self.out, flush=True)
 
     def _event(self, e: Event) -> None:
-        lat = f"  ({e.latency * 1000:.0f} ms)" if e.latency is not None else ""
+        # how long after the deciding audio it came: a delay, not a duration
+        lat = f"  (+{e.latency * 1000:.0f} ms)" if e.latency is not None else ""
         if e.kind == "word" and self.captions:
             split = self._lines.setdefault(e.channel, LineSplitter(self.sentence_gap_s))
             who = "you   " if e.channel == "agent" else "caller"
