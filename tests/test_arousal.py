@@ -72,7 +72,7 @@ def test_cooldown_limits_cues():
 def test_no_value_before_the_start_is_learned():
     tracker = ArousalTracker()
     feed(tracker, caller_frames(10.0, f0_st=8.0, energy_db=-15.0))
-    assert tracker.state() == {"arousal": None, "baseline_ready": False}
+    assert tracker.state() == {"arousal": None, "baseline_ready": False, "heard_s": 10.0}
     assert tracker.timeline() == []
     assert tracker.summary()["mean"] is None
 

@@ -432,7 +432,9 @@ def test_live_checklist_and_lists_fill_in(window, excerpt):
     assert c.done == {"greeting": True, "empathy": False, "questions": True, "closing_question": False}
     assert "My router blinks." in c.callers.text() and "0:12" in c.callers.text()
     assert "call you back" in c.follow_ups.text()
-    window.on_snapshot(dict(snapshot(), caller={"arousal": 0.85}))
+    window.on_snapshot(dict(snapshot(), caller={"arousal": None, "heard_s": 6.5}))
+    assert "learning their voice" in c.temperature.text()     # heard, the reference not made yet
+    window.on_snapshot(dict(snapshot(), caller={"arousal": 0.85, "heard_s": 30.0}))
     assert "heated" in c.temperature.text()
     window.on_call({"state": "started", "index": 2, "t": 100.0, "reason": "line"})
     assert not any(c.done.values()) and "nothing yet" in c.callers.text()    # the next call starts fresh

@@ -31,10 +31,12 @@ _CUE_ITEM = {"greeting": "greeting", "empathy": "empathy", "question_open": "que
              "question_closed": "questions", "closing_question": "closing_question"}
 
 
-def temperature_word(arousal: Optional[float]) -> tuple[str, str]:
-    """The caller's temperature as a word and a colour role, from caller arousal 0-1."""
-    if arousal is None:                  # the caller has not said enough yet
-        return "not heard yet", "dead_air"
+def temperature_word(arousal: Optional[float], heard: bool = False) -> tuple[str, str]:
+    """The caller's temperature as a word and a colour role, from caller arousal 0-1;
+    ``heard``: the caller has spoken (arousal is None while their usual voice, the
+    reference, is learned from their first stretch of speech)."""
+    if arousal is None:
+        return ("learning their voice" if heard else "not heard yet"), "dead_air"
     if arousal >= 0.8:
         return "heated", "interruption"
     if arousal >= 0.65:
@@ -112,8 +114,8 @@ class LiveChecklist(QWidget):
             self.caller_items.append((e.t, e.text.split(": ", 1)[-1].strip('"')))
             self._lists()
 
-    def set_temperature(self, arousal: Optional[float]) -> None:
-        word, role = temperature_word(arousal)
+    def set_temperature(self, arousal: Optional[float], heard: bool = False) -> None:
+        word, role = temperature_word(arousal, heard)
         self.temperature.setText(f"Caller: <span style='color:{_tint(role).name()}'><b>{word}</b></span>")
 
     def _lists(self) -> None:

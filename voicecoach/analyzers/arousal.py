@@ -141,9 +141,10 @@ class ArousalTracker:
         return 1.0 / (1.0 + math.exp(-o.gain * mean_z))
 
     def state(self) -> dict:
-        """``{"arousal": latest or None, "baseline_ready": bool}``."""
+        """``{"arousal": latest or None, "baseline_ready": bool, "heard_s": caller speech
+        time so far (s)}``: arousal is None until the reference is made."""
         return {"arousal": round(self._values[-1][1], 3) if self._values else None,
-                "baseline_ready": self.baseline is not None}
+                "baseline_ready": self.baseline is not None, "heard_s": round(self._speech_s, 1)}
 
     def timeline(self) -> list[list[float]]:
         """Caller arousal over time: ``[[t, arousal], ...]`` (call-clock s, 0..1)."""
