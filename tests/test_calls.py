@@ -232,3 +232,24 @@ def test_reports_event_logs_and_profiles_are_private_too(tmp_path, umask_022):
     writer.close()
     assert mode(log) == 0o600 and "slow down" in log.read_text()
     assert mode(write_private(tmp_path / "me.json", "{}")) == 0o600
+
+
+def test_an_event_log_is_added_to_not_overwritten(tmp_path):
+    """`live --events FILE` again the next morning keeps yesterday's lines; each run opens
+    with a session line, and a line a killed run left half written stays on its own."""
+    from voicecoach.events import Event
+    from voicecoach.sinks.console import JsonlWriter
+
+    log = tmp_path / "shift.jsonl"
+    for text in ("yesterday", "today"):
+        writer = JsonlWriter(str(log))
+        writer("event", Event("nudge", 1.0, "agent", text))
+        writer.close()
+        with open(log, "a") as f:
+            f.write('{"kind": "nudge", "t": 2.0, "te')          # killed mid-line
+    JsonlWriter(str(log)).close()
+    lines = log.read_text().splitlines()
+    whole = [json.loads(line) for line in lines if line.endswith("}")]
+    assert [e["kind"] for e in whole] == ["session", "nudge", "session", "nudge", "session"]
+    assert [e["text"] for e in whole if e["kind"] == "nudge"] == ["yesterday", "today"]
+    assert len(lines) == len(whole) + 2 and all(e["data"]["started"] for e in whole if e["kind"] == "session")

@@ -99,19 +99,28 @@ class JsonlWriter:
     or "dropped"): the events between a call's "started" and "ending" are that call's,
     on its own clock.
 
+    An existing log is added to, never overwritten (yesterday's shift stays): each run
+    starts with ``{"kind": "session", "t": 0.0, "data": {"started": local ISO time}}``.
+
     A write error (a full disk) stops the log with one warning on stderr; the file is
     cut back to its last whole line, and coaching goes on."""
 
     def __init__(self, path: str):
+        import datetime as _dt
+
         from voicecoach.store.calls import private_folder
 
-        private_folder(Path(path).expanduser().parent)                  # made 0700 if missing
-        fd = os.open(Path(path).expanduser(), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # holds the call
+        self.path = Path(path).expanduser()
+        private_folder(self.path.parent)                                # made 0700 if missing
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)   # holds the call
         os.fchmod(fd, 0o600)
-        self.path = path
-        self.file: Optional[IO[str]] = os.fdopen(fd, "w", encoding="utf-8")
-        self._whole = 0            # bytes up to the end of the last line written whole
+        self._whole = os.fstat(fd).st_size   # bytes up to the end of the last line written whole
+        self.file: Optional[IO[str]] = os.fdopen(fd, "a", encoding="utf-8")
         self.failed: Optional[str] = None
+        if self._whole and not _ends_a_line(self.path):
+            self._write("\n")                  # a line a killed run left half written stays apart
+        started = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        self._write(json.dumps({"kind": "session", "t": 0.0, "data": {"started": started}}) + "\n")
 
     def __call__(self, kind: str, payload) -> None:
         if self.file is None:
@@ -123,7 +132,11 @@ class JsonlWriter:
             line = {"kind": "call", "t": data.get("end_t", data.get("t")), "data": data}
         else:
             return
-        text = json.dumps(line) + "\n"
+        self._write(json.dumps(line) + "\n")
+
+    def _write(self, text: str) -> None:
+        if self.file is None:
+            return
         try:
             self.file.write(text)
             self.file.flush()
@@ -161,6 +174,16 @@ class JsonlWriter:
             return f"the event log {self.path} may be incomplete ({exc.strerror or exc})"
         self.file = None
         return ""
+
+
+def _ends_a_line(path: Path) -> bool:
+    """Whether the file's last byte is a newline."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) == b"\n"
+    except OSError:
+        return True
 
 
 class CallPrinter:
