@@ -122,6 +122,22 @@ def test_open_or_analyse_and_the_history_once(recording, data):
     assert len(history_rows()) == 1
 
 
+def test_the_demo_call_opens_but_stays_out_of_the_history(data):
+    """`voicecoach review demo` (and `report demo`) analyse the demo once and keep its
+    record to open at once next time; it is no call of the agent's, so not in their trend."""
+    analysed = []
+
+    def analyse(audio, config):
+        analysed.append(audio.name)
+        return make_record("demo_call.flac", audio.duration)
+
+    first = open_call("demo", analyse=analyse)
+    assert first.record_path == data / "records" / "demo_call.json" and first.note == ""
+    again = open_call("demo", analyse=analyse)
+    assert analysed == ["demo_call.flac"] and again.record_path == first.record_path
+    assert history_rows() == []
+
+
 def test_a_record_that_cannot_be_saved_is_a_note(recording, data, monkeypatch):
     import voicecoach.store.calls as calls
 

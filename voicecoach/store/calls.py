@@ -308,7 +308,8 @@ def open_call(call: Union[str, Path, dict], config=None, *,
     A record file opens as it is, with its recording if ``source.name`` lies beside it.
     A recording opens with its record (:func:`find_record`); without one it is analysed
     and the new record saved (:func:`save_new_call`). Every record opened or saved is in
-    the history afterwards (a dict, having no file, is not).
+    the history afterwards (a dict, having no file, is not), but the demo call's: it is
+    no call of the agent's, and would count in their trend.
 
     Parameters
     ----------
@@ -331,6 +332,11 @@ def open_call(call: Union[str, Path, dict], config=None, *,
     from voicecoach.sources.audio import AudioError, load_call
 
     path = demo_call_path() if str(call) == "demo" else Path(call)
+    demo = path.resolve() == demo_call_path().resolve()
+
+    def indexed(record: dict, record_path: Path) -> str:
+        return "" if demo else add_to_history(record, record_path, history_path)
+
     if path.suffix.lower() == ".json":
         from voicecoach.sinks.report import find_audio
 
@@ -345,18 +351,23 @@ def open_call(call: Union[str, Path, dict], config=None, *,
                 audio_path = None
         else:
             note = f"{record['source']['name']} not found beside the record: no waveforms or playback"
-        return OpenedCall(record, audio, path, audio_path,
-                          _join(note, add_to_history(record, path, history_path)))
+        return OpenedCall(record, audio, path, audio_path, _join(note, indexed(record, path)))
     audio = load_call(path)
     found = find_record(path, audio.duration)
     if found is not None:
         record = load_record(found)
-        return OpenedCall(record, audio, found, path, add_to_history(record, found, history_path))
+        return OpenedCall(record, audio, found, path, indexed(record, found))
     if analyse is None:
         from voicecoach.analyze import analyze_call
 
         analyse = analyze_call
     record = analyse(audio, config)
+    if demo:                                  # kept to open at once next time; not in the history
+        home = record_home(path)
+        try:
+            return OpenedCall(record, audio, save_record(record, home), path)
+        except OSError:
+            return OpenedCall(record, audio, None, path)
     home, note = save_new_call(record, path, history_path)
     if home is None:
         return OpenedCall(record, audio, None, path, _join("analysed", note))
