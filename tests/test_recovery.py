@@ -131,3 +131,27 @@ def test_quitting_mid_analysis_saves_nothing_and_leaves_it_for_the_next_start(tm
     recovery.thread.join(300)
     assert lines == [] and not os.path.exists(path[:-4] + ".json")
     assert unfinished(folder) == [Path(path)]
+
+
+def test_history_finds_a_killed_call_in_a_folder_given_on_the_command_line(tmp_path):
+    """`live --record DIR` (not the config's record_dir) was killed mid-call: `history`
+    looks in the folders its earlier calls were recorded in."""
+    from voicecoach.store.calls import save_call
+
+    folder, data = tmp_path / "calls", tmp_path / "data"
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(data))
+    earlier = crash_recording(folder, 8.0)
+    save_call(_record_of(earlier), earlier[:-4] + ".json", data / "history.sqlite")
+    path = crash_recording(folder, 12.0)
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "history"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "recovered" in lines[0] and os.path.basename(path) in lines[0], res.stderr
+    assert os.path.exists(path[:-4] + ".json")
+
+
+def _record_of(recording: str) -> dict:
+    from voicecoach.analyze import analyze_call
+
+    return analyze_call(load_call(recording), transcribe=False)

@@ -405,7 +405,16 @@ def cmd_history(args) -> int:
             what = "not a folder" if os.path.exists(os.path.expanduser(folder)) else "no such folder"
             raise UserError(f"{folder}: {what} (--rebuild takes the folders that hold your call records); "
                             "the history is unchanged")
-    for folder in dict.fromkeys([*(args.rebuild or []), config.live.record_dir or None]):
+    known = []            # the folders live has recorded calls in (`--record DIR` too)
+    if default_db_path().is_file():
+        try:
+            from voicecoach.store.history import History
+
+            with History() as history:
+                known = history.recording_folders()
+        except sqlite3.Error:
+            pass          # said below, where the history is read
+    for folder in dict.fromkeys([*(args.rebuild or []), config.live.record_dir or None, *map(str, known)]):
         if folder:
             recover_folder(folder, config)
     try:

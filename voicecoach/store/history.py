@@ -167,6 +167,12 @@ class History:
         rows = [CallScores(*r) for r in self._db.execute(query, params)]
         return rows[::-1]
 
+    def recording_folders(self) -> list[Path]:
+        """The folders of the indexed records ``live --record`` made (``call-*.json``),
+        where a recording a killed session left may lie (:mod:`voicecoach.store.recovery`)."""
+        rows = self._db.execute("SELECT record_path FROM calls").fetchall()
+        return sorted({Path(p).parent for (p,) in rows if Path(p).name.startswith("call-")})
+
     def rebuild(self, folders: Union[str, Path, Iterable[Union[str, Path]]]) -> tuple[int, int, list[str]]:
         """Index again every call record found under ``folders``, and the records the
         index already has elsewhere; rows whose record is gone (or no longer a call
