@@ -79,6 +79,24 @@ def test_window_shows_the_call(window, demo):
     assert len(colours) > 100                     # a rendered window, not a blank one
 
 
+def test_a_laptop_screen_scrolls_the_call_instead_of_squeezing_it(window, qtbot):
+    """On a 1366x768 laptop the window gets about 1300x700: it must fit there, with the
+    timeline at no less than its minimum (the plots' axis titles apart) and the scorecard
+    reached by scrolling; at 1400x900 everything shows without a scroll bar."""
+    from PyQt6.QtWidgets import QScrollArea
+
+    column = window.findChild(QScrollArea)
+    assert not column.verticalScrollBar().isVisible()
+    window.resize(1300, 700)
+    qtbot.waitUntil(lambda: column.verticalScrollBar().isVisible())
+    assert window.width() <= 1300 and window.height() <= 700
+    assert window.timeline.height() >= window.timeline.minimumHeight()
+    scores = window.scores
+    assert scores.visibleRegion().isEmpty() or scores.visibleRegion().boundingRect().height() < scores.height()
+    column.ensureWidgetVisible(scores)
+    qtbot.waitUntil(lambda: column.verticalScrollBar().value() > 0)
+
+
 def test_clicking_a_transcript_line_seeks(window, qtbot, demo):
     lines = transcript_lines(demo[1].record)
     row = 8

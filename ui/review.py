@@ -19,17 +19,19 @@ import threading
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-from PyQt6.QtCore import QEventLoop, QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressDialog,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -132,6 +134,41 @@ def open_call(call: Union[str, Path, dict], config=None, parent: Optional[QWidge
 
 # --------------------------------------------------------------------------- the window
 
+class FitColumn(QScrollArea):
+    """A column that fills the height it is given and scrolls when that is too little:
+    ``squeeze`` (the timeline) gives up height first, down to its minimum, and the rest
+    keep their preferred height (wrapped text stays whole). A short screen (a 1366x768
+    laptop) then scrolls the call's column instead of drawing its plots over one another."""
+
+    def __init__(self, widget: QWidget, squeeze: QWidget):
+        super().__init__()
+        self._squeeze = squeeze
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.viewport().setAutoFillBackground(False)
+        widget.setAutoFillBackground(False)
+        self.setWidget(widget)
+        self.setMinimumWidth(widget.minimumWidth() + self.verticalScrollBar().sizeHint().width())
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self._fit)            # its content changed (a call loaded)
+        return super().eventFilter(obj, event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        widget, width = self.widget(), self.viewport().width()
+        layout = widget.layout()
+        preferred = (layout.totalHeightForWidth(width) if layout.hasHeightForWidth()
+                     else widget.sizeHint().height())
+        give = max(0, self._squeeze.sizeHint().height() - self._squeeze.minimumSizeHint().height())
+        widget.resize(width, max(self.viewport().height(), preferred - give))
+
+
 class ReviewWindow(QMainWindow):
     """The review of one call, and the history of past calls.
 
@@ -220,11 +257,15 @@ class ReviewWindow(QMainWindow):
                        ("note", "follow-up / caller's item"), ("voice", "voice")], "Cues", "●")
         hint = label("Click anywhere to listen · scroll to zoom · drag to pan", "scoreDetail")
         cues.layout().insertWidget(cues.layout().count(), hint)
-        col.addWidget(card(self.timeline, turns, cues, margins=8), 3)
+        timeline_card = card(self.timeline, turns, cues, margins=8)
+        col.addWidget(timeline_card, 3)
 
         self.scores = ScorecardPanel()
         col.addWidget(card(label("Scorecard", "section"), self.scores), 0)
-        split.addWidget(left)
+        # a short screen (a 1366x768 laptop) scrolls the call's column rather than squeezing
+        # the timeline's plots into one another
+        left.setMinimumWidth(560)
+        split.addWidget(FitColumn(left, squeeze=timeline_card))
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.setChildrenCollapsible(False)

@@ -105,7 +105,7 @@ class TimelineView(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
-        self.setMinimumHeight(300)
+        self.setMinimumHeight(380)   # each plot row keeps room for its axis title
         self.ci.layout.setSpacing(0)
         self.ci.setContentsMargins(4, 8, 12, 4)
         self.waves = self._plot(0, "")
