@@ -116,6 +116,7 @@ def test_the_overlay_path_runs_a_shift_and_shows_the_after_call_card(tmp_path):
     assert len(list((tmp_path / "data" / "records").glob("call-*.json"))) == 1
     from PyQt6.QtGui import QImage
 
-    shot = QImage(str(tmp_path / "shot.png"))
-    assert not shot.isNull() and shot.width() > 200 and shot.height() > 200
+    shot, card = QImage(str(tmp_path / "shot.png")), QImage(str(tmp_path / "shot-card.png"))
+    assert not shot.isNull() and shot.width() > 200 and shot.height() > 200      # the call, mid-way
+    assert not card.isNull() and card.width() == shot.width() and card != shot  # then its card
 

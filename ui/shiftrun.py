@@ -40,6 +40,7 @@ class ShiftController(QObject):
         super().__init__(window)
         self.make_shift, self.window, self.extra = make_shift, window, list(extra)
         self.stop_after_s, self.screenshot = stop_after_s, screenshot
+        self._shot = False                 # the screenshot of the call is taken
         self.calls: Optional[list] = None
         self.exit_code = 0
         self.last_record_path: Optional[str] = None
@@ -152,6 +153,9 @@ class ShiftController(QObject):
         self._tip("waiting for a call")
 
     def _on_call(self, item: dict) -> None:
+        if (self.screenshot is not None and item.get("state") == "ending"
+                and item.get("ended_by") == "shift end"):
+            self._shoot(self.screenshot)               # the call as it was when the shift was stopped
         self.window.on_call(item)
         if item.get("state") == "started":
             self._tip(f"call {item['index']}")
@@ -179,10 +183,18 @@ class ShiftController(QObject):
         self.calls = calls if calls is not None else []
         if self.screenshot is not None:
             QApplication.processEvents()
-            if not save_screenshot(self.window, self.screenshot):
-                print(f"voicecoach: error: cannot write the screenshot {self.screenshot}", file=sys.stderr)
-                self.exit_code = 2
+            if not self._shot:
+                self._shoot(self.screenshot)
+            if self.window.card.isVisible():
+                path = Path(self.screenshot)
+                self._shoot(path.with_name(f"{path.stem}-card{path.suffix}"))
         self._close()
+
+    def _shoot(self, path) -> None:
+        self._shot = True
+        if not save_screenshot(self.window, path):
+            print(f"voicecoach: error: cannot write the screenshot {path}", file=sys.stderr)
+            self.exit_code = 2
 
     def _failed(self, exc: BaseException) -> None:
         self.runner = None

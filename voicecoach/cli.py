@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="silence between replayed calls (default 10)")
     lv.add_argument("--console", action="store_true", help="coach in this terminal instead of the overlay")
     lv.add_argument("--screenshot", metavar="FILE.png",
-                    help="save a screenshot of the overlay when the call ends (use with --stop-after)")
+                    help="with --stop-after: save a screenshot of the overlay when the shift is stopped "
+                         "(the call as it is then), and of its after-call card as FILE-card.png")
     lv.add_argument("--events", metavar="FILE.jsonl", help="write every event as one JSON line")
     lv.add_argument("--record", metavar="DIR", help="record both channels and the call record in DIR")
     lv.add_argument("--stop-after", type=float, metavar="SECONDS", help="end the shift after this much time")
