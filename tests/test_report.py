@@ -115,7 +115,8 @@ def test_mono_call_without_transcript(record):
     page = report_html(record)
     assert_self_contained(page)
     assert "need the caller&#x27;s channel" in page and "No transcript" in page
-    assert "Unavailable for this recording: interruptions, transcript" in page
+    assert ("Not measured (a recording of your side only; speech-to-text was off): interruptions, "
+            "the transcript." in page)
 
 
 def test_svgs_are_well_formed(record, audio):

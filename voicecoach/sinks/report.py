@@ -40,6 +40,7 @@ from voicecoach.sinks.view import (
     rephrase_cues,
     scorecard,
     transcript_lines,
+    unavailable_text,
 )
 from voicecoach.sources.audio import CallAudio, load_call
 from voicecoach.store.history import local_time
@@ -392,8 +393,7 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
         parts.append(_items_section("Moments", [(c["t"], _esc(c["text"])) for c in voice], ""))
     parts.append("</div></div>")
     if record.get("unavailable"):
-        missing = _esc(", ".join(record["unavailable"]))
-        parts.append(f"<p class='sub'>Unavailable for this recording: {missing}</p>")
+        parts.append(f"<p class='sub'>{_esc(unavailable_text(record))}</p>")
     parts.append(f"<footer>{_esc(CARE_NOTE)} Warmth least of all: acted or smiled speech is not a "
                  "measure of a person.</footer>")
     if uri:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statistics import median
 
-from voicecoach.sinks.view import CARE_NOTE, call_scores, clock, moments, plural, rephrase_cues
+from voicecoach.sinks.view import CARE_NOTE, call_scores, clock, moments, plural, rephrase_cues, unavailable_text
 
 
 def summary_text(rec: dict) -> str:
@@ -30,7 +30,8 @@ def summary_text(rec: dict) -> str:
     if t is not None:
         when = (" at " + ", ".join(clock(x) for x in t.mine[:5])) if t.mine else ""
         row("Turns", f"you interrupted {len(t.mine)}×{when}; the caller interrupted {t.theirs}×")
-        row("", f"{plural(t.acknowledgements, 'acknowledgement')} while listening (good); "
+        row("", f"{plural(t.acknowledgements, 'acknowledgement')} while listening"
+                f"{' (good)' if t.acknowledgements else ''}; "
                 f"{plural(t.near_misses, 'fast turn change')} (not interruptions)")
         gap = (f"answers after {median(t.response_gaps):.1f} s (median)" if t.response_gaps
                else "no response gaps measured")
@@ -75,6 +76,6 @@ def summary_text(rec: dict) -> str:
         row("Moments" if i == 0 else "", f"{clock(c['t'])} {c['text']}")
     if rec["unavailable"]:
         lines.append("")
-        lines.append("Unavailable for this recording: " + ", ".join(rec["unavailable"]))
+        lines.append(unavailable_text(rec))
     lines += ["", CARE_NOTE]
     return "\n".join(lines)

@@ -66,6 +66,33 @@ TEAM_NOTE = ("Agents are listed by name, never by score. Each agent's scores are
 """What the coach's view says where it shows scores (there are no leaderboards)."""
 
 
+UNAVAILABLE_TEXT = {"interruptions": "interruptions", "backchannels": "acknowledgements",
+                    "near_misses": "fast turn changes", "talk_share": "talk share", "dead_air": "dead air",
+                    "response_gaps": "response gaps", "caller_arousal": "the caller's temperature",
+                    "caller_problems": "the caller's list", "transcript": "the transcript",
+                    "pace.agent_wpm": "words per minute", "language cues": "language cues"}
+"""The record's ``unavailable`` keys as a person reads them."""
+
+
+def unavailable_text(record: dict) -> str:
+    """What the record could not measure, and why, in one sentence ("" if nothing).
+
+    >>> unavailable_text({"unavailable": ["talk_share", "caller_arousal"], "source": {"channels": ["agent"]}})
+    "Not measured (a recording of your side only): talk share, the caller's temperature."
+    """
+    keys = record.get("unavailable") or []
+    if not keys:
+        return ""
+    reasons = []
+    if list((record.get("source") or {}).get("channels") or []) == ["agent"]:
+        reasons.append("a recording of your side only")
+    if "transcript" in keys:
+        reasons.append("speech-to-text was off")
+    why = f" ({'; '.join(reasons)})" if reasons else ""
+    return (f"Not measured{why}: "
+            + ", ".join(UNAVAILABLE_TEXT.get(k, k.replace("_", " ")) for k in keys) + ".")
+
+
 def cue_group(kind: str) -> str:
     """The marker group of a cue kind (``"rephrase"``, ``"good"``, ``"note"`` or ``"voice"``)."""
     for group, kinds in CUE_GROUPS.items():

@@ -283,7 +283,8 @@ def trend_line(rows: list[CallScores], window: int = 5) -> str:
         if not a or not b:
             continue
         ma, mb = sum(a) / len(a), sum(b) / len(b)
-        arrow = "→" if abs(mb - ma) < 1e-9 else ("↑" if mb > ma else "↓")
+        same_shown = format(ma, spec) == format(mb, spec)          # 61 % and 61 %: no change to show
+        arrow = "→" if same_shown else ("↑" if mb > ma else "↓")
         better = good != 0 and arrow != "→" and (mb > ma) == (good > 0)
         parts.append(f"{label} {format(ma, spec)} {arrow} {format(mb, spec)}" + (" (better)" if better else ""))
     if not parts:
