@@ -6,7 +6,7 @@ record says and emits ``seekRequested(t_s)`` when the agent clicks a moment.
 from __future__ import annotations
 
 import html
-
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -28,7 +28,7 @@ from PyQt6.QtWidgets import (
 )
 
 from voicecoach.events import SAMPLE_RATE
-from voicecoach.store.calls import private_file
+from voicecoach.store.calls import private_file, private_folder
 from voicecoach.sinks.view import (
     PALETTE,
     checklist_items,
@@ -516,7 +516,8 @@ def save_screenshot(widget: QWidget, path) -> bool:
     """Save a picture of ``widget`` as the PNG ``path``, readable by the user alone (it
     shows the call: the caller's words, the scores). False if it cannot be written."""
     try:
-        private_file(path)            # 0600 before Qt writes into it
+        private_folder(Path(path).expanduser().parent)       # made 0700 if missing, as -o does
+        private_file(Path(path).expanduser())                 # 0600 before Qt writes into it
     except OSError:
         return False
-    return widget.grab().save(str(path))
+    return widget.grab().save(str(Path(path).expanduser()))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -48,11 +49,56 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="settings file (TOML); default: the user config file if it exists")
 
 
+def _seconds(text: str) -> float:
+    """An argument in seconds: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a number of seconds above 0")
+    return value
+
+
+def _gap_seconds(text: str) -> float:
+    """Silence between replayed calls: a finite number of seconds, 0 or more."""
+    return 0.0 if text.strip() in ("0", "0.0") else _seconds(text)
+
+
+def _count(text: str) -> int:
+    """How many: a whole number, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+    return value
+
+
+def _file_name(text: str) -> str:
+    """A file to write: not empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty file name")
+    return text
+
+
+def _png(text: str) -> str:
+    """A screenshot to write: a .png file name, not a folder (checked before any window opens)."""
+    path = Path(_file_name(text)).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; name the picture, e.g. {path / 'shot.png'}")
+    if path.suffix.lower() != ".png":
+        raise argparse.ArgumentTypeError(f"{text}: screenshots are PNG pictures; name it {path.stem}.png")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicecoach", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"voicecoach {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = sub.choices           # name -> its parser, for errors in its own usage
 
     a = sub.add_parser(
         "analyze", help="analyse a recorded call: every coaching cue, as a summary or JSON",
@@ -74,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--agent-channel", choices=("left", "right"), default="left",
                    help="which side of a stereo file is the agent (default: left)")
     a.add_argument("--json", action="store_true", help="print the call record as JSON")
-    a.add_argument("-o", "--output", metavar="FILE", help="write the call record JSON to FILE")
+    a.add_argument("-o", "--output", type=_file_name, metavar="FILE", help="write the call record JSON to FILE")
     a.add_argument("--model", metavar="NAME",
                    help="speech-to-text model: a faster-whisper name or a model folder "
                         "(default: tiny.en, installed with VoiceCoach; other names download)")
@@ -110,15 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--replay", metavar="FILE", nargs="+",
                     help="replay recordings at real-time pace instead of devices, one call after "
                          "another ('demo' = the demo call)")
-    lv.add_argument("--gap", type=float, default=10.0, metavar="SECONDS",
+    lv.add_argument("--gap", type=_gap_seconds, default=10.0, metavar="SECONDS",
                     help="silence between replayed calls (default 10)")
     lv.add_argument("--console", action="store_true", help="coach in this terminal instead of the overlay")
-    lv.add_argument("--screenshot", metavar="FILE.png",
+    lv.add_argument("--screenshot", type=_png, metavar="FILE.png",
                     help="with --stop-after: save a screenshot of the overlay when the shift is stopped "
                          "(the call as it is then), and of its after-call card as FILE-card.png")
     lv.add_argument("--events", metavar="FILE.jsonl", help="write every event as one JSON line")
     lv.add_argument("--record", metavar="DIR", help="record both channels and the call record in DIR")
-    lv.add_argument("--stop-after", type=float, metavar="SECONDS", help="end the shift after this much time")
+    lv.add_argument("--stop-after", type=_seconds, metavar="SECONDS", help="end the shift after this much time")
     lv.add_argument("--no-transcript", action="store_true", help="no speech-to-text (no captions, no word cues)")
     lv.add_argument("--model", metavar="NAME", help="speech-to-text model (default tiny.en)")
     lv.add_argument("--profile", metavar="FILE", help="your voice profile for warmth")
@@ -134,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "interruption, backchannel, dead air and language cue; click "
                                     "anywhere to listen. A recording without a record is analysed first.")
     rv.add_argument("call", metavar="CALL", help="a recording, a call record (.json), or 'demo'")
-    rv.add_argument("--screenshot", metavar="FILE.png", help="save a screenshot of the window and exit")
+    rv.add_argument("--screenshot", type=_png, metavar="FILE.png", help="save a screenshot of the window and exit")
     _add_common(rv)
 
     rp = sub.add_parser("report", help="write a self-contained HTML report of a call",
@@ -142,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "transcript, phrases to rephrase, follow-ups, the caller's list) "
                                     "that opens in any browser with no network.")
     rp.add_argument("call", metavar="CALL", help="a recording, a call record (.json), or 'demo'")
-    rp.add_argument("-o", "--output", metavar="FILE.html", required=True, help="where to write the report")
+    rp.add_argument("-o", "--output", type=_file_name, metavar="FILE.html", required=True, help="where to write the report")
     rp.add_argument("--no-audio", action="store_true", help="do not embed the recording in the report")
     _add_common(rp)
 
@@ -150,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="List the last calls analysed or recorded on this machine, with "
                                     "talk share, interruptions, warmth, pace and checklist, and how "
                                     "they are trending. Scores are for your own practice.")
-    hs.add_argument("-n", "--last", type=int, default=20, metavar="N", help="how many calls (default 20)")
+    hs.add_argument("-n", "--last", type=_count, default=20, metavar="N", help="how many calls (default 20)")
     hs.add_argument("--rebuild", nargs="+", metavar="DIR",
                     help="rebuild the index from the call records in these folders")
     _add_common(hs)
@@ -161,9 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "profile stores statistics of your voice, never audio.")
     cb.add_argument("audio", nargs="*", metavar="AUDIO", help="recordings of your ordinary speech")
     cb.add_argument("--mic", action="store_true", help="record from the microphone instead")
-    cb.add_argument("--seconds", type=float, default=30.0, help="how long to record with --mic (default 30)")
+    cb.add_argument("--seconds", type=_seconds, default=30.0, help="how long to record with --mic (default 30)")
     cb.add_argument("--device", metavar="DEVICE", help="the microphone (default: the default input)")
-    cb.add_argument("-o", "--output", metavar="PROFILE.json", required=True, help="where to save the profile")
+    cb.add_argument("-o", "--output", type=_file_name, metavar="PROFILE.json", required=True, help="where to save the profile")
     cb.add_argument("--no-remember", action="store_true",
                     help="do not set it as your profile ([warmth] profile in the config file)")
     _add_common(cb)
@@ -203,16 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
                "  voicecoach team trend AGENT     one agent's calls by week (or --by month)\n"
                "  voicecoach team init            set up the store, or bring it up to date (team lead)")
     _add_common(tm)
-    tm.add_argument("-n", "--last", type=int, default=5, metavar="N",
+    tm.add_argument("-n", "--last", type=_count, default=5, metavar="N",
                     help="calls per agent in the overview (default 5)")
     tsub = tm.add_subparsers(dest="team_command", metavar="COMMAND")
     tl = tsub.add_parser("list", help="one agent's shared calls")
     tl.add_argument("agent", metavar="AGENT")
-    tl.add_argument("-n", "--last", type=int, default=20, metavar="N", help="how many calls (default 20)")
+    tl.add_argument("-n", "--last", type=_count, default=20, metavar="N", help="how many calls (default 20)")
     _add_common(tl)
     to = tsub.add_parser("open", help="open a shared call in the review window")
     to.add_argument("ref", metavar="ID", help="the call's id as listed (or AGENT/ID)")
-    to.add_argument("--screenshot", metavar="FILE.png", help="save a screenshot of the window and exit")
+    to.add_argument("--screenshot", type=_png, metavar="FILE.png", help="save a screenshot of the window and exit")
     _add_common(to)
     tt = tsub.add_parser("trend", help="one agent's shared calls by week or month")
     tt.add_argument("agent", metavar="AGENT")
@@ -712,7 +758,10 @@ COMMANDS = {"analyze": cmd_analyze, "live": cmd_live, "devices": cmd_devices, "r
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:                     # said with the command's own usage, not the program's
+        command = parser.commands.get(args.command) if args.command else None
+        (command or parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
         parser.print_help()
         return 2

@@ -419,6 +419,9 @@ def check_call_args(path, agent, customer, agent_channel: str) -> None:
         raise AudioError(f"--agent-channel must be 'left' or 'right', not {agent_channel!r}")
     if path is not None and (agent is not None or customer is not None):
         raise AudioError("give either one call file or --agent/--customer files, not both")
+    if path is None and agent is None and customer is not None:
+        raise AudioError("--customer needs --agent: the file of your side (a call with you alone is "
+                         "a mono recording: `voicecoach analyze me.wav`)")
 
 
 def load_call(path: str | Path | None = None, *, agent: str | Path | None = None,
