@@ -1,14 +1,14 @@
 """A replayed shift: 20 generated calls back to back, each found, coached, saved once.
 
-Generates 20 short support calls (``tools/callgen.py``, espeak-ng voices, about
-30-60 s each) and plays them one after another with 5-60 s of digital silence
+Generates 20 support calls (``tools/callgen.py``, espeak-ng voices, 30-90 s each,
+and 3 minutes for the four on a line with no noise floor) and plays them one after another with 5-60 s of digital silence
 between them (what a PulseAudio monitor gives when no stream plays), through
 :class:`voicecoach.shift.Shift` straight from a :class:`PlaylistSource`, as fast as
 the engine takes it (``--realtime`` paces it like devices). Call 6 starts 5 s after
 call 5 ends, while call 5's end-silence timer (``[shift] end_silence_s``, 12 s) is
-still running. Calls 10 and 15 are on a line with no noise floor (nothing between
-words), so they can only end on silence; the gaps after them are longer than the
-end silence. Each call is saved and added to a history in a temporary data folder.
+still running. Calls 4, 10, 15 and 19 are on a line with no noise floor (nothing
+between words), so they can only end on silence; the gaps after them are longer than
+the end silence. Each call is saved and added to a history in a temporary data folder.
 
 It prints, beside the targets (issue 17):
 
@@ -49,16 +49,19 @@ def make_calls(n: int, seed: int):
     gaps[0] = 3.0
     if n > 5:
         gaps[5] = 5.0                      # call 6 starts inside call 5's end silence
-    no_floor = {i for i in (9, 14) if i < n}
+    no_floor = {i for i in (3, 9, 14, 18) if i < n}
     for i in no_floor:
         if i + 1 < n:
             gaps[i + 1] = max(gaps[i + 1], 20.0)
+    # three minutes on the lines with no floor: dozens of caller turns, each word's edges
+    # a sliver of sound the voice activity does not call speech
+    minutes = [3.0 if i in no_floor else float(m) for i, m in enumerate(rng.uniform(0.5, 1.5, n).round(1))]
     specs = []
     for i in range(n):
         options = RandomCallOptions(noise_dbfs=-300.0 if i in no_floor else -65.0)
 
         def load(i=i, options=options):
-            c = random_call(seed * 100 + i, minutes=0.6, options=options)
+            c = random_call(seed * 100 + i, minutes=minutes[i], options=options)
             return CallAudio(np.ascontiguousarray(c.audio[:, 0]), np.ascontiguousarray(c.audio[:, 1]),
                              f"generated call {i + 1}")
         specs.append((float(gaps[i]), load))

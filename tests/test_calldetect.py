@@ -71,6 +71,22 @@ def test_a_line_with_no_floor_ends_on_silence_and_a_pause_does_not_split_it(call
     assert got[1].reason == "silence" and abs(got[1].t - (2.0 + 4.0 + last + 0.5)) < 0.6
 
 
+@needs_espeak
+def test_a_long_call_on_a_line_with_no_floor_is_one_call():
+    """Three minutes on a line that is nothing between words: the slivers of sound at the
+    edges of the caller's words must not add up to a floor that makes a pause a hang-up
+    (they did: every such call split in two or three)."""
+    from tools.callgen import RandomCallOptions, random_call
+
+    bare = random_call(1, minutes=3.0, options=RandomCallOptions(noise_dbfs=-100.0))
+    shift = np.concatenate([silence(2.0), bare.audio, silence(20.0)])
+    det = CallDetector()
+    got = feed(det, shift[:, 0], shift[:, 1]) + det.finish()
+    assert [(c.kind, c.reason) for c in got] == [("start", "line"), ("end", "silence")], got
+    last = max(u["end"] for u in bare.truth["utterances"])
+    assert abs(got[1].t - (2.0 + last + 0.5)) < 0.6
+
+
 def test_by_hand_and_playback_streams():
     det = CallDetector()
     quiet = np.zeros(SAMPLE_RATE, np.float32)

@@ -14,9 +14,12 @@ Start
       (agent speech up to ``lead_in_s`` before it) or where the line came alive.
 End
     * hang-up: a line that carried a noise floor during the call (``floor_s`` of
-      sound without speech) falls to nothing for ``dead_s``: the call ended where it
-      fell silent. A line that is nothing between words has no floor to lose, so this
-      rule waits for a floor before it trusts a silence; or
+      sound without caller speech, in one stretch) falls to nothing for ``dead_s``:
+      the call ended where it fell silent. A line that is nothing between words has
+      no floor to lose, so this rule waits for a floor before it trusts a silence.
+      The floor must be one stretch: on such a line the slivers of sound at the edges
+      of each word, which the voice activity does not call speech, add up to seconds
+      over a call, and would make every pause in it a hang-up; or
     * silence: neither side has spoken for ``end_silence_s``: the call ended at the
       last speech (plus ``end_pad_s``).
 Stronger signals
@@ -97,7 +100,8 @@ class CallDetector:
         self._alive_since: Optional[float] = None
         self._nothing_since: Optional[float] = -np.inf   # a shift starts on a quiet line
         self._after_nothing = True         # the current sound followed a long enough nothing
-        self._floor_s = 0.0                # sound without caller speech in this call (s)
+        self._floor_run = 0.0              # the current stretch of sound without caller speech (s)
+        self._floor = False                # this call's line has shown a noise floor
         self._agent_spans: deque = deque(maxlen=64)  # recent agent speech (start, end)
         self._call_stream = False          # the open call has had its playback stream
 
@@ -122,7 +126,10 @@ class CallDetector:
         self.time = start_s + len(samples) / SAMPLE_RATE
         if self.in_call:
             if self._alive and not self.vad[CUSTOMER].speaking:
-                self._floor_s += len(samples) / SAMPLE_RATE
+                self._floor_run += len(samples) / SAMPLE_RATE
+                self._floor = self._floor or self._floor_run >= self.options.floor_s
+            else:
+                self._floor_run = 0.0
             out += self._check_end()
         else:
             out += self._check_start()
@@ -170,7 +177,7 @@ class CallDetector:
 
     def _check_end(self) -> list[CallChange]:
         o = self.options
-        if (not self._alive and self._nothing_since is not None and self._floor_s >= o.floor_s
+        if (not self._alive and self._nothing_since is not None and self._floor
                 and self.time - self._nothing_since >= o.dead_s and self._nothing_since > self.call_start):
             return self._end(self._nothing_since, "hangup")
         last = max(self._last_speech(), self.call_start)
@@ -209,7 +216,8 @@ class CallDetector:
 
     # ------------------------------------------------------------------ transitions
     def _start(self, t: float, reason: str) -> list[CallChange]:
-        self.in_call, self.call_start, self._floor_s = True, t, 0.0
+        self.in_call, self.call_start = True, t
+        self._floor, self._floor_run = False, 0.0
         self._call_stream = reason == "stream"
         return [CallChange("start", round(t, 3), reason)]
 

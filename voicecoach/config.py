@@ -160,8 +160,9 @@ class ShiftOptions:
         A line that carried a noise floor during the call and then falls to nothing
         for this long (s) has hung up; the call ends where it fell silent.
     floor_s : float
-        Sound without speech (s) a call must have shown before its line going dead
-        counts as a hang-up (a line that is nothing between words has no floor).
+        Sound without caller speech (s, in one stretch) a call must have shown before
+        its line going dead counts as a hang-up (a line that is nothing between words
+        has no floor).
     end_silence_s : float
         Neither side has spoken for this long (s): the call has ended, at the last
         speech.
