@@ -56,6 +56,27 @@ def test_two_calls_five_seconds_apart_on_a_line_that_hangs_up(calls):
 
 
 @needs_espeak
+def test_the_agents_goodbye_after_the_caller_hung_up_is_part_of_the_call(calls):
+    """The caller's line goes dead while the agent still says goodbye: the call ends after
+    the goodbye, not where the line went, so its last words are inside the record."""
+    from tools.callgen import Turn, render_call
+
+    floor, _, _ = calls
+    bye = render_call([Turn("agent", "Thanks for calling, goodbye.", "espeak-us-f", 0.0)],
+                      tail_s=0.0, noise_dbfs=-300.0).audio[:, 0]
+    said = np.flatnonzero(np.abs(bye) > 1e-3)
+    hangup = silence(0.3 + len(bye) / SAMPLE_RATE + 6.0)
+    start = int(0.3 * SAMPLE_RATE)
+    hangup[start:start + len(bye), 0] = bye                 # the agent, on a dead line
+    shift = np.concatenate([silence(3.0), floor, hangup])
+    det = CallDetector()
+    got = feed(det, shift[:, 0], shift[:, 1]) + det.finish()
+    assert [(c.kind, c.reason) for c in got] == [("start", "line"), ("end", "hangup")], got
+    goodbye_end = (3.0 * SAMPLE_RATE + len(floor) + start + said[-1]) / SAMPLE_RATE
+    assert goodbye_end - 0.2 <= got[1].t <= goodbye_end + 0.8, (got[1].t, goodbye_end)
+
+
+@needs_espeak
 def test_a_line_with_no_floor_ends_on_silence_and_a_pause_does_not_split_it(calls):
     _, bare, truth = calls
     last = max(u["end"] for u in truth["utterances"])

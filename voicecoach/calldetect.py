@@ -15,7 +15,8 @@ Start
 End
     * hang-up: a line that carried a noise floor during the call (``floor_s`` of
       sound without caller speech, in one stretch) falls to nothing for ``dead_s``:
-      the call ended where it fell silent. A line that is nothing between words has
+      the call ended where it fell silent, or after the agent's words that go on past
+      it (the goodbye). A line that is nothing between words has
       no floor to lose, so this rule waits for a floor before it trusts a silence.
       The floor must be one stretch: on such a line the slivers of sound at the edges
       of each word, which the voice activity does not call speech, add up to seconds
@@ -179,7 +180,13 @@ class CallDetector:
         o = self.options
         if (not self._alive and self._nothing_since is not None and self._floor
                 and self.time - self._nothing_since >= o.dead_s and self._nothing_since > self.call_start):
-            return self._end(self._nothing_since, "hangup")
+            agent = self.vad[AGENT]
+            if agent.speaking and self.time - self._nothing_since < o.end_silence_s:
+                return []                  # the agent's goodbye after the line went: still the call's
+            end = self._nothing_since
+            if agent.last_voice_t > end:
+                end = min(self.time, agent.last_voice_t + o.end_pad_s)
+            return self._end(end, "hangup")
         last = max(self._last_speech(), self.call_start)
         if not any(va.speaking for va in self.vad.values()) and self.time - last >= o.end_silence_s:
             return self._end(min(self.time, last + o.end_pad_s), "silence")
