@@ -127,7 +127,8 @@ def test_a_device_that_disappears_ends_capture_cleanly_and_keeps_the_recording(s
     assert "lost audio input" in out and "everything so far is kept" in out
     wav = next((tmp_path / "rec").glob("call-*.wav"))
     assert sf.info(wav).duration >= 2.0
-    assert wav.with_suffix(".json").exists()
+    record = json.loads(wav.with_suffix(".json").read_text())
+    assert record["shift"]["ended_by"] == "device lost"      # not a shift the agent ended
 
 
 @needs_espeak

@@ -58,7 +58,7 @@ class CallChange:
         Shift-clock time (s) the call started or ended (not when it was decided).
     reason : str
         ``"line"`` (the line came alive), ``"speech"``, ``"hangup"``, ``"silence"``,
-        ``"stream"``, ``"hand"`` or ``"shift end"``.
+        ``"stream"``, ``"hand"``, ``"shift end"`` or ``"device lost"``.
     keep : bool
         For an end: False when it was too short or silent to be a call.
     """
@@ -213,13 +213,14 @@ class CallDetector:
             return self._end(max(t, self.call_start), "hand")
         return self._start(max(t, self.last_end), "hand")
 
-    def finish(self) -> list[CallChange]:
-        """The shift is over: end the open call where its sound last was."""
+    def finish(self, reason: str = "shift end") -> list[CallChange]:
+        """The shift is over (``reason``: "shift end", or "device lost" when capture
+        stopped): end the open call where its sound last was."""
         if not self.in_call:
             return []
         end = self._nothing_since if (not self._alive and self._nothing_since is not None
                                       and self._nothing_since > self.call_start) else self.time
-        return self._end(end, "shift end")
+        return self._end(end, reason)
 
     # ------------------------------------------------------------------ transitions
     def _start(self, t: float, reason: str) -> list[CallChange]:
@@ -232,7 +233,7 @@ class CallDetector:
         o = self.options
         spoke = self._last_speech() > self.call_start
         # a call cut short by the end of the shift (a lost device, quitting) is still a call
-        keep = spoke and (t - self.call_start >= o.min_call_s or reason == "shift end")
+        keep = spoke and (t - self.call_start >= o.min_call_s or reason in ("shift end", "device lost"))
         self.in_call, self.last_end = False, t
         self._after_nothing = False                  # sound still on the line is this call's tail
         return [CallChange("end", round(t, 3), reason, keep)]

@@ -185,9 +185,10 @@ class Shift:
                         break
             finally:
                 self.source.stop()
-            if getattr(self.source, "lost", None):
-                self.dispatch.emit("status", f"{self.source.lost}; everything so far is kept")
-            self._apply(self.detector.finish())
+            lost = getattr(self.source, "lost", None)
+            if lost:
+                self.dispatch.emit("status", f"{lost}; everything so far is kept")
+            self._apply(self.detector.finish("device lost" if lost else "shift end"))
         finally:
             if self.call is not None:                     # after an error: keep what there is
                 self._end(CallChange("end", self.detector.time, "shift end"))

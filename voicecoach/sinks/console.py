@@ -93,11 +93,12 @@ class ConsoleView:
 
 
 class JsonlWriter:
-    """Every event as one JSON line (flushed at once, so a crash loses nothing). In a
-    shift, each call's start, end and save are lines too (``{"kind": "call", "t": shift
-    time, "data": {"state", "index", ...}}``, states "started", "ending", then "ended"
-    or "dropped"): the events between a call's "started" and "ending" are that call's,
-    on its own clock.
+    """Every event and status line as one JSON line (flushed at once, so a crash loses
+    nothing). In a shift, each call's start, end and save are lines too (``{"kind":
+    "call", "t": shift time, "data": {"state", "index", ...}}``, states "started",
+    "ending", then "ended" or "dropped"): the events between a call's "started" and
+    "ending" are that call's, on its own clock. A status line (what the agent was told: a
+    lost device, a full disk) is ``{"kind": "status", "text": ...}``.
 
     An existing log is added to, never overwritten (yesterday's shift stays): each run
     starts with ``{"kind": "session", "t": 0.0, "data": {"started": local ISO time}}``.
@@ -130,6 +131,9 @@ class JsonlWriter:
         elif kind == "call":
             data = {k: v for k, v in payload.items() if k not in ("record", "when")}
             line = {"kind": "call", "t": data.get("end_t", data.get("t")), "data": data}
+        elif kind == "status":          # what the agent was told (a lost device, a full disk)
+            line = {"kind": "status", "t": None, "channel": None, "text": str(payload), "data": {},
+                    "latency": None}
         else:
             return
         self._write(json.dumps(line) + "\n")
