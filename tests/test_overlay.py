@@ -147,7 +147,8 @@ def test_session_errors_reach_the_caller(qapp, tmp_path):
 
 
 def test_unwritable_screenshot_is_exit_code_2(qapp, excerpt, tmp_path, capsys):
-    code, calls = run_shift_overlay(shift_of(excerpt), screenshot=str(tmp_path / "missing" / "x.png"),
+    (tmp_path / "a-file").write_text("")                  # no folder can be made under a file
+    code, calls = run_shift_overlay(shift_of(excerpt), screenshot=str(tmp_path / "a-file" / "x.png"),
                                     stop_after_s=1.0)
     assert code == 2 and calls is not None
     assert "cannot write the screenshot" in capsys.readouterr().err

@@ -638,6 +638,7 @@ class OverlayWindow(QWidget):
         elif state in ("ending", "ended", "dropped"):
             self.state = self.IDLE
             self._set_dot("dead_air")
+            self.rec.setVisible(False)                      # nothing is recorded between calls
             self._usual_status = "Waiting for the next call"
             self.set_status(self._usual_status)
             if state == "ended":

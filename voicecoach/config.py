@@ -194,6 +194,17 @@ class ShiftOptions:
     playback_signal: bool = True
     stream_join_s: float = 5.0
 
+    def problem(self) -> str:
+        """What is wrong with these settings; "" if nothing. The shift keeps ``lead_in_s``
+        of both channels' audio all shift long, so it has a bound."""
+        for name, most in (("lead_in_s", 60.0), ("end_silence_s", 600.0), ("dead_s", 60.0),
+                           ("start_speech_s", 10.0), ("start_alive_s", 10.0), ("stream_join_s", 60.0)):
+            if getattr(self, name) > most:
+                return f"{name} must be at most {most:g} s, not {getattr(self, name):g}"
+        if not -150.0 <= self.alive_dbfs < 0.0:
+            return f"alive_dbfs must be from -150 to 0 dB, not {self.alive_dbfs:g}"
+        return ""
+
 
 @dataclass
 class OverlaySettings:

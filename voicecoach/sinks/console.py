@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import IO, Optional
 
@@ -11,6 +12,16 @@ from voicecoach.events import Event, LineSplitter, Word, line_text
 from voicecoach.sinks.view import clock
 
 SHOWN = {"nudge", "interruption", "backchannel", "near_miss", "dead_air", "cue"}
+
+_TERMINAL = threading.Lock()
+
+
+def say(text: str, out: IO[str]) -> None:
+    """Print ``text`` as whole lines: the live view and the call printer write from two
+    dispatcher threads, and a line of one must not run into a line of the other."""
+    with _TERMINAL:
+        out.write(text + "\n")
+        out.flush()
 
 
 class ConsoleView:
@@ -46,7 +57,7 @@ class ConsoleView:
             self._next_status, self._lines = 0.0, {}       # a new call: its own clock and lines
 
     def _print(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        say(text, self.out)
 
     def _event(self, e: Event) -> None:
         # how long after the deciding audio it came: a delay, not a duration
@@ -55,7 +66,7 @@ class ConsoleView:
             split = self._lines.setdefault(e.channel, LineSplitter(self.sentence_gap_s))
             who = "you   " if e.channel == "agent" else "caller"
             for line in split.feed(Word(e.channel, e.t, e.data.get("end", e.t), e.text)):
-                self._print(f"[{clock(line[-1].start):>5}] {who}: {line_text(line)}")
+                self._print(f"[{clock(line[0].start):>5}] {who}: {line_text(line)}")   # as the review times it
             return
         if e.kind not in SHOWN:
             return
@@ -213,11 +224,11 @@ class CallPrinter:
                 text += f"\n\nCall record: {payload['record_path']}"
             if payload.get("note"):
                 text += f"\nvoicecoach: note: {payload['note']}"
-            if payload["index"] == self.latest:
+            if payload["index"] == self.latest and payload.get("ended_by") not in ("shift end", "device lost"):
                 text += "\n\nWaiting for the next call… (Ctrl-C ends the shift)"
         elif state == "dropped":
             text = (f"\n── {clock(payload['end_t'] - payload['t'])} of sound at {clock(payload['t'])} "
                     "was not a call (too short, or nobody spoke); not kept ──")
         else:
             return
-        print(text, file=self.out, flush=True)
+        say(text, self.out)
