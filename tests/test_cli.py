@@ -67,6 +67,13 @@ def test_config_command_prints_every_setting_as_toml(tmp_path):
     assert run("config", "--config", str(tmp_path / "c.toml")).returncode == 0
 
 
+def test_config_command_does_not_show_a_password(tmp_path):
+    for url in ("postgresql://coach:s3cret@db.example/team", "host=db user=coach password=s3cret dbname=t"):
+        (tmp_path / "c.toml").write_text(f'[team]\ndatabase = "{url}"\n')
+        res = run("config", "--config", str(tmp_path / "c.toml"))
+        assert res.returncode == 0 and "s3cret" not in res.stdout and "***" in res.stdout
+
+
 def test_thresholds_from_config_change_the_analysis(tmp_path):
     (tmp_path / "strict.toml").write_text("[turns]\nmin_overlap_s = 5.0\n")
     res = run("analyze", "--demo", "--no-transcript", "--json", "--config", str(tmp_path / "strict.toml"))

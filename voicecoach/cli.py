@@ -5,6 +5,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 import warnings
@@ -395,7 +396,11 @@ def cmd_config(args) -> int:
     path = Path(args.config) if args.config else default_config_path()
     state = "in use" if path.exists() else "not present: defaults apply"
     print(f"# config file: {path} ({state})")
-    print(to_toml(config))
+    text = to_toml(config)
+    # a password someone put in [team] database (share and team refuse it) is not shown
+    text = re.sub(r"(://[^:/@\s\"]+:)[^@\s\"]+@", r"\1***@", text)
+    text = re.sub(r"(password\s*=\s*)[^\s\"]+", r"\1***", text)
+    print(text)
     return 0
 
 
