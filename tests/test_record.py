@@ -212,6 +212,23 @@ def test_load_errors_are_one_line_naming_the_file(tmp_path, content, message):
     assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda r: r["warmth"].update(mean=7.0), r"warmth"),          # warmth is 0-1: shown as "7.00"
+    (lambda r: r.update(created="yesterday"), r"created"),        # listed in the history's Date column
+])
+def test_values_the_views_would_show_wrongly_are_refused(record, tmp_path, change, message):
+    import copy
+    import json
+
+    bad = copy.deepcopy(record)
+    change(bad)
+    path = tmp_path / "call.json"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(RecordError, match=message) as err:
+        load_record(path)
+    assert "\n" not in str(err.value)
+
+
 def test_a_folder_is_not_a_record(tmp_path):
     with pytest.raises(RecordError, match=r"not a call record \(IsADirectoryError: Is a directory\)"):
         load_record(tmp_path)

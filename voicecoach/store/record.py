@@ -102,6 +102,8 @@ def _spans(by: bool) -> dict:
     return _nullable({"type": "array", "items": item})
 
 
+_FRACTION = _nullable({"type": "number", "minimum": 0, "maximum": 1})   # warmth: 0-1
+
 _NOTES = _nullable({"type": "array", "items": {"type": "object", "required": ["t", "text"],
                                                 "properties": {"t": _T, "text": _TEXT}}})
 
@@ -111,7 +113,8 @@ RECORD_SCHEMA = {
     "required": ["schema", "source", "duration", "talk_time", "pace"],
     "properties": {
         "schema": {"const": SCHEMA},
-        "created": {"type": ["string", "null"], "maxLength": 64},
+        "created": {"type": ["string", "null"], "maxLength": 64,
+                    "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"},      # ISO 8601, as written
         "source": {"type": "object", "required": ["name", "channels"], "properties": {
             "name": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": _PRINTABLE},
             "channels": {"type": "array", "items": _CHANNEL, "minItems": 1, "maxItems": 2,
@@ -132,7 +135,7 @@ RECORD_SCHEMA = {
             "agent_wpm": _OPT_NUM, "agent_words": _OPT_NUM, "syllables_per_s": _OPT_NUM,
             "timeline": _nullable(_POINTS)}},
         "warmth": _nullable({"type": "object", "properties": {
-            "mean": _OPT_NUM, "first_minute_mean": _OPT_NUM, "timeline": _nullable(_POINTS),
+            "mean": _FRACTION, "first_minute_mean": _FRACTION, "timeline": _nullable(_POINTS),
             "baseline": {"type": ["string", "null"], "maxLength": 1000}}}),
         "caller_arousal": {"type": ["object", "null"]},
         "checklist": _nullable({"type": "object",
