@@ -253,6 +253,20 @@ def test_record_mic_records_a_real_input_with_a_level_meter_and_explains_failure
         record_mic(0.0)
 
 
+def test_calibrate_mic_without_an_input_says_so_before_the_countdown(tmp_path):
+    """No sound server and no sound card: one line, and no "Starting in 3…" first."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE")}
+    env["PULSE_SERVER"] = f"unix:{tmp_path}/no-server"                   # nothing answers there
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "calibrate", "--mic", "-o", str(tmp_path / "p.json")],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 2 and "Starting in" not in res.stdout, (res.stdout, res.stderr)
+    assert res.stderr.startswith("voicecoach: error: no microphone found") and res.stderr.count("\n") == 1
+
+
 def test_calibration_passage_takes_about_half_a_minute_to_read():
     words = len(CALIBRATION_PASSAGE.split())
     assert 70 <= words <= 110       # 30 s at 140-220 words per minute

@@ -491,17 +491,22 @@ def cmd_calibrate(args) -> int:
     from voicecoach.store.profile import (
         CALIBRATION_PASSAGE,
         build_profile,
+        check_mic,
         profile_from_audio,
         record_mic,
     )
 
-    if args.mic == bool(args.audio):
-        raise UserError("give recordings of your ordinary speech, or --mic (not both)")
+    if args.mic and args.audio:
+        raise UserError("give recordings of your ordinary speech or --mic, not both")
+    if not args.mic and not args.audio:
+        raise UserError("nothing to calibrate from: give recordings of your ordinary speech "
+                        "(`calibrate me1.wav me2.wav -o me.json`), or --mic to read a passage aloud")
     settings = _profile_settings(_load_config(args))
     if args.mic:
         device = args.device
         if device is not None and device.isdigit():
             device = int(device)
+        check_mic(device)                    # before the countdown, not after it
         print("Read this aloud in your ordinary voice, as you would to a caller:\n")
         print(CALIBRATION_PASSAGE + "\n")
         for n in (3, 2, 1):

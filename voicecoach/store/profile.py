@@ -480,5 +480,24 @@ def record_mic(seconds: float, device: Optional[int | str] = None,
                 if time.monotonic() > give_up:
                     raise AudioError(f"cannot record from {where}: it stopped delivering audio")
     except (sd.PortAudioError, ValueError) as exc:
-        raise AudioError(f"cannot record from {where}: {exc}") from None
+        raise AudioError(_mic_problem(where, exc)) from None
     return audio
+
+
+def check_mic(device: Optional[int | str] = None, sr: int = SAMPLE_RATE) -> None:
+    """Raise :class:`AudioError` now, not after a countdown, when ``device`` (the default
+    input when None) cannot record mono at ``sr``."""
+    import sounddevice as sd
+
+    where = f"input device {device!r}" if device is not None else "the default input device"
+    try:
+        sd.check_input_settings(device=device, channels=1, dtype="float32", samplerate=sr)
+    except (sd.PortAudioError, ValueError) as exc:
+        raise AudioError(_mic_problem(where, exc)) from None
+
+
+def _mic_problem(where: str, exc: Exception) -> str:
+    if "device -1" in str(exc) or "No input device" in str(exc):    # PortAudio's words for "none"
+        return ("no microphone found (this computer has no input device): plug in your headset, "
+                "or name one with --device (`voicecoach devices` lists them)")
+    return f"cannot record from {where}: {exc}"
