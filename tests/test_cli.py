@@ -172,6 +172,22 @@ def test_warmth_reads_prosody_settings_from_the_config(tmp_path):
     assert "not enough speech" in res.stdout
 
 
+@pytest.mark.parametrize("args, message", [
+    (["analyze", "--bogus"], "voicecoach analyze: error: unrecognized arguments: --bogus"),
+    (["analyze", "--demo", "-o", ""], "voicecoach analyze: error: argument -o/--output: an empty file name"),
+    (["history", "-n", "0"], "voicecoach history: error: argument -n/--last: 0 must be 1 or more"),
+    (["live", "--replay", "demo", "--stop-after", "-1"], "--stop-after: -1 must be a number of seconds above 0"),
+    (["live", "--replay", "demo", "--gap", "nan"], "--gap: nan must be a number of seconds above 0"),
+    (["live", "--replay", "demo", "--screenshot", "."], "--screenshot: . is a folder"),
+    (["review", "demo", "--screenshot", "x.txt"], "screenshots are PNG pictures; name it x.png"),
+    (["live", "--replay", "demo", "--agent-channel", "5"], "--agent-channel chooses a device; --replay plays"),
+    (["analyze", "--customer", "them.wav"], "--customer needs --agent"),
+])
+def test_arguments_that_make_no_sense_are_refused_in_the_commands_own_words(tmp_path, args, message):
+    res = run(*args, cwd=tmp_path)
+    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
 def test_a_remembered_profile_that_is_gone_is_one_line_saying_where_it_is_set(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[warmth]\nprofile = "{tmp_path / "gone.json"}"\n')

@@ -584,6 +584,13 @@ def cmd_live(args) -> int:
         from voicecoach.sources.audio import load_call
         from voicecoach.sources.files import PlaylistSource, ReplaySource
 
+        chosen = [o for o, v in (("--agent", args.agent), ("--customer", args.customer),
+                                 ("--agent-channel", args.agent_channel),
+                                 ("--customer-channel", args.customer_channel)) if v is not None]
+        if chosen:
+            raise UserError(f"{chosen[0]} chooses a device; --replay plays recordings, whose left "
+                            "channel is you and right the caller")
+
         calls = [load_call(demo_call_path() if f == "demo" else f) for f in args.replay]
         missing = [c.name for c in calls if c.customer is None]
         if len(calls) > 1 and missing:
