@@ -47,6 +47,8 @@ QPushButton, QToolButton {{ background: #ffffff; border: 1px solid {line}; borde
 QPushButton:hover, QToolButton:hover {{ background: #f1f5ff; border-color: {agent}; }}
 QPushButton#play {{ background: {agent}; color: white; border: none; font-weight: 700; min-width: 84px; }}
 QPushButton#play:hover {{ background: #2f5fc4; }}
+QPushButton#play:disabled {{ background: #e9ecef; color: {muted}; }}
+QPushButton:disabled {{ color: {muted}; }}
 QStatusBar {{ background: #ffffff; border-top: 1px solid {line}; }}
 QStatusBar QLabel {{ color: {muted}; padding: 0 8px; }}
 QSplitter::handle {{ background: transparent; }}

@@ -178,14 +178,17 @@ class TimelineView(pg.GraphicsLayoutWidget):
                 curve.setDownsampling(auto=True, method="peak")
                 curve.setClipToView(True)
         else:
+            spans = False
             for ch in channels:
                 segs = [s for s in record.get("transcript") or [] if s["channel"] == ch]
                 if segs:
+                    spans = True
                     w.addItem(pg.BarGraphItem(x0=[s["start"] for s in segs], x1=[s["end"] for s in segs],
                                               y0=0.0, y1=sign[ch] * 0.7, pen=pg.mkPen(None),
                                               brush=pg.mkBrush(color(ch, 170))))
-            w.addItem(pg.TextItem("recording not found: speech spans from the transcript",
-                                  color=PALETTE["muted"], anchor=(0, 0)))
+            note = ("recording not found: speech spans from the transcript" if spans else
+                    "recording not found, and no transcript: the markers show the call")
+            w.addItem(pg.TextItem(note, color=PALETTE["muted"], anchor=(0, 0)))
 
     def _draw_markers(self, record: dict) -> None:
         for role, t0, t1, tip in marker_spans(record):
