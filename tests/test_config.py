@@ -121,6 +121,9 @@ def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
     ("[capture]\nlatency_s = -1\n", r"\[capture\] latency_s must be more than 0 and at most 1 s"),
     ('[overlay]\nhotkey_call = "Banana+Q"\n', r'\[overlay\] hotkey_call: "Banana\+Q" is not a key combination'),
     ("[overlay]\nopacity = 0.05\n", r"\[overlay\] opacity must be from 0.3 to 1.0"),
+    ('[transcribe]\nlanguage = "xx"\n', r"\[transcribe\] language 'xx' with the English-only model 'tiny.en'"),
+    ('[transcribe]\nlanguage = "English"\n', r"\[transcribe\] language must be a language code"),
+    ("[shift]\nlead_in_s = 900000\n", r"\[shift\] lead_in_s must be at most 60 s"),
 ])
 def test_bad_files_are_one_line_errors_that_name_file_section_and_key(tmp_path, text, message):
     path = write(tmp_path, text, "bad.toml")

@@ -7,6 +7,7 @@ nothing to import.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from dataclasses import dataclass
@@ -75,6 +76,19 @@ class TranscribeOptions:
     piece_s: float = 120.0
     refill: bool = True
     refill_min_s: float = 0.3
+
+    def problem(self) -> str:
+        """What is wrong with these settings together; "" if nothing.
+
+        >>> print(TranscribeOptions(language="fr").problem())
+        language 'fr' with the English-only model 'tiny.en': use language = "en", or a multilingual model
+        """
+        if not re.fullmatch(r"[a-z]{2,3}", self.language):
+            return f"language must be a language code such as \"en\", not {self.language!r}"
+        if self.model.rstrip("/").endswith(".en") and self.language != "en":
+            return (f"language {self.language!r} with the English-only model {self.model!r}: "
+                    "use language = \"en\", or a multilingual model")
+        return ""
 
 
 def model_path(name: str) -> str:
