@@ -216,10 +216,16 @@ def test_a_calls_two_sides_given_as_one_side_are_refused_not_mixed(tmp_path):
     sf.write(tmp_path / "call.wav", call, sr)
     one = call[:, 0]
     sf.write(tmp_path / "headset.wav", np.stack([one, 0.7 * np.roll(one, 3)], axis=1), sr)
+    hiss = (10 ** (-55 / 20) * np.random.default_rng(0).standard_normal(len(one))).astype(np.float32)
+    sf.write(tmp_path / "hissing.wav", np.stack([one, hiss], axis=1), sr)     # a dead channel that hisses
+    up = np.repeat(call, 3, axis=0)                                           # 48 kHz: judged in seconds
+    sf.write(tmp_path / "call48.wav", up, 48000)
     for read in (lambda p: list(open_call_stream(agent=p)), lambda p: load_call(agent=p)):
-        with pytest.raises(AudioError, match="its channels hold different sound") as err:
-            read(tmp_path / "call.wav")
-        assert "\n" not in str(err.value)
-        read(tmp_path / "headset.wav")
+        for refused in ("call.wav", "call48.wav"):
+            with pytest.raises(AudioError, match="take turns like a call's two sides") as err:
+                read(tmp_path / refused)
+            assert "\n" not in str(err.value)
+        for one_voice in ("headset.wav", "hissing.wav"):
+            read(tmp_path / one_voice)
     mixed = load_call(agent=tmp_path / "headset.wav").agent
     assert np.corrcoef(mixed[:len(one)], one)[0, 1] > 0.95

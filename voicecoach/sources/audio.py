@@ -488,52 +488,60 @@ def _load_side(path: Path) -> np.ndarray:
     audio, sr = read_audio(path)
     _check(path, audio, sr)
     if audio.shape[1] > 1:
-        check = OneVoice(path)
+        check = OneVoice(path, sr)
         check.feed(audio)
         check.finish()
     return _resample(audio.mean(axis=1), sr)
 
 
 class OneVoice:
-    """Checks that a side's file with several channels holds one sound in all of them (a
-    headset recorded in stereo), not a call's two sides (left the agent, right the caller),
-    which mixed down would count both voices as one side's.
+    """Checks that a side's file with several channels holds one voice, not a call's two
+    sides (left the agent, right the caller), which mixed down would count both voices as
+    one side's.
 
-    Channels are compared with the first by their correlation at zero lag, over the whole
-    file (fed block by block); a call's two voices barely correlate (about 0), one voice
-    on two channels does (about 1). Only channels that carry sound are compared.
+    A call's two sides take turns: for seconds at a time each channel carries speech while
+    the other is far quieter. One voice on two channels (a headset recorded in stereo, a
+    copy a little quieter or later, or a dead channel that only hisses) never has both. So the file is two sides when each channel has been the one with
+    sound (above -45 dBFS) and at least 15 dB louder than the first for ``DOMINANT_S``.
+    Fed block by block, in 50 ms frames at the file's rate.
     """
 
-    MIN_CORRELATION = 0.3
-    _ACTIVE = (10 ** (-50 / 20)) ** 2 * SAMPLE_RATE    # 1 s at -50 dBFS: enough sound to judge
+    DOMINANT_S = 2.0       # seconds each side must lead (at the end of the file)
+    EARLY_S = 6.0          # ... or this long, to refuse a long file before its end
+    LEVEL_DBFS = -45.0
+    LEAD_DB = 15.0
+    FRAME_S = 0.05
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, sr: int):
         self.path = path
-        self._xx: Optional[np.ndarray] = None     # per channel: sum of x_k^2, sum of x_0 x_k
+        self.frame = max(1, int(sr * self.FRAME_S))
+        self._lead: Optional[np.ndarray] = None   # [channel 0 leads, channel k leads] (s), per k
+        self.judged = False
 
     def feed(self, x: np.ndarray) -> None:
         """The next block, ``[shape=(n, channels)]``; raises :class:`AudioError` as soon as
-        every channel has had 10 s of sound and they differ (a long file is not read to
-        its end first)."""
-        if self.judged:
+        both sides have led for ``EARLY_S`` (a long file is not read to its end first)."""
+        if self.judged or x.ndim != 2 or x.shape[1] < 2:
             return
-        x = np.asarray(x, np.float64)
-        sums = np.stack([(x * x).sum(axis=0), (x * x[:, :1]).sum(axis=0)])
-        self._xx = sums if self._xx is None else self._xx + sums
-        if self._xx[0].min() >= 10 * self._ACTIVE:
+        chunk = self.frame * 20                        # a second at a time: little memory
+        for i in range(0, len(x) - self.frame + 1, chunk):
+            part = x[i:i + chunk]
+            n = len(part) // self.frame * self.frame
+            power = np.square(part[:n].reshape(-1, self.frame, x.shape[1]), dtype=np.float64).mean(axis=1)
+            level = 10 * np.log10(power + 1e-12)       # [frames, channels] dBFS
+            loud = level > self.LEVEL_DBFS
+            first, rest = level[:, :1], level[:, 1:]
+            lead = np.stack([((first - rest >= self.LEAD_DB) & loud[:, :1]).sum(axis=0),
+                             ((rest - first >= self.LEAD_DB) & loud[:, 1:]).sum(axis=0)]) * self.FRAME_S
+            self._lead = lead if self._lead is None else self._lead + lead
+        if self._lead is not None and (self._lead.min(axis=0) >= self.EARLY_S).any():
             self.finish()
 
-    judged = False
-
     def finish(self) -> None:
-        """Raise :class:`AudioError` when the channels hold different sound."""
-        if self._xx is None or self.judged:
+        """Raise :class:`AudioError` when the channels hold a call's two sides."""
+        if self._lead is None or self.judged:
             return
         self.judged = True
-        power, cross = self._xx
-        for k in range(1, len(power)):
-            if min(power[0], power[k]) < self._ACTIVE:
-                continue
-            if cross[k] / np.sqrt(power[0] * power[k]) < self.MIN_CORRELATION:
-                raise AudioError(f"{self.path}: its channels hold different sound (a call's two sides?); "
-                                 f"give it as the call (`voicecoach analyze {self.path}`), or one file per side")
+        if (self._lead.min(axis=0) >= self.DOMINANT_S).any():
+            raise AudioError(f"{self.path}: its channels take turns like a call's two sides; give it as "
+                             f"the call (`voicecoach analyze {self.path}`), or one file per side")

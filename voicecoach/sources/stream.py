@@ -217,7 +217,7 @@ class CallStream:
         counts = dict.fromkeys(self.channels, 0)
         done = dict.fromkeys(decoders, False)
         key_of = {ch: id(d) for ch, (d, _) in self._sides.items()}
-        one_voice = {id(d): OneVoice(d.path) for d, col in self._sides.values() if col is None}
+        one_voice = {id(d): OneVoice(d.path, d.rate) for d, col in self._sides.values() if col is None}
         while True:
             for key, feed in feeds.items():
                 if done[key]:
