@@ -74,6 +74,13 @@ def test_the_agents_goodbye_after_the_caller_hung_up_is_part_of_the_call(calls):
     assert [(c.kind, c.reason) for c in got] == [("start", "line"), ("end", "hangup")], got
     goodbye_end = (3.0 * SAMPLE_RATE + len(floor) + start + said[-1]) / SAMPLE_RATE
     assert goodbye_end - 0.2 <= got[1].t <= goodbye_end + 0.8, (got[1].t, goodbye_end)
+    # the shift stopped (Ctrl-C) during the goodbye, before the hang-up was decided
+    cut_s = goodbye_end - 0.3
+    cut = int(cut_s * SAMPLE_RATE)
+    det = CallDetector()
+    got = feed(det, shift[:cut, 0], shift[:cut, 1]) + det.finish()
+    assert [(c.kind, c.reason) for c in got] == [("start", "line"), ("end", "shift end")], got
+    assert got[1].t >= cut_s - 0.3, (got[1].t, cut_s)                # not where the line went dead
 
 
 @needs_espeak

@@ -528,11 +528,17 @@ def test_font_size_and_opacity_come_from_the_config(qtbot):
 
 
 def test_hotkey_names_as_pynput_writes_them():
+    from voicecoach.config import OverlaySettings
     from voicecoach.ui.hotkeys import to_pynput
 
     assert to_pynput("Ctrl+Alt+C") == "<ctrl>+<alt>+c"
     assert to_pynput("Ctrl+Shift+F9") == "<ctrl>+<shift>+<f9>"
-    assert to_pynput("") is None
+    assert to_pynput("Ctrl+Alt+PgUp") == "<ctrl>+<alt>+<page_up>"        # Qt's name -> pynput's
+    assert to_pynput("Alt+Escape") == "<alt>+<esc>" and to_pynput("Ctrl+Del") == "<ctrl>+<delete>"
+    assert to_pynput("") is None and to_pynput("Banana+Q") is None and to_pynput("Ctrl+F24") is None
+    # what the config accepts is exactly what can be handed to pynput
+    assert OverlaySettings(hotkey_call="Ctrl+Alt+PgUp").problem() == ""
+    assert OverlaySettings(hotkey_call="Ctrl+F24").problem() != ""
 
 
 def test_a_shift_behind_the_overlay_cards_each_call_and_opens_the_last_review(qtbot, tmp_path, monkeypatch):

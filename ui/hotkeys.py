@@ -13,25 +13,12 @@ the signal carries the press to the GUI thread.
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import QWidget
 
-
-def to_pynput(sequence: str) -> Optional[str]:
-    """A Qt key sequence ("Ctrl+Alt+C") as pynput writes it ("<ctrl>+<alt>+c")."""
-    if not sequence:
-        return None
-    names = {"ctrl": "<ctrl>", "alt": "<alt>", "shift": "<shift>", "meta": "<cmd>", "win": "<cmd>"}
-    parts = []
-    for part in sequence.split("+"):
-        p = part.strip().lower()
-        if not p:
-            return None
-        parts.append(names.get(p, p if len(p) == 1 else f"<{p}>"))
-    return "+".join(parts)
+from voicecoach.config import to_pynput
 
 
 class Hotkeys(QObject):

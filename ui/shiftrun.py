@@ -185,7 +185,7 @@ class ShiftController(QObject):
             QApplication.processEvents()
             if not self._shot:
                 self._shoot(self.screenshot)
-            if self.window.card.isVisible():
+            if self.window.card.isVisible() and self.exit_code == 0:    # one error line, not two
                 path = Path(self.screenshot)
                 self._shoot(path.with_name(f"{path.stem}-card{path.suffix}"))
         self._close()

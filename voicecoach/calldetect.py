@@ -183,10 +183,7 @@ class CallDetector:
             agent = self.vad[AGENT]
             if agent.speaking and self.time - self._nothing_since < o.end_silence_s:
                 return []                  # the agent's goodbye after the line went: still the call's
-            end = self._nothing_since
-            if agent.last_voice_t > end:
-                end = min(self.time, agent.last_voice_t + o.end_pad_s)
-            return self._end(end, "hangup")
+            return self._end(self._after_agent(self._nothing_since), "hangup")
         last = max(self._last_speech(), self.call_start)
         if not any(va.speaking for va in self.vad.values()) and self.time - last >= o.end_silence_s:
             return self._end(min(self.time, last + o.end_pad_s), "silence")
@@ -218,9 +215,15 @@ class CallDetector:
         stopped): end the open call where its sound last was."""
         if not self.in_call:
             return []
-        end = self._nothing_since if (not self._alive and self._nothing_since is not None
-                                      and self._nothing_since > self.call_start) else self.time
-        return self._end(end, reason)
+        if not self._alive and self._nothing_since is not None and self._nothing_since > self.call_start:
+            return self._end(self._after_agent(self._nothing_since), reason)
+        return self._end(self.time, reason)
+
+    def _after_agent(self, t: float) -> float:
+        """``t``, where the caller's line went dead, or after the agent's words that go on
+        past it (the goodbye)."""
+        agent = self.vad[AGENT]
+        return min(self.time, agent.last_voice_t + self.options.end_pad_s) if agent.last_voice_t > t else t
 
     # ------------------------------------------------------------------ transitions
     def _start(self, t: float, reason: str) -> list[CallChange]:

@@ -244,23 +244,40 @@ class OverlaySettings:
             return f"opacity must be from 0.3 to 1.0, not {self.opacity:g}"
         for name in ("hotkey_call", "hotkey_show", "hotkey_mark"):
             keys = getattr(self, name)
-            if keys and not _key_combination(keys):
+            if keys and to_pynput(keys) is None:
                 return (f'{name}: "{keys}" is not a key combination (modifiers Ctrl, Alt, Shift, Meta, '
                         'then one key, e.g. "Ctrl+Alt+C")')
         return ""
 
 
-_MODIFIERS = {"ctrl", "alt", "shift", "meta", "win"}
-_KEYS = {"space", "tab", "esc", "escape", "enter", "return", "backspace", "insert", "ins", "delete", "del",
-         "home", "end", "pgup", "pgdown", "pageup", "pagedown", "up", "down", "left", "right", "pause",
-         "print", "menu"} | {f"f{i}" for i in range(1, 25)}
+_MODIFIERS = {"ctrl": "<ctrl>", "alt": "<alt>", "shift": "<shift>", "meta": "<cmd>", "win": "<cmd>"}
+HOTKEY_NAMES = {"space": "space", "tab": "tab", "esc": "esc", "escape": "esc", "enter": "enter",
+                "return": "enter", "backspace": "backspace", "insert": "insert", "ins": "insert",
+                "delete": "delete", "del": "delete", "home": "home", "end": "end", "pgup": "page_up",
+                "pageup": "page_up", "pgdown": "page_down", "pagedown": "page_down", "up": "up",
+                "down": "down", "left": "left", "right": "right", "pause": "pause",
+                "print": "print_screen", "menu": "menu"} | {f"f{i}": f"f{i}" for i in range(1, 21)}
+"""Named keys a hotkey may end with (Qt's names, lower case) -> pynput's names: the one
+table that both checks a setting and turns it into pynput's form."""
 
 
-def _key_combination(keys: str) -> bool:
-    """Whether ``keys`` is a Qt key sequence of the kind the hotkeys take: modifiers, then
-    one key (a character, F1-F24 or a named key), joined by "+"."""
-    *mods, key = [p.strip().lower() for p in keys.split("+")]
-    return all(m in _MODIFIERS for m in mods) and (len(key) == 1 or key in _KEYS)
+def to_pynput(keys: str) -> Optional[str]:
+    """A hotkey setting ("Ctrl+Alt+C", "Ctrl+PgUp") as pynput writes it ("<ctrl>+<alt>+c",
+    "<ctrl>+<page_up>"); None when it is not a key combination (modifiers, then one key).
+
+    >>> to_pynput("Ctrl+Alt+PgUp")
+    '<ctrl>+<alt>+<page_up>'
+    """
+    *mods, key = [p.strip().lower() for p in keys.split("+")] if keys else [""]
+    if not all(m in _MODIFIERS for m in mods):
+        return None
+    if len(key) == 1:
+        last = key
+    elif key in HOTKEY_NAMES:
+        last = f"<{HOTKEY_NAMES[key]}>"
+    else:
+        return None
+    return "+".join([_MODIFIERS[m] for m in mods] + [last])
 
 
 class ConfigError(Exception):
