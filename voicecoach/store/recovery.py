@@ -133,7 +133,11 @@ class BackgroundRecovery:
             except OSError:
                 pass
         for path in self.found:
-            analysed = _analyse(path, self.config, self.baseline) if path.exists() else None
+            try:
+                analysed = _analyse(path, self.config, self.baseline) if path.exists() else None
+            except Exception as exc:        # a bug must not end coaching with a traceback
+                analysed = (f"{path} has no call record and could not be analysed (internal error: "
+                            f"{exc.__class__.__name__}: {' '.join(str(exc).split())[:160]}); it is kept")
             with self.lock:
                 if self.stopped:
                     return
