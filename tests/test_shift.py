@@ -72,6 +72,12 @@ def test_a_replayed_shift_of_three_calls_is_three_calls(three_calls, tmp_path):
     for r, (a, b) in zip(sorted(records, key=lambda r: r["shift"]["start_s"]), spans):
         assert abs(r["duration"] - (b - a)) < 2.0
         assert r["interruptions"] == []                      # each call coached from a fresh start
+    # dated by when each call began (the replay runs at real-time pace), not by its save
+    import datetime as dt
+
+    began = sorted(dt.datetime.fromisoformat(r["created"]).timestamp() for r in records)
+    for (t0, t1), (a0, a1) in zip(zip(began, began[1:]), zip(spans, spans[1:])):
+        assert abs((t1 - t0) - (a1[0] - a0[0])) < 2.0, (began, spans)
 
     # each call heard by speech-to-text on its own: no words of one call in another's record
     texts = [" ".join(s["text"].lower() for s in r["transcript"])

@@ -264,7 +264,7 @@ class Shift:
             except OSError as exc:
                 self.dispatch.emit("status", f"cannot record in {self.record_dir} ({exc.strerror or exc}); "
                                              "coaching without recording")
-        when = _dt.datetime.now()
+        when = _dt.datetime.now() - _dt.timedelta(seconds=max(0.0, self.detector.time - c.t))  # the call's start
         session = LiveSession(_CallView(self.source), self.config, transcribe=self.transcribe,
                               model=self.model, second_model=self.second_model, baseline=self.baseline,
                               recorder=recorder,
@@ -341,6 +341,8 @@ class Shift:
             self.dropped.append(base)
             return [("call", dict(base, state="dropped")),
                     ("status", "That was not a call (too short, or nobody spoke); not kept")]
+        # the history lists a call by when it began, not when its record was saved
+        record["created"] = info["when"].astimezone(_dt.timezone.utc).isoformat(timespec="seconds")
         record["shift"] = {"call": info["index"], "start_s": round(info["t"], 3),
                            "end_s": round(info["end_t"], 3), "started_by": info["reason"],
                            "ended_by": info["ended_by"]}
