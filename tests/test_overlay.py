@@ -433,6 +433,12 @@ def test_live_checklist_and_lists_fill_in(window, excerpt):
     assert c.done == {"greeting": True, "empathy": False, "questions": True, "closing_question": False}
     assert "My router blinks." in c.callers.text() and "0:12" in c.callers.text()
     assert "call you back" in c.follow_ups.text()
+    long = "My internet keeps dropping every evening and it has been going on for a week now, and " * 2
+    window.on_event(Event("cue", 14.0, "customer", f'Caller\'s problem: "{long}"', {"cue": "problem"}))
+    lines = c.callers.text().split("<br>")
+    assert len(lines) == 3 and "…" in lines[-1]                 # the title, two items, each one line
+    one_line = c.callers.fontMetrics().lineSpacing()
+    assert c.callers.heightForWidth(c.callers.width()) <= 3 * one_line + 6   # not wrapped, so not clipped
     window.on_snapshot(dict(snapshot(), caller={"arousal": None, "heard_s": 6.5}))
     assert "learning their voice" in c.temperature.text()     # heard, the reference not made yet
     window.on_snapshot(dict(snapshot(), caller={"arousal": 0.85, "heard_s": 30.0}))

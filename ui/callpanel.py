@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from voicecoach.events import AGENT, CUSTOMER, Event
@@ -119,16 +120,30 @@ class LiveChecklist(QWidget):
         self.temperature.setText(f"Caller: <span style='color:{_tint(role).name()}'><b>{word}</b></span>")
 
     def _lists(self) -> None:
+        self.callers.ensurePolished()                  # the style sheet's font, not the default
+        metrics = QFontMetrics(self.callers.font())
+        width = max(120, self.callers.contentsRect().width() if self.isVisible() else 300)
+
+        def line(t: float, text: str) -> str:
+            # one line per item, cut to the panel's width (the card and the review show it
+            # whole): a wrapped item would be clipped, as the panel keeps its height
+            stamp = clock(t)
+            room = width - metrics.horizontalAdvance(stamp + "  ")
+            text = metrics.elidedText(_short(text), Qt.TextElideMode.ElideRight, room)
+            return f"<span style='color:{MUTED}'>{stamp}</span> <span style='color:{TEXT}'>{_esc(text)}</span>"
+
         def fmt(title, items, empty):
             if not items:
                 return f"{title}: <i>{empty}</i>"
             shown = items[-self.LIST_LINES:]
             more = f" (+{len(items) - len(shown)})" if len(items) > len(shown) else ""
-            return f"{title}{more}:<br>" + "<br>".join(
-                f"<span style='color:{MUTED}'>{clock(t)}</span> <span style='color:{TEXT}'>{_esc(_short(x))}</span>"
-                for t, x in shown)
+            return f"{title}{more}:<br>" + "<br>".join(line(t, x) for t, x in shown)
         self.callers.setText(fmt("Caller's list", self.caller_items, "nothing yet"))
         self.follow_ups.setText(fmt("You promised", self.follow_up_items, "nothing yet"))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._lists()                                  # cut to the new width
 
 
 def _short(text: str, limit: int = 60) -> str:
