@@ -99,19 +99,34 @@ def _png(text: str) -> str:
     return text
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs as written (indented lists stay), but a paragraph written
+    as one long line is wrapped to the terminal."""
+
+    def _fill_text(self, text, width, indent):
+        import textwrap
+
+        out = []
+        for para in text.split("\n\n"):
+            one_line = "\n" not in para and not para.startswith(" ")
+            out.append(textwrap.fill(para, width, initial_indent=indent, subsequent_indent=indent)
+                       if one_line else super()._fill_text(para, width, indent))
+        return "\n\n".join(out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicecoach", description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"voicecoach {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     parser.commands = sub.choices           # name -> its parser, for errors in its own usage
 
     a = sub.add_parser(
         "analyze", help="analyse a recorded call: every coaching cue, as a summary or JSON",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Analyse a recorded call and report every coaching cue: talk share, "
-                    "interruptions and backchannels, dead air, pace, warmth, jargon and other "
-                    "phrases to rephrase, the call checklist, commitments to follow up and the "
+        formatter_class=_HelpFormatter,
+        description="Analyse a recorded call and report every coaching cue: talk share,\n"
+                    "interruptions and backchannels, dead air, pace, warmth, jargon and other\n"
+                    "phrases to rephrase, the call checklist, commitments to follow up and the\n"
                     "caller's problems.",
         epilog="input:\n"
                "  A stereo file has the agent on the left and the customer on the right\n"
@@ -139,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lv = sub.add_parser(
         "live", help="coach a call live: your mic and the call audio, in real time",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
         description="Listen to your microphone and the call audio all shift and coach each call "
                     "as you talk: interruptions, pace, warmth, the caller's temperature, phrases to "
                     "rephrase. Each call is found by itself (the call audio coming alive, a playback "
@@ -231,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sh = sub.add_parser(
         "share", help="share a call with your coach (the team store), or take it back",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
         description="Send one call record to your team's store, where your coach can open it. "
                     "The record holds the call's scores, transcript and cues; the recording goes "
                     "only with --with-audio. Nothing else leaves this machine.",
@@ -244,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tm = sub.add_parser(
         "team", help="the coach's view: calls your agents shared, their trends",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
         description="The calls agents shared with you, agent by agent, newest last; open any of "
                     "them in the review window; one agent's trend over their own calls. Agents "
                     "are listed by name, never ranked.",
