@@ -16,11 +16,11 @@ End
     * hang-up: a line that carried a noise floor during the call (``floor_s`` of
       sound without caller speech, in one stretch) falls to nothing for ``dead_s``:
       the call ended where it fell silent, or after the agent's words that go on past
-      it (the goodbye). A line that is nothing between words has
-      no floor to lose, so this rule waits for a floor before it trusts a silence.
-      The floor must be one stretch: on such a line the slivers of sound at the edges
-      of each word, which the voice activity does not call speech, add up to seconds
-      over a call, and would make every pause in it a hang-up; or
+      it (the goodbye). A line that is nothing between words has no floor to lose, so
+      this rule waits for a floor before it trusts a silence. The floor must be one
+      stretch: on such a line the slivers of sound at the edges of each word, which the
+      voice activity does not call speech, add up to seconds over a call, and would
+      make every pause in it a hang-up; or
     * silence: neither side has spoken for ``end_silence_s``: the call ended at the
       last speech (plus ``end_pad_s``).
 Stronger signals
