@@ -5,7 +5,6 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 import time
 import warnings
@@ -416,8 +415,10 @@ def cmd_config(args) -> int:
     path = Path(args.config) if args.config else default_config_path()
     state = "in use" if path.exists() else "not present: defaults apply"
     print(f"# config file: {path} ({state})")
+    from voicecoach.store.team import may_hold_password
+
     shown = config
-    if re.search(r"password|://[^/@]*:[^/]*@", config.team.database, re.IGNORECASE):
+    if may_hold_password(config.team.database):
         import copy                   # a password in [team] database (share and team refuse it)
         shown = copy.deepcopy(config)
         shown.team.database = "(hidden: it holds a password; put that in PGPASSWORD or ~/.pgpass)"

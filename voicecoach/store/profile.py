@@ -469,7 +469,7 @@ def record_mic(seconds: float, device: Optional[int | str] = None,
         if state["pos"] >= n:
             done.set()
 
-    where = f"input device {device!r}" if device is not None else "the default input device"
+    where = _device_name(device)
     try:
         with sd.InputStream(samplerate=sr, channels=1, dtype="float32", device=device,
                             blocksize=int(sr * 0.05), callback=callback):
@@ -489,11 +489,15 @@ def check_mic(device: Optional[int | str] = None, sr: int = SAMPLE_RATE) -> None
     input when None) cannot record mono at ``sr``."""
     import sounddevice as sd
 
-    where = f"input device {device!r}" if device is not None else "the default input device"
+    where = _device_name(device)
     try:
         sd.check_input_settings(device=device, channels=1, dtype="float32", samplerate=sr)
     except (sd.PortAudioError, ValueError) as exc:
         raise AudioError(_mic_problem(where, exc)) from None
+
+
+def _device_name(device: Optional[int | str]) -> str:
+    return f"input device {device!r}" if device is not None else "the default input device"
 
 
 def _mic_problem(where: str, exc: Exception) -> str:

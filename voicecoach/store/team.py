@@ -33,6 +33,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,17 @@ class TeamError(Exception):
 
 
 # --------------------------------------------------------------------------- connecting
+
+def may_hold_password(url: str) -> bool:
+    """Whether a connection string may carry a password (``user:secret@`` or ``password=``),
+    judged without psycopg and on the safe side: ``voicecoach config`` then hides it. Use
+    :func:`check_database_url` to refuse one exactly.
+
+    >>> may_hold_password("postgresql://coach:s3cret@db/team"), may_hold_password("postgresql://coach@db/team")
+    (True, False)
+    """
+    return re.search(r"password|://[^/@]*:[^/]*@", url, re.IGNORECASE) is not None
+
 
 def check_database_url(url: str, source: str = "[team] database") -> str:
     """``url`` when it is a usable connection string without a password.
