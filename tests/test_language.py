@@ -469,6 +469,9 @@ def test_phrase_cues_the_labelled_set_taught(text, kind):
     ("Look, I've gone through this with you twice already and it really isn't that complicated.",
      AGENT, "patronizing"),
     ("My broadband has been crawling along every evening since Tuesday.", CUSTOMER, "problem"),
+    # no list holds these trades' terms; the sentence's meaning carries the model
+    ("Your remortgage needs a redemption statement from the current lender first.", AGENT, "jargon"),
+    ("We need to re-tension the drive belt and check the idler pulley.", AGENT, "jargon"),
 ])
 def test_the_sentence_model_catches_what_no_phrase_holds(text, channel, kind):
     lists_only = cues(text, channel, LanguageOptions(sentence_model=False))
@@ -486,13 +489,13 @@ def test_a_put_down_is_not_counted_as_a_question():
 
 def test_the_sentence_model_stays_quiet_on_ordinary_agent_lines():
     """The generated calls' agent lines (written for tools/callgen.py, never trained on):
-    the model may add a scary or patronizing cue to at most 2 of them."""
+    the model may add a jargon, scary or patronizing cue to at most one in twenty."""
     from tools import callgen
 
     lines = (callgen.AGENT_GREETINGS + callgen.AGENT_LINES + callgen.AGENT_STEPS
              + callgen.AGENT_CLOSINGS)
     extra = [t for t in lines for e in cues(t) if e.data.get("by") == "model"]
-    assert len(lines) > 60 and len(extra) <= 2, extra
+    assert len(lines) > 60 and len(extra) <= len(lines) // 20, extra
 
 
 def test_the_shipped_sentence_model_was_trained_on_the_dev_sentences_as_they_are():
@@ -505,7 +508,7 @@ def test_the_shipped_sentence_model_was_trained_on_the_dev_sentences_as_they_are
     data = json.loads(model_file_path().read_text(encoding="utf-8"))
     dev = [line for line in load() if line.split == "dev"]
     assert data["trained_on"].endswith(f"{len(dev)} sentences")
-    for kind, side in (("scary", AGENT), ("patronizing", AGENT), ("problem", CUSTOMER)):
+    for kind, side in (("jargon", AGENT), ("scary", AGENT), ("patronizing", AGENT), ("problem", CUSTOMER)):
         k = data["kinds"][kind]
         assert k["positives"] == sum(kind in line.cues for line in dev if line.channel == side)
         assert 0.5 <= k["threshold"] < 1.0

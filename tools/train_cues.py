@@ -1,6 +1,8 @@
 """Train the sentence classifier behind the language cues (``models/cues/model.json``).
 
-Learns one logistic regression per cue kind (scikit-learn) from the ``dev`` sentences
+Learns one logistic regression per cue kind (scikit-learn) over each sentence's words,
+word pairs and letter groups and its embedding (the shipped encoder's, as the product
+computes it at run time), from the ``dev`` sentences
 of ``benchmarks/data/cues.txt`` only; the ``held-out`` sentences are never read here,
 so ``python3 -m benchmarks.cues`` measures the result on sentences it never saw.
 Each kind's threshold is the lowest at which the phrase lists and the model together
@@ -31,19 +33,23 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.cues import DATA, fired, load, written_words  # noqa: E402
 from voicecoach.analyzers.language import LanguageOptions  # noqa: E402
-from voicecoach.analyzers.lexicon import tokenize_word  # noqa: E402
-from voicecoach.analyzers.sentence_model import MIN_TOKENS, MODEL_FILE, sentence_features  # noqa: E402
+from voicecoach.analyzers.sentence_embedding import SentenceEncoder  # noqa: E402
+from voicecoach.analyzers.sentence_model import (MIN_TOKENS, MODEL_FILE, normalized_tokens,  # noqa: E402
+                                                 sentence_features)
 from voicecoach.events import AGENT, CUSTOMER  # noqa: E402
 
-NAME = "cues-logistic-v10"
+NAME = "cues-logistic-v11"
 KINDS = {
+    "jargon": (AGENT, "a term here may be new to the caller: say it plainly or explain it"),
     "scary": (AGENT, "say what you will do about it: calm words, the next step"),
     "patronizing": (AGENT, "assume they know: no 'simply', 'as I said' or testing them"),
     "problem": (CUSTOMER, ""),
 }
 """Cue kind -> (side, the general suggestion shown with the model's cue). Commitments are
 left to the lists: they reach 0.85-0.88 recall on blind sentences at precision 1.00, and
-the model added little there but false promises ("I can see the payment from Monday")."""
+the model added little there but false promises ("I can see the payment from Monday").
+Jargon's lists hold the trade terms of the trades they have seen; the model, reading
+meaning, also finds a sentence that leans on the terms of another trade."""
 C = 3.0             # inverse L2 strength: the weights stay small on 600 sentences
 MIN_SENTENCES = 2   # a feature seen in fewer dev sentences than this is dropped
 GRID = np.round(np.arange(0.5, 0.96, 0.05), 2)
@@ -52,15 +58,21 @@ LIST_ONLY = LanguageOptions(sentence_model=False)
 
 def tokens_of(text: str) -> list[str]:
     """The normalized tokens of a sentence, as :class:`LanguageCues` sees them."""
-    out: list[str] = []
-    for w in text.split():
-        out += tokenize_word(w)[0]
-    return out
+    return normalized_tokens(text)
 
 
-def design(texts: Sequence[str], vocab: Optional[dict[str, int]] = None):
-    """Unit-length binary feature rows (scipy sparse) and the vocabulary."""
-    from scipy.sparse import csr_matrix
+def embeddings(texts: Sequence[str]) -> np.ndarray:
+    """The shipped encoder's embedding of each text, shape (len(texts), 384)."""
+    encoder = SentenceEncoder.shipped()
+    if encoder is None:
+        raise SystemExit("no sentence encoder in models/minilm: python3 -m tools.convert_minilm first")
+    return encoder.encode_many(texts)
+
+
+def design(texts: Sequence[str], vectors: np.ndarray, vocab: Optional[dict[str, int]] = None):
+    """Feature rows (scipy sparse): the unit-length binary features, then the
+    sentence's unit-length embedding (``vectors``, one row per text); and the vocabulary."""
+    from scipy.sparse import csr_matrix, hstack
 
     feats = [sentence_features(tokens_of(t)) for t in texts]
     if vocab is None:
@@ -77,7 +89,8 @@ def design(texts: Sequence[str], vocab: Optional[dict[str, int]] = None):
         for x in f:
             if x in vocab:
                 rows.append(r), cols.append(vocab[x]), vals.append(v)
-    return csr_matrix((vals, (rows, cols)), shape=(len(texts), len(vocab))), vocab
+    binary = csr_matrix((vals, (rows, cols)), shape=(len(texts), len(vocab)))
+    return hstack([binary, csr_matrix(vectors)]).tocsr(), vocab
 
 
 def fit(x, y: np.ndarray):
@@ -86,8 +99,8 @@ def fit(x, y: np.ndarray):
     return LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(x, y)
 
 
-def choose_threshold(texts: Sequence[str], y: np.ndarray, rules: np.ndarray, precision: float,
-                     parts: Sequence[str]) -> tuple[float, float, float]:
+def choose_threshold(texts: Sequence[str], vectors: np.ndarray, y: np.ndarray, rules: np.ndarray,
+                     precision: float, parts: Sequence[str]) -> tuple[float, float, float]:
     """(threshold, precision, recall) of the lists (``rules``: whether they fire on
     each sentence) or the model, its votes from models that never saw the sentence's
     writer (``parts``)."""
@@ -97,9 +110,9 @@ def choose_threshold(texts: Sequence[str], y: np.ndarray, rules: np.ndarray, pre
     folds = (LeaveOneGroupOut().split(np.zeros(len(y)), y, groups=list(parts)) if len(set(parts)) >= 3
              else StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
     for train, test in folds:
-        x, vocab = design([texts[i] for i in train])
+        x, vocab = design([texts[i] for i in train], vectors[train])
         m = fit(x, y[train])
-        p[test] = m.predict_proba(design([texts[i] for i in test], vocab)[0])[:, 1]
+        p[test] = m.predict_proba(design([texts[i] for i in test], vectors[test], vocab)[0])[:, 1]
     p[[len(tokens_of(t)) < MIN_TOKENS for t in texts]] = 0.0   # as SentenceModel.firing
     for th in GRID:
         hit = (p >= th) | rules
@@ -121,18 +134,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     dev = [line for line in load(args.data) if line.split == "dev"]
     out = {"name": NAME, "trained_on": f"{args.data.name} [dev], {len(dev)} sentences",
-           "features": {"words": True, "word_pairs": True, "char_n": [3, 5]}, "kinds": {}}
+           "features": {"words": True, "word_pairs": True, "char_n": [3, 5],
+                        "embedding": "all-MiniLM-L6-v2, int8 (models/minilm)"}, "kinds": {}}
     for kind, (side, suggestion) in KINDS.items():
         lines = [line for line in dev if line.channel == side]
         texts = [line.text for line in lines]
         y = np.array([kind in line.cues for line in lines])
         rules = np.array([kind in fired(written_words(t, side), side, LIST_ONLY) for t in texts])
-        th, cv_p, cv_r = choose_threshold(texts, y, rules, args.precision, [line.part for line in lines])
-        x, vocab = design(texts)
+        vectors = embeddings(texts)
+        th, cv_p, cv_r = choose_threshold(texts, vectors, y, rules, args.precision, [line.part for line in lines])
+        x, vocab = design(texts, vectors)
         m = fit(x, y)
         names = sorted(vocab, key=vocab.get)
         weights = {f: round(float(w), 4) for f, w in zip(names, m.coef_[0]) if abs(w) >= 5e-3}
         out["kinds"][kind] = {"bias": round(float(m.intercept_[0]), 4), "threshold": th,
+                              "embedding_weights": [round(float(w), 4) for w in m.coef_[0][len(vocab):]],
                               "suggestion": suggestion, "dev_precision": round(cv_p, 3),
                               "dev_recall": round(cv_r, 3), "positives": int(y.sum()),
                               "sentences": len(y), "weights": weights}

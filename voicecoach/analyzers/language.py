@@ -372,19 +372,19 @@ class LanguageCues:
         return Event("cue", t0, channel, text, data)
 
     def _model_phrase_cues(self, s: _Sentence) -> list[Event]:
-        """Scary or patronizing sentences that no phrase of the lists caught."""
+        """Jargon, scary or patronizing sentences that no phrase of the lists caught."""
         if self.model is None:
             return []
         events = []
-        open_kinds = [k for k in ("scary", "patronizing") if not s.emitted.get(k)]
-        for kind in self.model.firing(s.tokens, open_kinds):
+        open_kinds = [k for k in ("jargon", "scary", "patronizing") if not s.emitted.get(k)]
+        for kind in self.model.firing(s.text(), open_kinds, s.tokens):
             s.emitted[kind] = [(0, len(s.tokens))]
             events.append(self._event(kind, AGENT, s.words[0].start, s.words[-1].end, s.text(),
                                       suggestion=self.model.kinds[kind].suggestion, by="model"))
         return events
 
     def _model_says(self, kind: str, s: _Sentence) -> bool:
-        return self.model is not None and bool(self.model.firing(s.tokens, [kind]))
+        return self.model is not None and bool(self.model.firing(s.text(), [kind], s.tokens))
 
     # -- sentence cues -------------------------------------------------------------------
     def _agent_sentence(self, s: _Sentence, mark: str) -> list[Event]:

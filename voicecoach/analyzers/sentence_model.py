@@ -2,9 +2,11 @@
 
 A phrase list catches the wordings it holds and nothing else: on sentences written by
 someone who never saw the lists, they found under half of the scary ones. People
-frighten a caller, talk down to them and bring up problems in more
-ways than any list holds, so a linear model over a sentence's words, word pairs and
-letter groups (:func:`sentence_features`) votes beside the lists. A sentence cue
+frighten a caller, talk down to them, use trade terms and bring up problems in more
+ways than any list holds, so a linear model votes beside the lists. It reads a sentence
+two ways: its words, word pairs and letter groups (:func:`sentence_features`), which
+know the wordings of the training sentences, and its meaning as a sentence embedding
+(:mod:`.sentence_embedding`), which carries to wordings they never had. A sentence cue
 fires when the lists *or* the model say so; the lists alone carry a suggestion
 worded for the phrase, the model's cue a general one.
 
@@ -21,6 +23,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Optional, Sequence
+
+import numpy as np
+
+from voicecoach.analyzers.lexicon import tokenize_word
+from voicecoach.analyzers.sentence_embedding import SentenceEncoder
 
 MODEL_FILE = "model.json"
 CHAR_N = (3, 5)
@@ -71,18 +78,23 @@ def sentence_features(tokens: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class KindModel:
-    """One cue kind's logistic model: ``p = 1 / (1 + exp(-(bias + sum(w_f) / sqrt(n))))``
-    over the ``n`` features of the sentence (a unit-length binary vector)."""
+    """One cue kind's logistic model over a sentence's ``n`` binary features (a
+    unit-length vector) and its unit-length embedding ``e``:
+    ``p = 1 / (1 + exp(-(bias + sum(w_f) / sqrt(n) + v . e)))``."""
 
     bias: float
     threshold: float
     weights: dict
     suggestion: str = ""
+    embedding_weights: Optional[np.ndarray] = None
+    """``v`` (shape ``(384,)``), or None for a model of features alone."""
 
-    def probability(self, features: Sequence[str]) -> float:
+    def probability(self, features: Sequence[str], embedding: Optional[np.ndarray] = None) -> float:
         if not features:
             return 0.0
         z = self.bias + sum(self.weights.get(f, 0.0) for f in features) / math.sqrt(len(features))
+        if self.embedding_weights is not None and embedding is not None:
+            z += float(self.embedding_weights @ embedding)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
@@ -91,49 +103,84 @@ class SentenceModel:
 
     Examples
     --------
-    >>> model = SentenceModel.load()
+    >>> model = SentenceModel.shipped()
     >>> sorted(model.kinds)
-    ['patronizing', 'problem', 'scary']
+    ['jargon', 'patronizing', 'problem', 'scary']
+    >>> model.firing("Look, I have explained this to you twice already.",
+    ...              ["patronizing", "scary"])
+    ['patronizing']
     """
 
-    def __init__(self, kinds: dict[str, KindModel], name: str = ""):
+    def __init__(self, kinds: dict[str, KindModel], name: str = "",
+                 encoder: Optional[SentenceEncoder] = None):
         self.kinds = kinds
         self.name = name
+        self.encoder = encoder
 
     @classmethod
     def shipped(cls) -> Optional["SentenceModel"]:
         """The model shipped with the package, read once per process (None if its file
-        is missing: the phrase lists then work alone)."""
+        or the encoder it needs is missing: the phrase lists then work alone)."""
         return _shipped()
 
     @classmethod
-    def load(cls, path: Optional[str | Path] = None) -> "SentenceModel":
-        """Read the parameter file (by default the one shipped in ``voicecoach.models``).
+    def load(cls, path: Optional[str | Path] = None,
+             encoder: Optional[SentenceEncoder] = None) -> "SentenceModel":
+        """Read the parameter file (by default the one shipped in ``voicecoach.models``);
+        a model that reads embeddings takes ``encoder``, by default the shipped one.
 
         Raises
         ------
         FileNotFoundError
-            No parameter file there.
+            No parameter file there, or it reads embeddings and no encoder is shipped.
         """
         data = json.loads(Path(path or model_file_path()).read_text(encoding="utf-8"))
-        return cls({k: KindModel(float(v["bias"]), float(v["threshold"]), dict(v["weights"]),
-                                 str(v.get("suggestion", "")))
-                    for k, v in data["kinds"].items()}, data.get("name", ""))
+        kinds = {k: KindModel(float(v["bias"]), float(v["threshold"]), dict(v["weights"]),
+                              str(v.get("suggestion", "")),
+                              (np.asarray(v["embedding_weights"], dtype=np.float32)
+                               if "embedding_weights" in v else None))
+                 for k, v in data["kinds"].items()}
+        if any(m.embedding_weights is not None for m in kinds.values()):
+            encoder = encoder or SentenceEncoder.shipped()
+            if encoder is None:
+                raise FileNotFoundError("the sentence model reads embeddings and no sentence encoder is shipped")
+        return cls(kinds, data.get("name", ""), encoder)
 
-    def probability(self, kind: str, tokens: Sequence[str]) -> float:
-        """How sure the model is that the sentence of ``tokens`` shows ``kind`` (0..1);
-        0 for a kind it was not trained on."""
+    def probability(self, kind: str, tokens: Sequence[str], text: str = "") -> float:
+        """How sure the model is that the sentence of ``tokens`` (and words ``text``)
+        shows ``kind`` (0..1); 0 for a kind it was not trained on."""
         m = self.kinds.get(kind)
-        return 0.0 if m is None else m.probability(sentence_features(tokens))
+        if m is None:
+            return 0.0
+        return m.probability(sentence_features(tokens), self.embedding(m, text or " ".join(tokens)))
 
-    def firing(self, tokens: Sequence[str], kinds: Sequence[str]) -> list[str]:
-        """Those of ``kinds`` whose vote passes its threshold (never for fewer than
-        :data:`MIN_TOKENS` tokens); the sentence's features are computed once."""
+    def firing(self, text: str, kinds: Sequence[str], tokens: Optional[Sequence[str]] = None) -> list[str]:
+        """Those of ``kinds`` whose vote passes its threshold on the sentence ``text``
+        (never for fewer than :data:`MIN_TOKENS` tokens); its features and embedding
+        are computed once. ``tokens``: the sentence's normalized tokens, when the
+        caller has them (by default ``text`` split and normalized)."""
         kinds = [k for k in kinds if k in self.kinds]
+        if tokens is None:
+            tokens = normalized_tokens(text)
         if len(tokens) < MIN_TOKENS or not kinds:
             return []
         features = sentence_features(tokens)
-        return [k for k in kinds if self.kinds[k].probability(features) >= self.kinds[k].threshold]
+        needs = next((self.kinds[k] for k in kinds if self.kinds[k].embedding_weights is not None), None)
+        embedding = self.embedding(needs, text) if needs is not None else None
+        return [k for k in kinds if self.kinds[k].probability(features, embedding) >= self.kinds[k].threshold]
+
+    def embedding(self, m: Optional[KindModel], text: str) -> Optional[np.ndarray]:
+        if m is None or m.embedding_weights is None or self.encoder is None:
+            return None
+        return self.encoder.encode(text)
+
+
+def normalized_tokens(text: str) -> list[str]:
+    """The normalized tokens of a sentence, as the language cues see them."""
+    out: list[str] = []
+    for w in text.split():
+        out += tokenize_word(w)[0]
+    return out
 
 
 @functools.cache

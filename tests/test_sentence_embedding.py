@@ -1,0 +1,77 @@
+"""The sentence encoder (all-MiniLM-L6-v2 in NumPy, int8 weights) against the model it
+was converted from, and the sentence model's need of it."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicecoach.analyzers import sentence_embedding, sentence_model
+from voicecoach.analyzers.sentence_embedding import DIM, SentenceEncoder
+from voicecoach.analyzers.sentence_model import SentenceModel, model_file_path
+
+REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
+"""Embeddings of seven sentences by the original float32 model through Hugging Face
+transformers on PyTorch (``source`` in the file): an implementation this one shares
+no code with."""
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    enc = SentenceEncoder.shipped()
+    assert enc is not None, "models/minilm is missing: python3 -m tools.convert_minilm"
+    return enc
+
+
+def test_the_encoder_gives_the_original_models_embeddings(encoder):
+    ref = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    for text, want in zip(ref["sentences"], ref["embeddings"]):
+        got = encoder.encode(text)
+        assert got.shape == (DIM,) and got.dtype == np.float32
+        assert abs(float(np.linalg.norm(got)) - 1.0) < 1e-5
+        assert float(got @ np.asarray(want)) > 0.995, text    # int8 weights: 0.9955 at worst on 469 dev lines
+
+
+def test_sentences_run_together_get_the_embeddings_each_gets_alone(encoder):
+    """Padding a short sentence to the longest of its batch must not change it."""
+    texts = ["Mm-hm.", "Okay, I've reset it from our side, so give it two minutes and try again.",
+             "Can you read me the number on the back of the router, please?", "Thanks."]
+    together = encoder.encode_many(texts, batch=4)
+    alone = np.array([encoder.encode(t) for t in texts])
+    assert together.shape == (4, DIM)
+    assert np.abs(together - alone).max() < 1e-5
+
+
+@pytest.mark.parametrize("text", ["", "   ", "word " * 2000, "Café – naïve 😀 ¿qué?"])
+def test_any_text_gives_a_unit_vector(encoder, text):
+    e = encoder.encode(text)
+    assert e.shape == (DIM,) and np.isfinite(e).all()
+    assert abs(float(np.linalg.norm(e)) - 1.0) < 1e-5
+
+
+def test_without_the_encoder_the_lists_work_alone(monkeypatch, tmp_path):
+    """A model file that reads embeddings is refused when no encoder is installed, and
+    the language cues then run on the phrase lists alone instead of failing."""
+    monkeypatch.setattr(sentence_embedding, "encoder_folder", lambda: tmp_path)
+    sentence_embedding._shipped.cache_clear()
+    sentence_model._shipped.cache_clear()
+    try:
+        assert SentenceEncoder.shipped() is None
+        with pytest.raises(FileNotFoundError):
+            SentenceModel.load(model_file_path())
+        assert SentenceModel.shipped() is None
+        from voicecoach.analyzers.language import LanguageCues
+        assert LanguageCues().model is None
+    finally:
+        monkeypatch.undo()
+        sentence_embedding._shipped.cache_clear()
+        sentence_model._shipped.cache_clear()
+    assert SentenceModel.shipped() is not None
+
+
+def test_the_shipped_files_are_the_converted_model():
+    folder = sentence_embedding.encoder_folder()
+    f = sentence_embedding.read_safetensors(folder / sentence_embedding.ENCODER_FILE)
+    assert f["word.q"].dtype == np.int8 and f["word.q"].shape == (30522, DIM)
+    assert f["position"].shape == (sentence_embedding.MAX_TOKENS, DIM)
+    assert (folder / "LICENSE").is_file() and (folder / "MODEL_CARD.md").is_file()
