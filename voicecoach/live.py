@@ -380,6 +380,7 @@ class LiveSession:
         if transcribe:
             model = model or load_model(config.transcribe, num_workers=len(source.channels),
                                         min_window_s=config.streaming.min_window_s or None)
+            self.engine.language.model    # loaded now, not on the engine thread at the first sentence
             for ch in source.channels:
                 st = StreamingTranscriber(model, ch, config.streaming, config.transcribe)
                 self.workers[ch] = _SttWorker(st, self._words_q)

@@ -239,7 +239,13 @@ class LanguageCues:
                         for kind in PHRASE_CUES[ch] + SENTENCE_CUES[ch]}
         self._commitments: list[dict] = []
         self._problems: list[dict] = []
-        self.model: Optional[SentenceModel] = SentenceModel.shipped() if options.sentence_model else None
+
+    @property
+    def model(self) -> Optional[SentenceModel]:
+        """The shipped sentence model, or None when it is off or not installed. Read at
+        the first sentence that needs it, not before: ``analyze`` then loads it after
+        speech-to-text has given its memory back."""
+        return SentenceModel.shipped() if self.options.sentence_model else None
 
     # -- feeding ------------------------------------------------------------------------
     def feed(self, words: list[Word]) -> list[Event]:
