@@ -20,9 +20,9 @@ into an ``unless`` phrase that cancels it ("like" -> "like to").
 
 The phrases are data: ``models/lexicons/*.toml`` (see its README), extended by the
 folders in ``LanguageOptions.lexicon_dirs``. Beside the lists, a sentence classifier
-(:mod:`voicecoach.analyzers.sentence_model`) votes when a sentence closes: a scary or
-patronizing sentence no phrase caught, a caller's problem worded as no list has it.
-Its cues carry ``"by": "model"`` in their data.
+(:mod:`voicecoach.analyzers.sentence_model`) votes when a sentence closes: a jargon,
+scary or patronizing sentence no phrase caught, a caller's problem worded as no list has
+it. Its cues carry ``"by": "model"`` in their data, and the whole sentence as the phrase.
 """
 from __future__ import annotations
 
@@ -124,8 +124,8 @@ class LanguageOptions:
         ``questions`` item.
     sentence_model : bool
         Let the shipped sentence classifier (:mod:`voicecoach.analyzers.sentence_model`)
-        vote beside the phrase lists for scary and patronizing sentences and the
-        caller's problems. False: the lists alone.
+        vote beside the phrase lists for jargon, scary and patronizing sentences and
+        the caller's problems. False: the lists alone.
     """
 
     lexicon_dirs: list[str] = field(default_factory=list)

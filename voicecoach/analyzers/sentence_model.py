@@ -152,7 +152,7 @@ class SentenceModel:
         m = self.kinds.get(kind)
         if m is None:
             return 0.0
-        return m.probability(sentence_features(tokens), self.embedding(m, text or " ".join(tokens)))
+        return m.probability(sentence_features(tokens), self._embedding([m], text or " ".join(tokens)))
 
     def firing(self, text: str, kinds: Sequence[str], tokens: Optional[Sequence[str]] = None) -> list[str]:
         """Those of ``kinds`` whose vote passes its threshold on the sentence ``text``
@@ -165,12 +165,12 @@ class SentenceModel:
         if len(tokens) < MIN_TOKENS or not kinds:
             return []
         features = sentence_features(tokens)
-        needs = next((self.kinds[k] for k in kinds if self.kinds[k].embedding_weights is not None), None)
-        embedding = self.embedding(needs, text) if needs is not None else None
+        embedding = self._embedding([self.kinds[k] for k in kinds], text)
         return [k for k in kinds if self.kinds[k].probability(features, embedding) >= self.kinds[k].threshold]
 
-    def embedding(self, m: Optional[KindModel], text: str) -> Optional[np.ndarray]:
-        if m is None or m.embedding_weights is None or self.encoder is None:
+    def _embedding(self, models: Sequence[KindModel], text: str) -> Optional[np.ndarray]:
+        """The sentence's embedding, computed only when one of ``models`` reads it."""
+        if self.encoder is None or all(m.embedding_weights is None for m in models):
             return None
         return self.encoder.encode(text)
 
