@@ -74,6 +74,27 @@ def test_config_command_does_not_show_a_password(tmp_path):
         assert res.returncode == 0 and "s3cret" not in res.stdout and "hidden: it holds a password" in res.stdout
 
 
+def test_a_recording_is_dated_by_its_call_not_by_the_analysis(tmp_path):
+    """A call recorded yesterday is yesterday's call in its record and the history."""
+    import os
+    from datetime import datetime, timezone
+
+    from voicecoach.analyze import demo_call_path
+
+    call = tmp_path / "call.flac"
+    call.write_bytes(demo_call_path().read_bytes())
+    ended = datetime(2026, 3, 9, 14, 30, tzinfo=timezone.utc).timestamp()
+    os.utime(call, (ended, ended))
+    res = run("analyze", str(call), "--no-transcript", "--json")
+    assert res.returncode == 0, res.stderr
+    record = json.loads(res.stdout)
+    started = datetime.fromisoformat(record["created"]).timestamp()
+    assert abs(started - (ended - record["duration"])) < 1.0
+    demo = json.loads(run("analyze", "--demo", "--no-transcript", "--json").stdout)
+    age = datetime.now(timezone.utc) - datetime.fromisoformat(demo["created"])
+    assert 0 <= age.total_seconds() < 120           # the demo is dated when it was analysed
+
+
 def test_thresholds_from_config_change_the_analysis(tmp_path):
     (tmp_path / "strict.toml").write_text("[turns]\nmin_overlap_s = 5.0\n")
     res = run("analyze", "--demo", "--no-transcript", "--json", "--config", str(tmp_path / "strict.toml"))

@@ -357,6 +357,7 @@ def cmd_analyze(args) -> int:
     from voicecoach.sinks.summary import summary_text
     from voicecoach.sources.stream import open_call_stream
     from voicecoach.store.calls import save_call
+    from voicecoach.store.record import recorded_at
     from voicecoach.stt.whisper import tune_malloc
 
     tune_malloc(keep_large_blocks=True)
@@ -372,6 +373,8 @@ def cmd_analyze(args) -> int:
     record = _with_progress(lambda progress: analyze_stream(
         call, config, transcribe=not args.no_transcript, baseline=baseline, progress=progress),
         quiet=args.quiet, channels=list(call.channels))
+    if not args.demo:      # the call's date, not the day it was analysed
+        record["created"] = recorded_at(args.call or args.agent, record["duration"]) or record["created"]
     if args.output:
         try:
             note = save_call(record, args.output)

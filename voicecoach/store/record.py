@@ -92,6 +92,26 @@ _CHANNEL = {"enum": ["agent", "customer"]}
 _POINTS = {"type": "array", "items": {"type": "array", "prefixItems": [_T, _NUM], "minItems": 2, "maxItems": 2}}
 
 
+def recorded_at(path: str | Path, duration: float) -> Optional[str]:
+    """When the call in the recording at ``path`` started, as a record's ``created``
+    (UTC, ISO 8601): the file's last change less the call's ``duration`` (s), since a
+    recording is written until the call ends. None when the file cannot be read.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.NamedTemporaryFile() as f:
+    ...     os.utime(f.name, (0, 1_764_000_090))
+    ...     recorded_at(f.name, 90.0)
+    '2025-11-24T16:00:00+00:00'
+    """
+    try:
+        end = Path(path).stat().st_mtime
+    except OSError:
+        return None
+    return _dt.datetime.fromtimestamp(end - duration, _dt.timezone.utc).isoformat(timespec="seconds")
+
+
 def _nullable(schema: dict) -> dict:
     return {"anyOf": [schema, {"type": "null"}]}
 
