@@ -72,7 +72,7 @@ def test_cooldown_limits_cues():
 def test_no_value_before_the_start_is_learned():
     tracker = ArousalTracker()
     feed(tracker, caller_frames(10.0, f0_st=8.0, energy_db=-15.0))
-    assert tracker.state() == {"arousal": None, "baseline_ready": False, "heard_s": 10.0}
+    assert tracker.state() == {"arousal": None, "temperature": None, "baseline_ready": False, "heard_s": 10.0}
     assert tracker.timeline() == []
     assert tracker.summary()["mean"] is None
 
@@ -85,3 +85,43 @@ def test_does_not_depend_on_frame_grouping(chunk):
     assert pieces.timeline() == whole.timeline()
     assert [e.as_dict() for e in piece_events] == [e.as_dict() for e in whole_events]
     assert all(0.0 <= v <= 1.0 for _, v in whole.timeline())
+
+
+def temperatures(frames):
+    """The temperature after each chunk of 0.5 s, as the overlay would show it."""
+    tracker, out = ArousalTracker(), []
+    step = 50
+    for i in range(0, len(frames), step):
+        tracker.feed(frames[i:i + step])
+        out.append(tracker.state()["temperature"])
+    return out
+
+
+def test_the_temperature_reads_heated_only_when_the_cue_would():
+    """A few seconds of a louder, higher caller: "warming up" first, then "heated",
+    and never "heated" before heated_for_s of it."""
+    shown = temperatures(calm_then_heated(10.0))
+    assert shown[:40] == [None] * shown[:40].count(None) + ["calm"] * (40 - shown[:40].count(None))
+    first_warm, first_heated = shown.index("warming up"), shown.index("heated")
+    assert first_warm < first_heated
+    assert (first_heated + 1) * 0.5 - 25.0 >= ArousalOptions().heated_for_s
+    assert shown[-1] == "heated"
+
+
+def test_one_loud_moment_is_no_change_of_temperature():
+    """A loud "thanks, bye!" of half a second (the demo call's end read "heated")."""
+    frames = ProsodyFrames.concat([caller_frames(25.0, seed=1),
+                                   caller_frames(0.5, t0=25.0, f0_st=7.0, energy_db=-20.0, seed=2),
+                                   caller_frames(5.0, t0=25.5, seed=3)])
+    shown = temperatures(frames)
+    assert "heated" not in shown and shown[-1] == "calm"
+
+
+def test_a_calm_caller_stays_calm():
+    shown = [t for t in temperatures(caller_frames(90.0, seed=3)) if t is not None]
+    assert shown and set(shown) == {"calm"}
+
+
+def test_warming_above_heated_is_refused():
+    assert "warming_level" in ArousalOptions(warming_level=0.9, heated_level=0.8).problem()
+    assert ArousalOptions().problem() == ""

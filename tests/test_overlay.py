@@ -441,7 +441,9 @@ def test_live_checklist_and_lists_fill_in(window, excerpt):
     assert c.callers.heightForWidth(c.callers.width()) <= 3 * one_line + 6   # not wrapped, so not clipped
     window.on_snapshot(dict(snapshot(), caller={"arousal": None, "heard_s": 6.5}))
     assert "learning their voice" in c.temperature.text()     # heard, the reference not made yet
-    window.on_snapshot(dict(snapshot(), caller={"arousal": 0.85, "heard_s": 30.0}))
+    window.on_snapshot(dict(snapshot(), caller={"arousal": 0.85, "temperature": "calm", "heard_s": 30.0}))
+    assert "calm" in c.temperature.text()                     # one loud moment: the tracker's word stands
+    window.on_snapshot(dict(snapshot(), caller={"arousal": 0.85, "temperature": "heated", "heard_s": 34.0}))
     assert "heated" in c.temperature.text()
     window.on_call({"state": "started", "index": 2, "t": 100.0, "reason": "line"})
     assert not any(c.done.values()) and "nothing yet" in c.callers.text()    # the next call starts fresh

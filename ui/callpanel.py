@@ -32,17 +32,17 @@ _CUE_ITEM = {"greeting": "greeting", "empathy": "empathy", "question_open": "que
              "question_closed": "questions", "closing_question": "closing_question"}
 
 
-def temperature_word(arousal: Optional[float], heard: bool = False) -> tuple[str, str]:
-    """The caller's temperature as a word and a colour role, from caller arousal 0-1;
-    ``heard``: the caller has spoken (arousal is None while their usual voice, the
-    reference, is learned from their first stretch of speech)."""
-    if arousal is None:
+_TEMPERATURE_ROLES = {"heated": "interruption", "warming up": "near_miss", "calm": "backchannel"}
+
+
+def temperature_word(temperature: Optional[str], heard: bool = False) -> tuple[str, str]:
+    """The caller's temperature (the arousal tracker's word: "calm", "warming up" or
+    "heated") and its colour role; ``heard``: the caller has spoken (the temperature
+    is None while their usual voice, the reference, is learned from their first
+    stretch of speech)."""
+    if temperature is None:
         return ("learning their voice" if heard else "not heard yet"), "dead_air"
-    if arousal >= 0.8:
-        return "heated", "interruption"
-    if arousal >= 0.65:
-        return "warming up", "near_miss"
-    return "calm", "backchannel"
+    return temperature, _TEMPERATURE_ROLES.get(temperature, "backchannel")
 
 
 def _small(text: str = "", name: str = "muted", wrap: bool = True) -> QLabel:
@@ -115,8 +115,8 @@ class LiveChecklist(QWidget):
             self.caller_items.append((e.t, e.text.split(": ", 1)[-1].strip('"')))
             self._lists()
 
-    def set_temperature(self, arousal: Optional[float], heard: bool = False) -> None:
-        word, role = temperature_word(arousal, heard)
+    def set_temperature(self, temperature: Optional[str], heard: bool = False) -> None:
+        word, role = temperature_word(temperature, heard)
         self.temperature.setText(f"Caller: <span style='color:{_tint(role).name()}'><b>{word}</b></span>")
 
     def _lists(self) -> None:

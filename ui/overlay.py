@@ -478,7 +478,7 @@ class OverlayWindow(QWidget):
         self.warmth_value.setText(w.get("band") or ("learning" if shown is None else f"{shown:.1f}"))
         caller = s.get("caller")
         if caller is not None:
-            self.checklist.set_temperature(caller.get("arousal"), bool(caller.get("heard_s")))
+            self.checklist.set_temperature(caller.get("temperature"), bool(caller.get("heard_s")))
         self._show_pace(s.get("pace") or {})
         turns = s.get("turns")
         if turns:

@@ -7,6 +7,11 @@ against that start, averaged with weights, and put through a logistic, so 0.5 me
 "as at the start of the call" and values near 1 mean much louder and higher. When
 arousal stays high for a few seconds of the caller's speech, a ``caller_heated`` cue
 reminds the agent, privately, to stay calm; at most once per cooldown.
+
+The temperature shown during the call (:meth:`ArousalTracker.state`) follows the same
+rule: "heated" only once arousal has held at ``heated_level`` for ``heated_for_s`` of
+the caller's speech, "warming up" once it has held at ``warming_level`` for
+``warming_for_s``. One loud "thanks, bye!" is no change of temperature.
 """
 from __future__ import annotations
 
@@ -56,7 +61,13 @@ class ArousalOptions:
     heated_level : float
         Arousal at or above this counts as heated (0..1).
     heated_for_s : float
-        Caller speech time arousal must stay heated before the cue (s).
+        Caller speech time arousal must stay heated before the cue, and before the
+        temperature reads "heated" (s).
+    warming_level : float
+        Arousal at or above this counts as warming up (0..1).
+    warming_for_s : float
+        Caller speech time arousal must stay there before the temperature reads
+        "warming up" (s).
     cooldown_s : float
         Call time between two cues (s).
     """
@@ -73,7 +84,16 @@ class ArousalOptions:
     z_clip: float = 4.0
     heated_level: float = 0.8
     heated_for_s: float = 3.0
+    warming_level: float = 0.65
+    warming_for_s: float = 1.0
     cooldown_s: float = 90.0
+
+    def problem(self) -> str:
+        """What is wrong with these settings together; "" if nothing."""
+        if not 0.0 < self.warming_level <= self.heated_level < 1.0:
+            return (f"warming_level ({self.warming_level:g}) must be above 0 and at most "
+                    f"heated_level ({self.heated_level:g}), which must be below 1")
+        return ""
 
 
 class ArousalTracker:
@@ -96,6 +116,7 @@ class ArousalTracker:
         self._heated = SustainedCondition(o.heated_for_s, o.cooldown_s)
         self._values: list[tuple[float, float]] = []
         self._heated_s = 0.0
+        self._run_s = {"heated": 0.0, "warming up": 0.0}   # caller speech time held at each level
 
     def feed(self, frames: ProsodyFrames) -> list[Event]:
         """Add customer speech frames (call-clock order); return ``caller_heated`` cues."""
@@ -121,6 +142,8 @@ class ArousalTracker:
         heated = value >= o.heated_level
         if heated:
             self._heated_s += o.update_s
+        for word, level in (("heated", o.heated_level), ("warming up", o.warming_level)):
+            self._run_s[word] = self._run_s[word] + o.update_s if value >= level else 0.0
         if self._heated.update(stats.t, heated, o.update_s):
             return [Event("cue", stats.t, CUSTOMER,
                           "The caller is heating up: stay calm and courteous",
@@ -140,10 +163,24 @@ class ArousalTracker:
         mean_z = total / weight_sum if weight_sum else 0.0
         return 1.0 / (1.0 + math.exp(-o.gain * mean_z))
 
+    def temperature(self) -> Optional[str]:
+        """"heated", "warming up" or "calm" (see the module's note); None until the
+        reference is made."""
+        if not self._values:
+            return None
+        o = self.options
+        if self._run_s["heated"] >= o.heated_for_s - 1e-9:
+            return "heated"
+        if self._run_s["warming up"] >= o.warming_for_s - 1e-9:
+            return "warming up"
+        return "calm"
+
     def state(self) -> dict:
-        """``{"arousal": latest or None, "baseline_ready": bool, "heard_s": caller speech
-        time so far (s)}``: arousal is None until the reference is made."""
+        """``{"arousal": latest or None, "temperature": :meth:`temperature`,
+        "baseline_ready": bool, "heard_s": caller speech time so far (s)}``: arousal
+        and temperature are None until the reference is made."""
         return {"arousal": round(self._values[-1][1], 3) if self._values else None,
+                "temperature": self.temperature(),
                 "baseline_ready": self.baseline is not None, "heard_s": round(self._speech_s, 1)}
 
     def timeline(self) -> list[list[float]]:
