@@ -136,6 +136,9 @@ def test_the_demo_call_opens_but_stays_out_of_the_history(data):
     again = open_call("demo", analyse=analyse)
     assert analysed == ["demo_call.flac"] and again.record_path == first.record_path
     assert history_rows() == []
+    by_record = open_call(first.record_path)       # `review records/demo_call.json`: still the demo
+    assert by_record.audio is not None and by_record.note == ""
+    assert history_rows() == []
 
 
 def test_a_record_that_cannot_be_saved_is_a_note(recording, data, monkeypatch):

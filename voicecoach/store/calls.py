@@ -332,7 +332,8 @@ def open_call(call: Union[str, Path, dict], config=None, *,
     from voicecoach.sources.audio import AudioError, load_call
 
     path = demo_call_path() if str(call) == "demo" else Path(call)
-    demo = path.resolve() == demo_call_path().resolve()
+    # the demo, or the record kept of it: opened by name (`review records/demo_call.json`)
+    demo = path.resolve() in (demo_call_path().resolve(), record_home(demo_call_path()).resolve())
 
     def indexed(record: dict, record_path: Path) -> str:
         return "" if demo else add_to_history(record, record_path, history_path)
@@ -341,7 +342,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         from voicecoach.sinks.report import find_audio
 
         record = load_record(path)
-        audio_path = find_audio(record, path)
+        audio_path = demo_call_path() if demo else find_audio(record, path)
         audio, note = None, ""
         if audio_path is not None:
             try:
