@@ -17,7 +17,7 @@ import pytest
 
 from tools.scoring import wer
 from voicecoach.analyzers.vad import Segment, VoiceActivity
-from voicecoach.events import SAMPLE_RATE
+from voicecoach.events import SAMPLE_RATE, Word
 from voicecoach.stt.offline import transcribe_channel
 from voicecoach.stt.streaming import (
     StreamingOptions,
@@ -501,3 +501,19 @@ def test_the_second_pass_makes_the_model_calls_analyze_makes(streamed, model):
     assert [w.text for w in record] == [w.text for w in offline]
     assert [(round(w.start, 3), round(w.end, 3)) for w in record] == \
         [(round(w.start, 3), round(w.end, 3)) for w in offline]
+
+
+def test_a_second_decode_that_stopped_early_does_not_lose_the_streamed_words():
+    """One live call's second pass gave "how?" for a sixteen-word question streaming had
+    right; the record kept "how?" alone. A run of streamed words keeps its words where
+    the revision has fewer than half their number; a revision with as many words wins."""
+    from voicecoach.stt.revision import Revision, revise_words
+
+    text = "could you please confirm the full name and the post code on the account for me?".split()
+    streamed = [Word("agent", 289.4 + 0.3 * i, 289.65 + 0.3 * i, t) for i, t in enumerate(text)]
+    streamed += [Word("agent", 300.8, 301.0, "Can"), Word("agent", 301.1, 301.3, "you")]
+    early = Revision("agent", 280.0, 295.0, [Word("agent", 289.4, 289.6, "How?")])
+    assert [w.text for w in revise_words(streamed, [early])] == text + ["Can", "you"]
+    better = [Word("agent", w.start, w.end, w.text.upper()) for w in streamed[:16]]
+    full = Revision("agent", 280.0, 295.0, better)
+    assert [w.text for w in revise_words(streamed, [full])][:16] == [t.upper() for t in text]

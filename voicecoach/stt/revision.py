@@ -58,19 +58,53 @@ class Revision:
     words: list[Word]
 
 
+RUN_GAP_S = 1.0
+"""Streamed words closer than this (s) are one run of speech for :func:`revise_words`."""
+MIN_KEPT = 0.5
+"""A second decode that gives fewer than this share of a run's streamed words lost
+them: the run keeps its streamed words."""
+
+
 def revise_words(streamed: list[Word], revisions: list[Revision]) -> list[Word]:
     """The streamed words of one channel with each revision's stretch replaced.
+
+    Whisper sometimes stops a decode early: one live call's second pass gave "how?" for
+    the sixteen words of "Could you please confirm the full name and the post code on
+    the account for me?", which streaming had right. So each run of streamed words (no
+    pause of :data:`RUN_GAP_S`) of four or more keeps its words where the revision has
+    fewer than :data:`MIN_KEPT` of their number there.
 
     >>> w = [Word("agent", 0.1, 0.4, "Flush"), Word("agent", 0.5, 0.8, "my"),
     ...      Word("agent", 3.0, 3.3, "what?")]
     >>> [x.text for x in revise_words(w, [Revision("agent", 0.0, 1.0, [Word("agent", 0.1, 0.4, "Fresh")])])]
     ['Fresh', 'what?']
+    >>> said = [Word("agent", 5 + 0.3 * i, 5.25 + 0.3 * i, t) for i, t in enumerate("could you confirm the name".split())]
+    >>> [x.text for x in revise_words(said, [Revision("agent", 4.0, 7.0, [Word("agent", 5.0, 5.2, "how?")])])]
+    ['could', 'you', 'confirm', 'the', 'name']
     """
-    out = [w for w in streamed
-           if not any(r.start < (w.start + w.end) / 2 <= r.end for r in revisions)]
+    out: list[Word] = []
     for r in revisions:
-        out += r.words
+        inside = [w for w in streamed if r.start < (w.start + w.end) / 2 <= r.end]
+        words = list(r.words)
+        for run in _runs(inside):
+            lo, hi = run[0].start - RUN_GAP_S / 2, run[-1].end + RUN_GAP_S / 2
+            there = [w for w in words if lo <= (w.start + w.end) / 2 <= hi]
+            if len(run) >= 4 and len(there) < MIN_KEPT * len(run):
+                words = [w for w in words if w not in there] + run
+        out += words
+    out += [w for w in streamed if not any(r.start < (w.start + w.end) / 2 <= r.end for r in revisions)]
     return sorted(out, key=lambda w: (w.start, w.end))
+
+
+def _runs(words: list[Word]) -> list[list[Word]]:
+    """``words`` (time order) cut at every pause of :data:`RUN_GAP_S` or more."""
+    runs: list[list[Word]] = []
+    for w in words:
+        if runs and w.start - runs[-1][-1].end < RUN_GAP_S:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    return runs
 
 
 class SecondPass:
