@@ -483,6 +483,26 @@ def test_the_sentence_model_catches_what_no_phrase_holds(text, channel, kind):
         assert found[0].data["suggestion"]                 # a general suggestion
 
 
+@pytest.mark.parametrize("alone, fires", [(False, True), (True, False), (True, True)])
+def test_a_model_that_decides_alone_overrules_the_problem_list(monkeypatch, alone, fires):
+    """Where the model file says its vote decides (the caller's problems since v12), the
+    list's match makes no problem the vote does not agree with; a problem the vote
+    finds keeps the list's matches as its phrase."""
+    from voicecoach.analyzers.sentence_model import KindModel, SentenceModel
+
+    text = "My card was charged twice for the same order."
+    assert of_kind(cues(text, CUSTOMER, LanguageOptions(sentence_model=False)), "problem")
+    vote = KindModel(bias=50.0 if alone and fires else -50.0, threshold=0.5, weights={},
+                     decides_alone=alone)
+    monkeypatch.setattr(LanguageCues, "model", property(lambda self: SentenceModel({"problem": vote})))
+    found = of_kind(cues(text, CUSTOMER), "problem")
+    assert bool(found) == fires
+    if found:
+        assert found[0].data["matches"] and "by" not in found[0].data
+    # too short for the model to judge: the list decides, whatever the vote
+    assert of_kind(cues("It keeps dropping.", CUSTOMER), "problem")
+
+
 def test_a_put_down_is_not_counted_as_a_question():
     assert kinds(cues("Did you even read the email we sent?")) == ["patronizing"]
 

@@ -23,6 +23,9 @@ folders in ``LanguageOptions.lexicon_dirs``. Beside the lists, a sentence classi
 (:mod:`voicecoach.analyzers.sentence_model`) votes when a sentence closes: a jargon,
 scary or patronizing sentence no phrase caught, a caller's problem worded as no list has
 it. Its cues carry ``"by": "model"`` in their data, and the whole sentence as the phrase.
+Where the model file says the vote decides alone (the caller's problems, since v12), a
+list's match is no problem unless the model agrees, on a sentence long enough for the
+model to judge (``MIN_TOKENS``; "It keeps dropping." is the list's to decide).
 """
 from __future__ import annotations
 
@@ -452,7 +455,10 @@ class LanguageCues:
 
     def _customer_sentence(self, s: _Sentence) -> list[Event]:
         found = _select(self.lexicon["problem"], s, True, [])
-        if not found and not self._model_says("problem", s):
+        if self.model is not None and self.model.decides_alone("problem", s.tokens):
+            if not self._model_says("problem", s):   # the list's words alone are no problem
+                return []
+        elif not found and not self._model_says("problem", s):
             return []
         t0, t1, text = s.words[0].start, s.words[-1].end, s.text()
         self._problems.append({"t": round(t0, 3), "text": text})

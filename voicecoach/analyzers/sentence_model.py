@@ -88,6 +88,10 @@ class KindModel:
     suggestion: str = ""
     embedding_weights: Optional[np.ndarray] = None
     """``v`` (shape ``(384,)``), or None for a model of features alone."""
+    decides_alone: bool = False
+    """The vote alone decides whether the kind fires on a sentence it judges; the phrase
+    lists' matches only name the phrase (else the kind fires when the lists or the vote
+    say so)."""
 
     def probability(self, features: Sequence[str], embedding: Optional[np.ndarray] = None) -> float:
         if not features:
@@ -138,7 +142,8 @@ class SentenceModel:
         kinds = {k: KindModel(float(v["bias"]), float(v["threshold"]), dict(v["weights"]),
                               str(v.get("suggestion", "")),
                               (np.asarray(v["embedding_weights"], dtype=np.float32)
-                               if "embedding_weights" in v else None))
+                               if "embedding_weights" in v else None),
+                              bool(v.get("decides_alone", False)))
                  for k, v in data["kinds"].items()}
         if any(m.embedding_weights is not None for m in kinds.values()):
             encoder = encoder or SentenceEncoder.shipped()
@@ -153,6 +158,12 @@ class SentenceModel:
         if m is None:
             return 0.0
         return m.probability(sentence_features(tokens), self._embedding([m], text or " ".join(tokens)))
+
+    def decides_alone(self, kind: str, tokens: Sequence[str]) -> bool:
+        """Whether the vote alone decides ``kind`` on the sentence of ``tokens`` (see
+        :attr:`KindModel.decides_alone`): not on fewer than :data:`MIN_TOKENS`, which the
+        model does not judge and the lists then decide."""
+        return kind in self.kinds and self.kinds[kind].decides_alone and len(tokens) >= MIN_TOKENS
 
     def firing(self, text: str, kinds: Sequence[str], tokens: Optional[Sequence[str]] = None) -> list[str]:
         """Those of ``kinds`` whose vote passes its threshold on the sentence ``text``
