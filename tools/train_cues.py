@@ -12,8 +12,9 @@ writer's part (``# part:`` in the data): a model scores a new writer's sentences
 than held-back sentences of writers it has seen, and the lists, fixed against the other
 dev parts, are surer of those than of a new writer's; the threshold is there for the new
 writer (with fewer than three parts, 5-fold cross-validation; without calibration parts,
-all of dev). For the caller's problems the model may also decide alone, the lists' matches
-then only naming the phrase: whichever keeps that precision with more recall.
+all of dev). For the caller's problems a list's match may also need a vote, a lower one
+than a sentence no list matches (``list_threshold``): the list's words are evidence, not
+proof.
 
     python3 -m tools.train_cues [--out models/cues/model.json]
 
@@ -53,10 +54,11 @@ left to the lists: they reach 0.85-0.88 recall on blind sentences at precision 1
 the model added little there but false promises ("I can see the payment from Monday").
 Jargon's lists hold the trade terms of the trades they have seen; the model, reading
 meaning, also finds a sentence that leans on the terms of another trade."""
-MAY_DECIDE_ALONE = ("problem",)
-"""Kinds whose vote may overrule the lists. The caller's-problem list fires on many a
-new writer's answers and narration (precision 0.75 on the calibration parts); the
-agent-side lists are surer (0.90-0.96) and name the phrase the live tip shows."""
+GATE_LISTS = ("problem",)
+"""Kinds whose lists' matches may need a vote (a lower one than a sentence no list
+matches): the caller's-problem list fires on many a new writer's answers and narration
+(precision 0.75 on the calibration parts). The agent-side lists are surer (0.90-0.96),
+and their tips are shown as the phrase is heard, before the sentence has ended."""
 CALIBRATION_PARTS = ("blind-15", "blind-16", "blind-17")
 """Dev parts (written blind in session 21) that no phrase list was fixed against: the
 thresholds are chosen on them. A part whose sentences the lists are fixed against leaves
@@ -64,6 +66,8 @@ this list."""
 C = 3.0             # inverse L2 strength: the weights stay small on 600 sentences
 MIN_SENTENCES = 2   # a feature seen in fewer dev sentences than this is dropped
 GRID = np.round(np.arange(0.5, 0.995, 0.01), 2)
+LIST_GRID = np.round(np.arange(0.05, 0.995, 0.01), 2)
+"""The votes a sentence the lists match may be asked for (see :func:`choose`)."""
 LIST_ONLY = LanguageOptions(sentence_model=False)
 
 
@@ -126,32 +130,32 @@ def writers_left_out(texts: Sequence[str], vectors: np.ndarray, y: np.ndarray,
     return p
 
 
-def choose_threshold(p: np.ndarray, y: np.ndarray, rules: np.ndarray,
-                     precision: float) -> tuple[float, float, float]:
-    """(threshold, precision, recall): the lowest threshold at which the model's votes
-    ``p`` or the lists (where ``rules`` says they fire) keep ``precision``; the highest
-    on the grid if none does."""
-    for th in GRID:
-        hit = (p >= th) | rules
-        if th == GRID[-1] or (hit & y).sum() / max(1, hit.sum()) >= precision:
-            return float(th), (hit & y).sum() / max(1, hit.sum()), (hit & y).sum() / max(1, y.sum())
+def choose(p: np.ndarray, y: np.ndarray, rules: np.ndarray, precision: float,
+           gate_lists: bool) -> tuple[Optional[float], float, float, float]:
+    """(list threshold, threshold, precision, recall): the pair with the most recall that
+    keeps ``precision`` (or, if none keeps it, the most precise), where a sentence fires
+    when its vote ``p`` reaches the threshold, or when the lists match it (``rules``) and
+    the vote reaches the list threshold (None: the lists' match fires alone; the only
+    choice unless ``gate_lists``).
 
+    Give it the sentences the model judges (``MIN_TOKENS`` or more): the thresholds
+    decide only those; the lists decide shorter ones at run time, whatever the
+    thresholds. In session 21 the calibration parts' 220 short caller lines held no
+    problem and five list hits, enough to move the sharp 0.90 rule from 0.81 to 0.88.
+    """
+    def measure(hit: np.ndarray) -> tuple[float, float]:
+        return (hit & y).sum() / max(1, hit.sum()), (hit & y).sum() / max(1, y.sum())
 
-def choose(p: np.ndarray, y: np.ndarray, rules: np.ndarray, short: np.ndarray, precision: float,
-           may_decide_alone: bool) -> tuple[bool, float, float, float]:
-    """(the model decides alone, threshold, precision, recall) by :func:`choose_threshold`:
-    with the lists, or alone where allowed and it keeps the precision with more recall
-    (or, if neither keeps it, comes nearer). Deciding alone, the model is measured on the
-    sentences it judges, not on those too short to judge (``short``), which the lists
-    decide: in session 21 the calibration parts' 220 short caller lines held no problem
-    and five list hits, enough to move the sharp 0.90 rule from 0.81 to 0.87."""
-    best = (False, *choose_threshold(p, y, rules, precision))
-    if may_decide_alone:   # on the sentences it judges; the lists decide the shorter ones
-        judged = ~short
-        alone = (True, *choose_threshold(p[judged], y[judged], np.zeros(judged.sum(), bool), precision))
-        reached = [c[2] >= precision for c in (best, alone)]
-        if (reached[1] and (not reached[0] or alone[3] > best[3])) or (not any(reached) and alone[2] > best[2]):
-            best = alone
+    pairs = [(None, t) for t in GRID]
+    if gate_lists:
+        pairs += [(tl, t) for t in GRID for tl in LIST_GRID if tl <= t]
+    best, best_key = None, None
+    for tl, t in pairs:
+        prec, rec = measure((rules if tl is None else rules & (p >= tl)) | (p >= t))
+        key = (prec >= precision, rec if prec >= precision else prec, prec)
+        if best_key is None or key > best_key:
+            best = (None if tl is None else float(tl), float(t), float(prec), float(rec))
+            best_key = key
     return best
 
 
@@ -181,22 +185,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         calib = np.array([line.part in CALIBRATION_PARTS for line in lines])
         if not calib.any():
             calib[:] = True
-        short = np.array([len(tokens_of(t)) < MIN_TOKENS for t in texts])
-        alone, th, cv_p, cv_r = choose(p[calib], y[calib], rules[calib], short[calib], args.precision,
-                                       kind in MAY_DECIDE_ALONE)
+        judged = calib & np.array([len(tokens_of(t)) >= MIN_TOKENS for t in texts])
+        list_th, th, cv_p, cv_r = choose(p[judged], y[judged], rules[judged], args.precision,
+                                         kind in GATE_LISTS)
         x, vocab = design(texts, vectors)
         m = fit(x, y)
         names = sorted(vocab, key=vocab.get)
         weights = {f: round(float(w), 4) for f, w in zip(names, m.coef_[0]) if abs(w) >= 5e-3}
         out["kinds"][kind] = {"bias": round(float(m.intercept_[0]), 4), "threshold": th,
-                              "decides_alone": alone,
+                              "list_threshold": list_th,
                               "embedding_weights": [round(float(w), 4) for w in m.coef_[0][len(vocab):]],
                               "suggestion": suggestion, "calibration_precision": round(cv_p, 3),
                               "calibration_recall": round(cv_r, 3), "positives": int(y.sum()),
                               "sentences": len(y), "weights": weights}
         print(f"{kind}: {int(y.sum())}/{len(y)} dev sentences; threshold {th:.2f}: "
-              f"{'model alone' if alone else 'lists or model'} on the calibration parts (writers "
-              f"left out) precision {cv_p:.2f}, recall {cv_r:.2f}; {len(weights)} weights")
+              f"{'lists or model' if list_th is None else f'lists with {list_th:.2f} or model'} "
+              f"on the calibration parts' sentences it judges (writers left out) precision "
+              f"{cv_p:.2f}, recall {cv_r:.2f}; {len(weights)} weights")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1, sort_keys=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

@@ -23,9 +23,9 @@ folders in ``LanguageOptions.lexicon_dirs``. Beside the lists, a sentence classi
 (:mod:`voicecoach.analyzers.sentence_model`) votes when a sentence closes: a jargon,
 scary or patronizing sentence no phrase caught, a caller's problem worded as no list has
 it. Its cues carry ``"by": "model"`` in their data, and the whole sentence as the phrase.
-Where the model file says the vote decides alone (the caller's problems, since v12), a
-list's match is no problem unless the model agrees, on a sentence long enough for the
-model to judge (``MIN_TOKENS``; "It keeps dropping." is the list's to decide).
+Where the model file gives a kind a ``list_threshold`` (the caller's problems, since v12),
+a list's match is no problem unless the vote reaches it too, on a sentence long enough
+for the model to judge (``MIN_TOKENS``; "It keeps dropping." is the list's to decide).
 """
 from __future__ import annotations
 
@@ -392,9 +392,6 @@ class LanguageCues:
                                       suggestion=self.model.kinds[kind].suggestion, by="model"))
         return events
 
-    def _model_says(self, kind: str, s: _Sentence) -> bool:
-        return self.model is not None and bool(self.model.firing(s.text(), [kind], s.tokens))
-
     # -- sentence cues -------------------------------------------------------------------
     def _agent_sentence(self, s: _Sentence, mark: str) -> list[Event]:
         lx = self.lexicon
@@ -455,10 +452,8 @@ class LanguageCues:
 
     def _customer_sentence(self, s: _Sentence) -> list[Event]:
         found = _select(self.lexicon["problem"], s, True, [])
-        if self.model is not None and self.model.decides_alone("problem", s.tokens):
-            if not self._model_says("problem", s):   # the list's words alone are no problem
-                return []
-        elif not found and not self._model_says("problem", s):
+        if not (bool(found) if self.model is None
+                else self.model.decides("problem", s.text(), s.tokens, bool(found))):
             return []
         t0, t1, text = s.words[0].start, s.words[-1].end, s.text()
         self._problems.append({"t": round(t0, 3), "text": text})

@@ -88,10 +88,10 @@ class KindModel:
     suggestion: str = ""
     embedding_weights: Optional[np.ndarray] = None
     """``v`` (shape ``(384,)``), or None for a model of features alone."""
-    decides_alone: bool = False
-    """The vote alone decides whether the kind fires on a sentence it judges; the phrase
-    lists' matches only name the phrase (else the kind fires when the lists or the vote
-    say so)."""
+    list_threshold: Optional[float] = None
+    """The vote a sentence the phrase lists match needs for the kind to fire (lower than
+    :attr:`threshold`, which a sentence no list matches needs); None: the lists' match
+    fires alone."""
 
     def probability(self, features: Sequence[str], embedding: Optional[np.ndarray] = None) -> float:
         if not features:
@@ -143,7 +143,7 @@ class SentenceModel:
                               str(v.get("suggestion", "")),
                               (np.asarray(v["embedding_weights"], dtype=np.float32)
                                if "embedding_weights" in v else None),
-                              bool(v.get("decides_alone", False)))
+                              v.get("list_threshold"))
                  for k, v in data["kinds"].items()}
         if any(m.embedding_weights is not None for m in kinds.values()):
             encoder = encoder or SentenceEncoder.shipped()
@@ -159,11 +159,17 @@ class SentenceModel:
             return 0.0
         return m.probability(sentence_features(tokens), self._embedding([m], text or " ".join(tokens)))
 
-    def decides_alone(self, kind: str, tokens: Sequence[str]) -> bool:
-        """Whether the vote alone decides ``kind`` on the sentence of ``tokens`` (see
-        :attr:`KindModel.decides_alone`): not on fewer than :data:`MIN_TOKENS`, which the
-        model does not judge and the lists then decide."""
-        return kind in self.kinds and self.kinds[kind].decides_alone and len(tokens) >= MIN_TOKENS
+    def decides(self, kind: str, text: str, tokens: Sequence[str], listed: bool) -> bool:
+        """Whether ``kind`` fires on the sentence ``text`` (normalized ``tokens``) that the
+        phrase lists match (``listed``) or not: the vote against :attr:`KindModel.threshold`,
+        or a listed sentence against :attr:`KindModel.list_threshold`. A sentence of fewer
+        than :data:`MIN_TOKENS` the model does not judge; the lists decide it ("It keeps
+        dropping." is a problem when the caller's list holds "keeps dropping")."""
+        m = self.kinds.get(kind)
+        if m is None or len(tokens) < MIN_TOKENS or (listed and m.list_threshold is None):
+            return listed
+        bar = m.list_threshold if listed else m.threshold
+        return m.probability(sentence_features(tokens), self._embedding([m], text)) >= bar
 
     def firing(self, text: str, kinds: Sequence[str], tokens: Optional[Sequence[str]] = None) -> list[str]:
         """Those of ``kinds`` whose vote passes its threshold on the sentence ``text``
