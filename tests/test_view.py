@@ -193,3 +193,21 @@ def test_a_call_saved_after_the_next_started_is_summed_up_without_saying_waiting
     assert "Waiting for the next call" not in first
     show("call", {"state": "ended", "index": 2, "t": 97.0, "end_t": 190.0, "record": record, "record_path": "/r/2.json"})
     assert "Waiting for the next call" in out.getvalue()[len(first):]
+
+
+def test_a_call_saved_after_ctrl_c_is_summed_up_without_saying_waiting():
+    """A call that ended by itself may still be saving when the agent presses Ctrl-C:
+    its summary comes, and no line says the shift waits for another call."""
+    import io
+
+    from voicecoach.sinks.console import CallPrinter
+
+    ending = [False]
+    out = io.StringIO()
+    show = CallPrinter(out, ending=lambda: ending[0])
+    show("call", {"state": "started", "index": 1, "t": 0.0, "reason": "speech"})
+    ending[0] = True
+    show("call", {"state": "ended", "index": 1, "t": 0.0, "end_t": 95.0, "record": make_record(),
+                  "record_path": "/r/1.json", "ended_by": "silence"})
+    assert "Call record: /r/1.json" in out.getvalue()
+    assert "Waiting for the next call" not in out.getvalue()

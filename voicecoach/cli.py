@@ -708,7 +708,7 @@ def _live_console(make_shift, extra, args, what, record_dir):
     for fn in extra:
         shift.subscribe(fn)
     shift.subscribe(ConsoleView(sentence_gap_s=shift.config.language.sentence_gap_s))
-    shift.subscribe(CallPrinter())
+    shift.subscribe(CallPrinter(ending=lambda: shift.stopping))
     channels = shift.source.channels
     print(f"VoiceCoach live — {what}" +
           ("" if "customer" in channels else " (mic only: warmth and pace; no call audio)") +

@@ -163,6 +163,11 @@ class Shift:
         self._stop.set()
         self.source.stop()
 
+    @property
+    def stopping(self) -> bool:
+        """:meth:`stop` was asked for: no call comes after the ones being saved."""
+        return self._stop.is_set()
+
     # ------------------------------------------------------------------ the engine thread
     @property
     def model_name(self) -> Optional[str]:

@@ -6,7 +6,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import IO, Optional
+from typing import IO, Callable, Optional
 
 from voicecoach.events import Event, LineSplitter, Word, line_text
 from voicecoach.sinks.view import clock
@@ -203,10 +203,12 @@ def _ends_a_line(path: Path) -> bool:
 
 class CallPrinter:
     """Shift mode in the terminal: a line when each call starts, and its summary (with
-    where its record went) when it ends."""
+    where its record went) when it ends. ``ending`` says whether the shift is ending (a
+    call that ended by itself may be saved after Ctrl-C: no "waiting" line then)."""
 
-    def __init__(self, out: IO[str] = sys.stdout):
+    def __init__(self, out: IO[str] = sys.stdout, ending: Callable[[], bool] = lambda: False):
         self.out = out
+        self.ending = ending
         self.latest = 0           # the last call started: a summary can come after it began
 
     def __call__(self, kind: str, payload) -> None:
@@ -224,7 +226,8 @@ class CallPrinter:
                 text += f"\n\nCall record: {payload['record_path']}"
             if payload.get("note"):
                 text += f"\nvoicecoach: note: {payload['note']}"
-            if payload["index"] == self.latest and payload.get("ended_by") not in ("shift end", "device lost"):
+            if (payload["index"] == self.latest and not self.ending()
+                    and payload.get("ended_by") not in ("shift end", "device lost")):
                 text += "\n\nWaiting for the next call… (Ctrl-C ends the shift)"
         elif state == "dropped":
             text = (f"\n── {clock(payload['end_t'] - payload['t'])} of sound at {clock(payload['t'])} "
