@@ -410,7 +410,8 @@ def test_narrated_steps_and_thanks_are_not_on_the_callers_list(text):
 ])
 def test_requests_and_symptoms_are_on_the_callers_list(text):
     """The list holds them; since v12 a listed sentence also needs the model's vote (see
-    the test below), which "The light on the router is flashing red." misses (0.736 < 0.74)."""
+    the test below), which a model may deny ("The light on the router is flashing red.":
+    v12 0.736 < 0.74; v13 0.727 >= 0.64)."""
     only_lists = LanguageOptions(sentence_model=False)
     assert len(of_kind(cues(text, channel=CUSTOMER, options=only_lists), "problem")) == 1
 
@@ -470,8 +471,8 @@ def test_phrase_cues_the_labelled_set_taught(text, kind):
 
 # -- the sentence model beside the lists -------------------------------------------------
 @pytest.mark.parametrize("text, channel, kind", [
-    # v12's thresholds, chosen for precision on a new writer, let a subtler one pass:
-    # "Honestly, I'd be amazed if you get any of those photos back now." (0.85 < 0.93)
+    # since v12 the thresholds, chosen for precision on a new writer, let a subtler one
+    # pass: "Honestly, I'd be amazed if you get any of those photos back now." (v13: 0.81 < 0.91)
     ("If this goes to collections it could affect your credit for years.", AGENT, "scary"),
     ("Look, I've gone through this with you twice already and it really isn't that complicated.",
      AGENT, "patronizing"),
