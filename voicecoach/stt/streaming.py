@@ -89,7 +89,13 @@ class StreamingOptions:
         whole phrases of the phone-line caller and a call's first sentence, heard
         with little audio around them; 10 s of context made 188 errors where 4 s
         made 208 and offline 152, for twice the CPU. Decoding without Whisper's
-        timestamp tokens made more errors and cost more CPU, not less.
+        timestamp tokens made more errors and cost more CPU, not less. Session 22 (Zen 5,
+        ``--call 300`` / ``301``, one run each, streamed / offline WER): 4 s 1.44× / 1.29×
+        at 14 % / 13 % of a core per channel; 10 s 1.17× / 1.33× at 26 % / 29 %, words
+        p50 +0.15 / +0.22 s; 16 s 1.19× (call 300, 33 %); 24 s 1.11× (31 %): no length
+        reaches 1.05× on both calls, and one call's ratio moves as much between runs.
+        Beam search (5) on the decodes that commit at a pause: 1.40× against 1.44× on
+        call 300 for 1 % more of a core: within that noise, not adopted.
     max_buffer_s : float
         A buffer longer than this (s) is cut after its last committed sentence
         (or word), so it stays well inside Whisper's 30 s window.
