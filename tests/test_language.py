@@ -491,29 +491,58 @@ def test_the_sentence_model_catches_what_no_phrase_holds(text, channel, kind):
         assert found[0].data["suggestion"]                 # a general suggestion
 
 
+GATED = {
+    "problem": (CUSTOMER, "My card was charged twice for the same order.",
+                "Nothing has worked since Tuesday.", "It keeps dropping."),
+    "commitment": (AGENT, "I will email you the form by Friday.",
+                   "A courier has your parcel on the van for tomorrow.", "I'll ring tomorrow."),
+}
+"""Kind -> (side, a sentence its lists match, one they do not, one too short to judge)."""
+
+
+@pytest.mark.parametrize("kind", sorted(GATED))
 @pytest.mark.parametrize("list_threshold, vote, fires", [
     (None, 0.1, True), (0.6, 0.5, False), (0.6, 0.7, True), (0.6, 0.85, True)])
-def test_a_list_threshold_asks_the_vote_to_confirm_the_problem_list(monkeypatch, list_threshold,
-                                                                     vote, fires):
-    """Where the model file gives the caller's problems a ``list_threshold`` (since v12),
-    a sentence the list matches is a problem only when the vote reaches it; one no list
-    matches needs the higher ``threshold``. A problem the vote confirms keeps the list's
-    matches as its phrase."""
+def test_a_list_threshold_asks_the_vote_to_confirm_the_list(monkeypatch, kind, list_threshold,
+                                                            vote, fires):
+    """Where the model file gives a kind a ``list_threshold`` (the caller's problems since
+    v12, commitments since v14), a sentence the list matches fires only when the vote
+    reaches it; one no list matches needs the higher ``threshold``. A cue the vote confirms
+    keeps the list's match (the problem's phrases, the promise's action)."""
     from voicecoach.analyzers.sentence_model import KindModel, SentenceModel
 
-    listed, unlisted = "My card was charged twice for the same order.", "Nothing has worked since Tuesday."
-    assert of_kind(cues(listed, CUSTOMER, LanguageOptions(sentence_model=False)), "problem")
-    assert not of_kind(cues(unlisted, CUSTOMER, LanguageOptions(sentence_model=False)), "problem")
+    side, listed, unlisted, short = GATED[kind]
+    assert of_kind(cues(listed, side, LanguageOptions(sentence_model=False)), kind)
+    assert not of_kind(cues(unlisted, side, LanguageOptions(sentence_model=False)), kind)
     bias = math.log(vote / (1 - vote))   # a model of no features votes its bias
     model = KindModel(bias=bias, threshold=0.8, weights={}, list_threshold=list_threshold)
-    monkeypatch.setattr(LanguageCues, "model", property(lambda self: SentenceModel({"problem": model})))
-    found = of_kind(cues(listed, CUSTOMER), "problem")
+    monkeypatch.setattr(LanguageCues, "model", property(lambda self: SentenceModel({kind: model})))
+    found = of_kind(cues(listed, side), kind)
     assert bool(found) == fires
     if found:
-        assert found[0].data["matches"] and "by" not in found[0].data
-    assert bool(of_kind(cues(unlisted, CUSTOMER), "problem")) == (vote >= 0.8)
+        assert found[0].data["matches" if kind == "problem" else "action"]
+        assert "by" not in found[0].data
+    by_vote = of_kind(cues(unlisted, side), kind)
+    assert bool(by_vote) == (vote >= 0.8)
+    if by_vote:
+        assert by_vote[0].data["by"] == "model" and by_vote[0].data["phrase"] == unlisted
     # too short for the model to judge: the list decides, whatever the vote
-    assert of_kind(cues("It keeps dropping.", CUSTOMER), "problem")
+    assert of_kind(cues(short, side), kind)
+
+
+def test_the_model_adds_no_promise_the_commitment_lists_miss(monkeypatch):
+    """A kind whose ``threshold`` is None (commitments, since v14) the model only confirms:
+    however sure its vote, a sentence the lists do not match is no commitment."""
+    from voicecoach.analyzers.sentence_model import KindModel, SentenceModel
+
+    assert SentenceModel.shipped().kinds["commitment"].threshold is None
+    side, listed, unlisted, _ = GATED["commitment"]
+    model = KindModel(bias=5.0, threshold=None, weights={}, list_threshold=0.18)   # votes 0.993
+    monkeypatch.setattr(LanguageCues, "model",
+                        property(lambda self: SentenceModel({"commitment": model})))
+    assert of_kind(cues(listed, side), "commitment")
+    assert not of_kind(cues(unlisted, side), "commitment")
+    assert not of_kind(cues("I'll just check that for you.", side), "commitment")
 
 
 def test_a_put_down_is_not_counted_as_a_question():

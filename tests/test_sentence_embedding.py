@@ -42,6 +42,31 @@ def test_sentences_run_together_get_the_embeddings_each_gets_alone(encoder):
     assert np.abs(together - alone).max() < 1e-5
 
 
+def test_a_middle_layer_is_pooled_beside_the_last(encoder):
+    """``layers`` gives each named layer's unit-length mean, one after another; the last
+    layer's is the sentence embedding itself, and a middle layer's differs from it."""
+    texts = ["Your refund will arrive by Friday.", "Okay.", "We'll escalate it to tier two."]
+    both = encoder.encode_many(texts, layers=(6, 3))
+    assert both.shape == (3, 2 * DIM) and both.dtype == np.float32
+    assert np.abs(both[:, :DIM] - encoder.encode_many(texts)).max() < 1e-5
+    assert np.allclose(np.linalg.norm(both[:, DIM:], axis=1), 1.0, atol=1e-5)
+    assert (np.sum(both[:, :DIM] * both[:, DIM:], axis=1) < 0.95).all()
+    assert np.abs(encoder.encode(texts[1], layers=(3,)) - both[1, DIM:]).max() < 1e-5
+    assert np.abs(encoder.encode_many(texts, layers=(0, 6))[:, DIM:] - both[:, :DIM]).max() < 1e-5
+    for bad in [(), (7,), (-1,)]:
+        with pytest.raises(ValueError):
+            encoder.encode("Hello.", layers=bad)
+
+
+def test_a_model_file_whose_weights_do_not_fit_its_layers_is_refused(tmp_path):
+    data = json.loads(model_file_path().read_text(encoding="utf-8"))
+    data["features"]["embedding_layers"] = [6]
+    bad = tmp_path / "model.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="embedding weights"):
+        SentenceModel.load(bad)
+
+
 @pytest.mark.parametrize("text", ["", "   ", "word " * 2000, "Café – naïve 😀 ¿qué?"])
 def test_any_text_gives_a_unit_vector(encoder, text):
     e = encoder.encode(text)

@@ -21,11 +21,12 @@ into an ``unless`` phrase that cancels it ("like" -> "like to").
 The phrases are data: ``models/lexicons/*.toml`` (see its README), extended by the
 folders in ``LanguageOptions.lexicon_dirs``. Beside the lists, a sentence classifier
 (:mod:`voicecoach.analyzers.sentence_model`) votes when a sentence closes: a jargon,
-scary or patronizing sentence no phrase caught, a caller's problem worded as no list has
-it. Its cues carry ``"by": "model"`` in their data, and the whole sentence as the phrase.
-Where the model file gives a kind a ``list_threshold`` (the caller's problems, since v12),
-a list's match is no problem unless the vote reaches it too, on a sentence long enough
-for the model to judge (``MIN_TOKENS``; "It keeps dropping." is the list's to decide).
+scary or patronizing sentence no phrase caught, a caller's problem or an agent's promise
+worded as no list has it. Its cues carry ``"by": "model"`` in their data, and the whole
+sentence as the phrase. Where the model file gives a kind a ``list_threshold`` (the
+caller's problems since v12, commitments since v14), a list's match counts only if the
+vote reaches it too, on a sentence long enough for the model to judge (``MIN_TOKENS``;
+"It keeps dropping." is the list's to decide).
 """
 from __future__ import annotations
 
@@ -414,10 +415,13 @@ class LanguageCues:
             action = lx["action"].first(toks, breaks)
         if action is None and when is not None:
             action = lx["timed_action"].first(toks, breaks)
-        if action is None:
+        if not (action is not None if self.model is None
+                else self.model.decides("commitment", text, toks, action is not None)):
             return []
         when_text = s.span(when.start, when.end)[2] if when else None
         self._commitments.append({"t": round(t0, 3), "text": text})
+        if action is None:
+            return [self._event("commitment", AGENT, t0, t1, text, action=None, when=when_text, by="model")]
         return [self._event("commitment", AGENT, t0, t1, text,
                             action=s.span(action.start, action.end)[2], when=when_text)]
 

@@ -2,13 +2,15 @@
 
 A phrase list catches the wordings it holds and nothing else: on sentences written by
 someone who never saw the lists, they found under half of the scary ones. People
-frighten a caller, talk down to them, use trade terms and bring up problems in more
-ways than any list holds, so a linear model votes beside the lists. It reads a sentence
-two ways: its words, word pairs and letter groups (:func:`sentence_features`), which
-know the wordings of the training sentences, and its meaning as a sentence embedding
-(:mod:`.sentence_embedding`), which carries to wordings they never had. A sentence cue
-fires when the lists *or* the model say so; the lists alone carry a suggestion
-worded for the phrase, the model's cue a general one.
+frighten a caller, talk down to them, use trade terms, bring up problems and make
+promises in more ways than any list holds, so a linear model votes beside the lists. It
+reads a sentence two ways: its words, word pairs and letter groups
+(:func:`sentence_features`), which know the wordings of the training sentences, and its
+meaning as sentence embeddings (:mod:`.sentence_embedding`: the means of the encoder's
+last and third layers), which carry to wordings they never had. A sentence cue fires
+when the lists *or* the model say so (for the kinds with a ``list_threshold``, a list's
+match needs a vote too); the lists alone carry a suggestion worded for the phrase, the
+model's cue a general one.
 
 The weights are data: ``models/cues/model.json`` (card beside it), learned from the
 ``dev`` sentences of ``benchmarks/data/cues.txt`` by ``python3 -m tools.train_cues``.
@@ -27,7 +29,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from voicecoach.analyzers.lexicon import tokenize_word
-from voicecoach.analyzers.sentence_embedding import SentenceEncoder
+from voicecoach.analyzers.sentence_embedding import DIM, LAYERS, SentenceEncoder
 
 MODEL_FILE = "model.json"
 CHAR_N = (3, 5)
@@ -83,11 +85,15 @@ class KindModel:
     ``p = 1 / (1 + exp(-(bias + sum(w_f) / sqrt(n) + v . e)))``."""
 
     bias: float
-    threshold: float
+    threshold: Optional[float]
+    """The vote a sentence no phrase list matches needs for the kind to fire; None: the
+    model only confirms the lists' matches (commitments: a promise the lists do not hold
+    is more often a step done there and then, "I'll just check that for you.")."""
     weights: dict
     suggestion: str = ""
     embedding_weights: Optional[np.ndarray] = None
-    """``v`` (shape ``(384,)``), or None for a model of features alone."""
+    """``v`` (shape ``(384 * len(layers),)``, see :attr:`SentenceModel.layers`), or None
+    for a model of features alone."""
     list_threshold: Optional[float] = None
     """The vote a sentence the phrase lists match needs for the kind to fire (lower than
     :attr:`threshold`, which a sentence no list matches needs); None: the lists' match
@@ -109,17 +115,20 @@ class SentenceModel:
     --------
     >>> model = SentenceModel.shipped()
     >>> sorted(model.kinds)
-    ['jargon', 'patronizing', 'problem', 'scary']
+    ['commitment', 'jargon', 'patronizing', 'problem', 'scary']
     >>> model.firing("Look, I have explained this to you twice already.",
     ...              ["patronizing", "scary"])
     ['patronizing']
     """
 
     def __init__(self, kinds: dict[str, KindModel], name: str = "",
-                 encoder: Optional[SentenceEncoder] = None):
+                 encoder: Optional[SentenceEncoder] = None, layers: Sequence[int] = (LAYERS,)):
         self.kinds = kinds
         self.name = name
         self.encoder = encoder
+        self.layers = tuple(layers)
+        """The encoder layers whose means make the embedding the models read
+        (:meth:`SentenceEncoder.encode`)."""
 
     @classmethod
     def shipped(cls) -> Optional["SentenceModel"]:
@@ -137,19 +146,26 @@ class SentenceModel:
         ------
         FileNotFoundError
             No parameter file there, or it reads embeddings and no encoder is shipped.
+        ValueError
+            Its embedding weights do not fit the layers it names.
         """
         data = json.loads(Path(path or model_file_path()).read_text(encoding="utf-8"))
-        kinds = {k: KindModel(float(v["bias"]), float(v["threshold"]), dict(v["weights"]),
+        layers = tuple(data.get("features", {}).get("embedding_layers", [LAYERS]))
+        kinds = {k: KindModel(float(v["bias"]), v["threshold"], dict(v["weights"]),
                               str(v.get("suggestion", "")),
                               (np.asarray(v["embedding_weights"], dtype=np.float32)
                                if "embedding_weights" in v else None),
                               v.get("list_threshold"))
                  for k, v in data["kinds"].items()}
+        for k, m in kinds.items():
+            if m.embedding_weights is not None and m.embedding_weights.shape != (DIM * len(layers),):
+                raise ValueError(f"{path}: {k} has {m.embedding_weights.size} embedding weights, "
+                                 f"not {DIM * len(layers)} for layers {list(layers)}")
         if any(m.embedding_weights is not None for m in kinds.values()):
             encoder = encoder or SentenceEncoder.shipped()
             if encoder is None:
                 raise FileNotFoundError("the sentence model reads embeddings and no sentence encoder is shipped")
-        return cls(kinds, data.get("name", ""), encoder)
+        return cls(kinds, data.get("name", ""), encoder, layers)
 
     def probability(self, kind: str, tokens: Sequence[str], text: str = "") -> float:
         """How sure the model is that the sentence of ``tokens`` (and words ``text``)
@@ -169,6 +185,8 @@ class SentenceModel:
         if m is None or len(tokens) < MIN_TOKENS or (listed and m.list_threshold is None):
             return listed
         bar = m.list_threshold if listed else m.threshold
+        if bar is None:
+            return False
         return m.probability(sentence_features(tokens), self._embedding([m], text)) >= bar
 
     def firing(self, text: str, kinds: Sequence[str], tokens: Optional[Sequence[str]] = None) -> list[str]:
@@ -176,7 +194,7 @@ class SentenceModel:
         (never for fewer than :data:`MIN_TOKENS` tokens); its features and embedding
         are computed once. ``tokens``: the sentence's normalized tokens, when the
         caller has them (by default ``text`` split and normalized)."""
-        kinds = [k for k in kinds if k in self.kinds]
+        kinds = [k for k in kinds if k in self.kinds and self.kinds[k].threshold is not None]
         if tokens is None:
             tokens = normalized_tokens(text)
         if len(tokens) < MIN_TOKENS or not kinds:
@@ -189,7 +207,7 @@ class SentenceModel:
         """The sentence's embedding, computed only when one of ``models`` reads it."""
         if self.encoder is None or all(m.embedding_weights is None for m in models):
             return None
-        return self.encoder.encode(text)
+        return self.encoder.encode(text, self.layers)
 
 
 def normalized_tokens(text: str) -> list[str]:
