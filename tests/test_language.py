@@ -545,6 +545,26 @@ def test_the_model_adds_no_promise_the_commitment_lists_miss(monkeypatch):
     assert not of_kind(cues("I'll just check that for you.", side), "commitment")
 
 
+def test_a_closing_promise_is_embedded_once(monkeypatch):
+    """The phrase kinds' vote and the commitment's vote on the same sentence share one
+    run of the encoder (the engine thread's time)."""
+    from voicecoach.analyzers.sentence_model import SentenceModel
+
+    model = SentenceModel.shipped()
+    texts = []
+    real = model.encoder.encode
+
+    def counting(text, layers):
+        texts.append(text)
+        return real(text, layers)
+
+    monkeypatch.setattr(model.encoder, "encode", counting)
+    monkeypatch.setattr(model, "_last", ("", None))     # whatever an earlier test embedded
+    found = cues("I will email you the form by Friday.")
+    assert of_kind(found, "commitment")
+    assert texts == ["I will email you the form by Friday."]
+
+
 def test_a_put_down_is_not_counted_as_a_question():
     assert kinds(cues("Did you even read the email we sent?")) == ["patronizing"]
 

@@ -129,6 +129,9 @@ class SentenceModel:
         self.layers = tuple(layers)
         """The encoder layers whose means make the embedding the models read
         (:meth:`SentenceEncoder.encode`)."""
+        self._last: tuple[str, Optional[np.ndarray]] = ("", None)
+        """The last sentence embedded and its embedding: a sentence that closes is voted
+        on for its phrase kinds, then for a commitment; it is embedded once."""
 
     @classmethod
     def shipped(cls) -> Optional["SentenceModel"]:
@@ -207,7 +210,11 @@ class SentenceModel:
         """The sentence's embedding, computed only when one of ``models`` reads it."""
         if self.encoder is None or all(m.embedding_weights is None for m in models):
             return None
-        return self.encoder.encode(text, self.layers)
+        last_text, last = self._last    # one tuple, read and replaced whole: threads may share the model
+        if last is None or last_text != text:
+            last = self.encoder.encode(text, self.layers)
+            self._last = (text, last)
+        return last
 
 
 def normalized_tokens(text: str) -> list[str]:
