@@ -415,15 +415,19 @@ class LanguageCues:
             action = lx["action"].first(toks, breaks)
         if action is None and when is not None:
             action = lx["timed_action"].first(toks, breaks)
-        if not (action is not None if self.model is None
-                else self.model.decides("commitment", text, toks, action is not None)):
+        if not self._decides("commitment", s, action is not None):
             return []
         when_text = s.span(when.start, when.end)[2] if when else None
         self._commitments.append({"t": round(t0, 3), "text": text})
-        if action is None:
-            return [self._event("commitment", AGENT, t0, t1, text, action=None, when=when_text, by="model")]
-        return [self._event("commitment", AGENT, t0, t1, text,
-                            action=s.span(action.start, action.end)[2], when=when_text)]
+        by = {} if action is not None else {"by": "model"}
+        return [self._event("commitment", AGENT, t0, t1, text, when=when_text, **by,
+                            action=None if action is None else s.span(action.start, action.end)[2])]
+
+    def _decides(self, kind: str, s: _Sentence, listed: bool) -> bool:
+        """Whether the sentence cue ``kind`` fires on ``s``, which the lists match or not
+        (``listed``): their verdict alone, or with the model's vote
+        (:meth:`SentenceModel.decides`)."""
+        return listed if self.model is None else self.model.decides(kind, s.text(), s.tokens, listed)
 
     def _question_kind(self, s: _Sentence, mark: str) -> Optional[str]:
         """``"open"``, ``"closed"`` or None (not a question); see questions.toml.
@@ -456,8 +460,7 @@ class LanguageCues:
 
     def _customer_sentence(self, s: _Sentence) -> list[Event]:
         found = _select(self.lexicon["problem"], s, True, [])
-        if not (bool(found) if self.model is None
-                else self.model.decides("problem", s.text(), s.tokens, bool(found))):
+        if not self._decides("problem", s, bool(found)):
             return []
         t0, t1, text = s.words[0].start, s.words[-1].end, s.text()
         self._problems.append({"t": round(t0, 3), "text": text})

@@ -92,8 +92,9 @@ class SentenceEncoder:
         return out
 
     def _forward(self, ids: list[list[int]], layers: Sequence[int]) -> np.ndarray:
-        """The six layers over a batch of word-piece id lists; for each of ``layers``, the
-        mean of its output over each sentence's own tokens, unit length."""
+        """The layers up to the highest of ``layers`` over a batch of word-piece id lists;
+        for each of ``layers``, the mean of its output over each sentence's own tokens,
+        unit length."""
         w = self._w
         b, n, head = len(ids), max(len(x) for x in ids), DIM // HEADS
         padded = np.zeros((b, n), dtype=np.int64)
