@@ -100,3 +100,46 @@ def test_the_shipped_files_are_the_converted_model():
     assert f["word.q"].dtype == np.int8 and f["word.q"].shape == (30522, DIM)
     assert f["position"].shape == (sentence_embedding.MAX_TOKENS, DIM)
     assert (folder / "LICENSE").is_file() and (folder / "MODEL_CARD.md").is_file()
+
+
+def test_fine_tuned_arrays_take_the_place_of_the_encoders_own(encoder, tmp_path):
+    """``tuned`` (tools/finetune_encoder.py's file) replaces only the arrays it holds: a
+    change to the last layer moves the sentence embedding and leaves the third layer's."""
+    from tools.convert_minilm import write_safetensors
+
+    base = sentence_embedding.read_safetensors(sentence_embedding.encoder_folder() / sentence_embedding.ENCODER_FILE)
+    tuned = tmp_path / "tuning.safetensors"
+    scale = np.linspace(0.0, 2.0, DIM, dtype=np.float32)
+    write_safetensors(tuned, {"5.out_norm.w": np.asarray(base["5.out_norm.w"]) * scale})
+    text = "Your refund will arrive by Friday."
+    got = SentenceEncoder(sentence_embedding.encoder_folder(), tuned).encode(text, layers=(6, 3))
+    want = encoder.encode(text, layers=(6, 3))
+    assert float(got[:DIM] @ want[:DIM]) < 0.999
+    assert np.abs(got[DIM:] - want[DIM:]).max() < 1e-6
+    for bad in ({"5.down.x": np.zeros(DIM, np.float32)}, {"5.down.b": np.zeros(DIM + 1, np.float32)},
+                {"5.down.b": np.zeros(DIM, np.float16)}):
+        write_safetensors(tuned, bad)
+        with pytest.raises(ValueError, match="does not fit the encoder"):
+            SentenceEncoder(sentence_embedding.encoder_folder(), tuned)
+
+
+def test_a_model_file_naming_missing_tuned_arrays_is_refused(tmp_path):
+    data = json.loads(model_file_path().read_text(encoding="utf-8"))
+    data["features"]["encoder_tuning"] = "nowhere.safetensors"
+    bad = tmp_path / "model.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(FileNotFoundError):
+        SentenceModel.load(bad)
+
+
+def test_the_cue_model_reads_the_encoder_fine_tuned_for_it(encoder):
+    """The shipped cue model names its fine-tuned arrays (models/cues, by
+    tools/finetune_encoder.py): every layer, not the word-piece table, read over the
+    shipped encoder, which itself stays the converted all-MiniLM-L6-v2."""
+    data = json.loads(model_file_path().read_text(encoding="utf-8"))
+    tuned = sentence_embedding.read_safetensors(model_file_path().parent / data["features"]["encoder_tuning"])
+    assert "word.q" not in tuned and {f"{i}.qkv.q" for i in range(6)} <= set(tuned)
+    model = SentenceModel.shipped()
+    assert model.encoder is not encoder
+    text = "Honestly, it's not rocket science, you just read the label."
+    assert float(model.encoder.encode(text) @ encoder.encode(text)) < 0.99

@@ -56,7 +56,14 @@ def quantize_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def convert(source: Path) -> dict[str, np.ndarray]:
-    w = {k.removeprefix("bert."): v for k, v in read_safetensors(source / "model.safetensors").items()}
+    """The int8 arrays of the model folder ``source``, by the names the encoder reads."""
+    return convert_weights({k.removeprefix("bert."): v
+                            for k, v in read_safetensors(source / "model.safetensors").items()})
+
+
+def convert_weights(w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The int8 arrays of a BERT's float weights ``w`` (by Hugging Face's names, without
+    ``bert.``), by the names the encoder reads."""
     out: dict[str, np.ndarray] = {}
     q, s = quantize_rows(w["embeddings.word_embeddings.weight"])
     out["word.q"], out["word.s"] = q, s

@@ -53,20 +53,43 @@ class SentenceEncoder:
     (768,)
     """
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, tuned: Optional[str | Path] = None):
+        """The encoder in ``folder``; ``tuned``, a safetensors file of some of its arrays
+        fine-tuned (``tools/finetune_encoder.py``), replaces those arrays.
+
+        Raises
+        ------
+        OSError
+            A file cannot be read.
+        ValueError
+            A file is not a safetensors file, or ``tuned`` holds an array the encoder
+            has not, or one of another shape or type.
+        """
         from tokenizers import Tokenizer
 
         folder = Path(folder)
         self._w = read_safetensors(folder / ENCODER_FILE)
+        for name, a in (read_safetensors(tuned) if tuned else {}).items():
+            base = self._w.get(name)
+            if base is None or base.shape != a.shape or base.dtype != a.dtype:
+                raise ValueError(f"{tuned}: {name} {a.dtype}{list(a.shape)} does not fit the encoder"
+                                 + ("" if base is None else f" ({base.dtype}{list(base.shape)})"))
+            self._w[name] = a
         self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
 
     @classmethod
-    def shipped(cls) -> Optional["SentenceEncoder"]:
-        """The encoder shipped in ``voicecoach.models``, loaded once per process (None
-        when its files are missing)."""
-        return _shipped()
+    def shipped(cls, tuned: Optional[str | Path] = None) -> Optional["SentenceEncoder"]:
+        """The encoder shipped in ``voicecoach.models`` (with the arrays of ``tuned`` in
+        place of its own), loaded once per process; None when its files are missing.
+
+        Raises
+        ------
+        FileNotFoundError
+            ``tuned`` is not there.
+        """
+        return _shipped(None if tuned is None else str(tuned))
 
     def encode(self, text: str, layers: Sequence[int] = (LAYERS,)) -> np.ndarray:
         """The embedding of ``text``: for each of ``layers`` the unit-length mean of that
@@ -181,11 +204,11 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
-def _shipped() -> Optional[SentenceEncoder]:
+def _shipped(tuned: Optional[str]) -> Optional[SentenceEncoder]:
     folder = encoder_folder()
     if not (folder / ENCODER_FILE).is_file():
         return None
-    return SentenceEncoder(folder)
+    return SentenceEncoder(folder, tuned)
 
 
 def encoder_folder() -> Path:

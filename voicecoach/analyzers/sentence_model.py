@@ -148,7 +148,9 @@ class SentenceModel:
         Raises
         ------
         FileNotFoundError
-            No parameter file there, or it reads embeddings and no encoder is shipped.
+            No parameter file there, or it reads embeddings and no encoder is shipped,
+            or the encoder's fine-tuned arrays it names (``"encoder_tuning"``, a file
+            beside it) are missing.
         ValueError
             Its embedding weights do not fit the layers it names.
         """
@@ -164,8 +166,9 @@ class SentenceModel:
             if m.embedding_weights is not None and m.embedding_weights.shape != (DIM * len(layers),):
                 raise ValueError(f"{path}: {k} has {m.embedding_weights.size} embedding weights, "
                                  f"not {DIM * len(layers)} for layers {list(layers)}")
-        if any(m.embedding_weights is not None for m in kinds.values()):
-            encoder = encoder or SentenceEncoder.shipped()
+        tuning = data.get("features", {}).get("encoder_tuning")
+        if encoder is None and any(m.embedding_weights is not None for m in kinds.values()):
+            encoder = SentenceEncoder.shipped(Path(path or model_file_path()).parent / tuning if tuning else None)
             if encoder is None:
                 raise FileNotFoundError("the sentence model reads embeddings and no sentence encoder is shipped")
         return cls(kinds, data.get("name", ""), encoder, layers)
