@@ -1,8 +1,9 @@
 """Train the sentence classifier behind the language cues (``models/cues/model.json``).
 
 Learns one logistic regression per cue kind (scikit-learn) over each sentence's words,
-word pairs and letter groups and its embedding (the shipped encoder's, as the product
-computes it at run time), from the ``dev`` sentences
+word pairs and letter groups and its embedding (the shipped encoder's with the layers
+``tools/finetune_encoder.py`` fine-tuned, as the product computes it at run time; run
+that first), from the ``dev`` sentences
 of ``benchmarks/data/cues.txt`` only; the ``held-out`` sentences are never read here,
 so ``python3 -m benchmarks.cues`` measures the result on sentences it never saw.
 Each kind's threshold is the lowest at which the phrase lists and the model together

@@ -7,7 +7,8 @@ promises in more ways than any list holds, so a linear model votes beside the li
 reads a sentence two ways: its words, word pairs and letter groups
 (:func:`sentence_features`), which know the wordings of the training sentences, and its
 meaning as sentence embeddings (:mod:`.sentence_embedding`: the means of the encoder's
-last and third layers), which carry to wordings they never had. A sentence cue fires
+last and third layers, its layers fine-tuned for these kinds), which carry to wordings
+they never had. A sentence cue fires
 when the lists *or* the model say so (for the kinds with a ``list_threshold``, a list's
 match needs a vote too); the lists alone carry a suggestion worded for the phrase, the
 model's cue a general one.
