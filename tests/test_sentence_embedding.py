@@ -10,10 +10,16 @@ from voicecoach.analyzers import sentence_embedding, sentence_model
 from voicecoach.analyzers.sentence_embedding import DIM, SentenceEncoder
 from voicecoach.analyzers.sentence_model import SentenceModel, model_file_path
 
+from voicecoach.events import AGENT, Word
+
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
 """Embeddings of seven sentences by the original float32 model through Hugging Face
 transformers on PyTorch (``source`` in the file): an implementation this one shares
 no code with."""
+
+
+def _words(text: str) -> list[Word]:
+    return [Word(AGENT, i * 0.3, i * 0.3 + 0.25, " " + w) for i, w in enumerate(text.split())]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +90,8 @@ def test_without_the_encoder_the_lists_work_alone(monkeypatch, tmp_path):
         assert SentenceEncoder.shipped() is None
         with pytest.raises(FileNotFoundError):
             SentenceModel.load(model_file_path())
-        assert SentenceModel.shipped() is None
+        with pytest.warns(UserWarning, match="no sentence encoder is shipped.*phrase lists alone"):
+            assert SentenceModel.shipped() is None
         from voicecoach.analyzers.language import LanguageCues
         assert LanguageCues().model is None
     finally:
@@ -130,6 +137,53 @@ def test_a_model_file_naming_missing_tuned_arrays_is_refused(tmp_path):
     bad.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(FileNotFoundError, match="nowhere.safetensors"):
         SentenceModel.load(bad)
+
+
+def test_fine_tuned_arrays_other_than_those_trained_with_are_refused(tmp_path):
+    """model.json records its tuned arrays' sha256: tools/finetune_encoder.py run again
+    without tools/train_cues.py would otherwise pair weights with the wrong embeddings."""
+    import shutil
+
+    data = json.loads(model_file_path().read_text(encoding="utf-8"))
+    tuning = model_file_path().parent / data["features"]["encoder_tuning"]
+    shutil.copy(tuning, tmp_path / tuning.name)
+    (tmp_path / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    assert SentenceModel.load(tmp_path / "model.json").encoder is not None
+    with open(tmp_path / tuning.name, "r+b") as f:      # one byte of one array changed
+        f.seek(-1, 2)
+        last = f.read(1)
+        f.seek(-1, 2)
+        f.write(bytes([last[0] ^ 1]))
+    with pytest.raises(ValueError, match="another sha256.*train_cues"):
+        SentenceModel.load(tmp_path / "model.json")
+
+
+def test_an_unusable_shipped_model_leaves_the_lists_working_with_one_warning(monkeypatch, tmp_path):
+    """A damaged install (a tuned-arrays file cut short) costs the sentence model, not
+    the call: one warning naming the file, and the phrase lists still fire."""
+    import shutil
+
+    from voicecoach.analyzers.language import LanguageCues
+
+    data = json.loads(model_file_path().read_text(encoding="utf-8"))
+    del data["features"]["encoder_tuning_sha256"]     # the damage is past the checksum
+    (tmp_path / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    tuning = model_file_path().parent / data["features"]["encoder_tuning"]
+    (tmp_path / tuning.name).write_bytes(tuning.read_bytes()[:1000])
+    monkeypatch.setattr(sentence_model, "model_file_path", lambda: tmp_path / "model.json")
+    sentence_model._shipped.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match=f"{tuning.name}.*phrase lists alone") as caught:
+            cues = LanguageCues()
+            events = cues.feed(_words("You could lose all your data.")) + cues.flush()
+            LanguageCues().model
+        assert len(caught) == 1
+        assert cues.model is None
+        assert "scary" in [e.data["cue"] for e in events]
+    finally:
+        monkeypatch.undo()
+        sentence_model._shipped.cache_clear()
+    shutil.rmtree(tmp_path)
 
 
 def test_the_cue_model_reads_the_encoder_fine_tuned_for_it(encoder):

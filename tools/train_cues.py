@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.cues import DATA, fired, load, written_words  # noqa: E402
 from voicecoach.analyzers.language import LanguageOptions  # noqa: E402
 from voicecoach.analyzers.sentence_embedding import SentenceEncoder  # noqa: E402
-from voicecoach.analyzers.sentence_model import (MIN_TOKENS, MODEL_FILE, normalized_tokens,  # noqa: E402
-                                                 sentence_features)
+from voicecoach.analyzers.sentence_model import (MIN_TOKENS, MODEL_FILE, file_sha256,  # noqa: E402
+                                                 normalized_tokens, sentence_features)
 from voicecoach.events import AGENT, CUSTOMER  # noqa: E402
 
 NAME = "cues-logistic-v15"
@@ -215,6 +215,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if tuning is not None:
         out["features"]["embedding"] += ", fine-tuned for these kinds (tools/finetune_encoder.py)"
         out["features"]["encoder_tuning"] = os.path.relpath(tuning.resolve(), args.out.resolve().parent)
+        out["features"]["encoder_tuning_sha256"] = file_sha256(tuning)
     for kind, (side, suggestion) in KINDS.items():
         lines = [line for line in dev if line.channel == side]
         texts = [line.text for line in lines]

@@ -89,7 +89,7 @@ class SentenceEncoder:
         FileNotFoundError
             ``tuned`` is not there.
         """
-        return _shipped(None if tuned is None else str(tuned))
+        return _shipped(None if tuned is None else str(Path(tuned).resolve()))
 
     def encode(self, text: str, layers: Sequence[int] = (LAYERS,)) -> np.ndarray:
         """The embedding of ``text``: for each of ``layers`` the unit-length mean of that

@@ -20,8 +20,10 @@ Runtime needs nothing but this module.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -141,22 +143,25 @@ class SentenceModel:
         return _shipped()
 
     @classmethod
-    def load(cls, path: Optional[str | Path] = None,
-             encoder: Optional[SentenceEncoder] = None) -> "SentenceModel":
+    def load(cls, path: Optional[str | Path] = None) -> "SentenceModel":
         """Read the parameter file (by default the one shipped in ``voicecoach.models``);
-        a model that reads embeddings takes ``encoder``, by default the shipped one.
+        a model that reads embeddings gets the shipped encoder, with the fine-tuned
+        arrays the file names (``"encoder_tuning"``, a file beside it) in place of its own.
 
         Raises
         ------
         FileNotFoundError
             No parameter file there, or it reads embeddings and no encoder is shipped,
-            or the encoder's fine-tuned arrays it names (``"encoder_tuning"``, a file
-            beside it) are missing.
+            or the fine-tuned arrays it names are missing.
         ValueError
-            Its embedding weights do not fit the layers it names.
+            Its embedding weights do not fit the layers it names, or the fine-tuned
+            arrays are not those it was trained with (``"encoder_tuning_sha256"``):
+            ``tools/finetune_encoder.py`` was run again and ``tools/train_cues.py`` not.
         """
-        data = json.loads(Path(path or model_file_path()).read_text(encoding="utf-8"))
-        layers = tuple(data.get("features", {}).get("embedding_layers", [LAYERS]))
+        path = Path(path or model_file_path())
+        data = json.loads(path.read_text(encoding="utf-8"))
+        features = data.get("features", {})
+        layers = tuple(features.get("embedding_layers", [LAYERS]))
         kinds = {k: KindModel(float(v["bias"]), v["threshold"], dict(v["weights"]),
                               str(v.get("suggestion", "")),
                               (np.asarray(v["embedding_weights"], dtype=np.float32)
@@ -167,9 +172,14 @@ class SentenceModel:
             if m.embedding_weights is not None and m.embedding_weights.shape != (DIM * len(layers),):
                 raise ValueError(f"{path}: {k} has {m.embedding_weights.size} embedding weights, "
                                  f"not {DIM * len(layers)} for layers {list(layers)}")
-        tuning = data.get("features", {}).get("encoder_tuning")
-        if encoder is None and any(m.embedding_weights is not None for m in kinds.values()):
-            encoder = SentenceEncoder.shipped(Path(path or model_file_path()).parent / tuning if tuning else None)
+        encoder = None
+        if any(m.embedding_weights is not None for m in kinds.values()):
+            tuning = path.parent / features["encoder_tuning"] if features.get("encoder_tuning") else None
+            if tuning is not None and features.get("encoder_tuning_sha256"):
+                if file_sha256(tuning) != features["encoder_tuning_sha256"]:
+                    raise ValueError(f"{tuning}: not the fine-tuned encoder {path.name} was trained with "
+                                     "(another sha256): run python3 -m tools.train_cues again")
+            encoder = SentenceEncoder.shipped(tuning)
             if encoder is None:
                 raise FileNotFoundError("the sentence model reads embeddings and no sentence encoder is shipped")
         return cls(kinds, data.get("name", ""), encoder, layers)
@@ -229,11 +239,25 @@ def normalized_tokens(text: str) -> list[str]:
     return out
 
 
+def file_sha256(path: str | Path) -> str:
+    """The hex SHA-256 of a file's bytes (``model.json`` records its tuned encoder's)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 @functools.cache
 def _shipped() -> Optional[SentenceModel]:
+    """The shipped model; None, with a warning, when its files cannot be used (the
+    phrase lists then work alone), and None without one when it was not installed."""
+    if not model_file_path().is_file():
+        return None
     try:
         return SentenceModel.load()
-    except FileNotFoundError:
+    except (OSError, ValueError, KeyError) as exc:
+        reason = (f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.strerror
+                  else f"{model_file_path()}: no {exc}" if isinstance(exc, KeyError) else str(exc))
+        warnings.warn(f"the sentence model is not used ({reason}); the language cues use the phrase "
+                      "lists alone", stacklevel=2)
         return None
 
 
