@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -669,11 +668,6 @@ def cmd_live(args) -> int:
     extra = [jsonl] if jsonl else []
     events_note = ""
     code = 0
-    quiet = contextlib.ExitStack()
-    if not args.replay:
-        from voicecoach.sources.quiet_portaudio import portaudio_lines_dropped
-
-        quiet.enter_context(portaudio_lines_dropped())     # a lost device: our one line, not PortAudio's
     try:
         problem = "" if args.console or args.screenshot is not None else screen_problem()
         if args.console or problem:
@@ -691,7 +685,6 @@ def cmd_live(args) -> int:
         if jsonl:
             events_note = jsonl.close()
         left = recovery is not None and recovery.stop()    # a record being saved is saved first
-        quiet.close()
     print(f"\nShift over: {len(calls)} call{'s' if len(calls) != 1 else ''} coached"
           + ("; `voicecoach history` lists them" if calls else ""))
     _note(events_note)
