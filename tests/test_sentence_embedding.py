@@ -154,7 +154,7 @@ def test_fine_tuned_arrays_other_than_those_trained_with_are_refused(tmp_path):
         last = f.read(1)
         f.seek(-1, 2)
         f.write(bytes([last[0] ^ 1]))
-    with pytest.raises(ValueError, match="another sha256.*train_cues"):
+    with pytest.raises(ValueError, match="damaged or not the file.*another sha256.*reinstall"):
         SentenceModel.load(tmp_path / "model.json")
 
 
@@ -184,6 +184,28 @@ def test_an_unusable_shipped_model_leaves_the_lists_working_with_one_warning(mon
         monkeypatch.undo()
         sentence_model._shipped.cache_clear()
     shutil.rmtree(tmp_path)
+
+
+def test_the_command_says_in_one_line_that_a_damaged_model_is_not_used(monkeypatch, tmp_path, capsys):
+    """The warning reaches the agent at the start of a shift (the command shows only its
+    own warnings, one line each), and the shift runs on the lists."""
+    from voicecoach import cli
+
+    (tmp_path / "model.json").write_text('{"kinds": {"jargon": {"bias": 0.0}}}', encoding="utf-8")
+    monkeypatch.setattr(sentence_model, "model_file_path", lambda: tmp_path / "model.json")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    sentence_model._shipped.cache_clear()
+    try:
+        code = cli.main(["live", "--replay", "demo", "--console", "--no-transcript", "--stop-after", "1"])
+    finally:
+        monkeypatch.undo()
+        sentence_model._shipped.cache_clear()
+    err = capsys.readouterr().err
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "sentence model" in line]
+    assert said == [f"voicecoach: warning: the sentence model is not used ({tmp_path / 'model.json'}: "
+                    "no 'threshold'); the language cues use the phrase lists alone"], err
 
 
 def test_the_cue_model_reads_the_encoder_fine_tuned_for_it(encoder):

@@ -641,6 +641,11 @@ def cmd_live(args) -> int:
         def make_source():
             return DeviceSource(agent, customer, config.capture, agent_channel=a_ch, customer_channel=c_ch,
                                 watch_playback=config.shift.playback_signal)
+    if config.language.sentence_model:
+        from voicecoach.analyzers.sentence_model import SentenceModel
+
+        SentenceModel.shipped()                 # a damaged install is said now, not at the shift's end
+        flush_warnings()
     record_dir = args.record or lo.record_dir or None
     recovery = None
     if record_dir:
@@ -807,6 +812,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from voicecoach.analyzers.sentence_model import CueModelWarning
     from voicecoach.config import ConfigError
     from voicecoach.sources.audio import AudioError, AudioWarning
     from voicecoach.sources.devices import DeviceError
@@ -817,6 +823,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")                 # libraries' chatter is not for the user
         warnings.simplefilter("always", AudioWarning)   # ours are: one line each
+        warnings.simplefilter("always", CueModelWarning)
         warnings.showwarning = _keep_warning
         _PENDING.clear()
         try:

@@ -62,8 +62,8 @@ class SentenceEncoder:
         OSError
             A file cannot be read.
         ValueError
-            A file is not a safetensors file, or ``tuned`` holds an array the encoder
-            has not, or one of another shape or type.
+            A file is not a safetensors file (or the tokenizer's not one it reads), or
+            ``tuned`` holds an array the encoder has not, or one of another shape or type.
         """
         from tokenizers import Tokenizer
 
@@ -75,7 +75,12 @@ class SentenceEncoder:
                 raise ValueError(f"{tuned}: {name} {a.dtype}{list(a.shape)} does not fit the encoder"
                                  + ("" if base is None else f" ({base.dtype}{list(base.shape)})"))
             self._w[name] = a
-        self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        try:
+            self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        except Exception as exc:        # tokenizers raises a bare Exception, missing or damaged
+            if not (folder / TOKENIZER_FILE).is_file():
+                raise FileNotFoundError(f"{folder / TOKENIZER_FILE}: no such file") from None
+            raise ValueError(f"{folder / TOKENIZER_FILE}: {exc}") from None
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
 

@@ -155,8 +155,9 @@ class SentenceModel:
             or the fine-tuned arrays it names are missing.
         ValueError
             Its embedding weights do not fit the layers it names, or the fine-tuned
-            arrays are not those it was trained with (``"encoder_tuning_sha256"``):
-            ``tools/finetune_encoder.py`` was run again and ``tools/train_cues.py`` not.
+            arrays are not those it was trained with (``"encoder_tuning_sha256"``: a
+            damaged install, or ``tools/finetune_encoder.py`` run again and
+            ``tools/train_cues.py`` not), or a file is not what it should be.
         """
         path = Path(path or model_file_path())
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -177,8 +178,9 @@ class SentenceModel:
             tuning = path.parent / features["encoder_tuning"] if features.get("encoder_tuning") else None
             if tuning is not None and features.get("encoder_tuning_sha256"):
                 if file_sha256(tuning) != features["encoder_tuning_sha256"]:
-                    raise ValueError(f"{tuning}: not the fine-tuned encoder {path.name} was trained with "
-                                     "(another sha256): run python3 -m tools.train_cues again")
+                    raise ValueError(f"{tuning} is damaged or not the file {path.name} was trained with "
+                                     "(another sha256): reinstall VoiceCoach (developers: run "
+                                     "tools.train_cues after tools.finetune_encoder)")
             encoder = SentenceEncoder.shipped(tuning)
             if encoder is None:
                 raise FileNotFoundError("the sentence model reads embeddings and no sentence encoder is shipped")
@@ -245,19 +247,25 @@ def file_sha256(path: str | Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
+class CueModelWarning(UserWarning):
+    """The shipped sentence model cannot be used (a damaged install); one line, and the
+    phrase lists work alone."""
+
+
 @functools.cache
 def _shipped() -> Optional[SentenceModel]:
-    """The shipped model; None, with a warning, when its files cannot be used (the
-    phrase lists then work alone), and None without one when it was not installed."""
+    """The shipped model; None, with a :class:`CueModelWarning`, when its files cannot
+    be used (the phrase lists then work alone), and None without one when it was not
+    installed."""
     if not model_file_path().is_file():
         return None
     try:
         return SentenceModel.load()
-    except (OSError, ValueError, KeyError) as exc:
+    except Exception as exc:        # whatever is wrong with the files, the call goes on
         reason = (f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.strerror
                   else f"{model_file_path()}: no {exc}" if isinstance(exc, KeyError) else str(exc))
-        warnings.warn(f"the sentence model is not used ({reason}); the language cues use the phrase "
-                      "lists alone", stacklevel=2)
+        warnings.warn(CueModelWarning(f"the sentence model is not used ({reason}); the language cues "
+                                      "use the phrase lists alone"), stacklevel=2)
         return None
 
 
