@@ -253,12 +253,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         y = np.array([kind in line.cues for line in lines])
         rules = np.array([kind in fired(written_words(t, side), side, LIST_ONLY) for t in texts])
         vectors = embeddings(texts, tuning)
-        p = writers_left_out(texts, vectors, y, [line.part for line in lines])
-        calib = np.array([line.part in CALIBRATION_PARTS for line in lines])
+        parts = np.array([line.part for line in lines])
+        p = writers_left_out(texts, vectors, y, list(parts))
+        calib = np.isin(parts, CALIBRATION_PARTS)
         if not calib.any():
             calib[:] = True
         judged = calib & np.array([len(tokens_of(t)) >= MIN_TOKENS for t in texts])
-        parts = np.array([line.part for line in lines])
         list_th, th, cv_p, cv_r, margin, left_p, left_r = choose_for_a_new_writer(
             p[judged], y[judged], rules[judged], parts[judged], args.precision,
             kind in GATE_LISTS, kind in CONFIRM_ONLY)
