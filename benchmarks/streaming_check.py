@@ -206,6 +206,8 @@ def main() -> None:
     ap.add_argument("--agreement-n", type=int, default=StreamingOptions.agreement_n)
     ap.add_argument("--agreement-margin-s", type=float, default=StreamingOptions.agreement_margin_s)
     ap.add_argument("--context-s", type=float, default=StreamingOptions.context_s)
+    ap.add_argument("--pause-context-s", type=float, default=StreamingOptions.pause_context_s,
+                    help="context (s) of the decodes that commit at a pause (default: --context-s)")
     ap.add_argument("--pre-roll-s", type=float, default=StreamingOptions.pre_roll_s)
     ap.add_argument("--max-lag-s", type=float, default=StreamingOptions.max_lag_s)
     ap.add_argument("--min-window-s", type=float, default=StreamingOptions.min_window_s,
@@ -226,7 +228,8 @@ def main() -> None:
     args = ap.parse_args()
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
                                agreement_margin_s=args.agreement_margin_s,
-                               context_s=args.context_s, pre_roll_s=args.pre_roll_s,
+                               context_s=args.context_s, pause_context_s=args.pause_context_s,
+                               pre_roll_s=args.pre_roll_s,
                                max_lag_s=args.max_lag_s, min_window_s=args.min_window_s,
                                end_silence_s=args.end_silence_s, second_pass=not args.no_second_pass,
                                pause_commit_s=None if args.pause_commit_s < 0 else args.pause_commit_s)

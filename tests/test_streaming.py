@@ -225,6 +225,22 @@ def test_without_context_each_segment_is_decoded_alone():
     assert all(c[0] > 3.0 for c in model.calls if c[-1] > 4.0)
 
 
+def test_only_the_decodes_that_commit_at_a_pause_hear_the_longer_context():
+    # three 3 s segments; the third one's decodes while it is spoken hear 4 s of context
+    # (the second segment and the end of the first), the one at its end 12 s (all of it)
+    script = (words_every(0.5, 3.0, ["a", "b", "c", "d", "e"]) + words_every(4.5, 7.0, ["f", "g", "h", "i", "j"])
+              + words_every(8.5, 11.5, ["k", "l", "m", "n", "o", "p"]))
+    model = ScriptedModel(script)
+    st = StreamingTranscriber(model, "agent", StreamingOptions(context_s=4.0, pause_context_s=12.0,
+                                                               pause_commit_s=None))
+    commits = stream(st, 14.0, [(0.2, 3.1), (4.2, 7.1), (8.2, 11.6)])
+    assert texts(commits) == list("abcdefghijklmnop")
+    third = [c for c in model.calls if c[-1] > 8.5]
+    assert all(c[0] > 3.0 for c in third[:-1])       # not the first segment: 4 s of context
+    assert any(c[0] < 4.0 for c in third[:-1])       # but the second
+    assert third[-1][0] < 1.0                        # the segment's end: 12 s, the first too
+
+
 def test_a_hypothesis_that_stops_early_is_decoded_again_without_context():
     first = words_every(0.5, 2.5, ["first", "part"])
     second = words_every(4.0, 7.0, ["and", "the", "second", "part", "of", "it"])

@@ -16,9 +16,11 @@ Voice activity gates the buffer:
   next words are still decoded with these before them.
 
 The speech segments are packed end to end, as offline transcription packs them.
-Finished segments stay in the buffer as up to ``context_s`` of audio context
-(cut at a segment or sentence start): Whisper transcribes a short turn ("Flush
-my what?") much better after the turns before it than alone. A new hypothesis
+Finished segments stay in the buffer as audio context (cut at a segment or
+sentence start): ``context_s`` of it for the decodes while the speaker talks,
+optionally more (``pause_context_s``) for the decodes that commit at a pause.
+Whisper transcribes a short turn ("Flush my what?") much better after the turns
+before it than alone. A new hypothesis
 only contributes words after the finished segments (by time) and after the words
 of the current segment committed so far (matched by their text, or by time where
 Whisper changed its mind about them), so a word is never emitted twice; its text
@@ -47,6 +49,7 @@ _SENTENCE_END = (".", "?", "!")
 _MAX_TOKENS_PER_S = 12   # far above speech; stops a decoding loop early
 _ALIGN_SLACK_S = 1.0     # a committed word is looked for no later than this in a new hypothesis
 _TAIL_S = 0.2            # silence kept after a segment's last speech (s)
+_WINDOW_S = 28.0         # audio (s) a decode may hear: inside Whisper's 30 s window
 _REPEAT_GAP_S = 0.5      # the committed word again this soon after it is the same word
 
 
@@ -96,6 +99,18 @@ class StreamingOptions:
         reaches 1.05× on both calls, and one call's ratio moves as much between runs.
         Beam search (5) on the decodes that commit at a pause: 1.40× against 1.44× on
         call 300 for 1 % more of a core: within that noise, not adopted.
+    pause_context_s : float, optional
+        Context (s) that the decodes which commit at a pause or a segment end hear
+        (at most what keeps the decode inside Whisper's window); the others hear
+        ``context_s`` of it. None: ``context_s`` too. Those decodes commit many
+        words at once from one hypothesis, so more context there was tried: 12 s
+        on four generated 3-minute calls (``benchmarks/streaming_check.py --call
+        300`` to ``303``, Zen 5, one run each, side by side) gave streamed WER
+        20.5 / 17.4 / 23.5 / 17.8 % against 23.9 / 17.2 / 23.1 / 18.8 % (1.26x offline
+        against 1.32x: one call gained, three moved within a run's noise), for 35 %
+        more CPU (28 % of a core per channel against 21 %) and 0.07 s more word
+        latency (p50). On the slow machine of issue 18 that CPU would break its
+        target (42 % of two cores, at most 45 %): not adopted.
     max_buffer_s : float
         A buffer longer than this (s) is cut after its last committed sentence
         (or word), so it stays well inside Whisper's 30 s window.
@@ -144,6 +159,7 @@ class StreamingOptions:
     agreement_n: int = 2
     agreement_margin_s: float = 0.3
     context_s: float = 4.0
+    pause_context_s: Optional[float] = None
     max_buffer_s: float = 20.0
     pre_roll_s: float = 0.3
     max_unheard_s: float = 1.0
@@ -368,7 +384,11 @@ class StreamingTranscriber:
             words = self._advance(self._tails[-1][1], self._tails[:-1], agree=False)
         elif ended or paused or (self._speaking and end - max(self._decoded_t, self._pieces[-1].t0)
                                  >= o.min_chunk_s):
-            hyp, segment_ends = self._decode()
+            context_s = o.context_s
+            if (ended or paused) and o.pause_context_s is not None:
+                current_s = sum(p.n for p in self._pieces if p.end > self._finalized_t) / SAMPLE_RATE
+                context_s = min(o.pause_context_s, max(o.context_s, _WINDOW_S - current_s))
+            hyp, segment_ends = self._decode(self._context_start(context_s))
             if self._implausible(hyp):  # the context misled Whisper: decode without it
                 self._cut_before(self._current_start())
                 hyp, segment_ends = self._decode()
@@ -376,7 +396,8 @@ class StreamingTranscriber:
                 self._pause_done_t = self._speech_end
             words = self._advance(self._align(hyp), self._tails, agree=True,
                                   pause_t=self._speech_end if paused else None)
-            if sum(p.n for p in self._pieces) / SAMPLE_RATE > o.max_buffer_s:
+            if sum(p.n for p in self._pieces if p.end > self._context_start(o.context_s)) \
+                    / SAMPLE_RATE > o.max_buffer_s:
                 words += self._cut_long(segment_ends)
         else:
             return []
@@ -474,12 +495,16 @@ class StreamingTranscriber:
         return (self._pieces[-1].end - heard > o.max_unheard_s
                 or any(w.end - w.start > o.max_word_s for w in new))
 
-    def _drop_old_context(self) -> None:
-        """Keep at most ``context_s`` of finished segments, from a segment or sentence start."""
-        finished = self._pieces[:-1] if self._speaking else self._pieces
-        excess = sum(p.n for p in finished) / SAMPLE_RATE - self.options.context_s
+    def _context_start(self, context_s: float) -> float:
+        """Call-clock time from which the buffer holds at most ``context_s`` of finished
+        segments (whose words are committed), at a segment or sentence start (-inf: the
+        whole buffer)."""
+        finished = [p for p in self._pieces if p.end <= self._finalized_t]
+        if not finished:
+            return -np.inf
+        excess = sum(p.n for p in finished) / SAMPLE_RATE - context_s
         if excess <= 0:
-            return
+            return -np.inf
         for p in finished:
             t = p.t0 + excess
             if t < p.end:
@@ -488,8 +513,13 @@ class StreamingTranscriber:
         starts = [p.t0 for p in finished]
         starts += [(a.end + b.start) / 2 for a, b in zip(self._committed, self._committed[1:])
                    if a.text.endswith(_SENTENCE_END)]
-        self._cut_before(min([s for s in starts if t <= s < finished[-1].end],
-                             default=finished[-1].end))
+        return min([s for s in starts if t <= s < finished[-1].end], default=finished[-1].end)
+
+    def _drop_old_context(self) -> None:
+        """Keep the context the decodes that commit at a pause hear (the longer one)."""
+        t = self._context_start(max(self.options.context_s, self.options.pause_context_s or 0.0))
+        if t > -np.inf:
+            self._cut_before(t)
 
     def _cut_long(self, segment_ends: list[float]) -> list[Word]:
         """Cut a long buffer after its last committed sentence (or word)."""
@@ -519,8 +549,9 @@ class StreamingTranscriber:
             self._pieces[0].cut_before(t)
         self._committed = [w for w in self._committed if (w.start + w.end) / 2 > t]
 
-    def _decode(self) -> tuple[list[Word], list[float]]:
-        """Transcribe the whole buffer: words and Whisper segment ends, on the call clock.
+    def _decode(self, from_t: float = -np.inf) -> tuple[list[Word], list[float]]:
+        """Transcribe the buffer from call-clock time ``from_t`` (a segment or sentence
+        start; default: the whole buffer): words and Whisper segment ends, on the call clock.
 
         Where one decode's CPU goes (``benchmarks.decode_cost``: 7 s of read speech,
         12 words, a Zen 5 core, three runs): encoding the 10 s window 30-35 ms, 13
@@ -529,15 +560,18 @@ class StreamingTranscriber:
         6-16 ms of the 90-110 ms. Calling CTranslate2 directly would save little.
         """
         o = self.transcribe_options
-        audio = np.concatenate([p.audio() for p in self._pieces])
-        offsets = np.cumsum([0] + [p.n for p in self._pieces[:-1]]) / SAMPLE_RATE
-        starts = np.array([p.t0 for p in self._pieces])
+        pieces = [p for p in self._pieces if p.end > from_t]
+        skip = [p._index(from_t) if from_t > p.t0 else 0 for p in pieces]  # the first may start later
+        parts = [p.audio()[k:] for p, k in zip(pieces, skip)]
+        audio = np.concatenate(parts)
+        offsets = np.cumsum([0] + [len(a) for a in parts[:-1]]) / SAMPLE_RATE
+        starts = np.array([(p.first + k) / SAMPLE_RATE for p, k in zip(pieces, skip)])
         duration = len(audio) / SAMPLE_RATE
 
         def span(a: float, b: float) -> tuple[float, float]:
             """Buffer times to the call clock, within the piece holding the midpoint."""
             i = max(0, int(np.searchsorted(offsets, (a + b) / 2, side="right")) - 1)
-            length = self._pieces[i].n / SAMPLE_RATE
+            length = len(parts[i]) / SAMPLE_RATE
             a, b = (min(max(t - offsets[i], 0.0), length) for t in (a, b))
             return float(starts[i] + a), float(starts[i] + max(a, b))
 
