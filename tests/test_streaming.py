@@ -533,3 +533,9 @@ def test_a_second_decode_that_stopped_early_does_not_lose_the_streamed_words():
     better = [Word("agent", w.start, w.end, w.text.upper()) for w in streamed[:16]]
     full = Revision("agent", 280.0, 295.0, better)
     assert [w.text for w in revise_words(streamed, [full])][:16] == [t.upper() for t in text]
+
+
+def test_no_pre_roll_is_allowed():
+    script = words_every(0.5, 2.5, ["a", "b", "c"])
+    st = StreamingTranscriber(ScriptedModel(script), "agent", StreamingOptions(pre_roll_s=0.0))
+    assert texts(stream(st, 4.0, [(0.4, 2.6)])) == ["a", "b", "c"]

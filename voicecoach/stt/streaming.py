@@ -323,7 +323,7 @@ class StreamingTranscriber:
                 self._end_segment()
             return
         self._pre_roll.append((start_s, samples))
-        while self._pre_roll[0][0] + len(self._pre_roll[0][1]) / SAMPLE_RATE \
+        while self._pre_roll and self._pre_roll[0][0] + len(self._pre_roll[0][1]) / SAMPLE_RATE \
                 <= self._audio_t - self.options.pre_roll_s:
             self._pre_roll.popleft()
 
@@ -388,15 +388,17 @@ class StreamingTranscriber:
             if (ended or paused) and o.pause_context_s is not None:
                 current_s = sum(p.n for p in self._pieces if p.end > self._finalized_t) / SAMPLE_RATE
                 context_s = min(o.pause_context_s, max(o.context_s, _WINDOW_S - current_s))
-            hyp, segment_ends = self._decode(self._context_start(context_s))
-            if self._implausible(hyp):  # the context misled Whisper: decode without it
+            from_t = self._context_start(context_s)
+            hyp, segment_ends = self._decode(from_t)
+            if self._implausible(hyp, from_t):  # the context misled Whisper: decode without it
                 self._cut_before(self._current_start())
                 hyp, segment_ends = self._decode()
             if paused:
                 self._pause_done_t = self._speech_end
             words = self._advance(self._align(hyp), self._tails, agree=True,
                                   pause_t=self._speech_end if paused else None)
-            if sum(p.n for p in self._pieces if p.end > self._context_start(o.context_s)) \
+            t = self._context_start(o.context_s)
+            if sum(p.n - (p._index(t) if t > p.t0 else 0) for p in self._pieces if p.end > t) \
                     / SAMPLE_RATE > o.max_buffer_s:
                 words += self._cut_long(segment_ends)
         else:
@@ -485,10 +487,10 @@ class StreamingTranscriber:
         """Call-clock start of the audio whose words are not all committed yet."""
         return next(p.t0 for p in self._pieces if p.end > self._finalized_t)
 
-    def _implausible(self, hyp: list[Word]) -> bool:
+    def _implausible(self, hyp: list[Word], from_t: float = -np.inf) -> bool:
         """Whether Whisper skipped new speech: it stopped early or stretched a word over it."""
-        if self._pieces[0].end > self._finalized_t:
-            return False  # no context to blame
+        if not any(from_t < p.end <= self._finalized_t for p in self._pieces):
+            return False  # no context (heard) to blame
         o = self.options
         new = [w for w in hyp if (w.start + w.end) / 2 > self._finalized_t]
         heard = max([w.end for w in new], default=self._current_start())
