@@ -820,7 +820,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from voicecoach.store.team import TeamError
     from voicecoach.stt.whisper import ModelError
 
-    with warnings.catch_warnings():
+    from voicecoach.sources.library_noise import filter_library_noise
+
+    with warnings.catch_warnings(), filter_library_noise():
         warnings.simplefilter("ignore")                 # libraries' chatter is not for the user
         warnings.simplefilter("always", AudioWarning)   # ours are: one line each
         warnings.simplefilter("always", CueModelWarning)

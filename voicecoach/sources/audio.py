@@ -6,12 +6,9 @@ unreadable, raises :class:`AudioError` with one line a user can act on.
 """
 from __future__ import annotations
 
-import os
 import re
 import stat
-import sys
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -19,6 +16,7 @@ from typing import Optional
 import numpy as np
 
 from voicecoach.events import SAMPLE_RATE
+from voicecoach.sources.library_noise import quiet_decoders
 
 MAX_CALL_S = 4 * 3600.0      # read whole (review, report, live --replay): longer is almost surely a wrong file
 MAX_STREAM_S = 24 * 3600.0   # read block by block (analyze): a whole shift; longer is a wrong file or a lying header
@@ -70,9 +68,10 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """Decode any common audio file.
 
     The header is checked (:func:`check_header`) before anything is decoded, and the
-    decoders' own messages are kept off the terminal (:func:`quiet_decoders`). A file
-    whose start decodes but which ends early (cut short, or damaged part-way) is read up
-    to where it breaks, with one :class:`AudioWarning` saying where.
+    decoders' own messages are kept off the terminal
+    (:func:`~voicecoach.sources.library_noise.quiet_decoders`). A file whose start
+    decodes but which ends early (cut short, or damaged part-way) is read up to where
+    it breaks, with one :class:`AudioWarning` saying where.
 
     Returns
     -------
@@ -186,33 +185,6 @@ def check_samples(path: str | Path, audio: np.ndarray) -> None:
     if peak > MAX_PEAK:
         raise AudioError(f"{path}: samples reach {peak:.3g}, far outside audio's -1..1; "
                          "not a recording")
-
-
-@contextmanager
-def quiet_decoders():
-    """Keep the decoder libraries' own messages (libsndfile, libmpg123, FFmpeg, numpy
-    warnings) off stderr while decoding: they reach the user as one line or not at all.
-    Redirects file descriptor 2 (C libraries write there), so only for the short time
-    a file is opened and decoded."""
-    import warnings as _warnings
-
-    sys.stderr.flush()
-    saved = None
-    try:
-        saved = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    except OSError:              # no fd 2 (embedded): nothing to keep quiet
-        saved = None
-    try:
-        with np.errstate(all="ignore"), _warnings.catch_warnings():
-            _warnings.simplefilter("ignore", RuntimeWarning)
-            yield
-    finally:
-        if saved is not None:
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 _BLOCK = 1 << 18               # frames per decoded block

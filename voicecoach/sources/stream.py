@@ -25,8 +25,9 @@ import numpy as np
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
 from voicecoach.sources.audio import (MAX_STREAM_S, SILENCE_PEAK, AudioError, OneVoice, av_samples, av_stream,
                                       check_call_args, check_file, check_header, check_samples, damaged_from_start,
-                                      ended_early, further_ended, quiet_decoders, sndfile_info,
+                                      ended_early, further_ended, sndfile_info,
                                       too_long, undecodable, warn_truncated)
+from voicecoach.sources.library_noise import quiet_decoders
 
 _READ_S = 1.0          # decoded at a time from a file (s at its own rate)
 
