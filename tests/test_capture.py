@@ -8,6 +8,7 @@ On a machine this small and this busy, wall-clock timing is not a test: these ch
 what arrives, in what order and how much; latencies are for benchmarks/live.py.
 Waits have generous deadlines and end as soon as what they wait for has happened.
 """
+import os
 import shutil
 import subprocess
 import threading
@@ -250,6 +251,35 @@ def test_stop_from_another_thread_is_idempotent(pulse):
     source.stop()
     assert len(frames) >= 10 and all(t.ident is not None for t in stoppers)
     assert source.lost is None
+
+
+
+def test_ctrl_c_pressed_again_while_the_streams_close_does_not_hang(pulse):
+    """Ctrl-C runs its handler on the thread it interrupts: a second press while the
+    first one's stop() is closing the streams calls stop() again from inside it (a
+    plain lock deadlocked there). The second press is raised exactly there."""
+    import signal
+
+    source = DeviceSource(resolve_device("customer.monitor")).start()
+    stream = source._streams[0].stream
+    close_it = stream.stop
+    pressed = []
+
+    def stop_and_press_again():
+        signal.raise_signal(signal.SIGINT)     # handled before raise_signal returns
+        close_it()
+
+    stream.stop = stop_and_press_again
+    previous = signal.signal(signal.SIGINT, lambda *_: (pressed.append(1), source.stop()))
+    try:
+        watchdog = threading.Timer(20, os.kill, (os.getpid(), signal.SIGTERM))   # a hang ends the run
+        watchdog.daemon = True
+        watchdog.start()
+        source.stop()
+        watchdog.cancel()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert pressed == [1] and stream.closed and source.lost is None
 
 
 # -- without devices ---------------------------------------------------------------------

@@ -804,6 +804,14 @@ COMMANDS = {"analyze": cmd_analyze, "live": cmd_live, "devices": cmd_devices, "r
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:       # Ctrl-C while the program is still loading
+        print("voicecoach: stopped", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:                     # said with the command's own usage, not the program's

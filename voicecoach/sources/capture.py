@@ -256,7 +256,8 @@ class DeviceSource:
         per_stream = max(1, int(round(self.options.queue_s / self.options.block_s)))
         self._queue: queue.Queue = queue.Queue(maxsize=per_stream * len(self._streams))
         self._stopping = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()   # re-entrant: a signal handler's stop() runs on the thread
+                                         # it interrupts, maybe inside start() or stop()
         self._started = False
         self._closed = False
         self.started_at = 0.0
@@ -284,8 +285,12 @@ class DeviceSource:
                                           s.stream.latency)
                     s.last_callback = self.started_at
                 for s in self._streams:
+                    if self._closed:               # stopped (Ctrl-C) while opening
+                        return self
                     s.stream.start()
             except sd.PortAudioError as exc:
+                if self._closed:
+                    return self
                 self._close_streams()
                 raise DeviceError(f"cannot start {s.choice.name!r}: {exc}") from None
             except DeviceError:
