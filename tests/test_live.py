@@ -112,8 +112,9 @@ def test_a_device_that_disappears_ends_capture_cleanly_and_keeps_the_recording(s
     if missing_programs():
         pytest.skip("PulseAudio not installed")
     path, _ = short_call
+    (tmp_path / "ends.toml").write_text("[capture]\nreconnect_s = 0   # a lost input ends the shift\n")
     with PulseDaemon() as daemon, daemon.environment():
-        proc = start_live(["--agent", "call.monitor", "--customer", "call.monitor",
+        proc = start_live(["--agent", "call.monitor", "--customer", "call.monitor", "--config", "ends.toml",
                            "--customer-channel", "1", "--record", "rec", "--no-transcript"], tmp_path)
         wait_for(lambda: capturing(daemon) or proc.poll() is not None, "capture to start")
         assert proc.poll() is None, proc.communicate()
@@ -131,6 +132,63 @@ def test_a_device_that_disappears_ends_capture_cleanly_and_keeps_the_recording(s
     assert sf.info(wav).duration >= 2.0
     record = json.loads(wav.with_suffix(".json").read_text())
     assert record["shift"]["ended_by"] == "device lost"      # not a shift the agent ended
+
+
+@needs_espeak
+def test_an_input_unplugged_mid_shift_is_waited_for_and_the_next_call_is_coached(pulse, short_call, tmp_path):
+    """A headset unplugged over a break: the call audio's source goes away (its module
+    unloaded), the shift says so and waits; the source comes back (loaded again) and
+    the next call on it is found, coached and saved."""
+    import signal
+
+    import numpy as np
+
+    path, truth = short_call
+    audio, sr = sf.read(path, dtype="float32")
+    for side, column in (("agent", 0), ("caller", 1)):
+        sf.write(tmp_path / f"{side}.wav", np.concatenate([np.zeros(sr, np.float32), audio[:, column]]),
+                 sr, subtype="PCM_16")
+    headset = ("module-remap-sink", "sink_name=headset", "master=call", "channels=1", "channel_map=mono",
+               "master_channel_map=front-right", "remix=no")
+    module = pulse.pactl("load-module", *headset).strip()
+    out_path = tmp_path / "out.txt"
+    with open(out_path, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "live", "--console", "--no-transcript",
+                                 "--agent", "agent.monitor", "--customer", "headset.monitor", "--record", "rec"],
+                                stdout=out, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=dict(os.environ))
+    try:
+        said = out_path.read_text
+        wait_for(lambda: capturing(pulse) or proc.poll() is not None, "capture to start")
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(1.0)
+        pulse.pactl("unload-module", module)                     # unplugged
+        wait_for(lambda: "waiting for it to come back" in said() or proc.poll() is not None, "the loss")
+        time.sleep(3.0)
+        assert proc.poll() is None, said()                       # the shift goes on, waiting
+        module = pulse.pactl("load-module", *headset).strip()    # plugged back in
+        wait_for(lambda: "listening again" in said() or proc.poll() is not None, "the input back")
+        assert proc.poll() is None, said()
+        wait_for(lambda: capturing(pulse), "capture to start again")
+        time.sleep(1.0)
+        players = [pulse.play(tmp_path / "agent.wav", "agent"), pulse.play(tmp_path / "caller.wav", "headset")]
+        for p in players:
+            p.wait(timeout=120)
+        wait_for(lambda: "call 1 started" in said(), "the call after the loss", deadline_s=60)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if module in pulse.pactl("list", "short", "modules").split():
+            pulse.pactl("unload-module", module)
+    text = said()
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert "lost audio input 'headset.monitor'" in text and "is back after" in text, text
+    assert "Shift over: 1 call coached" in text, text
+    (record_path,) = (tmp_path / "rec").glob("call-*.json")
+    record = json.loads(record_path.read_text())
+    assert record["talk_time"]["customer"] > 0.5 * truth["talk_time"]["customer"], record["talk_time"]
 
 
 @needs_espeak

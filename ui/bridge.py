@@ -35,7 +35,8 @@ class LiveBridge(QObject):
     call(dict)
         Shift mode: a call started, ended (with its record) or was not a call.
     shift(dict)
-        Shift mode: coaching paused or resumed (``{"paused": bool}``).
+        Shift mode: coaching paused or resumed (``{"paused": bool}``), an input went
+        away and is waited for (``{"away": "what to say"}``) or is back (``{"away": None}``).
     started(LiveSession or Shift)
         The session is built (the model is loaded) and the call is starting.
     finished(object)

@@ -194,6 +194,7 @@ class OverlayWindow(QWidget):
         self.backchannels = 0
         self._line: dict[str, list[str]] = {AGENT: [], CUSTOMER: []}
         self._usual_status = ""
+        self._away: Optional[str] = None     # shift mode: an input went away (what to say)
         self._drag: Optional[QPoint] = None
         self._closing = False
         self._expanded_h = 0
@@ -353,7 +354,16 @@ class OverlayWindow(QWidget):
     # method when its window is destroyed, while a lambda's proxy outlived a test's window
     # and the next test (tests/test_overlay.py) crashed inside that lambda.
     def _restore_status(self) -> None:
-        self.set_status(self._usual_status)
+        self.set_status(self._usual_status, warn=self._away is not None)
+
+    def set_away(self, text: Optional[str]) -> None:
+        """Shift mode: an input went away (``text`` says which; the shift waits for it)
+        or is back (None)."""
+        self._away = text
+        self._usual_status = text or "Waiting for a call"
+        self._set_dot("near_miss" if text else "dead_air")
+        self._status_timer.stop()
+        self.set_status(self._usual_status, warn=text is not None)
 
     def _toggle_compact(self) -> None:
         self.set_compact(not self.compact)
@@ -639,8 +649,8 @@ class OverlayWindow(QWidget):
             self.state = self.IDLE
             self._set_dot("dead_air")
             self.rec.setVisible(False)                      # nothing is recorded between calls
-            self._usual_status = "Waiting for the next call"
-            self.set_status(self._usual_status)
+            self._usual_status = self._away or "Waiting for the next call"
+            self.set_status(self._usual_status, warn=self._away is not None)
             if state == "ended":
                 if not self.compact and not self.card.isVisible():
                     self._expanded_h = self.height()        # given back at the next call

@@ -165,6 +165,10 @@ class ShiftController(QObject):
                 self._tip("waiting for a call")
 
     def _on_shift(self, item: dict) -> None:
+        if "away" in item:                         # an input went away, or is back
+            self.window.set_away(item["away"])
+            self._tip(item["away"] or "waiting for a call")
+            return
         self.paused = bool(item.get("paused"))
         self._tip("paused" if self.paused else "waiting for a call")
 

@@ -629,18 +629,31 @@ def cmd_live(args) -> int:
             return PlaylistSource([(args.gap if i else 0.0, c) for i, c in enumerate(calls)], realtime=True)
     else:
         from voicecoach.sources.capture import DeviceSource
-        from voicecoach.sources.devices import resolve_device
+        from voicecoach.sources.devices import refresh_portaudio, resolve_device
+        from voicecoach.sources.reconnect import ReconnectingSource
 
-        agent = resolve_device(args.agent or lo.agent_device or "default")
+        agent_spec = args.agent or lo.agent_device or "default"
         customer_spec = args.customer or lo.customer_device
+        agent = resolve_device(agent_spec)
         customer = resolve_device(customer_spec) if customer_spec else None
         a_ch = args.agent_channel if args.agent_channel is not None else lo.agent_channel
         c_ch = args.customer_channel if args.customer_channel is not None else lo.customer_channel
         what = "listening"
 
-        def make_source():
+        def open_devices(agent, customer):
             return DeviceSource(agent, customer, config.capture, agent_channel=a_ch, customer_channel=c_ch,
                                 watch_playback=config.shift.playback_signal)
+
+        def open_again():                       # an input that went away, looked for again
+            refresh_portaudio()
+            return open_devices(resolve_device(agent_spec),
+                                resolve_device(customer_spec) if customer_spec else None)
+
+        def make_source():
+            first = open_devices(agent, customer)
+            if config.capture.reconnect_s <= 0:
+                return first
+            return ReconnectingSource(first, open_again, config.capture.reconnect_s)
     if config.language.sentence_model:
         from voicecoach.analyzers.sentence_model import SentenceModel
 

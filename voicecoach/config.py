@@ -65,6 +65,10 @@ class CaptureOptions:
     playback_check_s : float
         How often the playback streams on the call output are checked in shift
         mode (s), where the call audio is a PulseAudio monitor.
+    reconnect_s : float
+        In shift mode, how often (s) an input that went away (a headset unplugged)
+        is looked for again; the shift waits for it and goes on. 0: a lost input
+        ends the shift.
     """
 
     block_s: float = 0.02
@@ -74,6 +78,7 @@ class CaptureOptions:
     source_check_s: float = 1.0
     poll_s: float = 0.1
     playback_check_s: float = 0.5
+    reconnect_s: float = 2.0
 
     def problem(self) -> str:
         """What is wrong with these settings together; "" if nothing."""
@@ -324,6 +329,8 @@ MAX_CONFIG_BYTES = 1 << 20
 MAX_SETTING = 1e6
 """No number in the settings is larger than this (a 10**400 is a typo, not a threshold)."""
 _POSITIVE_NAMES = ("_s", "_hz", "_wpm", "_size", "_threads", "_order", "_n", "_stride")
+_ZERO_TURNS_OFF = ("reconnect_s",)
+"""Lengths for which 0 is allowed: it turns that behaviour off."""
 
 
 def coerce(value: Any, default: Any, where: str) -> Any:
@@ -338,7 +345,7 @@ def coerce(value: Any, default: Any, where: str) -> Any:
         if abs(value) > MAX_SETTING or not math.isfinite(value):
             raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}, not {value!r:.40}")
         if isinstance(default, (int, float)) and not isinstance(default, bool) and default > 0:
-            if key.endswith(_POSITIVE_NAMES) and value <= 0:
+            if key.endswith(_POSITIVE_NAMES) and value <= 0 and not (value == 0 and key in _ZERO_TURNS_OFF):
                 raise ConfigError(f"{where} must be more than 0, not {value!r}")
             if value < 0:
                 raise ConfigError(f"{where} must not be negative, not {value!r}")

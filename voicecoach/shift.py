@@ -39,11 +39,18 @@ from typing import TYPE_CHECKING, Optional
 from voicecoach.calldetect import CallChange, CallDetector
 from voicecoach.events import SAMPLE_RATE
 from voicecoach.live import Dispatcher, LiveSession, Subscriber
+from voicecoach.sources.capture import DeviceLost
 from voicecoach.sources.files import CapturedFrame
+from voicecoach.sources.reconnect import DeviceBack
 from voicecoach.stt.whisper import release_free_memory
 
 if TYPE_CHECKING:
     from voicecoach.config import Config
+
+
+_STOP_AFTER_SLACK_S = 5.0
+"""``run(stop_after_s)`` ends the shift at that shift time, or this much later on the wall
+clock when no audio comes (an input is away)."""
 
 
 class _CallView:
@@ -179,12 +186,24 @@ class Shift:
         self.dispatch.start()
         self._closer.start()
         self.dispatch.emit("status", "Waiting for a call")
+        backstop = None
+        if stop_after_s is not None:        # frames tell the time; while an input is away none come
+            backstop = threading.Timer(stop_after_s + _STOP_AFTER_SLACK_S, self.stop)
+            backstop.daemon = True
+            backstop.start()
         try:
             self.source.start()
             try:
                 for frame in self.source:
                     if self._stop.is_set():
                         break
+                    if isinstance(frame, DeviceLost):      # a reconnecting source waits for it
+                        self._device_lost(frame)
+                        continue
+                    if isinstance(frame, DeviceBack):
+                        self.dispatch.emit("shift", {"away": None})
+                        self.dispatch.emit("status", str(frame))
+                        continue
                     self._step(frame)
                     if stop_after_s is not None and frame.start_s >= stop_after_s:
                         break
@@ -195,6 +214,8 @@ class Shift:
                 self.dispatch.emit("status", f"{lost}; everything so far is kept")
             self._apply(self.detector.finish("device lost" if lost else "shift end"))
         finally:
+            if backstop is not None:
+                backstop.cancel()
             if self.call is not None:                     # after an error: keep what there is
                 self._end(CallChange("end", self.detector.time, "shift end"))
             self._closing.put(None)
@@ -214,6 +235,13 @@ class Shift:
         self._apply(changes)
         if self.call is not None:
             self._feed(frame)
+
+    def _device_lost(self, lost: DeviceLost) -> None:
+        """An input went away mid-shift: the open call ends there and is saved; the
+        source looks for the input again."""
+        self.dispatch.emit("status", f"{lost}; everything so far is kept; waiting for it to come back")
+        self._apply(self.detector.finish("device lost"))
+        self.dispatch.emit("shift", {"away": f"Lost {lost.device} — waiting for it to come back"})
 
     def _take_requests(self) -> None:
         while True:

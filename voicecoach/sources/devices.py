@@ -137,6 +137,14 @@ def import_sounddevice():
     return sounddevice
 
 
+def refresh_portaudio() -> None:
+    """List the devices again: PortAudio lists them once, when it starts, so a headset
+    plugged in later is only seen after this. Only while no stream is open."""
+    sd = import_sounddevice()
+    sd._terminate()
+    sd._initialize()
+
+
 def portaudio_inputs() -> list[InputDevice]:
     """Every PortAudio device with at least one input channel."""
     sd = import_sounddevice()
