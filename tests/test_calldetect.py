@@ -153,3 +153,33 @@ def test_a_blip_on_the_line_is_not_a_call():
     det = CallDetector(ShiftOptions(floor_s=0.5))
     got = feed(det, np.zeros_like(customer), customer)
     assert [c.kind for c in got] == ["start", "end"] and not got[1].keep
+
+
+@needs_espeak
+def test_mic_only_a_call_is_the_agents_talk_with_pauses_shorter_than_mic_only_end_s():
+    """No call audio: the agent's speech starts a call; a 20 s pause (the caller talking,
+    unheard) does not end it; 35 s of nothing does, at the agent's last word."""
+    from tools.callgen import Turn, render_call
+
+    said = render_call([Turn("agent", "Thanks for calling, this is Sam. How can I help you today?",
+                             "espeak-us-f", 0.0)], tail_s=0.0, noise_dbfs=-300.0).audio[:, 0]
+    n = len(said) / SAMPLE_RATE
+
+    def quiet(s):
+        return np.zeros(int(s * SAMPLE_RATE), np.float32)
+
+    agent = np.concatenate([quiet(3.0), said, quiet(20.0), said, quiet(35.0), said, quiet(2.0)])
+    agent += np.random.default_rng(0).normal(0.0, 10 ** (-65 / 20), len(agent)).astype(np.float32)  # a mic's floor
+    det = CallDetector(channels=("agent",))
+    got = []
+    for i in range(0, len(agent), BLOCK):
+        got += det.feed("agent", i / SAMPLE_RATE, agent[i:i + BLOCK])
+    got += det.finish()
+    second_end = 3.0 + n + 20.0 + n
+    truth = [("start", 3.0), ("end", second_end + ShiftOptions().end_pad_s),
+             ("start", second_end + 35.0), ("end", len(agent) / SAMPLE_RATE)]
+    assert [c.kind for c in got] == [k for k, _ in truth], got
+    for c, (_, t) in zip(got, truth):
+        assert abs(c.t - t) < 0.5, (c, t)
+    assert [c.reason for c in got] == ["speech", "silence", "speech", "shift end"]
+    assert all(c.keep for c in got)

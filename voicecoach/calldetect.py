@@ -23,6 +23,11 @@ End
       make every pause in it a hang-up; or
     * silence: neither side has spoken for ``end_silence_s``: the call ended at the
       last speech (plus ``end_pad_s``).
+Mic only (no call audio: ``channels`` without the caller)
+    * the agent starts talking (``start_speech_s`` of speech) after the last call
+      ended: the call starts at their first word;
+    * the agent has said nothing for ``mic_only_end_s`` (the caller may talk for a
+      while, unheard): the call ended at their last speech (plus ``end_pad_s``).
 Stronger signals
     * :meth:`CallDetector.stream`: a playback stream appearing on the call output
       starts a call (ending one still open), and its leaving ends the call
@@ -77,6 +82,8 @@ class CallDetector:
     options : ShiftOptions, optional
     vad_options : VadOptions, optional
         Voice activity settings (``[vad]``), as the engine uses them.
+    channels : tuple of str
+        The channels fed; without the caller's, the mic-only rules apply.
 
     Examples
     --------
@@ -86,17 +93,19 @@ class CallDetector:
     ...         print(change.kind, change.t, change.reason)
     """
 
-    def __init__(self, options=None, vad_options: Optional[VadOptions] = None):
+    def __init__(self, options=None, vad_options: Optional[VadOptions] = None,
+                 channels: tuple[str, ...] = (AGENT, CUSTOMER)):
         if options is None:
             from voicecoach.config import ShiftOptions
 
             options = ShiftOptions()
         self.options = options
+        self.mic_only = CUSTOMER not in channels
         self.vad = {ch: VoiceActivity(vad_options) for ch in (AGENT, CUSTOMER)}
         self.in_call = False
         self.call_start: Optional[float] = None
         self.last_end = -np.inf            # audio before this cannot start a call
-        self.time = 0.0                    # shift time fed so far on the caller's channel
+        self.time = 0.0                    # shift time fed so far on the caller's channel (mic only: the agent's)
         self._alive = False
         self._alive_since: Optional[float] = None
         self._nothing_since: Optional[float] = -np.inf   # a shift starts on a quiet line
@@ -116,7 +125,10 @@ class CallDetector:
         if channel == AGENT:
             if va.segments and (not self._agent_spans or va.segments[-1].start > self._agent_spans[-1][0]):
                 self._agent_spans.append((va.segments[-1].start, va.segments[-1].end))
-            return []
+            if not self.mic_only:
+                return []
+            self.time = start_s + len(samples) / SAMPLE_RATE
+            return self._check_end_mic_only() if self.in_call else self._check_start_mic_only()
         out: list[CallChange] = []
         step = max(1, int(0.01 * SAMPLE_RATE))       # liveness in 10 ms steps
         for i in range(0, len(samples), step):
@@ -148,29 +160,39 @@ class CallDetector:
     def _last_speech(self) -> float:
         return max(va.last_voice_t for va in self.vad.values())
 
+    def _speech_onset(self, va: VoiceActivity) -> Optional[float]:
+        """Where speech of ``start_speech_s`` or more began on ``va`` since the last call."""
+        o = self.options
+        if va.speaking and va.current_start >= self.last_end and va.last_voice_t - va.current_start >= o.start_speech_s:
+            return va.current_start
+        for seg in va.segments:
+            if seg.start >= self.last_end and seg.duration >= o.start_speech_s:
+                return seg.start
+        return None
+
     def _check_start(self) -> list[CallChange]:
         o = self.options
-        va = self.vad[CUSTOMER]
         onset, reason = None, "speech"
         if (self._alive and self._after_nothing and self._alive_since >= self.last_end
                 and self.time - self._alive_since >= o.start_alive_s):
             onset, reason = self._alive_since, "line"
-        elif va.speaking and va.current_start >= self.last_end and va.last_voice_t - va.current_start >= o.start_speech_s:
-            onset = va.current_start
         else:
-            for seg in va.segments:
-                if seg.start >= self.last_end and seg.duration >= o.start_speech_s:
-                    onset = seg.start
-                    break
+            onset = self._speech_onset(self.vad[CUSTOMER])
         if onset is None:
             return []
-        start, earliest = onset, max(self.last_end, onset - o.lead_in_s)
-        for a0, _a1 in list(self._agent_spans) + self._agent_open():   # the agent's greeting
-            if earliest <= a0 < start:
-                start = a0
+        start, earliest = self._with_greeting(onset), max(self.last_end, onset - o.lead_in_s)
         if self._alive and self._alive_since is not None and earliest <= self._alive_since < start:
             start = self._alive_since
         return self._start(start, reason)
+
+    def _with_greeting(self, onset: float) -> float:
+        """``onset``, or earlier where the agent began speaking up to ``lead_in_s`` before
+        it (the greeting; mic only, the short words before the first long one)."""
+        start, earliest = onset, max(self.last_end, onset - self.options.lead_in_s)
+        for a0, _a1 in list(self._agent_spans) + self._agent_open():
+            if earliest <= a0 < start:
+                start = a0
+        return start
 
     def _agent_open(self) -> list[tuple[float, float]]:
         va = self.vad[AGENT]
@@ -186,6 +208,18 @@ class CallDetector:
             return self._end(self._after_agent(self._nothing_since), "hangup")
         last = max(self._last_speech(), self.call_start)
         if not any(va.speaking for va in self.vad.values()) and self.time - last >= o.end_silence_s:
+            return self._end(min(self.time, last + o.end_pad_s), "silence")
+        return []
+
+    def _check_start_mic_only(self) -> list[CallChange]:
+        onset = self._speech_onset(self.vad[AGENT])
+        return [] if onset is None else self._start(self._with_greeting(onset), "speech")
+
+    def _check_end_mic_only(self) -> list[CallChange]:
+        o = self.options
+        agent = self.vad[AGENT]
+        last = max(agent.last_voice_t, self.call_start)
+        if not agent.speaking and self.time - last >= o.mic_only_end_s:
             return self._end(min(self.time, last + o.end_pad_s), "silence")
         return []
 

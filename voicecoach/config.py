@@ -185,6 +185,10 @@ class ShiftOptions:
         A playback stream seen within this long (s) after the audio started a call is
         that call's own stream (the output is polled, so it is often seen after the
         caller's first sound): the call keeps its start. Later, it starts a new call.
+    mic_only_end_s : float
+        With no call audio (mic only), a call starts when the agent starts talking and
+        ends when they have said nothing for this long (s): the caller, unheard, may
+        talk for a while in between.
     """
 
     alive_dbfs: float = -80.0
@@ -198,12 +202,14 @@ class ShiftOptions:
     end_pad_s: float = 0.5
     playback_signal: bool = True
     stream_join_s: float = 5.0
+    mic_only_end_s: float = 30.0
 
     def problem(self) -> str:
         """What is wrong with these settings; "" if nothing. The shift keeps ``lead_in_s``
         of both channels' audio all shift long, so it has a bound."""
         for name, most in (("lead_in_s", 60.0), ("end_silence_s", 600.0), ("dead_s", 60.0),
-                           ("start_speech_s", 10.0), ("start_alive_s", 10.0), ("stream_join_s", 60.0)):
+                           ("start_speech_s", 10.0), ("start_alive_s", 10.0), ("stream_join_s", 60.0),
+                           ("mic_only_end_s", 600.0)):
             if getattr(self, name) > most:
                 return f"{name} must be at most {most:g} s, not {getattr(self, name):g}"
         if not -150.0 <= self.alive_dbfs < 0.0:

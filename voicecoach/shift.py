@@ -127,7 +127,7 @@ class Shift:
         self.save = save
         self.records_folder = records_folder
         self.history_path = history_path
-        self.detector = CallDetector(config.shift, config.vad)
+        self.detector = CallDetector(config.shift, config.vad, channels=source.channels)
         self.dispatch = Dispatcher(snapshot_backlog)
         self.call: Optional[LiveSession] = None
         self.calls: list[dict] = []
