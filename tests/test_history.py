@@ -193,3 +193,23 @@ def test_a_history_from_before_profiles_is_upgraded_in_place_and_keeps_every_row
     # the old rows' warmth was judged against an unknown profile: not compared with the new call's
     assert "warmth" not in trend_line(rows)
     assert "interruptions" in trend_line(rows)
+
+
+def test_the_demo_call_is_never_in_the_history(tmp_path):
+    """The demo is not the agent's call: `analyze --demo -o` saves its record (marked
+    "demo") but neither that nor a rebuild over its folder puts it in the trend."""
+    from voicecoach.store.history import History
+
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               OPENBLAS_NUM_THREADS="1")
+    out = tmp_path / "calls" / "demo.json"
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "analyze", "--demo", "--no-transcript", "-q",
+                          "-o", str(out)], capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(out.read_text())["demo"] is True
+    listed = subprocess.run([sys.executable, "-m", "voicecoach", "history"], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert "No calls in your history yet" in listed.stdout, listed.stdout
+    with History(tmp_path / "h.db") as h:
+        added, _, skipped = h.rebuild(tmp_path / "calls")
+        assert (added, skipped, h.calls()) == (0, [], [])

@@ -373,7 +373,9 @@ def cmd_analyze(args) -> int:
     record = _with_progress(lambda progress: analyze_stream(
         call, config, transcribe=not args.no_transcript, baseline=baseline, progress=progress),
         quiet=args.quiet, channels=list(call.channels))
-    if not args.demo:      # the call's date, not the day it was analysed
+    if args.demo:          # not the agent's call: kept out of their history and trend
+        record["demo"] = True
+    else:                  # the call's date, not the day it was analysed
         record["created"] = recorded_at(args.call or args.agent, record["duration"]) or record["created"]
     if args.output:
         try:
@@ -671,9 +673,11 @@ def cmd_live(args) -> int:
             raise UserError(f"cannot record in {record_dir}: {exc.strerror or exc}") from None
         recovery = recover_in_background(record_dir, config, baseline)   # a call a killed session left
 
+    demo = bool(args.replay) and all(f == "demo" for f in args.replay)   # not the agent's own calls
+
     def make_shift():
         return Shift(make_source(), config, transcribe=not args.no_transcript, baseline=baseline,
-                     record_dir=record_dir)
+                     record_dir=record_dir, demo=demo)
 
     jsonl = None
     if args.events:
@@ -704,7 +708,8 @@ def cmd_live(args) -> int:
             events_note = jsonl.close()
         left = recovery is not None and recovery.stop()    # a record being saved is saved first
     print(f"\nShift over: {len(calls)} call{'s' if len(calls) != 1 else ''} coached"
-          + ("; `voicecoach history` lists them" if calls else ""))
+          + ("" if not calls else " (the demo is kept out of your history)" if demo
+             else "; `voicecoach history` lists them"))
     _note(events_note)
     if left:
         _note("a recording left by a stopped session was still being analysed; "

@@ -89,6 +89,9 @@ class Shift:
         Record each call there (opt-in; the caller's consent is needed).
     save : bool
         Save each call's record and add it to the history (default True).
+    demo : bool
+        The packaged demo call is replayed: its records are marked ``"demo"`` and so
+        kept out of the history (it is not the agent's call).
     records_folder : path, optional
         Where records of unrecorded calls go (default: the data folder's ``records/``).
     history_path : path, optional
@@ -103,6 +106,7 @@ class Shift:
 
     def __init__(self, source, config: Optional["Config"] = None, *, transcribe: bool = True,
                  model=None, baseline=None, record_dir: Optional[str] = None, save: bool = True,
+                 demo: bool = False,
                  records_folder=None, history_path=None, snapshot_backlog: int = 4):
         if config is None:
             from voicecoach.config import Config
@@ -125,6 +129,7 @@ class Shift:
         self.baseline = baseline
         self.record_dir = record_dir
         self.save = save
+        self.demo = demo
         self.records_folder = records_folder
         self.history_path = history_path
         self.detector = CallDetector(config.shift, config.vad, channels=source.channels)
@@ -379,6 +384,8 @@ class Shift:
         record["shift"] = {"call": info["index"], "start_s": round(info["t"], 3),
                            "end_s": round(info["end_t"], 3), "started_by": info["reason"],
                            "ended_by": info["ended_by"]}
+        if self.demo:
+            record["demo"] = True
         path, note = self._save(record, session, info)
         summary = dict(base, record_path=str(path) if path else None, note=note,
                        recording=str(session.recording_path) if session.recording_path else None)

@@ -148,8 +148,12 @@ class History:
                     self._db.execute("ALTER TABLE calls ADD COLUMN warmth_profile TEXT")
             self._db.execute(f"PRAGMA user_version = {_VERSION}")
 
-    def add(self, record: dict, record_path: Union[str, Path]) -> CallScores:
-        """Index one call record (saved at ``record_path``); re-adding a path replaces its row."""
+    def add(self, record: dict, record_path: Union[str, Path]) -> Optional[CallScores]:
+        """Index one call record (saved at ``record_path``); re-adding a path replaces its row.
+        The packaged demo call (``record["demo"]``) is not the agent's: it is not indexed
+        (None), so it never counts in their trend."""
+        if record.get("demo"):
+            return None
         row = CallScores.from_record(record, record_path)
         with self._db:
             self._db.execute(f"INSERT OR REPLACE INTO calls ({', '.join(_COLUMNS)}) "
@@ -216,11 +220,11 @@ class History:
         added = 0
         for record, path in found.values():
             try:
-                self.add(record, path)
+                row = self.add(record, path)
             except (KeyError, TypeError, ValueError) as exc:
                 skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
             else:
-                added += 1
+                added += row is not None
         return added, kept, skipped
 
     def close(self) -> None:
