@@ -30,6 +30,7 @@ from voicecoach.sinks.view import (
     clock,
     cue_group,
     cue_tooltip,
+    empty_list_text,
     level_scale,
     marker_spans,
     moments,
@@ -382,12 +383,12 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
                   else "<p class='empty'>No transcript (transcription was off).</p>")
     parts.append(f"<div class='cols'><section><h2>Transcript</h2>{transcript}</section><div class='side'>")
     parts.append(_items_section("Phrases to rephrase", _rephrase_items(record),
-                                "Nothing to rephrase: plain, kind words throughout."))
+                                empty_list_text(record, "rephrase")))
     parts.append(_items_section("Follow up", [(c["t"], _esc(c["text"])) for c in record.get("commitments") or []],
-                                "No promises to follow up."))
+                                empty_list_text(record, "commitments")))
     parts.append(_items_section("The caller's list",
                                 [(c["t"], _esc(c["text"])) for c in record.get("caller_problems") or []],
-                                "No problems reported by the caller were found."))
+                                empty_list_text(record, "caller_problems")))
     voice = moments(record)
     if voice:
         parts.append(_items_section("Moments", [(c["t"], _esc(c["text"])) for c in voice], ""))

@@ -93,6 +93,37 @@ def unavailable_text(record: dict) -> str:
             + ", ".join(UNAVAILABLE_TEXT.get(k, k.replace("_", " ")) for k in keys) + ".")
 
 
+LISTS = {"rephrase": "Nothing to rephrase: plain, kind words throughout.",
+         "commitments": "No promises to follow up.",
+         "caller_problems": "No problems reported by the caller were found."}
+"""The call's lists (the report's and the review's) by what each says when it was
+measured and found nothing."""
+
+_LIST_NEEDS = {"rephrase": ("transcript", "language cues"),
+               "commitments": ("transcript", "language cues"),
+               "caller_problems": ("caller_problems", "transcript", "language cues")}
+"""The record's ``unavailable`` keys that leave each list unmeasured, the likeliest reason first."""
+
+_NOT_MEASURED = {"caller_problems": "Not measured: no caller channel in this recording.",
+                 "transcript": "Not measured: no transcript (speech-to-text was off).",
+                 "language cues": "Not measured: no transcript (speech-to-text was off)."}
+
+
+def empty_list_text(record: dict, name: str) -> str:
+    """What the list ``name`` (a key of :data:`LISTS`) says when it has nothing: that it
+    was not measured, and why, when the record says so; otherwise that nothing was found.
+    An empty list must not read as a clean call when nobody listened for it.
+
+    >>> empty_list_text({"unavailable": ["transcript", "language cues"]}, "commitments")
+    'Not measured: no transcript (speech-to-text was off).'
+    """
+    missing = set(record.get("unavailable") or [])
+    for key in _LIST_NEEDS[name]:
+        if key in missing:
+            return _NOT_MEASURED[key]
+    return LISTS[name]
+
+
 def cue_group(kind: str) -> str:
     """The marker group of a cue kind (``"rephrase"``, ``"good"``, ``"note"`` or ``"voice"``)."""
     for group, kinds in CUE_GROUPS.items():
