@@ -26,6 +26,7 @@ from voicecoach.sinks.view import (
     CARE_NOTE,
     CUE_GROUPS,
     PALETTE,
+    TURN_LEGEND,
     checklist_items,
     clock,
     cue_group,
@@ -350,10 +351,8 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
 
     uri = audio_data_uri(audio) if (audio is not None and embed_audio) else None
     player = (f"<audio id='call-audio' controls preload='metadata' src='{uri}'></audio>" if uri else "")
-    legend = [("agent", "You"), ("customer", "Caller"), ("interruption", "You interrupted"),
-              ("caller_interruption", "Caller interrupted"), ("backchannel", "Acknowledgement"),
-              ("near_miss", "Fast turn change"), ("dead_air", "Dead air"), ("rephrase", "Rephrase cue"),
-              ("good", "Good practice cue"), ("note", "Follow-up / caller's item"), ("voice", "Voice cue")]
+    legend = [*TURN_LEGEND, ("rephrase", "Rephrase cue"), ("good", "Good practice cue"),
+              ("note", "Follow-up / caller's item"), ("voice", "Voice cue")]
     keys = "".join(f"<span><i{' class=dot' if k in CUE_GROUPS else ''} style='background:{PALETTE[k]}'>"
                    f"</i>{v}</span>" for k, v in legend)
     parts.append("<section><h2>Timeline</h2>" + timeline_svg(record, audio)

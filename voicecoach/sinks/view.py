@@ -50,6 +50,16 @@ CUE_GROUPS = {
 }
 """Cue kinds by the group that colours their marker (``PALETTE[group]``)."""
 
+TURN_NAMES = {"interruption": "Interruption", "backchannel": "Acknowledgement",
+              "near_miss": "Fast turn change", "dead_air": "Dead air"}
+"""Turn-taking events (``Event.kind``, the record's lists) by the name every view gives them."""
+
+TURN_LEGEND = (("agent", "You"), ("customer", "Caller"), ("interruption", "You interrupted"),
+               ("caller_interruption", "Caller interrupted"), ("backchannel", TURN_NAMES["backchannel"]),
+               ("near_miss", TURN_NAMES["near_miss"]), ("dead_air", TURN_NAMES["dead_air"]))
+"""The timeline's sides and turn-taking markers as ``(PALETTE role, name)``: the legend of
+the report and of the review."""
+
 ZONE_ROLES = {"slow": "note", "comfortable": "backchannel", "brisk": "near_miss", "fast": "interruption"}
 """The colour (a PALETTE role) of each pace zone (:func:`voicecoach.analyzers.pace.zone`)."""
 
@@ -468,7 +478,7 @@ def marker_spans(record: dict) -> list[tuple[str, float, float, str]]:
     spans = []
     for d in record.get("dead_air") or []:
         spans.append(("dead_air", d["start"], d["end"],
-                      f"Dead air {clock(d['start'])}, {d['end'] - d['start']:.0f} s of silence"))
+                      f"{TURN_NAMES['dead_air']} {clock(d['start'])}, {d['end'] - d['start']:.0f} s of silence"))
     for i in record.get("interruptions") or []:
         mine = i["by"] == "agent"
         spans.append(("interruption" if mine else "caller_interruption", i["start"], i["end"],
@@ -476,19 +486,25 @@ def marker_spans(record: dict) -> list[tuple[str, float, float, str]]:
     for b in record.get("backchannels") or []:
         who = "you" if b["by"] == "agent" else "the caller"
         spans.append(("backchannel", b["start"], b["end"],
-                      f"Acknowledgement by {who} at {clock(b['start'])} (good listening)"))
+                      f"{TURN_NAMES['backchannel']} by {who} at {clock(b['start'])} (good listening)"))
     for m in record.get("near_misses") or []:
         spans.append(("near_miss", m["start"], m["end"],
-                      f"Fast turn change at {clock(m['start'])} (not an interruption)"))
+                      f"{TURN_NAMES['near_miss']} at {clock(m['start'])} (not an interruption)"))
     return spans
+
+
+def cue_line(cue: dict) -> str:
+    """A cue (a record's ``cues`` item: ``text``, ``kind``, ``suggestion``) as one readable
+    line with its suggestion: ``'Jargon: "DNS" → a setting'``."""
+    text = cue.get("text") or cue["kind"]
+    if cue.get("suggestion") and "->" not in text:
+        text += f" → {cue['suggestion']}"
+    return text.replace(" -> ", " → ")
 
 
 def cue_tooltip(cue: dict) -> str:
     """A cue as one readable line with its time (and suggestion)."""
-    text = cue.get("text") or cue["kind"]
-    if cue.get("suggestion") and "->" not in text:
-        text += f" → {cue['suggestion']}"
-    return f"{clock(cue['t'])} {text.replace(' -> ', ' → ')}"
+    return f"{clock(cue['t'])} {cue_line(cue)}"
 
 
 def pace_points(record: dict) -> list:
