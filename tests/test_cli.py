@@ -35,6 +35,14 @@ def test_demo_summary_and_json(tmp_path):
     assert "transcript" in record["unavailable"]
 
 
+
+def test_json_to_a_file_says_where_it_went(tmp_path):
+    """With -o the record goes to the file, --json or not, and the command says where."""
+    res = run("analyze", "--demo", "--no-transcript", "--json", "-o", str(tmp_path / "demo.json"))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == f"Call record written to {tmp_path / 'demo.json'}\n"
+    assert json.loads((tmp_path / "demo.json").read_text())["stt_model"] is None
+
 @pytest.mark.parametrize("setup, args, message", [
     (lambda p: None, ["missing.wav"], "no such file"),
     (lambda p: (p / "notes.wav").write_text("not audio at all " * 50), ["notes.wav"], "not an audio file"),

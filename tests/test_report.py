@@ -161,3 +161,50 @@ def test_transcript_lines_join_segments_and_split_sentences(record):
                      ("agent", "Let me check that <now>.")]
     assert lines[2].start == pytest.approx(1.6) and lines[2].end == pytest.approx(3.05)
     assert line_at(lines, 0.0) == -1 and line_at(lines, 1.2) == 1 and line_at(lines, 9.0) == 2
+
+
+def _without_transcript(record):
+    """``record`` as ``analyze --no-transcript`` writes it: no words, so no word-based lists."""
+    for key in ("checklist", "questions", "commitments", "caller_problems", "language_counts"):
+        record[key] = None
+    record["transcript"], record["stt_model"] = [], None
+    record["pace"]["agent_wpm"] = record["pace"]["agent_words"] = None
+    record["cues"] = [c for c in record["cues"] if c["kind"] not in ("greeting", "jargon")]
+    record["unavailable"] = ["transcript", "pace.agent_wpm", "language cues"]
+    return record
+
+
+def test_lists_without_a_transcript_say_they_were_not_measured(record):
+    page = report_html(_without_transcript(record))
+    assert page.count("Not measured: no transcript (speech-to-text was off).") == 3
+    for claim in ("Nothing to rephrase", "No promises to follow up", "No problems reported by the caller"):
+        assert claim not in page, claim
+
+
+def test_the_callers_list_of_a_mono_call_says_there_is_no_caller_channel(record):
+    record["source"]["channels"] = ["agent"]
+    for key in ("talk_share", "interruptions", "backchannels", "near_misses", "dead_air", "response_gaps",
+                "longest_agent_monologue", "caller_problems"):
+        record[key] = None
+    record["talk_time"]["customer"] = None
+    record["unavailable"] = ["interruptions", "backchannels", "near_misses", "talk_share", "dead_air",
+                             "response_gaps", "caller_arousal", "caller_problems"]
+    page = report_html(record)
+    assert "Not measured: no caller channel in this recording." in page
+    assert "No problems reported by the caller" not in page
+    assert "I&#x27;ll check that now." in page                     # the agent's words were heard
+    _without_transcript(record)
+    record["unavailable"] = ["caller_problems", "transcript", "language cues"]
+    page = report_html(record)
+    assert "Not measured: no caller channel in this recording." in page     # the likelier reason
+    assert page.count("Not measured: no transcript (speech-to-text was off).") == 2
+
+
+def test_lists_that_were_measured_and_found_nothing_say_so(record):
+    record["commitments"], record["caller_problems"] = [], []
+    record["cues"] = [c for c in record["cues"] if c["kind"] != "jargon"]
+    page = report_html(record)
+    for text in ("Nothing to rephrase: plain, kind words throughout.", "No promises to follow up.",
+                 "No problems reported by the caller were found."):
+        assert text in page, text
+    assert "Not measured:" not in page

@@ -183,6 +183,35 @@ def test_record_without_audio_opens_without_playback(qtbot, tmp_path, demo, monk
     assert win.position_s == pytest.approx(5.0)
 
 
+
+def _empty_line(table) -> str:
+    """The line a list shows instead of rows (its last column's only item)."""
+    assert table.rowCount() == 1 and table.item(0, 0) is None
+    return table.item(0, table.columnCount() - 1).text()
+
+
+def test_lists_say_what_was_not_measured(qtbot, tmp_path, demo, monkeypatch):
+    """Without a transcript the word-based lists were never measured (not found empty),
+    and a mono call has no caller to list problems of."""
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    record = dict(demo[1].record, source={"name": "elsewhere.flac", "channels": ["agent", "customer"]},
+                  transcript=[], stt_model=None, checklist=None, questions=None, commitments=None,
+                  caller_problems=None, language_counts=None,
+                  cues=[c for c in demo[1].record["cues"] if c["kind"] in ("low_warmth", "monotone")],
+                  unavailable=["transcript", "pace.agent_wpm", "language cues"])
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.load(open_call(record))
+    for table in (win.rephrase, win.followups, win.problems):
+        assert _empty_line(table) == "Not measured: no transcript (speech-to-text was off)."
+
+    mono = dict(demo[1].record, source={"name": "elsewhere.flac", "channels": ["agent"]}, caller_problems=None,
+                unavailable=["interruptions", "backchannels", "near_misses", "talk_share", "dead_air",
+                             "response_gaps", "caller_arousal", "caller_problems"])
+    win.load(open_call(mono))
+    assert _empty_line(win.problems) == "Not measured: no caller channel in this recording."
+    assert win.followups.rowCount() == len(mono["commitments"]) > 0
+
 def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
     shot = tmp_path / "review.png"

@@ -344,6 +344,20 @@ def test_wrong_or_missing_password_is_one_line(pg, tmp_path):
     pg.admin_sql("TRUNCATE voicecoach.calls CASCADE")
 
 
+
+def test_share_and_undo_say_so_in_a_finished_sentence(pg, tmp_path):
+    rec = save_record(make_record(), tmp_path / "call.json")
+    cfg = write_config(tmp_path, pg.dsn("alice"))
+    said = []
+    for args in ([], ["--undo"], ["--undo"]):
+        code, out, err = run_cli("share", *args, str(rec), "--config", str(cfg), password=PASSWORDS["alice"],
+                                 tmp_path=tmp_path)
+        assert code == 0, err
+        said.append(out.strip())
+    assert said[0].startswith("Shared the call") and said[0].endswith(").")
+    assert said[1:] == ["Taken back: your coach no longer sees this call.", "This call was not shared."]
+    pg.admin_sql("TRUNCATE voicecoach.calls CASCADE")
+
 def test_server_goes_away_mid_upload(pg, tmp_path):
     """The upload is under way (the call's row written, its recording blocked behind a lock)
     when the server stops dead: one line, exit 2, nothing of it in the store afterwards,

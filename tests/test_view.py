@@ -211,3 +211,47 @@ def test_a_call_saved_after_ctrl_c_is_summed_up_without_saying_waiting():
                   "record_path": "/r/1.json", "ended_by": "silence"})
     assert "Call record: /r/1.json" in out.getvalue()
     assert "Waiting for the next call" not in out.getvalue()
+
+
+def test_the_console_names_events_as_every_other_view_does():
+    """Turn events and language cues in the live console read as in the summary, the report
+    and the review ("Acknowledgement", "Open question"), not by their internal kinds."""
+    from voicecoach.analyzers.turns import TurnTaking
+    from voicecoach.analyzers.vad import WINDOW_S, VoiceActivity
+
+    def probs(spans, n):
+        t = np.arange(n) * WINDOW_S
+        return np.array([0.95 if any(s <= x < e for s, e in spans) else 0.0 for x in t], np.float32)
+
+    # the agent: "mm-hm" at 3 s, cuts in at 8 s, talks 12-15 s; the caller comes in just before
+    # 15 s; 6 s of silence after 18 s
+    agent, caller = [(3.0, 3.4), (8.0, 11.0), (12.0, 15.0), (24.0, 26.0)], [(0.0, 6.0), (7.0, 10.0), (14.9, 18.0)]
+    n = int(round(27.0 / WINDOW_S))
+    a, c = VoiceActivity(), VoiceActivity()
+    turns = TurnTaking(a, c)
+    events = []
+    for pa, pc in zip(probs(agent, n), probs(caller, n)):
+        a.step_probs(np.array([pa]))
+        c.step_probs(np.array([pc]))
+        events += turns.update()
+    events += turns.finish()
+    cues = LanguageCues(LanguageOptions())
+    said = [(30.0, "What"), (30.3, "happens"), (30.6, "when"), (30.9, "you"), (31.2, "restart"), (31.5, "it?"),
+            (33.0, "Is"), (33.3, "there"), (33.6, "anything"), (33.9, "else"), (34.2, "I"), (34.5, "can"),
+            (34.8, "help"), (35.1, "you"), (35.4, "with?")]
+    events += cues.feed(agent_words(said)) + cues.flush()
+    assert {"backchannel", "interruption", "near_miss", "dead_air"} <= {e.kind for e in events}
+    assert {"question_open", "closing_question"} <= {e.data.get("cue") for e in events}
+
+    out = io.StringIO()
+    view = ConsoleView(out, captions=False)
+    for e in sorted(events, key=lambda e: e.t):
+        view("event", e)
+    text = out.getvalue()
+    for name in ("Acknowledgement: You acknowledged", "Interruption: You cut in",
+                 "Fast turn change: The caller came in just as you finished", "Dead air: ",
+                 'Open question: "', 'Closing question: "'):
+        assert name in text, (name, text)
+    for internal in ("backchannel", "near miss", "near_miss", "dead air by", " by agent", " by customer",
+                     " by both", "question_open", "closing_question"):
+        assert internal not in text, (internal, text)

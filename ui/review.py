@@ -41,7 +41,15 @@ from PyQt6.QtWidgets import (
 from voicecoach.analyze import analyze_call
 from voicecoach.sinks.playback import PlaybackError, Player
 from voicecoach.sinks.report import call_date, write_report
-from voicecoach.sinks.view import CARE_NOTE, REPHRASE, clock, line_at, transcript_lines
+from voicecoach.sinks.view import (
+    CARE_NOTE,
+    REPHRASE,
+    TURN_LEGEND,
+    clock,
+    empty_list_text,
+    line_at,
+    transcript_lines,
+)
 from voicecoach.sources.audio import AudioError, CallAudio
 from voicecoach.store import calls
 from voicecoach.store.calls import OpenedCall
@@ -250,9 +258,7 @@ class ReviewWindow(QMainWindow):
 
         self.timeline = TimelineView()
         self.timeline.seekRequested.connect(self.listen_at)
-        turns = legend([("agent", "You"), ("customer", "Caller"), ("interruption", "You interrupted"),
-                        ("caller_interruption", "Caller interrupted"), ("backchannel", "Acknowledgement"),
-                        ("near_miss", "Fast turn change"), ("dead_air", "Dead air")])
+        turns = legend(list(TURN_LEGEND))
         cues = legend([("rephrase", "rephrase"), ("good", "good practice"),
                        ("note", "follow-up / caller's item"), ("voice", "voice")], "Cues", "●")
         hint = label("Click anywhere to listen · scroll to zoom · drag to pan", "scoreDetail")
@@ -367,11 +373,11 @@ class ReviewWindow(QMainWindow):
         self.rephrase.set_rows([(c["t"], [f"{c['kind']}: “{c.get('phrase', c['text'])}”",
                                           c.get("suggestion", "")], "rephrase")
                                 for c in record.get("cues") or [] if c["kind"] in REPHRASE],
-                               empty="Nothing to rephrase.")
+                               empty=empty_list_text(record, "rephrase"))
         self.followups.set_rows([(c["t"], [c["text"]], None) for c in record.get("commitments") or []],
-                                empty="No promises to follow up.")
+                                empty=empty_list_text(record, "commitments"))
         self.problems.set_rows([(c["t"], [c["text"]], None) for c in record.get("caller_problems") or []],
-                               empty="No problems from the caller found.")
+                               empty=empty_list_text(record, "caller_problems"))
         if self.tabs.currentIndex() == 1:
             self.refresh_history()
         self.seek(0.0)

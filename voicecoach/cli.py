@@ -383,14 +383,14 @@ def cmd_analyze(args) -> int:
         except OSError as exc:
             raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
         _note(note)
-    if args.json:
-        if not args.output:
-            json.dump(record, sys.stdout, indent=1)
-            sys.stdout.write("\n")
-    else:
+    if args.json and not args.output:          # the record itself is the output
+        json.dump(record, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    if not args.json:
         print(summary_text(record))
-        if args.output:
-            print(f"\nCall record written to {args.output}")
+    if args.output:                            # with --json too: where the record went
+        print(("" if args.json else "\n") + f"Call record written to {args.output}")
     return 0
 
 
@@ -771,7 +771,7 @@ def cmd_share(args) -> int:
     if args.undo:
         if args.with_audio:
             raise UserError("--undo takes the whole call back; give no --with-audio with it")
-        print(unshare_local_call(config, record))
+        print(unshare_local_call(config, record) + ".")
         return 0
     audio = None
     if args.with_audio:

@@ -280,7 +280,8 @@ class TurnTaking:
                 decided = x_end
             else:
                 self.near_misses.append(item)
-                text = "Fast turn change (not an interruption)"
+                text = ("You came in just as the caller finished (not an interruption)" if x == AGENT
+                        else "The caller came in just as you finished (not an interruption)")
                 decided = y_end
             events.append(Event(kind, t0, x, text, {"end": item["end"], "decided_t": round(decided, 3)}))
         return events

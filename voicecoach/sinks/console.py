@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, Callable, Optional
 
 from voicecoach.events import Event, LineSplitter, Word, line_text
-from voicecoach.sinks.view import clock
+from voicecoach.sinks.view import TURN_NAMES, clock, cue_line
 
 SHOWN = {"nudge", "interruption", "backchannel", "near_miss", "dead_air", "cue"}
 
@@ -72,12 +72,11 @@ class ConsoleView:
             return
         if e.kind == "nudge":
             self._print(f"[{clock(e.t):>5}] >>> {e.text.upper()}{lat}")
-        elif e.kind == "cue":
-            sug = f" → {e.data['suggestion']}" if e.data.get("suggestion") else ""
-            self._print(f"[{clock(e.t):>5}]     {e.data.get('cue')}: {e.data.get('phrase', e.text)}{sug}")
-        else:
-            self._print(f"[{clock(e.t):>5}]     {e.kind.replace('_', ' ')} by {e.channel or 'both'}: "
-                        f"{e.text}{lat}")
+        elif e.kind == "cue":          # as the review and the report word it
+            cue = {"kind": e.data.get("cue", "cue"), "text": e.text, "suggestion": e.data.get("suggestion")}
+            self._print(f"[{clock(e.t):>5}]     {cue_line(cue)}")
+        else:                          # the text says who
+            self._print(f"[{clock(e.t):>5}]     {TURN_NAMES[e.kind]}: {e.text}{lat}")
 
     def _snapshot(self, s: dict) -> None:
         if s["t"] < self._next_status:

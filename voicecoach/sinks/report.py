@@ -26,10 +26,12 @@ from voicecoach.sinks.view import (
     CARE_NOTE,
     CUE_GROUPS,
     PALETTE,
+    TURN_LEGEND,
     checklist_items,
     clock,
     cue_group,
     cue_tooltip,
+    empty_list_text,
     level_scale,
     marker_spans,
     moments,
@@ -349,10 +351,8 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
 
     uri = audio_data_uri(audio) if (audio is not None and embed_audio) else None
     player = (f"<audio id='call-audio' controls preload='metadata' src='{uri}'></audio>" if uri else "")
-    legend = [("agent", "You"), ("customer", "Caller"), ("interruption", "You interrupted"),
-              ("caller_interruption", "Caller interrupted"), ("backchannel", "Acknowledgement"),
-              ("near_miss", "Fast turn change"), ("dead_air", "Dead air"), ("rephrase", "Rephrase cue"),
-              ("good", "Good practice cue"), ("note", "Follow-up / caller's item"), ("voice", "Voice cue")]
+    legend = [*TURN_LEGEND, ("rephrase", "Rephrase cue"), ("good", "Good practice cue"),
+              ("note", "Follow-up / caller's item"), ("voice", "Voice cue")]
     keys = "".join(f"<span><i{' class=dot' if k in CUE_GROUPS else ''} style='background:{PALETTE[k]}'>"
                    f"</i>{v}</span>" for k, v in legend)
     parts.append("<section><h2>Timeline</h2>" + timeline_svg(record, audio)
@@ -382,12 +382,12 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
                   else "<p class='empty'>No transcript (transcription was off).</p>")
     parts.append(f"<div class='cols'><section><h2>Transcript</h2>{transcript}</section><div class='side'>")
     parts.append(_items_section("Phrases to rephrase", _rephrase_items(record),
-                                "Nothing to rephrase: plain, kind words throughout."))
+                                empty_list_text(record, "rephrase")))
     parts.append(_items_section("Follow up", [(c["t"], _esc(c["text"])) for c in record.get("commitments") or []],
-                                "No promises to follow up."))
+                                empty_list_text(record, "commitments")))
     parts.append(_items_section("The caller's list",
                                 [(c["t"], _esc(c["text"])) for c in record.get("caller_problems") or []],
-                                "No problems reported by the caller were found."))
+                                empty_list_text(record, "caller_problems")))
     voice = moments(record)
     if voice:
         parts.append(_items_section("Moments", [(c["t"], _esc(c["text"])) for c in voice], ""))

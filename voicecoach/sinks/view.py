@@ -50,6 +50,16 @@ CUE_GROUPS = {
 }
 """Cue kinds by the group that colours their marker (``PALETTE[group]``)."""
 
+TURN_NAMES = {"interruption": "Interruption", "backchannel": "Acknowledgement",
+              "near_miss": "Fast turn change", "dead_air": "Dead air"}
+"""Turn-taking events (``Event.kind``, the record's lists) by the name every view gives them."""
+
+TURN_LEGEND = (("agent", "You"), ("customer", "Caller"), ("interruption", "You interrupted"),
+               ("caller_interruption", "Caller interrupted"), ("backchannel", TURN_NAMES["backchannel"]),
+               ("near_miss", TURN_NAMES["near_miss"]), ("dead_air", TURN_NAMES["dead_air"]))
+"""The timeline's sides and turn-taking markers as ``(PALETTE role, name)``: the legend of
+the report and of the review."""
+
 ZONE_ROLES = {"slow": "note", "comfortable": "backchannel", "brisk": "near_miss", "fast": "interruption"}
 """The colour (a PALETTE role) of each pace zone (:func:`voicecoach.analyzers.pace.zone`)."""
 
@@ -91,6 +101,37 @@ def unavailable_text(record: dict) -> str:
     why = f" ({'; '.join(reasons)})" if reasons else ""
     return (f"Not measured{why}: "
             + ", ".join(UNAVAILABLE_TEXT.get(k, k.replace("_", " ")) for k in keys) + ".")
+
+
+LISTS = {"rephrase": "Nothing to rephrase: plain, kind words throughout.",
+         "commitments": "No promises to follow up.",
+         "caller_problems": "No problems reported by the caller were found."}
+"""The call's lists (the report's and the review's) by what each says when it was
+measured and found nothing."""
+
+_LIST_NEEDS = {"rephrase": ("transcript", "language cues"),
+               "commitments": ("transcript", "language cues"),
+               "caller_problems": ("caller_problems", "transcript", "language cues")}
+"""The record's ``unavailable`` keys that leave each list unmeasured, the likeliest reason first."""
+
+_NOT_MEASURED = {"caller_problems": "Not measured: no caller channel in this recording.",
+                 "transcript": "Not measured: no transcript (speech-to-text was off).",
+                 "language cues": "Not measured: no transcript (speech-to-text was off)."}
+
+
+def empty_list_text(record: dict, name: str) -> str:
+    """What the list ``name`` (a key of :data:`LISTS`) says when it has nothing: that it
+    was not measured, and why, when the record says so; otherwise that nothing was found.
+    An empty list must not read as a clean call when nobody listened for it.
+
+    >>> empty_list_text({"unavailable": ["transcript", "language cues"]}, "commitments")
+    'Not measured: no transcript (speech-to-text was off).'
+    """
+    missing = set(record.get("unavailable") or [])
+    for key in _LIST_NEEDS[name]:
+        if key in missing:
+            return _NOT_MEASURED[key]
+    return LISTS[name]
 
 
 def cue_group(kind: str) -> str:
@@ -437,7 +478,7 @@ def marker_spans(record: dict) -> list[tuple[str, float, float, str]]:
     spans = []
     for d in record.get("dead_air") or []:
         spans.append(("dead_air", d["start"], d["end"],
-                      f"Dead air {clock(d['start'])}, {d['end'] - d['start']:.0f} s of silence"))
+                      f"{TURN_NAMES['dead_air']} {clock(d['start'])}, {d['end'] - d['start']:.0f} s of silence"))
     for i in record.get("interruptions") or []:
         mine = i["by"] == "agent"
         spans.append(("interruption" if mine else "caller_interruption", i["start"], i["end"],
@@ -445,19 +486,25 @@ def marker_spans(record: dict) -> list[tuple[str, float, float, str]]:
     for b in record.get("backchannels") or []:
         who = "you" if b["by"] == "agent" else "the caller"
         spans.append(("backchannel", b["start"], b["end"],
-                      f"Acknowledgement by {who} at {clock(b['start'])} (good listening)"))
+                      f"{TURN_NAMES['backchannel']} by {who} at {clock(b['start'])} (good listening)"))
     for m in record.get("near_misses") or []:
         spans.append(("near_miss", m["start"], m["end"],
-                      f"Fast turn change at {clock(m['start'])} (not an interruption)"))
+                      f"{TURN_NAMES['near_miss']} at {clock(m['start'])} (not an interruption)"))
     return spans
+
+
+def cue_line(cue: dict) -> str:
+    """A cue (a record's ``cues`` item: ``text``, ``kind``, ``suggestion``) as one readable
+    line with its suggestion: ``'Jargon: "DNS" → a setting'``."""
+    text = cue.get("text") or cue["kind"]
+    if cue.get("suggestion") and "->" not in text:
+        text += f" → {cue['suggestion']}"
+    return text.replace(" -> ", " → ")
 
 
 def cue_tooltip(cue: dict) -> str:
     """A cue as one readable line with its time (and suggestion)."""
-    text = cue.get("text") or cue["kind"]
-    if cue.get("suggestion") and "->" not in text:
-        text += f" → {cue['suggestion']}"
-    return f"{clock(cue['t'])} {text.replace(' -> ', ' → ')}"
+    return f"{clock(cue['t'])} {cue_line(cue)}"
 
 
 def pace_points(record: dict) -> list:
