@@ -1,6 +1,7 @@
 """Voice profiles, clip scores and the microphone helper, on generated arrays."""
 import json
 import math
+import re
 import shutil
 import subprocess
 
@@ -205,6 +206,29 @@ def test_files_to_profile_to_scores(tmp_path):
         score_clips([tmp_path / "missing.wav"], profile=p, vad_model=EnergyVad())
     with pytest.raises(AudioError):
         build_profile([], vad_model=EnergyVad())
+
+
+def test_a_call_recording_gives_its_left_channel_and_three_channels_are_refused(tmp_path):
+    """A stereo file is a call (left = the agent, as everywhere in VoiceCoach): the profile
+    and the scores are the left channel's, never the caller's voice mixed in; a file with
+    three channels is the one-line error every command gives."""
+    agent = voice(12.0, seed=30, **PLAIN)
+    caller = voice(12.0, seed=31, **BRIGHTER)
+    sf.write(tmp_path / "call.wav", np.stack([agent, caller], axis=1), SR)
+    sf.write(tmp_path / "agent.wav", agent, SR)
+    from_call = build_profile([tmp_path / "call.wav"], vad_model=EnergyVad())
+    from_agent = build_profile([tmp_path / "agent.wav"], vad_model=EnergyVad())
+    assert {k: v for k, v in from_call.items() if k != "recordings"} == \
+        {k: v for k, v in from_agent.items() if k != "recordings"}
+    scores = score_clips([tmp_path / "call.wav", tmp_path / "agent.wav"], profile=from_agent,
+                         vad_model=EnergyVad())
+    assert scores[0]["warmth"] == scores[1]["warmth"]
+    sf.write(tmp_path / "three.wav", np.stack([agent, caller, agent], axis=1), SR)
+    message = "three.wav: has 3 channels; expected 2 (agent and customer) or 1 (the agent alone)"
+    with pytest.raises(AudioError, match=re.escape(message)):
+        build_profile([tmp_path / "three.wav"], vad_model=EnergyVad())
+    with pytest.raises(AudioError, match="has 3 channels"):
+        score_clips([tmp_path / "three.wav"], vad_model=EnergyVad())
 
 
 def test_without_a_profile_clips_are_scored_against_the_population():

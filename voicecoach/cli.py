@@ -224,8 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     cb = sub.add_parser("calibrate", help="make your voice profile (the baseline warmth is judged against)",
                         description="Build your voice profile from recordings of your ordinary speech, "
                                     "or from the microphone while you read a short passage. The "
-                                    "profile stores statistics of your voice, never audio.")
-    cb.add_argument("audio", nargs="*", metavar="AUDIO", help="recordings of your ordinary speech")
+                                    "profile stores statistics of your voice, never audio. A stereo "
+                                    "recording is a call: only its left channel (you) is measured.")
+    cb.add_argument("audio", nargs="*", metavar="AUDIO",
+                    help="recordings of your ordinary speech (mono, or stereo with you on the left)")
     cb.add_argument("--mic", action="store_true", help="record from the microphone instead")
     cb.add_argument("--seconds", type=_seconds, default=30.0, help="how long to record with --mic (default 30)")
     cb.add_argument("--device", metavar="DEVICE", help="the microphone (default: the default input)")
@@ -237,8 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     wm = sub.add_parser("warmth", help="score the warmth of clips (0-1, 0.5 = your ordinary voice)",
                         description="Score each clip's warmth with the trained model, against your "
                                     "voice profile (without one: against an average voice, which is "
-                                    "much less reliable).")
-    wm.add_argument("clips", nargs="+", metavar="CLIP")
+                                    "much less reliable). A stereo clip is a call: only its left "
+                                    "channel (you) is scored.")
+    wm.add_argument("clips", nargs="+", metavar="CLIP", help="clips of your voice (mono, or stereo with you on the left)")
     wm.add_argument("--profile", metavar="FILE", help="your voice profile (from `voicecoach calibrate`)")
     wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth}")
     _add_common(wm)

@@ -34,7 +34,7 @@ from voicecoach.analyzers.warmth import (
     speech_window,
 )
 from voicecoach.events import SAMPLE_RATE
-from voicecoach.sources.audio import AudioError, read_audio
+from voicecoach.sources.audio import AudioError, check_call_channels, read_audio
 
 PROFILE_KIND = "voicecoach-voice-profile"
 """Value of a profile's ``"kind"`` key."""
@@ -255,15 +255,18 @@ def profile_from_audio(recordings: Sequence[np.ndarray], sr: int = SAMPLE_RATE,
 
 
 def read_mono(path: str | Path) -> np.ndarray:
-    """One audio file as 16 kHz mono float32 (channels averaged).
+    """The agent's voice in one audio file, as 16 kHz mono float32: a mono file as it is,
+    a stereo file's left channel (a call recording, as ``live --record`` writes it, has
+    the agent on the left and the caller on the right, whose voice is not the agent's).
 
     Raises
     ------
     AudioError
-        Missing, unreadable or empty file.
+        Missing, unreadable or empty file, or more than two channels.
     """
     audio, sr = read_audio(path)
-    x = audio.mean(axis=1)
+    check_call_channels(path, audio.shape[1])
+    x = audio[:, 0]
     if sr != SAMPLE_RATE:
         import soxr
 
@@ -280,8 +283,9 @@ def build_profile(paths: Sequence[str | Path], options: Optional[ProfileOptions]
     Parameters
     ----------
     paths : sequence of path
-        Recordings of the agent alone (a stereo file is mixed to mono), in the
-        ordinary voice, with the headset used for calls.
+        Recordings of the agent in the ordinary voice, with the headset used for
+        calls: mono, or a call recording whose left channel is the agent (only
+        that channel is measured; see :func:`read_mono`).
     options, prosody_options, vad_options, vad_model
         As for :func:`profile_from_audio`.
 
@@ -293,7 +297,8 @@ def build_profile(paths: Sequence[str | Path], options: Optional[ProfileOptions]
     Raises
     ------
     AudioError
-        An unreadable file, or too little speech in all of them together.
+        An unreadable file, one with more than two channels, or too little speech
+        in all of them together.
     """
     paths = [Path(p) for p in paths]
     if not paths:
@@ -389,7 +394,8 @@ def score_clips(paths: Sequence[str | Path], profile: Optional[dict | Baseline] 
     Parameters
     ----------
     paths : sequence of path
-        Clips of one speaker (stereo is mixed to mono).
+        Clips of one speaker: mono, or stereo with that speaker on the left (only
+        the left channel is scored; see :func:`read_mono`).
     profile : dict or Baseline or None
         That speaker's voice profile; see :func:`score_audio`.
     model, options, prosody_options, vad_options, vad_model
@@ -405,7 +411,7 @@ def score_clips(paths: Sequence[str | Path], profile: Optional[dict | Baseline] 
     Raises
     ------
     AudioError
-        A missing or unreadable file.
+        A missing or unreadable file, or one with more than two channels.
     """
     baseline = reference_baseline(profile)
     model = model or default_model()
