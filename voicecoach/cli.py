@@ -230,7 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="recordings of your ordinary speech (mono, or stereo with you on the left)")
     cb.add_argument("--mic", action="store_true", help="record from the microphone instead")
     cb.add_argument("--seconds", type=_seconds, default=30.0, help="how long to record with --mic (default 30)")
-    cb.add_argument("--device", metavar="DEVICE", help="the microphone (default: the default input)")
+    cb.add_argument("--device", metavar="DEVICE",
+                    help="the microphone, named as for `live --agent`: an index or name from "
+                         "`voicecoach devices`, or a PulseAudio source (default: the default input)")
     cb.add_argument("-o", "--output", type=_file_name, metavar="PROFILE.json", required=True, help="where to save the profile")
     cb.add_argument("--no-remember", action="store_true",
                     help="do not set it as your profile ([warmth] profile in the config file)")
@@ -531,9 +533,9 @@ def cmd_calibrate(args) -> int:
                         "(`calibrate me1.wav me2.wav -o me.json`), or --mic to read a passage aloud")
     settings = _profile_settings(_load_config(args))
     if args.mic:
-        device = args.device
-        if device is not None and device.isdigit():
-            device = int(device)
+        from voicecoach.sources.devices import resolve_device
+
+        device = resolve_device(args.device) if args.device is not None else None   # as live --agent
         check_mic(device)                    # before the countdown, not after it
         print("Read this aloud in your ordinary voice, as you would to a caller:\n")
         print(CALIBRATION_PASSAGE + "\n")
