@@ -1,5 +1,6 @@
 """The `voicecoach` command as a user runs it: help, output, and one-line errors."""
 import json
+import re
 import subprocess
 import sys
 
@@ -259,3 +260,58 @@ def test_calibrate_and_warmth_hear_the_agent_of_a_call_and_refuse_three_channels
         assert "three.wav: has 3 channels; expected 2 (agent and customer) or 1 (the agent alone)" in res.stderr
     assert not (tmp_path / "x.json").exists()
 
+
+def test_warmth_uses_the_profile_calibrate_remembered(tmp_path):
+    """`calibrate` says "Set as your voice profile": `warmth` then scores against it, as if
+    given with --profile, and does not say it scored against an average voice."""
+    me = _speak(tmp_path)
+    subprocess.run(["espeak-ng", "-v", "en-us", "-p", "80", "-w", str(tmp_path / "clip.wav"),
+                    "I'm so glad you called, let's get this sorted out for you right away."], check=True)
+    clip = str(tmp_path / "clip.wav")
+    (tmp_path / "c.toml").write_text("")
+    (tmp_path / "none.toml").write_text("")
+    cfg = ["--config", str(tmp_path / "c.toml")]
+    res = run("calibrate", me, "-o", str(tmp_path / "me.json"), *cfg)
+    assert res.returncode == 0 and "Set as your voice profile" in res.stdout, res.stderr
+    given = run("warmth", clip, "--profile", str(tmp_path / "me.json"), "--json", *cfg)
+    remembered = run("warmth", clip, "--json", *cfg)
+    assert given.returncode == remembered.returncode == 0, remembered.stderr
+    assert json.loads(remembered.stdout) == json.loads(given.stdout)
+    res = run("warmth", clip, *cfg)
+    assert res.returncode == 0 and "average voice" not in res.stdout
+    res = run("warmth", clip, "--config", str(tmp_path / "none.toml"))      # no profile anywhere
+    assert res.returncode == 0 and "(no voice profile: scored against an average voice" in res.stdout
+
+
+def test_report_and_review_judge_a_recording_against_the_remembered_profile(tmp_path):
+    """`report` and `review` of a recording judge warmth against the profile `calibrate`
+    remembered, as `analyze` and `live` do; `report` opens a recording as `review` does
+    (its record when it has one), so `report rec.wav` and `report rec.json` agree."""
+    import hashlib
+    import shutil
+
+    call, me = _call_recording(tmp_path)
+    (tmp_path / "c.toml").write_text("")
+    cfg = ["--config", str(tmp_path / "c.toml")]
+    res = run("calibrate", me, "-o", str(tmp_path / "me.json"), *cfg)
+    assert res.returncode == 0, res.stderr
+    profile_id = hashlib.sha1((tmp_path / "me.json").read_bytes()).hexdigest()[:12]
+
+    res = run("report", str(call), "-o", str(tmp_path / "first.html"), *cfg)
+    assert res.returncode == 0, res.stderr
+    assert f"analysed; call record saved to {tmp_path / 'call.json'}" in res.stdout
+    warmth = json.loads((tmp_path / "call.json").read_text())["warmth"]
+    assert warmth["baseline"] == "profile" and warmth["profile_id"] == profile_id
+    res = run("report", str(call), "-o", str(tmp_path / "again.html"), *cfg)
+    assert res.returncode == 0 and "analysed" not in res.stdout, res.stderr      # its record, as it is
+    res = run("report", str(tmp_path / "call.json"), "-o", str(tmp_path / "record.html"), *cfg)
+    assert res.returncode == 0, res.stderr
+    page = lambda name: re.sub(r"data:audio/\w+;base64,[\w+/=]+", "AUDIO",        # noqa: E731
+                               (tmp_path / name).read_text())      # Ogg's stream serial is random
+    assert page("again.html") == page("record.html") and "AUDIO" in page("again.html")
+
+    shutil.copy(call, tmp_path / "other.wav")                       # a recording the review analyses
+    res = run("review", str(tmp_path / "other.wav"), "--screenshot", str(tmp_path / "shot.png"), *cfg)
+    assert res.returncode == 0, res.stderr
+    warmth = json.loads((tmp_path / "other.json").read_text())["warmth"]
+    assert warmth["baseline"] == "profile" and warmth["profile_id"] == profile_id
