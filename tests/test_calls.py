@@ -101,7 +101,7 @@ def test_where_records_are_found_and_saved(tmp_path, data):
 def test_open_or_analyse_and_the_history_once(recording, data):
     analysed = []
 
-    def analyse(audio, config):
+    def analyse(audio, config, baseline):
         analysed.append(audio.name)
         return make_record(recording.name, audio.duration)
 
@@ -122,12 +122,41 @@ def test_open_or_analyse_and_the_history_once(recording, data):
     assert len(history_rows()) == 1
 
 
+def test_a_recording_is_analysed_against_the_voice_profile_given(recording, data):
+    """`review` and `report` judge a new recording's warmth against the user's voice profile,
+    as `analyze` and `live` do; a record that exists is opened as it is, not analysed again."""
+    from voicecoach.analyzers.voice import Baseline
+
+    profile = Baseline(mean={"f0_st": 3.0}, spread={"f0_st": 1.0}, source="profile", n_windows=12)
+    seen = []
+
+    def analyse(audio, config, baseline):
+        seen.append(baseline)
+        return make_record(recording.name, audio.duration)
+
+    open_call(recording, analyse=analyse, baseline=profile)
+    assert seen == [profile]
+    open_call(recording, analyse=analyse, baseline=None)
+    assert seen == [profile]
+
+
+def test_the_default_analysis_uses_the_profile(recording, data, monkeypatch):
+    """Without an ``analyse`` of its own, open_call passes the profile to analyze_call."""
+    import voicecoach.analyze as analyze
+
+    seen = []
+    monkeypatch.setattr(analyze, "analyze_call", lambda audio, config=None, **kw: seen.append(kw)
+                        or make_record(recording.name, audio.duration))
+    open_call(recording, baseline="the profile")
+    assert seen == [{"baseline": "the profile"}]
+
+
 def test_the_demo_call_opens_but_stays_out_of_the_history(data):
     """`voicecoach review demo` (and `report demo`) analyse the demo once and keep its
     record to open at once next time; it is no call of the agent's, so not in their trend."""
     analysed = []
 
-    def analyse(audio, config):
+    def analyse(audio, config, baseline):
         analysed.append(audio.name)
         return make_record("demo_call.flac", audio.duration)
 
@@ -148,7 +177,7 @@ def test_a_record_that_cannot_be_saved_is_a_note(recording, data, monkeypatch):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(calls, "save_record", refuse)
-    opened = open_call(recording, analyse=lambda audio, config: make_record(recording.name, audio.duration))
+    opened = open_call(recording, analyse=lambda audio, config, baseline: make_record(recording.name, audio.duration))
     assert opened.record_path is None and opened.audio is not None
     assert opened.note.startswith("analysed; the call record could not be saved") and "Permission denied" in opened.note
     assert history_rows() == []
@@ -198,7 +227,7 @@ def test_files_that_hold_a_call_are_private(tmp_path, data, recording, umask_022
     # the review's path: a recording analysed and its record saved beside it
     other = recording.with_name("tuesday.wav")
     shutil.copy(recording, other)
-    opened = open_call(other, analyse=lambda audio, config: make_record(other.name, audio.duration))
+    opened = open_call(other, analyse=lambda audio, config, baseline: make_record(other.name, audio.duration))
     assert opened.record_path == other.with_suffix(".json") and mode(opened.record_path) == 0o600
     assert data_dir() == data
 

@@ -1,5 +1,6 @@
 """The `voicecoach` command as a user runs it: help, output, and one-line errors."""
 import json
+import re
 import subprocess
 import sys
 
@@ -223,3 +224,102 @@ def test_a_remembered_profile_that_is_gone_is_one_line_saying_where_it_is_set(tm
     res = run("analyze", "--demo", "--no-transcript", "--config", str(cfg))
     assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
     assert "no such voice profile" in res.stderr and "[warmth] profile" in res.stderr
+
+
+def _call_recording(tmp_path):
+    """A call as `live --record` writes it: the agent (an ordinary espeak-ng voice) on the
+    left, then the caller (another voice) on the right; and the agent's voice alone."""
+    me = _speak(tmp_path)
+    agent, sr = sf.read(me, dtype="float32")
+    subprocess.run(["espeak-ng", "-v", "en-us+f3", "-p", "70", "-w", str(tmp_path / "caller.wav"),
+                    "Hello. My bill is wrong again this month and nobody could tell me why. "
+                    "I would really like this to be sorted out today, please."], check=True)
+    caller, _ = sf.read(tmp_path / "caller.wav", dtype="float32")
+    call = np.zeros((len(agent) + len(caller), 2), np.float32)
+    call[:len(agent), 0] = agent
+    call[len(agent):, 1] = caller
+    sf.write(tmp_path / "call.wav", call, sr)
+    sf.write(tmp_path / "left.wav", call[:, 0], sr)
+    return tmp_path / "call.wav", me
+
+
+def test_calibrate_and_warmth_hear_the_agent_of_a_call_and_refuse_three_channels(tmp_path):
+    """A stereo file is a call: calibrate and warmth measure its left channel (the agent), as
+    every other command does, not the caller's voice mixed in; three channels are one line."""
+    call, _ = _call_recording(tmp_path)
+    left = tmp_path / "left.wav"
+    (tmp_path / "c.toml").write_text("")
+    cfg = ["--config", str(tmp_path / "c.toml")]
+    for name, source in (("from_call", call), ("from_left", left)):
+        res = run("calibrate", str(source), "-o", str(tmp_path / f"{name}.json"), "--no-remember", *cfg)
+        assert res.returncode == 0, res.stderr
+    from_call, from_left = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("from_call", "from_left"))
+    assert from_call.pop("recordings") == ["call.wav"] and from_left.pop("recordings") == ["left.wav"]
+    assert from_call == from_left
+    res = run("warmth", str(call), str(left), "--profile", str(tmp_path / "from_left.json"), "--json", *cfg)
+    assert res.returncode == 0, res.stderr
+    scores = [s["warmth"] for s in json.loads(res.stdout)]
+    assert scores[0] is not None and scores[0] == scores[1]
+    sf.write(tmp_path / "three.wav", np.zeros((16000, 3), np.float32) + 0.1, 16000)
+    for args in (["calibrate", str(tmp_path / "three.wav"), "-o", str(tmp_path / "x.json")],
+                 ["warmth", str(tmp_path / "three.wav")]):
+        res = run(*args, *cfg)
+        assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+        assert "three.wav: has 3 channels; expected 2 (agent and customer) or 1 (the agent alone)" in res.stderr
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_warmth_uses_the_profile_calibrate_remembered(tmp_path):
+    """`calibrate` says "Set as your voice profile": `warmth` then scores against it, as if
+    given with --profile, and does not say it scored against an average voice."""
+    me = _speak(tmp_path)
+    subprocess.run(["espeak-ng", "-v", "en-us", "-p", "80", "-w", str(tmp_path / "clip.wav"),
+                    "I'm so glad you called, let's get this sorted out for you right away."], check=True)
+    clip = str(tmp_path / "clip.wav")
+    (tmp_path / "c.toml").write_text("")
+    (tmp_path / "none.toml").write_text("")
+    cfg = ["--config", str(tmp_path / "c.toml")]
+    res = run("calibrate", me, "-o", str(tmp_path / "me.json"), *cfg)
+    assert res.returncode == 0 and "Set as your voice profile" in res.stdout, res.stderr
+    given = run("warmth", clip, "--profile", str(tmp_path / "me.json"), "--json", *cfg)
+    remembered = run("warmth", clip, "--json", *cfg)
+    assert given.returncode == remembered.returncode == 0, remembered.stderr
+    assert json.loads(remembered.stdout) == json.loads(given.stdout)
+    res = run("warmth", clip, *cfg)
+    assert res.returncode == 0 and "average voice" not in res.stdout
+    res = run("warmth", clip, "--config", str(tmp_path / "none.toml"))      # no profile anywhere
+    assert res.returncode == 0 and "(no voice profile: scored against an average voice" in res.stdout
+
+
+def test_report_and_review_judge_a_recording_against_the_remembered_profile(tmp_path):
+    """`report` and `review` of a recording judge warmth against the profile `calibrate`
+    remembered, as `analyze` and `live` do; `report` opens a recording as `review` does
+    (its record when it has one), so `report rec.wav` and `report rec.json` agree."""
+    import hashlib
+    import shutil
+
+    call, me = _call_recording(tmp_path)
+    (tmp_path / "c.toml").write_text("")
+    cfg = ["--config", str(tmp_path / "c.toml")]
+    res = run("calibrate", me, "-o", str(tmp_path / "me.json"), *cfg)
+    assert res.returncode == 0, res.stderr
+    profile_id = hashlib.sha1((tmp_path / "me.json").read_bytes()).hexdigest()[:12]
+
+    res = run("report", str(call), "-o", str(tmp_path / "first.html"), *cfg)
+    assert res.returncode == 0, res.stderr
+    assert f"analysed; call record saved to {tmp_path / 'call.json'}" in res.stdout
+    warmth = json.loads((tmp_path / "call.json").read_text())["warmth"]
+    assert warmth["baseline"] == "profile" and warmth["profile_id"] == profile_id
+    res = run("report", str(call), "-o", str(tmp_path / "again.html"), *cfg)
+    assert res.returncode == 0 and "analysed" not in res.stdout, res.stderr      # its record, as it is
+    res = run("report", str(tmp_path / "call.json"), "-o", str(tmp_path / "record.html"), *cfg)
+    assert res.returncode == 0, res.stderr
+    page = lambda name: re.sub(r"data:audio/\w+;base64,[\w+/=]+", "AUDIO",        # noqa: E731
+                               (tmp_path / name).read_text())      # Ogg's stream serial is random
+    assert page("again.html") == page("record.html") and "AUDIO" in page("again.html")
+
+    shutil.copy(call, tmp_path / "other.wav")                       # a recording the review analyses
+    res = run("review", str(tmp_path / "other.wav"), "--screenshot", str(tmp_path / "shot.png"), *cfg)
+    assert res.returncode == 0, res.stderr
+    warmth = json.loads((tmp_path / "other.json").read_text())["warmth"]
+    assert warmth["baseline"] == "profile" and warmth["profile_id"] == profile_id

@@ -1,6 +1,7 @@
 """Voice profiles, clip scores and the microphone helper, on generated arrays."""
 import json
 import math
+import re
 import shutil
 import subprocess
 
@@ -15,6 +16,7 @@ from voicecoach.analyzers.prosody import ProsodyFrames
 from voicecoach.analyzers.voice import Baseline
 from voicecoach.analyzers.warmth import HeuristicWarmth, WarmthOptions, speech_window
 from voicecoach.sources.audio import AudioError
+from voicecoach.sources.devices import DeviceChoice, resolve_device
 from voicecoach.store import profile as profile_module
 from voicecoach.store.profile import (
     CALIBRATION_PASSAGE,
@@ -207,6 +209,29 @@ def test_files_to_profile_to_scores(tmp_path):
         build_profile([], vad_model=EnergyVad())
 
 
+def test_a_call_recording_gives_its_left_channel_and_three_channels_are_refused(tmp_path):
+    """A stereo file is a call (left = the agent, as everywhere in VoiceCoach): the profile
+    and the scores are the left channel's, never the caller's voice mixed in; a file with
+    three channels is the one-line error every command gives."""
+    agent = voice(12.0, seed=30, **PLAIN)
+    caller = voice(12.0, seed=31, **BRIGHTER)
+    sf.write(tmp_path / "call.wav", np.stack([agent, caller], axis=1), SR)
+    sf.write(tmp_path / "agent.wav", agent, SR)
+    from_call = build_profile([tmp_path / "call.wav"], vad_model=EnergyVad())
+    from_agent = build_profile([tmp_path / "agent.wav"], vad_model=EnergyVad())
+    assert {k: v for k, v in from_call.items() if k != "recordings"} == \
+        {k: v for k, v in from_agent.items() if k != "recordings"}
+    scores = score_clips([tmp_path / "call.wav", tmp_path / "agent.wav"], profile=from_agent,
+                         vad_model=EnergyVad())
+    assert scores[0]["warmth"] == scores[1]["warmth"]
+    sf.write(tmp_path / "three.wav", np.stack([agent, caller, agent], axis=1), SR)
+    message = "three.wav: has 3 channels; expected 2 (agent and customer) or 1 (the agent alone)"
+    with pytest.raises(AudioError, match=re.escape(message)):
+        build_profile([tmp_path / "three.wav"], vad_model=EnergyVad())
+    with pytest.raises(AudioError, match="has 3 channels"):
+        score_clips([tmp_path / "three.wav"], vad_model=EnergyVad())
+
+
 def test_without_a_profile_clips_are_scored_against_the_population():
     result = score(voice(5.0, seed=6, **PLAIN), None)
     assert result["baseline"] == "population" and 0.0 <= result["warmth"] <= 1.0
@@ -229,28 +254,68 @@ def test_real_voice_activity_on_synthetic_speech(tmp_path):
     assert result["reason"] is None and 0.2 < result["warmth"] < 0.8
 
 
-def test_record_mic_records_a_real_input_with_a_level_meter_and_explains_failures(pulse, monkeypatch, tmp_path):
-    """`calibrate --mic` on a real (PulseAudio) input: a tone played into it is recorded
-    as mono float32 of the asked length, the level meter hears it and counts down."""
+def test_record_mic_records_a_real_input_with_a_level_meter_and_explains_failures(pulse, tmp_path):
+    """`calibrate --mic` on a real (PulseAudio) input, picked as `live --agent` picks it: a
+    tone played into the monitor source is recorded as mono float32 of the asked length
+    (not the default source's silence), the level meter hears it and counts down."""
     import soundfile as sf
 
     t = np.arange(4 * SR) / SR
     sf.write(tmp_path / "tone.wav", (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), SR)
-    monkeypatch.setenv("PULSE_SOURCE", "agent.monitor")          # libpulse reads it when the stream opens
-    player = pulse.play(tmp_path / "tone.wav", "agent")
+    player = pulse.play(tmp_path / "tone.wav", "customer")          # not the default source's sink
     time.sleep(0.5)
     levels = []
-    audio = record_mic(1.5, device="pulse", on_level=lambda db, left: levels.append((db, left)))
+    audio = record_mic(1.5, device=resolve_device("customer.monitor"),
+                       on_level=lambda db, left: levels.append((db, left)))
     player.wait(30)
     assert audio.shape == (24000,) and audio.dtype == np.float32
     assert np.abs(audio).max() > 0.1                               # the tone, not silence
     assert len(levels) >= 5 and max(db for db, _ in levels) > -20.0
     lefts = [left for _, left in levels]
     assert lefts == sorted(lefts, reverse=True) and lefts[0] <= 1.5
-    with pytest.raises(AudioError, match="input device 999"):
-        record_mic(1.0, device=999)
+    with pytest.raises(AudioError, match="input device '999'"):
+        record_mic(1.0, device=DeviceChoice(device=999, name="999", channels=1))
     with pytest.raises(AudioError):
         record_mic(0.0)
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_calibrate_mic_takes_a_pulseaudio_source_by_name_as_live_does(pulse, tmp_path):
+    """`calibrate --mic --device agent_mic` records from that PulseAudio source, as `live
+    --agent agent_mic` would (it said "no microphone found"); a name that matches nothing
+    gets the device list's one line, before the countdown."""
+    import os
+    import sys
+
+    passage = tmp_path / "passage.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(passage), CALIBRATION_PASSAGE], check=True)
+    (tmp_path / "c.toml").write_text("")
+    out = tmp_path / "me.json"
+    cmd = [sys.executable, "-m", "voicecoach", "calibrate", "--mic", "--seconds", "15", "-o", str(out),
+           "--config", str(tmp_path / "c.toml")]
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    res = subprocess.run(cmd + ["--device", "no_such_mic"], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert res.stderr.startswith("voicecoach: error: no input device matches 'no_such_mic'; inputs:")
+    assert "'agent_mic'" in res.stderr and "Starting in" not in res.stdout
+    proc = subprocess.Popen(cmd + ["--device", "agent_mic"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        while True:                                  # read the passage once the recording starts
+            line = proc.stdout.readline()
+            if not line or "Recording" in line:
+                break
+        player = pulse.play(passage, "agent")
+        stdout, stderr = proc.communicate(timeout=180)
+    finally:
+        proc.kill()
+    player.terminate()
+    player.wait(10)
+    assert proc.returncode == 0, stderr
+    assert "Set as your voice profile" in stdout
+    profile = json.loads(out.read_text())
+    assert profile["recordings"] == ["microphone"] and profile["voiced_s"] >= 5.0
 
 
 def test_calibrate_mic_without_an_input_says_so_before_the_countdown(tmp_path):

@@ -155,3 +155,25 @@ def _record_of(recording: str) -> dict:
     from voicecoach.analyze import analyze_call
 
     return analyze_call(load_call(recording), transcribe=False)
+
+
+def test_a_recovered_call_is_judged_against_the_remembered_voice_profile(tmp_path):
+    """`history` analyses a killed call as `analyze` would: warmth against the voice profile
+    `calibrate` remembered, not the call's own start."""
+    import hashlib
+
+    folder, data = tmp_path / "calls", tmp_path / "data"
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(data))
+    config = tmp_path / "config.toml"
+    config.write_text(f'[live]\nrecord_dir = "{folder}"\n')
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "calibrate", str(demo_call_path()),
+                          "-o", str(tmp_path / "me.json"), "--config", str(config)],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0 and "Set as your voice profile" in res.stdout, res.stderr
+    path = crash_recording(folder, 12.0)
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "history", "--config", str(config)],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0 and "recovered" in res.stderr, res.stderr
+    warmth = json.loads(Path(path[:-4] + ".json").read_text())["warmth"]
+    assert warmth["baseline"] == "profile"
+    assert warmth["profile_id"] == hashlib.sha1((tmp_path / "me.json").read_bytes()).hexdigest()[:12]

@@ -39,6 +39,7 @@ from PyQt6.QtWidgets import (
 )
 
 from voicecoach.analyze import analyze_call
+from voicecoach.analyzers.voice import Baseline
 from voicecoach.sinks.playback import PlaybackError, Player
 from voicecoach.sinks.report import call_date, write_report
 from voicecoach.sinks.view import (
@@ -82,8 +83,10 @@ class _Bridge(QObject):
     done = pyqtSignal()
 
 
-def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget] = None) -> dict:
-    """Analyse a call on a worker thread under a progress dialog; returns its record."""
+def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget] = None,
+                          baseline: Optional[Baseline] = None) -> dict:
+    """Analyse a call on a worker thread under a progress dialog; returns its record.
+    ``baseline``: the voice profile warmth is judged against (None: the call's own start)."""
     dialog = QProgressDialog(f"Analysing {call.name}…", None, 0, 1000, parent)
     dialog.setWindowTitle("VoiceCoach")
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -103,7 +106,8 @@ def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget
 
     def work() -> None:
         try:
-            result["record"] = analyze_call(call, config, progress=lambda stage, done, total:
+            result["record"] = analyze_call(call, config, baseline=baseline,
+                                            progress=lambda stage, done, total:
                                             bridge.progressed.emit(stage, done / total if total else 1.0))
         except BaseException as exc:          # re-raised on the GUI thread below
             result["error"] = exc
@@ -124,20 +128,21 @@ def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget
 
 
 def open_call(call: Union[str, Path, dict], config=None, parent: Optional[QWidget] = None,
-              history_path: Union[str, Path, None] = None) -> OpenedCall:
+              history_path: Union[str, Path, None] = None,
+              baseline: Optional[Baseline] = None) -> OpenedCall:
     """What to review for ``call``: ``"demo"``, a recording, a call record file or a record dict.
 
     :func:`voicecoach.store.calls.open_call`'s rules (a record if there is one, else the
-    recording analysed and its new record saved and added to the history), analysing
-    under a progress dialog.
+    recording analysed against ``baseline``, the voice profile, and its new record saved
+    and added to the history), analysing under a progress dialog.
 
     Raises
     ------
     AudioError, RecordError
         The file cannot be read (one line).
     """
-    return calls.open_call(call, config, history_path=history_path,
-                           analyse=lambda audio, cfg: analyse_with_progress(audio, cfg, parent))
+    return calls.open_call(call, config, history_path=history_path, baseline=baseline,
+                           analyse=lambda audio, cfg, base: analyse_with_progress(audio, cfg, parent, base))
 
 
 # --------------------------------------------------------------------------- the window
@@ -188,15 +193,19 @@ class ReviewWindow(QMainWindow):
     stream_factory : callable, optional
         Passed to :class:`voicecoach.sinks.playback.Player` (tests drive playback with a
         stand-in stream).
+    baseline : Baseline, optional
+        The voice profile a recording opened without a record is analysed against.
     """
 
     def __init__(self, history_path: Union[str, Path, None] = None,
-                 stream_factory: Optional[Callable] = None, config=None):
+                 stream_factory: Optional[Callable] = None, config=None,
+                 baseline: Optional[Baseline] = None):
         super().__init__()
         self.setWindowTitle("VoiceCoach — review")
         self.history_path = history_path
         self._stream_factory = stream_factory
         self._config = config
+        self._baseline = baseline
         self.source: Optional[OpenedCall] = None
         self.player: Optional[Player] = None
         self.lines = []
@@ -400,7 +409,7 @@ class ReviewWindow(QMainWindow):
     def open_path(self, path: Union[str, Path]) -> bool:
         """Open another call (from the menu or the history); errors go to a message box."""
         try:
-            source = open_call(path, self._config, self, self.history_path)
+            source = open_call(path, self._config, self, self.history_path, self._baseline)
         except (AudioError, RecordError) as exc:
             QMessageBox.warning(self, "VoiceCoach", plain(str(exc)))
             return False
@@ -523,7 +532,7 @@ class ReviewWindow(QMainWindow):
 
 
 def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, Path, None] = None, *,
-               config=None, size: tuple[int, int] = (1400, 900)) -> int:
+               config=None, baseline: Optional[Baseline] = None, size: tuple[int, int] = (1400, 900)) -> int:
     """Open the review window on ``call`` (``"demo"``, a recording, a call record or a record dict).
 
     Parameters
@@ -536,6 +545,9 @@ def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, 
         interruption, save it as PNG and return instead of running the window.
     config : voicecoach.config.Config, optional
         Settings for analysing a recording that has no record yet.
+    baseline : Baseline, optional
+        The voice profile such a recording is analysed against (the user's remembered
+        one, as ``analyze`` and ``live`` use).
 
     Returns
     -------
@@ -562,9 +574,10 @@ def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VoiceCoach")
     apply_style(app)
-    window = ReviewWindow(config=config)
+    window = ReviewWindow(config=config, baseline=baseline)
     window.resize(*size)
-    window.load(call if isinstance(call, OpenedCall) else open_call(call, config, window, window.history_path))
+    window.load(call if isinstance(call, OpenedCall)
+                else open_call(call, config, window, window.history_path, baseline))
     if screenshot is None:
         window.show()
         return app.exec()

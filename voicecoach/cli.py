@@ -206,7 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="write a self-contained HTML report of a call",
                         description="Write an HTML report (scorecard, timeline, warmth and pace, "
                                     "transcript, phrases to rephrase, follow-ups, the caller's list) "
-                                    "that opens in any browser with no network.")
+                                    "that opens in any browser with no network. A recording is "
+                                    "reported from its call record when it has one, as `review` "
+                                    "opens it; one without a record is analysed first and its "
+                                    "record saved.")
     rp.add_argument("call", metavar="CALL", help="a recording, a call record (.json), or 'demo'")
     rp.add_argument("-o", "--output", type=_file_name, metavar="FILE.html", required=True, help="where to write the report")
     rp.add_argument("--no-audio", action="store_true", help="do not embed the recording in the report")
@@ -224,11 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
     cb = sub.add_parser("calibrate", help="make your voice profile (the baseline warmth is judged against)",
                         description="Build your voice profile from recordings of your ordinary speech, "
                                     "or from the microphone while you read a short passage. The "
-                                    "profile stores statistics of your voice, never audio.")
-    cb.add_argument("audio", nargs="*", metavar="AUDIO", help="recordings of your ordinary speech")
+                                    "profile stores statistics of your voice, never audio. A stereo "
+                                    "recording is a call: only its left channel (you) is measured.")
+    cb.add_argument("audio", nargs="*", metavar="AUDIO",
+                    help="recordings of your ordinary speech (mono, or stereo with you on the left)")
     cb.add_argument("--mic", action="store_true", help="record from the microphone instead")
     cb.add_argument("--seconds", type=_seconds, default=30.0, help="how long to record with --mic (default 30)")
-    cb.add_argument("--device", metavar="DEVICE", help="the microphone (default: the default input)")
+    cb.add_argument("--device", metavar="DEVICE",
+                    help="the microphone, named as for `live --agent`: an index or name from "
+                         "`voicecoach devices`, or a PulseAudio source (default: the default input)")
     cb.add_argument("-o", "--output", type=_file_name, metavar="PROFILE.json", required=True, help="where to save the profile")
     cb.add_argument("--no-remember", action="store_true",
                     help="do not set it as your profile ([warmth] profile in the config file)")
@@ -236,10 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     wm = sub.add_parser("warmth", help="score the warmth of clips (0-1, 0.5 = your ordinary voice)",
                         description="Score each clip's warmth with the trained model, against your "
-                                    "voice profile (without one: against an average voice, which is "
-                                    "much less reliable).")
-    wm.add_argument("clips", nargs="+", metavar="CLIP")
-    wm.add_argument("--profile", metavar="FILE", help="your voice profile (from `voicecoach calibrate`)")
+                                    "voice profile (--profile, else the one `calibrate` remembered; "
+                                    "without one: against an average voice, which is much less "
+                                    "reliable). A stereo clip is a call: only its left channel (you) "
+                                    "is scored.")
+    wm.add_argument("clips", nargs="+", metavar="CLIP", help="clips of your voice (mono, or stereo with you on the left)")
+    wm.add_argument("--profile", metavar="FILE",
+                    help="your voice profile (default: the one `voicecoach calibrate` remembered)")
     wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth}")
     _add_common(wm)
 
@@ -311,8 +321,9 @@ def _load_config(args):
 
 
 def _profile_for(args, config):
-    """The voice profile to use: ``--profile``, else the one remembered in the config."""
-    if args.profile:
+    """The voice profile warmth is judged against, for every command that judges it:
+    ``--profile`` (where the command has it), else the one remembered in the config."""
+    if getattr(args, "profile", None):
         return _load_baseline(args.profile)
     if not config.warmth.profile:
         return None
@@ -442,7 +453,9 @@ def cmd_review(args) -> int:
         raise UserError(f"{args.call}: no such file")
     from voicecoach.ui.review import run_review
 
-    return run_review(args.call, screenshot=args.screenshot, config=_load_config(args))
+    config = _load_config(args)
+    return run_review(args.call, screenshot=args.screenshot, config=config,
+                      baseline=_profile_for(args, config))
 
 
 def cmd_report(args) -> int:
@@ -450,24 +463,28 @@ def cmd_report(args) -> int:
 
     config = _load_config(args)
     path = Path(args.call)
+    note = ""
     if path.suffix.lower() == ".json":
         from voicecoach.store.record import load_record
 
         record = load_record(path)
         audio = None if args.no_audio else find_audio(record, path)
-    else:
-        from voicecoach.analyze import analyze_call, demo_call_path
-        from voicecoach.sources.audio import load_call
+    else:                        # opened as the review opens it: its record, else analysed and saved
+        from voicecoach.analyze import analyze_call
+        from voicecoach.store.calls import open_call
 
-        audio = load_call(demo_call_path() if args.call == "demo" else path)
-        record = _with_progress(lambda progress: analyze_call(audio, config, progress=progress),
-                                quiet=False, channels=list(audio.channels()))
-        audio = None if args.no_audio else audio
+        def analyse(audio, config, baseline):
+            return _with_progress(lambda progress: analyze_call(audio, config, baseline=baseline,
+                                                                progress=progress),
+                                  quiet=False, channels=list(audio.channels()))
+
+        opened = open_call(args.call, config, analyse=analyse, baseline=_profile_for(args, config))
+        record, audio, note = opened.record, (None if args.no_audio else opened.audio), opened.note
     try:
         out = write_report(record, audio, args.output)
     except OSError as exc:
         raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    print(f"Report written to {out}")
+    print(f"Report written to {out}" + (f" ({note})" if note else ""))
     return 0
 
 
@@ -479,6 +496,7 @@ def cmd_history(args) -> int:
 
     # recordings whose process was killed mid-call get their records first
     config = _load_config(args)
+    baseline = _profile_for(args, config)
     for folder in args.rebuild or []:          # a mistyped folder must not empty the history
         if not os.path.isdir(os.path.expanduser(folder)):
             what = "not a folder" if os.path.exists(os.path.expanduser(folder)) else "no such folder"
@@ -495,7 +513,7 @@ def cmd_history(args) -> int:
             pass          # said below, where the history is read
     for folder in dict.fromkeys([*(args.rebuild or []), config.live.record_dir or None, *map(str, known)]):
         if folder:
-            recover_folder(folder, config)
+            recover_folder(folder, config, baseline)
     try:
         print(show_history(args.last, args.rebuild))
     except sqlite3.Error as exc:
@@ -530,9 +548,9 @@ def cmd_calibrate(args) -> int:
                         "(`calibrate me1.wav me2.wav -o me.json`), or --mic to read a passage aloud")
     settings = _profile_settings(_load_config(args))
     if args.mic:
-        device = args.device
-        if device is not None and device.isdigit():
-            device = int(device)
+        from voicecoach.sources.devices import resolve_device
+
+        device = resolve_device(args.device) if args.device is not None else None   # as live --agent
         check_mic(device)                    # before the countdown, not after it
         print("Read this aloud in your ordinary voice, as you would to a caller:\n")
         print(CALIBRATION_PASSAGE + "\n")
@@ -576,14 +594,16 @@ def _level_meter(level_dbfs: float, left_s: float) -> None:
 def cmd_warmth(args) -> int:
     from voicecoach.store.profile import score_clips
 
-    settings = _profile_settings(_load_config(args))
-    results = score_clips(args.clips, profile=_load_baseline(args.profile), **settings)
+    config = _load_config(args)
+    baseline = _profile_for(args, config)
+    results = score_clips(args.clips, profile=baseline, **_profile_settings(config))
     if args.json:
         json.dump([{"file": r["file"], "warmth": r["warmth"]} for r in results], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
-    if args.profile is None:
-        print("(no --profile: scored against an average voice, which is much less reliable)")
+    if baseline is None:
+        print("(no voice profile: scored against an average voice, which is much less reliable; "
+              "`voicecoach calibrate` makes yours)")
     for r in results:
         value = f"{r['warmth']:.2f}" if r["warmth"] is not None else f"-- ({r.get('reason')})"
         print(f"{value:>6}  {r['file']}")

@@ -385,6 +385,15 @@ def _check(path: Path, audio: np.ndarray, sr: int) -> None:
         raise AudioError(f"{path}: only {duration * 1000:.0f} ms of audio; too short to analyse")
 
 
+def check_call_channels(path: str | Path, channels: int) -> None:
+    """A call recording has 1 channel (the agent alone) or 2 (agent and customer); any
+    other count is :class:`AudioError`. For every reader of a recording (whole, streaming,
+    and the voice profile's), so all say the same."""
+    if channels not in (1, 2):
+        raise AudioError(f"{path}: has {channels} channels; expected 2 (agent and customer) "
+                         "or 1 (the agent alone)")
+
+
 def check_call_args(path, agent, customer, agent_channel: str) -> None:
     """The call's files and channel choice make sense together (else :class:`AudioError`)."""
     if agent_channel not in ("left", "right"):
@@ -424,14 +433,11 @@ def load_call(path: str | Path | None = None, *, agent: str | Path | None = None
         path = Path(path)
         audio, sr = read_audio(path)
         _check(path, audio, sr)
-        n_ch = audio.shape[1]
-        if n_ch == 1:
+        check_call_channels(path, audio.shape[1])
+        if audio.shape[1] == 1:
             a, c = audio[:, 0], None
-        elif n_ch == 2:
-            a, c = (audio[:, 0], audio[:, 1]) if agent_channel == "left" else (audio[:, 1], audio[:, 0])
         else:
-            raise AudioError(f"{path}: has {n_ch} channels; expected 2 (agent and customer) "
-                             "or 1 (the agent alone)")
+            a, c = (audio[:, 0], audio[:, 1]) if agent_channel == "left" else (audio[:, 1], audio[:, 0])
         a, c = np.ascontiguousarray(a), (None if c is None else np.ascontiguousarray(c))
         del audio                        # keep one copy of a long call in memory, not two
         a, c = _resample(a, sr), (None if c is None else _resample(c, sr))

@@ -24,8 +24,8 @@ import numpy as np
 
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
 from voicecoach.sources.audio import (MAX_STREAM_S, SILENCE_PEAK, AudioError, OneVoice, av_samples, av_stream,
-                                      check_call_args, check_file, check_header, check_samples, damaged_from_start,
-                                      ended_early, further_ended, sndfile_info,
+                                      check_call_args, check_call_channels, check_file, check_header,
+                                      check_samples, damaged_from_start, ended_early, further_ended, sndfile_info,
                                       too_long, undecodable, warn_truncated)
 from voicecoach.sources.library_noise import quiet_decoders
 
@@ -298,14 +298,12 @@ def open_call_stream(path: str | Path | None = None, *, agent: str | Path | None
     if path is not None:
         path = Path(path)
         d = _Decoder(path)
+        check_call_channels(path, d.channels)
         if d.channels == 1:
             sides = {AGENT: (d, 0)}
-        elif d.channels == 2:
+        else:
             a = 0 if agent_channel == "left" else 1
             sides = {AGENT: (d, a), CUSTOMER: (d, 1 - a)}
-        else:
-            raise AudioError(f"{path}: has {d.channels} channels; expected 2 (agent and customer) "
-                             "or 1 (the agent alone)")
         return CallStream(sides, path.name, block_s)
     if agent is None:
         raise AudioError("no call given: name a recording, or --agent FILE [--customer FILE], or --demo")

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 from voicecoach.store.record import RecordError, load_record
 
 if TYPE_CHECKING:
+    from voicecoach.analyzers.voice import Baseline
     from voicecoach.sources.audio import CallAudio
 
 DATA_DIR_ENV = "VOICECOACH_DATA_DIR"
@@ -302,7 +303,8 @@ def _join(*notes: str) -> str:
 
 def open_call(call: Union[str, Path, dict], config=None, *,
               analyse: Optional[Callable] = None,
-              history_path: Union[str, Path, None] = None) -> OpenedCall:
+              history_path: Union[str, Path, None] = None,
+              baseline: Optional[Baseline] = None) -> OpenedCall:
     """Open ``call`` for review: ``"demo"``, a recording, a call record file, or a record dict.
 
     A record file opens as it is, with its recording if ``source.name`` lies beside it.
@@ -316,10 +318,15 @@ def open_call(call: Union[str, Path, dict], config=None, *,
     config : voicecoach.config.Config, optional
         Settings for analysing a recording that has no record yet.
     analyse : callable, optional
-        ``analyse(audio, config) -> record``; default
-        :func:`voicecoach.analyze.analyze_call` (the review passes one with a progress dialog).
+        ``analyse(audio, config, baseline) -> record``; default
+        :func:`voicecoach.analyze.analyze_call` (the review and ``report`` pass one with
+        a progress display).
     history_path : path, optional
         The history database (default: the user's).
+    baseline : voicecoach.analyzers.voice.Baseline, optional
+        The voice profile a recording without a record is analysed against, as
+        ``analyze`` and ``live`` would (the user's remembered one); None judges warmth
+        against the call's own start. A record that exists keeps the warmth it has.
 
     Raises
     ------
@@ -362,8 +369,9 @@ def open_call(call: Union[str, Path, dict], config=None, *,
     if analyse is None:
         from voicecoach.analyze import analyze_call
 
-        analyse = analyze_call
-    record = analyse(audio, config)
+        def analyse(audio, config, baseline):
+            return analyze_call(audio, config, baseline=baseline)
+    record = analyse(audio, config, baseline)
     if demo:                                  # kept to open at once next time; not in the history
         home = record_home(path)
         try:

@@ -34,7 +34,8 @@ from voicecoach.analyzers.warmth import (
     speech_window,
 )
 from voicecoach.events import SAMPLE_RATE
-from voicecoach.sources.audio import AudioError, read_audio
+from voicecoach.sources.audio import AudioError, check_call_channels, read_audio
+from voicecoach.sources.devices import DeviceChoice, environment_set, import_sounddevice
 
 PROFILE_KIND = "voicecoach-voice-profile"
 """Value of a profile's ``"kind"`` key."""
@@ -255,15 +256,18 @@ def profile_from_audio(recordings: Sequence[np.ndarray], sr: int = SAMPLE_RATE,
 
 
 def read_mono(path: str | Path) -> np.ndarray:
-    """One audio file as 16 kHz mono float32 (channels averaged).
+    """The agent's voice in one audio file, as 16 kHz mono float32: a mono file as it is,
+    a stereo file's left channel (a call recording, as ``live --record`` writes it, has
+    the agent on the left and the caller on the right, whose voice is not the agent's).
 
     Raises
     ------
     AudioError
-        Missing, unreadable or empty file.
+        Missing, unreadable or empty file, or more than two channels.
     """
     audio, sr = read_audio(path)
-    x = audio.mean(axis=1)
+    check_call_channels(path, audio.shape[1])
+    x = audio[:, 0]
     if sr != SAMPLE_RATE:
         import soxr
 
@@ -280,8 +284,9 @@ def build_profile(paths: Sequence[str | Path], options: Optional[ProfileOptions]
     Parameters
     ----------
     paths : sequence of path
-        Recordings of the agent alone (a stereo file is mixed to mono), in the
-        ordinary voice, with the headset used for calls.
+        Recordings of the agent in the ordinary voice, with the headset used for
+        calls: mono, or a call recording whose left channel is the agent (only
+        that channel is measured; see :func:`read_mono`).
     options, prosody_options, vad_options, vad_model
         As for :func:`profile_from_audio`.
 
@@ -293,7 +298,8 @@ def build_profile(paths: Sequence[str | Path], options: Optional[ProfileOptions]
     Raises
     ------
     AudioError
-        An unreadable file, or too little speech in all of them together.
+        An unreadable file, one with more than two channels, or too little speech
+        in all of them together.
     """
     paths = [Path(p) for p in paths]
     if not paths:
@@ -389,7 +395,8 @@ def score_clips(paths: Sequence[str | Path], profile: Optional[dict | Baseline] 
     Parameters
     ----------
     paths : sequence of path
-        Clips of one speaker (stereo is mixed to mono).
+        Clips of one speaker: mono, or stereo with that speaker on the left (only
+        the left channel is scored; see :func:`read_mono`).
     profile : dict or Baseline or None
         That speaker's voice profile; see :func:`score_audio`.
     model, options, prosody_options, vad_options, vad_model
@@ -405,7 +412,7 @@ def score_clips(paths: Sequence[str | Path], profile: Optional[dict | Baseline] 
     Raises
     ------
     AudioError
-        A missing or unreadable file.
+        A missing or unreadable file, or one with more than two channels.
     """
     baseline = reference_baseline(profile)
     model = model or default_model()
@@ -421,7 +428,7 @@ def score_clips(paths: Sequence[str | Path], profile: Optional[dict | Baseline] 
     return out
 
 
-def record_mic(seconds: float, device: Optional[int | str] = None,
+def record_mic(seconds: float, device: Optional[DeviceChoice] = None,
                sr: int = SAMPLE_RATE, on_level=None, level_every_s: float = 0.1) -> np.ndarray:
     """Record from a microphone, blocking until done.
 
@@ -429,8 +436,11 @@ def record_mic(seconds: float, device: Optional[int | str] = None,
     ----------
     seconds : float
         How long to record (s).
-    device : int or str or None
-        A sounddevice input device (index or name); the system default when None.
+    device : DeviceChoice or None
+        The input, as :func:`voicecoach.sources.devices.resolve_device` picks it
+        (``live --agent`` picks the same way; a PulseAudio source is opened through
+        the ALSA ``pulse`` device with ``PULSE_SOURCE`` set); the system's default
+        input when None.
     sr : int
         Sample rate to record at (Hz).
     on_level : callable, optional
@@ -453,8 +463,7 @@ def record_mic(seconds: float, device: Optional[int | str] = None,
     import threading
     import time
 
-    import sounddevice as sd
-
+    sd = import_sounddevice()
     n = int(round(seconds * sr))
     audio = np.zeros(n, np.float32)
     state = {"pos": 0, "level": -120.0}
@@ -471,8 +480,11 @@ def record_mic(seconds: float, device: Optional[int | str] = None,
 
     where = _device_name(device)
     try:
-        with sd.InputStream(samplerate=sr, channels=1, dtype="float32", device=device,
-                            blocksize=int(sr * 0.05), callback=callback):
+        with _opening(device):
+            stream = sd.InputStream(samplerate=sr, channels=1, dtype="float32",
+                                    device=device.device if device is not None else None,
+                                    blocksize=int(sr * 0.05), callback=callback)
+        with stream:
             give_up = time.monotonic() + seconds + 10.0      # a device that stopped delivering
             while not done.wait(level_every_s):
                 if on_level is not None:
@@ -480,28 +492,34 @@ def record_mic(seconds: float, device: Optional[int | str] = None,
                 if time.monotonic() > give_up:
                     raise AudioError(f"cannot record from {where}: it stopped delivering audio")
     except (sd.PortAudioError, ValueError) as exc:
-        raise AudioError(_mic_problem(where, exc)) from None
+        raise AudioError(_mic_problem(device, exc)) from None
     return audio
 
 
-def check_mic(device: Optional[int | str] = None, sr: int = SAMPLE_RATE) -> None:
-    """Raise :class:`AudioError` now, not after a countdown, when ``device`` (the default
-    input when None) cannot record mono at ``sr``."""
-    import sounddevice as sd
-
-    where = _device_name(device)
+def check_mic(device: Optional[DeviceChoice] = None, sr: int = SAMPLE_RATE) -> None:
+    """Raise :class:`AudioError` now, not after a countdown, when ``device`` (a
+    :class:`DeviceChoice`, or the default input when None) cannot record mono at ``sr``."""
+    sd = import_sounddevice()
     try:
-        sd.check_input_settings(device=device, channels=1, dtype="float32", samplerate=sr)
+        with _opening(device):
+            sd.check_input_settings(device=device.device if device is not None else None,
+                                    channels=1, dtype="float32", samplerate=sr)
     except (sd.PortAudioError, ValueError) as exc:
-        raise AudioError(_mic_problem(where, exc)) from None
+        raise AudioError(_mic_problem(device, exc)) from None
 
 
-def _device_name(device: Optional[int | str]) -> str:
-    return f"input device {device!r}" if device is not None else "the default input device"
+def _opening(device: Optional[DeviceChoice]):
+    """The environment to open ``device`` in (``PULSE_SOURCE`` for a PulseAudio source:
+    libpulse reads it when the stream opens)."""
+    return environment_set(device.open_env() if device is not None else {})
 
 
-def _mic_problem(where: str, exc: Exception) -> str:
-    if "device -1" in str(exc) or "No input device" in str(exc):    # PortAudio's words for "none"
+def _device_name(device: Optional[DeviceChoice]) -> str:
+    return f"input device {device.name!r}" if device is not None else "the default input device"
+
+
+def _mic_problem(device: Optional[DeviceChoice], exc: Exception) -> str:
+    if device is None and "device -1" in str(exc):        # PortAudio's words for "no default input"
         return ("no microphone found (this computer has no input device): plug in your headset, "
                 "or name one with --device (`voicecoach devices` lists them)")
-    return f"cannot record from {where}: {exc}"
+    return f"cannot record from {_device_name(device)}: {exc}"
