@@ -116,7 +116,8 @@ def test_report_history_calibrate_and_warmth(tmp_path):
 
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng not installed")
-    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"),   # calibrate remembers its profile:
+               XDG_CONFIG_HOME=str(tmp_path / "config"))            # in a config of this test's own
     vc = lambda *a: subprocess.run([sys.executable, "-m", "voicecoach", *a], capture_output=True,  # noqa: E731
                                    text=True, cwd=tmp_path, env=env, timeout=300)
     res = vc("analyze", "--demo", "-q", "-o", "demo.json")
