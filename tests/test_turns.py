@@ -120,6 +120,17 @@ def test_talk_time_share_gaps_monologue_and_dead_air():
     assert [e.kind for e in ev].count("dead_air") == 1
 
 
+def test_a_monologue_goes_on_through_acknowledgements_but_not_through_a_short_reply():
+    """ "Mm-hm" while the agent talks is listening; "Yes, it is." in the agent's pause is
+    the caller's turn, however short (the demo call's 16 s "monologue" held two)."""
+    tt, _ = run([(0.0, 5.0), (5.8, 9.0), (9.6, 12.0)], [(2.0, 2.4), (5.1, 5.6)], duration_s=15)
+    s = tt.summary()
+    assert [b["by"] for b in s["backchannels"]] == ["customer"]
+    assert s["longest_agent_monologue"] == pytest.approx(6.2, abs=0.1)      # 5.8-12 s, after the reply
+    tt, _ = run([(0.0, 5.0), (5.8, 9.0), (9.6, 12.0)], [(2.0, 2.4), (7.0, 7.4)], duration_s=15)
+    assert tt.summary()["longest_agent_monologue"] == pytest.approx(12.0, abs=0.1)   # pauses, no reply
+
+
 def test_thresholds_come_from_options():
     strict = TurnOptions(backchannel_max_s=0.3)
     tt, ev = run([(3.0, 3.9)], [(0.0, 6.0)], options=strict)

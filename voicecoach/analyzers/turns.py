@@ -334,14 +334,16 @@ class TurnTaking:
             if ch == CUSTOMER and ch2 == AGENT and e2 - s2 >= o.backchannel_max_s and s2 >= e - 0.5:
                 if not any(ch3 == CUSTOMER and s3 > e for s3, e3, ch3 in timeline if s3 < s2):
                     gaps.append(round(s2 - e, 3))
-        # monologues: agent speech while the customer says at most backchannels
+        # monologues: agent speech while the customer says at most backchannels; a short
+        # reply in the agent's pause ("Yes, it is.") is the caller taking a turn
+        listening = {round(b["_onset"], 3) for b in self.backchannels if b["by"] == CUSTOMER}
         longest, run_start, run_end = 0.0, None, None
         for s, e, ch in timeline:
             if ch == AGENT:
                 run_start = s if run_start is None else run_start
                 run_end = e if run_end is None else max(run_end, e)
                 longest = max(longest, run_end - run_start)
-            elif e - s >= o.backchannel_max_s:
+            elif round(s, 3) not in listening:
                 run_start = run_end = None
         # dead air: silent stretches on both channels between the first and last speech
         dead, last_end = [], None
