@@ -324,3 +324,12 @@ def test_report_and_review_judge_a_recording_against_the_remembered_profile(tmp_
     assert res.returncode == 0, res.stderr
     warmth = json.loads((tmp_path / "other.json").read_text())["warmth"]
     assert warmth["baseline"] == "profile" and warmth["profile_id"] == profile_id
+
+
+def test_team_reads_the_config_given_before_its_command(tmp_path):
+    """`team --config F list AGENT` and `team list AGENT --config F` read the same file (the
+    sub-command's own option used to overwrite the one before it with its default)."""
+    missing = str(tmp_path / "team.toml")
+    for args in (["team", "--config", missing, "list", "alice"], ["team", "list", "alice", "--config", missing]):
+        res = run(*args)
+        assert res.returncode == 2 and f"{missing}: no such config file" in res.stderr, (args, res.stderr)

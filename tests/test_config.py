@@ -124,6 +124,11 @@ def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
     ('[transcribe]\nlanguage = "xx"\n', r"\[transcribe\] language 'xx' with the English-only model 'tiny.en'"),
     ('[transcribe]\nlanguage = "English"\n', r"\[transcribe\] language must be a language code"),
     ("[shift]\nlead_in_s = 900000\n", r"\[shift\] lead_in_s must be at most 60 s"),
+    ("[pace]\nband_low_wpm = 200\nband_high_wpm = 100\n",
+     r"\[pace\] band_low_wpm \(200\) must be below band_high_wpm \(100\), and that at most fast_wpm"),
+    ("[pace]\nband_high_syl_s = 6\n", r"\[pace\] band_low_syl_s \(3\) must be below band_high_syl_s \(6\), and"),
+    ('[transcribe]\nmodel = ""\n', r'\[transcribe\] model must name a model \(such as "tiny.en"\)'),
+    ("[capture]\nreconnect_s = -1\n", r"\[capture\] reconnect_s must be 0 \(off\) or more, not -1"),
 ])
 def test_bad_files_are_one_line_errors_that_name_file_section_and_key(tmp_path, text, message):
     path = write(tmp_path, text, "bad.toml")

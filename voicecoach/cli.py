@@ -44,8 +44,10 @@ class UserError(Exception):
     """Anything a user can fix; printed as one line, never a traceback."""
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE",
+def _add_common(p: argparse.ArgumentParser, nested: bool = False) -> None:
+    """``--config``; ``nested`` for a sub-command's own sub-commands (``team list``), whose
+    default must not overwrite the one given before them (``team --config F list``)."""
+    p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS if nested else None,
                    help="settings file (TOML); default: the user config file if it exists")
 
 
@@ -285,17 +287,17 @@ def build_parser() -> argparse.ArgumentParser:
     tl = tsub.add_parser("list", help="one agent's shared calls")
     tl.add_argument("agent", metavar="AGENT")
     tl.add_argument("-n", "--last", type=_count, default=20, metavar="N", help="how many calls (default 20)")
-    _add_common(tl)
+    _add_common(tl, nested=True)
     to = tsub.add_parser("open", help="open a shared call in the review window")
     to.add_argument("ref", metavar="ID", help="the call's id as listed (or AGENT/ID)")
     to.add_argument("--screenshot", type=_png, metavar="FILE.png", help="save a screenshot of the window and exit")
-    _add_common(to)
+    _add_common(to, nested=True)
     tt = tsub.add_parser("trend", help="one agent's shared calls by week or month")
     tt.add_argument("agent", metavar="AGENT")
     tt.add_argument("--by", choices=("week", "month"), default="week")
-    _add_common(tt)
+    _add_common(tt, nested=True)
     ti = tsub.add_parser("init", help="set up the team store, or migrate it to this version (team lead)")
-    _add_common(ti)
+    _add_common(ti, nested=True)
 
     c = sub.add_parser("config", help="show the config file's path and every setting",
                        description="Print the config file's path, then every setting with its "

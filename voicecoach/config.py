@@ -351,7 +351,9 @@ def coerce(value: Any, default: Any, where: str) -> Any:
         if abs(value) > MAX_SETTING or not math.isfinite(value):
             raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}, not {value!r:.40}")
         if isinstance(default, (int, float)) and not isinstance(default, bool) and default > 0:
-            if key.endswith(_POSITIVE_NAMES) and value <= 0 and not (value == 0 and key in _ZERO_TURNS_OFF):
+            if key in _ZERO_TURNS_OFF and value < 0:
+                raise ConfigError(f"{where} must be 0 (off) or more, not {value!r}")
+            if key.endswith(_POSITIVE_NAMES) and value <= 0 and key not in _ZERO_TURNS_OFF:
                 raise ConfigError(f"{where} must be more than 0, not {value!r}")
             if value < 0:
                 raise ConfigError(f"{where} must not be negative, not {value!r}")

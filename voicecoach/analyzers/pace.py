@@ -88,6 +88,20 @@ class PaceOptions:
     min_peak_db: float = -55.0
     voiced_radius_s: float = 0.02
 
+    def problem(self) -> str:
+        """What is wrong with these settings together; "" if nothing: each scale's
+        comfortable band and its fast mark must be in order.
+
+        >>> print(PaceOptions(band_low_wpm=200.0, band_high_wpm=100.0).problem())
+        band_low_wpm (200) must be below band_high_wpm (100), and that at most fast_wpm (210)
+        """
+        for unit in ("wpm", "syl_s"):
+            low, high, fast = (getattr(self, f"{name}_{unit}") for name in ("band_low", "band_high", "fast"))
+            if not low < high <= fast:
+                return (f"band_low_{unit} ({low:g}) must be below band_high_{unit} ({high:g}), "
+                        f"and that at most fast_{unit} ({fast:g})")
+        return ""
+
 
 class PaceTracker:
     """Syllable rate and word rate of one speaker, over the whole call and recently.

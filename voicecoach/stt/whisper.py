@@ -83,6 +83,8 @@ class TranscribeOptions:
         >>> print(TranscribeOptions(language="fr").problem())
         language 'fr' with the English-only model 'tiny.en': use language = "en", or a multilingual model
         """
+        if not self.model.strip():
+            return "model must name a model (such as \"tiny.en\") or a model folder, not \"\""
         if not re.fullmatch(r"[a-z]{2,3}", self.language):
             return f"language must be a language code such as \"en\", not {self.language!r}"
         if self.model.rstrip("/").endswith(".en") and self.language != "en":
