@@ -65,11 +65,12 @@ def _seconds(text: str) -> float:
 def _gap_seconds(text: str) -> float:
     """Silence between replayed calls: a finite number of seconds, 0 or more."""
     try:
-        if float(text) == 0:
-            return 0.0
+        value = float(text)
     except ValueError:
-        pass
-    return _seconds(text)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a number of seconds, 0 or more")
+    return value
 
 
 def _count(text: str) -> int:
@@ -624,6 +625,10 @@ def cmd_live(args) -> int:
     from voicecoach.stt.whisper import tune_malloc
     from voicecoach.ui import screen_problem
 
+    if args.screenshot is not None and args.console:
+        raise UserError("--screenshot pictures the overlay; --console coaches in the terminal instead")
+    if args.screenshot is not None and args.stop_after is None:
+        raise UserError("--screenshot is taken when the shift is stopped: give --stop-after SECONDS too")
     tune_malloc()
     config = _load_config(args)
     baseline = _profile_for(args, config)
