@@ -299,6 +299,10 @@ def test_calibrate_mic_takes_a_pulseaudio_source_by_name_as_live_does(pulse, tmp
     assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
     assert res.stderr.startswith("voicecoach: error: no input device matches 'no_such_mic'; inputs:")
     assert "'agent_mic'" in res.stderr and "Starting in" not in res.stdout
+    (tmp_path / "mic.toml").write_text('[live]\nagent_device = "no_such_mic"\n')   # the mic live uses
+    res = subprocess.run(cmd[:-1] + [str(tmp_path / "mic.toml")], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert res.returncode == 2 and "no input device matches 'no_such_mic'" in res.stderr, res.stderr
     proc = subprocess.Popen(cmd + ["--device", "agent_mic"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
     try:

@@ -238,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("--seconds", type=_seconds, default=30.0, help="how long to record with --mic (default 30)")
     cb.add_argument("--device", metavar="DEVICE",
                     help="the microphone, named as for `live --agent`: an index or name from "
-                         "`voicecoach devices`, or a PulseAudio source (default: the default input)")
+                         "`voicecoach devices`, or a PulseAudio source (default: [live] agent_device "
+                         "in the config, else the default input)")
     cb.add_argument("-o", "--output", type=_file_name, metavar="PROFILE.json", required=True, help="where to save the profile")
     cb.add_argument("--no-remember", action="store_true",
                     help="do not set it as your profile ([warmth] profile in the config file)")
@@ -535,6 +536,12 @@ def _profile_settings(config) -> dict:
             "prosody_options": config.prosody, "vad_options": config.vad}
 
 
+def _agent_device(given: Optional[str], config) -> Optional[str]:
+    """The agent's microphone: as given on the command line, else ``[live] agent_device``;
+    None: the system's default input."""
+    return given or config.live.agent_device or None
+
+
 def cmd_calibrate(args) -> int:
     from voicecoach.store.profile import (
         CALIBRATION_PASSAGE,
@@ -549,11 +556,13 @@ def cmd_calibrate(args) -> int:
     if not args.mic and not args.audio:
         raise UserError("nothing to calibrate from: give recordings of your ordinary speech "
                         "(`calibrate me1.wav me2.wav -o me.json`), or --mic to read a passage aloud")
-    settings = _profile_settings(_load_config(args))
+    config = _load_config(args)
+    settings = _profile_settings(config)
     if args.mic:
         from voicecoach.sources.devices import resolve_device
 
-        device = resolve_device(args.device) if args.device is not None else None   # as live --agent
+        spec = _agent_device(args.device, config)
+        device = resolve_device(spec) if spec is not None else None     # as live --agent
         check_mic(device)                    # before the countdown, not after it
         print("Read this aloud in your ordinary voice, as you would to a caller:\n")
         print(CALIBRATION_PASSAGE + "\n")
@@ -661,7 +670,7 @@ def cmd_live(args) -> int:
         from voicecoach.sources.devices import refresh_portaudio, resolve_device
         from voicecoach.sources.reconnect import ReconnectingSource
 
-        agent_spec = args.agent or lo.agent_device or "default"
+        agent_spec = _agent_device(args.agent, config) or "default"
         customer_spec = args.customer or lo.customer_device
         agent = resolve_device(agent_spec)
         customer = resolve_device(customer_spec) if customer_spec else None
