@@ -236,6 +236,7 @@ class ReviewWindow(QMainWindow):
         col.setSpacing(10)
         self.title = label("", "title")
         self.subtitle = label("", "subtitle")
+        self.subtitle.setWordWrap(True)       # a narrow window: the date and model go below, not under the buttons
         self.play_button = QPushButton("▶  Play")
         self.play_button.setObjectName("play")
         self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -269,9 +270,8 @@ class ReviewWindow(QMainWindow):
         self.timeline.seekRequested.connect(self.listen_at)
         turns = legend(list(TURN_LEGEND))
         cues = legend([("rephrase", "rephrase"), ("good", "good practice"),
-                       ("note", "follow-up / caller's item"), ("voice", "voice")], "Cues", "●")
-        hint = label("Click anywhere to listen · scroll to zoom · drag to pan", "scoreDetail")
-        cues.layout().insertWidget(cues.layout().count(), hint)
+                       ("note", "follow-up / caller's item"), ("voice", "voice")], "Cues", "●",
+                      hint="Click anywhere to listen · scroll to zoom · drag to pan")
         timeline_card = card(self.timeline, turns, cues, margins=8)
         col.addWidget(timeline_card, 3)
 
@@ -361,22 +361,25 @@ class ReviewWindow(QMainWindow):
         self.play_button.setToolTip("" if self.player else "no recording: nothing to play")
         self.title.setText(record["source"]["name"])
         chans = record["source"]["channels"]
+        mine = not source.shared_by           # a call shared with me (the coach) is not mine to share
+        agent = "you" if mine else source.shared_by
         meta = [f"shared by {source.shared_by}" if source.shared_by else "", call_date(record),
                 clock(record["duration"]),
-                "you + caller" if "customer" in chans else "you only (mono)",
+                f"{agent} + caller" if "customer" in chans else f"{agent} only (mono)",
                 f"speech-to-text {record['stt_model']}" if record.get("stt_model") else "no transcript"]
         self.subtitle.setText("  ·  ".join(m for m in meta if m))
         self.setWindowTitle(f"VoiceCoach — {record['source']['name']}")
-        mine = not source.shared_by           # a call shared with me (the coach) is not mine to share
         self.care_note.setText(CARE_NOTE if mine else
                                f"Shared by {source.shared_by} for their own practice: read it against their own "
                                "earlier calls, never to rank, pay or judge anyone.")
         for widget in (self.share_button, self.share_action, self.unshare_action):
             widget.setEnabled(mine)
+        self.share_button.setVisible(mine and team_configured(self._config))
         self.timeline.set_call(record, source.audio)
         self.scores.set_record(record)
         self.lines = transcript_lines(record)
-        self.transcript.set_rows([(ln.start, ["You" if ln.channel == "agent" else "Caller", ln.text], ln.channel)
+        speaker = "You" if mine else source.shared_by
+        self.transcript.set_rows([(ln.start, [speaker if ln.channel == "agent" else "Caller", ln.text], ln.channel)
                                   for ln in self.lines],
                                  empty="No transcript: transcription was off.")
         self.rephrase.set_rows([(c["t"], [f"{c['kind']}: “{c.get('phrase', c['text'])}”",
