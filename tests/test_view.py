@@ -255,3 +255,14 @@ def test_the_console_names_events_as_every_other_view_does():
     for internal in ("backchannel", "near miss", "near_miss", "dead air by", " by agent", " by customer",
                      " by both", "question_open", "closing_question"):
         assert internal not in text, (internal, text)
+
+
+def test_the_after_call_card_says_when_the_words_were_not_checked():
+    """With speech-to-text off no checklist, rephrasing or follow-up was looked for: the card
+    must not read as a clean call."""
+    from voicecoach.sinks.view import after_call
+
+    record = make_record()
+    assert after_call(record).unchecked == ""
+    off = dict(record, unavailable=["transcript", "language cues"], commitments=[], caller_problems=[], cues=[])
+    assert "not checked (speech-to-text was off)" in after_call(off).unchecked

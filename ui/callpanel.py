@@ -235,7 +235,10 @@ class AfterCallCard(QFrame):
                 (f"<span style='color:{MUTED}'>{clock(t)}</span> " if t is not None else "• ") + _esc(text)
                 for t, text in card.work_on))
         else:
-            parts.append("<b>Nicely done</b> — nothing stood out to work on.")
+            parts.append("<b>Nicely done</b> — nothing stood out to work on." if not card.unchecked
+                         else "<b>Nothing stood out</b> in what was checked.")
+        if card.unchecked:
+            parts.append(f"<span style='color:{MUTED}'>{_esc(card.unchecked)}</span>")
         for title, items in (("Follow up", card.follow_ups), ("Confirm with the caller", card.callers_list)):
             if items:
                 parts.append(f"<b>{title}</b><br>" + "<br>".join(

@@ -303,11 +303,13 @@ def moments(record: dict) -> list[dict]:
 @dataclass(frozen=True)
 class AfterCall:
     """What the after-call card shows: a few things to work on (with their time, None
-    for the whole call), the follow-ups promised and the caller's list to confirm."""
+    for the whole call), the follow-ups promised and the caller's list to confirm, and
+    what was not checked ("" when everything was)."""
 
     work_on: list
     follow_ups: list
     callers_list: list
+    unchecked: str = ""
 
 
 def after_call(record: dict, most: int = 3) -> AfterCall:
@@ -333,9 +335,12 @@ def after_call(record: dict, most: int = 3) -> AfterCall:
         items.append((None, "Smile while you talk: it is heard"))
     if s.checklist and not done.get("greeting", True):
         items.append((None, "Open with a greeting and your name"))
+    words_off = "transcript" in (record.get("unavailable") or [])
     return AfterCall(work_on=items[:most],
                      follow_ups=[(c["t"], c["text"]) for c in record.get("commitments") or []],
-                     callers_list=[(c["t"], c["text"]) for c in record.get("caller_problems") or []])
+                     callers_list=[(c["t"], c["text"]) for c in record.get("caller_problems") or []],
+                     unchecked=("Your words were not checked (speech-to-text was off): no checklist, "
+                                "rephrasing or follow-ups." if words_off else ""))
 
 
 # --------------------------------------------------------------------------- scorecard
