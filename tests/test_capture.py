@@ -282,6 +282,33 @@ def test_ctrl_c_pressed_again_while_the_streams_close_does_not_hang(pulse):
     assert pressed == [1] and stream.closed and source.lost is None
 
 
+
+def test_ctrl_c_while_the_streams_open_closes_every_one_of_them(pulse):
+    """Stopped between opening the first and the second stream: start() returns without
+    starting any, and none is left open (the second was opened after stop() ran)."""
+    import signal
+
+    source = DeviceSource(resolve_device("agent.monitor"), resolve_device("customer.monitor"))
+    opened = []
+    open_one = source._open
+
+    def open_and_press(sd, s):
+        stream = open_one(sd, s)
+        opened.append(stream)
+        if len(opened) == 1:
+            signal.raise_signal(signal.SIGINT)       # handled before raise_signal returns
+        return stream
+
+    source._open = open_and_press
+    previous = signal.signal(signal.SIGINT, lambda *_: source.stop())
+    try:
+        assert source.start() is source
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert len(opened) == 2 and all(stream.closed for stream in opened)
+    assert list(source) == [] and source.lost is None
+
+
 # -- without devices ---------------------------------------------------------------------
 def choice(name="mic", channels=1):
     return DeviceChoice(device=0, name=name, channels=channels)

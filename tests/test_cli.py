@@ -229,6 +229,9 @@ def test_a_remembered_profile_that_is_gone_is_one_line_saying_where_it_is_set(tm
     res = run("analyze", "--demo", "--no-transcript", "--config", str(cfg))
     assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
     assert "no such voice profile" in res.stderr and "[warmth] profile" in res.stderr
+    res = run("history", "--config", str(cfg))          # showing calls needs no profile: a warning
+    assert res.returncode == 0 and res.stderr.startswith("voicecoach: warning: ") and \
+        res.stderr.count("\n") == 1 and "no such voice profile" in res.stderr, res.stderr
 
 
 def _call_recording(tmp_path):

@@ -200,7 +200,7 @@ def test_the_demo_call_is_never_in_the_history(tmp_path):
     "demo") but neither that nor a rebuild over its folder puts it in the trend."""
     from voicecoach.store.history import History
 
-    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
                OPENBLAS_NUM_THREADS="1")
     out = tmp_path / "calls" / "demo.json"
     res = subprocess.run([sys.executable, "-m", "voicecoach", "analyze", "--demo", "--no-transcript", "-q",

@@ -13,6 +13,10 @@ ALSA = b"ALSA lib pulse.c:242:(pulse_connect) PulseAudio: Unable to connect: Con
 
 def test_the_noise_pattern_takes_the_libraries_lines_and_nothing_else():
     assert NOISE.match(PORTAUDIO) and NOISE.match(ALSA)
+    for jack in (b"Cannot connect to server socket err = No such file or directory",
+                 b"Cannot connect to server request channel", b"jack server is not running or cannot be started",
+                 b"JackShmReadWritePtr::~JackShmReadWritePtr - Init not done for -1, skipping unlock"):
+        assert NOISE.match(jack), jack
     for line in (b"voicecoach: error: a.wav: no such file", b"Expression of interest",
                  b"QFont::setPointSize: Point size <= 0 (0), must be greater than 0", b""):
         assert not NOISE.match(line), line
@@ -63,3 +67,28 @@ def test_quiet_decoders_on_two_threads_gives_fd_2_back_when_the_last_one_ends():
     t.join()
     after = os.fstat(2)
     assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
+
+
+def test_a_decoder_still_running_when_the_filter_ends_gives_fd_2_back_to_the_terminal(tmp_path):
+    """A recording analysed in the background (live's recovery) may still be decoding when
+    the command ends: fd 2 must end on the terminal, not on the filter's closed pipe."""
+    script = """
+import os, sys, threading
+from voicecoach.sources.library_noise import filter_library_noise, quiet_decoders
+inside, done = threading.Event(), threading.Event()
+def decode():
+    with quiet_decoders():
+        inside.set()
+        done.wait(10)
+t = threading.Thread(target=decode)
+with filter_library_noise():
+    t.start()
+    inside.wait(10)
+done.set()
+t.join()
+os.write(2, b"after both\\n")
+"""
+    env = {k: v for k, v in os.environ.items() if k != "VOICECOACH_DEBUG"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, timeout=60,
+                          cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert proc.returncode == 0 and proc.stderr == b"after both\n", proc.stderr

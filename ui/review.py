@@ -270,8 +270,9 @@ class ReviewWindow(QMainWindow):
         self.timeline.seekRequested.connect(self.listen_at)
         turns = legend(list(TURN_LEGEND))
         cues = legend([("rephrase", "rephrase"), ("good", "good practice"),
-                       ("note", "follow-up / caller's item"), ("voice", "voice")], "Cues", "●",
-                      hint="Click anywhere to listen · scroll to zoom · drag to pan")
+                       ("note", "follow-up / caller's item"), ("voice", "voice")], "Cues", "●")
+        hint = label("Click anywhere to listen · scroll to zoom · drag to pan", "scoreDetail")
+        cues.layout().insertWidget(cues.layout().count(), hint)
         timeline_card = card(self.timeline, turns, cues, margins=8)
         col.addWidget(timeline_card, 3)
 

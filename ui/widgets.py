@@ -11,7 +11,7 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -497,39 +498,20 @@ class HistoryView(QWidget):
         self.openRequested.emit(self.rows[len(self.rows) - 1 - row].record_path)
 
 
-class _WrappedLabel(QLabel):
-    """Word-wrapped text that keeps the height its lines need at its width: a layout that
-    squeezes (the review's column) takes that as the minimum, not one line."""
-
-    def minimumSizeHint(self) -> QSize:
-        hint = super().minimumSizeHint()
-        return QSize(hint.width(), max(hint.height(), self.heightForWidth(self.width())))
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if event.oldSize().width() != event.size().width():
-            self.updateGeometry()          # another width, another height: the layout asks again
-
-
-def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■", hint: str = "") -> QWidget:
-    """Coloured marks with labels, ``[(role, text), ...]``, after ``title`` and with ``hint``
-    at the right: one line, or more in a narrow window (an entry is never split, nor clipped)."""
+def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■") -> QWidget:
+    """A row of coloured marks with labels: ``[(role, text), ...]``, after ``title``."""
     box = QWidget()
     lay = QHBoxLayout(box)
     lay.setContentsMargins(0, 0, 0, 0)
     lay.setSpacing(12)
     if title:
-        lay.addWidget(label(title, "scoreLabel"), 0, Qt.AlignmentFlag.AlignTop)
-    marks = _WrappedLabel(" &nbsp; &nbsp;".join(
-        f"<span style='color:{PALETTE[role]}; font-size:13pt'>{mark}</span>&nbsp;{text.replace(' ', '&nbsp;')}"
-        for role, text in entries))
-    marks.setObjectName("scoreDetail")
-    marks.setWordWrap(True)
-    marks.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-    marks.setAccessibleName(", ".join(text for _, text in entries))
-    lay.addWidget(marks, 1)
-    if hint:
-        lay.addWidget(label(hint, "scoreDetail"), 0, Qt.AlignmentFlag.AlignTop)
+        lay.addWidget(label(title, "scoreLabel"))
+    for role, text in entries:
+        lab = QLabel(f"<span style='color:{PALETTE[role]}; font-size:13pt'>{mark}</span> {text}")
+        lab.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        lab.setObjectName("scoreDetail")
+        lay.addWidget(lab)
+    lay.addStretch(1)
     return box
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -338,6 +339,18 @@ def _profile_for(args, config):
                         "run `voicecoach calibrate` again or remove that line)") from None
 
 
+def _profile_or_none(args, config):
+    """:func:`_profile_for` for commands whose job is showing calls (``review``,
+    ``history``): a remembered profile that is gone is a warning, and warmth of a
+    recording analysed then is judged against the call's own start."""
+    try:
+        return _profile_for(args, config)
+    except UserError as exc:
+        print(f"voicecoach: warning: {exc}; warmth of a recording analysed now is judged without it",
+              file=sys.stderr)
+        return None
+
+
 def _load_baseline(path: Optional[str]):
     if path is None:
         return None
@@ -458,8 +471,8 @@ def cmd_review(args) -> int:
     from voicecoach.ui.review import run_review
 
     config = _load_config(args)
-    return run_review(args.call, screenshot=args.screenshot, config=config,
-                      baseline=_profile_for(args, config))
+    baseline = _profile_or_none(args, config)
+    return run_review(args.call, screenshot=args.screenshot, config=config, baseline=baseline)
 
 
 def cmd_report(args) -> int:
@@ -500,7 +513,7 @@ def cmd_history(args) -> int:
 
     # recordings whose process was killed mid-call get their records first
     config = _load_config(args)
-    baseline = _profile_for(args, config)
+    baseline = _profile_or_none(args, config)
     for folder in args.rebuild or []:          # a mistyped folder must not empty the history
         if not os.path.isdir(os.path.expanduser(folder)):
             what = "not a folder" if os.path.exists(os.path.expanduser(folder)) else "no such folder"
@@ -683,9 +696,9 @@ def cmd_live(args) -> int:
                                 watch_playback=config.shift.playback_signal)
 
         def open_again():                       # an input that went away, looked for again
-            refresh_portaudio()
-            return open_devices(resolve_device(agent_spec),
-                                resolve_device(customer_spec) if customer_spec else None)
+            refresh_portaudio()                 # by name: an index may now be another device
+            return open_devices(resolve_device(agent.name),
+                                resolve_device(customer.name) if customer is not None else None)
 
         def make_source():
             first = open_devices(agent, customer)
@@ -857,6 +870,11 @@ COMMANDS = {"analyze": cmd_analyze, "live": cmd_live, "devices": cmd_devices, "r
             "warmth": cmd_warmth, "config": cmd_config, "share": cmd_share, "team": cmd_team}
 
 
+_OPEN_DEVICES = ("live", "calibrate", "devices")
+"""Commands that may open audio devices: PortAudio's and alsa-lib's own lines are
+filtered from their stderr (:mod:`voicecoach.sources.library_noise`)."""
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return _main(argv)
@@ -884,7 +902,8 @@ def _main(argv: Optional[Sequence[str]]) -> int:
 
     from voicecoach.sources.library_noise import filter_library_noise
 
-    with warnings.catch_warnings(), filter_library_noise():
+    devices = args.command in _OPEN_DEVICES
+    with warnings.catch_warnings(), filter_library_noise() if devices else contextlib.nullcontext():
         warnings.simplefilter("ignore")                 # libraries' chatter is not for the user
         warnings.simplefilter("always", AudioWarning)   # ours are: one line each
         warnings.simplefilter("always", CueModelWarning)

@@ -48,11 +48,6 @@ if TYPE_CHECKING:
     from voicecoach.config import Config
 
 
-_STOP_AFTER_SLACK_S = 5.0
-"""``run(stop_after_s)`` ends the shift at that shift time, or this much later on the wall
-clock when no audio comes (an input is away)."""
-
-
 class _CallView:
     """What a call's session sees of the shift's source: its channels and counters."""
 
@@ -129,6 +124,8 @@ class Shift:
         self.baseline = baseline
         self.record_dir = record_dir
         self.save = save
+        self._stop_after_s: Optional[float] = None
+        self._away: Optional[threading.Timer] = None    # ends a --stop-after shift while an input is away
         self.demo = demo
         self.records_folder = records_folder
         self.history_path = history_path
@@ -191,11 +188,7 @@ class Shift:
         self.dispatch.start()
         self._closer.start()
         self.dispatch.emit("status", "Waiting for a call")
-        backstop = None
-        if stop_after_s is not None:        # frames tell the time; while an input is away none come
-            backstop = threading.Timer(stop_after_s + _STOP_AFTER_SLACK_S, self.stop)
-            backstop.daemon = True
-            backstop.start()
+        self._stop_after_s = stop_after_s
         try:
             self.source.start()
             try:
@@ -206,6 +199,7 @@ class Shift:
                         self._device_lost(frame)
                         continue
                     if isinstance(frame, DeviceBack):
+                        self._away_timer(None)
                         self.dispatch.emit("shift", {"away": None})
                         self.dispatch.emit("status", str(frame))
                         continue
@@ -219,8 +213,7 @@ class Shift:
                 self.dispatch.emit("status", f"{lost}; everything so far is kept")
             self._apply(self.detector.finish("device lost" if lost else "shift end"))
         finally:
-            if backstop is not None:
-                backstop.cancel()
+            self._away_timer(None)
             if self.call is not None:                     # after an error: keep what there is
                 self._end(CallChange("end", self.detector.time, "shift end"))
             self._closing.put(None)
@@ -245,8 +238,21 @@ class Shift:
         """An input went away mid-shift: the open call ends there and is saved; the
         source looks for the input again."""
         self.dispatch.emit("status", f"{lost}; everything so far is kept; waiting for it to come back")
+        if self._stop_after_s is not None:    # frames tell the shift's time, and none come now
+            self._away_timer(max(0.0, self._stop_after_s - lost.t_s))
         self._apply(self.detector.finish("device lost"))
         self.dispatch.emit("shift", {"away": f"Lost {lost.device} — waiting for it to come back"})
+
+    def _away_timer(self, after_s: Optional[float]) -> None:
+        """End the shift ``after_s`` from now (wall clock) unless the input is back first;
+        None: no such end."""
+        if self._away is not None:
+            self._away.cancel()
+            self._away = None
+        if after_s is not None:
+            self._away = threading.Timer(after_s, self.stop)
+            self._away.daemon = True
+            self._away.start()
 
     def _take_requests(self) -> None:
         while True:

@@ -286,14 +286,19 @@ class DeviceSource:
                     s.last_callback = self.started_at
                 for s in self._streams:
                     if self._closed:               # stopped (Ctrl-C) while opening
+                        self._close_left_open(sd)
                         return self
                     s.stream.start()
             except sd.PortAudioError as exc:
                 if self._closed:
+                    self._close_left_open(sd)
                     return self
                 self._close_streams()
                 raise DeviceError(f"cannot start {s.choice.name!r}: {exc}") from None
             except DeviceError:
+                if self._closed:
+                    self._close_left_open(sd)
+                    return self
                 self._close_streams()
                 raise
             watched = [s for s in self._streams if s.choice.pulse_source is not None]
@@ -369,6 +374,15 @@ class DeviceSource:
                 s.stream.close()
             except sd.PortAudioError:
                 pass   # a device that is gone cannot be stopped any further
+
+    def _close_left_open(self, sd) -> None:
+        """Close the streams a stop() during start() did not see (opened after it ran)."""
+        for s in self._streams:
+            if s.stream is not None and not s.stream.closed:
+                try:
+                    s.stream.close()
+                except sd.PortAudioError:
+                    pass
 
     def __enter__(self) -> "DeviceSource":
         return self.start()

@@ -141,8 +141,11 @@ def refresh_portaudio() -> None:
     """List the devices again: PortAudio lists them once, when it starts, so a headset
     plugged in later is only seen after this. Only while no stream is open."""
     sd = import_sounddevice()
-    sd._terminate()
-    sd._initialize()
+    try:
+        sd._terminate()
+        sd._initialize()
+    except sd.PortAudioError as exc:
+        raise DeviceError(f"cannot list the audio devices again: {exc}") from None
 
 
 def portaudio_inputs() -> list[InputDevice]:

@@ -10,29 +10,34 @@ and alsa-lib when it cannot reach PulseAudio. The user is told what happened in 
 line of ours (``lost audio input ...``), so these add only noise. This module is the
 one owner of fd 2 for that:
 
-- :func:`filter_library_noise`, around a whole command (``voicecoach.cli.main``):
-  fd 2 becomes a pipe whose lines a thread passes on to the terminal, except the
-  lines that match :data:`NOISE`. Python's own ``sys.stderr`` keeps writing to the
-  terminal directly, so our messages and a crash's last words never wait on it.
+- :func:`filter_library_noise`, around the commands that open audio devices
+  (``voicecoach.cli``): fd 2 becomes a pipe whose lines a thread passes on to the
+  terminal, except the lines that match :data:`NOISE`. Python's own ``sys.stderr``
+  (and a faulthandler dump) keeps writing to the terminal directly, so our messages
+  and a Python crash's last words never wait on it; a C library's last line before
+  it aborts the process may be lost, which is why only those commands are filtered.
 - :func:`quiet_decoders`, around decoding a file: fd 2 goes to ``/dev/null`` for that
   short time (a decoder's lines do not follow one pattern). Calls on several threads
   nest: fd 2 is restored when the last one ends.
 """
 from __future__ import annotations
 
+import faulthandler
 import io
 import os
 import re
 import sys
 import threading
-import warnings
 from contextlib import contextmanager
 from typing import Iterator
 
 import numpy as np
 
 NOISE = re.compile(rb"^(Expression '.*' failed in '.*', line: \d+"    # PortAudio's ALSA host API
-                   rb"|ALSA lib \S+:\d+:\(\w+\) .*)$")                 # alsa-lib
+                   rb"|ALSA lib \S+:\d+:\(\w+\) .*"                    # alsa-lib
+                   rb"|Cannot connect to server (socket|request channel).*"   # libjack, when
+                   rb"|jack server is not running or cannot be started"      # PortAudio looks
+                   rb"|JackShmReadWritePtr::~JackShmReadWritePtr - Init not done for -?\d+, skipping unlock)$")
 """A line on fd 2 that is dropped (without its newline)."""
 
 _FORWARD_WAIT_S = 1.0   # at the end, the wait for the lines still in the pipe (s): a child
@@ -52,15 +57,16 @@ def filter_library_noise() -> Iterator[None]:
     if os.environ.get("VOICECOACH_DEBUG"):
         yield
         return
+    global _quiet_saved
     if sys.stderr is not None:
         sys.stderr.flush()
     with _fd2_lock:
         try:
             terminal = os.dup(2)
-        except OSError:
+            read_end, write_end = os.pipe()
+        except OSError:                  # no fd 2 (embedded), no file descriptors left
             terminal = None
         if terminal is not None:
-            read_end, write_end = os.pipe()
             os.dup2(write_end, 2)
             os.close(write_end)
     if terminal is None:
@@ -73,15 +79,23 @@ def filter_library_noise() -> Iterator[None]:
         own = sys.stderr
         sys.stderr = io.TextIOWrapper(io.FileIO(os.dup(terminal), "w"), encoding=own.encoding,
                                       errors="backslashreplace", line_buffering=True)
+        if faulthandler.is_enabled():    # a crash's dump must not die in the pipe
+            faulthandler.enable(sys.stderr)
     try:
         yield
     finally:
         if swapped:
+            if faulthandler.is_enabled():
+                faulthandler.enable(own)
             sys.stderr.flush()
             sys.stderr.close()
             sys.stderr = own
         with _fd2_lock:
-            os.dup2(terminal, 2)     # the pipe's last writer closes: the thread reads to its end
+            if _quiet_depth > 0 and _quiet_saved is not None:   # a decoder on another thread:
+                os.close(_quiet_saved)                          # it gives fd 2 back to the terminal
+                _quiet_saved = os.dup(terminal)
+            else:
+                os.dup2(terminal, 2)     # the pipe's last writer closes: the thread reads to its end
         forwarder.join(_FORWARD_WAIT_S)
         if not forwarder.is_alive():
             os.close(terminal)
@@ -130,8 +144,7 @@ def quiet_decoders() -> Iterator[None]:
                 _quiet_saved = None
         _quiet_depth += 1
     try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+        with np.errstate(all="ignore"):          # per thread, unlike warnings.catch_warnings
             yield
     finally:
         with _fd2_lock:

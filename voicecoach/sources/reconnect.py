@@ -121,9 +121,9 @@ class ReconnectingSource:
                 n = int(round((t - end) * SAMPLE_RATE))
                 if n > 0:
                     yield CapturedFrame(ch, end, np.zeros(n, np.float32), time.monotonic())
-            self._dropped += source.stats().get("dropped_blocks", 0)
             if not self._open_again():
                 return
+            self._dropped += source.stats().get("dropped_blocks", 0)   # the new source's count starts at 0
             self._offset = t
             self._ends = dict.fromkeys(self.channels, t)
             yield DeviceBack(source.lost.device, time.monotonic() - away, t)

@@ -350,7 +350,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
 
         record = load_record(path)
         demo = demo or bool(record.get("demo"))       # e.g. a record of `live --replay demo`
-        audio_path = demo_call_path() if demo else find_audio(record, path)
+        audio_path = find_audio(record, path) or (demo_call_path() if demo else None)
         audio, note = None, ""
         if audio_path is not None:
             try:
