@@ -321,6 +321,28 @@ def test_calibrate_mic_takes_a_pulseaudio_source_by_name_as_live_does(pulse, tmp
     profile = json.loads(out.read_text())
     assert profile["recordings"] == ["microphone"] and profile["voiced_s"] >= 5.0
 
+    # a stereo input with the agent on its second channel, as [live] agent_channel says: the
+    # passage read into the other channel is not heard (a mono stream of it mixed both)
+    (tmp_path / "right.toml").write_text('[live]\nagent_device = "call.monitor"\nagent_channel = 1\n')
+    for sink, heard in (("agent", False), ("customer", True)):          # left, then right of `call`
+        proc = subprocess.Popen(cmd[:-1] + [str(tmp_path / "right.toml"), "--no-remember"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            while True:
+                line = proc.stdout.readline()
+                if not line or "Recording" in line:
+                    break
+            player = pulse.play(passage, sink)
+            stdout, stderr = proc.communicate(timeout=180)
+        finally:
+            proc.kill()
+        player.terminate()
+        player.wait(10)
+        if heard:
+            assert proc.returncode == 0 and json.loads(out.read_text())["voiced_s"] >= 5.0, stderr
+        else:
+            assert proc.returncode == 2 and "not enough speech" in stderr, stderr
+
 
 def test_calibrate_mic_without_an_input_says_so_before_the_countdown(tmp_path):
     """No sound server and no sound card: one line, and no "Starting in 3…" first."""

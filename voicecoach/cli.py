@@ -576,14 +576,15 @@ def cmd_calibrate(args) -> int:
 
         spec = _agent_device(args.device, config)
         device = resolve_device(spec) if spec is not None else None     # as live --agent
-        check_mic(device)                    # before the countdown, not after it
+        channel = config.live.agent_channel   # as live takes the agent from that input
+        check_mic(device, channel=channel)   # before the countdown, not after it
         print("Read this aloud in your ordinary voice, as you would to a caller:\n")
         print(CALIBRATION_PASSAGE + "\n")
         for n in (3, 2, 1):
             print(f"\rStarting in {n}…", end="", flush=True)
             time.sleep(1.0)
         print("\rRecording — read now." + " " * 10, flush=True)
-        profile = profile_from_audio([record_mic(args.seconds, device, on_level=_level_meter)],
+        profile = profile_from_audio([record_mic(args.seconds, device, on_level=_level_meter, channel=channel)],
                                      names=["microphone"], **settings)
         print()
     else:

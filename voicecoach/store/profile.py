@@ -429,7 +429,8 @@ def score_clips(paths: Sequence[str | Path], profile: Optional[dict | Baseline] 
 
 
 def record_mic(seconds: float, device: Optional[DeviceChoice] = None,
-               sr: int = SAMPLE_RATE, on_level=None, level_every_s: float = 0.1) -> np.ndarray:
+               sr: int = SAMPLE_RATE, on_level=None, level_every_s: float = 0.1,
+               channel: int = 0) -> np.ndarray:
     """Record from a microphone, blocking until done.
 
     Parameters
@@ -447,6 +448,9 @@ def record_mic(seconds: float, device: Optional[DeviceChoice] = None,
         ``on_level(level_dbfs, left_s)`` every ``level_every_s`` while recording: the
         loudness of the latest block (dB full scale) and the seconds still to go, for
         a level meter and a countdown.
+    channel : int
+        The input's channel that carries the agent (0 = first), as ``[live]
+        agent_channel`` says for ``live``.
 
     Returns
     -------
@@ -472,16 +476,16 @@ def record_mic(seconds: float, device: Optional[DeviceChoice] = None,
     def callback(indata, frames, _time, _status):      # copies and returns: never blocks
         pos = state["pos"]
         take = min(frames, n - pos)
-        audio[pos:pos + take] = indata[:take, 0]
+        audio[pos:pos + take] = indata[:take, channel]
         state["pos"] = pos + take
-        state["level"] = float(10 * np.log10(np.mean(np.square(indata[:, 0], dtype=np.float64)) + 1e-12))
+        state["level"] = float(10 * np.log10(np.mean(np.square(indata[:, channel], dtype=np.float64)) + 1e-12))
         if state["pos"] >= n:
             done.set()
 
     where = _device_name(device)
     try:
         with _opening(device):
-            stream = sd.InputStream(samplerate=sr, channels=1, dtype="float32",
+            stream = sd.InputStream(samplerate=sr, channels=channel + 1, dtype="float32",
                                     device=device.device if device is not None else None,
                                     blocksize=int(sr * 0.05), callback=callback)
         with stream:
@@ -496,14 +500,14 @@ def record_mic(seconds: float, device: Optional[DeviceChoice] = None,
     return audio
 
 
-def check_mic(device: Optional[DeviceChoice] = None, sr: int = SAMPLE_RATE) -> None:
+def check_mic(device: Optional[DeviceChoice] = None, sr: int = SAMPLE_RATE, channel: int = 0) -> None:
     """Raise :class:`AudioError` now, not after a countdown, when ``device`` (a
-    :class:`DeviceChoice`, or the default input when None) cannot record mono at ``sr``."""
+    :class:`DeviceChoice`, or the default input when None) cannot record ``channel`` at ``sr``."""
     sd = import_sounddevice()
     try:
         with _opening(device):
             sd.check_input_settings(device=device.device if device is not None else None,
-                                    channels=1, dtype="float32", samplerate=sr)
+                                    channels=channel + 1, dtype="float32", samplerate=sr)
     except (sd.PortAudioError, ValueError) as exc:
         raise AudioError(_mic_problem(device, exc)) from None
 
