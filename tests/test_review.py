@@ -97,6 +97,24 @@ def test_a_laptop_screen_scrolls_the_call_instead_of_squeezing_it(window, qtbot)
     qtbot.waitUntil(lambda: column.verticalScrollBar().value() > 0)
 
 
+def test_the_legend_fits_a_1024_px_screen_whole(window, qtbot):
+    """Narrow, the legend wraps onto more rows rather than running off the column's edge
+    ("You interru..." at 1024 px); wide, it takes two rows."""
+    from PyQt6.QtWidgets import QLabel
+
+    def entries_fit() -> bool:
+        shown = [lab for lab in window._legend.findChildren(QLabel) if lab.isVisibleTo(window) and lab.text()]
+        right = window._legend.width()
+        return len(shown) >= 12 and all(
+            lab.mapTo(window._legend, lab.rect().topRight()).x() <= right for lab in shown)
+
+    for width, rows in ((1024, 4), (1400, 2)):
+        window.resize(width, 700)
+        qtbot.waitUntil(entries_fit)
+        visible = [w for w in window._wide_legend + window._narrow_legend if w.isVisibleTo(window)]
+        assert len(visible) == (3 if rows == 4 else 2)
+
+
 def test_clicking_a_transcript_line_seeks(window, qtbot, demo):
     lines = transcript_lines(demo[1].record)
     row = 8

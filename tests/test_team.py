@@ -416,6 +416,8 @@ def demo_call(tmp_path_factory):
 
 
 def test_agent_shares_from_the_review_and_coach_opens_it(pg, store, demo_call, qtbot, monkeypatch, tmp_path):
+    from PyQt6.QtWidgets import QLabel
+
     from voicecoach.ui.review import ReviewWindow
 
     from voicecoach.store.calls import open_call
@@ -458,6 +460,9 @@ def test_agent_shares_from_the_review_and_coach_opens_it(pg, store, demo_call, q
     coach.show()
     assert coach.player is not None and coach.play_button.isEnabled()
     assert "shared by alice" in coach.subtitle.text()
+    # the coach's view names the agent where the agent's own view says "you"
+    assert coach.scores.values["Talk share"].text().endswith("% alice")
+    assert "alice interrupted" in [lab.text().split("</span> ")[-1] for lab in coach._legend.findChildren(QLabel)]
     assert "never to rank" in coach.care_note.text() and "alice" in coach.care_note.text()
     assert not coach.share_button.isEnabled()          # not the coach's call to share
     # the agent takes it back from the same window

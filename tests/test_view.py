@@ -128,6 +128,23 @@ def test_no_speech_at_all_in_every_view():
     assert (row.value, row.status) == ("–", "na")
 
 
+def test_a_coachs_view_names_the_agent_where_the_agents_own_says_you():
+    from voicecoach.sinks.view import marker_spans, turn_legend
+
+    record = make_record()
+    record["interruptions"] = [{"by": "agent", "start": 2.0, "end": 2.5}]
+    record["backchannels"] = [{"by": "agent", "start": 6.1, "end": 6.3}]
+    own, coach = scorecard(record), scorecard(record, "alice")
+    assert [r.value for r in own][:1] == ["80 % you"] and [r.value for r in coach][:1] == ["80 % alice"]
+    assert {r.label: r.value for r in coach}["Interruptions"] == "1 by alice"
+    assert "alice's “mm-hm”s" in {r.label: r.detail for r in coach}["Acknowledgements"]
+    assert not any("you" in (r.value + r.detail).lower().split() for r in coach)
+    assert [tip for *_, tip in marker_spans(record, "alice")] == [
+        "alice interrupted at 0:02", "Acknowledgement by alice at 0:06 (good listening)"]
+    assert [tip for *_, tip in marker_spans(record)][0] == "You interrupted at 0:02"
+    assert dict(turn_legend("alice"))["agent"] == "alice" and dict(turn_legend())["agent"] == "You"
+
+
 def test_moments_are_the_voice_cues_in_the_summary_and_the_report():
     record = make_record()
     assert [c["kind"] for c in moments(record)] == ["hostile", "low_warmth"]

@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import (
     QProgressDialog,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -45,7 +46,7 @@ from voicecoach.sinks.report import call_date, write_report
 from voicecoach.sinks.view import (
     CARE_NOTE,
     REPHRASE,
-    TURN_LEGEND,
+    turn_legend,
     clock,
     empty_list_text,
     line_at,
@@ -268,12 +269,14 @@ class ReviewWindow(QMainWindow):
 
         self.timeline = TimelineView()
         self.timeline.seekRequested.connect(self.listen_at)
-        turns = legend(list(TURN_LEGEND))
-        cues = legend([("rephrase", "rephrase"), ("good", "good practice"),
-                       ("note", "follow-up / caller's item"), ("voice", "voice")], "Cues", "●")
-        hint = label("Click anywhere to listen · scroll to zoom · drag to pan", "scoreDetail")
-        cues.layout().insertWidget(cues.layout().count(), hint)
-        timeline_card = card(self.timeline, turns, cues, margins=8)
+        self._legend = QWidget()
+        self._legend.setLayout(QVBoxLayout())
+        self._legend.layout().setContentsMargins(0, 0, 0, 0)
+        self._legend.installEventFilter(self)
+        self._wide_legend: list[QWidget] = []
+        self._narrow_legend: list[QWidget] = []
+        self._set_legend(None)
+        timeline_card = card(self.timeline, self._legend, margins=8)
         col.addWidget(timeline_card, 3)
 
         self.scores = ScorecardPanel()
@@ -376,8 +379,10 @@ class ReviewWindow(QMainWindow):
         for widget in (self.share_button, self.share_action, self.unshare_action):
             widget.setEnabled(mine)
         self.share_button.setVisible(mine and team_configured(self._config))
-        self.timeline.set_call(record, source.audio)
-        self.scores.set_record(record)
+        named = None if mine else source.shared_by
+        self._set_legend(named)
+        self.timeline.set_call(record, source.audio, named)
+        self.scores.set_record(record, named)
         self.lines = transcript_lines(record)
         speaker = "You" if mine else source.shared_by
         self.transcript.set_rows([(ln.start, [speaker if ln.channel == "agent" else "Caller", ln.text], ln.channel)
@@ -395,6 +400,41 @@ class ReviewWindow(QMainWindow):
             self.refresh_history()
         self.seek(0.0)
         self.statusBar().showMessage(source.note, 15000)
+
+    LEGEND_CUES = [("rephrase", "rephrase"), ("good", "good practice"),
+                   ("note", "follow-up / caller's item"), ("voice", "voice")]
+    LEGEND_HINT = "Click anywhere to listen · scroll to zoom · drag to pan"
+
+    def _set_legend(self, agent: Optional[str]) -> None:
+        """The timeline's legend naming ``agent`` (else "You"), made twice: in two rows for
+        a wide window, in four for a narrow one (a 1024 px screen); the one that fits shows."""
+        lay = self._legend.layout()
+        while lay.count():
+            old = lay.takeAt(0).widget()
+            old.setParent(None)
+            old.deleteLater()
+        turns = turn_legend(agent)
+        self._wide_legend = [legend(turns), legend(self.LEGEND_CUES, "Cues", "●",
+                                                   tail=label(self.LEGEND_HINT, "scoreDetail"))]
+        self._narrow_legend = [legend(turns, per_row=4), legend(self.LEGEND_CUES, "Cues", "●"),
+                               label(self.LEGEND_HINT, "scoreDetail")]
+        for w in self._wide_legend + self._narrow_legend:
+            # the legend never holds the column wider: the narrow one takes over instead
+            w.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            lay.addWidget(w)
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        wide = self._legend.width() >= max(w.sizeHint().width() for w in self._wide_legend)
+        for w in self._wide_legend:
+            w.setVisible(wide)
+        for w in self._narrow_legend:
+            w.setVisible(not wide)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self._legend and event.type() == QEvent.Type.Resize:
+            self._fit_legend()
+        return super().eventFilter(obj, event)
 
     def refresh_history(self) -> None:
         import sqlite3

@@ -147,23 +147,24 @@ class TimelineView(pg.GraphicsLayoutWidget):
                 if item not in self.playheads:
                     p.removeItem(item)
 
-    def set_call(self, record: dict, audio: Optional[CallAudio]) -> None:
-        """Draw a call: envelopes from ``audio`` (or speech spans from the transcript)."""
+    def set_call(self, record: dict, audio: Optional[CallAudio], agent: Optional[str] = None) -> None:
+        """Draw a call: envelopes from ``audio`` (or speech spans from the transcript);
+        ``agent`` names the agent's side (a coach's view), else it is "You"."""
         self.clear_call()
         dur = self.duration = float(record["duration"])
-        self._draw_waves(record, audio)
-        self._draw_markers(record)
+        self._draw_waves(record, audio, agent)
+        self._draw_markers(record, agent)
         self._draw_cues(record)
         self._draw_curves(record)
         for p in (self.waves, self.warmth, self.pace):
             p.setLimits(xMin=0.0, xMax=dur, minXRange=min(2.0, dur))
         self.waves.setXRange(0.0, dur, padding=0.0)
 
-    def _draw_waves(self, record: dict, audio: Optional[CallAudio]) -> None:
+    def _draw_waves(self, record: dict, audio: Optional[CallAudio], agent: Optional[str]) -> None:
         w = self.waves
         two = "customer" in record["source"]["channels"]
         w.setYRange(-1.05 if two else -0.1, 1.35, padding=0.0)
-        w.getAxis("left").setTicks([[(0.5, "You"), (1.18, "cues")] + ([(-0.5, "Caller")] if two else [])])
+        w.getAxis("left").setTicks([[(0.5, agent or "You"), (1.18, "cues")] + ([(-0.5, "Caller")] if two else [])])
         w.addItem(pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen(PALETTE["line"], width=1)))
         sign = {"agent": 1.0, "customer": -1.0}
         channels = record["source"]["channels"]
@@ -190,8 +191,8 @@ class TimelineView(pg.GraphicsLayoutWidget):
                     "recording not found, and no transcript: the markers show the call")
             w.addItem(pg.TextItem(note, color=PALETTE["muted"], anchor=(0, 0)))
 
-    def _draw_markers(self, record: dict) -> None:
-        for role, t0, t1, tip in marker_spans(record):
+    def _draw_markers(self, record: dict, agent: Optional[str]) -> None:
+        for role, t0, t1, tip in marker_spans(record, agent):
             region = pg.LinearRegionItem((t0, max(t1, t0 + 0.15)), movable=False,
                                          brush=pg.mkBrush(color(role, 45 if role == "dead_air" else 80)),
                                          pen=pg.mkPen(color(role, 160), width=1))
@@ -280,14 +281,15 @@ class ScorecardPanel(QWidget):
         self._grid.setVerticalSpacing(10)
         self.values: dict[str, QLabel] = {}
 
-    def set_record(self, record: dict) -> None:
+    def set_record(self, record: dict, agent: Optional[str] = None) -> None:
+        """Show ``record``'s scorecard; ``agent`` names the agent (a coach's view)."""
         while self._grid.count():
             old = self._grid.takeAt(0).widget()
             old.setParent(None)             # gone at once; deleted when the event loop runs
             old.deleteLater()
         self.values = {}
         cols = 4
-        for i, row in enumerate(scorecard(record)):
+        for i, row in enumerate(scorecard(record, agent)):
             cell = QWidget()
             box = QVBoxLayout(cell)
             box.setContentsMargins(0, 0, 0, 0)
@@ -498,20 +500,33 @@ class HistoryView(QWidget):
         self.openRequested.emit(self.rows[len(self.rows) - 1 - row].record_path)
 
 
-def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■") -> QWidget:
-    """A row of coloured marks with labels: ``[(role, text), ...]``, after ``title``."""
+def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■", per_row: int = 0,
+           tail: Optional[QWidget] = None) -> QWidget:
+    """Coloured marks with labels, ``[(role, text), ...]``, after ``title``, in rows of at
+    most ``per_row`` (0: one row); ``tail`` ends the last row."""
     box = QWidget()
-    lay = QHBoxLayout(box)
-    lay.setContentsMargins(0, 0, 0, 0)
-    lay.setSpacing(12)
-    if title:
-        lay.addWidget(label(title, "scoreLabel"))
-    for role, text in entries:
-        lab = QLabel(f"<span style='color:{PALETTE[role]}; font-size:13pt'>{mark}</span> {text}")
-        lab.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        lab.setObjectName("scoreDetail")
-        lay.addWidget(lab)
-    lay.addStretch(1)
+    rows = QVBoxLayout(box)
+    rows.setContentsMargins(0, 0, 0, 0)
+    rows.setSpacing(2)
+    per_row = per_row or max(len(entries), 1)
+    for first in range(0, max(len(entries), 1), per_row):
+        lay = QHBoxLayout()
+        lay.setSpacing(12)
+        if title:
+            lead = label(title, "scoreLabel")
+            lead.setMinimumWidth(lead.sizeHint().width())
+            if first:
+                lead.setText("")           # the title's column stays empty on the later rows
+            lay.addWidget(lead)
+        for role, text in entries[first:first + per_row]:
+            lab = QLabel(f"<span style='color:{PALETTE[role]}; font-size:13pt'>{mark}</span> {text}")
+            lab.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+            lab.setObjectName("scoreDetail")
+            lay.addWidget(lab)
+        lay.addStretch(1)
+        if tail is not None and first + per_row >= len(entries):
+            lay.addWidget(tail)
+        rows.addLayout(lay)
     return box
 
 

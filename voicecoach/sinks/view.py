@@ -60,6 +60,24 @@ TURN_LEGEND = (("agent", "You"), ("customer", "Caller"), ("interruption", "You i
 """The timeline's sides and turn-taking markers as ``(PALETTE role, name)``: the legend of
 the report and of the review."""
 
+
+def agent_words(agent: Optional[str] = None) -> tuple[str, str]:
+    """How a view names the agent, as ``(who, whose)``: ``("you", "your")`` for the agent's
+    own calls, the agent's name in a coach's view of a call shared with them.
+
+    >>> agent_words(), agent_words("alice")
+    (('you', 'your'), ('alice', "alice's"))
+    """
+    return ("you", "your") if not agent else (agent, f"{agent}'s")
+
+
+def turn_legend(agent: Optional[str] = None) -> list[tuple[str, str]]:
+    """:data:`TURN_LEGEND` with the agent named as :func:`agent_words` names them."""
+    if not agent:
+        return list(TURN_LEGEND)
+    names = {"agent": agent, "interruption": f"{agent} interrupted"}
+    return [(role, names.get(role, text)) for role, text in TURN_LEGEND]
+
 ZONE_ROLES = {"slow": "note", "comfortable": "backchannel", "brisk": "near_miss", "fast": "interruption"}
 """The colour (a PALETTE role) of each pace zone (:func:`voicecoach.analyzers.pace.zone`)."""
 
@@ -367,19 +385,21 @@ class ScoreRow:
     status: str
 
 
-def scorecard(record: dict) -> list[ScoreRow]:
+def scorecard(record: dict, agent: Optional[str] = None) -> list[ScoreRow]:
     """The scorecard of a call (report and review): talk share, interruptions,
     acknowledgements, monologue, response gaps, dead air, warmth and pace (the
-    checklist is :func:`checklist_items`)."""
+    checklist is :func:`checklist_items`); ``agent`` names the agent (a coach's view),
+    else the rows say "you"."""
+    who, whose = agent_words(agent)
     s = call_scores(record)
     talk, share = s.talk_time, s.talk_share
     rows = []
     if share is None:
-        rows.append(ScoreRow("Talk share", f"{talk['agent']:.0f} s you", "no caller channel", "na"))
+        rows.append(ScoreRow("Talk share", f"{talk['agent']:.0f} s {who}", "no caller channel", "na"))
     elif not s.spoke:
         rows.append(ScoreRow("Talk share", "–", "no speech heard on either side", "na"))
     else:
-        rows.append(ScoreRow("Talk share", f"{share['agent'] * 100:.0f} % you",
+        rows.append(ScoreRow("Talk share", f"{share['agent'] * 100:.0f} % {who}",
                              f"caller {(share.get('customer') or 0.0) * 100:.0f} %; "
                              f"{talk['agent']:.0f} s / {talk.get('customer') or 0.0:.0f} s talking", "info"))
 
@@ -387,13 +407,13 @@ def scorecard(record: dict) -> list[ScoreRow]:
     if t is not None:
         when = ("at " + ", ".join(clock(x) for x in t.mine[:4])
                 + (" …" if len(t.mine) > 4 else "") + "; ") if t.mine else ""
-        rows.append(ScoreRow("Interruptions", f"{len(t.mine)} by you", f"{when}{t.theirs} by the caller",
+        rows.append(ScoreRow("Interruptions", f"{len(t.mine)} by {who}", f"{when}{t.theirs} by the caller",
                              "watch" if t.mine else "good"))
         rows.append(ScoreRow("Acknowledgements", str(t.acknowledgements),
-                             f"your “mm-hm”s while listening; {plural(t.near_misses, 'fast turn change')}",
+                             f"{whose} “mm-hm”s while listening; {plural(t.near_misses, 'fast turn change')}",
                              "good" if t.acknowledgements else "info"))
         rows.append(ScoreRow("Longest monologue", f"{t.longest_monologue_s:.0f} s",
-                             "your longest run with the caller only listening", "info"))
+                             f"{whose} longest run with the caller only listening", "info"))
         gaps = t.response_gaps
         rows.append(ScoreRow("Response gaps",
                              f"{median(gaps):.1f} s median" if gaps else "–",
@@ -409,7 +429,7 @@ def scorecard(record: dict) -> list[ScoreRow]:
         first = s.warmth_first_minute
         rows.append(ScoreRow("Warmth", f"{s.warmth_mean:.2f}",
                              (f"first minute {first:.2f}; " if first is not None else "")
-                             + "0.5 = your ordinary voice",
+                             + f"0.5 = {whose} ordinary voice",
                              "good" if s.warm_enough else "watch"))
     else:
         rows.append(ScoreRow("Warmth", "–", "not enough speech to judge", "na"))
@@ -478,20 +498,23 @@ def line_at(lines: list[Line], t: float) -> int:
 
 # --------------------------------------------------------------------------- timeline
 
-def marker_spans(record: dict) -> list[tuple[str, float, float, str]]:
-    """Turn-taking markers as ``(role, start_s, end_s, tooltip)``; ``role`` is a PALETTE key."""
+def marker_spans(record: dict, agent: Optional[str] = None) -> list[tuple[str, float, float, str]]:
+    """Turn-taking markers as ``(role, start_s, end_s, tooltip)``; ``role`` is a PALETTE key;
+    ``agent`` names the agent as :func:`agent_words` does."""
+    who = agent_words(agent)[0]
     spans = []
     for d in record.get("dead_air") or []:
         spans.append(("dead_air", d["start"], d["end"],
                       f"{TURN_NAMES['dead_air']} {clock(d['start'])}, {d['end'] - d['start']:.0f} s of silence"))
     for i in record.get("interruptions") or []:
         mine = i["by"] == "agent"
+        by = ("You" if who == "you" else who) if mine else "The caller"
         spans.append(("interruption" if mine else "caller_interruption", i["start"], i["end"],
-                      f"{'You interrupted' if mine else 'The caller interrupted'} at {clock(i['start'])}"))
+                      f"{by} interrupted at {clock(i['start'])}"))
     for b in record.get("backchannels") or []:
-        who = "you" if b["by"] == "agent" else "the caller"
+        by = who if b["by"] == "agent" else "the caller"
         spans.append(("backchannel", b["start"], b["end"],
-                      f"{TURN_NAMES['backchannel']} by {who} at {clock(b['start'])} (good listening)"))
+                      f"{TURN_NAMES['backchannel']} by {by} at {clock(b['start'])} (good listening)"))
     for m in record.get("near_misses") or []:
         spans.append(("near_miss", m["start"], m["end"],
                       f"{TURN_NAMES['near_miss']} at {clock(m['start'])} (not an interruption)"))
