@@ -114,7 +114,9 @@ def test_history_text_table_and_trend(tmp_path):
             for i in range(4)]
     text = history_text(rows)
     lines = text.splitlines()
-    assert lines[0].startswith("Date") and "Warmth" in lines[0]
+    assert lines[0] == "Your last 4 calls, oldest first (the newest is the last line):"
+    assert lines[2].startswith("Date") and "Warmth" in lines[2]
+    assert "c3.flac" in lines[-5] and "c0.flac" in lines[4]
     assert all(f"c{i}.flac" in text for i in range(4))
     trend = trend_line(rows)
     assert trend in text

@@ -325,7 +325,9 @@ def history_text(rows: list[CallScores]) -> str:
     if not rows:
         return ("No calls in your history yet. `voicecoach analyze CALL -o CALL.json` adds one; "
                 "`voicecoach history --rebuild FOLDER` indexes records you already have.")
-    lines = scores_table(rows)
+    n = len(rows)
+    lines = [f"Your {'call' if n == 1 else f'last {n} calls'}, oldest first (the newest is the last line):", ""]
+    lines += scores_table(rows)
     trend = trend_line(rows)
     if trend:
         lines += ["", trend]
