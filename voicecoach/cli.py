@@ -668,6 +668,9 @@ def cmd_live(args) -> int:
             raise UserError(f"{chosen[0]} chooses a device; --replay plays recordings, whose left "
                             "channel is you and right the caller")
 
+        if "demo" in args.replay and set(args.replay) != {"demo"}:
+            raise UserError("--replay demo replays the demo call, which is kept out of your history; "
+                            "replay your own recordings without it")
         calls = [load_call(demo_call_path() if f == "demo" else f) for f in args.replay]
         missing = [c.name for c in calls if c.customer is None]
         if len(calls) > 1 and missing:
