@@ -170,6 +170,19 @@ def test_the_demo_call_opens_but_stays_out_of_the_history(data):
     assert history_rows() == []
 
 
+def test_a_shift_record_of_the_demo_plays_the_demo_from_where_the_call_was_found(data):
+    """`live --replay demo` without --record: the record's clock starts where the shift found
+    the call (``shift.start_s``), so the review plays the demo from there, not from its 0."""
+    demo = load_call(demo_call_path())
+    record = dict(make_record("demo_call.flac", 20.0), demo=True, shift={"call": 1, "start_s": 1.5})
+    save_record(record, data / "records" / "call-1.json")
+    opened = open_call(data / "records" / "call-1.json")
+    assert opened.audio.duration == pytest.approx(20.0)
+    assert np.array_equal(opened.audio.agent, demo.agent[24000:24000 + 320000])
+    assert np.array_equal(opened.audio.customer, demo.customer[24000:24000 + 320000])
+    assert history_rows() == []
+
+
 def test_a_record_that_cannot_be_saved_is_a_note(recording, data, monkeypatch):
     import voicecoach.store.calls as calls
 

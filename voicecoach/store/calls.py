@@ -301,6 +301,19 @@ def _join(*notes: str) -> str:
     return "; ".join(n for n in notes if n)
 
 
+def _call_in_shift(audio, record: dict):
+    """The part of a replayed recording (the demo) that a shift's call record covers: the
+    record's clock starts where the shift found the call (``shift.start_s``), not at the
+    recording's start."""
+    from voicecoach.events import SAMPLE_RATE
+    from voicecoach.sources.audio import CallAudio
+
+    start = int(round(float(record["shift"].get("start_s") or 0.0) * SAMPLE_RATE))
+    end = start + int(round(float(record["duration"]) * SAMPLE_RATE))
+    cut = (lambda x: None if x is None else x[start:end].copy())
+    return CallAudio(cut(audio.agent), cut(audio.customer), audio.name)
+
+
 def open_call(call: Union[str, Path, dict], config=None, *,
               analyse: Optional[Callable] = None,
               history_path: Union[str, Path, None] = None,
@@ -360,6 +373,8 @@ def open_call(call: Union[str, Path, dict], config=None, *,
                 audio_path = None
         else:
             note = f"{record['source']['name']} not found beside the record: no waveforms or playback"
+        if audio is not None and record.get("shift") and audio_path.resolve() == demo_call_path().resolve():
+            audio = _call_in_shift(audio, record)         # the demo replayed in a shift, not recorded
         return OpenedCall(record, audio, path, audio_path, _join(note, indexed(record, path)))
     audio = load_call(path)
     found = find_record(path, audio.duration)
