@@ -235,6 +235,24 @@ def test_a_remembered_profile_that_is_gone_is_one_line_saying_where_it_is_set(tm
         res.stderr.count("\n") == 1 and "no such voice profile" in res.stderr, res.stderr
 
 
+def test_a_fragment_of_speech_gives_no_words_per_minute(tmp_path):
+    """Under ``[pace] min_speech_s`` of talking a rate means little and would move the pace
+    trend: words/min is withheld as syllables/s already was ("205 words/min" from 1.8 s)."""
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed")
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(tmp_path / "short.wav"), "Thank you for calling."],
+                   check=True)
+    res = run("analyze", str(tmp_path / "short.wav"), "--json", "-o", str(tmp_path / "short.json"))
+    assert res.returncode == 0, res.stderr
+    record = json.loads((tmp_path / "short.json").read_text())
+    assert 0 < record["talk_time"]["agent"] < 3.0 and record["pace"]["agent_words"] >= 3
+    assert record["pace"]["agent_wpm"] is None
+    res = run("analyze", str(tmp_path / "short.wav"), "-q")
+    assert "Pace        not enough speech" in res.stdout, res.stdout
+
+
 def _call_recording(tmp_path):
     """A call as `live --record` writes it: the agent (an ordinary espeak-ng voice) on the
     left, then the caller (another voice) on the right; and the agent's voice alone."""

@@ -145,6 +145,15 @@ def test_a_coachs_view_names_the_agent_where_the_agents_own_says_you():
     assert dict(turn_legend("alice"))["agent"] == "alice" and dict(turn_legend())["agent"] == "You"
 
 
+def test_interruption_times_are_listed_alike_in_every_view():
+    """The terminal listed five times and no "…" where the report and review list four and
+    say there are more."""
+    record = make_record()
+    record["interruptions"] = [{"by": "agent", "start": float(t), "end": t + 0.5} for t in (43, 143, 152, 162, 261)]
+    assert "you interrupted 5× at 0:43, 2:23, 2:32, 2:42 …;" in summary_text(record)
+    assert {r.label: r.detail for r in scorecard(record)}["Interruptions"].startswith("at 0:43, 2:23, 2:32, 2:42 …;")
+
+
 def test_moments_are_the_voice_cues_in_the_summary_and_the_report():
     record = make_record()
     assert [c["kind"] for c in moments(record)] == ["hostile", "low_warmth"]

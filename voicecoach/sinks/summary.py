@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from statistics import median
 
-from voicecoach.sinks.view import CARE_NOTE, call_scores, clock, moments, plural, rephrase_cues, unavailable_text
+from voicecoach.sinks.view import (
+    CARE_NOTE,
+    call_scores,
+    clock,
+    clock_list,
+    moments,
+    plural,
+    rephrase_cues,
+    unavailable_text,
+)
 
 
 def summary_text(rec: dict) -> str:
@@ -28,7 +37,7 @@ def summary_text(rec: dict) -> str:
 
     t = s.turns
     if t is not None:
-        when = (" at " + ", ".join(clock(x) for x in t.mine[:5])) if t.mine else ""
+        when = f" at {clock_list(t.mine)}" if t.mine else ""
         row("Turns", f"you interrupted {len(t.mine)}×{when}; the caller interrupted {t.theirs}×")
         row("", f"{plural(t.acknowledgements, 'acknowledgement')} while listening"
                 f"{' (good)' if t.acknowledgements else ''}; "

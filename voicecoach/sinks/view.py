@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from statistics import median
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
@@ -385,6 +385,15 @@ class ScoreRow:
     status: str
 
 
+def clock_list(times: Sequence[float], most: int = 4) -> str:
+    """The first ``most`` of ``times`` (s) as clock times, "…" when there are more.
+
+    >>> clock_list([43.0, 143.0, 152.0, 162.0, 261.0])
+    '0:43, 2:23, 2:32, 2:42 …'
+    """
+    return ", ".join(clock(x) for x in times[:most]) + (" …" if len(times) > most else "")
+
+
 def scorecard(record: dict, agent: Optional[str] = None) -> list[ScoreRow]:
     """The scorecard of a call (report and review): talk share, interruptions,
     acknowledgements, monologue, response gaps, dead air, warmth and pace (the
@@ -405,8 +414,7 @@ def scorecard(record: dict, agent: Optional[str] = None) -> list[ScoreRow]:
 
     t = s.turns
     if t is not None:
-        when = ("at " + ", ".join(clock(x) for x in t.mine[:4])
-                + (" …" if len(t.mine) > 4 else "") + "; ") if t.mine else ""
+        when = f"at {clock_list(t.mine)}; " if t.mine else ""
         rows.append(ScoreRow("Interruptions", f"{len(t.mine)} by {who}", f"{when}{t.theirs} by the caller",
                              "watch" if t.mine else "good"))
         rows.append(ScoreRow("Acknowledgements", str(t.acknowledgements),

@@ -59,8 +59,10 @@ def build_record(engine, transcript: list, *, name: str, duration: float,
         "response_gaps": turns["response_gaps"] if two else None,
         "longest_agent_monologue": turns["longest_agent_monologue"] if two else None,
         "pace": {
+            # no rate from a fragment, as for syllables: it would move the pace trend
             "agent_wpm": (round(n_agent_words / agent_minutes, 1)
-                          if model is not None and agent_minutes > 0 else None),
+                          if model is not None and talk["agent"] >= engine.config.pace.min_speech_s
+                          and agent_minutes > 0 else None),
             "agent_words": n_agent_words if model is not None else None,
             "syllables_per_s": pace_state.get("syllables_per_s"),
             "timeline": engine.pace.timeline(),
