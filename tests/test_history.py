@@ -14,6 +14,7 @@ from voicecoach.store.history import (
     History,
     default_db_path,
     history_text,
+    trend_value,
     show_history,
     trend_line,
 )
@@ -22,13 +23,13 @@ from voicecoach.store.record import SCHEMA
 
 
 def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.5, wpm=170.0,
-                by_agent=1, by_customer=0, share=0.55, mono=False, profile="p1"):
+                by_agent=1, by_customer=0, share=0.55, mono=False, profile="p1", duration=95.5):
     ints = ([{"start": 3.0 + i, "end": 3.8 + i, "by": "agent"} for i in range(by_agent)]
             + [{"start": 20.0 + i, "end": 20.7 + i, "by": "customer"} for i in range(by_customer)])
     return {
         "schema": SCHEMA, "created": created,
         "source": {"name": name, "channels": ["agent"] if mono else ["agent", "customer"]},
-        "duration": 95.5,
+        "duration": duration,
         "talk_time": {"agent": 30.0, "customer": None if mono else 25.0},
         "talk_share": None if mono else {"agent": share, "customer": round(1 - share, 3)},
         "interruptions": None if mono else ints,
@@ -122,10 +123,23 @@ def test_history_text_table_and_trend(tmp_path):
     assert trend in text
     # the last 2 calls against the 2 before: warmth up and fewer interruptions are both progress
     assert "warmth 0.45 ↑ 0.65 (better)" in trend
-    assert "interruptions 3.5 ↓ 1.5 (better)" in trend
+    assert "interruptions per 10 min 22.0 ↓ 9.4 (better)" in trend         # 7 and 3 in 191 s
     assert text.rstrip().endswith(CARE_NOTE)
     mono = CallScores.from_record(make_record(mono=True), tmp_path / "m.json")
     assert "–" in history_text([mono])
+
+
+def test_interruptions_are_compared_per_10_minutes_of_call(tmp_path):
+    """A 10-minute call with 4 interruptions, then short calls with 1 each: fewer per call
+    but more per minute, which is no progress ("4.0 ↓ 0.5 (better)" before)."""
+    def row(i, by_agent, duration):
+        return CallScores.from_record(make_record(f"c{i}.flac", f"2026-11-0{i + 1}T09:00:00+00:00",
+                                                  by_agent=by_agent, duration=duration), tmp_path / f"{i}.json")
+
+    rows = [row(0, 4, 600.0), row(1, 1, 60.0)]
+    assert "interruptions per 10 min 4.0 ↑ 10.0" in trend_line(rows) and "(better)" not in trend_line(rows)
+    assert "interruptions" not in trend_line([row(0, 4, 600.0), row(1, 1, 20.0)])   # no rate from 20 s
+    assert trend_value(rows[1], "interruptions_by_agent", "p1") == 10.0
 
 
 def test_warmth_trend_compares_only_calls_judged_against_the_same_profile(tmp_path):

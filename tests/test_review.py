@@ -239,3 +239,28 @@ def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (1400, 900)
     assert shot.stat().st_mode & 0o077 == 0        # it shows the call: the user's alone
+
+
+def test_the_history_plots_compare_what_the_trend_line_compares(qtbot, tmp_path):
+    """Warmth is drawn only for calls judged against the latest call's voice profile, and
+    interruptions per 10 minutes of call, as the trend line compares them."""
+    from voicecoach.store.history import CallScores
+    from voicecoach.ui.widgets import HistoryView
+
+    def row(i, profile, interruptions, duration):
+        record = {"schema": "voicecoach.call/1", "created": f"2026-11-0{i + 1}T09:00:00+00:00",
+                  "source": {"name": f"c{i}.flac", "channels": ["agent", "customer"]}, "duration": duration,
+                  "talk_time": {"agent": 30.0, "customer": 20.0}, "talk_share": {"agent": 0.6, "customer": 0.4},
+                  "interruptions": [{"start": 1.0 + k, "end": 1.5 + k, "by": "agent"} for k in range(interruptions)],
+                  "warmth": {"mean": 0.4 + 0.1 * i, "baseline": "profile", "profile_id": profile},
+                  "pace": {"agent_wpm": 160.0}}
+        return CallScores.from_record(record, tmp_path / f"{i}.json")
+
+    view = HistoryView()
+    qtbot.addWidget(view)
+    view.set_rows([row(0, "old", 4, 600.0), row(1, "new", 1, 60.0), row(2, "new", 2, 300.0)])
+    plots = [view.plots.getItem(0, i) for i in range(4)]
+    warmth = plots[0].listDataItems()[0].getData()[1]
+    interruptions = plots[1].listDataItems()[0].getData()[1]
+    assert np.isnan(warmth[0]) and list(warmth[1:]) == pytest.approx([0.5, 0.6])
+    assert list(interruptions) == pytest.approx([4.0, 10.0, 4.0])

@@ -235,7 +235,7 @@ def test_the_coachs_view(pg, store, tmp_path):
     weeks = carol.trend("alice", "week")
     assert sum(p.calls for p in weeks) == 14 and weeks == sorted(weeks, key=lambda p: p.start)
     assert weeks[0].warmth_mean == pytest.approx(0.4) and weeks[-1].warmth_mean == pytest.approx(0.6)
-    assert weeks[0].interruptions_per_call == pytest.approx(2.0)
+    assert weeks[0].interruptions_per_10min == pytest.approx(2.0 * 600 / 95.5)      # per 10 min of call
     months = carol.trend("alice", "month")
     assert [(p.start.isoformat(), p.calls) for p in months] == [("2026-11-01", 14)]
     text = team_text(carol, None, 3)

@@ -44,7 +44,7 @@ from voicecoach.sinks.view import (
     scorecard,
 )
 from voicecoach.sources.audio import CallAudio
-from voicecoach.store.history import TREND_METRICS, CallScores, format_score, local_time
+from voicecoach.store.history import TREND_METRICS, CallScores, format_score, local_time, trend_value
 
 from .style import color
 
@@ -410,7 +410,7 @@ class TimedTable(QTableWidget):
 TREND_PLOTS = {
     # field: (title, colour role, y range shown at least)
     "warmth_mean": ("warmth (0–1; dashed = your ordinary voice)", "warmth", 0.0, 1.0),
-    "interruptions_by_agent": ("times you interrupted", "interruption", 0.0, 3.0),
+    "interruptions_by_agent": ("times you interrupted, per 10 min", "interruption", 0.0, 3.0),
     "talk_share_agent": ("your talk share (%)", "agent", 0.0, 100.0),
     "agent_wpm": ("pace (words/min)", "pace", 120.0, 220.0),
 }
@@ -470,10 +470,11 @@ class HistoryView(QWidget):
     def _plot_trends(self, rows: list[CallScores]) -> None:
         self.plots.clear()
         x = np.arange(1, len(rows) + 1)
+        profile = rows[-1].warmth_profile if rows else None
         for i, (field, _label, _spec, _good) in enumerate(TREND_METRICS):
             title, role, lo, hi = TREND_PLOTS[field]
-            values = np.array([np.nan if getattr(r, field) is None else getattr(r, field) for r in rows],
-                              dtype=float)
+            values = np.array([np.nan if v is None else v
+                               for v in (trend_value(r, field, profile) for r in rows)], dtype=float)
             if field == "talk_share_agent":
                 values = values * 100.0
             finite = values[np.isfinite(values)]

@@ -258,11 +258,31 @@ def format_score(value, spec: str) -> str:
 TREND_METRICS = (
     # (field, label, format, which way is progress: +1 up, -1 down, 0 neither)
     ("warmth_mean", "warmth", ".2f", +1),
-    ("interruptions_by_agent", "interruptions", ".1f", -1),
+    ("interruptions_by_agent", "interruptions per 10 min", ".1f", -1),
     ("talk_share_agent", "talk share", ".0%", 0),
     ("agent_wpm", "pace", ".0f", 0),
 )
 """The per-call scores whose trend the history shows, in display order."""
+
+RATE_PER_S = 600.0
+"""Interruptions are compared per this much call time (s): a long call has more of them."""
+MIN_RATE_S = 60.0
+"""Calls shorter than this (s) give no interruption rate: one interruption in 20 s is not
+30 in 10 minutes."""
+
+
+def trend_value(row: CallScores, field: str, profile: Optional[str]) -> Optional[float]:
+    """A call's ``field`` as the trends compare it (the trend line and the history's plots):
+    interruptions per :data:`RATE_PER_S` of call, warmth only when judged against ``profile``
+    (the latest call's voice profile); None where it is not compared."""
+    value = getattr(row, field)
+    if value is None:
+        return None
+    if field == "interruptions_by_agent":
+        return value * RATE_PER_S / row.duration_s if row.duration_s >= MIN_RATE_S else None
+    if field == "warmth_mean" and (profile is None or row.warmth_profile != profile):
+        return None
+    return value
 
 
 def trend_line(rows: list[CallScores], window: int = 5) -> str:
@@ -277,16 +297,19 @@ def trend_line(rows: list[CallScores], window: int = 5) -> str:
     recent, before = rows[-n:], rows[-2 * n:-n]
     parts = []
     profile = rows[-1].warmth_profile
+
+    def mean(group: list[CallScores], field: str) -> Optional[float]:
+        kept = [r for r in group if trend_value(r, field, profile) is not None]
+        if not kept:
+            return None
+        if field == "interruptions_by_agent":         # pooled: a rate over all those calls' time
+            return sum(r.interruptions_by_agent for r in kept) * RATE_PER_S / sum(r.duration_s for r in kept)
+        return sum(trend_value(r, field, profile) for r in kept) / len(kept)
+
     for field, label, spec, good in TREND_METRICS:
-        # warmth is compared only between calls judged against the same voice profile
-        same = (lambda r: r.warmth_profile == profile) if field == "warmth_mean" else (lambda r: True)
-        if field == "warmth_mean" and profile is None:
+        ma, mb = mean(before, field), mean(recent, field)
+        if ma is None or mb is None:
             continue
-        a = [getattr(r, field) for r in before if getattr(r, field) is not None and same(r)]
-        b = [getattr(r, field) for r in recent if getattr(r, field) is not None and same(r)]
-        if not a or not b:
-            continue
-        ma, mb = sum(a) / len(a), sum(b) / len(b)
         same_shown = format(ma, spec) == format(mb, spec)          # 61 % and 61 %: no change to show
         arrow = "→" if same_shown else ("↑" if mb > ma else "↓")
         better = good != 0 and arrow != "→" and (mb > ma) == (good > 0)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
-from voicecoach.store.history import CallScores
+from voicecoach.store.history import MIN_RATE_S, RATE_PER_S, CallScores
 from voicecoach.store.record import SCHEMA as RECORD_SCHEMA
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -172,7 +172,7 @@ class Period:
     start: _dt.date
     calls: int
     warmth_mean: Optional[float]
-    interruptions_per_call: Optional[float]
+    interruptions_per_10min: Optional[float]   # pooled over the period's calls of a minute or more
     talk_share_agent: Optional[float]
     agent_wpm: Optional[float]
     checklist_done: Optional[float]      # fraction of checklist items done (0-1)
@@ -402,9 +402,13 @@ class TeamStore:
             raise ValueError(by)
         rows = self._query(
             "SELECT date_trunc(%s, created AT TIME ZONE 'UTC')::date, count(*), avg(warmth_mean), "
-            "avg(interruptions_by_agent), avg(talk_share_agent), avg(agent_wpm), "
+            # interruptions as the history compares them: per RATE_PER_S of call, calls under MIN_RATE_S apart
+            "sum(interruptions_by_agent) FILTER (WHERE duration_s >= %s) * %s "
+            "/ nullif(sum(duration_s) FILTER (WHERE duration_s >= %s AND interruptions_by_agent IS NOT NULL), 0), "
+            "avg(talk_share_agent), avg(agent_wpm), "
             "sum(checklist_done)::float8 / nullif(sum(checklist_items), 0) "
-            "FROM voicecoach.calls WHERE agent = %s GROUP BY 1 ORDER BY 1", (by, agent))
+            "FROM voicecoach.calls WHERE agent = %s GROUP BY 1 ORDER BY 1",
+            (by, MIN_RATE_S, RATE_PER_S, MIN_RATE_S, agent))
         return [Period(r[0], r[1], *(None if v is None else float(v) for v in r[2:])) for r in rows]
 
     def find(self, ref: str) -> SharedCall:
@@ -553,12 +557,12 @@ def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: 
 
     if not periods:
         return f"{agent} has shared no calls."
-    head = ("Week of" if by == "week" else "Month", "Calls", "Warmth", "Interr./call", "Talk share",
+    head = ("Week of" if by == "week" else "Month", "Calls", "Warmth", "Interr./10 min", "Talk share",
             "Words/min", "Checklist")
     table = [head]
     for p in periods:
         table.append((p.start.isoformat() if by == "week" else p.start.strftime("%Y-%m"), str(p.calls),
-                      format_score(p.warmth_mean, ".2f"), format_score(p.interruptions_per_call, ".1f"),
+                      format_score(p.warmth_mean, ".2f"), format_score(p.interruptions_per_10min, ".1f"),
                       format_score(p.talk_share_agent, ".0%"), format_score(p.agent_wpm, ".0f"),
                       format_score(p.checklist_done, ".0%")))
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
