@@ -535,6 +535,24 @@ def test_font_size_and_opacity_come_from_the_config(qtbot):
     assert "font-size: 14.0pt" in w.styleSheet() and abs(w.windowOpacity() - 0.7) < 0.01
 
 
+@pytest.mark.parametrize("font_pt", [10.0, 12.0, 16.0])
+def test_a_larger_text_size_widens_the_panel_so_no_label_is_cut(qtbot, font_pt):
+    """At 12 pt the 340 px panel cut the checklist to "Greetir", at 16 pt "Interruptio":
+    the panel grows with the text, and every label shows its whole text."""
+    from PyQt6.QtWidgets import QLabel
+
+    from voicecoach.config import OverlaySettings
+
+    w = OverlayWindow(QUICK, settings=OverlaySettings(font_pt=font_pt, opacity=1.0))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    cut = [lab.text() for lab in w.findChildren(QLabel)
+           if lab.isVisible() and lab.text() and not lab.wordWrap()
+           and lab.sizeHint().width() > lab.width()]
+    assert not cut, cut
+
+
 def test_hotkey_names_as_pynput_writes_them():
     from voicecoach.config import OverlaySettings
     from voicecoach.ui.hotkeys import to_pynput

@@ -184,7 +184,10 @@ class OverlayWindow(QWidget):
         if settings is not None:
             self.setWindowOpacity(min(max(float(settings.opacity), 0.3), 1.0))
         self.setAccessibleName("VoiceCoach overlay")
-        self.setMinimumWidth(self.options.min_width_px)
+        # a larger text size (an agent who needs it) widens the panel with it: the widths
+        # are set for FONT_PT, and the labels' text would be cut ("Interruptio", "Gree")
+        self._scale = max(1.0, self.font_pt / FONT_PT)
+        self.setMinimumWidth(round(self.options.min_width_px * self._scale))
         self.state = self.LOADING
         self.compact = False
         self.two_sided = True
@@ -569,7 +572,7 @@ class OverlayWindow(QWidget):
         saved = Placement.load(self.placement_path) if self.placement_path is not None else None
         self.layout().activate()
         natural_h = self.minimumSizeHint().height()
-        width = max(saved.width if saved else self.options.width_px, self.options.min_width_px)
+        width = max(saved.width if saved else round(self.options.width_px * self._scale), self.minimumWidth())
         self._expanded_h = max(saved.height if saved else natural_h, natural_h)
         self.resize(width, self._expanded_h)
         if saved is not None and saved.compact:
