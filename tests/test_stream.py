@@ -229,3 +229,36 @@ def test_a_calls_two_sides_given_as_one_side_are_refused_not_mixed(tmp_path):
             read(tmp_path / one_voice)
     mixed = load_call(agent=tmp_path / "headset.wav").agent
     assert np.corrcoef(mixed[:len(one)], one)[0, 1] > 0.95
+
+
+def test_a_clipped_side_and_a_dead_caller_are_one_warning_each_read_whole_or_streamed(tmp_path):
+    """A recording made too loud (a tenth of its samples at full scale) or a caller's side
+    with no sound at all analyses, with one warning line saying so; an ordinary call
+    gives none."""
+    import warnings
+
+    from voicecoach.sources.audio import AudioWarning, load_call
+    from voicecoach.sources.stream import open_call_stream
+
+    rng = np.random.default_rng(3)
+    t = np.arange(10 * 16000) / 16000
+    voice = (0.3 * np.sin(2 * np.pi * 180 * t) * (np.sin(2 * np.pi * 0.5 * t) > 0)).astype(np.float32)
+    caller = (0.05 * rng.standard_normal(len(t))).astype(np.float32)
+    cases = {"ordinary": (voice, caller, []),
+             "clipped": (np.clip(voice * 8, -1, 1), caller, ["your side is clipped"]),
+             "dead": (voice, np.zeros_like(caller), ["no sound at all on the caller's side"])}
+    for name, (a, c, expected) in cases.items():
+        path = tmp_path / f"{name}.wav"
+        sf.write(path, np.stack([a, c], axis=1), 16000)
+        for read in (load_call, lambda p: _all_blocks(open_call_stream(p))):
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always", AudioWarning)
+                read(path)
+            lines = [str(w.message) for w in said if issubclass(w.category, AudioWarning)]
+            assert len(lines) == len(expected) and all(e in line for e, line in zip(expected, lines)), (name, lines)
+
+
+def _all_blocks(stream):
+    for _ in stream:
+        pass
+    stream.finish()

@@ -454,7 +454,54 @@ def load_call(path: str | Path | None = None, *, agent: str | Path | None = None
     peak = max(_peak(a), _peak(c) if c is not None else 0.0)
     if peak < SILENCE_PEAK:
         raise AudioError(f"{name}: the recording is silent (peak below -70 dBFS); nothing to analyse")
+    levels = LevelCheck()
+    levels.feed("agent", a)
+    if c is not None:
+        levels.feed("customer", c)
+    levels.warn(name)
     return CallAudio(a, c, name)
+
+
+CLIP_LEVEL = 0.98          # |sample| at or above: at full scale (after resampling's ripple)
+CLIP_SHARE = 0.001         # a side with more of its samples there was recorded too loud
+
+
+class LevelCheck:
+    """What a call's levels say about the recording, as one warning line each: a side
+    recorded too loud (clipped: its voice measures harsher and less warm than it was),
+    or a caller's side with no sound at all (a wrong file, channel or device: every
+    turn-taking figure would read as if the caller never spoke). Fed ``(channel,
+    samples)`` as the call is read; :meth:`warn` once it is all read."""
+
+    def __init__(self):
+        self.peak: dict[str, float] = {}
+        self.clipped: dict[str, int] = {}
+        self.samples: dict[str, int] = {}
+
+    def feed(self, channel: str, x: np.ndarray) -> None:
+        if not len(x):
+            return
+        self.peak[channel] = max(self.peak.get(channel, 0.0), _peak(x))
+        self.clipped[channel] = self.clipped.get(channel, 0) + int(np.count_nonzero(np.abs(x) >= CLIP_LEVEL))
+        self.samples[channel] = self.samples.get(channel, 0) + len(x)
+
+    def messages(self, name: str) -> list[str]:
+        out = []
+        for ch, n in self.samples.items():
+            share = self.clipped[ch] / n
+            if share > CLIP_SHARE:
+                side, read = (("your side", "your warmth and pace") if ch == "agent"
+                              else ("the caller's side", "the caller's words and temperature"))
+                out.append(f"{name}: {side} is clipped ({share:.1%} of its samples at full scale): it was "
+                           f"recorded too loud, and {read} are read from distorted speech")
+        if "customer" in self.samples and self.peak["customer"] < SILENCE_PEAK <= self.peak.get("agent", 0.0):
+            out.append(f"{name}: no sound at all on the caller's side: is it the right recording, channel or "
+                       "--customer file? The caller is taken as silent throughout")
+        return out
+
+    def warn(self, name: str) -> None:
+        for message in self.messages(name):
+            warnings.warn(AudioWarning(message), stacklevel=3)
 
 
 def _peak(x: np.ndarray) -> float:

@@ -23,7 +23,8 @@ from typing import Iterator, Optional
 import numpy as np
 
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
-from voicecoach.sources.audio import (MAX_STREAM_S, SILENCE_PEAK, AudioError, OneVoice, av_samples, av_stream,
+from voicecoach.sources.audio import (MAX_STREAM_S, SILENCE_PEAK, AudioError, LevelCheck, OneVoice, av_samples,
+                                      av_stream,
                                       check_call_args, check_call_channels, check_file, check_header,
                                       check_samples, damaged_from_start, ended_early, further_ended, sndfile_info,
                                       too_long, undecodable, warn_truncated)
@@ -205,6 +206,7 @@ class CallStream:
         self.duration_hint = max(hints) if all(h is not None for h in hints) else None
         self.samples = 0
         self.peak = 0.0
+        self.levels = LevelCheck()
 
     @property
     def duration(self) -> float:
@@ -257,8 +259,9 @@ class CallStream:
             yield block
 
     def _check(self, block: dict[str, np.ndarray]) -> None:
-        for x in block.values():                  # the decoded samples are checked as they are read
+        for ch, x in block.items():               # the decoded samples are checked as they are read
             self.peak = max(self.peak, float(np.abs(x).max()) if len(x) else 0.0)
+            self.levels.feed(ch, x)
         self.samples += len(next(iter(block.values())))
 
     def finish(self) -> None:
@@ -275,6 +278,7 @@ class CallStream:
             raise AudioError(f"{self.name}: only {self.duration * 1000:.0f} ms of audio; too short to analyse")
         if self.peak < SILENCE_PEAK:
             raise AudioError(f"{self.name}: the recording is silent (peak below -70 dBFS); nothing to analyse")
+        self.levels.warn(self.name)
 
 
 def _decoded(decoder: _Decoder) -> Iterator[np.ndarray]:
