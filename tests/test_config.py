@@ -98,6 +98,8 @@ def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
 # -- errors: one line naming the file, the section and the key -----------------------------
 @pytest.mark.parametrize("text, message", [
     ("[turnz]\nmin_overlap_s = 1.0\n", r"unknown section \[turnz\] \(known: echo, vad, turns, "),
+    ("dead_air_s = 5\n", r"dead_air_s must be under a section, e\.g\. \[turns\]"),
+    ("nonsense = 5\n", r"nonsense must be under a section \(sections: echo, vad, "),
     ("[turns]\nmin_overlap = 1.0\n", r"unknown setting 'min_overlap' in \[turns\] \(known: .*min_overlap_s"),
     ("[streaming]\nrevise_every_s = 30\n",
      r"\[streaming\] revise_every_s is no longer a setting: use second_pass = true or false"),

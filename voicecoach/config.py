@@ -402,6 +402,10 @@ def apply(config: Config, data: dict, source: str = "config") -> Config:
     for section, values in data.items():
         if section not in {f.name for f in fields(Config)}:
             known = ", ".join(f.name for f in fields(Config))
+            if not isinstance(values, dict):              # `dead_air_s = 5` above every section
+                home = [f.name for f in fields(Config) if section in {g.name for g in fields(getattr(config, f.name))}]
+                where = f", e.g. [{home[0]}]" if home else f" (sections: {known})"
+                raise ConfigError(f"{source}: {section} must be under a section{where}")
             raise ConfigError(f"{source}: unknown section [{section}] (known: {known})")
         if not isinstance(values, dict):
             raise ConfigError(f"{source}: [{section}] must be a table of settings")

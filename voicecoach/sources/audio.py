@@ -365,8 +365,10 @@ def av_samples(frame, channels: int) -> np.ndarray:
 
 def too_long(path: str | Path, duration: float, max_s: float = MAX_CALL_S) -> None:
     """Refuse a recording of ``duration`` s, longer than the reader's ``max_s``."""
+    whole = (f"; `voicecoach analyze` reads up to {MAX_STREAM_S / 3600:.0f} hours (a whole shift)"
+             if max_s < MAX_STREAM_S and duration <= MAX_STREAM_S else "")
     raise AudioError(f"{path}: {duration / 3600:.1f} hours long; a recording longer than "
-                     f"{max_s / 3600:.0f} hours is almost surely the wrong file")
+                     f"{max_s / 3600:.0f} hours is almost surely the wrong file{whole}")
 
 
 def _resample(x: np.ndarray, sr: int) -> np.ndarray:
