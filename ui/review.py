@@ -447,7 +447,7 @@ class ReviewWindow(QMainWindow):
             return
         trend = trend_line(rows)
         note = (trend + "\n" if trend else "") + CARE_NOTE if rows else \
-            "No calls yet: every call you analyse or review appears here."
+            "No calls yet: the calls you review, coach live, or analyse with -o appear here."
         self.history.set_rows(rows, note)
 
     def open_path(self, path: Union[str, Path]) -> bool:
