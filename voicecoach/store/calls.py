@@ -31,6 +31,7 @@ Free of Qt: the review window passes its progress dialog in as ``analyse``.
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -116,16 +117,48 @@ def _take_away_others(path: Union[str, Path]) -> None:
         os.chmod(path, mode & ~0o077)
 
 
+NOT_A_FILE = "it is not a regular file (a FIFO, a device or a folder)"
+
+
+def writable_file(path: Union[str, Path]) -> Path:
+    """The file that writing ``path`` changes: ``path``, or the file a symlink there names
+    (followed: the link keeps pointing at the new contents). An existing FIFO, device
+    node or folder is refused: a file renamed over it, or made 0600, would break it for
+    every other program (run as root, ``-o /dev/null`` replaced /dev/null).
+
+    Raises
+    ------
+    OSError
+        ``path`` exists and is not a regular file (strerror :data:`NOT_A_FILE`).
+    """
+    path = Path(path).expanduser()
+    real = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        return real
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, NOT_A_FILE, str(path))
+    return real
+
+
 def private_file(path: Union[str, Path]) -> Path:
     """Create ``path`` empty and 0600 if it does not exist; an existing one (and the
     SQLite ``-wal``, ``-shm`` and ``-journal`` files beside it) loses any group and
-    other permissions. For files that others (SQLite) open and write."""
+    other permissions. For files that others (SQLite, Qt) open and write.
+
+    Raises
+    ------
+    OSError
+        ``path`` is not a regular file (:func:`writable_file`).
+    """
     path = Path(path)
+    writable_file(path)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         for p in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
-            if p.exists():
+            if p.is_file():
                 _take_away_others(p)
     else:
         os.close(fd)
@@ -187,7 +220,8 @@ def save_record(record: dict, path: Union[str, Path]) -> Path:
 
 def write_private(path: Union[str, Path], text: str) -> Path:
     """Write a file that holds a call (a record, a report, a profile) atomically and
-    readable by the user alone: 0600 in a folder made 0700 if missing.
+    readable by the user alone: 0600 in a folder made 0700 if missing. A symlink is
+    followed (its target is written); a FIFO or a device is refused (:func:`writable_file`).
 
     Raises
     ------
@@ -195,14 +229,15 @@ def write_private(path: Union[str, Path], text: str) -> Path:
         It cannot be written; nothing was changed at ``path``.
     """
     path = Path(path).expanduser()
-    private_folder(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)   # 0600
+    real = writable_file(path)
+    private_folder(real.parent)
+    fd, tmp = tempfile.mkstemp(prefix=real.name, suffix=".tmp", dir=real.parent)   # 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, real)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
