@@ -165,11 +165,18 @@ def private_file(path: Union[str, Path]) -> Path:
     return path
 
 
-def find_record(recording: Union[str, Path], duration_s: float) -> Optional[Path]:
-    """A call record of ``recording`` (same file name and length, s): ``<stem>.json``
-    beside it, or in the data folder's ``records/``; None when there is none."""
+def record_places(recording: Union[str, Path]) -> tuple[Path, Path]:
+    """Where a call record of ``recording`` may be: ``<stem>.json`` beside it, or in the
+    data folder's ``records/``. Only these are looked in (:func:`find_record`)."""
     recording = Path(recording)
-    for path in (recording.with_suffix(".json"), records_dir() / (recording.stem + ".json")):
+    return recording.with_suffix(".json"), records_dir() / (recording.stem + ".json")
+
+
+def find_record(recording: Union[str, Path], duration_s: float) -> Optional[Path]:
+    """A call record of ``recording`` (same file name and length, s) in one of its
+    :func:`record_places`; None when there is none."""
+    recording = Path(recording)
+    for path in record_places(recording):
         if not path.exists():
             continue
         try:

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-from voicecoach.store.calls import records_dir, save_new_call
+from voicecoach.store.calls import record_places, save_new_call
 from voicecoach.store.record import RecordError, load_record
 
 Say = Callable[[str], None]
@@ -29,7 +29,7 @@ Say = Callable[[str], None]
 def has_record(recording: Path) -> bool:
     """Whether a call record of ``recording`` (by its file name) exists beside it or in
     the data folder's ``records/``."""
-    for path in (recording.with_suffix(".json"), records_dir() / (recording.stem + ".json")):
+    for path in record_places(recording):
         if not path.exists():
             continue
         try:
