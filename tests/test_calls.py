@@ -314,3 +314,22 @@ def test_an_event_log_is_added_to_not_overwritten(tmp_path):
     assert [e["kind"] for e in whole] == ["session", "nudge", "session", "nudge", "session"]
     assert [e["text"] for e in whole if e["kind"] == "nudge"] == ["yesterday", "today"]
     assert len(lines) == len(whole) + 2 and all(e["data"]["started"] for e in whole if e["kind"] == "session")
+
+
+def test_a_recording_without_a_record_is_dated_when_it_was_recorded(recording, data):
+    """`review`/`report` of last week's recording date its new record by the recording (its
+    last change less the call's length), as `analyze` does, not by today; the demo keeps
+    the time it was analysed."""
+    from datetime import datetime, timezone
+
+    ended = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc).timestamp()
+    os.utime(recording, (ended, ended))
+    today = "2026-12-04T02:08:51+00:00"
+
+    def analyse(audio, config, baseline):
+        return dict(make_record(audio.name, audio.duration), created=today)
+
+    opened = open_call(recording, analyse=analyse)
+    assert opened.record["created"] == "2026-11-20T09:59:57+00:00"          # 3 s before it ended
+    assert load_record(opened.record_path)["created"] == opened.record["created"]
+    assert open_call("demo", analyse=analyse).record["created"] == today

@@ -419,7 +419,7 @@ def cmd_analyze(args) -> int:
     from voicecoach.sinks.summary import summary_text
     from voicecoach.sources.stream import open_call_stream
     from voicecoach.store.calls import save_call
-    from voicecoach.store.record import recorded_at
+    from voicecoach.store.record import date_by_recording
     from voicecoach.stt.whisper import tune_malloc
 
     tune_malloc(keep_large_blocks=True)
@@ -441,8 +441,8 @@ def cmd_analyze(args) -> int:
         quiet=args.quiet, channels=list(call.channels))
     if args.demo:          # not the agent's call: kept out of their history and trend
         record["demo"] = True
-    else:                  # the call's date, not the day it was analysed
-        record["created"] = recorded_at(args.call or args.agent, record["duration"]) or record["created"]
+    else:
+        date_by_recording(record, args.call or args.agent)
     if args.output:
         try:
             note = save_call(record, args.output)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
-from voicecoach.store.record import RecordError, load_record
+from voicecoach.store.record import RecordError, date_by_recording, load_record
 
 if TYPE_CHECKING:
     from voicecoach.analyzers.voice import Baseline
@@ -363,8 +363,9 @@ def open_call(call: Union[str, Path, dict], config=None, *,
     """Open ``call`` for review: ``"demo"``, a recording, a call record file, or a record dict.
 
     A record file opens as it is, with its recording if ``source.name`` lies beside it.
-    A recording opens with its record (:func:`find_record`); without one it is analysed
-    and the new record saved (:func:`save_new_call`). Every record opened or saved is in
+    A recording opens with its record (:func:`find_record`); without one it is analysed,
+    dated when it was recorded (:func:`~voicecoach.store.record.date_by_recording`) and
+    the new record saved (:func:`save_new_call`). Every record opened or saved is in
     the history afterwards (a dict, having no file, is not), but the demo call's: it is
     no call of the agent's, and would count in their trend.
 
@@ -435,6 +436,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
             return OpenedCall(record, audio, save_record(record, home), path)
         except OSError:
             return OpenedCall(record, audio, None, path)
+    date_by_recording(record, path)           # when it was recorded, as `analyze` dates it
     home, note = save_new_call(record, path, history_path)
     if home is None:
         return OpenedCall(record, audio, None, path, _join("analysed", note))
