@@ -13,7 +13,8 @@ Where a record goes
     record of a recording (the review analysing a call, ``live --record``) goes beside
     it as ``<stem>.json`` unless that name is taken (never overwritten), the folder is
     read-only, or the recording is the packaged demo; then it goes to the data folder's
-    ``records/`` (:func:`record_home`).
+    ``records/``, named by the recording's path too (:func:`kept_record`: two
+    recordings of one name never share a record).
 
 The history
     A saved record is added to the history (:mod:`voicecoach.store.history`) in the same
@@ -23,9 +24,10 @@ The history
 
 Opening a call (:func:`open_call`)
     A record file opens as it is, with its recording if that lies beside it. A
-    recording opens with its record when there is one (``<stem>.json`` beside it or in
-    ``records/``, of a recording of the same name and length); otherwise it is analysed
-    and its new record saved and added to the history.
+    recording opens with its record when there is one (``<stem>.json`` beside it or
+    ``<stem>-<hash>.json`` in ``records/``, of a recording of the same name and length,
+    :func:`record_places`); otherwise it is analysed and its new record saved and added
+    to the history.
 
 Free of Qt: the review window passes its progress dialog in as ``analyse``.
 """
@@ -165,11 +167,25 @@ def private_file(path: Union[str, Path]) -> Path:
     return path
 
 
-def record_places(recording: Union[str, Path]) -> tuple[Path, Path]:
-    """Where a call record of ``recording`` may be: ``<stem>.json`` beside it, or in the
-    data folder's ``records/``. Only these are looked in (:func:`find_record`)."""
+def kept_record(recording: Union[str, Path]) -> Path:
+    """Where the data folder keeps the record of a recording that cannot have one beside
+    it: ``records/<stem>-<hash>.json``, the hash being 8 hex digits of the recording's
+    resolved path. Two recordings of one name (``A/call.flac`` and ``B/call.flac``, a
+    share's dated folders of ``call.wav``) get a record each, never one over the other,
+    and each recording finds its own. A recording moved since is analysed again."""
+    import hashlib
+
     recording = Path(recording)
-    return recording.with_suffix(".json"), records_dir() / (recording.stem + ".json")
+    digest = hashlib.sha1(str(recording.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return records_dir() / f"{recording.stem}-{digest}.json"
+
+
+def record_places(recording: Union[str, Path]) -> tuple[Path, ...]:
+    """Where a call record of ``recording`` may be: ``<stem>.json`` beside it, its
+    :func:`kept_record` in the data folder, or ``records/<stem>.json`` (where versions
+    before the hash kept it: read, never written). Only these are looked in (:func:`find_record`)."""
+    recording = Path(recording)
+    return recording.with_suffix(".json"), kept_record(recording), records_dir() / (recording.stem + ".json")
 
 
 def find_record(recording: Union[str, Path], duration_s: float) -> Optional[Path]:
@@ -196,7 +212,7 @@ def find_record(recording: Union[str, Path], duration_s: float) -> Optional[Path
 def record_home(recording: Union[str, Path]) -> Path:
     """Where a new record of ``recording`` goes: ``<stem>.json`` beside it, unless that
     file exists (it is some other file: never overwritten) or the folder is read-only or
-    the package's own (the demo); then the data folder's ``records/``."""
+    the package's own (the demo); then the data folder's ``records/`` (:func:`kept_record`)."""
     from voicecoach.analyze import demo_call_path
 
     recording = Path(recording)
@@ -205,7 +221,7 @@ def record_home(recording: Union[str, Path]) -> Path:
     if (not os.path.lexists(beside) and os.access(folder, os.W_OK)
             and folder != demo_call_path().resolve().parent):
         return beside
-    return records_dir() / (recording.stem + ".json")
+    return kept_record(recording)
 
 
 # --------------------------------------------------------------------------- saving
@@ -313,7 +329,7 @@ def save_new_call(record: dict, recording: Union[str, Path],
         return home, save_call(record, home, history_path)
     except OSError as exc:
         first = f"the call record could not be saved to {home} ({exc.strerror or exc})"
-    fallback = records_dir() / (Path(recording).stem + ".json")   # e.g. the recording's disk is full
+    fallback = kept_record(recording)          # e.g. the recording's disk is full
     if fallback == home or os.path.lexists(fallback):
         return None, first
     try:
@@ -395,7 +411,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
     from voicecoach.sources.audio import AudioError, load_call
 
     path = demo_call_path() if str(call) == "demo" else Path(call)
-    # the demo, or the record kept of it: opened by name (`review records/demo_call.json`)
+    # the demo, or the record kept of it: opened by name (`review records/demo_call-<hash>.json`)
     demo = path.resolve() in (demo_call_path().resolve(), record_home(demo_call_path()).resolve())
 
     def indexed(record: dict, record_path: Path) -> str:
