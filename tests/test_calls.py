@@ -363,3 +363,21 @@ def test_a_recording_without_a_record_is_dated_when_it_was_recorded(recording, d
     assert opened.record["created"] == "2026-11-20T09:59:57+00:00"          # 3 s before it ended
     assert load_record(opened.record_path)["created"] == opened.record["created"]
     assert open_call("demo", analyse=analyse).record["created"] == today
+
+
+def test_the_demos_kept_record_is_marked_demo_never_indexed_nor_shared(tmp_path, data, capsys):
+    """`review demo` / `report demo` keep the demo's record in records/ marked ``"demo":
+    true``, as `analyze --demo` marks it: `history --rebuild` of that folder leaves it out,
+    and `share` refuses it in one line before reaching the team store."""
+    from voicecoach.cli import main
+
+    opened = open_call("demo", analyse=lambda audio, config, baseline: make_record(audio.name, audio.duration))
+    assert load_record(opened.record_path)["demo"] is True
+    assert main(["history", "--rebuild", str(data / "records")]) == 0
+    assert history_rows() == []
+    config = tmp_path / "team.toml"
+    config.write_text('[team]\ndatabase = "host=/nonexistent dbname=team"\n')
+    capsys.readouterr()
+    assert main(["share", str(opened.record_path), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the demo call, not one of yours" in err, err

@@ -447,6 +447,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
             return analyze_call(audio, config, baseline=baseline)
     record = analyse(audio, config, baseline)
     if demo:                                  # kept to open at once next time; not in the history
+        record["demo"] = True                 # as `analyze --demo` marks it: never indexed or shared
         home = record_home(path)
         try:
             return OpenedCall(record, audio, save_record(record, home), path)
