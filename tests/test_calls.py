@@ -21,6 +21,7 @@ from voicecoach.store.calls import (
     add_to_history,
     data_dir,
     find_record,
+    kept_record,
     open_call,
     record_home,
     save_call,
@@ -91,11 +92,40 @@ def test_where_records_are_found_and_saved(tmp_path, data):
     call.write_bytes(b"")
     assert record_home(call) == tmp_path / "call.json"
     (tmp_path / "call.json").write_text("{}")                  # someone else's file: never overwritten
-    assert record_home(call) == tmp_path / "data" / "records" / "call.json"
-    assert record_home(demo_call_path()) == tmp_path / "data" / "records" / "demo_call.json"
-    save_record(make_record("demo_call.flac", duration), data / "records" / "demo_call.json")
+    assert record_home(call) == kept_record(call)
+    assert kept_record(call).parent == data / "records" and kept_record(call).name.startswith("call-")
+    assert record_home(demo_call_path()) == kept_record(demo_call_path())
+    save_record(make_record("demo_call.flac", duration), kept_record(folder / "demo_call.flac"))
     (folder / "demo_call.json").unlink()
+    assert find_record(folder / "demo_call.flac", duration) == kept_record(folder / "demo_call.flac")
+    kept_record(folder / "demo_call.flac").unlink()             # where earlier versions kept it: still found
+    save_record(make_record("demo_call.flac", duration), data / "records" / "demo_call.json")
     assert find_record(folder / "demo_call.flac", duration) == data / "records" / "demo_call.json"
+
+
+def test_two_recordings_of_one_name_keep_a_record_each(tmp_path, data):
+    """A/call.wav and B/call.wav, each with a `call.json` beside it that is not its record:
+    both records go to the data folder's records/, neither over the other, and each
+    recording opens with its own (it was one records/call.json, each analysis replacing
+    the other's)."""
+    analysed = []
+    for folder, seconds in (("A", 5), ("B", 3)):
+        (tmp_path / folder).mkdir()
+        noise = 0.1 * np.random.default_rng(seconds).standard_normal((16000 * seconds, 2))
+        sf.write(tmp_path / folder / "call.wav", noise.astype(np.float32), 16000)
+        (tmp_path / folder / "call.json").write_text("{}")
+
+    def analyse(audio, config, baseline):
+        analysed.append(audio.duration)
+        return make_record(audio.name, audio.duration)
+
+    a, b = (open_call(tmp_path / f / "call.wav", analyse=analyse) for f in ("A", "B"))
+    assert a.record_path != b.record_path and {a.record_path.parent, b.record_path.parent} == {data / "records"}
+    assert open_call(tmp_path / "A" / "call.wav", analyse=analyse).record_path == a.record_path
+    assert open_call(tmp_path / "B" / "call.wav", analyse=analyse).record_path == b.record_path
+    assert analysed == [5.0, 3.0]                                  # each analysed once
+    assert load_record(a.record_path)["duration"] == 5.0 and load_record(b.record_path)["duration"] == 3.0
+    assert sorted(history_rows()) == sorted(str(p.resolve()) for p in (a.record_path, b.record_path))
 
 
 def test_open_or_analyse_and_the_history_once(recording, data):
@@ -161,7 +191,7 @@ def test_the_demo_call_opens_but_stays_out_of_the_history(data):
         return make_record("demo_call.flac", audio.duration)
 
     first = open_call("demo", analyse=analyse)
-    assert first.record_path == data / "records" / "demo_call.json" and first.note == ""
+    assert first.record_path == kept_record(demo_call_path()) and first.note == ""
     again = open_call("demo", analyse=analyse)
     assert analysed == ["demo_call.flac"] and again.record_path == first.record_path
     assert history_rows() == []
@@ -234,7 +264,7 @@ def test_files_that_hold_a_call_are_private(tmp_path, data, recording, umask_022
     os.chmod(data, 0o755)
     os.chmod(data / "history.sqlite", 0o644)
     path, note = save_new_call(make_record("demo_call.flac"), demo_call_path())
-    assert path == data / "records" / "demo_call.json" and note == ""
+    assert path == kept_record(demo_call_path()) and note == ""
     assert mode(data) == mode(data / "records") == 0o700
     assert mode(path) == 0o600 and mode(data / "history.sqlite") == 0o600
     # the review's path: a recording analysed and its record saved beside it
@@ -314,3 +344,40 @@ def test_an_event_log_is_added_to_not_overwritten(tmp_path):
     assert [e["kind"] for e in whole] == ["session", "nudge", "session", "nudge", "session"]
     assert [e["text"] for e in whole if e["kind"] == "nudge"] == ["yesterday", "today"]
     assert len(lines) == len(whole) + 2 and all(e["data"]["started"] for e in whole if e["kind"] == "session")
+
+
+def test_a_recording_without_a_record_is_dated_when_it_was_recorded(recording, data):
+    """`review`/`report` of last week's recording date its new record by the recording (its
+    last change less the call's length), as `analyze` does, not by today; the demo keeps
+    the time it was analysed."""
+    from datetime import datetime, timezone
+
+    ended = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc).timestamp()
+    os.utime(recording, (ended, ended))
+    today = "2026-12-04T02:08:51+00:00"
+
+    def analyse(audio, config, baseline):
+        return dict(make_record(audio.name, audio.duration), created=today)
+
+    opened = open_call(recording, analyse=analyse)
+    assert opened.record["created"] == "2026-11-20T09:59:57+00:00"          # 3 s before it ended
+    assert load_record(opened.record_path)["created"] == opened.record["created"]
+    assert open_call("demo", analyse=analyse).record["created"] == today
+
+
+def test_the_demos_kept_record_is_marked_demo_never_indexed_nor_shared(tmp_path, data, capsys):
+    """`review demo` / `report demo` keep the demo's record in records/ marked ``"demo":
+    true``, as `analyze --demo` marks it: `history --rebuild` of that folder leaves it out,
+    and `share` refuses it in one line before reaching the team store."""
+    from voicecoach.cli import main
+
+    opened = open_call("demo", analyse=lambda audio, config, baseline: make_record(audio.name, audio.duration))
+    assert load_record(opened.record_path)["demo"] is True
+    assert main(["history", "--rebuild", str(data / "records")]) == 0
+    assert history_rows() == []
+    config = tmp_path / "team.toml"
+    config.write_text('[team]\ndatabase = "host=/nonexistent dbname=team"\n')
+    capsys.readouterr()
+    assert main(["share", str(opened.record_path), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the demo call, not one of yours" in err, err

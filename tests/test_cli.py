@@ -359,3 +359,44 @@ def test_team_reads_the_config_given_before_its_command(tmp_path):
     for args in (["team", "--config", missing, "list", "alice"], ["team", "list", "alice", "--config", missing]):
         res = run(*args)
         assert res.returncode == 2 and f"{missing}: no such config file" in res.stderr, (args, res.stderr)
+
+
+def test_an_output_never_overwrites_the_commands_own_input(tmp_path, capsys, monkeypatch):
+    """`-o` (and --events, --screenshot) naming a file the command reads is refused in one
+    line before any work, however it is spelled (another path, a hard link): `report
+    call.json -o call.json` right after `analyze … -o call.json` destroyed the record."""
+    import os
+
+    from voicecoach.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    t = np.arange(16000 * 2) / 16000
+    sf.write(tmp_path / "s5.wav", np.stack([0.3 * np.sin(2 * np.pi * 180 * t),
+                                            0.2 * np.sin(2 * np.pi * 260 * t)], 1), 16000)
+    sf.write(tmp_path / "side.wav", 0.2 * np.sin(2 * np.pi * 260 * t), 16000)
+    assert main(["analyze", "s5.wav", "--no-transcript", "-q", "-o", "s5.json"]) == 0
+    (tmp_path / "sub").mkdir()
+    os.link(tmp_path / "s5.wav", tmp_path / "hard.wav")
+    (tmp_path / "me.json").write_text("{}")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    capsys.readouterr()
+    for argv, what in [
+        (["analyze", "s5.wav", "-q", "-o", "s5.wav"], "the recording"),
+        (["analyze", "s5.wav", "-q", "-o", "sub/../s5.wav"], "the recording"),
+        (["analyze", "s5.wav", "-q", "-o", "hard.wav"], "the recording"),
+        (["analyze", "--agent", "s5.wav", "--customer", "side.wav", "-q", "-o", "side.wav"],
+         "the customer's recording"),
+        (["analyze", "s5.wav", "-q", "--profile", "me.json", "-o", "me.json"], "the voice profile"),
+        (["report", "s5.json", "-o", "s5.json"], "the call record"),
+        (["report", "s5.json", "--no-audio", "-o", "s5.wav"], "the record's recording"),
+        (["report", "s5.wav", "-o", "s5.wav"], "the recording"),
+        (["report", "s5.wav", "-o", "s5.json"], "the recording's call record"),
+        (["calibrate", "s5.wav", "--no-remember", "-o", str(tmp_path / "s5.wav")], "a recording"),
+        (["live", "--replay", "s5.wav", "--console", "--no-transcript", "--stop-after", "1",
+          "--events", "s5.wav"], "a recording"),
+    ]:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("voicecoach: error: "), err
+        assert f"is {what} this command reads" in err and "name another file" in err, err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before

@@ -143,7 +143,7 @@ def test_full_disk_stops_the_recording_coaching_goes_on_and_nothing_is_half_writ
 
 def test_a_record_that_does_not_fit_beside_its_recording_goes_to_the_data_folder(small_disk, tmp_path,
                                                                                  monkeypatch):
-    from voicecoach.store.calls import save_new_call
+    from voicecoach.store.calls import kept_record, save_new_call
 
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
     recording = small_disk / "call-20260101-090000.wav"
@@ -155,6 +155,7 @@ def test_a_record_that_does_not_fit_beside_its_recording_goes_to_the_data_folder
             pass
     record = {"schema": "voicecoach.call/1", "source": {"name": recording.name}, "text": "x" * 20000}
     home, note = save_new_call(record, recording)
-    assert home == tmp_path / "data" / "records" / "call-20260101-090000.json", note
+    assert home == kept_record(recording), note
+    assert home.parent == tmp_path / "data" / "records" and home.name.startswith("call-20260101-090000-")
     assert json.loads(home.read_text())["source"]["name"] == recording.name
     assert not [p for p in small_disk.iterdir() if p != recording]      # nothing half-written beside it

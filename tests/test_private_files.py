@@ -57,3 +57,46 @@ def test_every_file_and_folder_holding_a_call_is_private(tmp_path, monkeypatch, 
     assert {str(p): oct(mode(p)) for p in files if mode(p) != 0o600} == {}
     assert {str(p): oct(mode(p)) for p in folders if mode(p) != 0o700} == {}
     assert mode(mine) == 0o755                     # the user's own folder is left as they made it
+
+
+def test_an_output_follows_a_symlink_and_never_replaces_a_fifo(tmp_path, monkeypatch, capsys):
+    """`-o link.json` writes the file the link names (atomically, 0600) and keeps the link;
+    `-o fifo` (or a device: as root `-o /dev/null` replaced /dev/null) is refused in one
+    line, and the FIFO is left as it was, mode included. The same for every writer of a
+    file that holds a call: a report, a profile, the event log, a screenshot."""
+    import json
+
+    from voicecoach.store.calls import private_file, write_private
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    call = tmp_path / "call.wav"
+    t = np.arange(16000 * 2) / 16000
+    sf.write(call, np.stack([0.3 * np.sin(2 * np.pi * 180 * t), 0.2 * np.sin(2 * np.pi * 260 * t)], 1), 16000)
+    target = tmp_path / "target.json"
+    target.write_text("{}")
+    os.chmod(target, 0o644)
+    link = tmp_path / "link.json"
+    link.symlink_to("target.json")
+    assert main(["analyze", str(call), "--no-transcript", "-q", "-o", str(link)]) == 0
+    assert link.is_symlink() and json.loads(target.read_text())["source"]["name"] == "call.wav"
+    assert mode(target) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    os.chmod(fifo, 0o644)
+    capsys.readouterr()
+    for argv in (["analyze", str(call), "--no-transcript", "-q", "-o", str(fifo)],
+                 ["report", str(target), "-o", str(fifo)],
+                 ["calibrate", str(demo_call_path()), "--no-remember", "-o", str(fifo)],
+                 ["live", "--replay", str(call), "--console", "--no-transcript", "--stop-after", "1",
+                  "--events", str(fifo)]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("voicecoach: error: cannot write"), err
+        assert "it is not a regular file" in err, err
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and mode(fifo) == 0o644, argv
+    for write in (lambda p: write_private(p, "{}"), private_file):     # a screenshot's, the history's
+        with pytest.raises(OSError, match="not a regular file"):
+            write(fifo)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and mode(fifo) == 0o644

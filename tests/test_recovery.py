@@ -177,3 +177,26 @@ def test_a_recovered_call_is_judged_against_the_remembered_voice_profile(tmp_pat
     warmth = json.loads(Path(path[:-4] + ".json").read_text())["warmth"]
     assert warmth["baseline"] == "profile"
     assert warmth["profile_id"] == hashlib.sha1((tmp_path / "me.json").read_bytes()).hexdigest()[:12]
+
+
+def test_a_recovered_call_is_dated_when_it_was_recorded(tmp_path, monkeypatch):
+    """A recording left by a crash on 1 November and recovered today is 1 November's call:
+    mending its header keeps the file's times, and its record is dated by them as
+    `analyze` dates a recording (its last change less the call's length)."""
+    from datetime import datetime, timezone
+
+    import voicecoach.analyze as analyze
+    from voicecoach.store.recovery import recover
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    real = analyze.analyze_stream
+    monkeypatch.setattr(analyze, "analyze_stream", lambda call, config=None, **kw: real(call, config,
+                                                                                        transcribe=False, **kw))
+    path = Path(crash_recording(tmp_path / "calls", 4.0))
+    ended = datetime(2026, 11, 1, 9, 5, tzinfo=timezone.utc).timestamp()
+    os.utime(path, (ended, ended))
+    assert "recovered" in recover(path)
+    assert os.stat(path).st_mtime == ended
+    record = json.loads(path.with_suffix(".json").read_text())
+    started = datetime.fromisoformat(record["created"]).timestamp()
+    assert abs(started - (ended - record["duration"])) <= 1.0 and abs(record["duration"] - 4.0) < 0.05

@@ -92,6 +92,40 @@ def _file_name(text: str) -> str:
     return text
 
 
+def _same_file(a, b) -> bool:
+    """Whether paths ``a`` and ``b`` name one file: os.path.samefile where both exist (a
+    hard link, a symlink, another spelling), else their resolved paths."""
+    a, b = Path(a).expanduser(), Path(b).expanduser()
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def _not_an_input(option: str, output, inputs) -> None:
+    """Refuse, before any work, an output that is one of the command's own inputs: writing
+    it would destroy the recording or the record being read (``report call.json -o
+    call.json`` right after ``analyze … -o call.json``). ``inputs``: (path or None, what
+    it is) pairs, e.g. ``(args.call, "the recording")``."""
+    if output is None:
+        return
+    for path, what in inputs:
+        if path is not None and str(path) != "" and _same_file(output, path):
+            raise UserError(f"{option} {output} is {what} this command reads, and writing it would "
+                            "destroy it: name another file")
+
+
+def _settings_read(args, config, profile: bool = True) -> list:
+    """The settings files a command reads, as :func:`_not_an_input` takes them: the config
+    file, and with ``profile`` the voice profile (``--profile``, else the one remembered)."""
+    from voicecoach.config import default_config_path
+
+    read = [(args.config or default_config_path(), "the config file")]
+    if profile:
+        read.append((getattr(args, "profile", None) or config.warmth.profile or None, "the voice profile"))
+    return read
+
+
 def _png(text: str) -> str:
     """A screenshot to write: a .png file name, not a folder (checked before any window opens)."""
     path = Path(_file_name(text)).expanduser()
@@ -385,11 +419,15 @@ def cmd_analyze(args) -> int:
     from voicecoach.sinks.summary import summary_text
     from voicecoach.sources.stream import open_call_stream
     from voicecoach.store.calls import save_call
-    from voicecoach.store.record import recorded_at
+    from voicecoach.store.record import date_by_recording
     from voicecoach.stt.whisper import tune_malloc
 
     tune_malloc(keep_large_blocks=True)
     config = _load_config(args)
+    _not_an_input("-o", args.output, [(args.call, "the recording"), (args.agent, "the agent's recording"),
+                                      (args.customer, "the customer's recording"),
+                                      (demo_call_path() if args.demo else None, "the demo call"),
+                                      *_settings_read(args, config)])
     baseline = _profile_for(args, config)
     if args.demo:
         if args.call or args.agent or args.customer:
@@ -403,8 +441,8 @@ def cmd_analyze(args) -> int:
         quiet=args.quiet, channels=list(call.channels))
     if args.demo:          # not the agent's call: kept out of their history and trend
         record["demo"] = True
-    else:                  # the call's date, not the day it was analysed
-        record["created"] = recorded_at(args.call or args.agent, record["duration"]) or record["created"]
+    else:
+        date_by_recording(record, args.call or args.agent)
     if args.output:
         try:
             note = save_call(record, args.output)
@@ -465,12 +503,26 @@ def _note(note: str) -> None:
         print(f"voicecoach: note: {note}", file=sys.stderr)
 
 
+def _call_read(call: str) -> list:
+    """The files opening ``call`` reads (``review``, ``report``), as :func:`_not_an_input`
+    takes them: the record, or the recording and where its record is looked for (and a
+    new one saved)."""
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.store.calls import record_places
+
+    path = demo_call_path() if call == "demo" else Path(call)
+    if path.suffix.lower() == ".json":
+        return [(path, "the call record")]
+    return [(path, "the recording"), *((p, "the recording's call record") for p in record_places(path))]
+
+
 def cmd_review(args) -> int:
     if args.call != "demo" and not Path(args.call).exists():
         raise UserError(f"{args.call}: no such file")
     from voicecoach.ui.review import run_review
 
     config = _load_config(args)
+    _not_an_input("--screenshot", args.screenshot, [*_call_read(args.call), *_settings_read(args, config)])
     baseline = _profile_or_none(args, config)
     return run_review(args.call, screenshot=args.screenshot, config=config, baseline=baseline)
 
@@ -479,12 +531,14 @@ def cmd_report(args) -> int:
     from voicecoach.sinks.report import find_audio, write_report
 
     config = _load_config(args)
+    _not_an_input("-o", args.output, [*_call_read(args.call), *_settings_read(args, config)])
     path = Path(args.call)
     note = ""
     if path.suffix.lower() == ".json":
         from voicecoach.store.record import load_record
 
         record = load_record(path)
+        _not_an_input("-o", args.output, [(find_audio(record, path), "the record's recording")])
         audio = None if args.no_audio else find_audio(record, path)
     else:                        # opened as the review opens it: its record, else analysed and saved
         from voicecoach.analyze import analyze_call
@@ -570,6 +624,8 @@ def cmd_calibrate(args) -> int:
         raise UserError("nothing to calibrate from: give recordings of your ordinary speech "
                         "(`calibrate me1.wav me2.wav -o me.json`), or --mic to read a passage aloud")
     config = _load_config(args)
+    _not_an_input("-o", args.output, [*((a, "a recording") for a in args.audio),
+                                      *_settings_read(args, config, profile=False)])   # it makes the profile
     settings = _profile_settings(config)
     if args.mic:
         from voicecoach.sources.devices import resolve_device
@@ -644,6 +700,7 @@ def cmd_devices(args) -> int:
 
 
 def cmd_live(args) -> int:
+    from voicecoach.analyze import demo_call_path
     from voicecoach.shift import Shift
     from voicecoach.stt.whisper import tune_malloc
     from voicecoach.ui import screen_problem
@@ -654,10 +711,13 @@ def cmd_live(args) -> int:
         raise UserError("--screenshot is taken when the shift is stopped: give --stop-after SECONDS too")
     tune_malloc()
     config = _load_config(args)
+    read = [*((demo_call_path() if f == "demo" else f, "a recording") for f in args.replay or []),
+            *_settings_read(args, config)]
+    _not_an_input("--events", args.events, read)
+    _not_an_input("--screenshot", args.screenshot, read)
     baseline = _profile_for(args, config)
     lo = config.live
     if args.replay:
-        from voicecoach.analyze import demo_call_path
         from voicecoach.sources.audio import load_call
         from voicecoach.sources.files import PlaylistSource, ReplaySource
 

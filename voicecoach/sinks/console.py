@@ -119,9 +119,10 @@ class JsonlWriter:
     def __init__(self, path: str):
         import datetime as _dt
 
-        from voicecoach.store.calls import private_folder
+        from voicecoach.store.calls import private_folder, writable_file
 
         self.path = Path(path).expanduser()
+        writable_file(self.path)              # a FIFO or a device is refused, never made 0600
         private_folder(self.path.parent)                                # made 0700 if missing
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)   # holds the call
         os.fchmod(fd, 0o600)

@@ -258,11 +258,16 @@ def repair(path: str | Path) -> Optional[float]:
     every whole frame in the file. Returns its length (s), or None when the file is not
     a recording this module wrote (then it is left as it is).
 
+    The file's times are kept: its last change dates the call
+    (:func:`voicecoach.store.record.recorded_at`), and mending the header is no change
+    to the call.
+
     Raises
     ------
     OSError
         The file cannot be read or written.
     """
+    times = os.stat(path)
     with open(path, "r+b") as f:
         head = f.read(HEADER_BYTES)
         if (len(head) < HEADER_BYTES or head[:4] != b"RIFF" or head[8:16] != b"WAVEfmt "
@@ -279,4 +284,5 @@ def repair(path: str | Path) -> Optional[float]:
             f.write(fixed)
             f.flush()
             os.fsync(f.fileno())
+    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
     return n_frames / SAMPLE_RATE

@@ -13,7 +13,8 @@ Where a record goes
     record of a recording (the review analysing a call, ``live --record``) goes beside
     it as ``<stem>.json`` unless that name is taken (never overwritten), the folder is
     read-only, or the recording is the packaged demo; then it goes to the data folder's
-    ``records/`` (:func:`record_home`).
+    ``records/``, named by the recording's path too (:func:`kept_record`: two
+    recordings of one name never share a record).
 
 The history
     A saved record is added to the history (:mod:`voicecoach.store.history`) in the same
@@ -23,14 +24,16 @@ The history
 
 Opening a call (:func:`open_call`)
     A record file opens as it is, with its recording if that lies beside it. A
-    recording opens with its record when there is one (``<stem>.json`` beside it or in
-    ``records/``, of a recording of the same name and length); otherwise it is analysed
-    and its new record saved and added to the history.
+    recording opens with its record when there is one (``<stem>.json`` beside it or
+    ``<stem>-<hash>.json`` in ``records/``, of a recording of the same name and length,
+    :func:`record_places`); otherwise it is analysed and its new record saved and added
+    to the history.
 
 Free of Qt: the review window passes its progress dialog in as ``analyse``.
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -38,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
-from voicecoach.store.record import RecordError, load_record
+from voicecoach.store.record import RecordError, date_by_recording, load_record
 
 if TYPE_CHECKING:
     from voicecoach.analyzers.voice import Baseline
@@ -116,27 +119,80 @@ def _take_away_others(path: Union[str, Path]) -> None:
         os.chmod(path, mode & ~0o077)
 
 
+NOT_A_FILE = "it is not a regular file (a FIFO, a device or a folder)"
+
+
+def writable_file(path: Union[str, Path]) -> Path:
+    """The file that writing ``path`` changes: ``path``, or the file a symlink there names
+    (followed: the link keeps pointing at the new contents). An existing FIFO, device
+    node or folder is refused: a file renamed over it, or made 0600, would break it for
+    every other program (run as root, ``-o /dev/null`` replaced /dev/null).
+
+    Raises
+    ------
+    OSError
+        ``path`` exists and is not a regular file (strerror :data:`NOT_A_FILE`).
+    """
+    path = Path(path).expanduser()
+    real = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        return real
+    if not stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, NOT_A_FILE, str(path))
+    return real
+
+
 def private_file(path: Union[str, Path]) -> Path:
     """Create ``path`` empty and 0600 if it does not exist; an existing one (and the
     SQLite ``-wal``, ``-shm`` and ``-journal`` files beside it) loses any group and
-    other permissions. For files that others (SQLite) open and write."""
+    other permissions. For files that others (SQLite, Qt) open and write.
+
+    Raises
+    ------
+    OSError
+        ``path`` is not a regular file (:func:`writable_file`).
+    """
     path = Path(path)
+    writable_file(path)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         for p in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
-            if p.exists():
+            if p.is_file():
                 _take_away_others(p)
     else:
         os.close(fd)
     return path
 
 
-def find_record(recording: Union[str, Path], duration_s: float) -> Optional[Path]:
-    """A call record of ``recording`` (same file name and length, s): ``<stem>.json``
-    beside it, or in the data folder's ``records/``; None when there is none."""
+def kept_record(recording: Union[str, Path]) -> Path:
+    """Where the data folder keeps the record of a recording that cannot have one beside
+    it: ``records/<stem>-<hash>.json``, the hash being 8 hex digits of the recording's
+    resolved path. Two recordings of one name (``A/call.flac`` and ``B/call.flac``, a
+    share's dated folders of ``call.wav``) get a record each, never one over the other,
+    and each recording finds its own. A recording moved since is analysed again."""
+    import hashlib
+
     recording = Path(recording)
-    for path in (recording.with_suffix(".json"), records_dir() / (recording.stem + ".json")):
+    digest = hashlib.sha1(str(recording.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return records_dir() / f"{recording.stem}-{digest}.json"
+
+
+def record_places(recording: Union[str, Path]) -> tuple[Path, ...]:
+    """Where a call record of ``recording`` may be: ``<stem>.json`` beside it, its
+    :func:`kept_record` in the data folder, or ``records/<stem>.json`` (where versions
+    before the hash kept it: read, never written). Only these are looked in (:func:`find_record`)."""
+    recording = Path(recording)
+    return recording.with_suffix(".json"), kept_record(recording), records_dir() / (recording.stem + ".json")
+
+
+def find_record(recording: Union[str, Path], duration_s: float) -> Optional[Path]:
+    """A call record of ``recording`` (same file name and length, s) in one of its
+    :func:`record_places`; None when there is none."""
+    recording = Path(recording)
+    for path in record_places(recording):
         if not path.exists():
             continue
         try:
@@ -156,7 +212,7 @@ def find_record(recording: Union[str, Path], duration_s: float) -> Optional[Path
 def record_home(recording: Union[str, Path]) -> Path:
     """Where a new record of ``recording`` goes: ``<stem>.json`` beside it, unless that
     file exists (it is some other file: never overwritten) or the folder is read-only or
-    the package's own (the demo); then the data folder's ``records/``."""
+    the package's own (the demo); then the data folder's ``records/`` (:func:`kept_record`)."""
     from voicecoach.analyze import demo_call_path
 
     recording = Path(recording)
@@ -165,7 +221,7 @@ def record_home(recording: Union[str, Path]) -> Path:
     if (not os.path.lexists(beside) and os.access(folder, os.W_OK)
             and folder != demo_call_path().resolve().parent):
         return beside
-    return records_dir() / (recording.stem + ".json")
+    return kept_record(recording)
 
 
 # --------------------------------------------------------------------------- saving
@@ -187,7 +243,8 @@ def save_record(record: dict, path: Union[str, Path]) -> Path:
 
 def write_private(path: Union[str, Path], text: str) -> Path:
     """Write a file that holds a call (a record, a report, a profile) atomically and
-    readable by the user alone: 0600 in a folder made 0700 if missing.
+    readable by the user alone: 0600 in a folder made 0700 if missing. A symlink is
+    followed (its target is written); a FIFO or a device is refused (:func:`writable_file`).
 
     Raises
     ------
@@ -195,14 +252,15 @@ def write_private(path: Union[str, Path], text: str) -> Path:
         It cannot be written; nothing was changed at ``path``.
     """
     path = Path(path).expanduser()
-    private_folder(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)   # 0600
+    real = writable_file(path)
+    private_folder(real.parent)
+    fd, tmp = tempfile.mkstemp(prefix=real.name, suffix=".tmp", dir=real.parent)   # 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, real)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -271,7 +329,7 @@ def save_new_call(record: dict, recording: Union[str, Path],
         return home, save_call(record, home, history_path)
     except OSError as exc:
         first = f"the call record could not be saved to {home} ({exc.strerror or exc})"
-    fallback = records_dir() / (Path(recording).stem + ".json")   # e.g. the recording's disk is full
+    fallback = kept_record(recording)          # e.g. the recording's disk is full
     if fallback == home or os.path.lexists(fallback):
         return None, first
     try:
@@ -321,8 +379,9 @@ def open_call(call: Union[str, Path, dict], config=None, *,
     """Open ``call`` for review: ``"demo"``, a recording, a call record file, or a record dict.
 
     A record file opens as it is, with its recording if ``source.name`` lies beside it.
-    A recording opens with its record (:func:`find_record`); without one it is analysed
-    and the new record saved (:func:`save_new_call`). Every record opened or saved is in
+    A recording opens with its record (:func:`find_record`); without one it is analysed,
+    dated when it was recorded (:func:`~voicecoach.store.record.date_by_recording`) and
+    the new record saved (:func:`save_new_call`). Every record opened or saved is in
     the history afterwards (a dict, having no file, is not), but the demo call's: it is
     no call of the agent's, and would count in their trend.
 
@@ -352,7 +411,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
     from voicecoach.sources.audio import AudioError, load_call
 
     path = demo_call_path() if str(call) == "demo" else Path(call)
-    # the demo, or the record kept of it: opened by name (`review records/demo_call.json`)
+    # the demo, or the record kept of it: opened by name (`review records/demo_call-<hash>.json`)
     demo = path.resolve() in (demo_call_path().resolve(), record_home(demo_call_path()).resolve())
 
     def indexed(record: dict, record_path: Path) -> str:
@@ -388,11 +447,13 @@ def open_call(call: Union[str, Path, dict], config=None, *,
             return analyze_call(audio, config, baseline=baseline)
     record = analyse(audio, config, baseline)
     if demo:                                  # kept to open at once next time; not in the history
+        record["demo"] = True                 # as `analyze --demo` marks it: never indexed or shared
         home = record_home(path)
         try:
             return OpenedCall(record, audio, save_record(record, home), path)
         except OSError:
             return OpenedCall(record, audio, None, path)
+    date_by_recording(record, path)           # when it was recorded, as `analyze` dates it
     home, note = save_new_call(record, path, history_path)
     if home is None:
         return OpenedCall(record, audio, None, path, _join("analysed", note))

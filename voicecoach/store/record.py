@@ -114,6 +114,18 @@ def recorded_at(path: str | Path, duration: float) -> Optional[str]:
     return _dt.datetime.fromtimestamp(end - duration, _dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def date_by_recording(record: dict, recording: str | Path) -> dict:
+    """Date a record just made from ``recording`` by when its call was recorded
+    (:func:`recorded_at`), not when it was analysed: last week's recording opened today
+    is last week's call in the history and the trend, and shared twice it is one call
+    (its id is made from ``created``). The one rule for ``analyze``, ``review``/``report``
+    of a recording without a record, and a recording recovered after a crash. The demo
+    keeps the time it was analysed (it is nobody's call). Returns ``record``."""
+    if not record.get("demo"):
+        record["created"] = recorded_at(recording, record["duration"]) or record["created"]
+    return record
+
+
 def _nullable(schema: dict) -> dict:
     return {"anyOf": [schema, {"type": "null"}]}
 

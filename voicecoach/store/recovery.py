@@ -20,8 +20,8 @@ import threading
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-from voicecoach.store.calls import records_dir, save_new_call
-from voicecoach.store.record import RecordError, load_record
+from voicecoach.store.calls import record_places, save_new_call
+from voicecoach.store.record import RecordError, date_by_recording, load_record
 
 Say = Callable[[str], None]
 
@@ -29,7 +29,7 @@ Say = Callable[[str], None]
 def has_record(recording: Path) -> bool:
     """Whether a call record of ``recording`` (by its file name) exists beside it or in
     the data folder's ``records/``."""
-    for path in (recording.with_suffix(".json"), records_dir() / (recording.stem + ".json")):
+    for path in record_places(recording):
         if not path.exists():
             continue
         try:
@@ -77,7 +77,8 @@ def _analyse(recording: Path, config, baseline) -> Union[str, tuple[dict, str]]:
 
     try:
         length = repair(recording)
-        record = analyze_stream(open_call_stream(recording), config, baseline=baseline)
+        record = date_by_recording(analyze_stream(open_call_stream(recording), config, baseline=baseline),
+                                   recording)
     except (AudioError, OSError) as exc:
         return f"{recording} has no call record and cannot be analysed ({exc}); it is kept as it is"
     seconds = round(length if length is not None else record["duration"])

@@ -502,8 +502,12 @@ def share_local_call(config, record: dict, audio_path: Union[str, Path, None] = 
     Raises
     ------
     TeamError
-        Nothing was shared (the reason in one line).
+        Nothing was shared (the reason in one line). The demo call (``record["demo"]``)
+        is refused before the store is reached: it is nobody's call, and shared it would
+        count as the agent's in their coach's view and trend.
     """
+    if record.get("demo"):
+        raise TeamError("this is the demo call, not one of yours: it is never shared with your coach")
     with TeamStore.from_config(config) as store:
         result = store.share(record, audio_path)
     what = "call and its recording" if result.audio else "call (without its recording)"
