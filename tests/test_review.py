@@ -230,6 +230,25 @@ def test_lists_say_what_was_not_measured(qtbot, tmp_path, demo, monkeypatch):
     assert _empty_line(win.problems) == "Not measured: no caller channel in this recording."
     assert win.followups.rowCount() == len(mono["commitments"]) > 0
 
+def test_a_placeholder_row_is_not_a_moment(window, qtbot, demo):
+    """An empty list's line ("Nothing to rephrase…") is no row of the call: clicking it, or
+    Enter on it, neither seeks to 0:00 nor starts playing."""
+    record = dict(demo[1].record, cues=[], commitments=[])
+    window.load(open_call(record))
+    window.seek(40.0)
+    table = window.rephrase
+    window.lists.setCurrentWidget(table)
+    assert _empty_line(table).startswith("Nothing to rephrase")
+    asked = []
+    table.seekRequested.connect(asked.append)
+    rect = table.visualRect(table.model().index(0, table.columnCount() - 1))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert asked == [] and window.position_s == pytest.approx(40.0)
+    assert window.player is None or not window.player.playing
+
+
 def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
     shot = tmp_path / "review.png"

@@ -354,8 +354,12 @@ class TimedTable(QTableWidget):
                                         else QHeaderView.ResizeMode.ResizeToContents)
         # after the layout settles (a scroll bar appearing narrows the text column again)
         header.sectionResized.connect(lambda *_: QTimer.singleShot(0, self.resizeRowsToContents))
-        self.times: list[float] = []
-        self.cellClicked.connect(lambda row, _col: self.seekRequested.emit(self.times[row]))
+        self.times: list[float] = []          # one per row of the call: a placeholder line has none
+        self.cellClicked.connect(lambda row, _col: self._seek_row(row))
+
+    def _seek_row(self, row: int) -> None:
+        if 0 <= row < len(self.times):
+            self.seekRequested.emit(self.times[row])
 
     def set_rows(self, rows: list[tuple[float, list[str], Optional[str]]], empty: str = "") -> None:
         """Fill the table.
@@ -386,8 +390,7 @@ class TimedTable(QTableWidget):
                         item.setFont(bold)
                 self.setItem(r, 1 + c, item)
         if not rows and empty:
-            self.setRowCount(1)
-            self.times = [0.0]
+            self.setRowCount(1)              # not a moment of the call: no time, not seekable
             item = QTableWidgetItem(empty)
             item.setForeground(QColor(PALETTE["muted"]))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
