@@ -249,6 +249,30 @@ def test_a_placeholder_row_is_not_a_moment(window, qtbot, demo):
     assert window.player is None or not window.player.playing
 
 
+def test_time_axis_has_one_format(qapp):
+    """Every tick of a view reads m:ss, or m:ss.t on all of them when the view spans only a
+    few seconds ("0.5, 0:01, 1.5, 0:02" on a 3 s call); a long call's ticks fall on whole
+    clock steps (1:00, 2:00, not 3:20)."""
+    import re
+
+    from voicecoach.ui.widgets import FINE_SPAN_S, ClockAxis
+
+    axis = ClockAxis(orientation="bottom")
+    for x0, span in ((0, 1.0), (0, 3.0), (40.2, 2.0), (0, 4.9), (0, 5.0), (0, 6.0), (0, 8.0), (0, 12.0),
+                     (0, 113.4), (0, 600.0), (0, 3 * 3600.0)):
+        for px in (300, 520, 900):
+            axis.setRange(x0, x0 + span)
+            labels = [text for spacing, values in axis.tickValues(x0, x0 + span, px)
+                      for text in axis.tickStrings(values, 1.0, spacing)]
+            fine = span < FINE_SPAN_S
+            pattern = r"\d+:\d\d\.\d" if fine else r"\d+:\d\d"
+            assert labels and all(re.fullmatch(pattern, t) for t in labels), (span, px, labels)
+            assert len(set(labels)) == len(labels), (span, px, labels)    # no two ticks read the same
+    axis.setRange(0, 600.0)
+    major = axis.tickValues(0, 600.0, 520)[0]
+    assert major[0] in (60.0, 120.0, 300.0)
+
+
 def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
     shot = tmp_path / "review.png"

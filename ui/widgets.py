@@ -54,11 +54,49 @@ AXIS_WIDTH_PX = 64
 """Width of the left axes (px), equal on every plot so their time axes line up."""
 
 
+FINE_SPAN_S = 5.0
+"""A view of the time axis shorter than this (s) is labelled in tenths (m:ss.t), all of its
+ticks; a longer one in whole seconds (m:ss), its ticks on whole clock steps."""
+
+_FINE_STEPS = {0.1: None, 0.2: 0.1, 0.5: 0.1, 1.0: 0.5, 2.0: 1.0}
+"""Tick steps (s) of a view under FINE_SPAN_S: major step -> minor step (or None)."""
+_WHOLE_STEPS = {1.0: None, 2.0: 1.0, 5.0: 1.0, 10.0: 5.0, 15.0: 5.0, 30.0: 10.0, 60.0: 30.0, 120.0: 60.0,
+                300.0: 60.0, 600.0: 300.0, 900.0: 300.0, 1800.0: 600.0, 3600.0: 1800.0, 7200.0: 3600.0}
+"""Tick steps (s) of a longer view, on whole clock steps: major step -> minor step (or None)."""
+_LABEL_PX = 70
+"""Room (px) a time label needs, its gap included."""
+
+
 class ClockAxis(pg.AxisItem):
-    """A time axis labelled m:ss."""
+    """A time axis labelled in one format: m:ss, or m:ss.t on every tick when the view
+    spans less than :data:`FINE_SPAN_S` (s). Ticks fall on clock steps (5 s, 15 s, 1 min,
+    5 min...), never on a fraction of a second in a view labelled in whole seconds."""
+
+    @staticmethod
+    def fine(span: float) -> bool:
+        return span < FINE_SPAN_S
+
+    def tickSpacing(self, minVal, maxVal, size):
+        span = abs(maxVal - minVal)
+        if span <= 0 or size <= 0:
+            return []
+        steps = _FINE_STEPS if self.fine(span) else _WHOLE_STEPS
+        room = max(2.0, size / _LABEL_PX)                     # labels that fit side by side
+        major = next((s for s in steps if span / s <= room), max(steps))
+        minor = steps.get(major)
+        while span / major > room:                            # a call of many hours
+            major, minor = major * 2, major
+        return [(major, 0.0)] + ([(minor, 0.0)] if minor else [])
 
     def tickStrings(self, values, scale, spacing):
-        return [clock(v) if spacing >= 1 else f"{v:.1f}" for v in values]
+        lo, hi = self.range
+        if self.fine(abs(hi - lo)):
+            out = []
+            for v in values:
+                tenths = max(0, int(round(v * 10)))
+                out.append(f"{tenths // 600}:{(tenths % 600) / 10:04.1f}")
+            return out
+        return [clock(v) for v in values]
 
 
 def card(*widgets: QWidget, margins: int = 12) -> QFrame:
