@@ -115,6 +115,44 @@ def test_the_legend_fits_a_1024_px_screen_whole(window, qtbot):
         assert len(visible) == (3 if rows == 4 else 2)
 
 
+def test_the_header_fits_a_1024_px_screen_with_sharing(qtbot, tmp_path, demo, monkeypatch):
+    """With a team store configured the header holds the title, the time, Zoom to fit,
+    Share and Play: at 1024 px every button's text stays whole ("are with my coa" was
+    clipped) and the date line wraps onto two lines at most (it took four); the share
+    button keeps its full name as its accessible name and tooltip."""
+    from voicecoach.config import Config
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    config = Config()
+    config.team.database = "postgresql://alice@127.0.0.1:1/voicecoach"      # never reached here
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite", config=config)
+    qtbot.addWidget(win)
+    win.load(demo[1])
+    win.show()
+    qtbot.waitExposed(win)
+    head = win.play_button.parentWidget()
+    parts = (win.time_label, win.fit_button, win.share_button, win.play_button)
+
+    def whole() -> bool:
+        return all(w.isVisible() and w.width() >= w.sizeHint().width()
+                   and head.rect().contains(w.geometry()) for w in parts) and win.title.isVisible()
+
+    for width, height in ((1024, 700), (1400, 900), (1024, 700)):
+        win.resize(width, height)
+        qtbot.waitUntil(lambda: whole() and win.title.displayed() == "demo_call.flac")
+        assert win.subtitle.height() <= 2.5 * win.subtitle.fontMetrics().lineSpacing()
+        assert win.share_button.accessibleName() == "Share with my coach"
+        assert "coach" in win.share_button.toolTip()
+        assert win.share_button.text() in ("Share with my coach", "Share…")
+    assert win.share_button.text() == "Share…"
+    win.resize(1400, 900)
+    qtbot.waitUntil(lambda: win.share_button.text() == "Share with my coach")
+    win.resize(1024, 700)                             # a long file name gives way, not the buttons
+    win.title.setText("a-very-long-recording-name-from-the-softphone-2026-12-04T02-01-33.flac")
+    qtbot.waitUntil(whole)
+    assert "…" in win.title.displayed() and win.title.toolTip().endswith("02-01-33.flac</qt>")
+
+
 def test_clicking_a_transcript_line_seeks(window, qtbot, demo):
     lines = transcript_lines(demo[1].record)
     row = 8

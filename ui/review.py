@@ -63,6 +63,7 @@ from .style import apply_style, quiet_qt
 from .share import share_with_coach, team_configured
 from .widgets import (
     plain,
+    ElidedLabel,
     HistoryView,
     ScorecardPanel,
     TimedTable,
@@ -235,36 +236,44 @@ class ReviewWindow(QMainWindow):
         col = QVBoxLayout(left)
         col.setContentsMargins(0, 0, 6, 0)
         col.setSpacing(10)
-        self.title = label("", "title")
+        self.title = ElidedLabel("", "title")       # a long file name gives way to the buttons
         self.subtitle = label("", "subtitle")
-        self.subtitle.setWordWrap(True)       # a narrow window: the date and model go below, not under the buttons
+        self.subtitle.setWordWrap(True)       # a narrow window: the date and model wrap below the buttons
         self.play_button = QPushButton("▶  Play")
         self.play_button.setObjectName("play")
         self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.play_button.clicked.connect(self.toggle_play)
         self.time_label = label("0:00 / 0:00", "time")
-        fit = QPushButton("Zoom to fit")
+        self.fit_button = fit = QPushButton("Zoom to fit")
         fit.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         fit.clicked.connect(lambda: self.timeline.zoom_to_fit())
+        # the title, the time and the buttons on one row; the date line under them, the
+        # whole width (beside the buttons it took four lines of a 1024 px screen)
         head = QWidget()
-        hl = QHBoxLayout(head)
+        rows = QVBoxLayout(head)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(0)
+        hl = QHBoxLayout()
         hl.setContentsMargins(0, 0, 0, 0)
-        names = QVBoxLayout()
-        names.setSpacing(0)
-        names.addWidget(self.title)
-        names.addWidget(self.subtitle)
-        hl.addLayout(names, 1)
+        hl.setSpacing(6)
+        hl.addWidget(self.title, 1)
         hl.addWidget(self.time_label)
         hl.addSpacing(8)
         hl.addWidget(fit)
-        self.share_button = QPushButton("Share with my coach")
+        self.share_button = QPushButton(self.SHARE_TEXT)
+        self.share_button.setAccessibleName(self.SHARE_TEXT)
         self.share_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.share_button.setToolTip("Send this call to your team's store, where your coach can open it "
-                                     "(you choose whether the recording goes too; you can take it back)")
+        self.share_button.setToolTip(f"{self.SHARE_TEXT}: send this call to your team's store, where your "
+                                     "coach can open it (you choose whether the recording goes too; you "
+                                     "can take it back)")
         self.share_button.clicked.connect(lambda: self.share())
         self.share_button.setVisible(team_configured(self._config))
         hl.addWidget(self.share_button)
         hl.addWidget(self.play_button)
+        rows.addLayout(hl)
+        rows.addWidget(self.subtitle)
+        self._head = head
+        head.installEventFilter(self)
         col.addWidget(card(head, margins=10))
 
         self.timeline = TimelineView()
@@ -379,6 +388,7 @@ class ReviewWindow(QMainWindow):
         for widget in (self.share_button, self.share_action, self.unshare_action):
             widget.setEnabled(mine)
         self.share_button.setVisible(mine and team_configured(self._config))
+        self._fit_head()
         named = None if mine else source.shared_by
         self._set_legend(named)
         self.timeline.set_call(record, source.audio, named)
@@ -400,6 +410,27 @@ class ReviewWindow(QMainWindow):
             self.refresh_history()
         self.seek(0.0)
         self.statusBar().showMessage(source.note, 15000)
+
+    SHARE_TEXT = "Share with my coach"
+    SHARE_SHORT = "Share…"
+
+    def _fit_head(self) -> None:
+        """The share button's full name where the header has room for it, else "Share…"
+        (a 1024 px screen); its accessible name and tooltip always say it whole."""
+        button = self.share_button
+        if button.isHidden():
+            return
+        row = self._head.layout().itemAt(0).layout()
+        metrics = button.fontMetrics()
+        with_full = (button.sizeHint().width() - metrics.horizontalAdvance(button.text())
+                     + metrics.horizontalAdvance(self.SHARE_TEXT))
+        others = [row.itemAt(i) for i in range(row.count())]
+        need = (sum(item.sizeHint().width() for item in others if item.widget() not in (button, self.title))
+                + self.title.sizeHint().width() + with_full    # the title whole, too (it gives way first)
+                + max(row.spacing(), 0) * (len(others) - 1))
+        text = self.SHARE_TEXT if self._head.width() >= need else self.SHARE_SHORT
+        if button.text() != text:
+            button.setText(text)
 
     LEGEND_CUES = [("rephrase", "rephrase"), ("good", "good practice"),
                    ("note", "follow-up / caller's item"), ("voice", "voice")]
@@ -432,7 +463,10 @@ class ReviewWindow(QMainWindow):
             w.setVisible(not wide)
 
     def eventFilter(self, obj, event) -> bool:
-        if obj is self._legend and event.type() == QEvent.Type.Resize:
+        if obj is self._head and event.type() in (QEvent.Type.Resize, QEvent.Type.Show,
+                                                  QEvent.Type.LayoutRequest):
+            self._fit_head()
+        elif obj is getattr(self, "_legend", None) and event.type() == QEvent.Type.Resize:
             self._fit_legend()
         return super().eventFilter(obj, event)
 

@@ -11,7 +11,7 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -126,6 +126,59 @@ def label(text: str, name: str = "", wrap: bool = False) -> QLabel:
         lab.setObjectName(name)
     lab.setWordWrap(wrap)
     return lab
+
+
+class ElidedLabel(QLabel):
+    """A one-line plain-text label that gives way to its neighbours: too narrow, it shows
+    its text cut in the middle with "…" (the whole text in its tooltip) instead of holding
+    the row wider or pushing buttons out of sight."""
+
+    def __init__(self, text: str = "", name: str = ""):
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        if name:
+            self.setObjectName(name)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:          # noqa: N802 (Qt's name)
+        self._full = str(text)
+        self.setAccessibleName(self._full)
+        self._elide()
+        self.updateGeometry()
+
+    def text(self) -> str:                          # the whole text, as set
+        return self._full
+
+    def displayed(self) -> str:
+        """The text as shown (cut with "…" when the label is too narrow)."""
+        return super().text()
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        hint.setWidth(self.fontMetrics().horizontalAdvance(self._full) + 2 * self.margin() + 4)
+        return hint
+
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setWidth(self.fontMetrics().horizontalAdvance("a…z"))
+        return hint
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event) -> None:           # the style sheet's font arrives after __init__
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._elide()
+
+    def _elide(self) -> None:
+        room = max(self.width() - 2 * self.margin() - 4, 0)
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, room)
+        QLabel.setText(self, shown)
+        self.setToolTip(plain(self._full) if shown != self._full else "")
 
 
 # --------------------------------------------------------------------------- timeline
