@@ -311,6 +311,37 @@ def test_time_axis_has_one_format(qapp):
     assert major[0] in (60.0, 120.0, 300.0)
 
 
+def test_marked_moments_are_easy_to_find(window, qtbot, demo):
+    """The agent's marks (Ctrl+Alt+M during the call) are stars of their own colour on the
+    cue row, in the legend, and in a "Marks" list beside the others; a row seeks there.
+    Without marks the list says so."""
+    from PyQt6.QtWidgets import QLabel
+
+    from voicecoach.sinks.view import PALETTE, empty_list_text
+
+    mark = {"kind": "mark", "text": "You marked this moment", "channel": None}
+    record = dict(demo[1].record, cues=demo[1].record["cues"] + [dict(mark, t=30.0), dict(mark, t=12.5)])
+    window.load(open_call(record))
+    table = window.marks
+    assert window.lists.tabText(window.lists.indexOf(table)) == "Marks"
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == ["0:12", "0:30"]
+    assert {table.item(r, 1).text() for r in range(table.rowCount())} == {"Marked by you"}
+    stars = [p for p in window.timeline.cue_points.points()
+             if window.timeline._cues[p.data()]["kind"] == "mark"]
+    assert len(stars) == 2 and all(p.symbol() == "star" for p in stars)
+    assert {p.brush().color().name() for p in stars} == {PALETTE["mark"]}
+    others = [p for p in window.timeline.cue_points.points() if p not in stars]
+    assert PALETTE["mark"] not in {p.brush().color().name() for p in others}
+    legend = [lab.text() for lab in window._legend.findChildren(QLabel) if lab.isVisibleTo(window)]
+    assert any("marked moment" in text and "★" in text for text in legend)
+    window.lists.setCurrentWidget(table)
+    rect = table.visualItemRect(table.item(1, 1))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.position_s == pytest.approx(30.0)
+    window.load(demo[1])
+    assert _empty_line(window.marks) == empty_list_text(demo[1].record, "marks")
+
+
 def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
     shot = tmp_path / "review.png"

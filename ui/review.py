@@ -50,6 +50,8 @@ from voicecoach.sinks.view import (
     clock,
     empty_list_text,
     line_at,
+    mark_text,
+    marks,
     transcript_lines,
 )
 from voicecoach.sources.audio import AudioError, CallAudio
@@ -62,6 +64,7 @@ from . import screen_problem
 from .style import apply_style, quiet_qt
 from .share import share_with_coach, team_configured
 from .widgets import (
+    CUE_GLYPHS,
     plain,
     ElidedLabel,
     HistoryView,
@@ -301,11 +304,13 @@ class ReviewWindow(QMainWindow):
         self.transcript.seekRequested.connect(self.listen_at)
         right.addWidget(card(label("Transcript", "section"), self.transcript))
         self.lists = QTabWidget()
+        self.lists.tabBar().setObjectName("lists")      # tighter tabs: all four fit a 1024 px screen
         self.rephrase = TimedTable(["Phrase", "Try instead"], stretch=(1, 2))
         self.followups = TimedTable(["Promise to follow up"])
         self.problems = TimedTable(["What the caller raised"])
+        self.marks = TimedTable(["Marked moment"])      # the overlay's "mark a moment" (Ctrl+Alt+M)
         for table, name in ((self.rephrase, "Rephrase"), (self.followups, "Follow up"),
-                            (self.problems, "Caller's list")):
+                            (self.problems, "Caller's list"), (self.marks, "Marks")):
             table.seekRequested.connect(self.listen_at)
             self.lists.addTab(table, name)
         right.addWidget(card(self.lists, margins=6))
@@ -406,6 +411,8 @@ class ReviewWindow(QMainWindow):
                                 empty=empty_list_text(record, "commitments"))
         self.problems.set_rows([(c["t"], [c["text"]], None) for c in record.get("caller_problems") or []],
                                empty=empty_list_text(record, "caller_problems"))
+        self.marks.set_rows([(c["t"], [mark_text(named)], "mark") for c in marks(record)],
+                            empty=empty_list_text(record, "marks"))
         if self.tabs.currentIndex() == 1:
             self.refresh_history()
         self.seek(0.0)
@@ -433,8 +440,8 @@ class ReviewWindow(QMainWindow):
             button.setText(text)
 
     LEGEND_CUES = [("rephrase", "rephrase"), ("good", "good practice"),
-                   ("note", "follow-up / caller's item"), ("voice", "voice")]
-    LEGEND_HINT = "Click anywhere to listen · scroll to zoom · drag to pan"
+                   ("note", "follow-up / caller's item"), ("voice", "voice"), ("mark", "marked moment")]
+    LEGEND_HINT = "Click to listen · scroll to zoom · drag to pan"
 
     def _set_legend(self, agent: Optional[str]) -> None:
         """The timeline's legend naming ``agent`` (else "You"), made twice: in two rows for
@@ -445,9 +452,10 @@ class ReviewWindow(QMainWindow):
             old.setParent(None)
             old.deleteLater()
         turns = turn_legend(agent)
-        self._wide_legend = [legend(turns), legend(self.LEGEND_CUES, "Cues", "●",
+        self._wide_legend = [legend(turns), legend(self.LEGEND_CUES, "Cues", "●", glyphs=CUE_GLYPHS,
                                                    tail=label(self.LEGEND_HINT, "scoreDetail"))]
-        self._narrow_legend = [legend(turns, per_row=4), legend(self.LEGEND_CUES, "Cues", "●"),
+        self._narrow_legend = [legend(turns, per_row=4),
+                               legend(self.LEGEND_CUES, "Cues", "●", per_row=3, glyphs=CUE_GLYPHS),
                                label(self.LEGEND_HINT, "scoreDetail")]
         for w in self._wide_legend + self._narrow_legend:
             # the legend never holds the column wider: the narrow one takes over instead

@@ -24,6 +24,7 @@ QTabWidget::pane {{ border: none; }}
 QTabBar::tab {{ padding: 7px 18px; margin-right: 2px; color: {muted}; background: transparent;
                border-bottom: 2px solid transparent; font-weight: 600; }}
 QTabBar::tab:selected {{ color: {ink}; border-bottom: 2px solid {agent}; }}
+QTabBar#lists::tab {{ padding: 7px 9px; }}
 QFrame#card {{ background: #ffffff; border: 1px solid {line}; border-radius: 8px; }}
 QLabel#title {{ font-size: {title}pt; font-weight: 700; color: {ink}; }}
 QLabel#subtitle {{ color: {muted}; }}

@@ -67,6 +67,13 @@ _LABEL_PX = 70
 """Room (px) a time label needs, its gap included."""
 
 
+CUE_SYMBOLS = {"mark": {"symbol": "star", "size": 17}}
+"""The cue row's marker of a cue group when it is not the round dot: the agent's own marks
+are stars (:data:`CUE_GLYPHS` in the legend)."""
+CUE_GLYPHS = {"mark": "★"}
+"""The legend's glyph of a cue group drawn other than as a dot (:data:`CUE_SYMBOLS`)."""
+
+
 class ClockAxis(pg.AxisItem):
     """A time axis labelled in one format: m:ss, or m:ss.t on every tick when the view
     spans less than :data:`FINE_SPAN_S` (s). Ticks fall on clock steps (5 s, 15 s, 1 min,
@@ -295,9 +302,16 @@ class TimelineView(pg.GraphicsLayoutWidget):
         self._cues = list(record.get("cues") or [])
         if not self._cues:
             return
-        spots = [{"pos": (c["t"], 1.18), "data": i, "size": 11,
-                  "brush": pg.mkBrush(PALETTE[cue_group(c["kind"])]), "pen": pg.mkPen("w", width=1.2)}
+        spots = [{"pos": (c["t"], 1.18), "data": i, "brush": pg.mkBrush(PALETTE[cue_group(c["kind"])]),
+                  "pen": pg.mkPen("w", width=1.2), **CUE_SYMBOLS.get(cue_group(c["kind"]), {"size": 11})}
                  for i, c in enumerate(self._cues)]
+        spots.sort(key=lambda spot: cue_group(self._cues[spot["data"]]["kind"]) == "mark")   # marks on top
+        for c in self._cues:
+            if cue_group(c["kind"]) == "mark":     # the agent's own mark: a dotted line down the call too
+                line = pg.InfiniteLine(c["t"], angle=90, movable=False,
+                                       pen=pg.mkPen(color("mark", 150), width=1, style=Qt.PenStyle.DotLine))
+                line.setZValue(-4)
+                self.waves.addItem(line, ignoreBounds=True)
         self.cue_points = pg.ScatterPlotItem(spots=spots, hoverable=True, hoverSize=15,
                                              tip=lambda x, y, data: plain(cue_tooltip(self._cues[data])))
         self.cue_points.sigClicked.connect(self._cue_clicked)
@@ -595,9 +609,10 @@ class HistoryView(QWidget):
 
 
 def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■", per_row: int = 0,
-           tail: Optional[QWidget] = None) -> QWidget:
+           tail: Optional[QWidget] = None, glyphs: Optional[dict] = None) -> QWidget:
     """Coloured marks with labels, ``[(role, text), ...]``, after ``title``, in rows of at
-    most ``per_row`` (0: one row); ``tail`` ends the last row."""
+    most ``per_row`` (0: one row); ``tail`` ends the last row. ``glyphs``: another mark
+    than ``mark`` for some roles (``{"mark": "★"}``)."""
     box = QWidget()
     rows = QVBoxLayout(box)
     rows.setContentsMargins(0, 0, 0, 0)
@@ -613,7 +628,8 @@ def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■", p
                 lead.setText("")           # the title's column stays empty on the later rows
             lay.addWidget(lead)
         for role, text in entries[first:first + per_row]:
-            lab = QLabel(f"<span style='color:{PALETTE[role]}; font-size:13pt'>{mark}</span> {text}")
+            glyph = glyphs.get(role, mark) if glyphs else mark
+            lab = QLabel(f"<span style='color:{PALETTE[role]}; font-size:13pt'>{glyph}</span> {text}")
             lab.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
             lab.setObjectName("scoreDetail")
             lay.addWidget(lab)
