@@ -342,6 +342,86 @@ def test_marked_moments_are_easy_to_find(window, qtbot, demo):
     assert _empty_line(window.marks) == empty_list_text(demo[1].record, "marks")
 
 
+def test_every_control_is_reached_by_the_keyboard(qtbot, tmp_path, demo, monkeypatch):
+    """Tab reaches every control in reading order (it cycled the timeline and the tab bar
+    only): the tab bar, Zoom to fit, Share, Play, the timeline, the transcript, the lists'
+    tabs and the list shown; each has an accessible name. Enter on a transcript or list row
+    listens from there as a click does; Space on a button presses it and elsewhere plays or
+    pauses; ←/→ move the playhead only while the call is shown; Enter on a History row opens it."""
+    from PyQt6.QtWidgets import QApplication
+
+    from voicecoach.config import Config
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    config = Config()
+    config.team.database = "postgresql://alice@127.0.0.1:1/voicecoach"
+    made, factory = output_streams()
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite", stream_factory=factory, config=config)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.load(demo[1])
+    win.show()
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)          # the shortcuts act in it
+    win.tabs.tabBar().setFocus()
+    expected = [win.fit_button, win.share_button, win.play_button, win.timeline, win.transcript,
+                win.lists.tabBar(), win.rephrase, win.tabs.tabBar()]
+    chain = []
+    for _ in expected:
+        qtbot.keyClick(win.focusWidget(), Qt.Key.Key_Tab)
+        chain.append(win.focusWidget())
+    assert chain == expected
+    for widget in expected + [win.followups, win.problems, win.marks, win.history.table]:
+        assert widget.accessibleName(), widget
+    assert win.share_button.accessibleName() == "Share with my coach"
+
+    lines = transcript_lines(demo[1].record)
+    win.transcript.setFocus()
+    win.transcript.setCurrentCell(6, 2)
+    qtbot.keyClick(win.transcript, Qt.Key.Key_Return)                      # Enter listens from the row
+    assert win.position_s == pytest.approx(lines[6].start, abs=1e-3) and win.player.playing
+    qtbot.keyClick(win.transcript, Qt.Key.Key_Space)                       # Space pauses
+    assert not win.player.playing
+    qtbot.keyClick(win.transcript, Qt.Key.Key_Right)                       # → 5 s on
+    assert win.position_s == pytest.approx(lines[6].start + 5.0, abs=0.05)
+    follow = win.followups
+    win.lists.setCurrentWidget(follow)
+    follow.setFocus()
+    follow.setCurrentCell(0, 1)
+    qtbot.keyClick(follow, Qt.Key.Key_Enter)
+    assert win.position_s == pytest.approx(demo[1].record["commitments"][0]["t"], abs=0.05)
+    win.pause()
+
+    win.timeline.waves.setXRange(10.0, 20.0, padding=0.0)
+    win.fit_button.setFocus()
+    qtbot.keyClick(win.fit_button, Qt.Key.Key_Space)                       # Space presses the button
+    assert win.timeline.waves.viewRange()[0][1] == pytest.approx(demo[1].record["duration"], abs=0.5)
+    assert not win.player.playing
+    win.play_button.setFocus()
+    qtbot.keyClick(win.play_button, Qt.Key.Key_Return)                     # so does Enter
+    assert win.player.playing
+    win.pause()
+
+    win.lists.tabBar().setFocus()
+    before = win.lists.currentIndex()
+    qtbot.keyClick(win.lists.tabBar(), Qt.Key.Key_Right)                   # the tab bar's own arrows
+    assert win.lists.currentIndex() == before + 1
+
+    assert win.open_path(demo[1].record_path)
+    win.tabs.setCurrentIndex(1)
+    win.seek(50.0)
+    table = win.history.table
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Right)                                # the hidden call stays put
+    assert win.position_s == pytest.approx(50.0)
+    opened = []
+    win.history.openRequested.connect(opened.append)
+    table.setCurrentCell(0, 1)
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert opened == [str(demo[1].record_path.resolve())] and win.tabs.currentIndex() == 0
+
+
 def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
     shot = tmp_path / "review.png"

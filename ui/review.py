@@ -244,11 +244,9 @@ class ReviewWindow(QMainWindow):
         self.subtitle.setWordWrap(True)       # a narrow window: the date and model wrap below the buttons
         self.play_button = QPushButton("▶  Play")
         self.play_button.setObjectName("play")
-        self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.play_button.clicked.connect(self.toggle_play)
         self.time_label = label("0:00 / 0:00", "time")
         self.fit_button = fit = QPushButton("Zoom to fit")
-        fit.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         fit.clicked.connect(lambda: self.timeline.zoom_to_fit())
         # the title, the time and the buttons on one row; the date line under them, the
         # whole width (beside the buttons it took four lines of a 1024 px screen)
@@ -265,7 +263,6 @@ class ReviewWindow(QMainWindow):
         hl.addWidget(fit)
         self.share_button = QPushButton(self.SHARE_TEXT)
         self.share_button.setAccessibleName(self.SHARE_TEXT)
-        self.share_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.share_button.setToolTip(f"{self.SHARE_TEXT}: send this call to your team's store, where your "
                                      "coach can open it (you choose whether the recording goes too; you "
                                      "can take it back)")
@@ -280,6 +277,10 @@ class ReviewWindow(QMainWindow):
         col.addWidget(card(head, margins=10))
 
         self.timeline = TimelineView()
+        self.timeline.setObjectName("timeline")          # its focus frame (ui/style.py)
+        self.timeline.setAccessibleName("Timeline of the call")
+        self.timeline.setAccessibleDescription("Click anywhere to listen from there; "
+                                               "Left and Right move 5 seconds, Space plays or pauses")
         self.timeline.seekRequested.connect(self.listen_at)
         self._legend = QWidget()
         self._legend.setLayout(QVBoxLayout())
@@ -296,7 +297,9 @@ class ReviewWindow(QMainWindow):
         # a short screen (a 1366x768 laptop) scrolls the call's column rather than squeezing
         # the timeline's plots into one another
         left.setMinimumWidth(560)
-        split.addWidget(FitColumn(left, squeeze=timeline_card))
+        column = FitColumn(left, squeeze=timeline_card)
+        column.setFocusPolicy(Qt.FocusPolicy.NoFocus)     # Tab goes to its controls, not to it
+        split.addWidget(column)
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.setChildrenCollapsible(False)
@@ -309,10 +312,15 @@ class ReviewWindow(QMainWindow):
         self.followups = TimedTable(["Promise to follow up"])
         self.problems = TimedTable(["What the caller raised"])
         self.marks = TimedTable(["Marked moment"])      # the overlay's "mark a moment" (Ctrl+Alt+M)
-        for table, name in ((self.rephrase, "Rephrase"), (self.followups, "Follow up"),
-                            (self.problems, "Caller's list"), (self.marks, "Marks")):
+        self.transcript.setAccessibleName("Transcript")
+        for table, name, spoken in ((self.rephrase, "Rephrase", "Phrases to rephrase"),
+                                    (self.followups, "Follow up", "Promises to follow up"),
+                                    (self.problems, "Caller's list", "What the caller raised"),
+                                    (self.marks, "Marks", "Moments you marked")):
             table.seekRequested.connect(self.listen_at)
+            table.setAccessibleName(spoken)
             self.lists.addTab(table, name)
+        self.lists.tabBar().setAccessibleName("Lists")
         right.addWidget(card(self.lists, margins=6))
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
@@ -327,11 +335,33 @@ class ReviewWindow(QMainWindow):
         self.history.openRequested.connect(self.open_path)
         self.tabs.addTab(self.history, "History")
         self.tabs.currentChanged.connect(lambda i: self.refresh_history() if i == 1 else None)
+        self.tabs.tabBar().setAccessibleName("Call or history")
+        self._keyboard()
 
         self.care_note = QLabel(CARE_NOTE)
         self.care_note.setObjectName("note")
         self.statusBar().addPermanentWidget(self.care_note)
         self._menus()
+
+    def _keyboard(self) -> None:
+        """Tab through every control in reading order: the tab bar, the header's buttons,
+        the timeline, the transcript, the lists' tabs and the list shown (hidden ones are
+        skipped). A button takes Space and Enter itself, and a tab bar its arrows, before
+        the window's shortcuts (Space: play/pause, ←/→: 5 s) do."""
+        self.play_button.setAccessibleName("Play or pause")
+        self.fit_button.setAccessibleName("Zoom to fit")
+        order = [self.tabs, self.fit_button, self.share_button, self.play_button, self.timeline,
+                 self.transcript, self.lists, self.rephrase, self.followups, self.problems,
+                 self.marks, self.history.table]             # a tab widget stands for its tab bar
+        for first, second in zip(order, order[1:]):
+            QWidget.setTabOrder(first, second)
+        self._own_keys = {self.lists.tabBar(): (Qt.Key.Key_Left, Qt.Key.Key_Right),
+                          self.tabs.tabBar(): (Qt.Key.Key_Left, Qt.Key.Key_Right)}
+        for button in (self.fit_button, self.share_button, self.play_button):
+            button.setAutoDefault(True)                       # Enter presses it, as Space does
+            self._own_keys[button] = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        for widget in self._own_keys:
+            widget.installEventFilter(self)
 
     def _menus(self) -> None:
         bar = self.menuBar()
@@ -345,9 +375,9 @@ class ReviewWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         play = bar.addMenu("&Playback")
-        self._action(play, "Play / pause", "Space", self.toggle_play)
-        self._action(play, "Back 5 s", "Left", lambda: self.seek(self._position - 5.0))
-        self._action(play, "Forward 5 s", "Right", lambda: self.seek(self._position + 5.0))
+        self._action(play, "Play / pause", "Space", lambda: self._on_call() and self.toggle_play())
+        self._action(play, "Back 5 s", "Left", lambda: self._on_call() and self.seek(self._position - 5.0))
+        self._action(play, "Forward 5 s", "Right", lambda: self._on_call() and self.seek(self._position + 5.0))
         self._action(play, "Zoom to fit", "Ctrl+0", lambda: self.timeline.zoom_to_fit())
         view = bar.addMenu("&View")
         self._action(view, "&Call", "Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
@@ -356,6 +386,10 @@ class ReviewWindow(QMainWindow):
         self._action(help_, "About the scores", None, lambda: QMessageBox.information(
             self, "VoiceCoach", "VoiceCoach is your own coach, on your own machine.\n\n" + CARE_NOTE +
             "\nWarmth least of all: acted or smiled speech is not a measure of a person."))
+
+    def _on_call(self) -> bool:
+        """The call is shown (not the History tab): the playback keys act on it only then."""
+        return self.tabs.currentIndex() == 0
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -471,6 +505,9 @@ class ReviewWindow(QMainWindow):
             w.setVisible(not wide)
 
     def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() in getattr(self, "_own_keys", {}).get(obj, ()):
+            event.accept()           # the focused button or tab bar takes the key, not the window's shortcut
+            return True
         if obj is self._head and event.type() in (QEvent.Type.Resize, QEvent.Type.Show,
                                                   QEvent.Type.LayoutRequest):
             self._fit_head()

@@ -50,6 +50,12 @@ QPushButton#play {{ background: {agent}; color: white; border: none; font-weight
 QPushButton#play:hover {{ background: #2f5fc4; }}
 QPushButton#play:disabled {{ background: #e9ecef; color: {muted}; }}
 QPushButton:disabled {{ color: {muted}; }}
+QPushButton:focus {{ border: 2px solid {agent}; padding: 4px 11px; }}
+QPushButton#play:focus {{ border: 2px solid {ink}; }}
+QTabBar::tab:focus {{ color: {agent}; text-decoration: underline; }}
+QTableWidget:focus {{ border: 1px solid {agent}; }}
+QGraphicsView#timeline {{ border: 2px solid transparent; border-radius: 4px; }}
+QGraphicsView#timeline:focus {{ border: 2px solid {agent}; }}
 QStatusBar {{ background: #ffffff; border-top: 1px solid {line}; }}
 QStatusBar QLabel {{ color: {muted}; padding: 0 8px; }}
 QSplitter::handle {{ background: transparent; }}

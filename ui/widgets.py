@@ -427,8 +427,23 @@ class ScorecardPanel(QWidget):
             self._grid.setColumnStretch(c, 1)
 
 
-class TimedTable(QTableWidget):
-    """A table of timed lines (time, then text columns); clicking a row asks to seek there.
+class RowTable(QTableWidget):
+    """A table whose rows are chosen with the keyboard too: Enter (or Return) on the
+    current row emits ``rowEntered(row)``, as a click or double-click would act on it."""
+
+    rowEntered = pyqtSignal(int)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentRow() >= 0:
+            self.rowEntered.emit(self.currentRow())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class TimedTable(RowTable):
+    """A table of timed lines (time, then text columns); clicking a row, or Enter on it,
+    asks to seek there.
 
     Parameters
     ----------
@@ -450,7 +465,7 @@ class TimedTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setTabKeyNavigation(False)      # Tab leaves the table for the next control
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         header = self.horizontalHeader()
         stretched = {c % self.columnCount() for c in stretch}
@@ -461,6 +476,12 @@ class TimedTable(QTableWidget):
         header.sectionResized.connect(lambda *_: QTimer.singleShot(0, self.resizeRowsToContents))
         self.times: list[float] = []          # one per row of the call: a placeholder line has none
         self.cellClicked.connect(lambda row, _col: self._seek_row(row))
+        self.rowEntered.connect(self._seek_row)
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        if self.times and not self.selectionModel().hasSelection():   # reached by Tab: a row shows
+            self.selectRow(max(self.currentRow(), 0))
 
     def _seek_row(self, row: int) -> None:
         if 0 <= row < len(self.times):
@@ -540,7 +561,10 @@ class HistoryView(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setMinimumHeight(260)
         self.plots.ci.setContentsMargins(6, 6, 12, 6)
-        self.table = QTableWidget(0, 9)
+        self.plots.setFocusPolicy(Qt.FocusPolicy.NoFocus)          # a picture: nothing to do there
+        self.table = RowTable(0, 9)
+        self.table.setAccessibleName("Your past calls")
+        self.table.setTabKeyNavigation(False)
         self.table.setHorizontalHeaderLabels(["Date", "Call", "Length", "You talk", "Interruptions",
                                               "Warmth", "Words/min", "Checklist", "Follow-ups"])
         self.table.verticalHeader().hide()
@@ -550,7 +574,8 @@ class HistoryView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._open)
-        self.table.setToolTip("Double-click a call to open it")
+        self.table.rowEntered.connect(lambda row: self._open(row, 0))
+        self.table.setToolTip("Double-click a call, or press Enter on it, to open it")
         head = label("Your progress, call by call", "title")
         lay.addWidget(card(head, self.message, self.plots), 1)
         lay.addWidget(card(self.table), 1)
@@ -605,7 +630,8 @@ class HistoryView(QWidget):
             plot.getAxis("bottom").setTickSpacing(major=max(1, len(rows) // 8), minor=1)
 
     def _open(self, row: int, _col: int) -> None:
-        self.openRequested.emit(self.rows[len(self.rows) - 1 - row].record_path)
+        if 0 <= row < len(self.rows):
+            self.openRequested.emit(self.rows[len(self.rows) - 1 - row].record_path)
 
 
 def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■", per_row: int = 0,
