@@ -208,3 +208,22 @@ def test_lists_that_were_measured_and_found_nothing_say_so(record):
                  "No problems reported by the caller were found."):
         assert text in page, text
     assert "Not measured:" not in page
+
+
+def test_marked_moments_have_their_own_marker_legend_and_list(record):
+    """The agent's marks (Ctrl+Alt+M) are stars of their own colour on the timeline, in the
+    legend, and listed with their times ("Marked by you"); no list when there are none."""
+    from voicecoach.sinks.view import PALETTE
+
+    assert "Your marks" not in report_html(record)
+    record["cues"].append({"t": 3.5, "kind": "mark", "text": "You marked this moment", "channel": None})
+    record["cues"].append({"t": 1.25, "kind": "mark", "text": "You marked this moment", "channel": None})
+    page = report_html(record)
+    svg = ET.fromstring(timeline_svg(record))
+    stars = [el for el in svg.iter() if el.get("class") == "cue mark-cue"]
+    assert [float(el.get("data-t")) for el in stars] == [3.5, 1.25]
+    assert all(el.tag.endswith("polygon") and el.get("fill") == PALETTE["mark"] for el in stars)
+    assert "Marked moment" in page.split("<div class='legend'>")[1].split("</div>")[0]
+    marks = page.split("<h2>Your marks</h2>")[1].split("</section>")[0]
+    assert re.findall(r"data-t='([\d.]+)'><span class='t'>([\d:]+)</span>Marked by you", marks) == \
+        [("1.25", "0:01"), ("3.50", "0:04")]

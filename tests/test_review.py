@@ -115,6 +115,44 @@ def test_the_legend_fits_a_1024_px_screen_whole(window, qtbot):
         assert len(visible) == (3 if rows == 4 else 2)
 
 
+def test_the_header_fits_a_1024_px_screen_with_sharing(qtbot, tmp_path, demo, monkeypatch):
+    """With a team store configured the header holds the title, the time, Zoom to fit,
+    Share and Play: at 1024 px every button's text stays whole ("are with my coa" was
+    clipped) and the date line wraps onto two lines at most (it took four); the share
+    button keeps its full name as its accessible name and tooltip."""
+    from voicecoach.config import Config
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    config = Config()
+    config.team.database = "postgresql://alice@127.0.0.1:1/voicecoach"      # never reached here
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite", config=config)
+    qtbot.addWidget(win)
+    win.load(demo[1])
+    win.show()
+    qtbot.waitExposed(win)
+    head = win.play_button.parentWidget()
+    parts = (win.time_label, win.fit_button, win.share_button, win.play_button)
+
+    def whole() -> bool:
+        return all(w.isVisible() and w.width() >= w.sizeHint().width()
+                   and head.rect().contains(w.geometry()) for w in parts) and win.title.isVisible()
+
+    for width, height in ((1024, 700), (1400, 900), (1024, 700)):
+        win.resize(width, height)
+        qtbot.waitUntil(lambda: whole() and win.title.displayed() == "demo_call.flac")
+        assert win.subtitle.height() <= 2.5 * win.subtitle.fontMetrics().lineSpacing()
+        assert win.share_button.accessibleName() == "Share with my coach"
+        assert "coach" in win.share_button.toolTip()
+        assert win.share_button.text() in ("Share with my coach", "Share…")
+    assert win.share_button.text() == "Share…"
+    win.resize(1400, 900)
+    qtbot.waitUntil(lambda: win.share_button.text() == "Share with my coach")
+    win.resize(1024, 700)                             # a long file name gives way, not the buttons
+    win.title.setText("a-very-long-recording-name-from-the-softphone-2026-12-04T02-01-33.flac")
+    qtbot.waitUntil(whole)
+    assert "…" in win.title.displayed() and win.title.toolTip().endswith("02-01-33.flac</qt>")
+
+
 def test_clicking_a_transcript_line_seeks(window, qtbot, demo):
     lines = transcript_lines(demo[1].record)
     row = 8
@@ -229,6 +267,160 @@ def test_lists_say_what_was_not_measured(qtbot, tmp_path, demo, monkeypatch):
     win.load(open_call(mono))
     assert _empty_line(win.problems) == "Not measured: no caller channel in this recording."
     assert win.followups.rowCount() == len(mono["commitments"]) > 0
+
+def test_a_placeholder_row_is_not_a_moment(window, qtbot, demo):
+    """An empty list's line ("Nothing to rephrase…") is no row of the call: clicking it, or
+    Enter on it, neither seeks to 0:00 nor starts playing."""
+    record = dict(demo[1].record, cues=[], commitments=[])
+    window.load(open_call(record))
+    window.seek(40.0)
+    table = window.rephrase
+    window.lists.setCurrentWidget(table)
+    assert _empty_line(table).startswith("Nothing to rephrase")
+    asked = []
+    table.seekRequested.connect(asked.append)
+    rect = table.visualRect(table.model().index(0, table.columnCount() - 1))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert asked == [] and window.position_s == pytest.approx(40.0)
+    assert window.player is None or not window.player.playing
+
+
+def test_time_axis_has_one_format(qapp):
+    """Every tick of a view reads m:ss, or m:ss.t on all of them when the view spans only a
+    few seconds ("0.5, 0:01, 1.5, 0:02" on a 3 s call); a long call's ticks fall on whole
+    clock steps (1:00, 2:00, not 3:20)."""
+    import re
+
+    from voicecoach.ui.widgets import FINE_SPAN_S, ClockAxis
+
+    axis = ClockAxis(orientation="bottom")
+    for x0, span in ((0, 1.0), (0, 3.0), (40.2, 2.0), (0, 4.9), (0, 5.0), (0, 6.0), (0, 8.0), (0, 12.0),
+                     (0, 113.4), (0, 600.0), (0, 3 * 3600.0)):
+        for px in (300, 520, 900):
+            axis.setRange(x0, x0 + span)
+            labels = [text for spacing, values in axis.tickValues(x0, x0 + span, px)
+                      for text in axis.tickStrings(values, 1.0, spacing)]
+            fine = span < FINE_SPAN_S
+            pattern = r"\d+:\d\d\.\d" if fine else r"\d+:\d\d"
+            assert labels and all(re.fullmatch(pattern, t) for t in labels), (span, px, labels)
+            assert len(set(labels)) == len(labels), (span, px, labels)    # no two ticks read the same
+    axis.setRange(0, 600.0)
+    major = axis.tickValues(0, 600.0, 520)[0]
+    assert major[0] in (60.0, 120.0, 300.0)
+
+
+def test_marked_moments_are_easy_to_find(window, qtbot, demo):
+    """The agent's marks (Ctrl+Alt+M during the call) are stars of their own colour on the
+    cue row, in the legend, and in a "Marks" list beside the others; a row seeks there.
+    Without marks the list says so."""
+    from PyQt6.QtWidgets import QLabel
+
+    from voicecoach.sinks.view import PALETTE, empty_list_text
+
+    mark = {"kind": "mark", "text": "You marked this moment", "channel": None}
+    record = dict(demo[1].record, cues=demo[1].record["cues"] + [dict(mark, t=30.0), dict(mark, t=12.5)])
+    window.load(open_call(record))
+    table = window.marks
+    assert window.lists.tabText(window.lists.indexOf(table)) == "Marks"
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == ["0:12", "0:30"]
+    assert {table.item(r, 1).text() for r in range(table.rowCount())} == {"Marked by you"}
+    stars = [p for p in window.timeline.cue_points.points()
+             if window.timeline._cues[p.data()]["kind"] == "mark"]
+    assert len(stars) == 2 and all(p.symbol() == "star" for p in stars)
+    assert {p.brush().color().name() for p in stars} == {PALETTE["mark"]}
+    others = [p for p in window.timeline.cue_points.points() if p not in stars]
+    assert PALETTE["mark"] not in {p.brush().color().name() for p in others}
+    legend = [lab.text() for lab in window._legend.findChildren(QLabel) if lab.isVisibleTo(window)]
+    assert any("marked moment" in text and "★" in text for text in legend)
+    window.lists.setCurrentWidget(table)
+    rect = table.visualItemRect(table.item(1, 1))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.position_s == pytest.approx(30.0)
+    window.load(demo[1])
+    assert _empty_line(window.marks) == empty_list_text(demo[1].record, "marks")
+
+
+def test_every_control_is_reached_by_the_keyboard(qtbot, tmp_path, demo, monkeypatch):
+    """Tab reaches every control in reading order (it cycled the timeline and the tab bar
+    only): the tab bar, Zoom to fit, Share, Play, the timeline, the transcript, the lists'
+    tabs and the list shown; each has an accessible name. Enter on a transcript or list row
+    listens from there as a click does; Space on a button presses it and elsewhere plays or
+    pauses; ←/→ move the playhead only while the call is shown; Enter on a History row opens it."""
+    from PyQt6.QtWidgets import QApplication
+
+    from voicecoach.config import Config
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    config = Config()
+    config.team.database = "postgresql://alice@127.0.0.1:1/voicecoach"
+    made, factory = output_streams()
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite", stream_factory=factory, config=config)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.load(demo[1])
+    win.show()
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)          # the shortcuts act in it
+    win.tabs.tabBar().setFocus()
+    expected = [win.fit_button, win.share_button, win.play_button, win.timeline, win.transcript,
+                win.lists.tabBar(), win.rephrase, win.tabs.tabBar()]
+    chain = []
+    for _ in expected:
+        qtbot.keyClick(win.focusWidget(), Qt.Key.Key_Tab)
+        chain.append(win.focusWidget())
+    assert chain == expected
+    for widget in expected + [win.followups, win.problems, win.marks, win.history.table]:
+        assert widget.accessibleName(), widget
+    assert win.share_button.accessibleName() == "Share with my coach"
+
+    lines = transcript_lines(demo[1].record)
+    win.transcript.setFocus()
+    win.transcript.setCurrentCell(6, 2)
+    qtbot.keyClick(win.transcript, Qt.Key.Key_Return)                      # Enter listens from the row
+    assert win.position_s == pytest.approx(lines[6].start, abs=1e-3) and win.player.playing
+    qtbot.keyClick(win.transcript, Qt.Key.Key_Space)                       # Space pauses
+    assert not win.player.playing
+    qtbot.keyClick(win.transcript, Qt.Key.Key_Right)                       # → 5 s on
+    assert win.position_s == pytest.approx(lines[6].start + 5.0, abs=0.05)
+    follow = win.followups
+    win.lists.setCurrentWidget(follow)
+    follow.setFocus()
+    follow.setCurrentCell(0, 1)
+    qtbot.keyClick(follow, Qt.Key.Key_Enter)
+    assert win.position_s == pytest.approx(demo[1].record["commitments"][0]["t"], abs=0.05)
+    win.pause()
+
+    win.timeline.waves.setXRange(10.0, 20.0, padding=0.0)
+    win.fit_button.setFocus()
+    qtbot.keyClick(win.fit_button, Qt.Key.Key_Space)                       # Space presses the button
+    assert win.timeline.waves.viewRange()[0][1] == pytest.approx(demo[1].record["duration"], abs=0.5)
+    assert not win.player.playing
+    win.play_button.setFocus()
+    qtbot.keyClick(win.play_button, Qt.Key.Key_Return)                     # so does Enter
+    assert win.player.playing
+    win.pause()
+
+    win.lists.tabBar().setFocus()
+    before = win.lists.currentIndex()
+    qtbot.keyClick(win.lists.tabBar(), Qt.Key.Key_Right)                   # the tab bar's own arrows
+    assert win.lists.currentIndex() == before + 1
+
+    assert win.open_path(demo[1].record_path)
+    win.tabs.setCurrentIndex(1)
+    win.seek(50.0)
+    table = win.history.table
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Right)                                # the hidden call stays put
+    assert win.position_s == pytest.approx(50.0)
+    opened = []
+    win.history.openRequested.connect(opened.append)
+    table.setCurrentCell(0, 1)
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert opened == [str(demo[1].record_path.resolve())] and win.tabs.currentIndex() == 0
+
 
 def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))

@@ -161,6 +161,26 @@ def test_moments_are_the_voice_cues_in_the_summary_and_the_report():
     assert "Moments     0:06 Hostile language" in text and "0:07 Warmth low" in text
 
 
+def test_marked_moments_are_a_group_of_their_own():
+    """A moment the agent marked (the overlay's Ctrl+Alt+M) is a cue of kind "mark": not a
+    follow-up, in a colour of its own, listed by :func:`marks`; its empty list says why."""
+    from voicecoach.sinks.view import PALETTE, cue_group, empty_list_text, mark_text, marks
+
+    record = make_record()
+    record["cues"] = record["cues"] + [{"t": 9.0, "kind": "mark", "text": "You marked this moment",
+                                        "channel": None},
+                                       {"t": 3.0, "kind": "mark", "text": "You marked this moment",
+                                        "channel": None}]
+    assert cue_group("mark") == "mark" and cue_group("commitment") == "note"
+    assert PALETTE["mark"] not in (PALETTE["note"], PALETTE["good"], PALETTE["rephrase"], PALETTE["voice"])
+    assert [c["t"] for c in marks(record)] == [3.0, 9.0]
+    assert mark_text() == "Marked by you" and mark_text("alice") == "Marked by alice"
+    record["cues"] = [c for c in record["cues"] if c["kind"] != "mark"]
+    assert marks(record) == []
+    assert "No moments marked" in empty_list_text(dict(record, live={"latency_p50_s": {}}), "marks")
+    assert "recording" in empty_list_text(dict(record, live=None), "marks")
+
+
 # --------------------------------------------------------------------------- lines
 
 LINES = ["Hello there.", "did you restart it", "okay then"]

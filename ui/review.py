@@ -50,6 +50,8 @@ from voicecoach.sinks.view import (
     clock,
     empty_list_text,
     line_at,
+    mark_text,
+    marks,
     transcript_lines,
 )
 from voicecoach.sources.audio import AudioError, CallAudio
@@ -62,7 +64,9 @@ from . import screen_problem
 from .style import apply_style, quiet_qt
 from .share import share_with_coach, team_configured
 from .widgets import (
+    CUE_GLYPHS,
     plain,
+    ElidedLabel,
     HistoryView,
     ScorecardPanel,
     TimedTable,
@@ -235,39 +239,48 @@ class ReviewWindow(QMainWindow):
         col = QVBoxLayout(left)
         col.setContentsMargins(0, 0, 6, 0)
         col.setSpacing(10)
-        self.title = label("", "title")
+        self.title = ElidedLabel("", "title")       # a long file name gives way to the buttons
         self.subtitle = label("", "subtitle")
-        self.subtitle.setWordWrap(True)       # a narrow window: the date and model go below, not under the buttons
+        self.subtitle.setWordWrap(True)       # a narrow window: the date and model wrap below the buttons
         self.play_button = QPushButton("▶  Play")
         self.play_button.setObjectName("play")
-        self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.play_button.clicked.connect(self.toggle_play)
         self.time_label = label("0:00 / 0:00", "time")
-        fit = QPushButton("Zoom to fit")
-        fit.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.fit_button = fit = QPushButton("Zoom to fit")
         fit.clicked.connect(lambda: self.timeline.zoom_to_fit())
+        # the title, the time and the buttons on one row; the date line under them, the
+        # whole width (beside the buttons it took four lines of a 1024 px screen)
         head = QWidget()
-        hl = QHBoxLayout(head)
+        rows = QVBoxLayout(head)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(0)
+        hl = QHBoxLayout()
         hl.setContentsMargins(0, 0, 0, 0)
-        names = QVBoxLayout()
-        names.setSpacing(0)
-        names.addWidget(self.title)
-        names.addWidget(self.subtitle)
-        hl.addLayout(names, 1)
+        hl.setSpacing(6)
+        hl.addWidget(self.title, 1)
         hl.addWidget(self.time_label)
         hl.addSpacing(8)
         hl.addWidget(fit)
-        self.share_button = QPushButton("Share with my coach")
-        self.share_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.share_button.setToolTip("Send this call to your team's store, where your coach can open it "
-                                     "(you choose whether the recording goes too; you can take it back)")
+        self.share_button = QPushButton(self.SHARE_TEXT)
+        self.share_button.setAccessibleName(self.SHARE_TEXT)
+        self.share_button.setToolTip(f"{self.SHARE_TEXT}: send this call to your team's store, where your "
+                                     "coach can open it (you choose whether the recording goes too; you "
+                                     "can take it back)")
         self.share_button.clicked.connect(lambda: self.share())
         self.share_button.setVisible(team_configured(self._config))
         hl.addWidget(self.share_button)
         hl.addWidget(self.play_button)
+        rows.addLayout(hl)
+        rows.addWidget(self.subtitle)
+        self._head = head
+        head.installEventFilter(self)
         col.addWidget(card(head, margins=10))
 
         self.timeline = TimelineView()
+        self.timeline.setObjectName("timeline")          # its focus frame (ui/style.py)
+        self.timeline.setAccessibleName("Timeline of the call")
+        self.timeline.setAccessibleDescription("Click anywhere to listen from there; "
+                                               "Left and Right move 5 seconds, Space plays or pauses")
         self.timeline.seekRequested.connect(self.listen_at)
         self._legend = QWidget()
         self._legend.setLayout(QVBoxLayout())
@@ -284,7 +297,9 @@ class ReviewWindow(QMainWindow):
         # a short screen (a 1366x768 laptop) scrolls the call's column rather than squeezing
         # the timeline's plots into one another
         left.setMinimumWidth(560)
-        split.addWidget(FitColumn(left, squeeze=timeline_card))
+        column = FitColumn(left, squeeze=timeline_card)
+        column.setFocusPolicy(Qt.FocusPolicy.NoFocus)     # Tab goes to its controls, not to it
+        split.addWidget(column)
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.setChildrenCollapsible(False)
@@ -292,13 +307,20 @@ class ReviewWindow(QMainWindow):
         self.transcript.seekRequested.connect(self.listen_at)
         right.addWidget(card(label("Transcript", "section"), self.transcript))
         self.lists = QTabWidget()
+        self.lists.tabBar().setObjectName("lists")      # tighter tabs: all four fit a 1024 px screen
         self.rephrase = TimedTable(["Phrase", "Try instead"], stretch=(1, 2))
         self.followups = TimedTable(["Promise to follow up"])
         self.problems = TimedTable(["What the caller raised"])
-        for table, name in ((self.rephrase, "Rephrase"), (self.followups, "Follow up"),
-                            (self.problems, "Caller's list")):
+        self.marks = TimedTable(["Marked moment"])      # the overlay's "mark a moment" (Ctrl+Alt+M)
+        self.transcript.setAccessibleName("Transcript")
+        for table, name, spoken in ((self.rephrase, "Rephrase", "Phrases to rephrase"),
+                                    (self.followups, "Follow up", "Promises to follow up"),
+                                    (self.problems, "Caller's list", "What the caller raised"),
+                                    (self.marks, "Marks", "Moments you marked")):
             table.seekRequested.connect(self.listen_at)
+            table.setAccessibleName(spoken)
             self.lists.addTab(table, name)
+        self.lists.tabBar().setAccessibleName("Lists")
         right.addWidget(card(self.lists, margins=6))
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
@@ -313,11 +335,33 @@ class ReviewWindow(QMainWindow):
         self.history.openRequested.connect(self.open_path)
         self.tabs.addTab(self.history, "History")
         self.tabs.currentChanged.connect(lambda i: self.refresh_history() if i == 1 else None)
+        self.tabs.tabBar().setAccessibleName("Call or history")
+        self._keyboard()
 
         self.care_note = QLabel(CARE_NOTE)
         self.care_note.setObjectName("note")
         self.statusBar().addPermanentWidget(self.care_note)
         self._menus()
+
+    def _keyboard(self) -> None:
+        """Tab through every control in reading order: the tab bar, the header's buttons,
+        the timeline, the transcript, the lists' tabs and the list shown (hidden ones are
+        skipped). A button takes Space and Enter itself, and a tab bar its arrows, before
+        the window's shortcuts (Space: play/pause, ←/→: 5 s) do."""
+        self.play_button.setAccessibleName("Play or pause")
+        self.fit_button.setAccessibleName("Zoom to fit")
+        order = [self.tabs, self.fit_button, self.share_button, self.play_button, self.timeline,
+                 self.transcript, self.lists, self.rephrase, self.followups, self.problems,
+                 self.marks, self.history.table]             # a tab widget stands for its tab bar
+        for first, second in zip(order, order[1:]):
+            QWidget.setTabOrder(first, second)
+        self._own_keys = {self.lists.tabBar(): (Qt.Key.Key_Left, Qt.Key.Key_Right),
+                          self.tabs.tabBar(): (Qt.Key.Key_Left, Qt.Key.Key_Right)}
+        for button in (self.fit_button, self.share_button, self.play_button):
+            button.setAutoDefault(True)                       # Enter presses it, as Space does
+            self._own_keys[button] = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        for widget in self._own_keys:
+            widget.installEventFilter(self)
 
     def _menus(self) -> None:
         bar = self.menuBar()
@@ -331,9 +375,9 @@ class ReviewWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         play = bar.addMenu("&Playback")
-        self._action(play, "Play / pause", "Space", self.toggle_play)
-        self._action(play, "Back 5 s", "Left", lambda: self.seek(self._position - 5.0))
-        self._action(play, "Forward 5 s", "Right", lambda: self.seek(self._position + 5.0))
+        self._action(play, "Play / pause", "Space", lambda: self._on_call() and self.toggle_play())
+        self._action(play, "Back 5 s", "Left", lambda: self._on_call() and self.seek(self._position - 5.0))
+        self._action(play, "Forward 5 s", "Right", lambda: self._on_call() and self.seek(self._position + 5.0))
         self._action(play, "Zoom to fit", "Ctrl+0", lambda: self.timeline.zoom_to_fit())
         view = bar.addMenu("&View")
         self._action(view, "&Call", "Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
@@ -342,6 +386,10 @@ class ReviewWindow(QMainWindow):
         self._action(help_, "About the scores", None, lambda: QMessageBox.information(
             self, "VoiceCoach", "VoiceCoach is your own coach, on your own machine.\n\n" + CARE_NOTE +
             "\nWarmth least of all: acted or smiled speech is not a measure of a person."))
+
+    def _on_call(self) -> bool:
+        """The call is shown (not the History tab): the playback keys act on it only then."""
+        return self.tabs.currentIndex() == 0
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -379,6 +427,7 @@ class ReviewWindow(QMainWindow):
         for widget in (self.share_button, self.share_action, self.unshare_action):
             widget.setEnabled(mine)
         self.share_button.setVisible(mine and team_configured(self._config))
+        self._fit_head()
         named = None if mine else source.shared_by
         self._set_legend(named)
         self.timeline.set_call(record, source.audio, named)
@@ -396,14 +445,37 @@ class ReviewWindow(QMainWindow):
                                 empty=empty_list_text(record, "commitments"))
         self.problems.set_rows([(c["t"], [c["text"]], None) for c in record.get("caller_problems") or []],
                                empty=empty_list_text(record, "caller_problems"))
+        self.marks.set_rows([(c["t"], [mark_text(named)], "mark") for c in marks(record)],
+                            empty=empty_list_text(record, "marks"))
         if self.tabs.currentIndex() == 1:
             self.refresh_history()
         self.seek(0.0)
         self.statusBar().showMessage(source.note, 15000)
 
+    SHARE_TEXT = "Share with my coach"
+    SHARE_SHORT = "Share…"
+
+    def _fit_head(self) -> None:
+        """The share button's full name where the header has room for it, else "Share…"
+        (a 1024 px screen); its accessible name and tooltip always say it whole."""
+        button = self.share_button
+        if button.isHidden():
+            return
+        row = self._head.layout().itemAt(0).layout()
+        metrics = button.fontMetrics()
+        with_full = (button.sizeHint().width() - metrics.horizontalAdvance(button.text())
+                     + metrics.horizontalAdvance(self.SHARE_TEXT))
+        others = [row.itemAt(i) for i in range(row.count())]
+        need = (sum(item.sizeHint().width() for item in others if item.widget() not in (button, self.title))
+                + self.title.sizeHint().width() + with_full    # the title whole, too (it gives way first)
+                + max(row.spacing(), 0) * (len(others) - 1))
+        text = self.SHARE_TEXT if self._head.width() >= need else self.SHARE_SHORT
+        if button.text() != text:
+            button.setText(text)
+
     LEGEND_CUES = [("rephrase", "rephrase"), ("good", "good practice"),
-                   ("note", "follow-up / caller's item"), ("voice", "voice")]
-    LEGEND_HINT = "Click anywhere to listen · scroll to zoom · drag to pan"
+                   ("note", "follow-up / caller's item"), ("voice", "voice"), ("mark", "marked moment")]
+    LEGEND_HINT = "Click to listen · scroll to zoom · drag to pan"
 
     def _set_legend(self, agent: Optional[str]) -> None:
         """The timeline's legend naming ``agent`` (else "You"), made twice: in two rows for
@@ -414,9 +486,10 @@ class ReviewWindow(QMainWindow):
             old.setParent(None)
             old.deleteLater()
         turns = turn_legend(agent)
-        self._wide_legend = [legend(turns), legend(self.LEGEND_CUES, "Cues", "●",
+        self._wide_legend = [legend(turns), legend(self.LEGEND_CUES, "Cues", "●", glyphs=CUE_GLYPHS,
                                                    tail=label(self.LEGEND_HINT, "scoreDetail"))]
-        self._narrow_legend = [legend(turns, per_row=4), legend(self.LEGEND_CUES, "Cues", "●"),
+        self._narrow_legend = [legend(turns, per_row=4),
+                               legend(self.LEGEND_CUES, "Cues", "●", per_row=3, glyphs=CUE_GLYPHS),
                                label(self.LEGEND_HINT, "scoreDetail")]
         for w in self._wide_legend + self._narrow_legend:
             # the legend never holds the column wider: the narrow one takes over instead
@@ -432,7 +505,13 @@ class ReviewWindow(QMainWindow):
             w.setVisible(not wide)
 
     def eventFilter(self, obj, event) -> bool:
-        if obj is self._legend and event.type() == QEvent.Type.Resize:
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() in getattr(self, "_own_keys", {}).get(obj, ()):
+            event.accept()           # the focused button or tab bar takes the key, not the window's shortcut
+            return True
+        if obj is self._head and event.type() in (QEvent.Type.Resize, QEvent.Type.Show,
+                                                  QEvent.Type.LayoutRequest):
+            self._fit_head()
+        elif obj is getattr(self, "_legend", None) and event.type() == QEvent.Type.Resize:
             self._fit_legend()
         return super().eventFilter(obj, event)
 

@@ -24,6 +24,7 @@ QTabWidget::pane {{ border: none; }}
 QTabBar::tab {{ padding: 7px 18px; margin-right: 2px; color: {muted}; background: transparent;
                border-bottom: 2px solid transparent; font-weight: 600; }}
 QTabBar::tab:selected {{ color: {ink}; border-bottom: 2px solid {agent}; }}
+QTabBar#lists::tab {{ padding: 7px 9px; }}
 QFrame#card {{ background: #ffffff; border: 1px solid {line}; border-radius: 8px; }}
 QLabel#title {{ font-size: {title}pt; font-weight: 700; color: {ink}; }}
 QLabel#subtitle {{ color: {muted}; }}
@@ -49,6 +50,12 @@ QPushButton#play {{ background: {agent}; color: white; border: none; font-weight
 QPushButton#play:hover {{ background: #2f5fc4; }}
 QPushButton#play:disabled {{ background: #e9ecef; color: {muted}; }}
 QPushButton:disabled {{ color: {muted}; }}
+QPushButton:focus {{ border: 2px solid {agent}; padding: 4px 11px; }}
+QPushButton#play:focus {{ border: 2px solid {ink}; }}
+QTabBar::tab:focus {{ color: {agent}; text-decoration: underline; }}
+QTableWidget:focus {{ border: 1px solid {agent}; }}
+QGraphicsView#timeline {{ border: 2px solid transparent; border-radius: 4px; }}
+QGraphicsView#timeline:focus {{ border: 2px solid {agent}; }}
 QStatusBar {{ background: #ffffff; border-top: 1px solid {line}; }}
 QStatusBar QLabel {{ color: {muted}; padding: 0 8px; }}
 QSplitter::handle {{ background: transparent; }}

@@ -11,7 +11,7 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -54,11 +54,56 @@ AXIS_WIDTH_PX = 64
 """Width of the left axes (px), equal on every plot so their time axes line up."""
 
 
+FINE_SPAN_S = 5.0
+"""A view of the time axis shorter than this (s) is labelled in tenths (m:ss.t), all of its
+ticks; a longer one in whole seconds (m:ss), its ticks on whole clock steps."""
+
+_FINE_STEPS = {0.1: None, 0.2: 0.1, 0.5: 0.1, 1.0: 0.5, 2.0: 1.0}
+"""Tick steps (s) of a view under FINE_SPAN_S: major step -> minor step (or None)."""
+_WHOLE_STEPS = {1.0: None, 2.0: 1.0, 5.0: 1.0, 10.0: 5.0, 15.0: 5.0, 30.0: 10.0, 60.0: 30.0, 120.0: 60.0,
+                300.0: 60.0, 600.0: 300.0, 900.0: 300.0, 1800.0: 600.0, 3600.0: 1800.0, 7200.0: 3600.0}
+"""Tick steps (s) of a longer view, on whole clock steps: major step -> minor step (or None)."""
+_LABEL_PX = 70
+"""Room (px) a time label needs, its gap included."""
+
+
+CUE_SYMBOLS = {"mark": {"symbol": "star", "size": 17}}
+"""The cue row's marker of a cue group when it is not the round dot: the agent's own marks
+are stars (:data:`CUE_GLYPHS` in the legend)."""
+CUE_GLYPHS = {"mark": "★"}
+"""The legend's glyph of a cue group drawn other than as a dot (:data:`CUE_SYMBOLS`)."""
+
+
 class ClockAxis(pg.AxisItem):
-    """A time axis labelled m:ss."""
+    """A time axis labelled in one format: m:ss, or m:ss.t on every tick when the view
+    spans less than :data:`FINE_SPAN_S` (s). Ticks fall on clock steps (5 s, 15 s, 1 min,
+    5 min...), never on a fraction of a second in a view labelled in whole seconds."""
+
+    @staticmethod
+    def fine(span: float) -> bool:
+        return span < FINE_SPAN_S
+
+    def tickSpacing(self, minVal, maxVal, size):
+        span = abs(maxVal - minVal)
+        if span <= 0 or size <= 0:
+            return []
+        steps = _FINE_STEPS if self.fine(span) else _WHOLE_STEPS
+        room = max(2.0, size / _LABEL_PX)                     # labels that fit side by side
+        major = next((s for s in steps if span / s <= room), max(steps))
+        minor = steps.get(major)
+        while span / major > room:                            # a call of many hours
+            major, minor = major * 2, major
+        return [(major, 0.0)] + ([(minor, 0.0)] if minor else [])
 
     def tickStrings(self, values, scale, spacing):
-        return [clock(v) if spacing >= 1 else f"{v:.1f}" for v in values]
+        lo, hi = self.range
+        if self.fine(abs(hi - lo)):
+            out = []
+            for v in values:
+                tenths = max(0, int(round(v * 10)))
+                out.append(f"{tenths // 600}:{(tenths % 600) / 10:04.1f}")
+            return out
+        return [clock(v) for v in values]
 
 
 def card(*widgets: QWidget, margins: int = 12) -> QFrame:
@@ -88,6 +133,59 @@ def label(text: str, name: str = "", wrap: bool = False) -> QLabel:
         lab.setObjectName(name)
     lab.setWordWrap(wrap)
     return lab
+
+
+class ElidedLabel(QLabel):
+    """A one-line plain-text label that gives way to its neighbours: too narrow, it shows
+    its text cut in the middle with "…" (the whole text in its tooltip) instead of holding
+    the row wider or pushing buttons out of sight."""
+
+    def __init__(self, text: str = "", name: str = ""):
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        if name:
+            self.setObjectName(name)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:          # noqa: N802 (Qt's name)
+        self._full = str(text)
+        self.setAccessibleName(self._full)
+        self._elide()
+        self.updateGeometry()
+
+    def text(self) -> str:                          # the whole text, as set
+        return self._full
+
+    def displayed(self) -> str:
+        """The text as shown (cut with "…" when the label is too narrow)."""
+        return super().text()
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        hint.setWidth(self.fontMetrics().horizontalAdvance(self._full) + 2 * self.margin() + 4)
+        return hint
+
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setWidth(self.fontMetrics().horizontalAdvance("a…z"))
+        return hint
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event) -> None:           # the style sheet's font arrives after __init__
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._elide()
+
+    def _elide(self) -> None:
+        room = max(self.width() - 2 * self.margin() - 4, 0)
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, room)
+        QLabel.setText(self, shown)
+        self.setToolTip(plain(self._full) if shown != self._full else "")
 
 
 # --------------------------------------------------------------------------- timeline
@@ -204,9 +302,16 @@ class TimelineView(pg.GraphicsLayoutWidget):
         self._cues = list(record.get("cues") or [])
         if not self._cues:
             return
-        spots = [{"pos": (c["t"], 1.18), "data": i, "size": 11,
-                  "brush": pg.mkBrush(PALETTE[cue_group(c["kind"])]), "pen": pg.mkPen("w", width=1.2)}
+        spots = [{"pos": (c["t"], 1.18), "data": i, "brush": pg.mkBrush(PALETTE[cue_group(c["kind"])]),
+                  "pen": pg.mkPen("w", width=1.2), **CUE_SYMBOLS.get(cue_group(c["kind"]), {"size": 11})}
                  for i, c in enumerate(self._cues)]
+        spots.sort(key=lambda spot: cue_group(self._cues[spot["data"]]["kind"]) == "mark")   # marks on top
+        for c in self._cues:
+            if cue_group(c["kind"]) == "mark":     # the agent's own mark: a dotted line down the call too
+                line = pg.InfiniteLine(c["t"], angle=90, movable=False,
+                                       pen=pg.mkPen(color("mark", 150), width=1, style=Qt.PenStyle.DotLine))
+                line.setZValue(-4)
+                self.waves.addItem(line, ignoreBounds=True)
         self.cue_points = pg.ScatterPlotItem(spots=spots, hoverable=True, hoverSize=15,
                                              tip=lambda x, y, data: plain(cue_tooltip(self._cues[data])))
         self.cue_points.sigClicked.connect(self._cue_clicked)
@@ -322,8 +427,23 @@ class ScorecardPanel(QWidget):
             self._grid.setColumnStretch(c, 1)
 
 
-class TimedTable(QTableWidget):
-    """A table of timed lines (time, then text columns); clicking a row asks to seek there.
+class RowTable(QTableWidget):
+    """A table whose rows are chosen with the keyboard too: Enter (or Return) on the
+    current row emits ``rowEntered(row)``, as a click or double-click would act on it."""
+
+    rowEntered = pyqtSignal(int)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentRow() >= 0:
+            self.rowEntered.emit(self.currentRow())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class TimedTable(RowTable):
+    """A table of timed lines (time, then text columns); clicking a row, or Enter on it,
+    asks to seek there.
 
     Parameters
     ----------
@@ -345,7 +465,7 @@ class TimedTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setTabKeyNavigation(False)      # Tab leaves the table for the next control
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         header = self.horizontalHeader()
         stretched = {c % self.columnCount() for c in stretch}
@@ -354,8 +474,18 @@ class TimedTable(QTableWidget):
                                         else QHeaderView.ResizeMode.ResizeToContents)
         # after the layout settles (a scroll bar appearing narrows the text column again)
         header.sectionResized.connect(lambda *_: QTimer.singleShot(0, self.resizeRowsToContents))
-        self.times: list[float] = []
-        self.cellClicked.connect(lambda row, _col: self.seekRequested.emit(self.times[row]))
+        self.times: list[float] = []          # one per row of the call: a placeholder line has none
+        self.cellClicked.connect(lambda row, _col: self._seek_row(row))
+        self.rowEntered.connect(self._seek_row)
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        if self.times and not self.selectionModel().hasSelection():   # reached by Tab: a row shows
+            self.selectRow(max(self.currentRow(), 0))
+
+    def _seek_row(self, row: int) -> None:
+        if 0 <= row < len(self.times):
+            self.seekRequested.emit(self.times[row])
 
     def set_rows(self, rows: list[tuple[float, list[str], Optional[str]]], empty: str = "") -> None:
         """Fill the table.
@@ -386,8 +516,7 @@ class TimedTable(QTableWidget):
                         item.setFont(bold)
                 self.setItem(r, 1 + c, item)
         if not rows and empty:
-            self.setRowCount(1)
-            self.times = [0.0]
+            self.setRowCount(1)              # not a moment of the call: no time, not seekable
             item = QTableWidgetItem(empty)
             item.setForeground(QColor(PALETTE["muted"]))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
@@ -432,7 +561,10 @@ class HistoryView(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setMinimumHeight(260)
         self.plots.ci.setContentsMargins(6, 6, 12, 6)
-        self.table = QTableWidget(0, 9)
+        self.plots.setFocusPolicy(Qt.FocusPolicy.NoFocus)          # a picture: nothing to do there
+        self.table = RowTable(0, 9)
+        self.table.setAccessibleName("Your past calls")
+        self.table.setTabKeyNavigation(False)
         self.table.setHorizontalHeaderLabels(["Date", "Call", "Length", "You talk", "Interruptions",
                                               "Warmth", "Words/min", "Checklist", "Follow-ups"])
         self.table.verticalHeader().hide()
@@ -442,7 +574,8 @@ class HistoryView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._open)
-        self.table.setToolTip("Double-click a call to open it")
+        self.table.rowEntered.connect(lambda row: self._open(row, 0))
+        self.table.setToolTip("Double-click a call, or press Enter on it, to open it")
         head = label("Your progress, call by call", "title")
         lay.addWidget(card(head, self.message, self.plots), 1)
         lay.addWidget(card(self.table), 1)
@@ -498,13 +631,15 @@ class HistoryView(QWidget):
             plot.getAxis("bottom").setTickSpacing(major=max(1, len(rows) // 8), minor=1)
 
     def _open(self, row: int, _col: int) -> None:
-        self.openRequested.emit(self.rows[len(self.rows) - 1 - row].record_path)
+        if 0 <= row < len(self.rows):
+            self.openRequested.emit(self.rows[len(self.rows) - 1 - row].record_path)
 
 
 def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■", per_row: int = 0,
-           tail: Optional[QWidget] = None) -> QWidget:
+           tail: Optional[QWidget] = None, glyphs: Optional[dict] = None) -> QWidget:
     """Coloured marks with labels, ``[(role, text), ...]``, after ``title``, in rows of at
-    most ``per_row`` (0: one row); ``tail`` ends the last row."""
+    most ``per_row`` (0: one row); ``tail`` ends the last row. ``glyphs``: another mark
+    than ``mark`` for some roles (``{"mark": "★"}``)."""
     box = QWidget()
     rows = QVBoxLayout(box)
     rows.setContentsMargins(0, 0, 0, 0)
@@ -520,7 +655,8 @@ def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■", p
                 lead.setText("")           # the title's column stays empty on the later rows
             lay.addWidget(lead)
         for role, text in entries[first:first + per_row]:
-            lab = QLabel(f"<span style='color:{PALETTE[role]}; font-size:13pt'>{mark}</span> {text}")
+            glyph = glyphs.get(role, mark) if glyphs else mark
+            lab = QLabel(f"<span style='color:{PALETTE[role]}; font-size:13pt'>{glyph}</span> {text}")
             lab.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
             lab.setObjectName("scoreDetail")
             lay.addWidget(lab)

@@ -33,7 +33,9 @@ from voicecoach.sinks.view import (
     cue_tooltip,
     empty_list_text,
     level_scale,
+    mark_text,
     marker_spans,
+    marks,
     moments,
     pace_points,
     pace_range,
@@ -138,11 +140,29 @@ def timeline_svg(record: dict, audio: Optional[CallAudio] = None) -> str:
     out.append(f'<text x="{_L - 8}" y="{cue_y + 4}" class="lane" text-anchor="end">cues</text>')
     for cue in record.get("cues") or []:
         x = _x(cue["t"], dur)
+        group = cue_group(cue["kind"])
+        if group == "mark":            # the agent's own mark: a star, drawn over the dots
+            continue
         out.append(f'<circle class="cue" data-t="{cue["t"]:.2f}" cx="{x:.1f}" cy="{cue_y}" r="5" '
-                   f'fill="{PALETTE[cue_group(cue["kind"])]}" stroke="#fff" stroke-width="1.2">'
+                   f'fill="{PALETTE[group]}" stroke="#fff" stroke-width="1.2">'
                    f'<title>{_esc(cue_tooltip(cue))}</title></circle>')
+    for cue in record.get("cues") or []:
+        if cue_group(cue["kind"]) == "mark":
+            out.append(f'<polygon class="cue mark-cue" data-t="{cue["t"]:.2f}" '
+                       f'points="{_star(_x(cue["t"], dur), cue_y, 8.0)}" fill="{PALETTE["mark"]}" '
+                       f'stroke="#fff" stroke-width="1"><title>{_esc(cue_tooltip(cue))}</title></polygon>')
     out.append("</svg>")
     return "".join(out)
+
+
+def _star(cx: float, cy: float, r: float) -> str:
+    """The points of a five-pointed star of outer radius ``r`` centred on (cx, cy)."""
+    pts = []
+    for i in range(10):
+        a = np.pi / 2 + i * np.pi / 5
+        rr = r if i % 2 == 0 else r * 0.45
+        pts.append(f"{cx + rr * np.cos(a):.1f},{cy - rr * np.sin(a):.1f}")
+    return " ".join(pts)
 
 
 def curve_svg(points: list, duration: float, *, lo: float, hi: float, color: str, label: str,
@@ -284,6 +304,7 @@ svg .cue,svg .mark{cursor:pointer}
 .legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12.5px;color:%(muted)s;margin-top:8px}
 .legend i{display:inline-block;width:11px;height:11px;border-radius:3px;margin-right:5px;vertical-align:-1px}
 .legend i.dot{border-radius:50%%}
+.legend b.star{font-size:14px;margin-right:4px;line-height:1}
 audio{width:100%%;margin-top:10px}
 .cols{display:grid;grid-template-columns:3fr 2fr;gap:16px;align-items:start}
 .cols section{margin-bottom:0}
@@ -352,9 +373,10 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
     uri = audio_data_uri(audio) if (audio is not None and embed_audio) else None
     player = (f"<audio id='call-audio' controls preload='metadata' src='{uri}'></audio>" if uri else "")
     legend = [*TURN_LEGEND, ("rephrase", "Rephrase cue"), ("good", "Good practice cue"),
-              ("note", "Follow-up / caller's item"), ("voice", "Voice cue")]
-    keys = "".join(f"<span><i{' class=dot' if k in CUE_GROUPS else ''} style='background:{PALETTE[k]}'>"
-                   f"</i>{v}</span>" for k, v in legend)
+              ("note", "Follow-up / caller's item"), ("voice", "Voice cue"), ("mark", "Marked moment")]
+    keys = "".join((f"<span><b class='star' style='color:{PALETTE[k]}'>★</b>{v}</span>" if k == "mark" else
+                    f"<span><i{' class=dot' if k in CUE_GROUPS else ''} style='background:{PALETTE[k]}'>"
+                    f"</i>{v}</span>") for k, v in legend)
     parts.append("<section><h2>Timeline</h2>" + timeline_svg(record, audio)
                  + f"<div class='legend'>{keys}</div>" + player + "</section>")
 
@@ -388,6 +410,9 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
     parts.append(_items_section("The caller's list",
                                 [(c["t"], _esc(c["text"])) for c in record.get("caller_problems") or []],
                                 empty_list_text(record, "caller_problems")))
+    marked = marks(record)
+    if marked:
+        parts.append(_items_section("Your marks", [(c["t"], _esc(mark_text())) for c in marked], ""))
     voice = moments(record)
     if voice:
         parts.append(_items_section("Moments", [(c["t"], _esc(c["text"])) for c in voice], ""))

@@ -35,7 +35,7 @@ PALETTE = {
     "rephrase": "#e8590c", "good": "#2f9e44", "note": "#1c7ed6", "voice": "#ae3ec9",
     "warmth": "#f08c00", "pace": "#7048e8", "band": "#d3f9d8", "low_band": "#fff0f0",
     "ink": "#1f2933", "muted": "#66727f", "line": "#e3e7ec", "panel": "#f6f8fa",
-    "watch": "#c2410c",
+    "watch": "#c2410c", "mark": "#343a40",
 }
 """Colours by role (CSS hex), shared by the HTML report, the review window and the overlay."""
 
@@ -45,10 +45,12 @@ REPHRASE = ("jargon", "scary", "patronizing", "negative")
 CUE_GROUPS = {
     "rephrase": REPHRASE + ("filler",),
     "good": ("greeting", "empathy", "positive", "question_open", "question_closed", "closing_question"),
-    "note": ("commitment", "problem", "mark"),
+    "note": ("commitment", "problem"),
     "voice": ("low_warmth", "monotone", "fast_pace", "caller_heated", "hostile"),
+    "mark": ("mark",),
 }
-"""Cue kinds by the group that colours their marker (``PALETTE[group]``)."""
+"""Cue kinds by the group that colours their marker (``PALETTE[group]``). ``"mark"``: a
+moment the agent marked during a live call (the overlay's mark hotkey), drawn as a star."""
 
 TURN_NAMES = {"interruption": "Interruption", "backchannel": "Acknowledgement",
               "near_miss": "Fast turn change", "dead_air": "Dead air"}
@@ -123,13 +125,15 @@ def unavailable_text(record: dict) -> str:
 
 LISTS = {"rephrase": "Nothing to rephrase: plain, kind words throughout.",
          "commitments": "No promises to follow up.",
-         "caller_problems": "No problems reported by the caller were found."}
+         "caller_problems": "No problems reported by the caller were found.",
+         "marks": "No moments marked in this call (Ctrl+Alt+M marks one during a live call)."}
 """The call's lists (the report's and the review's) by what each says when it was
 measured and found nothing."""
 
 _LIST_NEEDS = {"rephrase": ("transcript", "language cues"),
                "commitments": ("transcript", "language cues"),
-               "caller_problems": ("caller_problems", "transcript", "language cues")}
+               "caller_problems": ("caller_problems", "transcript", "language cues"),
+               "marks": ()}
 """The record's ``unavailable`` keys that leave each list unmeasured, the likeliest reason first."""
 
 _NOT_MEASURED = {"caller_problems": "Not measured: no caller channel in this recording.",
@@ -145,6 +149,9 @@ def empty_list_text(record: dict, name: str) -> str:
     >>> empty_list_text({"unavailable": ["transcript", "language cues"]}, "commitments")
     'Not measured: no transcript (speech-to-text was off).'
     """
+    if name == "marks" and not record.get("live"):
+        return ("No moments marked: this call was analysed from a recording, and moments are "
+                "marked during a live call (Ctrl+Alt+M).")
     missing = set(record.get("unavailable") or [])
     for key in _LIST_NEEDS[name]:
         if key in missing:
@@ -153,7 +160,8 @@ def empty_list_text(record: dict, name: str) -> str:
 
 
 def cue_group(kind: str) -> str:
-    """The marker group of a cue kind (``"rephrase"``, ``"good"``, ``"note"`` or ``"voice"``)."""
+    """The marker group of a cue kind (``"rephrase"``, ``"good"``, ``"note"``, ``"voice"`` or
+    ``"mark"``)."""
     for group, kinds in CUE_GROUPS.items():
         if kind in kinds:
             return group
@@ -316,6 +324,17 @@ def rephrase_cues(record: dict) -> list[dict]:
 def moments(record: dict) -> list[dict]:
     """The voice cues (warmth, monotone, pace, the caller heating up), in call order."""
     return [c for c in record.get("cues") or [] if cue_group(c["kind"]) == "voice"]
+
+
+def marks(record: dict) -> list[dict]:
+    """The moments the agent marked during the call (cues of kind ``"mark"``), in call order."""
+    return sorted((c for c in record.get("cues") or [] if c["kind"] == "mark"), key=lambda c: c["t"])
+
+
+def mark_text(agent: Optional[str] = None) -> str:
+    """How a list names a marked moment: "Marked by you" (``agent`` names the agent in a
+    coach's view, as :func:`agent_words` does)."""
+    return f"Marked by {agent_words(agent)[0]}"
 
 
 @dataclass(frozen=True)
