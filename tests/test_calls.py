@@ -381,3 +381,27 @@ def test_the_demos_kept_record_is_marked_demo_never_indexed_nor_shared(tmp_path,
     assert main(["share", str(opened.record_path), "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the demo call, not one of yours" in err, err
+
+
+def test_what_a_recording_warns_of_reaches_the_review_as_its_note(tmp_path, data):
+    """A clipped side or a dead caller channel (and a truncated file) was said on the terminal
+    only: the review window, which shows ``note`` on its status line, said nothing."""
+    import warnings
+
+    from voicecoach.sources.audio import AudioWarning
+
+    rng = np.random.default_rng(4)
+    loud = np.clip(rng.standard_normal((16000 * 3, 2)), -1, 1).astype(np.float32)
+    loud[:, 1] *= 0.1
+    path = tmp_path / "loud.wav"
+    sf.write(path, loud, 16000)
+
+    def analyse(audio, config, baseline):
+        return make_record("loud.wav", audio.duration)
+
+    for _ in range(2):                                  # analysed, then opened with its record
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", AudioWarning)
+            opened = open_call(path, analyse=analyse)
+        assert "your side is clipped" in opened.note
+        assert [str(w.message) for w in said if w.category is AudioWarning] == [opened.note.split("; ")[0]]

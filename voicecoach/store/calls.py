@@ -372,6 +372,25 @@ def _call_in_shift(audio, record: dict):
     return CallAudio(cut(audio.agent), cut(audio.customer), audio.name)
 
 
+def _load_noted(path: Path):
+    """``load_call(path)`` and what it warned of (a truncated file, a clipped side, a dead
+    caller channel) as one note for the window's status line; the warnings are given on
+    as well, for the terminal."""
+    import warnings
+
+    from voicecoach.sources.audio import AudioWarning, load_call
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", AudioWarning)
+        audio = load_call(path)
+    notes = []
+    for w in said:
+        if issubclass(w.category, AudioWarning):
+            notes.append(str(w.message))
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return audio, "; ".join(notes)
+
+
 def open_call(call: Union[str, Path, dict], config=None, *,
               analyse: Optional[Callable] = None,
               history_path: Union[str, Path, None] = None,
@@ -408,7 +427,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
     if isinstance(call, dict):
         return OpenedCall(call, note="call record without its recording: no waveforms or playback")
     from voicecoach.analyze import demo_call_path
-    from voicecoach.sources.audio import AudioError, load_call
+    from voicecoach.sources.audio import AudioError
 
     path = demo_call_path() if str(call) == "demo" else Path(call)
     # the demo, or the record kept of it: opened by name (`review records/demo_call-<hash>.json`)
@@ -426,7 +445,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         audio, note = None, ""
         if audio_path is not None:
             try:
-                audio = load_call(audio_path)
+                audio, note = _load_noted(audio_path)
             except AudioError as exc:
                 note = f"recording not readable ({exc}): no waveforms or playback"
                 audio_path = None
@@ -435,11 +454,11 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         if audio is not None and record.get("shift") and audio_path.resolve() == demo_call_path().resolve():
             audio = _call_in_shift(audio, record)         # the demo replayed in a shift, not recorded
         return OpenedCall(record, audio, path, audio_path, _join(note, indexed(record, path)))
-    audio = load_call(path)
+    audio, heard = _load_noted(path)
     found = find_record(path, audio.duration)
     if found is not None:
         record = load_record(found)
-        return OpenedCall(record, audio, found, path, indexed(record, found))
+        return OpenedCall(record, audio, found, path, _join(heard, indexed(record, found)))
     if analyse is None:
         from voicecoach.analyze import analyze_call
 
@@ -450,11 +469,11 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         record["demo"] = True                 # as `analyze --demo` marks it: never indexed or shared
         home = record_home(path)
         try:
-            return OpenedCall(record, audio, save_record(record, home), path)
+            return OpenedCall(record, audio, save_record(record, home), path, heard)
         except OSError:
-            return OpenedCall(record, audio, None, path)
+            return OpenedCall(record, audio, None, path, heard)
     date_by_recording(record, path)           # when it was recorded, as `analyze` dates it
     home, note = save_new_call(record, path, history_path)
     if home is None:
-        return OpenedCall(record, audio, None, path, _join("analysed", note))
-    return OpenedCall(record, audio, home, path, _join(f"analysed; call record saved to {home}", note))
+        return OpenedCall(record, audio, None, path, _join(heard, "analysed", note))
+    return OpenedCall(record, audio, home, path, _join(heard, f"analysed; call record saved to {home}", note))
