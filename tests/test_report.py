@@ -227,3 +227,20 @@ def test_marked_moments_have_their_own_marker_legend_and_list(record):
     marks = page.split("<h2>Your marks</h2>")[1].split("</section>")[0]
     assert re.findall(r"data-t='([\d.]+)'><span class='t'>([\d:]+)</span>Marked by you", marks) == \
         [("1.25", "0:01"), ("3.50", "0:04")]
+
+
+def test_the_nudges_a_live_call_showed_are_on_its_timeline(record):
+    """A live call's record keeps the nudges the overlay showed ("Let them finish" at 0:21):
+    the report's timeline puts them on the cue row, with a legend entry; a call without
+    nudges has neither."""
+    from voicecoach.sinks.view import PALETTE, timeline_cues
+
+    assert "Nudge shown" not in report_html(record)
+    record["nudges"] = [{"kind": "nudge", "t": 2.5, "channel": "agent", "text": "Let them finish",
+                         "data": {"nudge": "let_them_finish"}, "latency": 0.02}]
+    assert [c["kind"] for c in timeline_cues(record)].count("nudge") == 1
+    svg = ET.fromstring(timeline_svg(record))
+    shown = [el for el in svg.iter() if el.get("fill") == PALETTE["nudge"]]
+    assert [float(el.get("data-t")) for el in shown] == [2.5]
+    assert "Let them finish" in "".join(shown[0].itertext())
+    assert "Nudge shown during the call" in report_html(record).split("<div class='legend'>")[1]

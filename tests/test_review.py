@@ -456,3 +456,23 @@ def test_the_history_plots_compare_what_the_trend_line_compares(qtbot, tmp_path)
     interruptions = plots[1].listDataItems()[0].getData()[1]
     assert np.isnan(warmth[0]) and list(warmth[1:]) == pytest.approx([0.5, 0.6])
     assert list(interruptions) == pytest.approx([4.0, 10.0, 4.0])
+
+
+def test_the_nudges_a_live_call_showed_are_on_the_review_timeline(window, demo, qtbot):
+    """The review shows what the overlay told the agent and when: the record's nudges on the
+    cue row (with a legend entry only for a call that has them)."""
+    import copy
+
+    from PyQt6.QtWidgets import QLabel
+
+    from voicecoach.store.calls import OpenedCall
+
+    record = copy.deepcopy(demo[1].record)
+    assert "nudge shown" not in [lab.text().split("</span> ")[-1] for lab in window._legend.findChildren(QLabel)]
+    record["nudges"] = [{"kind": "nudge", "t": 21.7, "channel": "agent", "text": "Let them finish",
+                         "data": {"nudge": "let_them_finish"}, "latency": 0.02}]
+    window.load(OpenedCall(record, demo[1].audio))
+    spots = [p.data() for p in window.timeline.cue_points.points()]
+    nudges = [window.timeline._cues[i] for i in spots if window.timeline._cues[i]["kind"] == "nudge"]
+    assert [(c["t"], c["text"]) for c in nudges] == [(21.7, "Nudge shown: Let them finish")]
+    assert "nudge shown" in [lab.text().split("</span> ")[-1] for lab in window._legend.findChildren(QLabel)]

@@ -429,7 +429,7 @@ class ReviewWindow(QMainWindow):
         self.share_button.setVisible(mine and team_configured(self._config))
         self._fit_head()
         named = None if mine else source.shared_by
-        self._set_legend(named)
+        self._set_legend(named, nudges=bool(record.get("nudges")))
         self.timeline.set_call(record, source.audio, named)
         self.scores.set_record(record, named)
         self.lines = transcript_lines(record)
@@ -477,19 +477,21 @@ class ReviewWindow(QMainWindow):
                    ("note", "follow-up / caller's item"), ("voice", "voice"), ("mark", "marked moment")]
     LEGEND_HINT = "Click to listen · scroll to zoom · drag to pan"
 
-    def _set_legend(self, agent: Optional[str]) -> None:
+    def _set_legend(self, agent: Optional[str], nudges: bool = False) -> None:
         """The timeline's legend naming ``agent`` (else "You"), made twice: in two rows for
-        a wide window, in four for a narrow one (a 1024 px screen); the one that fits shows."""
+        a wide window, in four for a narrow one (a 1024 px screen); the one that fits shows.
+        ``nudges``: the call has nudges shown live on its cue row (their entry)."""
+        cues = self.LEGEND_CUES + ([("nudge", "nudge shown")] if nudges else [])
         lay = self._legend.layout()
         while lay.count():
             old = lay.takeAt(0).widget()
             old.setParent(None)
             old.deleteLater()
         turns = turn_legend(agent)
-        self._wide_legend = [legend(turns), legend(self.LEGEND_CUES, "Cues", "●", glyphs=CUE_GLYPHS,
+        self._wide_legend = [legend(turns), legend(cues, "Cues", "●", glyphs=CUE_GLYPHS,
                                                    tail=label(self.LEGEND_HINT, "scoreDetail"))]
         self._narrow_legend = [legend(turns, per_row=4),
-                               legend(self.LEGEND_CUES, "Cues", "●", per_row=3, glyphs=CUE_GLYPHS),
+                               legend(cues, "Cues", "●", per_row=3, glyphs=CUE_GLYPHS),
                                label(self.LEGEND_HINT, "scoreDetail")]
         for w in self._wide_legend + self._narrow_legend:
             # the legend never holds the column wider: the narrow one takes over instead

@@ -37,6 +37,7 @@ from voicecoach.sinks.view import (
     cue_tooltip,
     level_scale,
     marker_spans,
+    timeline_cues,
     pace_points,
     pace_range,
     peak_envelope,
@@ -67,10 +68,10 @@ _LABEL_PX = 70
 """Room (px) a time label needs, its gap included."""
 
 
-CUE_SYMBOLS = {"mark": {"symbol": "star", "size": 17}}
+CUE_SYMBOLS = {"mark": {"symbol": "star", "size": 17}, "nudge": {"symbol": "t", "size": 13}}
 """The cue row's marker of a cue group when it is not the round dot: the agent's own marks
 are stars (:data:`CUE_GLYPHS` in the legend)."""
-CUE_GLYPHS = {"mark": "★"}
+CUE_GLYPHS = {"mark": "★", "nudge": "▼"}
 """The legend's glyph of a cue group drawn other than as a dot (:data:`CUE_SYMBOLS`)."""
 
 
@@ -299,7 +300,7 @@ class TimelineView(pg.GraphicsLayoutWidget):
             self.waves.addItem(region)
 
     def _draw_cues(self, record: dict) -> None:
-        self._cues = list(record.get("cues") or [])
+        self._cues = timeline_cues(record)
         if not self._cues:
             return
         spots = [{"pos": (c["t"], 1.18), "data": i, "brush": pg.mkBrush(PALETTE[cue_group(c["kind"])]),

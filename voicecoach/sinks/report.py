@@ -31,6 +31,7 @@ from voicecoach.sinks.view import (
     clock,
     cue_group,
     cue_tooltip,
+    timeline_cues,
     empty_list_text,
     level_scale,
     mark_text,
@@ -138,7 +139,7 @@ def timeline_svg(record: dict, audio: Optional[CallAudio] = None) -> str:
                            f'<title>{_esc(clock(seg["start"]) + " " + seg["text"])}</title></rect>')
     cue_y = top - 20
     out.append(f'<text x="{_L - 8}" y="{cue_y + 4}" class="lane" text-anchor="end">cues</text>')
-    for cue in record.get("cues") or []:
+    for cue in timeline_cues(record):
         x = _x(cue["t"], dur)
         group = cue_group(cue["kind"])
         if group == "mark":            # the agent's own mark: a star, drawn over the dots
@@ -374,6 +375,8 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
     player = (f"<audio id='call-audio' controls preload='metadata' src='{uri}'></audio>" if uri else "")
     legend = [*TURN_LEGEND, ("rephrase", "Rephrase cue"), ("good", "Good practice cue"),
               ("note", "Follow-up / caller's item"), ("voice", "Voice cue"), ("mark", "Marked moment")]
+    if record.get("nudges"):
+        legend.append(("nudge", "Nudge shown during the call"))
     keys = "".join((f"<span><b class='star' style='color:{PALETTE[k]}'>★</b>{v}</span>" if k == "mark" else
                     f"<span><i{' class=dot' if k in CUE_GROUPS else ''} style='background:{PALETTE[k]}'>"
                     f"</i>{v}</span>") for k, v in legend)

@@ -35,7 +35,7 @@ PALETTE = {
     "rephrase": "#e8590c", "good": "#2f9e44", "note": "#1c7ed6", "voice": "#ae3ec9",
     "warmth": "#f08c00", "pace": "#7048e8", "band": "#d3f9d8", "low_band": "#fff0f0",
     "ink": "#1f2933", "muted": "#66727f", "line": "#e3e7ec", "panel": "#f6f8fa",
-    "watch": "#c2410c", "mark": "#343a40",
+    "watch": "#c2410c", "mark": "#343a40", "nudge": "#f2c200",
 }
 """Colours by role (CSS hex), shared by the HTML report, the review window and the overlay."""
 
@@ -48,9 +48,12 @@ CUE_GROUPS = {
     "note": ("commitment", "problem"),
     "voice": ("low_warmth", "monotone", "fast_pace", "caller_heated", "hostile"),
     "mark": ("mark",),
+    "nudge": ("nudge",),
 }
 """Cue kinds by the group that colours their marker (``PALETTE[group]``). ``"mark"``: a
-moment the agent marked during a live call (the overlay's mark hotkey), drawn as a star."""
+moment the agent marked during a live call (the overlay's mark hotkey), drawn as a star;
+``"nudge"``: a nudge the overlay showed during a live call (the record's ``nudges``, put
+on the timeline by :func:`timeline_cues`)."""
 
 TURN_NAMES = {"interruption": "Interruption", "backchannel": "Acknowledgement",
               "near_miss": "Fast turn change", "dead_air": "Dead air"}
@@ -555,6 +558,15 @@ def cue_line(cue: dict) -> str:
     if cue.get("suggestion") and "->" not in text:
         text += f" → {cue['suggestion']}"
     return text.replace(" -> ", " → ")
+
+
+def timeline_cues(record: dict) -> list[dict]:
+    """The cues the timeline's cue row shows: the record's ``cues``, and the nudges a live
+    call showed (``nudges``) as cues of kind ``"nudge"``, so the agent sees what they were
+    told and when; in call order."""
+    nudges = [{"kind": "nudge", "t": float(n["t"]), "channel": n.get("channel") or "agent",
+               "text": f"Nudge shown: {n.get('text') or n['kind']}"} for n in record.get("nudges") or []]
+    return sorted(list(record.get("cues") or []) + nudges, key=lambda c: c["t"])
 
 
 def cue_tooltip(cue: dict) -> str:
