@@ -476,3 +476,38 @@ def test_the_nudges_a_live_call_showed_are_on_the_review_timeline(window, demo, 
     nudges = [window.timeline._cues[i] for i in spots if window.timeline._cues[i]["kind"] == "nudge"]
     assert [(c["t"], c["text"]) for c in nudges] == [(21.7, "Nudge shown: Let them finish")]
     assert "nudge shown" in [lab.text().split("</span> ")[-1] for lab in window._legend.findChildren(QLabel)]
+
+
+def test_the_analysis_of_a_call_being_opened_can_be_cancelled(qtbot, tmp_path, monkeypatch):
+    """A long recording opened by mistake: the progress dialog's Cancel (here Esc) stops the
+    analysis, nothing is saved, and the window says so; before, Esc only hid the dialog and
+    the analysis ran on for minutes with nothing on screen."""
+    import time
+
+    import soundfile as sf
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtTest import QTest
+    from PyQt6.QtWidgets import QApplication, QProgressDialog
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    rng = np.random.default_rng(5)
+    path = tmp_path / "long.wav"
+    sf.write(path, (0.05 * rng.standard_normal((16000 * 600, 2))).astype(np.float32), 16000, subtype="PCM_16")
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.show()
+    pressed = []
+
+    def press_escape():
+        dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, QProgressDialog) and w.isVisible()]
+        if not dialogs:
+            QTimer.singleShot(100, press_escape)
+            return
+        QTest.keyClick(dialogs[0], Qt.Key.Key_Escape)
+        pressed.append(time.monotonic())
+
+    QTimer.singleShot(300, press_escape)
+    assert win.open_path(path) is False
+    assert pressed and time.monotonic() - pressed[0] < 10.0          # stopped, not run to the end
+    assert "analysis cancelled" in win.statusBar().currentMessage()
+    assert not list(tmp_path.glob("*.json")) and not (tmp_path / "data" / "records").exists()

@@ -83,6 +83,10 @@ TICK_MS = 40
 
 # --------------------------------------------------------------------------- opening a call
 
+class Cancelled(Exception):
+    """The agent cancelled the analysis of a call being opened (its progress dialog)."""
+
+
 class _Bridge(QObject):
     progressed = pyqtSignal(str, float)
     done = pyqtSignal()
@@ -91,8 +95,18 @@ class _Bridge(QObject):
 def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget] = None,
                           baseline: Optional[Baseline] = None) -> dict:
     """Analyse a call on a worker thread under a progress dialog; returns its record.
-    ``baseline``: the voice profile warmth is judged against (None: the call's own start)."""
-    dialog = QProgressDialog(f"Analysing {call.name}…", None, 0, 1000, parent)
+    ``baseline``: the voice profile warmth is judged against (None: the call's own start).
+
+    Raises
+    ------
+    Cancelled
+        The dialog's Cancel (or Esc): the analysis stops at its next progress report, so
+        a long recording opened by mistake does not hold the window for minutes."""
+    dialog = QProgressDialog(f"Analysing {call.name}…", "Cancel", 0, 1000, parent)
+    dialog.setAutoReset(False)
+    dialog.setAutoClose(False)
+    cancelled = threading.Event()
+    dialog.canceled.connect(cancelled.set)
     dialog.setWindowTitle("VoiceCoach")
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setMinimumDuration(0)
@@ -109,11 +123,14 @@ def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget
                             else "Transcribing what was said…")
         dialog.setValue(int(1000 * sum(weight[s] * f for s, f in stages.items())))
 
+    def report(stage: str, done: float, total: float) -> None:
+        if cancelled.is_set():
+            raise Cancelled(f"{call.name}: analysis cancelled")
+        bridge.progressed.emit(stage, done / total if total else 1.0)
+
     def work() -> None:
         try:
-            result["record"] = analyze_call(call, config, baseline=baseline,
-                                            progress=lambda stage, done, total:
-                                            bridge.progressed.emit(stage, done / total if total else 1.0))
+            result["record"] = analyze_call(call, config, baseline=baseline, progress=report)
         except BaseException as exc:          # re-raised on the GUI thread below
             result["error"] = exc
         finally:
@@ -127,6 +144,8 @@ def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget
     loop.exec()
     worker.join()
     dialog.close()
+    if cancelled.is_set():
+        raise Cancelled(f"{call.name}: analysis cancelled; nothing opened")
     if "error" in result:
         raise result["error"]
     return result["record"]
@@ -535,6 +554,9 @@ class ReviewWindow(QMainWindow):
         """Open another call (from the menu or the history); errors go to a message box."""
         try:
             source = open_call(path, self._config, self, self.history_path, self._baseline)
+        except Cancelled as exc:
+            self.statusBar().showMessage(str(exc), 15000)
+            return False
         except (AudioError, RecordError) as exc:
             QMessageBox.warning(self, "VoiceCoach", plain(str(exc)))
             return False
@@ -701,8 +723,12 @@ def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, 
     apply_style(app)
     window = ReviewWindow(config=config, baseline=baseline)
     window.resize(*size)
-    window.load(call if isinstance(call, OpenedCall)
-                else open_call(call, config, window, window.history_path, baseline))
+    try:
+        window.load(call if isinstance(call, OpenedCall)
+                    else open_call(call, config, window, window.history_path, baseline))
+    except Cancelled as exc:
+        print(f"voicecoach: {exc}", file=sys.stderr)
+        return 1
     if screenshot is None:
         window.show()
         return app.exec()
