@@ -99,6 +99,9 @@ def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
 @pytest.mark.parametrize("text, message", [
     ("[turnz]\nmin_overlap_s = 1.0\n", r"unknown section \[turnz\] \(known: echo, vad, turns, "),
     ("dead_air_s = 5\n", r"dead_air_s must be under a section, e\.g\. \[turns\]"),
+    ('[overlay]\nhotkey_call = "Ctrl+Alt+V"\n', r'hotkey_show: "Ctrl\+Alt\+V" is hotkey_call\'s key too'),
+    ("[live]\nagent_channel = -1\n", r"\[live\] agent_channel must be 0 or more"),
+    ("[language]\nmax_sentence_words = 0\n", r"max_sentence_words must be 1 or more, not 0"),
     ("nonsense = 5\n", r"nonsense must be under a section \(sections: echo, vad, "),
     ("[turns]\nmin_overlap = 1.0\n", r"unknown setting 'min_overlap' in \[turns\] \(known: .*min_overlap_s"),
     ("[streaming]\nrevise_every_s = 30\n",

@@ -121,6 +121,13 @@ class LiveOptions:
     behind_warn_s: float = 4.0
     record_dir: str = ""
 
+    def problem(self) -> str:
+        """What is wrong with these settings; "" if nothing."""
+        for name in ("agent_channel", "customer_channel"):
+            if getattr(self, name) < 0:
+                return f"{name} must be 0 or more (0 = the device's first channel), not {getattr(self, name)}"
+        return ""
+
 
 @dataclass
 class TeamOptions:
@@ -253,11 +260,17 @@ class OverlaySettings:
             return f"font_pt must be from 6 to 40, not {self.font_pt:g}"
         if not 0.3 <= self.opacity <= 1.0:
             return f"opacity must be from 0.3 to 1.0, not {self.opacity:g}"
+        taken: dict[str, str] = {}
         for name in ("hotkey_call", "hotkey_show", "hotkey_mark"):
             keys = getattr(self, name)
             if keys and to_pynput(keys) is None:
                 return (f'{name}: "{keys}" is not a key combination (modifiers Ctrl, Alt, Shift, Meta, '
                         'then one key, e.g. "Ctrl+Alt+C")')
+            same = taken.get(to_pynput(keys)) if keys else None
+            if same:                        # one press would do both, or only one of them
+                return f'{name}: "{keys}" is {same}\'s key too; give each its own (or "" to turn one off)'
+            if keys:
+                taken[to_pynput(keys)] = name
         return ""
 
 

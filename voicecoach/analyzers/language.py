@@ -140,6 +140,12 @@ class LanguageOptions:
     min_questions: int = 1
     sentence_model: bool = True
 
+    def problem(self) -> str:
+        """What is wrong with these settings; "" if nothing."""
+        if self.max_sentence_words < 1:
+            return f"max_sentence_words must be 1 or more, not {self.max_sentence_words}"
+        return ""
+
 
 class _Sentence:
     """The words and normalized tokens of one channel's open sentence."""
