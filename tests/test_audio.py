@@ -52,6 +52,16 @@ def test_bad_input_gets_one_clear_line(tmp_path, make, message):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("name", ["text.flac", "text.mp3", "text.ogg"])
+def test_a_short_text_file_named_as_audio_is_not_an_audio_file(tmp_path, name):
+    """FFmpeg opens a few words of text named .flac and gives it a sample rate of 0: that
+    is "not an audio file", not "sample rate 0 Hz is not a speech recording"."""
+    path = tmp_path / name
+    path.write_text("hello this is not audio\n")
+    with pytest.raises(AudioError, match="not an audio file"):
+        load_call(path)
+
+
 def test_truncated_file_reads_what_is_there(tmp_path):
     path = tmp_path / "t.wav"
     sf.write(path, np.stack([tone(2, 16000)] * 2, axis=1), 16000)

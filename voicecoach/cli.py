@@ -99,7 +99,11 @@ def _same_file(a, b) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:
+        pass
+    try:
         return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):     # a symlink loop: the reader says so in its own words
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _not_an_input(option: str, output, inputs) -> None:

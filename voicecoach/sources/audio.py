@@ -166,7 +166,9 @@ def check_header(path: str | Path, sr, channels, frames=None, max_s: float = MAX
     ------
     AudioError
     """
-    if not sr or not MIN_RATE_HZ <= sr <= MAX_RATE_HZ:
+    if not sr:                       # what a decoder makes of a file that holds no audio (text, a picture)
+        raise AudioError(f"{path}: not an audio file (no sample rate in it)")
+    if not MIN_RATE_HZ <= sr <= MAX_RATE_HZ:
         raise AudioError(f"{path}: sample rate {sr} Hz is not a speech recording "
                          f"(expected {MIN_RATE_HZ}–{MAX_RATE_HZ} Hz)")
     if not channels or not 1 <= channels <= MAX_CHANNELS:
