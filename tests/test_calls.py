@@ -405,3 +405,59 @@ def test_what_a_recording_warns_of_reaches_the_review_as_its_note(tmp_path, data
             opened = open_call(path, analyse=analyse)
         assert "your side is clipped" in opened.note
         assert [str(w.message) for w in said if w.category is AudioWarning] == [opened.note.split("; ")[0]]
+
+
+def test_a_later_demo_call_of_a_shift_opens_without_audio_rather_than_crashing(data):
+    """`live --replay demo demo`: the second call starts past the demo's end on the shift's
+    clock; the review opened it with no samples and crashed drawing them."""
+    record = dict(make_record("demo_call.flac", 20.0), demo=True, shift={"call": 2, "start_s": 85.0})
+    save_record(record, data / "records" / "call-2.json")
+    opened = open_call(data / "records" / "call-2.json")
+    assert opened.audio is None and "not known" in opened.note
+
+
+def test_a_new_call_recorded_into_the_same_file_keeps_the_old_calls_record(tmp_path, data):
+    """A recorder that reuses one file name (its `.json` beside taken by something else):
+    each call's record is kept in records/, the new one never over the old one."""
+    folder = tmp_path / "A"
+    folder.mkdir()
+    (folder / "call.json").write_text("{}")                     # not a record: never written over
+    rng = np.random.default_rng(6)
+    kept = []
+
+    def analyse(audio, config, baseline):
+        return make_record("call.wav", audio.duration)
+
+    for seconds in (5, 3):
+        sf.write(folder / "call.wav", 0.1 * rng.standard_normal((16000 * seconds, 2)).astype(np.float32), 16000)
+        kept.append(open_call(folder / "call.wav", analyse=analyse).record_path)
+    assert kept[0] != kept[1] and all(p.parent == data / "records" for p in kept)
+    assert [load_record(p)["duration"] for p in kept] == [5.0, 3.0]
+    assert (folder / "call.json").read_text() == "{}"
+
+
+def test_a_demo_record_an_earlier_version_kept_unmarked_is_still_the_demo(data):
+    """records/demo_call.json from before records were marked "demo": opened by name or by
+    `review demo`, it is marked, kept out of the history, and never shared."""
+    from voicecoach.store.team import TeamError, share_local_call
+
+    duration = load_call(demo_call_path()).duration
+    legacy = data / "records" / "demo_call.json"
+    save_record(make_record("demo_call.flac", duration), legacy)
+    for opened in (open_call("demo"), open_call(legacy)):
+        assert opened.record_path == legacy and opened.record.get("demo") is True
+    assert history_rows() == []
+    with pytest.raises(TeamError, match="demo call"):
+        share_local_call(None, load_record(legacy))
+
+
+def test_report_opens_a_shift_record_of_the_demo_as_the_review_does(data, tmp_path):
+    """`report` of a record took the whole demo against a record that covers part of it
+    (and of a later call, none of it); it now opens records as the review does."""
+    from voicecoach.cli import main
+
+    for n, start in ((1, 1.5), (2, 85.0)):
+        record = dict(make_record("demo_call.flac", 20.0), demo=True, shift={"call": n, "start_s": start})
+        save_record(record, data / "records" / f"call-{n}.json")
+        assert main(["report", str(data / "records" / f"call-{n}.json"), "-o", str(tmp_path / f"r{n}.html")]) == 0
+    assert "<audio" in (tmp_path / "r1.html").read_text() and "<audio" not in (tmp_path / "r2.html").read_text()

@@ -400,3 +400,15 @@ def test_an_output_never_overwrites_the_commands_own_input(tmp_path, capsys, mon
         assert err.count("\n") == 1 and err.startswith("voicecoach: error: "), err
         assert f"is {what} this command reads" in err and "name another file" in err, err
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_the_demo_named_by_its_path_is_still_the_demo(tmp_path):
+    """The demo's file given by path, not as `demo`, was the agent's call: analysed into the
+    history, replayed beside their own recordings."""
+    from voicecoach.analyze import demo_call_path
+
+    res = run("analyze", str(demo_call_path()), "--no-transcript", "-q", "-o", str(tmp_path / "d.json"))
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "d.json").read_text())["demo"] is True
+    res = run("live", "--replay", str(demo_call_path()), str(tmp_path / "mine.wav"), cwd=tmp_path)
+    assert res.returncode == 2 and "--replay demo replays the demo call" in res.stderr, res.stderr

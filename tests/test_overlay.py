@@ -536,21 +536,26 @@ def test_font_size_and_opacity_come_from_the_config(qtbot):
 
 
 @pytest.mark.parametrize("font_pt", [10.0, 12.0, 16.0])
-def test_a_larger_text_size_widens_the_panel_so_no_label_is_cut(qtbot, font_pt):
+def test_a_larger_text_size_widens_the_panel_so_no_label_is_cut(qtbot, tmp_path, font_pt):
     """At 12 pt the 340 px panel cut the checklist to "Greetir", at 16 pt "Interruptio":
     the panel grows with the text, and every label shows its whole text."""
     from PyQt6.QtWidgets import QLabel
 
     from voicecoach.config import OverlaySettings
 
-    w = OverlayWindow(QUICK, settings=OverlaySettings(font_pt=font_pt, opacity=1.0))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    cut = [lab.text() for lab in w.findChildren(QLabel)
-           if lab.isVisible() and lab.text() and not lab.wordWrap()
-           and lab.sizeHint().width() > lab.width()]
-    assert not cut, cut
+    for placed in (None, 340):            # a new panel, and one whose width was saved at 10 pt
+        where = None
+        if placed:
+            where = tmp_path / f"placement-{font_pt:g}.json"
+            Placement(40, 40, placed, 300, False).save(where)
+        w = OverlayWindow(QUICK, placement_path=where, settings=OverlaySettings(font_pt=font_pt, opacity=1.0))
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        cut = [lab.text() for lab in w.findChildren(QLabel)
+               if lab.isVisible() and lab.text() and not lab.wordWrap()
+               and lab.sizeHint().width() > lab.width()]
+        assert not cut, (placed, cut)
 
 
 def test_hotkey_names_as_pynput_writes_them():

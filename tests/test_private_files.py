@@ -100,3 +100,17 @@ def test_an_output_follows_a_symlink_and_never_replaces_a_fifo(tmp_path, monkeyp
         with pytest.raises(OSError, match="not a regular file"):
             write(fifo)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and mode(fifo) == 0o644
+
+
+def test_a_file_written_through_a_dangling_symlink_is_private(tmp_path, umask_022):
+    """A screenshot or the history named by a symlink whose target is not there yet: the
+    target is made 0600 before Qt or SQLite writes into it (it was made with the umask's
+    0644: the link itself 'existed', so nothing was created)."""
+    from voicecoach.store.calls import private_file
+
+    link = tmp_path / "shot.png"
+    link.symlink_to(tmp_path / "out" / "target.png")
+    private_file(link)
+    target = tmp_path / "out" / "target.png"
+    assert link.is_symlink() and target.is_file() and mode(target) == 0o600
+    assert mode(tmp_path / "out") == 0o700

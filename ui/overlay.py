@@ -187,7 +187,10 @@ class OverlayWindow(QWidget):
         # a larger text size (an agent who needs it) widens the panel with it: the widths
         # are set for FONT_PT, and the labels' text would be cut ("Interruptio", "Gree")
         self._scale = max(1.0, self.font_pt / FONT_PT)
-        self.setMinimumWidth(round(self.options.min_width_px * self._scale))
+        # at a larger size the panel keeps at least its natural width (a width saved at 10 pt
+        # is widened too); at the usual size it can be made narrower, to min_width_px
+        self.setMinimumWidth(round(self.options.width_px * self._scale) if self._scale > 1.0
+                             else self.options.min_width_px)
         self.state = self.LOADING
         self.compact = False
         self.two_sided = True

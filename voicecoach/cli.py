@@ -106,6 +106,14 @@ def _same_file(a, b) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
+def _is_demo(name) -> bool:
+    """Whether a recording named on the command line is the packaged demo call: the word
+    ``demo`` or the demo's file itself (by any path): its calls are never the agent's."""
+    from voicecoach.analyze import demo_call_path
+
+    return name is not None and (str(name) == "demo" or _same_file(name, demo_call_path()))
+
+
 def _not_an_input(option: str, output, inputs) -> None:
     """Refuse, before any work, an output that is one of the command's own inputs: writing
     it would destroy the recording or the record being read (``report call.json -o
@@ -443,7 +451,7 @@ def cmd_analyze(args) -> int:
     record = _with_progress(lambda progress: analyze_stream(
         call, config, transcribe=not args.no_transcript, baseline=baseline, progress=progress),
         quiet=args.quiet, channels=list(call.channels))
-    if args.demo:          # not the agent's call: kept out of their history and trend
+    if args.demo or (args.call and _is_demo(args.call)):   # not the agent's call: out of their history
         record["demo"] = True
     else:
         date_by_recording(record, args.call or args.agent)
@@ -543,7 +551,12 @@ def cmd_report(args) -> int:
 
         record = load_record(path)
         _not_an_input("-o", args.output, [(find_audio(record, path), "the record's recording")])
-        audio = None if args.no_audio else find_audio(record, path)
+        audio = None
+        if not args.no_audio:           # as the review opens it (the demo's part of a shift, too)
+            from voicecoach.store.calls import open_call
+
+            opened = open_call(path, config)
+            record, audio, note = opened.record, opened.audio, opened.note
     else:                        # opened as the review opens it: its record, else analysed and saved
         from voicecoach.analyze import analyze_call
         from voicecoach.store.calls import open_call
@@ -732,7 +745,7 @@ def cmd_live(args) -> int:
             raise UserError(f"{chosen[0]} chooses a device; --replay plays recordings, whose left "
                             "channel is you and right the caller")
 
-        if "demo" in args.replay and set(args.replay) != {"demo"}:
+        if any(_is_demo(f) for f in args.replay) and not all(_is_demo(f) for f in args.replay):
             raise UserError("--replay demo replays the demo call, which is kept out of your history; "
                             "replay your own recordings without it")
         calls = [load_call(demo_call_path() if f == "demo" else f) for f in args.replay]
@@ -790,7 +803,7 @@ def cmd_live(args) -> int:
             raise UserError(f"cannot record in {record_dir}: {exc.strerror or exc}") from None
         recovery = recover_in_background(record_dir, config, baseline)   # a call a killed session left
 
-    demo = bool(args.replay) and all(f == "demo" for f in args.replay)   # not the agent's own calls
+    demo = bool(args.replay) and all(_is_demo(f) for f in args.replay)   # not the agent's own calls
 
     def make_shift():
         return Shift(make_source(), config, transcribe=not args.no_transcript, baseline=baseline,

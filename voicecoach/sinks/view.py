@@ -600,9 +600,11 @@ def peak_envelope(samples: np.ndarray, n_bins: int) -> np.ndarray:
 
     Returns
     -------
-    peak : np.ndarray [shape=(min(n_bins, n),)], float32
+    peak : np.ndarray [shape=(min(n_bins, n),)], float32 (empty for no samples)
     """
     n = len(samples)
+    if n == 0:
+        return np.zeros(0, np.float32)
     n_bins = max(1, min(n_bins, n))
     edges = (np.arange(n_bins) * n) // n_bins
     return np.maximum.reduceat(np.abs(samples), edges).astype(np.float32)

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
-from voicecoach.store.record import RecordError, date_by_recording, load_record
+from voicecoach.store.record import RecordError, date_by_recording, is_demo, load_record
 
 if TYPE_CHECKING:
     from voicecoach.analyzers.voice import Baseline
@@ -155,11 +155,13 @@ def private_file(path: Union[str, Path]) -> Path:
         ``path`` is not a regular file (:func:`writable_file`).
     """
     path = Path(path)
-    writable_file(path)
+    real = writable_file(path)         # a symlink's target, even one not made yet: 0600 too
+    if real != path:
+        private_folder(real.parent)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(real, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        for p in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        for p in (real, *(real.with_name(real.name + s) for s in ("-wal", "-shm", "-journal"))):
             if p.is_file():
                 _take_away_others(p)
     else:
@@ -170,22 +172,32 @@ def private_file(path: Union[str, Path]) -> Path:
 def kept_record(recording: Union[str, Path]) -> Path:
     """Where the data folder keeps the record of a recording that cannot have one beside
     it: ``records/<stem>-<hash>.json``, the hash being 8 hex digits of the recording's
-    resolved path. Two recordings of one name (``A/call.flac`` and ``B/call.flac``, a
-    share's dated folders of ``call.wav``) get a record each, never one over the other,
-    and each recording finds its own. A recording moved since is analysed again."""
+    resolved path and size. Two recordings of one name (``A/call.flac`` and
+    ``B/call.flac``, a share's dated folders of ``call.wav``), or two calls recorded one
+    after the other into one file name, get a record each, never one over the other, and
+    each recording finds its own (:func:`record_home` also never writes over a file there).
+    A recording moved since is analysed again."""
     import hashlib
 
     recording = Path(recording)
-    digest = hashlib.sha1(str(recording.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:8]
-    return records_dir() / f"{recording.stem}-{digest}.json"
+    try:
+        size = recording.stat().st_size
+        where = str(recording.resolve())
+    except (OSError, RuntimeError):
+        size, where = -1, os.path.abspath(recording)
+    key = f"{where}\0{size}".encode("utf-8", "surrogateescape")
+    return records_dir() / f"{recording.stem}-{hashlib.sha1(key).hexdigest()[:8]}.json"
 
 
 def record_places(recording: Union[str, Path]) -> tuple[Path, ...]:
     """Where a call record of ``recording`` may be: ``<stem>.json`` beside it, its
-    :func:`kept_record` in the data folder, or ``records/<stem>.json`` (where versions
-    before the hash kept it: read, never written). Only these are looked in (:func:`find_record`)."""
+    :func:`kept_record` in the data folder (or ``-2``, ``-3``... after it, where that name
+    was taken), or ``records/<stem>.json`` (where versions before the hash kept it: read,
+    never written). Only these are looked in (:func:`find_record`)."""
     recording = Path(recording)
-    return recording.with_suffix(".json"), kept_record(recording), records_dir() / (recording.stem + ".json")
+    kept = kept_record(recording)
+    more = sorted(kept.parent.glob(f"{kept.stem}-[0-9]*.json")) if kept.parent.is_dir() else []
+    return (recording.with_suffix(".json"), kept, *more, records_dir() / (recording.stem + ".json"))
 
 
 def find_record(recording: Union[str, Path], duration_s: float) -> Optional[Path]:
@@ -221,7 +233,12 @@ def record_home(recording: Union[str, Path]) -> Path:
     if (not os.path.lexists(beside) and os.access(folder, os.W_OK)
             and folder != demo_call_path().resolve().parent):
         return beside
-    return kept_record(recording)
+    kept = kept_record(recording)
+    n = 1
+    while os.path.lexists(kept):                      # another call's record: never written over
+        n += 1
+        kept = kept_record(recording).with_name(f"{kept_record(recording).stem}-{n}.json")
+    return kept
 
 
 # --------------------------------------------------------------------------- saving
@@ -368,6 +385,8 @@ def _call_in_shift(audio, record: dict):
 
     start = int(round(float(record["shift"].get("start_s") or 0.0) * SAMPLE_RATE))
     end = start + int(round(float(record["duration"]) * SAMPLE_RATE))
+    if start < 0 or end > len(audio.agent) + SAMPLE_RATE // 2:
+        return None              # a later call of a shift that replayed the demo more than once
     cut = (lambda x: None if x is None else x[start:end].copy())
     return CallAudio(cut(audio.agent), cut(audio.customer), audio.name)
 
@@ -431,7 +450,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
 
     path = demo_call_path() if str(call) == "demo" else Path(call)
     # the demo, or the record kept of it: opened by name (`review records/demo_call-<hash>.json`)
-    demo = path.resolve() in (demo_call_path().resolve(), record_home(demo_call_path()).resolve())
+    demo = path.resolve() in {p.resolve() for p in (demo_call_path(), *record_places(demo_call_path()))}
 
     def indexed(record: dict, record_path: Path) -> str:
         return "" if demo else add_to_history(record, record_path, history_path)
@@ -440,7 +459,9 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         from voicecoach.sinks.report import find_audio
 
         record = load_record(path)
-        demo = demo or bool(record.get("demo"))       # e.g. a record of `live --replay demo`
+        demo = demo or is_demo(record)                # e.g. a record of `live --replay demo`
+        if demo:
+            record["demo"] = True                     # a record an earlier version kept: not the agent's
         audio_path = find_audio(record, path) or (demo_call_path() if demo else None)
         audio, note = None, ""
         if audio_path is not None:
@@ -453,11 +474,15 @@ def open_call(call: Union[str, Path, dict], config=None, *,
             note = f"{record['source']['name']} not found beside the record: no waveforms or playback"
         if audio is not None and record.get("shift") and audio_path.resolve() == demo_call_path().resolve():
             audio = _call_in_shift(audio, record)         # the demo replayed in a shift, not recorded
+            if audio is None:
+                audio_path, note = None, "where this call lies in the replayed demo is not known: no waveforms or playback"
         return OpenedCall(record, audio, path, audio_path, _join(note, indexed(record, path)))
     audio, heard = _load_noted(path)
     found = find_record(path, audio.duration)
     if found is not None:
         record = load_record(found)
+        if demo:
+            record["demo"] = True                     # kept by an earlier version, unmarked
         return OpenedCall(record, audio, found, path, _join(heard, indexed(record, found)))
     if analyse is None:
         from voicecoach.analyze import analyze_call

@@ -21,7 +21,7 @@ from typing import Iterable, Optional, Union
 
 from voicecoach.sinks.view import CARE_NOTE, clock
 from voicecoach.store.calls import DATA_DIR_ENV, data_dir, private_file, private_folder  # noqa: F401
-from voicecoach.store.record import RecordError, load_record
+from voicecoach.store.record import RecordError, is_demo, load_record
 
 _VERSION = 2
 _COLUMNS = ("record_path", "created", "name", "duration_s", "talk_share_agent",
@@ -152,7 +152,7 @@ class History:
         """Index one call record (saved at ``record_path``); re-adding a path replaces its row.
         The packaged demo call (``record["demo"]``) is not the agent's: it is not indexed
         (None), so it never counts in their trend."""
-        if record.get("demo"):
+        if is_demo(record):
             return None
         row = CallScores.from_record(record, record_path)
         with self._db:

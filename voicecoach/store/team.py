@@ -41,6 +41,7 @@ from typing import Optional, Union
 
 from voicecoach.store.history import MIN_RATE_S, RATE_PER_S, CallScores
 from voicecoach.store.record import SCHEMA as RECORD_SCHEMA
+from voicecoach.store.record import is_demo
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SCHEMA_VERSION = len(sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")))
@@ -506,7 +507,7 @@ def share_local_call(config, record: dict, audio_path: Union[str, Path, None] = 
         is refused before the store is reached: it is nobody's call, and shared it would
         count as the agent's in their coach's view and trend.
     """
-    if record.get("demo"):
+    if is_demo(record):
         raise TeamError("this is the demo call, not one of yours: it is never shared with your coach")
     with TeamStore.from_config(config) as store:
         result = store.share(record, audio_path)
