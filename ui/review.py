@@ -143,8 +143,10 @@ def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget
     worker.start()
     loop.exec()
     worker.join()
+    stopped = cancelled.is_set()
+    dialog.canceled.disconnect(cancelled.set)     # closing a QProgressDialog emits canceled too
     dialog.close()
-    if cancelled.is_set():
+    if stopped:
         raise Cancelled(f"{call.name}: analysis cancelled; nothing opened")
     if "error" in result:
         raise result["error"]
