@@ -446,9 +446,11 @@ def test_a_demo_record_an_earlier_version_kept_unmarked_is_still_the_demo(data):
     save_record(make_record("demo_call.flac", duration), legacy)
     for opened in (open_call("demo"), open_call(legacy)):
         assert opened.record_path == legacy and opened.record.get("demo") is True
+        with pytest.raises(TeamError, match="demo call"):            # the review's Share
+            share_local_call(None, opened.record)
+    with History() as h:                                              # `history --rebuild`
+        assert h.add(load_record(legacy), legacy) is None
     assert history_rows() == []
-    with pytest.raises(TeamError, match="demo call"):
-        share_local_call(None, load_record(legacy))
 
 
 def test_report_opens_a_shift_record_of_the_demo_as_the_review_does(data, tmp_path):

@@ -106,7 +106,8 @@ def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget
     dialog.setAutoReset(False)
     dialog.setAutoClose(False)
     cancelled = threading.Event()
-    dialog.canceled.connect(cancelled.set)
+    dialog.canceled.connect(cancelled.set)        # the Cancel button, Esc, closing it
+    dialog.rejected.connect(cancelled.set)
     dialog.setWindowTitle("VoiceCoach")
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setMinimumDuration(0)
@@ -145,6 +146,7 @@ def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget
     worker.join()
     stopped = cancelled.is_set()
     dialog.canceled.disconnect(cancelled.set)     # closing a QProgressDialog emits canceled too
+    dialog.rejected.disconnect(cancelled.set)
     dialog.close()
     if stopped:
         raise Cancelled(f"{call.name}: analysis cancelled; nothing opened")

@@ -894,10 +894,13 @@ def _local_call(call: str):
 
 def cmd_share(args) -> int:
     from voicecoach.sinks.report import find_audio
+    from voicecoach.store.record import is_demo
     from voicecoach.store.team import share_local_call, unshare_local_call
 
     config = _load_config(args)
     record, path = _local_call(args.call)
+    if is_demo(record, path):
+        record["demo"] = True                     # a demo record an earlier version kept unmarked
     if args.undo:
         if args.with_audio:
             raise UserError("--undo takes the whole call back; give no --with-audio with it")

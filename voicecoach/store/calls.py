@@ -459,7 +459,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         from voicecoach.sinks.report import find_audio
 
         record = load_record(path)
-        demo = demo or is_demo(record)                # e.g. a record of `live --replay demo`
+        demo = demo or is_demo(record, path)          # e.g. a record of `live --replay demo`
         if demo:
             record["demo"] = True                     # a record an earlier version kept: not the agent's
         audio_path = find_audio(record, path) or (demo_call_path() if demo else None)

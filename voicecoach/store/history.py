@@ -152,7 +152,7 @@ class History:
         """Index one call record (saved at ``record_path``); re-adding a path replaces its row.
         The packaged demo call (``record["demo"]``) is not the agent's: it is not indexed
         (None), so it never counts in their trend."""
-        if is_demo(record):
+        if is_demo(record, record_path):
             return None
         row = CallScores.from_record(record, record_path)
         with self._db:

@@ -126,31 +126,21 @@ def date_by_recording(record: dict, recording: str | Path) -> dict:
     return record
 
 
-def is_demo(record: dict) -> bool:
+def is_demo(record: dict, record_path: str | Path | None = None) -> bool:
     """Whether ``record`` is of the packaged demo call, not one of the agent's: marked
-    ``"demo"`` (since this version), or a record of the demo recording itself kept by an
-    earlier version (its name and length), so no path can put the demo in the history or
-    share it."""
+    ``"demo"``, or (given ``record_path``) the data folder's ``records/demo_call.json``,
+    where versions before the mark kept the demo's record, so no path puts the demo in
+    the history or shares it."""
     if record.get("demo"):
         return True
-    source = record.get("source") or {}
-    if source.get("name") != "demo_call.flac" or record.get("shift"):
+    if record_path is None or (record.get("source") or {}).get("name") != "demo_call.flac":
         return False
-    try:
-        return abs(float(record.get("duration", -1.0)) - _demo_duration()) < 0.1
-    except (TypeError, ValueError):
-        return False
-
-
-def _demo_duration() -> float:
-    import soundfile as sf
-
-    from voicecoach.analyze import demo_call_path
+    from voicecoach.store.calls import records_dir
 
     try:
-        return float(sf.info(str(demo_call_path())).duration)
-    except Exception:                     # noqa: BLE001 (a package without its demo: no demo record)
-        return -1.0
+        return Path(record_path).resolve() == (records_dir() / "demo_call.json").resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 def _nullable(schema: dict) -> dict:
