@@ -233,11 +233,11 @@ def record_home(recording: Union[str, Path]) -> Path:
     if (not os.path.lexists(beside) and os.access(folder, os.W_OK)
             and folder != demo_call_path().resolve().parent):
         return beside
-    kept = kept_record(recording)
+    first = kept = kept_record(recording)
     n = 1
     while os.path.lexists(kept):                      # another call's record: never written over
         n += 1
-        kept = kept_record(recording).with_name(f"{kept_record(recording).stem}-{n}.json")
+        kept = first.with_name(f"{first.stem}-{n}.json")
     return kept
 
 
