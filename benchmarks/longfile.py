@@ -23,10 +23,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.machine import machine, run_voicecoach
 
 GAP_S = 20.0
 SR = 16000
@@ -36,17 +37,13 @@ def run_analyze(path: Path, out: Path) -> tuple[float, float, float]:
     """Wall time (s), CPU time (s, user + system) and peak RSS (MB) of
     `voicecoach analyze path` in a child process, with the default settings (no user
     config file) and a history of its own beside ``out``."""
-    cmd = [sys.executable, "-m", "voicecoach", "analyze", str(path), "--quiet", "--json", "-o", str(out)]
+    cmd = ["analyze", str(path), "--quiet", "--json", "-o", str(out)]
     env = dict(os.environ, XDG_CONFIG_HOME=str(out.parent / "config"),
                VOICECOACH_DATA_DIR=str(out.parent / "data"))
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"analyze failed with exit status {proc.returncode}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    rc, wall, cpu, peak = run_voicecoach(cmd, env, stdout=subprocess.DEVNULL)
+    if rc != 0:
+        raise SystemExit(f"analyze failed with exit status {rc}")
+    return wall, cpu, peak
 
 
 def reference(calls, copies: list[int]) -> dict[str, str]:
@@ -102,6 +99,7 @@ def main() -> int:
     from tools.callgen import random_call
 
     calls = [random_call(seed, voices=("espeak",), minutes=10.0) for seed in (7, 8)]
+    print(f"machine: {machine()}")
     print(f"calls: {', '.join(f'{len(c.audio) / SR / 60:.1f} min' for c in calls)}, two channels, "
           f"espeak-ng voices; long calls repeat them with {GAP_S:.0f} s gaps")
     print(f"{'call':>10} {'wall':>9} {'x real time':>12} {'CPU s/min':>10} {'peak RSS':>9} {'WER':>6}"

@@ -9,15 +9,12 @@ its wall time as a multiple of real time and its peak resident memory.
 Targets (issue 3): at least 20x faster than real time, peak memory under 700 MB.
 """
 import argparse
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from benchmarks.machine import load_average, machine
+from benchmarks.machine import load_average, machine, run_voicecoach
 
 
 def main() -> int:
@@ -34,20 +31,15 @@ def main() -> int:
         duration = call.audio.shape[0] / 16000
         print(f"machine: {machine()}; load average before: {load_average()}")
         print(f"call: {duration / 60:.1f} min, two channels, espeak-ng voices")
-        cmd = [sys.executable, "-m", "voicecoach", "analyze", str(path), "--quiet",
-               "--json", "-o", str(Path(tmp) / "rec.json")]
+        cmd = ["analyze", str(path), "--quiet", "--json", "-o", str(Path(tmp) / "rec.json")]
         speeds = []
         for run in range(args.runs):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            subprocess.run(cmd, check=True)
-            wall = time.perf_counter() - t0
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-            peak_mb = after.ru_maxrss / 1024
+            rc, wall, cpu, peak_mb = run_voicecoach(cmd)
+            if rc != 0:
+                raise SystemExit(f"analyze failed with exit status {rc}")
             speeds.append(duration / wall)
             print(f"run {run + 1}: {wall:5.1f} s wall = {duration / wall:5.1f}x real time "
-                  f"(target >= 20x), {cpu:5.1f} CPU s; peak RSS so far {peak_mb:.0f} MB (target < 700 MB)")
+                  f"(target >= 20x), {cpu:5.1f} CPU s; peak RSS {peak_mb:.0f} MB (target < 700 MB)")
         print(f"median of {args.runs} runs: {statistics.median(speeds):.1f}x real time "
               f"(the same work takes more CPU seconds when other jobs share the machine)")
     return 0

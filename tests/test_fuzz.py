@@ -233,9 +233,15 @@ def test_review_shows_record_text_as_plain_text(corpus, qtbot, tmp_path):
 
 def _subprocess(argv, env=None, timeout=120):
     """``voicecoach ARGV`` as a real process: (exit status, stdout, stderr, peak RSS in MB)."""
+    # The peak is this process's own (VmHWM): ru_maxrss carries the parent's resident size over
+    # fork and exec, so it read pytest's ~1 GB, not the command's ~0.1 GB.
     code = ("import resource, sys\nfrom voicecoach.cli import main\nrc = main(sys.argv[1:])\n"
             "sys.stdout.flush()\n"
-            "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\nsys.exit(rc)")
+            "try:\n"
+            "    peak = next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM:'))\n"
+            "except OSError:\n"
+            "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "print('PEAK_KB', peak)\nsys.exit(rc)")
     full_env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                     **(env or {}))
     res = subprocess.run([sys.executable, "-c", code, *map(str, argv)], capture_output=True, text=True,
