@@ -463,3 +463,93 @@ def test_report_opens_a_shift_record_of_the_demo_as_the_review_does(data, tmp_pa
         save_record(record, data / "records" / f"call-{n}.json")
         assert main(["report", str(data / "records" / f"call-{n}.json"), "-o", str(tmp_path / f"r{n}.html")]) == 0
     assert "<audio" in (tmp_path / "r1.html").read_text() and "<audio" not in (tmp_path / "r2.html").read_text()
+
+
+def test_a_record_saved_elsewhere_finds_its_recording_and_the_recording_its_record(tmp_path, data, recording):
+    """`analyze calls/monday.wav -o out/monday.json`: the review, `report` and `share` of
+    out/monday.json played nothing ("not found beside the record"), and reviewing
+    calls/monday.wav analysed it again into a second record (two history rows, one call)."""
+    from voicecoach.cli import main
+
+    out = tmp_path / "out" / "monday.json"
+    assert main(["analyze", str(recording), "--no-transcript", "-q", "-o", str(out)]) == 0
+    opened = open_call(out)
+    assert opened.audio_path == recording and opened.audio is not None and opened.note == ""
+
+    def analyse(audio, config, baseline):
+        raise AssertionError("analysed again")
+
+    again = open_call(recording, analyse=analyse)                  # its record is found, not made again
+    assert again.record_path == out and again.audio_path == recording
+    assert history_rows() == [str(out.resolve())]
+    with History() as h:                                           # a rebuild keeps where it came from
+        h.rebuild([tmp_path / "out"])
+    assert open_call(out).audio_path == recording
+
+
+def test_a_record_kept_in_the_data_folder_opens_with_its_recording(tmp_path, data):
+    """A record that could not go beside its recording is kept in records/; opened from the
+    history (by its own path) it had no recording beside it, so no waveforms or playback."""
+    folder = tmp_path / "A"
+    folder.mkdir()
+    (folder / "call.json").write_text("{}")                       # the name beside is taken
+    sf.write(folder / "call.wav", 0.1 * np.random.default_rng(8).standard_normal((16000 * 4, 2)).astype(np.float32),
+             16000)
+    first = open_call(folder / "call.wav", analyse=lambda audio, c, b: make_record("call.wav", audio.duration))
+    assert first.record_path.parent == data / "records"
+    opened = open_call(first.record_path)
+    assert opened.audio_path == folder / "call.wav" and opened.audio is not None, opened.note
+
+
+def test_a_call_from_one_file_per_side_plays_beside_or_where_it_was_analysed(tmp_path, data):
+    """`analyze --agent a.flac --customer b.flac -o call.json`: source.name is "a.flac + b.flac",
+    which was looked for as one file, so such a call never had waveforms, playback or audio
+    in its report."""
+    from voicecoach.cli import main
+
+    folder = tmp_path / "split"
+    folder.mkdir()
+    rng = np.random.default_rng(9)
+    sf.write(folder / "agent side.flac", 0.1 * rng.standard_normal(16000 * 3).astype(np.float32), 16000)
+    sf.write(folder / "caller.flac", 0.05 * rng.standard_normal(16000 * 3).astype(np.float32), 16000)
+    for out in (folder / "call.json", tmp_path / "elsewhere" / "call.json"):
+        assert main(["analyze", "--agent", str(folder / "agent side.flac"), "--customer",
+                     str(folder / "caller.flac"), "--no-transcript", "-q", "-o", str(out)]) == 0
+        opened = open_call(out)
+        assert opened.audio_files == (folder / "agent side.flac", folder / "caller.flac"), opened.note
+        assert opened.audio_path is None and opened.audio is not None
+        agent_rms = float(np.sqrt(np.mean(opened.audio.agent ** 2)))
+        assert 0.08 < agent_rms < 0.12                              # each side from its own file
+        assert main(["report", str(out), "-o", str(tmp_path / "r.html")]) == 0
+        assert "data:audio" in (tmp_path / "r.html").read_text()
+
+
+def test_a_recording_of_another_length_is_not_played_as_the_call(tmp_path, data):
+    """A 3 s file named as a record's 95.5 s recording: the review drew 3 s of waveform under a
+    1:35 call and the report embedded it."""
+    folder = tmp_path / "mism"
+    folder.mkdir()
+    sf.write(folder / "call.wav", np.zeros((16000 * 3, 2), np.float32) + 0.01, 16000)
+    save_record(make_record("call.wav", 95.5), folder / "call.json")
+    opened = open_call(folder / "call.json")
+    assert opened.audio is None and opened.audio_files == ()
+    assert "call.wav lasts 0:03 but this call 1:36: not its recording" in opened.note
+    # a live call's recording that a full disk stopped is the call's first part: played, and said
+    save_record(dict(make_record("call.wav", 95.5), live={"stopped_because": None}), folder / "call.json")
+    opened = open_call(folder / "call.json")
+    assert opened.audio is not None and "call.wav lasts 0:03: the recording stopped during the call" in opened.note
+
+
+def test_a_right_channel_agent_is_played_as_analysed(tmp_path, data):
+    """`analyze --agent-channel right`: the review read the left channel as the agent."""
+    from voicecoach.cli import main
+
+    path = tmp_path / "swapped.wav"
+    rng = np.random.default_rng(10)
+    sf.write(path, np.stack([0.02 * rng.standard_normal(48000), 0.2 * rng.standard_normal(48000)], axis=1)
+             .astype(np.float32), 16000)
+    assert main(["analyze", str(path), "--agent-channel", "right", "--no-transcript", "-q",
+                 "-o", str(tmp_path / "swapped.json")]) == 0
+    assert load_record(tmp_path / "swapped.json")["source"]["agent_channel"] == "right"
+    opened = open_call(tmp_path / "swapped.json")
+    assert np.sqrt(np.mean(opened.audio.agent ** 2)) > 5 * np.sqrt(np.mean(opened.audio.customer ** 2))

@@ -194,7 +194,8 @@ def test_every_malformed_input_to_every_command(corpus, capfd, tmp_path, monkeyp
 
 
 def test_crafted_record_runs_no_script_and_reads_nothing_outside_its_folder(corpus, tmp_path, monkeypatch):
-    from voicecoach.sinks.report import find_audio, report_html
+    from voicecoach.sinks.report import report_html
+    from voicecoach.store.calls import recording_files
     from voicecoach.store.record import load_record
 
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
@@ -206,9 +207,10 @@ def test_crafted_record_runs_no_script_and_reads_nothing_outside_its_folder(corp
     # a recording elsewhere, named by an absolute path or a path up and out: never embedded
     outside = tmp_path / "outside.wav"
     shutil.copy(corpus["good"]["wav"], outside)
-    for name in (str(outside), "../" * 8 + str(outside).lstrip("/"), "../outside.wav"):
+    for name in (str(outside), "../" * 8 + str(outside).lstrip("/"), "../outside.wav",
+                 load_record(corpus["base"])["source"]["name"] + " + ../outside.wav"):
         record = dict(load_record(corpus["base"]), source={"name": name, "channels": ["agent", "customer"]})
-        assert find_audio(record, calls / "x.json") is None
+        assert recording_files(record, calls / "x.json") == ()
         (calls / "x.json").write_text(json.dumps(record))
         assert main(["report", str(calls / "x.json"), "-o", str(tmp_path / "x.html")]) == 0
         assert "data:audio" not in (tmp_path / "x.html").read_text()

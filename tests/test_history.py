@@ -201,7 +201,8 @@ def test_a_history_from_before_profiles_is_upgraded_in_place_and_keeps_every_row
         assert all(r.warmth_profile is None for r in rows)           # unknown, not guessed
         h.add(make_record("new.flac", "2026-11-01T09:00:00+00:00", profile="p1"), tmp_path / "new.json")
     with History(db) as h:                                           # reopened: upgraded once, kept
-        assert h._db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert h._db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert h.recordings_of("/nowhere/old-1.json") == ()           # not known: none guessed
         rows = h.calls(limit=None)
     assert len(rows) == 7 and rows[-1].warmth_profile == "p1"
     text = show_history(limit=None, path=db)
@@ -229,3 +230,25 @@ def test_the_demo_call_is_never_in_the_history(tmp_path):
     with History(tmp_path / "h.db") as h:
         added, _, skipped = h.rebuild(tmp_path / "calls")
         assert (added, skipped, h.calls()) == (0, [], [])
+
+
+def test_where_a_record_was_made_from_is_kept_over_re_adds_and_rebuilds(tmp_path):
+    """The recording(s) given once stay known when the record is indexed again without them
+    (opened by the review) and over `history --rebuild`; records_of finds the record of a
+    one-file recording, not of a call from two files that include it."""
+    db = tmp_path / "h.sqlite"
+    rec = tmp_path / "out" / "a.json"
+    rec.parent.mkdir()
+    record = make_record("a.flac", "2026-11-01T09:00:00+00:00")
+    rec.write_text(json.dumps(record))
+    two = tmp_path / "out" / "b.json"
+    two.write_text(json.dumps(make_record("a.flac + c.flac", "2026-11-02T09:00:00+00:00")))
+    with History(db) as h:
+        h.add(record, rec, [tmp_path / "calls" / "a.flac"])
+        h.add(record, two, [tmp_path / "calls" / "a.flac", tmp_path / "calls" / "c.flac"])
+        h.add(record, rec)                                           # the review opening it
+        assert h.recordings_of(rec) == (tmp_path / "calls" / "a.flac",)
+        assert h.records_of(tmp_path / "calls" / "a.flac") == [rec.resolve()]
+        h.rebuild([tmp_path / "out"])
+        assert h.recordings_of(rec) == (tmp_path / "calls" / "a.flac",)
+        assert len(h.recordings_of(two)) == 2

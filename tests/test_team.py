@@ -508,3 +508,31 @@ def test_agent_shares_from_the_after_call_card(pg, store, demo_call, qtbot, monk
     qtbot.waitUntil(lambda: "Shared" in window.status_line.text(), timeout=30000)
     assert pg.admin_sql("SELECT agent FROM voicecoach.calls") == [("alice",)]
     assert pg.admin_sql("SELECT count(*) FROM voicecoach.call_audio")[0][0] == 1
+
+
+def test_a_call_from_one_file_per_side_is_shared_with_both_sides(pg, store, monkeypatch, tmp_path):
+    """`share --with-audio` of a call analysed with --agent/--customer said its recording
+    "agent.flac + caller.flac" was not beside the record; now both sides go, as one stereo FLAC."""
+    import numpy as np
+    import soundfile as sf
+
+    from voicecoach.cli import main
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    rng = np.random.default_rng(11)
+    sf.write(tmp_path / "agent.flac", 0.2 * rng.standard_normal(16000 * 3).astype(np.float32), 16000)
+    sf.write(tmp_path / "caller.flac", 0.02 * rng.standard_normal(16000 * 3).astype(np.float32), 16000)
+    rec = tmp_path / "out" / "call.json"
+    assert main(["analyze", "--agent", str(tmp_path / "agent.flac"), "--customer", str(tmp_path / "caller.flac"),
+                 "--no-transcript", "-q", "-o", str(rec)]) == 0
+    cfg = write_config(tmp_path, pg.dsn("alice"))
+    monkeypatch.setenv("PGPASSWORD", PASSWORDS["alice"])
+    assert main(["share", str(rec), "--with-audio", "--config", str(cfg)]) == 0
+    monkeypatch.setenv("PGPASSWORD", PASSWORDS["carol"])
+    with TeamStore(pg.dsn("carol")) as carol:
+        shared = carol.calls("alice")
+        assert len(shared) == 1 and shared[0].has_audio
+        opened = open_shared(carol, shared[0].short_id)
+    assert opened.audio is not None and abs(opened.audio.duration - 3.0) < 0.1
+    agent, caller = (float(np.sqrt(np.mean(x ** 2))) for x in (opened.audio.agent, opened.audio.customer))
+    assert 0.15 < agent < 0.25 and 0.01 < caller < 0.03                # each side where it belongs

@@ -611,7 +611,7 @@ class ReviewWindow(QMainWindow):
                 done(ok, message)
 
         self.statusBar().showMessage("Taking the call back…" if undo else "Sharing with your coach…")
-        return share_with_coach(self, self.source.record, self.source.audio_path, self._config,
+        return share_with_coach(self, self.source.record, self.source.audio_files or None, self._config,
                                 with_audio=with_audio, undo=undo, done=finished)
 
     # ---- playback

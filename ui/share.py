@@ -48,7 +48,7 @@ def ask_with_audio(parent: Optional[QWidget], audio_path: Union[str, Path, None]
     return None
 
 
-def share_with_coach(parent: Optional[QWidget], record: dict, audio_path: Union[str, Path, None], config, *,
+def share_with_coach(parent: Optional[QWidget], record: dict, audio_path: Union[str, Path, tuple, None], config, *,
                      with_audio: Optional[bool] = None, undo: bool = False,
                      done: Optional[Callable[[bool, str], None]] = None) -> Optional[threading.Thread]:
     """Share a call with the coach (or take it back, ``undo=True``) without blocking the window.
@@ -59,8 +59,8 @@ def share_with_coach(parent: Optional[QWidget], record: dict, audio_path: Union[
         The window asking (for the question box).
     record : dict
         The call record.
-    audio_path : path or None
-        Its recording on this machine, if there is one.
+    audio_path : path, tuple of paths, or None
+        Its recording on this machine, if there is one (one file per side: a tuple).
     config : voicecoach.config.Config
         Names the team store (``[team] database``).
     with_audio : bool, optional

@@ -221,7 +221,7 @@ class ShiftController(QObject):
 def add_share_action(window: OverlayWindow, config) -> None:
     """"Share with my coach" on the after-call card, when a team store is set
     (``[team] database``); the agent is asked whether the recording goes too."""
-    from voicecoach.sinks.report import find_audio
+    from voicecoach.store.calls import recording_files
 
     from .share import share_with_coach, team_configured
 
@@ -229,7 +229,7 @@ def add_share_action(window: OverlayWindow, config) -> None:
         return
 
     def share(record: dict, record_path: Optional[str]) -> None:
-        audio = find_audio(record, Path(record_path)) if record_path else None
+        audio = (recording_files(record, Path(record_path)) or None) if record_path else None
         share_with_coach(window, record, audio, config,
                          done=lambda ok, message: window.set_status(message, warn=not ok))
 

@@ -455,9 +455,12 @@ def cmd_analyze(args) -> int:
         record["demo"] = True
     else:
         date_by_recording(record, args.call or args.agent)
+    if args.call and args.agent_channel == "right":
+        record["source"]["agent_channel"] = "right"       # so the review plays each side as analysed
     if args.output:
+        recordings = (args.call,) if args.call else tuple(p for p in (args.agent, args.customer) if p)
         try:
-            note = save_call(record, args.output)
+            note = save_call(record, args.output, recordings=recordings)
         except OSError as exc:
             raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
         _note(note)
@@ -540,7 +543,8 @@ def cmd_review(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from voicecoach.sinks.report import find_audio, write_report
+    from voicecoach.sinks.report import write_report
+    from voicecoach.store.calls import recording_files
 
     config = _load_config(args)
     _not_an_input("-o", args.output, [*_call_read(args.call), *_settings_read(args, config)])
@@ -550,7 +554,7 @@ def cmd_report(args) -> int:
         from voicecoach.store.record import load_record
 
         record = load_record(path)
-        _not_an_input("-o", args.output, [(find_audio(record, path), "the record's recording")])
+        _not_an_input("-o", args.output, [(f, "the record's recording") for f in recording_files(record, path)])
         audio = None
         if not args.no_audio:           # as the review opens it (the demo's part of a shift, too)
             from voicecoach.store.calls import open_call
@@ -893,7 +897,7 @@ def _local_call(call: str):
 
 
 def cmd_share(args) -> int:
-    from voicecoach.sinks.report import find_audio
+    from voicecoach.store.calls import recording_files
     from voicecoach.store.record import is_demo
     from voicecoach.store.team import share_local_call, unshare_local_call
 
@@ -908,10 +912,10 @@ def cmd_share(args) -> int:
         return 0
     audio = None
     if args.with_audio:
-        audio = find_audio(record, path)
-        if audio is None:
-            raise UserError(f"the recording {record['source']['name']} is not beside {path}: share "
-                            "without --with-audio, or put the recording there")
+        audio = recording_files(record, path)
+        if not audio:
+            raise UserError(f"the recording {record['source']['name']} is neither beside {path} nor where "
+                            "it was analysed: share without --with-audio, or put the recording beside the record")
     print(share_local_call(config, record, audio) + ".")
     return 0
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 from pathlib import Path
 from typing import Optional, Union
 
@@ -222,33 +221,6 @@ def curve_svg(points: list, duration: float, *, lo: float, hi: float, color: str
 
 
 # --------------------------------------------------------------------------- audio
-
-def find_audio(record: dict, record_path: Union[str, Path]) -> Optional[Path]:
-    """The recording of a call record: ``source.name`` beside the record file, or the demo
-    call for the demo's record; None when not found.
-
-    Only a plain file name counts: a record is data someone may have crafted, so a
-    ``source.name`` that is a path (``/home/x/other.wav``, ``../../secret.flac``) never
-    makes a report embed, or the review play, a file outside the record's own folder."""
-    from voicecoach.analyze import demo_call_path
-
-    name = record["source"]["name"]
-    if not isinstance(name, str) or not is_plain_name(name):
-        return None
-    beside = Path(record_path).parent / name
-    if beside.is_file():
-        return beside
-    demo = demo_call_path()
-    if name == demo.name and demo.is_file():
-        return demo
-    return None
-
-
-def is_plain_name(name: str) -> bool:
-    """A file name with no folder in it (no separator, not ``.`` or ``..``, no NUL)."""
-    seps = {"/", "\\", "\0"} | ({os.altsep} if os.altsep else set())
-    return bool(name) and name not in (".", "..") and not any(c in name for c in seps)
-
 
 def audio_data_uri(audio: CallAudio, max_bytes: int = MAX_EMBED_BYTES) -> Optional[str]:
     """Both sides as an Ogg Opus (or FLAC) ``data:`` URI (left = agent), or None when the

@@ -200,11 +200,13 @@ def record_places(recording: Union[str, Path]) -> tuple[Path, ...]:
     return (recording.with_suffix(".json"), kept, *more, records_dir() / (recording.stem + ".json"))
 
 
-def find_record(recording: Union[str, Path], duration_s: float) -> Optional[Path]:
+def find_record(recording: Union[str, Path], duration_s: float,
+                history_path: Union[str, Path, None] = None) -> Optional[Path]:
     """A call record of ``recording`` (same file name and length, s) in one of its
-    :func:`record_places`; None when there is none."""
+    :func:`record_places`, or one the history knows was made from it (``analyze CALL -o
+    elsewhere.json``); None when there is none."""
     recording = Path(recording)
-    for path in record_places(recording):
+    for path in (*record_places(recording), *_linked(history_path, "records_of", recording)):
         if not path.exists():
             continue
         try:
@@ -219,6 +221,65 @@ def find_record(recording: Union[str, Path], duration_s: float) -> Optional[Path
         if same:
             return path
     return None
+
+
+def recording_files(record: dict, record_path: Union[str, Path],
+                    history_path: Union[str, Path, None] = None) -> tuple[Path, ...]:
+    """The file(s) holding the audio of the record at ``record_path``: ``(call,)``, or
+    ``(agent, customer)`` for a call analysed from one file per side; ``()`` when not found.
+
+    Looked for beside the record by ``source.name`` (``call.flac``, or ``agent.flac +
+    caller.flac``), then where the history says the record was made from (a record saved
+    with ``-o`` to another folder, or kept in the data folder's ``records/``), then the
+    demo call for the demo's record. The length is not checked here: :func:`open_call`
+    checks the audio it reads.
+
+    Only a plain file name counts beside the record: a record is data someone may have
+    crafted, so a ``source.name`` that is a path (``/home/x/other.wav``,
+    ``../../secret.flac``) never makes a report embed, or the review play, a file outside
+    the record's own folder. The history is the user's own, written by this program."""
+    from voicecoach.analyze import demo_call_path
+
+    name = record["source"]["name"]
+    if not isinstance(name, str):
+        return ()
+    folder = Path(record_path).parent
+    if is_plain_name(name) and (folder / name).is_file():
+        return (folder / name,)
+    parts = name.split(" + ")
+    for k in range(1, len(parts)):                       # "agent.flac + caller.flac"
+        pair = (" + ".join(parts[:k]), " + ".join(parts[k:]))
+        if all(is_plain_name(n) and (folder / n).is_file() for n in pair):
+            return tuple(folder / n for n in pair)
+    linked = _linked(history_path, "recordings_of", record_path)
+    if linked and " + ".join(p.name for p in linked) == name and all(p.is_file() for p in linked):
+        return linked
+    demo = demo_call_path()
+    if name == demo.name and demo.is_file():
+        return (demo,)
+    return ()
+
+
+def is_plain_name(name: str) -> bool:
+    """A file name with no folder in it (no separator, not ``.`` or ``..``, no NUL)."""
+    seps = {"/", "\\", "\0"} | ({os.altsep} if os.altsep else set())
+    return bool(name) and name not in (".", "..") and not any(c in name for c in seps)
+
+
+def _linked(history_path: Union[str, Path, None], method: str, path: Union[str, Path]) -> tuple[Path, ...]:
+    """``History(history_path).<method>(path)``, or () when there is no history yet (it is
+    not created by a look-up) or it cannot be read."""
+    import sqlite3
+
+    from voicecoach.store.history import History, default_db_path
+
+    if not Path(history_path if history_path is not None else default_db_path()).is_file():
+        return ()
+    try:
+        with History(history_path) as history:
+            return tuple(getattr(history, method)(path))
+    except (sqlite3.Error, OSError):
+        return ()
 
 
 def record_home(recording: Union[str, Path]) -> Path:
@@ -285,7 +346,8 @@ def write_private(path: Union[str, Path], text: str) -> Path:
 
 
 def add_to_history(record: dict, record_path: Union[str, Path],
-                   history_path: Union[str, Path, None] = None) -> str:
+                   history_path: Union[str, Path, None] = None,
+                   recordings: tuple = ()) -> str:
     """Index a saved record in the history (one row per record file: adding it again
     replaces its row). Never raises: returns "" when done, else a note saying why not.
 
@@ -293,6 +355,9 @@ def add_to_history(record: dict, record_path: Union[str, Path],
     ----------
     history_path : path, optional
         The history database (default: the user's, in :func:`data_dir`).
+    recordings : tuple of paths
+        The file(s) the record was made from, so that its audio is found where it is not
+        beside the record (:func:`recording_files`).
     """
     import sqlite3
 
@@ -300,7 +365,7 @@ def add_to_history(record: dict, record_path: Union[str, Path],
 
     try:
         with History(history_path) as history:
-            history.add(record, record_path)
+            history.add(record, record_path, recordings)
     except (sqlite3.Error, OSError) as exc:
         return f"not added to the history ({exc})"
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -309,8 +374,9 @@ def add_to_history(record: dict, record_path: Union[str, Path],
 
 
 def save_call(record: dict, path: Union[str, Path],
-              history_path: Union[str, Path, None] = None) -> str:
-    """Save ``record`` at ``path`` (:func:`save_record`) and add it to the history.
+              history_path: Union[str, Path, None] = None, recordings: tuple = ()) -> str:
+    """Save ``record`` at ``path`` (:func:`save_record`) and add it to the history, with the
+    recording file(s) it was made from (:func:`add_to_history`).
 
     Returns
     -------
@@ -323,7 +389,7 @@ def save_call(record: dict, path: Union[str, Path],
         The record cannot be written (then the history is not touched).
     """
     path = save_record(record, path)
-    return add_to_history(record, path, history_path)
+    return add_to_history(record, path, history_path, recordings)
 
 
 def save_new_call(record: dict, recording: Union[str, Path],
@@ -343,14 +409,14 @@ def save_new_call(record: dict, recording: Union[str, Path],
     """
     home = record_home(recording)
     try:
-        return home, save_call(record, home, history_path)
+        return home, save_call(record, home, history_path, (recording,))
     except OSError as exc:
         first = f"the call record could not be saved to {home} ({exc.strerror or exc})"
     fallback = kept_record(recording)          # e.g. the recording's disk is full
     if fallback == home or os.path.lexists(fallback):
         return None, first
     try:
-        return fallback, save_call(record, fallback, history_path)
+        return fallback, save_call(record, fallback, history_path, (recording,))
     except OSError as exc:
         return None, f"{first}, nor to {fallback} ({exc.strerror or exc})"
 
@@ -362,7 +428,10 @@ class OpenedCall:
     """A call to show: its record, its audio when found, where they are, and a note for
     the user ("" when there is nothing to say). ``shared_by`` names the agent when it
     is a call shared with the coach (:func:`voicecoach.store.team.open_shared`), "" for
-    a call on this machine."""
+    a call on this machine.
+
+    ``audio_files`` are the file(s) the audio was read from: ``(call,)``, or ``(agent,
+    customer)`` for a call from one file per side, whose ``audio_path`` is then None."""
 
     record: dict
     audio: Optional[CallAudio] = None
@@ -370,6 +439,11 @@ class OpenedCall:
     audio_path: Optional[Path] = None
     note: str = ""
     shared_by: str = ""
+    audio_files: tuple = ()
+
+    def __post_init__(self):
+        if not self.audio_files and self.audio_path is not None:
+            self.audio_files = (self.audio_path,)
 
 
 def _join(*notes: str) -> str:
@@ -391,23 +465,33 @@ def _call_in_shift(audio, record: dict):
     return CallAudio(cut(audio.agent), cut(audio.customer), audio.name)
 
 
-def _load_noted(path: Path):
-    """``load_call(path)`` and what it warned of (a truncated file, a clipped side, a dead
-    caller channel) as one note for the window's status line; the warnings are given on
-    as well, for the terminal."""
+def _load_noted(files, agent_channel: str = "left"):
+    """The call in ``files`` (one path, or a tuple: ``(call,)`` or ``(agent, customer)``)
+    and what reading it warned of (a truncated file, a clipped side, a dead caller
+    channel) as one note for the window's status line; the warnings are given on as
+    well, for the terminal."""
     import warnings
 
     from voicecoach.sources.audio import AudioWarning, load_call
 
+    files = (files,) if isinstance(files, (str, Path)) else tuple(files)
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always", AudioWarning)
-        audio = load_call(path)
+        if len(files) == 2:
+            audio = load_call(agent=files[0], customer=files[1])
+        else:
+            audio = load_call(files[0], agent_channel=agent_channel)
     notes = []
     for w in said:
         if issubclass(w.category, AudioWarning):
             notes.append(str(w.message))
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return audio, "; ".join(notes)
+
+
+LENGTH_SLACK_S = 1.0
+"""A recording found for a record is that call's when their lengths differ by at most this
+(s): a live call's record ends with the engine's clock, its recording with the last block."""
 
 
 def open_call(call: Union[str, Path, dict], config=None, *,
@@ -456,29 +540,38 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         return "" if demo else add_to_history(record, record_path, history_path)
 
     if path.suffix.lower() == ".json":
-        from voicecoach.sinks.report import find_audio
-
         record = load_record(path)
         demo = demo or is_demo(record, path)          # e.g. a record of `live --replay demo`
         if demo:
             record["demo"] = True                     # a record an earlier version kept: not the agent's
-        audio_path = find_audio(record, path) or (demo_call_path() if demo else None)
+        files = recording_files(record, path, history_path) or ((demo_call_path(),) if demo else ())
         audio, note = None, ""
-        if audio_path is not None:
+        if files:
             try:
-                audio, note = _load_noted(audio_path)
+                audio, note = _load_noted(files, record["source"].get("agent_channel") or "left")
             except AudioError as exc:
                 note = f"recording not readable ({exc}): no waveforms or playback"
-                audio_path = None
+                files = ()
         else:
             note = f"{record['source']['name']} not found beside the record: no waveforms or playback"
-        if audio is not None and record.get("shift") and audio_path.resolve() == demo_call_path().resolve():
+        if audio is not None and record.get("shift") and files[0].resolve() == demo_call_path().resolve():
             audio = _call_in_shift(audio, record)         # the demo replayed in a shift, not recorded
             if audio is None:
-                audio_path, note = None, "where this call lies in the replayed demo is not known: no waveforms or playback"
-        return OpenedCall(record, audio, path, audio_path, _join(note, indexed(record, path)))
+                files, note = (), "where this call lies in the replayed demo is not known: no waveforms or playback"
+        elif audio is not None and abs(audio.duration - float(record["duration"])) > LENGTH_SLACK_S:
+            from voicecoach.sinks.view import clock
+
+            said = f"{' + '.join(p.name for p in files)} lasts {clock(audio.duration)}"
+            if record.get("live") and audio.duration < float(record["duration"]):
+                note = _join(note, f"{said}: the recording stopped during the call")   # e.g. a full disk
+            else:
+                note = (f"{said} but this call {clock(float(record['duration']))}: not its recording, "
+                        "so no waveforms or playback")
+                audio, files = None, ()
+        return OpenedCall(record, audio, path, files[0] if len(files) == 1 else None,
+                          _join(note, indexed(record, path)), audio_files=files)
     audio, heard = _load_noted(path)
-    found = find_record(path, audio.duration)
+    found = find_record(path, audio.duration, history_path)
     if found is not None:
         record = load_record(found)
         if demo:

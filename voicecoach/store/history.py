@@ -13,6 +13,7 @@ Scores are for the agent's own practice: never to rank, pay or judge anyone.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from voicecoach.sinks.view import CARE_NOTE, clock
 from voicecoach.store.calls import DATA_DIR_ENV, data_dir, private_file, private_folder  # noqa: F401
 from voicecoach.store.record import RecordError, is_demo, load_record
 
-_VERSION = 2
+_VERSION = 3
 _COLUMNS = ("record_path", "created", "name", "duration_s", "talk_share_agent",
             "interruptions_by_agent", "warmth_mean", "agent_wpm", "checklist_done",
             "checklist_items", "commitments", "warmth_profile")
@@ -146,20 +147,51 @@ class History:
                 columns = {r[1] for r in self._db.execute("PRAGMA table_info(calls)")}
                 if "warmth_profile" not in columns:
                     self._db.execute("ALTER TABLE calls ADD COLUMN warmth_profile TEXT")
+            if version < 3:
+                # the recording(s) a record was made from, where they are not beside it (`analyze
+                # CALL -o elsewhere.json`, a record kept in records/): a JSON list of absolute paths
+                columns = {r[1] for r in self._db.execute("PRAGMA table_info(calls)")}
+                if "recordings" not in columns:
+                    self._db.execute("ALTER TABLE calls ADD COLUMN recordings TEXT")
             self._db.execute(f"PRAGMA user_version = {_VERSION}")
 
-    def add(self, record: dict, record_path: Union[str, Path]) -> Optional[CallScores]:
+    def add(self, record: dict, record_path: Union[str, Path],
+            recordings: Iterable[Union[str, Path]] = ()) -> Optional[CallScores]:
         """Index one call record (saved at ``record_path``); re-adding a path replaces its row.
         The packaged demo call (``record["demo"]``) is not the agent's: it is not indexed
-        (None), so it never counts in their trend."""
+        (None), so it never counts in their trend.
+
+        ``recordings`` are the file(s) the record was made from (one, or the agent's and the
+        caller's), remembered so that the review and ``report`` find the audio of a record
+        saved away from it (:meth:`recordings_of`); re-adding a record without them keeps
+        those already known."""
         if is_demo(record, record_path):
             return None
         row = CallScores.from_record(record, record_path)
+        files = [os.path.abspath(p) for p in recordings]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
         with self._db:
-            self._db.execute(f"INSERT OR REPLACE INTO calls ({', '.join(_COLUMNS)}) "
-                             f"VALUES ({', '.join('?' * len(_COLUMNS))})",
-                             tuple(getattr(row, c) for c in _COLUMNS))
+            self._db.execute(f"INSERT INTO calls ({', '.join(_COLUMNS)}, recordings) "
+                             f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))}) "
+                             f"ON CONFLICT (record_path) DO UPDATE SET {updates}, "
+                             "recordings = COALESCE(excluded.recordings, recordings)",
+                             (*(getattr(row, c) for c in _COLUMNS), json.dumps(files) if files else None))
         return row
+
+    def recordings_of(self, record_path: Union[str, Path]) -> tuple[Path, ...]:
+        """The recording file(s) the record at ``record_path`` was made from, as given to
+        :meth:`add` (they may have moved since); () when not known."""
+        row = self._db.execute("SELECT recordings FROM calls WHERE record_path = ?",
+                               (str(Path(record_path).resolve()),)).fetchone()
+        return _paths(row[0]) if row else ()
+
+    def records_of(self, recording: Union[str, Path]) -> list[Path]:
+        """The records made from the one-file ``recording`` (newest first), as :meth:`add`
+        was told; the caller checks each is still that recording's (name and length)."""
+        where = os.path.abspath(recording)
+        rows = self._db.execute("SELECT record_path, recordings FROM calls WHERE recordings IS NOT NULL "
+                                "ORDER BY created DESC").fetchall()
+        return [Path(p) for p, files in rows if _paths(files) == (Path(where),)]
 
     def calls(self, limit: Optional[int] = 20) -> list[CallScores]:
         """The latest ``limit`` calls (all with None), oldest first, so trends read left to right."""
@@ -207,6 +239,8 @@ class History:
                 except (KeyError, TypeError, ValueError) as exc:
                     skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
         kept = 0
+        known_recordings = dict(self._db.execute(
+            "SELECT record_path, recordings FROM calls WHERE recordings IS NOT NULL").fetchall())
         for (known,) in self._db.execute("SELECT record_path FROM calls").fetchall():
             if known in found or not os.path.isfile(known):
                 continue
@@ -218,9 +252,9 @@ class History:
         with self._db:
             self._db.execute("DELETE FROM calls")
         added = 0
-        for record, path in found.values():
+        for key, (record, path) in found.items():
             try:
-                row = self.add(record, path)
+                row = self.add(record, path, _paths(known_recordings.get(key)))
             except (KeyError, TypeError, ValueError) as exc:
                 skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
             else:
@@ -235,6 +269,15 @@ class History:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _paths(text: Optional[str]) -> tuple[Path, ...]:
+    """The ``recordings`` column: a JSON list of paths (or NULL, or damaged: none)."""
+    try:
+        files = json.loads(text) if text else []
+    except ValueError:
+        return ()
+    return tuple(Path(p) for p in files if isinstance(p, str)) if isinstance(files, list) else ()
 
 
 # --------------------------------------------------------------------------- text

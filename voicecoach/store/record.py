@@ -169,7 +169,8 @@ RECORD_SCHEMA = {
         "source": {"type": "object", "required": ["name", "channels"], "properties": {
             "name": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": _PRINTABLE},
             "channels": {"type": "array", "items": _CHANNEL, "minItems": 1, "maxItems": 2,
-                         "uniqueItems": True, "prefixItems": [{"const": "agent"}]}}},
+                         "uniqueItems": True, "prefixItems": [{"const": "agent"}]},
+            "agent_channel": {"enum": ["left", "right"]}}},      # absent: left
         "duration": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RECORD_S},
         "stt_model": {"type": ["string", "null"], "maxLength": 1000},
         "unavailable": _nullable({"type": "array", "items": _TEXT}),

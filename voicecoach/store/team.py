@@ -306,10 +306,11 @@ class TeamStore:
         return before, SCHEMA_VERSION
 
     # ---- the agent's side
-    def share(self, record: dict, audio_path: Union[str, Path, None] = None) -> ShareResult:
+    def share(self, record: dict, audio_path: Union[str, Path, tuple, None] = None) -> ShareResult:
         """Share one call record (and its recording when ``audio_path`` is given), in one
         transaction. Sharing a call again adds its recording if it was not there, and
-        otherwise changes nothing.
+        otherwise changes nothing. ``audio_path`` may also be a tuple of files: ``(call,)``,
+        or ``(agent, customer)``, which are shared as one stereo FLAC (left: the agent).
 
         Raises
         ------
@@ -321,13 +322,7 @@ class TeamStore:
             raise TeamError(f"not a {RECORD_SCHEMA} call record")
         scores = CallScores.from_record(record, "")
         cid = call_id(record)
-        audio = None
-        if audio_path is not None:
-            audio_path = Path(audio_path)
-            try:
-                audio = audio_path.read_bytes()
-            except OSError as exc:
-                raise TeamError(f"cannot read the recording {audio_path}: {exc.strerror or exc}") from None
+        audio, audio_name = _recording_bytes(audio_path)
         cols = ("call_id", "created") + SCORE_COLUMNS + ("record",)
         values = (cid, _created(record)) + tuple(getattr(scores, c) for c in SCORE_COLUMNS) + \
                  (psycopg.types.json.Jsonb(record),)
@@ -340,7 +335,7 @@ class TeamStore:
                 if audio is not None:
                     self._db.execute(
                         "INSERT INTO voicecoach.call_audio (call_id, file_name, data) VALUES (%s, %s, %s) "
-                        "ON CONFLICT (agent, call_id) DO NOTHING", (cid, audio_path.name, audio))
+                        "ON CONFLICT (agent, call_id) DO NOTHING", (cid, audio_name, audio))
                     has_audio = True
                 else:
                     has_audio = self._db.execute(
@@ -496,9 +491,46 @@ def open_shared(store: TeamStore, ref: str):
     return OpenedCall(record, audio, None, None, note, shared_by=call.agent)
 
 
-def share_local_call(config, record: dict, audio_path: Union[str, Path, None] = None) -> str:
+def _recording_bytes(files: Union[str, Path, tuple, None]) -> tuple[Optional[bytes], str]:
+    """(the bytes to share, their file name) of a recording: one file as it is, one file per
+    side as one stereo FLAC; (None, "") for none.
+
+    Raises
+    ------
+    TeamError
+        It cannot be read.
+    """
+    if files is None:
+        return None, ""
+    files = (Path(files),) if isinstance(files, (str, Path)) else tuple(Path(f) for f in files)
+    if not files:
+        return None, ""
+    if len(files) == 1:
+        try:
+            return files[0].read_bytes(), files[0].name
+        except OSError as exc:
+            raise TeamError(f"cannot read the recording {files[0]}: {exc.strerror or exc}") from None
+    import io
+
+    import numpy as np
+    import soundfile as sf
+
+    from voicecoach.events import SAMPLE_RATE
+    from voicecoach.sources.audio import AudioError, load_call
+
+    try:
+        call = load_call(agent=files[0], customer=files[1])
+    except AudioError as exc:
+        raise TeamError(f"cannot read the recording: {exc}") from None
+    buf = io.BytesIO()
+    sf.write(buf, np.stack([call.agent, call.customer], axis=1), SAMPLE_RATE, format="FLAC", subtype="PCM_16")
+    return buf.getvalue(), f"{files[0].stem} + {files[1].stem}.flac"
+
+
+def share_local_call(config, record: dict, audio_path: Union[str, Path, tuple, None] = None) -> str:
     """Share one call with the coach (what the review window and the after-call card call):
     the line to show the agent. Blocks for the network: call it off the GUI thread.
+    ``audio_path``: the recording, or its files (:meth:`TeamStore.share`).
 
     Raises
     ------
