@@ -23,11 +23,12 @@ The history
     be written never costs the call: the reason comes back as a note.
 
 Opening a call (:func:`open_call`)
-    A record file opens as it is, with its recording if that lies beside it. A
-    recording opens with its record when there is one (``<stem>.json`` beside it or
-    ``<stem>-<hash>.json`` in ``records/``, of a recording of the same name and length,
-    :func:`record_places`); otherwise it is analysed and its new record saved and added
-    to the history.
+    A record file opens as it is, with its recording if that lies beside it or where the
+    history says the record was made from (:func:`recording_files`), and is as long as
+    the call. A recording opens with its record when there is one (``<stem>.json``
+    beside it, ``<stem>-<hash>.json`` in ``records/``, or a record the history knows was
+    made from it, of a recording of the same name and length: :func:`record_places`);
+    otherwise it is analysed and its new record saved and added to the history.
 
 Free of Qt: the review window passes its progress dialog in as ``analyse``.
 """
@@ -189,24 +190,25 @@ def kept_record(recording: Union[str, Path]) -> Path:
     return records_dir() / f"{recording.stem}-{hashlib.sha1(key).hexdigest()[:8]}.json"
 
 
-def record_places(recording: Union[str, Path]) -> tuple[Path, ...]:
+def record_places(recording: Union[str, Path], history_path: Union[str, Path, None] = None) -> tuple[Path, ...]:
     """Where a call record of ``recording`` may be: ``<stem>.json`` beside it, its
     :func:`kept_record` in the data folder (or ``-2``, ``-3``... after it, where that name
-    was taken), or ``records/<stem>.json`` (where versions before the hash kept it: read,
-    never written). Only these are looked in (:func:`find_record`)."""
+    was taken), ``records/<stem>.json`` (where versions before the hash kept it: read,
+    never written), or wherever the history says a record was made from it (``analyze
+    CALL -o elsewhere.json``). Only these are looked in (:func:`find_record`)."""
     recording = Path(recording)
     kept = kept_record(recording)
     more = sorted(kept.parent.glob(f"{kept.stem}-[0-9]*.json")) if kept.parent.is_dir() else []
-    return (recording.with_suffix(".json"), kept, *more, records_dir() / (recording.stem + ".json"))
+    return (recording.with_suffix(".json"), kept, *more, records_dir() / (recording.stem + ".json"),
+            *_linked(history_path, "records_of", recording))
 
 
 def find_record(recording: Union[str, Path], duration_s: float,
                 history_path: Union[str, Path, None] = None) -> Optional[Path]:
     """A call record of ``recording`` (same file name and length, s) in one of its
-    :func:`record_places`, or one the history knows was made from it (``analyze CALL -o
-    elsewhere.json``); None when there is none."""
+    :func:`record_places`; None when there is none."""
     recording = Path(recording)
-    for path in (*record_places(recording), *_linked(history_path, "records_of", recording)):
+    for path in record_places(recording, history_path):
         if not path.exists():
             continue
         try:
