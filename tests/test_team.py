@@ -30,6 +30,7 @@ from voicecoach.store.team import (
     open_shared,
     team_text,
     trend_text,
+    who_shares,
 )
 
 psycopg = pytest.importorskip("psycopg", reason="the team store needs psycopg (pip install -e '.[team]')")
@@ -245,6 +246,11 @@ def test_the_coachs_view(pg, store, tmp_path):
     # the latest 5 calls (days 10-14) against the 5 before (days 5-9: 0.4 ×3, 0.6 ×2)
     assert "alice's trend (last 5 calls vs the 5 before): warmth 0.48 ↑ 0.60 (better)" in trend
     assert TEAM_NOTE in trend
+    # a name no agent shares under: said so, with the names that do (logins are case-sensitive)
+    assert "Alice — no shared calls (logins are case-sensitive: did you mean alice?)" in team_text(carol, ["Alice"])
+    assert "dave — no shared calls (agents who share calls: alice, bob)" in team_text(carol, ["dave"])
+    assert trend_text("dave", [], [], hint=who_shares(carol, "dave")) == \
+        "dave has shared no calls (agents who share calls: alice, bob)."
     # the same through the command line, as the coach
     cfg = write_config(tmp_path, pg.dsn("carol"))
     code, out, err = run_cli("team", "--config", str(cfg), password=PASSWORDS["carol"], tmp_path=tmp_path)

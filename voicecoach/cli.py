@@ -935,13 +935,14 @@ def cmd_team(args) -> int:
                   "  CREATE ROLE carol LOGIN PASSWORD '…' IN ROLE voicecoach_coach;")
             return 0
         if command != "open":
-            from voicecoach.store.team import team_text, trend_text
+            from voicecoach.store.team import team_text, trend_text, who_shares
 
             if command == "list":
                 print(team_text(store, [args.agent], args.last))
             elif command == "trend":
-                print(trend_text(args.agent, store.trend(args.agent, args.by), store.calls(args.agent, 10),
-                                 args.by))
+                periods = store.trend(args.agent, args.by)
+                print(trend_text(args.agent, periods, store.calls(args.agent, 10), args.by,
+                                 hint="" if periods else who_shares(store, args.agent)))
             else:
                 print(team_text(store, None, args.last))
             return 0

@@ -575,7 +575,7 @@ def team_text(store: TeamStore, agents: Optional[list[str]] = None, last: Option
             head = f"{agent} — {n} shared call{'s' if n != 1 else ''}, latest {local_time(latest.isoformat())}"
         else:
             head = f"{agent} — " + (f"the latest {len(rows)} shared call{'s' if len(rows) != 1 else ''}"
-                                    if rows else "no shared calls")
+                                    if rows else "no shared calls" + who_shares(store, agent))
         out += [head]
         if rows:
             out += scores_table([r.scores for r in rows],
@@ -586,14 +586,28 @@ def team_text(store: TeamStore, agents: Optional[list[str]] = None, last: Option
     return "\n".join(out)
 
 
-def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: str = "week") -> str:
+def who_shares(store: TeamStore, agent: str) -> str:
+    """For an agent with no shared calls: the names that have some, so that a misspelt or
+    differently cased login ("Alice" for ``alice``) is seen as such ("" when none share)."""
+    names = [a for a, _, _ in store.agents()]
+    if not names:
+        return ""
+    close = [a for a in names if a.lower() == agent.lower()]
+    if close:
+        return f" (logins are case-sensitive: did you mean {close[0]}?)"
+    return f" (agents who share calls: {', '.join(names[:8])}{' …' if len(names) > 8 else ''})"
+
+
+def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: str = "week",
+               hint: str = "") -> str:
     """One agent's trend: their shared calls by week or month, and their latest calls
-    against the ones before (:func:`voicecoach.store.history.trend_line`)."""
+    against the ones before (:func:`voicecoach.store.history.trend_line`). ``hint`` follows
+    "has shared no calls" (:func:`who_shares`)."""
     from voicecoach.sinks.view import TEAM_NOTE
     from voicecoach.store.history import format_score, trend_line
 
     if not periods:
-        return f"{agent} has shared no calls."
+        return f"{agent} has shared no calls{hint}."
     head = ("Week of" if by == "week" else "Month", "Calls", "Warmth", "Interr./10 min", "Talk share",
             "Words/min", "Checklist")
     table = [head]
