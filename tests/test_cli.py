@@ -76,6 +76,17 @@ def test_config_command_prints_every_setting_as_toml(tmp_path):
     assert run("config", "--config", str(tmp_path / "c.toml")).returncode == 0
 
 
+def test_a_lexicon_folder_problem_names_the_config_file_that_lists_it(tmp_path, capsys):
+    from voicecoach.cli import main
+
+    for folder, said in ((tmp_path / "nowhere", "lexicon folder not found"),
+                         (tmp_path / "c.toml", "not a folder (lexicon_dirs lists folders of lexicon files)")):
+        (tmp_path / "c.toml").write_text(f'[language]\nlexicon_dirs = ["{folder}"]\n')
+        assert main(["config", "--config", str(tmp_path / "c.toml")]) == 2
+        assert capsys.readouterr().err == \
+            f"voicecoach: error: {tmp_path / 'c.toml'}: [language] lexicon_dirs: {folder}: {said}\n"
+
+
 def test_config_command_does_not_show_a_password(tmp_path):
     for url in ("postgresql://coach:s3cret@db.example/team", "host=db user=coach password=s3cret dbname=t"):
         (tmp_path / "c.toml").write_text(f'[team]\ndatabase = "{url}"\n')

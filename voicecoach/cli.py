@@ -364,10 +364,13 @@ def _load_config(args):
     if config.language.lexicon_dirs:          # a missing folder or a bad file: now, in one line
         from voicecoach.analyzers.lexicon import load_lexicon
 
+        from voicecoach.config import default_config_path
+
         try:
             load_lexicon(config.language.lexicon_dirs, config.language.replace_lexicons)
         except (OSError, ValueError, TypeError) as exc:
-            raise UserError(f"[language] lexicon_dirs: {exc}") from None
+            where = Path(args.config).expanduser() if args.config else default_config_path()
+            raise UserError(f"{where}: [language] lexicon_dirs: {exc}") from None
     return config
 
 

@@ -559,7 +559,8 @@ def load_lexicon(extra_dirs: Sequence[Union[str, Path]] = (), replace: bool = Fa
     dirs = [Path(d).expanduser() for d in extra_dirs]
     for d in dirs:
         if not d.is_dir():
-            raise FileNotFoundError(f"{d}: lexicon folder not found")
+            raise FileNotFoundError(f"{d}: " + ("not a folder (lexicon_dirs lists folders of lexicon files)"
+                                                if d.exists() else "lexicon folder not found"))
         for f in sorted(d.glob("*.toml")):
             if f.name not in SCHEMA:
                 raise ValueError(f"{f}: unknown lexicon file name "
