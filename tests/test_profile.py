@@ -176,6 +176,8 @@ def test_profile_needs_enough_speech():
         profile_from_audio([voice(3.0, **PLAIN)], vad_model=EnergyVad())
     with pytest.raises(AudioError, match="not enough speech"):
         profile_from_audio([np.zeros(10 * SR, np.float32)], vad_model=EnergyVad())
+    with pytest.raises(AudioError, match="^quiet.wav: not enough speech"):        # which recording
+        profile_from_audio([np.zeros(10 * SR, np.float32)], vad_model=EnergyVad(), names=["quiet.wav"])
     small = profile_from_audio([voice(3.0, **PLAIN)], vad_model=EnergyVad(),
                                options=ProfileOptions(min_profile_voiced_s=1.0))
     assert small["n_windows"] >= 1

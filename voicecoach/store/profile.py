@@ -214,7 +214,8 @@ def profile_from_frames(recordings: Sequence[ProsodyFrames],
     voiced_s = sum(voiced_seconds(f) for f in recordings)
     stats = window_stats(one_stream(recordings), o)
     if voiced_s < o.min_profile_voiced_s or not stats:
-        raise AudioError(f"not enough speech for a voice profile: {voiced_s:.1f} s of voiced "
+        where = "" if not names else (f"{list(names)[0]}: " if len(names) == 1 else f"{len(names)} recordings: ")
+        raise AudioError(f"{where}not enough speech for a voice profile: {voiced_s:.1f} s of voiced "
                          f"speech, need {o.min_profile_voiced_s:.1f} s; record more of your "
                          "ordinary voice")
     profile = {"kind": PROFILE_KIND}
