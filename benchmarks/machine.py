@@ -55,7 +55,8 @@ runpy.run_module('voicecoach', run_name='__main__', alter_sys=True)
 
 
 def run_voicecoach(args: list[str], env: dict | None = None, **popen) -> tuple[int, float, float, float]:
-    """``python -m voicecoach ARGS`` in a child process: (exit status, wall s, CPU s, peak RSS MB).
+    """``python -m voicecoach ARGS`` in a child process: (exit status, wall s, CPU s, peak RSS MB;
+    NaN where the child could not say, e.g. killed).
 
     The peak is the child's own high-water mark (``VmHWM``). ``ru_maxrss`` would not do: Linux
     carries the parent's resident size over fork and exec, so a benchmark holding its calls in
@@ -68,6 +69,6 @@ def run_voicecoach(args: list[str], env: dict | None = None, **popen) -> tuple[i
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         text = peak.read().strip()
-    mb = int(text) / 1024 if text else usage.ru_maxrss / 1024
+    mb = int(text) / 1024 if text else float("nan")       # killed, or no /proc: not known
     return proc.returncode, wall, usage.ru_utime + usage.ru_stime, mb
 

@@ -9,6 +9,7 @@ its wall time as a multiple of real time and its peak resident memory.
 Targets (issue 3): at least 20x faster than real time, peak memory under 700 MB.
 """
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -32,9 +33,11 @@ def main() -> int:
         print(f"machine: {machine()}; load average before: {load_average()}")
         print(f"call: {duration / 60:.1f} min, two channels, espeak-ng voices")
         cmd = ["analyze", str(path), "--quiet", "--json", "-o", str(Path(tmp) / "rec.json")]
+        env = dict(os.environ, XDG_CONFIG_HOME=str(Path(tmp) / "config"),   # defaults; not your history
+                   VOICECOACH_DATA_DIR=str(Path(tmp) / "data"))
         speeds = []
         for run in range(args.runs):
-            rc, wall, cpu, peak_mb = run_voicecoach(cmd)
+            rc, wall, cpu, peak_mb = run_voicecoach(cmd, env)
             if rc != 0:
                 raise SystemExit(f"analyze failed with exit status {rc}")
             speeds.append(duration / wall)

@@ -24,6 +24,8 @@ from voicecoach.store.calls import (
     kept_record,
     open_call,
     record_home,
+    recording_candidates,
+    recording_files,
     save_call,
     save_new_call,
     save_record,
@@ -533,11 +535,100 @@ def test_a_recording_of_another_length_is_not_played_as_the_call(tmp_path, data)
     save_record(make_record("call.wav", 95.5), folder / "call.json")
     opened = open_call(folder / "call.json")
     assert opened.audio is None and opened.audio_files == ()
-    assert "call.wav lasts 0:03 but this call 1:36: not its recording" in opened.note
+    assert opened.note == ("call.wav lasts 0:03 but the call lasted 1:36: it is not this call's recording: "
+                           "no waveforms or playback")
+    assert recording_files(load_record(folder / "call.json"), folder / "call.json") == ()     # nor shared
     # a live call's recording that a full disk stopped is the call's first part: played, and said
     save_record(dict(make_record("call.wav", 95.5), live={"stopped_because": None}), folder / "call.json")
     opened = open_call(folder / "call.json")
     assert opened.audio is not None and "call.wav lasts 0:03: the recording stopped during the call" in opened.note
+    # a shift's call ends in the silence after it, which its recording keeps: played, cut to the call
+    save_record(dict(make_record("call.wav", 1.5), shift={"call": 1, "start_s": 0.0}, live={}), folder / "call.json")
+    opened = open_call(folder / "call.json")
+    assert opened.audio.duration == 1.5 and opened.note == ""
+    assert recording_files(load_record(folder / "call.json"), folder / "call.json") == (folder / "call.wav",)
+
+
+def test_the_first_recording_that_is_the_calls_is_taken(tmp_path, data, recording):
+    """A file of the record's name but another call beside a record saved elsewhere: the
+    one the history knows, of the call's length, is played and shared, not refused."""
+    from voicecoach.cli import main
+
+    out = tmp_path / "out" / "monday.json"
+    assert main(["analyze", str(recording), "--no-transcript", "-q", "-o", str(out)]) == 0
+    sf.write(out.parent / "monday.wav", np.zeros((16000 * 9, 2), np.float32) + 0.01, 16000)
+    opened = open_call(out)
+    assert opened.audio_path == recording and opened.note == ""
+    assert recording_files(load_record(out), out) == (recording,)
+
+
+def test_a_symlink_beside_a_record_never_reaches_a_file_elsewhere(tmp_path, data, recording):
+    """A record unpacked with `x.wav` a link to a file of the user's elsewhere: not played,
+    embedded or shared (the history was not told of it)."""
+    folder = tmp_path / "unpacked"
+    folder.mkdir()
+    (folder / "x.wav").symlink_to(recording)
+    save_record(make_record("x.wav", 3.0), folder / "call.json")
+    assert list(recording_candidates(load_record(folder / "call.json"), folder / "call.json")) == []
+    assert open_call(folder / "call.json").audio is None
+
+
+def test_a_recording_is_found_by_its_record_through_a_symlinked_folder(tmp_path, data, recording):
+    """Analysed as linkcalls/monday.wav, reviewed as calls/monday.wav: the same file, so the
+    same record (it was analysed again into a second record)."""
+    from voicecoach.cli import main
+
+    (tmp_path / "linkcalls").symlink_to(recording.parent)
+    out = tmp_path / "out" / "monday.json"
+    assert main(["analyze", str(tmp_path / "linkcalls" / recording.name), "--no-transcript", "-q",
+                 "-o", str(out)]) == 0
+
+    def analyse(audio, config, baseline):
+        raise AssertionError("analysed again")
+
+    assert open_call(recording, analyse=analyse).record_path == out
+
+
+def test_a_record_made_elsewhere_is_an_input_of_report_and_recovery_knows_it(tmp_path, data, capsys):
+    """`report call.wav -o out/call.json` would write the page over the record the history
+    links to call.wav; a crash-recovery pass would analyse call-*.wav again though it has one."""
+    from voicecoach.cli import main
+    from voicecoach.store.recovery import has_record
+
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    wav = folder / "call-20261204-090000.wav"
+    sf.write(wav, 0.1 * np.random.default_rng(12).standard_normal((16000 * 3, 2)).astype(np.float32), 16000)
+    assert not has_record(wav)
+    out = tmp_path / "out" / "call.json"
+    assert main(["analyze", str(wav), "--no-transcript", "-q", "-o", str(out)]) == 0
+    assert has_record(wav)
+    before = out.read_text()
+    capsys.readouterr()
+    assert main(["report", str(wav), "-o", str(out)]) == 2
+    assert "call record" in capsys.readouterr().err and out.read_text() == before
+
+
+def test_a_look_up_never_creates_upgrades_or_waits_on_the_history(tmp_path, data, recording):
+    import sqlite3
+    import time
+
+    from voicecoach.store.history import default_db_path
+
+    assert find_record(recording, 3.0) is None and not default_db_path().exists()     # none made
+    default_db_path().parent.mkdir(parents=True)
+    old = sqlite3.connect(default_db_path())                   # a history of schema 2, locked
+    old.execute("CREATE TABLE calls (record_path TEXT PRIMARY KEY, created TEXT NOT NULL, name TEXT NOT NULL, "
+                "duration_s REAL NOT NULL)")
+    old.execute("PRAGMA user_version = 2")
+    old.commit()
+    old.execute("BEGIN EXCLUSIVE")
+    t0 = time.perf_counter()
+    assert find_record(recording, 3.0) is None
+    assert time.perf_counter() - t0 < 2.0
+    old.rollback()
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 2
+    old.close()
 
 
 def test_a_right_channel_agent_is_played_as_analysed(tmp_path, data):
@@ -551,5 +642,6 @@ def test_a_right_channel_agent_is_played_as_analysed(tmp_path, data):
     assert main(["analyze", str(path), "--agent-channel", "right", "--no-transcript", "-q",
                  "-o", str(tmp_path / "swapped.json")]) == 0
     assert load_record(tmp_path / "swapped.json")["source"]["agent_channel"] == "right"
-    opened = open_call(tmp_path / "swapped.json")
-    assert np.sqrt(np.mean(opened.audio.agent ** 2)) > 5 * np.sqrt(np.mean(opened.audio.customer ** 2))
+    for call in ("swapped.json", "swapped.wav"):                  # by its record, or by the recording
+        opened = open_call(tmp_path / call)
+        assert np.sqrt(np.mean(opened.audio.agent ** 2)) > 5 * np.sqrt(np.mean(opened.audio.customer ** 2))

@@ -370,8 +370,12 @@ def test_server_goes_away_mid_upload(pg, tmp_path):
     the local call untouched."""
     pg.admin_sql("TRUNCATE voicecoach.calls CASCADE")
     rec_path = save_record(make_record(), tmp_path / "call.json")
-    audio = tmp_path / "call.flac"
-    audio.write_bytes(os.urandom(2_000_000))
+    audio = tmp_path / "call.flac"                       # the call's recording: its length, some MB
+    import numpy as np
+    import soundfile as sf
+
+    noise = 0.1 * np.random.default_rng(13).standard_normal((int(make_record()["duration"] * 16000), 2))
+    sf.write(audio, noise.astype(np.float32), 16000)
     before = {p: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in (rec_path, audio)}
     cfg = write_config(tmp_path, pg.dsn("alice"))
     holder = psycopg.connect(pg.admin_dsn())

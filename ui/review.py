@@ -1,9 +1,9 @@
 """The replay review: a finished call on one timeline, with its transcript, scores and playback.
 
 ``voicecoach review CALL`` opens a recording (analysed first, under a progress dialog,
-when it has no call record yet) or a call record (its audio is looked up beside it by
-``record["source"]["name"]``; without it the window shows the record without waveforms
-or playback). Which record, where a new one is saved and the history are
+when it has no call record yet) or a call record (its audio is the recording of
+``record["source"]["name"]`` beside it or where the history says it was made from, as
+long as the call; without it the window shows the record without waveforms or playback). Which record, where a new one is saved and the history are
 :mod:`voicecoach.store.calls`'s; playback is :mod:`voicecoach.sinks.playback`'s; the
 window only shows. Clicking anywhere on the timeline, a transcript line or a listed
 item plays the call from there.

@@ -547,7 +547,7 @@ def cmd_review(args) -> int:
 
 def cmd_report(args) -> int:
     from voicecoach.sinks.report import write_report
-    from voicecoach.store.calls import recording_files
+    from voicecoach.store.calls import recording_candidates
 
     config = _load_config(args)
     _not_an_input("-o", args.output, [*_call_read(args.call), *_settings_read(args, config)])
@@ -557,7 +557,8 @@ def cmd_report(args) -> int:
         from voicecoach.store.record import load_record
 
         record = load_record(path)
-        _not_an_input("-o", args.output, [(f, "the record's recording") for f in recording_files(record, path)])
+        _not_an_input("-o", args.output, [(f, "the record's recording")
+                                          for files in recording_candidates(record, path) for f in files])
         audio = None
         if not args.no_audio:           # as the review opens it (the demo's part of a shift, too)
             from voicecoach.store.calls import open_call
@@ -881,7 +882,8 @@ def _live_console(make_shift, extra, args, what, record_dir):
 
 def _local_call(call: str):
     """A call on this machine: (its record, the record file). A recording counts when it has
-    a record (beside it or in the data folder)."""
+    a record (:func:`~voicecoach.store.calls.find_record`: beside it, in the data folder, or
+    where the history says one was made from it)."""
     from voicecoach.store.record import load_record
 
     path = Path(call)
@@ -917,8 +919,9 @@ def cmd_share(args) -> int:
     if args.with_audio:
         audio = recording_files(record, path)
         if not audio:
-            raise UserError(f"the recording {record['source']['name']} is neither beside {path} nor where "
-                            "it was analysed: share without --with-audio, or put the recording beside the record")
+            name = record["source"]["name"]
+            raise UserError(f"no recording of this call's length named {name} beside {path} or where it was "
+                            "analysed: share without --with-audio, or put the call's recording beside its record")
     print(share_local_call(config, record, audio) + ".")
     return 0
 

@@ -24,8 +24,7 @@ The history
 
 Opening a call (:func:`open_call`)
     A record file opens as it is, with its recording if that lies beside it or where the
-    history says the record was made from (:func:`recording_files`), and is as long as
-    the call. A recording opens with its record when there is one (``<stem>.json``
+    history says the record was made from, and is as long as the call (:func:`call_audio`). A recording opens with its record when there is one (``<stem>.json``
     beside it, ``<stem>-<hash>.json`` in ``records/``, or a record the history knows was
     made from it, of a recording of the same name and length: :func:`record_places`);
     otherwise it is analysed and its new record saved and added to the history.
@@ -40,7 +39,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Union
 
 from voicecoach.store.record import RecordError, date_by_recording, is_demo, load_record
 
@@ -190,17 +189,23 @@ def kept_record(recording: Union[str, Path]) -> Path:
     return records_dir() / f"{recording.stem}-{hashlib.sha1(key).hexdigest()[:8]}.json"
 
 
-def record_places(recording: Union[str, Path], history_path: Union[str, Path, None] = None) -> tuple[Path, ...]:
+def record_places(recording: Union[str, Path], history_path: Union[str, Path, None] = None,
+                  *, linked: bool = True) -> Iterator[Path]:
     """Where a call record of ``recording`` may be: ``<stem>.json`` beside it, its
     :func:`kept_record` in the data folder (or ``-2``, ``-3``... after it, where that name
     was taken), ``records/<stem>.json`` (where versions before the hash kept it: read,
-    never written), or wherever the history says a record was made from it (``analyze
-    CALL -o elsewhere.json``). Only these are looked in (:func:`find_record`)."""
+    never written), then (``linked``) wherever the history says a record was made from
+    it (``analyze CALL -o elsewhere.json``), looked up only when the others are passed.
+    Only these are looked in (:func:`find_record`)."""
     recording = Path(recording)
     kept = kept_record(recording)
-    more = sorted(kept.parent.glob(f"{kept.stem}-[0-9]*.json")) if kept.parent.is_dir() else []
-    return (recording.with_suffix(".json"), kept, *more, records_dir() / (recording.stem + ".json"),
-            *_linked(history_path, "records_of", recording))
+    yield recording.with_suffix(".json")
+    yield kept
+    if kept.parent.is_dir():
+        yield from sorted(kept.parent.glob(f"{kept.stem}-[0-9]*.json"))
+    yield records_dir() / (recording.stem + ".json")
+    if linked:
+        yield from _linked(history_path, "records_of", recording)
 
 
 def find_record(recording: Union[str, Path], duration_s: float,
@@ -225,41 +230,54 @@ def find_record(recording: Union[str, Path], duration_s: float,
     return None
 
 
-def recording_files(record: dict, record_path: Union[str, Path],
-                    history_path: Union[str, Path, None] = None) -> tuple[Path, ...]:
-    """The file(s) holding the audio of the record at ``record_path``: ``(call,)``, or
-    ``(agent, customer)`` for a call analysed from one file per side; ``()`` when not found.
+def recording_candidates(record: dict, record_path: Union[str, Path],
+                         history_path: Union[str, Path, None] = None) -> Iterator[tuple[Path, ...]]:
+    """The file(s) that may hold the audio of the record at ``record_path``, most likely
+    first: ``(call,)``, or ``(agent, customer)`` for a call analysed from one file per
+    side. Their lengths are not checked here (:func:`recording_files`, :func:`call_audio`).
 
     Looked for beside the record by ``source.name`` (``call.flac``, or ``agent.flac +
     caller.flac``), then where the history says the record was made from (a record saved
     with ``-o`` to another folder, or kept in the data folder's ``records/``), then the
-    demo call for the demo's record. The length is not checked here: :func:`open_call`
-    checks the audio it reads.
+    demo call for the demo's record.
 
-    Only a plain file name counts beside the record: a record is data someone may have
-    crafted, so a ``source.name`` that is a path (``/home/x/other.wav``,
-    ``../../secret.flac``) never makes a report embed, or the review play, a file outside
-    the record's own folder. The history is the user's own, written by this program."""
+    Beside the record, only a plain file name that is a file in the record's own folder
+    counts: a record is data someone may have crafted, so a ``source.name`` that is a path
+    (``/home/x/other.wav``, ``../../secret.flac``) or names a symlink to a file elsewhere
+    never makes a report embed, or the review play, a file outside that folder. The
+    history is the user's own, written by this program."""
     from voicecoach.analyze import demo_call_path
 
     name = record["source"]["name"]
     if not isinstance(name, str):
-        return ()
+        return
     folder = Path(record_path).parent
-    if is_plain_name(name) and (folder / name).is_file():
-        return (folder / name,)
+    try:
+        real_folder = folder.resolve()
+    except (OSError, RuntimeError):
+        return
+
+    def here(n: str) -> bool:
+        if not is_plain_name(n) or not (folder / n).is_file():
+            return False
+        try:
+            return (folder / n).resolve().parent == real_folder
+        except (OSError, RuntimeError):
+            return False
+
+    if here(name):
+        yield (folder / name,)
     parts = name.split(" + ")
     for k in range(1, len(parts)):                       # "agent.flac + caller.flac"
         pair = (" + ".join(parts[:k]), " + ".join(parts[k:]))
-        if all(is_plain_name(n) and (folder / n).is_file() for n in pair):
-            return tuple(folder / n for n in pair)
+        if all(here(n) for n in pair):
+            yield tuple(folder / n for n in pair)
     linked = _linked(history_path, "recordings_of", record_path)
     if linked and " + ".join(p.name for p in linked) == name and all(p.is_file() for p in linked):
-        return linked
+        yield linked
     demo = demo_call_path()
     if name == demo.name and demo.is_file():
-        return (demo,)
-    return ()
+        yield (demo,)
 
 
 def is_plain_name(name: str) -> bool:
@@ -268,19 +286,72 @@ def is_plain_name(name: str) -> bool:
     return bool(name) and name not in (".", "..") and not any(c in name for c in seps)
 
 
+LENGTH_SLACK_S = 1.0
+"""A recording found for a record is that call's when their lengths differ by at most this (s)."""
+
+
+def _length_fits(record: dict, files: tuple, length_s: float) -> tuple[bool, str]:
+    """Whether audio of ``length_s`` (s) in ``files`` can be the call of ``record``, and what
+    to tell the user. A live call's recording may be longer (the recorder keeps the silence
+    in which the shift saw the call end: the view cuts it) or shorter (a full disk stopped
+    it: the part there is, said so); any other recording must be the call's length."""
+    from voicecoach.sinks.view import clock
+
+    duration = float(record["duration"])
+    if abs(length_s - duration) <= LENGTH_SLACK_S:
+        return True, ""
+    said = f"{' + '.join(p.name for p in files)} lasts {clock(length_s)}"
+    if record.get("live") or record.get("shift"):
+        return True, (f"{said}: the recording stopped during the call" if length_s < duration else "")
+    return False, (f"{said} but the call lasted {clock(duration)}: it is not this call's recording")
+
+
+def _header_length_s(files: tuple) -> Optional[float]:
+    """The length (s) the files' headers give (the longer side), or None when one cannot say."""
+    from voicecoach.sources.audio import sndfile_info
+
+    lengths = []
+    for f in files:
+        info = sndfile_info(Path(f))
+        if info is None or not info.samplerate or info.frames <= 0:
+            return None
+        lengths.append(info.frames / info.samplerate)
+    return max(lengths) if lengths else None
+
+
+def recording_files(record: dict, record_path: Union[str, Path],
+                    history_path: Union[str, Path, None] = None) -> tuple[Path, ...]:
+    """The file(s) holding the call of the record at ``record_path`` (the first of its
+    :func:`recording_candidates` whose length fits the call, read from the header where
+    it says, else decoded); ``()`` when none. For sharing the recording: what the review
+    plays comes from :func:`call_audio`, which decodes."""
+    from voicecoach.sources.audio import AudioError, load_call
+
+    for files in recording_candidates(record, record_path, history_path):
+        length = _header_length_s(files)
+        if length is None:
+            try:
+                audio = (load_call(agent=files[0], customer=files[1]) if len(files) == 2 else load_call(files[0]))
+            except AudioError:
+                continue
+            length = audio.duration
+        if _length_fits(record, files, length)[0]:
+            return files
+    return ()
+
+
 def _linked(history_path: Union[str, Path, None], method: str, path: Union[str, Path]) -> tuple[Path, ...]:
-    """``History(history_path).<method>(path)``, or () when there is no history yet (it is
-    not created by a look-up) or it cannot be read."""
+    """``<method>(path)`` of the history opened read-only (:meth:`History.read_only`), or ()
+    when there is none yet, it is older or locked, or cannot be read: a look-up never
+    creates, upgrades or waits on the history."""
     import sqlite3
 
-    from voicecoach.store.history import History, default_db_path
+    from voicecoach.store.history import History
 
-    if not Path(history_path if history_path is not None else default_db_path()).is_file():
-        return ()
     try:
-        with History(history_path) as history:
+        with History.read_only(history_path) as history:
             return tuple(getattr(history, method)(path))
-    except (sqlite3.Error, OSError):
+    except (sqlite3.Error, OSError, RuntimeError):
         return ()
 
 
@@ -359,7 +430,7 @@ def add_to_history(record: dict, record_path: Union[str, Path],
         The history database (default: the user's, in :func:`data_dir`).
     recordings : tuple of paths
         The file(s) the record was made from, so that its audio is found where it is not
-        beside the record (:func:`recording_files`).
+        beside the record (:func:`recording_candidates`).
     """
     import sqlite3
 
@@ -491,9 +562,43 @@ def _load_noted(files, agent_channel: str = "left"):
     return audio, "; ".join(notes)
 
 
-LENGTH_SLACK_S = 1.0
-"""A recording found for a record is that call's when their lengths differ by at most this
-(s): a live call's record ends with the engine's clock, its recording with the last block."""
+def call_audio(record: dict, record_path: Path, history_path: Union[str, Path, None] = None, *,
+               demo: bool = False) -> tuple[tuple[Path, ...], Optional[CallAudio], str]:
+    """The audio of the record at ``record_path``, to show: ``(files, audio, note)``.
+
+    The first of its :func:`recording_candidates` that decodes and whose length fits the
+    call (:func:`_length_fits`; a live call's longer recording is cut to the call), read
+    as it was analysed (``source.agent_channel``); the demo's part a shift covered for a
+    shift's record of the demo. ``((), None, why)`` when there is none; ``note`` also
+    carries what reading it warned of."""
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.sources.audio import AudioError, CallAudio
+
+    said = []
+    for files in (*recording_candidates(record, record_path, history_path),
+                  *([(demo_call_path(),)] if demo else [])):
+        try:
+            audio, heard = _load_noted(files, record["source"].get("agent_channel") or "left")
+        except AudioError as exc:
+            said.append(f"{' + '.join(p.name for p in files)} is not readable ({exc})")
+            continue
+        if record.get("shift") and files[0].resolve() == demo_call_path().resolve():
+            audio = _call_in_shift(audio, record)         # the demo replayed in a shift, not recorded
+            if audio is None:
+                return (), None, "where this call lies in the replayed demo is not known: no waveforms or playback"
+            return files, audio, heard
+        fits, why = _length_fits(record, files, audio.duration)
+        if not fits:
+            said.append(why)
+            continue
+        end = int(round(float(record["duration"]) * audio.sr))
+        if len(audio.agent) > end + LENGTH_SLACK_S * audio.sr:      # a live call's: the silence after it
+            audio = CallAudio(audio.agent[:end].copy(),
+                              None if audio.customer is None else audio.customer[:end].copy(), audio.name)
+        return files, audio, _join(heard, why)
+    if not said:
+        said.append(f"{record['source']['name']} is neither beside the record nor where it was analysed")
+    return (), None, _join(*dict.fromkeys(said)) + ": no waveforms or playback"
 
 
 def open_call(call: Union[str, Path, dict], config=None, *,
@@ -502,7 +607,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
               baseline: Optional[Baseline] = None) -> OpenedCall:
     """Open ``call`` for review: ``"demo"``, a recording, a call record file, or a record dict.
 
-    A record file opens as it is, with its recording if ``source.name`` lies beside it.
+    A record file opens as it is, with its recording (:func:`call_audio`).
     A recording opens with its record (:func:`find_record`); without one it is analysed,
     dated when it was recorded (:func:`~voicecoach.store.record.date_by_recording`) and
     the new record saved (:func:`save_new_call`). Every record opened or saved is in
@@ -532,11 +637,11 @@ def open_call(call: Union[str, Path, dict], config=None, *,
     if isinstance(call, dict):
         return OpenedCall(call, note="call record without its recording: no waveforms or playback")
     from voicecoach.analyze import demo_call_path
-    from voicecoach.sources.audio import AudioError
 
     path = demo_call_path() if str(call) == "demo" else Path(call)
     # the demo, or the record kept of it: opened by name (`review records/demo_call-<hash>.json`)
-    demo = path.resolve() in {p.resolve() for p in (demo_call_path(), *record_places(demo_call_path()))}
+    demo = path.resolve() in {p.resolve() for p in (demo_call_path(),
+                                                     *record_places(demo_call_path(), linked=False))}
 
     def indexed(record: dict, record_path: Path) -> str:
         return "" if demo else add_to_history(record, record_path, history_path)
@@ -546,30 +651,7 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         demo = demo or is_demo(record, path)          # e.g. a record of `live --replay demo`
         if demo:
             record["demo"] = True                     # a record an earlier version kept: not the agent's
-        files = recording_files(record, path, history_path) or ((demo_call_path(),) if demo else ())
-        audio, note = None, ""
-        if files:
-            try:
-                audio, note = _load_noted(files, record["source"].get("agent_channel") or "left")
-            except AudioError as exc:
-                note = f"recording not readable ({exc}): no waveforms or playback"
-                files = ()
-        else:
-            note = f"{record['source']['name']} not found beside the record: no waveforms or playback"
-        if audio is not None and record.get("shift") and files[0].resolve() == demo_call_path().resolve():
-            audio = _call_in_shift(audio, record)         # the demo replayed in a shift, not recorded
-            if audio is None:
-                files, note = (), "where this call lies in the replayed demo is not known: no waveforms or playback"
-        elif audio is not None and abs(audio.duration - float(record["duration"])) > LENGTH_SLACK_S:
-            from voicecoach.sinks.view import clock
-
-            said = f"{' + '.join(p.name for p in files)} lasts {clock(audio.duration)}"
-            if record.get("live") and audio.duration < float(record["duration"]):
-                note = _join(note, f"{said}: the recording stopped during the call")   # e.g. a full disk
-            else:
-                note = (f"{said} but this call {clock(float(record['duration']))}: not its recording, "
-                        "so no waveforms or playback")
-                audio, files = None, ()
+        files, audio, note = call_audio(record, path, history_path, demo=demo)
         return OpenedCall(record, audio, path, files[0] if len(files) == 1 else None,
                           _join(note, indexed(record, path)), audio_files=files)
     audio, heard = _load_noted(path)
@@ -578,6 +660,8 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         record = load_record(found)
         if demo:
             record["demo"] = True                     # kept by an earlier version, unmarked
+        if record["source"].get("agent_channel") == "right":
+            audio, heard = _load_noted(path, "right")   # as it was analysed
         return OpenedCall(record, audio, found, path, _join(heard, indexed(record, found)))
     if analyse is None:
         from voicecoach.analyze import analyze_call

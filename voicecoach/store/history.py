@@ -125,8 +125,28 @@ class History:
         private_folder(self.path.parent)
         private_file(self.path)
         self._db = sqlite3.connect(str(self.path))
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._migrate()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
+
+    @classmethod
+    def read_only(cls, path: Union[str, Path, None] = None) -> "History":
+        """The index opened for looking up only (:meth:`recordings_of`, :meth:`records_of`):
+        never created, upgraded or written, and not waited on for long when another
+        process is writing it.
+
+        Raises
+        ------
+        sqlite3.Error
+            There is no index there, or it cannot be read now.
+        """
+        self = cls.__new__(cls)
+        self.path = Path(path) if path is not None else default_db_path()
+        self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+        return self
 
     def _migrate(self) -> None:
         """Bring the index to this version in place: every row an agent has stays
@@ -187,11 +207,23 @@ class History:
 
     def records_of(self, recording: Union[str, Path]) -> list[Path]:
         """The records made from the one-file ``recording`` (newest first), as :meth:`add`
-        was told; the caller checks each is still that recording's (name and length)."""
-        where = os.path.abspath(recording)
-        rows = self._db.execute("SELECT record_path, recordings FROM calls WHERE recordings IS NOT NULL "
-                                "ORDER BY created DESC").fetchall()
-        return [Path(p) for p, files in rows if _paths(files) == (Path(where),)]
+        was told, however the path was spelt (through a symlinked folder, say); the caller
+        checks each is still that recording's (name and length)."""
+        recording = Path(recording)
+        real = recording.resolve()
+        # only rows naming a file of that name are looked at: `/mon.wav"` inside the JSON list
+        named = json.dumps(os.sep)[1:-1] + json.dumps(recording.name)[1:]
+        rows = self._db.execute("SELECT record_path, recordings FROM calls WHERE instr(recordings, ?) > 0 "
+                                "ORDER BY created DESC", (named,)).fetchall()
+        found = []
+        for record_path, files in rows:
+            files = _paths(files)
+            try:
+                if len(files) == 1 and files[0].resolve() == real:
+                    found.append(Path(record_path))
+            except (OSError, RuntimeError):
+                continue
+        return found
 
     def calls(self, limit: Optional[int] = 20) -> list[CallScores]:
         """The latest ``limit`` calls (all with None), oldest first, so trends read left to right."""

@@ -27,8 +27,9 @@ Say = Callable[[str], None]
 
 
 def has_record(recording: Path) -> bool:
-    """Whether a call record of ``recording`` (by its file name) exists beside it or in
-    the data folder's ``records/``."""
+    """Whether a call record of ``recording`` (by its file name) exists in one of its
+    :func:`~voicecoach.store.calls.record_places`: beside it, in the data folder's
+    ``records/``, or where the history says one was made from it."""
     for path in record_places(recording):
         if not path.exists():
             continue

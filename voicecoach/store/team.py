@@ -482,7 +482,7 @@ def open_shared(store: TeamStore, ref: str):
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            audio = load_call(tmp)
+            audio = load_call(tmp, agent_channel=record["source"].get("agent_channel") or "left")
             audio.name = name
         except AudioError as exc:
             note += f"; the shared recording is not readable ({exc})"
