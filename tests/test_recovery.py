@@ -200,3 +200,33 @@ def test_a_recovered_call_is_dated_when_it_was_recorded(tmp_path, monkeypatch):
     record = json.loads(path.with_suffix(".json").read_text())
     started = datetime.fromisoformat(record["created"]).timestamp()
     assert abs(started - (ended - record["duration"])) <= 1.0 and abs(record["duration"] - 4.0) < 0.05
+
+
+def test_recordings_whose_records_are_in_the_history_are_not_read_again(tmp_path, monkeypatch):
+    """`history` and every `live` start look for unfinished recordings: each record was read
+    and checked whole (a year of recorded calls: a minute's wait). A record beside its
+    recording that the history indexes answers at once; one it does not is still read."""
+    from voicecoach.store import recovery
+    from voicecoach.store.history import History
+    from voicecoach.store.record import SCHEMA
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    for i in range(4):
+        sf.write(folder / f"call-20261101-00000{i}.wav", np.zeros((1600, 2), np.float32), 16000)
+    record = {"schema": SCHEMA, "created": "2026-11-01T09:00:00+00:00", "duration": 0.1,
+              "source": {"name": "call-20261101-000000.wav", "channels": ["agent", "customer"]},
+              "talk_time": {"agent": 0.0, "customer": 0.0}, "pace": {"agent_wpm": None}}
+    with History() as h:
+        for i in (0, 1):                                         # indexed
+            path = folder / f"call-20261101-00000{i}.json"
+            path.write_text(json.dumps(dict(record, source=dict(record["source"], name=path.stem + ".wav"))))
+            h.add(json.loads(path.read_text()), path)
+    path = folder / "call-20261101-000002.json"                   # a record the history does not know
+    path.write_text(json.dumps(dict(record, source=dict(record["source"], name=path.stem + ".wav"))))
+    read = []
+    real_load = recovery.load_record
+    monkeypatch.setattr(recovery, "load_record", lambda p: read.append(Path(p).name) or real_load(p))
+    assert [p.name for p in unfinished(folder)] == ["call-20261101-000003.wav"]
+    assert read == ["call-20261101-000002.json"]

@@ -198,6 +198,10 @@ class History:
                              (*(getattr(row, c) for c in _COLUMNS), json.dumps(files) if files else None))
         return row
 
+    def record_paths(self) -> list[str]:
+        """Every indexed record file (absolute, resolved)."""
+        return [p for (p,) in self._db.execute("SELECT record_path FROM calls")]
+
     def recordings_of(self, record_path: Union[str, Path]) -> tuple[Path, ...]:
         """The recording file(s) the record at ``record_path`` was made from, as given to
         :meth:`add` (they may have moved since); () when not known."""

@@ -26,10 +26,19 @@ from voicecoach.store.record import RecordError, date_by_recording, load_record
 Say = Callable[[str], None]
 
 
-def has_record(recording: Path) -> bool:
+def has_record(recording: Path, indexed: frozenset = frozenset()) -> bool:
     """Whether a call record of ``recording`` (by its file name) exists in one of its
     :func:`~voicecoach.store.calls.record_places`: beside it, in the data folder's
-    ``records/``, or where the history says one was made from it."""
+    ``records/``, or where the history says one was made from it.
+
+    ``indexed`` (the history's record files, :meth:`History.record_paths`) answers at once
+    for a recording whose record beside it is in the history, as ``live --record`` leaves
+    every call: reading each record would make a year of recordings a minute's wait."""
+    try:
+        if str(recording.with_suffix(".json").resolve()) in indexed:
+            return True
+    except (OSError, RuntimeError):
+        pass
     for path in record_places(recording):
         if not path.exists():
             continue
@@ -54,7 +63,21 @@ def unfinished(folder: Union[str, Path]) -> list[Path]:
         found = sorted(folder.glob("call-*.wav"))
     except OSError:
         return []
-    return [p for p in found if p.is_file() and not has_record(p) and not in_progress(p)]
+    indexed = _indexed() if found else frozenset()
+    return [p for p in found if p.is_file() and not has_record(p, indexed) and not in_progress(p)]
+
+
+def _indexed() -> frozenset:
+    """The record files the history indexes (none when it cannot be read: each record is read then)."""
+    import sqlite3
+
+    from voicecoach.store.history import History
+
+    try:
+        with History.read_only() as history:
+            return frozenset(history.record_paths())
+    except (sqlite3.Error, OSError):
+        return frozenset()
 
 
 def recover(recording: Path, config=None, baseline=None) -> str:
