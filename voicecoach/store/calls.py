@@ -24,8 +24,8 @@ The history
 
 Opening a call (:func:`open_call`)
     A record file opens as it is, with its recording if that lies beside it or where the
-    history says the record was made from, and is as long as the call (:func:`call_audio`). A recording opens with its record when there is one (``<stem>.json``
-    beside it, ``<stem>-<hash>.json`` in ``records/``, or a record the history knows was
+    history says the record was made from, and is as long as the call (:func:`call_audio`).
+    A recording opens with its record when there is one (``<stem>.json`` beside it, ``<stem>-<hash>.json`` in ``records/``, or a record the history knows was
     made from it, of a recording of the same name and length: :func:`record_places`);
     otherwise it is analysed and its new record saved and added to the history.
 
@@ -325,19 +325,30 @@ def recording_files(record: dict, record_path: Union[str, Path],
     :func:`recording_candidates` whose length fits the call, read from the header where
     it says, else decoded); ``()`` when none. For sharing the recording: what the review
     plays comes from :func:`call_audio`, which decodes."""
-    from voicecoach.sources.audio import AudioError, load_call
+    from voicecoach.sources.audio import AudioError
 
     for files in recording_candidates(record, record_path, history_path):
         length = _header_length_s(files)
         if length is None:
             try:
-                audio = (load_call(agent=files[0], customer=files[1]) if len(files) == 2 else load_call(files[0]))
+                audio = load_files(files, record["source"].get("agent_channel") or "left")
             except AudioError:
                 continue
             length = audio.duration
         if _length_fits(record, files, length)[0]:
             return files
     return ()
+
+
+def load_files(files, agent_channel: str = "left") -> CallAudio:
+    """The call in ``files``: one path, or a tuple ``(call,)`` or ``(agent, customer)``
+    (:func:`~voicecoach.sources.audio.load_call`)."""
+    from voicecoach.sources.audio import load_call
+
+    files = (files,) if isinstance(files, (str, Path)) else tuple(files)
+    if len(files) == 2:
+        return load_call(agent=files[0], customer=files[1])
+    return load_call(files[0], agent_channel=agent_channel)
 
 
 def _linked(history_path: Union[str, Path, None], method: str, path: Union[str, Path]) -> tuple[Path, ...]:
@@ -545,15 +556,11 @@ def _load_noted(files, agent_channel: str = "left"):
     well, for the terminal."""
     import warnings
 
-    from voicecoach.sources.audio import AudioWarning, load_call
+    from voicecoach.sources.audio import AudioWarning
 
-    files = (files,) if isinstance(files, (str, Path)) else tuple(files)
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always", AudioWarning)
-        if len(files) == 2:
-            audio = load_call(agent=files[0], customer=files[1])
-        else:
-            audio = load_call(files[0], agent_channel=agent_channel)
+        audio = load_files(files, agent_channel)
     notes = []
     for w in said:
         if issubclass(w.category, AudioWarning):

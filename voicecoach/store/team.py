@@ -516,10 +516,11 @@ def _recording_bytes(files: Union[str, Path, tuple, None]) -> tuple[Optional[byt
     import soundfile as sf
 
     from voicecoach.events import SAMPLE_RATE
-    from voicecoach.sources.audio import AudioError, load_call
+    from voicecoach.sources.audio import AudioError
+    from voicecoach.store.calls import load_files
 
     try:
-        call = load_call(agent=files[0], customer=files[1])
+        call = load_files(files)
     except AudioError as exc:
         raise TeamError(f"cannot read the recording: {exc}") from None
     buf = io.BytesIO()
