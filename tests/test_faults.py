@@ -159,3 +159,61 @@ def test_a_record_that_does_not_fit_beside_its_recording_goes_to_the_data_folder
     assert home.parent == tmp_path / "data" / "records" and home.name.startswith("call-20260101-090000-")
     assert json.loads(home.read_text())["source"]["name"] == recording.name
     assert not [p for p in small_disk.iterdir() if p != recording]      # nothing half-written beside it
+
+
+def shift_on_small_disk(small_disk, tmp_path, monkeypatch):
+    """One 14-second call of the demo coached by a shift that records onto ``small_disk``
+    (it fills after 3 s); the data folder, where a record goes when it cannot go
+    beside its recording, has room. Returns the shift's call, the history's count of
+    calls and the status lines said."""
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.config import Config
+    from voicecoach.shift import Shift
+    from voicecoach.sources.audio import CallAudio, load_call
+    from voicecoach.sources.files import PlaylistSource
+    from voicecoach.store.history import History
+
+    isolate(monkeypatch, tmp_path)
+    demo = load_call(demo_call_path())
+    part = slice(0, 14 * 16000)
+    call = CallAudio(demo.agent[part], demo.customer[part], "part")
+    said = []
+    shift = Shift(PlaylistSource([(2.0, call)]), Config(), transcribe=False, record_dir=str(small_disk / "rec"))
+    shift.subscribe(lambda kind, item: kind == "status" and said.append(item))
+    (saved,) = shift.run()
+    with History(tmp_path / "data" / "history.sqlite") as history:
+        count = len(history.calls(None))
+    return saved, count, said
+
+
+def test_a_shift_call_whose_recording_a_full_disk_stopped_keeps_its_link_to_it(small_disk, tmp_path,
+                                                                             monkeypatch):
+    from voicecoach.store.calls import kept_record
+    from voicecoach.store.recovery import unfinished
+
+    saved, count, said = shift_on_small_disk(small_disk, tmp_path, monkeypatch)
+    recording = Path(saved["recording"])
+    assert sum("recording stopped" in s and "No space left" in s for s in said) == 1, said
+    assert Path(saved["record_path"]) == kept_record(recording), saved
+    record = json.loads(Path(saved["record_path"]).read_text())
+    assert record["source"]["name"] == recording.name          # the review finds what was recorded
+    assert sf.info(recording).duration > 1.0 and count == 1
+    assert unfinished(recording.parent) == []                   # the next start recovers no second call
+
+
+def test_a_shift_call_on_a_disk_already_full_leaves_no_empty_recording(small_disk, tmp_path, monkeypatch):
+    from voicecoach.store.recovery import unfinished
+
+    (small_disk / "rec").mkdir(mode=0o700)
+    with open(small_disk / "filler", "wb", buffering=0) as f:      # fills the disk
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError:
+            pass
+    saved, count, said = shift_on_small_disk(small_disk, tmp_path, monkeypatch)
+    assert saved["recording"] is None and list((small_disk / "rec").iterdir()) == [], saved
+    record = json.loads(Path(saved["record_path"]).read_text())
+    assert record["source"]["name"].startswith("call 1, ") and count == 1
+    assert Path(saved["record_path"]).parent == tmp_path / "data" / "records"
+    assert unfinished(small_disk / "rec") == []

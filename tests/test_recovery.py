@@ -63,6 +63,25 @@ def test_a_recording_in_progress_is_not_unfinished(tmp_path):
     assert not in_progress(rec.path) and unfinished(tmp_path) == [rec.path]   # no record yet
 
 
+
+def test_a_recording_that_holds_no_audio_is_not_a_call_to_recover(tmp_path):
+    """A full disk can take even a recording's header: such a file is not named at
+    every start as a call that cannot be analysed, and a closed one is removed."""
+    from voicecoach.sinks.recorder import remove_if_empty
+
+    empty = tmp_path / "call-20260101-090000.wav"
+    empty.write_bytes(b"")
+    header_only = Recorder(tmp_path, ("agent",))
+    header_only.close()
+    assert unfinished(tmp_path) == []
+    full = Recorder(tmp_path, ("agent",))
+    full.write("agent", np.zeros(1600, np.float32))
+    full.close()
+    assert unfinished(tmp_path) == [full.path]
+    assert remove_if_empty(empty) and not empty.exists()
+    assert remove_if_empty(header_only.path) and not header_only.path.exists()
+    assert not remove_if_empty(full.path) and full.path.exists()
+
 def test_killed_call_is_recovered_into_its_record_and_the_history(tmp_path):
     folder, data = tmp_path / "calls", tmp_path / "data"
     path = crash_recording(folder, 40.0)

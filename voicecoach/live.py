@@ -45,6 +45,7 @@ import threading
 import time
 import traceback
 from collections import deque
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
@@ -52,6 +53,7 @@ import numpy as np
 from voicecoach.analyzers.vad import Segment
 from voicecoach.coach import CoachRules
 from voicecoach.engine import Engine
+from voicecoach.sinks.recorder import remove_if_empty
 from voicecoach.events import SAMPLE_RATE, Event, Word, segments_from_words
 from voicecoach.store.record import build_record
 from voicecoach.stt import revision
@@ -615,10 +617,13 @@ class LiveSession:
             if rec is not self.recorder:
                 rec.close()                             # stopped during the call: its writer ends
         if self.recorder is not None:
-            path = self.recorder.close()                # what the writer thread holds is written first
-            record["source"]["name"] = path.name       # the review finds the audio beside the record
+            self.recorder.close()                       # what the writer thread holds is written first
             if self.recorder.failed:
                 self._emit("status", self.recorder.failed)
+        if self.recording_path is not None and remove_if_empty(self.recording_path):
+            self.recording_path = None                  # a full disk took even its first block
+        if self.recording_path is not None:             # also one that stopped early: it is this call's
+            record["source"]["name"] = Path(self.recording_path).name   # the review finds it beside the record
         return record
 
 

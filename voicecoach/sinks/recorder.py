@@ -236,6 +236,28 @@ class Recorder:
         return self.path
 
 
+def holds_audio(path: str | Path) -> bool:
+    """Whether the file at ``path`` holds more than a recording's header (False when it
+    cannot be read)."""
+    try:
+        return os.path.getsize(path) > HEADER_BYTES
+    except OSError:
+        return False
+
+
+def remove_if_empty(path: str | Path) -> bool:
+    """Remove a closed recording that holds no audio (a full disk took even its first
+    block), so that it is neither linked from a call record nor looked at again at every
+    start. Returns whether it is gone. Never raises."""
+    if holds_audio(path):
+        return False
+    try:
+        Path(path).unlink(missing_ok=True)
+    except OSError:
+        return not os.path.lexists(path)
+    return True
+
+
 def in_progress(path: str | Path) -> bool:
     """Whether a recorder (in this or another process) is still writing ``path``."""
     if fcntl is None:

@@ -54,7 +54,7 @@ def has_record(recording: Path, indexed: frozenset = frozenset()) -> bool:
 def unfinished(folder: Union[str, Path]) -> list[Path]:
     """Recordings in ``folder`` (``call-*.wav``, as ``live --record`` names them) that
     have no call record and are not being written, oldest first."""
-    from voicecoach.sinks.recorder import in_progress
+    from voicecoach.sinks.recorder import holds_audio, in_progress
 
     folder = Path(folder).expanduser()
     if not folder.is_dir():
@@ -64,7 +64,8 @@ def unfinished(folder: Union[str, Path]) -> list[Path]:
     except OSError:
         return []
     indexed = _indexed() if found else frozenset()
-    return [p for p in found if p.is_file() and not has_record(p, indexed) and not in_progress(p)]
+    return [p for p in found if p.is_file() and holds_audio(p)    # an empty one has no call to recover
+            and not has_record(p, indexed) and not in_progress(p)]
 
 
 def _indexed() -> frozenset:
