@@ -1,5 +1,6 @@
 """The `voicecoach` command as a user runs it: help, output, and one-line errors."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -423,3 +424,24 @@ def test_the_demo_named_by_its_path_is_still_the_demo(tmp_path):
     assert json.loads((tmp_path / "d.json").read_text())["demo"] is True
     res = run("live", "--replay", str(demo_call_path()), str(tmp_path / "mine.wav"), cwd=tmp_path)
     assert res.returncode == 2 and "--replay demo replays the demo call" in res.stderr, res.stderr
+
+
+def test_a_second_live_coach_is_refused_in_one_line(tmp_path, monkeypatch):
+    """Two `live` on the same devices would coach, record and save every call twice."""
+    from voicecoach.store.running import AlreadyRunning, claim_live
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    held = claim_live(tmp_path / "data")
+    with pytest.raises(AlreadyRunning) as exc:
+        claim_live(tmp_path / "data")
+    assert exc.value.pid == os.getpid()
+    res = run("live", "--console", "--stop-after", "1")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines() == [
+        f"voicecoach: error: VoiceCoach is already coaching your calls (process {os.getpid()}); quit it "
+        "first (tray icon or overlay menu: Quit, or Ctrl-C in its terminal), or every call would be "
+        "coached and saved twice"]
+    held.close()                          # the first one quits: the next start may coach
+    again = claim_live(tmp_path / "data")
+    assert again is not None and (tmp_path / "data" / "live.lock").stat().st_mode & 0o077 == 0
+    again.close()

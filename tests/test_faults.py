@@ -130,7 +130,12 @@ def test_full_disk_stops_the_recording_coaching_goes_on_and_nothing_is_half_writ
     assert "No space left" in out
     assert "LET THEM FINISH" in out and "you interrupted 1×" in out      # coaching went on
     errors = [line for line in err.splitlines() if line.startswith("voicecoach: error:")]
-    assert len(errors) == 1 and "could not be saved" in errors[0] and "No space left" in errors[0], err
+    assert errors == ["voicecoach: error: the record of call 1 could not be saved (said above); "
+                      f"{wav_name(small_disk)} is kept, and its record is made at the next start once "
+                      "there is room"], err
+    notes = [line for line in out.splitlines() if "could not be saved" in line]
+    assert len(notes) == 1 and "No space left" in notes[0], out       # said once, when the call ended
+    assert "Shift over: 1 call coached\n" in out + "\n" and "history` lists" not in out
     # nothing half-written
     wav = next((small_disk / "rec").glob("call-*.wav"))
     info = sf.info(wav)
@@ -139,6 +144,10 @@ def test_full_disk_stops_the_recording_coaching_goes_on_and_nothing_is_half_writ
     assert all(json.loads(line) for line in lines)      # every line whole
     left = [p.name for p in Path(small_disk).rglob("*") if p.is_file()]
     assert not [n for n in left if n.endswith(".tmp") or n.endswith(".json")], left
+
+
+def wav_name(small_disk) -> str:
+    return next((small_disk / "rec").glob("call-*.wav")).name
 
 
 def test_a_record_that_does_not_fit_beside_its_recording_goes_to_the_data_folder(small_disk, tmp_path,
@@ -217,3 +226,21 @@ def test_a_shift_call_on_a_disk_already_full_leaves_no_empty_recording(small_dis
     assert record["source"]["name"].startswith("call 1, ") and count == 1
     assert Path(saved["record_path"]).parent == tmp_path / "data" / "records"
     assert unfinished(small_disk / "rec") == []
+
+
+def test_a_read_only_record_folder_is_said_at_the_start_not_at_the_first_call(tmp_path, monkeypatch):
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(mnt)],
+                         capture_output=True, text=True) if shutil.which("mount") else None
+    if res is None or res.returncode != 0:
+        pytest.skip("a read-only folder test needs to mount a read-only tmpfs (as root)")
+    try:
+        isolate(monkeypatch, tmp_path)
+        out = subprocess.run([sys.executable, "-m", "voicecoach", "live", "--console", "--replay", "demo",
+                              "--record", str(mnt), "--stop-after", "30"],
+                             capture_output=True, text=True, timeout=120)
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and out.stdout == ""
+    assert out.stderr.strip() == f"voicecoach: error: cannot record in {mnt}: Read-only file system"

@@ -772,6 +772,7 @@ def cmd_live(args) -> int:
         from voicecoach.sources.devices import refresh_portaudio, resolve_device
         from voicecoach.sources.reconnect import ReconnectingSource
 
+        held = _one_live()                      # noqa: F841  (held until the shift ends)
         agent_spec = _agent_device(args.agent, config) or "default"
         customer_spec = args.customer or lo.customer_device
         agent = resolve_device(agent_spec)
@@ -805,8 +806,11 @@ def cmd_live(args) -> int:
         from voicecoach.store.calls import private_folder
         from voicecoach.store.recovery import recover_in_background
 
+        import tempfile
+
         try:
-            private_folder(record_dir)
+            with tempfile.TemporaryFile(dir=private_folder(record_dir)):   # said now, not at the first call
+                pass
         except OSError as exc:
             raise UserError(f"cannot record in {record_dir}: {exc.strerror or exc}") from None
         recovery = recover_in_background(record_dir, config, baseline)   # a call a killed session left
@@ -845,19 +849,60 @@ def cmd_live(args) -> int:
         if jsonl:
             events_note = jsonl.close()
         left = recovery is not None and recovery.stop()    # a record being saved is saved first
-    print(f"\nShift over: {len(calls)} call{'s' if len(calls) != 1 else ''} coached"
+    listed = sum(bool(c.get("record_path")) and not c.get("note") for c in calls)
+    print(f"\nShift over: {_calls(len(calls))} coached"
           + ("" if not calls else " (the demo is kept out of your history)" if demo
-             else "; `voicecoach history` lists them"))
+             else "; `voicecoach history` lists them" if listed == len(calls)
+             else f"; `voicecoach history` lists {listed} of them" if listed else ""))
     _note(events_note)
     if left:
         _note("a recording left by a stopped session was still being analysed; "
               "that is finished at the next start")
     unsaved = [c for c in calls if c.get("note") and not c.get("record_path")]
     if unsaved:    # the disk is full or read-only: the user must know, and the exit says so
-        kept = Path(unsaved[0]["recording"]).name if unsaved[0].get("recording") else "the recording"
-        raise UserError(unsaved[0]["note"] + f"; {kept} is kept, and its record is made at the next start "
-                        "once there is room" + (f" ({len(unsaved)} calls)" if len(unsaved) > 1 else ""))
+        raise UserError(_unsaved_line(unsaved, said=args.console or bool(problem)))
     return code
+
+
+def _calls(n: int) -> str:
+    return f"{n} call{'s' if n != 1 else ''}"
+
+
+def _unsaved_line(unsaved: list[dict], said: bool) -> str:
+    """The shift's last line when call records could not be saved: what is kept and what
+    is lost. ``said``: each call's own note was printed when it ended (the terminal view),
+    so it is not repeated."""
+    which = ", ".join(str(c["index"]) for c in unsaved)
+    head = (f"the record of call {which} could not be saved" if len(unsaved) == 1
+            else f"the records of calls {which} could not be saved")
+    head += " (said above)" if said else f": {unsaved[0]['note']}"
+    kept = [Path(c["recording"]).name for c in unsaved if c.get("recording")]
+    lost = len(unsaved) - len(kept)
+    tail = []
+    if kept:
+        tail.append(f"{', '.join(kept)} {'is' if len(kept) == 1 else 'are'} kept, and "
+                    f"{'its record is' if len(kept) == 1 else 'their records are'} made at the next "
+                    "start once there is room")
+    if lost:
+        tail.append(f"{_calls(lost)} not recorded {'is' if lost == 1 else 'are'} lost")
+    return head + "; " + "; ".join(tail)
+
+
+def _one_live():
+    """The live lock (:mod:`voicecoach.store.running`): a second coach on the same devices
+    would coach, record and save every call twice."""
+    from voicecoach.store.calls import data_dir
+    from voicecoach.store.running import AlreadyRunning, claim_live
+
+    try:
+        return claim_live(data_dir())
+    except AlreadyRunning as exc:
+        raise UserError("VoiceCoach is already coaching your calls"
+                        + (f" (process {exc.pid})" if exc.pid else "")
+                        + "; quit it first (tray icon or overlay menu: Quit, or Ctrl-C in its terminal), "
+                          "or every call would be coached and saved twice") from None
+    except OSError as exc:
+        raise UserError(f"cannot use the data folder {data_dir()}: {exc.strerror or exc}") from None
 
 
 def _live_console(make_shift, extra, args, what, record_dir):

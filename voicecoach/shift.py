@@ -134,6 +134,7 @@ class Shift:
         self.call: Optional[LiveSession] = None
         self.calls: list[dict] = []
         self.dropped: list[dict] = []
+        self._unsaved: list[tuple] = []         # (summary, record, recording, info) to save again at the end
         self.paused = False
         self._index = 0
         self._offset = 0.0
@@ -218,6 +219,7 @@ class Shift:
                 self._end(CallChange("end", self.detector.time, "shift end"))
             self._closing.put(None)
             self._closer.join()
+            self._save_again()
             self.dispatch.drain()
         if self.error is not None:
             raise self.error
@@ -351,6 +353,17 @@ class Shift:
                                     "end_t": c.t, "reason": info["reason"], "ended_by": c.reason})
         self._closing.put((session, info))
 
+    def _save_again(self) -> None:
+        """Try again to save the records that could not be saved when their call ended (a
+        disk that was full may have room now): after a call that could be, and at the
+        shift's end. Closer thread, or the engine thread once the closer has ended."""
+        for summary, record, recording, info in self._unsaved:
+            path, note = self._save(record, recording, info)
+            if path is not None:
+                summary.update(record_path=str(path), note=note)
+                self.dispatch.emit("status", f"call {info['index']}'s record is saved after all, to {path}")
+        self._unsaved = [u for u in self._unsaved if u[0]["record_path"] is None]
+
     # ------------------------------------------------------------------ the closer thread
     def _close_loop(self) -> None:
         while True:
@@ -392,19 +405,23 @@ class Shift:
                            "ended_by": info["ended_by"]}
         if self.demo:
             record["demo"] = True
-        path, note = self._save(record, session, info)
+        path, note = self._save(record, session.recording_path, info)
         summary = dict(base, record_path=str(path) if path else None, note=note,
                        recording=str(session.recording_path) if session.recording_path else None)
         self.calls.append(summary)
+        if path is None and self.save:
+            self._unsaved.append((summary, record, session.recording_path, info))
+        elif self._unsaved:                   # this one fitted: those before it may now
+            self._save_again()
         return [("call", dict(summary, state="ended", record=record))]
 
-    def _save(self, record: dict, session: LiveSession, info: dict):
+    def _save(self, record: dict, recording, info: dict):
         if not self.save:
             return None, ""
         from voicecoach.store.calls import records_dir, save_call, save_new_call
 
-        if session.recording_path is not None:     # beside its recording, even one a full disk stopped
-            return save_new_call(record, session.recording_path, self.history_path)
+        if recording is not None:                  # beside its recording, even one a full disk stopped
+            return save_new_call(record, recording, self.history_path)
         folder = Path(self.records_folder) if self.records_folder else records_dir()
         stamp = info["when"].strftime("%Y%m%d-%H%M%S")
         path = folder / f"call-{stamp}-{info['index']:03d}.json"
