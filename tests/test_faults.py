@@ -244,3 +244,47 @@ def test_a_read_only_record_folder_is_said_at_the_start_not_at_the_first_call(tm
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
     assert out.returncode == 2 and "Traceback" not in out.stderr and out.stdout == ""
     assert out.stderr.strip() == f"voicecoach: error: cannot record in {mnt}: Read-only file system"
+
+
+def test_a_record_a_full_disk_refused_is_saved_once_there_is_room(small_disk, tmp_path, monkeypatch):
+    """Call 1 ends while the records' disk is full; the agent frees room; call 1's record
+    is saved after call 2's, and both are in the history once."""
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.config import Config
+    from voicecoach.shift import Shift
+    from voicecoach.sources.audio import CallAudio, load_call
+    from voicecoach.sources.files import PlaylistSource
+    from voicecoach.store.history import History
+
+    isolate(monkeypatch, tmp_path)
+    filler = small_disk / "filler"
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError:
+            pass
+    demo = load_call(demo_call_path())
+    part = slice(0, 10 * 16000)
+    call = CallAudio(demo.agent[part], demo.customer[part], "part")
+    said, ended = [], []
+
+    def watch(kind, item):
+        if kind == "status":
+            said.append(item)
+        elif kind == "call" and item["state"] == "ended":
+            ended.append(dict(item))
+            if item["index"] == 1:
+                filler.unlink()                       # the agent makes room
+
+    shift = Shift(PlaylistSource([(2.0, call), (20.0, call)]), Config(), transcribe=False,
+                  records_folder=small_disk / "records")
+    shift.subscribe(watch)
+    calls = shift.run()
+    assert ended[0]["record_path"] is None and "No space left" in ended[0]["note"], ended
+    assert [c["index"] for c in calls] == [1, 2] and all(c["record_path"] and not c["note"] for c in calls)
+    assert any(s.startswith("call 1's record is saved after all, to ") for s in said), said
+    with History(tmp_path / "data" / "history.sqlite") as history:
+        assert len(history.calls(None)) == 2
+    assert sorted(p.name for p in (small_disk / "records").iterdir()) == sorted(
+        Path(c["record_path"]).name for c in calls)
