@@ -171,11 +171,14 @@ def test_pause_ends_the_call_and_resume_waits_for_the_next(qtbot, excerpt):
     qtbot.waitUntil(lambda: ctl.paused and len(heard) == 1, timeout=10_000)
     assert heard[0]["duration"] < 4.4
     # the record is saved on the shift's thread; the window hears "ended" through the bridge
-    qtbot.waitUntil(lambda: w.state == w.IDLE, timeout=5_000)
+    qtbot.waitUntil(lambda: w.state == w.IDLE and w.card.isVisible(), timeout=5_000)
     ctl._update_menu()
     assert ctl.act_pause.text() == "Resume coaching" and not ctl.act_call.isEnabled()
+    # the saved call's end does not hide that coaching is paused
+    qtbot.waitUntil(lambda: w.status_text == "Coaching paused — resume it from the menu", timeout=5_000)
     ctl.act_pause.trigger()
     qtbot.waitUntil(lambda: not ctl.paused, timeout=5_000)
+    qtbot.waitUntil(lambda: w.status_text == "Waiting for the next call", timeout=5_000)
     ctl._update_menu()
     assert ctl.act_call.isEnabled() and ctl.act_call.text() in ("Start a call now", "End this call now")
     ctl.quit()

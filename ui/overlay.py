@@ -201,6 +201,7 @@ class OverlayWindow(QWidget):
         self._line: dict[str, list[str]] = {AGENT: [], CUSTOMER: []}
         self._usual_status = ""
         self._away: Optional[str] = None     # shift mode: an input went away (what to say)
+        self._paused = False                 # shift mode: coaching paused by the agent
         self._drag: Optional[QPoint] = None
         self._closing = False
         self._expanded_h = 0
@@ -366,10 +367,25 @@ class OverlayWindow(QWidget):
         """Shift mode: an input went away (``text`` says which; the shift waits for it)
         or is back (None)."""
         self._away = text
-        self._usual_status = text or "Waiting for a call"
+        self._usual_status = self._waiting_text()
         self._set_dot("near_miss" if text else "dead_air")
         self._status_timer.stop()
         self.set_status(self._usual_status, warn=text is not None)
+
+    def set_paused(self, paused: bool) -> None:
+        """Shift mode: the agent paused coaching (no call starts until resumed) or resumed.
+        Between calls the status line says so until it changes."""
+        self._paused = paused
+        if self.state != self.LIVE:
+            self._usual_status = self._waiting_text()
+            self._status_timer.stop()
+            self.set_status(self._usual_status, warn=self._away is not None)
+
+    def _waiting_text(self) -> str:
+        """The status line between calls: an input away, coaching paused, or waiting."""
+        if self._away:
+            return self._away
+        return "Coaching paused — resume it from the menu" if self._paused else "Waiting for the next call"
 
     def _toggle_compact(self) -> None:
         self.set_compact(not self.compact)
@@ -655,7 +671,7 @@ class OverlayWindow(QWidget):
             self.state = self.IDLE
             self._set_dot("dead_air")
             self.rec.setVisible(False)                      # nothing is recorded between calls
-            self._usual_status = self._away or "Waiting for the next call"
+            self._usual_status = self._waiting_text()
             self.set_status(self._usual_status, warn=self._away is not None)
             if state == "ended":
                 if not self.compact and not self.card.isVisible():

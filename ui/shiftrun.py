@@ -162,7 +162,7 @@ class ShiftController(QObject):
         elif item.get("state") == "ended":
             self.last_record_path = item.get("record_path") or self.last_record_path
             if self.window.state != self.window.LIVE:     # not when the next call is already on
-                self._tip("waiting for a call")
+                self._tip("paused" if self.paused else "waiting for a call")
 
     def _on_shift(self, item: dict) -> None:
         if "away" in item:                         # an input went away, or is back
@@ -170,6 +170,7 @@ class ShiftController(QObject):
             self._tip(item["away"] or "waiting for a call")
             return
         self.paused = bool(item.get("paused"))
+        self.window.set_paused(self.paused)
         self._tip("paused" if self.paused else "waiting for a call")
 
     def _update_menu(self) -> None:
