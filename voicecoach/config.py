@@ -250,8 +250,8 @@ class OverlaySettings:
         The whole panel's opacity, within :data:`OPACITY_RANGE` (1 = opaque).
     hotkey_call : str
         Start a call now, or end the open one (Qt key sequence, e.g. "Ctrl+Alt+C").
-        Hotkeys work anywhere on X11 and Windows (pynput), else while VoiceCoach has
-        the focus; "" turns one off.
+        Hotkeys work anywhere on X11 and Windows (pynput), else not at all (the
+        overlay never takes the keyboard focus); "" turns one off.
     hotkey_show : str
         Show or hide the overlay.
     hotkey_mark : str
