@@ -125,7 +125,7 @@ def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
     ("[vad]\nneg_threshold = 0.9\n", r"\[vad\] neg_threshold \(0.9\) must not be above threshold \(0.5\)"),
     ("[capture]\nlatency_s = -1\n", r"\[capture\] latency_s must be more than 0 and at most 1 s"),
     ('[overlay]\nhotkey_call = "Banana+Q"\n', r'\[overlay\] hotkey_call: "Banana\+Q" is not a key combination'),
-    ("[overlay]\nopacity = 0.05\n", r"\[overlay\] opacity must be from 0.3 to 1.0"),
+    ("[overlay]\nopacity = 0.05\n", r"\[overlay\] opacity must be from 0.3 to 1 \(1 = opaque\), not 0.05$"),
     ('[transcribe]\nlanguage = "xx"\n', r"\[transcribe\] language 'xx' with the English-only model 'tiny.en'"),
     ('[transcribe]\nlanguage = "English"\n', r"\[transcribe\] language must be a language code"),
     ("[shift]\nlead_in_s = 900000\n", r"\[shift\] lead_in_s must be at most 60 s"),
@@ -140,6 +140,35 @@ def test_bad_files_are_one_line_errors_that_name_file_section_and_key(tmp_path, 
     with pytest.raises(ConfigError, match=message) as err:
         load_config(path)
     assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("value", [0.05, 1.5, -0.5, 0])
+def test_every_bad_opacity_gets_the_one_message_with_its_range(tmp_path, value):
+    """Above 1 was "a fraction from 0 to 1", below 0 "must not be negative", between
+    them "from 0.3 to 1.0": one setting, one rule, one message."""
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, f"[overlay]\nopacity = {value}\n"))
+    assert str(err.value).endswith(f"[overlay] opacity must be from 0.3 to 1 (1 = opaque), not {value:g}")
+
+
+@pytest.mark.parametrize("value", [-1, 0, 41])
+def test_every_bad_font_size_gets_the_one_message_with_its_range(tmp_path, value):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, f"[overlay]\nfont_pt = {value}\n"))
+    assert str(err.value).endswith(f"[overlay] font_pt must be from 6 to 40, not {value:g}")
+
+
+@pytest.mark.parametrize("value", [30, 0.5, 0.201, 0.004, 0, -0.02])
+def test_a_capture_block_length_must_fit_live_coaching(tmp_path, value):
+    """A 30 s block (accepted before) delivers audio 30 s at a time: no live nudges."""
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, f"[capture]\nblock_s = {value}\n"))
+    assert str(err.value).endswith(f"[capture] block_s must be from 0.005 to 0.2 s, not {value:g}")
+
+
+@pytest.mark.parametrize("value", [0.005, 0.01, 0.02, 0.2])
+def test_capture_block_lengths_in_the_range_load(tmp_path, value):
+    assert load_config(write(tmp_path, f"[capture]\nblock_s = {value}\n")).capture.block_s == value
 
 
 def test_a_file_that_is_not_text_is_an_error(tmp_path):

@@ -1,6 +1,7 @@
 """The overlay's hotkeys for real: pynput on a real X server (Xvfb) hears a key press
 sent through XTest; where it cannot listen (no display, an X server without RECORD,
-pynput missing) the in-app shortcuts take over with one line saying why, and no
+pynput missing) in-app shortcuts take over with one line saying why (on a window that
+never takes the focus, as the overlay, that the hotkeys are off), and no
 traceback. Each case runs in a fresh process, since pynput picks its backend once,
 when it is first imported."""
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,10 +21,13 @@ PROBE = r"""
 import json, os, sys, time
 if sys.argv[1] == "no-pynput":
     sys.modules["pynput"] = None                 # as if it were not installed
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QApplication, QWidget
 from voicecoach.ui.hotkeys import Hotkeys
 app = QApplication([])
 w = QWidget()
+if "no-focus" in sys.argv:                       # as the overlay is made
+    w.setWindowFlags(Qt.WindowType.Tool | Qt.WindowType.WindowDoesNotAcceptFocus)
 hk = Hotkeys({"call": "Ctrl+Alt+C", "mark": "Ctrl+Alt+M", "show": ""}, w)
 got = []
 hk.pressed.connect(got.append)
@@ -45,14 +50,14 @@ print(json.dumps({"global": hk.global_, "note": hk.note, "pressed": got, "shortc
 """
 
 
-def probe(display, mode="real"):
+def probe(display, mode="real", *more):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     env.pop("WAYLAND_DISPLAY", None)
     if display is None:
         env.pop("DISPLAY", None)
     else:
         env["DISPLAY"] = display
-    res = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True, env=env,
+    res = subprocess.run([sys.executable, "-c", PROBE, mode, *more], capture_output=True, text=True, env=env,
                          timeout=60)
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -104,7 +109,7 @@ def test_system_wide_hotkey_heard_on_a_real_x_server(x_server):
 def test_without_a_display_the_hotkeys_work_in_the_app_and_one_line_says_so():
     got = probe(None)
     assert not got["global"] and got["shortcuts"] == 2            # the empty "show" key is left out
-    assert got["note"].startswith("Hotkeys work while VoiceCoach has the focus")
+    assert got["note"].startswith("Hotkeys work only while VoiceCoach's window has the focus (")
     assert "\n" not in got["note"]
     if pynput_installed():
         assert "no X display" in got["note"]
@@ -118,7 +123,25 @@ def test_an_x_server_without_record_falls_back_without_a_traceback(x_server_with
     assert "RECORD" in got["note"]
 
 
-def test_without_pynput_the_note_says_how_to_get_it():
+def test_without_pynput_the_note_says_how_to_get_it_as_the_readme_does():
+    from voicecoach.ui.hotkeys import INSTALL_PYNPUT
+
     got = probe(None, "no-pynput")
     assert not got["global"] and got["shortcuts"] == 2
-    assert "pip install pynput" in got["note"]
+    assert got["note"] == ("Hotkeys work only while VoiceCoach's window has the focus "
+                           f"(system-wide hotkeys need pynput: {INSTALL_PYNPUT})")
+    assert f"`{INSTALL_PYNPUT}`" in (ROOT / "README.md").read_text(encoding="utf-8")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert INSTALL_PYNPUT.endswith('pip install ".[hotkeys]"')
+    assert any(dep.startswith("pynput") for dep in extras["hotkeys"])
+
+
+def test_on_a_window_that_never_takes_the_focus_the_note_says_the_hotkeys_are_off():
+    """The overlay is made never to take the keyboard focus: shortcuts that need it
+    cannot stand in for system-wide hotkeys, and the note must not say they do."""
+    from voicecoach.ui.hotkeys import INSTALL_PYNPUT
+
+    got = probe(None, "no-pynput", "no-focus")
+    assert not got["global"]
+    assert got["note"] == ("Hotkeys are off: the overlay never takes the keyboard focus "
+                           f"(system-wide hotkeys need pynput: {INSTALL_PYNPUT})")

@@ -579,7 +579,8 @@ def test_a_shift_behind_the_overlay_cards_each_call_and_opens_the_last_review(qt
     """Two calls of the demo, one after another, through a real Shift behind the overlay
     (as `voicecoach live` runs it): each call found and saved, the card of the last call
     shown, the menu's review item pointing at its record, and, with no display for
-    system-wide hotkeys, one status line saying the hotkeys work in the app."""
+    system-wide hotkeys, one status line saying the hotkeys are off (the overlay never
+    takes the keyboard focus, so in-app shortcuts cannot stand in)."""
     from voicecoach.shift import Shift
     from voicecoach.sources.files import PlaylistSource
     from voicecoach.store.history import History
@@ -616,5 +617,6 @@ def test_a_shift_behind_the_overlay_cards_each_call_and_opens_the_last_review(qt
     ctl._update_menu()
     assert ctl.act_review.isEnabled()
     assert ctl.hotkeys is not None and not ctl.hotkeys.global_
-    assert [s for s in shown if s.startswith("Hotkeys work while VoiceCoach has the focus")] == [ctl.hotkeys.note]
+    assert [s for s in shown if s.startswith("Hotkeys are off: the overlay never takes the keyboard focus (")
+            ] == [ctl.hotkeys.note]
     assert not any("Traceback" in s for s in shown)

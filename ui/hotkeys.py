@@ -1,14 +1,15 @@
-"""The overlay's hotkeys: system-wide where the desktop allows it, else in the app.
+"""The overlay's hotkeys: system-wide where the desktop allows it.
 
 The overlay never takes the keyboard focus, so hotkeys that only work in a focused
-window would be of little use. Where pynput can listen (X11 with the RECORD
-extension, Windows, macOS with the accessibility permission) they work anywhere;
-elsewhere (Wayland, no X display, pynput not installed: on Linux it is the optional
-``voicecoach[hotkeys]``, since its evdev dependency is compiled) they fall back to Qt
-shortcuts that work while a VoiceCoach window has the focus; :attr:`Hotkeys.global_`
-says which it is and :attr:`Hotkeys.note` says why, in one line. pynput is imported
-only here, when the overlay sets its hotkeys. It calls back on a thread of its own;
-the signal carries the press to the GUI thread.
+window do not work on it. Where pynput can listen (X11 with the RECORD extension,
+Windows, macOS with the accessibility permission) they work anywhere; elsewhere
+(Wayland, no X display, pynput not installed: on Linux it is the optional
+``voicecoach[hotkeys]``, since its evdev dependency is compiled) there are Qt
+shortcuts instead, which work only while the window given has the focus: on the
+overlay, the hotkeys are off. :attr:`Hotkeys.global_` says which it is and
+:attr:`Hotkeys.note` says so and why, in one line. pynput is imported only here,
+when the overlay sets its hotkeys. It calls back on a thread of its own; the signal
+carries the press to the GUI thread.
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from PyQt6.QtWidgets import QWidget
 
 from voicecoach.config import to_pynput
 
+INSTALL_PYNPUT = 'sudo apt-get install -y gcc python3-dev && pip install ".[hotkeys]"'
+"""How to get pynput on Linux, word for word as README says it (the extra ``hotkeys``)."""
+
 
 class Hotkeys(QObject):
     """Named hotkeys; ``pressed(name)`` on the GUI thread.
@@ -29,7 +33,7 @@ class Hotkeys(QObject):
     keys : dict
         ``{name: Qt key sequence}``; empty sequences are left out.
     window : QWidget
-        Where the fallback shortcuts live.
+        Where the fallback shortcuts live; they work only while it has the focus.
     """
 
     pressed = pyqtSignal(str)
@@ -48,8 +52,11 @@ class Hotkeys(QObject):
                                       for name, seq in self.keys.items()})
             self.global_ = True
         except _Unavailable as exc:       # in-app shortcuts instead
-            self.note = f"Hotkeys work while VoiceCoach has the focus ({exc})"
-            for name, seq in self.keys.items():
+            if window.windowFlags() & Qt.WindowType.WindowDoesNotAcceptFocus:     # the overlay
+                self.note = f"Hotkeys are off: the overlay never takes the keyboard focus ({exc})"
+            else:
+                self.note = f"Hotkeys work only while VoiceCoach's window has the focus ({exc})"
+            for name, seq in self.keys.items():   # on the overlay too: a desktop may focus it anyway
                 sc = QShortcut(QKeySequence(seq), window)
                 sc.setContext(Qt.ShortcutContext.ApplicationShortcut)
                 sc.activated.connect(lambda n=name: self.pressed.emit(n))
@@ -78,7 +85,7 @@ def _listen(hotkeys: dict, ready_s: float = 2.0):
     try:
         from pynput import keyboard
     except ModuleNotFoundError:
-        raise _Unavailable("system-wide hotkeys need pynput: pip install pynput") from None
+        raise _Unavailable(f"system-wide hotkeys need pynput: {INSTALL_PYNPUT}") from None
     except Exception as exc:           # pynput raises ImportError with a long text without a display
         if "X connection" in str(exc):
             raise _Unavailable("no X display for system-wide hotkeys") from None

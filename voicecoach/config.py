@@ -39,6 +39,12 @@ from voicecoach.stt.streaming import StreamingOptions
 from voicecoach.stt.whisper import TranscribeOptions
 
 
+BLOCK_S_RANGE = (0.005, 0.2)
+"""Live capture's block length (s), least and most: a block arrives whole, so a nudge
+waits up to one block (the target is 0.25 s from speech to nudge); below 80 samples the
+callbacks carry next to nothing."""
+
+
 @dataclass
 class CaptureOptions:
     """Settings of live capture (streams are opened at :data:`~voicecoach.events.SAMPLE_RATE`;
@@ -47,9 +53,9 @@ class CaptureOptions:
     Attributes
     ----------
     block_s : float
-        Block length of each callback (s); a fixed block size (0.02 s = 320
-        samples). A variable block size gives erratic 1-139 frame callbacks
-        through the ``pulse`` plugin.
+        Block length of each callback (s), within :data:`BLOCK_S_RANGE`; a fixed
+        block size (0.02 s = 320 samples). A variable block size gives erratic
+        1-139 frame callbacks through the ``pulse`` plugin.
     queue_s : float
         Audio the queue between the callback and the consumer holds (s, per
         stream) before blocks are dropped.
@@ -82,6 +88,9 @@ class CaptureOptions:
 
     def problem(self) -> str:
         """What is wrong with these settings together; "" if nothing."""
+        low, high = BLOCK_S_RANGE
+        if not low <= self.block_s <= high:
+            return f"block_s must be from {low:g} to {high:g} s, not {self.block_s:g}"
         if self.latency_s is not None and not 0 < self.latency_s <= 1.0:
             return f"latency_s must be more than 0 and at most 1 s (or \"\" for the default), not {self.latency_s:g}"
         return ""
@@ -224,6 +233,11 @@ class ShiftOptions:
         return ""
 
 
+OPACITY_RANGE = (0.3, 1.0)
+"""The overlay's opacity, least and most (1 = opaque): the config refuses others and the
+overlay keeps to it."""
+
+
 @dataclass
 class OverlaySettings:
     """How the overlay looks, and its hotkeys.
@@ -233,11 +247,11 @@ class OverlaySettings:
     font_pt : float
         Text size of the overlay (points).
     opacity : float
-        The whole panel's opacity, 0.3-1.0 (1 = opaque).
+        The whole panel's opacity, within :data:`OPACITY_RANGE` (1 = opaque).
     hotkey_call : str
         Start a call now, or end the open one (Qt key sequence, e.g. "Ctrl+Alt+C").
-        Hotkeys work anywhere on X11 and Windows (pynput), else while VoiceCoach has
-        the focus; "" turns one off.
+        Hotkeys work anywhere on X11 and Windows (pynput), else not at all (the
+        overlay never takes the keyboard focus); "" turns one off.
     hotkey_show : str
         Show or hide the overlay.
     hotkey_mark : str
@@ -258,8 +272,9 @@ class OverlaySettings:
         """
         if not 6 <= self.font_pt <= 40:
             return f"font_pt must be from 6 to 40, not {self.font_pt:g}"
-        if not 0.3 <= self.opacity <= 1.0:
-            return f"opacity must be from 0.3 to 1.0, not {self.opacity:g}"
+        low, high = OPACITY_RANGE
+        if not low <= self.opacity <= high:
+            return f"opacity must be from {low:g} to {high:g} (1 = opaque), not {self.opacity:g}"
         taken: dict[str, str] = {}
         for name in ("hotkey_call", "hotkey_show", "hotkey_mark"):
             keys = getattr(self, name)
@@ -350,6 +365,9 @@ MAX_SETTING = 1e6
 _POSITIVE_NAMES = ("_s", "_hz", "_wpm", "_size", "_threads", "_order", "_n", "_stride")
 _ZERO_TURNS_OFF = ("reconnect_s",)
 """Lengths for which 0 is allowed: it turns that behaviour off."""
+_OWN_RANGE = ("block_s", "font_pt", "opacity")
+"""Settings whose section's ``problem()`` checks a range of their own: they get that
+message alone, not a general one ("a fraction from 0 to 1") that disagrees with it."""
 
 
 def coerce(value: Any, default: Any, where: str) -> Any:
@@ -357,13 +375,15 @@ def coerce(value: Any, default: Any, where: str) -> Any:
     ``where`` ("FILE: [section] key") otherwise. Numbers must be finite and at most
     :data:`MAX_SETTING`; a setting whose default is positive may not be negative, nor
     zero when it is a length, rate or count (its name ends in ``_s``, ``_hz``,
-    ``_size``...); one between 0 and 1 (a threshold or fraction) stays in 0..1."""
+    ``_size``...); one between 0 and 1 (a threshold or fraction) stays in 0..1. Those
+    with a range of their own (:data:`_OWN_RANGE`) are left to their section's check."""
     value = _coerce_type(value, default, where)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         key = where.rsplit(" ", 1)[-1]
         if abs(value) > MAX_SETTING or not math.isfinite(value):
             raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}, not {value!r:.40}")
-        if isinstance(default, (int, float)) and not isinstance(default, bool) and default > 0:
+        if (isinstance(default, (int, float)) and not isinstance(default, bool) and default > 0
+                and key not in _OWN_RANGE):
             if key in _ZERO_TURNS_OFF and value < 0:
                 raise ConfigError(f"{where} must be 0 (off) or more, not {value!r}")
             if key.endswith(_POSITIVE_NAMES) and value <= 0 and key not in _ZERO_TURNS_OFF:
