@@ -5,6 +5,7 @@ coaching, end a call by hand and hide the overlay; a screenshot is saved at the 
 from __future__ import annotations
 
 import os
+import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # before Qt is imported
 
@@ -616,6 +617,14 @@ def test_a_shift_behind_the_overlay_cards_each_call_and_opens_the_last_review(qt
     assert w.card.title.text().startswith("Call 2")
     ctl._update_menu()
     assert ctl.act_review.isEnabled()
+    # call 1's card went when call 2 started: the menu still reviews it
+    (earlier,) = ctl.earlier.actions()
+    assert ctl.earlier.menuAction().isVisible()
+    assert re.fullmatch(r"Call 1 — \d\d:\d\d, 0:1\d", earlier.text()), earlier.text()
+    opened = []
+    monkeypatch.setattr(ctl, "open_review", opened.append)     # not a review process in a test
+    earlier.trigger()
+    assert opened == [ctl.calls[0]["record_path"]]
     assert ctl.hotkeys is not None and not ctl.hotkeys.global_
     assert [s for s in shown if s.startswith("Hotkeys are off: the overlay never takes the keyboard focus (")
             ] == [ctl.hotkeys.note]

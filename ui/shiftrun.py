@@ -3,12 +3,13 @@ agent works, its calls shown one after another, a card after each.
 
 The menu (the overlay's ⋯ button, its right click, and the tray icon where the
 desktop has a tray) offers: start or end a call by hand, pause or resume coaching,
-open the last call's review, show or hide the overlay, and quit. Hotkeys
-(``[overlay]`` in the config) start or end a call, show or hide the overlay and mark
-a moment. The review opens in a process of its own, so the overlay keeps coaching.
+open the last call's review (or an earlier call's of the shift), show or hide the
+overlay, and quit. Hotkeys (``[overlay]`` in the config) start or end a call, show or
+hide the overlay and mark a moment. The review opens in a process of its own, so the overlay keeps coaching.
 """
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import os
 import subprocess
@@ -28,6 +29,24 @@ from .overlay import MODEL_LOADING_TEXT, OverlayWindow, run_until_done
 from .placement import placement_file
 from .style import quiet_qt
 from .widgets import save_screenshot
+
+
+EARLIER_SHOWN = 10
+"""Calls of this shift the menu offers to review besides the last (a card is shown for
+a call only until the next one starts, so a call that followed at once never had one)."""
+
+
+def call_label(item: dict) -> str:
+    """A saved call as the menu names it: "Call 3 — 10:42, 4:05" (when it began, how long)."""
+    record = item.get("record") or {}
+    label = f"Call {item['index']}"
+    try:
+        began = dt.datetime.fromisoformat(record["created"]).astimezone()
+        label += f" — {began:%H:%M}"
+    except (KeyError, TypeError, ValueError):
+        pass
+    seconds = round(record.get("duration") or 0)
+    return label + f", {seconds // 60}:{seconds % 60:02d}" if seconds else label
 
 
 class ShiftController(QObject):
@@ -59,6 +78,8 @@ class ShiftController(QObject):
         self.act_pause.triggered.connect(self.toggle_pause)
         self.act_review = menu.addAction("Open the last call's review")
         self.act_review.triggered.connect(lambda: self.last_record_path and self.open_review(self.last_record_path))
+        self.earlier = menu.addMenu("Review an earlier call")     # filled as the menu opens
+        self.saved: list[tuple[str, str]] = []   # (label, record path) of this shift's saved calls
         menu.addSeparator()
         menu.addAction(w.act_compact)
         self.act_visible = menu.addAction("Hide overlay")
@@ -161,6 +182,8 @@ class ShiftController(QObject):
             self._tip(f"call {item['index']}")
         elif item.get("state") == "ended":
             self.last_record_path = item.get("record_path") or self.last_record_path
+            if item.get("record_path"):
+                self.saved.append((call_label(item), item["record_path"]))
             if self.window.state != self.window.LIVE:     # not when the next call is already on
                 self._tip("paused" if self.paused else "waiting for a call")
 
@@ -180,6 +203,10 @@ class ShiftController(QObject):
         self.act_pause.setText("Resume coaching" if self.paused else "Pause coaching")
         self.act_pause.setEnabled(self._shift() is not None)
         self.act_review.setEnabled(self.last_record_path is not None)
+        self.earlier.clear()
+        for label, path in reversed(self.saved[-EARLIER_SHOWN - 1:-1]):      # newest first, the last left out
+            self.earlier.addAction(label).triggered.connect(lambda _=False, p=path: self.open_review(p))
+        self.earlier.menuAction().setVisible(len(self.saved) > 1)
         self.act_visible.setText("Hide overlay" if self.window.isVisible() else "Show overlay")
         self.act_visible.setVisible(self.tray is not None or self.hotkeys is not None)
 
