@@ -160,6 +160,7 @@ def test_an_input_unplugged_mid_shift_is_waited_for_and_the_next_call_is_coached
         said = out_path.read_text
         wait_for(lambda: capturing(pulse) or proc.poll() is not None, "capture to start")
         assert proc.poll() is None, proc.communicate()
+        began = time.monotonic()
         time.sleep(1.0)
         pulse.pactl("unload-module", module)                     # unplugged
         wait_for(lambda: "waiting for it to come back" in said() or proc.poll() is not None, "the loss")
@@ -170,6 +171,7 @@ def test_an_input_unplugged_mid_shift_is_waited_for_and_the_next_call_is_coached
         assert proc.poll() is None, said()
         wait_for(lambda: capturing(pulse), "capture to start again")
         time.sleep(1.0)
+        played = time.monotonic() - began
         players = [pulse.play(tmp_path / "agent.wav", "agent"), pulse.play(tmp_path / "caller.wav", "headset")]
         for p in players:
             p.wait(timeout=120)
@@ -189,6 +191,8 @@ def test_an_input_unplugged_mid_shift_is_waited_for_and_the_next_call_is_coached
     (record_path,) = (tmp_path / "rec").glob("call-*.json")
     record = json.loads(record_path.read_text())
     assert record["talk_time"]["customer"] > 0.5 * truth["talk_time"]["customer"], record["talk_time"]
+    # the shift's clock counts the time the input was away (its first sound: 1 s into the files)
+    assert played - 0.5 < record["shift"]["start_s"] < played + 3.0, (played, record["shift"])
 
 
 @needs_espeak

@@ -140,6 +140,7 @@ class Shift:
         self._offset = 0.0
         self._started: dict = {}
         self._fed_until: dict[str, float] = {}
+        self._away_s = 0.0                      # wall-clock time devices were away, so far
         keep_s = config.shift.lead_in_s + config.shift.start_speech_s + 4.0
         self._buffer: deque = deque()
         self._buffer_s = keep_s
@@ -200,6 +201,7 @@ class Shift:
                         self._device_lost(frame)
                         continue
                     if isinstance(frame, DeviceBack):
+                        self._away_s += frame.away_s
                         self._away_timer(None)
                         self.dispatch.emit("shift", {"away": None})
                         self.dispatch.emit("status", str(frame))
@@ -318,7 +320,8 @@ class Shift:
         session.begin()
         self.call = session
         self._offset = c.t
-        self._started = {"index": self._index, "t": c.t, "reason": c.reason, "when": when}
+        self._started = {"index": self._index, "t": c.t, "reason": c.reason, "when": when,
+                         "away_s": self._away_s}
         self._fed_until = {}
         self.dispatch.emit("call", {"state": "started", "index": self._index, "t": c.t, "reason": c.reason})
         for f in self._buffer:                      # from the call's true start
@@ -400,8 +403,9 @@ class Shift:
                     ("status", "That was not a call (too short, or nobody spoke); not kept")]
         # the history lists a call by when it began, not when its record was saved
         record["created"] = info["when"].astimezone(_dt.timezone.utc).isoformat(timespec="seconds")
-        record["shift"] = {"call": info["index"], "start_s": round(info["t"], 3),
-                           "end_s": round(info["end_t"], 3), "started_by": info["reason"],
+        away = info["away_s"]                 # the source's clock leaves out time a device was away
+        record["shift"] = {"call": info["index"], "start_s": round(info["t"] + away, 3),
+                           "end_s": round(info["end_t"] + away, 3), "started_by": info["reason"],
                            "ended_by": info["ended_by"]}
         if self.demo:
             record["demo"] = True
