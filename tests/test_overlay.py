@@ -20,6 +20,7 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QEvent, QPointF, Qt, QTimer  # noqa: E402
 from PyQt6.QtGui import QMouseEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication, QLineEdit, QSystemTrayIcon  # noqa: E402
+from voicecoach.sinks.view import clock  # noqa: E402
 from voicecoach.ui.bridge import LiveBridge, SessionRunner  # noqa: E402
 from voicecoach.ui.overlay import OverlayOptions, OverlayWindow  # noqa: E402
 from voicecoach.ui.shiftrun import ShiftController, run_shift_overlay  # noqa: E402
@@ -498,6 +499,7 @@ def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):
     window.on_call({"state": "ending", "index": 5, "t": 200.0, "end_t": 300.0, "reason": "speech",
                     "ended_by": "silence"})
     assert window.state == window.IDLE and "Waiting for the next call" in window.status_text
+    assert window.clock.text() == clock(100.0)        # the call's length, as its card and record say
     window.on_call({"state": "started", "index": 6, "t": 305.0, "reason": "speech"})
     window.on_call({"state": "ended", "index": 5, "t": 200.0, "end_t": 300.0, "record": record,
                     "record_path": "/tmp/5.json"})

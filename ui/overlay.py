@@ -668,6 +668,8 @@ class OverlayWindow(QWidget):
                 self.set_status(f"Call {index} saved — its review is in the menu")
                 self._status_timer.start()
         elif state in ("ending", "ended", "dropped"):
+            if state == "ending":                           # the call's length, as its record and card say
+                self.clock.setText(clock(max(0.0, item["end_t"] - item["t"])))
             self.state = self.IDLE
             self._set_dot("dead_air")
             self.rec.setVisible(False)                      # nothing is recorded between calls
