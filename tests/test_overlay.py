@@ -301,6 +301,7 @@ def test_a_nudge_appears_and_fades(qtbot, window, excerpt):
 
 def test_compact_and_expanded(qtbot, window, excerpt):
     window.attach(session_for(excerpt, transcribe=True))
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)   # its new texts laid out: the panel fits them
     tall = window.height()
     window.fold_button.click()
     assert window.compact and window.act_compact.isChecked() and window.details.isHidden()
@@ -448,6 +449,73 @@ def test_live_checklist_and_lists_fill_in(window, excerpt):
     window.on_call({"state": "started", "index": 2, "t": 100.0, "reason": "line"})
     assert not any(c.done.values()) and "nothing yet" in c.callers.text()    # the next call starts fresh
     assert "not heard yet" in c.temperature.text()
+
+
+def overlay_at(qtbot, font_pt: float) -> OverlayWindow:
+    """A shown overlay at a text size, as ``voicecoach live`` makes it (the app's font too)."""
+    from PyQt6.QtGui import QFont
+
+    from voicecoach.config import OverlaySettings
+
+    font = QFont(QApplication.font())
+    font.setPointSizeF(font_pt)
+    QApplication.setFont(font)
+    w = OverlayWindow(QUICK, settings=OverlaySettings(font_pt=font_pt, opacity=1.0))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+@pytest.fixture
+def app_font():
+    """The app's font is put back after a test that sets it (as ``voicecoach live`` does)."""
+    from PyQt6.QtGui import QFont
+
+    saved = QFont(QApplication.font())
+    yield
+    QApplication.setFont(saved)
+
+
+@pytest.mark.parametrize("font_pt", [10.0, 16.0])
+@pytest.mark.parametrize("callers, promised, shown", [(5, 0, (5, 0)), (3, 3, (3, 3)), (0, 4, (0, 4)),
+                                                       (8, 7, (3, 3))])
+def test_the_lists_share_their_room_and_no_line_is_cut(qtbot, app_font, font_pt, callers, promised, shown):
+    """With nothing promised, the caller's list showed 2 of its items and cut the third in
+    half; with three of each, the last line of both was cut: the panel kept the height it
+    had with both lists empty. Now the lists share six item lines (an empty list gives
+    its share to the other), their room is kept from the start, and every line shows."""
+    from PyQt6.QtCore import QPoint
+
+    w = overlay_at(qtbot, font_pt)
+    c = w.checklist
+    for i in range(callers):
+        w.on_event(Event("cue", 10.0 + i, "customer", f'Caller\'s problem: "Problem number {i}."', {"cue": "problem"}))
+    for i in range(promised):
+        w.on_event(Event("cue", 40.0 + i, "agent", f'Commitment: "Promise number {i}."', {"cue": "commitment"}))
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    for label, count, total in ((c.callers, shown[0], callers), (c.follow_ups, shown[1], promised)):
+        text = label.text()
+        assert text.count("number") == count, text
+        assert (f"(+{total - count} earlier)" in text) == (total > count), text
+        assert label.height() >= label.heightForWidth(label.width()), text             # no line cut
+        bottom = label.mapTo(w, QPoint(0, label.height())).y()
+        assert bottom <= w.care.mapTo(w, QPoint(0, 0)).y(), text                        # nor covered
+    assert w.height() >= w.layout().totalMinimumSize().height()
+
+
+def test_a_panel_made_narrower_grows_taller_for_its_wrapped_text(qtbot, window):
+    """Qt sizes a window for its text unwrapped: the care note wrapped onto two lines took
+    its line from the lists above it. Made as narrow as it goes, the panel grows instead."""
+    for i in range(3):
+        window.on_event(Event("cue", 10.0 + i, "customer", f'Caller\'s problem: "Problem {i}."', {"cue": "problem"}))
+        window.on_event(Event("cue", 20.0 + i, "agent", f'Commitment: "Promise {i}."', {"cue": "commitment"}))
+    window.resize(window.minimumWidth(), window.minimumHeight())
+    care, c = window.care, window.checklist
+    qtbot.waitUntil(lambda: care.height() >= care.heightForWidth(care.width()) > care.fontMetrics().height())
+    qtbot.waitUntil(lambda: c.height() >= c.minimumSizeHint().height())       # not squeezed for the note
+    for label in (c.callers, c.follow_ups):
+        assert label.height() >= label.heightForWidth(label.width())
 
 
 def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):
