@@ -518,6 +518,46 @@ def test_a_panel_made_narrower_grows_taller_for_its_wrapped_text(qtbot, window):
         assert label.height() >= label.heightForWidth(label.width())
 
 
+@pytest.mark.parametrize("font_pt", [10.0, 16.0])
+def test_every_text_of_the_overlay_and_its_card_follows_the_text_size(qtbot, app_font, excerpt, font_pt):
+    """At 16 pt the card's ✕ was a 4 px sliver (a 24 px button with the buttons' padding),
+    the nudges, the "You"/"Caller" tags and the interruption counts stayed at 10 pt sizes."""
+    import re
+
+    from PyQt6.QtWidgets import QAbstractButton, QLabel
+
+    w = overlay_at(qtbot, font_pt)
+    w.attach(session_for(excerpt))
+    w.on_snapshot(snapshot(you=2, caller=1))
+    for tag in w.caption_tags.values():
+        assert tag.font().pointSizeF() == font_pt - 1
+    counts = re.findall(r"font-size:([\d.]+)pt", w.interruptions_value.text())
+    assert counts and all(float(pt) == font_pt + 1 for pt in counts)
+    assert w.slot.height() >= 44 * font_pt / 10 - 1                     # room for the larger nudge
+    w.on_call({"state": "ended", "index": 1, "t": 0.0, "end_t": 95.0, "record": CARD_RECORD,
+               "record_path": "/tmp/x.json"})
+    close = next(b for b in w.card.findChildren(QAbstractButton) if b.accessibleName() == "Dismiss the summary")
+    assert close.isVisible() and close.size().expandedTo(close.sizeHint()) == close.size()       # not cut
+    assert close.font().pointSizeF() == font_pt + 1 == w.close_button.font().pointSizeF()   # as the panel's own ✕
+    texts = [x for x in w.findChildren(QLabel) + w.findChildren(QAbstractButton) if x.text()]
+    too_small = [(x.text()[:20], x.font().pointSizeF()) for x in texts if x.font().pointSizeF() < font_pt - 2]
+    assert not too_small
+    assert w.slot.text_font("nudge").pointSizeF() == font_pt + 0.5     # the slot's painted texts
+    assert w.slot.text_font("status").pointSizeF() == font_pt - 1
+
+
+CARD_RECORD = {"duration": 95.0, "talk_share": {"agent": 0.5, "customer": 0.5},
+               "talk_time": {"agent": 40.0, "customer": 40.0},
+               "interruptions": [{"start": 12.0, "end": 13.0, "by": "agent"}], "backchannels": [],
+               "near_misses": [], "dead_air": [], "response_gaps": [], "longest_agent_monologue": 10.0,
+               "pace": {"agent_wpm": 150.0}, "warmth": {"mean": 0.5}, "stt_model": "tiny.en",
+               "checklist": {"greeting": True, "empathy": True, "questions": True, "closing_question": False},
+               "questions": {"open": 1, "closed": 0}, "cues": [],
+               "commitments": [{"t": 60.0, "text": "I'll email you the label today."}],
+               "caller_problems": [{"t": 8.0, "text": "The parcel never arrived."}], "config": {}}
+"""A call record for the after-call card."""
+
+
 def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):
     record = {"duration": 95.0, "talk_share": {"agent": 0.5, "customer": 0.5},
               "talk_time": {"agent": 40.0, "customer": 40.0},

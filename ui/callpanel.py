@@ -18,7 +18,7 @@ from typing import Callable, Optional
 
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QFont, QFontMetrics, QTextDocument
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from voicecoach.events import AGENT, CUSTOMER, Event
 from voicecoach.sinks.view import after_call, clock
@@ -222,15 +222,17 @@ class AfterCallCard(QFrame):
         self.title = QLabel("")
         self.title.setObjectName("title")
         self.title.setAccessibleName("Call that ended")
-        close = QPushButton("✕")
-        close.setFlat(True)
+        # the overlay's own ✕ (its style sheet sizes it with the text): a 24 px push button
+        # with the buttons' padding left the glyph a 4 px sliver at any text size
+        self.close_button = close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
         close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        close.setFixedWidth(24)
         close.setToolTip("Dismiss")
         close.setAccessibleName("Dismiss the summary")
         close.clicked.connect(self.dismiss)
         head.addWidget(self.title, 1)
-        head.addWidget(close)
+        head.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         lay.addLayout(head)
         self.body = _small()
         self.body.setAccessibleName("Summary")

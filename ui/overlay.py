@@ -246,7 +246,7 @@ class OverlayWindow(QWidget):
             head.addWidget(b)
         root.addLayout(head)
 
-        self.slot = MessageSlot(self.options)
+        self.slot = MessageSlot(self.options, self.font_pt)
         self.slot.setAccessibleName("Coaching nudge")
         root.addWidget(self.slot)
         self.status_line = QLabel("")
@@ -312,7 +312,7 @@ class OverlayWindow(QWidget):
         self.caption_tags: dict[str, QLabel] = {}
         for r, (ch, who) in enumerate(((AGENT, "You"), (CUSTOMER, "Caller"))):
             tag = QLabel(who)
-            tag.setStyleSheet(f"color: {_tint(ch).name()}; font-weight: 700; font-size: {FONT_PT - 1}pt;")
+            tag.setStyleSheet(f"color: {_tint(ch).name()}; font-weight: 700; font-size: {self.font_pt - 1}pt;")
             tag.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             text = CaptionText()
             text.setObjectName("caption")
@@ -549,8 +549,8 @@ class OverlayWindow(QWidget):
         acks = (f" &nbsp;·&nbsp; <span style='color:{_tint('backchannel').name()}'>{self.backchannels} "
                 f"ack{'s' if self.backchannels != 1 else ''}</span>") if self.backchannels else ""
         self.interruptions_value.setText(
-            f"<b style='color:{you_colour}; font-size:{FONT_PT + 1}pt'>{you}</b> by you &nbsp;·&nbsp; "
-            f"<b style='color:{TEXT}; font-size:{FONT_PT + 1}pt'>{caller}</b> by the caller{acks}")
+            f"<b style='color:{you_colour}; font-size:{self.font_pt + 1}pt'>{you}</b> by you &nbsp;·&nbsp; "
+            f"<b style='color:{TEXT}; font-size:{self.font_pt + 1}pt'>{caller}</b> by the caller{acks}")
 
     # ----------------------------------------------------------------- view and placement
     def set_compact(self, compact: bool) -> None:
