@@ -306,6 +306,7 @@ def test_a_nudge_appears_and_fades(qtbot, window, excerpt):
 
 def test_compact_and_expanded(qtbot, window, excerpt):
     window.attach(session_for(excerpt, transcribe=True))
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)   # its new texts laid out: the panel fits them
     tall = window.height()
     window.fold_button.click()
     assert window.compact and window.act_compact.isChecked() and window.details.isHidden()
@@ -453,6 +454,113 @@ def test_live_checklist_and_lists_fill_in(window, excerpt):
     window.on_call({"state": "started", "index": 2, "t": 100.0, "reason": "line"})
     assert not any(c.done.values()) and "nothing yet" in c.callers.text()    # the next call starts fresh
     assert "not heard yet" in c.temperature.text()
+
+
+def overlay_at(qtbot, font_pt: float) -> OverlayWindow:
+    """A shown overlay at a text size, as ``voicecoach live`` makes it (the app's font too)."""
+    from PyQt6.QtGui import QFont
+
+    from voicecoach.config import OverlaySettings
+
+    font = QFont(QApplication.font())
+    font.setPointSizeF(font_pt)
+    QApplication.setFont(font)
+    w = OverlayWindow(QUICK, settings=OverlaySettings(font_pt=font_pt, opacity=1.0))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+@pytest.fixture
+def app_font():
+    """The app's font is put back after a test that sets it (as ``voicecoach live`` does)."""
+    from PyQt6.QtGui import QFont
+
+    saved = QFont(QApplication.font())
+    yield
+    QApplication.setFont(saved)
+
+
+@pytest.mark.parametrize("font_pt", [10.0, 16.0])
+@pytest.mark.parametrize("callers, promised, shown", [(5, 0, (5, 0)), (3, 3, (3, 3)), (0, 4, (0, 4)),
+                                                       (8, 7, (3, 3))])
+def test_the_lists_share_their_room_and_no_line_is_cut(qtbot, app_font, font_pt, callers, promised, shown):
+    """With nothing promised, the caller's list showed 2 of its items and cut the third in
+    half; with three of each, the last line of both was cut: the panel kept the height it
+    had with both lists empty. Now the lists share six item lines (an empty list gives
+    its share to the other), their room is kept from the start, and every line shows."""
+    from PyQt6.QtCore import QPoint
+
+    w = overlay_at(qtbot, font_pt)
+    c = w.checklist
+    for i in range(callers):
+        w.on_event(Event("cue", 10.0 + i, "customer", f'Caller\'s problem: "Problem number {i}."', {"cue": "problem"}))
+    for i in range(promised):
+        w.on_event(Event("cue", 40.0 + i, "agent", f'Commitment: "Promise number {i}."', {"cue": "commitment"}))
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    for label, count, total in ((c.callers, shown[0], callers), (c.follow_ups, shown[1], promised)):
+        text = label.text()
+        assert text.count("number") == count, text
+        assert (f"(+{total - count} earlier)" in text) == (total > count), text
+        assert label.height() >= label.heightForWidth(label.width()), text             # no line cut
+        bottom = label.mapTo(w, QPoint(0, label.height())).y()
+        assert bottom <= w.care.mapTo(w, QPoint(0, 0)).y(), text                        # nor covered
+    assert w.height() >= w.layout().totalMinimumSize().height()
+
+
+def test_a_panel_made_narrower_grows_taller_for_its_wrapped_text(qtbot, window):
+    """Qt sizes a window for its text unwrapped: the care note wrapped onto two lines took
+    its line from the lists above it. Made as narrow as it goes, the panel grows instead."""
+    for i in range(3):
+        window.on_event(Event("cue", 10.0 + i, "customer", f'Caller\'s problem: "Problem {i}."', {"cue": "problem"}))
+        window.on_event(Event("cue", 20.0 + i, "agent", f'Commitment: "Promise {i}."', {"cue": "commitment"}))
+    window.resize(window.minimumWidth(), window.minimumHeight())
+    care, c = window.care, window.checklist
+    qtbot.waitUntil(lambda: care.height() >= care.heightForWidth(care.width()) > care.fontMetrics().height())
+    qtbot.waitUntil(lambda: c.height() >= c.minimumSizeHint().height())       # not squeezed for the note
+    for label in (c.callers, c.follow_ups):
+        assert label.height() >= label.heightForWidth(label.width())
+
+
+@pytest.mark.parametrize("font_pt", [10.0, 16.0])
+def test_every_text_of_the_overlay_and_its_card_follows_the_text_size(qtbot, app_font, excerpt, font_pt):
+    """At 16 pt the card's ✕ was a 4 px sliver (a 24 px button with the buttons' padding),
+    the nudges, the "You"/"Caller" tags and the interruption counts stayed at 10 pt sizes."""
+    import re
+
+    from PyQt6.QtWidgets import QAbstractButton, QLabel
+
+    w = overlay_at(qtbot, font_pt)
+    w.attach(session_for(excerpt))
+    w.on_snapshot(snapshot(you=2, caller=1))
+    for tag in w.caption_tags.values():
+        assert tag.font().pointSizeF() == font_pt - 1
+    counts = re.findall(r"font-size:([\d.]+)pt", w.interruptions_value.text())
+    assert counts and all(float(pt) == font_pt + 1 for pt in counts)
+    assert w.slot.height() >= 44 * font_pt / 10 - 1                     # room for the larger nudge
+    w.on_call({"state": "ended", "index": 1, "t": 0.0, "end_t": 95.0, "record": CARD_RECORD,
+               "record_path": "/tmp/x.json"})
+    close = next(b for b in w.card.findChildren(QAbstractButton) if b.accessibleName() == "Dismiss the summary")
+    assert close.isVisible() and close.size().expandedTo(close.sizeHint()) == close.size()       # not cut
+    assert close.font().pointSizeF() == font_pt + 1 == w.close_button.font().pointSizeF()   # as the panel's own ✕
+    texts = [x for x in w.findChildren(QLabel) + w.findChildren(QAbstractButton) if x.text()]
+    too_small = [(x.text()[:20], x.font().pointSizeF()) for x in texts if x.font().pointSizeF() < font_pt - 2]
+    assert not too_small
+    assert w.slot.text_font("nudge").pointSizeF() == font_pt + 0.5     # the slot's painted texts
+    assert w.slot.text_font("status").pointSizeF() == font_pt - 1
+
+
+CARD_RECORD = {"duration": 95.0, "talk_share": {"agent": 0.5, "customer": 0.5},
+               "talk_time": {"agent": 40.0, "customer": 40.0},
+               "interruptions": [{"start": 12.0, "end": 13.0, "by": "agent"}], "backchannels": [],
+               "near_misses": [], "dead_air": [], "response_gaps": [], "longest_agent_monologue": 10.0,
+               "pace": {"agent_wpm": 150.0}, "warmth": {"mean": 0.5}, "stt_model": "tiny.en",
+               "checklist": {"greeting": True, "empathy": True, "questions": True, "closing_question": False},
+               "questions": {"open": 1, "closed": 0}, "cues": [],
+               "commitments": [{"t": 60.0, "text": "I'll email you the label today."}],
+               "caller_problems": [{"t": 8.0, "text": "The parcel never arrived."}], "config": {}}
+"""A call record for the after-call card."""
 
 
 def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):

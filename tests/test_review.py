@@ -433,6 +433,61 @@ def test_screenshot_mode(tmp_path, demo, monkeypatch, qapp):
     assert shot.stat().st_mode & 0o077 == 0        # it shows the call: the user's alone
 
 
+OPEN_AND_MEASURE = """
+import json, sys
+from PyQt6.QtCore import QTimer
+from PyQt6.QtGui import QCursor
+from PyQt6.QtWidgets import QApplication
+from voicecoach.ui.review import ReviewWindow, run_review
+
+app = QApplication(sys.argv[:1])
+QCursor.setPos(int(sys.argv[2]), 100)        # the review opens on the screen the pointer is on
+
+def measure():
+    win = next(w for w in app.topLevelWidgets() if isinstance(w, ReviewWindow) and w.isVisible())
+    print(json.dumps({"frame": win.frameGeometry().getRect(), "size": [win.width(), win.height()],
+                      "area": win.screen().availableGeometry().getRect()}))
+    win.close()
+    app.quit()
+
+QTimer.singleShot(300, measure)
+sys.exit(run_review(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("screens, pointer_x, size", [
+    ([(0, 1024, 768)], 10, (986, 691)),          # its least width (986 px) is more than 90 % of 1024
+    ([(0, 1280, 720)], 10, (1152, 648)),
+    ([(0, 1920, 1080)], 10, (1400, 900)),
+    ([(0, 1920, 1080), (1920, 1280, 720)], 2000, (1152, 648)),   # the pointer's screen, the smaller one
+])
+def test_the_review_opens_within_its_screen(tmp_path, demo, screens, pointer_x, size):
+    """At 1400x900 the review ran off a 1024x768 or 1280x720 screen (the transcript, the
+    scorecard and the status bar out of reach): `voicecoach review` on screens of those
+    sizes (Qt's offscreen platform, as configured) opens it inside the screen's free area."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = tmp_path / "screens.json"
+    config.write_text(json.dumps({"screens": [
+        {"name": f"screen{i}", "x": x, "y": 0, "width": w, "height": h, "logicalDpi": 96,
+         "logicalBaseDpi": 96, "dpr": 1} for i, (x, w, h) in enumerate(screens)]}))
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}",
+               VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+    checkout = str(Path(__file__).resolve().parents[1])
+    res = subprocess.run([sys.executable, "-c", OPEN_AND_MEASURE, str(demo[1].record_path), str(pointer_x)],
+                         capture_output=True, text=True, timeout=120, cwd=checkout, env=env)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    ax, ay, aw, ah = got["area"]
+    x, y, w, h = got["frame"]
+    assert (ax, aw, ah) == next(s for s in screens if s[0] <= pointer_x < s[0] + s[1])
+    assert ax <= x and ay <= y and x + w <= ax + aw and y + h <= ay + ah, got
+    assert tuple(got["size"]) == size
+
+
 def test_the_history_plots_compare_what_the_trend_line_compares(qtbot, tmp_path):
     """Warmth is drawn only for calls judged against the latest call's voice profile, and
     interruptions per 10 minutes of call, as the trend line compares them."""

@@ -13,11 +13,12 @@ Both are thin views: they show engine events and the call record, nothing more.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QFontMetrics
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtGui import QFont, QFontMetrics, QTextDocument
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from voicecoach.events import AGENT, CUSTOMER, Event
 from voicecoach.sinks.view import after_call, clock
@@ -56,8 +57,8 @@ def _small(text: str = "", name: str = "muted", wrap: bool = True) -> QLabel:
 class LiveChecklist(QWidget):
     """The checklist, the caller's temperature and the two lists, filling in live."""
 
-    LIST_LINES = 3
-    """Items shown per list (the newest)."""
+    LIST_LINES = 6
+    """Item lines the two lists share (the newest items of each, see :func:`list_shares`)."""
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -77,12 +78,20 @@ class LiveChecklist(QWidget):
         lay.addLayout(row)
         self.temperature = _small()
         self.temperature.setAccessibleName("Caller's temperature")
+        lay.addWidget(self.temperature)
         self.callers = _small()
         self.callers.setAccessibleName("Caller's list")
         self.follow_ups = _small()
         self.follow_ups.setAccessibleName("Follow-ups")
-        for w in (self.temperature, self.callers, self.follow_ups):
-            lay.addWidget(w)
+        self.lists_box = QWidget()                     # both lists, in the room kept for them
+        box = QVBoxLayout(self.lists_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(lay.spacing())
+        for w in (self.callers, self.follow_ups):
+            w.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            box.addWidget(w)
+        box.addStretch(1)
+        lay.addWidget(self.lists_box)
         self.reset()
 
     def reset(self) -> None:
@@ -123,27 +132,52 @@ class LiveChecklist(QWidget):
         self.callers.ensurePolished()                  # the style sheet's font, not the default
         metrics = QFontMetrics(self.callers.font())
         width = max(120, self.callers.contentsRect().width() if self.isVisible() else 300)
+        # the panel keeps its height through a call: the lists' whole room is kept from the
+        # start (their titles and every item line), so a list that fills in is never cut
+        self.lists_box.setMinimumHeight((2 + self.LIST_LINES) * _line_height(self.callers.font())
+                                        + self.lists_box.layout().spacing())
 
         def line(t: float, text: str) -> str:
             # one line per item, cut to the panel's width (the card and the review show it
-            # whole): a wrapped item would be clipped, as the panel keeps its height
+            # whole): a wrapped item would take a line of the room kept for the lists
             stamp = clock(t)
             room = width - metrics.horizontalAdvance(stamp + "  ")
             text = metrics.elidedText(_short(text), Qt.TextElideMode.ElideRight, room)
             return f"<span style='color:{MUTED}'>{stamp}</span> <span style='color:{TEXT}'>{_esc(text)}</span>"
 
-        def fmt(title, items, empty):
+        def fmt(title, items, shown, empty):
             if not items:
                 return f"{title}: <i>{empty}</i>"
-            shown = items[-self.LIST_LINES:]
-            more = f" (+{len(items) - len(shown)})" if len(items) > len(shown) else ""
-            return f"{title}{more}:<br>" + "<br>".join(line(t, x) for t, x in shown)
-        self.callers.setText(fmt("Caller's list", self.caller_items, "nothing yet"))
-        self.follow_ups.setText(fmt("You promised", self.follow_up_items, "nothing yet"))
+            more = f" (+{len(items) - shown} earlier)" if len(items) > shown else ""
+            return f"{title}{more}:<br>" + "<br>".join(line(t, x) for t, x in items[len(items) - shown:])
+        n_callers, n_follow_ups = list_shares(len(self.caller_items), len(self.follow_up_items), self.LIST_LINES)
+        self.callers.setText(fmt("Caller's list", self.caller_items, n_callers, "nothing yet"))
+        self.follow_ups.setText(fmt("You promised", self.follow_up_items, n_follow_ups, "nothing yet"))
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._lists()                                  # cut to the new width
+
+
+def list_shares(first: int, second: int, lines: int) -> tuple[int, int]:
+    """How many items of two lists (the newest) show in ``lines`` shared lines: half each,
+    and what one list leaves unused goes to the other (an empty list takes no item line).
+
+    >>> list_shares(5, 0, 6), list_shares(3, 3, 6), list_shares(8, 8, 6), list_shares(1, 9, 6)
+    ((5, 0), (3, 3), (3, 3), (1, 5))
+    """
+    mine = min(first, max(lines // 2, lines - second))
+    return mine, min(second, lines - mine)
+
+
+def _line_height(font: QFont) -> int:
+    """Height (px) of one line of a list as a QLabel lays out its rich text (a little more
+    than the font's line spacing: a room of line spacings cut the last line at 6 pt)."""
+    doc = QTextDocument()
+    doc.setDefaultFont(font)
+    doc.setDocumentMargin(0)
+    doc.setHtml("Xg <i>Xg</i>")
+    return math.ceil(doc.size().height())
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -188,15 +222,17 @@ class AfterCallCard(QFrame):
         self.title = QLabel("")
         self.title.setObjectName("title")
         self.title.setAccessibleName("Call that ended")
-        close = QPushButton("✕")
-        close.setFlat(True)
+        # the overlay's own ✕ (its style sheet sizes it with the text): a 24 px push button
+        # with the buttons' padding left the glyph a 4 px sliver at any text size
+        self.close_button = close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
         close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        close.setFixedWidth(24)
         close.setToolTip("Dismiss")
         close.setAccessibleName("Dismiss the summary")
         close.clicked.connect(self.dismiss)
         head.addWidget(self.title, 1)
-        head.addWidget(close)
+        head.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         lay.addLayout(head)
         self.body = _small()
         self.body.setAccessibleName("Summary")

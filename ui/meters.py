@@ -250,17 +250,19 @@ class MessageSlot(QWidget):
     colour) or a plainer-words tip (outlined) fades in over it, stays, and fades out."""
 
     HEIGHT_PX = 44
+    """Its height at FONT_PT; a larger text size makes it taller with the text."""
 
-    def __init__(self, options: OverlayOptions, parent: Optional[QWidget] = None):
+    def __init__(self, options: OverlayOptions, font_pt: float = FONT_PT, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.options = options
+        self.font_pt = font_pt
         self.status = ""
         self.status_warn = False
         self.message = ""
         self.kind = ""                 # "nudge" or "tip"
         self.role = "note"
         self._opacity = 0.0
-        self.setFixedHeight(self.HEIGHT_PX)
+        self.setFixedHeight(round(self.HEIGHT_PX * max(1.0, font_pt / FONT_PT)))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._fade_in = QPropertyAnimation(self, b"messageOpacity", self)
         self._fade_in.setDuration(int(options.nudge_fade_in_s * 1000))
@@ -330,14 +332,20 @@ class MessageSlot(QWidget):
         self.message = ""
         self.set_opacity(0.0)
 
+    def text_font(self, kind: str) -> QFont:
+        """The font of a "status" line, a "nudge" or a "tip": sized from the overlay's text
+        size (its painted text does not follow the style sheet)."""
+        font = QFont(self.font())
+        font.setPointSizeF(self.font_pt + {"status": -1.0, "nudge": 0.5}.get(kind, -0.5))
+        font.setBold(kind == "nudge")
+        return font
+
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(0.5, 3.5, -0.5, -3.5)
         if self.status and not self.message:          # no cross-fade: two texts on top of each other blur
-            font = QFont(self.font())
-            font.setPointSizeF(FONT_PT - 1.0)
-            p.setFont(font)
+            p.setFont(self.text_font("status"))
             p.setPen(QColor(WARN if self.status_warn else MUTED))
             text = p.fontMetrics().elidedText(self.status, Qt.TextElideMode.ElideRight, int(rect.width()) - 4)
             p.drawText(rect.adjusted(2, 0, -2, 0), int(Qt.AlignmentFlag.AlignVCenter), text)
@@ -354,21 +362,17 @@ class MessageSlot(QWidget):
                 p.setClipping(False)
         if self.message and self._opacity > 0.0:
             p.setOpacity(self._opacity)
-            font = QFont(self.font())
             if self.kind == "nudge":
                 fill = color(self.role)
                 p.setBrush(fill)
                 p.setPen(Qt.PenStyle.NoPen)
-                font.setPointSizeF(FONT_PT + 0.5)
-                font.setBold(True)
                 ink = _text_on(fill)
             else:
                 p.setBrush(QColor(TRACK))
                 p.setPen(QPen(_tint(self.role), 1.2))
-                font.setPointSizeF(FONT_PT - 0.5)
                 ink = QColor(TEXT)
             p.drawRoundedRect(rect, 9, 9)
-            p.setFont(font)
+            p.setFont(self.text_font(self.kind))
             p.setPen(ink)
             p.drawText(rect.adjusted(10, 0, -10, 0),
                        int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.message)

@@ -247,7 +247,7 @@ class OverlayWindow(QWidget):
             head.addWidget(b)
         root.addLayout(head)
 
-        self.slot = MessageSlot(self.options)
+        self.slot = MessageSlot(self.options, self.font_pt)
         self.slot.setAccessibleName("Coaching nudge")
         root.addWidget(self.slot)
         self.status_line = QLabel("")
@@ -313,7 +313,7 @@ class OverlayWindow(QWidget):
         self.caption_tags: dict[str, QLabel] = {}
         for r, (ch, who) in enumerate(((AGENT, "You"), (CUSTOMER, "Caller"))):
             tag = QLabel(who)
-            tag.setStyleSheet(f"color: {_tint(ch).name()}; font-weight: 700; font-size: {FONT_PT - 1}pt;")
+            tag.setStyleSheet(f"color: {_tint(ch).name()}; font-weight: 700; font-size: {self.font_pt - 1}pt;")
             tag.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             text = CaptionText()
             text.setObjectName("caption")
@@ -565,8 +565,8 @@ class OverlayWindow(QWidget):
         acks = (f" &nbsp;·&nbsp; <span style='color:{_tint('backchannel').name()}'>{self.backchannels} "
                 f"ack{'s' if self.backchannels != 1 else ''}</span>") if self.backchannels else ""
         self.interruptions_value.setText(
-            f"<b style='color:{you_colour}; font-size:{FONT_PT + 1}pt'>{you}</b> by you &nbsp;·&nbsp; "
-            f"<b style='color:{TEXT}; font-size:{FONT_PT + 1}pt'>{caller}</b> by the caller{acks}")
+            f"<b style='color:{you_colour}; font-size:{self.font_pt + 1}pt'>{you}</b> by you &nbsp;·&nbsp; "
+            f"<b style='color:{TEXT}; font-size:{self.font_pt + 1}pt'>{caller}</b> by the caller{acks}")
 
     # ----------------------------------------------------------------- view and placement
     def set_compact(self, compact: bool) -> None:
@@ -581,17 +581,29 @@ class OverlayWindow(QWidget):
         self.fold_button.setText("▾" if compact else "▴")
         self.fold_button.setToolTip("Expanded view: with captions" if compact else "Compact view: the meters only")
         self.layout().activate()
-        height = self.minimumSizeHint().height()
+        height = self._least_height()
         if not compact:
             height = max(height, self._expanded_h)
         self.resize(self.width(), height)
         self._schedule_save()
 
+    def _least_height(self, width: Optional[int] = None) -> int:
+        """The least height (px) the panel needs at ``width`` (default: its own). Qt gives a
+        window the least height of its text unwrapped, so the care note wrapped onto two
+        lines took its line from the lists above it, cutting their last item."""
+        width = self.width() if width is None else width
+        return max(self.minimumSizeHint().height(), self.layout().minimumHeightForWidth(width))
+
+    def _grow_to_fit(self) -> None:
+        """Taller when the panel's text needs it (never shorter: the agent's height stays)."""
+        if self.height() < self._least_height():
+            self.resize(self.width(), self._least_height())
+
     def _restore(self) -> None:
         saved = Placement.load(self.placement_path) if self.placement_path is not None else None
         self.layout().activate()
-        natural_h = self.minimumSizeHint().height()
         width = max(saved.width if saved else round(self.options.width_px * self._scale), self.minimumWidth())
+        natural_h = self._least_height(width)
         self._expanded_h = max(saved.height if saved else natural_h, natural_h)
         self.resize(width, self._expanded_h)
         if saved is not None and saved.compact:
@@ -698,7 +710,14 @@ class OverlayWindow(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._grow_to_fit()                            # made narrower: its text wraps more
         self._schedule_save()
+
+    def event(self, event) -> bool:
+        done = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:  # new text, or its font arrived
+            self._grow_to_fit()
+        return done
 
     # ----------------------------------------------------------------- mouse
     def mousePressEvent(self, event) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Optional, Union
 
 from PyQt6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtGui import QAction, QCursor, QGuiApplication, QKeySequence
 from PyQt6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -682,6 +682,19 @@ class ReviewWindow(QMainWindow):
         super().closeEvent(event)
 
 
+def place_window(window: QWidget, size: tuple[int, int] = (1400, 900), share: float = 0.9) -> None:
+    """Give ``window`` ``size`` (px), but at most ``share`` of the free area of the screen it
+    opens on (the pointer's) and never less than its own minimum, centred there: at 1400x900
+    a 1024x768 or 1280x720 screen lost the transcript, the scorecard and the status bar."""
+    screen = QGuiApplication.screenAt(QCursor.pos()) or window.screen()
+    area = screen.availableGeometry()
+    least = window.minimumSizeHint()
+    width = min(max(min(size[0], round(area.width() * share)), least.width()), area.width())
+    height = min(max(min(size[1], round(area.height() * share)), least.height()), area.height())
+    window.resize(width, height)
+    window.move(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 2)
+
+
 def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, Path, None] = None, *,
                config=None, baseline: Optional[Baseline] = None, size: tuple[int, int] = (1400, 900)) -> int:
     """Open the review window on ``call`` (``"demo"``, a recording, a call record or a record dict).
@@ -694,6 +707,8 @@ def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, 
     screenshot : path, optional
         Render the window offscreen at ``size`` (px) with the playhead at the first
         interruption, save it as PNG and return instead of running the window.
+    size : (int, int)
+        The window's size (px); shown on a screen, no more than fits it (:func:`place_window`).
     config : voicecoach.config.Config, optional
         Settings for analysing a recording that has no record yet.
     baseline : Baseline, optional
@@ -734,6 +749,7 @@ def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, 
         print(f"voicecoach: {exc}", file=sys.stderr)
         return 1
     if screenshot is None:
+        place_window(window, size)
         window.show()
         return app.exec()
     window.show()
