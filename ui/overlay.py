@@ -37,6 +37,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from voicecoach.config import OPACITY_RANGE
 from voicecoach.events import AGENT, CUSTOMER, Event
 from voicecoach.sinks.view import CARE_NOTE, PALETTE, REPHRASE, ZONE_ROLES, ZONE_TEXT, clock
 
@@ -182,7 +183,8 @@ class OverlayWindow(QWidget):
         self.setWindowIcon(app_icon())
         self.setStyleSheet(stylesheet(self.font_pt))
         if settings is not None:
-            self.setWindowOpacity(min(max(float(settings.opacity), 0.3), 1.0))
+            low, high = OPACITY_RANGE
+            self.setWindowOpacity(min(max(float(settings.opacity), low), high))
         self.setAccessibleName("VoiceCoach overlay")
         # a larger text size (an agent who needs it) widens the panel with it: the widths
         # are set for FONT_PT, and the labels' text would be cut ("Interruptio", "Gree")
