@@ -445,3 +445,21 @@ def test_a_second_live_coach_is_refused_in_one_line(tmp_path, monkeypatch):
     again = claim_live(tmp_path / "data")
     assert again is not None and (tmp_path / "data" / "live.lock").stat().st_mode & 0o077 == 0
     again.close()
+
+
+def test_a_data_folder_that_cannot_hold_the_lock_does_not_stop_coaching(tmp_path):
+    """A full or read-only data folder stops saving, not coaching; a data folder shared
+    with another computer is no reason to refuse."""
+    from voicecoach.store.running import claim_live
+
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert claim_live(blocked) is None
+    (tmp_path / "shared").mkdir(mode=0o700)
+    other = claim_live(tmp_path / "shared")
+    other.seek(0)
+    other.truncate()
+    other.write("another-computer 4242\n")          # as the other computer's live writes it
+    other.flush()
+    assert claim_live(tmp_path / "shared") is None
+    other.close()

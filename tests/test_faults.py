@@ -248,7 +248,7 @@ def test_a_read_only_record_folder_is_said_at_the_start_not_at_the_first_call(tm
 
 def test_a_record_a_full_disk_refused_is_saved_once_there_is_room(small_disk, tmp_path, monkeypatch):
     """Call 1 ends while the records' disk is full; the agent frees room; call 1's record
-    is saved after call 2's, and both are in the history once."""
+    is saved after call 2's (and said so), and both are in the history once."""
     from voicecoach.analyze import demo_call_path
     from voicecoach.config import Config
     from voicecoach.shift import Shift
@@ -264,26 +264,29 @@ def test_a_record_a_full_disk_refused_is_saved_once_there_is_room(small_disk, tm
                 f.write(b"\0" * 4096)
         except OSError:
             pass
+    plain_save = Shift._save
+
+    def save_then_make_room(self, record, recording, info):
+        got = plain_save(self, record, recording, info)
+        if got[0] is None and filler.exists():
+            filler.unlink()                           # the agent makes room once call 1's save failed
+        return got
+
+    monkeypatch.setattr(Shift, "_save", save_then_make_room)
     demo = load_call(demo_call_path())
     part = slice(0, 10 * 16000)
     call = CallAudio(demo.agent[part], demo.customer[part], "part")
-    said, ended = [], []
-
-    def watch(kind, item):
-        if kind == "status":
-            said.append(item)
-        elif kind == "call" and item["state"] == "ended":
-            ended.append(dict(item))
-            if item["index"] == 1:
-                filler.unlink()                       # the agent makes room
-
+    told = []
     shift = Shift(PlaylistSource([(2.0, call), (20.0, call)]), Config(), transcribe=False,
                   records_folder=small_disk / "records")
-    shift.subscribe(watch)
+    shift.subscribe(lambda kind, item: kind == "call" and told.append(dict(item)))
     calls = shift.run()
-    assert ended[0]["record_path"] is None and "No space left" in ended[0]["note"], ended
+    states = [(t["state"], t["index"]) for t in told if t["state"] in ("ended", "saved")]
+    assert states == [("ended", 1), ("ended", 2), ("saved", 1)], states
+    first = told[[t["state"] for t in told].index("ended")]
+    assert first["record_path"] is None and "No space left" in first["note"], first
     assert [c["index"] for c in calls] == [1, 2] and all(c["record_path"] and not c["note"] for c in calls)
-    assert any(s.startswith("call 1's record is saved after all, to ") for s in said), said
+    assert told[-1]["record_path"] == calls[0]["record_path"]
     with History(tmp_path / "data" / "history.sqlite") as history:
         assert len(history.calls(None)) == 2
     assert sorted(p.name for p in (small_disk / "records").iterdir()) == sorted(

@@ -428,6 +428,21 @@ def test_status_goes_to_the_quiet_line_and_the_slot_carries_coaching_only(window
     assert window.slot.status == ""                           # nothing but coaching in the slot
 
 
+def test_a_long_status_line_is_cut_not_wrapped_so_the_panel_keeps_its_height(qtbot, window, excerpt):
+    window.attach(session_for(excerpt))
+    window.on_call({"state": "started", "index": 1, "t": 0.0, "reason": "speech"})
+    qtbot.wait(50)
+    height, width = window.height(), window.width()
+    long = ("recording stopped: No space left on device (/home/agent/VoiceCoach recordings/2026/"
+            "december/a folder with a long name/call-20261204-101500.wav); coaching continues")
+    window.on_status(long)
+    qtbot.wait(50)
+    assert (window.height(), window.width()) == (height, width)
+    line = window.status_line
+    assert line.text() == long and line.displayed().endswith("…") and line.displayed().startswith("recording")
+    assert long in line.toolTip()                             # the whole line is a hover away
+
+
 def test_live_checklist_and_lists_fill_in(window, excerpt):
     window.attach(session_for(excerpt, transcribe=True))
     c = window.checklist
@@ -613,6 +628,11 @@ def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):
                     "record_path": "/tmp/5.json"})
     assert window.state == window.LIVE and not card.isVisible() and window.slot.isVisible()
     assert "Call 5 saved" in window.status_text
+    # a record a full disk refused, saved once there is room: said quietly, the live call left alone
+    window.on_call({"state": "saved", "index": 4, "t": 0.0, "end_t": 95.0, "record": record,
+                    "record_path": "/tmp/4.json"})
+    assert window.status_text == "Call 4's record is saved after all — its review is in the menu"
+    assert window.state == window.LIVE and not card.isVisible()
 
 
 def test_a_panel_dragged_past_an_edge_is_snapped_back_and_remembered(qtbot, tmp_path):
@@ -735,6 +755,14 @@ def test_a_shift_behind_the_overlay_cards_each_call_and_opens_the_last_review(qt
     monkeypatch.setattr(ctl, "open_review", opened.append)     # not a review process in a test
     earlier.trigger()
     assert opened == [ctl.calls[0]["record_path"]]
+    # a call saved late (a full disk refused it at first) takes its place by number
+    late = {"state": "saved", "index": 0, "t": 0.0, "end_t": 9.0, "record": {"duration": 9.0},
+            "record_path": "/tmp/0.json"}
+    first = earlier.text()
+    ctl._on_call(late)
+    ctl._update_menu()
+    assert [a.text() for a in ctl.earlier.actions()] == [first, "Call 0, 0:09"]
+    assert ctl.last_record_path == ctl.calls[-1]["record_path"]
     assert ctl.hotkeys is not None and not ctl.hotkeys.global_
     assert [s for s in shown if s.startswith("Hotkeys are off: the overlay never takes the keyboard focus (")
             ] == [ctl.hotkeys.note]

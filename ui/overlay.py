@@ -59,6 +59,7 @@ from .meters import (
 )
 from .placement import Placement
 from .style import FONT_PT
+from .widgets import ElidedLabel
 
 if TYPE_CHECKING:
     from voicecoach.live import LiveSession
@@ -252,10 +253,10 @@ class OverlayWindow(QWidget):
         self.slot = MessageSlot(self.options, self.font_pt)
         self.slot.setAccessibleName("Coaching nudge")
         root.addWidget(self.slot)
-        self.status_line = QLabel("")
-        self.status_line.setObjectName("statusline")
+        # one line, cut with "…" (the whole line in its tooltip): a long status wrapping
+        # would make the panel grow for a few seconds and keep that height
+        self.status_line = ElidedLabel("", "statusline", Qt.TextElideMode.ElideRight)
         self.status_line.setAccessibleName("Status")
-        self.status_line.setWordWrap(True)
         root.addWidget(self.status_line)
         self.status_text, self.status_warn = "", False
         self.card = AfterCallCard()
@@ -665,7 +666,10 @@ class OverlayWindow(QWidget):
         or was saved (its card). A call saved after the next one started (saving takes a
         few seconds) leaves the live call alone: a quiet status line, no card."""
         state, index = item.get("state"), item.get("index")
-        if state == "started":
+        if state == "saved":                                # a full disk refused it at first
+            self.set_status(f"Call {index}'s record is saved after all — its review is in the menu")
+            self._status_timer.start()
+        elif state == "started":
             self._call_index = index
             self.card.hide()
             self.slot.show()

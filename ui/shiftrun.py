@@ -79,7 +79,7 @@ class ShiftController(QObject):
         self.act_review = menu.addAction("Open the last call's review")
         self.act_review.triggered.connect(lambda: self.last_record_path and self.open_review(self.last_record_path))
         self.earlier = menu.addMenu("Review an earlier call")     # filled as the menu opens
-        self.saved: list[tuple[str, str]] = []   # (label, record path) of this shift's saved calls
+        self.saved: list[tuple[int, str, str]] = []   # (index, label, record path) of the shift's saved calls
         menu.addSeparator()
         menu.addAction(w.act_compact)
         self.act_visible = menu.addAction("Hide overlay")
@@ -180,10 +180,10 @@ class ShiftController(QObject):
         self.window.on_call(item)
         if item.get("state") == "started":
             self._tip(f"call {item['index']}")
-        elif item.get("state") == "ended":
-            self.last_record_path = item.get("record_path") or self.last_record_path
-            if item.get("record_path"):
-                self.saved.append((call_label(item), item["record_path"]))
+        if item.get("state") in ("ended", "saved") and item.get("record_path"):
+            self.saved = sorted([*self.saved, (item["index"], call_label(item), item["record_path"])])
+            self.last_record_path = self.saved[-1][2]
+        if item.get("state") == "ended":
             if self.window.state != self.window.LIVE:     # not when the next call is already on
                 self._tip("paused" if self.paused else "waiting for a call")
 
@@ -204,7 +204,7 @@ class ShiftController(QObject):
         self.act_pause.setEnabled(self._shift() is not None)
         self.act_review.setEnabled(self.last_record_path is not None)
         self.earlier.clear()
-        for label, path in reversed(self.saved[-EARLIER_SHOWN - 1:-1]):      # newest first, the last left out
+        for _, label, path in reversed(self.saved[-EARLIER_SHOWN - 1:-1]):   # newest first, the last left out
             self.earlier.addAction(label).triggered.connect(lambda _=False, p=path: self.open_review(p))
         self.earlier.menuAction().setVisible(len(self.saved) > 1)
         self.act_visible.setText("Hide overlay" if self.window.isVisible() else "Show overlay")

@@ -138,11 +138,12 @@ def label(text: str, name: str = "", wrap: bool = False) -> QLabel:
 
 class ElidedLabel(QLabel):
     """A one-line plain-text label that gives way to its neighbours: too narrow, it shows
-    its text cut in the middle with "…" (the whole text in its tooltip) instead of holding
-    the row wider or pushing buttons out of sight."""
+    its text cut with "…" (in the middle, or where ``mode`` says; the whole text in its
+    tooltip) instead of holding the row wider or pushing buttons out of sight."""
 
-    def __init__(self, text: str = "", name: str = ""):
+    def __init__(self, text: str = "", name: str = "", mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle):
         super().__init__()
+        self._mode = mode
         self.setTextFormat(Qt.TextFormat.PlainText)
         if name:
             self.setObjectName(name)
@@ -184,7 +185,7 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         room = max(self.width() - 2 * self.margin() - 4, 0)
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, room)
+        shown = self.fontMetrics().elidedText(self._full, self._mode, room)
         QLabel.setText(self, shown)
         self.setToolTip(plain(self._full) if shown != self._full else "")
 

@@ -901,8 +901,6 @@ def _one_live():
                         + (f" (process {exc.pid})" if exc.pid else "")
                         + "; quit it first (tray icon or overlay menu: Quit, or Ctrl-C in its terminal), "
                           "or every call would be coached and saved twice") from None
-    except OSError as exc:
-        raise UserError(f"cannot use the data folder {data_dir()}: {exc.strerror or exc}") from None
 
 
 def _live_console(make_shift, extra, args, what, record_dir):

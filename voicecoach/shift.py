@@ -18,7 +18,11 @@ Subscribers get what a live session sends, plus ``("call", dict)`` items:
 "end_t", "reason", "ended_by"}`` as soon as the end is decided (from the engine
 thread, so always before the next call's "started"); then, once the call is saved,
 ``{"state": "ended", ..., "record", "record_path", "note"}`` or ``{"state":
-"dropped", ...}`` for a stretch that was not a call (too short, no speech). Saving
+"dropped", ...}`` for a stretch that was not a call (too short, no speech). A record a
+full disk refused (``record_path`` None) is tried again after the next call that is
+saved and at the shift's end; ``{"state": "saved", ...}`` (as "ended") when it fits.
+``"started"`` also gives ``shift_s``, the start on the shift's clock with the time an
+input was unplugged counted (``t`` leaves it out, as the source's clock does). Saving
 takes a few seconds, so a call that starts at once is "started" before the one
 before it is "ended": each call's own items come in order, and a subscriber tells
 calls apart by ``index``.
@@ -95,8 +99,8 @@ class Shift:
     Attributes
     ----------
     calls : list of dict
-        Every kept call: ``index``, ``start_s``, ``end_s`` (shift clock), ``reason``,
-        ``ended_by``, ``record_path``, ``note``.
+        Every kept call: ``index``, ``t``, ``end_t`` (the source's clock), ``reason``,
+        ``ended_by``, ``record_path`` (None: not saved), ``note``, ``recording``.
     """
 
     def __init__(self, source, config: Optional["Config"] = None, *, transcribe: bool = True,
@@ -221,7 +225,8 @@ class Shift:
                 self._end(CallChange("end", self.detector.time, "shift end"))
             self._closing.put(None)
             self._closer.join()
-            self._save_again()
+            for kind, payload in self._save_again():
+                self.dispatch.emit(kind, payload)
             self.dispatch.drain()
         if self.error is not None:
             raise self.error
@@ -323,7 +328,8 @@ class Shift:
         self._started = {"index": self._index, "t": c.t, "reason": c.reason, "when": when,
                          "away_s": self._away_s}
         self._fed_until = {}
-        self.dispatch.emit("call", {"state": "started", "index": self._index, "t": c.t, "reason": c.reason})
+        self.dispatch.emit("call", {"state": "started", "index": self._index, "t": c.t, "reason": c.reason,
+                                    "shift_s": c.t + self._away_s})
         for f in self._buffer:                      # from the call's true start
             self._feed(f)
 
@@ -356,16 +362,19 @@ class Shift:
                                     "end_t": c.t, "reason": info["reason"], "ended_by": c.reason})
         self._closing.put((session, info))
 
-    def _save_again(self) -> None:
+    def _save_again(self) -> list:
         """Try again to save the records that could not be saved when their call ended (a
         disk that was full may have room now): after a call that could be, and at the
-        shift's end. Closer thread, or the engine thread once the closer has ended."""
+        shift's end. Closer thread, or the engine thread once the closer has ended.
+        Returns a ``"saved"`` item to tell for each record saved now."""
+        told = []
         for summary, record, recording, info in self._unsaved:
             path, note = self._save(record, recording, info)
             if path is not None:
                 summary.update(record_path=str(path), note=note)
-                self.dispatch.emit("status", f"call {info['index']}'s record is saved after all, to {path}")
+                told.append(("call", dict(summary, state="saved", record=record)))
         self._unsaved = [u for u in self._unsaved if u[0]["record_path"] is None]
+        return told
 
     # ------------------------------------------------------------------ the closer thread
     def _close_loop(self) -> None:
@@ -413,11 +422,12 @@ class Shift:
         summary = dict(base, record_path=str(path) if path else None, note=note,
                        recording=str(session.recording_path) if session.recording_path else None)
         self.calls.append(summary)
+        told = [("call", dict(summary, state="ended", record=record))]
         if path is None and self.save:
             self._unsaved.append((summary, record, session.recording_path, info))
         elif self._unsaved:                   # this one fitted: those before it may now
-            self._save_again()
-        return [("call", dict(summary, state="ended", record=record))]
+            told += self._save_again()
+        return told
 
     def _save(self, record: dict, recording, info: dict):
         if not self.save:

@@ -219,7 +219,8 @@ class CallPrinter:
         state = payload.get("state")
         if state == "started":
             self.latest = payload["index"]
-            text = f"\n── call {payload['index']} started ({clock(payload['t'])} into the shift) ──"
+            text = (f"\n── call {payload['index']} started ({clock(payload.get('shift_s', payload['t']))} "
+                    "into the shift) ──")
         elif state == "ended":
             text = "\n" + summary_text(payload["record"])
             if payload.get("record_path"):
@@ -229,6 +230,8 @@ class CallPrinter:
             if (payload["index"] == self.latest and not self.ending()
                     and payload.get("ended_by") not in ("shift end", "device lost")):
                 text += "\n\nWaiting for the next call… (Ctrl-C ends the shift)"
+        elif state == "saved":
+            text = f"\nCall {payload['index']}'s record is saved after all: {payload['record_path']}"
         elif state == "dropped":
             text = (f"\n── {clock(payload['end_t'] - payload['t'])} of sound at {clock(payload['t'])} "
                     "was not a call (too short, or nobody spoke); not kept ──")
