@@ -463,3 +463,18 @@ def test_a_data_folder_that_cannot_hold_the_lock_does_not_stop_coaching(tmp_path
     other.flush()
     assert claim_live(tmp_path / "shared") is None
     other.close()
+
+
+def test_the_shifts_last_line_says_which_records_are_kept_and_which_are_lost():
+    from voicecoach.cli import _unsaved_line
+
+    note = "the call record could not be saved to /d/records/x.json (No space left on device)"
+    unsaved = [{"index": 2, "note": note, "recording": "/rec/call-1.wav"},
+               {"index": 3, "note": note, "recording": None},
+               {"index": 5, "note": note, "recording": None}]
+    assert _unsaved_line(unsaved, said=False) == (
+        f"the records of calls 2, 3 and 5 could not be saved: {note}; call-1.wav is kept: its record is "
+        "made once there is room, by the next `voicecoach history` or `voicecoach live` recording to /rec; "
+        "the records of calls 3 and 5 are lost (not recorded)")
+    assert _unsaved_line(unsaved[1:2], said=True) == (
+        "the record of call 3 could not be saved (said above); it is lost (not recorded)")

@@ -13,6 +13,8 @@ carries the press to the GUI thread.
 """
 from __future__ import annotations
 
+import shlex
+import sys
 import time
 
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
@@ -21,8 +23,13 @@ from PyQt6.QtWidgets import QWidget
 
 from voicecoach.config import to_pynput
 
-INSTALL_PYNPUT = 'sudo apt-get install -y gcc python3-dev && pip install ".[hotkeys]"'
-"""How to get pynput on Linux, word for word as README says it (the extra ``hotkeys``)."""
+PYNPUT = "pynput>=1.7"
+"""The ``hotkeys`` extra's one requirement (pyproject.toml)."""
+
+INSTALL_PYNPUT = (f'sudo apt-get install -y gcc python3-dev && {shlex.quote(sys.executable)} -m pip '
+                  f'install "{PYNPUT}"')
+"""How to get pynput on Linux into the Python VoiceCoach runs in (a venv, as README
+installs it: a bare ``pip`` is refused on current distributions)."""
 
 
 class Hotkeys(QObject):

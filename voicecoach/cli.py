@@ -872,19 +872,25 @@ def _unsaved_line(unsaved: list[dict], said: bool) -> str:
     """The shift's last line when call records could not be saved: what is kept and what
     is lost. ``said``: each call's own note was printed when it ended (the terminal view),
     so it is not repeated."""
-    which = ", ".join(str(c["index"]) for c in unsaved)
-    head = (f"the record of call {which} could not be saved" if len(unsaved) == 1
-            else f"the records of calls {which} could not be saved")
-    head += " (said above)" if said else f": {unsaved[0]['note']}"
-    kept = [Path(c["recording"]).name for c in unsaved if c.get("recording")]
-    lost = len(unsaved) - len(kept)
+    def calls(items: list[dict]) -> str:
+        numbers = [str(c["index"]) for c in items]
+        listed = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1]
+        return f"the record of call {listed}" if len(items) == 1 else f"the records of calls {listed}"
+
+    head = calls(unsaved) + " could not be saved" + (" (said above)" if said else f": {unsaved[0]['note']}")
+    kept = [c for c in unsaved if c.get("recording")]
+    lost = [c for c in unsaved if not c.get("recording")]
     tail = []
     if kept:
-        tail.append(f"{', '.join(kept)} {'is' if len(kept) == 1 else 'are'} kept, and "
-                    f"{'its record is' if len(kept) == 1 else 'their records are'} made at the next "
-                    "start once there is room")
+        names = [Path(c["recording"]).name for c in kept]
+        folder = Path(kept[0]["recording"]).parent
+        tail.append(f"{' and '.join(names)} {'is' if len(kept) == 1 else 'are'} kept: "
+                    f"{'its record is' if len(kept) == 1 else 'their records are'} made once there is room, "
+                    f"by the next `voicecoach history` or `voicecoach live` recording to {folder}")
+    if lost and not kept:
+        return head + f"; {'it is' if len(lost) == 1 else 'they are'} lost (not recorded)"
     if lost:
-        tail.append(f"{_calls(lost)} not recorded {'is' if lost == 1 else 'are'} lost")
+        tail.append(f"{calls(lost)} {'is' if len(lost) == 1 else 'are'} lost (not recorded)")
     return head + "; " + "; ".join(tail)
 
 

@@ -53,7 +53,7 @@ def has_record(recording: Path, indexed: frozenset = frozenset()) -> bool:
 
 def unfinished(folder: Union[str, Path]) -> list[Path]:
     """Recordings in ``folder`` (``call-*.wav``, as ``live --record`` names them) that
-    have no call record and are not being written, oldest first."""
+    hold audio, have no call record and are not being written, oldest first."""
     from voicecoach.sinks.recorder import holds_audio, in_progress
 
     folder = Path(folder).expanduser()
