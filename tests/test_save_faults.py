@@ -79,14 +79,16 @@ def check_refused(proc: subprocess.Popen, disk: Path) -> str:
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert "Traceback" not in out + err, err
     assert proc.returncode == 2, (proc.returncode, err)
-    assert lines[-1].startswith("voicecoach: error: the call record could not be saved"), lines
-    rec = next(p.name for p in disk.rglob("call-*.wav"))
-    assert f"{rec} is kept, and its record is made at the next start" in lines[-1]   # recovery's promise
+    assert lines[-1].startswith("voicecoach: error: the record of call 1 could not be saved (said above)"), lines
+    rec = next(p for p in disk.rglob("call-*.wav"))
+    assert (f"{rec.name} is kept: its record is made once there is room, by the next `voicecoach history` "
+            f"or `voicecoach live` recording to {rec.parent}") in lines[-1]   # recovery's promise
     assert "Scores are for your own practice" in out              # the coaching summary still shown
     left = sorted(p.name for p in disk.rglob("*") if p.is_file())
     assert not [n for n in left if n.endswith((".json", ".tmp"))], left   # nothing half-written
     assert any(n.endswith(".wav") for n in left), left
-    return lines[-1]
+    (said,) = [ln for ln in out.splitlines() if "could not be saved" in ln]   # when the call ended
+    return said
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="a tmpfs needs root")

@@ -25,6 +25,10 @@ class _Done(QObject):
     finished = pyqtSignal(bool, str)
 
 
+_pending: set = set()
+"""Bridges whose answer has not come yet (GUI thread only): held here, not by the worker."""
+
+
 def ask_with_audio(parent: Optional[QWidget], audio_path: Union[str, Path, None]) -> Optional[bool]:
     """Ask whether the recording goes too: True, False (the record alone), or None (cancelled).
     Without a recording it only asks to confirm."""
@@ -80,9 +84,14 @@ def share_with_coach(parent: Optional[QWidget], record: dict, audio_path: Union[
         with_audio = ask_with_audio(parent, audio_path)
         if with_audio is None:
             return None
-    bridge = _Done()
+    # Owned by the window (or kept alive until it has delivered): a QObject that Python
+    # frees on the worker thread, while the GUI thread still holds its queued signal, is
+    # deleted from the wrong thread.
+    bridge = _Done(parent)
 
     def finished(ok: bool, message: str) -> None:
+        bridge.deleteLater()
+        _pending.discard(bridge)
         if done is not None:
             done(ok, message)
         elif not ok:
@@ -103,6 +112,7 @@ def share_with_coach(parent: Optional[QWidget], record: dict, audio_path: Union[
         else:
             bridge.finished.emit(True, message)
 
+    _pending.add(bridge)
     worker = threading.Thread(target=work, name="voicecoach-share", daemon=True)
     worker.start()
     return worker
