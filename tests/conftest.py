@@ -86,3 +86,29 @@ def _collect_garbage_between_tests():
     test: a segmentation fault (tests/test_overlay.py ran into it)."""
     yield
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _qt_widgets_live_until_closed(request, monkeypatch):
+    """pytest-qt holds only weak references to the widgets a test adds (``qtbot.addWidget``),
+    so a window still showing when the test function returns is garbage at once, while
+    pytest-qt still processes its events (paints it) before closing it. Python's cycle
+    collector can then delete the window inside its own paint event: a use-after-free of
+    its paint engine, seen as a segmentation fault in ``QPainter::fillPath`` (the review's
+    waveforms, tests/test_team.py). Each added widget is held here until pytest-qt has
+    closed it (its teardown hook runs before fixtures are torn down)."""
+    try:
+        import pytestqt.qtbot as qtbot_module
+    except ImportError:
+        yield
+        return
+    held = []
+    plain = qtbot_module._add_widget
+
+    def add_widget(item, widget, **kwargs):
+        held.append(widget)
+        plain(item, widget, **kwargs)
+
+    monkeypatch.setattr(qtbot_module, "_add_widget", add_widget)
+    yield
+    held.clear()
