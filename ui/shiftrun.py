@@ -171,6 +171,7 @@ class ShiftController(QObject):
         self.window.set_status("Waiting for a call")
         if self.hotkeys is not None and self.hotkeys.note:
             self.window.on_status(self.hotkeys.note)     # once, quietly; then back to waiting
+            print(f"voicecoach: note: {self.hotkeys.note}", file=sys.stderr, flush=True)   # whole, to copy
         self._tip("waiting for a call")
 
     def _on_call(self, item: dict) -> None:
