@@ -579,15 +579,7 @@ CARD_RECORD = {"duration": 95.0, "talk_share": {"agent": 0.5, "customer": 0.5},
 
 
 def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):
-    record = {"duration": 95.0, "talk_share": {"agent": 0.5, "customer": 0.5},
-              "talk_time": {"agent": 40.0, "customer": 40.0},
-              "interruptions": [{"start": 12.0, "end": 13.0, "by": "agent"}], "backchannels": [],
-              "near_misses": [], "dead_air": [], "response_gaps": [], "longest_agent_monologue": 10.0,
-              "pace": {"agent_wpm": 150.0}, "warmth": {"mean": 0.5}, "stt_model": "tiny.en",
-              "checklist": {"greeting": True, "empathy": True, "questions": True, "closing_question": False},
-              "questions": {"open": 1, "closed": 0}, "cues": [],
-              "commitments": [{"t": 60.0, "text": "I'll email you the label today."}],
-              "caller_problems": [{"t": 8.0, "text": "The parcel never arrived."}], "config": {}}
+    record = dict(CARD_RECORD)
     window.attach(session_for(excerpt))
     shared = []
     window.card.add_action("Share with my coach", lambda rec, path: shared.append(path))
