@@ -126,3 +126,34 @@ def test_the_overlay_path_runs_a_shift_and_shows_the_after_call_card(tmp_path):
     assert not shot.isNull() and shot.width() > 200 and shot.height() > 200      # the call, mid-way
     assert not card.isNull() and card.width() == shot.width() and card != shot  # then its card
 
+
+
+def test_replayed_recordings_on_a_silent_line_are_one_call_each(tmp_path):
+    """Recordings with digital silence between turns (no line noise) replayed with a gap
+    shorter than the silence that ends a call: each recording is still its own call (a
+    replayed recording is a playback stream, as a softphone's call is), from its first
+    sample to its last."""
+    import numpy as np
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed (Debian: apt install espeak-ng)")
+    call = render_call([Turn("agent", "Thank you for calling, how can I help?", "espeak-us-f", 0.3),
+                        Turn("customer", "My internet keeps dropping every evening.", "espeak-gb-m", 0.5)],
+                       tail_s=0.5, seed=3)
+    audio = call.audio.copy()
+    audio[np.abs(audio) < 0.02] = 0.0                      # a clean line: nothing between the words
+    path = tmp_path / "clean.wav"
+    sf.write(path, audio, 16000, subtype="PCM_16")
+    data = tmp_path / "data"
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "live", "--console", "--no-transcript",
+                          "--replay", str(path), str(path), "--gap", "3"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=240,
+                         env=dict(os.environ, VOICECOACH_DATA_DIR=str(data)))
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert "Shift over: 2 calls coached" in res.stdout, res.stdout
+    records = sorted((json.loads(p.read_text()) for p in (data / "records").glob("call-*.json")),
+                     key=lambda r: r["shift"]["start_s"])
+    duration = len(audio) / 16000
+    assert [(r["shift"]["start_s"], r["shift"]["started_by"], r["shift"]["ended_by"]) for r in records] == [
+        (0.0, "stream", "stream"), (round(duration + 3.0, 3), "stream", "stream")]
+    assert all(abs(r["duration"] - duration) < 0.1 for r in records), [r["duration"] for r in records]

@@ -763,10 +763,13 @@ def cmd_live(args) -> int:
         what = f"replaying {calls[0].name}" if len(calls) == 1 else f"replaying {len(calls)} calls"
         flush_warnings()                       # a truncated replay: said before the shift starts
 
+        streams = config.shift.playback_signal        # each recording a call, as a softphone's stream
+
         def make_source():
             if len(calls) == 1:
-                return ReplaySource(calls[0])
-            return PlaylistSource([(args.gap if i else 0.0, c) for i, c in enumerate(calls)], realtime=True)
+                return ReplaySource(calls[0], streams=streams)
+            return PlaylistSource([(args.gap if i else 0.0, c) for i, c in enumerate(calls)], realtime=True,
+                                  streams=streams)
     else:
         from voicecoach.sources.capture import DeviceSource
         from voicecoach.sources.devices import refresh_portaudio, resolve_device

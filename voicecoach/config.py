@@ -196,7 +196,8 @@ class ShiftOptions:
         Added after the last speech when a call ends on silence (s).
     playback_signal : bool
         Use the call output's playback streams (PulseAudio / PipeWire) as a call's
-        start and end where they can be seen.
+        start and end where they can be seen; a replayed recording (``live --replay``)
+        is one such stream, so each recording is one call.
     stream_join_s : float
         A playback stream seen within this long (s) after the audio started a call is
         that call's own stream (the output is polled, so it is often seen after the

@@ -215,6 +215,7 @@ class Shift:
                         break
             finally:
                 self.source.stop()
+            self._apply(self._playback_changes())        # a replay's last recording ends with its stream
             lost = getattr(self.source, "lost", None)
             if lost:
                 self.dispatch.emit("status", f"{lost}; everything so far is kept")

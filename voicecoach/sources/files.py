@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -74,12 +75,20 @@ class CapturedFrame(Frame):
 class ReplaySource:
     """A recorded call fed at real-time pace, stamped like a device's frames."""
 
-    def __init__(self, call: CallAudio, block_s: float = 0.02):
+    def __init__(self, call: CallAudio, block_s: float = 0.02, streams: bool = False):
         self.call = call
         self.channels = tuple(call.channels())
         self._files = FileSource(call, block_s=block_s, realtime=True)
         self._stop = threading.Event()
+        self._playback: deque = deque([(True, 0.0)] if streams else [])   # see PlaylistSource
         self.lost = None
+
+    def playback_changes(self) -> list[tuple[bool, float]]:
+        """With ``streams``: the recording is a call from its first sample (as
+        :meth:`PlaylistSource.playback_changes`)."""
+        out = list(self._playback)
+        self._playback.clear()
+        return out
 
     def __iter__(self) -> Iterator[CapturedFrame]:
         for f in self._files:
@@ -111,6 +120,12 @@ class PlaylistSource:
         Block length (s).
     realtime : bool
         Pace the blocks like a device; False feeds them as fast as they are taken.
+    streams : bool
+        Also tell each call as a playback stream that opens at its first sample and
+        closes after its last (:meth:`playback_changes`), as a softphone's call reaches
+        PulseAudio: each recording is then one call, however quiet its line or short
+        the gap after it (``voicecoach live --replay``). False: the calls are found
+        from their sound alone (the shift benchmark).
 
     Attributes
     ----------
@@ -118,14 +133,24 @@ class PlaylistSource:
         Where each call played on the shift clock (filled in as they play).
     """
 
-    def __init__(self, calls, block_s: float = 0.02, realtime: bool = False):
+    def __init__(self, calls, block_s: float = 0.02, realtime: bool = False, streams: bool = False):
         self.calls = list(calls)
         self.block = max(1, int(round(block_s * SAMPLE_RATE)))
         self.realtime = realtime
+        self.streams = streams
         self.channels = ("agent", "customer")
         self.spans: list[tuple[float, float]] = []
         self._stop = threading.Event()
+        self._playback: deque = deque()
         self.lost = None
+
+    def playback_changes(self) -> list[tuple[bool, float]]:
+        """Calls that began (True) or ended (False) since the last call, with their time on
+        the shift clock (with ``streams``; the consumer's thread)."""
+        out = []
+        while self._playback:
+            out.append(self._playback.popleft())
+        return out
 
     def _load(self, call) -> CallAudio:
         if callable(call):
@@ -150,6 +175,8 @@ class PlaylistSource:
                     chans = source.channels()
                     n = len(source.agent)
                     self.spans.append((pos / SAMPLE_RATE, (pos + n) / SAMPLE_RATE))
+                    if self.streams:
+                        self._playback.append((True, pos / SAMPLE_RATE))
                 for i in range(0, n, self.block):
                     if self._stop.is_set():
                         return
@@ -163,6 +190,8 @@ class PlaylistSource:
                         x = silence[:m] if chans is None else chans[ch][i:i + m]
                         yield CapturedFrame(ch, pos / SAMPLE_RATE, x, now)
                     pos += m
+                if source is not None and self.streams:
+                    self._playback.append((False, pos / SAMPLE_RATE))
 
     def start(self) -> "PlaylistSource":
         return self
