@@ -35,6 +35,11 @@ def test_demo_summary_and_json(tmp_path):
     record = json.loads(res.stdout)
     assert record["stt_model"] is None and record["transcript"] == []
     assert "transcript" in record["unavailable"]
+    # named as the other commands name it
+    res = run("analyze", "demo", "--json", "--no-transcript")
+    assert res.returncode == 0, res.stderr
+    named = json.loads(res.stdout)
+    assert named["demo"] is True and named["duration"] == record["duration"]
 
 
 

@@ -438,6 +438,8 @@ def cmd_analyze(args) -> int:
     from voicecoach.stt.whisper import tune_malloc
 
     tune_malloc(keep_large_blocks=True)
+    if args.call == "demo":                  # as `review demo`, `report demo`, `live --replay demo`
+        args.demo, args.call = True, None
     config = _load_config(args)
     _not_an_input("-o", args.output, [(args.call, "the recording"), (args.agent, "the agent's recording"),
                                       (args.customer, "the customer's recording"),
