@@ -490,3 +490,13 @@ def test_an_output_in_a_folder_that_does_not_exist_is_refused_before_any_work(tm
     res = run("report", "demo", "-o", str(tmp_path / "typo" / "r.html"))
     assert res.returncode == 2 and not (tmp_path / "typo").exists()
     assert res.stderr.strip() == f"voicecoach: error: -o {tmp_path / 'typo' / 'r.html'}: there is no folder {tmp_path / 'typo'}"
+
+
+def test_a_recording_or_a_record_given_as_a_voice_profile_is_named_in_plain_words(tmp_path):
+    sf.write(tmp_path / "me.wav", np.zeros((16000, 1), np.float32) + 0.01, 16000)
+    (tmp_path / "call.json").write_text(json.dumps({"schema": "voicecoach.call/1"}))
+    for given, why in (("me.wav", "a recording"), ("call.json", "no voice feature statistics in it")):
+        res = run("warmth", "me.wav", "--profile", given, cwd=tmp_path)
+        assert res.returncode == 2, res.stderr
+        assert res.stderr.strip() == (f"voicecoach: error: {given}: not a voice profile ({why}; "
+                                      "`voicecoach calibrate` makes one)"), res.stderr

@@ -424,10 +424,19 @@ def _load_baseline(path: Optional[str]):
         raise UserError(f"{path}: no such voice profile") from None
     except RecursionError:
         raise UserError(f"{path}: not a voice profile (nested too deep)") from None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UserError(f"{path}: not a voice profile ({exc.__class__.__name__}: "
-                        f"{' '.join(str(exc).split())[:100]})") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the voice profile ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        what = "a recording" if p.suffix.lower() in AUDIO_SUFFIXES else "not a file `calibrate` wrote"
+        raise UserError(f"{path}: not a voice profile ({what}; `voicecoach calibrate` makes one)") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"{path}: not a voice profile ({' '.join(str(exc).split())[:100] or 'a field is wrong'}; "
+                        "`voicecoach calibrate` makes one)") from None
     return baseline
+
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm")
+"""Names that say a file is a recording (for the hint when one is given as a profile)."""
 
 
 def _no_constant(name: str):
