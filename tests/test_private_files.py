@@ -115,3 +115,12 @@ def test_a_file_written_through_a_dangling_symlink_is_private(tmp_path, umask_02
     target = tmp_path / "out" / "target.png"
     assert link.is_symlink() and target.is_file() and mode(target) == 0o600
     assert mode(tmp_path / "out") == 0o700
+
+
+def test_the_config_file_calibrate_makes_is_private(tmp_path, monkeypatch, umask_022):
+    """It names the agent's voice profile and may name their team store."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert main(["calibrate", str(demo_call_path()), "-o", str(tmp_path / "me.json")]) == 0
+    config = tmp_path / "config" / "voicecoach" / "config.toml"
+    assert "profile = " in config.read_text()
+    assert mode(config) == 0o600 and mode(config.parent) == 0o700

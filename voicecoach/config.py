@@ -501,8 +501,9 @@ def remember_setting(path: Optional[str | Path], section: str, key: str, value: 
             lines[at] = line
     new = "\n".join(lines) + "\n"
     apply(Config(), tomllib.loads(new), str(path))          # still a valid config
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new, encoding="utf-8")
+    from voicecoach.store.calls import write_private
+
+    write_private(path, new)       # whole or not at all; the user's alone (it names their profile, their store)
     return f"Set as your voice profile in {path} ([{section}] {key})."
 
 
