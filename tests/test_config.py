@@ -215,3 +215,19 @@ def test_loading_the_config_loads_no_capture_session_or_model():
             "or m in ('voicecoach.live', 'voicecoach.sources.capture', 'voicecoach.sources.devices'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", out.stdout
+
+
+def test_a_compute_type_is_checked_with_the_config_and_one_the_cpu_cannot_run_is_named(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[transcribe]\ncompute_type = "banana"\n')
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "config", "--config", str(bad)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "[transcribe] compute_type must be one of int8, " in res.stderr
+    assert "not 'banana'" in res.stderr
+    from voicecoach.stt.whisper import ModelError, TranscribeOptions, load_model
+
+    with pytest.raises(ModelError, match=r"compute_type 'float16' does not run on this computer's CPU .*use \"int8\""):
+        load_model(TranscribeOptions(compute_type="float16"))

@@ -23,6 +23,11 @@ class ModelError(Exception):
     """The speech-to-text model cannot be found or loaded (one clear line)."""
 
 
+COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "auto", "default",
+                 "int8_float16", "int8_bfloat16", "float16", "bfloat16")
+"""CTranslate2's compute types (the CPU converts the last four to what it supports)."""
+
+
 @dataclass
 class TranscribeOptions:
     """Speech-to-text settings.
@@ -35,7 +40,8 @@ class TranscribeOptions:
         other faster-whisper model name (downloaded by faster-whisper where the
         internet is reachable) or a local CTranslate2 model folder also works.
     compute_type : str
-        CTranslate2 compute type; ``int8`` is fastest on a CPU.
+        CTranslate2 compute type (one of :data:`COMPUTE_TYPES`); ``int8`` is fastest
+        on a CPU.
     beam_size : int
         1 is greedy decoding: several times faster, nearly as accurate on calls.
     cpu_threads : int
@@ -85,6 +91,8 @@ class TranscribeOptions:
         """
         if not self.model.strip():
             return "model must name a model (such as \"tiny.en\") or a model folder, not \"\""
+        if self.compute_type not in COMPUTE_TYPES:
+            return f"compute_type must be one of {', '.join(COMPUTE_TYPES)}, not {self.compute_type!r}"
         if not re.fullmatch(r"[a-z]{2,3}", self.language):
             return f"language must be a language code such as \"en\", not {self.language!r}"
         if self.model.rstrip("/").endswith(".en") and self.language != "en":
@@ -167,8 +175,11 @@ def load_model(options: TranscribeOptions, num_workers: int = 2,
                              cpu_threads=options.cpu_threads, num_workers=num_workers,
                              local_files_only=local)
     except Exception as exc:  # faster-whisper raises many kinds for a bad model
-        raise ModelError(f"cannot load speech-to-text model {options.model!r}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "compute type" in said:                     # the setting, not the model
+            raise ModelError(f"[transcribe] compute_type {options.compute_type!r} does not run on this "
+                             f"computer's CPU ({said.rstrip('.')}): use \"int8\"") from None
+        raise ModelError(f"cannot load speech-to-text model {options.model!r}: {said}") from None
     if min_window_s is not None:
         full_encode = model.encode
         min_frames = int(min_window_s * FRAMES_PER_S)
