@@ -37,8 +37,6 @@ def test_every_file_and_folder_holding_a_call_is_private(tmp_path, monkeypatch, 
     os.chmod(mine, 0o755)
 
     out = tmp_path / "new" / "deeper"
-    for folder in (out, tmp_path / "reports", tmp_path / "profiles", tmp_path / "logs"):
-        folder.mkdir(parents=True)                 # an output's folder is the user's to make
     assert main(["analyze", str(call), "--no-transcript", "-q", "-o", str(out / "call.json")]) == 0
     assert main(["report", str(out / "call.json"), "-o", str(tmp_path / "reports" / "call.html")]) == 0
     assert main(["calibrate", str(demo_call_path()), "-o", str(tmp_path / "profiles" / "me.json")]) == 0
@@ -54,7 +52,8 @@ def test_every_file_and_folder_holding_a_call_is_private(tmp_path, monkeypatch, 
              tmp_path / "logs" / "e.jsonl", data / "history.sqlite",
              *(mine / "calls").iterdir(), *(p for p in mine.iterdir() if p.is_file())]
     assert len(files) >= 9 and {p.suffix for p in files} >= {".json", ".html", ".jsonl", ".sqlite", ".wav"}
-    folders = [mine / "calls", data]
+    folders = [tmp_path / "new", out, tmp_path / "reports", tmp_path / "profiles", tmp_path / "logs",
+               mine / "calls", data]
     assert {str(p): oct(mode(p)) for p in files if mode(p) != 0o600} == {}
     assert {str(p): oct(mode(p)) for p in folders if mode(p) != 0o700} == {}
     assert mode(mine) == 0o755                     # the user's own folder is left as they made it
