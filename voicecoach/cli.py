@@ -114,26 +114,21 @@ def _is_demo(name) -> bool:
     return name is not None and (str(name) == "demo" or _same_file(name, demo_call_path()))
 
 
-def _check_output(option: str, output, inputs) -> None:
+def _not_an_input(option: str, output, inputs) -> None:
     """Refuse, before any work, an output that is one of the command's own inputs: writing
     it would destroy the recording or the record being read (``report call.json -o
     call.json`` right after ``analyze … -o call.json``). ``inputs``: (path or None, what
-    it is) pairs, e.g. ``(args.call, "the recording")``. Also one in a folder that does
-    not exist: a typo in the path would otherwise make folders without a word."""
+    it is) pairs, e.g. ``(args.call, "the recording")``."""
     if output is None:
         return
     for path, what in inputs:
         if path is not None and str(path) != "" and _same_file(output, path):
             raise UserError(f"{option} {output} is {what} this command reads, and writing it would "
                             "destroy it: name another file")
-    folder = Path(output).expanduser().parent
-    if not folder.is_dir():
-        raise UserError(f"{option} {output}: there is no folder {folder}" if not folder.exists()
-                        else f"{option} {output}: {folder} is not a folder")
 
 
 def _settings_read(args, config, profile: bool = True) -> list:
-    """The settings files a command reads, as :func:`_check_output` takes them: the config
+    """The settings files a command reads, as :func:`_not_an_input` takes them: the config
     file, and with ``profile`` the voice profile (``--profile``, else the one remembered)."""
     from voicecoach.config import default_config_path
 
@@ -455,7 +450,7 @@ def cmd_analyze(args) -> int:
     if args.call == "demo":                  # as `review demo`, `report demo`, `live --replay demo`
         args.demo, args.call = True, None
     config = _load_config(args)
-    _check_output("-o", args.output, [(args.call, "the recording"), (args.agent, "the agent's recording"),
+    _not_an_input("-o", args.output, [(args.call, "the recording"), (args.agent, "the agent's recording"),
                                       (args.customer, "the customer's recording"),
                                       (demo_call_path() if args.demo else None, "the demo call"),
                                       *_settings_read(args, config)])
@@ -538,7 +533,7 @@ def _note(note: str) -> None:
 
 
 def _call_read(call: str) -> list:
-    """The files opening ``call`` reads (``review``, ``report``), as :func:`_check_output`
+    """The files opening ``call`` reads (``review``, ``report``), as :func:`_not_an_input`
     takes them: the record, or the recording and where its record is looked for (and a
     new one saved)."""
     from voicecoach.analyze import demo_call_path
@@ -556,7 +551,7 @@ def cmd_review(args) -> int:
     from voicecoach.ui.review import run_review
 
     config = _load_config(args)
-    _check_output("--screenshot", args.screenshot, [*_call_read(args.call), *_settings_read(args, config)])
+    _not_an_input("--screenshot", args.screenshot, [*_call_read(args.call), *_settings_read(args, config)])
     baseline = _profile_or_none(args, config)
     return run_review(args.call, screenshot=args.screenshot, config=config, baseline=baseline)
 
@@ -566,14 +561,14 @@ def cmd_report(args) -> int:
     from voicecoach.store.calls import recording_candidates
 
     config = _load_config(args)
-    _check_output("-o", args.output, [*_call_read(args.call), *_settings_read(args, config)])
+    _not_an_input("-o", args.output, [*_call_read(args.call), *_settings_read(args, config)])
     path = Path(args.call)
     note = ""
     if path.suffix.lower() == ".json":
         from voicecoach.store.record import load_record
 
         record = load_record(path)
-        _check_output("-o", args.output, [(f, "the record's recording")
+        _not_an_input("-o", args.output, [(f, "the record's recording")
                                           for files in recording_candidates(record, path) for f in files])
         audio = None
         if not args.no_audio:           # as the review opens it (the demo's part of a shift, too)
@@ -665,7 +660,7 @@ def cmd_calibrate(args) -> int:
         raise UserError("nothing to calibrate from: give recordings of your ordinary speech "
                         "(`calibrate me1.wav me2.wav -o me.json`), or --mic to read a passage aloud")
     config = _load_config(args)
-    _check_output("-o", args.output, [*((a, "a recording") for a in args.audio),
+    _not_an_input("-o", args.output, [*((a, "a recording") for a in args.audio),
                                       *_settings_read(args, config, profile=False)])   # it makes the profile
     settings = _profile_settings(config)
     if args.mic:
@@ -754,8 +749,8 @@ def cmd_live(args) -> int:
     config = _load_config(args)
     read = [*((demo_call_path() if f == "demo" else f, "a recording") for f in args.replay or []),
             *_settings_read(args, config)]
-    _check_output("--events", args.events, read)
-    _check_output("--screenshot", args.screenshot, read)
+    _not_an_input("--events", args.events, read)
+    _not_an_input("--screenshot", args.screenshot, read)
     baseline = _profile_for(args, config)
     lo = config.live
     if args.replay:
