@@ -84,6 +84,9 @@ def test_rebuild_from_records(tmp_path):
     assert [(r.name, r.interruptions_by_agent) for r in rows] == [("one.flac", 3), ("two.flac", 0),
                                                                   ("three.flac", 1)]
     assert rows[1].record_path == str((folder / "week" / "two.json").resolve())
+    text = show_history(rebuild=[folder], path=tmp_path / "h.sqlite")
+    assert text.startswith(f"Rebuilt the history: 2 call records in {folder}, and the 1 call record it had "
+                           "from other folders; 2 other JSON files skipped\n"), text
 
 
 def test_rebuild_from_a_folder_that_is_not_there_leaves_the_history_alone(tmp_path):

@@ -454,10 +454,14 @@ def show_history(limit: Optional[int] = 20, rebuild: Optional[list] = None,
         head = []
         if rebuild:
             added, kept, skipped = history.rebuild(rebuild)
-            head.append(f"Rebuilt the history from {', '.join(map(str, rebuild))}: "
-                        f"{added} call record{'s' if added != 1 else ''}"
-                        + (f" ({kept} from elsewhere, already in it)" if kept else "")
-                        + (f", {len(skipped)} other JSON file{'s' if len(skipped) != 1 else ''} skipped"
+            found = added - kept
+
+            def records(n: int) -> str:
+                return f"{n} call record{'s' if n != 1 else ''}"
+
+            head.append(f"Rebuilt the history: {records(found)} in {', '.join(map(str, rebuild))}"
+                        + (f", and the {records(kept)} it had from other folders" if kept else "")
+                        + (f"; {len(skipped)} other JSON file{'s' if len(skipped) != 1 else ''} skipped"
                            if skipped else ""))
             head.append("")
         return "\n".join(head) + history_text(history.calls(limit))
