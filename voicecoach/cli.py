@@ -863,8 +863,10 @@ def cmd_live(args) -> int:
         if jsonl:
             events_note = jsonl.close()
         left = recovery is not None and recovery.stop()    # a record being saved is saved first
+    from voicecoach.sinks.view import plural
+
     listed = sum(bool(c.get("record_path")) and not c.get("note") for c in calls)
-    print(f"\nShift over: {_calls(len(calls))} coached"
+    print(f"\nShift over: {plural(len(calls), 'call')} coached"
           + ("" if not calls else " (the demo is kept out of your history)" if demo
              else "; `voicecoach history` lists them" if listed == len(calls)
              else f"; `voicecoach history` lists {listed} of them" if listed else ""))
@@ -876,10 +878,6 @@ def cmd_live(args) -> int:
     if unsaved:    # the disk is full or read-only: the user must know, and the exit says so
         raise UserError(_unsaved_line(unsaved, said=args.console or bool(problem)))
     return code
-
-
-def _calls(n: int) -> str:
-    return f"{n} call{'s' if n != 1 else ''}"
 
 
 def _unsaved_line(unsaved: list[dict], said: bool) -> str:

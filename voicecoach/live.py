@@ -53,8 +53,8 @@ import numpy as np
 from voicecoach.analyzers.vad import Segment
 from voicecoach.coach import CoachRules
 from voicecoach.engine import Engine
-from voicecoach.sinks.recorder import remove_if_empty
 from voicecoach.events import SAMPLE_RATE, Event, Word, segments_from_words
+from voicecoach.sinks.recorder import remove_if_empty
 from voicecoach.store.record import build_record
 from voicecoach.stt import revision
 from voicecoach.stt.revision import Revision, SecondPass, revise_words

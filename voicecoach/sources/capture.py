@@ -66,7 +66,7 @@ from voicecoach.sources.devices import (
     playback_streams,
     pulse_source_present,
 )
-from voicecoach.sources.files import CapturedFrame
+from voicecoach.sources.files import CapturedFrame, take_all
 
 # Streams read PULSE_SOURCE / PULSE_SERVER while they open; opens that set them
 # must not interleave.
@@ -336,10 +336,7 @@ class DeviceSource:
     def playback_changes(self) -> list[tuple[bool, float]]:
         """Playback streams that appeared (True) on or left (False) the call output since
         the last call, with the shift-clock time they were seen (consumer thread)."""
-        out = []
-        while self._playback:
-            out.append(self._playback.popleft())
-        return out
+        return take_all(self._playback)
 
     def _open(self, sd, s: _Stream):
         callback, finished = s.callback_for(self._queue.put_nowait, self._stopping)

@@ -72,6 +72,15 @@ class CapturedFrame(Frame):
     captured_at: float
 
 
+def take_all(queue: deque) -> list:
+    """Everything ``queue`` holds, oldest first, taken out of it (another thread may
+    append meanwhile: what it appends after is left for the next call)."""
+    out = []
+    while queue:
+        out.append(queue.popleft())
+    return out
+
+
 class ReplaySource:
     """A recorded call fed at real-time pace, stamped like a device's frames."""
 
@@ -86,9 +95,7 @@ class ReplaySource:
     def playback_changes(self) -> list[tuple[bool, float]]:
         """With ``streams``: the recording is a call from its first sample (as
         :meth:`PlaylistSource.playback_changes`)."""
-        out = list(self._playback)
-        self._playback.clear()
-        return out
+        return take_all(self._playback)
 
     def __iter__(self) -> Iterator[CapturedFrame]:
         for f in self._files:
@@ -147,10 +154,7 @@ class PlaylistSource:
     def playback_changes(self) -> list[tuple[bool, float]]:
         """Calls that began (True) or ended (False) since the last call, with their time on
         the shift clock (with ``streams``; the consumer's thread)."""
-        out = []
-        while self._playback:
-            out.append(self._playback.popleft())
-        return out
+        return take_all(self._playback)
 
     def _load(self, call) -> CallAudio:
         if callable(call):

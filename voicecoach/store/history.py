@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
-from voicecoach.sinks.view import CARE_NOTE, clock
+from voicecoach.sinks.view import CARE_NOTE, clock, plural
 from voicecoach.store.calls import DATA_DIR_ENV, data_dir, private_file, private_folder  # noqa: F401
 from voicecoach.store.record import RecordError, is_demo, load_record
 
@@ -454,14 +454,9 @@ def show_history(limit: Optional[int] = 20, rebuild: Optional[list] = None,
         head = []
         if rebuild:
             added, kept, skipped = history.rebuild(rebuild)
-            found = added - kept
-
-            def records(n: int) -> str:
-                return f"{n} call record{'s' if n != 1 else ''}"
-
-            head.append(f"Rebuilt the history: {records(found)} in {', '.join(map(str, rebuild))}"
-                        + (f", and the {records(kept)} it had from other folders" if kept else "")
-                        + (f"; {len(skipped)} other JSON file{'s' if len(skipped) != 1 else ''} skipped"
-                           if skipped else ""))
+            head.append(f"Rebuilt the history: {plural(added - kept, 'call record')} in "
+                        f"{', '.join(map(str, rebuild))}"
+                        + (f", and the {plural(kept, 'call record')} it had from other folders" if kept else "")
+                        + (f"; {plural(len(skipped), 'other JSON file')} skipped" if skipped else ""))
             head.append("")
         return "\n".join(head) + history_text(history.calls(limit))
