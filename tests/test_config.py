@@ -8,7 +8,8 @@ import tomllib
 
 import pytest
 
-from voicecoach.config import Config, ConfigError, apply, default_config_path, load_config, to_toml
+from voicecoach.config import (Config, ConfigError, apply, default_config_path, load_config,
+                               setting_notes, to_toml)
 
 
 def write(tmp_path, text: str, name: str = "config.toml"):
@@ -201,6 +202,29 @@ def test_changed_settings_round_trip_through_toml(tmp_path):
     loaded = load_config(write(tmp_path, to_toml(config)))
     assert loaded == config
     assert loaded.as_dict() == config.as_dict()
+
+
+def test_every_setting_is_explained_where_it_is_defined():
+    """`voicecoach config` says what each setting is, from its options class's docstring
+    (the one place it is explained): a setting added without an entry fails here."""
+    for section in dataclasses.fields(Config):
+        options = type(getattr(Config(), section.name))
+        notes = setting_notes(options)
+        for f in dataclasses.fields(options):
+            assert notes.get(f.name, "").endswith((".", ")")), (section.name, f.name, notes.get(f.name))
+            assert "``" not in notes[f.name] and ":data:" not in notes[f.name]
+
+
+def test_config_with_notes_loads_back_and_says_what_was_changed(tmp_path):
+    config = Config()
+    config.turns.min_overlap_s = 0.65
+    text = to_toml(config, notes=True)
+    assert load_config(write(tmp_path, text)) == config
+    lines = text.splitlines()
+    at = lines.index("min_overlap_s = 0.65  # default: 0.5")
+    assert lines[at - 1].startswith("# ") and "overlap" in lines[at - 1].lower()
+    assert sum("# default:" in line for line in lines) == 1      # only what differs
+    assert lines[lines.index("[team]") - 1].startswith("# The team store")
 
 
 def test_loading_the_config_loads_no_capture_session_or_model():

@@ -522,7 +522,7 @@ def cmd_config(args) -> int:
         import copy                   # a password in [team] database (share and team refuse it)
         shown = copy.deepcopy(config)
         shown.team.database = "(hidden: it holds a password; put that in PGPASSWORD or ~/.pgpass)"
-    print(to_toml(shown))
+    print(to_toml(shown, notes=True))
     return 0
 
 

@@ -20,7 +20,10 @@ path and every setting with its current value.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
+import re
+import textwrap
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -507,15 +510,70 @@ def remember_setting(path: Optional[str | Path], section: str, key: str, value: 
     return f"Set as your voice profile in {path} ([{section}] {key})."
 
 
-def to_toml(config: Config) -> str:
-    """Every setting as TOML, for ``voicecoach config`` (a file a user can edit)."""
+def to_toml(config: Config, notes: bool = False) -> str:
+    """Every setting as TOML, for ``voicecoach config`` (a file a user can edit).
+
+    With ``notes``, each section and setting has a comment saying what it is
+    (:func:`setting_notes`), and a setting that differs from its default says the default.
+    """
     lines = []
     for f in fields(Config):
+        section = getattr(config, f.name)
+        default = dataclasses.asdict(f.default_factory())
+        said = setting_notes(type(section)) if notes else {}
+        if notes:
+            lines += _comment(_first_sentence(_plain(_summary(type(section)))))
         lines.append(f"[{f.name}]")
-        for k, v in dataclasses.asdict(getattr(config, f.name)).items():
-            lines.append(f"{k} = {_toml_value(v)}")
+        for k, v in dataclasses.asdict(section).items():
+            if k in said:
+                lines += _comment(said[k])
+            changed = notes and v != default[k]
+            lines.append(f"{k} = {_toml_value(v)}" + (f"  # default: {_toml_value(default[k])}" if changed else ""))
         lines.append("")
     return "\n".join(lines)
+
+
+def setting_notes(options: type) -> dict[str, str]:
+    """Each setting of an options class in one sentence: the first sentence of its entry
+    in the class docstring's ``Attributes`` section, where every setting is explained
+    (``a, b : float`` explains two at once).
+
+    >>> setting_notes(TeamOptions)["connect_timeout_s"]
+    'How long to wait for the server before saying it is not reachable (s).'
+    """
+    doc = inspect.getdoc(options) or ""
+    found = re.search(r"^Attributes\n-+\n(.*?)(?=^\w[\w ]*\n-+\n|\Z)", doc, re.S | re.M)
+    notes: dict[str, str] = {}
+    names: list[str] = []
+    text: list[str] = []
+    for line in (found.group(1) if found else "").splitlines() + ["end :"]:
+        head = re.match(r"^(\w+(?:, \w+)*) :", line)
+        if not head:
+            text.append(line)
+            continue
+        notes.update(dict.fromkeys(names, _first_sentence(_plain(" ".join(text)))))
+        names, text = head.group(1).split(", "), []
+    return notes
+
+
+def _summary(options: type) -> str:
+    """The first paragraph of a class's docstring."""
+    return (inspect.getdoc(options) or "").split("\n\n", 1)[0]
+
+
+def _plain(text: str) -> str:
+    """Docstring markup as plain text on one line: ``:data:`~a.B``` -> ``B``, no double backquotes."""
+    text = re.sub(r":\w+:`~?([^`]+)`", lambda m: m.group(1).rsplit(".", 1)[-1], text)
+    return " ".join(text.replace("``", "").split())
+
+
+def _first_sentence(text: str) -> str:
+    end = re.search(r"(?<!e\.g)(?<!i\.e)\.(?=\s|$)", text)
+    return text[:end.end()] if end else text
+
+
+def _comment(text: str) -> list[str]:
+    return textwrap.wrap(text, 86, initial_indent="# ", subsequent_indent="# ") if text else []
 
 
 def _toml_value(v: Any) -> str:

@@ -48,6 +48,7 @@ class TranscribeOptions:
         Threads per transcription. The two channels run in parallel, one thread
         each: more threads per call oversubscribe a 2-core machine.
     language : str
+        The language Whisper is told the call is in (``en`` for the English-only models).
     pad_s : float
         The channel's own audio (s) kept before and after each stretch of speech
         that is packed for transcription (at most half the pause to the next):
