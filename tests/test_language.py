@@ -622,3 +622,44 @@ def test_plain_or_listed_acronyms_fire_no_extra_jargon(text):
     found = of_kind(cues(text), "jargon")
     assert len(found) <= 1 and all(e.data.get("suggestion") != "say what it is in plain words"
                                    for e in found)
+
+
+# -- a problem Whisper wrote as two sentences ------------------------------------------------
+def _said(*parts):
+    """``(channel, text, start_s[, word_spacing_s])`` parts as one call's words (0.3 s apart)."""
+    return [w for ch, text, t0, *dt in parts for w in words(text, t0=t0, channel=ch, dt=(dt or [0.3])[0])]
+
+
+def _problems(parts, turn_pause_s=1.5):
+    c = LanguageCues(turn_pause_s=turn_pause_s)
+    return [e for e in c.feed(_said(*parts)) + c.flush() if e.data["cue"] == "problem"]
+
+
+ORDERED = (CUSTOMER, "I ordered a new router last weekend.", 0.0)
+NOT_HERE = (CUSTOMER, "It still hasn't arrived.", 2.5)        # 0.45 s after the first ends (2.05 s)
+
+
+def test_a_problem_whisper_wrote_as_two_sentences_is_one_item_on_the_callers_list():
+    assert _problems([ORDERED]) == [] and _problems([(CUSTOMER, NOT_HERE[1], 0.0)]) == []
+    found = _problems([ORDERED, NOT_HERE])
+    assert [e.data["phrase"] for e in found] == ["I ordered a new router last weekend. It still hasn't arrived."]
+    assert found[0].t == 0.0 and found[0].data["end"] == pytest.approx(NOT_HERE[2] + 0.9 + 0.25)
+
+
+def test_an_acknowledgement_between_the_halves_keeps_the_turn():
+    assert len(_problems([ORDERED, (AGENT, "Mm-hm.", 2.2), NOT_HERE])) == 1
+
+
+@pytest.mark.parametrize("between, pause, why", [
+    ((AGENT, "Let me look that up.", 2.06, 0.1), 0.0, "the agent took a turn (five words)"),
+    (None, 1.5, "a pause as long as turn_pause_s ends the turn"),
+])
+def test_sentences_of_two_turns_are_not_joined(between, pause, why):
+    later = (CUSTOMER, NOT_HERE[1], NOT_HERE[2] + pause)
+    assert _problems([p for p in (ORDERED, between, later) if p]) == [], why
+
+
+def test_a_problem_said_whole_is_not_joined_to_the_next_sentence():
+    found = _problems([(CUSTOMER, "My internet keeps dropping every evening.", 0.0),
+                       (CUSTOMER, "It is really annoying.", 3.8)])
+    assert [e.data["phrase"] for e in found] == ["My internet keeps dropping every evening."]

@@ -70,7 +70,7 @@ class Engine:
         self.warmth = WarmthTracker(config.warmth, baseline=baseline)
         self.pace = PaceTracker(config.pace, turn_pause_s=config.turns.turn_pause_s)
         self.arousal = ArousalTracker(config.arousal) if CUSTOMER in self.channels else None
-        self.language = LanguageCues(config.language)
+        self.language = LanguageCues(config.language, turn_pause_s=config.turns.turn_pause_s)
         self.words: dict[str, list[Word]] = {ch: [] for ch in self.channels}
         self.events: list[Event] = []
         self.echo = (EchoCanceller(config.echo)
@@ -222,7 +222,7 @@ class Engine:
         changed, and the cues that do not come from words (voice, the caller's
         temperature, marks) stay as they are.
         """
-        language = LanguageCues(self.config.language, self.language.lexicon)
+        language = LanguageCues(self.config.language, self.language.lexicon, self.config.turns.turn_pause_s)
         events: list[Event] = []
         for _, run in _runs_in_call_order(words):
             events += language.feed(run)

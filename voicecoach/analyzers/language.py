@@ -8,7 +8,11 @@
   and ``filler``; and *sentence cues* when a sentence closes: ``question_open``,
   ``question_closed``, ``closing_question`` and ``commitment``;
 - on the customer channel: ``hostile`` (phrase cue) and ``problem`` (sentence cue:
-  the whole sentence becomes an item on the caller's list).
+  the whole sentence becomes an item on the caller's list). Whisper often writes one
+  spoken sentence as two ("I ordered a new router last week. It still hasn't
+  arrived."), and neither half alone says the problem; so a caller's sentence that is
+  no problem is judged again joined to the one before it, when both are one turn
+  (:meth:`LanguageCues._customer_sentence`).
 
 A sentence closes at a word ending in ``.``, ``?`` or ``!`` (not after "Mr." or "e.g.";
 after "a.m." only when a capitalized word follows), at a pause of ``sentence_gap_s``
@@ -31,6 +35,7 @@ vote reaches it too, on a sentence long enough for the model to judge (``MIN_TOK
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -42,7 +47,8 @@ from voicecoach.analyzers.lexicon import (
     tokenize_word,
 )
 from voicecoach.analyzers.sentence_model import SentenceModel
-from voicecoach.events import AGENT, CHANNELS, CUSTOMER, SENTENCE_ENDS, Event, Word, is_pause
+from voicecoach.analyzers.turns import TurnOptions
+from voicecoach.events import AGENT, CHANNELS, CUSTOMER, SENTENCE_ENDS, Event, Word, is_pause, other
 
 PHRASE_CUES = {
     AGENT: ("jargon", "scary", "patronizing", "negative", "positive", "empathy",
@@ -79,6 +85,10 @@ _REFERENCE_DIGITS = re.compile(r"\d{3,}")
 """The digits after a reference number's letters, read as two words ("TH 55821")."""
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _ACRONYM_SUGGESTION = "say what it is in plain words"
+_FRAGMENT_TOKENS = 8
+_ACK_WORDS = 2
+"""The other side may say this many words between two sentences of one turn (an
+acknowledgement: "Mm-hm.", "I see.") and the turn goes on."""
 
 
 def _acronym_parts(text: str, n_tokens: int) -> Optional[tuple[int, int]]:
@@ -177,6 +187,16 @@ class _Sentence:
     def text(self) -> str:
         return " ".join(w.text.strip() for w in self.words)
 
+    @classmethod
+    def joined(cls, first: "_Sentence", second: "_Sentence") -> "_Sentence":
+        """Two sentences as one, the second a clause of its own (no phrase spans the join)."""
+        s = cls()
+        s.words = first.words + second.words
+        s.tokens = first.tokens + second.tokens
+        s.token_word = first.token_word + [i + len(first.words) for i in second.token_word]
+        s.clause_starts = first.clause_starts + [c + len(first.tokens) for c in second.clause_starts]
+        return s
+
 
 class _Channel:
     """Per-channel state."""
@@ -187,6 +207,8 @@ class _Channel:
         self.last_end: Optional[float] = None   # end (s) of the last word seen
         self.first_start: Optional[float] = None  # start (s) of the first word
         self.pending_mark = ""  # end mark of a sentence that ended on "a.m."/"p.m."
+        self.unjoined: Optional[_Sentence] = None  # the last sentence, no problem alone
+        self.starts: deque[float] = deque(maxlen=_ACK_WORDS + 1)  # the latest words' starts (s)
 
 
 def _opens_sentence(text: str, tokens: tuple[str, ...]) -> bool:
@@ -229,6 +251,9 @@ class LanguageCues:
         ``ValueError`` naming the file.
     lexicon : Lexicon, optional
         Lexicons already loaded with ``options`` (a new call reuses the last call's).
+    turn_pause_s : float, optional
+        A pause shorter than this (s) between two sentences of one side is inside its
+        turn (``turns.turn_pause_s``, whose default it takes).
 
     Examples
     --------
@@ -240,8 +265,9 @@ class LanguageCues:
     """
 
     def __init__(self, options: Optional[LanguageOptions] = None,
-                 lexicon: Optional[Lexicon] = None):
+                 lexicon: Optional[Lexicon] = None, turn_pause_s: Optional[float] = None):
         self.options = options = options or LanguageOptions()
+        self.turn_pause_s = TurnOptions().turn_pause_s if turn_pause_s is None else turn_pause_s
         self.lexicon: Lexicon = lexicon or load_lexicon(options.lexicon_dirs,
                                                         options.replace_lexicons)
         self._channels = {ch: _Channel(ch) for ch in CHANNELS}
@@ -303,6 +329,7 @@ class LanguageCues:
             events += self._close(st, st.pending_mark)
         st.pending_mark = ""
         st.last_end = word.end
+        st.starts.append(word.start)
         if not tokens:
             if mark in _TERMINAL and st.sentence.words:
                 events += self._close(st, mark)
@@ -465,15 +492,39 @@ class LanguageCues:
         return best
 
     def _customer_sentence(self, s: _Sentence) -> list[Event]:
+        """The caller's problem in ``s``, or in ``s`` joined to the sentence before it when
+        neither says it alone and both are one turn: no more than a pause of
+        ``turn_pause_s`` between them, and no more than an acknowledgement
+        (:data:`_ACK_WORDS`) from the agent."""
+        st = self._channels[CUSTOMER]
+        before, st.unjoined = st.unjoined, None
         found = _select(self.lexicon["problem"], s, True, [])
         if not self._decides("problem", s, bool(found)):
-            return []
+            if before is None or not self._one_turn(before, s):
+                st.unjoined = s
+                return []
+            both = _Sentence.joined(before, s)
+            found = _select(self.lexicon["problem"], both, True, [])
+            if not self._decides("problem", both, bool(found)):
+                st.unjoined = s
+                return []
+            s = both
         t0, t1, text = s.words[0].start, s.words[-1].end, s.text()
         self._problems.append({"t": round(t0, 3), "text": text})
         if not found:
             return [self._event("problem", CUSTOMER, t0, t1, text, matches=[], by="model")]
         return [self._event("problem", CUSTOMER, t0, t1, text,
                             matches=[s.span(m.start, m.end)[2] for m, _ in found])]
+
+    def _one_turn(self, first: _Sentence, second: _Sentence) -> bool:
+        """Whether two sentences of one side are one turn (see :meth:`_customer_sentence`)."""
+        gap_from, gap_to = first.words[-1].end, second.words[0].start
+        if gap_to - gap_from >= self.turn_pause_s:
+            return False
+        if min(len(first.tokens), len(second.tokens)) > _FRAGMENT_TOKENS:
+            return False
+        side = self._channels[other(second.words[0].channel)]
+        return sum(gap_from <= t < gap_to for t in side.starts) <= _ACK_WORDS
 
     # -- results -------------------------------------------------------------------------
     def summary(self) -> dict:
