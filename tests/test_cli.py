@@ -50,6 +50,14 @@ def test_json_to_a_file_says_where_it_went(tmp_path):
     assert res.stdout == f"Call record written to {tmp_path / 'demo.json'}\n"
     assert json.loads((tmp_path / "demo.json").read_text())["stt_model"] is None
 
+def test_a_screenshot_says_where_it_went(tmp_path):
+    """`review --screenshot` says what it wrote, as every command that writes a file does."""
+    shot = tmp_path / "shot.png"
+    res = run("review", "demo", "--screenshot", str(shot))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == f"Screenshot written to {shot}\n" and shot.stat().st_size > 0
+
+
 @pytest.mark.parametrize("setup, args, message", [
     (lambda p: None, ["missing.wav"], "no such file"),
     (lambda p: (p / "notes.wav").write_text("not audio at all " * 50), ["notes.wav"], "not an audio file"),

@@ -74,7 +74,7 @@ from .widgets import (
     card,
     label,
     legend,
-    save_screenshot,
+    write_screenshot,
 )
 
 TICK_MS = 40
@@ -757,11 +757,8 @@ def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, 
     window.seek(first[0] if first else 0.0)
     for _ in range(3):
         app.processEvents()
-    ok = save_screenshot(window, screenshot)
+    ok = write_screenshot(window, screenshot)
     window.close()
     del window
     gc.collect()    # the window's reference cycles go now, not in a later event loop (ui/shiftrun.py)
-    if not ok:
-        print(f"voicecoach: error: cannot write the screenshot {screenshot}", file=sys.stderr)
-        return 2
-    return 0
+    return 0 if ok else 2
