@@ -58,6 +58,22 @@ def test_a_screenshot_says_where_it_went(tmp_path):
     assert res.stdout == f"Screenshot written to {shot}\n" and shot.stat().st_size > 0
 
 
+def test_a_side_too_short_is_refused_as_a_call_too_short_is(tmp_path):
+    """One rule for a too short file, whichever file of a call it is and however it is read:
+    `analyze` (streamed) refuses a 100 ms --customer file as `review` (read whole) does."""
+    from voicecoach.sources.audio import AudioError, load_call
+
+    t = np.arange(3 * 16000) / 16000
+    sf.write(tmp_path / "me.wav", (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000)
+    sf.write(tmp_path / "them.wav", (0.3 * np.sin(2 * np.pi * 300 * t[:1600])).astype(np.float32), 16000)
+    said = f"{tmp_path / 'them.wav'}: only 100 ms of audio; too short to analyse"
+    res = run("analyze", "--agent", str(tmp_path / "me.wav"), "--customer", str(tmp_path / "them.wav"),
+              "--no-transcript", "-q")
+    assert res.returncode == 2 and res.stderr == f"voicecoach: error: {said}\n", res.stderr
+    with pytest.raises(AudioError, match=re.escape(said)):
+        load_call(agent=tmp_path / "me.wav", customer=tmp_path / "them.wav")
+
+
 @pytest.mark.parametrize("setup, args, message", [
     (lambda p: None, ["missing.wav"], "no such file"),
     (lambda p: (p / "notes.wav").write_text("not audio at all " * 50), ["notes.wav"], "not an audio file"),
