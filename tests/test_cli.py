@@ -258,6 +258,9 @@ def test_warmth_reads_prosody_settings_from_the_config(tmp_path):
     (["review", "demo", "--screenshot", "x.txt"], "screenshots are PNG pictures; name it x.png"),
     (["live", "--replay", "demo", "--agent-channel", "5"], "--agent-channel chooses a device; --replay plays"),
     (["analyze", "--customer", "them.wav"], "--customer needs --agent"),
+    (["calibrate", "me.wav", "--seconds", "10", "-o", "me.json"],          # not silently ignored
+     "--seconds is for recording with --mic; recordings given are measured whole"),
+    (["calibrate", "me.wav", "--device", "3", "-o", "me.json"], "--device is for recording with --mic"),
     (["live", "--replay", "demo", "mine.wav"], "--replay demo replays the demo call, which is kept out of your"),
 ])
 def test_arguments_that_make_no_sense_are_refused_in_the_commands_own_words(tmp_path, args, message):

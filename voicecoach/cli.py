@@ -163,6 +163,10 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return "\n\n".join(out)
 
 
+MIC_SECONDS = 30.0
+"""How long ``calibrate --mic`` records when not told (s): the passage read at a relaxed pace."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicecoach", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=_HelpFormatter)
@@ -282,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("audio", nargs="*", metavar="AUDIO",
                     help="recordings of your ordinary speech (mono, or stereo with you on the left)")
     cb.add_argument("--mic", action="store_true", help="record from the microphone instead")
-    cb.add_argument("--seconds", type=_seconds, default=30.0, help="how long to record with --mic (default 30)")
+    cb.add_argument("--seconds", type=_seconds, metavar="SECONDS",
+                    help=f"how long to record with --mic (default {MIC_SECONDS:g})")
     cb.add_argument("--device", metavar="DEVICE",
                     help="the microphone, named as for `live --agent`: an index or name from "
                          "`voicecoach devices`, or a PulseAudio source (default: [live] agent_device "
@@ -659,6 +664,9 @@ def cmd_calibrate(args) -> int:
     if not args.mic and not args.audio:
         raise UserError("nothing to calibrate from: give recordings of your ordinary speech "
                         "(`calibrate me1.wav me2.wav -o me.json`), or --mic to read a passage aloud")
+    mic_only = [o for o, v in (("--seconds", args.seconds), ("--device", args.device)) if v is not None]
+    if mic_only and not args.mic:       # not ignored: the user meant something by it
+        raise UserError(f"{mic_only[0]} is for recording with --mic; recordings given are measured whole")
     config = _load_config(args)
     _not_an_input("-o", args.output, [*((a, "a recording") for a in args.audio),
                                       *_settings_read(args, config, profile=False)])   # it makes the profile
@@ -676,7 +684,8 @@ def cmd_calibrate(args) -> int:
             print(f"\rStarting in {n}…", end="", flush=True)
             time.sleep(1.0)
         print("\rRecording — read now." + " " * 10, flush=True)
-        profile = profile_from_audio([record_mic(args.seconds, device, on_level=_level_meter, channel=channel)],
+        seconds = args.seconds if args.seconds is not None else MIC_SECONDS
+        profile = profile_from_audio([record_mic(seconds, device, on_level=_level_meter, channel=channel)],
                                      names=["microphone"], **settings)
         print()
     else:
