@@ -244,6 +244,21 @@ def test_warmth_reads_prosody_settings_from_the_config(tmp_path):
     assert "not enough speech" in res.stdout
 
 
+def test_warmth_is_a_table_like_the_others(tmp_path):
+    """What each row is comes first, then its numbers, under a header, as in `history` and
+    `team trend`; a clip with no score says why in a column of its own."""
+    me = _speak(tmp_path)
+    sf.write(tmp_path / "quiet.wav", np.zeros(16000, np.float32), 16000)
+    (tmp_path / "plain.toml").write_text("")
+    res = run("warmth", me, str(tmp_path / "quiet.wav"), "--config", str(tmp_path / "plain.toml"))
+    assert res.returncode == 0, res.stderr
+    head, rule, mine, quiet = res.stdout.splitlines()[-4:]
+    assert head.split("  ")[0] == "Clip" and head.split()[1:] == ["Warmth", "Why", "none"]
+    assert set(rule) == {"─", " "}
+    assert mine.split()[0] == me and 0.0 <= float(mine.split()[1]) <= 1.0
+    assert quiet.split()[:2] == [str(tmp_path / "quiet.wav"), "–"] and "not enough speech" in quiet
+
+
 @pytest.mark.parametrize("args, message", [
     (["analyze", "--bogus"], "voicecoach analyze: error: unrecognized arguments: --bogus"),
     (["analyze", "--demo", "-o", ""], "voicecoach analyze: error: argument -o/--output: an empty file name"),

@@ -731,9 +731,14 @@ def cmd_warmth(args) -> int:
     if baseline is None:
         print("(no voice profile: scored against an average voice, which is much less reliable; "
               "`voicecoach calibrate` makes yours)")
-    for r in results:
-        value = f"{r['warmth']:.2f}" if r["warmth"] is not None else f"-- ({r.get('reason')})"
-        print(f"{value:>6}  {r['file']}")
+    from voicecoach.sinks.view import text_table
+    from voicecoach.store.history import format_score
+
+    why = any(r["warmth"] is None for r in results)           # a column of its own only when needed
+    table = [("Clip", "Warmth", *(("Why none",) if why else ()))]
+    table += [(r["file"], format_score(r["warmth"], ".2f"), *((r.get("reason") or "",) if why else ()))
+              for r in results]
+    print("\n".join(text_table(table, right={1})))
     return 0
 
 

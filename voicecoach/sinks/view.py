@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from statistics import median
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -180,6 +180,18 @@ def clock(t: float) -> str:
 def plural(n: int, word: str, many: str = "") -> str:
     """``plural(1, "stretch", "stretches") == "1 stretch"``."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def text_table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> list[str]:
+    """The lines of a terminal table, as every command prints one: the first row is the
+    header, a rule goes under it, the columns are aligned, numbers (the columns in
+    ``right``) to the right and names to the left; what each row is comes first."""
+    right = set(right)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.rjust(w) if i in right else cell.ljust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    lines.insert(1, "  ".join("─" * w for w in widths))
+    return lines
 
 
 def record_config(record: dict) -> "Config":

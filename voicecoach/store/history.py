@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
-from voicecoach.sinks.view import CARE_NOTE, clock, plural
+from voicecoach.sinks.view import CARE_NOTE, clock, plural, text_table
 from voicecoach.store.calls import DATA_DIR_ENV, data_dir, private_file, private_folder  # noqa: F401
 from voicecoach.store.record import RecordError, is_demo, load_record
 
@@ -415,11 +415,7 @@ def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None) -> lis
     if ids is not None:
         table = [("Id", *table[0])] + [(i, *row) for i, row in zip(ids, table[1:])]
         right = {c + 1 for c in right}
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = ["  ".join(cell.rjust(w) if i in right else cell.ljust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in table]
-    lines.insert(1, "  ".join("─" * w for w in widths))
-    return lines
+    return text_table(table, right)
 
 
 def history_text(rows: list[CallScores]) -> str:
