@@ -428,6 +428,63 @@ def test_report_and_review_judge_a_recording_against_the_remembered_profile(tmp_
     assert warmth["baseline"] == "profile" and warmth["profile_id"] == profile_id
 
 
+def test_review_and_report_read_a_recording_as_analyze_does(tmp_path):
+    """`review` and `report` take analyze's audio options (one definition): a stereo file
+    with the agent on the right, and a file per side, are reviewed and reported right."""
+    from voicecoach.analyze import demo_call_path
+
+    for command in ("analyze", "review", "report"):
+        usage = run(command, "--help").stdout
+        assert all(o in usage for o in ("--agent-channel", "--agent FILE", "--customer FILE")), usage
+    y, sr = sf.read(demo_call_path(), dtype="float32")
+    sf.write(tmp_path / "swapped.flac", y[:, ::-1], sr)           # the agent on the right
+    sf.write(tmp_path / "me.flac", y[:, 0], sr)
+    sf.write(tmp_path / "them.flac", y[:, 1], sr)
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+    vc = lambda *a: subprocess.run([sys.executable, "-m", "voicecoach", *a], capture_output=True,  # noqa: E731
+                                   text=True, env=env, timeout=300)
+    truth = json.loads(vc("analyze", str(tmp_path / "swapped.flac"), "--agent-channel", "right",
+                          "--json", "--no-transcript", "-q").stdout)["talk_time"]
+    assert truth["agent"] > truth["customer"] + 5           # the demo's agent talks more
+
+    res = vc("report", str(tmp_path / "swapped.flac"), "--agent-channel", "right", "-o", str(tmp_path / "r.html"))
+    assert res.returncode == 0 and f"call record saved to {tmp_path / 'swapped.json'}" in res.stdout, res.stderr
+    record = json.loads((tmp_path / "swapped.json").read_text())
+    assert record["source"]["agent_channel"] == "right"
+    assert record["talk_time"]["agent"] == pytest.approx(truth["agent"], abs=0.5)
+    res = vc("review", str(tmp_path / "swapped.flac"), "--screenshot", str(tmp_path / "r.png"))
+    assert res.returncode == 0 and "analysed" not in res.stdout, res.stderr     # its record, as it is
+    # a record analysed the other way round is not this reading's: analysed again, kept apart
+    res = vc("report", str(tmp_path / "swapped.flac"), "--agent-channel", "left", "-o", str(tmp_path / "l.html"))
+    assert res.returncode == 0 and "call record saved to " + str(tmp_path / "data" / "records") in res.stdout
+    assert json.loads((tmp_path / "swapped.json").read_text()) == record
+
+    res = vc("review", "--agent", str(tmp_path / "me.flac"), "--customer", str(tmp_path / "them.flac"),
+             "--screenshot", str(tmp_path / "p.png"))
+    assert res.returncode == 0, res.stderr
+    pair = json.loads((tmp_path / "me.json").read_text())
+    assert pair["source"]["name"] == "me.flac + them.flac"
+    assert pair["talk_time"]["agent"] == pytest.approx(truth["agent"], abs=0.5)
+    res = vc("report", "--agent", str(tmp_path / "me.flac"), "--customer", str(tmp_path / "them.flac"),
+             "-o", str(tmp_path / "p.html"))
+    assert res.returncode == 0 and "analysed" not in res.stdout, res.stderr     # the record review saved
+
+
+@pytest.mark.parametrize("args, message", [
+    (["review"], "no call given: name a recording, a call record (.json) or 'demo', or --agent FILE"),
+    (["report", "demo", "--agent-channel", "right", "-o", "r.html"], "the demo call has the agent on the left"),
+    (["review", "call.json", "--agent-channel", "right"], "call.json is a call record, analysed already"),
+    (["report", "--agent", "a.wav", "--customer", "b.wav", "--agent-channel", "right", "-o", "r.html"],
+     "with --agent and --customer each side is a file of its own"),
+    (["review", "call.wav", "--agent", "a.wav"], "give either one call file or --agent/--customer files, not both"),
+    (["analyze", "--demo", "--agent-channel", "right"], "give no other recording or --agent-channel with it"),
+])
+def test_call_options_that_make_no_sense_are_one_line(args, message):
+    res = run(*args)
+    assert res.returncode == 2 and res.stderr.startswith("voicecoach: error: "), res.stderr
+    assert message in res.stderr and res.stderr.count("\n") == 1, res.stderr
+
+
 def test_team_reads_the_config_given_before_its_command(tmp_path):
     """`team --config F list AGENT` and `team list AGENT --config F` read the same file (the
     sub-command's own option used to overwrite the one before it with its default)."""

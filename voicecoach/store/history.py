@@ -209,12 +209,14 @@ class History:
                                (str(Path(record_path).resolve()),)).fetchone()
         return _paths(row[0]) if row else ()
 
-    def records_of(self, recording: Union[str, Path]) -> list[Path]:
-        """The records made from the one-file ``recording`` (newest first), as :meth:`add`
-        was told, however the path was spelt (through a symlinked folder, say); the caller
-        checks each is still that recording's (name and length)."""
-        recording = Path(recording)
-        real = recording.resolve()
+    def records_of(self, recording: Union[str, Path, tuple]) -> list[Path]:
+        """The records made from ``recording`` (newest first): one file, or a tuple of the
+        files of one call (``(agent, customer)``), as :meth:`add` was told, however the
+        paths were spelt (through a symlinked folder, say); the caller checks each is
+        still that recording's (name and length)."""
+        given = (Path(recording),) if isinstance(recording, (str, Path)) else tuple(map(Path, recording))
+        recording = given[0]
+        real = [p.resolve() for p in given]
         # only rows naming a file of that name are looked at: `/mon.wav"` inside the JSON list
         named = json.dumps(os.sep)[1:-1] + json.dumps(recording.name)[1:]
         rows = self._db.execute("SELECT record_path, recordings FROM calls WHERE instr(recordings, ?) > 0 "
@@ -223,7 +225,7 @@ class History:
         for record_path, files in rows:
             files = _paths(files)
             try:
-                if len(files) == 1 and files[0].resolve() == real:
+                if [p.resolve() for p in files] == real:
                     found.append(Path(record_path))
             except (OSError, RuntimeError):
                 continue
