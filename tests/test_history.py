@@ -51,6 +51,40 @@ def test_scores_from_record(tmp_path):
     assert mono.talk_share_agent is None and mono.interruptions_by_agent is None
 
 
+def live_record(index, start, problems=(), name=None, duration=95.5):
+    """A record as a shift saves it: named "call N, <date>" (every shift has a call 1),
+    dated by the call's start."""
+    from voicecoach.store.history import local_time
+
+    record = make_record(name or f"call {index}, {local_time(start)}", start, duration=duration)
+    record.update(shift={"call": index, "start_s": 0.0, "end_s": duration, "started_by": "audio",
+                         "ended_by": "audio"},
+                  live={"latency_p50_s": {}}, caller_problems=[{"t": 5.0, "text": t} for t in problems])
+    return record
+
+
+def test_live_calls_are_named_by_the_callers_first_problem(tmp_path):
+    """Each shift numbers its calls from 1: a list of "call 1, <date>" rows could not be told
+    apart. A call coached live is named by what the caller first raised (its start and
+    length are the rows' Date and Length); records of earlier versions are named the same."""
+    from voicecoach.sinks.view import call_name
+
+    first = live_record(1, "2026-11-02T09:15:00+00:00", ["My internet keeps dropping  every evening, since May.",
+                                                         "And I was charged twice."])
+    second = live_record(1, "2026-11-03T14:40:00+00:00", duration=182.0)
+    recorded = live_record(2, "2026-11-03T15:05:00+00:00", ["I cannot log in."], name="call-20261103-150500.flac")
+    assert call_name(first) == "live call: My internet keeps dropping every evening, since May."
+    assert call_name(second) == "live call"                                 # nothing raised (or heard)
+    assert call_name(recorded) == "live call: I cannot log in."
+    assert call_name(make_record("monday.flac")) == "monday.flac"       # an analysed recording: its file
+    with History(tmp_path / "h.sqlite") as h:
+        for i, r in enumerate((first, second, recorded, make_record("monday.flac"))):
+            h.add(r, tmp_path / f"{i}.json")
+        text = history_text(h.calls())
+    assert "live call: My internet keeps dropping…" in text          # cut after a word
+    assert "live call: I cannot log in." in text and "monday.flac" in text and "call 1, " not in text
+
+
 def test_add_and_list_round_trip(tmp_path):
     db = tmp_path / "h.sqlite"
     with History(db) as h:

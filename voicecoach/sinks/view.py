@@ -177,6 +177,20 @@ def clock(t: float) -> str:
     return f"{t // 60}:{t % 60:02d}"
 
 
+def call_name(record: dict) -> str:
+    """What the lists (``voicecoach history``, the review's History tab, ``team``) call a
+    call: its recording's file name; a call coached live by the first problem the caller
+    raised ("live call: my internet keeps dropping"), else "live call". Its own name says
+    less: "call 1, <date>" (every shift has a call 1) or the file ``--record`` made. The
+    lists show when the call began and its length beside the name already. Made from the
+    record, so records of every version read alike."""
+    if not (record.get("shift") or record.get("live")):
+        return record["source"]["name"]
+    problems = record.get("caller_problems") or []
+    first = " ".join(str(problems[0].get("text") or "").split()) if problems else ""
+    return f"live call: {first}" if first else "live call"
+
+
 def plural(n: int, word: str, many: str = "") -> str:
     """``plural(1, "stretch", "stretches") == "1 stretch"``."""
     return f"{n} {word if n == 1 else (many or word + 's')}"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
-from voicecoach.sinks.view import CARE_NOTE, clock, plural, text_table
+from voicecoach.sinks.view import CARE_NOTE, call_name, clock, plural, text_table
 from voicecoach.store.calls import DATA_DIR_ENV, data_dir, private_file, private_folder  # noqa: F401
 from voicecoach.store.record import RecordError, is_demo, load_record
 
@@ -45,7 +45,7 @@ class CallScores:
     created : str
         When the record was made (ISO 8601, as in the record).
     name : str
-        The recording's name.
+        What the lists call it (:func:`voicecoach.sinks.view.call_name`).
     duration_s : float
         Length of the call (s).
     talk_share_agent : float or None
@@ -89,7 +89,7 @@ class CallScores:
         return cls(
             record_path=str(Path(record_path).resolve()),
             created=record.get("created") or "",
-            name=record["source"]["name"],
+            name=call_name(record),
             duration_s=float(record["duration"]),
             talk_share_agent=share["agent"] if share else None,
             interruptions_by_agent=(sum(1 for i in ints if i["by"] == "agent")
@@ -401,13 +401,23 @@ def trend_line(rows: list[CallScores], window: int = 5) -> str:
     return f"Trend ({span}): " + ", ".join(parts)
 
 
+def _shortened(text: str, most: int) -> str:
+    """``text`` in at most ``most`` characters: cut after a whole word where it has one, "…" added."""
+    if len(text) <= most:
+        return text
+    cut = text[:most - 1]
+    if " " in cut and text[most - 1] != " ":
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:") + "…"
+
+
 def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None) -> list[str]:
     """The calls as the lines of a table, one per call (oldest first), under a header;
     ``ids`` (one per row) adds a first column that names each call."""
     head = ("Date", "Call", "Length", "You talk", "Interr.", "Warmth", "Words/min", "Checklist", "Follow-ups")
     table = [head]
     for r in rows:
-        name = r.name if len(r.name) <= 28 else r.name[:27] + "…"
+        name = _shortened(r.name, 40)
         check = f"{r.checklist_done}/{r.checklist_items}" if r.checklist_items else "–"
         table.append((local_time(r.created), name, clock(r.duration_s),
                       format_score(r.talk_share_agent, ".0%"), format_score(r.interruptions_by_agent, "d"),
