@@ -85,6 +85,30 @@ def test_live_calls_are_named_by_the_callers_first_problem(tmp_path):
     assert "live call: I cannot log in." in text and "monday.flac" in text and "call 1, " not in text
 
 
+def test_live_calls_indexed_before_are_renamed_on_upgrade(tmp_path):
+    """A history of the previous version (3) lists its live calls as "call 1, <date>": they
+    take their new names from their records; a row whose record is gone keeps its own."""
+    import sqlite3
+
+    db = tmp_path / "history.sqlite"
+    with History(db) as h:
+        record = live_record(1, "2026-11-02T09:15:00+00:00", ["My router is broken."])
+        save_record(record, tmp_path / "call-1.json")
+        h.add(record, tmp_path / "call-1.json")
+        h.add(live_record(1, "2026-11-03T09:15:00+00:00"), tmp_path / "gone.json")
+        h.add(make_record("monday.flac"), tmp_path / "monday.json")
+    old = sqlite3.connect(db)                          # as version 3 indexed them
+    with old:
+        for path, name in ((tmp_path / "call-1.json", "call 1, 2026-11-02 09:15"),
+                           (tmp_path / "gone.json", "call 1, 2026-11-03 09:15")):
+            old.execute("UPDATE calls SET name = ? WHERE record_path = ?", (name, str(path)))
+        old.execute("PRAGMA user_version = 3")
+    old.close()
+    with History(db) as h:
+        names = sorted(r.name for r in h.calls())
+    assert names == ["call 1, 2026-11-03 09:15", "live call: My router is broken.", "monday.flac"]
+
+
 def test_add_and_list_round_trip(tmp_path):
     db = tmp_path / "h.sqlite"
     with History(db) as h:
@@ -238,7 +262,7 @@ def test_a_history_from_before_profiles_is_upgraded_in_place_and_keeps_every_row
         assert all(r.warmth_profile is None for r in rows)           # unknown, not guessed
         h.add(make_record("new.flac", "2026-11-01T09:00:00+00:00", profile="p1"), tmp_path / "new.json")
     with History(db) as h:                                           # reopened: upgraded once, kept
-        assert h._db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert h._db.execute("PRAGMA user_version").fetchone()[0] == 4
         assert h.recordings_of("/nowhere/old-1.json") == ()           # not known: none guessed
         rows = h.calls(limit=None)
     assert len(rows) == 7 and rows[-1].warmth_profile == "p1"

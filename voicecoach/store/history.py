@@ -24,7 +24,7 @@ from voicecoach.sinks.view import CARE_NOTE, call_name, clock, plural, text_tabl
 from voicecoach.store.calls import DATA_DIR_ENV, data_dir, private_file, private_folder  # noqa: F401
 from voicecoach.store.record import RecordError, is_demo, load_record
 
-_VERSION = 3
+_VERSION = 4
 _COLUMNS = ("record_path", "created", "name", "duration_s", "talk_share_agent",
             "interruptions_by_agent", "warmth_mean", "agent_wpm", "checklist_done",
             "checklist_items", "commitments", "warmth_profile")
@@ -173,7 +173,22 @@ class History:
                 columns = {r[1] for r in self._db.execute("PRAGMA table_info(calls)")}
                 if "recordings" not in columns:
                     self._db.execute("ALTER TABLE calls ADD COLUMN recordings TEXT")
+            if version < 4:
+                self._rename_live_calls()
             self._db.execute(f"PRAGMA user_version = {_VERSION}")
+
+    def _rename_live_calls(self) -> None:
+        """Rows of calls coached live, indexed before they were named by their caller's
+        problem (:func:`~voicecoach.sinks.view.call_name`), renamed from their records; a
+        row whose record is gone keeps its name."""
+        rows = self._db.execute("SELECT record_path FROM calls WHERE name LIKE 'call %' "
+                                "OR name LIKE 'call-%'").fetchall()
+        for (path,) in rows:
+            try:
+                name = call_name(load_record(path))
+            except (RecordError, OSError, KeyError, TypeError, ValueError):
+                continue
+            self._db.execute("UPDATE calls SET name = ? WHERE record_path = ?", (name, path))
 
     def add(self, record: dict, record_path: Union[str, Path],
             recordings: Iterable[Union[str, Path]] = ()) -> Optional[CallScores]:
