@@ -146,8 +146,8 @@ def _add_call_inputs(p: argparse.ArgumentParser, call_help: str) -> None:
     p.add_argument("--agent", metavar="FILE", help="the agent's side, as its own file")
     p.add_argument("--customer", metavar="FILE", help="the customer's side, as its own file")
     p.add_argument("--agent-channel", choices=("left", "right"),
-                   help="which side of a stereo CALL is the agent (default: left, or as its call "
-                        "record says)")
+                   help="which side of a stereo CALL is the agent (default: left; review and report "
+                        "open a recording as its call record says)")
 
 
 def _call_given(args):
