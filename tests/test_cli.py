@@ -50,6 +50,30 @@ def test_json_to_a_file_says_where_it_went(tmp_path):
     assert res.stdout == f"Call record written to {tmp_path / 'demo.json'}\n"
     assert json.loads((tmp_path / "demo.json").read_text())["stt_model"] is None
 
+def test_a_screenshot_says_where_it_went(tmp_path):
+    """`review --screenshot` says what it wrote, as every command that writes a file does."""
+    shot = tmp_path / "shot.png"
+    res = run("review", "demo", "--screenshot", str(shot))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == f"Screenshot written to {shot}\n" and shot.stat().st_size > 0
+
+
+def test_a_side_too_short_is_refused_as_a_call_too_short_is(tmp_path):
+    """One rule for a too short file, whichever file of a call it is and however it is read:
+    `analyze` (streamed) refuses a 100 ms --customer file as `review` (read whole) does."""
+    from voicecoach.sources.audio import AudioError, load_call
+
+    t = np.arange(3 * 16000) / 16000
+    sf.write(tmp_path / "me.wav", (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000)
+    sf.write(tmp_path / "them.wav", (0.3 * np.sin(2 * np.pi * 300 * t[:1600])).astype(np.float32), 16000)
+    said = f"{tmp_path / 'them.wav'}: only 100 ms of audio; too short to analyse"
+    res = run("analyze", "--agent", str(tmp_path / "me.wav"), "--customer", str(tmp_path / "them.wav"),
+              "--no-transcript", "-q")
+    assert res.returncode == 2 and res.stderr == f"voicecoach: error: {said}\n", res.stderr
+    with pytest.raises(AudioError, match=re.escape(said)):
+        load_call(agent=tmp_path / "me.wav", customer=tmp_path / "them.wav")
+
+
 @pytest.mark.parametrize("setup, args, message", [
     (lambda p: None, ["missing.wav"], "no such file"),
     (lambda p: (p / "notes.wav").write_text("not audio at all " * 50), ["notes.wav"], "not an audio file"),
@@ -220,6 +244,38 @@ def test_warmth_reads_prosody_settings_from_the_config(tmp_path):
     assert "not enough speech" in res.stdout
 
 
+def test_clips_and_profiles_need_the_voiced_speech_the_live_meter_needs(tmp_path):
+    """One rule, ``[warmth] min_voiced_s``, for the live meter, `calibrate` and `warmth`
+    (they said "need 0.50 s" while the meter needed 1 s, and ignored the config)."""
+    from voicecoach.analyzers.warmth import WarmthOptions
+
+    me = _speak(tmp_path)
+    sf.write(tmp_path / "quiet.wav", np.zeros(16000, np.float32), 16000)
+    (tmp_path / "plain.toml").write_text("")
+    res = run("warmth", str(tmp_path / "quiet.wav"), "--config", str(tmp_path / "plain.toml"))
+    assert f"need {WarmthOptions().min_voiced_s:.2f} s" in res.stdout, res.stdout
+    (tmp_path / "strict.toml").write_text("[warmth]\nmin_voiced_s = 30.0\n")
+    res = run("warmth", me, "--json", "--config", str(tmp_path / "strict.toml"))
+    assert res.returncode == 0 and json.loads(res.stdout)[0]["warmth"] is None, res.stderr
+    res = run("calibrate", me, "-o", str(tmp_path / "p.json"), "--no-remember", "--config", str(tmp_path / "strict.toml"))
+    assert res.returncode == 2 and "not enough" in res.stderr, res.stderr
+
+
+def test_warmth_is_a_table_like_the_others(tmp_path):
+    """What each row is comes first, then its numbers, under a header, as in `history` and
+    `team trend`; a clip with no score says why in a column of its own."""
+    me = _speak(tmp_path)
+    sf.write(tmp_path / "quiet.wav", np.zeros(16000, np.float32), 16000)
+    (tmp_path / "plain.toml").write_text("")
+    res = run("warmth", me, str(tmp_path / "quiet.wav"), "--config", str(tmp_path / "plain.toml"))
+    assert res.returncode == 0, res.stderr
+    head, rule, mine, quiet = res.stdout.splitlines()[-4:]
+    assert head.split("  ")[0] == "Clip" and head.split()[1:] == ["Warmth", "Why", "none"]
+    assert set(rule) == {"─", " "}
+    assert mine.split()[0] == me and 0.0 <= float(mine.split()[1]) <= 1.0
+    assert quiet.split()[:2] == [str(tmp_path / "quiet.wav"), "–"] and "not enough speech" in quiet
+
+
 @pytest.mark.parametrize("args, message", [
     (["analyze", "--bogus"], "voicecoach analyze: error: unrecognized arguments: --bogus"),
     (["analyze", "--demo", "-o", ""], "voicecoach analyze: error: argument -o/--output: an empty file name"),
@@ -234,6 +290,9 @@ def test_warmth_reads_prosody_settings_from_the_config(tmp_path):
     (["review", "demo", "--screenshot", "x.txt"], "screenshots are PNG pictures; name it x.png"),
     (["live", "--replay", "demo", "--agent-channel", "5"], "--agent-channel chooses a device; --replay plays"),
     (["analyze", "--customer", "them.wav"], "--customer needs --agent"),
+    (["calibrate", "me.wav", "--seconds", "10", "-o", "me.json"],          # not silently ignored
+     "--seconds is for recording with --mic; recordings given are measured whole"),
+    (["calibrate", "me.wav", "--device", "3", "-o", "me.json"], "--device is for recording with --mic"),
     (["live", "--replay", "demo", "mine.wav"], "--replay demo replays the demo call, which is kept out of your"),
 ])
 def test_arguments_that_make_no_sense_are_refused_in_the_commands_own_words(tmp_path, args, message):
@@ -367,6 +426,63 @@ def test_report_and_review_judge_a_recording_against_the_remembered_profile(tmp_
     assert res.returncode == 0, res.stderr
     warmth = json.loads((tmp_path / "other.json").read_text())["warmth"]
     assert warmth["baseline"] == "profile" and warmth["profile_id"] == profile_id
+
+
+def test_review_and_report_read_a_recording_as_analyze_does(tmp_path):
+    """`review` and `report` take analyze's audio options (one definition): a stereo file
+    with the agent on the right, and a file per side, are reviewed and reported right."""
+    from voicecoach.analyze import demo_call_path
+
+    for command in ("analyze", "review", "report"):
+        usage = run(command, "--help").stdout
+        assert all(o in usage for o in ("--agent-channel", "--agent FILE", "--customer FILE")), usage
+    y, sr = sf.read(demo_call_path(), dtype="float32")
+    sf.write(tmp_path / "swapped.flac", y[:, ::-1], sr)           # the agent on the right
+    sf.write(tmp_path / "me.flac", y[:, 0], sr)
+    sf.write(tmp_path / "them.flac", y[:, 1], sr)
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+    vc = lambda *a: subprocess.run([sys.executable, "-m", "voicecoach", *a], capture_output=True,  # noqa: E731
+                                   text=True, env=env, timeout=300)
+    truth = json.loads(vc("analyze", str(tmp_path / "swapped.flac"), "--agent-channel", "right",
+                          "--json", "--no-transcript", "-q").stdout)["talk_time"]
+    assert truth["agent"] > truth["customer"] + 5           # the demo's agent talks more
+
+    res = vc("report", str(tmp_path / "swapped.flac"), "--agent-channel", "right", "-o", str(tmp_path / "r.html"))
+    assert res.returncode == 0 and f"call record saved to {tmp_path / 'swapped.json'}" in res.stdout, res.stderr
+    record = json.loads((tmp_path / "swapped.json").read_text())
+    assert record["source"]["agent_channel"] == "right"
+    assert record["talk_time"]["agent"] == pytest.approx(truth["agent"], abs=0.5)
+    res = vc("review", str(tmp_path / "swapped.flac"), "--screenshot", str(tmp_path / "r.png"))
+    assert res.returncode == 0 and "analysed" not in res.stdout, res.stderr     # its record, as it is
+    # a record analysed the other way round is not this reading's: analysed again, kept apart
+    res = vc("report", str(tmp_path / "swapped.flac"), "--agent-channel", "left", "-o", str(tmp_path / "l.html"))
+    assert res.returncode == 0 and "call record saved to " + str(tmp_path / "data" / "records") in res.stdout
+    assert json.loads((tmp_path / "swapped.json").read_text()) == record
+
+    res = vc("review", "--agent", str(tmp_path / "me.flac"), "--customer", str(tmp_path / "them.flac"),
+             "--screenshot", str(tmp_path / "p.png"))
+    assert res.returncode == 0, res.stderr
+    pair = json.loads((tmp_path / "me.json").read_text())
+    assert pair["source"]["name"] == "me.flac + them.flac"
+    assert pair["talk_time"]["agent"] == pytest.approx(truth["agent"], abs=0.5)
+    res = vc("report", "--agent", str(tmp_path / "me.flac"), "--customer", str(tmp_path / "them.flac"),
+             "-o", str(tmp_path / "p.html"))
+    assert res.returncode == 0 and "analysed" not in res.stdout, res.stderr     # the record review saved
+
+
+@pytest.mark.parametrize("args, message", [
+    (["review"], "no call given: name a recording, a call record (.json) or 'demo', or --agent FILE"),
+    (["report", "demo", "--agent-channel", "right", "-o", "r.html"], "the demo call has the agent on the left"),
+    (["review", "call.json", "--agent-channel", "right"], "call.json is a call record, analysed already"),
+    (["report", "--agent", "a.wav", "--customer", "b.wav", "--agent-channel", "right", "-o", "r.html"],
+     "with --agent and --customer each side is a file of its own"),
+    (["review", "call.wav", "--agent", "a.wav"], "give either one call file or --agent/--customer files, not both"),
+    (["analyze", "--demo", "--agent-channel", "right"], "give no other recording or --agent-channel with it"),
+])
+def test_call_options_that_make_no_sense_are_one_line(args, message):
+    res = run(*args)
+    assert res.returncode == 2 and res.stderr.startswith("voicecoach: error: "), res.stderr
+    assert message in res.stderr and res.stderr.count("\n") == 1, res.stderr
 
 
 def test_team_reads_the_config_given_before_its_command(tmp_path):

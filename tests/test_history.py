@@ -51,6 +51,64 @@ def test_scores_from_record(tmp_path):
     assert mono.talk_share_agent is None and mono.interruptions_by_agent is None
 
 
+def live_record(index, start, problems=(), name=None, duration=95.5):
+    """A record as a shift saves it: named "call N, <date>" (every shift has a call 1),
+    dated by the call's start."""
+    from voicecoach.store.history import local_time
+
+    record = make_record(name or f"call {index}, {local_time(start)}", start, duration=duration)
+    record.update(shift={"call": index, "start_s": 0.0, "end_s": duration, "started_by": "audio",
+                         "ended_by": "audio"},
+                  live={"latency_p50_s": {}}, caller_problems=[{"t": 5.0, "text": t} for t in problems])
+    return record
+
+
+def test_live_calls_are_named_by_the_callers_first_problem(tmp_path):
+    """Each shift numbers its calls from 1: a list of "call 1, <date>" rows could not be told
+    apart. A call coached live is named by what the caller first raised (its start and
+    length are the rows' Date and Length); records of earlier versions are named the same."""
+    from voicecoach.sinks.view import call_name
+
+    first = live_record(1, "2026-11-02T09:15:00+00:00", ["My internet keeps dropping  every evening, since May.",
+                                                         "And I was charged twice."])
+    second = live_record(1, "2026-11-03T14:40:00+00:00", duration=182.0)
+    recorded = live_record(2, "2026-11-03T15:05:00+00:00", ["I cannot log in."], name="call-20261103-150500.flac")
+    assert call_name(first) == "live call: My internet keeps dropping every evening, since May."
+    assert call_name(second) == "live call"                                 # nothing raised (or heard)
+    assert call_name(recorded) == "live call: I cannot log in."
+    assert call_name(make_record("monday.flac")) == "monday.flac"       # an analysed recording: its file
+    with History(tmp_path / "h.sqlite") as h:
+        for i, r in enumerate((first, second, recorded, make_record("monday.flac"))):
+            h.add(r, tmp_path / f"{i}.json")
+        text = history_text(h.calls())
+    assert "live call: My internet keeps dropping…" in text          # cut after a word
+    assert "live call: I cannot log in." in text and "monday.flac" in text and "call 1, " not in text
+
+
+def test_live_calls_indexed_before_are_renamed_on_upgrade(tmp_path):
+    """A history of the previous version (3) lists its live calls as "call 1, <date>": they
+    take their new names from their records; a row whose record is gone keeps its own."""
+    import sqlite3
+
+    db = tmp_path / "history.sqlite"
+    with History(db) as h:
+        record = live_record(1, "2026-11-02T09:15:00+00:00", ["My router is broken."])
+        save_record(record, tmp_path / "call-1.json")
+        h.add(record, tmp_path / "call-1.json")
+        h.add(live_record(1, "2026-11-03T09:15:00+00:00"), tmp_path / "gone.json")
+        h.add(make_record("monday.flac"), tmp_path / "monday.json")
+    old = sqlite3.connect(db)                          # as version 3 indexed them
+    with old:
+        for path, name in ((tmp_path / "call-1.json", "call 1, 2026-11-02 09:15"),
+                           (tmp_path / "gone.json", "call 1, 2026-11-03 09:15")):
+            old.execute("UPDATE calls SET name = ? WHERE record_path = ?", (name, str(path)))
+        old.execute("PRAGMA user_version = 3")
+    old.close()
+    with History(db) as h:
+        names = sorted(r.name for r in h.calls())
+    assert names == ["call 1, 2026-11-03 09:15", "live call: My router is broken.", "monday.flac"]
+
+
 def test_add_and_list_round_trip(tmp_path):
     db = tmp_path / "h.sqlite"
     with History(db) as h:
@@ -204,7 +262,7 @@ def test_a_history_from_before_profiles_is_upgraded_in_place_and_keeps_every_row
         assert all(r.warmth_profile is None for r in rows)           # unknown, not guessed
         h.add(make_record("new.flac", "2026-11-01T09:00:00+00:00", profile="p1"), tmp_path / "new.json")
     with History(db) as h:                                           # reopened: upgraded once, kept
-        assert h._db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert h._db.execute("PRAGMA user_version").fetchone()[0] == 4
         assert h.recordings_of("/nowhere/old-1.json") == ()           # not known: none guessed
         rows = h.calls(limit=None)
     assert len(rows) == 7 and rows[-1].warmth_profile == "p1"

@@ -124,10 +124,12 @@ def test_overlay_follows_a_replayed_call(qtbot, excerpt):
     assert w.card.isVisible() is False and not w.isVisible()        # closed with the shift
 
 
-def test_screenshot_of_the_shift_shows_the_after_call_card(qapp, excerpt, tmp_path):
+def test_screenshot_of_the_shift_shows_the_after_call_card(qapp, excerpt, tmp_path, capsys):
     shot = tmp_path / "overlay.png"
     code, calls = run_shift_overlay(shift_of(excerpt), screenshot=str(shot), stop_after_s=4.0)
     assert code == 0 and len(calls) == 1 and calls[0]["ended_by"] == "shift end"
+    said = capsys.readouterr().out                             # each picture written is said
+    assert f"Screenshot written to {shot}\n" in said and f"Screenshot written to {tmp_path / 'overlay-card.png'}" in said
     from PyQt6.QtGui import QImage
 
     img = QImage(str(shot)).convertToFormat(QImage.Format.Format_ARGB32)

@@ -513,6 +513,31 @@ def test_the_history_plots_compare_what_the_trend_line_compares(qtbot, tmp_path)
     assert list(interruptions) == pytest.approx([4.0, 10.0, 4.0])
 
 
+def test_the_history_tab_names_live_calls_as_the_terminal_history_does(qtbot, tmp_path):
+    """Calls coached live (each shift numbers its calls from 1) are told apart in the History
+    tab as in `voicecoach history`: by what the caller first raised."""
+    from voicecoach.sinks.view import call_name
+    from voicecoach.store.history import CallScores, local_time
+    from voicecoach.ui.widgets import HistoryView
+
+    records = []
+    for day, problem in ((2, "My internet keeps dropping."), (3, "I was charged twice.")):
+        created = f"2026-11-0{day}T09:15:00+00:00"
+        records.append({"schema": "voicecoach.call/1", "created": created,
+                        "source": {"name": f"call 1, {local_time(created)}", "channels": ["agent", "customer"]},
+                        "duration": 120.0, "talk_time": {"agent": 30.0, "customer": 20.0},
+                        "talk_share": {"agent": 0.6, "customer": 0.4}, "interruptions": [],
+                        "warmth": {"mean": 0.5}, "pace": {"agent_wpm": 160.0},
+                        "shift": {"call": 1, "start_s": 0.0, "end_s": 120.0},
+                        "caller_problems": [{"t": 4.0, "text": problem}]})
+    view = HistoryView()
+    qtbot.addWidget(view)
+    view.set_rows([CallScores.from_record(r, tmp_path / f"{i}.json") for i, r in enumerate(records)])
+    shown = [view.table.item(row, 1).text() for row in range(2)]                  # newest on top
+    assert shown == [call_name(records[1]), call_name(records[0])]
+    assert shown[1] == "live call: My internet keeps dropping."
+
+
 def test_the_nudges_a_live_call_showed_are_on_the_review_timeline(window, demo, qtbot):
     """The review shows what the overlay told the agent and when: the record's nudges on the
     cue row (with a legend entry only for a call that has them)."""

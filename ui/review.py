@@ -74,7 +74,7 @@ from .widgets import (
     card,
     label,
     legend,
-    save_screenshot,
+    write_screenshot,
 )
 
 TICK_MS = 40
@@ -155,10 +155,11 @@ def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget
     return result["record"]
 
 
-def open_call(call: Union[str, Path, dict], config=None, parent: Optional[QWidget] = None,
+def open_call(call: Union[str, Path, dict, tuple], config=None, parent: Optional[QWidget] = None,
               history_path: Union[str, Path, None] = None,
-              baseline: Optional[Baseline] = None) -> OpenedCall:
-    """What to review for ``call``: ``"demo"``, a recording, a call record file or a record dict.
+              baseline: Optional[Baseline] = None, agent_channel: Optional[str] = None) -> OpenedCall:
+    """What to review for ``call``: ``"demo"``, a recording, a call record file, a record
+    dict or a recording as ``(agent, customer)`` files.
 
     :func:`voicecoach.store.calls.open_call`'s rules (a record if there is one, else the
     recording analysed against ``baseline``, the voice profile, and its new record saved
@@ -170,7 +171,7 @@ def open_call(call: Union[str, Path, dict], config=None, parent: Optional[QWidge
         The file cannot be read (one line).
     """
     return calls.open_call(call, config, history_path=history_path, baseline=baseline,
-                           analyse=lambda audio, cfg, base: analyse_with_progress(audio, cfg, parent, base))
+                           agent_channel=agent_channel, analyse=lambda audio, cfg, base: analyse_with_progress(audio, cfg, parent, base))
 
 
 # --------------------------------------------------------------------------- the window
@@ -695,15 +696,16 @@ def place_window(window: QWidget, size: tuple[int, int] = (1400, 900), share: fl
     window.move(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 2)
 
 
-def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, Path, None] = None, *,
-               config=None, baseline: Optional[Baseline] = None, size: tuple[int, int] = (1400, 900)) -> int:
+def run_review(call: Union[str, Path, dict, tuple, OpenedCall], screenshot: Union[str, Path, None] = None, *,
+               config=None, baseline: Optional[Baseline] = None, agent_channel: Optional[str] = None,
+               size: tuple[int, int] = (1400, 900)) -> int:
     """Open the review window on ``call`` (``"demo"``, a recording, a call record or a record dict).
 
     Parameters
     ----------
-    call : str, Path, dict or OpenedCall
-        What to open; an :class:`OpenedCall` (a call shared with the coach,
-        :func:`voicecoach.store.team.open_shared`) is shown as it is.
+    call : str, Path, dict, tuple or OpenedCall
+        What to open (:func:`open_call`); an :class:`OpenedCall` (a call shared with the
+        coach, :func:`voicecoach.store.team.open_shared`) is shown as it is.
     screenshot : path, optional
         Render the window offscreen at ``size`` (px) with the playhead at the first
         interruption, save it as PNG and return instead of running the window.
@@ -714,6 +716,8 @@ def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, 
     baseline : Baseline, optional
         The voice profile such a recording is analysed against (the user's remembered
         one, as ``analyze`` and ``live`` use).
+    agent_channel : {"left", "right"}, optional
+        Which side of a stereo recording is the agent (:func:`voicecoach.store.calls.open_call`).
 
     Returns
     -------
@@ -744,7 +748,7 @@ def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, 
     window.resize(*size)
     try:
         window.load(call if isinstance(call, OpenedCall)
-                    else open_call(call, config, window, window.history_path, baseline))
+                    else open_call(call, config, window, window.history_path, baseline, agent_channel))
     except Cancelled as exc:
         print(f"voicecoach: {exc}", file=sys.stderr)
         return 1
@@ -757,11 +761,8 @@ def run_review(call: Union[str, Path, dict, OpenedCall], screenshot: Union[str, 
     window.seek(first[0] if first else 0.0)
     for _ in range(3):
         app.processEvents()
-    ok = save_screenshot(window, screenshot)
+    ok = write_screenshot(window, screenshot)
     window.close()
     del window
     gc.collect()    # the window's reference cycles go now, not in a later event loop (ui/shiftrun.py)
-    if not ok:
-        print(f"voicecoach: error: cannot write the screenshot {screenshot}", file=sys.stderr)
-        return 2
-    return 0
+    return 0 if ok else 2

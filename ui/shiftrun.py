@@ -28,7 +28,7 @@ from .meters import app_icon
 from .overlay import MODEL_LOADING_TEXT, OverlayWindow, run_until_done
 from .placement import placement_file
 from .style import quiet_qt
-from .widgets import save_screenshot
+from .widgets import write_screenshot
 
 
 EARLIER_SHOWN = 10
@@ -225,8 +225,7 @@ class ShiftController(QObject):
 
     def _shoot(self, path) -> None:
         self._shot = True
-        if not save_screenshot(self.window, path):
-            print(f"voicecoach: error: cannot write the screenshot {path}", file=sys.stderr)
+        if not write_screenshot(self.window, path):
             self.exit_code = 2
 
     def _failed(self, exc: BaseException) -> None:

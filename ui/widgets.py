@@ -6,6 +6,7 @@ record says and emits ``seekRequested(t_s)`` when the agent clicks a moment.
 from __future__ import annotations
 
 import html
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -678,3 +679,14 @@ def save_screenshot(widget: QWidget, path) -> bool:
     except OSError:
         return False
     return widget.grab().save(str(Path(path).expanduser()))
+
+
+def write_screenshot(widget: QWidget, path) -> bool:
+    """:func:`save_screenshot`, saying what became of it as every command that writes a
+    file does: "Screenshot written to PATH", or one error line on stderr. False if it
+    could not be written."""
+    if not save_screenshot(widget, path):
+        print(f"voicecoach: error: cannot write the screenshot {path}", file=sys.stderr)
+        return False
+    print(f"Screenshot written to {path}", flush=True)
+    return True

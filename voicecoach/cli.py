@@ -138,6 +138,37 @@ def _settings_read(args, config, profile: bool = True) -> list:
     return read
 
 
+def _add_call_inputs(p: argparse.ArgumentParser, call_help: str) -> None:
+    """The call a command analyses: CALL, or a file per side (``--agent``, ``--customer``),
+    and which side of a stereo CALL is the agent. One definition for ``analyze``,
+    ``review`` and ``report`` (checked by :func:`_call_given`)."""
+    p.add_argument("call", nargs="?", metavar="CALL", help=call_help)
+    p.add_argument("--agent", metavar="FILE", help="the agent's side, as its own file")
+    p.add_argument("--customer", metavar="FILE", help="the customer's side, as its own file")
+    p.add_argument("--agent-channel", choices=("left", "right"),
+                   help="which side of a stereo CALL is the agent (default: left; review and report "
+                        "open a recording as its call record says)")
+
+
+def _call_given(args):
+    """The call :func:`_add_call_inputs`' arguments name, checked before any work: CALL as
+    given, ``(agent,)`` or ``(agent, customer)`` files, or None when none is named."""
+    from voicecoach.sources.audio import check_call_args
+
+    check_call_args(args.call, args.agent, args.customer, args.agent_channel or "left")
+    if args.agent_channel and args.call is None and args.agent is not None:
+        raise UserError("--agent-channel chooses the agent's side of one stereo CALL; with --agent "
+                        "and --customer each side is a file of its own")
+    if args.agent_channel and args.call is not None and _is_demo(args.call):
+        raise UserError("--agent-channel is for your own recordings; the demo call has the agent on the left")
+    if args.agent_channel and args.call is not None and Path(args.call).suffix.lower() == ".json":
+        raise UserError(f"--agent-channel says how to analyse a recording; {args.call} is a call record, "
+                        "analysed already: name its recording")
+    if args.call is not None or args.agent is None:
+        return args.call
+    return (args.agent, args.customer) if args.customer else (args.agent,)
+
+
 def _png(text: str) -> str:
     """A screenshot to write: a .png file name, not a folder (checked before any window opens)."""
     path = Path(_file_name(text)).expanduser()
@@ -163,6 +194,10 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return "\n\n".join(out)
 
 
+MIC_SECONDS = 30.0
+"""How long ``calibrate --mic`` records when not told (s): the passage read at a relaxed pace."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voicecoach", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=_HelpFormatter)
@@ -183,12 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
                "  --customer. A mono file is the agent alone: cues that need the caller are\n"
                "  reported as unavailable. WAV, FLAC, OGG, MP3, M4A and other common formats, any\n"
                "  sample rate.")
-    a.add_argument("call", nargs="?", metavar="CALL", help="the recording to analyse")
+    _add_call_inputs(a, "the recording to analyse")
     a.add_argument("--demo", action="store_true", help="analyse the demo call that ships with VoiceCoach")
-    a.add_argument("--agent", metavar="FILE", help="the agent's side, as its own file")
-    a.add_argument("--customer", metavar="FILE", help="the customer's side, as its own file")
-    a.add_argument("--agent-channel", choices=("left", "right"), default="left",
-                   help="which side of a stereo file is the agent (default: left)")
     a.add_argument("--json", action="store_true", help="print the call record as JSON")
     a.add_argument("-o", "--output", type=_file_name, metavar="FILE", help="write the call record JSON to FILE")
     a.add_argument("--model", metavar="NAME",
@@ -248,8 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Open the review window on a recording or a call record: both "
                                     "channels on one zoomable timeline with warmth and pace, every "
                                     "interruption, backchannel, dead air and language cue; click "
-                                    "anywhere to listen. A recording without a record is analysed first.")
-    rv.add_argument("call", metavar="CALL", help="a recording, a call record (.json), or 'demo'")
+                                    "anywhere to listen. A recording without a record is analysed "
+                                    "first, read as `analyze` reads it (--agent-channel, or --agent "
+                                    "and --customer).")
+    _add_call_inputs(rv, "a recording, a call record (.json), or 'demo'")
     rv.add_argument("--screenshot", type=_png, metavar="FILE.png", help="save a screenshot of the window and exit")
     _add_common(rv)
 
@@ -258,9 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
                                     "transcript, phrases to rephrase, follow-ups, the caller's list) "
                                     "that opens in any browser with no network. A recording is "
                                     "reported from its call record when it has one, as `review` "
-                                    "opens it; one without a record is analysed first and its "
-                                    "record saved.")
-    rp.add_argument("call", metavar="CALL", help="a recording, a call record (.json), or 'demo'")
+                                    "opens it; one without a record is analysed first, read as "
+                                    "`analyze` reads it (--agent-channel, or --agent and "
+                                    "--customer), and its record saved.")
+    _add_call_inputs(rp, "a recording, a call record (.json), or 'demo'")
     rp.add_argument("-o", "--output", type=_file_name, metavar="FILE.html", required=True, help="where to write the report")
     rp.add_argument("--no-audio", action="store_true", help="do not embed the recording in the report")
     _add_common(rp)
@@ -282,7 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("audio", nargs="*", metavar="AUDIO",
                     help="recordings of your ordinary speech (mono, or stereo with you on the left)")
     cb.add_argument("--mic", action="store_true", help="record from the microphone instead")
-    cb.add_argument("--seconds", type=_seconds, default=30.0, help="how long to record with --mic (default 30)")
+    cb.add_argument("--seconds", type=_seconds, metavar="SECONDS",
+                    help=f"how long to record with --mic (default {MIC_SECONDS:g})")
     cb.add_argument("--device", metavar="DEVICE",
                     help="the microphone, named as for `live --agent`: an index or name from "
                          "`voicecoach devices`, or a PulseAudio source (default: [live] agent_device "
@@ -449,6 +484,9 @@ def cmd_analyze(args) -> int:
     tune_malloc(keep_large_blocks=True)
     if args.call == "demo":                  # as `review demo`, `report demo`, `live --replay demo`
         args.demo, args.call = True, None
+    if args.demo and (args.call or args.agent or args.customer or args.agent_channel):
+        raise UserError("--demo analyses the demo call; give no other recording or --agent-channel with it")
+    _call_given(args)
     config = _load_config(args)
     _not_an_input("-o", args.output, [(args.call, "the recording"), (args.agent, "the agent's recording"),
                                       (args.customer, "the customer's recording"),
@@ -456,12 +494,10 @@ def cmd_analyze(args) -> int:
                                       *_settings_read(args, config)])
     baseline = _profile_for(args, config)
     if args.demo:
-        if args.call or args.agent or args.customer:
-            raise UserError("--demo analyses the demo call; give no other recording with it")
         call = open_call_stream(demo_call_path())
     else:
         call = open_call_stream(args.call, agent=args.agent, customer=args.customer,
-                                agent_channel=args.agent_channel)
+                                agent_channel=args.agent_channel or "left")
     record = _with_progress(lambda progress: analyze_stream(
         call, config, transcribe=not args.no_transcript, baseline=baseline, progress=progress),
         quiet=args.quiet, channels=list(call.channels))
@@ -532,13 +568,28 @@ def _note(note: str) -> None:
         print(f"voicecoach: note: {note}", file=sys.stderr)
 
 
-def _call_read(call: str) -> list:
-    """The files opening ``call`` reads (``review``, ``report``), as :func:`_not_an_input`
-    takes them: the record, or the recording and where its record is looked for (and a
-    new one saved)."""
+def _call_to_open(args):
+    """The call ``review`` and ``report`` open (:func:`_call_given`), its files checked to be there."""
+    call = _call_given(args)
+    if call is None:
+        raise UserError("no call given: name a recording, a call record (.json) or 'demo', "
+                        "or --agent FILE [--customer FILE]")
+    for f in ((call,) if isinstance(call, str) else call):
+        if f != "demo" and not Path(f).exists():
+            raise UserError(f"{f}: no such file")
+    return call
+
+
+def _call_read(call) -> list:
+    """The files opening ``call`` (:func:`_call_to_open`) reads (``review``, ``report``), as
+    :func:`_not_an_input` takes them: the record, or the recording and where its record is
+    looked for (and a new one saved)."""
     from voicecoach.analyze import demo_call_path
     from voicecoach.store.calls import record_places
 
+    if not isinstance(call, str):
+        return [*((Path(f), "a recording") for f in call),
+                *((p, "the recording's call record") for p in record_places(call))]
     path = demo_call_path() if call == "demo" else Path(call)
     if path.suffix.lower() == ".json":
         return [(path, "the call record")]
@@ -546,25 +597,26 @@ def _call_read(call: str) -> list:
 
 
 def cmd_review(args) -> int:
-    if args.call != "demo" and not Path(args.call).exists():
-        raise UserError(f"{args.call}: no such file")
+    call = _call_to_open(args)
     from voicecoach.ui.review import run_review
 
     config = _load_config(args)
-    _not_an_input("--screenshot", args.screenshot, [*_call_read(args.call), *_settings_read(args, config)])
+    _not_an_input("--screenshot", args.screenshot, [*_call_read(call), *_settings_read(args, config)])
     baseline = _profile_or_none(args, config)
-    return run_review(args.call, screenshot=args.screenshot, config=config, baseline=baseline)
+    return run_review(call, screenshot=args.screenshot, config=config, baseline=baseline,
+                      agent_channel=args.agent_channel)
 
 
 def cmd_report(args) -> int:
     from voicecoach.sinks.report import write_report
     from voicecoach.store.calls import recording_candidates
 
+    call = _call_to_open(args)
     config = _load_config(args)
-    _not_an_input("-o", args.output, [*_call_read(args.call), *_settings_read(args, config)])
-    path = Path(args.call)
+    _not_an_input("-o", args.output, [*_call_read(call), *_settings_read(args, config)])
+    path = Path(call) if isinstance(call, str) else None
     note = ""
-    if path.suffix.lower() == ".json":
+    if path is not None and path.suffix.lower() == ".json":
         from voicecoach.store.record import load_record
 
         record = load_record(path)
@@ -585,7 +637,8 @@ def cmd_report(args) -> int:
                                                                 progress=progress),
                                   quiet=False, channels=list(audio.channels()))
 
-        opened = open_call(args.call, config, analyse=analyse, baseline=_profile_for(args, config))
+        opened = open_call(call, config, analyse=analyse, baseline=_profile_for(args, config),
+                           agent_channel=args.agent_channel)
         record, audio, note = opened.record, (None if args.no_audio else opened.audio), opened.note
     try:
         out = write_report(record, audio, args.output)
@@ -659,6 +712,9 @@ def cmd_calibrate(args) -> int:
     if not args.mic and not args.audio:
         raise UserError("nothing to calibrate from: give recordings of your ordinary speech "
                         "(`calibrate me1.wav me2.wav -o me.json`), or --mic to read a passage aloud")
+    mic_only = [o for o, v in (("--seconds", args.seconds), ("--device", args.device)) if v is not None]
+    if mic_only and not args.mic:       # not ignored: the user meant something by it
+        raise UserError(f"{mic_only[0]} is for recording with --mic; recordings given are measured whole")
     config = _load_config(args)
     _not_an_input("-o", args.output, [*((a, "a recording") for a in args.audio),
                                       *_settings_read(args, config, profile=False)])   # it makes the profile
@@ -676,7 +732,8 @@ def cmd_calibrate(args) -> int:
             print(f"\rStarting in {n}…", end="", flush=True)
             time.sleep(1.0)
         print("\rRecording — read now." + " " * 10, flush=True)
-        profile = profile_from_audio([record_mic(args.seconds, device, on_level=_level_meter, channel=channel)],
+        seconds = args.seconds if args.seconds is not None else MIC_SECONDS
+        profile = profile_from_audio([record_mic(seconds, device, on_level=_level_meter, channel=channel)],
                                      names=["microphone"], **settings)
         print()
     else:
@@ -722,9 +779,14 @@ def cmd_warmth(args) -> int:
     if baseline is None:
         print("(no voice profile: scored against an average voice, which is much less reliable; "
               "`voicecoach calibrate` makes yours)")
-    for r in results:
-        value = f"{r['warmth']:.2f}" if r["warmth"] is not None else f"-- ({r.get('reason')})"
-        print(f"{value:>6}  {r['file']}")
+    from voicecoach.sinks.view import text_table
+    from voicecoach.store.history import format_score
+
+    why = any(r["warmth"] is None for r in results)           # a column of its own only when needed
+    table = [("Clip", "Warmth", *(("Why none",) if why else ()))]
+    table += [(r["file"], format_score(r["warmth"], ".2f"), *((r.get("reason") or "",) if why else ()))
+              for r in results]
+    print("\n".join(text_table(table, right={1})))
     return 0
 
 

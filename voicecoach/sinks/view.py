@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from statistics import median
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -177,9 +177,35 @@ def clock(t: float) -> str:
     return f"{t // 60}:{t % 60:02d}"
 
 
+def call_name(record: dict) -> str:
+    """What the lists (``voicecoach history``, the review's History tab, ``team``) call a
+    call: its recording's file name; a call coached live by the first problem the caller
+    raised ("live call: my internet keeps dropping"), else "live call". Its own name says
+    less: "call 1, <date>" (every shift has a call 1) or the file ``--record`` made. The
+    lists show when the call began and its length beside the name already. Made from the
+    record, so records of every version read alike."""
+    if not (record.get("shift") or record.get("live")):
+        return record["source"]["name"]
+    problems = record.get("caller_problems") or []
+    first = " ".join(str(problems[0].get("text") or "").split()) if problems else ""
+    return f"live call: {first}" if first else "live call"
+
+
 def plural(n: int, word: str, many: str = "") -> str:
     """``plural(1, "stretch", "stretches") == "1 stretch"``."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def text_table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> list[str]:
+    """The lines of a terminal table, as every command prints one: the first row is the
+    header, a rule goes under it, the columns are aligned, numbers (the columns in
+    ``right``) to the right and names to the left; what each row is comes first."""
+    right = set(right)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.rjust(w) if i in right else cell.ljust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in rows]
+    lines.insert(1, "  ".join("─" * w for w in widths))
+    return lines
 
 
 def record_config(record: dict) -> "Config":

@@ -21,6 +21,7 @@ from voicecoach.sources.library_noise import quiet_decoders
 MAX_CALL_S = 4 * 3600.0      # read whole (review, report, live --replay): longer is almost surely a wrong file
 MAX_STREAM_S = 24 * 3600.0   # read block by block (analyze): a whole shift; longer is a wrong file or a lying header
 SILENCE_PEAK = 10 ** (-70 / 20)   # -70 dBFS: digital silence or a muted device
+MIN_AUDIO_S = 0.5            # less in any file of a call (either side's too): too short to analyse
 MIN_RATE_HZ, MAX_RATE_HZ = 4000, 384000   # outside: not a speech recording (a 1 Hz header is a bomb)
 MAX_CHANNELS = 8                  # a call has 1 or 2; more are mixed down for a side's file
 MAX_PEAK = 100.0                  # +40 dBFS: float samples beyond this are not audio
@@ -385,7 +386,14 @@ def _check(path: Path, audio: np.ndarray, sr: int) -> None:
     duration = audio.shape[0] / sr
     if duration > MAX_CALL_S:
         too_long(path, duration)
-    if duration < 0.5:
+    check_length(path, duration)
+
+
+def check_length(path: str | Path, duration: float) -> None:
+    """A file of a call holds at least :data:`MIN_AUDIO_S` of audio, else :class:`AudioError`:
+    one rule for every file of a call, read whole or streamed, a call's own file or either
+    side's (a 100 ms ``--customer`` file is as wrong as a 100 ms call)."""
+    if duration < MIN_AUDIO_S:
         raise AudioError(f"{path}: only {duration * 1000:.0f} ms of audio; too short to analyse")
 
 

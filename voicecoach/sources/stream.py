@@ -26,7 +26,7 @@ from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
 from voicecoach.sources.audio import (MAX_STREAM_S, SILENCE_PEAK, AudioError, LevelCheck, OneVoice, av_samples,
                                       av_stream,
                                       check_call_args, check_call_channels, check_file, check_header,
-                                      check_samples, damaged_from_start, ended_early, further_ended, sndfile_info,
+                                      check_length, check_samples, damaged_from_start, ended_early, further_ended, sndfile_info,
                                       too_long, undecodable, warn_truncated)
 from voicecoach.sources.library_noise import quiet_decoders
 
@@ -203,6 +203,9 @@ class CallStream:
         self.channels = tuple(sides)
         self.block = max(1, int(round(block_s * SAMPLE_RATE)))
         hints = [d.duration_s for d, _ in sides.values()]
+        for d, _ in sides.values():          # a short file whose header says so: now, not after the call
+            if d.duration_s is not None:
+                check_length(d.path, d.duration_s)
         self.duration_hint = max(hints) if all(h is not None for h in hints) else None
         self.samples = 0
         self.peak = 0.0
@@ -274,8 +277,8 @@ class CallStream:
         """
         if self.samples == 0:
             raise AudioError(f"{self.name}: contains no audio samples (empty or truncated)")
-        if self.duration < 0.5:
-            raise AudioError(f"{self.name}: only {self.duration * 1000:.0f} ms of audio; too short to analyse")
+        for d in {id(d): d for d, _ in self._sides.values()}.values():    # each file, as load_call checks it
+            check_length(d.path, d.n / d.rate)
         if self.peak < SILENCE_PEAK:
             raise AudioError(f"{self.name}: the recording is silent (peak below -70 dBFS); nothing to analyse")
         self.levels.warn(self.name)

@@ -189,15 +189,22 @@ def kept_record(recording: Union[str, Path]) -> Path:
     return records_dir() / f"{recording.stem}-{hashlib.sha1(key).hexdigest()[:8]}.json"
 
 
-def record_places(recording: Union[str, Path], history_path: Union[str, Path, None] = None,
+def _files(recording) -> tuple[Path, ...]:
+    """A recording as the files it is: ``(call,)``, or ``(agent, customer)`` for a call
+    given as a file per side (``--agent``, ``--customer``)."""
+    return (Path(recording),) if isinstance(recording, (str, Path)) else tuple(map(Path, recording))
+
+
+def record_places(recording: Union[str, Path, tuple], history_path: Union[str, Path, None] = None,
                   *, linked: bool = True) -> Iterator[Path]:
-    """Where a call record of ``recording`` may be: ``<stem>.json`` beside it, its
+    """Where a call record of ``recording`` (a file, or a tuple :func:`_files` takes; a
+    pair's record lives as its agent file's would) may be: ``<stem>.json`` beside it, its
     :func:`kept_record` in the data folder (or ``-2``, ``-3``... after it, where that name
     was taken), ``records/<stem>.json`` (where versions before the hash kept it: read,
     never written), then (``linked``) wherever the history says a record was made from
     it (``analyze CALL -o elsewhere.json``), looked up only when the others are passed.
     Only these are looked in (:func:`find_record`)."""
-    recording = Path(recording)
+    files, recording = _files(recording), _files(recording)[0]
     kept = kept_record(recording)
     yield recording.with_suffix(".json")
     yield kept
@@ -205,14 +212,17 @@ def record_places(recording: Union[str, Path], history_path: Union[str, Path, No
         yield from sorted(kept.parent.glob(f"{kept.stem}-[0-9]*.json"))
     yield records_dir() / (recording.stem + ".json")
     if linked:
-        yield from _linked(history_path, "records_of", recording)
+        yield from _linked(history_path, "records_of", files)
 
 
-def find_record(recording: Union[str, Path], duration_s: float,
-                history_path: Union[str, Path, None] = None) -> Optional[Path]:
-    """A call record of ``recording`` (same file name and length, s) in one of its
-    :func:`record_places`; None when there is none."""
-    recording = Path(recording)
+def find_record(recording: Union[str, Path, tuple], duration_s: float,
+                history_path: Union[str, Path, None] = None,
+                agent_channel: Optional[str] = None) -> Optional[Path]:
+    """A call record of ``recording`` (a file, or a tuple :func:`_files` takes: same file
+    name(s) and length, s) in one of its :func:`record_places`; None when there is none.
+    ``agent_channel`` ("left", "right"): only a record analysed with the agent on that side
+    of the stereo file (``--agent-channel``) counts; None: any."""
+    name = " + ".join(p.name for p in _files(recording))
     for path in record_places(recording, history_path):
         if not path.exists():
             continue
@@ -221,8 +231,10 @@ def find_record(recording: Union[str, Path], duration_s: float,
         except RecordError:
             continue
         try:
-            same = (record.get("source", {}).get("name") == recording.name
-                    and abs(float(record.get("duration", -1.0)) - duration_s) < 0.1)
+            source = record.get("source", {})
+            same = (source.get("name") == name
+                    and abs(float(record.get("duration", -1.0)) - duration_s) < 0.1
+                    and agent_channel in (None, source.get("agent_channel") or "left"))
         except (AttributeError, TypeError, ValueError):     # a malformed record: not this call's
             same = False
         if same:
@@ -476,10 +488,11 @@ def save_call(record: dict, path: Union[str, Path],
     return add_to_history(record, path, history_path, recordings)
 
 
-def save_new_call(record: dict, recording: Union[str, Path],
+def save_new_call(record: dict, recording: Union[str, Path, tuple],
                   history_path: Union[str, Path, None] = None) -> tuple[Optional[Path], str]:
-    """Save the new record of ``recording`` where :func:`record_home` says and add it to
-    the history. Never raises.
+    """Save the new record of ``recording`` (a file, or a tuple :func:`_files` takes) where
+    :func:`record_home` says (a pair's: as its agent file's) and add it to the history.
+    Never raises.
 
     When it cannot be written there (a full disk), it goes to the data folder's
     ``records/``. A record is written whole or not at all.
@@ -491,16 +504,17 @@ def save_new_call(record: dict, recording: Union[str, Path],
     note : str
         "" or what went wrong (the record could not be saved, or not added to the history).
     """
-    home = record_home(recording)
+    files = _files(recording)
+    home = record_home(files[0])
     try:
-        return home, save_call(record, home, history_path, (recording,))
+        return home, save_call(record, home, history_path, files)
     except OSError as exc:
         first = f"the call record could not be saved to {home} ({exc.strerror or exc})"
-    fallback = kept_record(recording)          # e.g. the recording's disk is full
+    fallback = kept_record(files[0])          # e.g. the recording's disk is full
     if fallback == home or os.path.lexists(fallback):
         return None, first
     try:
-        return fallback, save_call(record, fallback, history_path, (recording,))
+        return fallback, save_call(record, fallback, history_path, files)
     except OSError as exc:
         return None, f"{first}, nor to {fallback} ({exc.strerror or exc})"
 
@@ -608,11 +622,14 @@ def call_audio(record: dict, record_path: Path, history_path: Union[str, Path, N
     return (), None, _join(*dict.fromkeys(said)) + ": no waveforms or playback"
 
 
-def open_call(call: Union[str, Path, dict], config=None, *,
+def open_call(call: Union[str, Path, dict, tuple], config=None, *,
               analyse: Optional[Callable] = None,
               history_path: Union[str, Path, None] = None,
-              baseline: Optional[Baseline] = None) -> OpenedCall:
-    """Open ``call`` for review: ``"demo"``, a recording, a call record file, or a record dict.
+              baseline: Optional[Baseline] = None,
+              agent_channel: Optional[str] = None) -> OpenedCall:
+    """Open ``call`` for review: ``"demo"``, a recording, a call record file, a record dict,
+    or a recording as a file per side, ``(agent, customer)`` (as ``analyze --agent
+    --customer`` takes it).
 
     A record file opens as it is, with its recording (:func:`call_audio`).
     A recording opens with its record (:func:`find_record`); without one it is analysed,
@@ -635,6 +652,10 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         The voice profile a recording without a record is analysed against, as
         ``analyze`` and ``live`` would (the user's remembered one); None judges warmth
         against the call's own start. A record that exists keeps the warmth it has.
+    agent_channel : {"left", "right"}, optional
+        Which side of a stereo recording is the agent (``--agent-channel``): only a
+        record analysed so is opened, else the recording is analysed so. None: as its
+        record says, else left.
 
     Raises
     ------
@@ -645,7 +666,8 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         return OpenedCall(call, note="call record without its recording: no waveforms or playback")
     from voicecoach.analyze import demo_call_path
 
-    path = demo_call_path() if str(call) == "demo" else Path(call)
+    files = (demo_call_path(),) if str(call) == "demo" else _files(call)
+    path = files[0]
     # the demo, or the record kept of it: opened by name (`review records/demo_call-<hash>.json`)
     demo = path.resolve() in {p.resolve() for p in (demo_call_path(),
                                                      *record_places(demo_call_path(), linked=False))}
@@ -661,21 +683,24 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         files, audio, note = call_audio(record, path, history_path, demo=demo)
         return OpenedCall(record, audio, path, files[0] if len(files) == 1 else None,
                           _join(note, indexed(record, path)), audio_files=files)
-    audio, heard = _load_noted(path)
-    found = find_record(path, audio.duration, history_path)
+    one = path if len(files) == 1 else None           # the audio file, when the call is one
+    audio, heard = _load_noted(files, agent_channel or "left")
+    found = find_record(files, audio.duration, history_path, agent_channel)
     if found is not None:
         record = load_record(found)
         if demo:
             record["demo"] = True                     # kept by an earlier version, unmarked
-        if record["source"].get("agent_channel") == "right":
+        if record["source"].get("agent_channel") == "right" and agent_channel is None:
             audio, heard = _load_noted(path, "right")   # as it was analysed
-        return OpenedCall(record, audio, found, path, _join(heard, indexed(record, found)))
+        return OpenedCall(record, audio, found, one, _join(heard, indexed(record, found)), audio_files=files)
     if analyse is None:
         from voicecoach.analyze import analyze_call
 
         def analyse(audio, config, baseline):
             return analyze_call(audio, config, baseline=baseline)
     record = analyse(audio, config, baseline)
+    if agent_channel == "right" and one is not None:
+        record["source"]["agent_channel"] = "right"   # as `analyze` marks it: each side played as analysed
     if demo:                                  # kept to open at once next time; not in the history
         record["demo"] = True                 # as `analyze --demo` marks it: never indexed or shared
         home = record_home(path)
@@ -684,7 +709,8 @@ def open_call(call: Union[str, Path, dict], config=None, *,
         except OSError:
             return OpenedCall(record, audio, None, path, heard)
     date_by_recording(record, path)           # when it was recorded, as `analyze` dates it
-    home, note = save_new_call(record, path, history_path)
+    home, note = save_new_call(record, files, history_path)
     if home is None:
-        return OpenedCall(record, audio, None, path, _join(heard, "analysed", note))
-    return OpenedCall(record, audio, home, path, _join(heard, f"analysed; call record saved to {home}", note))
+        return OpenedCall(record, audio, None, one, _join(heard, "analysed", note), audio_files=files)
+    return OpenedCall(record, audio, home, one, _join(heard, f"analysed; call record saved to {home}", note),
+                      audio_files=files)

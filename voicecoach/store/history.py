@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
-from voicecoach.sinks.view import CARE_NOTE, clock, plural
+from voicecoach.sinks.view import CARE_NOTE, call_name, clock, plural, text_table
 from voicecoach.store.calls import DATA_DIR_ENV, data_dir, private_file, private_folder  # noqa: F401
 from voicecoach.store.record import RecordError, is_demo, load_record
 
-_VERSION = 3
+_VERSION = 4
 _COLUMNS = ("record_path", "created", "name", "duration_s", "talk_share_agent",
             "interruptions_by_agent", "warmth_mean", "agent_wpm", "checklist_done",
             "checklist_items", "commitments", "warmth_profile")
@@ -45,7 +45,7 @@ class CallScores:
     created : str
         When the record was made (ISO 8601, as in the record).
     name : str
-        The recording's name.
+        What the lists call it (:func:`voicecoach.sinks.view.call_name`).
     duration_s : float
         Length of the call (s).
     talk_share_agent : float or None
@@ -89,7 +89,7 @@ class CallScores:
         return cls(
             record_path=str(Path(record_path).resolve()),
             created=record.get("created") or "",
-            name=record["source"]["name"],
+            name=call_name(record),
             duration_s=float(record["duration"]),
             talk_share_agent=share["agent"] if share else None,
             interruptions_by_agent=(sum(1 for i in ints if i["by"] == "agent")
@@ -173,7 +173,22 @@ class History:
                 columns = {r[1] for r in self._db.execute("PRAGMA table_info(calls)")}
                 if "recordings" not in columns:
                     self._db.execute("ALTER TABLE calls ADD COLUMN recordings TEXT")
+            if version < 4:
+                self._rename_live_calls()
             self._db.execute(f"PRAGMA user_version = {_VERSION}")
+
+    def _rename_live_calls(self) -> None:
+        """Rows of calls coached live, indexed before they were named by their caller's
+        problem (:func:`~voicecoach.sinks.view.call_name`), renamed from their records; a
+        row whose record is gone keeps its name."""
+        rows = self._db.execute("SELECT record_path FROM calls WHERE name LIKE 'call %' "
+                                "OR name LIKE 'call-%'").fetchall()
+        for (path,) in rows:
+            try:
+                name = call_name(load_record(path))
+            except (RecordError, OSError, KeyError, TypeError, ValueError):
+                continue
+            self._db.execute("UPDATE calls SET name = ? WHERE record_path = ?", (name, path))
 
     def add(self, record: dict, record_path: Union[str, Path],
             recordings: Iterable[Union[str, Path]] = ()) -> Optional[CallScores]:
@@ -209,12 +224,14 @@ class History:
                                (str(Path(record_path).resolve()),)).fetchone()
         return _paths(row[0]) if row else ()
 
-    def records_of(self, recording: Union[str, Path]) -> list[Path]:
-        """The records made from the one-file ``recording`` (newest first), as :meth:`add`
-        was told, however the path was spelt (through a symlinked folder, say); the caller
-        checks each is still that recording's (name and length)."""
-        recording = Path(recording)
-        real = recording.resolve()
+    def records_of(self, recording: Union[str, Path, tuple]) -> list[Path]:
+        """The records made from ``recording`` (newest first): one file, or a tuple of the
+        files of one call (``(agent, customer)``), as :meth:`add` was told, however the
+        paths were spelt (through a symlinked folder, say); the caller checks each is
+        still that recording's (name and length)."""
+        given = (Path(recording),) if isinstance(recording, (str, Path)) else tuple(map(Path, recording))
+        recording = given[0]
+        real = [p.resolve() for p in given]
         # only rows naming a file of that name are looked at: `/mon.wav"` inside the JSON list
         named = json.dumps(os.sep)[1:-1] + json.dumps(recording.name)[1:]
         rows = self._db.execute("SELECT record_path, recordings FROM calls WHERE instr(recordings, ?) > 0 "
@@ -223,7 +240,7 @@ class History:
         for record_path, files in rows:
             files = _paths(files)
             try:
-                if len(files) == 1 and files[0].resolve() == real:
+                if [p.resolve() for p in files] == real:
                     found.append(Path(record_path))
             except (OSError, RuntimeError):
                 continue
@@ -399,13 +416,23 @@ def trend_line(rows: list[CallScores], window: int = 5) -> str:
     return f"Trend ({span}): " + ", ".join(parts)
 
 
+def _shortened(text: str, most: int) -> str:
+    """``text`` in at most ``most`` characters: cut after a whole word where it has one, "…" added."""
+    if len(text) <= most:
+        return text
+    cut = text[:most - 1]
+    if " " in cut and text[most - 1] != " ":
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:") + "…"
+
+
 def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None) -> list[str]:
     """The calls as the lines of a table, one per call (oldest first), under a header;
     ``ids`` (one per row) adds a first column that names each call."""
     head = ("Date", "Call", "Length", "You talk", "Interr.", "Warmth", "Words/min", "Checklist", "Follow-ups")
     table = [head]
     for r in rows:
-        name = r.name if len(r.name) <= 28 else r.name[:27] + "…"
+        name = _shortened(r.name, 40)
         check = f"{r.checklist_done}/{r.checklist_items}" if r.checklist_items else "–"
         table.append((local_time(r.created), name, clock(r.duration_s),
                       format_score(r.talk_share_agent, ".0%"), format_score(r.interruptions_by_agent, "d"),
@@ -415,11 +442,7 @@ def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None) -> lis
     if ids is not None:
         table = [("Id", *table[0])] + [(i, *row) for i, row in zip(ids, table[1:])]
         right = {c + 1 for c in right}
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = ["  ".join(cell.rjust(w) if i in right else cell.ljust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths))).rstrip() for row in table]
-    lines.insert(1, "  ".join("─" * w for w in widths))
-    return lines
+    return text_table(table, right)
 
 
 def history_text(rows: list[CallScores]) -> str:

@@ -604,7 +604,7 @@ def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: 
     """One agent's trend: their shared calls by week or month, and their latest calls
     against the ones before (:func:`voicecoach.store.history.trend_line`). ``hint`` follows
     "has shared no calls" (:func:`who_shares`)."""
-    from voicecoach.sinks.view import TEAM_NOTE
+    from voicecoach.sinks.view import TEAM_NOTE, text_table
     from voicecoach.store.history import format_score, trend_line
 
     if not periods:
@@ -617,12 +617,9 @@ def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: 
                       format_score(p.warmth_mean, ".2f"), format_score(p.interruptions_per_10min, ".1f"),
                       format_score(p.talk_share_agent, ".0%"), format_score(p.agent_wpm, ".0f"),
                       format_score(p.checklist_done, ".0%")))
-    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     n = sum(p.calls for p in periods)
     lines = [f"{agent} — {n} shared call{'s' if n != 1 else ''} by {by}", ""]
-    lines += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-              for r in table]
-    lines.insert(3, "  ".join("─" * w for w in widths))
+    lines += text_table(table, right=range(1, len(head)))
     trend = trend_line([c.scores for c in latest])
     if trend:
         lines += ["", trend.replace("Trend (", f"{agent}'s trend (")]
