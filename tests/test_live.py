@@ -187,7 +187,7 @@ def test_an_input_unplugged_mid_shift_is_waited_for_and_the_next_call_is_coached
     text = said()
     assert proc.returncode == 0 and "Traceback" not in err, err
     assert "lost audio input 'headset.monitor'" in text and "is back after" in text, text
-    assert "Shift over: 1 call coached" in text, text
+    assert "Shift over: 1 call coached; `voicecoach history` lists it\n" in text, text
     (record_path,) = (tmp_path / "rec").glob("call-*.json")
     record = json.loads(record_path.read_text())
     assert record["talk_time"]["customer"] > 0.5 * truth["talk_time"]["customer"], record["talk_time"]

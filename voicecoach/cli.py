@@ -930,7 +930,7 @@ def cmd_live(args) -> int:
     listed = sum(bool(c.get("record_path")) and not c.get("note") for c in calls)
     print(f"\nShift over: {plural(len(calls), 'call')} coached"
           + ("" if not calls else " (the demo is kept out of your history)" if demo
-             else "; `voicecoach history` lists them" if listed == len(calls)
+             else f"; `voicecoach history` lists {'it' if listed == 1 else 'them'}" if listed == len(calls)
              else f"; `voicecoach history` lists {listed} of them" if listed else ""))
     _note(events_note)
     if left:
