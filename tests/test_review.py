@@ -115,6 +115,38 @@ def test_the_legend_fits_a_1024_px_screen_whole(window, qtbot):
         assert len(visible) == (3 if rows == 4 else 2)
 
 
+def test_the_scorecard_fits_a_1024_px_screen_whole(window, qtbot):
+    """At 1024 px the scorecard's values, their titles and the checklist's ticks are whole
+    and lie inside the panel, the notes under the values too (four to a row cut "198
+    words/min" to "198 words/r", "ACKNOWLEDGEMENTS" and "questions (1 ope…", and drew the
+    pace's note over its value); at 1400 px it keeps four to a row and one checklist line."""
+    from PyQt6.QtWidgets import QLabel
+
+    scores = window.scores
+
+    def whole() -> bool:
+        shown = [lab for lab in scores.findChildren(QLabel) if lab.isVisibleTo(window) and lab.text()]
+        boxes = [lab.geometry().translated(lab.parentWidget().mapTo(scores, lab.parentWidget().rect().topLeft()))
+                 for lab in shown]
+        fits = all(scores.rect().contains(box) for box in boxes)
+        one_line = [lab for lab in shown if not lab.wordWrap()]
+        untouched = all(not a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+        return (len(shown) >= 8 * 3 + 5 and fits and untouched
+                and all(lab.width() >= lab.sizeHint().width() for lab in one_line)
+                and all(lab.height() >= lab.heightForWidth(lab.width()) for lab in shown if lab.wordWrap()))
+
+    def columns() -> int:
+        return len({value.parentWidget().x() for value in scores.values.values()})
+
+    for width, cols in ((1024, 2), (1400, 4), (1024, 2)):
+        window.resize(width, 700)
+        qtbot.waitUntil(lambda: columns() == cols and whole())
+    ticks = [lab for lab in scores.findChildren(QLabel) if lab.objectName() in ("chipOk", "chipNo")]
+    assert len({lab.y() for lab in ticks}) == 2                 # two ticks to a line at 1024 px
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: columns() == 4 and len({lab.y() for lab in ticks}) == 1)
+
+
 def test_the_header_fits_a_1024_px_screen_with_sharing(qtbot, tmp_path, demo, monkeypatch):
     """With a team store configured the header holds the title, the time, Zoom to fit,
     Share and Play: at 1024 px every button's text stays whole ("are with my coa" was

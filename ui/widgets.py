@@ -378,7 +378,12 @@ class TimelineView(pg.GraphicsLayoutWidget):
 # --------------------------------------------------------------------------- panels
 
 class ScorecardPanel(QWidget):
-    """The scorecard as small labelled values, and the checklist as ticks."""
+    """The scorecard as small labelled values, and the checklist as ticks: four values to
+    a row, and the checklist on one line, where the width allows; else two to a row, the
+    checklist two ticks to a line (a 1024 px screen cut "193 words/min" to "193 words/r",
+    the labels and ticks with it, and drew the pace's note over its value)."""
+
+    COLS = 4
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -387,6 +392,10 @@ class ScorecardPanel(QWidget):
         self._grid.setHorizontalSpacing(18)
         self._grid.setVerticalSpacing(10)
         self.values: dict[str, QLabel] = {}
+        self._cells: list[tuple[QWidget, list[QLabel]]] = []    # each value's cell, its one-line labels
+        self._chips: Optional[QWidget] = None
+        self.cols = self.COLS
+        self._shown = (self.COLS, True)
 
     def set_record(self, record: dict, agent: Optional[str] = None) -> None:
         """Show ``record``'s scorecard; ``agent`` names the agent (a coach's view)."""
@@ -395,8 +404,8 @@ class ScorecardPanel(QWidget):
             old.setParent(None)             # gone at once; deleted when the event loop runs
             old.deleteLater()
         self.values = {}
-        cols = 4
-        for i, row in enumerate(scorecard(record, agent)):
+        self._cells = []
+        for row in scorecard(record, agent):
             cell = QWidget()
             box = QVBoxLayout(cell)
             box.setContentsMargins(0, 0, 0, 0)
@@ -408,25 +417,70 @@ class ScorecardPanel(QWidget):
                 value.setStyleSheet(f"color: {PALETTE['muted']};")
             detail = label(row.detail, "scoreDetail", wrap=True)
             detail.setToolTip(plain(row.detail))
-            for w in (label(row.label.upper(), "scoreLabel"), value, detail):
+            head = label(row.label.upper(), "scoreLabel")
+            for w in (head, value, detail):
                 box.addWidget(w)
             box.addStretch(1)
-            self._grid.addWidget(cell, i // cols, i % cols)
+            self._cells.append((cell, [head, value]))
             self.values[row.label] = value
         chips = QWidget()
-        line = QHBoxLayout(chips)
+        line = QGridLayout(chips)
         line.setContentsMargins(0, 4, 0, 0)
-        line.setSpacing(6)
-        line.addWidget(label("Checklist", "section"))
+        line.setHorizontalSpacing(6)
+        line.setVerticalSpacing(4)
+        line.addWidget(label("Checklist", "section"), 0, 0)
         items = checklist_items(record)
         for text, ok in items:
             line.addWidget(label(("✓ " if ok else "✗ ") + text, "chipOk" if ok else "chipNo"))
         if not items:
             line.addWidget(label("transcription was off: no checklist", "scoreDetail"))
-        line.addStretch(1)
-        self._grid.addWidget(chips, (len(self.values) + cols - 1) // cols, 0, 1, cols)
-        for c in range(cols):
-            self._grid.setColumnStretch(c, 1)
+        self._chips = chips
+        self._arrange()
+
+    def _needs(self, cols: int) -> int:
+        """The width (px) the values need ``cols`` to a row, their one-line texts whole."""
+        widest = max((lab.sizeHint().width() for _cell, labs in self._cells for lab in labs), default=0)
+        return cols * widest + (cols - 1) * self._grid.horizontalSpacing()
+
+    def _chips_need(self) -> int:
+        """The width (px) the checklist needs on one line."""
+        line = self._chips.layout()
+        widgets = [line.itemAt(i).widget() for i in range(line.count())]
+        return sum(w.sizeHint().width() for w in widgets) + line.horizontalSpacing() * (len(widgets) - 1)
+
+    def _shape(self, width: int) -> tuple[int, bool]:
+        """(values to a row, the checklist on one line) at ``width`` px."""
+        cols = self.COLS if width >= self._needs(self.COLS) else 2
+        return cols, cols == self.COLS and self._chips is not None and width >= self._chips_need()
+
+    def _arrange(self) -> None:
+        self._shown = self._shape(self.width())
+        cols, one_line = self._shown
+        self.cols = cols
+        for cell, _labs in self._cells:
+            self._grid.removeWidget(cell)
+        for i, (cell, _labs) in enumerate(self._cells):
+            self._grid.addWidget(cell, i // cols, i % cols)
+        for c in range(self.COLS):
+            self._grid.setColumnStretch(c, 1 if c < cols else 0)
+        if self._chips is None:
+            return
+        self._grid.removeWidget(self._chips)
+        self._grid.addWidget(self._chips, (len(self._cells) + cols - 1) // cols, 0, 1, cols)
+        line = self._chips.layout()
+        chips = [line.itemAt(i).widget() for i in range(1, line.count())]   # after "Checklist"
+        per_line = max(len(chips), 1) if one_line else 2
+        for chip in chips:
+            line.removeWidget(chip)
+        for i, chip in enumerate(chips):
+            line.addWidget(chip, i // per_line, 1 + i % per_line, Qt.AlignmentFlag.AlignLeft)
+        for c in range(1, len(chips) + 2):
+            line.setColumnStretch(c, 1 if c == 1 + min(per_line, len(chips)) else 0)   # ticks to the left
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._shape(event.size().width()) != self._shown:
+            self._arrange()
 
 
 class RowTable(QTableWidget):
