@@ -10,6 +10,7 @@ import pytest
 
 from voicecoach.sinks.view import CARE_NOTE
 from voicecoach.store.history import (
+    NO_PROFILE_NOTE,
     CallScores,
     History,
     default_db_path,
@@ -17,6 +18,7 @@ from voicecoach.store.history import (
     trend_value,
     show_history,
     trend_line,
+    warmth_note,
 )
 from voicecoach.store.calls import save_record
 from voicecoach.store.record import SCHEMA
@@ -156,6 +158,21 @@ def test_warmth_trend_compares_only_calls_judged_against_the_same_profile(tmp_pa
     assert "warmth" not in trend_line(rows(["old", "old", "new", "new"]))
     # only the calls with the latest call's profile are compared
     assert "warmth 0.40 ↑ 0.70 (better)" in trend_line(rows(["new", "old", "old", "new"]))
+
+
+def test_warmth_left_out_for_want_of_a_profile_is_said(tmp_path):
+    """Calls judged against their own start have warmth in the table but none in the trend:
+    the history says why and how to change it, rather than leaving warmth out silently."""
+    def rows(profiles):
+        return [CallScores.from_record(make_record(f"c{i}.flac", f"2026-11-0{i + 1}T09:00:00+00:00",
+                                                   warmth=0.4 + 0.1 * i, profile=p), tmp_path / f"{i}.json")
+                for i, p in enumerate(profiles)]
+    text = history_text(rows([None] * 4))
+    assert "warmth" not in trend_line(rows([None] * 4))
+    assert warmth_note(rows([None] * 4)) in text and "voicecoach calibrate" in text
+    assert text.index("Trend (") < text.index(NO_PROFILE_NOTE) < text.index(CARE_NOTE)
+    for kept in (["p1"] * 4, ["p1", "p1", None, "p1"], [None]):     # compared, or a single call
+        assert warmth_note(rows(kept)) == "" and NO_PROFILE_NOTE not in history_text(rows(kept))
 
 
 def test_empty_history_says_how_to_fill_it():

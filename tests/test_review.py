@@ -545,6 +545,47 @@ def test_the_history_plots_compare_what_the_trend_line_compares(qtbot, tmp_path)
     assert list(interruptions) == pytest.approx([4.0, 10.0, 4.0])
 
 
+def test_the_history_tab_fits_a_short_and_narrow_window(qtbot, tmp_path, monkeypatch):
+    """At 1024x768 and 1280x720 the History tab shows its four trend plots whole and at
+    least four past calls in its table (the plots' long titles pushed the pace plot off the
+    right edge, and the plots took the height, leaving the table one row); a warmth plot
+    with nothing to compare says why, as the line above it does."""
+    from voicecoach.store.history import NO_PROFILE_NOTE
+    from voicecoach.ui.widgets import HISTORY_ROWS_SHOWN, NO_WARMTH_TREND
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    with History(tmp_path / "h.sqlite") as history:
+        for i in range(8):
+            record = {"schema": "voicecoach.call/1", "created": f"2026-11-0{i + 1}T09:00:00+00:00",
+                      "source": {"name": f"c{i}.flac", "channels": ["agent", "customer"]}, "duration": 180.0,
+                      "talk_time": {"agent": 60.0, "customer": 50.0},
+                      "talk_share": {"agent": 0.55, "customer": 0.45},
+                      "interruptions": [{"start": 10.0, "end": 11.0, "by": "agent"}],
+                      "warmth": {"mean": 0.5, "baseline": "call", "profile_id": None},
+                      "pace": {"agent_wpm": 170.0 + i}}
+            history.add(record, tmp_path / f"c{i}.json")
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.tabs.setCurrentIndex(1)
+    view = win.history
+    table = view.table
+
+    def fits() -> bool:
+        plots = [view.plots.getItem(0, i) for i in range(4)]
+        right = max(p.mapRectToScene(p.boundingRect()).right() for p in plots)
+        shown = table.viewport().height() // table.rowHeight(0)
+        return right <= view.plots.viewport().width() and shown >= HISTORY_ROWS_SHOWN
+
+    for width, height in ((1024, 768), (1280, 720), (1920, 1080)):
+        win.resize(width, height)
+        qtbot.waitUntil(fits)
+    assert table.rowCount() == 8
+    assert view.no_warmth is not None and view.no_warmth.toPlainText() == NO_WARMTH_TREND
+    assert NO_PROFILE_NOTE in view.message.text()
+
+
 def test_the_nudges_a_live_call_showed_are_on_the_review_timeline(window, demo, qtbot):
     """The review shows what the overlay told the agent and when: the record's nudges on the
     cue row (with a legend entry only for a call that has them)."""

@@ -57,7 +57,7 @@ from voicecoach.sinks.view import (
 from voicecoach.sources.audio import AudioError, CallAudio
 from voicecoach.store import calls
 from voicecoach.store.calls import OpenedCall
-from voicecoach.store.history import History, trend_line
+from voicecoach.store.history import History, trend_line, warmth_note
 from voicecoach.store.record import RecordError
 
 from . import screen_problem
@@ -549,7 +549,7 @@ class ReviewWindow(QMainWindow):
         except (sqlite3.Error, OSError) as exc:
             self.history.set_rows([], f"The history cannot be read: {exc}")
             return
-        trend = trend_line(rows)
+        trend = "\n".join(line for line in (trend_line(rows), warmth_note(rows)) if line)
         note = (trend + "\n" if trend else "") + CARE_NOTE if rows else \
             "No calls yet: the calls you review, coach live, or analyse with -o appear here."
         self.history.set_rows(rows, note)

@@ -6,6 +6,7 @@ record says and emits ``seekRequested(t_s)`` when the agent clicks a moment.
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 from typing import Optional
 
@@ -593,13 +594,18 @@ class TimedTable(RowTable):
 # --------------------------------------------------------------------------- history
 
 TREND_PLOTS = {
-    # field: (title, colour role, y range shown at least)
-    "warmth_mean": ("warmth (0–1; dashed = your ordinary voice)", "warmth", 0.0, 1.0),
-    "interruptions_by_agent": ("times you interrupted, per 10 min", "interruption", 0.0, 3.0),
+    # field: (title, colour role, y range shown at least); short titles: the four plots side
+    # by side fit a 1024 px window (longer ones pushed the pace off its right edge)
+    "warmth_mean": ("warmth (0–1)", "warmth", 0.0, 1.0),
+    "interruptions_by_agent": ("you interrupted, per 10 min", "interruption", 0.0, 3.0),
     "talk_share_agent": ("your talk share (%)", "agent", 0.0, 100.0),
     "agent_wpm": ("pace (words/min)", "pace", 120.0, 220.0),
 }
 """How the history draws each trend (``voicecoach.store.history.TREND_METRICS``)."""
+NO_WARMTH_TREND = "no voice profile:\nnot compared"
+"""What the warmth plot says when no call is judged against the latest call's voice profile."""
+HISTORY_ROWS_SHOWN = 4
+"""The past calls the history's table shows at least, however short the window."""
 
 
 class HistoryView(QWidget):
@@ -632,6 +638,10 @@ class HistoryView(QWidget):
         self.table.cellDoubleClicked.connect(self._open)
         self.table.rowEntered.connect(lambda row: self._open(row, 0))
         self.table.setToolTip("Double-click a call, or press Enter on it, to open it")
+        # a short window (1280x720, 1024x768) gave the plots all its height and the table one row
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + HISTORY_ROWS_SHOWN * self.table.verticalHeader().defaultSectionSize()
+                                    + 2 * self.table.frameWidth())
         head = label("Your progress, call by call", "title")
         lay.addWidget(card(head, self.message, self.plots), 1)
         lay.addWidget(card(self.table), 1)
@@ -658,6 +668,7 @@ class HistoryView(QWidget):
 
     def _plot_trends(self, rows: list[CallScores]) -> None:
         self.plots.clear()
+        self.no_warmth: Optional[pg.TextItem] = None
         x = np.arange(1, len(rows) + 1)
         profile = rows[-1].warmth_profile if rows else None
         for i, (field, _label, _spec, _good) in enumerate(TREND_METRICS):
@@ -679,12 +690,20 @@ class HistoryView(QWidget):
             if field == "warmth_mean":
                 plot.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(PALETTE["dead_air"], width=1,
                                                                          style=Qt.PenStyle.DashLine)))
+                ordinary = pg.TextItem("your ordinary voice", color=PALETTE["muted"], anchor=(0, 1))
+                ordinary.setPos(0.55, 0.5)
+                plot.addItem(ordinary)
+                if len(rows) and not finite.size:      # an empty plot says why
+                    self.no_warmth = pg.TextItem(NO_WARMTH_TREND, color=PALETTE["muted"], anchor=(0.5, 0.5))
+                    self.no_warmth.setPos((len(rows) + 1) / 2, 0.78)
+                    plot.addItem(self.no_warmth)
             if len(rows):
                 plot.plot(x, values, pen=pg.mkPen(color(role), width=2), symbol="o", symbolSize=7,
                           symbolBrush=color(role), symbolPen=None, connect="finite")
             plot.setXRange(0.5, max(len(rows), 1) + 0.5, padding=0.0)
             plot.setYRange(lo, hi, padding=0.08)
-            plot.getAxis("bottom").setTickSpacing(major=max(1, len(rows) // 8), minor=1)
+            plot.getAxis("bottom").setTickSpacing(major=max(1, math.ceil(len(rows) / 6)), minor=1)
+            self.plots.ci.layout.setColumnStretchFactor(i, 1)
 
     def _open(self, row: int, _col: int) -> None:
         if 0 <= row < len(self.rows):

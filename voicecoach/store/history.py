@@ -399,6 +399,20 @@ def trend_line(rows: list[CallScores], window: int = 5) -> str:
     return f"Trend ({span}): " + ", ".join(parts)
 
 
+NO_PROFILE_NOTE = ("Warmth is not compared from call to call: your latest call was judged against its own "
+                   "start, not a voice profile (`voicecoach calibrate` makes one).")
+"""Said under the trend where the latest call has warmth but no voice profile, so the trend
+and the history's warmth plot leave warmth out."""
+
+
+def warmth_note(rows: list[CallScores]) -> str:
+    """:data:`NO_PROFILE_NOTE` when warmth is left out of the trend for want of a voice
+    profile (the latest call of ``rows``, oldest first, had none), else ""."""
+    if len(rows) < 2 or rows[-1].warmth_profile is not None or rows[-1].warmth_mean is None:
+        return ""
+    return NO_PROFILE_NOTE
+
+
 def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None) -> list[str]:
     """The calls as the lines of a table, one per call (oldest first), under a header;
     ``ids`` (one per row) adds a first column that names each call."""
@@ -433,6 +447,9 @@ def history_text(rows: list[CallScores]) -> str:
     trend = trend_line(rows)
     if trend:
         lines += ["", trend]
+    note = warmth_note(rows)
+    if note:
+        lines += ([] if trend else [""]) + [note]
     lines += ["", CARE_NOTE]
     return "\n".join(lines)
 
