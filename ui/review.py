@@ -577,8 +577,10 @@ class ReviewWindow(QMainWindow):
     # ---- report
     def export_report(self, out_path: Union[str, Path]) -> Path:
         """Write the HTML report of the call shown (raises OSError)."""
-        out = write_report(self.source.record, self.source.audio, out_path)
-        self.statusBar().showMessage(f"Report written to {out}", 15000)
+        notes: list = []
+        out = write_report(self.source.record, self.source.audio, out_path, notes=notes)
+        self.statusBar().showMessage(f"Report written to {out}" + (f" ({'; '.join(notes)})" if notes else ""),
+                                     15000)
         return out
 
     def _export_dialog(self) -> None:
