@@ -199,6 +199,32 @@ def test_clicking_a_transcript_line_seeks(window, qtbot, demo):
     assert window.player.playing                  # click to listen
 
 
+def test_the_line_at_the_playhead_stays_in_view_as_rows_rewrap(qtbot, tmp_path, demo, monkeypatch):
+    """The transcript's line at the playhead is in view once the window is laid out, and
+    after the window narrows: rows wrapped onto more lines above it pushed it out of sight
+    (the screenshot showed the playhead at 1:24 and the transcript at 0:36-1:11)."""
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    lines = transcript_lines(demo[1].record)
+    row = len(lines) * 2 // 3
+    win.load(demo[1])
+    win.show()
+    win.seek(lines[row].start + 0.01)            # as `review --screenshot` does, before the rows are laid out
+    table = win.transcript
+
+    def in_view() -> bool:
+        rect = table.visualItemRect(table.item(row, 2))
+        return table.currentRow() == row and table.viewport().rect().contains(rect)
+
+    qtbot.waitUntil(in_view)
+    for width, height in ((1024, 700), (1400, 900), (1024, 700)):
+        win.resize(width, height)
+        qtbot.wait(100)
+        qtbot.waitUntil(in_view)
+
+
 def test_clicking_the_timeline_seeks(window, qtbot):
     vb = window.timeline.waves.getViewBox()
     target = 30.0

@@ -530,7 +530,7 @@ class TimedTable(RowTable):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch if c in stretched
                                         else QHeaderView.ResizeMode.ResizeToContents)
         # after the layout settles (a scroll bar appearing narrows the text column again)
-        header.sectionResized.connect(lambda *_: QTimer.singleShot(0, self.resizeRowsToContents))
+        header.sectionResized.connect(lambda *_: QTimer.singleShot(0, self._fit_rows))
         self.times: list[float] = []          # one per row of the call: a placeholder line has none
         self.cellClicked.connect(lambda row, _col: self._seek_row(row))
         self.rowEntered.connect(self._seek_row)
@@ -579,6 +579,14 @@ class TimedTable(RowTable):
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.setItem(0, self.columnCount() - 1, item)
         self.resizeRowsToContents()
+
+    def _fit_rows(self) -> None:
+        """Rows as tall as their wrapped text; the line at the playhead kept in view (rows
+        re-wrapped above it, as the window opens or narrows, pushed it out of sight)."""
+        self.resizeRowsToContents()
+        row = self.currentRow()
+        if row >= 0 and self.selectionModel().isRowSelected(row) and self.item(row, 0) is not None:
+            self.scrollToItem(self.item(row, 0), QAbstractItemView.ScrollHint.EnsureVisible)
 
     def follow(self, row: int) -> None:
         """Select ``row`` (the line at the playhead) and keep it in view; -1 clears."""
