@@ -82,6 +82,20 @@ def test_the_summary_and_the_scorecard_say_the_trackers_zone(wpm, expected):
     assert ZONE_TEXT[expected] in report_html(record)
 
 
+def test_one_silence_is_one_length_in_every_view():
+    """A silence of 6.79 s after the caller is the longest response gap and the dead air:
+    the scorecard said "longest 6.8 s" of one and "longest 7 s" of the other, the summary
+    "7 s"; every view now gives it to a tenth."""
+    record = make_record()
+    record["dead_air"] = [{"start": 103.134, "end": 109.922}]
+    record["response_gaps"] = [0.5, 6.788]
+    rows = {r.label: r for r in scorecard(record)}
+    assert rows["Response gaps"].detail.endswith("longest 6.8 s")
+    assert rows["Dead air"].detail == "longest 6.8 s"
+    assert "1 dead-air stretch, longest 6.8 s" in summary_text(record)
+    assert "longest 6.8 s" in report_html(record) and "longest 7 s" not in report_html(record)
+
+
 def test_slow_down_is_said_only_over_fast_wpm():
     brisk = summary_text(make_record(200.0))
     assert "brisk" in brisk and "slow down" not in brisk

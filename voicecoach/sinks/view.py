@@ -450,7 +450,7 @@ def scorecard(record: dict, agent: Optional[str] = None) -> list[ScoreRow]:
                              f"{plural(len(gaps), 'answer')}, longest {max(gaps):.1f} s" if gaps
                              else "no answers after the caller measured", "info" if gaps else "na"))
         rows.append(ScoreRow("Dead air", plural(len(t.dead_air), "stretch", "stretches"),
-                             f"longest {max(t.dead_air):.0f} s" if t.dead_air else "no long silences",
+                             f"longest {max(t.dead_air):.1f} s" if t.dead_air else "no long silences",
                              "watch" if t.dead_air else "good"))
     else:
         rows.append(ScoreRow("Interruptions", "–", "need the caller's channel", "na"))
@@ -535,7 +535,7 @@ def marker_spans(record: dict, agent: Optional[str] = None) -> list[tuple[str, f
     spans = []
     for d in record.get("dead_air") or []:
         spans.append(("dead_air", d["start"], d["end"],
-                      f"{TURN_NAMES['dead_air']} {clock(d['start'])}, {d['end'] - d['start']:.0f} s of silence"))
+                      f"{TURN_NAMES['dead_air']} {clock(d['start'])}, {d['end'] - d['start']:.1f} s of silence"))
     for i in record.get("interruptions") or []:
         mine = i["by"] == "agent"
         by = ("You" if who == "you" else who) if mine else "The caller"
