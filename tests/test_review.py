@@ -318,6 +318,10 @@ def test_lists_say_what_was_not_measured(qtbot, tmp_path, demo, monkeypatch):
     win.load(open_call(record))
     for table in (win.rephrase, win.followups, win.problems):
         assert _empty_line(table) == "Not measured: no transcript (speech-to-text was off)."
+    assert _empty_line(win.transcript) == "No transcript: transcription was off."
+    # speech-to-text ran and heard no words (a call of noise): it said "transcription was off"
+    win.load(open_call(dict(record, stt_model="tiny.en", unavailable=[])))
+    assert _empty_line(win.transcript) == "No words were heard in this call."
 
     mono = dict(demo[1].record, source={"name": "elsewhere.flac", "channels": ["agent"]}, caller_problems=None,
                 unavailable=["interruptions", "backchannels", "near_misses", "talk_share", "dead_air",

@@ -96,6 +96,15 @@ def test_one_silence_is_one_length_in_every_view():
     assert "longest 6.8 s" in report_html(record) and "longest 7 s" not in report_html(record)
 
 
+def test_an_empty_transcript_says_whether_speech_to_text_ran():
+    """A call where speech-to-text ran and heard no words said "transcription was off"."""
+    heard_nothing = dict(make_record(), transcript=[])
+    assert "No words were heard in this call." in report_html(heard_nothing)
+    assert "transcription was off" not in report_html(heard_nothing)
+    off = dict(heard_nothing, stt_model=None)
+    assert "No transcript: transcription was off." in report_html(off)
+
+
 def test_slow_down_is_said_only_over_fast_wpm():
     brisk = summary_text(make_record(200.0))
     assert "brisk" in brisk and "slow down" not in brisk

@@ -49,6 +49,7 @@ from voicecoach.sinks.view import (
     turn_legend,
     clock,
     empty_list_text,
+    empty_transcript_text,
     line_at,
     mark_text,
     marks,
@@ -459,7 +460,7 @@ class ReviewWindow(QMainWindow):
         speaker = "You" if mine else source.shared_by
         self.transcript.set_rows([(ln.start, [speaker if ln.channel == "agent" else "Caller", ln.text], ln.channel)
                                   for ln in self.lines],
-                                 empty="No transcript: transcription was off.")
+                                 empty=empty_transcript_text(record))
         self.rephrase.set_rows([(c["t"], [f"{c['kind']}: “{c.get('phrase', c['text'])}”",
                                           c.get("suggestion", "")], "rephrase")
                                 for c in record.get("cues") or [] if c["kind"] in REPHRASE],

@@ -32,6 +32,7 @@ from voicecoach.sinks.view import (
     cue_tooltip,
     timeline_cues,
     empty_list_text,
+    empty_transcript_text,
     level_scale,
     mark_text,
     marker_spans,
@@ -408,7 +409,7 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
                    f"<td class='who'>{'You' if ln.channel == 'agent' else 'Caller'}</td>"
                    f"<td class='text'>{_esc(ln.text)}</td></tr>" for ln in transcript_lines(record))
     transcript = (f"<table class='tx'>{rows}</table>" if rows
-                  else "<p class='empty'>No transcript (transcription was off).</p>")
+                  else f"<p class='empty'>{_esc(empty_transcript_text(record))}</p>")
     parts.append(f"<div class='cols'><section><h2>Transcript</h2>{transcript}</section><div class='side'>")
     parts.append(_items_section("Phrases to rephrase", _rephrase_items(record),
                                 empty_list_text(record, "rephrase")))

@@ -144,6 +144,18 @@ _NOT_MEASURED = {"caller_problems": "Not measured: no caller channel in this rec
                  "language cues": "Not measured: no transcript (speech-to-text was off)."}
 
 
+def empty_transcript_text(record: dict) -> str:
+    """What an empty transcript says: that speech-to-text was off, or, when it ran, that
+    it heard no words (a call of noise or silence read "transcription was off").
+
+    >>> empty_transcript_text({"stt_model": "tiny.en"})
+    'No words were heard in this call.'
+    """
+    if record.get("stt_model"):
+        return "No words were heard in this call."
+    return "No transcript: transcription was off."
+
+
 def empty_list_text(record: dict, name: str) -> str:
     """What the list ``name`` (a key of :data:`LISTS`) says when it has nothing: that it
     was not measured, and why, when the record says so; otherwise that nothing was found.
