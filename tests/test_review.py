@@ -111,7 +111,8 @@ def test_the_legend_fits_a_1024_px_screen_whole(window, qtbot):
     for width, rows in ((1024, 4), (1400, 2)):
         window.resize(width, 700)
         qtbot.waitUntil(entries_fit)
-        visible = [w for w in window._wide_legend + window._narrow_legend if w.isVisibleTo(window)]
+        visible = [w for w in window._wide_legend + window._middle_legend + window._narrow_legend
+                   if w.isVisibleTo(window)]
         assert len(visible) == (3 if rows == 4 else 2)
 
 
@@ -634,6 +635,31 @@ def test_the_nudges_a_live_call_showed_are_on_the_review_timeline(window, demo, 
     nudges = [window.timeline._cues[i] for i in spots if window.timeline._cues[i]["kind"] == "nudge"]
     assert [(c["t"], c["text"]) for c in nudges] == [(21.7, "Nudge shown: Let them finish")]
     assert "nudge shown" in [lab.text().split("</span> ")[-1] for lab in window._legend.findChildren(QLabel)]
+
+
+def test_a_live_calls_legend_keeps_the_whole_call_in_view_at_1400_px(window, demo, qtbot):
+    """A live call's "nudge shown" entry made the cues' row and the hint too long for one
+    row at 1400x900: the legend fell back to its four-row form, and the scorecard's
+    checklist went out of view (a scroll bar). The hint now takes a row of its own first."""
+    import copy
+
+    from PyQt6.QtWidgets import QScrollArea
+
+    from voicecoach.store.calls import OpenedCall
+
+    record = copy.deepcopy(demo[1].record)
+    record["nudges"] = [{"kind": "nudge", "t": 21.7, "channel": "agent", "text": "Let them finish",
+                         "data": {"nudge": "let_them_finish"}, "latency": 0.02}]
+    window.load(OpenedCall(record, demo[1].audio))
+    column = window.findChild(QScrollArea)
+
+    def shown(variant) -> bool:
+        return all(w.isVisibleTo(window) for w in variant)
+
+    qtbot.waitUntil(lambda: shown(window._middle_legend) and not column.verticalScrollBar().isVisible())
+    assert not shown(window._narrow_legend) and not shown(window._wide_legend)
+    window.load(demo[1])                                   # no nudges: two rows, as before
+    qtbot.waitUntil(lambda: shown(window._wide_legend))
 
 
 def test_the_analysis_of_a_call_being_opened_can_be_cancelled(qtbot, tmp_path, monkeypatch):

@@ -311,6 +311,7 @@ class ReviewWindow(QMainWindow):
         self._legend.layout().setContentsMargins(0, 0, 0, 0)
         self._legend.installEventFilter(self)
         self._wide_legend: list[QWidget] = []
+        self._middle_legend: list[QWidget] = []
         self._narrow_legend: list[QWidget] = []
         self._set_legend(None)
         timeline_card = card(self.timeline, self._legend, margins=8)
@@ -502,9 +503,12 @@ class ReviewWindow(QMainWindow):
     LEGEND_HINT = "Click to listen · scroll to zoom · drag to pan"
 
     def _set_legend(self, agent: Optional[str], nudges: bool = False) -> None:
-        """The timeline's legend naming ``agent`` (else "You"), made twice: in two rows for
-        a wide window, in four for a narrow one (a 1024 px screen); the one that fits shows.
-        ``nudges``: the call has nudges shown live on its cue row (their entry)."""
+        """The timeline's legend naming ``agent`` (else "You"), made three times: in two rows
+        for a wide window, in three (the hint on a row of its own) where the cues and the
+        hint do not fit one row (a live call's "nudge shown" entry at 1400 px took the
+        four-row legend, and the scorecard's last line out of view), in four for a narrow
+        one (a 1024 px screen); the first that fits shows. ``nudges``: the call has nudges
+        shown live on its cue row (their entry)."""
         cues = self.LEGEND_CUES + ([("nudge", "nudge shown")] if nudges else [])
         lay = self._legend.layout()
         while lay.count():
@@ -514,21 +518,24 @@ class ReviewWindow(QMainWindow):
         turns = turn_legend(agent)
         self._wide_legend = [legend(turns), legend(cues, "Cues", "●", glyphs=CUE_GLYPHS,
                                                    tail=label(self.LEGEND_HINT, "scoreDetail"))]
+        self._middle_legend = [legend(turns), legend(cues, "Cues", "●", glyphs=CUE_GLYPHS),
+                               label(self.LEGEND_HINT, "scoreDetail")]
         self._narrow_legend = [legend(turns, per_row=4),
                                legend(cues, "Cues", "●", per_row=3, glyphs=CUE_GLYPHS),
                                label(self.LEGEND_HINT, "scoreDetail")]
-        for w in self._wide_legend + self._narrow_legend:
+        for w in self._wide_legend + self._middle_legend + self._narrow_legend:
             # the legend never holds the column wider: the narrow one takes over instead
             w.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             lay.addWidget(w)
         self._fit_legend()
 
     def _fit_legend(self) -> None:
-        wide = self._legend.width() >= max(w.sizeHint().width() for w in self._wide_legend)
-        for w in self._wide_legend:
-            w.setVisible(wide)
-        for w in self._narrow_legend:
-            w.setVisible(not wide)
+        variants = (self._wide_legend, self._middle_legend, self._narrow_legend)
+        width = self._legend.width()
+        shown = next((v for v in variants if width >= max(w.sizeHint().width() for w in v)), variants[-1])
+        for variant in variants:
+            for w in variant:
+                w.setVisible(variant is shown)
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and event.key() in getattr(self, "_own_keys", {}).get(obj, ()):
