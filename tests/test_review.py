@@ -282,7 +282,8 @@ def test_history_tab_lists_the_call(window, tmp_path, demo):
     assert window.open_path(demo[1].record_path)          # a call opened in the window is in its history
     window.tabs.setCurrentIndex(1)
     assert window.history.table.rowCount() == 1
-    assert window.history.table.item(0, 1).text() == "demo_call.flac"
+    assert window.history.table.item(0, 2).text() == "demo_call.flac"
+    assert window.history.table.item(0, 0).text() == "1"             # its number on the plots' axis
     with History(tmp_path / "h.sqlite") as h:
         assert [r.record_path for r in h.calls()] == [str(demo[1].record_path.resolve())]
 
@@ -613,6 +614,9 @@ def test_the_history_tab_fits_a_short_and_narrow_window(qtbot, tmp_path, monkeyp
         win.resize(width, height)
         qtbot.waitUntil(fits)
     assert table.rowCount() == 8
+    # the newest on top, numbered as the plots number it (1 = the oldest)
+    assert [table.item(r, 0).text() for r in range(8)] == [str(8 - r) for r in range(8)]
+    assert [table.item(r, 2).text() for r in (0, 7)] == ["c7.flac", "c0.flac"]
     assert view.no_warmth is not None and view.no_warmth.toPlainText() == NO_WARMTH_TREND
     assert NO_PROFILE_NOTE in view.message.text()
 

@@ -632,17 +632,18 @@ class HistoryView(QWidget):
         self.plots.setMinimumHeight(260)
         self.plots.ci.setContentsMargins(6, 6, 12, 6)
         self.plots.setFocusPolicy(Qt.FocusPolicy.NoFocus)          # a picture: nothing to do there
-        self.table = RowTable(0, 9)
+        self.table = RowTable(0, 10)
         self.table.setAccessibleName("Your past calls")
         self.table.setTabKeyNavigation(False)
-        self.table.setHorizontalHeaderLabels(["Date", "Call", "Length", "You talk", "Interruptions",
+        # "#": the call's number on the plots' axis (1 = the oldest), so a point is found here
+        self.table.setHorizontalHeaderLabels(["#", "Date", "Call", "Length", "You talk", "Interruptions",
                                               "Warmth", "Words/min", "Checklist", "Follow-ups"])
         self.table.verticalHeader().hide()
         self.table.setShowGrid(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._open)
         self.table.rowEntered.connect(lambda row: self._open(row, 0))
         self.table.setToolTip("Double-click a call, or press Enter on it, to open it")
@@ -662,13 +663,13 @@ class HistoryView(QWidget):
         self.table.setRowCount(len(rows))
         for r, row in enumerate(reversed(rows)):          # newest on top
             check = f"{row.checklist_done}/{row.checklist_items}" if row.checklist_items else "–"
-            cells = [local_time(row.created), row.name, clock(row.duration_s),
+            cells = [str(len(rows) - r), local_time(row.created), row.name, clock(row.duration_s),
                      format_score(row.talk_share_agent, ".0%"), format_score(row.interruptions_by_agent, "d"),
                      format_score(row.warmth_mean, ".2f"), format_score(row.agent_wpm, ".0f"), check,
                      format_score(row.commitments, "d")]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if c >= 2:
+                if c == 0 or c >= 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(plain(row.record_path))
                 self.table.setItem(r, c, item)
