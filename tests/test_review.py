@@ -300,6 +300,37 @@ def test_record_without_audio_opens_without_playback(qtbot, tmp_path, demo, monk
 
 
 
+def test_a_long_status_message_is_read_whole_at_1024_px(qtbot, tmp_path, demo, monkeypatch):
+    """Why a call has no playback (its recording not found) is said in the status line: at
+    1024 px the care note beside it cut it to "...no wav". The message has the bar's width
+    while it shows (and its tooltip), the care note comes back once it is gone."""
+    import json
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    record = dict(demo[1].record, source={"name": "recorded-on-the-other-pc.flac",
+                                          "channels": ["agent", "customer"]})
+    (tmp_path / "lonely.json").write_text(json.dumps(record), encoding="utf-8")
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.resize(1024, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    win.load(open_call(tmp_path / "lonely.json"))
+    bar = win.statusBar()
+    message = bar.currentMessage()
+    assert "no waveforms or playback" in message
+    qtbot.waitUntil(lambda: not win.care_note.isVisible())
+    assert bar.fontMetrics().horizontalAdvance(message) <= bar.width() - 40
+    assert "no waveforms or playback" in bar.toolTip()
+    bar.showMessage("Report written to r.html")          # a short one: the care note stays
+    qtbot.waitUntil(win.care_note.isVisible)
+    bar.showMessage(message)
+    qtbot.waitUntil(lambda: not win.care_note.isVisible())
+    bar.clearMessage()
+    qtbot.waitUntil(win.care_note.isVisible)
+    assert bar.toolTip() == ""
+
+
 def _empty_line(table) -> str:
     """The line a list shows instead of rows (its last column's only item)."""
     assert table.rowCount() == 1 and table.item(0, 0) is None

@@ -366,6 +366,7 @@ class ReviewWindow(QMainWindow):
         self.care_note = QLabel(CARE_NOTE)
         self.care_note.setObjectName("note")
         self.statusBar().addPermanentWidget(self.care_note)
+        self.statusBar().messageChanged.connect(lambda _message: self._fit_status())
         self._menus()
 
     def _keyboard(self) -> None:
@@ -476,6 +477,21 @@ class ReviewWindow(QMainWindow):
             self.refresh_history()
         self.seek(0.0)
         self.statusBar().showMessage(source.note, 15000)
+
+    def _fit_status(self) -> None:
+        """A status message too long to show beside the care note (why a call has no
+        playback, a recording's warning: "...no wav" at 1024 px) has the status bar's whole
+        width while it shows, the care note back once it is gone; the message whole in the
+        bar's tooltip too."""
+        bar = self.statusBar()
+        message = bar.currentMessage()
+        room = bar.width() - self.care_note.sizeHint().width() - 40        # the size grip, margins
+        self.care_note.setVisible(not message or bar.fontMetrics().horizontalAdvance(message) <= room)
+        bar.setToolTip(plain(message) if message else "")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_status()
 
     SHARE_TEXT = "Share with my coach"
     SHARE_SHORT = "Share…"
