@@ -105,6 +105,21 @@ def test_an_empty_transcript_says_whether_speech_to_text_ran():
     assert "No transcript: transcription was off." in report_html(off)
 
 
+def test_the_scorecard_says_what_warmth_was_judged_against_as_the_summary_does():
+    """Without a voice profile the summary said "against your voice earlier in this call"
+    and the review and report's scorecard "0.5 = your ordinary voice", as if calibrated."""
+    record = make_record()                                     # baseline "call"
+    detail = {r.label: r for r in scorecard(record)}["Warmth"].detail
+    assert detail.endswith("0.5 = your voice earlier in this call")
+    assert "against your voice earlier in this call" in summary_text(record)
+    assert "0.5 = your voice earlier in this call" in report_html(record)
+    profiled = make_record()
+    profiled["warmth"] = dict(profiled["warmth"], baseline="profile")
+    assert {r.label: r for r in scorecard(profiled)}["Warmth"].detail.endswith(
+        "0.5 = your ordinary voice (voice profile)")
+    assert "against your voice profile" in summary_text(profiled)
+
+
 def test_slow_down_is_said_only_over_fast_wpm():
     brisk = summary_text(make_record(200.0))
     assert "brisk" in brisk and "slow down" not in brisk

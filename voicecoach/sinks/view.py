@@ -471,7 +471,8 @@ def scorecard(record: dict, agent: Optional[str] = None) -> list[ScoreRow]:
         first = s.warmth_first_minute
         rows.append(ScoreRow("Warmth", f"{s.warmth_mean:.2f}",
                              (f"first minute {first:.2f}; " if first is not None else "")
-                             + f"0.5 = {whose} ordinary voice",
+                             + (f"0.5 = {whose} ordinary voice (voice profile)" if s.warmth_baseline == "profile"
+                                else f"0.5 = {whose} voice earlier in this call"),   # as the summary says
                              "good" if s.warm_enough else "watch"))
     else:
         rows.append(ScoreRow("Warmth", "–", "not enough speech to judge", "na"))
