@@ -366,7 +366,8 @@ class ReviewWindow(QMainWindow):
         self.care_note = QLabel(CARE_NOTE)
         self.care_note.setObjectName("note")
         self.statusBar().addPermanentWidget(self.care_note)
-        self.statusBar().messageChanged.connect(lambda _message: self._fit_status())
+        self._status_watched = False
+        self._watch_status(True)
         self._menus()
 
     def _keyboard(self) -> None:
@@ -477,6 +478,20 @@ class ReviewWindow(QMainWindow):
             self.refresh_history()
         self.seek(0.0)
         self.statusBar().showMessage(source.note, 15000)
+
+    def _watch_status(self, on: bool) -> None:
+        """Fit the status line to each message while the window is open: let go when it
+        closes, before it is deleted (its status bar clears its message as it goes)."""
+        if on != self._status_watched:
+            signal = self.statusBar().messageChanged
+            if on:
+                signal.connect(self._status_changed)
+            else:
+                signal.disconnect(self._status_changed)
+            self._status_watched = on
+
+    def _status_changed(self, _message: str) -> None:
+        self._fit_status()
 
     def _fit_status(self) -> None:
         """A status message too long to show beside the care note (why a call has no
@@ -701,10 +716,15 @@ class ReviewWindow(QMainWindow):
         total = self.source.record["duration"] if self.source else 0.0
         self.time_label.setText(f"{clock(t)} / {clock(total)}")
 
+    def showEvent(self, event) -> None:
+        self._watch_status(True)
+        super().showEvent(event)
+
     def closeEvent(self, event) -> None:
         if self.player is not None:
             self.player.close()
         self._timer.stop()
+        self._watch_status(False)
         super().closeEvent(event)
 
 
