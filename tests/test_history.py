@@ -252,6 +252,36 @@ def test_the_demo_call_is_never_in_the_history(tmp_path):
         assert (added, skipped, h.calls()) == (0, [], [])
 
 
+def test_a_recording_analysed_again_is_one_call(tmp_path):
+    """`analyze call.flac -o a.json`, then again with `-o b.json`: one call in the history
+    and the trend (it was two rows, the call counted twice), the later record standing for
+    it, over a rebuild too; another call of the same name stays a call of its own."""
+    import os
+
+    db = tmp_path / "h.sqlite"
+    out = tmp_path / "out"
+    out.mkdir()
+    flac = tmp_path / "calls" / "call.flac"
+    first = make_record("call.flac", "2026-11-01T09:00:00+00:00", by_agent=3)
+    again = make_record("call.flac", "2026-11-01T09:00:00+00:00", by_agent=2)
+    other = make_record("call.flac", "2026-11-02T09:00:00+00:00")
+    for i, (name, record) in enumerate((("a.json", first), ("b.json", again), ("other.json", other))):
+        (out / name).write_text(json.dumps(record))
+        os.utime(out / name, (1_000_000 + i, 1_000_000 + i))      # written in that order
+    with History(db) as h:
+        h.add(first, out / "a.json", [flac])
+        h.add(again, out / "b.json", [flac])
+        h.add(other, out / "other.json", [tmp_path / "elsewhere" / "call.flac"])
+        rows = h.calls()
+        assert [os.path.basename(r.record_path) for r in rows] == ["b.json", "other.json"]
+        assert rows[0].interruptions_by_agent == 2
+        assert h.records_of(flac) == [(out / "b.json").resolve()]
+        assert "Your last 2 calls" in history_text(rows)
+        added, kept, _ = h.rebuild([out])      # a.json is still there: b.json, written later, stands
+        assert sorted(os.path.basename(r.record_path) for r in h.calls()) == ["b.json", "other.json"]
+        assert (added, kept) == (2, 0)                                  # calls, not records read
+
+
 def test_where_a_record_was_made_from_is_kept_over_re_adds_and_rebuilds(tmp_path):
     """The recording(s) given once stay known when the record is indexed again without them
     (opened by the review) and over `history --rebuild`; records_of finds the record of a
@@ -265,7 +295,7 @@ def test_where_a_record_was_made_from_is_kept_over_re_adds_and_rebuilds(tmp_path
     two.write_text(json.dumps(make_record("a.flac + c.flac", "2026-11-02T09:00:00+00:00")))
     with History(db) as h:
         h.add(record, rec, [tmp_path / "calls" / "a.flac"])
-        h.add(record, two, [tmp_path / "calls" / "a.flac", tmp_path / "calls" / "c.flac"])
+        h.add(json.loads(two.read_text()), two, [tmp_path / "calls" / "a.flac", tmp_path / "calls" / "c.flac"])
         h.add(record, rec)                                           # the review opening it
         assert h.recordings_of(rec) == (tmp_path / "calls" / "a.flac",)
         assert h.records_of(tmp_path / "calls" / "a.flac") == [rec.resolve()]

@@ -184,13 +184,20 @@ class History:
         ``recordings`` are the file(s) the record was made from (one, or the agent's and the
         caller's), remembered so that the review and ``report`` find the audio of a record
         saved away from it (:meth:`recordings_of`); re-adding a record without them keeps
-        those already known."""
+        those already known. A call is one row: a record of the same call (its recording's
+        name, the time it was recorded and its length) replaces the row of the one indexed
+        before it (a recording analysed again with ``-o`` elsewhere was listed, and counted
+        in the trend, twice)."""
         if is_demo(record, record_path):
             return None
         row = CallScores.from_record(record, record_path)
         files = [os.path.abspath(p) for p in recordings]
         updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
         with self._db:
+            # one call, one row: a record of the same call (a recording analysed again, its
+            # record dated by the recording) replaces the row of the one before
+            self._db.execute("DELETE FROM calls WHERE name = ? AND created = ? AND duration_s = ? "
+                             "AND record_path != ?", (row.name, row.created, row.duration_s, row.record_path))
             self._db.execute(f"INSERT INTO calls ({', '.join(_COLUMNS)}, recordings) "
                              f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))}) "
                              f"ON CONFLICT (record_path) DO UPDATE SET {updates}, "
@@ -274,7 +281,7 @@ class History:
                     skipped.append(str(exc))
                 except (KeyError, TypeError, ValueError) as exc:
                     skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
-        kept = 0
+        elsewhere = set()
         known_recordings = dict(self._db.execute(
             "SELECT record_path, recordings FROM calls WHERE recordings IS NOT NULL").fetchall())
         for (known,) in self._db.execute("SELECT record_path FROM calls").fetchall():
@@ -282,20 +289,20 @@ class History:
                 continue
             try:
                 found[known] = (load_record(known), Path(known))
-                kept += 1
+                elsewhere.add(known)
             except (RecordError, KeyError, TypeError, ValueError):
                 pass                                  # no longer a call record: its row goes
         with self._db:
             self._db.execute("DELETE FROM calls")
-        added = 0
-        for key, (record, path) in found.items():
+        # the record written last stands for its call (add: one row a call)
+        for key, (record, path) in sorted(found.items(), key=lambda item: _written(item[1][1])):
             try:
-                row = self.add(record, path, _paths(known_recordings.get(key)))
+                self.add(record, path, _paths(known_recordings.get(key)))
             except (KeyError, TypeError, ValueError) as exc:
                 skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
-            else:
-                added += row is not None
-        return added, kept, skipped
+        # a call is one row (add): count the rows, not the records read
+        rows = [p for (p,) in self._db.execute("SELECT record_path FROM calls")]
+        return len(rows), sum(p in elsewhere for p in rows), skipped
 
     def close(self) -> None:
         self._db.close()
@@ -305,6 +312,14 @@ class History:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _written(path: Path) -> float:
+    """When ``path`` was last written (0 when it cannot be told)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _paths(text: Optional[str]) -> tuple[Path, ...]:
