@@ -10,6 +10,7 @@ import pytest
 
 from voicecoach.sinks.view import CARE_NOTE
 from voicecoach.store.history import (
+    NO_PROFILE_NOTE,
     CallScores,
     History,
     default_db_path,
@@ -17,6 +18,7 @@ from voicecoach.store.history import (
     trend_value,
     show_history,
     trend_line,
+    warmth_note,
 )
 from voicecoach.store.calls import save_record
 from voicecoach.store.record import SCHEMA
@@ -216,6 +218,21 @@ def test_warmth_trend_compares_only_calls_judged_against_the_same_profile(tmp_pa
     assert "warmth 0.40 ↑ 0.70 (better)" in trend_line(rows(["new", "old", "old", "new"]))
 
 
+def test_warmth_left_out_for_want_of_a_profile_is_said(tmp_path):
+    """Calls judged against their own start have warmth in the table but none in the trend:
+    the history says why and how to change it, rather than leaving warmth out silently."""
+    def rows(profiles):
+        return [CallScores.from_record(make_record(f"c{i}.flac", f"2026-11-0{i + 1}T09:00:00+00:00",
+                                                   warmth=0.4 + 0.1 * i, profile=p), tmp_path / f"{i}.json")
+                for i, p in enumerate(profiles)]
+    text = history_text(rows([None] * 4))
+    assert "warmth" not in trend_line(rows([None] * 4))
+    assert warmth_note(rows([None] * 4)) in text and "voicecoach calibrate" in text
+    assert text.index("Trend (") < text.index(NO_PROFILE_NOTE) < text.index(CARE_NOTE)
+    for kept in (["p1"] * 4, ["p1", "p1", None, "p1"], [None]):     # compared, or a single call
+        assert warmth_note(rows(kept)) == "" and NO_PROFILE_NOTE not in history_text(rows(kept))
+
+
 def test_empty_history_says_how_to_fill_it():
     assert "No calls" in history_text([])
     assert trend_line([]) == ""
@@ -293,6 +310,36 @@ def test_the_demo_call_is_never_in_the_history(tmp_path):
         assert (added, skipped, h.calls()) == (0, [], [])
 
 
+def test_a_recording_analysed_again_is_one_call(tmp_path):
+    """`analyze call.flac -o a.json`, then again with `-o b.json`: one call in the history
+    and the trend (it was two rows, the call counted twice), the later record standing for
+    it, over a rebuild too; another call of the same name stays a call of its own."""
+    import os
+
+    db = tmp_path / "h.sqlite"
+    out = tmp_path / "out"
+    out.mkdir()
+    flac = tmp_path / "calls" / "call.flac"
+    first = make_record("call.flac", "2026-11-01T09:00:00+00:00", by_agent=3)
+    again = make_record("call.flac", "2026-11-01T09:00:00+00:00", by_agent=2)
+    other = make_record("call.flac", "2026-11-02T09:00:00+00:00")
+    for i, (name, record) in enumerate((("a.json", first), ("b.json", again), ("other.json", other))):
+        (out / name).write_text(json.dumps(record))
+        os.utime(out / name, (1_000_000 + i, 1_000_000 + i))      # written in that order
+    with History(db) as h:
+        h.add(first, out / "a.json", [flac])
+        h.add(again, out / "b.json", [flac])
+        h.add(other, out / "other.json", [tmp_path / "elsewhere" / "call.flac"])
+        rows = h.calls()
+        assert [os.path.basename(r.record_path) for r in rows] == ["b.json", "other.json"]
+        assert rows[0].interruptions_by_agent == 2
+        assert h.records_of(flac) == [(out / "b.json").resolve()]
+        assert "Your last 2 calls" in history_text(rows)
+        added, kept, _ = h.rebuild([out])      # a.json is still there: b.json, written later, stands
+        assert sorted(os.path.basename(r.record_path) for r in h.calls()) == ["b.json", "other.json"]
+        assert (added, kept) == (2, 0)                                  # calls, not records read
+
+
 def test_where_a_record_was_made_from_is_kept_over_re_adds_and_rebuilds(tmp_path):
     """The recording(s) given once stay known when the record is indexed again without them
     (opened by the review) and over `history --rebuild`; records_of finds the record of a
@@ -306,7 +353,7 @@ def test_where_a_record_was_made_from_is_kept_over_re_adds_and_rebuilds(tmp_path
     two.write_text(json.dumps(make_record("a.flac + c.flac", "2026-11-02T09:00:00+00:00")))
     with History(db) as h:
         h.add(record, rec, [tmp_path / "calls" / "a.flac"])
-        h.add(record, two, [tmp_path / "calls" / "a.flac", tmp_path / "calls" / "c.flac"])
+        h.add(json.loads(two.read_text()), two, [tmp_path / "calls" / "a.flac", tmp_path / "calls" / "c.flac"])
         h.add(record, rec)                                           # the review opening it
         assert h.recordings_of(rec) == (tmp_path / "calls" / "a.flac",)
         assert h.records_of(tmp_path / "calls" / "a.flac") == [rec.resolve()]

@@ -617,6 +617,10 @@ def test_an_acronym_callers_do_not_know_is_jargon(text, acronym):
     "That's order AL-34981-B.",
     "Your reference is TH 55821.",      # ...read as two words
     "It was deleted from Reception-PC on Saturday.",  # a name holding a plain acronym
+    "MMHM.",                            # a listener's sound in capitals (it was "Jargon: MMHM")
+    "MM-HMM, I see.",
+    "HMM, let me look.",
+    "UH-HUH.",
 ])
 def test_plain_or_listed_acronyms_fire_no_extra_jargon(text):
     found = of_kind(cues(text), "jargon")

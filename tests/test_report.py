@@ -146,6 +146,43 @@ def test_audio_is_embedded_and_decodes(record, audio):
     assert "<audio" not in report_html(record, audio, embed_audio=False)
 
 
+def test_a_call_too_long_to_embed_is_given_up_early_and_said(tmp_path, record):
+    """A long call's audio is not encoded in whole only to be dropped (a 1-hour call spent
+    90 s on it): encoding stops once what is done foretells more than the limit. And the
+    page and the command say why there is no player, instead of leaving it out silently."""
+    import time
+
+    import voicecoach.sinks.report as report
+
+    rng = np.random.default_rng(3)
+    n = 120 * SAMPLE_RATE
+    speechlike = (rng.standard_normal(n) * 0.1 * (np.sin(np.arange(n) / SAMPLE_RATE * 3) > 0)).astype(np.float32)
+    long_call = CallAudio(speechlike, np.roll(speechlike, SAMPLE_RATE).copy(), "long.flac")
+    start = time.perf_counter()
+    whole = audio_data_uri(long_call, max_bytes=10 ** 9)
+    encode_all = time.perf_counter() - start
+    size = len(base64.b64decode(whole.split(",", 1)[1]))
+    start = time.perf_counter()
+    assert audio_data_uri(long_call, max_bytes=size // 3) is None
+    assert time.perf_counter() - start < encode_all / 2          # it stopped within the first blocks
+    assert audio_data_uri(long_call, max_bytes=int(size * 1.05)) is not None   # under the limit: embedded
+
+    long_record = dict(record, duration=120.0)
+    notes: list = []
+    out = write_report(long_record, long_call, tmp_path / "long.html", notes=notes)
+    assert notes == []                                             # 2 minutes: embedded
+    assert "<audio id='call-audio'" in out.read_text(encoding="utf-8")
+    saved = report.MAX_EMBED_BYTES
+    try:
+        report.MAX_EMBED_BYTES = size // 3
+        page = write_report(long_record, long_call, tmp_path / "long.html", notes=notes).read_text(encoding="utf-8")
+    finally:
+        report.MAX_EMBED_BYTES = saved
+    assert notes and notes[0].startswith("the 2:00 recording is too long to play in this page")
+    assert "<audio" not in page and "The 2:00 recording is too long to play in this page" in page
+    assert "`voicecoach review` plays it" in notes[0]
+
+
 def test_write_report(tmp_path, record, audio):
     out = write_report(record, audio, tmp_path / "r.html")
     assert out == tmp_path / "r.html"

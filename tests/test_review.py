@@ -111,8 +111,41 @@ def test_the_legend_fits_a_1024_px_screen_whole(window, qtbot):
     for width, rows in ((1024, 4), (1400, 2)):
         window.resize(width, 700)
         qtbot.waitUntil(entries_fit)
-        visible = [w for w in window._wide_legend + window._narrow_legend if w.isVisibleTo(window)]
+        visible = [w for w in window._wide_legend + window._middle_legend + window._narrow_legend
+                   if w.isVisibleTo(window)]
         assert len(visible) == (3 if rows == 4 else 2)
+
+
+def test_the_scorecard_fits_a_1024_px_screen_whole(window, qtbot):
+    """At 1024 px the scorecard's values, their titles and the checklist's ticks are whole
+    and lie inside the panel, the notes under the values too (four to a row cut "198
+    words/min" to "198 words/r", "ACKNOWLEDGEMENTS" and "questions (1 ope…", and drew the
+    pace's note over its value); at 1400 px it keeps four to a row and one checklist line."""
+    from PyQt6.QtWidgets import QLabel
+
+    scores = window.scores
+
+    def whole() -> bool:
+        shown = [lab for lab in scores.findChildren(QLabel) if lab.isVisibleTo(window) and lab.text()]
+        boxes = [lab.geometry().translated(lab.parentWidget().mapTo(scores, lab.parentWidget().rect().topLeft()))
+                 for lab in shown]
+        fits = all(scores.rect().contains(box) for box in boxes)
+        one_line = [lab for lab in shown if not lab.wordWrap()]
+        untouched = all(not a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+        return (len(shown) >= 8 * 3 + 5 and fits and untouched
+                and all(lab.width() >= lab.sizeHint().width() for lab in one_line)
+                and all(lab.height() >= lab.heightForWidth(lab.width()) for lab in shown if lab.wordWrap()))
+
+    def columns() -> int:
+        return len({value.parentWidget().x() for value in scores.values.values()})
+
+    for width, cols in ((1024, 2), (1400, 4), (1024, 2)):
+        window.resize(width, 700)
+        qtbot.waitUntil(lambda: columns() == cols and whole())
+    ticks = [lab for lab in scores.findChildren(QLabel) if lab.objectName() in ("chipOk", "chipNo")]
+    assert len({lab.y() for lab in ticks}) == 2                 # two ticks to a line at 1024 px
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: columns() == 4 and len({lab.y() for lab in ticks}) == 1)
 
 
 def test_the_header_fits_a_1024_px_screen_with_sharing(qtbot, tmp_path, demo, monkeypatch):
@@ -165,6 +198,32 @@ def test_clicking_a_transcript_line_seeks(window, qtbot, demo):
     assert table.currentRow() == row
     assert window.player.position_s == pytest.approx(lines[row].start, abs=1e-3)
     assert window.player.playing                  # click to listen
+
+
+def test_the_line_at_the_playhead_stays_in_view_as_rows_rewrap(qtbot, tmp_path, demo, monkeypatch):
+    """The transcript's line at the playhead is in view once the window is laid out, and
+    after the window narrows: rows wrapped onto more lines above it pushed it out of sight
+    (the screenshot showed the playhead at 1:24 and the transcript at 0:36-1:11)."""
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    lines = transcript_lines(demo[1].record)
+    row = len(lines) * 2 // 3
+    win.load(demo[1])
+    win.show()
+    win.seek(lines[row].start + 0.01)            # as `review --screenshot` does, before the rows are laid out
+    table = win.transcript
+
+    def in_view() -> bool:
+        rect = table.visualItemRect(table.item(row, 2))
+        return table.currentRow() == row and table.viewport().rect().contains(rect)
+
+    qtbot.waitUntil(in_view)
+    for width, height in ((1024, 700), (1400, 900), (1024, 700)):
+        win.resize(width, height)
+        qtbot.wait(100)
+        qtbot.waitUntil(in_view)
 
 
 def test_clicking_the_timeline_seeks(window, qtbot):
@@ -223,7 +282,8 @@ def test_history_tab_lists_the_call(window, tmp_path, demo):
     assert window.open_path(demo[1].record_path)          # a call opened in the window is in its history
     window.tabs.setCurrentIndex(1)
     assert window.history.table.rowCount() == 1
-    assert window.history.table.item(0, 1).text() == "demo_call.flac"
+    assert window.history.table.item(0, 2).text() == "demo_call.flac"
+    assert window.history.table.item(0, 0).text() == "1"             # its number on the plots' axis
     with History(tmp_path / "h.sqlite") as h:
         assert [r.record_path for r in h.calls()] == [str(demo[1].record_path.resolve())]
 
@@ -238,6 +298,37 @@ def test_record_without_audio_opens_without_playback(qtbot, tmp_path, demo, monk
     win.listen_at(5.0)
     assert win.position_s == pytest.approx(5.0)
 
+
+
+def test_a_long_status_message_is_read_whole_at_1024_px(qtbot, tmp_path, demo, monkeypatch):
+    """Why a call has no playback (its recording not found) is said in the status line: at
+    1024 px the care note beside it cut it to "...no wav". The message has the bar's width
+    while it shows (and its tooltip), the care note comes back once it is gone."""
+    import json
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    record = dict(demo[1].record, source={"name": "recorded-on-the-other-pc.flac",
+                                          "channels": ["agent", "customer"]})
+    (tmp_path / "lonely.json").write_text(json.dumps(record), encoding="utf-8")
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.resize(1024, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    win.load(open_call(tmp_path / "lonely.json"))
+    bar = win.statusBar()
+    message = bar.currentMessage()
+    assert "no waveforms or playback" in message
+    qtbot.waitUntil(lambda: not win.care_note.isVisible())
+    assert bar.fontMetrics().horizontalAdvance(message) <= bar.width() - 40
+    assert "no waveforms or playback" in bar.toolTip()
+    bar.showMessage("Report written to r.html")          # a short one: the care note stays
+    qtbot.waitUntil(win.care_note.isVisible)
+    bar.showMessage(message)
+    qtbot.waitUntil(lambda: not win.care_note.isVisible())
+    bar.clearMessage()
+    qtbot.waitUntil(win.care_note.isVisible)
+    assert bar.toolTip() == ""
 
 
 def _empty_line(table) -> str:
@@ -260,6 +351,10 @@ def test_lists_say_what_was_not_measured(qtbot, tmp_path, demo, monkeypatch):
     win.load(open_call(record))
     for table in (win.rephrase, win.followups, win.problems):
         assert _empty_line(table) == "Not measured: no transcript (speech-to-text was off)."
+    assert _empty_line(win.transcript) == "No transcript: transcription was off."
+    # speech-to-text ran and heard no words (a call of noise): it said "transcription was off"
+    win.load(open_call(dict(record, stt_model="tiny.en", unavailable=[])))
+    assert _empty_line(win.transcript) == "No words were heard in this call."
 
     mono = dict(demo[1].record, source={"name": "elsewhere.flac", "channels": ["agent"]}, caller_problems=None,
                 unavailable=["interruptions", "backchannels", "near_misses", "talk_share", "dead_air",
@@ -533,9 +628,53 @@ def test_the_history_tab_names_live_calls_as_the_terminal_history_does(qtbot, tm
     view = HistoryView()
     qtbot.addWidget(view)
     view.set_rows([CallScores.from_record(r, tmp_path / f"{i}.json") for i, r in enumerate(records)])
-    shown = [view.table.item(row, 1).text() for row in range(2)]                  # newest on top
+    shown = [view.table.item(row, 2).text() for row in range(2)]                  # newest on top
     assert shown == [call_name(records[1]), call_name(records[0])]
     assert shown[1] == "live call: My internet keeps dropping."
+
+
+def test_the_history_tab_fits_a_short_and_narrow_window(qtbot, tmp_path, monkeypatch):
+    """At 1024x768 and 1280x720 the History tab shows its four trend plots whole and at
+    least four past calls in its table (the plots' long titles pushed the pace plot off the
+    right edge, and the plots took the height, leaving the table one row); a warmth plot
+    with nothing to compare says why, as the line above it does."""
+    from voicecoach.store.history import NO_PROFILE_NOTE
+    from voicecoach.ui.widgets import HISTORY_ROWS_SHOWN, NO_WARMTH_TREND
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    with History(tmp_path / "h.sqlite") as history:
+        for i in range(8):
+            record = {"schema": "voicecoach.call/1", "created": f"2026-11-0{i + 1}T09:00:00+00:00",
+                      "source": {"name": f"c{i}.flac", "channels": ["agent", "customer"]}, "duration": 180.0,
+                      "talk_time": {"agent": 60.0, "customer": 50.0},
+                      "talk_share": {"agent": 0.55, "customer": 0.45},
+                      "interruptions": [{"start": 10.0, "end": 11.0, "by": "agent"}],
+                      "warmth": {"mean": 0.5, "baseline": "call", "profile_id": None},
+                      "pace": {"agent_wpm": 170.0 + i}}
+            history.add(record, tmp_path / f"c{i}.json")
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.tabs.setCurrentIndex(1)
+    view = win.history
+    table = view.table
+
+    def fits() -> bool:
+        plots = [view.plots.getItem(0, i) for i in range(4)]
+        right = max(p.mapRectToScene(p.boundingRect()).right() for p in plots)
+        shown = table.viewport().height() // table.rowHeight(0)
+        return right <= view.plots.viewport().width() and shown >= HISTORY_ROWS_SHOWN
+
+    for width, height in ((1024, 768), (1280, 720), (1920, 1080)):
+        win.resize(width, height)
+        qtbot.waitUntil(fits)
+    assert table.rowCount() == 8
+    # the newest on top, numbered as the plots number it (1 = the oldest)
+    assert [table.item(r, 0).text() for r in range(8)] == [str(8 - r) for r in range(8)]
+    assert [table.item(r, 2).text() for r in (0, 7)] == ["c7.flac", "c0.flac"]
+    assert view.no_warmth is not None and view.no_warmth.toPlainText() == NO_WARMTH_TREND
+    assert NO_PROFILE_NOTE in view.message.text()
 
 
 def test_the_nudges_a_live_call_showed_are_on_the_review_timeline(window, demo, qtbot):
@@ -556,6 +695,31 @@ def test_the_nudges_a_live_call_showed_are_on_the_review_timeline(window, demo, 
     nudges = [window.timeline._cues[i] for i in spots if window.timeline._cues[i]["kind"] == "nudge"]
     assert [(c["t"], c["text"]) for c in nudges] == [(21.7, "Nudge shown: Let them finish")]
     assert "nudge shown" in [lab.text().split("</span> ")[-1] for lab in window._legend.findChildren(QLabel)]
+
+
+def test_a_live_calls_legend_keeps_the_whole_call_in_view_at_1400_px(window, demo, qtbot):
+    """A live call's "nudge shown" entry made the cues' row and the hint too long for one
+    row at 1400x900: the legend fell back to its four-row form, and the scorecard's
+    checklist went out of view (a scroll bar). The hint now takes a row of its own first."""
+    import copy
+
+    from PyQt6.QtWidgets import QScrollArea
+
+    from voicecoach.store.calls import OpenedCall
+
+    record = copy.deepcopy(demo[1].record)
+    record["nudges"] = [{"kind": "nudge", "t": 21.7, "channel": "agent", "text": "Let them finish",
+                         "data": {"nudge": "let_them_finish"}, "latency": 0.02}]
+    window.load(OpenedCall(record, demo[1].audio))
+    column = window.findChild(QScrollArea)
+
+    def shown(variant) -> bool:
+        return all(w.isVisibleTo(window) for w in variant)
+
+    qtbot.waitUntil(lambda: shown(window._middle_legend) and not column.verticalScrollBar().isVisible())
+    assert not shown(window._narrow_legend) and not shown(window._wide_legend)
+    window.load(demo[1])                                   # no nudges: two rows, as before
+    qtbot.waitUntil(lambda: shown(window._wide_legend))
 
 
 def test_the_analysis_of_a_call_being_opened_can_be_cancelled(qtbot, tmp_path, monkeypatch):

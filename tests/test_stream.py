@@ -234,9 +234,10 @@ def test_a_calls_two_sides_given_as_one_side_are_refused_not_mixed(tmp_path):
 
 
 def test_a_clipped_side_and_a_dead_caller_are_one_warning_each_read_whole_or_streamed(tmp_path):
-    """A recording made too loud (a tenth of its samples at full scale) or a caller's side
-    with no sound at all analyses, with one warning line saying so; an ordinary call
-    gives none."""
+    """A recording made too loud (a tenth of its samples at full scale), a caller's side
+    with no sound at all, or the agent's (a muted mic: it was analysed as a call where the
+    agent said nothing, with no word of why) analyses, with one warning line saying so;
+    an ordinary call gives none."""
     import warnings
 
     from voicecoach.sources.audio import AudioWarning, load_call
@@ -248,7 +249,8 @@ def test_a_clipped_side_and_a_dead_caller_are_one_warning_each_read_whole_or_str
     caller = (0.05 * rng.standard_normal(len(t))).astype(np.float32)
     cases = {"ordinary": (voice, caller, []),
              "clipped": (np.clip(voice * 8, -1, 1), caller, ["your side is clipped"]),
-             "dead": (voice, np.zeros_like(caller), ["no sound at all on the caller's side"])}
+             "dead": (voice, np.zeros_like(caller), ["no sound at all on the caller's side"]),
+             "muted": (np.zeros_like(voice), caller, ["no sound at all on your side"])}
     for name, (a, c, expected) in cases.items():
         path = tmp_path / f"{name}.wav"
         sf.write(path, np.stack([a, c], axis=1), 16000)

@@ -82,6 +82,44 @@ def test_the_summary_and_the_scorecard_say_the_trackers_zone(wpm, expected):
     assert ZONE_TEXT[expected] in report_html(record)
 
 
+def test_one_silence_is_one_length_in_every_view():
+    """A silence of 6.79 s after the caller is the longest response gap and the dead air:
+    the scorecard said "longest 6.8 s" of one and "longest 7 s" of the other, the summary
+    "7 s"; every view now gives it to a tenth."""
+    record = make_record()
+    record["dead_air"] = [{"start": 103.134, "end": 109.922}]
+    record["response_gaps"] = [0.5, 6.788]
+    rows = {r.label: r for r in scorecard(record)}
+    assert rows["Response gaps"].detail.endswith("longest 6.8 s")
+    assert rows["Dead air"].detail == "longest 6.8 s"
+    assert "1 dead-air stretch, longest 6.8 s" in summary_text(record)
+    assert "longest 6.8 s" in report_html(record) and "longest 7 s" not in report_html(record)
+
+
+def test_an_empty_transcript_says_whether_speech_to_text_ran():
+    """A call where speech-to-text ran and heard no words said "transcription was off"."""
+    heard_nothing = dict(make_record(), transcript=[])
+    assert "No words were heard in this call." in report_html(heard_nothing)
+    assert "transcription was off" not in report_html(heard_nothing)
+    off = dict(heard_nothing, stt_model=None)
+    assert "No transcript: transcription was off." in report_html(off)
+
+
+def test_the_scorecard_says_what_warmth_was_judged_against_as_the_summary_does():
+    """Without a voice profile the summary said "against your voice earlier in this call"
+    and the review and report's scorecard "0.5 = your ordinary voice", as if calibrated."""
+    record = make_record()                                     # baseline "call"
+    detail = {r.label: r for r in scorecard(record)}["Warmth"].detail
+    assert detail.endswith("0.5 = your voice earlier in this call")
+    assert "against your voice earlier in this call" in summary_text(record)
+    assert "0.5 = your voice earlier in this call" in report_html(record)
+    profiled = make_record()
+    profiled["warmth"] = dict(profiled["warmth"], baseline="profile")
+    assert {r.label: r for r in scorecard(profiled)}["Warmth"].detail.endswith(
+        "0.5 = your ordinary voice (voice profile)")
+    assert "against your voice profile" in summary_text(profiled)
+
+
 def test_slow_down_is_said_only_over_fast_wpm():
     brisk = summary_text(make_record(200.0))
     assert "brisk" in brisk and "slow down" not in brisk

@@ -49,6 +49,7 @@ from voicecoach.sinks.view import (
     turn_legend,
     clock,
     empty_list_text,
+    empty_transcript_text,
     line_at,
     mark_text,
     marks,
@@ -57,7 +58,7 @@ from voicecoach.sinks.view import (
 from voicecoach.sources.audio import AudioError, CallAudio
 from voicecoach.store import calls
 from voicecoach.store.calls import OpenedCall
-from voicecoach.store.history import History, trend_line
+from voicecoach.store.history import History, trend_line, warmth_note
 from voicecoach.store.record import RecordError
 
 from . import screen_problem
@@ -311,6 +312,7 @@ class ReviewWindow(QMainWindow):
         self._legend.layout().setContentsMargins(0, 0, 0, 0)
         self._legend.installEventFilter(self)
         self._wide_legend: list[QWidget] = []
+        self._middle_legend: list[QWidget] = []
         self._narrow_legend: list[QWidget] = []
         self._set_legend(None)
         timeline_card = card(self.timeline, self._legend, margins=8)
@@ -365,6 +367,8 @@ class ReviewWindow(QMainWindow):
         self.care_note = QLabel(CARE_NOTE)
         self.care_note.setObjectName("note")
         self.statusBar().addPermanentWidget(self.care_note)
+        self._status_watched = False
+        self._watch_status(True)
         self._menus()
 
     def _keyboard(self) -> None:
@@ -460,7 +464,7 @@ class ReviewWindow(QMainWindow):
         speaker = "You" if mine else source.shared_by
         self.transcript.set_rows([(ln.start, [speaker if ln.channel == "agent" else "Caller", ln.text], ln.channel)
                                   for ln in self.lines],
-                                 empty="No transcript: transcription was off.")
+                                 empty=empty_transcript_text(record))
         self.rephrase.set_rows([(c["t"], [f"{c['kind']}: “{c.get('phrase', c['text'])}”",
                                           c.get("suggestion", "")], "rephrase")
                                 for c in record.get("cues") or [] if c["kind"] in REPHRASE],
@@ -475,6 +479,35 @@ class ReviewWindow(QMainWindow):
             self.refresh_history()
         self.seek(0.0)
         self.statusBar().showMessage(source.note, 15000)
+
+    def _watch_status(self, on: bool) -> None:
+        """Fit the status line to each message while the window is open: let go when it
+        closes, before it is deleted (its status bar clears its message as it goes)."""
+        if on != self._status_watched:
+            signal = self.statusBar().messageChanged
+            if on:
+                signal.connect(self._status_changed)
+            else:
+                signal.disconnect(self._status_changed)
+            self._status_watched = on
+
+    def _status_changed(self, _message: str) -> None:
+        self._fit_status()
+
+    def _fit_status(self) -> None:
+        """A status message too long to show beside the care note (why a call has no
+        playback, a recording's warning: "...no wav" at 1024 px) has the status bar's whole
+        width while it shows, the care note back once it is gone; the message whole in the
+        bar's tooltip too."""
+        bar = self.statusBar()
+        message = bar.currentMessage()
+        room = bar.width() - self.care_note.sizeHint().width() - 40        # the size grip, margins
+        self.care_note.setVisible(not message or bar.fontMetrics().horizontalAdvance(message) <= room)
+        bar.setToolTip(plain(message) if message else "")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_status()
 
     SHARE_TEXT = "Share with my coach"
     SHARE_SHORT = "Share…"
@@ -502,9 +535,12 @@ class ReviewWindow(QMainWindow):
     LEGEND_HINT = "Click to listen · scroll to zoom · drag to pan"
 
     def _set_legend(self, agent: Optional[str], nudges: bool = False) -> None:
-        """The timeline's legend naming ``agent`` (else "You"), made twice: in two rows for
-        a wide window, in four for a narrow one (a 1024 px screen); the one that fits shows.
-        ``nudges``: the call has nudges shown live on its cue row (their entry)."""
+        """The timeline's legend naming ``agent`` (else "You"), made three times: in two rows
+        for a wide window, in three (the hint on a row of its own) where the cues and the
+        hint do not fit one row (a live call's "nudge shown" entry at 1400 px took the
+        four-row legend, and the scorecard's last line out of view), in four for a narrow
+        one (a 1024 px screen); the first that fits shows. ``nudges``: the call has nudges
+        shown live on its cue row (their entry)."""
         cues = self.LEGEND_CUES + ([("nudge", "nudge shown")] if nudges else [])
         lay = self._legend.layout()
         while lay.count():
@@ -514,21 +550,24 @@ class ReviewWindow(QMainWindow):
         turns = turn_legend(agent)
         self._wide_legend = [legend(turns), legend(cues, "Cues", "●", glyphs=CUE_GLYPHS,
                                                    tail=label(self.LEGEND_HINT, "scoreDetail"))]
+        self._middle_legend = [legend(turns), legend(cues, "Cues", "●", glyphs=CUE_GLYPHS),
+                               label(self.LEGEND_HINT, "scoreDetail")]
         self._narrow_legend = [legend(turns, per_row=4),
                                legend(cues, "Cues", "●", per_row=3, glyphs=CUE_GLYPHS),
                                label(self.LEGEND_HINT, "scoreDetail")]
-        for w in self._wide_legend + self._narrow_legend:
+        for w in self._wide_legend + self._middle_legend + self._narrow_legend:
             # the legend never holds the column wider: the narrow one takes over instead
             w.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             lay.addWidget(w)
         self._fit_legend()
 
     def _fit_legend(self) -> None:
-        wide = self._legend.width() >= max(w.sizeHint().width() for w in self._wide_legend)
-        for w in self._wide_legend:
-            w.setVisible(wide)
-        for w in self._narrow_legend:
-            w.setVisible(not wide)
+        variants = (self._wide_legend, self._middle_legend, self._narrow_legend)
+        width = self._legend.width()
+        shown = next((v for v in variants if width >= max(w.sizeHint().width() for w in v)), variants[-1])
+        for variant in variants:
+            for w in variant:
+                w.setVisible(variant is shown)
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and event.key() in getattr(self, "_own_keys", {}).get(obj, ()):
@@ -550,7 +589,7 @@ class ReviewWindow(QMainWindow):
         except (sqlite3.Error, OSError) as exc:
             self.history.set_rows([], f"The history cannot be read: {exc}")
             return
-        trend = trend_line(rows)
+        trend = "\n".join(line for line in (trend_line(rows), warmth_note(rows)) if line)
         note = (trend + "\n" if trend else "") + CARE_NOTE if rows else \
             "No calls yet: the calls you review, coach live, or analyse with -o appear here."
         self.history.set_rows(rows, note)
@@ -578,8 +617,10 @@ class ReviewWindow(QMainWindow):
     # ---- report
     def export_report(self, out_path: Union[str, Path]) -> Path:
         """Write the HTML report of the call shown (raises OSError)."""
-        out = write_report(self.source.record, self.source.audio, out_path)
-        self.statusBar().showMessage(f"Report written to {out}", 15000)
+        notes: list = []
+        out = write_report(self.source.record, self.source.audio, out_path, notes=notes)
+        self.statusBar().showMessage(f"Report written to {out}" + (f" ({'; '.join(notes)})" if notes else ""),
+                                     15000)
         return out
 
     def _export_dialog(self) -> None:
@@ -676,10 +717,15 @@ class ReviewWindow(QMainWindow):
         total = self.source.record["duration"] if self.source else 0.0
         self.time_label.setText(f"{clock(t)} / {clock(total)}")
 
+    def showEvent(self, event) -> None:
+        self._watch_status(True)
+        super().showEvent(event)
+
     def closeEvent(self, event) -> None:
         if self.player is not None:
             self.player.close()
         self._timer.stop()
+        self._watch_status(False)
         super().closeEvent(event)
 
 

@@ -6,6 +6,7 @@ record says and emits ``seekRequested(t_s)`` when the agent clicks a moment.
 from __future__ import annotations
 
 import html
+import math
 import sys
 from pathlib import Path
 from typing import Optional
@@ -379,7 +380,12 @@ class TimelineView(pg.GraphicsLayoutWidget):
 # --------------------------------------------------------------------------- panels
 
 class ScorecardPanel(QWidget):
-    """The scorecard as small labelled values, and the checklist as ticks."""
+    """The scorecard as small labelled values, and the checklist as ticks: four values to
+    a row, and the checklist on one line, where the width allows; else two to a row, the
+    checklist two ticks to a line (a 1024 px screen cut "193 words/min" to "193 words/r",
+    the labels and ticks with it, and drew the pace's note over its value)."""
+
+    COLS = 4
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -388,6 +394,10 @@ class ScorecardPanel(QWidget):
         self._grid.setHorizontalSpacing(18)
         self._grid.setVerticalSpacing(10)
         self.values: dict[str, QLabel] = {}
+        self._cells: list[tuple[QWidget, list[QLabel]]] = []    # each value's cell, its one-line labels
+        self._chips: Optional[QWidget] = None
+        self.cols = self.COLS
+        self._shown = (self.COLS, True)
 
     def set_record(self, record: dict, agent: Optional[str] = None) -> None:
         """Show ``record``'s scorecard; ``agent`` names the agent (a coach's view)."""
@@ -396,8 +406,8 @@ class ScorecardPanel(QWidget):
             old.setParent(None)             # gone at once; deleted when the event loop runs
             old.deleteLater()
         self.values = {}
-        cols = 4
-        for i, row in enumerate(scorecard(record, agent)):
+        self._cells = []
+        for row in scorecard(record, agent):
             cell = QWidget()
             box = QVBoxLayout(cell)
             box.setContentsMargins(0, 0, 0, 0)
@@ -409,25 +419,70 @@ class ScorecardPanel(QWidget):
                 value.setStyleSheet(f"color: {PALETTE['muted']};")
             detail = label(row.detail, "scoreDetail", wrap=True)
             detail.setToolTip(plain(row.detail))
-            for w in (label(row.label.upper(), "scoreLabel"), value, detail):
+            head = label(row.label.upper(), "scoreLabel")
+            for w in (head, value, detail):
                 box.addWidget(w)
             box.addStretch(1)
-            self._grid.addWidget(cell, i // cols, i % cols)
+            self._cells.append((cell, [head, value]))
             self.values[row.label] = value
         chips = QWidget()
-        line = QHBoxLayout(chips)
+        line = QGridLayout(chips)
         line.setContentsMargins(0, 4, 0, 0)
-        line.setSpacing(6)
-        line.addWidget(label("Checklist", "section"))
+        line.setHorizontalSpacing(6)
+        line.setVerticalSpacing(4)
+        line.addWidget(label("Checklist", "section"), 0, 0)
         items = checklist_items(record)
         for text, ok in items:
             line.addWidget(label(("✓ " if ok else "✗ ") + text, "chipOk" if ok else "chipNo"))
         if not items:
             line.addWidget(label("transcription was off: no checklist", "scoreDetail"))
-        line.addStretch(1)
-        self._grid.addWidget(chips, (len(self.values) + cols - 1) // cols, 0, 1, cols)
-        for c in range(cols):
-            self._grid.setColumnStretch(c, 1)
+        self._chips = chips
+        self._arrange()
+
+    def _needs(self, cols: int) -> int:
+        """The width (px) the values need ``cols`` to a row, their one-line texts whole."""
+        widest = max((lab.sizeHint().width() for _cell, labs in self._cells for lab in labs), default=0)
+        return cols * widest + (cols - 1) * self._grid.horizontalSpacing()
+
+    def _chips_need(self) -> int:
+        """The width (px) the checklist needs on one line."""
+        line = self._chips.layout()
+        widgets = [line.itemAt(i).widget() for i in range(line.count())]
+        return sum(w.sizeHint().width() for w in widgets) + line.horizontalSpacing() * (len(widgets) - 1)
+
+    def _shape(self, width: int) -> tuple[int, bool]:
+        """(values to a row, the checklist on one line) at ``width`` px."""
+        cols = self.COLS if width >= self._needs(self.COLS) else 2
+        return cols, cols == self.COLS and self._chips is not None and width >= self._chips_need()
+
+    def _arrange(self) -> None:
+        self._shown = self._shape(self.width())
+        cols, one_line = self._shown
+        self.cols = cols
+        for cell, _labs in self._cells:
+            self._grid.removeWidget(cell)
+        for i, (cell, _labs) in enumerate(self._cells):
+            self._grid.addWidget(cell, i // cols, i % cols)
+        for c in range(self.COLS):
+            self._grid.setColumnStretch(c, 1 if c < cols else 0)
+        if self._chips is None:
+            return
+        self._grid.removeWidget(self._chips)
+        self._grid.addWidget(self._chips, (len(self._cells) + cols - 1) // cols, 0, 1, cols)
+        line = self._chips.layout()
+        chips = [line.itemAt(i).widget() for i in range(1, line.count())]   # after "Checklist"
+        per_line = max(len(chips), 1) if one_line else 2
+        for chip in chips:
+            line.removeWidget(chip)
+        for i, chip in enumerate(chips):
+            line.addWidget(chip, i // per_line, 1 + i % per_line, Qt.AlignmentFlag.AlignLeft)
+        for c in range(1, len(chips) + 2):
+            line.setColumnStretch(c, 1 if c == 1 + min(per_line, len(chips)) else 0)   # ticks to the left
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._shape(event.size().width()) != self._shown:
+            self._arrange()
 
 
 class RowTable(QTableWidget):
@@ -476,7 +531,7 @@ class TimedTable(RowTable):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch if c in stretched
                                         else QHeaderView.ResizeMode.ResizeToContents)
         # after the layout settles (a scroll bar appearing narrows the text column again)
-        header.sectionResized.connect(lambda *_: QTimer.singleShot(0, self.resizeRowsToContents))
+        header.sectionResized.connect(lambda *_: QTimer.singleShot(0, self._fit_rows))
         self.times: list[float] = []          # one per row of the call: a placeholder line has none
         self.cellClicked.connect(lambda row, _col: self._seek_row(row))
         self.rowEntered.connect(self._seek_row)
@@ -526,6 +581,14 @@ class TimedTable(RowTable):
             self.setItem(0, self.columnCount() - 1, item)
         self.resizeRowsToContents()
 
+    def _fit_rows(self) -> None:
+        """Rows as tall as their wrapped text; the line at the playhead kept in view (rows
+        re-wrapped above it, as the window opens or narrows, pushed it out of sight)."""
+        self.resizeRowsToContents()
+        row = self.currentRow()
+        if row >= 0 and self.selectionModel().isRowSelected(row) and self.item(row, 0) is not None:
+            self.scrollToItem(self.item(row, 0), QAbstractItemView.ScrollHint.EnsureVisible)
+
     def follow(self, row: int) -> None:
         """Select ``row`` (the line at the playhead) and keep it in view; -1 clears."""
         if row == self.currentRow() or row >= self.rowCount():
@@ -540,13 +603,18 @@ class TimedTable(RowTable):
 # --------------------------------------------------------------------------- history
 
 TREND_PLOTS = {
-    # field: (title, colour role, y range shown at least)
-    "warmth_mean": ("warmth (0–1; dashed = your ordinary voice)", "warmth", 0.0, 1.0),
-    "interruptions_by_agent": ("times you interrupted, per 10 min", "interruption", 0.0, 3.0),
+    # field: (title, colour role, y range shown at least); short titles: the four plots side
+    # by side fit a 1024 px window (longer ones pushed the pace off its right edge)
+    "warmth_mean": ("warmth (0–1)", "warmth", 0.0, 1.0),
+    "interruptions_by_agent": ("you interrupted, per 10 min", "interruption", 0.0, 3.0),
     "talk_share_agent": ("your talk share (%)", "agent", 0.0, 100.0),
     "agent_wpm": ("pace (words/min)", "pace", 120.0, 220.0),
 }
 """How the history draws each trend (``voicecoach.store.history.TREND_METRICS``)."""
+NO_WARMTH_TREND = "no voice profile:\nnot compared"
+"""What the warmth plot says when no call is judged against the latest call's voice profile."""
+HISTORY_ROWS_SHOWN = 4
+"""The past calls the history's table shows at least, however short the window."""
 
 
 class HistoryView(QWidget):
@@ -565,20 +633,25 @@ class HistoryView(QWidget):
         self.plots.setMinimumHeight(260)
         self.plots.ci.setContentsMargins(6, 6, 12, 6)
         self.plots.setFocusPolicy(Qt.FocusPolicy.NoFocus)          # a picture: nothing to do there
-        self.table = RowTable(0, 9)
+        self.table = RowTable(0, 10)
         self.table.setAccessibleName("Your past calls")
         self.table.setTabKeyNavigation(False)
-        self.table.setHorizontalHeaderLabels(["Date", "Call", "Length", "You talk", "Interruptions",
+        # "#": the call's number on the plots' axis (1 = the oldest), so a point is found here
+        self.table.setHorizontalHeaderLabels(["#", "Date", "Call", "Length", "You talk", "Interruptions",
                                               "Warmth", "Words/min", "Checklist", "Follow-ups"])
         self.table.verticalHeader().hide()
         self.table.setShowGrid(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._open)
         self.table.rowEntered.connect(lambda row: self._open(row, 0))
         self.table.setToolTip("Double-click a call, or press Enter on it, to open it")
+        # a short window (1280x720, 1024x768) gave the plots all its height and the table one row
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + HISTORY_ROWS_SHOWN * self.table.verticalHeader().defaultSectionSize()
+                                    + 2 * self.table.frameWidth())
         head = label("Your progress, call by call", "title")
         lay.addWidget(card(head, self.message, self.plots), 1)
         lay.addWidget(card(self.table), 1)
@@ -591,13 +664,13 @@ class HistoryView(QWidget):
         self.table.setRowCount(len(rows))
         for r, row in enumerate(reversed(rows)):          # newest on top
             check = f"{row.checklist_done}/{row.checklist_items}" if row.checklist_items else "–"
-            cells = [local_time(row.created), row.name, clock(row.duration_s),
+            cells = [str(len(rows) - r), local_time(row.created), row.name, clock(row.duration_s),
                      format_score(row.talk_share_agent, ".0%"), format_score(row.interruptions_by_agent, "d"),
                      format_score(row.warmth_mean, ".2f"), format_score(row.agent_wpm, ".0f"), check,
                      format_score(row.commitments, "d")]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if c >= 2:
+                if c == 0 or c >= 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setToolTip(plain(row.record_path))
                 self.table.setItem(r, c, item)
@@ -605,6 +678,7 @@ class HistoryView(QWidget):
 
     def _plot_trends(self, rows: list[CallScores]) -> None:
         self.plots.clear()
+        self.no_warmth: Optional[pg.TextItem] = None
         x = np.arange(1, len(rows) + 1)
         profile = rows[-1].warmth_profile if rows else None
         for i, (field, _label, _spec, _good) in enumerate(TREND_METRICS):
@@ -626,12 +700,20 @@ class HistoryView(QWidget):
             if field == "warmth_mean":
                 plot.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(PALETTE["dead_air"], width=1,
                                                                          style=Qt.PenStyle.DashLine)))
+                ordinary = pg.TextItem("your ordinary voice", color=PALETTE["muted"], anchor=(0, 1))
+                ordinary.setPos(0.55, 0.5)
+                plot.addItem(ordinary)
+                if len(rows) and not finite.size:      # an empty plot says why
+                    self.no_warmth = pg.TextItem(NO_WARMTH_TREND, color=PALETTE["muted"], anchor=(0.5, 0.5))
+                    self.no_warmth.setPos((len(rows) + 1) / 2, 0.78)
+                    plot.addItem(self.no_warmth)
             if len(rows):
                 plot.plot(x, values, pen=pg.mkPen(color(role), width=2), symbol="o", symbolSize=7,
                           symbolBrush=color(role), symbolPen=None, connect="finite")
             plot.setXRange(0.5, max(len(rows), 1) + 0.5, padding=0.0)
             plot.setYRange(lo, hi, padding=0.08)
-            plot.getAxis("bottom").setTickSpacing(major=max(1, len(rows) // 8), minor=1)
+            plot.getAxis("bottom").setTickSpacing(major=max(1, math.ceil(len(rows) / 6)), minor=1)
+            self.plots.ci.layout.setColumnStretchFactor(i, 1)
 
     def _open(self, row: int, _col: int) -> None:
         if 0 <= row < len(self.rows):

@@ -640,11 +640,12 @@ def cmd_report(args) -> int:
         opened = open_call(call, config, analyse=analyse, baseline=_profile_for(args, config),
                            agent_channel=args.agent_channel)
         record, audio, note = opened.record, (None if args.no_audio else opened.audio), opened.note
+    notes = [note] if note else []
     try:
-        out = write_report(record, audio, args.output)
+        out = write_report(record, audio, args.output, notes=notes)
     except OSError as exc:
         raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    print(f"Report written to {out}" + (f" ({note})" if note else ""))
+    print(f"Report written to {out}" + (f" ({'; '.join(notes)})" if notes else ""))
     return 0
 
 

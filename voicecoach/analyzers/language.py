@@ -79,6 +79,8 @@ _EDGE_PUNCT = re.compile(r"^[^\w*]+|[^\w*]+$")
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,5}s?")
 """A word written in capitals ("ONT", "EU261", "SIMs", "HDMI-CEC", "ATOL-protected"):
 Whisper writes acronyms so."""
+_SOUND = re.compile(r"m+|m+-?h+m+|mhm+|h+m+|uh-?huh|u+[hm]+|e+r+m+|a+h+|o+h+", re.IGNORECASE)
+"""A listener's sound Whisper may write in capitals ("MMHM", "HMM", "UH-HUH"): not an acronym."""
 _REFERENCE = re.compile(r"[A-Z]{1,4}-\d{3,}[-A-Z0-9]*")
 """A reference number read out ("NW-558102", "AL-34981-B"): letters then digits, not an acronym."""
 _REFERENCE_DIGITS = re.compile(r"\d{3,}")
@@ -98,9 +100,11 @@ def _acronym_parts(text: str, n_tokens: int) -> Optional[tuple[int, int]]:
 
     >>> _acronym_parts("HDMI-CEC", 2), _acronym_parts("Reception-PC,", 2), _acronym_parts("Router", 1)
     ((0, 2), (1, 2), None)
+    >>> _acronym_parts("MMHM.", 1), _acronym_parts("UH-HUH", 2)      # a listener's sounds
+    (None, None)
     """
     core = _POSSESSIVE.sub("", _EDGE_PUNCT.sub("", text.strip()))
-    if _REFERENCE.fullmatch(core):
+    if _REFERENCE.fullmatch(core) or _SOUND.fullmatch(core):
         return None
     parts = re.split(r"[-/]", core)
     hits = [i for i, part in enumerate(parts) if _ACRONYM.fullmatch(part)]

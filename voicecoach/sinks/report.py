@@ -32,6 +32,7 @@ from voicecoach.sinks.view import (
     cue_tooltip,
     timeline_cues,
     empty_list_text,
+    empty_transcript_text,
     level_scale,
     mark_text,
     marker_spans,
@@ -222,17 +223,40 @@ def curve_svg(points: list, duration: float, *, lo: float, hi: float, color: str
 
 # --------------------------------------------------------------------------- audio
 
-def audio_data_uri(audio: CallAudio, max_bytes: int = MAX_EMBED_BYTES) -> Optional[str]:
+EMBED_BLOCK_S = 30.0
+"""The audio is encoded for the page this many seconds at a time (s), so that a call too
+long to embed is given up early, not after encoding it all."""
+
+EMBED_FORETOLD = 1.25
+"""Encoding stops once the size so far, scaled to the whole call, is over this share of
+the limit (the encoded size grows with the call's length, within a few percent)."""
+
+NOT_EMBEDDED = "the {length} recording is too long to play in this page (over {mb} MB); `voicecoach review` plays it"
+"""Said in the report and by ``voicecoach report`` when the audio was not embedded."""
+
+
+def audio_data_uri(audio: CallAudio, max_bytes: Optional[int] = None) -> Optional[str]:
     """Both sides as an Ogg Opus (or FLAC) ``data:`` URI (left = agent), or None when the
-    encoded audio would exceed ``max_bytes``."""
+    encoded audio would exceed ``max_bytes``. Encoded :data:`EMBED_BLOCK_S` at a time: it
+    stops once what is encoded so far foretells more than ``max_bytes`` with a margin
+    (:data:`EMBED_FORETOLD`; a 1-hour call took 90 s to encode in whole before it was
+    dropped)."""
     import soundfile as sf
 
+    max_bytes = MAX_EMBED_BYTES if max_bytes is None else max_bytes
     chans = audio.channels()
-    data = np.stack([chans["agent"], chans.get("customer", chans["agent"])], axis=1)
+    agent, customer = chans["agent"], chans.get("customer", chans["agent"])
+    n, block = len(agent), int(EMBED_BLOCK_S * SAMPLE_RATE)
     for fmt, subtype, mime in (("OGG", "OPUS", "audio/ogg"), ("FLAC", "PCM_16", "audio/flac")):
         buf = io.BytesIO()
         try:
-            sf.write(buf, data, SAMPLE_RATE, format=fmt, subtype=subtype)
+            with sf.SoundFile(buf, "w", SAMPLE_RATE, 2, format=fmt, subtype=subtype) as out:
+                for start in range(0, n, block):
+                    end = min(start + block, n)
+                    out.write(np.stack([agent[start:end], customer[start:end]], axis=1))
+                    size = buf.getbuffer().nbytes
+                    if size > max_bytes or size * n / end > EMBED_FORETOLD * max_bytes:
+                        return None          # past the limit, or foretold past it by what is encoded
         except (sf.LibsndfileError, ValueError, TypeError):
             continue
         blob = buf.getvalue()
@@ -308,7 +332,8 @@ if(!el)return;a.currentTime=parseFloat(el.getAttribute('data-t'));a.play();});})
 """
 
 
-def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio: bool = True) -> str:
+def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio: bool = True,
+                notes: Optional[list] = None) -> str:
     """The report of a call as one self-contained HTML page.
 
     Parameters
@@ -320,6 +345,9 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
         spans) and, with ``embed_audio``, the page can play it (clicking a time seeks).
     embed_audio : bool
         Embed the audio as a ``data:`` URI when it is small enough (:data:`MAX_EMBED_BYTES`).
+    notes : list, optional
+        Gets a line (:data:`NOT_EMBEDDED`) when the audio was too long to embed; the page
+        says it too, where its player would be.
     """
     dur = float(record["duration"])
     name = record["source"]["name"]
@@ -345,6 +373,11 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
 
     uri = audio_data_uri(audio) if (audio is not None and embed_audio) else None
     player = (f"<audio id='call-audio' controls preload='metadata' src='{uri}'></audio>" if uri else "")
+    if audio is not None and embed_audio and uri is None:
+        note = NOT_EMBEDDED.format(length=clock(dur), mb=round(MAX_EMBED_BYTES / 1e6))
+        player = f"<p class='empty'>{_esc(note[0].upper() + note[1:])}.</p>"
+        if notes is not None:
+            notes.append(note)
     legend = [*TURN_LEGEND, ("rephrase", "Rephrase cue"), ("good", "Good practice cue"),
               ("note", "Follow-up / caller's item"), ("voice", "Voice cue"), ("mark", "Marked moment")]
     if record.get("nudges"):
@@ -376,7 +409,7 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
                    f"<td class='who'>{'You' if ln.channel == 'agent' else 'Caller'}</td>"
                    f"<td class='text'>{_esc(ln.text)}</td></tr>" for ln in transcript_lines(record))
     transcript = (f"<table class='tx'>{rows}</table>" if rows
-                  else "<p class='empty'>No transcript (transcription was off).</p>")
+                  else f"<p class='empty'>{_esc(empty_transcript_text(record))}</p>")
     parts.append(f"<div class='cols'><section><h2>Transcript</h2>{transcript}</section><div class='side'>")
     parts.append(_items_section("Phrases to rephrase", _rephrase_items(record),
                                 empty_list_text(record, "rephrase")))
@@ -420,7 +453,7 @@ def _items_section(title: str, items: list[tuple[float, str]], empty: str) -> st
 
 
 def write_report(record: dict, audio: Union[CallAudio, str, Path, None], out_path: Union[str, Path], *,
-                 embed_audio: bool = True) -> Path:
+                 embed_audio: bool = True, notes: Optional[list] = None) -> Path:
     """Write the HTML report of a call.
 
     Parameters
@@ -435,6 +468,8 @@ def write_report(record: dict, audio: Union[CallAudio, str, Path, None], out_pat
         0600, as every file that holds a call).
     embed_audio : bool
         Embed the audio for offline playback when small enough.
+    notes : list, optional
+        Gets a line when the audio was too long to embed (:func:`report_html`).
 
     Returns
     -------
@@ -450,7 +485,7 @@ def write_report(record: dict, audio: Union[CallAudio, str, Path, None], out_pat
     """
     if audio is not None and not isinstance(audio, CallAudio):
         audio = load_call(audio)
-    page = report_html(record, audio, embed_audio=embed_audio)
+    page = report_html(record, audio, embed_audio=embed_audio, notes=notes)
     from voicecoach.store.calls import write_private
 
     return write_private(out_path, page)     # it holds the call: the user's alone

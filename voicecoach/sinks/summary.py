@@ -45,7 +45,7 @@ def summary_text(rec: dict) -> str:
         gap = (f"answers after {median(t.response_gaps):.1f} s (median)" if t.response_gaps
                else "no response gaps measured")
         dead = (f"{plural(len(t.dead_air), 'dead-air stretch', 'dead-air stretches')}, longest "
-                f"{max(t.dead_air):.0f} s" if t.dead_air else "no dead air")
+                f"{max(t.dead_air):.1f} s" if t.dead_air else "no dead air")
         row("", f"longest monologue {t.longest_monologue_s:.0f} s; {gap}; {dead}")
 
     p = s.pace

@@ -144,6 +144,18 @@ _NOT_MEASURED = {"caller_problems": "Not measured: no caller channel in this rec
                  "language cues": "Not measured: no transcript (speech-to-text was off)."}
 
 
+def empty_transcript_text(record: dict) -> str:
+    """What an empty transcript says: that speech-to-text was off, or, when it ran, that
+    it heard no words (a call of noise or silence read "transcription was off").
+
+    >>> empty_transcript_text({"stt_model": "tiny.en"})
+    'No words were heard in this call.'
+    """
+    if record.get("stt_model"):
+        return "No words were heard in this call."
+    return "No transcript: transcription was off."
+
+
 def empty_list_text(record: dict, name: str) -> str:
     """What the list ``name`` (a key of :data:`LISTS`) says when it has nothing: that it
     was not measured, and why, when the record says so; otherwise that nothing was found.
@@ -476,7 +488,7 @@ def scorecard(record: dict, agent: Optional[str] = None) -> list[ScoreRow]:
                              f"{plural(len(gaps), 'answer')}, longest {max(gaps):.1f} s" if gaps
                              else "no answers after the caller measured", "info" if gaps else "na"))
         rows.append(ScoreRow("Dead air", plural(len(t.dead_air), "stretch", "stretches"),
-                             f"longest {max(t.dead_air):.0f} s" if t.dead_air else "no long silences",
+                             f"longest {max(t.dead_air):.1f} s" if t.dead_air else "no long silences",
                              "watch" if t.dead_air else "good"))
     else:
         rows.append(ScoreRow("Interruptions", "–", "need the caller's channel", "na"))
@@ -485,7 +497,8 @@ def scorecard(record: dict, agent: Optional[str] = None) -> list[ScoreRow]:
         first = s.warmth_first_minute
         rows.append(ScoreRow("Warmth", f"{s.warmth_mean:.2f}",
                              (f"first minute {first:.2f}; " if first is not None else "")
-                             + f"0.5 = {whose} ordinary voice",
+                             + (f"0.5 = {whose} ordinary voice (voice profile)" if s.warmth_baseline == "profile"
+                                else f"0.5 = {whose} voice earlier in this call"),   # as the summary says
                              "good" if s.warm_enough else "watch"))
     else:
         rows.append(ScoreRow("Warmth", "–", "not enough speech to judge", "na"))
@@ -561,7 +574,7 @@ def marker_spans(record: dict, agent: Optional[str] = None) -> list[tuple[str, f
     spans = []
     for d in record.get("dead_air") or []:
         spans.append(("dead_air", d["start"], d["end"],
-                      f"{TURN_NAMES['dead_air']} {clock(d['start'])}, {d['end'] - d['start']:.0f} s of silence"))
+                      f"{TURN_NAMES['dead_air']} {clock(d['start'])}, {d['end'] - d['start']:.1f} s of silence"))
     for i in record.get("interruptions") or []:
         mine = i["by"] == "agent"
         by = ("You" if who == "you" else who) if mine else "The caller"

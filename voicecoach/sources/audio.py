@@ -481,8 +481,8 @@ CLIP_SHARE = 0.001         # a side with more of its samples there was recorded 
 class LevelCheck:
     """What a call's levels say about the recording, as one warning line each: a side
     recorded too loud (clipped: its voice measures harsher and less warm than it was),
-    or a caller's side with no sound at all (a wrong file, channel or device: every
-    turn-taking figure would read as if the caller never spoke). Fed ``(channel,
+    or one side with no sound at all while the other has (a wrong file, channel or device,
+    a muted mic: every turn-taking figure would read as if that side never spoke). Fed ``(channel,
     samples)`` as the call is read; :meth:`warn` once it is all read."""
 
     def __init__(self):
@@ -513,6 +513,9 @@ class LevelCheck:
         if "customer" in self.samples and self.peak["customer"] < SILENCE_PEAK <= self.peak.get("agent", 0.0):
             out.append(f"{name}: no sound at all on the caller's side: is it the right recording, channel or "
                        "--customer file? The caller is taken as silent throughout")
+        if "customer" in self.samples and self.peak.get("agent", 0.0) < SILENCE_PEAK <= self.peak["customer"]:
+            out.append(f"{name}: no sound at all on your side (a muted mic, or the wrong channel or "
+                       "--agent file?); you are taken as silent throughout")
         return out
 
     def warn(self, name: str) -> None:

@@ -199,13 +199,20 @@ class History:
         ``recordings`` are the file(s) the record was made from (one, or the agent's and the
         caller's), remembered so that the review and ``report`` find the audio of a record
         saved away from it (:meth:`recordings_of`); re-adding a record without them keeps
-        those already known."""
+        those already known. A call is one row: a record of the same call (its recording's
+        name, the time it was recorded and its length) replaces the row of the one indexed
+        before it (a recording analysed again with ``-o`` elsewhere was listed, and counted
+        in the trend, twice)."""
         if is_demo(record, record_path):
             return None
         row = CallScores.from_record(record, record_path)
         files = [os.path.abspath(p) for p in recordings]
         updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
         with self._db:
+            # one call, one row: a record of the same call (a recording analysed again, its
+            # record dated by the recording) replaces the row of the one before
+            self._db.execute("DELETE FROM calls WHERE name = ? AND created = ? AND duration_s = ? "
+                             "AND record_path != ?", (row.name, row.created, row.duration_s, row.record_path))
             self._db.execute(f"INSERT INTO calls ({', '.join(_COLUMNS)}, recordings) "
                              f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))}) "
                              f"ON CONFLICT (record_path) DO UPDATE SET {updates}, "
@@ -291,7 +298,7 @@ class History:
                     skipped.append(str(exc))
                 except (KeyError, TypeError, ValueError) as exc:
                     skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
-        kept = 0
+        elsewhere = set()
         known_recordings = dict(self._db.execute(
             "SELECT record_path, recordings FROM calls WHERE recordings IS NOT NULL").fetchall())
         for (known,) in self._db.execute("SELECT record_path FROM calls").fetchall():
@@ -299,20 +306,20 @@ class History:
                 continue
             try:
                 found[known] = (load_record(known), Path(known))
-                kept += 1
+                elsewhere.add(known)
             except (RecordError, KeyError, TypeError, ValueError):
                 pass                                  # no longer a call record: its row goes
         with self._db:
             self._db.execute("DELETE FROM calls")
-        added = 0
-        for key, (record, path) in found.items():
+        # the record written last stands for its call (add: one row a call)
+        for key, (record, path) in sorted(found.items(), key=lambda item: _written(item[1][1])):
             try:
-                row = self.add(record, path, _paths(known_recordings.get(key)))
+                self.add(record, path, _paths(known_recordings.get(key)))
             except (KeyError, TypeError, ValueError) as exc:
                 skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
-            else:
-                added += row is not None
-        return added, kept, skipped
+        # a call is one row (add): count the rows, not the records read
+        rows = [p for (p,) in self._db.execute("SELECT record_path FROM calls")]
+        return len(rows), sum(p in elsewhere for p in rows), skipped
 
     def close(self) -> None:
         self._db.close()
@@ -322,6 +329,14 @@ class History:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _written(path: Path) -> float:
+    """When ``path`` was last written (0 when it cannot be told)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _paths(text: Optional[str]) -> tuple[Path, ...]:
@@ -426,6 +441,20 @@ def _shortened(text: str, most: int) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
+NO_PROFILE_NOTE = ("Warmth is not compared from call to call: your latest call was judged against its own "
+                   "start, not a voice profile (`voicecoach calibrate` makes one).")
+"""Said under the trend where the latest call has warmth but no voice profile, so the trend
+and the history's warmth plot leave warmth out."""
+
+
+def warmth_note(rows: list[CallScores]) -> str:
+    """:data:`NO_PROFILE_NOTE` when warmth is left out of the trend for want of a voice
+    profile (the latest call of ``rows``, oldest first, had none), else ""."""
+    if len(rows) < 2 or rows[-1].warmth_profile is not None or rows[-1].warmth_mean is None:
+        return ""
+    return NO_PROFILE_NOTE
+
+
 def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None) -> list[str]:
     """The calls as the lines of a table, one per call (oldest first), under a header;
     ``ids`` (one per row) adds a first column that names each call."""
@@ -456,6 +485,9 @@ def history_text(rows: list[CallScores]) -> str:
     trend = trend_line(rows)
     if trend:
         lines += ["", trend]
+    note = warmth_note(rows)
+    if note:
+        lines += ([] if trend else [""]) + [note]
     lines += ["", CARE_NOTE]
     return "\n".join(lines)
 
