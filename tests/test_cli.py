@@ -244,23 +244,6 @@ def test_warmth_reads_prosody_settings_from_the_config(tmp_path):
     assert "not enough speech" in res.stdout
 
 
-def test_clips_and_profiles_need_the_voiced_speech_the_live_meter_needs(tmp_path):
-    """One rule, ``[warmth] min_voiced_s``, for the live meter, `calibrate` and `warmth`
-    (they said "need 0.50 s" while the meter needed 1 s, and ignored the config)."""
-    from voicecoach.analyzers.warmth import WarmthOptions
-
-    me = _speak(tmp_path)
-    sf.write(tmp_path / "quiet.wav", np.zeros(16000, np.float32), 16000)
-    (tmp_path / "plain.toml").write_text("")
-    res = run("warmth", str(tmp_path / "quiet.wav"), "--config", str(tmp_path / "plain.toml"))
-    assert f"need {WarmthOptions().min_voiced_s:.2f} s" in res.stdout, res.stdout
-    (tmp_path / "strict.toml").write_text("[warmth]\nmin_voiced_s = 30.0\n")
-    res = run("warmth", me, "--json", "--config", str(tmp_path / "strict.toml"))
-    assert res.returncode == 0 and json.loads(res.stdout)[0]["warmth"] is None, res.stderr
-    res = run("calibrate", me, "-o", str(tmp_path / "p.json"), "--no-remember", "--config", str(tmp_path / "strict.toml"))
-    assert res.returncode == 2 and "not enough" in res.stderr, res.stderr
-
-
 def test_warmth_is_a_table_like_the_others(tmp_path):
     """What each row is comes first, then its numbers, under a header, as in `history` and
     `team trend`; a clip with no score says why in a column of its own."""

@@ -28,7 +28,7 @@ import numpy as np
 from voicecoach.analyzers.prosody import ProsodyFrames
 from voicecoach.analyzers.vad import SileroVad
 from voicecoach.analyzers.voice import Baseline, VoiceStats, relative_features
-from voicecoach.analyzers.warmth import TrainedWarmth, WarmthOptions
+from voicecoach.analyzers.warmth import TrainedWarmth
 from voicecoach.sources.audio import AudioError
 from voicecoach.store.profile import (
     ProfileOptions,
@@ -75,10 +75,9 @@ evaluation's AUC and the spread of warmth on ordinary speech)."""
 Z_CLIP = 3.0
 """Each z is clipped to +- this before weighting."""
 
-CLIP_OPTIONS = ProfileOptions(warmth=WarmthOptions(min_voiced_s=0.5), min_profile_voiced_s=0.5)
+CLIP_OPTIONS = ProfileOptions(min_voiced_s=0.5, min_profile_voiced_s=0.5)
 """RAVDESS clips are about 3.5 s long with 1 s of voiced speech, so a profile here is
-one or two such clips: far less than the 30 s ``calibrate`` asks an agent for. Training
-alone measures windows with less voiced speech than the meter's ``min_voiced_s``."""
+one or two such clips: far less than the 30 s ``calibrate`` asks an agent for."""
 
 
 @dataclass

@@ -38,11 +38,6 @@ RATIO_FEATURES = ("f1_hz", "f2_hz", "f3_hz", "centroid_hz")
 """Features compared with the baseline as a frequency ratio, in semitones
 (``12 log2(x / baseline)``); the others are compared as plain differences."""
 
-MIN_VOICED_S = 1.0
-"""Least voiced speech (s) a stretch of the agent's speech needs to be measured: the default
-of ``[warmth] min_voiced_s``, which the live meter, the voice profile and ``voicecoach
-warmth`` all use (a window with less says too little about the voice)."""
-
 _IQR_TO_STD = 1.349  # interquartile range of a normal distribution, in standard deviations
 
 
@@ -112,7 +107,7 @@ class VoiceStats:
                 for k, v in asdict(self).items()}
 
 
-def voice_stats(frames: ProsodyFrames, min_voiced_s: float = MIN_VOICED_S) -> Optional[VoiceStats]:
+def voice_stats(frames: ProsodyFrames, min_voiced_s: float = 1.0) -> Optional[VoiceStats]:
     """Summarise the voiced frames of ``frames``.
 
     Parameters

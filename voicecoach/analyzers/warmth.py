@@ -36,7 +36,6 @@ import numpy as np
 from voicecoach.analyzers.prosody import ProsodyFrames, SpeechWindow
 from voicecoach.analyzers.voice import (
     FEATURES,
-    MIN_VOICED_S,
     Baseline,
     SustainedCondition,
     VoiceStats,
@@ -252,7 +251,7 @@ class WarmthOptions:
     window_s: float = 4.0
     update_s: float = 1.0
     max_span_s: float = 12.0
-    min_voiced_s: float = MIN_VOICED_S
+    min_voiced_s: float = 1.0
     baseline_s: float = 30.0
     min_baseline_windows: int = 3
     baseline_update_weight: float = 0.02

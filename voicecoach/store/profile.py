@@ -62,16 +62,19 @@ class ProfileOptions:
     Attributes
     ----------
     warmth : WarmthOptions
-        The live warmth meter's settings, whose windows profiles and clip scores cut,
-        and whose ``min_voiced_s`` a window needs to be measured: a clip with no such
-        window gets no score ("not enough speech"), as the meter scores no such window
-        (one rule: the profile is what the meter makes of the speech, and a clip's
-        score is on the meter's scale).
+        The live warmth meter's settings, whose windows profiles and clip scores cut.
+    min_voiced_s : float
+        Least voiced time for a clip or a window to be measured (s); a clip with
+        less gets no score ("not enough speech"). Lower than the live meter's
+        ``WarmthOptions.min_voiced_s`` on purpose: a short clip, the unit
+        ``voicecoach warmth`` scores and the model was trained on, may hold only
+        about 1 s of voiced speech.
     min_profile_voiced_s : float
         Least voiced time, over all recordings, for a profile (s).
     """
 
     warmth: WarmthOptions = field(default_factory=WarmthOptions)
+    min_voiced_s: float = 0.5
     min_profile_voiced_s: float = 5.0
 
 
@@ -166,7 +169,7 @@ def window_stats(frames: ProsodyFrames, options: Optional[ProfileOptions] = None
                  ) -> list[VoiceStats]:
     """:class:`VoiceStats` of every window of one recording with enough voiced speech."""
     o = options or ProfileOptions()
-    stats = (voice_stats(w, o.warmth.min_voiced_s) for w in speech_windows(frames, o))
+    stats = (voice_stats(w, o.min_voiced_s) for w in speech_windows(frames, o))
     return [s for s in stats if s is not None]
 
 
@@ -332,7 +335,7 @@ def score_frames(frames: ProsodyFrames, baseline: Baseline, model: WarmthModel,
     if not stats:
         return {"warmth": None, "voiced_s": round(voiced_s, 2), "windows": 0,
                 "reason": f"not enough speech: {voiced_s:.2f} s voiced, need "
-                          f"{o.warmth.min_voiced_s:.2f} s"}
+                          f"{o.min_voiced_s:.2f} s"}
     scores = [min(max(model.score(s, baseline), 0.0), 1.0) for s in stats]
     return {"warmth": round(float(np.mean(scores)), 3), "voiced_s": round(voiced_s, 2),
             "windows": len(stats), "reason": None}
