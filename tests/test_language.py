@@ -663,6 +663,31 @@ def test_sentences_of_two_turns_are_not_joined(between, pause, why):
     assert _problems([p for p in (ORDERED, between, later) if p]) == [], why
 
 
+def test_an_agent_turn_that_overlaps_the_second_half_still_ends_the_turn():
+    """The agent says six words in the caller's pause and goes on over the caller's next
+    sentence: the words in the pause count, however many come after them."""
+    agent = (AGENT, "Right, let me just check that. Okay so what", 2.06, 0.07)
+    assert _problems([ORDERED, agent, NOT_HERE]) == []
+
+
+def test_the_engine_joins_by_the_turn_pause_of_its_config():
+    from voicecoach.config import Config
+    from voicecoach.engine import Engine
+
+    config = Config()
+    config.turns.turn_pause_s = 0.3                       # the halves are 0.45 s apart
+    engine = Engine(config)
+    events = engine.feed_words_in_order({CUSTOMER: _said(ORDERED, NOT_HERE)}) + engine.finish_words()
+    assert [e for e in events if e.kind == "cue" and e.data["cue"] == "problem"] == []
+    engine.words_decoded_again({CUSTOMER: _said(ORDERED, NOT_HERE)})
+    assert not [c for c in engine.cues() if c["kind"] == "problem"]
+    assert [c["kind"] for c in Engine().cues()] == []
+    default = Engine()
+    default.feed_words_in_order({CUSTOMER: _said(ORDERED, NOT_HERE)})
+    default.finish_words()
+    assert [c["kind"] for c in default.cues()] == ["problem"]
+
+
 def test_a_problem_said_whole_is_not_joined_to_the_next_sentence():
     found = _problems([(CUSTOMER, "My internet keeps dropping every evening.", 0.0),
                        (CUSTOMER, "It is really annoying.", 3.8)])

@@ -47,7 +47,9 @@ class TurnOptions:
     turn_pause_s : float
         A pause shorter than this (s) between one side's sentences, in which the
         other side says no more than a backchannel, is part of the turn: talk time
-        counts it as talking (pausing between steps is how an agent slows down).
+        counts it as talking (pausing between steps is how an agent slows down), and
+        the caller's list reads two sentences of one turn together when neither
+        alone says the problem (:class:`~voicecoach.analyzers.language.LanguageCues`).
     dead_air_s : float
         Silence on both channels at least this long (s) is dead air.
     """
