@@ -15,7 +15,9 @@ compared with the labels. Conditions:
   Whisper tiny.en (int8, beam 1, word times), labels unchanged;
 - ``phone``: the caller's sentences through a narrowband µ-law phone line
   (``tools.degrade.phone_line``) before Whisper, as the call audio arrives; the
-  agent's (heard from the headset mic) as in ``heard``.
+  agent's (heard from the headset mic) as in ``heard``;
+- ``split``: the caller's sentences as Whisper often writes one said with a breath in
+  it, as two sentences (:func:`split_words`); the agent's as written.
 
 Speech and transcripts are cached under ``--cache`` (default
 ``$XDG_CACHE_HOME/voicecoach/bench-cues``), never in the repository; a second run
@@ -25,7 +27,7 @@ Targets (issue 17): precision >= 0.90 and recall >= 0.80 for commitments, caller
 problems, jargon, scary and patronizing phrases; the other kinds are printed
 without a target.
 
-    python3 -m benchmarks.cues [--heard] [--phone] [--show dev|held-out|all]
+    python3 -m benchmarks.cues [--heard] [--phone] [--split] [--show dev|held-out|all]
 """
 from __future__ import annotations
 
@@ -110,6 +112,26 @@ def load(path: Path = DATA) -> list[Line]:
 def written_words(text: str, channel: str, dt: float = 0.3) -> list[Word]:
     """The sentence as Whisper-style words: leading space, punctuation attached."""
     return [Word(channel, i * dt, i * dt + 0.25, " " + w) for i, w in enumerate(text.split())]
+
+
+def split_words(text: str, channel: str) -> list[Word]:
+    """The sentence as two, cut at the comma or conjunction (and, but, so, because)
+    nearest its middle, as Whisper often writes a sentence said with a breath in it:
+    "I ordered a new router last week. And it still hasn't arrived." A sentence with
+    no such place, two words from either end, stays whole.
+
+    >>> [w.text for w in split_words("It broke, and I want a refund.", "customer")]
+    [' It', ' broke.', ' And', ' I', ' want', ' a', ' refund.']
+    """
+    ws = text.split()
+    cuts = [i for i in range(2, len(ws) - 1)
+            if ws[i - 1].endswith(",") or ws[i].lower() in ("and", "but", "so", "because")]
+    if not cuts:
+        return written_words(text, channel)
+    i = min(cuts, key=lambda i: abs(i - len(ws) / 2))
+    first = " ".join(ws[:i]).rstrip(",;:") + "."
+    second = " ".join(ws[i:])
+    return written_words(f"{first} {second[:1].upper()}{second[1:]}", channel)
 
 
 _LEXICONS: dict = {}
@@ -266,6 +288,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--heard", action="store_true", help="also score Whisper-heard speech")
     ap.add_argument("--phone", action="store_true", help="also score speech through a phone line")
+    ap.add_argument("--split", action="store_true",
+                    help="also score the caller's sentences written as two, as Whisper often writes them")
     ap.add_argument("--voices", default="espeak,piper,hibari",
                     help="voices or backends, comma-separated (tools/callgen.py)")
     ap.add_argument("--model", default="tiny.en")
@@ -282,6 +306,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     conditions = {"text": [fired(written_words(l.text, l.channel), l.channel, options) for l in lines]}
+    if args.split:
+        conditions["split"] = [fired(split_words(l.text, l.channel), l.channel, options)
+                               if l.channel == CUSTOMER else got for l, got in zip(lines, conditions["text"])]
     heard_text: dict[str, list[str]] = {}
     if args.heard or args.phone:
         try:
