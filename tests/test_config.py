@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 import tomllib
 
@@ -10,6 +11,7 @@ import pytest
 
 from voicecoach.config import (Config, ConfigError, apply, default_config_path, load_config,
                                setting_notes, to_toml)
+from voicecoach.stt.streaming import StreamingOptions
 
 
 def write(tmp_path, text: str, name: str = "config.toml"):
@@ -212,7 +214,19 @@ def test_every_setting_is_explained_where_it_is_defined():
         notes = setting_notes(options)
         for f in dataclasses.fields(options):
             assert notes.get(f.name, "").endswith((".", ")")), (section.name, f.name, notes.get(f.name))
-            assert "``" not in notes[f.name] and ":data:" not in notes[f.name]
+            note = notes[f.name]
+            assert "``" not in note and ":data:" not in note and "None" not in note, note
+            assert not re.search(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b", note), note   # a constant's value, not its name
+            if f.default is None:
+                assert '""' in note, (f.name, note)                             # what unset means
+
+
+def test_a_note_gives_a_constants_value_and_drops_pointers_into_the_code():
+    from voicecoach.config import CaptureOptions, OverlaySettings
+
+    assert "within 0.005 to 0.2" in setting_notes(CaptureOptions)["block_s"]
+    assert "within 0.3 to 1 " in setting_notes(OverlaySettings)["opacity"]
+    assert setting_notes(StreamingOptions)["min_window_s"].endswith("at least this much (s).")
 
 
 def test_config_with_notes_loads_back_and_says_what_was_changed(tmp_path):

@@ -20,6 +20,7 @@ path and every setting with its current value.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
 import math
 import re
@@ -50,7 +51,7 @@ callbacks carry next to nothing."""
 
 @dataclass
 class CaptureOptions:
-    """Settings of live capture (streams are opened at :data:`~voicecoach.events.SAMPLE_RATE`;
+    """Settings of live capture (streams are opened at :data:`~voicecoach.events.SAMPLE_RATE` Hz;
     PulseAudio or PortAudio resamples from the device's own rate).
 
     Attributes
@@ -522,7 +523,7 @@ def to_toml(config: Config, notes: bool = False) -> str:
         default = dataclasses.asdict(f.default_factory())
         said = setting_notes(type(section)) if notes else {}
         if notes:
-            lines += _comment(_first_sentence(_plain(_summary(type(section)))))
+            lines += _comment(_first_sentence(_plain(_summary(type(section)), type(section))))
         lines.append(f"[{f.name}]")
         for k, v in dataclasses.asdict(section).items():
             if k in said:
@@ -542,6 +543,7 @@ def setting_notes(options: type) -> dict[str, str]:
     'How long to wait for the server before saying it is not reachable (s).'
     """
     doc = inspect.getdoc(options) or ""
+    unset = {f.name for f in fields(options) if f.default is None}
     found = re.search(r"^Attributes\n-+\n(.*?)(?=^\w[\w ]*\n-+\n|\Z)", doc, re.S | re.M)
     notes: dict[str, str] = {}
     names: list[str] = []
@@ -551,7 +553,14 @@ def setting_notes(options: type) -> dict[str, str]:
         if not head:
             text.append(line)
             continue
-        notes.update(dict.fromkeys(names, _first_sentence(_plain(" ".join(text)))))
+        plain = _plain(" ".join(text), options)
+        note = _first_sentence(plain)
+        if set(names) & unset:          # what "" (unset) means, where a later sentence says
+            said = re.search(r"(?:^|(?<=[.;] ))[^.;]*\bNone\b[^.;]*", plain)
+            if said and "None" not in note:
+                note += " " + said.group(0).strip().rstrip(".") + "."
+            note = re.sub(r"\bNone\b", '""', note)
+        notes.update(dict.fromkeys(names, note))
         names, text = head.group(1).split(", "), []
     return notes
 
@@ -561,9 +570,30 @@ def _summary(options: type) -> str:
     return (inspect.getdoc(options) or "").split("\n\n", 1)[0]
 
 
-def _plain(text: str) -> str:
-    """Docstring markup as plain text on one line: ``:data:`~a.B``` -> ``B``, no double backquotes."""
-    text = re.sub(r":\w+:`~?([^`]+)`", lambda m: m.group(1).rsplit(".", 1)[-1], text)
+def _plain(text: str, options: type) -> str:
+    """Docstring markup as plain text on one line, for a user: a constant of the options'
+    module as its value (``:data:`OPACITY_RANGE``` -> "0.3 to 1"), a cross-reference
+    dropped where it is only a pointer ("(:mod:`a.b`)", "see :func:`f`"), else its last
+    name; no double backquotes."""
+    module = inspect.getmodule(options)
+
+    def value(m: re.Match) -> str:
+        where, _, name = m.group(2).rpartition(".")
+        v = None
+        if m.group(1) == "data":
+            try:
+                v = getattr(importlib.import_module(where) if where else module, name, None)
+            except ImportError:
+                pass
+        if isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v):
+            return f"{v[0]:g} to {v[1]:g}"
+        if isinstance(v, tuple):
+            return ", ".join(map(str, v))
+        return str(v) if isinstance(v, (int, float)) else name
+
+    text = " ".join(text.split())
+    text = re.sub(r"\s*\((?:see )?:(?:mod|func|class|meth):`[^`]+`\)|;?\s*see :\w+:`[^`]+`", "", text)
+    text = re.sub(r":(\w+):`~?([^`]+)`", value, text)
     return " ".join(text.replace("``", "").split())
 
 

