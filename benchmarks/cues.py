@@ -333,7 +333,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     n = {s: sum(l.split == s for l in lines) for s in SPLITS}
     print(f"Language cues on {len(lines)} labelled sentences ({n['dev']} dev, "
           f"{n['held-out']} held-out) from {args.data.name}; * = below target")
-    if len(conditions) > 1:
+    if args.split:
+        print("split: each caller's sentence written as two, at the comma or conjunction nearest its middle")
+    if args.heard or args.phone:
         print(f"heard: Whisper {args.model} of speech by {', '.join(hearer.voices)} in turn"
               + ("; phone: the caller's through a 300-3400 Hz µ-law line" if args.phone else ""))
     print(report(_columns(lines, conditions, {s: (lambda l, s=s: l.split == s) for s in SPLITS})))
