@@ -189,7 +189,7 @@ def kept_record(recording: Union[str, Path]) -> Path:
     return records_dir() / f"{recording.stem}-{hashlib.sha1(key).hexdigest()[:8]}.json"
 
 
-def _files(recording) -> tuple[Path, ...]:
+def call_files(recording) -> tuple[Path, ...]:
     """A recording as the files it is: ``(call,)``, or ``(agent, customer)`` for a call
     given as a file per side (``--agent``, ``--customer``)."""
     return (Path(recording),) if isinstance(recording, (str, Path)) else tuple(map(Path, recording))
@@ -197,14 +197,15 @@ def _files(recording) -> tuple[Path, ...]:
 
 def record_places(recording: Union[str, Path, tuple], history_path: Union[str, Path, None] = None,
                   *, linked: bool = True) -> Iterator[Path]:
-    """Where a call record of ``recording`` (a file, or a tuple :func:`_files` takes; a
+    """Where a call record of ``recording`` (a file, or a tuple :func:`call_files` takes; a
     pair's record lives as its agent file's would) may be: ``<stem>.json`` beside it, its
     :func:`kept_record` in the data folder (or ``-2``, ``-3``... after it, where that name
     was taken), ``records/<stem>.json`` (where versions before the hash kept it: read,
     never written), then (``linked``) wherever the history says a record was made from
     it (``analyze CALL -o elsewhere.json``), looked up only when the others are passed.
     Only these are looked in (:func:`find_record`)."""
-    files, recording = _files(recording), _files(recording)[0]
+    files = call_files(recording)
+    recording = files[0]
     kept = kept_record(recording)
     yield recording.with_suffix(".json")
     yield kept
@@ -218,11 +219,11 @@ def record_places(recording: Union[str, Path, tuple], history_path: Union[str, P
 def find_record(recording: Union[str, Path, tuple], duration_s: float,
                 history_path: Union[str, Path, None] = None,
                 agent_channel: Optional[str] = None) -> Optional[Path]:
-    """A call record of ``recording`` (a file, or a tuple :func:`_files` takes: same file
+    """A call record of ``recording`` (a file, or a tuple :func:`call_files` takes: same file
     name(s) and length, s) in one of its :func:`record_places`; None when there is none.
     ``agent_channel`` ("left", "right"): only a record analysed with the agent on that side
     of the stereo file (``--agent-channel``) counts; None: any."""
-    name = " + ".join(p.name for p in _files(recording))
+    name = " + ".join(p.name for p in call_files(recording))
     for path in record_places(recording, history_path):
         if not path.exists():
             continue
@@ -490,7 +491,7 @@ def save_call(record: dict, path: Union[str, Path],
 
 def save_new_call(record: dict, recording: Union[str, Path, tuple],
                   history_path: Union[str, Path, None] = None) -> tuple[Optional[Path], str]:
-    """Save the new record of ``recording`` (a file, or a tuple :func:`_files` takes) where
+    """Save the new record of ``recording`` (a file, or a tuple :func:`call_files` takes) where
     :func:`record_home` says (a pair's: as its agent file's) and add it to the history.
     Never raises.
 
@@ -504,7 +505,7 @@ def save_new_call(record: dict, recording: Union[str, Path, tuple],
     note : str
         "" or what went wrong (the record could not be saved, or not added to the history).
     """
-    files = _files(recording)
+    files = call_files(recording)
     home = record_home(files[0])
     try:
         return home, save_call(record, home, history_path, files)
@@ -666,7 +667,7 @@ def open_call(call: Union[str, Path, dict, tuple], config=None, *,
         return OpenedCall(call, note="call record without its recording: no waveforms or playback")
     from voicecoach.analyze import demo_call_path
 
-    files = (demo_call_path(),) if str(call) == "demo" else _files(call)
+    files = (demo_call_path(),) if str(call) == "demo" else call_files(call)
     path = files[0]
     # the demo, or the record kept of it: opened by name (`review records/demo_call-<hash>.json`)
     demo = path.resolve() in {p.resolve() for p in (demo_call_path(),

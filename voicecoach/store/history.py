@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Union
 
 from voicecoach.sinks.view import CARE_NOTE, call_name, clock, plural, text_table
-from voicecoach.store.calls import DATA_DIR_ENV, data_dir, private_file, private_folder  # noqa: F401
+from voicecoach.store.calls import DATA_DIR_ENV, call_files, data_dir, private_file, private_folder  # noqa: F401
 from voicecoach.store.record import RecordError, is_demo, load_record
 
 _VERSION = 4
@@ -240,7 +240,7 @@ class History:
         files of one call (``(agent, customer)``), as :meth:`add` was told, however the
         paths were spelt (through a symlinked folder, say); the caller checks each is
         still that recording's (name and length)."""
-        given = (Path(recording),) if isinstance(recording, (str, Path)) else tuple(map(Path, recording))
+        given = call_files(recording)
         recording = given[0]
         real = [p.resolve() for p in given]
         # only rows naming a file of that name are looked at: `/mon.wav"` inside the JSON list
