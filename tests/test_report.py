@@ -281,3 +281,49 @@ def test_the_nudges_a_live_call_showed_are_on_its_timeline(record):
     assert [float(el.get("data-t")) for el in shown] == [2.5]
     assert "Let them finish" in "".join(shown[0].itertext())
     assert "Nudge shown during the call" in report_html(record).split("<div class='legend'>")[1]
+
+
+def _chromium():
+    import shutil
+
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium to run the page's script in")
+def test_clicking_along_a_plot_plays_from_there_and_the_playhead_follows(tmp_path, record, audio):
+    """In a real browser: a click on the timeline away from any marker seeks to the time
+    under the pointer, a click on the transcript to its line, and every plot's playhead
+    moves there."""
+    import subprocess
+
+    from voicecoach.sinks.report import _L, _R, _W
+
+    probe = """<script>window.addEventListener('load',function(){
+    var a=document.getElementById('call-audio'),out=[];
+    function click(el,fx){var r=el.getBoundingClientRect();
+      el.dispatchEvent(new MouseEvent('click',{bubbles:true,clientX:r.left+r.width*fx,clientY:r.top+r.height/2}));}
+    var tl=document.querySelector('svg.timeline');
+    click(tl,(%(L)d+0.75*(%(W)d-%(L)d-%(R)d))/%(W)d);out.push(a.currentTime.toFixed(2));
+    click(document.querySelectorAll('table.tx td.t')[1],0.5);out.push(a.currentTime.toFixed(2));
+    setTimeout(function(){var hs=document.querySelectorAll('.playhead');var xs=[];
+      for(var i=0;i<hs.length;i++)xs.push(hs[i].getAttribute('visibility')+'@'+parseFloat(hs[i].getAttribute('x1')).toFixed(0));
+      var p=document.createElement('pre');p.id='probe';p.textContent=out.join(' ')+'|'+xs.join(' ');
+      document.body.appendChild(p);},300);});</script>""" % {"L": _L, "R": _R, "W": _W}
+    page = tmp_path / "call.html"
+    page.write_text(report_html(record, audio).replace("</body>", probe + "</body>"))
+    out = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--mute-audio",
+                          "--autoplay-policy=no-user-gesture-required", "--window-size=1200,2400",
+                          "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    found = re.search(r"<pre id=\"probe\">([^<]*)</pre>", out.stdout)
+    assert found, out.stderr[-2000:]
+    times, heads = found.group(1).split("|")
+    on_plot, on_line = (float(t) for t in times.split())
+    assert on_plot == pytest.approx(0.75 * DURATION, abs=0.05)
+    second_line = transcript_lines(record)[1]
+    assert on_line == pytest.approx(second_line.start, abs=0.01)
+    x = _L + (_W - _L - _R) * second_line.start / DURATION
+    heads = [h.split("@") for h in heads.split()]
+    assert len(heads) == 3                                    # the timeline and both curves
+    for shown, at in heads:
+        assert shown == "visible" and float(at) == pytest.approx(x, abs=1.5)

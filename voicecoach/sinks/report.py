@@ -88,6 +88,12 @@ def _time_axis(duration: float, y: float, top: float) -> list[str]:
     return out
 
 
+def _playhead(top: float, bottom: float) -> str:
+    """Where the embedded audio is playing: a line the page's script moves (hidden until then)."""
+    return (f'<line class="playhead" x1="{_L}" y1="{top}" x2="{_L}" y2="{bottom}" '
+            f'visibility="hidden"/>')
+
+
 def _esc(text) -> str:
     return html.escape(str(text), quote=True)
 
@@ -102,7 +108,7 @@ def timeline_svg(record: dict, audio: Optional[CallAudio] = None) -> str:
     bottom = max(lanes.values()) + lane_h + 4
     height = bottom + 26
     out = [f'<svg class="plot timeline" viewBox="0 0 {_W} {height:.0f}" role="img" '
-           f'aria-label="timeline of both sides">']
+           f'aria-label="timeline of both sides" data-dur="{dur:.2f}">']
     out += _time_axis(dur, bottom, top - 6)
     for role, t0, t1, tip in marker_spans(record):
         x0, x1 = _x(t0, dur), _x(t1, dur)
@@ -152,6 +158,7 @@ def timeline_svg(record: dict, audio: Optional[CallAudio] = None) -> str:
             out.append(f'<polygon class="cue mark-cue" data-t="{cue["t"]:.2f}" '
                        f'points="{_star(_x(cue["t"], dur), cue_y, 8.0)}" fill="{PALETTE["mark"]}" '
                        f'stroke="#fff" stroke-width="1"><title>{_esc(cue_tooltip(cue))}</title></polygon>')
+    out.append(_playhead(cue_y - 10, bottom))
     out.append("</svg>")
     return "".join(out)
 
@@ -192,7 +199,8 @@ def curve_svg(points: list, duration: float, *, lo: float, hi: float, color: str
     def y(v):
         return bottom - plot_h * (min(max(v, lo), hi) - lo) / (hi - lo)
 
-    out = [f'<svg class="plot" viewBox="0 0 {_W} {height}" role="img" aria-label="{_esc(label)}">']
+    out = [f'<svg class="plot" viewBox="0 0 {_W} {height}" role="img" aria-label="{_esc(label)}" '
+           f'data-dur="{duration:.2f}">']
     out += _time_axis(duration, bottom, top)
     if band is not None:
         out.append(f'<rect x="{_L}" y="{y(band[1]):.1f}" width="{_W - _L - _R}" '
@@ -217,6 +225,7 @@ def curve_svg(points: list, duration: float, *, lo: float, hi: float, color: str
         out.append(f'<text x="{_W / 2}" y="{top + plot_h / 2}" class="tick" text-anchor="middle">'
                    f'{_esc(empty)}</text>')
     out.append(f'<text x="{_L}" y="{top - 1}" class="curve-label" fill="{color}">{_esc(label)}</text>')
+    out.append(_playhead(top, bottom))
     out.append("</svg>")
     return "".join(out)
 
@@ -298,6 +307,8 @@ svg .tick{font-size:11px;fill:%(muted)s}
 svg .lane{font-size:12px;font-weight:600;fill:%(muted)s}
 svg .curve-label{font-size:12px;font-weight:600}
 svg .cue,svg .mark{cursor:pointer}
+svg .playhead{stroke:%(ink)s;stroke-width:1.5;pointer-events:none}
+.playable svg[data-dur]{cursor:pointer}
 .legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12.5px;color:%(muted)s;margin-top:8px}
 .legend i{display:inline-block;width:11px;height:11px;border-radius:3px;margin-right:5px;vertical-align:-1px}
 .legend i.dot{border-radius:50%%}
@@ -327,9 +338,21 @@ footer{margin-top:18px;padding:12px 16px;border-radius:8px;background:#fff8e6;bo
 
 _SCRIPT = """
 (function(){var a=document.getElementById('call-audio');if(!a)return;
+var L=%(L)d,R=%(R)d,W=%(W)d;document.body.classList.add('playable');
+function show(t){var hs=document.querySelectorAll('svg[data-dur] .playhead');
+for(var i=0;i<hs.length;i++){var d=parseFloat(hs[i].ownerSVGElement.getAttribute('data-dur'));
+var x=L+(W-L-R)*(d>0?Math.min(t/d,1):0);
+hs[i].setAttribute('x1',x);hs[i].setAttribute('x2',x);hs[i].setAttribute('visibility','visible');}}
+function seek(t){t=Math.max(0,t);a.currentTime=t;show(t);var p=a.play();if(p)p.catch(function(){});}
 document.addEventListener('click',function(e){var el=e.target.closest('[data-t]');
-if(!el)return;a.currentTime=parseFloat(el.getAttribute('data-t'));a.play();});})();
-"""
+if(el){seek(parseFloat(el.getAttribute('data-t')));return;}
+var s=e.target.closest('svg[data-dur]');if(!s)return;
+var p=s.createSVGPoint();p.x=e.clientX;p.y=e.clientY;p=p.matrixTransform(s.getScreenCTM().inverse());
+if(p.x>=L&&p.x<=W-R)seek((p.x-L)/(W-L-R)*parseFloat(s.getAttribute('data-dur')));});
+a.addEventListener('timeupdate',function(){show(a.currentTime);});})();
+""" % {"L": _L, "R": _R, "W": _W}
+"""Clicking a time (a marker, a cue, a transcript line, a list item) or anywhere along a plot's
+time axis plays the call from there; each plot's playhead follows the audio."""
 
 
 def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio: bool = True,
