@@ -98,7 +98,9 @@ def test_killed_call_is_recovered_into_its_record_and_the_history(tmp_path):
     assert abs(record["duration"] - 40.0) < 0.05
     words = " ".join(p["text"] for p in record["transcript"]).lower()
     assert "northwind" in words or "broadband" in words, words
-    assert os.path.basename(path) in res.stdout          # listed in the history
+    # a live call: listed in the history by the caller's first problem, as live names it
+    assert record["live"]["stopped_because"].startswith("the program stopped mid-call")
+    assert f"live call: {record['caller_problems'][0]['text']}"[:30] in res.stdout, res.stdout
     # once recovered, it is not analysed again
     again = subprocess.run([sys.executable, "-m", "voicecoach", "history", "--config", str(config)],
                            capture_output=True, text=True, env=env, timeout=120)
