@@ -42,7 +42,7 @@ from PyQt6.QtWidgets import (
 from voicecoach.analyze import analyze_call
 from voicecoach.analyzers.voice import Baseline
 from voicecoach.sinks.playback import PlaybackError, Player
-from voicecoach.sinks.report import call_date, write_report
+from voicecoach.sinks.report import call_date, write_report, written_line
 from voicecoach.sinks.view import (
     CARE_NOTE,
     REPHRASE,
@@ -58,7 +58,7 @@ from voicecoach.sinks.view import (
 from voicecoach.sources.audio import AudioError, CallAudio
 from voicecoach.store import calls
 from voicecoach.store.calls import OpenedCall
-from voicecoach.store.history import History, trend_line, warmth_note
+from voicecoach.store.history import History, trend_lines
 from voicecoach.store.record import RecordError
 
 from . import screen_problem
@@ -589,7 +589,7 @@ class ReviewWindow(QMainWindow):
         except (sqlite3.Error, OSError) as exc:
             self.history.set_rows([], f"The history cannot be read: {exc}")
             return
-        trend = "\n".join(line for line in (trend_line(rows), warmth_note(rows)) if line)
+        trend = "\n".join(trend_lines(rows))
         note = (trend + "\n" if trend else "") + CARE_NOTE if rows else \
             "No calls yet: the calls you review, coach live, or analyse with -o appear here."
         self.history.set_rows(rows, note)
@@ -619,8 +619,7 @@ class ReviewWindow(QMainWindow):
         """Write the HTML report of the call shown (raises OSError)."""
         notes: list = []
         out = write_report(self.source.record, self.source.audio, out_path, notes=notes)
-        self.statusBar().showMessage(f"Report written to {out}" + (f" ({'; '.join(notes)})" if notes else ""),
-                                     15000)
+        self.statusBar().showMessage(written_line(out, notes), 15000)
         return out
 
     def _export_dialog(self) -> None:

@@ -608,7 +608,7 @@ def cmd_review(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from voicecoach.sinks.report import write_report
+    from voicecoach.sinks.report import write_report, written_line
     from voicecoach.store.calls import recording_candidates
 
     call = _call_to_open(args)
@@ -645,7 +645,7 @@ def cmd_report(args) -> int:
         out = write_report(record, audio, args.output, notes=notes)
     except OSError as exc:
         raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    print(f"Report written to {out}" + (f" ({'; '.join(notes)})" if notes else ""))
+    print(written_line(out, notes))
     return 0
 
 

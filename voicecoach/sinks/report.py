@@ -475,6 +475,11 @@ def _items_section(title: str, items: list[tuple[float, str]], empty: str) -> st
     return f"<section><h2>{_esc(title)}</h2><ul class='items'>{lis}</ul></section>"
 
 
+def written_line(out: Union[str, Path], notes: list) -> str:
+    """What ``report`` and the review say once a report is written."""
+    return f"Report written to {out}" + (f" ({'; '.join(notes)})" if notes else "")
+
+
 def write_report(record: dict, audio: Union[CallAudio, str, Path, None], out_path: Union[str, Path], *,
                  embed_audio: bool = True, notes: Optional[list] = None) -> Path:
     """Write the HTML report of a call.

@@ -400,6 +400,12 @@ def trend_value(row: CallScores, field: str, profile: Optional[str]) -> Optional
     return value
 
 
+def trend_lines(rows: list[CallScores]) -> list[str]:
+    """What the history says under its table (``history``, the History tab): the trend, and
+    why warmth is left out of it when it is."""
+    return [line for line in (trend_line(rows), warmth_note(rows)) if line]
+
+
 def trend_line(rows: list[CallScores], window: int = 5) -> str:
     """One line comparing the mean of the latest ``window`` calls with the ``window`` before.
 
@@ -486,12 +492,8 @@ def history_text(rows: list[CallScores]) -> str:
     n = len(rows)
     lines = [f"Your {'call' if n == 1 else f'last {n} calls'}, oldest first (the newest is the last line):", ""]
     lines += scores_table(rows)
-    trend = trend_line(rows)
-    if trend:
-        lines += ["", trend]
-    note = warmth_note(rows)
-    if note:
-        lines += ([] if trend else [""]) + [note]
+    trend = trend_lines(rows)
+    lines += ["", *trend] if trend else []
     lines += ["", CARE_NOTE]
     return "\n".join(lines)
 
