@@ -27,10 +27,10 @@ from voicecoach.store.team import (
     TeamStore,
     call_id,
     check_database_url,
+    no_calls,
     open_shared,
     team_text,
     trend_text,
-    who_shares,
 )
 
 psycopg = pytest.importorskip("psycopg", reason="the team store needs psycopg (pip install -e '.[team]')")
@@ -246,15 +246,21 @@ def test_the_coachs_view(pg, store, tmp_path):
     # the latest 5 calls (days 10-14) against the 5 before (days 5-9: 0.4 ×3, 0.6 ×2)
     assert "alice's trend (last 5 calls vs the 5 before): warmth 0.48 ↑ 0.60 (better)" in trend
     assert TEAM_NOTE in trend
-    # a name no agent shares under: said so, with the names that do (logins are case-sensitive)
-    assert "Alice — no shared calls (logins are case-sensitive: did you mean alice?)" in team_text(carol, ["Alice"])
-    assert "dave — no shared calls (agents who share calls: alice, bob)" in team_text(carol, ["dave"])
-    assert trend_text("dave", [], [], hint=who_shares(carol, "dave")) == \
-        "dave has shared no calls (agents who share calls: alice, bob)."
-    # the same through the command line, as the coach
+    # a name no agent shares under: one error, with the names that do (logins are case-sensitive)
+    with pytest.raises(TeamError, match=r"^Alice has shared no calls \(logins are case-sensitive: "
+                                         r"did you mean alice\?\)$"):
+        team_text(carol, ["Alice"])
+    assert str(no_calls(carol, "dave")) == "dave has shared no calls (agents who share calls: alice, bob)"
+    # the same through the command line, as the coach: the agent's talk share is not "You talk"
     cfg = write_config(tmp_path, pg.dsn("carol"))
     code, out, err = run_cli("team", "--config", str(cfg), password=PASSWORDS["carol"], tmp_path=tmp_path)
     assert code == 0 and "alice — 14 shared calls" in out and TEAM_NOTE in out, err
+    assert "Talk share" in out and "You talk" not in out
+    for command in ("list", "trend"):      # one line and exit status 2, as for `team open` of no call
+        code, out, err = run_cli("team", command, "dave", "--config", str(cfg), password=PASSWORDS["carol"],
+                                 tmp_path=tmp_path)
+        assert code == 2 and out == "", out
+        assert one_error_line(err) == "voicecoach: error: dave has shared no calls (agents who share calls: alice, bob)"
     code, out, err = run_cli("team", "trend", "alice", "--config", str(cfg), password=PASSWORDS["carol"],
                              tmp_path=tmp_path)
     assert code == 0 and "alice — 14 shared calls by week" in out, err

@@ -1065,14 +1065,15 @@ def cmd_team(args) -> int:
                   "  CREATE ROLE carol LOGIN PASSWORD '…' IN ROLE voicecoach_coach;")
             return 0
         if command != "open":
-            from voicecoach.store.team import team_text, trend_text, who_shares
+            from voicecoach.store.team import no_calls, team_text, trend_text
 
             if command == "list":
                 print(team_text(store, [args.agent], args.last))
             elif command == "trend":
                 periods = store.trend(args.agent, args.by)
-                print(trend_text(args.agent, periods, store.calls(args.agent, 10), args.by,
-                                 hint="" if periods else who_shares(store, args.agent)))
+                if not periods:
+                    raise no_calls(store, args.agent)
+                print(trend_text(args.agent, periods, store.calls(args.agent, 10), args.by))
             else:
                 print(team_text(store, None, args.last))
             return 0

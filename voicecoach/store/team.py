@@ -560,7 +560,8 @@ def unshare_local_call(config, record: dict) -> str:
 
 def team_text(store: TeamStore, agents: Optional[list[str]] = None, last: Optional[int] = 5) -> str:
     """The coach's view: each agent (by name) and their latest ``last`` shared calls, oldest
-    first, with the ids ``voicecoach team open`` takes. ``agents`` limits it to those."""
+    first, with the ids ``voicecoach team open`` takes. ``agents`` limits it to those
+    (:func:`no_calls` for one who has shared none)."""
     from voicecoach.sinks.view import TEAM_NOTE
     from voicecoach.store.history import local_time, scores_table
 
@@ -574,17 +575,23 @@ def team_text(store: TeamStore, agents: Optional[list[str]] = None, last: Option
         if known is not None:
             n, latest = known[agent]
             head = f"{agent} — {n} shared call{'s' if n != 1 else ''}, latest {local_time(latest.isoformat())}"
+        elif not rows:
+            raise no_calls(store, agent)
         else:
-            head = f"{agent} — " + (f"the latest {len(rows)} shared call{'s' if len(rows) != 1 else ''}"
-                                    if rows else "no shared calls" + who_shares(store, agent))
+            head = f"{agent} — the latest {len(rows)} shared call{'s' if len(rows) != 1 else ''}"
         out += [head]
-        if rows:
-            out += scores_table([r.scores for r in rows],
-                                ids=[r.short_id + (" ♪" if r.has_audio else "") for r in rows])
+        out += scores_table([r.scores for r in rows], talk="Talk share",      # the agent's, read by their coach
+                            ids=[r.short_id + (" ♪" if r.has_audio else "") for r in rows])
         out.append("")
     out += [("♪ the recording was shared too. `voicecoach team open ID` opens a call in the review; "
              "`voicecoach team trend AGENT` shows one agent's calls over time."), "", TEAM_NOTE]
     return "\n".join(out)
+
+
+def no_calls(store: TeamStore, agent: str) -> TeamError:
+    """The one line for ``team list`` or ``team trend`` of an agent with no shared calls
+    (a misspelt login, most often): an error, not an empty table under the view's notes."""
+    return TeamError(f"{agent} has shared no calls{who_shares(store, agent)}")
 
 
 def who_shares(store: TeamStore, agent: str) -> str:
@@ -599,16 +606,13 @@ def who_shares(store: TeamStore, agent: str) -> str:
     return f" (agents who share calls: {', '.join(names[:8])}{' …' if len(names) > 8 else ''})"
 
 
-def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: str = "week",
-               hint: str = "") -> str:
-    """One agent's trend: their shared calls by week or month, and their latest calls
-    against the ones before (:func:`voicecoach.store.history.trend_line`). ``hint`` follows
-    "has shared no calls" (:func:`who_shares`)."""
+def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: str = "week") -> str:
+    """One agent's trend: their shared calls by week or month (``periods``: at least one),
+    and their latest calls against the ones before
+    (:func:`voicecoach.store.history.trend_line`)."""
     from voicecoach.sinks.view import TEAM_NOTE, text_table
     from voicecoach.store.history import format_score, trend_line
 
-    if not periods:
-        return f"{agent} has shared no calls{hint}."
     head = ("Week of" if by == "week" else "Month", "Calls", "Warmth", "Interr./10 min", "Talk share",
             "Words/min", "Checklist")
     table = [head]
