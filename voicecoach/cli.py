@@ -734,9 +734,11 @@ def cmd_calibrate(args) -> int:
             time.sleep(1.0)
         print("\rRecording — read now." + " " * 10, flush=True)
         seconds = args.seconds if args.seconds is not None else MIC_SECONDS
-        profile = profile_from_audio([record_mic(seconds, device, on_level=_level_meter, channel=channel)],
-                                     names=["microphone"], **settings)
-        print()
+        try:
+            profile = profile_from_audio([record_mic(seconds, device, on_level=_level_meter, channel=channel)],
+                                         names=["microphone"], **settings)
+        finally:
+            print()                    # the level meter's line ends, before any error line
     else:
         profile = build_profile(args.audio, **settings)
     from voicecoach.store.calls import write_private
