@@ -276,6 +276,8 @@ def test_warmth_is_a_table_like_the_others(tmp_path):
     (["calibrate", "me.wav", "--seconds", "10", "-o", "me.json"],          # not silently ignored
      "--seconds is for recording with --mic; recordings given are measured whole"),
     (["calibrate", "me.wav", "--device", "3", "-o", "me.json"], "--device is for recording with --mic"),
+    (["calibrate", "--mic", "--seconds", "100000", "-o", "me.json"],     # 27 hours; 1e12 ran out of memory
+     "--seconds: 100000 is longer than calibrate records (600 s at most; 30 s is enough)"),
     (["live", "--replay", "demo", "mine.wav"], "--replay demo replays the demo call, which is kept out of your"),
 ])
 def test_arguments_that_make_no_sense_are_refused_in_the_commands_own_words(tmp_path, args, message):

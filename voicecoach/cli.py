@@ -196,6 +196,18 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 MIC_SECONDS = 30.0
 """How long ``calibrate --mic`` records when not told (s): the passage read at a relaxed pace."""
+MAX_MIC_SECONDS = 600.0
+"""The longest ``calibrate --mic`` records (s): the passage read many times over; more is a
+typo (``--seconds 3000`` for 30), and the recording is held in memory."""
+
+
+def _mic_seconds(text: str) -> float:
+    """``calibrate --seconds``: :func:`_seconds`, at most :data:`MAX_MIC_SECONDS`."""
+    value = _seconds(text)
+    if value > MAX_MIC_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text} is longer than calibrate records "
+                                         f"({MAX_MIC_SECONDS:g} s at most; {MIC_SECONDS:g} s is enough)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -316,8 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("audio", nargs="*", metavar="AUDIO",
                     help="recordings of your ordinary speech (mono, or stereo with you on the left)")
     cb.add_argument("--mic", action="store_true", help="record from the microphone instead")
-    cb.add_argument("--seconds", type=_seconds, metavar="SECONDS",
-                    help=f"how long to record with --mic (default {MIC_SECONDS:g})")
+    cb.add_argument("--seconds", type=_mic_seconds, metavar="SECONDS",
+                    help=f"how long to record with --mic (default {MIC_SECONDS:g}, at most {MAX_MIC_SECONDS:g})")
     cb.add_argument("--device", metavar="DEVICE",
                     help="the microphone, named as for `live --agent`: an index or name from "
                          "`voicecoach devices`, or a PulseAudio source (default: [live] agent_device "
