@@ -257,6 +257,10 @@ def test_warmth_is_a_table_like_the_others(tmp_path):
     assert set(rule) == {"─", " "}
     assert mine.split()[0] == me and 0.0 <= float(mine.split()[1]) <= 1.0
     assert quiet.split()[:2] == [str(tmp_path / "quiet.wav"), "–"] and "not enough speech" in quiet
+    res = run("warmth", me, str(tmp_path / "quiet.wav"), "--json", "--config", str(tmp_path / "plain.toml"))
+    mine, quiet_json = json.loads(res.stdout)         # --json says why as the table does
+    assert mine["reason"] is None and quiet_json["warmth"] is None
+    assert quiet_json["reason"] and quiet_json["reason"] in quiet
 
 
 @pytest.mark.parametrize("args, message", [

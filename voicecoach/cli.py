@@ -348,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     wm.add_argument("clips", nargs="+", metavar="CLIP", help="clips of your voice (mono, or stereo with you on the left)")
     wm.add_argument("--profile", metavar="FILE",
                     help="your voice profile (default: the one `voicecoach calibrate` remembered)")
-    wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth}")
+    wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth, reason}: "
+                    "reason says why a clip has no warmth (null when it has)")
     _add_common(wm)
 
     sh = sub.add_parser(
@@ -788,7 +789,8 @@ def cmd_warmth(args) -> int:
     baseline = _profile_for(args, config)
     results = score_clips(args.clips, profile=baseline, **_profile_settings(config))
     if args.json:
-        json.dump([{"file": r["file"], "warmth": r["warmth"]} for r in results], sys.stdout, indent=1)
+        json.dump([{"file": r["file"], "warmth": r["warmth"], "reason": r["reason"]} for r in results],
+                  sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     if baseline is None:
