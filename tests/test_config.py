@@ -222,6 +222,9 @@ def test_every_setting_is_explained_where_it_is_defined():
             assert not re.search(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b", note), note   # a constant's value, not its name
             if f.default is None:
                 assert '""' in note, (f.name, note)                             # what unset means
+        for name, note in notes.items():      # a note two settings share names each ([vad] level_rise_s
+            same = [k for k, v in notes.items() if v == note]     # and level_fall_s said "louder and quieter")
+            assert len(same) == 1 or all(k in note for k in same), (section.name, same, note)
 
 
 def test_a_note_gives_a_constants_value_and_drops_pointers_into_the_code():
