@@ -1047,6 +1047,10 @@ def cmd_share(args) -> int:
     from voicecoach.store.team import share_local_call, unshare_local_call
 
     config = _load_config(args)
+    if _is_demo(args.call):          # the word or the demo's file, as `review demo` names it: no record to find
+        from voicecoach.store.team import DEMO_REFUSED
+
+        raise UserError(DEMO_REFUSED)
     record, path = _local_call(args.call)
     if is_demo(record, path):
         record["demo"] = True                     # a demo record an earlier version kept unmarked

@@ -528,6 +528,11 @@ def _recording_bytes(files: Union[str, Path, tuple, None]) -> tuple[Optional[byt
     return buf.getvalue(), f"{files[0].stem} + {files[1].stem}.flac"
 
 
+DEMO_REFUSED = "this is the demo call, not one of yours: it is never shared with your coach"
+"""Said when the demo call is to be shared, named by its record or (``share demo``) as other
+commands name it."""
+
+
 def share_local_call(config, record: dict, audio_path: Union[str, Path, tuple, None] = None) -> str:
     """Share one call with the coach (what the review window and the after-call card call):
     the line to show the agent. Blocks for the network: call it off the GUI thread.
