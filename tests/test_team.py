@@ -261,6 +261,11 @@ def test_the_coachs_view(pg, store, tmp_path):
                                  tmp_path=tmp_path)
         assert code == 2 and out == "", out
         assert one_error_line(err) == "voicecoach: error: dave has shared no calls (agents who share calls: alice, bob)"
+    (tmp_path / "alice").mkdir()                # an agent sees only their own calls: bob's are not "none"
+    code, out, err = run_cli("team", "list", "bob", "--config", str(write_config(tmp_path / "alice", pg.dsn("alice"))),
+                             password=PASSWORDS["alice"], tmp_path=tmp_path)
+    assert code == 2 and one_error_line(err) == ("voicecoach: error: alice sees only their own shared calls, not "
+                                                 "bob's: `voicecoach team` is your coach's view")
     code, out, err = run_cli("team", "trend", "alice", "--config", str(cfg), password=PASSWORDS["carol"],
                              tmp_path=tmp_path)
     assert code == 0 and "alice — 14 shared calls by week" in out, err

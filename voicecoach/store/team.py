@@ -371,6 +371,12 @@ class TeamStore:
         except psycopg.OperationalError as exc:
             raise self._gone(exc) from None
 
+    def sees_own_calls_only(self) -> bool:
+        """Whether this login is an agent's, not a coach's: row-level security shows it its
+        own shared calls alone, so another agent's seem to be none."""
+        return bool(self._query("SELECT pg_has_role('voicecoach_agent', 'MEMBER') "
+                                "AND NOT pg_has_role('voicecoach_coach', 'MEMBER')")[0][0])
+
     def agents(self) -> list[tuple[str, int, _dt.datetime]]:
         """Every agent with shared calls (that this login may see), by name:
         ``(agent, calls, latest call's time)``."""
@@ -546,7 +552,7 @@ def share_local_call(config, record: dict, audio_path: Union[str, Path, tuple, N
         count as the agent's in their coach's view and trend.
     """
     if is_demo(record):
-        raise TeamError("this is the demo call, not one of yours: it is never shared with your coach")
+        raise TeamError(DEMO_REFUSED)
     with TeamStore.from_config(config) as store:
         result = store.share(record, audio_path)
     what = "call and its recording" if result.audio else "call (without its recording)"
@@ -596,6 +602,9 @@ def team_text(store: TeamStore, agents: Optional[list[str]] = None, last: Option
 def no_calls(store: TeamStore, agent: str) -> TeamError:
     """The one line for ``team list`` or ``team trend`` of an agent with no shared calls
     (a misspelt login, most often): an error, not an empty table under the view's notes."""
+    if agent != store.user and store.sees_own_calls_only():
+        return TeamError(f"{store.user} sees only their own shared calls, not {agent}'s: "
+                         "`voicecoach team` is your coach's view")
     return TeamError(f"{agent} has shared no calls{who_shares(store, agent)}")
 
 
