@@ -256,6 +256,9 @@ def test_the_coachs_view(pg, store, tmp_path):
     code, out, err = run_cli("team", "--config", str(cfg), password=PASSWORDS["carol"], tmp_path=tmp_path)
     assert code == 0 and "alice — 14 shared calls" in out and TEAM_NOTE in out, err
     assert "Talk share" in out and "You talk" not in out
+    for args in (("-n", "2", "list", "alice"), ("list", "alice", "-n", "2")):   # before `list` too, not ignored
+        code, out, err = run_cli("team", *args, "--config", str(cfg), password=PASSWORDS["carol"], tmp_path=tmp_path)
+        assert code == 0 and "alice — the latest 2 shared calls" in out, (args, out, err)
     for command in ("list", "trend"):      # one line and exit status 2, as for `team open` of no call
         code, out, err = run_cli("team", command, "dave", "--config", str(cfg), password=PASSWORDS["carol"],
                                  tmp_path=tmp_path)

@@ -378,12 +378,13 @@ def build_parser() -> argparse.ArgumentParser:
                "  voicecoach team trend AGENT     one agent's calls by week (or --by month)\n"
                "  voicecoach team init            set up the store, or bring it up to date (team lead)")
     _add_common(tm)
-    tm.add_argument("-n", "--last", type=_count, default=5, metavar="N",
+    tm.add_argument("-n", "--last", type=_count, metavar="N",
                     help="calls per agent in the overview (default 5)")
     tsub = tm.add_subparsers(dest="team_command", metavar="COMMAND")
     tl = tsub.add_parser("list", help="one agent's shared calls")
     tl.add_argument("agent", metavar="AGENT")
-    tl.add_argument("-n", "--last", type=_count, default=20, metavar="N", help="how many calls (default 20)")
+    tl.add_argument("-n", "--last", type=_count, default=argparse.SUPPRESS, metavar="N",   # `team -n 3 list A` too
+                    help="how many calls (default 20)")
     _add_common(tl, nested=True)
     to = tsub.add_parser("open", help="open a shared call in the review window")
     to.add_argument("ref", metavar="ID", help="the call's id as listed (or AGENT/ID)")
@@ -1088,14 +1089,14 @@ def cmd_team(args) -> int:
             from voicecoach.store.team import no_calls, team_text, trend_text
 
             if command == "list":
-                print(team_text(store, [args.agent], args.last))
+                print(team_text(store, [args.agent], args.last or 20))
             elif command == "trend":
                 periods = store.trend(args.agent, args.by)
                 if not periods:
                     raise no_calls(store, args.agent)
                 print(trend_text(args.agent, periods, store.calls(args.agent, 10), args.by))
             else:
-                print(team_text(store, None, args.last))
+                print(team_text(store, None, args.last or 5))
             return 0
         from voicecoach.store.team import open_shared
 
