@@ -8,6 +8,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # before Qt is imported
 
+import getpass  # noqa: E402
 import hashlib  # noqa: E402
 import subprocess
 import sys
@@ -352,6 +353,11 @@ def test_wrong_or_missing_password_is_one_line(pg, tmp_path):
     code, out, err = run_cli("share", str(rec), "--config", str(cfg), password="not-it", tmp_path=tmp_path)
     line = one_error_line(err)
     assert code == 2 and "wrong password for alice" in line
+    # a URL without a login: libpq logs in as this computer's user, and the message names it
+    no_user = write_config(tmp_path, pg.dsn("alice").replace("alice@", ""))
+    code, out, err = run_cli("share", str(rec), "--config", str(no_user), password="not-it", tmp_path=tmp_path)
+    assert code == 2 and f"wrong password for {getpass.getuser()} " in one_error_line(err)
+    cfg = write_config(tmp_path, pg.dsn("alice"))
     code, out, err = run_cli("share", str(rec), "--config", str(cfg), tmp_path=tmp_path)
     assert code == 2 and "PGPASSWORD" in one_error_line(err)
     # a ~/.pgpass (PGPASSFILE) is the other way to give it

@@ -110,9 +110,20 @@ def _where(url: str) -> tuple[str, str]:
     """(the user, "host:port/database") of a connection string, for messages."""
     parts = _psycopg().conninfo.conninfo_to_dict(url)
     host = parts.get("host") or "localhost"
-    user = parts.get("user") or os.environ.get("PGUSER") or "you"
+    user = parts.get("user") or os.environ.get("PGUSER") or _login_name()
     port = parts.get("port") or os.environ.get("PGPORT") or "5432"
     return user, f"{host}:{port}/{parts.get('dbname') or user}"
+
+
+def _login_name() -> str:
+    """The login libpq uses when the URL names none: this computer's user name (a message
+    then says whose password was wrong, not "you")."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "you"
 
 
 def _connect_error(url: str, exc: BaseException) -> TeamError:
