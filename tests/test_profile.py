@@ -366,6 +366,22 @@ def test_calibrate_mic_from_a_silent_input_says_so_on_a_line_of_its_own(pulse, t
     assert not (tmp_path / "p.json").exists()
 
 
+def test_calibrate_mic_refuses_an_agent_channel_the_input_lacks_as_live_does(pulse, tmp_path):
+    """[live] agent_channel = 1 on a mono source: one line before the countdown, as `live`
+    says it (it recorded a silent upmixed channel for the whole --seconds)."""
+    import os
+    import sys
+
+    (tmp_path / "c.toml").write_text("[live]\nagent_channel = 1\n")
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "calibrate", "--mic", "--seconds", "1",
+                          "--device", "agent.monitor", "-o", str(tmp_path / "p.json"),
+                          "--config", str(tmp_path / "c.toml")],
+                         capture_output=True, text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+                         timeout=120)
+    assert res.returncode == 2 and "Starting in" not in res.stdout, res.stdout
+    assert res.stderr == "voicecoach: error: agent channel 1 is not on 'agent.monitor' (1 channel)\n"
+
+
 def test_calibrate_mic_without_an_input_says_so_before_the_countdown(tmp_path):
     """No sound server and no sound card: one line, and no "Starting in 3…" first."""
     import os

@@ -118,6 +118,14 @@ class DeviceChoice:
     pulse_source: Optional[str] = None
     pulse_server: Optional[str] = None
 
+    def check_channel(self, column: int, side: str = "agent") -> None:
+        """DeviceError unless ``column`` (0 = first) is one of this input's channels: the
+        channel ``side`` (agent, customer) is taken from, as ``live`` and ``calibrate --mic``
+        take it."""
+        if not 0 <= column < self.channels:
+            raise DeviceError(f"{side} channel {column} is not on {self.name!r} "
+                              f"({self.channels} channel{'s' if self.channels != 1 else ''})")
+
     def open_env(self) -> dict[str, str]:
         """Environment variables to set while this input's stream is opened."""
         env = {}

@@ -508,6 +508,8 @@ def record_mic(seconds: float, device: Optional[DeviceChoice] = None,
 def check_mic(device: Optional[DeviceChoice] = None, sr: int = SAMPLE_RATE, channel: int = 0) -> None:
     """Raise :class:`AudioError` now, not after a countdown, when ``device`` (a
     :class:`DeviceChoice`, or the default input when None) cannot record ``channel`` at ``sr``."""
+    if device is not None:
+        device.check_channel(channel)        # as live refuses it: not a silent channel recorded
     sd = import_sounddevice()
     try:
         with _opening(device):
