@@ -363,6 +363,12 @@ def test_wrong_or_missing_password_is_one_line(pg, tmp_path):
     # a ~/.pgpass (PGPASSFILE) is the other way to give it
     pgpass = tmp_path / "pgpass"
     pgpass.write_text(f"127.0.0.1:{pg.port}:voicecoach:alice:{PASSWORDS['alice']}\n")
+    pgpass.chmod(0o644)         # libpq skips it, with a WARNING of its own: one line of ours instead
+    code, out, err = run_cli("share", str(rec), "--config", str(cfg), tmp_path=tmp_path,
+                             env_extra={"PGPASSFILE": str(pgpass)})
+    assert code == 2 and one_error_line(err).endswith(
+        f"it asks alice for a password; {pgpass} may be read by others, so PostgreSQL does not use it: "
+        f"chmod 600 {pgpass}")
     pgpass.chmod(0o600)
     code, out, err = run_cli("share", str(rec), "--config", str(cfg), tmp_path=tmp_path,
                              env_extra={"PGPASSFILE": str(pgpass)})

@@ -1111,9 +1111,9 @@ COMMANDS = {"analyze": cmd_analyze, "live": cmd_live, "devices": cmd_devices, "r
             "warmth": cmd_warmth, "config": cmd_config, "share": cmd_share, "team": cmd_team}
 
 
-_OPEN_DEVICES = ("live", "calibrate", "devices")
-"""Commands that may open audio devices: PortAudio's and alsa-lib's own lines are
-filtered from their stderr (:mod:`voicecoach.sources.library_noise`)."""
+_FILTERED = ("live", "calibrate", "devices", "share", "team")
+"""Commands that may open audio devices or reach the team store: PortAudio's, alsa-lib's
+and libpq's own lines are filtered from their stderr (:mod:`voicecoach.sources.library_noise`)."""
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -1143,7 +1143,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
 
     from voicecoach.sources.library_noise import filter_library_noise
 
-    devices = args.command in _OPEN_DEVICES
+    devices = args.command in _FILTERED
     with warnings.catch_warnings(), filter_library_noise() if devices else contextlib.nullcontext():
         warnings.simplefilter("ignore")                 # libraries' chatter is not for the user
         warnings.simplefilter("always", AudioWarning)   # ours are: one line each

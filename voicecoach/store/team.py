@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,24 @@ def _where(url: str) -> tuple[str, str]:
     return user, f"{host}:{port}/{parts.get('dbname') or user}"
 
 
+def _pgpass_problem(url: str) -> str:
+    """What is wrong with the password file libpq would read (``~/.pgpass``, ``PGPASSFILE``),
+    "" if nothing: one that others may read, libpq skips (its WARNING line is kept off the
+    terminal: :mod:`voicecoach.sources.library_noise`), so the server's question for a
+    password is not answered from it."""
+    parts = _psycopg().conninfo.conninfo_to_dict(url)
+    if os.name != "posix" or parts.get("password") or os.environ.get("PGPASSWORD"):
+        return ""
+    path = Path(parts.get("passfile") or os.environ.get("PGPASSFILE") or "~/.pgpass").expanduser()
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return ""
+    if stat.S_ISREG(mode) and mode & 0o077:
+        return f"{path} may be read by others, so PostgreSQL does not use it: chmod 600 {path}"
+    return ""
+
+
 def _login_name() -> str:
     """The login libpq uses when the URL names none: this computer's user name (a message
     then says whose password was wrong, not "you")."""
@@ -132,8 +151,8 @@ def _connect_error(url: str, exc: BaseException) -> TeamError:
     if "password authentication failed" in text:
         return TeamError(f"team store {where}: wrong password for {user} (PGPASSWORD or ~/.pgpass)")
     if "no password supplied" in text or "fe_sendauth" in text:
-        return TeamError(f"team store {where}: it asks {user} for a password; set PGPASSWORD or add a "
-                         "line to ~/.pgpass")
+        return TeamError(f"team store {where}: it asks {user} for a password; " +
+                         (_pgpass_problem(url) or "set PGPASSWORD or add a line to ~/.pgpass"))
     if "does not exist" in text and "database" in text:
         return TeamError(f"team store {where}: no such database")
     if "role" in text and "does not exist" in text:
