@@ -383,6 +383,10 @@ def test_the_demos_kept_record_is_marked_demo_never_indexed_nor_shared(tmp_path,
     assert main(["share", str(opened.record_path), "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the demo call, not one of yours" in err, err
+    for name in ("demo", str(demo_call_path())):    # as `review demo` names it (it said "demo: no such file")
+        assert main(["share", name, "--config", str(config)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "the demo call, not one of yours" in err, err
 
 
 def test_what_a_recording_warns_of_reaches_the_review_as_its_note(tmp_path, data):

@@ -257,6 +257,10 @@ def test_warmth_is_a_table_like_the_others(tmp_path):
     assert set(rule) == {"─", " "}
     assert mine.split()[0] == me and 0.0 <= float(mine.split()[1]) <= 1.0
     assert quiet.split()[:2] == [str(tmp_path / "quiet.wav"), "–"] and "not enough speech" in quiet
+    res = run("warmth", me, str(tmp_path / "quiet.wav"), "--json", "--config", str(tmp_path / "plain.toml"))
+    mine, quiet_json = json.loads(res.stdout)         # --json says why as the table does
+    assert mine["reason"] is None and quiet_json["warmth"] is None
+    assert quiet_json["reason"] and quiet_json["reason"] in quiet
 
 
 @pytest.mark.parametrize("args, message", [
@@ -276,6 +280,8 @@ def test_warmth_is_a_table_like_the_others(tmp_path):
     (["calibrate", "me.wav", "--seconds", "10", "-o", "me.json"],          # not silently ignored
      "--seconds is for recording with --mic; recordings given are measured whole"),
     (["calibrate", "me.wav", "--device", "3", "-o", "me.json"], "--device is for recording with --mic"),
+    (["calibrate", "--mic", "--seconds", "100000", "-o", "me.json"],     # 27 hours; 1e12 ran out of memory
+     "--seconds: 100000 is longer than calibrate records (600 s at most; 30 s is enough)"),
     (["live", "--replay", "demo", "mine.wav"], "--replay demo replays the demo call, which is kept out of your"),
 ])
 def test_arguments_that_make_no_sense_are_refused_in_the_commands_own_words(tmp_path, args, message):

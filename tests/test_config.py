@@ -113,7 +113,10 @@ def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
     ('[turns]\nmin_overlap_s = "0.5"\n', r"\[turns\] min_overlap_s must be a number, not '0.5'"),
     ("[turns]\nmin_overlap_s = true\n", r"\[turns\] min_overlap_s must be a number, not True"),
     ("[language]\nreplace_lexicons = 1\n", r"\[language\] replace_lexicons must be true or false, not 1"),
-    ("[transcribe]\nmodel = 3\n", r"\[transcribe\] model must be a string, not 3"),
+    ("[transcribe]\nmodel = 3\n", r"\[transcribe\] model must be a string \(in quotes: \"3\"\), not 3"),
+    ("[live]\nagent_device = 3\n",              # README: a device by its index, here as in --agent 3
+     r"\[live\] agent_device must be a string \(in quotes: \"3\"\), not 3$"),
+    ("[transcribe]\nmodel = true\n", r"\[transcribe\] model must be a string, not True"),
     ('[language]\nlexicon_dirs = "~/lex"\n', r"\[language\] lexicon_dirs must be a list, not '~/lex'"),
     ("[transcribe]\nbeam_size = 1.5\n", r"\[transcribe\] beam_size must be a whole number, not 1.5"),
     ("[capture]\nlatency_s = true\n", r"\[capture\] latency_s must be a number or \"\", not True"),
@@ -219,6 +222,9 @@ def test_every_setting_is_explained_where_it_is_defined():
             assert not re.search(r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b", note), note   # a constant's value, not its name
             if f.default is None:
                 assert '""' in note, (f.name, note)                             # what unset means
+        for name, note in notes.items():      # a note two settings share names each ([vad] level_rise_s
+            same = [k for k, v in notes.items() if v == note]     # and level_fall_s said "louder and quieter")
+            assert len(same) == 1 or all(k in note for k in same), (section.name, same, note)
 
 
 def test_a_note_gives_a_constants_value_and_drops_pointers_into_the_code():

@@ -24,7 +24,7 @@ def test_short_source_list_is_parsed_and_monitors_marked():
     assert (mon.name, mon.channels, mon.default_samplerate_hz, mon.is_monitor) == \
         ("alsa_output.usb-Headset.analog-stereo.monitor", 2, 48000.0, True)
     assert (mic.channels, mic.default_samplerate_hz, mic.is_monitor) == (1, 44100.0, False)
-    assert MONITOR_LABEL in mon.label and MONITOR_LABEL not in mic.label
+    assert MONITOR_LABEL in mon.row[-1] and MONITOR_LABEL not in mic.row[-1]
 
 
 def test_json_source_list_uses_description_and_device_class():
@@ -35,7 +35,7 @@ def test_json_source_list_uses_description_and_device_class():
          "properties": {"device.class": "sound"}, "monitor_source": ""}])
     mon, mic = parse_sources_json(text, "PulseAudio")
     assert mon.is_monitor and mon.description == "Monitor of Speakers" and mon.channels == 2
-    assert not mic.is_monitor and "Headset Mic" in mic.label
+    assert not mic.is_monitor and "Headset Mic" in mic.row[-1]
 
 
 def test_listing_shows_portaudio_pulse_device_and_every_source(pulse):
@@ -49,6 +49,13 @@ def test_listing_shows_portaudio_pulse_device_and_every_source(pulse):
     text = format_inputs(inputs)
     monitor_lines = [line for line in text.splitlines() if MONITOR_LABEL in line]
     assert len(monitor_lines) == 3 and all(".monitor" in line for line in monitor_lines)
+    # a table, as every command prints one: each column starts where its header does
+    head, rule, *rows = text.split("\n\n")[0].splitlines()
+    assert set(rule) == {"─", " "} and len(rows) == len(inputs)
+    for column in ("Input", "Through", "What it is"):
+        at = head.index(column)
+        assert all(row[at - 2:at] == "  " and row[at] != " " for row in rows if len(row) > at), (column, text)
+    assert all(row[head.index("What it is"):].startswith("Monitor of ") for row in monitor_lines)
 
 
 def test_json_and_short_listings_agree(pulse):

@@ -343,7 +343,43 @@ def test_calibrate_mic_takes_a_pulseaudio_source_by_name_as_live_does(pulse, tmp
         if heard:
             assert proc.returncode == 0 and json.loads(out.read_text())["voiced_s"] >= 5.0, stderr
         else:
-            assert proc.returncode == 2 and "not enough speech" in stderr, stderr
+            assert proc.returncode == 2 and "recorded only silence" in stderr, stderr     # the wrong channel
+
+
+def test_calibrate_mic_from_a_silent_input_says_so_on_a_line_of_its_own(pulse, tmp_path):
+    """A muted mic or the wrong input (a monitor nothing plays into) is said to be silent, not
+    "record more of your ordinary voice", and the error starts a line of its own, not the end
+    of the level meter's."""
+    import os
+    import sys
+
+    (tmp_path / "c.toml").write_text("")
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "calibrate", "--mic", "--seconds", "1",
+                          "--device", "customer.monitor", "-o", str(tmp_path / "p.json"),
+                          "--config", str(tmp_path / "c.toml")],
+                         capture_output=True, text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+                         timeout=120)
+    assert res.returncode == 2 and "s left" in res.stdout and res.stdout.endswith("\n"), res.stdout[-200:]
+    assert res.stderr == ("voicecoach: error: input device 'customer.monitor' recorded only silence (below "
+                          "-70 dBFS): is the mic muted, or is it the wrong input? `voicecoach devices` lists "
+                          "them; --device picks one\n")
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_calibrate_mic_refuses_an_agent_channel_the_input_lacks_as_live_does(pulse, tmp_path):
+    """[live] agent_channel = 1 on a mono source: one line before the countdown, as `live`
+    says it (it recorded a silent upmixed channel for the whole --seconds)."""
+    import os
+    import sys
+
+    (tmp_path / "c.toml").write_text("[live]\nagent_channel = 1\n")
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "calibrate", "--mic", "--seconds", "1",
+                          "--device", "agent.monitor", "-o", str(tmp_path / "p.json"),
+                          "--config", str(tmp_path / "c.toml")],
+                         capture_output=True, text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+                         timeout=120)
+    assert res.returncode == 2 and "Starting in" not in res.stdout, res.stdout
+    assert res.stderr == "voicecoach: error: agent channel 1 is not on 'agent.monitor' (1 channel)\n"
 
 
 def test_calibrate_mic_without_an_input_says_so_before_the_countdown(tmp_path):

@@ -8,6 +8,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # before Qt is imported
 
+import getpass  # noqa: E402
 import hashlib  # noqa: E402
 import subprocess
 import sys
@@ -27,10 +28,10 @@ from voicecoach.store.team import (
     TeamStore,
     call_id,
     check_database_url,
+    no_calls,
     open_shared,
     team_text,
     trend_text,
-    who_shares,
 )
 
 psycopg = pytest.importorskip("psycopg", reason="the team store needs psycopg (pip install -e '.[team]')")
@@ -246,15 +247,29 @@ def test_the_coachs_view(pg, store, tmp_path):
     # the latest 5 calls (days 10-14) against the 5 before (days 5-9: 0.4 ×3, 0.6 ×2)
     assert "alice's trend (last 5 calls vs the 5 before): warmth 0.48 ↑ 0.60 (better)" in trend
     assert TEAM_NOTE in trend
-    # a name no agent shares under: said so, with the names that do (logins are case-sensitive)
-    assert "Alice — no shared calls (logins are case-sensitive: did you mean alice?)" in team_text(carol, ["Alice"])
-    assert "dave — no shared calls (agents who share calls: alice, bob)" in team_text(carol, ["dave"])
-    assert trend_text("dave", [], [], hint=who_shares(carol, "dave")) == \
-        "dave has shared no calls (agents who share calls: alice, bob)."
-    # the same through the command line, as the coach
+    # a name no agent shares under: one error, with the names that do (logins are case-sensitive)
+    with pytest.raises(TeamError, match=r"^Alice has shared no calls \(logins are case-sensitive: "
+                                         r"did you mean alice\?\)$"):
+        team_text(carol, ["Alice"])
+    assert str(no_calls(carol, "dave")) == "dave has shared no calls (agents who share calls: alice, bob)"
+    # the same through the command line, as the coach: the agent's talk share is not "You talk"
     cfg = write_config(tmp_path, pg.dsn("carol"))
     code, out, err = run_cli("team", "--config", str(cfg), password=PASSWORDS["carol"], tmp_path=tmp_path)
     assert code == 0 and "alice — 14 shared calls" in out and TEAM_NOTE in out, err
+    assert "Talk share" in out and "You talk" not in out
+    for args in (("-n", "2", "list", "alice"), ("list", "alice", "-n", "2")):   # before `list` too, not ignored
+        code, out, err = run_cli("team", *args, "--config", str(cfg), password=PASSWORDS["carol"], tmp_path=tmp_path)
+        assert code == 0 and "alice — the latest 2 shared calls" in out, (args, out, err)
+    for command in ("list", "trend"):      # one line and exit status 2, as for `team open` of no call
+        code, out, err = run_cli("team", command, "dave", "--config", str(cfg), password=PASSWORDS["carol"],
+                                 tmp_path=tmp_path)
+        assert code == 2 and out == "", out
+        assert one_error_line(err) == "voicecoach: error: dave has shared no calls (agents who share calls: alice, bob)"
+    (tmp_path / "alice").mkdir()                # an agent sees only their own calls: bob's are not "none"
+    code, out, err = run_cli("team", "list", "bob", "--config", str(write_config(tmp_path / "alice", pg.dsn("alice"))),
+                             password=PASSWORDS["alice"], tmp_path=tmp_path)
+    assert code == 2 and one_error_line(err) == ("voicecoach: error: alice sees only their own shared calls, not "
+                                                 "bob's: `voicecoach team` is your coach's view")
     code, out, err = run_cli("team", "trend", "alice", "--config", str(cfg), password=PASSWORDS["carol"],
                              tmp_path=tmp_path)
     assert code == 0 and "alice — 14 shared calls by week" in out, err
@@ -338,11 +353,22 @@ def test_wrong_or_missing_password_is_one_line(pg, tmp_path):
     code, out, err = run_cli("share", str(rec), "--config", str(cfg), password="not-it", tmp_path=tmp_path)
     line = one_error_line(err)
     assert code == 2 and "wrong password for alice" in line
+    # a URL without a login: libpq logs in as this computer's user, and the message names it
+    no_user = write_config(tmp_path, pg.dsn("alice").replace("alice@", ""))
+    code, out, err = run_cli("share", str(rec), "--config", str(no_user), password="not-it", tmp_path=tmp_path)
+    assert code == 2 and f"wrong password for {getpass.getuser()} " in one_error_line(err)
+    cfg = write_config(tmp_path, pg.dsn("alice"))
     code, out, err = run_cli("share", str(rec), "--config", str(cfg), tmp_path=tmp_path)
     assert code == 2 and "PGPASSWORD" in one_error_line(err)
     # a ~/.pgpass (PGPASSFILE) is the other way to give it
     pgpass = tmp_path / "pgpass"
     pgpass.write_text(f"127.0.0.1:{pg.port}:voicecoach:alice:{PASSWORDS['alice']}\n")
+    pgpass.chmod(0o644)         # libpq skips it, with a WARNING of its own: one line of ours instead
+    code, out, err = run_cli("share", str(rec), "--config", str(cfg), tmp_path=tmp_path,
+                             env_extra={"PGPASSFILE": str(pgpass)})
+    assert code == 2 and one_error_line(err).endswith(
+        f"it asks alice for a password; {pgpass} may be read by others, so PostgreSQL does not use it: "
+        f"chmod 600 {pgpass}")
     pgpass.chmod(0o600)
     code, out, err = run_cli("share", str(rec), "--config", str(cfg), tmp_path=tmp_path,
                              env_extra={"PGPASSFILE": str(pgpass)})

@@ -196,6 +196,18 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 MIC_SECONDS = 30.0
 """How long ``calibrate --mic`` records when not told (s): the passage read at a relaxed pace."""
+MAX_MIC_SECONDS = 600.0
+"""The longest ``calibrate --mic`` records (s): the passage read many times over; more is a
+typo (``--seconds 3000`` for 30), and the recording is held in memory."""
+
+
+def _mic_seconds(text: str) -> float:
+    """``calibrate --seconds``: :func:`_seconds`, at most :data:`MAX_MIC_SECONDS`."""
+    value = _seconds(text)
+    if value > MAX_MIC_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text} is longer than calibrate records "
+                                         f"({MAX_MIC_SECONDS:g} s at most; {MIC_SECONDS:g} s is enough)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -316,8 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("audio", nargs="*", metavar="AUDIO",
                     help="recordings of your ordinary speech (mono, or stereo with you on the left)")
     cb.add_argument("--mic", action="store_true", help="record from the microphone instead")
-    cb.add_argument("--seconds", type=_seconds, metavar="SECONDS",
-                    help=f"how long to record with --mic (default {MIC_SECONDS:g})")
+    cb.add_argument("--seconds", type=_mic_seconds, metavar="SECONDS",
+                    help=f"how long to record with --mic (default {MIC_SECONDS:g}, at most {MAX_MIC_SECONDS:g})")
     cb.add_argument("--device", metavar="DEVICE",
                     help="the microphone, named as for `live --agent`: an index or name from "
                          "`voicecoach devices`, or a PulseAudio source (default: [live] agent_device "
@@ -336,7 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     wm.add_argument("clips", nargs="+", metavar="CLIP", help="clips of your voice (mono, or stereo with you on the left)")
     wm.add_argument("--profile", metavar="FILE",
                     help="your voice profile (default: the one `voicecoach calibrate` remembered)")
-    wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth}")
+    wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth, reason}: "
+                    "reason says why a clip has no warmth (null when it has)")
     _add_common(wm)
 
     sh = sub.add_parser(
@@ -365,12 +378,13 @@ def build_parser() -> argparse.ArgumentParser:
                "  voicecoach team trend AGENT     one agent's calls by week (or --by month)\n"
                "  voicecoach team init            set up the store, or bring it up to date (team lead)")
     _add_common(tm)
-    tm.add_argument("-n", "--last", type=_count, default=5, metavar="N",
+    tm.add_argument("-n", "--last", type=_count, metavar="N",
                     help="calls per agent in the overview (default 5)")
     tsub = tm.add_subparsers(dest="team_command", metavar="COMMAND")
     tl = tsub.add_parser("list", help="one agent's shared calls")
     tl.add_argument("agent", metavar="AGENT")
-    tl.add_argument("-n", "--last", type=_count, default=20, metavar="N", help="how many calls (default 20)")
+    tl.add_argument("-n", "--last", type=_count, default=argparse.SUPPRESS, metavar="N",   # `team -n 3 list A` too
+                    help="how many calls (default 20)")
     _add_common(tl, nested=True)
     to = tsub.add_parser("open", help="open a shared call in the review window")
     to.add_argument("ref", metavar="ID", help="the call's id as listed (or AGENT/ID)")
@@ -734,9 +748,11 @@ def cmd_calibrate(args) -> int:
             time.sleep(1.0)
         print("\rRecording — read now." + " " * 10, flush=True)
         seconds = args.seconds if args.seconds is not None else MIC_SECONDS
-        profile = profile_from_audio([record_mic(seconds, device, on_level=_level_meter, channel=channel)],
-                                     names=["microphone"], **settings)
-        print()
+        try:
+            profile = profile_from_audio([record_mic(seconds, device, on_level=_level_meter, channel=channel)],
+                                         names=["microphone"], **settings)
+        finally:
+            print()                    # the level meter's line ends, before any error line
     else:
         profile = build_profile(args.audio, **settings)
     from voicecoach.store.calls import write_private
@@ -774,7 +790,8 @@ def cmd_warmth(args) -> int:
     baseline = _profile_for(args, config)
     results = score_clips(args.clips, profile=baseline, **_profile_settings(config))
     if args.json:
-        json.dump([{"file": r["file"], "warmth": r["warmth"]} for r in results], sys.stdout, indent=1)
+        json.dump([{"file": r["file"], "warmth": r["warmth"], "reason": r["reason"]} for r in results],
+                  sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     if baseline is None:
@@ -1031,6 +1048,10 @@ def cmd_share(args) -> int:
     from voicecoach.store.team import share_local_call, unshare_local_call
 
     config = _load_config(args)
+    if _is_demo(args.call):          # the word or the demo's file, as `review demo` names it: no record to find
+        from voicecoach.store.team import DEMO_REFUSED
+
+        raise UserError(DEMO_REFUSED)
     record, path = _local_call(args.call)
     if is_demo(record, path):
         record["demo"] = True                     # a demo record an earlier version kept unmarked
@@ -1065,16 +1086,17 @@ def cmd_team(args) -> int:
                   "  CREATE ROLE carol LOGIN PASSWORD '…' IN ROLE voicecoach_coach;")
             return 0
         if command != "open":
-            from voicecoach.store.team import team_text, trend_text, who_shares
+            from voicecoach.store.team import no_calls, team_text, trend_text
 
             if command == "list":
-                print(team_text(store, [args.agent], args.last))
+                print(team_text(store, [args.agent], args.last or 20))
             elif command == "trend":
                 periods = store.trend(args.agent, args.by)
-                print(trend_text(args.agent, periods, store.calls(args.agent, 10), args.by,
-                                 hint="" if periods else who_shares(store, args.agent)))
+                if not periods:
+                    raise no_calls(store, args.agent)
+                print(trend_text(args.agent, periods, store.calls(args.agent, 10), args.by))
             else:
-                print(team_text(store, None, args.last))
+                print(team_text(store, None, args.last or 5))
             return 0
         from voicecoach.store.team import open_shared
 
@@ -1089,9 +1111,9 @@ COMMANDS = {"analyze": cmd_analyze, "live": cmd_live, "devices": cmd_devices, "r
             "warmth": cmd_warmth, "config": cmd_config, "share": cmd_share, "team": cmd_team}
 
 
-_OPEN_DEVICES = ("live", "calibrate", "devices")
-"""Commands that may open audio devices: PortAudio's and alsa-lib's own lines are
-filtered from their stderr (:mod:`voicecoach.sources.library_noise`)."""
+_FILTERED = ("live", "calibrate", "devices", "share", "team")
+"""Commands that may open audio devices or reach the team store: PortAudio's, alsa-lib's
+and libpq's own lines are filtered from their stderr (:mod:`voicecoach.sources.library_noise`)."""
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -1121,7 +1143,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
 
     from voicecoach.sources.library_noise import filter_library_noise
 
-    devices = args.command in _OPEN_DEVICES
+    devices = args.command in _FILTERED
     with warnings.catch_warnings(), filter_library_noise() if devices else contextlib.nullcontext():
         warnings.simplefilter("ignore")                 # libraries' chatter is not for the user
         warnings.simplefilter("always", AudioWarning)   # ours are: one line each

@@ -425,7 +425,8 @@ def _coerce_type(value: Any, default: Any, where: str) -> Any:
         except OverflowError:
             raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}") from None
     if isinstance(default, str) and not isinstance(value, str):
-        raise ConfigError(f"{where} must be a string, not {value!r:.80}")
+        quoted = f' (in quotes: "{value}")' if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
+        raise ConfigError(f"{where} must be a string{quoted}, not {value!r:.80}")   # a device's index: "3"
     if isinstance(default, (list, tuple)) and not isinstance(value, list):
         raise ConfigError(f"{where} must be a list, not {value!r:.80}")
     return value

@@ -66,9 +66,12 @@ class VadOptions:
     noise_window_s : float
         The noise floor is the 5th percentile of the window levels over this
         many seconds (s): in a call each side is silent much of the time.
-    level_rise_s, level_fall_s : float
-        Time constants (s of speech) with which the running speech level follows
-        louder and quieter speech.
+    level_rise_s : float
+        Time constant (s of speech) with which the running speech level follows
+        louder speech.
+    level_fall_s : float
+        Time constant (s of speech) with which the running speech level follows
+        quieter speech.
     """
 
     threshold: float = 0.5
@@ -78,10 +81,10 @@ class VadOptions:
     speech_pad_s: float = 0.03
     level_gate_db: float = 20.0
     floor_dbfs: float = -70.0
-    level_rise_s: float = 0.5
     tail_db: float = 30.0
     noise_margin_db: float = 6.0
     noise_window_s: float = 10.0
+    level_rise_s: float = 0.5
     level_fall_s: float = 3.0
 
     def problem(self) -> str:

@@ -240,9 +240,7 @@ class DeviceSource:
             wanted.append((CUSTOMER, customer, customer_channel))
         self._streams: list[_Stream] = []
         for channel, choice, column in wanted:
-            if not 0 <= column < choice.channels:
-                raise DeviceError(f"{channel} channel {column} is not on {choice.name!r} "
-                                  f"({choice.channels} channel{'s' if choice.channels != 1 else ''})")
+            choice.check_channel(column, channel)
             same = next((s for s in self._streams if s.choice == choice), None)
             if same is None:
                 self._streams.append(_Stream(choice, {channel: column}))

@@ -82,15 +82,15 @@ class InputDevice:
     is_monitor: bool = False
 
     @property
-    def label(self) -> str:
-        """One line for ``voicecoach devices``."""
-        where = f"{self.index:>3}" if self.index is not None else "  -"
-        text = f"{where}  {self.name}  [{self.host_api}, {self.channels} ch, {self.default_samplerate_hz:g} Hz]"
-        if self.description and self.description != self.name:
-            text += f"  {self.description}"
-        if self.is_monitor:
-            text += f"  - {MONITOR_LABEL}"
-        return text
+    def row(self) -> tuple[str, ...]:
+        """Its row in ``voicecoach devices``' table (:data:`TABLE_HEAD`)."""
+        about = [self.description] if self.description and self.description != self.name else []
+        about += [MONITOR_LABEL] if self.is_monitor else []
+        return ("-" if self.index is None else str(self.index), self.name, str(self.channels),
+                f"{self.default_samplerate_hz:g}", self.host_api, ": ".join(about))
+
+
+TABLE_HEAD = ("Index", "Input", "Channels", "Hz", "Through", "What it is")
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,14 @@ class DeviceChoice:
     channels: int
     pulse_source: Optional[str] = None
     pulse_server: Optional[str] = None
+
+    def check_channel(self, column: int, side: str = "agent") -> None:
+        """DeviceError unless ``column`` (0 = first) is one of this input's channels: the
+        channel ``side`` (agent, customer) is taken from, as ``live`` and ``calibrate --mic``
+        take it."""
+        if not 0 <= column < self.channels:
+            raise DeviceError(f"{side} channel {column} is not on {self.name!r} "
+                              f"({self.channels} channel{'s' if self.channels != 1 else ''})")
 
     def open_env(self) -> dict[str, str]:
         """Environment variables to set while this input's stream is opened."""
@@ -244,9 +252,11 @@ def list_inputs() -> list[InputDevice]:
 
 def format_inputs(inputs: Sequence[InputDevice]) -> str:
     """The text of ``voicecoach devices``: one line per input, with a hint at the end."""
+    from voicecoach.sinks.view import text_table
+
     if not inputs:
         return "No audio inputs found (no sound card, and no sound server answering)."
-    lines = [d.label for d in inputs]
+    lines = text_table([TABLE_HEAD, *(d.row for d in inputs)], right={0, 2, 3})
     lines.append("")
     lines.append("Pick one by index or name (a unique part of a name is enough); "
                  "a PulseAudio source by its name.")

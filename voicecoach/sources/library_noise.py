@@ -6,12 +6,12 @@ API about every failed call when a device goes away mid-call, e.g.::
 
     Expression 'alsa_snd_pcm_poll_descriptors_revents( ... )' failed in 'src/hostapi/alsa/pa_linux_alsa.c', line: 3665
 
-and alsa-lib when it cannot reach PulseAudio. The user is told what happened in one
-line of ours (``lost audio input ...``), so these add only noise. This module is the
-one owner of fd 2 for that:
+and alsa-lib when it cannot reach PulseAudio; libpq about a ``~/.pgpass`` that others
+may read. The user is told what happened in one line of ours (``lost audio input ...``),
+so these add only noise. This module is the one owner of fd 2 for that:
 
-- :func:`filter_library_noise`, around the commands that open audio devices
-  (``voicecoach.cli``): fd 2 becomes a pipe whose lines a thread passes on to the
+- :func:`filter_library_noise`, around the commands that open audio devices or reach the
+  team store (``voicecoach.cli``): fd 2 becomes a pipe whose lines a thread passes on to the
   terminal, except the lines that match :data:`NOISE`. Python's own ``sys.stderr``
   (and a faulthandler dump) keeps writing to the terminal directly, so our messages
   and a Python crash's last words never wait on it; a C library's last line before
@@ -37,7 +37,9 @@ NOISE = re.compile(rb"^(Expression '.*' failed in '.*', line: \d+"    # PortAudi
                    rb"|ALSA lib \S+:\d+:\(\w+\) .*"                    # alsa-lib
                    rb"|Cannot connect to server (socket|request channel).*"   # libjack, when
                    rb"|jack server is not running or cannot be started"      # PortAudio looks
-                   rb"|JackShmReadWritePtr::~JackShmReadWritePtr - Init not done for -?\d+, skipping unlock)$")
+                   rb"|JackShmReadWritePtr::~JackShmReadWritePtr - Init not done for -?\d+, skipping unlock"
+                   rb'|WARNING: password file ".*" has group or world access; '     # libpq, which then
+                   rb"permissions should be u=rw \(0600\) or less)$")             # skips it: said in our line
 """A line on fd 2 that is dropped (without its newline)."""
 
 _FORWARD_WAIT_S = 1.0   # at the end, the wait for the lines still in the pipe (s): a child

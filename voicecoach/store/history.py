@@ -465,10 +465,11 @@ def warmth_note(rows: list[CallScores]) -> str:
     return NO_PROFILE_NOTE
 
 
-def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None) -> list[str]:
+def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None, talk: str = "You talk") -> list[str]:
     """The calls as the lines of a table, one per call (oldest first), under a header;
-    ``ids`` (one per row) adds a first column that names each call."""
-    head = ("Date", "Call", "Length", "You talk", "Interr.", "Warmth", "Words/min", "Checklist", "Follow-ups")
+    ``ids`` (one per row) adds a first column that names each call. ``talk`` heads the
+    agent's talk share: "You talk" for the agent's own history."""
+    head = ("Date", "Call", "Length", talk, "Interr.", "Warmth", "Words/min", "Checklist", "Follow-ups")
     table = [head]
     for r in rows:
         name = _shortened(r.name, 40)

@@ -34,7 +34,7 @@ from voicecoach.analyzers.warmth import (
     speech_window,
 )
 from voicecoach.events import SAMPLE_RATE
-from voicecoach.sources.audio import AudioError, check_call_channels, read_audio
+from voicecoach.sources.audio import SILENCE_PEAK, AudioError, check_call_channels, read_audio
 from voicecoach.sources.devices import DeviceChoice, environment_set, import_sounddevice
 
 PROFILE_KIND = "voicecoach-voice-profile"
@@ -461,7 +461,8 @@ def record_mic(seconds: float, device: Optional[DeviceChoice] = None,
     Raises
     ------
     AudioError
-        No usable input device, or the recording failed.
+        No usable input device, the recording failed, or it holds only silence (a
+        muted mic, the wrong input).
     """
     if not seconds > 0:
         raise AudioError(f"--seconds must be positive, not {seconds}")
@@ -498,12 +499,17 @@ def record_mic(seconds: float, device: Optional[DeviceChoice] = None,
                     raise AudioError(f"cannot record from {where}: it stopped delivering audio")
     except (sd.PortAudioError, ValueError) as exc:
         raise AudioError(_mic_problem(device, exc)) from None
+    if not np.abs(audio).max() >= SILENCE_PEAK:         # not "speak more": nothing reached us
+        raise AudioError(f"{where} recorded only silence (below {20 * np.log10(SILENCE_PEAK):.0f} dBFS): is the "
+                         "mic muted, or is it the wrong input? `voicecoach devices` lists them; --device picks one")
     return audio
 
 
 def check_mic(device: Optional[DeviceChoice] = None, sr: int = SAMPLE_RATE, channel: int = 0) -> None:
     """Raise :class:`AudioError` now, not after a countdown, when ``device`` (a
     :class:`DeviceChoice`, or the default input when None) cannot record ``channel`` at ``sr``."""
+    if device is not None:
+        device.check_channel(channel)        # as live refuses it: not a silent channel recorded
     sd = import_sounddevice()
     try:
         with _opening(device):

@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,9 +111,38 @@ def _where(url: str) -> tuple[str, str]:
     """(the user, "host:port/database") of a connection string, for messages."""
     parts = _psycopg().conninfo.conninfo_to_dict(url)
     host = parts.get("host") or "localhost"
-    user = parts.get("user") or os.environ.get("PGUSER") or "you"
+    user = parts.get("user") or os.environ.get("PGUSER") or _login_name()
     port = parts.get("port") or os.environ.get("PGPORT") or "5432"
     return user, f"{host}:{port}/{parts.get('dbname') or user}"
+
+
+def _pgpass_problem(url: str) -> str:
+    """What is wrong with the password file libpq would read (``~/.pgpass``, ``PGPASSFILE``),
+    "" if nothing: one that others may read, libpq skips (its WARNING line is kept off the
+    terminal: :mod:`voicecoach.sources.library_noise`), so the server's question for a
+    password is not answered from it."""
+    parts = _psycopg().conninfo.conninfo_to_dict(url)
+    if os.name != "posix" or parts.get("password") or os.environ.get("PGPASSWORD"):
+        return ""
+    path = Path(parts.get("passfile") or os.environ.get("PGPASSFILE") or "~/.pgpass").expanduser()
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return ""
+    if stat.S_ISREG(mode) and mode & 0o077:
+        return f"{path} may be read by others, so PostgreSQL does not use it: chmod 600 {path}"
+    return ""
+
+
+def _login_name() -> str:
+    """The login libpq uses when the URL names none: this computer's user name (a message
+    then says whose password was wrong, not "you")."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "you"
 
 
 def _connect_error(url: str, exc: BaseException) -> TeamError:
@@ -121,8 +151,8 @@ def _connect_error(url: str, exc: BaseException) -> TeamError:
     if "password authentication failed" in text:
         return TeamError(f"team store {where}: wrong password for {user} (PGPASSWORD or ~/.pgpass)")
     if "no password supplied" in text or "fe_sendauth" in text:
-        return TeamError(f"team store {where}: it asks {user} for a password; set PGPASSWORD or add a "
-                         "line to ~/.pgpass")
+        return TeamError(f"team store {where}: it asks {user} for a password; " +
+                         (_pgpass_problem(url) or "set PGPASSWORD or add a line to ~/.pgpass"))
     if "does not exist" in text and "database" in text:
         return TeamError(f"team store {where}: no such database")
     if "role" in text and "does not exist" in text:
@@ -371,6 +401,12 @@ class TeamStore:
         except psycopg.OperationalError as exc:
             raise self._gone(exc) from None
 
+    def sees_own_calls_only(self) -> bool:
+        """Whether this login is an agent's, not a coach's: row-level security shows it its
+        own shared calls alone, so another agent's seem to be none."""
+        return bool(self._query("SELECT pg_has_role('voicecoach_agent', 'MEMBER') "
+                                "AND NOT pg_has_role('voicecoach_coach', 'MEMBER')")[0][0])
+
     def agents(self) -> list[tuple[str, int, _dt.datetime]]:
         """Every agent with shared calls (that this login may see), by name:
         ``(agent, calls, latest call's time)``."""
@@ -528,6 +564,11 @@ def _recording_bytes(files: Union[str, Path, tuple, None]) -> tuple[Optional[byt
     return buf.getvalue(), f"{files[0].stem} + {files[1].stem}.flac"
 
 
+DEMO_REFUSED = "this is the demo call, not one of yours: it is never shared with your coach"
+"""Said when the demo call is to be shared, named by its record or (``share demo``) as other
+commands name it."""
+
+
 def share_local_call(config, record: dict, audio_path: Union[str, Path, tuple, None] = None) -> str:
     """Share one call with the coach (what the review window and the after-call card call):
     the line to show the agent. Blocks for the network: call it off the GUI thread.
@@ -541,7 +582,7 @@ def share_local_call(config, record: dict, audio_path: Union[str, Path, tuple, N
         count as the agent's in their coach's view and trend.
     """
     if is_demo(record):
-        raise TeamError("this is the demo call, not one of yours: it is never shared with your coach")
+        raise TeamError(DEMO_REFUSED)
     with TeamStore.from_config(config) as store:
         result = store.share(record, audio_path)
     what = "call and its recording" if result.audio else "call (without its recording)"
@@ -560,7 +601,8 @@ def unshare_local_call(config, record: dict) -> str:
 
 def team_text(store: TeamStore, agents: Optional[list[str]] = None, last: Optional[int] = 5) -> str:
     """The coach's view: each agent (by name) and their latest ``last`` shared calls, oldest
-    first, with the ids ``voicecoach team open`` takes. ``agents`` limits it to those."""
+    first, with the ids ``voicecoach team open`` takes. ``agents`` limits it to those
+    (:func:`no_calls` for one who has shared none)."""
     from voicecoach.sinks.view import TEAM_NOTE
     from voicecoach.store.history import local_time, scores_table
 
@@ -574,17 +616,26 @@ def team_text(store: TeamStore, agents: Optional[list[str]] = None, last: Option
         if known is not None:
             n, latest = known[agent]
             head = f"{agent} — {n} shared call{'s' if n != 1 else ''}, latest {local_time(latest.isoformat())}"
+        elif not rows:
+            raise no_calls(store, agent)
         else:
-            head = f"{agent} — " + (f"the latest {len(rows)} shared call{'s' if len(rows) != 1 else ''}"
-                                    if rows else "no shared calls" + who_shares(store, agent))
+            head = f"{agent} — the latest {len(rows)} shared call{'s' if len(rows) != 1 else ''}"
         out += [head]
-        if rows:
-            out += scores_table([r.scores for r in rows],
-                                ids=[r.short_id + (" ♪" if r.has_audio else "") for r in rows])
+        out += scores_table([r.scores for r in rows], talk="Talk share",      # the agent's, read by their coach
+                            ids=[r.short_id + (" ♪" if r.has_audio else "") for r in rows])
         out.append("")
     out += [("♪ the recording was shared too. `voicecoach team open ID` opens a call in the review; "
              "`voicecoach team trend AGENT` shows one agent's calls over time."), "", TEAM_NOTE]
     return "\n".join(out)
+
+
+def no_calls(store: TeamStore, agent: str) -> TeamError:
+    """The one line for ``team list`` or ``team trend`` of an agent with no shared calls
+    (a misspelt login, most often): an error, not an empty table under the view's notes."""
+    if agent != store.user and store.sees_own_calls_only():
+        return TeamError(f"{store.user} sees only their own shared calls, not {agent}'s: "
+                         "`voicecoach team` is your coach's view")
+    return TeamError(f"{agent} has shared no calls{who_shares(store, agent)}")
 
 
 def who_shares(store: TeamStore, agent: str) -> str:
@@ -599,16 +650,13 @@ def who_shares(store: TeamStore, agent: str) -> str:
     return f" (agents who share calls: {', '.join(names[:8])}{' …' if len(names) > 8 else ''})"
 
 
-def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: str = "week",
-               hint: str = "") -> str:
-    """One agent's trend: their shared calls by week or month, and their latest calls
-    against the ones before (:func:`voicecoach.store.history.trend_line`). ``hint`` follows
-    "has shared no calls" (:func:`who_shares`)."""
+def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: str = "week") -> str:
+    """One agent's trend: their shared calls by week or month (``periods``: at least one),
+    and their latest calls against the ones before
+    (:func:`voicecoach.store.history.trend_line`)."""
     from voicecoach.sinks.view import TEAM_NOTE, text_table
     from voicecoach.store.history import format_score, trend_line
 
-    if not periods:
-        return f"{agent} has shared no calls{hint}."
     head = ("Week of" if by == "week" else "Month", "Calls", "Warmth", "Interr./10 min", "Talk share",
             "Words/min", "Checklist")
     table = [head]
