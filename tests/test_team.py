@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # before Qt is imported
 
 import getpass  # noqa: E402
 import hashlib  # noqa: E402
+import json
 import subprocess
 import sys
 import threading
@@ -24,6 +25,7 @@ from voicecoach.sinks.view import TEAM_NOTE
 from voicecoach.store.calls import save_record
 from voicecoach.store.record import SCHEMA
 from voicecoach.store.team import (
+    SCHEMA_VERSION,
     TeamError,
     TeamStore,
     call_id,
@@ -39,7 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw"}
 
 
-def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.5, wpm=170.0, by_agent=1):
+def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.5, wpm=170.0, by_agent=1,
+                profile="0123456789ab"):
     return {
         "schema": SCHEMA, "created": created,
         "source": {"name": name, "channels": ["agent", "customer"]},
@@ -47,7 +50,7 @@ def make_record(name="call.flac", created="2026-11-01T09:00:00+00:00", warmth=0.
         "talk_time": {"agent": 50.0, "customer": 40.0},
         "talk_share": {"agent": 0.55, "customer": 0.45},
         "interruptions": [{"start": 3.0 + i, "end": 3.8 + i, "by": "agent"} for i in range(by_agent)],
-        "warmth": {"mean": warmth, "profile_id": "0123456789ab"},
+        "warmth": {"mean": warmth, "profile_id": profile},
         "pace": {"agent_wpm": wpm},
         "checklist": {"greeting": True, "empathy": False, "questions": True, "closing_question": True},
         "commitments": [{"t": 50.0, "text": "I'll call you back tomorrow."}],
@@ -61,7 +64,7 @@ def pg():
         pytest.skip("PostgreSQL's server programs are not installed (Debian: apt install postgresql)")
     with PgServer() as server:
         with TeamStore(server.admin_dsn(), check_version=False) as admin:
-            assert admin.migrate() == (0, 1)
+            assert admin.migrate() == (0, SCHEMA_VERSION)
         server.create_login("alice", PASSWORDS["alice"], "voicecoach_agent")
         server.create_login("bob", PASSWORDS["bob"], "voicecoach_agent")
         server.create_login("carol", PASSWORDS["carol"], "voicecoach_coach")
@@ -246,6 +249,7 @@ def test_the_coachs_view(pg, store, tmp_path):
     trend = trend_text("alice", weeks, carol.calls("alice", 10))
     # the latest 5 calls (days 10-14) against the 5 before (days 5-9: 0.4 ×3, 0.6 ×2)
     assert "alice's trend (last 5 calls vs the 5 before): warmth 0.48 ↑ 0.60 (better)" in trend
+    assert "Warmth: the calls judged against alice's latest voice profile" in trend
     assert TEAM_NOTE in trend
     # a name no agent shares under: one error, with the names that do (logins are case-sensitive)
     with pytest.raises(TeamError, match=r"^Alice has shared no calls \(logins are case-sensitive: "
@@ -276,6 +280,24 @@ def test_the_coachs_view(pg, store, tmp_path):
     code, out, err = run_cli("team", "open", "0123abcd", "--config", str(cfg), password=PASSWORDS["carol"],
                              tmp_path=tmp_path)
     assert code == 2 and "no such shared call" in one_error_line(err)
+
+
+def test_the_trend_compares_warmth_judged_against_one_voice_profile(pg, store):
+    """As in the agent's own history: a week's warmth is of the calls judged against the
+    latest call's voice profile; with none, warmth is not compared, and the trend says why."""
+    alice, carol = store("alice"), store("carol")
+    alice.share(make_record("old.flac", "2026-11-02T09:00:00+00:00", warmth=0.9, profile="old-profile"))
+    alice.share(make_record("own start.flac", "2026-11-03T09:00:00+00:00", warmth=0.5, profile=None))
+    alice.share(make_record("a.flac", "2026-11-04T09:00:00+00:00", warmth=0.3))
+    alice.share(make_record("b.flac", "2026-11-10T09:00:00+00:00", warmth=0.4))
+    weeks = carol.trend("alice", "week")
+    assert [(p.calls, p.warmth_mean) for p in weeks] == [(3, pytest.approx(0.3)), (1, pytest.approx(0.4))]
+    alice.share(make_record("c.flac", "2026-11-11T09:00:00+00:00", warmth=0.5, profile=None))
+    weeks = carol.trend("alice", "week")
+    assert [p.warmth_mean for p in weeks] == [None, None]
+    text = trend_text("alice", weeks, carol.calls("alice", 10))
+    assert "Warmth is not compared from call to call: alice's latest shared call was judged against its " \
+           "own start" in text and "Warmth: the calls judged" not in text
 
 
 def test_two_clients_share_at_once(pg, store):
@@ -311,23 +333,24 @@ def test_schema_versions_tell_the_client_what_to_do(pg, monkeypatch):
     url = pg.admin_dsn("versions")
     with pytest.raises(TeamError, match="not set up yet.*team init"):
         TeamStore(url)
+    v = SCHEMA_VERSION
     with TeamStore(url, check_version=False) as admin:
-        assert admin.migrate() == (0, 1)
-        assert admin.migrate() == (1, 1)          # again: nothing to do
+        assert admin.migrate() == (0, v)
+        assert admin.migrate() == (v, v)          # again: nothing to do
     TeamStore(url).close()
-    monkeypatch.setattr(team, "SCHEMA_VERSION", 2)        # a newer client than the store
-    with pytest.raises(TeamError, match="version 1 and this VoiceCoach needs 2.*team init"):
+    monkeypatch.setattr(team, "SCHEMA_VERSION", v + 1)        # a newer client than the store
+    with pytest.raises(TeamError, match=f"version {v} and this VoiceCoach needs {v + 1}.*team init"):
         TeamStore(url)
     monkeypatch.undo()
-    pg.admin_sql("INSERT INTO voicecoach.schema_version (version) VALUES (2)", database="versions")
-    with pytest.raises(TeamError, match="version 2, newer than this VoiceCoach knows.*update VoiceCoach"):
+    pg.admin_sql(f"INSERT INTO voicecoach.schema_version (version) VALUES ({v + 1})", database="versions")
+    with pytest.raises(TeamError, match=f"version {v + 1}, newer than this VoiceCoach knows.*update VoiceCoach"):
         TeamStore(url)
     with TeamStore(url, check_version=False) as admin, pytest.raises(TeamError, match="update VoiceCoach"):
         admin.migrate()
 
 
-def test_the_sql_script_alone_sets_up_a_store(pg):
-    """The README's other way: the team lead runs the migration file with psql."""
+def test_the_sql_scripts_alone_set_up_a_store(pg):
+    """The README's other way: the team lead runs the migration files, in order, with psql."""
     import shutil
 
     from voicecoach.store.team import MIGRATIONS_DIR
@@ -336,13 +359,45 @@ def test_the_sql_script_alone_sets_up_a_store(pg):
     if psql is None:
         pytest.skip("psql is not installed")
     pg.admin_sql("CREATE DATABASE by_hand", database="postgres")
-    out = subprocess.run([str(psql), "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", pg.dsn(database="by_hand"),
-                          "-f", str(MIGRATIONS_DIR / "001_shared_calls.sql")],
-                         capture_output=True, text=True, env={**os.environ, "PGPASSWORD": "admin-secret"})
-    assert out.returncode == 0, out.stderr
+    for script in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")):
+        out = subprocess.run([str(psql), "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", pg.dsn(database="by_hand"),
+                              "-f", str(script)],
+                             capture_output=True, text=True, env={**os.environ, "PGPASSWORD": "admin-secret"})
+        assert out.returncode == 0, (script.name, out.stderr)
     with TeamStore(pg.admin_dsn("by_hand")) as store:       # the version check passes
-        assert store.version() == 1
-        assert store.migrate() == (1, 1)
+        assert store.version() == SCHEMA_VERSION
+        assert store.migrate() == (SCHEMA_VERSION, SCHEMA_VERSION)
+
+
+def test_a_store_of_version_1_is_brought_up_to_date_with_what_it_holds(pg):
+    """`team init` on a store made by an older VoiceCoach: every shared call stays; a live
+    call's old name ("call 1, <date>", "call-<date>.wav") becomes the one VoiceCoach gives
+    it now (the caller's first problem), and each call's voice profile becomes a column the
+    trend reads."""
+    from voicecoach.sinks.view import call_name
+    from voicecoach.store.team import MIGRATIONS_DIR
+
+    pg.admin_sql("CREATE DATABASE old_store", database="postgres")
+    pg.admin_sql((MIGRATIONS_DIR / "001_shared_calls.sql").read_text(), database="old_store")
+    live = make_record("call 1, 2026-11-02", "2026-11-02T09:00:00+00:00")
+    live["shift"] = {"call": 1, "start_s": 3.0, "end_s": 98.5, "started_by": "speech", "ended_by": "silence"}
+    live["caller_problems"] = [{"t": 4.0, "text": "My  router keeps\ndropping the line."}]
+    silent = make_record("call-20261103-100000.wav", "2026-11-03T10:00:00+00:00")
+    silent["live"] = {"latency_p50_s": {}, "latency_p95_s": {}, "stopped_because": None}
+    silent["caller_problems"] = []
+    recorded = make_record("call 7, a file the agent named.flac", "2026-11-04T09:00:00+00:00")
+    for record in (live, silent, recorded):        # as share() wrote them in version 1
+        pg.admin_sql("INSERT INTO voicecoach.calls (agent, call_id, created, name, duration_s, warmth_mean, "
+                     "record) VALUES ('alice', %s, %s, %s, 95.5, 0.5, %s)",
+                     (call_id(record), record["created"], record["source"]["name"], json.dumps(record)),
+                     database="old_store")
+    with TeamStore(pg.admin_dsn("old_store"), check_version=False) as admin:
+        assert admin.migrate() == (1, SCHEMA_VERSION)
+    rows = pg.admin_sql("SELECT name, warmth_profile FROM voicecoach.calls ORDER BY created", database="old_store")
+    assert rows == [("live call: My router keeps dropping the line.", "0123456789ab"),
+                    ("live call", "0123456789ab"),
+                    ("call 7, a file the agent named.flac", "0123456789ab")]
+    assert [r[0] for r in rows] == [call_name(r) for r in (live, silent, recorded)]     # as the client names them
 
 
 # --------------------------------------------------------------------------- faults

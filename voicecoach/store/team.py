@@ -218,7 +218,7 @@ class ShareResult:
 
 _LIST_COLUMNS = ("agent, call_id, shared_at, created, " + ", ".join(SCORE_COLUMNS) +
                  # the voice profile warmth was judged against: trends compare like with like
-                 ", c.record->'warmth'->>'profile_id' AS warmth_profile" +
+                 ", warmth_profile" +
                  ", EXISTS (SELECT 1 FROM voicecoach.call_audio a WHERE a.agent = c.agent "
                  "AND a.call_id = c.call_id) AS has_audio")
 
@@ -429,18 +429,22 @@ class TeamStore:
         return [_shared(r) for r in rows][::-1]
 
     def trend(self, agent: str, by: str = "week") -> list[Period]:
-        """One agent's shared calls by week or month (oldest first), with mean scores."""
+        """One agent's shared calls by week or month (oldest first), with mean scores; warmth
+        only of the calls judged against the voice profile of their latest call (as the
+        agent's own history compares it: none when that call had no profile)."""
         if by not in ("week", "month"):
             raise ValueError(by)
         rows = self._query(
-            "SELECT date_trunc(%s, created AT TIME ZONE 'UTC')::date, count(*), avg(warmth_mean), "
+            "SELECT date_trunc(%s, created AT TIME ZONE 'UTC')::date, count(*), "
+            "avg(warmth_mean) FILTER (WHERE warmth_profile = (SELECT warmth_profile FROM voicecoach.calls "
+            "WHERE agent = %s ORDER BY created DESC LIMIT 1)), "
             # interruptions as the history compares them: per RATE_PER_S of call, calls under MIN_RATE_S apart
             "sum(interruptions_by_agent) FILTER (WHERE duration_s >= %s) * %s "
             "/ nullif(sum(duration_s) FILTER (WHERE duration_s >= %s AND interruptions_by_agent IS NOT NULL), 0), "
             "avg(talk_share_agent), avg(agent_wpm), "
             "sum(checklist_done)::float8 / nullif(sum(checklist_items), 0) "
             "FROM voicecoach.calls WHERE agent = %s GROUP BY 1 ORDER BY 1",
-            (by, MIN_RATE_S, RATE_PER_S, MIN_RATE_S, agent))
+            (by, agent, MIN_RATE_S, RATE_PER_S, MIN_RATE_S, agent))
         return [Period(r[0], r[1], *(None if v is None else float(v) for v in r[2:])) for r in rows]
 
     def find(self, ref: str) -> SharedCall:
@@ -655,7 +659,7 @@ def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: 
     and their latest calls against the ones before
     (:func:`voicecoach.store.history.trend_line`)."""
     from voicecoach.sinks.view import TEAM_NOTE, text_table
-    from voicecoach.store.history import format_score, trend_line
+    from voicecoach.store.history import format_score, trend_line, warmth_note
 
     head = ("Week of" if by == "week" else "Month", "Calls", "Warmth", "Interr./10 min", "Talk share",
             "Words/min", "Checklist")
@@ -668,8 +672,14 @@ def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: 
     n = sum(p.calls for p in periods)
     lines = [f"{agent} — {n} shared call{'s' if n != 1 else ''} by {by}", ""]
     lines += text_table(table, right=range(1, len(head)))
+    if any(p.warmth_mean is not None for p in periods):
+        lines += [f"Warmth: the calls judged against {agent}'s latest voice profile (warmth judged against "
+                  "another voice is not comparable)."]
     trend = trend_line([c.scores for c in latest])
     if trend:
         lines += ["", trend.replace("Trend (", f"{agent}'s trend (")]
+    if warmth_note([c.scores for c in latest]):
+        lines += ["", f"Warmth is not compared from call to call: {agent}'s latest shared call was judged "
+                      "against its own start, not a voice profile."]
     lines += ["", TEAM_NOTE]
     return "\n".join(lines)
