@@ -480,6 +480,9 @@ def test_phrase_cues_the_labelled_set_taught(text, kind):
     # no list holds these trades' terms; the sentence's meaning carries the model
     ("Your remortgage needs a redemption statement from the current lender first.", AGENT, "jargon"),
     ("We need to re-tension the drive belt and check the idler pulley.", AGENT, "jargon"),
+    # since v18: sympathy in words no list holds
+    ("Ah, what a miserable start to your week, sorry.", AGENT, "empathy"),
+    ("That's such a pain when you've been waiting in all day.", AGENT, "empathy"),
 ])
 def test_the_sentence_model_catches_what_no_phrase_holds(text, channel, kind):
     lists_only = cues(text, channel, LanguageOptions(sentence_model=False))
@@ -487,8 +490,28 @@ def test_the_sentence_model_catches_what_no_phrase_holds(text, channel, kind):
     found = of_kind(cues(text, channel), kind)
     assert len(found) == 1 and found[0].data["by"] == "model"
     assert found[0].data["phrase"] == text
-    if channel == AGENT:
+    if kind in ("jargon", "scary", "patronizing"):
         assert found[0].data["suggestion"]                 # a general suggestion
+
+
+@pytest.mark.parametrize("text", [
+    "Sorry, could you spell the street name for me?",
+    "Sorry, I didn't catch the last four digits of the card.",
+    "Let me just pull up your account while we talk.",
+])
+def test_the_model_hears_no_empathy_in_a_sorry_that_asks_for_a_repeat(text):
+    assert not of_kind(cues(text), "empathy")
+
+
+def test_sympathy_no_list_holds_ticks_the_checklist():
+    """The call checklist's empathy: before v18 only the lists' phrases ticked it, and one
+    agent sentence in three that writers meant as empathy had none of them."""
+    line = "Oh no, that's rotten timing with the holidays coming up."
+    for options, ticked in ((None, True), (LanguageOptions(sentence_model=False), False)):
+        c = LanguageCues(options)
+        c.feed(words(line))
+        c.flush()
+        assert c.summary()["checklist"]["empathy"] is ticked
 
 
 GATED = {

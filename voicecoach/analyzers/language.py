@@ -25,7 +25,7 @@ into an ``unless`` phrase that cancels it ("like" -> "like to").
 The phrases are data: ``models/lexicons/*.toml`` (see its README), extended by the
 folders in ``LanguageOptions.lexicon_dirs``. Beside the lists, a sentence classifier
 (:mod:`voicecoach.analyzers.sentence_model`) votes when a sentence closes: a jargon,
-scary or patronizing sentence no phrase caught, a caller's problem or an agent's promise
+scary, patronizing or empathetic sentence no phrase caught, a caller's problem or an agent's promise
 worded as no list has it. Its cues carry ``"by": "model"`` in their data, and the whole
 sentence as the phrase. Where the model file gives a kind a ``list_threshold`` (the
 caller's problems since v12, commitments since v14), a list's match counts only if the
@@ -93,6 +93,9 @@ tokens: a half that Whisper cut off ("It still hasn't arrived."). On the labelle
 caller lines, two whole sentences joined said a problem neither said where their
 writer labelled none twice as often as with this limit (dev, adjacent caller lines:
 31 false items in 678 pairs without it, 15 with it, 7 with no joining)."""
+_MODEL_PHRASE_KINDS = ("jargon", "scary", "patronizing", "empathy")
+"""Phrase cues the sentence model may also fire on a whole sentence no phrase caught (where
+the model file has the kind)."""
 _ACK_WORDS = 2
 """The other side may say this many words between two sentences of one turn (an
 acknowledgement: "Mm-hm.", "I see.") and the turn goes on. Counted in words, not
@@ -425,11 +428,11 @@ class LanguageCues:
         return Event("cue", t0, channel, text, data)
 
     def _model_phrase_cues(self, s: _Sentence) -> list[Event]:
-        """Jargon, scary or patronizing sentences that no phrase of the lists caught."""
+        """Jargon, scary, patronizing or empathetic sentences that no phrase of the lists caught."""
         if self.model is None:
             return []
         events = []
-        open_kinds = [k for k in ("jargon", "scary", "patronizing") if not s.emitted.get(k)]
+        open_kinds = [k for k in _MODEL_PHRASE_KINDS if not s.emitted.get(k)]
         for kind in self.model.firing(s.text(), open_kinds, s.tokens):
             s.emitted[kind] = [(0, len(s.tokens))]
             events.append(self._event(kind, AGENT, s.words[0].start, s.words[-1].end, s.text(),
