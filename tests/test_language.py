@@ -613,7 +613,8 @@ def test_the_shipped_sentence_model_was_trained_on_the_dev_sentences_as_they_are
     data = json.loads(model_file_path().read_text(encoding="utf-8"))
     dev = [line for line in load() if line.split == "dev"]
     assert data["trained_on"].endswith(f"{len(dev)} sentences")
-    for kind, side in (("jargon", AGENT), ("scary", AGENT), ("patronizing", AGENT), ("problem", CUSTOMER)):
+    for kind, side in (("jargon", AGENT), ("scary", AGENT), ("patronizing", AGENT), ("empathy", AGENT),
+                       ("problem", CUSTOMER)):
         k = data["kinds"][kind]
         assert k["positives"] == sum(kind in line.cues for line in dev if line.channel == side)
         assert 0.5 <= k["threshold"] < 1.0
