@@ -279,6 +279,8 @@ def test_record_mic_records_a_real_input_with_a_level_meter_and_explains_failure
         record_mic(1.0, device=DeviceChoice(device=999, name="999", channels=1))
     with pytest.raises(AudioError):
         record_mic(0.0)
+    with pytest.raises(AudioError, match="shorter than one sample"):      # not a traceback on no audio
+        record_mic(1e-6)
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")

@@ -100,6 +100,8 @@ def test_killed_call_is_recovered_into_its_record_and_the_history(tmp_path):
     assert "northwind" in words or "broadband" in words, words
     # a live call: listed in the history by the caller's first problem, as live names it
     assert record["live"]["stopped_because"].startswith("the program stopped mid-call")
+    from voicecoach.sinks.view import empty_list_text
+    assert "lost when the program stopped" in empty_list_text(record, "marks")     # not "none were marked"
     assert f"live call: {record['caller_problems'][0]['text']}"[:30] in res.stdout, res.stdout
     # once recovered, it is not analysed again
     again = subprocess.run([sys.executable, "-m", "voicecoach", "history", "--config", str(config)],

@@ -303,8 +303,8 @@ def test_clicking_along_a_plot_plays_from_there_and_the_playhead_follows(tmp_pat
     function click(el,fx){var r=el.getBoundingClientRect();
       el.dispatchEvent(new MouseEvent('click',{bubbles:true,clientX:r.left+r.width*fx,clientY:r.top+r.height/2}));}
     var tl=document.querySelector('svg.timeline');
-    click(tl,(%(L)d+0.75*(%(W)d-%(L)d-%(R)d))/%(W)d);out.push(a.currentTime.toFixed(2));
-    click(document.querySelectorAll('table.tx td.t')[1],0.5);out.push(a.currentTime.toFixed(2));
+    click(tl,(%(L)d+0.75*(%(W)d-%(L)d-%(R)d))/%(W)d);a.pause();out.push(a.currentTime.toFixed(2));
+    click(document.querySelectorAll('table.tx td.t')[1],0.5);a.pause();out.push(a.currentTime.toFixed(2));
     setTimeout(function(){var hs=document.querySelectorAll('.playhead');var xs=[];
       for(var i=0;i<hs.length;i++)xs.push(hs[i].getAttribute('visibility')+'@'+parseFloat(hs[i].getAttribute('x1')).toFixed(0));
       var p=document.createElement('pre');p.id='probe';p.textContent=out.join(' ')+'|'+xs.join(' ');

@@ -277,6 +277,9 @@ def test_the_coachs_view(pg, store, tmp_path):
     code, out, err = run_cli("team", "trend", "alice", "--config", str(cfg), password=PASSWORDS["carol"],
                              tmp_path=tmp_path)
     assert code == 0 and "alice — 14 shared calls by week" in out, err
+    code, out, err = run_cli("team", "-n", "3", "trend", "alice", "--config", str(cfg),
+                             password=PASSWORDS["carol"], tmp_path=tmp_path)     # not silently ignored
+    assert code == 2 and "`team trend` shows every week" in one_error_line(err)
     code, out, err = run_cli("team", "open", "0123abcd", "--config", str(cfg), password=PASSWORDS["carol"],
                              tmp_path=tmp_path)
     assert code == 2 and "no such shared call" in one_error_line(err)
@@ -369,11 +372,35 @@ def test_the_sql_scripts_alone_set_up_a_store(pg):
         assert store.migrate() == (SCHEMA_VERSION, SCHEMA_VERSION)
 
 
+def test_team_init_gives_up_on_a_store_in_use_and_changes_nothing(pg, monkeypatch):
+    """A migration that rewrites a table waits for a coach's view or a share still reading it
+    only ``MIGRATE_LOCK_TIMEOUT_S``, then says so in one line and leaves the store as it was."""
+    import psycopg
+
+    import voicecoach.store.team as team
+    from voicecoach.store.team import MIGRATIONS_DIR
+
+    monkeypatch.setattr(team, "MIGRATE_LOCK_TIMEOUT_S", 0.5)
+    pg.admin_sql("CREATE DATABASE busy_store", database="postgres")
+    pg.admin_sql((MIGRATIONS_DIR / "001_shared_calls.sql").read_text(), database="busy_store")
+    with psycopg.connect(pg.admin_dsn("busy_store")) as reader:
+        reader.execute("SELECT count(*) FROM voicecoach.calls")       # its transaction stays open
+        with TeamStore(pg.admin_dsn("busy_store"), check_version=False) as admin:
+            t0 = time.monotonic()
+            with pytest.raises(TeamError, match=r"^the team store is in use .* nothing was changed: run "
+                                                r"`voicecoach team init` again"):
+                admin.migrate()
+            assert time.monotonic() - t0 < 10
+            assert admin.version() == 1
+    with TeamStore(pg.admin_dsn("busy_store"), check_version=False) as admin:     # once it is free
+        assert admin.migrate() == (1, SCHEMA_VERSION)
+
+
 def test_a_store_of_version_1_is_brought_up_to_date_with_what_it_holds(pg):
     """`team init` on a store made by an older VoiceCoach: every shared call stays; a live
-    call's old name ("call 1, <date>", "call-<date>.wav") becomes the one VoiceCoach gives
-    it now (the caller's first problem), and each call's voice profile becomes a column the
-    trend reads."""
+    call's old name ("call 1, <date>", "call-<date>.wav", "live call", a replayed file's)
+    becomes the one VoiceCoach gives it now (the caller's first problem), and each call's
+    voice profile becomes a column the trend reads."""
     from voicecoach.sinks.view import call_name
     from voicecoach.store.team import MIGRATIONS_DIR
 
@@ -386,7 +413,14 @@ def test_a_store_of_version_1_is_brought_up_to_date_with_what_it_holds(pg):
     silent["live"] = {"latency_p50_s": {}, "latency_p95_s": {}, "stopped_because": None}
     silent["caller_problems"] = []
     recorded = make_record("call 7, a file the agent named.flac", "2026-11-04T09:00:00+00:00")
-    for record in (live, silent, recorded):        # as share() wrote them in version 1
+    replayed = make_record("monday.wav", "2026-11-05T09:00:00+00:00")      # `live --replay monday.wav`
+    replayed["live"] = {"latency_p50_s": {}, "latency_p95_s": {}, "stopped_because": None}
+    replayed["caller_problems"] = [{"t": 2.0, "text": "The bill is wrong."}]
+    device = make_record("live call", "2026-11-06T09:00:00+00:00", profile=None)   # as named at first
+    device["live"] = {"latency_p50_s": {}, "latency_p95_s": {}, "stopped_because": None}
+    device["caller_problems"] = [{"t": 2.0, "text": "No dial tone."}]
+    calls = (live, silent, recorded, replayed, device)
+    for record in calls:                           # as share() wrote them in version 1
         pg.admin_sql("INSERT INTO voicecoach.calls (agent, call_id, created, name, duration_s, warmth_mean, "
                      "record) VALUES ('alice', %s, %s, %s, 95.5, 0.5, %s)",
                      (call_id(record), record["created"], record["source"]["name"], json.dumps(record)),
@@ -396,8 +430,10 @@ def test_a_store_of_version_1_is_brought_up_to_date_with_what_it_holds(pg):
     rows = pg.admin_sql("SELECT name, warmth_profile FROM voicecoach.calls ORDER BY created", database="old_store")
     assert rows == [("live call: My router keeps dropping the line.", "0123456789ab"),
                     ("live call", "0123456789ab"),
-                    ("call 7, a file the agent named.flac", "0123456789ab")]
-    assert [r[0] for r in rows] == [call_name(r) for r in (live, silent, recorded)]     # as the client names them
+                    ("call 7, a file the agent named.flac", "0123456789ab"),
+                    ("live call: The bill is wrong.", "0123456789ab"),
+                    ("live call: No dial tone.", None)]
+    assert [r[0] for r in rows] == [call_name(r) for r in calls]     # as the client names them
 
 
 # --------------------------------------------------------------------------- faults

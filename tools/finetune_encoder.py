@@ -9,7 +9,7 @@ sentences at precision 0.90, one on the fine-tuned encoder's 71 % and 68 %
 (``models/cues/MODEL_CARD.md``).
 
 What is trained: the encoder's six layers (not its word-piece table: :data:`FREEZE_WORD_PIECES`)
-and one logistic output per cue kind of :data:`tools.train_cues.KINDS` on the encoder's embedding (the
+and one logistic output per cue kind of :data:`tools.train_cues.TUNED_KINDS` on the encoder's embedding (the
 layers the cue model reads, :data:`tools.train_cues.EMBEDDING_LAYERS`), from the
 ``dev`` sentences of ``benchmarks/data/cues.txt`` **outside** the calibration parts:
 the cue model's thresholds are chosen on those parts (``tools/train_cues.py``), so the
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.cues import DATA, load  # noqa: E402
 from tools.convert_minilm import convert, convert_weights, write_safetensors  # noqa: E402
-from tools.train_cues import CALIBRATION_PARTS, EMBEDDING_LAYERS, KINDS, TUNING_FILE  # noqa: E402
+from tools.train_cues import CALIBRATION_PARTS, EMBEDDING_LAYERS, KINDS, TUNED_KINDS, TUNING_FILE  # noqa: E402
 from voicecoach.analyzers.sentence_embedding import (DIM, HEADS, LAYERS, MAX_TOKENS, TOKENIZER_FILE,  # noqa: E402
                                                      encoder_folder, read_safetensors)
 
@@ -150,7 +150,7 @@ def training_lines(path: Path):
     """The dev sentences outside the calibration parts, with their targets: (texts,
     targets, mask), the mask 1 where a kind belongs to the sentence's side."""
     lines = [line for line in load(path) if line.split == "dev" and line.part not in CALIBRATION_PARTS]
-    kinds = list(KINDS)
+    kinds = list(TUNED_KINDS)
     y = np.array([[k in line.cues for k in kinds] for line in lines], dtype=np.float32)
     mask = np.array([[KINDS[k][0] == line.channel for k in kinds] for line in lines], dtype=np.float32)
     return [line.text for line in lines], y, mask

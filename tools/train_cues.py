@@ -63,6 +63,9 @@ confirm the lists' match (``GATE_LISTS``), and it adds no promise of its own
 the held-out parts' sympathetic sentences ("Oh no, that's terrible timing."), so the call
 checklist's empathy went unticked for agents who said it in their own words; its vote adds
 sentences (it carries no suggestion: empathy is good practice)."""
+TUNED_KINDS = ("jargon", "scary", "patronizing", "problem", "commitment")
+"""The kinds the shipped encoder was fine-tuned for (``tools/finetune_encoder.py``, v15):
+empathy, added in v18, reads the same encoder as it is."""
 GATE_LISTS = ("problem", "commitment")
 """Kinds whose lists' matches may need a vote (a lower one than a sentence no list
 matches): the caller's-problem list fires on many a new writer's answers and narration

@@ -52,6 +52,10 @@ def _add_common(p: argparse.ArgumentParser, nested: bool = False) -> None:
                    help="settings file (TOML); default: the user config file if it exists")
 
 
+TEAM_OVERVIEW_CALLS, TEAM_LIST_CALLS = 5, 20
+"""How many calls `team` shows per agent, and `team list` of one agent, unless -n says."""
+
+
 def _seconds(text: str) -> float:
     """An argument in seconds: a finite number above 0."""
     try:
@@ -379,12 +383,13 @@ def build_parser() -> argparse.ArgumentParser:
                "  voicecoach team init            set up the store, or bring it up to date (team lead)")
     _add_common(tm)
     tm.add_argument("-n", "--last", type=_count, metavar="N",
-                    help="calls per agent in the overview (default 5)")
+                    help=f"calls per agent in the overview (default {TEAM_OVERVIEW_CALLS}), or in `list` "
+                         f"(default {TEAM_LIST_CALLS})")
     tsub = tm.add_subparsers(dest="team_command", metavar="COMMAND")
     tl = tsub.add_parser("list", help="one agent's shared calls")
     tl.add_argument("agent", metavar="AGENT")
     tl.add_argument("-n", "--last", type=_count, default=argparse.SUPPRESS, metavar="N",   # `team -n 3 list A` too
-                    help="how many calls (default 20)")
+                    help=f"how many calls (default {TEAM_LIST_CALLS})")
     _add_common(tl, nested=True)
     to = tsub.add_parser("open", help="open a shared call in the review window")
     to.add_argument("ref", metavar="ID", help="the call's id as listed (or AGENT/ID)")
@@ -1089,14 +1094,17 @@ def cmd_team(args) -> int:
             from voicecoach.store.team import no_calls, team_text, trend_text
 
             if command == "list":
-                print(team_text(store, [args.agent], args.last or 20))
+                print(team_text(store, [args.agent], args.last or TEAM_LIST_CALLS))
             elif command == "trend":
+                if args.last is not None:
+                    raise UserError("-n chooses how many calls `team` and `team list` show; `team trend` "
+                                    "shows every week (or --by month) of the agent's calls")
                 periods = store.trend(args.agent, args.by)
                 if not periods:
                     raise no_calls(store, args.agent)
                 print(trend_text(args.agent, periods, store.calls(args.agent, 10), args.by))
             else:
-                print(team_text(store, None, args.last or 5))
+                print(team_text(store, None, args.last or TEAM_OVERVIEW_CALLS))
             return 0
         from voicecoach.store.team import open_shared
 

@@ -425,8 +425,9 @@ def _coerce_type(value: Any, default: Any, where: str) -> Any:
         except OverflowError:
             raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}") from None
     if isinstance(default, str) and not isinstance(value, str):
-        quoted = f' (in quotes: "{value}")' if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
-        raise ConfigError(f"{where} must be a string{quoted}, not {value!r:.80}")   # a device's index: "3"
+        index = (where.endswith("_device") and isinstance(value, int) and not isinstance(value, bool))
+        quoted = f' (in quotes: "{value}")' if index else ""      # a device by its index, as README allows
+        raise ConfigError(f"{where} must be a string{quoted}, not {value!r:.80}")
     if isinstance(default, (list, tuple)) and not isinstance(value, list):
         raise ConfigError(f"{where} must be a list, not {value!r:.80}")
     return value

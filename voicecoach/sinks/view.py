@@ -167,6 +167,8 @@ def empty_list_text(record: dict, name: str) -> str:
     if name == "marks" and not record.get("live"):
         return ("No moments marked: this call was analysed from a recording, and moments are "
                 "marked during a live call (Ctrl+Alt+M).")
+    if name == "marks" and _recovered(record):
+        return "No moments: any marked during this call were lost when the program stopped mid-call."
     missing = set(record.get("unavailable") or [])
     for key in _LIST_NEEDS[name]:
         if key in missing:
@@ -187,6 +189,13 @@ def clock(t: float) -> str:
     """Seconds as m:ss."""
     t = max(0, int(round(t)))
     return f"{t // 60}:{t % 60:02d}"
+
+
+def _recovered(record: dict) -> bool:
+    """Whether ``record`` is of a live call rebuilt from its recording after a crash."""
+    from voicecoach.store.record import RECOVERED
+
+    return (record.get("live") or {}).get("stopped_because") == RECOVERED
 
 
 def call_name(record: dict) -> str:

@@ -451,18 +451,21 @@ def _shortened(text: str, most: int) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
-NO_PROFILE_NOTE = ("Warmth is not compared from call to call: your latest call was judged against its own "
-                   "start, not a voice profile (`voicecoach calibrate` makes one).")
+NO_PROFILE = ("Warmth is not compared from call to call: {latest} was judged against its own start, "
+              "not a voice profile{hint}.")
+NO_PROFILE_NOTE = NO_PROFILE.format(latest="your latest call", hint=" (`voicecoach calibrate` makes one)")
 """Said under the trend where the latest call has warmth but no voice profile, so the trend
-and the history's warmth plot leave warmth out."""
+and the history's warmth plot leave warmth out (:func:`warmth_note`)."""
 
 
-def warmth_note(rows: list[CallScores]) -> str:
+def warmth_note(rows: list[CallScores], latest: Optional[str] = None) -> str:
     """:data:`NO_PROFILE_NOTE` when warmth is left out of the trend for want of a voice
-    profile (the latest call of ``rows``, oldest first, had none), else ""."""
+    profile (the latest call of ``rows``, oldest first, had none), else "". ``latest``
+    names that call for someone else than the agent (the coach's view: "alice's latest
+    shared call"), without the agent's hint."""
     if len(rows) < 2 or rows[-1].warmth_profile is not None or rows[-1].warmth_mean is None:
         return ""
-    return NO_PROFILE_NOTE
+    return NO_PROFILE_NOTE if latest is None else NO_PROFILE.format(latest=latest, hint="")
 
 
 def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None, talk: str = "You talk") -> list[str]:

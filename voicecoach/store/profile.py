@@ -466,6 +466,8 @@ def record_mic(seconds: float, device: Optional[DeviceChoice] = None,
     """
     if not seconds > 0:
         raise AudioError(f"--seconds must be positive, not {seconds}")
+    if round(seconds * sr) < 1:
+        raise AudioError(f"--seconds {seconds} is shorter than one sample: nothing to record")
     import threading
     import time
 
@@ -499,7 +501,7 @@ def record_mic(seconds: float, device: Optional[DeviceChoice] = None,
                     raise AudioError(f"cannot record from {where}: it stopped delivering audio")
     except (sd.PortAudioError, ValueError) as exc:
         raise AudioError(_mic_problem(device, exc)) from None
-    if not np.abs(audio).max() >= SILENCE_PEAK:         # not "speak more": nothing reached us
+    if not np.max(np.abs(audio), initial=0.0) >= SILENCE_PEAK:     # not "speak more": nothing reached us
         raise AudioError(f"{where} recorded only silence (below {20 * np.log10(SILENCE_PEAK):.0f} dBFS): is the "
                          "mic muted, or is it the wrong input? `voicecoach devices` lists them; --device picks one")
     return audio

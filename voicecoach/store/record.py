@@ -114,6 +114,12 @@ def recorded_at(path: str | Path, duration: float) -> Optional[str]:
     return _dt.datetime.fromtimestamp(end - duration, _dt.timezone.utc).isoformat(timespec="seconds")
 
 
+RECOVERED = "the program stopped mid-call: recovered from its recording"
+"""``live.stopped_because`` of a live call rebuilt from its recording after a crash
+(:mod:`voicecoach.store.recovery`): what happened during the call itself, such as the
+moments the agent marked, went with the program."""
+
+
 def date_by_recording(record: dict, recording: str | Path) -> dict:
     """Date a record just made from ``recording`` by when its call was recorded
     (:func:`recorded_at`), not when it was analysed: last week's recording opened today

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Optional, Union
 
 from voicecoach.store.calls import record_places, save_new_call
-from voicecoach.store.record import RecordError, date_by_recording, load_record
+from voicecoach.store.record import RECOVERED, RecordError, date_by_recording, load_record
 
 Say = Callable[[str], None]
 
@@ -81,10 +81,6 @@ def _indexed() -> frozenset:
         return frozenset()
 
 
-STOPPED = "the program stopped mid-call: recovered from its recording"
-"""A recovered call's ``live.stopped_because``."""
-
-
 def recover(recording: Path, config=None, baseline=None) -> str:
     """Analyse one unfinished recording into its call record and the history.
 
@@ -111,7 +107,7 @@ def _analyse(recording: Path, config, baseline) -> Union[str, tuple[dict, str]]:
     except (AudioError, OSError) as exc:
         return f"{recording} has no call record and cannot be analysed ({exc}); it is kept as it is"
     # a live call, as the lists name it (the caller's first problem), with no latencies to give
-    record["live"] = {"latency_p50_s": {}, "latency_p95_s": {}, "stopped_because": STOPPED}
+    record["live"] = {"latency_p50_s": {}, "latency_p95_s": {}, "stopped_because": RECOVERED}
     seconds = round(length if length is not None else record["duration"])
     return record, f"{seconds // 60}:{seconds % 60:02d}"
 

@@ -45,6 +45,9 @@ from voicecoach.store.record import SCHEMA as RECORD_SCHEMA
 from voicecoach.store.record import is_demo
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATE_LOCK_TIMEOUT_S = 10.0
+"""How long ``team init`` waits for a table that a share or a view is using before it gives up
+(and changes nothing)."""
 SCHEMA_VERSION = len(sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")))
 """The team store layout this version of VoiceCoach reads and writes."""
 
@@ -137,12 +140,17 @@ def _pgpass_problem(url: str) -> str:
 def _login_name() -> str:
     """The login libpq uses when the URL names none: this computer's user name (a message
     then says whose password was wrong, not "you")."""
-    import getpass
-
     try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "you"
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name      # as libpq: the account, not $USER (su, sudo)
+    except (ImportError, KeyError, OSError):
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (OSError, KeyError):
+            return "you"
 
 
 def _connect_error(url: str, exc: BaseException) -> TeamError:
@@ -311,6 +319,9 @@ class TeamStore:
         psycopg = _psycopg()
         try:
             with self._db.transaction():
+                # a migration may rewrite a table under a lock that every share and view waits
+                # for: it does not queue behind an open transaction for long, nor they behind it
+                self._db.execute(f"SET LOCAL lock_timeout = '{MIGRATE_LOCK_TIMEOUT_S * 1000:.0f}ms'")
                 self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
                 exists = self._db.execute("SELECT to_regclass('voicecoach.schema_version')").fetchone()[0]
                 before = 0
@@ -331,6 +342,10 @@ class TeamStore:
         except psycopg.errors.InsufficientPrivilege as exc:
             raise TeamError(f"{self.user} may not set up the team store ({_first_line(exc)}): run "
                             "`voicecoach team init` as the database's owner, with CREATEROLE") from None
+        except psycopg.errors.LockNotAvailable:
+            raise TeamError(f"the team store is in use (a share or a coach's view held it for more than "
+                            f"{MIGRATE_LOCK_TIMEOUT_S:g} s); nothing was changed: run `voicecoach team init` "
+                            "again when no one is sharing or viewing calls") from None
         except psycopg.OperationalError as exc:
             raise self._gone(exc) from None
         return before, SCHEMA_VERSION
@@ -673,13 +688,12 @@ def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: 
     lines = [f"{agent} — {n} shared call{'s' if n != 1 else ''} by {by}", ""]
     lines += text_table(table, right=range(1, len(head)))
     if any(p.warmth_mean is not None for p in periods):
-        lines += [f"Warmth: the calls judged against {agent}'s latest voice profile (warmth judged against "
-                  "another voice is not comparable)."]
+        lines += ["", f"Warmth: the calls judged against {agent}'s latest voice profile (warmth judged "
+                      "against another voice is not comparable)."]
     trend = trend_line([c.scores for c in latest])
     if trend:
         lines += ["", trend.replace("Trend (", f"{agent}'s trend (")]
-    if warmth_note([c.scores for c in latest]):
-        lines += ["", f"Warmth is not compared from call to call: {agent}'s latest shared call was judged "
-                      "against its own start, not a voice profile."]
+    note = warmth_note([c.scores for c in latest], latest=f"{agent}'s latest shared call")
+    lines += ["", note] if note else []
     lines += ["", TEAM_NOTE]
     return "\n".join(lines)
