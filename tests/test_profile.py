@@ -348,19 +348,23 @@ def test_calibrate_mic_takes_a_pulseaudio_source_by_name_as_live_does(pulse, tmp
             assert proc.returncode == 2 and "recorded only silence" in stderr, stderr     # the wrong channel
 
 
+def calibrate_mic(tmp_path, device: str, config: str = "") -> subprocess.CompletedProcess:
+    """`voicecoach calibrate --mic --seconds 1 --device DEVICE` with ``config`` as its config file."""
+    import os
+    import sys
+
+    (tmp_path / "c.toml").write_text(config)
+    return subprocess.run([sys.executable, "-m", "voicecoach", "calibrate", "--mic", "--seconds", "1",
+                           "--device", device, "-o", str(tmp_path / "p.json"), "--config", str(tmp_path / "c.toml")],
+                          capture_output=True, text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+                          timeout=120)
+
+
 def test_calibrate_mic_from_a_silent_input_says_so_on_a_line_of_its_own(pulse, tmp_path):
     """A muted mic or the wrong input (a monitor nothing plays into) is said to be silent, not
     "record more of your ordinary voice", and the error starts a line of its own, not the end
     of the level meter's."""
-    import os
-    import sys
-
-    (tmp_path / "c.toml").write_text("")
-    res = subprocess.run([sys.executable, "-m", "voicecoach", "calibrate", "--mic", "--seconds", "1",
-                          "--device", "customer.monitor", "-o", str(tmp_path / "p.json"),
-                          "--config", str(tmp_path / "c.toml")],
-                         capture_output=True, text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
-                         timeout=120)
+    res = calibrate_mic(tmp_path, "customer.monitor")
     assert res.returncode == 2 and "s left" in res.stdout and res.stdout.endswith("\n"), res.stdout[-200:]
     assert res.stderr == ("voicecoach: error: input device 'customer.monitor' recorded only silence (below "
                           "-70 dBFS): is the mic muted, or is it the wrong input? `voicecoach devices` lists "
@@ -371,15 +375,7 @@ def test_calibrate_mic_from_a_silent_input_says_so_on_a_line_of_its_own(pulse, t
 def test_calibrate_mic_refuses_an_agent_channel_the_input_lacks_as_live_does(pulse, tmp_path):
     """[live] agent_channel = 1 on a mono source: one line before the countdown, as `live`
     says it (it recorded a silent upmixed channel for the whole --seconds)."""
-    import os
-    import sys
-
-    (tmp_path / "c.toml").write_text("[live]\nagent_channel = 1\n")
-    res = subprocess.run([sys.executable, "-m", "voicecoach", "calibrate", "--mic", "--seconds", "1",
-                          "--device", "agent.monitor", "-o", str(tmp_path / "p.json"),
-                          "--config", str(tmp_path / "c.toml")],
-                         capture_output=True, text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
-                         timeout=120)
+    res = calibrate_mic(tmp_path, "agent.monitor", "[live]\nagent_channel = 1\n")
     assert res.returncode == 2 and "Starting in" not in res.stdout, res.stdout
     assert res.stderr == "voicecoach: error: agent channel 1 is not on 'agent.monitor' (1 channel)\n"
 
