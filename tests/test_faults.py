@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 from test_live import capturing, needs_espeak, short_call, start_live, wait_for  # noqa: F401
+from voicecoach.sinks.view import call_name
+from voicecoach.store.record import RECOVERED
 
 LOST_MAX_S = 1.0
 
@@ -89,9 +91,12 @@ def test_kill_9_mid_call_loses_under_a_second_and_the_record_is_recovered(pulse,
     record = json.loads(record_path.read_text())
     assert record["source"]["name"] == wav.name and abs(record["duration"] - len(y) / sr) < 0.05
     assert record["transcript"], "the recovered record is analysed in full, words included"
+    assert record["live"]["stopped_because"] == RECOVERED         # a live call, rebuilt from its recording
     hist = subprocess.run([sys.executable, "-m", "voicecoach", "history"], capture_output=True,
                           text=True, timeout=120)
-    assert hist.returncode == 0 and wav.name in hist.stdout, hist.stdout + hist.stderr
+    listed = " ".join(call_name(record).split()[:4])             # "live call: <the caller's first words>"
+    assert hist.returncode == 0 and listed.startswith("live call") and listed in hist.stdout, \
+        hist.stdout + hist.stderr
 
 
 @pytest.fixture
