@@ -1151,8 +1151,8 @@ def _main(argv: Optional[Sequence[str]]) -> int:
 
     from voicecoach.sources.library_noise import filter_library_noise
 
-    devices = args.command in _FILTERED
-    with warnings.catch_warnings(), filter_library_noise() if devices else contextlib.nullcontext():
+    filtered = args.command in _FILTERED
+    with warnings.catch_warnings(), filter_library_noise() if filtered else contextlib.nullcontext():
         warnings.simplefilter("ignore")                 # libraries' chatter is not for the user
         warnings.simplefilter("always", AudioWarning)   # ours are: one line each
         warnings.simplefilter("always", CueModelWarning)
