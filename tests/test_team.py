@@ -237,6 +237,12 @@ def test_the_coachs_view(pg, store, tmp_path):
     assert [r.scores.name for r in rows] == ["a10.flac", "a11.flac", "a12.flac", "a13.flac", "a14.flac"]
     assert carol.find(rows[0].short_id).call_id == rows[0].call_id
     assert carol.find(f"alice/{rows[0].call_id[:6]}").agent == "alice"
+    bob.share(make_record("a14.flac", "2026-11-14T09:00:00+00:00", warmth=0.6, by_agent=0))   # alice's record
+    with pytest.raises(TeamError, match=rf"^{rows[-1].short_id} was shared by alice and bob: give AGENT/ID "
+                                        rf"\(alice/{rows[-1].short_id}\)$"):
+        carol.find(rows[-1].short_id)
+    assert carol.find(f"bob/{rows[-1].short_id}").agent == "bob"
+    bob.unshare(make_record("a14.flac", "2026-11-14T09:00:00+00:00"))
     weeks = carol.trend("alice", "week")
     assert sum(p.calls for p in weeks) == 14 and weeks == sorted(weeks, key=lambda p: p.start)
     assert weeks[0].warmth_mean == pytest.approx(0.4) and weeks[-1].warmth_mean == pytest.approx(0.6)

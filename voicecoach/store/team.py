@@ -474,9 +474,12 @@ class TeamStore:
         if agent:
             sql += " AND agent = %s"
             params += (agent,)
-        rows = self._query(sql + " LIMIT 10", params)
+        rows = self._query(sql + " ORDER BY agent, call_id LIMIT 10", params)
         if not rows:
             raise TeamError(f"{ref}: no such shared call (it may have been taken back)")
+        if len(rows) > 1 and len({r[1] for r in rows}) == 1:    # one record, shared by more than one agent
+            raise TeamError(f"{ref} was shared by {' and '.join(r[0] for r in rows)}: give AGENT/ID "
+                            f"({rows[0][0]}/{prefix})")
         if len(rows) > 1:
             names = ", ".join(f"{r[0]}/{r[1][:12]}" for r in rows)
             raise TeamError(f"{ref} names more than one call ({names}): give more of the id, or AGENT/ID")
@@ -690,10 +693,9 @@ def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: 
     if any(p.warmth_mean is not None for p in periods):
         lines += ["", f"Warmth: the calls judged against {agent}'s latest voice profile (warmth judged "
                       "against another voice is not comparable)."]
-    trend = trend_line([c.scores for c in latest])
-    if trend:
-        lines += ["", trend.replace("Trend (", f"{agent}'s trend (")]
-    note = warmth_note([c.scores for c in latest], latest=f"{agent}'s latest shared call")
-    lines += ["", note] if note else []
+    rows = [c.scores for c in latest]
+    under = [line for line in (trend_line(rows).replace("Trend (", f"{agent}'s trend ("),
+                               warmth_note(rows, latest=f"{agent}'s latest shared call")) if line]
+    lines += ["", *under] if under else []           # as under the agent's own history
     lines += ["", TEAM_NOTE]
     return "\n".join(lines)
