@@ -400,10 +400,14 @@ def trend_value(row: CallScores, field: str, profile: Optional[str]) -> Optional
     return value
 
 
-def trend_lines(rows: list[CallScores]) -> list[str]:
+def trend_lines(rows: list[CallScores], agent: Optional[str] = None) -> list[str]:
     """What the history says under its table (``history``, the History tab): the trend, and
-    why warmth is left out of it when it is."""
-    return [line for line in (trend_line(rows), warmth_note(rows)) if line]
+    why warmth is left out of it when it is; of ``agent``'s shared calls for their coach
+    (``team trend``) when given."""
+    if agent is None:
+        return [line for line in (trend_line(rows), warmth_note(rows)) if line]
+    return [line for line in (trend_line(rows).replace("Trend (", f"{agent}'s trend ("),
+                              warmth_note(rows, latest=f"{agent}'s latest shared call")) if line]
 
 
 def trend_line(rows: list[CallScores], window: int = 5) -> str:

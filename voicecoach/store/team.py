@@ -677,7 +677,7 @@ def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: 
     and their latest calls against the ones before
     (:func:`voicecoach.store.history.trend_line`)."""
     from voicecoach.sinks.view import TEAM_NOTE, text_table
-    from voicecoach.store.history import format_score, trend_line, warmth_note
+    from voicecoach.store.history import format_score, trend_lines
 
     head = ("Week of" if by == "week" else "Month", "Calls", "Warmth", "Interr./10 min", "Talk share",
             "Words/min", "Checklist")
@@ -693,9 +693,7 @@ def trend_text(agent: str, periods: list[Period], latest: list[SharedCall], by: 
     if any(p.warmth_mean is not None for p in periods):
         lines += ["", f"Warmth: the calls judged against {agent}'s latest voice profile (warmth judged "
                       "against another voice is not comparable)."]
-    rows = [c.scores for c in latest]
-    under = [line for line in (trend_line(rows).replace("Trend (", f"{agent}'s trend ("),
-                               warmth_note(rows, latest=f"{agent}'s latest shared call")) if line]
+    under = trend_lines([c.scores for c in latest], agent)
     lines += ["", *under] if under else []           # as under the agent's own history
     lines += ["", TEAM_NOTE]
     return "\n".join(lines)
