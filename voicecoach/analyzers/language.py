@@ -96,8 +96,6 @@ writer labelled none twice as often as with this limit (dev, adjacent caller lin
 _MODEL_PHRASE_KINDS = ("jargon", "scary", "patronizing", "empathy")
 """Phrase cues the sentence model may also fire on a whole sentence no phrase caught (where
 the model file has the kind)."""
-_ASKING = ("question_open", "question_closed")
-"""The agent's cues that ask about the problem: the caller's next turn answers them."""
 _ACK_WORDS = 2
 """The other side may say this many words between two sentences of one turn (an
 acknowledgement: "Mm-hm.", "I see.") and the turn goes on. Counted in words, not
@@ -182,7 +180,6 @@ class _Sentence:
         self.clause_starts: list[int] = [0]  # token index where each clause begins
         self.emitted: dict[str, list[tuple[int, int]]] = {}  # phrase cue -> token spans
         self.acronyms: list[tuple[int, int]] = []  # token spans of words written as acronyms
-        self.context: tuple[str, ...] = ()  # what was said before it, as the model was told (CONTEXT)
 
     def add(self, word: Word, tokens: tuple[str, ...], mark: str) -> None:
         acronym = _acronym_parts(word.text, len(tokens))
@@ -211,7 +208,6 @@ class _Sentence:
         s.tokens = first.tokens + second.tokens
         s.token_word = first.token_word + [i + len(first.words) for i in second.token_word]
         s.clause_starts = first.clause_starts + [c + len(first.tokens) for c in second.clause_starts]
-        s.context = first.context
         return s
 
 
@@ -226,7 +222,6 @@ class _Channel:
         self.pending_mark = ""  # end mark of a sentence that ended on "a.m."/"p.m."
         self.unjoined: Optional[_Sentence] = None  # the last sentence, no problem alone
         self.starts: deque[float] = deque(maxlen=64)  # the latest words' starts (s): more than a turn's gap holds
-        self.said: deque[list] = deque(maxlen=8)  # the latest turns: [end s, ends asking, words]
 
 
 def _opens_sentence(text: str, tokens: tuple[str, ...]) -> bool:
@@ -378,50 +373,8 @@ class LanguageCues:
             events += self._agent_sentence(st.sentence, mark)
         else:
             events += self._customer_sentence(st.sentence)
-        if st.sentence.words:
-            self._note_turn(st, st.sentence, any(e.data["cue"] in _ASKING for e in events))
         st.sentence = _Sentence()
         return events
-
-    def _note_turn(self, st: _Channel, s: _Sentence, asks: bool) -> None:
-        """Add a closed sentence (that asked a question about the problem, or not) to its
-        side's turns: the same turn while the other side has said no turn of more than
-        ``_ACK_WORDS`` words since."""
-        said = [t for t in self._channels[other(st.name)].said if t[2] > _ACK_WORDS]
-        turn = st.said[-1] if st.said else None
-        if turn is not None and not (said and said[-1][0] > turn[0]):
-            turn[0], turn[1], turn[2] = s.words[-1].end, asks, turn[2] + len(s.words)
-        else:
-            st.said.append([s.words[-1].end, asks, len(s.words)])
-
-    def context_at(self, start: float, side: str) -> tuple[str, ...]:
-        """Which of :data:`~voicecoach.analyzers.sentence_model.CONTEXT` hold of a
-        sentence of ``side`` starting at ``start`` (call clock, s): whose turn came last
-        before it, and whether that turn ended on a question about the problem (an open or
-        closed question, once the caller has brought up a problem: an answer to "How can
-        I help?", "Anything else?" or to "What's going on?" before any problem is the
-        caller's to bring up). A turn of ``_ACK_WORDS`` words or fewer ("Mm-hm.") is no
-        turn; the other side's sentence still open counts, as not asking.
-
-        >>> cues = LanguageCues(LanguageOptions(sentence_model=False))
-        >>> _ = cues.feed([Word("agent", 0.0, 0.3, " Is"), Word("agent", 0.4, 0.6, " it"),
-        ...                Word("agent", 0.7, 1.0, " plugged"), Word("agent", 1.1, 1.4, " in?")])
-        >>> cues.context_at(2.0, "customer")       # no problem brought up yet
-        ()
-        """
-        last: Optional[tuple[float, str, bool]] = None
-        for name, st in self._channels.items():
-            said = [(end, asks) for end, asks, n in st.said if n > _ACK_WORDS]
-            if name != side and len(st.sentence.words) > _ACK_WORDS:
-                said.append((st.sentence.words[-1].end, False))
-            for end, asks in said:
-                if end <= start and (last is None or end > last[0]):
-                    last = (end, name, asks)
-        if last is None:
-            return ()
-        if last[1] == side:
-            return ("continues_turn",)
-        return ("after_question",) if last[2] and self._problems else ()
 
     # -- phrase cues ---------------------------------------------------------------------
     def _scan(self, st: _Channel, final: bool) -> list[Event]:
@@ -519,9 +472,8 @@ class LanguageCues:
     def _decides(self, kind: str, s: _Sentence, listed: bool) -> bool:
         """Whether the sentence cue ``kind`` fires on ``s``, which the lists match or not
         (``listed``): their verdict alone, or with the model's vote
-        (:meth:`SentenceModel.decides`), told what was said before it (``s.context``)."""
-        return listed if self.model is None else self.model.decides(kind, s.text(), s.tokens, listed,
-                                                                     s.context)
+        (:meth:`SentenceModel.decides`)."""
+        return listed if self.model is None else self.model.decides(kind, s.text(), s.tokens, listed)
 
     def _question_kind(self, s: _Sentence, mark: str) -> Optional[str]:
         """``"open"``, ``"closed"`` or None (not a question); see questions.toml.
@@ -560,7 +512,6 @@ class LanguageCues:
         st = self._channels[CUSTOMER]
         before, st.unjoined = st.unjoined, None
         found = _select(self.lexicon["problem"], s, True, [])
-        s.context = self.context_at(s.words[0].start, CUSTOMER)
         if not self._decides("problem", s, bool(found)):
             if before is None or not self._one_turn(before, s):
                 st.unjoined = s
