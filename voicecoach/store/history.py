@@ -406,12 +406,13 @@ def trend_lines(rows: list[CallScores], agent: Optional[str] = None) -> list[str
     (``team trend``) when given."""
     if agent is None:
         return [line for line in (trend_line(rows), warmth_note(rows)) if line]
-    return [line for line in (trend_line(rows).replace("Trend (", f"{agent}'s trend ("),
+    return [line for line in (trend_line(rows, title=f"{agent}'s trend"),
                               warmth_note(rows, latest=f"{agent}'s latest shared call")) if line]
 
 
-def trend_line(rows: list[CallScores], window: int = 5) -> str:
-    """One line comparing the mean of the latest ``window`` calls with the ``window`` before.
+def trend_line(rows: list[CallScores], window: int = 5, title: str = "Trend") -> str:
+    """One line, opening with ``title``, comparing the mean of the latest ``window`` calls
+    with the ``window`` before.
 
     ``rows`` are oldest first (as :meth:`History.calls` returns them). Empty when there
     are fewer than two calls.
@@ -442,7 +443,7 @@ def trend_line(rows: list[CallScores], window: int = 5) -> str:
     if not parts:
         return ""
     span = f"last {n} call{'s' if n > 1 else ''} vs the {n} before"
-    return f"Trend ({span}): " + ", ".join(parts)
+    return f"{title} ({span}): " + ", ".join(parts)
 
 
 def _shortened(text: str, most: int) -> str:
