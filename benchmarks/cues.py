@@ -27,7 +27,15 @@ Targets (issue 17): precision >= 0.90 and recall >= 0.80 for commitments, caller
 problems, jargon, scary and patronizing phrases; the other kinds are printed
 without a target.
 
-    python3 -m benchmarks.cues [--heard] [--phone] [--split] [--show dev|held-out|all]
+How far the labels themselves can be trusted: ``benchmarks/data/cues_second.txt``
+holds a second labeller's labels for the held-out sentences (the target kinds only),
+given the same rules, the calls in order and not the first labels. With ``--second``
+the benchmark prints how the two labellers agree (the second scored against the
+first, as if it were a cue detector), VoiceCoach scored against the second, and
+VoiceCoach on the sentences both labellers label alike for that kind.
+
+    python3 -m benchmarks.cues [--heard] [--phone] [--split] [--second] [--only dev|held-out]
+                               [--show dev|held-out|all]
 """
 from __future__ import annotations
 
@@ -48,6 +56,7 @@ from voicecoach.analyzers.language import LanguageCues, LanguageOptions  # noqa:
 from voicecoach.events import AGENT, CUSTOMER, Word  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "cues.txt"
+SECOND = Path(__file__).resolve().parent / "data" / "cues_second.txt"
 SPLITS = ("dev", "held-out")
 KINDS = {
     AGENT: ("commitment", "jargon", "scary", "patronizing", "greeting", "empathy",
@@ -178,6 +187,48 @@ def score(lines: Iterable[Line], predicted: Iterable[frozenset]) -> dict[str, Sc
     return out
 
 
+def second_labels(held: Sequence[Line], path: Path = SECOND) -> tuple[list[Line], list[frozenset]]:
+    """The held-out sentences a second labeller labelled (those of the writers' parts
+    ``path`` names), and its cues for each (the target kinds only), in their order:
+    ``path`` holds those sentences, in the same order, in the format of ``cues.txt``.
+
+    Raises
+    ------
+    ValueError
+        ``path`` does not hold the same sentences (``cues.txt`` changed since).
+    """
+    second = load(path)
+    parts = {l.part for l in second}
+    first = [l for l in held if l.part in parts]
+    if [(l.part, l.channel, l.text) for l in second] != [(l.part, l.channel, l.text) for l in first]:
+        raise ValueError(f"{path} does not label the held-out sentences of {DATA.name} as they are now")
+    return first, [l.cues & set(TARGETS) for l in second]
+
+
+def agreement_report(lines: Sequence[Line], second: Sequence[frozenset],
+                     got: Sequence[frozenset]) -> str:
+    """Three columns for the target kinds: the second labels scored against the first;
+    ``got`` (VoiceCoach's cues) against the second; ``got`` against the first on the
+    sentences both label alike for the kind."""
+    first = [line.cues & set(TARGETS) for line in lines]
+    kinds = [k for k in ORDER if k in TARGETS]
+    against_second = [Line(l.split, l.channel, s, l.text, l.lineno, l.part) for l, s in zip(lines, second)]
+    cols = {"2nd vs 1st": score(lines, second), "VC vs 2nd": score(against_second, got)}
+    both: dict[str, Score] = {}
+    for kind in kinds:
+        pick = [i for i, l in enumerate(lines)
+                if kind in KINDS[l.channel] and (kind in first[i]) == (kind in second[i])]
+        both[kind] = score([lines[i] for i in pick], [got[i] for i in pick])[kind]
+    cols["VC, both agree"] = both
+    head = f"{'cue':<17}" + "".join(f"{n:>16}" for n in cols) + "   target P  R"
+    rows = [head, f"{'':<17}" + "".join(f"{'P     R    n':>16}" for _ in cols)]
+    for kind in kinds:
+        t = TARGETS[kind]
+        rows.append(f"{kind:<17}" + "".join(f"{_pr(c[kind], kind):>16}" for c in cols.values())
+                    + f"   >= {t[0]:.2f} {t[1]:.2f}")
+    return "\n".join(rows)
+
+
 # -- Whisper-heard transcripts --------------------------------------------------------
 def default_cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
@@ -296,6 +347,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--cache", type=Path, default=default_cache())
     ap.add_argument("--show", choices=SPLITS + ("all",),
                     help="print each wrong sentence of this split")
+    ap.add_argument("--only", choices=SPLITS, help="score this split alone (a --heard run of the "
+                    "held-out part takes minutes, not hours)")
+    ap.add_argument("--second", nargs="?", type=Path, const=SECOND, metavar="LABELS",
+                    help="also compare the held-out labels with a second labeller's "
+                         f"(default {SECOND.relative_to(ROOT)})")
     ap.add_argument("--lists-only", action="store_true",
                     help="the phrase lists alone, without the sentence model")
     args = ap.parse_args(argv)
@@ -305,6 +361,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.only:
+        lines = [l for l in lines if l.split == args.only]
     conditions = {"text": [fired(written_words(l.text, l.channel), l.channel, options) for l in lines]}
     if args.split:
         conditions["split"] = [fired(split_words(l.text, l.channel), l.channel, options)
@@ -338,12 +396,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.heard or args.phone:
         print(f"heard: Whisper {args.model} of speech by {', '.join(hearer.voices)} in turn"
               + ("; phone: the caller's through a 300-3400 Hz µ-law line" if args.phone else ""))
-    print(report(_columns(lines, conditions, {s: (lambda l, s=s: l.split == s) for s in SPLITS})))
+    splits = [args.only] if args.only else SPLITS
+    print(report(_columns(lines, conditions, {s: (lambda l, s=s: l.split == s) for s in splits})))
     held = list(dict.fromkeys(l.part for l in lines if l.split == "held-out"))
     if len(held) > 1:
         print("\nheld-out, by writer:")
         print(report(_columns(lines, conditions, {
             p: (lambda l, p=p: l.split == "held-out" and l.part == p) for p in held})))
+    if args.second:
+        try:
+            first, second = second_labels([l for l in lines if l.split == "held-out"], args.second)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        index = {id(l): i for i, l in enumerate(lines)}
+        parts = ", ".join(dict.fromkeys(l.part for l in first))
+        for cond, got in conditions.items():
+            print(f"\nheld-out ({cond}), the labels beside a second labeller's "
+                  f"({args.second.name}: {len(first)} sentences of {parts}):")
+            print(agreement_report(first, second, [got[index[id(l)]] for l in first]))
     if args.show:
         for cond, got in conditions.items():
             print(f"\nwrong ({cond}):")
