@@ -83,7 +83,7 @@ def test_shipped_lexicons_load_with_enough_jargon(lexicon):
 
 
 def test_every_jargon_scary_patronizing_negative_phrase_has_an_alternative(lexicon):
-    for kind in ("jargon", "scary", "patronizing", "negative"):
+    for kind in ("jargon", "trade_terms", "scary", "patronizing", "negative"):
         missing = [p.text for p in lexicon[kind].patterns if not p.suggestion]
         assert not missing, (kind, missing)
 
@@ -477,14 +477,18 @@ def test_phrase_cues_the_labelled_set_taught(text, kind):
     ("Look, I've gone through this with you twice already and it really isn't that complicated.",
      AGENT, "patronizing"),
     ("My broadband has been crawling along every evening since Tuesday.", CUSTOMER, "problem"),
-    # no list holds these trades' terms; the sentence's meaning carries the model
+    # no jargon list holds these trades' terms (trade_terms.toml does, and is kept out
+    # here); the sentence's meaning carries the model
     ("Your remortgage needs a redemption statement from the current lender first.", AGENT, "jargon"),
     ("We need to re-tension the drive belt and check the idler pulley.", AGENT, "jargon"),
     # since v18: sympathy in words no list holds
     ("Ah, what a miserable start to your week, sorry.", AGENT, "empathy"),
     ("That's such a pain when you've been waiting in all day.", AGENT, "empathy"),
 ])
-def test_the_sentence_model_catches_what_no_phrase_holds(text, channel, kind):
+def test_the_sentence_model_catches_what_no_phrase_holds(monkeypatch, text, channel, kind):
+    from voicecoach.analyzers import language
+
+    monkeypatch.setattr(language, "TRADE_TERM_VOTE", 2.0)     # the trade terms off
     lists_only = cues(text, channel, LanguageOptions(sentence_model=False))
     assert not of_kind(lists_only, kind)
     found = of_kind(cues(text, channel), kind)
@@ -601,6 +605,40 @@ def test_the_sentence_model_stays_quiet_on_ordinary_agent_lines():
              + callgen.AGENT_CLOSINGS)
     extra = [t for t in lines for e in cues(t) if e.data.get("by") == "model"]
     assert len(lines) > 60 and len(extra) <= len(lines) // 20, extra
+
+
+@pytest.mark.parametrize("text, term, plainer", [
+    ("Have you tried isolating the appliance at the fused spur?", "fused spur", "switched outlet with its own fuse"),
+    ("The door gasket is the rubber ring around the drum, and it's split.", "door gasket",
+     "rubber seal around the door"),
+    ("Your referral is with the triage team, the nurses who decide how urgent each case is.", "triage",
+     "sorting requests by how urgent they are"),
+])
+def test_a_trade_term_in_trade_talk_is_jargon_with_its_plainer_wording(text, term, plainer):
+    """trade_terms.toml: a term flagged when the sentence closes, if the model reads the
+    sentence as trade talk; never with the lists alone."""
+    [e] = of_kind(cues(text), "jargon")
+    assert (e.data["phrase"], e.data["suggestion"]) == (term, plainer) and "by" not in e.data
+    assert of_kind(cues(text.rstrip(".?"), flush=False), "jargon") == []   # not before it closes
+    assert of_kind(cues(text, options=LanguageOptions(sentence_model=False)), "jargon") == []
+
+
+def test_a_trade_term_in_its_everyday_sense_is_not_jargon(lexicon):
+    text = "My colleague will triage the request and call you back this afternoon."
+    assert lexicon["trade_terms"].find(normalize_phrase(text))[0]      # "triage" is there...
+    assert of_kind(cues(text), "jargon") == []                          # ...said plainly
+
+
+def test_trade_terms_stay_off_the_ordinary_agent_lines_of_the_generated_calls(monkeypatch):
+    from tools import callgen
+    from voicecoach.analyzers import language
+
+    lines = (callgen.AGENT_GREETINGS + callgen.AGENT_LINES + callgen.AGENT_STEPS
+             + callgen.AGENT_CLOSINGS)
+    jargon = lambda: [(t, e.data["phrase"]) for t in lines for e in of_kind(cues(t), "jargon")]
+    with_terms = jargon()
+    monkeypatch.setattr(language, "TRADE_TERM_VOTE", 2.0)     # no vote reaches it: terms off
+    assert len(lines) > 60 and with_terms == jargon()
 
 
 def test_the_shipped_sentence_model_was_trained_on_the_dev_sentences_as_they_are():

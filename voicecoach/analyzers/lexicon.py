@@ -32,6 +32,7 @@ from typing import Optional, Sequence, Union
 #: ``description`` (text), ``[slots]``, ``[unless]`` and ``remove`` (see the card).
 SCHEMA: dict[str, tuple[str, ...]] = {
     "jargon.toml": ("jargon", "plain_acronyms"),
+    "trade_terms.toml": ("trade_terms",),
     "scary.toml": ("scary",),
     "patronizing.toml": ("patronizing",),
     "positive.toml": ("positive", "negative"),
