@@ -187,7 +187,8 @@ def score(lines: Iterable[Line], predicted: Iterable[frozenset]) -> dict[str, Sc
     return out
 
 
-def second_labels(held: Sequence[Line], path: Path = SECOND) -> tuple[list[Line], list[frozenset]]:
+def second_labels(held: Sequence[Line], path: Path = SECOND,
+                  data: Path = DATA) -> tuple[list[Line], list[frozenset]]:
     """The held-out sentences a second labeller labelled (those of the writers' parts
     ``path`` names), and its cues for each (the target kinds only), in their order:
     ``path`` holds those sentences, in the same order, in the format of ``cues.txt``.
@@ -201,7 +202,7 @@ def second_labels(held: Sequence[Line], path: Path = SECOND) -> tuple[list[Line]
     parts = {l.part for l in second}
     first = [l for l in held if l.part in parts]
     if [(l.part, l.channel, l.text) for l in second] != [(l.part, l.channel, l.text) for l in first]:
-        raise ValueError(f"{path} does not label the held-out sentences of {DATA.name} as they are now")
+        raise ValueError(f"{path} does not label the held-out sentences of {data} as they are now")
     return first, [l.cues & set(TARGETS) for l in second]
 
 
@@ -220,13 +221,7 @@ def agreement_report(lines: Sequence[Line], second: Sequence[frozenset],
                 if kind in KINDS[l.channel] and (kind in first[i]) == (kind in second[i])]
         both[kind] = score([lines[i] for i in pick], [got[i] for i in pick])[kind]
     cols["VC, both agree"] = both
-    head = f"{'cue':<17}" + "".join(f"{n:>16}" for n in cols) + "   target P  R"
-    rows = [head, f"{'':<17}" + "".join(f"{'P     R    n':>16}" for _ in cols)]
-    for kind in kinds:
-        t = TARGETS[kind]
-        rows.append(f"{kind:<17}" + "".join(f"{_pr(c[kind], kind):>16}" for c in cols.values())
-                    + f"   >= {t[0]:.2f} {t[1]:.2f}")
-    return "\n".join(rows)
+    return report(cols, kinds)
 
 
 # -- Whisper-heard transcripts --------------------------------------------------------
@@ -311,12 +306,12 @@ def _pr(s: Score, kind: str) -> str:
             + f"{s.tp + s.fn:>3}")
 
 
-def report(columns: dict[str, dict[str, Score]]) -> str:
+def report(columns: dict[str, dict[str, Score]], kinds: Sequence[str] = ORDER) -> str:
     names = list(columns)
     head = f"{'cue':<17}" + "".join(f"{n:>16}" for n in names) + "   target P  R"
     sub = f"{'':<17}" + "".join(f"{'P     R    n':>16}" for _ in names)
     rows = [head, sub]
-    for kind in ORDER:
+    for kind in kinds:
         t = TARGETS.get(kind)
         rows.append(f"{kind:<17}" + "".join(f"{_pr(columns[n][kind], kind):>16}" for n in names)
                     + (f"   >= {t[0]:.2f} {t[1]:.2f}" if t else ""))
@@ -363,6 +358,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     if args.only:
         lines = [l for l in lines if l.split == args.only]
+    if args.second:
+        if args.only == "dev":
+            print("error: --second compares the held-out labels; leave out --only dev", file=sys.stderr)
+            return 2
+        try:
+            first, second = second_labels([l for l in lines if l.split == "held-out"], args.second, args.data)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     conditions = {"text": [fired(written_words(l.text, l.channel), l.channel, options) for l in lines]}
     if args.split:
         conditions["split"] = [fired(split_words(l.text, l.channel), l.channel, options)
@@ -404,11 +408,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(report(_columns(lines, conditions, {
             p: (lambda l, p=p: l.split == "held-out" and l.part == p) for p in held})))
     if args.second:
-        try:
-            first, second = second_labels([l for l in lines if l.split == "held-out"], args.second)
-        except (OSError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
         index = {id(l): i for i, l in enumerate(lines)}
         parts = ", ".join(dict.fromkeys(l.part for l in first))
         for cond, got in conditions.items():

@@ -7,7 +7,7 @@ only choose the model's thresholds. The held-out parts (10, 14, 18, 25, 33, 34) 
 written blind (by people who saw neither the rules nor the dev sentences); there the five
 target kinds only keep a regression floor below what they measure now (``python -m
 benchmarks.cues`` prints the figures beside the targets, some of them missed): with v18
-and the trade terms, pooled, jargon 0.90 / 0.77, scary 0.88 / 0.88, patronizing 0.90 /
+and the trade terms, pooled, jargon 0.91 / 0.78, scary 0.88 / 0.88, patronizing 0.90 /
 0.83, caller's problems 0.89 / 0.93, commitments 0.96 / 0.84 (precision / recall). A new writer's wordings are far from what
 the model learned, and jargon's lists are trade terms, domain by domain.
 """
@@ -17,14 +17,14 @@ from importlib import resources
 
 import pytest
 
-from benchmarks.cues import (DATA, KINDS, ORDER, SECOND, SPLITS, TARGETS, Line, agreement_report, fired, load,
+from benchmarks.cues import (DATA, KINDS, ORDER, SPLITS, TARGETS, Line, agreement_report, fired, load,
                             score, second_labels, written_words)
 from tools.train_cues import CALIBRATION_PARTS
 from voicecoach.events import AGENT, CUSTOMER
 
 HELD_OUT_PRECISION_FLOOR = 0.75
 HELD_OUT_RECALL_FLOOR = 0.50
-HELD_OUT_JARGON_RECALL_FLOOR = 0.45
+HELD_OUT_JARGON_RECALL_FLOOR = 0.72   # 0.69 without the trade terms
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +87,9 @@ def test_a_malformed_line_is_an_error_naming_it(tmp_path):
 
 
 def test_the_second_labels_are_for_the_held_out_sentences_as_they_are():
-    """``cues_second.txt`` labels every held-out sentence, in order, with target kinds
-    only; an edit to ``cues.txt`` that it does not follow is an error, not a silent
-    mismatch."""
+    """``cues_second.txt`` labels the held-out sentences of the parts it names, in
+    order, with target kinds only; an edit to ``cues.txt`` that it does not follow is an
+    error, not a silent mismatch."""
     held = [l for l in load() if l.split == "held-out"]
     first, second = second_labels(held)
     assert len(first) == len(second) >= 3000
@@ -97,7 +97,6 @@ def test_the_second_labels_are_for_the_held_out_sentences_as_they_are():
     assert set().union(*second) == set(TARGETS)
     with pytest.raises(ValueError, match="does not label the held-out sentences"):
         second_labels([l for l in held if l is not first[5]])
-    assert SECOND.exists()
 
 
 def test_agreement_report_scores_each_labeller_and_the_lines_both_agree_on():

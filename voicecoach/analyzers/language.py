@@ -5,7 +5,8 @@
 - on the agent channel, *phrase cues* the moment a phrase's last word arrives:
   ``jargon``, ``scary``, ``patronizing`` and ``negative`` (each with a plainer or
   kinder alternative), ``positive``, ``empathy``, ``greeting`` (only near the start)
-  and ``filler``; and *sentence cues* when a sentence closes: ``question_open``,
+  and ``filler`` (a trade term's ``jargon`` waits for its sentence to close: the
+  sentence model decides it); and *sentence cues* when a sentence closes: ``question_open``,
   ``question_closed``, ``closing_question`` and ``commitment``;
 - on the customer channel: ``hostile`` (phrase cue) and ``problem`` (sentence cue:
   the whole sentence becomes an item on the caller's list). Whisper often writes one
@@ -103,7 +104,7 @@ TRADE_TERM_VOTE = 0.5
 """The sentence model's jargon vote (0..1) a sentence needs for the trade terms in it
 (``trade_terms.toml``) to be flagged: the model leaning to trade talk. Not fitted to
 labelled sentences: on the calibration parts (writers the lists never saw) it kept
-jargon's precision (0.892 -> 0.891) and took its recall from 0.70 to 0.78; the terms
+jargon's precision (0.892 -> 0.893) and took its recall from 0.70 to 0.78; the terms
 alone, without the vote, would have cost 0.08 of precision ("guarantor", "base rate")."""
 _ACK_WORDS = 2
 """The other side may say this many words between two sentences of one turn (an
@@ -161,7 +162,8 @@ class LanguageOptions:
     sentence_model : bool
         Let the shipped sentence classifier (:mod:`voicecoach.analyzers.sentence_model`)
         vote beside the phrase lists for jargon, scary and patronizing sentences and
-        the caller's problems. False: the lists alone.
+        the caller's problems. False: the lists alone, without the trade terms
+        (``trade_terms.toml``), which need its vote.
     """
 
     lexicon_dirs: list[str] = field(default_factory=list)
@@ -438,12 +440,13 @@ class LanguageCues:
         return Event("cue", t0, channel, text, data)
 
     def _trade_terms(self, s: _Sentence) -> list[Event]:
-        """Trade terms in a closed agent sentence that no jargon phrase caught, when the
-        sentence model reads the sentence as trade talk (:data:`TRADE_TERM_VOTE`)."""
+        """Trade terms in a closed agent sentence, outside the words a jargon phrase or
+        an acronym took, when the sentence model reads the sentence as trade talk
+        (:data:`TRADE_TERM_VOTE`)."""
         emitted = s.emitted.setdefault("jargon", [])
-        if self.model is None or emitted:
+        if self.model is None:
             return []
-        found = _select(self.lexicon["trade_terms"], s, True, [])
+        found = _select(self.lexicon["trade_terms"], s, True, emitted)
         if not found or self.model.probability("jargon", s.tokens, s.text()) < TRADE_TERM_VOTE:
             return []
         events = []
