@@ -28,8 +28,8 @@ problems, jargon, scary and patronizing phrases; the other kinds are printed
 without a target.
 
 How far the labels themselves can be trusted: ``benchmarks/data/cues_second.txt``
-holds a second labeller's labels for the held-out sentences (the target kinds only),
-given the same rules, the calls in order and not the first labels. With ``--second``
+holds a second labeller's labels for the held-out parts 10, 14, 18 and 25 (the target
+kinds only), given the same rules, the calls in order and not the first labels. With ``--second``
 the benchmark prints how the two labellers agree (the second scored against the
 first, as if it were a cue detector), VoiceCoach scored against the second, and
 VoiceCoach on the sentences both labellers label alike for that kind.

@@ -8,8 +8,9 @@ written blind (by people who saw neither the rules nor the dev sentences); there
 target kinds only keep a regression floor below what they measure now (``python -m
 benchmarks.cues`` prints the figures beside the targets, some of them missed): with v18
 and the trade terms, pooled, jargon 0.91 / 0.78, scary 0.88 / 0.88, patronizing 0.90 /
-0.83, caller's problems 0.89 / 0.93, commitments 0.96 / 0.84 (precision / recall). A new writer's wordings are far from what
-the model learned, and jargon's lists are trade terms, domain by domain.
+0.83, caller's problems 0.89 / 0.93, commitments 0.96 / 0.84 (precision / recall). A new
+writer's wordings are far from what the model learned, and jargon's lists are trade
+terms, domain by domain.
 """
 import re
 import tomllib

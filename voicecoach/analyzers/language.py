@@ -6,8 +6,8 @@
   ``jargon``, ``scary``, ``patronizing`` and ``negative`` (each with a plainer or
   kinder alternative), ``positive``, ``empathy``, ``greeting`` (only near the start)
   and ``filler`` (a trade term's ``jargon`` waits for its sentence to close: the
-  sentence model decides it); and *sentence cues* when a sentence closes: ``question_open``,
-  ``question_closed``, ``closing_question`` and ``commitment``;
+  sentence model decides it); and *sentence cues* when a sentence closes:
+  ``question_open``, ``question_closed``, ``closing_question`` and ``commitment``;
 - on the customer channel: ``hostile`` (phrase cue) and ``problem`` (sentence cue:
   the whole sentence becomes an item on the caller's list). Whisper often writes one
   spoken sentence as two ("I ordered a new router last week. It still hasn't
