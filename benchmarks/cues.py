@@ -187,11 +187,12 @@ def score(lines: Iterable[Line], predicted: Iterable[frozenset]) -> dict[str, Sc
     return out
 
 
-def second_labels(held: Sequence[Line], path: Path = SECOND,
-                  data: Path = DATA) -> tuple[list[Line], list[frozenset]]:
-    """The held-out sentences a second labeller labelled (those of the writers' parts
-    ``path`` names), and its cues for each (the target kinds only), in their order:
-    ``path`` holds those sentences, in the same order, in the format of ``cues.txt``.
+def second_labels(lines: Sequence[Line], path: Path = SECOND,
+                  data: Path = DATA) -> tuple[list[int], list[frozenset]]:
+    """Where in ``lines`` the held-out sentences a second labeller labelled are (those of
+    the writers' parts ``path`` names), and its cues for each (the target kinds only), in
+    their order: ``path`` holds those sentences, in the same order, in the format of
+    ``cues.txt``.
 
     Raises
     ------
@@ -200,10 +201,11 @@ def second_labels(held: Sequence[Line], path: Path = SECOND,
     """
     second = load(path)
     parts = {l.part for l in second}
-    first = [l for l in held if l.part in parts]
-    if [(l.part, l.channel, l.text) for l in second] != [(l.part, l.channel, l.text) for l in first]:
+    pick = [i for i, l in enumerate(lines) if l.split == "held-out" and l.part in parts]
+    if [(l.part, l.channel, l.text) for l in second] != [(lines[i].part, lines[i].channel, lines[i].text)
+                                                         for i in pick]:
         raise ValueError(f"{path} does not label the held-out sentences of {data} as they are now")
-    return first, [l.cues & set(TARGETS) for l in second]
+    return pick, [l.cues & set(TARGETS) for l in second]
 
 
 def agreement_report(lines: Sequence[Line], second: Sequence[frozenset],
@@ -363,7 +365,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print("error: --second compares the held-out labels; leave out --only dev", file=sys.stderr)
             return 2
         try:
-            first, second = second_labels([l for l in lines if l.split == "held-out"], args.second, args.data)
+            pick, second = second_labels(lines, args.second, args.data)
         except (OSError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -408,12 +410,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(report(_columns(lines, conditions, {
             p: (lambda l, p=p: l.split == "held-out" and l.part == p) for p in held})))
     if args.second:
-        index = {id(l): i for i, l in enumerate(lines)}
+        first = [lines[i] for i in pick]
         parts = ", ".join(dict.fromkeys(l.part for l in first))
         for cond, got in conditions.items():
             print(f"\nheld-out ({cond}), the labels beside a second labeller's "
                   f"({args.second.name}: {len(first)} sentences of {parts}):")
-            print(agreement_report(first, second, [got[index[id(l)]] for l in first]))
+            print(agreement_report(first, second, [got[i] for i in pick]))
     if args.show:
         for cond, got in conditions.items():
             print(f"\nwrong ({cond}):")

@@ -91,13 +91,15 @@ def test_the_second_labels_are_for_the_held_out_sentences_as_they_are():
     """``cues_second.txt`` labels the held-out sentences of the parts it names, in
     order, with target kinds only; an edit to ``cues.txt`` that it does not follow is an
     error, not a silent mismatch."""
-    held = [l for l in load() if l.split == "held-out"]
-    first, second = second_labels(held)
+    lines = load()
+    pick, second = second_labels(lines)
+    first = [lines[i] for i in pick]
     assert len(first) == len(second) >= 3000
+    assert {l.split for l in first} == {"held-out"}
     assert {l.part for l in first} >= {"blind-10", "blind-14", "blind-18", "blind-25"}
     assert set().union(*second) == set(TARGETS)
     with pytest.raises(ValueError, match="does not label the held-out sentences"):
-        second_labels([l for l in held if l is not first[5]])
+        second_labels([l for l in lines if l is not first[5]])
 
 
 def test_agreement_report_scores_each_labeller_and_the_lines_both_agree_on():

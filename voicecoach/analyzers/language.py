@@ -31,10 +31,10 @@ worded as no list has it. Its cues carry ``"by": "model"`` in their data, and th
 sentence as the phrase. The model also decides the trade terms (``trade_terms.toml``,
 thousands of terms trade by trade, many with an everyday sense too): one is flagged as
 jargon, with its plainer wording, when its sentence closes and the model reads that
-sentence as trade talk (:data:`TRADE_TERM_VOTE`). Where the model file gives a kind a ``list_threshold`` (the
-caller's problems since v12, commitments since v14), a list's match counts only if the
-vote reaches it too, on a sentence long enough for the model to judge (``MIN_TOKENS``;
-"It keeps dropping." is the list's to decide).
+sentence as trade talk (:data:`TRADE_TERM_VOTE`). Where the model file gives a kind a
+``list_threshold`` (the caller's problems since v12, commitments since v14), a list's
+match counts only if the vote reaches it too, on a sentence long enough for the model to
+judge (``MIN_TOKENS``; "It keeps dropping." is the list's to decide).
 """
 from __future__ import annotations
 
@@ -443,9 +443,9 @@ class LanguageCues:
         """Trade terms in a closed agent sentence, outside the words a jargon phrase or
         an acronym took, when the sentence model reads the sentence as trade talk
         (:data:`TRADE_TERM_VOTE`)."""
-        emitted = s.emitted.setdefault("jargon", [])
         if self.model is None:
             return []
+        emitted = s.emitted.setdefault("jargon", [])
         found = _select(self.lexicon["trade_terms"], s, True, emitted)
         if not found or self.model.probability("jargon", s.tokens, s.text()) < TRADE_TERM_VOTE:
             return []
