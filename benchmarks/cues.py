@@ -1,9 +1,10 @@
 """Language cues on labelled support-call sentences: precision and recall per cue kind.
 
 The set is ``benchmarks/data/cues.txt`` (its header gives the format and the labelling
-rules): sentences written for VoiceCoach, both sides of a call, each with the cues it
-should fire; every other cue kind of its side is one it must not fire. It has a
-``dev`` part (looked at while writing rules) and a ``held-out`` part (only measured).
+rules) and ``cues_held_out.txt`` beside it: sentences written for VoiceCoach, both sides
+of a call, each with the cues it should fire; every other cue kind of its side is one it
+must not fire. The first holds the ``dev`` part (looked at while writing rules), the
+second the ``held-out`` part (only measured).
 
 Each sentence is scored alone, as one call: a fresh :class:`LanguageCues` is fed its
 words on the agent or the caller channel and flushed; the cue kinds it fired are
@@ -56,6 +57,10 @@ from voicecoach.analyzers.language import LanguageCues, LanguageOptions  # noqa:
 from voicecoach.events import AGENT, CUSTOMER, Word  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "cues.txt"
+"""The dev sentences, and the set's format and labelling rules in its header."""
+HELD_OUT = DATA.with_name("cues_held_out.txt")
+"""The held-out sentences, writer by writer (a file of their own: one file would pass 2 MiB)."""
+SET = (DATA, HELD_OUT)
 SECOND = Path(__file__).resolve().parent / "data" / "cues_second.txt"
 SPLITS = ("dev", "held-out")
 KINDS = {
@@ -83,16 +88,23 @@ class Line:
     text: str
     lineno: int
     part: str = ""     # who wrote it: the latest "# part: NAME" line above it
+    source: str = ""   # the name of the file it is in
 
 
-def load(path: Path = DATA) -> list[Line]:
-    """The labelled sentences of ``path``.
+def load(paths: Path | Sequence[Path] = SET) -> list[Line]:
+    """The labelled sentences of ``paths`` (a file, or files read in turn).
 
     Raises
     ------
     ValueError
         A malformed line, an unknown side or a cue kind its side cannot fire.
     """
+    if isinstance(paths, Path):
+        paths = [paths]
+    return [line for path in paths for line in _load_one(path)]
+
+
+def _load_one(path: Path) -> list[Line]:
     lines: list[Line] = []
     split, part = None, ""
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -114,7 +126,7 @@ def load(path: Path = DATA) -> list[Line]:
         if cues - set(KINDS[channel]):
             raise ValueError(f"{path}:{n}: {sorted(cues - set(KINDS[channel]))} "
                              f"is not a {channel} cue kind {KINDS[channel]}")
-        lines.append(Line(split, channel, cues, parts[2], n, part))
+        lines.append(Line(split, channel, cues, parts[2], n, part, path.name))
     return lines
 
 
@@ -188,7 +200,7 @@ def score(lines: Iterable[Line], predicted: Iterable[frozenset]) -> dict[str, Sc
 
 
 def second_labels(lines: Sequence[Line], path: Path = SECOND,
-                  data: Path = DATA) -> tuple[list[int], list[frozenset]]:
+                  data: Sequence[Path] = SET) -> tuple[list[int], list[frozenset]]:
     """Where in ``lines`` the held-out sentences a second labeller labelled are (those of
     the writers' parts ``path`` names), and its cues for each (the target kinds only), in
     their order: ``path`` holds those sentences, in the same order, in the format of
@@ -197,14 +209,15 @@ def second_labels(lines: Sequence[Line], path: Path = SECOND,
     Raises
     ------
     ValueError
-        ``path`` does not hold the same sentences (``cues.txt`` changed since).
+        ``path`` does not hold the same sentences (``cues_held_out.txt`` changed since).
     """
     second = load(path)
     parts = {l.part for l in second}
     pick = [i for i, l in enumerate(lines) if l.split == "held-out" and l.part in parts]
     if [(l.part, l.channel, l.text) for l in second] != [(lines[i].part, lines[i].channel, lines[i].text)
                                                          for i in pick]:
-        raise ValueError(f"{path} does not label the held-out sentences of {data} as they are now")
+        raise ValueError(f"{path} does not label the held-out sentences of "
+                         f"{', '.join(p.name for p in data)} as they are now")
     return pick, [l.cues & set(TARGETS) for l in second]
 
 
@@ -215,7 +228,8 @@ def agreement_report(lines: Sequence[Line], second: Sequence[frozenset],
     sentences both label alike for the kind."""
     first = [line.cues & set(TARGETS) for line in lines]
     kinds = [k for k in ORDER if k in TARGETS]
-    against_second = [Line(l.split, l.channel, s, l.text, l.lineno, l.part) for l, s in zip(lines, second)]
+    against_second = [Line(l.split, l.channel, s, l.text, l.lineno, l.part, l.source)
+                      for l, s in zip(lines, second)]
     cols = {"2nd vs 1st": score(lines, second), "VC vs 2nd": score(against_second, got)}
     both: dict[str, Score] = {}
     for kind in kinds:
@@ -333,7 +347,8 @@ def _columns(lines: Sequence[Line], conditions: dict[str, list[frozenset]],
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--data", type=Path, nargs="+", default=list(SET),
+                    help="labelled sentence files (default: cues.txt and cues_held_out.txt)")
     ap.add_argument("--heard", action="store_true", help="also score Whisper-heard speech")
     ap.add_argument("--phone", action="store_true", help="also score speech through a phone line")
     ap.add_argument("--split", action="store_true",
@@ -396,7 +411,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             conditions[cond], heard_text[cond] = got, texts
     n = {s: sum(l.split == s for l in lines) for s in SPLITS}
     print(f"Language cues on {len(lines)} labelled sentences ({n['dev']} dev, "
-          f"{n['held-out']} held-out) from {args.data.name}; * = below target")
+          f"{n['held-out']} held-out) from {', '.join(p.name for p in args.data)}; * = below target")
     if args.split:
         print("split: each caller's sentence written as two, at the comma or conjunction nearest its middle")
     if args.heard or args.phone:
@@ -425,7 +440,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 missed = ",".join(sorted(line.cues - got[i])) or "-"
                 extra = ",".join(sorted(got[i] - line.cues)) or "-"
                 said = f"  [heard: {heard_text[cond][i]}]" if cond in heard_text else ""
-                print(f"  {line.lineno:>4} {line.channel[0].upper()} missed {missed:<18} "
+                print(f"  {line.source}:{line.lineno:<5} {line.channel[0].upper()} missed {missed:<18} "
                       f"extra {extra:<18} {line.text}{said}")
     return 0
 

@@ -402,6 +402,24 @@ def test_narrated_steps_and_thanks_are_not_on_the_callers_list(text):
     assert not of_kind(cues(text, channel=CUSTOMER), "problem")
 
 
+@pytest.mark.parametrize("text, problem", [
+    ("No, we won't.", False),
+    ("Okay, I won't.", False),
+    ("No, it hasn't.", False),
+    ("I can't.", False),
+    ("It won't.", False),
+    ("It won't turn on.", True),
+    ("I can't log in.", True),
+])
+def test_a_short_answer_is_no_problem_for_the_negation_it_holds(text, problem):
+    """"No, we won't." holds the list's "will not" with nothing after it: the verb is
+    the agent's question's, and the caller answers it; a problem names what fails."""
+    only_lists = LanguageOptions(sentence_model=False)
+    assert bool(of_kind(cues(text, channel=CUSTOMER, options=only_lists), "problem")) == problem
+    if not problem:
+        assert not of_kind(cues(text, channel=CUSTOMER), "problem")
+
+
 @pytest.mark.parametrize("text", [
     "I want to cancel my subscription.",
     "I'd like to update my card details.",
@@ -445,6 +463,8 @@ def test_holds_and_repeats_are_not_questions(text):
     ("Oh, no worries, take your time.", "scary"),
     ("Oh, no, you don't need to do that.", "scary"),
     ("It's dead simple, you just tap Next.", "scary"),
+    ("Oh, that's really bad timing, I'm sorry.", "scary"),
+    ("When did you last have the tank emptied?", "scary"),
     ("You should have two cables at the back.", "patronizing"),
     ("It's easy to miss that setting, so don't worry.", "patronizing"),
     ("The screen should clearly show a green tick.", "patronizing"),
@@ -459,6 +479,8 @@ def test_near_misses_of_phrase_cues(text, kind):
 
 @pytest.mark.parametrize("text, kind", [
     ("Oh no, that's not good.", "scary"),
+    ("Oh dear, that's really bad.", "scary"),
+    ("Someone has emptied your savings account.", "scary"),
     ("Your account may have been compromised.", "scary"),
     ("You should have read the email we sent.", "patronizing"),
     ("As I mentioned earlier, the charge is correct.", "patronizing"),
