@@ -8,6 +8,7 @@ from voicecoach.analyzers.lexicon import (
     SCHEMA,
     load_lexicon,
     normalize_phrase,
+    other_number,
     tokenize_word,
 )
 from voicecoach.events import AGENT, CUSTOMER, Word
@@ -643,6 +644,29 @@ def test_a_trade_term_in_trade_talk_is_jargon_with_its_plainer_wording(text, ter
     assert (e.data["phrase"], e.data["suggestion"]) == (term, plainer) and "by" not in e.data
     assert of_kind(cues(text.rstrip(".?"), flush=False), "jargon") == []   # not before it closes
     assert of_kind(cues(text, options=LanguageOptions(sentence_model=False)), "jargon") == []
+
+
+@pytest.mark.parametrize("word, other", [
+    ("rotor", "rotors"), ("batteries", "battery"), ("flush", "flushes"), ("boxes", "box"),
+    ("glass", "glasses"), ("skeins", "skein"), ("status", None), ("axis", None), ("api", None),
+    ("5g", None),
+])
+def test_other_number_follows_the_regular_rules_and_leaves_unclear_words(word, other):
+    assert other_number(word) == other
+
+
+def test_a_trade_term_said_in_the_other_number_is_the_same_term():
+    """"fused spurs" is the term "fused spur": its wording, in the words said."""
+    [e] = of_kind(cues("Have you tried isolating the appliances at the fused spurs?"), "jargon")
+    assert (e.data["phrase"], e.data["suggestion"]) == ("fused spurs", "switched outlet with its own fuse")
+
+
+def test_a_user_lexicon_term_gets_its_other_number_too(tmp_path):
+    (tmp_path / "trade_terms.toml").write_text('[trade_terms]\n"grommet strip" = "rubber edge"\n')
+    lexicon = load_lexicon([tmp_path])
+    for said in ("the grommet strip", "the grommet strips"):
+        [m] = lexicon["trade_terms"].find(normalize_phrase(said))[0]
+        assert m.pattern.suggestion == "rubber edge"
 
 
 @pytest.mark.parametrize("text", [

@@ -46,6 +46,9 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "questions.toml": ("open", "open_prompt", "closed", "lead_in", "not_diagnostic"),
 }
 _RESERVED = ("description", "slots", "unless", "remove")
+NUMBER_FORMS = ("trade_terms",)
+"""Sections whose phrases also match with their last word in the other number ("backing
+plate" / "backing plates"): their phrases are nouns and noun phrases, said either way."""
 
 NUMBER = "number"
 """The built-in slot: a run of number tokens."""
@@ -576,4 +579,51 @@ def load_lexicon(extra_dirs: Sequence[Union[str, Path]] = (), replace: bool = Fa
         for source in sources:
             _read(source, kinds, raw, removed)
         sections.update(_compile(raw, kinds, removed))
+    listed = {p.elements for ps in sections.values() for p in ps.patterns}
+    for name in NUMBER_FORMS:
+        sections[name] = _with_other_number(sections[name], listed, sections["jargon"])
     return Lexicon(sections)
+
+
+def other_number(word: str) -> Optional[str]:
+    """The plural of a singular noun, or the singular of a plural, by the regular English
+    rules; None for a short word or one whose number the spelling does not tell.
+
+    Examples
+    --------
+    >>> other_number("rotor"), other_number("batteries"), other_number("flush")
+    ('rotors', 'battery', 'flushes')
+    >>> other_number("skeins"), other_number("boxes"), other_number("status")
+    ('skein', 'box', None)
+    """
+    if len(word) < 4 or not word.isalpha():
+        return None
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "xes", "zes")):
+        return word[:-2]
+    if word.endswith(("ss", "sh", "ch", "x", "z")):
+        return word + "es"
+    if word.endswith(("us", "is")):
+        return None
+    if word.endswith("s"):
+        return word[:-1]
+    if word.endswith("y") and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def _with_other_number(ps: PhraseSet, listed: set, jargon: PhraseSet) -> PhraseSet:
+    """``ps`` with each phrase that ends in a word also matching its other number
+    (:func:`other_number`), where no phrase of any section (``listed``: their elements)
+    already says it and no ``jargon`` phrase is inside it, which would take its words
+    first ("licence entitlements" holds "entitlements")."""
+    forms = []
+    for p in ps.patterns:
+        last = p.elements[-1]
+        other = other_number(last) if isinstance(last, str) else None
+        elements = p.elements[:-1] + (other,)
+        if other and elements not in listed and not jargon.find(elements)[0]:
+            listed.add(elements)
+            forms.append(Pattern(p.text, elements, p.suggestion, p.unless, p.source))
+    return PhraseSet(list(ps.patterns) + forms)
