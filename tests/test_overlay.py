@@ -306,6 +306,28 @@ def test_a_nudge_appears_and_fades(qtbot, window, excerpt):
     assert window.slot.kind == "nudge" and window.slot.role == "interruption"
 
 
+def test_tips_that_come_together_are_shown_in_turn(qtbot, window, excerpt):
+    """Two trade terms in one sentence arrive together when it closes: the second tip
+    waits for the first to fade, not covering it; a nudge drops the waiting ones."""
+    window.attach(session_for(excerpt))
+
+    def tip(phrase, plainer):
+        return Event("cue", 5.0, "agent", "", {"cue": "jargon", "phrase": phrase, "suggestion": plainer})
+
+    window.on_event(tip("fused spur", "switched outlet with its own fuse"))
+    window.on_event(tip("door gasket", "rubber seal around the door"))
+    window.on_event(tip("door gasket", "rubber seal around the door"))          # said twice: once
+    assert "fused spur" in window.slot.message
+    qtbot.waitUntil(lambda: "door gasket" in window.slot.message, timeout=2_000)
+    qtbot.waitUntil(lambda: not window.slot.showing, timeout=2_000)
+    window.on_event(tip("fused spur", "switched outlet with its own fuse"))
+    window.on_event(tip("door gasket", "rubber seal around the door"))
+    window.on_event(Event("nudge", 6.0, "agent", "Let them finish", {"nudge": "let_them_finish"}))
+    qtbot.waitUntil(lambda: not window.slot.showing, timeout=2_000)
+    qtbot.wait(200)
+    assert not window.slot.showing                                              # the waiting tip went
+
+
 def test_compact_and_expanded(qtbot, window, excerpt):
     window.attach(session_for(excerpt, transcribe=True))
     QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)   # its new texts laid out: the panel fits them

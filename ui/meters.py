@@ -7,6 +7,7 @@ the review window's colours and know nothing of the engine: the window feeds the
 """
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Optional
 
 from PyQt6.QtCore import (
@@ -247,7 +248,14 @@ class ShareMeter(_Meter):
 
 class MessageSlot(QWidget):
     """The line under the header: the status when all is quiet; a nudge (filled, in its
-    colour) or a plainer-words tip (outlined) fades in over it, stays, and fades out."""
+    colour) or a plainer-words tip (outlined) fades in over it, stays, and fades out.
+
+    A tip that comes while another is shown waits its turn (several terms of one
+    sentence arrive together, when it closes); at most :attr:`WAITING` wait, the oldest
+    dropped. A nudge replaces what is shown and the waiting tips go.
+    """
+
+    WAITING = 2
 
     HEIGHT_PX = 44
     """Its height at FONT_PT; a larger text size makes it taller with the text."""
@@ -261,6 +269,7 @@ class MessageSlot(QWidget):
         self.message = ""
         self.kind = ""                 # "nudge" or "tip"
         self.role = "note"
+        self._waiting: deque[tuple[str, str]] = deque(maxlen=self.WAITING)   # tips: (text, role)
         self._opacity = 0.0
         self.setFixedHeight(round(self.HEIGHT_PX * max(1.0, font_pt / FONT_PT)))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -320,7 +329,14 @@ class MessageSlot(QWidget):
             self.update()
 
     def show_message(self, text: str, kind: str = "nudge", role: str = "note") -> None:
-        """Show a nudge or a tip; it replaces what is shown, fading in from where it is."""
+        """Show a nudge or a tip, fading in from where the slot is: a nudge replaces what
+        is shown, a tip waits while another tip is shown."""
+        if kind == "tip" and self.kind == "tip" and self.showing:
+            if text != self.message and (text, role) not in self._waiting:
+                self._waiting.append((text, role))
+            return
+        if kind == "nudge":
+            self._waiting.clear()
         self._seq.stop()
         self.message, self.kind, self.role = text, kind, role
         self._fade_in.setStartValue(self._opacity)
@@ -331,6 +347,9 @@ class MessageSlot(QWidget):
     def _gone(self) -> None:
         self.message = ""
         self.set_opacity(0.0)
+        if self._waiting:
+            text, role = self._waiting.popleft()
+            self.show_message(text, "tip", role)
 
     def text_font(self, kind: str) -> QFont:
         """The font of a "status" line, a "nudge" or a "tip": sized from the overlay's text
