@@ -737,6 +737,18 @@ def test_an_acronym_callers_do_not_know_is_jargon(text, acronym):
     assert found[0].data["suggestion"]
 
 
+@pytest.mark.parametrize("text, acronym, plainer", [
+    ("Your line is FTTP, so nobody needs to come in.", "FTTP", "full fibre cable right to your home"),
+    ("We can move it into a SIPP.", "SIPP", "pension where you choose your own investments"),
+    ("The GRV on the form is wrong.", "GRV", "say what it is in plain words"),
+])
+def test_an_acronym_that_is_a_trade_term_gets_the_terms_wording(text, acronym, plainer):
+    """Whisper writes "FTTP" in capitals: the acronym rule flags it as it is said, with
+    trade_terms.toml's wording where the term is there, and no second tip at the close."""
+    found = of_kind(cues(text), "jargon")
+    assert [(e.data["phrase"], e.data["suggestion"]) for e in found] == [(acronym, plainer)]
+
+
 @pytest.mark.parametrize("text", [
     "Is the TV on?",
     "Your PIN is the same as before.",

@@ -420,7 +420,8 @@ class LanguageCues:
         return sorted(events, key=lambda e: e.t)
 
     def _acronyms(self, s: _Sentence, final: bool) -> list[Event]:
-        """Acronyms that no jargon phrase holds and callers do not know (jargon.toml)."""
+        """Acronyms that no jargon phrase holds and callers do not know (jargon.toml), each
+        with the plainer wording of the trade term it is, if it is one ("FTTP")."""
         emitted = s.emitted["jargon"]
         todo = [(a, b) for a, b in s.acronyms if not any(x < b and a < y for x, y in emitted)]
         if not todo:
@@ -436,8 +437,9 @@ class LanguageCues:
             reference = b < len(s.tokens) and _REFERENCE_DIGITS.fullmatch(s.tokens[b])
             if not reference and self.lexicon["plain_acronyms"].longest_at(s.tokens[a:b], 0) is None:
                 t0, t1, spoken = s.span(a, b)
-                events.append(self._event("jargon", AGENT, t0, t1, spoken,
-                                          suggestion=_ACRONYM_SUGGESTION))
+                term = self.lexicon["trade_terms"].longest_at(s.tokens[a:b], 0)
+                events.append(self._event("jargon", AGENT, t0, t1, spoken, suggestion=(
+                    term.pattern.suggestion if term and term.end == b - a else _ACRONYM_SUGGESTION)))
         return events
 
     def _event(self, kind: str, channel: str, t0: float, t1: float, phrase: str,
