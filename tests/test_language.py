@@ -638,12 +638,25 @@ def test_the_sentence_model_stays_quiet_on_ordinary_agent_lines():
      "sorting requests by how urgent they are"),
 ])
 def test_a_trade_term_in_trade_talk_is_jargon_with_its_plainer_wording(text, term, plainer):
-    """trade_terms.toml: a term flagged when the sentence closes, if the model reads the
-    sentence as trade talk; never with the lists alone."""
+    """trade_terms.toml: a term flagged if the model reads its sentence as trade talk;
+    never with the lists alone."""
     [e] = of_kind(cues(text), "jargon")
     assert (e.data["phrase"], e.data["suggestion"]) == (term, plainer) and "by" not in e.data
-    assert of_kind(cues(text.rstrip(".?"), flush=False), "jargon") == []   # not before it closes
     assert of_kind(cues(text, options=LanguageOptions(sentence_model=False)), "jargon") == []
+
+
+def test_a_trade_terms_tip_comes_when_the_term_is_heard_not_at_the_sentences_end():
+    """The vote is taken on the sentence so far once the term is heard (and the sentence
+    is long enough for the model to judge), so a long sentence does not hold the tip
+    back; without trade talk so far, the whole sentence is voted on again at its close."""
+    def heard_at(text):
+        c = LanguageCues()
+        return [i for i, w in enumerate(words(text)) for e in of_kind(c.feed([w]), "jargon")]
+
+    early = "Your referral is with the triage team, the nurses who decide how urgent each case is."
+    assert heard_at(early) == [5]                  # "triage": the vote on six words passes
+    late = "The door gasket on this model is the rubber ring around the drum, and it's split."
+    assert heard_at(late) == [15]     # the vote on the first five words fails, the whole's passes
 
 
 @pytest.mark.parametrize("word, other", [

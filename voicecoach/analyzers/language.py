@@ -30,8 +30,9 @@ scary, patronizing or empathetic sentence no phrase caught, a caller's problem o
 worded as no list has it. Its cues carry ``"by": "model"`` in their data, and the whole
 sentence as the phrase. The model also decides the trade terms (``trade_terms.toml``,
 thousands of terms trade by trade, many with an everyday sense too): one is flagged as
-jargon, with its plainer wording, when its sentence closes and the model reads that
-sentence as trade talk (:data:`TRADE_TERM_VOTE`). Where the model file gives a kind a
+jargon, with its plainer wording, when the model reads its sentence as trade talk
+(:data:`TRADE_TERM_VOTE`): the sentence so far as soon as the term is heard, or else
+the whole sentence when it closes. Where the model file gives a kind a
 ``list_threshold`` (the caller's problems since v12, commitments since v14), a list's
 match counts only if the vote reaches it too, on a sentence long enough for the model to
 judge (``MIN_TOKENS``; "It keeps dropping." is the list's to decide).
@@ -50,7 +51,7 @@ from voicecoach.analyzers.lexicon import (
     load_lexicon,
     tokenize_word,
 )
-from voicecoach.analyzers.sentence_model import SentenceModel
+from voicecoach.analyzers.sentence_model import MIN_TOKENS, SentenceModel
 from voicecoach.analyzers.turns import TurnOptions
 from voicecoach.events import AGENT, CHANNELS, CUSTOMER, SENTENCE_ENDS, Event, Word, is_pause, other
 
@@ -194,6 +195,8 @@ class _Sentence:
         self.clause_starts: list[int] = [0]  # token index where each clause begins
         self.emitted: dict[str, list[tuple[int, int]]] = {}  # phrase cue -> token spans
         self.acronyms: list[tuple[int, int]] = []  # token spans of words written as acronyms
+        self.trade_talk = False   # the sentence model read the sentence so far as trade talk
+        self.voted_to = 0         # tokens up to the end of the last trade term voted on early
 
     def add(self, word: Word, tokens: tuple[str, ...], mark: str) -> None:
         acronym = _acronym_parts(word.text, len(tokens))
@@ -383,6 +386,8 @@ class LanguageCues:
         if mark in _TERMINAL:
             return events + self._close(st, mark)
         events += self._scan(st, final=False)
+        if st.name == AGENT:
+            events += self._trade_terms(st.sentence, final=False)
         if len(st.sentence.words) >= self.options.max_sentence_words:
             events += self._close(st, st.pending_mark)
             st.pending_mark = ""
@@ -392,7 +397,7 @@ class LanguageCues:
         """Close the channel's sentence: decide its phrase cues, then its sentence cues."""
         events = self._scan(st, final=True)
         if st.name == AGENT:
-            events += self._trade_terms(st.sentence)
+            events += self._trade_terms(st.sentence, final=True)
             events += self._model_phrase_cues(st.sentence)
             events += self._agent_sentence(st.sentence, mark)
         else:
@@ -453,18 +458,29 @@ class LanguageCues:
         data.update(extra)
         return Event("cue", t0, channel, text, data)
 
-    def _trade_terms(self, s: _Sentence) -> list[Event]:
-        """Trade terms in a closed agent sentence, outside the words a jargon phrase or
-        an acronym took, when the sentence model reads the sentence as trade talk
-        (:data:`TRADE_TERM_VOTE`)."""
+    def _trade_terms(self, s: _Sentence, final: bool) -> list[Event]:
+        """Trade terms in an agent sentence, outside the words a jargon phrase or an
+        acronym took, when the sentence model reads the sentence as trade talk
+        (:data:`TRADE_TERM_VOTE`).
+
+        While the sentence is open (``final`` false), a term is decided as soon as it is
+        heard, by a vote on the sentence so far (of :data:`MIN_TOKENS` or more), so that
+        its tip comes within seconds of the term and not when a long sentence ends; each
+        term is voted on once this way. A sentence found to be trade talk stays so; one
+        not found so is voted on again, whole, when it closes."""
         if self.model is None:
             return []
         emitted = s.emitted.setdefault("jargon", [])
-        found = _select(self.lexicon["trade_terms"], s, True, emitted)
-        if not found or self.model.probability("jargon", s.tokens, s.text()) < TRADE_TERM_VOTE:
+        found = [m for m, decided in _select(self.lexicon["trade_terms"], s, final, emitted) if decided]
+        if not found or (not final and len(s.tokens) < MIN_TOKENS):
+            return []
+        if not s.trade_talk and (final or found[-1].end > s.voted_to):
+            s.voted_to = found[-1].end
+            s.trade_talk = self.model.probability("jargon", s.tokens, s.text()) >= TRADE_TERM_VOTE
+        if not s.trade_talk:
             return []
         events = []
-        for m, _ in found:
+        for m in found:
             emitted.append((m.start, m.end))
             t0, t1, spoken = s.span(m.start, m.end)
             events.append(self._event("jargon", AGENT, t0, t1, spoken, suggestion=m.pattern.suggestion))
@@ -554,13 +570,13 @@ class LanguageCues:
         (:data:`_ACK_WORDS`) from the agent."""
         st = self._channels[CUSTOMER]
         before, st.unjoined = st.unjoined, None
-        found = [f for f in _select(self.lexicon["problem"], s, True, []) if not _answers(f[0], s)]
+        found = self._problem_matches(s)
         if not self._decides("problem", s, bool(found)):
             if before is None or not self._one_turn(before, s):
                 st.unjoined = s
                 return []
             both = _Sentence.joined(before, s)
-            found = [f for f in _select(self.lexicon["problem"], both, True, []) if not _answers(f[0], both)]
+            found = self._problem_matches(both)
             if not self._decides("problem", both, bool(found)):
                 st.unjoined = s
                 return []
@@ -571,6 +587,10 @@ class LanguageCues:
             return [self._event("problem", CUSTOMER, t0, t1, text, matches=[], by="model")]
         return [self._event("problem", CUSTOMER, t0, t1, text,
                             matches=[s.span(m.start, m.end)[2] for m, _ in found])]
+
+    def _problem_matches(self, s: _Sentence) -> list[tuple[Match, bool]]:
+        """The caller's-list phrases in ``s`` that are not a short answer ("No, we won't.")."""
+        return [f for f in _select(self.lexicon["problem"], s, True, []) if not _answers(f[0], s)]
 
     def _one_turn(self, first: _Sentence, second: _Sentence) -> bool:
         """Whether two sentences of one side are one turn (see :meth:`_customer_sentence`)."""
