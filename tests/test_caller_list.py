@@ -1,0 +1,31 @@
+"""benchmarks/caller_list.py: whole calls whose caller sentences carry a problem's id."""
+import pytest
+
+from benchmarks.caller_list import DATA, caller_list, load
+from voicecoach.events import CUSTOMER
+
+
+def test_the_shipped_calls_load_each_with_a_problem_and_agent_lines_unlabelled():
+    calls = load(DATA)
+    assert len(calls) == 45
+    for call in calls:
+        ids = [pid for ch, pid, _ in call.lines if ch == CUSTOMER and pid != "-"]
+        assert ids and ids[0] == "P1", call.name
+        assert all(pid == "-" for ch, pid, _ in call.lines if ch != CUSTOMER), call.name
+
+
+@pytest.mark.parametrize("bad", ["A | P1 | The agent has no problem ids.", "C | X1 | Not an id.",
+                                 "C | - |", "Just text."])
+def test_a_malformed_line_names_its_place(tmp_path, bad):
+    path = tmp_path / "calls.txt"
+    path.write_text(f"# --- Broadband: drops\nC | P1 | My internet keeps dropping.\n{bad}\n")
+    with pytest.raises(ValueError, match=r"calls\.txt:3: expected"):
+        load(path)
+
+
+def test_a_restated_problem_is_listed_again_under_its_first_mentions_id():
+    """What the benchmark counts: the list holds the restatement too (a repeat)."""
+    [call] = [c for c in load(DATA) if c.name.startswith("Broadband provider (UK): connection keeps dropping")]
+    got = caller_list(call)
+    assert got[0] == ("P1", "It keeps dropping out on me.")
+    assert [pid for pid, _ in got].count("P1") >= 3
