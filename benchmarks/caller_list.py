@@ -10,9 +10,9 @@ written words 0.3 s apart, 0.8 s between sentences) and its list
 (``summary()["caller_problems"]``) is read against the ids. It prints:
 
 - items: the list's length over all calls;
-- first mentions: items that are a problem's first item (what a list of one item per
-  problem would hold), repeats (a problem already listed) and items that state no
-  problem;
+- first mentions: items that hold a problem's first item (what a list of one item per
+  problem would hold), repeats (every problem they hold already listed) and items that
+  state no problem (an item's problems are the ids of the caller's sentences in it);
 - the problems the list covers, of the distinct problems the calls hold.
 
     python3 -m benchmarks.caller_list [--data FILE] [--show]
@@ -62,21 +62,21 @@ def load(path: Path = DATA) -> list[Call]:
     return calls
 
 
-def caller_list(call: Call) -> list[tuple[str, str]]:
-    """The call's caller's list as ``(problem id or "-", item text)``, in order."""
+def caller_list(call: Call) -> list[tuple[frozenset, str]]:
+    """The call's caller's list as ``(the problem ids its sentences carry, item text)``, in
+    order: an item holds the caller's sentences of one turn that state a problem."""
     from voicecoach.analyzers.language import LanguageCues
 
-    cues, t, spans = LanguageCues(), 0.0, []
-    for channel, pid, text in call.lines:
+    cues, t = LanguageCues(), 0.0
+    for channel, _, text in call.lines:
         words = [Word(channel, t + i * WORD_S, t + i * WORD_S + 0.25, " " + w)
                  for i, w in enumerate(text.split())]
-        spans.append((words[0].start, words[-1].end, channel, pid))
         cues.feed(words)
         t = words[-1].end + GAP_S
     cues.flush()
-    items = cues.summary()["caller_problems"]
-    return [(next((p for a, b, ch, p in spans if ch == CUSTOMER and a - 1e-6 <= it["t"] <= b + 1e-6), "-"),
-             it["text"]) for it in items]
+    said = [(pid, text) for channel, pid, text in call.lines if channel == CUSTOMER]
+    return [(frozenset(pid for pid, text in said if text in item["text"] and pid != "-"), item["text"])
+            for item in cues.summary()["caller_problems"]]
 
 
 def main() -> int:
@@ -95,13 +95,13 @@ def main() -> int:
         seen: set[str] = set()
         if args.show:
             print(f"\n{call.name} ({len(ids)} problems)")
-        for pid, text in caller_list(call):
+        for pids, text in caller_list(call):
             items += 1
-            what = "no problem" if pid == "-" else "repeat" if pid in seen else "first"
+            what = "no problem" if not pids else "repeat" if pids <= seen else "first"
             none, repeats, first = none + (what == "no problem"), repeats + (what == "repeat"), first + (what == "first")
-            seen.add(pid)
+            seen |= pids
             if args.show:
-                print(f"  {pid:>3} {what:<10} {text}")
+                print(f"  {','.join(sorted(pids)) or '-':>6} {what:<10} {text}")
         problems, covered = problems + len(ids), covered + len(ids & seen)
     lines = sum(len(c.lines) for c in calls)
     print(f"caller's lists of {len(calls)} calls ({lines} lines) from {args.data.name}: {problems} distinct problems")

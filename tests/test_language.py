@@ -845,3 +845,39 @@ def test_a_problem_said_whole_is_not_joined_to_the_next_sentence():
     found = _problems([(CUSTOMER, "My internet keeps dropping every evening.", 0.0),
                        (CUSTOMER, "It is really annoying.", 3.8)])
     assert [e.data["phrase"] for e in found] == ["My internet keeps dropping every evening."]
+
+
+# -- the caller's list: one item per turn ------------------------------------------------------
+DROPS = (CUSTOMER, "My internet keeps dropping every evening.", 0.0)          # ends at 1.75 s
+AGAIN = (CUSTOMER, "It dropped three times last night and I lost my work.", 2.3)
+
+
+def _list(parts):
+    c = LanguageCues()
+    events = [e for e in c.feed(_said(*parts)) + c.flush() if e.data["cue"] == "problem"]
+    return events, c.summary()["caller_problems"]
+
+
+def test_problems_stated_in_one_turn_are_one_item_on_the_callers_list():
+    """Each sentence is still a problem cue (the timeline marks it); the list holds the
+    turn once, its sentences together, and each event names the item it went to."""
+    events, items = _list([DROPS, AGAIN])
+    assert [e.data["item"] for e in events] == [0, 0]
+    assert items == [{"t": 0.0, "text": f"{DROPS[1]} {AGAIN[1]}"}]
+
+
+@pytest.mark.parametrize("between, pause, why", [
+    ((AGENT, "Okay, when did that start?", 1.9), 2.0, "the agent took a turn"),
+    (None, 1.5, "a pause as long as turn_pause_s ends the turn"),
+])
+def test_problems_of_two_turns_are_two_items(between, pause, why):
+    later = (CUSTOMER, AGAIN[1], DROPS[2] + 1.75 + pause)
+    events, items = _list([p for p in (DROPS, between, later) if p])
+    assert [e.data["item"] for e in events] == [0, 1], why
+    assert [x["text"] for x in items] == [DROPS[1], AGAIN[1]]
+
+
+def test_an_acknowledgement_and_a_sentence_without_a_problem_keep_the_turn():
+    aside = (CUSTOMER, "I work from home, you see.", 2.1)                     # ends at 3.85 s
+    events, items = _list([DROPS, (AGENT, "Mm-hm.", 1.9), aside, (CUSTOMER, AGAIN[1], 4.3)])
+    assert [e.data["item"] for e in events] == [0, 0] and len(items) == 1

@@ -473,7 +473,9 @@ def test_live_checklist_and_lists_fill_in(window, excerpt):
     assert not any(c.done.values()) and "not heard yet" in c.temperature.text()
     window.on_event(Event("cue", 1.0, "agent", 'Greeting: "thank you for calling"', {"cue": "greeting"}))
     window.on_event(Event("cue", 9.0, "agent", 'Open question: "What happens?"', {"cue": "question_open"}))
-    window.on_event(Event("cue", 12.0, "customer", 'Caller\'s problem: "My router blinks."', {"cue": "problem"}))
+    window.on_event(Event("cue", 12.0, "customer", 'Caller\'s problem: "My router blinks."', {"cue": "problem", "item": 0}))
+    window.on_event(Event("cue", 13.0, "customer", 'Caller\'s problem: "It\'s orange."', {"cue": "problem", "item": 0}))
+    assert c.caller_items == [(12.0, "My router blinks. It's orange.")]   # one turn, one item
     window.on_event(Event("cue", 30.0, "agent", 'Commitment: "I\'ll call you back."', {"cue": "commitment"}))
     assert c.done == {"greeting": True, "empathy": False, "questions": True, "closing_question": False}
     assert "My router blinks." in c.callers.text() and "0:12" in c.callers.text()

@@ -121,7 +121,13 @@ class LiveChecklist(QWidget):
             self.follow_up_items.append((e.t, e.text.split(": ", 1)[-1].strip('"')))
             self._lists()
         elif e.channel == CUSTOMER and cue == "problem":
-            self.caller_items.append((e.t, e.text.split(": ", 1)[-1].strip('"')))
+            said = e.text.split(": ", 1)[-1].strip('"')
+            i = e.data.get("item", len(self.caller_items))
+            if i < len(self.caller_items):       # the caller's turn goes on: one item
+                t, text = self.caller_items[i]
+                self.caller_items[i] = (t, f"{text} {said}")
+            else:
+                self.caller_items.append((e.t, said))
             self._lists()
 
     def set_temperature(self, temperature: Optional[str], heard: bool = False) -> None:

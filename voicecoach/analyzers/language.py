@@ -238,6 +238,8 @@ class _Channel:
         self.first_start: Optional[float] = None  # start (s) of the first word
         self.pending_mark = ""  # end mark of a sentence that ended on "a.m."/"p.m."
         self.unjoined: Optional[_Sentence] = None  # the last sentence, no problem alone
+        self.last: Optional[_Sentence] = None      # the last sentence
+        self.turn = 0                              # turns so far (the caller's list counts them)
         self.starts: deque[float] = deque(maxlen=64)  # the latest words' starts (s): more than a turn's gap holds
 
 
@@ -314,6 +316,7 @@ class LanguageCues:
                         for kind in PHRASE_CUES[ch] + SENTENCE_CUES[ch]}
         self._commitments: list[dict] = []
         self._problems: list[dict] = []
+        self._problem_turn: Optional[int] = None   # the caller's turn of the latest list item
 
     @property
     def model(self) -> Optional[SentenceModel]:
@@ -338,7 +341,8 @@ class LanguageCues:
             ``Event(kind="cue", t=<phrase start, s>, channel, text, data)`` with
             ``data = {"cue", "phrase", "end"}`` plus ``"suggestion"`` for cues with an
             alternative, ``"action"``/``"when"`` for commitments, ``"matches"``
-            for caller problems, and ``"by": "model"`` where the sentence classifier
+            and ``"item"`` (its index in the caller's list, see
+            :meth:`_customer_sentence`) for caller problems, and ``"by": "model"`` where the sentence classifier
             alone fired the cue. Sentence cues come when their sentence closes, so
             events are not always in ``t`` order.
         """
@@ -565,14 +569,22 @@ class LanguageCues:
 
     def _customer_sentence(self, s: _Sentence) -> list[Event]:
         """The caller's problem in ``s``, or in ``s`` joined to the sentence before it when
-        neither says it alone and both are one turn: no more than a pause of
-        ``turn_pause_s`` between them, and no more than an acknowledgement
-        (:data:`_ACK_WORDS`) from the agent."""
+        neither says it alone and both are one turn (:meth:`_same_turn`) and one of them
+        a fragment (:data:`_FRAGMENT_TOKENS`).
+
+        The caller's list has one item per turn that states a problem: a sentence stating
+        one in the turn of the latest item is added to that item's text ("It keeps
+        dropping. It went three times last night."), as a caller restates and details a
+        problem within a turn. The event's ``item`` is the item's index in the list."""
         st = self._channels[CUSTOMER]
+        if st.last is None or not self._same_turn(st.last, s):
+            st.turn += 1
+        st.last = s
         before, st.unjoined = st.unjoined, None
         found = self._problem_matches(s)
         if not self._decides("problem", s, bool(found)):
-            if before is None or not self._one_turn(before, s):
+            if (before is None or not self._same_turn(before, s)
+                    or min(len(before.tokens), len(s.tokens)) > _FRAGMENT_TOKENS):
                 st.unjoined = s
                 return []
             both = _Sentence.joined(before, s)
@@ -582,22 +594,27 @@ class LanguageCues:
                 return []
             s = both
         t0, t1, text = s.words[0].start, s.words[-1].end, s.text()
-        self._problems.append({"t": round(t0, 3), "text": text})
+        if self._problems and self._problem_turn == st.turn:
+            self._problems[-1]["text"] += " " + text
+        else:
+            self._problems.append({"t": round(t0, 3), "text": text})
+            self._problem_turn = st.turn
+        item = len(self._problems) - 1
         if not found:
-            return [self._event("problem", CUSTOMER, t0, t1, text, matches=[], by="model")]
-        return [self._event("problem", CUSTOMER, t0, t1, text,
+            return [self._event("problem", CUSTOMER, t0, t1, text, matches=[], by="model", item=item)]
+        return [self._event("problem", CUSTOMER, t0, t1, text, item=item,
                             matches=[s.span(m.start, m.end)[2] for m, _ in found])]
 
     def _problem_matches(self, s: _Sentence) -> list[tuple[Match, bool]]:
         """The caller's-list phrases in ``s`` that are not a short answer ("No, we won't.")."""
         return [f for f in _select(self.lexicon["problem"], s, True, []) if not _answers(f[0], s)]
 
-    def _one_turn(self, first: _Sentence, second: _Sentence) -> bool:
-        """Whether two sentences of one side are one turn (see :meth:`_customer_sentence`)."""
+    def _same_turn(self, first: _Sentence, second: _Sentence) -> bool:
+        """Whether two sentences of one side, ``second`` after ``first``, are one turn: no
+        more than a pause of ``turn_pause_s`` between them, and no more than an
+        acknowledgement (:data:`_ACK_WORDS`) from the other side."""
         gap_from, gap_to = first.words[-1].end, second.words[0].start
         if gap_to - gap_from >= self.turn_pause_s:
-            return False
-        if min(len(first.tokens), len(second.tokens)) > _FRAGMENT_TOKENS:
             return False
         side = self._channels[other(second.words[0].channel)]
         return sum(gap_from <= t < gap_to for t in side.starts) <= _ACK_WORDS
@@ -611,8 +628,9 @@ class LanguageCues:
         dict
             ``checklist`` (``greeting``, ``empathy``, ``questions``,
             ``closing_question``: bool), ``questions`` (``open``, ``closed``: count),
-            ``counts`` (cue kind -> count), ``commitments`` and ``caller_problems``
-            (lists of ``{"t": s, "text": sentence}``) and ``fillers`` (count).
+            ``counts`` (cue kind -> count), ``commitments`` (``{"t": s, "text":
+            sentence}`` each), ``caller_problems`` (``{"t": s, "text": the sentences of one
+            caller's turn that state a problem}`` each) and ``fillers`` (count).
         """
         c = self._counts
         questions = {"open": c["question_open"], "closed": c["question_closed"]}
