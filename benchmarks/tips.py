@@ -11,8 +11,8 @@ wall-clock time from the capture of the audio in which the phrase ended (Whisper
 timestamp of its last word; of the sentence's last word where the sentence model
 fired on the whole sentence) to the tip's emission. It prints p50, p95, the share
 within 3 s, and the same split by what decided the tip: a phrase of the lists, a
-trade term (decided by the sentence model's vote on its sentence), or the sentence
-model alone.
+trade term (decided by the sentence model's vote on the sentence so far when the term
+is heard, or else on the whole sentence at its close), or the sentence model alone.
 
     python3 -m benchmarks.tips [--sentences 40] [--seed 1] [--agent-voice piper-joe] [--trade-terms] [--replay]
 

@@ -340,11 +340,12 @@ class LanguageCues:
         list of Event
             ``Event(kind="cue", t=<phrase start, s>, channel, text, data)`` with
             ``data = {"cue", "phrase", "end"}`` plus ``"suggestion"`` for cues with an
-            alternative, ``"action"``/``"when"`` for commitments, ``"matches"``
-            and ``"item"`` (its index in the caller's list, see
-            :meth:`_customer_sentence`) for caller problems, and ``"by": "model"`` where the sentence classifier
-            alone fired the cue. Sentence cues come when their sentence closes, so
-            events are not always in ``t`` order.
+            alternative, ``"action"``/``"when"`` for commitments, ``"matches"`` and
+            ``"item"`` (its index in the caller's list, see :meth:`_customer_sentence`)
+            for caller problems, and ``"by": "model"`` where the sentence classifier
+            alone fired the cue. Sentence cues come when their sentence closes (a trade
+            term's as soon as it is heard, when the model reads the sentence so far as
+            trade talk), so events are not always in ``t`` order.
         """
         events: list[Event] = []
         for word in words:
