@@ -41,10 +41,9 @@ KINDS = ("jargon", "scary", "patronizing")
 
 
 def holds_term(text: str, terms) -> bool:
-    from voicecoach.analyzers.lexicon import tokenize_word
+    from voicecoach.analyzers.lexicon import normalize_phrase
 
-    tokens = [t for w in text.split() for t in tokenize_word(w)[0]]
-    return any(terms.longest_at(tokens, i) is not None for i in range(len(tokens)))
+    return bool(terms.find(normalize_phrase(text))[0])
 
 
 def script(n: int, seed: int, terms=None) -> list[tuple[str, str]]:
@@ -84,9 +83,9 @@ def make_call(turns: list[tuple[str, str]], agent_voice: str, folder: Path) -> t
 def decided_by(event, trade_terms) -> str:
     if event.data.get("by") == "model":
         return "sentence model"
-    from voicecoach.analyzers.lexicon import tokenize_word
+    from voicecoach.analyzers.lexicon import normalize_phrase
 
-    tokens = [t for w in event.data["phrase"].split() for t in tokenize_word(w)[0]]
+    tokens = normalize_phrase(event.data["phrase"])
     m = trade_terms.longest_at(tokens, 0)
     return "trade term" if m is not None and m.end == len(tokens) else "phrase list"
 
