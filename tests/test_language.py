@@ -246,6 +246,10 @@ def test_pm_does_not_end_the_sentence_before_a_lowercase_word():
     ("It will be done by Friday.", "It will be", "by Friday"),
     ("I'll check with the billing team and get back to you.", "get back to you", None),
     ("I'll send you the reference number by email.", "I'll send", None),
+    # the "'ll" Whisper drops from a fast "I'll" or "we'll"
+    ("I also email you a list of licensed plumbers this afternoon.", "I also email", "this afternoon"),
+    ("I also switch on auto renew, and we email you 30 days before the next renewal.",
+     "we email", None),
 ])
 def test_commitments(text, action, when):
     found = of_kind(cues(text), "commitment")
@@ -263,6 +267,8 @@ def test_commitments(text, action, when):
     "I'll stay on the line while you try it.",
     "I'll put you on hold for a moment.",
     "We'll just need to verify your address.",
+    "I'll just pop you on hold for a minute while I look into it.",
+    "We email you a reminder every month.",                # how things are done (the vote)
 ])
 def test_not_commitments(text):
     assert not of_kind(cues(text), "commitment")
