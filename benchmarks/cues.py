@@ -362,11 +362,9 @@ def by_voice(lines: Sequence[Line], conditions: dict[str, list[frozenset]],
 
     out = []
     for split in splits:
-        groups = {name: (lambda l, v, s=split, f=f: l.split == s and f(v))
-                  for name, f in VOICE_FAMILIES.items()}
         columns, rates = {}, []
-        for name, keep in groups.items():
-            pick = [i for i, (l, v) in enumerate(zip(lines, voices)) if keep(l, v)]
+        for name, family in VOICE_FAMILIES.items():
+            pick = [i for i, (l, v) in enumerate(zip(lines, voices)) if l.split == split and family(v)]
             for cond, got in conditions.items():
                 columns[f"{cond} {name}"] = score([lines[i] for i in pick], [got[i] for i in pick])
             for cond, texts in heard_text.items():
@@ -430,16 +428,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        # the voice goes by the line's place in its writer's part, so adding a part
+        # changes no other part's voices and their cached transcripts stay good
+        seen: Counter = Counter()
+        places = []
+        for line in lines:
+            places.append(seen[line.part])
+            seen[line.part] += 1
+        voices = [hearer.voice_for(i) for i in places]
         for cond in ("heard", "phone"):
             if not getattr(args, cond):
                 continue
-            got, texts, voices = [], [], []
-            seen: Counter = Counter()
-            for line in lines:
-                # the voice goes by the line's place in its writer's part, so adding a part
-                # changes no other part's voices and their cached transcripts stay good
-                i, seen[line.part] = seen[line.part], seen[line.part] + 1
-                voices.append(hearer.voice_for(i))
+            got, texts = [], []
+            for i, line in zip(places, lines):
                 phone = cond == "phone" and line.channel == CUSTOMER
                 words = hearer.words(i, line, phone=phone)
                 got.append(fired(words, line.channel, options))
