@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,6 +94,49 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, setup, args, message):
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and message in res.stderr, res.stderr
     assert res.stderr.startswith("voicecoach: error:")
+
+
+@pytest.mark.parametrize("command", ["analyze", "report"])
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path, command):
+    """`analyze call.flac -o /read-only/out.json` analysed the whole call, then failed to
+    write. The recording given here is not a recording at all: an error naming the output,
+    not the recording, shows the output was checked first. As root (who writes anywhere)
+    the command runs as ``nobody`` through setpriv."""
+    import shutil
+
+    base = Path(subprocess.run(["mktemp", "-d", str(Path(os.environ.get("TMPDIR", "/tmp")) / "vc-out-XXXXXX")],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    try:
+        os.chmod(base, 0o755)
+        (base / "call.wav").write_text("not a recording")
+        locked = base / "locked"
+        locked.mkdir(mode=0o555)
+        prefix = []
+        if os.geteuid() == 0:
+            if not shutil.which("setpriv"):
+                pytest.skip("running as root without setpriv to drop privileges")
+            prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]), HOME=str(base),
+                   VOICECOACH_DATA_DIR=str(base / "data"), XDG_CONFIG_HOME=str(base / "config"))
+        for out in (locked / "out.json", locked / "new folder" / "out.json", base):
+            argv = [command, str(base / "call.wav"), "-o", str(out)]
+            res = subprocess.run(prefix + [sys.executable, "-m", "voicecoach", *argv], capture_output=True,
+                                 text=True, env=env, timeout=120, cwd=base)
+            assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+            assert str(out) in res.stderr and ("cannot write" in res.stderr or "is a folder" in res.stderr), \
+                res.stderr
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_agent_channel_on_a_one_channel_recording_is_said_not_ignored(tmp_path):
+    t = np.arange(3 * 16000) / 16000
+    sf.write(tmp_path / "mono.wav", (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), 16000)
+    res = run("analyze", str(tmp_path / "mono.wav"), "--agent-channel", "right", "--no-transcript", "-q",
+              cwd=tmp_path)
+    assert res.returncode == 0 and "agent only" in res.stdout
+    assert res.stderr == ("voicecoach: note: --agent-channel right does nothing here: mono.wav has one "
+                          "channel, taken as yours\n")
 
 
 def test_config_command_prints_every_setting_as_toml(tmp_path):

@@ -52,6 +52,13 @@ def test_an_explicit_file_that_does_not_exist_is_an_error(tmp_path):
 
 
 # -- overriding -------------------------------------------------------------------------------
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    """Windows Notepad saves UTF-8 with a byte-order mark: it was "not valid TOML"."""
+    path = tmp_path / "config.toml"
+    path.write_bytes("\ufeff[turns]\nmin_overlap_s = 0.7\n".encode("utf-8"))
+    assert load_config(path).turns.min_overlap_s == 0.7
+
+
 def test_file_overrides_with_the_types_of_the_defaults(tmp_path):
     config = load_config(write(tmp_path, """
 [turns]
@@ -110,17 +117,17 @@ def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
     ("[streaming]\nrevise_every_s = 30\n",
      r"\[streaming\] revise_every_s is no longer a setting: use second_pass = true or false"),
     ("turns = 3\n", r"\[turns\] must be a table of settings"),
-    ('[turns]\nmin_overlap_s = "0.5"\n', r"\[turns\] min_overlap_s must be a number, not '0.5'"),
-    ("[turns]\nmin_overlap_s = true\n", r"\[turns\] min_overlap_s must be a number, not True"),
+    ('[turns]\nmin_overlap_s = "0.5"\n', r'\[turns\] min_overlap_s must be a number, not "0.5"'),
+    ("[turns]\nmin_overlap_s = true\n", r"\[turns\] min_overlap_s must be a number, not true"),
     ("[language]\nreplace_lexicons = 1\n", r"\[language\] replace_lexicons must be true or false, not 1"),
     ("[transcribe]\nmodel = 3\n", r"\[transcribe\] model must be a string, not 3$"),
     ("[live]\nagent_device = 3\n",              # README: a device by its index, here as in --agent 3
      r"\[live\] agent_device must be a string \(in quotes: \"3\"\), not 3$"),
-    ("[transcribe]\nmodel = true\n", r"\[transcribe\] model must be a string, not True"),
-    ('[language]\nlexicon_dirs = "~/lex"\n', r"\[language\] lexicon_dirs must be a list, not '~/lex'"),
+    ("[transcribe]\nmodel = true\n", r"\[transcribe\] model must be a string, not true"),
+    ('[language]\nlexicon_dirs = "~/lex"\n', r'\[language\] lexicon_dirs must be a list, not "~/lex"'),
     ("[transcribe]\nbeam_size = 1.5\n", r"\[transcribe\] beam_size must be a whole number, not 1.5"),
-    ("[capture]\nlatency_s = true\n", r"\[capture\] latency_s must be a number or \"\", not True"),
-    ('[capture]\nlatency_s = "low"\n', r"\[capture\] latency_s must be a number or \"\", not 'low'"),
+    ("[capture]\nlatency_s = true\n", r"\[capture\] latency_s must be a number or \"\", not true"),
+    ('[capture]\nlatency_s = "low"\n', r'\[capture\] latency_s must be a number or "", not "low"'),
     ("[turns]\nmin_overlap_s = \n", r"not valid TOML"),
     # rules between settings, and bounds the types cannot say
     ("[prosody]\nfmin_hz = 500\n", r"\[prosody\] fmin_hz \(500\) must be below fmax_hz \(400\)"),

@@ -340,6 +340,29 @@ def test_a_recording_analysed_again_is_one_call(tmp_path):
         assert (added, kept) == (2, 0)                                  # calls, not records read
 
 
+def test_a_quick_look_without_speech_to_text_does_not_replace_the_full_record(tmp_path):
+    """`analyze call.flac -o full.json`, then `analyze --no-transcript call.flac -o quick.json`:
+    the history's row lost its pace, checklist and promises, and `report call.flac` read the
+    quick record. The full record stays the call's row; the other way round still replaces."""
+    from voicecoach.store.calls import add_to_history
+
+    db = tmp_path / "h.sqlite"
+    flac = tmp_path / "call.flac"
+    full = make_record()
+    quick = dict(make_record(), checklist=None, pace={"agent_wpm": None}, commitments=None)
+    for name, record in (("full.json", full), ("quick.json", quick)):
+        (tmp_path / name).write_text(json.dumps(record))
+    assert add_to_history(full, tmp_path / "full.json", db, (flac,)) == ""
+    note = add_to_history(quick, tmp_path / "quick.json", db, (flac,))
+    assert "keeps this call's record made with speech-to-text" in note and "full.json" in note
+    with History(db) as h:
+        rows = h.calls()
+        assert [os.path.basename(r.record_path) for r in rows] == ["full.json"] and rows[0].agent_wpm == 170.0
+        assert h.records_of(flac) == [(tmp_path / "full.json").resolve()]
+        h.add(full, tmp_path / "full2.json", [flac])           # a full record replaces as before
+        assert [os.path.basename(r.record_path) for r in h.calls()] == ["full2.json"] and h.kept is None
+
+
 def test_where_a_record_was_made_from_is_kept_over_re_adds_and_rebuilds(tmp_path):
     """The recording(s) given once stay known when the record is indexed again without them
     (opened by the review) and over `history --rebuild`; records_of finds the record of a

@@ -437,8 +437,41 @@ def test_tray_hides_and_shows_the_overlay(qtbot, monkeypatch, excerpt):
     assert ctl.act_visible.text() == "Show overlay"
     ctl.act_visible.trigger()
     assert w.isVisible()
+    assert w.close_button.accessibleName() == "Hide the overlay"
+    w.close_button.click()                       # the ✕ hides the panel; the shift goes on
+    assert not w.isVisible() and not w._closing
+    ctl.act_visible.trigger()
+    assert w.isVisible()
     ctl.quit()                                   # no shift running: closes at once
     assert not w.isVisible()
+
+
+@pytest.mark.parametrize("answer", ["Keep coaching", "Quit"])
+def test_without_a_tray_the_close_button_asks_before_ending_the_shift(qtbot, monkeypatch, excerpt, answer):
+    """The ✕ sat a few pixels from the after-call card's dismiss button and ended the
+    shift at one click."""
+    from PyQt6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: False))
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ctl = ShiftController(shift_of(excerpt), w)
+    w.show()
+    assert w.close_button.accessibleName() == "Quit VoiceCoach" and "asks first" in w.close_button.toolTip()
+    asked = []
+
+    def answer_the_box():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer_the_box)
+            return
+        asked.append(box.text())
+        next(b for b in box.buttons() if b.text() == answer).click()
+
+    QTimer.singleShot(20, answer_the_box)
+    w.close_button.click()
+    assert asked and asked[0].startswith("Quit VoiceCoach?")
+    assert w.isVisible() == (answer == "Keep coaching")
 
 
 # --------------------------------------------------------------------------- shift mode
@@ -495,6 +528,24 @@ def test_live_checklist_and_lists_fill_in(window, excerpt):
     window.on_call({"state": "started", "index": 2, "t": 100.0, "reason": "line"})
     assert not any(c.done.values()) and "nothing yet" in c.callers.text()    # the next call starts fresh
     assert "not heard yet" in c.temperature.text()
+
+
+def test_the_checklist_takes_two_rows_where_one_would_cut_it(qtbot, window, excerpt):
+    """At the narrowest panel (280 px) one row cut "✓ Greeting" to "✓ Greetin"."""
+    window.attach(session_for(excerpt, transcribe=True))
+    c = window.checklist
+
+    def whole() -> bool:
+        return all(chip.width() >= chip.sizeHint().width() for chip in c.items.values())
+
+    window.resize(window.options.width_px, window.height())
+    qtbot.waitUntil(lambda: c.columns == len(c.items) and whole(), timeout=2000)
+    window.resize(window.minimumWidth(), window.height())
+    qtbot.waitUntil(lambda: c.columns == 2 and whole(), timeout=2000)
+    window.on_event(Event("cue", 12.0, "customer", 'Caller\'s problem: "My router blinks orange every '
+                          'evening and the internet drops when my son does his homework."',
+                          {"cue": "problem", "item": 0}))
+    assert "…" in c.callers.text() and "when my son does his homework." in c.callers.toolTip()   # whole on hover
 
 
 def overlay_at(qtbot, font_pt: float) -> OverlayWindow:
@@ -584,7 +635,7 @@ def test_every_text_of_the_overlay_and_its_card_follows_the_text_size(qtbot, app
                "record_path": "/tmp/x.json"})
     close = next(b for b in w.card.findChildren(QAbstractButton) if b.accessibleName() == "Dismiss the summary")
     assert close.isVisible() and close.size().expandedTo(close.sizeHint()) == close.size()       # not cut
-    assert close.font().pointSizeF() == font_pt + 1 == w.close_button.font().pointSizeF()   # as the panel's own ✕
+    assert close.text() == "Dismiss"            # a word: a second ✕ sat a few pixels from the panel's own
     texts = [x for x in w.findChildren(QLabel) + w.findChildren(QAbstractButton) if x.text()]
     too_small = [(x.text()[:20], x.font().pointSizeF()) for x in texts if x.font().pointSizeF() < font_pt - 2]
     assert not too_small
@@ -651,6 +702,26 @@ def test_after_call_card_shows_and_is_dismissed(qtbot, window, excerpt):
                     "record_path": "/tmp/4.json"})
     assert window.status_text == "Call 4's record is saved after all — its review is in the menu"
     assert window.state == window.LIVE and not card.isVisible()
+
+
+def test_the_after_call_card_fits_on_the_screen_at_a_large_text_size(qtbot, app_font, excerpt):
+    """At 18 pt on a 1280x720 screen the card made the panel 853 px tall: its foot, with
+    the meters and "Open the review", was off the screen. Fewer items of each list show."""
+    w = overlay_at(qtbot, 18.0)
+    w.attach(session_for(excerpt))
+    record = dict(CARD_RECORD,
+                  caller_problems=[{"t": 8.0 * i, "text": "The parcel never arrived and nobody answered "
+                                    "my three emails about it."} for i in range(1, 7)],
+                  commitments=[{"t": 60.0 + i, "text": "I'll email you the label and the tracking number "
+                                "today."} for i in range(6)])
+    w.on_call({"state": "ended", "index": 2, "t": 0.0, "end_t": 95.0, "record": record, "record_path": "/tmp/x.json"})
+    qtbot.wait(50)
+    area = w._screen_area()
+    assert area.contains(w.frameGeometry())                      # all of it on the screen
+    assert w.card.items < w.card.ITEMS and "more in the review" in w.card.body.text()
+    assert w.card.review_button.isVisible()
+    w.on_call({"state": "ended", "index": 3, "t": 0.0, "end_t": 95.0, "record": CARD_RECORD, "record_path": None})
+    assert w.card.items == w.card.ITEMS                          # a short card: the usual lists again
 
 
 def test_a_panel_dragged_past_an_edge_is_snapped_back_and_remembered(qtbot, tmp_path):

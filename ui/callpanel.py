@@ -18,7 +18,7 @@ from typing import Callable, Optional
 
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QFont, QFontMetrics, QTextDocument
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from voicecoach.events import AGENT, CUSTOMER, Event
 from voicecoach.sinks.view import after_call, clock
@@ -66,16 +66,19 @@ class LiveChecklist(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 6, 0, 0)
         lay.setSpacing(4)
-        row = QHBoxLayout()
-        row.setSpacing(6)
+        # one row, or two where the panel is too narrow for one (at 280 px the row cut
+        # "✓ Greeting" to "✓ Greetin")
+        self.chips = QGridLayout()
+        self.chips.setHorizontalSpacing(6)
+        self.chips.setVerticalSpacing(2)
         self.items: dict[str, QLabel] = {}
         for key, label in CHECKLIST:
             chip = QLabel()
             chip.setAccessibleName(f"Checklist: {label}")
             self.items[key] = chip
-            row.addWidget(chip)
-        row.addStretch(1)
-        lay.addLayout(row)
+        self.columns = 0
+        self._arrange(len(CHECKLIST))
+        lay.addLayout(self.chips)
         self.temperature = _small()
         self.temperature.setAccessibleName("Caller's temperature")
         lay.addWidget(self.temperature)
@@ -156,12 +159,31 @@ class LiveChecklist(QWidget):
                 return f"{title}: <i>{empty}</i>"
             more = f" (+{len(items) - shown} earlier)" if len(items) > shown else ""
             return f"{title}{more}:<br>" + "<br>".join(line(t, x) for t, x in items[len(items) - shown:])
+        def whole(items):                  # a cut item is a hover away, whole
+            return "\n".join(f"{clock(t)}  {x}" for t, x in items)
         n_callers, n_follow_ups = list_shares(len(self.caller_items), len(self.follow_up_items), self.LIST_LINES)
         self.callers.setText(fmt("Caller's list", self.caller_items, n_callers, "nothing yet"))
         self.follow_ups.setText(fmt("You promised", self.follow_up_items, n_follow_ups, "nothing yet"))
+        self.callers.setToolTip(whole(self.caller_items))
+        self.follow_ups.setToolTip(whole(self.follow_up_items))
+
+    def _arrange(self, columns: int) -> None:
+        """The checklist's items in ``columns`` columns (the last column stretches)."""
+        if columns == self.columns:
+            return
+        for key, _ in CHECKLIST:
+            self.chips.removeWidget(self.items[key])
+        for i, (key, _) in enumerate(CHECKLIST):
+            self.chips.addWidget(self.items[key], i // columns, i % columns)
+        for c in range(len(CHECKLIST) + 1):
+            self.chips.setColumnStretch(c, 1 if c == columns else 0)
+        self.columns = columns
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        need = (sum(self.items[k].sizeHint().width() for k, _ in CHECKLIST)
+                + self.chips.horizontalSpacing() * (len(CHECKLIST) - 1))
+        self._arrange(len(CHECKLIST) if need <= self.contentsRect().width() else 2)
         self._lists()                                  # cut to the new width
 
 
@@ -228,13 +250,13 @@ class AfterCallCard(QFrame):
         self.title = QLabel("")
         self.title.setObjectName("title")
         self.title.setAccessibleName("Call that ended")
-        # the overlay's own ✕ (its style sheet sizes it with the text): a 24 px push button
-        # with the buttons' padding left the glyph a 4 px sliver at any text size
+        # a word, not a second ✕ a few pixels below the overlay's own (which hides or
+        # quits); a tool button, sized with its text like the overlay's own buttons
         self.close_button = close = QToolButton()
-        close.setText("✕")
+        close.setText("Dismiss")
         close.setAutoRaise(True)
         close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        close.setToolTip("Dismiss")
+        close.setToolTip("Put the summary away (the next call does too)")
         close.setAccessibleName("Dismiss the summary")
         close.clicked.connect(self.dismiss)
         head.addWidget(self.title, 1)
@@ -254,6 +276,7 @@ class AfterCallCard(QFrame):
         lay.addLayout(self.actions)
         self.record: Optional[dict] = None
         self.record_path: Optional[str] = None
+        self.index, self.items = 0, self.ITEMS
         self.hide()
 
     def add_action(self, text: str, on_click: Callable[[dict, Optional[str]], None],
@@ -267,8 +290,13 @@ class AfterCallCard(QFrame):
         self.actions.insertWidget(self.actions.count() - 1, b)
         return b
 
-    def show_call(self, record: dict, record_path: Optional[str], index: int) -> None:
-        self.record, self.record_path = record, record_path
+    ITEMS = 4
+    """Items of each list the card shows (the rest: "… N more in the review")."""
+
+    def show_call(self, record: dict, record_path: Optional[str], index: int, items: int = ITEMS) -> None:
+        """Show the call of ``record``: at most ``items`` items of each list (fewer when
+        the panel would not fit on the screen, :meth:`OverlayWindow._fit_height`)."""
+        self.record, self.record_path, self.index, self.items = record, record_path, index, items
         card = after_call(record)
         self.title.setText(f"Call {index} — {clock(record['duration'])}")
         parts = []
@@ -284,8 +312,9 @@ class AfterCallCard(QFrame):
         for title, items in (("Follow up", card.follow_ups), ("Confirm with the caller", card.callers_list)):
             if items:
                 parts.append(f"<b>{title}</b><br>" + "<br>".join(
-                    f"<span style='color:{MUTED}'>{clock(t)}</span> {_esc(x)}" for t, x in items[:4])
-                    + (f"<br><i>… {len(items) - 4} more in the review</i>" if len(items) > 4 else ""))
+                    f"<span style='color:{MUTED}'>{clock(t)}</span> {_esc(x)}" for t, x in items[:self.items])
+                    + (f"<br><i>… {len(items) - self.items} more in the review</i>"
+                       if len(items) > self.items else ""))
         self.body.setText("<br><br>".join(parts))
         self.review_button.setEnabled(record_path is not None)
         self.show()

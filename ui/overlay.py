@@ -150,8 +150,9 @@ class OverlayWindow(QWidget):
     Feed it from a live session: :meth:`attach` once the session exists, then
     :meth:`on_event`, :meth:`on_snapshot` and :meth:`on_status` (connect them to a
     :class:`~voicecoach.ui.bridge.LiveBridge`); a shift also sends :meth:`on_call`.
-    Its owner (:class:`voicecoach.ui.shiftrun.ShiftController`) fills its menu;
-    closing it, or "Quit VoiceCoach", emits ``quitRequested``.
+    Its owner (:class:`voicecoach.ui.shiftrun.ShiftController`) fills its menu and
+    decides what the ✕ does (hide, or ask before quitting); closing the window, or
+    "Quit VoiceCoach", emits ``quitRequested``.
 
     Parameters
     ----------
@@ -320,6 +321,7 @@ class OverlayWindow(QWidget):
             tag.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             text = CaptionText()
             text.setObjectName("caption")
+            text.setAccessibleName("Your latest words" if ch == AGENT else "The caller's latest words")
             cap.addWidget(tag, r, 0)
             cap.addWidget(text, r, 1)
             self.captions[ch], self.caption_tags[ch] = text, tag
@@ -629,11 +631,9 @@ class OverlayWindow(QWidget):
     def keep_on_screen(self) -> bool:
         """Snap the panel back inside the screen it is (mostly) on, against the edge it
         was dragged past; True when it moved."""
-        centre = self.frameGeometry().center()
-        screen = QGuiApplication.screenAt(centre) or QGuiApplication.primaryScreen()
-        if screen is None:
+        if QGuiApplication.primaryScreen() is None:
             return False
-        area = screen.availableGeometry()
+        area = self._screen_area()
         x = min(max(self.x(), area.left()), area.right() - self.width() + 1)
         y = min(max(self.y(), area.top()), area.bottom() - self.height() + 1)
         if (x, y) == (self.x(), self.y()):
@@ -653,13 +653,31 @@ class OverlayWindow(QWidget):
         band); a call in the expanded view gets back the height the panel had."""
         # New text (the card's lists) posts layout requests; its wrapped lines count in
         # the height for the panel's width only once those are through.
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        layout = self.layout()
-        layout.activate()
-        height = max(self.minimumSizeHint().height(), layout.totalHeightForWidth(self.width()))
-        if not self.compact and not self.card.isVisible():
+        def needed() -> int:
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            layout = self.layout()
+            layout.activate()
+            return max(self.minimumSizeHint().height(), layout.totalHeightForWidth(self.width()))
+
+        height = needed()
+        if self.card.isVisible():
+            # a large text size on a small screen: fewer items of each list (the review
+            # has them all) rather than a panel whose foot is off the screen
+            room = self._screen_area().height()
+            while height > room and self.card.items > 1:
+                self.card.show_call(self.card.record, self.card.record_path, self.card.index, self.card.items - 1)
+                height = needed()
+            height = min(height, room)
+        elif not self.compact:
             height = max(height, self._expanded_h)
         self.resize(self.width(), height)
+        if self.card.isVisible():
+            self.keep_on_screen()
+
+    def _screen_area(self):
+        """The available geometry of the screen the panel is (mostly) on."""
+        screen = QGuiApplication.screenAt(self.frameGeometry().center()) or QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
 
     def on_call(self, item: dict) -> None:
         """Shift mode: a call started (fresh meters, the card goes), is over (waiting),

@@ -19,7 +19,7 @@ from typing import Callable, Optional, Union
 
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QFont
-from PyQt6.QtWidgets import QApplication, QSystemTrayIcon
+from PyQt6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from . import screen_problem
 from .bridge import LiveBridge, ShiftRunner
@@ -87,8 +87,6 @@ class ShiftController(QObject):
         menu.addSeparator()
         menu.addAction(w.act_quit)
         menu.aboutToShow.connect(self._update_menu)
-        w.close_button.setToolTip("Quit VoiceCoach (ends the shift)")
-        w.close_button.setAccessibleName("Quit VoiceCoach")
         self.tray: Optional[QSystemTrayIcon] = None
         if screenshot is None and QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(app_icon(), self)
@@ -102,6 +100,19 @@ class ShiftController(QObject):
             self.hotkeys = Hotkeys({"call": settings.hotkey_call, "show": settings.hotkey_show,
                                     "mark": settings.hotkey_mark}, w)
             self.hotkeys.pressed.connect(self._hotkey)
+        # The panel's ✕ sits a few pixels from the after-call card's dismiss button: it
+        # never ends the shift at one click. It hides the panel where the agent can bring
+        # it back (a tray icon, a global show hotkey); elsewhere it asks first.
+        self._told_hidden = False
+        w.close_button.clicked.disconnect()
+        w.close_button.clicked.connect(self.close_clicked)
+        if self.can_hide():
+            w.close_button.setToolTip("Hide the overlay: VoiceCoach keeps coaching your calls\n"
+                                      "(show it from the tray icon; quit from the ⋯ menu)")
+            w.close_button.setAccessibleName("Hide the overlay")
+        else:
+            w.close_button.setToolTip("Quit VoiceCoach (asks first: it ends the shift)")
+            w.close_button.setAccessibleName("Quit VoiceCoach")
 
     # ------------------------------------------------------------------ actions
     def start(self) -> None:
@@ -147,6 +158,37 @@ class ShiftController(QObject):
         """The review of a saved call, in a process of its own."""
         subprocess.Popen([sys.executable, "-m", "voicecoach", "review", str(path)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+
+    def can_hide(self) -> bool:
+        """The overlay can be hidden: a tray icon or a global show hotkey brings it back."""
+        return self.tray is not None or (self.hotkeys is not None and self.hotkeys.global_
+                                         and "show" in self.hotkeys.keys)
+
+    def close_clicked(self) -> None:
+        """The panel's ✕: hide it where it can come back, else ask before ending the shift."""
+        if self.can_hide():
+            self.window.hide()
+            if self.tray is not None and not self._told_hidden:
+                self._told_hidden = True
+                self.tray.showMessage("VoiceCoach keeps coaching",
+                                      "Click the tray icon to show the overlay again; quit from its menu.",
+                                      QSystemTrayIcon.MessageIcon.Information, 6000)
+        elif self.confirm_quit():
+            self.quit()
+
+    def confirm_quit(self) -> bool:
+        """Ask whether to end the shift (a call going on is saved first)."""
+        in_call = self.window.state == self.window.LIVE
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit VoiceCoach?",
+                          "Quit VoiceCoach? It stops listening for calls until you start it again."
+                          + ("\n\nThe call going on now is saved first." if in_call else ""),
+                          parent=self.window)
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep coaching", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is quit_button
 
     def quit(self) -> None:
         if self.runner is None:

@@ -118,13 +118,24 @@ def _is_demo(name) -> bool:
     return name is not None and (str(name) == "demo" or _same_file(name, demo_call_path()))
 
 
-def _not_an_input(option: str, output, inputs) -> None:
-    """Refuse, before any work, an output that is one of the command's own inputs: writing
-    it would destroy the recording or the record being read (``report call.json -o
-    call.json`` right after ``analyze … -o call.json``). ``inputs``: (path or None, what
-    it is) pairs, e.g. ``(args.call, "the recording")``."""
+def _check_output(option: str, output, inputs) -> None:
+    """Refuse, before any work, an output that cannot be written (a folder, a folder
+    without write permission, a read-only disk: found after minutes of analysis, it
+    wasted them) or that is one of the command's own inputs: writing it would destroy
+    the recording or the record being read (``report call.json -o call.json`` right after
+    ``analyze … -o call.json``). ``inputs``: (path or None, what it is) pairs, e.g.
+    ``(args.call, "the recording")``. A folder that is not there yet is made later."""
     if output is None:
         return
+    out = Path(output)
+    if out.is_dir():
+        raise UserError(f"{option} {output} is a folder: name a file in it")
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if (out.exists() and not os.access(out, os.W_OK)) or not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write {output}: Permission denied (or a read-only disk): "
+                        "name a file in a folder you can write to")
     for path, what in inputs:
         if path is not None and str(path) != "" and _same_file(output, path):
             raise UserError(f"{option} {output} is {what} this command reads, and writing it would "
@@ -132,7 +143,7 @@ def _not_an_input(option: str, output, inputs) -> None:
 
 
 def _settings_read(args, config, profile: bool = True) -> list:
-    """The settings files a command reads, as :func:`_not_an_input` takes them: the config
+    """The settings files a command reads, as :func:`_check_output` takes them: the config
     file, and with ``profile`` the voice profile (``--profile``, else the one remembered)."""
     from voicecoach.config import default_config_path
 
@@ -507,7 +518,7 @@ def cmd_analyze(args) -> int:
         raise UserError("--demo analyses the demo call; give no other recording or --agent-channel with it")
     _call_given(args)
     config = _load_config(args)
-    _not_an_input("-o", args.output, [(args.call, "the recording"), (args.agent, "the agent's recording"),
+    _check_output("-o", args.output, [(args.call, "the recording"), (args.agent, "the agent's recording"),
                                       (args.customer, "the customer's recording"),
                                       (demo_call_path() if args.demo else None, "the demo call"),
                                       *_settings_read(args, config)])
@@ -517,6 +528,9 @@ def cmd_analyze(args) -> int:
     else:
         call = open_call_stream(args.call, agent=args.agent, customer=args.customer,
                                 agent_channel=args.agent_channel or "left")
+        if args.agent_channel and list(call.channels) == ["agent"]:
+            _note(f"--agent-channel {args.agent_channel} does nothing here: {call.name} has one channel, "
+                  "taken as yours")
     record = _with_progress(lambda progress: analyze_stream(
         call, config, transcribe=not args.no_transcript, baseline=baseline, progress=progress),
         quiet=args.quiet, channels=list(call.channels))
@@ -601,7 +615,7 @@ def _call_to_open(args):
 
 def _call_read(call) -> list:
     """The files opening ``call`` (:func:`_call_to_open`) reads (``review``, ``report``), as
-    :func:`_not_an_input` takes them: the record, or the recording and where its record is
+    :func:`_check_output` takes them: the record, or the recording and where its record is
     looked for (and a new one saved)."""
     from voicecoach.analyze import demo_call_path
     from voicecoach.store.calls import record_places
@@ -620,7 +634,7 @@ def cmd_review(args) -> int:
     from voicecoach.ui.review import run_review
 
     config = _load_config(args)
-    _not_an_input("--screenshot", args.screenshot, [*_call_read(call), *_settings_read(args, config)])
+    _check_output("--screenshot", args.screenshot, [*_call_read(call), *_settings_read(args, config)])
     baseline = _profile_or_none(args, config)
     return run_review(call, screenshot=args.screenshot, config=config, baseline=baseline,
                       agent_channel=args.agent_channel)
@@ -632,14 +646,14 @@ def cmd_report(args) -> int:
 
     call = _call_to_open(args)
     config = _load_config(args)
-    _not_an_input("-o", args.output, [*_call_read(call), *_settings_read(args, config)])
+    _check_output("-o", args.output, [*_call_read(call), *_settings_read(args, config)])
     path = Path(call) if isinstance(call, str) else None
     note = ""
     if path is not None and path.suffix.lower() == ".json":
         from voicecoach.store.record import load_record
 
         record = load_record(path)
-        _not_an_input("-o", args.output, [(f, "the record's recording")
+        _check_output("-o", args.output, [(f, "the record's recording")
                                           for files in recording_candidates(record, path) for f in files])
         audio = None
         if not args.no_audio:           # as the review opens it (the demo's part of a shift, too)
@@ -736,7 +750,7 @@ def cmd_calibrate(args) -> int:
     if mic_only and not args.mic:       # not ignored: the user meant something by it
         raise UserError(f"{mic_only[0]} is for recording with --mic; recordings given are measured whole")
     config = _load_config(args)
-    _not_an_input("-o", args.output, [*((a, "a recording") for a in args.audio),
+    _check_output("-o", args.output, [*((a, "a recording") for a in args.audio),
                                       *_settings_read(args, config, profile=False)])   # it makes the profile
     settings = _profile_settings(config)
     if args.mic:
@@ -834,8 +848,8 @@ def cmd_live(args) -> int:
     config = _load_config(args)
     read = [*((demo_call_path() if f == "demo" else f, "a recording") for f in args.replay or []),
             *_settings_read(args, config)]
-    _not_an_input("--events", args.events, read)
-    _not_an_input("--screenshot", args.screenshot, read)
+    _check_output("--events", args.events, read)
+    _check_output("--screenshot", args.screenshot, read)
     baseline = _profile_for(args, config)
     lo = config.live
     if args.replay:

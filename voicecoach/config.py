@@ -375,6 +375,23 @@ _OWN_RANGE = ("block_s", "font_pt", "opacity")
 message alone, not a general one ("a fraction from 0 to 1") that disagrees with it."""
 
 
+def _as_toml(value: Any, limit: int = 80) -> str:
+    """A setting's value as the config file spells it (``true``, not Python's ``True``).
+
+    >>> _as_toml(True), _as_toml("long"), _as_toml([1, "a"])
+    ('true', '"long"', '[1, "a"]')
+    """
+    import json
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)                                   # nan, inf, -inf
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def coerce(value: Any, default: Any, where: str) -> Any:
     """``value`` as the type of ``default``, range-checked; :class:`ConfigError` naming
     ``where`` ("FILE: [section] key") otherwise. Numbers must be finite and at most
@@ -386,19 +403,19 @@ def coerce(value: Any, default: Any, where: str) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         key = where.rsplit(" ", 1)[-1]
         if abs(value) > MAX_SETTING or not math.isfinite(value):
-            raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}, not {value!r:.40}")
+            raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}, not {_as_toml(value)}")
         if (isinstance(default, (int, float)) and not isinstance(default, bool) and default > 0
                 and key not in _OWN_RANGE):
             if key in _ZERO_TURNS_OFF and value < 0:
-                raise ConfigError(f"{where} must be 0 (off) or more, not {value!r}")
+                raise ConfigError(f"{where} must be 0 (off) or more, not {_as_toml(value)}")
             if key.endswith(_POSITIVE_NAMES) and value <= 0 and key not in _ZERO_TURNS_OFF:
-                raise ConfigError(f"{where} must be more than 0, not {value!r}")
+                raise ConfigError(f"{where} must be more than 0, not {_as_toml(value)}")
             if value < 0:
-                raise ConfigError(f"{where} must not be negative, not {value!r}")
+                raise ConfigError(f"{where} must not be negative, not {_as_toml(value)}")
             if isinstance(default, float) and default < 1 and not key.endswith(_POSITIVE_NAMES) and value > 1:
-                raise ConfigError(f"{where} is a fraction from 0 to 1, not {value!r}")
+                raise ConfigError(f"{where} is a fraction from 0 to 1, not {_as_toml(value)}")
     if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where} must be a list of strings, not {value!r:.80}")
+        raise ConfigError(f"{where} must be a list of strings, not {_as_toml(value)}")
     return value
 
 
@@ -407,19 +424,19 @@ def _coerce_type(value: Any, default: Any, where: str) -> Any:
         if value == "":
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number or \"\", not {value!r:.80}")
+            raise ConfigError(f"{where} must be a number or \"\", not {_as_toml(value)}")
         return float(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ConfigError(f"{where} must be true or false, not {value!r:.80}")
+            raise ConfigError(f"{where} must be true or false, not {_as_toml(value)}")
         return value
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where} must be a whole number, not {value!r:.80}")
+            raise ConfigError(f"{where} must be a whole number, not {_as_toml(value)}")
         return value
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number, not {value!r:.80}")
+            raise ConfigError(f"{where} must be a number, not {_as_toml(value)}")
         try:
             return float(value)
         except OverflowError:
@@ -427,9 +444,9 @@ def _coerce_type(value: Any, default: Any, where: str) -> Any:
     if isinstance(default, str) and not isinstance(value, str):
         index = (where.endswith("_device") and isinstance(value, int) and not isinstance(value, bool))
         quoted = f' (in quotes: "{value}")' if index else ""      # a device by its index, as README allows
-        raise ConfigError(f"{where} must be a string{quoted}, not {value!r:.80}")
+        raise ConfigError(f"{where} must be a string{quoted}, not {_as_toml(value)}")
     if isinstance(default, (list, tuple)) and not isinstance(value, list):
-        raise ConfigError(f"{where} must be a list, not {value!r:.80}")
+        raise ConfigError(f"{where} must be a list, not {_as_toml(value)}")
     return value
 
 
@@ -480,7 +497,7 @@ def load_config(path: Optional[str | Path] = None) -> Config:
     if path.stat().st_size > MAX_CONFIG_BYTES:
         raise ConfigError(f"{path}: {path.stat().st_size // 1024} KB is too large for a config file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))   # as Notepad saves it, too
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -492,7 +509,7 @@ def remember_setting(path: Optional[str | Path], section: str, key: str, value: 
     """Set one string setting in the config file (``path``, or the user's), keeping
     everything else in it; return a line saying so. Raises OSError."""
     path = Path(path).expanduser() if path else default_config_path()
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
     line = f"{key} = {_toml_value(value)}"
     lines = text.splitlines()
     head = next((i for i, x in enumerate(lines) if x.strip() == f"[{section}]"), None)

@@ -460,7 +460,10 @@ def load_call(path: str | Path | None = None, *, agent: str | Path | None = None
         name = Path(agent).name + (f" + {Path(customer).name}" if customer else "")
     else:
         raise AudioError("no call given: name a recording, or --agent FILE [--customer FILE], or --demo")
+    differ = ""
     if c is not None:
+        if customer is not None:
+            differ = lengths_differ(Path(agent).name, len(a) / SAMPLE_RATE, Path(customer).name, len(c) / SAMPLE_RATE)
         n = max(len(a), len(c))
         a, c = np.pad(a, (0, n - len(a))), np.pad(c, (0, n - len(c)))
     peak = max(_peak(a), _peak(c) if c is not None else 0.0)
@@ -471,7 +474,35 @@ def load_call(path: str | Path | None = None, *, agent: str | Path | None = None
     if c is not None:
         levels.feed("customer", c)
     levels.warn(name)
+    if differ:
+        warnings.warn(AudioWarning(differ), stacklevel=2)
     return CallAudio(a, c, name)
+
+
+LENGTHS_DIFFER_S = 2.0
+"""Two files of one call (``--agent``, ``--customer``) whose lengths differ by more are
+said to (:func:`lengths_differ`)."""
+
+
+def lengths_differ(agent: str, agent_s: float, customer: str, customer_s: float) -> str:
+    """The warning for a call's two files of different lengths (names, lengths in s), or "".
+
+    The shorter side is padded with silence, so every turn-taking figure after its end
+    reads as if that side never spoke: a caller's 0:30 beside 1:14 of the agent gave a
+    talk share of 24 %, not 39 %, with no word of why.
+
+    >>> lengths_differ("me.wav", 74.0, "them.wav", 30.2)
+    'me.wav (you) is 1:14 long and them.wav (the caller) 0:30: the caller is taken as silent after 0:30. Were they recorded together?'
+    """
+    if abs(agent_s - customer_s) <= LENGTHS_DIFFER_S:
+        return ""
+
+    def clock(t: float) -> str:
+        return f"{int(t) // 60}:{int(t) % 60:02d}"
+
+    who = "you are" if agent_s < customer_s else "the caller is"
+    return (f"{agent} (you) is {clock(agent_s)} long and {customer} (the caller) {clock(customer_s)}: "
+            f"{who} taken as silent after {clock(min(agent_s, customer_s))}. Were they recorded together?")
 
 
 CLIP_LEVEL = 0.98          # |sample| at or above: at full scale (after resampling's ripple)

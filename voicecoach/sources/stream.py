@@ -17,13 +17,15 @@ the stream ends (:meth:`CallStream.finish`).
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Iterator, Optional
 
 import numpy as np
 
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
-from voicecoach.sources.audio import (MAX_STREAM_S, SILENCE_PEAK, AudioError, LevelCheck, OneVoice, av_samples,
+from voicecoach.sources.audio import (MAX_STREAM_S, SILENCE_PEAK, AudioError, AudioWarning, LevelCheck,
+                                      lengths_differ, OneVoice, av_samples,
                                       av_stream,
                                       check_call_args, check_call_channels, check_file, check_header,
                                       check_length, check_samples, damaged_from_start, ended_early, further_ended, sndfile_info,
@@ -282,6 +284,15 @@ class CallStream:
         if self.peak < SILENCE_PEAK:
             raise AudioError(f"{self.name}: the recording is silent (peak below -70 dBFS); nothing to analyse")
         self.levels.warn(self.name)
+        self._warn_lengths()
+
+    def _warn_lengths(self) -> None:
+        files = {ch: d for ch, (d, col) in self._sides.items() if col is None}
+        if len(files) == 2:
+            message = lengths_differ(files[AGENT].path.name, files[AGENT].n / files[AGENT].rate,
+                                     files[CUSTOMER].path.name, files[CUSTOMER].n / files[CUSTOMER].rate)
+            if message:
+                warnings.warn(AudioWarning(message), stacklevel=3)
 
 
 def _decoded(decoder: _Decoder) -> Iterator[np.ndarray]:

@@ -463,10 +463,14 @@ def add_to_history(record: dict, record_path: Union[str, Path],
     try:
         with History(history_path) as history:
             history.add(record, record_path, recordings)
+            kept = history.kept
     except (sqlite3.Error, OSError) as exc:
         return f"not added to the history ({exc})"
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return f"not added to the history (incomplete call record: {exc.__class__.__name__} {exc})"
+    if kept is not None:
+        return (f"the history keeps this call's record made with speech-to-text ({kept}); "
+                "this one, made without it, is saved but not listed")
     return ""
 
 

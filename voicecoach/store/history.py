@@ -122,6 +122,7 @@ class History:
 
     def __init__(self, path: Union[str, Path, None] = None):
         self.path = Path(path) if path is not None else default_db_path()
+        self.kept: Optional[str] = None     # see :meth:`add`
         private_folder(self.path.parent)
         private_file(self.path)
         self._db = sqlite3.connect(str(self.path))
@@ -206,12 +207,24 @@ class History:
         those already known. A call is one row: a record of the same call (its recording's
         name, the time it was recorded and its length) replaces the row of the one indexed
         before it (a recording analysed again with ``-o`` elsewhere was listed, and counted
-        in the trend, twice)."""
+        in the trend, twice). Except that a record made without speech-to-text does not
+        replace one made with it: it is not indexed (None), and :attr:`kept` names the
+        record the row stays with (a quick ``--no-transcript`` look took the pace, the
+        checklist and the promises out of the history)."""
+        self.kept = None
         if is_demo(record, record_path):
             return None
         row = CallScores.from_record(record, record_path)
         files = [os.path.abspath(p) for p in recordings]
         updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+        if row.checklist_items is None:                     # no transcript
+            richer = self._db.execute(
+                "SELECT record_path FROM calls WHERE name = ? AND created = ? AND duration_s = ? "
+                "AND record_path != ? AND checklist_items IS NOT NULL",
+                (row.name, row.created, row.duration_s, row.record_path)).fetchone()
+            if richer is not None:
+                self.kept = richer[0]
+                return None
         with self._db:
             # one call, one row: a record of the same call (a recording analysed again, its
             # record dated by the recording) replaces the row of the one before

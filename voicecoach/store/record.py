@@ -324,7 +324,14 @@ def load_record(path: str | Path) -> dict:
         raise RecordError(f"{path}: permission denied") from None
     except RecursionError:
         raise RecordError(f"{path}: not a call record (nested too deep)") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except json.JSONDecodeError as exc:
+        if not exc.doc.strip():
+            raise RecordError(f"{path}: not a call record (the file is empty)") from None
+        raise RecordError(f"{path}: not a call record (not JSON: {exc.msg.lower()} at line {exc.lineno}, "
+                          f"column {exc.colno})") from None
+    except UnicodeDecodeError:
+        raise RecordError(f"{path}: not a call record (not text: a recording or another binary file?)") from None
+    except (OSError, ValueError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else _short(str(exc), 80)
-        raise RecordError(f"{path}: not a call record ({exc.__class__.__name__}: {detail})") from None
+        raise RecordError(f"{path}: not a call record ({detail})") from None
     return check_record(record, str(path))
