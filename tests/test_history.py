@@ -192,6 +192,18 @@ def test_history_text_table_and_trend(tmp_path):
     assert "–" in history_text([mono])
 
 
+def test_calls_the_plots_leave_out_are_named_with_the_reason(tmp_path):
+    """The History tab's interruption plot had gaps for a one-channel call and a 40 s call,
+    with no word of why: it looked like a lost call."""
+    from voicecoach.store.history import left_out_line
+
+    rows = [CallScores.from_record(r, tmp_path / f"{i}.json") for i, r in enumerate(
+        (make_record(), make_record(mono=True), make_record(), make_record(duration=40.0)))]
+    assert left_out_line(rows) == ("Not plotted: call 2 recorded your side only (no caller: no interruptions or "
+                                   "talk share); call 4 under 1 minute (too short for a rate per 10 minutes).")
+    assert left_out_line(rows[:1]) == ""
+
+
 def test_interruptions_are_compared_per_10_minutes_of_call(tmp_path):
     """A 10-minute call with 4 interruptions, then short calls with 1 each: fewer per call
     but more per minute, which is no progress ("4.0 ↓ 0.5 (better)" before)."""

@@ -457,6 +457,7 @@ def test_without_a_tray_the_close_button_asks_before_ending_the_shift(qtbot, mon
     qtbot.addWidget(w)
     ctl = ShiftController(shift_of(excerpt), w)
     w.show()
+    assert not ctl.can_hide()
     assert w.close_button.accessibleName() == "Quit VoiceCoach" and "asks first" in w.close_button.toolTip()
     asked = []
 

@@ -266,7 +266,9 @@ def test_no_playback_device_is_a_message_not_a_crash(qtbot, tmp_path, demo, monk
     qtbot.addWidget(win)
     win.load(demo[1])
     win.listen_at(20.0)
-    assert "no audio output device" in win.statusBar().currentMessage()
+    said = win.statusBar().currentMessage()
+    assert said.startswith("Cannot play: no audio output device") and "press Play again" in said
+    assert "connect a headset" in win.play_button.toolTip()       # the button says why, too
     assert win.position_s == pytest.approx(20.0) and not win.player.playing
 
 
@@ -674,7 +676,7 @@ def test_the_history_tab_fits_a_short_and_narrow_window(qtbot, tmp_path, monkeyp
     assert [table.item(r, 0).text() for r in range(8)] == [str(8 - r) for r in range(8)]
     assert [table.item(r, 2).text() for r in (0, 7)] == ["c7.flac", "c0.flac"]
     assert view.no_warmth is not None and view.no_warmth.toPlainText() == NO_WARMTH_TREND
-    assert NO_PROFILE_NOTE in view.message.text()
+    assert NO_PROFILE_NOTE.replace("`voicecoach calibrate`", "“voicecoach calibrate”") in view.message.text()
 
 
 def test_the_nudges_a_live_call_showed_are_on_the_review_timeline(window, demo, qtbot):

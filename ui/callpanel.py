@@ -163,7 +163,7 @@ class LiveChecklist(QWidget):
             return "\n".join(f"{clock(t)}  {x}" for t, x in items)
         n_callers, n_follow_ups = list_shares(len(self.caller_items), len(self.follow_up_items), self.LIST_LINES)
         self.callers.setText(fmt("Caller's list", self.caller_items, n_callers, "nothing yet"))
-        self.follow_ups.setText(fmt("You promised", self.follow_up_items, n_follow_ups, "nothing yet"))
+        self.follow_ups.setText(fmt("Follow up", self.follow_up_items, n_follow_ups, "nothing yet"))
         self.callers.setToolTip(whole(self.caller_items))
         self.follow_ups.setToolTip(whole(self.follow_up_items))
 
@@ -309,7 +309,7 @@ class AfterCallCard(QFrame):
                          else "<b>Nothing stood out</b> in what was checked.")
         if card.unchecked:
             parts.append(f"<span style='color:{MUTED}'>{_esc(card.unchecked)}</span>")
-        for title, items in (("Follow up", card.follow_ups), ("Confirm with the caller", card.callers_list)):
+        for title, items in (("Follow up", card.follow_ups), ("Caller's list", card.callers_list)):
             if items:
                 parts.append(f"<b>{title}</b><br>" + "<br>".join(
                     f"<span style='color:{MUTED}'>{clock(t)}</span> {_esc(x)}" for t, x in items[:self.items])

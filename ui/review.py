@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -58,7 +59,7 @@ from voicecoach.sinks.view import (
 from voicecoach.sources.audio import AudioError, CallAudio
 from voicecoach.store import calls
 from voicecoach.store.calls import OpenedCall
-from voicecoach.store.history import History, trend_lines
+from voicecoach.store.history import History, left_out_line, trend_lines
 from voicecoach.store.record import RecordError
 
 from . import screen_problem
@@ -589,8 +590,9 @@ class ReviewWindow(QMainWindow):
         except (sqlite3.Error, OSError) as exc:
             self.history.set_rows([], f"The history cannot be read: {exc}")
             return
-        trend = "\n".join(trend_lines(rows))
-        note = (trend + "\n" if trend else "") + CARE_NOTE if rows else \
+        # the care note is on the status bar, always; `command` is how the terminal quotes
+        lines = [re.sub(r"`([^`]*)`", r"“\1”", line) for line in (*trend_lines(rows), left_out_line(rows)) if line]
+        note = "\n".join(lines) if rows else \
             "No calls yet: the calls you review, coach live, or analyse with -o appear here."
         self.history.set_rows(rows, note)
 
@@ -683,8 +685,13 @@ class ReviewWindow(QMainWindow):
             self.player.play()
         except PlaybackError as exc:
             self._autoplay = False
-            self.statusBar().showMessage(str(exc))
+            said = str(exc)
+            said = said[:1].upper() + said[1:]
+            self.statusBar().showMessage(f"{said}. A click on the timeline still moves there; connect a headset "
+                                         "or speakers and press Play again.")
+            self.play_button.setToolTip(f"{said}: connect a headset or speakers and press Play again")
             return False
+        self.play_button.setToolTip("")
         self.play_button.setText("❚❚  Pause")
         self._timer.start()
         return True

@@ -672,7 +672,7 @@ class HistoryView(QWidget):
                 item = QTableWidgetItem(text)
                 if c == 0 or c >= 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                item.setToolTip(plain(row.record_path))
+                item.setToolTip(plain(f"Double-click, or press Enter, to open this call\n{row.record_path}"))
                 self.table.setItem(r, c, item)
         self._plot_trends(rows)
 

@@ -413,6 +413,27 @@ def trend_value(row: CallScores, field: str, profile: Optional[str]) -> Optional
     return value
 
 
+def left_out_line(rows: list[CallScores]) -> str:
+    """Which calls (numbered oldest first, as the history's plots and table number them)
+    the interruption and talk-share plots leave out, and why; "" when none is. A plot with
+    a gap and no word of it looked like a lost call."""
+    one_side = [i for i, r in enumerate(rows, 1) if r.talk_share_agent is None]
+    short = [i for i, r in enumerate(rows, 1)
+             if r.talk_share_agent is not None and r.interruptions_by_agent is not None
+             and r.duration_s < MIN_RATE_S]
+    parts = []
+    if one_side:
+        parts.append(f"{_calls(one_side)} recorded your side only (no caller: no interruptions or talk share)")
+    if short:
+        parts.append(f"{_calls(short)} under {MIN_RATE_S / 60:g} minute{'s' if MIN_RATE_S > 60 else ''} "
+                     "(too short for a rate per 10 minutes)")
+    return ("Not plotted: " + "; ".join(parts) + ".") if parts else ""
+
+
+def _calls(numbers: list[int]) -> str:
+    return ("call " if len(numbers) == 1 else "calls ") + ", ".join(map(str, numbers))
+
+
 def trend_lines(rows: list[CallScores], agent: Optional[str] = None) -> list[str]:
     """What the history says under its table (``history``, the History tab): the trend, and
     why warmth is left out of it when it is; of ``agent``'s shared calls for their coach
