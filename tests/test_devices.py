@@ -99,3 +99,22 @@ def test_source_presence(pulse):
     assert not pulse_source_present("nobody.monitor")
     assert not pulse_source_present("agent.monitor", server="unix:/nonexistent/socket")
     assert pulse_sources(server="unix:/nonexistent/socket") is None
+
+
+def test_no_audio_input_at_all_is_said_so_not_as_a_name_that_does_not_match(tmp_path):
+    """`live --console` on a machine with no sound card and no sound server said
+    "no input device matches 'default'", a name the user never typed."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PULSE_SERVER=f"unix:{tmp_path}/no-server", HOME=str(tmp_path))
+    probe = subprocess.run([sys.executable, "-c", "from voicecoach.sources.devices import portaudio_inputs as p; "
+                            "print(len(p()))"], capture_output=True, text=True, env=env, timeout=60)
+    if probe.stdout.strip() != "0":
+        pytest.skip("this machine has a sound card: an input is found without a sound server")
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "live", "--console", "--stop-after", "1"],
+                         capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert res.stderr == ("voicecoach: error: no audio input on this computer: no sound card, and no sound "
+                          "server (PulseAudio or PipeWire) answering\n")

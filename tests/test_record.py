@@ -202,6 +202,8 @@ def test_a_save_that_fails_half_way_leaves_the_old_record_whole(record, tmp_path
     (b"[1, 2, 3]", r"not a VoiceCoach call record \(no schema field\)"),
     (b'{"duration": 12.0}', r"not a VoiceCoach call record \(no schema field\)"),
     (b'{"schema": "otherapp.call/1"}', r"not a VoiceCoach call record \(no schema field\)"),
+    (b'{"kind": "voicecoach-voice-profile", "f0_median": 180.0}',
+     r"a voice profile \(from `voicecoach calibrate`\), not a call record"),
     (b'{"schema": "voicecoach.call/2"}',
      r"call record format voicecoach.call/2; this version reads voicecoach.call/1"),
 ])

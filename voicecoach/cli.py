@@ -262,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     lv = sub.add_parser(
         "live", help="coach a call live: your mic and the call audio, in real time",
         formatter_class=_HelpFormatter,
-        description="Listen to your microphone and the call audio all shift and coach each call "
+        description="Listen to your microphone and the call audio for your whole shift, and coach each call "
                     "as you talk: interruptions, pace, warmth, the caller's temperature, phrases to "
                     "rephrase. Each call is found by itself (the call audio coming alive, a playback "
                     "stream on the call output; a hotkey or the menu starts or ends one by hand), "
@@ -397,20 +397,29 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"calls per agent in the overview (default {TEAM_OVERVIEW_CALLS}), or in `list` "
                          f"(default {TEAM_LIST_CALLS})")
     tsub = tm.add_subparsers(dest="team_command", metavar="COMMAND")
-    tl = tsub.add_parser("list", help="one agent's shared calls")
-    tl.add_argument("agent", metavar="AGENT")
+    tl = tsub.add_parser("list", help="one agent's shared calls",
+                         description="One agent's shared calls, newest last, each with the id `team open` takes.")
+    tl.add_argument("agent", metavar="AGENT", help="the agent's name, as `voicecoach team` lists it")
     tl.add_argument("-n", "--last", type=_count, default=argparse.SUPPRESS, metavar="N",   # `team -n 3 list A` too
                     help=f"how many calls (default {TEAM_LIST_CALLS})")
     _add_common(tl, nested=True)
-    to = tsub.add_parser("open", help="open a shared call in the review window")
+    to = tsub.add_parser("open", help="open a shared call in the review window",
+                         description="Open a shared call (its record, and its recording when the agent "
+                                     "shared it) in the review window.")
     to.add_argument("ref", metavar="ID", help="the call's id as listed (or AGENT/ID)")
     to.add_argument("--screenshot", type=_png, metavar="FILE.png", help="save a screenshot of the window and exit")
     _add_common(to, nested=True)
-    tt = tsub.add_parser("trend", help="one agent's shared calls by week or month")
-    tt.add_argument("agent", metavar="AGENT")
-    tt.add_argument("--by", choices=("week", "month"), default="week")
+    tt = tsub.add_parser("trend", help="one agent's shared calls by week or month",
+                         description="One agent's shared calls by week or month (warmth, interruptions "
+                                     "per 10 minutes, talk share, pace, checklist), and their latest calls "
+                                     "against the ones before.")
+    tt.add_argument("agent", metavar="AGENT", help="the agent's name, as `voicecoach team` lists it")
+    tt.add_argument("--by", choices=("week", "month"), default="week", help="one line per week (default) or month")
     _add_common(tt, nested=True)
-    ti = tsub.add_parser("init", help="set up the team store, or migrate it to this version (team lead)")
+    ti = tsub.add_parser("init", help="set up the team store, or migrate it to this version (team lead)",
+                         description="Create the team store's tables in the database named by "
+                                     "`[team] database`, or bring a store made by an older version up to "
+                                     "date. Run once by the team lead; agents only share.")
     _add_common(ti, nested=True)
 
     c = sub.add_parser("config", help="show the config file's path and every setting",

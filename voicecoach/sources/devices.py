@@ -288,6 +288,9 @@ def resolve_device(spec: int | str) -> DeviceChoice:
     server = os.environ.get("PULSE_SERVER") or None
     sources = (pulse_sources() or []) if pulse_index is not None else []
     text = str(spec).strip()
+    if not inputs and not sources:       # whatever was asked for ('default' when nothing was)
+        raise DeviceError("no audio input on this computer: no sound card, and no sound server "
+                          "(PulseAudio or PipeWire) answering")
 
     if text.isdigit():
         index = int(text)

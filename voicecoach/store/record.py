@@ -241,6 +241,10 @@ def check_record(record, where: str = "call record") -> dict:
         raise RecordError(f"{where}: not a VoiceCoach call record (no schema field)")
     schema = record.get("schema")
     if not isinstance(schema, str) or not schema.startswith("voicecoach.call/"):
+        from voicecoach.store.profile import PROFILE_KIND
+
+        if record.get("kind") == PROFILE_KIND:
+            raise RecordError(f"{where}: a voice profile (from `voicecoach calibrate`), not a call record")
         raise RecordError(f"{where}: not a VoiceCoach call record (no schema field)")
     if schema != SCHEMA:
         raise RecordError(f"{where}: call record format {schema[:40]}; this version reads {SCHEMA}")
