@@ -256,6 +256,18 @@ def test_playhead_follows_the_stream_callback(window, qtbot):
     assert not stream.active and "Play" in window.play_button.text()
 
 
+def test_the_coloured_words_of_the_lists_are_readable(window, demo):
+    """The caller's teal read 3.07:1 on white and the rephrase orange 3.58:1 (WCAG asks
+    4.5:1 for text); the timeline keeps the palette's colours."""
+    from voicecoach.sinks.view import contrast
+
+    window.load(demo[1])
+    for table in (window.transcript, window.rephrase):
+        background = table.palette().color(table.viewport().backgroundRole()).name()
+        coloured = [table.item(r, 1).foreground().color().name() for r in range(table.rowCount())]
+        assert coloured and all(contrast(c, background) >= 4.5 for c in coloured), (coloured, background)
+
+
 def test_no_playback_device_is_a_message_not_a_crash(qtbot, tmp_path, demo, monkeypatch):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
 

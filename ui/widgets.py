@@ -43,6 +43,7 @@ from voicecoach.sinks.view import (
     pace_points,
     pace_range,
     peak_envelope,
+    readable,
     record_config,
     scorecard,
 )
@@ -536,6 +537,10 @@ class TimedTable(RowTable):
         self.cellClicked.connect(lambda row, _col: self._seek_row(row))
         self.rowEntered.connect(self._seek_row)
 
+    def _background(self) -> str:
+        """The table's own background (a coloured word is made readable on it)."""
+        return self.palette().color(self.viewport().backgroundRole()).name()
+
     def focusInEvent(self, event) -> None:
         super().focusInEvent(event)
         if self.times and not self.selectionModel().hasSelection():   # reached by Tab: a row shows
@@ -569,7 +574,7 @@ class TimedTable(RowTable):
                 item = QTableWidgetItem(text)
                 item.setToolTip(plain(text))
                 if c == 0 and role is not None:
-                    item.setForeground(QColor(PALETTE[role]))
+                    item.setForeground(QColor(readable(PALETTE[role], self._background())))
                     if len(cells) > 1:
                         item.setFont(bold)
                 self.setItem(r, 1 + c, item)

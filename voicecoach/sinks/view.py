@@ -39,6 +39,39 @@ PALETTE = {
 }
 """Colours by role (CSS hex), shared by the HTML report, the review window and the overlay."""
 
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two CSS hex colours (1 to 21).
+
+    >>> round(contrast("#ffffff", "#000000"), 1), round(contrast("#12a594", "#ffffff"), 2)
+    (21.0, 3.07)
+    """
+    def luminance(hex_colour: str) -> float:
+        rgb = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def readable(colour: str, background: str = "#ffffff", ratio: float = 4.5) -> str:
+    """``colour`` (CSS hex) as text on ``background``: darkened on a light background,
+    lightened on a dark one, just enough to reach WCAG's ``ratio`` (4.5:1 for text);
+    unchanged when it already does. The palette's teal caller read 3.07:1 on white.
+
+    >>> readable("#12a594"), readable("#1f2933")
+    ('#0e8476', '#1f2933')
+    """
+    toward = 0 if contrast(background, "#000000") > contrast(background, "#ffffff") else 255
+    rgb = [int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]
+    out = colour
+    for step in range(21):
+        mixed = [round(v + (toward - v) * step / 20) for v in rgb]
+        out = "#" + "".join(f"{v:02x}" for v in mixed)
+        if contrast(out, background) >= ratio:
+            break
+    return out
+
+
 REPHRASE = ("jargon", "scary", "patronizing", "negative")
 """Cue kinds that come with a plainer or kinder way to say it."""
 
