@@ -181,6 +181,9 @@ def test_a_coachs_view_names_the_agent_where_the_agents_own_says_you():
         "alice interrupted at 0:02", "Acknowledgement by alice at 0:06 (good listening)"]
     assert [tip for *_, tip in marker_spans(record)][0] == "You interrupted at 0:02"
     assert dict(turn_legend("alice"))["agent"] == "alice" and dict(turn_legend())["agent"] == "You"
+    # a one-channel call has no caller and no turn-taking marks: its legend lists none of them
+    assert turn_legend(record={"source": {"channels": ["agent"]}}) == [("agent", "You")]
+    assert len(turn_legend(record={"source": {"channels": ["agent", "customer"]}})) == 7
 
 
 def test_interruption_times_are_listed_alike_in_every_view():

@@ -458,7 +458,7 @@ class ReviewWindow(QMainWindow):
         self.share_button.setVisible(mine and team_configured(self._config))
         self._fit_head()
         named = None if mine else source.shared_by
-        self._set_legend(named, nudges=bool(record.get("nudges")))
+        self._set_legend(named, nudges=bool(record.get("nudges")), record=record)
         self.timeline.set_call(record, source.audio, named)
         self.scores.set_record(record, named)
         self.lines = transcript_lines(record)
@@ -535,7 +535,7 @@ class ReviewWindow(QMainWindow):
                    ("note", "follow-up / caller's item"), ("voice", "voice"), ("mark", "marked moment")]
     LEGEND_HINT = "Click to listen · scroll to zoom · drag to pan"
 
-    def _set_legend(self, agent: Optional[str], nudges: bool = False) -> None:
+    def _set_legend(self, agent: Optional[str], nudges: bool = False, record: Optional[dict] = None) -> None:
         """The timeline's legend naming ``agent`` (else "You"), made three times: in two rows
         for a wide window, in three (the hint on a row of its own) where the cues and the
         hint do not fit one row (a live call's "nudge shown" entry at 1400 px took the
@@ -548,7 +548,7 @@ class ReviewWindow(QMainWindow):
             old = lay.takeAt(0).widget()
             old.setParent(None)
             old.deleteLater()
-        turns = turn_legend(agent)
+        turns = turn_legend(agent, record)
         self._wide_legend = [legend(turns), legend(cues, "Cues", "●", glyphs=CUE_GLYPHS,
                                                    tail=label(self.LEGEND_HINT, "scoreDetail"))]
         self._middle_legend = [legend(turns), legend(cues, "Cues", "●", glyphs=CUE_GLYPHS),

@@ -25,7 +25,7 @@ from voicecoach.sinks.view import (
     CARE_NOTE,
     CUE_GROUPS,
     PALETTE,
-    TURN_LEGEND,
+    turn_legend,
     checklist_items,
     clock,
     cue_group,
@@ -401,7 +401,7 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
         player = f"<p class='empty'>{_esc(note[0].upper() + note[1:])}.</p>"
         if notes is not None:
             notes.append(note)
-    legend = [*TURN_LEGEND, ("rephrase", "Rephrase cue"), ("good", "Good practice cue"),
+    legend = [*turn_legend(record=record), ("rephrase", "Rephrase cue"), ("good", "Good practice cue"),
               ("note", "Follow-up / caller's item"), ("voice", "Voice cue"), ("mark", "Marked moment")]
     if record.get("nudges"):
         legend.append(("nudge", "Nudge shown during the call"))

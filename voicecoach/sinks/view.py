@@ -109,12 +109,15 @@ def agent_words(agent: Optional[str] = None) -> tuple[str, str]:
     return ("you", "your") if not agent else (agent, f"{agent}'s")
 
 
-def turn_legend(agent: Optional[str] = None) -> list[tuple[str, str]]:
-    """:data:`TURN_LEGEND` with the agent named as :func:`agent_words` names them."""
-    if not agent:
-        return list(TURN_LEGEND)
-    names = {"agent": agent, "interruption": f"{agent} interrupted"}
-    return [(role, names.get(role, text)) for role, text in TURN_LEGEND]
+def turn_legend(agent: Optional[str] = None, record: Optional[dict] = None) -> list[tuple[str, str]]:
+    """:data:`TURN_LEGEND` with the agent named as :func:`agent_words` names them; for the
+    call of ``record``, only the marks it can have (a one-channel call: the agent's side
+    alone, no caller and no turn-taking)."""
+    names = {"agent": agent, "interruption": f"{agent} interrupted"} if agent else {}
+    entries = [(role, names.get(role, text)) for role, text in TURN_LEGEND]
+    if record is not None and "customer" not in record["source"]["channels"]:
+        entries = entries[:1]
+    return entries
 
 ZONE_ROLES = {"slow": "note", "comfortable": "backchannel", "brisk": "near_miss", "fast": "interruption"}
 """The colour (a PALETTE role) of each pace zone (:func:`voicecoach.analyzers.pace.zone`)."""
