@@ -275,7 +275,11 @@ def test_a_calls_two_files_of_different_lengths_are_one_warning_read_whole_or_st
         return (0.05 * rng.standard_normal(int(seconds * 16000))).astype(np.float32)
     for name, seconds in (("me.wav", 74.0), ("them.wav", 30.2), ("near.wav", 73.0)):
         sf.write(tmp_path / name, side(seconds), 16000)
-    for customer, expected in (("them.wav", ["the caller is taken as silent after 0:30"]), ("near.wav", [])):
+    cut = tmp_path / "cut.wav"                     # a file cut short says so once, not twice
+    data = (tmp_path / "them.wav").read_bytes()
+    cut.write_bytes(data[:len(data) // 2])
+    for customer, expected in (("them.wav", ["the caller is taken as silent after 0:30"]), ("near.wav", []),
+                               ("cut.wav", ["it looks truncated"])):
         for read in (lambda a, c: load_call(agent=a, customer=c),
                      lambda a, c: _all_blocks(open_call_stream(agent=a, customer=c))):
             with warnings.catch_warnings(record=True) as said:

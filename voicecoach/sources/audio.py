@@ -35,6 +35,10 @@ class AudioWarning(UserWarning):
     """A file that is analysed with a caveat (it looks truncated); the message is one line."""
 
 
+class TruncatedWarning(AudioWarning):
+    """A file read only up to where it ends early (:func:`warn_truncated`)."""
+
+
 @dataclass
 class CallAudio:
     """Both sides of a call on one clock.
@@ -118,8 +122,8 @@ def warn_truncated(path: str | Path, ended: str) -> None:
     """The one :class:`AudioWarning` for a file read only up to where it ends early
     (``ended``: where and why, from :func:`ended_early`; "" says nothing)."""
     if ended:
-        warnings.warn(AudioWarning(f"{path}: {ended}; it looks truncated, so only that much "
-                                   "is analysed"), stacklevel=3)
+        warnings.warn(TruncatedWarning(f"{path}: {ended}; it looks truncated, so only that much "
+                                       "is analysed"), stacklevel=3)
 
 
 def check_file(path: Path) -> None:
@@ -441,6 +445,7 @@ def load_call(path: str | Path | None = None, *, agent: str | Path | None = None
         Unreadable, empty, silent, too long, or with the wrong channel count.
     """
     check_call_args(path, agent, customer, agent_channel)
+    cut = False
     if path is not None:
         path = Path(path)
         audio, sr = read_audio(path)
@@ -455,14 +460,19 @@ def load_call(path: str | Path | None = None, *, agent: str | Path | None = None
         a, c = _resample(a, sr), (None if c is None else _resample(c, sr))
         name = path.name
     elif agent is not None:
-        a = _load_side(Path(agent))
-        c = _load_side(Path(customer)) if customer is not None else None
+        with warnings.catch_warnings(record=True) as said:      # passed on below, in order
+            warnings.simplefilter("always", AudioWarning)
+            a = _load_side(Path(agent))
+            c = _load_side(Path(customer)) if customer is not None else None
+        for w in said:
+            warnings.warn(w.message, stacklevel=2)
+        cut = any(issubclass(w.category, TruncatedWarning) for w in said)   # its length was said then
         name = Path(agent).name + (f" + {Path(customer).name}" if customer else "")
     else:
         raise AudioError("no call given: name a recording, or --agent FILE [--customer FILE], or --demo")
     differ = ""
     if c is not None:
-        if customer is not None:
+        if customer is not None and not cut:
             differ = lengths_differ(Path(agent).name, len(a) / SAMPLE_RATE, Path(customer).name, len(c) / SAMPLE_RATE)
         n = max(len(a), len(c))
         a, c = np.pad(a, (0, n - len(a))), np.pad(c, (0, n - len(c)))

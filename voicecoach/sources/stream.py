@@ -58,6 +58,7 @@ class _Decoder:
         check_header(path, self.rate, self.channels, self.frames, MAX_STREAM_S)
         self.duration_s: Optional[float] = self.frames / self.rate if self.frames > 0 else None
         self.n = 0                 # frames given so far
+        self.ended = ""            # where and why it ended early ("": it did not)
         self.error: Optional[BaseException] = None    # the decoder's error part-way
 
     def _av_header(self) -> tuple[int, int, int]:
@@ -82,6 +83,7 @@ class _Decoder:
             ended = ended_early(self.rate, self.n, self.frames, self.error, self.extra_info)
             if self.error is not None or self.n == 0:
                 ended = yield from self._more_with_av(ended)
+        self.ended = ended
         warn_truncated(self.path, ended)
 
     def _checked(self, pieces: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
@@ -288,7 +290,7 @@ class CallStream:
 
     def _warn_lengths(self) -> None:
         files = {ch: d for ch, (d, col) in self._sides.items() if col is None}
-        if len(files) == 2:
+        if len(files) == 2 and not any(d.ended for d in files.values()):   # a cut file was said
             message = lengths_differ(files[AGENT].path.name, files[AGENT].n / files[AGENT].rate,
                                      files[CUSTOMER].path.name, files[CUSTOMER].n / files[CUSTOMER].rate)
             if message:
