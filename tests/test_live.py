@@ -9,6 +9,7 @@ benchmarks/live.py, not for a busy 2-core machine.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -187,6 +188,8 @@ def test_an_input_unplugged_mid_shift_is_waited_for_and_the_next_call_is_coached
     text = said()
     assert proc.returncode == 0 and "Traceback" not in err, err
     assert "lost audio input 'headset.monitor'" in text and "is back after" in text, text
+    # on the shift's clock, as the calls' headers ("0:01 into the shift"), not the source's seconds
+    assert re.search(r"lost audio input 'headset.monitor' \d+:\d\d into the shift: ", text), text
     assert "Shift over: 1 call coached; `voicecoach history` lists it\n" in text, text
     (record_path,) = (tmp_path / "rec").glob("call-*.json")
     record = json.loads(record_path.read_text())

@@ -218,7 +218,7 @@ class Shift:
             self._apply(self._playback_changes())        # a replay's last recording ends with its stream
             lost = getattr(self.source, "lost", None)
             if lost:
-                self.dispatch.emit("status", f"{lost}; everything so far is kept")
+                self.dispatch.emit("status", f"{self._lost(lost)}; everything so far is kept")
             self._apply(self.detector.finish("device lost" if lost else "shift end"))
         finally:
             self._away_timer(None)
@@ -247,11 +247,18 @@ class Shift:
     def _device_lost(self, lost: DeviceLost) -> None:
         """An input went away mid-shift: the open call ends there and is saved; the
         source looks for the input again."""
-        self.dispatch.emit("status", f"{lost}; everything so far is kept; waiting for it to come back")
+        self.dispatch.emit("status", f"{self._lost(lost)}; everything so far is kept; waiting for it to come back")
         if self._stop_after_s is not None:    # frames tell the shift's time, and none come now
             self._away_timer(max(0.0, self._stop_after_s - lost.t_s))
         self._apply(self.detector.finish("device lost"))
         self.dispatch.emit("shift", {"away": f"Lost {lost.device} — waiting for it to come back"})
+
+    def _lost(self, lost: DeviceLost) -> str:
+        """The loss as the agent reads it: on the shift's clock, as the calls' headers are
+        (the source's clock leaves out the time a device was away)."""
+        from voicecoach.sinks.view import clock
+
+        return f"lost audio input {lost.device!r} {clock(lost.t_s + self._away_s)} into the shift: {lost.reason}"
 
     def _away_timer(self, after_s: Optional[float]) -> None:
         """End the shift ``after_s`` from now (wall clock) unless the input is back first;
