@@ -33,7 +33,7 @@ from PyQt6.QtGui import (
 )
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from voicecoach.sinks.view import PALETTE, ZONE_ROLES
+from voicecoach.sinks.view import PALETTE, ZONE_ROLES, contrast
 
 from .style import FONT_PT, color
 
@@ -67,19 +67,10 @@ def _tint(role: str) -> QColor:
     return color(role).lighter(135)
 
 
-def _luminance(c: QColor) -> float:
-    def lin(v: float) -> float:
-        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-    return 0.2126 * lin(c.redF()) + 0.7152 * lin(c.greenF()) + 0.0722 * lin(c.blueF())
-
-
 def _text_on(background: QColor) -> QColor:
     """White or the panel's ink, whichever contrasts more with ``background``."""
-    bg = _luminance(background)
-    ink = QColor(PANEL)
-    on_white = 1.05 / (bg + 0.05)
-    on_ink = (bg + 0.05) / (_luminance(ink) + 0.05)
-    return QColor("#ffffff") if on_white >= on_ink else ink
+    bg = background.name()
+    return QColor("#ffffff") if contrast("#ffffff", bg) >= contrast(bg, PANEL) else QColor(PANEL)
 
 
 def app_icon(size_px: int = 64) -> QIcon:

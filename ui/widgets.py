@@ -537,10 +537,6 @@ class TimedTable(RowTable):
         self.cellClicked.connect(lambda row, _col: self._seek_row(row))
         self.rowEntered.connect(self._seek_row)
 
-    def _background(self) -> str:
-        """The table's own background (a coloured word is made readable on it)."""
-        return self.palette().color(self.viewport().backgroundRole()).name()
-
     def focusInEvent(self, event) -> None:
         super().focusInEvent(event)
         if self.times and not self.selectionModel().hasSelection():   # reached by Tab: a row shows
@@ -566,6 +562,7 @@ class TimedTable(RowTable):
         self.setRowCount(len(rows))
         bold = QFont(self.font())
         bold.setBold(True)
+        background = self.palette().color(self.viewport().backgroundRole()).name()   # coloured words read on it
         for r, (t, cells, role) in enumerate(rows):
             when = QTableWidgetItem(clock(t))
             when.setForeground(QColor(PALETTE["muted"]))
@@ -574,7 +571,7 @@ class TimedTable(RowTable):
                 item = QTableWidgetItem(text)
                 item.setToolTip(plain(text))
                 if c == 0 and role is not None:
-                    item.setForeground(QColor(readable(PALETTE[role], self._background())))
+                    item.setForeground(QColor(readable(PALETTE[role], background)))
                     if len(cells) > 1:
                         item.setFont(bold)
                 self.setItem(r, 1 + c, item)

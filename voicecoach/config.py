@@ -376,19 +376,13 @@ message alone, not a general one ("a fraction from 0 to 1") that disagrees with 
 
 
 def _as_toml(value: Any, limit: int = 80) -> str:
-    """A setting's value as the config file spells it (``true``, not Python's ``True``).
+    """A setting's value as the config file spells it (:func:`_toml_value`: ``true``,
+    not Python's ``True``), cut to ``limit`` characters for an error line.
 
     >>> _as_toml(True), _as_toml("long"), _as_toml([1, "a"])
     ('true', '"long"', '[1, "a"]')
     """
-    import json
-
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)                                   # nan, inf, -inf
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
+    text = _toml_value(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 

@@ -506,9 +506,7 @@ def lengths_differ(agent: str, agent_s: float, customer: str, customer_s: float)
     """
     if abs(agent_s - customer_s) <= LENGTHS_DIFFER_S:
         return ""
-
-    def clock(t: float) -> str:
-        return f"{int(t) // 60}:{int(t) % 60:02d}"
+    from voicecoach.sinks.view import clock
 
     who = "you are" if agent_s < customer_s else "the caller is"
     return (f"{agent} (you) is {clock(agent_s)} long and {customer} (the caller) {clock(customer_s)}: "
