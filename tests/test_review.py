@@ -769,3 +769,23 @@ def test_the_analysis_of_a_call_being_opened_can_be_cancelled(qtbot, tmp_path, m
     assert pressed and time.monotonic() - pressed[0] < 10.0          # stopped, not run to the end
     assert "analysis cancelled" in win.statusBar().currentMessage()
     assert not list(tmp_path.glob("*.json")) and not (tmp_path / "data" / "records").exists()
+
+
+def test_the_configs_text_size_sizes_the_review(qtbot, qapp, demo, tmp_path):
+    """`[overlay] font_pt` is the review's text size too: its text, its headings, and a
+    timeline tall enough that the plots' axis titles do not run into each other."""
+    try:
+        apply_style(qapp, 16)
+        win = ReviewWindow(history_path=tmp_path / "h.sqlite", stream_factory=output_streams()[1])
+        qtbot.addWidget(win)
+        win.load(demo[1])
+        win.show()
+        qtbot.waitExposed(win)
+        assert win.font().pointSizeF() == 16
+        assert win.title.font().pointSizeF() == 22          # the title 6 pt over the text
+        assert win.timeline.minimumHeight() == round(380 * 16 / 10)
+    finally:
+        apply_style(qapp)
+    plain = ReviewWindow(history_path=tmp_path / "h.sqlite", stream_factory=output_streams()[1])
+    qtbot.addWidget(plain)
+    assert plain.font().pointSizeF() == 10 and plain.timeline.minimumHeight() == 380

@@ -63,7 +63,7 @@ from voicecoach.store.history import History, left_out_line, trend_lines
 from voicecoach.store.record import RecordError
 
 from . import screen_problem
-from .style import apply_style, quiet_qt
+from .style import FONT_PT, apply_style, quiet_qt
 from .share import share_with_coach, team_configured
 from .widgets import (
     CUE_GLYPHS,
@@ -795,7 +795,7 @@ def run_review(call: Union[str, Path, dict, tuple, OpenedCall], screenshot: Unio
     quiet_qt()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("VoiceCoach")
-    apply_style(app)
+    apply_style(app, config.overlay.font_pt if config is not None else FONT_PT)
     window = ReviewWindow(config=config, baseline=baseline)
     window.resize(*size)
     try:

@@ -18,13 +18,22 @@ def color(role: str, alpha: int = 255) -> QColor:
     return c
 
 
-STYLESHEET = """
+def stylesheet(font_pt: float = FONT_PT) -> str:
+    """The window's Qt stylesheet (light, the report's colours), its headings sized from
+    ``font_pt``, the text size of the window (points)."""
+    return _STYLESHEET.format(ink=PALETTE["ink"], muted=PALETTE["muted"], line=PALETTE["line"],
+                              agent=PALETTE["agent"], title=f"{font_pt + 6:g}", value=f"{font_pt + 5:g}",
+                              small=f"{font_pt - 1:g}")
+
+
+_STYLESHEET = """
 QMainWindow, QWidget#page {{ background: #eef1f5; }}
 QTabWidget::pane {{ border: none; }}
 QTabBar::tab {{ padding: 7px 18px; margin-right: 2px; color: {muted}; background: transparent;
                border-bottom: 2px solid transparent; font-weight: 600; }}
 QTabBar::tab:selected {{ color: {ink}; border-bottom: 2px solid {agent}; }}
 QTabBar#lists::tab {{ padding: 7px 9px; }}
+QTabBar QToolButton {{ padding: 0px; border-radius: 3px; }}
 QFrame#card {{ background: #ffffff; border: 1px solid {line}; border-radius: 8px; }}
 QLabel#title {{ font-size: {title}pt; font-weight: 700; color: {ink}; }}
 QLabel#subtitle {{ color: {muted}; }}
@@ -59,9 +68,7 @@ QGraphicsView#timeline:focus {{ border: 2px solid {agent}; }}
 QStatusBar {{ background: #ffffff; border-top: 1px solid {line}; }}
 QStatusBar QLabel {{ color: {muted}; padding: 0 8px; }}
 QSplitter::handle {{ background: transparent; }}
-""".format(ink=PALETTE["ink"], muted=PALETTE["muted"], line=PALETTE["line"], agent=PALETTE["agent"],
-           title=FONT_PT + 6, value=FONT_PT + 5, small=FONT_PT - 1)
-"""The window's Qt stylesheet (light, the report's colours)."""
+"""
 
 
 def quiet_qt() -> None:
@@ -75,11 +82,12 @@ def quiet_qt() -> None:
         qInstallMessageHandler(lambda *_: None)
 
 
-def apply_style(app: QApplication) -> None:
-    """Font, stylesheet and pyqtgraph defaults for the review window."""
+def apply_style(app: QApplication, font_pt: float = FONT_PT) -> None:
+    """Font, stylesheet and pyqtgraph defaults for the review window; ``font_pt`` is the
+    config's ``[overlay] font_pt``, one text size for both windows."""
     font = QFont("DejaVu Sans")
     font.setStyleHint(QFont.StyleHint.SansSerif)
-    font.setPointSize(FONT_PT)
+    font.setPointSizeF(font_pt)
     app.setFont(font)
-    app.setStyleSheet(STYLESHEET)
+    app.setStyleSheet(stylesheet(font_pt))
     pg.setConfigOptions(antialias=True, background="w", foreground=PALETTE["muted"])

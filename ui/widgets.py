@@ -50,7 +50,7 @@ from voicecoach.sinks.view import (
 from voicecoach.sources.audio import CallAudio
 from voicecoach.store.history import TREND_METRICS, CallScores, format_score, local_time, trend_value
 
-from .style import color
+from .style import FONT_PT, color
 
 ENVELOPE_HOP_S = 0.01
 """Time step (s) of the drawn waveform envelopes; pyqtgraph thins them further when zoomed out."""
@@ -208,7 +208,8 @@ class TimelineView(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
-        self.setMinimumHeight(380)   # each plot row keeps room for its axis title
+        # each plot row keeps room for its axis title, at any text size
+        self.setMinimumHeight(round(380 * max(1.0, self.font().pointSizeF() / FONT_PT)))
         self.ci.layout.setSpacing(0)
         self.ci.setContentsMargins(4, 8, 12, 4)
         self.waves = self._plot(0, "")
@@ -732,6 +733,7 @@ def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■", p
     rows.setContentsMargins(0, 0, 0, 0)
     rows.setSpacing(2)
     per_row = per_row or max(len(entries), 1)
+    glyph_pt = box.font().pointSizeF() + 3         # the marks a little larger than the text
     for first in range(0, max(len(entries), 1), per_row):
         lay = QHBoxLayout()
         lay.setSpacing(12)
@@ -743,7 +745,7 @@ def legend(entries: list[tuple[str, str]], title: str = "", mark: str = "■", p
             lay.addWidget(lead)
         for role, text in entries[first:first + per_row]:
             glyph = glyphs.get(role, mark) if glyphs else mark
-            lab = QLabel(f"<span style='color:{PALETTE[role]}; font-size:13pt'>{glyph}</span> {text}")
+            lab = QLabel(f"<span style='color:{PALETTE[role]}; font-size:{glyph_pt:g}pt'>{glyph}</span> {text}")
             lab.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
             lab.setObjectName("scoreDetail")
             lay.addWidget(lab)

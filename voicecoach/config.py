@@ -250,7 +250,7 @@ class OverlaySettings:
     Attributes
     ----------
     font_pt : float
-        Text size of the overlay (points).
+        Text size of the overlay and of the review window (points).
     opacity : float
         The whole panel's opacity, within :data:`OPACITY_RANGE` (1 = opaque).
     hotkey_call : str
