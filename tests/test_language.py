@@ -894,6 +894,17 @@ def test_problems_of_two_turns_are_two_items(between, pause, why):
     assert [x["text"] for x in items] == [DROPS[1], AGAIN[1]]
 
 
+def test_a_sentence_whisper_broke_before_a_lower_case_word_reads_as_one_on_the_list():
+    """The demo call streamed "Yes, and there's also a late fee." then "even though I paid
+    on time.": the list showed "fee. even though"."""
+    events, items = _list([(CUSTOMER, "Yes, and there's also a late fee.", 0.0),
+                           (CUSTOMER, "even though I paid on time.", 2.5)])
+    assert [x["text"] for x in items] == ["Yes, and there's also a late fee, even though I paid on time."]
+    assert [e.data["phrase"] for e in events] == [items[0]["text"]]
+    _, kept = _list([DROPS, (CUSTOMER, "It cuts out at 8 p.m. every night and I lose my work.", 2.3)])
+    assert [x["text"] for x in kept] == [f"{DROPS[1]} It cuts out at 8 p.m. every night and I lose my work."]
+
+
 def test_an_acknowledgement_and_a_sentence_without_a_problem_keep_the_turn():
     aside = (CUSTOMER, "I work from home, you see.", 2.1)                     # ends at 3.85 s
     events, items = _list([DROPS, (AGENT, "Mm-hm.", 1.9), aside, (CUSTOMER, AGAIN[1], 4.3)])

@@ -20,6 +20,7 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QFont, QFontMetrics, QTextDocument
 from PyQt6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
+from voicecoach.analyzers.language import said_together
 from voicecoach.events import AGENT, CUSTOMER, Event
 from voicecoach.sinks.view import after_call, clock
 
@@ -128,7 +129,7 @@ class LiveChecklist(QWidget):
             i = e.data.get("item", len(self.caller_items))
             if i < len(self.caller_items):       # the caller's turn goes on: one item
                 t, text = self.caller_items[i]
-                self.caller_items[i] = (t, f"{text} {said}")
+                self.caller_items[i] = (t, said_together(text, said))
             else:
                 self.caller_items.append((e.t, said))
             self._lists()

@@ -91,6 +91,9 @@ _REFERENCE = re.compile(r"[A-Z]{1,4}-\d{3,}[-A-Z0-9]*")
 """A reference number read out ("NW-558102", "AL-34981-B"): letters then digits, not an acronym."""
 _REFERENCE_DIGITS = re.compile(r"\d{3,}")
 """The digits after a reference number's letters, read as two words ("TH 55821")."""
+_RUN_ON = re.compile(r"(?<=[^\W\d]{2})\.(?=\s+[a-z])")
+"""A full stop after a word (not "a.m.", not a number) before a lower-case word: Whisper
+broke one sentence in two ("a late fee. even though I paid on time.")."""
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _ACRONYM_SUGGESTION = "say what it is in plain words"
 _FRAGMENT_TOKENS = 8
@@ -242,6 +245,18 @@ class _Channel:
         self.last: Optional[_Sentence] = None      # the last sentence
         self.turn = 0                              # turns so far (the caller's list counts them)
         self.starts: deque[float] = deque(maxlen=64)  # the latest words' starts (s): more than a turn's gap holds
+
+
+def said_together(*parts: str) -> str:
+    """Pieces of one speaker's turn as one text, a full stop Whisper put inside a
+    sentence read as the comma it was.
+
+    >>> said_together("Yes, and there's also a late fee.", "even though I paid on time.")
+    "Yes, and there's also a late fee, even though I paid on time."
+    >>> said_together("It stops at 5 p.m. every day.", "Since Monday.")
+    'It stops at 5 p.m. every day. Since Monday.'
+    """
+    return _RUN_ON.sub(",", " ".join(p for p in parts if p))
 
 
 def _opens_sentence(text: str, tokens: tuple[str, ...]) -> bool:
@@ -602,9 +617,9 @@ class LanguageCues:
                 st.unjoined = s
                 return []
             s = both
-        t0, t1, text = s.words[0].start, s.words[-1].end, s.text()
+        t0, t1, text = s.words[0].start, s.words[-1].end, said_together(s.text())
         if self._problems and self._problem_turn == st.turn:
-            self._problems[-1]["text"] += " " + text
+            self._problems[-1]["text"] = said_together(self._problems[-1]["text"], text)
         else:
             self._problems.append({"t": round(t0, 3), "text": text})
             self._problem_turn = st.turn
