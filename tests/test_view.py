@@ -282,6 +282,27 @@ def test_a_call_saved_after_the_next_started_is_summed_up_without_saying_waiting
     assert "Waiting for the next call" in out.getvalue()[len(first):]
 
 
+def test_the_terminal_prints_a_calls_header_before_its_first_line():
+    """The shift's terminal views share one dispatcher thread: apart, a call's first
+    status line could come before its header (seen on a replay)."""
+    import time
+
+    from voicecoach.live import Dispatcher
+    from voicecoach.sinks.console import CallPrinter, in_order
+
+    out = io.StringIO()
+    dispatch = Dispatcher()
+    dispatch.subscribe(in_order(CallPrinter(out), ConsoleView(out, captions=False)))
+    dispatch.start()
+    for i in range(1, 30):
+        dispatch.emit("call", {"state": "started", "index": i, "t": 100.0 * i, "reason": "speech"})
+        dispatch.emit("snapshot", {"t": 0.0, "warmth": {"warmth": None}, "pace": {}})
+        time.sleep(0.005)                               # no snapshot is dropped for a newer one
+    dispatch.drain()
+    lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+    assert len(lines) == 58 and all(ln.startswith("── call") for ln in lines[::2]), lines[:4]
+
+
 def test_a_call_saved_after_ctrl_c_is_summed_up_without_saying_waiting():
     """A call that ended by itself may still be saving when the agent presses Ctrl-C:
     its summary comes, and no line says the shift waits for another call."""
@@ -342,6 +363,20 @@ def test_the_console_names_events_as_every_other_view_does():
     for internal in ("backchannel", "near miss", "near_miss", "dead air by", " by agent", " by customer",
                      " by both", "question_open", "closing_question"):
         assert internal not in text, (internal, text)
+
+
+def test_the_console_marks_only_problems_as_warnings():
+    """A lost device is flagged with "!"; pausing and resuming coaching are states, said
+    plainly (they were printed as "! Coaching paused", as a lost device is)."""
+    out = io.StringIO()
+    view = ConsoleView(out, captions=False)
+    view("status", "Lost the microphone 5:31 into the shift; everything so far is kept")
+    view("shift", {"paused": True})
+    view("shift", {"paused": False})
+    view("shift", {"away": None})
+    assert [ln.strip() for ln in out.getvalue().splitlines()] == [
+        "! Lost the microphone 5:31 into the shift; everything so far is kept",
+        "Coaching paused", "Coaching resumed: waiting for a call"]
 
 
 def test_the_after_call_card_says_when_the_words_were_not_checked():

@@ -1032,13 +1032,13 @@ def _one_live():
 def _live_console(make_shift, extra, args, what, record_dir):
     import signal
 
-    from voicecoach.sinks.console import CallPrinter, ConsoleView
+    from voicecoach.sinks.console import CallPrinter, ConsoleView, in_order
 
     shift = make_shift()
     for fn in extra:
         shift.subscribe(fn)
-    shift.subscribe(ConsoleView(sentence_gap_s=shift.config.language.sentence_gap_s))
-    shift.subscribe(CallPrinter(ending=lambda: shift.stopping))
+    shift.subscribe(in_order(CallPrinter(ending=lambda: shift.stopping),
+                             ConsoleView(sentence_gap_s=shift.config.language.sentence_gap_s)))
     channels = shift.source.channels
     print(f"VoiceCoach live — {what}" +
           ("" if "customer" in channels else " (mic only: warmth and pace; no call audio)") +

@@ -193,7 +193,6 @@ class Shift:
         return :attr:`calls` once every call is saved and every subscriber has had everything."""
         self.dispatch.start()
         self._closer.start()
-        self.dispatch.emit("status", "Waiting for a call")
         self._stop_after_s = stop_after_s
         try:
             self.source.start()
@@ -291,12 +290,10 @@ class Shift:
                     self._apply(self.detector.by_hand())
                 self.paused = True
                 self.dispatch.emit("shift", {"paused": True})
-                self.dispatch.emit("status", "Coaching paused")
             elif what == "resume" and self.paused:
                 self.paused = False
                 self.detector.last_end = self.detector.time   # only what comes from now on
                 self.dispatch.emit("shift", {"paused": False})
-                self.dispatch.emit("status", "Waiting for a call")
 
     def _playback_changes(self) -> list[CallChange]:
         take = getattr(self.source, "playback_changes", None)

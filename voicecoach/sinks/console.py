@@ -51,8 +51,10 @@ class ConsoleView:
             self._event(payload)
         elif kind == "snapshot":
             self._snapshot(payload)
-        elif kind == "status":
+        elif kind == "status":           # something the agent should know: a lost device, a full disk
             self._print(f"         ! {payload}")
+        elif kind == "shift" and "paused" in payload:
+            self._print("         Coaching paused" if payload["paused"] else "         Coaching resumed: waiting for a call")
         elif kind == "call" and payload.get("state") == "started":
             self._next_status, self._lines = 0.0, {}       # a new call: its own clock and lines
 
@@ -199,6 +201,16 @@ def _ends_a_line(path: Path) -> bool:
             return f.read(1) == b"\n"
     except OSError:
         return True
+
+
+def in_order(*subscribers: Callable[[str, object], None]) -> Callable[[str, object], None]:
+    """Subscribers that write to one terminal, as one subscriber: each given everything
+    in turn. Subscribed apart, each has a dispatcher thread of its own and their lines
+    interleave at random (a call's first status line before the call's header)."""
+    def each(kind: str, payload) -> None:
+        for fn in subscribers:
+            fn(kind, payload)
+    return each
 
 
 class CallPrinter:
