@@ -168,6 +168,8 @@ def test_pause_ends_the_call_and_resume_waits_for_the_next(qtbot, excerpt):
     ctl.start()
     qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)
     qtbot.wait(1500)
+    ctl.mark()
+    assert w.status_text == "Moment marked" and not w.status_warn      # done, not a warning
     ctl._update_menu()
     assert ctl.act_call.text() == "End this call now" and ctl.act_pause.text() == "Pause coaching"
     assert not ctl.act_review.isEnabled()                           # nothing saved yet
@@ -180,9 +182,13 @@ def test_pause_ends_the_call_and_resume_waits_for_the_next(qtbot, excerpt):
     assert ctl.act_pause.text() == "Resume coaching" and not ctl.act_call.isEnabled()
     # the saved call's end does not hide that coaching is paused
     qtbot.waitUntil(lambda: w.status_text == "Coaching paused — resume it from the menu", timeout=5_000)
+    qtbot.wait(300)
+    assert w.status_text == "Coaching paused — resume it from the menu" and not w.status_warn
     ctl.act_pause.trigger()
     qtbot.waitUntil(lambda: not ctl.paused, timeout=5_000)
     qtbot.waitUntil(lambda: w.status_text == "Waiting for the next call", timeout=5_000)
+    qtbot.wait(300)                                   # no "Waiting for a call" in the warning colour
+    assert w.status_text == "Waiting for the next call" and not w.status_warn
     ctl._update_menu()
     assert ctl.act_call.isEnabled() and ctl.act_call.text() in ("Start a call now", "End this call now")
     ctl.quit()

@@ -534,9 +534,10 @@ class OverlayWindow(QWidget):
             else:
                 self.set_status(self._usual_status)
 
-    def on_status(self, text: str) -> None:
-        """A status line from the session; it stays ``status_hold_s``."""
-        self.set_status(text, warn=True)
+    def on_status(self, text: str, warn: bool = True) -> None:
+        """A status line from the session (``warn``: something is wrong, in the warning
+        colour); it stays ``status_hold_s``."""
+        self.set_status(text, warn=warn)
         self._status_timer.start()
 
     def _show_pace(self, pace: dict) -> None:

@@ -152,7 +152,7 @@ class ShiftController(QObject):
     def mark(self) -> None:
         if self._shift() is not None:
             self._shift().mark()
-            self.window.on_status("Moment marked")
+            self.window.on_status("Moment marked", warn=False)
 
     def open_review(self, path: str) -> None:
         """The review of a saved call, in a process of its own."""
