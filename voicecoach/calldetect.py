@@ -12,6 +12,8 @@ Start
     * the caller starts talking (``start_speech_s`` of speech) after the last call
       ended: the call starts at their first word, or earlier at the agent's greeting
       (agent speech up to ``lead_in_s`` before it) or where the line came alive.
+      After a lost input comes back, speech already running counts from where the
+      audio resumed: the call goes on there.
 End
     * hang-up: a line that carried a noise floor during the call (``floor_s`` of
       sound without caller speech, in one stretch) falls to nothing for ``dead_s``:
@@ -114,6 +116,7 @@ class CallDetector:
         self._floor = False                # this call's line has shown a noise floor
         self._agent_spans: deque = deque(maxlen=64)  # recent agent speech (start, end)
         self._call_stream = False          # the open call has had its playback stream
+        self._rejoined = False             # the last call ended with its input lost: the audio resumes at last_end
 
     # ------------------------------------------------------------------ audio
     def feed(self, channel: str, start_s: float, samples: np.ndarray) -> list[CallChange]:
@@ -161,13 +164,18 @@ class CallDetector:
         return max(va.last_voice_t for va in self.vad.values())
 
     def _speech_onset(self, va: VoiceActivity) -> Optional[float]:
-        """Where speech of ``start_speech_s`` or more began on ``va`` since the last call."""
+        """Where speech of ``start_speech_s`` or more began on ``va`` since the last call.
+
+        After a lost input the audio resumes where the last call ended: speech running
+        on there is new (its onset is dated a little before the join, or it began
+        before the loss) and counts from the join."""
         o = self.options
-        if va.speaking and va.current_start >= self.last_end and va.last_voice_t - va.current_start >= o.start_speech_s:
-            return va.current_start
-        for seg in va.segments:
-            if seg.start >= self.last_end and seg.duration >= o.start_speech_s:
-                return seg.start
+        spans = [(va.current_start, va.last_voice_t)] if va.speaking else []
+        for start, end in spans + [(seg.start, seg.end) for seg in va.segments]:
+            if self._rejoined:
+                start = max(start, self.last_end)
+            if start >= self.last_end and end - start >= o.start_speech_s:
+                return start
         return None
 
     def _check_start(self) -> list[CallChange]:
@@ -261,7 +269,7 @@ class CallDetector:
 
     # ------------------------------------------------------------------ transitions
     def _start(self, t: float, reason: str) -> list[CallChange]:
-        self.in_call, self.call_start = True, t
+        self.in_call, self.call_start, self._rejoined = True, t, False
         self._floor, self._floor_run = False, 0.0
         self._call_stream = reason == "stream"
         return [CallChange("start", round(t, 3), reason)]
@@ -273,4 +281,5 @@ class CallDetector:
         keep = spoke and (t - self.call_start >= o.min_call_s or reason in ("shift end", "device lost"))
         self.in_call, self.last_end = False, t
         self._after_nothing = False                  # sound still on the line is this call's tail
+        self._rejoined = reason == "device lost"
         return [CallChange("end", round(t, 3), reason, keep)]
