@@ -137,6 +137,7 @@ def test_a_call_goes_on_at_once_when_a_lost_input_comes_back(lost_at, back_at, w
     after = floor[int(back_at * SAMPLE_RATE):]
     start = feed(det, after[:, 0], after[:, 1], t0=joined)[0]
     assert start.kind == "start" and joined <= start.t < joined + 0.5, why
+    assert start.reason == "device back"
 
 
 def test_by_hand_and_playback_streams():

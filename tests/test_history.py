@@ -79,6 +79,11 @@ def test_live_calls_are_named_by_the_callers_first_problem(tmp_path):
     assert call_name(second) == "live call"                                 # nothing raised (or heard)
     assert call_name(recorded) == "live call: I cannot log in."
     assert call_name(make_record("monday.flac")) == "monday.flac"       # an analysed recording: its file
+    rest = live_record(2, "2026-11-03T14:43:30+00:00", duration=60.0)
+    rest["shift"]["started_by"] = "device back"                          # the rest of a call cut by a lost input
+    assert call_name(rest) == "live call (continued)"
+    rest["caller_problems"] = [{"t": 2.0, "text": "And it still drops."}]
+    assert call_name(rest) == "live call (continued): And it still drops."
     with History(tmp_path / "h.sqlite") as h:
         for i, r in enumerate((first, second, recorded, make_record("monday.flac"))):
             h.add(r, tmp_path / f"{i}.json")

@@ -273,10 +273,11 @@ def test_a_call_saved_after_the_next_started_is_summed_up_without_saying_waiting
     show = CallPrinter(out)
     show("call", {"state": "started", "index": 1, "t": 0.0, "reason": "speech"})
     show("call", {"state": "ending", "index": 1, "t": 0.0, "end_t": 95.0, "reason": "speech", "ended_by": "silence"})
-    show("call", {"state": "started", "index": 2, "t": 97.0, "reason": "speech"})
+    show("call", {"state": "started", "index": 2, "t": 97.0, "reason": "device back"})
     show("call", {"state": "ended", "index": 1, "t": 0.0, "end_t": 95.0, "record": record, "record_path": "/r/1.json"})
     first = out.getvalue()
-    assert "call 2 started" in first and "Call record: /r/1.json" in first
+    assert "call 2 started (1:37 into the shift; the call going on now the input is back)" in first
+    assert "Call record: /r/1.json" in first
     assert "Waiting for the next call" not in first
     show("call", {"state": "ended", "index": 2, "t": 97.0, "end_t": 190.0, "record": record, "record_path": "/r/2.json"})
     assert "Waiting for the next call" in out.getvalue()[len(first):]

@@ -13,7 +13,7 @@ Start
       ended: the call starts at their first word, or earlier at the agent's greeting
       (agent speech up to ``lead_in_s`` before it) or where the line came alive.
       After a lost input comes back, speech already running counts from where the
-      audio resumed: the call goes on there.
+      audio resumed: the call goes on there ("device back").
 End
     * hang-up: a line that carried a noise floor during the call (``floor_s`` of
       sound without caller speech, in one stretch) falls to nothing for ``dead_s``:
@@ -53,6 +53,11 @@ from voicecoach.analyzers.vad import VadOptions, VoiceActivity
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
 
 
+REJOIN_S = 1.0
+"""Speech starting this soon (s) after a lost input came back is the lost call going on
+(a call start says ``"device back"``): a new call does not ring in the first second."""
+
+
 @dataclass(frozen=True)
 class CallChange:
     """A call started or ended.
@@ -64,7 +69,8 @@ class CallChange:
     t : float
         Shift-clock time (s) the call started or ended (not when it was decided).
     reason : str
-        ``"line"`` (the line came alive), ``"speech"``, ``"hangup"``, ``"silence"``,
+        ``"line"`` (the line came alive), ``"speech"``, ``"device back"`` (speech
+        running on where a lost input came back: the call going on), ``"hangup"``, ``"silence"``,
         ``"stream"``, ``"hand"``, ``"shift end"`` or ``"device lost"``.
     keep : bool
         For an end: False when it was too short or silent to be a call.
@@ -116,7 +122,7 @@ class CallDetector:
         self._floor = False                # this call's line has shown a noise floor
         self._agent_spans: deque = deque(maxlen=64)  # recent agent speech (start, end)
         self._call_stream = False          # the open call has had its playback stream
-        self._rejoined = False             # the last call ended with its input lost: the audio resumes at last_end
+        self._resumed_at: Optional[float] = None  # the last call ended with its input lost: the audio resumes here
 
     # ------------------------------------------------------------------ audio
     def feed(self, channel: str, start_s: float, samples: np.ndarray) -> list[CallChange]:
@@ -172,7 +178,7 @@ class CallDetector:
         o = self.options
         spans = [(va.current_start, va.last_voice_t)] if va.speaking else []
         for start, end in spans + [(seg.start, seg.end) for seg in va.segments]:
-            if self._rejoined:
+            if self._resumed_at is not None:
                 start = max(start, self.last_end)
             if start >= self.last_end and end - start >= o.start_speech_s:
                 return start
@@ -188,10 +194,17 @@ class CallDetector:
             onset = self._speech_onset(self.vad[CUSTOMER])
         if onset is None:
             return []
+        if self._going_on(onset):
+            reason = "device back"
         start, earliest = self._with_greeting(onset), max(self.last_end, onset - o.lead_in_s)
         if self._alive and self._alive_since is not None and earliest <= self._alive_since < start:
             start = self._alive_since
         return self._start(start, reason)
+
+    def _going_on(self, onset: float) -> bool:
+        """Whether speech from ``onset`` is the lost call going on: it runs on where the
+        lost input came back, or starts within :data:`REJOIN_S` of it."""
+        return self._resumed_at is not None and onset - self._resumed_at <= REJOIN_S
 
     def _with_greeting(self, onset: float) -> float:
         """``onset``, or earlier where the agent began speaking up to ``lead_in_s`` before
@@ -221,7 +234,9 @@ class CallDetector:
 
     def _check_start_mic_only(self) -> list[CallChange]:
         onset = self._speech_onset(self.vad[AGENT])
-        return [] if onset is None else self._start(self._with_greeting(onset), "speech")
+        if onset is None:
+            return []
+        return self._start(self._with_greeting(onset), "device back" if self._going_on(onset) else "speech")
 
     def _check_end_mic_only(self) -> list[CallChange]:
         o = self.options
@@ -269,7 +284,7 @@ class CallDetector:
 
     # ------------------------------------------------------------------ transitions
     def _start(self, t: float, reason: str) -> list[CallChange]:
-        self.in_call, self.call_start, self._rejoined = True, t, False
+        self.in_call, self.call_start, self._resumed_at = True, t, None
         self._floor, self._floor_run = False, 0.0
         self._call_stream = reason == "stream"
         return [CallChange("start", round(t, 3), reason)]
@@ -281,5 +296,5 @@ class CallDetector:
         keep = spoke and (t - self.call_start >= o.min_call_s or reason in ("shift end", "device lost"))
         self.in_call, self.last_end = False, t
         self._after_nothing = False                  # sound still on the line is this call's tail
-        self._rejoined = reason == "device lost"
+        self._resumed_at = self.time if reason == "device lost" else None
         return [CallChange("end", round(t, 3), reason, keep)]

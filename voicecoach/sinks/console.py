@@ -232,7 +232,8 @@ class CallPrinter:
         if state == "started":
             self.latest = payload["index"]
             text = (f"\n── call {payload['index']} started ({clock(payload.get('shift_s', payload['t']))} "
-                    "into the shift) ──")
+                    "into the shift" + ("; the call going on now the input is back" if payload.get("reason") == "device back"
+                                        else "") + ") ──")
         elif state == "ended":
             text = "\n" + summary_text(payload["record"])
             if payload.get("record_path"):

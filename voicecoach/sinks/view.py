@@ -237,7 +237,8 @@ def _recovered(record: dict) -> bool:
 def call_name(record: dict) -> str:
     """What the lists (``voicecoach history``, the review's History tab, ``team``) call a
     call: its recording's file name; a call coached live by the first problem the caller
-    raised ("live call: my internet keeps dropping"), else "live call". Its own name says
+    raised ("live call: my internet keeps dropping"), else "live call"; "live call
+    (continued)" when it is the rest of a call cut by a lost input. Its own name says
     less: "call 1, <date>" (every shift has a call 1) or the file ``--record`` made. The
     lists show when the call began and its length beside the name already. Made from the
     record, so records of every version read alike."""
@@ -245,7 +246,8 @@ def call_name(record: dict) -> str:
         return record["source"]["name"]
     problems = record.get("caller_problems") or []
     first = " ".join(str(problems[0].get("text") or "").split()) if problems else ""
-    return f"live call: {first}" if first else "live call"
+    name = "live call (continued)" if (record.get("shift") or {}).get("started_by") == "device back" else "live call"
+    return f"{name}: {first}" if first else name
 
 
 def plural(n: int, word: str, many: str = "") -> str:
