@@ -894,6 +894,28 @@ def test_problems_of_two_turns_are_two_items(between, pause, why):
     assert [x["text"] for x in items] == [DROPS[1], AGAIN[1]]
 
 
+def test_a_promise_whisper_wrote_as_the_rest_of_a_sentence_is_listed_with_its_opening():
+    """The demo call's live follow-up list read "and I'll call you back tomorrow before
+    noon about that late fee."; a promise listed already keeps its own item."""
+    def promises(*parts):
+        c = LanguageCues()
+        events = [e for e in c.feed(_said(*parts)) + c.flush() if e.data["cue"] == "commitment"]
+        return [(e.t, e.data["phrase"]) for e in events], c.summary()["commitments"]
+
+    shown, listed = promises((AGENT, "I've raised a refund for the duplicate charge.", 0.0),
+                             (AGENT, "and I'll call you back tomorrow before noon about that late fee.", 2.6))
+    whole = "I've raised a refund for the duplicate charge, and I'll call you back tomorrow before noon about that late fee."
+    assert shown == [(0.0, whole)] and listed == [{"t": 0.0, "text": whole}]
+    shown, _ = promises((AGENT, "I'll refund the charge today.", 0.0),
+                        (AGENT, "and I'll call you back tomorrow before noon.", 2.0))
+    assert [p for _, p in shown] == ["I'll refund the charge today.", "and I'll call you back tomorrow before noon."]
+    shown, _ = promises((AGENT, "Let me check that.", 0.0), (AGENT, "I'll call you back tomorrow before noon.", 1.6))
+    assert shown == [(1.6, "I'll call you back tomorrow before noon.")]          # a sentence of its own
+    shown, _ = promises((AGENT, "I've raised a refund for the duplicate charge.", 0.0), (CUSTOMER, "Okay, thank you so much.", 2.2),
+                        (AGENT, "and I'll call you back tomorrow before noon about that late fee.", 4.5))
+    assert [p for _, p in shown] == ["and I'll call you back tomorrow before noon about that late fee."]  # the caller spoke
+
+
 def test_a_sentence_whisper_broke_before_a_lower_case_word_reads_as_one_on_the_list():
     """The demo call streamed "Yes, and there's also a late fee." then "even though I paid
     on time.": the list showed "fee. even though"."""

@@ -421,6 +421,7 @@ class LanguageCues:
             events += self._trade_terms(st.sentence, final=True)
             events += self._model_phrase_cues(st.sentence)
             events += self._agent_sentence(st.sentence, mark)
+            st.last = st.sentence
         else:
             events += self._customer_sentence(st.sentence)
         st.sentence = _Sentence()
@@ -544,10 +545,21 @@ class LanguageCues:
         if not self._decides("commitment", s, action is not None):
             return []
         when_text = s.span(when.start, when.end)[2] if when else None
+        t0, text = self._with_opening(s, t0, text)
         self._commitments.append({"t": round(t0, 3), "text": text})
         by = {} if action is not None else {"by": "model"}
         return [self._event("commitment", AGENT, t0, t1, text, when=when_text, **by,
                             action=None if action is None else s.span(action.start, action.end)[2])]
+
+    def _with_opening(self, s: _Sentence, t0: float, text: str) -> tuple[float, str]:
+        """A promise Whisper wrote as the rest of the agent's sentence before ("and I'll
+        call you back tomorrow."), with that sentence's words, so the follow-up list reads
+        whole: ``(start s, text)``. Not when the sentence before is a listed promise."""
+        before = self._channels[AGENT].last
+        if (before is None or not s.words[0].text.strip()[:1].islower() or not self._same_turn(before, s)
+                or (self._commitments and self._commitments[-1]["t"] == round(before.words[0].start, 3))):
+            return t0, text
+        return before.words[0].start, said_together(before.text(), text)
 
     def _decides(self, kind: str, s: _Sentence, listed: bool) -> bool:
         """Whether the sentence cue ``kind`` fires on ``s``, which the lists match or not
