@@ -180,10 +180,20 @@ def test_the_header_fits_a_1024_px_screen_with_sharing(qtbot, tmp_path, demo, mo
     assert win.share_button.text() == "Share…"
     win.resize(1400, 900)
     qtbot.waitUntil(lambda: win.share_button.text() == "Share with my coach")
-    win.resize(1024, 700)                             # a long file name gives way, not the buttons
+    win.resize(1024, 700)
+
+    def beside() -> bool:                             # the title on the buttons' row
+        return win.play_button.y() <= win.title.geometry().center().y() <= win.play_button.geometry().bottom()
+
+    qtbot.waitUntil(lambda: whole() and beside())
+    # a long file name gets a row of its own, above the buttons ("support-c…pute.flac" beside them)
     win.title.setText("a-very-long-recording-name-from-the-softphone-2026-12-04T02-01-33.flac")
-    qtbot.waitUntil(whole)
-    assert "…" in win.title.displayed() and win.title.toolTip().endswith("02-01-33.flac</qt>")
+    qtbot.waitUntil(lambda: whole() and win.title.geometry().bottom() < win.play_button.y())
+    assert win.title.width() > head.width() * 0.9 and len(win.title.displayed()) > 40
+    assert win.title.toolTip() == "" or win.title.toolTip().endswith("02-01-33.flac</qt>")
+    assert win.share_button.text() == "Share with my coach"          # the row has room for it now
+    win.title.setText("demo_call.flac")                              # and back beside them
+    qtbot.waitUntil(lambda: whole() and beside() and win.share_button.text() == "Share…")
 
 
 def test_clicking_a_transcript_line_seeks(window, qtbot, demo):

@@ -298,7 +298,7 @@ class ReviewWindow(QMainWindow):
         hl.addWidget(self.play_button)
         rows.addLayout(hl)
         rows.addWidget(self.subtitle)
-        self._head = head
+        self._head, self._title_row = head, hl
         head.installEventFilter(self)
         col.addWidget(card(head, margins=10))
 
@@ -514,21 +514,33 @@ class ReviewWindow(QMainWindow):
     SHARE_SHORT = "Share…"
 
     def _fit_head(self) -> None:
-        """The share button's full name where the header has room for it, else "Share…"
-        (a 1024 px screen); its accessible name and tooltip always say it whole."""
-        button = self.share_button
-        if button.isHidden():
-            return
-        row = self._head.layout().itemAt(0).layout()
+        """The title on the row of the buttons where it fits whole, else on a row of its
+        own above them (a long file name at 1024 px showed as "support-c…pute.flac"); the
+        share button's full name where the row has room for it, else "Share…" before the
+        title leaves the row (its accessible name and tooltip always say it whole)."""
+        row, rows, button = self._title_row, self._head.layout(), self.share_button
+        items = [row.itemAt(i) for i in range(row.count())]
+        others = [item.widget() for item in items if item.widget() not in (None, self.title)]
+        base = (sum(item.sizeHint().width() for item in items if item.widget() not in (button, self.title))
+                + max(row.spacing(), 0) * sum(not w.isHidden() for w in others))  # gaps between the widgets
         metrics = button.fontMetrics()
-        with_full = (button.sizeHint().width() - metrics.horizontalAdvance(button.text())
-                     + metrics.horizontalAdvance(self.SHARE_TEXT))
-        others = [row.itemAt(i) for i in range(row.count())]
-        need = (sum(item.sizeHint().width() for item in others if item.widget() not in (button, self.title))
-                + self.title.sizeHint().width() + with_full    # the title whole, too (it gives way first)
-                + max(row.spacing(), 0) * (len(others) - 1))
-        text = self.SHARE_TEXT if self._head.width() >= need else self.SHARE_SHORT
-        if button.text() != text:
+        share = {text: 0 if button.isHidden() else (button.sizeHint().width() - metrics.horizontalAdvance(button.text())
+                                                    + metrics.horizontalAdvance(text))
+                 for text in (self.SHARE_TEXT, self.SHARE_SHORT)}
+        width, title = self._head.width(), self.title.sizeHint().width()
+        on_row = width >= base + share[self.SHARE_SHORT] + title
+        fits = base + share[self.SHARE_TEXT] + (title if on_row else 0)
+        if on_row != (row.indexOf(self.title) >= 0):
+            if on_row:
+                rows.removeWidget(self.title)
+                row.takeAt(0)                                   # the stretch that held the buttons right
+                row.insertWidget(0, self.title, 1)
+            else:
+                row.removeWidget(self.title)
+                row.insertStretch(0, 1)
+                rows.insertWidget(0, self.title)
+        text = self.SHARE_TEXT if width >= fits else self.SHARE_SHORT
+        if not button.isHidden() and button.text() != text:
             button.setText(text)
 
     LEGEND_CUES = [("rephrase", "rephrase"), ("good", "good practice"),
