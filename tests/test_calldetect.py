@@ -118,7 +118,7 @@ def test_a_long_call_on_a_line_with_no_floor_is_one_call():
 @needs_espeak
 @pytest.mark.parametrize("lost_at, back_at, why", [
     (15.0, 18.5, "the caller quiet at the loss, talking when the input comes back"),
-    (9.0, 10.0, "the caller talking at the loss and when it comes back"),
+    (10.0, 11.0, "the caller talking at the loss and when it comes back"),
 ])
 def test_a_call_goes_on_at_once_when_a_lost_input_comes_back(lost_at, back_at, why):
     """A lost input ends the call; the source leaves the time away off the clock, so the
@@ -138,6 +138,39 @@ def test_a_call_goes_on_at_once_when_a_lost_input_comes_back(lost_at, back_at, w
     start = feed(det, after[:, 0], after[:, 1], t0=joined)[0]
     assert start.kind == "start" and joined <= start.t < joined + 0.5, why
     assert start.reason == "device back"
+
+
+@needs_espeak
+def test_after_a_lost_input_a_later_start_or_a_pause_is_an_ordinary_call_and_the_rest_is_kept():
+    """Speech starting more than REJOIN_S after the input came back, or after coaching was
+    paused and resumed, starts a call as any speech does; the rest of a cut call is kept
+    however short (2.5 s of the caller's words were dropped as "too short")."""
+    from tools.callgen import random_call
+
+    from voicecoach.calldetect import REJOIN_S
+
+    floor = random_call(3, minutes=0.4).audio
+
+    def lost_then(back_at, resume=False, until=None):
+        det = CallDetector()
+        before = np.concatenate([silence(3.0), floor[:int((back_at - 2.0) * SAMPLE_RATE)]])
+        feed(det, before[:, 0], before[:, 1])
+        det.finish("device lost")
+        if resume:
+            det.resume()
+        after = floor[int(back_at * SAMPLE_RATE):int(until * SAMPLE_RATE) if until else None]
+        joined = len(before) / SAMPLE_RATE
+        tail = silence(12.0) if until else silence(0.0)
+        both = np.concatenate([after, tail])
+        return joined, feed(det, both[:, 0], both[:, 1], t0=joined) + det.finish()
+
+    joined, got = lost_then(27.0)                     # both quiet at the join; the caller at +3.4 s
+    assert got[0].kind == "start" and got[0].reason == "speech" and got[0].t > joined + REJOIN_S - 0.5
+    _, got = lost_then(18.5, resume=True)             # paused while the input was away
+    assert got[0].reason == "speech"
+    joined, got = lost_then(18.5, until=21.0)         # 2.5 s of the caller, then nothing
+    assert [(c.kind, c.reason) for c in got[:1]] == [("start", "device back")]
+    assert got[1].kind == "end" and got[1].t - got[0].t < 4.0 and got[1].keep
 
 
 def test_by_hand_and_playback_streams():

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from voicecoach.analyzers.language import LanguageCues, LanguageOptions
+from voicecoach.analyzers.language import LanguageCues, LanguageOptions, said_together
 from voicecoach.analyzers.lexicon import (
     SCHEMA,
     load_lexicon,
@@ -914,6 +914,13 @@ def test_a_promise_whisper_wrote_as_the_rest_of_a_sentence_is_listed_with_its_op
     shown, _ = promises((AGENT, "I've raised a refund for the duplicate charge.", 0.0), (CUSTOMER, "Okay, thank you so much.", 2.2),
                         (AGENT, "and I'll call you back tomorrow before noon about that late fee.", 4.5))
     assert [p for _, p in shown] == ["and I'll call you back tomorrow before noon about that late fee."]  # the caller spoke
+    shown, _ = promises((AGENT, "Let me check that for you.", 0.0), (AGENT, "and I'll refund the charge today.", 1.8),
+                        (AGENT, "and I'll call you back tomorrow before noon.", 3.5))
+    assert [p for _, p in shown] == ["Let me check that for you, and I'll refund the charge today.",
+                                     "and I'll call you back tomorrow before noon."]  # the refund listed once
+    for asked in ("Can you hold for a moment?", "That is all sorted!"):          # a sentence of its own
+        shown, _ = promises((AGENT, asked, 0.0), (AGENT, "and I'll call you back tomorrow before noon.", 1.8))
+        assert [p for _, p in shown] == ["and I'll call you back tomorrow before noon."], asked
 
 
 def test_a_sentence_whisper_broke_before_a_lower_case_word_reads_as_one_on_the_list():
@@ -923,6 +930,9 @@ def test_a_sentence_whisper_broke_before_a_lower_case_word_reads_as_one_on_the_l
                            (CUSTOMER, "even though I paid on time.", 2.5)])
     assert [x["text"] for x in items] == ["Yes, and there's also a late fee, even though I paid on time."]
     assert [e.data["phrase"] for e in events] == [items[0]["text"]]
+    assert said_together("The basic plan vs. the premium one, statements etc. and all.") == (
+        "The basic plan vs. the premium one, statements etc. and all.")          # abbreviations
+    assert said_together("It's my phone.", "iPhone 12 it is.") == "It's my phone. iPhone 12 it is."
     _, kept = _list([DROPS, (CUSTOMER, "It cuts out at 8 p.m. every night and I lose my work.", 2.3)])
     assert [x["text"] for x in kept] == [f"{DROPS[1]} It cuts out at 8 p.m. every night and I lose my work."]
 

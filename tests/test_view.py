@@ -298,10 +298,26 @@ def test_the_terminal_prints_a_calls_header_before_its_first_line():
     for i in range(1, 30):
         dispatch.emit("call", {"state": "started", "index": i, "t": 100.0 * i, "reason": "speech"})
         dispatch.emit("snapshot", {"t": 0.0, "warmth": {"warmth": None}, "pace": {}})
-        time.sleep(0.005)                               # no snapshot is dropped for a newer one
+        time.sleep(0.005)                               # each call's line printed (a backlog drops some)
     dispatch.drain()
     lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
-    assert len(lines) == 58 and all(ln.startswith("── call") for ln in lines[::2]), lines[:4]
+    headers = [i for i, ln in enumerate(lines) if ln.startswith("── call")]
+    assert len(headers) == 29 and headers[0] == 0 and len(lines) > 40
+    assert all(lines[i - 1].startswith("── call") for i in range(1, len(lines)) if i not in headers), lines[:6]
+
+
+def test_a_terminal_view_that_fails_leaves_the_other_printing(capsys):
+    from voicecoach.sinks.console import in_order
+
+    def broken(kind, payload):
+        raise RuntimeError("boom")
+
+    out = io.StringIO()
+    both = in_order(broken, ConsoleView(out, captions=False))
+    both("status", "Lost the microphone")
+    both("status", "The microphone is back")
+    assert out.getvalue().count("!") == 2
+    assert capsys.readouterr().err.count("gets nothing more") == 1
 
 
 def test_a_call_saved_after_ctrl_c_is_summed_up_without_saying_waiting():

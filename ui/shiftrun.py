@@ -27,7 +27,7 @@ from .hotkeys import Hotkeys
 from .meters import app_icon
 from .overlay import MODEL_LOADING_TEXT, OverlayWindow, run_until_done
 from .placement import placement_file
-from .style import quiet_qt
+from .style import FONT_PT, quiet_qt
 from .widgets import write_screenshot
 
 
@@ -328,7 +328,7 @@ def run_shift_overlay(make_shift: Callable, extra=(), *, screenshot: Union[str, 
     app.setApplicationName("VoiceCoach")
     app.setQuitOnLastWindowClosed(False)
     font = QFont("DejaVu Sans")
-    font.setPointSizeF(settings.font_pt if settings is not None else 10.0)
+    font.setPointSizeF(settings.font_pt if settings is not None else FONT_PT)
     app.setFont(font)
     if screenshot is None and placement_path is None:
         placement_path = placement_file()

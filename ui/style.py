@@ -5,10 +5,11 @@ import pyqtgraph as pg
 from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import QApplication
 
+from voicecoach.config import OverlaySettings
 from voicecoach.sinks.view import PALETTE
 
-FONT_PT = 10
-"""Base font size (pt) of the window."""
+FONT_PT = OverlaySettings.font_pt
+"""Base font size (pt) of the windows: the config's default ``[overlay] font_pt``."""
 
 
 def color(role: str, alpha: int = 255) -> QColor:

@@ -13,7 +13,8 @@ Start
       ended: the call starts at their first word, or earlier at the agent's greeting
       (agent speech up to ``lead_in_s`` before it) or where the line came alive.
       After a lost input comes back, speech already running counts from where the
-      audio resumed: the call goes on there ("device back").
+      audio resumed, and speech starting within ``REJOIN_S`` of it is the lost call
+      going on ("device back"; kept however short).
 End
     * hang-up: a line that carried a noise floor during the call (``floor_s`` of
       sound without caller speech, in one stretch) falls to nothing for ``dead_s``:
@@ -123,6 +124,7 @@ class CallDetector:
         self._agent_spans: deque = deque(maxlen=64)  # recent agent speech (start, end)
         self._call_stream = False          # the open call has had its playback stream
         self._resumed_at: Optional[float] = None  # the last call ended with its input lost: the audio resumes here
+        self._started_by = ""              # what started the open (or last) call
 
     # ------------------------------------------------------------------ audio
     def feed(self, channel: str, start_s: float, samples: np.ndarray) -> list[CallChange]:
@@ -267,6 +269,10 @@ class CallDetector:
             return self._end(max(t, self.call_start), "hand")
         return self._start(max(t, self.last_end), "hand")
 
+    def resume(self) -> None:
+        """Coaching resumed after a pause: only what comes from now on can start a call."""
+        self.last_end, self._resumed_at = self.time, None
+
     def finish(self, reason: str = "shift end") -> list[CallChange]:
         """The shift is over (``reason``: "shift end", or "device lost" when capture
         stopped): end the open call where its sound last was."""
@@ -285,6 +291,7 @@ class CallDetector:
     # ------------------------------------------------------------------ transitions
     def _start(self, t: float, reason: str) -> list[CallChange]:
         self.in_call, self.call_start, self._resumed_at = True, t, None
+        self._started_by = reason
         self._floor, self._floor_run = False, 0.0
         self._call_stream = reason == "stream"
         return [CallChange("start", round(t, 3), reason)]
@@ -293,7 +300,9 @@ class CallDetector:
         o = self.options
         spoke = self._last_speech() > self.call_start
         # a call cut short by the end of the shift (a lost device, quitting) is still a call
-        keep = spoke and (t - self.call_start >= o.min_call_s or reason in ("shift end", "device lost"))
+        # and so is the rest of a call a lost input cut, however short
+        keep = spoke and (t - self.call_start >= o.min_call_s or reason in ("shift end", "device lost")
+                          or self._started_by == "device back")
         self.in_call, self.last_end = False, t
         self._after_nothing = False                  # sound still on the line is this call's tail
         self._resumed_at = self.time if reason == "device lost" else None

@@ -292,7 +292,7 @@ class Shift:
                 self.dispatch.emit("shift", {"paused": True})
             elif what == "resume" and self.paused:
                 self.paused = False
-                self.detector.last_end = self.detector.time   # only what comes from now on
+                self.detector.resume()                      # only what comes from now on
                 self.dispatch.emit("shift", {"paused": False})
 
     def _playback_changes(self) -> list[CallChange]:

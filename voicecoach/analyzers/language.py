@@ -91,9 +91,10 @@ _REFERENCE = re.compile(r"[A-Z]{1,4}-\d{3,}[-A-Z0-9]*")
 """A reference number read out ("NW-558102", "AL-34981-B"): letters then digits, not an acronym."""
 _REFERENCE_DIGITS = re.compile(r"\d{3,}")
 """The digits after a reference number's letters, read as two words ("TH 55821")."""
-_RUN_ON = re.compile(r"(?<=[^\W\d]{2})\.(?=\s+[a-z])")
-"""A full stop after a word (not "a.m.", not a number) before a lower-case word: Whisper
-broke one sentence in two ("a late fee. even though I paid on time.")."""
+_RUN_ON = re.compile(r"(\S*[^\W\d]{2})\.(?=\s+[a-z][a-z'\u2019-]*(?:[\s,.;:!?]|$))")
+"""A full stop after a word (not "a.m.", not a number) before a word in lower case (not
+"iPhone"): Whisper broke one sentence in two ("a late fee. even though I paid on time."),
+unless the word is an abbreviation (:data:`_NO_STOPS`, "etc.")."""
 _POSSESSIVE = re.compile(r"['\u2019]s$")
 _ACRONYM_SUGGESTION = "say what it is in plain words"
 _FRAGMENT_TOKENS = 8
@@ -201,6 +202,7 @@ class _Sentence:
         self.acronyms: list[tuple[int, int]] = []  # token spans of words written as acronyms
         self.trade_talk = False   # the sentence model read the sentence so far as trade talk
         self.voted_to = 0         # tokens up to the end of the last trade term voted on early
+        self.listed = False       # on the follow-up list (a promise)
 
     def add(self, word: Word, tokens: tuple[str, ...], mark: str) -> None:
         acronym = _acronym_parts(word.text, len(tokens))
@@ -255,8 +257,14 @@ def said_together(*parts: str) -> str:
     "Yes, and there's also a late fee, even though I paid on time."
     >>> said_together("It stops at 5 p.m. every day.", "Since Monday.")
     'It stops at 5 p.m. every day. Since Monday.'
+    >>> said_together("The basic plan vs. the premium one.")
+    'The basic plan vs. the premium one.'
     """
-    return _RUN_ON.sub(",", " ".join(p for p in parts if p))
+    def comma(m: re.Match) -> str:
+        word = m.group(1).lower().lstrip("\"'(") + "."
+        return m.group(0) if word in _NO_STOPS or word == "etc." else m.group(1) + ","
+
+    return _RUN_ON.sub(comma, " ".join(p for p in parts if p))
 
 
 def _opens_sentence(text: str, tokens: tuple[str, ...]) -> bool:
@@ -547,6 +555,7 @@ class LanguageCues:
         when_text = s.span(when.start, when.end)[2] if when else None
         t0, text = self._with_opening(s, t0, text)
         self._commitments.append({"t": round(t0, 3), "text": text})
+        s.listed = True
         by = {} if action is not None else {"by": "model"}
         return [self._event("commitment", AGENT, t0, t1, text, when=when_text, **by,
                             action=None if action is None else s.span(action.start, action.end)[2])]
@@ -554,10 +563,11 @@ class LanguageCues:
     def _with_opening(self, s: _Sentence, t0: float, text: str) -> tuple[float, str]:
         """A promise Whisper wrote as the rest of the agent's sentence before ("and I'll
         call you back tomorrow."), with that sentence's words, so the follow-up list reads
-        whole: ``(start s, text)``. Not when the sentence before is a listed promise."""
+        whole: ``(start s, text)``. Not when the sentence before is a listed promise (it
+        has its own item) or a question or an exclamation (a sentence of its own)."""
         before = self._channels[AGENT].last
         if (before is None or not s.words[0].text.strip()[:1].islower() or not self._same_turn(before, s)
-                or (self._commitments and self._commitments[-1]["t"] == round(before.words[0].start, 3))):
+                or before.listed or before.words[-1].text.strip().endswith(("?", "!"))):
             return t0, text
         return before.words[0].start, said_together(before.text(), text)
 

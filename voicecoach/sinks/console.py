@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import threading
+import traceback
 from pathlib import Path
 from typing import IO, Callable, Optional
 
@@ -206,10 +207,18 @@ def _ends_a_line(path: Path) -> bool:
 def in_order(*subscribers: Callable[[str, object], None]) -> Callable[[str, object], None]:
     """Subscribers that write to one terminal, as one subscriber: each given everything
     in turn. Subscribed apart, each has a dispatcher thread of its own and their lines
-    interleave at random (a call's first status line before the call's header)."""
+    interleave at random (a call's first status line before the call's header). One that
+    raises is told on stderr and dropped; the others go on, as they would apart."""
+    alive = list(subscribers)
+
     def each(kind: str, payload) -> None:
-        for fn in subscribers:
-            fn(kind, payload)
+        for fn in list(alive):
+            try:
+                fn(kind, payload)
+            except Exception as exc:
+                alive.remove(fn)
+                print(f"voicecoach: a live view ({fn!r}) failed and gets nothing more:", file=sys.stderr)
+                traceback.print_exception(exc, file=sys.stderr)
     return each
 
 
