@@ -40,10 +40,8 @@ from __future__ import annotations
 
 import bisect
 import queue
-import sys
 import threading
 import time
-import traceback
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
@@ -54,6 +52,7 @@ from voicecoach.analyzers.vad import Segment
 from voicecoach.coach import CoachRules
 from voicecoach.engine import Engine
 from voicecoach.events import SAMPLE_RATE, Event, Word, segments_from_words
+from voicecoach.sinks.console import tell_failed
 from voicecoach.sinks.recorder import remove_if_empty
 from voicecoach.store.record import build_record
 from voicecoach.stt import revision
@@ -261,9 +260,7 @@ class _Outbox(threading.Thread):
                 self.fn(kind, payload)
             except Exception as exc:
                 self.error = exc
-                print(f"voicecoach: a live subscriber ({self.fn!r}) failed and gets nothing more:",
-                      file=sys.stderr)
-                traceback.print_exception(exc, file=sys.stderr)
+                tell_failed(self.fn, exc)
 
 
 class Dispatcher:

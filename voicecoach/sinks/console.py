@@ -217,9 +217,15 @@ def in_order(*subscribers: Callable[[str, object], None]) -> Callable[[str, obje
                 fn(kind, payload)
             except Exception as exc:
                 alive.remove(fn)
-                print(f"voicecoach: a live view ({fn!r}) failed and gets nothing more:", file=sys.stderr)
-                traceback.print_exception(exc, file=sys.stderr)
+                tell_failed(fn, exc)
     return each
+
+
+def tell_failed(fn: Callable, exc: BaseException) -> None:
+    """Say on stderr, with its traceback, that the live subscriber ``fn`` failed and
+    gets nothing more (the others go on)."""
+    print(f"voicecoach: a live subscriber ({fn!r}) failed and gets nothing more:", file=sys.stderr)
+    traceback.print_exception(exc, file=sys.stderr)
 
 
 class CallPrinter:
