@@ -179,7 +179,8 @@ def test_pause_ends_the_call_and_resume_waits_for_the_next(qtbot, excerpt):
     # the record is saved on the shift's thread; the window hears "ended" through the bridge
     qtbot.waitUntil(lambda: w.state == w.IDLE and w.card.isVisible(), timeout=5_000)
     ctl._update_menu()
-    assert ctl.act_pause.text() == "Resume coaching" and not ctl.act_call.isEnabled()
+    assert ctl.act_pause.text() == "Resume coaching"
+    assert ctl.act_call.text() == "Resume coaching and start a call now" and ctl.act_call.isEnabled()
     # the saved call's end does not hide that coaching is paused
     qtbot.waitUntil(lambda: w.status_text == "Coaching paused — resume it from the menu", timeout=5_000)
     qtbot.wait(300)

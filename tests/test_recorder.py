@@ -51,3 +51,36 @@ def test_full_disk_stops_recording_with_a_reason(tmp_path):
     assert rec.failed and "No space left" in rec.failed
     rec.write("agent", np.zeros(320, np.float32))      # later writes are ignored, no exception
     rec.close()
+
+
+class _StalledDisk:
+    """The recording's real file behind a disk that stalls until ``go`` is set: nothing else
+    here can hold a writer up for seconds on end."""
+
+    def __init__(self, f):
+        import threading
+
+        self.f, self.go = f, threading.Event()
+
+    def write(self, data):
+        self.go.wait(10)
+        return self.f.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
+def test_a_disk_that_does_not_keep_up_still_gets_what_was_queued(tmp_path):
+    """A full queue stops the recording; the blocks already waiting in it are written,
+    not thrown away (they were up to 10 s of the call)."""
+    rec = Recorder(tmp_path, ("agent",), queue_blocks=50)
+    disk = rec._file = _StalledDisk(rec._file)
+    rec.start()
+    for i in range(60):                                # 1.2 s: more than the queue holds
+        rec.write("agent", np.full(320, 0.25, np.float32))
+    assert rec.failed and "did not keep up" in rec.failed
+    disk.go.set()
+    path = rec.close()
+    y, sr = sf.read(path, dtype="float32")
+    assert len(y) >= 50 * 320                          # all that was queued (the stalled block too)
+    assert np.allclose(y, 0.25, atol=1e-3)

@@ -241,8 +241,9 @@ class ShiftController(QObject):
 
     def _update_menu(self) -> None:
         in_call = self.window.state == self.window.LIVE
-        self.act_call.setText("End this call now" if in_call else "Start a call now")
-        self.act_call.setEnabled(self._shift() is not None and not self.paused)
+        self.act_call.setText("End this call now" if in_call else
+                              "Resume coaching and start a call now" if self.paused else "Start a call now")
+        self.act_call.setEnabled(self._shift() is not None)
         self.act_pause.setText("Resume coaching" if self.paused else "Pause coaching")
         self.act_pause.setEnabled(self._shift() is not None)
         self.act_review.setEnabled(self.last_record_path is not None)

@@ -127,8 +127,13 @@ class CallDetector:
         self._started_by = ""              # what started the open (or last) call
 
     # ------------------------------------------------------------------ audio
-    def feed(self, channel: str, start_s: float, samples: np.ndarray) -> list[CallChange]:
-        """Take the next block of one channel; return the calls that started or ended."""
+    def feed(self, channel: str, start_s: float, samples: np.ndarray, decide: bool = True) -> list[CallChange]:
+        """Take the next block of one channel; return the calls that started or ended.
+
+        ``decide=False`` (coaching paused): the block only keeps the voice activity and
+        the line on the shift's clock; no call starts or ends on it. The voice activity
+        counts time by the samples it is fed, so a block left out would set every later
+        speech time back by its length."""
         samples = np.asarray(samples, np.float32)
         va = self.vad[channel]
         va.feed(samples)
@@ -139,6 +144,8 @@ class CallDetector:
             if not self.mic_only:
                 return []
             self.time = start_s + len(samples) / SAMPLE_RATE
+            if not decide:
+                return []
             return self._check_end_mic_only() if self.in_call else self._check_start_mic_only()
         out: list[CallChange] = []
         step = max(1, int(0.01 * SAMPLE_RATE))       # liveness in 10 ms steps
@@ -148,6 +155,8 @@ class CallDetector:
             level = 10 * np.log10(float(np.mean(np.square(part, dtype=np.float64))) + 1e-20)
             self._line(level > self.options.alive_dbfs, t0, t0 + len(part) / SAMPLE_RATE)
         self.time = start_s + len(samples) / SAMPLE_RATE
+        if not decide:
+            return out
         if self.in_call:
             if self._alive and not self.vad[CUSTOMER].speaking:
                 self._floor_run += len(samples) / SAMPLE_RATE

@@ -37,6 +37,7 @@ from voicecoach.sources.echo import EchoCanceller
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
+    from voicecoach.analyzers.lexicon import Lexicon
     from voicecoach.config import Config
 
 
@@ -52,10 +53,13 @@ class Engine:
     baseline : voice.Baseline, optional
         The agent's voice profile; without one, warmth is judged against a
         baseline taken from the call itself.
+    lexicon : Lexicon, optional
+        The language cues' phrase lists, loaded once for a shift's calls (reading and
+        compiling them takes half a second); default: loaded as ``config`` says.
     """
 
     def __init__(self, config: Optional["Config"] = None, channels: Sequence[str] = (AGENT, CUSTOMER),
-                 baseline: Optional[Baseline] = None):
+                 baseline: Optional[Baseline] = None, lexicon: Optional["Lexicon"] = None):
         if config is None:
             from voicecoach.config import Config
 
@@ -70,7 +74,7 @@ class Engine:
         self.warmth = WarmthTracker(config.warmth, baseline=baseline)
         self.pace = PaceTracker(config.pace, turn_pause_s=config.turns.turn_pause_s)
         self.arousal = ArousalTracker(config.arousal) if CUSTOMER in self.channels else None
-        self.language = LanguageCues(config.language, turn_pause_s=config.turns.turn_pause_s)
+        self.language = LanguageCues(config.language, lexicon, turn_pause_s=config.turns.turn_pause_s)
         self.words: dict[str, list[Word]] = {ch: [] for ch in self.channels}
         self.events: list[Event] = []
         self.echo = (EchoCanceller(config.echo)

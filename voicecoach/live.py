@@ -344,6 +344,8 @@ class LiveSession:
     dispatcher : Dispatcher, optional
         Subscribers shared with others (a shift's calls); the session then neither
         starts nor drains it.
+    lexicon : Lexicon, optional
+        The language cues' phrase lists, when already loaded (a shift loads them once).
 
     Attributes
     ----------
@@ -355,7 +357,7 @@ class LiveSession:
 
     def __init__(self, source, config: Optional[Config] = None, *, transcribe: bool = True,
                  model=None, second_model=None, baseline=None, recorder=None, name: str = "live call",
-                 snapshot_backlog: int = 4, dispatcher: Optional[Dispatcher] = None):
+                 snapshot_backlog: int = 4, dispatcher: Optional[Dispatcher] = None, lexicon=None):
         if config is None:
             from voicecoach.config import Config
 
@@ -363,7 +365,7 @@ class LiveSession:
         self.config = config
         self.source = source
         self.name = name
-        self.engine = Engine(config, source.channels, baseline=baseline)
+        self.engine = Engine(config, source.channels, baseline=baseline, lexicon=lexicon)
         self.coach = CoachRules(config.coach)
         self.recorder = recorder
         self.recording_path = getattr(recorder, "path", None)   # kept when the recording stops early

@@ -126,6 +126,11 @@ class Shift:
 
             self.second_model = revision.load_model(config.transcribe)
         self.baseline = baseline
+        from voicecoach.analyzers.lexicon import load_lexicon
+
+        # every call's language cues share one: reading and compiling the lists takes half a
+        # second, on the engine thread at each call's start otherwise
+        self.lexicon = load_lexicon(config.language.lexicon_dirs, config.language.replace_lexicons)
         self.record_dir = record_dir
         self.save = save
         self._stop_after_s: Optional[float] = None
@@ -159,7 +164,8 @@ class Shift:
         self.dispatch.subscribe(fn)
 
     def by_hand(self) -> None:
-        """Start a call now, or end the open one (the agent's hotkey); any thread."""
+        """Start a call now (resuming coaching if it was paused), or end the open one (the
+        agent's hotkey); any thread."""
         self._requests.put("hand")
 
     def mark(self) -> None:
@@ -238,8 +244,7 @@ class Shift:
         self._buffer.append(frame)
         while self._buffer and self._buffer[0].start_s < frame.start_s - self._buffer_s:
             self._buffer.popleft()
-        changes = [] if self.paused else self.detector.feed(frame.channel, frame.start_s, frame.samples)
-        self._apply(changes)
+        self._apply(self.detector.feed(frame.channel, frame.start_s, frame.samples, decide=not self.paused))
         if self.call is not None:
             self._feed(frame)
 
@@ -277,6 +282,8 @@ class Shift:
             except queue.Empty:
                 return
             if what == "hand":
+                if self.paused:                             # the call hotkey while paused: coach this call
+                    self._resume()
                 self._apply(self.detector.by_hand())
             elif what == "mark" and self.call is not None:
                 from voicecoach.events import Event
@@ -291,17 +298,21 @@ class Shift:
                 self.paused = True
                 self.dispatch.emit("shift", {"paused": True})
             elif what == "resume" and self.paused:
-                self.paused = False
-                self.detector.resume()                      # only what comes from now on
-                self.dispatch.emit("shift", {"paused": False})
+                self._resume()
+
+    def _resume(self) -> None:
+        self.paused = False
+        self.detector.resume()                              # only what comes from now on
+        self.dispatch.emit("shift", {"paused": False})
 
     def _playback_changes(self) -> list[CallChange]:
         take = getattr(self.source, "playback_changes", None)
-        if take is None or self.paused:
+        if take is None:
             return []
         out = []
-        for present, t in take():
-            out += self.detector.stream(present, t)
+        for present, t in take():                           # taken while paused too, and let go:
+            if not self.paused:                             # a stream seen then starts no call later
+                out += self.detector.stream(present, t)
         return out
 
     def _apply(self, changes: list[CallChange]) -> None:
@@ -325,7 +336,7 @@ class Shift:
         when = _dt.datetime.now() - _dt.timedelta(seconds=max(0.0, self.detector.time - c.t))  # the call's start
         session = LiveSession(_CallView(self.source), self.config, transcribe=self.transcribe,
                               model=self.model, second_model=self.second_model, baseline=self.baseline,
-                              recorder=recorder,
+                              recorder=recorder, lexicon=self.lexicon,
                               name=f"call {self._index}, {when:%Y-%m-%d %H:%M}", dispatcher=self.dispatch)
         session.begin()
         self.call = session

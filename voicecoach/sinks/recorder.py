@@ -151,7 +151,7 @@ class Recorder:
                 except queue.Empty:
                     break
             done = items[-1] is None
-            if self._file is not None and not self.failed:
+            if self._file is not None:     # after a full queue too: what was queued is still written
                 try:
                     for ch, x in items[:-1] if done else items:
                         self._pending[ch].append(x)
