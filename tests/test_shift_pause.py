@@ -1,8 +1,6 @@
 """Pausing coaching in shift mode, with the real Shift, CallDetector, PlaylistSource,
 Recorder and stores: the calls after a pause are found where they play, the call hotkey
 while paused coaches that call, and a stream seen while paused starts no call later."""
-import json
-from pathlib import Path
 
 import pytest
 
