@@ -864,3 +864,61 @@ def test_a_shift_behind_the_overlay_cards_each_call_and_opens_the_last_review(qt
     assert [s for s in shown if s.startswith("Hotkeys are off: the overlay never takes the keyboard focus (")
             ] == [ctl.hotkeys.note]
     assert not any("Traceback" in s for s in shown)
+
+
+def test_the_card_of_a_call_saved_after_a_dropped_false_start_is_shown(window, excerpt):
+    """Call 1 ends; a false start (call 2) begins while call 1 is still being saved and is
+    dropped: call 1's card shows once it is saved (it was left out: an earlier call's end
+    came after a later call's start)."""
+    window.attach(session_for(excerpt))
+    window.on_call({"state": "started", "index": 1, "t": 0.0, "reason": "speech"})
+    window.on_call({"state": "ending", "index": 1, "t": 0.0, "end_t": 95.0, "reason": "speech",
+                    "ended_by": "silence"})
+    window.on_call({"state": "started", "index": 2, "t": 97.0, "reason": "speech"})
+    window.on_call({"state": "ending", "index": 2, "t": 97.0, "end_t": 99.0, "reason": "speech",
+                    "ended_by": "silence"})
+    window.on_call({"state": "ended", "index": 1, "t": 0.0, "end_t": 95.0, "record": dict(CARD_RECORD),
+                    "record_path": "/tmp/1.json"})
+    window.on_call({"state": "dropped", "index": 2, "t": 97.0, "end_t": 99.0, "reason": "speech",
+                    "ended_by": "silence"})
+    assert window.state == window.IDLE
+    assert window.card.isVisible(), "no after-call card for call 1, though no call is going on"
+
+
+def test_expanding_the_compact_view_while_the_card_shows_keeps_the_card_alone(qtbot, window, excerpt):
+    """The card takes the captions' place: unfolding the compact view while it shows keeps
+    the last call's captions, checklist and care note away (they showed under the card)."""
+    window.attach(session_for(excerpt))
+    window.set_compact(True)
+    window.on_call({"state": "ended", "index": 1, "t": 0.0, "end_t": 95.0, "record": dict(CARD_RECORD),
+                    "record_path": "/tmp/1.json"})
+    assert window.card.isVisible() and not window.details.isVisible()
+    window.set_compact(False)                     # the ▾ button
+    qtbot.wait(50)
+    assert window.card.isVisible()
+    assert not window.details.isVisible(), "captions/checklist shown under the after-call card"
+
+
+def test_hide_overlay_is_not_offered_when_nothing_can_show_it_again(qtbot, monkeypatch, excerpt):
+    """No tray icon and no system-wide hotkeys (Wayland, no pynput, an X server without
+    RECORD): the ✕ asks before quitting, and the ⋯ menu offers no "Hide overlay" (hidden,
+    nothing would bring it back: the in-app Show shortcut needs the focus the overlay
+    never takes)."""
+    from PyQt6.QtWidgets import QSystemTrayIcon
+
+    from voicecoach.config import Config
+    from voicecoach.ui.shiftrun import ShiftController
+
+    monkeypatch.delenv("DISPLAY", raising=False)          # pynput: no system-wide hotkeys
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: False))
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ctl = ShiftController(shift_of(excerpt), w, settings=Config().overlay)
+    w.show()
+    assert ctl.tray is None and not ctl.hotkeys.global_ and not ctl.can_hide()
+    ctl._update_menu()                                     # as the ⋯ menu opens
+    offered = ctl.act_visible.isVisible() and ctl.act_visible.isEnabled()
+    if offered:
+        ctl.act_visible.trigger()
+    assert w.isVisible(), "'Hide overlay' hid the overlay with no tray icon and no global hotkey to show it"
+    w.close_for_good()

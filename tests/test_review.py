@@ -799,3 +799,85 @@ def test_the_configs_text_size_sizes_the_review(qtbot, qapp, demo, tmp_path):
     plain = ReviewWindow(history_path=tmp_path / "h.sqlite", stream_factory=output_streams()[1])
     qtbot.addWidget(plain)
     assert plain.font().pointSizeF() == 10 and plain.timeline.minimumHeight() == 380
+
+
+def test_opening_another_call_while_playing_resets_the_play_button(window, demo):
+    window.listen_at(10.0)
+    assert window.player.playing and "Pause" in window.play_button.text()
+    assert window.open_path(demo[1].record_path)       # e.g. from the History tab or File > Open
+    assert window.player is not None and not window.player.playing
+    assert "Play" in window.play_button.text(), window.play_button.text()
+
+
+def test_the_transcript_line_at_the_playhead_is_highlighted_again_after_a_seek_before_the_first_line(window):
+    first = window.lines[0].start
+    assert first > 0.0
+    row = 3
+    window.seek(window.lines[row].start + 0.1)
+    assert window.transcript.selectionModel().isRowSelected(row)
+    window.seek(0.0)                                # before the first line: nothing highlighted
+    assert not window.transcript.selectionModel().hasSelection()
+    window.seek(window.lines[row].start + 0.1)      # back to that line (timeline click, Right key...)
+    assert window.transcript.selectionModel().isRowSelected(row), "line at the playhead not highlighted"
+
+
+def test_clicking_where_a_stopped_recording_has_no_audio_does_not_play_from_the_start(qtbot, tmp_path, demo,
+                                                                                       monkeypatch):
+    """A live call whose recording stopped part-way (a full disk) opens with the part there is
+    (calls._length_fits: "the recording stopped during the call"). A click on the timeline
+    after the recording's end says so, and does not play from 0:00."""
+    import json
+
+    import soundfile as sf
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    record = dict(demo[1].record, live={"latency_p50_s": {}, "latency_p95_s": {}})
+    audio = demo[1].audio
+    cut = int(40 * SAMPLE_RATE)                       # the recording stopped at 0:40
+    sf.write(tmp_path / "demo_call.flac", np.stack([audio.agent[:cut], audio.customer[:cut]], axis=1), SAMPLE_RATE)
+    (tmp_path / "demo_call.json").write_text(json.dumps(record))
+    made, factory = output_streams()
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite", stream_factory=factory)
+    qtbot.addWidget(win)
+    assert win.open_path(tmp_path / "demo_call.json")
+    assert win.player is not None and "recording stopped during the call" in win.statusBar().currentMessage()
+    assert record["duration"] > 60
+    win.listen_at(55.0)                             # a click on the timeline at 0:55
+    qtbot.wait(200)                                 # the playhead follows the player (TICK_MS)
+    assert win.position_s >= 39.0, f"clicked at 0:55, playhead went to {win.position_s:.1f} s"
+    assert not win.player.playing and "recording ends at 0:40" in win.statusBar().currentMessage()
+
+
+def _left_labels(axis) -> list[str]:
+    from PyQt6.QtGui import QImage, QPainter
+
+    img = QImage(10, 10, QImage.Format.Format_ARGB32)
+    p = QPainter(img)
+    try:
+        return [spec[2] for spec in axis.generateDrawSpecs(p)[2]]
+    finally:
+        p.end()
+
+
+@pytest.mark.parametrize("font_pt, agent", [(16, None), (10, "Christopher")])
+def test_the_timelines_side_names_are_drawn_at_every_text_size(qtbot, qapp, demo, tmp_path, font_pt, agent):
+    """pyqtgraph leaves out a tick label that does not fit its axis: at a fixed 64 px, at
+    [overlay] font_pt = 16 the caller's half of the waveform had no "Caller", and in a
+    coach's view an agent named "Christopher" had no name at 10 pt."""
+    from voicecoach.ui.style import apply_style
+
+    try:
+        apply_style(qapp, font_pt)
+        win = ReviewWindow(history_path=tmp_path / "h.sqlite", stream_factory=output_streams()[1])
+        qtbot.addWidget(win)
+        win.resize(1400, 900)
+        win.load(demo[1])
+        if agent:
+            win.timeline.set_call(demo[1].record, demo[1].audio, agent)   # as load() does for a shared call
+        win.show()
+        qtbot.waitExposed(win)
+        qtbot.wait(50)
+        drawn = _left_labels(win.timeline.waves.getAxis("left"))
+        assert sorted(drawn) == sorted([agent or "You", "cues", "Caller"]), drawn
+    finally:
+        apply_style(qapp)

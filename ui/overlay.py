@@ -579,18 +579,22 @@ class OverlayWindow(QWidget):
         """The compact view shows the meters alone; the expanded view adds the captions."""
         if compact == self.compact:
             return
-        if not self.compact:
+        card = self.card.isVisible()                # the card has the captions' place until the next call
+        if not self.compact and not card:
             self._expanded_h = self.height()
         self.compact = compact
         self.act_compact.setChecked(compact)
-        self.details.setVisible(not compact)
+        self.details.setVisible(not compact and not card)
         self.fold_button.setText("▾" if compact else "▴")
         self.fold_button.setToolTip("Expanded view: with captions" if compact else "Compact view: the meters only")
-        self.layout().activate()
-        height = self._least_height()
-        if not compact:
-            height = max(height, self._expanded_h)
-        self.resize(self.width(), height)
+        if card:
+            self._fit_height()
+        else:
+            self.layout().activate()
+            height = self._least_height()
+            if not compact:
+                height = max(height, self._expanded_h)
+            self.resize(self.width(), height)
         self._schedule_save()
 
     def _least_height(self, width: Optional[int] = None) -> int:
@@ -700,7 +704,10 @@ class OverlayWindow(QWidget):
             self.set_status(self._usual_status)
             self.clock.setText(clock(0.0))
             self._fit_height()
-        elif self._call_index is not None and index is not None and index < self._call_index:
+        elif (self._call_index is not None and index is not None and index < self._call_index
+              and not (state == "ended" and self.state == self.IDLE)):
+            # an earlier call saved while a later one is live (a later one that is over, a
+            # false start dropped, leaves the panel free for the earlier call's card)
             if state == "ended":
                 self.set_status(f"Call {index} saved — its review is in the menu")
                 self._status_timer.start()

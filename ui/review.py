@@ -434,6 +434,7 @@ class ReviewWindow(QMainWindow):
         if self.player is not None:
             self.player.close()
             self._timer.stop()
+            self.play_button.setText("▶  Play")
         self.source = source
         record = source.record
         self.player = Player(source.audio, self._stream_factory) if source.audio is not None else None
@@ -687,6 +688,15 @@ class ReviewWindow(QMainWindow):
     def listen_at(self, t: float) -> None:
         """Click-to-listen: seek to ``t`` (s) and play from there when a player is available."""
         self.seek(t)
+        if self.player is not None and t >= self.player.duration_s - 0.05:
+            # past the end of a recording that stopped during the call: the player would
+            # start again from 0:00
+            if self.player.playing:
+                self.pause()
+                self._show_position(t)
+            self.statusBar().showMessage(f"The recording ends at {clock(self.player.duration_s)}: "
+                                         "nothing was recorded after that.")
+            return
         if self._autoplay and self.player is not None and not self.player.playing:
             self.play()
 

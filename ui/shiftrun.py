@@ -252,7 +252,7 @@ class ShiftController(QObject):
             self.earlier.addAction(label).triggered.connect(lambda _=False, p=path: self.open_review(p))
         self.earlier.menuAction().setVisible(len(self.saved) > 1)
         self.act_visible.setText("Hide overlay" if self.window.isVisible() else "Show overlay")
-        self.act_visible.setVisible(self.tray is not None or self.hotkeys is not None)
+        self.act_visible.setVisible(self.can_hide() or not self.window.isVisible())   # only where it can come back
 
     def _finished(self, calls) -> None:
         self.runner = None

@@ -55,7 +55,10 @@ from .style import FONT_PT, color
 ENVELOPE_HOP_S = 0.01
 """Time step (s) of the drawn waveform envelopes; pyqtgraph thins them further when zoomed out."""
 AXIS_WIDTH_PX = 64
-"""Width of the left axes (px), equal on every plot so their time axes line up."""
+"""Least width of the left axes (px), equal on every plot so their time axes line up;
+wider where a side's name needs it (pyqtgraph leaves out a tick label that does not fit)."""
+AXIS_TEXT_MARGIN_PX = 16
+"""Room (px) the left axis keeps beside its tick labels: the ticks and the text's offset."""
 
 
 FINE_SPAN_S = 5.0
@@ -268,7 +271,11 @@ class TimelineView(pg.GraphicsLayoutWidget):
         w = self.waves
         two = "customer" in record["source"]["channels"]
         w.setYRange(-1.05 if two else -0.1, 1.35, padding=0.0)
-        w.getAxis("left").setTicks([[(0.5, agent or "You"), (1.18, "cues")] + ([(-0.5, "Caller")] if two else [])])
+        ticks = [(0.5, agent or "You"), (1.18, "cues")] + ([(-0.5, "Caller")] if two else [])
+        w.getAxis("left").setTicks([ticks])
+        names = max(self.fontMetrics().horizontalAdvance(name) for _, name in ticks)
+        for p in (self.waves, self.warmth, self.pace):
+            p.getAxis("left").setWidth(max(AXIS_WIDTH_PX, names + AXIS_TEXT_MARGIN_PX))
         w.addItem(pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen(PALETTE["line"], width=1)))
         sign = {"agent": 1.0, "customer": -1.0}
         channels = record["source"]["channels"]
@@ -594,7 +601,7 @@ class TimedTable(RowTable):
 
     def follow(self, row: int) -> None:
         """Select ``row`` (the line at the playhead) and keep it in view; -1 clears."""
-        if row == self.currentRow() or row >= self.rowCount():
+        if row >= self.rowCount() or (row == self.currentRow() and self.selectionModel().isRowSelected(row)):
             return
         if row < 0:
             self.clearSelection()
