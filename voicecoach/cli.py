@@ -714,8 +714,11 @@ def cmd_history(args) -> int:
                 known = history.recording_folders()
         except sqlite3.Error:
             pass          # said below, where the history is read
-    for folder in dict.fromkeys([*(args.rebuild or []), config.live.record_dir or None, *map(str, known)]):
-        if folder:
+    seen = set()
+    for folder in (*(args.rebuild or []), config.live.record_dir, *map(str, known)):
+        real = folder and os.path.realpath(os.path.expanduser(folder))
+        if real and real not in seen:                 # each folder once, however it is spelt
+            seen.add(real)
             recover_folder(folder, config, baseline)
     try:
         print(show_history(args.last, args.rebuild))

@@ -161,9 +161,12 @@ def private_file(path: Union[str, Path]) -> Path:
     try:
         fd = os.open(real, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        for p in (real, *(real.with_name(real.name + s) for s in ("-wal", "-shm", "-journal"))):
-            if p.is_file():
+        _take_away_others(real)
+        for p in (real.with_name(real.name + s) for s in ("-wal", "-shm", "-journal")):
+            try:
                 _take_away_others(p)
+            except FileNotFoundError:  # none, or SQLite took it away as another process closed
+                pass
     else:
         os.close(fd)
     return path
@@ -429,7 +432,8 @@ def write_private(path: Union[str, Path], text: str) -> Path:
     path = Path(path).expanduser()
     real = writable_file(path)
     private_folder(real.parent)
-    fd, tmp = tempfile.mkstemp(prefix=real.name, suffix=".tmp", dir=real.parent)   # 0600
+    # 0600; a short name of its own: the target's name and more may be over the limit
+    fd, tmp = tempfile.mkstemp(prefix=".voicecoach-", suffix=".tmp", dir=real.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)

@@ -16,6 +16,7 @@ import datetime as _dt
 import json
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
@@ -127,7 +128,7 @@ class History:
         private_file(self.path)
         self._db = sqlite3.connect(str(self.path))
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _write_ahead_log(self._db)
             self._migrate()
         except BaseException:
             self._db.close()
@@ -156,6 +157,12 @@ class History:
         if version >= _VERSION:       # current (or newer: read by column name)
             return
         with self._db:
+            # another process (two commands' first runs) may be upgrading it too: take the
+            # write lock first, then read the version again
+            self._db.execute("BEGIN IMMEDIATE")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version >= _VERSION:
+                return
             if version < 1:
                 self._db.execute(
                     "CREATE TABLE IF NOT EXISTS calls (record_path TEXT PRIMARY KEY, created TEXT NOT NULL, "
@@ -211,31 +218,46 @@ class History:
         replace one made with it: it is not indexed (None), and :attr:`kept` names the
         record the row stays with (a quick ``--no-transcript`` look took the pace, the
         checklist and the promises out of the history)."""
+        with self._db:
+            return self._add(record, record_path, recordings)
+
+    def _add(self, record: dict, record_path: Union[str, Path],
+             recordings: Iterable[Union[str, Path]] = ()) -> Optional[CallScores]:
+        """:meth:`add`, inside the caller's transaction."""
         self.kept = None
         if is_demo(record, record_path):
             return None
         row = CallScores.from_record(record, record_path)
         files = [os.path.abspath(p) for p in recordings]
-        updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+        same = self._same_call(row, files)
         if row.checklist_items is None:                     # no transcript
-            richer = self._db.execute(
-                "SELECT record_path FROM calls WHERE name = ? AND created = ? AND duration_s = ? "
-                "AND record_path != ? AND checklist_items IS NOT NULL",
-                (row.name, row.created, row.duration_s, row.record_path)).fetchone()
-            if richer is not None:
+            richer = [path for path, items in same if items is not None]
+            if richer:
                 self.kept = richer[0]
                 return None
-        with self._db:
-            # one call, one row: a record of the same call (a recording analysed again, its
-            # record dated by the recording) replaces the row of the one before
-            self._db.execute("DELETE FROM calls WHERE name = ? AND created = ? AND duration_s = ? "
-                             "AND record_path != ?", (row.name, row.created, row.duration_s, row.record_path))
-            self._db.execute(f"INSERT INTO calls ({', '.join(_COLUMNS)}, recordings) "
-                             f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))}) "
-                             f"ON CONFLICT (record_path) DO UPDATE SET {updates}, "
-                             "recordings = COALESCE(excluded.recordings, recordings)",
-                             (*(getattr(row, c) for c in _COLUMNS), json.dumps(files) if files else None))
+        # one call, one row: a record of the same call (a recording analysed again, its
+        # record dated by the recording) replaces the row of the one before
+        self._db.executemany("DELETE FROM calls WHERE record_path = ?", [(path,) for path, _ in same])
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+        self._db.execute(f"INSERT INTO calls ({', '.join(_COLUMNS)}, recordings) "
+                         f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))}) "
+                         f"ON CONFLICT (record_path) DO UPDATE SET {updates}, "
+                         "recordings = COALESCE(excluded.recordings, recordings)",
+                         (*(getattr(row, c) for c in _COLUMNS), json.dumps(files) if files else None))
         return row
+
+    def _same_call(self, row: CallScores, files: list[str]) -> list[tuple[str, Optional[int]]]:
+        """``(record_path, checklist_items)`` of the other rows of the call ``row`` is of:
+        begun at the same time, as long, and made from the same recording, known by its
+        name or by a file both were made from (the name differs for a recording analysed
+        through a symlink, or recovered after a crash, named as a live call, and then
+        analysed again)."""
+        mine = {os.path.realpath(f) for f in files}
+        rows = self._db.execute("SELECT record_path, name, checklist_items, recordings FROM calls "
+                                "WHERE created = ? AND duration_s = ? AND record_path != ?",
+                                (row.created, row.duration_s, row.record_path)).fetchall()
+        return [(path, items) for path, name, items, recordings in rows
+                if name == row.name or mine & {os.path.realpath(p) for p in _paths(recordings)}]
 
     def record_paths(self) -> list[str]:
         """Every indexed record file (absolute, resolved)."""
@@ -326,14 +348,14 @@ class History:
                 elsewhere.add(known)
             except (RecordError, KeyError, TypeError, ValueError):
                 pass                                  # no longer a call record: its row goes
-        with self._db:
-            self._db.execute("DELETE FROM calls")
-        # the record written last stands for its call (add: one row a call)
-        for key, (record, path) in sorted(found.items(), key=lambda item: _written(item[1][1])):
-            try:
-                self.add(record, path, _paths(known_recordings.get(key)))
-            except (KeyError, TypeError, ValueError) as exc:
-                skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
+        with self._db:                                # all or nothing: a rebuild cut short
+            self._db.execute("DELETE FROM calls")     # (a full disk, an error) leaves the rows as they were
+            # the record written last stands for its call (add: one row a call)
+            for key, (record, path) in sorted(found.items(), key=lambda item: _written(item[1][1])):
+                try:
+                    self._add(record, path, _paths(known_recordings.get(key)))
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
         # a call is one row (add): count the rows, not the records read
         rows = [p for (p,) in self._db.execute("SELECT record_path FROM calls")]
         return len(rows), sum(p in elsewhere for p in rows), skipped
@@ -346,6 +368,22 @@ class History:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _write_ahead_log(db: sqlite3.Connection, wait_s: float = 5.0) -> None:
+    """Put the database in WAL mode (readers never wait for a writer; it stays so). On a
+    new database another process may be doing the same, and SQLite does not wait for
+    that lock as it waits for others ("database is locked" at once): try again for up to
+    ``wait_s``, as long as other locks are waited for."""
+    end = time.monotonic() + wait_s
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > end:
+                raise
+            time.sleep(0.05)
 
 
 def _written(path: Path) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -19,6 +20,18 @@ SCHEMA = "voicecoach.call/1"
 
 class RecordError(Exception):
     """A file that is not a call record this version can read (one clear line)."""
+
+
+def printable_name(name: str) -> str:
+    """A file name as a call record keeps it: text every reader can store and print. A
+    byte that is not UTF-8 (``os.fsdecode`` gives it as a surrogate) becomes "\ufffd", a
+    control character (a newline, a carriage return, an escape) "?".
+
+    >>> printable_name("caf\udce9.wav"), printable_name("a\rb.wav")
+    ('caf\ufffd.wav', 'a?b.wav')
+    """
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return re.sub(r"[\x00-\x1f\x7f]", "?", name)
 
 
 def build_record(engine, transcript: list, *, name: str, duration: float,
@@ -46,7 +59,7 @@ def build_record(engine, transcript: list, *, name: str, duration: float,
         "schema": SCHEMA,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "voicecoach_version": __version__,
-        "source": {"name": name, "channels": list(engine.channels)},
+        "source": {"name": printable_name(name), "channels": list(engine.channels)},
         "duration": round(duration, 3),
         "stt_model": model,
         "unavailable": unavailable,
@@ -219,6 +232,7 @@ RECORD_SCHEMA = {
                    "additionalProperties": {"type": "object"}},
         "nudges": {"type": ["array", "null"]},
         "live": {"type": ["object", "null"]},
+        "shift": {"type": ["object", "null"]},
     },
 }
 """What every view may rely on in a call record (JSON Schema, draft 2020-12): types,
