@@ -11,6 +11,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # before Qt is imported
 import getpass  # noqa: E402
 import hashlib  # noqa: E402
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -669,3 +670,142 @@ def test_a_call_from_one_file_per_side_is_shared_with_both_sides(pg, store, monk
     assert opened.audio is not None and abs(opened.audio.duration - 3.0) < 0.1
     agent, caller = (float(np.sqrt(np.mean(x ** 2))) for x in (opened.audio.agent, opened.audio.customer))
     assert 0.15 < agent < 0.25 and 0.01 < caller < 0.03                # each side where it belongs
+
+
+# -- when things go wrong: a server that stops answering, a malformed URL holding a password,
+# a read-only store, a call analysed again and shared again, the trend's weeks in the coach's time
+def _stall_proxy(target_port: int, trigger: bytes):
+    """127.0.0.1:PORT -> the server, until the client sends ``trigger``: from then on
+    nothing more is passed either way (the sockets stay open), as a server that stops
+    answering, or a network that drops everything, mid-command."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    stalled = threading.Event()
+    keep = []
+
+    def pipe(src, dst, watch):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    return
+                if watch and trigger in data:
+                    stalled.set()
+                if not stalled.is_set():
+                    dst.sendall(data)
+        except OSError:
+            pass
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            s = socket.create_connection(("127.0.0.1", target_port))
+            keep.extend((c, s))
+            threading.Thread(target=pipe, args=(c, s, True), daemon=True).start()
+            threading.Thread(target=pipe, args=(s, c, False), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, stalled, keep
+
+
+@pytest.mark.parametrize("args, trigger", [
+    (("share", "{rec}"), b"INSERT INTO voicecoach.calls"),
+    (("team", "list", "alice"), b"FROM voicecoach.calls c WHERE agent"),
+])
+def test_a_server_that_stops_answering_after_the_login_does_not_hang_the_command(pg, tmp_path, args, trigger):
+    """connect_timeout_s bounds the login only: once connected, a share (or a coach's view)
+    waited for good for a server that stops answering; now answer_timeout_s bounds it."""
+    pg.admin_sql("TRUNCATE voicecoach.calls CASCADE")
+    rec = save_record(make_record(), tmp_path / "call.json")
+    if args[0] == "team":
+        pg.admin_sql("INSERT INTO voicecoach.calls (agent, call_id, created, name, duration_s, record) "
+                     "VALUES ('alice', %s, now(), 'x', 1, '{}')", ("a" * 32,))
+    srv, stalled, keep = _stall_proxy(pg.port, trigger)
+    user = "alice" if args[0] == "share" else "carol"
+    cfg = write_config(tmp_path, f"postgresql://{user}@127.0.0.1:{srv.getsockname()[1]}/voicecoach")
+    cfg.write_text(cfg.read_text() + "answer_timeout_s = 3\n")
+    proc = cli(*[a.format(rec=rec) for a in args], "--config", str(cfg), password=PASSWORDS[user], tmp_path=tmp_path)
+    try:
+        start = time.monotonic()
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"`voicecoach {' '.join(args)}` still waiting {time.monotonic() - start:.0f} s after "
+                        f"the server stopped answering (stalled: {stalled.is_set()}; connect_timeout_s = 3)")
+        assert proc.returncode == 2 and "did not answer within 3 s" in one_error_line(err), err
+        assert time.monotonic() - start < 30
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        srv.close()
+        for s in keep:              # shut, not only closed: the pipe threads are blocked in recv on them,
+            try:                    # and the server must see its client go (it holds the share's locks)
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        pg.admin_sql("TRUNCATE voicecoach.calls CASCADE")
+
+
+@pytest.mark.parametrize("url, secret", [
+    ("postgresql://alice:50%off@db.example/voicecoach", "50%off"),          # a '%' in the password
+    ("postgresql://alice:s3cret@[::1/voicecoach", "s3cret"),              # a mistyped IPv6 host
+])
+def test_a_malformed_url_with_a_password_is_refused_without_printing_the_password(tmp_path, url, secret):
+    with pytest.raises(TeamError) as caught:
+        check_database_url(url)
+    assert secret not in str(caught.value), str(caught.value)
+    rec = save_record(make_record(), tmp_path / "call.json")
+    code, out, err = run_cli("share", str(rec), "--config", str(write_config(tmp_path, url)), tmp_path=tmp_path)
+    assert code == 2 and secret not in err, err
+
+
+def test_a_read_only_store_is_one_clear_line_not_an_internal_error(pg, tmp_path):
+    """A store in read-only mode (a hot standby after a fail-over, or the database set
+    read-only for maintenance): share and --undo ended in 'internal error ... please report it'."""
+    pg.admin_sql("TRUNCATE voicecoach.calls CASCADE")
+    pg.create_login("dora", "dora-pw", "voicecoach_agent")
+    pg.admin_sql("ALTER ROLE dora SET default_transaction_read_only = on")
+    rec = save_record(make_record(), tmp_path / "call.json")
+    cfg = write_config(tmp_path, pg.dsn("dora"))
+    for extra in ([], ["--undo"]):
+        code, out, err = run_cli("share", *extra, str(rec), "--config", str(cfg), password="dora-pw",
+                                 tmp_path=tmp_path)
+        assert code == 2 and "internal error" not in one_error_line(err), (code, err)
+
+
+def test_the_trend_weeks_agree_with_the_dates_the_coach_sees(pg, store, tmp_path):
+    """`team list` dates calls in the coach's local time, and `team trend` puts them in the
+    weeks of that time: in Auckland (UTC+13) a call on Monday 9 November at 01:00 was listed
+    on 2026-11-09 but counted in the week of 2026-11-02."""
+    alice = store("alice")
+    alice.share(make_record("monday.flac", "2026-11-08T12:00:00+00:00"))
+    cfg = write_config(tmp_path, pg.dsn("carol"))
+    env = {"TZ": "Pacific/Auckland"}
+    code, out, err = run_cli("team", "list", "alice", "--config", str(cfg), password=PASSWORDS["carol"],
+                             tmp_path=tmp_path, env_extra=env)
+    assert code == 0 and "2026-11-09 01:00" in out, out + err
+    code, out, err = run_cli("team", "trend", "alice", "--config", str(cfg), password=PASSWORDS["carol"],
+                             tmp_path=tmp_path, env_extra=env)
+    assert code == 0, err
+    assert "2026-11-09" in out and "2026-11-02" not in out, out
+
+
+def test_a_call_analysed_again_and_shared_again_reaches_the_coach(pg, store):
+    """A recording's record is dated by the recording, so the same call analysed again (a
+    voice profile now, other settings) has the same id: the share said "Already shared" and
+    the coach kept the old analysis. Now this analysis takes its place."""
+    alice, carol = store("alice"), store("carol")
+    first = make_record(warmth=0.5, profile=None)            # judged against the call's own start
+    again = make_record(warmth=0.7, profile="0123456789ab")  # the same call, after `calibrate`
+    assert alice.share(first).new
+    second = alice.share(again)
+    shared, = carol.calls("alice")
+    assert (second.replaced, shared.scores.warmth_mean) == (True, pytest.approx(0.7)), \
+        f"replaced={second.replaced}: the coach still sees warmth {shared.scores.warmth_mean}"
+    assert not alice.share(again).replaced                   # the same analysis again: nothing changes

@@ -154,10 +154,16 @@ class TeamOptions:
         ``PGPASSWORD`` or ``~/.pgpass`` (a URL with one is refused).
     connect_timeout_s : float
         How long to wait for the server before saying it is not reachable (s).
+    answer_timeout_s : float
+        Once connected, how long a share, a take-back or a coach's view waits for the
+        server's answer before giving up with one line (s; a share's recording adds a
+        second per 100 kB): a server or network that stops answering mid-command would
+        keep it waiting for good.
     """
 
     database: str = ""
     connect_timeout_s: float = 5.0
+    answer_timeout_s: float = 30.0
 
 
 @dataclass

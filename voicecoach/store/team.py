@@ -34,8 +34,11 @@ import hashlib
 import json
 import os
 import re
+import socket
 import stat
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
@@ -54,6 +57,9 @@ SCHEMA_VERSION = len(sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")))
 SCORE_COLUMNS = ("name", "duration_s", "talk_share_agent", "interruptions_by_agent", "warmth_mean",
                  "agent_wpm", "checklist_done", "checklist_items", "commitments")
 _LOCK_KEY = 0x766F6963   # advisory lock held while migrating ("voic")
+UPLOAD_BYTES_PER_S = 100_000
+"""A share waits ``[team] answer_timeout_s`` for the server's answer, and a second more for
+each this many bytes of recording it sends."""
 
 
 class TeamError(Exception):
@@ -89,6 +95,9 @@ def check_database_url(url: str, source: str = "[team] database") -> str:
     try:
         parts = conninfo.conninfo_to_dict(url)
     except _psycopg().ProgrammingError as exc:
+        if may_hold_password(url):        # libpq's message quotes the string, password and all
+            raise TeamError(f"{source}: not a PostgreSQL connection string (postgresql://USER@HOST/DB); "
+                            "and a password belongs in PGPASSWORD or ~/.pgpass, not in the config file") from None
         raise TeamError(f"{source}: not a PostgreSQL connection string ({_first_line(exc)})") from None
     if parts.get("password"):
         raise TeamError(f"{source} holds a password: remove it from the config file and give it in "
@@ -169,11 +178,28 @@ def _connect_error(url: str, exc: BaseException) -> TeamError:
     return TeamError(f"team store {where} not reachable ({detail})")
 
 
+def _local_zone() -> tuple[str, str]:
+    """This computer's time zone for PostgreSQL's ``AT TIME ZONE``: its name (``TZ``, or what
+    /etc/localtime links to) and ``"%s"``, or, when it has none, today's offset from UTC
+    and ``"%s::interval"``."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not re.fullmatch(r"[A-Za-z]+(?:/[A-Za-z0-9_+-]+)+|UTC", name):
+        try:
+            name = os.readlink("/etc/localtime").split("zoneinfo/", 1)[1]
+        except (OSError, IndexError):
+            name = ""
+    if name:
+        return name, "%s"
+    offset = _dt.datetime.now().astimezone().utcoffset() or _dt.timedelta(0)
+    return f"{offset.total_seconds():.0f} seconds", "%s::interval"
+
+
 # --------------------------------------------------------------------------- a call's identity
 
 def call_id(record: dict) -> str:
-    """The id of a call in the team store: the same record always gives the same id (so
-    sharing twice is one row), a new analysis a new one. 32 hex digits."""
+    """The id of a call in the team store: the call's start, its recording's name and its
+    length, so sharing twice is one row, and a new analysis of the same call (dated by its
+    recording) takes the place of the one shared before. 32 hex digits."""
     key = json.dumps([record.get("created"), record["source"]["name"], record.get("duration")])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
@@ -220,8 +246,9 @@ class Period:
 @dataclass(frozen=True)
 class ShareResult:
     call_id: str
-    new: bool              # False: it was shared already (nothing changed)
+    new: bool              # False: it was shared already (nothing changed, unless ``replaced``)
     audio: bool            # its recording is in the store now
+    replaced: bool = False  # shared before as analysed then: this analysis took its place
 
 
 _LIST_COLUMNS = ("agent, call_id, shared_at, created, " + ", ".join(SCORE_COLUMNS) +
@@ -251,6 +278,8 @@ class TeamStore:
         How long to wait for the server (s).
     check_version : bool
         Check the store's schema version against this client's (False for ``init``).
+    answer_timeout_s : float
+        Once connected, how long to wait for each answer (s; ``[team] answer_timeout_s``).
 
     Raises
     ------
@@ -258,17 +287,20 @@ class TeamStore:
         The server cannot be reached, refuses the login, or its layout does not fit.
     """
 
-    def __init__(self, url: str, connect_timeout_s: float = 5.0, check_version: bool = True):
+    def __init__(self, url: str, connect_timeout_s: float = 5.0, check_version: bool = True,
+                 answer_timeout_s: float = 30.0):
         psycopg = _psycopg()
         if not url:
             check_database_url(url)
         self.url = url
+        self.answer_timeout_s = answer_timeout_s
         try:
             self._db = psycopg.connect(self.url, connect_timeout=max(1, round(connect_timeout_s)),
                                        application_name="voicecoach", autocommit=False)
         except psycopg.OperationalError as exc:
             raise _connect_error(self.url, exc) from None
         self.user = self._db.info.user
+        self._timed_out: Optional[float] = None      # seconds, when the server stopped answering
         if check_version:
             try:
                 self._check_version()
@@ -280,14 +312,15 @@ class TeamStore:
     def from_config(cls, config, **kw) -> "TeamStore":
         """The store named in ``config.team`` (:class:`voicecoach.config.TeamOptions`); a URL
         there that holds a password is refused (:func:`check_database_url`)."""
-        return cls(check_database_url(config.team.database), config.team.connect_timeout_s, **kw)
+        return cls(check_database_url(config.team.database), config.team.connect_timeout_s,
+                   answer_timeout_s=config.team.answer_timeout_s, **kw)
 
     # ---- schema
     def version(self) -> Optional[int]:
         """The store's schema version; None when it has not been set up."""
         psycopg = _psycopg()
         try:
-            with self._db.transaction():
+            with self._answer_within(self.answer_timeout_s), self._db.transaction():
                 row = self._db.execute("SELECT max(version) FROM voicecoach.schema_version").fetchone()
         except psycopg.errors.UndefinedTable:
             return None
@@ -295,7 +328,7 @@ class TeamStore:
             raise TeamError(f"{self.user} may not use the team store: ask your team lead to "
                             f"GRANT voicecoach_agent (or voicecoach_coach) TO {self.user}") from None
         except psycopg.OperationalError as exc:
-            raise self._gone(exc) from None
+            raise self._failed(exc) from None
         return row[0]
 
     def _check_version(self) -> None:
@@ -372,7 +405,18 @@ class TeamStore:
         values = (cid, _created(record)) + tuple(getattr(scores, c) for c in SCORE_COLUMNS) + \
                  (psycopg.types.json.Jsonb(record),)
         try:
-            with self._db.transaction():
+            with self._answer_within(self.answer_timeout_s + len(audio or b"") / UPLOAD_BYTES_PER_S), \
+                    self._db.transaction():
+                before = self._db.execute(
+                    "SELECT c.record = %s, a.file_name, a.data FROM voicecoach.calls c LEFT JOIN "
+                    "voicecoach.call_audio a USING (agent, call_id) WHERE c.agent = session_user "
+                    "AND c.call_id = %s", (values[-1], cid)).fetchone()
+                replaced = before is not None and not before[0]
+                if replaced:              # analysed again since: this analysis takes its place,
+                    self._db.execute("DELETE FROM voicecoach.calls WHERE agent = session_user "   # (agents may
+                                     "AND call_id = %s", (cid,))                                  # not update)
+                    if audio is None and before[2] is not None:     # its recording stays shared
+                        audio, audio_name = bytes(before[2]), before[1]
                 new = self._db.execute(
                     f"INSERT INTO voicecoach.calls ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "
                     "ON CONFLICT (agent, call_id) DO NOTHING", values).rowcount == 1
@@ -389,32 +433,32 @@ class TeamStore:
         except psycopg.errors.InsufficientPrivilege as exc:
             raise TeamError(f"{self.user} may not share calls ({_first_line(exc)}): ask your team lead to "
                             f"GRANT voicecoach_agent TO {self.user}") from None
-        except psycopg.OperationalError as exc:
-            raise self._gone(exc, "nothing was shared; try again") from None
-        return ShareResult(cid, new, has_audio)
+        except psycopg.Error as exc:
+            raise self._failed(exc, "nothing was shared; try again") from None
+        return ShareResult(cid, new and not replaced, has_audio, replaced)
 
     def unshare(self, record: dict) -> bool:
         """Take a shared call back (record and recording). False when it was not shared."""
         psycopg = _psycopg()
         try:
-            with self._db.transaction():
+            with self._answer_within(self.answer_timeout_s), self._db.transaction():
                 return self._db.execute("DELETE FROM voicecoach.calls WHERE agent = session_user "
                                         "AND call_id = %s", (call_id(record),)).rowcount > 0
         except psycopg.errors.InsufficientPrivilege as exc:
             raise TeamError(f"{self.user} may not take calls back ({_first_line(exc)})") from None
-        except psycopg.OperationalError as exc:
-            raise self._gone(exc, "nothing was taken back; try again") from None
+        except psycopg.Error as exc:
+            raise self._failed(exc, "nothing was taken back; try again") from None
 
     # ---- the coach's side
     def _query(self, sql: str, params=()) -> list:
         psycopg = _psycopg()
         try:
-            with self._db.transaction():
+            with self._answer_within(self.answer_timeout_s), self._db.transaction():
                 return self._db.execute(sql, params).fetchall()
         except psycopg.errors.InsufficientPrivilege as exc:
             raise TeamError(f"{self.user} may not read the team store ({_first_line(exc)})") from None
-        except psycopg.OperationalError as exc:
-            raise self._gone(exc) from None
+        except psycopg.Error as exc:
+            raise self._failed(exc) from None
 
     def sees_own_calls_only(self) -> bool:
         """Whether this login is an agent's, not a coach's: row-level security shows it its
@@ -449,8 +493,9 @@ class TeamStore:
         agent's own history compares it: none when that call had no profile)."""
         if by not in ("week", "month"):
             raise ValueError(by)
+        zone, zone_sql = _local_zone()     # the weeks of the dates `team list` shows
         rows = self._query(
-            "SELECT date_trunc(%s, created AT TIME ZONE 'UTC')::date, count(*), "
+            f"SELECT date_trunc(%s, created AT TIME ZONE {zone_sql})::date, count(*), "
             "avg(warmth_mean) FILTER (WHERE warmth_profile = (SELECT warmth_profile FROM voicecoach.calls "
             "WHERE agent = %s ORDER BY created DESC LIMIT 1)), "
             # interruptions as the history compares them: per RATE_PER_S of call, calls under MIN_RATE_S apart
@@ -459,7 +504,7 @@ class TeamStore:
             "avg(talk_share_agent), avg(agent_wpm), "
             "sum(checklist_done)::float8 / nullif(sum(checklist_items), 0) "
             "FROM voicecoach.calls WHERE agent = %s GROUP BY 1 ORDER BY 1",
-            (by, agent, MIN_RATE_S, RATE_PER_S, MIN_RATE_S, agent))
+            (by, zone, agent, MIN_RATE_S, RATE_PER_S, MIN_RATE_S, agent))
         return [Period(r[0], r[1], *(None if v is None else float(v) for v in r[2:])) for r in rows]
 
     def find(self, ref: str) -> SharedCall:
@@ -503,6 +548,41 @@ class TeamStore:
     def _gone(self, exc: BaseException, what: str = "") -> TeamError:
         _, where = _where(self.url)
         return TeamError(f"lost the team store {where} ({_first_line(exc)})" + (f": {what}" if what else ""))
+
+    def _failed(self, exc: BaseException, what: str = "") -> TeamError:
+        """What the agent is told when the server did not do it: it stopped answering
+        (:meth:`_answer_within`), went away, or refused (read-only after a fail-over,
+        its disk full)."""
+        _, where = _where(self.url)
+        then = f": {what}" if what else ""
+        if self._timed_out is not None:
+            return TeamError(f"the team store {where} did not answer within {self._timed_out:.0f} s{then}")
+        if isinstance(exc, _psycopg().OperationalError) and not isinstance(exc, _psycopg().errors.QueryCanceled):
+            return self._gone(exc, what)
+        return TeamError(f"the team store {where} refused it ({_first_line(exc)}){then}")
+
+    @contextmanager
+    def _answer_within(self, seconds: float):
+        """Give up on the server after ``seconds``: the connection's socket is shut, so the
+        wait for its answer ends (with an error :meth:`_failed` words)."""
+        self._timed_out = None
+        fd = self._db.pgconn.socket
+
+        def give_up() -> None:
+            self._timed_out = seconds
+            try:
+                with socket.socket(fileno=os.dup(fd)) as s:   # the copy is closed, the connection's shut
+                    s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        timer = threading.Timer(seconds, give_up)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
 
     def close(self) -> None:
         try:
@@ -608,6 +688,8 @@ def share_local_call(config, record: dict, audio_path: Union[str, Path, tuple, N
     with TeamStore.from_config(config) as store:
         result = store.share(record, audio_path)
     what = "call and its recording" if result.audio else "call (without its recording)"
+    if result.replaced:
+        return f"Shared this analysis of the {what} with your coach, in place of the one before (id {result.call_id[:8]})"
     return (f"Shared the {what} with your coach (id {result.call_id[:8]})" if result.new or audio_path
             else f"Already shared with your coach (id {result.call_id[:8]})")
 
