@@ -282,3 +282,65 @@ def test_a_compute_type_is_checked_with_the_config_and_one_the_cpu_cannot_run_is
 
     with pytest.raises(ModelError, match=r"compute_type 'float16' does not run on this computer's CPU .*use \"int8\""):
         load_model(TranscribeOptions(compute_type="float16"))
+
+
+# -- calibrate's edits of the config file, and settings that cannot work together
+@pytest.mark.parametrize("text", ["[warmth]  # my warmth settings\nlow_warmth = 0.25\n",
+                                  "[ warmth ]\nlow_warmth = 0.25\n",
+                                  "warmth.low_warmth = 0.25\n",
+                                  '[warmth]\nlow_warmth = 0.25\n"profile" = "/old.json"\n',
+                                  'warmth.low_warmth = 0.25\nwarmth.profile = "/old.json"\n[live]\nsnapshot_s = 0.5\n'])
+def test_remembering_the_profile_keeps_a_config_valid_however_it_is_written(tmp_path, text):
+    """`calibrate` found [warmth] only as that exact line: a comment after it, spaces
+    inside it or dotted keys made it add a second [warmth] and end in an internal error."""
+    from voicecoach.config import load_config, remember_setting
+
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    load_config(path)
+    remember_setting(path, "warmth", "profile", "/home/me/me.json")
+    config = load_config(path)
+    assert config.warmth.profile == "/home/me/me.json" and config.warmth.low_warmth == 0.25
+
+
+def test_a_section_written_inline_is_left_alone_with_one_clear_error(tmp_path):
+    from voicecoach.config import ConfigError, remember_setting
+
+    path = tmp_path / "c.toml"
+    path.write_text("warmth = {low_warmth = 0.25}\n")
+    with pytest.raises(ConfigError, match="add profile = "):
+        remember_setting(path, "warmth", "profile", "/home/me/me.json")
+    assert path.read_text() == "warmth = {low_warmth = 0.25}\n"
+
+
+@pytest.mark.parametrize("value", ["/home/me/Voice\nprofiles/me.json", "/tmp/rec\x01x", 'C:\\me "x".json'])
+def test_control_characters_and_quotes_are_written_as_toml_escapes(tmp_path, value):
+    from voicecoach.config import load_config, remember_setting, to_toml
+
+    path = tmp_path / "c.toml"
+    remember_setting(path, "warmth", "profile", value)
+    config = load_config(path)
+    assert config.warmth.profile == value
+    (tmp_path / "copy.toml").write_text(to_toml(config, notes=True))     # `voicecoach config` reads back
+    assert load_config(tmp_path / "copy.toml").warmth.profile == value
+
+
+@pytest.mark.parametrize("text, said", [("[prosody]\nformant_band_hz = 5.0\n", "formant_band_hz"),
+                                        ("[warmth]\nwindow_s = 0.8\n", "min_voiced_s"),
+                                        ("[warmth]\nmax_span_s = 0.5\n", "min_voiced_s")])
+def test_settings_that_cannot_work_are_refused_up_front(tmp_path, text, said):
+    from voicecoach.config import ConfigError, load_config
+
+    (tmp_path / "c.toml").write_text(text)
+    with pytest.raises(ConfigError, match=said):
+        load_config(tmp_path / "c.toml")
+
+
+def test_a_short_warmth_baseline_does_not_crash_analyze(tmp_path):
+    """[warmth] baseline_s = 1: speech went past it before the first window could be
+    scored, and the baseline was updated while there was none (an internal error)."""
+    from voicecoach.cli import main
+
+    (tmp_path / "c.toml").write_text("[warmth]\nbaseline_s = 1.0\n")
+    assert main(["analyze", "--demo", "--no-transcript", "-q", "-o", str(tmp_path / "x.json"),
+                 "--config", str(tmp_path / "c.toml")]) == 0

@@ -407,3 +407,36 @@ def test_calibration_passage_takes_about_half_a_minute_to_read():
 
 def test_profile_windows_are_as_long_as_the_live_meter_windows():
     assert profile_module.ProfileOptions().warmth.window_s == WarmthOptions().window_s
+
+
+def test_a_profile_with_no_feature_this_version_reads_is_refused():
+    """Renamed features (another version's) or none at all: every clip read as exactly 0.5."""
+    from voicecoach.analyzers.voice import Baseline
+
+    for features in ({"f0_median_st": {"mean": 12.0, "spread": 1.0}}, {"anything": {"mean": 1}},
+                     {"f0_st": {"mean": "12"}}):
+        with pytest.raises(ValueError, match="no voice feature"):
+            Baseline.from_dict({"features": features})
+
+
+def test_a_window_count_that_is_not_a_count_is_not_a_profile(tmp_path):
+    from voicecoach.cli import main
+
+    p = tmp_path / "p.json"
+    p.write_text('{"features": {"f0_st": {"mean": 12.0, "spread": 1.0}}, "n_windows": 1e400}')
+    sf.write(tmp_path / "a.wav", np.zeros(16000, np.float32), 16000)
+    (tmp_path / "c.toml").write_text("")
+    assert main(["warmth", str(tmp_path / "a.wav"), "--profile", str(p), "--config", str(tmp_path / "c.toml")]) == 2
+
+
+def test_calibrating_from_a_clipped_recording_says_so(tmp_path, capsys):
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.cli import main
+
+    x, sr = sf.read(demo_call_path(), dtype="float32")
+    sf.write(tmp_path / "loud.wav", np.clip(x[:, 0] * 6, -1, 1), sr)     # the agent's side, far too loud
+    (tmp_path / "c.toml").write_text("")
+    assert main(["calibrate", str(tmp_path / "loud.wav"), "-o", str(tmp_path / "me.json"),
+                 "--config", str(tmp_path / "c.toml")]) == 0
+    err = capsys.readouterr().err
+    assert "is clipped" in err and "too loud" in err, err

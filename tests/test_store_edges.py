@@ -113,23 +113,24 @@ def _first_add(args):
     from voicecoach.store.calls import add_to_history
     rec = json.loads(Path(db).with_name("r.json").read_text())
     rec["source"]["name"] = f"c{i}.wav"
-    barrier.wait()
+    barrier.wait()                                   # all at once
     return add_to_history(rec, Path(db).with_name(f"r{i}.json"), db)
 
 
 def test_first_runs_at_once_all_land_in_the_history(tmp_path, env):
     """Several `analyze -o` of a user with no history yet: each makes the new database;
-    one died on "duplicate column name" and its call was not in the history."""
+    one died on "duplicate column name" (or "database is locked" setting its journal mode)
+    and its call was not in the history. Processes of their own ("spawn": a fork of this
+    process, whose other threads may hold locks, can hang)."""
     wav(tmp_path / "a.wav")
     assert vc(env, "analyze", "a.wav", "--no-transcript", "-q", "-o", "r.json", cwd=tmp_path).returncode == 0
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn")
     lost = []
-    for t in range(15):
-        db = tmp_path / f"h{t}.sqlite"
-        barrier = ctx.Manager().Barrier(6)
-        with ctx.Pool(6) as p:
-            notes = p.map(_first_add, [(str(db), i, barrier) for i in range(6)])
-        lost += [n for n in notes if n]
+    with ctx.Manager() as manager, ctx.Pool(6) as pool:
+        for t in range(8):
+            barrier = manager.Barrier(6)
+            notes = pool.map(_first_add, [(str(tmp_path / f"h{t}.sqlite"), i, barrier) for i in range(6)])
+            lost += [n for n in notes if n]
     assert not lost, lost[:3]
 
 

@@ -780,12 +780,17 @@ def cmd_calibrate(args) -> int:
         print("\rRecording — read now." + " " * 10, flush=True)
         seconds = args.seconds if args.seconds is not None else MIC_SECONDS
         try:
-            profile = profile_from_audio([record_mic(seconds, device, on_level=_level_meter, channel=channel)],
-                                         names=["microphone"], **settings)
+            audio = record_mic(seconds, device, on_level=_level_meter, channel=channel)
         finally:
             print()                    # the level meter's line ends, before any error line
+        _note(_clipped("the microphone's recording", audio))
+        profile = profile_from_audio([audio], names=["microphone"], **settings)
     else:
+        from voicecoach.store.profile import read_mono
+
         profile = build_profile(args.audio, **settings)
+        for path in args.audio:
+            _note(_clipped(path, read_mono(path)))
     from voicecoach.store.calls import write_private
 
     out = Path(args.output)
@@ -795,14 +800,29 @@ def cmd_calibrate(args) -> int:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     note = ""
     if not args.no_remember:
-        from voicecoach.config import remember_setting
+        from voicecoach.config import ConfigError, remember_setting
 
         try:
             note = remember_setting(args.config, "warmth", "profile", str(out.resolve()))
+        except ConfigError as exc:
+            note = f"Could not remember it in the config: {exc}; until then, use --profile."
         except OSError as exc:
             note = f"could not remember it in the config ({exc.strerror or exc}); use --profile"
     print(f"Voice profile written to {out}. " + (note or "Use it with --profile (analyze, live, warmth)."))
     return 0
+
+
+def _clipped(name, audio) -> str:
+    """A note when a recording a voice profile is made from was recorded too loud."""
+    import numpy as np
+
+    from voicecoach.sources.audio import CLIP_LEVEL, CLIP_SHARE
+
+    share = float(np.mean(np.abs(audio) >= CLIP_LEVEL)) if len(audio) else 0.0
+    if share <= CLIP_SHARE:
+        return ""
+    return (f"{name} is clipped ({share:.1%} of its samples at full scale): it was recorded too loud, so the "
+            "profile holds a harsher voice than yours; record it again a little quieter or further from the mic")
 
 
 def _level_meter(level_dbfs: float, left_s: float) -> None:

@@ -507,27 +507,49 @@ def load_config(path: Optional[str | Path] = None) -> Config:
 
 def remember_setting(path: Optional[str | Path], section: str, key: str, value: str) -> str:
     """Set one string setting in the config file (``path``, or the user's), keeping
-    everything else in it; return a line saying so. Raises OSError."""
+    everything else in it; return a line saying so. Raises OSError, or ConfigError when
+    the file is written in a form this cannot add to (the section as an inline table, say):
+    the file is then unchanged."""
     path = Path(path).expanduser() if path else default_config_path()
     text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
     line = f"{key} = {_toml_value(value)}"
     lines = text.splitlines()
-    head = next((i for i, x in enumerate(lines) if x.strip() == f"[{section}]"), None)
-    if head is None:
+    header = re.compile(rf"\s*\[\s*{re.escape(section)}\s*\]\s*(#.*)?")    # [warmth]  # a comment
+    head = next((i for i, x in enumerate(lines) if header.fullmatch(x)), None)
+    dotted = re.compile(rf"\s*{re.escape(section)}\s*\.\s*{re.escape(key)}\s*=.*")
+    if head is None and section in _toml_or_empty(text):   # dotted keys at the top (warmth.low_warmth = ...)
+        at = next((i for i, x in enumerate(lines) if dotted.fullmatch(x)), None)
+        if at is None:
+            lines.insert(0, f"{section}.{line}")
+        else:
+            lines[at] = f"{section}.{line}"
+    elif head is None:
         lines += ([""] if lines else []) + [f"[{section}]", line]
     else:
         end = next((i for i in range(head + 1, len(lines)) if lines[i].strip().startswith("[")), len(lines))
-        at = next((i for i in range(head + 1, end) if lines[i].split("=")[0].strip() == key), None)
+        at = next((i for i in range(head + 1, end)
+                   if lines[i].split("=")[0].strip().strip("\"'") == key), None)      # "profile" = ... too
         if at is None:
             lines.insert(head + 1, line)
         else:
             lines[at] = line
     new = "\n".join(lines) + "\n"
-    apply(Config(), tomllib.loads(new), str(path))          # still a valid config
+    try:
+        apply(Config(), tomllib.loads(new), str(path))          # still a valid config
+    except tomllib.TOMLDecodeError:
+        raise ConfigError(f"{path}: its [{section}] is written in a form VoiceCoach cannot add to "
+                          f"(dotted keys or an inline table); add {line} to it yourself") from None
     from voicecoach.store.calls import write_private
 
     write_private(path, new)       # whole or not at all; the user's alone (it names their profile, their store)
     return f"Set as your voice profile in {path} ([{section}] {key})."
+
+
+def _toml_or_empty(text: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}
 
 
 def to_toml(config: Config, notes: bool = False) -> str:
@@ -634,4 +656,9 @@ def _toml_value(v: Any) -> str:
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if v is None:
         return '""'
-    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + _TOML_ESCAPES.sub(lambda m: _TOML_ESCAPE.get(m.group(), f"\\u{ord(m.group()):04x}"), str(v)) + '"'
+
+
+_TOML_ESCAPES = re.compile(r'["\\\x00-\x1f\x7f]')
+_TOML_ESCAPE = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+"""A TOML basic string's escapes; any other control character as \\uXXXX."""

@@ -133,8 +133,8 @@ class ProsodyOptions:
             return "tilt_low_hz, tilt_split_hz and tilt_high_hz must rise in that order"
         if not 2 <= self.lpc_order <= 40:
             return f"lpc_order must be from 2 to 40 (two poles per formant), not {self.lpc_order}"
-        if self.formant_band_hz > nyquist:
-            return f"formant_band_hz ({self.formant_band_hz:g}) must be at most {nyquist:g}"
+        if not 1000.0 <= self.formant_band_hz <= nyquist:    # F1-F3 lie below 3.5 kHz; 5 Hz was a typo for 5 kHz
+            return f"formant_band_hz ({self.formant_band_hz:g}) must be from 1000 to {nyquist:g} Hz"
         if self.formant_stride > 100:
             return f"formant_stride must be at most 100, not {self.formant_stride}"
         return ""

@@ -232,20 +232,26 @@ class Baseline:
         Raises
         ------
         ValueError
-            ``data`` holds no feature statistics at all (not a profile).
+            ``data`` holds no statistics of a feature this version reads (not a profile,
+            or one whose features were named otherwise: every clip would read as 0.5),
+            or a window count that is not a count.
         """
         features = data.get("features") if isinstance(data, dict) else None
         if not isinstance(features, dict) or not any(
-                isinstance(v, dict) and v.get("mean") is not None for v in features.values()):
-            raise ValueError("no voice feature statistics in it")
+                isinstance(features.get(name), dict) and math.isfinite(_float_or_nan(features[name].get("mean")))
+                for name in FEATURES):
+            raise ValueError("no voice feature statistics in it that this version of VoiceCoach reads")
         mean, spread = {}, {}
         for name in FEATURES:
-            entry = features.get(name) or {}
+            entry = features.get(name)
+            entry = entry if isinstance(entry, dict) else {}
             mean[name] = _float_or_nan(entry.get("mean"))
             s = _float_or_nan(entry.get("spread"))
             spread[name] = max(s, MIN_SPREAD[name]) if math.isfinite(s) else MIN_SPREAD[name]
-        return cls(mean=mean, spread=spread, source=str(data.get("source", "profile")),
-                   n_windows=int(data.get("n_windows", 0)))
+        n = _float_or_nan(data.get("n_windows", 0))
+        if not (math.isfinite(n) and 0 <= n <= 1e9):
+            raise ValueError(f"n_windows is not a count of windows ({data.get('n_windows')!r})")
+        return cls(mean=mean, spread=spread, source=str(data.get("source", "profile")), n_windows=int(n))
 
 
 def relative_features(stats: VoiceStats, baseline: Baseline) -> dict[str, float]:
@@ -313,4 +319,7 @@ def _json_float(value: Optional[float]) -> Optional[float]:
 
 
 def _float_or_nan(value) -> float:
-    return float("nan") if value is None else float(value)
+    """A number from a profile file; NaN for anything that is not one (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return float("nan")
+    return float(value)

@@ -268,6 +268,17 @@ class WarmthOptions:
     band_warm_above: float = 0.62
     profile: str = ""
 
+    def problem(self) -> str:
+        """What is wrong with these settings together; "" if nothing.
+
+        >>> WarmthOptions(window_s=0.8).problem()
+        'window_s (0.8) and max_span_s (12) must be at least min_voiced_s (1): no window could be scored'
+        """
+        if min(self.window_s, self.max_span_s) < self.min_voiced_s:
+            return (f"window_s ({self.window_s:g}) and max_span_s ({self.max_span_s:g}) must be at least "
+                    f"min_voiced_s ({self.min_voiced_s:g}): no window could be scored")
+        return ""
+
 
 def warmth_band(value: Optional[float], options: Optional[WarmthOptions] = None) -> Optional[str]:
     """The meter's word for a warmth value: ``"flat"``, ``"steady"`` or ``"warm"``."""
@@ -371,7 +382,8 @@ class WarmthTracker:
     def _learn(self, stats: VoiceStats) -> None:
         """Grow the call baseline over its first ``baseline_s``, then follow slowly."""
         o = self.options
-        if self._calibration_speech_s <= o.baseline_s:
+        if self._calibration_speech_s <= o.baseline_s or self.baseline is None:
+            # (the first window with enough voiced speech may come after baseline_s of speech)
             self._calibration.append(stats)
             self.baseline = Baseline.from_stats(self._calibration, source="call")
         elif o.baseline_update_weight > 0:
