@@ -85,7 +85,7 @@ def test_resolve_by_index_and_unique_part_of_a_name(pulse):
 @pytest.mark.parametrize("spec, pattern", [
     ("no-such-mic", r"^no input device matches 'no-such-mic'; inputs: .*'agent\.monitor'"),
     ("99", r"^no input device with index 99; inputs: .*'customer\.monitor'"),
-    ("agent", r"^input device 'agent' is ambiguous: 'agent\.monitor', 'agent_mic'; give the index"),
+    ("agent", r"^input device 'agent' is ambiguous: 'agent\.monitor', 'agent_mic'; give the full name"),
     ("monitor", r"^input device 'monitor' is ambiguous: 'call\.monitor', 'agent\.monitor', 'customer\.monitor'"),
 ])
 def test_resolve_errors_are_one_line_naming_what_exists(pulse, spec, pattern):

@@ -924,6 +924,14 @@ def cmd_live(args) -> int:
         customer = resolve_device(customer_spec) if customer_spec else None
         a_ch = args.agent_channel if args.agent_channel is not None else lo.agent_channel
         c_ch = args.customer_channel if args.customer_channel is not None else lo.customer_channel
+        if customer is not None and a_ch == c_ch:        # one source by two names: both sides the same audio
+            from voicecoach.sources.devices import recorded_source
+
+            source = recorded_source(agent)
+            if source is not None and source == recorded_source(customer):
+                raise UserError(f"your mic ({agent.name!r}) and the call audio ({customer.name!r}) are both the "
+                                f"PulseAudio source {source!r}: give each its own input (`voicecoach devices` "
+                                "lists them; --agent picks your mic)")
         what = "listening"
 
         def open_devices(agent, customer):

@@ -396,6 +396,8 @@ class LiveSession:
         self.stopped_because: Optional[str] = None
         self._next_snapshot = 0.0
         self._warned_behind = False
+        self._dropped_before = source.stats().get("dropped_blocks", 0)   # a shift's source counts all day
+        self._dropped_said = 0
         self._quiet = False
 
     def subscribe(self, fn: Subscriber) -> None:
@@ -513,6 +515,12 @@ class LiveSession:
             if behind and not self._warned_behind:
                 self._emit("status", f"speech-to-text is {snap['stt_lag_s']:.1f} s behind; catching up")
             self._warned_behind = behind
+            dropped = snap["dropped_blocks"] - self._dropped_before
+            if dropped > self._dropped_said:            # the callback's queue was full: never silently
+                lost_s = (dropped - self._dropped_said) * self.config.capture.block_s
+                self._emit("status", f"the computer fell behind and {lost_s:.1f} s of audio was lost "
+                                     "(heard as silence)")
+                self._dropped_said = dropped
             self.dispatch.check()
 
     def _feed_worker(self, ch: str) -> None:
@@ -611,7 +619,8 @@ class LiveSession:
                           "latency_p95_s": {k: _pct(v, 95) for k, v in self.latencies.items()},
                           "stopped_because": self.stopped_because,
                           "transcript_decoded_again": sum(len(r) for r in self.revisions.values()),
-                          "dropped_snapshots": self.dropped_snapshots}
+                          "dropped_snapshots": self.dropped_snapshots,
+                          "dropped_blocks": self.source.stats().get("dropped_blocks", 0) - self._dropped_before}
         for rec in self._recorders:
             if rec is not self.recorder:
                 rec.close()                             # stopped during the call: its writer ends

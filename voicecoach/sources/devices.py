@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -305,8 +306,9 @@ def resolve_device(spec: int | str) -> DeviceChoice:
     if not matches:
         raise DeviceError(f"no input device matches {text!r}; inputs: {_names(inputs, sources)}")
     if len(matches) > 1:
-        raise DeviceError(f"input device {text!r} is ambiguous: {_names(matches, [])}; "
-                          "give the index or the full name")
+        raise DeviceError(f"input device {text!r} is ambiguous: {_names(matches, [])}; give "
+                          + ("the index or the full name" if any(d.index is not None for d in matches)
+                             else "the full name"))
     d = matches[0]
     if d.index is not None:
         return DeviceChoice(device=d.index, name=d.name, channels=d.channels)
@@ -326,6 +328,18 @@ def playback_streams(sink: str, server: Optional[str] = None) -> Optional[int]:
     if index is None:
         return None
     return sum(1 for line in inputs.splitlines() if len(line.split("\t")) > 1 and line.split("\t")[1] == index)
+
+
+def recorded_source(choice: DeviceChoice) -> Optional[str]:
+    """The PulseAudio source ``choice`` records: the one it names, or for the ALSA devices
+    ``pulse`` and ``default`` the server's default source; None when not known."""
+    if choice.pulse_source is not None:
+        return choice.pulse_source
+    if choice.name not in ("pulse", "default"):
+        return None
+    text = _pactl(choice.pulse_server, "info") or ""
+    found = re.search(r"^Default Source:\s*(\S+)", text, re.MULTILINE)
+    return found.group(1) if found else None
 
 
 def pulse_source_present(name: str, server: Optional[str] = None) -> bool:
