@@ -240,7 +240,7 @@ class Baseline:
         if not isinstance(features, dict) or not any(
                 isinstance(features.get(name), dict) and math.isfinite(_float_or_nan(features[name].get("mean")))
                 for name in FEATURES):
-            raise ValueError("no voice feature statistics in it that this version of VoiceCoach reads")
+            raise ValueError("no voice feature statistics in it")
         mean, spread = {}, {}
         for name in FEATURES:
             entry = features.get(name)
