@@ -747,9 +747,9 @@ def _agent_device(given: Optional[str], config) -> Optional[str]:
 def cmd_calibrate(args) -> int:
     from voicecoach.store.profile import (
         CALIBRATION_PASSAGE,
-        build_profile,
         check_mic,
         profile_from_audio,
+        read_mono,
         record_mic,
     )
 
@@ -783,14 +783,12 @@ def cmd_calibrate(args) -> int:
             audio = record_mic(seconds, device, on_level=_level_meter, channel=channel)
         finally:
             print()                    # the level meter's line ends, before any error line
-        _note(_clipped("the microphone's recording", audio))
-        profile = profile_from_audio([audio], names=["microphone"], **settings)
+        recordings, names = [audio], ["microphone"]
     else:
-        from voicecoach.store.profile import read_mono
-
-        profile = build_profile(args.audio, **settings)
-        for path in args.audio:
-            _note(_clipped(path, read_mono(path)))
+        recordings, names = [read_mono(p) for p in args.audio], [Path(p).name for p in args.audio]
+    for name, audio in zip(names, recordings):
+        _note(_clipped(name, audio))
+    profile = profile_from_audio(recordings, names=names, **settings)
     from voicecoach.store.calls import write_private
 
     out = Path(args.output)
@@ -814,11 +812,9 @@ def cmd_calibrate(args) -> int:
 
 def _clipped(name, audio) -> str:
     """A note when a recording a voice profile is made from was recorded too loud."""
-    import numpy as np
+    from voicecoach.sources.audio import CLIP_SHARE, clipped_samples
 
-    from voicecoach.sources.audio import CLIP_LEVEL, CLIP_SHARE
-
-    share = float(np.mean(np.abs(audio) >= CLIP_LEVEL)) if len(audio) else 0.0
+    share = clipped_samples(audio) / len(audio) if len(audio) else 0.0
     if share <= CLIP_SHARE:
         return ""
     return (f"{name} is clipped ({share:.1%} of its samples at full scale): it was recorded too loud, so the "

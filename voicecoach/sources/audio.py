@@ -517,6 +517,16 @@ CLIP_LEVEL = 0.98          # |sample| at or above: at full scale (after resampli
 CLIP_SHARE = 0.001         # a side with more of its samples there was recorded too loud
 
 
+def clipped_samples(x: np.ndarray) -> int:
+    """How many samples of ``x`` are at full scale (:data:`CLIP_LEVEL`); over
+    :data:`CLIP_SHARE` of them, the side was recorded too loud."""
+    n = 0
+    for i in range(0, len(x), 1 << 20):          # in pieces: no copy of a 4-hour side
+        piece = x[i:i + (1 << 20)]
+        n += int(np.count_nonzero(piece >= CLIP_LEVEL)) + int(np.count_nonzero(piece <= -CLIP_LEVEL))
+    return n
+
+
 class LevelCheck:
     """What a call's levels say about the recording, as one warning line each: a side
     recorded too loud (clipped: its voice measures harsher and less warm than it was),
@@ -533,11 +543,7 @@ class LevelCheck:
         if not len(x):
             return
         self.peak[channel] = max(self.peak.get(channel, 0.0), _peak(x))
-        clipped = 0
-        for i in range(0, len(x), 1 << 20):      # in pieces: no copy of a 4-hour side
-            piece = x[i:i + (1 << 20)]
-            clipped += int(np.count_nonzero(piece >= CLIP_LEVEL)) + int(np.count_nonzero(piece <= -CLIP_LEVEL))
-        self.clipped[channel] = self.clipped.get(channel, 0) + clipped
+        self.clipped[channel] = self.clipped.get(channel, 0) + clipped_samples(x)
         self.samples[channel] = self.samples.get(channel, 0) + len(x)
 
     def messages(self, name: str) -> list[str]:
