@@ -236,6 +236,41 @@ def test_source_that_goes_away_ends_capture(pulse):
             pulse.pactl("unload-module", module)
 
 
+def test_a_source_that_stalls_briefly_stays_on_the_call_clock(pulse, tmp_path):
+    # two inputs made from the two sides of one sink: what is played into it reaches
+    # both at the same sample; one input is suspended 1 s (under stall_s), as a
+    # headset that drops out for a moment
+    modules = [pulse.pactl("load-module", "module-remap-source", f"source_name={name}", "master=call.monitor",
+                           "channels=1", "channel_map=mono", f"master_channel_map={side}", "remix=no").strip()
+               for name, side in (("left_in", "front-left"), ("right_in", "front-right"))]
+    try:
+        source = DeviceSource(resolve_device("left_in"), resolve_device("right_in")).start()
+        rec = Recorder(source)
+        assert rec.first.wait(20.0)
+        time.sleep(0.5)
+        pulse.pactl("suspend-source", "right_in", "1")
+        time.sleep(1.0)
+        pulse.pactl("suspend-source", "right_in", "0")
+        time.sleep(0.5)
+        click = np.zeros((8000, 2), np.float32)
+        click[2000:2400] = np.hanning(400)[:, None] * 0.8
+        assert pulse.play(write(tmp_path / "click.wav", click), "call").wait(60) == 0
+        assert wait_for(lambda: rec.heard("agent") and rec.heard("customer"))
+        time.sleep(0.2)
+        rec.finish()
+    finally:
+        for module in modules:
+            pulse.pactl("unload-module", module)
+    assert source.lost is None
+    onsets = {}
+    for name in ("agent", "customer"):
+        t0, got = rec.channel(name)          # (checks that each channel is contiguous)
+        onsets[name] = t0 + np.argmax(np.abs(got) > 0.3) / SR
+    # the old clock counted samples only: the right input ran 1 s early from then on
+    assert abs(onsets["customer"] - onsets["agent"]) < 0.03
+    assert 0.9 < source.stats()["gap_s"] < 1.2
+
+
 def test_stop_from_another_thread_is_idempotent(pulse):
     source = DeviceSource(resolve_device("customer.monitor")).start()
     stoppers = [threading.Thread(target=source.stop) for _ in range(3)]
@@ -329,8 +364,86 @@ def test_same_stereo_device_opens_one_stream_two_devices_two():
 def test_stream_clock_places_first_block_by_adc_then_counts_samples():
     clock = StreamClock(origin_stream_s=1000.0, origin_monotonic_s=50.0, samplerate_hz=SR, latency_s=0.04)
     assert clock.start_s(0, 320, adc_time_s=1000.25, captured_at=50.3) == pytest.approx(0.25)
-    # later blocks follow the sample count, not the jittery ADC time
-    assert clock.start_s(3200, 320, adc_time_s=1000.9, captured_at=51.0) == pytest.approx(0.45)
+    # later blocks follow the sample count, not the ADC time's jitter (±10 ms through pulse)
+    assert clock.start_s(3200, 320, adc_time_s=1000.458, captured_at=50.5) == pytest.approx(0.45)
+    assert clock.start_s(3520, 320, adc_time_s=1000.462, captured_at=50.52) == pytest.approx(0.47)
+
+
+def blocks(n, t0_s=0.0, rate_ppm=0.0, block=320, jitter_s=0.0, seed=0):
+    """``n`` consecutive blocks of a device whose clock runs ``rate_ppm`` fast: (sample
+    index, true start s, callback time s); a block's callback comes 10 ms after it ends."""
+    rng = np.random.default_rng(seed)
+    per_block_s = block / SR / (1 + rate_ppm * 1e-6)
+    for k in range(n):
+        start = t0_s + k * per_block_s
+        yield k * block, start + rng.uniform(-jitter_s, jitter_s), start + per_block_s + 0.01
+
+
+def place(clock, stream, origin=1000.0, block=320):
+    """Positions (call-clock samples) given to ``stream``'s blocks and their true starts."""
+    got, truth = [], []
+    for index, start, callback in stream:
+        got.append(clock.position(index, block, origin + start, 50.0 + callback))
+        truth.append(start)
+    return np.array(got), np.array(truth)
+
+
+def test_stream_clock_fills_a_gap_where_the_stream_delivered_nothing():
+    # a source suspended for 1.5 s (its callbacks pause, then go on from the present)
+    clock = StreamClock(1000.0, 50.0, SR, 0.04)
+    before, _ = place(clock, blocks(100, jitter_s=0.01))
+    after, truth = place(clock, ((i + 32000, t + 3.5, c + 3.5) for i, t, c in blocks(100, jitter_s=0.01, seed=1)))
+    assert abs(before[0]) <= 0.01 * SR and np.all(np.diff(before) == 320)
+    assert np.abs(after / SR - truth).max() < 0.02         # back on the call clock at once
+    assert clock.gap_s == pytest.approx(1.5, abs=0.02)
+
+
+def test_stream_clock_keeps_the_count_through_a_burst_and_a_clock_step():
+    clock = StreamClock(1000.0, 50.0, SR, 0.04)
+    # the process stopped for 1 s: callbacks come late and in a burst, with right ADC times
+    stream = [(i, t, c if t < 1.0 else max(c, 2.0 + (c - 1.0) * 0.01)) for i, t, c in blocks(300)]
+    got, _ = place(clock, stream)
+    # the system clock set 1 h ahead (no pause): the ADC times jump, the audio did not
+    later, _ = place(clock, ((i + 300 * 320, t + 6 + 3600, c + 6) for i, t, c in blocks(100)), origin=1000.0)
+    together = np.concatenate([got, later])
+    assert np.all(np.diff(together) == 320), "samples stay contiguous"
+    assert clock.gap_s == 0 and clock.drift_s == 0
+
+
+@pytest.mark.parametrize("rate_ppm", [300, -300])
+def test_stream_clock_takes_back_a_device_clock_drift_in_small_steps(rate_ppm):
+    # 30 min of a device 300 ppm fast (or slow): 0.54 s off the system clock by the end
+    clock = StreamClock(1000.0, 50.0, SR, 0.04)
+    got, truth = place(clock, blocks(90_000, rate_ppm=rate_ppm, jitter_s=0.01))
+    error = got / SR - truth
+    assert np.abs(error).max() < 0.1 + 0.02
+    assert clock.drift_s == pytest.approx(-0.54 * np.sign(rate_ppm), abs=0.1)
+    assert clock.gap_s == 0
+
+
+def test_stream_clock_leaves_jitter_alone():
+    clock = StreamClock(1000.0, 50.0, SR, 0.04)
+    got, _ = place(clock, blocks(20_000, jitter_s=0.02))
+    assert np.all(np.diff(got) == 320) and clock.drift_s == 0 and clock.gap_s == 0
+
+
+def test_consumer_fills_gaps_with_silence_and_drops_what_a_fast_device_repeats():
+    source = DeviceSource(choice("a"), choice("b"))
+    s = source._streams[1]
+    s.clock = StreamClock(1000.0, 50.0, SR, 0.04)
+    block = np.ones((320, 1), np.float32)
+
+    def frames(index, adc, callback):
+        return list(source._frames(s, index, 320, adc, callback, block))
+
+    assert [f.start_s for f in frames(0, 1000.5, 50.53)] == [0.5]
+    gap, after = frames(320, 1001.52, 51.55)        # 1 s gap: silence, then the block
+    assert gap.start_s == pytest.approx(0.52) and len(gap.samples) == 16000 and not gap.samples.any()
+    assert after.start_s == pytest.approx(1.52) and after.samples.all()
+    s.clock.offset -= 100                            # a drift step back of 100 samples
+    (trimmed,) = frames(640, 1001.54, 51.57)
+    assert trimmed.start_s == pytest.approx(1.54) and len(trimmed.samples) == 220
+    assert source.stats()["gap_s"] == pytest.approx(1.0, abs=0.001)
 
 
 def test_stream_clock_without_adc_time_uses_the_callback_wall_clock():

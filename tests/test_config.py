@@ -147,6 +147,7 @@ def test_capture_latency_is_an_optional_number(tmp_path, value, expected):
     ("[pace]\nband_high_syl_s = 6\n", r"\[pace\] band_low_syl_s \(3\) must be below band_high_syl_s \(6\), and"),
     ('[transcribe]\nmodel = ""\n', r'\[transcribe\] model must name a model \(such as "tiny.en"\)'),
     ("[capture]\nreconnect_s = -1\n", r"\[capture\] reconnect_s must be 0 \(off\) or more, not -1"),
+    ("[capture]\nclock_tolerance_s = 0.01\n", r"\[capture\] clock_tolerance_s must be from 0.04 to 1 s, not 0.01"),
 ])
 def test_bad_files_are_one_line_errors_that_name_file_section_and_key(tmp_path, text, message):
     path = write(tmp_path, text, "bad.toml")

@@ -70,3 +70,32 @@ def test_an_ambiguous_source_name_is_not_told_to_give_an_index_it_does_not_have(
     with pytest.raises(DeviceError) as err:
         resolve_device("customer")
     assert "index" not in str(err.value), str(err.value)
+
+
+def test_an_input_that_pauses_is_said_and_recorded(pulse):
+    """A source that gives nothing for 1 s (under stall_s: a headset dropping out) comes
+    back as silence in its place: the status line says so, the record counts it, and the
+    call goes on (it used to run that side 1 s early for the rest of the call)."""
+    import threading
+
+    from voicecoach.live import LiveSession
+
+    src = DeviceSource(resolve_device("agent_mic"), resolve_device("customer_mic"))
+    session = LiveSession(src, Config(), transcribe=False)
+    said = []
+    session.subscribe(lambda kind, payload: said.append((kind, payload)))
+
+    def drop_out():
+        pulse.pactl("suspend-source", "customer_mic", "1")
+        time.sleep(1.0)
+        pulse.pactl("suspend-source", "customer_mic", "0")
+    timer = threading.Timer(1.0, drop_out)
+    timer.start()
+    try:
+        record = session.run(stop_after_s=5.0)
+    finally:
+        timer.join()
+    statuses = [p for k, p in said if k == "status"]
+    assert any("gave no audio for 1." in s for s in statuses), statuses
+    assert 0.9 <= record["live"]["gap_s"] <= 1.2
+    assert record["live"]["stopped_because"] is None

@@ -68,6 +68,10 @@ class CaptureOptions:
         (0.04 s through the ``pulse`` plugin with 0.02 s blocks).
     stall_s : float
         A stream that delivers nothing for this long is lost (s).
+    clock_tolerance_s : float
+        How far (s) a stream's sample count may stray from its own clock before
+        the call clock is corrected (a shorter gap filled with silence, drift
+        taken back); above the clock's jitter.
     source_check_s : float
         How often a PulseAudio source's presence is checked (s).
     poll_s : float
@@ -85,6 +89,7 @@ class CaptureOptions:
     queue_s: float = 10.0
     latency_s: Optional[float] = None
     stall_s: float = 3.0
+    clock_tolerance_s: float = 0.1
     source_check_s: float = 1.0
     poll_s: float = 0.1
     playback_check_s: float = 0.5
@@ -95,6 +100,8 @@ class CaptureOptions:
         low, high = BLOCK_S_RANGE
         if not low <= self.block_s <= high:
             return f"block_s must be from {low:g} to {high:g} s, not {self.block_s:g}"
+        if not 0.04 <= self.clock_tolerance_s <= 1.0:
+            return f"clock_tolerance_s must be from 0.04 to 1 s, not {self.clock_tolerance_s:g}"
         if self.latency_s is not None and not 0 < self.latency_s <= 1.0:
             return f"latency_s must be more than 0 and at most 1 s (or \"\" for the default), not {self.latency_s:g}"
         return ""

@@ -396,8 +396,10 @@ class LiveSession:
         self.stopped_because: Optional[str] = None
         self._next_snapshot = 0.0
         self._warned_behind = False
-        self._dropped_before = source.stats().get("dropped_blocks", 0)   # a shift's source counts all day
+        stats = source.stats()                                   # a shift's source counts all day
+        self._dropped_before = stats.get("dropped_blocks", 0)
         self._dropped_said = 0
+        self._gap_before = self._gap_said = stats.get("gap_s", 0.0)
         self._quiet = False
 
     def subscribe(self, fn: Subscriber) -> None:
@@ -521,6 +523,10 @@ class LiveSession:
                 self._emit("status", f"the computer fell behind and {lost_s:.1f} s of audio was lost "
                                      "(heard as silence)")
                 self._dropped_said = dropped
+            if snap["gap_s"] > self._gap_said + 0.05:   # an input paused (a headset dropping out)
+                self._emit("status", f"an input gave no audio for {snap['gap_s'] - self._gap_said:.1f} s "
+                                     "(heard as silence; both sides stay in step)")
+                self._gap_said = snap["gap_s"]
             self.dispatch.check()
 
     def _feed_worker(self, ch: str) -> None:
@@ -563,6 +569,7 @@ class LiveSession:
         snap["stt_lag_s"] = round(max(lags), 2) if lags else None
         stats = self.source.stats()
         snap["dropped_blocks"] = stats.get("dropped_blocks", 0)
+        snap["gap_s"] = stats.get("gap_s", 0.0)
         snap["behind_s"] = round(stats.get("behind_s", 0.0), 3)
         snap["recording"] = self.recorder.path.name if self.recorder is not None else None
         return snap
@@ -615,12 +622,14 @@ class LiveSession:
         record = build_record(self.engine, transcript, name=self.name, duration=self.engine.time,
                               model=self.model_name)
         record["nudges"] = [e.as_dict() for e in self.coach.nudges]
+        stats = self.source.stats()
         record["live"] = {"latency_p50_s": {k: _pct(v, 50) for k, v in self.latencies.items()},
                           "latency_p95_s": {k: _pct(v, 95) for k, v in self.latencies.items()},
                           "stopped_because": self.stopped_because,
                           "transcript_decoded_again": sum(len(r) for r in self.revisions.values()),
                           "dropped_snapshots": self.dropped_snapshots,
-                          "dropped_blocks": self.source.stats().get("dropped_blocks", 0) - self._dropped_before}
+                          "dropped_blocks": stats.get("dropped_blocks", 0) - self._dropped_before,
+                          "gap_s": round(stats.get("gap_s", 0.0) - self._gap_before, 2)}
         for rec in self._recorders:
             if rec is not self.recorder:
                 rec.close()                             # stopped during the call: its writer ends

@@ -16,19 +16,27 @@ Call clock. Each stream's first block is placed from the stream's own time
 (PortAudio's ``inputBufferAdcTime``) against that stream's time read just before
 the streams start; from there on its blocks follow by sample count, so every
 channel's samples are contiguous (blocks dropped on a full queue come back as
-silence of the same length, and are counted). Where a host API reports an ADC time
-of 0, the first block is placed from the wall clock of its callback instead.
+silence of the same length, and are counted). The sample count is checked against
+each block's ADC time (:class:`StreamClock`): a stream that delivered nothing for a
+while (a source suspended for 2 s: its callbacks pause, then go on from the
+present) gets that gap back as silence, and a device whose clock drifts from the
+system's is brought back in steps, so the two sides stay on one clock for a whole
+shift. Where a host API reports an ADC time of 0, the first block is placed from
+the wall clock of its callback instead, and nothing is checked.
 
 Measured through the ALSA ``pulse`` plugin (PortAudio 19.6, PulseAudio 16, 0.02 s
 blocks): callbacks come every 20.0 ms (1st-99th percentile 19.9-20.2 ms) with
 exactly 320 frames. The ADC time is never 0; it is ``currentTime`` (the system's
-real-time clock, as ``time.time()``) minus the plugin's delay, 10-16 ms before the
-callback, and it follows the stream's sample count to within 0.1 ms over 5 s.
-That delay leaves out the block being read (taken literally, a block would end
-10 ms after its own callback), so call-clock times run at least 10 ms late: the
-same for every stream, so two separate streams on one source still line up to
-within 1 ms. ``captured_at`` (the callback's
-``time.monotonic()``) is what latency is measured from.
+real-time clock, as ``time.time()``) minus the plugin's delay, 6-26 ms before the
+callback, and it follows the stream's sample count to within ±10 ms. It stays right
+when the callbacks are late (the process stopped for 1 s: PulseAudio keeps the
+audio and delivers it in a burst, with its own ADC times), and jumps by exactly the
+gap when the source delivered nothing (suspended for 2 s: +2.00 s). That delay
+leaves out the block being read (taken literally, a block would end 10 ms after
+its own callback), so call-clock times run at least 10 ms late: the same for every
+stream, so two separate streams on one source still line up to within 1 ms.
+``captured_at`` (the callback's ``time.monotonic()``) is what latency is measured
+from.
 
 Slow consumers. ``status.input_overflow`` is never set through the ``pulse``
 plugin: PulseAudio buffers a late client on the server and delivers in a burst.
@@ -96,7 +104,28 @@ class DeviceLost:
 
 
 class StreamClock:
-    """Places one stream's blocks on the call clock.
+    """Places one stream's blocks on the call clock, in samples.
+
+    The first block is placed by its ADC time (PortAudio's ``inputBufferAdcTime``)
+    against the stream's time at call-clock 0; where the host API gives no ADC time
+    (0), by its callback's wall clock. Later blocks follow by sample count, so a
+    channel's samples stay contiguous, and each block's ADC time checks that count:
+
+    - a **gap**: the ADC time jumps ahead by more than ``tolerance_s`` and the
+      callbacks paused for about as long (a suspended or briefly stalled source
+      delivers nothing, then goes on from the present): the block is placed that much
+      later, and the consumer fills the gap with silence;
+    - a **clock step**: the ADC time jumps with no such pause (through the ``pulse``
+      plugin the ADC time is the system's real-time clock, which NTP or a user may
+      set): the stream's origin moves with it and no audio is touched;
+    - **drift**: the median difference over ``window`` blocks passes
+      ``tolerance_s`` (a device whose clock runs fast or slow against the system's;
+      two devices' clocks commonly differ by 20-100 ppm, 1-3 s over a shift): the
+      blocks are moved back by that much, and the consumer drops or adds that many
+      samples.
+
+    Where the host API gives no ADC time, nothing is checked: a callback's wall clock
+    jumps whenever the machine is busy, with no audio missing.
 
     Parameters
     ----------
@@ -108,18 +137,46 @@ class StreamClock:
     latency_s : float
         The stream's input latency (s), for placing a block by its callback's wall
         clock when the ADC time is unknown.
+    tolerance_s : float
+        How far (s) the sample count may stray from the ADC time before it is
+        corrected: above the ADC time's jitter (±10 ms through the ``pulse`` plugin).
+    window : int
+        Blocks whose median difference is checked for drift.
+
+    Attributes
+    ----------
+    gap_s : float
+        Silence (s) placed in gaps so far.
+    drift_s : float
+        Net correction (s) for drift so far (positive: the device ran slow).
+
+    Examples
+    --------
+    >>> clock = StreamClock(1000.0, 50.0, 16000, latency_s=0.04)
+    >>> clock.position(0, 320, adc_time_s=1000.25, captured_at=50.3)
+    4000
+    >>> clock.position(320, 320, adc_time_s=1000.27, captured_at=50.32)   # by sample count
+    4320
+    >>> clock.position(640, 320, adc_time_s=1002.29, captured_at=52.34)   # 2 s gap
+    36640
     """
 
     def __init__(self, origin_stream_s: float, origin_monotonic_s: float, samplerate_hz: int,
-                 latency_s: float):
+                 latency_s: float, tolerance_s: float = 0.1, window: int = 50):
         self.origin_stream_s = origin_stream_s
         self.origin_monotonic_s = origin_monotonic_s
         self.samplerate_hz = samplerate_hz
         self.latency_s = latency_s
-        self.offset_s: Optional[float] = None
+        self.tolerance_s = tolerance_s
+        self.window = window
+        self.offset: Optional[int] = None     # call-clock sample of the stream's sample 0
+        self.gap_s = 0.0
+        self.drift_s = 0.0
+        self._last: Optional[tuple[float, float]] = None   # (difference s, callback time) of the last block
+        self._differences: list[float] = []
 
-    def start_s(self, sample_index: int, n_frames: int, adc_time_s: float, captured_at: float) -> float:
-        """Call-clock time (s) of a block's first sample.
+    def position(self, sample_index: int, n_frames: int, adc_time_s: float, captured_at: float) -> int:
+        """Call-clock sample (at ``samplerate_hz``) of a block's first sample.
 
         Parameters
         ----------
@@ -132,14 +189,44 @@ class StreamClock:
         captured_at : float
             ``time.monotonic()`` (s) in the block's callback.
         """
-        if self.offset_s is None:
+        sr = self.samplerate_hz
+        if self.offset is None:
             if adc_time_s > 0:
                 first = adc_time_s - self.origin_stream_s
             else:
-                first = (captured_at - self.origin_monotonic_s - self.latency_s
-                         - n_frames / self.samplerate_hz)
-            self.offset_s = max(0.0, first - sample_index / self.samplerate_hz)
-        return self.offset_s + sample_index / self.samplerate_hz
+                first = captured_at - self.origin_monotonic_s - self.latency_s - n_frames / sr
+            self.offset = max(0, int(round(first * sr))) - sample_index
+        if adc_time_s > 0:
+            self._check(sample_index, adc_time_s, captured_at)
+        return self.offset + sample_index
+
+    def start_s(self, sample_index: int, n_frames: int, adc_time_s: float, captured_at: float) -> float:
+        """Call-clock time (s) of a block's first sample (:meth:`position` in seconds)."""
+        return self.position(sample_index, n_frames, adc_time_s, captured_at) / self.samplerate_hz
+
+    def _check(self, sample_index: int, adc_time_s: float, captured_at: float) -> None:
+        sr = self.samplerate_hz
+        difference = (adc_time_s - self.origin_stream_s) - (self.offset + sample_index) / sr
+        if self._last is not None:
+            jump = difference - self._last[0]
+            if abs(jump) > self.tolerance_s:
+                paused = captured_at - self._last[1]
+                if jump > 0 and paused >= jump - self.tolerance_s:
+                    self.offset += int(round(jump * sr))       # a gap: nothing was captured
+                    self.gap_s += jump
+                else:
+                    self.origin_stream_s += jump               # the clock itself was set
+                difference -= jump
+        self._last = (difference, captured_at)
+        self._differences.append(difference)
+        if len(self._differences) >= self.window:
+            median = float(np.median(self._differences))
+            self._differences = []
+            if abs(median) > self.tolerance_s:
+                step = int(round(median * sr))
+                self.offset += step
+                self.drift_s += step / sr
+                self._last = (difference - step / sr, captured_at)
 
 
 class _Stream:
@@ -157,7 +244,7 @@ class _Stream:
         self.status_flags = 0
         self.last_callback = 0.0  # time.monotonic() of the last callback
         self.finished = False     # the stream ended without stop()
-        self.next_sample = 0      # consumer side: the next sample index expected
+        self.next_at: Optional[int] = None   # consumer side: the call-clock sample expected next
 
     def callback_for(self, put, stopping: threading.Event):
         """The PortAudio callback: copy, stamp, queue without blocking, count."""
@@ -280,7 +367,7 @@ class DeviceSource:
                 self.started_at = time.monotonic()
                 for s, origin in zip(self._streams, origins):
                     s.clock = StreamClock(origin, self.started_at, SAMPLE_RATE,
-                                          s.stream.latency)
+                                          s.stream.latency, self.options.clock_tolerance_s)
                     s.last_callback = self.started_at
                 for s in self._streams:
                     if self._closed:               # stopped (Ctrl-C) while opening
@@ -402,13 +489,20 @@ class DeviceSource:
 
     def _frames(self, s: _Stream, index: int, n: int, adc: float, captured_at: float,
                 block: np.ndarray) -> Iterator[CapturedFrame]:
-        if index > s.next_sample and s.clock.offset_s is not None:
-            gap = np.zeros(index - s.next_sample, np.float32)   # blocks dropped on a full queue
-            t = s.clock.start_s(s.next_sample, len(gap), adc, captured_at)
+        at = s.clock.position(index, n, adc, captured_at)
+        if s.next_at is None:
+            s.next_at = at
+        if at > s.next_at:      # blocks dropped on a full queue, or a gap in the stream: silence
+            gap = np.zeros(at - s.next_at, np.float32)
             for ch in s.columns:
-                yield self._taken(CapturedFrame(ch, t, gap, captured_at))
-        t = s.clock.start_s(index, n, adc, captured_at)
-        s.next_sample = index + n
+                yield self._taken(CapturedFrame(ch, s.next_at / SAMPLE_RATE, gap, captured_at))
+            s.next_at = at
+        elif at < s.next_at:    # the device ran fast: what the call clock already has goes
+            block = block[s.next_at - at:]
+            if not len(block):
+                return
+        t = s.next_at / SAMPLE_RATE
+        s.next_at += len(block)
         for ch, col in s.columns.items():
             samples = np.ascontiguousarray(block[:, col])
             yield self._taken(CapturedFrame(ch, t, samples, captured_at))
@@ -445,14 +539,16 @@ class DeviceSource:
         dict
             ``blocks``: blocks delivered by all callbacks; ``dropped_blocks``:
             blocks lost on a full queue; ``status_flags``: callbacks with a
-            PortAudio status flag set; ``behind_s``: how far (s) the consumer's
-            slowest channel is behind real time, from the frames taken against the
-            call clock (0.02-0.06 s for a consumer that keeps up).
+            PortAudio status flag set; ``gap_s``: silence (s) put where a stream
+            delivered nothing for a while, all streams; ``behind_s``: how far (s)
+            the consumer's slowest channel is behind real time, from the frames
+            taken against the call clock (0.02-0.06 s for a consumer that keeps up).
         """
         now_s = (self._stopped_at or time.monotonic()) - self.started_at
         return {
             "blocks": sum(s.blocks for s in self._streams),
             "dropped_blocks": sum(s.dropped for s in self._streams),
             "status_flags": sum(s.status_flags for s in self._streams),
+            "gap_s": sum(s.clock.gap_s for s in self._streams if s.clock is not None),
             "behind_s": max(0.0, now_s - min(self._consumed_s.values())) if self._started else 0.0,
         }

@@ -82,7 +82,7 @@ class ReconnectingSource:
         self._current = first
         self._offset = 0.0                       # this clock at the current source's 0
         self._ends = {ch: 0.0 for ch in self.channels}
-        self._dropped = 0                        # blocks dropped by earlier sources
+        self._earlier = {"dropped_blocks": 0, "gap_s": 0.0}   # counted by earlier sources
         self._stop = threading.Event()
         self._lock = threading.RLock()           # stop() may come from a signal handler
 
@@ -98,7 +98,8 @@ class ReconnectingSource:
 
     def stats(self) -> dict:
         stats = dict(self._current.stats())
-        stats["dropped_blocks"] = stats.get("dropped_blocks", 0) + self._dropped
+        for key, before in self._earlier.items():
+            stats[key] = stats.get(key, 0) + before
         return stats
 
     def playback_changes(self) -> list[tuple[bool, float]]:
@@ -123,7 +124,9 @@ class ReconnectingSource:
                     yield CapturedFrame(ch, end, np.zeros(n, np.float32), time.monotonic())
             if not self._open_again():
                 return
-            self._dropped += source.stats().get("dropped_blocks", 0)   # the new source's count starts at 0
+            lost_stats = source.stats()                 # the new source's counts start at 0
+            for key in self._earlier:
+                self._earlier[key] += lost_stats.get(key, 0)
             self._offset = t
             self._ends = dict.fromkeys(self.channels, t)
             yield DeviceBack(source.lost.device, time.monotonic() - away, t)
