@@ -105,7 +105,7 @@ def test_a_slow_subscriber_never_holds_the_engine_and_gets_every_event_in_order(
 
 
 def test_a_slow_disk_never_holds_the_engine_and_the_recording_is_whole(excerpt, tmp_path):
-    rec = Recorder(tmp_path / "calls", ("agent", "customer"))
+    rec = Recorder(tmp_path / "calls", ("agent", "customer")).open()
     rec._file.close()
     rec._file = SlowFile(rec.path, "r+")                 # the header is already there
     rec._file.seek(0, os.SEEK_END)
@@ -124,9 +124,47 @@ def test_a_slow_disk_never_holds_the_engine_and_the_recording_is_whole(excerpt, 
     assert np.allclose(y[:, 1], np.clip(excerpt.customer, -1, 1), atol=1e-3)
 
 
+class SlowFolderRecorder(Recorder):
+    """A real recorder whose folder is on a slow (network) disk: making the file takes
+    ``SLOW_S``; notes the thread that made it."""
+
+    def open(self):
+        if self.path is None:
+            self.opened_on = threading.current_thread().name
+            time.sleep(SLOW_S)
+        return super().open()
+
+
+def test_the_recording_is_made_off_the_engine_thread(excerpt, tmp_path):
+    rec = SlowFolderRecorder(tmp_path / "calls", ("agent", "customer"))
+    assert rec.path is None and not (tmp_path / "calls").exists()   # nothing on disk yet
+    source = TimedReplay(excerpt)
+    session = LiveSession(source, Config(), transcribe=False, recorder=rec, name="excerpt")
+    record = session.run()
+    assert rec.opened_on == "recorder-writer"
+    assert source.longest_hold_s() < HELD_MAX_S, source.longest_hold_s()
+    assert record["source"]["name"] == rec.path.name == session.recording_path.name
+    y, _ = sf.read(rec.path, dtype="float32")
+    assert y.shape == (len(excerpt.agent), 2)
+    assert np.allclose(y[:, 1], np.clip(excerpt.customer, -1, 1), atol=1e-3)
+
+
+def test_a_folder_that_cannot_be_made_is_said_once_and_coaching_goes_on(excerpt, tmp_path):
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    rec = Recorder(tmp_path / "taken" / "calls", ("agent", "customer"))
+    session = LiveSession(TimedReplay(excerpt), Config(), transcribe=False, recorder=rec, name="excerpt")
+    got = []
+    session.subscribe(lambda kind, payload: got.append((kind, payload)))
+    record = session.run()
+    statuses = [p for k, p in got if k == "status"]
+    assert len(statuses) == 1 and statuses[0].startswith(f"cannot record in {tmp_path / 'taken' / 'calls'} (")
+    assert statuses[0].endswith("; coaching continues")
+    assert len(record["interruptions"]) == 1 and session.recording_path is None and rec.closed
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_a_full_disk_stops_the_recording_once_and_coaching_goes_on(excerpt, tmp_path):
-    rec = Recorder(tmp_path, ("agent", "customer"))
+    rec = Recorder(tmp_path, ("agent", "customer")).open()
     rec._file = open("/dev/full", "wb")                  # every write now fails with ENOSPC
     source = TimedReplay(excerpt)
     session = LiveSession(source, Config(), transcribe=False, recorder=rec, name="excerpt")
@@ -208,7 +246,7 @@ os._exit(1)                        # no close, no flush: as a crash
 
 
 def test_recorder_that_cannot_keep_up_stops_without_holding_the_writer(tmp_path):
-    rec = Recorder(tmp_path, ("agent",), queue_blocks=10).start()
+    rec = Recorder(tmp_path, ("agent",), queue_blocks=10).open().start()
     rec._file.close()
     rec._file = SlowFile(rec.path, "r+")
     rec._file.seek(0, os.SEEK_END)

@@ -44,7 +44,7 @@ os._exit(1)                        # no close, no flush: as a crash
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_full_disk_stops_recording_with_a_reason(tmp_path):
-    rec = Recorder(tmp_path, ("agent",))
+    rec = Recorder(tmp_path, ("agent",)).open()
     rec._file = open("/dev/full", "wb")               # every write now fails with ENOSPC
     for _ in range(100):
         rec.write("agent", np.zeros(320, np.float32))
@@ -73,7 +73,7 @@ class _StalledDisk:
 def test_a_disk_that_does_not_keep_up_still_gets_what_was_queued(tmp_path):
     """A full queue stops the recording; the blocks already waiting in it are written,
     not thrown away (they were up to 10 s of the call)."""
-    rec = Recorder(tmp_path, ("agent",), queue_blocks=50)
+    rec = Recorder(tmp_path, ("agent",), queue_blocks=50).open()
     disk = rec._file = _StalledDisk(rec._file)
     rec.start()
     for i in range(60):                                # 1.2 s: more than the queue holds

@@ -368,7 +368,8 @@ class LiveSession:
         self.engine = Engine(config, source.channels, baseline=baseline, lexicon=lexicon)
         self.coach = CoachRules(config.coach)
         self.recorder = recorder
-        self.recording_path = getattr(recorder, "path", None)   # kept when the recording stops early
+        self.recording_path = None          # the recorder's file, once the call has ended (kept when
+                                            # the recording stops early; the writer thread makes it)
         self._recorders = [recorder] if recorder is not None else []    # closed when the call ends
         self._own_dispatch = dispatcher is None
         self.dispatch = dispatcher or Dispatcher(snapshot_backlog)
@@ -571,7 +572,8 @@ class LiveSession:
         snap["dropped_blocks"] = stats.get("dropped_blocks", 0)
         snap["gap_s"] = stats.get("gap_s", 0.0)
         snap["behind_s"] = round(stats.get("behind_s", 0.0), 3)
-        snap["recording"] = self.recorder.path.name if self.recorder is not None else None
+        path = self.recorder.path if self.recorder is not None else None
+        snap["recording"] = path.name if path is not None else None
         return snap
 
     def end(self, end_s: Optional[float] = None, quiet: bool = False) -> dict:
@@ -637,6 +639,7 @@ class LiveSession:
             self.recorder.close()                       # what the writer thread holds is written first
             if self.recorder.failed:
                 self._emit("status", self.recorder.failed)
+        self.recording_path = self._recorders[0].path if self._recorders else None
         if self.recording_path is not None and remove_if_empty(self.recording_path):
             self.recording_path = None                  # a full disk took even its first block
         if self.recording_path is not None:             # also one that stopped early: it is this call's

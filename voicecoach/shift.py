@@ -328,11 +328,7 @@ class Shift:
         if self.record_dir:
             from voicecoach.sinks.recorder import Recorder
 
-            try:
-                recorder = Recorder(self.record_dir, self.source.channels)
-            except OSError as exc:
-                self.dispatch.emit("status", f"cannot record in {self.record_dir} ({exc.strerror or exc}); "
-                                             "coaching without recording")
+            recorder = Recorder(self.record_dir, self.source.channels)   # its writer thread makes the file
         when = _dt.datetime.now() - _dt.timedelta(seconds=max(0.0, self.detector.time - c.t))  # the call's start
         session = LiveSession(_CallView(self.source), self.config, transcribe=self.transcribe,
                               model=self.model, second_model=self.second_model, baseline=self.baseline,

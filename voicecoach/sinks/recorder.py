@@ -13,10 +13,13 @@ tell a recording in progress from one whose process was killed: after a crash,
 counts, not only what the last sync covered) and :mod:`voicecoach.store.recovery`
 analyses it into its call record.
 
-Threads. Until :meth:`Recorder.start`, :meth:`Recorder.write` writes and syncs on
-the caller's thread. After it (the live session starts it), :meth:`Recorder.write`
-only copies the block into a bounded queue and returns: a writer thread
-(``recorder-writer``) takes everything queued at once, writes it in one go and
+Threads. Until :meth:`Recorder.start`, :meth:`Recorder.write` creates, writes and
+syncs the file on the caller's thread. After it (the live session starts it),
+nothing touches the disk on the caller's thread: :meth:`Recorder.write` only copies
+the block into a bounded queue and returns, and a writer thread
+(``recorder-writer``) creates the file (the folder on a slow or hung network home
+holds only that thread; :attr:`Recorder.path` is None until then), takes everything
+queued at once, writes it in one go and
 syncs the file each ``flush_s`` of audio, so a slow disk (a sync that takes half a
 second) never holds the engine, and a crash still loses only about ``flush_s``
 plus what waited in the queue. The writer thread alone touches the file until
@@ -71,17 +74,19 @@ class Recorder:
 
     Attributes
     ----------
+    path : Path or None
+        The recording (``call-YYYYmmdd-HHMMSS.wav``, named when the recorder is
+        made), once the file is created; None before.
     failed : str or None
         Why the recording stopped (set by whichever thread met the error).
     """
 
     def __init__(self, folder: str | Path, channels: Sequence[str], flush_s: float = 1.0,
                  queue_blocks: int = 1000):
-        from voicecoach.store.calls import private_folder
-
-        self.folder = private_folder(folder)     # made 0700 if missing; the user's own keeps its mode
-        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.folder = Path(folder)
         self.channels = tuple(channels)
+        self.path: Optional[Path] = None
+        self._stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         self._pending = {ch: [] for ch in self.channels}
         self._pending_n = {ch: 0 for ch in self.channels}
         self.frames_written = 0
@@ -91,19 +96,34 @@ class Recorder:
         self._fail_lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, queue_blocks))
         self._writer: Optional[threading.Thread] = None
+        self._file = None
+        self._closing = False
+
+    def open(self) -> "Recorder":
+        """Create the file and write its header, on this thread (once). Raises OSError.
+
+        The folder is made if missing, readable by the user alone (the user's own
+        folder keeps its mode); the file is 0600 and locked while it is written."""
+        from voicecoach.store.calls import private_folder
+
+        if self.path is not None:
+            return self
+        folder = private_folder(self.folder)
         for n in range(1, 1000):            # calls of a shift may start within one second
-            self.path = self.folder / (f"call-{stamp}.wav" if n == 1 else f"call-{stamp}-{n}.wav")
+            path = folder / (f"call-{self._stamp}.wav" if n == 1 else f"call-{self._stamp}-{n}.wav")
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 break
             except FileExistsError:
                 continue
         else:
-            raise FileExistsError(f"{self.folder}: no free recording name for {stamp}")
+            raise FileExistsError(f"{folder}: no free recording name for {self._stamp}")
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)     # released when the file is closed
         self._file = os.fdopen(fd, "wb")
+        self.path = path
         self._file.write(_header(len(self.channels), 0))
+        return self
 
     @property
     def closed(self) -> bool:
@@ -111,8 +131,9 @@ class Recorder:
         return self._file is None and (self._writer is None or not self._writer.is_alive())
 
     def start(self) -> "Recorder":
-        """Move the writing to a writer thread (once); :meth:`write` then never blocks."""
-        if self._writer is None and self._file is not None:
+        """Move the file's creation and the writing to a writer thread (once);
+        :meth:`write` then never touches the disk."""
+        if self._writer is None and not self._closing:
             self._writer = threading.Thread(target=self._write_loop, name="recorder-writer", daemon=True)
             self._writer.start()
         return self
@@ -122,7 +143,7 @@ class Recorder:
 
         After :meth:`start` this only queues a copy of the block (the caller's thread
         never waits on the disk); a full queue stops the recording."""
-        if self.failed or self._file is None:
+        if self.failed or self._closing:
             return
         if self._writer is not None:
             try:
@@ -130,9 +151,19 @@ class Recorder:
             except queue.Full:
                 waiting = self._queue.maxsize * len(samples) / SAMPLE_RATE / len(self.channels)
                 self._fail(f"recording stopped: the disk did not keep up ({waiting:.0f} s of audio "
-                           f"waiting to be written) ({self.path})")
+                           f"waiting to be written) ({self.path or self.folder})")
+            return
+        if self._file is None and not self._open_or_fail():
             return
         self._add(channel, samples)
+
+    def _open_or_fail(self) -> bool:
+        try:
+            self.open()
+            return True
+        except OSError as exc:
+            self._fail(f"cannot record in {self.folder} ({exc.strerror or exc})")
+            return False
 
     def _add(self, channel: str, samples: np.ndarray) -> None:
         self._pending[channel].append(np.asarray(samples, np.float32))
@@ -142,7 +173,9 @@ class Recorder:
             self._write_frames(n)
 
     def _write_loop(self) -> None:
-        """The writer thread: everything queued at once, one write, a sync each ``flush_s``."""
+        """The writer thread: the file made, then everything queued at once, one write,
+        a sync each ``flush_s``."""
+        self._open_or_fail()
         while True:
             items = [self._queue.get()]
             while True:
@@ -211,14 +244,19 @@ class Recorder:
             pass
         self._file = None
 
-    def close(self) -> Path:
-        """Write what is left (the shorter channel padded with silence) and close.
+    def close(self) -> Optional[Path]:
+        """Write what is left (the shorter channel padded with silence) and close;
+        return :attr:`path` (None when the file could not be made).
 
         With a writer thread, it first writes everything queued and ends; the rest
-        happens on the caller's thread."""
+        happens on the caller's thread. Without one, a recorder that was never
+        written to still leaves its file (a header and no audio)."""
+        self._closing = True
         if self._writer is not None and self._writer.is_alive():
             self._queue.put(None)          # the writer drains the queue, so this never waits long
             self._writer.join()
+        if self._writer is None and self.path is None and not self.failed:
+            self._open_or_fail()
         if self._file is not None and not self.failed:
             n = max(self._pending_n.values())
             for ch in self.channels:
