@@ -400,3 +400,17 @@ def test_where_a_record_was_made_from_is_kept_over_re_adds_and_rebuilds(tmp_path
         h.rebuild([tmp_path / "out"])
         assert h.recordings_of(rec) == (tmp_path / "calls" / "a.flac",)
         assert len(h.recordings_of(two)) == 2
+
+
+def test_a_history_longer_than_the_list_says_how_many_it_holds(tmp_path):
+    """`history` lists the latest 20 (or -n N): it says when the history holds more, and
+    how to list them all; it said only "Your last 20 calls"."""
+    db = tmp_path / "h.sqlite"
+    with History(db) as h:
+        for i in range(23):
+            h.add(make_record(f"c{i}.flac", f"2026-11-{i + 1:02d}T09:00:00+00:00"), tmp_path / f"{i}.json")
+        assert h.count() == 23
+    lines = show_history(20, path=db).splitlines()
+    assert lines[0] == ("Your last 20 of 23 calls (`voicecoach history -n 23` lists them all), "
+                        "oldest first (the newest is the last line):")
+    assert show_history(23, path=db).splitlines()[0].startswith("Your last 23 calls, oldest first")

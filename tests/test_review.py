@@ -312,6 +312,24 @@ def test_history_tab_lists_the_call(window, tmp_path, demo):
         assert [r.record_path for r in h.calls()] == [str(demo[1].record_path.resolve())]
 
 
+def test_the_history_tab_says_when_it_lists_only_the_latest_calls(qtbot, tmp_path, monkeypatch):
+    """The History tab lists the latest 100 calls; with more in the history it says so (it
+    showed 100 rows and said nothing of the rest)."""
+    import voicecoach.ui.review as review_module
+    from tests.test_history import make_record
+
+    monkeypatch.setattr(review_module, "HISTORY_ROWS", 3)     # 3 rows stand for 100 (same code path)
+    with History(tmp_path / "h.sqlite") as h:
+        for i in range(5):
+            h.add(make_record(f"c{i}.flac", f"2026-11-0{i + 1}T09:00:00+00:00"), tmp_path / f"{i}.json")
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.refresh_history()
+    assert win.history.table.rowCount() == 3
+    assert "The latest 3 of your 5 calls are shown; “voicecoach history -n 5” lists them all." in \
+        win.history.message.text()
+
+
 def test_record_without_audio_opens_without_playback(qtbot, tmp_path, demo, monkeypatch):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
     record = dict(demo[1].record, source={"name": "elsewhere.flac", "channels": ["agent", "customer"]})

@@ -82,6 +82,9 @@ from .widgets import (
 TICK_MS = 40
 """How often (ms) the playhead follows the player."""
 
+HISTORY_ROWS = 100
+"""How many of the latest calls the History tab lists (it says so when there are more)."""
+
 
 # --------------------------------------------------------------------------- opening a call
 
@@ -599,12 +602,16 @@ class ReviewWindow(QMainWindow):
 
         try:
             with History(self.history_path) as history:
-                rows = history.calls(100)
+                rows = history.calls(HISTORY_ROWS)
+                total = history.count()
         except (sqlite3.Error, OSError) as exc:
             self.history.set_rows([], f"The history cannot be read: {exc}")
             return
+        more = (f"The latest {len(rows)} of your {total} calls are shown; `voicecoach history -n {total}` "
+                "lists them all." if total > len(rows) else "")
         # the care note is on the status bar, always; `command` is how the terminal quotes
-        lines = [re.sub(r"`([^`]*)`", r"“\1”", line) for line in (*trend_lines(rows), left_out_line(rows)) if line]
+        lines = [re.sub(r"`([^`]*)`", r"“\1”", line)
+                 for line in (more, *trend_lines(rows), left_out_line(rows)) if line]
         note = "\n".join(lines) if rows else \
             "No calls yet: the calls you review, coach live, or analyse with -o appear here."
         self.history.set_rows(rows, note)

@@ -292,6 +292,10 @@ class History:
                 continue
         return found
 
+    def count(self) -> int:
+        """How many calls the history holds."""
+        return self._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+
     def calls(self, limit: Optional[int] = 20) -> list[CallScores]:
         """The latest ``limit`` calls (all with None), oldest first, so trends read left to right."""
         query = f"SELECT {', '.join(_COLUMNS)} FROM calls ORDER BY created DESC, record_path DESC"
@@ -565,13 +569,18 @@ def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None, talk: 
     return text_table(table, right)
 
 
-def history_text(rows: list[CallScores]) -> str:
-    """The history as a readable table (oldest first), a trend line and the care note."""
+def history_text(rows: list[CallScores], total: Optional[int] = None) -> str:
+    """The history as a readable table (oldest first), a trend line and the care note;
+    ``total``: how many calls the history holds, said when ``rows`` are fewer."""
     if not rows:
         return ("No calls in your history yet. `voicecoach analyze CALL -o CALL.json` adds one; "
                 "`voicecoach history --rebuild FOLDER` indexes records you already have.")
     n = len(rows)
-    lines = [f"Your {'call' if n == 1 else f'last {n} calls'}, oldest first (the newest is the last line):", ""]
+    if total is not None and total > n:
+        head = f"Your last {n} of {total} calls (`voicecoach history -n {total}` lists them all)"
+    else:
+        head = f"Your {'call' if n == 1 else f'last {n} calls'}"
+    lines = [f"{head}, oldest first (the newest is the last line):", ""]
     lines += scores_table(rows)
     trend = trend_lines(rows)
     lines += ["", *trend] if trend else []
@@ -601,4 +610,4 @@ def show_history(limit: Optional[int] = 20, rebuild: Optional[list] = None,
                         + (f", and the {plural(kept, 'call record')} it had from other folders" if kept else "")
                         + (f"; {plural(len(skipped), 'other JSON file')} skipped" if skipped else ""))
             head.append("")
-        return "\n".join(head) + history_text(history.calls(limit))
+        return "\n".join(head) + history_text(history.calls(limit), history.count())
