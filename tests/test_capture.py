@@ -271,6 +271,20 @@ def test_a_source_that_stalls_briefly_stays_on_the_call_clock(pulse, tmp_path):
     assert 0.9 < source.stats()["gap_s"] < 1.2
 
 
+def test_a_source_gone_before_it_opens_is_named_in_one_line(pulse):
+    """Between finding an input and opening it (a headset unplugged just then, or the
+    shift looking for it again), the source can go: the error says so, not PortAudio's
+    "Unanticipated host error [PaErrorCode -9999]"."""
+    module = pulse.pactl("load-module", "module-remap-source", "source_name=brief_mic",
+                         "master=agent.monitor").strip()
+    choice = resolve_device("brief_mic")
+    pulse.pactl("unload-module", module)
+    with pytest.raises(DeviceError) as err:
+        DeviceSource(choice).start()
+    assert str(err.value) == ("cannot open 'brief_mic': PulseAudio has no source 'brief_mic' any more "
+                              "(unplugged?); `voicecoach devices` lists the inputs")
+
+
 def test_stop_from_another_thread_is_idempotent(pulse):
     source = DeviceSource(resolve_device("customer.monitor")).start()
     stoppers = [threading.Thread(target=source.stop) for _ in range(3)]

@@ -432,6 +432,10 @@ class DeviceSource:
                                       latency=self.options.latency_s or "low",
                                       callback=callback, finished_callback=finished)
             except sd.PortAudioError as exc:
+                source = s.choice.pulse_source
+                if source is not None and not pulse_source_present(source, s.choice.pulse_server):
+                    raise DeviceError(f"cannot open {s.choice.name!r}: PulseAudio has no source {source!r} "
+                                      "any more (unplugged?); `voicecoach devices` lists the inputs") from None
                 raise DeviceError(f"cannot open {s.choice.name!r}: {exc}") from None
 
     def stop(self) -> None:
