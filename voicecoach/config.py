@@ -69,9 +69,10 @@ class CaptureOptions:
     stall_s : float
         A stream that delivers nothing for this long is lost (s).
     clock_tolerance_s : float
-        How far (s) a stream's sample count may stray from its own clock before
-        the call clock is corrected (a shorter gap filled with silence, drift
-        taken back); above the clock's jitter.
+        How far (s) an input's audio may stray from its device's clock before it
+        is put back in step: a dropout shorter than stall_s is filled with
+        silence, a device clock that drifts is taken back. More than the clock's
+        jitter (about 0.01 s).
     source_check_s : float
         How often a PulseAudio source's presence is checked (s).
     poll_s : float
