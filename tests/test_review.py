@@ -330,6 +330,24 @@ def test_the_history_tab_says_when_it_lists_only_the_latest_calls(qtbot, tmp_pat
         win.history.message.text()
 
 
+def test_a_live_call_is_titled_as_the_history_lists_it(qtbot, tmp_path, demo, monkeypatch):
+    """A call coached live is "live call: <what the caller raised>" in the History tab; its
+    review was titled "call 1, <date>" (every shift has a call 1). The review now says what
+    the list says, and keeps the call's own name beside the date."""
+    from voicecoach.sinks.view import call_name
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    record = dict(demo[1].record, source={"name": "call 1, 2026-12-01 09:15", "channels": ["agent", "customer"]},
+                  shift={"call": 1, "start_s": 0.0, "end_s": 90.0, "started_by": "voice", "ended_by": "silence"},
+                  caller_problems=[{"t": 4.0, "text": "My internet keeps dropping."}])
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.load(open_call(record))
+    assert win.title.text() == call_name(record) == "live call: My internet keeps dropping."
+    assert win.windowTitle() == "VoiceCoach — live call: My internet keeps dropping."
+    assert win.subtitle.text().startswith("call 1, 2026-12-01 09:15  ·  ")
+
+
 def test_record_without_audio_opens_without_playback(qtbot, tmp_path, demo, monkeypatch):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
     record = dict(demo[1].record, source={"name": "elsewhere.flac", "channels": ["agent", "customer"]})

@@ -47,6 +47,7 @@ from voicecoach.sinks.report import call_date, write_report, written_line
 from voicecoach.sinks.view import (
     CARE_NOTE,
     REPHRASE,
+    call_name,
     turn_legend,
     clock,
     empty_list_text,
@@ -444,16 +445,18 @@ class ReviewWindow(QMainWindow):
         self._autoplay = self.player is not None
         self.play_button.setEnabled(self.player is not None)
         self.play_button.setToolTip("" if self.player else "no recording: nothing to play")
-        self.title.setText(record["source"]["name"])
+        name, own_name = call_name(record), record["source"]["name"]   # as the History tab lists it
+        self.title.setText(name)
         chans = record["source"]["channels"]
         mine = not source.shared_by           # a call shared with me (the coach) is not mine to share
         agent = "you" if mine else source.shared_by
-        meta = [f"shared by {source.shared_by}" if source.shared_by else "", call_date(record),
+        meta = [own_name if own_name != name else "",
+                f"shared by {source.shared_by}" if source.shared_by else "", call_date(record),
                 clock(record["duration"]),
                 f"{agent} + caller" if "customer" in chans else f"{agent} only (mono)",
                 f"speech-to-text {record['stt_model']}" if record.get("stt_model") else "no transcript"]
         self.subtitle.setText("  ·  ".join(m for m in meta if m))
-        self.setWindowTitle(f"VoiceCoach — {record['source']['name']}")
+        self.setWindowTitle(f"VoiceCoach — {name}")
         self.care_note.setText(CARE_NOTE if mine else
                                f"Shared by {source.shared_by} for their own practice: read it against their own "
                                "earlier calls, never to rank, pay or judge anyone.")
