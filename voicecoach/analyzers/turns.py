@@ -337,11 +337,14 @@ class TurnTaking:
                 if not any(ch3 == CUSTOMER and s3 > e for s3, e3, ch3 in timeline if s3 < s2):
                     gaps.append(round(s2 - e, 3))
         # monologues: agent speech while the customer says at most backchannels; a short
-        # reply in the agent's pause ("Yes, it is.") is the caller taking a turn
+        # reply in the agent's pause ("Yes, it is.") is the caller taking a turn, and a
+        # pause of turn_pause_s or more (a hold) ends it, as it ends a turn for talk time
         listening = {round(b["_onset"], 3) for b in self.backchannels if b["by"] == CUSTOMER}
         longest, run_start, run_end = 0.0, None, None
         for s, e, ch in timeline:
             if ch == AGENT:
+                if run_end is not None and s - run_end >= o.turn_pause_s:
+                    run_start = run_end = None
                 run_start = s if run_start is None else run_start
                 run_end = e if run_end is None else max(run_end, e)
                 longest = max(longest, run_end - run_start)
