@@ -127,7 +127,6 @@ class PaceTracker:
         self._talk: list[list[float]] = []  # [start, end] (s) of talking: speech and the
                                             # pauses inside a turn (< turn_pause_s)
         self._n_frames = 0
-        self._n_decided = 0                # frames whose nucleus decision is final
         self._t_decided = -np.inf          # call time up to which nuclei are final
         self._syllables: list[float] = []  # nucleus times (s), increasing
         self._words: list[float] = []      # word mid times (s), sorted
@@ -203,8 +202,7 @@ class PaceTracker:
             word rate when there are words, else of the recent syllable rate.
         """
         o = self.options
-        hop = self.hop_s or 0.0
-        decided_s = self._n_decided * hop
+        decided_s = self._speech_between(-np.inf, self._t_decided)   # talking time, as for words
         syl = len(self._syllables) / decided_s if decided_s >= o.min_speech_s else None
         wpm = 60.0 * len(self._words) / self.speaking_s \
             if self._words and self.speaking_s >= o.min_speech_s else None
@@ -294,7 +292,6 @@ class PaceTracker:
         near_voiced = win(vpad, 2 * self._voiced_n + 1)[idx + pad - self._voiced_n].any(axis=1)
         nuclei = is_peak & prominent & near_voiced & (centre >= self.options.min_peak_db)
         self._syllables.extend(float(x) for x in self._t[lo:hi][nuclei])
-        self._n_decided += hi - lo
         self._t_decided = float(self._t[hi - 1])
         self._next = hi
         drop = max(0, self._next - self._reach - self._smooth_n)
