@@ -27,7 +27,10 @@ def screen_problem() -> str:
     if platform and platform != "xcb":
         return ""                          # offscreen, wayland...: chosen by the user
     if not display:
-        if os.environ.get("WAYLAND_DISPLAY") and not platform:
+        wayland = os.environ.get("WAYLAND_DISPLAY")
+        if wayland and not platform:
+            if not _wayland_answers(wayland):
+                return f"the Wayland display {wayland} does not answer (and no DISPLAY)"
             return ""
         return "no screen (no DISPLAY)"
     missing = missing_xcb_library()
@@ -65,6 +68,24 @@ def debian_package(soname: str) -> str:
         return soname
     name, version = m.group(1).lower(), m.group(2)
     return f"{name}-{version}" if name[-1].isdigit() else f"{name}{version}"
+
+
+def _wayland_answers(display: str) -> bool:
+    """Whether a Wayland compositor listens on ``display`` (a socket name under
+    ``$XDG_RUNTIME_DIR``, or a path), as libwayland-client finds it."""
+    import socket
+
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    path = display if os.path.isabs(display) else os.path.join(runtime, display) if runtime else ""
+    if not path:
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        try:
+            sock.connect(path)
+        except OSError:
+            return False
+    return True
 
 
 def _x_server_answers(display: str) -> bool:

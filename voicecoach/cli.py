@@ -133,6 +133,8 @@ def _check_output(option: str, output, inputs) -> None:
     folder = out.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
+    if not folder.is_dir():
+        raise UserError(f"cannot write {output}: {folder} is a file, not a folder")
     if (out.exists() and not os.access(out, os.W_OK)) or not os.access(folder, os.W_OK | os.X_OK):
         raise UserError(f"cannot write {output}: Permission denied (or a read-only disk): "
                         "name a file in a folder you can write to")
