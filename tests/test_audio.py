@@ -1,4 +1,5 @@
 """Reading calls: formats, rates, channel layouts, and one clear error for bad input."""
+import warnings
 import numpy as np
 import pytest
 import soundfile as sf
@@ -85,3 +86,23 @@ def test_hours_of_silence_is_refused_before_decoding_everything(tmp_path):
             f.write(block)
     with pytest.raises(AudioError, match="hours long"):
         load_call(path)
+
+
+def test_one_voice_saved_as_stereo_is_said_and_a_real_call_is_not(tmp_path):
+    """A stereo file whose two channels hold the same voice (a headset app saving mono as
+    stereo) read as "you 100 %, caller 0 %" with no word why: the caller's side is
+    cancelled as an echo of the agent's. It is now one warning line; the demo's two real
+    sides, and a call whose caller side only echoes the agent, give none."""
+    from voicecoach.analyze import demo_call_path
+
+    x, sr = sf.read(demo_call_path(), dtype="float32")
+    same = tmp_path / "same.wav"
+    sf.write(same, np.c_[x[:, 0], 0.5 * x[:, 0]], sr)           # the same voice, one side quieter
+    with pytest.warns(AudioWarning, match=r"both sides hold the same sound \(one voice saved as stereo, or the same file twice\?\)"):
+        load_call(same)
+    echo = tmp_path / "echo.wav"
+    sf.write(echo, np.c_[x[:, 0], 0.1 * np.r_[np.zeros(1280, np.float32), x[:-1280, 0]]], sr)   # 80 ms line echo
+    for path in (demo_call_path(), echo):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", AudioWarning)
+            load_call(path)

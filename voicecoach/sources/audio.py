@@ -483,6 +483,7 @@ def load_call(path: str | Path | None = None, *, agent: str | Path | None = None
     levels.feed("agent", a)
     if c is not None:
         levels.feed("customer", c)
+        levels.compare(a, c)
     levels.warn(name)
     if differ:
         warnings.warn(AudioWarning(differ), stacklevel=2)
@@ -530,14 +531,20 @@ def clipped_samples(x: np.ndarray) -> int:
 class LevelCheck:
     """What a call's levels say about the recording, as one warning line each: a side
     recorded too loud (clipped: its voice measures harsher and less warm than it was),
-    or one side with no sound at all while the other has (a wrong file, channel or device,
-    a muted mic: every turn-taking figure would read as if that side never spoke). Fed ``(channel,
-    samples)`` as the call is read; :meth:`warn` once it is all read."""
+    one side with no sound at all while the other has (a wrong file, channel or device,
+    a muted mic: every turn-taking figure would read as if that side never spoke), or
+    both channels holding the same sound (one voice saved as stereo: the caller's side is
+    then cancelled as an echo of the agent's, and reads as silent). Fed ``(channel,
+    samples)`` as the call is read, and both sides of each stretch to :meth:`compare`;
+    :meth:`warn` once it is all read."""
+
+    SAME_CORRELATION = 0.95    # waveform correlation above which the two sides are one sound
 
     def __init__(self):
         self.peak: dict[str, float] = {}
         self.clipped: dict[str, int] = {}
         self.samples: dict[str, int] = {}
+        self._products = np.zeros(3)          # sums of agent*caller, agent**2, caller**2
 
     def feed(self, channel: str, x: np.ndarray) -> None:
         if not len(x):
@@ -545,6 +552,17 @@ class LevelCheck:
         self.peak[channel] = max(self.peak.get(channel, 0.0), _peak(x))
         self.clipped[channel] = self.clipped.get(channel, 0) + clipped_samples(x)
         self.samples[channel] = self.samples.get(channel, 0) + len(x)
+
+    def compare(self, agent: np.ndarray, customer: np.ndarray) -> None:
+        """Compare the two sides over the same stretch of the call (equal lengths)."""
+        for i in range(0, len(agent), 1 << 20):       # in pieces: no copy of a 4-hour side
+            a = agent[i:i + (1 << 20)].astype(np.float64)
+            c = customer[i:i + (1 << 20)].astype(np.float64)
+            self._products += (float(a @ c), float(a @ a), float(c @ c))
+
+    def _same_sound(self) -> bool:
+        both, agent, customer = self._products
+        return agent > 0 and customer > 0 and both / np.sqrt(agent * customer) > self.SAME_CORRELATION
 
     def messages(self, name: str) -> list[str]:
         out = []
@@ -561,6 +579,10 @@ class LevelCheck:
         if "customer" in self.samples and self.peak.get("agent", 0.0) < SILENCE_PEAK <= self.peak["customer"]:
             out.append(f"{name}: no sound at all on your side (a muted mic, or the wrong channel or "
                        "--agent file?); you are taken as silent throughout")
+        elif self._same_sound():
+            out.append(f"{name}: both sides hold the same sound (one voice saved as stereo, or the same "
+                       "file twice?): the caller's side is taken as an echo of yours and reads as silent; "
+                       "for your voice alone, give a mono file")
         return out
 
     def warn(self, name: str) -> None:

@@ -269,6 +269,8 @@ class CallStream:
         for ch, x in block.items():               # the decoded samples are checked as they are read
             self.peak = max(self.peak, float(np.abs(x).max()) if len(x) else 0.0)
             self.levels.feed(ch, x)
+        if "customer" in block:
+            self.levels.compare(block["agent"], block["customer"])
         self.samples += len(next(iter(block.values())))
 
     def finish(self) -> None:
