@@ -636,8 +636,10 @@ def test_the_shifts_last_line_says_which_records_are_kept_and_which_are_lost():
 
 def test_a_recording_or_a_record_given_as_a_voice_profile_is_named_in_plain_words(tmp_path):
     sf.write(tmp_path / "me.wav", np.zeros((16000, 1), np.float32) + 0.01, 16000)
+    sf.write(tmp_path / "long.wav", np.zeros((40 * 16000, 1), np.float32) + 0.01, 16000)   # over 1 MB
     (tmp_path / "call.json").write_text(json.dumps({"schema": "voicecoach.call/1"}))
-    for given, why in (("me.wav", "a recording"), ("call.json", "no voice feature statistics in it")):
+    for given, why in (("me.wav", "a recording"), ("long.wav", "a recording"),
+                       ("call.json", "no voice feature statistics in it")):
         res = run("warmth", "me.wav", "--profile", given, cwd=tmp_path)
         assert res.returncode == 2, res.stderr
         assert res.stderr.strip() == (f"voicecoach: error: {given}: not a voice profile ({why}; "

@@ -486,7 +486,9 @@ def _load_baseline(path: Optional[str]):
     p = Path(path).expanduser()
     try:
         if p.exists() and (not p.is_file() or p.stat().st_size > 1 << 20):
-            raise UserError(f"{path}: not a voice profile (a folder, a device or too large)")
+            what = ("a recording" if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
+                    else "a folder, a device or too large")
+            raise UserError(f"{path}: not a voice profile ({what}; `voicecoach calibrate` makes one)")
         raw = p.read_bytes()
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
         baseline = Baseline.from_dict(data)
