@@ -644,3 +644,14 @@ def test_a_recording_or_a_record_given_as_a_voice_profile_is_named_in_plain_word
         assert res.returncode == 2, res.stderr
         assert res.stderr.strip() == (f"voicecoach: error: {given}: not a voice profile ({why}; "
                                       "`voicecoach calibrate` makes one)"), res.stderr
+
+
+def test_a_model_folder_or_a_call_name_that_is_not_there_is_said_plainly(tmp_path):
+    """`--model /no/such/folder` showed Hugging Face's "Repo id must be in the form
+    'repo_name'..."; an empty file name was read as the folder "." ("is a folder")."""
+    res = run("analyze", "demo", "--model", str(tmp_path / "no-such-model"), cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.strip() == f"voicecoach: error: {tmp_path / 'no-such-model'}: no such model folder"
+    for args in (["analyze", ""], ["warmth", ""], ["analyze", "--agent", ""]):
+        res = run(*args, cwd=tmp_path)
+        assert res.returncode == 2 and res.stderr.strip().endswith(": an empty file name"), res.stderr

@@ -90,7 +90,7 @@ def _count(text: str) -> int:
 
 
 def _file_name(text: str) -> str:
-    """A file to write: not empty."""
+    """A file to read or write: not empty (``Path("")`` is the folder ".")."""
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty file name")
     return text
@@ -159,9 +159,9 @@ def _add_call_inputs(p: argparse.ArgumentParser, call_help: str) -> None:
     """The call a command analyses: CALL, or a file per side (``--agent``, ``--customer``),
     and which side of a stereo CALL is the agent. One definition for ``analyze``,
     ``review`` and ``report`` (checked by :func:`_call_given`)."""
-    p.add_argument("call", nargs="?", metavar="CALL", help=call_help)
-    p.add_argument("--agent", metavar="FILE", help="the agent's side, as its own file")
-    p.add_argument("--customer", metavar="FILE", help="the customer's side, as its own file")
+    p.add_argument("call", nargs="?", type=_file_name, metavar="CALL", help=call_help)
+    p.add_argument("--agent", type=_file_name, metavar="FILE", help="the agent's side, as its own file")
+    p.add_argument("--customer", type=_file_name, metavar="FILE", help="the customer's side, as its own file")
     p.add_argument("--agent-channel", choices=("left", "right"),
                    help="which side of a stereo CALL is the agent (default: left; review and report "
                         "open a recording as its call record says)")
@@ -256,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: tiny.en, installed with VoiceCoach; other names download)")
     a.add_argument("--no-transcript", action="store_true",
                    help="skip speech-to-text (fast; no word-based cues)")
-    a.add_argument("--profile", metavar="FILE",
+    a.add_argument("--profile", type=_file_name, metavar="FILE",
                    help="your voice profile (from `voicecoach calibrate`) for warmth")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_common(a)
@@ -283,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--agent-channel", type=int, metavar="N", help="channel of the agent device (0 = left)")
     lv.add_argument("--customer-channel", type=int, metavar="N",
                     help="channel of the customer device (with one stereo device for both: 1 = right)")
-    lv.add_argument("--replay", metavar="FILE", nargs="+",
+    lv.add_argument("--replay", type=_file_name, metavar="FILE", nargs="+",
                     help="replay recordings at real-time pace instead of devices, one call after "
                          "another ('demo' = the demo call)")
     lv.add_argument("--gap", type=_gap_seconds, default=10.0, metavar="SECONDS",
@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--stop-after", type=_seconds, metavar="SECONDS", help="end the shift after this much time")
     lv.add_argument("--no-transcript", action="store_true", help="no speech-to-text (no captions, no word cues)")
     lv.add_argument("--model", metavar="NAME", help="speech-to-text model (default tiny.en)")
-    lv.add_argument("--profile", metavar="FILE", help="your voice profile for warmth")
+    lv.add_argument("--profile", type=_file_name, metavar="FILE", help="your voice profile for warmth")
     _add_common(lv)
 
     sub.add_parser("devices", help="list the audio inputs (and PulseAudio sources) to choose from",
@@ -342,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "or from the microphone while you read a short passage. The "
                                     "profile stores statistics of your voice, never audio. A stereo "
                                     "recording is a call: only its left channel (you) is measured.")
-    cb.add_argument("audio", nargs="*", metavar="AUDIO",
+    cb.add_argument("audio", nargs="*", type=_file_name, metavar="AUDIO",
                     help="recordings of your ordinary speech (mono, or stereo with you on the left)")
     cb.add_argument("--mic", action="store_true", help="record from the microphone instead")
     cb.add_argument("--seconds", type=_mic_seconds, metavar="SECONDS",
@@ -362,8 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "without one: against an average voice, which is much less "
                                     "reliable). A stereo clip is a call: only its left channel (you) "
                                     "is scored.")
-    wm.add_argument("clips", nargs="+", metavar="CLIP", help="clips of your voice (mono, or stereo with you on the left)")
-    wm.add_argument("--profile", metavar="FILE",
+    wm.add_argument("clips", nargs="+", type=_file_name, metavar="CLIP", help="clips of your voice (mono, or stereo with you on the left)")
+    wm.add_argument("--profile", type=_file_name, metavar="FILE",
                     help="your voice profile (default: the one `voicecoach calibrate` remembered)")
     wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth, reason}: "
                     "reason says why a clip has no warmth (null when it has)")
@@ -377,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "only with --with-audio. Nothing else leaves this machine.",
         epilog="The team store is [team] database in the config file\n"
                "(postgresql://YOU@HOST/DATABASE); the password comes from PGPASSWORD or ~/.pgpass.")
-    sh.add_argument("call", metavar="CALL", help="a call record (.json), or a recording that has one")
+    sh.add_argument("call", type=_file_name, metavar="CALL", help="a call record (.json), or a recording that has one")
     sh.add_argument("--with-audio", action="store_true", help="share the recording as well")
     sh.add_argument("--undo", action="store_true", help="take the call (and its recording) back")
     _add_common(sh)

@@ -120,6 +120,8 @@ def model_path(name: str) -> str:
         if not (p / "model.bin").exists():
             raise ModelError(f"{p}: not a CTranslate2 Whisper model folder (no model.bin)")
         return str(p)
+    if name.startswith(("/", "./", "../", "~")):
+        raise ModelError(f"{p}: no such model folder")      # a path, not a model name
     return name
 
 
