@@ -377,10 +377,10 @@ def test_same_stereo_device_opens_one_stream_two_devices_two():
 
 def test_stream_clock_places_first_block_by_adc_then_counts_samples():
     clock = StreamClock(origin_stream_s=1000.0, origin_monotonic_s=50.0, samplerate_hz=SR, latency_s=0.04)
-    assert clock.start_s(0, 320, adc_time_s=1000.25, captured_at=50.3) == pytest.approx(0.25)
+    assert clock.place(0, 320, adc_time_s=1000.25, captured_at=50.3) == 4000
     # later blocks follow the sample count, not the ADC time's jitter (±10 ms through pulse)
-    assert clock.start_s(3200, 320, adc_time_s=1000.458, captured_at=50.5) == pytest.approx(0.45)
-    assert clock.start_s(3520, 320, adc_time_s=1000.462, captured_at=50.52) == pytest.approx(0.47)
+    assert clock.place(3200, 320, adc_time_s=1000.458, captured_at=50.5) == 7200
+    assert clock.place(3520, 320, adc_time_s=1000.462, captured_at=50.52) == 7520
 
 
 def blocks(n, t0_s=0.0, rate_ppm=0.0, block=320, jitter_s=0.0, seed=0):
@@ -394,11 +394,18 @@ def blocks(n, t0_s=0.0, rate_ppm=0.0, block=320, jitter_s=0.0, seed=0):
 
 
 def place(clock, stream, origin=1000.0, block=320):
-    """Positions (call-clock samples) given to ``stream``'s blocks and their true starts."""
-    got, truth = [], []
+    """Positions (call-clock samples) given to ``stream``'s blocks and their true starts;
+    blocks held while the clock settles get theirs once it has (as the consumer does)."""
+    got, truth, held = [], [], []
     for index, start, callback in stream:
-        got.append(clock.position(index, block, origin + start, 50.0 + callback))
+        held.append(index)
         truth.append(start)
+        if clock.place(index, block, origin + start, 50.0 + callback) is not None:
+            got += [clock.at(i) for i in held]
+            held = []
+    if held:
+        clock.settle_now()
+        got += [clock.at(i) for i in held]
     return np.array(got), np.array(truth)
 
 
@@ -410,6 +417,29 @@ def test_stream_clock_fills_a_gap_where_the_stream_delivered_nothing():
     assert abs(before[0]) <= 0.01 * SR and np.all(np.diff(before) == 320)
     assert np.abs(after / SR - truth).max() < 0.02         # back on the call clock at once
     assert clock.gap_s == pytest.approx(1.5, abs=0.02)
+
+
+@pytest.mark.parametrize("frozen_blocks", [2, 40])
+def test_stream_clock_measures_a_gap_right_when_the_blocks_after_it_are_read_late(frozen_blocks):
+    """A source gives nothing for 1 s and the process is not run just as it comes back:
+    0.8 s of blocks wait on the server and come in a burst, and the first of them carry
+    the ADC time "now" (0.8 s late; a few of them, or the whole burst). The gap is 1 s,
+    not 1.8 s: the clock settles before it says (found by a helper's review: one side
+    then stayed 0.8 s late for the rest of the call)."""
+    clock = StreamClock(1000.0, 50.0, SR, 0.04)
+    place(clock, blocks(100, jitter_s=0.005))                         # 0-2 s
+    stream = []
+    for k, (i, t, c) in enumerate(blocks(100, jitter_s=0.005, seed=2)):   # from 3.0 s, true time
+        start, callback = t + 3.0, c + 3.0
+        if start < 3.8:                                               # waited on the server
+            callback = 3.8 + 0.01 + 0.001 * k                         # ... and come in a burst
+            if k < frozen_blocks:
+                start = 3.8 - 0.01                                    # read as "now"
+        stream.append((i + 32000, start, callback))
+    got, _ = place(clock, stream)
+    truth = 3.0 + np.arange(100) * 0.02
+    assert np.abs(got / SR - truth).max() < 0.02
+    assert clock.gap_s == pytest.approx(1.0, abs=0.02)
 
 
 def test_stream_clock_keeps_the_count_through_a_burst_and_a_clock_step():
@@ -451,16 +481,19 @@ def test_consumer_fills_gaps_with_silence_and_drops_what_a_fast_device_repeats()
         return list(source._frames(s, index, 320, adc, callback, block))
 
     assert [f.start_s for f in frames(0, 1000.5, 50.53)] == [0.5]
-    gap, after = frames(320, 1001.52, 51.55)        # 1 s gap: silence, then the block
+    assert frames(320, 1001.52, 51.55) == []        # 1 s gap: held while the clock settles
+    assert frames(640, 1001.54, 51.57) == [] and frames(960, 1001.56, 51.59) == []
+    gap, *after = frames(1280, 1001.58, 51.61)      # settled: the silence, then the 4 blocks
     assert gap.start_s == pytest.approx(0.52) and len(gap.samples) == 16000 and not gap.samples.any()
-    assert after.start_s == pytest.approx(1.52) and after.samples.all()
+    assert [f.start_s for f in after] == pytest.approx([1.52, 1.54, 1.56, 1.58])
+    assert all(f.samples.all() for f in after)
     s.clock.offset -= 100                            # a drift step back of 100 samples
-    (trimmed,) = frames(640, 1001.54, 51.57)
-    assert trimmed.start_s == pytest.approx(1.54) and len(trimmed.samples) == 220
+    (trimmed,) = frames(1600, 1001.60, 51.63)
+    assert trimmed.start_s == pytest.approx(1.60) and len(trimmed.samples) == 220
     assert source.stats()["gap_s"] == pytest.approx(1.0, abs=0.001)
 
 
 def test_stream_clock_without_adc_time_uses_the_callback_wall_clock():
     clock = StreamClock(origin_stream_s=0.0, origin_monotonic_s=50.0, samplerate_hz=SR, latency_s=0.04)
     # block captured at 50.5: its first sample is a block and the latency earlier
-    assert clock.start_s(0, 320, adc_time_s=0.0, captured_at=50.5) == pytest.approx(0.44)
+    assert clock.place(0, 320, adc_time_s=0.0, captured_at=50.5) == 7040

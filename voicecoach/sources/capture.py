@@ -76,6 +76,11 @@ from voicecoach.sources.devices import (
 )
 from voicecoach.sources.files import CapturedFrame, take_all
 
+REFINE_S = 0.003
+"""After a gap, the window of blocks that follows corrects the gap by what its median
+says when that is more than this (s); three blocks right after a gap are within about
+±15 ms, the window within 1-2 ms."""
+
 # Streams read PULSE_SOURCE / PULSE_SERVER while they open; opens that set them
 # must not interleave.
 _OPEN_LOCK = threading.Lock()
@@ -113,8 +118,14 @@ class StreamClock:
 
     - a **gap**: the ADC time jumps ahead by more than ``tolerance_s`` and the
       callbacks paused for about as long (a suspended or briefly stalled source
-      delivers nothing, then goes on from the present): the block is placed that much
-      later, and the consumer fills the gap with silence;
+      delivers nothing, then goes on from the present). The first blocks after it
+      may be read late (the machine busy just then): their ADC time is then "now",
+      up to the lateness too late, until PulseAudio's backlog is delivered. So the
+      clock *settles* first: it holds its answer (:meth:`place` gives None) until
+      three blocks come at the normal pace, and measures the gap from their median
+      (or, after ``window`` blocks without, from the smallest difference seen,
+      since lateness only adds); the consumer holds those blocks meanwhile and
+      puts the gap's silence before them;
     - a **clock step**: the ADC time jumps with no such pause (through the ``pulse``
       plugin the ADC time is the system's real-time clock, which NTP or a user may
       set): the stream's origin moves with it and no audio is touched;
@@ -141,7 +152,8 @@ class StreamClock:
         How far (s) the sample count may stray from the ADC time before it is
         corrected: above the ADC time's jitter (±10 ms through the ``pulse`` plugin).
     window : int
-        Blocks whose median difference is checked for drift.
+        Blocks whose median difference is checked for drift; the most blocks a gap
+        is settled over.
 
     Attributes
     ----------
@@ -153,12 +165,17 @@ class StreamClock:
     Examples
     --------
     >>> clock = StreamClock(1000.0, 50.0, 16000, latency_s=0.04)
-    >>> clock.position(0, 320, adc_time_s=1000.25, captured_at=50.3)
+    >>> clock.place(0, 320, adc_time_s=1000.25, captured_at=50.3)
     4000
-    >>> clock.position(320, 320, adc_time_s=1000.27, captured_at=50.32)   # by sample count
+    >>> clock.place(320, 320, adc_time_s=1000.27, captured_at=50.32)    # by sample count
     4320
-    >>> clock.position(640, 320, adc_time_s=1002.29, captured_at=52.34)   # 2 s gap
-    36640
+    >>> clock.place(640, 320, adc_time_s=1002.29, captured_at=52.34) is None   # a 2 s gap: settling
+    True
+    >>> [clock.place(i, 320, 1002.29 + (i - 640) / 16000, 52.34 + (i - 640) / 16000)
+    ...  for i in (960, 1280, 1600)]                                   # three blocks at the normal pace
+    [None, None, 37600]
+    >>> clock.at(640), clock.gap_s                                      # where the held blocks go
+    (36640, 2.0)
     """
 
     def __init__(self, origin_stream_s: float, origin_monotonic_s: float, samplerate_hz: int,
@@ -174,9 +191,12 @@ class StreamClock:
         self.drift_s = 0.0
         self._last: Optional[tuple[float, float]] = None   # (difference s, callback time) of the last block
         self._differences: list[float] = []
+        self._settling: Optional[dict] = None  # after a gap: what it is measured from
+        self._refine: Optional[float] = None   # after a gap: the difference the next window aims at
 
-    def position(self, sample_index: int, n_frames: int, adc_time_s: float, captured_at: float) -> int:
-        """Call-clock sample (at ``samplerate_hz``) of a block's first sample.
+    def place(self, sample_index: int, n_frames: int, adc_time_s: float, captured_at: float) -> Optional[int]:
+        """Call-clock sample (at ``samplerate_hz``) of a block's first sample; None while
+        the clock settles after a gap (the block's place is :meth:`at` once it has).
 
         Parameters
         ----------
@@ -189,44 +209,78 @@ class StreamClock:
         captured_at : float
             ``time.monotonic()`` (s) in the block's callback.
         """
-        sr = self.samplerate_hz
         if self.offset is None:
             if adc_time_s > 0:
                 first = adc_time_s - self.origin_stream_s
             else:
-                first = captured_at - self.origin_monotonic_s - self.latency_s - n_frames / sr
-            self.offset = max(0, int(round(first * sr))) - sample_index
-        if adc_time_s > 0:
-            self._check(sample_index, adc_time_s, captured_at)
+                first = (captured_at - self.origin_monotonic_s - self.latency_s
+                         - n_frames / self.samplerate_hz)
+            self.offset = max(0, int(round(first * self.samplerate_hz))) - sample_index
+        if adc_time_s > 0 and self._check(sample_index, n_frames, adc_time_s, captured_at):
+            return None
+        return self.at(sample_index)
+
+    def at(self, sample_index: int) -> int:
+        """Call-clock sample of the stream's sample ``sample_index``, as placed now."""
         return self.offset + sample_index
 
-    def start_s(self, sample_index: int, n_frames: int, adc_time_s: float, captured_at: float) -> float:
-        """Call-clock time (s) of a block's first sample (:meth:`position` in seconds)."""
-        return self.position(sample_index, n_frames, adc_time_s, captured_at) / self.samplerate_hz
-
-    def _check(self, sample_index: int, adc_time_s: float, captured_at: float) -> None:
+    def _check(self, sample_index: int, n_frames: int, adc_time_s: float, captured_at: float) -> bool:
+        """Check the count against the ADC time; True while settling after a gap."""
         sr = self.samplerate_hz
         difference = (adc_time_s - self.origin_stream_s) - (self.offset + sample_index) / sr
-        if self._last is not None:
-            jump = difference - self._last[0]
+        last, self._last = self._last, (difference, captured_at)
+        if self._settling is not None:
+            return self._settle(difference, captured_at - last[1] >= 0.5 * n_frames / sr)
+        if last is not None:
+            jump = difference - last[0]
             if abs(jump) > self.tolerance_s:
-                paused = captured_at - self._last[1]
-                if jump > 0 and paused >= jump - self.tolerance_s:
-                    self.offset += int(round(jump * sr))       # a gap: nothing was captured
-                    self.gap_s += jump
-                else:
-                    self.origin_stream_s += jump               # the clock itself was set
+                if jump > 0 and captured_at - last[1] >= jump - self.tolerance_s:
+                    # a gap: nothing was captured for a while; settle on how long
+                    before = float(np.median(self._differences)) if self._differences else last[0]
+                    self._settling = {"before": before, "seen": [difference], "steady": []}
+                    return True
+                self.origin_stream_s += jump               # the clock itself was set
                 difference -= jump
-        self._last = (difference, captured_at)
+                self._last = (difference, captured_at)
         self._differences.append(difference)
         if len(self._differences) >= self.window:
             median = float(np.median(self._differences))
             self._differences = []
-            if abs(median) > self.tolerance_s:
+            aim, self._refine = self._refine, None
+            if aim is not None and abs(median - aim) > REFINE_S:
+                # the window after a gap: its median finishes what three blocks began
+                # (the plugin's delay takes a while to be what it was before the gap)
+                step = int(round((median - aim) * sr))
+                self.offset += step
+                self.gap_s += step / sr
+                self._last = (difference - step / sr, captured_at)
+            elif abs(median) > self.tolerance_s:
                 step = int(round(median * sr))
                 self.offset += step
                 self.drift_s += step / sr
                 self._last = (difference - step / sr, captured_at)
+        return False
+
+    def _settle(self, difference: float, steady: bool) -> bool:
+        st = self._settling
+        st["seen"].append(difference)
+        st["steady"] = st["steady"] + [difference] if steady else []
+        if len(st["steady"]) < 3 and len(st["seen"]) < self.window:
+            return True
+        self.settle_now()
+        return False
+
+    def settle_now(self) -> None:
+        """End settling after a gap with what has been seen (at the end of capture)."""
+        st, self._settling = self._settling, None
+        if st is None:
+            return
+        level = float(np.median(st["steady"])) if len(st["steady"]) >= 3 else min(st["seen"])
+        step = max(0, int(round((level - st["before"]) * self.samplerate_hz)))
+        self.offset += step
+        self.gap_s += step / self.samplerate_hz
+        self._last = (self._last[0] - step / self.samplerate_hz, self._last[1])
+        self._differences, self._refine = [], st["before"]
 
 
 class _Stream:
@@ -245,6 +299,7 @@ class _Stream:
         self.last_callback = 0.0  # time.monotonic() of the last callback
         self.finished = False     # the stream ended without stop()
         self.next_at: Optional[int] = None   # consumer side: the call-clock sample expected next
+        self.held: list = []      # consumer side: blocks waiting for the clock to settle after a gap
 
     def callback_for(self, put, stopping: threading.Event):
         """The PortAudio callback: copy, stamp, queue without blocking, count."""
@@ -484,6 +539,10 @@ class DeviceSource:
                 item = self._queue.get(timeout=self.options.poll_s)
             except queue.Empty:
                 if self._stopping.is_set():
+                    for s in self._streams:      # blocks held while a clock settled
+                        if s.held:
+                            s.clock.settle_now()
+                            yield from self._release(s)
                     return
                 self._check_lost()
                 continue
@@ -493,23 +552,32 @@ class DeviceSource:
 
     def _frames(self, s: _Stream, index: int, n: int, adc: float, captured_at: float,
                 block: np.ndarray) -> Iterator[CapturedFrame]:
-        at = s.clock.position(index, n, adc, captured_at)
-        if s.next_at is None:
-            s.next_at = at
-        if at > s.next_at:      # blocks dropped on a full queue, or a gap in the stream: silence
-            gap = np.zeros(at - s.next_at, np.float32)
-            for ch in s.columns:
-                yield self._taken(CapturedFrame(ch, s.next_at / SAMPLE_RATE, gap, captured_at))
-            s.next_at = at
-        elif at < s.next_at:    # the device ran fast: what the call clock already has goes
-            block = block[s.next_at - at:]
-            if not len(block):
-                return
-        t = s.next_at / SAMPLE_RATE
-        s.next_at += len(block)
-        for ch, col in s.columns.items():
-            samples = np.ascontiguousarray(block[:, col])
-            yield self._taken(CapturedFrame(ch, t, samples, captured_at))
+        s.held.append((index, captured_at, block))
+        if s.clock.place(index, n, adc, captured_at) is None:
+            return                # the clock settles after a gap: held until it has
+        yield from self._release(s)
+
+    def _release(self, s: _Stream) -> Iterator[CapturedFrame]:
+        """The stream's held blocks, at their places on the call clock."""
+        held, s.held = s.held, []
+        for index, captured_at, block in held:
+            at = s.clock.at(index)
+            if s.next_at is None:
+                s.next_at = at
+            if at > s.next_at:      # blocks dropped on a full queue, or a gap in the stream: silence
+                gap = np.zeros(at - s.next_at, np.float32)
+                for ch in s.columns:
+                    yield self._taken(CapturedFrame(ch, s.next_at / SAMPLE_RATE, gap, captured_at))
+                s.next_at = at
+            elif at < s.next_at:    # the device ran fast: what the call clock already has goes
+                block = block[s.next_at - at:]
+                if not len(block):
+                    continue
+            t = s.next_at / SAMPLE_RATE
+            s.next_at += len(block)
+            for ch, col in s.columns.items():
+                samples = np.ascontiguousarray(block[:, col])
+                yield self._taken(CapturedFrame(ch, t, samples, captured_at))
 
     def _taken(self, frame: CapturedFrame) -> CapturedFrame:
         self._consumed_s[frame.channel] = frame.start_s + len(frame.samples) / SAMPLE_RATE
