@@ -21,7 +21,11 @@ each block's ADC time (:class:`StreamClock`): a stream that delivered nothing fo
 while (a source suspended for 2 s: its callbacks pause, then go on from the
 present) gets that gap back as silence, and a device whose clock drifts from the
 system's is brought back in steps, so the two sides stay on one clock for a whole
-shift. Where a host API reports an ADC time of 0, the first block is placed from
+shift. Measured on PulseAudio's own sources (one sink's two sides as two inputs, one
+suspended 1-2 s): the sides stay within 1-10 ms after one dropout; what is left
+(5-12 ms a dropout, always the same way) is latency PulseAudio adds on resuming that
+no timestamp shows, so a headset that drops out dozens of times a call could end a
+few tenths of a second apart. Where a host API reports an ADC time of 0, the first block is placed from
 the wall clock of its callback instead, and nothing is checked.
 
 Measured through the ALSA ``pulse`` plugin (PortAudio 19.6, PulseAudio 16, 0.02 s
