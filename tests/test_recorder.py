@@ -3,6 +3,8 @@ import os
 import stat
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -84,3 +86,52 @@ def test_a_disk_that_does_not_keep_up_still_gets_what_was_queued(tmp_path):
     y, sr = sf.read(path, dtype="float32")
     assert len(y) >= 50 * 320                          # all that was queued (the stalled block too)
     assert np.allclose(y, 0.25, atol=1e-3)
+
+
+class HungFolderRecorder(Recorder):
+    """A real recorder whose folder is on a network home that stopped answering: making
+    the file waits until ``answer`` is set (found by a helper's review)."""
+
+    answer = threading.Event()
+
+    def open(self):
+        if self.path is None:
+            self.answer.wait()
+        return super().open()
+
+
+def test_closing_a_recording_whose_folder_hangs_does_not_hold_the_caller(tmp_path):
+    """close() is what a call's end (the shift's closer thread) calls: it waited forever
+    for a writer stuck making the file (put(None) on the full queue, then join())."""
+    rec = HungFolderRecorder(tmp_path / "calls", ("agent", "customer"), queue_blocks=10, close_wait_s=1.0).start()
+    for _ in range(20):                       # more than the queue holds: the recording stops
+        rec.write("agent", np.zeros(320, np.float32))
+        rec.write("customer", np.zeros(320, np.float32))
+    assert rec.failed and "did not keep up" in rec.failed
+    closer = threading.Thread(target=rec.close, daemon=True)
+    closer.start()
+    closer.join(5.0)
+    held = closer.is_alive()
+    started = time.monotonic()
+    assert rec.close() is None and time.monotonic() - started < 0.5      # once: it does not wait again
+    HungFolderRecorder.answer.set()           # let the writer end
+    assert not held, "close() waited on the writer's open()"
+
+
+def test_closing_waits_for_a_slow_disk_to_write_what_is_queued(tmp_path):
+    rec = Recorder(tmp_path, ("agent",), close_wait_s=30.0).open().start()
+    slow = rec._file
+
+    class Slow:
+        def __getattr__(self, name):
+            return getattr(slow, name)
+
+        def write(self, b):
+            time.sleep(0.3)
+            return slow.write(b)
+    rec._file = Slow()
+    for _ in range(5):
+        rec.write("agent", np.full(320, 0.25, np.float32))
+    assert rec.close() == rec.path and not rec.failed
+    y, _ = sf.read(rec.path, dtype="float32")
+    assert len(y) == 5 * 320 and np.allclose(y, 0.25, atol=1e-3)

@@ -23,8 +23,9 @@ queued at once, writes it in one go and
 syncs the file each ``flush_s`` of audio, so a slow disk (a sync that takes half a
 second) never holds the engine, and a crash still loses only about ``flush_s``
 plus what waited in the queue. The writer thread alone touches the file until
-:meth:`Recorder.close`, which lets it write what is queued and end, then closes
-the file on the caller's thread. A write error on the writer thread, or a queue
+:meth:`Recorder.close`, which lets it write what is queued and end (waiting at
+most ``close_wait_s`` for a disk that does not answer), then closes the file on the
+caller's thread. A write error on the writer thread, or a queue
 that fills because the disk cannot keep up (``queue_blocks`` blocks, 10 s of 20 ms
 blocks of two channels), stops the recording: :attr:`Recorder.failed` says why.
 """
@@ -35,6 +36,7 @@ import os
 import queue
 import struct
 import threading
+import time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -71,6 +73,9 @@ class Recorder:
     queue_blocks : int
         Blocks the writer thread may have waiting (after :meth:`start`); one more
         stops the recording (the disk cannot keep up).
+    close_wait_s : float
+        How long :meth:`close` waits for the writer thread to write what is queued
+        (s); a disk that takes longer does not answer, and the recording stops there.
 
     Attributes
     ----------
@@ -82,7 +87,7 @@ class Recorder:
     """
 
     def __init__(self, folder: str | Path, channels: Sequence[str], flush_s: float = 1.0,
-                 queue_blocks: int = 1000):
+                 queue_blocks: int = 1000, close_wait_s: float = 15.0):
         self.folder = Path(folder)
         self.channels = tuple(channels)
         self.path: Optional[Path] = None
@@ -98,6 +103,7 @@ class Recorder:
         self._writer: Optional[threading.Thread] = None
         self._file = None
         self._closing = False
+        self._close_wait_s = close_wait_s
 
     def open(self) -> "Recorder":
         """Create the file and write its header, on this thread (once). Raises OSError.
@@ -248,13 +254,28 @@ class Recorder:
         """Write what is left (the shorter channel padded with silence) and close;
         return :attr:`path` (None when the file could not be made).
 
-        With a writer thread, it first writes everything queued and ends; the rest
+        With a writer thread, it first lets the writer write everything queued and
+        end (waiting at most ``close_wait_s``: a folder on a network home that stopped
+        answering holds the writer, never the caller; the recording then stops with
+        a reason, and the writer is left to end when the disk answers); the rest
         happens on the caller's thread. Without one, a recorder that was never
         written to still leaves its file (a header and no audio)."""
+        if self._closing:                  # once: a second call does not wait again
+            return self.path
         self._closing = True
         if self._writer is not None and self._writer.is_alive():
-            self._queue.put(None)          # the writer drains the queue, so this never waits long
-            self._writer.join()
+            deadline = time.monotonic() + self._close_wait_s
+            while self._writer.is_alive() and time.monotonic() < deadline:
+                try:
+                    self._queue.put(None, timeout=0.1)    # the writer drains the queue
+                    break
+                except queue.Full:
+                    continue
+            self._writer.join(max(0.0, deadline - time.monotonic()))
+            if self._writer.is_alive():
+                self._fail(f"recording stopped: the disk did not answer within {self._close_wait_s:g} s "
+                           f"({self.path or self.folder})")
+                return self.path
         if self._writer is None and self.path is None and not self.failed:
             self._open_or_fail()
         if self._file is not None and not self.failed:
