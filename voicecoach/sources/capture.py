@@ -129,7 +129,8 @@ class StreamClock:
       three blocks come at the normal pace, and measures the gap from their median
       (or, after ``window`` blocks without, from the smallest difference seen,
       since lateness only adds); the consumer holds those blocks meanwhile and
-      puts the gap's silence before them;
+      puts the gap's silence before them. The median of the ``window`` blocks
+      after that finishes the measure, to :data:`REFINE_S`;
     - a **clock step**: the ADC time jumps with no such pause (through the ``pulse``
       plugin the ADC time is the system's real-time clock, which NTP or a user may
       set): the stream's origin moves with it and no audio is touched;
