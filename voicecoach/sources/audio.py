@@ -544,7 +544,7 @@ class LevelCheck:
         self.peak: dict[str, float] = {}
         self.clipped: dict[str, int] = {}
         self.samples: dict[str, int] = {}
-        self._products = np.zeros(3)          # sums of agent*caller, agent**2, caller**2
+        self._sums = np.zeros(6)              # n, sums of agent, caller, agent*caller, agent**2, caller**2
 
     def feed(self, channel: str, x: np.ndarray) -> None:
         if not len(x):
@@ -558,11 +558,14 @@ class LevelCheck:
         for i in range(0, len(agent), 1 << 20):       # in pieces: no copy of a 4-hour side
             a = agent[i:i + (1 << 20)].astype(np.float64)
             c = customer[i:i + (1 << 20)].astype(np.float64)
-            self._products += (float(a @ c), float(a @ a), float(c @ c))
+            self._sums += (len(a), a.sum(), c.sum(), float(a @ c), float(a @ a), float(c @ c))
 
     def _same_sound(self) -> bool:
-        both, agent, customer = self._products
-        return agent > 0 and customer > 0 and both / np.sqrt(agent * customer) > self.SAME_CORRELATION
+        n, sa, sc, sac, saa, scc = self._sums
+        if n == 0:
+            return False
+        cov, var_a, var_c = sac - sa * sc / n, saa - sa * sa / n, scc - sc * sc / n   # a DC offset is no sound
+        return var_a > 0 and var_c > 0 and cov / np.sqrt(var_a * var_c) > self.SAME_CORRELATION
 
     def messages(self, name: str) -> list[str]:
         out = []
