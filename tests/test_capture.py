@@ -497,3 +497,20 @@ def test_stream_clock_without_adc_time_uses_the_callback_wall_clock():
     clock = StreamClock(origin_stream_s=0.0, origin_monotonic_s=50.0, samplerate_hz=SR, latency_s=0.04)
     # block captured at 50.5: its first sample is a block and the latency earlier
     assert clock.place(0, 320, adc_time_s=0.0, captured_at=50.5) == 7040
+
+
+def test_a_gap_just_after_a_drift_window_is_measured_as_well_as_any_other():
+    """The gap is measured against the differences before it: right after a drift window
+    closed, that was one block's (±10 ms of jitter), not a window's median (found by a
+    helper's review)."""
+    def p90_error_ms(pre):
+        errs = []
+        for seed in range(40):
+            clock = StreamClock(1000.0, 50.0, SR, 0.04)
+            place(clock, blocks(pre, jitter_s=0.01, seed=seed))
+            place(clock, ((i + pre * 320, t + pre * 0.02 + 1.0, c + pre * 0.02 + 1.0)
+                          for i, t, c in blocks(200, jitter_s=0.01, seed=seed + 100)))
+            errs.append(abs(clock.gap_s - 1.0) * 1000)
+        return float(np.percentile(errs, 90))
+
+    assert p90_error_ms(100) < 5.0 and p90_error_ms(149) < 5.0

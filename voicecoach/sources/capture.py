@@ -195,7 +195,8 @@ class StreamClock:
         self.gap_s = 0.0
         self.drift_s = 0.0
         self._last: Optional[tuple[float, float]] = None   # (difference s, callback time) of the last block
-        self._differences: list[float] = []
+        self._differences: list[float] = []   # this drift window's
+        self._recent: deque = deque(maxlen=window)   # the last window's, whatever window they fell in
         self._settling: Optional[dict] = None  # after a gap: what it is measured from
         self._refine: Optional[float] = None   # after a gap: the difference the next window aims at
 
@@ -241,12 +242,13 @@ class StreamClock:
             if abs(jump) > self.tolerance_s:
                 if jump > 0 and captured_at - last[1] >= jump - self.tolerance_s:
                     # a gap: nothing was captured for a while; settle on how long
-                    before = float(np.median(self._differences)) if self._differences else last[0]
+                    before = float(np.median(self._recent)) if self._recent else last[0]
                     self._settling = {"before": before, "seen": [difference], "steady": []}
                     return True
                 self.origin_stream_s += jump               # the clock itself was set
                 difference -= jump
                 self._last = (difference, captured_at)
+        self._recent.append(difference)
         self._differences.append(difference)
         if len(self._differences) >= self.window:
             median = float(np.median(self._differences))
@@ -255,16 +257,23 @@ class StreamClock:
             if aim is not None and abs(median - aim) > REFINE_S:
                 # the window after a gap: its median finishes what three blocks began
                 # (the plugin's delay takes a while to be what it was before the gap)
-                step = int(round((median - aim) * sr))
-                self.offset += step
-                self.gap_s += step / sr
-                self._last = (difference - step / sr, captured_at)
+                self.gap_s += self._move(int(round((median - aim) * sr)))
             elif abs(median) > self.tolerance_s:
-                step = int(round(median * sr))
-                self.offset += step
-                self.drift_s += step / sr
-                self._last = (difference - step / sr, captured_at)
+                self.drift_s += self._move(int(round(median * sr)))
         return False
+
+    def _move(self, step: int, kept: bool = True) -> float:
+        """Place the stream ``step`` samples later on the call clock from its last block
+        on. With ``kept``, the differences kept (of blocks since the last gap) move with
+        it: they say where the stream's blocks now fall. Returns the step in seconds."""
+        d = step / self.samplerate_hz
+        self.offset += step
+        if kept:
+            self._recent = deque((x - d for x in self._recent), maxlen=self.window)
+            self._differences = [x - d for x in self._differences]
+        if self._last is not None:
+            self._last = (self._last[0] - d, self._last[1])
+        return d
 
     def _settle(self, difference: float, steady: bool) -> bool:
         st = self._settling
@@ -281,10 +290,8 @@ class StreamClock:
         if st is None:
             return
         level = float(np.median(st["steady"])) if len(st["steady"]) >= 3 else min(st["seen"])
-        step = max(0, int(round((level - st["before"]) * self.samplerate_hz)))
-        self.offset += step
-        self.gap_s += step / self.samplerate_hz
-        self._last = (self._last[0] - step / self.samplerate_hz, self._last[1])
+        # the blocks before the gap stay where they were: the ones after it fall as they did
+        self.gap_s += self._move(max(0, int(round((level - st["before"]) * self.samplerate_hz))), kept=False)
         self._differences, self._refine = [], st["before"]
 
 
