@@ -135,3 +135,33 @@ def test_closing_waits_for_a_slow_disk_to_write_what_is_queued(tmp_path):
     assert rec.close() == rec.path and not rec.failed
     y, _ = sf.read(rec.path, dtype="float32")
     assert len(y) == 5 * 320 and np.allclose(y, 0.25, atol=1e-3)
+
+
+class _HungOpen(Recorder):
+    """A real recorder whose folder does not answer until ``answer`` is set."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.answer = threading.Event()
+
+    def open(self):
+        if self.path is None:
+            self.answer.wait()
+        return super().open()
+
+
+def test_a_recording_closed_while_its_folder_hung_is_not_made_later_and_its_writer_ends(tmp_path):
+    """close() gave up on the writer (None: no recording) and the call was saved without
+    one; when the folder answers again the writer must neither make a recording that no
+    call record names (the next start offers it as an unfinished call) nor wait forever
+    on a queue that close() could not put its end mark into (found by a helper's review)."""
+    folder = tmp_path / "calls"
+    rec = _HungOpen(folder, ("agent", "customer"), queue_blocks=10, close_wait_s=0.5).start()
+    for _ in range(20):
+        rec.write("agent", np.full(320, 0.25, np.float32))
+        rec.write("customer", np.full(320, 0.25, np.float32))
+    assert rec.close() is None and rec.failed
+    rec.answer.set()
+    rec._writer.join(5.0)
+    made = sorted(p.name for p in folder.glob("call-*.wav")) if folder.exists() else []
+    assert not made and not rec._writer.is_alive(), made

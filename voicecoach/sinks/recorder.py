@@ -104,6 +104,8 @@ class Recorder:
         self._file = None
         self._closing = False
         self._close_wait_s = close_wait_s
+        self._abandoned = False            # close() gave up waiting for the writer
+        self._told_path: Optional[Path] = None   # the path close() returned then
 
     def open(self) -> "Recorder":
         """Create the file and write its header, on this thread (once). Raises OSError.
@@ -182,8 +184,22 @@ class Recorder:
         """The writer thread: the file made, then everything queued at once, one write,
         a sync each ``flush_s``."""
         self._open_or_fail()
+        with self._fail_lock:
+            if self._abandoned and self._told_path is None and self._file is not None:
+                # close() gave up before the file existed and named no recording: none is kept
+                self._file.close()
+                self._file = None
+                self.path.unlink(missing_ok=True)
+                return
         while True:
-            items = [self._queue.get()]
+            try:
+                items = [self._queue.get(timeout=0.5)]
+            except queue.Empty:
+                if self._abandoned:        # close() gave up and put no end mark: what was queued is written
+                    if self._file is not None:
+                        self._close_quietly()
+                    return
+                continue
             while True:
                 try:
                     items.append(self._queue.get_nowait())
@@ -275,7 +291,9 @@ class Recorder:
             if self._writer.is_alive():
                 self._fail(f"recording stopped: the disk did not answer within {self._close_wait_s:g} s "
                            f"({self.path or self.folder})")
-                return self.path
+                with self._fail_lock:      # the writer ends on its own once the disk answers
+                    self._abandoned, self._told_path = True, self.path
+                return self._told_path
         if self._writer is None and self.path is None and not self.failed:
             self._open_or_fail()
         if self._file is not None and not self.failed:
