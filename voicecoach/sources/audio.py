@@ -539,12 +539,14 @@ class LevelCheck:
     :meth:`warn` once it is all read."""
 
     SAME_CORRELATION = 0.95    # waveform correlation above which the two sides are one sound
+    SAME_LAG = 4               # ... at any lag up to this many samples (0.25 ms) either way
 
     def __init__(self):
         self.peak: dict[str, float] = {}
         self.clipped: dict[str, int] = {}
         self.samples: dict[str, int] = {}
-        self._sums = np.zeros(6)              # n, sums of agent, caller, agent*caller, agent**2, caller**2
+        self._sums = np.zeros(5)              # n, sums of agent, caller, agent**2, caller**2
+        self._cross = np.zeros(2 * self.SAME_LAG + 1)   # sums of agent[t] * caller[t + lag]
 
     def feed(self, channel: str, x: np.ndarray) -> None:
         if not len(x):
@@ -555,17 +557,24 @@ class LevelCheck:
 
     def compare(self, agent: np.ndarray, customer: np.ndarray) -> None:
         """Compare the two sides over the same stretch of the call (equal lengths)."""
+        L = self.SAME_LAG
         for i in range(0, len(agent), 1 << 20):       # in pieces: no copy of a 4-hour side
             a = agent[i:i + (1 << 20)].astype(np.float64)
             c = customer[i:i + (1 << 20)].astype(np.float64)
-            self._sums += (len(a), a.sum(), c.sum(), float(a @ c), float(a @ a), float(c @ c))
+            self._sums += (len(a), a.sum(), c.sum(), float(a @ a), float(c @ c))
+            if len(a) > 2 * L:     # (the few products across a piece's edge are left out)
+                self._cross += [float(a[max(0, -k):len(a) - max(0, k)] @ c[max(0, k):len(c) - max(0, -k)])
+                                for k in range(-L, L + 1)]
 
     def _same_sound(self) -> bool:
-        n, sa, sc, sac, saa, scc = self._sums
+        n, sa, sc, saa, scc = self._sums
         if n == 0:
             return False
-        cov, var_a, var_c = sac - sa * sc / n, saa - sa * sa / n, scc - sc * sc / n   # a DC offset is no sound
-        return var_a > 0 and var_c > 0 and cov / np.sqrt(var_a * var_c) > self.SAME_CORRELATION
+        var_a, var_c = saa - sa * sa / n, scc - sc * sc / n          # around the means: a DC
+        if var_a <= 0 or var_c <= 0:                                  # offset is no sound
+            return False
+        best = float(np.max(np.abs(self._cross - sa * sc / n)))       # (a side inverted too)
+        return best / np.sqrt(var_a * var_c) > self.SAME_CORRELATION
 
     def messages(self, name: str) -> list[str]:
         out = []
