@@ -164,4 +164,4 @@ def test_a_recording_closed_while_its_folder_hung_is_not_made_later_and_its_writ
     rec.answer.set()
     rec._writer.join(5.0)
     made = sorted(p.name for p in folder.glob("call-*.wav")) if folder.exists() else []
-    assert not made and not rec._writer.is_alive(), made
+    assert not made and not rec._writer.is_alive() and rec.path is None, made

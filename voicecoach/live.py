@@ -570,7 +570,7 @@ class LiveSession:
         snap["stt_lag_s"] = round(max(lags), 2) if lags else None
         stats = self.source.stats()
         snap["dropped_blocks"] = stats.get("dropped_blocks", 0)
-        snap["gap_s"] = stats.get("gap_s", 0.0)
+        snap["gap_s"] = round(stats.get("gap_s", 0.0), 3)
         snap["behind_s"] = round(stats.get("behind_s", 0.0), 3)
         path = self.recorder.path if self.recorder is not None else None
         snap["recording"] = path.name if path is not None else None

@@ -190,6 +190,7 @@ class Recorder:
                 self._file.close()
                 self._file = None
                 self.path.unlink(missing_ok=True)
+                self.path = None
                 return
         while True:
             try:
