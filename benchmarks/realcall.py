@@ -19,8 +19,9 @@ for each condition puts the call through what a real headset call adds (see
     quietmic        the agent's mic 18 dB less sensitive, its self-noise still at -65 dBFS
     hum             50 Hz mains hum and 4 harmonics in the agent's mic, 30 dB below the agent
     fan             low-pass fan / HVAC noise in the agent's mic at 15 dB SNR
+    quiet24         echo -30 dB, and the whole call recorded 24 dB low (both channels)
   and, only when asked with --conditions:
-    echo30-450ms, echo30-drift (delay ±40 ms, gain ±3 dB, slowly), echo45,
+    echo30-450ms, echo30-drift (delay ±40 ms, gain ±3 dB, slowly), echo45, quiet36,
     floor25-real    colleagues who are real people: ../shared/data/read/ clips (skipped
                     when that folder is missing)
 
@@ -74,12 +75,14 @@ CONDITIONS = {
     "quietmic": ("quiet mic -18 dB", Condition(mic_gain_db=-18.0, mic_noise_dbfs=-65.0), "plain"),
     "hum": ("hum 50 Hz -30 dB", Condition(hum_db=-30.0, hum_hz=50.0), "plain"),
     "fan": ("fan 15 dB SNR", Condition(fan_snr_db=15.0), "plain"),
+    "quiet24": ("recorded -24 dB, echo", Condition(echo_db=-30.0, level_db=-24.0), "plain"),
 }
 EXTRA = {
     "echo30-450ms": ("echo -30 dB 450 ms", Condition(echo_db=-30.0, echo_delay_s=0.45), "plain"),
     "echo30-drift": ("echo -30 dB drifting", Condition(echo_db=-30.0, echo_drift_ms=40.0, echo_drift_db=3.0),
                      "plain"),
     "echo45": ("echo -45 dB 180 ms", Condition(echo_db=-45.0), "plain"),
+    "quiet36": ("recorded -36 dB, echo", Condition(echo_db=-30.0, level_db=-36.0), "plain"),
     "floor25-real": ("floor 25 dB, real", Condition(floor_db=-25.0), "real-floor"),
 }
 PAUSE_SHARE = 1.0

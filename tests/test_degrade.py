@@ -397,3 +397,12 @@ def test_mic_and_loss_conditions_are_deterministic_and_describe_themselves():
     assert not np.array_equal(a, degrade(audio, cond, seed=5, colleagues=tracks))
     assert cond.describe() == ("floor -30 dB + fan 15 dB SNR + mic -18 dB (noise -65 dBFS) + hum 50 Hz -30 dB"
                                " + echo -30 dB 180 ms + loss 5 % (repeat)")
+
+
+def test_a_call_recorded_low_is_both_channels_quieter_after_everything_else():
+    rng = np.random.default_rng(3)
+    call = (rng.standard_normal((16000, 2)) * 0.1).astype(np.float32)
+    echoed = degrade(call, Condition(echo_db=-30.0), seed=4)
+    low = degrade(call, Condition(echo_db=-30.0, level_db=-24.0), seed=4)
+    assert np.allclose(low, echoed * 10 ** (-24 / 20), atol=1e-7)
+    assert Condition(level_db=-24.0).describe() == "recorded -24 dB"

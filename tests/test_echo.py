@@ -151,3 +151,43 @@ def test_feed_block_on_a_second_thread_is_feeding_each_channel_in_turn():
         [(s.start, s.end) for s in side_by_side.vad["customer"].segments]
     assert [(e.kind, e.t, e.channel) for e in one_by_one.events] == \
         [(e.kind, e.t, e.channel) for e in side_by_side.events]
+
+
+QUIET = 10 ** (-30 / 20)      # a call recorded 30 dB low: peaks near -40 dBFS
+
+
+def test_a_quiet_calls_caller_survives_double_talk(demo_agent):
+    """AEC3's thresholds are absolute: a call recorded 30 dB low must keep its caller
+    through double talk as a loud one does (the old canceller cut it 3-9 dB)."""
+    agent = demo_agent[:16 * SR] * QUIET
+    caller = speechlike(16, 2, on=[(6, 8), (11, 13.5)]) * QUIET
+    clean = run(agent, caller + line_echo(agent, -20, 0.18))
+    for a, b in [(6, 8), (11, 13.5)]:
+        span = slice(int((a + 0.2) * SR), int((b - 0.2) * SR))
+        assert abs(db(clean[span]) - db(caller[span])) < 1.5, (a, db(clean[span]) - db(caller[span]))
+        assert np.corrcoef(clean[span], caller[span])[0, 1] > 0.9
+
+
+def test_a_quiet_calls_echo_is_taken_out(demo_agent):
+    agent = demo_agent * QUIET
+    echo = line_echo(agent, -20, 0.18)
+    speech = slice(3 * SR, 40 * SR)
+    assert db(run(agent, echo)[speech]) < db(echo[speech]) - 20
+
+
+def test_no_boost_for_a_call_at_an_ordinary_level_nor_past_the_headroom():
+    """The common gain before AEC3 is 1 while the call is loud enough, and never lifts
+    a sample of a quiet stretch past -6 dBFS when loud speech arrives."""
+    ec = EchoCanceller()
+    loud = speechlike(4, 1)                                   # -20 dBFS RMS
+    ec.reference(loud)
+    ec.process(loud * 0.1)
+    assert ec._gain == 1.0
+    quiet = speechlike(20, 3) * 0.003                         # -50 dBFS for 20 s: boosted
+    ec.reference(quiet)
+    ec.process(quiet * 0.5)
+    assert ec._gain > 10
+    burst = np.zeros(SR // 10, np.float32)
+    burst[800] = 0.9                                          # a click near full scale
+    gain = ec._boost(burst, burst * 0)
+    assert gain[0] > 10 and gain[800] == 1.0

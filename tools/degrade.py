@@ -559,6 +559,10 @@ class Condition:
         Fan noise in the agent's mic, the agent's active level over it (dB, :func:`add_fan`).
     fan_cutoff_hz : float
         Corner of the fan noise's low-pass (Hz).
+    level_db : float or None
+        The whole recording this many dB quieter, both channels (e.g. -24): a softphone
+        or recorder set low. Applied last, so the mic's self-noise and the line's
+        noise go down with it.
     """
 
     echo_db: Optional[float] = None
@@ -579,6 +583,7 @@ class Condition:
     hum_harmonics: int = 5
     fan_snr_db: Optional[float] = None
     fan_cutoff_hz: float = 250.0
+    level_db: Optional[float] = None
 
     def describe(self) -> str:
         """A short human-readable name, e.g. ``"echo -30 dB 180 ms + phone line"``."""
@@ -599,6 +604,8 @@ class Condition:
             parts.append("phone line")
         if self.loss_rate is not None:
             parts.append(f"loss {self.loss_rate * 100:g} % ({self.loss_concealment})")
+        if self.level_db is not None:
+            parts.append(f"recorded {self.level_db:+.0f} dB")
         return " + ".join(parts) or "none"
 
 
@@ -656,4 +663,7 @@ def degrade(audio: np.ndarray, condition: Condition, seed: int = 0,
     if condition.loss_rate is not None:
         customer, _ = packet_loss(customer, condition.loss_rate, burst_packets=condition.loss_burst_packets,
                                   concealment=condition.loss_concealment, seed=loss_seed, sr=sr)
+    if condition.level_db is not None:
+        gain = np.float32(db_to_gain(condition.level_db))
+        agent, customer = agent * gain, customer * gain
     return np.stack([agent, customer], axis=1).astype(np.float32)
