@@ -516,14 +516,20 @@ def lengths_differ(agent: str, agent_s: float, customer: str, customer_s: float)
 
 CLIP_LEVEL = 0.98          # |sample| at or above: at full scale (after resampling's ripple)
 CLIP_SHARE = 0.001         # a side with more of its samples there was recorded too loud
+PIECE = 1 << 20            # samples at a time over a whole side: no float64 copy of a 4-hour side
+
+
+def _pieces(*sides: np.ndarray):
+    """Aligned stretches of ``PIECE`` samples of each of ``sides``."""
+    for i in range(0, len(sides[0]), PIECE):
+        yield tuple(side[i:i + PIECE] for side in sides)
 
 
 def clipped_samples(x: np.ndarray) -> int:
     """How many samples of ``x`` are at full scale (:data:`CLIP_LEVEL`); over
     :data:`CLIP_SHARE` of them, the side was recorded too loud."""
     n = 0
-    for i in range(0, len(x), 1 << 20):          # in pieces: no copy of a 4-hour side
-        piece = x[i:i + (1 << 20)]
+    for piece, in _pieces(x):
         n += int(np.count_nonzero(piece >= CLIP_LEVEL)) + int(np.count_nonzero(piece <= -CLIP_LEVEL))
     return n
 
@@ -558,9 +564,8 @@ class LevelCheck:
     def compare(self, agent: np.ndarray, customer: np.ndarray) -> None:
         """Compare the two sides over the same stretch of the call (equal lengths)."""
         L = self.SAME_LAG
-        for i in range(0, len(agent), 1 << 20):       # in pieces: no copy of a 4-hour side
-            a = agent[i:i + (1 << 20)].astype(np.float64)
-            c = customer[i:i + (1 << 20)].astype(np.float64)
+        for a, c in _pieces(agent, customer):
+            a, c = a.astype(np.float64), c.astype(np.float64)
             self._sums += (len(a), a.sum(), c.sum(), float(a @ a), float(c @ c))
             if len(a) > 2 * L:     # (the few products across a piece's edge are left out)
                 self._cross += [float(a[max(0, -k):len(a) - max(0, k)] @ c[max(0, k):len(c) - max(0, -k)])
