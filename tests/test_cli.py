@@ -280,7 +280,7 @@ def test_warmth_reads_prosody_settings_from_the_config(tmp_path):
     res = run("warmth", me, "--json", "--config", str(tmp_path / "plain.toml"))
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)[0]["warmth"] is not None
-    (tmp_path / "deaf.toml").write_text("[prosody]\nsilence_db = 0.0\n")   # nothing is voiced
+    (tmp_path / "deaf.toml").write_text("[prosody]\nsilence_db = -1.0\n")  # nothing is voiced
     res = run("warmth", me, "--json", "--config", str(tmp_path / "deaf.toml"))
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)[0]["warmth"] is None

@@ -130,7 +130,7 @@ def test_profile_holds_statistics_not_audio_and_round_trips(plain_profile):
     assert p["kind"] == PROFILE_KIND and p["source"] == "profile"
     assert p["voiced_s"] > 10 and p["n_windows"] > 10
     assert set(p) == {"kind", "source", "n_windows", "features", "speech_s", "voiced_s",
-                      "window_s", "recordings"}
+                      "window_s", "recordings", "without_speech"}
     base = Baseline.from_dict(p)
     assert base.source == "profile"
     assert base.mean["f0_st"] == pytest.approx(12 * math.log2(120 / 100), abs=0.5)

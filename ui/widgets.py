@@ -13,6 +13,7 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
+
 from PyQt6.QtCore import QEvent, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import (
@@ -30,6 +31,7 @@ from PyQt6.QtWidgets import (
 )
 
 from voicecoach.events import SAMPLE_RATE
+from voicecoach.paths import user_path
 from voicecoach.store.calls import private_file, private_folder
 from voicecoach.sinks.view import (
     PALETTE,
@@ -767,11 +769,11 @@ def save_screenshot(widget: QWidget, path) -> bool:
     """Save a picture of ``widget`` as the PNG ``path``, readable by the user alone (it
     shows the call: the caller's words, the scores). False if it cannot be written."""
     try:
-        private_folder(Path(path).expanduser().parent)       # made 0700 if missing, as -o does
-        private_file(Path(path).expanduser())                 # 0600 before Qt writes into it
+        private_folder(user_path(path).parent)       # made 0700 if missing, as -o does
+        private_file(user_path(path))                 # 0600 before Qt writes into it
     except OSError:
         return False
-    return widget.grab().save(str(Path(path).expanduser()))
+    return widget.grab().save(str(user_path(path)))
 
 
 def write_screenshot(widget: QWidget, path) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from voicecoach import __version__
+from voicecoach.paths import user_path
 
 DESCRIPTION = """\
 VoiceCoach: a private voice coach for support agents. It listens to both sides
@@ -99,7 +100,7 @@ def _file_name(text: str) -> str:
 def _same_file(a, b) -> bool:
     """Whether paths ``a`` and ``b`` name one file: os.path.samefile where both exist (a
     hard link, a symlink, another spelling), else their resolved paths."""
-    a, b = Path(a).expanduser(), Path(b).expanduser()
+    a, b = user_path(a), user_path(b)
     try:
         return os.path.samefile(a, b)
     except OSError:
@@ -188,7 +189,7 @@ def _call_given(args):
 
 def _png(text: str) -> str:
     """A screenshot to write: a .png file name, not a folder (checked before any window opens)."""
-    path = Path(_file_name(text)).expanduser()
+    path = user_path(_file_name(text))
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder; name the picture, e.g. {path / 'shot.png'}")
     if path.suffix.lower() != ".png":
@@ -445,7 +446,7 @@ def _load_config(args):
         try:
             load_lexicon(config.language.lexicon_dirs, config.language.replace_lexicons)
         except (OSError, ValueError, TypeError) as exc:
-            where = Path(args.config).expanduser() if args.config else default_config_path()
+            where = user_path(args.config) if args.config else default_config_path()
             raise UserError(f"{where}: [language] lexicon_dirs: {exc}") from None
     return config
 
@@ -483,8 +484,8 @@ def _load_baseline(path: Optional[str]):
 
     import hashlib
 
-    p = Path(path).expanduser()
     try:
+        p = user_path(path)
         if p.exists() and (not p.is_file() or p.stat().st_size > 1 << 20):
             what = ("a recording" if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
                     else "a folder, a device or too large")
@@ -493,8 +494,9 @@ def _load_baseline(path: Optional[str]):
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
         baseline = Baseline.from_dict(data)
         baseline.profile_id = hashlib.sha1(raw).hexdigest()[:12]   # trends compare like with like
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such voice profile") from None
+    except FileNotFoundError as exc:
+        why = f" ({exc.strerror})" if exc.filename == str(path) and str(path).startswith("~") else ""
+        raise UserError(f"{path}: no such voice profile{why}") from None
     except RecursionError:
         raise UserError(f"{path}: not a voice profile (nested too deep)") from None
     except OSError as exc:
@@ -678,13 +680,13 @@ def cmd_report(args) -> int:
         from voicecoach.analyze import analyze_call
         from voicecoach.store.calls import open_call
 
-        def analyse(audio, config, baseline):
+        def analyse(audio, config, _baseline):
+            baseline = _profile_for(args, config)    # only now: a call with a record keeps its warmth
             return _with_progress(lambda progress: analyze_call(audio, config, baseline=baseline,
                                                                 progress=progress),
                                   quiet=False, channels=list(audio.channels()))
 
-        opened = open_call(call, config, analyse=analyse, baseline=_profile_for(args, config),
-                           agent_channel=args.agent_channel)
+        opened = open_call(call, config, analyse=analyse, agent_channel=args.agent_channel)
         record, audio, note = opened.record, (None if args.no_audio else opened.audio), opened.note
     notes = [note] if note else []
     try:
@@ -793,9 +795,12 @@ def cmd_calibrate(args) -> int:
     for name, audio in zip(names, recordings):
         _note(_clipped(name, audio))
     profile = profile_from_audio(recordings, names=names, **settings)
+    for name in profile["without_speech"]:
+        _note(f"{name} gave no speech (a muted take, or the wrong file?); the profile is made from the "
+              "other recordings")
     from voicecoach.store.calls import write_private
 
-    out = Path(args.output)
+    out = args.output
     try:
         write_private(out, json.dumps(profile, indent=1))
     except OSError as exc:
@@ -804,13 +809,17 @@ def cmd_calibrate(args) -> int:
     if not args.no_remember:
         from voicecoach.config import ConfigError, remember_setting
 
-        try:
-            note = remember_setting(args.config, "warmth", "profile", str(out.resolve()))
+        try:      # where it was written: a "~" that the shell left (--output=~/me.json) expanded
+            note = remember_setting(args.config, "warmth", "profile", str(user_path(out).resolve()))
         except ConfigError as exc:
             note = f"Could not remember it in the config: {exc}; until then, use --profile."
         except OSError as exc:
-            note = f"could not remember it in the config ({exc.strerror or exc}); use --profile"
-    print(f"Voice profile written to {out}. " + (note or "Use it with --profile (analyze, live, warmth)."))
+            note = f"Could not remember it in the config ({exc.strerror or exc}); until then, use --profile."
+        except UnicodeEncodeError:
+            note = ("Could not remember it in the config: its folder's name is not UTF-8 text, which the "
+                    "config file cannot hold; until then, use --profile (or move it to another folder).")
+    print(f"Voice profile written to {out} ({profile['voiced_s']:.0f} s of voiced speech). "
+          + (note or "Use it with --profile (analyze, live, warmth)."))
     return 0
 
 

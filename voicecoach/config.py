@@ -38,6 +38,7 @@ from voicecoach.analyzers.turns import TurnOptions
 from voicecoach.analyzers.vad import VadOptions
 from voicecoach.analyzers.warmth import WarmthOptions
 from voicecoach.coach import CoachOptions
+from voicecoach.paths import user_path
 from voicecoach.sources.echo import EchoOptions
 from voicecoach.stt.streaming import StreamingOptions
 from voicecoach.stt.whisper import TranscribeOptions
@@ -495,7 +496,7 @@ def load_config(path: Optional[str | Path] = None) -> Config:
     """Defaults, overridden by ``path`` or else by the user's config file if it exists."""
     config = Config()
     explicit = path is not None
-    path = Path(path).expanduser() if explicit else default_config_path()
+    path = user_path(path) if explicit else default_config_path()
     if not path.exists():
         if explicit:
             raise ConfigError(f"{path}: no such config file")
@@ -518,7 +519,7 @@ def remember_setting(path: Optional[str | Path], section: str, key: str, value: 
     everything else in it; return a line saying so. Raises OSError, or ConfigError when
     the file is written in a form this cannot add to (the section as an inline table, say):
     the file is then unchanged."""
-    path = Path(path).expanduser() if path else default_config_path()
+    path = user_path(path) if path else default_config_path()
     text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
     line = f"{key} = {_toml_value(value)}"
     lines = text.splitlines()

@@ -28,6 +28,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
+from voicecoach.paths import user_path
+
 #: Lexicon file name -> the phrase sections it may hold. Every file may also hold
 #: ``description`` (text), ``[slots]``, ``[unless]`` and ``remove`` (see the card).
 SCHEMA: dict[str, tuple[str, ...]] = {
@@ -560,7 +562,7 @@ def load_lexicon(extra_dirs: Sequence[Union[str, Path]] = (), replace: bool = Fa
     ValueError
         A lexicon file is malformed or has an unknown name; the message names it.
     """
-    dirs = [Path(d).expanduser() for d in extra_dirs]
+    dirs = [user_path(d) for d in extra_dirs]
     for d in dirs:
         if not d.is_dir():
             raise FileNotFoundError(f"{d}: " + ("not a folder (lexicon_dirs lists folders of lexicon files)"

@@ -100,6 +100,8 @@ class PaceOptions:
             if not low < high <= fast:
                 return (f"band_low_{unit} ({low:g}) must be below band_high_{unit} ({high:g}), "
                         f"and that at most fast_{unit} ({fast:g})")
+        if not -150.0 <= self.min_peak_db < 0.0:      # dB full scale: a dropped minus sign makes all audio quiet
+            return f"min_peak_db ({self.min_peak_db:g}) is a level in dB full scale: from -150 to below 0"
         return ""
 
 

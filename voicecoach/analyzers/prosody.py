@@ -137,6 +137,8 @@ class ProsodyOptions:
             return f"formant_band_hz ({self.formant_band_hz:g}) must be from 1000 to {nyquist:g} Hz"
         if self.formant_stride > 100:
             return f"formant_stride must be at most 100, not {self.formant_stride}"
+        if not -150.0 <= self.silence_db < 0.0:      # dB full scale: a dropped minus sign makes all audio quiet
+            return f"silence_db ({self.silence_db:g}) is a level in dB full scale: from -150 to below 0"
         return ""
 
 

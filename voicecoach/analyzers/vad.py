@@ -92,6 +92,8 @@ class VadOptions:
         if self.neg_threshold > self.threshold:
             return (f"neg_threshold ({self.neg_threshold:g}) must not be above threshold "
                     f"({self.threshold:g}): speech would end before it starts")
+        if not -150.0 <= self.floor_dbfs < 0.0:      # dB full scale: a dropped minus sign makes all audio quiet
+            return f"floor_dbfs ({self.floor_dbfs:g}) is a level in dB full scale: from -150 to below 0"
         return ""
 
 

@@ -277,6 +277,11 @@ class WarmthOptions:
         if min(self.window_s, self.max_span_s) < self.min_voiced_s:
             return (f"window_s ({self.window_s:g}) and max_span_s ({self.max_span_s:g}) must be at least "
                     f"min_voiced_s ({self.min_voiced_s:g}): no window could be scored")
+        if not 0.0 <= self.band_flat_below < self.band_warm_above <= 1.0:
+            return (f"band_flat_below ({self.band_flat_below:g}) must be below band_warm_above "
+                    f"({self.band_warm_above:g}), both from 0 to 1")
+        if self.shown_max_step <= 0:
+            return f"shown_max_step ({self.shown_max_step:g}) must be above 0: the meter would never move"
         return ""
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, Callable, Optional
 
 from voicecoach.events import Event, LineSplitter, Word, line_text
+from voicecoach.paths import user_path
 from voicecoach.sinks.view import TURN_NAMES, clock, cue_line
 
 SHOWN = {"nudge", "interruption", "backchannel", "near_miss", "dead_air", "cue"}
@@ -124,7 +125,7 @@ class JsonlWriter:
 
         from voicecoach.store.calls import private_folder, writable_file
 
-        self.path = Path(path).expanduser()
+        self.path = user_path(path)
         writable_file(self.path)              # a FIFO or a device is refused, never made 0600
         private_folder(self.path.parent)                                # made 0700 if missing
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)   # holds the call

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Optional, Union
 
+from voicecoach.paths import user_path
 from voicecoach.store.record import RecordError, date_by_recording, is_demo, load_record
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def data_dir() -> Path:
     (``platformdirs.user_data_path("voicecoach")``). It holds ``history.sqlite`` and ``records/``."""
     override = os.environ.get(DATA_DIR_ENV)
     if override:
-        return Path(override).expanduser()
+        return user_path(override)
     import platformdirs
 
     return platformdirs.user_data_path("voicecoach")
@@ -87,7 +88,7 @@ def private_folder(folder: Union[str, Path]) -> Path:
     OSError
         The folder cannot be created (or the data folder not made private).
     """
-    folder = Path(folder).expanduser()
+    folder = user_path(folder)
     missing = []
     p = folder
     while not os.path.lexists(p) and p.parent != p:
@@ -133,7 +134,7 @@ def writable_file(path: Union[str, Path]) -> Path:
     OSError
         ``path`` exists and is not a regular file (strerror :data:`NOT_A_FILE`).
     """
-    path = Path(path).expanduser()
+    path = user_path(path)
     real = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
         mode = os.stat(real).st_mode
@@ -429,7 +430,7 @@ def write_private(path: Union[str, Path], text: str) -> Path:
     OSError
         It cannot be written; nothing was changed at ``path``.
     """
-    path = Path(path).expanduser()
+    path = user_path(path)
     real = writable_file(path)
     private_folder(real.parent)
     # 0600; a short name of its own: the target's name and more may be over the limit

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
+from voicecoach.paths import user_path
 from voicecoach.sinks.view import CARE_NOTE, call_name, clock, plural, text_table
 from voicecoach.store.calls import DATA_DIR_ENV, call_files, data_dir, private_file, private_folder  # noqa: F401
 from voicecoach.store.record import RecordError, is_demo, load_record
@@ -334,7 +335,7 @@ class History:
         found: dict[str, tuple[dict, Path]] = {}
         skipped = []
         for folder in folders:
-            for path in sorted(Path(folder).expanduser().rglob("*.json")):
+            for path in sorted(user_path(folder).rglob("*.json")):
                 try:
                     found[str(path.resolve())] = (load_record(path), path)
                 except RecordError as exc:

@@ -38,6 +38,7 @@ from voicecoach.sources.audio import SILENCE_PEAK, AudioError, check_call_channe
 from voicecoach.sources.devices import DeviceChoice, environment_set, import_sounddevice
 
 PROFILE_KIND = "voicecoach-voice-profile"
+NO_SPEECH_S = 1.0      # a recording with less voiced speech gave none (a muted take, the wrong file)
 """Value of a profile's ``"kind"`` key."""
 
 CALIBRATION_PASSAGE = (
@@ -201,7 +202,8 @@ def profile_from_frames(recordings: Sequence[ProsodyFrames],
     -------
     dict
         ``Baseline.as_dict()`` (``source="profile"``) plus ``"kind"``,
-        ``"speech_s"``, ``"voiced_s"``, ``"window_s"`` and ``"recordings"``; read it
+        ``"speech_s"``, ``"voiced_s"``, ``"window_s"``, ``"recordings"`` and
+        ``"without_speech"`` (those of them under ``NO_SPEECH_S`` of voiced speech); read it
         back with ``Baseline.from_dict``.
 
     Raises
@@ -211,10 +213,12 @@ def profile_from_frames(recordings: Sequence[ProsodyFrames],
         enough of it.
     """
     o = options or ProfileOptions()
-    voiced_s = sum(voiced_seconds(f) for f in recordings)
+    names = list(names) if names is not None else [f"recording {i + 1}" for i in range(len(recordings))]
+    each = [voiced_seconds(f) for f in recordings]
+    voiced_s = sum(each)
     stats = window_stats(one_stream(recordings), o)
     if voiced_s < o.min_profile_voiced_s or not stats:
-        where = "" if not names else (f"{list(names)[0]}: " if len(names) == 1 else f"{len(names)} recordings: ")
+        where = f"{names[0]}: " if len(names) == 1 else f"{len(names)} recordings: "
         raise AudioError(f"{where}not enough speech for a voice profile: {voiced_s:.1f} s of voiced "
                          f"speech, need {o.min_profile_voiced_s:.1f} s; record more of your "
                          "ordinary voice")
@@ -222,8 +226,9 @@ def profile_from_frames(recordings: Sequence[ProsodyFrames],
     profile.update(Baseline.from_stats(stats, source="profile").as_dict())
     profile.update({"speech_s": round(sum(len(f) * f.hop_s for f in recordings), 2),
                     "voiced_s": round(voiced_s, 2), "window_s": o.warmth.window_s,
-                    "recordings": (list(names) if names is not None else
-                                   [f"recording {i + 1}" for i in range(len(recordings))])})
+                    "recordings": names,
+                    # a muted take or the wrong file: the profile is the others' (the user is told)
+                    "without_speech": [n for n, v in zip(names, each) if v < NO_SPEECH_S]})
     return profile
 
 

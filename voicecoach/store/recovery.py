@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Optional, Union
 
+from voicecoach.paths import user_path
 from voicecoach.store.calls import record_places, save_new_call
 from voicecoach.store.record import RECOVERED, RecordError, date_by_recording, load_record
 
@@ -56,7 +57,7 @@ def unfinished(folder: Union[str, Path]) -> list[Path]:
     hold audio, have no call record and are not being written, oldest first."""
     from voicecoach.sinks.recorder import holds_audio, in_progress
 
-    folder = Path(folder).expanduser()
+    folder = user_path(folder)
     if not folder.is_dir():
         return []
     try:

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
+from voicecoach.paths import user_path
 from voicecoach.store.history import MIN_RATE_S, RATE_PER_S, CallScores
 from voicecoach.store.record import SCHEMA as RECORD_SCHEMA
 from voicecoach.store.record import is_demo
@@ -136,7 +137,7 @@ def _pgpass_problem(url: str) -> str:
     parts = _psycopg().conninfo.conninfo_to_dict(url)
     if os.name != "posix" or parts.get("password") or os.environ.get("PGPASSWORD"):
         return ""
-    path = Path(parts.get("passfile") or os.environ.get("PGPASSFILE") or "~/.pgpass").expanduser()
+    path = user_path(parts.get("passfile") or os.environ.get("PGPASSFILE") or "~/.pgpass")
     try:
         mode = path.stat().st_mode
     except OSError:

