@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import math
 import sys
-from pathlib import Path
 from typing import Optional
 
 import numpy as np

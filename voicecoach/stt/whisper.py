@@ -11,7 +11,6 @@ import re
 import sys
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
