@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import sys
 import tomllib
@@ -345,3 +346,19 @@ def test_a_short_warmth_baseline_does_not_crash_analyze(tmp_path):
     (tmp_path / "c.toml").write_text("[warmth]\nbaseline_s = 1.0\n")
     assert main(["analyze", "--demo", "--no-transcript", "-q", "-o", str(tmp_path / "x.json"),
                  "--config", str(tmp_path / "c.toml")]) == 0
+
+
+def test_a_record_keeps_the_settings_but_nothing_that_names_the_agents_machine():
+    """A record may be shared with the coach: no home folder, user name or device in it."""
+    c = Config()
+    c.warmth.profile = "/home/alice/voice/me.json"
+    c.language.lexicon_dirs = ["~/team-lexicons"]
+    c.live.agent_device = "Alice's Jabra Evolve2"
+    c.live.record_dir = "/home/alice/calls"
+    c.transcribe.model = "/home/alice/models/small.en/"
+    c.pace.band_high_wpm = 170.0
+    kept = json.dumps(c.as_dict())
+    assert "alice" not in kept.lower() and "team-lexicons" not in kept and "team" not in c.as_dict()
+    d = c.as_dict()
+    assert d["transcribe"]["model"] == "small.en" and d["pace"]["band_high_wpm"] == 170.0
+    assert d["warmth"]["profile"] == "" and d["language"]["lexicon_dirs"] == []

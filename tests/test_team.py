@@ -809,3 +809,214 @@ def test_a_call_analysed_again_and_shared_again_reaches_the_coach(pg, store):
     assert (second.replaced, shared.scores.warmth_mean) == (True, pytest.approx(0.7)), \
         f"replaced={second.replaced}: the coach still sees warmth {shared.scores.warmth_mean}"
     assert not alice.share(again).replaced                   # the same analysis again: nothing changes
+
+
+# --------------------------------------------------------------------------- found by a review of share and team
+# (each failed on the code before it)
+
+def _as_alice_insert(pg, record: dict, name: str, cid: str = "e" * 32) -> None:
+    """A row alice writes herself, as row-level security lets her (psql, another client):
+    the server checks only that the agent is her."""
+    with psycopg.connect(pg.dsn("alice").replace("alice@", f"alice:{PASSWORDS['alice']}@")) as conn:
+        conn.execute("INSERT INTO voicecoach.calls (call_id, created, name, duration_s, record) "
+                     "VALUES (%s, now(), %s, 95.5, %s)", (cid, name, psycopg.types.json.Jsonb(record)))
+
+
+# --------------------------------------------------------------------------- 1. a live call analysed again
+
+def test_a_live_call_analysed_again_replaces_its_share_and_undo_takes_it_all_back(pg, store, tmp_path):
+    """README: sharing a call "after you analysed it again (a new voice profile, other
+    settings) puts this analysis in place of the one your coach had". A call coached live
+    (the shift's record, shared from the after-call card or with `share`) analysed again
+    from its own recording gets another id (the live record's duration is the call's span,
+    the file's is the whole recording): the coach gets the call twice, and once the record
+    is replaced, `share --undo` says "This call was not shared" while the first share,
+    recording and all, stays with the coach for good."""
+    import soundfile as sf
+
+    from voicecoach.analyze import demo_call_path
+
+    data, rate = sf.read(demo_call_path())
+    clip = tmp_path / "practice.flac"                 # 20 s of a two-sided call, not the demo itself
+    sf.write(clip, data[: 20 * rate], rate)
+    calls = tmp_path / "calls"
+    code, out, err = run_cli("live", "--replay", str(clip), "--console", "--record", str(calls), "--no-transcript",
+                             "--stop-after", "25", tmp_path=tmp_path)
+    assert code == 0, err
+    record_path, = calls.glob("*.json")
+    recording, = calls.glob("*.wav")
+    cfg = write_config(tmp_path, pg.dsn("alice"))
+    code, out, err = run_cli("share", str(record_path), "--with-audio", "--config", str(cfg),
+                             password=PASSWORDS["alice"], tmp_path=tmp_path)
+    assert code == 0 and "and its recording" in out, err
+    # analysed again, from its recording, into the same record (a voice profile now, say)
+    code, out, err = run_cli("analyze", str(recording), "--no-transcript", "-q", "-o", str(record_path),
+                             tmp_path=tmp_path)
+    assert code == 0, err
+    code, out, err = run_cli("share", str(record_path), "--config", str(cfg), password=PASSWORDS["alice"],
+                             tmp_path=tmp_path)
+    assert code == 0, err
+    after_reshare = pg.admin_sql("SELECT count(*) FROM voicecoach.calls WHERE agent = 'alice'")[0][0]
+    code, out, err = run_cli("share", "--undo", str(record_path), "--config", str(cfg),
+                             password=PASSWORDS["alice"], tmp_path=tmp_path)
+    assert code == 0, err
+    left = pg.admin_sql("SELECT c.name, a.file_name IS NOT NULL FROM voicecoach.calls c LEFT JOIN "
+                        "voicecoach.call_audio a USING (agent, call_id) WHERE c.agent = 'alice'")
+    assert (after_reshare, left) == (1, []), (
+        f"the coach had {after_reshare} rows for one call; after `share --undo` ({out.strip()!r}) "
+        f"the store still holds {left} (name, recording shared)")
+
+
+# --------------------------------------------------------------------------- 2, 3. what the store holds is not checked
+
+def test_team_list_prints_no_terminal_escapes_from_the_store(pg, store, tmp_path):
+    """A local record with an escape sequence in it is refused (check_record: "no terminal
+    escapes"), but what an agent's row holds goes to the coach's terminal as it is: a
+    name with ESC [2J clears the coach's screen, OSC 0 retitles it."""
+    name = "call\x1b[2J\x1b]0;pwned\x07.flac"
+    rec = make_record(name)
+    _as_alice_insert(pg, rec, name)
+    cfg = write_config(tmp_path, pg.dsn("carol"))
+    code, out, err = run_cli("team", "list", "alice", "--config", str(cfg), password=PASSWORDS["carol"],
+                             tmp_path=tmp_path)
+    assert code == 0, err
+    assert "\x1b" not in out and "\x07" not in out, repr([ln for ln in out.splitlines() if "call" in ln])
+
+
+def test_team_open_of_a_stored_record_that_is_not_valid_is_one_clear_line(pg, store, tmp_path):
+    """`team open` checks only the record's schema string, not the record (check_record, which
+    review, report and history all use): a row whose record does not hold up ends in
+    "internal error ... please report it" (exit 70), not one line saying what is wrong."""
+    rec = make_record("odd.flac")
+    rec["duration"] = "long"                      # not a number
+    _as_alice_insert(pg, rec, "odd.flac")
+    cfg = write_config(tmp_path, pg.dsn("carol"))
+    code, out, err = run_cli("team", "open", "eeeeeeee", "--screenshot", str(tmp_path / "shot.png"),
+                             "--config", str(cfg), password=PASSWORDS["carol"], tmp_path=tmp_path)
+    assert code == 2 and "internal error" not in one_error_line(err), (code, err)
+
+
+# --------------------------------------------------------------------------- 4. the trend's weeks in a zone without a slash
+
+def test_the_trend_weeks_agree_with_the_dates_the_coach_sees_in_any_time_zone_name(pg, store, tmp_path):
+    """The fix for Auckland works for TZ=Pacific/Auckland only: TZ=NZ (the same zone; likewise
+    CET, EST5EDT, Japan, GB, Singapore...) fails _local_zone's pattern, so the trend falls
+    back to /etc/localtime's zone while `team list` dates calls in TZ: a call listed on
+    Monday 2026-11-09 is counted in the week of 2026-11-02."""
+    alice = store("alice")
+    alice.share(make_record("monday.flac", "2026-11-08T12:00:00+00:00"))
+    cfg = write_config(tmp_path, pg.dsn("carol"))
+    env = {"TZ": "NZ"}
+    code, out, err = run_cli("team", "list", "alice", "--config", str(cfg), password=PASSWORDS["carol"],
+                             tmp_path=tmp_path, env_extra=env)
+    assert code == 0 and "2026-11-09 01:00" in out, out + err
+    code, out, err = run_cli("team", "trend", "alice", "--config", str(cfg), password=PASSWORDS["carol"],
+                             tmp_path=tmp_path, env_extra=env)
+    assert code == 0, err
+    assert "2026-11-09" in out and "2026-11-02" not in out, out
+
+
+# --------------------------------------------------------------------------- 5. what `share` says
+
+def test_sharing_again_with_audio_when_all_is_shared_says_so(pg, store, tmp_path):
+    """A call shared with its recording, shared again with --with-audio: nothing changes, yet
+    the agent is told "Shared the call and its recording with your coach" as if it were
+    sent again (without --with-audio the same case says "Already shared")."""
+    rec = save_record(make_record(), tmp_path / "call.json")
+    audio = tmp_path / "call.flac"
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(audio, 0.05 * np.random.default_rng(1).standard_normal((int(95.5 * 16000), 2)).astype(np.float32),
+             16000)
+    cfg = write_config(tmp_path, pg.dsn("alice"))
+    said = []
+    for _ in range(2):
+        code, out, err = run_cli("share", str(rec), "--with-audio", "--config", str(cfg),
+                                 password=PASSWORDS["alice"], tmp_path=tmp_path)
+        assert code == 0, err
+        said.append(out.strip())
+    assert said[0].startswith("Shared the call and its recording")
+    assert said[1].startswith("Already shared"), said[1]
+
+
+# --------------------------------------------------------------------------- 6. a new analysis of a call shared with its recording
+
+def _slow_proxy(target_port: int, bytes_per_s: float):
+    """127.0.0.1:PORT -> the server over a link of ``bytes_per_s`` each way (an agent's home
+    connection), faster than the 100 kB/s a share allows for its recording."""
+    import socket
+    import threading
+    import time
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    keep = []
+
+    def pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(16384)
+                if not data:
+                    dst.shutdown(socket.SHUT_WR)
+                    return
+                dst.sendall(data)
+                time.sleep(len(data) / bytes_per_s)
+        except OSError:
+            pass
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            s = socket.create_connection(("127.0.0.1", target_port))
+            keep.extend((c, s))
+            threading.Thread(target=pipe, args=(c, s), daemon=True).start()
+            threading.Thread(target=pipe, args=(s, c), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, keep
+
+
+def test_a_new_analysis_of_a_call_shared_with_its_recording_can_be_shared_on_a_link_that_shared_it(pg, store, tmp_path):
+    """The recording goes up once, with a second allowed per 100 kB. Sharing a new analysis
+    of that call later (no --with-audio: "its recording stays shared") downloads the
+    recording and uploads it again inside the same transaction, with no time allowed for
+    either: on a link four times faster than the share's own assumption it gives up after
+    answer_timeout_s every time, so the coach keeps the old analysis."""
+    import socket
+
+    import numpy as np
+    import soundfile as sf
+
+    first = make_record(warmth=0.5, profile=None)
+    first["duration"] = 30.0
+    again = dict(first, warmth={"mean": 0.7, "profile_id": "0123456789ab"})       # after `calibrate`
+    rec = save_record(first, tmp_path / "call.json")
+    audio = tmp_path / "call.flac"
+    sf.write(audio, 0.1 * np.random.default_rng(5).standard_normal((30 * 16000, 2)).astype(np.float32), 16000)
+    size = audio.stat().st_size
+    srv, keep = _slow_proxy(pg.port, 400_000)                     # 400 kB/s each way
+    cfg = write_config(tmp_path, f"postgresql://alice@127.0.0.1:{srv.getsockname()[1]}/voicecoach")
+    cfg.write_text(cfg.read_text() + "answer_timeout_s = 3\n")
+    try:
+        code, out, err = run_cli("share", str(rec), "--with-audio", "--config", str(cfg),
+                                 password=PASSWORDS["alice"], tmp_path=tmp_path)
+        assert code == 0 and "and its recording" in out, (size, err)
+        save_record(again, rec)
+        code, out, err = run_cli("share", str(rec), "--config", str(cfg), password=PASSWORDS["alice"],
+                                 tmp_path=tmp_path)
+    finally:
+        srv.close()
+        for s in keep:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+    warmth = pg.admin_sql("SELECT warmth_mean FROM voicecoach.calls WHERE agent = 'alice'")
+    assert code == 0 and "in place of the one before" in out, (f"recording {size / 1e6:.1f} MB", err)
+    assert warmth == [(pytest.approx(0.7),)]

@@ -365,11 +365,23 @@ class Config:
     overlay: OverlaySettings = field(default_factory=OverlaySettings)
 
     def as_dict(self) -> dict:
-        """The settings a call record keeps: every analysis and live setting (not where
-        the team store is: a shared record says nothing about the agent's machine)."""
+        """The settings a call record keeps: every analysis and live setting, but nothing
+        about the agent's machine (a shared record goes to the coach): not where the team
+        store is, nor the folders, files and devices named (emptied; a model folder by its
+        name alone)."""
         out = dataclasses.asdict(self)
         del out["team"]
+        for section, key in MACHINE_SETTINGS:
+            out[section][key] = type(out[section][key])()
+        model = out["transcribe"]["model"]
+        if "/" in model or "\\" in model:
+            out["transcribe"]["model"] = re.split(r"[/\\]", model.rstrip("/\\"))[-1]
         return out
+
+
+MACHINE_SETTINGS = (("warmth", "profile"), ("language", "lexicon_dirs"), ("live", "agent_device"),
+                    ("live", "customer_device"), ("live", "record_dir"))
+"""Settings that name a file, folder or device of the agent's machine (home folders, user names)."""
 
 
 def default_config_path() -> Path:

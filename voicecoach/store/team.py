@@ -46,7 +46,7 @@ from typing import Optional, Union
 from voicecoach.paths import user_path
 from voicecoach.store.history import MIN_RATE_S, RATE_PER_S, CallScores
 from voicecoach.store.record import SCHEMA as RECORD_SCHEMA
-from voicecoach.store.record import is_demo
+from voicecoach.store.record import check_record, is_demo
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 MIGRATE_LOCK_TIMEOUT_S = 10.0
@@ -179,12 +179,22 @@ def _connect_error(url: str, exc: BaseException) -> TeamError:
     return TeamError(f"team store {where} not reachable ({detail})")
 
 
+def _zone_name(name: str) -> bool:
+    """Whether ``name`` is a time zone of the tz database ("Pacific/Auckland", "NZ", "CET")."""
+    import zoneinfo
+
+    try:
+        return bool(name) and zoneinfo.ZoneInfo(name) is not None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+
+
 def _local_zone() -> tuple[str, str]:
     """This computer's time zone for PostgreSQL's ``AT TIME ZONE``: its name (``TZ``, or what
     /etc/localtime links to) and ``"%s"``, or, when it has none, today's offset from UTC
     and ``"%s::interval"``."""
     name = os.environ.get("TZ", "").lstrip(":")
-    if not re.fullmatch(r"[A-Za-z]+(?:/[A-Za-z0-9_+-]+)+|UTC", name):
+    if not _zone_name(name):              # a POSIX rule ("EST+5") reads with the sign reversed there
         try:
             name = os.readlink("/etc/localtime").split("zoneinfo/", 1)[1]
         except (OSError, IndexError):
@@ -198,11 +208,19 @@ def _local_zone() -> tuple[str, str]:
 # --------------------------------------------------------------------------- a call's identity
 
 def call_id(record: dict) -> str:
-    """The id of a call in the team store: the call's start, its recording's name and its
-    length, so sharing twice is one row, and a new analysis of the same call (dated by its
-    recording) takes the place of the one shared before. 32 hex digits."""
-    key = json.dumps([record.get("created"), record["source"]["name"], record.get("duration")])
+    """The id of a call in the team store: the call's start and its recording's name, so
+    sharing twice is one row, and a new analysis of the same call (dated by its recording)
+    takes the place of the one shared before -- also a call coached live analysed again from
+    its recording, whose length is the whole file's, not the call's span. 32 hex digits."""
+    key = json.dumps([record.get("created"), record["source"]["name"]])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _ids(record: dict) -> tuple[str, str]:
+    """:func:`call_id`, and the id the same record had up to VoiceCoach 0.x's store ids with
+    the length in them (so a call shared then is still replaced and taken back)."""
+    key = json.dumps([record.get("created"), record["source"]["name"], record.get("duration")])
+    return call_id(record), hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def _created(record: dict) -> _dt.datetime:
@@ -250,6 +268,7 @@ class ShareResult:
     new: bool              # False: it was shared already (nothing changed, unless ``replaced``)
     audio: bool            # its recording is in the store now
     replaced: bool = False  # shared before as analysed then: this analysis took its place
+    audio_added: bool = False   # its recording was sent now (not there before)
 
 
 _LIST_COLUMNS = ("agent, call_id, shared_at, created, " + ", ".join(SCORE_COLUMNS) +
@@ -259,8 +278,17 @@ _LIST_COLUMNS = ("agent, call_id, shared_at, created, " + ", ".join(SCORE_COLUMN
                  "AND a.call_id = c.call_id) AS has_audio")
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _shown(value):
+    """A text column as it may reach the coach's terminal: an agent writes their rows as they
+    like (psql, another client), and an escape sequence must not drive the coach's screen."""
+    return _CONTROL.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def _shared(row) -> SharedCall:
-    agent, cid, shared_at, created, *scores, has_audio = row
+    agent, cid, shared_at, created, *scores, has_audio = (_shown(v) for v in row)
     return SharedCall(agent, cid, shared_at, has_audio,
                       CallScores(f"team:{agent}/{cid}", created.isoformat(), *scores))
 
@@ -400,7 +428,7 @@ class TeamStore:
         if record.get("schema") != RECORD_SCHEMA:
             raise TeamError(f"not a {RECORD_SCHEMA} call record")
         scores = CallScores.from_record(record, "")
-        cid = call_id(record)
+        cid, legacy = _ids(record)
         audio, audio_name = _recording_bytes(audio_path)
         cols = ("call_id", "created") + SCORE_COLUMNS + ("record",)
         values = (cid, _created(record)) + tuple(getattr(scores, c) for c in SCORE_COLUMNS) + \
@@ -409,34 +437,37 @@ class TeamStore:
             with self._answer_within(self.answer_timeout_s + len(audio or b"") / UPLOAD_BYTES_PER_S), \
                     self._db.transaction():
                 before = self._db.execute(
-                    "SELECT c.record = %s, a.file_name, a.data FROM voicecoach.calls c LEFT JOIN "
-                    "voicecoach.call_audio a USING (agent, call_id) WHERE c.agent = session_user "
-                    "AND c.call_id = %s", (values[-1], cid)).fetchone()
-                replaced = before is not None and not before[0]
-                if replaced:              # analysed again since: this analysis takes its place,
+                    "SELECT c.call_id, c.record = %s, a.file_name IS NOT NULL FROM voicecoach.calls c "
+                    "LEFT JOIN voicecoach.call_audio a USING (agent, call_id) WHERE c.agent = session_user "
+                    "AND c.call_id IN (%s, %s) ORDER BY c.call_id = %s DESC",
+                    (values[-1], cid, legacy, cid)).fetchone()
+                replaced = before is not None and (not before[1] or before[0] != cid)
+                keep = replaced and audio is None and before[2]
+                if keep:                  # its recording stays shared: moved inside the server, not
+                    self._db.execute(     # downloaded and sent again (a call's recording is large)
+                        "CREATE TEMP TABLE voicecoach_kept ON COMMIT DROP AS SELECT file_name, data "
+                        "FROM voicecoach.call_audio WHERE agent = session_user AND call_id = %s", (before[0],))
+                if replaced:              # analysed again since: this analysis takes its place
                     self._db.execute("DELETE FROM voicecoach.calls WHERE agent = session_user "   # (agents may
-                                     "AND call_id = %s", (cid,))                                  # not update)
-                    if audio is None and before[2] is not None:     # its recording stays shared
-                        audio, audio_name = bytes(before[2]), before[1]
+                                     "AND call_id = %s", (before[0],))                            # not update)
                 new = self._db.execute(
                     f"INSERT INTO voicecoach.calls ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "
                     "ON CONFLICT (agent, call_id) DO NOTHING", values).rowcount == 1
-                has_audio = False
-                if audio is not None:
-                    self._db.execute(
-                        "INSERT INTO voicecoach.call_audio (call_id, file_name, data) VALUES (%s, %s, %s) "
-                        "ON CONFLICT (agent, call_id) DO NOTHING", (cid, audio_name, audio))
-                    has_audio = True
-                else:
-                    has_audio = self._db.execute(
-                        "SELECT EXISTS (SELECT 1 FROM voicecoach.call_audio WHERE agent = session_user "
-                        "AND call_id = %s)", (cid,)).fetchone()[0]
+                if keep:
+                    self._db.execute("INSERT INTO voicecoach.call_audio (call_id, file_name, data) "
+                                     "SELECT %s, file_name, data FROM voicecoach_kept", (cid,))
+                audio_added = audio is not None and self._db.execute(
+                    "INSERT INTO voicecoach.call_audio (call_id, file_name, data) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (agent, call_id) DO NOTHING", (cid, audio_name, audio)).rowcount == 1
+                has_audio = audio_added or self._db.execute(
+                    "SELECT EXISTS (SELECT 1 FROM voicecoach.call_audio WHERE agent = session_user "
+                    "AND call_id = %s)", (cid,)).fetchone()[0]
         except psycopg.errors.InsufficientPrivilege as exc:
             raise TeamError(f"{self.user} may not share calls ({_first_line(exc)}): ask your team lead to "
                             f"GRANT voicecoach_agent TO {self.user}") from None
         except psycopg.Error as exc:
             raise self._failed(exc, "nothing was shared; try again") from None
-        return ShareResult(cid, new and not replaced, has_audio, replaced)
+        return ShareResult(cid, new and not replaced, has_audio, replaced, audio_added)
 
     def unshare(self, record: dict) -> bool:
         """Take a shared call back (record and recording). False when it was not shared."""
@@ -444,7 +475,7 @@ class TeamStore:
         try:
             with self._answer_within(self.answer_timeout_s), self._db.transaction():
                 return self._db.execute("DELETE FROM voicecoach.calls WHERE agent = session_user "
-                                        "AND call_id = %s", (call_id(record),)).rowcount > 0
+                                        "AND call_id IN (%s, %s)", _ids(record)).rowcount > 0
         except psycopg.errors.InsufficientPrivilege as exc:
             raise TeamError(f"{self.user} may not take calls back ({_first_line(exc)})") from None
         except psycopg.Error as exc:
@@ -543,6 +574,7 @@ class TeamStore:
             schema = record.get("schema") if isinstance(record, dict) else None
             raise TeamError(f"{call.agent}/{call.short_id}: call record format {schema}; this VoiceCoach "
                             f"reads {RECORD_SCHEMA} (update VoiceCoach)")
+        check_record(record, f"{call.agent}/{call.short_id}")     # as review, report and history check
         return record, ((file_name, bytes(data)) if data is not None else None)
 
     # ---- plumbing
@@ -691,8 +723,11 @@ def share_local_call(config, record: dict, audio_path: Union[str, Path, tuple, N
     what = "call and its recording" if result.audio else "call (without its recording)"
     if result.replaced:
         return f"Shared this analysis of the {what} with your coach, in place of the one before (id {result.call_id[:8]})"
-    return (f"Shared the {what} with your coach (id {result.call_id[:8]})" if result.new or audio_path
-            else f"Already shared with your coach (id {result.call_id[:8]})")
+    if result.new:
+        return f"Shared the {what} with your coach (id {result.call_id[:8]})"
+    if result.audio_added:
+        return f"Added the recording to the call your coach has (id {result.call_id[:8]})"
+    return f"Already shared with your coach (id {result.call_id[:8]})"
 
 
 def unshare_local_call(config, record: dict) -> str:
