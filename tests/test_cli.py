@@ -280,6 +280,7 @@ def test_warmth_reads_prosody_settings_from_the_config(tmp_path):
     res = run("warmth", me, "--json", "--config", str(tmp_path / "plain.toml"))
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)[0]["warmth"] is not None
+    assert json.loads(res.stdout)[0]["baseline"] == "average voice"      # no profile: it says so
     (tmp_path / "deaf.toml").write_text("[prosody]\nsilence_db = -1.0\n")  # nothing is voiced
     res = run("warmth", me, "--json", "--config", str(tmp_path / "deaf.toml"))
     assert res.returncode == 0, res.stderr
@@ -392,6 +393,15 @@ def test_calibrate_and_warmth_hear_the_agent_of_a_call_and_refuse_three_channels
     from_call, from_left = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("from_call", "from_left"))
     assert from_call.pop("recordings") == ["call.wav"] and from_left.pop("recordings") == ["left.wav"]
     assert from_call == from_left
+    import soundfile as sf_
+
+    both, rate = sf_.read(call, dtype="float32")
+    sf_.write(tmp_path / "swapped.wav", np.ascontiguousarray(both[:, ::-1]), rate)   # you on the right
+    res = run("calibrate", str(tmp_path / "swapped.wav"), "--agent-channel", "right", "-o",
+              str(tmp_path / "from_right.json"), "--no-remember", *cfg)
+    assert res.returncode == 0, res.stderr
+    from_right = json.loads((tmp_path / "from_right.json").read_text())
+    assert from_right.pop("recordings") == ["swapped.wav"] and from_right == from_left
     res = run("warmth", str(call), str(left), "--profile", str(tmp_path / "from_left.json"), "--json", *cfg)
     assert res.returncode == 0, res.stderr
     scores = [s["warmth"] for s in json.loads(res.stdout)]

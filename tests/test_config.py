@@ -362,3 +362,15 @@ def test_a_record_keeps_the_settings_but_nothing_that_names_the_agents_machine()
     d = c.as_dict()
     assert d["transcribe"]["model"] == "small.en" and d["pace"]["band_high_wpm"] == 170.0
     assert d["warmth"]["profile"] == "" and d["language"]["lexicon_dirs"] == []
+
+
+def test_relative_files_in_the_config_are_read_from_its_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "c.toml").write_text('[warmth]\nprofile = "me.json"\n[language]\nlexicon_dirs = ["lex", "~/x", "/abs"]\n'
+                                   '[live]\nrecord_dir = "calls"\n')
+    monkeypatch.chdir(tmp_path)                       # run from elsewhere
+    c = load_config(folder / "c.toml")
+    assert c.warmth.profile == str(folder / "me.json") and c.live.record_dir == str(folder / "calls")
+    assert c.language.lexicon_dirs == [str(folder / "lex"), "~/x", "/abs"]
+    assert load_config(write(tmp_path, "")).warmth.profile == ""

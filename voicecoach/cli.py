@@ -342,7 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Build your voice profile from recordings of your ordinary speech, "
                                     "or from the microphone while you read a short passage. The "
                                     "profile stores statistics of your voice, never audio. A stereo "
-                                    "recording is a call: only its left channel (you) is measured.")
+                                    "recording is a call: only your side (left, or --agent-channel) "
+                                    "is measured.")
     cb.add_argument("audio", nargs="*", type=_file_name, metavar="AUDIO",
                     help="recordings of your ordinary speech (mono, or stereo with you on the left)")
     cb.add_argument("--mic", action="store_true", help="record from the microphone instead")
@@ -355,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("-o", "--output", type=_file_name, metavar="PROFILE.json", required=True, help="where to save the profile")
     cb.add_argument("--no-remember", action="store_true",
                     help="do not set it as your profile ([warmth] profile in the config file)")
+    cb.add_argument("--agent-channel", choices=("left", "right"), default="left",
+                    help="which side of a stereo recording is you (default: left, as VoiceCoach "
+                         "records calls)")
     _add_common(cb)
 
     wm = sub.add_parser("warmth", help="score the warmth of clips (0-1, 0.5 = your ordinary voice)",
@@ -481,6 +485,7 @@ def _load_baseline(path: Optional[str]):
     if path is None:
         return None
     from voicecoach.analyzers.voice import Baseline
+    from voicecoach.store.profile import PROFILE_KIND
 
     import hashlib
 
@@ -492,7 +497,10 @@ def _load_baseline(path: Optional[str]):
             raise UserError(f"{path}: not a voice profile ({what}; `voicecoach calibrate` makes one)")
         raw = p.read_bytes()
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        if isinstance(data, dict) and data.get("kind", PROFILE_KIND) != PROFILE_KIND:
+            raise ValueError(f"it is a {str(data.get('kind'))[:40]!r}")
         baseline = Baseline.from_dict(data)
+        baseline.source = "profile"          # whatever the file says: it is judged as a profile
         baseline.profile_id = hashlib.sha1(raw).hexdigest()[:12]   # trends compare like with like
     except FileNotFoundError as exc:
         why = f" ({exc.strerror})" if exc.filename == str(path) and str(path).startswith("~") else ""
@@ -607,6 +615,10 @@ def cmd_config(args) -> int:
         shown = copy.deepcopy(config)
         shown.team.database = "(hidden: it holds a password; put that in PGPASSWORD or ~/.pgpass)"
     print(to_toml(shown, notes=True))
+    try:                                # where an agent looks when warmth reads oddly
+        _profile_for(argparse.Namespace(), config)
+    except UserError as exc:
+        _note(str(exc))
     return 0
 
 
@@ -791,7 +803,8 @@ def cmd_calibrate(args) -> int:
             print()                    # the level meter's line ends, before any error line
         recordings, names = [audio], ["microphone"]
     else:
-        recordings, names = [read_mono(p) for p in args.audio], [Path(p).name for p in args.audio]
+        recordings = [read_mono(p, args.agent_channel) for p in args.audio]
+        names = [Path(p).name for p in args.audio]
     for name, audio in zip(names, recordings):
         _note(_clipped(name, audio))
     profile = profile_from_audio(recordings, names=names, **settings)
@@ -850,8 +863,9 @@ def cmd_warmth(args) -> int:
     baseline = _profile_for(args, config)
     results = score_clips(args.clips, profile=baseline, **_profile_settings(config))
     if args.json:
-        json.dump([{"file": r["file"], "warmth": r["warmth"], "reason": r["reason"]} for r in results],
-                  sys.stdout, indent=1)
+        against = "profile" if baseline is not None else "average voice"     # much less reliable
+        json.dump([{"file": r["file"], "warmth": r["warmth"], "reason": r["reason"], "baseline": against}
+                   for r in results], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     if baseline is None:

@@ -27,7 +27,7 @@ import re
 import textwrap
 import tomllib
 from dataclasses import dataclass, field, fields
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any, Optional
 
 from voicecoach.analyzers.arousal import ArousalOptions
@@ -523,7 +523,25 @@ def load_config(path: Optional[str | Path] = None) -> Config:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read ({exc})") from None
-    return apply(config, data, str(path))
+    return _from_folder(apply(config, data, str(path)), path.parent)
+
+
+PATH_SETTINGS = (("warmth", "profile"), ("language", "lexicon_dirs"), ("live", "record_dir"))
+"""Settings that name files or folders: relative ones are read from the config file's folder."""
+
+
+def _from_folder(config: Config, folder: Path) -> Config:
+    """Relative paths in ``config`` made relative to ``folder`` (the config file's), not to
+    wherever a command is run from (a terminal in one folder, a desktop launcher in another)."""
+    def place(value: str) -> str:
+        absolute = value.startswith("~") or Path(value).is_absolute() or PureWindowsPath(value).is_absolute()
+        return value if not value or absolute else str(folder / value)
+
+    for section, key in PATH_SETTINGS:
+        opts = getattr(config, section)
+        value = getattr(opts, key)
+        setattr(opts, key, [place(v) for v in value] if isinstance(value, list) else place(value))
+    return config
 
 
 def remember_setting(path: Optional[str | Path], section: str, key: str, value: str) -> str:

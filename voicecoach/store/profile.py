@@ -261,10 +261,11 @@ def profile_from_audio(recordings: Sequence[np.ndarray], sr: int = SAMPLE_RATE,
     return profile_from_frames(frames, options, names)
 
 
-def read_mono(path: str | Path) -> np.ndarray:
+def read_mono(path: str | Path, channel: str = "left") -> np.ndarray:
     """The agent's voice in one audio file, as 16 kHz mono float32: a mono file as it is,
-    a stereo file's left channel (a call recording, as ``live --record`` writes it, has
-    the agent on the left and the caller on the right, whose voice is not the agent's).
+    a stereo file's ``channel`` side (a call recording, as ``live --record`` writes it, has
+    the agent on the left and the caller on the right, whose voice is not the agent's;
+    some softphones record the agent on the right).
 
     Raises
     ------
@@ -273,7 +274,7 @@ def read_mono(path: str | Path) -> np.ndarray:
     """
     audio, sr = read_audio(path)
     check_call_channels(path, audio.shape[1])
-    x = audio[:, 0]
+    x = audio[:, 1 if channel == "right" and audio.shape[1] > 1 else 0]
     if sr != SAMPLE_RATE:
         import soxr
 
