@@ -488,6 +488,25 @@ def test_share_and_undo_say_so_in_a_finished_sentence(pg, tmp_path):
     assert said[1:] == ["Taken back: your coach no longer sees this call.", "This call was not shared."]
     pg.admin_sql("TRUNCATE voicecoach.calls CASCADE")
 
+
+def test_a_call_whose_record_is_gone_is_taken_back_by_its_id_by_its_agent_alone(pg, tmp_path):
+    rec = save_record(make_record("lost.flac"), tmp_path / "call.json")
+    cfg = write_config(tmp_path, pg.dsn("alice"))
+    code, out, err = run_cli("share", str(rec), "--config", str(cfg), password=PASSWORDS["alice"],
+                             tmp_path=tmp_path)
+    assert code == 0, err
+    short = out.strip().rsplit("(id ", 1)[1][:8]
+    rec.unlink()                                          # the local record deleted: the share was for good
+    (tmp_path / "bob").mkdir()
+    bob = write_config(tmp_path / "bob", pg.dsn("bob"))
+    code, out, err = run_cli("share", "--undo", short, "--config", str(bob), password=PASSWORDS["bob"],
+                             tmp_path=tmp_path)
+    assert code == 2 and "no such shared call" in one_error_line(err), err     # bob sees only his own
+    code, out, err = run_cli("share", "--undo", short, "--config", str(cfg), password=PASSWORDS["alice"],
+                             tmp_path=tmp_path)
+    assert code == 0 and out.startswith("Taken back: your coach no longer sees lost.flac"), err
+    assert pg.admin_sql("SELECT count(*) FROM voicecoach.calls")[0][0] == 0
+
 def test_server_goes_away_mid_upload(pg, tmp_path):
     """The upload is under way (the call's row written, its recording blocked behind a lock)
     when the server stops dead: one line, exit 2, nothing of it in the store afterwards,

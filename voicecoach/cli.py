@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import sys
 import time
 import warnings
@@ -87,7 +88,7 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
-    return value
+    return min(value, 1 << 62)          # "all of them" (a database's counts are 64-bit)
 
 
 def _file_name(text: str) -> str:
@@ -382,7 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "only with --with-audio. Nothing else leaves this machine.",
         epilog="The team store is [team] database in the config file\n"
                "(postgresql://YOU@HOST/DATABASE); the password comes from PGPASSWORD or ~/.pgpass.")
-    sh.add_argument("call", type=_file_name, metavar="CALL", help="a call record (.json), or a recording that has one")
+    sh.add_argument("call", type=_file_name, metavar="CALL", help="a call record (.json), or a recording that has one; "
+                    "with --undo also a shared call's id (`voicecoach team` lists yours)")
     sh.add_argument("--with-audio", action="store_true", help="share the recording as well")
     sh.add_argument("--undo", action="store_true", help="take the call (and its recording) back")
     _add_common(sh)
@@ -1134,6 +1136,13 @@ def cmd_share(args) -> int:
         from voicecoach.store.team import DEMO_REFUSED
 
         raise UserError(DEMO_REFUSED)
+    if args.undo and not Path(args.call).exists() and re.fullmatch(r"[0-9a-fA-F]{4,32}", args.call):
+        from voicecoach.store.team import unshare_shared_call
+
+        if args.with_audio:       # its local record gone: by the id `voicecoach team` lists
+            raise UserError("--undo takes the whole call back; give no --with-audio with it")
+        print(unshare_shared_call(config, args.call) + ".")
+        return 0
     record, path = _local_call(args.call)
     if is_demo(record, path):
         record["demo"] = True                     # a demo record an earlier version kept unmarked
@@ -1162,10 +1171,11 @@ def cmd_team(args) -> int:
         if command == "init":
             before, after = store.migrate()
             print(f"The team store is at version {after}" +
-                  (" (it was already)." if before == after else f" (was {before or 'not set up'}).") +
-                  "\nAdd each agent and coach as a login of their own, e.g.:\n"
-                  "  CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE voicecoach_agent;\n"
-                  "  CREATE ROLE carol LOGIN PASSWORD '…' IN ROLE voicecoach_coach;")
+                  (" (it was already)." if before == after else f" (was {before or 'not set up'})."))
+            if before != after or not store.sees_own_calls_only():     # the team lead's next step
+                print("Add each agent and coach as a login of their own, e.g.:\n"
+                      "  CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE voicecoach_agent;\n"
+                      "  CREATE ROLE carol LOGIN PASSWORD '…' IN ROLE voicecoach_coach;")
             return 0
         if command != "open":
             from voicecoach.store.team import no_calls, team_text, trend_text

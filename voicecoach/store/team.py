@@ -481,6 +481,24 @@ class TeamStore:
         except psycopg.Error as exc:
             raise self._failed(exc, "nothing was taken back; try again") from None
 
+    def unshare_id(self, ref: str) -> SharedCall:
+        """Take back one of this agent's shared calls by its id (or its first characters),
+        when its local record is gone; the call taken back."""
+        call = self.find(ref)
+        psycopg = _psycopg()
+        try:
+            with self._answer_within(self.answer_timeout_s), self._db.transaction():
+                gone = self._db.execute("DELETE FROM voicecoach.calls WHERE agent = session_user "
+                                        "AND call_id = %s", (call.call_id,)).rowcount > 0
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise TeamError(f"{self.user} may not take calls back ({_first_line(exc)})") from None
+        except psycopg.Error as exc:
+            raise self._failed(exc, "nothing was taken back; try again") from None
+        if not gone:
+            raise TeamError(f"{ref}: {call.agent}'s call, not yours: only the agent who shared a call "
+                            "takes it back")
+        return call
+
     # ---- the coach's side
     def _query(self, sql: str, params=()) -> list:
         psycopg = _psycopg()
@@ -516,7 +534,7 @@ class TeamStore:
     def calls(self, agent: str, limit: Optional[int] = 20) -> list[SharedCall]:
         """One agent's latest shared calls (all with None), oldest first."""
         rows = self._query(f"SELECT {_LIST_COLUMNS} FROM voicecoach.calls c WHERE agent = %s "
-                           "ORDER BY created DESC LIMIT %s", (agent, limit))
+                           "ORDER BY created DESC, call_id DESC LIMIT %s", (agent, limit))
         return [_shared(r) for r in rows][::-1]
 
     def trend(self, agent: str, by: str = "week") -> list[Period]:
@@ -529,7 +547,7 @@ class TeamStore:
         rows = self._query(
             f"SELECT date_trunc(%s, created AT TIME ZONE {zone_sql})::date, count(*), "
             "avg(warmth_mean) FILTER (WHERE warmth_profile = (SELECT warmth_profile FROM voicecoach.calls "
-            "WHERE agent = %s ORDER BY created DESC LIMIT 1)), "
+            "WHERE agent = %s ORDER BY created DESC, call_id DESC LIMIT 1)), "
             # interruptions as the history compares them: per RATE_PER_S of call, calls under MIN_RATE_S apart
             "sum(interruptions_by_agent) FILTER (WHERE duration_s >= %s) * %s "
             "/ nullif(sum(duration_s) FILTER (WHERE duration_s >= %s AND interruptions_by_agent IS NOT NULL), 0), "
@@ -737,6 +755,17 @@ def unshare_local_call(config, record: dict) -> str:
     return "Taken back: your coach no longer sees this call" if gone else "This call was not shared"
 
 
+def unshare_shared_call(config, ref: str) -> str:
+    """Take a call back by its id in the store (``voicecoach team`` lists an agent's own):
+    the line to show the agent."""
+    from voicecoach.store.history import local_time
+
+    with TeamStore.from_config(config) as store:
+        call = store.unshare_id(ref)
+    return (f"Taken back: your coach no longer sees {call.scores.name} of "
+            f"{local_time(call.scores.created)} (id {call.short_id})")
+
+
 # --------------------------------------------------------------------------- text
 
 def team_text(store: TeamStore, agents: Optional[list[str]] = None, last: Optional[int] = 5) -> str:
@@ -772,6 +801,8 @@ def team_text(store: TeamStore, agents: Optional[list[str]] = None, last: Option
 def no_calls(store: TeamStore, agent: str) -> TeamError:
     """The one line for ``team list`` or ``team trend`` of an agent with no shared calls
     (a misspelt login, most often): an error, not an empty table under the view's notes."""
+    if not agent.strip():
+        return TeamError("no agent named: give an agent's login (`voicecoach team` lists who shares)")
     if agent != store.user and store.sees_own_calls_only():
         return TeamError(f"{store.user} sees only their own shared calls, not {agent}'s: "
                          "`voicecoach team` is your coach's view")
