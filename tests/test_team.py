@@ -592,9 +592,12 @@ def test_agent_shares_from_the_review_and_coach_opens_it(pg, store, demo_call, q
     assert win.share_button.isVisible() and win.share_button.isEnabled()
     results = []
     worker = win.share(with_audio=True, done=lambda ok, msg: results.append((ok, msg)))
+    # while it goes up, neither a second share nor a take-back (which would not see it yet)
+    assert not (win.share_button.isEnabled() or win.unshare_action.isEnabled() or win.share_action.isEnabled())
     qtbot.waitUntil(lambda: bool(results), timeout=30000)
     worker.join()
     assert results[0][0] and "and its recording" in results[0][1]
+    assert win.share_button.isEnabled() and win.unshare_action.isEnabled()
     assert "Shared" in win.statusBar().currentMessage()
     # the coach, on another machine: the same call in the same review window, with its audio
     monkeypatch.setenv("PGPASSWORD", PASSWORDS["carol"])

@@ -669,7 +669,11 @@ class ReviewWindow(QMainWindow):
         if self.source is None or self.source.shared_by or not team_configured(self._config):
             return None
 
+        controls = (self.share_button, self.share_action, self.unshare_action)
+
         def finished(ok: bool, message: str) -> None:
+            for widget in controls:
+                widget.setEnabled(self.source is not None and not self.source.shared_by)
             self.statusBar().showMessage(message, 15000)
             if not ok:
                 QMessageBox.warning(self, "VoiceCoach", message)
@@ -677,8 +681,12 @@ class ReviewWindow(QMainWindow):
                 done(ok, message)
 
         self.statusBar().showMessage("Taking the call back…" if undo else "Sharing with your coach…")
-        return share_with_coach(self, self.source.record, self.source.audio_files or None, self._config,
-                                with_audio=with_audio, undo=undo, done=finished)
+        worker = share_with_coach(self, self.source.record, self.source.audio_files or None, self._config,
+                                  with_audio=with_audio, undo=undo, done=finished)
+        if worker is not None:     # one at a time: a take-back would not see a share not yet committed
+            for widget in controls:
+                widget.setEnabled(False)
+        return worker
 
     # ---- playback
     @property
