@@ -216,8 +216,8 @@ class Shift:
                         self.dispatch.emit("status", str(frame))
                         continue
                     self._step(frame)
-                    if stop_after_s is not None and frame.start_s >= stop_after_s:
-                        break
+                    if stop_after_s is not None and frame.start_s + self._away_s >= stop_after_s:
+                        break             # shift time: the source's clock leaves out the time away
             finally:
                 self.source.stop()
             self._apply(self._playback_changes())        # a replay's last recording ends with its stream
@@ -253,7 +253,7 @@ class Shift:
         source looks for the input again."""
         self.dispatch.emit("status", f"{self._lost(lost)}; everything so far is kept; waiting for it to come back")
         if self._stop_after_s is not None:    # frames tell the shift's time, and none come now
-            self._away_timer(max(0.0, self._stop_after_s - lost.t_s))
+            self._away_timer(max(0.0, self._stop_after_s - lost.t_s - self._away_s))
         self._apply(self.detector.finish("device lost"))
         self.dispatch.emit("shift", {"away": f"Lost {lost.device} — waiting for it to come back"})
 

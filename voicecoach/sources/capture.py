@@ -75,7 +75,9 @@ from voicecoach.sources.devices import (
     DeviceError,
     environment_set,
     import_sounddevice,
+    SourceRemovals,
     playback_streams,
+    pulse_source_index,
     pulse_source_present,
 )
 from voicecoach.sources.files import CapturedFrame, take_all
@@ -311,6 +313,7 @@ class _Stream:
         self.last_callback = 0.0  # time.monotonic() of the last callback
         self.finished = False     # the stream ended without stop()
         self.next_at: Optional[int] = None   # consumer side: the call-clock sample expected next
+        self.gone_at: Optional[float] = None  # time.monotonic() its PulseAudio source went (watcher)
         self.held: list = []      # consumer side: blocks waiting for the clock to settle after a gap
 
     def callback_for(self, put, stopping: threading.Event):
@@ -460,30 +463,57 @@ class DeviceSource:
         return self
 
     def _watch_sources(self, watched: list[_Stream]) -> None:
-        """The watcher thread: every ``source_check_s`` until stopped, ask PulseAudio
-        whether each watched source is still there; the first one gone is put in
-        ``_gone`` for the consumer, and the watcher ends."""
+        """The watcher thread, until stopped: PulseAudio's source removals as they happen
+        (and every ``source_check_s`` whether each watched source is still there); the
+        first one gone is put in ``_gone`` for the consumer, with the time it went, and the
+        watcher ends. Also every ``playback_check_s`` the playback streams on the call's
+        sink (shift mode)."""
         playing = None
         step = self.options.source_check_s
         if self._playback_sink:
             step = min(step, self.options.playback_check_s)
+        removals = SourceRemovals(watched[0].choice.pulse_server) if watched else None
+        index = {}
+        for s in watched:
+            i = pulse_source_index(s.choice.pulse_source, s.choice.pulse_server)
+            if i is not None:
+                index[i] = s
         next_check = 0.0
-        while not self._stopping.wait(step):
-            now = time.monotonic()
-            if self._playback_sink:
-                n = playback_streams(self._playback_sink, self._playback_server)
-                if n is not None and (n > 0) != playing:
-                    if playing is not None:
-                        self._playback.append((n > 0, now - self.started_at))
-                    playing = n > 0
-            if now < next_check:
-                continue
-            next_check = now + self.options.source_check_s
-            for s in watched:
-                if not pulse_source_present(s.choice.pulse_source, s.choice.pulse_server):
-                    if not self._stopping.is_set():
-                        self._gone = s
+        try:
+            while not self._stopping.is_set():
+                removed = removals.wait(step) if removals is not None else []
+                if removals is None:
+                    self._stopping.wait(step)
+                if self._stopping.is_set():
                     return
+                for i, at in removed:
+                    if i in index:
+                        self._went(index[i], at)
+                        return
+                now = time.monotonic()
+                if self._playback_sink:
+                    n = playback_streams(self._playback_sink, self._playback_server)
+                    if n is not None and (n > 0) != playing:
+                        if playing is not None:
+                            self._playback.append((n > 0, now - self.started_at))
+                        playing = n > 0
+                if now < next_check:
+                    continue
+                next_check = now + self.options.source_check_s
+                for s in watched:
+                    if not pulse_source_present(s.choice.pulse_source, s.choice.pulse_server):
+                        self._went(s, now)
+                        return
+        finally:
+            if removals is not None:
+                removals.close()
+
+    def _went(self, s: _Stream, at: float) -> None:
+        """A watched source is gone since ``at``: what its stream delivers from then on is the
+        default source's (PulseAudio moved the stream there), and is not the call's."""
+        if not self._stopping.is_set():
+            s.gone_at = at
+            self._gone = s
 
     def playback_changes(self) -> list[tuple[bool, float]]:
         """Playback streams that appeared (True) on or left (False) the call output since
@@ -519,11 +549,15 @@ class DeviceSource:
         self._closed = True
         self._stopping.set()
         sd = import_sounddevice()
+        quiet_s = max(0.25, 10 * self.options.block_s)
         for s in self._streams:
             if s.stream is None:
                 continue
             try:
-                s.stream.stop()    # lets the last buffered block through
+                if time.monotonic() - s.last_callback > quiet_s:
+                    s.stream.abort()   # stalled (a suspended source): stop() would wait for its next block
+                else:
+                    s.stream.stop()    # lets the last buffered block through
                 s.stream.close()
             except sd.PortAudioError:
                 pass   # a device that is gone cannot be stopped any further
@@ -564,6 +598,8 @@ class DeviceSource:
 
     def _frames(self, s: _Stream, index: int, n: int, adc: float, captured_at: float,
                 block: np.ndarray) -> Iterator[CapturedFrame]:
+        if s.gone_at is not None and captured_at >= s.gone_at:
+            return                # another input's audio: the stream was moved off its source
         s.held.append((index, captured_at, block))
         if s.clock.place(index, n, adc, captured_at) is None:
             return                # the clock settles after a gap: held until it has

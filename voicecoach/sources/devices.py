@@ -311,9 +311,20 @@ def resolve_device(spec: int | str) -> DeviceChoice:
                              else "the full name"))
     d = matches[0]
     if d.index is not None:
-        return DeviceChoice(device=d.index, name=d.name, channels=d.channels)
+        return DeviceChoice(device=d.index, name=d.name, channels=_channels_heard(d, sources, server))
     return DeviceChoice(device=pulse_index, name=d.name, channels=d.channels,
                         pulse_source=d.name, pulse_server=server)
+
+
+def _channels_heard(d: InputDevice, sources: Sequence[InputDevice], server: Optional[str]) -> int:
+    """The channels of ``d`` that carry sound of their own. ALSA's ``pulse`` and ``default``
+    offer 32, up-mixed from the server's default source: a mono headset mic split "by
+    channel" would give both sides the same audio."""
+    if d.name not in ("pulse", "default") or not sources:
+        return d.channels
+    default = _default_source(server)
+    source = next((x for x in sources if x.name == default), None)
+    return min(d.channels, source.channels) if source is not None and source.channels else d.channels
 
 
 def playback_streams(sink: str, server: Optional[str] = None) -> Optional[int]:
@@ -337,9 +348,80 @@ def recorded_source(choice: DeviceChoice) -> Optional[str]:
         return choice.pulse_source
     if choice.name not in ("pulse", "default"):
         return None
-    text = _pactl(choice.pulse_server, "info") or ""
-    found = re.search(r"^Default Source:\s*(\S+)", text, re.MULTILINE)
+    return _default_source(choice.pulse_server)
+
+
+def _default_source(server: Optional[str]) -> Optional[str]:
+    """The PulseAudio server's default source; None when not known."""
+    found = re.search(r"^Default Source:\s*(\S+)", _pactl(server, "info") or "", re.MULTILINE)
     return found.group(1) if found else None
+
+
+def pulse_source_index(name: str, server: Optional[str] = None) -> Optional[int]:
+    """PulseAudio's index of the source ``name``; None when it has none (or does not answer)."""
+    for line in (_pactl(server, "list", "short", "sources") or "").splitlines():
+        cols = line.split("\t")
+        if len(cols) > 1 and cols[1] == name and cols[0].isdigit():
+            return int(cols[0])
+    return None
+
+
+class SourceRemovals:
+    """The PulseAudio sources removed, as it happens (``pactl subscribe``).
+
+    When a source goes, PulseAudio moves the streams recording it to the default source
+    at once; polling for the source every second let up to a second of that other input
+    through. Read on one thread; :meth:`wait` returns ``(index, time.monotonic())`` of
+    each source removed since, waiting at most ``timeout_s`` for one. Without ``pactl``
+    (or a server), :attr:`running` is False and :meth:`wait` only waits.
+    """
+
+    _EVENT = re.compile(r"Event 'remove' on source #(\d+)")
+
+    def __init__(self, server: Optional[str] = None):
+        self._proc = None
+        self._pending = b""
+        if shutil.which("pactl") is None:
+            return
+        try:
+            self._proc = subprocess.Popen(["pactl", *(["--server", server] if server else []), "subscribe"],
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                          stdin=subprocess.DEVNULL)
+        except OSError:
+            self._proc = None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def wait(self, timeout_s: float) -> list[tuple[int, float]]:
+        import select
+        import time
+
+        if not self.running:
+            time.sleep(timeout_s)
+            return []
+        ready, _, _ = select.select([self._proc.stdout], [], [], timeout_s)
+        if not ready:
+            return []
+        now = time.monotonic()
+        data = os.read(self._proc.stdout.fileno(), 65536)
+        if not data:                     # the server went away: pactl ended
+            self.close()
+            return []
+        *lines, self._pending = (self._pending + data).split(b"\n")
+        return [(int(m.group(1)), now) for line in lines
+                if (m := self._EVENT.search(line.decode("utf-8", "replace")))]
+
+    def close(self) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(OSError):
+                self._proc.kill()
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                self._proc.wait(timeout=2)
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._proc = None
 
 
 def pulse_source_present(name: str, server: Optional[str] = None) -> bool:
