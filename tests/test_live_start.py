@@ -273,3 +273,14 @@ def caller_file(tmp_path_factory):
     path = folder / "caller.wav"
     sf.write(path, np.concatenate([x, np.zeros(40 * sr, np.float32)]), sr, subtype="PCM_16")
     return path
+
+
+def test_a_device_or_channel_from_the_config_that_does_not_work_says_it_came_from_there(pulse, tmp_path):
+    """The agent did not type it: "customer channel 1 is not on 'customer_mic'" alone sends
+    them looking at the command line, not at [live] in their config file."""
+    config = tmp_path / "c.toml"
+    config.write_text('[live]\ncustomer_device = "customer_mic"\ncustomer_channel = 1\n')
+    res = _run(["--agent", "agent_mic", "--no-transcript", "--config", str(config)], tmp_path, timeout_s=60)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert "customer channel 1" in res.stderr and "[live] customer_device, customer_channel in the config" \
+        in res.stderr, res.stderr

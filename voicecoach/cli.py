@@ -939,16 +939,28 @@ def cmd_live(args) -> int:
                                   streams=streams)
     else:
         from voicecoach.sources.capture import DeviceSource
-        from voicecoach.sources.devices import refresh_portaudio, resolve_device
+        from voicecoach.sources.devices import DeviceError, refresh_portaudio, resolve_device
         from voicecoach.sources.reconnect import ReconnectingSource
 
         held = _one_live()                      # noqa: F841  (held until the shift ends)
         agent_spec = _agent_device(args.agent, config) or "default"
         customer_spec = args.customer or lo.customer_device
-        agent = resolve_device(agent_spec)
-        customer = resolve_device(customer_spec) if customer_spec else None
         a_ch = args.agent_channel if args.agent_channel is not None else lo.agent_channel
         c_ch = args.customer_channel if args.customer_channel is not None else lo.customer_channel
+        from_config = [name for name, given in (("agent_device", args.agent), ("customer_device", args.customer),
+                                                ("agent_channel", args.agent_channel),
+                                                ("customer_channel", args.customer_channel))
+                       if given is None and getattr(lo, name) not in ("", 0)]
+        try:
+            agent = resolve_device(agent_spec)
+            customer = resolve_device(customer_spec) if customer_spec else None
+            agent.check_channel(a_ch, "agent")        # a channel that is not there: said now
+            if customer is not None:
+                customer.check_channel(c_ch, "customer")
+        except DeviceError as exc:       # a device or channel the config chose says so
+            if from_config:
+                raise DeviceError(f"{exc} ([live] {', '.join(from_config)} in the config)") from None
+            raise
         if customer is not None and a_ch == c_ch:        # one source by two names: both sides the same audio
             from voicecoach.sources.devices import recorded_source
 
@@ -956,7 +968,8 @@ def cmd_live(args) -> int:
             if source is not None and source == recorded_source(customer):
                 raise UserError(f"your mic ({agent.name!r}) and the call audio ({customer.name!r}) are both the "
                                 f"PulseAudio source {source!r}: give each its own input (`voicecoach devices` "
-                                "lists them; --agent picks your mic)")
+                                "lists them; --agent picks your mic), or, for one stereo input that carries "
+                                "both sides, --customer-channel 1")
         what = "listening"
 
         def open_devices(agent, customer):
