@@ -199,3 +199,24 @@ def test_calibrate_into_a_folder_whose_name_is_not_utf8_does_not_end_in_an_inter
     res = _vc(env, "calibrate", _agent(tmp_path), "-o", out)
     assert "internal error" not in res.stderr, res.stderr         # fails: UnicodeEncodeError
     assert res.returncode == 0 or not os.path.exists(out), (res.returncode, res.stderr)
+
+
+def test_config_with_a_tilde_config_path_says_the_file_it_read_is_not_present(tmp_path):
+    """load_config now expands --config with user_path, but `voicecoach config` still judges
+    the file by Path(args.config): `--config=~/c.toml` (the shell leaves a "~" after "=")
+    reads the file and prints its settings under "# config file: ~/c.toml (not present:
+    defaults apply)"."""
+    import sys
+    from pathlib import Path
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "c.toml").write_text("[warmth]\nlow_warmth = 0.3\n")
+    env = dict(os.environ, HOME=str(home), VOICECOACH_DATA_DIR=str(tmp_path / "data"),
+               XDG_CONFIG_HOME=str(tmp_path / "xdg"), OPENBLAS_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-m", "voicecoach", "config", "--config=~/c.toml"],
+                          capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1],
+                          timeout=120)
+    assert done.returncode == 0 and "low_warmth = 0.3" in done.stdout, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert "not present" not in first, first

@@ -183,10 +183,15 @@ def test_no_boost_for_a_call_at_an_ordinary_level_nor_past_the_headroom():
     ec.reference(loud)
     ec.process(loud * 0.1)
     assert ec._gain == 1.0
-    quiet = speechlike(20, 3) * 0.003                         # -50 dBFS for 20 s: boosted
+    quiet = speechlike(20, 3) * 0.02                          # -54 dBFS for 20 s: boosted
     ec.reference(quiet)
     ec.process(quiet * 0.5)
     assert ec._gain > 10
+    silent = EchoCanceller()                                  # a call's silence (-80 dBFS): not lifted
+    noise = (np.random.default_rng(4).standard_normal(10 * SR) * 1e-4).astype(np.float32)
+    silent.reference(noise)
+    silent.process(noise)
+    assert silent._gain == 1.0
     burst = np.zeros(SR // 10, np.float32)
     burst[800] = 0.9                                          # a click near full scale
     gain = ec._boost(burst, burst * 0)

@@ -284,3 +284,61 @@ def test_a_device_or_channel_from_the_config_that_does_not_work_says_it_came_fro
     assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
     assert "customer channel 1" in res.stderr and "[live] customer_device, customer_channel in the config" \
         in res.stderr, res.stderr
+
+
+def _client_connects(pulse, seconds: float) -> int:
+    """How many PulseAudio clients connected in ``seconds`` (a pactl subscribe of our own)."""
+    env = dict(os.environ, **pulse.env())
+    proc = subprocess.Popen(["pactl", "subscribe"], stdout=subprocess.PIPE, text=True, env=env)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    time.sleep(seconds)
+    proc.kill()
+    proc.wait(5)
+    reader.join(5)
+    return sum("Event 'new' on client" in ln for ln in lines)
+
+
+def test_shift_mode_watcher_runs_pactl_in_a_loop_on_its_own_events(pulse):
+    """In shift mode (watch_playback: the call audio is a sink's monitor) the watcher now
+    checks the playback streams on every wake-up of `pactl subscribe`, and each check is a
+    pactl client whose connect and disconnect are themselves subscribe events: a feedback
+    loop that starts a pactl process back to back for the whole shift, instead of one
+    every playback_check_s (0.5 s)."""
+    from voicecoach.sources.capture import DeviceSource
+    from voicecoach.sources.devices import resolve_device
+
+    time.sleep(0.5)
+    idle = _client_connects(pulse, 3.0)
+    source = DeviceSource(resolve_device("agent_mic"), resolve_device("customer.monitor"),
+                          watch_playback=True).start()
+    drain = threading.Thread(target=lambda: [None for _ in source], daemon=True)
+    drain.start()
+    try:
+        time.sleep(1.5)
+        busy = _client_connects(pulse, 3.0)
+    finally:
+        source.stop()
+        drain.join(10)
+    # 3 s: 6 playback checks + 3 presence checks of 2 sources = about 12 pactl runs
+    assert busy - idle < 30, f"{busy} pactl clients in 3 s while capturing (idle: {idle})"
+
+
+def test_live_blames_the_config_for_a_device_given_on_the_command_line(pulse, tmp_path):
+    """5d659c2: "a device or channel the config chose that does not work says it came from
+    [live] in the config". The suffix lists every [live] setting the config set, whichever
+    one failed: `--agent nosuchmic` with a working customer_device in the config is said
+    to be the config's fault ("([live] customer_device in the config)")."""
+    import sys
+    from pathlib import Path
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[live]\ncustomer_device = "customer.monitor"\n')
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+               OPENBLAS_NUM_THREADS="1", QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-m", "voicecoach", "live", "--console", "--no-transcript",
+                           "--agent", "nosuchmic", "--config", str(cfg)], capture_output=True, text=True,
+                          env=env, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert done.returncode == 2 and "nosuchmic" in done.stderr, done.stderr
+    assert "in the config" not in done.stderr, done.stderr.strip()

@@ -1011,3 +1011,49 @@ def test_a_new_analysis_of_a_call_shared_with_its_recording_can_be_shared_on_a_l
     warmth = pg.admin_sql("SELECT warmth_mean FROM voicecoach.calls WHERE agent = 'alice'")
     assert code == 0 and "in place of the one before" in out, (f"recording {size / 1e6:.1f} MB", err)
     assert warmth == [(pytest.approx(0.7),)]
+
+
+# -- a call shared by a version whose store ids held the call's length (found by a review)
+
+def _old_call_id(record: dict) -> str:
+    """The store id of VoiceCoach before this change: start, name and length."""
+    import hashlib
+    import json
+
+    key = json.dumps([record.get("created"), record["source"]["name"], record.get("duration")])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def test_a_live_call_shared_before_the_upgrade_is_not_replaced_nor_taken_back(pg, store):
+    """0ec483e: "a live call analysed again from its recording replaces its share and undo
+    takes it all back ... old ids still found". The legacy id is computed from the *new*
+    record's duration, so the one case the change is for -- a live call (duration = the
+    call's span) shared by the previous version, then analysed again from its recording
+    (duration = the whole file) -- never finds the old row: the coach gets the call twice,
+    and `share --undo` says "Taken back" while the first share stays with the coach."""
+    alice, carol = store("alice"), store("carol")
+    live = make_record(name="call-0901.wav", warmth=0.5)
+    live["duration"] = 88.3                       # the live call's span
+    again = make_record(name="call-0901.wav", warmth=0.7)
+    again["duration"] = 90.0                      # the same call analysed from its whole recording
+    _as_alice_insert(pg, live, "call-0901.wav", cid=_old_call_id(live))   # shared by the old version
+    result = alice.share(again)
+    rows = carol.calls("alice")
+    assert result.replaced and len(rows) == 1, \
+        f"replaced={result.replaced}; the coach sees {len(rows)} rows for one call"
+
+
+def test_share_undo_of_a_reanalysed_call_leaves_the_old_versions_share(pg, store):
+    """The same case through undo: unshare() deletes call_id and the legacy id of this
+    record's duration, and returns True ("Taken back: your coach no longer sees this call")
+    while the row shared by the previous version is still there."""
+    alice, carol = store("alice"), store("carol")
+    live = make_record(name="call-0902.wav")
+    live["duration"] = 88.3
+    again = make_record(name="call-0902.wav")
+    again["duration"] = 90.0
+    _as_alice_insert(pg, live, "call-0902.wav", cid=_old_call_id(live))
+    alice.share(again)
+    assert alice.unshare(again)
+    left = carol.calls("alice")
+    assert left == [], f"after 'Taken back' the coach still sees {[c.call_id[:8] for c in left]}"

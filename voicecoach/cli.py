@@ -606,7 +606,7 @@ def cmd_config(args) -> int:
     from voicecoach.config import default_config_path, to_toml
 
     config = _load_config(args)
-    path = Path(args.config) if args.config else default_config_path()
+    path = user_path(args.config) if args.config else default_config_path()
     state = "in use" if path.exists() else "not present: defaults apply"
     print(f"# config file: {path} ({state})")
     from voicecoach.store.team import may_hold_password
@@ -947,20 +947,24 @@ def cmd_live(args) -> int:
         customer_spec = args.customer or lo.customer_device
         a_ch = args.agent_channel if args.agent_channel is not None else lo.agent_channel
         c_ch = args.customer_channel if args.customer_channel is not None else lo.customer_channel
-        from_config = [name for name, given in (("agent_device", args.agent), ("customer_device", args.customer),
-                                                ("agent_channel", args.agent_channel),
-                                                ("customer_channel", args.customer_channel))
-                       if given is None and getattr(lo, name) not in ("", 0)]
-        try:
-            agent = resolve_device(agent_spec)
-            customer = resolve_device(customer_spec) if customer_spec else None
-            agent.check_channel(a_ch, "agent")        # a channel that is not there: said now
-            if customer is not None:
-                customer.check_channel(c_ch, "customer")
-        except DeviceError as exc:       # a device or channel the config chose says so
-            if from_config:
-                raise DeviceError(f"{exc} ([live] {', '.join(from_config)} in the config)") from None
-            raise
+        def configured(*names):          # the settings the config chose of those a step used
+            return [n for n in names if getattr(args, n.split("_")[0] if n.endswith("device") else n) is None
+                    and getattr(lo, n) not in ("", 0)]
+
+        def step(what, settings):        # a device or channel the config chose says so when it fails
+            try:
+                return what()
+            except DeviceError as exc:
+                chosen = configured(*settings)
+                if chosen:
+                    raise DeviceError(f"{exc} ([live] {', '.join(chosen)} in the config)") from None
+                raise
+
+        agent = step(lambda: resolve_device(agent_spec), ("agent_device",))
+        customer = step(lambda: resolve_device(customer_spec), ("customer_device",)) if customer_spec else None
+        step(lambda: agent.check_channel(a_ch, "agent"), ("agent_device", "agent_channel"))  # said now
+        if customer is not None:
+            step(lambda: customer.check_channel(c_ch, "customer"), ("customer_device", "customer_channel"))
         if customer is not None and a_ch == c_ch:        # one source by two names: both sides the same audio
             from voicecoach.sources.devices import recorded_source
 

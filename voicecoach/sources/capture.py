@@ -59,6 +59,7 @@ clock) and ends iteration; nothing it checks blocks.
 """
 from __future__ import annotations
 
+import math
 import queue
 from collections import deque
 import threading
@@ -467,23 +468,26 @@ class DeviceSource:
         (and every ``source_check_s`` whether each watched source is still there); the
         first one gone is put in ``_gone`` for the consumer, with the time it went, and the
         watcher ends. Also every ``playback_check_s`` the playback streams on the call's
-        sink (shift mode)."""
+        sink (shift mode). Each check is on its own schedule: the checks' own pactl clients
+        are events too, and must not set off more checks."""
         playing = None
-        step = self.options.source_check_s
-        if self._playback_sink:
-            step = min(step, self.options.playback_check_s)
         removals = SourceRemovals(watched[0].choice.pulse_server) if watched else None
         index = {}
         for s in watched:
             i = pulse_source_index(s.choice.pulse_source, s.choice.pulse_server)
             if i is not None:
                 index[i] = s
-        next_check = 0.0
+        now = time.monotonic()
+        next_source = now + self.options.source_check_s
+        next_playback = now + self.options.playback_check_s if self._playback_sink else math.inf
         try:
             while not self._stopping.is_set():
-                removed = removals.wait(step) if removals is not None else []
-                if removals is None:
-                    self._stopping.wait(step)
+                wait_s = max(0.0, min(next_source, next_playback) - time.monotonic())
+                if removals is not None and removals.running:
+                    removed = removals.wait(wait_s)
+                else:
+                    removed = []
+                    self._stopping.wait(wait_s)
                 if self._stopping.is_set():
                     return
                 for i, at in removed:
@@ -491,19 +495,19 @@ class DeviceSource:
                         self._went(index[i], at)
                         return
                 now = time.monotonic()
-                if self._playback_sink:
+                if now >= next_playback:
+                    next_playback = now + self.options.playback_check_s
                     n = playback_streams(self._playback_sink, self._playback_server)
                     if n is not None and (n > 0) != playing:
                         if playing is not None:
                             self._playback.append((n > 0, now - self.started_at))
                         playing = n > 0
-                if now < next_check:
-                    continue
-                next_check = now + self.options.source_check_s
-                for s in watched:
-                    if not pulse_source_present(s.choice.pulse_source, s.choice.pulse_server):
-                        self._went(s, now)
-                        return
+                if now >= next_source:
+                    next_source = now + self.options.source_check_s
+                    for s in watched:
+                        if not pulse_source_present(s.choice.pulse_source, s.choice.pulse_server):
+                            self._went(s, now)
+                            return
         finally:
             if removals is not None:
                 removals.close()

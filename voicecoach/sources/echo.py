@@ -32,6 +32,7 @@ LATENCY = 128                    # samples AEC3 holds back (two of its 4 ms bloc
 PRIME_S = 2.5                    # AEC3's cautious initial state (see EchoCanceller._prime)
 LEVEL_TARGET = 0.1               # loudest 10 ms frame RMS (-20 dBFS) below which a call is boosted
 LEVEL_SECONDS = 10               # ... over the last 10 s
+LEVEL_FLOOR = 0.001              # ... and above -60 dBFS: below, nobody is talking (a call's silence)
 MAX_GAIN = 64.0                  # at most +36 dB
 GAIN_STEP = 10 ** (3 / 20 / 100)   # the boost moves at most 3 dB/s
 HEADROOM = 0.5                   # no boosted sample above -6 dBFS
@@ -164,7 +165,7 @@ class EchoCanceller:
         talk on the demo, and its one interruption). The same gain on both sides keeps
         the echo path as it is, and it is divided out again after AEC3. It aims at
         ``LEVEL_TARGET`` for the loudest frame of the last ``LEVEL_SECONDS`` (1 when that
-        is louder), and moves slowly (``GAIN_STEP``): the echo reaching AEC3 now left
+        is louder, or below ``LEVEL_FLOOR``: silence is not lifted), and moves slowly (``GAIN_STEP``): the echo reaching AEC3 now left
         the agent's mic up to half a second ago, under the gain of then. It drops at
         once only where a sample would pass ``HEADROOM``.
         """
@@ -187,7 +188,7 @@ class EchoCanceller:
             level[at] = np.maximum(running, max(loudest[:-1], default=0.0))
             loudest[-1] = float(running[-1])
         self._frames += frames
-        want = np.clip(LEVEL_TARGET / np.maximum(level, 1e-9), 1.0, MAX_GAIN)
+        want = np.where(level < LEVEL_FLOOR, 1.0, np.clip(LEVEL_TARGET / np.maximum(level, 1e-9), 1.0, MAX_GAIN))
         if self._gain == 1.0 and np.all(want == 1.0):
             return np.ones(len(near), np.float32)       # a call at an ordinary level
         gains = np.empty(frames, np.float32)

@@ -211,16 +211,21 @@ def call_id(record: dict) -> str:
     """The id of a call in the team store: the call's start and its recording's name, so
     sharing twice is one row, and a new analysis of the same call (dated by its recording)
     takes the place of the one shared before -- also a call coached live analysed again from
-    its recording, whose length is the whole file's, not the call's span. 32 hex digits."""
+    its recording, whose length is the whole file's, not the call's span. 32 hex digits.
+    (Ids had the length in them before: a share finds its call's earlier rows by start and
+    name as well, see :meth:`TeamStore.share`.)"""
     key = json.dumps([record.get("created"), record["source"]["name"]])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def _ids(record: dict) -> tuple[str, str]:
-    """:func:`call_id`, and the id the same record had up to VoiceCoach 0.x's store ids with
-    the length in them (so a call shared then is still replaced and taken back)."""
-    key = json.dumps([record.get("created"), record["source"]["name"], record.get("duration")])
-    return call_id(record), hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+_THIS_CALL = ("c.agent = session_user AND (c.call_id = %s OR "
+              "(c.record ->> 'created' = %s AND c.record -> 'source' ->> 'name' = %s))")
+"""This agent's rows of one call: by its id, or by its start and name (a row shared by a
+version whose ids held the call's length, which a new analysis may change)."""
+
+
+def _this_call(record: dict) -> tuple:
+    return call_id(record), str(record.get("created")), record["source"]["name"]
 
 
 def _created(record: dict) -> _dt.datetime:
@@ -428,7 +433,7 @@ class TeamStore:
         if record.get("schema") != RECORD_SCHEMA:
             raise TeamError(f"not a {RECORD_SCHEMA} call record")
         scores = CallScores.from_record(record, "")
-        cid, legacy = _ids(record)
+        cid = call_id(record)
         audio, audio_name = _recording_bytes(audio_path)
         cols = ("call_id", "created") + SCORE_COLUMNS + ("record",)
         values = (cid, _created(record)) + tuple(getattr(scores, c) for c in SCORE_COLUMNS) + \
@@ -438,9 +443,8 @@ class TeamStore:
                     self._db.transaction():
                 before = self._db.execute(
                     "SELECT c.call_id, c.record = %s, a.file_name IS NOT NULL FROM voicecoach.calls c "
-                    "LEFT JOIN voicecoach.call_audio a USING (agent, call_id) WHERE c.agent = session_user "
-                    "AND c.call_id IN (%s, %s) ORDER BY c.call_id = %s DESC",
-                    (values[-1], cid, legacy, cid)).fetchone()
+                    f"LEFT JOIN voicecoach.call_audio a USING (agent, call_id) WHERE {_THIS_CALL} "
+                    "ORDER BY c.call_id = %s DESC", (values[-1], *_this_call(record), cid)).fetchone()
                 replaced = before is not None and (not before[1] or before[0] != cid)
                 keep = replaced and audio is None and before[2]
                 if keep:                  # its recording stays shared: moved inside the server, not
@@ -474,8 +478,8 @@ class TeamStore:
         psycopg = _psycopg()
         try:
             with self._answer_within(self.answer_timeout_s), self._db.transaction():
-                return self._db.execute("DELETE FROM voicecoach.calls WHERE agent = session_user "
-                                        "AND call_id IN (%s, %s)", _ids(record)).rowcount > 0
+                return self._db.execute(f"DELETE FROM voicecoach.calls c WHERE {_THIS_CALL}",
+                                        _this_call(record)).rowcount > 0
         except psycopg.errors.InsufficientPrivilege as exc:
             raise TeamError(f"{self.user} may not take calls back ({_first_line(exc)})") from None
         except psycopg.Error as exc:
