@@ -638,7 +638,8 @@ def test_the_shifts_last_line_says_which_records_are_kept_and_which_are_lost():
                {"index": 5, "note": note, "recording": None}]
     assert _unsaved_line(unsaved, said=False) == (
         f"the records of calls 2, 3 and 5 could not be saved: {note}; call-1.wav is kept: its record is "
-        "made once there is room, by the next `voicecoach history` or `voicecoach live` recording to /rec; "
+        "made once there is room, by `voicecoach history --rebuild /rec` or the next `voicecoach live` "
+        "recording there; "
         "the records of calls 3 and 5 are lost (not recorded)")
     assert _unsaved_line(unsaved[1:2], said=True) == (
         "the record of call 3 could not be saved (said above); it is lost (not recorded)")

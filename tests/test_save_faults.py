@@ -81,8 +81,8 @@ def check_refused(proc: subprocess.Popen, disk: Path) -> str:
     assert proc.returncode == 2, (proc.returncode, err)
     assert lines[-1].startswith("voicecoach: error: the record of call 1 could not be saved (said above)"), lines
     rec = next(p for p in disk.rglob("call-*.wav"))
-    assert (f"{rec.name} is kept: its record is made once there is room, by the next `voicecoach history` "
-            f"or `voicecoach live` recording to {rec.parent}") in lines[-1]   # recovery's promise
+    assert (f"{rec.name} is kept: its record is made once there is room, by `voicecoach history --rebuild "
+            f"{rec.parent}` or the next `voicecoach live` recording there") in lines[-1]   # recovery's promise
     assert "Scores are for your own practice" in out              # the coaching summary still shown
     left = sorted(p.name for p in disk.rglob("*") if p.is_file())
     assert not [n for n in left if n.endswith((".json", ".tmp"))], left   # nothing half-written

@@ -804,13 +804,13 @@ class OverlayWindow(QWidget):
 # --------------------------------------------------------------------------- running it
 
 def run_until_done(controller, window) -> None:
-    """Show ``window``, start ``controller`` and run Qt until it emits ``done``; Ctrl-C and
-    SIGTERM ask it to quit. Whatever the controller met is raised again here."""
+    """Show ``window``, start ``controller`` and run Qt until it emits ``done``; Ctrl-C,
+    SIGTERM and SIGHUP ask it to quit. Whatever the controller met is raised again here."""
     loop = QEventLoop()
     controller.done.connect(loop.quit)
     restore = {}
     if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):   # SIGHUP: the terminal it ran from closed
             restore[sig] = signal.signal(sig, lambda *_: controller.quit())
     wake = QTimer(interval=200)                     # lets Python run its signal handlers
     wake.timeout.connect(lambda: None)

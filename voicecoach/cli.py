@@ -1079,7 +1079,7 @@ def _unsaved_line(unsaved: list[dict], said: bool) -> str:
         folder = Path(kept[0]["recording"]).parent
         tail.append(f"{' and '.join(names)} {'is' if len(kept) == 1 else 'are'} kept: "
                     f"{'its record is' if len(kept) == 1 else 'their records are'} made once there is room, "
-                    f"by the next `voicecoach history` or `voicecoach live` recording to {folder}")
+                    f"by `voicecoach history --rebuild {folder}` or the next `voicecoach live` recording there")
     if lost and not kept:
         return head + f"; {'it is' if len(lost) == 1 else 'they are'} lost (not recorded)"
     if lost:
@@ -1117,8 +1117,8 @@ def _live_console(make_shift, extra, args, what, record_dir):
           ("" if "customer" in channels else " (mic only: warmth and pace; no call audio)") +
           (f"; recording each call to {record_dir}" if record_dir else "") +
           ". Each call is found by itself; Ctrl-C ends the shift.", flush=True)
-    signal.signal(signal.SIGINT, lambda *_: shift.stop())
-    signal.signal(signal.SIGTERM, lambda *_: shift.stop())
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):     # SIGHUP: its terminal was closed
+        signal.signal(sig, lambda *_: shift.stop())
     return shift.run(stop_after_s=args.stop_after)
 
 

@@ -32,6 +32,7 @@ blocks of two channels), stops the recording: :attr:`Recorder.failed` says why.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import os
 import queue
 import struct
@@ -255,17 +256,25 @@ class Recorder:
         f.flush()
         os.fsync(f.fileno())
         self._since_flush = 0
+        if os.fstat(f.fileno()).st_nlink == 0:     # written on into a file nobody can open again
+            raise FileNotFoundError(errno.ENOENT, "its file was deleted (its folder removed?)", str(self.path))
 
     def _close_quietly(self) -> None:
         try:
             self._sync()
+            synced = True
         except (OSError, ValueError):
-            pass
+            synced = False       # a full disk: a failed write's bytes are still in the buffer
         try:
             self._file.close()
         except OSError:
             pass
         self._file = None
+        if not synced and self.path is not None:
+            try:                 # the header counts what did reach the disk
+                repair(self.path)
+            except OSError:
+                pass
 
     def close(self) -> Optional[Path]:
         """Write what is left (the shorter channel padded with silence) and close;

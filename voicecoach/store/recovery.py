@@ -8,12 +8,14 @@ one's header whole (:func:`voicecoach.sinks.recorder.repair`), analyse it as ``a
 would, and save its record where ``live`` would have (beside it, else the data folder's
 ``records/``) and in the history, with one line each saying so. A recording still being
 written (locked by its recorder) is left alone; one that cannot be analysed is named
-once per run and kept. A program that quits while ``live`` recovers in the background
+once per run and kept. A record beside its recording that never reached the history (the
+program killed just after saving it, the history locked then) is added to it. A program that quits while ``live`` recovers in the background
 first lets a record being saved finish, with its history row and its line
 (:meth:`BackgroundRecovery.stop`), so no record is left out of the history.
 """
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import threading
@@ -22,7 +24,7 @@ from typing import Callable, Optional, Union
 
 from voicecoach.paths import user_path
 from voicecoach.store.calls import record_places, save_new_call
-from voicecoach.store.record import RECOVERED, RecordError, date_by_recording, load_record
+from voicecoach.store.record import RECOVERED, RecordError, date_by_recording, load_record, printable_name
 
 Say = Callable[[str], None]
 
@@ -69,8 +71,9 @@ def unfinished(folder: Union[str, Path]) -> list[Path]:
             and not has_record(p, indexed) and not in_progress(p)]
 
 
-def _indexed() -> frozenset:
-    """The record files the history indexes (none when it cannot be read: each record is read then)."""
+def _indexed(unreadable: Optional[frozenset] = frozenset()) -> Optional[frozenset]:
+    """The record files the history indexes (``unreadable`` when it cannot be read: none,
+    and each record is read then)."""
     import sqlite3
 
     from voicecoach.store.history import History
@@ -79,7 +82,52 @@ def _indexed() -> frozenset:
         with History.read_only() as history:
             return frozenset(history.record_paths())
     except (sqlite3.Error, OSError):
-        return frozenset()
+        return unreadable
+
+
+def unindexed(folder: Union[str, Path]) -> list[Path]:
+    """Call records beside the recordings of ``folder`` whose call the history does not
+    hold at all (by that record, or another made from the same recording): the program
+    was killed after saving one, or the history was locked then ("not added to the
+    history"). None while the history cannot be read."""
+    import sqlite3
+
+    from voicecoach.store.history import History
+
+    folder = user_path(folder)
+    if not folder.is_dir():
+        return []
+    try:
+        records = [w.with_suffix(".json") for w in sorted(folder.glob("call-*.wav"))]
+    except OSError:
+        return []
+    records = [r for r in records if r.is_file()]
+    indexed = _indexed(None) if records else frozenset()
+    if not records or indexed is None:
+        return []
+    missing = [r for r in records if str(r.resolve()) not in indexed]
+    if not missing:
+        return []
+    try:
+        with History.read_only() as history:
+            return [r for r in missing if not history.records_of(r.with_suffix(".wav"))]
+    except (sqlite3.Error, OSError):
+        return []
+
+
+def index_again(record_path: Path) -> str:
+    """Add a call record that is beside its recording, and not in the history, to it; the line
+    that says so (or why not)."""
+    from voicecoach.store.calls import add_to_history
+
+    try:
+        record = load_record(record_path)
+    except (RecordError, OSError) as exc:
+        return f"{record_path} is not in the history and cannot be read ({exc})"
+    recording = record_path.with_suffix(".wav")
+    note = add_to_history(record, record_path, recordings=(recording,) if recording.exists() else ())
+    return note and f"{record_path}: {note}" or (
+        f"added {record_path.name} to the history (the program stopped before it could)")
 
 
 def recover(recording: Path, config=None, baseline=None) -> str:
@@ -101,16 +149,40 @@ def _analyse(recording: Path, config, baseline) -> Union[str, tuple[dict, str]]:
     from voicecoach.sources.audio import AudioError
     from voicecoach.sources.stream import open_call_stream
 
+    copy = None
     try:
-        length = repair(recording)
-        record = date_by_recording(analyze_stream(open_call_stream(recording), config, baseline=baseline),
-                                   recording)
+        try:
+            length = repair(recording)
+        except OSError as exc:          # a read-only folder (remounted so after a crash): mend a copy
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            copy = _private_copy(recording)
+            length = repair(copy)
+        record = analyze_stream(open_call_stream(copy or recording), config, baseline=baseline)
+        record["source"]["name"] = printable_name(recording.name)   # not the copy's
+        record = date_by_recording(record, recording)
     except (AudioError, OSError) as exc:
         return f"{recording} has no call record and cannot be analysed ({exc}); it is kept as it is"
+    finally:
+        if copy is not None:
+            copy.unlink(missing_ok=True)
     # a live call, as the lists name it (the caller's first problem), with no latencies to give
     record["live"] = {"latency_p50_s": {}, "latency_p95_s": {}, "stopped_because": RECOVERED}
     seconds = round(length if length is not None else record["duration"])
     return record, f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _private_copy(recording: Path) -> Path:
+    """A copy of ``recording`` in the data folder, readable by the user alone (it holds a call)."""
+    import shutil
+    import tempfile
+
+    from voicecoach.store.calls import data_dir, private_folder
+
+    fd, name = tempfile.mkstemp(suffix=".wav", prefix=".recovering-", dir=private_folder(data_dir()))
+    with os.fdopen(fd, "wb") as out, open(recording, "rb") as src:
+        shutil.copyfileobj(src, out)
+    return Path(name)
 
 
 def _save(recording: Path, record: dict, minutes: str) -> str:
@@ -128,6 +200,8 @@ def recover_folder(folder: Union[str, Path], config=None, baseline=None,
     """Recover every unfinished recording in ``folder``; ``say`` gets one line each.
     Returns how many there were."""
     say = say or _stderr
+    for record_path in unindexed(folder):
+        say(index_again(record_path))
     found = unfinished(folder)
     for path in found:
         say(recover(path, config, baseline))
@@ -186,7 +260,10 @@ class BackgroundRecovery:
 
 def recover_in_background(folder: Union[str, Path], config=None, baseline=None,
                           say: Optional[Say] = None) -> Optional[BackgroundRecovery]:
-    """Start a :class:`BackgroundRecovery` of ``folder``; None when there is nothing to recover."""
+    """Start a :class:`BackgroundRecovery` of ``folder``; None when there is nothing to recover.
+    Records left out of the history are added to it first (at once: no analysis needed)."""
+    for record_path in unindexed(folder):
+        (say or _stderr)(index_again(record_path))
     found = unfinished(folder)
     return BackgroundRecovery(found, config, baseline, say) if found else None
 
