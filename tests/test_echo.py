@@ -187,8 +187,8 @@ def test_no_boost_for_a_call_at_an_ordinary_level_nor_past_the_headroom():
     ec.reference(quiet)
     ec.process(quiet * 0.5)
     assert ec._gain > 10
-    silent = EchoCanceller()                                  # a call's silence (-80 dBFS): not lifted
-    noise = (np.random.default_rng(4).standard_normal(10 * SR) * 1e-4).astype(np.float32)
+    silent = EchoCanceller()                                  # digital silence (-90 dBFS): not lifted
+    noise = (np.random.default_rng(4).standard_normal(10 * SR) * 3e-5).astype(np.float32)
     silent.reference(noise)
     silent.process(noise)
     assert silent._gain == 1.0
@@ -196,3 +196,15 @@ def test_no_boost_for_a_call_at_an_ordinary_level_nor_past_the_headroom():
     burst[800] = 0.9                                          # a click near full scale
     gain = ec._boost(burst, burst * 0)
     assert gain[0] > 10 and gain[800] == 1.0
+
+
+def test_a_call_at_an_ordinary_level_is_cancelled_bit_for_bit_as_without_the_boost(demo_agent, monkeypatch):
+    """The boost is for quiet calls only: a caller whose words Whisper hears one way must not
+    be heard another way because the gain moved by a fraction of a dB."""
+    agent = demo_agent[:20 * SR]
+    caller = speechlike(20, 2, on=[(0.3, 3), (8, 10)])
+    caller[:int(0.3 * SR)] = speechlike(0.3, 5) * 0.05           # a soft first syllable (-46 dBFS)
+    call = caller + line_echo(agent, -25, 0.18)
+    with_boost = run(agent, call)
+    monkeypatch.setattr("voicecoach.sources.echo.MAX_GAIN", 1.0)
+    assert np.array_equal(with_boost, run(agent, call))

@@ -30,9 +30,11 @@ from voicecoach.events import SAMPLE_RATE
 FRAME = SAMPLE_RATE // 100       # AEC3 works on 10 ms frames
 LATENCY = 128                    # samples AEC3 holds back (two of its 4 ms blocks)
 PRIME_S = 2.5                    # AEC3's cautious initial state (see EchoCanceller._prime)
-LEVEL_TARGET = 0.1               # loudest 10 ms frame RMS (-20 dBFS) below which a call is boosted
+QUIET_BELOW = 0.03               # loudest 10 ms frame RMS (-30 dBFS) below which a call is boosted ...
+LEVEL_TARGET = 0.1               # ... to bring it to -20 dBFS
 LEVEL_SECONDS = 10               # ... over the last 10 s
-LEVEL_FLOOR = 0.001              # ... and above -60 dBFS: below, nobody is talking (a call's silence)
+LEVEL_FLOOR = 0.0001             # a frame above -80 dBFS holds sound (below: digital silence) ...
+LEVEL_HEARD_FRAMES = 50          # ... and 0.5 s of such frames in the last 10 s before any boost
 MAX_GAIN = 64.0                  # at most +36 dB
 GAIN_STEP = 10 ** (3 / 20 / 100)   # the boost moves at most 3 dB/s
 HEADROOM = 0.5                   # no boosted sample above -6 dBFS
@@ -89,6 +91,7 @@ class EchoCanceller:
         self._emitted = 0                      # cleaned samples returned
         self._skip = LATENCY                   # AEC3 output still to drop for its latency
         self._loudest = [0.0]                  # loudest frame RMS, either side, per second (last is running)
+        self._sounding = [0]                   # frames above LEVEL_FLOOR, per second (last is running)
         self._frames = 0                       # frames seen
         self._second = 0                       # the second of the call _loudest[-1] is
         self._gain = 1.0                       # the boost of the last frame
@@ -163,32 +166,40 @@ class EchoCanceller:
         AEC3's thresholds are absolute (int16 levels): on a call recorded 24 dB low it
         takes quiet caller speech for residual echo and cuts it (-0.9 s of 24 s of caller
         talk on the demo, and its one interruption). The same gain on both sides keeps
-        the echo path as it is, and it is divided out again after AEC3. It aims at
-        ``LEVEL_TARGET`` for the loudest frame of the last ``LEVEL_SECONDS`` (1 when that
-        is louder, or below ``LEVEL_FLOOR``: silence is not lifted), and moves slowly (``GAIN_STEP``): the echo reaching AEC3 now left
-        the agent's mic up to half a second ago, under the gain of then. It drops at
-        once only where a sample would pass ``HEADROOM``.
+        the echo path as it is, and it is divided out again after AEC3. When the loudest
+        frame of the last ``LEVEL_SECONDS`` is under ``QUIET_BELOW``, and at least
+        ``LEVEL_HEARD_FRAMES`` of them held sound, it aims at ``LEVEL_TARGET`` for that
+        frame; otherwise at 1 (silence and a call's first syllables are not lifted, and an
+        ordinary call stays bit for bit as it was). It moves slowly (``GAIN_STEP``): the echo reaching AEC3 now left the
+        agent's mic up to half a second ago, under the gain of then. It drops at once
+        only where a sample would pass ``HEADROOM``.
         """
         frames = len(near) // FRAME
         both = np.stack([near.reshape(frames, FRAME), ref.reshape(frames, FRAME)])
         rms = np.sqrt(np.mean(np.square(both, dtype=np.float64), axis=2)).max(axis=0)
         cap = np.maximum(1.0, HEADROOM / np.maximum(np.abs(both).max(axis=(0, 2)), 1e-9))
-        # the loudest frame of the last LEVEL_SECONDS at each frame: per-second maxima
-        # (frames counted from the call's start), the current second's so far
+        # the loudest frame of the last LEVEL_SECONDS at each frame, and how many frames
+        # held sound (above LEVEL_FLOOR) then: per-second buckets (frames counted from the
+        # call's start), the current second's so far
         second = (self._frames + np.arange(frames)) // 100
-        level = np.empty(frames)
-        loudest = self._loudest
+        level, heard = np.empty(frames), np.empty(frames)
+        loudest, sounding = self._loudest, self._sounding
         for s in range(int(second[0]), int(second[-1]) + 1):
             at = slice(*np.searchsorted(second, [s, s + 1]))
             if s > self._second:
                 loudest.append(0.0)
-                del loudest[:-LEVEL_SECONDS]
+                sounding.append(0)
+                del loudest[:-LEVEL_SECONDS], sounding[:-LEVEL_SECONDS]
                 self._second = s
             running = np.maximum.accumulate(np.concatenate([[loudest[-1]], rms[at]]))[1:]
             level[at] = np.maximum(running, max(loudest[:-1], default=0.0))
             loudest[-1] = float(running[-1])
+            counted = sounding[-1] + np.cumsum(rms[at] >= LEVEL_FLOOR)
+            heard[at] = counted + sum(sounding[:-1])
+            sounding[-1] = int(counted[-1])
         self._frames += frames
-        want = np.where(level < LEVEL_FLOOR, 1.0, np.clip(LEVEL_TARGET / np.maximum(level, 1e-9), 1.0, MAX_GAIN))
+        want = np.where((heard < LEVEL_HEARD_FRAMES) | (level >= QUIET_BELOW), 1.0,
+                        np.clip(LEVEL_TARGET / np.maximum(level, 1e-9), 1.0, MAX_GAIN))
         if self._gain == 1.0 and np.all(want == 1.0):
             return np.ones(len(near), np.float32)       # a call at an ordinary level
         gains = np.empty(frames, np.float32)
