@@ -136,8 +136,9 @@ def test_full_disk_stops_the_recording_coaching_goes_on_and_nothing_is_half_writ
     assert "LET THEM FINISH" in out and "you interrupted 1×" in out      # coaching went on
     errors = [line for line in err.splitlines() if line.startswith("voicecoach: error:")]
     assert errors == ["voicecoach: error: the record of call 1 could not be saved (said above); "
-                      f"{wav_name(small_disk)} is kept: its record is made once there is room, by the next "
-                      f"`voicecoach history` or `voicecoach live` recording to {small_disk / 'rec'}"], err
+                      f"{wav_name(small_disk)} is kept: its record is made once there is room, by "
+                      f"`voicecoach history --rebuild {small_disk / 'rec'}` or the next `voicecoach live` "
+                      "recording there"], err
     notes = [line for line in out.splitlines() if "could not be saved" in line]
     assert len(notes) == 1 and "No space left" in notes[0], out       # said once, when the call ended
     assert "Shift over: 1 call coached\n" in out + "\n" and "history` lists" not in out
