@@ -241,3 +241,102 @@ def test_mic_only_a_call_is_the_agents_talk_with_pauses_shorter_than_mic_only_en
         assert abs(c.t - t) < 0.5, (c, t)
     assert [c.reason for c in got] == ["speech", "silence", "speech", "shift end"]
     assert all(c.keep for c in got)
+
+
+def _held(floor, hold_s):
+    """A call on a line with a floor, a hold (the softphone plays nothing to the agent:
+    the line is dead, the agent's mic holds only its floor), then the call again."""
+    hold = silence(hold_s)
+    hold[:, 0] = np.random.default_rng(2).normal(0.0, 10 ** (-65 / 20), len(hold))
+    return np.concatenate([silence(3.0), floor, hold, floor, silence(4.0)])
+
+
+def _feed_held(det, shift, split_s, words_at=None, words=None):
+    """Feed ``shift``; at ``split_s`` (the hold's start) the agent's words so far are in
+    (``words``: hold_at, words_t), or only ``words_at`` s into the hold."""
+    cut = int(split_s * SAMPLE_RATE) // BLOCK * BLOCK
+    got = feed(det, shift[:cut, 0], shift[:cut, 1])
+    if words_at:
+        det.words_t = det.call_start                 # none of the agent's words are in yet
+    later = int((words_at or 0.0) * SAMPLE_RATE) // BLOCK * BLOCK
+    got += feed(det, shift[cut:cut + later, 0], shift[cut:cut + later, 1], cut / SAMPLE_RATE)
+    if words is not None:
+        det.hold_at, det.words_t = words(det)
+    got += feed(det, shift[cut + later:, 0], shift[cut + later:, 1], (cut + later) / SAMPLE_RATE)
+    return got + det.finish()
+
+
+def _last_speech(det):
+    return max(va.last_voice_t for va in det.vad.values())
+
+
+@needs_espeak
+def test_a_hold_the_agent_asked_for_keeps_the_call_open_over_a_dead_line(calls):
+    """"Let me put you on hold": the softphone then plays nothing to the agent for 40 s.
+    Told of the request (``hold_at``), the detector keeps one call over the hold; not
+    told, the dead line is a hang-up and the call splits in two, as it did before."""
+    floor, _, _ = calls
+    n = len(floor) / SAMPLE_RATE
+    shift = _held(floor, 40.0)
+    split = 3.0 + n
+
+    got = _feed_held(CallDetector(), shift, split)
+    assert [(c.kind, c.reason) for c in got] == [("start", "line"), ("end", "hangup"),
+                                                 ("start", "line"), ("end", "hangup")], got
+
+    got = _feed_held(CallDetector(), shift, split, words=lambda d: (_last_speech(d) - 1.0, None))
+    assert [c.kind for c in got] == ["start", "end"], got
+    assert abs(got[0].t - 3.0) < 0.5 and abs(got[1].t - (split + 40.0 + n)) < 0.5, got
+
+    # a request to wait made long before the call went quiet is no hold: the hang-up stands
+    got = _feed_held(CallDetector(), shift, split, words=lambda d: (_last_speech(d) - 10.0, None))
+    assert [c.reason for c in got if c.kind == "end"][0] == "hangup", got
+
+
+@needs_espeak
+def test_a_hangup_waits_for_the_agents_last_words_which_may_ask_for_a_hold(calls):
+    """Speech-to-text is a second or two behind: the request to hold can arrive after the
+    line has been dead for ``dead_s``. The hang-up waits for it (at most WORDS_WAIT_S
+    more), and without it is dated where the line went dead, as before."""
+    from voicecoach.calldetect import WORDS_WAIT_S
+
+    floor, _, _ = calls
+    n = len(floor) / SAMPLE_RATE
+    shift = _held(floor, 40.0)
+    split = 3.0 + n
+    dead_s = ShiftOptions().dead_s
+
+    def stale(det):
+        return None, det.call_start                  # none of the agent's words are in yet
+
+    det = CallDetector()
+    cut = int(split * SAMPLE_RATE) // BLOCK * BLOCK
+    feed(det, shift[:cut, 0], shift[:cut, 1])
+    det.hold_at, det.words_t = stale(det)
+    got, t = [], cut / SAMPLE_RATE
+    for i in range(cut, len(shift), BLOCK):
+        got += det.feed("agent", t, shift[i:i + BLOCK, 0]) + det.feed("customer", t, shift[i:i + BLOCK, 1])
+        t += BLOCK / SAMPLE_RATE
+        if got:
+            break
+    assert got[0].reason == "hangup" and abs(got[0].t - split) < 0.6, got
+    assert t - split >= dead_s + WORDS_WAIT_S - 0.5, t - split   # decided only once the wait was over
+
+    # the words come 3 s into the dead line and ask for a hold: one call
+    got = _feed_held(CallDetector(), shift, split, words_at=dead_s + 1.0,
+                     words=lambda d: (_last_speech(d) - 1.0, _last_speech(d)))
+    assert [c.kind for c in got] == ["start", "end"], got
+
+
+@needs_espeak
+def test_a_hold_on_a_line_with_no_floor_outlasts_the_end_silence_up_to_hold_s(calls):
+    """On a line that is nothing between words the end is a silence of ``end_silence_s``;
+    a hold the agent asked for may be silent up to ``hold_s``, and no longer."""
+    _, bare, _ = calls
+    n = len(bare) / SAMPLE_RATE
+    for hold_s, calls_found in ((30.0, 1), (75.0, 2)):
+        shift = np.concatenate([silence(2.0), bare, silence(hold_s), bare, silence(20.0)])
+        det = CallDetector(ShiftOptions(hold_s=60.0))
+        got = _feed_held(det, shift, 2.0 + n, words=lambda d: (_last_speech(d) - 1.0, _last_speech(d)))
+        assert [c.kind for c in got] == ["start", "end"] * calls_found, (hold_s, got)
+        assert all(c.reason == "silence" for c in got if c.kind == "end"), got

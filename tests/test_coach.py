@@ -43,3 +43,53 @@ def test_slow_down_only_after_a_sustained_fast_pace():
     assert coach.snapshot(snap(10, "fast")) == []
     (n,) = coach.snapshot(snap(18.5, "fast"))
     assert n.data["nudge"] == "slow_down"
+
+
+def said(text, t, channel="agent"):
+    """``text`` as committed words of ``channel`` from ``t``, 0.3 s each."""
+    return [Event("word", t + 0.3 * i, channel, w, {"end": round(t + 0.3 * i + 0.25, 3)})
+            for i, w in enumerate(text.split())]
+
+
+def quiet_caller(t, quiet_s):
+    return {"t": t, "caller_quiet_s": quiet_s}
+
+
+def test_the_closing_reminder_waits_out_a_hold_the_agent_asked_for():
+    """A caller quiet for 12 s usually means the call is ending; after "let me put you on
+    hold" it means they are holding, and the one closing reminder of the call would
+    come at the wrong time (and not when the call really ends)."""
+    coach = CoachRules()
+    coach.feed(said("Okay, I can see the charge.", 80.0, "customer"))
+    coach.feed(said("Let me put you on hold for a moment while I check with billing.", 82.0))
+    coach.feed(said("Sure.", 86.5, "customer"))
+    assert coach.snapshot(quiet_caller(100.0, 13.0)) == []        # on hold
+    assert coach.snapshot(quiet_caller(140.0, 53.0)) == []
+    coach.feed(said("Thanks for holding, the refund is on its way.", 141.0))
+    coach.feed(said("Great.", 144.0, "customer"))
+    (n,) = coach.snapshot(quiet_caller(157.0, 12.5))               # quiet after the hold: wrapping up
+    assert n.data["nudge"] == "closing"
+
+    coach = CoachRules()                                            # no hold asked for: the reminder
+    coach.feed(said("Okay, I can see the charge.", 80.0, "customer"))
+    coach.feed(said("The refund will reach your card in five days.", 82.0))
+    assert coach.snapshot(quiet_caller(100.0, 13.0))[0].data["nudge"] == "closing"
+
+
+def test_what_asks_the_caller_to_hold():
+    from voicecoach.coach import HoldWatch
+
+    def asked(text):
+        hold = HoldWatch()
+        for i, w in enumerate(text.split()):
+            hold.feed(w, float(i))
+        return hold.asked_at is not None
+
+    for text in ("Can I place you on a brief hold?", "Bear with me while I pull that up.",
+                 "One moment please.", "Give me a second while I look.", "Just a sec.",
+                 "Hold on, let me check.", "Please stay on the line.", "I won't be long."):
+        assert asked(text), text
+    for text in ("Thank you for holding.", "Hold the power button for ten seconds.",
+                 "It will charge a second card.", "A minute ago you said it worked.",
+                 "Is there a second account on the bill?", "Let me put you on hold. Okay, thanks for waiting."):
+        assert not asked(text), text

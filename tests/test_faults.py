@@ -50,7 +50,7 @@ def call_offset_s(recording: np.ndarray, played: np.ndarray) -> float:
 
 
 @needs_espeak
-def test_kill_9_mid_call_loses_under_a_second_and_the_record_is_recovered(pulse, short_call, tmp_path,
+def test_kill_9_mid_call_loses_under_a_second_and_the_record_is_recovered(pulse, short_call, tmp_path,  # noqa: F811 (the fixture)
                                                                               monkeypatch):
     path, truth = short_call
     played, _ = sf.read(path, dtype="float32")
@@ -118,7 +118,7 @@ def small_disk(tmp_path):
 
 @needs_espeak
 def test_full_disk_stops_the_recording_coaching_goes_on_and_nothing_is_half_written(
-        pulse, short_call, small_disk, tmp_path, monkeypatch):
+        pulse, short_call, small_disk, tmp_path, monkeypatch):  # noqa: F811 (the fixture)
     path, truth = short_call
     isolate(monkeypatch, tmp_path)
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(small_disk / "data"))   # the fallback: full too

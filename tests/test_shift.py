@@ -163,3 +163,40 @@ def test_replayed_recordings_on_a_silent_line_are_one_call_each(tmp_path):
     assert [(r["shift"]["start_s"], r["shift"]["started_by"], r["shift"]["ended_by"]) for r in records] == [
         (0.0, "stream", "stream"), (round(duration + 3.0, 3), "stream", "stream")]
     assert all(abs(r["duration"] - duration) < 0.1 for r in records), [r["duration"] for r in records]
+
+
+def test_a_call_with_a_hold_is_one_call(tmp_path):
+    """The agent asks the caller to hold and the softphone then plays nothing for 25 s
+    (the line is dead, as on a hang-up): the shift hears the request in the agent's
+    words and keeps one call over the hold, with the words before and after it. It was
+    two calls: the dead line ended the first, and the agent coming back started another,
+    with no greeting and no problem in it."""
+    import numpy as np
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed (Debian: apt install espeak-ng)")
+    before = render_call([
+        Turn("agent", "Thank you for calling, this is Sam, how can I help you today?", "espeak-us-f", 0.3),
+        Turn("customer", "Hi, I was charged twice for my phone bill this month.", "espeak-gb-m", 0.5),
+        Turn("agent", "I am sorry about that. Let me put you on hold for a moment while I check with billing.",
+             "espeak-us-f", 0.5),
+        Turn("customer", "Sure, no problem.", "espeak-gb-m", 0.5)], tail_s=0.5, seed=5).audio
+    after = render_call([
+        Turn("agent", "Thank you for holding. I have refunded the second charge today.", "espeak-us-f", 0.3),
+        Turn("customer", "Great, thanks, that is all.", "espeak-gb-m", 0.5),
+        Turn("agent", "You are welcome, goodbye.", "espeak-us-f", 0.5)], tail_s=0.5, seed=6).audio
+    hold = np.zeros((25 * 16000, 2), np.float32)              # the caller's side: nothing at all
+    hold[:, 0] = np.random.default_rng(0).normal(0.0, 10 ** (-65 / 20), len(hold))   # the agent's mic
+    audio = np.concatenate([before, hold, after])
+    path = tmp_path / "held.wav"
+    sf.write(path, audio, 16000, subtype="PCM_16")
+    data = tmp_path / "data"
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "live", "--console", "--replay", str(path)],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                         env=dict(os.environ, VOICECOACH_DATA_DIR=str(data)))
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    assert "Shift over: 1 call coached" in res.stdout, res.stdout
+    (record,) = [json.loads(p.read_text()) for p in (data / "records").glob("call-*.json")]
+    assert record["shift"]["start_s"] < 1.0 and abs(record["duration"] - len(audio) / 16000) < 2.0, record["shift"]
+    text = " ".join(s["text"].lower() for s in record["transcript"])
+    assert "charged" in text and "refund" in text, text

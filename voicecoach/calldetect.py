@@ -26,6 +26,14 @@ End
       make every pause in it a hang-up; or
     * silence: neither side has spoken for ``end_silence_s``: the call ended at the
       last speech (plus ``end_pad_s``).
+On hold
+    * a silence that begins just after the agent asked the caller to wait ("let me
+      put you on hold", "bear with me": :class:`voicecoach.coach.HoldWatch`, from the
+      agent's words, given as :attr:`CallDetector.hold_at`) is a hold: the call goes
+      on through it, the line dead or not, for up to ``hold_s``. A softphone on hold
+      plays nothing to the agent, so the line going dead is no hang-up then; and since
+      the words come a moment after the speech, a hang-up waits for the agent's last
+      words (up to :data:`WORDS_WAIT_S` more) when speech-to-text runs.
 Mic only (no call audio: ``channels`` without the caller)
     * the agent starts talking (``start_speech_s`` of speech) after the last call
       ended: the call starts at their first word;
@@ -51,12 +59,22 @@ from typing import Optional
 import numpy as np
 
 from voicecoach.analyzers.vad import VadOptions, VoiceActivity
+from voicecoach.coach import HOLD_RECENT_S
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
 
 
 REJOIN_S = 1.0
 """Speech starting this soon (s) after a lost input came back is the lost call going on
 (a call start says ``"device back"``): a new call does not ring in the first second."""
+
+WORDS_WAIT_S = 4.0
+"""A line gone dead for ``dead_s`` waits at most this much longer (s) for the agent's
+last words (speech-to-text is a second or two behind the speech) before it is taken
+as a hang-up: they may have asked the caller to hold."""
+
+WORD_SLACK_S = 1.0
+"""The agent's words are in when the latest ends this close (s) to the end of their
+speech (a word's end and the voice activity's differ by a few tenths)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,16 @@ class CallDetector:
     channels : tuple of str
         The channels fed; without the caller's, the mic-only rules apply.
 
+    Attributes
+    ----------
+    hold_at : float or None
+        Where (shift clock, s) the agent last asked the caller to wait in the open
+        call; None when they have not, or are back. Set by whoever reads the words.
+    words_t : float or None
+        Where the agent's latest word in the open call ends (shift clock, s; the
+        call's start before their first); None when no words come (no speech-to-text),
+        so nothing waits for them.
+
     Examples
     --------
     >>> det = CallDetector()                                     # doctest: +SKIP
@@ -125,6 +153,10 @@ class CallDetector:
         self._call_stream = False          # the open call has had its playback stream
         self._resumed_at: Optional[float] = None  # the last call ended with its input lost: the audio resumes here
         self._started_by = ""              # what started the open (or last) call
+        self._hung_up_at: Optional[float] = None  # the line was dead long enough, then came back while
+                                                  # the hang-up waited for the agent's words
+        self.hold_at: Optional[float] = None
+        self.words_t: Optional[float] = None
 
     # ------------------------------------------------------------------ audio
     def feed(self, channel: str, start_s: float, samples: np.ndarray, decide: bool = True) -> list[CallChange]:
@@ -171,6 +203,8 @@ class CallDetector:
     def _line(self, sound: bool, t0: float, t1: float) -> None:
         o = self.options
         if sound and not self._alive:
+            if self._dead_line() and t0 - self._nothing_since >= o.dead_s:
+                self._hung_up_at = self._nothing_since
             self._alive, self._alive_since = True, t0
             self._after_nothing = self._nothing_since is not None and t0 - self._nothing_since >= o.dead_s
             self._nothing_since = None
@@ -230,16 +264,40 @@ class CallDetector:
         va = self.vad[AGENT]
         return [(va.current_start, va.last_voice_t)] if va.speaking else []
 
+    def _dead_line(self) -> bool:
+        """The open call's line, which carried a floor, is nothing now (since ``_nothing_since``)."""
+        return (self.in_call and not self._alive and self._nothing_since is not None and self._floor
+                and self._nothing_since > self.call_start)
+
+    def _on_hold(self, silent_from: float) -> bool:
+        """Whether a silence from ``silent_from`` (s) follows the agent asking the caller to
+        wait in this call (:class:`voicecoach.coach.HoldWatch`'s rule)."""
+        return (self.hold_at is not None and self.hold_at >= self.call_start
+                and silent_from - self.hold_at <= HOLD_RECENT_S)
+
+    def _words_due(self) -> bool:
+        """The agent spoke in this call and the words of their latest speech are not in yet."""
+        agent = self.vad[AGENT]
+        return (self.words_t is not None and agent.last_voice_t > self.call_start
+                and self.words_t < agent.last_voice_t - WORD_SLACK_S)
+
     def _check_end(self) -> list[CallChange]:
         o = self.options
-        if (not self._alive and self._nothing_since is not None and self._floor
-                and self.time - self._nothing_since >= o.dead_s and self._nothing_since > self.call_start):
+        last = max(self._last_speech(), self.call_start)
+        hold = self._on_hold(last)
+        if self._hung_up_at is not None:             # dead long enough, back while the words were awaited
+            hung_up, self._hung_up_at = self._hung_up_at, None
+            if not hold:
+                return self._end(self._after_agent(hung_up), "hangup")
+        if not hold and self._dead_line() and self.time - self._nothing_since >= o.dead_s:
             agent = self.vad[AGENT]
             if agent.speaking and self.time - self._nothing_since < o.end_silence_s:
                 return []                  # the agent's goodbye after the line went: still the call's
+            if self._words_due() and self.time - self._nothing_since < o.dead_s + WORDS_WAIT_S:
+                return []                  # their last words may yet ask the caller to hold
             return self._end(self._after_agent(self._nothing_since), "hangup")
-        last = max(self._last_speech(), self.call_start)
-        if not any(va.speaking for va in self.vad.values()) and self.time - last >= o.end_silence_s:
+        quiet_s = o.hold_s if hold else o.end_silence_s
+        if not any(va.speaking for va in self.vad.values()) and self.time - last >= quiet_s:
             return self._end(min(self.time, last + o.end_pad_s), "silence")
         return []
 
@@ -253,7 +311,8 @@ class CallDetector:
         o = self.options
         agent = self.vad[AGENT]
         last = max(agent.last_voice_t, self.call_start)
-        if not agent.speaking and self.time - last >= o.mic_only_end_s:
+        quiet_s = o.hold_s if self._on_hold(last) else o.mic_only_end_s
+        if not agent.speaking and self.time - last >= quiet_s:
             return self._end(min(self.time, last + o.end_pad_s), "silence")
         return []
 
@@ -300,6 +359,7 @@ class CallDetector:
     # ------------------------------------------------------------------ transitions
     def _start(self, t: float, reason: str) -> list[CallChange]:
         self.in_call, self.call_start, self._resumed_at = True, t, None
+        self.hold_at = self.words_t = self._hung_up_at = None
         self._started_by = reason
         self._floor, self._floor_run = False, 0.0
         self._call_stream = reason == "stream"

@@ -7,6 +7,8 @@ coach on: each kind has its own cooldown, any two nudges are at least
 """
 from __future__ import annotations
 
+import re
+from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
@@ -25,6 +27,59 @@ NUDGES = {
 WRAP_UP = ("that's all", "that is all", "that's everything", "that's it", "thanks for your help",
            "thank you for your help", "you've been very helpful", "that's all i needed", "goodbye", "bye")
 """What a caller says when the call is wrapping up (lower case, after a word)."""
+
+HOLD_ASKED = re.compile(
+    r"\bon (?:a )?(?:\w+ )?hold\b|\bhold (?:on|the line)\b|\bplease hold\b|\bbear with me\b"
+    r"|\bstay on the line\b|\b(?:won't|will not) be (?:long|a moment)\b"
+    r"|\b(?:one|a|just a|wait a|give me a) (?:moment|minute|mo|sec|second)"
+    r"(?:[.,!?]| (?:please|while|and|then|to|for|i|i'll|let|whilst)\b)")
+"""The agent asking the caller to wait ("let me put you on hold", "bear with me", "one
+moment please"), in their words as written (lower case): a long silence after it is a
+hold, not the call's end."""
+
+HOLD_OVER = re.compile(r"\bthank(?:s| you) (?:so much |very much )?for (?:holding|waiting|your patience|"
+                       r"bearing with me)|\bsorry (?:about|for) (?:the|that|keeping you) wait|\b(?:i'm|i am) back\b")
+"""The agent back from a hold ("thanks for holding")."""
+
+HOLD_RECENT_S = 8.0
+"""A silence that begins this soon (s) after the agent asked the caller to wait is the
+wait (the request, the rest of its sentence and the caller's "sure" come first)."""
+
+
+class HoldWatch:
+    """Whether the agent has just put the caller on hold, from the agent's words.
+
+    Fed each committed word of the agent; :attr:`asked_at` is where the latest request
+    to wait ended (call clock, s), None once the agent is back. The coach holds its
+    closing reminder over a hold, and shift mode keeps a call open over one
+    (:class:`voicecoach.calldetect.CallDetector`).
+
+    Examples
+    --------
+    >>> hold = HoldWatch()
+    >>> for i, w in enumerate("Let me put you on hold for a moment.".split()):
+    ...     hold.feed(w, 10.0 + 0.3 * i)
+    >>> hold.asked_at, hold.holds(silent_from=13.0), hold.holds(silent_from=30.0)
+    (12.4, True, False)
+    """
+
+    def __init__(self):
+        self._words: deque = deque(maxlen=10)
+        self.asked_at: Optional[float] = None
+
+    def feed(self, word: str, end: float) -> None:
+        self._words.append(word.strip().lower())
+        said = " ".join(self._words)
+        if HOLD_OVER.search(said):
+            self.asked_at = None
+            self._words.clear()
+        elif HOLD_ASKED.search(said):
+            self.asked_at = end
+            self._words.clear()             # matched once, dated at its last word
+
+    def holds(self, silent_from: float) -> bool:
+        """Whether a silence from ``silent_from`` (s) is a hold the agent asked for."""
+        return self.asked_at is not None and silent_from - self.asked_at <= HOLD_RECENT_S
 
 
 @dataclass
@@ -73,6 +128,7 @@ class CoachRules:
         self._fast_since: Optional[float] = None
         self._closed = False                    # closing question asked, or reminded
         self._caller_words: list[str] = []
+        self.hold = HoldWatch()
         self.nudges: list[Event] = []
 
     def _cooldown(self, kind: str) -> float:
@@ -115,7 +171,9 @@ class CoachRules:
                     due.append((kind, e.data.get("decided_t", e.t), e))
                 if cue == "closing_question":
                     self._closed = True
-            elif e.kind == "word" and e.channel != AGENT and not self._closed:
+            elif e.kind == "word" and e.channel == AGENT:
+                self.hold.feed(e.text, e.data.get("end", e.t))
+            elif e.kind == "word" and not self._closed:
                 self._caller_words = (self._caller_words + [e.text.strip().lower()])[-6:]
                 said = " " + " ".join(w.strip(".,!?") for w in self._caller_words)
                 if e.t >= self.options.closing_after_s and any(f" {p}" in said for p in WRAP_UP):
@@ -130,7 +188,7 @@ class CoachRules:
         t = snap["t"]
         quiet = snap.get("caller_quiet_s")
         if (not self._closed and quiet is not None and quiet >= self.options.closing_quiet_s
-                and t >= self.options.closing_after_s):
+                and t >= self.options.closing_after_s and not self.hold.holds(t - quiet)):
             out = self._fire("closing", t, None)
             if out:
                 self._closed = True

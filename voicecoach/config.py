@@ -184,7 +184,8 @@ class ShiftOptions:
     or when the caller starts talking after the last call ended; it ends when a line
     that carried a noise floor goes dead, when neither side has said anything for
     ``end_silence_s``, when the softphone's playback stream leaves the output
-    (PulseAudio / PipeWire), or by hand.
+    (PulseAudio / PipeWire), or by hand. A silence the agent announced ("let me put
+    you on hold") is a hold, not the end.
 
     Attributes
     ----------
@@ -206,6 +207,9 @@ class ShiftOptions:
     end_silence_s : float
         Neither side has spoken for this long (s): the call has ended, at the last
         speech.
+    hold_s : float
+        A hold the agent asked for ("bear with me", "let me put you on hold") may be
+        silent this long (s), the line dead or not, before the call is taken as ended.
     lead_in_s : float
         The agent's own speech up to this long (s) before the caller's first words
         (the greeting) belongs to the call.
@@ -233,6 +237,7 @@ class ShiftOptions:
     dead_s: float = 2.0
     floor_s: float = 1.0
     end_silence_s: float = 12.0
+    hold_s: float = 300.0
     lead_in_s: float = 8.0
     min_call_s: float = 4.0
     end_pad_s: float = 0.5
@@ -243,7 +248,7 @@ class ShiftOptions:
     def problem(self) -> str:
         """What is wrong with these settings; "" if nothing. The shift keeps ``lead_in_s``
         of both channels' audio all shift long, so it has a bound."""
-        for name, most in (("lead_in_s", 60.0), ("end_silence_s", 600.0), ("dead_s", 60.0),
+        for name, most in (("lead_in_s", 60.0), ("end_silence_s", 600.0), ("hold_s", 3600.0), ("dead_s", 60.0),
                            ("start_speech_s", 10.0), ("start_alive_s", 10.0), ("stream_join_s", 60.0),
                            ("mic_only_end_s", 600.0)):
             if getattr(self, name) > most:

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from voicecoach.calldetect import CallChange, CallDetector
-from voicecoach.events import SAMPLE_RATE
+from voicecoach.events import AGENT, SAMPLE_RATE
 from voicecoach.live import Dispatcher, LiveSession, Subscriber
 from voicecoach.sources.capture import DeviceLost
 from voicecoach.sources.files import CapturedFrame
@@ -247,6 +247,7 @@ class Shift:
         self._apply(self.detector.feed(frame.channel, frame.start_s, frame.samples, decide=not self.paused))
         if self.call is not None:
             self._feed(frame)
+            self._agent_words()
 
     def _device_lost(self, lost: DeviceLost) -> None:
         """An input went away mid-shift: the open call ends there and is saved; the
@@ -366,6 +367,15 @@ class Shift:
         self._fed_until[ch] = start + len(samples) / SAMPLE_RATE
         self.call.feed_frame(CapturedFrame(ch, start, samples,
                                            getattr(frame, "captured_at", time.monotonic())))
+
+    def _agent_words(self) -> None:
+        """Tell the call detector what the open call's agent words say (on the shift's
+        clock): where the latest ends, and where they last asked the caller to hold."""
+        if not self.transcribe or AGENT not in self.call.words:
+            return
+        words, asked = self.call.words[AGENT], self.call.coach.hold.asked_at
+        self.detector.words_t = self._offset + (words[-1].end if words else 0.0)
+        self.detector.hold_at = None if asked is None else self._offset + asked
 
     def _end(self, c: CallChange) -> None:
         session, self.call = self.call, None
