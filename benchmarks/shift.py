@@ -19,9 +19,14 @@ It prints, beside the targets (issue 17):
 - records written and history rows;
 - resident memory after call 2 and after call 20.
 
-    python3 -m benchmarks.shift [--calls 20] [--transcribe] [--realtime] [--seed 17]
+    python3 -m benchmarks.shift [--calls 20] [--transcribe] [--realtime] [--seed 17] [--holds K]
 
 ``--transcribe`` adds streaming speech-to-text (tiny.en) to every call (slower).
+``--holds K`` puts the caller of K calls (on lines with a floor) on hold mid-call: the
+agent asks ("Let me put you on hold for a moment…"), the caller agrees, then 20-90 s in
+which the line is nothing at all (a softphone on hold plays nothing to the agent) and the
+agent's mic only its floor, then the agent is back. Each must stay one call; the request
+is heard in the words, so this needs ``--transcribe --realtime``.
 """
 import argparse
 import gc
@@ -39,8 +44,36 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def make_calls(n: int, seed: int):
-    """``[(gap_s, loader)]`` and which calls have no noise floor."""
+HOLD_ASKS = ("Let me put you on hold for a moment while I check that with the team.",
+             "Can I place you on a brief hold while I look into this? One moment please.",
+             "Bear with me, I'm going to put you on hold for a minute.")
+HOLD_BACKS = ("Thank you for holding, I have the answer here.",
+              "Thanks for waiting, I've checked with the team.",
+              "Sorry about the wait, I can see what happened now.")
+
+
+def with_hold(call, hold_s: float, rng):
+    """``call`` (a generated :class:`tools.callgen.Call`) with a hold spliced in after the
+    first agent turn past 20 s that the caller answers after a gap. Returns the audio."""
+    from tools.callgen import Turn, render_call
+
+    utts = sorted(call.truth["utterances"], key=lambda u: u["start"])
+    at = next(u["end"] for u, v in zip(utts, utts[1:])
+              if u["channel"] == "agent" and u["start"] > 20.0 and not u["label"] and v["start"] > u["end"])
+    voice = {u["channel"]: u["voice"] for u in utts}
+    ask = render_call([Turn("agent", HOLD_ASKS[int(rng.integers(len(HOLD_ASKS)))], voice["agent"], 0.4),
+                       Turn("customer", "Sure, no problem.", voice["customer"], 0.5)], tail_s=0.5).audio
+    back = render_call([Turn("agent", HOLD_BACKS[int(rng.integers(len(HOLD_BACKS)))], voice["agent"], 0.3)],
+                       tail_s=0.2).audio
+    hold = np.zeros((int(hold_s * 16000), 2), np.float32)
+    hold[:, 0] = rng.normal(0.0, 10 ** (-65 / 20), len(hold))        # the agent's mic: its floor
+    k = int(at * 16000)
+    return np.concatenate([call.audio[:k], ask, hold, back, call.audio[k:]])
+
+
+def make_calls(n: int, seed: int, holds: int = 0):
+    """``[(gap_s, loader)]``, which calls have no noise floor, and which are put on hold
+    (``{index: hold_s}``)."""
     from tools.callgen import RandomCallOptions, random_call
     from voicecoach.sources.audio import CallAudio
 
@@ -56,16 +89,20 @@ def make_calls(n: int, seed: int):
     # three minutes on the lines with no floor: dozens of caller turns, each word's edges
     # a sliver of sound the voice activity does not call speech
     minutes = [3.0 if i in no_floor else float(m) for i, m in enumerate(rng.uniform(0.5, 1.5, n).round(1))]
+    can_hold = [i for i in range(1, n) if i not in no_floor and i != 5]
+    picked = [can_hold[round(k * len(can_hold) / holds)] for k in range(holds)] if holds and can_hold else []
+    held = {i: round(float(rng.uniform(20.0, 90.0)), 1) for i in picked}
     specs = []
     for i in range(n):
         options = RandomCallOptions(noise_dbfs=-300.0 if i in no_floor else -65.0)
 
         def load(i=i, options=options):
             c = random_call(seed * 100 + i, minutes=minutes[i], options=options)
-            return CallAudio(np.ascontiguousarray(c.audio[:, 0]), np.ascontiguousarray(c.audio[:, 1]),
+            audio = with_hold(c, held[i], np.random.default_rng(seed + i)) if i in held else c.audio
+            return CallAudio(np.ascontiguousarray(audio[:, 0]), np.ascontiguousarray(audio[:, 1]),
                              f"generated call {i + 1}")
         specs.append((float(gaps[i]), load))
-    return specs, no_floor
+    return specs, no_floor, held
 
 
 def match(truth, found, tol_s: float = 2.0):
@@ -87,7 +124,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--transcribe", action="store_true", help="streaming speech-to-text on every call")
     ap.add_argument("--realtime", action="store_true", help="pace the audio like devices")
+    ap.add_argument("--holds", type=int, default=0, metavar="K",
+                    help="put K calls on hold mid-call (needs --transcribe --realtime)")
     args = ap.parse_args(argv)
+    if args.holds and not (args.transcribe and args.realtime):
+        ap.error("--holds needs --transcribe --realtime: the request to hold is heard in the words")
 
     from voicecoach.config import Config
     from voicecoach.shift import Shift
@@ -97,7 +138,7 @@ def main(argv=None) -> int:
 
     tune_malloc()                  # as `voicecoach live` does
 
-    specs, no_floor = make_calls(args.calls, args.seed)
+    specs, no_floor, held = make_calls(args.calls, args.seed, args.holds)
     tmp = Path(tempfile.mkdtemp(prefix="vc-shift-"))
     os.environ["VOICECOACH_DATA_DIR"] = str(tmp / "data")
     source = PlaylistSource(specs, realtime=args.realtime)
@@ -138,7 +179,8 @@ def main(argv=None) -> int:
     print()
     print(f"shift of {n} calls, {played / 60:.1f} min of audio in {wall:.0f} s "
           f"({played / wall:.1f}x real time), speech-to-text {'on' if args.transcribe else 'off'}; "
-          f"calls {', '.join(str(i + 1) for i in sorted(no_floor))} on a line with no noise floor")
+          f"calls {', '.join(str(i + 1) for i in sorted(no_floor))} on a line with no noise floor"
+          + "".join(f"; call {i + 1} on hold {s:.0f} s" for i, s in sorted(held.items())))
     print(f"{'measure':<36}{'value':>12}   target")
     print(f"{'calls found (start, end within 2 s)':<36}{f'{n_ok}/{n}':>12}   {n}/{n}")
     print(f"{'calls merged':<36}{merged:>12}   0")

@@ -1,8 +1,10 @@
 """The call detector on generated calls whose start and end are known: a line with a
 noise floor that hangs up, a line that is nothing between words (it ends on
 silence, a long pause inside the call does not split it), a call starting while the
-previous one's end silence still runs, the hotkey, playback streams, and a blip
-that is not a call."""
+previous one's end silence still runs, the hotkey, playback streams, a blip
+that is not a call, holds, and a support desk's day: a caller quiet for a while on a
+line still up, a dropout, a busy tone, a colleague chatted to before the call, a
+voicemail played back."""
 from __future__ import annotations
 
 import shutil
@@ -340,3 +342,218 @@ def test_a_hold_on_a_line_with_no_floor_outlasts_the_end_silence_up_to_hold_s(ca
         got = _feed_held(det, shift, 2.0 + n, words=lambda d: (_last_speech(d) - 1.0, _last_speech(d)))
         assert [c.kind for c in got] == ["start", "end"] * calls_found, (hold_s, got)
         assert all(c.reason == "silence" for c in got if c.kind == "end"), got
+
+
+# --- a support desk's day (a review's cases): waits, dropouts, tones, chat, voicemail ---
+AGENT_VOICE, CALLER_VOICE = "espeak-us-f", "espeak-gb-m"
+
+
+def line_floor(s: float, dbfs: float = -65.0, seed: int = 0) -> np.ndarray:
+    """A connected line with nobody speaking: the caller's channel carries its noise floor."""
+    a = silence(s)
+    a[:, 1] = np.random.default_rng(seed).normal(0.0, 10 ** (dbfs / 20), len(a))
+    return a
+
+
+def tone(s: float, freqs=(480, 620), on_s: float = 0.5, off_s: float = 0.5, dbfs: float = -20.0) -> np.ndarray:
+    """A cadenced call-progress tone on the caller's channel (default: the North American
+    busy tone, 480 + 620 Hz, 0.5 s on, 0.5 s off), digital silence between its beeps."""
+    n = round(s * SAMPLE_RATE)
+    t = np.arange(n) / SAMPLE_RATE
+    y = sum(np.sin(2 * np.pi * f * t) for f in freqs) / len(freqs) * 10 ** (dbfs / 20) * np.sqrt(2)
+    a = silence(s)
+    a[:, 1] = y * ((t % (on_s + off_s)) < on_s)
+    return a
+
+
+def said(turns, noise_dbfs: float = -65.0, tail_s: float = 0.5, seed: int = 0) -> np.ndarray:
+    from tools.callgen import Turn, render_call
+
+    return render_call([Turn(*t) for t in turns], tail_s=tail_s, noise_dbfs=noise_dbfs, seed=seed).audio
+
+
+def run(shift: np.ndarray, streams: dict | None = None) -> list:
+    """Feed a two-channel shift (L = agent, R = caller) to a fresh detector in 20 ms
+    blocks, as the shift does; ``streams`` ``{t: present}`` are the call output's
+    playback streams as the watcher reports them, applied before the first block at or
+    after ``t`` (the shift applies them before each frame)."""
+    det = CallDetector()
+    pending = sorted((streams or {}).items())
+    got = []
+    for i in range(0, len(shift), BLOCK):
+        t = i / SAMPLE_RATE
+        while pending and pending[0][0] <= t:
+            got += det.stream(pending[0][1], pending.pop(0)[0])
+        got += det.feed("agent", t, shift[i:i + BLOCK, 0])
+        got += det.feed("customer", t, shift[i:i + BLOCK, 1])
+    for when, present in pending:
+        got += det.stream(present, when)
+    return got + det.finish()
+
+
+def calls_of(changes) -> list[tuple[float, float, str, str, bool]]:
+    """(start, end, started_by, ended_by, kept) for each call the detector reported."""
+    out, start = [], None
+    for c in changes:
+        if c.kind == "start":
+            start = c
+        else:
+            out.append((start.t, c.t, start.reason, c.reason, c.keep))
+    return out
+
+
+def kept(calls):
+    return [c for c in calls if c[4]]
+
+
+# a support call's opening and its close, each on a line with a noise floor
+OPENING = [("agent", "Thank you for calling, this is Sam, how can I help you today?", AGENT_VOICE, 0.5),
+           ("customer", "Hi, I would like to pay my bill by card please.", CALLER_VOICE, 0.5),
+           ("agent", "Sure, can you read me the card number?", AGENT_VOICE, 0.5),
+           ("customer", "Hang on, let me find my wallet.", CALLER_VOICE, 0.5)]
+CLOSE = [("customer", "Okay, I have it now, it is four one one one.", CALLER_VOICE, 0.3),
+         ("agent", "Thank you, that payment has gone through.", AGENT_VOICE, 0.5),
+         ("customer", "Great, thanks, bye.", CALLER_VOICE, 0.5)]
+WHOLE = [("agent", "Thank you for calling, this is Sam, how can I help you today?", AGENT_VOICE, 0.5),
+         ("customer", "Hi, my internet keeps dropping every evening.", CALLER_VOICE, 0.5),
+         ("agent", "I am sorry about that, I have reset your line, anything else?", AGENT_VOICE, 0.5),
+         ("customer", "No, that is all, thanks, bye.", CALLER_VOICE, 0.5),
+         ("agent", "Bye now.", AGENT_VOICE, 0.3)]
+
+
+@needs_espeak
+def test_a_caller_quiet_for_14_s_on_a_live_line_is_one_call():
+    """The agent asks for the card number; the caller says "hang on" and looks for the
+    wallet for 14 s while the agent waits (no hold: the line stays connected and keeps
+    its noise floor, so the hang-up rule sees a live line). The silence rule
+    (end_silence_s, 12 s) ends the call anyway and the caller's "okay, I have it now"
+    starts a second one: the agent gets two after-call cards and two history rows for
+    one call, the second coached without its opening (found: 3.0-18.5 s and
+    32.8-42.4 s for one call at 3.0-42.4 s). Run through the real shift (engine,
+    sessions, records), sound only as on a system without playback streams."""
+    from voicecoach.config import Config
+    from voicecoach.shift import Shift
+    from voicecoach.sources.audio import CallAudio
+    from voicecoach.sources.files import PlaylistSource
+
+    call = np.concatenate([said(OPENING), line_floor(14.0, seed=1), said(CLOSE, seed=1)])
+    audio = CallAudio(np.ascontiguousarray(call[:, 0]), np.ascontiguousarray(call[:, 1]), "card number")
+    source = PlaylistSource([(3.0, audio)])
+    shift = Shift(source, Config(), transcribe=False, save=False)
+    shift.run()
+    (start, end), = source.spans
+    found = [(round(c["t"], 1), round(c["end_t"], 1), c["reason"], c["ended_by"]) for c in shift.calls]
+    assert len(found) == 1, f"one call played at {start:.1f}-{end:.1f} s, found {found}"
+    assert abs(shift.calls[0]["t"] - start) <= 2.0 and abs(shift.calls[0]["end_t"] - end) <= 2.0, found
+
+
+@needs_espeak
+def test_agent_chatting_before_the_line_comes_alive_is_not_the_calls_start():
+    """Between calls the agent tells a colleague "I will grab a coffee after this one";
+    the next call connects 4.3 s after the chat ends (its line comes alive with its noise
+    floor at 10.0 s, the caller says "Hello?" at 11.0 s). The detector pulls the start
+    back to any agent speech up to lead_in_s (8 s) before the line came alive, as if
+    it were the greeting: the call starts at 3.0 s, 7 s early, and the chat with the
+    colleague is coached as the call's opening. A line that came alive with a
+    noise floor connected there: nothing the agent said before it was heard by the caller."""
+    chat = said([("agent", "Yeah, I will grab a coffee after this one.", AGENT_VOICE, 0.0)],
+                noise_dbfs=-300.0, tail_s=0.0)
+    before = silence(10.0)
+    before[int(3.0 * SAMPLE_RATE):int(3.0 * SAMPLE_RATE) + len(chat), 0] = chat[:, 0]
+    call = said([("customer", "Hello?", CALLER_VOICE, 1.0)] + WHOLE[:3])
+    shift = np.concatenate([before, call, silence(6.0)])
+    found = calls_of(run(shift))
+    assert len(found) == 1, found
+    assert abs(found[0][0] - 10.0) <= 2.0, f"the call connected at 10.0 s; found {found}"
+
+
+@needs_espeak
+def test_on_pulseaudio_chat_before_a_call_does_not_make_a_phantom_call():
+    """The same chat before a call on PulseAudio: the softphone's stream is seen at the
+    next poll, 0.5 s after the line came alive (playback_check_s). The call the line
+    started was pulled back 7 s to the chat, so the stream is "too late" to be its own
+    (stream_join_s, 5 s) and starts a new call: the agent gets a kept 7.5 s phantom
+    call (3.0-10.5 s, ended by "stream": the chat and the caller's first half second, with a card and a
+    history row) and the real call loses its first half second."""
+    chat = said([("agent", "Yeah, I will grab a coffee after this one.", AGENT_VOICE, 0.0)],
+                noise_dbfs=-300.0, tail_s=0.0)
+    before = silence(10.0)
+    before[int(3.0 * SAMPLE_RATE):int(3.0 * SAMPLE_RATE) + len(chat), 0] = chat[:, 0]
+    call = said([("customer", "Hello?", CALLER_VOICE, 1.0)] + WHOLE[:3])
+    shift = np.concatenate([before, call, silence(6.0)])
+    end = 10.0 + len(call) / SAMPLE_RATE
+    found = calls_of(run(shift, streams={10.5: True, end: False}))
+    assert len(kept(found)) == 1, f"one call at 10.0-{end:.1f} s; found {found}"
+    assert abs(kept(found)[0][0] - 10.0) <= 2.0, found
+
+
+@needs_espeak
+def test_a_busy_tone_after_the_caller_hung_up_is_not_part_of_the_call():
+    """The caller hangs up; the agent's phone plays the busy tone (480 + 620 Hz, 0.5 s
+    on / 0.5 s off) for 6 s until the agent hangs up too. The beeps' 0.5 s gaps are
+    shorter than dead_s and the tone is not speech, so the line counts as live until the
+    tone stops: the call ends 5.5 s after the caller left (an 8 s European busy tone:
+    7.5 s), and the tone is coached as part of the call (dead air at its end). Only a
+    tone longer than end_silence_s ends the call at the right place (on silence)."""
+    call = said(WHOLE)
+    hangup = 3.0 + len(call) / SAMPLE_RATE
+    shift = np.concatenate([silence(3.0), call, tone(6.0), silence(8.0)])
+    found = calls_of(run(shift))
+    assert len(found) == 1, found
+    assert abs(found[0][1] - hangup) <= 2.0, f"the caller hung up at {hangup:.1f} s; found {found}"
+
+
+@needs_espeak
+def test_a_voicemail_played_back_between_calls_is_not_a_call():
+    """Between calls the agent plays a customer's voicemail through the headset (the
+    call output): 14 s of a caller's voice and nothing from the agent. It is kept as a
+    call (3.0-17.2 s, started by the line, keep=True): an after-call card, a record and
+    a history row for a "call" where the agent said nothing (0 % talk share, no
+    greeting), counted in the agent's trends. A real call on two channels always
+    has the agent speaking."""
+    message = ("Hi, this is Anna Jones, my account number is one two three four, my internet has been "
+               "down since this morning, please call me back on five five five one two three four, thanks.")
+    voicemail = said([("customer", message, CALLER_VOICE, 0.3)])
+    shift = np.concatenate([silence(3.0), voicemail, silence(15.0)])
+    changes = run(shift)
+    found = calls_of(changes)
+    assert kept(found) == [], found
+    assert [c.why for c in changes if c.kind == "end"] == ["you said nothing"], changes
+    from voicecoach.sinks.view import not_a_call
+
+    assert "check your mic" in not_a_call({"why": "you said nothing"})
+
+
+@needs_espeak
+def test_a_3_s_dropout_while_the_softphones_stream_plays_is_one_call():
+    """On PulseAudio the softphone's playback stream stays on the call output for the
+    whole call. Mid-call the caller's audio drops out for 3 s (a burst of packet loss,
+    a mobile caller's handover, or the PBX re-bridging a transfer: the softphone plays
+    digital silence). The hang-up rule ends the call there ("hangup") though the stream
+    says the call is still up, and the caller's "sorry, you cut out" starts a second
+    call: one call found as two (3.3-19.2 s and 22.2-32.1 s)."""
+    first = said(WHOLE[:2] + [("agent", "I am sorry about that, let me check your line.", AGENT_VOICE, 0.5),
+                              ("customer", "It happened again last night during a video call.",
+                               CALLER_VOICE, 0.5)], tail_s=0.3)
+    second = said([("customer", "Sorry, you cut out, what did you say?", CALLER_VOICE, 0.3),
+                   ("agent", "No problem, I said I will reset your line now.", AGENT_VOICE, 0.5),
+                   ("customer", "Great, thanks, bye.", CALLER_VOICE, 0.5)], seed=1)
+    shift = np.concatenate([silence(3.0), first, silence(3.0), second, silence(5.0)])
+    end = len(shift) / SAMPLE_RATE - 5.0
+    found = calls_of(run(shift, streams={3.3: True, end: False}))
+    assert len(found) == 1, f"one call at 3.0-{end:.1f} s with its stream playing throughout; found {found}"
+
+
+@needs_espeak
+def test_a_caller_quiet_for_14_s_while_the_softphones_stream_plays_is_one_call():
+    """The card-number wait on PulseAudio, on a line that is digital silence between
+    words (no noise floor): the softphone's stream is on the call output from the
+    first second to the hang-up, yet 12 s without speech ends the call ("silence") and
+    the caller's "okay, I have it now" starts another: two calls for one (3.2-18.5 s
+    and 32.8-42.4 s)."""
+    call = np.concatenate([said(OPENING, noise_dbfs=-300.0), silence(14.0),
+                           said(CLOSE, noise_dbfs=-300.0, seed=1)])
+    shift = np.concatenate([silence(3.0), call, silence(5.0)])
+    end = 3.0 + len(call) / SAMPLE_RATE
+    found = calls_of(run(shift, streams={3.2: True, end: False}))
+    assert len(found) == 1, f"one call at 3.0-{end:.1f} s with its stream playing throughout; found {found}"

@@ -202,7 +202,8 @@ def voice_file(tmp_path_factory):
 
 
 # -- 4. a call-audio monitor whose sink goes away records the default source as the caller -----
-def test_the_caller_side_never_records_another_source_when_its_sink_goes(pulse, tmp_path, caller_file):
+def test_the_caller_side_never_records_another_source_when_its_sink_goes(pulse, tmp_path, caller_file,
+                                                                         agent_file):
     """The capture module says a PulseAudio source that disappears is "lost", because
     PulseAudio "then moves the stream to the default source, which would silently record the
     wrong input". It is only noticed at the next presence check (every [capture]
@@ -225,6 +226,7 @@ def test_the_caller_side_never_records_another_source_when_its_sink_goes(pulse, 
         live.wait_line("VoiceCoach live")
         time.sleep(1.0)
         players.append(pulse.play(caller_file, "softphone2"))     # the caller talks, then silence
+        players.append(pulse.play(agent_file, "customer"))        # the agent answers (a call of two)
         live.wait_line("call 1 started", 30)
         players.append(pulse.play(tone, "agent"))                  # the default source: a tone
         time.sleep(9.0)                                            # the caller's speech is over
@@ -260,17 +262,27 @@ def test_the_caller_side_never_records_another_source_when_its_sink_goes(pulse, 
 
 @pytest.fixture(scope="module")
 def caller_file(tmp_path_factory):
+    return _spoken(tmp_path_factory, "caller", "en-gb+f3",
+                   "Hi, my internet keeps dropping every evening and it has been going on for a week.")
+
+
+@pytest.fixture(scope="module")
+def agent_file(tmp_path_factory):
+    return _spoken(tmp_path_factory, "agent", "en-us", "I am sorry to hear that, let me check your line for you.")
+
+
+def _spoken(tmp_path_factory, who: str, voice: str, text: str):
+    """``text`` said by espeak-ng's ``voice``, then 40 s of silence."""
     import shutil
 
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng not installed")
-    folder = tmp_path_factory.mktemp("caller")
+    folder = tmp_path_factory.mktemp(who)
     speech = folder / "speech.wav"
-    subprocess.run(["espeak-ng", "-v", "en-gb+f3", "-s", "160", "-w", str(speech),
-                    "Hi, my internet keeps dropping every evening and it has been going on for a week."],
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(speech), text],
                    check=True, capture_output=True)
     x, sr = sf.read(speech, dtype="float32")
-    path = folder / "caller.wav"
+    path = folder / f"{who}.wav"
     sf.write(path, np.concatenate([x, np.zeros(40 * sr, np.float32)]), sr, subtype="PCM_16")
     return path
 

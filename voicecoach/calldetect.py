@@ -11,7 +11,9 @@ Start
       starts where the sound began; or
     * the caller starts talking (``start_speech_s`` of speech) after the last call
       ended: the call starts at their first word, or earlier at the agent's greeting
-      (agent speech up to ``lead_in_s`` before it) or where the line came alive.
+      (agent speech up to ``lead_in_s`` before it, running up to it with pauses under
+      :data:`GREETING_GAP_S`: not a chat with a colleague a while before) or where the
+      line came alive.
       After a lost input comes back, speech already running counts from where the
       audio resumed, and speech starting within ``REJOIN_S`` of it is the lost call
       going on ("device back"; kept however short).
@@ -23,9 +25,14 @@ End
       this rule waits for a floor before it trusts a silence. The floor must be one
       stretch: on such a line the slivers of sound at the edges of each word, which the
       voice activity does not call speech, add up to seconds over a call, and would
-      make every pause in it a hang-up; or
+      make every pause in it a hang-up. Where only short sounds came after the last
+      speech (the beeps of a busy tone), the call ended where the floor did. While the
+      call's own playback stream plays, the line must be nothing for
+      ``end_silence_s`` (a dropout, a transfer being bridged, is shorter); or
     * silence: neither side has spoken for ``end_silence_s``: the call ended at the
-      last speech (plus ``end_pad_s``).
+      last speech (plus ``end_pad_s``). While the line shows the call is still up (its
+      floor on, or its own playback stream playing), ``connected_silence_s``: a caller
+      looking for a card number is quiet, not gone.
 On hold
     * a silence that begins just after the agent asked the caller to wait ("let me
       put you on hold", "bear with me": :class:`voicecoach.coach.HoldWatch`, from the
@@ -43,12 +50,15 @@ Stronger signals
     * :meth:`CallDetector.stream`: a playback stream appearing on the call output
       starts a call (ending one still open), and its leaving ends the call
       (PulseAudio / PipeWire, where the shift can see the output's streams). A
-      stream seen within ``stream_join_s`` of a call the audio started is that
-      call's own (the output is polled): the call keeps its earlier start.
+      stream seen within ``stream_join_s`` of what the audio heard start a call (the
+      line coming alive, the caller's first words; not the greeting before them) is
+      that call's own (the output is polled): the call keeps its earlier start.
     * :meth:`CallDetector.by_hand`: the agent's hotkey starts or ends a call now.
 
 A call shorter than ``min_call_s``, or with no speech on either side, is reported
-as not kept (``keep=False``).
+as not kept (``keep=False``); so is one where the agent, heard on the mic, never spoke
+(a voicemail played back through the call output), unless the agent started or ended
+it by hand or it is the rest of a call a lost input cut.
 """
 from __future__ import annotations
 
@@ -72,6 +82,11 @@ WORDS_WAIT_S = 4.0
 last words (speech-to-text is a second or two behind the speech) before it is taken
 as a hang-up: they may have asked the caller to hold."""
 
+GREETING_GAP_S = 3.0
+"""The agent's speech before the caller's first sound is the greeting only when it runs
+up to it with no pause longer than this (s); earlier talk (to a colleague between
+calls) is not the call's."""
+
 WORD_SLACK_S = 1.0
 """The agent's words are in when the latest ends this close (s) to the end of their
 speech (a word's end and the voice activity's differ by a few tenths)."""
@@ -92,13 +107,17 @@ class CallChange:
         running on where a lost input came back: the call going on), ``"hangup"``, ``"silence"``,
         ``"stream"``, ``"hand"``, ``"shift end"`` or ``"device lost"``.
     keep : bool
-        For an end: False when it was too short or silent to be a call.
+        For an end: False when it was not a call.
+    why : str
+        Why not (``keep`` False): "too short", "nobody spoke", or "you said nothing"
+        (the agent never spoke: a recording played back through the call output).
     """
 
     kind: str
     t: float
     reason: str
     keep: bool = True
+    why: str = ""
 
 
 class CallDetector:
@@ -153,6 +172,8 @@ class CallDetector:
         self._call_stream = False          # the open call has had its playback stream
         self._resumed_at: Optional[float] = None  # the last call ended with its input lost: the audio resumes here
         self._started_by = ""              # what started the open (or last) call
+        self._floor_end: Optional[float] = None   # where the line's last stretch of floor (>= floor_s) ended
+        self._onset: Optional[float] = None       # what started the open call (before any greeting)
         self._hung_up_at: Optional[float] = None  # the line was dead long enough, then came back while
                                                   # the hang-up waited for the agent's words
         self.hold_at: Optional[float] = None
@@ -203,12 +224,14 @@ class CallDetector:
     def _line(self, sound: bool, t0: float, t1: float) -> None:
         o = self.options
         if sound and not self._alive:
-            if self._dead_line() and t0 - self._nothing_since >= o.dead_s:
+            if self._dead_line() and t0 - self._nothing_since >= self._dead_for():
                 self._hung_up_at = self._nothing_since
             self._alive, self._alive_since = True, t0
             self._after_nothing = self._nothing_since is not None and t0 - self._nothing_since >= o.dead_s
             self._nothing_since = None
         elif not sound and self._alive:
+            if self._alive_since is not None and t0 - self._alive_since >= o.floor_s:
+                self._floor_end = t0           # a tone's beeps after it are shorter
             self._alive, self._nothing_since = False, t0
 
     def _last_speech(self) -> float:
@@ -244,7 +267,7 @@ class CallDetector:
         start, earliest = self._with_greeting(onset), max(self.last_end, onset - o.lead_in_s)
         if self._alive and self._alive_since is not None and earliest <= self._alive_since < start:
             start = self._alive_since
-        return self._start(start, reason)
+        return self._start(start, reason, onset)
 
     def _going_on(self, onset: float) -> bool:
         """Whether speech from ``onset`` is the lost call going on: it runs on where the
@@ -253,10 +276,11 @@ class CallDetector:
 
     def _with_greeting(self, onset: float) -> float:
         """``onset``, or earlier where the agent began speaking up to ``lead_in_s`` before
-        it (the greeting; mic only, the short words before the first long one)."""
+        it, talking on up to it with pauses under :data:`GREETING_GAP_S` (the greeting;
+        mic only, the short words before the first long one)."""
         start, earliest = onset, max(self.last_end, onset - self.options.lead_in_s)
-        for a0, _a1 in list(self._agent_spans) + self._agent_open():
-            if earliest <= a0 < start:
+        for a0, a1 in sorted(list(self._agent_spans) + self._agent_open(), reverse=True):
+            if earliest <= a0 < start and a1 >= start - GREETING_GAP_S:
                 start = a0
         return start
 
@@ -268,6 +292,27 @@ class CallDetector:
         """The open call's line, which carried a floor, is nothing now (since ``_nothing_since``)."""
         return (self.in_call and not self._alive and self._nothing_since is not None and self._floor
                 and self._nothing_since > self.call_start)
+
+    def _dead_for(self) -> float:
+        """How long (s) the line must be nothing to have hung up: ``dead_s``, or while the
+        call's own playback stream still plays (the softphone says the call is up: a
+        dropout, a transfer being bridged), ``end_silence_s``."""
+        return self.options.end_silence_s if self._call_stream else self.options.dead_s
+
+    def _connected(self) -> bool:
+        """The call is still up by what the line shows: its own playback stream plays, or
+        its floor is on (sound for ``floor_s`` and more, now): a caller looking for a card
+        number is quiet, not gone."""
+        o = self.options
+        return self._call_stream or (self._floor and self._alive and self._alive_since is not None
+                                     and self.time - self._alive_since >= o.floor_s)
+
+    def _went(self) -> float:
+        """Where the line hung up: where it fell to nothing, or where its floor ended when
+        only short sounds came after the last speech (the beeps of a busy tone)."""
+        if self._floor_end is not None and self._last_speech() < self._floor_end < self._nothing_since:
+            return self._floor_end
+        return self._nothing_since
 
     def _on_hold(self, silent_from: float) -> bool:
         """Whether a silence from ``silent_from`` (s) follows the agent asking the caller to
@@ -289,14 +334,15 @@ class CallDetector:
             hung_up, self._hung_up_at = self._hung_up_at, None
             if not hold:
                 return self._end(self._after_agent(hung_up), "hangup")
-        if not hold and self._dead_line() and self.time - self._nothing_since >= o.dead_s:
+        dead_for = self._dead_for()
+        if not hold and self._dead_line() and self.time - self._nothing_since >= dead_for:
             agent = self.vad[AGENT]
-            if agent.speaking and self.time - self._nothing_since < o.end_silence_s:
+            if agent.speaking and self.time - self._nothing_since < max(dead_for, o.end_silence_s):
                 return []                  # the agent's goodbye after the line went: still the call's
-            if self._words_due() and self.time - self._nothing_since < o.dead_s + WORDS_WAIT_S:
+            if self._words_due() and self.time - self._nothing_since < dead_for + WORDS_WAIT_S:
                 return []                  # their last words may yet ask the caller to hold
-            return self._end(self._after_agent(self._nothing_since), "hangup")
-        quiet_s = o.hold_s if hold else o.end_silence_s
+            return self._end(self._after_agent(self._went()), "hangup")
+        quiet_s = o.hold_s if hold else o.connected_silence_s if self._connected() else o.end_silence_s
         if not any(va.speaking for va in self.vad.values()) and self.time - last >= quiet_s:
             return self._end(min(self.time, last + o.end_pad_s), "silence")
         return []
@@ -320,7 +366,7 @@ class CallDetector:
     def stream(self, present: bool, t: float) -> list[CallChange]:
         """A playback stream appeared on (``present``) or left the call output at ``t``."""
         if (present and self.in_call and not self._call_stream
-                and t - self.call_start <= self.options.stream_join_s):
+                and t - self._onset <= self.options.stream_join_s):
             self._call_stream = True                 # the call's own stream, seen late
             return []
         out = []
@@ -357,9 +403,10 @@ class CallDetector:
         return min(self.time, agent.last_voice_t + self.options.end_pad_s) if agent.last_voice_t > t else t
 
     # ------------------------------------------------------------------ transitions
-    def _start(self, t: float, reason: str) -> list[CallChange]:
+    def _start(self, t: float, reason: str, onset: Optional[float] = None) -> list[CallChange]:
         self.in_call, self.call_start, self._resumed_at = True, t, None
-        self.hold_at = self.words_t = self._hung_up_at = None
+        self._onset = t if onset is None else onset
+        self.hold_at = self.words_t = self._hung_up_at = self._floor_end = None
         self._started_by = reason
         self._floor, self._floor_run = False, 0.0
         self._call_stream = reason == "stream"
@@ -367,12 +414,16 @@ class CallDetector:
 
     def _end(self, t: float, reason: str) -> list[CallChange]:
         o = self.options
-        spoke = self._last_speech() > self.call_start
+        anyone = self._last_speech() > self.call_start
+        # a voicemail played back through the call output is no call: the agent says nothing
+        agent = (self.mic_only or "hand" in (self._started_by, reason) or self._started_by == "device back"
+                 or self.vad[AGENT].last_voice_t > self.call_start)
         # a call cut short by the end of the shift (a lost device, quitting) is still a call
         # and so is the rest of a call a lost input cut, however short
-        keep = spoke and (t - self.call_start >= o.min_call_s or reason in ("shift end", "device lost")
-                          or self._started_by == "device back")
+        long_enough = (t - self.call_start >= o.min_call_s or reason in ("shift end", "device lost")
+                       or self._started_by == "device back")
+        why = "nobody spoke" if not anyone else "you said nothing" if not agent else "" if long_enough else "too short"
         self.in_call, self.last_end = False, t
         self._after_nothing = False                  # sound still on the line is this call's tail
         self._resumed_at = self.time if reason == "device lost" else None
-        return [CallChange("end", round(t, 3), reason, keep)]
+        return [CallChange("end", round(t, 3), reason, not why, why)]

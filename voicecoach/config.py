@@ -206,7 +206,12 @@ class ShiftOptions:
         has no floor).
     end_silence_s : float
         Neither side has spoken for this long (s): the call has ended, at the last
-        speech.
+        speech. While the call's own playback stream plays, the line must also be
+        nothing this long to have hung up (a dropout is shorter).
+    connected_silence_s : float
+        The same, while the line shows the call is still up: its noise floor still on,
+        or its own playback stream still playing (a caller looking for a card number,
+        a router restarting).
     hold_s : float
         A hold the agent asked for ("bear with me", "let me put you on hold") may be
         silent this long (s), the line dead or not, before the call is taken as ended.
@@ -237,6 +242,7 @@ class ShiftOptions:
     dead_s: float = 2.0
     floor_s: float = 1.0
     end_silence_s: float = 12.0
+    connected_silence_s: float = 120.0
     hold_s: float = 300.0
     lead_in_s: float = 8.0
     min_call_s: float = 4.0
@@ -248,7 +254,7 @@ class ShiftOptions:
     def problem(self) -> str:
         """What is wrong with these settings; "" if nothing. The shift keeps ``lead_in_s``
         of both channels' audio all shift long, so it has a bound."""
-        for name, most in (("lead_in_s", 60.0), ("end_silence_s", 600.0), ("hold_s", 3600.0), ("dead_s", 60.0),
+        for name, most in (("lead_in_s", 60.0), ("end_silence_s", 600.0), ("hold_s", 3600.0), ("connected_silence_s", 3600.0), ("dead_s", 60.0),
                            ("start_speech_s", 10.0), ("start_alive_s", 10.0), ("stream_join_s", 60.0),
                            ("mic_only_end_s", 600.0)):
             if getattr(self, name) > most:

@@ -18,7 +18,8 @@ Subscribers get what a live session sends, plus ``("call", dict)`` items:
 "end_t", "reason", "ended_by"}`` as soon as the end is decided (from the engine
 thread, so always before the next call's "started"); then, once the call is saved,
 ``{"state": "ended", ..., "record", "record_path", "note"}`` or ``{"state":
-"dropped", ...}`` for a stretch that was not a call (too short, no speech). A record a
+"dropped", ..., "why"}`` for a stretch that was not a call
+(:func:`voicecoach.sinks.view.not_a_call` says why). A record a
 full disk refused (``record_path`` None) is tried again after the next call that is
 saved and at the shift's end; ``{"state": "saved", ...}`` (as "ended") when it fits.
 ``"started"`` also gives ``shift_s``, the start on the shift's clock with the time an
@@ -46,6 +47,7 @@ from voicecoach.live import Dispatcher, LiveSession, Subscriber
 from voicecoach.sources.capture import DeviceLost
 from voicecoach.sources.files import CapturedFrame
 from voicecoach.sources.reconnect import DeviceBack
+from voicecoach.sinks.view import not_a_call
 from voicecoach.stt.whisper import release_free_memory
 
 if TYPE_CHECKING:
@@ -379,7 +381,7 @@ class Shift:
 
     def _end(self, c: CallChange) -> None:
         session, self.call = self.call, None
-        info = dict(self._started, end_t=c.t, ended_by=c.reason, keep=c.keep)
+        info = dict(self._started, end_t=c.t, ended_by=c.reason, keep=c.keep, why=c.why)
         self.dispatch.emit("call", {"state": "ending", "index": info["index"], "t": info["t"],
                                     "end_t": c.t, "reason": info["reason"], "ended_by": c.reason})
         self._closing.put((session, info))
@@ -429,9 +431,9 @@ class Shift:
                     Path(session.recording_path).unlink(missing_ok=True)   # nothing worth keeping
                 except OSError:
                     pass                                # a folder that no longer takes changes
+            base["why"] = info["why"]
             self.dropped.append(base)
-            return [("call", dict(base, state="dropped")),
-                    ("status", "That was not a call (too short, or nobody spoke); not kept")]
+            return [("call", dict(base, state="dropped")), ("status", f"That was not a call ({not_a_call(base)}); not kept")]
         # the history lists a call by when it began, not when its record was saved
         record["created"] = info["when"].astimezone(_dt.timezone.utc).isoformat(timespec="seconds")
         away = info["away_s"]                 # the source's clock leaves out time a device was away

@@ -11,7 +11,7 @@ from typing import IO, Callable, Optional
 
 from voicecoach.events import Event, LineSplitter, Word, line_text
 from voicecoach.paths import user_path
-from voicecoach.sinks.view import TURN_NAMES, clock, cue_line
+from voicecoach.sinks.view import TURN_NAMES, clock, cue_line, not_a_call
 
 SHOWN = {"nudge", "interruption", "backchannel", "near_miss", "dead_air", "cue"}
 
@@ -263,7 +263,7 @@ class CallPrinter:
             text = f"\nCall {payload['index']}'s record is saved after all: {payload['record_path']}"
         elif state == "dropped":
             text = (f"\n── {clock(payload['end_t'] - payload['t'])} of sound at {clock(payload['t'])} "
-                    "was not a call (too short, or nobody spoke); not kept ──")
+                    f"was not a call ({not_a_call(payload)}); not kept ──")
         else:
             return
         say(text, self.out)

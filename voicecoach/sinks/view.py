@@ -701,3 +701,12 @@ def level_scale(peak: np.ndarray, floor_db: float = -60.0) -> np.ndarray:
     quiet speech stays visible beside loud speech."""
     db = 20.0 * np.log10(np.maximum(peak, 1e-9))
     return np.clip((db - floor_db) / -floor_db, 0.0, 1.0)
+
+
+def not_a_call(dropped: dict) -> str:
+    """Why a stretch of sound was not kept as a call, as the agent reads it."""
+    why = dropped.get("why") or "too short, or nobody spoke"
+    if why == "you said nothing":
+        return ("you said nothing in it: a recording played back? If you spoke, check your mic "
+                "(`voicecoach devices`)")
+    return why

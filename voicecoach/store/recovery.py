@@ -71,9 +71,9 @@ def unfinished(folder: Union[str, Path]) -> list[Path]:
             and not has_record(p, indexed) and not in_progress(p)]
 
 
-def _indexed(unreadable: Optional[frozenset] = frozenset()) -> Optional[frozenset]:
-    """The record files the history indexes (``unreadable`` when it cannot be read: none,
-    and each record is read then)."""
+def _indexed() -> frozenset:
+    """The record files the history indexes (none when it cannot be read: each record is
+    read then)."""
     import sqlite3
 
     from voicecoach.store.history import History
@@ -82,7 +82,7 @@ def _indexed(unreadable: Optional[frozenset] = frozenset()) -> Optional[frozense
         with History.read_only() as history:
             return frozenset(history.record_paths())
     except (sqlite3.Error, OSError):
-        return unreadable
+        return frozenset()
 
 
 def unindexed(folder: Union[str, Path]) -> list[Path]:
@@ -102,15 +102,13 @@ def unindexed(folder: Union[str, Path]) -> list[Path]:
     except OSError:
         return []
     records = [r for r in records if r.is_file()]
-    indexed = _indexed(None) if records else frozenset()
-    if not records or indexed is None:
-        return []
-    missing = [r for r in records if str(r.resolve()) not in indexed]
-    if not missing:
+    if not records:
         return []
     try:
         with History.read_only() as history:
-            return [r for r in missing if not history.records_of(r.with_suffix(".wav"))]
+            indexed = frozenset(history.record_paths())
+            return [r for r in records if str(r.resolve()) not in indexed
+                    and not history.records_of(r.with_suffix(".wav"))]
     except (sqlite3.Error, OSError):
         return []
 
