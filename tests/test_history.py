@@ -184,8 +184,10 @@ def test_history_text_table_and_trend(tmp_path):
     text = history_text(rows)
     lines = text.splitlines()
     assert lines[0] == "Your last 4 calls, oldest first (the newest is the last line):"
-    assert lines[2].startswith("Date") and "Warmth" in lines[2]
-    assert "c3.flac" in lines[-5] and "c0.flac" in lines[4]
+    assert lines[2].startswith("#  Date") and "Warmth" in lines[2]        # numbered: `history --delete N`
+    assert lines[4].startswith("1  ") and "c0.flac" in lines[4]
+    assert "c3.flac" in lines[-5] and lines[-5].startswith("4  ")
+    assert history_text(rows[2:], total=9).splitlines()[4].startswith("8  ")   # the last 2 of 9
     assert all(f"c{i}.flac" in text for i in range(4))
     trend = trend_line(rows)
     assert trend in text

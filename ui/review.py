@@ -60,6 +60,7 @@ from voicecoach.sinks.view import (
 from voicecoach.sources.audio import AudioError, CallAudio
 from voicecoach.store import calls
 from voicecoach.store.calls import OpenedCall
+from voicecoach.store.delete import DeleteError, delete_call, plan_deletion
 from voicecoach.store.history import History, left_out_line, trend_lines
 from voicecoach.store.record import RecordError
 
@@ -364,6 +365,7 @@ class ReviewWindow(QMainWindow):
 
         self.history = HistoryView()
         self.history.openRequested.connect(self.open_path)
+        self.history.deleteRequested.connect(self.delete_from_history)
         self.tabs.addTab(self.history, "History")
         self.tabs.currentChanged.connect(lambda i: self.refresh_history() if i == 1 else None)
         self.tabs.tabBar().setAccessibleName("Call or history")
@@ -385,7 +387,7 @@ class ReviewWindow(QMainWindow):
         self.fit_button.setAccessibleName("Zoom to fit")
         order = [self.tabs, self.fit_button, self.share_button, self.play_button, self.timeline,
                  self.transcript, self.lists, self.rephrase, self.followups, self.problems,
-                 self.marks, self.history.table]             # a tab widget stands for its tab bar
+                 self.marks, self.history.table, self.history.delete_button]   # a tab widget stands for its tab bar
         for first, second in zip(order, order[1:]):
             QWidget.setTabOrder(first, second)
         self._own_keys = {self.lists.tabBar(): (Qt.Key.Key_Left, Qt.Key.Key_Right),
@@ -462,6 +464,7 @@ class ReviewWindow(QMainWindow):
                                "earlier calls, never to rank, pay or judge anyone.")
         for widget in (self.share_button, self.share_action, self.unshare_action):
             widget.setEnabled(mine)
+        self.export_action.setEnabled(True)        # (not after the call shown was deleted)
         self.share_button.setVisible(mine and team_configured(self._config))
         self._fit_head()
         named = None if mine else source.shared_by
@@ -612,12 +615,65 @@ class ReviewWindow(QMainWindow):
             return
         more = (f"The latest {len(rows)} of your {total} calls are shown; `voicecoach history -n {total}` "
                 "lists them all." if total > len(rows) else "")
+        first = total - len(rows) + 1                 # numbered as `voicecoach history` numbers them
         # the care note is on the status bar, always; `command` is how the terminal quotes
         lines = [re.sub(r"`([^`]*)`", r"“\1”", line)
-                 for line in (more, *trend_lines(rows), left_out_line(rows)) if line]
+                 for line in (more, *trend_lines(rows), left_out_line(rows, first)) if line]
         note = "\n".join(lines) if rows else \
             "No calls yet: the calls you review, coach live, or analyse with -o appear here."
-        self.history.set_rows(rows, note)
+        self.history.set_rows(rows, note, first)
+
+    def delete_from_history(self, record_path: Union[str, Path]) -> bool:
+        """Delete a call of the History tab once the agent confirms, by the rule ``voicecoach
+        history --delete`` follows (:mod:`voicecoach.store.delete`); the outcome goes to the
+        status bar, a failure to a message box too. True when it was deleted."""
+        import sqlite3
+
+        try:
+            plan = plan_deletion(record_path, self.history_path, team=team_configured(self._config))
+        except (DeleteError, sqlite3.Error, OSError) as exc:
+            QMessageBox.warning(self, "VoiceCoach", plain(str(exc)))
+            return False
+        if not self._confirm_delete(plan):
+            return False
+        try:
+            line = delete_call(plan, self.history_path)
+        except DeleteError as exc:
+            QMessageBox.warning(self, "VoiceCoach", plain(str(exc)))
+            self.refresh_history()
+            return False
+        shown = self.source.record_path if self.source is not None else None
+        if shown is not None and Path(shown).resolve() == plan.record_path:
+            self._shown_call_deleted()
+        self.refresh_history()
+        self.statusBar().showMessage(line, 30000)
+        return True
+
+    def _confirm_delete(self, plan) -> bool:
+        """Ask before deleting: the call by its number, date and name, and every file that goes."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Delete call", plain(f"Delete {plan.title}?"),
+                          QMessageBox.StandardButton.NoButton, self)
+        goes = "\n".join(f"• {line.strip()}" for line in plan.details().splitlines())
+        box.setInformativeText(plain(f"This deletes for good:\n{goes}"))
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+        box.exec()
+        return box.clickedButton() is delete
+
+    def _shown_call_deleted(self) -> None:
+        """The call shown was just deleted: it stays on screen until another is opened, but is
+        no longer played, exported or shared."""
+        if self.player is not None:
+            self.player.close()
+            self._timer.stop()
+            self.player = None
+        self.play_button.setText("▶  Play")
+        self.play_button.setEnabled(False)
+        self.play_button.setToolTip("deleted: nothing to play")
+        self.title.setText(f"{self.title.text()} (deleted)")
+        self.source = None
+        for widget in (self.share_button, self.share_action, self.unshare_action, self.export_action):
+            widget.setEnabled(False)
 
     def open_path(self, path: Union[str, Path]) -> bool:
         """Open another call (from the menu or the history); errors go to a message box."""

@@ -15,10 +15,7 @@ from typing import Callable, Optional, Union
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QMessageBox, QWidget
 
-
-def team_configured(config) -> bool:
-    """Whether a team store is set (``[team] database``): the share actions show only then."""
-    return bool(config is not None and getattr(config, "team", None) and config.team.database)
+from voicecoach.store.team import team_configured  # noqa: F401  (the share actions show only with one)
 
 
 class _Done(QObject):

@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from PyQt6.QtCore import QEvent, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor, QFont
+from PyQt6.QtGui import QAction, QColor, QFont
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -22,6 +22,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -630,9 +631,12 @@ HISTORY_ROWS_SHOWN = 4
 
 class HistoryView(QWidget):
     """Past calls: a table of their scores and trend plots (warmth, interruptions, talk
-    share, pace per call), oldest to newest."""
+    share, pace per call), oldest to newest. A call is opened with a double-click or
+    Enter (``openRequested(record_path)``); "Delete call…", its context menu or the Delete
+    key asks for it to be deleted (``deleteRequested(record_path)``: the window confirms)."""
 
     openRequested = pyqtSignal(str)
+    deleteRequested = pyqtSignal(str)
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -659,23 +663,47 @@ class HistoryView(QWidget):
         self.table.cellDoubleClicked.connect(self._open)
         self.table.rowEntered.connect(lambda row: self._open(row, 0))
         self.table.setToolTip("Double-click a call, or press Enter on it, to open it")
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.open_action = QAction("Open", self.table)
+        self.open_action.triggered.connect(lambda: self._open(self.table.currentRow(), 0))
+        self.delete_action = QAction("Delete call…\tDel", self.table)      # the key: eventFilter
+        self.delete_action.triggered.connect(self._delete)
+        self.table.installEventFilter(self)
+        self.table.addActions([self.open_action, self.delete_action])
+        self.delete_button = QPushButton("Delete call…")
+        self.delete_button.setAccessibleName("Delete the selected call")
+        self.delete_button.setToolTip("Delete the selected call for good: its record, its recording and "
+                                      "its row here (you are asked first)")
+        self.delete_button.clicked.connect(self._delete)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
         # a short window (1280x720, 1024x768) gave the plots all its height and the table one row
         self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
                                     + HISTORY_ROWS_SHOWN * self.table.verticalHeader().defaultSectionSize()
                                     + 2 * self.table.frameWidth())
-        head = label("Your progress, call by call", "title")
+        # the button on the title's row: a row of its own under the table made the window
+        # taller than a 1280x720 screen has room for
+        head = QWidget()
+        row = QHBoxLayout(head)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(label("Your progress, call by call", "title"), 1)
+        row.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignBottom)
         lay.addWidget(card(head, self.message, self.plots), 1)
         lay.addWidget(card(self.table), 1)
         self.rows: list[CallScores] = []
+        self.first = 1
+        self._selection_changed()
 
-    def set_rows(self, rows: list[CallScores], note: str = "") -> None:
-        """Show ``rows`` (oldest first) with a line of ``note`` above the plots."""
-        self.rows = rows
+    def set_rows(self, rows: list[CallScores], note: str = "", first: int = 1) -> None:
+        """Show ``rows`` (oldest first) with a line of ``note`` above the plots, numbered
+        from ``first`` (the oldest shown's number in the whole history, as ``voicecoach
+        history`` numbers it)."""
+        self.rows, self.first = rows, first
         self.message.setText(note)
+        self.table.clearSelection()
         self.table.setRowCount(len(rows))
         for r, row in enumerate(reversed(rows)):          # newest on top
             check = f"{row.checklist_done}/{row.checklist_items}" if row.checklist_items else "–"
-            cells = [str(len(rows) - r), local_time(row.created), row.name, clock(row.duration_s),
+            cells = [str(first + len(rows) - 1 - r), local_time(row.created), row.name, clock(row.duration_s),
                      format_score(row.talk_share_agent, ".0%"), format_score(row.interruptions_by_agent, "d"),
                      format_score(row.warmth_mean, ".2f"), format_score(row.agent_wpm, ".0f"), check,
                      format_score(row.commitments, "d")]
@@ -686,11 +714,13 @@ class HistoryView(QWidget):
                 item.setToolTip(plain(f"Double-click, or press Enter, to open this call\n{row.record_path}"))
                 self.table.setItem(r, c, item)
         self._plot_trends(rows)
+        self._selection_changed()
 
     def _plot_trends(self, rows: list[CallScores]) -> None:
         self.plots.clear()
         self.no_warmth: Optional[pg.TextItem] = None
-        x = np.arange(1, len(rows) + 1)
+        first = self.first
+        x = np.arange(first, first + len(rows))
         profile = rows[-1].warmth_profile if rows else None
         for i, (field, _label, _spec, _good) in enumerate(TREND_METRICS):
             title, role, lo, hi = TREND_PLOTS[field]
@@ -712,19 +742,40 @@ class HistoryView(QWidget):
                 plot.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(PALETTE["dead_air"], width=1,
                                                                          style=Qt.PenStyle.DashLine)))
                 ordinary = pg.TextItem("your ordinary voice", color=PALETTE["muted"], anchor=(0, 1))
-                ordinary.setPos(0.55, 0.5)
+                ordinary.setPos(first - 0.45, 0.5)
                 plot.addItem(ordinary)
                 if len(rows) and not finite.size:      # an empty plot says why
                     self.no_warmth = pg.TextItem(NO_WARMTH_TREND, color=PALETTE["muted"], anchor=(0.5, 0.5))
-                    self.no_warmth.setPos((len(rows) + 1) / 2, 0.78)
+                    self.no_warmth.setPos(first - 1 + (len(rows) + 1) / 2, 0.78)
                     plot.addItem(self.no_warmth)
             if len(rows):
                 plot.plot(x, values, pen=pg.mkPen(color(role), width=2), symbol="o", symbolSize=7,
                           symbolBrush=color(role), symbolPen=None, connect="finite")
-            plot.setXRange(0.5, max(len(rows), 1) + 0.5, padding=0.0)
+            plot.setXRange(first - 0.5, first - 1 + max(len(rows), 1) + 0.5, padding=0.0)
             plot.setYRange(lo, hi, padding=0.08)
             plot.getAxis("bottom").setTickSpacing(major=max(1, math.ceil(len(rows) / 6)), minor=1)
             self.plots.ci.layout.setColumnStretchFactor(i, 1)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.table and event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Delete:
+            self._delete()
+            return True
+        return super().eventFilter(obj, event)
+
+    def selected(self) -> Optional[CallScores]:
+        """The call chosen in the table (None when none is)."""
+        row = self.table.currentRow() if self.table.selectionModel().hasSelection() else -1
+        return self.rows[len(self.rows) - 1 - row] if 0 <= row < len(self.rows) else None
+
+    def _selection_changed(self) -> None:
+        chosen = self.selected() is not None
+        for widget in (self.delete_button, self.delete_action, self.open_action):
+            widget.setEnabled(chosen)
+
+    def _delete(self) -> None:
+        call = self.selected()
+        if call is not None:
+            self.deleteRequested.emit(call.record_path)
 
     def _open(self, row: int, _col: int) -> None:
         if 0 <= row < len(self.rows):

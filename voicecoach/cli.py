@@ -34,6 +34,7 @@ examples:
   voicecoach review demo                    replay the demo call on one timeline, click to listen
   voicecoach report call.json -o call.html  a self-contained HTML report
   voicecoach history                        your last calls and how you are trending
+  voicecoach history --delete 7             delete call 7: its record, recording and history row
   voicecoach calibrate --mic --seconds 30 -o me.json   your voice profile, for warmth
   voicecoach warmth clip.wav --profile me.json --json
   voicecoach config                         where the config file is, and every setting
@@ -330,13 +331,19 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--no-audio", action="store_true", help="do not embed the recording in the report")
     _add_common(rp)
 
-    hs = sub.add_parser("history", help="your last calls with their scores, and the trend",
+    hs = sub.add_parser("history", help="your last calls with their scores, and the trend; delete a call",
                         description="List the last calls analysed or recorded on this machine, with "
                                     "talk share, interruptions, warmth, pace and checklist, and how "
-                                    "they are trending. Scores are for your own practice.")
+                                    "they are trending. Scores are for your own practice. --delete "
+                                    "deletes calls for good: each call's record, its recording (unless "
+                                    "another call's record needs it) and its row; it asks first.")
     hs.add_argument("-n", "--last", type=_count, default=20, metavar="N", help="how many calls (default 20)")
     hs.add_argument("--rebuild", nargs="+", metavar="DIR",
                     help="rebuild the index from the call records in these folders")
+    hs.add_argument("--delete", nargs="+", metavar="CALL",
+                    help="delete these calls: their numbers in the list (# column; 1 is the oldest) "
+                         "or their call records (.json)")
+    hs.add_argument("-y", "--yes", action="store_true", help="with --delete: do not ask first")
     _add_common(hs)
 
     cb = sub.add_parser("calibrate", help="make your voice profile (the baseline warmth is judged against)",
@@ -717,8 +724,10 @@ def cmd_history(args) -> int:
     from voicecoach.store.history import default_db_path, show_history
     from voicecoach.store.recovery import recover_folder
 
-    # recordings whose process was killed mid-call get their records first
     config = _load_config(args)
+    if args.delete or args.yes:
+        return _delete_calls(args, config)
+    # recordings whose process was killed mid-call get their records first
     baseline = _profile_or_none(args, config)
     for folder in args.rebuild or []:          # a mistyped folder must not empty the history
         if not os.path.isdir(os.path.expanduser(folder)):
@@ -747,6 +756,49 @@ def cmd_history(args) -> int:
                         "away and `voicecoach history --rebuild FOLDER` makes it again from your "
                         "call records") from None
     return 0
+
+
+def _delete_calls(args, config) -> int:
+    """``history --delete CALL ...``: every call checked first, shown and confirmed (on a
+    terminal; ``--yes`` without), then deleted, one line each
+    (:mod:`voicecoach.store.delete`)."""
+    import sqlite3
+
+    from voicecoach.store.delete import DeleteError, calls_to_delete, delete_call, plan_deletion
+    from voicecoach.store.team import team_configured
+
+    if not args.delete:
+        raise UserError("--yes goes with --delete CALL: it deletes without asking")
+    if args.rebuild:
+        raise UserError("--delete and --rebuild are two runs: rebuild first, then delete by the new numbers")
+    try:
+        plans = [plan_deletion(p, team=team_configured(config)) for p in calls_to_delete(args.delete)]
+        if not args.yes and not _confirmed("\n\n".join(f"{p.title[0].upper()}{p.title[1:]}, deleted for good:\n{p.details()}"
+                                                       for p in plans),
+                                           "it" if len(plans) == 1 else f"these {len(plans)} calls"):
+            print("Nothing was deleted.")
+            return 1
+        for plan in plans:
+            print(delete_call(plan), flush=True)
+    except DeleteError as exc:
+        raise UserError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise UserError(f"the history cannot be read ({exc}); nothing was deleted") from None
+    return 0
+
+
+def _confirmed(question: str, what: str) -> bool:
+    """The agent's yes to ``question``, asked on the terminal; refused (one line) without one."""
+    if not sys.stdin.isatty():
+        raise UserError("history --delete asks before it deletes, and there is no terminal to ask on: "
+                        "add --yes to delete without asking")
+    print(question)
+    try:
+        answer = input(f"Delete {what}? [y/N] ")
+    except EOFError:
+        print()
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _profile_settings(config) -> dict:

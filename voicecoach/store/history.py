@@ -271,6 +271,39 @@ class History:
                                (str(Path(record_path).resolve()),)).fetchone()
         return _paths(row[0]) if row else ()
 
+    def records_naming(self, recording: Union[str, Path]) -> list[Path]:
+        """The records made from ``recording`` alone or with another file (one side of a call
+        given as a file per side), as :meth:`add` was told, however the paths were spelt: the
+        records that still need it (:mod:`voicecoach.store.delete`)."""
+        recording = Path(recording)
+        try:
+            real = recording.resolve()
+        except (OSError, RuntimeError):
+            return []
+        named = json.dumps(os.sep)[1:-1] + json.dumps(recording.name)[1:]
+        rows = self._db.execute("SELECT record_path, recordings FROM calls WHERE instr(recordings, ?) > 0",
+                                (named,)).fetchall()
+        found = []
+        for record_path, files in rows:
+            try:
+                if real in {p.resolve() for p in _paths(files)}:
+                    found.append(Path(record_path))
+            except (OSError, RuntimeError):
+                continue
+        return found
+
+    def remove(self, record_path: Union[str, Path]) -> bool:
+        """Take the row of the record at ``record_path`` out of the history (the agent deleted
+        the call: :mod:`voicecoach.store.delete`); False when there was none. The row is
+        overwritten, not only let go (SQLite's ``secure_delete``), and the write-ahead log
+        emptied: a live call's name is its caller's words, which may be a card number."""
+        self._db.execute("PRAGMA secure_delete = ON")
+        with self._db:
+            gone = self._db.execute("DELETE FROM calls WHERE record_path = ?",
+                                    (str(Path(record_path).resolve()),)).rowcount > 0
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")   # another reader: emptied when it is done
+        return gone
+
     def records_of(self, recording: Union[str, Path, tuple]) -> list[Path]:
         """The records made from ``recording`` (newest first): one file, or a tuple of the
         files of one call (``(agent, customer)``), as :meth:`add` was told, however the
@@ -298,7 +331,10 @@ class History:
         return self._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
 
     def calls(self, limit: Optional[int] = 20) -> list[CallScores]:
-        """The latest ``limit`` calls (all with None), oldest first, so trends read left to right."""
+        """The latest ``limit`` calls (all with None), oldest first, so trends read left to right.
+        A call's number in the lists (``history``, the History tab, ``history --delete N``) is
+        its place in all of them, 1 the oldest: the latest ``limit`` are numbered from
+        ``count() - len(rows) + 1``."""
         query = f"SELECT {', '.join(_COLUMNS)} FROM calls ORDER BY created DESC, record_path DESC"
         params: tuple = ()
         if limit is not None:
@@ -456,12 +492,12 @@ def trend_value(row: CallScores, field: str, profile: Optional[str]) -> Optional
     return value
 
 
-def left_out_line(rows: list[CallScores]) -> str:
-    """Which calls (numbered oldest first, as the history's plots and table number them)
-    the interruption and talk-share plots leave out, and why; "" when none is. A plot with
-    a gap and no word of it looked like a lost call."""
-    one_side = [i for i, r in enumerate(rows, 1) if r.talk_share_agent is None]
-    short = [i for i, r in enumerate(rows, 1)
+def left_out_line(rows: list[CallScores], first: int = 1) -> str:
+    """Which calls (numbered oldest first from ``first``, as the history's plots and table
+    number them) the interruption and talk-share plots leave out, and why; "" when none is.
+    A plot with a gap and no word of it looked like a lost call."""
+    one_side = [i for i, r in enumerate(rows, first) if r.talk_share_agent is None]
+    short = [i for i, r in enumerate(rows, first)
              if r.talk_share_agent is not None and r.interruptions_by_agent is not None
              and r.duration_s < MIN_RATE_S]
     parts = []
@@ -550,10 +586,12 @@ def warmth_note(rows: list[CallScores], latest: Optional[str] = None) -> str:
     return NO_PROFILE_NOTE if latest is None else NO_PROFILE.format(latest=latest, hint="")
 
 
-def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None, talk: str = "You talk") -> list[str]:
+def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None, talk: str = "You talk",
+                 first: Optional[int] = None) -> list[str]:
     """The calls as the lines of a table, one per call (oldest first), under a header;
-    ``ids`` (one per row) adds a first column that names each call. ``talk`` heads the
-    agent's talk share: "You talk" for the agent's own history."""
+    ``ids`` (one per row) adds a first column that names each call, ``first`` a "#" column
+    that numbers them from it (the agent's own history: the numbers ``history --delete``
+    takes). ``talk`` heads the agent's talk share: "You talk" for the agent's own history."""
     head = ("Date", "Call", "Length", talk, "Interr.", "Warmth", "Words/min", "Checklist", "Follow-ups")
     table = [head]
     for r in rows:
@@ -567,6 +605,9 @@ def scores_table(rows: list[CallScores], ids: Optional[list[str]] = None, talk: 
     if ids is not None:
         table = [("Id", *table[0])] + [(i, *row) for i, row in zip(ids, table[1:])]
         right = {c + 1 for c in right}
+    elif first is not None:
+        table = [("#", *table[0])] + [(str(n), *row) for n, row in enumerate(table[1:], first)]
+        right = {0} | {c + 1 for c in right}
     return text_table(table, right)
 
 
@@ -582,7 +623,7 @@ def history_text(rows: list[CallScores], total: Optional[int] = None) -> str:
     else:
         head = f"Your {'call' if n == 1 else f'last {n} calls'}"
     lines = [f"{head}, oldest first (the newest is the last line):", ""]
-    lines += scores_table(rows)
+    lines += scores_table(rows, first=max(total or n, n) - n + 1)
     trend = trend_lines(rows)
     lines += ["", *trend] if trend else []
     lines += ["", CARE_NOTE]

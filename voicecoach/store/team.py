@@ -69,6 +69,12 @@ class TeamError(Exception):
 
 # --------------------------------------------------------------------------- connecting
 
+def team_configured(config) -> bool:
+    """Whether a team store is set (``[team] database``): the share actions show only then,
+    and deleting a call says where a shared copy of it stays."""
+    return bool(config is not None and getattr(config, "team", None) and config.team.database)
+
+
 def may_hold_password(url: str) -> bool:
     """Whether a connection string may carry a password (``user:secret@`` or ``password=``),
     judged without psycopg and on the safe side: ``voicecoach config`` then hides it. Use
