@@ -215,10 +215,16 @@ class BackgroundRecovery:
     ----------
     found : list of Path
         The unfinished recordings (:func:`unfinished`).
+    folder : path, optional
+        First add the records of this folder that the history left out
+        (:func:`unindexed`): no analysis, but a history of a year's calls to read,
+        which live start-up does not wait for.
     """
 
-    def __init__(self, found: list[Path], config=None, baseline=None, say: Optional[Say] = None):
+    def __init__(self, found: list[Path], config=None, baseline=None, say: Optional[Say] = None,
+                 folder: Union[str, Path, None] = None):
         self.found = found
+        self.folder = folder
         self.config, self.baseline = config, baseline
         self.say = say or _stderr
         self.lock = threading.Lock()       # held while a record is saved and its line said
@@ -233,6 +239,11 @@ class BackgroundRecovery:
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)   # this thread only (Linux)
             except OSError:
                 pass
+        for record_path in unindexed(self.folder) if self.folder is not None else ():
+            with self.lock:
+                if self.stopped:
+                    return
+                self.say(index_again(record_path))
         for path in self.found:
             try:
                 analysed = _analyse(path, self.config, self.baseline) if path.exists() else None
@@ -257,13 +268,10 @@ class BackgroundRecovery:
 
 
 def recover_in_background(folder: Union[str, Path], config=None, baseline=None,
-                          say: Optional[Say] = None) -> Optional[BackgroundRecovery]:
-    """Start a :class:`BackgroundRecovery` of ``folder``; None when there is nothing to recover.
-    Records left out of the history are added to it first (at once: no analysis needed)."""
-    for record_path in unindexed(folder):
-        (say or _stderr)(index_again(record_path))
-    found = unfinished(folder)
-    return BackgroundRecovery(found, config, baseline, say) if found else None
+                          say: Optional[Say] = None) -> BackgroundRecovery:
+    """Start a :class:`BackgroundRecovery` of ``folder``: records left out of the history
+    are added to it first, then the unfinished recordings are recovered."""
+    return BackgroundRecovery(unfinished(folder), config, baseline, say, folder=folder)
 
 
 def _stderr(line: str) -> None:
