@@ -91,5 +91,7 @@ def test_what_asks_the_caller_to_hold():
         assert asked(text), text
     for text in ("Thank you for holding.", "Hold the power button for ten seconds.",
                  "It will charge a second card.", "A minute ago you said it worked.",
-                 "Is there a second account on the bill?", "Let me put you on hold. Okay, thanks for waiting."):
+                 "Is there a second account on the bill?", "Let me put you on hold. Okay, thanks for waiting.",
+                 "I'll put a 30 day hold on the account.", "The bill will stay on hold until you've spoken to him.",
+                 "Sorry, the line dropped for a second there.", "Hold on to the receipt, please."):
         assert not asked(text), text

@@ -29,10 +29,12 @@ WRAP_UP = ("that's all", "that is all", "that's everything", "that's it", "thank
 """What a caller says when the call is wrapping up (lower case, after a word)."""
 
 HOLD_ASKED = re.compile(
-    r"\bon (?:a )?(?:\w+ )?hold\b|\bhold (?:on|the line)\b|\bplease hold\b|\bbear with me\b"
-    r"|\bstay on the line\b|\b(?:won't|will not) be (?:long|a moment)\b"
-    r"|\b(?:one|a|just a|wait a|give me a) (?:moment|minute|mo|sec|second)"
-    r"(?:[.,!?]| (?:please|while|and|then|to|for|i|i'll|let|whilst)\b)")
+    r"\byou on (?:a )?(?:\w+ )?hold\b|\b(?:can|could|would) you hold\b|\bhold the line\b"
+    r"|\b(?:hold|hang) on(?:[,.!?]| (?:a|one|just|please|while|for|i|i'm|let)\b)"
+    r"|\bhold for (?:a|one|just)\b|\bplease hold\b|\bbear with me\b|\bstay on the line\b"
+    r"|\b(?:won't|will not) be (?:long|a moment)\b"
+    r"|(?<!for )\b(?:one|a|just a|wait a|give me a) (?:moment|minute|mo|sec|second)"
+    r"(?:[.,!?]| (?:please|while|and|then|i|i'll|let|whilst)\b)")
 """The agent asking the caller to wait ("let me put you on hold", "bear with me", "one
 moment please"), in their words as written (lower case): a long silence after it is a
 hold, not the call's end."""
@@ -60,7 +62,7 @@ class HoldWatch:
     >>> for i, w in enumerate("Let me put you on hold for a moment.".split()):
     ...     hold.feed(w, 10.0 + 0.3 * i)
     >>> hold.asked_at, hold.holds(silent_from=13.0), hold.holds(silent_from=30.0)
-    (12.4, True, False)
+    (11.5, True, False)
     """
 
     def __init__(self):
