@@ -493,6 +493,24 @@ def test_status_goes_to_the_quiet_line_and_the_slot_carries_coaching_only(window
     assert window.slot.status == ""                           # nothing but coaching in the slot
 
 
+def test_a_hold_is_said_on_the_quiet_line_and_the_call_line_comes_back(window, excerpt):
+    """The agent asked the caller to hold and the call went quiet: the status line says
+    the call goes on (not in the warning colour), snapshots meanwhile do not undo it,
+    and the call's own line comes back with the caller. Between calls it is no news."""
+    window.attach(session_for(excerpt))
+    window.on_call({"state": "started", "index": 3, "t": 0.0, "reason": "speech"})
+    window.set_hold(True)
+    assert window.status_text == "On hold — the call goes on" and not window.status_warn
+    window.on_snapshot(snapshot(t=40.0))
+    assert window.status_text == "On hold — the call goes on"
+    window.set_hold(False)
+    assert window.status_text == "Call 3 — listening to you and the caller"
+    window.on_call({"state": "ending", "index": 3, "t": 0.0, "end_t": 60.0, "reason": "speech",
+                    "ended_by": "silence"})
+    window.set_hold(True)
+    assert window.status_text == "Waiting for the next call"
+
+
 def test_a_long_status_line_is_cut_not_wrapped_so_the_panel_keeps_its_height(qtbot, window, excerpt):
     window.attach(session_for(excerpt))
     window.on_call({"state": "started", "index": 1, "t": 0.0, "reason": "speech"})

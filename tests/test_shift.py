@@ -200,3 +200,6 @@ def test_a_call_with_a_hold_is_one_call(tmp_path):
     assert record["shift"]["start_s"] < 1.0 and abs(record["duration"] - len(audio) / 16000) < 2.0, record["shift"]
     text = " ".join(s["text"].lower() for s in record["transcript"])
     assert "charged" in text and "refund" in text, text
+    # the agent is told the call goes on through the hold, and when it is over
+    on, back = res.stdout.find("On hold: the call goes on"), res.stdout.find("Back from the hold")
+    assert 0 < on < back < res.stdout.find("VoiceCoach — call 1,"), res.stdout

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from voicecoach.live import LiveSession
 
 MODEL_LOADING_TEXT = "Loading the speech model…"
+HOLD_STATUS = "On hold — the call goes on"
 """The status line while the session is being built."""
 
 
@@ -204,6 +205,7 @@ class OverlayWindow(QWidget):
         self.backchannels = 0
         self._line: dict[str, list[str]] = {AGENT: [], CUSTOMER: []}
         self._usual_status = ""
+        self._before_hold = ""                    # the status line a hold replaced
         self._away: Optional[str] = None     # shift mode: an input went away (what to say)
         self._paused = False                 # shift mode: coaching paused by the agent
         self._drag: Optional[QPoint] = None
@@ -376,6 +378,17 @@ class OverlayWindow(QWidget):
         self._set_dot("near_miss" if text else "dead_air")
         self._status_timer.stop()
         self.set_status(self._usual_status, warn=text is not None)
+
+    def set_hold(self, on: bool) -> None:
+        """Shift mode: the open call is on hold (the agent asked the caller to wait; the
+        call goes on through the silence) or back."""
+        if self.state != self.LIVE or on == (self._usual_status == HOLD_STATUS):
+            return
+        if on:
+            self._before_hold = self._usual_status
+        self._usual_status = HOLD_STATUS if on else self._before_hold
+        self._status_timer.stop()
+        self.set_status(self._usual_status)
 
     def set_paused(self, paused: bool) -> None:
         """Shift mode: the agent paused coaching (no call starts until resumed) or resumed.

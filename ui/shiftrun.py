@@ -231,6 +231,9 @@ class ShiftController(QObject):
                 self._tip("paused" if self.paused else "waiting for a call")
 
     def _on_shift(self, item: dict) -> None:
+        if "hold" in item:                         # the open call went on hold, or is back
+            self.window.set_hold(item["hold"])
+            return
         if "away" in item:                         # an input went away, or is back
             self.window.set_away(item["away"])
             self._tip(item["away"] or "waiting for a call")

@@ -320,6 +320,15 @@ class CallDetector:
         return (self.hold_at is not None and self.hold_at >= self.call_start
                 and silent_from - self.hold_at <= HOLD_RECENT_S)
 
+    @property
+    def holding(self) -> bool:
+        """The open call is on hold now: silent longer than ``end_silence_s`` after the agent
+        asked the caller to wait (said on the status line: the call goes on)."""
+        if not self.in_call or any(va.speaking for va in self.vad.values()):
+            return False
+        last = max(self._last_speech(), self.call_start)
+        return self._on_hold(last) and self.time - last >= self.options.end_silence_s
+
     def _words_due(self) -> bool:
         """The agent spoke in this call and the words of their latest speech are not in yet."""
         agent = self.vad[AGENT]

@@ -22,6 +22,8 @@ thread, so always before the next call's "started"); then, once the call is save
 (:func:`voicecoach.sinks.view.not_a_call` says why). A record a
 full disk refused (``record_path`` None) is tried again after the next call that is
 saved and at the shift's end; ``{"state": "saved", ...}`` (as "ended") when it fits.
+``("shift", {"hold": bool})`` says the open call went on hold (silent past
+``end_silence_s`` after the agent asked the caller to wait: it goes on) and came back.
 ``"started"`` also gives ``shift_s``, the start on the shift's clock with the time an
 input was unplugged counted (``t`` leaves it out, as the source's clock does). Saving
 takes a few seconds, so a call that starts at once is "started" before the one
@@ -152,6 +154,7 @@ class Shift:
         self._started: dict = {}
         self._fed_until: dict[str, float] = {}
         self._away_s = 0.0                      # wall-clock time devices were away, so far
+        self._holding = False                   # the open call is on hold (said to subscribers)
         keep_s = config.shift.lead_in_s + config.shift.start_speech_s + 4.0
         self._buffer: deque = deque()
         self._buffer_s = keep_s
@@ -250,6 +253,9 @@ class Shift:
         if self.call is not None:
             self._feed(frame)
             self._agent_words()
+        if self.detector.holding != self._holding:         # said, so the agent knows the call goes on
+            self._holding = not self._holding
+            self.dispatch.emit("shift", {"hold": self._holding})
 
     def _device_lost(self, lost: DeviceLost) -> None:
         """An input went away mid-shift: the open call ends there and is saved; the
@@ -381,6 +387,7 @@ class Shift:
 
     def _end(self, c: CallChange) -> None:
         session, self.call = self.call, None
+        self._holding = False                    # a hold ends with its call: nothing more to say
         info = dict(self._started, end_t=c.t, ended_by=c.reason, keep=c.keep, why=c.why)
         self.dispatch.emit("call", {"state": "ending", "index": info["index"], "t": info["t"],
                                     "end_t": c.t, "reason": info["reason"], "ended_by": c.reason})

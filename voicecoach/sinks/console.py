@@ -55,6 +55,8 @@ class ConsoleView:
             self._snapshot(payload)
         elif kind == "status":           # something the agent should know: a lost device, a full disk
             self._print(f"         ! {payload}")
+        elif kind == "shift" and "hold" in payload:
+            self._print("         On hold: the call goes on" if payload["hold"] else "         Back from the hold")
         elif kind == "shift" and "paused" in payload:
             self._print("         Coaching paused" if payload["paused"] else "         Coaching resumed: waiting for a call")
         elif kind == "call" and payload.get("state") == "started":
