@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from voicecoach.calldetect import CallDetector
+from voicecoach.coach import HoldWatch
 from voicecoach.config import ShiftOptions
 from voicecoach.events import SAMPLE_RATE
 
@@ -557,3 +558,156 @@ def test_a_caller_quiet_for_14_s_while_the_softphones_stream_plays_is_one_call()
     end = 3.0 + len(call) / SAMPLE_RATE
     found = calls_of(run(shift, streams={3.2: True, end: False}))
     assert len(found) == 1, f"one call at 3.0-{end:.1f} s with its stream playing throughout; found {found}"
+
+
+# --- a review of holds and the desk's day: words as speech-to-text gives them ---
+WORDS_LAG_S = 1.0                            # speech-to-text gives a turn's words this long after it
+
+
+def said_with_words(turns, noise_dbfs: float = -65.0, seed: int = 0):
+    """A scripted stretch of call (L = agent, R = caller) and its utterances (call clock)."""
+    from tools.callgen import Turn, render_call
+
+    call = render_call([Turn(*t) for t in turns], tail_s=0.5, noise_dbfs=noise_dbfs, seed=seed)
+    return call.audio, call.truth["utterances"]
+
+
+def words_of(utterances, offset: float) -> list[tuple[float, list[tuple[str, float]]]]:
+    """The agent's words as speech-to-text commits them: each turn's words (spread over its
+    span, each dated by its end on the shift clock), arriving WORDS_LAG_S after the turn."""
+    out = []
+    for u in utterances:
+        if u["channel"] != "agent":
+            continue
+        ws = u["text"].split()
+        step = (u["end"] - u["start"]) / len(ws)
+        out.append((offset + u["end"] + WORDS_LAG_S,
+                    [(w, offset + u["start"] + (i + 1) * step) for i, w in enumerate(ws)]))
+    return out
+
+
+def run_with_words(shift: np.ndarray, words=()) -> list:
+    """Feed a two-channel shift to a fresh detector in 20 ms blocks, as the shift does, and
+    tell it the open call's agent words after each block as ``Shift._agent_words`` does:
+    ``words_t`` where the latest ends (the call's start before the first), ``hold_at`` from
+    the call's own coach's :class:`HoldWatch` (a new one for each call)."""
+    det = CallDetector()
+    pending = sorted(words)
+    got: list = []
+    hold, latest = HoldWatch(), None
+    for i in range(0, len(shift), BLOCK):
+        t = i / SAMPLE_RATE
+        while pending and pending[0][0] <= t:
+            for w, end in pending.pop(0)[1]:
+                hold.feed(w, end)
+                latest = end
+        changes = det.feed("agent", t, shift[i:i + BLOCK, 0]) + det.feed("customer", t, shift[i:i + BLOCK, 1])
+        for c in changes:
+            if c.kind == "start":                     # a new call: a new session, a new coach
+                hold, latest = HoldWatch(), None
+        got += changes
+        if det.in_call:
+            det.words_t = det.call_start if latest is None or latest < det.call_start else latest
+            det.hold_at = hold.asked_at
+    return got + det.finish()
+
+
+GREETING = ("agent", "Thank you for calling, this is Sam, how can I help you today?", AGENT_VOICE, 0.5)
+NEXT_CALL = [GREETING,
+             ("customer", "Hello, my internet keeps dropping every evening.", CALLER_VOICE, 0.5),
+             ("agent", "I am sorry about that, I have reset your line, anything else?", AGENT_VOICE, 0.5),
+             ("customer", "No, that is all, thanks, bye.", CALLER_VOICE, 0.5)]
+
+
+def two_calls(first_turns, gap_s: float = 30.0, noise_dbfs: float = -65.0):
+    """``first_turns`` then, ``gap_s`` after its line went dead, the next call: the shift,
+    the agent's words as they arrive, and (start, end) of each call on the shift clock."""
+    first, u1 = said_with_words(first_turns, noise_dbfs)
+    second, u2 = said_with_words(NEXT_CALL, noise_dbfs, seed=1)
+    t1 = 3.0
+    e1 = t1 + len(first) / SAMPLE_RATE
+    t2 = e1 + gap_s
+    e2 = t2 + len(second) / SAMPLE_RATE
+    shift = np.concatenate([silence(t1), first, silence(gap_s), second, silence(5.0)])
+    return shift, words_of(u1, t1) + words_of(u2, t2), [(t1, e1), (t2, e2)]
+
+
+
+@needs_espeak
+def test_a_closing_that_says_in_a_minute_is_no_hold_and_the_next_call_is_its_own():
+    """The agent closes: "I have sent it to you by text, it should arrive in a minute. Is
+    there anything else?"; the caller says "No, that is all, thanks, bye." and hangs up
+    (the line goes dead, as on any hang-up). "in a minute." is no request to wait: taken
+    as one (a first version did), the dead line was a hold and the next call, 30 s later,
+    was coached as the rest of this one: one 66 s call, two callers on one card."""
+    first = [GREETING,
+             ("customer", "Hi, I need the link to pay my bill.", CALLER_VOICE, 0.5),
+             ("agent", "Sure, I have sent it to you by text, it should arrive in a minute. Is there anything "
+                       "else?", AGENT_VOICE, 0.5),
+             ("customer", "No, that is all, thanks, bye.", CALLER_VOICE, 0.5)]
+    shift, words, truth = two_calls(first)
+    found = calls_of(run_with_words(shift, words))
+    assert len(found) == 2, f"two calls at {truth}; found {found}"
+    assert abs(found[0][1] - truth[0][1]) <= 2.0, found
+
+
+@needs_espeak
+def test_a_transfer_after_please_hold_is_not_a_hold_over_the_next_call():
+    """A cold transfer: "Please hold while I transfer you to billing." The caller's leg
+    leaves the agent's softphone, the line goes dead and stays dead until the next call
+    rings in 30 s later. A transfer ends the hold it asked for: taken as a hold (a first
+    version did), the next caller's call was coached as the rest of the transferred one
+    (one call, 3-69 s, instead of two)."""
+    first = [GREETING,
+             ("customer", "Hi, I have a question about a charge on my bill.", CALLER_VOICE, 0.5),
+             ("agent", "Billing can sort that out for you. Please hold while I transfer you to billing.",
+              AGENT_VOICE, 0.5),
+             ("customer", "Okay, thanks.", CALLER_VOICE, 0.5)]
+    shift, words, truth = two_calls(first)
+    found = calls_of(run_with_words(shift, words))
+    assert len(found) == 2, f"two calls at {truth}; found {found}"
+
+
+
+@needs_espeak
+def test_a_dropout_of_the_callers_line_while_the_agent_talks_does_not_split_the_call():
+    """On a line with a noise floor and no playback stream to watch (ALSA, a USB line
+    input), the caller's audio drops out for 3 s (packet loss) while the agent is half way
+    through a 10 s explanation: the hang-up waits while the agent speaks, and the line
+    comes back: one call. (A first version noted the 3 s of nothing as a hang-up when the
+    line came back, whatever had made the rule wait, and cut the call there: 3.0-17.1 s
+    and 19.4-28.8 s.)"""
+    call, utts = said_with_words([GREETING,
+                       ("customer", "Hi, my internet keeps dropping every evening.", CALLER_VOICE, 0.5),
+                       ("agent", "I am sorry about that. I will walk you through it: first unplug the router "
+                                 "from the wall, wait thirty seconds, then plug it back in and wait for the "
+                                 "lights to turn green.", AGENT_VOICE, 0.5),
+                       ("customer", "Okay, I will do that now, thanks, bye.", CALLER_VOICE, 0.5),
+                       ("agent", "Bye now.", AGENT_VOICE, 0.3)])
+    explain = utts[2]
+    assert explain["channel"] == "agent" and explain["end"] - explain["start"] > 8.0
+    drop = explain["start"] + 2.0
+    call = call.copy()
+    call[int(drop * SAMPLE_RATE):int((drop + 3.0) * SAMPLE_RATE), 1] = 0.0    # the caller's side: nothing
+    shift = np.concatenate([silence(3.0), call, silence(5.0)])
+    found = calls_of(run_with_words(shift))
+    end = 3.0 + len(call) / SAMPLE_RATE
+    assert len(found) == 1, f"one call at 3.0-{end:.1f} s (dropout at {3.0 + drop:.1f} s); found {found}"
+
+
+@needs_espeak
+def test_back_to_back_calls_on_a_line_whose_hiss_never_stops_are_two_calls():
+    """The call audio is a line input (a desk phone through a USB adapter): its hiss, at
+    -60 dBFS, is there all shift long, between calls too, so the line never goes dead and
+    calls end on silence (12 s): two calls 40 s apart are two. A floor that never went
+    away says nothing about this call being up (a first version took it so, waited
+    connected_silence_s, and coached the next call as the rest of the first)."""
+    turns = NEXT_CALL + [("agent", "Bye now.", AGENT_VOICE, 0.3)]
+    first, _ = said_with_words(turns, noise_dbfs=-300.0)
+    second, _ = said_with_words(turns, noise_dbfs=-300.0, seed=1)
+    gap = 40.0
+    shift = np.concatenate([silence(3.0), first, silence(gap), second, silence(15.0)])
+    shift[:, 1] += np.random.default_rng(5).normal(0.0, 10 ** (-60 / 20), len(shift)).astype(np.float32)
+    found = calls_of(run_with_words(shift))
+    e1 = 3.0 + len(first) / SAMPLE_RATE
+    assert len(found) == 2, f"two calls, the first ending at {e1:.1f} s, the next from {e1 + gap:.1f} s; found {found}"

@@ -399,3 +399,63 @@ def test_the_history_tab_numbers_calls_as_the_command_does(user, qtbot):
     assert (x[0], x[-1]) == (2, HISTORY_ROWS + 1)
     shown = vc(user, "history", "-n", "2").stdout.splitlines()
     assert [line.split()[0] for line in shown[4:6]] == [str(HISTORY_ROWS), str(HISTORY_ROWS + 1)]
+
+
+def test_the_history_tabs_delete_acts_on_the_highlighted_call_only(tmp_path, monkeypatch, qtbot):
+    """The agent clicks Monday's call, Ctrl+clicks Tuesday's, then Ctrl+clicks Tuesday's
+    again. What "Delete call…" deletes is what is highlighted, one call at a time. (The
+    table let several rows be chosen and the tab took the *current* row: with Monday alone
+    highlighted it asked to delete Tuesday, and confirming deleted Tuesday's record and
+    recording.)"""
+    from PyQt6.QtCore import QPoint, Qt, QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from ui.review import ReviewWindow
+    from voicecoach.store.calls import save_call
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    files = {}
+    for day, name in ((1, "mon"), (2, "tue")):
+        wav = calls / f"{name}.wav"
+        sf.write(wav, np.random.default_rng(day).normal(0, 0.05, (20 * 16000, 2)).astype("float32"), 16000)
+        assert save_call(record(wav.name, day), calls / f"{name}.json", recordings=(wav,)) == ""
+        files[name] = (calls / f"{name}.json", wav)
+
+    win = ReviewWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.tabs.setCurrentIndex(1)
+    table = win.history.table
+    assert [table.item(r, 2).text() for r in range(2)] == ["tue.wav", "mon.wav"]     # newest on top
+
+    def centre(row):
+        return QPoint(table.columnViewportPosition(2) + 5, table.rowViewportPosition(row) + 5)
+
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=centre(1))                 # Monday
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
+                     centre(0))                                                                  # + Tuesday
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
+                     centre(0))                                                                  # - Tuesday
+    chosen = [i.row() for i in table.selectionModel().selectedRows()]
+    # what the tab would delete is what is highlighted: nothing now (one row at a time)
+    assert chosen == [] and win.history.selected() is None and not win.history.delete_button.isEnabled(), chosen
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=centre(1))                 # Monday
+
+    asked = []
+
+    def press():
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(50, press)
+            return
+        asked.append(box.text())
+        next(b for b in box.buttons() if b.text().replace("&", "") == "Delete").click()
+
+    QTimer.singleShot(50, press)
+    win.history.delete_button.click()
+    assert asked and "mon.wav" in asked[0], f"Monday is the call chosen; the window asked: {asked}"
+    assert files["tue"][0].exists() and files["tue"][1].exists(), "Tuesday, not chosen, was deleted"

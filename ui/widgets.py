@@ -633,7 +633,8 @@ class HistoryView(QWidget):
     """Past calls: a table of their scores and trend plots (warmth, interruptions, talk
     share, pace per call), oldest to newest. A call is opened with a double-click or
     Enter (``openRequested(record_path)``); "Delete call…", its context menu or the Delete
-    key asks for it to be deleted (``deleteRequested(record_path)``: the window confirms)."""
+    key asks for the highlighted call (one at a time) to be deleted
+    (``deleteRequested(record_path)``: the window confirms)."""
 
     openRequested = pyqtSignal(str)
     deleteRequested = pyqtSignal(str)
@@ -658,6 +659,7 @@ class HistoryView(QWidget):
         self.table.setShowGrid(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)   # one call at a time
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._open)
@@ -764,7 +766,8 @@ class HistoryView(QWidget):
 
     def selected(self) -> Optional[CallScores]:
         """The call chosen in the table (None when none is)."""
-        row = self.table.currentRow() if self.table.selectionModel().hasSelection() else -1
+        chosen = self.table.selectionModel().selectedRows()
+        row = chosen[0].row() if len(chosen) == 1 else -1
         return self.rows[len(self.rows) - 1 - row] if 0 <= row < len(self.rows) else None
 
     def _selection_changed(self) -> None:

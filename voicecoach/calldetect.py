@@ -58,7 +58,8 @@ Stronger signals
 A call shorter than ``min_call_s``, or with no speech on either side, is reported
 as not kept (``keep=False``); so is one where the agent, heard on the mic, never spoke
 (a voicemail played back through the call output), unless the agent started or ended
-it by hand or it is the rest of a call a lost input cut.
+it by hand, quitting or a lost device cut it, or it is the rest of a call a lost input
+cut.
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ from typing import Optional
 import numpy as np
 
 from voicecoach.analyzers.vad import VadOptions, VoiceActivity
-from voicecoach.coach import HOLD_RECENT_S
+from voicecoach.coach import is_hold
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
 
 
@@ -78,7 +79,8 @@ REJOIN_S = 1.0
 (a call start says ``"device back"``): a new call does not ring in the first second."""
 
 WORDS_WAIT_S = 4.0
-"""A line gone dead for ``dead_s`` waits at most this much longer (s) for the agent's
+"""A line gone dead long enough to have hung up (``dead_s``; ``end_silence_s`` while the
+call's stream plays) waits at most this much longer (s) for the agent's
 last words (speech-to-text is a second or two behind the speech) before it is taken
 as a hang-up: they may have asked the caller to hold."""
 
@@ -172,6 +174,8 @@ class CallDetector:
         self._call_stream = False          # the open call has had its playback stream
         self._resumed_at: Optional[float] = None  # the last call ended with its input lost: the audio resumes here
         self._started_by = ""              # what started the open (or last) call
+        self._quiet_seen = False                  # the line has been nothing at some time (one that hisses
+                                                  # all day has never been: its floor says nothing)
         self._floor_end: Optional[float] = None   # where the line's last stretch of floor (>= floor_s) ended
         self._onset: Optional[float] = None       # what started the open call (before any greeting)
         self._hung_up_at: Optional[float] = None  # the line was dead long enough, then came back while
@@ -223,9 +227,11 @@ class CallDetector:
 
     def _line(self, sound: bool, t0: float, t1: float) -> None:
         o = self.options
+        self._quiet_seen = self._quiet_seen or not sound
         if sound and not self._alive:
-            if self._dead_line() and t0 - self._nothing_since >= self._dead_for():
-                self._hung_up_at = self._nothing_since
+            if (self._dead_line() and t0 - self._nothing_since >= self._dead_for()
+                    and not self.vad[AGENT].speaking and self._words_due()):
+                self._hung_up_at = self._nothing_since   # the hang-up was waiting for the agent's words
             self._alive, self._alive_since = True, t0
             self._after_nothing = self._nothing_since is not None and t0 - self._nothing_since >= o.dead_s
             self._nothing_since = None
@@ -301,10 +307,12 @@ class CallDetector:
 
     def _connected(self) -> bool:
         """The call is still up by what the line shows: its own playback stream plays, or
-        its floor is on (sound for ``floor_s`` and more, now): a caller looking for a card
-        number is quiet, not gone."""
+        its floor is on (sound for ``floor_s`` and more, now), a floor that came with the
+        call (a line that hisses all day says nothing): a caller looking for a card number
+        is quiet, not gone."""
         o = self.options
-        return self._call_stream or (self._floor and self._alive and self._alive_since is not None
+        return self._call_stream or (self._floor and self._alive and self._quiet_seen
+                                     and self._alive_since >= self.call_start - o.floor_s
                                      and self.time - self._alive_since >= o.floor_s)
 
     def _went(self) -> float:
@@ -317,8 +325,7 @@ class CallDetector:
     def _on_hold(self, silent_from: float) -> bool:
         """Whether a silence from ``silent_from`` (s) follows the agent asking the caller to
         wait in this call (:class:`voicecoach.coach.HoldWatch`'s rule)."""
-        return (self.hold_at is not None and self.hold_at >= self.call_start
-                and silent_from - self.hold_at <= HOLD_RECENT_S)
+        return self.hold_at is not None and self.hold_at >= self.call_start and is_hold(self.hold_at, silent_from)
 
     @property
     def holding(self) -> bool:
@@ -346,7 +353,7 @@ class CallDetector:
         dead_for = self._dead_for()
         if not hold and self._dead_line() and self.time - self._nothing_since >= dead_for:
             agent = self.vad[AGENT]
-            if agent.speaking and self.time - self._nothing_since < max(dead_for, o.end_silence_s):
+            if agent.speaking and self.time - self._nothing_since < o.end_silence_s:
                 return []                  # the agent's goodbye after the line went: still the call's
             if self._words_due() and self.time - self._nothing_since < dead_for + WORDS_WAIT_S:
                 return []                  # their last words may yet ask the caller to hold
@@ -422,17 +429,21 @@ class CallDetector:
         return [CallChange("start", round(t, 3), reason)]
 
     def _end(self, t: float, reason: str) -> list[CallChange]:
-        o = self.options
-        anyone = self._last_speech() > self.call_start
-        # a voicemail played back through the call output is no call: the agent says nothing
-        agent = (self.mic_only or "hand" in (self._started_by, reason) or self._started_by == "device back"
-                 or self.vad[AGENT].last_voice_t > self.call_start)
-        # a call cut short by the end of the shift (a lost device, quitting) is still a call
-        # and so is the rest of a call a lost input cut, however short
-        long_enough = (t - self.call_start >= o.min_call_s or reason in ("shift end", "device lost")
-                       or self._started_by == "device back")
-        why = "nobody spoke" if not anyone else "you said nothing" if not agent else "" if long_enough else "too short"
+        why = self._not_a_call(t, reason)
         self.in_call, self.last_end = False, t
         self._after_nothing = False                  # sound still on the line is this call's tail
         self._resumed_at = self.time if reason == "device lost" else None
         return [CallChange("end", round(t, 3), reason, not why, why)]
+
+    def _not_a_call(self, t: float, reason: str) -> str:
+        """Why the call ending at ``t`` is not kept ("" when it is: :attr:`CallChange.why`)."""
+        if self._last_speech() <= self.call_start:
+            return "nobody spoke"
+        cut = reason in ("shift end", "device lost")     # quitting, a lost device: still a call
+        kept_anyway = cut or self._started_by == "device back"   # and the rest of a call a lost input cut
+        if not (self.mic_only or kept_anyway or "hand" in (self._started_by, reason)
+                or self.vad[AGENT].last_voice_t > self.call_start):
+            return "you said nothing"      # a voicemail played back through the call output
+        if t - self.call_start < self.options.min_call_s and not kept_anyway:
+            return "too short"
+        return ""

@@ -33,15 +33,18 @@ HOLD_ASKED = re.compile(
     r"|\b(?:hold|hang) on(?:[,.!?]| (?:a|one|just|please|while|for|i|i'm|let)\b)"
     r"|\bhold for (?:a|one|just)\b|\bplease hold\b|\bbear with me\b|\bstay on the line\b"
     r"|\b(?:won't|will not) be (?:long|a moment)\b"
-    r"|(?<!for )\b(?:one|a|just a|wait a|give me a) (?:moment|minute|mo|sec|second)"
+    r"|(?<!for )(?<!in )(?<!about )(?<!takes )(?<!take )(?<!only )"
+    r"\b(?:one|a|just a|wait a|give me a) (?:moment|minute|mo|sec|second)"
     r"(?:[.,!?]| (?:please|while|and|then|i|i'll|let|whilst)\b)")
 """The agent asking the caller to wait ("let me put you on hold", "bear with me", "one
 moment please"), in their words as written (lower case): a long silence after it is a
 hold, not the call's end."""
 
 HOLD_OVER = re.compile(r"\bthank(?:s| you) (?:so much |very much )?for (?:holding|waiting|your patience|"
-                       r"bearing with me)|\bsorry (?:about|for) (?:the|that|keeping you) wait|\b(?:i'm|i am) back\b")
-"""The agent back from a hold ("thanks for holding")."""
+                       r"bearing with me)|\bsorry (?:about|for) (?:the|that|keeping you) wait|\b(?:i'm|i am) back\b"
+                       r"|\btransfer(?:ring)? you\b|\b(?:put|putting) you through\b|\bconnect(?:ing)? you\b")
+"""The agent back from a hold ("thanks for holding"), or handing the call on ("please
+hold while I transfer you": the call is over for them, and its silence is no hold)."""
 
 HOLD_RECENT_S = 8.0
 """A silence that begins this soon (s) after the agent asked the caller to wait is the
@@ -81,7 +84,13 @@ class HoldWatch:
 
     def holds(self, silent_from: float) -> bool:
         """Whether a silence from ``silent_from`` (s) is a hold the agent asked for."""
-        return self.asked_at is not None and silent_from - self.asked_at <= HOLD_RECENT_S
+        return is_hold(self.asked_at, silent_from)
+
+
+def is_hold(asked_at: Optional[float], silent_from: float) -> bool:
+    """Whether a silence from ``silent_from`` (s) is a hold: the agent asked the caller to
+    wait at ``asked_at`` (s, None: they have not), at most :data:`HOLD_RECENT_S` before."""
+    return asked_at is not None and silent_from - asked_at <= HOLD_RECENT_S
 
 
 @dataclass

@@ -273,8 +273,9 @@ class History:
 
     def records_naming(self, recording: Union[str, Path]) -> list[Path]:
         """The records made from ``recording`` alone or with another file (one side of a call
-        given as a file per side), as :meth:`add` was told, however the paths were spelt: the
-        records that still need it (:mod:`voicecoach.store.delete`)."""
+        given as a file per side), as :meth:`add` was told, through a symlinked folder too
+        (the file's own name must match): the records that still need it
+        (:mod:`voicecoach.store.delete`)."""
         recording = Path(recording)
         try:
             real = recording.resolve()
@@ -296,7 +297,8 @@ class History:
         """Take the row of the record at ``record_path`` out of the history (the agent deleted
         the call: :mod:`voicecoach.store.delete`); False when there was none. The row is
         overwritten, not only let go (SQLite's ``secure_delete``), and the write-ahead log
-        emptied: a live call's name is its caller's words, which may be a card number."""
+        emptied (once no other program is reading the history): a live call's name is its
+        caller's words, which may be a card number."""
         self._db.execute("PRAGMA secure_delete = ON")
         with self._db:
             gone = self._db.execute("DELETE FROM calls WHERE record_path = ?",

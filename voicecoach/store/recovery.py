@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, Iterator, Optional, Union
 
 from voicecoach.paths import user_path
 from voicecoach.store.calls import record_places, save_new_call
@@ -198,38 +198,43 @@ def recover_folder(folder: Union[str, Path], config=None, baseline=None,
     """Recover every unfinished recording in ``folder``; ``say`` gets one line each.
     Returns how many there were."""
     say = say or _stderr
-    for record_path in unindexed(folder):
-        say(index_again(record_path))
+    for line in left_out_added(folder):
+        say(line)
     found = unfinished(folder)
     for path in found:
         say(recover(path, config, baseline))
     return len(found)
 
 
+def left_out_added(folder: Union[str, Path]) -> Iterator[str]:
+    """Add the records of ``folder`` the history left out (:func:`unindexed`) to it, one
+    line each, said as it is done."""
+    for record_path in unindexed(folder):
+        yield index_again(record_path)
+
+
 class BackgroundRecovery:
     """:func:`recover_folder` on a daemon thread at the lowest CPU priority (threads it
     starts, speech-to-text's included, inherit it), so live coaching keeps the CPU it
-    needs. Call :meth:`stop` before the program ends.
+    needs, and live start-up does not wait for a year's calls to be looked through. Call
+    :meth:`stop` before the program ends.
 
     Parameters
     ----------
-    found : list of Path
-        The unfinished recordings (:func:`unfinished`).
+    found : list of Path, optional
+        The unfinished recordings, when known (then ``folder`` is not looked through).
     folder : path, optional
-        First add the records of this folder that the history left out
-        (:func:`unindexed`): no analysis, but a history of a year's calls to read,
-        which live start-up does not wait for.
     """
 
-    def __init__(self, found: list[Path], config=None, baseline=None, say: Optional[Say] = None,
-                 folder: Union[str, Path, None] = None):
+    def __init__(self, found: Optional[list[Path]] = None, config=None, baseline=None,
+                 say: Optional[Say] = None, folder: Union[str, Path, None] = None):
         self.found = found
         self.folder = folder
         self.config, self.baseline = config, baseline
         self.say = say or _stderr
         self.lock = threading.Lock()       # held while a record is saved and its line said
         self.stopped = False
-        self.left = len(found)             # recordings not yet handled
+        self.left = None if found is None else len(found)   # recordings not yet handled (None: not looked for)
         self.thread = threading.Thread(target=self._run, name="recovery", daemon=True)
         self.thread.start()
 
@@ -239,11 +244,15 @@ class BackgroundRecovery:
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)   # this thread only (Linux)
             except OSError:
                 pass
-        for record_path in unindexed(self.folder) if self.folder is not None else ():
+        if self.found is None:
+            for line in left_out_added(self.folder):
+                with self.lock:
+                    if self.stopped:
+                        return
+                    self.say(line)
+            found = unfinished(self.folder)
             with self.lock:
-                if self.stopped:
-                    return
-                self.say(index_again(record_path))
+                self.found, self.left = found, len(found)
         for path in self.found:
             try:
                 analysed = _analyse(path, self.config, self.baseline) if path.exists() else None
@@ -264,14 +273,13 @@ class BackgroundRecovery:
         or not at all)."""
         with self.lock:
             self.stopped = True
-            return self.left > 0
+            return bool(self.left)
 
 
 def recover_in_background(folder: Union[str, Path], config=None, baseline=None,
                           say: Optional[Say] = None) -> BackgroundRecovery:
-    """Start a :class:`BackgroundRecovery` of ``folder``: records left out of the history
-    are added to it first, then the unfinished recordings are recovered."""
-    return BackgroundRecovery(unfinished(folder), config, baseline, say, folder=folder)
+    """Start a :class:`BackgroundRecovery` of ``folder``."""
+    return BackgroundRecovery(None, config, baseline, say, folder=folder)
 
 
 def _stderr(line: str) -> None:
