@@ -507,11 +507,11 @@ def test_a_busy_tone_after_the_caller_hung_up_is_not_part_of_the_call():
 @needs_espeak
 def test_a_voicemail_played_back_between_calls_is_not_a_call():
     """Between calls the agent plays a customer's voicemail through the headset (the
-    call output): 14 s of a caller's voice and nothing from the agent. It is kept as a
-    call (3.0-17.2 s, started by the line, keep=True): an after-call card, a record and
-    a history row for a "call" where the agent said nothing (0 % talk share, no
-    greeting), counted in the agent's trends. A real call on two channels always
-    has the agent speaking."""
+    call output): 14 s of a caller's voice and nothing from the agent. It is no call (it
+    was kept: a card, a record and a history row for a "call" where the agent said
+    nothing, counted in the agent's trends); a real call on two channels has the agent
+    speaking. But a call cut by a lost device (or quitting) before the agent spoke is
+    kept: its recording must not be thrown away."""
     message = ("Hi, this is Anna Jones, my account number is one two three four, my internet has been "
                "down since this morning, please call me back on five five five one two three four, thanks.")
     voicemail = said([("customer", message, CALLER_VOICE, 0.3)])
@@ -523,6 +523,12 @@ def test_a_voicemail_played_back_between_calls_is_not_a_call():
     from voicecoach.sinks.view import not_a_call
 
     assert "check your mic" in not_a_call({"why": "you said nothing"})
+
+    det = CallDetector()                                        # the caller talking when the device went
+    half = int((3.0 + 7.0) * SAMPLE_RATE) // BLOCK * BLOCK
+    feed(det, shift[:half, 0], shift[:half, 1])
+    (end,) = det.finish("device lost")
+    assert end.keep and end.why == "", end
 
 
 @needs_espeak
