@@ -211,12 +211,16 @@ def test_a_call_whose_audio_arrives_as_a_playback_stream_starts_and_ends_with_it
     caller = np.concatenate([np.zeros(3 * sr, np.float32), audio[:, 1]])     # 3 s before a word
     stream = tmp_path / "caller.wav"
     sf.write(stream, caller, sr, subtype="PCM_16")
+    mic = tmp_path / "agent.wav"                                              # the agent answers
+    sf.write(mic, np.concatenate([np.zeros(3 * sr, np.float32), audio[:, 0]]), sr, subtype="PCM_16")
     proc = start_live(["--agent", "agent.monitor", "--customer", "customer.monitor", "--record", "rec",
                        "--no-transcript", "--stop-after", f"{len(caller) / sr + 8:.1f}"], tmp_path)
     wait_for(lambda: capturing(pulse) or proc.poll() is not None, "capture to start")
     assert proc.poll() is None, proc.communicate()
     time.sleep(1.0)
+    agent = pulse.play(mic, "agent")
     pulse.play(stream, "customer").wait(timeout=120)
+    agent.wait(timeout=120)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0 and "Traceback" not in err and "internal error" not in err, err
     (record_path,) = (tmp_path / "rec").glob("call-*.json")

@@ -93,7 +93,7 @@ def test_a_replayed_shift_of_three_calls_is_three_calls(three_calls, tmp_path):
     # each named in the history by what its caller raised, not "call 1, <date>" (every shift has a call 1)
     listed = subprocess.run([sys.executable, "-m", "voicecoach", "history"], capture_output=True, text=True,
                             env=env, timeout=120).stdout
-    names = [ln.split("  ")[1] for ln in listed.splitlines() if "live call: " in ln]
+    names = [ln[ln.index("live call: "):] for ln in listed.splitlines() if "live call: " in ln]
     assert len(names) == 3 and [w in n.lower() for n, w in zip(names, ("internet", "twice", "log"))] == [True] * 3, \
         listed
 
