@@ -426,11 +426,9 @@ WHOLE = [("agent", "Thank you for calling, this is Sam, how can I help you today
 def test_a_caller_quiet_for_14_s_on_a_live_line_is_one_call():
     """The agent asks for the card number; the caller says "hang on" and looks for the
     wallet for 14 s while the agent waits (no hold: the line stays connected and keeps
-    its noise floor, so the hang-up rule sees a live line). The silence rule
-    (end_silence_s, 12 s) ends the call anyway and the caller's "okay, I have it now"
-    starts a second one: the agent gets two after-call cards and two history rows for
-    one call, the second coached without its opening (found: 3.0-18.5 s and
-    32.8-42.4 s for one call at 3.0-42.4 s). Run through the real shift (engine,
+    its noise floor, so the hang-up rule sees a live line): one call. (The silence rule,
+    end_silence_s, 12 s, ended it and the caller's "okay, I have it now" started a second:
+    3.0-18.5 s and 32.8-42.4 s for one call at 3.0-42.4 s, two cards, two history rows.) Run through the real shift (engine,
     sessions, records), sound only as on a system without playback streams."""
     from voicecoach.config import Config
     from voicecoach.shift import Shift
@@ -448,21 +446,26 @@ def test_a_caller_quiet_for_14_s_on_a_live_line_is_one_call():
     assert abs(shift.calls[0]["t"] - start) <= 2.0 and abs(shift.calls[0]["end_t"] - end) <= 2.0, found
 
 
-@needs_espeak
-def test_agent_chatting_before_the_line_comes_alive_is_not_the_calls_start():
-    """Between calls the agent tells a colleague "I will grab a coffee after this one";
-    the next call connects 4.3 s after the chat ends (its line comes alive with its noise
-    floor at 10.0 s, the caller says "Hello?" at 11.0 s). The detector pulls the start
-    back to any agent speech up to lead_in_s (8 s) before the line came alive, as if
-    it were the greeting: the call starts at 3.0 s, 7 s early, and the chat with the
-    colleague is coached as the call's opening. A line that came alive with a
-    noise floor connected there: nothing the agent said before it was heard by the caller."""
+def chat_then_call():
+    """The agent tells a colleague "I will grab a coffee after this one" at 3 s; the next
+    call's line comes alive with its floor at 10 s, the caller says "Hello?" at 11 s.
+    Returns the shift and the call's own audio."""
     chat = said([("agent", "Yeah, I will grab a coffee after this one.", AGENT_VOICE, 0.0)],
                 noise_dbfs=-300.0, tail_s=0.0)
     before = silence(10.0)
     before[int(3.0 * SAMPLE_RATE):int(3.0 * SAMPLE_RATE) + len(chat), 0] = chat[:, 0]
     call = said([("customer", "Hello?", CALLER_VOICE, 1.0)] + WHOLE[:3])
-    shift = np.concatenate([before, call, silence(6.0)])
+    return np.concatenate([before, call, silence(6.0)]), call
+
+
+@needs_espeak
+def test_agent_chatting_before_the_line_comes_alive_is_not_the_calls_start():
+    """Between calls the agent tells a colleague "I will grab a coffee after this one";
+    the next call connects 4.3 s after the chat ends (its line comes alive with its noise
+    floor at 10.0 s, the caller says "Hello?" at 11.0 s): the call starts at 10 s. (The
+    start was pulled back to any agent speech up to lead_in_s, 8 s, before, as if it were
+    the greeting: 3.0 s, 7 s early, the chat coached as the call's opening.)"""
+    shift, call = chat_then_call()
     found = calls_of(run(shift))
     assert len(found) == 1, found
     assert abs(found[0][0] - 10.0) <= 2.0, f"the call connected at 10.0 s; found {found}"
@@ -471,17 +474,11 @@ def test_agent_chatting_before_the_line_comes_alive_is_not_the_calls_start():
 @needs_espeak
 def test_on_pulseaudio_chat_before_a_call_does_not_make_a_phantom_call():
     """The same chat before a call on PulseAudio: the softphone's stream is seen at the
-    next poll, 0.5 s after the line came alive (playback_check_s). The call the line
-    started was pulled back 7 s to the chat, so the stream is "too late" to be its own
-    (stream_join_s, 5 s) and starts a new call: the agent gets a kept 7.5 s phantom
-    call (3.0-10.5 s, ended by "stream": the chat and the caller's first half second, with a card and a
-    history row) and the real call loses its first half second."""
-    chat = said([("agent", "Yeah, I will grab a coffee after this one.", AGENT_VOICE, 0.0)],
-                noise_dbfs=-300.0, tail_s=0.0)
-    before = silence(10.0)
-    before[int(3.0 * SAMPLE_RATE):int(3.0 * SAMPLE_RATE) + len(chat), 0] = chat[:, 0]
-    call = said([("customer", "Hello?", CALLER_VOICE, 1.0)] + WHOLE[:3])
-    shift = np.concatenate([before, call, silence(6.0)])
+    next poll, 0.5 s after the line came alive (playback_check_s): it is the call's own.
+    (With the start pulled back 7 s to the chat, the stream came "too late" to be its own,
+    stream_join_s, 5 s, and started a new call: a kept 7.5 s phantom call, 3.0-10.5 s, with
+    a card and a history row, and the real call lost its first half second.)"""
+    shift, call = chat_then_call()
     end = 10.0 + len(call) / SAMPLE_RATE
     found = calls_of(run(shift, streams={10.5: True, end: False}))
     assert len(kept(found)) == 1, f"one call at 10.0-{end:.1f} s; found {found}"
@@ -491,11 +488,10 @@ def test_on_pulseaudio_chat_before_a_call_does_not_make_a_phantom_call():
 @needs_espeak
 def test_a_busy_tone_after_the_caller_hung_up_is_not_part_of_the_call():
     """The caller hangs up; the agent's phone plays the busy tone (480 + 620 Hz, 0.5 s
-    on / 0.5 s off) for 6 s until the agent hangs up too. The beeps' 0.5 s gaps are
-    shorter than dead_s and the tone is not speech, so the line counts as live until the
-    tone stops: the call ends 5.5 s after the caller left (an 8 s European busy tone:
-    7.5 s), and the tone is coached as part of the call (dead air at its end). Only a
-    tone longer than end_silence_s ends the call at the right place (on silence)."""
+    on / 0.5 s off) for 6 s until the agent hangs up too: the call ends where the caller
+    left. (The beeps' 0.5 s gaps are shorter than dead_s, so the line counted as live until
+    the tone stopped: the end came 5.5 s late, 7.5 s for an 8 s tone, the tone coached as
+    dead air.)"""
     call = said(WHOLE)
     hangup = 3.0 + len(call) / SAMPLE_RATE
     shift = np.concatenate([silence(3.0), call, tone(6.0), silence(8.0)])
@@ -536,9 +532,8 @@ def test_a_3_s_dropout_while_the_softphones_stream_plays_is_one_call():
     """On PulseAudio the softphone's playback stream stays on the call output for the
     whole call. Mid-call the caller's audio drops out for 3 s (a burst of packet loss,
     a mobile caller's handover, or the PBX re-bridging a transfer: the softphone plays
-    digital silence). The hang-up rule ends the call there ("hangup") though the stream
-    says the call is still up, and the caller's "sorry, you cut out" starts a second
-    call: one call found as two (3.3-19.2 s and 22.2-32.1 s)."""
+    digital silence): one call, as the stream says. (The hang-up rule ended it there, and
+    the caller's "sorry, you cut out" started a second: 3.3-19.2 s and 22.2-32.1 s.)"""
     first = said(WHOLE[:2] + [("agent", "I am sorry about that, let me check your line.", AGENT_VOICE, 0.5),
                               ("customer", "It happened again last night during a video call.",
                                CALLER_VOICE, 0.5)], tail_s=0.3)
@@ -555,9 +550,8 @@ def test_a_3_s_dropout_while_the_softphones_stream_plays_is_one_call():
 def test_a_caller_quiet_for_14_s_while_the_softphones_stream_plays_is_one_call():
     """The card-number wait on PulseAudio, on a line that is digital silence between
     words (no noise floor): the softphone's stream is on the call output from the
-    first second to the hang-up, yet 12 s without speech ends the call ("silence") and
-    the caller's "okay, I have it now" starts another: two calls for one (3.2-18.5 s
-    and 32.8-42.4 s)."""
+    first second to the hang-up: one call. (12 s without speech ended it, "silence", and
+    the caller's "okay, I have it now" started another: 3.2-18.5 s and 32.8-42.4 s.)"""
     call = np.concatenate([said(OPENING, noise_dbfs=-300.0), silence(14.0),
                            said(CLOSE, noise_dbfs=-300.0, seed=1)])
     shift = np.concatenate([silence(3.0), call, silence(5.0)])
