@@ -33,8 +33,8 @@ HOLD_ASKED = re.compile(
     r"|\b(?:hold|hang) on(?:[,.!?]| (?:a|one|just|please|while|for|i|i'm|let)\b)"
     r"|\bhold for (?:a|one|just)\b|\bplease hold\b|\bbear with me\b|\bstay on the line\b"
     r"|\b(?:won't|will not) be (?:long|a moment)\b"
-    r"|(?<!for )(?<!in )(?<!about )(?<!takes )(?<!take )(?<!only )"
-    r"\b(?:one|a|just a|wait a|give me a) (?:moment|minute|mo|sec|second)"
+    r"|(?<!in )(?<!about )(?<!takes )(?<!take )(?<!only )\b(?:one|a|just a|wait a|give me a) "
+    r"(?:moment|minute|mo|(?<!for one )(?<!for a )sec(?:ond)?)"
     r"(?:[.,!?]| (?:please|while|and|then|i|i'll|let|whilst)\b)")
 """The agent asking the caller to wait ("let me put you on hold", "bear with me", "one
 moment please"), in their words as written (lower case): a long silence after it is a
@@ -65,7 +65,7 @@ class HoldWatch:
     >>> for i, w in enumerate("Let me put you on hold for a moment.".split()):
     ...     hold.feed(w, 10.0 + 0.3 * i)
     >>> hold.asked_at, hold.holds(silent_from=13.0), hold.holds(silent_from=30.0)
-    (11.5, True, False)
+    (12.4, True, False)
     """
 
     def __init__(self):
