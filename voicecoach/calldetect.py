@@ -30,9 +30,9 @@ End
       call's own playback stream plays, the line must be nothing for
       ``end_silence_s`` (a dropout, a transfer being bridged, is shorter); or
     * silence: neither side has spoken for ``end_silence_s``: the call ended at the
-      last speech (plus ``end_pad_s``). While the line shows the call is still up (its
-      floor on, or its own playback stream playing), ``connected_silence_s``: a caller
-      looking for a card number is quiet, not gone.
+      last speech (plus ``end_pad_s``). While the line shows the call is still up (the
+      floor that came with the call still on, or its own playback stream playing),
+      ``connected_silence_s``: a caller looking for a card number is quiet, not gone.
 On hold
     * a silence that begins just after the agent asked the caller to wait ("let me
       put you on hold", "bear with me": :class:`voicecoach.coach.HoldWatch`, from the

@@ -209,9 +209,9 @@ class ShiftOptions:
         speech. While the call's own playback stream plays, the line must also be
         nothing this long to have hung up (a dropout is shorter).
     connected_silence_s : float
-        The same, while the line shows the call is still up: its noise floor still on,
-        or its own playback stream still playing (a caller looking for a card number,
-        a router restarting).
+        The same, while the line shows the call is still up: the noise floor that came
+        with the call still on, or its own playback stream still playing (a caller
+        looking for a card number, a router restarting).
     hold_s : float
         A hold the agent asked for ("bear with me", "let me put you on hold") may be
         silent this long (s), the line dead or not, before the call is taken as ended.
@@ -254,7 +254,8 @@ class ShiftOptions:
     def problem(self) -> str:
         """What is wrong with these settings; "" if nothing. The shift keeps ``lead_in_s``
         of both channels' audio all shift long, so it has a bound."""
-        for name, most in (("lead_in_s", 60.0), ("end_silence_s", 600.0), ("hold_s", 3600.0), ("connected_silence_s", 3600.0), ("dead_s", 60.0),
+        for name, most in (("lead_in_s", 60.0), ("end_silence_s", 600.0), ("hold_s", 3600.0),
+                           ("connected_silence_s", 3600.0), ("dead_s", 60.0),
                            ("start_speech_s", 10.0), ("start_alive_s", 10.0), ("stream_join_s", 60.0),
                            ("mic_only_end_s", 600.0)):
             if getattr(self, name) > most:
