@@ -95,5 +95,7 @@ def test_what_asks_the_caller_to_hold():
                  "It will charge a second card.", "A minute ago you said it worked.",
                  "Is there a second account on the bill?", "Let me put you on hold. Okay, thanks for waiting.",
                  "I'll put a 30 day hold on the account.", "The bill will stay on hold until you've spoken to him.",
-                 "Sorry, the line dropped for a second there.", "Hold on to the receipt, please."):
+                 "Sorry, the line dropped for a second there.", "Hold on to the receipt, please.",
+                 "Fine, transferring you now, hold the line.",
+                 "In a minute I'll ring the council with you on the line, and after that I'll email you a budget."):
         assert not asked(text), text

@@ -75,12 +75,13 @@ class HoldWatch:
     def feed(self, word: str, end: float) -> None:
         self._words.append(word.strip().lower())
         said = " ".join(self._words)
-        if HOLD_OVER.search(said):
+        if HOLD_OVER.search(said):          # kept in view: "transferring you now, hold the line"
             self.asked_at = None
-            self._words.clear()
-        elif HOLD_ASKED.search(said):
+            return
+        fresh = len(said) - len(self._words[-1])     # a request ends with this word: its context is in view
+        if any(m.end() > fresh for m in HOLD_ASKED.finditer(said)):
             self.asked_at = end
-            self._words.clear()             # matched once, dated at its last word
+            self._words.clear()
 
     def holds(self, silent_from: float) -> bool:
         """Whether a silence from ``silent_from`` (s) is a hold the agent asked for."""
