@@ -310,6 +310,7 @@ def test_ctrl_c_pressed_again_while_the_streams_close_does_not_hang(pulse):
     import signal
 
     source = DeviceSource(resolve_device("customer.monitor")).start()
+    assert wait_for(lambda: source._streams[0].blocks > 0)     # delivering: stop(), not abort()
     stream = source._streams[0].stream
     close_it = stream.stop
     pressed = []
@@ -514,3 +515,24 @@ def test_a_gap_just_after_a_drift_window_is_measured_as_well_as_any_other():
         return float(np.percentile(errs, 90))
 
     assert p90_error_ms(100) < 5.0 and p90_error_ms(149) < 5.0
+
+
+def test_stop_right_after_start_on_a_suspended_source_returns(pulse):
+    """A shift tries a lost input again every 2 s, and an --stop-after or Ctrl-C may come just
+    then. A suspended PulseAudio source opens and starts but sends nothing, and PortAudio's
+    stop() waits for the next block: within 0.25 s of the start (no callback yet, so the stream
+    did not look stalled) stop() hung until the source was resumed."""
+    module = pulse.pactl("load-module", "module-remap-source", "source_name=stalled_in",
+                         "master=customer.monitor").strip()
+    pulse.pactl("suspend-source", "stalled_in", "1")
+    try:
+        source = DeviceSource(resolve_device("stalled_in")).start()
+        stopper = threading.Thread(target=source.stop)
+        stopper.start()
+        stopper.join(10.0)
+        hung = stopper.is_alive()
+    finally:
+        pulse.pactl("suspend-source", "stalled_in", "0")
+        stopper.join(10.0)
+        pulse.pactl("unload-module", module)
+    assert not hung, "stop() on a just-started suspended source waited for audio"

@@ -124,6 +124,35 @@ def test_a_stalled_input_does_not_stop_ctrl_c_or_stop_after(pulse, tmp_path, how
                     f"it exited ({code}) only once the source was resumed. Output: {said}")
 
 
+def test_a_suspended_input_is_away_until_it_sends_audio_again(pulse, tmp_path):
+    """While an input is lost, the shift opens it again every 2 s. A suspended PulseAudio
+    source opens and starts but sends nothing, so the shift said "is back" every time and,
+    3 s later, "lost" again: a suspended input flapped lost/back every 5 s. It is back once
+    it sends audio, and said so once, when the source is resumed."""
+    live = Live(["--agent", "agent_mic", "--customer", "customer_mic", "--no-transcript"], tmp_path)
+    suspended = False
+    try:
+        live.wait_line("VoiceCoach live")
+        time.sleep(1.0)
+        pulse.pactl("suspend-source", "customer_mic", "1")
+        suspended = True
+        live.wait_line("lost audio input", 30)
+        time.sleep(9.0)                              # four tries of the lost input
+        while_away = live.text()
+        pulse.pactl("suspend-source", "customer_mic", "0")
+        suspended = False
+        live.wait_line("is back after", 30)
+        time.sleep(1.0)
+        live.proc.send_signal(signal.SIGINT)
+        live.finish()
+    finally:
+        if suspended:
+            pulse.pactl("suspend-source", "customer_mic", "0")
+        live.finish(10)
+    assert "is back" not in while_away and while_away.count("lost audio input") == 1, while_away
+    assert live.text().count("is back after") == 1, live.text()
+
+
 # -- 2. --stop-after: the time an input was away is counted only if it never comes back --------
 def test_stop_after_counts_the_time_an_input_was_away(pulse, tmp_path):
     """`--stop-after 10` ends the shift 10 s after it starts (the away timer does so when the

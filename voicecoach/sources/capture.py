@@ -558,8 +558,8 @@ class DeviceSource:
             if s.stream is None:
                 continue
             try:
-                if time.monotonic() - s.last_callback > quiet_s:
-                    s.stream.abort()   # stalled (a suspended source): stop() would wait for its next block
+                if s.blocks == 0 or time.monotonic() - s.last_callback > quiet_s:
+                    s.stream.abort()   # stalled, or never started (a suspended source): stop() would wait for a block
                 else:
                     s.stream.stop()    # lets the last buffered block through
                 s.stream.close()

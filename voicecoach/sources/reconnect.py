@@ -7,7 +7,7 @@ the agent plugs the headset back in and expects to be coached on the next call.
 
 :class:`ReconnectingSource` yields the :class:`~voicecoach.sources.capture.DeviceLost`
 in its frame stream (the shift ends the open call there), opens the inputs again every
-``retry_s`` until they start, yields a :class:`DeviceBack`, and goes on with the new
+``retry_s`` until they start and each sends audio, yields a :class:`DeviceBack`, and goes on with the new
 streams' frames on the same clock. The time away is not on that clock (nothing was
 heard then): each channel's clock stays the audio taken so far, as a device source's
 is, so the voice activity and the call detector see one unbroken stream.
@@ -107,21 +107,37 @@ class ReconnectingSource:
 
     def __iter__(self) -> Iterator[Union[CapturedFrame, DeviceLost, DeviceBack]]:
         self.start()
+        back: Optional[DeviceBack] = None     # to say once every reopened input has sent audio
+        held: list[CapturedFrame] = []        # the reopened inputs' frames until then
+        away = t = 0.0                        # when (monotonic) and where (this clock) the loss began
         while True:
             source = self._current
             for frame in source:
                 frame = replace(frame, start_s=frame.start_s + self._offset)
+                if back is not None:
+                    held.append(frame)
+                    if {f.channel for f in held} != set(self.channels):
+                        continue
+                    yield replace(back, away_s=time.monotonic() - away)
+                    back = None
+                    for f in held:
+                        self._ends[f.channel] = f.start_s + len(f.samples) / SAMPLE_RATE
+                        yield f
+                    held = []
+                    continue
                 self._ends[frame.channel] = frame.start_s + len(frame.samples) / SAMPLE_RATE
                 yield frame
             if source.lost is None or self._stop.is_set():
                 return
-            away = time.monotonic()
-            t = max(self._ends.values())
-            yield replace(source.lost, t_s=t)
-            for ch, end in self._ends.items():     # every channel up to the same time
-                n = int(round((t - end) * SAMPLE_RATE))
-                if n > 0:
-                    yield CapturedFrame(ch, end, np.zeros(n, np.float32), time.monotonic())
+            if back is None:                  # a new loss (not inputs that opened and stayed silent)
+                away = time.monotonic()
+                t = max(self._ends.values())
+                yield replace(source.lost, t_s=t)
+                for ch, end in self._ends.items():     # every channel up to the same time
+                    n = int(round((t - end) * SAMPLE_RATE))
+                    if n > 0:
+                        yield CapturedFrame(ch, end, np.zeros(n, np.float32), time.monotonic())
+            held = []                         # the other inputs' audio while one was still away
             if not self._open_again():
                 return
             lost_stats = source.stats()                 # the new source's counts start at 0
@@ -129,7 +145,9 @@ class ReconnectingSource:
                 self._earlier[key] += lost_stats.get(key, 0)
             self._offset = t
             self._ends = dict.fromkeys(self.channels, t)
-            yield DeviceBack(source.lost.device, time.monotonic() - away, t)
+            # A suspended PulseAudio source opens and starts but sends nothing: an input is
+            # back only once audio comes from every input, and until then it is still away.
+            back = DeviceBack(back.device if back is not None else source.lost.device, 0.0, t)
 
     def _open_again(self) -> bool:
         """Try the inputs every ``retry_s`` until they start (True) or :meth:`stop` (False)."""
