@@ -158,11 +158,12 @@ def test_rebuild_from_a_folder_that_is_not_there_leaves_the_history_alone(tmp_pa
     env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"))
     with History(tmp_path / "data" / "history.sqlite") as h:
         h.add(make_record("kept.flac"), save_record(make_record("kept.flac"), tmp_path / "kept.json"))
-    for wrong in (tmp_path / "calss", tmp_path / "kept.json"):
+    for wrong, said in ((tmp_path / "calss", "no such folder"), (tmp_path / "kept.json", "not a folder"),
+                        ("~nosuchuser_calls", "a '/' missing after '~'?")):
         res = subprocess.run([sys.executable, "-m", "voicecoach", "history", "--rebuild", str(wrong)],
                              capture_output=True, text=True, env=env, timeout=120)
         assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
-        assert ("no such folder" if wrong.suffix == "" else "not a folder") in res.stderr
+        assert said in res.stderr
     with History(tmp_path / "data" / "history.sqlite") as h:
         assert [r.name for r in h.calls()] == ["kept.flac"]
 

@@ -296,7 +296,11 @@ class CallDetector:
 
     def _dead_line(self) -> bool:
         """The open call's line, which carried a floor, is nothing now (since ``_nothing_since``)."""
-        return (self.in_call and not self._alive and self._nothing_since is not None and self._floor
+        return self._floor and self._nothing_in_call()
+
+    def _nothing_in_call(self) -> bool:
+        """The open call's line is nothing now, since ``_nothing_since``, a time in the call."""
+        return (self.in_call and not self._alive and self._nothing_since is not None
                 and self._nothing_since > self.call_start)
 
     def _dead_for(self) -> float:
@@ -408,7 +412,7 @@ class CallDetector:
         stopped): end the open call where its sound last was."""
         if not self.in_call:
             return []
-        if not self._alive and self._nothing_since is not None and self._nothing_since > self.call_start:
+        if self._nothing_in_call():
             return self._end(self._after_agent(self._nothing_since), reason)
         return self._end(self.time, reason)
 

@@ -730,8 +730,12 @@ def cmd_history(args) -> int:
     # recordings whose process was killed mid-call get their records first
     baseline = _profile_or_none(args, config)
     for folder in args.rebuild or []:          # a mistyped folder must not empty the history
-        if not os.path.isdir(os.path.expanduser(folder)):
-            what = "not a folder" if os.path.exists(os.path.expanduser(folder)) else "no such folder"
+        try:
+            path = user_path(folder)
+            what = "not a folder" if path.exists() else "no such folder"
+        except FileNotFoundError as exc:             # ~name: no such user
+            path, what = None, exc.strerror
+        if path is None or not path.is_dir():
             raise UserError(f"{folder}: {what} (--rebuild takes the folders that hold your call records); "
                             "the history is unchanged")
     known = []            # the folders live has recorded calls in (`--record DIR` too)
@@ -745,7 +749,10 @@ def cmd_history(args) -> int:
             pass          # said below, where the history is read
     seen = set()
     for folder in (*(args.rebuild or []), config.live.record_dir, *map(str, known)):
-        real = folder and os.path.realpath(os.path.expanduser(folder))
+        try:
+            real = folder and os.path.realpath(user_path(folder))
+        except FileNotFoundError:
+            continue                                  # ~name in the config: `live` says so
         if real and real not in seen:                 # each folder once, however it is spelt
             seen.add(real)
             recover_folder(folder, config, baseline)
