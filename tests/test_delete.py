@@ -459,3 +459,19 @@ def test_the_history_tabs_delete_acts_on_the_highlighted_call_only(tmp_path, mon
     win.history.delete_button.click()
     assert asked and "mon.wav" in asked[0], f"Monday is the call chosen; the window asked: {asked}"
     assert files["tue"][0].exists() and files["tue"][1].exists(), "Tuesday, not chosen, was deleted"
+
+
+def test_a_recording_another_record_names_through_a_link_of_another_name_is_kept(user):
+    """A record made from a symlink to the recording (``monday-call.wav -> mon.wav``, a
+    shortcut the agent made) names it by the link's name: it still needs the file. The
+    check looked for rows by the recording's own name and missed it, so deleting the
+    other call took the recording from under this one."""
+    from voicecoach.store.delete import plan_deletion
+
+    first, wav = analysed(user / "calls", "mon.wav", 1)
+    (user / "links").mkdir()
+    (user / "links" / "monday-call.wav").symlink_to(wav)
+    linked, _ = analysed(user / "links", "monday-call.wav", 2, record_name=str(user / "links" / "monday.json"))
+    plan = plan_deletion(first)
+    assert wav not in plan.recordings, plan.details()
+    assert any(f"kept {wav}: the call record {linked} was made from it too" in s for s in plan.stays), plan.stays

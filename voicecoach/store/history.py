@@ -273,17 +273,14 @@ class History:
 
     def records_naming(self, recording: Union[str, Path]) -> list[Path]:
         """The records made from ``recording`` alone or with another file (one side of a call
-        given as a file per side), as :meth:`add` was told, through a symlinked folder too
-        (the file's own name must match): the records that still need it
-        (:mod:`voicecoach.store.delete`)."""
-        recording = Path(recording)
+        given as a file per side), as :meth:`add` was told, through a symlink of any name
+        too: the records that still need it (:mod:`voicecoach.store.delete`). Every row's
+        files are resolved (a few ms for a year of calls)."""
         try:
-            real = recording.resolve()
+            real = Path(recording).resolve()
         except (OSError, RuntimeError):
             return []
-        named = json.dumps(os.sep)[1:-1] + json.dumps(recording.name)[1:]
-        rows = self._db.execute("SELECT record_path, recordings FROM calls WHERE instr(recordings, ?) > 0",
-                                (named,)).fetchall()
+        rows = self._db.execute("SELECT record_path, recordings FROM calls WHERE recordings IS NOT NULL").fetchall()
         found = []
         for record_path, files in rows:
             try:
