@@ -649,3 +649,30 @@ def test_a_right_channel_agent_is_played_as_analysed(tmp_path, data):
     for call in ("swapped.json", "swapped.wav"):                  # by its record, or by the recording
         opened = open_call(tmp_path / call)
         assert np.sqrt(np.mean(opened.audio.agent ** 2)) > 5 * np.sqrt(np.mean(opened.audio.customer ** 2))
+
+
+def test_opening_another_record_of_a_recording_keeps_where_the_recording_is(tmp_path, data, recording):
+    """`analyze calls/monday.wav -o out/a.json`, then `... --agent-channel right -o out/b.json`
+    (b takes a's history row), then `report out/a.json` and `report out/b.json`: opening a
+    re-indexed it without its recording, in place of b's row, so the history forgot which
+    file both were made from. b's report then had no waveforms or playback ("monday.wav is
+    neither beside the record nor where it was analysed"), and `history --delete` of the call
+    deleted its record and row but said "no recording found" and left the recording behind.
+    Opening a record must not lose what the history knows of its recording."""
+    from voicecoach.store.delete import calls_to_delete, plan_deletion
+
+    duration = load_call(recording).duration
+    a, b = tmp_path / "out" / "a.json", tmp_path / "out" / "b.json"
+    save_call(make_record(recording.name, duration), a, recordings=(recording,))
+    right = make_record(recording.name, duration)
+    right["source"]["agent_channel"] = "right"
+    save_call(right, b, recordings=(recording,))
+    assert history_rows() == [str(b.resolve())]                  # one call, one row: b's
+    assert open_call(b).audio_path == recording
+    open_call(a)                                                  # `report out/a.json`
+    assert open_call(b).audio_path == recording                   # was None: "neither beside ... nor where analysed"
+    with History() as h:
+        listed = Path(h.record_paths()[0])
+        assert h.recordings_of(listed) == (recording,)            # was (): the link to the recording lost
+    plan = plan_deletion(calls_to_delete(["1"])[0])
+    assert plan.recordings == (recording,)                         # was (): the recording stayed on disk

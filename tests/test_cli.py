@@ -666,3 +666,30 @@ def test_a_model_folder_or_a_call_name_that_is_not_there_is_said_plainly(tmp_pat
     for args in (["analyze", ""], ["warmth", ""], ["analyze", "--agent", ""]):
         res = run(*args, cwd=tmp_path)
         assert res.returncode == 2 and res.stderr.strip().endswith(": an empty file name"), res.stderr
+
+
+def test_share_of_one_side_of_a_call_never_advises_overwriting_the_calls_record(tmp_path, capsys, monkeypatch):
+    """`voicecoach report --agent me.wav --customer them.wav -o r.html` saves the call's record
+    as me.json; `voicecoach share me.wav` then said "me.wav has no call record yet:
+    `voicecoach analyze me.wav -o me.json` makes one", and following that advice replaced
+    the two-sided call's record with an analysis of the agent's side alone. The advice
+    must not name a file that holds another call's record (share the call by its record,
+    me.json, or name a free file)."""
+    from voicecoach.cli import main
+    from voicecoach.store.calls import save_call
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    rng = np.random.default_rng(5)
+    for name in ("me.wav", "them.wav"):
+        sf.write(tmp_path / name, (0.1 * rng.standard_normal(16000 * 3)).astype(np.float32), 16000)
+    pair = {"schema": "voicecoach.call/1", "created": "2026-11-01T09:00:00+00:00",
+            "source": {"name": "me.wav + them.wav", "channels": ["agent", "customer"]}, "duration": 3.0,
+            "talk_time": {"agent": 1.0, "customer": 1.0}, "talk_share": {"agent": 0.5, "customer": 0.5},
+            "interruptions": [], "warmth": {"mean": 0.5}, "pace": {"agent_wpm": 150.0},
+            "checklist": {"greeting": True, "empathy": True, "questions": True, "closing_question": True},
+            "commitments": []}
+    save_call(pair, tmp_path / "me.json", recordings=(tmp_path / "me.wav", tmp_path / "them.wav"))
+    assert main(["share", str(tmp_path / "me.wav")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"-o {tmp_path / 'me.json'}`" not in err, err     # me.json is the two-sided call's record

@@ -374,3 +374,22 @@ def test_relative_files_in_the_config_are_read_from_its_folder(tmp_path, monkeyp
     assert c.warmth.profile == str(folder / "me.json") and c.live.record_dir == str(folder / "calls")
     assert c.language.lexicon_dirs == [str(folder / "lex"), "~/x", "/abs"]
     assert load_config(write(tmp_path, "")).warmth.profile == ""
+
+
+def test_config_printed_for_a_relative_config_file_can_be_copied_back_into_it(tmp_path, monkeypatch):
+    """`voicecoach config --config conf/c.toml` printed `lexicon_dirs = ["conf/lex"]` and
+    `record_dir = "conf/calls"`: the config file's folder joined to the relative path, itself
+    relative to where the command ran. Copied into conf/c.toml, as the help says to, those
+    are read from the file's folder as conf/conf/lex (an error: "lexicon folder not found")
+    and conf/conf/calls (recordings silently go to another folder). What is printed must
+    name the same files wherever it is read from: absolute paths."""
+    (tmp_path / "conf" / "lex").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "conf" / "c.toml").write_text('[language]\nlexicon_dirs = ["lex"]\n[live]\nrecord_dir = "calls"\n')
+    config = load_config("conf/c.toml")
+    (tmp_path / "conf" / "c.toml").write_text(to_toml(config, notes=True))   # copied back, as `config` says
+    again = load_config("conf/c.toml")                                       # was ConfigError: conf/conf/lex
+    assert again.language.lexicon_dirs == config.language.lexicon_dirs
+    assert again.live.record_dir == config.live.record_dir
+    monkeypatch.chdir(tmp_path / "conf")                                     # and from another folder
+    assert load_config("c.toml").live.record_dir == str(tmp_path / "conf" / "calls")

@@ -917,3 +917,43 @@ def test_the_timelines_side_names_are_drawn_at_every_text_size(qtbot, qapp, demo
         assert sorted(drawn) == sorted([agent or "You", "cues", "Caller"]), drawn
     finally:
         apply_style(qapp)
+
+
+@pytest.mark.parametrize("when", ["window open", "while analysing"])
+def test_ctrl_c_in_the_terminal_ends_the_review_without_a_traceback(tmp_path, demo, when):
+    """`voicecoach review CALL` run from a terminal, then Ctrl-C: with the window open it
+    went on running (Qt's loop never let Python see the signal until some callback ran);
+    while a recording was being analysed, a "Traceback ... KeyboardInterrupt" from a Qt
+    slot (`update` of the progress dialog) was printed and the analysis went on. Ctrl-C
+    must end the review (as it ends `live`'s overlay), with no traceback."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    if when == "window open":
+        call, wait_s = str(demo[1].record_path), 6.0
+    else:
+        call, wait_s = str(tmp_path / "fresh.flac"), 3.0        # no record yet: analysed first
+        shutil.copy(demo_call_path(), call)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+    checkout = str(Path(__file__).resolve().parents[1])
+    proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "review", call], cwd=checkout, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        time.sleep(wait_s)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+            pytest.fail(f"Ctrl-C did not end the review ({when}); stderr: {err[-500:]}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err

@@ -12,9 +12,11 @@ item plays the call from there.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import re
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -94,6 +96,38 @@ class Cancelled(Exception):
     """The agent cancelled the analysis of a call being opened (its progress dialog)."""
 
 
+_INTERRUPTED = threading.Event()
+"""Ctrl-C (or SIGTERM, SIGHUP) came while :func:`run_review` runs: an analysis under way
+stops at its next progress report, and the review ends."""
+
+
+@contextlib.contextmanager
+def _ended_by_signals(app: QApplication):
+    """While the review runs from a terminal: Ctrl-C, SIGTERM and SIGHUP end it (raised
+    after as KeyboardInterrupt, which the command line says in one line). Qt's loop lets
+    Python run a signal handler only when something wakes it: a timer does, every 200 ms."""
+    _INTERRUPTED.clear()
+    restore = {}
+    if threading.current_thread() is threading.main_thread():
+        def stop(*_) -> None:
+            _INTERRUPTED.set()
+            app.exit(130)          # every event loop: the window's and an analysis's
+
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            restore[sig] = signal.signal(sig, stop)
+    wake = QTimer(interval=200)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+    try:
+        yield
+    finally:
+        wake.stop()
+        for sig, handler in restore.items():
+            signal.signal(sig, handler)
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
+
 class _Bridge(QObject):
     progressed = pyqtSignal(str, float)
     done = pyqtSignal()
@@ -132,7 +166,7 @@ def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget
         dialog.setValue(int(1000 * sum(weight[s] * f for s, f in stages.items())))
 
     def report(stage: str, done: float, total: float) -> None:
-        if cancelled.is_set():
+        if cancelled.is_set() or _INTERRUPTED.is_set():
             raise Cancelled(f"{call.name}: analysis cancelled")
         bridge.progressed.emit(stage, done / total if total else 1.0)
 
@@ -894,16 +928,25 @@ def run_review(call: Union[str, Path, dict, tuple, OpenedCall], screenshot: Unio
     apply_style(app, config.overlay.font_pt if config is not None else FONT_PT)
     window = ReviewWindow(config=config, baseline=baseline)
     window.resize(*size)
+    if screenshot is None:
+        with _ended_by_signals(app):
+            try:
+                window.load(call if isinstance(call, OpenedCall)
+                            else open_call(call, config, window, window.history_path, baseline, agent_channel))
+            except Cancelled as exc:
+                if _INTERRUPTED.is_set():
+                    return 130                      # said as KeyboardInterrupt on the way out
+                print(f"voicecoach: {exc}", file=sys.stderr)
+                return 1
+            place_window(window, size)
+            window.show()
+            return app.exec()
     try:
         window.load(call if isinstance(call, OpenedCall)
                     else open_call(call, config, window, window.history_path, baseline, agent_channel))
     except Cancelled as exc:
         print(f"voicecoach: {exc}", file=sys.stderr)
         return 1
-    if screenshot is None:
-        place_window(window, size)
-        window.show()
-        return app.exec()
     window.show()
     first = [i["start"] for i in window.source.record.get("interruptions") or [] if i["by"] == "agent"]
     window.seek(first[0] if first else 0.0)

@@ -378,8 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
     wm.add_argument("clips", nargs="+", type=_file_name, metavar="CLIP", help="clips of your voice (mono, or stereo with you on the left)")
     wm.add_argument("--profile", type=_file_name, metavar="FILE",
                     help="your voice profile (default: the one `voicecoach calibrate` remembered)")
-    wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth, reason}: "
-                    "reason says why a clip has no warmth (null when it has)")
+    wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth, reason, baseline}: "
+                    "reason says why a clip has no warmth (null when it has); baseline is what it "
+                    "was judged against (\"profile\", or \"average voice\", much less reliable)")
     _add_common(wm)
 
     sh = sub.add_parser(
@@ -1197,8 +1198,15 @@ def _local_call(call: str):
 
     found = find_record(path, load_call(path).duration)
     if found is None:
-        raise UserError(f"{call} has no call record yet: `voicecoach analyze {call} -o "
-                        f"{path.with_suffix('.json')}` makes one")
+        beside = path.with_suffix(".json")
+        if not os.path.lexists(beside):
+            raise UserError(f"{call} has no call record yet: `voicecoach analyze {call} -o {beside}` makes one")
+        n = 2                # beside it is another call's record (one side of a call of two files)
+        while os.path.lexists(free := path.with_name(f"{path.stem}-{n}.json")):
+            n += 1
+        raise UserError(f"{call} has no call record of its own: {beside} is another call's record "
+                        f"(`voicecoach share {beside}` shares that call); `voicecoach analyze {call} -o {free}` "
+                        "makes one of this file")
     return load_record(found), found
 
 

@@ -547,7 +547,7 @@ def _from_folder(config: Config, folder: Path) -> Config:
     wherever a command is run from (a terminal in one folder, a desktop launcher in another)."""
     def place(value: str) -> str:
         absolute = value.startswith("~") or Path(value).is_absolute() or PureWindowsPath(value).is_absolute()
-        return value if not value or absolute else str(folder / value)
+        return value if not value or absolute else str(Path(folder).absolute() / value)
 
     for section, key in PATH_SETTINGS:
         opts = getattr(config, section)

@@ -449,7 +449,7 @@ def write_private(path: Union[str, Path], text: str) -> Path:
 
 def add_to_history(record: dict, record_path: Union[str, Path],
                    history_path: Union[str, Path, None] = None,
-                   recordings: tuple = ()) -> str:
+                   recordings: tuple = (), replace: bool = True) -> str:
     """Index a saved record in the history (one row per record file: adding it again
     replaces its row). Never raises: returns "" when done, else a note saying why not.
 
@@ -460,6 +460,9 @@ def add_to_history(record: dict, record_path: Union[str, Path],
     recordings : tuple of paths
         The file(s) the record was made from, so that its audio is found where it is not
         beside the record (:func:`recording_candidates`).
+    replace : bool
+        False for a record opened, not made: the row of the same call under another
+        record stays (:meth:`~voicecoach.store.history.History.add`).
     """
     import sqlite3
 
@@ -467,7 +470,7 @@ def add_to_history(record: dict, record_path: Union[str, Path],
 
     try:
         with History(history_path) as history:
-            history.add(record, record_path, recordings)
+            history.add(record, record_path, recordings, replace)
             kept = history.kept
     except (sqlite3.Error, OSError) as exc:
         return f"not added to the history ({exc})"
@@ -683,7 +686,7 @@ def open_call(call: Union[str, Path, dict, tuple], config=None, *,
                                                      *record_places(demo_call_path(), linked=False))}
 
     def indexed(record: dict, record_path: Path) -> str:
-        return "" if demo else add_to_history(record, record_path, history_path)
+        return "" if demo else add_to_history(record, record_path, history_path, replace=False)
 
     if path.suffix.lower() == ".json":
         record = load_record(path)

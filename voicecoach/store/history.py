@@ -204,7 +204,7 @@ class History:
             self._db.execute("UPDATE calls SET name = ? WHERE record_path = ?", (name, path))
 
     def add(self, record: dict, record_path: Union[str, Path],
-            recordings: Iterable[Union[str, Path]] = ()) -> Optional[CallScores]:
+            recordings: Iterable[Union[str, Path]] = (), replace: bool = True) -> Optional[CallScores]:
         """Index one call record (saved at ``record_path``); re-adding a path replaces its row.
         The packaged demo call (``record["demo"]``) is not the agent's: it is not indexed
         (None), so it never counts in their trend.
@@ -218,12 +218,16 @@ class History:
         in the trend, twice). Except that a record made without speech-to-text does not
         replace one made with it: it is not indexed (None), and :attr:`kept` names the
         record the row stays with (a quick ``--no-transcript`` look took the pace, the
-        checklist and the promises out of the history)."""
+        checklist and the promises out of the history).
+
+        ``replace=False`` (a record being opened, not made): a call the history lists
+        under another record stays as it is (None): opening an older analysis of a
+        recording must not change which one the history keeps."""
         with self._db:
-            return self._add(record, record_path, recordings)
+            return self._add(record, record_path, recordings, replace)
 
     def _add(self, record: dict, record_path: Union[str, Path],
-             recordings: Iterable[Union[str, Path]] = ()) -> Optional[CallScores]:
+             recordings: Iterable[Union[str, Path]] = (), replace: bool = True) -> Optional[CallScores]:
         """:meth:`add`, inside the caller's transaction."""
         self.kept = None
         if is_demo(record, record_path):
@@ -231,6 +235,8 @@ class History:
         row = CallScores.from_record(record, record_path)
         files = [os.path.abspath(p) for p in recordings]
         same = self._same_call(row, files)
+        if same and not replace:
+            return None
         if row.checklist_items is None:                     # no transcript
             richer = [path for path, items in same if items is not None]
             if richer:
@@ -238,6 +244,11 @@ class History:
                 return None
         # one call, one row: a record of the same call (a recording analysed again, its
         # record dated by the recording) replaces the row of the one before
+        if not files and same:      # a record opened without its recording: the row knew it
+            known = self._db.execute(
+                f"SELECT recordings FROM calls WHERE recordings IS NOT NULL "
+                f"AND record_path IN ({', '.join('?' * len(same))})", [path for path, _ in same]).fetchone()
+            files = [str(p) for p in _paths(known[0])] if known else []
         self._db.executemany("DELETE FROM calls WHERE record_path = ?", [(path,) for path, _ in same])
         updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
         self._db.execute(f"INSERT INTO calls ({', '.join(_COLUMNS)}, recordings) "
