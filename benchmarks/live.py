@@ -161,11 +161,11 @@ def log_decodes(session) -> list[dict]:
     for ch, worker in session.workers.items():
         st, decode = worker.st, worker.st._decode
 
-        def timed(st=st, decode=decode, ch=ch):
+        def timed(*args, st=st, decode=decode, ch=ch):
             start = time.perf_counter()
             buffer_s = sum(p.n for p in st._pieces) / SAMPLE_RATE
             lag = st.lag_s
-            out = decode()
+            out = decode(*args)
             log.append({"channel": ch, "wall_s": round(start - t0, 3),
                         "took_s": round(time.perf_counter() - start, 3),
                         "buffer_s": round(buffer_s, 2), "lag_s": round(lag, 2),

@@ -281,6 +281,45 @@ def test_live_takes_the_agents_echo_out_of_the_call_audio(pulse, short_call, tmp
     assert abs(record["talk_time"]["customer"] - true_caller) < 0.1 * true_caller, record["talk_time"]
 
 
+def test_a_failing_streaming_model_is_said_at_once_and_fed_no_more(short_call):
+    """The streaming model breaks mid-shift (here on its first decode): the call went on
+    with no words and nothing said until the call ended (the status line said instead that
+    speech-to-text was ever further "behind"), the dead worker's queue took the rest of the
+    call's audio (+200 MB over a 30-minute call), and the end of the call waited 60 s for a
+    worker that had already ended. Now: one status line per channel as it happens, no
+    more audio to it, the call ends at once, the coaching that needs no words goes on."""
+    from voicecoach.config import Config
+    from voicecoach.live import LiveSession
+    from voicecoach.sources.audio import load_call
+    from voicecoach.sources.files import ReplaySource
+
+    class BrokenModel:
+        def transcribe(self, *args, **kwargs):
+            raise OSError("Input/output error")
+
+        def __getattr__(self, name):
+            raise AttributeError(name)
+
+    path, truth = short_call
+    session = LiveSession(ReplaySource(load_call(path)), Config(), model=BrokenModel(),
+                          second_model=BrokenModel())
+    said = []              # (kind, payload) in the order the subscriber had them
+    session.subscribe(lambda kind, payload: said.append((kind, payload)))
+    start = time.monotonic()
+    record = session.run()
+    took = time.monotonic() - start
+    failed = [i for i, (kind, p) in enumerate(said) if kind == "status" and "speech-to-text on the" in p]
+    assert len(failed) == 2, [p for k, p in said if k == "status"]          # one per channel
+    assert all("Input/output error" in said[i][1] and "without its words" in said[i][1] for i in failed)
+    snapshots = [i for i, (kind, _) in enumerate(said) if kind == "snapshot"]
+    assert max(failed) < snapshots[len(snapshots) // 2], "said only at the end of the call"
+    assert all(w.inbox.qsize() < 50 for w in session.workers.values())      # not fed the rest
+    assert not any(k == "status" and "behind" in p for k, p in said)
+    assert took < 40.0, f"the call took {took:.0f} s to end (a 60 s wait for a worker that had ended?)"
+    assert [i["by"] for i in record["interruptions"]] == [e["by"] for e in truth["events"]
+                                                          if e["kind"] == "interruption"]
+
+
 def test_a_failing_second_pass_leaves_the_streamed_words_and_one_status_line(short_call):
     """The second decode's model breaks (a disk error reading it, say) on its first call:
     the session goes on, the record keeps the words streamed live, and the agent is told

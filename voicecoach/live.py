@@ -397,6 +397,7 @@ class LiveSession:
         self.stopped_because: Optional[str] = None
         self._next_snapshot = 0.0
         self._warned_behind = False
+        self._failed_said: set[str] = set()   # channels whose speech-to-text failure was said
         stats = source.stats()                                   # a shift's source counts all day
         self._dropped_before = stats.get("dropped_blocks", 0)
         self._dropped_said = 0
@@ -534,7 +535,7 @@ class LiveSession:
         """Hand the channel's worker the audio the analyzers heard (without the agent's
         echo), the voice activity after it and the speech segments it closed."""
         blocks = self.engine.take_heard(ch)
-        if ch not in self.workers:
+        if ch not in self.workers or self.workers[ch].error is not None:
             return
         va = self.engine.vad[ch]
         segs = va.transcript_segments
@@ -557,6 +558,7 @@ class LiveSession:
             if words is None:
                 if block:
                     return events + [Event("_worker_done", 0.0, ch)]
+                self._stt_failed(ch)                  # a worker ends mid-call only when it fails
                 continue
             if isinstance(words, Revision):
                 self.revisions[ch].append(words)      # for the record; the live view keeps its words
@@ -564,9 +566,18 @@ class LiveSession:
             self.words[ch] += words
             events += self.engine.feed_words(ch, words)
 
+    def _stt_failed(self, ch: str) -> None:
+        """Said at once, and once: the channel's words stop, the coaching that needs none
+        goes on. The worker is fed no more audio (a queue no one takes from grows)."""
+        w = self.workers.get(ch)
+        if w is not None and w.error is not None and ch not in self._failed_said:
+            self._failed_said.add(ch)
+            self._emit("status", f"speech-to-text on the {ch} channel failed: {w.error}; "
+                                 "coaching goes on without its words")
+
     def snapshot(self) -> dict:
         snap = self.engine.snapshot()
-        lags = [w.lag_s for w in self.workers.values()]
+        lags = [w.lag_s for w in self.workers.values() if w.error is None]
         snap["stt_lag_s"] = round(max(lags), 2) if lags else None
         stats = self.source.stats()
         snap["dropped_blocks"] = stats.get("dropped_blocks", 0)
@@ -594,7 +605,7 @@ class LiveSession:
         for ch, w in self.workers.items():
             self._feed_worker(ch)         # the echo canceller's tail, the last segments
             w.inbox.put(None)
-        pending = set(self.workers)
+        pending = {ch for ch, w in self.workers.items() if w.error is None}   # one that failed has ended
         if self.second is not None:
             self.second.inbox.put(None)
             pending.add(SECOND)
@@ -606,9 +617,8 @@ class LiveSession:
             events += [e for e in got if e.kind != "_worker_done"]
             if not got:
                 break
-        for ch, w in self.workers.items():
-            if w.error is not None:
-                self._emit("status", f"speech-to-text on the {ch} channel failed: {w.error}")
+        for ch in self.workers:
+            self._stt_failed(ch)
         if self.second is not None and self.second.error is not None:
             self._emit("status", f"the second decode of the transcript failed ({self.second.error}); "
                                  "the call record keeps the words streamed live")
