@@ -693,3 +693,65 @@ def test_share_of_one_side_of_a_call_never_advises_overwriting_the_calls_record(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"-o {tmp_path / 'me.json'}`" not in err, err     # me.json is the two-sided call's record
+
+
+def test_calibrate_says_what_agent_channel_cannot_do(tmp_path):
+    """`--agent-channel right` on a one-channel recording was ignored without a word; with
+    --mic it was ignored too (the microphone's channel is the config's)."""
+    _call_recording(tmp_path)                     # left.wav: the agent's side alone, one channel
+    (tmp_path / "c.toml").write_text("")
+    out = str(tmp_path / "me.json")
+    res = run("calibrate", str(tmp_path / "left.wav"), "--agent-channel", "right", "-o", out, "--no-remember",
+              "--config", str(tmp_path / "c.toml"))
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.count("voicecoach: warning: ") == 1, res.stderr
+    assert "left.wav: one channel, no right side: all of it is taken as your voice" in res.stderr
+    assert (tmp_path / "me.json").is_file()
+    res = run("calibrate", "--mic", "--agent-channel", "right", "-o", str(tmp_path / "m.json"),
+              "--config", str(tmp_path / "c.toml"))
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert "--agent-channel chooses your side of a stereo recording" in res.stderr
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_a_warning_about_one_file_is_given_once(tmp_path):
+    """A file cut short said "looks truncated" twice: in `report`'s line that says where it
+    wrote and again as a warning, and in `review`, which reads the recording to analyse it
+    and again to draw and play it."""
+    t = np.arange(4 * 16000) / 16000
+    sf.write(tmp_path / "call.wav", np.stack([0.3 * np.sin(2 * np.pi * 180 * t),
+                                              0.2 * np.sin(2 * np.pi * 260 * t)], 1).astype(np.float32), 16000)
+    data = (tmp_path / "call.wav").read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[:len(data) // 2])
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen")
+    for analysed in (False, True):            # analysed now, then opened from the record it saved
+        res = subprocess.run([sys.executable, "-m", "voicecoach", "review", "cut.wav", "--screenshot", "r.png"],
+                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+        assert res.returncode == 0, res.stderr
+        assert res.stderr.count("looks truncated") == 1, (analysed, res.stderr)
+        assert (tmp_path / "cut.json").is_file()
+    for analysed in (False, True):            # `report`: the line that says where it wrote says it
+        if not analysed:
+            (tmp_path / "cut.json").unlink()
+        res = subprocess.run([sys.executable, "-m", "voicecoach", "report", "cut.wav", "-o", "r.html"],
+                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+        assert res.returncode == 0, res.stderr
+        said = res.stdout + res.stderr
+        assert said.count("looks truncated") == 1 and "Report written" in res.stdout, (analysed, said)
+
+
+def test_a_record_whose_name_is_not_utf8_is_saved_and_said_why_not_in_the_history(tmp_path):
+    """A file name that is not UTF-8 text cannot go into the history's database: the note said
+    "incomplete call record", which sent the user looking for a fault in a whole record."""
+    t = np.arange(2 * 16000) / 16000
+    sf.write(tmp_path / "call.wav", np.stack([0.3 * np.sin(2 * np.pi * 180 * t),
+                                              0.2 * np.sin(2 * np.pi * 260 * t)], 1).astype(np.float32), 16000)
+    name = os.fsdecode(b"caf\xe9.json")          # Latin-1, as an old archive names it
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"), LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "analyze", "call.wav", "--no-transcript", "-q",
+                          "-o", name], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
+                         errors="replace")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / name).is_file() and json.loads((tmp_path / name).read_text())["schema"]
+    assert "incomplete call record" not in res.stderr, res.stderr
+    assert "not UTF-8 text" in res.stderr and res.stderr.count("\n") == 1, res.stderr

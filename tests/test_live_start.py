@@ -93,6 +93,29 @@ def _run(args, tmp_path, timeout_s=180):
                           capture_output=True, text=True, env=env, timeout=timeout_s, cwd=ROOT)
 
 
+class SuspendedCustomerMic:
+    """``customer_mic`` suspended (it stays, but sends nothing) 1 s after ``live`` starts
+    coaching, and resumed on :meth:`resume` or at the end of the block, whatever happened."""
+
+    def __init__(self, pulse, live: Live):
+        self.pulse, self.live, self.on = pulse, live, False
+
+    def __enter__(self):
+        self.live.wait_line("VoiceCoach live")
+        time.sleep(1.0)
+        self.pulse.pactl("suspend-source", "customer_mic", "1")
+        self.on = True
+        return self
+
+    def resume(self) -> None:
+        if self.on:
+            self.pulse.pactl("suspend-source", "customer_mic", "0")
+            self.on = False
+
+    def __exit__(self, *exc) -> None:
+        self.resume()
+
+
 # -- 1. an input that stalls (delivers nothing, but is still there) hangs the whole shift ------
 @pytest.mark.parametrize("how", ["stop-after", "ctrl-c"])
 def test_a_stalled_input_does_not_stop_ctrl_c_or_stop_after(pulse, tmp_path, how):
@@ -105,20 +128,14 @@ def test_a_stalled_input_does_not_stop_ctrl_c_or_stop_after(pulse, tmp_path, how
     if how == "stop-after":
         args += ["--stop-after", "6"]
     live = Live(args, tmp_path)
-    suspended = False
     try:
-        live.wait_line("VoiceCoach live")
-        time.sleep(1.0)
-        pulse.pactl("suspend-source", "customer_mic", "1")
-        suspended = True
-        if how == "ctrl-c":
-            time.sleep(6.0)                         # stall_s (3 s) has passed: the input is "lost"
-            live.proc.send_signal(signal.SIGINT)
-        exited = live.exited_by(30.0)               # stop-after 6 s, or Ctrl-C at ~7 s: ample time
-        said = live.text()
+        with SuspendedCustomerMic(pulse, live):
+            if how == "ctrl-c":
+                time.sleep(6.0)                     # stall_s (3 s) has passed: the input is "lost"
+                live.proc.send_signal(signal.SIGINT)
+            exited = live.exited_by(30.0)           # stop-after 6 s, or Ctrl-C at ~7 s: ample time
+            said = live.text()
     finally:
-        if suspended:
-            pulse.pactl("suspend-source", "customer_mic", "0")
         code = live.finish()
     assert exited, (f"still running 30 s after start with customer_mic stalled ({how}); "
                     f"it exited ({code}) only once the source was resumed. Output: {said}")
@@ -130,24 +147,17 @@ def test_a_suspended_input_is_away_until_it_sends_audio_again(pulse, tmp_path):
     3 s later, "lost" again: a suspended input flapped lost/back every 5 s. It is back once
     it sends audio, and said so once, when the source is resumed."""
     live = Live(["--agent", "agent_mic", "--customer", "customer_mic", "--no-transcript"], tmp_path)
-    suspended = False
     try:
-        live.wait_line("VoiceCoach live")
-        time.sleep(1.0)
-        pulse.pactl("suspend-source", "customer_mic", "1")
-        suspended = True
-        live.wait_line("lost audio input", 30)
-        time.sleep(9.0)                              # four tries of the lost input
-        while_away = live.text()
-        pulse.pactl("suspend-source", "customer_mic", "0")
-        suspended = False
-        live.wait_line("is back after", 30)
-        time.sleep(1.0)
-        live.proc.send_signal(signal.SIGINT)
-        live.finish()
+        with SuspendedCustomerMic(pulse, live) as mic:
+            live.wait_line("lost audio input", 30)
+            time.sleep(9.0)                          # four tries of the lost input
+            while_away = live.text()
+            mic.resume()
+            live.wait_line("is back after", 30)
+            time.sleep(1.0)
+            live.proc.send_signal(signal.SIGINT)
+            live.finish()
     finally:
-        if suspended:
-            pulse.pactl("suspend-source", "customer_mic", "0")
         live.finish(10)
     assert "is back" not in while_away and while_away.count("lost audio input") == 1, while_away
     assert live.text().count("is back after") == 1, live.text()

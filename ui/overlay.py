@@ -16,8 +16,6 @@ runs Qt until the shift is over.
 """
 from __future__ import annotations
 
-import signal
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
@@ -59,6 +57,7 @@ from .meters import (
 )
 from .placement import Placement
 from .style import FONT_PT
+from .signals import on_stop_signals
 from .widgets import ElidedLabel
 
 if TYPE_CHECKING:
@@ -821,20 +820,9 @@ def run_until_done(controller, window) -> None:
     SIGTERM and SIGHUP ask it to quit. Whatever the controller met is raised again here."""
     loop = QEventLoop()
     controller.done.connect(loop.quit)
-    restore = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):   # SIGHUP: the terminal it ran from closed
-            restore[sig] = signal.signal(sig, lambda *_: controller.quit())
-    wake = QTimer(interval=200)                     # lets Python run its signal handlers
-    wake.timeout.connect(lambda: None)
-    wake.start()
-    window.show()
-    controller.start()
-    try:
+    with on_stop_signals(controller.quit):
+        window.show()
+        controller.start()
         loop.exec()
-    finally:
-        wake.stop()
-        for sig, handler in restore.items():
-            signal.signal(sig, handler)
     if controller.error is not None:
         raise controller.error

@@ -16,7 +16,6 @@ import contextlib
 import gc
 import os
 import re
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -69,6 +68,7 @@ from voicecoach.store.record import RecordError
 from . import screen_problem
 from .style import FONT_PT, apply_style, quiet_qt
 from .share import share_with_coach, team_configured
+from .signals import on_stop_signals
 from .widgets import (
     CUE_GLYPHS,
     plain,
@@ -104,26 +104,15 @@ stops at its next progress report, and the review ends."""
 @contextlib.contextmanager
 def _ended_by_signals(app: QApplication):
     """While the review runs from a terminal: Ctrl-C, SIGTERM and SIGHUP end it (raised
-    after as KeyboardInterrupt, which the command line says in one line). Qt's loop lets
-    Python run a signal handler only when something wakes it: a timer does, every 200 ms."""
+    after as KeyboardInterrupt, which the command line says in one line)."""
     _INTERRUPTED.clear()
-    restore = {}
-    if threading.current_thread() is threading.main_thread():
-        def stop(*_) -> None:
-            _INTERRUPTED.set()
-            app.exit(130)          # every event loop: the window's and an analysis's
 
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            restore[sig] = signal.signal(sig, stop)
-    wake = QTimer(interval=200)
-    wake.timeout.connect(lambda: None)
-    wake.start()
-    try:
+    def stop() -> None:
+        _INTERRUPTED.set()
+        app.exit(130)              # every event loop: the window's and an analysis's
+
+    with on_stop_signals(stop):
         yield
-    finally:
-        wake.stop()
-        for sig, handler in restore.items():
-            signal.signal(sig, handler)
     if _INTERRUPTED.is_set():
         raise KeyboardInterrupt
 

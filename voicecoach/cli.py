@@ -364,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("-o", "--output", type=_file_name, metavar="PROFILE.json", required=True, help="where to save the profile")
     cb.add_argument("--no-remember", action="store_true",
                     help="do not set it as your profile ([warmth] profile in the config file)")
-    cb.add_argument("--agent-channel", choices=("left", "right"), default="left",
+    cb.add_argument("--agent-channel", choices=("left", "right"),
                     help="which side of a stereo recording is you (default: left, as VoiceCoach "
                          "records calls)")
     _add_common(cb)
@@ -716,6 +716,7 @@ def cmd_report(args) -> int:
     except OSError as exc:
         raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     print(written_line(out, notes))
+    _said(notes)
     return 0
 
 
@@ -841,6 +842,9 @@ def cmd_calibrate(args) -> int:
     mic_only = [o for o, v in (("--seconds", args.seconds), ("--device", args.device)) if v is not None]
     if mic_only and not args.mic:       # not ignored: the user meant something by it
         raise UserError(f"{mic_only[0]} is for recording with --mic; recordings given are measured whole")
+    if args.mic and args.agent_channel:
+        raise UserError("--agent-channel chooses your side of a stereo recording; --mic records the "
+                        "microphone's channel [live] agent_channel in the config")
     config = _load_config(args)
     _check_output("-o", args.output, [*((a, "a recording") for a in args.audio),
                                       *_settings_read(args, config, profile=False)])   # it makes the profile
@@ -865,7 +869,7 @@ def cmd_calibrate(args) -> int:
             print()                    # the level meter's line ends, before any error line
         recordings, names = [audio], ["microphone"]
     else:
-        recordings = [read_mono(p, args.agent_channel) for p in args.audio]
+        recordings = [read_mono(p, args.agent_channel or "left") for p in args.audio]
         names = [Path(p).name for p in args.audio]
     for name, audio in zip(names, recordings):
         _note(_clipped(name, audio))
@@ -1329,6 +1333,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         warnings.simplefilter("always", CueModelWarning)
         warnings.showwarning = _keep_warning
         _PENDING.clear()
+        _SHOWN.clear()
         try:
             code = COMMANDS[args.command](args)
             flush_warnings()
@@ -1368,14 +1373,27 @@ def _error(message: str) -> int:
     return 2
 
 
+_SHOWN: set[str] = set()
+"""Warnings this command has shown: a file read twice (analysed, then drawn) warns once."""
+
+
 def _keep_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    _PENDING.append(" ".join(str(message).split()))
+    text = " ".join(str(message).split())
+    if text not in _PENDING and text not in _SHOWN:
+        _PENDING.append(text)
+
+
+def _said(lines: list[str]) -> None:
+    """The warnings that ``lines`` (printed) already gave are not given again."""
+    _SHOWN.update(w for w in _PENDING if any(w in line for line in lines))
+    _PENDING[:] = [w for w in _PENDING if w not in _SHOWN]
 
 
 def flush_warnings() -> None:
     """Show the pending warnings, one line each (once the input is known to be usable)."""
     for w in _PENDING:
         print(f"voicecoach: warning: {w}", file=sys.stderr)
+    _SHOWN.update(_PENDING)
     _PENDING.clear()
 
 

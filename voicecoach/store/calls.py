@@ -474,6 +474,9 @@ def add_to_history(record: dict, record_path: Union[str, Path],
             kept = history.kept
     except (sqlite3.Error, OSError) as exc:
         return f"not added to the history ({exc})"
+    except UnicodeEncodeError:       # a ValueError, but the record is whole: its name is the matter
+        return ("not added to the history: a file name of this call is not UTF-8 text, which the "
+                "history cannot hold; rename it and open it again (`voicecoach report`) to add it")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return f"not added to the history (incomplete call record: {exc.__class__.__name__} {exc})"
     if kept is not None:

@@ -17,6 +17,7 @@ ordinary voice.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Sequence
@@ -34,7 +35,7 @@ from voicecoach.analyzers.warmth import (
     speech_window,
 )
 from voicecoach.events import SAMPLE_RATE
-from voicecoach.sources.audio import SILENCE_PEAK, AudioError, check_call_channels, read_audio
+from voicecoach.sources.audio import SILENCE_PEAK, AudioError, AudioWarning, check_call_channels, read_audio
 from voicecoach.sources.devices import DeviceChoice, environment_set, import_sounddevice
 
 PROFILE_KIND = "voicecoach-voice-profile"
@@ -271,9 +272,17 @@ def read_mono(path: str | Path, channel: str = "left") -> np.ndarray:
     ------
     AudioError
         Missing, unreadable or empty file, or more than two channels.
+
+    Warns
+    -----
+    AudioWarning
+        ``channel`` is "right" and the file has one channel (it is taken whole).
     """
     audio, sr = read_audio(path)
     check_call_channels(path, audio.shape[1])
+    if channel == "right" and audio.shape[1] == 1:
+        warnings.warn(AudioWarning(f"{path}: one channel, no right side: all of it is taken as "
+                                   "your voice"), stacklevel=2)
     x = audio[:, 1 if channel == "right" and audio.shape[1] > 1 else 0]
     if sr != SAMPLE_RATE:
         import soxr
