@@ -475,3 +475,16 @@ def test_a_recording_another_record_names_through_a_link_of_another_name_is_kept
     plan = plan_deletion(first)
     assert wav not in plan.recordings, plan.details()
     assert any(f"kept {wav}: the call record {linked} was made from it too" in s for s in plan.stays), plan.stays
+
+
+def test_deleting_a_live_call_coached_with_recording_off_does_not_say_its_recording_is_missing(user):
+    """A call coached live with recording off (the default) never had a recording: deleting
+    it said "no recording found (call 1, 2026-11-02 09:00 is neither beside the record nor
+    where it was analysed)", as if a file had gone missing."""
+    live = record("call 1, 2026-11-02 09:00", 2) | {
+        "live": {"latency_p50_s": {}}, "shift": {"call": 1, "start_s": 0.0, "end_s": SECONDS}}
+    assert save_call(live, user / "data" / "records" / "call-20261102-090000-001.json") == ""
+    res = vc(user, "history", "--delete", "1", "--yes")
+    assert res.returncode == 0 and "Deleted call 1" in res.stdout, res.stderr
+    assert "neither beside the record" not in res.stdout and "none was made" in res.stdout, res.stdout
+    assert listed() == []

@@ -940,3 +940,181 @@ def test_hide_overlay_is_not_offered_when_nothing_can_show_it_again(qtbot, monke
         ctl.act_visible.trigger()
     assert w.isVisible(), "'Hide overlay' hid the overlay with no tray icon and no global hotkey to show it"
     w.close_for_good()
+
+
+# --------------------------------------------------------------------------- a new agent's shift
+
+def shift_after(call: CallAudio, gap_s: float, config: Config | None = None, streams: bool = False,
+                realtime: bool = True):
+    """A shift that plays ``call`` after ``gap_s`` of a silent line (nothing saved)."""
+    from voicecoach.shift import Shift
+    from voicecoach.sources.files import PlaylistSource
+
+    return lambda: Shift(PlaylistSource([(gap_s, call)], realtime=realtime, streams=streams),
+                         config or Config(), transcribe=False, save=False)
+
+
+def test_marking_a_moment_between_calls_does_not_say_it_is_marked(qtbot, excerpt):
+    """The mark hotkey (Ctrl+Alt+M) while waiting for a call: the shift marks nothing (no
+    call to mark it in), yet the status line said "Moment marked"."""
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ctl = ShiftController(shift_after(excerpt, 4.0), w)
+    w.show()
+    ctl.start()
+    qtbot.waitUntil(lambda: ctl._shift() is not None and w.state == w.IDLE, timeout=10_000)
+    ctl.mark()
+    assert w.status_text != "Moment marked", "said marked, with no call to mark"
+    assert "no call" in w.status_text.lower()
+    qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)
+    ctl.mark()                                             # in a call it is marked, and said so
+    assert w.status_text == "Moment marked"
+    ctl.quit()
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=10_000)
+
+
+def test_the_status_dot_says_no_call_while_waiting_for_the_first_one(qtbot, excerpt):
+    """Before the shift's first call the dot was green, as during a call (and the clock
+    read 0:00), while between later calls it is grey: the agent could not tell from the
+    dot whether a call was being coached."""
+    from voicecoach.ui.meters import _tint
+
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ctl = ShiftController(shift_after(excerpt, 4.0), w)
+    w.show()
+    ctl.start()
+    qtbot.waitUntil(lambda: ctl._shift() is not None and w.state == w.IDLE, timeout=10_000)
+    assert w.status_text == "Waiting for a call"
+    waiting = w.dot.styleSheet()
+    assert _tint("dead_air").name() in waiting, waiting             # as between calls
+    assert _tint("backchannel").name() not in waiting               # not the in-call green
+    assert w.clock.text() == ""                                     # no call, no call time
+    qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)
+    assert _tint("backchannel").name() in w.dot.styleSheet()
+    ctl.quit()
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=10_000)
+
+
+def test_the_tray_tip_says_waiting_after_a_stretch_that_was_not_a_call(qtbot, monkeypatch, excerpt):
+    """A 2-second stream (a false start) is dropped as not a call: the tray icon's tip
+    went on saying "VoiceCoach — call 1" while the overlay said it was waiting."""
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
+    short = CallAudio(excerpt.agent[:2 * SAMPLE_RATE], excerpt.customer[:2 * SAMPLE_RATE], "blip")
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ctl = ShiftController(shift_after(short, 1.0, streams=True, realtime=False), w)
+    w.show()
+    seen = []
+    ctl.start()
+    ctl.runner.bridge.call.connect(lambda item: seen.append((item["state"], ctl.tray.toolTip(), w.status_text)))
+    with qtbot.waitSignal(ctl.done, timeout=20_000):
+        pass
+    dropped = [s for s in seen if s[0] == "dropped"]
+    assert dropped, seen
+    assert dropped[0][1] == "VoiceCoach — waiting for a call", dropped
+    assert "Waiting for" in dropped[0][2]
+
+
+def test_quitting_mid_call_keeps_saying_the_shift_is_stopping(qtbot, excerpt):
+    """Quit while a call goes on: the call is finished and saved first. The status line
+    said "Stopping — finishing the call…", then, once the call's end was decided, "Waiting
+    for the next call" until the window closed: a shift that was quitting said it waited
+    for the next call."""
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ctl = ShiftController(shift_of(excerpt), w)
+    w.show()
+    told = []
+    ctl.start()
+    ctl.runner.bridge.call.connect(lambda item: told.append((item["state"], w.status_text)))
+    qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)
+    qtbot.wait(500)
+    ctl.quit()
+    assert w.status_text.startswith("Stopping")
+    with qtbot.waitSignal(ctl.done, timeout=20_000):
+        pass
+    after = [t for t in told if t[0] in ("ending", "ended")]
+    assert [s for s, _ in after] == ["ending", "ended"], told
+    assert all(text.startswith("Stopping") for _, text in after), after
+
+
+def test_the_overlay_stays_up_on_the_last_card_once_a_replay_is_over(qtbot, excerpt, tmp_path):
+    """`voicecoach live --replay demo`, the first command README gives a new user: the
+    overlay closed the moment the replayed call was saved, so its after-call card (and the
+    review it opens) was never seen. It stays up on the card until the agent closes it."""
+    from voicecoach.shift import Shift
+
+    def make():
+        return Shift(ReplaySource(excerpt), Config(), transcribe=False, records_folder=tmp_path / "records",
+                     history_path=tmp_path / "h.sqlite")
+
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ctl = ShiftController(make, w, stay_open=True)
+    w.show()
+    done = []
+    ctl.done.connect(lambda: done.append(True))
+    ctl.start()
+    qtbot.waitUntil(lambda: ctl.calls is not None, timeout=20_000)
+    qtbot.wait(300)
+    assert w.isVisible() and not done, "the overlay closed as soon as the replay was over"
+    assert w.card.isVisible() and w.card.review_button.isEnabled()
+    assert "replay is over" in w.status_text and w.state == w.IDLE
+    ctl._update_menu()
+    assert ctl.act_review.isEnabled() and not ctl.act_call.isEnabled() and not ctl.act_pause.isEnabled()
+    w.close_button.click()                  # nothing left to end: closes without asking
+    assert done and not w.isVisible()
+    assert len(ctl.calls) == 1 and ctl.calls[0]["record_path"]
+
+
+def test_the_review_opened_from_the_overlay_reads_the_config_the_shift_runs_with(qtbot, excerpt, tmp_path):
+    """`voicecoach live --config work.toml`: the card's "Open the review" (and the menu's)
+    ran `voicecoach review CALL` without it, so the review came up with the default
+    settings (its text size, which README says follows the overlay's; no team store)."""
+    import subprocess
+
+    from voicecoach.shift import Shift
+
+    cfg = tmp_path / "work.toml"
+    cfg.write_text("[overlay]\nfont_pt = 14\n", encoding="utf-8")
+
+    def make():
+        return Shift(ReplaySource(excerpt), Config(), transcribe=False, records_folder=tmp_path / "records",
+                     history_path=tmp_path / "h.sqlite")
+
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ctl = ShiftController(make, w, config_path=cfg)
+    w.show()
+    with qtbot.waitSignal(ctl.done, timeout=20_000):
+        ctl.start()
+    record = ctl.calls[0]["record_path"]
+    command = ctl.review_command(record)
+    assert command[command.index("--config") + 1] == str(cfg) and command[-1] == record, command
+    shot = tmp_path / "review.png"
+    res = subprocess.run([*command, "--screenshot", str(shot)], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data")))
+    assert res.returncode == 0 and shot.is_file(), res.stderr
+
+
+def test_without_speech_to_text_a_calls_live_view_says_what_is_off(qtbot, excerpt):
+    """`voicecoach live --no-transcript`: at each call of the shift the caption line lost
+    its "Captions are off" (it read "…", as if words were coming), and the checklist showed
+    "○ Greeting ○ Empathy ○ Questions ○ Closing" and "nothing yet" all call long, as if the
+    agent had not greeted; only the after-call card said words were not checked."""
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ctl = ShiftController(shift_after(excerpt, 1.0), w)
+    w.show()
+    ctl.start()
+    qtbot.waitUntil(lambda: w.state == w.LIVE, timeout=10_000)
+    qtbot.wait(300)
+    c = w.checklist
+    assert "off" in w.captions["agent"].text(), w.captions["agent"].text()
+    assert not any(chip.isVisible() for chip in c.items.values()), "an empty checklist that cannot fill in"
+    assert not c.callers.isVisible() and not c.follow_ups.isVisible()
+    assert c.words_off.isVisible() and "speech-to-text is off" in c.words_off.text()
+    assert c.temperature.isVisible()                        # the caller's voice is still heard
+    ctl.quit()
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=10_000)

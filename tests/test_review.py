@@ -957,3 +957,33 @@ def test_ctrl_c_in_the_terminal_ends_the_review_without_a_traceback(tmp_path, de
             proc.kill()
             proc.communicate()
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+def test_a_live_call_coached_with_recording_off_says_it_was_not_recorded(qtbot, tmp_path, monkeypatch):
+    """The after-call card's "Open the review" on a call coached with recording off (the
+    default): the status line said "call 1, 2026-12-06 14:46 is neither beside the record
+    nor where it was analysed" and the timeline "recording not found", as if a file had
+    gone missing, where no call is recorded unless the agent turns recording on."""
+    import pyqtgraph as pg
+
+    from voicecoach.config import Config
+    from voicecoach.shift import Shift
+    from voicecoach.sources.audio import CallAudio, load_call
+    from voicecoach.sources.files import PlaylistSource
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    demo = load_call(demo_call_path())
+    part = CallAudio(demo.agent[:14 * SAMPLE_RATE], demo.customer[:14 * SAMPLE_RATE], "mine")
+    shift = Shift(PlaylistSource([(1.0, part)], streams=True), Config(), transcribe=False,
+                  records_folder=tmp_path / "records", history_path=tmp_path / "h.sqlite")
+    (call,) = shift.run()
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    win.load(open_call(call["record_path"]))
+    message = win.statusBar().currentMessage()
+    assert "neither beside the record" not in message and "no recording was made" in message, message
+    notes = [i.textItem.toPlainText() for i in win.timeline.waves.items if isinstance(i, pg.TextItem)]
+    assert notes and not any("not found" in n for n in notes), notes
+    assert any(n.startswith("not recorded") for n in notes), notes

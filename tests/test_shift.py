@@ -203,3 +203,29 @@ def test_a_call_with_a_hold_is_one_call(tmp_path):
     # the agent is told the call goes on through the hold, and when it is over
     on, back = res.stdout.find("On hold: the call goes on"), res.stdout.find("Back from the hold")
     assert 0 < on < back < res.stdout.find("VoiceCoach — call 1,"), res.stdout
+
+
+def test_the_terminal_does_not_say_it_waits_for_a_call_once_the_replay_is_over():
+    """`voicecoach live --replay a.wav b.wav --console`: the last recording's summary ended
+    with "Waiting for the next call… (Ctrl-C ends the shift)", and "Shift over" came at
+    once under it: the replay had no call left to wait for."""
+    import io
+
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.config import Config
+    from voicecoach.shift import Shift
+    from voicecoach.sinks.console import CallPrinter
+    from voicecoach.sources.audio import CallAudio, load_call
+    from voicecoach.sources.files import PlaylistSource
+
+    demo = load_call(demo_call_path())
+    part = CallAudio(demo.agent[:14 * 16000], demo.customer[:14 * 16000], "part")
+    out = io.StringIO()
+    shift = Shift(PlaylistSource([(0.0, part), (3.0, part)], streams=True), Config(), transcribe=False,
+                  save=False)
+    shift.subscribe(CallPrinter(out, ending=lambda: shift.stopping))
+    calls = shift.run()
+    text = out.getvalue()
+    assert [c["ended_by"] for c in calls] == ["stream", "stream"], text
+    last = text.split("VoiceCoach — call 2,")[-1]
+    assert "Checklist" in last and "Waiting for the next call" not in last, text

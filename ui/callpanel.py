@@ -30,6 +30,9 @@ CHECKLIST = (("greeting", "Greeting"), ("empathy", "Empathy"), ("questions", "Qu
              ("closing_question", "Closing"))
 """The live checklist's items: (key, label)."""
 
+WORDS_OFF = "<i>No checklist, caller's list or follow-ups: speech-to-text is off</i>"
+"""The live checklist's line when the call's words are not heard."""
+
 _CUE_ITEM = {"greeting": "greeting", "empathy": "empathy", "question_open": "questions",
              "question_closed": "questions", "closing_question": "closing_question"}
 
@@ -80,6 +83,13 @@ class LiveChecklist(QWidget):
         self.columns = 0
         self._arrange(len(CHECKLIST))
         lay.addLayout(self.chips)
+        # without speech-to-text nothing here can fill in (the card says the same at the end):
+        # an empty checklist would read as a greeting not yet said
+        self.words_off = _small(WORDS_OFF)
+        self.words_off.setAccessibleName("Checklist unavailable")
+        self.words_off.hide()
+        lay.addWidget(self.words_off)
+        self.words_on = True
         self.temperature = _small()
         self.temperature.setAccessibleName("Caller's temperature")
         lay.addWidget(self.temperature)
@@ -97,6 +107,16 @@ class LiveChecklist(QWidget):
         box.addStretch(1)
         lay.addWidget(self.lists_box)
         self.reset()
+
+    def set_words(self, on: bool) -> None:
+        """Whether the call's words are heard (speech-to-text on): without them the
+        checklist and the two lists are replaced by one line saying why; the caller's
+        temperature, from their voice, stays."""
+        self.words_on = on
+        for chip in self.items.values():
+            chip.setVisible(on)
+        self.lists_box.setVisible(on)
+        self.words_off.setVisible(not on)
 
     def reset(self) -> None:
         self.done = {key: False for key, _ in CHECKLIST}

@@ -66,6 +66,10 @@ if TYPE_CHECKING:
 MODEL_LOADING_TEXT = "Loading the speech model…"
 HOLD_STATUS = "On hold — the call goes on"
 """The status line while the session is being built."""
+CAPTIONS_OFF = "Captions are off (no speech-to-text)."
+"""The agent's caption line when the session has no speech-to-text."""
+STOPPING_STATUS = "Stopping — finishing the call…"
+"""The status line once the agent quit, until the call going on is saved and the window closes."""
 
 
 @dataclass
@@ -207,6 +211,7 @@ class OverlayWindow(QWidget):
         self._before_hold = ""                    # the status line a hold replaced
         self._away: Optional[str] = None     # shift mode: an input went away (what to say)
         self._paused = False                 # shift mode: coaching paused by the agent
+        self._stopping = False               # the shift is ending (the agent quit)
         self._drag: Optional[QPoint] = None
         self._closing = False
         self._expanded_h = 0
@@ -400,6 +405,8 @@ class OverlayWindow(QWidget):
 
     def _waiting_text(self) -> str:
         """The status line between calls: an input away, coaching paused, or waiting."""
+        if self._stopping:
+            return STOPPING_STATUS
         if self._away:
             return self._away
         return "Coaching paused — resume it from the menu" if self._paused else "Waiting for the next call"
@@ -443,6 +450,8 @@ class OverlayWindow(QWidget):
         for ch in (AGENT, CUSTOMER):
             self._line[ch] = []
             self.captions[ch].set_caption("")
+        if not self.captions_on:                  # each call of a shift says it again
+            self.captions[AGENT].set_caption("", CAPTIONS_OFF)
         self.checklist.reset()
 
     def set_loading(self, text: str = MODEL_LOADING_TEXT) -> None:
@@ -480,8 +489,9 @@ class OverlayWindow(QWidget):
             self.share_value.setText("mic only")
         self.captions[CUSTOMER].setVisible(self.two_sided and self.captions_on)
         self.caption_tags[CUSTOMER].setVisible(self.two_sided and self.captions_on)
+        self.checklist.set_words(self.captions_on)
         if not self.captions_on:
-            self.captions[AGENT].set_caption("", "Captions are off (no speech-to-text).")
+            self.captions[AGENT].set_caption("", CAPTIONS_OFF)
         self._usual_status = ("Listening to you and the caller" if self.two_sided
                               else "Mic only — warmth and pace (no call audio)")
         self._status_timer.stop()
@@ -489,15 +499,31 @@ class OverlayWindow(QWidget):
         self.slot.set_busy(False)
         self.clock.setText(clock(0.0))
 
+    def set_over(self, text: str) -> None:
+        """Shift mode: the shift has ended by itself (``text`` says so); the panel stays up
+        with the last call's card until the agent closes it."""
+        self.state = self.IDLE
+        self._set_dot("dead_air")
+        self.rec.setVisible(False)
+        self.slot.set_busy(False)
+        self._usual_status = text
+        self._status_timer.stop()
+        self.set_status(text)
+
     def set_stopping(self) -> None:
         """Monitoring is ending: the call is being finished and saved."""
+        self._stopping = True               # the call's end and save to come say so too
         if self.state in (self.LIVE, self.LOADING):
             self.state = self.STOPPING
             self._set_dot("dead_air")
-            self._usual_status = "Stopping — finishing the call…"
+            self._usual_status = STOPPING_STATUS
             self._status_timer.stop()
             self.set_status(self._usual_status)
             self.slot.set_busy(True)
+        elif self.state == self.IDLE:       # a call that just ended may still be being saved
+            self._usual_status = STOPPING_STATUS
+            self._status_timer.stop()
+            self.set_status(self._usual_status)
 
     # ----------------------------------------------------------------- live input
     def on_event(self, e: Event) -> None:

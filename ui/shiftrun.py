@@ -31,6 +31,9 @@ from .style import FONT_PT, quiet_qt
 from .widgets import write_screenshot
 
 
+REPLAY_OVER = "The replay is over — ✕ closes VoiceCoach"
+"""The status line once every recording of ``live --replay`` has played (the overlay stays up)."""
+
 EARLIER_SHOWN = 10
 """Calls of this shift the menu offers to review besides the last (a card is shown for
 a call only until the next one starts, so a call that followed at once never had one)."""
@@ -55,9 +58,15 @@ class ShiftController(QObject):
     done = pyqtSignal()
 
     def __init__(self, make_shift: Callable, window: OverlayWindow, *, extra=(),
-                 stop_after_s: Optional[float] = None, screenshot=None, settings=None):
+                 stop_after_s: Optional[float] = None, screenshot=None, settings=None,
+                 stay_open: bool = False, config_path=None):
         super().__init__(window)
+        self.config_path = config_path         # `live --config FILE`: the review reads it too
         self.make_shift, self.window, self.extra = make_shift, window, list(extra)
+        # a replay that plays out leaves the overlay up on its last card until the agent
+        # closes it (closed at once, the card of the replayed call was never seen)
+        self.stay_open = stay_open and screenshot is None and stop_after_s is None
+        self._quitting = False
         self.stop_after_s, self.screenshot = stop_after_s, screenshot
         self._shot = False                 # the screenshot of the call is taken
         self.calls: Optional[list] = None
@@ -150,13 +159,23 @@ class ShiftController(QObject):
             shift.resume() if self.paused else shift.pause()
 
     def mark(self) -> None:
-        if self._shift() is not None:
-            self._shift().mark()
-            self.window.on_status("Moment marked", warn=False)
+        if self._shift() is None:
+            return
+        if self.window.state != self.window.LIVE:        # the shift marks only a call going on
+            self.window.on_status("No call going on: nothing to mark", warn=False)
+            return
+        self._shift().mark()
+        self.window.on_status("Moment marked", warn=False)
+
+    def review_command(self, path: str) -> list[str]:
+        """How :meth:`open_review` runs the review: with the config the shift runs with
+        (its text size, its team store), not the default one."""
+        config = ["--config", str(self.config_path)] if self.config_path else []
+        return [sys.executable, "-m", "voicecoach", "review", *config, str(path)]
 
     def open_review(self, path: str) -> None:
         """The review of a saved call, in a process of its own."""
-        subprocess.Popen([sys.executable, "-m", "voicecoach", "review", str(path)],
+        subprocess.Popen(self.review_command(path),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
 
     def can_hide(self) -> bool:
@@ -166,14 +185,14 @@ class ShiftController(QObject):
 
     def close_clicked(self) -> None:
         """The panel's ✕: hide it where it can come back, else ask before ending the shift."""
-        if self.can_hide():
+        if self.can_hide() and not self.over:
             self.window.hide()
             if self.tray is not None and not self._told_hidden:
                 self._told_hidden = True
                 self.tray.showMessage("VoiceCoach keeps coaching",
                                       "Click the tray icon to show the overlay again; quit from its menu.",
                                       QSystemTrayIcon.MessageIcon.Information, 6000)
-        elif self.confirm_quit():
+        elif self.over or self.confirm_quit():      # a shift that is over: nothing to ask
             self.quit()
 
     def confirm_quit(self) -> bool:
@@ -190,7 +209,13 @@ class ShiftController(QObject):
         box.exec()
         return box.clickedButton() is quit_button
 
+    @property
+    def over(self) -> bool:
+        """The shift has ended by itself (a replay played out) and the overlay stays up."""
+        return self.runner is None and self.calls is not None
+
     def quit(self) -> None:
+        self._quitting = True
         if self.runner is None:
             self._close()
             return
@@ -209,6 +234,8 @@ class ShiftController(QObject):
     def _started(self, shift) -> None:
         self.window.attach(shift)
         self.window.state = self.window.IDLE
+        self.window._set_dot("dead_air")                 # as between calls: none is coached yet
+        self.window.clock.setText("")
         self.window._usual_status = "Waiting for a call"
         self.window.set_status("Waiting for a call")
         if self.hotkeys is not None and self.hotkeys.note:
@@ -226,7 +253,7 @@ class ShiftController(QObject):
         if item.get("state") in ("ended", "saved") and item.get("record_path"):
             self.saved = sorted([*self.saved, (item["index"], call_label(item), item["record_path"])])
             self.last_record_path = self.saved[-1][2]
-        if item.get("state") == "ended":
+        if item.get("state") in ("ending", "ended", "dropped"):
             if self.window.state != self.window.LIVE:     # not when the next call is already on
                 self._tip("paused" if self.paused else "waiting for a call")
 
@@ -267,6 +294,12 @@ class ShiftController(QObject):
             if self.window.card.isVisible() and self.exit_code == 0:    # one error line, not two
                 path = Path(self.screenshot)
                 self._shoot(path.with_name(f"{path.stem}-card{path.suffix}"))
+        elif self.stay_open and not self._quitting:
+            self.window.set_over(REPLAY_OVER)
+            self.window.close_button.setToolTip("Close VoiceCoach (the replay is over)")
+            self.window.close_button.setAccessibleName("Quit VoiceCoach")
+            self._tip("the replay is over")
+            return
         self._close()
 
     def _shoot(self, path) -> None:
@@ -313,8 +346,13 @@ def add_share_action(window: OverlayWindow, config) -> None:
 
 def run_shift_overlay(make_shift: Callable, extra=(), *, screenshot: Union[str, Path, None] = None,
                       stop_after_s: Optional[float] = None, config=None,
-                      placement_path: Union[str, Path, None] = None) -> tuple[int, Optional[list]]:
+                      placement_path: Union[str, Path, None] = None,
+                      stay_open: bool = False, config_path=None) -> tuple[int, Optional[list]]:
     """Run a shift behind the overlay until the agent quits (or ``stop_after_s``).
+
+    ``stay_open``: a shift that ends by itself (a replay played out) leaves the overlay up,
+    on the last call's card, until the agent closes it. ``config_path``: the config file
+    given on the command line, which the reviews opened from the overlay read too.
 
     Returns ``(exit code, the shift's calls)``: 2 when there is no screen or the
     screenshot cannot be written; the calls are None when nothing ran.
@@ -338,7 +376,8 @@ def run_shift_overlay(make_shift: Callable, extra=(), *, screenshot: Union[str, 
         placement_path = placement_file()
     window = OverlayWindow(placement_path=None if screenshot is not None else placement_path, settings=settings)
     controller = ShiftController(make_shift, window, extra=extra, stop_after_s=stop_after_s,
-                                 screenshot=screenshot, settings=settings)
+                                 screenshot=screenshot, settings=settings, stay_open=stay_open,
+                                 config_path=config_path)
     add_share_action(window, config)
     run_until_done(controller, window)
     code, calls = controller.exit_code, controller.calls

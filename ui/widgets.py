@@ -300,8 +300,11 @@ class TimelineView(pg.GraphicsLayoutWidget):
                     w.addItem(pg.BarGraphItem(x0=[s["start"] for s in segs], x1=[s["end"] for s in segs],
                                               y0=0.0, y1=sign[ch] * 0.7, pen=pg.mkPen(None),
                                               brush=pg.mkBrush(color(ch, 170))))
-            note = ("recording not found: speech spans from the transcript" if spans else
-                    "recording not found, and no transcript: the markers show the call")
+            from voicecoach.store.calls import not_recorded
+
+            why = "not recorded" if not_recorded(record) else "recording not found"
+            note = (f"{why}: speech spans from the transcript" if spans else
+                    f"{why}, and no transcript: the markers show the call")
             w.addItem(pg.TextItem(note, color=PALETTE["muted"], anchor=(0, 0)))
 
     def _draw_markers(self, record: dict, agent: Optional[str]) -> None:

@@ -1101,7 +1101,9 @@ def cmd_live(args) -> int:
             from voicecoach.ui.shiftrun import run_shift_overlay
 
             code, calls = run_shift_overlay(make_shift, extra, screenshot=args.screenshot,
-                                            stop_after_s=args.stop_after, config=config)
+                                            stop_after_s=args.stop_after, config=config,
+                                            stay_open=bool(args.replay),
+                                            config_path=user_path(args.config) if args.config else None)
             if calls is None:
                 return code
     finally:

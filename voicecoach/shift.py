@@ -160,6 +160,7 @@ class Shift:
         self._buffer_s = keep_s
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
+        self._over = threading.Event()          # the source has ended
         self._closing: queue.Queue = queue.Queue()
         self._closer = threading.Thread(target=self._close_loop, name="shift-closer", daemon=True)
         self.error: Optional[BaseException] = None
@@ -191,8 +192,9 @@ class Shift:
 
     @property
     def stopping(self) -> bool:
-        """:meth:`stop` was asked for: no call comes after the ones being saved."""
-        return self._stop.is_set()
+        """:meth:`stop` was asked for, or the source has ended (a replay played out): no
+        call comes after the ones being saved."""
+        return self._stop.is_set() or self._over.is_set()
 
     # ------------------------------------------------------------------ the engine thread
     @property
@@ -225,6 +227,7 @@ class Shift:
                         break             # shift time: the source's clock leaves out the time away
             finally:
                 self.source.stop()
+            self._over.set()                             # nothing more to listen to: no next call
             self._apply(self._playback_changes())        # a replay's last recording ends with its stream
             lost = getattr(self.source, "lost", None)
             if lost:

@@ -599,6 +599,20 @@ def _load_noted(files, agent_channel: str = "left"):
     return audio, "; ".join(notes)
 
 
+NOT_RECORDED = "no recording was made of this call (recording was off): no waveforms or playback"
+"""Why a call coached live with recording off has no playback (:func:`not_recorded`)."""
+
+
+def not_recorded(record: dict) -> bool:
+    """Whether ``record`` is of a call coached live with no recording made (recording was
+    off, or a full disk refused its first second): it names no recording (its source is the session's name, "call 3, 2026-12-06 14:46", where a
+    recorded call's is its file's, "call-20261206-144646.wav")."""
+    if not (record.get("live") or record.get("shift")) or record.get("demo"):
+        return False
+    name = record["source"].get("name")
+    return isinstance(name, str) and not Path(name).suffix
+
+
 def call_audio(record: dict, record_path: Path, history_path: Union[str, Path, None] = None, *,
                demo: bool = False) -> tuple[tuple[Path, ...], Optional[CallAudio], str]:
     """The audio of the record at ``record_path``, to show: ``(files, audio, note)``.
@@ -633,6 +647,8 @@ def call_audio(record: dict, record_path: Path, history_path: Union[str, Path, N
             audio = CallAudio(audio.agent[:end].copy(),
                               None if audio.customer is None else audio.customer[:end].copy(), audio.name)
         return files, audio, _join(heard, why)
+    if not said and not_recorded(record):             # nothing went missing: there never was one
+        return (), None, NOT_RECORDED
     if not said:
         said.append(f"{record['source']['name']} is neither beside the record nor where it was analysed")
     return (), None, _join(*dict.fromkeys(said)) + ": no waveforms or playback"

@@ -33,7 +33,7 @@ from typing import Iterable, Optional, Union
 
 from voicecoach.paths import user_path
 from voicecoach.sinks.view import call_name
-from voicecoach.store.calls import record_places, recording_candidates, recording_files
+from voicecoach.store.calls import not_recorded, record_places, recording_candidates, recording_files
 from voicecoach.store.history import History, local_time
 from voicecoach.store.record import RecordError, is_demo, load_record
 
@@ -218,7 +218,9 @@ def _recordings(record: dict, path: Path, history: History, history_path: Union[
                                    for f in fs):
         if candidate not in chosen and candidate != demo:
             stays.append(f"kept {candidate}: a file of that name, but not as long as this call")
-    if not files and not stays:
+    if not files and not stays and not_recorded(record):
+        stays.append("no recording (none was made of this call: recording was off)")
+    elif not files and not stays:
         stays.append(f"no recording found ({record['source']['name']} is neither beside the record nor "
                      "where it was analysed)")
     return tuple(goes), stays
