@@ -112,3 +112,29 @@ def _qt_widgets_live_until_closed(request, monkeypatch):
     monkeypatch.setattr(qtbot_module, "_add_widget", add_widget)
     yield
     held.clear()
+
+
+@pytest.fixture
+def own_disk(tmp_path):
+    """A small filesystem of its own (tmpfs, its folder 0700), for a full or a read-only
+    disk: ``own_disk("1m")`` mounts one at ``tmp_path / "disk"`` (``name=`` another folder)
+    and returns ``(path, remount)``; ``remount("size=16m")`` gives it room,
+    ``remount("ro")`` makes it read-only. Unmounted after the test; the test is skipped
+    where mounting is not allowed (not root)."""
+    import subprocess
+
+    mounted = []
+
+    def mount(size: str, name: str = "disk"):
+        path = tmp_path / name
+        path.mkdir()
+        made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
+                              capture_output=True, text=True)
+        if made.returncode:
+            pytest.skip(f"a filesystem of its own needs root (mount): {made.stderr.strip()}")
+        mounted.append(path)
+        return path, lambda options: subprocess.run(["mount", "-o", f"remount,{options}", str(path)], check=True)
+
+    yield mount
+    for path in mounted:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)

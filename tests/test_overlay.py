@@ -1039,19 +1039,21 @@ def test_quitting_mid_call_keeps_saying_the_shift_is_stopping(qtbot, excerpt):
     assert all(text.startswith("Stopping") for _, text in after), after
 
 
+def saved_replay(call: CallAudio, tmp_path):
+    """A shift that replays ``call`` once and saves its record under ``tmp_path``."""
+    from voicecoach.shift import Shift
+
+    return lambda: Shift(ReplaySource(call), Config(), transcribe=False, records_folder=tmp_path / "records",
+                         history_path=tmp_path / "h.sqlite")
+
+
 def test_the_overlay_stays_up_on_the_last_card_once_a_replay_is_over(qtbot, excerpt, tmp_path):
     """`voicecoach live --replay demo`, the first command README gives a new user: the
     overlay closed the moment the replayed call was saved, so its after-call card (and the
     review it opens) was never seen. It stays up on the card until the agent closes it."""
-    from voicecoach.shift import Shift
-
-    def make():
-        return Shift(ReplaySource(excerpt), Config(), transcribe=False, records_folder=tmp_path / "records",
-                     history_path=tmp_path / "h.sqlite")
-
     w = OverlayWindow(QUICK)
     qtbot.addWidget(w)
-    ctl = ShiftController(make, w, stay_open=True)
+    ctl = ShiftController(saved_replay(excerpt, tmp_path), w, stay_open=True)
     w.show()
     done = []
     ctl.done.connect(lambda: done.append(True))
@@ -1074,18 +1076,11 @@ def test_the_review_opened_from_the_overlay_reads_the_config_the_shift_runs_with
     settings (its text size, which README says follows the overlay's; no team store)."""
     import subprocess
 
-    from voicecoach.shift import Shift
-
     cfg = tmp_path / "work.toml"
     cfg.write_text("[overlay]\nfont_pt = 14\n", encoding="utf-8")
-
-    def make():
-        return Shift(ReplaySource(excerpt), Config(), transcribe=False, records_folder=tmp_path / "records",
-                     history_path=tmp_path / "h.sqlite")
-
     w = OverlayWindow(QUICK)
     qtbot.addWidget(w)
-    ctl = ShiftController(make, w, config_path=cfg)
+    ctl = ShiftController(saved_replay(excerpt, tmp_path), w, config_path=cfg)
     w.show()
     with qtbot.waitSignal(ctl.done, timeout=20_000):
         ctl.start()

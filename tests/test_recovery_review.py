@@ -8,7 +8,6 @@ real full filesystem (a small tmpfs: needs root; skipped otherwise).
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -158,27 +157,11 @@ def test_a_call_saved_while_the_history_was_locked_reaches_the_history_after_a_r
 
 # --------------------------------------------------------------------------- a full disk
 
-@contextlib.contextmanager
-def _tmpfs(tmp_path, size: str, then: str):
-    """A filesystem of its own of ``size`` (tmpfs), and a function that remounts it with
-    the options ``then``; unmounted after."""
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(mnt)],
-                          capture_output=True, text=True)
-    if made.returncode:
-        pytest.skip(f"a filesystem of its own needs root (mount): {made.stderr.strip()}")
-    try:
-        yield mnt, lambda: subprocess.run(["mount", "-o", f"remount,{then}", str(mnt)], check=True)
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
-
-
 @pytest.fixture
-def small_disk(tmp_path):
+def small_disk(own_disk):
     """A 1 MiB filesystem (16 s of a recorded call), made bigger with ``grow()``."""
-    with _tmpfs(tmp_path, "1m", "size=16m") as made:
-        yield made
+    disk, remount = own_disk("1m")
+    return disk, lambda: remount("size=16m")
 
 
 def test_the_full_disk_promise_that_history_makes_the_record_is_kept(tmp_path, small_disk):
@@ -232,11 +215,11 @@ def test_a_record_folder_removed_mid_call_is_said(tmp_path):
 # --------------------------------------------------------------------------- a read-only folder
 
 @pytest.fixture
-def disk(tmp_path):
+def disk(own_disk):
     """An 8 MiB filesystem of its own, made read-only with ``readonly()`` (as ext4's
     errors=remount-ro does after a crash, or a backup disk mounted read-only)."""
-    with _tmpfs(tmp_path, "8m", "ro") as made:
-        yield made
+    path, remount = own_disk("8m")
+    return path, lambda: remount("ro")
 
 
 def test_a_killed_call_in_a_read_only_folder_is_still_recovered(tmp_path, disk):

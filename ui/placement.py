@@ -50,8 +50,9 @@ class Placement:
 
     def save(self, path: Path) -> None:
         """Write it (a failure to write only loses the placement, so it is ignored)."""
-        try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(json.dumps(asdict(self)), encoding="utf-8")
+        from voicecoach.store.calls import write_private
+
+        try:   # the user's alone, as the config file beside it: a folder others may write is one
+            write_private(path, json.dumps(asdict(self)))   # where they can swap that file (umask 000)
         except OSError:
             pass

@@ -73,6 +73,11 @@ from voicecoach.analyzers.vad import VadOptions, VoiceActivity
 from voicecoach.coach import is_hold
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
 
+UNHEARD = "you said nothing"
+"""Why a stretch is not a call when the caller's side sounded and the agent's mic heard
+nothing: a voicemail played back, or the wrong or a muted mic (then the caller's side is
+all that was heard of a real call)."""
+
 
 REJOIN_S = 1.0
 """Speech starting this soon (s) after a lost input came back is the lost call going on
@@ -447,7 +452,7 @@ class CallDetector:
         kept_anyway = cut or self._started_by == "device back"   # and the rest of a call a lost input cut
         if not (self.mic_only or kept_anyway or "hand" in (self._started_by, reason)
                 or self.vad[AGENT].last_voice_t > self.call_start):
-            return "you said nothing"      # a voicemail played back through the call output
+            return UNHEARD                 # a voicemail played back through the call output
         if t - self.call_start < self.options.min_call_s and not kept_anyway:
             return "too short"
         return ""

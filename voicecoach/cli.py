@@ -724,7 +724,7 @@ def cmd_history(args) -> int:
     import sqlite3
 
     from voicecoach.store.history import default_db_path, show_history
-    from voicecoach.store.recovery import recover_folder
+    from voicecoach.store.recovery import recover_folder, unrecorded_added
 
     config = _load_config(args)
     if args.delete or args.yes:
@@ -758,6 +758,8 @@ def cmd_history(args) -> int:
         if real and real not in seen:                 # each folder once, however it is spelt
             seen.add(real)
             recover_folder(folder, config, baseline)
+    for line in unrecorded_added():           # calls not recorded whose history row was not written
+        print(f"voicecoach: {line}", file=sys.stderr)
     try:
         print(show_history(args.last, args.rebuild))
     except sqlite3.Error as exc:

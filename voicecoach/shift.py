@@ -36,6 +36,7 @@ Other threads ask through :meth:`by_hand`, :meth:`pause`, :meth:`resume` and
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import queue
 import threading
 import time
@@ -43,7 +44,7 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from voicecoach.calldetect import CallChange, CallDetector
+from voicecoach.calldetect import UNHEARD, CallChange, CallDetector
 from voicecoach.events import AGENT, SAMPLE_RATE
 from voicecoach.live import Dispatcher, LiveSession, Subscriber
 from voicecoach.sources.capture import DeviceLost
@@ -72,6 +73,22 @@ class _CallView:
 
     def stop(self) -> None:
         pass
+
+
+def _keep_unheard(recording) -> Optional[Path]:
+    """Keep the recording of a stretch the agent's mic did not hear (:data:`UNHEARD`): the
+    agent turned recording on, and the caller's side may be a real call's. It is renamed
+    ``unheard-call-….wav`` so that recovery does not take it for a killed call (which
+    would list it); None when there is none, or it cannot be renamed."""
+    if recording is None or not Path(recording).is_file():
+        return None
+    path = Path(recording)
+    kept = path.with_name(f"unheard-{path.name}")
+    try:
+        os.rename(path, kept)                 # same folder: keeps its mode (0600)
+    except OSError:
+        return None
+    return kept
 
 
 class Shift:
@@ -436,14 +453,17 @@ class Shift:
         base = {"index": info["index"], "t": info["t"], "end_t": info["end_t"],
                 "reason": info["reason"], "ended_by": info["ended_by"]}
         if not info["keep"]:
-            if session.recording_path is not None:
+            kept = _keep_unheard(session.recording_path) if info["why"] == UNHEARD else None
+            if session.recording_path is not None and kept is None:
                 try:
                     Path(session.recording_path).unlink(missing_ok=True)   # nothing worth keeping
                 except OSError:
                     pass                                # a folder that no longer takes changes
             base["why"] = info["why"]
             self.dropped.append(base)
-            return [("call", dict(base, state="dropped")), ("status", f"That was not a call ({not_a_call(base)}); not kept")]
+            also = f"; its recording is kept as {kept}" if kept is not None else ""
+            return [("call", dict(base, state="dropped")),
+                    ("status", f"That was not a call ({not_a_call(base)}); not kept{also}")]
         # the history lists a call by when it began, not when its record was saved
         record["created"] = info["when"].astimezone(_dt.timezone.utc).isoformat(timespec="seconds")
         away = info["away_s"]                 # the source's clock leaves out time a device was away

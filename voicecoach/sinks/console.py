@@ -120,7 +120,8 @@ class JsonlWriter:
     starts with ``{"kind": "session", "t": 0.0, "data": {"started": local ISO time}}``.
 
     A write error (a full disk) stops the log with one warning on stderr; the file is
-    cut back to its last whole line, and coaching goes on."""
+    cut back to its last whole line, and coaching goes on. A log whose file is deleted
+    mid-shift (its folder removed) is made again at its path, with one warning."""
 
     def __init__(self, path: str):
         import datetime as _dt
@@ -159,12 +160,42 @@ class JsonlWriter:
         if self.file is None:
             return
         try:
+            if os.fstat(self.file.fileno()).st_nlink == 0 and not self._still_there():
+                self._open_again()
             self.file.write(text)
             self.file.flush()
         except OSError as exc:
             self._fail(exc)
             return
         self._whole += len(text.encode("utf-8"))
+
+    def _still_there(self) -> bool:
+        """Whether the log's path still names the file written (a filesystem that counts no
+        links is not taken for a deleted log)."""
+        try:
+            here, mine = os.stat(self.path), os.fstat(self.file.fileno())
+        except OSError:
+            return False
+        return (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def _open_again(self) -> None:
+        """The log's file was deleted while it was written (its folder removed by a clean-up
+        script, a sync client): what is written on would go with it, unseen. It is made again
+        at its path (0600, its folder 0700), said once. Raises OSError."""
+        from voicecoach.store.calls import private_folder
+
+        try:
+            self.file.close()
+        except OSError:
+            pass
+        self.file = None
+        private_folder(self.path.parent)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        self._whole = os.fstat(fd).st_size
+        self.file = os.fdopen(fd, "a", encoding="utf-8")
+        print(f"voicecoach: warning: the event log {self.path} was deleted (its folder removed?) during "
+              "the shift; it is written again from here", file=sys.stderr, flush=True)
 
     def _fail(self, exc: OSError) -> None:
         self.failed = f"event log stopped: {exc.strerror or exc} ({self.path})"
@@ -174,7 +205,8 @@ class JsonlWriter:
     def _stop(self) -> None:
         """Drop the file after a write error, cut back to its last whole line."""
         try:
-            self.file.close()                      # what is buffered may not be written either
+            if self.file is not None:
+                self.file.close()                  # what is buffered may not be written either
         except OSError:
             pass
         self.file = None

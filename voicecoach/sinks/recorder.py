@@ -8,7 +8,8 @@ recording with a reason in :attr:`Recorder.failed`; coaching carries on.
 Recordings are readable by the user alone (folder 0700, files 0600).
 
 While it is written, a recording is locked (``flock``), so another VoiceCoach can
-tell a recording in progress from one whose process was killed: after a crash,
+tell a recording in progress from one whose process was killed (the lock is held until
+:meth:`Recorder.close`, also when the recording stopped early: its call goes on): after a crash,
 :func:`repair` makes the header whole again (all the audio that reached the file
 counts, not only what the last sync covered) and :mod:`voicecoach.store.recovery`
 analyses it into its call record.
@@ -107,6 +108,8 @@ class Recorder:
         self._close_wait_s = close_wait_s
         self._abandoned = False            # close() gave up waiting for the writer
         self._told_path: Optional[Path] = None   # the path close() returned then
+        self._lock_fd: Optional[int] = None      # holds the file's lock until close(), after an error too
+        self._lock_fd_lock = threading.Lock()     # close() and an abandoned writer may both let it go
 
     def open(self) -> "Recorder":
         """Create the file and write its header, on this thread (once). Raises OSError.
@@ -129,6 +132,9 @@ class Recorder:
             raise FileExistsError(f"{folder}: no free recording name for {self._stamp}")
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)     # released when the file is closed
+            # and by close() alone: a recording stopped mid-call (a full disk) is this call's
+            # until the call ends, not a killed call's for recovery to take
+            self._lock_fd = os.dup(fd)
         self._file = os.fdopen(fd, "wb")
         self.path = path
         self._file.write(_header(len(self.channels), 0))
@@ -192,6 +198,7 @@ class Recorder:
                 self._file = None
                 self.path.unlink(missing_ok=True)
                 self.path = None
+                self._let_go()
                 return
         while True:
             try:
@@ -289,6 +296,23 @@ class Recorder:
         if self._closing:                  # once: a second call does not wait again
             return self.path
         self._closing = True
+        try:
+            return self._close()
+        finally:
+            self._let_go()
+
+    def _let_go(self) -> None:
+        """Release the lock :meth:`open` took for the call (the writer's own file, if it
+        still has it open, keeps it until it ends)."""
+        with self._lock_fd_lock:
+            fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _close(self) -> Optional[Path]:
         if self._writer is not None and self._writer.is_alive():
             deadline = time.monotonic() + self._close_wait_s
             while self._writer.is_alive() and time.monotonic() < deadline:

@@ -705,8 +705,10 @@ def level_scale(peak: np.ndarray, floor_db: float = -60.0) -> np.ndarray:
 
 def not_a_call(dropped: dict) -> str:
     """Why a stretch of sound was not kept as a call, as the agent reads it."""
+    from voicecoach.calldetect import UNHEARD
+
     why = dropped.get("why") or "too short, or nobody spoke"
-    if why == "you said nothing":
+    if why == UNHEARD:
         return ("you said nothing in it: a recording played back? If you spoke, check your mic "
                 "(`voicecoach devices`)")
     return why

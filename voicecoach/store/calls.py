@@ -654,6 +654,24 @@ def call_audio(record: dict, record_path: Path, history_path: Union[str, Path, N
     return (), None, _join(*dict.fromkeys(said)) + ": no waveforms or playback"
 
 
+def _not_being_recorded(files: tuple) -> None:
+    """Refuse a recording that ``voicecoach live`` is still writing (it holds the recorder's
+    lock): analysed now, the part-call's record would be saved beside it and listed, and the
+    call's own record, saved when it ends, listed again.
+
+    Raises
+    ------
+    AudioError
+        One of ``files`` is being recorded."""
+    from voicecoach.sinks.recorder import in_progress
+    from voicecoach.sources.audio import AudioError
+
+    for f in files:
+        if os.path.isfile(f) and in_progress(f):        # (a FIFO is never opened here: it would wait)
+            raise AudioError(f"{f}: this call is still being recorded (by `voicecoach live`); "
+                             "open it once the call has ended")
+
+
 def open_call(call: Union[str, Path, dict, tuple], config=None, *,
               analyse: Optional[Callable] = None,
               history_path: Union[str, Path, None] = None,
@@ -692,7 +710,7 @@ def open_call(call: Union[str, Path, dict, tuple], config=None, *,
     Raises
     ------
     AudioError, RecordError
-        The file cannot be read (one line).
+        The file cannot be read, or `live` is still recording it (one line).
     """
     if isinstance(call, dict):
         return OpenedCall(call, note="call record without its recording: no waveforms or playback")
@@ -716,6 +734,7 @@ def open_call(call: Union[str, Path, dict, tuple], config=None, *,
         return OpenedCall(record, audio, path, files[0] if len(files) == 1 else None,
                           _join(note, indexed(record, path)), audio_files=files)
     one = path if len(files) == 1 else None           # the audio file, when the call is one
+    _not_being_recorded(files)
     audio, heard = _load_noted(files, agent_channel or "left")
     found = find_record(files, audio.duration, history_path, agent_channel)
     if found is not None:

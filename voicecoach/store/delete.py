@@ -13,8 +13,9 @@ What stays, and is said
     A recording that another record in the history names (the same recording analysed
     twice): deleted, it would be gone from under that call. Another record of the same
     recording that the history does not list (an older analysis), a report exported
-    beside the call, and, with a team store set, a copy shared with the coach: the store
-    is not reached from here, ``voicecoach share --undo ID`` takes it back.
+    beside the call, an event log of a live call's shift (``live --events``), and, with a
+    team store set, a copy shared with the coach: the store is not reached from here,
+    ``voicecoach share --undo ID`` takes it back.
 
 Never
     The demo call, which is nobody's (it is never in the history), and a file that is not
@@ -182,6 +183,7 @@ def plan_deletion(record_path: Union[str, Path], history_path: Union[str, Path, 
         db = history.path
     stays += _other_records(record, path, recordings, set(r.record_path for r in rows))
     stays += _reports(path, recordings)
+    stays += _event_log(record)
     if team:
         from voicecoach.store.team import call_id
 
@@ -276,6 +278,17 @@ def _reports(path: Path, recordings: tuple) -> list[str]:
             for r in reports if r.is_file()]
 
 
+def _event_log(record: dict) -> list[str]:
+    """A call coached live may be in the event log of its shift (``live --events FILE``),
+    which holds its words and cues line by line among the shift's other calls. Where that
+    log is, the record does not say (it is shared with a coach, paths never are), so it is
+    named by how it was made: the agent's file, not changed here."""
+    if not isinstance(record.get("live"), dict):
+        return []
+    return ["if you kept an event log of its shift (`voicecoach live --events FILE`), that file still "
+            "holds this call's words and cues: delete it, or the call's lines, yourself"]
+
+
 def _check_writable(plan: Deletion, db: Path) -> None:
     """Refuse before anything is deleted when a file's folder will not let it go, or the
     history (``db``, its folder for SQLite's log) cannot be written."""
@@ -299,22 +312,28 @@ def delete_call(plan: Deletion, history_path: Union[str, Path, None] = None) -> 
         A file or the history could not be changed: the line says what was deleted before.
     """
     gone: list[str] = []
+    history = None
     try:
+        if plan.in_history:        # its write lock first: a history another program holds
+            history = History(history_path)     # then deletes nothing, not the files alone
+            history.hold()
         for f in plan.recordings:
             _unlink(f)
             gone.append(f"its recording {f}")
         if plan.record_there:
             _unlink(plan.record_path)
             gone.insert(0, f"its record {plan.record_path}")
-        if plan.in_history:
-            with History(history_path) as history:
-                history.remove(plan.record_path)
+        if history is not None:
+            history.remove(plan.record_path)
             gone.append("its row in your history")
     except (OSError, sqlite3.Error) as exc:
         what = (f"{exc.filename}: {exc.strerror or exc}" if isinstance(exc, OSError) and exc.filename
                 else f"the history: {exc}")
         done = f"deleted {_and(gone)} only" if gone else "nothing of it was deleted"
         raise DeleteError(f"{plan.title}: could not delete {what}; {done}") from None
+    finally:
+        if history is not None:
+            history.close()
     return "; ".join([f"Deleted {plan.title}: {_and(gone)}", *plan.stays]) + "."
 
 

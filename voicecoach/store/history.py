@@ -148,7 +148,14 @@ class History:
         """
         self = cls.__new__(cls)
         self.path = Path(path) if path is not None else default_db_path()
-        self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+        uri = self.path.resolve().as_uri()
+        self._db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=0.5)
+        if read_only_disk(self.path):
+            try:
+                self._db.execute("PRAGMA user_version").fetchone()
+            except sqlite3.OperationalError:  # its write-ahead log's index cannot be made on that disk;
+                self._db.close()               # nothing can write there either: read it as it lies
+                self._db = sqlite3.connect(f"{uri}?immutable=1", uri=True)
         return self
 
     def _migrate(self) -> None:
@@ -301,6 +308,14 @@ class History:
                 continue
         return found
 
+    def hold(self) -> None:
+        """Take the history's write lock now (waiting as any write does), for a change that
+        must not fail on the history after it has changed files (:mod:`voicecoach.store.delete`):
+        :meth:`remove` commits it, :meth:`close` lets it go. Raises sqlite3.Error (locked)."""
+        self._db.execute("PRAGMA secure_delete = ON")
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN IMMEDIATE")
+
     def remove(self, record_path: Union[str, Path]) -> bool:
         """Take the row of the record at ``record_path`` out of the history (the agent deleted
         the call: :mod:`voicecoach.store.delete`); False when there was none. The row is
@@ -419,6 +434,15 @@ class History:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def read_only_disk(path: Union[str, Path]) -> bool:
+    """Whether the file at ``path`` lies on a filesystem mounted read-only (a disk remounted
+    so after errors, a backup mounted read-only): False when it cannot be told."""
+    try:
+        return bool(os.statvfs(Path(path).parent).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
 
 
 def _write_ahead_log(db: sqlite3.Connection, wait_s: float = 5.0) -> None:
@@ -653,8 +677,17 @@ def show_history(limit: Optional[int] = 20, rebuild: Optional[list] = None,
     path : path, optional
         The database (default :func:`default_db_path`).
     """
-    with History(path) as history:
-        head = []
+    head = []
+    try:
+        history = History(path)
+    except sqlite3.OperationalError:
+        where = Path(path) if path is not None else default_db_path()
+        if rebuild or not read_only_disk(where):
+            raise
+        history = History.read_only(where)      # listed as it is; nothing can be added now
+        head = [f"Your history is on a read-only disk ({where.parent}): listed as it is; nothing is "
+                "added to it until that disk can be written again.", ""]
+    with history:
         if rebuild:
             added, kept, skipped = history.rebuild(rebuild)
             head.append(f"Rebuilt the history: {plural(added - kept, 'call record')} in "

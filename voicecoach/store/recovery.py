@@ -7,7 +7,8 @@ The next ``live`` (in the background, at low priority, while it coaches) and ``h
 one's header whole (:func:`voicecoach.sinks.recorder.repair`), analyse it as ``analyze``
 would, and save its record where ``live`` would have (beside it, else the data folder's
 ``records/``) and in the history, with one line each saying so. A recording still being
-written (locked by its recorder) is left alone; one that cannot be analysed is named
+written (locked by its recorder), or being recovered by another VoiceCoach (locked the same
+way: `history` while `live` recovers in the background), is left alone; one that cannot be analysed is named
 once per run and kept. A record beside its recording that never reached the history (the
 program killed just after saving it, the history locked then) is added to it. A program that quits while ``live`` recovers in the background
 first lets a record being saved finish, with its history row and its line
@@ -15,6 +16,7 @@ first lets a record being saved finish, with its history row and its line
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
@@ -113,6 +115,71 @@ def unindexed(folder: Union[str, Path]) -> list[Path]:
         return []
 
 
+def unindexed_unrecorded() -> list[Path]:
+    """Records of calls coached live without recording (the shift saves each in the data
+    folder's ``records/`` as ``call-YYYYmmdd-HHMMSS-NNN.json``) that the history does not
+    hold: it was locked, full or read-only when the call ended ("not added to the history").
+    Records of the demo are not the agent's and stay out. None while the history cannot be
+    read."""
+    import json
+    import re
+    import sqlite3
+
+    from voicecoach.store.calls import records_dir
+    from voicecoach.store.history import History
+    from voicecoach.store.record import is_demo
+
+    folder = records_dir()
+    try:
+        found = [p for p in sorted(folder.glob("call-*.json"))
+                 if re.fullmatch(r"call-\d{8}-\d{6}-\d{3,6}\.json", p.name) and p.is_file()]
+    except OSError:
+        return []
+    if not found:
+        return []
+    try:
+        with History.read_only() as history:
+            indexed = frozenset(history.record_paths())
+    except (sqlite3.Error, OSError):
+        return []
+    left = []
+    for p in found:
+        if str(p.resolve()) in indexed:
+            continue
+        try:                           # parsed only (a demo replayed often leaves many)
+            with open(p, encoding="utf-8") as f:
+                record = json.load(f)
+        except (OSError, ValueError):
+            continue                   # not one the shift saved whole: not ours to add
+        if isinstance(record, dict) and record.get("live") and not is_demo(record, p):
+            left.append(p)
+    return left
+
+
+def unrecorded_added() -> Iterator[str]:
+    """Add the records :func:`unindexed_unrecorded` finds to the history, one line each. One
+    the history does not list because it keeps a better record of the same call (made with
+    speech-to-text) is passed over without a word: it was said when the call was saved."""
+    import sqlite3
+
+    from voicecoach.store.history import History
+
+    for record_path in unindexed_unrecorded():
+        try:
+            record = load_record(record_path)
+            with History() as history:
+                history.add(record, record_path)
+                if history.kept is not None:
+                    continue
+        except (RecordError, OSError, sqlite3.Error) as exc:
+            yield f"{record_path}: not added to the history ({exc})"
+            continue
+        except (KeyError, TypeError, ValueError) as exc:
+            yield f"{record_path}: not added to the history (incomplete call record: {exc.__class__.__name__})"
+            continue
+        yield f"added {record_path.name} to the history (it could not be written when the call ended)"
+
+
 def index_again(record_path: Path) -> str:
     """Add a call record that is beside its recording, and not in the history, to it; the line
     that says so (or why not)."""
@@ -128,16 +195,47 @@ def index_again(record_path: Path) -> str:
         f"added {record_path.name} to the history (the program stopped before it could)")
 
 
+@contextlib.contextmanager
+def _claimed(recording: Path) -> Iterator[bool]:
+    """Lock ``recording`` for the time it is recovered, as its recorder locked it while it was
+    written: another VoiceCoach (`history` while `live` recovers in the background, two
+    starts at once) then leaves it alone (:func:`unfinished`). Yields False when another
+    holds it; True when it is ours, or no lock can be had (the analysis says why not)."""
+    try:
+        import fcntl
+    except ImportError:                  # Windows: no lock
+        yield True
+        return
+    try:
+        fd = os.open(recording, os.O_RDONLY)
+    except OSError:
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
 def recover(recording: Path, config=None, baseline=None) -> str:
     """Analyse one unfinished recording into its call record and the history.
 
     Returns
     -------
     str
-        The line that says what was done (or why it could not be).
+        The line that says what was done (or why it could not be); "" when another
+        VoiceCoach is recovering it, or has since.
     """
-    analysed = _analyse(recording, config, baseline)
-    return analysed if isinstance(analysed, str) else _save(recording, *analysed)
+    with _claimed(recording) as mine:
+        if not mine or has_record(recording):
+            return ""
+        analysed = _analyse(recording, config, baseline)
+        return analysed if isinstance(analysed, str) else _save(recording, *analysed)
 
 
 def _analyse(recording: Path, config, baseline) -> Union[str, tuple[dict, str]]:
@@ -202,7 +300,9 @@ def recover_folder(folder: Union[str, Path], config=None, baseline=None,
         say(line)
     found = unfinished(folder)
     for path in found:
-        say(recover(path, config, baseline))
+        line = recover(path, config, baseline)
+        if line:
+            say(line)
     return len(found)
 
 
@@ -254,17 +354,19 @@ class BackgroundRecovery:
             with self.lock:
                 self.found, self.left = found, len(found)
         for path in self.found:
-            try:
-                analysed = _analyse(path, self.config, self.baseline) if path.exists() else None
-            except Exception as exc:        # a bug must not end coaching with a traceback
-                analysed = (f"{path} has no call record and could not be analysed (internal error: "
-                            f"{exc.__class__.__name__}: {' '.join(str(exc).split())[:160]}); it is kept")
-            with self.lock:
-                if self.stopped:
-                    return
-                if analysed is not None:
-                    self.say(analysed if isinstance(analysed, str) else _save(path, *analysed))
-                self.left -= 1
+            with _claimed(path) as mine:       # held until its record is saved
+                try:
+                    ours = mine and path.exists() and not has_record(path)   # (another VoiceCoach's)
+                    analysed = _analyse(path, self.config, self.baseline) if ours else None
+                except Exception as exc:        # a bug must not end coaching with a traceback
+                    analysed = (f"{path} has no call record and could not be analysed (internal error: "
+                                f"{exc.__class__.__name__}: {' '.join(str(exc).split())[:160]}); it is kept")
+                with self.lock:
+                    if self.stopped:
+                        return
+                    if analysed is not None:
+                        self.say(analysed if isinstance(analysed, str) else _save(path, *analysed))
+                    self.left -= 1
 
     def stop(self) -> bool:
         """Save no more records: wait until a record being saved is saved (it is quick: a
