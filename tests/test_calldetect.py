@@ -4,7 +4,7 @@ silence, a long pause inside the call does not split it), a call starting while 
 previous one's end silence still runs, the hotkey, playback streams, a blip
 that is not a call, holds, and a support desk's day: a caller quiet for a while on a
 line still up, a dropout, a busy tone, a colleague chatted to before the call, a
-voicemail played back."""
+voicemail played back; a call paused and resumed."""
 from __future__ import annotations
 
 import shutil
@@ -22,12 +22,12 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="esp
 BLOCK = 320
 
 
-def feed(det, agent, customer, t0=0.0):
+def feed(det, agent, customer, t0=0.0, decide=True):
     changes = []
     for i in range(0, len(agent), BLOCK):
         t = t0 + i / SAMPLE_RATE
-        changes += det.feed("agent", t, agent[i:i + BLOCK])
-        changes += det.feed("customer", t, customer[i:i + BLOCK])
+        changes += det.feed("agent", t, agent[i:i + BLOCK], decide)
+        changes += det.feed("customer", t, customer[i:i + BLOCK], decide)
     return changes
 
 
@@ -711,3 +711,45 @@ def test_back_to_back_calls_on_a_line_whose_hiss_never_stops_are_two_calls():
     found = calls_of(run_with_words(shift))
     e1 = 3.0 + len(first) / SAMPLE_RATE
     assert len(found) == 2, f"two calls, the first ending at {e1:.1f} s, the next from {e1 + gap:.1f} s; found {found}"
+
+
+def paused_shift(det, audio, pause_at, resume_at, call_cut=True):
+    """``audio`` fed to ``det`` with coaching paused from ``pause_at`` to ``resume_at`` (s),
+    as the shift does: the pause ends the open call, and the detector hears the paused
+    stretch without deciding on it."""
+    a, b = int(pause_at * SAMPLE_RATE), int(resume_at * SAMPLE_RATE)
+    got = feed(det, audio[:a, 0], audio[:a, 1])
+    got += det.by_hand() if det.in_call else []
+    feed(det, audio[a:b, 0], audio[a:b, 1], t0=pause_at, decide=False)
+    det.resume(call_cut)
+    return got + feed(det, audio[b:, 0], audio[b:, 1], t0=resume_at) + det.finish()
+
+
+@needs_espeak
+def test_a_call_paused_and_resumed_goes_on_as_the_rest_of_it(calls):
+    """Coaching paused mid-call (to take a card number, say) and resumed while the caller
+    talks on: the rest is the same call going on ("resumed"), which the shift, the card and
+    the history treat as such. Before, it started as a new call ("speech"), whose card then
+    asked for the greeting said before the pause."""
+    floor, _, _ = calls
+    audio = np.concatenate([silence(3.0), floor, silence(5.0)])
+    got = paused_shift(CallDetector(), audio, 10.0, 14.0)
+    assert [(c.kind, c.reason) for c in got] == [("start", "line"), ("end", "hand"),
+                                                 ("start", "resumed"), ("end", "hangup")]
+    assert 14.0 <= got[2].t < 14.0 + ShiftOptions().end_silence_s and got[3].keep
+    # paused between calls: what comes after the resume is a call as any other
+    got = paused_shift(CallDetector(), audio, 1.0, 2.0, call_cut=False)
+    assert [(c.kind, c.reason) for c in got] == [("start", "line"), ("end", "hangup")]
+
+
+@needs_espeak
+def test_a_call_that_rang_while_coaching_was_paused_is_a_new_call(calls):
+    """The paused call hung up and the next one rang during the pause (the line came alive
+    after nothing): the call after the resume is that new call, not the paused one going on."""
+    floor, _, _ = calls
+    n = len(floor) / SAMPLE_RATE
+    audio = np.concatenate([silence(3.0), floor, silence(5.0), floor, silence(5.0)])
+    resume_at = 3.0 + n + 5.0 + 4.0                      # 4 s into the second call
+    got = paused_shift(CallDetector(), audio, 10.0, resume_at)
+    assert [(c.kind, c.reason) for c in got] == [("start", "line"), ("end", "hand"),
+                                                 ("start", "speech"), ("end", "hangup")]

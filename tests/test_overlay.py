@@ -556,6 +556,22 @@ def test_live_checklist_and_lists_fill_in(window, excerpt):
     assert "not heard yet" in c.temperature.text()
 
 
+def test_a_call_going_on_after_a_pause_keeps_what_its_checklist_and_lists_had(window, excerpt):
+    """Coaching paused mid-call and resumed as the caller talks on: the rest is the same call
+    (``"resumed"``), so the greeting said before the pause stays ticked and the caller's
+    list stays; the status line says whose call goes on."""
+    window.attach(session_for(excerpt, transcribe=True))
+    c = window.checklist
+    window.on_call({"state": "started", "index": 1, "t": 0.0, "reason": "line"})
+    window.on_event(Event("cue", 1.0, "agent", 'Greeting: "thank you for calling"', {"cue": "greeting"}))
+    window.on_event(Event("cue", 12.0, "customer", 'Caller\'s problem: "My router blinks."', {"cue": "problem"}))
+    window.on_call({"state": "ending", "index": 1, "t": 0.0, "end_t": 40.0, "reason": "line",
+                    "ended_by": "hand"})
+    window.on_call({"state": "started", "index": 2, "t": 52.0, "reason": "resumed"})
+    assert c.done["greeting"] and "My router blinks." in c.callers.text()
+    assert window.status_text == "Call 2 (call 1 going on) — listening to you and the caller"
+
+
 def test_the_checklist_takes_two_rows_where_one_would_cut_it(qtbot, window, excerpt):
     """At the narrowest panel (280 px) one row cut "✓ Greeting" to "✓ Greetin"."""
     window.attach(session_for(excerpt, transcribe=True))

@@ -18,6 +18,7 @@ import pytest
 import soundfile as sf
 
 from tools.callgen import Turn, render_call
+from voicecoach.sources.audio import CallAudio
 
 GAP_S = 4.0
 SCRIPTS = [
@@ -229,3 +230,68 @@ def test_the_terminal_does_not_say_it_waits_for_a_call_once_the_replay_is_over()
     assert [c["ended_by"] for c in calls] == ["stream", "stream"], text
     last = text.split("VoiceCoach — call 2,")[-1]
     assert "Checklist" in last and "Waiting for the next call" not in last, text
+
+
+class _PausedAt:
+    """A source that asks its shift to pause, then resume, when its clock reaches given
+    times (on the shift's own thread, between blocks: where the menu's request lands)."""
+
+    def __init__(self, source, at: list):
+        self.source, self.at, self.shift = source, sorted(at), None
+
+    def __getattr__(self, name):
+        return getattr(self.source, name)
+
+    def start(self):
+        self.source.start()
+        return self
+
+    def __iter__(self):
+        for frame in self.source:
+            while self.at and frame.start_s >= self.at[0][0]:
+                getattr(self.shift, self.at.pop(0)[1])()
+            yield frame
+
+
+def test_a_call_paused_to_take_a_card_number_goes_on_after_the_resume(tmp_path):
+    """The agent pauses coaching while the caller reads a card number and resumes as the
+    caller asks whether it went through: the rest is call 1 going on, not a new call. Its
+    record says so, its checklist counts the greeting said before the pause, and its card
+    does not ask for one. Before, the rest started as a new call whose card said "Open with
+    a greeting and your name"."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed (Debian: apt install espeak-ng)")
+    from voicecoach.config import Config
+    from voicecoach.shift import Shift
+    from voicecoach.sinks.view import after_call, call_name, checklist_items
+    from voicecoach.sources.files import PlaylistSource
+
+    call = render_call([
+        Turn("agent", "Thank you for calling, this is Sam, how can I help you today?", "espeak-us-f", 0.3),
+        Turn("customer", "Hi, I would like to pay my bill by card please.", "espeak-gb-m", 0.5),
+        Turn("agent", "Of course. I will pause while you read me the card number.", "espeak-us-f", 0.5),
+        Turn("customer", "Sure, it is four one one one, two two two two, three three three three.",
+             "espeak-gb-m", 0.5),
+        Turn("customer", "Did that go through?", "espeak-gb-m", 2.0),
+        Turn("agent", "Yes, the payment went through. Is there anything else I can help you with?",
+             "espeak-us-f", 0.5),
+        Turn("customer", "No, that is all, thanks.", "espeak-gb-m", 0.5)], tail_s=1.0, seed=3)
+    said = call.truth["utterances"]
+    lead = 2.0
+    pause_at = lead + said[2]["end"] + 0.3                   # the agent's "I will pause…"
+    resume_at = lead + said[4]["start"] - 1.0                # before "Did that go through?"
+    source = _PausedAt(PlaylistSource([(lead, CallAudio(call.audio[:, 0], call.audio[:, 1], "card"))]),
+                       [(pause_at, "pause"), (resume_at, "resume")])
+    shift = Shift(source, Config(), records_folder=tmp_path / "records", history_path=tmp_path / "h.db")
+    source.shift = shift
+    calls = shift.run()
+    records = [json.loads(Path(c["record_path"]).read_text()) for c in calls]
+    assert [(r["shift"]["started_by"], r["shift"]["ended_by"]) for r in records] == [
+        ("line", "hand"), ("resumed", "shift end")], [r["shift"] for r in records]
+    first, rest = records
+    assert rest["shift"]["continues"] == 1 and abs(rest["shift"]["start_s"] - resume_at) < 1.5
+    assert first["checklist"]["greeting"] and rest["checklist"]["greeting"]
+    assert "greeting" in rest["shift"]["ticked_before"]
+    assert ("greeting (in call 1)", True) in checklist_items(rest)
+    assert not any("greeting" in text for _, text in after_call(rest).work_on), after_call(rest).work_on
+    assert call_name(rest).startswith("live call (continued)")

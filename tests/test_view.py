@@ -281,6 +281,8 @@ def test_a_call_saved_after_the_next_started_is_summed_up_without_saying_waiting
     assert "Waiting for the next call" not in first
     show("call", {"state": "ended", "index": 2, "t": 97.0, "end_t": 190.0, "record": record, "record_path": "/r/2.json"})
     assert "Waiting for the next call" in out.getvalue()[len(first):]
+    show("call", {"state": "started", "index": 3, "t": 250.0, "reason": "resumed"})   # a pause ended call 2
+    assert "call 3 started (4:10 into the shift; call 2 going on, coached again)" in out.getvalue()
 
 
 def test_the_terminal_prints_a_calls_header_before_its_first_line():

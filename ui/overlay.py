@@ -35,6 +35,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from voicecoach.calldetect import GOING_ON
 from voicecoach.config import OPACITY_RANGE
 from voicecoach.events import AGENT, CUSTOMER, Event
 from voicecoach.sinks.view import CARE_NOTE, PALETTE, REPHRASE, ZONE_ROLES, ZONE_TEXT, clock
@@ -437,7 +438,9 @@ class OverlayWindow(QWidget):
         self.dot.setStyleSheet(f"background: {_tint(role).name()}; border-radius: 5px;")
 
     # ----------------------------------------------------------------- states
-    def _reset_metrics(self) -> None:
+    def _reset_metrics(self, going_on: bool = False) -> None:
+        """Fresh meters for a call; ``going_on``: the call before, cut by a pause or a lost
+        input, goes on, and its checklist and lists stay."""
         self.interruptions = {AGENT: 0, CUSTOMER: 0}
         self.backchannels = 0
         for m in (self.warmth, self.pace, self.share):
@@ -452,7 +455,8 @@ class OverlayWindow(QWidget):
             self.captions[ch].set_caption("")
         if not self.captions_on:                  # each call of a shift says it again
             self.captions[AGENT].set_caption("", CAPTIONS_OFF)
-        self.checklist.reset()
+        if not going_on:
+            self.checklist.reset()
 
     def set_loading(self, text: str = MODEL_LOADING_TEXT) -> None:
         """Before the session exists: meters greyed out, ``text`` as the status."""
@@ -736,9 +740,11 @@ class OverlayWindow(QWidget):
             self.slot.show()
             self.details.setVisible(not self.compact)
             self.state = self.LIVE
-            self._reset_metrics()
+            going_on = item.get("reason") in GOING_ON
+            self._reset_metrics(going_on)
             self._set_dot("backchannel")
-            self._usual_status = f"Call {index} — listening to you and the caller"
+            self._usual_status = (f"Call {index}{f' (call {index - 1} going on)' if going_on else ''}"
+                                  " — listening to you and the caller")
             self.set_status(self._usual_status)
             self.clock.setText(clock(0.0))
             self._fit_height()

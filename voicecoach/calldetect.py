@@ -16,7 +16,11 @@ Start
       line came alive.
       After a lost input comes back, speech already running counts from where the
       audio resumed, and speech starting within ``REJOIN_S`` of it is the lost call
-      going on ("device back"; kept however short).
+      going on ("device back"; kept however short). After coaching was paused during a
+      call and resumed, the caller's speech running then, or starting within
+      ``end_silence_s`` of it (before which the call could not have ended in
+      silence), is that call going on ("resumed"), unless the line came alive after
+      nothing in between (a new call rang).
 End
     * hang-up: a line that carried a noise floor during the call (``floor_s`` of
       sound without caller speech, in one stretch) falls to nothing for ``dead_s``:
@@ -83,6 +87,12 @@ REJOIN_S = 1.0
 """Speech starting this soon (s) after a lost input came back is the lost call going on
 (a call start says ``"device back"``): a new call does not ring in the first second."""
 
+GOING_ON = ("device back", "resumed")
+"""The start reasons of a call that is the one before it going on: its input was lost and
+came back, or the agent paused coaching during it (to take a card number, say) and
+resumed. Kept however short; the shift counts what the part before ticked off on the
+checklist (:meth:`voicecoach.shift.Shift._close`)."""
+
 WORDS_WAIT_S = 4.0
 """A line gone dead long enough to have hung up (``dead_s``; ``end_silence_s`` while the
 call's stream plays) waits at most this much longer (s) for the agent's
@@ -111,7 +121,8 @@ class CallChange:
         Shift-clock time (s) the call started or ended (not when it was decided).
     reason : str
         ``"line"`` (the line came alive), ``"speech"``, ``"device back"`` (speech
-        running on where a lost input came back: the call going on), ``"hangup"``, ``"silence"``,
+        running on where a lost input came back: the call going on), ``"resumed"`` (the
+        call a pause ended, going on: :data:`GOING_ON`), ``"hangup"``, ``"silence"``,
         ``"stream"``, ``"hand"``, ``"shift end"`` or ``"device lost"``.
     keep : bool
         For an end: False when it was not a call.
@@ -177,7 +188,10 @@ class CallDetector:
         self._floor = False                # this call's line has shown a noise floor
         self._agent_spans: deque = deque(maxlen=64)  # recent agent speech (start, end)
         self._call_stream = False          # the open call has had its playback stream
-        self._resumed_at: Optional[float] = None  # the last call ended with its input lost: the audio resumes here
+        self._resumed_at: Optional[float] = None  # the last call was cut (its input lost, or a pause):
+                                                  # the audio, or coaching, resumes here
+        self._rejoin = "device back"              # which of GOING_ON a call going on from there is
+        self._cut_at = -np.inf                    # where that call was cut
         self._started_by = ""              # what started the open (or last) call
         self._quiet_seen = False                  # the line has been nothing at some time (one that hisses
                                                   # all day has never been: its floor says nothing)
@@ -274,16 +288,25 @@ class CallDetector:
         if onset is None:
             return []
         if self._going_on(onset):
-            reason = "device back"
+            reason = self._rejoin
         start, earliest = self._with_greeting(onset), max(self.last_end, onset - o.lead_in_s)
         if self._alive and self._alive_since is not None and earliest <= self._alive_since < start:
             start = self._alive_since
         return self._start(start, reason, onset)
 
     def _going_on(self, onset: float) -> bool:
-        """Whether speech from ``onset`` is the lost call going on: it runs on where the
-        lost input came back, or starts within :data:`REJOIN_S` of it."""
-        return self._resumed_at is not None and onset - self._resumed_at <= REJOIN_S
+        """Whether speech from ``onset`` is the cut call going on: it runs on where the
+        lost input came back, or starts within :data:`REJOIN_S` of it; after a pause,
+        within ``end_silence_s`` of the resume (``mic_only_end_s`` mic only), with no
+        new call rung since the cut."""
+        if self._resumed_at is None:
+            return False
+        if self._rejoin == "device back":
+            return onset - self._resumed_at <= REJOIN_S
+        o = self.options
+        rang = self._after_nothing and self._alive_since is not None and self._alive_since >= self._cut_at
+        quiet_s = o.mic_only_end_s if self.mic_only else o.end_silence_s
+        return onset - self._resumed_at <= quiet_s and not rang
 
     def _with_greeting(self, onset: float) -> float:
         """``onset``, or earlier where the agent began speaking up to ``lead_in_s`` before
@@ -376,7 +399,7 @@ class CallDetector:
         onset = self._speech_onset(self.vad[AGENT])
         if onset is None:
             return []
-        return self._start(self._with_greeting(onset), "device back" if self._going_on(onset) else "speech")
+        return self._start(self._with_greeting(onset), self._rejoin if self._going_on(onset) else "speech")
 
     def _check_end_mic_only(self) -> list[CallChange]:
         o = self.options
@@ -408,9 +431,11 @@ class CallDetector:
             return self._end(max(t, self.call_start), "hand")
         return self._start(max(t, self.last_end), "hand")
 
-    def resume(self) -> None:
-        """Coaching resumed after a pause: only what comes from now on can start a call."""
-        self.last_end, self._resumed_at = self.time, None
+    def resume(self, call_cut: bool = False) -> None:
+        """Coaching resumed after a pause: only what comes from now on can start a call.
+        ``call_cut``: the pause ended a call, which may be going on ("resumed")."""
+        self.last_end = self.time
+        self._resumed_at, self._rejoin = (self.time if call_cut else None), "resumed"
 
     def finish(self, reason: str = "shift end") -> list[CallChange]:
         """The shift is over (``reason``: "shift end", or "device lost" when capture
@@ -442,6 +467,7 @@ class CallDetector:
         self.in_call, self.last_end = False, t
         self._after_nothing = False                  # sound still on the line is this call's tail
         self._resumed_at = self.time if reason == "device lost" else None
+        self._rejoin, self._cut_at = "device back", t
         return [CallChange("end", round(t, 3), reason, not why, why)]
 
     def _not_a_call(self, t: float, reason: str) -> str:
@@ -449,7 +475,7 @@ class CallDetector:
         if self._last_speech() <= self.call_start:
             return "nobody spoke"
         cut = reason in ("shift end", "device lost")     # quitting, a lost device: still a call
-        kept_anyway = cut or self._started_by == "device back"   # and the rest of a call a lost input cut
+        kept_anyway = cut or self._started_by in GOING_ON   # and the rest of a call cut before
         if not (self.mic_only or kept_anyway or "hand" in (self._started_by, reason)
                 or self.vad[AGENT].last_voice_t > self.call_start):
             return UNHEARD                 # a voicemail played back through the call output

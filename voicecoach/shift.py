@@ -44,7 +44,7 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from voicecoach.calldetect import UNHEARD, CallChange, CallDetector
+from voicecoach.calldetect import GOING_ON, UNHEARD, CallChange, CallDetector
 from voicecoach.events import AGENT, SAMPLE_RATE
 from voicecoach.live import Dispatcher, LiveSession, Subscriber
 from voicecoach.sources.capture import DeviceLost
@@ -73,6 +73,18 @@ class _CallView:
 
     def stop(self) -> None:
         pass
+
+
+def _ticked_before(record: dict, before: Optional[dict]) -> None:
+    """A call going on after a cut (:data:`~voicecoach.calldetect.GOING_ON`) counts what the
+    part before it ticked off on the checklist (a greeting said before the pause is not
+    missing from the rest); ``record["shift"]["ticked_before"]`` names those items."""
+    check = record.get("checklist")
+    if not check or not before:
+        return
+    ticked = [k for k, done in check.items() if not done and before.get(k)]
+    record["checklist"] = dict(check, **{k: True for k in ticked})
+    record["shift"]["ticked_before"] = ticked
 
 
 def _keep_unheard(recording) -> Optional[Path]:
@@ -166,6 +178,8 @@ class Shift:
         self.dropped: list[dict] = []
         self._unsaved: list[tuple] = []         # (summary, record, recording, info) to save again at the end
         self.paused = False
+        self._paused_in_call = False            # the pause ended a call, which may go on after it
+        self._ticked: tuple = (0, None)         # (call number, checklist) of the last call kept
         self._index = 0
         self._offset = 0.0
         self._started: dict = {}
@@ -312,7 +326,7 @@ class Shift:
                 return
             if what == "hand":
                 if self.paused:                             # the call hotkey while paused: coach this call
-                    self._resume()
+                    self._resume(call_cut=False)
                 self._apply(self.detector.by_hand())
             elif what == "mark" and self.call is not None:
                 from voicecoach.events import Event
@@ -322,16 +336,17 @@ class Shift:
                 self.call.engine.events.append(e)
                 self.call._send([e])
             elif what == "pause" and not self.paused:
+                self._paused_in_call = self.call is not None
                 if self.call is not None:
                     self._apply(self.detector.by_hand())
                 self.paused = True
                 self.dispatch.emit("shift", {"paused": True})
             elif what == "resume" and self.paused:
-                self._resume()
+                self._resume(call_cut=self._paused_in_call)
 
-    def _resume(self) -> None:
+    def _resume(self, call_cut: bool) -> None:
         self.paused = False
-        self.detector.resume()                              # only what comes from now on
+        self.detector.resume(call_cut)                      # only what comes from now on
         self.dispatch.emit("shift", {"paused": False})
 
     def _playback_changes(self) -> list[CallChange]:
@@ -368,6 +383,8 @@ class Shift:
         self._offset = c.t
         self._started = {"index": self._index, "t": c.t, "reason": c.reason, "when": when,
                          "away_s": self._away_s}
+        if c.reason in GOING_ON:                    # the call before, cut, going on
+            self._started["continues"] = self._index - 1
         self._fed_until = {}
         self.dispatch.emit("call", {"state": "started", "index": self._index, "t": c.t, "reason": c.reason,
                                     "shift_s": c.t + self._away_s})
@@ -470,6 +487,11 @@ class Shift:
         record["shift"] = {"call": info["index"], "start_s": round(info["t"] + away, 3),
                            "end_s": round(info["end_t"] + away, 3), "started_by": info["reason"],
                            "ended_by": info["ended_by"]}
+        if info.get("continues") is not None:
+            record["shift"]["continues"] = info["continues"]
+            if self._ticked[0] == info["continues"]:
+                _ticked_before(record, self._ticked[1])
+        self._ticked = (info["index"], record.get("checklist"))
         if self.demo:
             record["demo"] = True
         path, note = self._save(record, session.recording_path, info)

@@ -281,9 +281,10 @@ class CallPrinter:
         state = payload.get("state")
         if state == "started":
             self.latest = payload["index"]
+            going_on = {"device back": "; the call going on now the input is back",
+                        "resumed": f"; call {payload['index'] - 1} going on, coached again"}
             text = (f"\n── call {payload['index']} started ({clock(payload.get('shift_s', payload['t']))} "
-                    "into the shift" + ("; the call going on now the input is back" if payload.get("reason") == "device back"
-                                        else "") + ") ──")
+                    f"into the shift{going_on.get(payload.get('reason'), '')}) ──")
         elif state == "ended":
             text = "\n" + summary_text(payload["record"])
             if payload.get("record_path"):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 import numpy as np
 
 from voicecoach.analyzers.pace import zone
+from voicecoach.calldetect import GOING_ON
 from voicecoach.events import Word, line_text, split_lines
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ def call_name(record: dict) -> str:
     """What the lists (``voicecoach history``, the review's History tab, ``team``) call a
     call: its recording's file name; a call coached live by the first problem the caller
     raised ("live call: my internet keeps dropping"), else "live call"; "live call
-    (continued)" when it is the rest of a call cut by a lost input. Its own name says
+    (continued)" when it is the rest of a call cut by a lost input or a pause. Its own name says
     less: "call 1, <date>" (every shift has a call 1) or the file ``--record`` made. The
     lists show when the call began and its length beside the name already. Made from the
     record, so records of every version read alike."""
@@ -246,7 +247,7 @@ def call_name(record: dict) -> str:
         return record["source"]["name"]
     problems = record.get("caller_problems") or []
     first = " ".join(str(problems[0].get("text") or "").split()) if problems else ""
-    name = "live call (continued)" if (record.get("shift") or {}).get("started_by") == "device back" else "live call"
+    name = "live call (continued)" if (record.get("shift") or {}).get("started_by") in GOING_ON else "live call"
     return f"{name}: {first}" if first else name
 
 
@@ -399,9 +400,17 @@ def checklist_items(record: dict) -> list[tuple[str, bool]]:
     if not check:
         return []
     q = record.get("questions") or {"open": 0, "closed": 0}
-    return [("greeting", check["greeting"]), ("empathy", check["empathy"]),
-            (f"questions ({q['open']} open, {q['closed']} closed)", check["questions"]),
-            ("closing question", check["closing_question"])]
+    shift = record.get("shift") or {}
+    before = set(shift.get("ticked_before") or ())
+
+    def said(key: str, label: str, counts: str = "") -> tuple[str, bool]:
+        where = f"in call {shift.get('continues')}" if key in before else ""  # the part before the cut
+        more = "; ".join(x for x in (counts, where) if x)
+        return (f"{label} ({more})" if more else label), check[key]
+
+    return [said("greeting", "greeting"), said("empathy", "empathy"),
+            said("questions", "questions", f"{q['open']} open, {q['closed']} closed"),
+            said("closing_question", "closing question")]
 
 
 def rephrase_cues(record: dict) -> list[dict]:

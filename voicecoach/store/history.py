@@ -312,7 +312,6 @@ class History:
         """Take the history's write lock now (waiting as any write does), for a change that
         must not fail on the history after it has changed files (:mod:`voicecoach.store.delete`):
         :meth:`remove` commits it, :meth:`close` lets it go. Raises sqlite3.Error (locked)."""
-        self._db.execute("PRAGMA secure_delete = ON")
         if not self._db.in_transaction:
             self._db.execute("BEGIN IMMEDIATE")
 
