@@ -380,6 +380,34 @@ def test_the_history_tab_deletes_the_chosen_call_after_asking(user, qtbot):
     assert not view.delete_button.isEnabled()                   # nothing chosen after the refresh
 
 
+def test_the_history_tabs_delete_button_is_pressed_from_the_keyboard(user, qtbot):
+    """Tab reaches "Delete call…" after the list of calls; Space (or Enter) on it asks, as a
+    click does. (The window's Space shortcut, play/pause, took the key: on the History tab
+    it does nothing, so a keyboard user's press of the button was lost.)"""
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtWidgets import QApplication
+    from ui.review import ReviewWindow
+
+    analysed(user / "calls", "mon.wav", 1)
+    win = ReviewWindow()
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)          # the shortcuts act in it
+    win.tabs.setCurrentIndex(1)
+    view = win.history
+    view.table.setFocus()
+    view.table.selectRow(0)
+    qtbot.keyClick(view.table, Qt.Key.Key_Tab)
+    assert win.focusWidget() is view.delete_button
+    for key in (Qt.Key.Key_Space, Qt.Key.Key_Return):
+        said: list = []
+        _answer(qtbot, "Cancel", said)
+        qtbot.keyClick(view.delete_button, key)
+        assert said and "mon.wav" in said[0][0], key
+
+
 def test_the_history_tab_numbers_calls_as_the_command_does(user, qtbot):
     """Past the calls the tab shows (the latest 100), its # column and the plots' axis go on
     from the number `voicecoach history` gives the oldest call shown."""

@@ -103,6 +103,24 @@ def test_scorecard_flags_what_to_watch(record):
     assert rows["Interruptions"].status == "good" and rows["Pace"].status == "good"
 
 
+def test_a_live_call_is_titled_as_the_review_and_the_history_name_it(record):
+    """A call coached live is "live call: <what the caller raised>" in the history and in
+    its review; its report was titled "call 1, <date>" (every shift has a call 1), so the
+    report of a shift's call did not say which call it was. The report now says what the
+    review says, and keeps the call's own name beside the date."""
+    from voicecoach.sinks.view import call_name
+
+    live = dict(record, source={"name": "call 1, 2026-12-01 09:15", "channels": ["agent", "customer"]},
+                shift={"call": 1, "start_s": 0.0, "end_s": 4.0, "started_by": "speech", "ended_by": "silence"})
+    page = report_html(live)
+    assert call_name(live) == "live call: My bill is wrong & late."
+    assert "<h1>live call: My bill is wrong &amp; late.</h1>" in page
+    assert "<title>VoiceCoach — live call: My bill is wrong &amp; late.</title>" in page
+    assert "<div class='sub'>call 1, 2026-12-01 09:15 · " in page
+    page = report_html(record)                                  # a recording's call: its file's name, once
+    assert "<h1>tuesday &lt;call&gt;.flac</h1>" in page and "<div class='sub'>tuesday" not in page
+
+
 def test_mono_call_without_transcript(record):
     record["source"]["channels"] = ["agent"]
     for key in ("talk_share", "interruptions", "backchannels", "near_misses", "dead_air", "response_gaps",

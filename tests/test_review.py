@@ -302,6 +302,18 @@ def test_export_report(window, tmp_path):
     assert "Report written" in window.statusBar().currentMessage()
 
 
+def test_export_does_not_write_over_the_calls_record_or_recording(window, demo):
+    """File > Export report… on the call's own record or recording (the file dialog asks
+    only "replace it?") is refused, as `voicecoach report -o` refuses it: the report would
+    have destroyed the call."""
+    source = demo[1]
+    for path in (source.record_path, source.audio_path):
+        before = path.read_bytes()
+        with pytest.raises(OSError, match="name another file"):
+            window.export_report(path)
+        assert path.read_bytes() == before
+
+
 def test_history_tab_lists_the_call(window, tmp_path, demo):
     assert window.open_path(demo[1].record_path)          # a call opened in the window is in its history
     window.tabs.setCurrentIndex(1)
@@ -358,6 +370,61 @@ def test_record_without_audio_opens_without_playback(qtbot, tmp_path, demo, monk
     win.listen_at(5.0)
     assert win.position_s == pytest.approx(5.0)
 
+
+
+def test_an_empty_plot_says_why(qtbot, tmp_path, demo, monkeypatch):
+    """A call analysed without speech-to-text has no words/min curve: its plot showed the
+    comfortable band alone, as if the pace had been lost. It says why, as the report's plot
+    does; a call with its curves says nothing there."""
+    import pyqtgraph as pg
+
+    def notes(plot):
+        return [item.toPlainText() for item in plot.items if isinstance(item, pg.TextItem)]
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    record = demo[1].record
+    off = dict(record, stt_model=None, pace=dict(record["pace"], agent_wpm=None, agent_words=None),
+               warmth=dict(record["warmth"], timeline=[]),
+               unavailable=["transcript", "pace.agent_wpm", "language cues"])
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.load(open_call(off))
+    assert notes(win.timeline.pace) == ["no transcript: words/min unavailable"]
+    assert notes(win.timeline.warmth) == ["not enough speech for this curve"]
+    win.load(demo[1])
+    assert notes(win.timeline.pace) == notes(win.timeline.warmth) == []
+
+
+def test_a_recording_opened_in_the_window_without_its_model_is_a_message(qtbot, tmp_path, monkeypatch):
+    """File > Open call… (or a History row) on a recording with no record yet, where the
+    speech-to-text model cannot be loaded (a model name offline, a folder that is gone):
+    the window says so in a message box and keeps the call it shows. The error went
+    past the window's handler: a traceback on the terminal, and nothing in the window."""
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from voicecoach.config import Config
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    config = Config()
+    config.transcribe.model = str(tmp_path / "gone-model")
+    shutil.copy(demo_call_path(), tmp_path / "new.flac")
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite", config=config)
+    qtbot.addWidget(win)
+    said = []
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        if box is None or not hasattr(box, "buttons"):          # (the progress dialog first)
+            QTimer.singleShot(50, answer)
+            return
+        said.append(box.text())
+        box.buttons()[0].click()
+
+    QTimer.singleShot(50, answer)
+    assert not win.open_path(tmp_path / "new.flac")
+    assert said and "gone-model" in said[0] and "no such model" in said[0], said
+    assert win.source is None and not (tmp_path / "new.json").exists()
 
 
 def test_a_long_status_message_is_read_whole_at_1024_px(qtbot, tmp_path, demo, monkeypatch):

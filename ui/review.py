@@ -13,6 +13,7 @@ item plays the call from there.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import os
 import re
@@ -58,12 +59,14 @@ from voicecoach.sinks.view import (
     marks,
     transcript_lines,
 )
-from voicecoach.sources.audio import AudioError, CallAudio
+from voicecoach.paths import same_file
+from voicecoach.sources.audio import AUDIO_SUFFIXES, AudioError, CallAudio
 from voicecoach.store import calls
 from voicecoach.store.calls import OpenedCall
 from voicecoach.store.delete import DeleteError, delete_call, plan_deletion
 from voicecoach.store.history import History, left_out_line, trend_lines
 from voicecoach.store.record import RecordError
+from voicecoach.stt.whisper import ModelError
 
 from . import screen_problem
 from .style import FONT_PT, apply_style, quiet_qt
@@ -415,7 +418,7 @@ class ReviewWindow(QMainWindow):
             QWidget.setTabOrder(first, second)
         self._own_keys = {self.lists.tabBar(): (Qt.Key.Key_Left, Qt.Key.Key_Right),
                           self.tabs.tabBar(): (Qt.Key.Key_Left, Qt.Key.Key_Right)}
-        for button in (self.fit_button, self.share_button, self.play_button):
+        for button in (self.fit_button, self.share_button, self.play_button, self.history.delete_button):
             button.setAutoDefault(True)                       # Enter presses it, as Space does
             self._own_keys[button] = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
         for widget in self._own_keys:
@@ -705,7 +708,7 @@ class ReviewWindow(QMainWindow):
         except Cancelled as exc:
             self.statusBar().showMessage(str(exc), 15000)
             return False
-        except (AudioError, RecordError) as exc:
+        except (AudioError, RecordError, ModelError) as exc:      # ModelError: a recording to analyse
             QMessageBox.warning(self, "VoiceCoach", plain(str(exc)))
             return False
         self.load(source)
@@ -713,14 +716,21 @@ class ReviewWindow(QMainWindow):
         return True
 
     def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a call", "",
-                                              "Calls (*.json *.wav *.flac *.ogg *.mp3 *.m4a);;All files (*)")
+        kinds = " ".join(f"*{suffix}" for suffix in (".json",) + AUDIO_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a call", "", f"Calls ({kinds});;All files (*)")
         if path:
             self.open_path(path)
 
     # ---- report
     def export_report(self, out_path: Union[str, Path]) -> Path:
-        """Write the HTML report of the call shown (raises OSError)."""
+        """Write the HTML report of the call shown (raises OSError). Refused (OSError) where
+        ``out_path`` is the call's record or one of its recordings, as ``voicecoach report
+        -o`` refuses it: the file dialog only asks before it replaces a file."""
+        for path, what in [(self.source.record_path, "the call's record")] + [
+                (f, "the call's recording") for f in self.source.audio_files]:
+            if path is not None and same_file(out_path, path):
+                raise OSError(errno.EEXIST, f"it is {what}, and writing the report there would destroy "
+                                            "it: name another file")
         notes: list = []
         out = write_report(self.source.record, self.source.audio, out_path, notes=notes)
         self.statusBar().showMessage(written_line(out, notes), 15000)

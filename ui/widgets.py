@@ -346,17 +346,23 @@ class TimelineView(pg.GraphicsLayoutWidget):
                                                 pen=pg.mkPen(None)))
         self.warmth.addItem(pg.InfiniteLine(0.5, angle=0, pen=pg.mkPen(PALETTE["dead_air"], width=1,
                                                                         style=Qt.PenStyle.DashLine)))
-        self._curve(self.warmth, (record.get("warmth") or {}).get("timeline") or [], "warmth")
+        self._curve(self.warmth, (record.get("warmth") or {}).get("timeline") or [], "warmth", 0.75)
         lo, hi = pace_range(record)
         self.pace.setYRange(lo, hi, padding=0.05)
         self.pace.addItem(pg.LinearRegionItem((config.pace.band_low_wpm, config.pace.band_high_wpm),
                                               orientation="horizontal", movable=False,
                                               brush=pg.mkBrush(color("band", 200)), pen=pg.mkPen(None)))
-        self._curve(self.pace, pace_points(record), "pace")
+        # an empty plot says why, as the report's does (it showed the band alone, unexplained)
+        self._curve(self.pace, pace_points(record), "pace", (lo + hi) / 2,
+                    "not enough speech for this curve" if record.get("stt_model")
+                    else "no transcript: words/min unavailable")
 
-    @staticmethod
-    def _curve(plot: pg.PlotItem, points: list, role: str) -> None:
+    def _curve(self, plot: pg.PlotItem, points: list, role: str, middle: float = 0.0,
+               empty: str = "not enough speech for this curve") -> None:
         if not points:
+            note = pg.TextItem(empty, color=PALETTE["muted"], anchor=(0.5, 0.5))
+            note.setPos(self.duration / 2, middle)
+            plot.addItem(note)
             return
         t, v = np.asarray(points, dtype=float).T
         plot.addItem(pg.PlotDataItem(t, v, pen=pg.mkPen(color(role), width=2.2), symbol="o",

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from voicecoach import __version__
-from voicecoach.paths import user_path
+from voicecoach.paths import same_file, user_path
 
 DESCRIPTION = """\
 VoiceCoach: a private voice coach for support agents. It listens to both sides
@@ -99,26 +99,12 @@ def _file_name(text: str) -> str:
     return text
 
 
-def _same_file(a, b) -> bool:
-    """Whether paths ``a`` and ``b`` name one file: os.path.samefile where both exist (a
-    hard link, a symlink, another spelling), else their resolved paths."""
-    a, b = user_path(a), user_path(b)
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        pass
-    try:
-        return a.resolve() == b.resolve()
-    except (OSError, RuntimeError):     # a symlink loop: the reader says so in its own words
-        return os.path.abspath(a) == os.path.abspath(b)
-
-
 def _is_demo(name) -> bool:
     """Whether a recording named on the command line is the packaged demo call: the word
     ``demo`` or the demo's file itself (by any path): its calls are never the agent's."""
     from voicecoach.analyze import demo_call_path
 
-    return name is not None and (str(name) == "demo" or _same_file(name, demo_call_path()))
+    return name is not None and (str(name) == "demo" or same_file(name, demo_call_path()))
 
 
 def _check_output(option: str, output, inputs) -> None:
@@ -142,7 +128,7 @@ def _check_output(option: str, output, inputs) -> None:
         raise UserError(f"cannot write {output}: Permission denied (or a read-only disk): "
                         "name a file in a folder you can write to")
     for path, what in inputs:
-        if path is not None and str(path) != "" and _same_file(output, path):
+        if path is not None and str(path) != "" and same_file(output, path):
             raise UserError(f"{option} {output} is {what} this command reads, and writing it would "
                             "destroy it: name another file")
 
@@ -495,6 +481,7 @@ def _load_baseline(path: Optional[str]):
     if path is None:
         return None
     from voicecoach.analyzers.voice import Baseline
+    from voicecoach.sources.audio import AUDIO_SUFFIXES
     from voicecoach.store.profile import PROFILE_KIND
 
     import hashlib
@@ -528,7 +515,6 @@ def _load_baseline(path: Optional[str]):
     return baseline
 
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm")
 """Names that say a file is a recording (for the hint when one is given as a profile)."""
 
 

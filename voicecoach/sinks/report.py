@@ -26,6 +26,7 @@ from voicecoach.sinks.view import (
     CUE_GROUPS,
     PALETTE,
     turn_legend,
+    call_name,
     checklist_items,
     clock,
     cue_group,
@@ -373,9 +374,9 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
         says it too, where its player would be.
     """
     dur = float(record["duration"])
-    name = record["source"]["name"]
+    name, own_name = call_name(record), record["source"]["name"]     # as the review and the history name it
     chans = record["source"]["channels"]
-    meta = [call_date(record), clock(dur),
+    meta = [own_name if own_name != name else "", call_date(record), clock(dur),
             "you + caller" if "customer" in chans else "you only (mono)",
             f"speech-to-text {record['stt_model']}" if record.get("stt_model") else "no transcript"]
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

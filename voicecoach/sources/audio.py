@@ -27,6 +27,11 @@ MAX_CHANNELS = 8                  # a call has 1 or 2; more are mixed down for a
 MAX_PEAK = 100.0                  # +40 dBFS: float samples beyond this are not audio
 
 
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm")
+"""The file names taken for recordings of calls (what the commands and the review's
+Open dialog offer; :func:`read_audio` reads these and more)."""
+
+
 class AudioError(Exception):
     """Input a user gave that cannot be analysed; the message is one clear line."""
 
