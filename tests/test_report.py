@@ -107,7 +107,7 @@ def test_a_live_call_is_titled_as_the_review_and_the_history_name_it(record):
     """A call coached live is "live call: <what the caller raised>" in the history and in
     its review; its report was titled "call 1, <date>" (every shift has a call 1), so the
     report of a shift's call did not say which call it was. The report now says what the
-    review says, and keeps the call's own name beside the date."""
+    review says, and the call's number in its shift beside the date."""
     from voicecoach.sinks.view import call_name
 
     live = dict(record, source={"name": "call 1, 2026-12-01 09:15", "channels": ["agent", "customer"]},
@@ -116,7 +116,7 @@ def test_a_live_call_is_titled_as_the_review_and_the_history_name_it(record):
     assert call_name(live) == "live call: My bill is wrong & late."
     assert "<h1>live call: My bill is wrong &amp; late.</h1>" in page
     assert "<title>VoiceCoach — live call: My bill is wrong &amp; late.</title>" in page
-    assert "<div class='sub'>call 1, 2026-12-01 09:15 · " in page
+    assert "<div class='sub'>call 1 of its shift · " in page         # its date follows once
     page = report_html(record)                                  # a recording's call: its file's name, once
     assert "<h1>tuesday &lt;call&gt;.flac</h1>" in page and "<div class='sub'>tuesday" not in page
 

@@ -345,7 +345,7 @@ def test_the_history_tab_says_when_it_lists_only_the_latest_calls(qtbot, tmp_pat
 def test_a_live_call_is_titled_as_the_history_lists_it(qtbot, tmp_path, demo, monkeypatch):
     """A call coached live is "live call: <what the caller raised>" in the History tab; its
     review was titled "call 1, <date>" (every shift has a call 1). The review now says what
-    the list says, and keeps the call's own name beside the date."""
+    the list says, and its number in the shift beside the date (not the date twice)."""
     from voicecoach.sinks.view import call_name
 
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
@@ -357,7 +357,7 @@ def test_a_live_call_is_titled_as_the_history_lists_it(qtbot, tmp_path, demo, mo
     win.load(open_call(record))
     assert win.title.text() == call_name(record) == "live call: My internet keeps dropping."
     assert win.windowTitle() == "VoiceCoach — live call: My internet keeps dropping."
-    assert win.subtitle.text().startswith("call 1, 2026-12-01 09:15  ·  ")
+    assert win.subtitle.text().startswith("call 1 of its shift  ·  ")   # the date follows, once
 
 
 def test_record_without_audio_opens_without_playback(qtbot, tmp_path, demo, monkeypatch):

@@ -49,6 +49,7 @@ from voicecoach.sinks.report import call_date, write_report, written_line
 from voicecoach.sinks.view import (
     CARE_NOTE,
     REPHRASE,
+    also_named,
     call_name,
     turn_legend,
     clock,
@@ -473,12 +474,12 @@ class ReviewWindow(QMainWindow):
         self._autoplay = self.player is not None
         self.play_button.setEnabled(self.player is not None)
         self.play_button.setToolTip("" if self.player else "no recording: nothing to play")
-        name, own_name = call_name(record), record["source"]["name"]   # as the History tab lists it
+        name = call_name(record)                              # as the History tab lists it
         self.title.setText(name)
         chans = record["source"]["channels"]
         mine = not source.shared_by           # a call shared with me (the coach) is not mine to share
         agent = "you" if mine else source.shared_by
-        meta = [own_name if own_name != name else "",
+        meta = [also_named(record),
                 f"shared by {source.shared_by}" if source.shared_by else "", call_date(record),
                 clock(record["duration"]),
                 f"{agent} + caller" if "customer" in chans else f"{agent} only (mono)",

@@ -25,8 +25,9 @@ from voicecoach.sinks.view import (
     CARE_NOTE,
     CUE_GROUPS,
     PALETTE,
-    turn_legend,
+    also_named,
     call_name,
+    turn_legend,
     checklist_items,
     clock,
     cue_group,
@@ -374,9 +375,9 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
         says it too, where its player would be.
     """
     dur = float(record["duration"])
-    name, own_name = call_name(record), record["source"]["name"]     # as the review and the history name it
+    name = call_name(record)                   # as the review and the history name it
     chans = record["source"]["channels"]
-    meta = [own_name if own_name != name else "", call_date(record), clock(dur),
+    meta = [also_named(record), call_date(record), clock(dur),
             "you + caller" if "customer" in chans else "you only (mono)",
             f"speech-to-text {record['stt_model']}" if record.get("stt_model") else "no transcript"]
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

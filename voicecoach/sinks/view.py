@@ -251,6 +251,17 @@ def call_name(record: dict) -> str:
     return f"{name}: {first}" if first else name
 
 
+def also_named(record: dict) -> str:
+    """What the review's and the report's line under the title adds to :func:`call_name`:
+    a shift's call by its number ("call 2 of its shift": the date is beside it already),
+    another call by its own name where the lists name it otherwise; "" when they do not."""
+    shift = record.get("shift") or {}
+    if shift.get("call"):
+        return f"call {shift['call']} of its shift"
+    own = record["source"]["name"]
+    return own if own != call_name(record) else ""
+
+
 def plural(n: int, word: str, many: str = "") -> str:
     """``plural(1, "stretch", "stretches") == "1 stretch"``."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
