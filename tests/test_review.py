@@ -458,10 +458,31 @@ def test_a_long_status_message_is_read_whole_at_1024_px(qtbot, tmp_path, demo, m
     assert bar.toolTip() == ""
 
 
+def test_the_note_of_a_call_without_its_recording_covers_no_speech(qtbot, tmp_path, demo, monkeypatch):
+    """A call shown without its recording draws its speech as spans from the transcript, with
+    a note saying why; the note sat over the caller's first spans."""
+    import pyqtgraph as pg
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    win = ReviewWindow(history_path=tmp_path / "h.sqlite")
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.load(open_call(dict(demo[1].record)))                  # a record alone: no audio
+    win.show()
+    qtbot.waitExposed(win)
+    items = win.timeline.waves.items
+    (note,) = [i for i in items if isinstance(i, pg.TextItem)]
+    assert note.toPlainText() == "recording not found: speech spans from the transcript"
+    where = note.mapRectToView(note.boundingRect())
+    spans = [i.mapRectToView(i.boundingRect()) for i in items if isinstance(i, pg.BarGraphItem)]
+    assert len(spans) == 2 and not any(where.intersects(s) for s in spans), (where, spans)
+
+
 def _empty_line(table) -> str:
-    """The line a list shows instead of rows (its last column's only item)."""
-    assert table.rowCount() == 1 and table.item(0, 0) is None
-    return table.item(0, table.columnCount() - 1).text()
+    """The line a list shows instead of rows: one item across the whole row (it sat in the
+    last column alone, squeezed into "Try instead" beside two empty columns)."""
+    assert table.rowCount() == 1 and table.columnSpan(0, 0) == table.columnCount()
+    return table.item(0, 0).text()
 
 
 def test_lists_say_what_was_not_measured(qtbot, tmp_path, demo, monkeypatch):
@@ -501,7 +522,7 @@ def test_a_placeholder_row_is_not_a_moment(window, qtbot, demo):
     assert _empty_line(table).startswith("Nothing to rephrase")
     asked = []
     table.seekRequested.connect(asked.append)
-    rect = table.visualRect(table.model().index(0, table.columnCount() - 1))
+    rect = table.visualRect(table.model().index(0, 0))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     table.setFocus()
     qtbot.keyClick(table, Qt.Key.Key_Return)

@@ -305,7 +305,9 @@ class TimelineView(pg.GraphicsLayoutWidget):
             why = "not recorded" if not_recorded(record) else "recording not found"
             note = (f"{why}: speech spans from the transcript" if spans else
                     f"{why}, and no transcript: the markers show the call")
-            w.addItem(pg.TextItem(note, color=PALETTE["muted"], anchor=(0, 0)))
+            text = pg.TextItem(note, color=PALETTE["muted"], anchor=(0, 0.5))
+            text.setPos(0.0, 0.95)     # above your lane's spans, below the cues': over no bar
+            w.addItem(text)
 
     def _draw_markers(self, record: dict, agent: Optional[str]) -> None:
         for role, t0, t1, tip in marker_spans(record, agent):
@@ -577,6 +579,7 @@ class TimedTable(RowTable):
             A line shown when there are no rows.
         """
         self.clearContents()
+        self.clearSpans()
         self.times = [t for t, _, _ in rows]
         self.setRowCount(len(rows))
         bold = QFont(self.font())
@@ -599,7 +602,8 @@ class TimedTable(RowTable):
             item = QTableWidgetItem(empty)
             item.setForeground(QColor(PALETTE["muted"]))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.setItem(0, self.columnCount() - 1, item)
+            self.setSpan(0, 0, 1, self.columnCount())   # the whole row's width, not the last column's
+            self.setItem(0, 0, item)
         self.resizeRowsToContents()
 
     def _fit_rows(self) -> None:
