@@ -294,6 +294,24 @@ def test_no_playback_device_is_a_message_not_a_crash(qtbot, tmp_path, demo, monk
     assert win.position_s == pytest.approx(20.0) and not win.player.playing
 
 
+def test_the_end_of_a_recording_is_said_only_where_it_stopped_during_the_call(window, demo):
+    """A click at a call's very end plays nothing (the player would start from 0:00); that
+    the recording ends there, "nothing was recorded after that", was said of a whole
+    recording too. It is said of one that stopped during the call."""
+    import dataclasses
+
+    from voicecoach.sources.audio import CallAudio
+
+    bar = window.statusBar()
+    window.listen_at(demo[1].record["duration"] - 0.02)
+    assert "nothing was recorded" not in bar.currentMessage()
+    audio, n = demo[1].audio, 30 * 16000
+    window.load(dataclasses.replace(demo[1], audio=CallAudio(audio.agent[:n], audio.customer[:n], audio.name)))
+    window.listen_at(40.0)
+    assert bar.currentMessage() == "The recording ends at 0:30: nothing was recorded after that."
+    assert not window.player.playing
+
+
 def test_export_report(window, tmp_path):
     out = window.export_report(tmp_path / "report.html")
     page = out.read_text(encoding="utf-8")

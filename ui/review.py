@@ -797,13 +797,13 @@ class ReviewWindow(QMainWindow):
         """Click-to-listen: seek to ``t`` (s) and play from there when a player is available."""
         self.seek(t)
         if self.player is not None and t >= self.player.duration_s - 0.05:
-            # past the end of a recording that stopped during the call: the player would
-            # start again from 0:00
+            # at or past the recording's end: the player would start again from 0:00
             if self.player.playing:
                 self.pause()
                 self._show_position(t)
-            self.statusBar().showMessage(f"The recording ends at {clock(self.player.duration_s)}: "
-                                         "nothing was recorded after that.")
+            if self.player.duration_s < self.source.record["duration"] - 0.5:   # it stopped during the call
+                self.statusBar().showMessage(f"The recording ends at {clock(self.player.duration_s)}: "
+                                             "nothing was recorded after that.")
             return
         if self._autoplay and self.player is not None and not self.player.playing:
             self.play()
