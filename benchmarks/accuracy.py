@@ -24,6 +24,8 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=3.0)
     ap.add_argument("--first-seed", type=int, default=100)
     args = ap.parse_args()
+    if args.calls < 1 or not args.minutes > 0:
+        ap.error("--calls must be 1 or more and --minutes above 0")
     from tools.callgen import random_call
     from voicecoach.analyze import analyze_call
     from voicecoach.config import Config

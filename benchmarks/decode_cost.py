@@ -69,6 +69,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=7.0, help="speech in the buffer (s)")
     ap.add_argument("--repeat", type=int, default=20)
     args = ap.parse_args()
+    if not args.seconds > 0 or args.repeat < 1:
+        ap.error("--seconds must be above 0 and --repeat 1 or more")
     import ctranslate2
     from faster_whisper.tokenizer import Tokenizer
 

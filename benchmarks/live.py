@@ -203,6 +203,8 @@ def main() -> int:
                     help="keep the call, the recording, the streamed words, the records and the "
                          "lag, decode and memory (call time, RSS MB) timelines here")
     args = ap.parse_args()
+    if not args.minutes > 0:
+        ap.error("--minutes must be above 0")
     from voicecoach.analyze import analyze_call
     from voicecoach.config import Config
     from voicecoach.live import LiveSession

@@ -94,6 +94,8 @@ def main() -> int:
     ap.add_argument("--hours", type=float, nargs="+", default=[2.0, 8.0])
     ap.add_argument("--no-short", action="store_true", help="skip the 10-minute call alone")
     args = ap.parse_args()
+    if not all(h > 0 for h in args.hours):
+        ap.error("--hours must be above 0")
     import soundfile as sf
 
     from tools.callgen import random_call

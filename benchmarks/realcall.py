@@ -255,6 +255,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.quick:
         args.calls = 1
+    if args.calls < 1 or not args.minutes > 0:
+        ap.error("--calls must be 1 or more and --minutes above 0")
     keys = [k.strip() for k in args.conditions.split(",") if k.strip()]
     every = {**CONDITIONS, **EXTRA}
     unknown = [k for k in keys if k not in every]
@@ -263,6 +265,8 @@ def main(argv=None) -> int:
     if "floor25-real" in keys and not any(args.data.glob("*.flac")):
         print(f"floor25-real skipped: no real speech at {args.data}", file=sys.stderr)
         keys.remove("floor25-real")
+        if not keys:
+            return 0
 
     from tools.callgen import BACKENDS, RandomCallOptions, Synthesizer, degrade_call, expand_voices, random_call
     from tools.degrade import degrade
@@ -270,6 +274,10 @@ def main(argv=None) -> int:
     from voicecoach.config import Config
     from voicecoach.sources.audio import CallAudio
 
+    try:
+        expand_voices(args.voices.split(","))
+    except ValueError as exc:
+        ap.error(f"--voices: {exc}")
     transcribe = not args.no_transcript
     floor_voices = [v for v in args.floor_voices.split(",") if v]
     try:

@@ -127,6 +127,8 @@ def main(argv=None) -> int:
     ap.add_argument("--holds", type=int, default=0, metavar="K",
                     help="put K calls on hold mid-call (needs --transcribe --realtime)")
     args = ap.parse_args(argv)
+    if args.calls < 2 or args.holds < 0:
+        ap.error("--calls must be 2 or more (memory is measured from call 2) and --holds 0 or more")
     if args.holds and not (args.transcribe and args.realtime):
         ap.error("--holds needs --transcribe --realtime: the request to hold is heard in the words")
 
@@ -178,8 +180,9 @@ def main(argv=None) -> int:
             print(f"  MISSED call {r['call']}: played {r['start']:.1f}-{r['end']:.1f}, found {got}")
     print()
     print(f"shift of {n} calls, {played / 60:.1f} min of audio in {wall:.0f} s "
-          f"({played / wall:.1f}x real time), speech-to-text {'on' if args.transcribe else 'off'}; "
-          f"calls {', '.join(str(i + 1) for i in sorted(no_floor))} on a line with no noise floor"
+          f"({played / wall:.1f}x real time), speech-to-text {'on' if args.transcribe else 'off'}"
+          + (f"; calls {', '.join(str(i + 1) for i in sorted(no_floor))} on a line with no noise floor"
+             if no_floor else "")
           + "".join(f"; call {i + 1} on hold {s:.0f} s" for i, s in sorted(held.items())))
     print(f"{'measure':<36}{'value':>12}   target")
     print(f"{'calls found (start, end within 2 s)':<36}{f'{n_ok}/{n}':>12}   {n}/{n}")

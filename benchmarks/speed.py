@@ -11,6 +11,7 @@ Targets (issue 3): at least 20x faster than real time, peak memory under 700 MB.
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +24,8 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    if not args.minutes > 0 or args.runs < 1:
+        ap.error("--minutes must be above 0 and --runs 1 or more")
     from tools.callgen import random_call, write_call
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -37,7 +40,7 @@ def main() -> int:
                    VOICECOACH_DATA_DIR=str(Path(tmp) / "data"))
         speeds = []
         for run in range(args.runs):
-            rc, wall, cpu, peak_mb = run_voicecoach(cmd, env)
+            rc, wall, cpu, peak_mb = run_voicecoach(cmd, env, stdout=subprocess.DEVNULL)
             if rc != 0:
                 raise SystemExit(f"analyze failed with exit status {rc}")
             speeds.append(duration / wall)

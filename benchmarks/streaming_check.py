@@ -226,6 +226,9 @@ def main() -> None:
                     help="print the reference words only the streamed words lost (needs jiwer)")
     ap.add_argument("--only", default="", help="comma-separated stream names (demo_call, read, espeak)")
     args = ap.parse_args()
+    unknown = [n for n in args.only.split(",") if n and n not in ("demo_call", "read", "espeak")]
+    if unknown and args.call is None:
+        ap.error(f"--only: unknown streams {unknown}; known: demo_call, read, espeak")
     options = StreamingOptions(min_chunk_s=args.min_chunk_s, agreement_n=args.agreement_n,
                                agreement_margin_s=args.agreement_margin_s,
                                context_s=args.context_s, pause_context_s=args.pause_context_s,

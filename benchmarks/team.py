@@ -29,7 +29,7 @@ import random
 import statistics
 import time
 
-from tools.pgserver import PgServer
+from tools.pgserver import PgServer, find_bin_dir
 from voicecoach.store.history import CallScores
 from voicecoach.store.team import SCORE_COLUMNS, TeamStore, call_id
 
@@ -78,6 +78,12 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=2000, help="shared calls per agent")
     ap.add_argument("--seed", type=int, default=15)
     args = ap.parse_args()
+    if args.agents < 1 or args.calls < 20:
+        ap.error("--agents must be 1 or more and --calls 20 or more (the coach's list reads 20)")
+    if find_bin_dir() is None:
+        print("skipped: PostgreSQL's server programs (initdb, pg_ctl, postgres) are not installed "
+              "(Debian: apt install postgresql)")
+        return
     rng = random.Random(args.seed)
     agents = [f"agent{a:02d}" for a in range(args.agents)]
 

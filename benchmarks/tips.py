@@ -103,6 +103,8 @@ def main() -> int:
                     help="only jargon sentences that hold a trade term (the tips that wait for a vote)")
     ap.add_argument("--replay", action="store_true", help="replay the file instead of real devices")
     args = ap.parse_args()
+    if args.sentences < 1:
+        ap.error("--sentences must be 1 or more")
     from benchmarks.live import device_source
     from tools.callgen import VOICES, voice_available
     from voicecoach.config import Config

@@ -37,7 +37,7 @@ version; VoiceCoach no slower than 1.10x the plain pipeline.
 A decode that differs at all (the audio started 10 ms later) moves a 200-word set by one
 to three words; ``--shifts K`` measures every item K times so started and sums the errors.
 
-    python3 -m benchmarks.transcript [--data DIR] [--calls 1 2] [--sets read,tel,...] [--shifts K] [--show]
+    python3 -m benchmarks.transcript [--data DIR] [--calls 1 2] [--sets "read,read tel,..."] [--shifts K] [--show]
 """
 from __future__ import annotations
 
@@ -63,6 +63,8 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "read"
 DEFAULT_RAVDESS = ROOT.parent / "shared" / "data" / "emotion" / "ravdess"
 EDGE_S = 0.5          # a lost word this close to a span edge is lost at that edge
 CLASSES = ("not packed", "pack join", "group edge", "clip edge", "inside")
+SETS = ("read", "read joined", "ravdess", "read tel", "read joined tel", "ravdess tel",
+        "call agent", "call customer")            # the names --sets takes
 SHIFT_S = 0.010       # --shifts: each repeat starts this much later than the one before
 
 
@@ -364,7 +366,7 @@ def main() -> int:
     ap.add_argument("--model", default="tiny.en")
     ap.add_argument("--calls", type=int, nargs="*", default=[1], help="seeds of generated calls")
     ap.add_argument("--minutes", type=float, default=3.0, help="length of each generated call")
-    ap.add_argument("--sets", default="", help="comma-separated subset of the set names")
+    ap.add_argument("--sets", default="", help="comma-separated subset of the set names: " + ", ".join(SETS))
     ap.add_argument("--show", action="store_true", help="print each word VoiceCoach alone lost")
     ap.add_argument("--pad-s", type=float, default=None, help="TranscribeOptions.pad_s (default: its own)")
     ap.add_argument("--merge-gap-s", type=float, default=None, help="TranscribeOptions.merge_gap_s")
@@ -379,6 +381,9 @@ def main() -> int:
                     help="diagnostic: VoiceCoach's packing on faster-whisper's speech segments "
                          "(VadOptions defaults) instead of VoiceCoach's voice activity")
     args = ap.parse_args()
+    wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
+    if wanted - set(SETS):
+        ap.error(f"unknown sets {sorted(wanted - set(SETS))}; known: {', '.join(SETS)}")
 
     rng = np.random.default_rng(0)
     alone, joined = read_items(args.data, rng)
@@ -386,8 +391,7 @@ def main() -> int:
     items = alone + joined + ravdess
     items += [Item(i.set + " tel", i.name, telephone(i.audio), i.ref) for i in items]
     items += call_items(args.calls, args.minutes)
-    if args.sets:
-        wanted = {s.strip() for s in args.sets.split(",")}
+    if wanted:
         items = [i for i in items if i.set in wanted]
     if not items:
         print("nothing to measure")
@@ -399,7 +403,13 @@ def main() -> int:
     packing = {k: v for k, v in (("pad_s", args.pad_s), ("merge_gap_s", args.merge_gap_s)) if v is not None}
     if args.no_refill:
         packing["refill"] = False
-    p = Pipelines(args.model, fw_vad=args.fw_vad, **packing)
+    from voicecoach.stt.whisper import ModelError
+
+    try:
+        p = Pipelines(args.model, fw_vad=args.fw_vad, **packing)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     sets: dict[str, dict] = {}
     for n, item in enumerate(items):
         # alternate which pipeline goes first, so neither always meets a warm cache

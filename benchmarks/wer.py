@@ -28,10 +28,14 @@ def main() -> int:
     from voicecoach.analyzers.vad import VoiceActivity
     from voicecoach.sources.audio import load_call
     from voicecoach.stt.offline import transcribe_channel
-    from voicecoach.stt.whisper import TranscribeOptions, load_model
+    from voicecoach.stt.whisper import ModelError, TranscribeOptions, load_model
 
     options = TranscribeOptions(model=args.model)
-    model = load_model(options, num_workers=1)
+    try:
+        model = load_model(options, num_workers=1)
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     errors = words = 0
     with tsv.open(newline="") as f:
         rows = [r for r in csv.reader(f, delimiter="\t") if r and not r[0].startswith("#")]
