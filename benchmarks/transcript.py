@@ -173,6 +173,26 @@ def call_items(seeds: list[int], minutes: float) -> list[Item]:
     return items
 
 
+def prepare(wanted: set[str], data: Path, ravdess: Path, seeds: list[int], minutes: float) -> list[Item]:
+    """The items of the sets ``wanted`` (all when empty): only their audio is read,
+    generated or put through the telephone line (``--sets read`` neither generates calls
+    nor converts a clip), and only a missing set that was asked for is said skipped."""
+    def want(*names: str) -> bool:
+        return not wanted or any(n in wanted for n in names)
+
+    sources: list[Item] = []
+    if want("read", "read joined", "read tel", "read joined tel"):
+        alone, joined = read_items(data, np.random.default_rng(0))
+        sources += alone + joined
+    if want("ravdess", "ravdess tel"):
+        sources += ravdess_items(ravdess)
+    items = [i for i in sources if want(i.set)]
+    items += [Item(i.set + " tel", i.name, telephone(i.audio), i.ref) for i in sources if want(i.set + " tel")]
+    if want("call agent", "call customer"):
+        items += [i for i in call_items(seeds, minutes) if want(i.set)]
+    return items
+
+
 class Pipelines:
     def __init__(self, model_name: str, fw_vad: bool = False, **packing):
         from voicecoach.analyzers.vad import SileroVad
@@ -385,14 +405,7 @@ def main() -> int:
     if wanted - set(SETS):
         ap.error(f"unknown sets {sorted(wanted - set(SETS))}; known: {', '.join(SETS)}")
 
-    rng = np.random.default_rng(0)
-    alone, joined = read_items(args.data, rng)
-    ravdess = ravdess_items(args.ravdess)
-    items = alone + joined + ravdess
-    items += [Item(i.set + " tel", i.name, telephone(i.audio), i.ref) for i in items]
-    items += call_items(args.calls, args.minutes)
-    if wanted:
-        items = [i for i in items if i.set in wanted]
+    items = prepare(wanted, args.data, args.ravdess, args.calls, args.minutes)
     if not items:
         print("nothing to measure")
         return 0

@@ -80,3 +80,73 @@ def test_prosody_check_without_the_read_speech_gives_no_verdict(monkeypatch, cap
     assert f"read speech: skipped (no *.flac at {tmp_path})" in out
     assert out.rstrip().endswith("No verdict: the targets are for the demo call and the read speech "
                                  "pooled, and the read speech is missing")
+
+
+def test_longfile_measures_a_too_short_long_call_as_one_whole_call(monkeypatch, capsys, tmp_path):
+    """--hours shorter than one generated call wrote part of the call and scored it against
+    the script of the whole call (the words never written counted as lost): it is measured
+    as the one whole call, and says so in one line."""
+    import json
+    from types import SimpleNamespace
+
+    import numpy as np
+    import soundfile as sf
+
+    import benchmarks.longfile as longfile
+    import tools.callgen
+
+    SR = longfile.SR
+    utterances = [{"start": 0.2, "end": 0.8, "channel": "agent", "text": "hello there"},
+                  {"start": 1.2, "end": 1.8, "channel": "customer", "text": "good morning"}]
+
+    def random_call(seed, voices, minutes):                       # a 2-second call
+        return SimpleNamespace(audio=np.zeros((2 * SR, 2), np.float32), truth={"utterances": utterances})
+
+    def run_analyze(path, out):
+        """A perfect transcript of the words the file holds."""
+        duration = sf.info(str(path)).duration
+        said = [dict(u) for u in utterances if u["end"] <= duration]
+        out.write_text(json.dumps({"transcript": said}))
+        return 1.0, 1.0, 100.0
+
+    monkeypatch.setattr(tools.callgen, "random_call", random_call)
+    monkeypatch.setattr(longfile, "run_analyze", run_analyze)
+    monkeypatch.setattr(longfile, "machine", lambda: "test")
+    assert run_main(monkeypatch, "longfile", "--hours", "0.0003", "--no-short") == 0    # 1.08 s of a 2 s call
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == ("--hours 0.0003: shorter than one generated call (0.0 min), so measured as that "
+                      "one whole call (0.000556 h)")
+    assert out[-1].split()[:2] == ["0.000556", "h"] and out[-1].split()[-2] == "0.0%", out[-1]   # WER
+
+
+def test_transcript_prepares_only_the_sets_asked_for(monkeypatch, capsys, tmp_path):
+    """`--sets read` generated the calls and put every clip and RAVDESS through the telephone
+    line too (minutes of work) before it dropped them; it reads the read speech alone now.
+    (A read set of one silent clip here, so no shared data is needed.)"""
+    import numpy as np
+    import soundfile as sf
+
+    import benchmarks.transcript as transcript
+
+    sf.write(tmp_path / "a.wav", np.zeros(16000, np.float32), 16000)
+    (tmp_path / "transcripts.tsv").write_text("file\ttext\na.wav\thello there\n")
+    made = []
+
+    def refuse(what):
+        def stand_in(*args, **kwargs):
+            made.append(what)
+            return args[0] if what == "telephone" else []
+        return stand_in
+
+    monkeypatch.setattr(transcript, "call_items", refuse("calls"))
+    monkeypatch.setattr(transcript, "telephone", refuse("telephone"))
+    monkeypatch.setattr(transcript, "ravdess_items", refuse("ravdess"))
+    items = transcript.prepare({"read"}, tmp_path, tmp_path / "none", [1], 3.0)
+    assert [(i.set, i.name, i.ref) for i in items] == [("read", "a.wav", "hello there")]
+    assert made == [] and capsys.readouterr().out == ""
+    items = transcript.prepare({"read joined tel"}, tmp_path, tmp_path / "none", [1], 3.0)
+    assert [(i.set, i.ref) for i in items] == [("read joined tel", "hello there")]
+    assert made == ["telephone"]                       # the joined clips alone went down the line
+    made.clear()
+    assert len(transcript.prepare(set(), tmp_path, tmp_path / "none", [1], 3.0)) == 4   # every set
+    assert made == ["ravdess", "telephone", "telephone", "calls"]

@@ -943,6 +943,41 @@ def test_the_configs_text_size_sizes_the_review(qtbot, qapp, demo, tmp_path):
     assert plain.font().pointSizeF() == 10 and plain.timeline.minimumHeight() == 380
 
 
+def test_the_lists_tabs_fit_at_a_large_text_size(qtbot, qapp, demo, tmp_path):
+    """At [overlay] font_pt = 14 the four lists' names did not fit the default 1400 px
+    window: the tab bar scrolled, "Marks" out of sight behind two arrows. Now the lists'
+    column takes the width the names need from the call's column; in a window too narrow
+    for that (1024 px) every tab is still in view, its name shortened and whole in its
+    tooltip. At the default text size nothing moves."""
+    from PyQt6.QtWidgets import QToolButton
+
+    def shown(size, font_pt):
+        apply_style(qapp, font_pt)
+        win = ReviewWindow(history_path=tmp_path / "h.sqlite", stream_factory=output_streams()[1])
+        qtbot.addWidget(win)
+        win.resize(*size)
+        win.load(demo[1])
+        win.show()
+        qtbot.waitExposed(win)
+        qtbot.wait(20)
+        bar = win.lists.tabBar()
+        assert not [b for b in bar.findChildren(QToolButton) if b.isVisible()]      # no scroll arrows
+        assert all(bar.rect().contains(bar.tabRect(i)) for i in range(bar.count()))
+        return win, bar
+
+    try:
+        win, bar = shown((1400, 900), 14)
+        assert bar.tabRect(bar.count() - 1).right() + 1 >= bar.sizeHint().width()   # every name whole
+        assert win._split.widget(0).width() >= 560
+        win, bar = shown((1024, 768), 14)
+        assert win._split.widget(0).width() >= 560                  # the call's column keeps its least width
+        assert bar.tabToolTip(2) == "Caller's list: what the caller raised"
+    finally:
+        apply_style(qapp)
+    win, bar = shown((1400, 900), 10)
+    assert win._split.sizes()[1] < 460                              # as before: the call's column has the room
+
+
 def test_opening_another_call_while_playing_resets_the_play_button(window, demo):
     window.listen_at(10.0)
     assert window.player.playing and "Pause" in window.play_button.text()

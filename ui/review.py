@@ -367,6 +367,10 @@ class ReviewWindow(QMainWindow):
         right.addWidget(card(label("Transcript", "section"), self.transcript))
         self.lists = QTabWidget()
         self.lists.tabBar().setObjectName("lists")      # tighter tabs: all four fit a 1024 px screen
+        # too little room for the names (a large text size in a narrow window): every tab
+        # stays in view, its name shortened ("Caller's l…", whole in its tooltip), rather
+        # than some tabs hidden behind scroll arrows
+        self.lists.tabBar().setElideMode(Qt.TextElideMode.ElideRight)
         self.rephrase = TimedTable(["Phrase", "Try instead"], stretch=(1, 2))
         self.followups = TimedTable(["Promise to follow up"])
         self.problems = TimedTable(["What the caller raised"])
@@ -378,7 +382,7 @@ class ReviewWindow(QMainWindow):
                                     (self.marks, "Marks", "Moments you marked")):
             table.seekRequested.connect(self.listen_at)
             table.setAccessibleName(spoken)
-            self.lists.addTab(table, name)
+            self.lists.setTabToolTip(self.lists.addTab(table, name), f"{name}: {spoken.lower()}")
         self.lists.tabBar().setAccessibleName("Lists")
         right.addWidget(card(self.lists, margins=6))
         right.setStretchFactor(0, 3)
@@ -388,6 +392,9 @@ class ReviewWindow(QMainWindow):
         split.setStretchFactor(0, 7)
         split.setStretchFactor(1, 3)
         split.setSizes([960, 440])
+        self._split, self._split_moved = split, False
+        split.splitterMoved.connect(lambda *_: setattr(self, "_split_moved", True))
+        split.installEventFilter(self)
         self.tabs.addTab(page, "Call")
 
         self.history = HistoryView()
@@ -619,6 +626,21 @@ class ReviewWindow(QMainWindow):
             for w in variant:
                 w.setVisible(variant is shown)
 
+    def _fit_lists(self) -> None:
+        """The lists' column as wide as their tabs' names need, as far as the call's column
+        can give way (down to its least width), until the agent moves the divider: at a
+        14 pt text size the names did not fit the default 1400 px window and the tab bar
+        scrolled. Narrower still, the names are shortened (:meth:`_build`)."""
+        bar, split = self.lists.tabBar(), self._split
+        if self._split_moved or not bar.isVisible():
+            return
+        left, right = split.sizes()
+        column = split.widget(0)
+        least = max(column.minimumWidth(), column.minimumSizeHint().width())
+        give = min(bar.sizeHint().width() - bar.width(), left - least)
+        if give > 0:
+            split.setSizes([left - give, right + give])
+
     def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and event.key() in getattr(self, "_own_keys", {}).get(obj, ()):
             event.accept()           # the focused button or tab bar takes the key, not the window's shortcut
@@ -628,6 +650,8 @@ class ReviewWindow(QMainWindow):
             self._fit_head()
         elif obj is getattr(self, "_legend", None) and event.type() == QEvent.Type.Resize:
             self._fit_legend()
+        elif obj is getattr(self, "_split", None) and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            QTimer.singleShot(0, self._fit_lists)          # once the splitter has laid out its columns
         return super().eventFilter(obj, event)
 
     def refresh_history(self) -> None:
