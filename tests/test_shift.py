@@ -232,6 +232,31 @@ def test_the_terminal_does_not_say_it_waits_for_a_call_once_the_replay_is_over()
     assert "Checklist" in last and "Waiting for the next call" not in last, text
 
 
+def test_a_false_start_leaves_no_gap_in_the_calls_numbers(tmp_path):
+    """A 2-second stream (a false start, not kept) before the first call: that call is
+    "call 1", as the agent counts, in the overlay's events, its record and its file name.
+    Before, it was call 2 of a shift whose summary said one call was coached."""
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.config import Config
+    from voicecoach.shift import Shift
+    from voicecoach.sources.audio import CallAudio, load_call
+    from voicecoach.sources.files import PlaylistSource
+
+    demo = load_call(demo_call_path())
+    blip = CallAudio(demo.agent[:2 * 16000], demo.customer[:2 * 16000], "blip")
+    part = CallAudio(demo.agent[:14 * 16000], demo.customer[:14 * 16000], "part")
+    shift = Shift(PlaylistSource([(1.0, blip), (3.0, part)], streams=True), Config(), transcribe=False,
+                  records_folder=tmp_path / "records", history_path=tmp_path / "h.db")
+    seen = []
+    shift.subscribe(lambda kind, payload: kind == "call" and seen.append((payload["state"], payload["index"])))
+    calls = shift.run()
+    assert [(s, i) for s, i in seen if s != "saved"] == [
+        ("started", 1), ("ending", 1), ("dropped", 1), ("started", 1), ("ending", 1), ("ended", 1)], seen
+    assert [c["index"] for c in calls] == [1] and len(shift.dropped) == 1
+    record = json.loads(Path(calls[0]["record_path"]).read_text())
+    assert record["shift"]["call"] == 1 and Path(calls[0]["record_path"]).name.endswith("-001.json")
+
+
 class _PausedAt:
     """A source that asks its shift to pause, then resume, when its clock reaches given
     times (on the shift's own thread, between blocks: where the menu's request lands)."""

@@ -17,9 +17,10 @@ Subscribers get what a live session sends, plus ``("call", dict)`` items:
 ``{"state": "started", "index", "t", "reason"}``; ``{"state": "ending", "index", "t",
 "end_t", "reason", "ended_by"}`` as soon as the end is decided (from the engine
 thread, so always before the next call's "started"); then, once the call is saved,
-``{"state": "ended", ..., "record", "record_path", "note"}`` or ``{"state":
-"dropped", ..., "why"}`` for a stretch that was not a call
-(:func:`voicecoach.sinks.view.not_a_call` says why). A record a
+``{"state": "ended", ..., "record", "record_path", "note"}``. A stretch that was not a
+call is ``{"state": "dropped", ..., "why"}`` right after its "ending" instead
+(:func:`voicecoach.sinks.view.not_a_call` says why), and the next call takes its
+number: the calls of a shift are numbered as the agent counts them. A record a
 full disk refused (``record_path`` None) is tried again after the next call that is
 saved and at the shift's end; ``{"state": "saved", ...}`` (as "ended") when it fits.
 ``("shift", {"hold": bool})`` says the open call went on hold (silent past
@@ -428,6 +429,11 @@ class Shift:
         info = dict(self._started, end_t=c.t, ended_by=c.reason, keep=c.keep, why=c.why)
         self.dispatch.emit("call", {"state": "ending", "index": info["index"], "t": info["t"],
                                     "end_t": c.t, "reason": info["reason"], "ended_by": c.reason})
+        if not c.keep:                          # said before the next call takes its number
+            self._index -= 1
+            self.dispatch.emit("call", {"state": "dropped", "index": info["index"], "t": info["t"],
+                                        "end_t": c.t, "reason": info["reason"], "ended_by": c.reason,
+                                        "why": c.why})
         self._closing.put((session, info))
 
     def _save_again(self) -> list:
@@ -479,8 +485,7 @@ class Shift:
             base["why"] = info["why"]
             self.dropped.append(base)
             also = f"; its recording is kept as {kept}" if kept is not None else ""
-            return [("call", dict(base, state="dropped")),
-                    ("status", f"That was not a call ({not_a_call(base)}); not kept{also}")]
+            return [("status", f"That was not a call ({not_a_call(base)}); not kept{also}")]
         # the history lists a call by when it began, not when its record was saved
         record["created"] = info["when"].astimezone(_dt.timezone.utc).isoformat(timespec="seconds")
         away = info["away_s"]                 # the source's clock leaves out time a device was away
