@@ -36,6 +36,9 @@ version; VoiceCoach no slower than 1.10x the plain pipeline.
 
 A decode that differs at all (the audio started 10 ms later) moves a 200-word set by one
 to three words; ``--shifts K`` measures every item K times so started and sums the errors.
+A second table counts the reference words only one pipeline lost, with an exact sign
+test: whether a set's ratio shows a difference between the pipelines at all, or a split
+as even as chance gives.
 
     python3 -m benchmarks.transcript [--data DIR] [--calls 1 2] [--sets "read,read tel,..."] [--shifts K] [--show]
 """
@@ -267,6 +270,30 @@ def errors(ref: str, hyp: str) -> Counter:
     return n
 
 
+def lost(ref: str, hyp: str) -> list[bool]:
+    """Per reference word: whether ``hyp`` lost it (substituted or deleted)."""
+    rw, _, chunks = align(ref, hyp)
+    out = [False] * len(rw)
+    for kind, r0, r1, _, _ in chunks:
+        if kind in ("substitute", "delete"):
+            out[r0:r1] = [True] * (r1 - r0)
+    return out
+
+
+def sign_test(only_a: int, only_b: int) -> float:
+    """Two-sided exact sign test (McNemar's, exact) on paired words: the chance of a split
+    at least this uneven if either pipeline were as likely to lose each word the other
+    kept. ``only_a`` words only A lost, ``only_b`` only B.
+
+    >>> sign_test(0, 0), sign_test(3, 3), round(sign_test(6, 0), 4)
+    (1.0, 1.0, 0.0312)
+    """
+    from math import comb
+
+    n, k = only_a + only_b, min(only_a, only_b)
+    return min(1.0, 2 * sum(comb(n, i) for i in range(k + 1)) / 2 ** n) if n else 1.0
+
+
 def word_times(result: Result) -> list[tuple[float, float, str]]:
     """The result's words split as normalize_text splits them, each with its word's times."""
     out = []
@@ -432,9 +459,12 @@ def main() -> int:
             vc, pl = p.voicecoach(item.audio), p.plain(item.audio)
         timed = p.plain(item.audio, word_timestamps=True)   # word times only; not timed
         s = sets.setdefault(item.set, {"vc": Counter(), "pl": Counter(), "where": {},
-                                       "audio": 0.0, "lost": []})
+                                       "audio": 0.0, "lost": [], "only": Counter()})
         s["vc"] += errors(item.ref, vc.text) + Counter(wall=vc.wall, cpu=vc.cpu)
         s["pl"] += errors(item.ref, pl.text) + Counter(wall=pl.wall, cpu=pl.cpu)
+        for v_lost, p_lost in zip(lost(item.ref, vc.text), lost(item.ref, pl.text)):
+            s["only"]["vc"] += v_lost and not p_lost
+            s["only"]["pl"] += p_lost and not v_lost
         s["audio"] += len(item.audio) / SAMPLE_RATE
         for k, c in where(item, vc, timed).items():
             s["where"].setdefault(k, Counter()).update(c)
@@ -467,6 +497,20 @@ def main() -> int:
     print(f"| all | {v['words']} | {wer(v):.1%} | {wer(q):.1%} | {wer(v) / max(1e-9, wer(q)):.2f}x "
           f"| {total['audio'] / v['wall']:.0f}x | {total['audio'] / q['wall']:.0f}x "
           f"| {v['wall'] / q['wall']:.2f}x, {v['cpu'] / q['cpu']:.2f}x |")
+
+    print("\nIs the difference the pipelines', or the decoder's chance? Reference words one pipeline"
+          "\nlost and the other kept, and the exact sign test's p (below 0.05: a difference these"
+          "\nwords show; above: a split this even comes as often by chance; inserted words left out):\n")
+    print("| audio | only VoiceCoach lost | only plain lost | p | verdict |")
+    print("|---|---|---|---|---|")
+    both = Counter()
+    for name, s in [*sets.items(), ("all", None)]:
+        only = s["only"] if s is not None else both
+        both += only if s is not None else Counter()
+        p_value = sign_test(only["vc"], only["pl"])
+        verdict = ("no difference shown" if p_value >= 0.05 else
+                   "VoiceCoach loses more" if only["vc"] > only["pl"] else "plain loses more")
+        print(f"| {name} | {only['vc']} | {only['pl']} | {p_value:.2f} | {verdict} |")
 
     print("\nWhere reference words were lost (S substituted, D deleted), by VoiceCoach's packing;"
           "\n'only' = the other pipeline got the word right:\n")

@@ -195,3 +195,17 @@ def test_speech_the_packed_decode_passed_over_is_decoded_again(model, call):
     assert normalize_text(" ".join(w.text for w in words)) == ["how", "can", "i", "help", "you", "today"]
     assert abs(words[0].start - u["start"]) < 0.4 and abs(words[-1].end - u["end"]) < 0.4
 
+
+
+def test_the_transcript_benchmark_tells_a_difference_from_chance():
+    """benchmarks.transcript's sign test: the words only one pipeline lost decide whether a
+    ratio shows a difference or a split as even as chance gives."""
+    from benchmarks.transcript import lost, sign_test
+
+    assert lost("the cat sat on the mat", "the cat sat on a mat") == [False] * 4 + [True, False]
+    assert lost("the cat sat", "the sat") == [False, True, False]
+    assert lost("the cat", "") == [True, True]
+    assert sign_test(0, 0) == 1.0 and sign_test(4, 4) == 1.0
+    assert sign_test(2, 1) == 1.0                       # 3 words of 200: chance
+    assert abs(sign_test(6, 0) - 2 / 64) < 1e-12        # all six one way: not chance
+    assert sign_test(10, 2) < 0.05 < sign_test(7, 2)
