@@ -740,6 +740,23 @@ def test_a_warning_about_one_file_is_given_once(tmp_path):
         assert said.count("looks truncated") == 1 and "Report written" in res.stdout, (analysed, said)
 
 
+def test_a_warning_about_a_file_whose_name_has_two_spaces_is_given_once(tmp_path):
+    """`report` dropped the warnings its line had given by finding their text in it; the
+    warning kept had its spaces made one, the line had the file name as it is: a file cut
+    short named "cut  short.wav" was said to look truncated twice."""
+    t = np.arange(4 * 16000) / 16000
+    sf.write(tmp_path / "call.wav", np.stack([0.3 * np.sin(2 * np.pi * 180 * t),
+                                              0.2 * np.sin(2 * np.pi * 260 * t)], 1).astype(np.float32), 16000)
+    data = (tmp_path / "call.wav").read_bytes()
+    (tmp_path / "cut  short.wav").write_bytes(data[:len(data) // 2])
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen")
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "report", "cut  short.wav", "-o", "r.html"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    said = res.stdout + res.stderr
+    assert said.count("looks truncated") == 1 and "Report written" in res.stdout, said
+
+
 def test_a_record_whose_name_is_not_utf8_is_saved_and_said_why_not_in_the_history(tmp_path):
     """A file name that is not UTF-8 text cannot go into the history's database: the note said
     "incomplete call record", which sent the user looking for a fault in a whole record."""

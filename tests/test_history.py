@@ -417,3 +417,60 @@ def test_a_history_longer_than_the_list_says_how_many_it_holds(tmp_path):
     assert lines[0] == ("Your last 20 of 23 calls (`voicecoach history -n 23` lists them all), "
                         "oldest first (the newest is the last line):")
     assert show_history(23, path=db).splitlines()[0].startswith("Your last 23 calls, oldest first")
+
+
+def test_records_of_calls_not_recorded_that_missed_the_history_are_added_one_line_each(tmp_path, monkeypatch):
+    """`history` adds the records a shift saved in records/ while the history could not be
+    written: one line each, and none for a record the history leaves out because it keeps
+    the same call's record made with speech-to-text (that was said when it was saved)."""
+    from voicecoach.store.calls import add_to_history
+    from voicecoach.store.recovery import unrecorded_added
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    records = tmp_path / "data" / "records"
+    records.mkdir(parents=True)
+    live = {"latency_p50_s": {}, "latency_p95_s": {}}
+    full = make_record("call 1, 2026-11-01 09:00") | {"live": live}
+    assert add_to_history(full, tmp_path / "full.json") == ""
+    quick = full | {"checklist": None, "pace": {"agent_wpm": None}, "commitments": None}
+    other = make_record("call 2, 2026-11-01 10:00", created="2026-11-01T10:00:00+00:00") | {"live": live}
+    for name, record in (("call-20261101-090000-001.json", quick), ("call-20261101-100000-002.json", other),
+                         ("call-20261101-110000-003.json", {"schema": "no such", "live": live})):
+        (records / name).write_text(json.dumps(record))
+    lines = list(unrecorded_added())
+    assert len(lines) == 2, lines
+    assert lines[0] == ("added call-20261101-100000-002.json to the history "
+                        "(it could not be written when the call ended)")
+    assert lines[1].startswith(f"{records / 'call-20261101-110000-003.json'}: not added to the history ("), lines
+    with History.read_only() as h:
+        assert len(h.calls()) == 2                # the full record's and call 2's
+    assert list(unrecorded_added()) == [lines[1]]   # added once; the unreadable one is named each time
+
+
+def test_history_reads_the_records_it_holds_once(tmp_path, monkeypatch):
+    """`voicecoach history` read every record file the history holds twice for each folder
+    it recovers killed calls in, and once more for the calls not recorded: a year of calls
+    looked up three times and more. Read once, it serves every step."""
+    import wave
+
+    from voicecoach.cli import main
+    from voicecoach.store.calls import save_call
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    live = {"live": {"latency_p50_s": {}, "latency_p95_s": {}}}
+    wav = folder / "call-20261101-090000.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\1\0" * 2 * 16000)
+    assert save_call(make_record(wav.name) | live, wav.with_suffix(".json"), recordings=(wav,)) == ""
+    assert save_call(make_record("call 2, 2026-11-01 10:00", created="2026-11-01T10:00:00+00:00") | live,
+                     tmp_path / "data" / "records" / "call-20261101-100000-001.json") == ""
+    reads = []
+    record_paths = History.record_paths
+    monkeypatch.setattr(History, "record_paths", lambda self: reads.append(1) or record_paths(self))
+    assert main(["history"]) == 0
+    assert len(reads) == 1, reads

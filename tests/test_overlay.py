@@ -970,15 +970,22 @@ def shift_after(call: CallAudio, gap_s: float, config: Config | None = None, str
                          config or Config(), transcribe=False, save=False)
 
 
-def test_marking_a_moment_between_calls_does_not_say_it_is_marked(qtbot, excerpt):
-    """The mark hotkey (Ctrl+Alt+M) while waiting for a call: the shift marks nothing (no
-    call to mark it in), yet the status line said "Moment marked"."""
+def waiting_for(call: CallAudio, qtbot):
+    """The overlay, shown, of a shift started and waiting for ``call`` (4 s of a silent
+    line before it), and its controller."""
     w = OverlayWindow(QUICK)
     qtbot.addWidget(w)
-    ctl = ShiftController(shift_after(excerpt, 4.0), w)
+    ctl = ShiftController(shift_after(call, 4.0), w)
     w.show()
     ctl.start()
     qtbot.waitUntil(lambda: ctl._shift() is not None and w.state == w.IDLE, timeout=10_000)
+    return w, ctl
+
+
+def test_marking_a_moment_between_calls_does_not_say_it_is_marked(qtbot, excerpt):
+    """The mark hotkey (Ctrl+Alt+M) while waiting for a call: the shift marks nothing (no
+    call to mark it in), yet the status line said "Moment marked"."""
+    w, ctl = waiting_for(excerpt, qtbot)
     ctl.mark()
     assert w.status_text != "Moment marked", "said marked, with no call to mark"
     assert "no call" in w.status_text.lower()
@@ -995,12 +1002,7 @@ def test_the_status_dot_says_no_call_while_waiting_for_the_first_one(qtbot, exce
     dot whether a call was being coached."""
     from voicecoach.ui.meters import _tint
 
-    w = OverlayWindow(QUICK)
-    qtbot.addWidget(w)
-    ctl = ShiftController(shift_after(excerpt, 4.0), w)
-    w.show()
-    ctl.start()
-    qtbot.waitUntil(lambda: ctl._shift() is not None and w.state == w.IDLE, timeout=10_000)
+    w, ctl = waiting_for(excerpt, qtbot)
     assert w.status_text == "Waiting for a call"
     waiting = w.dot.styleSheet()
     assert _tint("dead_air").name() in waiting, waiting             # as between calls

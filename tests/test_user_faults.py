@@ -240,28 +240,36 @@ def test_deleting_a_live_call_names_the_event_log_that_still_holds_it(tmp_path):
         f"the event log that holds the call is not said to keep it: {res.stdout!r}")
 
 
-def test_deleting_a_call_while_another_program_holds_the_history_deletes_nothing(tmp_path, monkeypatch):
-    """`history --delete 1 --yes` while another program writes the history (a long write, a
-    SQLite browser): the recording and the record were deleted first, then the row could
-    not be ("database is locked"), so the history went on listing a call whose files are
-    gone. The history's lock is taken first: nothing is deleted, and the next try deletes
-    all of it."""
+def _call_in_history(tmp_path: Path, data: Path) -> tuple[Path, dict]:
+    """A 20-second call, ``monday.wav``, whose record beside it is in the history of the data
+    folder ``data``, and the environment that runs voicecoach with that data folder."""
     from voicecoach.store.calls import save_call
-    from voicecoach.store.history import History
 
-    ROOT = Path(__file__).resolve().parents[1]
-    data = tmp_path / "data"
-    env = dict(os.environ, VOICECOACH_DATA_DIR=str(data), XDG_CONFIG_HOME=str(tmp_path / "cfg"),
-               OPENBLAS_NUM_THREADS="1", QT_QPA_PLATFORM="offscreen")
     wav = tmp_path / "monday.wav"
     sf.write(wav, np.random.default_rng(0).normal(0, 0.05, (16000 * 20, 2)).astype("float32"), 16000)
     record = {"schema": "voicecoach.call/1", "created": "2026-11-02T09:00:00+00:00",
               "source": {"name": wav.name, "channels": ["agent", "customer"]}, "duration": 20.0,
               "talk_time": {"agent": 8.0, "customer": 6.0}, "talk_share": {"agent": 0.57, "customer": 0.43},
               "interruptions": [], "warmth": {"mean": 0.5}, "pace": {"agent_wpm": 160.0}}
+    assert save_call(record, wav.with_suffix(".json"), data / "history.sqlite", recordings=(wav,)) == ""
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(data), XDG_CONFIG_HOME=str(tmp_path / "cfg"),
+               OPENBLAS_NUM_THREADS="1", QT_QPA_PLATFORM="offscreen")
+    return wav, env
+
+
+def test_deleting_a_call_while_another_program_holds_the_history_deletes_nothing(tmp_path, monkeypatch):
+    """`history --delete 1 --yes` while another program writes the history (a long write, a
+    SQLite browser): the recording and the record were deleted first, then the row could
+    not be ("database is locked"), so the history went on listing a call whose files are
+    gone. The history's lock is taken first: nothing is deleted, and the next try deletes
+    all of it."""
+    from voicecoach.store.history import History
+
+    ROOT = Path(__file__).resolve().parents[1]
+    data = tmp_path / "data"
     db = data / "history.sqlite"
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(data))
-    assert save_call(record, wav.with_suffix(".json"), db, recordings=(wav,)) == ""
+    wav, env = _call_in_history(tmp_path, data)
     locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db), "600"], stdout=subprocess.PIPE, text=True)
     try:
         assert locker.stdout.readline().strip() == "locked"
@@ -289,20 +297,10 @@ def test_a_history_on_a_read_only_disk_is_still_listed(tmp_path, own_disk):
     history database cannot be read (unable to open database file); move it away and
     `voicecoach history --rebuild FOLDER` makes it again" -- the database is whole, it
     only cannot be written, and on that disk it cannot be moved either. It is listed."""
-    from voicecoach.store.calls import save_call
-
     ROOT = Path(__file__).resolve().parents[1]
     data, remount = own_disk("8m", name="data")
-    wav = tmp_path / "monday.wav"
-    sf.write(wav, np.random.default_rng(0).normal(0, 0.05, (16000 * 20, 2)).astype("float32"), 16000)
-    record = {"schema": "voicecoach.call/1", "created": "2026-11-02T09:00:00+00:00",
-              "source": {"name": wav.name, "channels": ["agent", "customer"]}, "duration": 20.0,
-              "talk_time": {"agent": 8.0, "customer": 6.0}, "talk_share": {"agent": 0.57, "customer": 0.43},
-              "interruptions": [], "warmth": {"mean": 0.5}, "pace": {"agent_wpm": 160.0}}
-    assert save_call(record, wav.with_suffix(".json"), data / "history.sqlite", recordings=(wav,)) == ""
+    wav, env = _call_in_history(tmp_path, data)
     remount("ro")
-    env = dict(os.environ, VOICECOACH_DATA_DIR=str(data), XDG_CONFIG_HOME=str(tmp_path / "cfg"),
-               OPENBLAS_NUM_THREADS="1", QT_QPA_PLATFORM="offscreen")
     res = subprocess.run([sys.executable, "-m", "voicecoach", "history"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr

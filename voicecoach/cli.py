@@ -671,7 +671,7 @@ def cmd_report(args) -> int:
     config = _load_config(args)
     _check_output("-o", args.output, [*_call_read(call), *_settings_read(args, config)])
     path = Path(call) if isinstance(call, str) else None
-    note = ""
+    note, heard = "", ()           # the note printed, and the warnings it gives
     if path is not None and path.suffix.lower() == ".json":
         from voicecoach.store.record import load_record
 
@@ -683,7 +683,7 @@ def cmd_report(args) -> int:
             from voicecoach.store.calls import open_call
 
             opened = open_call(path, config)
-            record, audio, note = opened.record, opened.audio, opened.note
+            record, audio, note, heard = opened.record, opened.audio, opened.note, opened.warnings
     else:                        # opened as the review opens it: its record, else analysed and saved
         from voicecoach.analyze import analyze_call
         from voicecoach.store.calls import open_call
@@ -696,13 +696,14 @@ def cmd_report(args) -> int:
 
         opened = open_call(call, config, analyse=analyse, agent_channel=args.agent_channel)
         record, audio, note = opened.record, (None if args.no_audio else opened.audio), opened.note
+        heard = opened.warnings
     notes = [note] if note else []
     try:
         out = write_report(record, audio, args.output, notes=notes)
     except OSError as exc:
         raise UserError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     print(written_line(out, notes))
-    _said(notes)
+    _said(heard)
     return 0
 
 
@@ -727,14 +728,18 @@ def cmd_history(args) -> int:
             raise UserError(f"{folder}: {what} (--rebuild takes the folders that hold your call records); "
                             "the history is unchanged")
     known = []            # the folders live has recorded calls in (`--record DIR` too)
+    indexed = None        # the records the history holds, read once (None: each step reads them)
     if default_db_path().is_file():
         try:
             from voicecoach.store.history import History
 
             with History() as history:
                 known = history.recording_folders()
+                indexed = frozenset(history.record_paths())
         except sqlite3.Error:
             pass          # said below, where the history is read
+    # `indexed` serves every step: recovering a folder adds records of its own recordings only
+    # (beside them, or in records/ by a hashed name), none a later step looks up there
     seen = set()
     for folder in (*(args.rebuild or []), config.live.record_dir, *map(str, known)):
         try:
@@ -743,8 +748,8 @@ def cmd_history(args) -> int:
             continue                                  # ~name in the config: `live` says so
         if real and real not in seen:                 # each folder once, however it is spelt
             seen.add(real)
-            recover_folder(folder, config, baseline)
-    for line in unrecorded_added():           # calls not recorded whose history row was not written
+            recover_folder(folder, config, baseline, indexed=indexed)
+    for line in unrecorded_added(indexed):    # calls not recorded whose history row was not written
         print(f"voicecoach: {line}", file=sys.stderr)
     try:
         print(show_history(args.last, args.rebuild))
@@ -1373,10 +1378,12 @@ def _keep_warning(message, category, filename, lineno, file=None, line=None) -> 
         _PENDING.append(text)
 
 
-def _said(lines: list[str]) -> None:
-    """The warnings that ``lines`` (printed) already gave are not given again."""
-    _SHOWN.update(w for w in _PENDING if any(w in line for line in lines))
-    _PENDING[:] = [w for w in _PENDING if w not in _SHOWN]
+def _said(given) -> None:
+    """The warnings a printed line already gave (:attr:`OpenedCall.warnings
+    <voicecoach.store.calls.OpenedCall>`) are not given again."""
+    given = {" ".join(str(w).split()) for w in given}       # as _keep_warning keeps them
+    _SHOWN.update(given)
+    _PENDING[:] = [w for w in _PENDING if w not in given]
 
 
 def flush_warnings() -> None:

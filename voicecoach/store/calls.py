@@ -451,7 +451,17 @@ def add_to_history(record: dict, record_path: Union[str, Path],
                    history_path: Union[str, Path, None] = None,
                    recordings: tuple = (), replace: bool = True) -> str:
     """Index a saved record in the history (one row per record file: adding it again
-    replaces its row). Never raises: returns "" when done, else a note saying why not.
+    replaces its row). Never raises: returns "" when done, else a note saying why not
+    (:func:`added_to_history`)."""
+    return added_to_history(record, record_path, history_path, recordings, replace)[0]
+
+
+def added_to_history(record: dict, record_path: Union[str, Path],
+                     history_path: Union[str, Path, None] = None,
+                     recordings: tuple = (), replace: bool = True) -> tuple[str, bool]:
+    """:func:`add_to_history`'s note, and whether the history keeps a better record of the
+    same call instead (made with speech-to-text; the note says so), which a caller may pass
+    over without a word (it was said when the call was saved).
 
     Parameters
     ----------
@@ -473,16 +483,16 @@ def add_to_history(record: dict, record_path: Union[str, Path],
             history.add(record, record_path, recordings, replace)
             kept = history.kept
     except (sqlite3.Error, OSError) as exc:
-        return f"not added to the history ({exc})"
+        return f"not added to the history ({exc})", False
     except UnicodeEncodeError:       # a ValueError, but the record is whole: its name is the matter
         return ("not added to the history: a file name of this call is not UTF-8 text, which the "
-                "history cannot hold; rename it and open it again (`voicecoach report`) to add it")
+                "history cannot hold; rename it and open it again (`voicecoach report`) to add it"), False
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return f"not added to the history (incomplete call record: {exc.__class__.__name__} {exc})"
+        return f"not added to the history (incomplete call record: {exc.__class__.__name__} {exc})", False
     if kept is not None:
         return (f"the history keeps this call's record made with speech-to-text ({kept}); "
-                "this one, made without it, is saved but not listed")
-    return ""
+                "this one, made without it, is saved but not listed"), True
+    return "", False
 
 
 def save_call(record: dict, path: Union[str, Path],
@@ -545,7 +555,9 @@ class OpenedCall:
     a call on this machine.
 
     ``audio_files`` are the file(s) the audio was read from: ``(call,)``, or ``(agent,
-    customer)`` for a call from one file per side, whose ``audio_path`` is then None."""
+    customer)`` for a call from one file per side, whose ``audio_path`` is then None.
+    ``warnings`` are what reading them warned of, which ``note`` includes: given on the
+    terminal too, so a command that prints the note drops them (``report``)."""
 
     record: dict
     audio: Optional[CallAudio] = None
@@ -554,6 +566,7 @@ class OpenedCall:
     note: str = ""
     shared_by: str = ""
     audio_files: tuple = ()
+    warnings: tuple = ()
 
     def __post_init__(self):
         if not self.audio_files and self.audio_path is not None:
@@ -582,7 +595,7 @@ def _call_in_shift(audio, record: dict):
 def _load_noted(files, agent_channel: str = "left"):
     """The call in ``files`` (one path, or a tuple: ``(call,)`` or ``(agent, customer)``)
     and what reading it warned of (a truncated file, a clipped side, a dead caller
-    channel) as one note for the window's status line; the warnings are given on as
+    channel), one line each, for the window's status line; the warnings are given on as
     well, for the terminal."""
     import warnings
 
@@ -596,7 +609,7 @@ def _load_noted(files, agent_channel: str = "left"):
         if issubclass(w.category, AudioWarning):
             notes.append(str(w.message))
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return audio, "; ".join(notes)
+    return audio, tuple(notes)
 
 
 NOT_RECORDED = "no recording was made of this call (recording was off): no waveforms or playback"
@@ -614,14 +627,14 @@ def not_recorded(record: dict) -> bool:
 
 
 def call_audio(record: dict, record_path: Path, history_path: Union[str, Path, None] = None, *,
-               demo: bool = False) -> tuple[tuple[Path, ...], Optional[CallAudio], str]:
-    """The audio of the record at ``record_path``, to show: ``(files, audio, note)``.
+               demo: bool = False) -> tuple[tuple[Path, ...], Optional[CallAudio], str, tuple]:
+    """The audio of the record at ``record_path``, to show: ``(files, audio, note, heard)``.
 
     The first of its :func:`recording_candidates` that decodes and whose length fits the
     call (:func:`_length_fits`; a live call's longer recording is cut to the call), read
     as it was analysed (``source.agent_channel``); the demo's part a shift covered for a
-    shift's record of the demo. ``((), None, why)`` when there is none; ``note`` also
-    carries what reading it warned of."""
+    shift's record of the demo. ``((), None, why, ())`` when there is none; ``note`` also
+    carries what reading it warned of, ``heard`` (one line each)."""
     from voicecoach.analyze import demo_call_path
     from voicecoach.sources.audio import AudioError, CallAudio
 
@@ -636,8 +649,9 @@ def call_audio(record: dict, record_path: Path, history_path: Union[str, Path, N
         if record.get("shift") and files[0].resolve() == demo_call_path().resolve():
             audio = _call_in_shift(audio, record)         # the demo replayed in a shift, not recorded
             if audio is None:
-                return (), None, "where this call lies in the replayed demo is not known: no waveforms or playback"
-            return files, audio, heard
+                return ((), None, "where this call lies in the replayed demo is not known: no waveforms or playback",
+                        ())
+            return files, audio, _join(*heard), heard
         fits, why = _length_fits(record, files, audio.duration)
         if not fits:
             said.append(why)
@@ -646,12 +660,12 @@ def call_audio(record: dict, record_path: Path, history_path: Union[str, Path, N
         if len(audio.agent) > end + LENGTH_SLACK_S * audio.sr:      # a live call's: the silence after it
             audio = CallAudio(audio.agent[:end].copy(),
                               None if audio.customer is None else audio.customer[:end].copy(), audio.name)
-        return files, audio, _join(heard, why)
+        return files, audio, _join(*heard, why), heard
     if not said and not_recorded(record):             # nothing went missing: there never was one
-        return (), None, NOT_RECORDED
+        return (), None, NOT_RECORDED, ()
     if not said:
         said.append(f"{record['source']['name']} is neither beside the record nor where it was analysed")
-    return (), None, _join(*dict.fromkeys(said)) + ": no waveforms or playback"
+    return (), None, _join(*dict.fromkeys(said)) + ": no waveforms or playback", ()
 
 
 def _not_being_recorded(files: tuple) -> None:
@@ -730,9 +744,9 @@ def open_call(call: Union[str, Path, dict, tuple], config=None, *,
         demo = demo or is_demo(record, path)          # e.g. a record of `live --replay demo`
         if demo:
             record["demo"] = True                     # a record an earlier version kept: not the agent's
-        files, audio, note = call_audio(record, path, history_path, demo=demo)
+        files, audio, note, heard = call_audio(record, path, history_path, demo=demo)
         return OpenedCall(record, audio, path, files[0] if len(files) == 1 else None,
-                          _join(note, indexed(record, path)), audio_files=files)
+                          _join(note, indexed(record, path)), audio_files=files, warnings=heard)
     one = path if len(files) == 1 else None           # the audio file, when the call is one
     _not_being_recorded(files)
     audio, heard = _load_noted(files, agent_channel or "left")
@@ -743,7 +757,8 @@ def open_call(call: Union[str, Path, dict, tuple], config=None, *,
             record["demo"] = True                     # kept by an earlier version, unmarked
         if record["source"].get("agent_channel") == "right" and agent_channel is None:
             audio, heard = _load_noted(path, "right")   # as it was analysed
-        return OpenedCall(record, audio, found, one, _join(heard, indexed(record, found)), audio_files=files)
+        return OpenedCall(record, audio, found, one, _join(*heard, indexed(record, found)), audio_files=files,
+                          warnings=heard)
     if analyse is None:
         from voicecoach.analyze import analyze_call
 
@@ -756,12 +771,13 @@ def open_call(call: Union[str, Path, dict, tuple], config=None, *,
         record["demo"] = True                 # as `analyze --demo` marks it: never indexed or shared
         home = record_home(path)
         try:
-            return OpenedCall(record, audio, save_record(record, home), path, heard)
+            return OpenedCall(record, audio, save_record(record, home), path, _join(*heard), warnings=heard)
         except OSError:
-            return OpenedCall(record, audio, None, path, heard)
+            return OpenedCall(record, audio, None, path, _join(*heard), warnings=heard)
     date_by_recording(record, path)           # when it was recorded, as `analyze` dates it
     home, note = save_new_call(record, files, history_path)
     if home is None:
-        return OpenedCall(record, audio, None, one, _join(heard, "analysed", note), audio_files=files)
-    return OpenedCall(record, audio, home, one, _join(heard, f"analysed; call record saved to {home}", note),
-                      audio_files=files)
+        return OpenedCall(record, audio, None, one, _join(*heard, "analysed", note), audio_files=files,
+                          warnings=heard)
+    return OpenedCall(record, audio, home, one, _join(*heard, f"analysed; call record saved to {home}", note),
+                      audio_files=files, warnings=heard)

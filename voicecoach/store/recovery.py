@@ -56,9 +56,10 @@ def has_record(recording: Path, indexed: frozenset = frozenset()) -> bool:
     return False
 
 
-def unfinished(folder: Union[str, Path]) -> list[Path]:
+def unfinished(folder: Union[str, Path], indexed: Optional[frozenset] = None) -> list[Path]:
     """Recordings in ``folder`` (``call-*.wav``, as ``live --record`` names them) that
-    hold audio, have no call record and are not being written, oldest first."""
+    hold audio, have no call record and are not being written, oldest first. ``indexed``:
+    the history's record files, when the caller has read them (:func:`has_record`)."""
     from voicecoach.sinks.recorder import holds_audio, in_progress
 
     folder = user_path(folder)
@@ -68,7 +69,8 @@ def unfinished(folder: Union[str, Path]) -> list[Path]:
         found = sorted(folder.glob("call-*.wav"))
     except OSError:
         return []
-    indexed = _indexed() if found else frozenset()
+    if indexed is None:
+        indexed = _indexed() if found else frozenset()
     return [p for p in found if p.is_file() and holds_audio(p)    # an empty one has no call to recover
             and not has_record(p, indexed) and not in_progress(p)]
 
@@ -87,11 +89,12 @@ def _indexed() -> frozenset:
         return frozenset()
 
 
-def unindexed(folder: Union[str, Path]) -> list[Path]:
+def unindexed(folder: Union[str, Path], indexed: Optional[frozenset] = None) -> list[Path]:
     """Call records beside the recordings of ``folder`` whose call the history does not
     hold at all (by that record, or another made from the same recording): the program
     was killed after saving one, or the history was locked then ("not added to the
-    history"). None while the history cannot be read."""
+    history"). None while the history cannot be read. ``indexed``: the history's record
+    files, when the caller has read them."""
     import sqlite3
 
     from voicecoach.store.history import History
@@ -108,19 +111,20 @@ def unindexed(folder: Union[str, Path]) -> list[Path]:
         return []
     try:
         with History.read_only() as history:
-            indexed = frozenset(history.record_paths())
+            if indexed is None:
+                indexed = frozenset(history.record_paths())
             return [r for r in records if str(r.resolve()) not in indexed
                     and not history.records_of(r.with_suffix(".wav"))]
     except (sqlite3.Error, OSError):
         return []
 
 
-def unindexed_unrecorded() -> list[Path]:
+def unindexed_unrecorded(indexed: Optional[frozenset] = None) -> list[Path]:
     """Records of calls coached live without recording (the shift saves each in the data
     folder's ``records/`` as ``call-YYYYmmdd-HHMMSS-NNN.json``) that the history does not
     hold: it was locked, full or read-only when the call ended ("not added to the history").
     Records of the demo are not the agent's and stay out. None while the history cannot be
-    read."""
+    read. ``indexed``: the history's record files, when the caller has read them."""
     import json
     import re
     import sqlite3
@@ -137,11 +141,12 @@ def unindexed_unrecorded() -> list[Path]:
         return []
     if not found:
         return []
-    try:
-        with History.read_only() as history:
-            indexed = frozenset(history.record_paths())
-    except (sqlite3.Error, OSError):
-        return []
+    if indexed is None:
+        try:
+            with History.read_only() as history:
+                indexed = frozenset(history.record_paths())
+        except (sqlite3.Error, OSError):
+            return []
     left = []
     for p in found:
         if str(p.resolve()) in indexed:
@@ -156,28 +161,22 @@ def unindexed_unrecorded() -> list[Path]:
     return left
 
 
-def unrecorded_added() -> Iterator[str]:
+def unrecorded_added(indexed: Optional[frozenset] = None) -> Iterator[str]:
     """Add the records :func:`unindexed_unrecorded` finds to the history, one line each. One
     the history does not list because it keeps a better record of the same call (made with
     speech-to-text) is passed over without a word: it was said when the call was saved."""
-    import sqlite3
+    from voicecoach.store.calls import added_to_history
 
-    from voicecoach.store.history import History
-
-    for record_path in unindexed_unrecorded():
+    for record_path in unindexed_unrecorded(indexed):
         try:
             record = load_record(record_path)
-            with History() as history:
-                history.add(record, record_path)
-                if history.kept is not None:
-                    continue
-        except (RecordError, OSError, sqlite3.Error) as exc:
+        except (RecordError, OSError) as exc:
             yield f"{record_path}: not added to the history ({exc})"
             continue
-        except (KeyError, TypeError, ValueError) as exc:
-            yield f"{record_path}: not added to the history (incomplete call record: {exc.__class__.__name__})"
-            continue
-        yield f"added {record_path.name} to the history (it could not be written when the call ended)"
+        note, kept = added_to_history(record, record_path)
+        if not kept:
+            yield (f"{record_path}: {note}" if note else
+                   f"added {record_path.name} to the history (it could not be written when the call ended)")
 
 
 def index_again(record_path: Path) -> str:
@@ -292,13 +291,14 @@ def _save(recording: Path, record: dict, minutes: str) -> str:
 
 
 def recover_folder(folder: Union[str, Path], config=None, baseline=None,
-                   say: Optional[Say] = None) -> int:
+                   say: Optional[Say] = None, indexed: Optional[frozenset] = None) -> int:
     """Recover every unfinished recording in ``folder``; ``say`` gets one line each.
-    Returns how many there were."""
+    Returns how many there were. ``indexed``: the history's record files, when the caller
+    has read them (``history`` reads them once for every folder)."""
     say = say or _stderr
-    for line in left_out_added(folder):
+    for line in left_out_added(folder, indexed):
         say(line)
-    found = unfinished(folder)
+    found = unfinished(folder, indexed)
     for path in found:
         line = recover(path, config, baseline)
         if line:
@@ -306,10 +306,10 @@ def recover_folder(folder: Union[str, Path], config=None, baseline=None,
     return len(found)
 
 
-def left_out_added(folder: Union[str, Path]) -> Iterator[str]:
+def left_out_added(folder: Union[str, Path], indexed: Optional[frozenset] = None) -> Iterator[str]:
     """Add the records of ``folder`` the history left out (:func:`unindexed`) to it, one
     line each, said as it is done."""
-    for record_path in unindexed(folder):
+    for record_path in unindexed(folder, indexed):
         yield index_again(record_path)
 
 
