@@ -1057,3 +1057,45 @@ def test_share_undo_of_a_reanalysed_call_leaves_the_old_versions_share(pg, store
     assert alice.unshare(again)
     left = carol.calls("alice")
     assert left == [], f"after 'Taken back' the coach still sees {[c.call_id[:8] for c in left]}"
+
+
+# --------------------------------------------------------------------------- odd numbers and dates in a row
+
+def test_a_row_with_a_length_or_a_date_no_record_holds_does_not_break_the_coachs_view(pg, store, tmp_path):
+    """A row an agent wrote themselves (psql, another client) may hold what no record can:
+    a length that is not a number (the column is REAL: 'NaN', 'Infinity') or a date at the
+    calendar's end (year 1), which in the coach's time zone is before year 1. `team` and
+    `team list` ended in "internal error ... please report it" (exit 70: int(round(NaN)),
+    datetime.astimezone overflowing), so one odd row hid every agent's calls from the coach."""
+    store("bob").share(make_record("bobs-call.flac"))
+    with psycopg.connect(pg.dsn("alice").replace("alice@", f"alice:{PASSWORDS['alice']}@")) as conn:
+        for cid, created, length in (("a" * 32, "2026-11-01T09:00:00Z", "NaN"),
+                                     ("b" * 32, "2026-11-02T09:00:00Z", "Infinity"),
+                                     ("c" * 32, "0001-01-01T00:00:00Z", "60")):
+            conn.execute("INSERT INTO voicecoach.calls (call_id, created, name, duration_s, record) "
+                         "VALUES (%s, %s, 'odd.flac', %s::real, %s)",
+                         (cid, created, length, psycopg.types.json.Jsonb(make_record("odd.flac"))))
+    cfg = write_config(tmp_path, pg.dsn("carol"))
+    for args in (("team",), ("team", "list", "alice")):
+        code, out, err = run_cli(*args, "--config", str(cfg), password=PASSWORDS["carol"], tmp_path=tmp_path,
+                                 env_extra={"TZ": "America/Los_Angeles"})
+        assert code == 0 and err == "", (args, code, err)
+        assert out.count("odd.flac") == 3, out
+        assert args == ("team", "list", "alice") or "bobs-call.flac" in out, out
+
+
+def test_a_shared_recording_whose_name_has_a_long_tail_after_its_last_dot_opens(pg, store):
+    """`team open` writes the shared recording to a temporary file named with the recording's
+    suffix, all after the last dot of its name: a recording named "call.<230 characters>" (a
+    name of 240 bytes, which the agent's disk held) made a temporary name longer than a file
+    name may be, and the coach could not open the call at all ("File name too long", naming
+    a temporary file they never asked for)."""
+    from voicecoach.analyze import demo_call_path
+
+    rec = make_record("call.flac")
+    _as_alice_insert(pg, rec, "call.flac", cid="d" * 32)
+    with psycopg.connect(pg.dsn("alice").replace("alice@", f"alice:{PASSWORDS['alice']}@")) as conn:
+        conn.execute("INSERT INTO voicecoach.call_audio (call_id, file_name, data) VALUES (%s, %s, %s)",
+                     ("d" * 32, "call." + "about the refund, " * 13, demo_call_path().read_bytes()))
+    opened = open_shared(store("carol"), "alice/dddd")
+    assert opened.audio is not None and "not readable" not in opened.note, opened.note

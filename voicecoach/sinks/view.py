@@ -223,7 +223,9 @@ def cue_group(kind: str) -> str:
 
 
 def clock(t: float) -> str:
-    """Seconds as m:ss."""
+    """Seconds as m:ss ("–" for a time that is not a number: a team store row another client wrote)."""
+    if not np.isfinite(t):
+        return "–"
     t = max(0, int(round(t)))
     return f"{t // 60}:{t % 60:02d}"
 

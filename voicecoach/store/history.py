@@ -486,7 +486,10 @@ def local_time(created: str) -> str:
     except ValueError:
         return created[:16]
     if when.tzinfo is not None:
-        when = when.astimezone()
+        try:
+            when = when.astimezone()
+        except OverflowError:     # year 1 or 9999 (a team store row), beyond the calendar in this zone
+            pass
     return when.strftime("%Y-%m-%d %H:%M")
 
 

@@ -677,7 +677,8 @@ def open_shared(store: TeamStore, ref: str):
         note += "; the recording was not shared: no waveforms or playback"
     else:
         name, data = audio_file
-        fd, tmp = tempfile.mkstemp(prefix="voicecoach-shared-", suffix=Path(name).suffix)   # 0600
+        # 0600; the name's "suffix" is all after its last dot, which may fill a file name ("call.<230 characters>")
+        fd, tmp = tempfile.mkstemp(prefix="voicecoach-shared-", suffix=Path(name).suffix[:16])
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
