@@ -772,3 +772,28 @@ def test_a_record_whose_name_is_not_utf8_is_saved_and_said_why_not_in_the_histor
     assert (tmp_path / name).is_file() and json.loads((tmp_path / name).read_text())["schema"]
     assert "incomplete call record" not in res.stderr, res.stderr
     assert "not UTF-8 text" in res.stderr and res.stderr.count("\n") == 1, res.stderr
+
+
+def test_an_output_never_overwrites_a_recording_it_does_not_read(tmp_path, capsys, monkeypatch):
+    """`calibrate -o me1.wav me2.wav` (-o taken for one more input) wrote the profile over
+    the agent's recording me1.wav; no output is audio, so an existing recording is refused
+    in one line, whatever its case, and the recording is left as it was."""
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    x, sr = sf.read(demo_call_path(), frames=16000 * 40)
+    for name in ("me1.wav", "me2.wav", "old.FLAC"):       # the agent's side: enough speech for a profile
+        sf.write(tmp_path / name, x[:, 0], sr)
+    (tmp_path / "me.json").symlink_to("old.FLAC")            # written through, as a profile is
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for argv, output in ((["calibrate", "--no-remember", "-o", "me1.wav", "me2.wav"], "me1.wav"),
+                         (["calibrate", "me2.wav", "--no-remember", "-o", "old.FLAC"], "old.FLAC"),
+                         (["analyze", "me2.wav", "--no-transcript", "-q", "-o", "me1.wav"], "me1.wav"),
+                         (["calibrate", "me2.wav", "--no-remember", "-o", "me.json"], "me.json")):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        assert err.startswith(f"voicecoach: error: -o {output} is a recording, and writing it would "
+                              "destroy it: name another file"), err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

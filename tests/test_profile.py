@@ -440,3 +440,69 @@ def test_calibrating_from_a_clipped_recording_says_so(tmp_path, capsys):
                  "--config", str(tmp_path / "c.toml")]) == 0
     err = capsys.readouterr().err
     assert "is clipped" in err and "too loud" in err, err
+
+
+def test_ctrl_c_in_the_mic_countdown_ends_its_line_before_stopped(tmp_path, monkeypatch, capsys):
+    """Ctrl-C during "Starting in 2…" left the cursor on that line: "voicecoach: stopped"
+    was printed on the end of it. The countdown's line ends first, as the level meter's does."""
+    from voicecoach import cli
+
+    monkeypatch.setattr(profile_module, "check_mic", lambda *a, **k: None)
+
+    def interrupted(_s):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.time, "sleep", interrupted)
+    assert cli.main(["calibrate", "--mic", "--no-remember", "-o", str(tmp_path / "p.json")]) == 130
+    out = capsys.readouterr()
+    assert "Starting in 3…" in out.out and out.out.endswith("\n"), out.out
+    assert out.err == "voicecoach: stopped\n"
+
+
+def test_calibrating_from_a_call_with_the_agent_on_the_right_says_which_side_it_measured(tmp_path, capsys):
+    """A softphone's recording with the agent on the right gave "not enough speech … record
+    more of your ordinary voice" for 40 s of it: the line now says only the left side was
+    measured and names --agent-channel right (the note of a recording without speech too)."""
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.cli import main
+
+    x, sr = sf.read(demo_call_path(), dtype="float32", frames=16000 * 40)
+    sf.write(tmp_path / "right.wav", np.stack([np.zeros_like(x[:, 0]), x[:, 0]], 1), sr)
+    sf.write(tmp_path / "mine.wav", x[:, 0], sr)
+    hint = ("right.wav is stereo and only the left side was measured: if you are on the right, "
+            "add --agent-channel right")
+    (tmp_path / "c.toml").write_text("")
+    common = ["-o", str(tmp_path / "me.json"), "--config", str(tmp_path / "c.toml"), "--no-remember"]
+    assert main(["calibrate", str(tmp_path / "right.wav"), *common]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("voicecoach: error: ") and hint in err, err
+    assert main(["calibrate", str(tmp_path / "right.wav"), str(tmp_path / "mine.wav"), *common]) == 0
+    err = capsys.readouterr().err
+    assert "right.wav gave no speech" in err and hint in err, err
+    assert main(["calibrate", str(tmp_path / "right.wav"), "--agent-channel", "right", *common]) == 0
+    assert main(["calibrate", str(tmp_path / "mine.wav"), str(tmp_path / "mine.wav"), *common]) == 0
+    assert "stereo" not in capsys.readouterr().err
+
+
+def test_calibrate_never_writes_its_profile_over_a_call_record(tmp_path, capsys, monkeypatch):
+    """`calibrate call.wav -o call.json`, the name `analyze` gives the call's record, wrote the
+    profile over the record the history lists; an old profile is still replaced."""
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    x, sr = sf.read(demo_call_path(), dtype="float32", frames=16000 * 40)
+    sf.write(tmp_path / "call.wav", x, sr)
+    (tmp_path / "c.toml").write_text("")
+    common = ["--config", "c.toml", "--no-remember"]
+    assert main(["analyze", "call.wav", "--no-transcript", "-q", "-o", "call.json", *common[:2]]) == 0
+    record = (tmp_path / "call.json").read_bytes()
+    capsys.readouterr()
+    assert main(["calibrate", "call.wav", "-o", "call.json", *common]) == 2
+    assert capsys.readouterr().err == ("voicecoach: error: -o call.json is a call record, and writing the "
+                                       "voice profile over it would destroy it: name another file, e.g. "
+                                       "me.json\n")
+    assert (tmp_path / "call.json").read_bytes() == record
+    (tmp_path / "me.json").write_text('{"kind": "an old profile"}')
+    assert main(["calibrate", "call.wav", "-o", "me.json", *common]) == 0
+    assert json.loads((tmp_path / "me.json").read_text())["kind"] == PROFILE_KIND

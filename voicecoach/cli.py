@@ -107,13 +107,16 @@ def _is_demo(name) -> bool:
     return name is not None and (str(name) == "demo" or same_file(name, demo_call_path()))
 
 
-def _check_output(option: str, output, inputs) -> None:
+def _check_output(option: str, output, inputs, recordings: bool = True) -> None:
     """Refuse, before any work, an output that cannot be written (a folder, a folder
     without write permission, a read-only disk: found after minutes of analysis, it
     wasted them) or that is one of the command's own inputs: writing it would destroy
     the recording or the record being read (``report call.json -o call.json`` right after
     ``analyze … -o call.json``). ``inputs``: (path or None, what it is) pairs, e.g.
-    ``(args.call, "the recording")``. A folder that is not there yet is made later."""
+    ``(args.call, "the recording")``. A recording it does not read is refused too: none of
+    these outputs is audio, and an option's value mistaken for an input (``calibrate -o
+    me1.wav me2.wav``) overwrote the agent's recording (``recordings=False``: not yet, a
+    later call names the recordings read). A folder that is not there yet is made later."""
     if output is None:
         return
     out = Path(output)
@@ -131,6 +134,11 @@ def _check_output(option: str, output, inputs) -> None:
         if path is not None and str(path) != "" and same_file(output, path):
             raise UserError(f"{option} {output} is {what} this command reads, and writing it would "
                             "destroy it: name another file")
+    from voicecoach.sources.audio import AUDIO_SUFFIXES
+
+    if recordings and out.is_file() and out.resolve().suffix.lower() in AUDIO_SUFFIXES:  # a link's too
+        raise UserError(f"{option} {output} is a recording, and writing it would destroy it: "
+                        "name another file")
 
 
 def _settings_read(args, config, profile: bool = True) -> list:
@@ -669,10 +677,12 @@ def cmd_report(args) -> int:
 
     call = _call_to_open(args)
     config = _load_config(args)
-    _check_output("-o", args.output, [*_call_read(call), *_settings_read(args, config)])
     path = Path(call) if isinstance(call, str) else None
+    is_record = path is not None and path.suffix.lower() == ".json"
+    _check_output("-o", args.output, [*_call_read(call), *_settings_read(args, config)],
+                  recordings=not is_record)         # a record's own recordings are named below
     note, heard = "", ()           # the note printed, and the warnings it gives
-    if path is not None and path.suffix.lower() == ".json":
+    if is_record:
         from voicecoach.store.record import load_record
 
         record = load_record(path)
@@ -819,6 +829,7 @@ def _agent_device(given: Optional[str], config) -> Optional[str]:
 
 
 def cmd_calibrate(args) -> int:
+    from voicecoach.sources.audio import AudioError
     from voicecoach.store.profile import (
         CALIBRATION_PASSAGE,
         check_mic,
@@ -841,6 +852,7 @@ def cmd_calibrate(args) -> int:
     config = _load_config(args)
     _check_output("-o", args.output, [*((a, "a recording") for a in args.audio),
                                       *_settings_read(args, config, profile=False)])   # it makes the profile
+    _not_a_record(args.output)
     settings = _profile_settings(config)
     if args.mic:
         from voicecoach.sources.devices import resolve_device
@@ -851,25 +863,28 @@ def cmd_calibrate(args) -> int:
         check_mic(device, channel=channel)   # before the countdown, not after it
         print("Read this aloud in your ordinary voice, as you would to a caller:\n")
         print(CALIBRATION_PASSAGE + "\n")
-        for n in (3, 2, 1):
-            print(f"\rStarting in {n}…", end="", flush=True)
-            time.sleep(1.0)
-        print("\rRecording — read now." + " " * 10, flush=True)
         seconds = args.seconds if args.seconds is not None else MIC_SECONDS
         try:
+            for n in (3, 2, 1):
+                print(f"\rStarting in {n}…", end="", flush=True)
+                time.sleep(1.0)
+            print("\rRecording — read now." + " " * 10, flush=True)
             audio = record_mic(seconds, device, on_level=_level_meter, channel=channel)
         finally:
-            print()                    # the level meter's line ends, before any error line
+            print()    # the countdown's or the level meter's line ends, before any error line (Ctrl-C)
         recordings, names = [audio], ["microphone"]
     else:
         recordings = [read_mono(p, args.agent_channel or "left") for p in args.audio]
         names = [Path(p).name for p in args.audio]
     for name, audio in zip(names, recordings):
         _note(_clipped(name, audio))
-    profile = profile_from_audio(recordings, names=names, **settings)
+    try:
+        profile = profile_from_audio(recordings, names=names, **settings)
+    except AudioError as exc:
+        raise AudioError(f"{exc}{_other_side(args, args.audio)}") from None
     for name in profile["without_speech"]:
         _note(f"{name} gave no speech (a muted take, or the wrong file?); the profile is made from the "
-              "other recordings")
+              "other recordings" + _other_side(args, [p for p in args.audio if Path(p).name == name]))
     from voicecoach.store.calls import write_private
 
     out = args.output
@@ -893,6 +908,38 @@ def cmd_calibrate(args) -> int:
     print(f"Voice profile written to {out} ({profile['voiced_s']:.0f} s of voiced speech). "
           + (note or "Use it with --profile (analyze, live, warmth)."))
     return 0
+
+
+def _not_a_record(output) -> None:
+    """Refuse to write a profile over a call record: ``calibrate call.wav -o call.json``,
+    the name ``analyze`` gives that call's record, destroyed the record the history lists."""
+    from voicecoach.store.record import MAX_RECORD_BYTES
+
+    path = user_path(output)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_RECORD_BYTES:
+            return
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return                          # not a record: a file the user may replace
+    if isinstance(data, dict) and "schema" in data:
+        raise UserError(f"-o {output} is a call record, and writing the voice profile over it would "
+                        "destroy it: name another file, e.g. me.json")
+
+
+def _other_side(args, paths) -> str:
+    """The hint when recordings gave too little speech and one of them is stereo: only one
+    side was measured, and a softphone that records the agent on the right gave "record
+    more of your ordinary voice" for a recording full of it."""
+    from voicecoach.sources.audio import read_audio
+
+    stereo = [Path(p).name for p in paths if read_audio(p)[0].shape[1] == 2]
+    if not stereo:
+        return ""
+    side, other, fix = (("right", "left", "leave out --agent-channel right") if args.agent_channel == "right"
+                        else ("left", "right", "add --agent-channel right"))
+    return (f"; {', '.join(stereo)} {'is' if len(stereo) == 1 else 'are'} stereo and only the {side} side "
+            f"was measured: if you are on the {other}, {fix}")
 
 
 def _clipped(name, audio) -> str:
