@@ -714,15 +714,21 @@ def test_calibrate_says_what_agent_channel_cannot_do(tmp_path):
     assert not (tmp_path / "m.json").exists()
 
 
+def _cut_short(path: Path) -> None:
+    """A 4 s two-channel WAV at ``path`` whose second half is missing (it "looks truncated")."""
+    t = np.arange(4 * 16000) / 16000
+    sf.write(path.with_name("whole.wav"), np.stack([0.3 * np.sin(2 * np.pi * 180 * t),
+                                                   0.2 * np.sin(2 * np.pi * 260 * t)], 1).astype(np.float32),
+             16000)
+    data = path.with_name("whole.wav").read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
 def test_a_warning_about_one_file_is_given_once(tmp_path):
     """A file cut short said "looks truncated" twice: in `report`'s line that says where it
     wrote and again as a warning, and in `review`, which reads the recording to analyse it
     and again to draw and play it."""
-    t = np.arange(4 * 16000) / 16000
-    sf.write(tmp_path / "call.wav", np.stack([0.3 * np.sin(2 * np.pi * 180 * t),
-                                              0.2 * np.sin(2 * np.pi * 260 * t)], 1).astype(np.float32), 16000)
-    data = (tmp_path / "call.wav").read_bytes()
-    (tmp_path / "cut.wav").write_bytes(data[:len(data) // 2])
+    _cut_short(tmp_path / "cut.wav")
     env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen")
     for analysed in (False, True):            # analysed now, then opened from the record it saved
         res = subprocess.run([sys.executable, "-m", "voicecoach", "review", "cut.wav", "--screenshot", "r.png"],
@@ -744,11 +750,7 @@ def test_a_warning_about_a_file_whose_name_has_two_spaces_is_given_once(tmp_path
     """`report` dropped the warnings its line had given by finding their text in it; the
     warning kept had its spaces made one, the line had the file name as it is: a file cut
     short named "cut  short.wav" was said to look truncated twice."""
-    t = np.arange(4 * 16000) / 16000
-    sf.write(tmp_path / "call.wav", np.stack([0.3 * np.sin(2 * np.pi * 180 * t),
-                                              0.2 * np.sin(2 * np.pi * 260 * t)], 1).astype(np.float32), 16000)
-    data = (tmp_path / "call.wav").read_bytes()
-    (tmp_path / "cut  short.wav").write_bytes(data[:len(data) // 2])
+    _cut_short(tmp_path / "cut  short.wav")
     env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen")
     res = subprocess.run([sys.executable, "-m", "voicecoach", "report", "cut  short.wav", "-o", "r.html"],
                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
