@@ -405,6 +405,32 @@ def test_where_a_record_was_made_from_is_kept_over_re_adds_and_rebuilds(tmp_path
         assert len(h.recordings_of(two)) == 2
 
 
+def test_a_record_moved_by_hand_keeps_its_recording_over_a_rebuild(tmp_path, monkeypatch):
+    """A live call's record moved by hand, then `history --rebuild` of its new folder (as the
+    README says): the rebuilt row still knows the recording, so the review finds the audio
+    and the next `history` does not "recover" the recording as a call a killed session left
+    (it was analysed again and the call listed twice)."""
+    from voicecoach.store.recovery import has_record
+
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
+    wav = tmp_path / "calls" / "call-20261101-090000.wav"
+    wav.parent.mkdir()
+    wav.write_bytes(b"")
+    record = make_record(wav.name, "2026-11-01T09:00:00+00:00")
+    rec = wav.with_suffix(".json")
+    rec.write_text(json.dumps(record))
+    with History() as h:
+        h.add(record, rec, [wav])
+        h.add(make_record("other.flac", "2026-11-02T09:00:00+00:00"), tmp_path / "gone.json",
+              [tmp_path / "other.flac"])                      # deleted by hand: nothing takes its files
+        (tmp_path / "keep").mkdir()
+        moved = rec.rename(tmp_path / "keep" / rec.name)
+        assert h.rebuild([tmp_path / "keep"])[0] == 1
+        assert h.recordings_of(moved) == (wav,)
+        assert h.records_of(wav) == [moved.resolve()]
+    assert has_record(wav)
+
+
 def test_a_history_longer_than_the_list_says_how_many_it_holds(tmp_path):
     """`history` lists the latest 20 (or -n N): it says when the history holds more, and
     how to list them all; it said only "Your last 20 calls"."""

@@ -413,12 +413,25 @@ class History:
                 elsewhere.add(known)
             except (RecordError, KeyError, TypeError, ValueError):
                 pass                                  # no longer a call record: its row goes
+        # a record moved by hand takes the recording(s) its old row knew (the same call: begun
+        # then, as long, the same name): without them its audio was lost to the review, and its
+        # recording was "recovered" as a call a killed session left, listed twice
+        moved = {}
+        for path, created, length, name, files in self._db.execute(
+                "SELECT record_path, created, duration_s, name, recordings FROM calls "
+                "WHERE recordings IS NOT NULL").fetchall():
+            if path not in found and not os.path.isfile(path):
+                moved.setdefault((created, length, name), files)
         with self._db:                                # all or nothing: a rebuild cut short
             self._db.execute("DELETE FROM calls")     # (a full disk, an error) leaves the rows as they were
             # the record written last stands for its call (add: one row a call)
             for key, (record, path) in sorted(found.items(), key=lambda item: _written(item[1][1])):
                 try:
-                    self._add(record, path, _paths(known_recordings.get(key)))
+                    files = known_recordings.get(key)
+                    if files is None and moved:
+                        row = CallScores.from_record(record, path)
+                        files = moved.get((row.created, row.duration_s, row.name))
+                    self._add(record, path, _paths(files))
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     skipped.append(f"{path}: incomplete call record ({exc.__class__.__name__})")
         # a call is one row (add): count the rows, not the records read
