@@ -578,6 +578,35 @@ def test_an_output_never_overwrites_the_commands_own_input(tmp_path, capsys, mon
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
 
 
+def test_live_events_never_go_into_a_call_record(tmp_path, monkeypatch, capsys):
+    """`live --events call.json`, the name `analyze` gives a call's record, added the event
+    lines to the record: it was no longer JSON, and the history and the review lost it."""
+    from voicecoach.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    t = np.arange(16000 * 2) / 16000
+    sf.write(tmp_path / "s5.wav", np.stack([0.3 * np.sin(2 * np.pi * 180 * t),
+                                            0.2 * np.sin(2 * np.pi * 260 * t)], 1), 16000)
+    assert main(["analyze", "s5.wav", "--no-transcript", "-q", "-o", "s5.json"]) == 0
+    record = (tmp_path / "s5.json").read_bytes()
+    capsys.readouterr()
+    assert main(["live", "--replay", "s5.wav", "--console", "--no-transcript", "--stop-after", "1",
+                 "--events", "s5.json"]) == 2
+    assert capsys.readouterr().err == ("voicecoach: error: --events s5.json is a call record, and adding "
+                                       "the event log to it would destroy it: name another file, e.g. "
+                                       "shift.jsonl\n")
+    assert (tmp_path / "s5.json").read_bytes() == record
+    from voicecoach.store.profile import PROFILE_KIND
+
+    profile = json.dumps({"kind": PROFILE_KIND, "median_f0": 180.0}, indent=1).encode()   # used by --profile
+    (tmp_path / "me.json").write_bytes(profile)
+    assert main(["live", "--replay", "s5.wav", "--console", "--no-transcript", "--stop-after", "1",
+                 "--events", "me.json"]) == 2
+    assert capsys.readouterr().err.startswith("voicecoach: error: --events me.json is a voice profile, "
+                                              "and adding the event log to it would destroy it")
+    assert (tmp_path / "me.json").read_bytes() == profile
+
+
 def test_the_demo_named_by_its_path_is_still_the_demo(tmp_path):
     """The demo's file given by path, not as `demo`, was the agent's call: analysed into the
     history, replayed beside their own recordings."""

@@ -322,6 +322,22 @@ def test_a_terminal_view_that_fails_leaves_the_other_printing(capsys):
     assert capsys.readouterr().err.count("gets nothing more") == 1
 
 
+def test_a_terminal_whose_reader_is_gone_stops_printing_without_a_traceback(capsys):
+    """`live --console | head`: once head had its lines, the call printer and the live view
+    each printed a BrokenPipeError traceback (the call was still coached and saved)."""
+    from voicecoach.sinks.console import CallPrinter, in_order
+
+    class Gone(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    out = Gone()
+    both = in_order(CallPrinter(out), ConsoleView(out, captions=False))
+    both("call", {"state": "started", "index": 1, "t": 0.0, "reason": "speech"})
+    both("status", "Lost the microphone")
+    assert capsys.readouterr().err == ""
+
+
 def test_a_call_saved_after_ctrl_c_is_summed_up_without_saying_waiting():
     """A call that ended by itself may still be saving when the agent presses Ctrl-C:
     its summary comes, and no line says the shift waits for another call."""

@@ -910,9 +910,13 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
-def _not_a_record(output) -> None:
+def _not_a_record(output, option: str = "-o", writing: str = "writing the voice profile over it",
+                  example: str = "me.json", profiles: bool = False) -> None:
     """Refuse to write a profile over a call record: ``calibrate call.wav -o call.json``,
-    the name ``analyze`` gives that call's record, destroyed the record the history lists."""
+    the name ``analyze`` gives that call's record, destroyed the record the history lists.
+    ``live --events call.json`` added its lines to the record (with ``profiles``, to a voice
+    profile too), which no longer opened."""
+    from voicecoach.store.profile import PROFILE_KIND
     from voicecoach.store.record import MAX_RECORD_BYTES
 
     path = user_path(output)
@@ -922,9 +926,10 @@ def _not_a_record(output) -> None:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError, RecursionError):
         return                          # not a record: a file the user may replace
-    if isinstance(data, dict) and "schema" in data:
-        raise UserError(f"-o {output} is a call record, and writing the voice profile over it would "
-                        "destroy it: name another file, e.g. me.json")
+    if isinstance(data, dict) and ("schema" in data or profiles and data.get("kind") == PROFILE_KIND):
+        what = "a call record" if "schema" in data else "a voice profile"
+        raise UserError(f"{option} {output} is {what}, and {writing} would destroy it: "
+                        f"name another file, e.g. {example}")
 
 
 def _other_side(args, paths) -> str:
@@ -1010,6 +1015,8 @@ def cmd_live(args) -> int:
     read = [*((demo_call_path() if f == "demo" else f, "a recording") for f in args.replay or []),
             *_settings_read(args, config)]
     _check_output("--events", args.events, read)
+    if args.events is not None:
+        _not_a_record(args.events, "--events", "adding the event log to it", "shift.jsonl", profiles=True)
     _check_output("--screenshot", args.screenshot, read)
     baseline = _profile_for(args, config)
     lo = config.live

@@ -258,7 +258,10 @@ def in_order(*subscribers: Callable[[str, object], None]) -> Callable[[str, obje
 
 def tell_failed(fn: Callable, exc: BaseException) -> None:
     """Say on stderr, with its traceback, that the live subscriber ``fn`` failed and
-    gets nothing more (the others go on)."""
+    gets nothing more (the others go on). A terminal whose reader is gone (``live --console
+    | head``, a pager quit) is no failure to tell: it printed two tracebacks."""
+    if isinstance(exc, BrokenPipeError):
+        return
     print(f"voicecoach: a live subscriber ({fn!r}) failed and gets nothing more:", file=sys.stderr)
     traceback.print_exception(exc, file=sys.stderr)
 
