@@ -471,32 +471,3 @@ def test_records_of_calls_not_recorded_that_missed_the_history_are_added_one_lin
     with History.read_only() as h:
         assert len(h.calls()) == 2                # the full record's and call 2's
     assert list(unrecorded_added()) == [lines[1]]   # added once; the unreadable one is named each time
-
-
-def test_history_reads_the_records_it_holds_once(tmp_path, monkeypatch):
-    """`voicecoach history` read every record file the history holds twice for each folder
-    it recovers killed calls in, and once more for the calls not recorded: a year of calls
-    looked up three times and more. Read once, it serves every step."""
-    import wave
-
-    from voicecoach.cli import main
-    from voicecoach.store.calls import save_call
-
-    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
-    folder = tmp_path / "calls"
-    folder.mkdir()
-    live = {"live": {"latency_p50_s": {}, "latency_p95_s": {}}}
-    wav = folder / "call-20261101-090000.wav"
-    with wave.open(str(wav), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(b"\1\0" * 2 * 16000)
-    assert save_call(make_record(wav.name) | live, wav.with_suffix(".json"), recordings=(wav,)) == ""
-    assert save_call(make_record("call 2, 2026-11-01 10:00", created="2026-11-01T10:00:00+00:00") | live,
-                     tmp_path / "data" / "records" / "call-20261101-100000-001.json") == ""
-    reads = []
-    record_paths = History.record_paths
-    monkeypatch.setattr(History, "record_paths", lambda self: reads.append(1) or record_paths(self))
-    assert main(["history"]) == 0
-    assert len(reads) == 1, reads

@@ -107,7 +107,8 @@ def _is_demo(name) -> bool:
     return name is not None and (str(name) == "demo" or same_file(name, demo_call_path()))
 
 
-def _check_output(option: str, output, inputs, recordings: bool = True) -> None:
+def _check_output(option: str, output, inputs, recordings: bool = True,
+                  records: Optional[tuple[str, str]] = None, profiles: bool = False) -> None:
     """Refuse, before any work, an output that cannot be written (a folder, a folder
     without write permission, a read-only disk: found after minutes of analysis, it
     wasted them) or that is one of the command's own inputs: writing it would destroy
@@ -116,7 +117,14 @@ def _check_output(option: str, output, inputs, recordings: bool = True) -> None:
     ``(args.call, "the recording")``. A recording it does not read is refused too: none of
     these outputs is audio, and an option's value mistaken for an input (``calibrate -o
     me1.wav me2.wav``) overwrote the agent's recording (``recordings=False``: not yet, a
-    later call names the recordings read). A folder that is not there yet is made later."""
+    later call names the recordings read). A folder that is not there yet is made later.
+
+    ``records``: (what writing the output does to a file, a name to give instead), e.g.
+    ``("writing the voice profile over it", "me.json")``, for an output that is not a
+    call record: a call record is refused too (``calibrate call.wav -o call.json``, the
+    name ``analyze`` gives that call's record, destroyed the record the history lists),
+    and with ``profiles`` a voice profile (``live --events call.json`` added its lines to
+    the record, or to a profile, which no longer opened)."""
     if output is None:
         return
     out = Path(output)
@@ -139,6 +147,23 @@ def _check_output(option: str, output, inputs, recordings: bool = True) -> None:
     if recordings and out.is_file() and out.resolve().suffix.lower() in AUDIO_SUFFIXES:  # a link's too
         raise UserError(f"{option} {output} is a recording, and writing it would destroy it: "
                         "name another file")
+    if records is None:
+        return
+    from voicecoach.store.profile import PROFILE_KIND
+    from voicecoach.store.record import MAX_RECORD_BYTES
+
+    path = user_path(output)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_RECORD_BYTES:
+            return
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return                          # not a record: a file the user may replace
+    if isinstance(data, dict) and ("schema" in data or profiles and data.get("kind") == PROFILE_KIND):
+        what = "a call record" if "schema" in data else "a voice profile"
+        writing, example = records
+        raise UserError(f"{option} {output} is {what}, and {writing} would destroy it: "
+                        f"name another file, e.g. {example}")
 
 
 def _settings_read(args, config, profile: bool = True) -> list:
@@ -738,18 +763,14 @@ def cmd_history(args) -> int:
             raise UserError(f"{folder}: {what} (--rebuild takes the folders that hold your call records); "
                             "the history is unchanged")
     known = []            # the folders live has recorded calls in (`--record DIR` too)
-    indexed = None        # the records the history holds, read once (None: each step reads them)
     if default_db_path().is_file():
         try:
             from voicecoach.store.history import History
 
             with History() as history:
                 known = history.recording_folders()
-                indexed = frozenset(history.record_paths())
         except sqlite3.Error:
             pass          # said below, where the history is read
-    # `indexed` serves every step: recovering a folder adds records of its own recordings only
-    # (beside them, or in records/ by a hashed name), none a later step looks up there
     seen = set()
     for folder in (*(args.rebuild or []), config.live.record_dir, *map(str, known)):
         try:
@@ -758,8 +779,8 @@ def cmd_history(args) -> int:
             continue                                  # ~name in the config: `live` says so
         if real and real not in seen:                 # each folder once, however it is spelt
             seen.add(real)
-            recover_folder(folder, config, baseline, indexed=indexed)
-    for line in unrecorded_added(indexed):    # calls not recorded whose history row was not written
+            recover_folder(folder, config, baseline)
+    for line in unrecorded_added():    # calls not recorded whose history row was not written
         print(f"voicecoach: {line}", file=sys.stderr)
     try:
         print(show_history(args.last, args.rebuild))
@@ -851,8 +872,8 @@ def cmd_calibrate(args) -> int:
                         "microphone's channel [live] agent_channel in the config")
     config = _load_config(args)
     _check_output("-o", args.output, [*((a, "a recording") for a in args.audio),
-                                      *_settings_read(args, config, profile=False)])   # it makes the profile
-    _not_a_record(args.output)
+                                      *_settings_read(args, config, profile=False)],   # it makes the profile
+                  records=("writing the voice profile over it", "me.json"))
     settings = _profile_settings(config)
     if args.mic:
         from voicecoach.sources.devices import resolve_device
@@ -910,35 +931,13 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
-def _not_a_record(output, option: str = "-o", writing: str = "writing the voice profile over it",
-                  example: str = "me.json", profiles: bool = False) -> None:
-    """Refuse to write a profile over a call record: ``calibrate call.wav -o call.json``,
-    the name ``analyze`` gives that call's record, destroyed the record the history lists.
-    ``live --events call.json`` added its lines to the record (with ``profiles``, to a voice
-    profile too), which no longer opened."""
-    from voicecoach.store.profile import PROFILE_KIND
-    from voicecoach.store.record import MAX_RECORD_BYTES
-
-    path = user_path(output)
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_RECORD_BYTES:
-            return
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return                          # not a record: a file the user may replace
-    if isinstance(data, dict) and ("schema" in data or profiles and data.get("kind") == PROFILE_KIND):
-        what = "a call record" if "schema" in data else "a voice profile"
-        raise UserError(f"{option} {output} is {what}, and {writing} would destroy it: "
-                        f"name another file, e.g. {example}")
-
-
 def _other_side(args, paths) -> str:
     """The hint when recordings gave too little speech and one of them is stereo: only one
     side was measured, and a softphone that records the agent on the right gave "record
     more of your ordinary voice" for a recording full of it."""
-    from voicecoach.sources.audio import read_audio
+    from voicecoach.sources.audio import channel_count
 
-    stereo = [Path(p).name for p in paths if read_audio(p)[0].shape[1] == 2]
+    stereo = [Path(p).name for p in paths if channel_count(p) == 2]
     if not stereo:
         return ""
     side, other, fix = (("right", "left", "leave out --agent-channel right") if args.agent_channel == "right"
@@ -1014,9 +1013,8 @@ def cmd_live(args) -> int:
     config = _load_config(args)
     read = [*((demo_call_path() if f == "demo" else f, "a recording") for f in args.replay or []),
             *_settings_read(args, config)]
-    _check_output("--events", args.events, read)
-    if args.events is not None:
-        _not_a_record(args.events, "--events", "adding the event log to it", "shift.jsonl", profiles=True)
+    _check_output("--events", args.events, read,
+                  records=("adding the event log to it", "shift.jsonl"), profiles=True)
     _check_output("--screenshot", args.screenshot, read)
     baseline = _profile_for(args, config)
     lo = config.live

@@ -123,6 +123,24 @@ def sndfile_info(path: Path):
         return None
 
 
+def channel_count(path: str | Path) -> int:
+    """How many channels :func:`read_audio` gives ``path``, from its header alone (no
+    decoding): libsndfile's, else PyAV's (whose count :func:`read_audio` keeps for every
+    frame it decodes); 0 when neither opens it."""
+    path = Path(path)
+    with quiet_decoders():
+        info = sndfile_info(path)
+        if info is not None:
+            return int(info.channels)
+        import av
+
+        try:
+            with av.open(str(path)) as container:
+                return av_stream(container, path)[2]
+        except Exception:          # PyAV's errors, and AudioError: no audio stream
+            return 0
+
+
 def warn_truncated(path: str | Path, ended: str) -> None:
     """The one :class:`AudioWarning` for a file read only up to where it ends early
     (``ended``: where and why, from :func:`ended_early`; "" says nothing)."""

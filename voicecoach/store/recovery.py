@@ -56,10 +56,9 @@ def has_record(recording: Path, indexed: frozenset = frozenset()) -> bool:
     return False
 
 
-def unfinished(folder: Union[str, Path], indexed: Optional[frozenset] = None) -> list[Path]:
+def unfinished(folder: Union[str, Path]) -> list[Path]:
     """Recordings in ``folder`` (``call-*.wav``, as ``live --record`` names them) that
-    hold audio, have no call record and are not being written, oldest first. ``indexed``:
-    the history's record files, when the caller has read them (:func:`has_record`)."""
+    hold audio, have no call record and are not being written, oldest first."""
     from voicecoach.sinks.recorder import holds_audio, in_progress
 
     folder = user_path(folder)
@@ -69,8 +68,7 @@ def unfinished(folder: Union[str, Path], indexed: Optional[frozenset] = None) ->
         found = sorted(folder.glob("call-*.wav"))
     except OSError:
         return []
-    if indexed is None:
-        indexed = _indexed() if found else frozenset()
+    indexed = _indexed() if found else frozenset()       # (:func:`has_record`)
     return [p for p in found if p.is_file() and holds_audio(p)    # an empty one has no call to recover
             and not has_record(p, indexed) and not in_progress(p)]
 
@@ -89,12 +87,11 @@ def _indexed() -> frozenset:
         return frozenset()
 
 
-def unindexed(folder: Union[str, Path], indexed: Optional[frozenset] = None) -> list[Path]:
+def unindexed(folder: Union[str, Path]) -> list[Path]:
     """Call records beside the recordings of ``folder`` whose call the history does not
     hold at all (by that record, or another made from the same recording): the program
     was killed after saving one, or the history was locked then ("not added to the
-    history"). None while the history cannot be read. ``indexed``: the history's record
-    files, when the caller has read them."""
+    history"). None while the history cannot be read."""
     import sqlite3
 
     from voicecoach.store.history import History
@@ -111,20 +108,19 @@ def unindexed(folder: Union[str, Path], indexed: Optional[frozenset] = None) -> 
         return []
     try:
         with History.read_only() as history:
-            if indexed is None:
-                indexed = frozenset(history.record_paths())
+            indexed = frozenset(history.record_paths())
             return [r for r in records if str(r.resolve()) not in indexed
                     and not history.records_of(r.with_suffix(".wav"))]
     except (sqlite3.Error, OSError):
         return []
 
 
-def unindexed_unrecorded(indexed: Optional[frozenset] = None) -> list[Path]:
+def unindexed_unrecorded() -> list[Path]:
     """Records of calls coached live without recording (the shift saves each in the data
     folder's ``records/`` as ``call-YYYYmmdd-HHMMSS-NNN.json``) that the history does not
     hold: it was locked, full or read-only when the call ended ("not added to the history").
     Records of the demo are not the agent's and stay out. None while the history cannot be
-    read. ``indexed``: the history's record files, when the caller has read them."""
+    read."""
     import json
     import re
     import sqlite3
@@ -141,12 +137,11 @@ def unindexed_unrecorded(indexed: Optional[frozenset] = None) -> list[Path]:
         return []
     if not found:
         return []
-    if indexed is None:
-        try:
-            with History.read_only() as history:
-                indexed = frozenset(history.record_paths())
-        except (sqlite3.Error, OSError):
-            return []
+    try:
+        with History.read_only() as history:
+            indexed = frozenset(history.record_paths())
+    except (sqlite3.Error, OSError):
+        return []
     left = []
     for p in found:
         if str(p.resolve()) in indexed:
@@ -161,13 +156,13 @@ def unindexed_unrecorded(indexed: Optional[frozenset] = None) -> list[Path]:
     return left
 
 
-def unrecorded_added(indexed: Optional[frozenset] = None) -> Iterator[str]:
+def unrecorded_added() -> Iterator[str]:
     """Add the records :func:`unindexed_unrecorded` finds to the history, one line each. One
     the history does not list because it keeps a better record of the same call (made with
     speech-to-text) is passed over without a word: it was said when the call was saved."""
     from voicecoach.store.calls import added_to_history
 
-    for record_path in unindexed_unrecorded(indexed):
+    for record_path in unindexed_unrecorded():
         try:
             record = load_record(record_path)
         except (RecordError, OSError) as exc:
@@ -291,14 +286,13 @@ def _save(recording: Path, record: dict, minutes: str) -> str:
 
 
 def recover_folder(folder: Union[str, Path], config=None, baseline=None,
-                   say: Optional[Say] = None, indexed: Optional[frozenset] = None) -> int:
+                   say: Optional[Say] = None) -> int:
     """Recover every unfinished recording in ``folder``; ``say`` gets one line each.
-    Returns how many there were. ``indexed``: the history's record files, when the caller
-    has read them (``history`` reads them once for every folder)."""
+    Returns how many there were."""
     say = say or _stderr
-    for line in left_out_added(folder, indexed):
+    for line in left_out_added(folder):
         say(line)
-    found = unfinished(folder, indexed)
+    found = unfinished(folder)
     for path in found:
         line = recover(path, config, baseline)
         if line:
@@ -306,10 +300,10 @@ def recover_folder(folder: Union[str, Path], config=None, baseline=None,
     return len(found)
 
 
-def left_out_added(folder: Union[str, Path], indexed: Optional[frozenset] = None) -> Iterator[str]:
+def left_out_added(folder: Union[str, Path]) -> Iterator[str]:
     """Add the records of ``folder`` the history left out (:func:`unindexed`) to it, one
     line each, said as it is done."""
-    for record_path in unindexed(folder, indexed):
+    for record_path in unindexed(folder):
         yield index_again(record_path)
 
 
