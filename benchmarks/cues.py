@@ -6,9 +6,11 @@ of a call, each with the cues it should fire; every other cue kind of its side i
 must not fire. The first holds the ``dev`` part (looked at while writing rules), the
 second the ``held-out`` part (only measured).
 
-Each sentence is scored alone, as one call: a fresh :class:`LanguageCues` is fed its
-words on the agent or the caller channel and flushed; the cue kinds it fired are
-compared with the labels. Conditions:
+Each sentence is scored as one call: a fresh :class:`LanguageCues` is fed its words on
+the agent or the caller channel and flushed; the cue kinds it fired are compared with
+the labels. A caller's sentence comes after the line above it in its call, as written
+(:func:`context_words`): whether the caller is answering the agent's question or going
+on with their own turn is part of what makes a problem. Conditions:
 
 - ``text``: the sentence as written, split into Whisper-style words (0.3 s apart);
 - ``heard``: the sentence spoken by an offline voice (espeak-ng, piper ``joe``, hibari
@@ -55,7 +57,7 @@ from typing import Callable, Iterable, Optional, Sequence
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from voicecoach.analyzers.language import LanguageCues, LanguageOptions  # noqa: E402
+from voicecoach.analyzers.language import _ACK_WORDS, LanguageCues, LanguageOptions  # noqa: E402
 from voicecoach.events import AGENT, CUSTOMER, Word  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "cues.txt"
@@ -91,6 +93,25 @@ class Line:
     lineno: int
     part: str = ""     # who wrote it: the latest "# part: NAME" line above it
     source: str = ""   # the name of the file it is in
+    before: Optional[tuple[str, str, frozenset]] = None
+    """(channel, text, cues) of the line said last before it in its call: the nearest line
+    above it of more than ``_ACK_WORDS`` words ("Okay." is no line of its own), after the
+    last ``# ---`` (a new call) or ``# part:`` line; None at a call's start."""
+    problem_before: bool = False
+    """Whether a line above it in its call is labelled a caller's problem."""
+
+    @property
+    def context(self) -> tuple[str, ...]:
+        """What was said before the line (:data:`voicecoach.analyzers.sentence_model.CONTEXT`)
+        by its labels, as :meth:`LanguageCues.context_at` finds it in the words: the line
+        above is the same side's, or the other side's labelled an open or closed question
+        once the caller has brought up a problem."""
+        if self.before is None:
+            return ()
+        if self.before[0] == self.channel:
+            return ("continues_turn",)
+        asks = self.before[2] & {"question_open", "question_closed"}
+        return ("after_question",) if asks and self.problem_before else ()
 
 
 def load(paths: Path | Sequence[Path] = SET) -> list[Line]:
@@ -108,15 +129,17 @@ def load(paths: Path | Sequence[Path] = SET) -> list[Line]:
 
 def _load_one(path: Path) -> list[Line]:
     lines: list[Line] = []
-    split, part = None, ""
+    split, part, before, problem = None, "", None, False
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         s = raw.strip()
         if s.startswith("# part:"):
             part = s.split(":", 1)[1].strip()
+        if s.startswith(("# part:", "# ---")):
+            before, problem = None, False
         if not s or s.startswith("#"):
             continue
         if s.startswith("[") and s.endswith("]"):
-            split = s[1:-1]
+            split, before, problem = s[1:-1], None, False
             if split not in SPLITS:
                 raise ValueError(f"{path}:{n}: unknown section {s} (expected {SPLITS})")
             continue
@@ -128,7 +151,10 @@ def _load_one(path: Path) -> list[Line]:
         if cues - set(KINDS[channel]):
             raise ValueError(f"{path}:{n}: {sorted(cues - set(KINDS[channel]))} "
                              f"is not a {channel} cue kind {KINDS[channel]}")
-        lines.append(Line(split, channel, cues, parts[2], n, part, path.name))
+        lines.append(Line(split, channel, cues, parts[2], n, part, path.name, before, problem))
+        if len(parts[2].split()) > _ACK_WORDS:
+            before = (channel, parts[2], cues)
+        problem = problem or "problem" in cues
     return lines
 
 
@@ -160,17 +186,47 @@ def split_words(text: str, channel: str) -> list[Word]:
 _LEXICONS: dict = {}
 
 
+CONTEXT_GAP_S = 2.0
+"""Silence (s) between the line before and the line scored: a new sentence, and more than
+a turn's pause (``TurnOptions.turn_pause_s``), so the two are never joined as one turn."""
+
+
+EARLIER_PROBLEM = "My internet keeps dropping every evening."
+"""Said first, when a caller's problem came earlier in the line's call (``problem_before``):
+the analyzer then knows the caller has brought one up."""
+
+
+def context_words(line: Line) -> list[Word]:
+    """What comes before a caller's line, as written words ending ``CONTEXT_GAP_S``
+    before its first word (at 0 s): its ``before`` line, after
+    :data:`EARLIER_PROBLEM` when a problem came earlier in its call. None for the
+    agent's lines, whose cues read each sentence alone."""
+    if line.before is None or line.channel != CUSTOMER:
+        return []
+    said = [(line.before[0], line.before[1])]
+    if line.problem_before:
+        said.insert(0, (CUSTOMER, EARLIER_PROBLEM))
+    words: list[Word] = []
+    for channel, text in said:
+        t0 = words[-1].end + CONTEXT_GAP_S if words else 0.0
+        words += [Word(w.channel, w.start + t0, w.end + t0, w.text) for w in written_words(text, channel)]
+    shift = -CONTEXT_GAP_S - words[-1].end
+    return [Word(w.channel, w.start + shift, w.end + shift, w.text) for w in words]
+
+
 def fired(words: Sequence[Word], channel: str,
-          options: Optional[LanguageOptions] = None) -> frozenset:
-    """The scored cue kinds one sentence fires, alone in a fresh call (the lexicons
-    are loaded once per ``options``)."""
+          options: Optional[LanguageOptions] = None, before: Sequence[Word] = ()) -> frozenset:
+    """The scored cue kinds one sentence (``words``, starting at 0 s or later) fires in a
+    fresh call, after the words ``before`` it (their cues are not counted). The
+    lexicons are loaded once per ``options``."""
     options = options or LanguageOptions()
     key = repr(options)
     if key not in _LEXICONS:
         _LEXICONS[key] = LanguageCues(options).lexicon
     cues = LanguageCues(options, _LEXICONS[key])
+    cues.feed(list(before))
     events = cues.feed(list(words)) + cues.flush()
-    return frozenset(e.data["cue"] for e in events) & set(KINDS[channel])
+    return frozenset(e.data["cue"] for e in events if e.channel == channel and e.t >= 0) & set(KINDS[channel])
 
 
 @dataclass
@@ -416,9 +472,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except (OSError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-    conditions = {"text": [fired(written_words(l.text, l.channel), l.channel, options) for l in lines]}
+    conditions = {"text": [fired(written_words(l.text, l.channel), l.channel, options, context_words(l))
+                           for l in lines]}
     if args.split:
-        conditions["split"] = [fired(split_words(l.text, l.channel), l.channel, options)
+        conditions["split"] = [fired(split_words(l.text, l.channel), l.channel, options, context_words(l))
                                if l.channel == CUSTOMER else got for l, got in zip(lines, conditions["text"])]
     heard_text: dict[str, list[str]] = {}
     voices: list[str] = []
@@ -443,7 +500,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             for i, line in zip(places, lines):
                 phone = cond == "phone" and line.channel == CUSTOMER
                 words = hearer.words(i, line, phone=phone)
-                got.append(fired(words, line.channel, options))
+                got.append(fired(words, line.channel, options, context_words(line)))
                 texts.append(" ".join(w.text.strip() for w in words))
             conditions[cond], heard_text[cond] = got, texts
     n = {s: sum(l.split == s for l in lines) for s in SPLITS}

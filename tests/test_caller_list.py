@@ -28,6 +28,6 @@ def test_a_problem_restated_in_later_turns_is_listed_again_under_its_first_menti
     repeat); the sentences of one turn are one item."""
     [call] = [c for c in load(DATA) if c.name.startswith("Broadband provider (UK): connection keeps dropping")]
     got = caller_list(call)
-    assert got[0] == ({"P1"}, "It keeps dropping out on me.")
+    assert got[0] == ({"P1"}, "Hi Kieran, yeah, I'm calling about my internet. It keeps dropping out on me.")
     assert ({"P1"}, "It cut out three times last night alone.") in got
     assert [pids for pids, _ in got].count({"P1"}) >= 3

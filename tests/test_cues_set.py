@@ -22,7 +22,7 @@ from importlib import resources
 import pytest
 
 from benchmarks.cues import (DATA, HELD_OUT, KINDS, ORDER, SPLITS, TARGETS, Line, agreement_report,
-                            by_voice, fired, load, score, second_labels, written_words)
+                            by_voice, context_words, fired, load, score, second_labels, written_words)
 from tools.train_cues import CALIBRATION_PARTS
 from voicecoach.events import AGENT, CUSTOMER
 
@@ -34,7 +34,7 @@ HELD_OUT_JARGON_RECALL_FLOOR = 0.72   # 0.69 without the trade terms
 @pytest.fixture(scope="module")
 def scores():
     lines = load()
-    got = [fired(written_words(l.text, l.channel), l.channel) for l in lines]
+    got = [fired(written_words(l.text, l.channel), l.channel, before=context_words(l)) for l in lines]
     out = {split: score([l for l in lines if l.split == split],
                         [g for l, g in zip(lines, got) if l.split == split])
            for split in SPLITS}
@@ -169,3 +169,25 @@ def test_thresholds_are_chosen_with_the_margin_a_new_writer_needs():
     separable = np.where(y, 0.9, 0.1)
     *_, margin, left_p, left_r = choose_for_a_new_writer(separable, y, rules, parts, 0.90, False)
     assert margin == 0.0 and left_p == 1.0 and left_r == 1.0
+
+
+
+def test_the_analyzer_finds_what_was_said_before_a_caller_line_as_the_set_labels_it():
+    """The model learns a line's context from the labels of the line above it
+    (``Line.context``); live, the analyzer finds it in the words, with its own question
+    cues. Fed the line above, it must agree on nearly every line, or the weights would
+    mean something else live."""
+    from voicecoach.analyzers.language import LanguageCues, LanguageOptions
+
+    lines = [l for l in load() if l.channel == CUSTOMER and l.split == "held-out"]
+    options = LanguageOptions()
+    lexicon = LanguageCues(options).lexicon
+    found = []
+    for line in lines:
+        cues = LanguageCues(options, lexicon)
+        cues.feed(context_words(line))
+        cues.flush()                                 # closed before the line is judged, as live
+        found.append(cues.context_at(0.0, CUSTOMER))
+    agree = sum(f == l.context for f, l in zip(found, lines)) / len(lines)
+    assert agree >= 0.95, agree
+    assert {l.context for l in lines} == {(), ("after_question",), ("continues_turn",)}

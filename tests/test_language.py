@@ -884,7 +884,7 @@ def test_problems_stated_in_one_turn_are_one_item_on_the_callers_list():
 
 
 @pytest.mark.parametrize("between, pause, why", [
-    ((AGENT, "Okay, when did that start?", 1.9), 2.0, "the agent took a turn"),
+    ((AGENT, "Okay, I've made a note of that.", 1.9), 2.0, "the agent took a turn"),
     (None, 1.5, "a pause as long as turn_pause_s ends the turn"),
 ])
 def test_problems_of_two_turns_are_two_items(between, pause, why):
@@ -941,3 +941,80 @@ def test_an_acknowledgement_and_a_sentence_without_a_problem_keep_the_turn():
     aside = (CUSTOMER, "I work from home, you see.", 2.1)                     # ends at 3.85 s
     events, items = _list([DROPS, (AGENT, "Mm-hm.", 1.9), aside, (CUSTOMER, AGAIN[1], 4.3)])
     assert [e.data["item"] for e in events] == [0, 0] and len(items) == 1
+PROBLEM = (CUSTOMER, "My internet keeps dropping every evening.")
+
+
+def _context_after(*turns, side=CUSTOMER):
+    """What was said before a sentence of ``side`` that starts 2 s after ``turns``
+    ((channel, text) said one after another, 1 s apart)."""
+    c = LanguageCues(LanguageOptions(sentence_model=False))
+    t = 0.0
+    for channel, text in turns:
+        ws = words(text, t, channel)
+        c.feed(ws)
+        t = ws[-1].end + 1.0
+    c.flush()
+    return c.context_at(t + 1.0, side)
+
+
+def test_a_callers_sentence_knows_whether_it_answers_the_agents_question():
+    """Once the caller has brought up a problem, an answer to the agent's question about
+    it is no new problem; after "How can I help?" or "Anything else?", or before any
+    problem, what the caller says may be."""
+    assert _context_after(PROBLEM, (AGENT, "Was anyone hurt in the accident?")) == ("after_question",)
+    assert _context_after(PROBLEM, (AGENT, "What does the error message say?")) == ("after_question",)
+    assert _context_after((AGENT, "What does the error message say?")) == ()   # no problem yet
+    assert _context_after(PROBLEM, (AGENT, "Thanks for calling Northwind, how can I help you today?")) == ()
+    assert _context_after(PROBLEM, (AGENT, "Is there anything else I can help you with today?")) == ()
+    assert _context_after(PROBLEM, (AGENT, "I have sent the code to your phone now.")) == ()
+    assert _context_after() == ()                          # the call's first sentence
+    # a turn ending on a question, whatever came before it in the turn
+    assert _context_after(PROBLEM, (AGENT, "Right, I can see the account."),
+                          (AGENT, "Did you get a text with a code?")) == ("after_question",)
+
+
+def test_a_callers_turn_goes_on_across_the_agents_mm_hm():
+    assert _context_after((AGENT, "What happened?"), PROBLEM, (AGENT, "Mm-hm.")) == ("continues_turn",)
+    assert _context_after(PROBLEM, (AGENT, "Did you restart it?")) == ("after_question",)
+
+
+def _problems_said(*turns):
+    c = LanguageCues()
+    events, t = [], 0.0
+    for channel, text in turns:
+        ws = words(text, t, channel)
+        events += c.feed(ws)
+        t = ws[-1].end + 1.0
+    return [e.data["phrase"] for e in events + c.flush() if e.data["cue"] == "problem"]
+
+
+def test_the_callers_answer_to_a_question_about_the_problem_is_no_new_item():
+    """The same sentences after "When did that start?": the answer details the item."""
+    events, items = _list([DROPS, (AGENT, "Okay, when did that start?", 1.9),
+                           (CUSTOMER, AGAIN[1], DROPS[2] + 3.75)])
+    assert [x["text"] for x in items] == [DROPS[1]] and len(events) == 1
+
+
+def test_an_answer_that_adds_a_problem_is_listed():
+    """The demo call: "Did you pay by card?" about the double charge, and the caller's
+    answer brings up the late fee ("also": :data:`NEW_ITEM_WORDS`); without the "also"
+    it reads as the answer it is, once the problem is on the list."""
+    charge = (CUSTOMER, "I was charged twice this month and now my internet keeps dropping.")
+    asked = (AGENT, "Perfect. About the double charge, did you pay by card?")
+    fee = (CUSTOMER, "Yes, and there's also a late fee, even though I paid on time.")  # as Whisper wrote it
+    assert _problems_said(charge, asked, fee) == [charge[1], fee[1]]
+    assert _problems_said(charge, asked, (CUSTOMER, "I paid by card, the same card as always.")) == [charge[1]]
+
+
+def test_an_answer_about_the_problem_is_no_new_item_on_the_callers_list():
+    """The shipped model reads what was said before: the damage described in answer to
+    the agent's question is a detail of the claim already on the list; said before any
+    problem, or after "Anything else?", it is the caller's to bring up."""
+    claim = (CUSTOMER, "Someone drove into the back of my car this morning and I need to claim.")
+    damage = (CUSTOMER, "The bumper is smashed and the boot won't close.")
+    ask = (AGENT, "What does the damage look like?")
+    assert _problems_said(claim, ask, damage) == [claim[1]]
+    assert _problems_said(ask, damage) == [damage[1]]
+    router = (CUSTOMER, "The light on the router is flashing red.")
+    assert _problems_said(claim, (AGENT, "Is there anything else I can help you with today?"),
+                          router) == [claim[1], router[1]]

@@ -115,6 +115,8 @@ alone, without the vote, would have cost 0.08 of precision ("guarantor", "base r
 _AUXILIARIES = frozenset({"will", "would", "can", "could", "has", "have", "had", "does", "do",
                           "did", "is", "are", "was", "were", "should"})
 """Verbs that may stand for the verb before them ("No, we won't."): see :func:`_answers`."""
+_ASKING = ("question_open", "question_closed")
+"""The agent's cues that ask about the problem: the caller's next turn answers them."""
 _ACK_WORDS = 2
 """The other side may say this many words between two sentences of one turn (an
 acknowledgement: "Mm-hm.", "I see.") and the turn goes on. Counted in words, not
@@ -203,6 +205,7 @@ class _Sentence:
         self.trade_talk = False   # the sentence model read the sentence so far as trade talk
         self.voted_to = 0         # tokens up to the end of the last trade term voted on early
         self.listed = False       # on the follow-up list (a promise)
+        self.context: tuple[str, ...] = ()  # what was said before it, as the model was told (CONTEXT)
 
     def add(self, word: Word, tokens: tuple[str, ...], mark: str) -> None:
         acronym = _acronym_parts(word.text, len(tokens))
@@ -231,6 +234,7 @@ class _Sentence:
         s.tokens = first.tokens + second.tokens
         s.token_word = first.token_word + [i + len(first.words) for i in second.token_word]
         s.clause_starts = first.clause_starts + [c + len(first.tokens) for c in second.clause_starts]
+        s.context = first.context
         return s
 
 
@@ -247,6 +251,7 @@ class _Channel:
         self.last: Optional[_Sentence] = None      # the last sentence
         self.turn = 0                              # turns so far (the caller's list counts them)
         self.starts: deque[float] = deque(maxlen=64)  # the latest words' starts (s): more than a turn's gap holds
+        self.said: deque[list] = deque(maxlen=8)  # the latest turns: [end s, ends asking, words]
 
 
 def said_together(*parts: str) -> str:
@@ -432,8 +437,50 @@ class LanguageCues:
             st.last = st.sentence
         else:
             events += self._customer_sentence(st.sentence)
+        if st.sentence.words:
+            self._note_turn(st, st.sentence, any(e.data["cue"] in _ASKING for e in events))
         st.sentence = _Sentence()
         return events
+
+    def _note_turn(self, st: _Channel, s: _Sentence, asks: bool) -> None:
+        """Add a closed sentence (that asked a question about the problem, or not) to its
+        side's turns: the same turn while the other side has said no turn of more than
+        ``_ACK_WORDS`` words since."""
+        said = [t for t in self._channels[other(st.name)].said if t[2] > _ACK_WORDS]
+        turn = st.said[-1] if st.said else None
+        if turn is not None and not (said and said[-1][0] > turn[0]):
+            turn[0], turn[1], turn[2] = s.words[-1].end, asks, turn[2] + len(s.words)
+        else:
+            st.said.append([s.words[-1].end, asks, len(s.words)])
+
+    def context_at(self, start: float, side: str) -> tuple[str, ...]:
+        """Which of :data:`~voicecoach.analyzers.sentence_model.CONTEXT` hold of a
+        sentence of ``side`` starting at ``start`` (call clock, s): whose turn came last
+        before it, and whether that turn ended on a question about the problem (an open or
+        closed question, once the caller has brought up a problem: an answer to "How can
+        I help?", "Anything else?" or to "What's going on?" before any problem is the
+        caller's to bring up). A turn of ``_ACK_WORDS`` words or fewer ("Mm-hm.") is no
+        turn; the other side's sentence still open counts, as not asking.
+
+        >>> cues = LanguageCues(LanguageOptions(sentence_model=False))
+        >>> _ = cues.feed([Word("agent", 0.0, 0.3, " Is"), Word("agent", 0.4, 0.6, " it"),
+        ...                Word("agent", 0.7, 1.0, " plugged"), Word("agent", 1.1, 1.4, " in?")])
+        >>> cues.context_at(2.0, "customer")       # no problem brought up yet
+        ()
+        """
+        last: Optional[tuple[float, str, bool]] = None
+        for name, st in self._channels.items():
+            said = [(end, asks) for end, asks, n in st.said if n > _ACK_WORDS]
+            if name != side and len(st.sentence.words) > _ACK_WORDS:
+                said.append((st.sentence.words[-1].end, False))
+            for end, asks in said:
+                if end <= start and (last is None or end > last[0]):
+                    last = (end, name, asks)
+        if last is None:
+            return ()
+        if last[1] == side:
+            return ("continues_turn",)
+        return ("after_question",) if last[2] and self._problems else ()
 
     # -- phrase cues ---------------------------------------------------------------------
     def _scan(self, st: _Channel, final: bool) -> list[Event]:
@@ -574,8 +621,9 @@ class LanguageCues:
     def _decides(self, kind: str, s: _Sentence, listed: bool) -> bool:
         """Whether the sentence cue ``kind`` fires on ``s``, which the lists match or not
         (``listed``): their verdict alone, or with the model's vote
-        (:meth:`SentenceModel.decides`)."""
-        return listed if self.model is None else self.model.decides(kind, s.text(), s.tokens, listed)
+        (:meth:`SentenceModel.decides`), told what was said before it (``s.context``)."""
+        return listed if self.model is None else self.model.decides(kind, s.text(), s.tokens, listed,
+                                                                     s.context)
 
     def _question_kind(self, s: _Sentence, mark: str) -> Optional[str]:
         """``"open"``, ``"closed"`` or None (not a question); see questions.toml.
@@ -628,6 +676,7 @@ class LanguageCues:
         found = self._problem_matches(s)
         if self.model is not None and len(s.tokens) < MIN_TOKENS:
             found = []                   # too short for the vote: judged joined to the one before
+        s.context = self.context_at(s.words[0].start, CUSTOMER)
         if not self._decides("problem", s, bool(found)):
             if (before is None or not self._same_turn(before, s)
                     or min(len(before.tokens), len(s.tokens)) > _FRAGMENT_TOKENS):

@@ -47,6 +47,33 @@ FUNCTION_WORDS = frozenset(
 """Words that give no word or letter-group feature of their own (they still count in
 word pairs): on some 600 sentences a model would otherwise learn that "it" and
 "this" are patronizing ("Is it plugged in?")."""
+CONTEXT = ("after_question", "continues_turn")
+"""What was said just before a sentence, for the kinds whose labels depend on it (the
+caller's problems: an answer is no problem the caller brings up, "No, just shaken. The
+bumper's smashed." after "Was anyone hurt?"). ``after_question``: the turn said last
+before it is the other side's and ended on an open or closed question, after the
+caller has brought up a problem;
+``continues_turn``: it is the same side's. Found in the words by
+:meth:`voicecoach.analyzers.language.LanguageCues.context_at`; in training, from the
+labels of the line above in the labelled calls (``benchmarks/cues.py``)."""
+NEW_ITEM_WORDS = frozenset({"also"})
+"""Words by which a caller adds an item, even in an answer: ``after_question`` does not
+hold of a sentence holding one ("Yes. And there is also a late fee, even though I paid on
+time." after "Did you pay by card?"). On dev, each of the 7 caller answers after a
+question about the problem that said "also" was labelled a problem."""
+
+
+def in_context(context: Sequence[str], tokens: Sequence[str]) -> tuple[str, ...]:
+    """The names of :data:`CONTEXT` that the model reads for a sentence of normalized
+    ``tokens`` said in ``context``: all of them, but ``after_question`` where the sentence
+    adds an item (:data:`NEW_ITEM_WORDS`).
+
+    >>> in_context(("after_question",), ["i", "also", "need", "a", "new", "card"])
+    ()
+    """
+    if "after_question" in context and NEW_ITEM_WORDS.intersection(tokens):
+        return tuple(c for c in context if c != "after_question")
+    return tuple(context)
 
 
 def sentence_features(tokens: Sequence[str]) -> list[str]:
@@ -101,13 +128,21 @@ class KindModel:
     """The vote a sentence the phrase lists match needs for the kind to fire (lower than
     :attr:`threshold`, which a sentence no list matches needs); None: the lists' match
     fires alone."""
+    context_weights: Optional[dict] = None
+    """A weight for each of :data:`CONTEXT` that holds of the sentence, added to ``z``;
+    None: the kind reads the sentence alone."""
 
-    def probability(self, features: Sequence[str], embedding: Optional[np.ndarray] = None) -> float:
+    def probability(self, features: Sequence[str], embedding: Optional[np.ndarray] = None,
+                    context: Sequence[str] = ()) -> float:
+        """The vote (0..1) on a sentence of binary ``features``, ``embedding`` and the
+        names of :data:`CONTEXT` that hold of it (``context``)."""
         if not features:
             return 0.0
         z = self.bias + sum(self.weights.get(f, 0.0) for f in features) / math.sqrt(len(features))
         if self.embedding_weights is not None and embedding is not None:
             z += float(self.embedding_weights @ embedding)
+        if self.context_weights:
+            z += sum(self.context_weights.get(c, 0.0) for c in context)
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
@@ -118,7 +153,7 @@ class SentenceModel:
     --------
     >>> model = SentenceModel.shipped()
     >>> sorted(model.kinds)
-    ['commitment', 'jargon', 'patronizing', 'problem', 'scary']
+    ['commitment', 'empathy', 'jargon', 'patronizing', 'problem', 'scary']
     >>> model.firing("Look, I have explained this to you twice already.",
     ...              ["patronizing", "scary"])
     ['patronizing']
@@ -167,8 +202,12 @@ class SentenceModel:
                               str(v.get("suggestion", "")),
                               (np.asarray(v["embedding_weights"], dtype=np.float32)
                                if "embedding_weights" in v else None),
-                              v.get("list_threshold"))
+                              v.get("list_threshold"), v.get("context_weights"))
                  for k, v in data["kinds"].items()}
+        for k, m in kinds.items():
+            if m.context_weights and set(m.context_weights) - set(CONTEXT):
+                raise ValueError(f"{path}: {k} reads context {sorted(set(m.context_weights) - set(CONTEXT))} "
+                                 f"this version does not know (it knows {list(CONTEXT)})")
         for k, m in kinds.items():
             if m.embedding_weights is not None and m.embedding_weights.shape != (DIM * len(layers),):
                 raise ValueError(f"{path}: {k} has {m.embedding_weights.size} embedding weights, "
@@ -194,19 +233,23 @@ class SentenceModel:
             return 0.0
         return m.probability(sentence_features(tokens), self._embedding([m], text or " ".join(tokens)))
 
-    def decides(self, kind: str, text: str, tokens: Sequence[str], listed: bool) -> bool:
+    def decides(self, kind: str, text: str, tokens: Sequence[str], listed: bool,
+                context: Sequence[str] = ()) -> bool:
         """Whether ``kind`` fires on the sentence ``text`` (normalized ``tokens``) that the
         phrase lists match (``listed``) or not: the vote against :attr:`KindModel.threshold`,
         or a listed sentence against :attr:`KindModel.list_threshold`. A sentence of fewer
         than :data:`MIN_TOKENS` the model does not judge; the lists decide it ("It keeps
-        dropping." is a problem when the caller's list holds "keeps dropping")."""
+        dropping." is a problem when the caller's list holds "keeps dropping").
+        ``context``: the names of :data:`CONTEXT` that hold of the sentence (read as
+        :func:`in_context` says)."""
         m = self.kinds.get(kind)
         if m is None or len(tokens) < MIN_TOKENS or (listed and m.list_threshold is None):
             return listed
         bar = m.list_threshold if listed else m.threshold
         if bar is None:
             return False
-        return m.probability(sentence_features(tokens), self._embedding([m], text)) >= bar
+        return m.probability(sentence_features(tokens), self._embedding([m], text),
+                             in_context(context, tokens)) >= bar
 
     def firing(self, text: str, kinds: Sequence[str], tokens: Optional[Sequence[str]] = None) -> list[str]:
         """Those of ``kinds`` whose vote passes its threshold on the sentence ``text``
