@@ -1015,6 +1015,8 @@ def test_an_answer_about_the_problem_is_no_new_item_on_the_callers_list():
     ask = (AGENT, "What does the damage look like?")
     assert _problems_said(claim, ask, damage) == [claim[1]]
     assert _problems_said(ask, damage) == [damage[1]]
+    assert _problems_said(claim, (AGENT, "Are you okay, was anyone hurt?"),
+                          (CUSTOMER, "No, just shaken."), damage) == [claim[1]]   # a short answer first
     router = (CUSTOMER, "The light on the router is flashing red.")
     assert _problems_said(claim, (AGENT, "Is there anything else I can help you with today?"),
                           router) == [claim[1], router[1]]

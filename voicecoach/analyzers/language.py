@@ -460,7 +460,10 @@ class LanguageCues:
         closed question, once the caller has brought up a problem: an answer to "How can
         I help?", "Anything else?" or to "What's going on?" before any problem is the
         caller's to bring up). A turn of ``_ACK_WORDS`` words or fewer ("Mm-hm.") is no
-        turn; the other side's sentence still open counts, as not asking.
+        turn; nor is a turn of the sentence's own side too short for the sentence model
+        (fewer than ``MIN_TOKENS`` words): "The bumper is smashed." after "No, just
+        shaken." answers "Was anyone hurt?", as its labelled line does, where the two are
+        one line. The other side's sentence still open counts, as not asking.
 
         >>> cues = LanguageCues(LanguageOptions(sentence_model=False))
         >>> _ = cues.feed([Word("agent", 0.0, 0.3, " Is"), Word("agent", 0.4, 0.6, " it"),
@@ -470,7 +473,8 @@ class LanguageCues:
         """
         last: Optional[tuple[float, str, bool]] = None
         for name, st in self._channels.items():
-            said = [(end, asks) for end, asks, n in st.said if n > _ACK_WORDS]
+            least = MIN_TOKENS if name == side else _ACK_WORDS + 1
+            said = [(end, asks) for end, asks, n in st.said if n >= least]
             if name != side and len(st.sentence.words) > _ACK_WORDS:
                 said.append((st.sentence.words[-1].end, False))
             for end, asks in said:
