@@ -676,3 +676,28 @@ def test_opening_another_record_of_a_recording_keeps_where_the_recording_is(tmp_
         assert h.recordings_of(listed) == (recording,)            # was (): the link to the recording lost
     plan = plan_deletion(calls_to_delete(["1"])[0])
     assert plan.recordings == (recording,)                         # was (): the recording stayed on disk
+
+
+def test_a_live_calls_recording_opens_with_its_record(tmp_path, data):
+    """`review`/`report` of a recording `live --record` made: the shift ends a call in the
+    silence after it, which the recording keeps, so the recording is longer than its
+    record. Its record was not found: the call was analysed again, saved a second record
+    and listed twice in the history (found by a helper following the README)."""
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    sf.write(folder / "call-20261207-000152.wav", np.zeros((16000 * 14, 2), np.float32) + 0.01, 16000)
+    record = dict(make_record("call-20261207-000152.wav", 2.0), live={"stopped_because": None},
+                  shift={"call": 1, "start_s": 0.0, "end_s": 2.0})
+    save_record(record, folder / "call-20261207-000152.json")
+    assert find_record(folder / "call-20261207-000152.wav", 14.0) == folder / "call-20261207-000152.json"
+
+    def analyse(audio, config, baseline):
+        raise AssertionError("analysed again")
+    opened = open_call(folder / "call-20261207-000152.wav", analyse=analyse)
+    assert opened.record_path == folder / "call-20261207-000152.json"
+    assert opened.audio.duration == 2.0                  # cut to the call, as the record opens it
+    # a recording of another call's length still has no record: it is not this one's
+    record = make_record("call.wav", 2.0)
+    sf.write(folder / "call.wav", np.zeros((16000 * 14, 2), np.float32) + 0.01, 16000)
+    save_record(record, folder / "call.json")
+    assert find_record(folder / "call.wav", 14.0) is None

@@ -281,6 +281,20 @@ def test_captions_off_and_mic_only(window, excerpt):
     assert window.warmth.value == 0.5 and window.share.value is None
 
 
+def test_a_mic_only_shifts_call_says_mic_only(window, excerpt):
+    """Each call of a shift without --customer (or `live --replay` of a mono file) said
+    "Call 1 — listening to you and the caller" and put "–" for the talk share in place of
+    "mic only" (found by a helper in a `live --replay me.flac` screenshot)."""
+    window.attach(session_for(CallAudio(excerpt.agent, None, "mic")))
+    window.on_call({"state": "started", "index": 1, "t": 0.0, "reason": "speech"})
+    assert window.status_text == "Call 1 — mic only: warmth and pace (no call audio)"
+    assert window.share_value.text() == "mic only"
+    window.attach(session_for(excerpt))
+    window.on_call({"state": "started", "index": 2, "t": 0.0, "reason": "speech"})
+    assert window.status_text == "Call 2 — listening to you and the caller"
+    assert window.share_value.text() == "–"
+
+
 def test_loading_then_status_lines(window, excerpt):
     window.set_loading("Loading the speech model…")
     assert window.status_text == "Loading the speech model…" and window.slot.busy
@@ -683,6 +697,36 @@ def test_every_text_of_the_overlay_and_its_card_follows_the_text_size(qtbot, app
     assert not too_small
     assert w.slot.text_font("nudge").pointSizeF() == font_pt + 0.5     # the slot's painted texts
     assert w.slot.text_font("status").pointSizeF() == font_pt - 1
+
+
+@pytest.mark.parametrize("font_pt", [10.0, 14.0])
+def test_a_long_plainer_words_tip_fits_the_slot(qtbot, app_font, excerpt, font_pt):
+    """The demo call's first tip ("flush your DNS cache" → "reset a setting so your computer
+    finds websites again") took three lines in a slot of two: cut at the top and the bottom
+    (found by a helper in `live --replay` screenshots); 221 of the lexicons' tips are as long."""
+    from PyQt6.QtCore import QRectF, Qt
+    from PyQt6.QtGui import QFontMetricsF
+
+    w = overlay_at(qtbot, font_pt)
+    w.attach(session_for(excerpt))
+    for phrase, suggestion in (("flush your DNS cache", "reset a setting so your computer finds websites again"),
+                               ("emotionally unstable personality disorder",
+                                "condition causing intense emotions and unstable relationships")):
+        w.slot._waiting.clear()
+        w.slot.message = ""
+        w.on_event(Event("cue", 5.5, "agent", "", {"cue": "jargon", "phrase": phrase, "suggestion": suggestion}))
+        assert w.slot.kind == "tip" and suggestion in w.slot.message
+        font = w.slot.message_font()
+        room = QRectF(w.slot.rect()).adjusted(10.5, 3.5, -10.5, -3.5)
+        needed = QFontMetricsF(font).boundingRect(QRectF(0, 0, room.width(), 10_000),
+                                                  int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+                                                  w.slot.message)
+        assert needed.height() <= room.height(), (font.pointSizeF(), needed, room)
+        assert font.pointSizeF() >= w.slot.MIN_PT
+    w.slot._waiting.clear()
+    w.slot.message = ""
+    w.on_event(Event("nudge", 6.0, "agent", "Let them finish", {"nudge": "let_them_finish"}))
+    assert w.slot.message_font().pointSizeF() == font_pt + 0.5          # a short nudge keeps its size
 
 
 CARD_RECORD = {"duration": 95.0, "talk_share": {"agent": 0.5, "customer": 0.5},

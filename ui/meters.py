@@ -24,6 +24,7 @@ from PyQt6.QtCore import (
 from PyQt6.QtGui import (
     QColor,
     QFont,
+    QFontMetricsF,
     QIcon,
     QLinearGradient,
     QPainter,
@@ -350,10 +351,28 @@ class MessageSlot(QWidget):
         font.setBold(kind == "nudge")
         return font
 
+    MIN_PT = 7.0
+    """The smallest text size a long message is set in to fit the slot."""
+
+    def _band(self) -> QRectF:
+        return QRectF(self.rect()).adjusted(0.5, 3.5, -0.5, -3.5)
+
+    def message_font(self) -> QFont:
+        """The message's font (:meth:`text_font`), made smaller, down to :attr:`MIN_PT`,
+        until the wrapped message fits the slot: a plainer-words tip of a long phrase and
+        its alternative took three lines, cut at the top and bottom."""
+        font = self.text_font(self.kind)
+        box = self._band().adjusted(10, 0, -10, 0)
+        flags = int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap)
+        while font.pointSizeF() > self.MIN_PT and QFontMetricsF(font).boundingRect(
+                QRectF(0, 0, box.width(), 10_000), flags, self.message).height() > box.height():
+            font.setPointSizeF(max(self.MIN_PT, font.pointSizeF() - 0.5))
+        return font
+
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(self.rect()).adjusted(0.5, 3.5, -0.5, -3.5)
+        rect = self._band()
         if self.status and not self.message:          # no cross-fade: two texts on top of each other blur
             p.setFont(self.text_font("status"))
             p.setPen(QColor(WARN if self.status_warn else MUTED))
@@ -382,7 +401,7 @@ class MessageSlot(QWidget):
                 p.setPen(QPen(_tint(self.role), 1.2))
                 ink = QColor(TEXT)
             p.drawRoundedRect(rect, 9, 9)
-            p.setFont(self.text_font(self.kind))
+            p.setFont(self.message_font())
             p.setPen(ink)
             p.drawText(rect.adjusted(10, 0, -10, 0),
                        int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.message)

@@ -448,7 +448,7 @@ class OverlayWindow(QWidget):
         self.warmth_value.setText("–")
         self.pace_value.setText("–")
         self.pace_value.setStyleSheet("")
-        self.share_value.setText("–")
+        self.share_value.setText("–" if self.two_sided else "mic only")
         self._show_interruptions()
         for ch in (AGENT, CUSTOMER):
             self._line[ch] = []
@@ -744,7 +744,8 @@ class OverlayWindow(QWidget):
             self._reset_metrics(going_on)
             self._set_dot("backchannel")
             self._usual_status = (f"Call {index}{f' (call {index - 1} going on)' if going_on else ''}"
-                                  " — listening to you and the caller")
+                                  + (" — listening to you and the caller" if self.two_sided
+                                     else " — mic only: warmth and pace (no call audio)"))
             self.set_status(self._usual_status)
             self.clock.setText(clock(0.0))
             self._fit_height()

@@ -227,7 +227,8 @@ def find_record(recording: Union[str, Path, tuple], duration_s: float,
     name(s) and length, s) in one of its :func:`record_places`; None when there is none.
     ``agent_channel`` ("left", "right"): only a record analysed with the agent on that side
     of the stereo file (``--agent-channel``) counts; None: any."""
-    name = " + ".join(p.name for p in call_files(recording))
+    files = call_files(recording)
+    name = " + ".join(p.name for p in files)
     for path in record_places(recording, history_path):
         if not path.exists():
             continue
@@ -237,8 +238,12 @@ def find_record(recording: Union[str, Path, tuple], duration_s: float,
             continue
         try:
             source = record.get("source", {})
+            live = bool(record.get("live") or record.get("shift"))
             same = (source.get("name") == name
-                    and abs(float(record.get("duration", -1.0)) - duration_s) < 0.1
+                    and (abs(float(record.get("duration", -1.0)) - duration_s) < 0.1
+                         # a live call's recording keeps the silence in which the shift saw the
+                         # call end (or a full disk stopped it): the call's, as the record opens it
+                         or live and _length_fits(record, files, duration_s)[0])
                     and agent_channel in (None, source.get("agent_channel") or "left"))
         except (AttributeError, TypeError, ValueError):     # a malformed record: not this call's
             same = False
@@ -321,6 +326,18 @@ def _length_fits(record: dict, files: tuple, length_s: float) -> tuple[bool, str
     if record.get("live") or record.get("shift"):
         return True, (f"{said}: the recording stopped during the call" if length_s < duration else "")
     return False, (f"{said} but the call lasted {clock(duration)}: it is not this call's recording")
+
+
+def _cut_to_call(record: dict, audio: CallAudio) -> CallAudio:
+    """``audio`` without what a live call's recording keeps after the call: the silence in
+    which the shift saw the call end (the record's ``duration`` is where it ended)."""
+    from voicecoach.sources.audio import CallAudio
+
+    end = int(round(float(record["duration"]) * audio.sr))
+    if len(audio.agent) > end + LENGTH_SLACK_S * audio.sr:
+        return CallAudio(audio.agent[:end].copy(),
+                         None if audio.customer is None else audio.customer[:end].copy(), audio.name)
+    return audio
 
 
 def _header_length_s(files: tuple) -> Optional[float]:
@@ -636,7 +653,7 @@ def call_audio(record: dict, record_path: Path, history_path: Union[str, Path, N
     shift's record of the demo. ``((), None, why, ())`` when there is none; ``note`` also
     carries what reading it warned of, ``heard`` (one line each)."""
     from voicecoach.analyze import demo_call_path
-    from voicecoach.sources.audio import AudioError, CallAudio
+    from voicecoach.sources.audio import AudioError
 
     said = []
     for files in (*recording_candidates(record, record_path, history_path),
@@ -656,11 +673,7 @@ def call_audio(record: dict, record_path: Path, history_path: Union[str, Path, N
         if not fits:
             said.append(why)
             continue
-        end = int(round(float(record["duration"]) * audio.sr))
-        if len(audio.agent) > end + LENGTH_SLACK_S * audio.sr:      # a live call's: the silence after it
-            audio = CallAudio(audio.agent[:end].copy(),
-                              None if audio.customer is None else audio.customer[:end].copy(), audio.name)
-        return files, audio, _join(*heard, why), heard
+        return files, _cut_to_call(record, audio), _join(*heard, why), heard
     if not said and not_recorded(record):             # nothing went missing: there never was one
         return (), None, NOT_RECORDED, ()
     if not said:
@@ -757,6 +770,7 @@ def open_call(call: Union[str, Path, dict, tuple], config=None, *,
             record["demo"] = True                     # kept by an earlier version, unmarked
         if record["source"].get("agent_channel") == "right" and agent_channel is None:
             audio, heard = _load_noted(path, "right")   # as it was analysed
+        audio = _cut_to_call(record, audio)
         return OpenedCall(record, audio, found, one, _join(*heard, indexed(record, found)), audio_files=files,
                           warnings=heard)
     if analyse is None:
