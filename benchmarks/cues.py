@@ -40,6 +40,7 @@ first, as if it were a cue detector), VoiceCoach scored against the second, and
 VoiceCoach on the sentences both labellers label alike for that kind.
 
     python3 -m benchmarks.cues [--heard] [--phone] [--split] [--second] [--only dev|held-out]
+                               [--side agent|caller]
                                [--show dev|held-out|all]
 """
 from __future__ import annotations
@@ -57,7 +58,8 @@ from typing import Callable, Iterable, Optional, Sequence
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from voicecoach.analyzers.language import _ACK_WORDS, LanguageCues, LanguageOptions  # noqa: E402
+from voicecoach.analyzers.language import ACK_WORDS, LanguageCues, LanguageOptions  # noqa: E402
+from voicecoach.analyzers.sentence_model import MIN_TOKENS  # noqa: E402
 from voicecoach.events import AGENT, CUSTOMER, Word  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "cues.txt"
@@ -94,9 +96,12 @@ class Line:
     part: str = ""     # who wrote it: the latest "# part: NAME" line above it
     source: str = ""   # the name of the file it is in
     before: Optional[tuple[str, str, frozenset]] = None
-    """(channel, text, cues) of the line said last before it in its call: the nearest line
-    above it of more than ``_ACK_WORDS`` words ("Okay." is no line of its own), after the
-    last ``# ---`` (a new call) or ``# part:`` line; None at a call's start."""
+    """(channel, text, cues) of the line said last before it in its call, as
+    :meth:`LanguageCues.context_at` counts turns: the nearest line above it of the other
+    side of more than ``ACK_WORDS`` words ("Okay." is no line of its own), or of its own
+    side of ``MIN_TOKENS`` words or more ("No, just shaken." is too short to be a turn of
+    its own), after the last ``# ---`` (a new call) or ``# part:`` line; None at a
+    call's start."""
     problem_before: bool = False
     """Whether a line above it in its call is labelled a caller's problem."""
 
@@ -129,17 +134,18 @@ def load(paths: Path | Sequence[Path] = SET) -> list[Line]:
 
 def _load_one(path: Path) -> list[Line]:
     lines: list[Line] = []
-    split, part, before, problem = None, "", None, False
+    split, part, problem = None, "", False
+    before: dict[str, Optional[tuple[str, str, frozenset]]] = dict.fromkeys(KINDS)
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         s = raw.strip()
         if s.startswith("# part:"):
             part = s.split(":", 1)[1].strip()
         if s.startswith(("# part:", "# ---")):
-            before, problem = None, False
+            before, problem = dict.fromkeys(KINDS), False
         if not s or s.startswith("#"):
             continue
         if s.startswith("[") and s.endswith("]"):
-            split, before, problem = s[1:-1], None, False
+            split, before, problem = s[1:-1], dict.fromkeys(KINDS), False
             if split not in SPLITS:
                 raise ValueError(f"{path}:{n}: unknown section {s} (expected {SPLITS})")
             continue
@@ -151,9 +157,11 @@ def _load_one(path: Path) -> list[Line]:
         if cues - set(KINDS[channel]):
             raise ValueError(f"{path}:{n}: {sorted(cues - set(KINDS[channel]))} "
                              f"is not a {channel} cue kind {KINDS[channel]}")
-        lines.append(Line(split, channel, cues, parts[2], n, part, path.name, before, problem))
-        if len(parts[2].split()) > _ACK_WORDS:
-            before = (channel, parts[2], cues)
+        lines.append(Line(split, channel, cues, parts[2], n, part, path.name, before[channel], problem))
+        words = len(parts[2].split())
+        for side in before:
+            if words >= (MIN_TOKENS if side == channel else ACK_WORDS + 1):
+                before[side] = (channel, parts[2], cues)
         problem = problem or "problem" in cues
     return lines
 
@@ -257,19 +265,19 @@ def score(lines: Iterable[Line], predicted: Iterable[frozenset]) -> dict[str, Sc
     return out
 
 
-def second_labels(lines: Sequence[Line], path: Path = SECOND,
-                  data: Sequence[Path] = SET) -> tuple[list[int], list[frozenset]]:
+def second_labels(lines: Sequence[Line], path: Path = SECOND, data: Sequence[Path] = SET,
+                  channel: Optional[str] = None) -> tuple[list[int], list[frozenset]]:
     """Where in ``lines`` the held-out sentences a second labeller labelled are (those of
     the writers' parts ``path`` names), and its cues for each (the target kinds only), in
     their order: ``path`` holds those sentences, in the same order, in the format of
-    ``cues.txt``.
+    ``cues.txt``. With ``channel``, that side's sentences alone (``lines`` holds no other).
 
     Raises
     ------
     ValueError
         ``path`` does not hold the same sentences (``cues_held_out.txt`` changed since).
     """
-    second = load(path)
+    second = [l for l in load(path) if channel is None or l.channel == channel]
     parts = {l.part for l in second}
     pick = [i for i, l in enumerate(lines) if l.split == "held-out" and l.part in parts]
     if [(l.part, l.channel, l.text) for l in second] != [(lines[i].part, lines[i].channel, lines[i].text)
@@ -280,12 +288,12 @@ def second_labels(lines: Sequence[Line], path: Path = SECOND,
 
 
 def agreement_report(lines: Sequence[Line], second: Sequence[frozenset],
-                     got: Sequence[frozenset]) -> str:
+                     got: Sequence[frozenset], kinds: Sequence[str] = ORDER) -> str:
     """Three columns for the target kinds: the second labels scored against the first;
     ``got`` (VoiceCoach's cues) against the second; ``got`` against the first on the
     sentences both label alike for the kind."""
     first = [line.cues & set(TARGETS) for line in lines]
-    kinds = [k for k in ORDER if k in TARGETS]
+    kinds = [k for k in kinds if k in TARGETS]
     against_second = [Line(l.split, l.channel, s, l.text, l.lineno, l.part, l.source)
                       for l, s in zip(lines, second)]
     cols = {"2nd vs 1st": score(lines, second), "VC vs 2nd": score(against_second, got)}
@@ -411,7 +419,8 @@ hibari ``heart``), about as well heard as a person reading (a sixteenth)."""
 
 
 def by_voice(lines: Sequence[Line], conditions: dict[str, list[frozenset]],
-             heard_text: dict[str, list[str]], voices: Sequence[str], splits: Sequence[str]) -> str:
+             heard_text: dict[str, list[str]], voices: Sequence[str], splits: Sequence[str],
+             kinds: Sequence[str] = ORDER) -> str:
     """The report again for each voice family, with Whisper's word error rate on its
     sentences beside it: how much of what the heard columns lose is Whisper's."""
     from tools.scoring import word_errors
@@ -429,7 +438,7 @@ def by_voice(lines: Sequence[Line], conditions: dict[str, list[frozenset]],
                 rates.append(f"{cond} {name} {rate:.1%} ({len(pick)} sentences)")
         out += [f"{split}, by voice (espeak: espeak-ng's voices; neural: piper and hibari); "
                 "Whisper's word error rate on the sentences: " + "; ".join(rates),
-                report(columns)]
+                report(columns, kinds)]
     return "\n".join(out)
 
 
@@ -449,6 +458,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     help="print each wrong sentence of this split")
     ap.add_argument("--only", choices=SPLITS, help="score this split alone (a --heard run of the "
                     "held-out part takes minutes, not hours)")
+    ap.add_argument("--side", choices=("agent", "caller"),
+                    help="score one side's sentences alone (a --heard run of the caller's "
+                         "held-out lines, the only side the caller's-problem kind reads, "
+                         "takes a third of the time)")
     ap.add_argument("--second", nargs="?", type=Path, const=SECOND, metavar="LABELS",
                     help="also compare the held-out labels with a second labeller's "
                          f"(default {SECOND.relative_to(ROOT)})")
@@ -461,14 +474,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.only:
-        lines = [l for l in lines if l.split == args.only]
+    # the voice goes by the line's place in its writer's part, so adding a part or
+    # scoring one side changes no line's voice and the cached transcripts stay good
+    seen: Counter = Counter()
+    places = []
+    for line in lines:
+        places.append(seen[line.part])
+        seen[line.part] += 1
+    side = {"agent": AGENT, "caller": CUSTOMER}.get(args.side)
+    kinds = [k for k in ORDER if side is None or k in KINDS[side]]
+    keep = [i for i, l in enumerate(lines)
+            if (not args.only or l.split == args.only) and (side is None or l.channel == side)]
+    lines, places = [lines[i] for i in keep], [places[i] for i in keep]
     if args.second:
         if args.only == "dev":
             print("error: --second compares the held-out labels; leave out --only dev", file=sys.stderr)
             return 2
         try:
-            pick, second = second_labels(lines, args.second, args.data)
+            pick, second = second_labels(lines, args.second, args.data, side)
         except (OSError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -485,13 +508,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        # the voice goes by the line's place in its writer's part, so adding a part
-        # changes no other part's voices and their cached transcripts stay good
-        seen: Counter = Counter()
-        places = []
-        for line in lines:
-            places.append(seen[line.part])
-            seen[line.part] += 1
         voices = [hearer.voice_for(i) for i in places]
         for cond in ("heard", "phone"):
             if not getattr(args, cond):
@@ -512,21 +528,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"heard: Whisper {args.model} of speech by {', '.join(hearer.voices)} in turn"
               + ("; phone: the caller's through a 300-3400 Hz µ-law line" if args.phone else ""))
     splits = [args.only] if args.only else SPLITS
-    print(report(_columns(lines, conditions, {s: (lambda l, s=s: l.split == s) for s in splits})))
+    print(report(_columns(lines, conditions, {s: (lambda l, s=s: l.split == s) for s in splits}), kinds))
     held = list(dict.fromkeys(l.part for l in lines if l.split == "held-out"))
     if len(held) > 1:
         print("\nheld-out, by writer:")
         print(report(_columns(lines, conditions, {
-            p: (lambda l, p=p: l.split == "held-out" and l.part == p) for p in held})))
+            p: (lambda l, p=p: l.split == "held-out" and l.part == p) for p in held}), kinds))
     if voices:
-        print("\n" + by_voice(lines, conditions, heard_text, voices, splits))
+        print("\n" + by_voice(lines, conditions, heard_text, voices, splits, kinds))
     if args.second:
         first = [lines[i] for i in pick]
         parts = ", ".join(dict.fromkeys(l.part for l in first))
         for cond, got in conditions.items():
             print(f"\nheld-out ({cond}), the labels beside a second labeller's "
                   f"({args.second.name}: {len(first)} sentences of {parts}):")
-            print(agreement_report(first, second, [got[i] for i in pick]))
+            print(agreement_report(first, second, [got[i] for i in pick], kinds))
     if args.show:
         for cond, got in conditions.items():
             print(f"\nwrong ({cond}):")

@@ -406,6 +406,10 @@ def test_calibrate_and_warmth_hear_the_agent_of_a_call_and_refuse_three_channels
     assert res.returncode == 0, res.stderr
     scores = [s["warmth"] for s in json.loads(res.stdout)]
     assert scores[0] is not None and scores[0] == scores[1]
+    res = run("warmth", str(tmp_path / "swapped.wav"), "--agent-channel", "right",      # as calibrate takes it
+              "--profile", str(tmp_path / "from_left.json"), "--json", *cfg)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)[0]["warmth"] == scores[0]
     sf.write(tmp_path / "three.wav", np.zeros((16000, 3), np.float32) + 0.1, 16000)
     for args in (["calibrate", str(tmp_path / "three.wav"), "-o", str(tmp_path / "x.json")],
                  ["warmth", str(tmp_path / "three.wav")]):
@@ -828,3 +832,23 @@ def test_an_output_never_overwrites_a_recording_it_does_not_read(tmp_path, capsy
         assert err.startswith(f"voicecoach: error: -o {output} is a recording, and writing it would "
                               "destroy it: name another file"), err
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_share_undo_of_neither_a_file_nor_an_id_says_it_is_neither(tmp_path):
+    """`share --undo` takes a call's file or a shared call's id; a typo in an id said only
+    "no such file" (found by a helper walking through README)."""
+    res = run("share", "--undo", "nosuch", cwd=tmp_path)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert res.stderr.startswith("voicecoach: error: nosuch: no such file, nor a shared call's id"), res.stderr
+    res = run("share", "nosuch.flac", cwd=tmp_path)          # without --undo an id is no answer
+    assert res.stderr == "voicecoach: error: nosuch.flac: no such file\n", res.stderr
+
+
+@pytest.mark.parametrize("args", [("live", "--events", ""), ("live", "--record", " "), ("analyze", "--demo", "--config", ""),
+                                  ("history", "--rebuild", "")])
+def test_an_empty_file_name_is_refused_as_one(tmp_path, args):
+    """`live --events ''` said "--events  is a folder: name a file in it" (Path("") is
+    the folder it was run in): every option that takes a file or folder says the same."""
+    res = run(*args, cwd=tmp_path)
+    assert res.returncode == 2 and res.stderr.rstrip().endswith(f"argument {args[-2]}: an empty file name"), \
+        res.stderr

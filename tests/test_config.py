@@ -166,6 +166,14 @@ def test_every_bad_opacity_gets_the_one_message_with_its_range(tmp_path, value):
     assert str(err.value).endswith(f"[overlay] opacity must be from 0.3 to 1 (1 = opaque), not {value:g}")
 
 
+def test_no_pad_after_a_calls_last_speech_is_a_setting(tmp_path):
+    """`[shift] end_pad_s = 0` (a call ends at its last speech) was refused as "must be
+    more than 0" (found by a helper walking through README)."""
+    assert load_config(write(tmp_path, "[shift]\nend_pad_s = 0\n")).shift.end_pad_s == 0
+    with pytest.raises(ConfigError, match=r"\[shift\] end_pad_s must be 0 \(none\) or more, not -1"):
+        load_config(write(tmp_path, "[shift]\nend_pad_s = -1\n"))
+
+
 @pytest.mark.parametrize("value", [-1, 0, 41])
 def test_every_bad_font_size_gets_the_one_message_with_its_range(tmp_path, value):
     with pytest.raises(ConfigError) as err:

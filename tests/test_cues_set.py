@@ -92,6 +92,28 @@ def test_a_malformed_line_is_an_error_naming_it(tmp_path):
     assert DATA.exists()
 
 
+def test_a_line_comes_after_the_turn_before_it_as_the_analyzer_counts_turns(tmp_path):
+    """A caller's line too short for the sentence model is no turn of the caller's own
+    (``context_at``), but is one for the agent's next line; "Okay." is no turn at all."""
+    call = tmp_path / "cues.txt"
+    call.write_text("[dev]\n"
+                    "C | problem | My car was hit in the car park this morning.\n"
+                    "A | question_closed | Was anyone hurt?\n"
+                    "C | - | No, just shaken.\n"
+                    "C | - | The bumper is smashed and the light is hanging off.\n"
+                    "A | - | Okay.\n"
+                    "C | - | I have photos of the damage if you need them.\n"
+                    "# ---\n"
+                    "C | - | No, just shaken.\n")
+    hit, asked, short, bumper, okay, photos, new_call = load(call)
+    assert hit.before is None and asked.before[1] == hit.text
+    assert short.before[1] == asked.text and short.context == ("after_question",)
+    assert bumper.before[1] == asked.text and bumper.context == ("after_question",)
+    assert okay.before[1] == bumper.text
+    assert photos.before[1] == bumper.text and photos.context == ("continues_turn",)
+    assert new_call.before is None and not new_call.problem_before
+
+
 def test_the_second_labels_are_for_the_held_out_sentences_as_they_are():
     """``cues_second.txt`` labels the held-out sentences of the parts it names, in
     order, with target kinds only; an edit to ``cues.txt`` that it does not follow is an

@@ -289,10 +289,14 @@ def test_a_mic_only_shifts_call_says_mic_only(window, excerpt):
     window.on_call({"state": "started", "index": 1, "t": 0.0, "reason": "speech"})
     assert window.status_text == "Call 1 — mic only: warmth and pace (no call audio)"
     assert window.share_value.text() == "mic only"
+    assert "no call audio" in window.checklist.temperature.text()     # it said "not heard yet" all call
+    assert "needs the call audio" in window.checklist.callers.text()
     window.attach(session_for(excerpt))
     window.on_call({"state": "started", "index": 2, "t": 0.0, "reason": "speech"})
     assert window.status_text == "Call 2 — listening to you and the caller"
     assert window.share_value.text() == "–"
+    assert "not heard yet" in window.checklist.temperature.text()
+    assert "nothing yet" in window.checklist.callers.text()
 
 
 def test_loading_then_status_lines(window, excerpt):

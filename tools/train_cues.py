@@ -46,7 +46,7 @@ from voicecoach.analyzers.sentence_model import (CONTEXT, MIN_TOKENS, MODEL_FILE
                                                  sentence_features)
 from voicecoach.events import AGENT, CUSTOMER  # noqa: E402
 
-NAME = "cues-logistic-v19"
+NAME = "cues-logistic-v20"
 KINDS = {
     "jargon": (AGENT, "a term here may be new to the caller: say it plainly or explain it"),
     "scary": (AGENT, "say what you will do about it: calm words, the next step"),

@@ -90,6 +90,7 @@ class LiveChecklist(QWidget):
         self.words_off.hide()
         lay.addWidget(self.words_off)
         self.words_on = True
+        self.caller_on = True                 # the call audio is heard (not mic only)
         self.temperature = _small()
         self.temperature.setAccessibleName("Caller's temperature")
         lay.addWidget(self.temperature)
@@ -117,6 +118,13 @@ class LiveChecklist(QWidget):
             chip.setVisible(on)
         self.lists_box.setVisible(on)
         self.words_off.setVisible(not on)
+
+    def set_caller(self, on: bool) -> None:
+        """Whether the call audio is heard: mic only, the caller has no temperature to
+        learn ("not heard yet" would wait all call)."""
+        self.caller_on = on
+        self.set_temperature(None)
+        self._lists()
 
     def reset(self) -> None:
         self.done = {key: False for key, _ in CHECKLIST}
@@ -155,7 +163,7 @@ class LiveChecklist(QWidget):
             self._lists()
 
     def set_temperature(self, temperature: Optional[str], heard: bool = False) -> None:
-        word, role = temperature_word(temperature, heard)
+        word, role = temperature_word(temperature, heard) if self.caller_on else ("no call audio", "dead_air")
         self.temperature.setText(f"Caller: <span style='color:{_tint(role).name()}'><b>{word}</b></span>")
 
     def _lists(self) -> None:
@@ -183,7 +191,8 @@ class LiveChecklist(QWidget):
         def whole(items):                  # a cut item is a hover away, whole
             return "\n".join(f"{clock(t)}  {x}" for t, x in items)
         n_callers, n_follow_ups = list_shares(len(self.caller_items), len(self.follow_up_items), self.LIST_LINES)
-        self.callers.setText(fmt("Caller's list", self.caller_items, n_callers, "nothing yet"))
+        self.callers.setText(fmt("Caller's list", self.caller_items, n_callers,
+                                 "nothing yet" if self.caller_on else "needs the call audio"))
         self.follow_ups.setText(fmt("Follow up", self.follow_up_items, n_follow_ups, "nothing yet"))
         self.callers.setToolTip(whole(self.caller_items))
         self.follow_ups.setToolTip(whole(self.follow_up_items))

@@ -260,6 +260,7 @@ class MessageSlot(QWidget):
         self.status_warn = False
         self.message = ""
         self.kind = ""                 # "nudge" or "tip"
+        self._fitted: Optional[tuple] = None   # (what it was fitted for, the font)
         self.role = "note"
         self._waiting: deque[tuple[str, str]] = deque(maxlen=self.WAITING)   # tips: (text, role)
         self._opacity = 0.0
@@ -363,10 +364,14 @@ class MessageSlot(QWidget):
         its alternative took three lines, cut at the top and bottom."""
         font = self.text_font(self.kind)
         box = self._band().adjusted(10, 0, -10, 0)
+        key = (self.message, font.key(), box.width(), box.height())
+        if self._fitted is not None and self._fitted[0] == key:   # painted often while it fades
+            return QFont(self._fitted[1])
         flags = int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap)
         while font.pointSizeF() > self.MIN_PT and QFontMetricsF(font).boundingRect(
                 QRectF(0, 0, box.width(), 10_000), flags, self.message).height() > box.height():
             font.setPointSizeF(max(self.MIN_PT, font.pointSizeF() - 0.5))
+        self._fitted = (key, QFont(font))
         return font
 
     def paintEvent(self, _event) -> None:

@@ -494,6 +494,7 @@ class OverlayWindow(QWidget):
         self.captions[CUSTOMER].setVisible(self.two_sided and self.captions_on)
         self.caption_tags[CUSTOMER].setVisible(self.two_sided and self.captions_on)
         self.checklist.set_words(self.captions_on)
+        self.checklist.set_caller(self.two_sided)
         if not self.captions_on:
             self.captions[AGENT].set_caption("", CAPTIONS_OFF)
         self._usual_status = ("Listening to you and the caller" if self.two_sided

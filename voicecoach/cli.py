@@ -51,7 +51,7 @@ class UserError(Exception):
 def _add_common(p: argparse.ArgumentParser, nested: bool = False) -> None:
     """``--config``; ``nested`` for a sub-command's own sub-commands (``team list``), whose
     default must not overwrite the one given before them (``team --config F list``)."""
-    p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS if nested else None,
+    p.add_argument("--config", type=_file_name, metavar="FILE", default=argparse.SUPPRESS if nested else None,
                    help="settings file (TOML); default: the user config file if it exists")
 
 
@@ -314,8 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--screenshot", type=_png, metavar="FILE.png",
                     help="with --stop-after: save a screenshot of the overlay when the shift is stopped "
                          "(the call as it is then), and of its after-call card as FILE-card.png")
-    lv.add_argument("--events", metavar="FILE.jsonl", help="write every event as one JSON line")
-    lv.add_argument("--record", metavar="DIR", help="record both channels and the call record in DIR")
+    lv.add_argument("--events", type=_file_name, metavar="FILE.jsonl", help="write every event as one JSON line")
+    lv.add_argument("--record", type=_file_name, metavar="DIR", help="record both channels and the call record in DIR")
     lv.add_argument("--stop-after", type=_seconds, metavar="SECONDS", help="end the shift after this much time")
     lv.add_argument("--no-transcript", action="store_true", help="no speech-to-text (no captions, no word cues)")
     lv.add_argument("--model", metavar="NAME", help="speech-to-text model (default tiny.en)")
@@ -357,9 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "deletes calls for good: each call's record, its recording (unless "
                                     "another call's record needs it) and its row; it asks first.")
     hs.add_argument("-n", "--last", type=_count, default=20, metavar="N", help="how many calls (default 20)")
-    hs.add_argument("--rebuild", nargs="+", metavar="DIR",
+    hs.add_argument("--rebuild", nargs="+", type=_file_name, metavar="DIR",
                     help="rebuild the index from the call records in these folders")
-    hs.add_argument("--delete", nargs="+", metavar="CALL",
+    hs.add_argument("--delete", nargs="+", type=_file_name, metavar="CALL",
                     help="delete these calls: their numbers in the list (# column; 1 is the oldest) "
                          "or their call records (.json)")
     hs.add_argument("-y", "--yes", action="store_true", help="with --delete: do not ask first")
@@ -392,9 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Score each clip's warmth with the trained model, against your "
                                     "voice profile (--profile, else the one `calibrate` remembered; "
                                     "without one: against an average voice, which is much less "
-                                    "reliable). A stereo clip is a call: only its left channel (you) "
-                                    "is scored.")
+                                    "reliable). A stereo clip is a call: only your side (left, or "
+                                    "--agent-channel) is scored.")
     wm.add_argument("clips", nargs="+", type=_file_name, metavar="CLIP", help="clips of your voice (mono, or stereo with you on the left)")
+    wm.add_argument("--agent-channel", choices=("left", "right"),
+                    help="which side of a stereo clip is you (default: left, as VoiceCoach records calls)")
     wm.add_argument("--profile", type=_file_name, metavar="FILE",
                     help="your voice profile (default: the one `voicecoach calibrate` remembered)")
     wm.add_argument("--json", action="store_true", help="print a JSON list of {file, warmth, reason, baseline}: "
@@ -971,7 +973,8 @@ def cmd_warmth(args) -> int:
 
     config = _load_config(args)
     baseline = _profile_for(args, config)
-    results = score_clips(args.clips, profile=baseline, **_profile_settings(config))
+    results = score_clips(args.clips, profile=baseline, channel=args.agent_channel or "left",
+                          **_profile_settings(config))
     if args.json:
         against = "profile" if baseline is not None else "average voice"     # much less reliable
         json.dump([{"file": r["file"], "warmth": r["warmth"], "reason": r["reason"], "baseline": against}
@@ -1278,6 +1281,9 @@ def cmd_share(args) -> int:
             raise UserError("--undo takes the whole call back; give no --with-audio with it")
         print(unshare_shared_call(config, args.call) + ".")
         return 0
+    if args.undo and not Path(args.call).exists() and Path(args.call).suffix.lower() != ".json":
+        raise UserError(f"{args.call}: no such file, nor a shared call's id (its first hex digits, "
+                        "as `voicecoach team` lists them)")
     record, path = _local_call(args.call)
     if is_demo(record, path):
         record["demo"] = True                     # a demo record an earlier version kept unmarked

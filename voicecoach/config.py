@@ -221,7 +221,7 @@ class ShiftOptions:
     min_call_s : float
         Shorter "calls", and calls without speech, are not kept (s).
     end_pad_s : float
-        Added after the last speech when a call ends on silence (s).
+        Added after the last speech when a call ends on silence (s); 0: none.
     playback_signal : bool
         Use the call output's playback streams (PulseAudio / PipeWire) as a call's
         start and end where they can be seen; a replayed recording (``live --replay``)
@@ -407,8 +407,9 @@ MAX_CONFIG_BYTES = 1 << 20
 MAX_SETTING = 1e6
 """No number in the settings is larger than this (a 10**400 is a typo, not a threshold)."""
 _POSITIVE_NAMES = ("_s", "_hz", "_wpm", "_size", "_threads", "_order", "_n", "_stride")
-_ZERO_TURNS_OFF = ("reconnect_s",)
-"""Lengths for which 0 is allowed: it turns that behaviour off."""
+_ZERO_ALLOWED = {"reconnect_s": "0 (off)", "end_pad_s": "0 (none)"}
+"""Lengths for which 0 is allowed, and what it means: reconnecting off, no pad after a
+call's last speech."""
 _OWN_RANGE = ("block_s", "font_pt", "opacity")
 """Settings whose section's ``problem()`` checks a range of their own: they get that
 message alone, not a general one ("a fraction from 0 to 1") that disagrees with it."""
@@ -439,9 +440,9 @@ def coerce(value: Any, default: Any, where: str) -> Any:
             raise ConfigError(f"{where} must be a finite number of at most {MAX_SETTING:g}, not {_as_toml(value)}")
         if (isinstance(default, (int, float)) and not isinstance(default, bool) and default > 0
                 and key not in _OWN_RANGE):
-            if key in _ZERO_TURNS_OFF and value < 0:
-                raise ConfigError(f"{where} must be 0 (off) or more, not {_as_toml(value)}")
-            if key.endswith(_POSITIVE_NAMES) and value <= 0 and key not in _ZERO_TURNS_OFF:
+            if key in _ZERO_ALLOWED and value < 0:
+                raise ConfigError(f"{where} must be {_ZERO_ALLOWED[key]} or more, not {_as_toml(value)}")
+            if key.endswith(_POSITIVE_NAMES) and value <= 0 and key not in _ZERO_ALLOWED:
                 raise ConfigError(f"{where} must be more than 0, not {_as_toml(value)}")
             if value < 0:
                 raise ConfigError(f"{where} must not be negative, not {_as_toml(value)}")

@@ -117,7 +117,7 @@ _AUXILIARIES = frozenset({"will", "would", "can", "could", "has", "have", "had",
 """Verbs that may stand for the verb before them ("No, we won't."): see :func:`_answers`."""
 _ASKING = ("question_open", "question_closed")
 """The agent's cues that ask about the problem: the caller's next turn answers them."""
-_ACK_WORDS = 2
+ACK_WORDS = 2
 """The other side may say this many words between two sentences of one turn (an
 acknowledgement: "Mm-hm.", "I see.") and the turn goes on. Counted in words, not
 seconds as turn-taking counts a backchannel: the language cues see words alone."""
@@ -445,8 +445,8 @@ class LanguageCues:
     def _note_turn(self, st: _Channel, s: _Sentence, asks: bool) -> None:
         """Add a closed sentence (that asked a question about the problem, or not) to its
         side's turns: the same turn while the other side has said no turn of more than
-        ``_ACK_WORDS`` words since."""
-        said = [t for t in self._channels[other(st.name)].said if t[2] > _ACK_WORDS]
+        ``ACK_WORDS`` words since."""
+        said = [t for t in self._channels[other(st.name)].said if t[2] > ACK_WORDS]
         turn = st.said[-1] if st.said else None
         if turn is not None and not (said and said[-1][0] > turn[0]):
             turn[0], turn[1], turn[2] = s.words[-1].end, asks, turn[2] + len(s.words)
@@ -459,7 +459,7 @@ class LanguageCues:
         before it, and whether that turn ended on a question about the problem (an open or
         closed question, once the caller has brought up a problem: an answer to "How can
         I help?", "Anything else?" or to "What's going on?" before any problem is the
-        caller's to bring up). A turn of ``_ACK_WORDS`` words or fewer ("Mm-hm.") is no
+        caller's to bring up). A turn of ``ACK_WORDS`` words or fewer ("Mm-hm.") is no
         turn; nor is a turn of the sentence's own side too short for the sentence model
         (fewer than ``MIN_TOKENS`` words): "The bumper is smashed." after "No, just
         shaken." answers "Was anyone hurt?", as its labelled line does, where the two are
@@ -473,9 +473,9 @@ class LanguageCues:
         """
         last: Optional[tuple[float, str, bool]] = None
         for name, st in self._channels.items():
-            least = MIN_TOKENS if name == side else _ACK_WORDS + 1
+            least = MIN_TOKENS if name == side else ACK_WORDS + 1
             said = [(end, asks) for end, asks, n in st.said if n >= least]
-            if name != side and len(st.sentence.words) > _ACK_WORDS:
+            if name != side and len(st.sentence.words) > ACK_WORDS:
                 said.append((st.sentence.words[-1].end, False))
             for end, asks in said:
                 if end <= start and (last is None or end > last[0]):
@@ -711,12 +711,12 @@ class LanguageCues:
     def _same_turn(self, first: _Sentence, second: _Sentence) -> bool:
         """Whether two sentences of one side, ``second`` after ``first``, are one turn: no
         more than a pause of ``turn_pause_s`` between them, and no more than an
-        acknowledgement (:data:`_ACK_WORDS`) from the other side."""
+        acknowledgement (:data:`ACK_WORDS`) from the other side."""
         gap_from, gap_to = first.words[-1].end, second.words[0].start
         if gap_to - gap_from >= self.turn_pause_s:
             return False
         side = self._channels[other(second.words[0].channel)]
-        return sum(gap_from <= t < gap_to for t in side.starts) <= _ACK_WORDS
+        return sum(gap_from <= t < gap_to for t in side.starts) <= ACK_WORDS
 
     # -- results -------------------------------------------------------------------------
     def summary(self) -> dict:

@@ -405,18 +405,20 @@ def score_clips(paths: Sequence[str | Path], profile: Optional[dict | Baseline] 
                 model: Optional[WarmthModel] = None, options: Optional[ProfileOptions] = None,
                 prosody_options: Optional[ProsodyOptions] = None,
                 vad_options: Optional[VadOptions] = None,
-                vad_model: Optional[SileroVad] = None) -> list[dict]:
+                vad_model: Optional[SileroVad] = None, channel: str = "left") -> list[dict]:
     """Warmth of each audio file, for ``voicecoach warmth``.
 
     Parameters
     ----------
     paths : sequence of path
-        Clips of one speaker: mono, or stereo with that speaker on the left (only
-        the left channel is scored; see :func:`read_mono`).
+        Clips of one speaker: mono, or stereo with that speaker on the ``channel`` side
+        (only that channel is scored; see :func:`read_mono`).
     profile : dict or Baseline or None
         That speaker's voice profile; see :func:`score_audio`.
     model, options, prosody_options, vad_options, vad_model
         As for :func:`score_audio`.
+    channel : {"left", "right"}
+        The speaker's side of a stereo clip.
 
     Returns
     -------
@@ -435,7 +437,7 @@ def score_clips(paths: Sequence[str | Path], profile: Optional[dict | Baseline] 
     vad_model = vad_model if vad_model is not None else SileroVad()
     out = []
     for path in paths:
-        frames = speech_frames(read_mono(path), SAMPLE_RATE, prosody_options, vad_options,
+        frames = speech_frames(read_mono(path, channel), SAMPLE_RATE, prosody_options, vad_options,
                                vad_model)
         result = {"file": str(path)}
         result.update(score_frames(frames, baseline, model, options))
