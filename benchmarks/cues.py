@@ -456,12 +456,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--cache", type=Path, default=default_cache())
     ap.add_argument("--show", choices=SPLITS + ("all",),
                     help="print each wrong sentence of this split")
-    ap.add_argument("--only", choices=SPLITS, help="score this split alone (a --heard run of the "
-                    "held-out part takes minutes, not hours)")
+    ap.add_argument("--only", choices=SPLITS, help="score this split alone (a first --heard run "
+                    "of the held-out part takes about two hours on two cores, the whole set eight)")
     ap.add_argument("--side", choices=("agent", "caller"),
-                    help="score one side's sentences alone (a --heard run of the caller's "
-                         "held-out lines, the only side the caller's-problem kind reads, "
-                         "takes a third of the time)")
+                    help="score one side's sentences alone (the caller's problems are the caller's: "
+                         "a first --heard run of the caller's held-out lines takes about 45 minutes)")
     ap.add_argument("--second", nargs="?", type=Path, const=SECOND, metavar="LABELS",
                     help="also compare the held-out labels with a second labeller's "
                          f"(default {SECOND.relative_to(ROOT)})")
