@@ -121,6 +121,40 @@ def test_a_live_call_is_titled_as_the_review_and_the_history_name_it(record):
     assert "<h1>tuesday &lt;call&gt;.flac</h1>" in page and "<div class='sub'>tuesday" not in page
 
 
+def test_a_report_without_the_recording_says_why_it_has_no_player_or_waveforms(record, audio):
+    """The review says "not recorded: speech spans from the transcript" (or "recording not
+    found") over a timeline drawn without audio; the report drew the same blocks with no
+    player and said nothing, so a report opened later (or by the coach) read as broken."""
+    live = dict(record, source={"name": "call 3, 2026-12-05 16:13", "channels": ["agent", "customer"]},
+                shift={"call": 3, "start_s": 0.0, "end_s": 4.0, "started_by": "speech", "ended_by": "silence"})
+    timeline = report_html(live).split("<h2>Timeline</h2>")[1].split("</section>")[0]
+    assert ("<p class='empty'>No recording was made of this call (recording was off): no waveforms or "
+            "playback; the timeline shows speech spans from the transcript.</p>") in timeline
+    timeline = report_html(record).split("<h2>Timeline</h2>")[1].split("</section>")[0]
+    assert ("<p class='empty'>This report has no recording of the call: no waveforms or playback; "
+            "the timeline shows speech spans from the transcript.</p>") in timeline
+    record["transcript"] = []
+    assert "the timeline shows the call&#x27;s markers only.</p>" in report_html(record)
+    assert "<p class='empty'>" not in report_html(dict(live, transcript=[]), audio).split("<h2>Transcript")[0]
+
+
+def test_the_times_that_play_the_call_are_named_controls_reached_by_the_keyboard(record, audio):
+    """A click on a time played the call from there, but the times were plain text: Tab
+    never reached them, Enter did nothing, a screen reader did not say they play, and the
+    player itself had no name. A page with nothing to play makes no controls of them."""
+    page = report_html(record, audio)
+    assert "<audio id='call-audio' controls preload='metadata' aria-label='The call&#x27;s recording'" in page
+    times = re.findall(r"<td class='t'([^>]*)>([\d:]+)</td>", page)
+    assert len(times) == len(transcript_lines(record))
+    for attrs, shown in times:
+        assert f" tabindex='0' role='button' aria-label='Play from {shown}' data-t=" in attrs
+    items = re.findall(r"<li( [^>]*)>", page)
+    assert len(items) == 3 and all(a.startswith(" tabindex='0' role='button' data-t=") for a in items)
+    assert "addEventListener('keydown'" in page and "e.key==='Enter'||e.key===' '" in page
+    silent = report_html(record)
+    assert "tabindex" not in silent and "role='button'" not in silent
+
+
 def test_mono_call_without_transcript(record):
     record["source"]["channels"] = ["agent"]
     for key in ("talk_share", "interruptions", "backchannels", "near_misses", "dead_air", "response_gaps",

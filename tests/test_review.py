@@ -529,6 +529,26 @@ def test_lists_say_what_was_not_measured(qtbot, tmp_path, demo, monkeypatch):
     assert _empty_line(win.problems) == "Not measured: no caller channel in this recording."
     assert win.followups.rowCount() == len(mono["commitments"]) > 0
 
+@pytest.mark.parametrize("size", [(1400, 900), (1024, 700)])
+def test_an_empty_lists_line_is_read_whole_without_scrolling_sideways(window, qtbot, size):
+    """The Marks tab of a call analysed from a recording ("No moments marked: this call was
+    analysed from a recording, …") was cut at the list's right edge behind a sideways scroll
+    bar, the time column as wide as the whole sentence and "Time" adrift over it: the line
+    wraps within the list instead."""
+    window.resize(*size)
+    table = window.marks
+    window.lists.setCurrentWidget(table)
+    qtbot.wait(50)
+    line = _empty_line(table)
+    assert line.startswith("No moments marked")
+    assert table.horizontalScrollBar().maximum() == 0
+    rect = table.visualRect(table.model().index(0, 0))
+    assert rect.left() >= 0 and rect.right() <= table.viewport().width()
+    wrapped = table.fontMetrics().boundingRect(0, 0, rect.width() - 8, 10_000, Qt.TextFlag.TextWordWrap, line)
+    assert rect.height() >= wrapped.height()
+    assert table.columnWidth(0) < table.viewport().width() / 3      # the time column stays a time column
+
+
 def test_a_placeholder_row_is_not_a_moment(window, qtbot, demo):
     """An empty list's line ("Nothing to rephrase…") is no row of the call: clicking it, or
     Enter on it, neither seeks to 0:00 nor starts playing."""
@@ -797,6 +817,33 @@ def test_the_history_tab_names_live_calls_as_the_terminal_history_does(qtbot, tm
     shown = [view.table.item(row, 2).text() for row in range(2)]                  # newest on top
     assert shown == [call_name(records[1]), call_name(records[0])]
     assert shown[1] == "live call: My internet keeps dropping."
+
+
+def test_a_call_name_the_history_tab_cuts_short_is_read_whole_in_its_tooltip(qtbot, tmp_path):
+    """A live call is named by what its caller first raised, and at 1024 px the History tab
+    cuts that short ("live call: Hi, my internet keeps …"), so two calls of a shift read
+    alike; hovering the name said only how to open it and the record's path."""
+    from voicecoach.store.history import CallScores
+    from voicecoach.ui.widgets import HistoryView
+
+    problem = "Hi, my internet keeps dropping every evening and it has been going on for a week now."
+    record = {"schema": "voicecoach.call/1", "created": "2026-12-05T16:13:00+00:00",
+              "source": {"name": "call 3, 2026-12-05 16:13", "channels": ["agent", "customer"]},
+              "duration": 74.0, "talk_time": {"agent": 37.0, "customer": 24.0},
+              "talk_share": {"agent": 0.61, "customer": 0.39}, "interruptions": [],
+              "warmth": {"mean": 0.5}, "pace": {"agent_wpm": 198.0},
+              "shift": {"call": 3, "start_s": 812.4, "end_s": 886.8},
+              "caller_problems": [{"t": 6.0, "text": problem}]}
+    view = HistoryView()
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    view.set_rows([CallScores.from_record(record, tmp_path / "call3.json")])
+    qtbot.waitExposed(view)
+    name = view.table.item(0, 2)
+    assert view.table.columnWidth(2) < view.table.fontMetrics().horizontalAdvance(name.text())   # cut short
+    assert name.toolTip().startswith(f"<qt>live call: {problem}<br>")
+    assert str(tmp_path / "call3.json") in name.toolTip()
 
 
 def test_the_history_tab_fits_a_short_and_narrow_window(qtbot, tmp_path, monkeypatch):

@@ -552,6 +552,7 @@ class TimedTable(RowTable):
         for c in range(self.columnCount()):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch if c in stretched
                                         else QHeaderView.ResizeMode.ResizeToContents)
+        self._time_mode = header.sectionResizeMode(0)
         # after the layout settles (a scroll bar appearing narrows the text column again)
         header.sectionResized.connect(lambda *_: QTimer.singleShot(0, self._fit_rows))
         self.times: list[float] = []          # one per row of the call: a placeholder line has none
@@ -580,6 +581,12 @@ class TimedTable(RowTable):
         """
         self.clearContents()
         self.clearSpans()
+        # the time column fits its times, not the line across the row (it widened to the whole
+        # sentence, which ran past the list's edge behind a sideways scroll bar)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, self._time_mode if rows or not empty else QHeaderView.ResizeMode.Fixed)
+        if not rows and empty:
+            header.resizeSection(0, header.sectionSizeHint(0))
         self.times = [t for t, _, _ in rows]
         self.setRowCount(len(rows))
         bold = QFont(self.font())
@@ -726,7 +733,8 @@ class HistoryView(QWidget):
                 item = QTableWidgetItem(text)
                 if c == 0 or c >= 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                item.setToolTip(plain(f"Double-click, or press Enter, to open this call\n{row.record_path}"))
+                tip = f"Double-click, or press Enter, to open this call\n{row.record_path}"
+                item.setToolTip(plain(f"{row.name}\n{tip}" if c == 2 else tip))   # a long name is cut short
                 self.table.setItem(r, c, item)
         self._plot_trends(rows)
         self._selection_changed()

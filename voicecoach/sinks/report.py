@@ -13,6 +13,7 @@ voicecoach.sinks.summary.summary_text : the same scores as plain text for the te
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 from pathlib import Path
@@ -50,6 +51,7 @@ from voicecoach.sinks.view import (
     unavailable_text,
 )
 from voicecoach.sources.audio import CallAudio, load_call
+from voicecoach.store.calls import NOT_RECORDED, not_recorded
 from voicecoach.store.history import local_time
 
 MAX_EMBED_BYTES = 12_000_000
@@ -351,6 +353,8 @@ if(el){seek(parseFloat(el.getAttribute('data-t')));return;}
 var s=e.target.closest('svg[data-dur]');if(!s)return;
 var p=s.createSVGPoint();p.x=e.clientX;p.y=e.clientY;p=p.matrixTransform(s.getScreenCTM().inverse());
 if(p.x>=L&&p.x<=W-R)seek((p.x-L)/(W-L-R)*parseFloat(s.getAttribute('data-dur')));});
+document.addEventListener('keydown',function(e){var el=e.target.closest&&e.target.closest('[data-t][tabindex]');
+if(el&&(e.key==='Enter'||e.key===' ')){e.preventDefault();seek(parseFloat(el.getAttribute('data-t')));}});
 a.addEventListener('timeupdate',function(){show(a.currentTime);});})();
 """ % {"L": _L, "R": _R, "W": _W}
 """Clicking a time (a marker, a cue, a transcript line, a list item) or anywhere along a plot's
@@ -397,12 +401,18 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
                  f"<div class='checks'><b>Checklist</b>{chips}</div></section>")
 
     uri = audio_data_uri(audio) if (audio is not None and embed_audio) else None
-    player = (f"<audio id='call-audio' controls preload='metadata' src='{uri}'></audio>" if uri else "")
+    player = (f"<audio id='call-audio' controls preload='metadata' aria-label='The call&#x27;s recording' "
+              f"src='{uri}'></audio>" if uri else "")
     if audio is not None and embed_audio and uri is None:
         note = NOT_EMBEDDED.format(length=clock(dur), mb=round(MAX_EMBED_BYTES / 1e6))
         player = f"<p class='empty'>{_esc(note[0].upper() + note[1:])}.</p>"
         if notes is not None:
             notes.append(note)
+    elif audio is None:          # as the review says over its timeline drawn without audio
+        why = (NOT_RECORDED if not_recorded(record)
+               else "this report has no recording of the call: no waveforms or playback")
+        shows = "speech spans from the transcript" if record.get("transcript") else "the call's markers only"
+        player = f"<p class='empty'>{_esc(why[0].upper() + why[1:])}; the timeline shows {_esc(shows)}.</p>"
     legend = [*turn_legend(record=record), ("rephrase", "Rephrase cue"), ("good", "Good practice cue"),
               ("note", "Follow-up / caller's item"), ("voice", "Voice cue"), ("mark", "Marked moment")]
     if record.get("nudges"):
@@ -430,25 +440,26 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
                                     else "no transcript: words/min unavailable"))
                  + "</section>")
 
-    rows = "".join(f"<tr class='{_esc(ln.channel)}'><td class='t' data-t='{ln.start:.2f}'>{clock(ln.start)}</td>"
+    rows = "".join(f"<tr class='{_esc(ln.channel)}'><td class='t'{_plays_from(ln.start) if uri else ''} "
+                   f"data-t='{ln.start:.2f}'>{clock(ln.start)}</td>"
                    f"<td class='who'>{'You' if ln.channel == 'agent' else 'Caller'}</td>"
                    f"<td class='text'>{_esc(ln.text)}</td></tr>" for ln in transcript_lines(record))
     transcript = (f"<table class='tx'>{rows}</table>" if rows
                   else f"<p class='empty'>{_esc(empty_transcript_text(record))}</p>")
     parts.append(f"<div class='cols'><section><h2>Transcript</h2>{transcript}</section><div class='side'>")
-    parts.append(_items_section("Phrases to rephrase", _rephrase_items(record),
-                                empty_list_text(record, "rephrase")))
-    parts.append(_items_section("Follow up", [(c["t"], _esc(c["text"])) for c in record.get("commitments") or []],
-                                empty_list_text(record, "commitments")))
-    parts.append(_items_section("The caller's list",
-                                [(c["t"], _esc(c["text"])) for c in record.get("caller_problems") or []],
-                                empty_list_text(record, "caller_problems")))
+    section = functools.partial(_items_section, playable=bool(uri))
+    parts.append(section("Phrases to rephrase", _rephrase_items(record), empty_list_text(record, "rephrase")))
+    parts.append(section("Follow up", [(c["t"], _esc(c["text"])) for c in record.get("commitments") or []],
+                         empty_list_text(record, "commitments")))
+    parts.append(section("The caller's list",
+                         [(c["t"], _esc(c["text"])) for c in record.get("caller_problems") or []],
+                         empty_list_text(record, "caller_problems")))
     marked = marks(record)
     if marked:
-        parts.append(_items_section("Your marks", [(c["t"], _esc(mark_text())) for c in marked], ""))
+        parts.append(section("Your marks", [(c["t"], _esc(mark_text())) for c in marked], ""))
     voice = moments(record)
     if voice:
-        parts.append(_items_section("Moments", [(c["t"], _esc(c["text"])) for c in voice], ""))
+        parts.append(section("Moments", [(c["t"], _esc(c["text"])) for c in voice], ""))
     parts.append("</div></div>")
     if record.get("unavailable"):
         parts.append(f"<p class='sub'>{_esc(unavailable_text(record))}</p>")
@@ -470,10 +481,18 @@ def _rephrase_items(record: dict) -> list[tuple[float, str]]:
     return items
 
 
-def _items_section(title: str, items: list[tuple[float, str]], empty: str) -> str:
+def _plays_from(t: Optional[float] = None) -> str:
+    """The attributes that make a time of a page that plays the call a control: reached by
+    Tab, played by Enter or Space as by a click (:data:`_SCRIPT`), and named "Play from
+    0:22" (a bare time, ``t``) or by its own words (a list's item)."""
+    return " tabindex='0' role='button'" + (f" aria-label='Play from {clock(t)}'" if t is not None else "")
+
+
+def _items_section(title: str, items: list[tuple[float, str]], empty: str, playable: bool = False) -> str:
     if not items:
         return f"<section><h2>{_esc(title)}</h2><p class='empty'>{_esc(empty)}</p></section>"
-    lis = "".join(f"<li data-t='{t:.2f}'><span class='t'>{clock(t)}</span>{body}</li>" for t, body in items)
+    lis = "".join(f"<li{_plays_from() if playable else ''} data-t='{t:.2f}'><span class='t'>{clock(t)}</span>"
+                  f"{body}</li>" for t, body in items)
     return f"<section><h2>{_esc(title)}</h2><ul class='items'>{lis}</ul></section>"
 
 
