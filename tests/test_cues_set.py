@@ -92,9 +92,7 @@ def test_a_malformed_line_is_an_error_naming_it(tmp_path):
     assert DATA.exists()
 
 
-def test_a_line_comes_after_the_turn_before_it_as_the_analyzer_counts_turns(tmp_path):
-    """A caller's line too short for the sentence model is no turn of the caller's own
-    (``context_at``), but is one for the agent's next line; "Okay." is no turn at all."""
+def _two_calls(tmp_path):
     call = tmp_path / "cues.txt"
     call.write_text("[dev]\n"
                     "C | problem | My car was hit in the car park this morning.\n"
@@ -104,14 +102,32 @@ def test_a_line_comes_after_the_turn_before_it_as_the_analyzer_counts_turns(tmp_
                     "A | - | Okay.\n"
                     "C | - | I have photos of the damage if you need them.\n"
                     "# ---\n"
-                    "C | - | No, just shaken.\n")
-    hit, asked, short, bumper, okay, photos, new_call = load(call)
+                    "C | - | No, just shaken.\n"
+                    "A | - | Right, let me look at that.\n")
+    return call
+
+
+def test_a_line_comes_after_the_turn_before_it_as_the_analyzer_counts_turns(tmp_path):
+    """A caller's line too short for the sentence model is no turn of the caller's own
+    (``context_at``), but is one for the agent's next line; "Okay." is no turn at all."""
+    hit, asked, short, bumper, okay, photos, new_call, reply = load(_two_calls(tmp_path))
     assert hit.before is None and asked.before[1] == hit.text
     assert short.before[1] == asked.text and short.context == ("after_question",)
     assert bumper.before[1] == asked.text and bumper.context == ("after_question",)
     assert okay.before[1] == bumper.text
     assert photos.before[1] == bumper.text and photos.context == ("continues_turn",)
     assert new_call.before is None and not new_call.problem_before
+    assert reply.before[1] == new_call.text                # a turn for the other side
+
+
+def test_one_sides_sentences_are_scored_alone(tmp_path, capsys):
+    from benchmarks.cues import main
+
+    assert main(["--data", str(_two_calls(tmp_path)), "--only", "dev", "--side", "caller"]) == 0
+    out = capsys.readouterr().out
+    assert "on 5 labelled sentences (5 dev, 0 held-out)" in out
+    rows = [l.split()[0] for l in out.splitlines()[3:] if l.strip()]
+    assert rows == ["problem"], out                          # the agent's kinds are not scored
 
 
 def test_the_second_labels_are_for_the_held_out_sentences_as_they_are():

@@ -46,6 +46,7 @@ from voicecoach.sinks.view import (
     pace_range,
     peak_envelope,
     readable,
+    without_audio,
     record_config,
     scorecard,
 )
@@ -292,20 +293,13 @@ class TimelineView(pg.GraphicsLayoutWidget):
                 curve.setDownsampling(auto=True, method="peak")
                 curve.setClipToView(True)
         else:
-            spans = False
             for ch in channels:
                 segs = [s for s in record.get("transcript") or [] if s["channel"] == ch]
                 if segs:
-                    spans = True
                     w.addItem(pg.BarGraphItem(x0=[s["start"] for s in segs], x1=[s["end"] for s in segs],
                                               y0=0.0, y1=sign[ch] * 0.7, pen=pg.mkPen(None),
                                               brush=pg.mkBrush(color(ch, 170))))
-            from voicecoach.store.calls import not_recorded
-
-            why = "not recorded" if not_recorded(record) else "recording not found"
-            note = (f"{why}: speech spans from the transcript" if spans else
-                    f"{why}, and no transcript: the markers show the call")
-            text = pg.TextItem(note, color=PALETTE["muted"], anchor=(0, 0.5))
+            text = pg.TextItem(": ".join(without_audio(record)), color=PALETTE["muted"], anchor=(0, 0.5))
             text.setPos(0.0, 0.95)     # above your lane's spans, below the cues': over no bar
             w.addItem(text)
 

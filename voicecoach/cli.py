@@ -394,7 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "without one: against an average voice, which is much less "
                                     "reliable). A stereo clip is a call: only your side (left, or "
                                     "--agent-channel) is scored.")
-    wm.add_argument("clips", nargs="+", type=_file_name, metavar="CLIP", help="clips of your voice (mono, or stereo with you on the left)")
+    wm.add_argument("clips", nargs="+", type=_file_name, metavar="CLIP",
+                    help="clips of your voice (mono, or stereo with you on the left or --agent-channel)")
     wm.add_argument("--agent-channel", choices=("left", "right"),
                     help="which side of a stereo clip is you (default: left, as VoiceCoach records calls)")
     wm.add_argument("--profile", type=_file_name, metavar="FILE",
@@ -1282,8 +1283,8 @@ def cmd_share(args) -> int:
         print(unshare_shared_call(config, args.call) + ".")
         return 0
     if args.undo and not Path(args.call).exists() and Path(args.call).suffix.lower() != ".json":
-        raise UserError(f"{args.call}: no such file, nor a shared call's id (its first hex digits, "
-                        "as `voicecoach team` lists them)")
+        raise UserError(f"{args.call}: no such file, nor a shared call's id (at least its first 4 "
+                        "hex digits, as `voicecoach team` lists them)")
     record, path = _local_call(args.call)
     if is_demo(record, path):
         record["demo"] = True                     # a demo record an earlier version kept unmarked

@@ -49,9 +49,10 @@ from voicecoach.sinks.view import (
     scorecard,
     transcript_lines,
     unavailable_text,
+    without_audio,
 )
 from voicecoach.sources.audio import CallAudio, load_call
-from voicecoach.store.calls import NOT_RECORDED, not_recorded
+from voicecoach.store.calls import NOT_RECORDED
 from voicecoach.store.history import local_time
 
 MAX_EMBED_BYTES = 12_000_000
@@ -353,7 +354,7 @@ if(el){seek(parseFloat(el.getAttribute('data-t')));return;}
 var s=e.target.closest('svg[data-dur]');if(!s)return;
 var p=s.createSVGPoint();p.x=e.clientX;p.y=e.clientY;p=p.matrixTransform(s.getScreenCTM().inverse());
 if(p.x>=L&&p.x<=W-R)seek((p.x-L)/(W-L-R)*parseFloat(s.getAttribute('data-dur')));});
-document.addEventListener('keydown',function(e){var el=e.target.closest&&e.target.closest('[data-t][tabindex]');
+document.addEventListener('keydown',function(e){if(e.repeat)return;var el=e.target.closest&&e.target.closest('[data-t][tabindex]');
 if(el&&(e.key==='Enter'||e.key===' ')){e.preventDefault();seek(parseFloat(el.getAttribute('data-t')));}});
 a.addEventListener('timeupdate',function(){show(a.currentTime);});})();
 """ % {"L": _L, "R": _R, "W": _W}
@@ -409,9 +410,8 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
         if notes is not None:
             notes.append(note)
     elif audio is None:          # as the review says over its timeline drawn without audio
-        why = (NOT_RECORDED if not_recorded(record)
-               else "this report has no recording of the call: no waveforms or playback")
-        shows = "speech spans from the transcript" if record.get("transcript") else "the call's markers only"
+        why, shows = without_audio(record)
+        why = NOT_RECORDED if why == "not recorded" else "this report has no recording of the call: no waveforms or playback"
         player = f"<p class='empty'>{_esc(why[0].upper() + why[1:])}; the timeline shows {_esc(shows)}.</p>"
     legend = [*turn_legend(record=record), ("rephrase", "Rephrase cue"), ("good", "Good practice cue"),
               ("note", "Follow-up / caller's item"), ("voice", "Voice cue"), ("mark", "Marked moment")]
@@ -440,8 +440,8 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
                                     else "no transcript: words/min unavailable"))
                  + "</section>")
 
-    rows = "".join(f"<tr class='{_esc(ln.channel)}'><td class='t'{_plays_from(ln.start) if uri else ''} "
-                   f"data-t='{ln.start:.2f}'>{clock(ln.start)}</td>"
+    rows = "".join(f"<tr class='{_esc(ln.channel)}'><td class='t' data-t='{ln.start:.2f}'>"
+                   f"{_plays_from(ln.start) if uri else clock(ln.start)}</td>"
                    f"<td class='who'>{'You' if ln.channel == 'agent' else 'Caller'}</td>"
                    f"<td class='text'>{_esc(ln.text)}</td></tr>" for ln in transcript_lines(record))
     transcript = (f"<table class='tx'>{rows}</table>" if rows
@@ -481,18 +481,22 @@ def _rephrase_items(record: dict) -> list[tuple[float, str]]:
     return items
 
 
-def _plays_from(t: Optional[float] = None) -> str:
-    """The attributes that make a time of a page that plays the call a control: reached by
-    Tab, played by Enter or Space as by a click (:data:`_SCRIPT`), and named "Play from
-    0:22" (a bare time, ``t``) or by its own words (a list's item)."""
-    return " tabindex='0' role='button'" + (f" aria-label='Play from {clock(t)}'" if t is not None else "")
+def _plays_from(t: float, cls: str = "") -> str:
+    """A time on a page that plays the call, as a control: reached by Tab, played by Enter
+    or Space as by a click (:data:`_SCRIPT`), named "Play from 0:22". A span inside the
+    table cell or list item, which keep their own roles."""
+    attrs = f" class='{cls}'" if cls else ""
+    return (f"<span{attrs} tabindex='0' role='button' aria-label='Play from {clock(t)}' "
+            f"data-t='{t:.2f}'>{clock(t)}</span>")
 
 
 def _items_section(title: str, items: list[tuple[float, str]], empty: str, playable: bool = False) -> str:
     if not items:
         return f"<section><h2>{_esc(title)}</h2><p class='empty'>{_esc(empty)}</p></section>"
-    lis = "".join(f"<li{_plays_from() if playable else ''} data-t='{t:.2f}'><span class='t'>{clock(t)}</span>"
-                  f"{body}</li>" for t, body in items)
+    def time(t: float) -> str:
+        return _plays_from(t, "t") if playable else f"<span class='t'>{clock(t)}</span>"
+
+    lis = "".join(f"<li data-t='{t:.2f}'>{time(t)}{body}</li>" for t, body in items)
     return f"<section><h2>{_esc(title)}</h2><ul class='items'>{lis}</ul></section>"
 
 

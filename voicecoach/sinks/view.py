@@ -459,6 +459,16 @@ class AfterCall:
     unchecked: str = ""
 
 
+def without_audio(record: dict) -> tuple[str, str]:
+    """Why a call's timeline is drawn without its recording, and what it shows instead,
+    as the review's timeline and the report both say it: ("not recorded" or "recording
+    not found", "speech spans from the transcript" or "the call's markers only")."""
+    from voicecoach.store.calls import not_recorded
+
+    return ("not recorded" if not_recorded(record) else "recording not found",
+            "speech spans from the transcript" if record.get("transcript") else "the call's markers only")
+
+
 def after_call(record: dict, most: int = 3) -> AfterCall:
     """The after-call card's content: the ``most`` things to work on, most useful first
     (cutting in, a missing closing question or empathy, words to rephrase, pace, a cold
