@@ -211,6 +211,9 @@ def test_report_history_calibrate_and_warmth(tmp_path):
     assert res.returncode == 0, res.stderr
     html = (tmp_path / "demo.html").read_text()
     assert "<svg" in html and "http://" not in html and "https://" not in html
+    assert res.stdout == "Report written to demo.html\n", res.stdout
+    res = vc("report", "demo.json", "-o", "demo.pdf")              # it wrote a web page under a PDF's name
+    assert res.returncode == 0 and res.stdout.rstrip().endswith("(a web page: open it in a browser, or name it .html)")
     res = vc("history")                            # the demo is not the agent's call
     assert res.returncode == 0 and "No calls in your history yet" in res.stdout, res.stdout
     text = ("Thank you for calling. I can certainly help you with that today. Let me look at your "

@@ -736,6 +736,8 @@ def cmd_report(args) -> int:
         record, audio, note = opened.record, (None if args.no_audio else opened.audio), opened.note
         heard = opened.warnings
     notes = [note] if note else []
+    if Path(args.output).suffix.lower() not in (".html", ".htm"):     # `-o call.pdf` gave no hint
+        notes.append("a web page: open it in a browser, or name it .html")
     try:
         out = write_report(record, audio, args.output, notes=notes)
     except OSError as exc:
