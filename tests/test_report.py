@@ -154,6 +154,9 @@ def test_the_times_that_play_the_call_are_named_controls_reached_by_the_keyboard
     assert "addEventListener('keydown'" in page and "e.key==='Enter'||e.key===' '" in page
     silent = report_html(record)
     assert "tabindex" not in silent and "role='button'" not in silent
+    # a hand over a time only where a click plays (the script marks the page playable)
+    assert re.findall(r"([^}]*)\{cursor:pointer\}", silent) and all(
+        rule.strip().startswith(".playable") for rule in re.findall(r"([^}\n]*)\{cursor:pointer\}", silent))
 
 
 def test_mono_call_without_transcript(record):

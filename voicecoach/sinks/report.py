@@ -311,7 +311,7 @@ svg .ref{stroke:#868e96;stroke-width:1;stroke-dasharray:5 4}
 svg .tick{font-size:11px;fill:%(muted)s}
 svg .lane{font-size:12px;font-weight:600;fill:%(muted)s}
 svg .curve-label{font-size:12px;font-weight:600}
-svg .cue,svg .mark{cursor:pointer}
+.playable svg .cue,.playable svg .mark{cursor:pointer}
 svg .playhead{stroke:%(ink)s;stroke-width:1.5;pointer-events:none}
 .playable svg[data-dur]{cursor:pointer}
 .legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12.5px;color:%(muted)s;margin-top:8px}
@@ -328,7 +328,7 @@ table.tx td.t{color:%(muted)s;white-space:nowrap;font-variant-numeric:tabular-nu
 table.tx td.who{font-weight:600;white-space:nowrap;width:1%%}
 tr.agent td.who{color:%(agent)s}tr.customer td.who{color:%(customer)s}
 tr.customer td.text{color:#3d4852}
-[data-t]{cursor:pointer}
+.playable [data-t]{cursor:pointer}
 ul.items{list-style:none;margin:0;padding:0}
 ul.items li{padding:6px 0;border-bottom:1px solid %(panel)s}
 ul.items .t{color:%(muted)s;font-variant-numeric:tabular-nums;margin-right:6px}
