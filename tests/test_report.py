@@ -147,6 +147,7 @@ def test_the_times_that_play_the_call_are_named_controls_reached_by_the_keyboard
     times = re.findall(r"<td class='t' data-t='([\d.]+)'><span tabindex='0' role='button' "
                        r"aria-label='Play from ([\d:]+)' data-t='([\d.]+)'>([\d:]+)</span></td>", page)
     assert len(times) == len(transcript_lines(record))        # the cell keeps its role; the time in it plays
+    assert "<table class='tx'><thead><tr><th>Time</th><th>Who</th><th>Said</th></tr></thead><tbody>" in page
     assert all(cell == span and label == shown for cell, label, span, shown in times)
     items = re.findall(r"<li data-t='[\d.]+'><span class='t' tabindex='0' role='button' "
                        r"aria-label='Play from [\d:]+' data-t=", page)

@@ -324,6 +324,7 @@ audio{width:100%%;margin-top:10px}
 .side section{margin-bottom:16px}
 table.tx{border-collapse:collapse;width:100%%}
 table.tx td{padding:5px 6px;vertical-align:top;border-bottom:1px solid %(panel)s}
+table.tx th{padding:0 6px 4px;text-align:left;font-size:12px;font-weight:600;color:%(muted)s;border-bottom:1px solid %(line)s}
 table.tx td.t{color:%(muted)s;white-space:nowrap;font-variant-numeric:tabular-nums;width:1%%}
 table.tx td.who{font-weight:600;white-space:nowrap;width:1%%}
 tr.agent td.who{color:%(agent)s}tr.customer td.who{color:%(customer)s}
@@ -444,7 +445,8 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
                    f"{_plays_from(ln.start) if uri else clock(ln.start)}</td>"
                    f"<td class='who'>{'You' if ln.channel == 'agent' else 'Caller'}</td>"
                    f"<td class='text'>{_esc(ln.text)}</td></tr>" for ln in transcript_lines(record))
-    transcript = (f"<table class='tx'>{rows}</table>" if rows
+    head = "<thead><tr><th>Time</th><th>Who</th><th>Said</th></tr></thead>"     # what a screen reader names each cell by
+    transcript = (f"<table class='tx'>{head}<tbody>{rows}</tbody></table>" if rows
                   else f"<p class='empty'>{_esc(empty_transcript_text(record))}</p>")
     parts.append(f"<div class='cols'><section><h2>Transcript</h2>{transcript}</section><div class='side'>")
     section = functools.partial(_items_section, playable=bool(uri))
