@@ -236,6 +236,60 @@ def test_source_that_goes_away_ends_capture(pulse):
             pulse.pactl("unload-module", module)
 
 
+def test_an_input_that_comes_back_is_still_its_own_side(pulse, tmp_path):
+    """The mic's source unplugged and plugged back in while the caller's line carries a
+    tone: after the reconnect the tone is still the caller's and the mic still silent
+    (a helper saw the two swap; PulseAudio moves a stream whose source vanished to the
+    default source, and a reopen must not follow it)."""
+    from voicecoach.sources.capture import DeviceLost
+    from voicecoach.sources.devices import refresh_portaudio
+    from voicecoach.sources.reconnect import DeviceBack, ReconnectingSource
+
+    headset = ("module-null-sink", "sink_name=vc_headset", "rate=16000", "channels=1")
+    modules = [pulse.pactl("load-module", *headset).strip(),
+               pulse.pactl("load-module", "module-null-sink", "sink_name=vc_softphone", "rate=16000",
+                           "channels=1").strip()]
+    t = np.arange(30 * SR) / SR
+    sf.write(tmp_path / "tone.wav", (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), SR)
+    player = pulse.play(tmp_path / "tone.wav", "vc_softphone")
+    options = CaptureOptions(source_check_s=0.2)
+    mic, line = resolve_device("vc_headset.monitor"), resolve_device("vc_softphone.monitor")
+
+    def again():
+        refresh_portaudio()
+        return DeviceSource(resolve_device(mic.name), resolve_device(line.name), options)
+
+    levels: dict = {}
+    phase, frames = "before", 0
+    source = ReconnectingSource(DeviceSource(mic, line, options), again, 0.5)
+    try:
+        for item in source:
+            if isinstance(item, DeviceLost):
+                phase = "away"
+                time.sleep(1.0)
+                modules[0] = pulse.pactl("load-module", *headset).strip()      # plugged back in
+                continue
+            if isinstance(item, DeviceBack):
+                phase, frames = "after", 0
+                continue
+            frames += 1
+            if frames > 50:                         # 0.5 s of each side's blocks in a phase
+                levels.setdefault((phase, item.channel), []).append(float(np.sqrt(np.mean(item.samples ** 2))))
+            if phase == "before" and frames == 200:
+                pulse.pactl("unload-module", modules[0])                        # unplugged
+            if phase == "after" and frames == 250:
+                break
+    finally:
+        source.stop()
+        player.kill()
+        for module in modules:
+            if module in pulse.pactl("list", "short", "modules").split():
+                pulse.pactl("unload-module", module)
+    for phase in ("before", "after"):
+        assert np.median(levels[(phase, "agent")]) < 0.001, (phase, levels.keys())
+        assert np.median(levels[(phase, "customer")]) > 0.05, phase
+
+
 def test_a_source_that_stalls_briefly_stays_on_the_call_clock(pulse, tmp_path):
     # two inputs made from the two sides of one sink: what is played into it reaches
     # both at the same sample; one input is suspended 1 s (under stall_s), as a
