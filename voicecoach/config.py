@@ -431,8 +431,9 @@ def coerce(value: Any, default: Any, where: str) -> Any:
     ``where`` ("FILE: [section] key") otherwise. Numbers must be finite and at most
     :data:`MAX_SETTING`; a setting whose default is positive may not be negative, nor
     zero when it is a length, rate or count (its name ends in ``_s``, ``_hz``,
-    ``_size``...) unless 0 means something for it (:data:`_ZERO_ALLOWED`); one between 0 and 1 (a threshold or fraction) stays in 0..1. Those
-    with a range of their own (:data:`_OWN_RANGE`) are left to their section's check."""
+    ``_size``...) unless 0 means something for it (:data:`_ZERO_ALLOWED`); one between
+    0 and 1 (a threshold or fraction) stays in 0..1. Those with a range of their own
+    (:data:`_OWN_RANGE`) are left to their section's check."""
     value = _coerce_type(value, default, where)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         key = where.rsplit(" ", 1)[-1]

@@ -52,7 +52,7 @@ from voicecoach.sinks.view import (
     without_audio,
 )
 from voicecoach.sources.audio import CallAudio, load_call
-from voicecoach.store.calls import NOT_RECORDED
+from voicecoach.store.calls import NOT_RECORDED, not_recorded
 from voicecoach.store.history import local_time
 
 MAX_EMBED_BYTES = 12_000_000
@@ -411,8 +411,8 @@ def report_html(record: dict, audio: Optional[CallAudio] = None, *, embed_audio:
         if notes is not None:
             notes.append(note)
     elif audio is None:          # as the review says over its timeline drawn without audio
-        why, shows = without_audio(record)
-        why = NOT_RECORDED if why == "not recorded" else "this report has no recording of the call: no waveforms or playback"
+        shows = without_audio(record)[1]
+        why = NOT_RECORDED if not_recorded(record) else "this report has no recording of the call: no waveforms or playback"
         player = f"<p class='empty'>{_esc(why[0].upper() + why[1:])}; the timeline shows {_esc(shows)}.</p>"
     legend = [*turn_legend(record=record), ("rephrase", "Rephrase cue"), ("good", "Good practice cue"),
               ("note", "Follow-up / caller's item"), ("voice", "Voice cue"), ("mark", "Marked moment")]
@@ -495,6 +495,7 @@ def _plays_from(t: float, cls: str = "") -> str:
 def _items_section(title: str, items: list[tuple[float, str]], empty: str, playable: bool = False) -> str:
     if not items:
         return f"<section><h2>{_esc(title)}</h2><p class='empty'>{_esc(empty)}</p></section>"
+
     def time(t: float) -> str:
         return _plays_from(t, "t") if playable else f"<span class='t'>{clock(t)}</span>"
 
