@@ -401,3 +401,20 @@ def test_config_printed_for_a_relative_config_file_can_be_copied_back_into_it(tm
     assert again.live.record_dir == config.live.record_dir
     monkeypatch.chdir(tmp_path / "conf")                                     # and from another folder
     assert load_config("c.toml").live.record_dir == str(tmp_path / "conf" / "calls")
+
+
+def test_a_replay_takes_a_devices_block_length_from_the_capture_section(monkeypatch):
+    """``live --replay`` paces blocks as a device delivers them: ``capture.block_s``'s
+    default, not a copy of it."""
+    from functools import partialmethod
+
+    import numpy as np
+
+    from voicecoach.config import CaptureOptions
+    from voicecoach.sources.audio import CallAudio
+    from voicecoach.sources.files import PlaylistSource, ReplaySource
+
+    monkeypatch.setattr(CaptureOptions, "__init__", partialmethod(CaptureOptions.__init__, block_s=0.05))
+    call = CallAudio(np.zeros(16000, np.float32), np.zeros(16000, np.float32), "quiet")
+    assert ReplaySource(call)._files.block == 800
+    assert PlaylistSource([(0.0, call)]).block == 800

@@ -11,6 +11,7 @@ room for a loaded 2-core machine.
 from __future__ import annotations
 
 import io
+from collections import deque
 import os
 import socket
 import subprocess
@@ -224,6 +225,58 @@ def test_outbox_never_drops_events_and_coalesces_snapshots():
             assert (got[i - 1][0] == "event" and got[i - 1][1].t == p["t"])
 
 
+def test_outbox_put_does_not_search_what_a_hung_subscriber_keeps_waiting():
+    """A subscriber that hangs (a terminal paused with Ctrl-S, a pipe no one reads) keeps a
+    shift's events waiting; a snapshot put on the engine thread must not walk through them
+    (it did, under the lock, four times a second: 8 ms a put behind 200,000 events)."""
+    class Walked(deque):
+        walks = 0
+
+        def __iter__(self):
+            Walked.walks += 1
+            return super().__iter__()
+
+    gate = threading.Event()
+    box = _Outbox(lambda kind, payload: gate.wait(), 0, snapshot_backlog=4)
+    box._items = Walked()
+    box.start()
+    box.put("status", "taken")                 # the subscriber hangs on it
+    for _ in range(10_000):
+        box.put("event", None)
+    for _ in range(2000):                       # far more than the backlog: most are dropped
+        box.put("snapshot", {})
+    walks = Walked.walks
+    gate.set()
+    box.close()
+    box.join(timeout=30)
+    assert walks <= 2, walks                    # a sweep of dropped snapshots at most
+    assert box.dropped_snapshots == 2000 - 4
+
+
+def test_outbox_keeps_order_when_it_sweeps_dropped_snapshots():
+    got = []
+    gate = threading.Event()
+
+    def hung(kind, payload):
+        gate.wait()
+        got.append((kind, payload))
+
+    box = _Outbox(hung, 0, snapshot_backlog=3)
+    box.start()
+    box.put("status", "first")                 # taken at once: the subscriber hangs on it
+    time.sleep(0.05)
+    for i in range(5000):                       # enough dropped snapshots to be swept away
+        box.put("snapshot", i)
+        if i % 1000 == 0:
+            box.put("event", i)
+    gate.set()
+    box.close()
+    box.join(timeout=30)
+    assert got == [("status", "first"), *(("event", i) for i in range(0, 5000, 1000)),
+                   ("snapshot", 4997), ("snapshot", 4998), ("snapshot", 4999)]
+    assert box.dropped_snapshots == 4997
+
+
 def test_recorder_writer_thread_loses_at_most_about_a_second_on_a_crash(tmp_path):
     code = f"""
 import os, time, numpy as np
@@ -279,3 +332,26 @@ def test_a_pulseaudio_server_that_does_not_answer_never_holds_capture(pulse, tmp
         stuck.close()
     assert float(np.max(np.diff(taken))) < HELD_MAX_S       # was 5 s: pactl's timeout, on the consumer
     assert len(taken) > 50 and source.lost is None
+
+
+def test_a_subscriber_that_never_takes_anything_does_not_keep_the_call_from_ending(excerpt, monkeypatch, capfd):
+    """A terminal paused with Ctrl-S (its writes block) held the end of the call, and so
+    the program, for ever: drain() waited on it without end. It is left behind after
+    ``DRAIN_STALL_S`` of taking nothing, said once; the others get everything."""
+    import voicecoach.live as live
+
+    monkeypatch.setattr(live, "DRAIN_STALL_S", 0.5)
+    paused = threading.Event()                  # never set: the terminal stays paused
+    fast = []
+    session = LiveSession(TimedReplay(excerpt), Config(), transcribe=False, name="excerpt")
+    session.subscribe(lambda kind, payload: paused.wait())
+    session.subscribe(lambda kind, payload: fast.append(kind))
+    done = []
+    runner = threading.Thread(target=lambda: done.append(session.run()), daemon=True)
+    runner.start()
+    runner.join(60)
+    assert not runner.is_alive(), "the call never ended"
+    assert done and len(done[0]["interruptions"]) == 1
+    assert fast.count("event") == 2
+    err = capfd.readouterr().err
+    assert err.count("took nothing for 0.5 s; ending without it") == 1, err

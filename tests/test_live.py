@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -316,6 +317,39 @@ def test_a_failing_streaming_model_is_said_at_once_and_fed_no_more(short_call):
     assert all(w.inbox.qsize() < 50 for w in session.workers.values())      # not fed the rest
     assert not any(k == "status" and "behind" in p for k, p in said)
     assert took < 40.0, f"the call took {took:.0f} s to end (a 60 s wait for a worker that had ended?)"
+    assert [i["by"] for i in record["interruptions"]] == [e["by"] for e in truth["events"]
+                                                          if e["kind"] == "interruption"]
+
+
+def test_a_model_that_hangs_at_the_end_of_a_call_is_said_and_the_record_made(short_call, monkeypatch):
+    """Speech-to-text that stops answering (a model stuck in a decode): the end of the call
+    waited ``FINISH_WAIT_S`` for its words and then made the record without a word said.
+    Now a status line says so; the coaching that needs no words is in the record."""
+    import voicecoach.live as live
+    from voicecoach.config import Config
+    from voicecoach.live import LiveSession
+    from voicecoach.sources.audio import load_call
+    from voicecoach.sources.files import ReplaySource
+
+    answer = threading.Event()
+
+    class HungModel:
+        def transcribe(self, *args, **kwargs):
+            answer.wait()
+            raise OSError("stopped")
+
+    monkeypatch.setattr(live, "FINISH_WAIT_S", 1.0)
+    path, truth = short_call
+    session = LiveSession(ReplaySource(load_call(path)), Config(), model=HungModel(),
+                          second_model=HungModel())
+    said = []
+    session.subscribe(lambda kind, payload: said.append(payload) if kind == "status" else None)
+    try:
+        record = session.run()
+    finally:
+        answer.set()
+    ended = [p for p in said if "speech-to-text gave nothing for 1 s as the call ended" in p]
+    assert len(ended) == 1, said
     assert [i["by"] for i in record["interruptions"]] == [e["by"] for e in truth["events"]
                                                           if e["kind"] == "interruption"]
 

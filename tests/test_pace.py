@@ -1,9 +1,13 @@
 """Pace: syllable nuclei from the loudness envelope, word rate, windows, timeline."""
+from functools import partialmethod
+
 import numpy as np
 import pytest
 
+from voicecoach.analyzers.language import LanguageCues, LanguageOptions
 from voicecoach.analyzers.pace import PaceOptions, PaceTracker
 from voicecoach.analyzers.prosody import ProsodyFrames, ProsodyTracker
+from voicecoach.analyzers.turns import TurnOptions
 from voicecoach.events import AGENT, Word
 
 SR = 16000
@@ -125,3 +129,10 @@ def test_timeline_points_every_step():
     assert all(v == pytest.approx(4.0, rel=0.15) for _, v in syllables[1:])
     with pytest.raises(ValueError):
         pace.timeline("bananas")
+
+
+def test_the_turn_pause_default_lives_in_the_turns_section_alone(monkeypatch):
+    """Pace and the language cues take ``turns.turn_pause_s``'s default, not a copy of it."""
+    monkeypatch.setattr(TurnOptions, "__init__", partialmethod(TurnOptions.__init__, turn_pause_s=0.9))
+    assert PaceTracker().turn_pause_s == 0.9
+    assert LanguageCues(LanguageOptions(sentence_model=False)).turn_pause_s == 0.9

@@ -61,3 +61,26 @@ def test_noise_floor_percentile_is_numpys():
         ring[:n] = levels[:n]
         for q in (0, 5, 50, 97.5, 100):
             assert _nanpercentile(ring, q) == np.nanpercentile(ring, q)
+
+
+def test_each_voice_activity_keeps_its_own_state_over_one_shared_model():
+    """A shift's next call makes new voice activity on the engine thread: the model is read
+    from disk once per process, and two channels fed in turn hear what each would alone."""
+    from voicecoach.analyzers.vad import SileroVad
+    from voicecoach.analyze import demo_call_path
+    from voicecoach.sources.audio import load_call
+
+    call = load_call(demo_call_path())
+    a, b = call.agent[:20 * 16000], call.customer[:20 * 16000]
+    alone = []
+    for x in (a, b):
+        va = VoiceActivity()
+        alone.append(va.feed(x) + va.flush())
+    together = [VoiceActivity(), VoiceActivity()]
+    assert together[0].model._session is together[1].model._session is SileroVad()._session
+    heard: list[list] = [[], []]
+    for i in range(0, len(a), 320):                # 20 ms blocks, the channels in turn
+        heard[0] += together[0].feed(a[i:i + 320])
+        heard[1] += together[1].feed(b[i:i + 320])
+    assert [h + va.flush() for h, va in zip(heard, together)] == alone
+    assert alone[0] and alone[1]

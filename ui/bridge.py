@@ -122,19 +122,5 @@ class SessionRunner:
 
 class ShiftRunner(SessionRunner):
     """Build a :class:`voicecoach.shift.Shift` (loading the model) and run it on a worker
-    thread; ``finished`` carries the list of the shift's calls."""
-
-    def _work(self) -> None:
-        try:
-            shift = self.make_session()
-            with self._lock:
-                self.session = shift
-                stopping = self._stopping
-            if stopping:
-                self.bridge.finished.emit(None)
-                return
-            shift.subscribe(self.bridge)
-            self.bridge.started.emit(shift)
-            self.bridge.finished.emit(shift.run(stop_after_s=self.stop_after_s))
-        except BaseException as exc:  # handed to the GUI thread, which re-raises it
-            self.bridge.failed.emit(exc)
+    thread, as :class:`SessionRunner` runs a call; ``finished`` carries the list of the
+    shift's calls."""

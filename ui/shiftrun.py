@@ -75,6 +75,7 @@ class ShiftController(QObject):
         self.error: Optional[BaseException] = None
         self.paused = False
         self.runner: Optional[ShiftRunner] = None
+        self._reviews: list[subprocess.Popen] = []      # review windows opened
         w = window
         w.quitRequested.connect(self.quit)
         w.card.reviewRequested.connect(self.open_review)
@@ -175,8 +176,9 @@ class ShiftController(QObject):
 
     def open_review(self, path: str) -> None:
         """The review of a saved call, in a process of its own."""
-        subprocess.Popen(self.review_command(path),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+        self._reviews = [p for p in self._reviews if p.poll() is None]    # reap the closed ones
+        self._reviews.append(subprocess.Popen(self.review_command(path), stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL, env=dict(os.environ)))
 
     def can_hide(self) -> bool:
         """The overlay can be hidden: a tray icon or a global show hotkey brings it back."""

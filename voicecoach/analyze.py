@@ -27,7 +27,7 @@ from voicecoach.analyzers.voice import Baseline
 from voicecoach.config import Config
 from voicecoach.engine import Engine
 from voicecoach.events import AGENT, SAMPLE_RATE
-from voicecoach.sources.audio import CallAudio
+from voicecoach.sources.audio import FILE_BLOCK_S, CallAudio
 from voicecoach.store.record import build_record
 from voicecoach.stt.offline import Tape, settled_until, transcribe_channel
 from voicecoach.stt.whisper import load_model
@@ -85,7 +85,7 @@ def analyze_stream(stream: "CallStream", config: Optional[Config] = None, *, tra
                     at_end=stream.finish)
 
 
-def _blocks(channels: dict[str, np.ndarray], block_s: float = 10.0) -> Iterator[dict[str, np.ndarray]]:
+def _blocks(channels: dict[str, np.ndarray], block_s: float = FILE_BLOCK_S) -> Iterator[dict[str, np.ndarray]]:
     n = max(1, int(round(block_s * SAMPLE_RATE)))
     for start in range(0, len(channels[AGENT]), n):
         yield {ch: x[start:start + n] for ch, x in channels.items()}

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import bisect
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -64,6 +65,15 @@ if TYPE_CHECKING:
     from voicecoach.config import Config
 
 Subscriber = Callable[[str, object], None]   # ("event", Event) | ("snapshot", dict) | ("status", str)
+SNAPSHOT_BACKLOG = 4
+"""Undelivered snapshots a subscriber may have waiting before the oldest gives way."""
+FINISH_WAIT_S = 60.0
+"""At a call's end, how long (s) to wait for speech-to-text's next words before the record
+is made without the rest (a model that hangs); said in a status line."""
+DRAIN_STALL_S = 10.0
+"""A subscriber that takes nothing for this long (s) once the call or shift has ended (a
+terminal paused with Ctrl-S, a pipe no one reads) is left behind: the call's record and
+the program's end must not wait on it."""
 
 
 class _CaptureTimes:
@@ -201,15 +211,21 @@ class _SecondWorker(threading.Thread):
             self.out.put((SECOND, None))
 
 
+def _named(fn: Subscriber) -> str:
+    """A subscriber's name for a message: its function's, or its class's."""
+    return getattr(fn, "__qualname__", None) or type(fn).__name__
+
+
 class _Outbox(threading.Thread):
     """One subscriber's dispatcher: delivers what the session emits, in order, on a
     thread of its own.
 
-    :meth:`put` (engine thread) appends under a lock and returns at once. Events and
-    status lines always wait their turn; a snapshot beyond ``snapshot_backlog``
-    undelivered ones takes the place of the oldest (removed, counted in
-    :attr:`dropped_snapshots`), so a slow subscriber gets the newest metrics and
-    every event, in order. :meth:`close` lets it deliver what is left and end.
+    :meth:`put` (engine thread) appends under a lock and returns at once, in constant
+    time however much waits. Events and status lines always wait their turn; a snapshot
+    beyond ``snapshot_backlog`` undelivered ones takes the place of the oldest (marked
+    dropped where it waits and skipped, counted in :attr:`dropped_snapshots`), so a slow
+    subscriber gets the newest metrics and every event, in order. :meth:`close` lets it
+    deliver what is left and end.
     A subscriber that raises gets nothing more; the error is kept in :attr:`error`
     and printed to stderr.
     """
@@ -218,25 +234,29 @@ class _Outbox(threading.Thread):
         super().__init__(name=f"subscriber-{index}", daemon=True)
         self.fn = fn
         self.snapshot_backlog = max(1, snapshot_backlog)
-        self._items: deque = deque()
-        self._snapshots = 0               # undelivered snapshots in _items
+        self._items: deque = deque()      # [kind, payload] in order; kind None: a dropped snapshot
+        self._snapshots: deque = deque()  # the undelivered snapshots' items, oldest first
+        self._dropped_waiting = 0         # dropped snapshots still in _items
         self._cond = threading.Condition()
         self._closed = False
         self.dropped_snapshots = 0
+        self.delivered = 0                # items handed to the subscriber so far
         self.error: Optional[BaseException] = None
 
     def put(self, kind: str, payload) -> None:
+        item = [kind, payload]
         with self._cond:
             if kind == "snapshot":
-                if self._snapshots >= self.snapshot_backlog:
-                    for i, (k, _) in enumerate(self._items):
-                        if k == "snapshot":
-                            del self._items[i]
-                            break
+                if len(self._snapshots) >= self.snapshot_backlog:
+                    oldest = self._snapshots.popleft()     # found without a search: a hung
+                    oldest[0] = oldest[1] = None           # subscriber's backlog is long
                     self.dropped_snapshots += 1
-                else:
-                    self._snapshots += 1
-            self._items.append((kind, payload))
+                    self._dropped_waiting += 1
+                    if self._dropped_waiting > 1024 and 2 * self._dropped_waiting > len(self._items):
+                        self._items = deque(i for i in self._items if i[0] is not None)
+                        self._dropped_waiting = 0
+                self._snapshots.append(item)
+            self._items.append(item)
             self._cond.notify()
 
     def close(self) -> None:
@@ -252,8 +272,12 @@ class _Outbox(threading.Thread):
                 if not self._items:
                     return
                 kind, payload = self._items.popleft()
+                if kind is None:
+                    self._dropped_waiting -= 1
+                    continue
                 if kind == "snapshot":
-                    self._snapshots -= 1
+                    self._snapshots.popleft()
+                self.delivered += 1
             if self.error is not None:
                 continue
             try:
@@ -267,7 +291,7 @@ class Dispatcher:
     """The subscribers of a live session (or of a whole shift of them): one
     :class:`_Outbox` dispatcher thread each. :meth:`emit` never blocks."""
 
-    def __init__(self, snapshot_backlog: int = 4):
+    def __init__(self, snapshot_backlog: int = SNAPSHOT_BACKLOG):
         self.snapshot_backlog = snapshot_backlog
         self.subscribers: list[Subscriber] = []
         self._outboxes: list[_Outbox] = []
@@ -311,15 +335,21 @@ class Dispatcher:
                     box.start()
 
     def drain(self) -> None:
-        """Let every subscriber have everything emitted, then end the dispatcher threads."""
+        """Let every subscriber have everything emitted, then end the dispatcher threads.
+        One that takes nothing for :data:`DRAIN_STALL_S` is left behind, said on stderr."""
         with self._lock:
             self._running = False
             boxes = list(self._outboxes)
         for box in boxes:
             box.close()
         for box in boxes:
+            taken = -1
+            while box.is_alive() and box.delivered != taken:
+                taken = box.delivered
+                box.join(DRAIN_STALL_S)
             if box.is_alive():
-                box.join()
+                print(f"voicecoach: a live view ({_named(box.fn)}) took nothing for "
+                      f"{DRAIN_STALL_S:g} s; ending without it", file=sys.stderr)
 
 
 class LiveSession:
@@ -357,7 +387,8 @@ class LiveSession:
 
     def __init__(self, source, config: Optional[Config] = None, *, transcribe: bool = True,
                  model=None, second_model=None, baseline=None, recorder=None, name: str = "live call",
-                 snapshot_backlog: int = 4, dispatcher: Optional[Dispatcher] = None, lexicon=None):
+                 snapshot_backlog: int = SNAPSHOT_BACKLOG, dispatcher: Optional[Dispatcher] = None,
+                 lexicon=None):
         if config is None:
             from voicecoach.config import Config
 
@@ -474,8 +505,8 @@ class LiveSession:
             if not getattr(rec, "closed", True):
                 try:
                     rec.close()
-                except Exception:
-                    pass
+                except Exception as exc:        # the others are still closed
+                    print(f"voicecoach: a recording could not be closed ({exc})", file=sys.stderr)
 
     def _coach(self, stop_after_s: Optional[float]) -> None:
         """The engine thread's loop: one frame at a time, every hand-off a non-blocking put."""
@@ -552,7 +583,7 @@ class LiveSession:
         events = []
         while True:
             try:
-                ch, words = self._words_q.get(block=block, timeout=60 if block else None)
+                ch, words = self._words_q.get(block=block, timeout=FINISH_WAIT_S if block else None)
             except queue.Empty:
                 return events
             if words is None:
@@ -616,6 +647,8 @@ class LiveSession:
                     pending.discard(e.channel)
             events += [e for e in got if e.kind != "_worker_done"]
             if not got:
+                self._emit("status", f"speech-to-text gave nothing for {FINISH_WAIT_S:g} s as the call "
+                                     "ended; the record keeps the words heard until then")
                 break
         for ch in self.workers:
             self._stt_failed(ch)

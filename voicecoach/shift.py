@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Optional
 
 from voicecoach.calldetect import GOING_ON, UNHEARD, CallChange, CallDetector
 from voicecoach.events import AGENT, SAMPLE_RATE
-from voicecoach.live import Dispatcher, LiveSession, Subscriber
+from voicecoach.live import SNAPSHOT_BACKLOG, Dispatcher, LiveSession, Subscriber
 from voicecoach.sources.capture import DeviceLost
 from voicecoach.sources.files import CapturedFrame
 from voicecoach.sources.reconnect import DeviceBack
@@ -140,7 +140,7 @@ class Shift:
     def __init__(self, source, config: Optional["Config"] = None, *, transcribe: bool = True,
                  model=None, baseline=None, record_dir: Optional[str] = None, save: bool = True,
                  demo: bool = False,
-                 records_folder=None, history_path=None, snapshot_backlog: int = 4):
+                 records_folder=None, history_path=None, snapshot_backlog: int = SNAPSHOT_BACKLOG):
         if config is None:
             from voicecoach.config import Config
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Iterable, Optional
 
 import numpy as np
 
+from voicecoach.analyzers.turns import TurnOptions
 from voicecoach.events import Word
 
 if TYPE_CHECKING:   # the pace zone's readers (summary, report, review) need no signal code
@@ -112,6 +113,9 @@ class PaceTracker:
     ----------
     options : PaceOptions or None
         Settings; defaults when None.
+    turn_pause_s : float, optional
+        A pause this long (s) or longer ends a turn: talk time leaves it out
+        (``turns.turn_pause_s``, whose default it takes).
 
     Examples
     --------
@@ -121,9 +125,9 @@ class PaceTracker:
     >>> pace.state()["recent_wpm"]                 # doctest: +SKIP
     """
 
-    def __init__(self, options: Optional[PaceOptions] = None, turn_pause_s: float = 1.5):
+    def __init__(self, options: Optional[PaceOptions] = None, turn_pause_s: Optional[float] = None):
         self.options = options or PaceOptions()
-        self.turn_pause_s = turn_pause_s
+        self.turn_pause_s = TurnOptions().turn_pause_s if turn_pause_s is None else turn_pause_s
         self.hop_s: Optional[float] = None
         self._runs: list[list] = []        # [t_first, t_last, n_frames] of contiguous speech
         self._talk: list[list[float]] = []  # [start, end] (s) of talking: speech and the
@@ -335,10 +339,6 @@ class PaceTracker:
         count = bisect.bisect_right(times, t_end) - bisect.bisect_right(times, t_start)
         return count / speech
 
-
-
-ZONES = ("slow", "comfortable", "brisk", "fast")
-"""The pace zones, slowest first."""
 
 
 def zone(value: Optional[float], options: PaceOptions, metric: str = "wpm") -> Optional[str]:

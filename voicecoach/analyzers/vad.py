@@ -15,6 +15,7 @@ is heard in full.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import Optional
 
@@ -114,22 +115,36 @@ class SileroVad:
 
     ``model(windows)`` takes float32 windows of shape ``(n, 512)`` in time order
     and returns speech probabilities of shape ``(n,)``.
+
+    The model's state is each instance's own; the onnxruntime session (read from disk,
+    about 5 ms) is loaded once per process and shared, so that a shift's next call
+    starts its voice activity on the engine thread without touching the disk.
     """
 
-    def __init__(self, path: Optional[str] = None):
-        import onnxruntime  # voicecoach/__init__ has switched its telemetry off
+    _sessions: dict = {}
+    _lock = threading.Lock()
 
+    def __init__(self, path: Optional[str] = None):
         if path is None:
             from faster_whisper.utils import get_assets_path
 
             path = os.path.join(get_assets_path(), "silero_vad_v6.onnx")
-        opts = onnxruntime.SessionOptions()
-        opts.inter_op_num_threads = 1
-        opts.intra_op_num_threads = 1
-        opts.log_severity_level = 4
-        self._session = onnxruntime.InferenceSession(
-            path, providers=["CPUExecutionProvider"], sess_options=opts)
+        self._session = self._shared_session(path)
         self.reset()
+
+    @classmethod
+    def _shared_session(cls, path: str):
+        import onnxruntime  # voicecoach/__init__ has switched its telemetry off
+
+        with cls._lock:
+            if path not in cls._sessions:
+                opts = onnxruntime.SessionOptions()
+                opts.inter_op_num_threads = 1
+                opts.intra_op_num_threads = 1
+                opts.log_severity_level = 4
+                cls._sessions[path] = onnxruntime.InferenceSession(
+                    path, providers=["CPUExecutionProvider"], sess_options=opts)
+            return cls._sessions[path]
 
     def reset(self) -> None:
         self._h = np.zeros((1, 1, 128), np.float32)

@@ -6,6 +6,7 @@ a stand-in stream (``stream_factory``).
 """
 from __future__ import annotations
 
+from collections import deque
 from typing import Callable, Optional
 
 import numpy as np
@@ -39,7 +40,8 @@ class Player:
         self._factory = stream_factory
         self._stream = None
         self._pos = 0                  # next sample the callback plays
-        self._seek: Optional[int] = None
+        self._seeks: deque = deque(maxlen=1)   # a seek for the callback: append and popleft
+        #                                        are atomic, so one made while it runs is kept
         self.playing = False
         self.ended = False             # set by the callback at the end of the call
 
@@ -49,16 +51,16 @@ class Player:
 
     @property
     def position_s(self) -> float:
-        seek = self._seek
-        return (self._pos if seek is None else seek) / SAMPLE_RATE
+        try:
+            return self._seeks[-1] / SAMPLE_RATE
+        except IndexError:                    # none waiting (or the callback just took it)
+            return self._pos / SAMPLE_RATE
 
     def callback(self, outdata: np.ndarray, frames: int, time, status) -> None:
         """The stream callback: the next ``frames`` samples (n, 2) into ``outdata``."""
-        seek = self._seek
-        if seek is not None:
-            self._seek = None
-            pos = seek
-        else:
+        try:
+            pos = self._seeks.popleft()
+        except IndexError:
             pos = self._pos
         chunk = self._data[pos:pos + frames]
         n = len(chunk)
@@ -107,9 +109,9 @@ class Player:
         """Jump to ``t`` (s); a playing stream continues from there."""
         n = int(min(max(t, 0.0), self.duration_s) * SAMPLE_RATE)
         if self.playing:
-            self._seek = n
+            self._seeks.append(n)
         else:
-            self._seek = None
+            self._seeks.clear()
             self._pos = n
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ from voicecoach.events import SAMPLE_RATE
 from voicecoach.sources.library_noise import quiet_decoders
 
 MAX_CALL_S = 4 * 3600.0      # read whole (review, report, live --replay): longer is almost surely a wrong file
+FILE_BLOCK_S = 10.0          # a file is read and analysed in blocks this long (s): few model calls
 MAX_STREAM_S = 24 * 3600.0   # read block by block (analyze): a whole shift; longer is a wrong file or a lying header
 SILENCE_PEAK = 10 ** (-70 / 20)   # -70 dBFS: digital silence or a muted device
 MIN_AUDIO_S = 0.5            # less in any file of a call (either side's too): too short to analyse

@@ -10,12 +10,13 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Optional
 
 import numpy as np
 
+from voicecoach.config import CaptureOptions
 from voicecoach.events import SAMPLE_RATE
-from voicecoach.sources.audio import CallAudio
+from voicecoach.sources.audio import FILE_BLOCK_S, CallAudio
 
 
 @dataclass
@@ -40,7 +41,7 @@ class FileSource:
         Pace the blocks at the speed of the recording ("replay as live").
     """
 
-    def __init__(self, call: CallAudio, block_s: float = 10.0, realtime: bool = False):
+    def __init__(self, call: CallAudio, block_s: float = FILE_BLOCK_S, realtime: bool = False):
         self.call = call
         self.block = max(1, int(round(block_s * SAMPLE_RATE)))
         self.realtime = realtime
@@ -84,9 +85,10 @@ def take_all(queue: deque) -> list:
 class ReplaySource:
     """A recorded call fed at real-time pace, stamped like a device's frames."""
 
-    def __init__(self, call: CallAudio, block_s: float = 0.02, streams: bool = False):
+    def __init__(self, call: CallAudio, block_s: Optional[float] = None, streams: bool = False):
         self.call = call
         self.channels = tuple(call.channels())
+        block_s = CaptureOptions().block_s if block_s is None else block_s   # a device's blocks
         self._files = FileSource(call, block_s=block_s, realtime=True)
         self._stop = threading.Event()
         self._playback: deque = deque([(True, 0.0)] if streams else [])   # see PlaylistSource
@@ -123,8 +125,8 @@ class PlaylistSource:
         Each call after ``gap_s`` seconds of silence; ``call`` is a CallAudio, a path,
         or a callable returning one (loaded when its turn comes, so a long shift
         never holds more than one call in memory). Every call needs both channels.
-    block_s : float
-        Block length (s).
+    block_s : float, optional
+        Block length (s); default: a device's (``capture.block_s``).
     realtime : bool
         Pace the blocks like a device; False feeds them as fast as they are taken.
     streams : bool
@@ -140,8 +142,9 @@ class PlaylistSource:
         Where each call played on the shift clock (filled in as they play).
     """
 
-    def __init__(self, calls, block_s: float = 0.02, realtime: bool = False, streams: bool = False):
+    def __init__(self, calls, block_s: Optional[float] = None, realtime: bool = False, streams: bool = False):
         self.calls = list(calls)
+        block_s = CaptureOptions().block_s if block_s is None else block_s
         self.block = max(1, int(round(block_s * SAMPLE_RATE)))
         self.realtime = realtime
         self.streams = streams

@@ -24,8 +24,8 @@ from typing import Iterator, Optional
 import numpy as np
 
 from voicecoach.events import AGENT, CUSTOMER, SAMPLE_RATE
-from voicecoach.sources.audio import (MAX_STREAM_S, SILENCE_PEAK, AudioError, AudioWarning, LevelCheck,
-                                      lengths_differ, OneVoice, av_samples,
+from voicecoach.sources.audio import (FILE_BLOCK_S, MAX_STREAM_S, SILENCE_PEAK, AudioError, AudioWarning,
+                                      LevelCheck, lengths_differ, OneVoice, av_samples,
                                       av_stream,
                                       check_call_args, check_call_channels, check_file, check_header,
                                       check_length, check_samples, damaged_from_start, ended_early, further_ended, sndfile_info,
@@ -200,7 +200,7 @@ class CallStream:
         Seconds read so far (the call's length once iterated).
     """
 
-    def __init__(self, sides: dict, name: str, block_s: float = 10.0):
+    def __init__(self, sides: dict, name: str, block_s: float = FILE_BLOCK_S):
         # sides: channel -> (decoder, column index or None for a mixdown)
         self._sides = sides
         self.name = name
@@ -307,7 +307,7 @@ def _decoded(decoder: _Decoder) -> Iterator[np.ndarray]:
 
 def open_call_stream(path: str | Path | None = None, *, agent: str | Path | None = None,
                      customer: str | Path | None = None, agent_channel: str = "left",
-                     block_s: float = 10.0) -> CallStream:
+                     block_s: float = FILE_BLOCK_S) -> CallStream:
     """Open a call to be read block by block; the arguments are those of
     :func:`voicecoach.sources.audio.load_call`.
 

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
+from voicecoach.config import TeamOptions
 from voicecoach.paths import user_path
 from voicecoach.store.history import MIN_RATE_S, RATE_PER_S, CallScores
 from voicecoach.store.record import SCHEMA as RECORD_SCHEMA
@@ -314,12 +315,12 @@ class TeamStore:
     url : str
         The server (``postgresql://USER@HOST[:PORT]/DB``); the password comes from
         ``PGPASSWORD`` or ``~/.pgpass``.
-    connect_timeout_s : float
-        How long to wait for the server (s).
+    connect_timeout_s : float, optional
+        How long to wait for the server (s; default ``[team] connect_timeout_s``'s).
     check_version : bool
         Check the store's schema version against this client's (False for ``init``).
-    answer_timeout_s : float
-        Once connected, how long to wait for each answer (s; ``[team] answer_timeout_s``).
+    answer_timeout_s : float, optional
+        Once connected, how long to wait for each answer (s; default ``[team] answer_timeout_s``'s).
 
     Raises
     ------
@@ -327,8 +328,11 @@ class TeamStore:
         The server cannot be reached, refuses the login, or its layout does not fit.
     """
 
-    def __init__(self, url: str, connect_timeout_s: float = 5.0, check_version: bool = True,
-                 answer_timeout_s: float = 30.0):
+    def __init__(self, url: str, connect_timeout_s: Optional[float] = None, check_version: bool = True,
+                 answer_timeout_s: Optional[float] = None):
+        defaults = TeamOptions()
+        connect_timeout_s = defaults.connect_timeout_s if connect_timeout_s is None else connect_timeout_s
+        answer_timeout_s = defaults.answer_timeout_s if answer_timeout_s is None else answer_timeout_s
         psycopg = _psycopg()
         if not url:
             check_database_url(url)
