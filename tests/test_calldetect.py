@@ -753,3 +753,21 @@ def test_a_call_that_rang_while_coaching_was_paused_is_a_new_call(calls):
     got = paused_shift(CallDetector(), audio, 10.0, resume_at)
     assert [(c.kind, c.reason) for c in got] == [("start", "line"), ("end", "hand"),
                                                  ("start", "speech"), ("end", "hangup")]
+
+
+@needs_espeak
+def test_a_pause_in_the_talk_after_resuming_on_a_line_with_no_floor_is_the_same_call(calls):
+    """Coaching paused mid-call on a line that carries no floor (nothing between words),
+    resumed while both sides wait a few seconds (the caller restarting the router), and the
+    caller talks on: the rest is the same call going on ("resumed"), as the same quiet
+    stretch does not split an unpaused call. The line coming alive after those seconds of
+    nothing was taken for a new call that rang, so its card asked for the greeting again
+    (seen with `live --replay demo`, paused at 25 s, resumed at 43 s)."""
+    _, bare, _ = calls
+    half = len(bare) // 2
+    half_s = half / SAMPLE_RATE
+    audio = np.concatenate([silence(2.0), bare[:half], silence(4.0), bare[half:], silence(20.0)])
+    got = paused_shift(CallDetector(), audio, 2.0 + half_s - 3.0, 2.0 + half_s + 1.0)
+    assert [(c.kind, c.reason) for c in got][:3] == [("start", "line"), ("end", "hand"),
+                                                     ("start", "resumed")], got
+    assert len(got) == 4 and got[3].keep, got

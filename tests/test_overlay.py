@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 
 pytest.importorskip("pytestqt")
 
-from PyQt6.QtCore import QEvent, QPointF, Qt, QTimer  # noqa: E402
+from PyQt6.QtCore import QEvent, QPoint, QPointF, QRect, Qt, QTimer  # noqa: E402
 from PyQt6.QtGui import QMouseEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication, QLineEdit, QSystemTrayIcon  # noqa: E402
 from voicecoach.sinks.view import clock  # noqa: E402
@@ -498,6 +498,53 @@ def test_without_a_tray_the_close_button_asks_before_ending_the_shift(qtbot, mon
     w.close_button.click()
     assert asked and asked[0].startswith("Quit VoiceCoach?")
     assert w.isVisible() == (answer == "Keep coaching")
+
+
+def _contrast(widget) -> float:
+    """The WCAG contrast ratio between a widget's commonest colour (its background) and
+    the colour that stands out most from it (its text), as drawn in its window (a child
+    grabbed alone has the default background)."""
+    window = widget.window()
+    img = window.grab(QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())).toImage()
+
+    def lum(rgb):
+        c = [(v / 255) / 12.92 if v <= 10 else (((v / 255) + 0.055) / 1.055) ** 2.4 for v in rgb]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    pixels = [img.pixelColor(x, y) for x in range(img.width()) for y in range(img.height())]
+    rgbs = [(c.red(), c.green(), c.blue()) for c in pixels]
+    background = max(set(rgbs), key=rgbs.count)
+    lb = lum(background)
+    lt = max((lum(c) for c in set(rgbs)), key=lambda v: abs(v - lb))
+    return (max(lb, lt) + 0.05) / (min(lb, lt) + 0.05)
+
+
+def test_the_quit_question_is_readable(qtbot, monkeypatch, excerpt):
+    """The box the ✕ opens inherited the overlay's light text on the default light dialog:
+    "Quit VoiceCoach? …", "Quit" and "Keep coaching" were near-white on light grey
+    (seen under Xvfb: contrast about 1.1)."""
+    from PyQt6.QtWidgets import QLabel, QMessageBox
+
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: False))
+    w = OverlayWindow(QUICK)
+    qtbot.addWidget(w)
+    ShiftController(shift_of(excerpt), w)
+    w.show()
+    seen = {}
+
+    def look_and_keep():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, look_and_keep)
+            return
+        seen["text"] = _contrast(box.findChild(QLabel, "qt_msgbox_label"))
+        seen["buttons"] = {b.text(): _contrast(b) for b in box.buttons()}
+        next(b for b in box.buttons() if b.text() == "Keep coaching").click()
+
+    QTimer.singleShot(20, look_and_keep)
+    w.close_button.click()
+    assert seen["text"] >= 4.5, seen
+    assert all(c >= 4.5 for c in seen["buttons"].values()), seen
 
 
 # --------------------------------------------------------------------------- shift mode

@@ -116,7 +116,9 @@ class OverlayOptions:
 # --------------------------------------------------------------------------- the window
 
 def stylesheet(font_pt: float = FONT_PT) -> str:
-    """The overlay's own stylesheet (dark panel, light text) at a text size (points)."""
+    """The overlay's own stylesheet (dark panel, light text) at a text size (points).
+    A message box the overlay opens (quit?, share?) inherits its light text, so it is
+    dark too: on the default light dialog its words and buttons were all but invisible."""
     FONT_PT = font_pt  # noqa: N806
     return f"""
 QWidget {{ color: {TEXT}; font-size: {FONT_PT}pt; }}
@@ -142,10 +144,13 @@ QMenu::item:selected {{ background: {PALETTE["agent"]}; }}
 QMenu::item:disabled {{ color: {MUTED}; }}
 QMenu::separator {{ height: 1px; background: rgba(255, 255, 255, 30); margin: 4px 6px; }}
 QSizeGrip {{ width: 12px; height: 12px; }}
+QMessageBox {{ background: {PANEL}; }}
+QMessageBox QPushButton {{ color: {TEXT}; background: rgba(255, 255, 255, 22); padding: 4px 14px; min-width: 64px;
+                          border: 1px solid rgba(255, 255, 255, 60); border-radius: 5px; }}
+QMessageBox QPushButton:hover {{ background: rgba(255, 255, 255, 40); }}
+QMessageBox QPushButton:default {{ border-color: {PALETTE["agent"]}; }}
 """
 
-
-STYLESHEET = stylesheet()
 
 
 

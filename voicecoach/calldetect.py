@@ -184,6 +184,7 @@ class CallDetector:
         self._alive_since: Optional[float] = None
         self._nothing_since: Optional[float] = -np.inf   # a shift starts on a quiet line
         self._after_nothing = True         # the current sound followed a long enough nothing
+        self._nothing_s = np.inf           # how long that nothing was (s)
         self._floor_run = 0.0              # the current stretch of sound without caller speech (s)
         self._floor = False                # this call's line has shown a noise floor
         self._agent_spans: deque = deque(maxlen=64)  # recent agent speech (start, end)
@@ -253,6 +254,7 @@ class CallDetector:
                 self._hung_up_at = self._nothing_since   # the hang-up was waiting for the agent's words
             self._alive, self._alive_since = True, t0
             self._after_nothing = self._nothing_since is not None and t0 - self._nothing_since >= o.dead_s
+            self._nothing_s = t0 - self._nothing_since if self._nothing_since is not None else 0.0
             self._nothing_since = None
         elif not sound and self._alive:
             if self._alive_since is not None and t0 - self._alive_since >= o.floor_s:
@@ -304,7 +306,11 @@ class CallDetector:
         if self._rejoin == "device back":
             return onset - self._resumed_at <= REJOIN_S
         o = self.options
-        rang = self._after_nothing and self._alive_since is not None and self._alive_since >= self._cut_at
+        # the line came alive after nothing, since the cut: a new call rang where the cut
+        # call's line had a floor (its going dead was a hang-up) or the nothing lasted as
+        # long as silence that ends a call; a floorless line is nothing whenever both wait
+        rang = (self._after_nothing and self._alive_since is not None and self._alive_since >= self._cut_at
+                and (self._floor or self._nothing_s >= o.end_silence_s))
         quiet_s = o.mic_only_end_s if self.mic_only else o.end_silence_s
         return onset - self._resumed_at <= quiet_s and not rang
 
