@@ -172,7 +172,7 @@ def report_features(clips) -> None:
 def report_stability(clips, calibrated: dict[str, float], read_dir: Path) -> None:
     from voicecoach.analyzers.voice import Baseline, voice_stats
     from voicecoach.analyzers.warmth import TrainedWarmth, WarmthOptions
-    from voicecoach.store.profile import (
+    from voicecoach.analyzers.profile import (
         ProfileOptions,
         profile_from_frames,
         read_mono,
@@ -223,7 +223,7 @@ def report_stability(clips, calibrated: dict[str, float], read_dir: Path) -> Non
 def report_cost(read_dir: Path) -> None:
     from voicecoach.analyzers.prosody import ProsodyTracker
     from voicecoach.analyzers.warmth import WarmthTracker
-    from voicecoach.store.profile import read_mono
+    from voicecoach.analyzers.profile import read_mono
 
     paths = sorted(read_dir.glob("*.flac"))
     if paths:

@@ -172,15 +172,30 @@ def test_a_recording_is_analysed_against_the_voice_profile_given(recording, data
     assert seen == [profile]
 
 
-def test_the_default_analysis_uses_the_profile(recording, data, monkeypatch):
-    """Without an ``analyse`` of its own, open_call passes the profile to analyze_call."""
-    import voicecoach.analyze as analyze
+def test_the_default_analysis_uses_the_profile(tmp_path, data):
+    """Without an ``analyse`` of its own, open_call analyses a recording for real (the
+    shipped model, given by the config) with its warmth judged against the profile given."""
+    from voicecoach.analyzers.voice import Baseline
+    from voicecoach.config import Config
+    from voicecoach.analyzers.profile import profile_from_audio
+    from voicecoach.stt.whisper import DEFAULT_MODEL, model_path
 
-    seen = []
-    monkeypatch.setattr(analyze, "analyze_call", lambda audio, config=None, **kw: seen.append(kw)
-                        or make_record(recording.name, audio.duration))
-    open_call(recording, baseline="the profile")
-    assert seen == [{"baseline": "the profile"}]
+    demo = load_call(demo_call_path())
+    profile = Baseline.from_dict(profile_from_audio([demo.agent[:40 * 16000]]))
+    profile.source, profile.profile_id = "profile", "0123456789ab"
+    config = Config()
+    config.transcribe.model = model_path(DEFAULT_MODEL)       # the same model, named by its folder
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    part = folder / "part.wav"
+    sf.write(part, np.stack([demo.agent[:20 * 16000], demo.customer[:20 * 16000]], axis=1), 16000)
+    opened = open_call(part, config, baseline=profile)
+    record = opened.record
+    assert record["warmth"]["baseline"] == "profile" and record["warmth"]["profile_id"] == "0123456789ab"
+    assert record["stt_model"] == config.transcribe.model                  # analysed with the config given
+    said = " ".join(p["text"] for p in record["transcript"] if p["channel"] == "agent").lower()
+    assert "calling" in said, said                                          # the real analysis, words and all
+    assert load_record(part.with_suffix(".json")) == record
 
 
 def test_the_demo_call_opens_but_stays_out_of_the_history(data):

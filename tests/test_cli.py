@@ -603,7 +603,7 @@ def test_live_events_never_go_into_a_call_record(tmp_path, monkeypatch, capsys):
                                        "the event log to it would destroy it: name another file, e.g. "
                                        "shift.jsonl\n")
     assert (tmp_path / "s5.json").read_bytes() == record
-    from voicecoach.store.profile import PROFILE_KIND
+    from voicecoach.analyzers.profile import PROFILE_KIND
 
     profile = json.dumps({"kind": PROFILE_KIND, "median_f0": 180.0}, indent=1).encode()   # used by --profile
     (tmp_path / "me.json").write_bytes(profile)
@@ -666,7 +666,7 @@ def test_a_data_folder_that_cannot_hold_the_lock_does_not_stop_coaching(tmp_path
 
 
 def test_the_shifts_last_line_says_which_records_are_kept_and_which_are_lost():
-    from voicecoach.cli import _unsaved_line
+    from voicecoach.cli.live import _unsaved_line
 
     note = "the call record could not be saved to /d/records/x.json (No space left on device)"
     unsaved = [{"index": 2, "note": note, "recording": "/rec/call-1.wav"},

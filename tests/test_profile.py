@@ -17,22 +17,22 @@ from voicecoach.analyzers.voice import Baseline
 from voicecoach.analyzers.warmth import HeuristicWarmth, WarmthOptions, speech_window
 from voicecoach.sources.audio import AudioError
 from voicecoach.sources.devices import DeviceChoice, resolve_device
-from voicecoach.store import profile as profile_module
-from voicecoach.store.profile import (
-    CALIBRATION_PASSAGE,
+from voicecoach.analyzers import profile as profile_module
+from voicecoach.analyzers.profile import (
     PROFILE_KIND,
     ProfileOptions,
     build_profile,
     one_stream,
     profile_from_audio,
     profile_from_frames,
-    record_mic,
     score_audio,
     score_clips,
     speech_frames,
     speech_windows,
     window_stats,
 )
+from voicecoach.sources import mic
+from voicecoach.sources.mic import CALIBRATION_PASSAGE, record_mic
 
 SR = 16000
 
@@ -445,14 +445,16 @@ def test_calibrating_from_a_clipped_recording_says_so(tmp_path, capsys):
 def test_ctrl_c_in_the_mic_countdown_ends_its_line_before_stopped(tmp_path, monkeypatch, capsys):
     """Ctrl-C during "Starting in 2…" left the cursor on that line: "voicecoach: stopped"
     was printed on the end of it. The countdown's line ends first, as the level meter's does."""
+    import time
+
     from voicecoach import cli
 
-    monkeypatch.setattr(profile_module, "check_mic", lambda *a, **k: None)
+    monkeypatch.setattr(mic, "check_mic", lambda *a, **k: None)
 
     def interrupted(_s):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.time, "sleep", interrupted)
+    monkeypatch.setattr(time, "sleep", interrupted)
     assert cli.main(["calibrate", "--mic", "--no-remember", "-o", str(tmp_path / "p.json")]) == 130
     out = capsys.readouterr()
     assert "Starting in 3…" in out.out and out.out.endswith("\n"), out.out

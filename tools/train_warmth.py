@@ -30,7 +30,7 @@ from voicecoach.analyzers.vad import SileroVad
 from voicecoach.analyzers.voice import Baseline, VoiceStats, relative_features
 from voicecoach.analyzers.warmth import TrainedWarmth
 from voicecoach.sources.audio import AudioError
-from voicecoach.store.profile import (
+from voicecoach.analyzers.profile import (
     ProfileOptions,
     profile_from_frames,
     read_mono,

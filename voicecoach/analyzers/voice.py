@@ -10,7 +10,7 @@ speaking time, with a cooldown, for the cues built on these numbers.
 
 Shared by the warmth meter (:mod:`voicecoach.analyzers.warmth`), caller arousal
 (:mod:`voicecoach.analyzers.arousal`) and voice profiles
-(:mod:`voicecoach.store.profile`).
+(:mod:`voicecoach.analyzers.profile`).
 """
 from __future__ import annotations
 

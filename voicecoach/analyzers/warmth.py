@@ -297,7 +297,7 @@ def speech_window(options: Optional[WarmthOptions] = None) -> SpeechWindow:
     """What cuts the agent's speech frames into the windows the warmth meter scores:
     ``window_s`` of speech every ``update_s``, never reaching back more than
     ``max_span_s`` of call time. Voice profiles and clip scores
-    (:mod:`voicecoach.store.profile`) cut recordings with it too, so that all three
+    (:mod:`voicecoach.analyzers.profile`) cut recordings with it too, so that all three
     measure the same windows."""
     o = options or WarmthOptions()
     return SpeechWindow(o.window_s, o.update_s, o.max_span_s)

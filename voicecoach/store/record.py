@@ -255,7 +255,7 @@ def check_record(record, where: str = "call record") -> dict:
         raise RecordError(f"{where}: not a VoiceCoach call record (no schema field)")
     schema = record.get("schema")
     if not isinstance(schema, str) or not schema.startswith("voicecoach.call/"):
-        from voicecoach.store.profile import PROFILE_KIND
+        from voicecoach.analyzers.profile import PROFILE_KIND
 
         if record.get("kind") == PROFILE_KIND:
             raise RecordError(f"{where}: a voice profile (from `voicecoach calibrate`), not a call record")
