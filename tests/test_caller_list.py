@@ -1,12 +1,13 @@
 """benchmarks/caller_list.py: whole calls whose caller sentences carry a problem's id."""
 import pytest
 
-from benchmarks.caller_list import DATA, caller_list, load
+from benchmarks.caller_list import DATA, SECOND, caller_list, holds, load
 from voicecoach.events import CUSTOMER
 
 
-def test_the_shipped_calls_load_each_with_a_problem_and_agent_lines_unlabelled():
-    calls = load(DATA)
+@pytest.mark.parametrize("path", [DATA, SECOND], ids=["first", "second"])
+def test_the_shipped_calls_load_each_with_a_problem_and_agent_lines_unlabelled(path):
+    calls = load(path)
     assert len(calls) == 45
     for call in calls:
         ids = [pid for ch, pid, _ in call.lines if ch == CUSTOMER and pid != "-"]
@@ -31,3 +32,13 @@ def test_a_problem_restated_in_later_turns_is_listed_again_under_its_first_menti
     assert got[0] == ({"P1"}, "Hi Kieran, yeah, I'm calling about my internet. It keeps dropping out on me.")
     assert ({"P1"}, "It cut out three times last night alone.") in got
     assert [pids for pids, _ in got].count({"P1"}) >= 3
+
+
+def test_an_item_that_lists_a_lines_second_sentence_alone_holds_that_lines_problem():
+    """A line of two sentences whose first states no problem is listed as its second alone:
+    the item holds the line's problem (it was counted as "no problem", and the problem as
+    missed); a sentence too short to tell lines apart does not count."""
+    line = "And there's something else. I paid for an extra legroom seat and they put me at the back."
+    assert holds("I paid for an extra legroom seat and they put me at the back.", line)
+    assert holds("Hi. " + line.replace("else.", "else,"), line)             # the whole line, joined
+    assert not holds("It still hasn't arrived. Okay.", "Okay. It has arrived now.")
