@@ -19,7 +19,6 @@ from voicecoach.analyze import demo_call_path
 from voicecoach.sources.audio import load_call
 from voicecoach.store.calls import (
     add_to_history,
-    data_dir,
     find_record,
     kept_record,
     open_call,
@@ -31,6 +30,7 @@ from voicecoach.store.calls import (
     save_record,
 )
 from voicecoach.store.history import History
+from voicecoach.store.private import data_dir
 from voicecoach.store.record import SCHEMA, load_record
 
 
@@ -324,7 +324,7 @@ def test_reports_event_logs_and_profiles_are_private_too(tmp_path, umask_022):
     from voicecoach.events import Event
     from voicecoach.sinks.console import JsonlWriter
     from voicecoach.sinks.report import write_report
-    from voicecoach.store.calls import write_private
+    from voicecoach.store.private import write_private
 
     from voicecoach.analyze import analyze_call, demo_call_path
     from voicecoach.sources.audio import load_call

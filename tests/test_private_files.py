@@ -66,7 +66,7 @@ def test_an_output_follows_a_symlink_and_never_replaces_a_fifo(tmp_path, monkeyp
     file that holds a call: a report, a profile, the event log, a screenshot."""
     import json
 
-    from voicecoach.store.calls import private_file, write_private
+    from voicecoach.store.private import private_file, write_private
 
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
     call = tmp_path / "call.wav"
@@ -106,7 +106,7 @@ def test_a_file_written_through_a_dangling_symlink_is_private(tmp_path, umask_02
     """A screenshot or the history named by a symlink whose target is not there yet: the
     target is made 0600 before Qt or SQLite writes into it (it was made with the umask's
     0644: the link itself 'existed', so nothing was created)."""
-    from voicecoach.store.calls import private_file
+    from voicecoach.store.private import private_file
 
     link = tmp_path / "shot.png"
     link.symlink_to(tmp_path / "out" / "target.png")

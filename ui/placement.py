@@ -50,7 +50,7 @@ class Placement:
 
     def save(self, path: Path) -> None:
         """Write it (a failure to write only loses the placement, so it is ignored)."""
-        from voicecoach.store.calls import write_private
+        from voicecoach.store.private import write_private
 
         try:   # the user's alone, as the config file beside it: a folder others may write is one
             write_private(path, json.dumps(asdict(self)))   # where they can swap that file (umask 000)

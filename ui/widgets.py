@@ -32,7 +32,7 @@ from PyQt6.QtWidgets import (
 
 from voicecoach.events import SAMPLE_RATE
 from voicecoach.paths import user_path
-from voicecoach.store.calls import private_file, private_folder
+from voicecoach.store.private import private_file, private_folder
 from voicecoach.sinks.view import (
     PALETTE,
     checklist_items,

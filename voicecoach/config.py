@@ -592,7 +592,7 @@ def remember_setting(path: Optional[str | Path], section: str, key: str, value: 
     except tomllib.TOMLDecodeError:
         raise ConfigError(f"{path}: its [{section}] is written in a form VoiceCoach cannot add to "
                           f"(dotted keys or an inline table); add {line} to it yourself") from None
-    from voicecoach.store.calls import write_private
+    from voicecoach.store.private import write_private
 
     write_private(path, new)       # whole or not at all; the user's alone (it names their profile, their store)
     return f"Set as your voice profile in {path} ([{section}] {key})."

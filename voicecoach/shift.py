@@ -513,7 +513,8 @@ class Shift:
     def _save(self, record: dict, recording, info: dict):
         if not self.save:
             return None, ""
-        from voicecoach.store.calls import records_dir, save_call, save_new_call
+        from voicecoach.store.private import records_dir
+        from voicecoach.store.calls import save_call, save_new_call
 
         if recording is not None:                  # beside its recording, even one a full disk stopped
             return save_new_call(record, recording, self.history_path)

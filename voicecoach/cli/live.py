@@ -139,7 +139,7 @@ def cmd_live(args) -> int:
     if record_dir:
         import tempfile
 
-        from voicecoach.store.calls import private_folder
+        from voicecoach.store.private import private_folder
         from voicecoach.store.recovery import recover_in_background
 
         try:
@@ -231,7 +231,7 @@ def _unsaved_line(unsaved: list[dict], said: bool) -> str:
 def _one_live():
     """The live lock (:mod:`voicecoach.store.running`): a second coach on the same devices
     would coach, record and save every call twice."""
-    from voicecoach.store.calls import data_dir
+    from voicecoach.store.private import data_dir
     from voicecoach.store.running import AlreadyRunning, claim_live
 
     try:

@@ -86,7 +86,7 @@ def cmd_calibrate(args) -> int:
     for name in profile["without_speech"]:
         _note(f"{name} gave no speech (a muted take, or the wrong file?); the profile is made from the "
               "other recordings" + _other_side(args, [p for p in args.audio if Path(p).name == name]))
-    from voicecoach.store.calls import write_private
+    from voicecoach.store.private import write_private
 
     out = args.output
     try:

@@ -126,7 +126,7 @@ class JsonlWriter:
     def __init__(self, path: str):
         import datetime as _dt
 
-        from voicecoach.store.calls import private_folder, writable_file
+        from voicecoach.store.private import private_folder, writable_file
 
         self.path = user_path(path)
         writable_file(self.path)              # a FIFO or a device is refused, never made 0600
@@ -182,7 +182,7 @@ class JsonlWriter:
         """The log's file was deleted while it was written (its folder removed by a clean-up
         script, a sync client): what is written on would go with it, unseen. It is made again
         at its path (0600, its folder 0700), said once. Raises OSError."""
-        from voicecoach.store.calls import private_folder
+        from voicecoach.store.private import private_folder
 
         try:
             self.file.close()

@@ -116,7 +116,7 @@ class Recorder:
 
         The folder is made if missing, readable by the user alone (the user's own
         folder keeps its mode); the file is 0600 and locked while it is written."""
-        from voicecoach.store.calls import private_folder
+        from voicecoach.store.private import private_folder
 
         if self.path is not None:
             return self

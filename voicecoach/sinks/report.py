@@ -542,6 +542,6 @@ def write_report(record: dict, audio: Union[CallAudio, str, Path, None], out_pat
     if audio is not None and not isinstance(audio, CallAudio):
         audio = load_call(audio)
     page = report_html(record, audio, embed_audio=embed_audio, notes=notes)
-    from voicecoach.store.calls import write_private
+    from voicecoach.store.private import write_private
 
     return write_private(out_path, page)     # it holds the call: the user's alone

@@ -23,7 +23,8 @@ from typing import Iterable, Optional, Union
 
 from voicecoach.paths import user_path
 from voicecoach.sinks.view import CARE_NOTE, call_name, clock, plural, text_table
-from voicecoach.store.calls import DATA_DIR_ENV, call_files, data_dir, private_file, private_folder  # noqa: F401
+from voicecoach.store.calls import call_files
+from voicecoach.store.private import data_dir, private_file, private_folder
 from voicecoach.store.record import RecordError, is_demo, load_record
 
 _VERSION = 4
@@ -113,7 +114,7 @@ class History:
     path : path, optional
         The database file; default :func:`default_db_path`. It is created 0600 (SQLite
         gives its ``-wal`` and ``-shm`` files the same mode), its folder 0700
-        (:func:`voicecoach.store.calls.private_folder`).
+        (:func:`voicecoach.store.private.private_folder`).
 
     Examples
     --------

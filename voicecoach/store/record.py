@@ -154,7 +154,7 @@ def is_demo(record: dict, record_path: str | Path | None = None) -> bool:
         return True
     if record_path is None or (record.get("source") or {}).get("name") != "demo_call.flac":
         return False
-    from voicecoach.store.calls import records_dir
+    from voicecoach.store.private import records_dir
 
     try:
         return Path(record_path).resolve() == (records_dir() / "demo_call.json").resolve()

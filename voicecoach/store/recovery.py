@@ -125,7 +125,7 @@ def unindexed_unrecorded() -> list[Path]:
     import re
     import sqlite3
 
-    from voicecoach.store.calls import records_dir
+    from voicecoach.store.private import records_dir
     from voicecoach.store.history import History
     from voicecoach.store.record import is_demo
 
@@ -267,7 +267,7 @@ def _private_copy(recording: Path) -> Path:
     import shutil
     import tempfile
 
-    from voicecoach.store.calls import data_dir, private_folder
+    from voicecoach.store.private import data_dir, private_folder
 
     fd, name = tempfile.mkstemp(suffix=".wav", prefix=".recovering-", dir=private_folder(data_dir()))
     with os.fdopen(fd, "wb") as out, open(recording, "rb") as src:

@@ -43,7 +43,7 @@ def claim_live(folder: Path) -> Optional[IO]:
     """
     if fcntl is None:
         return None
-    from voicecoach.store.calls import private_folder
+    from voicecoach.store.private import private_folder
 
     try:
         path = private_folder(folder) / LOCK_NAME
