@@ -15,7 +15,8 @@ pytest.importorskip("pytestqt")
 
 from output_streams import output_streams  # noqa: E402
 from PyQt6.QtCore import QPoint, QPointF, Qt  # noqa: E402
-from voicecoach.ui.review import ReviewWindow, open_call, run_review  # noqa: E402
+from voicecoach.ui.analysing import open_call  # noqa: E402
+from voicecoach.ui.review import ReviewWindow, run_review  # noqa: E402
 from voicecoach.ui.style import apply_style  # noqa: E402
 
 from voicecoach.analyze import demo_call_path  # noqa: E402

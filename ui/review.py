@@ -1,9 +1,10 @@
 """The replay review: a finished call on one timeline, with its transcript, scores and playback.
 
 ``voicecoach review CALL`` opens a recording (analysed first, under a progress dialog,
-when it has no call record yet) or a call record (its audio is the recording of
-``record["source"]["name"]`` beside it or where the history says it was made from, as
-long as the call; without it the window shows the record without waveforms or playback). Which record, where a new one is saved and the history are
+when it has no call record yet: :mod:`ui.analysing`) or a call record (its audio is the
+recording of ``record["source"]["name"]`` beside it or where the history says it was
+made from, as long as the call; without it the window shows the record without
+waveforms or playback). Which record, where a new one is saved and the history are
 :mod:`voicecoach.store.calls`'s; playback is :mod:`voicecoach.sinks.playback`'s; the
 window only shows. Clicking anywhere on the timeline, a transcript line or a listed
 item plays the call from there.
@@ -12,29 +13,24 @@ item plays the call from there.
 """
 from __future__ import annotations
 
-import contextlib
 import errno
 import gc
 import os
 import re
 import sys
-import threading
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-from PyQt6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, Qt, QTimer
 from PyQt6.QtGui import QAction, QCursor, QGuiApplication, QKeySequence
 from PyQt6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTabWidget,
@@ -42,7 +38,6 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from voicecoach.analyze import analyze_call
 from voicecoach.analyzers.voice import Baseline
 from voicecoach.sinks.playback import PlaybackError, Player
 from voicecoach.sinks.report import call_date, write_report, written_line
@@ -61,8 +56,7 @@ from voicecoach.sinks.view import (
     transcript_lines,
 )
 from voicecoach.paths import same_file
-from voicecoach.sources.audio import AUDIO_SUFFIXES, AudioError, CallAudio
-from voicecoach.store import calls
+from voicecoach.sources.audio import AUDIO_SUFFIXES, AudioError
 from voicecoach.store.calls import OpenedCall
 from voicecoach.store.delete import DeleteError, delete_call, plan_deletion
 from voicecoach.store.history import History, left_out_line, trend_lines
@@ -70,13 +64,14 @@ from voicecoach.store.record import RecordError
 from voicecoach.stt.whisper import ModelError
 
 from . import screen_problem
+from .analysing import INTERRUPTED, Cancelled, ended_by_signals, open_call
 from .style import FONT_PT, apply_style, quiet_qt
 from .share import share_with_coach, team_configured
-from .signals import on_stop_signals
 from .widgets import (
     CUE_GLYPHS,
     plain,
     ElidedLabel,
+    FitColumn,
     HistoryView,
     ScorecardPanel,
     TimedTable,
@@ -94,156 +89,7 @@ HISTORY_ROWS = 100
 """How many of the latest calls the History tab lists (it says so when there are more)."""
 
 
-# --------------------------------------------------------------------------- opening a call
-
-class Cancelled(Exception):
-    """The agent cancelled the analysis of a call being opened (its progress dialog)."""
-
-
-_INTERRUPTED = threading.Event()
-"""Ctrl-C (or SIGTERM, SIGHUP) came while :func:`run_review` runs: an analysis under way
-stops at its next progress report, and the review ends."""
-
-
-@contextlib.contextmanager
-def _ended_by_signals(app: QApplication):
-    """While the review runs from a terminal: Ctrl-C, SIGTERM and SIGHUP end it (raised
-    after as KeyboardInterrupt, which the command line says in one line)."""
-    _INTERRUPTED.clear()
-
-    def stop() -> None:
-        _INTERRUPTED.set()
-        app.exit(130)              # every event loop: the window's and an analysis's
-
-    with on_stop_signals(stop):
-        yield
-    if _INTERRUPTED.is_set():
-        raise KeyboardInterrupt
-
-
-class _Bridge(QObject):
-    progressed = pyqtSignal(str, float)
-    done = pyqtSignal()
-
-
-def analyse_with_progress(call: CallAudio, config=None, parent: Optional[QWidget] = None,
-                          baseline: Optional[Baseline] = None) -> dict:
-    """Analyse a call on a worker thread under a progress dialog; returns its record.
-    ``baseline``: the voice profile warmth is judged against (None: the call's own start).
-
-    Raises
-    ------
-    Cancelled
-        The dialog's Cancel (or Esc): the analysis stops at its next progress report, so
-        a long recording opened by mistake does not hold the window for minutes."""
-    dialog = QProgressDialog(f"Analysing {call.name}…", "Cancel", 0, 1000, parent)
-    dialog.setAutoReset(False)
-    dialog.setAutoClose(False)
-    cancelled = threading.Event()
-    dialog.canceled.connect(cancelled.set)        # the Cancel button, Esc, closing it
-    dialog.rejected.connect(cancelled.set)
-    dialog.setWindowTitle("VoiceCoach")
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setMinimumDuration(0)
-    dialog.setValue(0)
-    stages = {"audio": 0.0, **{ch: 0.0 for ch in call.channels()}}
-    weight = {"audio": 0.25, **{ch: 0.75 / len(call.channels()) for ch in call.channels()}}
-    dialog.setMinimumWidth(420)
-    bridge = _Bridge()
-    result: dict = {}
-
-    def update(stage: str, fraction: float) -> None:
-        stages[stage] = fraction
-        dialog.setLabelText("Listening to both sides…" if stages["audio"] < 1.0
-                            else "Transcribing what was said…")
-        dialog.setValue(int(1000 * sum(weight[s] * f for s, f in stages.items())))
-
-    def report(stage: str, done: float, total: float) -> None:
-        if cancelled.is_set() or _INTERRUPTED.is_set():
-            raise Cancelled(f"{call.name}: analysis cancelled")
-        bridge.progressed.emit(stage, done / total if total else 1.0)
-
-    def work() -> None:
-        try:
-            result["record"] = analyze_call(call, config, baseline=baseline, progress=report)
-        except BaseException as exc:          # re-raised on the GUI thread below
-            result["error"] = exc
-        finally:
-            bridge.done.emit()
-
-    loop = QEventLoop()
-    bridge.progressed.connect(update)
-    bridge.done.connect(loop.quit)
-    worker = threading.Thread(target=work, name="voicecoach-analyse", daemon=True)
-    worker.start()
-    loop.exec()
-    worker.join()
-    stopped = cancelled.is_set()
-    dialog.canceled.disconnect(cancelled.set)     # closing a QProgressDialog emits canceled too
-    dialog.rejected.disconnect(cancelled.set)
-    dialog.close()
-    if stopped:
-        raise Cancelled(f"{call.name}: analysis cancelled; nothing opened")
-    if "error" in result:
-        raise result["error"]
-    return result["record"]
-
-
-def open_call(call: Union[str, Path, dict, tuple], config=None, parent: Optional[QWidget] = None,
-              history_path: Union[str, Path, None] = None,
-              baseline: Optional[Baseline] = None, agent_channel: Optional[str] = None) -> OpenedCall:
-    """What to review for ``call``: ``"demo"``, a recording, a call record file, a record
-    dict or a recording as ``(agent, customer)`` files.
-
-    :func:`voicecoach.store.calls.open_call`'s rules (a record if there is one, else the
-    recording analysed against ``baseline``, the voice profile, and its new record saved
-    and added to the history), analysing under a progress dialog.
-
-    Raises
-    ------
-    AudioError, RecordError
-        The file cannot be read (one line).
-    """
-    return calls.open_call(call, config, history_path=history_path, baseline=baseline,
-                           agent_channel=agent_channel, analyse=lambda audio, cfg, base: analyse_with_progress(audio, cfg, parent, base))
-
-
 # --------------------------------------------------------------------------- the window
-
-class FitColumn(QScrollArea):
-    """A column that fills the height it is given and scrolls when that is too little:
-    ``squeeze`` (the timeline) gives up height first, down to its minimum, and the rest
-    keep their preferred height (wrapped text stays whole). A short screen (a 1366x768
-    laptop) then scrolls the call's column instead of drawing its plots over one another."""
-
-    def __init__(self, widget: QWidget, squeeze: QWidget):
-        super().__init__()
-        self._squeeze = squeeze
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.viewport().setAutoFillBackground(False)
-        widget.setAutoFillBackground(False)
-        self.setWidget(widget)
-        self.setMinimumWidth(widget.minimumWidth() + self.verticalScrollBar().sizeHint().width())
-        widget.installEventFilter(self)
-
-    def eventFilter(self, obj, event) -> bool:
-        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
-            QTimer.singleShot(0, self._fit)            # its content changed (a call loaded)
-        return super().eventFilter(obj, event)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._fit()
-
-    def _fit(self) -> None:
-        widget, width = self.widget(), self.viewport().width()
-        layout = widget.layout()
-        preferred = (layout.totalHeightForWidth(width) if layout.hasHeightForWidth()
-                     else widget.sizeHint().height())
-        give = max(0, self._squeeze.sizeHint().height() - self._squeeze.minimumSizeHint().height())
-        widget.resize(width, max(self.viewport().height(), preferred - give))
-
 
 class ReviewWindow(QMainWindow):
     """The review of one call, and the history of past calls.
@@ -953,12 +799,12 @@ def run_review(call: Union[str, Path, dict, tuple, OpenedCall], screenshot: Unio
     window = ReviewWindow(config=config, baseline=baseline)
     window.resize(*size)
     if screenshot is None:
-        with _ended_by_signals(app):
+        with ended_by_signals(app):
             try:
                 window.load(call if isinstance(call, OpenedCall)
                             else open_call(call, config, window, window.history_path, baseline, agent_channel))
             except Cancelled as exc:
-                if _INTERRUPTED.is_set():
+                if INTERRUPTED.is_set():
                     return 130                      # said as KeyboardInterrupt on the way out
                 print(f"voicecoach: {exc}", file=sys.stderr)
                 return 1

@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -853,3 +854,38 @@ def write_screenshot(widget: QWidget, path) -> bool:
         return False
     print(f"Screenshot written to {path}", flush=True)
     return True
+
+
+class FitColumn(QScrollArea):
+    """A column that fills the height it is given and scrolls when that is too little:
+    ``squeeze`` (the timeline) gives up height first, down to its minimum, and the rest
+    keep their preferred height (wrapped text stays whole). A short screen (a 1366x768
+    laptop) then scrolls the call's column instead of drawing its plots over one another."""
+
+    def __init__(self, widget: QWidget, squeeze: QWidget):
+        super().__init__()
+        self._squeeze = squeeze
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.viewport().setAutoFillBackground(False)
+        widget.setAutoFillBackground(False)
+        self.setWidget(widget)
+        self.setMinimumWidth(widget.minimumWidth() + self.verticalScrollBar().sizeHint().width())
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self._fit)            # its content changed (a call loaded)
+        return super().eventFilter(obj, event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        widget, width = self.widget(), self.viewport().width()
+        layout = widget.layout()
+        preferred = (layout.totalHeightForWidth(width) if layout.hasHeightForWidth()
+                     else widget.sizeHint().height())
+        give = max(0, self._squeeze.sizeHint().height() - self._squeeze.minimumSizeHint().height())
+        widget.resize(width, max(self.viewport().height(), preferred - give))
