@@ -11,13 +11,13 @@ room for a loaded 2-core machine.
 from __future__ import annotations
 
 import io
-from collections import deque
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import replace
 
 import numpy as np
@@ -354,4 +354,25 @@ def test_a_subscriber_that_never_takes_anything_does_not_keep_the_call_from_endi
     assert done and len(done[0]["interruptions"]) == 1
     assert fast.count("event") == 2
     err = capfd.readouterr().err
-    assert err.count("took nothing for 0.5 s; ending without it") == 1, err
+    assert err.count("took nothing for 0.5 s; not waiting for it any longer") == 1, err
+
+
+def test_a_left_behind_view_is_named_as_the_user_knows_it(monkeypatch, capfd):
+    """The line said when the terminal view is left behind names it as the agent knows it,
+    not by an inner function's name ("in_order.<locals>.each")."""
+    import voicecoach.live as live
+    from voicecoach.live import Dispatcher
+    from voicecoach.sinks.console import in_order
+
+    monkeypatch.setattr(live, "DRAIN_STALL_S", 0.2)
+    paused = threading.Event()
+    dispatch = Dispatcher()
+    dispatch.subscribe(in_order(lambda kind, payload: paused.wait()))
+    dispatch.start()
+    dispatch.emit("status", "hello")
+    try:
+        dispatch.drain()
+    finally:
+        paused.set()
+    err = capfd.readouterr().err
+    assert "voicecoach: the terminal view took nothing for 0.2 s" in err, err

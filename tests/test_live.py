@@ -382,3 +382,32 @@ def test_a_failing_second_pass_leaves_the_streamed_words_and_one_status_line(sho
     assert record["live"]["transcript_decoded_again"] == 0
     failed = [s for s in said if "second decode" in s]
     assert len(failed) == 1 and "Input/output error" in failed[0] and "streamed live" in failed[0]
+
+
+def test_a_recording_that_cannot_be_closed_is_said_and_the_others_are_still_closed(capsys):
+    """A recording whose close fails (a full disk at the last write) was swallowed; now it
+    is said in one line on stderr, and every other recording is still closed."""
+    import numpy as np
+
+    from voicecoach.config import Config
+    from voicecoach.live import LiveSession
+    from voicecoach.sources.audio import CallAudio
+    from voicecoach.sources.files import ReplaySource
+
+    class Rec:
+        def __init__(self, fails):
+            self.closed, self.fails = False, fails
+
+        def close(self):
+            if self.fails:
+                raise OSError(28, "No space left on device")
+            self.closed = True
+
+    call = CallAudio(np.zeros(16000, np.float32), np.zeros(16000, np.float32), "quiet")
+    session = LiveSession(ReplaySource(call), Config(), transcribe=False)
+    broken, whole = Rec(True), Rec(False)
+    session._recorders = [broken, whole]
+    session.close_recorders()
+    assert whole.closed
+    err = capsys.readouterr().err
+    assert err == "voicecoach: a recording could not be closed ([Errno 28] No space left on device)\n", err

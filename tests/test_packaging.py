@@ -21,3 +21,13 @@ def test_every_package_of_the_tree_is_installed():
                 in_tree.add(".".join((name, *parts)))
     assert in_tree - listed == set(), f"packages missing from pyproject.toml: {sorted(in_tree - listed)}"
     assert "voicecoach.cli" in listed
+
+
+def test_the_command_still_runs_as_python_m_voicecoach_cli():
+    """``cli.py`` ran as ``python -m voicecoach.cli``; the package does too."""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "voicecoach.cli", "--version"], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0 and res.stdout.startswith("voicecoach"), (res.stdout, res.stderr)

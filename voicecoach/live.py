@@ -30,8 +30,9 @@ Threads, and what each one does:
   (:mod:`voicecoach.sources.capture`).
 
 When the call ends, :meth:`LiveSession.run` finishes the engine, drains the speech-to-text
-workers and the recorder, and waits until every subscriber has had everything
-emitted before it returns the call record.
+workers (waiting at most :data:`FINISH_WAIT_S` for their next words) and the recorder,
+and waits until every subscriber has had everything emitted before it returns the call
+record; one that takes nothing for :data:`DRAIN_STALL_S` is left behind, said on stderr.
 
 Every event carries its latency: wall-clock seconds from the capture of the audio
 that decided it to the moment it leaves the engine (is queued for the subscribers).
@@ -71,9 +72,10 @@ FINISH_WAIT_S = 60.0
 """At a call's end, how long (s) to wait for speech-to-text's next words before the record
 is made without the rest (a model that hangs); said in a status line."""
 DRAIN_STALL_S = 10.0
-"""A subscriber that takes nothing for this long (s) once the call or shift has ended (a
-terminal paused with Ctrl-S, a pipe no one reads) is left behind: the call's record and
-the program's end must not wait on it."""
+"""A subscriber that takes nothing for this long (s) once the call or shift has ended (an
+events file on a pipe no one reads, a view that hangs) is left behind: the program's end
+must not wait on it. (A terminal paused with Ctrl-S holds the program's own last lines
+too, until it is resumed; the calls are saved before.)"""
 
 
 class _CaptureTimes:
@@ -212,8 +214,10 @@ class _SecondWorker(threading.Thread):
 
 
 def _named(fn: Subscriber) -> str:
-    """A subscriber's name for a message: its function's, or its class's."""
-    return getattr(fn, "__qualname__", None) or type(fn).__name__
+    """A subscriber's name for a message to the user: its ``label`` (``"the terminal
+    view"``), else a live view named by its function or class."""
+    label = getattr(fn, "label", None)
+    return label or f"a live view ({getattr(fn, '__qualname__', None) or type(fn).__name__})"
 
 
 class _Outbox(threading.Thread):
@@ -221,7 +225,7 @@ class _Outbox(threading.Thread):
     thread of its own.
 
     :meth:`put` (engine thread) appends under a lock and returns at once, in constant
-    time however much waits. Events and status lines always wait their turn; a snapshot
+    time on average however much waits (dropped snapshots are swept out now and then). Events and status lines always wait their turn; a snapshot
     beyond ``snapshot_backlog`` undelivered ones takes the place of the oldest (marked
     dropped where it waits and skipped, counted in :attr:`dropped_snapshots`), so a slow
     subscriber gets the newest metrics and every event, in order. :meth:`close` lets it
@@ -348,8 +352,8 @@ class Dispatcher:
                 taken = box.delivered
                 box.join(DRAIN_STALL_S)
             if box.is_alive():
-                print(f"voicecoach: a live view ({_named(box.fn)}) took nothing for "
-                      f"{DRAIN_STALL_S:g} s; ending without it", file=sys.stderr)
+                print(f"voicecoach: {_named(box.fn)} took nothing for {DRAIN_STALL_S:g} s; "
+                      "not waiting for it any longer", file=sys.stderr)
 
 
 class LiveSession:
@@ -477,7 +481,7 @@ class LiveSession:
     def run(self, stop_after_s: Optional[float] = None) -> dict:
         """Coach until the source ends, :meth:`stop` is called or ``stop_after_s`` of call
         time pass; return the call record (the same format ``analyze`` writes) once every
-        subscriber has had everything emitted."""
+        subscriber has had everything emitted (or been left behind: :meth:`Dispatcher.drain`)."""
         if self._own_dispatch:
             self.dispatch.start()
         try:

@@ -235,7 +235,8 @@ class Shift:
 
     def run(self, stop_after_s: Optional[float] = None) -> list[dict]:
         """Listen until the source ends, :meth:`stop` or ``stop_after_s`` of shift time;
-        return :attr:`calls` once every call is saved and every subscriber has had everything."""
+        return :attr:`calls` once every call is saved and every subscriber has had everything
+        (or been left behind: :meth:`voicecoach.live.Dispatcher.drain`)."""
         self.dispatch.start()
         self._closer.start()
         self._stop_after_s = stop_after_s

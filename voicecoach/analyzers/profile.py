@@ -40,8 +40,9 @@ from voicecoach.events import SAMPLE_RATE
 from voicecoach.sources.audio import AudioError, AudioWarning, check_call_channels, read_audio
 
 PROFILE_KIND = "voicecoach-voice-profile"
-NO_SPEECH_S = 1.0      # a recording with less voiced speech gave none (a muted take, the wrong file)
 """Value of a profile's ``"kind"`` key."""
+NO_SPEECH_S = 1.0      # a recording with less voiced speech gave none (a muted take, the wrong file)
+
 
 @dataclass
 class ProfileOptions:

@@ -123,6 +123,8 @@ class JsonlWriter:
     cut back to its last whole line, and coaching goes on. A log whose file is deleted
     mid-shift (its folder removed) is made again at its path, with one warning."""
 
+    label = "the events file (--events)"     # what a message about it calls it
+
     def __init__(self, path: str):
         import datetime as _dt
 
@@ -253,6 +255,7 @@ def in_order(*subscribers: Callable[[str, object], None]) -> Callable[[str, obje
             except Exception as exc:
                 alive.remove(fn)
                 tell_failed(fn, exc)
+    each.label = "the terminal view"     # what a message about it calls it (not in_order.<locals>.each)
     return each
 
 

@@ -59,7 +59,7 @@ class Player:
     def callback(self, outdata: np.ndarray, frames: int, time, status) -> None:
         """The stream callback: the next ``frames`` samples (n, 2) into ``outdata``."""
         try:
-            pos = self._seeks.popleft()
+            pos = self._pos = self._seeks.popleft()     # position_s reads it at once
         except IndexError:
             pos = self._pos
         chunk = self._data[pos:pos + frames]
