@@ -716,3 +716,40 @@ def test_a_live_calls_recording_opens_with_its_record(tmp_path, data):
     sf.write(folder / "call.wav", np.zeros((16000 * 14, 2), np.float32) + 0.01, 16000)
     save_record(record, folder / "call.json")
     assert find_record(folder / "call.wav", 14.0) is None
+
+
+def test_two_shifts_saving_a_call_by_the_same_second_keep_both_records(tmp_path, data):
+    """A shift and a replay beside it (or two shifts) that start a call in the same second
+    named its record alike, ``call-<second>-001.json``: the second saved over the first."""
+    import datetime as dt
+
+    from voicecoach.config import Config
+    from voicecoach.shift import Shift
+    from voicecoach.sources.audio import CallAudio
+    from voicecoach.sources.files import PlaylistSource
+
+    quiet = CallAudio(np.zeros(16000, np.float32), np.zeros(16000, np.float32), "quiet")
+    info = {"when": dt.datetime(2026, 12, 7, 7, 38, 27), "index": 1}
+    saved = []
+    for name in ("the shift's call", "the replay's call"):
+        shift = Shift(PlaylistSource([(0.0, quiet)]), Config(), transcribe=False,
+                      records_folder=tmp_path / "records", history_path=tmp_path / "h.db")
+        path, note = shift._save(make_record(name), None, info)
+        assert note == "" or "history" not in note, note
+        saved.append(path)
+    assert saved[0].name == "call-20261207-073827-001.json"
+    assert saved[1].name == "call-20261207-073827-001-2.json"
+    assert [load_record(p)["source"]["name"] for p in saved] == ["the shift's call", "the replay's call"]
+    assert all(mode(p) == 0o600 for p in saved)
+
+
+def test_a_new_private_file_takes_the_next_free_name_exclusively(tmp_path):
+    from voicecoach.store.private import new_private_file
+
+    made = []
+    for _ in range(3):
+        path, fd = new_private_file(tmp_path / "calls", "call-20261207-073827", ".wav")
+        os.close(fd)
+        made.append(path.name)
+    assert made == ["call-20261207-073827.wav", "call-20261207-073827-2.wav", "call-20261207-073827-3.wav"]
+    assert mode(tmp_path / "calls") == 0o700 and mode(tmp_path / "calls" / made[0]) == 0o600

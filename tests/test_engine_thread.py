@@ -357,22 +357,49 @@ def test_a_subscriber_that_never_takes_anything_does_not_keep_the_call_from_endi
     assert err.count("took nothing for 0.5 s; not waiting for it any longer") == 1, err
 
 
-def test_a_left_behind_view_is_named_as_the_user_knows_it(monkeypatch, capfd):
-    """The line said when the terminal view is left behind names it as the agent knows it,
-    not by an inner function's name ("in_order.<locals>.each")."""
+def test_a_left_behind_view_is_named_as_the_user_knows_it_and_the_terminal_is_waited_for(monkeypatch, capfd):
+    """The line said when a view is left behind names it as the agent knows it ("the events
+    file (--events)"), not by an inner function's name. The terminal view is never left
+    behind: paused with Ctrl-S, the program's own last lines ("Shift over") wait in the
+    same terminal, and came out spliced into the view's when it was."""
     import voicecoach.live as live
     from voicecoach.live import Dispatcher
     from voicecoach.sinks.console import in_order
 
     monkeypatch.setattr(live, "DRAIN_STALL_S", 0.2)
     paused = threading.Event()
+
+    class Stuck:
+        label = "the events file (--events)"
+
+        def __call__(self, kind, payload):
+            paused.wait()
+
+    order = []
     dispatch = Dispatcher()
-    dispatch.subscribe(in_order(lambda kind, payload: paused.wait()))
+    dispatch.subscribe(Stuck())
+    dispatch.subscribe(in_order(lambda kind, payload: (paused.wait(), order.append("view"))))
     dispatch.start()
     dispatch.emit("status", "hello")
-    try:
-        dispatch.drain()
-    finally:
-        paused.set()
+    drained = threading.Thread(target=lambda: (dispatch.drain(), order.append("drained")), daemon=True)
+    drained.start()
+    drained.join(1.0)
+    assert drained.is_alive(), "the terminal view was left behind"
+    paused.set()
+    drained.join(30)
+    assert order == ["view", "drained"]
     err = capfd.readouterr().err
-    assert "voicecoach: the terminal view took nothing for 0.2 s" in err, err
+    assert err.count("voicecoach: the events file (--events) took nothing for 0.2 s") == 1, err
+    assert "terminal view" not in err, err
+
+
+def test_falling_behind_is_said_once_until_speech_to_text_has_caught_up():
+    """A lag hovering about the limit (4.1, 3.9, 4.2 s...) said "speech-to-text is 4.x s
+    behind" at every crossing, 3-6 times a call on a busy machine."""
+    from voicecoach.live import behind_said
+
+    warned, said = False, []
+    for lag in (2.0, 4.1, 3.9, 4.2, 3.95, 4.3, 1.0, 4.5, None, 4.4):
+        say, warned = behind_said(lag, 4.0, warned)
+        said.append(say)
+    assert said == [False, True, False, False, False, False, False, True, False, True]

@@ -279,8 +279,10 @@ def test_a_call_saved_after_the_next_started_is_summed_up_without_saying_waiting
     assert "call 2 started (1:37 into the shift; the call going on now the input is back)" in first
     assert "Call record: /r/1.json" in first
     assert "Waiting for the next call" not in first
+    assert first.rstrip().endswith("── call 2 goes on ──")       # the lines after it are call 2's again
     show("call", {"state": "ended", "index": 2, "t": 97.0, "end_t": 190.0, "record": record, "record_path": "/r/2.json"})
     assert "Waiting for the next call" in out.getvalue()[len(first):]
+    assert "goes on ──" not in out.getvalue()[len(first):]
     show("call", {"state": "started", "index": 3, "t": 250.0, "reason": "resumed"})   # a pause ended call 2
     assert "call 3 started (4:10 into the shift; call 2 going on, coached again)" in out.getvalue()
 
@@ -423,3 +425,102 @@ def test_the_after_call_card_says_when_the_words_were_not_checked():
     assert after_call(record).unchecked == ""
     off = dict(record, unavailable=["transcript", "language cues"], commitments=[], caller_problems=[], cues=[])
     assert "not checked (speech-to-text was off)" in after_call(off).unchecked
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_a_summary_in_a_terminal_is_wrapped_at_words_under_its_column(width):
+    """In a terminal narrower than a row, the row went on past the edge and the terminal
+    broke it mid-word at the first column ("4.0 syll" / "ables/s"): each row is wrapped at
+    its words, the rest under the text, never past the terminal's width."""
+    record = make_record(200.0)
+    record["caller_problems"] = [{"t": 6.0, "text": "My internet keeps dropping every evening and it "
+                                                    "has been going on for a week now, and I was charged twice."}]
+    whole = summary_text(record)
+    text = summary_text(record, width=width)
+    assert max(len(line) for line in text.splitlines()) <= width
+    assert " ".join(text.split()) == " ".join(whole.split())          # nothing lost, nothing cut
+    said = [line for line in text.splitlines() if "charged" in line or "My internet" in line]
+    assert said[0].startswith("Caller said 0:06")
+    rest = text.splitlines()[text.splitlines().index(said[0]) + 1]
+    assert rest.startswith(" " * 12) and not rest[12].isspace()
+    assert any(line.startswith("Caller said 0:06") and line.endswith("charged twice.”")
+               for line in whole.splitlines())                          # no width: rows whole
+
+
+def test_the_call_printer_wraps_a_summary_only_in_a_terminal(monkeypatch):
+    import os as _os
+
+    from voicecoach.sinks import console
+    from voicecoach.sinks.console import CallPrinter
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+        def fileno(self):
+            return 1
+
+    monkeypatch.setattr(console.os, "get_terminal_size", lambda fd: _os.terminal_size((60, 40)))
+    record = make_record(200.0)
+    for out, narrow in ((Tty(), True), (io.StringIO(), False)):
+        CallPrinter(out)("call", {"state": "ended", "index": 1, "t": 0.0, "end_t": 8.0, "record": record})
+        longest = max(len(line) for line in out.getvalue().splitlines())
+        assert (longest <= 60) == narrow
+
+
+def test_the_live_lines_in_a_narrow_terminal_wrap_under_their_text(monkeypatch):
+    """At 60 columns a caption or a cue went past the edge and the terminal broke it
+    mid-word at the first column, into the time column: wrapped at words, under the text."""
+    import os as _os
+
+    from voicecoach.sinks import console
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+        def fileno(self):
+            return 1
+
+    monkeypatch.setattr(console.os, "get_terminal_size", lambda fd: _os.terminal_size((60, 40)))
+    out = Tty()
+    view = ConsoleView(out, sentence_gap_s=1.0)
+    sentence = ("The router lights blink orange and nothing loads and I was charged twice on my "
+                "last bill for internet that doesn't even work.")
+    for i, w in enumerate(sentence.split()):
+        view("event", Event("word", 15.0 + 0.3 * i, "customer", w, {"end": 15.2 + 0.3 * i}))
+    view("event", Event("interruption", 21.0, "agent", "You cut in while the caller was talking", {}, 0.021))
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 60
+    assert lines[0].startswith("[ 0:15] caller: The router")
+    assert all(line.startswith(" " * 16) and not line[16].isspace() for line in lines[1:-2])
+    assert lines[-2].startswith("[ 0:21]     Interruption: You cut in") and lines[-1].startswith(" " * 12)
+    assert " ".join(" ".join(lines[:-2]).split()) == "[ 0:15] caller: " + sentence
+
+    plain = io.StringIO()                       # a pipe or a file: lines stay whole
+    ConsoleView(plain)("event", Event("interruption", 21.0, "agent", "You cut in while the caller was talking "
+                                      "and went on for a good while", {}, 0.021))
+    assert len(plain.getvalue().splitlines()) == 1
+
+
+def test_a_shift_whose_terminal_reader_is_gone_ends(tmp_path):
+    """`live --console | head` (or a pager quit early): the shift coached on, unseen, until
+    the replay ran out or, on real devices, until Ctrl-C. Now the shift ends once the
+    terminal's reader is gone (the call so far saved), quietly."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, HOME=str(tmp_path), VOICECOACH_DATA_DIR=str(tmp_path / "data"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "live", "--replay", "demo", "--console",
+                             "--no-transcript"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    for _ in range(3):                       # what `head -3` reads (the demo call is 74 s long)
+        assert proc.stdout.readline()
+    proc.stdout.close()
+    try:
+        err = proc.communicate(timeout=60)[1].decode()
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("the shift went on coaching with no one reading")
+    assert proc.returncode == 0 and "Traceback" not in err, err

@@ -74,8 +74,9 @@ is made without the rest (a model that hangs); said in a status line."""
 DRAIN_STALL_S = 10.0
 """A subscriber that takes nothing for this long (s) once the call or shift has ended (an
 events file on a pipe no one reads, a view that hangs) is left behind: the program's end
-must not wait on it. (A terminal paused with Ctrl-S holds the program's own last lines
-too, until it is resumed; the calls are saved before.)"""
+must not wait on it. Not the terminal view: paused with Ctrl-S, a terminal holds the
+program's own last lines too, which must come after the view's (the calls are saved
+before)."""
 
 
 class _CaptureTimes:
@@ -213,6 +214,21 @@ class _SecondWorker(threading.Thread):
             self.out.put((SECOND, None))
 
 
+def behind_said(lag_s: Optional[float], warn_s: float, warned: bool) -> tuple[bool, bool]:
+    """Whether to say that speech-to-text is ``lag_s`` behind, and whether it now stands said:
+    said once when the lag passes ``warn_s``, and again only after it has caught up (under
+    half of it): a lag going 4.1, 3.9, 4.2 s said it three times.
+
+    >>> behind_said(4.2, 4.0, False), behind_said(3.9, 4.0, True), behind_said(4.1, 4.0, True)
+    ((True, True), (False, True), (False, True))
+    >>> behind_said(1.5, 4.0, True), behind_said(None, 4.0, True)
+    ((False, False), (False, False))
+    """
+    if lag_s is not None and lag_s > warn_s:
+        return not warned, True
+    return False, warned and lag_s is not None and lag_s >= warn_s / 2
+
+
 def _named(fn: Subscriber) -> str:
     """A subscriber's name for a message to the user: its ``label`` (``"the terminal
     view"``), else a live view named by its function or class."""
@@ -340,13 +356,18 @@ class Dispatcher:
 
     def drain(self) -> None:
         """Let every subscriber have everything emitted, then end the dispatcher threads.
-        One that takes nothing for :data:`DRAIN_STALL_S` is left behind, said on stderr."""
+        One that takes nothing for :data:`DRAIN_STALL_S` is left behind, said on stderr,
+        unless it is ``waited_for`` (the terminal view: what the program prints after it
+        must come after it, and a paused terminal holds those lines too)."""
         with self._lock:
             self._running = False
             boxes = list(self._outboxes)
         for box in boxes:
             box.close()
         for box in boxes:
+            if getattr(box.fn, "waited_for", False):     # the terminal the program itself prints to
+                box.join()
+                continue
             taken = -1
             while box.is_alive() and box.delivered != taken:
                 taken = box.delivered
@@ -550,10 +571,10 @@ class LiveSession:
             snap = self.snapshot()
             self._send(self.coach.snapshot(snap))
             self._emit("snapshot", snap)
-            behind = snap["stt_lag_s"] is not None and snap["stt_lag_s"] > self.config.live.behind_warn_s
-            if behind and not self._warned_behind:
+            say, self._warned_behind = behind_said(snap["stt_lag_s"], self.config.live.behind_warn_s,
+                                                   self._warned_behind)
+            if say:
                 self._emit("status", f"speech-to-text is {snap['stt_lag_s']:.1f} s behind; catching up")
-            self._warned_behind = behind
             dropped = snap["dropped_blocks"] - self._dropped_before
             if dropped > self._dropped_said:            # the callback's queue was full: never silently
                 lost_s = (dropped - self._dropped_said) * self.config.capture.block_s

@@ -514,15 +514,21 @@ class Shift:
     def _save(self, record: dict, recording, info: dict):
         if not self.save:
             return None, ""
-        from voicecoach.store.private import records_dir
         from voicecoach.store.calls import save_call, save_new_call
+        from voicecoach.store.private import new_private_file, records_dir
 
         if recording is not None:                  # beside its recording, even one a full disk stopped
             return save_new_call(record, recording, self.history_path)
         folder = Path(self.records_folder) if self.records_folder else records_dir()
         stamp = info["when"].strftime("%Y%m%d-%H%M%S")
         path = folder / f"call-{stamp}-{info['index']:03d}.json"
-        try:
-            return path, save_call(record, path, self.history_path)
+        try:                                       # a name of its own: another shift, or a replay
+            path, fd = new_private_file(folder, path.stem, ".json")     # beside it, may start
+            os.close(fd)                                                 # a call in the same second
+            try:
+                return path, save_call(record, path, self.history_path)
+            except OSError:
+                path.unlink(missing_ok=True)
+                raise
         except OSError as exc:
             return None, f"the call record could not be saved to {path} ({exc.strerror or exc})"

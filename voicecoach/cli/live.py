@@ -252,7 +252,8 @@ def _live_console(make_shift, extra, args, what, record_dir):
     for fn in extra:
         shift.subscribe(fn)
     shift.subscribe(in_order(CallPrinter(ending=lambda: shift.stopping),
-                             ConsoleView(sentence_gap_s=shift.config.language.sentence_gap_s)))
+                             ConsoleView(sentence_gap_s=shift.config.language.sentence_gap_s),
+                             on_gone=shift.stop))      # `| head`, a pager quit: the shift ends
     channels = shift.source.channels
     print(f"VoiceCoach live — {what}" +
           ("" if "customer" in channels else " (mic only: warmth and pace; no call audio)") +

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 import threading
 import traceback
 from pathlib import Path
@@ -54,7 +55,7 @@ class ConsoleView:
         elif kind == "snapshot":
             self._snapshot(payload)
         elif kind == "status":           # something the agent should know: a lost device, a full disk
-            self._print(f"         ! {payload}")
+            self._print(f"         ! {payload}", 11)
         elif kind == "shift" and "hold" in payload:
             self._print("         On hold: the call goes on" if payload["hold"] else "         Back from the hold")
         elif kind == "shift" and "paused" in payload:
@@ -62,7 +63,14 @@ class ConsoleView:
         elif kind == "call" and payload.get("state") == "started":
             self._next_status, self._lines = 0.0, {}       # a new call: its own clock and lines
 
-    def _print(self, text: str) -> None:
+    def _print(self, text: str, indent: int = 8) -> None:
+        """One line; in a terminal narrower than it, wrapped at its words with the rest
+        ``indent`` columns in (under its text, clear of the time column): left to the
+        terminal, it broke mid-word at the first column."""
+        width = _columns(self.out)
+        if width is not None and len(text) > width > indent + 20:
+            text = "\n".join(textwrap.wrap(text, width, subsequent_indent=" " * indent,
+                                            break_on_hyphens=False))
         say(text, self.out)
 
     def _event(self, e: Event) -> None:
@@ -72,17 +80,17 @@ class ConsoleView:
             split = self._lines.setdefault(e.channel, LineSplitter(self.sentence_gap_s))
             who = "you   " if e.channel == "agent" else "caller"
             for line in split.feed(Word(e.channel, e.t, e.data.get("end", e.t), e.text)):
-                self._print(f"[{clock(line[0].start):>5}] {who}: {line_text(line)}")   # as the review times it
+                self._print(f"[{clock(line[0].start):>5}] {who}: {line_text(line)}", 16)   # as the review times it
             return
         if e.kind not in SHOWN:
             return
         if e.kind == "nudge":
-            self._print(f"[{clock(e.t):>5}] >>> {e.text.upper()}{lat}")
+            self._print(f"[{clock(e.t):>5}] >>> {e.text.upper()}{lat}", 12)
         elif e.kind == "cue":          # as the review and the report word it
             cue = {"kind": e.data.get("cue", "cue"), "text": e.text, "suggestion": e.data.get("suggestion")}
-            self._print(f"[{clock(e.t):>5}]     {cue_line(cue)}")
+            self._print(f"[{clock(e.t):>5}]     {cue_line(cue)}", 12)
         else:                          # the text says who
-            self._print(f"[{clock(e.t):>5}]     {TURN_NAMES[e.kind]}: {e.text}{lat}")
+            self._print(f"[{clock(e.t):>5}]     {TURN_NAMES[e.kind]}: {e.text}{lat}", 12)
 
     def _snapshot(self, s: dict) -> None:
         if s["t"] < self._next_status:
@@ -241,12 +249,17 @@ def _ends_a_line(path: Path) -> bool:
         return True
 
 
-def in_order(*subscribers: Callable[[str, object], None]) -> Callable[[str, object], None]:
+def in_order(*subscribers: Callable[[str, object], None],
+             on_gone: Optional[Callable[[], None]] = None) -> Callable[[str, object], None]:
     """Subscribers that write to one terminal, as one subscriber: each given everything
     in turn. Subscribed apart, each has a dispatcher thread of its own and their lines
     interleave at random (a call's first status line before the call's header). One that
-    raises is told on stderr and dropped; the others go on, as they would apart."""
+    raises is told on stderr and dropped; the others go on, as they would apart.
+    ``on_gone`` is called (once) when the terminal's reader is gone (``| head``, a pager
+    quit): the shift then ends, as a program whose output is cut off does, rather than
+    coaching on unseen until Ctrl-C."""
     alive = list(subscribers)
+    gone: list = []
 
     def each(kind: str, payload) -> None:
         for fn in list(alive):
@@ -255,8 +268,12 @@ def in_order(*subscribers: Callable[[str, object], None]) -> Callable[[str, obje
             except Exception as exc:
                 alive.remove(fn)
                 tell_failed(fn, exc)
+                if isinstance(exc, BrokenPipeError) and on_gone is not None and not gone:
+                    gone.append(exc)
+                    on_gone()
     each.label = "the terminal view"     # what a message about it calls it (not in_order.<locals>.each)
-    return each
+    each.waited_for = True               # its lines are the program's own: paused with Ctrl-S, the
+    return each                          # program's last lines wait too, and come after it, in order
 
 
 def tell_failed(fn: Callable, exc: BaseException) -> None:
@@ -269,6 +286,16 @@ def tell_failed(fn: Callable, exc: BaseException) -> None:
     traceback.print_exception(exc, file=sys.stderr)
 
 
+def _columns(out: IO[str]) -> Optional[int]:
+    """The width of the terminal ``out`` is, or None (a pipe, a file: lines stay whole)."""
+    try:
+        if not out.isatty():
+            return None
+        return os.get_terminal_size(out.fileno()).columns or None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 class CallPrinter:
     """Shift mode in the terminal: a line when each call starts, and its summary (with
     where its record went) when it ends. ``ending`` says whether the shift is ending (a
@@ -278,6 +305,7 @@ class CallPrinter:
         self.out = out
         self.ending = ending
         self.latest = 0           # the last call started: a summary can come after it began
+        self.open = 0             # the call going on now, 0 for none
 
     def __call__(self, kind: str, payload) -> None:
         if kind != "call":
@@ -285,14 +313,17 @@ class CallPrinter:
         from voicecoach.sinks.summary import summary_text
 
         state = payload.get("state")
+        if state == "ending" and payload.get("index") == self.open:
+            self.open = 0
+            return
         if state == "started":
-            self.latest = payload["index"]
+            self.latest = self.open = payload["index"]
             going_on = {"device back": "; the call going on now the input is back",
                         "resumed": f"; call {payload['index'] - 1} going on, coached again"}
             text = (f"\n── call {payload['index']} started ({clock(payload.get('shift_s', payload['t']))} "
                     f"into the shift{going_on.get(payload.get('reason'), '')}) ──")
         elif state == "ended":
-            text = "\n" + summary_text(payload["record"])
+            text = "\n" + summary_text(payload["record"], width=_columns(self.out))
             if payload.get("record_path"):
                 text += f"\n\nCall record: {payload['record_path']}"
             if payload.get("note"):
@@ -300,6 +331,8 @@ class CallPrinter:
             if (payload["index"] == self.latest and not self.ending()
                     and payload.get("ended_by") not in ("shift end", "device lost")):
                 text += "\n\nWaiting for the next call… (Ctrl-C ends the shift)"
+            if self.open and self.open != payload["index"]:   # saved while the next call goes on
+                text += f"\n\n── call {self.open} goes on ──"
         elif state == "saved":
             text = f"\nCall {payload['index']}'s record is saved after all: {payload['record_path']}"
         elif state == "dropped":

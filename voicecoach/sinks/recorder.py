@@ -116,20 +116,12 @@ class Recorder:
 
         The folder is made if missing, readable by the user alone (the user's own
         folder keeps its mode); the file is 0600 and locked while it is written."""
-        from voicecoach.store.private import private_folder
+        from voicecoach.store.private import new_private_file
 
         if self.path is not None:
             return self
-        folder = private_folder(self.folder)
-        for n in range(1, 1000):            # calls of a shift may start within one second
-            path = folder / (f"call-{self._stamp}.wav" if n == 1 else f"call-{self._stamp}-{n}.wav")
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                break
-            except FileExistsError:
-                continue
-        else:
-            raise FileExistsError(f"{folder}: no free recording name for {self._stamp}")
+        path, fd = new_private_file(self.folder, f"call-{self._stamp}", ".wav")   # calls of a shift
+        #                                                 may start within one second
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)     # released when the file is closed
             # and by close() alone: a recording stopped mid-call (a full disk) is this call's

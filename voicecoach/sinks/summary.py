@@ -2,7 +2,9 @@
 (:mod:`voicecoach.sinks.view`) as plain text, one screen."""
 from __future__ import annotations
 
+import textwrap
 from statistics import median
+from typing import Optional
 
 from voicecoach.sinks.view import (
     CARE_NOTE,
@@ -16,15 +18,21 @@ from voicecoach.sinks.view import (
 )
 
 
-def summary_text(rec: dict) -> str:
-    """Format a call record as a short report (plain text, one screen)."""
+def summary_text(rec: dict, width: Optional[int] = None) -> str:
+    """Format a call record as a short report (plain text, one screen). ``width``: the
+    terminal's columns, when shown in one: a row longer than that is wrapped at its words,
+    under its text (left to the terminal, it broke mid-word at the line's first column)."""
     s = call_scores(rec)
     chans = rec["source"]["channels"]
     who = "agent + customer" if "customer" in chans else "agent only"
     lines = [f"VoiceCoach — {rec['source']['name']} ({clock(rec['duration'])}, {who})", ""]
 
     def row(label, text):
-        lines.append(f"{label:<12}{text}")
+        if width is None or width - 12 < 20:      # too narrow to keep the label column
+            lines.append(f"{label:<12}{text}")
+            return
+        for i, part in enumerate(textwrap.wrap(text, width - 12, break_on_hyphens=False) or [""]):
+            lines.append(f"{label if i == 0 else '':<12}{part}")
 
     talk, share = s.talk_time, s.talk_share
     if share is None:
@@ -87,4 +95,8 @@ def summary_text(rec: dict) -> str:
         lines.append("")
         lines.append(unavailable_text(rec))
     lines += ["", CARE_NOTE]
+    if width is not None and width >= 32:     # the header, the notes: wrapped at words too
+        lines = [part for line in lines
+                 for part in (textwrap.wrap(line, width, subsequent_indent=" " * (12 if line[:12].isspace() else 0),
+                                            break_on_hyphens=False) or [""])]
     return "\n".join(lines)

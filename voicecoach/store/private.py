@@ -168,3 +168,24 @@ def write_private(path: Union[str, Path], text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def new_private_file(folder: Union[str, Path], stem: str, suffix: str) -> tuple[Path, int]:
+    """A file no other has: ``stem + suffix`` in ``folder`` (made private if missing), else
+    ``stem-2 + suffix``, ``stem-3``..., created empty, 0600 and exclusively, so that two
+    programs naming a call by the same second (a shift and a replay beside it) never
+    write one file. Returns the path and a descriptor open for writing.
+
+    Raises
+    ------
+    OSError
+        The folder cannot be made, or no name is free (999 taken).
+    """
+    folder = private_folder(folder)
+    for n in range(1, 1000):
+        path = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
+        try:
+            return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, f"no free name for {stem}{suffix}", str(folder))
