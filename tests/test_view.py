@@ -447,50 +447,68 @@ def test_a_summary_in_a_terminal_is_wrapped_at_words_under_its_column(width):
                for line in whole.splitlines())                          # no width: rows whole
 
 
-def test_the_call_printer_wraps_a_summary_only_in_a_terminal(monkeypatch):
-    import os as _os
+class Terminal:
+    """A real pseudo-terminal ``columns`` wide (what ``live --console`` prints to in a
+    terminal window): ``out`` is its writing end, :meth:`lines` what it shows."""
 
-    from voicecoach.sinks import console
+    def __init__(self, columns: int):
+        import fcntl
+        import os
+        import pty
+        import struct
+        import termios
+
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+        self.out = os.fdopen(slave, "w", encoding="utf-8", buffering=1)
+        self._got = b""
+
+    def lines(self) -> list[str]:
+        import os
+        import select
+
+        self.out.flush()
+        while select.select([self.master], [], [], 0.2)[0]:
+            self._got += os.read(self.master, 65536)
+        return self._got.decode("utf-8").replace("\r\n", "\n").splitlines()
+
+    def close(self) -> None:
+        import os
+
+        self.out.close()
+        os.close(self.master)
+
+
+def test_the_call_printer_wraps_a_summary_only_in_a_terminal():
     from voicecoach.sinks.console import CallPrinter
 
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
-
-        def fileno(self):
-            return 1
-
-    monkeypatch.setattr(console.os, "get_terminal_size", lambda fd: _os.terminal_size((60, 40)))
     record = make_record(200.0)
-    for out, narrow in ((Tty(), True), (io.StringIO(), False)):
-        CallPrinter(out)("call", {"state": "ended", "index": 1, "t": 0.0, "end_t": 8.0, "record": record})
-        longest = max(len(line) for line in out.getvalue().splitlines())
-        assert (longest <= 60) == narrow
+    tty, plain = Terminal(60), io.StringIO()
+    try:
+        for out in (tty.out, plain):
+            CallPrinter(out)("call", {"state": "ended", "index": 1, "t": 0.0, "end_t": 8.0, "record": record})
+        shown = tty.lines()
+    finally:
+        tty.close()
+    assert shown and max(len(line) for line in shown) <= 60
+    assert max(len(line) for line in plain.getvalue().splitlines()) > 60      # a pipe: rows whole
+    assert " ".join(" ".join(shown).split()) == " ".join(plain.getvalue().split())
 
 
-def test_the_live_lines_in_a_narrow_terminal_wrap_under_their_text(monkeypatch):
+def test_the_live_lines_in_a_narrow_terminal_wrap_under_their_text():
     """At 60 columns a caption or a cue went past the edge and the terminal broke it
     mid-word at the first column, into the time column: wrapped at words, under the text."""
-    import os as _os
-
-    from voicecoach.sinks import console
-
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
-
-        def fileno(self):
-            return 1
-
-    monkeypatch.setattr(console.os, "get_terminal_size", lambda fd: _os.terminal_size((60, 40)))
-    out = Tty()
-    view = ConsoleView(out, sentence_gap_s=1.0)
+    tty = Terminal(60)
+    view = ConsoleView(tty.out, sentence_gap_s=1.0)
     sentence = ("The router lights blink orange and nothing loads and I was charged twice on my "
                 "last bill for internet that doesn't even work.")
-    for i, w in enumerate(sentence.split()):
-        view("event", Event("word", 15.0 + 0.3 * i, "customer", w, {"end": 15.2 + 0.3 * i}))
-    view("event", Event("interruption", 21.0, "agent", "You cut in while the caller was talking", {}, 0.021))
-    lines = out.getvalue().splitlines()
+    try:
+        for i, w in enumerate(sentence.split()):
+            view("event", Event("word", 15.0 + 0.3 * i, "customer", w, {"end": 15.2 + 0.3 * i}))
+        view("event", Event("interruption", 21.0, "agent", "You cut in while the caller was talking", {}, 0.021))
+        lines = tty.lines()
+    finally:
+        tty.close()
     assert max(len(line) for line in lines) <= 60
     assert lines[0].startswith("[ 0:15] caller: The router")
     assert all(line.startswith(" " * 16) and not line[16].isspace() for line in lines[1:-2])
