@@ -47,26 +47,26 @@ TEAM_OVERVIEW_CALLS, TEAM_LIST_CALLS = 5, 20
 """How many calls `team` shows per agent, and `team list` of one agent, unless -n says."""
 
 
-def _seconds(text: str) -> float:
-    """An argument in seconds: a finite number above 0."""
+def _number_of_seconds(text: str, zero: bool) -> float:
+    """A finite number of seconds: above 0, or 0 or more when ``zero``."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be a number of seconds above 0")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+        raise argparse.ArgumentTypeError(f"{text} must be a number of seconds, 0 or more" if zero
+                                         else f"{text} must be a number of seconds above 0")
     return value
+
+
+def _seconds(text: str) -> float:
+    """An argument in seconds: a finite number above 0."""
+    return _number_of_seconds(text, zero=False)
 
 
 def _gap_seconds(text: str) -> float:
     """Silence between replayed calls: a finite number of seconds, 0 or more."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be a number of seconds, 0 or more")
-    return value
+    return _number_of_seconds(text, zero=True)
 
 
 def _count(text: str) -> int:
