@@ -403,3 +403,69 @@ def test_falling_behind_is_said_once_until_speech_to_text_has_caught_up():
         say, warned = behind_said(lag, 4.0, warned)
         said.append(say)
     assert said == [False, True, False, False, False, False, False, True, False, True]
+
+
+def test_a_view_that_hangs_mid_shift_is_left_behind_and_holds_nothing_more(monkeypatch):
+    """A view that stopped taking anything mid-shift (an events file on a network share
+    that hangs) kept every event emitted after it, for the rest of the shift: its queue
+    only grew. After ``HUNG_S`` of taking nothing it is left behind, what waited for it is
+    let go, the others are told in a status line, and the end does not wait for it. The
+    terminal view, however long it is paused, is not."""
+    import voicecoach.live as live
+    from voicecoach.live import Dispatcher
+    from voicecoach.sinks.console import in_order
+
+    monkeypatch.setattr(live, "HUNG_S", 0.3)
+    paused, held = threading.Event(), threading.Event()
+
+    class Stuck:
+        label = "the events file (--events)"
+
+        def __call__(self, kind, payload):
+            paused.wait()
+
+    seen, terminal = [], []
+    dispatch = Dispatcher()
+    dispatch.subscribe(Stuck())
+    dispatch.subscribe(lambda kind, payload: seen.append((kind, payload)))
+    dispatch.subscribe(in_order(lambda kind, payload: (held.wait(), terminal.append(payload))))
+    stuck_box, _, terminal_box = dispatch._outboxes
+    dispatch.start()
+    for i in range(20):                         # 1 s of events, the stuck view hung from the first
+        dispatch.emit("event", i)
+        time.sleep(0.05)
+    assert stuck_box.left_behind and not terminal_box.left_behind
+    for i in range(20, 5000):                   # the rest of the shift: nothing more piles up
+        dispatch.emit("event", i)
+    assert len(stuck_box._items) == 0
+    assert len(terminal_box._items) > 4000      # paused, not hung: everything waits for it
+    held.set()
+    started = time.monotonic()
+    dispatch.drain()
+    assert time.monotonic() - started < 5.0
+    said = [p for k, p in seen if k == "status"]
+    assert said == ["the events file (--events) took nothing for 0.3 s; "
+                    "it gets nothing more until the program starts again"]
+    assert [p for k, p in seen if k == "event"] == list(range(5000))
+    assert terminal[:3] == [0, 1, 2] and len(terminal) == 5001
+    paused.set()
+
+
+def test_a_slow_view_that_keeps_taking_is_not_left_behind(monkeypatch):
+    """Slow is not hung: a view that takes an item every so often, with more waiting,
+    gets everything."""
+    import voicecoach.live as live
+    from voicecoach.live import Dispatcher
+
+    monkeypatch.setattr(live, "HUNG_S", 0.3)
+    got = []
+    dispatch = Dispatcher()
+    dispatch.subscribe(lambda kind, payload: (time.sleep(0.1), got.append(payload)))
+    dispatch.start()
+    for i in range(10):
+        dispatch.emit("event", i)
+    time.sleep(0.6)                              # longer than HUNG_S with items waiting throughout
+    dispatch.emit("event", 10)
+    dispatch.drain()
+    assert got == list(range(11))
+    assert not dispatch._outboxes[0].left_behind

@@ -23,7 +23,8 @@ Threads, and what each one does:
   subscribers. Events and status lines are never dropped; when a subscriber falls
   behind, its undelivered snapshots are coalesced (the oldest gives way to the
   newest; at most ``snapshot_backlog`` wait) and counted in
-  :attr:`LiveSession.dropped_snapshots`.
+  :attr:`LiveSession.dropped_snapshots`. One that hangs (takes nothing for
+  :data:`HUNG_S`) is left behind, said to the others.
 * The recorder writes and syncs the file on a writer thread of its own
   (:meth:`voicecoach.sinks.recorder.Recorder.start`); the device source checks
   that its PulseAudio sources are still there on a thread of its own
@@ -77,6 +78,12 @@ events file on a pipe no one reads, a view that hangs) is left behind: the progr
 must not wait on it. Not the terminal view: paused with Ctrl-S, a terminal holds the
 program's own last lines too, which must come after the view's (the calls are saved
 before)."""
+HUNG_S = 60.0
+"""A subscriber that takes nothing for this long (s) while things wait for it, during a
+call or between calls, is left behind (its waiting items let go, said in a status line):
+over a shift of words, a hung view would otherwise hold everything emitted since it
+stopped. Not the terminal view, for the reason in :data:`DRAIN_STALL_S`. Longer than a
+disk's or a desktop's stall, which a view that is only slow recovers from."""
 
 
 class _CaptureTimes:
@@ -247,7 +254,9 @@ class _Outbox(threading.Thread):
     subscriber gets the newest metrics and every event, in order. :meth:`close` lets it
     deliver what is left and end.
     A subscriber that raises gets nothing more; the error is kept in :attr:`error`
-    and printed to stderr.
+    and printed to stderr. One that takes nothing for :data:`HUNG_S` while items wait,
+    unless it is ``waited_for``, is :attr:`left_behind`: what waits for it is let go
+    and it gets nothing more, so its queue cannot grow for the rest of a shift.
     """
 
     def __init__(self, fn: Subscriber, index: int, snapshot_backlog: int):
@@ -262,10 +271,27 @@ class _Outbox(threading.Thread):
         self.dropped_snapshots = 0
         self.delivered = 0                # items handed to the subscriber so far
         self.error: Optional[BaseException] = None
+        self.left_behind = False
+        self._may_hang = not getattr(fn, "waited_for", False)
+        self._since = 0.0                 # monotonic time from which the first waiting item waits
 
-    def put(self, kind: str, payload) -> None:
+    def put(self, kind: str, payload) -> bool:
+        """Queue an item; True when this put found the subscriber hung (it is now
+        :attr:`left_behind`)."""
         item = [kind, payload]
         with self._cond:
+            if self.left_behind:
+                return False
+            now = time.monotonic()
+            if not self._items:
+                self._since = now
+            elif self._may_hang and now - self._since > HUNG_S:
+                self.left_behind = True
+                self._items.clear()
+                self._snapshots.clear()
+                self._dropped_waiting = 0
+                self._cond.notify()
+                return True
             if kind == "snapshot":
                 if len(self._snapshots) >= self.snapshot_backlog:
                     oldest = self._snapshots.popleft()     # found without a search: a hung
@@ -278,6 +304,7 @@ class _Outbox(threading.Thread):
                 self._snapshots.append(item)
             self._items.append(item)
             self._cond.notify()
+        return False
 
     def close(self) -> None:
         with self._cond:
@@ -287,11 +314,12 @@ class _Outbox(threading.Thread):
     def run(self) -> None:
         while True:
             with self._cond:
-                while not self._items and not self._closed:
+                while not self._items and not self._closed and not self.left_behind:
                     self._cond.wait()
-                if not self._items:
+                if not self._items or self.left_behind:
                     return
                 kind, payload = self._items.popleft()
+                self._since = time.monotonic()
                 if kind is None:
                     self._dropped_waiting -= 1
                     continue
@@ -336,9 +364,12 @@ class Dispatcher:
         return [box.error for box in self._outboxes if box.error is not None]
 
     def emit(self, kind: str, payload) -> None:
-        """Queue for every subscriber (never blocks)."""
-        for box in self._outboxes:
-            box.put(kind, payload)
+        """Queue for every subscriber (never blocks). One found hung (:data:`HUNG_S`) is
+        left behind, said to the others in a status line."""
+        hung = [box for box in self._outboxes if box.put(kind, payload)]
+        for box in hung:
+            self.emit("status", f"{_named(box.fn)} took nothing for {HUNG_S:g} s; "
+                                "it gets nothing more until the program starts again")
 
     def check(self) -> None:
         """Tell the other subscribers, once, about one that failed."""
@@ -365,6 +396,8 @@ class Dispatcher:
         for box in boxes:
             box.close()
         for box in boxes:
+            if box.left_behind:                          # hung earlier, and said then
+                continue
             if getattr(box.fn, "waited_for", False):     # the terminal the program itself prints to
                 box.join()
                 continue
