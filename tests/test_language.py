@@ -1020,3 +1020,49 @@ def test_an_answer_about_the_problem_is_no_new_item_on_the_callers_list():
     router = (CUSTOMER, "The light on the router is flashing red.")
     assert _problems_said(claim, (AGENT, "Is there anything else I can help you with today?"),
                           router) == [claim[1], router[1]]
+
+
+def test_a_tick_the_live_words_made_and_the_better_ones_do_not_is_kept_for_the_card():
+    """Streamed live, "I'm so sorry to hear that" ticked empathy on the overlay; decoded
+    again after the call, the line reads otherwise and the record has no empathy. The
+    engine keeps where the live tick was, so the card can say why the tick is gone."""
+    from voicecoach.engine import Engine
+
+    streamed = [(AGENT, "Thank you for calling, my name is Sam.", 0.0),
+                (AGENT, "I'm so sorry to hear that.", 4.0)]
+    better = [(AGENT, "Thank you for calling, my name is Sam.", 0.0),
+              (AGENT, "Also, sort it here then.", 4.0)]
+    engine = Engine()
+    engine.feed_words_in_order({AGENT: _said(*streamed)})
+    engine.finish_words()
+    assert engine.language.summary()["checklist"]["empathy"]
+    engine.words_decoded_again({AGENT: _said(*better)})
+    assert not engine.language.summary()["checklist"]["empathy"]
+    assert engine.language.summary()["checklist"]["greeting"]
+    assert list(engine.ticked_live_only) == ["empathy"]
+    assert engine.ticked_live_only["empathy"]["t"] == pytest.approx(4.0, abs=0.5)
+    assert "I'm so sorry" in engine.ticked_live_only["empathy"]["text"]
+
+    same = Engine()                                  # both transcripts tick it: nothing to say
+    same.feed_words_in_order({AGENT: _said(*streamed)})
+    same.finish_words()
+    same.words_decoded_again({AGENT: _said(*streamed)})
+    assert same.ticked_live_only == {}
+
+
+def test_the_live_tick_kept_for_questions_is_the_one_that_ticked_it():
+    """With ``min_questions`` = 2 the checklist ticks at the second question: that is the
+    tick the agent saw."""
+    from voicecoach.config import Config
+    from voicecoach.engine import Engine
+
+    config = Config()
+    config.language.min_questions = 2
+    asked = [(AGENT, "What seems to be the problem today?", 0.0),
+             (AGENT, "How long has it been doing that?", 5.0)]
+    engine = Engine(config)
+    engine.feed_words_in_order({AGENT: _said(*asked)})
+    engine.finish_words()
+    assert engine.language.summary()["checklist"]["questions"]
+    engine.words_decoded_again({AGENT: _said(asked[0])})
+    assert engine.ticked_live_only["questions"]["t"] == pytest.approx(5.0, abs=0.5)

@@ -621,6 +621,24 @@ def test_live_checklist_and_lists_fill_in(window, excerpt):
     assert "not heard yet" in c.temperature.text()
 
 
+def test_the_questions_chip_ticks_as_the_call_record_counts(window, excerpt):
+    """With ``[language] min_questions = 2`` the record ticks "questions" at the second
+    question; the chip ticked at the first, and the card then said otherwise."""
+    config = Config()
+    config.language.min_questions = 2
+    stand_in = object()
+    window.attach(LiveSession(ReplaySource(excerpt), config, transcribe=True, model=stand_in,
+                              second_model=stand_in))
+    c = window.checklist
+    window.on_event(Event("cue", 9.0, "agent", 'Open question: "What happens?"', {"cue": "question_open"}))
+    assert not c.done["questions"] and "○ Questions" in c.items["questions"].text()
+    window.on_event(Event("cue", 15.0, "agent", 'Closed question: "Is it on?"', {"cue": "question_closed"}))
+    assert c.done["questions"] and "✓ Questions" in c.items["questions"].text()
+    window.on_call({"state": "started", "index": 2, "t": 100.0, "reason": "line"})
+    window.on_event(Event("cue", 109.0, "agent", 'Open question: "What happens?"', {"cue": "question_open"}))
+    assert not c.done["questions"]                     # the count starts again with the call
+
+
 def test_a_call_going_on_after_a_pause_keeps_what_its_checklist_and_lists_had(window, excerpt):
     """Coaching paused mid-call and resumed as the caller talks on: the rest is the same call
     (``"resumed"``), so the greeting said before the pause stays ticked and the caller's

@@ -427,6 +427,29 @@ def test_the_after_call_card_says_when_the_words_were_not_checked():
     assert "not checked (speech-to-text was off)" in after_call(off).unchecked
 
 
+def test_a_tick_the_agent_saw_live_that_the_final_transcript_lacks_is_explained():
+    """The overlay ticked empathy from the streamed words; the record, decoded again, has
+    none, and the card said "Acknowledge the trouble" with no word of why the tick the
+    agent had just seen was gone. The card now points at the live tick's time and says
+    so, as does the checklist line of the summary; a record written before (no such
+    field, or a damaged one) reads as it did."""
+    from voicecoach.sinks.view import after_call, checklist_items
+
+    plain = make_record()
+    before = after_call(plain).work_on
+    assert (None, "Acknowledge the trouble: “I'm sorry this happened”") in before
+    record = make_record()
+    record["live"] = {"ticked_live_only": {"empathy": {"t": 83.2, "text": 'Empathy: "I\'m so sorry"'}}}
+    items = after_call(record).work_on
+    empathy = [(t, text) for t, text in items if text.startswith("Acknowledge the trouble")]
+    assert empathy == [(83.2, "Acknowledge the trouble: “I'm sorry this happened” "
+                              "(the tick here came from the live words; the final transcript has none)")]
+    assert ("empathy (ticked live at 1:23, not in the final transcript)", False) in checklist_items(record)
+    assert "empathy (ticked live at 1:23, not in the final transcript)" in summary_text(record)
+    for broken in ({"ticked_live_only": ["empathy"]}, {"ticked_live_only": {"empathy": {"t": "soon"}}}, None):
+        assert after_call(dict(record, live=broken)).work_on == before
+
+
 @pytest.mark.parametrize("width", [60, 80, 100])
 def test_a_summary_in_a_terminal_is_wrapped_at_words_under_its_column(width):
     """In a terminal narrower than a row, the row went on past the edge and the terminal

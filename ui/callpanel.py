@@ -20,7 +20,7 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QFont, QFontMetrics, QTextDocument
 from PyQt6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-from voicecoach.analyzers.language import said_together
+from voicecoach.analyzers.language import CHECKLIST_CUES, LanguageOptions, said_together
 from voicecoach.events import AGENT, CUSTOMER, Event
 from voicecoach.sinks.view import after_call, clock
 
@@ -32,9 +32,6 @@ CHECKLIST = (("greeting", "Greeting"), ("empathy", "Empathy"), ("questions", "Qu
 
 WORDS_OFF = "<i>No checklist, caller's list or follow-ups: speech-to-text is off</i>"
 """The live checklist's line when the call's words are not heard."""
-
-_CUE_ITEM = {"greeting": "greeting", "empathy": "empathy", "question_open": "questions",
-             "question_closed": "questions", "closing_question": "closing_question"}
 
 
 _TEMPERATURE_ROLES = {"heated": "interruption", "warming up": "near_miss", "calm": "backchannel"}
@@ -91,6 +88,7 @@ class LiveChecklist(QWidget):
         lay.addWidget(self.words_off)
         self.words_on = True
         self.caller_on = True                 # the call audio is heard (not mic only)
+        self.min_questions = LanguageOptions.min_questions   # the session's (set_options)
         self.temperature = _small()
         self.temperature.setAccessibleName("Caller's temperature")
         lay.addWidget(self.temperature)
@@ -126,8 +124,14 @@ class LiveChecklist(QWidget):
         self.set_temperature(None)
         self._lists()
 
+    def set_options(self, options: LanguageOptions) -> None:
+        """The session's language options: ``min_questions`` ticks "Questions" here as it
+        does in the call record."""
+        self.min_questions = options.min_questions
+
     def reset(self) -> None:
         self.done = {key: False for key, _ in CHECKLIST}
+        self.questions = 0
         self.caller_items: list[tuple[float, str]] = []
         self.follow_up_items: list[tuple[float, str]] = []
         for key, _ in CHECKLIST:
@@ -146,9 +150,12 @@ class LiveChecklist(QWidget):
         if e.kind != "cue":
             return
         cue = e.data.get("cue")
-        if e.channel == AGENT and cue in _CUE_ITEM and not self.done[_CUE_ITEM[cue]]:
-            self.done[_CUE_ITEM[cue]] = True
-            self._paint(_CUE_ITEM[cue])
+        item = CHECKLIST_CUES.get(cue) if e.channel == AGENT else None
+        if item == "questions":
+            self.questions += 1
+        if item is not None and not self.done[item] and (item != "questions" or self.questions >= self.min_questions):
+            self.done[item] = True
+            self._paint(item)
         elif e.channel == AGENT and cue == "commitment":
             self.follow_up_items.append((e.t, e.text.split(": ", 1)[-1].strip('"')))
             self._lists()

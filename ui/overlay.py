@@ -498,6 +498,7 @@ class OverlayWindow(QWidget):
             self.share_value.setText("mic only")
         self.captions[CUSTOMER].setVisible(self.two_sided and self.captions_on)
         self.caption_tags[CUSTOMER].setVisible(self.two_sided and self.captions_on)
+        self.checklist.set_options(cfg.language)
         self.checklist.set_words(self.captions_on)
         self.checklist.set_caller(self.two_sided)
         if not self.captions_on:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 import numpy as np
 
 from voicecoach.analyzers.arousal import ArousalTracker
-from voicecoach.analyzers.language import CUE_KINDS, LanguageCues
+from voicecoach.analyzers.language import CHECKLIST_CUES, CUE_KINDS, LanguageCues
 from voicecoach.analyzers.pace import PaceTracker
 from voicecoach.analyzers.prosody import ProsodyTracker, RawFrames
 from voicecoach.analyzers.turns import TurnTaking
@@ -77,6 +77,7 @@ class Engine:
         self.language = LanguageCues(config.language, lexicon, turn_pause_s=config.turns.turn_pause_s)
         self.words: dict[str, list[Word]] = {ch: [] for ch in self.channels}
         self.events: list[Event] = []
+        self.ticked_live_only: dict[str, dict] = {}
         self.echo = (EchoCanceller(config.echo)
                      if CUSTOMER in self.channels and config.echo.cancel else None)
         self._heard: dict[str, list[tuple[float, np.ndarray]]] = {ch: [] for ch in self.channels}
@@ -224,13 +225,24 @@ class Engine:
         call-clock order), so that the review, the report, the history and the
         after-call card stand on the better transcript. What was sent live is not
         changed, and the cues that do not come from words (voice, the caller's
-        temperature, marks) stay as they are.
+        temperature, marks) stay as they are. A checklist item the streamed words ticked
+        and the better ones do not is kept in :attr:`ticked_live_only` (item -> ``{t,
+        text}`` of the live cue), so that the card can say why a tick the agent saw is gone.
         """
         language = LanguageCues(self.config.language, self.language.lexicon, self.config.turns.turn_pause_s)
         events: list[Event] = []
         for _, run in _runs_in_call_order(words):
             events += language.feed(run)
         events += language.flush()
+        live, final = self.language.summary()["checklist"], language.summary()["checklist"]
+        heard: dict[str, list[Event]] = {}
+        for e in self.events:
+            item = CHECKLIST_CUES.get(e.data.get("cue")) if e.kind == "cue" and e.channel == AGENT else None
+            if item is not None and live.get(item) and not final.get(item):
+                heard.setdefault(item, []).append(e)
+        need = {"questions": self.config.language.min_questions}    # the cue that ticked it
+        self.ticked_live_only = {k: {"t": round(e.t, 3), "text": e.text}
+                                 for k, es in heard.items() for e in [es[min(need.get(k, 1), len(es)) - 1]]}
         self.events = [e for e in self.events
                        if not (e.kind == "cue" and e.data.get("cue") in CUE_KINDS)] + events
         self.language = language

@@ -730,6 +730,7 @@ class LiveSession:
                           "latency_p95_s": {k: _pct(v, 95) for k, v in self.latencies.items()},
                           "stopped_because": self.stopped_because,
                           "transcript_decoded_again": sum(len(r) for r in self.revisions.values()),
+                          "ticked_live_only": self.engine.ticked_live_only,
                           "dropped_snapshots": self.dropped_snapshots,
                           "dropped_blocks": stats.get("dropped_blocks", 0) - self._dropped_before,
                           "gap_s": round(stats.get("gap_s", 0.0) - self._gap_before, 2)}

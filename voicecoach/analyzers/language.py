@@ -69,6 +69,10 @@ SENTENCE_CUES = {
 """Cues fired per sentence, by channel."""
 CUE_KINDS = frozenset(k for kinds in (*PHRASE_CUES.values(), *SENTENCE_CUES.values()) for k in kinds)
 """Every cue kind the language cues fire (``Event.data["cue"]``)."""
+CHECKLIST_CUES = {"greeting": "greeting", "empathy": "empathy", "question_open": "questions",
+                  "question_closed": "questions", "closing_question": "closing_question"}
+"""The agent's cues that tick the call checklist: cue kind -> checklist item
+(:meth:`LanguageCues.summary`'s ``checklist`` keys)."""
 
 _LABELS = {
     "jargon": "Jargon", "scary": "Scary phrase", "patronizing": "Patronizing",

@@ -407,6 +407,17 @@ def call_scores(record: dict) -> CallScores:
         checklist=checklist_items(record), transcribed=record.get("stt_model") is not None)
 
 
+def ticked_live_only(record: dict) -> dict[str, float]:
+    """The checklist items the live words ticked during the call and the call record's
+    better transcript does not have (:attr:`voicecoach.engine.Engine.ticked_live_only`):
+    item -> call time (s) of the live tick."""
+    got = (record.get("live") or {}).get("ticked_live_only")
+    if not isinstance(got, dict):
+        return {}
+    return {k: float(v["t"]) for k, v in got.items()
+            if isinstance(v, dict) and isinstance(v.get("t"), (int, float))}
+
+
 def checklist_items(record: dict) -> list[tuple[str, bool]]:
     """The call checklist as ``[(label, done), ...]`` (empty without a transcript)."""
     check = record.get("checklist")
@@ -415,10 +426,13 @@ def checklist_items(record: dict) -> list[tuple[str, bool]]:
     q = record.get("questions") or {"open": 0, "closed": 0}
     shift = record.get("shift") or {}
     before = set(shift.get("ticked_before") or ())
+    live_only = ticked_live_only(record)
 
     def said(key: str, label: str, counts: str = "") -> tuple[str, bool]:
         where = f"in call {shift.get('continues')}" if key in before else ""  # the part before the cut
-        more = "; ".join(x for x in (counts, where) if x)
+        live = (f"ticked live at {clock(live_only[key])}, not in the final transcript"
+                if key in live_only and not check[key] else "")
+        more = "; ".join(x for x in (counts, where, live) if x)
         return (f"{label} ({more})" if more else label), check[key]
 
     return [said("greeting", "greeting"), said("empathy", "empathy"),
@@ -479,10 +493,18 @@ def after_call(record: dict, most: int = 3) -> AfterCall:
         n = len(s.turns.mine)
         items.append((s.turns.mine[0], f"Let them finish: you cut in {plural(n, 'time')}"))
     done = dict((label.split(" (")[0], ok) for label, ok in s.checklist)
+    live_only = ticked_live_only(record)
+
+    def missing(key: str, tip: str) -> tuple[Optional[float], str]:
+        # the agent saw this ticked during the call: say why the card disagrees
+        if key in live_only:
+            return live_only[key], f"{tip} (the tick here came from the live words; the final transcript has none)"
+        return None, tip
+
     if s.checklist and not done.get("closing question", True):
-        items.append((None, "Ask “anything else I can help with?” before you close"))
+        items.append(missing("closing_question", "Ask “anything else I can help with?” before you close"))
     if s.checklist and not done.get("empathy", True):
-        items.append((None, "Acknowledge the trouble: “I'm sorry this happened”"))
+        items.append(missing("empathy", "Acknowledge the trouble: “I'm sorry this happened”"))
     for c in rephrase_cues(record)[:1]:
         alt = f" → “{c['suggestion']}”" if c.get("suggestion") else ""
         items.append((c["t"], f"Say it plainer: “{c.get('phrase', c['text'])}”{alt}"))
@@ -491,7 +513,7 @@ def after_call(record: dict, most: int = 3) -> AfterCall:
     if s.warmth_mean is not None and s.warmth_mean < s.low_warmth:
         items.append((None, "Smile while you talk: it is heard"))
     if s.checklist and not done.get("greeting", True):
-        items.append((None, "Open with a greeting and your name"))
+        items.append(missing("greeting", "Open with a greeting and your name"))
     words_off = "transcript" in (record.get("unavailable") or [])
     return AfterCall(work_on=items[:most],
                      follow_ups=[(c["t"], c["text"]) for c in record.get("commitments") or []],
