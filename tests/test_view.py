@@ -443,7 +443,7 @@ def test_a_tick_the_agent_saw_live_that_the_final_transcript_lacks_is_explained(
     items = after_call(record).work_on
     empathy = [(t, text) for t, text in items if text.startswith("Acknowledge the trouble")]
     assert empathy == [(83.2, "Acknowledge the trouble: “I'm sorry this happened” "
-                              "(the tick here came from the live words; the final transcript has none)")]
+                              "(ticked live here, not in the final transcript)")]
     assert ("empathy (ticked live at 1:23, not in the final transcript)", False) in checklist_items(record)
     assert "empathy (ticked live at 1:23, not in the final transcript)" in summary_text(record)
     for broken in ({"ticked_live_only": ["empathy"]}, {"ticked_live_only": {"empathy": {"t": "soon"}}}, None):

@@ -56,7 +56,7 @@ from .meters import (
     _tint,
     app_icon,
 )
-from .placement import Placement
+from .placement import Placement, at_top_right, back_on_screen, inside
 from .style import FONT_PT
 from .signals import on_stop_signals
 from .widgets import ElidedLabel
@@ -536,6 +536,52 @@ class OverlayWindow(QWidget):
             self._status_timer.stop()
             self.set_status(self._usual_status)
 
+    def on_call(self, item: dict) -> None:
+        """Shift mode: a call started (fresh meters, the card goes), is over (waiting),
+        or was saved (its card). A call saved after the next one started (saving takes a
+        few seconds) leaves the live call alone: a quiet status line, no card."""
+        state, index = item.get("state"), item.get("index")
+        if state == "saved":                                # a full disk refused it at first
+            self.set_status(f"Call {index}'s record is saved after all — its review is in the menu")
+            self._status_timer.start()
+        elif state == "started":
+            self._call_index = index
+            self.card.hide()
+            self.slot.show()
+            self.details.setVisible(not self.compact)
+            self.state = self.LIVE
+            going_on = item.get("reason") in GOING_ON
+            self._reset_metrics(going_on)
+            self._set_dot("backchannel")
+            self._usual_status = (f"Call {index}{f' (call {index - 1} going on)' if going_on else ''}"
+                                  + (" — listening to you and the caller" if self.two_sided
+                                     else " — mic only: warmth and pace (no call audio)"))
+            self.set_status(self._usual_status)
+            self.clock.setText(clock(0.0))
+            self._fit_height()
+        elif (self._call_index is not None and index is not None and index < self._call_index
+              and not (state == "ended" and self.state == self.IDLE)):
+            # an earlier call saved while a later one is live (a later one that is over, a
+            # false start dropped, leaves the panel free for the earlier call's card)
+            if state == "ended":
+                self.set_status(f"Call {index} saved — its review is in the menu")
+                self._status_timer.start()
+        elif state in ("ending", "ended", "dropped"):
+            if state == "ending":                           # the call's length, as its record and card say
+                self.clock.setText(clock(max(0.0, item["end_t"] - item["t"])))
+            self.state = self.IDLE
+            self._set_dot("dead_air")
+            self.rec.setVisible(False)                      # nothing is recorded between calls
+            self._usual_status = self._waiting_text()
+            self.set_status(self._usual_status, warn=self._away is not None)
+            if state == "ended":
+                if not self.compact and not self.card.isVisible():
+                    self._expanded_h = self.height()        # given back at the next call
+                self.card.show_call(item["record"], item.get("record_path"), index)
+                self.slot.hide()                            # no nudges between calls: no empty band
+                self.details.setVisible(False)              # the card takes the captions' place
+                self._fit_height()
+
     # ----------------------------------------------------------------- live input
     def on_event(self, e: Event) -> None:
         """An engine event: words feed the captions; nudges and plainer-words tips show."""
@@ -669,13 +715,10 @@ class OverlayWindow(QWidget):
             self.set_compact(True)
         screen = QGuiApplication.screenAt(QPoint(saved.x + 20, saved.y + 20)) if saved else None
         if saved is not None and screen is not None:
-            area = screen.availableGeometry()
-            self.move(min(max(saved.x, area.left()), area.right() - 60),
-                      min(max(saved.y, area.top()), area.bottom() - 40))
+            self.move(*back_on_screen(saved.x, saved.y, screen.availableGeometry().getRect()))
         else:
             area = QGuiApplication.primaryScreen().availableGeometry()
-            self.move(area.right() - width - self.options.edge_margin_px + 1,
-                      area.top() + self.options.edge_margin_px)
+            self.move(*at_top_right(width, area.getRect(), self.options.edge_margin_px))
         self._restored = True
 
     def placement(self) -> Placement:
@@ -687,9 +730,7 @@ class OverlayWindow(QWidget):
         was dragged past; True when it moved."""
         if QGuiApplication.primaryScreen() is None:
             return False
-        area = self._screen_area()
-        x = min(max(self.x(), area.left()), area.right() - self.width() + 1)
-        y = min(max(self.y(), area.top()), area.bottom() - self.height() + 1)
+        x, y = inside((self.x(), self.y(), self.width(), self.height()), self._screen_area().getRect())
         if (x, y) == (self.x(), self.y()):
             return False
         self.move(x, y)
@@ -732,52 +773,6 @@ class OverlayWindow(QWidget):
         """The available geometry of the screen the panel is (mostly) on."""
         screen = QGuiApplication.screenAt(self.frameGeometry().center()) or QGuiApplication.primaryScreen()
         return screen.availableGeometry()
-
-    def on_call(self, item: dict) -> None:
-        """Shift mode: a call started (fresh meters, the card goes), is over (waiting),
-        or was saved (its card). A call saved after the next one started (saving takes a
-        few seconds) leaves the live call alone: a quiet status line, no card."""
-        state, index = item.get("state"), item.get("index")
-        if state == "saved":                                # a full disk refused it at first
-            self.set_status(f"Call {index}'s record is saved after all — its review is in the menu")
-            self._status_timer.start()
-        elif state == "started":
-            self._call_index = index
-            self.card.hide()
-            self.slot.show()
-            self.details.setVisible(not self.compact)
-            self.state = self.LIVE
-            going_on = item.get("reason") in GOING_ON
-            self._reset_metrics(going_on)
-            self._set_dot("backchannel")
-            self._usual_status = (f"Call {index}{f' (call {index - 1} going on)' if going_on else ''}"
-                                  + (" — listening to you and the caller" if self.two_sided
-                                     else " — mic only: warmth and pace (no call audio)"))
-            self.set_status(self._usual_status)
-            self.clock.setText(clock(0.0))
-            self._fit_height()
-        elif (self._call_index is not None and index is not None and index < self._call_index
-              and not (state == "ended" and self.state == self.IDLE)):
-            # an earlier call saved while a later one is live (a later one that is over, a
-            # false start dropped, leaves the panel free for the earlier call's card)
-            if state == "ended":
-                self.set_status(f"Call {index} saved — its review is in the menu")
-                self._status_timer.start()
-        elif state in ("ending", "ended", "dropped"):
-            if state == "ending":                           # the call's length, as its record and card say
-                self.clock.setText(clock(max(0.0, item["end_t"] - item["t"])))
-            self.state = self.IDLE
-            self._set_dot("dead_air")
-            self.rec.setVisible(False)                      # nothing is recorded between calls
-            self._usual_status = self._waiting_text()
-            self.set_status(self._usual_status, warn=self._away is not None)
-            if state == "ended":
-                if not self.compact and not self.card.isVisible():
-                    self._expanded_h = self.height()        # given back at the next call
-                self.card.show_call(item["record"], item.get("record_path"), index)
-                self.slot.hide()                            # no nudges between calls: no empty band
-                self.details.setVisible(False)              # the card takes the captions' place
-                self._fit_height()
 
     def save_placement(self) -> None:
         """Remember the position, size and view now (also done shortly after each change)."""

@@ -1,5 +1,11 @@
-"""Where the overlay was and how big: its position, size and view, kept as JSON in
-the user's config folder so that the next run opens it where the agent left it.
+"""Where the overlay goes on the screen: where it was and how big (its position, size
+and view, kept as JSON in the user's config folder so that the next run opens it where
+the agent left it), and where it is put back on a screen, as plain arithmetic on
+rectangles that needs no window.
+
+A rectangle is ``(x, y, width, height)`` in px on the virtual desktop, as Qt's
+``QRect.getRect()`` gives it; a screen's ``area`` is its available geometry (without
+the task bar).
 """
 from __future__ import annotations
 
@@ -56,3 +62,38 @@ class Placement:
             write_private(path, json.dumps(asdict(self)))   # where they can swap that file (umask 000)
         except OSError:
             pass
+
+
+Rect = tuple[int, int, int, int]
+"""``(x, y, width, height)`` (px) on the virtual desktop."""
+
+GRIP_PX = (60, 40)
+"""How far in from its screen's right and bottom edges (px) the top-left corner of a
+panel put back where it was saved stays: enough of it to grab and drag into view."""
+
+
+def at_top_right(width: int, area: Rect, margin_px: int) -> tuple[int, int]:
+    """Where a new panel ``width`` px wide goes: ``margin_px`` from the top-right corner
+    of ``area``. Returns its top-left corner (px)."""
+    x, y, area_width, _ = area
+    return x + area_width - width - margin_px, y + margin_px
+
+
+def back_on_screen(x: int, y: int, area: Rect) -> tuple[int, int]:
+    """Where a panel saved with its top-left corner at ``(x, y)`` (px) goes on the screen
+    it was on (``area``): where it was, inside the screen's top and left edges and at
+    least :data:`GRIP_PX` in from its right and bottom ones (the screen is smaller now,
+    or the task bar moved). Returns its top-left corner (px)."""
+    left, top, width, height = area
+    grip_w, grip_h = GRIP_PX
+    return (min(max(x, left), left + width - 1 - grip_w),
+            min(max(y, top), top + height - 1 - grip_h))
+
+
+def inside(rect: Rect, area: Rect) -> tuple[int, int]:
+    """Where ``rect`` goes to be wholly inside ``area``: against the edge it was past,
+    unmoved along an axis it is inside of. Returns its top-left corner (px)."""
+    x, y, width, height = rect
+    left, top, area_width, area_height = area
+    return (min(max(x, left), left + area_width - width),
+            min(max(y, top), top + area_height - height))

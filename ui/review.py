@@ -6,14 +6,15 @@ recording of ``record["source"]["name"]`` beside it or where the history says it
 made from, as long as the call; without it the window shows the record without
 waveforms or playback). Which record, where a new one is saved and the history are
 :mod:`voicecoach.store.calls`'s; playback is :mod:`voicecoach.sinks.playback`'s; the
-window only shows. Clicking anywhere on the timeline, a transcript line or a listed
+window only shows. Its menus, and what it does to calls (open another, export the
+report, share with the coach, delete from the History tab), are
+:mod:`ui.review_actions`. Clicking anywhere on the timeline, a transcript line or a listed
 item plays the call from there.
 
 ``run_review(CALL, screenshot="out.png")`` renders the window offscreen and saves it.
 """
 from __future__ import annotations
 
-import errno
 import gc
 import os
 import re
@@ -22,14 +23,12 @@ from pathlib import Path
 from typing import Callable, Optional, Union
 
 from PyQt6.QtCore import QEvent, Qt, QTimer
-from PyQt6.QtGui import QAction, QCursor, QGuiApplication, QKeySequence
+from PyQt6.QtGui import QCursor, QGuiApplication
 from PyQt6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -40,7 +39,7 @@ from PyQt6.QtWidgets import (
 
 from voicecoach.analyzers.voice import Baseline
 from voicecoach.sinks.playback import PlaybackError, Player
-from voicecoach.sinks.report import call_date, write_report, written_line
+from voicecoach.sinks.report import call_date
 from voicecoach.sinks.view import (
     CARE_NOTE,
     REPHRASE,
@@ -55,18 +54,14 @@ from voicecoach.sinks.view import (
     marks,
     transcript_lines,
 )
-from voicecoach.paths import same_file
-from voicecoach.sources.audio import AUDIO_SUFFIXES, AudioError
 from voicecoach.store.calls import OpenedCall
-from voicecoach.store.delete import DeleteError, delete_call, plan_deletion
 from voicecoach.store.history import History, left_out_line, trend_lines
-from voicecoach.store.record import RecordError
-from voicecoach.stt.whisper import ModelError
 
 from . import screen_problem
 from .analysing import INTERRUPTED, Cancelled, ended_by_signals, open_call
+from .review_actions import ReviewActions
 from .style import FONT_PT, apply_style, quiet_qt
-from .share import share_with_coach, team_configured
+from .share import team_configured
 from .widgets import (
     CUE_GLYPHS,
     plain,
@@ -91,7 +86,7 @@ HISTORY_ROWS = 100
 
 # --------------------------------------------------------------------------- the window
 
-class ReviewWindow(QMainWindow):
+class ReviewWindow(ReviewActions, QMainWindow):
     """The review of one call, and the history of past calls.
 
     Parameters
@@ -277,42 +272,6 @@ class ReviewWindow(QMainWindow):
             self._own_keys[button] = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter)
         for widget in self._own_keys:
             widget.installEventFilter(self)
-
-    def _menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self._action(file, "&Open call…", QKeySequence.StandardKey.Open, self._open_dialog)
-        self.export_action = self._action(file, "&Export report…", "Ctrl+E", self._export_dialog)
-        self.share_action = self._action(file, "&Share with my coach…", None, lambda: self.share())
-        self.unshare_action = self._action(file, "&Take back from my coach", None, lambda: self.share(undo=True))
-        for action in (self.share_action, self.unshare_action):
-            action.setVisible(team_configured(self._config))
-        file.addSeparator()
-        self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
-        play = bar.addMenu("&Playback")
-        self._action(play, "Play / pause", "Space", lambda: self._on_call() and self.toggle_play())
-        self._action(play, "Back 5 s", "Left", lambda: self._on_call() and self.seek(self._position - 5.0))
-        self._action(play, "Forward 5 s", "Right", lambda: self._on_call() and self.seek(self._position + 5.0))
-        self._action(play, "Zoom to fit", "Ctrl+0", lambda: self.timeline.zoom_to_fit())
-        view = bar.addMenu("&View")
-        self._action(view, "&Call", "Ctrl+1", lambda: self.tabs.setCurrentIndex(0))
-        self._action(view, "&History", "Ctrl+2", lambda: self.tabs.setCurrentIndex(1))
-        help_ = bar.addMenu("&Help")
-        self._action(help_, "About the scores", None, lambda: QMessageBox.information(
-            self, "VoiceCoach", "VoiceCoach is your own coach, on your own machine.\n\n" + CARE_NOTE +
-            "\nWarmth least of all: acted or smiled speech is not a measure of a person."))
-
-    def _on_call(self) -> bool:
-        """The call is shown (not the History tab): the playback keys act on it only then."""
-        return self.tabs.currentIndex() == 0
-
-    def _action(self, menu, text, shortcut, slot) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
 
     # ---- loading
     def load(self, source: OpenedCall) -> None:
@@ -520,43 +479,6 @@ class ReviewWindow(QMainWindow):
             "No calls yet: the calls you review, coach live, or analyse with -o appear here."
         self.history.set_rows(rows, note, first)
 
-    def delete_from_history(self, record_path: Union[str, Path]) -> bool:
-        """Delete a call of the History tab once the agent confirms, by the rule ``voicecoach
-        history --delete`` follows (:mod:`voicecoach.store.delete`); the outcome goes to the
-        status bar, a failure to a message box too. True when it was deleted."""
-        import sqlite3
-
-        try:
-            plan = plan_deletion(record_path, self.history_path, team=team_configured(self._config))
-        except (DeleteError, sqlite3.Error, OSError) as exc:
-            QMessageBox.warning(self, "VoiceCoach", plain(str(exc)))
-            return False
-        if not self._confirm_delete(plan):
-            return False
-        try:
-            line = delete_call(plan, self.history_path)
-        except DeleteError as exc:
-            QMessageBox.warning(self, "VoiceCoach", plain(str(exc)))
-            self.refresh_history()
-            return False
-        shown = self.source.record_path if self.source is not None else None
-        if shown is not None and Path(shown).resolve() == plan.record_path:
-            self._shown_call_deleted()
-        self.refresh_history()
-        self.statusBar().showMessage(line, 30000)
-        return True
-
-    def _confirm_delete(self, plan) -> bool:
-        """Ask before deleting: the call by its number, date and name, and every file that goes."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Delete call", plain(f"Delete {plan.title}?"),
-                          QMessageBox.StandardButton.NoButton, self)
-        goes = "\n".join(f"• {line.strip()}" for line in plan.details().splitlines())
-        box.setInformativeText(plain(f"This deletes for good:\n{goes}"))
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
-        box.exec()
-        return box.clickedButton() is delete
-
     def _shown_call_deleted(self) -> None:
         """The call shown was just deleted: it stays on screen until another is opened, but is
         no longer played, exported or shared."""
@@ -571,82 +493,6 @@ class ReviewWindow(QMainWindow):
         self.source = None
         for widget in (self.share_button, self.share_action, self.unshare_action, self.export_action):
             widget.setEnabled(False)
-
-    def open_path(self, path: Union[str, Path]) -> bool:
-        """Open another call (from the menu or the history); errors go to a message box."""
-        try:
-            source = open_call(path, self._config, self, self.history_path, self._baseline)
-        except Cancelled as exc:
-            self.statusBar().showMessage(str(exc), 15000)
-            return False
-        except (AudioError, RecordError, ModelError) as exc:      # ModelError: a recording to analyse
-            QMessageBox.warning(self, "VoiceCoach", plain(str(exc)))
-            return False
-        self.load(source)
-        self.tabs.setCurrentIndex(0)
-        return True
-
-    def _open_dialog(self) -> None:
-        kinds = " ".join(f"*{suffix}" for suffix in (".json",) + AUDIO_SUFFIXES)
-        path, _ = QFileDialog.getOpenFileName(self, "Open a call", "", f"Calls ({kinds});;All files (*)")
-        if path:
-            self.open_path(path)
-
-    # ---- report
-    def export_report(self, out_path: Union[str, Path]) -> Path:
-        """Write the HTML report of the call shown (raises OSError). Refused (OSError) where
-        ``out_path`` is the call's record or one of its recordings, as ``voicecoach report
-        -o`` refuses it: the file dialog only asks before it replaces a file."""
-        for path, what in [(self.source.record_path, "the call's record")] + [
-                (f, "the call's recording") for f in self.source.audio_files]:
-            if path is not None and same_file(out_path, path):
-                raise OSError(errno.EEXIST, f"it is {what}, and writing the report there would destroy "
-                                            "it: name another file")
-        notes: list = []
-        out = write_report(self.source.record, self.source.audio, out_path, notes=notes)
-        self.statusBar().showMessage(written_line(out, notes), 15000)
-        return out
-
-    def _export_dialog(self) -> None:
-        if self.source is None:
-            return
-        base = self.source.record_path or self.source.audio_path
-        suggested = str(base.with_suffix(".html")) if base is not None else "report.html"
-        path, _ = QFileDialog.getSaveFileName(self, "Export report", suggested, "HTML (*.html)")
-        if not path:
-            return
-        try:
-            self.export_report(path)
-        except OSError as exc:
-            QMessageBox.warning(self, "VoiceCoach", plain(f"Cannot write {path}: {exc.strerror or exc}"))
-
-    # ---- sharing
-    def share(self, with_audio: Optional[bool] = None, undo: bool = False,
-              done: Optional[Callable[[bool, str], None]] = None):
-        """Share the call shown with the coach (``with_audio`` None: ask), or take it back;
-        the outcome goes to the status bar (and a message box when it failed). Returns the
-        worker thread, or None when nothing was started."""
-        if self.source is None or self.source.shared_by or not team_configured(self._config):
-            return None
-
-        controls = (self.share_button, self.share_action, self.unshare_action)
-
-        def finished(ok: bool, message: str) -> None:
-            for widget in controls:
-                widget.setEnabled(self.source is not None and not self.source.shared_by)
-            self.statusBar().showMessage(message, 15000)
-            if not ok:
-                QMessageBox.warning(self, "VoiceCoach", message)
-            if done is not None:
-                done(ok, message)
-
-        self.statusBar().showMessage("Taking the call back…" if undo else "Sharing with your coach…")
-        worker = share_with_coach(self, self.source.record, self.source.audio_files or None, self._config,
-                                  with_audio=with_audio, undo=undo, done=finished)
-        if worker is not None:     # one at a time: a take-back would not see a share not yet committed
-            for widget in controls:
-                widget.setEnabled(False)
-        return worker
 
     # ---- playback
     @property

@@ -498,7 +498,7 @@ def after_call(record: dict, most: int = 3) -> AfterCall:
     def missing(key: str, tip: str) -> tuple[Optional[float], str]:
         # the agent saw this ticked during the call: say why the card disagrees
         if key in live_only:
-            return live_only[key], f"{tip} (the tick here came from the live words; the final transcript has none)"
+            return live_only[key], f"{tip} (ticked live here, not in the final transcript)"
         return None, tip
 
     if s.checklist and not done.get("closing question", True):
