@@ -253,3 +253,63 @@ def test_recordings_whose_records_are_in_the_history_are_not_read_again(tmp_path
     monkeypatch.setattr(recovery, "load_record", lambda p: read.append(Path(p).name) or real_load(p))
     assert [p.name for p in unfinished(folder)] == ["call-20261101-000003.wav"]
     assert read == ["call-20261101-000002.json"]
+
+
+def _kill_live_mid_call(replay, folder, env, seconds: float) -> Path:
+    """Run `voicecoach live --replay ... --record folder` and kill -9 it once its
+    recording holds ``seconds`` of audio (16 kHz, two 16-bit channels)."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "live", "--replay", str(replay),
+                             "--console", "--no-transcript", "--record", str(folder)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            found = list(Path(folder).glob("*.wav"))
+            if found and found[0].stat().st_size > 44 + seconds * 16000 * 4:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("live never recorded")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    return found[0]
+
+
+def test_history_finds_the_first_killed_call_of_a_folder_given_on_the_command_line(tmp_path):
+    """The agent's first `live --record DIR` (a folder not in the config) is killed mid-call:
+    no call recorded there is in the history yet, so only `live` itself can say where it
+    records; `history` then recovers the call and lists it."""
+    import shutil
+
+    folder, data = tmp_path / "calls", tmp_path / "data"
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(data))
+    mine = tmp_path / "my-call.flac"              # the agent's own call, not the demo
+    shutil.copy(demo_call_path(), mine)
+    path = _kill_live_mid_call(mine, folder, env, 6.0)
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "history"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "recovered" in lines[0] and path.name in lines[0], res.stderr
+    assert path.with_suffix(".json").is_file()
+    assert "live call" in res.stdout, res.stdout
+    # what live noted to find it is the user's alone, like everything in the data folder
+    for p in data.iterdir():
+        assert p.stat().st_mode & 0o077 == 0, p
+
+
+def test_a_killed_replay_of_the_demo_is_not_recovered_into_the_history(tmp_path):
+    """The demo replayed with --record and killed mid-call: its recording is the demo's,
+    never the agent's call, so `history` (and the next `live`) leave it out of the
+    history, as they do the demo's record when its call ends."""
+    folder, data = tmp_path / "calls", tmp_path / "data"
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(data))
+    _kill_live_mid_call("demo", folder, env, 6.0)
+    res = subprocess.run([sys.executable, "-m", "voicecoach", "history"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert "recovered" not in res.stderr and "No calls in your history yet" in res.stdout, res

@@ -374,7 +374,9 @@ class Shift:
         if self.record_dir:
             from voicecoach.sinks.recorder import Recorder
 
-            recorder = Recorder(self.record_dir, self.source.channels)   # its writer thread makes the file
+            # its writer thread makes the file; the demo's is named apart ("demo-..."): a
+            # killed session's recording of it is nobody's call, never recovered (``call-*.wav``)
+            recorder = Recorder(self.record_dir, self.source.channels, prefix="demo" if self.demo else "call")
         when = _dt.datetime.now() - _dt.timedelta(seconds=max(0.0, self.detector.time - c.t))  # the call's start
         session = LiveSession(_CallView(self.source), self.config, transcribe=self.transcribe,
                               model=self.model, second_model=self.second_model, baseline=self.baseline,

@@ -209,7 +209,7 @@ def cmd_history(args) -> int:
     import sqlite3
 
     from voicecoach.store.history import default_db_path, show_history
-    from voicecoach.store.recovery import recover_folder, unrecorded_added
+    from voicecoach.store.recovery import recover_folder, remembered_folders, unrecorded_added
 
     config = _load_config(args)
     if args.delete or args.yes:
@@ -235,7 +235,8 @@ def cmd_history(args) -> int:
         except sqlite3.Error:
             pass          # said below, where the history is read
     seen = set()
-    for folder in (*(args.rebuild or []), config.live.record_dir, *map(str, known)):
+    for folder in (*(args.rebuild or []), config.live.record_dir, *map(str, known),
+                   *map(str, remembered_folders())):      # `live --record DIR` notes DIR
         try:
             real = folder and os.path.realpath(user_path(folder))
         except FileNotFoundError:

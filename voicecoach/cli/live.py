@@ -140,13 +140,14 @@ def cmd_live(args) -> int:
         import tempfile
 
         from voicecoach.store.private import private_folder
-        from voicecoach.store.recovery import recover_in_background
+        from voicecoach.store.recovery import recover_in_background, remember_folder
 
         try:
             with tempfile.TemporaryFile(dir=private_folder(record_dir)):   # said now, not at the first call
                 pass
         except OSError as exc:
             raise UserError(f"cannot record in {record_dir}: {exc.strerror or exc}") from None
+        remember_folder(record_dir)            # where `history` looks if this session is killed
         recovery = recover_in_background(record_dir, config, baseline)   # a call a killed session left
 
     demo = bool(args.replay) and all(_is_demo(f) for f in args.replay)   # not the agent's own calls

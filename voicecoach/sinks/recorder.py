@@ -89,8 +89,9 @@ class Recorder:
     """
 
     def __init__(self, folder: str | Path, channels: Sequence[str], flush_s: float = 1.0,
-                 queue_blocks: int = 1000, close_wait_s: float = 15.0):
+                 queue_blocks: int = 1000, close_wait_s: float = 15.0, prefix: str = "call"):
         self.folder = Path(folder)
+        self.prefix = prefix               # "call-<stamp>.wav"; "demo-" for the demo's (never recovered)
         self.channels = tuple(channels)
         self.path: Optional[Path] = None
         self._stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -120,7 +121,7 @@ class Recorder:
 
         if self.path is not None:
             return self
-        path, fd = new_private_file(self.folder, f"call-{self._stamp}", ".wav")   # calls of a shift
+        path, fd = new_private_file(self.folder, f"{self.prefix}-{self._stamp}", ".wav")   # calls of a shift
         #                                                 may start within one second
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)     # released when the file is closed

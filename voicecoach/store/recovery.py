@@ -3,10 +3,14 @@
 ``live --record DIR`` writes the recording as the call goes and the call record only at
 the end, so a ``kill -9``, a crash or a power cut leaves a recording without a record.
 The next ``live`` (in the background, at low priority, while it coaches) and ``history``
-(before it shows the list) look in the recording folder for such recordings, make each
+(before it shows the list: in the config's folder, the folders of the history's live calls
+and every folder ``live`` noted it records in, :func:`remember_folder`, so the first call
+of a ``--record DIR`` killed mid-call is found too) look in the recording folder for such
+recordings, make each
 one's header whole (:func:`voicecoach.sinks.recorder.repair`), analyse it as ``analyze``
 would, and save its record where ``live`` would have (beside it, else the data folder's
-``records/``) and in the history, with one line each saying so. A recording still being
+``records/``) and in the history, with one line each saying so. The demo's recordings
+(``demo-*.wav``) are nobody's call and never recovered. A recording still being
 written (locked by its recorder), or being recovered by another VoiceCoach (locked the same
 way: `history` while `live` recovers in the background), is left alone; one that cannot be analysed is named
 once per run and kept. A record beside its recording that never reached the history (the
@@ -298,6 +302,39 @@ def recover_folder(folder: Union[str, Path], config=None, baseline=None,
         if line:
             say(line)
     return len(found)
+
+
+FOLDERS_NAME = "recording-folders.txt"
+"""In the data folder: every folder ``live`` has recorded in, one a line (its real path)."""
+
+
+def remember_folder(folder: Union[str, Path]) -> None:
+    """Note in the data folder that ``live`` records in ``folder`` (``--record DIR`` too),
+    before its first call: a session killed mid-call before any call recorded there
+    reached the history leaves a recording only this note leads ``history`` to
+    (:func:`remembered_folders`). Best effort: a full or read-only data folder does not
+    keep anyone from coaching."""
+    from voicecoach.store.private import data_dir, write_private
+
+    try:
+        real = os.path.realpath(user_path(folder))
+        known = [str(p) for p in remembered_folders()]
+        if real in known or "\n" in real:
+            return
+        write_private(data_dir() / FOLDERS_NAME, "".join(f"{p}\n" for p in (*known, real)))
+    except (OSError, RuntimeError):
+        pass
+
+
+def remembered_folders() -> list[Path]:
+    """The folders :func:`remember_folder` noted (none when the note cannot be read)."""
+    from voicecoach.store.private import data_dir
+
+    try:
+        text = (data_dir() / FOLDERS_NAME).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [Path(line) for line in text.splitlines() if line.strip()]
 
 
 def left_out_added(folder: Union[str, Path]) -> Iterator[str]:
