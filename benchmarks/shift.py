@@ -30,6 +30,7 @@ is heard in the words, so this needs ``--transcribe --realtime``.
 """
 import argparse
 import gc
+import json
 import os
 import sys
 import tempfile
@@ -136,6 +137,7 @@ def main(argv=None) -> int:
     from voicecoach.shift import Shift
     from voicecoach.sources.files import PlaylistSource
     from voicecoach.store.history import History
+    from voicecoach.sinks.view import ticked_live_only
     from voicecoach.stt.whisper import tune_malloc
 
     tune_malloc()                  # as `voicecoach live` does
@@ -193,6 +195,12 @@ def main(argv=None) -> int:
     print(f"{'call records written':<36}{len(records):>12}   {n}")
     print(f"{'history rows':<36}{history_rows:>12}   {n}")
     print(f"{f'RSS after call 2 / call {n} (MB)':<36}{f'{m2 or 0:.0f} / {mlast or 0:.0f}':>12}   within 10 %")
+    if args.transcribe:             # the checklist the agent saw live, against the record's
+        saved = [json.loads(r.read_text()) for r in records]
+        items = sum(len(x.get("checklist") or {}) for x in saved)
+        taken_back = sum(len(ticked_live_only(x)) for x in saved)
+        print(f"{'checklist ticks live only':<36}{f'{taken_back} of {items}':>12}   "
+              "(items the overlay ticked that the record's better words do not have)")
     print(f"{'memory growth call 2 -> call ' + str(n) + ' (%)':<36}{growth:>12.1f}   <= 10")
     ok = (n_ok == n and not merged and not split and len(records) == n and history_rows == n
           and abs(growth) <= 10)

@@ -10,6 +10,10 @@ import pytest
 
 from tools.pulse import PulseDaemon, missing_programs
 
+# Windows are made offscreen unless told otherwise, in one file run alone as in the whole
+# suite (where test_fuzz's import set it): with no display, Qt aborted the process.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 
 @pytest.fixture(scope="session", autouse=True)
 def private_user_dirs():

@@ -445,7 +445,7 @@ def test_a_view_that_hangs_mid_shift_is_left_behind_and_holds_nothing_more(monke
     assert time.monotonic() - started < 5.0
     said = [p for k, p in seen if k == "status"]
     assert said == ["the events file (--events) took nothing for 0.3 s; "
-                    "it gets nothing more until the program starts again"]
+                    "it gets nothing more until VoiceCoach is restarted"]
     assert [p for k, p in seen if k == "event"] == list(range(5000))
     assert terminal[:3] == [0, 1, 2] and len(terminal) == 5001
     paused.set()
@@ -460,12 +460,12 @@ def test_a_slow_view_that_keeps_taking_is_not_left_behind(monkeypatch):
     monkeypatch.setattr(live, "HUNG_S", 0.3)
     got = []
     dispatch = Dispatcher()
-    dispatch.subscribe(lambda kind, payload: (time.sleep(0.1), got.append(payload)))
+    dispatch.subscribe(lambda kind, payload: (time.sleep(0.05), got.append(payload)))
     dispatch.start()
-    for i in range(10):
+    for i in range(20):
         dispatch.emit("event", i)
     time.sleep(0.6)                              # longer than HUNG_S with items waiting throughout
-    dispatch.emit("event", 10)
+    dispatch.emit("event", 20)
     dispatch.drain()
-    assert got == list(range(11))
+    assert got == list(range(21))
     assert not dispatch._outboxes[0].left_behind

@@ -199,9 +199,11 @@ def test_a_save_that_fails_half_way_leaves_the_old_record_whole(record, tmp_path
     (b'{"schema": "voicecoach.call/1", "duration": ', r"not a call record \(not JSON: expecting value at line 1"),
     (b"", r"not a call record \(the file is empty\)"),
     (b"\xff\xfe{}", r"not a call record \(not text: a recording or another binary file\?\)"),
-    (b"[1, 2, 3]", r"not a VoiceCoach call record \(no schema field\)"),
+    (b"[1, 2, 3]", r"not a VoiceCoach call record \(its JSON is a list, not an object\)"),
     (b'{"duration": 12.0}', r"not a VoiceCoach call record \(no schema field\)"),
-    (b'{"schema": "otherapp.call/1"}', r"not a VoiceCoach call record \(no schema field\)"),
+    (b'{"schema": "otherapp.call/1"}', r"not a VoiceCoach call record \(its schema is 'otherapp.call/1', "
+                                       r"not voicecoach.call/1\)"),
+    (b'{"schema": 99}', r"not a VoiceCoach call record \(its schema is 99, not voicecoach.call/1\)"),
     (b'{"kind": "voicecoach-voice-profile", "f0_median": 180.0}',
      r"a voice profile \(from `voicecoach calibrate`\), not a call record"),
     (b'{"schema": "voicecoach.call/2"}',

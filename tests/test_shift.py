@@ -327,3 +327,23 @@ def test_a_call_paused_to_take_a_card_number_goes_on_after_the_resume(tmp_path):
     assert ("greeting (in call 1)", True) in checklist_items(rest)
     assert not any("greeting" in text for _, text in after_call(rest).work_on), after_call(rest).work_on
     assert call_name(rest).startswith("live call (continued)")
+
+
+def test_questions_asked_either_side_of_a_cut_count_together_in_the_call_going_on():
+    """With ``[language] min_questions = 2`` the overlay keeps its question count over a
+    pause (the call goes on) and ticks "Questions" at the second question, one asked
+    before the cut and one after. Each part's record counted only its own one, and the
+    card of the rest said "questions" was not done: the tick the agent saw was gone."""
+    from voicecoach.shift import _ticked_before
+
+    before = {"greeting": True, "empathy": False, "questions": False, "closing_question": False}
+    rest = {"checklist": {"greeting": False, "empathy": False, "questions": False, "closing_question": True},
+            "questions": {"open": 1, "closed": 0}, "shift": {}}
+    _ticked_before(rest, before, asked_before=1, min_questions=2)
+    assert rest["checklist"]["questions"] and rest["checklist"]["greeting"]
+    assert sorted(rest["shift"]["ticked_before"]) == ["greeting", "questions"]
+
+    alone = {"checklist": dict(rest["checklist"], questions=False), "questions": {"open": 1, "closed": 0},
+             "shift": {}}
+    _ticked_before(alone, dict(before, greeting=False), asked_before=0, min_questions=2)
+    assert not alone["checklist"]["questions"]              # one question in all: not ticked

@@ -287,6 +287,7 @@ class _Outbox(threading.Thread):
                 self._since = now
             elif self._may_hang and now - self._since > HUNG_S:
                 self.left_behind = True
+                self.dropped_snapshots += len(self._snapshots)
                 self._items.clear()
                 self._snapshots.clear()
                 self._dropped_waiting = 0
@@ -369,7 +370,7 @@ class Dispatcher:
         hung = [box for box in self._outboxes if box.put(kind, payload)]
         for box in hung:
             self.emit("status", f"{_named(box.fn)} took nothing for {HUNG_S:g} s; "
-                                "it gets nothing more until the program starts again")
+                                "it gets nothing more until VoiceCoach is restarted")
 
     def check(self) -> None:
         """Tell the other subscribers, once, about one that failed."""

@@ -76,14 +76,27 @@ class _CallView:
         pass
 
 
-def _ticked_before(record: dict, before: Optional[dict]) -> None:
+def _asked(record: dict) -> int:
+    """The questions the agent asked in a call's record (open and closed)."""
+    q = record.get("questions") or {}
+    return int(q.get("open", 0) or 0) + int(q.get("closed", 0) or 0)
+
+
+def _ticked_before(record: dict, before: Optional[dict], asked_before: int = 0,
+                   min_questions: int = 1) -> None:
     """A call going on after a cut (:data:`~voicecoach.calldetect.GOING_ON`) counts what the
     part before it ticked off on the checklist (a greeting said before the pause is not
-    missing from the rest); ``record["shift"]["ticked_before"]`` names those items."""
+    missing from the rest), and the questions asked in it (``asked_before``: with
+    ``min_questions`` 2, one asked before the cut and one after tick "questions", as the
+    overlay, which keeps its count, ticked it); ``record["shift"]["ticked_before"]``
+    names those items."""
     check = record.get("checklist")
     if not check or not before:
         return
     ticked = [k for k, done in check.items() if not done and before.get(k)]
+    if ("questions" in check and not check["questions"] and "questions" not in ticked
+            and asked_before + _asked(record) >= min_questions):
+        ticked.append("questions")
     record["checklist"] = dict(check, **{k: True for k in ticked})
     record["shift"]["ticked_before"] = ticked
 
@@ -180,7 +193,7 @@ class Shift:
         self._unsaved: list[tuple] = []         # (summary, record, recording, info) to save again at the end
         self.paused = False
         self._paused_in_call = False            # the pause ended a call, which may go on after it
-        self._ticked: tuple = (0, None)         # (call number, checklist) of the last call kept
+        self._ticked: tuple = (0, None, 0)      # (call number, checklist, questions asked) of the last call kept
         self._index = 0
         self._offset = 0.0
         self._started: dict = {}
@@ -495,11 +508,13 @@ class Shift:
         record["shift"] = {"call": info["index"], "start_s": round(info["t"] + away, 3),
                            "end_s": round(info["end_t"] + away, 3), "started_by": info["reason"],
                            "ended_by": info["ended_by"]}
+        asked = _asked(record)                # counted over the parts of a call that goes on
         if info.get("continues") is not None:
             record["shift"]["continues"] = info["continues"]
             if self._ticked[0] == info["continues"]:
-                _ticked_before(record, self._ticked[1])
-        self._ticked = (info["index"], record.get("checklist"))
+                _ticked_before(record, self._ticked[1], self._ticked[2], self.config.language.min_questions)
+                asked += self._ticked[2]
+        self._ticked = (info["index"], record.get("checklist"), asked)
         if self.demo:
             record["demo"] = True
         path, note = self._save(record, session.recording_path, info)

@@ -252,14 +252,17 @@ def check_record(record, where: str = "call record") -> dict:
     import jsonschema
 
     if not isinstance(record, dict):
-        raise RecordError(f"{where}: not a VoiceCoach call record (no schema field)")
+        kind = {list: "a list", str: "a string", bool: "true or false", int: "a number",
+                float: "a number", type(None): "null"}.get(type(record), type(record).__name__)
+        raise RecordError(f"{where}: not a VoiceCoach call record (its JSON is {kind}, not an object)")
     schema = record.get("schema")
     if not isinstance(schema, str) or not schema.startswith("voicecoach.call/"):
         from voicecoach.analyzers.profile import PROFILE_KIND
 
         if record.get("kind") == PROFILE_KIND:
             raise RecordError(f"{where}: a voice profile (from `voicecoach calibrate`), not a call record")
-        raise RecordError(f"{where}: not a VoiceCoach call record (no schema field)")
+        why = "no schema field" if schema is None else f"its schema is {_short(repr(schema), 40)}, not {SCHEMA}"
+        raise RecordError(f"{where}: not a VoiceCoach call record ({why})")
     if schema != SCHEMA:
         raise RecordError(f"{where}: call record format {schema[:40]}; this version reads {SCHEMA}")
     error = jsonschema.exceptions.best_match(_validator().iter_errors(record))
