@@ -450,6 +450,34 @@ def test_a_tick_the_agent_saw_live_that_the_final_transcript_lacks_is_explained(
         assert after_call(dict(record, live=broken)).work_on == before
 
 
+def test_a_tick_made_live_before_a_cut_is_explained_on_the_card_of_the_part_that_goes_on():
+    """Part 1 of a call cut by a pause ticked the greeting from its live words only; the
+    overlay keeps the tick through the cut, and part 2's card said "Open with a greeting"
+    with no word of why. Part 2's record now says the tick was made live in call 1, and
+    a third part carries it on."""
+    from voicecoach.shift import _live_only, _live_only_before
+    from voicecoach.sinks.view import after_call, checklist_items
+
+    part1 = dict(make_record(), shift={"call": 1},
+                 live={"ticked_live_only": {"greeting": {"t": 3.5, "text": "Greeting"}}})
+    part1["checklist"] = {"greeting": False, "empathy": True, "questions": True, "closing_question": False}
+    before = _live_only(part1)
+    assert before == {"greeting": 1}
+    part2 = dict(make_record(), shift={"call": 2, "continues": 1}, live={"ticked_live_only": {}})
+    part2["checklist"] = {"greeting": False, "empathy": False, "questions": True, "closing_question": True}
+    _live_only_before(part2, before)
+    assert part2["live"]["ticked_live_only"] == {"greeting": {"in_call": 1}}
+    tips = [text for t, text in after_call(part2).work_on if "greeting" in text]
+    assert tips == ["Open with a greeting and your name (ticked live in call 1, not in the final transcript)"]
+    assert ("greeting (ticked live in call 1, not in the final transcript)", False) in checklist_items(part2)
+    part3 = dict(part2, shift={"call": 3, "continues": 2}, live={"ticked_live_only": {}})
+    _live_only_before(part3, _live_only(part2))
+    assert part3["live"]["ticked_live_only"] == {"greeting": {"in_call": 1}}
+    said = dict(part2, checklist=dict(part2["checklist"], greeting=True), live={"ticked_live_only": {}})
+    _live_only_before(said, before)                   # said again after the cut: nothing to explain
+    assert said["live"]["ticked_live_only"] == {}
+
+
 @pytest.mark.parametrize("width", [60, 80, 100])
 def test_a_summary_in_a_terminal_is_wrapped_at_words_under_its_column(width):
     """In a terminal narrower than a row, the row went on past the edge and the terminal

@@ -42,6 +42,7 @@ import queue
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -99,6 +100,42 @@ def _ticked_before(record: dict, before: Optional[dict], asked_before: int = 0,
         ticked.append("questions")
     record["checklist"] = dict(check, **{k: True for k in ticked})
     record["shift"]["ticked_before"] = ticked
+
+
+@dataclass
+class _Carried:
+    """What a call going on after a cut takes from the call it goes on from (the last
+    call kept): its checklist, the questions asked so far and the items ticked live only
+    (item -> the call they were ticked in)."""
+
+    call: int = 0
+    checklist: Optional[dict] = None
+    asked: int = 0
+    live_only: dict = field(default_factory=dict)
+
+
+def _live_only_before(record: dict, before: dict[str, int]) -> None:
+    """A call going on after a cut: an item the overlay ticked from the live words of a
+    part before (``before``: item -> that part's call number) that no part's final
+    transcript has stays ticked on the overlay, so this part's record says where it was
+    ticked (``live.ticked_live_only[item] = {"in_call": n}``) for the card to say so."""
+    check, live = record.get("checklist") or {}, record.get("live")
+    if not isinstance(live, dict):
+        return
+    own = live.get("ticked_live_only") if isinstance(live.get("ticked_live_only"), dict) else {}
+    carried = {k: {"in_call": n} for k, n in before.items() if k in check and not check[k] and k not in own}
+    if carried:
+        live["ticked_live_only"] = dict(own, **carried)
+
+
+def _live_only(record: dict) -> dict[str, int]:
+    """The items :func:`_live_only_before` carries on from ``record``: item -> the number
+    of the call they were ticked live in."""
+    got = (record.get("live") or {}).get("ticked_live_only")
+    if not isinstance(got, dict):
+        return {}
+    here = (record.get("shift") or {}).get("call")
+    return {k: v.get("in_call", here) for k, v in got.items() if isinstance(v, dict)}
 
 
 def _keep_unheard(recording) -> Optional[Path]:
@@ -193,7 +230,7 @@ class Shift:
         self._unsaved: list[tuple] = []         # (summary, record, recording, info) to save again at the end
         self.paused = False
         self._paused_in_call = False            # the pause ended a call, which may go on after it
-        self._ticked: tuple = (0, None, 0)      # (call number, checklist, questions asked) of the last call kept
+        self._carried = _Carried()
         self._index = 0
         self._offset = 0.0
         self._started: dict = {}
@@ -511,10 +548,12 @@ class Shift:
         asked = _asked(record)                # counted over the parts of a call that goes on
         if info.get("continues") is not None:
             record["shift"]["continues"] = info["continues"]
-            if self._ticked[0] == info["continues"]:
-                _ticked_before(record, self._ticked[1], self._ticked[2], self.config.language.min_questions)
-                asked += self._ticked[2]
-        self._ticked = (info["index"], record.get("checklist"), asked)
+            before = self._carried
+            if before.call == info["continues"]:
+                _ticked_before(record, before.checklist, before.asked, self.config.language.min_questions)
+                _live_only_before(record, before.live_only)
+                asked += before.asked
+        self._carried = _Carried(info["index"], record.get("checklist"), asked, _live_only(record))
         if self.demo:
             record["demo"] = True
         path, note = self._save(record, session.recording_path, info)

@@ -407,15 +407,24 @@ def call_scores(record: dict) -> CallScores:
         checklist=checklist_items(record), transcribed=record.get("stt_model") is not None)
 
 
-def ticked_live_only(record: dict) -> dict[str, float]:
+def ticked_live_only(record: dict) -> dict[str, tuple[Optional[float], str]]:
     """The checklist items the live words ticked during the call and the call record's
     better transcript does not have (:attr:`voicecoach.engine.Engine.ticked_live_only`):
-    item -> call time (s) of the live tick."""
-    got = (record.get("live") or {}).get("ticked_live_only")
+    item -> (call time (s) of the live tick, or None when it was ticked in the part of
+    the call before a cut, and where: "at 1:23" or "in call 4")."""
+    live = record.get("live")
+    got = live.get("ticked_live_only") if isinstance(live, dict) else None
     if not isinstance(got, dict):
         return {}
-    return {k: float(v["t"]) for k, v in got.items()
-            if isinstance(v, dict) and isinstance(v.get("t"), (int, float))}
+    out: dict[str, tuple[Optional[float], str]] = {}
+    for k, v in got.items():
+        t = v.get("t") if isinstance(v, dict) else None
+        n = v.get("in_call") if isinstance(v, dict) else None
+        if isinstance(t, (int, float)) and not isinstance(t, bool):
+            out[k] = (float(t), f"at {clock(t)}")
+        elif isinstance(n, int) and not isinstance(n, bool):
+            out[k] = (None, f"in call {n}")
+    return out
 
 
 def checklist_items(record: dict) -> list[tuple[str, bool]]:
@@ -430,7 +439,7 @@ def checklist_items(record: dict) -> list[tuple[str, bool]]:
 
     def said(key: str, label: str, counts: str = "") -> tuple[str, bool]:
         where = f"in call {shift.get('continues')}" if key in before else ""  # the part before the cut
-        live = (f"ticked live at {clock(live_only[key])}, not in the final transcript"
+        live = (f"ticked live {live_only[key][1]}, not in the final transcript"
                 if key in live_only and not check[key] else "")
         more = "; ".join(x for x in (counts, where, live) if x)
         return (f"{label} ({more})" if more else label), check[key]
@@ -497,9 +506,10 @@ def after_call(record: dict, most: int = 3) -> AfterCall:
 
     def missing(key: str, tip: str) -> tuple[Optional[float], str]:
         # the agent saw this ticked during the call: say why the card disagrees
-        if key in live_only:
-            return live_only[key], f"{tip} (ticked live here, not in the final transcript)"
-        return None, tip
+        if key not in live_only:
+            return None, tip
+        t, where = live_only[key]
+        return t, f"{tip} (ticked live {'here' if t is not None else where}, not in the final transcript)"
 
     if s.checklist and not done.get("closing question", True):
         items.append(missing("closing_question", "Ask “anything else I can help with?” before you close"))
