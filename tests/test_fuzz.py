@@ -149,9 +149,15 @@ def test_every_malformed_input_to_every_command(corpus, capfd, tmp_path, monkeyp
     caller = tmp_path / "caller.flac"                       # a voice of its own (the good files hold both)
     import soundfile as sf
     sf.write(caller, fz.voice_like(4.0, 16000, 180, 7), 16000)
-    for label, path in audio[::4]:                          # the same decoder: a sample is enough
+    for i, (label, path) in enumerate(audio[::4]):          # the same decoder: a sample is enough
         o.run(label, ["analyze", "--agent", path, "--customer", caller, "--no-transcript", "-q"])
+        # each shift's data folder its own: on a fast machine two of these 0.2 s shifts begin
+        # in the same second, and the history takes their two "call 1"s (begun then, as long,
+        # as named) for one call, as it must a record copied elsewhere; `history --rebuild`
+        # below then added the other again, saying so
+        monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / f"live-{i}"))
         o.run(label, ["live", "--replay", path, "--console", "--no-transcript", "--stop-after", "0.2"])
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path / "data"))
     for label, path in [a for a in audio if "cut" in a[0]][::6]:
         o.run(label, ["report", path, "-o", tmp_path / "r.html"])      # analysed with speech-to-text
 
