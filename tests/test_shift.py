@@ -334,16 +334,17 @@ def test_questions_asked_either_side_of_a_cut_count_together_in_the_call_going_o
     pause (the call goes on) and ticks "Questions" at the second question, one asked
     before the cut and one after. Each part's record counted only its own one, and the
     card of the rest said "questions" was not done: the tick the agent saw was gone."""
+    from voicecoach.analyzers.language import LanguageOptions
     from voicecoach.shift import _ticked_before
 
     before = {"greeting": True, "empathy": False, "questions": False, "closing_question": False}
     rest = {"checklist": {"greeting": False, "empathy": False, "questions": False, "closing_question": True},
             "questions": {"open": 1, "closed": 0}, "shift": {}}
-    _ticked_before(rest, before, asked_before=1, min_questions=2)
+    _ticked_before(rest, before, asked_before=1, options=LanguageOptions(min_questions=2))
     assert rest["checklist"]["questions"] and rest["checklist"]["greeting"]
     assert sorted(rest["shift"]["ticked_before"]) == ["greeting", "questions"]
 
     alone = {"checklist": dict(rest["checklist"], questions=False), "questions": {"open": 1, "closed": 0},
              "shift": {}}
-    _ticked_before(alone, dict(before, greeting=False), asked_before=0, min_questions=2)
+    _ticked_before(alone, dict(before, greeting=False), asked_before=0, options=LanguageOptions(min_questions=2))
     assert not alone["checklist"]["questions"]              # one question in all: not ticked

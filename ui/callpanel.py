@@ -88,7 +88,7 @@ class LiveChecklist(QWidget):
         lay.addWidget(self.words_off)
         self.words_on = True
         self.caller_on = True                 # the call audio is heard (not mic only)
-        self.min_questions = LanguageOptions.min_questions   # the session's (set_options)
+        self.options = LanguageOptions()       # the session's (set_options)
         self.temperature = _small()
         self.temperature.setAccessibleName("Caller's temperature")
         lay.addWidget(self.temperature)
@@ -125,9 +125,9 @@ class LiveChecklist(QWidget):
         self._lists()
 
     def set_options(self, options: LanguageOptions) -> None:
-        """The session's language options: ``min_questions`` ticks "Questions" here as it
-        does in the call record."""
-        self.min_questions = options.min_questions
+        """The session's language options: "Questions" ticks here as it does in the call
+        record (:meth:`LanguageOptions.enough_questions`)."""
+        self.options = options
 
     def reset(self) -> None:
         self.done = {key: False for key, _ in CHECKLIST}
@@ -153,7 +153,8 @@ class LiveChecklist(QWidget):
         item = CHECKLIST_CUES.get(cue) if e.channel == AGENT else None
         if item == "questions":
             self.questions += 1
-        if item is not None and not self.done[item] and (item != "questions" or self.questions >= self.min_questions):
+        if item is not None and not self.done[item] and (item != "questions"
+                                                         or self.options.enough_questions(self.questions)):
             self.done[item] = True
             self._paint(item)
         elif e.channel == AGENT and cue == "commitment":

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
+from voicecoach.analyzers.language import LanguageOptions
 from voicecoach.calldetect import GOING_ON, UNHEARD, CallChange, CallDetector
 from voicecoach.events import AGENT, SAMPLE_RATE
 from voicecoach.live import SNAPSHOT_BACKLOG, Dispatcher, LiveSession, Subscriber
@@ -84,19 +85,19 @@ def _asked(record: dict) -> int:
 
 
 def _ticked_before(record: dict, before: Optional[dict], asked_before: int = 0,
-                   min_questions: int = 1) -> None:
+                   options: Optional[LanguageOptions] = None) -> None:
     """A call going on after a cut (:data:`~voicecoach.calldetect.GOING_ON`) counts what the
     part before it ticked off on the checklist (a greeting said before the pause is not
     missing from the rest), and the questions asked in it (``asked_before``: with
-    ``min_questions`` 2, one asked before the cut and one after tick "questions", as the
-    overlay, which keeps its count, ticked it); ``record["shift"]["ticked_before"]``
+    ``options.min_questions`` 2, one asked before the cut and one after tick "questions",
+    as the overlay, which keeps its count, ticked it); ``record["shift"]["ticked_before"]``
     names those items."""
     check = record.get("checklist")
     if not check or not before:
         return
     ticked = [k for k, done in check.items() if not done and before.get(k)]
     if ("questions" in check and not check["questions"] and "questions" not in ticked
-            and asked_before + _asked(record) >= min_questions):
+            and (options or LanguageOptions()).enough_questions(asked_before + _asked(record))):
         ticked.append("questions")
     record["checklist"] = dict(check, **{k: True for k in ticked})
     record["shift"]["ticked_before"] = ticked
@@ -550,7 +551,7 @@ class Shift:
             record["shift"]["continues"] = info["continues"]
             before = self._carried
             if before.call == info["continues"]:
-                _ticked_before(record, before.checklist, before.asked, self.config.language.min_questions)
+                _ticked_before(record, before.checklist, before.asked, self.config.language)
                 _live_only_before(record, before.live_only)
                 asked += before.asked
         self._carried = _Carried(info["index"], record.get("checklist"), asked, _live_only(record))

@@ -189,6 +189,12 @@ class LanguageOptions:
     min_questions: int = 1
     sentence_model: bool = True
 
+    def enough_questions(self, asked: int) -> bool:
+        """Whether ``asked`` questions (open and closed) tick the checklist's
+        ``questions``: the one rule the record, the overlay and a call going on after a
+        cut share."""
+        return asked >= self.min_questions
+
     def problem(self) -> str:
         """What is wrong with these settings; "" if nothing."""
         if self.max_sentence_words < 1:
@@ -741,7 +747,7 @@ class LanguageCues:
             "checklist": {
                 "greeting": c["greeting"] > 0,
                 "empathy": c["empathy"] > 0,
-                "questions": questions["open"] + questions["closed"] >= self.options.min_questions,
+                "questions": self.options.enough_questions(questions["open"] + questions["closed"]),
                 "closing_question": c["closing_question"] > 0,
             },
             "questions": questions,
