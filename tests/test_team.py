@@ -843,6 +843,26 @@ def test_a_call_analysed_again_and_shared_again_reaches_the_coach(pg, store):
     assert not alice.share(again).replaced                   # the same analysis again: nothing changes
 
 
+def test_a_live_call_dated_a_second_later_from_its_recording_is_the_same_call(pg, store):
+    """A live call is dated by the clock as it began (13:32:10.9, say); analysed again from
+    its recording, by the file's last change less its length, which the last write's delay
+    puts a little later (13:32:11.1). Both are kept to the second, so the two analyses once
+    had different ids and dates: CI saw the coach get the call twice, and `share --undo`
+    leave the first share. Another call of the same name minutes later stays apart."""
+    alice, carol = store("alice"), store("carol")
+    live = make_record(name="call-20261207-133210.wav", created="2026-12-07T13:32:10+00:00", warmth=0.5)
+    again = make_record(name="call-20261207-133210.wav", created="2026-12-07T13:32:11+00:00", warmth=0.7)
+    other = make_record(name="call-20261207-133210.wav", created="2026-12-07T13:35:00+00:00", warmth=0.3)
+    alice.share(live)
+    result = alice.share(again)
+    shared = carol.calls("alice")
+    assert result.replaced and [c.scores.warmth_mean for c in shared] == [pytest.approx(0.7)], \
+        f"replaced={result.replaced}; the coach sees {len(shared)} rows for one call"
+    assert alice.share(other).new and len(carol.calls("alice")) == 2
+    assert alice.unshare(live)                            # the live record's undo takes back its new analysis
+    assert [c.scores.warmth_mean for c in carol.calls("alice")] == [pytest.approx(0.3)]
+
+
 # --------------------------------------------------------------------------- found by a review of share and team
 # (each failed on the code before it)
 
