@@ -252,6 +252,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="one call: a smoke run")
     ap.add_argument("--no-transcript", action="store_true", help="turn-taking and talk time only (fast)")
     ap.add_argument("--data", type=Path, default=SHARED_READ, help="real speech for floor25-real")
+    ap.add_argument("--previous-text", choices=("on", "off"), default=None,
+                    help="TranscribeOptions.previous_text (default: its own)")
     args = ap.parse_args(argv)
     if args.quick:
         args.calls = 1
@@ -290,6 +292,8 @@ def main(argv=None) -> int:
     print(cpu_line())
     print(git_line())
     config = Config()
+    if args.previous_text:
+        config.transcribe.previous_text = args.previous_text == "on"
     model = None
     if transcribe:
         from voicecoach.stt.whisper import load_model

@@ -420,6 +420,9 @@ def main() -> int:
     ap.add_argument("--no-refill", action="store_true",
                     help="TranscribeOptions.refill off: speech the packed decode passed over is not "
                          "decoded again on its own")
+    ap.add_argument("--previous-text", choices=("on", "off"), default=None,
+                    help="TranscribeOptions.previous_text (default: its own, on): each 30 s window "
+                         "decoded with the window before's words as Whisper's prompt")
     ap.add_argument("--shifts", type=int, default=1, metavar="K",
                     help="measure each item K times, started 0, 10, ... (K-1)*10 ms later "
                          "(zeros before it), and sum the errors: one run's ratio moves by a few "
@@ -441,6 +444,8 @@ def main() -> int:
                       np.concatenate([np.zeros(round(k * SHIFT_S * SAMPLE_RATE), np.float32), i.audio]),
                       i.ref) for i in items for k in range(args.shifts)]
     packing = {k: v for k, v in (("pad_s", args.pad_s), ("merge_gap_s", args.merge_gap_s)) if v is not None}
+    if args.previous_text:
+        packing["previous_text"] = args.previous_text == "on"
     if args.no_refill:
         packing["refill"] = False
     from voicecoach.stt.whisper import ModelError
@@ -476,7 +481,7 @@ def main() -> int:
 
     print(f"\nWhisper {args.model} int8, beam {p.options.beam_size}, one thread; "
           f"VoiceCoach = {'faster-whisper VAD (diagnostic)' if args.fw_vad else 'VAD'} + stt.offline.transcribe_channel (pad_s {p.options.pad_s}, "
-          f"merge_gap_s {p.options.merge_gap_s}), plain = transcribe(vad_filter=True)"
+          f"merge_gap_s {p.options.merge_gap_s}, previous_text {'on' if p.options.previous_text else 'off'}), plain = transcribe(vad_filter=True)"
           + (f"; each item {args.shifts} times, started 0-{(args.shifts - 1) * SHIFT_S * 1000:.0f} ms later"
              if args.shifts > 1 else "") + "\n")
     print("| audio | words | VoiceCoach WER (S/D/I) | plain WER (S/D/I) | ratio "

@@ -180,7 +180,7 @@ def _decode(model, audio: np.ndarray, o: TranscribeOptions):
     call offline transcription makes, on packed audio or on speech passed over."""
     pieces, _ = model.transcribe(
         audio.astype(np.float32, copy=False), language=o.language, beam_size=o.beam_size,
-        word_timestamps=True, vad_filter=False, condition_on_previous_text=False,
+        word_timestamps=True, vad_filter=False, condition_on_previous_text=o.previous_text,
         without_timestamps=False)
     return pieces
 

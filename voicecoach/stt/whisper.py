@@ -71,6 +71,12 @@ class TranscribeOptions:
     refill_min_s : float
         Only speech segments at least this long (s) are decoded again: shorter ones
         are as often a breath or a click as a word.
+    previous_text : bool
+        Each 30 s window of a model call is decoded with the words of the window
+        before as Whisper's prompt (faster-whisper's ``condition_on_previous_text``,
+        on in its own pipeline): the words of one conversation help read the next
+        window's. Off, the agent's side of generated calls lost a quarter more words
+        than plain faster-whisper (``benchmarks.transcript``).
     """
 
     model: str = DEFAULT_MODEL
@@ -84,6 +90,7 @@ class TranscribeOptions:
     piece_s: float = 120.0
     refill: bool = True
     refill_min_s: float = 0.3
+    previous_text: bool = True
 
     def problem(self) -> str:
         """What is wrong with these settings together; "" if nothing.
