@@ -866,12 +866,14 @@ def test_a_live_call_dated_a_second_later_from_its_recording_is_the_same_call(pg
 # --------------------------------------------------------------------------- found by a review of share and team
 # (each failed on the code before it)
 
-def _as_alice_insert(pg, record: dict, name: str, cid: str = "e" * 32) -> None:
+def _as_alice_insert(pg, record: dict, name: str, cid: str = "e" * 32, created=None) -> None:
     """A row alice writes herself, as row-level security lets her (psql, another client):
-    the server checks only that the agent is her."""
+    the server checks only that the agent is her. Dated now unless ``created`` is given
+    (a share by VoiceCoach is dated by its record)."""
     with psycopg.connect(pg.dsn("alice").replace("alice@", f"alice:{PASSWORDS['alice']}@")) as conn:
         conn.execute("INSERT INTO voicecoach.calls (call_id, created, name, duration_s, record) "
-                     "VALUES (%s, now(), %s, 95.5, %s)", (cid, name, psycopg.types.json.Jsonb(record)))
+                     "VALUES (%s, coalesce(%s, now()), %s, 95.5, %s)",
+                     (cid, created, name, psycopg.types.json.Jsonb(record)))
 
 
 # --------------------------------------------------------------------------- 1. a live call analysed again
@@ -1056,7 +1058,7 @@ def test_a_live_call_shared_before_the_upgrade_is_not_replaced_nor_taken_back(pg
     live["duration"] = 88.3                       # the live call's span
     again = make_record(name="call-0901.wav", warmth=0.7)
     again["duration"] = 90.0                      # the same call analysed from its whole recording
-    _as_alice_insert(pg, live, "call-0901.wav", cid=_old_call_id(live))   # shared by the old version
+    _as_alice_insert(pg, live, "call-0901.wav", cid=_old_call_id(live), created=live["created"])   # shared by the old version
     result = alice.share(again)
     rows = carol.calls("alice")
     assert result.replaced and len(rows) == 1, \
@@ -1072,7 +1074,7 @@ def test_share_undo_of_a_reanalysed_call_leaves_the_old_versions_share(pg, store
     live["duration"] = 88.3
     again = make_record(name="call-0902.wav")
     again["duration"] = 90.0
-    _as_alice_insert(pg, live, "call-0902.wav", cid=_old_call_id(live))
+    _as_alice_insert(pg, live, "call-0902.wav", cid=_old_call_id(live), created=live["created"])
     alice.share(again)
     assert alice.unshare(again)
     left = carol.calls("alice")

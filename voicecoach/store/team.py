@@ -231,21 +231,20 @@ dated by the wall clock as it began; analysed again from its recording it is dat
 file's last change less its length (:func:`~voicecoach.store.record.recorded_at`), which
 the last write's delay puts a fraction of a second later -- sometimes into the next second."""
 
-_THIS_CALL = ("c.agent = session_user AND (c.call_id = %s OR (c.record -> 'source' ->> 'name' = %s AND "
-              "(c.record ->> 'created' = %s OR c.created BETWEEN %s::timestamptz - make_interval(secs => %s) "
-              "AND %s::timestamptz + make_interval(secs => %s))))")
-"""This agent's rows of one call: by its id, or by its name and its start -- the same, or
-within :data:`SAME_CALL_S` (the same call analysed again, or shared by a version whose ids
-held the call's length)."""
+_THIS_CALL = ("c.agent = session_user AND (c.call_id = %(id)s OR (c.record -> 'source' ->> 'name' = %(name)s "
+              "AND c.created BETWEEN %(start)s::timestamptz - make_interval(secs => %(near)s) "
+              "AND %(start)s::timestamptz + make_interval(secs => %(near)s)))")
+"""This agent's rows of one call: by its id, or by its name and a start within
+:data:`SAME_CALL_S` (the same call analysed again, or shared by a version whose ids held
+the call's length)."""
 
 
-def _this_call(record: dict) -> tuple:
+def _this_call(record: dict) -> dict:
     try:
         start = _created(record)
     except TeamError:
-        start = None                          # matched by its id or its 'created' as written
-    return (call_id(record), record["source"]["name"], str(record.get("created")),
-            start, SAME_CALL_S, start, SAME_CALL_S)
+        start = None                          # matched by its id alone
+    return {"id": call_id(record), "name": record["source"]["name"], "start": start, "near": SAME_CALL_S}
 
 
 def _created(record: dict) -> _dt.datetime:
@@ -465,10 +464,10 @@ class TeamStore:
             with self._answer_within(self.answer_timeout_s + len(audio or b"") / UPLOAD_BYTES_PER_S), \
                     self._db.transaction():
                 before = self._db.execute(
-                    "SELECT c.call_id, c.record = %s, a.file_name IS NOT NULL FROM voicecoach.calls c "
+                    "SELECT c.call_id, c.record = %(record)s, a.file_name IS NOT NULL FROM voicecoach.calls c "
                     f"LEFT JOIN voicecoach.call_audio a USING (agent, call_id) WHERE {_THIS_CALL} "
-                    "ORDER BY c.call_id = %s DESC, abs(extract(epoch FROM c.created - %s::timestamptz))",
-                    (values[-1], *_this_call(record), cid, values[1])).fetchone()
+                    "ORDER BY c.call_id = %(id)s DESC, abs(extract(epoch FROM c.created - %(start)s::timestamptz))",
+                    {"record": values[-1], **_this_call(record)}).fetchone()
                 replaced = before is not None and (not before[1] or before[0] != cid)
                 keep = replaced and audio is None and before[2]
                 if keep:                  # its recording stays shared: moved inside the server, not
