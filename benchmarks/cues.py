@@ -336,12 +336,16 @@ class Hearer:
         if path.exists():
             heard = json.loads(path.read_text())
         else:
-            heard = self._transcribe(self._audio(line.text, voice, phone))
+            heard = self.transcribe(self.speak(line.text, voice, phone))
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(heard))
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")   # a stopped run leaves no half file
+            tmp.write_text(json.dumps(heard))
+            os.replace(tmp, path)
         return [Word(line.channel, s, e, " " + w) for s, e, w in heard]
 
-    def _audio(self, text: str, voice: str, phone: bool):
+    def speak(self, text: str, voice: str, phone: bool):
+        """The sentence spoken by ``voice`` (16 kHz, 0.4 s of silence each side; through the
+        phone line if ``phone``), cached."""
         import numpy as np
         import soundfile as sf
 
@@ -363,7 +367,8 @@ class Hearer:
             sf.write(path, y, SAMPLE_RATE)
         return phone_line(y) if phone else y
 
-    def _transcribe(self, audio) -> list[tuple[float, float, str]]:
+    def transcribe(self, audio) -> list[tuple[float, float, str]]:
+        """Whisper's words (start s, end s, text) of ``audio``, with the benchmark's settings."""
         from voicecoach.stt.whisper import TranscribeOptions, load_model
 
         o = TranscribeOptions(model=self.model_name)

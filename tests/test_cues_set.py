@@ -16,6 +16,7 @@ background and reactions), commitments 0.97 / 0.83 (precision / recall). A new w
 from what the model learned, and jargon's lists are trade terms, domain by domain.
 """
 import re
+import shutil
 import tomllib
 from importlib import resources
 
@@ -229,3 +230,57 @@ def test_the_analyzer_finds_what_was_said_before_a_caller_line_as_the_set_labels
     agree = sum(f == l.context for f, l in zip(found, lines)) / len(lines)
     assert agree >= 0.95, agree
     assert {l.context for l in lines} == {(), ("after_question",), ("continues_turn",)}
+
+
+def test_a_packed_transcripts_words_go_to_the_sentence_they_were_said_in():
+    """``tools.hear_dev`` transcribes several sentences at once and gives each its words
+    back: by the written words they align with, and where the alignment cannot tell (a
+    misheard stretch across the join), by time. Whisper puts a segment's last word late
+    ("Dana." after the silence), which time alone would give to the next sentence."""
+    from tools.hear_dev import assign
+
+    texts = ["My name is Dana.", "How can I help?", "Your meter is faulty."]
+    bounds = [2.0, 4.0]
+    words = [(0.0, 0.3, "My"), (0.3, 0.6, "name"), (0.6, 2.1, "is"), (2.1, 2.1, "Dana."),   # late
+             (2.6, 2.8, "How"), (2.8, 3.0, "can"), (3.0, 3.2, "I"), (3.2, 3.5, "help?"),
+             (3.8, 3.9, "Uh"),                        # heard in the silence, no written word
+             (4.5, 4.7, "Your"), (4.7, 5.0, "meet"), (5.0, 5.3, "harris"), (5.3, 5.6, "faulty.")]
+    assert assign(words, bounds, texts) == [["My", "name", "is", "Dana."],
+                                            ["How", "can", "I", "help?", "Uh"],   # by time: 3.85 s
+                                            ["Your", "meet", "harris", "faulty."]]
+    by_time = [[w for s, e, w in words if lo <= (s + e) / 2 < hi] for lo, hi in ((0, 2), (2, 4), (4, 9))]
+    assert by_time[1][0] == "Dana."                   # what time alone would have done
+
+
+def test_dev_transcripts_are_read_back_by_sentence_and_voice_and_a_cut_line_is_skipped(tmp_path):
+    """A run stopped mid-write leaves a cut last line; the next run reads the rest and
+    hears again only what is missing."""
+    import json
+
+    from tools.hear_dev import heard_file, read_heard
+
+    rows = [{"voice": "espeak-us-m", "text": "I'll call you.", "heard": "I call you."},
+            {"voice": "piper-joe", "text": "I'll call you.", "heard": "I'll call you."}]
+    heard_file(tmp_path).write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"voice": "hib',
+                                    encoding="utf-8")
+    assert read_heard(tmp_path) == {"I'll call you.": {"espeak-us-m": "I call you.",
+                                                       "piper-joe": "I'll call you."}}
+    assert read_heard(tmp_path / "none") == {}
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs Debian espeak-ng")
+def test_sentences_heard_together_come_back_each_with_its_own_words(tmp_path):
+    """Real speech (espeak-ng) and the real Whisper tiny.en, three sentences in one pack."""
+    from benchmarks.cues import Hearer
+    from tools.hear_dev import hear_packed
+
+    texts = ["I will send you the refund form by email today.",
+             "Please restart the router and wait two minutes.",
+             "Thank you for calling, have a good evening."]
+    hearer = Hearer(tmp_path, ["espeak-us-f"])
+    (pack, heard), = hear_packed(hearer, "espeak-us-f", texts)
+    assert pack == texts
+    words = [set(re.findall(r"[a-z]+", h.lower())) for h in heard]
+    assert {"refund", "today"} <= words[0] and {"router", "minutes"} <= words[1]
+    assert {"calling", "evening"} <= words[2]
+    assert not (words[0] & {"router", "calling"}) and not (words[2] & {"router", "refund"})

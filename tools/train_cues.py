@@ -38,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.cues import DATA, fired, load, written_words  # noqa: E402
+from benchmarks.cues import DATA, default_cache, fired, load, written_words  # noqa: E402
 from voicecoach.analyzers.language import LanguageOptions  # noqa: E402
 from voicecoach.analyzers.sentence_embedding import SentenceEncoder  # noqa: E402
 from voicecoach.analyzers.sentence_model import (CONTEXT, MIN_TOKENS, MODEL_FILE,  # noqa: E402
@@ -121,21 +121,46 @@ def tokens_of(text: str) -> list[str]:
     return normalized_tokens(text)
 
 
-def embeddings(texts: Sequence[str], tuning: Optional[Path]) -> np.ndarray:
+def embeddings(texts: Sequence[str], tuning: Optional[Path], cache: Optional[Path] = None) -> np.ndarray:
     """The shipped encoder's embedding of each text as the model reads it (with the
-    fine-tuned arrays of ``tuning``), shape (len(texts), 384 * len(EMBEDDING_LAYERS))."""
+    fine-tuned arrays of ``tuning``), shape (len(texts), 384 * len(EMBEDDING_LAYERS)).
+
+    With ``cache`` (a directory) the vectors are kept there by text and encoder, so a
+    second training run encodes only new texts (about 50 a second on one core)."""
+    import hashlib
+
     encoder = SentenceEncoder.shipped(tuning)
     if encoder is None:
         raise SystemExit("no sentence encoder in models/minilm: python3 -m tools.convert_minilm first")
-    return encoder.encode_many(texts, layers=EMBEDDING_LAYERS)
+    if cache is None:
+        return encoder.encode_many(texts, layers=EMBEDDING_LAYERS)
+    key = hashlib.sha1(f"{file_sha256(tuning) if tuning else 'none'}|{EMBEDDING_LAYERS}".encode()).hexdigest()
+    path = cache / f"embeddings-{key[:16]}.npz"
+    known: dict[str, np.ndarray] = {}
+    if path.is_file():
+        with np.load(path) as z:
+            known = dict(zip(z["texts"].tolist(), z["vectors"]))
+    new = sorted(set(texts) - set(known))
+    if new:
+        known.update(zip(new, encoder.encode_many(new, layers=EMBEDDING_LAYERS)))
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, texts=np.array(list(known)), vectors=np.stack(list(known.values())))
+        os.replace(tmp, path)
+    return np.stack([known[t] for t in texts])
 
 
-def design(texts: Sequence[str], vectors: np.ndarray, vocab: Optional[dict[str, int]] = None):
-    """Feature rows (scipy sparse): the unit-length binary features, then the
-    sentence's unit-length embedding (``vectors``, one row per text); and the vocabulary."""
+def features(texts: Sequence[str]) -> list[set]:
+    """Each text's binary features (:func:`sentence_features`), computed once per run."""
+    return [sentence_features(tokens_of(t)) for t in texts]
+
+
+def design(feats: Sequence[set], vectors: np.ndarray, vocab: Optional[dict[str, int]] = None):
+    """Feature rows (scipy sparse): the unit-length binary features (``feats``, one set
+    per text, :func:`features`), then the text's unit-length embedding (``vectors``, one
+    row per text); and the vocabulary."""
     from scipy.sparse import csr_matrix, hstack
 
-    feats = [sentence_features(tokens_of(t)) for t in texts]
     if vocab is None:
         df: dict[str, int] = {}
         for f in feats:
@@ -150,7 +175,7 @@ def design(texts: Sequence[str], vectors: np.ndarray, vocab: Optional[dict[str, 
         for x in f:
             if x in vocab:
                 rows.append(r), cols.append(vocab[x]), vals.append(v)
-    binary = csr_matrix((vals, (rows, cols)), shape=(len(texts), len(vocab)))
+    binary = csr_matrix((vals, (rows, cols)), shape=(len(feats), len(vocab)))
     return hstack([binary, csr_matrix(vectors)]).tocsr(), vocab
 
 
@@ -160,20 +185,41 @@ def fit(x, y: np.ndarray):
     return LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(x, y)
 
 
+def _vote(test: np.ndarray, x, y: np.ndarray, x_test) -> tuple[np.ndarray, np.ndarray]:
+    return test, fit(x, y).predict_proba(x_test)[:, 1]
+
+
 def writers_left_out(texts: Sequence[str], vectors: np.ndarray, y: np.ndarray,
-                     parts: Sequence[str]) -> np.ndarray:
-    """Each sentence's vote from a model trained without its writer's part (``parts``)."""
+                     parts: Sequence[str], feats: Optional[Sequence[set]] = None,
+                     learn: Optional[np.ndarray] = None) -> np.ndarray:
+    """Each sentence's vote from a model trained without its writer's part (``parts``),
+    and only on the sentences ``learn`` marks (default: all); the folds run on every core."""
+    from joblib import Parallel, delayed
     from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
 
+    feats = features(texts) if feats is None else feats
     p = np.zeros(len(texts))
     folds = (LeaveOneGroupOut().split(np.zeros(len(y)), y, groups=list(parts)) if len(set(parts)) >= 3
              else StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
-    for train, test in folds:
-        x, vocab = design([texts[i] for i in train], vectors[train])
-        m = fit(x, y[train])
-        p[test] = m.predict_proba(design([texts[i] for i in test], vectors[test], vocab)[0])[:, 1]
+
+    def matrices():
+        for train, test in folds:
+            train = train if learn is None else train[learn[train]]
+            x, vocab = design([feats[i] for i in train], vectors[train])
+            yield test, x, y[train], design([feats[i] for i in test], vectors[test], vocab)[0]
+
+    jobs = Parallel(n_jobs=os.cpu_count() or 1, return_as="generator")(
+        delayed(_vote)(test, x, yt, xt) for test, x, yt, xt in matrices())
+    for test, got in jobs:
+        p[test] = got
     p[[len(tokens_of(t)) < MIN_TOKENS for t in texts]] = 0.0   # as SentenceModel.firing
     return p
+
+
+def fires(p: np.ndarray, rules: np.ndarray, list_th: Optional[float], th: Optional[float]) -> np.ndarray:
+    """Which sentences fire: the lists' match with a vote of ``list_th`` (None: the match
+    alone), or a vote of ``th`` (None: never)."""
+    return (rules if list_th is None else rules & (p >= list_th)) | (p >= (th if th is not None else np.inf))
 
 
 def choose(p: np.ndarray, y: np.ndarray, rules: np.ndarray, precision: float,
@@ -230,8 +276,7 @@ def choose_for_a_new_writer(p: np.ndarray, y: np.ndarray, rules: np.ndarray, par
         for k in names:
             rest = parts != k
             tl, th, _, _ = choose(p[rest], y[rest], rules[rest], precision + margin, gate_lists, confirm_only)
-            hit = (rules if tl is None else rules & (p >= tl)) | (p >= (th if th is not None else np.inf))
-            hits[~rest] = hit[~rest]
+            hits[~rest] = fires(p, rules, tl, th)[~rest]
         left_p = (hits & y).sum() / max(1, hits.sum())
         left_r = (hits & y).sum() / max(1, y.sum())
         if left_p >= precision or margin == MARGINS[-1]:
@@ -249,6 +294,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--tuning", type=Path, default=ROOT / "models" / "cues" / TUNING_FILE,
                     help="the encoder's fine-tuned arrays (python3 -m tools.finetune_encoder)")
     ap.add_argument("--no-tuning", action="store_true", help="read the encoder as converted, not fine-tuned")
+    ap.add_argument("--heard", type=Path, nargs="?", const=default_cache(), default=None,
+                    help="also train on what Whisper heard of each dev sentence (python3 -m "
+                         "tools.hear_dev), from this cache (default: the benchmark's)")
+    ap.add_argument("--train-on", choices=("written", "both"), default="both",
+                    help="with --heard: learn from the sentences as written only, or from what was "
+                         "heard of them too (the heard ones are then only scored)")
+    ap.add_argument("--choose-on", choices=("written", "both"), default="both",
+                    help="with --heard: choose the thresholds on the calibration parts' sentences as "
+                         "written, or on those and what was heard of them")
+    ap.add_argument("--cache", type=Path, default=default_cache(),
+                    help="where the sentences' embeddings are kept between runs")
     ap.add_argument("--kinds", default=",".join(KINDS),
                     help="the kinds to train, comma-separated; the others are kept from --out")
     args = ap.parse_args(argv)
@@ -267,7 +323,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print('training needs scikit-learn: pip install ".[bench]"', file=sys.stderr)
         return 2
     dev = [line for line in load(args.data) if line.split == "dev"]
-    out = {"name": NAME, "trained_on": f"{args.data.name} [dev], {len(dev)} sentences",
+    heard: dict[str, dict[str, str]] = {}
+    if args.heard is not None:
+        from tools.hear_dev import read_heard
+
+        heard = read_heard(args.heard)
+        if not heard:
+            print(f"--heard: no transcripts in {args.heard}: python3 -m tools.hear_dev first", file=sys.stderr)
+            return 2
+    out = {"name": NAME, "trained_on": f"{args.data.name} [dev], {len(dev)} sentences"
+                                       + (f", and {sum(map(len, heard.values()))} transcripts of them spoken "
+                                          "and heard by Whisper (tools/hear_dev.py)"
+                                          if heard and args.train_on == "both" else ""),
            "features": {"words": True, "word_pairs": True, "char_n": [3, 5],
                         "embedding": "all-MiniLM-L6-v2, int8 (models/minilm)",
                         "embedding_layers": list(EMBEDDING_LAYERS)}, "kinds": {}}
@@ -286,29 +353,41 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"--kinds: {args.out} was trained on other features: train every kind", file=sys.stderr)
             return 2
         out["kinds"] = {k: v for k, v in kept["kinds"].items() if k not in kinds}
+    encoded: dict[str, tuple[np.ndarray, list[set]]] = {}
     for kind, (side, suggestion) in KINDS.items():
         if kind not in kinds:
             continue
         lines = [line for line in dev if line.channel == side]
         texts = [line.text for line in lines]
+        # each heard version of a sentence is a sentence of its writer's part, labelled as written
+        more = [(line, h) for line in lines for h in heard.get(line.text, {}).values() if h.strip()]
+        is_heard = np.array([False] * len(lines) + [True] * len(more))
+        lines, texts = lines + [line for line, _ in more], texts + [h for _, h in more]
         y = np.array([kind in line.cues for line in lines])
-        rules = np.array([kind in fired(written_words(t, side), side, LIST_ONLY) for t in texts])
-        vectors = embeddings(texts, tuning)
+        if side not in encoded:   # each side's texts are the same for all its kinds
+            encoded[side] = (embeddings(texts, tuning, args.cache), features(texts),
+                             [fired(written_words(t, side), side, LIST_ONLY) for t in texts])
+        vectors, feats, listed = encoded[side]
+        rules = np.array([kind in got for got in listed])
         if kind in CONTEXT_KINDS:   # a column per CONTEXT, after the embedding's
-            vectors = np.hstack([vectors, [[float(c in in_context(line.context, normalized_tokens(line.text)))
-                                                  for c in CONTEXT] for line in lines]])
+            vectors = np.hstack([vectors, [[float(c in in_context(line.context, normalized_tokens(t)))
+                                                  for c in CONTEXT] for line, t in zip(lines, texts)]])
         parts = np.array([line.part for line in lines])
-        p = writers_left_out(texts, vectors, y, list(parts))
+        learn = ~is_heard if args.train_on == "written" else None
+        p = writers_left_out(texts, vectors, y, list(parts), feats, learn)
         calib = np.isin(parts, CALIBRATION_PARTS)
         if not calib.any():
             calib[:] = True
         judged = calib & np.array([len(tokens_of(t)) >= MIN_TOKENS for t in texts])
+        if args.choose_on == "written":
+            judged &= ~is_heard
         precision = max(args.precision, PRECISION.get(kind, 0.0))
         list_th, th, cv_p, cv_r, margin, left_p, left_r = choose_for_a_new_writer(
             p[judged], y[judged], rules[judged], parts[judged], precision,
             kind in GATE_LISTS, kind in CONFIRM_ONLY)
-        x, vocab = design(texts, vectors)
-        m = fit(x, y)
+        keep = ~is_heard if args.train_on == "written" else np.ones(len(y), bool)
+        x, vocab = design([f for f, k in zip(feats, keep) if k], vectors[keep])
+        m = fit(x, y[keep])
         names = sorted(vocab, key=vocab.get)
         weights = {f: round(float(w), 4) for f, w in zip(names, m.coef_[0]) if abs(w) >= 5e-3}
         dense = m.coef_[0][len(vocab):]
@@ -323,11 +402,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                               "suggestion": suggestion, "calibration_precision": round(cv_p, 3),
                               "calibration_recall": round(cv_r, 3), "margin": margin,
                               "left_out_precision": round(left_p, 3), "left_out_recall": round(left_r, 3),
-                              "positives": int(y.sum()),
-                              "sentences": len(y), "weights": weights}
+                              "positives": int(y[~is_heard].sum()), "sentences": int((~is_heard).sum()),
+                              **({"heard_sentences": int(is_heard.sum())} if keep[is_heard].any() else {}),
+                              "weights": weights}
         rule = ("lists" if list_th is None else f"lists with {list_th:.2f}") + \
             ("" if th is None else f" or model {th:.2f}")
-        print(f"{kind}: {int(y.sum())}/{len(y)} dev sentences; {rule}: "
+        if is_heard.any():
+            all_judged = calib & np.array([len(tokens_of(t)) >= MIN_TOKENS for t in texts])
+            for name, rows in (("as written", all_judged & ~is_heard), ("heard", all_judged & is_heard)):
+                hit = fires(p[rows], rules[rows], list_th, th)
+                got = (hit & y[rows]).sum()
+                print(f"  {kind}, calibration parts {name}: precision {got / max(1, hit.sum()):.3f}, "
+                      f"recall {got / max(1, y[rows].sum()):.3f} ({int(y[rows].sum())} positives)")
+        print(f"{kind}: {int(y[~is_heard].sum())}/{int((~is_heard).sum())} dev sentences"
+              f"{f' and {int(is_heard.sum())} heard' if is_heard.any() else ''}; {rule}: "
               f"on the calibration parts' sentences it judges (writers left out) precision "
               f"{cv_p:.2f}, recall {cv_r:.2f}, chosen at {precision + margin:.2f}: a calibration part "
               f"left out gets {left_p:.2f} / {left_r:.2f}; {len(weights)} weights")
