@@ -18,7 +18,11 @@ all of dev). For the caller's problems a list's match may also need a vote, a lo
 than a sentence no list matches (``list_threshold``): the list's words are evidence, not
 proof.
 
-    python3 -m tools.train_cues [--out models/cues/model.json]
+    python3 -m tools.train_cues [--out models/cues/model.json] [--kinds K,...]
+                                [--heard [CACHE] [--train-on written|both] [--choose-on written|both]]
+
+``--heard`` also learns from what Whisper hears of each dev sentence (``python3 -m
+tools.hear_dev`` first); session 53 measured it and did not adopt it (``docs/benchmarks.md``).
 
 scikit-learn is a training-time dependency only (``pip install ".[bench]"``); the
 product reads the weights with :mod:`voicecoach.analyzers.sentence_model`.
@@ -284,6 +288,26 @@ def choose_for_a_new_writer(p: np.ndarray, y: np.ndarray, rules: np.ndarray, par
                     float(margin), float(left_p), float(left_r))
 
 
+def heard_copies(lines: Sequence, heard: dict[str, dict[str, str]]) -> list[tuple[object, str]]:
+    """(line, what Whisper heard of it): one transcript per line, a sentence of its
+    writer's part labelled as written. A sentence written more than once ("Thank you for
+    calling.") was heard in each voice it was given; its lines take those in turn.
+
+    >>> from types import SimpleNamespace as L
+    >>> a, b = L(text="Hi."), L(text="Hi.")
+    >>> [h for _, h in heard_copies([a, b], {"Hi.": {"v1": "Hi.", "v2": "High."}})]
+    ['Hi.', 'High.']
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for line in lines:
+        versions = [h for h in heard.get(line.text, {}).values() if h.strip()]
+        if versions:
+            out.append((line, versions[seen.get(line.text, 0) % len(versions)]))
+            seen[line.text] = seen.get(line.text, 0) + 1
+    return out
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
@@ -359,8 +383,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             continue
         lines = [line for line in dev if line.channel == side]
         texts = [line.text for line in lines]
-        # each heard version of a sentence is a sentence of its writer's part, labelled as written
-        more = [(line, h) for line in lines for h in heard.get(line.text, {}).values() if h.strip()]
+        more = heard_copies(lines, heard)
         is_heard = np.array([False] * len(lines) + [True] * len(more))
         lines, texts = lines + [line for line, _ in more], texts + [h for _, h in more]
         y = np.array([kind in line.cues for line in lines])
