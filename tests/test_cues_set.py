@@ -284,3 +284,12 @@ def test_sentences_heard_together_come_back_each_with_its_own_words(tmp_path):
     assert {"refund", "today"} <= words[0] and {"router", "minutes"} <= words[1]
     assert {"calling", "evening"} <= words[2]
     assert not (words[0] & {"router", "calling"}) and not (words[2] & {"router", "refund"})
+
+
+@pytest.mark.parametrize("shard", ["2/2", "x", "1/0"])
+def test_a_bad_shard_is_one_error_line(capsys, shard):
+    from tools.hear_dev import main
+
+    assert main(["--shard", shard]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"--shard {shard}: expected K/N with 0 <= K < N"]

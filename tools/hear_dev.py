@@ -148,8 +148,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = ap.parse_args(argv)
     try:
         k, n = (int(x) for x in args.shard.split("/"))
-        assert 0 <= k < n
-    except (ValueError, AssertionError):
+    except ValueError:
+        k, n = -1, 0
+    if not 0 <= k < n:
         print(f"--shard {args.shard}: expected K/N with 0 <= K < N", file=sys.stderr)
         return 2
     try:

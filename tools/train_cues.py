@@ -377,7 +377,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"--kinds: {args.out} was trained on other features: train every kind", file=sys.stderr)
             return 2
         out["kinds"] = {k: v for k, v in kept["kinds"].items() if k not in kinds}
-    encoded: dict[str, tuple[np.ndarray, list[set]]] = {}
+    encoded: dict[str, tuple[np.ndarray, list[set], list[frozenset]]] = {}
     for kind, (side, suggestion) in KINDS.items():
         if kind not in kinds:
             continue
