@@ -251,7 +251,7 @@ def choose(p: np.ndarray, y: np.ndarray, rules: np.ndarray, precision: float,
         pairs = [(tl, None) for tl in [None, *LIST_GRID] if tl is not None or not gate_lists]
     best, best_key = None, None
     for tl, t in pairs:
-        prec, rec = measure((rules if tl is None else rules & (p >= tl)) | (p >= (t or np.inf)))
+        prec, rec = measure(fires(p, rules, tl, t))
         key = (prec >= precision, rec if prec >= precision else prec, prec)
         if best_key is None or key > best_key:
             best = (None if tl is None else float(tl), None if t is None else float(t),
@@ -401,9 +401,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         calib = np.isin(parts, CALIBRATION_PARTS)
         if not calib.any():
             calib[:] = True
-        judged = calib & np.array([len(tokens_of(t)) >= MIN_TOKENS for t in texts])
-        if args.choose_on == "written":
-            judged &= ~is_heard
+        long_enough = np.array([len(tokens_of(t)) >= MIN_TOKENS for t in texts])
+        judged = calib & long_enough & (~is_heard if args.choose_on == "written" else True)
         precision = max(args.precision, PRECISION.get(kind, 0.0))
         list_th, th, cv_p, cv_r, margin, left_p, left_r = choose_for_a_new_writer(
             p[judged], y[judged], rules[judged], parts[judged], precision,
@@ -431,8 +430,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         rule = ("lists" if list_th is None else f"lists with {list_th:.2f}") + \
             ("" if th is None else f" or model {th:.2f}")
         if is_heard.any():
-            all_judged = calib & np.array([len(tokens_of(t)) >= MIN_TOKENS for t in texts])
-            for name, rows in (("as written", all_judged & ~is_heard), ("heard", all_judged & is_heard)):
+            for name, rows in (("as written", calib & long_enough & ~is_heard),
+                               ("heard", calib & long_enough & is_heard)):
                 hit = fires(p[rows], rules[rows], list_th, th)
                 got = (hit & y[rows]).sum()
                 print(f"  {kind}, calibration parts {name}: precision {got / max(1, hit.sum()):.3f}, "
