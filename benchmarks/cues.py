@@ -39,8 +39,16 @@ the benchmark prints how the two labellers agree (the second scored against the
 first, as if it were a cue detector), VoiceCoach scored against the second, and
 VoiceCoach on the sentences both labellers label alike for that kind.
 
+How much of a cue survives Whisper: ``benchmarks/data/cues_heard.txt`` labels what
+Whisper heard of each held-out agent sentence, by helpers who saw only the transcripts
+and were told to label what they show. With ``--heard --heard-labels`` the benchmark
+prints the same three columns for them: the transcripts' labels against the written
+ones (their recall is the share of labelled cues a reader can still find in what was
+heard), VoiceCoach's heard cues against the transcripts' labels, and against the
+written labels where both agree.
+
     python3 -m benchmarks.cues [--heard] [--phone] [--split] [--second] [--only dev|held-out]
-                               [--side agent|caller]
+                               [--side agent|caller] [--heard-labels]
                                [--show dev|held-out|all]
 """
 from __future__ import annotations
@@ -68,6 +76,8 @@ HELD_OUT = DATA.with_name("cues_held_out.txt")
 """The held-out sentences, writer by writer (a file of their own: one file would pass 2 MiB)."""
 SET = (DATA, HELD_OUT)
 SECOND = Path(__file__).resolve().parent / "data" / "cues_second.txt"
+HEARD_LABELS = SECOND.with_name("cues_heard.txt")
+"""What Whisper heard of each held-out agent sentence, labelled as heard (its header says how)."""
 SPLITS = ("dev", "held-out")
 KINDS = {
     AGENT: ("commitment", "jargon", "scary", "patronizing", "greeting", "empathy",
@@ -289,22 +299,49 @@ def second_labels(lines: Sequence[Line], path: Path = SECOND, data: Sequence[Pat
     return pick, [l.cues & set(TARGETS) for l in second]
 
 
+def heard_labels(lines: Sequence[Line], heard: Sequence[str],
+                 path: Path = HEARD_LABELS) -> tuple[list[int], list[frozenset], int]:
+    """Where in ``lines`` the held-out agent sentences are that were heard here as
+    ``path`` labels them (``heard[i]``: what Whisper heard of ``lines[i]``), the labels of
+    each, and how many were heard otherwise on this machine (left out).
+
+    ``path`` holds, in the format of ``cues.txt``, one line per held-out agent sentence
+    of the writers' parts it names, in order, its text what Whisper heard.
+
+    Raises
+    ------
+    ValueError
+        ``path`` does not hold one line for each of those sentences.
+    """
+    labelled = load(path)
+    parts = {l.part for l in labelled}
+    pick = [i for i, l in enumerate(lines) if l.split == "held-out" and l.channel == AGENT and l.part in parts]
+    if [l.part for l in labelled] != [lines[i].part for i in pick] or {l.channel for l in labelled} != {AGENT}:
+        raise ValueError(f"{path} does not label the held-out agent sentences as they are now")
+    same = [(i, l.cues & set(TARGETS)) for i, l in zip(pick, labelled)
+            if " ".join(heard[i].split()) == " ".join(l.text.split())]
+    return [i for i, _ in same], [c for _, c in same], len(pick) - len(same)
+
+
 def agreement_report(lines: Sequence[Line], second: Sequence[frozenset],
-                     got: Sequence[frozenset], kinds: Sequence[str] = ORDER) -> str:
+                     got: Sequence[frozenset], kinds: Sequence[str] = ORDER,
+                     names: tuple[str, str] = ("2nd", "VC")) -> str:
     """Three columns for the target kinds: the second labels scored against the first;
     ``got`` (VoiceCoach's cues) against the second; ``got`` against the first on the
-    sentences both label alike for the kind."""
+    sentences both label alike for the kind. ``names`` names the second labels and
+    ``got`` in the columns' heads."""
     first = [line.cues & set(TARGETS) for line in lines]
     kinds = [k for k in kinds if k in TARGETS]
     against_second = [Line(l.split, l.channel, s, l.text, l.lineno, l.part, l.source)
                       for l, s in zip(lines, second)]
-    cols = {"2nd vs 1st": score(lines, second), "VC vs 2nd": score(against_second, got)}
+    other, vc = names
+    cols = {f"{other} vs 1st": score(lines, second), f"{vc} vs {other}": score(against_second, got)}
     both: dict[str, Score] = {}
     for kind in kinds:
         pick = [i for i, l in enumerate(lines)
                 if kind in KINDS[l.channel] and (kind in first[i]) == (kind in second[i])]
         both[kind] = score([lines[i] for i in pick], [got[i] for i in pick])[kind]
-    cols["VC, both agree"] = both
+    cols[f"{vc}, both agree"] = both
     return report(cols, kinds)
 
 
@@ -471,9 +508,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--second", nargs="?", type=Path, const=SECOND, metavar="LABELS",
                     help="also compare the held-out labels with a second labeller's "
                          f"(default {SECOND.relative_to(ROOT)})")
+    ap.add_argument("--heard-labels", nargs="?", type=Path, const=HEARD_LABELS, metavar="LABELS",
+                    help="with --heard: also score the held-out agent sentences against labels of "
+                         f"what Whisper heard (default {HEARD_LABELS.relative_to(ROOT)})")
     ap.add_argument("--lists-only", action="store_true",
                     help="the phrase lists alone, without the sentence model")
     args = ap.parse_args(argv)
+    if args.heard_labels and not args.heard:
+        print("error: --heard-labels scores the heard sentences; add --heard", file=sys.stderr)
+        return 2
     options = LanguageOptions(sentence_model=not args.lists_only)
     try:
         lines = load(args.data)
@@ -549,6 +592,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"\nheld-out ({cond}), the labels beside a second labeller's "
                   f"({args.second.name}: {len(first)} sentences of {parts}):")
             print(agreement_report(first, second, [got[i] for i in pick], kinds))
+    if args.heard_labels and args.only != "dev" and side != CUSTOMER:
+        try:
+            pick, seen, left = heard_labels(lines, heard_text["heard"], args.heard_labels)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"\nheld-out agent sentences (heard), the labels beside labels of the transcripts "
+              f"({args.heard_labels.name}: {len(pick)} sentences; {left} heard otherwise here, left out).\n"
+              "'seen vs 1st': the transcripts' labels scored against the written ones; its recall is "
+              "the share of the labelled cues still there to be seen in what Whisper heard:")
+        agent_kinds = [k for k in kinds if k in KINDS[AGENT]]
+        print(agreement_report([lines[i] for i in pick], seen, [conditions["heard"][i] for i in pick],
+                               agent_kinds, names=("seen", "VC")))
+        for family, of in VOICE_FAMILIES.items():
+            mine = [j for j, i in enumerate(pick) if of(voices[i])]
+            print(f"\nthe same, {family} voices ({len(mine)} sentences):")
+            print(agreement_report([lines[pick[j]] for j in mine], [seen[j] for j in mine],
+                                   [conditions["heard"][pick[j]] for j in mine], agent_kinds, names=("seen", "VC")))
     if args.show:
         for cond, got in conditions.items():
             print(f"\nwrong ({cond}):")

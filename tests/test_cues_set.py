@@ -22,8 +22,9 @@ from importlib import resources
 
 import pytest
 
-from benchmarks.cues import (DATA, HELD_OUT, KINDS, ORDER, SPLITS, TARGETS, Line, agreement_report,
-                            by_voice, context_words, fired, load, score, second_labels, written_words)
+from benchmarks.cues import (DATA, HEARD_LABELS, HELD_OUT, KINDS, ORDER, SPLITS, TARGETS, Line,
+                            agreement_report, by_voice, context_words, fired, heard_labels, load, main,
+                            score, second_labels, written_words)
 from tools.train_cues import CALIBRATION_PARTS
 from voicecoach.events import AGENT, CUSTOMER
 
@@ -122,8 +123,6 @@ def test_a_line_comes_after_the_turn_before_it_as_the_analyzer_counts_turns(tmp_
 
 
 def test_one_sides_sentences_are_scored_alone(tmp_path, capsys):
-    from benchmarks.cues import main
-
     assert main(["--data", str(_two_calls(tmp_path)), "--only", "dev", "--side", "caller"]) == 0
     out = capsys.readouterr().out
     assert "on 5 labelled sentences (5 dev, 0 held-out)" in out
@@ -144,6 +143,33 @@ def test_the_second_labels_are_for_the_held_out_sentences_as_they_are():
     assert set().union(*second) == set(TARGETS)
     with pytest.raises(ValueError, match="does not label the held-out sentences"):
         second_labels([l for l in lines if l is not first[5]])
+
+
+def test_the_heard_labels_are_for_the_held_out_agent_sentences_as_they_are():
+    """``cues_heard.txt`` labels each held-out agent sentence as heard, in order; one heard
+    otherwise on this machine is left out and counted, and an edit to the held-out set
+    that it does not follow is an error."""
+    lines = load()
+    agent = [i for i, l in enumerate(lines) if l.split == "held-out" and l.channel == AGENT]
+    labelled = load(HEARD_LABELS)
+    assert len(labelled) == len(agent) >= 4000
+    heard = [""] * len(lines)
+    for i, l in zip(agent, labelled):
+        heard[i] = l.text
+    pick, seen, left = heard_labels(lines, heard)
+    assert (pick, left) == (agent, 0)
+    assert set().union(*seen) == {"commitment", "jargon", "scary", "patronizing"}
+    heard[agent[7]] += " extra"
+    pick, seen, left = heard_labels(lines, heard)
+    assert (len(pick), len(seen), left) == (len(agent) - 1, len(agent) - 1, 1) and agent[7] not in pick
+    with pytest.raises(ValueError, match="does not label the held-out agent sentences"):
+        heard_labels([l for l in lines if l is not lines[agent[3]]], heard)
+
+
+def test_heard_labels_without_heard_is_one_error_line(capsys):
+    assert main(["--heard-labels", "--only", "held-out"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "error: --heard-labels scores the heard sentences; add --heard"
 
 
 def test_agreement_report_scores_each_labeller_and_the_lines_both_agree_on():
