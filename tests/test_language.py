@@ -588,19 +588,26 @@ def test_a_list_threshold_asks_the_vote_to_confirm_the_list(monkeypatch, kind, l
     assert bool(of_kind(cues(short, side), kind)) == (kind != "problem")
 
 
-def test_the_model_adds_no_promise_the_commitment_lists_miss(monkeypatch):
-    """A kind whose ``threshold`` is None (commitments, since v14) the model only confirms:
-    however sure its vote, a sentence the lists do not match is no commitment."""
+def test_the_model_adds_promises_the_lists_miss_but_no_handover(monkeypatch):
+    """Since v21 the model's vote alone makes a promise of a sentence the lists do not
+    match, at a higher bar than a listed one's; never of one that hands the caller on
+    there and then ("I'll transfer you to billing"), however sure the vote."""
     from voicecoach.analyzers.sentence_model import KindModel, SentenceModel
 
-    assert SentenceModel.shipped().kinds["commitment"].threshold is None
+    shipped = SentenceModel.shipped().kinds["commitment"]
+    assert shipped.threshold is not None and shipped.threshold > shipped.list_threshold
     side, listed, unlisted, _ = GATED["commitment"]
-    model = KindModel(bias=5.0, threshold=None, weights={}, list_threshold=0.18)   # votes 0.993
+    found = of_kind(cues("I'll lend you a courtesy phone while yours is in for repair.", side), "commitment")
+    assert [e.data.get("by") for e in found] == ["model"]       # no verb of the lists: the vote's
+    model = KindModel(bias=5.0, threshold=0.9, weights={}, list_threshold=0.18)   # votes 0.993
     monkeypatch.setattr(LanguageCues, "model",
                         property(lambda self: SentenceModel({"commitment": model})))
     assert of_kind(cues(listed, side), "commitment")
-    assert not of_kind(cues(unlisted, side), "commitment")
-    assert not of_kind(cues("I'll just check that for you.", side), "commitment")
+    assert of_kind(cues(unlisted, side), "commitment")
+    for handover in ("Okay, I'll transfer you to the billing team.", "I'll put you through to the repairs desk."):
+        assert not of_kind(cues(handover, side), "commitment"), handover
+    # a promise the lists find in it still counts
+    assert of_kind(cues("I'll transfer you now, and they'll call you back tomorrow.", side), "commitment")
 
 
 def test_a_closing_promise_is_embedded_once(monkeypatch):

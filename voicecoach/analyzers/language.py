@@ -611,6 +611,8 @@ class LanguageCues:
             action = lx["action"].first(toks, breaks)
         if action is None and when is not None:
             action = lx["timed_action"].first(toks, breaks)
+        if action is None and lx["handover"].first(toks, breaks) is not None:
+            return []   # "I'll transfer you to billing": done there and then, whatever the vote
         if not self._decides("commitment", s, action is not None):
             return []
         when_text = s.span(when.start, when.end)[2] if when else None

@@ -44,7 +44,7 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "fillers.toml": ("filler",),
     "hostile.toml": ("hostile",),
     "problems.toml": ("problem",),
-    "commitments.toml": ("follow_up", "action", "timed_action", "time", "immediate"),
+    "commitments.toml": ("follow_up", "action", "timed_action", "time", "immediate", "handover"),
     "questions.toml": ("open", "open_prompt", "closed", "lead_in", "not_diagnostic"),
 }
 _RESERVED = ("description", "slots", "unless", "remove")
