@@ -57,6 +57,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -299,11 +300,16 @@ def second_labels(lines: Sequence[Line], path: Path = SECOND, data: Sequence[Pat
     return pick, [l.cues & set(TARGETS) for l in second]
 
 
+def _words(text: str) -> list[str]:
+    """The words of ``text``, lower case, without punctuation: what a label reads."""
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
 def heard_labels(lines: Sequence[Line], heard: Sequence[str],
                  path: Path = HEARD_LABELS) -> tuple[list[int], list[frozenset], int]:
-    """Where in ``lines`` the held-out agent sentences are that were heard here as
-    ``path`` labels them (``heard[i]``: what Whisper heard of ``lines[i]``), the labels of
-    each, and how many were heard otherwise on this machine (left out).
+    """Where in ``lines`` the held-out agent sentences are that were heard here in the
+    words ``path`` labels (``heard[i]``: what Whisper heard of ``lines[i]``; case and
+    punctuation aside), the labels of each, and how many were heard otherwise (left out).
 
     ``path`` holds, in the format of ``cues.txt``, one line per held-out agent sentence
     of the writers' parts it names, in order, its text what Whisper heard.
@@ -318,8 +324,7 @@ def heard_labels(lines: Sequence[Line], heard: Sequence[str],
     pick = [i for i, l in enumerate(lines) if l.split == "held-out" and l.channel == AGENT and l.part in parts]
     if [l.part for l in labelled] != [lines[i].part for i in pick] or {l.channel for l in labelled} != {AGENT}:
         raise ValueError(f"{path} does not label the held-out agent sentences as they are now")
-    same = [(i, l.cues & set(TARGETS)) for i, l in zip(pick, labelled)
-            if " ".join(heard[i].split()) == " ".join(l.text.split())]
+    same = [(i, l.cues & set(TARGETS)) for i, l in zip(pick, labelled) if _words(heard[i]) == _words(l.text)]
     return [i for i, _ in same], [c for _, c in same], len(pick) - len(same)
 
 
@@ -544,6 +549,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except (OSError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+    if args.heard_labels:
+        if args.only == "dev" or side == CUSTOMER:
+            print("error: --heard-labels labels the held-out agent sentences; leave out --only dev "
+                  "and --side caller", file=sys.stderr)
+            return 2
+        try:   # the file checked before the hours a first heard run can take
+            heard_labels(lines, [l.text for l in lines], args.heard_labels)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     conditions = {"text": [fired(written_words(l.text, l.channel), l.channel, options, context_words(l))
                            for l in lines]}
     if args.split:
@@ -592,24 +607,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"\nheld-out ({cond}), the labels beside a second labeller's "
                   f"({args.second.name}: {len(first)} sentences of {parts}):")
             print(agreement_report(first, second, [got[i] for i in pick], kinds))
-    if args.heard_labels and args.only != "dev" and side != CUSTOMER:
-        try:
-            pick, seen, left = heard_labels(lines, heard_text["heard"], args.heard_labels)
-        except (OSError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    if args.heard_labels:
+        heard_pick, heard_seen, left = heard_labels(lines, heard_text["heard"], args.heard_labels)
         print(f"\nheld-out agent sentences (heard), the labels beside labels of the transcripts "
-              f"({args.heard_labels.name}: {len(pick)} sentences; {left} heard otherwise here, left out).\n"
+              f"({args.heard_labels.name}: {len(heard_pick)} sentences; {left} heard otherwise here, left out).\n"
               "'seen vs 1st': the transcripts' labels scored against the written ones; its recall is "
               "the share of the labelled cues still there to be seen in what Whisper heard:")
         agent_kinds = [k for k in kinds if k in KINDS[AGENT]]
-        print(agreement_report([lines[i] for i in pick], seen, [conditions["heard"][i] for i in pick],
+        print(agreement_report([lines[i] for i in heard_pick], heard_seen, [conditions["heard"][i] for i in heard_pick],
                                agent_kinds, names=("seen", "VC")))
         for family, of in VOICE_FAMILIES.items():
-            mine = [j for j, i in enumerate(pick) if of(voices[i])]
+            mine = [j for j, i in enumerate(heard_pick) if of(voices[i])]
             print(f"\nthe same, {family} voices ({len(mine)} sentences):")
-            print(agreement_report([lines[pick[j]] for j in mine], [seen[j] for j in mine],
-                                   [conditions["heard"][pick[j]] for j in mine], agent_kinds, names=("seen", "VC")))
+            print(agreement_report([lines[heard_pick[j]] for j in mine], [heard_seen[j] for j in mine],
+                                   [conditions["heard"][heard_pick[j]] for j in mine], agent_kinds, names=("seen", "VC")))
     if args.show:
         for cond, got in conditions.items():
             print(f"\nwrong ({cond}):")

@@ -159,6 +159,8 @@ def test_the_heard_labels_are_for_the_held_out_agent_sentences_as_they_are():
     pick, seen, left = heard_labels(lines, heard)
     assert (pick, left) == (agent, 0)
     assert set().union(*seen) == {"commitment", "jargon", "scary", "patronizing"}
+    heard[agent[2]] = heard[agent[2]].upper().replace(",", "").replace(".", "!")   # the same words
+    assert heard_labels(lines, heard)[2] == 0
     heard[agent[7]] += " extra"
     pick, seen, left = heard_labels(lines, heard)
     assert (len(pick), len(seen), left) == (len(agent) - 1, len(agent) - 1, 1) and agent[7] not in pick
@@ -166,10 +168,20 @@ def test_the_heard_labels_are_for_the_held_out_agent_sentences_as_they_are():
         heard_labels([l for l in lines if l is not lines[agent[3]]], heard)
 
 
-def test_heard_labels_without_heard_is_one_error_line(capsys):
+def test_heard_labels_without_heard_or_with_no_sentences_to_score_is_one_error_line(capsys, tmp_path):
+    """Said before any sentence is heard (a first heard run takes hours)."""
     assert main(["--heard-labels", "--only", "held-out"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --heard-labels scores the heard sentences; add --heard"
+    for args in (["--only", "dev"], ["--side", "caller"]):
+        assert main(["--heard", "--heard-labels", *args]) == 2
+        assert capsys.readouterr().err.startswith("error: --heard-labels labels the held-out agent sentences")
+    cut = tmp_path / "cut.txt"
+    cut.write_text("\n".join(HEARD_LABELS.read_text(encoding="utf-8").splitlines()[:-1]) + "\n", encoding="utf-8")
+    assert main(["--heard", "--heard-labels", str(cut), "--only", "held-out", "--side", "agent",
+                 "--cache", str(tmp_path / "no-cache")]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "error: --heard-labels scores the heard sentences; add --heard"
+    assert err.count("\n") == 1 and "does not label the held-out agent sentences" in err
+    assert not (tmp_path / "no-cache").exists()                   # nothing was heard
 
 
 def test_agreement_report_scores_each_labeller_and_the_lines_both_agree_on():

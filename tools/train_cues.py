@@ -91,8 +91,8 @@ verbs ("I'll lend you one of our hire bikes while yours is away.", "The tracing 
 send you an update every 72 hours."): 0.86 recall on the calibration parts, 0.83 on the
 held-out writers, 0.73 heard. v21's vote adds promises at the bar that keeps 0.95 on the
 calibration parts (a follow-up list the agent acts on must be surer than 0.90): there
-0.96 / 0.96 (a part left out 0.96 / 0.95); the held-out writers, measured once, 0.96 /
-0.94, heard 0.94 / 0.86. A sentence that hands the caller on there and then ("I'll
+0.96 / 0.96 (a part left out 0.96 / 0.95); the held-out writers 0.96 / 0.94, heard 0.94 /
+0.86. A sentence that hands the caller on there and then ("I'll
 transfer you to billing") is no promise by the vote alone (``commitments.toml``'s
 ``handover``)."""
 TUNED_KINDS = ("jargon", "scary", "patronizing", "problem", "commitment")

@@ -117,8 +117,8 @@ class KindModel:
     bias: float
     threshold: Optional[float]
     """The vote a sentence no phrase list matches needs for the kind to fire; None: the
-    model only confirms the lists' matches (commitments: a promise the lists do not hold
-    is more often a step done there and then, "I'll just check that for you.")."""
+    model only confirms the lists' matches (commitments until v20; since v21 a promise
+    no list holds fires at a vote chosen to keep 0.95 precision)."""
     weights: dict
     suggestion: str = ""
     embedding_weights: Optional[np.ndarray] = None
