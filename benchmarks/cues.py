@@ -57,7 +57,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -69,6 +68,7 @@ sys.path.insert(0, str(ROOT))
 
 from voicecoach.analyzers.language import ACK_WORDS, LanguageCues, LanguageOptions  # noqa: E402
 from voicecoach.analyzers.sentence_model import MIN_TOKENS  # noqa: E402
+from tools.scoring import normalize_text  # noqa: E402
 from voicecoach.events import AGENT, CUSTOMER, Word  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "cues.txt"
@@ -300,11 +300,6 @@ def second_labels(lines: Sequence[Line], path: Path = SECOND, data: Sequence[Pat
     return pick, [l.cues & set(TARGETS) for l in second]
 
 
-def _words(text: str) -> list[str]:
-    """The words of ``text``, lower case, without punctuation: what a label reads."""
-    return re.findall(r"[a-z0-9']+", text.lower())
-
-
 def heard_labels(lines: Sequence[Line], heard: Sequence[str],
                  path: Path = HEARD_LABELS) -> tuple[list[int], list[frozenset], int]:
     """Where in ``lines`` the held-out agent sentences are that were heard here in the
@@ -324,7 +319,8 @@ def heard_labels(lines: Sequence[Line], heard: Sequence[str],
     pick = [i for i, l in enumerate(lines) if l.split == "held-out" and l.channel == AGENT and l.part in parts]
     if [l.part for l in labelled] != [lines[i].part for i in pick] or {l.channel for l in labelled} != {AGENT}:
         raise ValueError(f"{path} does not label the held-out agent sentences as they are now")
-    same = [(i, l.cues & set(TARGETS)) for i, l in zip(pick, labelled) if _words(heard[i]) == _words(l.text)]
+    same = [(i, l.cues & set(TARGETS)) for i, l in zip(pick, labelled)
+            if normalize_text(heard[i]) == normalize_text(l.text)]
     return [i for i, _ in same], [c for _, c in same], len(pick) - len(same)
 
 
